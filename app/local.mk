@@ -1,0 +1,1 @@
+# Apps are added by their own fragments (app/<name>/local.mk).

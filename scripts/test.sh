@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs what USK needs, builds it and runs its tests: the one command a
+# newcomer runs on a fresh machine.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+builddir=$top/build
+deps=yes
+scope=all
+configure_args=()
+
+usage() {
+	cat <<USAGE
+Usage: scripts/test.sh [options] [-- configure options]
+
+Installs the dependencies (scripts/pkgdep.sh), builds USK out of tree and
+runs 'make check': unit tests, header and pkg-config tests, VM lab tests.
+Ends with a line "tests: N passed, N failed".
+
+Options:
+  --builddir DIR   build in DIR (default: build/ in the source tree)
+  --asan           build with AddressSanitizer and UBSan (default builddir build-asan/)
+  --unit           run only the unit test programs
+  --no-deps        do not run scripts/pkgdep.sh
+  -h, --help       this text
+USAGE
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--builddir) builddir=$(realpath -m "$2"); shift ;;
+	--asan)
+		configure_args+=(--enable-asan --enable-ubsan --enable-debug)
+		[ "$builddir" != "$top/build" ] || builddir=$top/build-asan ;;
+	--unit) scope=unit ;;
+	--no-deps) deps=no ;;
+	-h | --help) usage; exit 0 ;;
+	--) shift; configure_args+=("$@"); break ;;
+	*) echo "test.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+jobs=$(nproc 2>/dev/null || echo 2)
+
+if [ "$deps" = yes ]; then
+	"$top/scripts/pkgdep.sh"
+fi
+
+echo "== autogen"
+(cd "$top" && ./autogen.sh >/dev/null)
+echo "== configure in $builddir ${configure_args[*]:-}"
+mkdir -p "$builddir"
+cd "$builddir"
+"$top/configure" "${configure_args[@]}" >configure.out || { cat configure.out; exit 1; }
+sed -n '/USK [0-9]/,$p' configure.out
+echo "== build"
+make -j"$jobs" >/dev/null
+
+echo "== test"
+check_args=()
+if [ "$scope" = unit ]; then
+	check_args+=('TESTS=$(UNIT_TESTS)')
+fi
+status=0
+make -j"$jobs" check "${check_args[@]}" || status=$?
+
+# automake keeps each test's output in its .log; show CUnit's summaries.
+for trs in $(find . -name '*.trs' | sort); do
+	log=${trs%.trs}.log
+	if grep -q 'Run Summary' "$log" 2>/dev/null; then
+		echo "-- ${log#./}"
+		sed -n '/Run Summary/,/Elapsed time/p' "$log"
+	fi
+done
+passed=$(cat /dev/null $(find . -name '*.trs') | grep -c '^:test-result: PASS' || true)
+failed=$(cat /dev/null $(find . -name '*.trs') | grep -Ec '^:test-result: (FAIL|ERROR|XPASS)' || true)
+skipped=$(cat /dev/null $(find . -name '*.trs') | grep -c '^:test-result: SKIP' || true)
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	failed=1
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit "$status"

@@ -1,0 +1,19 @@
+# Shared pieces of the test programs, and tests of the tree as a whole.
+check_LIBRARIES += test/common/libut.a
+test_common_libut_a_SOURCES = test/common/ut.c test/common/ut.h
+test_common_libut_a_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+
+# What every unit test program needs; its own layer's library comes first.
+UT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common
+UT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+UT_LIBS = test/common/libut.a $(CUNIT_LIBS)
+
+if !HAVE_CUNIT
+TESTS += test/no_cunit.sh
+endif
+
+# Each public header compiles alone, as C and as C++.
+TESTS += test/headers.sh
+# An embedder's program builds with pkg-config against an installed libusk.
+TESTS += test/pkgconfig.sh
+EXTRA_DIST += test/no_cunit.sh test/headers.sh test/pkgconfig.sh
