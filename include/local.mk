@@ -1,4 +1,7 @@
+# Headers of log and util; every other layer lists its own in its local.mk.
 usk_include_HEADERS += \
 	include/usk/log.h \
 	include/usk/util.h \
-	include/usk/histogram.h
+	include/usk/histogram.h \
+	include/usk/ticks.h \
+	include/usk/pci.h

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * A cheap monotonic clock for the data path: the CPU's time-stamp counter
+ * where it is invariant (x86-64), CLOCK_MONOTONIC elsewhere.
+ *
+ * Thread rules: all functions may be called from any thread. The rate is
+ * measured once, on the first call of usk_ticks_hz(), and cached.
+ */
+#ifndef USK_TICKS_H
+#define USK_TICKS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @return the current tick count. On x86-64 this is RDTSC: no system call,
+ * about 20 cycles, comparable across cores on CPUs with an invariant TSC.
+ */
+static inline uint64_t usk_ticks(void)
+{
+#if defined(__x86_64__)
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+#else
+	extern uint64_t usk_ticks_slow(void);
+
+	return usk_ticks_slow();
+#endif
+}
+
+/** @return ticks per second, measured once against CLOCK_MONOTONIC. */
+uint64_t usk_ticks_hz(void);
+
+/** @return @p ticks converted to nanoseconds. */
+uint64_t usk_ticks_to_ns(uint64_t ticks);
+
+/** @return @p us microseconds converted to ticks. */
+uint64_t usk_us_to_ticks(uint64_t us);
+
+#ifndef __x86_64__
+/** CLOCK_MONOTONIC in nanoseconds; the tick source where there is no TSC. */
+uint64_t usk_ticks_slow(void);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USK_TICKS_H */

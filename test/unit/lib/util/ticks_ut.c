@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <time.h>
+
+#include "usk/ticks.h"
+#include "ut.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void test_ticks_advance(void)
+{
+	uint64_t a = usk_ticks();
+	uint64_t b = usk_ticks();
+
+	CU_ASSERT(b >= a);
+}
+
+static void test_rate_matches_monotonic_clock(void)
+{
+	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 50 * 1000 * 1000 };
+	uint64_t hz = usk_ticks_hz();
+
+	/* Any CPU made this century counts between 100 MHz and 10 GHz. */
+	CU_ASSERT(hz > 100000000u && hz < 10000000000u);
+	CU_ASSERT_EQUAL(usk_ticks_hz(), hz);
+
+	uint64_t ns0 = now_ns();
+	uint64_t t0 = usk_ticks();
+
+	nanosleep(&nap, NULL);
+
+	uint64_t elapsed_ns = usk_ticks_to_ns(usk_ticks() - t0);
+	uint64_t clock_ns = now_ns() - ns0;
+
+	/* Generous: a loaded machine may delay either read. */
+	CU_ASSERT(elapsed_ns > clock_ns * 9 / 10 && elapsed_ns < clock_ns * 11 / 10);
+}
+
+static void test_conversions(void)
+{
+	uint64_t hz = usk_ticks_hz();
+
+	CU_ASSERT_EQUAL(usk_ticks_to_ns(0), 0);
+	CU_ASSERT_EQUAL(usk_us_to_ticks(0), 0);
+	/* One second of ticks is one second of nanoseconds, within rounding. */
+	uint64_t ns = usk_ticks_to_ns(hz);
+
+	CU_ASSERT(ns >= 999999999u && ns <= 1000000001u);
+	uint64_t ticks = usk_us_to_ticks(1000000);
+
+	CU_ASSERT(ticks + 1 >= hz && ticks <= hz + 1);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_ticks_advance),
+		UT_TEST(test_rate_matches_monotonic_clock),
+		UT_TEST(test_conversions),
+	};
+
+	return UT_RUN("ticks", tests);
+}
