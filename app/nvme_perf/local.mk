@@ -1,1 +1,3 @@
-# (empty until this directory has sources)
+# usk_nvme_perf's pieces, kept in a library so unit tests link them too.
+noinst_LIBRARIES += app/nvme_perf/libperf.a
+app_nvme_perf_libperf_a_SOURCES = app/nvme_perf/perf_opts.c app/nvme_perf/perf_opts.h

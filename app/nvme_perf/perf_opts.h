@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * usk_nvme_perf's command line: options compatible with spdk_nvme_perf
+ * where they overlap.
+ */
+#ifndef USK_PERF_OPTS_H
+#define USK_PERF_OPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PERF_MAX_TRIDS 16
+#define PERF_MAX_NSIDS 32
+
+enum perf_pattern {
+	PERF_SEQUENTIAL,
+	PERF_RANDOM,
+};
+
+struct perf_opts {
+	uint32_t queue_depth;     /* -q */
+	uint32_t io_size;         /* -o, bytes */
+	enum perf_pattern pattern; /* from -w */
+	uint32_t read_percent;    /* -M, or 100/0 for pure reads/writes */
+	const char *workload;     /* -w as given */
+	uint32_t seconds;         /* -t */
+	uint32_t warmup_seconds;  /* -T */
+	const char *core_mask;    /* -c, NULL for the current core only */
+	const char *trids[PERF_MAX_TRIDS]; /* -r */
+	uint32_t trid_count;
+	uint32_t nsids[PERF_MAX_NSIDS];    /* -n */
+	uint32_t nsid_count;      /* 0: every active namespace */
+	uint32_t latency_level;   /* -L: 1 summary, 2 full histogram */
+	uint32_t dma_mem_mb;      /* -s, 0: as much as needed */
+	uint32_t io_align;        /* --io-align, buffer alignment in bytes */
+	bool verify;              /* -V */
+	bool json;                /* --json */
+	bool help;                /* -h, --help */
+};
+
+/*
+ * Fills @opts from argv. Returns 0, or -EINVAL after printing a message
+ * that names the bad option and its fix to @err.
+ */
+int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err);
+
+/* Prints the --help text to @out. */
+void perf_opts_usage(FILE *out);
+
+#endif /* USK_PERF_OPTS_H */
