@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "perf_opts.h"
+#include "usk/util.h"
 
 static const struct perf_workload {
 	const char *name;
@@ -21,8 +23,10 @@ static const struct perf_workload {
 	{ "randrw", PERF_RANDOM, -1 },
 };
 
-/* read_percent of a mixed workload until -M is seen. */
+/* read_percent of a mixed workload until -M is applied. */
 #define PERF_MIX_FROM_M UINT32_MAX
+/* rwmixread when no -M was given. */
+#define PERF_MIX_UNSET UINT32_MAX
 
 enum {
 	OPT_IO_ALIGN = 256,
@@ -149,11 +153,13 @@ static int parse_nsid_list(struct perf_opts *opts, const char *list)
 static int set_workload(struct perf_opts *opts, const char *name)
 {
 	for (size_t i = 0; i < sizeof(g_workloads) / sizeof(g_workloads[0]); i++) {
-		if (strcmp(name, g_workloads[i].name) == 0) {
-			opts->workload = g_workloads[i].name;
-			opts->pattern = g_workloads[i].pattern;
-			opts->read_percent = g_workloads[i].read_percent < 0 ?
-					     PERF_MIX_FROM_M : (uint32_t)g_workloads[i].read_percent;
+		const struct perf_workload *w = &g_workloads[i];
+
+		if (strcmp(name, w->name) == 0) {
+			opts->workload = w->name;
+			opts->pattern = w->pattern;
+			opts->read_percent =
+				w->read_percent < 0 ? PERF_MIX_FROM_M : (uint32_t)w->read_percent;
 			return 0;
 		}
 	}
@@ -170,107 +176,118 @@ static void opts_set_defaults(struct perf_opts *opts)
 	opts->read_percent = 100;
 	opts->seconds = 10;
 	opts->io_align = 4096;
+	opts->rwmixread = PERF_MIX_UNSET;
+}
+
+/* Options that take a number, and what to say when it is out of range. */
+static const struct perf_number_opt {
+	int opt;
+	uint32_t min;
+	uint32_t max;
+	bool suffix;
+	size_t offset;
+	const char *rule;
+} g_number_opts[] = {
+	{ 'q', 1, 65535, false, offsetof(struct perf_opts, queue_depth),
+	  "the queue depth must be 1..65535" },
+	{ 'o', 1, 128u << 20, true, offsetof(struct perf_opts, io_size),
+	  "the I/O size must be 1 byte..128m" },
+	{ 'M', 0, 100, false, offsetof(struct perf_opts, rwmixread),
+	  "the read percentage must be 0..100" },
+	{ 't', 1, 86400, false, offsetof(struct perf_opts, seconds),
+	  "the run time must be 1..86400 seconds" },
+	{ 'T', 0, 3600, false, offsetof(struct perf_opts, warmup_seconds),
+	  "the warm-up must be 0..3600 seconds" },
+	{ 's', 1, 1u << 20, false, offsetof(struct perf_opts, dma_mem_mb),
+	  "the memory size is in MiB, 1..1048576" },
+	{ OPT_IO_ALIGN, 1, 1u << 21, true, offsetof(struct perf_opts, io_align),
+	  "the alignment must be a power of two up to 2m" },
+};
+
+static const char *opt_name(int opt)
+{
+	static char name[4];
+
+	if (opt == OPT_IO_ALIGN) {
+		return "--io-align";
+	}
+	snprintf(name, sizeof(name), "-%c", opt);
+	return name;
+}
+
+/* Returns 1 if @opt is not a number option, else 0 or -EINVAL. */
+static int opts_apply_number(struct perf_opts *opts, int opt, const char *arg, FILE *err)
+{
+	for (size_t i = 0; i < sizeof(g_number_opts) / sizeof(g_number_opts[0]); i++) {
+		const struct perf_number_opt *n = &g_number_opts[i];
+		uint32_t *field = (uint32_t *)(void *)((char *)opts + n->offset);
+
+		if (n->opt != opt) {
+			continue;
+		}
+		if (parse_u32(arg, n->min, n->max, n->suffix, field) != 0 ||
+		    (opt == OPT_IO_ALIGN && (*field & (*field - 1)) != 0)) {
+			fprintf(err, "usk_nvme_perf: %s %s: %s\n", opt_name(opt), arg, n->rule);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	return 1;
 }
 
 /* Applies one option; returns 0 or -EINVAL after naming the problem. */
-static int opts_apply(struct perf_opts *opts, int opt, const char *arg, uint32_t *mix, FILE *err)
+static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *err)
 {
-	int rc = 0;
+	int rc = opts_apply_number(opts, opt, arg, err);
 
+	if (rc <= 0) {
+		return rc;
+	}
 	switch (opt) {
-	case 'q':
-		rc = parse_u32(arg, 1, 65535, false, &opts->queue_depth);
-		if (rc) {
-			fprintf(err, "usk_nvme_perf: -q %s: the queue depth must be 1..65535\n", arg);
-		}
-		break;
-	case 'o':
-		rc = parse_u32(arg, 1, 128u << 20, true, &opts->io_size);
-		if (rc) {
-			fprintf(err, "usk_nvme_perf: -o %s: the I/O size must be 1 byte..128m\n", arg);
-		}
-		break;
 	case 'w':
-		rc = set_workload(opts, arg);
-		if (rc) {
+		if (set_workload(opts, arg) != 0) {
 			fprintf(err, "usk_nvme_perf: -w %s: unknown workload; use read, write, "
 				     "randread, randwrite, rw or randrw\n", arg);
+			return -EINVAL;
 		}
-		break;
-	case 'M':
-		rc = parse_u32(arg, 0, 100, false, mix);
-		if (rc) {
-			fprintf(err, "usk_nvme_perf: -M %s: the read percentage must be 0..100\n", arg);
-		}
-		break;
-	case 't':
-		rc = parse_u32(arg, 1, 86400, false, &opts->seconds);
-		if (rc) {
-			fprintf(err, "usk_nvme_perf: -t %s: the run time must be 1..86400 seconds\n", arg);
-		}
-		break;
-	case 'T':
-		rc = parse_u32(arg, 0, 3600, false, &opts->warmup_seconds);
-		if (rc) {
-			fprintf(err, "usk_nvme_perf: -T %s: the warm-up must be 0..3600 seconds\n", arg);
-		}
-		break;
+		return 0;
 	case 'c':
 		opts->core_mask = arg;
-		break;
+		return 0;
 	case 'r':
 		if (opts->trid_count == PERF_MAX_TRIDS) {
 			fprintf(err, "usk_nvme_perf: -r: at most %d controllers\n", PERF_MAX_TRIDS);
-			rc = -EINVAL;
-		} else {
-			opts->trids[opts->trid_count++] = arg;
+			return -EINVAL;
 		}
-		break;
+		opts->trids[opts->trid_count++] = arg;
+		return 0;
 	case 'n':
-		rc = parse_nsid_list(opts, arg);
-		if (rc) {
+		if (parse_nsid_list(opts, arg) != 0) {
 			fprintf(err, "usk_nvme_perf: -n %s: expected namespace IDs such as 1,2 "
 				     "(at most %d)\n", arg, PERF_MAX_NSIDS);
+			return -EINVAL;
 		}
-		break;
+		return 0;
 	case 'L':
-		opts->latency_level++;
-		break;
-	case 's':
-		rc = parse_u32(arg, 1, 1u << 20, false, &opts->dma_mem_mb);
-		if (rc) {
-			fprintf(err, "usk_nvme_perf: -s %s: the memory size is in MiB, 1..1048576\n", arg);
-		}
-		break;
+		opts->latency_level = USK_MIN(opts->latency_level + 1, 2u);
+		return 0;
 	case 'V':
 		opts->verify = true;
-		break;
-	case OPT_IO_ALIGN:
-		rc = parse_u32(arg, 1, 1u << 21, true, &opts->io_align);
-		if (rc == 0 && (opts->io_align & (opts->io_align - 1)) != 0) {
-			rc = -EINVAL;
-		}
-		if (rc) {
-			fprintf(err, "usk_nvme_perf: --io-align %s: a power of two up to 2m\n", arg);
-		}
-		break;
+		return 0;
 	case OPT_JSON:
 		opts->json = true;
-		break;
+		return 0;
 	case 'h':
 		opts->help = true;
-		break;
+		return 0;
 	default:
 		fprintf(err, "usk_nvme_perf: try --help\n");
-		rc = -EINVAL;
-		break;
+		return -EINVAL;
 	}
-	return rc != 0 ? -EINVAL : 0;
 }
 
 int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err)
 {
-	uint32_t mix = UINT32_MAX;
 	int opt;
 
 	opts_set_defaults(opts);
@@ -283,7 +300,7 @@ int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err)
 			fprintf(err, "usk_nvme_perf: unknown option or missing value: %s\n",
 				argv[optind - 1]);
 		}
-		if (opts_apply(opts, opt, optarg, &mix, err) != 0) {
+		if (opts_apply(opts, opt, optarg, err) != 0) {
 			return -EINVAL;
 		}
 	}
@@ -292,14 +309,11 @@ int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err)
 		return -EINVAL;
 	}
 	if (opts->read_percent == PERF_MIX_FROM_M) {
-		opts->read_percent = mix == UINT32_MAX ? 70 : mix;
-	} else if (mix != UINT32_MAX) {
+		opts->read_percent = opts->rwmixread == PERF_MIX_UNSET ? 70 : opts->rwmixread;
+	} else if (opts->rwmixread != PERF_MIX_UNSET) {
 		fprintf(err, "usk_nvme_perf: -M applies to rw and randrw only, not -w %s\n",
 			opts->workload);
 		return -EINVAL;
-	}
-	if (opts->latency_level > 2) {
-		opts->latency_level = 2;
 	}
 	return 0;
 }

@@ -22,7 +22,8 @@ struct perf_opts {
 	uint32_t queue_depth;     /* -q */
 	uint32_t io_size;         /* -o, bytes */
 	enum perf_pattern pattern; /* from -w */
-	uint32_t read_percent;    /* -M, or 100/0 for pure reads/writes */
+	uint32_t read_percent;    /* reads in percent: 100, 0, or -M for mixes */
+	uint32_t rwmixread;       /* -M as given, UINT32_MAX when absent */
 	const char *workload;     /* -w as given */
 	uint32_t seconds;         /* -t */
 	uint32_t warmup_seconds;  /* -T */

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * usk_nvme_perf's results: the table per namespace and core with a total
+ * row, latency percentiles, the full histogram, and the same as JSON.
+ */
+#ifndef USK_PERF_REPORT_H
+#define USK_PERF_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "usk/histogram.h"
+
+#define PERF_MAX_ERROR_KINDS 8
+
+/* The latency percentiles that -L reports, in increasing order. */
+#define PERF_PERCENTILE_COUNT 13
+extern const double g_perf_percentiles[PERF_PERCENTILE_COUNT];
+
+/* How many I/Os failed with one NVMe status (SCT << 8 | SC). */
+struct perf_error_count {
+	uint16_t status;
+	uint64_t count;
+};
+
+/* The figures of one worker on one namespace. */
+struct perf_result {
+	char device[64];  /* e.g. "PCIE (0000:00:03.0) NSID 1" */
+	uint32_t core;
+	uint64_t ios;     /* completed, successful or not */
+	uint64_t bytes;
+	uint64_t errors;
+	double seconds;   /* measured time */
+	const struct usk_histogram *latency; /* in ticks */
+	struct perf_error_count error_kinds[PERF_MAX_ERROR_KINDS];
+};
+
+/* What the report says about the run, beside the results. */
+struct perf_report_info {
+	const char *workload;
+	uint32_t queue_depth;
+	uint32_t io_size;
+	uint32_t read_percent;
+	uint32_t seconds;
+	uint32_t latency_level; /* 0 none, 1 percentiles, 2 percentiles and histogram */
+	uint64_t ticks_hz;
+	/* Turns an NVMe status into text for the error lines. */
+	const char *(*status_string)(uint16_t status);
+};
+
+/* Summed figures over results (the total row). */
+struct perf_totals {
+	double iops;
+	double mib_per_s;
+	double avg_us;
+	double min_us;
+	double max_us;
+	uint64_t ios;
+	uint64_t errors;
+};
+
+/* Figures of one result: I/Os per second, MiB per second, mean latency. */
+double perf_result_iops(const struct perf_result *result);
+double perf_result_mib_per_s(const struct perf_result *result);
+double perf_result_avg_us(const struct perf_result *result, uint64_t ticks_hz);
+
+/* @ticks in microseconds at @ticks_hz. */
+double perf_ticks_to_us(uint64_t ticks, uint64_t ticks_hz);
+
+/* Counts one failed I/O with NVMe status @status in @result. */
+void perf_result_count_error(struct perf_result *result, uint16_t status);
+
+/* Adds up @results into @totals (latencies weighted by I/O count). */
+void perf_report_totals(const struct perf_result *results, size_t count, uint64_t ticks_hz,
+			struct perf_totals *totals);
+
+/* Prints the tables (and percentiles or histogram per info's level) to @out. */
+void perf_report_print(FILE *out, const struct perf_report_info *info,
+		       const struct perf_result *results, size_t count);
+
+/* Prints the same figures as one JSON document. Returns 0 or -ENOMEM. */
+int perf_report_print_json(FILE *out, const struct perf_report_info *info,
+			   const struct perf_result *results, size_t count);
+
+#endif /* USK_PERF_REPORT_H */
