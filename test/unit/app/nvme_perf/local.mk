@@ -1,5 +1,5 @@
 PERF_UNIT_TESTS = test/unit/app/nvme_perf/perf_opts_ut test/unit/app/nvme_perf/perf_report_ut \
-	test/unit/app/nvme_perf/perf_workload_ut
+	test/unit/app/nvme_perf/perf_workload_ut test/unit/app/nvme_perf/perf_verify_ut
 check_PROGRAMS += $(PERF_UNIT_TESTS)
 UNIT_TESTS += $(PERF_UNIT_TESTS)
 PERF_UT_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/app/nvme_perf
@@ -16,3 +16,7 @@ test_unit_app_nvme_perf_perf_workload_ut_SOURCES = test/unit/app/nvme_perf/perf_
 test_unit_app_nvme_perf_perf_workload_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
 test_unit_app_nvme_perf_perf_workload_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_app_nvme_perf_perf_workload_ut_LDADD = app/nvme_perf/libperf.a $(UT_LIBS)
+test_unit_app_nvme_perf_perf_verify_ut_SOURCES = test/unit/app/nvme_perf/perf_verify_ut.c
+test_unit_app_nvme_perf_perf_verify_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
+test_unit_app_nvme_perf_perf_verify_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_app_nvme_perf_perf_verify_ut_LDADD = app/nvme_perf/libperf.a $(UT_LIBS)
