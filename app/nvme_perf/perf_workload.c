@@ -13,7 +13,6 @@ int perf_workload_init(struct perf_workload_state *w, enum perf_pattern pattern,
 		return -EINVAL;
 	}
 	w->pattern = pattern;
-	w->blocks_per_io = blocks_per_io;
 	w->slots = ns_blocks / blocks_per_io;
 	w->next_slot = 0;
 	/* splitmix64 of the seed: nearby seeds give unrelated streams, never 0. */

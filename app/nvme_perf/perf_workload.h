@@ -16,7 +16,6 @@ struct perf_workload_state {
 	uint64_t rng;           /* xorshift64* state, never 0 */
 	uint64_t slots;         /* I/O-size slots in the namespace */
 	uint64_t next_slot;     /* for sequential patterns */
-	uint32_t blocks_per_io;
 	uint32_t read_threshold; /* a draw below it is a read, out of 2^32 */
 	enum perf_pattern pattern;
 };
@@ -42,19 +41,18 @@ static inline uint64_t perf_workload_random(struct perf_workload_state *w)
 	return x * UINT64_C(0x2545F4914F6CDD1D);
 }
 
-/* The first LBA of the next I/O. */
-static inline uint64_t perf_workload_next_lba(struct perf_workload_state *w)
+/* The slot (LBA / blocks_per_io) of the next I/O. */
+static inline uint64_t perf_workload_next_slot(struct perf_workload_state *w)
 {
 	uint64_t slot;
 
 	if (w->pattern == PERF_RANDOM) {
 		/* The high half of a 64x64 product maps uniformly onto [0, slots). */
-		slot = (uint64_t)(((unsigned __int128)perf_workload_random(w) * w->slots) >> 64);
-	} else {
-		slot = w->next_slot;
-		w->next_slot = slot + 1 == w->slots ? 0 : slot + 1;
+		return (uint64_t)(((unsigned __int128)perf_workload_random(w) * w->slots) >> 64);
 	}
-	return slot * w->blocks_per_io;
+	slot = w->next_slot;
+	w->next_slot = slot + 1 == w->slots ? 0 : slot + 1;
+	return slot;
 }
 
 /* Whether the next I/O is a read. */

@@ -15,17 +15,17 @@ static void test_bad_geometry(void)
 	CU_ASSERT_EQUAL(perf_workload_init(&g_w, PERF_RANDOM, 100, 100, 0, 1), -EINVAL);
 	CU_ASSERT_EQUAL(perf_workload_init(&g_w, PERF_RANDOM, 101, 100, 1, 1), -EINVAL);
 	CU_ASSERT_EQUAL(perf_workload_init(&g_w, PERF_RANDOM, 100, 8, 8, 1), 0);
-	CU_ASSERT_EQUAL(perf_workload_next_lba(&g_w), 0);
+	CU_ASSERT_EQUAL(perf_workload_next_slot(&g_w), 0);
 }
 
 static void test_sequential_wraps(void)
 {
-	/* 10 blocks hold 3 whole 3-block I/Os: 0, 3, 6, then back to 0. */
+	/* 10 blocks hold 3 whole 3-block I/Os: slots 0, 1, 2, then back to 0. */
 	CU_ASSERT_EQUAL(perf_workload_init(&g_w, PERF_SEQUENTIAL, 100, 10, 3, 1), 0);
-	CU_ASSERT_EQUAL(perf_workload_next_lba(&g_w), 0);
-	CU_ASSERT_EQUAL(perf_workload_next_lba(&g_w), 3);
-	CU_ASSERT_EQUAL(perf_workload_next_lba(&g_w), 6);
-	CU_ASSERT_EQUAL(perf_workload_next_lba(&g_w), 0);
+	CU_ASSERT_EQUAL(perf_workload_next_slot(&g_w), 0);
+	CU_ASSERT_EQUAL(perf_workload_next_slot(&g_w), 1);
+	CU_ASSERT_EQUAL(perf_workload_next_slot(&g_w), 2);
+	CU_ASSERT_EQUAL(perf_workload_next_slot(&g_w), 0);
 }
 
 static void test_random_is_aligned_in_range_and_uniform(void)
@@ -36,10 +36,10 @@ static void test_random_is_aligned_in_range_and_uniform(void)
 	/* The last I/O must fit: 64 slots of 8 blocks in 515 blocks. */
 	CU_ASSERT_EQUAL(perf_workload_init(&g_w, PERF_RANDOM, 100, SLOTS * 8 + 3, 8, 42), 0);
 	for (int i = 0; i < DRAWS; i++) {
-		uint64_t lba = perf_workload_next_lba(&g_w);
+		uint64_t slot = perf_workload_next_slot(&g_w);
 
-		CU_ASSERT_FATAL(lba % 8 == 0 && lba + 8 <= SLOTS * 8);
-		hits[lba / 8]++;
+		CU_ASSERT_FATAL(slot < SLOTS);
+		hits[slot]++;
 	}
 	/* Each slot expects 1000 hits; 6 sigma is about 190. */
 	for (int s = 0; s < SLOTS; s++) {
@@ -55,7 +55,7 @@ static void test_seeds_differ(void)
 	perf_workload_init(&g_w, PERF_RANDOM, 100, 1u << 30, 1, 1);
 	perf_workload_init(&other, PERF_RANDOM, 100, 1u << 30, 1, 2);
 	for (int i = 0; i < 100; i++) {
-		same += perf_workload_next_lba(&g_w) == perf_workload_next_lba(&other);
+		same += perf_workload_next_slot(&g_w) == perf_workload_next_slot(&other);
 	}
 	CU_ASSERT(same < 3);
 }

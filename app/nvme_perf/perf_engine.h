@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * usk_nvme_perf's closed loop: each worker keeps queue-depth I/Os in flight
+ * on one namespace through one queue pair, resubmits each as it completes,
+ * and records every latency. The queue pair is reached through a small ops
+ * table, so the loop is tested against a fake and runs unchanged on the
+ * NVMe driver.
+ */
+#ifndef USK_PERF_ENGINE_H
+#define USK_PERF_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "perf_opts.h"
+#include "perf_report.h"
+#include "perf_verify.h"
+#include "perf_workload.h"
+
+/* Completion of one I/O: @status is 0 or the NVMe status (SCT << 8 | SC). */
+typedef void (*perf_io_done_fn)(void *cb_arg, uint16_t status);
+
+/* NVMe status used for an I/O that the queue pair refused to submit. */
+#define PERF_STATUS_SUBMIT_FAILED 0xffff
+/* NVMe status used for a read whose data did not match under -V. */
+#define PERF_STATUS_MISCOMPARE 0xfffe
+
+struct perf_qpair_ops {
+	/* Submits one read or write; returns 0 or a negative errno. */
+	int (*submit)(void *qpair, bool is_read, void *buf, uint64_t lba, uint32_t blocks,
+		      perf_io_done_fn done, void *cb_arg);
+	/* Reaps up to @max completions (0: all); returns how many, or a negative errno. */
+	int (*poll)(void *qpair, uint32_t max);
+};
+
+struct perf_ns_worker;
+
+/* One I/O slot of a worker: its buffer and what it is doing. */
+struct perf_task {
+	struct perf_ns_worker *worker;
+	void *buf;
+	uint64_t lba;
+	uint64_t submit_ticks;
+	uint64_t generation; /* -V: the pattern generation written last */
+	uint32_t verify_slot; /* -V: this task's own stripe of the namespace */
+	bool is_read;
+	bool in_flight;
+};
+
+/* What a worker needs to know about its namespace and run. */
+struct perf_ns_worker_params {
+	const struct perf_qpair_ops *ops;
+	void *qpair;
+	void **buffers;        /* queue_depth buffers of io_size bytes, DMA-able */
+	uint64_t ns_blocks;
+	uint32_t block_size;
+	uint32_t worker_index; /* among the workers that share this namespace */
+	uint32_t worker_count;
+	uint64_t seed;
+};
+
+/* One (core, namespace) pair: a queue pair, its tasks and its figures. */
+struct perf_ns_worker {
+	const struct perf_qpair_ops *ops;
+	void *qpair;
+	struct perf_workload_state workload;
+	struct perf_task *tasks;
+	uint32_t queue_depth;
+	uint32_t blocks_per_io;
+	uint32_t block_size;
+	bool verify;
+	bool stopping;
+	uint32_t in_flight;
+	uint64_t stripe;          /* -V: tasks on this namespace, all workers */
+	uint64_t ios_live;        /* read by the main thread for the live line */
+	struct perf_result result;
+	struct usk_histogram *latency;
+	struct perf_verify_mismatch first_mismatch;
+	bool mismatched;
+};
+
+/*
+ * Sets up @worker for the run @opts describes. @tasks has queue_depth
+ * entries and @latency is the worker's own histogram. Returns 0, or
+ * -EINVAL when the I/O size is not a multiple of the block size or the
+ * namespace is too small for the run.
+ */
+int perf_ns_worker_init(struct perf_ns_worker *worker, const struct perf_opts *opts,
+			const struct perf_ns_worker_params *params, struct perf_task *tasks,
+			struct usk_histogram *latency);
+
+/* Submits queue-depth I/Os. Returns 0 or the first submit error. */
+int perf_ns_worker_start(struct perf_ns_worker *worker);
+
+/* Polls once and resubmits what completed. Returns completions or a negative errno. */
+int perf_ns_worker_poll(struct perf_ns_worker *worker);
+
+/* Forgets the figures so far (the end of the warm-up). */
+void perf_ns_worker_reset_stats(struct perf_ns_worker *worker);
+
+/* Stops resubmitting; perf_ns_worker_poll() then drains what is in flight. */
+void perf_ns_worker_stop(struct perf_ns_worker *worker);
+
+#endif /* USK_PERF_ENGINE_H */
