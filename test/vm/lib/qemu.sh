@@ -1,0 +1,133 @@
+# shellcheck shell=bash
+# Runs the guest: builds qemu's command line from the controller specs,
+# relays the guest's QMP requests, enforces the time limit, and reports the
+# test script's output and status.
+
+qemu_pid=""
+relay_pid=""
+
+# Converts 64M / 1G / 4096 to bytes.
+size_to_bytes() {
+	local v=$1
+	case "$v" in
+	*[kK]) echo $((${v%?} * 1024)) ;;
+	*[mM]) echo $((${v%?} * 1024 * 1024)) ;;
+	*[gG]) echo $((${v%?} * 1024 * 1024 * 1024)) ;;
+	*[0-9]) echo "$v" ;;
+	*) die "bad size '$v' (use a number with K, M or G)" ;;
+	esac
+}
+
+# Appends the qemu arguments of controller number $1 with spec $2 to qemu_args.
+qemu_add_ctrl() {
+	local n=$1 spec=$2 id=nv$1 serial=usk-$1 ctrl_opts="" nsidx=0 kv key val
+	local err_ns="" err_sector="" err_once=off
+	local -a ns_specs=()
+	IFS=, read -r -a kvs <<<"$spec"
+	for kv in "${kvs[@]}"; do
+		key=${kv%%=*}
+		val=${kv#*=}
+		case "$key" in
+		ns) ns_specs+=("$val") ;;
+		mdts) ctrl_opts+=",mdts=$val" ;;
+		qpairs) ctrl_opts+=",max_ioqpairs=$val" ;;
+		cmb) ctrl_opts+=",cmb_size_mb=$val" ;;
+		serial) serial=$val ;;
+		id) id=$val ;;
+		err)
+			IFS=: read -r err_ns err_sector err_once <<<"$val"
+			[ "${err_once:-}" = once ] && err_once=on || err_once=off ;;
+		*) die "--ctrl $spec: unknown key '$key'" ;;
+		esac
+	done
+	[ ${#ns_specs[@]} -gt 0 ] || ns_specs=(64M)
+	qemu_args+=(-device "pcie-root-port,id=rp$n,chassis=$n,slot=$n,bus=pcie.0"
+		-device "nvme-subsys,id=subsys$n,nqn=usk-subsys-$n"
+		-device "nvme,id=$id,serial=$serial,bus=rp$n,subsys=subsys$n$ctrl_opts")
+	for ns in "${ns_specs[@]}"; do
+		nsidx=$((nsidx + 1))
+		local size=${ns%%:*} lba=512 img=$workdir/c${n}n$nsidx.img drive
+		[ "$ns" = "$size" ] || lba=${ns#*:}
+		truncate -s "$(size_to_bytes "$size")" "$img"
+		drive="file=$img,if=none,id=c${n}n$nsidx,format=raw"
+		if [ "$err_ns" = "$nsidx" ]; then
+			# blkdebug under the raw format so the raw driver's reads reach it.
+			printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\nonce = "%s"\n' \
+				"$err_sector" "$err_once" >"$workdir/blkdebug$n.conf"
+			drive="driver=raw,file.driver=blkdebug,file.config=$workdir/blkdebug$n.conf"
+			drive+=",file.image.filename=$img,if=none,id=c${n}n$nsidx"
+		fi
+		qemu_args+=(-drive "$drive"
+			-device "nvme-ns,drive=c${n}n$nsidx,nsid=$nsidx,bus=$id,logical_block_size=$lba,physical_block_size=$lba")
+	done
+}
+
+# Sends every "USK-VM-QMP <json>" line of the console to QEMU, in order.
+qmp_relay() {
+	local done_lines=0 total line
+	while kill -0 "$qemu_pid" 2>/dev/null; do
+		total=$(grep -c '^USK-VM-QMP ' "$console" 2>/dev/null || true)
+		while [ "$done_lines" -lt "$total" ]; do
+			done_lines=$((done_lines + 1))
+			line=$(grep '^USK-VM-QMP ' "$console" | sed -n "${done_lines}p" | tr -d '\r')
+			python3 "$lab/qmp.py" "$workdir/qmp.sock" "${line#USK-VM-QMP }" \
+				>>"$workdir/qmp.log" 2>&1 || echo "vmlab: QMP command failed: ${line#USK-VM-QMP }" >&2
+		done
+		sleep 0.2
+	done
+}
+
+vm_cleanup() {
+	[ -z "$relay_pid" ] || kill "$relay_pid" 2>/dev/null || true
+	[ -z "$qemu_pid" ] || kill -KILL "$qemu_pid" 2>/dev/null || true
+	[ -z "$qemu_pid" ] || wait "$qemu_pid" 2>/dev/null || true
+	qemu_pid=""
+	relay_pid=""
+}
+
+vm_run() {
+	local n=0 spec start status=1
+	console=$workdir/console.log
+	qemu_args=(-machine q35,kernel-irqchip=split -accel tcg -cpu max -smp "$smp" -m "$mem"
+		-nographic -nic none -vga none -no-reboot -kernel "$kernel_image" -initrd "$workdir/initrd.cpio"
+		-append "console=ttyS0 intel_iommu=on quiet panic=-1"
+		-device intel-iommu,intremap=on
+		-qmp "unix:$workdir/qmp.sock,server=on,wait=off")
+	for spec in "${ctrls[@]}"; do
+		n=$((n + 1))
+		qemu_add_ctrl "$n" "$spec"
+	done
+	printf '%q ' qemu-system-x86_64 "${qemu_args[@]}" >"$workdir/qemu.cmd"
+	start=$SECONDS
+	qemu-system-x86_64 "${qemu_args[@]}" </dev/null >"$console" 2>&1 &
+	qemu_pid=$!
+	qmp_relay &
+	relay_pid=$!
+	while kill -0 "$qemu_pid" 2>/dev/null; do
+		if [ $((SECONDS - start)) -ge "$timeout" ]; then
+			vm_report
+			echo "vmlab: timeout: the guest ran for ${timeout}s; killed it (console: $console)" >&2
+			vm_cleanup
+			exit 124
+		fi
+		sleep 0.2
+	done
+	wait "$qemu_pid" || true
+	qemu_pid=""
+	vm_report
+	status=$(tr -d '\r' <"$console" | sed -n 's/^USK-VM-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
+	if [ -z "$status" ]; then
+		grep -q 'Kernel panic' "$console" &&
+			echo "vmlab: the guest kernel panicked:" >&2 && grep -A5 'Kernel panic' "$console" >&2
+		echo "vmlab: the guest ended before the test script finished (console: $console)" >&2
+		tail -n 20 "$console" >&2
+		exit 1
+	fi
+	echo "vmlab: guest finished in $((SECONDS - start))s, test status $status" >&2
+	exit "$status"
+}
+
+# Prints what the test script printed: the console between the markers.
+vm_report() {
+	tr -d '\r' <"$console" | sed -n '/USK-VM-BEGIN$/,/^USK-VM-EXIT /{/USK-VM-BEGIN$/d;/^USK-VM-EXIT /d;p}'
+}
