@@ -15,6 +15,7 @@ adds=()
 workdir=""
 keep=no
 hugepages=0
+iommu=yes
 
 usage() {
 	cat <<USAGE
@@ -46,6 +47,7 @@ Options:
   -m, --mem MB        guest memory (default 1024)
       --smp N         guest CPUs (default 2)
       --hugepages N   2 MiB hugepages to reserve at boot (default 0)
+      --no-iommu      boot without the emulated IOMMU (to test what fails)
       --cache DIR     where the guest kernel is kept (default \$USK_VM_CACHE
                       or /var/tmp/usk-vm-cache)
       --workdir DIR   keep disk images, console log and QMP socket here
@@ -74,6 +76,7 @@ parse_args() {
 		-m | --mem) mem=$2; shift ;;
 		--smp) smp=$2; shift ;;
 		--hugepages) hugepages=$2; shift ;;
+		--no-iommu) iommu=no ;;
 		--cache) cache=$2; shift ;;
 		--workdir) workdir=$2; shift ;;
 		--keep) keep=yes ;;

@@ -6,8 +6,15 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
+# What scripts written for a full system expect: /usr/bin/env and /dev/fd.
+mkdir -p /usr/bin /usr/sbin && ln -s /bin/busybox /usr/bin/env
+ln -s /proc/self/fd /dev/fd
+# A normal user, for tests of what non-root users get.
+mkdir -p /etc
+printf 'root:x:0:0:root:/tmp:/bin/sh\nusk:x:1000:1000:usk:/tmp:/bin/sh\n' >/etc/passwd
+printf 'root:x:0:\nusk:x:1000:\n' >/etc/group
 mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages
-for m in nvme vfio-pci ext4; do
+for m in nvme vfio-pci crc32c_generic ext4; do
 	modprobe "$m" || echo "USK-VM: modprobe $m failed"
 done
 echo @HUGEPAGES@ >/proc/sys/vm/nr_hugepages

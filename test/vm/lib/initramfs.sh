@@ -4,7 +4,7 @@
 # shared libraries ldd lists, and the test script.
 
 # Modules loaded at boot; modprobe pulls in their dependencies.
-initramfs_modules="nvme vfio-pci ext4"
+initramfs_modules="nvme vfio-pci ext4 crc32c_generic"
 
 # Copies one file to the same path under $root, following symlinks.
 initramfs_copy() {
@@ -67,6 +67,7 @@ initramfs_build() {
 	cp "$kernel_modules"/modules.{dep,alias,symbols,builtin,order} \
 		"$root/lib/modules/$kernel_version/" 2>/dev/null || true
 	initramfs_copy "$top/scripts/setup.sh" /usk/scripts/setup.sh
+	initramfs_copy "$lab/tests/lib.sh" /usk/tests/lib.sh
 	for spec in "${adds[@]}"; do
 		initramfs_add "$spec"
 	done

@@ -90,9 +90,13 @@ vm_run() {
 	console=$workdir/console.log
 	qemu_args=(-machine q35,kernel-irqchip=split -accel tcg -cpu max -smp "$smp" -m "$mem"
 		-nographic -nic none -vga none -no-reboot -kernel "$kernel_image" -initrd "$workdir/initrd.cpio"
-		-append "console=ttyS0 intel_iommu=on quiet panic=-1"
-		-device intel-iommu,intremap=on
 		-qmp "unix:$workdir/qmp.sock,server=on,wait=off")
+	if [ "$iommu" = yes ]; then
+		qemu_args+=(-append "console=ttyS0 intel_iommu=on quiet panic=-1"
+			-device intel-iommu,intremap=on)
+	else
+		qemu_args+=(-append "console=ttyS0 quiet panic=-1")
+	fi
 	for spec in "${ctrls[@]}"; do
 		n=$((n + 1))
 		qemu_add_ctrl "$n" "$spec"

@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# Helpers for guest test scripts: facts read from sysfs, never from the
+# output of the tool under test.
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# The NVMe controllers' PCI addresses, in order.
+nvme_bdfs() {
+	local d
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/class")" = 0x010802 ] && echo "${d##*/}"
+	done
+}
+
+driver_of() {
+	local link=/sys/bus/pci/devices/$1/driver
+	[ -e "$link" ] && basename "$(readlink "$link")" || echo none
+}
+
+group_of() {
+	basename "$(readlink "/sys/bus/pci/devices/$1/iommu_group")"
+}
+
+# Waits up to $2 tenths of a second for the command $1 to succeed.
+wait_for() {
+	local i=0
+	while [ $i -lt "$2" ]; do
+		eval "$1" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# The namespace block devices (heads, not multipath paths) the kernel has.
+nvme_block_devices() {
+	local b
+	for b in /sys/block/nvme*n*; do
+		[ -e "$b" ] || continue
+		[[ ${b##*/} =~ ^nvme[0-9]+n[0-9]+$ ]] && echo "${b##*/}"
+	done
+}
