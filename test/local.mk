@@ -17,3 +17,6 @@ TESTS += test/headers.sh
 # An embedder's program builds with pkg-config against an installed libusk.
 TESTS += test/pkgconfig.sh
 EXTRA_DIST += test/no_cunit.sh test/headers.sh test/pkgconfig.sh
+# setup.sh against a fake sysfs tree: what the VM lab cannot easily make.
+TESTS += test/scripts/setup-sysfs-test.sh
+EXTRA_DIST += test/scripts/setup-sysfs-test.sh

@@ -1,0 +1,64 @@
+#!/bin/bash
+# setup.sh against a fake sysfs tree (USK_SYSFS): a namespace held by
+# device-mapper is named and its controller left alone, and status reads
+# the tree right. Runs on the host, as any user.
+set -u
+: "${top_srcdir:?run through make check}"
+setup=$top_srcdir/scripts/setup.sh
+sys=$(mktemp -d "${TMPDIR:-/tmp}/usk-sysfs.XXXXXX")
+trap 'rm -rf "$sys"' EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# A PCI function: BDF, class, driver (or -), NUMA node, IOMMU group.
+add_pci() {
+	local dev=$sys/devices/pci0000:00/$1
+	mkdir -p "$dev" "$sys/bus/pci/devices" "$sys/bus/pci/drivers/$3" "$sys/kernel/iommu_groups/$5"
+	echo "$2" >"$dev/class"
+	echo 0x1b36 >"$dev/vendor"
+	echo 0x0010 >"$dev/device"
+	echo "$4" >"$dev/numa_node"
+	ln -s "$dev" "$sys/bus/pci/devices/$1"
+	[ "$3" = - ] || ln -s "$sys/bus/pci/drivers/$3" "$dev/driver"
+	ln -s "$sys/kernel/iommu_groups/$5" "$dev/iommu_group"
+}
+
+# A namespace of controller nvmeN on BDF: its block device with a size.
+add_ns() {
+	mkdir -p "$sys/bus/pci/devices/$1/nvme/$2/$3" "$sys/block/$3/holders"
+	echo "$4" >"$sys/block/$3/size"
+}
+
+add_pci 0000:01:00.0 0x010802 nvme 0 7
+add_pci 0000:02:00.0 0x010802 vfio-pci 1 8
+add_pci 0000:00:1f.2 0x010601 ahci -1 9
+mkdir -p "$sys/bus/pci/drivers/vfio-pci"
+add_ns 0000:01:00.0 nvme0 nvme0n1 131072
+mkdir -p "$sys/block/dm-0/dm"
+echo vg0-data >"$sys/block/dm-0/dm/name"
+ln -s "$sys/block/dm-0" "$sys/block/nvme0n1/holders/dm-0"
+
+out=$(USK_SYSFS=$sys "$setup" status) || fail "status exited $?"
+echo "$out"
+echo "$out" | grep -Eq '^0000:01:00.0 +1b36:0010 +0 +nvme +nvme0n1\(64MiB\)$' ||
+	fail "status row of 0000:01:00.0 is wrong"
+echo "$out" | grep -Eq '^0000:02:00.0 +1b36:0010 +1 +vfio-pci +/dev/vfio/8$' ||
+	fail "status row of 0000:02:00.0 is wrong"
+echo "$out" | grep -q 0000:00:1f.2 && fail "status lists a device that is not NVMe"
+out=$(USK_SYSFS=$sys PCI_BLOCKED=0000:02:00.0 "$setup" status)
+echo "$out" | grep -q 0000:02:00.0 && fail "status lists a PCI_BLOCKED device"
+
+if [ "$(id -u)" -eq 0 ]; then
+	out=$(USK_SYSFS=$sys HUGEMEM=0 PCI_ALLOWED=0000:01:00.0 "$setup" config 2>&1)
+	echo "$out"
+	echo "$out" | grep -q "/dev/nvme0n1 is held by dm-0 (device-mapper vg0-data)" ||
+		fail "config does not name the device-mapper holder"
+	[ "$(basename "$(readlink "$sys/bus/pci/devices/0000:01:00.0/driver")")" = nvme ] ||
+		fail "config rebound a held controller"
+	[ ! -e "$sys/bus/pci/devices/0000:01:00.0/driver_override" ] ||
+		fail "config touched the held controller's driver_override"
+fi
+echo "PASS: setup.sh on a fake sysfs"
