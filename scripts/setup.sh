@@ -125,6 +125,8 @@ require_vfio() {
 	if [ ! -d "$SYSFS/bus/pci/drivers/vfio-pci" ]; then
 		modprobe vfio-pci 2>/dev/null
 	fi
+	# USK's IOMMU backend; not every kernel loads it with vfio-pci.
+	modprobe vfio_iommu_type1 2>/dev/null
 	if [ ! -d "$SYSFS/bus/pci/drivers/vfio-pci" ]; then
 		err "the vfio-pci driver is missing and 'modprobe vfio-pci' failed:"
 		err "install your kernel's modules package (or build with CONFIG_VFIO_PCI)."

@@ -9,7 +9,75 @@
 #ifndef USK_ENV_INTERNAL_H
 #define USK_ENV_INTERNAL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "usk/env.h"
+
+/* Page size of the translation map and of registrations. */
+#define ENV_PAGE_SHIFT 12
+#define ENV_PAGE_SIZE (UINT64_C(1) << ENV_PAGE_SHIFT)
+#define ENV_HUGEPAGE_SIZE (UINT64_C(2) << 20)
+
+/* The options usk_env_init() was given; valid while the env is up. */
+extern struct usk_env_opts g_env_opts;
+
+/* Where sysfs is: "/sys", or a fake tree in tests. */
+extern const char *g_env_sysfs_root;
+
+/* Whether usk_env_init() has run (and usk_env_fini() has not). */
+bool env_is_initialized(void);
+
+/*
+ * The IOVA allocator: free ranges of [base, limit), kept sorted and merged,
+ * first fit. Not thread-safe: the memory registry's lock covers it.
+ */
+struct iova_range {
+	uint64_t start;
+	uint64_t end; /* exclusive */
+};
+
+struct iova_allocator {
+	struct iova_range *free;
+	size_t count;
+	size_t capacity;
+	uint64_t base;
+	uint64_t limit;
+};
+
+int iova_allocator_init(struct iova_allocator *a, uint64_t base, uint64_t limit);
+void iova_allocator_fini(struct iova_allocator *a);
+/* Returns 0 and the IOVA, -EINVAL for a bad size or alignment, -ENOSPC. */
+int iova_alloc(struct iova_allocator *a, uint64_t size, uint64_t align, uint64_t *iova);
+/* Gives back [iova, iova + size); must be exactly what iova_alloc() gave. */
+int iova_free(struct iova_allocator *a, uint64_t iova, uint64_t size);
+/* Takes [start, end) out of the free space (an IOMMU's reserved window);
+ * -EBUSY if part of it is allocated. */
+int iova_reserve(struct iova_allocator *a, uint64_t start, uint64_t end);
+/* Lowers (or raises) the limit; -ERANGE if an allocated IOVA is above it. */
+int iova_allocator_set_limit(struct iova_allocator *a, uint64_t limit);
+
+/*
+ * The translation map: one entry per 4 KiB page of the 48-bit user address
+ * space, in a two-level radix tree. Readers are lock-free; writers are
+ * serialised by the memory registry's lock.
+ */
+int mem_map_set(uintptr_t vaddr, uint64_t len, uint64_t iova);
+void mem_map_clear(uintptr_t vaddr, uint64_t len);
+void mem_map_fini(void);
+
+/*
+ * The memory registry (mem_register.c): regions with their IOVAs.
+ */
+int env_mem_init(uint32_t iova_width);
+void env_mem_fini(void);
+
+/* The DMA heap (dma_alloc.c). */
+void env_dma_fini(void);
+
+/* Closes the VFIO container, if one is open (vfio_container.c). */
+void env_vfio_fini(void);
 
 /*
  * Hooks the VFIO code installs when it opens the process's container.
@@ -41,5 +109,8 @@ int env_mem_for_each_region(env_mem_region_fn fn, void *ctx);
  * handed out is above the limit.
  */
 int env_iova_set_width(uint32_t bits);
+
+/* Never hand out IOVAs in [start, end): a hole in what the IOMMU translates. */
+int env_iova_reserve(uint64_t start, uint64_t end);
 
 #endif /* USK_ENV_INTERNAL_H */

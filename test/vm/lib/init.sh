@@ -14,7 +14,7 @@ mkdir -p /etc
 printf 'root:x:0:0:root:/tmp:/bin/sh\nusk:x:1000:1000:usk:/tmp:/bin/sh\n' >/etc/passwd
 printf 'root:x:0:\nusk:x:1000:\n' >/etc/group
 mkdir -p /dev/hugepages && mount -t hugetlbfs nodev /dev/hugepages
-for m in nvme vfio-pci crc32c_generic ext4; do
+for m in nvme vfio-pci vfio_iommu_type1 crc32c_generic ext4; do
 	modprobe "$m" || echo "USK-VM: modprobe $m failed"
 done
 echo @HUGEPAGES@ >/proc/sys/vm/nr_hugepages

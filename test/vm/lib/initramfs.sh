@@ -4,7 +4,7 @@
 # shared libraries ldd lists, and the test script.
 
 # Modules loaded at boot; modprobe pulls in their dependencies.
-initramfs_modules="nvme vfio-pci ext4 crc32c_generic"
+initramfs_modules="nvme vfio-pci vfio_iommu_type1 ext4 crc32c_generic"
 
 # Copies one file to the same path under $root, following symlinks.
 initramfs_copy() {

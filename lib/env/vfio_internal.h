@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the VFIO files of lib/env share. */
+#ifndef USK_VFIO_INTERNAL_H
+#define USK_VFIO_INTERNAL_H
+
+#include <linux/vfio.h>
+
+/*
+ * The fd of IOMMU group @number, added to the process's container (opened,
+ * with the IOMMU set up, on first use). Returns 0 or a negative errno after
+ * logging what to do.
+ */
+int vfio_group_get_fd(int number, int *group_fd);
+
+/*
+ * Applies the IOVA ranges capability of @info: the IOVA width becomes that
+ * of the highest usable address, and the holes between ranges (such as the
+ * MSI window) are never handed out.
+ */
+int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info);
+
+/* Logs why group @number is not viable: its devices and their drivers. */
+void vfio_explain_group_not_viable(int number);
+
+#endif /* USK_VFIO_INTERNAL_H */
