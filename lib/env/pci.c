@@ -26,7 +26,8 @@ int usk_pci_addr_parse(struct usk_pci_addr *addr, const char *str)
 	unsigned int domain = 0, bus, dev, func;
 	int end = 0;
 
-	if (str == NULL) {
+	/* scanf's %x would also take signs, spaces and 0x prefixes. */
+	if (str == NULL || str[strspn(str, "0123456789abcdefABCDEF:.")] != '\0') {
 		return -EINVAL;
 	}
 	if (sscanf(str, "%x:%x:%x.%x%n", &domain, &bus, &dev, &func, &end) != 4 ||

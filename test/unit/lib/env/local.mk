@@ -1,1 +1,28 @@
-# (empty until this directory has sources)
+# lib/env's unit tests: the memory half runs in any process, no VFIO needed.
+ENV_UNIT_TESTS = test/unit/lib/env/iova_alloc_ut test/unit/lib/env/mem_map_ut \
+	test/unit/lib/env/mem_register_ut test/unit/lib/env/dma_alloc_ut \
+	test/unit/lib/env/env_ut
+check_PROGRAMS += $(ENV_UNIT_TESTS)
+UNIT_TESTS += $(ENV_UNIT_TESTS)
+ENV_UT_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/lib/env
+ENV_UT_LIBS = lib/env/libusk_env.la lib/log/libusk_log.la lib/util/libusk_util.la $(UT_LIBS)
+test_unit_lib_env_iova_alloc_ut_SOURCES = test/unit/lib/env/iova_alloc_ut.c
+test_unit_lib_env_iova_alloc_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
+test_unit_lib_env_iova_alloc_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_env_iova_alloc_ut_LDADD = $(ENV_UT_LIBS)
+test_unit_lib_env_mem_map_ut_SOURCES = test/unit/lib/env/mem_map_ut.c
+test_unit_lib_env_mem_map_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
+test_unit_lib_env_mem_map_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_env_mem_map_ut_LDADD = $(ENV_UT_LIBS)
+test_unit_lib_env_mem_register_ut_SOURCES = test/unit/lib/env/mem_register_ut.c
+test_unit_lib_env_mem_register_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
+test_unit_lib_env_mem_register_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_env_mem_register_ut_LDADD = $(ENV_UT_LIBS)
+test_unit_lib_env_dma_alloc_ut_SOURCES = test/unit/lib/env/dma_alloc_ut.c
+test_unit_lib_env_dma_alloc_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
+test_unit_lib_env_dma_alloc_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_env_dma_alloc_ut_LDADD = $(ENV_UT_LIBS)
+test_unit_lib_env_env_ut_SOURCES = test/unit/lib/env/env_ut.c
+test_unit_lib_env_env_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
+test_unit_lib_env_env_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_env_env_ut_LDADD = $(ENV_UT_LIBS)

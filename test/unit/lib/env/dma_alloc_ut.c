@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ut.h"
+#include "env_internal.h"
+#include "usk/log.h"
+#include "usk/util.h"
+
+static int env_up(enum usk_env_hugepages mode)
+{
+	struct usk_env_opts opts;
+
+	usk_env_opts_init(&opts, sizeof(opts));
+	opts.hugepages = mode;
+	return usk_env_init(&opts);
+}
+
+static void test_before_init(void)
+{
+	CU_ASSERT_PTR_NULL(usk_dma_malloc(64, 0, USK_ENV_NUMA_ANY));
+}
+
+static void check_alignments(void)
+{
+	static const size_t sizes[] = { 1, 63, 64, 100, 512, 4096, 4097, 65536, 1 << 20,
+					(1 << 20) + 1, 3 << 20 };
+
+	for (size_t s = 0; s < USK_COUNTOF(sizes); s++) {
+		for (size_t align = 1; align <= (2u << 20); align <<= 1) {
+			uint8_t *buf = usk_dma_malloc(sizes[s], align, USK_ENV_NUMA_ANY);
+			uint64_t len = sizes[s];
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+			CU_ASSERT_FATAL(usk_is_aligned((uintptr_t)buf, USK_MAX(align, 64)));
+			/* Every byte is DMA-able, and a block is IOVA-contiguous. */
+			uint64_t iova = usk_vtoiova(buf, &len);
+
+			CU_ASSERT_FATAL(iova != USK_IOVA_INVALID);
+			CU_ASSERT_EQUAL_FATAL(len, sizes[s]);
+			CU_ASSERT_FATAL(usk_is_aligned(iova, USK_MIN(USK_MAX(align, 64), 4096)));
+			buf[0] = 1;
+			buf[sizes[s] - 1] = 2;
+			usk_dma_free(buf);
+		}
+	}
+}
+
+static void test_alignment_without_hugepages(void)
+{
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	check_alignments();
+	CU_ASSERT_PTR_NULL(usk_dma_malloc(0, 0, USK_ENV_NUMA_ANY));
+	CU_ASSERT_PTR_NULL(usk_dma_malloc(64, 3, USK_ENV_NUMA_ANY));
+	CU_ASSERT_PTR_NULL(usk_dma_malloc(64, 4u << 20, USK_ENV_NUMA_ANY));
+	usk_env_fini();
+}
+
+static void test_zmalloc_and_reuse(void)
+{
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	uint8_t *a = usk_dma_malloc(4096, 0, USK_ENV_NUMA_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	memset(a, 0xab, 4096);
+	usk_dma_free(a);
+	uint8_t *b = usk_dma_zmalloc(4096, 0, USK_ENV_NUMA_ANY);
+
+	/* The freed block comes back first, zeroed. */
+	CU_ASSERT_PTR_EQUAL(b, a);
+	for (int i = 0; i < 4096; i++) {
+		CU_ASSERT_EQUAL_FATAL(b[i], 0);
+	}
+	usk_dma_free(b);
+	usk_dma_free(NULL);
+	/* NUMA placement falls back quietly on nodes that do not exist. */
+	void *c = usk_dma_malloc(128, 0, 63);
+
+	CU_ASSERT_PTR_NOT_NULL(c);
+	usk_dma_free(c);
+	c = usk_dma_malloc(128, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL(c);
+	usk_dma_free(c);
+	usk_env_fini();
+}
+
+static void test_memory_limit(void)
+{
+	struct usk_env_opts opts;
+
+	usk_env_opts_init(&opts, sizeof(opts));
+	opts.hugepages = USK_ENV_HUGEPAGES_OFF;
+	opts.mem_limit_mb = 4;
+	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
+	void *a = usk_dma_malloc(3 << 20, 0, USK_ENV_NUMA_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL(a);
+	CU_ASSERT_PTR_NULL(usk_dma_malloc(3 << 20, 0, USK_ENV_NUMA_ANY));
+	usk_dma_free(a);
+	a = usk_dma_malloc(3 << 20, 0, USK_ENV_NUMA_ANY);
+	CU_ASSERT_PTR_NOT_NULL(a);
+	usk_dma_free(a);
+	usk_env_fini();
+}
+
+#define THREAD_ROUNDS 20000
+#define THREAD_SLOTS 64
+
+/* Each thread keeps up to 64 blocks, stamped with its id, and checks the
+ * stamps before freeing: two threads handed the same block would collide. */
+static void *hammer(void *arg)
+{
+	uintptr_t id = (uintptr_t)arg;
+	uint64_t *slots[THREAD_SLOTS] = { 0 };
+	uintptr_t bad = 0;
+
+	for (int i = 0; i < THREAD_ROUNDS; i++) {
+		int s = (int)((i * 7 + id) % THREAD_SLOTS);
+
+		if (slots[s] != NULL) {
+			bad += slots[s][0] != id * 1000003 + (uintptr_t)s;
+			usk_dma_free(slots[s]);
+		}
+		slots[s] = usk_dma_malloc(64u << (i % 6), 0, USK_ENV_NUMA_ANY);
+		if (slots[s] == NULL) {
+			return (void *)1;
+		}
+		slots[s][0] = id * 1000003 + (uintptr_t)s;
+	}
+	for (int s = 0; s < THREAD_SLOTS; s++) {
+		usk_dma_free(slots[s]);
+	}
+	return (void *)bad;
+}
+
+static void test_two_threads(void)
+{
+	pthread_t t[2];
+	void *bad[2];
+
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	for (uintptr_t i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, hammer, (void *)(i + 1)), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], &bad[i]);
+		CU_ASSERT_PTR_NULL(bad[i]);
+	}
+	usk_env_fini();
+}
+
+/* Reads or writes /proc/sys/vm/nr_hugepages; -1 when it cannot. */
+static long nr_hugepages(long set)
+{
+	FILE *f = fopen("/proc/sys/vm/nr_hugepages", set >= 0 ? "w" : "r");
+	long value = set;
+
+	if (f == NULL) {
+		return -1;
+	}
+	if (set >= 0) {
+		fprintf(f, "%ld\n", set);
+	} else if (fscanf(f, "%ld", &value) != 1) {
+		value = -1;
+	}
+	return fclose(f) == 0 ? value : -1;
+}
+
+static void test_with_and_without_hugepages(void)
+{
+	long saved = nr_hugepages(-1);
+
+	/* The machine's hugepages must be ours to set: root, as in CI. */
+	CU_ASSERT_FATAL(saved >= 0 && nr_hugepages(0) == 0);
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_ON), 0);
+	CU_ASSERT_PTR_NULL(usk_dma_malloc(4096, 0, USK_ENV_NUMA_ANY));
+	usk_env_fini();
+
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_AUTO), 0);
+	void *buf = usk_dma_malloc(4096, 0, USK_ENV_NUMA_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL(buf);
+	usk_dma_free(buf);
+	usk_env_fini();
+
+	/* A chunk per size class and per large block: 40 MiB covers the test. */
+	nr_hugepages(64);
+	if (nr_hugepages(-1) >= 20) {
+		CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_ON), 0);
+		check_alignments();
+		usk_env_fini();
+	} else {
+		CU_FAIL("could not reserve 20 hugepages of 2 MiB");
+	}
+	nr_hugepages(saved);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_before_init),
+		UT_TEST(test_alignment_without_hugepages),
+		UT_TEST(test_zmalloc_and_reuse),
+		UT_TEST(test_memory_limit),
+		UT_TEST(test_two_threads),
+		UT_TEST(test_with_and_without_hugepages),
+	};
+
+	usk_log_set_level(USK_LOG_ERROR);
+	return UT_RUN("dma_alloc", tests);
+}
