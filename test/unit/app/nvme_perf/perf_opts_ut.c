@@ -15,7 +15,7 @@ static char g_err[1024];
 static int parse(const char *cmdline)
 {
 	char buf[512];
-	char *argv[32] = { "usk_nvme_perf" };
+	char *argv[64] = { "usk_nvme_perf" };
 	int argc = 1;
 	char *save = NULL;
 	FILE *err = fmemopen(g_err, sizeof(g_err), "w");
@@ -24,7 +24,8 @@ static int parse(const char *cmdline)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	memset(g_err, 0, sizeof(g_err));
 	snprintf(buf, sizeof(buf), "%s", cmdline);
-	for (char *w = strtok_r(buf, " ", &save); w != NULL; w = strtok_r(NULL, " ", &save)) {
+	for (char *w = strtok_r(buf, " ", &save); w != NULL && argc < 63;
+	     w = strtok_r(NULL, " ", &save)) {
 		argv[argc++] = w;
 	}
 	rc = perf_opts_parse(&g_opts, argc, argv, err);
