@@ -1,1 +1,8 @@
-# (empty until this directory has sources)
+# lib/nvme against QEMU's NVMe device, in the VM lab.
+check_PROGRAMS += test/functional/nvme/nvme_rw
+test_functional_nvme_nvme_rw_SOURCES = test/functional/nvme/nvme_rw.c
+test_functional_nvme_nvme_rw_LDADD = lib/libusk.la
+test_functional_nvme_nvme_rw_LDFLAGS = $(AM_LDFLAGS) -static
+NVME_VM_TESTS = test/functional/nvme/nvme-rw-test.sh
+VM_TESTS += $(NVME_VM_TESTS)
+EXTRA_DIST += $(NVME_VM_TESTS) test/functional/nvme/nvme-rw.sh

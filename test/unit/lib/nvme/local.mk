@@ -1,1 +1,19 @@
-# (empty until this directory has sources)
+# lib/nvme's unit tests: the pieces that need no device.
+NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_status_ut \
+	test/unit/lib/nvme/nvme_transport_id_ut
+check_PROGRAMS += $(NVME_UNIT_TESTS)
+UNIT_TESTS += $(NVME_UNIT_TESTS)
+NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
+	lib/util/libusk_util.la $(UT_LIBS)
+test_unit_lib_nvme_nvme_qpair_ut_SOURCES = test/unit/lib/nvme/nvme_qpair_ut.c
+test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/lib/nvme
+test_unit_lib_nvme_nvme_qpair_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_qpair_ut_LDADD = $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_status_ut_SOURCES = test/unit/lib/nvme/nvme_status_ut.c
+test_unit_lib_nvme_nvme_status_ut_CPPFLAGS = $(UT_CPPFLAGS)
+test_unit_lib_nvme_nvme_status_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_status_ut_LDADD = $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_transport_id_ut_SOURCES = test/unit/lib/nvme/nvme_transport_id_ut.c
+test_unit_lib_nvme_nvme_transport_id_ut_CPPFLAGS = $(UT_CPPFLAGS)
+test_unit_lib_nvme_nvme_transport_id_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_transport_id_ut_LDADD = $(NVME_UT_LIBS)

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * USK's polled NVMe driver: controllers, namespaces, I/O queue pairs.
+ *
+ * Thread rules: a controller's attach, detach, queue pair allocation and
+ * admin commands may be called from any thread (the admin queue is locked).
+ * An I/O queue pair belongs to one thread at a time: its submissions and
+ * usk_nvme_qpair_process_completions() must not run concurrently. Nothing
+ * on the I/O path takes a lock, makes a system call or allocates memory.
+ */
+#ifndef USK_NVME_H
+#define USK_NVME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "usk/nvme_spec.h"
+#include "usk/pci.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct usk_nvme_ctrlr;
+struct usk_nvme_ns;
+struct usk_nvme_qpair;
+
+/**
+ * Called once for each command when it completes, successfully or not.
+ *
+ * @param cb_arg the pointer given at submission
+ * @param cpl    the completion entry; USK_NVME_STATUS_CODE(cpl->status) is
+ *               0 on success, else the NVMe status (SCT << 8 | SC). A
+ *               command the driver itself ends (e.g. on detach) completes
+ *               with SCT 0, SC 0x07 (Command Abort Requested).
+ */
+typedef void (*usk_nvme_cmd_cb)(void *cb_arg, const struct usk_nvme_cqe *cpl);
+
+/** Controller options. Fill with usk_nvme_ctrlr_opts_init() first. */
+struct usk_nvme_ctrlr_opts {
+	/** sizeof(struct usk_nvme_ctrlr_opts) as the caller knows it. */
+	size_t opts_size;
+	/** I/O queue pairs to ask the controller for (default 16). */
+	uint32_t num_io_queues;
+	/** Entries of each I/O queue, capped by CAP.MQES (default 256). */
+	uint32_t io_queue_size;
+	/** Entries of the admin queue (default 32). */
+	uint32_t admin_queue_size;
+	/** How long an admin command may take, in milliseconds (default 10000). */
+	uint32_t admin_timeout_ms;
+};
+
+/**
+ * Fill @p opts with the defaults.
+ *
+ * @param opts      the options to fill
+ * @param opts_size sizeof(struct usk_nvme_ctrlr_opts) as the caller knows it
+ */
+void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size);
+
+/**
+ * Parse a transport ID: "trtype:PCIe traddr:0000:01:00.0" (keys in any
+ * case and order), or a bare PCI address.
+ *
+ * @param str  the text
+ * @param addr where the controller's PCI address is stored
+ * @return 0, or -EINVAL (with a log line naming what is wrong).
+ */
+int usk_nvme_transport_id_parse(const char *str, struct usk_pci_addr *addr);
+
+/**
+ * Bring up the controller on an open PCI device: reset it, set up the admin
+ * queue, identify it and its active namespaces.
+ *
+ * @param dev   the device, from usk_pci_device_attach() or a test model;
+ *              the controller owns it from now on and detaches it
+ * @param opts  options, or NULL for the defaults
+ * @param ctrlr where the controller is stored on success
+ * @return 0; -ETIMEDOUT when the controller does not become ready within
+ *         CAP.TO; -EIO when a bring-up command fails; -ENOMEM; -ENODEV
+ *         when registers read all ones (the device is gone).
+ */
+int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_ctrlr_opts *opts,
+			      struct usk_nvme_ctrlr **ctrlr);
+
+/**
+ * Attach the controller named by a transport ID: open its PCI device
+ * through VFIO, then as usk_nvme_ctrlr_attach_pci(). usk_env_init() first.
+ *
+ * @return 0, or a negative errno (see usk_pci_device_attach() and
+ *         usk_nvme_ctrlr_attach_pci()).
+ */
+int usk_nvme_ctrlr_attach(const char *trid, const struct usk_nvme_ctrlr_opts *opts,
+			  struct usk_nvme_ctrlr **ctrlr);
+
+/**
+ * Shut the controller down (CC.SHN, waiting for SHST) and release it and
+ * its device. Every I/O queue pair must be freed first.
+ *
+ * @return 0, or -EBUSY while I/O queue pairs remain (nothing is done), or
+ *         -ETIMEDOUT if the shutdown did not complete (it is released anyway).
+ */
+int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *ctrlr);
+
+/** @return the Identify Controller data. */
+const struct usk_nvme_ctrlr_data *usk_nvme_ctrlr_get_data(const struct usk_nvme_ctrlr *ctrlr);
+
+/** @return the controller's PCI address as text ("0000:01:00.0"). */
+const char *usk_nvme_ctrlr_get_name(const struct usk_nvme_ctrlr *ctrlr);
+
+/** @return the largest I/O in bytes the controller takes in one command. */
+uint32_t usk_nvme_ctrlr_get_max_xfer_size(const struct usk_nvme_ctrlr *ctrlr);
+
+/** @return the highest namespace ID (Identify Controller NN). */
+uint32_t usk_nvme_ctrlr_get_num_ns(const struct usk_nvme_ctrlr *ctrlr);
+
+/** @return namespace @p nsid, or NULL when it is not active. */
+struct usk_nvme_ns *usk_nvme_ctrlr_get_ns(struct usk_nvme_ctrlr *ctrlr, uint32_t nsid);
+
+/** @return the namespace's ID. */
+uint32_t usk_nvme_ns_get_id(const struct usk_nvme_ns *ns);
+
+/** @return the logical block size in bytes. */
+uint32_t usk_nvme_ns_get_block_size(const struct usk_nvme_ns *ns);
+
+/** @return the number of logical blocks. */
+uint64_t usk_nvme_ns_get_num_blocks(const struct usk_nvme_ns *ns);
+
+/** @return the optimal I/O boundary in blocks (0: none). */
+uint32_t usk_nvme_ns_get_optimal_io_boundary(const struct usk_nvme_ns *ns);
+
+/** @return the controller the namespace belongs to. */
+struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns);
+
+/**
+ * Create an I/O queue pair on the controller.
+ *
+ * @param ctrlr      the controller
+ * @param queue_size entries, 0 for the controller's option; at most CAP.MQES+1
+ * @param qpair      where the queue pair is stored
+ * @return 0; -ENOSPC when every I/O queue the controller granted is in use;
+ *         -ENOMEM; -EIO when the controller refuses (the log has its status).
+ */
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr, uint32_t queue_size,
+				  struct usk_nvme_qpair **qpair);
+
+/**
+ * Delete an I/O queue pair. Commands still outstanding are completed with
+ * Command Abort Requested first.
+ *
+ * @return 0, or -EIO if the controller refused the deletion (the queue
+ *         pair is freed anyway).
+ */
+int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
+
+/**
+ * Read @p lba_count blocks from @p lba into @p buf, DMA-able memory
+ * (usk_dma_malloc() or usk_mem_register()).
+ *
+ * @return 0 when submitted (the callback then runs exactly once);
+ *         -EINVAL for a range beyond the namespace, a transfer above the
+ *         maximum, or a buffer that is not DMA-able or not 4-byte aligned;
+ *         -EAGAIN when every queue entry is in use (complete some first).
+ */
+int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
+		     uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/** Write; as usk_nvme_ns_read(). */
+int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
+		      uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/** Flush the volatile write cache; as usk_nvme_ns_read() (-EAGAIN only). */
+int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_nvme_cmd_cb cb,
+		      void *cb_arg);
+
+/**
+ * Reap completions and call their callbacks; submissions made from the
+ * callbacks go out with one doorbell write at the end.
+ *
+ * @param qpair the queue pair
+ * @param max   most completions to reap, 0 for all that are ready
+ * @return the number reaped.
+ */
+int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
+
+/** @return commands submitted on @p qpair and not yet completed. */
+uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
+
+/**
+ * Send an admin command and wait for it (up to the admin timeout).
+ *
+ * @param ctrlr the controller
+ * @param cmd   the command; its CID is set by the driver
+ * @param buf   DMA-able data buffer or NULL; PRPs are filled from it
+ * @param len   its length, at most 4 pages
+ * @param cpl   where the completion is copied (may be NULL)
+ * @return 0 when the command succeeded; -EIO when it completed with an
+ *         error status (in @p cpl); -ETIMEDOUT; -EINVAL for a bad buffer.
+ */
+int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_sqe *cmd,
+				  void *buf, uint32_t len, struct usk_nvme_cqe *cpl);
+
+/**
+ * @return a readable name for an NVMe status (SCT << 8 | SC), e.g.
+ * "Unrecovered Read Error"; "Unknown status" for codes it does not know.
+ */
+const char *usk_nvme_status_string(uint16_t status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USK_NVME_H */

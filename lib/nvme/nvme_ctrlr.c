@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Controller bring-up and shutdown, the admin queue, and I/O queue pair
+ * creation (base 3.5.1: the initialisation sequence).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvme_internal.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/ticks.h"
+#include "usk/util.h"
+
+void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size)
+{
+	struct usk_nvme_ctrlr_opts defaults = {
+		.opts_size = opts_size,
+		.num_io_queues = 16,
+		.io_queue_size = 256,
+		.admin_queue_size = 32,
+		.admin_timeout_ms = 10000,
+	};
+
+	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
+}
+
+/* Waits for CSTS & mask == want, as long as CAP.TO allows (500 ms units). */
+static int nvme_ctrlr_wait_csts(struct usk_nvme_ctrlr *c, uint32_t mask, uint32_t want)
+{
+	const struct timespec nap = { 0, 100 * 1000 };
+	uint64_t deadline = usk_ticks() + usk_us_to_ticks((USK_NVME_CAP_TO(c->cap) + 1) * 500000ull);
+
+	for (;;) {
+		uint32_t csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
+
+		if (csts == UINT32_MAX) {
+			USK_ERRLOG("%s: registers read all ones: the device is gone", c->name);
+			return -ENODEV;
+		}
+		if ((csts & mask) == want) {
+			return 0;
+		}
+		if (usk_ticks() > deadline) {
+			USK_ERRLOG("%s: CSTS 0x%x did not reach 0x%x within CAP.TO", c->name, csts,
+				   want);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&nap, NULL);
+	}
+}
+
+static void nvme_admin_sync_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
+{
+	struct usk_nvme_cqe *out = cb_arg;
+
+	*out = *cpl;
+	/* Phase bit set: marks the copy as done for the waiting loop. */
+	out->status |= 1;
+}
+
+int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe *cmd, void *buf,
+				  uint32_t len, struct usk_nvme_cqe *cpl)
+{
+	struct usk_nvme_cqe done = { 0 };
+	uint64_t deadline = usk_ticks() + usk_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+	int rc;
+
+	pthread_mutex_lock(&c->admin_lock);
+	rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_admin_sync_done, &done);
+	while (rc == 0 && (done.status & 1) == 0) {
+		usk_nvme_qpair_process_completions(c->admin, 0);
+		if ((done.status & 1) == 0 && usk_ticks() > deadline) {
+			USK_ERRLOG("%s: admin command 0x%02x timed out", c->name, cmd->opcode);
+			rc = -ETIMEDOUT;
+		}
+	}
+	pthread_mutex_unlock(&c->admin_lock);
+	if (rc != 0) {
+		return rc;
+	}
+	if (cpl != NULL) {
+		*cpl = done;
+	}
+	if (USK_NVME_STATUS_CODE(done.status) != 0) {
+		USK_ERRLOG("%s: admin command 0x%02x failed: %s (sct 0x%x sc 0x%02x)", c->name,
+			   cmd->opcode, usk_nvme_status_string(USK_NVME_STATUS_CODE(done.status)),
+			   USK_NVME_STATUS_SCT(done.status), USK_NVME_STATUS_SC(done.status));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Disables the controller, sets up the admin queue and enables it again. */
+static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
+{
+	uint16_t entries = (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u);
+	int rc;
+
+	if (nvme_reg_read32(c, USK_NVME_REG_CC) & USK_NVME_CC_EN) {
+		nvme_reg_write32(c, USK_NVME_REG_CC, 0);
+	}
+	rc = nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_RDY, 0);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = nvme_qpair_create(c, 0, entries, &c->admin);
+	if (rc != 0) {
+		return rc;
+	}
+	nvme_reg_write32(c, USK_NVME_REG_AQA, (uint32_t)(entries - 1) << 16 | (entries - 1));
+	nvme_reg_write64(c, USK_NVME_REG_ASQ, usk_vtoiova(c->admin->sq, NULL));
+	nvme_reg_write64(c, USK_NVME_REG_ACQ, usk_vtoiova(c->admin->cq, NULL));
+	nvme_reg_write32(c, USK_NVME_REG_CC, USK_NVME_CC_EN | USK_NVME_CC_CSS_NVM |
+						     USK_NVME_CC_MPS(NVME_PAGE_SHIFT) |
+						     USK_NVME_CC_IOSQES(6) | USK_NVME_CC_IOCQES(4));
+	return nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY);
+}
+
+static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = { .opcode = USK_NVME_OPC_IDENTIFY,
+				    .cdw10 = USK_NVME_CNS_CONTROLLER };
+	int rc;
+
+	c->cdata = usk_dma_zmalloc(sizeof(*c->cdata), NVME_PAGE_SIZE, c->dev->info.numa_node);
+	if (c->cdata == NULL) {
+		return -ENOMEM;
+	}
+	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, c->cdata, sizeof(*c->cdata), NULL);
+	if (rc != 0) {
+		return rc;
+	}
+	/* MDTS is in units of the minimum page size (CAP.MPSMIN). */
+	uint64_t mdts = c->cdata->mdts == 0 ? UINT64_MAX :
+			(uint64_t)NVME_PAGE_SIZE << (USK_NVME_CAP_MPSMIN(c->cap) + c->cdata->mdts);
+
+	c->max_xfer_size = (uint32_t)USK_MIN(mdts, (uint64_t)NVME_MAX_XFER_SIZE);
+	c->num_ns = c->cdata->nn;
+	return 0;
+}
+
+static int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *c)
+{
+	uint32_t want = USK_MIN(USK_MAX(c->opts.num_io_queues, 1u), (uint32_t)NVME_MAX_IO_QUEUES);
+	struct usk_nvme_sqe cmd = {
+		.opcode = USK_NVME_OPC_SET_FEATURES,
+		.cdw10 = USK_NVME_FEAT_NUMBER_OF_QUEUES,
+		.cdw11 = (want - 1) << 16 | (want - 1),
+	};
+	struct usk_nvme_cqe cpl;
+	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, &cpl);
+
+	if (rc != 0) {
+		return rc;
+	}
+	/* DW0 holds what was granted, 0's based: submission queues low, completion high. */
+	uint32_t granted = USK_MIN((cpl.dw0 & 0xffff) + 1, (cpl.dw0 >> 16) + 1);
+
+	c->max_io_queues = USK_MIN(granted, want);
+	return 0;
+}
+
+static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
+{
+	if (c->admin != NULL) {
+		nvme_qpair_abort_all(c->admin);
+	}
+	nvme_qpair_destroy(c->admin);
+	usk_dma_free(c->cdata);
+	free(c->ns);
+	if (c->regs != NULL) {
+		usk_pci_device_unmap_bar(c->dev, 0, (void *)(uintptr_t)c->regs);
+	}
+	usk_pci_device_detach(c->dev);
+	pthread_mutex_destroy(&c->admin_lock);
+	free(c);
+}
+
+static int nvme_ctrlr_init(struct usk_nvme_ctrlr *c)
+{
+	void *regs;
+	int rc = usk_pci_device_map_bar(c->dev, 0, &regs, &c->regs_size);
+
+	if (rc != 0) {
+		return rc;
+	}
+	c->regs = regs;
+	rc = usk_pci_device_enable_bus_master(c->dev);
+	if (rc != 0) {
+		return rc;
+	}
+	c->cap = nvme_reg_read64(c, USK_NVME_REG_CAP);
+	if (c->cap == UINT64_MAX) {
+		USK_ERRLOG("%s: registers read all ones: the device is gone", c->name);
+		return -ENODEV;
+	}
+	if (USK_NVME_CAP_MPSMIN(c->cap) != 0) {
+		USK_ERRLOG("%s: the controller does not support 4 KiB pages", c->name);
+		return -ENOTSUP;
+	}
+	rc = nvme_ctrlr_enable(c);
+	if (rc == 0) {
+		rc = nvme_ctrlr_identify(c);
+	}
+	if (rc == 0) {
+		rc = nvme_ctrlr_set_num_queues(c);
+	}
+	if (rc == 0) {
+		rc = nvme_ns_identify_all(c);
+	}
+	return rc;
+}
+
+int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_ctrlr_opts *opts,
+			      struct usk_nvme_ctrlr **ctrlr)
+{
+	struct usk_nvme_ctrlr *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL) {
+		usk_pci_device_detach(dev);
+		return -ENOMEM;
+	}
+	c->dev = dev;
+	usk_pci_addr_fmt(c->name, sizeof(c->name), &dev->info.addr);
+	usk_nvme_ctrlr_opts_init(&c->opts, sizeof(c->opts));
+	if (opts != NULL) {
+		memcpy(&c->opts, opts, USK_MIN(opts->opts_size, sizeof(c->opts)));
+		c->opts.opts_size = sizeof(c->opts);
+	}
+	pthread_mutex_init(&c->admin_lock, NULL);
+	rc = nvme_ctrlr_init(c);
+	if (rc != 0) {
+		USK_ERRLOG("%s: bring-up failed: %s", c->name, strerror(-rc));
+		nvme_ctrlr_free(c);
+		return rc;
+	}
+	USK_INFOLOG("%s: %.40s ready, %u namespaces, %u I/O queues, max transfer %u KiB", c->name,
+		    c->cdata->mn, c->num_ns, c->max_io_queues, c->max_xfer_size >> 10);
+	*ctrlr = c;
+	return 0;
+}
+
+int usk_nvme_ctrlr_attach(const char *trid, const struct usk_nvme_ctrlr_opts *opts,
+			  struct usk_nvme_ctrlr **ctrlr)
+{
+	struct usk_pci_addr addr;
+	struct usk_pci_device *dev;
+	int rc = usk_nvme_transport_id_parse(trid, &addr);
+
+	if (rc == 0) {
+		rc = usk_pci_device_attach(&addr, &dev);
+	}
+	if (rc == 0) {
+		rc = usk_nvme_ctrlr_attach_pci(dev, opts, ctrlr);
+	}
+	return rc;
+}
+
+int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *c)
+{
+	int rc = 0;
+
+	if (c->io_queue_ids_used > 0) {
+		return -EBUSY;
+	}
+	/* Normal shutdown (base 3.6.1): the controller flushes its caches. */
+	uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC) & ~USK_NVME_CC_SHN_MASK;
+
+	nvme_reg_write32(c, USK_NVME_REG_CC, cc | USK_NVME_CC_SHN_NORMAL);
+	rc = nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_SHST_MASK, USK_NVME_CSTS_SHST_COMPLETE);
+	nvme_ctrlr_free(c);
+	return rc == -ENODEV ? 0 : rc;
+}
+
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
+				  struct usk_nvme_qpair **qpair)
+{
+	uint32_t entries = queue_size != 0 ? queue_size : c->opts.io_queue_size;
+	struct usk_nvme_qpair *q;
+	uint16_t qid = 0;
+	int rc;
+
+	entries = USK_MAX(USK_MIN(entries, USK_NVME_CAP_MQES(c->cap) + 1u), 2u);
+	pthread_mutex_lock(&c->admin_lock);
+	for (uint16_t i = 1; i <= c->max_io_queues && qid == 0; i++) {
+		qid = c->qid_used[i] ? 0 : i;
+	}
+	if (qid != 0) {
+		c->qid_used[qid] = true;
+		c->io_queue_ids_used++;
+	}
+	pthread_mutex_unlock(&c->admin_lock);
+	if (qid == 0) {
+		return -ENOSPC;
+	}
+	rc = nvme_qpair_create(c, qid, (uint16_t)entries, &q);
+	if (rc != 0) {
+		goto release_qid;
+	}
+	/* CDW11: physically contiguous, no interrupts: USK polls. */
+	struct usk_nvme_sqe create_cq = { .opcode = USK_NVME_OPC_CREATE_IO_CQ,
+					  .prp1 = usk_vtoiova(q->cq, NULL),
+					  .cdw10 = (entries - 1) << 16 | qid,
+					  .cdw11 = 1 };
+	struct usk_nvme_sqe create_sq = { .opcode = USK_NVME_OPC_CREATE_IO_SQ,
+					  .prp1 = usk_vtoiova(q->sq, NULL),
+					  .cdw10 = (entries - 1) << 16 | qid,
+					  .cdw11 = (uint32_t)qid << 16 | 1 };
+
+	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_cq, NULL, 0, NULL);
+	if (rc == 0) {
+		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_sq, NULL, 0, NULL);
+		if (rc != 0) {
+			struct usk_nvme_sqe delete_cq = { .opcode = USK_NVME_OPC_DELETE_IO_CQ,
+							  .cdw10 = qid };
+
+			usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
+		}
+	}
+	if (rc != 0) {
+		nvme_qpair_destroy(q);
+		goto release_qid;
+	}
+	*qpair = q;
+	return 0;
+
+release_qid:
+	pthread_mutex_lock(&c->admin_lock);
+	c->qid_used[qid] = false;
+	c->io_queue_ids_used--;
+	pthread_mutex_unlock(&c->admin_lock);
+	return rc;
+}
+
+int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_ctrlr *c = q->ctrlr;
+	struct usk_nvme_sqe delete_sq = { .opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = q->id };
+	struct usk_nvme_sqe delete_cq = { .opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id };
+	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
+
+	/* Deleting the SQ ends its commands in the controller; finish ours exactly once. */
+	usk_nvme_qpair_process_completions(q, 0);
+	nvme_qpair_abort_all(q);
+	if (rc == 0) {
+		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
+	}
+	pthread_mutex_lock(&c->admin_lock);
+	c->qid_used[q->id] = false;
+	c->io_queue_ids_used--;
+	pthread_mutex_unlock(&c->admin_lock);
+	nvme_qpair_destroy(q);
+	return rc;
+}
+
+const struct usk_nvme_ctrlr_data *usk_nvme_ctrlr_get_data(const struct usk_nvme_ctrlr *c)
+{
+	return c->cdata;
+}
+
+const char *usk_nvme_ctrlr_get_name(const struct usk_nvme_ctrlr *c)
+{
+	return c->name;
+}
+
+uint32_t usk_nvme_ctrlr_get_max_xfer_size(const struct usk_nvme_ctrlr *c)
+{
+	return c->max_xfer_size;
+}
+
+uint32_t usk_nvme_ctrlr_get_num_ns(const struct usk_nvme_ctrlr *c)
+{
+	return c->num_ns;
+}

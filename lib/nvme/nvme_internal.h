@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* lib/nvme's private structures. */
+#ifndef USK_NVME_INTERNAL_H
+#define USK_NVME_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "usk/nvme.h"
+#include "usk/pci.h"
+
+#define NVME_PAGE_SHIFT 12
+#define NVME_PAGE_SIZE (1u << NVME_PAGE_SHIFT)
+/* One PRP list page per tracker: 512 entries, so 2 MiB per command at most. */
+#define NVME_PRP_LIST_ENTRIES (NVME_PAGE_SIZE / sizeof(uint64_t))
+#define NVME_MAX_XFER_SIZE (NVME_PRP_LIST_ENTRIES * NVME_PAGE_SIZE)
+#define NVME_MAX_IO_QUEUES 64
+
+/* Per-command state, one per queue entry; the CID is the tracker's index. */
+struct nvme_tracker {
+	usk_nvme_cmd_cb cb;
+	void *cb_arg;
+	uint64_t *prp_list;
+	uint64_t prp_list_iova;
+	uint16_t next_free;
+	bool active;
+};
+
+struct usk_nvme_qpair {
+	struct usk_nvme_ctrlr *ctrlr;
+	uint16_t id;
+	uint16_t num_entries;
+	uint16_t sq_tail;
+	uint16_t sq_tail_rung; /* the tail the controller was last told */
+	uint16_t cq_head;
+	uint8_t phase;
+	bool in_completions; /* doorbells wait for the end of the reap loop */
+	uint16_t free_head;  /* first free tracker, num_entries when none */
+	uint32_t outstanding;
+	struct usk_nvme_sqe *sq;
+	struct usk_nvme_cqe *cq;
+	volatile uint32_t *sq_doorbell;
+	volatile uint32_t *cq_doorbell;
+	struct nvme_tracker *trackers;
+	uint64_t *prp_lists;
+};
+
+struct usk_nvme_ns {
+	struct usk_nvme_ctrlr *ctrlr;
+	uint32_t id;
+	uint32_t block_size;
+	uint32_t block_shift;
+	uint64_t num_blocks;
+	uint32_t optimal_io_boundary;
+	bool active;
+};
+
+struct usk_nvme_ctrlr {
+	struct usk_pci_device *dev;
+	volatile uint8_t *regs;
+	uint64_t regs_size;
+	uint64_t cap;
+	char name[USK_PCI_ADDR_STRLEN];
+	struct usk_nvme_ctrlr_opts opts;
+	pthread_mutex_t admin_lock;
+	struct usk_nvme_qpair *admin;
+	struct usk_nvme_ctrlr_data *cdata;
+	struct usk_nvme_ns *ns;  /* indexed by nsid - 1 */
+	uint32_t num_ns;
+	uint32_t max_xfer_size;
+	uint32_t max_io_queues;
+	uint16_t io_queue_ids_used; /* count */
+	bool qid_used[NVME_MAX_IO_QUEUES + 1];
+};
+
+/* Queue pairs (nvme_qpair.c). */
+int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
+		      struct usk_nvme_qpair **qpair);
+void nvme_qpair_destroy(struct usk_nvme_qpair *qpair);
+/* Fails every outstanding command with Command Abort Requested. */
+void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
+/*
+ * Takes a tracker and copies @cmd into the ring with CID and data pointer
+ * set from @buf/@len; the doorbell is written now or, inside the reap loop,
+ * at its end. Returns 0, -EAGAIN (ring full) or -EINVAL (bad buffer).
+ */
+int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
+		      const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
+/* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
+int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len,
+		    uint64_t *prp_list, uint64_t prp_list_iova);
+
+/* Registers (nvme_ctrlr.c). */
+static inline uint32_t nvme_reg_read32(const struct usk_nvme_ctrlr *c, uint32_t off)
+{
+	return *(const volatile uint32_t *)(c->regs + off);
+}
+
+static inline uint64_t nvme_reg_read64(const struct usk_nvme_ctrlr *c, uint32_t off)
+{
+	return *(const volatile uint64_t *)(c->regs + off);
+}
+
+static inline void nvme_reg_write32(struct usk_nvme_ctrlr *c, uint32_t off, uint32_t v)
+{
+	*(volatile uint32_t *)(c->regs + off) = v;
+}
+
+static inline void nvme_reg_write64(struct usk_nvme_ctrlr *c, uint32_t off, uint64_t v)
+{
+	*(volatile uint64_t *)(c->regs + off) = v;
+}
+
+/* Namespaces (nvme_ns.c). */
+int nvme_ns_identify_all(struct usk_nvme_ctrlr *ctrlr);
+
+#endif /* USK_NVME_INTERNAL_H */

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Namespaces: identification, geometry, and the NVM I/O commands. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "nvme_internal.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/util.h"
+
+static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid,
+			    struct usk_nvme_ns_data *data)
+{
+	struct usk_nvme_sqe cmd = { .opcode = USK_NVME_OPC_IDENTIFY,
+				    .nsid = nsid,
+				    .cdw10 = USK_NVME_CNS_NAMESPACE };
+	struct usk_nvme_ns *ns = &c->ns[nsid - 1];
+	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, data, sizeof(*data), NULL);
+
+	if (rc != 0) {
+		return rc;
+	}
+	const struct usk_nvme_lbaf *lbaf = &data->lbaf[data->flbas & 0xf];
+
+	if (data->nsze == 0 || lbaf->lbads < 9 || lbaf->lbads > NVME_PAGE_SHIFT) {
+		USK_WARNLOG("%s: namespace %u has a format USK does not use (LBA 2^%u bytes)",
+			    c->name, nsid, lbaf->lbads);
+		return 0;
+	}
+	ns->block_shift = lbaf->lbads;
+	ns->block_size = 1u << lbaf->lbads;
+	ns->num_blocks = data->nsze;
+	ns->optimal_io_boundary = data->noiob;
+	ns->active = true;
+	return 0;
+}
+
+int nvme_ns_identify_all(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe list_cmd = { .opcode = USK_NVME_OPC_IDENTIFY,
+					 .cdw10 = USK_NVME_CNS_ACTIVE_NS_LIST };
+	uint32_t *list = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
+	struct usk_nvme_ns_data *data = usk_dma_malloc(sizeof(*data), NVME_PAGE_SIZE,
+						       c->dev->info.numa_node);
+	int rc = -ENOMEM;
+
+	c->ns = calloc(USK_MAX(c->num_ns, 1u), sizeof(*c->ns));
+	if (list == NULL || data == NULL || c->ns == NULL) {
+		goto free_buffers;
+	}
+	for (uint32_t i = 0; i < c->num_ns; i++) {
+		c->ns[i] = (struct usk_nvme_ns){ .ctrlr = c, .id = i + 1 };
+	}
+	/* The list holds up to 1024 active IDs in increasing order, 0-terminated. */
+	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &list_cmd, list, NVME_PAGE_SIZE, NULL);
+	for (uint32_t i = 0; rc == 0 && i < NVME_PAGE_SIZE / 4 && list[i] != 0; i++) {
+		if (list[i] <= c->num_ns) {
+			rc = nvme_ns_identify(c, list[i], data);
+		}
+	}
+free_buffers:
+	usk_dma_free(data);
+	usk_dma_free(list);
+	return rc;
+}
+
+struct usk_nvme_ns *usk_nvme_ctrlr_get_ns(struct usk_nvme_ctrlr *c, uint32_t nsid)
+{
+	if (nsid == 0 || nsid > c->num_ns || !c->ns[nsid - 1].active) {
+		return NULL;
+	}
+	return &c->ns[nsid - 1];
+}
+
+uint32_t usk_nvme_ns_get_id(const struct usk_nvme_ns *ns)
+{
+	return ns->id;
+}
+
+uint32_t usk_nvme_ns_get_block_size(const struct usk_nvme_ns *ns)
+{
+	return ns->block_size;
+}
+
+uint64_t usk_nvme_ns_get_num_blocks(const struct usk_nvme_ns *ns)
+{
+	return ns->num_blocks;
+}
+
+uint32_t usk_nvme_ns_get_optimal_io_boundary(const struct usk_nvme_ns *ns)
+{
+	return ns->optimal_io_boundary;
+}
+
+struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns)
+{
+	return ns->ctrlr;
+}
+
+/* Read and write share everything but the opcode (NVM 3.2.4, 3.2.6). */
+static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
+		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
+		      void *cb_arg)
+{
+	uint64_t bytes = (uint64_t)lba_count << ns->block_shift;
+	struct usk_nvme_sqe cmd = {
+		.opcode = opcode,
+		.nsid = ns->id,
+		.cdw10 = (uint32_t)lba,
+		.cdw11 = (uint32_t)(lba >> 32),
+		.cdw12 = lba_count - 1,
+	};
+
+	if (lba_count == 0 || lba + lba_count > ns->num_blocks || lba + lba_count < lba ||
+	    bytes > ns->ctrlr->max_xfer_size) {
+		return -EINVAL;
+	}
+	return nvme_qpair_submit(qpair, &cmd, buf, (uint32_t)bytes, cb, cb_arg);
+}
+
+int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
+		     uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_READ, buf, lba, lba_count, cb, cb_arg);
+}
+
+int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
+		      uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_WRITE, buf, lba, lba_count, cb, cb_arg);
+}
+
+int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_nvme_cmd_cb cb,
+		      void *cb_arg)
+{
+	struct usk_nvme_sqe cmd = { .opcode = USK_NVME_OPC_FLUSH, .nsid = ns->id };
+
+	return nvme_qpair_submit(qpair, &cmd, NULL, 0, cb, cb_arg);
+}

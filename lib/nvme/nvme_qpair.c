@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Queue pairs: the submission and completion rings in DMA memory, one
+ * tracker per entry (CID = tracker index), PRPs from the IOVA map, and
+ * completion by phase bit with one head doorbell per reap loop.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/util.h"
+
+int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
+		    uint64_t prp_list_iova)
+{
+	uintptr_t va = (uintptr_t)buf;
+	uint64_t iova;
+	uint32_t first;
+
+	/* No data: the command's own PRP1 stays (queue creation puts the ring there). */
+	if (len == 0) {
+		return 0;
+	}
+	/* PRPs need dword-aligned data (base 4.1.1). */
+	iova = usk_vtoiova(buf, NULL);
+	if (iova == USK_IOVA_INVALID || (va & 3) != 0) {
+		return -EINVAL;
+	}
+	sqe->prp1 = iova;
+	first = NVME_PAGE_SIZE - (uint32_t)(va & (NVME_PAGE_SIZE - 1));
+	if (len <= first) {
+		sqe->prp2 = 0;
+		return 0;
+	}
+	uint32_t rest = len - first;
+	uint32_t pages = (rest + NVME_PAGE_SIZE - 1) >> NVME_PAGE_SHIFT;
+
+	if (pages > NVME_PRP_LIST_ENTRIES) {
+		return -EINVAL;
+	}
+	/* Every page after the first starts on a page boundary, virtual and IOVA alike. */
+	for (uint32_t i = 0; i < pages; i++) {
+		uint64_t page_iova =
+			usk_vtoiova((const void *)(va + first + ((uintptr_t)i << NVME_PAGE_SHIFT)), NULL);
+
+		if (page_iova == USK_IOVA_INVALID) {
+			return -EINVAL;
+		}
+		prp_list[i] = page_iova;
+	}
+	sqe->prp2 = pages == 1 ? prp_list[0] : prp_list_iova;
+	return 0;
+}
+
+static void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
+{
+	if (q->sq_tail != q->sq_tail_rung) {
+		/* The SQEs must be in memory before the controller reads the new tail. */
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		*q->sq_doorbell = q->sq_tail;
+		q->sq_tail_rung = q->sq_tail;
+	}
+}
+
+int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, const void *buf,
+		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	uint16_t cid = q->free_head;
+	struct nvme_tracker *tr;
+	struct usk_nvme_sqe *sqe;
+	int rc;
+
+	if (cid == q->num_entries) {
+		return -EAGAIN;
+	}
+	tr = &q->trackers[cid];
+	sqe = &q->sq[q->sq_tail];
+	*sqe = *cmd;
+	sqe->cid = cid;
+	rc = nvme_build_prps(sqe, buf, len, tr->prp_list, tr->prp_list_iova);
+	if (rc != 0) {
+		return rc;
+	}
+	q->free_head = tr->next_free;
+	tr->cb = cb;
+	tr->cb_arg = cb_arg;
+	tr->active = true;
+	q->outstanding++;
+	q->sq_tail = q->sq_tail + 1 == q->num_entries ? 0 : q->sq_tail + 1;
+	if (!q->in_completions) {
+		nvme_qpair_ring_sq(q);
+	}
+	return 0;
+}
+
+static void nvme_tracker_release(struct usk_nvme_qpair *q, uint16_t cid)
+{
+	struct nvme_tracker *tr = &q->trackers[cid];
+
+	tr->active = false;
+	tr->next_free = q->free_head;
+	q->free_head = cid;
+	q->outstanding--;
+}
+
+int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
+{
+	uint32_t reaped = 0;
+
+	q->in_completions = true;
+	while (max == 0 || reaped < max) {
+		struct usk_nvme_cqe *cqe = &q->cq[q->cq_head];
+		uint16_t status = __atomic_load_n(&cqe->status, __ATOMIC_ACQUIRE);
+
+		/* The acquire above orders the phase check before reading the rest of the entry. */
+		if ((status & 1) != q->phase) {
+			break;
+		}
+		if (++q->cq_head == q->num_entries) {
+			q->cq_head = 0;
+			q->phase ^= 1;
+		}
+		uint16_t cid = cqe->cid;
+
+		if (cid >= q->num_entries || !q->trackers[cid].active) {
+			USK_ERRLOG("%s: qpair %u: completion for unknown CID %u ignored",
+				   q->ctrlr->name, q->id, cid);
+			continue;
+		}
+		struct nvme_tracker *tr = &q->trackers[cid];
+		usk_nvme_cmd_cb cb = tr->cb;
+		void *cb_arg = tr->cb_arg;
+
+		/* Free first, so the callback can resubmit into this slot. */
+		nvme_tracker_release(q, cid);
+		reaped++;
+		if (cb != NULL) {
+			cb(cb_arg, cqe);
+		}
+	}
+	if (reaped > 0) {
+		*q->cq_doorbell = q->cq_head;
+	}
+	q->in_completions = false;
+	nvme_qpair_ring_sq(q);
+	return (int)reaped;
+}
+
+uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
+{
+	return q->outstanding;
+}
+
+void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_cqe cpl = {
+		.sqid = q->id,
+		.status = (uint16_t)(USK_NVME_SC_ABORTED_BY_REQUEST << 1),
+	};
+
+	for (uint16_t cid = 0; cid < q->num_entries; cid++) {
+		struct nvme_tracker *tr = &q->trackers[cid];
+
+		if (tr->active) {
+			usk_nvme_cmd_cb cb = tr->cb;
+
+			cpl.cid = cid;
+			nvme_tracker_release(q, cid);
+			if (cb != NULL) {
+				cb(tr->cb_arg, &cpl);
+			}
+		}
+	}
+}
+
+int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
+		      struct usk_nvme_qpair **qpair)
+{
+	struct usk_nvme_qpair *q = calloc(1, sizeof(*q));
+	uint32_t stride = 4u << USK_NVME_CAP_DSTRD(ctrlr->cap);
+
+	if (q == NULL) {
+		return -ENOMEM;
+	}
+	q->ctrlr = ctrlr;
+	q->id = id;
+	q->num_entries = entries;
+	q->phase = 1;
+	q->sq = usk_dma_zmalloc(entries * sizeof(*q->sq), NVME_PAGE_SIZE, ctrlr->dev->info.numa_node);
+	q->cq = usk_dma_zmalloc(entries * sizeof(*q->cq), NVME_PAGE_SIZE, ctrlr->dev->info.numa_node);
+	q->trackers = calloc(entries, sizeof(*q->trackers));
+	q->prp_lists = usk_dma_malloc((size_t)entries * NVME_PAGE_SIZE, NVME_PAGE_SIZE,
+				      ctrlr->dev->info.numa_node);
+	if (q->sq == NULL || q->cq == NULL || q->trackers == NULL || q->prp_lists == NULL) {
+		nvme_qpair_destroy(q);
+		return -ENOMEM;
+	}
+	uint64_t prp_iova = usk_vtoiova(q->prp_lists, NULL);
+
+	/* One tracker per entry but one: a full ring would look empty (base 3.3.1.5). */
+	q->free_head = 0;
+	for (uint16_t i = 0; i < entries; i++) {
+		q->trackers[i].next_free = i + 1 < entries - 1 ? i + 1 : entries;
+		q->trackers[i].prp_list = q->prp_lists + (size_t)i * NVME_PRP_LIST_ENTRIES;
+		q->trackers[i].prp_list_iova = prp_iova + (uint64_t)i * NVME_PAGE_SIZE;
+	}
+	q->sq_doorbell = (volatile uint32_t *)(ctrlr->regs + USK_NVME_REG_DOORBELL_BASE +
+					       (2u * id) * stride);
+	q->cq_doorbell = (volatile uint32_t *)(ctrlr->regs + USK_NVME_REG_DOORBELL_BASE +
+					       (2u * id + 1) * stride);
+	*qpair = q;
+	return 0;
+}
+
+void nvme_qpair_destroy(struct usk_nvme_qpair *q)
+{
+	if (q == NULL) {
+		return;
+	}
+	usk_dma_free(q->prp_lists);
+	free(q->trackers);
+	usk_dma_free(q->cq);
+	usk_dma_free(q->sq);
+	free(q);
+}
