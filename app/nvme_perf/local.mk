@@ -6,5 +6,15 @@ app_nvme_perf_libperf_a_SOURCES = \
 	app/nvme_perf/perf_report.h \
 	app/nvme_perf/perf_workload.c app/nvme_perf/perf_workload.h \
 	app/nvme_perf/perf_verify.c app/nvme_perf/perf_verify.h \
-	app/nvme_perf/perf_engine.c app/nvme_perf/perf_engine.h
+	app/nvme_perf/perf_engine.c app/nvme_perf/perf_engine.h \
+	app/nvme_perf/perf_cores.c app/nvme_perf/perf_cores.h
 app_nvme_perf_libperf_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+
+bin_PROGRAMS += app/nvme_perf/usk_nvme_perf
+app_nvme_perf_usk_nvme_perf_SOURCES = app/nvme_perf/perf_main.c \
+	app/nvme_perf/perf_nvme.c app/nvme_perf/perf_nvme.h \
+	app/nvme_perf/perf_run.c app/nvme_perf/perf_run.h
+app_nvme_perf_usk_nvme_perf_LDADD = app/nvme_perf/libperf.a lib/libusk.la $(JANSSON_LIBS) \
+	$(NUMA_LIBS)
+# Linked with libusk statically: no PLT on the data path, and a binary the VM lab can copy.
+app_nvme_perf_usk_nvme_perf_LDFLAGS = $(AM_LDFLAGS) -static

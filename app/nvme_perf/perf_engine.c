@@ -28,15 +28,13 @@ static void task_pick_verify_write(struct perf_task *t)
 	perf_verify_fill(t->buf, t->lba, w->blocks_per_io, w->block_size, t->generation);
 }
 
-static void task_done(void *cb_arg, uint16_t status);
-
 static int task_submit(struct perf_task *t)
 {
 	struct perf_ns_worker *w = t->worker;
 	int rc;
 
 	t->submit_ticks = usk_ticks();
-	rc = w->ops->submit(w->qpair, t->is_read, t->buf, t->lba, w->blocks_per_io, task_done, t);
+	rc = w->ops->submit(w->qpair, t->is_read, t->buf, t->lba, w->blocks_per_io, t);
 	if (rc != 0) {
 		perf_result_count_error(&w->result, PERF_STATUS_SUBMIT_FAILED);
 		return rc;
@@ -80,9 +78,8 @@ static void task_check_read(struct perf_task *t)
 	}
 }
 
-static void task_done(void *cb_arg, uint16_t status)
+void perf_task_complete(struct perf_task *t, uint16_t status)
 {
-	struct perf_task *t = cb_arg;
 	struct perf_ns_worker *w = t->worker;
 
 	usk_histogram_record(w->latency, usk_ticks() - t->submit_ticks);

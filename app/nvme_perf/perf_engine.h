@@ -17,18 +17,20 @@
 #include "perf_verify.h"
 #include "perf_workload.h"
 
-/* Completion of one I/O: @status is 0 or the NVMe status (SCT << 8 | SC). */
-typedef void (*perf_io_done_fn)(void *cb_arg, uint16_t status);
-
 /* NVMe status used for an I/O that the queue pair refused to submit. */
 #define PERF_STATUS_SUBMIT_FAILED 0xffff
 /* NVMe status used for a read whose data did not match under -V. */
 #define PERF_STATUS_MISCOMPARE 0xfffe
 
+struct perf_task;
+
 struct perf_qpair_ops {
-	/* Submits one read or write; returns 0 or a negative errno. */
+	/*
+	 * Submits one read or write for @task; returns 0 or a negative errno.
+	 * On completion the queue pair calls perf_task_complete(task, status).
+	 */
 	int (*submit)(void *qpair, bool is_read, void *buf, uint64_t lba, uint32_t blocks,
-		      perf_io_done_fn done, void *cb_arg);
+		      struct perf_task *task);
 	/* Reaps up to @max completions (0: all); returns how many, or a negative errno. */
 	int (*poll)(void *qpair, uint32_t max);
 };
@@ -88,6 +90,12 @@ struct perf_ns_worker {
 int perf_ns_worker_init(struct perf_ns_worker *worker, const struct perf_opts *opts,
 			const struct perf_ns_worker_params *params, struct perf_task *tasks,
 			struct usk_histogram *latency);
+
+/*
+ * Completes @task's I/O: @status is 0 or the NVMe status (SCT << 8 | SC).
+ * Records its latency and submits the task's next I/O.
+ */
+void perf_task_complete(struct perf_task *task, uint16_t status);
 
 /* Submits queue-depth I/Os. Returns 0 or the first submit error. */
 int perf_ns_worker_start(struct perf_ns_worker *worker);

@@ -18,8 +18,7 @@ struct fake_io {
 	void *buf;
 	uint64_t lba;
 	uint32_t blocks;
-	perf_io_done_fn done;
-	void *cb_arg;
+	struct perf_task *task;
 	uint64_t seq;
 };
 
@@ -36,7 +35,7 @@ static struct {
 } g_fake;
 
 static int fake_submit(void *qpair, bool is_read, void *buf, uint64_t lba, uint32_t blocks,
-		       perf_io_done_fn done, void *cb_arg)
+		       struct perf_task *task)
 {
 	if (g_fake.submit_rc != 0) {
 		return g_fake.submit_rc;
@@ -51,7 +50,7 @@ static int fake_submit(void *qpair, bool is_read, void *buf, uint64_t lba, uint3
 	}
 	g_fake.submitted++;
 	g_fake.pending[g_fake.npending++] =
-		(struct fake_io){is_read, buf, lba, blocks, done, cb_arg, g_fake.submitted};
+		(struct fake_io){is_read, buf, lba, blocks, task, g_fake.submitted};
 	return 0;
 }
 
@@ -79,7 +78,7 @@ static int fake_poll(void *qpair, uint32_t max)
 		if (io->seq == g_fake.fail_io) {
 			status = 0x281;
 		}
-		io->done(io->cb_arg, status);
+		perf_task_complete(io->task, status);
 	}
 	return (int)n;
 }

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "perf_nvme.h"
+
+static void perf_nvme_io_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
+{
+	perf_task_complete(cb_arg, USK_NVME_STATUS_CODE(cpl->status));
+}
+
+static int perf_nvme_submit(void *qpair, bool is_read, void *buf, uint64_t lba, uint32_t blocks,
+			    struct perf_task *task)
+{
+	struct perf_nvme_qpair *q = qpair;
+
+	if (is_read) {
+		return usk_nvme_ns_read(q->ns, q->qpair, buf, lba, blocks, perf_nvme_io_done, task);
+	}
+	return usk_nvme_ns_write(q->ns, q->qpair, buf, lba, blocks, perf_nvme_io_done, task);
+}
+
+static int perf_nvme_poll(void *qpair, uint32_t max)
+{
+	return usk_nvme_qpair_process_completions(((struct perf_nvme_qpair *)qpair)->qpair, max);
+}
+
+const struct perf_qpair_ops g_perf_nvme_ops = {
+	.submit = perf_nvme_submit,
+	.poll = perf_nvme_poll,
+};
+
+struct discovery {
+	struct usk_pci_addr addrs[PERF_MAX_CTRLRS];
+	int count;
+	char others[256]; /* NVMe controllers on other drivers */
+};
+
+static int discover_one(void *ctx, const struct usk_pci_device_info *info)
+{
+	struct discovery *d = ctx;
+	char bdf[USK_PCI_ADDR_STRLEN];
+
+	usk_pci_addr_fmt(bdf, sizeof(bdf), &info->addr);
+	if (strcmp(info->driver, "vfio-pci") == 0 && d->count < PERF_MAX_CTRLRS) {
+		d->addrs[d->count++] = info->addr;
+	} else if (strlen(d->others) + 40 < sizeof(d->others)) {
+		size_t len = strlen(d->others);
+
+		snprintf(d->others + len, sizeof(d->others) - len, " %s (%s)", bdf,
+			 info->driver[0] != '\0' ? info->driver : "no driver");
+	}
+	return 0;
+}
+
+/* Fills @d from -r, checking each device is there and on vfio-pci. */
+static int discover_from_trids(const struct perf_opts *opts, struct discovery *d, FILE *err)
+{
+	for (uint32_t i = 0; i < opts->trid_count; i++) {
+		struct usk_pci_device_info info;
+		struct usk_pci_addr addr;
+
+		if (usk_nvme_transport_id_parse(opts->trids[i], &addr) != 0) {
+			fprintf(err, "usk_nvme_perf: -r '%s' is not a transport ID such as "
+				     "'trtype:PCIe traddr:0000:01:00.0'\n", opts->trids[i]);
+			return -EINVAL;
+		}
+		if (usk_pci_device_info_get(&addr, &info) != 0) {
+			fprintf(err, "usk_nvme_perf: -r '%s' names no device; "
+				     "'scripts/setup.sh status' lists the controllers\n", opts->trids[i]);
+			return -EINVAL;
+		}
+		if (strcmp(info.driver, "vfio-pci") != 0) {
+			fprintf(err, "usk_nvme_perf: -r '%s' is on the %s driver, not vfio-pci: "
+				     "run scripts/setup.sh (as root) to bind it\n", opts->trids[i],
+				info.driver[0] != '\0' ? info.driver : "no");
+			return -EINVAL;
+		}
+		d->addrs[d->count++] = addr;
+	}
+	return 0;
+}
+
+static int add_targets(const struct perf_opts *opts, struct usk_nvme_ctrlr *c,
+		       struct perf_target *targets, int n, FILE *err)
+{
+	uint32_t last = opts->nsid_count > 0 ? opts->nsid_count : usk_nvme_ctrlr_get_num_ns(c);
+
+	for (uint32_t i = 0; i < last && n < PERF_MAX_TARGETS; i++) {
+		uint32_t nsid = opts->nsid_count > 0 ? opts->nsids[i] : i + 1;
+		struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(c, nsid);
+
+		if (ns == NULL) {
+			if (opts->nsid_count > 0) {
+				fprintf(err, "usk_nvme_perf: -n %u: %s has no active namespace %u\n",
+					nsid, usk_nvme_ctrlr_get_name(c), nsid);
+				return -EINVAL;
+			}
+			continue;
+		}
+		targets[n] = (struct perf_target){ .ctrlr = c, .ns = ns };
+		snprintf(targets[n].name, sizeof(targets[n].name), "PCIE (%s) NSID %u",
+			 usk_nvme_ctrlr_get_name(c), nsid);
+		n++;
+	}
+	return n;
+}
+
+int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlrs,
+		     int *nctrlrs, struct perf_target *targets, FILE *err)
+{
+	struct discovery d = { .count = 0 };
+	int ntargets = 0;
+	int rc = opts->trid_count > 0 ? discover_from_trids(opts, &d, err)
+				      : usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL,
+							  discover_one, &d);
+
+	if (rc != 0) {
+		return -EINVAL;
+	}
+	if (d.count == 0) {
+		fprintf(err, "usk_nvme_perf: no NVMe controller is bound to vfio-pci%s%s; run "
+			     "scripts/setup.sh (as root) to bind them\n",
+			d.others[0] != '\0' ? ". On other drivers:" : "", d.others);
+		return -EINVAL;
+	}
+	*nctrlrs = 0;
+	for (int i = 0; i < d.count; i++) {
+		struct usk_pci_device *dev;
+		char bdf[USK_PCI_ADDR_STRLEN];
+
+		usk_pci_addr_fmt(bdf, sizeof(bdf), &d.addrs[i]);
+		if (usk_pci_device_attach(&d.addrs[i], &dev) != 0 ||
+		    usk_nvme_ctrlr_attach_pci(dev, NULL, &ctrlrs[*nctrlrs]) != 0) {
+			fprintf(err, "usk_nvme_perf: cannot attach %s (the log above says why)\n", bdf);
+			return -EINVAL;
+		}
+		ntargets = add_targets(opts, ctrlrs[(*nctrlrs)++], targets, ntargets, err);
+		if (ntargets < 0) {
+			return -EINVAL;
+		}
+	}
+	if (ntargets == 0) {
+		fprintf(err, "usk_nvme_perf: the controllers have no active namespace\n");
+		return -EINVAL;
+	}
+	return ntargets;
+}
+
+void perf_nvme_detach(struct usk_nvme_ctrlr **ctrlrs, int nctrlrs)
+{
+	for (int i = 0; i < nctrlrs; i++) {
+		usk_nvme_ctrlr_detach(ctrlrs[i]);
+	}
+}
