@@ -7,4 +7,5 @@ EXTRA_DIST += $(LAB_TESTS) test/vm/vmlab.sh test/vm/qmp.py \
 	test/vm/lib/kernel.sh test/vm/lib/initramfs.sh test/vm/lib/qemu.sh test/vm/lib/init.sh \
 	test/vm/tests/lib.sh test/vm/tests/setup-bind.sh test/vm/tests/setup-in-use.sh \
 	test/vm/tests/setup-errors.sh test/vm/tests/setup-no-iommu.sh test/vm/tests/hotplug.sh \
+	test/vm/tests/run-perf.sh \
 	doc/vm-lab.md
