@@ -1,0 +1,4 @@
+# usk_nvme_perf against QEMU's NVMe device, in the VM lab.
+PERF_VM_TESTS = test/functional/perf/perf-test.sh
+VM_TESTS += $(PERF_VM_TESTS)
+EXTRA_DIST += $(PERF_VM_TESTS) test/functional/perf/perf-run.sh
