@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "nvme_model_internal.h"
+#include "usk_internal/env.h"
+
+static volatile uint32_t *reg32(struct nvme_model *m, uint32_t off)
+{
+	return (volatile uint32_t *)(m->regs + off);
+}
+
+static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
+{
+	return __atomic_load_n(reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + cq) * 4),
+			       __ATOMIC_ACQUIRE);
+}
+
+static void *host(uint64_t iova, uint64_t len)
+{
+	uint64_t avail = 0;
+	void *p = env_iova_to_vaddr(iova, &avail);
+
+	return p != NULL && avail >= len ? p : NULL;
+}
+
+/* Copies between host memory (PRPs) and @buf; returns an NVMe status code. */
+static uint16_t model_prp_copy(const struct usk_nvme_sqe *cmd, uint8_t *buf, uint64_t len,
+			       bool to_host)
+{
+	uint64_t first = MODEL_PAGE - (cmd->prp1 & (MODEL_PAGE - 1));
+	uint64_t done = 0;
+	uint64_t *list = NULL;
+
+	if (len > first + MODEL_PAGE) {
+		list = host(cmd->prp2, ((len - first + MODEL_PAGE - 1) / MODEL_PAGE) * 8);
+		if (list == NULL) {
+			return 0x004; /* Data Transfer Error */
+		}
+	}
+	for (uint32_t i = 0; done < len; i++) {
+		uint64_t iova = i == 0 ? cmd->prp1 : (list != NULL ? list[i - 1] : cmd->prp2);
+		uint64_t chunk = USK_MIN(len - done, i == 0 ? first : MODEL_PAGE);
+		uint8_t *p = host(iova, chunk);
+
+		if (p == NULL || (i > 0 && (iova & (MODEL_PAGE - 1)) != 0)) {
+			return p == NULL ? 0x004 : 0x013; /* Invalid PRP Offset */
+		}
+		memcpy(to_host ? p : buf + done, to_host ? buf + done : p, chunk);
+		done += chunk;
+	}
+	return 0;
+}
+
+static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
+{
+	uint8_t data[4096] = { 0 };
+
+	switch (cmd->cdw10 & 0xff) {
+	case USK_NVME_CNS_CONTROLLER: {
+		struct usk_nvme_ctrlr_data *cd = (void *)data;
+
+		cd->vid = 0x1b36;
+		memcpy(cd->sn, "MODEL-0001          ", 20);
+		memcpy(cd->mn, "USK NVMe controller model               ", 40);
+		memcpy(cd->fr, "1.0     ", 8);
+		cd->mdts = m->opts.mdts;
+		cd->sqes = 0x66;
+		cd->cqes = 0x44;
+		cd->nn = m->opts.ns_count;
+		break;
+	}
+	case USK_NVME_CNS_NAMESPACE: {
+		struct usk_nvme_ns_data *nd = (void *)data;
+
+		if (cmd->nsid == 0 || cmd->nsid > m->opts.ns_count) {
+			return 0x00b; /* Invalid Namespace or Format */
+		}
+		nd->nsze = nd->ncap = m->opts.ns_blocks[cmd->nsid - 1];
+		nd->lbaf[0].lbads = (uint8_t)m->opts.ns_block_shift[cmd->nsid - 1];
+		break;
+	}
+	case USK_NVME_CNS_ACTIVE_NS_LIST:
+		for (uint32_t i = 0; i < m->opts.ns_count; i++) {
+			((uint32_t *)data)[i] = i + 1;
+		}
+		break;
+	default:
+		return 0x002;
+	}
+	return model_prp_copy(cmd, data, sizeof(data), true);
+}
+
+static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_sqe *cmd,
+				   bool is_cq)
+{
+	uint16_t qid = cmd->cdw10 & 0xffff;
+	uint16_t entries = (uint16_t)((cmd->cdw10 >> 16) + 1);
+	struct model_queue *q = is_cq ? &m->cq[qid] : &m->sq[qid];
+
+	if (qid == 0 || qid >= MODEL_QUEUES || qid > m->opts.max_io_queues || q->live) {
+		return 0x101; /* Invalid Queue Identifier */
+	}
+	if (entries < 2 || entries > m->opts.max_entries) {
+		return 0x102; /* Invalid Queue Size */
+	}
+	if (!is_cq && !m->cq[cmd->cdw11 >> 16].live) {
+		return 0x100; /* Completion Queue Invalid */
+	}
+	*q = (struct model_queue){ .live = true, .base = cmd->prp1, .entries = entries,
+				   .cqid = (uint16_t)(cmd->cdw11 >> 16), .phase = 1 };
+	/* A new queue starts with its doorbell at 0, whatever an old queue left there. */
+	__atomic_store_n(reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + is_cq) * 4), 0,
+			 __ATOMIC_RELEASE);
+	if (!is_cq) {
+		m->last_tail[qid] = 0;
+	}
+	return 0;
+}
+
+static uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0)
+{
+	uint16_t qid = cmd->cdw10 & 0xffff;
+
+	switch (cmd->opcode) {
+	case USK_NVME_OPC_IDENTIFY:
+		return model_identify(m, cmd);
+	case USK_NVME_OPC_SET_FEATURES:
+		if ((cmd->cdw10 & 0xff) != USK_NVME_FEAT_NUMBER_OF_QUEUES) {
+			return 0x002;
+		}
+		*dw0 = (uint32_t)(m->opts.max_io_queues - 1) << 16 | (m->opts.max_io_queues - 1u);
+		return 0;
+	case USK_NVME_OPC_CREATE_IO_CQ:
+		return model_create_queue(m, cmd, true);
+	case USK_NVME_OPC_CREATE_IO_SQ:
+		return model_create_queue(m, cmd, false);
+	case USK_NVME_OPC_DELETE_IO_SQ:
+	case USK_NVME_OPC_DELETE_IO_CQ: {
+		struct model_queue *q = cmd->opcode == USK_NVME_OPC_DELETE_IO_SQ ? m->sq : m->cq;
+
+		if (qid == 0 || qid >= MODEL_QUEUES || !q[qid].live) {
+			return 0x101;
+		}
+		q[qid].live = false;
+		return 0;
+	}
+	default:
+		return 0x001;
+	}
+}
+
+static uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
+{
+	uint32_t nsid = cmd->nsid;
+
+	if (nsid == 0 || nsid > m->opts.ns_count) {
+		return 0x00b;
+	}
+	if (cmd->opcode == USK_NVME_OPC_FLUSH) {
+		return 0;
+	}
+	if (cmd->opcode != USK_NVME_OPC_READ && cmd->opcode != USK_NVME_OPC_WRITE) {
+		return 0x001;
+	}
+	uint32_t shift = m->opts.ns_block_shift[nsid - 1];
+	uint64_t slba = (uint64_t)cmd->cdw11 << 32 | cmd->cdw10;
+	uint64_t nlb = (cmd->cdw12 & 0xffff) + 1ull;
+
+	if (slba + nlb > m->opts.ns_blocks[nsid - 1]) {
+		return 0x080; /* LBA Out of Range */
+	}
+	return model_prp_copy(cmd, m->ns_data[nsid - 1] + (slba << shift), nlb << shift,
+			      cmd->opcode == USK_NVME_OPC_READ);
+}
+
+/* Posts a completion, waiting while the CQ is full (the host has not consumed it). */
+static void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid,
+		       uint16_t cid, uint16_t status, uint32_t dw0)
+{
+	struct model_queue *cq = &m->cq[sq->cqid];
+	struct usk_nvme_cqe *ring = host(cq->base, (uint64_t)cq->entries * sizeof(*ring));
+	uint16_t next = (uint16_t)((cq->head + 1) % cq->entries);
+
+	while (next == doorbell(m, sq->cqid, true) && !atomic_load(&m->stop)) {
+		sched_yield();
+	}
+	if (ring == NULL) {
+		return;
+	}
+	struct usk_nvme_cqe *e = &ring[cq->head];
+
+	e->dw0 = dw0;
+	e->sqhd = sq->head;
+	e->sqid = sqid;
+	e->cid = cid;
+	/* The entry's other fields are visible before its phase bit flips. */
+	__atomic_store_n(&e->status, (uint16_t)((status & 0x7ff) << 1 | cq->phase),
+			 __ATOMIC_RELEASE);
+	cq->head = next;
+	if (next == 0) {
+		cq->phase ^= 1;
+	}
+}
+
+/* Takes a fault planned for @cmd, if any: returns true to drop it, or sets *status. */
+static bool model_take_fault(struct nvme_model *m, const struct usk_nvme_sqe *cmd,
+			     uint16_t *status)
+{
+	bool drop = false;
+
+	pthread_mutex_lock(&m->fault_lock);
+	if (m->drop_count > 0) {
+		m->drop_count--;
+		drop = true;
+	} else if (m->fault_count > 0 && cmd->opcode == m->fault_opcode) {
+		m->fault_count--;
+		*status = m->fault_status;
+	}
+	pthread_mutex_unlock(&m->fault_lock);
+	return drop;
+}
+
+static void model_process_sq(struct nvme_model *m, uint16_t qid)
+{
+	struct model_queue *sq = &m->sq[qid];
+	uint32_t tail = doorbell(m, qid, false);
+
+	if (qid != 0 && tail != m->last_tail[qid]) {
+		atomic_fetch_add(&m->sq_doorbell_writes, 1);
+		m->last_tail[qid] = tail;
+	}
+	struct usk_nvme_sqe *ring = host(sq->base, (uint64_t)sq->entries * sizeof(*ring));
+
+	while (ring != NULL && sq->head != tail && tail < sq->entries) {
+		struct usk_nvme_sqe cmd = ring[sq->head];
+		uint16_t status = 0xffff;
+		uint32_t dw0 = 0;
+
+		sq->head = (uint16_t)((sq->head + 1) % sq->entries);
+		if (qid == 0) {
+			status = model_admin(m, &cmd, &dw0);
+		} else if (model_take_fault(m, &cmd, &status)) {
+			continue;
+		} else {
+			status = status != 0xffff ? status : model_io(m, &cmd);
+			atomic_fetch_add(&m->io_completed, 1);
+		}
+		model_post(m, sq, qid, cmd.cid, status, dw0);
+	}
+}
+
+static void model_enable(struct nvme_model *m)
+{
+	uint32_t aqa = *reg32(m, USK_NVME_REG_AQA);
+
+	memset(m->sq, 0, sizeof(m->sq));
+	memset(m->cq, 0, sizeof(m->cq));
+	m->sq[0] = (struct model_queue){ .live = true, .entries = (uint16_t)((aqa & 0xfff) + 1),
+					 .base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ASQ) };
+	m->cq[0] = (struct model_queue){ .live = true, .entries = (uint16_t)((aqa >> 16) + 1),
+					 .base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ACQ),
+					 .phase = 1 };
+	memset(m->regs + USK_NVME_REG_DOORBELL_BASE, 0, MODEL_REGS_SIZE - USK_NVME_REG_DOORBELL_BASE);
+	memset(m->last_tail, 0, sizeof(m->last_tail));
+}
+
+void *nvme_model_thread_main(void *arg)
+{
+	struct nvme_model *m = arg;
+
+	while (!atomic_load(&m->stop)) {
+		uint32_t cc = *reg32(m, USK_NVME_REG_CC);
+		uint32_t csts = *reg32(m, USK_NVME_REG_CSTS);
+
+		if ((cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY)) {
+			model_enable(m);
+			*reg32(m, USK_NVME_REG_CSTS) = USK_NVME_CSTS_RDY;
+		} else if (!(cc & USK_NVME_CC_EN) && (csts & USK_NVME_CSTS_RDY)) {
+			*reg32(m, USK_NVME_REG_CSTS) = 0;
+		}
+		if ((cc & USK_NVME_CC_SHN_MASK) != 0) {
+			*reg32(m, USK_NVME_REG_CSTS) |= USK_NVME_CSTS_SHST_COMPLETE;
+		}
+		for (uint16_t q = 0; (csts & USK_NVME_CSTS_RDY) && q < MODEL_QUEUES; q++) {
+			if (m->sq[q].live) {
+				model_process_sq(m, q);
+			}
+		}
+		sched_yield();
+	}
+	return NULL;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * An NVMe controller model for unit tests: a register file in memory and a
+ * thread that processes the admin and I/O queues the way a device does,
+ * reaching host memory through the IOVA map. It plugs in under the PCI
+ * device interface, so lib/nvme runs unchanged against it.
+ */
+#ifndef USK_TEST_NVME_MODEL_H
+#define USK_TEST_NVME_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "usk/pci.h"
+
+#define NVME_MODEL_MAX_NS 4
+
+struct nvme_model_opts {
+	uint32_t ns_count;
+	uint64_t ns_blocks[NVME_MODEL_MAX_NS];
+	uint32_t ns_block_shift[NVME_MODEL_MAX_NS]; /* 9 or 12 */
+	uint8_t mdts;          /* 2^mdts pages, 0 for no limit */
+	uint16_t max_entries;  /* CAP.MQES + 1 */
+	uint16_t max_io_queues;
+};
+
+struct nvme_model;
+
+/* Fills @opts with one 1 MiB namespace of 512-byte blocks, MDTS 5, 64 entries, 8 queues. */
+void nvme_model_opts_init(struct nvme_model_opts *opts);
+
+/* Creates the model and starts its thread. Returns 0 or a negative errno. */
+int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **model);
+
+/* Stops the thread and frees everything. The driver must be done with it. */
+void nvme_model_destroy(struct nvme_model *model);
+
+/* The device handle to give to usk_nvme_ctrlr_attach_pci(). */
+struct usk_pci_device *nvme_model_pci_device(struct nvme_model *model);
+
+/*
+ * The next @count commands with opcode @opcode on I/O queues complete with
+ * @status (SCT << 8 | SC) instead of being executed.
+ */
+void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t status,
+			      uint32_t count);
+
+/* The next @count I/O commands are consumed and never completed. */
+void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
+
+/* Doorbell writes the model has seen on I/O submission queues. */
+uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *model);
+
+/* I/O commands the model has completed. */
+uint64_t nvme_model_io_completed(struct nvme_model *model);
+
+/* The namespace's backing memory, for checking what was written. */
+uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
+
+#endif /* USK_TEST_NVME_MODEL_H */

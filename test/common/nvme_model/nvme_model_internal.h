@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The NVMe model's state, shared by its queue engine and its PCI face. */
+#ifndef USK_TEST_NVME_MODEL_INTERNAL_H
+#define USK_TEST_NVME_MODEL_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "nvme_model.h"
+#include "usk/nvme_spec.h"
+#include "usk/util.h"
+
+#define MODEL_QUEUES 17 /* admin + 16 I/O */
+#define MODEL_REGS_SIZE 0x4000
+#define MODEL_PAGE 4096u
+
+struct model_queue {
+	bool live;
+	uint64_t base;     /* IOVA */
+	uint16_t entries;
+	uint16_t head;     /* SQ: next to fetch; CQ: next to post */
+	uint16_t cqid;     /* SQ only */
+	uint8_t phase;     /* CQ only */
+};
+
+struct nvme_model {
+	struct usk_pci_device pci;
+	struct nvme_model_opts opts;
+	uint8_t *regs;
+	uint8_t cfg[256];
+	uint8_t *ns_data[NVME_MODEL_MAX_NS];
+	struct model_queue sq[MODEL_QUEUES];
+	struct model_queue cq[MODEL_QUEUES];
+	pthread_t thread;
+	atomic_bool stop;
+	pthread_mutex_t fault_lock;
+	uint8_t fault_opcode;
+	uint16_t fault_status;
+	uint32_t fault_count;
+	uint32_t drop_count;
+	_Atomic uint64_t sq_doorbell_writes;
+	_Atomic uint64_t io_completed;
+	uint32_t last_tail[MODEL_QUEUES];
+	bool thread_started;
+};
+
+/* The model's thread: watches CC and the doorbells, runs commands. */
+void *nvme_model_thread_main(void *arg);
+
+#endif /* USK_TEST_NVME_MODEL_INTERNAL_H */

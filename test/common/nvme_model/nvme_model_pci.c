@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The model's face: its PCI device ops, creation and test controls. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme_model_internal.h"
+
+static struct nvme_model *to_model(struct usk_pci_device *dev)
+{
+	return USK_CONTAINEROF(dev, struct nvme_model, pci);
+}
+
+static int model_map_bar(struct usk_pci_device *dev, uint32_t bar, void **addr, uint64_t *size)
+{
+	if (bar != 0) {
+		return -EINVAL;
+	}
+	*addr = to_model(dev)->regs;
+	*size = MODEL_REGS_SIZE;
+	return 0;
+}
+
+static int model_unmap_bar(struct usk_pci_device *dev, uint32_t bar, void *addr)
+{
+	return bar == 0 && addr == to_model(dev)->regs ? 0 : -EINVAL;
+}
+
+static int model_cfg_read(struct usk_pci_device *dev, void *buf, uint32_t len, uint32_t off)
+{
+	if ((uint64_t)off + len > sizeof(to_model(dev)->cfg)) {
+		return -EINVAL;
+	}
+	memcpy(buf, to_model(dev)->cfg + off, len);
+	return 0;
+}
+
+static int model_cfg_write(struct usk_pci_device *dev, const void *buf, uint32_t len, uint32_t off)
+{
+	if ((uint64_t)off + len > sizeof(to_model(dev)->cfg)) {
+		return -EINVAL;
+	}
+	memcpy(to_model(dev)->cfg + off, buf, len);
+	return 0;
+}
+
+static int model_reset(struct usk_pci_device *dev)
+{
+	return 0;
+}
+
+static int model_set_msix(struct usk_pci_device *dev, const int *fds, uint32_t count)
+{
+	return 0;
+}
+
+static bool model_removal_requested(struct usk_pci_device *dev)
+{
+	return false;
+}
+
+/* The test owns the model: detaching only lets go of the handle. */
+static void model_detach(struct usk_pci_device *dev)
+{
+}
+
+static const struct usk_pci_device_ops g_model_ops = {
+	.map_bar = model_map_bar,
+	.unmap_bar = model_unmap_bar,
+	.cfg_read = model_cfg_read,
+	.cfg_write = model_cfg_write,
+	.reset = model_reset,
+	.set_msix = model_set_msix,
+	.removal_requested = model_removal_requested,
+	.detach = model_detach,
+};
+
+void nvme_model_opts_init(struct nvme_model_opts *opts)
+{
+	*opts = (struct nvme_model_opts){
+		.ns_count = 1,
+		.ns_blocks = { 2048 },
+		.ns_block_shift = { 9 },
+		.mdts = 5,
+		.max_entries = 64,
+		.max_io_queues = 8,
+	};
+}
+
+int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **model)
+{
+	struct nvme_model *m = calloc(1, sizeof(*m));
+
+	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS || opts->max_io_queues >= MODEL_QUEUES) {
+		free(m);
+		return -EINVAL;
+	}
+	m->opts = *opts;
+	m->regs = aligned_alloc(4096, MODEL_REGS_SIZE);
+	for (uint32_t i = 0; i < opts->ns_count; i++) {
+		m->ns_data[i] = calloc(opts->ns_blocks[i], 1u << opts->ns_block_shift[i]);
+	}
+	memset(m->regs, 0, MODEL_REGS_SIZE);
+	/* CAP: MQES, CQR, TO = 1 (500 ms), DSTRD 0, NVM command set. */
+	*(uint64_t *)m->regs = (uint64_t)(opts->max_entries - 1) | 1ull << 16 | 1ull << 24 |
+			       1ull << 37;
+	*(uint32_t *)(m->regs + USK_NVME_REG_VS) = 0x10400;
+	m->cfg[0x0a] = 0x08; /* class code 0x010802 at 0x09 */
+	m->cfg[0x0b] = 0x01;
+	m->cfg[0x09] = 0x02;
+	m->pci.ops = &g_model_ops;
+	m->pci.info.class_code = USK_PCI_CLASS_NVME;
+	m->pci.info.numa_node = -1;
+	m->pci.info.iommu_group = -1;
+	pthread_mutex_init(&m->fault_lock, NULL);
+	if (pthread_create(&m->thread, NULL, nvme_model_thread_main, m) != 0) {
+		nvme_model_destroy(m);
+		return -EAGAIN;
+	}
+	m->thread_started = true;
+	*model = m;
+	return 0;
+}
+
+void nvme_model_destroy(struct nvme_model *m)
+{
+	atomic_store(&m->stop, true);
+	if (m->thread_started) {
+		pthread_join(m->thread, NULL);
+	}
+	for (uint32_t i = 0; i < m->opts.ns_count; i++) {
+		free(m->ns_data[i]);
+	}
+	pthread_mutex_destroy(&m->fault_lock);
+	free(m->regs);
+	free(m);
+}
+
+struct usk_pci_device *nvme_model_pci_device(struct nvme_model *m)
+{
+	return &m->pci;
+}
+
+void nvme_model_inject_status(struct nvme_model *m, uint8_t opcode, uint16_t status,
+			      uint32_t count)
+{
+	pthread_mutex_lock(&m->fault_lock);
+	m->fault_opcode = opcode;
+	m->fault_status = status;
+	m->fault_count = count;
+	pthread_mutex_unlock(&m->fault_lock);
+}
+
+void nvme_model_drop_completions(struct nvme_model *m, uint32_t count)
+{
+	pthread_mutex_lock(&m->fault_lock);
+	m->drop_count = count;
+	pthread_mutex_unlock(&m->fault_lock);
+}
+
+uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *m)
+{
+	return atomic_load(&m->sq_doorbell_writes);
+}
+
+uint64_t nvme_model_io_completed(struct nvme_model *m)
+{
+	return atomic_load(&m->io_completed);
+}
+
+uint8_t *nvme_model_ns_data(struct nvme_model *m, uint32_t nsid)
+{
+	return nsid >= 1 && nsid <= m->opts.ns_count ? m->ns_data[nsid - 1] : NULL;
+}

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_model.h"
+#include "ut.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/nvme.h"
+
+static struct nvme_model *g_model;
+
+static struct usk_nvme_ctrlr *attach(const struct nvme_model_opts *mo)
+{
+	struct usk_nvme_ctrlr *c = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(mo, &g_model), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, &c), 0);
+	return c;
+}
+
+static void detach(struct usk_nvme_ctrlr *c)
+{
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	nvme_model_destroy(g_model);
+}
+
+static void test_bring_up_and_identify(void)
+{
+	struct nvme_model_opts mo;
+
+	nvme_model_opts_init(&mo);
+	mo.ns_count = 2;
+	mo.ns_blocks[1] = 256;
+	mo.ns_block_shift[1] = 12;
+	mo.mdts = 4;
+	struct usk_nvme_ctrlr *c = attach(&mo);
+	const struct usk_nvme_ctrlr_data *cd = usk_nvme_ctrlr_get_data(c);
+
+	CU_ASSERT_EQUAL(strncmp(cd->mn, "USK NVMe controller model", 25), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_num_ns(c), 2);
+	/* MDTS 4: 16 pages of 4 KiB. */
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_max_xfer_size(c), 64 * 1024);
+	struct usk_nvme_ns *ns1 = usk_nvme_ctrlr_get_ns(c, 1);
+	struct usk_nvme_ns *ns2 = usk_nvme_ctrlr_get_ns(c, 2);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ns1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ns2);
+	CU_ASSERT_EQUAL(usk_nvme_ns_get_block_size(ns1), 512);
+	CU_ASSERT_EQUAL(usk_nvme_ns_get_num_blocks(ns1), 2048);
+	CU_ASSERT_EQUAL(usk_nvme_ns_get_block_size(ns2), 4096);
+	CU_ASSERT_EQUAL(usk_nvme_ns_get_num_blocks(ns2), 256);
+	CU_ASSERT_PTR_EQUAL(usk_nvme_ns_get_ctrlr(ns2), c);
+	CU_ASSERT_PTR_NULL(usk_nvme_ctrlr_get_ns(c, 0));
+	CU_ASSERT_PTR_NULL(usk_nvme_ctrlr_get_ns(c, 3));
+	detach(c);
+}
+
+static void test_queue_pairs_run_out(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_qpair *q[4];
+	struct usk_nvme_qpair *extra;
+
+	nvme_model_opts_init(&mo);
+	mo.max_io_queues = 3;
+	struct usk_nvme_ctrlr *c = attach(&mo);
+
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &q[i]), 0);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &extra), -ENOSPC);
+	/* A controller with queue pairs left is not detached. */
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), -EBUSY);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q[1]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &q[1]), 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q[i]), 0);
+	}
+	detach(c);
+}
+
+static void test_queue_size_capped_by_mqes(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_qpair *q;
+
+	nvme_model_opts_init(&mo);
+	mo.max_entries = 8;
+	struct usk_nvme_ctrlr *c = attach(&mo);
+
+	/* Asking for more than CAP.MQES allows still works: the driver caps it. */
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 1024, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	detach(c);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_bring_up_and_identify),
+		UT_TEST(test_queue_pairs_run_out),
+		UT_TEST(test_queue_size_capped_by_mqes),
+	};
+	int rc;
+
+	usk_log_set_level(USK_LOG_WARN);
+	if (usk_env_init(NULL) != 0) {
+		return 99;
+	}
+	rc = UT_RUN("nvme_ctrlr", tests);
+	usk_env_fini();
+	return rc;
+}

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_model.h"
+#include "ut.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/nvme.h"
+
+static struct nvme_model *g_model;
+static struct usk_nvme_ctrlr *g_ctrlr;
+static struct usk_nvme_ns *g_ns;
+
+struct result {
+	int calls;
+	uint16_t status;
+	int order;
+};
+
+static int g_order;
+
+static void done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct result *r = arg;
+
+	r->calls++;
+	r->status = USK_NVME_STATUS_CODE(cpl->status);
+	r->order = g_order++;
+}
+
+static void wait_for(struct usk_nvme_qpair *q, const int *calls, int want)
+{
+	for (long spins = 0; *calls < want && spins < 100000000; spins++) {
+		usk_nvme_qpair_process_completions(q, 0);
+	}
+}
+
+static void test_write_read_back(void)
+{
+	struct usk_nvme_qpair *q;
+	struct result r = { 0 };
+	uint8_t *buf = usk_dma_malloc(16 * 1024, 4096, -1);
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	for (int i = 0; i < 16 * 1024; i++) {
+		buf[i] = (uint8_t)(i * 7);
+	}
+	/* 12 KiB at a sector offset: PRP1 mid-page plus a PRP list. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf + 512, 100, 24, done, &r), 0);
+	wait_for(q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + 100 * 512, buf + 512, 24 * 512), 0);
+	memset(buf, 0, 16 * 1024);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 100, 24, done, &r), 0);
+	wait_for(q, &r.calls, 2);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + 100 * 512, buf, 24 * 512), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_flush(g_ns, q, done, &r), 0);
+	wait_for(q, &r.calls, 3);
+	CU_ASSERT_EQUAL(r.calls, 3);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(buf);
+}
+
+static void test_bad_requests_refused(void)
+{
+	struct usk_nvme_qpair *q;
+	struct result r = { 0 };
+	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
+	static uint8_t not_dma[4096];
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 2047, 2, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 0, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, UINT64_MAX, 2, done, &r), -EINVAL);
+	/* Above MDTS (5: 128 KiB). */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 257, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, not_dma, 0, 1, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf + 2, 0, 1, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
+	CU_ASSERT_EQUAL(r.calls, 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(buf);
+}
+
+static void test_error_status_reaches_caller(void)
+{
+	struct usk_nvme_qpair *q;
+	struct result r[3] = { { 0 } };
+	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	nvme_model_inject_status(g_model, USK_NVME_OPC_READ, 0x281, 1);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
+	}
+	wait_for(q, &r[2].calls, 1);
+	wait_for(q, &r[1].calls, 1);
+	CU_ASSERT_EQUAL(r[0].status, 0x281);
+	CU_ASSERT_EQUAL(r[1].status, 0);
+	CU_ASSERT_EQUAL(r[2].status, 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(buf);
+}
+
+struct loop {
+	struct usk_nvme_qpair *q;
+	uint8_t *buf;
+	int completed;
+	int target;
+	int errors;
+};
+
+static void loop_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct loop *l = arg;
+
+	l->completed++;
+	l->errors += USK_NVME_STATUS_CODE(cpl->status) != 0;
+	if (l->completed + 3 <= l->target) {
+		l->errors += usk_nvme_ns_read(g_ns, l->q, l->buf, (uint64_t)l->completed % 2048, 1,
+					      loop_done, l) != 0;
+	}
+}
+
+static void test_phase_wraps_over_many_revolutions(void)
+{
+	/* A 4-entry queue (3 usable): 3000 commands go around it 750 times. */
+	struct loop l = { .target = 3000 };
+
+	l.buf = usk_dma_malloc(512, 512, -1);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &l.q), 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, l.q, l.buf, 0, 1, loop_done, &l), 0);
+	}
+	/* The ring is full: a fourth is refused until one completes. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, l.q, l.buf, 0, 1, loop_done, &l), -EAGAIN);
+	uint64_t doorbells = nvme_model_sq_doorbell_writes(g_model);
+
+	wait_for(l.q, &l.completed, l.target);
+	CU_ASSERT_EQUAL(l.completed, l.target);
+	CU_ASSERT_EQUAL(l.errors, 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(l.q), 0);
+	/* Resubmissions from callbacks share a doorbell per reap loop: never more than one each. */
+	CU_ASSERT(nvme_model_sq_doorbell_writes(g_model) - doorbells <= (uint64_t)l.target);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(l.q), 0);
+	usk_dma_free(l.buf);
+}
+
+static void test_free_completes_lost_commands_once(void)
+{
+	struct usk_nvme_qpair *q;
+	struct result r[4] = { { 0 } };
+	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
+
+	g_order = 0;
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 16, &q), 0);
+	nvme_model_drop_completions(g_model, 2);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
+	}
+	wait_for(q, &r[3].calls, 1);
+	wait_for(q, &r[2].calls, 1);
+	CU_ASSERT_EQUAL(r[0].calls, 0);
+	CU_ASSERT_EQUAL(r[1].calls, 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 2);
+	/* Deleting the queue pair ends the two lost ones, each exactly once. */
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+	}
+	CU_ASSERT_EQUAL(r[0].status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(r[1].status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	usk_dma_free(buf);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_write_read_back),
+		UT_TEST(test_bad_requests_refused),
+		UT_TEST(test_error_status_reaches_caller),
+		UT_TEST(test_phase_wraps_over_many_revolutions),
+		UT_TEST(test_free_completes_lost_commands_once),
+	};
+	struct nvme_model_opts mo;
+	int rc;
+
+	usk_log_set_level(USK_LOG_WARN);
+	nvme_model_opts_init(&mo);
+	if (usk_env_init(NULL) != 0 || nvme_model_create(&mo, &g_model) != 0 ||
+	    usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, &g_ctrlr) != 0) {
+		return 99;
+	}
+	g_ns = usk_nvme_ctrlr_get_ns(g_ctrlr, 1);
+	rc = UT_RUN("nvme_ns", tests);
+	usk_nvme_ctrlr_detach(g_ctrlr);
+	nvme_model_destroy(g_model);
+	usk_env_fini();
+	return rc;
+}
