@@ -2,7 +2,7 @@
 # Installs libusk into a scratch root and builds a small embedder program
 # with nothing but pkg-config's flags, as a user would.
 set -u
-: "${top_builddir:?run through make check}" "${CC:=cc}" "${MAKE:=make}"
+: "${top_builddir:?run through make check}" "${top_srcdir:?}" "${CC:=cc}" "${MAKE:=make}"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/usk-pkgconfig.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root
@@ -40,6 +40,11 @@ $CC ${SAN_FLAGS:-} "$tmp/embedder.c" -o "$tmp/embedder" $flags || fail "embedder
 LD_LIBRARY_PATH="$root$libdir" "$tmp/embedder" 2>"$tmp/stderr" || fail "embedder exited with $?"
 grep -q 'info: embedder.c:[0-9]*: hello from an embedder at level info' "$tmp/stderr" ||
 	{ cat "$tmp/stderr" >&2; fail "the embedder's log line is missing"; }
+
+# The example embedders start from builds the way its comment says.
+# shellcheck disable=SC2086
+$CC ${SAN_FLAGS:-} "$top_srcdir/examples/nvme/hello_world.c" -o "$tmp/hello_world" $flags ||
+	fail "examples/nvme/hello_world.c does not build with pkg-config's flags"
 
 soname=$(readelf -d "$root$libdir/libusk.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libusk.so.0" ] || fail "libusk.so's soname is '$soname', not libusk.so.0"
