@@ -159,10 +159,14 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  * Read @p lba_count blocks from @p lba into @p buf, DMA-able memory
  * (usk_dma_malloc() or usk_mem_register()).
  *
+ * When every queue entry is in use the command waits, in submission order,
+ * and goes out as entries free (twice the queue size may wait).
+ *
  * @return 0 when submitted (the callback then runs exactly once);
  *         -EINVAL for a range beyond the namespace, a transfer above the
  *         maximum, or a buffer that is not DMA-able or not 4-byte aligned;
- *         -EAGAIN when every queue entry is in use (complete some first).
+ *         -EAGAIN when the queue and its waiting room are full (complete
+ *         some first).
  */
 int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
 		     uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
@@ -171,7 +175,7 @@ int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void 
 int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
 		      uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
 
-/** Flush the volatile write cache; as usk_nvme_ns_read() (-EAGAIN only). */
+/** Flush the volatile write cache; as usk_nvme_ns_read() (it fails with -EAGAIN only). */
 int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_nvme_cmd_cb cb,
 		      void *cb_arg);
 
@@ -185,7 +189,7 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
  */
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
 
-/** @return commands submitted on @p qpair and not yet completed. */
+/** @return commands submitted on @p qpair and not yet completed, waiting ones included. */
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
 
 /**

@@ -27,6 +27,19 @@ struct nvme_tracker {
 	bool active;
 };
 
+/* A command waiting for a free queue entry, in submission order. */
+struct nvme_request {
+	struct usk_nvme_sqe cmd;
+	const void *buf;
+	uint32_t len;
+	usk_nvme_cmd_cb cb;
+	void *cb_arg;
+	struct nvme_request *next;
+};
+
+/* Commands that may wait per queue entry when the ring is full. */
+#define NVME_WAITING_PER_ENTRY 2
+
 struct usk_nvme_qpair {
 	struct usk_nvme_ctrlr *ctrlr;
 	uint16_t id;
@@ -44,6 +57,11 @@ struct usk_nvme_qpair {
 	volatile uint32_t *cq_doorbell;
 	struct nvme_tracker *trackers;
 	uint64_t *prp_lists;
+	struct nvme_request *requests;   /* pool, allocated with the qpair */
+	struct nvme_request *free_requests;
+	struct nvme_request *waiting_head;
+	struct nvme_request *waiting_tail;
+	uint32_t waiting;
 };
 
 struct usk_nvme_ns {
@@ -83,7 +101,9 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
 /*
  * Takes a tracker and copies @cmd into the ring with CID and data pointer
  * set from @buf/@len; the doorbell is written now or, inside the reap loop,
- * at its end. Returns 0, -EAGAIN (ring full) or -EINVAL (bad buffer).
+ * at its end. When the ring is full the command waits, in order, and goes
+ * out as entries free. Returns 0, -EAGAIN (too many waiting) or -EINVAL
+ * (a buffer that is not DMA-able).
  */
 int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
 		      const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);

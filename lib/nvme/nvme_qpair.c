@@ -67,17 +67,15 @@ static void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 	}
 }
 
-int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, const void *buf,
-		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+/* Puts a command in the ring; the caller has checked that a tracker is free. */
+static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+				 const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	uint16_t cid = q->free_head;
 	struct nvme_tracker *tr;
 	struct usk_nvme_sqe *sqe;
 	int rc;
 
-	if (cid == q->num_entries) {
-		return -EAGAIN;
-	}
 	tr = &q->trackers[cid];
 	sqe = &q->sq[q->sq_tail];
 	*sqe = *cmd;
@@ -96,6 +94,90 @@ int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, 
 		nvme_qpair_ring_sq(q);
 	}
 	return 0;
+}
+
+/* Whether nvme_build_prps() will take @buf: aligned, translated, one list page. */
+static bool nvme_buffer_fits_prps(const void *buf, uint32_t len)
+{
+	uintptr_t va = (uintptr_t)buf;
+	uint32_t first = NVME_PAGE_SIZE - (uint32_t)(va & (NVME_PAGE_SIZE - 1));
+
+	if (len == 0) {
+		return true;
+	}
+	if ((va & 3) != 0 ||
+	    (len > first && (len - first + NVME_PAGE_SIZE - 1) / NVME_PAGE_SIZE > NVME_PRP_LIST_ENTRIES)) {
+		return false;
+	}
+	for (uintptr_t page = va & ~(uintptr_t)(NVME_PAGE_SIZE - 1); page < va + len;
+	     page += NVME_PAGE_SIZE) {
+		if (usk_vtoiova((const void *)USK_MAX(page, va), NULL) == USK_IOVA_INVALID) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Queues a command behind the others waiting for the ring (slow path). */
+static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+			   const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	struct nvme_request *req = q->free_requests;
+
+	/* A bad buffer is bad input whether or not there is room to wait. */
+	if (!nvme_buffer_fits_prps(buf, len)) {
+		return -EINVAL;
+	}
+	if (req == NULL) {
+		return -EAGAIN;
+	}
+	q->free_requests = req->next;
+	*req = (struct nvme_request){ .cmd = *cmd, .buf = buf, .len = len, .cb = cb,
+				      .cb_arg = cb_arg };
+	if (q->waiting_tail != NULL) {
+		q->waiting_tail->next = req;
+	} else {
+		q->waiting_head = req;
+	}
+	q->waiting_tail = req;
+	q->waiting++;
+	return 0;
+}
+
+int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, const void *buf,
+		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	/* Behind waiting commands, or into a full ring: wait, to keep the order. */
+	if (q->waiting_head != NULL || q->free_head == q->num_entries) {
+		return nvme_qpair_wait(q, cmd, buf, len, cb, cb_arg);
+	}
+	return nvme_qpair_submit_now(q, cmd, buf, len, cb, cb_arg);
+}
+
+/* Moves waiting commands into free ring entries, oldest first. */
+static void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
+{
+	while (q->waiting_head != NULL && q->free_head != q->num_entries) {
+		struct nvme_request *req = q->waiting_head;
+
+		q->waiting_head = req->next;
+		if (q->waiting_head == NULL) {
+			q->waiting_tail = NULL;
+		}
+		q->waiting--;
+		/* Checked when it was queued; the memory must stay registered meanwhile. */
+		int rc = nvme_qpair_submit_now(q, &req->cmd, req->buf, req->len, req->cb,
+					       req->cb_arg);
+
+		req->next = q->free_requests;
+		q->free_requests = req;
+		if (rc != 0) {
+			struct usk_nvme_cqe cpl = { .sqid = q->id,
+						    .status = USK_NVME_SC_DATA_TRANSFER_ERROR << 1 };
+
+			req->cb(req->cb_arg, &cpl);
+		}
+	}
 }
 
 static void nvme_tracker_release(struct usk_nvme_qpair *q, uint16_t cid)
@@ -142,6 +224,7 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		if (cb != NULL) {
 			cb(cb_arg, cqe);
 		}
+		nvme_qpair_submit_waiting(q);
 	}
 	if (reaped > 0) {
 		*q->cq_doorbell = q->cq_head;
@@ -153,7 +236,7 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
 {
-	return q->outstanding;
+	return q->outstanding + q->waiting;
 }
 
 void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
@@ -163,6 +246,17 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
 		.status = (uint16_t)(USK_NVME_SC_ABORTED_BY_REQUEST << 1),
 	};
 
+	/* The waiting ones first: completions of the others could start them. */
+	while (q->waiting_head != NULL) {
+		struct nvme_request *req = q->waiting_head;
+
+		q->waiting_head = req->next;
+		q->waiting--;
+		req->next = q->free_requests;
+		q->free_requests = req;
+		req->cb(req->cb_arg, &cpl);
+	}
+	q->waiting_tail = NULL;
 	for (uint16_t cid = 0; cid < q->num_entries; cid++) {
 		struct nvme_tracker *tr = &q->trackers[cid];
 
@@ -196,11 +290,18 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->trackers = calloc(entries, sizeof(*q->trackers));
 	q->prp_lists = usk_dma_malloc((size_t)entries * NVME_PAGE_SIZE, NVME_PAGE_SIZE,
 				      ctrlr->dev->info.numa_node);
-	if (q->sq == NULL || q->cq == NULL || q->trackers == NULL || q->prp_lists == NULL) {
+	q->requests = calloc((size_t)entries * NVME_WAITING_PER_ENTRY, sizeof(*q->requests));
+	if (q->sq == NULL || q->cq == NULL || q->trackers == NULL || q->prp_lists == NULL ||
+	    q->requests == NULL) {
 		nvme_qpair_destroy(q);
 		return -ENOMEM;
 	}
 	uint64_t prp_iova = usk_vtoiova(q->prp_lists, NULL);
+
+	for (uint32_t i = 0; i < (uint32_t)entries * NVME_WAITING_PER_ENTRY; i++) {
+		q->requests[i].next = q->free_requests;
+		q->free_requests = &q->requests[i];
+	}
 
 	/* One tracker per entry but one: a full ring would look empty (base 3.3.1.5). */
 	q->free_head = 0;
@@ -223,6 +324,7 @@ void nvme_qpair_destroy(struct usk_nvme_qpair *q)
 		return;
 	}
 	usk_dma_free(q->prp_lists);
+	free(q->requests);
 	free(q->trackers);
 	usk_dma_free(q->cq);
 	usk_dma_free(q->sq);

@@ -140,8 +140,6 @@ static void test_phase_wraps_over_many_revolutions(void)
 	for (int i = 0; i < 3; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, l.q, l.buf, 0, 1, loop_done, &l), 0);
 	}
-	/* The ring is full: a fourth is refused until one completes. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, l.q, l.buf, 0, 1, loop_done, &l), -EAGAIN);
 	uint64_t doorbells = nvme_model_sq_doorbell_writes(g_model);
 
 	wait_for(l.q, &l.completed, l.target);
@@ -152,6 +150,58 @@ static void test_phase_wraps_over_many_revolutions(void)
 	CU_ASSERT(nvme_model_sq_doorbell_writes(g_model) - doorbells <= (uint64_t)l.target);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(l.q), 0);
 	usk_dma_free(l.buf);
+}
+
+static void test_full_ring_waits_in_order(void)
+{
+	/* 3 usable entries, 8 waiting slots: 11 commands accepted, the 12th refused. */
+	struct usk_nvme_qpair *q;
+	struct result r[12] = { { 0 } };
+	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
+	static uint8_t not_dma[512];
+
+	g_order = 0;
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &q), 0);
+	for (int i = 0; i < 11; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 1, done, &r[11]), -EAGAIN);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 11);
+	/* A waiting command's buffer is checked when it is submitted, not later. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, not_dma, 0, 1, done, &r[11]), -EINVAL);
+	wait_for(q, &r[10].calls, 1);
+	for (int i = 0; i < 11; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL(r[i].status, 0);
+		/* The model runs a queue in order, so completions come in submission order. */
+		CU_ASSERT_EQUAL(r[i].order, i);
+	}
+	CU_ASSERT_EQUAL(r[11].calls, 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(buf);
+}
+
+static void test_free_fails_waiting_commands_once(void)
+{
+	struct usk_nvme_qpair *q;
+	struct result r[6] = { { 0 } };
+	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &q), 0);
+	/* The first three never complete; the other three wait behind them. */
+	nvme_model_drop_completions(g_model, 3);
+	for (int i = 0; i < 6; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
+	}
+	usk_nvme_qpair_process_completions(q, 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 6);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	for (int i = 0; i < 6; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL(r[i].status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	}
+	usk_dma_free(buf);
 }
 
 static void test_free_completes_lost_commands_once(void)
@@ -188,6 +238,8 @@ int main(void)
 		UT_TEST(test_bad_requests_refused),
 		UT_TEST(test_error_status_reaches_caller),
 		UT_TEST(test_phase_wraps_over_many_revolutions),
+		UT_TEST(test_full_ring_waits_in_order),
+		UT_TEST(test_free_fails_waiting_commands_once),
 		UT_TEST(test_free_completes_lost_commands_once),
 	};
 	struct nvme_model_opts mo;
