@@ -29,10 +29,12 @@ run_fio() { # workload qd hipri
 	echo "USK-CPU $(cat /tmp/cpu)"
 }
 
-run_usk() { # workload qd
-	echo "USK-BENCH usk $1 $2"
+run_usk() { # workload qd shadow
+	local mmio=""
+	[ "$3" = 0 ] && mmio="--no-shadow-doorbells"
+	echo "USK-BENCH usk$([ "$3" = 0 ] && echo -mmio) $1 $2"
 	{ time /usk/bin/usk_nvme_perf -c 0x2 -q "$2" -o 4096 -w "$1" -t "$seconds" -L --json \
-		2>/dev/null; } 2>/tmp/cpu
+		$mmio 2>/dev/null; } 2>/tmp/cpu
 	echo "USK-CPU $(cat /tmp/cpu)"
 }
 
@@ -49,7 +51,8 @@ done
 HUGEMEM=256 /usk/scripts/setup.sh config >/dev/null || exit 1
 for w in randread randwrite; do
 	for qd in 1 32; do
-		run_usk $w $qd
+		run_usk $w $qd 1
+		run_usk $w $qd 0
 	done
 done
 echo "USK-BENCH end"

@@ -36,7 +36,7 @@ def usk_figures(doc):
 def main():
     rows = {}
     for tool, workload, qd, doc, cpu in parse_runs(sys.stdin.read()):
-        if tool == "usk":
+        if tool.startswith("usk"):
             iops, avg, p99, ios = usk_figures(doc)
         else:
             iops, avg, p99, ios = fio_figures(doc, workload)
@@ -46,14 +46,15 @@ def main():
     failed = False
     for (workload, qd), tools in sorted(rows.items()):
         usk = tools.get("usk")
-        for tool in ("fio", "fio-hipri", "usk"):
+        for tool in ("fio", "fio-hipri", "usk-mmio", "usk"):
             if tool not in tools:
                 failed = True
                 continue
             iops, avg, p99, cpu = tools[tool]
             name = {"fio": "kernel nvme + fio io_uring",
                     "fio-hipri": "kernel nvme + fio io_uring hipri",
-                    "usk": "USK usk_nvme_perf"}[tool]
+                    "usk-mmio": "USK usk_nvme_perf, MMIO doorbells",
+                    "usk": "USK usk_nvme_perf, shadow doorbells"}[tool]
             ratio = "%.2fx" % (usk[0] / iops) if usk and tool != "usk" and iops else ""
             print("| %s 4 KiB | %d | %s | %.0f | %.1f | %.1f | %.1f | %s |"
                   % (workload, qd, name, iops, avg, p99, cpu, ratio))

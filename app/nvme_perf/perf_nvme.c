@@ -112,6 +112,7 @@ int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlr
 		     int *nctrlrs, struct perf_target *targets, FILE *err)
 {
 	struct discovery d = { .count = 0 };
+	struct usk_nvme_ctrlr_opts ctrlr_opts;
 	int ntargets = 0;
 	int rc = opts->trid_count > 0 ? discover_from_trids(opts, &d, err)
 				      : usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL,
@@ -126,6 +127,8 @@ int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlr
 			d.others[0] != '\0' ? ". On other drivers:" : "", d.others);
 		return -EINVAL;
 	}
+	usk_nvme_ctrlr_opts_init(&ctrlr_opts, sizeof(ctrlr_opts));
+	ctrlr_opts.shadow_doorbells = !opts->mmio_doorbells;
 	*nctrlrs = 0;
 	for (int i = 0; i < d.count; i++) {
 		struct usk_pci_device *dev;
@@ -133,7 +136,7 @@ int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlr
 
 		usk_pci_addr_fmt(bdf, sizeof(bdf), &d.addrs[i]);
 		if (usk_pci_device_attach(&d.addrs[i], &dev) != 0 ||
-		    usk_nvme_ctrlr_attach_pci(dev, NULL, &ctrlrs[*nctrlrs]) != 0) {
+		    usk_nvme_ctrlr_attach_pci(dev, &ctrlr_opts, &ctrlrs[*nctrlrs]) != 0) {
 			fprintf(err, "usk_nvme_perf: cannot attach %s (the log above says why)\n", bdf);
 			return -EINVAL;
 		}

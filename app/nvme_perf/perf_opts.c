@@ -31,6 +31,7 @@ static const struct perf_workload {
 enum {
 	OPT_IO_ALIGN = 256,
 	OPT_JSON,
+	OPT_NO_SHADOW_DOORBELLS,
 };
 
 static const struct option g_long_options[] = {
@@ -48,6 +49,7 @@ static const struct option g_long_options[] = {
 	{ "verify", no_argument, NULL, 'V' },
 	{ "io-align", required_argument, NULL, OPT_IO_ALIGN },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW_DOORBELLS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -80,6 +82,8 @@ void perf_opts_usage(FILE *out)
 		"      --io-align BYTES   data buffer alignment (default 4096); smaller\n"
 		"                         alignments need a controller with SGL support\n"
 		"      --json             print the results as JSON instead of tables\n"
+		"      --no-shadow-doorbells  write every doorbell to the device's register,\n"
+		"                         even when it offers shadow doorbells\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Devices must be bound to vfio-pci first: run scripts/setup.sh as root.\n"
@@ -276,6 +280,9 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 		return 0;
 	case OPT_JSON:
 		opts->json = true;
+		return 0;
+	case OPT_NO_SHADOW_DOORBELLS:
+		opts->mmio_doorbells = true;
 		return 0;
 	case 'h':
 		opts->help = true;

@@ -37,6 +37,7 @@ struct perf_opts {
 	uint32_t io_align;        /* --io-align, buffer alignment in bytes */
 	bool verify;              /* -V */
 	bool json;                /* --json */
+	bool mmio_doorbells;      /* --no-shadow-doorbells */
 	bool help;                /* -h, --help */
 };
 

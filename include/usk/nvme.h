@@ -50,6 +50,12 @@ struct usk_nvme_ctrlr_opts {
 	uint32_t admin_queue_size;
 	/** How long an admin command may take, in milliseconds (default 10000). */
 	uint32_t admin_timeout_ms;
+	/**
+	 * Shadow doorbells with EventIdx when the controller offers Doorbell
+	 * Buffer Config (OACS bit 8): I/O queue doorbells go to memory and the
+	 * MMIO register is written only when the controller asks (default true).
+	 */
+	bool shadow_doorbells;
 };
 
 /**

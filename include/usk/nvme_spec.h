@@ -126,6 +126,10 @@ USK_STATIC_ASSERT(sizeof(struct usk_nvme_cqe) == 16, "CQE is 16 bytes");
 #define USK_NVME_OPC_SET_FEATURES 0x09
 #define USK_NVME_OPC_GET_FEATURES 0x0a
 #define USK_NVME_OPC_ASYNC_EVENT_REQUEST 0x0c
+#define USK_NVME_OPC_DOORBELL_BUFFER_CONFIG 0x7c
+
+/* OACS bit 8: the controller takes Doorbell Buffer Config (base 5.8). */
+#define USK_NVME_OACS_DBBUF (1u << 8)
 
 /* NVM I/O opcodes, NVM 3. */
 #define USK_NVME_OPC_FLUSH 0x00

@@ -24,6 +24,7 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 		.io_queue_size = 256,
 		.admin_queue_size = 32,
 		.admin_timeout_ms = 10000,
+		.shadow_doorbells = true,
 	};
 
 	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
@@ -172,6 +173,7 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 	}
 	nvme_qpair_destroy(c->admin);
 	usk_dma_free(c->cdata);
+	nvme_dbbuf_free(c);
 	free(c->ns);
 	if (c->regs != NULL) {
 		usk_pci_device_unmap_bar(c->dev, 0, (void *)(uintptr_t)c->regs);
@@ -211,6 +213,9 @@ static int nvme_ctrlr_init(struct usk_nvme_ctrlr *c)
 		rc = nvme_ctrlr_set_num_queues(c);
 	}
 	if (rc == 0) {
+		rc = nvme_dbbuf_config(c);
+	}
+	if (rc == 0) {
 		rc = nvme_ns_identify_all(c);
 	}
 	return rc;
@@ -240,8 +245,9 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 		nvme_ctrlr_free(c);
 		return rc;
 	}
-	USK_INFOLOG("%s: %.40s ready, %u namespaces, %u I/O queues, max transfer %u KiB", c->name,
-		    c->cdata->mn, c->num_ns, c->max_io_queues, c->max_xfer_size >> 10);
+	USK_INFOLOG("%s: %.40s ready, %u namespaces, %u I/O queues, max transfer %u KiB, %s "
+		    "doorbells", c->name, c->cdata->mn, c->num_ns, c->max_io_queues,
+		    c->max_xfer_size >> 10, c->dbbuf_shadow != NULL ? "shadow" : "MMIO");
 	*ctrlr = c;
 	return 0;
 }
@@ -303,6 +309,7 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
 	if (rc != 0) {
 		goto release_qid;
 	}
+	nvme_dbbuf_attach_qpair(c, q);
 	/* CDW11: physically contiguous, no interrupts: USK polls. */
 	struct usk_nvme_sqe create_cq = { .opcode = USK_NVME_OPC_CREATE_IO_CQ,
 					  .prp1 = usk_vtoiova(q->cq, NULL),

@@ -55,6 +55,11 @@ struct usk_nvme_qpair {
 	struct usk_nvme_cqe *cq;
 	volatile uint32_t *sq_doorbell;
 	volatile uint32_t *cq_doorbell;
+	/* Shadow doorbells and EventIdx (I/O queues, when configured), else NULL. */
+	uint32_t *sq_shadow;
+	uint32_t *cq_shadow;
+	const uint32_t *sq_eventidx;
+	const uint32_t *cq_eventidx;
 	struct nvme_tracker *trackers;
 	uint64_t *prp_lists;
 	struct nvme_request *requests;   /* pool, allocated with the qpair */
@@ -85,6 +90,8 @@ struct usk_nvme_ctrlr {
 	struct usk_nvme_qpair *admin;
 	struct usk_nvme_ctrlr_data *cdata;
 	struct usk_nvme_ns *ns;  /* indexed by nsid - 1 */
+	uint32_t *dbbuf_shadow;    /* Doorbell Buffer Config pages, or NULL */
+	uint32_t *dbbuf_eventidx;
 	uint32_t num_ns;
 	uint32_t max_xfer_size;
 	uint32_t max_io_queues;
@@ -130,6 +137,33 @@ static inline void nvme_reg_write32(struct usk_nvme_ctrlr *c, uint32_t off, uint
 static inline void nvme_reg_write64(struct usk_nvme_ctrlr *c, uint32_t off, uint64_t v)
 {
 	*(volatile uint64_t *)(c->regs + off) = v;
+}
+
+/* Shadow doorbells (nvme_dbbuf.c). */
+int nvme_dbbuf_config(struct usk_nvme_ctrlr *ctrlr);
+void nvme_dbbuf_attach_qpair(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair *qpair);
+void nvme_dbbuf_free(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Tells the controller the new value of a doorbell: through the shadow and
+ * EventIdx when the queue has them, else by the MMIO register.
+ */
+static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow,
+				       const uint32_t *eventidx, uint16_t old_value,
+				       uint16_t new_value)
+{
+	if (shadow == NULL) {
+		*mmio = new_value;
+		return;
+	}
+	__atomic_store_n(shadow, new_value, __ATOMIC_RELEASE);
+	/* The shadow write must be visible before EventIdx is read (base 5.8). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint16_t event = (uint16_t)__atomic_load_n(eventidx, __ATOMIC_ACQUIRE);
+
+	/* MMIO only if the controller's EventIdx lies in [old, new): it waits for it. */
+	if ((uint16_t)(new_value - event - 1) < (uint16_t)(new_value - old_value)) {
+		*mmio = new_value;
+	}
 }
 
 /* Namespaces (nvme_ns.c). */

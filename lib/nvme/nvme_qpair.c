@@ -62,7 +62,8 @@ static void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 	if (q->sq_tail != q->sq_tail_rung) {
 		/* The SQEs must be in memory before the controller reads the new tail. */
 		__atomic_thread_fence(__ATOMIC_RELEASE);
-		*q->sq_doorbell = q->sq_tail;
+		nvme_doorbell_write(q->sq_doorbell, q->sq_shadow, q->sq_eventidx, q->sq_tail_rung,
+				    q->sq_tail);
 		q->sq_tail_rung = q->sq_tail;
 	}
 }
@@ -193,6 +194,7 @@ static void nvme_tracker_release(struct usk_nvme_qpair *q, uint16_t cid)
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 {
 	uint32_t reaped = 0;
+	uint16_t old_head = q->cq_head;
 
 	q->in_completions = true;
 	while (max == 0 || reaped < max) {
@@ -227,7 +229,8 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		nvme_qpair_submit_waiting(q);
 	}
 	if (reaped > 0) {
-		*q->cq_doorbell = q->cq_head;
+		nvme_doorbell_write(q->cq_doorbell, q->cq_shadow, q->cq_eventidx, old_head,
+				    q->cq_head);
 	}
 	q->in_completions = false;
 	nvme_qpair_ring_sq(q);

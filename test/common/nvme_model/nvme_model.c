@@ -15,18 +15,39 @@ static volatile uint32_t *reg32(struct nvme_model *m, uint32_t off)
 	return (volatile uint32_t *)(m->regs + off);
 }
 
-static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
-{
-	return __atomic_load_n(reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + cq) * 4),
-			       __ATOMIC_ACQUIRE);
-}
-
 static void *host(uint64_t iova, uint64_t len)
 {
 	uint64_t avail = 0;
 	void *p = env_iova_to_vaddr(iova, &avail);
 
 	return p != NULL && avail >= len ? p : NULL;
+}
+
+static uint32_t mmio_doorbell(struct nvme_model *m, uint16_t qid, bool cq)
+{
+	return __atomic_load_n(reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + cq) * 4),
+			       __ATOMIC_ACQUIRE);
+}
+
+/* With shadow doorbells an I/O queue's value is in host memory (base 5.8). */
+static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
+{
+	if (m->dbbuf_shadow != 0 && qid != 0) {
+		uint32_t *shadow = host(m->dbbuf_shadow, MODEL_PAGE);
+
+		return __atomic_load_n(&shadow[2u * qid + cq], __ATOMIC_ACQUIRE);
+	}
+	return mmio_doorbell(m, qid, cq);
+}
+
+/* Tells the host which value the model has seen, so it rings again past it. */
+static void model_set_eventidx(struct nvme_model *m, uint16_t qid, bool cq, uint32_t value)
+{
+	if (m->dbbuf_eventidx != 0 && qid != 0 && !m->opts.dbbuf_idle_eventidx) {
+		uint32_t *eventidx = host(m->dbbuf_eventidx, MODEL_PAGE);
+
+		__atomic_store_n(&eventidx[2u * qid + cq], value, __ATOMIC_RELEASE);
+	}
 }
 
 /* Copies between host memory (PRPs) and @buf; returns an NVMe status code. */
@@ -73,6 +94,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		cd->sqes = 0x66;
 		cd->cqes = 0x44;
 		cd->nn = m->opts.ns_count;
+		cd->oacs = m->opts.dbbuf ? USK_NVME_OACS_DBBUF : 0;
 		break;
 	}
 	case USK_NVME_CNS_NAMESPACE: {
@@ -136,6 +158,14 @@ static uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd
 		}
 		*dw0 = (uint32_t)(m->opts.max_io_queues - 1) << 16 | (m->opts.max_io_queues - 1u);
 		return 0;
+	case USK_NVME_OPC_DOORBELL_BUFFER_CONFIG:
+		if (!m->opts.dbbuf || ((cmd->prp1 | cmd->prp2) & (MODEL_PAGE - 1)) != 0 ||
+		    host(cmd->prp1, MODEL_PAGE) == NULL || host(cmd->prp2, MODEL_PAGE) == NULL) {
+			return m->opts.dbbuf ? 0x002 : 0x001;
+		}
+		m->dbbuf_shadow = cmd->prp1;
+		m->dbbuf_eventidx = cmd->prp2;
+		return 0;
 	case USK_NVME_OPC_CREATE_IO_CQ:
 		return model_create_queue(m, cmd, true);
 	case USK_NVME_OPC_CREATE_IO_SQ:
@@ -188,6 +218,7 @@ static void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sq
 	uint16_t next = (uint16_t)((cq->head + 1) % cq->entries);
 
 	while (next == doorbell(m, sq->cqid, true) && !atomic_load(&m->stop)) {
+		model_set_eventidx(m, sq->cqid, true, doorbell(m, sq->cqid, true));
 		sched_yield();
 	}
 	if (ring == NULL) {
@@ -231,10 +262,13 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 	struct model_queue *sq = &m->sq[qid];
 	uint32_t tail = doorbell(m, qid, false);
 
-	if (qid != 0 && tail != m->last_tail[qid]) {
+	uint32_t mmio = mmio_doorbell(m, qid, false);
+
+	if (qid != 0 && mmio != m->last_tail[qid]) {
 		atomic_fetch_add(&m->sq_doorbell_writes, 1);
-		m->last_tail[qid] = tail;
+		m->last_tail[qid] = mmio;
 	}
+	model_set_eventidx(m, qid, false, tail);
 	struct usk_nvme_sqe *ring = host(sq->base, (uint64_t)sq->entries * sizeof(*ring));
 
 	while (ring != NULL && sq->head != tail && tail < sq->entries) {
@@ -268,6 +302,8 @@ static void model_enable(struct nvme_model *m)
 					 .phase = 1 };
 	memset(m->regs + USK_NVME_REG_DOORBELL_BASE, 0, MODEL_REGS_SIZE - USK_NVME_REG_DOORBELL_BASE);
 	memset(m->last_tail, 0, sizeof(m->last_tail));
+	m->dbbuf_shadow = 0;
+	m->dbbuf_eventidx = 0;
 }
 
 void *nvme_model_thread_main(void *arg)

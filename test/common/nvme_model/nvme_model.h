@@ -22,6 +22,8 @@ struct nvme_model_opts {
 	uint8_t mdts;          /* 2^mdts pages, 0 for no limit */
 	uint16_t max_entries;  /* CAP.MQES + 1 */
 	uint16_t max_io_queues;
+	bool dbbuf;            /* offer Doorbell Buffer Config (OACS bit 8) */
+	bool dbbuf_idle_eventidx; /* never move EventIdx: the host should stop ringing */
 };
 
 struct nvme_model;

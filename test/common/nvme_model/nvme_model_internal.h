@@ -41,6 +41,8 @@ struct nvme_model {
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
 	uint32_t last_tail[MODEL_QUEUES];
+	uint64_t dbbuf_shadow;   /* IOVAs from Doorbell Buffer Config, 0 when off */
+	uint64_t dbbuf_eventidx;
 	bool thread_started;
 };
 

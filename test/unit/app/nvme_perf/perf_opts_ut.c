@@ -137,6 +137,9 @@ static void test_repeated_transport_ids(void)
 	CU_ASSERT_EQUAL(parse(cmd), -EINVAL);
 	CU_ASSERT_EQUAL(parse("-L -L -L"), 0);
 	CU_ASSERT_EQUAL(g_opts.latency_level, 2);
+	CU_ASSERT_FALSE(g_opts.mmio_doorbells);
+	CU_ASSERT_EQUAL(parse("--no-shadow-doorbells"), 0);
+	CU_ASSERT_TRUE(g_opts.mmio_doorbells);
 	CU_ASSERT_EQUAL(parse("--help"), 0);
 	CU_ASSERT_TRUE(g_opts.help);
 }
