@@ -49,9 +49,16 @@ void nvme_dbbuf_attach_qpair(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q)
 	q->cq_shadow = &c->dbbuf_shadow[(2u * q->id + 1) * stride];
 	q->sq_eventidx = &c->dbbuf_eventidx[2u * q->id * stride];
 	q->cq_eventidx = &c->dbbuf_eventidx[(2u * q->id + 1) * stride];
-	/* A reused queue ID starts from 0, as the new queue does. */
+	/*
+	 * A reused queue ID starts from 0, as the new queue does: shadows and
+	 * EventIdx alike. An EventIdx left by the old queue would tell the first
+	 * doorbell not to ring, and the controller, asleep, would never look.
+	 * Nothing else touches them until the queue is created.
+	 */
 	*q->sq_shadow = 0;
 	*q->cq_shadow = 0;
+	*(uint32_t *)(uintptr_t)q->sq_eventidx = 0;
+	*(uint32_t *)(uintptr_t)q->cq_eventidx = 0;
 }
 
 void nvme_dbbuf_free(struct usk_nvme_ctrlr *c)

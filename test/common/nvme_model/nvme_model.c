@@ -29,6 +29,24 @@ static uint32_t mmio_doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 			       __ATOMIC_ACQUIRE);
 }
 
+/*
+ * Takes the I/O SQ doorbell's register: the model swaps in a value no host
+ * writes, so it sees every write, even one of the same value, as a device
+ * sees each MMIO write. Returns the last value written.
+ */
+static uint32_t mmio_sq_doorbell(struct nvme_model *m, uint16_t qid)
+{
+	uint32_t value = __atomic_exchange_n(reg32(m, USK_NVME_REG_DOORBELL_BASE + 2u * qid * 4),
+					     MODEL_DOORBELL_UNWRITTEN, __ATOMIC_ACQ_REL);
+
+	if (value != MODEL_DOORBELL_UNWRITTEN) {
+		atomic_fetch_add(&m->sq_doorbell_writes, 1);
+		m->last_tail[qid] = value;
+		m->sq_awake[qid] = true;
+	}
+	return m->last_tail[qid];
+}
+
 /* With shadow doorbells an I/O queue's value is in host memory (base 5.8). */
 static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 {
@@ -37,7 +55,7 @@ static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 
 		return __atomic_load_n(&shadow[2u * qid + cq], __ATOMIC_ACQUIRE);
 	}
-	return mmio_doorbell(m, qid, cq);
+	return qid != 0 && !cq ? mmio_sq_doorbell(m, qid) : mmio_doorbell(m, qid, cq);
 }
 
 /* Tells the host which value the model has seen, so it rings again past it. */
@@ -137,10 +155,11 @@ static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_s
 	*q = (struct model_queue){ .live = true, .base = cmd->prp1, .entries = entries,
 				   .cqid = (uint16_t)(cmd->cdw11 >> 16), .phase = 1 };
 	/* A new queue starts with its doorbell at 0, whatever an old queue left there. */
-	__atomic_store_n(reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + is_cq) * 4), 0,
-			 __ATOMIC_RELEASE);
+	__atomic_store_n(reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + is_cq) * 4),
+			 is_cq ? 0 : MODEL_DOORBELL_UNWRITTEN, __ATOMIC_RELEASE);
 	if (!is_cq) {
 		m->last_tail[qid] = 0;
+		m->sq_awake[qid] = false;
 	}
 	return 0;
 }
@@ -257,18 +276,41 @@ static bool model_take_fault(struct nvme_model *m, const struct usk_nvme_sqe *cm
 	return drop;
 }
 
+/*
+ * Whether to look at @qid's queue now. With shadow doorbells the model acts
+ * as QEMU does: once it has caught up with the shadow tail it publishes
+ * EventIdx and sleeps, and only an MMIO doorbell write wakes it.
+ */
+static bool model_sq_awake(struct nvme_model *m, uint16_t qid)
+{
+	if (qid != 0) {
+		mmio_sq_doorbell(m, qid);
+	}
+	return qid == 0 || m->dbbuf_shadow == 0 || m->opts.dbbuf_idle_eventidx || m->sq_awake[qid];
+}
+
+/* After draining @qid up to @tail: publish EventIdx, and sleep if no more came. */
+static void model_sq_maybe_sleep(struct nvme_model *m, uint16_t qid, uint32_t tail)
+{
+	if (qid == 0 || m->dbbuf_shadow == 0) {
+		return;
+	}
+	model_set_eventidx(m, qid, false, tail);
+	/* EventIdx is visible before the shadow is read again: no wake-up is lost. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (doorbell(m, qid, false) == tail) {
+		m->sq_awake[qid] = false;
+	}
+}
+
 static void model_process_sq(struct nvme_model *m, uint16_t qid)
 {
 	struct model_queue *sq = &m->sq[qid];
-	uint32_t tail = doorbell(m, qid, false);
 
-	uint32_t mmio = mmio_doorbell(m, qid, false);
-
-	if (qid != 0 && mmio != m->last_tail[qid]) {
-		atomic_fetch_add(&m->sq_doorbell_writes, 1);
-		m->last_tail[qid] = mmio;
+	if (!model_sq_awake(m, qid)) {
+		return;
 	}
-	model_set_eventidx(m, qid, false, tail);
+	uint32_t tail = doorbell(m, qid, false);
 	struct usk_nvme_sqe *ring = host(sq->base, (uint64_t)sq->entries * sizeof(*ring));
 
 	while (ring != NULL && sq->head != tail && tail < sq->entries) {
@@ -287,6 +329,7 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 		}
 		model_post(m, sq, qid, cmd.cid, status, dw0);
 	}
+	model_sq_maybe_sleep(m, qid, tail);
 }
 
 static void model_enable(struct nvme_model *m)

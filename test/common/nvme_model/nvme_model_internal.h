@@ -13,6 +13,8 @@
 #define MODEL_QUEUES 17 /* admin + 16 I/O */
 #define MODEL_REGS_SIZE 0x4000
 #define MODEL_PAGE 4096u
+/* What an I/O SQ doorbell register holds until the host writes it. */
+#define MODEL_DOORBELL_UNWRITTEN UINT32_MAX
 
 struct model_queue {
 	bool live;
@@ -41,6 +43,8 @@ struct nvme_model {
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
 	uint32_t last_tail[MODEL_QUEUES];
+	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
+	bool sq_awake[MODEL_QUEUES];
 	uint64_t dbbuf_shadow;   /* IOVAs from Doorbell Buffer Config, 0 when off */
 	uint64_t dbbuf_eventidx;
 	bool thread_started;

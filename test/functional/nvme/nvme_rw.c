@@ -3,12 +3,14 @@
  * Writes and reads back data through lib/nvme on every controller bound to
  * vfio-pci and every active namespace: random LBAs and sizes from one block
  * to the maximum transfer, buffers at every 4-byte alignment class, with
- * several commands in flight. Exits 0 when every byte read back matches.
+ * several commands in flight, from two threads that each own a queue pair
+ * and half of the namespace. Exits 0 when every byte read back matches.
  *
- * Usage: nvme_rw [ROUNDS]
+ * Usage: nvme_rw [ROUNDS [mmio]]   (mmio: no shadow doorbells)
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +33,15 @@ struct io {
 
 static struct usk_nvme_ctrlr *g_ctrlrs[MAX_CTRLRS];
 static int g_nctrlrs;
-static uint64_t g_seed = 88172645463325252ull;
+static struct usk_nvme_ctrlr_opts g_opts;
 
-static uint64_t rnd(void)
+/* Each thread draws from its own generator. */
+static uint64_t rnd(uint64_t *seed)
 {
-	g_seed ^= g_seed << 13;
-	g_seed ^= g_seed >> 7;
-	g_seed ^= g_seed << 17;
-	return g_seed;
+	*seed ^= *seed << 13;
+	*seed ^= *seed >> 7;
+	*seed ^= *seed << 17;
+	return *seed;
 }
 
 static int attach_one(void *ctx, const struct usk_pci_device_info *info)
@@ -49,7 +52,7 @@ static int attach_one(void *ctx, const struct usk_pci_device_info *info)
 		return 0;
 	}
 	if (usk_pci_device_attach(&info->addr, &dev) != 0 ||
-	    usk_nvme_ctrlr_attach_pci(dev, NULL, &g_ctrlrs[g_nctrlrs]) != 0) {
+	    usk_nvme_ctrlr_attach_pci(dev, &g_opts, &g_ctrlrs[g_nctrlrs]) != 0) {
 		return -1;
 	}
 	g_nctrlrs++;
@@ -94,62 +97,101 @@ static int run_batch(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, struct io
 	return 0;
 }
 
-static int test_ns(struct usk_nvme_ctrlr *c, struct usk_nvme_ns *ns, int rounds)
+struct half {
+	struct usk_nvme_ctrlr *ctrlr;
+	struct usk_nvme_ns *ns;
+	uint64_t first_lba;
+	uint64_t nblocks;
+	int rounds;
+	uint64_t seed;
+	int rc;
+};
+
+/* One thread: its own queue pair, writes and reads back in its half. */
+static void *test_half(void *arg)
 {
-	uint32_t bs = usk_nvme_ns_get_block_size(ns);
-	uint32_t max_blocks = usk_nvme_ctrlr_get_max_xfer_size(c) / bs;
-	uint64_t nblocks = usk_nvme_ns_get_num_blocks(ns);
+	struct half *h = arg;
+	uint32_t bs = usk_nvme_ns_get_block_size(h->ns);
+	uint32_t max_xfer = usk_nvme_ctrlr_get_max_xfer_size(h->ctrlr);
+	uint32_t max_blocks = max_xfer / bs;
 	struct usk_nvme_qpair *q;
 	struct io ios[DEPTH];
-	int rc = usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q);
+	void *bases[DEPTH];
+	int rc = usk_nvme_ctrlr_alloc_io_qpair(h->ctrlr, 0, &q);
 
 	if (rc != 0) {
-		return rc;
+		h->rc = rc;
+		return NULL;
 	}
 	for (int i = 0; i < DEPTH; i++) {
-		ios[i].buf = usk_dma_malloc(usk_nvme_ctrlr_get_max_xfer_size(c) + 4096, 4096, -1);
-		ios[i].expect = malloc(usk_nvme_ctrlr_get_max_xfer_size(c));
+		bases[i] = usk_dma_malloc(max_xfer + 4096, 4096, -1);
+		ios[i].expect = malloc(max_xfer);
 	}
-	for (int r = 0; r < rounds && rc == 0; r++) {
+	for (int r = 0; r < h->rounds && rc == 0; r++) {
 		/* Disjoint stripes, so the commands in flight never overlap. */
-		uint64_t stripe = nblocks / DEPTH;
+		uint64_t stripe = h->nblocks / DEPTH;
 
 		for (int i = 0; i < DEPTH; i++) {
 			struct io *io = &ios[i];
-			uint32_t blocks = 1 + (uint32_t)(rnd() % max_blocks);
+			uint32_t blocks = 1 + (uint32_t)(rnd(&h->seed) % max_blocks);
 
 			blocks = blocks > stripe ? (uint32_t)stripe : blocks;
 			io->blocks = blocks;
-			io->lba = (uint64_t)i * stripe + rnd() % (stripe - blocks + 1);
+			io->lba = h->first_lba + (uint64_t)i * stripe + rnd(&h->seed) % (stripe - blocks + 1);
 			/* Buffers at every dword offset class within a page. */
-			io->buf = (uint8_t *)((uintptr_t)io->buf & ~(uintptr_t)4095) + 4 * (rnd() % 1024);
+			io->buf = (uint8_t *)bases[i] + 4 * (rnd(&h->seed) % 1024);
 			for (uint32_t b = 0; b < blocks * bs; b++) {
-				io->expect[b] = (uint8_t)rnd();
+				io->expect[b] = (uint8_t)rnd(&h->seed);
 			}
 			memcpy(io->buf, io->expect, (size_t)blocks * bs);
 		}
-		rc = run_batch(ns, q, ios, true);
+		rc = run_batch(h->ns, q, ios, true);
 		for (int i = 0; i < DEPTH && rc == 0; i++) {
 			memset(ios[i].buf, 0, (size_t)ios[i].blocks * bs);
 		}
-		rc = rc != 0 ? rc : run_batch(ns, q, ios, false);
+		rc = rc != 0 ? rc : run_batch(h->ns, q, ios, false);
 		for (int i = 0; i < DEPTH && rc == 0; i++) {
 			if (memcmp(ios[i].buf, ios[i].expect, (size_t)ios[i].blocks * bs) != 0) {
 				fprintf(stderr, "%s ns %u: data at LBA %llu (%u blocks) differs\n",
-					usk_nvme_ctrlr_get_name(c), usk_nvme_ns_get_id(ns),
+					usk_nvme_ctrlr_get_name(h->ctrlr), usk_nvme_ns_get_id(h->ns),
 					(unsigned long long)ios[i].lba, ios[i].blocks);
 				rc = -1;
 			}
 		}
 	}
-	printf("%s ns %u: %u-byte blocks, %llu blocks, max %u blocks per I/O: %s\n",
-	       usk_nvme_ctrlr_get_name(c), usk_nvme_ns_get_id(ns), bs,
-	       (unsigned long long)nblocks, max_blocks, rc == 0 ? "ok" : "FAILED");
 	for (int i = 0; i < DEPTH; i++) {
-		usk_dma_free((void *)((uintptr_t)ios[i].buf & ~(uintptr_t)4095));
+		usk_dma_free(bases[i]);
 		free(ios[i].expect);
 	}
 	usk_nvme_ctrlr_free_io_qpair(q);
+	h->rc = rc;
+	return NULL;
+}
+
+static int test_ns(struct usk_nvme_ctrlr *c, struct usk_nvme_ns *ns, int rounds)
+{
+	uint64_t nblocks = usk_nvme_ns_get_num_blocks(ns);
+	struct half halves[2];
+	pthread_t threads[2];
+	int rc = 0;
+
+	for (int t = 0; t < 2; t++) {
+		halves[t] = (struct half){ .ctrlr = c, .ns = ns, .first_lba = t * (nblocks / 2),
+					   .nblocks = nblocks / 2, .rounds = rounds,
+					   .seed = 88172645463325252ull + (uint64_t)t * 7919 };
+		if (pthread_create(&threads[t], NULL, test_half, &halves[t]) != 0) {
+			return -1;
+		}
+	}
+	for (int t = 0; t < 2; t++) {
+		pthread_join(threads[t], NULL);
+		rc |= halves[t].rc;
+	}
+	printf("%s ns %u: %u-byte blocks, %llu blocks, max %u blocks per I/O, 2 threads: %s\n",
+	       usk_nvme_ctrlr_get_name(c), usk_nvme_ns_get_id(ns), usk_nvme_ns_get_block_size(ns),
+	       (unsigned long long)nblocks,
+	       usk_nvme_ctrlr_get_max_xfer_size(c) / usk_nvme_ns_get_block_size(ns),
+	       rc == 0 ? "ok" : "FAILED");
 	return rc;
 }
 
@@ -159,6 +201,8 @@ int main(int argc, char **argv)
 	int rc = 0;
 	int tested = 0;
 
+	usk_nvme_ctrlr_opts_init(&g_opts, sizeof(g_opts));
+	g_opts.shadow_doorbells = !(argc > 2 && strcmp(argv[2], "mmio") == 0);
 	usk_log_set_level(USK_LOG_INFO);
 	if (usk_env_init(NULL) != 0 ||
 	    usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL, attach_one, NULL) != 0 ||

@@ -99,12 +99,46 @@ static void test_switched_off_or_not_offered(void)
 	CU_ASSERT(absent > 1 + 504 / 16 + 1);
 }
 
+static void test_reused_queue_id_starts_clean(void)
+{
+	/* A freed queue pair leaves EventIdx where its controller put it; the next
+	 * queue with that ID must not inherit it, or its first doorbell is never
+	 * rung and the controller, asleep, never sees the command. */
+	struct nvme_model_opts mo;
+	struct nvme_model *model;
+	struct usk_nvme_ctrlr *c;
+	struct loop l = { .target = 40 };
+
+	nvme_model_opts_init(&mo);
+	mo.dbbuf = true;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &model), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(model), NULL, &c), 0);
+	l.ns = usk_nvme_ctrlr_get_ns(c, 1);
+	l.buf = usk_dma_malloc(512, 512, -1);
+	for (int round = 0; round < 3; round++) {
+		l.completed = 0;
+		l.submitted = 1;
+		CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &l.q), 0);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(l.ns, l.q, l.buf, 0, 1, loop_done, &l), 0);
+		for (long spins = 0; l.completed < l.target && spins < 20000000; spins++) {
+			usk_nvme_qpair_process_completions(l.q, 0);
+		}
+		CU_ASSERT_EQUAL(l.completed, l.target);
+		CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(l.q), 0);
+	}
+	CU_ASSERT_EQUAL(l.errors, 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	nvme_model_destroy(model);
+	usk_dma_free(l.buf);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_eventidx_silences_mmio),
 		UT_TEST(test_shadow_doorbells_carry_io),
 		UT_TEST(test_switched_off_or_not_offered),
+		UT_TEST(test_reused_queue_id_starts_clean),
 	};
 	int rc;
 
