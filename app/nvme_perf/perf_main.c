@@ -234,7 +234,7 @@ static int perf_parse_cores(struct perf_app *app)
 static int perf_main(struct perf_app *app)
 {
 	struct usk_env_opts env_opts;
-	struct perf_run run = { .opts = &app->opts, .cores = app->cores };
+	struct perf_run run = { .opts = &app->opts, .cores = app->cores, .ctrlrs = app->ctrlrs };
 	int rc;
 
 	usk_env_opts_init(&env_opts, sizeof(env_opts));
@@ -250,6 +250,7 @@ static int perf_main(struct perf_app *app)
 	}
 	if (rc == 0) {
 		run.ncores = (uint32_t)app->ncores;
+		run.nctrlrs = app->nctrlrs;
 		run.live = app->opts.json ? stderr : stdout;
 		fprintf(run.live, "usk_nvme_perf: %s, %u-byte I/Os, queue depth %u, %d namespace(s) "
 				  "on %d core(s), %u s\n", app->opts.workload, app->opts.io_size,

@@ -110,15 +110,28 @@ static uint64_t perf_core_ios(const struct perf_core *c)
 	return n;
 }
 
+/* Sleeps a second, checking the controllers' health ten times meanwhile. */
+static void perf_run_watch_second(struct perf_run *run)
+{
+	const struct timespec tenth = { 0, 100 * 1000 * 1000 };
+
+	for (int i = 0; i < 10; i++) {
+		nanosleep(&tenth, NULL);
+		for (int c = 0; c < run->nctrlrs; c++) {
+			/* A removed controller fails its I/O; the workers see it on their next poll. */
+			usk_nvme_ctrlr_process_admin_completions(run->ctrlrs[c]);
+		}
+	}
+}
+
 /* Prints one line a second with each core's IOPS and MiB/s until the run ends. */
 static void perf_run_live(struct perf_run *run)
 {
-	const struct timespec second = { 1, 0 };
 	uint32_t total_seconds = run->opts->warmup_seconds + run->opts->seconds;
 	uint64_t last[PERF_MAX_CORES_LIVE] = { 0 };
 
 	for (uint32_t s = 1; s <= total_seconds; s++) {
-		nanosleep(&second, NULL);
+		perf_run_watch_second(run);
 		fprintf(run->live, "[%3us%s]", s, s <= run->opts->warmup_seconds ? " warm-up" : "");
 		for (uint32_t i = 0; i < run->ncores && i < PERF_MAX_CORES_LIVE; i++) {
 			uint64_t ios = perf_core_ios(&run->cores[i]);

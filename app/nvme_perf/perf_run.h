@@ -33,6 +33,8 @@ struct perf_run {
 	uint32_t ncores;
 	pthread_barrier_t start;
 	FILE *live; /* where the per-second lines go */
+	struct usk_nvme_ctrlr **ctrlrs; /* health-checked while the run goes on */
+	int nctrlrs;
 };
 
 /* Runs every worker for the warm-up and the measured time, then drains. */

@@ -110,6 +110,34 @@ int usk_nvme_ctrlr_attach(const char *trid, const struct usk_nvme_ctrlr_opts *op
  */
 int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *ctrlr);
 
+/**
+ * Called once when the controller is found gone (hot-unplug: the kernel's
+ * VFIO request, or registers reading all ones) or failed (CSTS.CFS). By
+ * then every command of the controller has completed or will complete
+ * with Command Abort Requested on its queue pair's next poll; detach it.
+ */
+typedef void (*usk_nvme_remove_cb)(void *ctx, struct usk_nvme_ctrlr *ctrlr);
+
+/**
+ * Set the callback for removal and failure (one per controller; NULL clears).
+ * Thread rules: call before the controller is polled from other threads.
+ */
+void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_cb cb, void *ctx);
+
+/**
+ * Check the controller's health and reap admin completions. Call it
+ * periodically (every 100 ms is plenty) from one thread: it is how removal
+ * and fatal errors are noticed. It reads a register and may make a system
+ * call, so it stays off the I/O path.
+ *
+ * @return admin completions reaped, or -ENXIO once the controller is gone
+ *         or failed (the remove callback has then been called, once).
+ */
+int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *ctrlr);
+
+/** @return whether the controller has been found gone or failed. */
+bool usk_nvme_ctrlr_is_failed(const struct usk_nvme_ctrlr *ctrlr);
+
 /** @return the Identify Controller data. */
 const struct usk_nvme_ctrlr_data *usk_nvme_ctrlr_get_data(const struct usk_nvme_ctrlr *ctrlr);
 
@@ -191,7 +219,9 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
  *
  * @param qpair the queue pair
  * @param max   most completions to reap, 0 for all that are ready
- * @return the number reaped.
+ * @return the number reaped, or -ENXIO when the controller is gone or
+ *         failed: every command still outstanding has then completed, once,
+ *         with Command Abort Requested, and new submissions fail with -ENXIO.
  */
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
 

@@ -275,11 +275,14 @@ int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *c)
 	if (c->io_queue_ids_used > 0) {
 		return -EBUSY;
 	}
-	/* Normal shutdown (base 3.6.1): the controller flushes its caches. */
-	uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC) & ~USK_NVME_CC_SHN_MASK;
+	/* Normal shutdown (base 3.6.1): the controller flushes its caches. A gone
+	 * or failed controller has nothing to flush and may never answer. */
+	if (!usk_nvme_ctrlr_is_failed(c)) {
+		uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC) & ~USK_NVME_CC_SHN_MASK;
 
-	nvme_reg_write32(c, USK_NVME_REG_CC, cc | USK_NVME_CC_SHN_NORMAL);
-	rc = nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_SHST_MASK, USK_NVME_CSTS_SHST_COMPLETE);
+		nvme_reg_write32(c, USK_NVME_REG_CC, cc | USK_NVME_CC_SHN_NORMAL);
+		rc = nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_SHST_MASK, USK_NVME_CSTS_SHST_COMPLETE);
+	}
 	nvme_ctrlr_free(c);
 	return rc == -ENODEV ? 0 : rc;
 }
@@ -350,12 +353,15 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	struct usk_nvme_ctrlr *c = q->ctrlr;
 	struct usk_nvme_sqe delete_sq = { .opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = q->id };
 	struct usk_nvme_sqe delete_cq = { .opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id };
-	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
+	/* A gone controller answers nothing: its queues go with it. */
+	int rc = usk_nvme_ctrlr_is_failed(c) ? 0
+					      : usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0,
+									      NULL);
 
 	/* Deleting the SQ ends its commands in the controller; finish ours exactly once. */
 	usk_nvme_qpair_process_completions(q, 0);
 	nvme_qpair_abort_all(q);
-	if (rc == 0) {
+	if (rc == 0 && !usk_nvme_ctrlr_is_failed(c)) {
 		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
 	}
 	pthread_mutex_lock(&c->admin_lock);

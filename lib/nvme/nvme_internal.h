@@ -96,6 +96,10 @@ struct usk_nvme_ctrlr {
 	uint32_t max_xfer_size;
 	uint32_t max_io_queues;
 	uint16_t io_queue_ids_used; /* count */
+	/* Set once, by the health check; I/O threads read it on each poll. */
+	bool failed;
+	usk_nvme_remove_cb remove_cb;
+	void *remove_ctx;
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
 };
 

@@ -148,6 +148,9 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, const void *buf,
 		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
 {
+	if (__atomic_load_n(&q->ctrlr->failed, __ATOMIC_RELAXED)) {
+		return -ENXIO;
+	}
 	/* Behind waiting commands, or into a full ring: wait, to keep the order. */
 	if (q->waiting_head != NULL || q->free_head == q->num_entries) {
 		return nvme_qpair_wait(q, cmd, buf, len, cb, cb_arg);
@@ -195,6 +198,12 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 {
 	uint32_t reaped = 0;
 	uint16_t old_head = q->cq_head;
+
+	/* A gone controller completes nothing more: end what is left, once. */
+	if (__atomic_load_n(&q->ctrlr->failed, __ATOMIC_ACQUIRE)) {
+		nvme_qpair_abort_all(q);
+		return -ENXIO;
+	}
 
 	q->in_completions = true;
 	while (max == 0 || reaped < max) {

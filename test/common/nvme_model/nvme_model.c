@@ -354,6 +354,10 @@ void *nvme_model_thread_main(void *arg)
 	struct nvme_model *m = arg;
 
 	while (!atomic_load(&m->stop)) {
+		if (atomic_load(&m->halted)) {
+			sched_yield();
+			continue;
+		}
 		uint32_t cc = *reg32(m, USK_NVME_REG_CC);
 		uint32_t csts = *reg32(m, USK_NVME_REG_CSTS);
 

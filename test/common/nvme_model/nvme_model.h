@@ -50,6 +50,12 @@ void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t
 /* The next @count I/O commands are consumed and never completed. */
 void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
 
+/* Hot-unplug: the device asks to be released and stops processing. */
+void nvme_model_remove(struct nvme_model *model);
+
+/* Sets CSTS.CFS, as a controller does on a fatal internal error, and stops processing. */
+void nvme_model_set_cfs(struct nvme_model *model);
+
 /* Doorbell writes the model has seen on I/O submission queues. */
 uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *model);
 

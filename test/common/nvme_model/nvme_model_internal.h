@@ -48,6 +48,8 @@ struct nvme_model {
 	uint64_t dbbuf_shadow;   /* IOVAs from Doorbell Buffer Config, 0 when off */
 	uint64_t dbbuf_eventidx;
 	bool thread_started;
+	atomic_bool removed;
+	atomic_bool halted; /* stop processing commands (removal, CFS) */
 };
 
 /* The model's thread: watches CC and the doorbells, runs commands. */

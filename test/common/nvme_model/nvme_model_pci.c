@@ -58,7 +58,7 @@ static int model_set_msix(struct usk_pci_device *dev, const int *fds, uint32_t c
 
 static bool model_removal_requested(struct usk_pci_device *dev)
 {
-	return false;
+	return atomic_load(&to_model(dev)->removed);
 }
 
 /* The test owns the model: detaching only lets go of the handle. */
@@ -158,6 +158,19 @@ void nvme_model_drop_completions(struct nvme_model *m, uint32_t count)
 	pthread_mutex_lock(&m->fault_lock);
 	m->drop_count = count;
 	pthread_mutex_unlock(&m->fault_lock);
+}
+
+void nvme_model_remove(struct nvme_model *m)
+{
+	atomic_store(&m->halted, true);
+	atomic_store(&m->removed, true);
+}
+
+void nvme_model_set_cfs(struct nvme_model *m)
+{
+	atomic_store(&m->halted, true);
+	__atomic_or_fetch((uint32_t *)(m->regs + USK_NVME_REG_CSTS), USK_NVME_CSTS_CFS,
+			  __ATOMIC_SEQ_CST);
 }
 
 uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *m)

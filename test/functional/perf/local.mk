@@ -1,4 +1,4 @@
 # usk_nvme_perf against QEMU's NVMe device, in the VM lab.
-PERF_VM_TESTS = test/functional/perf/perf-test.sh
+PERF_VM_TESTS = test/functional/perf/perf-test.sh test/functional/perf/perf-hotplug-test.sh
 VM_TESTS += $(PERF_VM_TESTS)
-EXTRA_DIST += $(PERF_VM_TESTS) test/functional/perf/perf-run.sh
+EXTRA_DIST += $(PERF_VM_TESTS) test/functional/perf/perf-run.sh test/functional/perf/perf-hotplug.sh

@@ -1,7 +1,8 @@
 # lib/nvme's unit tests: the pieces that need no device.
 NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_status_ut \
 	test/unit/lib/nvme/nvme_transport_id_ut test/unit/lib/nvme/nvme_ctrlr_ut \
-	test/unit/lib/nvme/nvme_ns_ut test/unit/lib/nvme/nvme_dbbuf_ut
+	test/unit/lib/nvme/nvme_ns_ut test/unit/lib/nvme/nvme_dbbuf_ut \
+	test/unit/lib/nvme/nvme_health_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -32,3 +33,7 @@ test_unit_lib_nvme_nvme_dbbuf_ut_SOURCES = test/unit/lib/nvme/nvme_dbbuf_ut.c
 test_unit_lib_nvme_nvme_dbbuf_ut_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_dbbuf_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_lib_nvme_nvme_dbbuf_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_health_ut_SOURCES = test/unit/lib/nvme/nvme_health_ut.c
+test_unit_lib_nvme_nvme_health_ut_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_health_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_health_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)

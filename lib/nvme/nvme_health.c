@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Noticing that a controller is gone or broken: the kernel's VFIO request
+ * (hot-unplug), registers reading all ones (surprise removal), or CSTS.CFS
+ * (controller fatal status, base 3.1.3.6). The check runs on the admin
+ * path; I/O threads learn of it from one flag read per poll.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "nvme_internal.h"
+#include "usk/log.h"
+
+void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *c, usk_nvme_remove_cb cb, void *ctx)
+{
+	c->remove_cb = cb;
+	c->remove_ctx = ctx;
+}
+
+bool usk_nvme_ctrlr_is_failed(const struct usk_nvme_ctrlr *c)
+{
+	return __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE);
+}
+
+/* Why the controller cannot go on, or NULL when it is healthy. */
+static const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *c)
+{
+	uint32_t csts;
+
+	if (usk_pci_device_removal_requested(c->dev)) {
+		return "the device is being removed (hot-unplug)";
+	}
+	csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
+	if (csts == UINT32_MAX) {
+		return "its registers read all ones: the device is gone";
+	}
+	if (csts & USK_NVME_CSTS_CFS) {
+		return "controller fatal status (CSTS.CFS)";
+	}
+	return NULL;
+}
+
+int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *c)
+{
+	const char *fault;
+	int rc;
+
+	if (usk_nvme_ctrlr_is_failed(c)) {
+		return -ENXIO;
+	}
+	fault = nvme_ctrlr_fault(c);
+	if (fault == NULL) {
+		pthread_mutex_lock(&c->admin_lock);
+		rc = usk_nvme_qpair_process_completions(c->admin, 0);
+		pthread_mutex_unlock(&c->admin_lock);
+		return rc;
+	}
+	USK_ERRLOG("%s: %s; failing its outstanding commands", c->name, fault);
+	/* Release: queue pairs that see the flag also see everything before it. */
+	__atomic_store_n(&c->failed, true, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&c->admin_lock);
+	nvme_qpair_abort_all(c->admin);
+	pthread_mutex_unlock(&c->admin_lock);
+	if (c->remove_cb != NULL) {
+		c->remove_cb(c->remove_ctx, c);
+	}
+	return -ENXIO;
+}

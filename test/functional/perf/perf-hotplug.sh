@@ -1,0 +1,21 @@
+#!/bin/bash
+# Guest: a controller hot-unplugged under usk_nvme_perf: every I/O ends
+# (aborted), the run finishes and says so, and the device then leaves.
+set -u
+. /usk/tests/lib.sh
+
+HUGEMEM=64 /usk/scripts/setup.sh config >/dev/null || fail "setup.sh config"
+bdf=$(nvme_bdfs | head -n 1)
+/usk/bin/usk_nvme_perf -q 32 -w randread -t 6 >/tmp/perf.out 2>&1 &
+perf=$!
+sleep 2
+echo 'USK-VM-QMP {"execute":"device_del","arguments":{"id":"nv1"}}'
+wait_for "! kill -0 $perf 2>/dev/null" 300 || fail "usk_nvme_perf did not finish after the unplug"
+wait $perf
+rc=$?
+cat /tmp/perf.out
+[ $rc -eq 1 ] || fail "usk_nvme_perf exited $rc, not 1 (I/O failed)"
+grep -q "$bdf: the device is being removed (hot-unplug)" /tmp/perf.out || fail "no removal message"
+grep -q "Command Abort Requested" /tmp/perf.out || fail "the aborted I/Os are not reported"
+wait_for "[ ! -e /sys/bus/pci/devices/$bdf ]" 300 || fail "$bdf is still there after the run"
+echo "PASS: hot-unplug under load"
