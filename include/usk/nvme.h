@@ -56,6 +56,12 @@ struct usk_nvme_ctrlr_opts {
 	 * MMIO register is written only when the controller asks (default true).
 	 */
 	bool shadow_doorbells;
+	/**
+	 * Hardware SGLs for I/O data when the controller reports them (SGLS):
+	 * buffers then may start at any byte (SGLS 01b) or dword (10b), and
+	 * need not be page-contiguous in IOVA (default true). PRPs otherwise.
+	 */
+	bool sgls;
 };
 
 /**
@@ -147,6 +153,9 @@ const char *usk_nvme_ctrlr_get_name(const struct usk_nvme_ctrlr *ctrlr);
 /** @return the largest I/O in bytes the controller takes in one command. */
 uint32_t usk_nvme_ctrlr_get_max_xfer_size(const struct usk_nvme_ctrlr *ctrlr);
 
+/** @return whether I/O commands describe their data with SGLs (see the options). */
+bool usk_nvme_ctrlr_uses_sgls(const struct usk_nvme_ctrlr *ctrlr);
+
 /** @return the highest namespace ID (Identify Controller NN). */
 uint32_t usk_nvme_ctrlr_get_num_ns(const struct usk_nvme_ctrlr *ctrlr);
 
@@ -198,9 +207,10 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  *
  * @return 0 when submitted (the callback then runs exactly once);
  *         -EINVAL for a range beyond the namespace, a transfer above the
- *         maximum, or a buffer that is not DMA-able or not 4-byte aligned;
+ *         maximum, or a buffer that is not DMA-able or not 4-byte aligned
+ *         (any alignment with SGLs that allow it);
  *         -EAGAIN when the queue and its waiting room are full (complete
- *         some first).
+ *         some first); -ENXIO when the controller is gone.
  */
 int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
 		     uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);

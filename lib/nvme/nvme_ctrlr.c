@@ -25,6 +25,7 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 		.admin_queue_size = 32,
 		.admin_timeout_ms = 10000,
 		.shadow_doorbells = true,
+		.sgls = true,
 	};
 
 	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
@@ -142,6 +143,9 @@ static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
 
 	c->max_xfer_size = (uint32_t)USK_MIN(mdts, (uint64_t)NVME_MAX_XFER_SIZE);
 	c->num_ns = c->cdata->nn;
+	/* SGLS bits 1:0: 01b any alignment, 10b dword-aligned data (base 5.17.2.1). */
+	c->use_sgl = c->opts.sgls && (c->cdata->sgls & 3) != 0;
+	c->sgl_byte_aligned = (c->cdata->sgls & 3) == 1;
 	return 0;
 }
 
@@ -246,8 +250,9 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 		return rc;
 	}
 	USK_INFOLOG("%s: %.40s ready, %u namespaces, %u I/O queues, max transfer %u KiB, %s "
-		    "doorbells", c->name, c->cdata->mn, c->num_ns, c->max_io_queues,
-		    c->max_xfer_size >> 10, c->dbbuf_shadow != NULL ? "shadow" : "MMIO");
+		    "doorbells, %s", c->name, c->cdata->mn, c->num_ns, c->max_io_queues,
+		    c->max_xfer_size >> 10, c->dbbuf_shadow != NULL ? "shadow" : "MMIO",
+		    c->use_sgl ? "SGLs" : "PRPs");
 	*ctrlr = c;
 	return 0;
 }
@@ -313,6 +318,7 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
 		goto release_qid;
 	}
 	nvme_dbbuf_attach_qpair(c, q);
+	q->use_sgl = c->use_sgl;
 	/* CDW11: physically contiguous, no interrupts: USK polls. */
 	struct usk_nvme_sqe create_cq = { .opcode = USK_NVME_OPC_CREATE_IO_CQ,
 					  .prp1 = usk_vtoiova(q->cq, NULL),
@@ -385,6 +391,11 @@ const char *usk_nvme_ctrlr_get_name(const struct usk_nvme_ctrlr *c)
 uint32_t usk_nvme_ctrlr_get_max_xfer_size(const struct usk_nvme_ctrlr *c)
 {
 	return c->max_xfer_size;
+}
+
+bool usk_nvme_ctrlr_uses_sgls(const struct usk_nvme_ctrlr *c)
+{
+	return c->use_sgl;
 }
 
 uint32_t usk_nvme_ctrlr_get_num_ns(const struct usk_nvme_ctrlr *c)

@@ -48,6 +48,7 @@ struct usk_nvme_qpair {
 	uint16_t sq_tail_rung; /* the tail the controller was last told */
 	uint16_t cq_head;
 	uint8_t phase;
+	bool use_sgl;        /* data pointers are SGLs (I/O queues of an SGL controller) */
 	bool in_completions; /* doorbells wait for the end of the reap loop */
 	uint16_t free_head;  /* first free tracker, num_entries when none */
 	uint32_t outstanding;
@@ -96,6 +97,8 @@ struct usk_nvme_ctrlr {
 	uint32_t max_xfer_size;
 	uint32_t max_io_queues;
 	uint16_t io_queue_ids_used; /* count */
+	bool use_sgl;       /* the controller supports SGLs and the options allow them */
+	bool sgl_byte_aligned; /* SGLS 01b: data may start at any byte */
 	/* Set once, by the health check; I/O threads read it on each poll. */
 	bool failed;
 	usk_nvme_remove_cb remove_cb;
@@ -118,6 +121,13 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
  */
 int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
 		      const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
+/*
+ * Builds an SGL for @buf/@len: one Data Block descriptor in the command, or
+ * a Last Segment descriptor to @list; -EINVAL if not DMA-able or if it needs
+ * more than a page of descriptors.
+ */
+int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
+		   uint64_t list_iova);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
 int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len,
 		    uint64_t *prp_list, uint64_t prp_list_iova);

@@ -77,11 +77,16 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	struct usk_nvme_sqe *sqe;
 	int rc;
 
+	/* SGLS 10b takes SGLs for dword-aligned data only. */
+	if (q->use_sgl && !q->ctrlr->sgl_byte_aligned && ((uintptr_t)buf & 3) != 0) {
+		return -EINVAL;
+	}
 	tr = &q->trackers[cid];
 	sqe = &q->sq[q->sq_tail];
 	*sqe = *cmd;
 	sqe->cid = cid;
-	rc = nvme_build_prps(sqe, buf, len, tr->prp_list, tr->prp_list_iova);
+	rc = q->use_sgl ? nvme_build_sgl(sqe, buf, len, tr->prp_list, tr->prp_list_iova)
+			: nvme_build_prps(sqe, buf, len, tr->prp_list, tr->prp_list_iova);
 	if (rc != 0) {
 		return rc;
 	}
@@ -97,16 +102,21 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	return 0;
 }
 
-/* Whether nvme_build_prps() will take @buf: aligned, translated, one list page. */
-static bool nvme_buffer_fits_prps(const void *buf, uint32_t len)
+/*
+ * Whether the data pointer builder will take @buf: aligned as it needs,
+ * translated, within one list page. Checked before a command waits, so it
+ * can still be refused at once.
+ */
+static bool nvme_buffer_fits(const struct usk_nvme_qpair *q, const void *buf, uint32_t len)
 {
 	uintptr_t va = (uintptr_t)buf;
 	uint32_t first = NVME_PAGE_SIZE - (uint32_t)(va & (NVME_PAGE_SIZE - 1));
+	bool byte_ok = q->use_sgl && q->ctrlr->sgl_byte_aligned;
 
 	if (len == 0) {
 		return true;
 	}
-	if ((va & 3) != 0 ||
+	if (((va & 3) != 0 && !byte_ok) ||
 	    (len > first && (len - first + NVME_PAGE_SIZE - 1) / NVME_PAGE_SIZE > NVME_PRP_LIST_ENTRIES)) {
 		return false;
 	}
@@ -126,7 +136,7 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 	struct nvme_request *req = q->free_requests;
 
 	/* A bad buffer is bad input whether or not there is room to wait. */
-	if (!nvme_buffer_fits_prps(buf, len)) {
+	if (!nvme_buffer_fits(q, buf, len)) {
 		return -EINVAL;
 	}
 	if (req == NULL) {

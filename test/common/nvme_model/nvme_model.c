@@ -96,6 +96,43 @@ static uint16_t model_prp_copy(const struct usk_nvme_sqe *cmd, uint8_t *buf, uin
 	return 0;
 }
 
+/* Copies along an SGL: one Data Block descriptor, or a Last Segment of them. */
+static uint16_t model_sgl_copy(const struct usk_nvme_sqe *cmd, uint8_t *buf, uint64_t len,
+			       bool to_host)
+{
+	struct desc {
+		uint64_t address;
+		uint32_t length;
+		uint8_t reserved[3];
+		uint8_t id;
+	} one = { .address = cmd->prp1, .length = (uint32_t)cmd->prp2,
+		  .id = (uint8_t)(cmd->prp2 >> 56) };
+	const struct desc *list = &one;
+	uint32_t count = 1;
+	uint64_t done = 0;
+
+	if ((one.id >> 4) == 0x3) {
+		count = one.length / sizeof(struct desc);
+		list = host(one.address, one.length);
+		if (list == NULL || one.length % sizeof(struct desc) != 0) {
+			return 0x00d; /* Invalid SGL Segment Descriptor */
+		}
+	}
+	for (uint32_t i = 0; i < count; i++) {
+		uint8_t *p = host(list[i].address, list[i].length);
+
+		if ((list[i].id >> 4) != 0 || p == NULL) {
+			return 0x011; /* SGL Descriptor Type Invalid */
+		}
+		if (done + list[i].length > len) {
+			return 0x00f; /* Data SGL Length Invalid */
+		}
+		memcpy(to_host ? p : buf + done, to_host ? buf + done : p, list[i].length);
+		done += list[i].length;
+	}
+	return done == len ? 0 : 0x00f;
+}
+
 static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 {
 	uint8_t data[4096] = { 0 };
@@ -113,6 +150,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		cd->cqes = 0x44;
 		cd->nn = m->opts.ns_count;
 		cd->oacs = m->opts.dbbuf ? USK_NVME_OACS_DBBUF : 0;
+		cd->sgls = m->opts.sgls ? 1 : 0;
 		break;
 	}
 	case USK_NVME_CNS_NAMESPACE: {
@@ -224,8 +262,13 @@ static uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 	if (slba + nlb > m->opts.ns_blocks[nsid - 1]) {
 		return 0x080; /* LBA Out of Range */
 	}
-	return model_prp_copy(cmd, m->ns_data[nsid - 1] + (slba << shift), nlb << shift,
-			      cmd->opcode == USK_NVME_OPC_READ);
+	uint8_t *data = m->ns_data[nsid - 1] + (slba << shift);
+	bool to_host = cmd->opcode == USK_NVME_OPC_READ;
+
+	if ((cmd->flags >> 6) == 1) {
+		return m->opts.sgls ? model_sgl_copy(cmd, data, nlb << shift, to_host) : 0x002;
+	}
+	return model_prp_copy(cmd, data, nlb << shift, to_host);
 }
 
 /* Posts a completion, waiting while the CQ is full (the host has not consumed it). */

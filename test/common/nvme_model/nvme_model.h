@@ -23,6 +23,7 @@ struct nvme_model_opts {
 	uint16_t max_entries;  /* CAP.MQES + 1 */
 	uint16_t max_io_queues;
 	bool dbbuf;            /* offer Doorbell Buffer Config (OACS bit 8) */
+	bool sgls;             /* offer SGLs for I/O data, any alignment (SGLS 01b) */
 	bool dbbuf_idle_eventidx; /* never move EventIdx: the host should stop ringing */
 };
 

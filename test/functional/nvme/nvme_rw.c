@@ -6,7 +6,8 @@
  * several commands in flight, from two threads that each own a queue pair
  * and half of the namespace. Exits 0 when every byte read back matches.
  *
- * Usage: nvme_rw [ROUNDS [mmio]]   (mmio: no shadow doorbells)
+ * Usage: nvme_rw [ROUNDS [OPTIONS]]   (OPTIONS: "mmio" for no shadow doorbells,
+ * "nosgl" for PRPs only, comma-separated). With SGLs buffers start at any byte.
  */
 #include "config.h"
 
@@ -138,8 +139,10 @@ static void *test_half(void *arg)
 			blocks = blocks > stripe ? (uint32_t)stripe : blocks;
 			io->blocks = blocks;
 			io->lba = h->first_lba + (uint64_t)i * stripe + rnd(&h->seed) % (stripe - blocks + 1);
-			/* Buffers at every dword offset class within a page. */
-			io->buf = (uint8_t *)bases[i] + 4 * (rnd(&h->seed) % 1024);
+			/* Buffers at every alignment class the data pointers allow. */
+			io->buf = (uint8_t *)bases[i] + (usk_nvme_ctrlr_uses_sgls(h->ctrlr)
+								 ? rnd(&h->seed) % 4096
+								 : 4 * (rnd(&h->seed) % 1024));
 			for (uint32_t b = 0; b < blocks * bs; b++) {
 				io->expect[b] = (uint8_t)rnd(&h->seed);
 			}
@@ -202,7 +205,8 @@ int main(int argc, char **argv)
 	int tested = 0;
 
 	usk_nvme_ctrlr_opts_init(&g_opts, sizeof(g_opts));
-	g_opts.shadow_doorbells = !(argc > 2 && strcmp(argv[2], "mmio") == 0);
+	g_opts.shadow_doorbells = !(argc > 2 && strstr(argv[2], "mmio") != NULL);
+	g_opts.sgls = !(argc > 2 && strstr(argv[2], "nosgl") != NULL);
 	usk_log_set_level(USK_LOG_INFO);
 	if (usk_env_init(NULL) != 0 ||
 	    usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL, attach_one, NULL) != 0 ||

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Scatter-gather lists (base 4.1.2): when the controller supports them, a
+ * data buffer is described by its IOVA-contiguous runs rather than by
+ * pages, so it may start at any byte. One run fits in the command itself;
+ * more go to the tracker's list page, behind a Last Segment descriptor.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "nvme_internal.h"
+#include "usk/env.h"
+
+/* Descriptor types (base 4.1.2.1), in the high nibble of byte 15. */
+#define SGL_TYPE_DATA_BLOCK 0x0u
+#define SGL_TYPE_LAST_SEGMENT 0x3u
+#define SGL_DESCRIPTORS_PER_PAGE (NVME_PAGE_SIZE / 16)
+
+struct nvme_sgl_descriptor {
+	uint64_t address;
+	uint32_t length;
+	uint8_t reserved[3];
+	uint8_t id; /* type << 4 | subtype */
+};
+USK_STATIC_ASSERT(sizeof(struct nvme_sgl_descriptor) == 16, "SGL descriptors are 16 bytes");
+
+static void sgl_set(struct nvme_sgl_descriptor *d, uint64_t address, uint32_t length,
+		    uint8_t type)
+{
+	*d = (struct nvme_sgl_descriptor){ .address = address, .length = length,
+					   .id = (uint8_t)(type << 4) };
+}
+
+int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
+		   uint64_t list_iova)
+{
+	struct nvme_sgl_descriptor *descs = (struct nvme_sgl_descriptor *)list;
+	struct nvme_sgl_descriptor sgl1;
+	uintptr_t va = (uintptr_t)buf;
+	uint32_t count = 0;
+	uint32_t done = 0;
+
+	if (len == 0) {
+		return 0;
+	}
+	while (done < len) {
+		uint64_t run = len - done;
+		uint64_t iova = usk_vtoiova((const void *)(va + done), &run);
+
+		if (iova == USK_IOVA_INVALID || count == SGL_DESCRIPTORS_PER_PAGE) {
+			return -EINVAL;
+		}
+		sgl_set(&descs[count++], iova, (uint32_t)run, SGL_TYPE_DATA_BLOCK);
+		done += (uint32_t)run;
+	}
+	if (count == 1) {
+		sgl1 = descs[0];
+	} else {
+		sgl_set(&sgl1, list_iova, count * (uint32_t)sizeof(*descs), SGL_TYPE_LAST_SEGMENT);
+	}
+	/* SGL1 takes the 16 bytes of PRP1 and PRP2. */
+	sqe->prp1 = sgl1.address;
+	sqe->prp2 = (uint64_t)sgl1.length | (uint64_t)sgl1.id << 56;
+	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | USK_NVME_SQE_PSDT_SGL);
+	return 0;
+}
