@@ -59,11 +59,13 @@ static int perf_check_targets(const struct perf_app *app)
 				o->queue_depth);
 			return -EINVAL;
 		}
-	}
-	if (o->io_align < 4) {
-		fprintf(stderr, "usk_nvme_perf: --io-align %u: buffers below 4-byte alignment need "
-				"SGLs, which this version does not use\n", o->io_align);
-		return -EINVAL;
+		/* PRPs need dword-aligned data; below that only SGLs will do. */
+		if (o->io_align < 4 && !usk_nvme_ctrlr_uses_sgls(app->targets[t].ctrlr)) {
+			fprintf(stderr, "usk_nvme_perf: --io-align %u needs SGLs, which %s does not "
+					"support; use --io-align 4 or more\n", o->io_align,
+				usk_nvme_ctrlr_get_name(app->targets[t].ctrlr));
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

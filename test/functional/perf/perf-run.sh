@@ -43,6 +43,10 @@ done
 out=$("$perf" -c 0x3 -q 8 -o 8192 -w randwrite -V -t 2 2>&1) || fail "-V failed: $out"
 echo "$out" | grep -q "Errors on" && fail "-V reported errors"
 echo "verify ok"
+# Unaligned buffers through SGLs, checked byte for byte.
+out=$("$perf" -q 8 -o 4096 -w randwrite --io-align 1 -V -t 2 2>&1) || fail "--io-align 1 -V failed: $out"
+echo "$out" | grep -q "Errors on" && fail "--io-align 1 -V reported errors"
+echo "unaligned verify ok"
 
 echo "USK-JSON-BEGIN"
 "$perf" -c 0x1 -q 4 -w randread -t 2 -L --json 2>/dev/null || fail "--json run failed"
