@@ -2,6 +2,5 @@
 EXTRA_DIST += bench/vs-kernel.sh bench/guest-vs-kernel.sh bench/vs_kernel_table.py \
 	bench/overhead.sh
 noinst_PROGRAMS = bench/nvme_overhead
-bench_nvme_overhead_SOURCES = bench/nvme_overhead.c
 bench_nvme_overhead_LDADD = lib/libusk.la
 bench_nvme_overhead_LDFLAGS = $(AM_LDFLAGS) -static

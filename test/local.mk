@@ -1,11 +1,8 @@
 # Shared pieces of the test programs, and tests of the tree as a whole.
 check_LIBRARIES += test/common/libut.a
 test_common_libut_a_SOURCES = test/common/ut.c test/common/ut.h
-test_common_libut_a_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
 
-# What every unit test program needs; its own layer's library comes first.
-UT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common
-UT_CFLAGS = $(AM_CFLAGS) $(CUNIT_CFLAGS)
+# What every unit test program links last; its own layer's library comes first.
 UT_LIBS = test/common/libut.a $(CUNIT_LIBS)
 
 if !HAVE_CUNIT

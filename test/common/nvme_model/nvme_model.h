@@ -66,4 +66,14 @@ uint64_t nvme_model_io_completed(struct nvme_model *model);
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
 
+struct usk_nvme_qpair;
+
+/*
+ * Polls @qpair until *@counter reaches @want or @seconds pass, yielding the
+ * CPU between empty polls so the model's thread runs on a busy machine.
+ * Returns *@counter.
+ */
+int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int want,
+			  unsigned int seconds);
+
 #endif /* USK_TEST_NVME_MODEL_H */

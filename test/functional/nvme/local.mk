@@ -1,6 +1,5 @@
 # lib/nvme against QEMU's NVMe device, in the VM lab.
 check_PROGRAMS += test/functional/nvme/nvme_rw
-test_functional_nvme_nvme_rw_SOURCES = test/functional/nvme/nvme_rw.c
 test_functional_nvme_nvme_rw_LDADD = lib/libusk.la
 test_functional_nvme_nvme_rw_LDFLAGS = $(AM_LDFLAGS) -static
 NVME_VM_TESTS = test/functional/nvme/nvme-rw-test.sh test/functional/nvme/hello-world-test.sh

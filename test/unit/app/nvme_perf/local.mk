@@ -3,30 +3,19 @@ PERF_UNIT_TESTS = test/unit/app/nvme_perf/perf_opts_ut test/unit/app/nvme_perf/p
 	test/unit/app/nvme_perf/perf_engine_ut test/unit/app/nvme_perf/perf_cores_ut
 check_PROGRAMS += $(PERF_UNIT_TESTS)
 UNIT_TESTS += $(PERF_UNIT_TESTS)
-PERF_UT_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/app/nvme_perf
-test_unit_app_nvme_perf_perf_opts_ut_SOURCES = test/unit/app/nvme_perf/perf_opts_ut.c
+PERF_UT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/app/nvme_perf
 test_unit_app_nvme_perf_perf_opts_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
-test_unit_app_nvme_perf_perf_opts_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_app_nvme_perf_perf_opts_ut_LDADD = app/nvme_perf/libperf.a $(UT_LIBS)
-test_unit_app_nvme_perf_perf_report_ut_SOURCES = test/unit/app/nvme_perf/perf_report_ut.c
 test_unit_app_nvme_perf_perf_report_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
-test_unit_app_nvme_perf_perf_report_ut_CFLAGS = $(UT_CFLAGS) $(JANSSON_CFLAGS)
+test_unit_app_nvme_perf_perf_report_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 test_unit_app_nvme_perf_perf_report_ut_LDADD = app/nvme_perf/libperf.a lib/util/libusk_util.la \
 	$(JANSSON_LIBS) $(UT_LIBS)
-test_unit_app_nvme_perf_perf_workload_ut_SOURCES = test/unit/app/nvme_perf/perf_workload_ut.c
 test_unit_app_nvme_perf_perf_workload_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
-test_unit_app_nvme_perf_perf_workload_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_app_nvme_perf_perf_workload_ut_LDADD = app/nvme_perf/libperf.a $(UT_LIBS)
-test_unit_app_nvme_perf_perf_verify_ut_SOURCES = test/unit/app/nvme_perf/perf_verify_ut.c
 test_unit_app_nvme_perf_perf_verify_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
-test_unit_app_nvme_perf_perf_verify_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_app_nvme_perf_perf_verify_ut_LDADD = app/nvme_perf/libperf.a $(UT_LIBS)
-test_unit_app_nvme_perf_perf_engine_ut_SOURCES = test/unit/app/nvme_perf/perf_engine_ut.c
 test_unit_app_nvme_perf_perf_engine_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
-test_unit_app_nvme_perf_perf_engine_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_app_nvme_perf_perf_engine_ut_LDADD = app/nvme_perf/libperf.a lib/util/libusk_util.la \
 	$(UT_LIBS)
-test_unit_app_nvme_perf_perf_cores_ut_SOURCES = test/unit/app/nvme_perf/perf_cores_ut.c
 test_unit_app_nvme_perf_perf_cores_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
-test_unit_app_nvme_perf_perf_cores_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_app_nvme_perf_perf_cores_ut_LDADD = app/nvme_perf/libperf.a $(UT_LIBS)

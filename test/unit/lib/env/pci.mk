@@ -2,11 +2,7 @@
 PCI_UNIT_TESTS = test/unit/lib/env/pci_ut test/unit/lib/env/vfio_caps_ut
 check_PROGRAMS += $(PCI_UNIT_TESTS)
 UNIT_TESTS += $(PCI_UNIT_TESTS)
-test_unit_lib_env_pci_ut_SOURCES = test/unit/lib/env/pci_ut.c
 test_unit_lib_env_pci_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
-test_unit_lib_env_pci_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_lib_env_pci_ut_LDADD = $(ENV_UT_LIBS)
-test_unit_lib_env_vfio_caps_ut_SOURCES = test/unit/lib/env/vfio_caps_ut.c
 test_unit_lib_env_vfio_caps_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
-test_unit_lib_env_vfio_caps_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_lib_env_vfio_caps_ut_LDADD = $(ENV_UT_LIBS)

@@ -1,39 +1,25 @@
-# lib/nvme's unit tests: the pieces that need no device.
+# lib/nvme's unit tests; those that need a device run against the NVMe controller model.
 NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_status_ut \
 	test/unit/lib/nvme/nvme_transport_id_ut test/unit/lib/nvme/nvme_ctrlr_ut \
 	test/unit/lib/nvme/nvme_ns_ut test/unit/lib/nvme/nvme_dbbuf_ut \
-	test/unit/lib/nvme/nvme_health_ut
+	test/unit/lib/nvme/nvme_health_ut test/unit/lib/nvme/nvme_sgl_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
 	lib/util/libusk_util.la $(UT_LIBS)
-test_unit_lib_nvme_nvme_qpair_ut_SOURCES = test/unit/lib/nvme/nvme_qpair_ut.c
-test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/lib/nvme
-test_unit_lib_nvme_nvme_qpair_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_qpair_ut_LDADD = $(NVME_UT_LIBS)
-test_unit_lib_nvme_nvme_status_ut_SOURCES = test/unit/lib/nvme/nvme_status_ut.c
-test_unit_lib_nvme_nvme_status_ut_CPPFLAGS = $(UT_CPPFLAGS)
-test_unit_lib_nvme_nvme_status_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_lib_nvme_nvme_status_ut_LDADD = $(NVME_UT_LIBS)
-test_unit_lib_nvme_nvme_transport_id_ut_SOURCES = test/unit/lib/nvme/nvme_transport_id_ut.c
-test_unit_lib_nvme_nvme_transport_id_ut_CPPFLAGS = $(UT_CPPFLAGS)
-test_unit_lib_nvme_nvme_transport_id_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_lib_nvme_nvme_transport_id_ut_LDADD = $(NVME_UT_LIBS)
 # nvme_ctrlr_ut runs the driver against the NVMe controller model.
-test_unit_lib_nvme_nvme_ctrlr_ut_SOURCES = test/unit/lib/nvme/nvme_ctrlr_ut.c
-test_unit_lib_nvme_nvme_ctrlr_ut_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_ctrlr_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_ctrlr_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_ctrlr_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 # nvme_ns_ut runs the driver against the NVMe controller model.
-test_unit_lib_nvme_nvme_ns_ut_SOURCES = test/unit/lib/nvme/nvme_ns_ut.c
-test_unit_lib_nvme_nvme_ns_ut_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_ns_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_ns_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_ns_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
-test_unit_lib_nvme_nvme_dbbuf_ut_SOURCES = test/unit/lib/nvme/nvme_dbbuf_ut.c
-test_unit_lib_nvme_nvme_dbbuf_ut_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_dbbuf_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_dbbuf_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_dbbuf_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
-test_unit_lib_nvme_nvme_health_ut_SOURCES = test/unit/lib/nvme/nvme_health_ut.c
-test_unit_lib_nvme_nvme_health_ut_CPPFLAGS = $(UT_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_health_ut_CFLAGS = $(UT_CFLAGS)
+test_unit_lib_nvme_nvme_health_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_health_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_sgl_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
+test_unit_lib_nvme_nvme_sgl_ut_LDADD = $(NVME_UT_LIBS)

@@ -33,9 +33,7 @@ static void done(void *arg, const struct usk_nvme_cqe *cpl)
 
 static void wait_for(struct usk_nvme_qpair *q, const int *calls, int want)
 {
-	for (long spins = 0; *calls < want && spins < 100000000; spins++) {
-		usk_nvme_qpair_process_completions(q, 0);
-	}
+	nvme_model_poll_until(q, calls, want, 30);
 }
 
 static void test_write_read_back(void)

@@ -1,19 +1,10 @@
-check_PROGRAMS += test/unit/lib/util/histogram_ut test/unit/lib/util/bit_ut \
+UTIL_UNIT_TESTS = test/unit/lib/util/histogram_ut test/unit/lib/util/bit_ut \
 	test/unit/lib/util/ticks_ut
-UNIT_TESTS += test/unit/lib/util/histogram_ut test/unit/lib/util/bit_ut \
-	test/unit/lib/util/ticks_ut
+check_PROGRAMS += $(UTIL_UNIT_TESTS)
+UNIT_TESTS += $(UTIL_UNIT_TESTS)
 # histogram_ut includes histogram.c to reach its bucket helpers.
-test_unit_lib_util_histogram_ut_SOURCES = test/unit/lib/util/histogram_ut.c
-test_unit_lib_util_histogram_ut_CPPFLAGS = $(UT_CPPFLAGS)
-test_unit_lib_util_histogram_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_lib_util_histogram_ut_LDADD = $(UT_LIBS)
 EXTRA_test_unit_lib_util_histogram_ut_DEPENDENCIES = lib/util/histogram.c
 # bit_ut tests the inline bit maths of include/usk/util.h.
-test_unit_lib_util_bit_ut_SOURCES = test/unit/lib/util/bit_ut.c
-test_unit_lib_util_bit_ut_CPPFLAGS = $(UT_CPPFLAGS)
-test_unit_lib_util_bit_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_lib_util_bit_ut_LDADD = $(UT_LIBS)
-test_unit_lib_util_ticks_ut_SOURCES = test/unit/lib/util/ticks_ut.c
-test_unit_lib_util_ticks_ut_CPPFLAGS = $(UT_CPPFLAGS)
-test_unit_lib_util_ticks_ut_CFLAGS = $(UT_CFLAGS)
 test_unit_lib_util_ticks_ut_LDADD = lib/util/libusk_util.la $(UT_LIBS)
