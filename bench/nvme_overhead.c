@@ -43,14 +43,15 @@ static int first_on_vfio(void *ctx, const struct usk_pci_device_info *info)
 
 static void print_histogram(const char *name, const struct usk_histogram *h, uint64_t hz)
 {
-	static const double pct[] = { 1, 50, 90, 99, 99.9 };
+	static const double pct[] = {1, 50, 90, 99, 99.9};
 
 	printf("%-7s avg %7.0f cycles %7.0f ns |", name, usk_histogram_mean(h),
 	       usk_histogram_mean(h) * 1e9 / (double)hz);
 	for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++) {
 		uint64_t t = usk_histogram_percentile(h, pct[i]);
 
-		printf(" p%g %llu (%.0f ns)", pct[i], (unsigned long long)t, (double)t * 1e9 / (double)hz);
+		printf(" p%g %llu (%.0f ns)", pct[i], (unsigned long long)t,
+		       (double)t * 1e9 / (double)hz);
 	}
 	printf("\n");
 }
@@ -65,8 +66,8 @@ static void measure(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, void *buf,
 		g_done = 0;
 		uint64_t t0 = usk_ticks();
 
-		if (usk_nvme_ns_read(ns, q, buf, lba, 4096 / usk_nvme_ns_get_block_size(ns), io_done,
-				     NULL) != 0) {
+		if (usk_nvme_ns_read(ns, q, buf, lba, 4096 / usk_nvme_ns_get_block_size(ns),
+				     io_done, NULL) != 0) {
 			g_errors++;
 			return;
 		}
@@ -117,7 +118,8 @@ int main(int argc, char **argv)
 	usk_histogram_init(&g_reap);
 	measure(ns, q, buf, usk_ticks() + (uint64_t)seconds * hz);
 	printf("nvme_overhead: %s, 4 KiB reads at queue depth 1, %s doorbells, %llu I/Os, "
-	       "TSC %.0f MHz\n", bdf, opts.shadow_doorbells ? "shadow" : "MMIO",
+	       "TSC %.0f MHz\n",
+	       bdf, opts.shadow_doorbells ? "shadow" : "MMIO",
 	       (unsigned long long)usk_histogram_count(&g_reap), (double)hz / 1e6);
 	print_histogram("submit", &g_submit, hz);
 	print_histogram("reap", &g_reap, hz);

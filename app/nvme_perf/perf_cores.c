@@ -66,7 +66,7 @@ static int parse_list(const char *text, bool *set)
 
 int perf_cores_parse(const char *text, uint32_t *cores)
 {
-	bool set[PERF_MAX_CORES] = { false };
+	bool set[PERF_MAX_CORES] = {false};
 	bool is_list = text[0] == '[' || strpbrk(text, ",-") != NULL;
 	int count = 0;
 	int rc = is_list ? parse_list(text, set)

@@ -43,7 +43,7 @@ struct perf_task {
 	void *buf;
 	uint64_t lba;
 	uint64_t submit_ticks;
-	uint64_t generation; /* -V: the pattern generation written last */
+	uint64_t generation;  /* -V: the pattern generation written last */
 	uint32_t verify_slot; /* -V: this task's own stripe of the namespace */
 	bool is_read;
 	bool in_flight;
@@ -53,7 +53,7 @@ struct perf_task {
 struct perf_ns_worker_params {
 	const struct perf_qpair_ops *ops;
 	void *qpair;
-	void **buffers;        /* queue_depth buffers of io_size bytes, DMA-able */
+	void **buffers; /* queue_depth buffers of io_size bytes, DMA-able */
 	uint64_t ns_blocks;
 	uint32_t block_size;
 	uint32_t worker_index; /* among the workers that share this namespace */
@@ -73,8 +73,8 @@ struct perf_ns_worker {
 	bool verify;
 	bool stopping;
 	uint32_t in_flight;
-	uint64_t stripe;          /* -V: tasks on this namespace, all workers */
-	uint64_t ios_live;        /* read by the main thread for the live line */
+	uint64_t stripe;   /* -V: tasks on this namespace, all workers */
+	uint64_t ios_live; /* read by the main thread for the live line */
 	struct perf_result result;
 	struct usk_histogram *latency;
 	struct perf_verify_mismatch first_mismatch;

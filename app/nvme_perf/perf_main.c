@@ -45,13 +45,17 @@ static int perf_check_targets(const struct perf_app *app)
 		uint32_t max = usk_nvme_ctrlr_get_max_xfer_size(app->targets[t].ctrlr);
 
 		if (o->io_size % bs != 0) {
-			fprintf(stderr, "usk_nvme_perf: -o %u is not a multiple of the %u-byte block "
-					"size of %s\n", o->io_size, bs, app->targets[t].name);
+			fprintf(stderr,
+				"usk_nvme_perf: -o %u is not a multiple of the %u-byte block "
+				"size of %s\n",
+				o->io_size, bs, app->targets[t].name);
 			return -EINVAL;
 		}
 		if (o->io_size > max) {
-			fprintf(stderr, "usk_nvme_perf: -o %u is above the %u-byte maximum transfer of "
-					"%s; use -o %u or less\n", o->io_size, max, app->targets[t].name, max);
+			fprintf(stderr,
+				"usk_nvme_perf: -o %u is above the %u-byte maximum transfer of "
+				"%s; use -o %u or less\n",
+				o->io_size, max, app->targets[t].name, max);
 			return -EINVAL;
 		}
 		if (o->queue_depth >= 4096) {
@@ -61,9 +65,10 @@ static int perf_check_targets(const struct perf_app *app)
 		}
 		/* PRPs need dword-aligned data; below that only SGLs will do. */
 		if (o->io_align < 4 && !usk_nvme_ctrlr_uses_sgls(app->targets[t].ctrlr)) {
-			fprintf(stderr, "usk_nvme_perf: --io-align %u needs SGLs, which %s does not "
-					"support; use --io-align 4 or more\n", o->io_align,
-				usk_nvme_ctrlr_get_name(app->targets[t].ctrlr));
+			fprintf(stderr,
+				"usk_nvme_perf: --io-align %u needs SGLs, which %s does not "
+				"support; use --io-align 4 or more\n",
+				o->io_align, usk_nvme_ctrlr_get_name(app->targets[t].ctrlr));
 			return -EINVAL;
 		}
 	}
@@ -115,8 +120,8 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 		for (uint32_t i = 0; i < qd; i++) {
 			/* Below a page, --io-align places the buffer at exactly that alignment. */
 			uint32_t offset = o->io_align < 4096 ? o->io_align : 0;
-			uint8_t *base = usk_dma_malloc(o->io_size + offset, USK_MAX(o->io_align, 4096u),
-						       -1);
+			uint8_t *base = usk_dma_malloc(o->io_size + offset,
+						       USK_MAX(o->io_align, 4096u), -1);
 
 			if (base == NULL) {
 				return -ENOMEM;
@@ -126,7 +131,8 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 		p.buffers = c->buffers[t];
 		rc = perf_ns_worker_init(&c->workers[t], o, &p, c->tasks[t], &c->latency[t]);
 		if (rc != 0) {
-			fprintf(stderr, "usk_nvme_perf: %s is too small for this run\n", target->name);
+			fprintf(stderr, "usk_nvme_perf: %s is too small for this run\n",
+				target->name);
 			return rc;
 		}
 		snprintf(c->workers[t].result.device, sizeof(c->workers[t].result.device), "%s",
@@ -144,8 +150,9 @@ static void perf_core_teardown(struct perf_app *app, struct perf_core *c)
 		if (c->qpairs != NULL && c->qpairs[t].qpair != NULL) {
 			usk_nvme_ctrlr_free_io_qpair(c->qpairs[t].qpair);
 		}
-		for (uint32_t i = 0; c->buffers != NULL && c->buffers[t] != NULL &&
-				     i < app->opts.queue_depth; i++) {
+		for (uint32_t i = 0;
+		     c->buffers != NULL && c->buffers[t] != NULL && i < app->opts.queue_depth;
+		     i++) {
 			if (c->buffers[t][i] != NULL) {
 				usk_dma_free((uint8_t *)c->buffers[t][i] - offset);
 			}
@@ -183,10 +190,14 @@ static bool perf_report(struct perf_app *app)
 	uint64_t hz = usk_ticks_hz();
 	bool failed = false;
 	struct perf_report_info info = {
-		.workload = app->opts.workload, .queue_depth = app->opts.queue_depth,
-		.io_size = app->opts.io_size, .read_percent = app->opts.read_percent,
-		.seconds = app->opts.seconds, .latency_level = app->opts.latency_level,
-		.ticks_hz = hz, .status_string = perf_status_string,
+		.workload = app->opts.workload,
+		.queue_depth = app->opts.queue_depth,
+		.io_size = app->opts.io_size,
+		.read_percent = app->opts.read_percent,
+		.seconds = app->opts.seconds,
+		.latency_level = app->opts.latency_level,
+		.ticks_hz = hz,
+		.status_string = perf_status_string,
 	};
 
 	for (int i = 0, r = 0; results != NULL && i < app->ncores; i++) {
@@ -197,9 +208,10 @@ static bool perf_report(struct perf_app *app)
 			results[r].seconds = (double)app->cores[i].measured_ticks / (double)hz;
 			failed |= w->result.errors > 0;
 			if (w->mismatched) {
-				fprintf(stderr, "usk_nvme_perf: %s: first miscompare at LBA %llu, "
-						"byte %u of the block\n", w->result.device,
-					(unsigned long long)w->first_mismatch.lba,
+				fprintf(stderr,
+					"usk_nvme_perf: %s: first miscompare at LBA %llu, "
+					"byte %u of the block\n",
+					w->result.device, (unsigned long long)w->first_mismatch.lba,
 					w->first_mismatch.offset);
 			}
 		}
@@ -225,9 +237,10 @@ static int perf_parse_cores(struct perf_app *app)
 	}
 	app->ncores = perf_cores_parse(app->opts.core_mask, app->core_ids);
 	if (app->ncores <= 0 || app->ncores > PERF_MAX_CORES_LIVE) {
-		fprintf(stderr, "usk_nvme_perf: -c %s: expected a core mask such as 0x3 or a list "
-				"such as [0,1], at most %d cores\n", app->opts.core_mask,
-			PERF_MAX_CORES_LIVE);
+		fprintf(stderr,
+			"usk_nvme_perf: -c %s: expected a core mask such as 0x3 or a list "
+			"such as [0,1], at most %d cores\n",
+			app->opts.core_mask, PERF_MAX_CORES_LIVE);
 		return -EINVAL;
 	}
 	return 0;
@@ -236,7 +249,7 @@ static int perf_parse_cores(struct perf_app *app)
 static int perf_main(struct perf_app *app)
 {
 	struct usk_env_opts env_opts;
-	struct perf_run run = { .opts = &app->opts, .cores = app->cores, .ctrlrs = app->ctrlrs };
+	struct perf_run run = {.opts = &app->opts, .cores = app->cores, .ctrlrs = app->ctrlrs};
 	int rc;
 
 	usk_env_opts_init(&env_opts, sizeof(env_opts));
@@ -244,8 +257,8 @@ static int perf_main(struct perf_app *app)
 	if (usk_env_init(&env_opts) != 0) {
 		return EXIT_BAD_INPUT;
 	}
-	app->ntargets = perf_nvme_attach(&app->opts, app->ctrlrs, &app->nctrlrs, app->targets,
-					 stderr);
+	app->ntargets =
+		perf_nvme_attach(&app->opts, app->ctrlrs, &app->nctrlrs, app->targets, stderr);
 	rc = app->ntargets > 0 && perf_check_targets(app) == 0 ? 0 : EXIT_BAD_INPUT;
 	for (int i = 0; rc == 0 && i < app->ncores; i++) {
 		rc = perf_core_setup(app, (uint32_t)i) == 0 ? 0 : EXIT_BAD_INPUT;
@@ -254,9 +267,11 @@ static int perf_main(struct perf_app *app)
 		run.ncores = (uint32_t)app->ncores;
 		run.nctrlrs = app->nctrlrs;
 		run.live = app->opts.json ? stderr : stdout;
-		fprintf(run.live, "usk_nvme_perf: %s, %u-byte I/Os, queue depth %u, %d namespace(s) "
-				  "on %d core(s), %u s\n", app->opts.workload, app->opts.io_size,
-			app->opts.queue_depth, app->ntargets, app->ncores, app->opts.seconds);
+		fprintf(run.live,
+			"usk_nvme_perf: %s, %u-byte I/Os, queue depth %u, %d namespace(s) "
+			"on %d core(s), %u s\n",
+			app->opts.workload, app->opts.io_size, app->opts.queue_depth, app->ntargets,
+			app->ncores, app->opts.seconds);
 		int run_rc = perf_run_execute(&run);
 
 		if (run_rc != 0) {

@@ -63,19 +63,24 @@ static int discover_from_trids(const struct perf_opts *opts, struct discovery *d
 		struct usk_pci_addr addr;
 
 		if (usk_nvme_transport_id_parse(opts->trids[i], &addr) != 0) {
-			fprintf(err, "usk_nvme_perf: -r '%s' is not a transport ID such as "
-				     "'trtype:PCIe traddr:0000:01:00.0'\n", opts->trids[i]);
+			fprintf(err,
+				"usk_nvme_perf: -r '%s' is not a transport ID such as "
+				"'trtype:PCIe traddr:0000:01:00.0'\n",
+				opts->trids[i]);
 			return -EINVAL;
 		}
 		if (usk_pci_device_info_get(&addr, &info) != 0) {
-			fprintf(err, "usk_nvme_perf: -r '%s' names no device; "
-				     "'scripts/setup.sh status' lists the controllers\n", opts->trids[i]);
+			fprintf(err,
+				"usk_nvme_perf: -r '%s' names no device; "
+				"'scripts/setup.sh status' lists the controllers\n",
+				opts->trids[i]);
 			return -EINVAL;
 		}
 		if (strcmp(info.driver, "vfio-pci") != 0) {
-			fprintf(err, "usk_nvme_perf: -r '%s' is on the %s driver, not vfio-pci: "
-				     "run scripts/setup.sh (as root) to bind it\n", opts->trids[i],
-				info.driver[0] != '\0' ? info.driver : "no");
+			fprintf(err,
+				"usk_nvme_perf: -r '%s' is on the %s driver, not vfio-pci: "
+				"run scripts/setup.sh (as root) to bind it\n",
+				opts->trids[i], info.driver[0] != '\0' ? info.driver : "no");
 			return -EINVAL;
 		}
 		d->addrs[d->count++] = addr;
@@ -94,13 +99,14 @@ static int add_targets(const struct perf_opts *opts, struct usk_nvme_ctrlr *c,
 
 		if (ns == NULL) {
 			if (opts->nsid_count > 0) {
-				fprintf(err, "usk_nvme_perf: -n %u: %s has no active namespace %u\n",
+				fprintf(err,
+					"usk_nvme_perf: -n %u: %s has no active namespace %u\n",
 					nsid, usk_nvme_ctrlr_get_name(c), nsid);
 				return -EINVAL;
 			}
 			continue;
 		}
-		targets[n] = (struct perf_target){ .ctrlr = c, .ns = ns };
+		targets[n] = (struct perf_target){.ctrlr = c, .ns = ns};
 		snprintf(targets[n].name, sizeof(targets[n].name), "PCIE (%s) NSID %u",
 			 usk_nvme_ctrlr_get_name(c), nsid);
 		n++;
@@ -108,22 +114,23 @@ static int add_targets(const struct perf_opts *opts, struct usk_nvme_ctrlr *c,
 	return n;
 }
 
-int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlrs,
-		     int *nctrlrs, struct perf_target *targets, FILE *err)
+int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlrs, int *nctrlrs,
+		     struct perf_target *targets, FILE *err)
 {
-	struct discovery d = { .count = 0 };
+	struct discovery d = {.count = 0};
 	struct usk_nvme_ctrlr_opts ctrlr_opts;
 	int ntargets = 0;
-	int rc = opts->trid_count > 0 ? discover_from_trids(opts, &d, err)
-				      : usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL,
-							  discover_one, &d);
+	int rc = opts->trid_count > 0
+			 ? discover_from_trids(opts, &d, err)
+			 : usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL, discover_one, &d);
 
 	if (rc != 0) {
 		return -EINVAL;
 	}
 	if (d.count == 0) {
-		fprintf(err, "usk_nvme_perf: no NVMe controller is bound to vfio-pci%s%s; run "
-			     "scripts/setup.sh (as root) to bind them\n",
+		fprintf(err,
+			"usk_nvme_perf: no NVMe controller is bound to vfio-pci%s%s; run "
+			"scripts/setup.sh (as root) to bind them\n",
 			d.others[0] != '\0' ? ". On other drivers:" : "", d.others);
 		return -EINVAL;
 	}
@@ -137,7 +144,8 @@ int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlr
 		usk_pci_addr_fmt(bdf, sizeof(bdf), &d.addrs[i]);
 		if (usk_pci_device_attach(&d.addrs[i], &dev) != 0 ||
 		    usk_nvme_ctrlr_attach_pci(dev, &ctrlr_opts, &ctrlrs[*nctrlrs]) != 0) {
-			fprintf(err, "usk_nvme_perf: cannot attach %s (the log above says why)\n", bdf);
+			fprintf(err, "usk_nvme_perf: cannot attach %s (the log above says why)\n",
+				bdf);
 			return -EINVAL;
 		}
 		ntargets = add_targets(opts, ctrlrs[(*nctrlrs)++], targets, ntargets, err);

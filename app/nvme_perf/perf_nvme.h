@@ -9,7 +9,7 @@
 #include "perf_opts.h"
 #include "usk/nvme.h"
 
-#define PERF_MAX_CTRLRS 16
+#define PERF_MAX_CTRLRS	 16
 #define PERF_MAX_TARGETS 64
 
 /* A namespace to drive, and its name in the tables. */
@@ -33,8 +33,8 @@ extern const struct perf_qpair_ops g_perf_nvme_ops;
  * Returns the number of targets, or -EINVAL after telling @err what is
  * wrong and how to fix it (the caller exits 2).
  */
-int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlrs,
-		     int *nctrlrs, struct perf_target *targets, FILE *err);
+int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlrs, int *nctrlrs,
+		     struct perf_target *targets, FILE *err);
 
 /* Detaches what perf_nvme_attach() attached. */
 void perf_nvme_detach(struct usk_nvme_ctrlr **ctrlrs, int nctrlrs);

@@ -15,12 +15,9 @@ static const struct perf_workload {
 	enum perf_pattern pattern;
 	int read_percent; /* -1: taken from -M */
 } g_workloads[] = {
-	{ "read", PERF_SEQUENTIAL, 100 },
-	{ "write", PERF_SEQUENTIAL, 0 },
-	{ "randread", PERF_RANDOM, 100 },
-	{ "randwrite", PERF_RANDOM, 0 },
-	{ "rw", PERF_SEQUENTIAL, -1 },
-	{ "randrw", PERF_RANDOM, -1 },
+	{"read", PERF_SEQUENTIAL, 100}, {"write", PERF_SEQUENTIAL, 0},
+	{"randread", PERF_RANDOM, 100}, {"randwrite", PERF_RANDOM, 0},
+	{"rw", PERF_SEQUENTIAL, -1},	{"randrw", PERF_RANDOM, -1},
 };
 
 /* read_percent of a mixed workload until -M is applied. */
@@ -35,23 +32,23 @@ enum {
 };
 
 static const struct option g_long_options[] = {
-	{ "queue-depth", required_argument, NULL, 'q' },
-	{ "io-size", required_argument, NULL, 'o' },
-	{ "io-pattern", required_argument, NULL, 'w' },
-	{ "rwmixread", required_argument, NULL, 'M' },
-	{ "time", required_argument, NULL, 't' },
-	{ "warmup-time", required_argument, NULL, 'T' },
-	{ "core-mask", required_argument, NULL, 'c' },
-	{ "transport", required_argument, NULL, 'r' },
-	{ "namespaces", required_argument, NULL, 'n' },
-	{ "latency", no_argument, NULL, 'L' },
-	{ "mem-size", required_argument, NULL, 's' },
-	{ "verify", no_argument, NULL, 'V' },
-	{ "io-align", required_argument, NULL, OPT_IO_ALIGN },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW_DOORBELLS },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	{"queue-depth", required_argument, NULL, 'q'},
+	{"io-size", required_argument, NULL, 'o'},
+	{"io-pattern", required_argument, NULL, 'w'},
+	{"rwmixread", required_argument, NULL, 'M'},
+	{"time", required_argument, NULL, 't'},
+	{"warmup-time", required_argument, NULL, 'T'},
+	{"core-mask", required_argument, NULL, 'c'},
+	{"transport", required_argument, NULL, 'r'},
+	{"namespaces", required_argument, NULL, 'n'},
+	{"latency", no_argument, NULL, 'L'},
+	{"mem-size", required_argument, NULL, 's'},
+	{"verify", no_argument, NULL, 'V'},
+	{"io-align", required_argument, NULL, OPT_IO_ALIGN},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW_DOORBELLS},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 void perf_opts_usage(FILE *out)
@@ -192,20 +189,20 @@ static const struct perf_number_opt {
 	size_t offset;
 	const char *rule;
 } g_number_opts[] = {
-	{ 'q', 1, 65535, false, offsetof(struct perf_opts, queue_depth),
-	  "the queue depth must be 1..65535" },
-	{ 'o', 1, 128u << 20, true, offsetof(struct perf_opts, io_size),
-	  "the I/O size must be 1 byte..128m" },
-	{ 'M', 0, 100, false, offsetof(struct perf_opts, rwmixread),
-	  "the read percentage must be 0..100" },
-	{ 't', 1, 86400, false, offsetof(struct perf_opts, seconds),
-	  "the run time must be 1..86400 seconds" },
-	{ 'T', 0, 3600, false, offsetof(struct perf_opts, warmup_seconds),
-	  "the warm-up must be 0..3600 seconds" },
-	{ 's', 1, 1u << 20, false, offsetof(struct perf_opts, dma_mem_mb),
-	  "the memory size is in MiB, 1..1048576" },
-	{ OPT_IO_ALIGN, 1, 1u << 21, true, offsetof(struct perf_opts, io_align),
-	  "the alignment must be a power of two up to 2m" },
+	{'q', 1, 65535, false, offsetof(struct perf_opts, queue_depth),
+	 "the queue depth must be 1..65535"},
+	{'o', 1, 128u << 20, true, offsetof(struct perf_opts, io_size),
+	 "the I/O size must be 1 byte..128m"},
+	{'M', 0, 100, false, offsetof(struct perf_opts, rwmixread),
+	 "the read percentage must be 0..100"},
+	{'t', 1, 86400, false, offsetof(struct perf_opts, seconds),
+	 "the run time must be 1..86400 seconds"},
+	{'T', 0, 3600, false, offsetof(struct perf_opts, warmup_seconds),
+	 "the warm-up must be 0..3600 seconds"},
+	{'s', 1, 1u << 20, false, offsetof(struct perf_opts, dma_mem_mb),
+	 "the memory size is in MiB, 1..1048576"},
+	{OPT_IO_ALIGN, 1, 1u << 21, true, offsetof(struct perf_opts, io_align),
+	 "the alignment must be a power of two up to 2m"},
 };
 
 static const char *opt_name(int opt)
@@ -250,8 +247,10 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 	switch (opt) {
 	case 'w':
 		if (set_workload(opts, arg) != 0) {
-			fprintf(err, "usk_nvme_perf: -w %s: unknown workload; use read, write, "
-				     "randread, randwrite, rw or randrw\n", arg);
+			fprintf(err,
+				"usk_nvme_perf: -w %s: unknown workload; use read, write, "
+				"randread, randwrite, rw or randrw\n",
+				arg);
 			return -EINVAL;
 		}
 		return 0;
@@ -267,8 +266,10 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 		return 0;
 	case 'n':
 		if (parse_nsid_list(opts, arg) != 0) {
-			fprintf(err, "usk_nvme_perf: -n %s: expected namespace IDs such as 1,2 "
-				     "(at most %d)\n", arg, PERF_MAX_NSIDS);
+			fprintf(err,
+				"usk_nvme_perf: -n %s: expected namespace IDs such as 1,2 "
+				"(at most %d)\n",
+				arg, PERF_MAX_NSIDS);
 			return -EINVAL;
 		}
 		return 0;
@@ -301,8 +302,8 @@ int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err)
 	/* getopt keeps state across calls; tests parse several command lines. */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "q:o:w:M:t:T:c:r:n:Ls:Vh", g_long_options,
-				  NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "q:o:w:M:t:T:c:r:n:Ls:Vh", g_long_options, NULL)) !=
+	       -1) {
 		if (opt == '?') {
 			fprintf(err, "usk_nvme_perf: unknown option or missing value: %s\n",
 				argv[optind - 1]);

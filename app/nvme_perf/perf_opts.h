@@ -19,26 +19,26 @@ enum perf_pattern {
 };
 
 struct perf_opts {
-	uint32_t queue_depth;     /* -q */
-	uint32_t io_size;         /* -o, bytes */
-	enum perf_pattern pattern; /* from -w */
-	uint32_t read_percent;    /* reads in percent: 100, 0, or -M for mixes */
-	uint32_t rwmixread;       /* -M as given, UINT32_MAX when absent */
-	const char *workload;     /* -w as given */
-	uint32_t seconds;         /* -t */
-	uint32_t warmup_seconds;  /* -T */
-	const char *core_mask;    /* -c, NULL for the current core only */
+	uint32_t queue_depth;		   /* -q */
+	uint32_t io_size;		   /* -o, bytes */
+	enum perf_pattern pattern;	   /* from -w */
+	uint32_t read_percent;		   /* reads in percent: 100, 0, or -M for mixes */
+	uint32_t rwmixread;		   /* -M as given, UINT32_MAX when absent */
+	const char *workload;		   /* -w as given */
+	uint32_t seconds;		   /* -t */
+	uint32_t warmup_seconds;	   /* -T */
+	const char *core_mask;		   /* -c, NULL for the current core only */
 	const char *trids[PERF_MAX_TRIDS]; /* -r */
 	uint32_t trid_count;
-	uint32_t nsids[PERF_MAX_NSIDS];    /* -n */
-	uint32_t nsid_count;      /* 0: every active namespace */
-	uint32_t latency_level;   /* -L: 1 summary, 2 full histogram */
-	uint32_t dma_mem_mb;      /* -s, 0: as much as needed */
-	uint32_t io_align;        /* --io-align, buffer alignment in bytes */
-	bool verify;              /* -V */
-	bool json;                /* --json */
-	bool mmio_doorbells;      /* --no-shadow-doorbells */
-	bool help;                /* -h, --help */
+	uint32_t nsids[PERF_MAX_NSIDS]; /* -n */
+	uint32_t nsid_count;		/* 0: every active namespace */
+	uint32_t latency_level;		/* -L: 1 summary, 2 full histogram */
+	uint32_t dma_mem_mb;		/* -s, 0: as much as needed */
+	uint32_t io_align;		/* --io-align, buffer alignment in bytes */
+	bool verify;			/* -V */
+	bool json;			/* --json */
+	bool mmio_doorbells;		/* --no-shadow-doorbells */
+	bool help;			/* -h, --help */
 };
 
 /*

@@ -25,12 +25,12 @@ struct perf_error_count {
 
 /* The figures of one worker on one namespace. */
 struct perf_result {
-	char device[64];  /* e.g. "PCIE (0000:00:03.0) NSID 1" */
+	char device[64]; /* e.g. "PCIE (0000:00:03.0) NSID 1" */
 	uint32_t core;
-	uint64_t ios;     /* completed, successful or not */
+	uint64_t ios; /* completed, successful or not */
 	uint64_t bytes;
 	uint64_t errors;
-	double seconds;   /* measured time */
+	double seconds;			     /* measured time */
 	const struct usk_histogram *latency; /* in ticks */
 	struct perf_error_count error_kinds[PERF_MAX_ERROR_KINDS];
 };

@@ -113,12 +113,13 @@ static uint64_t perf_core_ios(const struct perf_core *c)
 /* Sleeps a second, checking the controllers' health ten times meanwhile. */
 static void perf_run_watch_second(struct perf_run *run)
 {
-	const struct timespec tenth = { 0, 100 * 1000 * 1000 };
+	const struct timespec tenth = {0, 100 * 1000 * 1000};
 
 	for (int i = 0; i < 10; i++) {
 		nanosleep(&tenth, NULL);
 		for (int c = 0; c < run->nctrlrs; c++) {
-			/* A removed controller fails its I/O; the workers see it on their next poll. */
+			/* A removed controller fails its I/O; the workers see it on their next
+			 * poll. */
 			usk_nvme_ctrlr_process_admin_completions(run->ctrlrs[c]);
 		}
 	}
@@ -128,7 +129,7 @@ static void perf_run_watch_second(struct perf_run *run)
 static void perf_run_live(struct perf_run *run)
 {
 	uint32_t total_seconds = run->opts->warmup_seconds + run->opts->seconds;
-	uint64_t last[PERF_MAX_CORES_LIVE] = { 0 };
+	uint64_t last[PERF_MAX_CORES_LIVE] = {0};
 
 	for (uint32_t s = 1; s <= total_seconds; s++) {
 		perf_run_watch_second(run);
@@ -157,9 +158,10 @@ int perf_run_execute(struct perf_run *run)
 	}
 	pthread_barrier_init(&run->start, NULL, run->ncores + 1);
 	for (uint32_t i = 0; i < run->ncores; i++) {
-		args[i] = (struct perf_worker_arg){ run, &run->cores[i] };
+		args[i] = (struct perf_worker_arg){run, &run->cores[i]};
 		if (pthread_create(&run->cores[i].thread, NULL, perf_worker_main, &args[i]) != 0) {
-			/* The barrier counts every core: without this thread it would never open. */
+			/* The barrier counts every core: without this thread it would never open.
+			 */
 			return -EAGAIN;
 		}
 	}

@@ -16,7 +16,7 @@
 struct perf_core {
 	uint32_t core;
 	pthread_t thread;
-	uint32_t count;                  /* namespaces, one ns_worker each */
+	uint32_t count; /* namespaces, one ns_worker each */
 	struct perf_ns_worker *workers;
 	struct perf_nvme_qpair *qpairs;
 	struct perf_task **tasks;
@@ -32,7 +32,7 @@ struct perf_run {
 	struct perf_core *cores;
 	uint32_t ncores;
 	pthread_barrier_t start;
-	FILE *live; /* where the per-second lines go */
+	FILE *live;			/* where the per-second lines go */
 	struct usk_nvme_ctrlr **ctrlrs; /* health-checked while the run goes on */
 	int nctrlrs;
 };

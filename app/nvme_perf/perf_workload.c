@@ -22,7 +22,7 @@ int perf_workload_init(struct perf_workload_state *w, enum perf_pattern pattern,
 	seed ^= seed >> 31;
 	w->rng = seed != 0 ? seed : 1;
 	/* 100% maps to UINT32_MAX, which perf_workload_next_is_read() treats as always. */
-	w->read_threshold = read_percent == 100 ? UINT32_MAX
-						: (uint32_t)(((uint64_t)read_percent << 32) / 100);
+	w->read_threshold =
+		read_percent == 100 ? UINT32_MAX : (uint32_t)(((uint64_t)read_percent << 32) / 100);
 	return 0;
 }

@@ -13,9 +13,9 @@
 #include "perf_opts.h"
 
 struct perf_workload_state {
-	uint64_t rng;           /* xorshift64* state, never 0 */
-	uint64_t slots;         /* I/O-size slots in the namespace */
-	uint64_t next_slot;     /* for sequential patterns */
+	uint64_t rng;		 /* xorshift64* state, never 0 */
+	uint64_t slots;		 /* I/O-size slots in the namespace */
+	uint64_t next_slot;	 /* for sequential patterns */
 	uint32_t read_threshold; /* a draw below it is a read, out of 2^32 */
 	enum perf_pattern pattern;
 };

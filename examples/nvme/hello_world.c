@@ -22,7 +22,8 @@ static void io_done(void *arg, const struct usk_nvme_cqe *cpl)
 	uint16_t status = USK_NVME_STATUS_CODE(cpl->status);
 
 	if (status != 0) {
-		fprintf(stderr, "%s failed: %s\n", (const char *)arg, usk_nvme_status_string(status));
+		fprintf(stderr, "%s failed: %s\n", (const char *)arg,
+			usk_nvme_status_string(status));
 	}
 	g_done = status == 0 ? 1 : -1;
 }
@@ -76,7 +77,8 @@ int main(void)
 		goto free_qpair;
 	}
 	snprintf(buf, usk_nvme_ns_get_block_size(ns), "Hello world from USK on %s!", bdf);
-	if (usk_nvme_ns_write(ns, qpair, buf, 0, 1, io_done, "write") != 0 || wait_done(qpair) != 0) {
+	if (usk_nvme_ns_write(ns, qpair, buf, 0, 1, io_done, "write") != 0 ||
+	    wait_done(qpair) != 0) {
 		goto free_buf;
 	}
 	memset(buf, 0, usk_nvme_ns_get_block_size(ns));

@@ -25,7 +25,7 @@ extern "C" {
 #endif
 
 /** log2 of the number of buckets in each power-of-two range. */
-#define USK_HISTOGRAM_SUB_BITS 7
+#define USK_HISTOGRAM_SUB_BITS	7
 #define USK_HISTOGRAM_SUB_COUNT (1u << USK_HISTOGRAM_SUB_BITS)
 /** Range 0 holds [0, 2^SUB_BITS); range r >= 1 holds [2^(SUB_BITS+r-1), 2^(SUB_BITS+r)). */
 #define USK_HISTOGRAM_RANGES (64 - USK_HISTOGRAM_SUB_BITS + 1)
@@ -53,8 +53,8 @@ struct usk_histogram {
  * @param cumulative values recorded in this bucket and all below it
  * @param total      values recorded in the whole histogram
  */
-typedef void (*usk_histogram_bucket_fn)(void *ctx, uint64_t start, uint64_t end,
-					uint64_t count, uint64_t cumulative, uint64_t total);
+typedef void (*usk_histogram_bucket_fn)(void *ctx, uint64_t start, uint64_t end, uint64_t count,
+					uint64_t cumulative, uint64_t total);
 
 /** Empty @p h. */
 void usk_histogram_init(struct usk_histogram *h);

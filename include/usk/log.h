@@ -142,20 +142,20 @@ void usk_log(enum usk_log_level level, const char *file, int line, const char *f
 	__attribute__((format(printf, 4, 5)));
 
 /** usk_log() with a va_list. */
-void usk_vlog(enum usk_log_level level, const char *file, int line, const char *fmt,
-	      va_list ap) __attribute__((format(printf, 4, 0)));
+void usk_vlog(enum usk_log_level level, const char *file, int line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
-#define USK_ERRLOG(...) usk_log(USK_LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
-#define USK_WARNLOG(...) usk_log(USK_LOG_WARN, __FILE__, __LINE__, __VA_ARGS__)
+#define USK_ERRLOG(...)	   usk_log(USK_LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
+#define USK_WARNLOG(...)   usk_log(USK_LOG_WARN, __FILE__, __LINE__, __VA_ARGS__)
 #define USK_NOTICELOG(...) usk_log(USK_LOG_NOTICE, __FILE__, __LINE__, __VA_ARGS__)
-#define USK_INFOLOG(...) usk_log(USK_LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)
+#define USK_INFOLOG(...)   usk_log(USK_LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)
 
 /** A debug message of one component, printed only when its flag is on. */
-#define USK_DEBUGLOG(component, ...)                                                \
-	do {                                                                        \
-		if (usk_log_flag_enabled(USK_LOG_COMPONENT_##component)) {          \
-			usk_log(USK_LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__);    \
-		}                                                                   \
+#define USK_DEBUGLOG(component, ...)                                             \
+	do {                                                                     \
+		if (usk_log_flag_enabled(USK_LOG_COMPONENT_##component)) {       \
+			usk_log(USK_LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__); \
+		}                                                                \
 	} while (0)
 
 #ifdef __cplusplus

@@ -212,8 +212,8 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  *         -EAGAIN when the queue and its waiting room are full (complete
  *         some first); -ENXIO when the controller is gone.
  */
-int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
-		     uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
+int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf, uint64_t lba,
+		     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
 
 /** Write; as usk_nvme_ns_read(). */
 int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
@@ -249,8 +249,8 @@ uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
  * @return 0 when the command succeeded; -EIO when it completed with an
  *         error status (in @p cpl); -ETIMEDOUT; -EINVAL for a bad buffer.
  */
-int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_sqe *cmd,
-				  void *buf, uint32_t len, struct usk_nvme_cqe *cpl);
+int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_sqe *cmd, void *buf,
+				  uint32_t len, struct usk_nvme_cqe *cpl);
 
 /**
  * @return a readable name for an NVMe status (SCT << 8 | SC), e.g.

@@ -18,38 +18,38 @@ extern "C" {
 #endif
 
 /* Controller registers, base 3.1.3. */
-#define USK_NVME_REG_CAP 0x00
-#define USK_NVME_REG_VS 0x08
-#define USK_NVME_REG_INTMS 0x0c
-#define USK_NVME_REG_CC 0x14
-#define USK_NVME_REG_CSTS 0x1c
-#define USK_NVME_REG_AQA 0x24
-#define USK_NVME_REG_ASQ 0x28
-#define USK_NVME_REG_ACQ 0x30
+#define USK_NVME_REG_CAP	   0x00
+#define USK_NVME_REG_VS		   0x08
+#define USK_NVME_REG_INTMS	   0x0c
+#define USK_NVME_REG_CC		   0x14
+#define USK_NVME_REG_CSTS	   0x1c
+#define USK_NVME_REG_AQA	   0x24
+#define USK_NVME_REG_ASQ	   0x28
+#define USK_NVME_REG_ACQ	   0x30
 #define USK_NVME_REG_DOORBELL_BASE 0x1000
 
 /* CAP fields. */
-#define USK_NVME_CAP_MQES(cap) ((uint32_t)((cap) & 0xffff))          /* 0's based */
-#define USK_NVME_CAP_TO(cap) ((uint32_t)(((cap) >> 24) & 0xff))      /* 500 ms units */
-#define USK_NVME_CAP_DSTRD(cap) ((uint32_t)(((cap) >> 32) & 0xf))    /* stride 4 << DSTRD */
+#define USK_NVME_CAP_MQES(cap)	  ((uint32_t)((cap)&0xffff))	     /* 0's based */
+#define USK_NVME_CAP_TO(cap)	  ((uint32_t)(((cap) >> 24) & 0xff)) /* 500 ms units */
+#define USK_NVME_CAP_DSTRD(cap)	  ((uint32_t)(((cap) >> 32) & 0xf))  /* stride 4 << DSTRD */
 #define USK_NVME_CAP_CSS_NVM(cap) ((((cap) >> 37) & 1) != 0)
-#define USK_NVME_CAP_MPSMIN(cap) ((uint32_t)(((cap) >> 48) & 0xf))   /* 4 KiB << MPSMIN */
-#define USK_NVME_CAP_MPSMAX(cap) ((uint32_t)(((cap) >> 52) & 0xf))
+#define USK_NVME_CAP_MPSMIN(cap)  ((uint32_t)(((cap) >> 48) & 0xf)) /* 4 KiB << MPSMIN */
+#define USK_NVME_CAP_MPSMAX(cap)  ((uint32_t)(((cap) >> 52) & 0xf))
 
 /* CC fields. */
-#define USK_NVME_CC_EN (1u << 0)
-#define USK_NVME_CC_CSS_NVM (0u << 4)
-#define USK_NVME_CC_MPS(shift) (((uint32_t)(shift) - 12) << 7)
-#define USK_NVME_CC_AMS_RR (0u << 11)
-#define USK_NVME_CC_SHN_NORMAL (1u << 14)
-#define USK_NVME_CC_SHN_MASK (3u << 14)
+#define USK_NVME_CC_EN		  (1u << 0)
+#define USK_NVME_CC_CSS_NVM	  (0u << 4)
+#define USK_NVME_CC_MPS(shift)	  (((uint32_t)(shift)-12) << 7)
+#define USK_NVME_CC_AMS_RR	  (0u << 11)
+#define USK_NVME_CC_SHN_NORMAL	  (1u << 14)
+#define USK_NVME_CC_SHN_MASK	  (3u << 14)
 #define USK_NVME_CC_IOSQES(shift) ((uint32_t)(shift) << 16)
 #define USK_NVME_CC_IOCQES(shift) ((uint32_t)(shift) << 20)
 
 /* CSTS fields. */
-#define USK_NVME_CSTS_RDY (1u << 0)
-#define USK_NVME_CSTS_CFS (1u << 1)
-#define USK_NVME_CSTS_SHST_MASK (3u << 2)
+#define USK_NVME_CSTS_RDY	    (1u << 0)
+#define USK_NVME_CSTS_CFS	    (1u << 1)
+#define USK_NVME_CSTS_SHST_MASK	    (3u << 2)
 #define USK_NVME_CSTS_SHST_COMPLETE (2u << 2)
 
 /** Submission queue entry, base 4.2. */
@@ -87,67 +87,67 @@ struct usk_nvme_cqe {
 };
 USK_STATIC_ASSERT(sizeof(struct usk_nvme_cqe) == 16, "CQE is 16 bytes");
 
-#define USK_NVME_STATUS_SC(status) ((uint8_t)(((status) >> 1) & 0xff))
+#define USK_NVME_STATUS_SC(status)  ((uint8_t)(((status) >> 1) & 0xff))
 #define USK_NVME_STATUS_SCT(status) ((uint8_t)(((status) >> 9) & 0x7))
 #define USK_NVME_STATUS_DNR(status) ((((status) >> 15) & 1) != 0)
 /** Status without the phase bit, as (SCT << 8 | SC): what USK reports. */
-#define USK_NVME_STATUS_CODE(status) ((uint16_t)(USK_NVME_STATUS_SCT(status) << 8 | \
-						 USK_NVME_STATUS_SC(status)))
+#define USK_NVME_STATUS_CODE(status) \
+	((uint16_t)(USK_NVME_STATUS_SCT(status) << 8 | USK_NVME_STATUS_SC(status)))
 
 /* Status code types, base 4.6.1.2. */
-#define USK_NVME_SCT_GENERIC 0x0
+#define USK_NVME_SCT_GENERIC	      0x0
 #define USK_NVME_SCT_COMMAND_SPECIFIC 0x1
-#define USK_NVME_SCT_MEDIA 0x2
-#define USK_NVME_SCT_PATH 0x3
-#define USK_NVME_SCT_VENDOR 0x7
+#define USK_NVME_SCT_MEDIA	      0x2
+#define USK_NVME_SCT_PATH	      0x3
+#define USK_NVME_SCT_VENDOR	      0x7
 
 /* Generic status codes used by USK itself. */
-#define USK_NVME_SC_SUCCESS 0x00
-#define USK_NVME_SC_INVALID_OPCODE 0x01
-#define USK_NVME_SC_INVALID_FIELD 0x02
+#define USK_NVME_SC_SUCCESS		0x00
+#define USK_NVME_SC_INVALID_OPCODE	0x01
+#define USK_NVME_SC_INVALID_FIELD	0x02
 #define USK_NVME_SC_DATA_TRANSFER_ERROR 0x04
-#define USK_NVME_SC_ABORTED_POWER_LOSS 0x05
-#define USK_NVME_SC_INTERNAL_ERROR 0x06
-#define USK_NVME_SC_ABORTED_BY_REQUEST 0x07
+#define USK_NVME_SC_ABORTED_POWER_LOSS	0x05
+#define USK_NVME_SC_INTERNAL_ERROR	0x06
+#define USK_NVME_SC_ABORTED_BY_REQUEST	0x07
 #define USK_NVME_SC_ABORTED_SQ_DELETION 0x08
-#define USK_NVME_SC_LBA_OUT_OF_RANGE 0x80
+#define USK_NVME_SC_LBA_OUT_OF_RANGE	0x80
 /* Media errors. */
 #define USK_NVME_SC_UNRECOVERED_READ_ERROR 0x81
-#define USK_NVME_SC_COMPARE_FAILURE 0x85
+#define USK_NVME_SC_COMPARE_FAILURE	   0x85
 
 /* Admin opcodes, base 5. */
-#define USK_NVME_OPC_DELETE_IO_SQ 0x00
-#define USK_NVME_OPC_CREATE_IO_SQ 0x01
-#define USK_NVME_OPC_GET_LOG_PAGE 0x02
-#define USK_NVME_OPC_DELETE_IO_CQ 0x04
-#define USK_NVME_OPC_CREATE_IO_CQ 0x05
-#define USK_NVME_OPC_IDENTIFY 0x06
-#define USK_NVME_OPC_ABORT 0x08
-#define USK_NVME_OPC_SET_FEATURES 0x09
-#define USK_NVME_OPC_GET_FEATURES 0x0a
-#define USK_NVME_OPC_ASYNC_EVENT_REQUEST 0x0c
+#define USK_NVME_OPC_DELETE_IO_SQ	    0x00
+#define USK_NVME_OPC_CREATE_IO_SQ	    0x01
+#define USK_NVME_OPC_GET_LOG_PAGE	    0x02
+#define USK_NVME_OPC_DELETE_IO_CQ	    0x04
+#define USK_NVME_OPC_CREATE_IO_CQ	    0x05
+#define USK_NVME_OPC_IDENTIFY		    0x06
+#define USK_NVME_OPC_ABORT		    0x08
+#define USK_NVME_OPC_SET_FEATURES	    0x09
+#define USK_NVME_OPC_GET_FEATURES	    0x0a
+#define USK_NVME_OPC_ASYNC_EVENT_REQUEST    0x0c
 #define USK_NVME_OPC_DOORBELL_BUFFER_CONFIG 0x7c
 
 /* OACS bit 8: the controller takes Doorbell Buffer Config (base 5.8). */
 #define USK_NVME_OACS_DBBUF (1u << 8)
 
 /* NVM I/O opcodes, NVM 3. */
-#define USK_NVME_OPC_FLUSH 0x00
-#define USK_NVME_OPC_WRITE 0x01
-#define USK_NVME_OPC_READ 0x02
-#define USK_NVME_OPC_COMPARE 0x05
-#define USK_NVME_OPC_WRITE_ZEROES 0x08
+#define USK_NVME_OPC_FLUSH		0x00
+#define USK_NVME_OPC_WRITE		0x01
+#define USK_NVME_OPC_READ		0x02
+#define USK_NVME_OPC_COMPARE		0x05
+#define USK_NVME_OPC_WRITE_ZEROES	0x08
 #define USK_NVME_OPC_DATASET_MANAGEMENT 0x09
 
 /* Identify CNS values, base 5.17. */
-#define USK_NVME_CNS_NAMESPACE 0x00
-#define USK_NVME_CNS_CONTROLLER 0x01
+#define USK_NVME_CNS_NAMESPACE	    0x00
+#define USK_NVME_CNS_CONTROLLER	    0x01
 #define USK_NVME_CNS_ACTIVE_NS_LIST 0x02
 
 /* Features, base 5.27.1. */
-#define USK_NVME_FEAT_ARBITRATION 0x01
+#define USK_NVME_FEAT_ARBITRATION	   0x01
 #define USK_NVME_FEAT_VOLATILE_WRITE_CACHE 0x06
-#define USK_NVME_FEAT_NUMBER_OF_QUEUES 0x07
+#define USK_NVME_FEAT_NUMBER_OF_QUEUES	   0x07
 
 /** Identify Controller data structure, base 5.17.2.1 (the fields USK reads). */
 struct usk_nvme_ctrlr_data {

@@ -169,15 +169,13 @@ int usk_pci_device_attach(const struct usk_pci_addr *addr, struct usk_pci_device
 void usk_pci_device_detach(struct usk_pci_device *dev);
 
 /** Map BAR @p bar; see struct usk_pci_device_ops. */
-int usk_pci_device_map_bar(struct usk_pci_device *dev, uint32_t bar, void **addr,
-			   uint64_t *size);
+int usk_pci_device_map_bar(struct usk_pci_device *dev, uint32_t bar, void **addr, uint64_t *size);
 
 /** Unmap a BAR mapped with usk_pci_device_map_bar(). */
 int usk_pci_device_unmap_bar(struct usk_pci_device *dev, uint32_t bar, void *addr);
 
 /** Read configuration space. @return 0 or a negative errno. */
-int usk_pci_device_cfg_read(struct usk_pci_device *dev, void *buf, uint32_t len,
-			    uint32_t offset);
+int usk_pci_device_cfg_read(struct usk_pci_device *dev, void *buf, uint32_t len, uint32_t offset);
 
 /** Write configuration space. @return 0 or a negative errno. */
 int usk_pci_device_cfg_write(struct usk_pci_device *dev, const void *buf, uint32_t len,

@@ -27,8 +27,7 @@ extern "C" {
 #define USK_COUNTOF(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 /** The structure of type @p type whose member @p member is at @p ptr. */
-#define USK_CONTAINEROF(ptr, type, member) \
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define USK_CONTAINEROF(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define USK_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define USK_MAX(a, b) ((a) > (b) ? (a) : (b))

@@ -22,10 +22,10 @@
 #include "usk/log.h"
 #include "usk/util.h"
 
-#define DMA_MIN_SHIFT 6  /* 64 bytes: a cache line */
-#define DMA_MAX_SHIFT 20 /* 1 MiB: larger requests get their own chunk */
-#define DMA_CLASSES (DMA_MAX_SHIFT - DMA_MIN_SHIFT + 1)
-#define DMA_NODES 8      /* free lists for nodes 0..7, plus one for "any" */
+#define DMA_MIN_SHIFT	6  /* 64 bytes: a cache line */
+#define DMA_MAX_SHIFT	20 /* 1 MiB: larger requests get their own chunk */
+#define DMA_CLASSES	(DMA_MAX_SHIFT - DMA_MIN_SHIFT + 1)
+#define DMA_NODES	8 /* free lists for nodes 0..7, plus one for "any" */
 #define DMA_CLASS_LARGE (-1)
 
 struct dma_chunk {
@@ -67,15 +67,17 @@ static void *dma_map_memory(uint64_t size, bool *huge)
 			return addr;
 		}
 		if (policy == USK_ENV_HUGEPAGES_ON) {
-			USK_ERRLOG("no free hugepages for %" PRIu64 " MiB of DMA memory: reserve them "
+			USK_ERRLOG("no free hugepages for %" PRIu64
+				   " MiB of DMA memory: reserve them "
 				   "(scripts/setup.sh, HUGEMEM=...) or allow 4 KiB pages",
 				   size >> 20);
 			return NULL;
 		}
 		if (!g_said_no_hugepages) {
 			g_said_no_hugepages = true;
-			USK_NOTICELOG("no free hugepages: DMA memory uses ordinary 4 KiB pages, which "
-				      "the IOMMU maps as well (scripts/setup.sh reserves hugepages)");
+			USK_NOTICELOG(
+				"no free hugepages: DMA memory uses ordinary 4 KiB pages, which "
+				"the IOMMU maps as well (scripts/setup.sh reserves hugepages)");
 		}
 	}
 	/* Over-allocate by 2 MiB and trim, for the 2 MiB alignment. */
@@ -152,7 +154,7 @@ static struct dma_chunk *chunk_find(uintptr_t addr)
 /* Maps, places and registers a new chunk; the caller holds g_dma_lock. */
 static struct dma_chunk *chunk_create(uint64_t size, int klass, int numa_node)
 {
-	struct dma_chunk chunk = { .size = size, .klass = klass, .node_slot = node_slot(numa_node) };
+	struct dma_chunk chunk = {.size = size, .klass = klass, .node_slot = node_slot(numa_node)};
 	uint64_t limit = g_env_opts.mem_limit_mb << 20;
 	void *addr;
 	int rc;
@@ -233,7 +235,8 @@ void *usk_dma_malloc(size_t size, size_t align, int numa_node)
 	align = align == 0 ? (1u << DMA_MIN_SHIFT) : align;
 	if (size == 0 || !usk_u64_is_pow2(align) || align > ENV_HUGEPAGE_SIZE) {
 		USK_ERRLOG("usk_dma_malloc(%zu, align %zu): size must be > 0 and the alignment "
-			   "a power of two up to 2 MiB", size, align);
+			   "a power of two up to 2 MiB",
+			   size, align);
 		return NULL;
 	}
 	uint64_t block = usk_u64_roundup_pow2(USK_MAX((uint64_t)size, (uint64_t)align));

@@ -63,7 +63,8 @@ int usk_env_init(const struct usk_env_opts *opts)
 	}
 	rc = env_mem_init(g_env_opts.iova_width);
 	if (rc != 0) {
-		USK_ERRLOG("usk_env_init: IOVA width %u is out of range 32..64", g_env_opts.iova_width);
+		USK_ERRLOG("usk_env_init: IOVA width %u is out of range 32..64",
+			   g_env_opts.iova_width);
 		return rc;
 	}
 	atomic_store_explicit(&g_env_initialized, true, memory_order_release);

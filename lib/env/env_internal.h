@@ -16,8 +16,8 @@
 #include "usk/env.h"
 
 /* Page size of the translation map and of registrations. */
-#define ENV_PAGE_SHIFT 12
-#define ENV_PAGE_SIZE (UINT64_C(1) << ENV_PAGE_SHIFT)
+#define ENV_PAGE_SHIFT	  12
+#define ENV_PAGE_SIZE	  (UINT64_C(1) << ENV_PAGE_SHIFT)
 #define ENV_HUGEPAGE_SIZE (UINT64_C(2) << 20)
 
 /* The options usk_env_init() was given; valid while the env is up. */

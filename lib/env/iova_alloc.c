@@ -43,7 +43,7 @@ static int ranges_insert(struct iova_allocator *a, size_t i, uint64_t start, uin
 		return rc;
 	}
 	memmove(&a->free[i + 1], &a->free[i], (a->count - i) * sizeof(a->free[0]));
-	a->free[i] = (struct iova_range){ start, end };
+	a->free[i] = (struct iova_range){start, end};
 	a->count++;
 	return 0;
 }

@@ -18,12 +18,12 @@
 #include "env_internal.h"
 #include "usk/util.h"
 
-#define MAP_LEAF_BITS 18
-#define MAP_TOP_BITS 18
+#define MAP_LEAF_BITS	 18
+#define MAP_TOP_BITS	 18
 #define MAP_LEAF_ENTRIES (1u << MAP_LEAF_BITS)
-#define MAP_TOP_ENTRIES (1u << MAP_TOP_BITS)
-#define MAP_VA_BITS (ENV_PAGE_SHIFT + MAP_LEAF_BITS + MAP_TOP_BITS)
-#define MAP_ENTRY_VALID UINT64_C(1)
+#define MAP_TOP_ENTRIES	 (1u << MAP_TOP_BITS)
+#define MAP_VA_BITS	 (ENV_PAGE_SHIFT + MAP_LEAF_BITS + MAP_TOP_BITS)
+#define MAP_ENTRY_VALID	 UINT64_C(1)
 
 typedef _Atomic uint64_t map_leaf[MAP_LEAF_ENTRIES];
 
@@ -63,8 +63,8 @@ static map_leaf *map_leaf_get_or_create(uintptr_t vaddr)
 	if (leaf != NULL) {
 		return leaf;
 	}
-	leaf = mmap(NULL, sizeof(map_leaf), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		    -1, 0);
+	leaf = mmap(NULL, sizeof(map_leaf), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		    0);
 	if (leaf == MAP_FAILED) {
 		return NULL;
 	}

@@ -103,10 +103,11 @@ static int region_insert(size_t at, const struct mem_region *r)
 static int mem_register_locked(uintptr_t vaddr, uint64_t len)
 {
 	/* Hugepage-sized regions get hugepage-aligned IOVAs: the IOMMU can use large pages. */
-	uint64_t align = len >= ENV_HUGEPAGE_SIZE && usk_is_aligned(vaddr, ENV_HUGEPAGE_SIZE) ?
-				 ENV_HUGEPAGE_SIZE : ENV_PAGE_SIZE;
+	uint64_t align = len >= ENV_HUGEPAGE_SIZE && usk_is_aligned(vaddr, ENV_HUGEPAGE_SIZE)
+				 ? ENV_HUGEPAGE_SIZE
+				 : ENV_PAGE_SIZE;
 	size_t at = region_lower_bound(vaddr);
-	struct mem_region r = { .vaddr = vaddr, .len = len };
+	struct mem_region r = {.vaddr = vaddr, .len = len};
 	int rc;
 
 	if (at < g_region_count && g_regions[at].vaddr < vaddr + len) {

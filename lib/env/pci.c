@@ -41,7 +41,7 @@ int usk_pci_addr_parse(struct usk_pci_addr *addr, const char *str)
 	if (domain > 0xffff || bus > 0xff || dev > 0x1f || func > 7) {
 		return -EINVAL;
 	}
-	*addr = (struct usk_pci_addr){ domain, (uint8_t)bus, (uint8_t)dev, (uint8_t)func };
+	*addr = (struct usk_pci_addr){domain, (uint8_t)bus, (uint8_t)dev, (uint8_t)func};
 	return 0;
 }
 
@@ -112,8 +112,8 @@ int usk_pci_device_info_get(const struct usk_pci_addr *addr, struct usk_pci_devi
 	char bdf[USK_PCI_ADDR_STRLEN];
 	char group[32];
 	long long v[6];
-	static const char *const attrs[] = { "vendor", "device", "subsystem_vendor",
-					     "subsystem_device", "class", "numa_node" };
+	static const char *const attrs[] = {"vendor",		"device", "subsystem_vendor",
+					    "subsystem_device", "class",  "numa_node"};
 
 	usk_pci_addr_fmt(bdf, sizeof(bdf), addr);
 	memset(info, 0, sizeof(*info));
@@ -153,8 +153,9 @@ static int pci_list_contains(const char *list, const struct usk_pci_addr *addr)
 			break;
 		}
 		if (usk_pci_addr_parse(&entry, word) != 0) {
-			USK_ERRLOG("'%s' in the device list is not a PCI address such as 0000:01:00.0",
-				   word);
+			USK_ERRLOG(
+				"'%s' in the device list is not a PCI address such as 0000:01:00.0",
+				word);
 			return -EINVAL;
 		}
 		found |= usk_pci_addr_compare(&entry, addr) == 0;
@@ -219,8 +220,9 @@ int usk_pci_enumerate(uint32_t class_code, const char *allowed, const char *bloc
 	}
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		struct usk_pci_device_info info;
-		int in_allowed = allowed != NULL && allowed[0] != '\0' ?
-					 pci_list_contains(allowed, &addrs[i]) : 1;
+		int in_allowed = allowed != NULL && allowed[0] != '\0'
+					 ? pci_list_contains(allowed, &addrs[i])
+					 : 1;
 		int in_blocked = pci_list_contains(blocked, &addrs[i]);
 
 		if (in_allowed < 0 || in_blocked < 0) {

@@ -74,8 +74,8 @@ static uint32_t ring_reserve(struct usk_ring *r, uint32_t count, uint32_t *head)
 			atomic_store_explicit(&r->prod_head, old + n, memory_order_relaxed);
 			break;
 		}
-	} while (!atomic_compare_exchange_weak_explicit(&r->prod_head, &old, old + n,
-							memory_order_relaxed, memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(
+		&r->prod_head, &old, old + n, memory_order_relaxed, memory_order_relaxed));
 	*head = old;
 	return n;
 }

@@ -47,7 +47,8 @@ int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info)
 	rc = env_iova_set_width(top == UINT64_MAX ? 64 : usk_u64_log2(top + 1));
 	if (rc != 0) {
 		USK_ERRLOG("the IOMMU translates IOVAs up to 0x%" PRIx64 " only, below memory "
-			   "already registered", top);
+			   "already registered",
+			   top);
 		return rc;
 	}
 	for (uint32_t i = 0; i + 1 < cap->nr_iovas; i++) {
@@ -67,7 +68,8 @@ void vfio_explain_group_not_viable(int number)
 	DIR *dir;
 
 	USK_ERRLOG("VFIO group %d is not viable: every device in it must be bound to vfio-pci "
-		   "(or to no driver). Its devices:", number);
+		   "(or to no driver). Its devices:",
+		   number);
 	snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", g_env_sysfs_root, number);
 	dir = opendir(path);
 	if (dir == NULL) {

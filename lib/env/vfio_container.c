@@ -44,7 +44,8 @@ static void vfio_explain_memlock(uint64_t len)
 	if (getrlimit(RLIMIT_MEMLOCK, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
 		return;
 	}
-	USK_ERRLOG("cannot pin %" PRIu64 " KiB of DMA memory: the memlock limit (RLIMIT_MEMLOCK) is "
+	USK_ERRLOG("cannot pin %" PRIu64
+		   " KiB of DMA memory: the memlock limit (RLIMIT_MEMLOCK) is "
 		   "%llu KiB. Raise it: 'ulimit -l unlimited' as root, LimitMEMLOCK=infinity for a "
 		   "systemd service, or a memlock line in /etc/security/limits.conf",
 		   len >> 10, (unsigned long long)limit.rlim_cur >> 10);
@@ -82,7 +83,8 @@ static int vfio_dma_unmap(uint64_t iova, uint64_t len)
 	};
 
 	if (ioctl(g_container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap) != 0) {
-		USK_ERRLOG("VFIO DMA unmap of IOVA 0x%" PRIx64 " failed: %s", iova, strerror(errno));
+		USK_ERRLOG("VFIO DMA unmap of IOVA 0x%" PRIx64 " failed: %s", iova,
+			   strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -107,7 +109,8 @@ static int vfio_container_open(void)
 		int rc = -errno;
 
 		USK_ERRLOG("cannot open /dev/vfio/vfio: %s. Load vfio-pci and bind the device: "
-			   "run scripts/setup.sh as root", strerror(-rc));
+			   "run scripts/setup.sh as root",
+			   strerror(-rc));
 		return rc == -ENOENT ? -ENXIO : rc;
 	}
 	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
@@ -124,11 +127,12 @@ static int vfio_container_open(void)
 /* Narrows the IOVA space to what the IOMMU translates: its width and holes. */
 static int vfio_apply_iova_ranges(void)
 {
-	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
+	struct vfio_iommu_type1_info probe = {.argsz = sizeof(probe)};
 	struct vfio_iommu_type1_info *info;
 	int rc = 0;
 
-	if (ioctl(g_container_fd, VFIO_IOMMU_GET_INFO, &probe) != 0 || probe.argsz <= sizeof(probe)) {
+	if (ioctl(g_container_fd, VFIO_IOMMU_GET_INFO, &probe) != 0 ||
+	    probe.argsz <= sizeof(probe)) {
 		return 0; /* no capabilities: keep the default width */
 	}
 	info = calloc(1, probe.argsz);
@@ -148,7 +152,7 @@ static int vfio_apply_iova_ranges(void)
 static int vfio_group_add(int number)
 {
 	char path[PATH_MAX];
-	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct vfio_group_status status = {.argsz = sizeof(status)};
 	int fd;
 
 	snprintf(path, sizeof(path), "/dev/vfio/%d", number);
@@ -158,8 +162,8 @@ static int vfio_group_add(int number)
 
 		if (rc == -EACCES || rc == -EPERM) {
 			USK_ERRLOG("no permission on %s: run as root, or give it to your user with "
-				   "'TARGET_USER=%s scripts/setup.sh'", path,
-				   getenv("USER") != NULL ? getenv("USER") : "name");
+				   "'TARGET_USER=%s scripts/setup.sh'",
+				   path, getenv("USER") != NULL ? getenv("USER") : "name");
 		} else {
 			USK_ERRLOG("cannot open %s: %s", path, strerror(-rc));
 		}
@@ -178,7 +182,7 @@ static int vfio_group_add(int number)
 		close(fd);
 		return rc;
 	}
-	g_groups[g_group_count++] = (struct vfio_group){ number, fd };
+	g_groups[g_group_count++] = (struct vfio_group){number, fd};
 	return 0;
 }
 

@@ -35,7 +35,7 @@ static struct vfio_pci_device *to_vfio(struct usk_pci_device *dev)
 static int vfio_region_info(struct vfio_pci_device *vdev, uint32_t index,
 			    struct vfio_region_info *info)
 {
-	*info = (struct vfio_region_info){ .argsz = sizeof(*info), .index = index };
+	*info = (struct vfio_region_info){.argsz = sizeof(*info), .index = index};
 	return ioctl(vdev->fd, VFIO_DEVICE_GET_REGION_INFO, info) == 0 ? 0 : -errno;
 }
 
@@ -172,7 +172,8 @@ static int vfio_check_bound(const char *bdf, const struct usk_pci_device_info *i
 	}
 	if (info->iommu_group < 0) {
 		USK_ERRLOG("%s has no IOMMU group: the IOMMU is off; enable it (intel_iommu=on or "
-			   "amd_iommu=on on the kernel command line)", bdf);
+			   "amd_iommu=on on the kernel command line)",
+			   bdf);
 		return -ENXIO;
 	}
 	return 0;
@@ -197,8 +198,10 @@ static int vfio_device_open(struct vfio_pci_device *vdev, int group_fd)
 	}
 	vdev->cfg_offset = cfg.offset;
 	vdev->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (vdev->req_fd >= 0 && vfio_set_irqs(vdev, VFIO_PCI_REQ_IRQ_INDEX, &vdev->req_fd, 1) != 0) {
-		/* Kernels before 4.0 have no request interrupt: removal is then seen as all-ones. */
+	if (vdev->req_fd >= 0 &&
+	    vfio_set_irqs(vdev, VFIO_PCI_REQ_IRQ_INDEX, &vdev->req_fd, 1) != 0) {
+		/* Kernels before 4.0 have no request interrupt: removal is then seen as all-ones.
+		 */
 		close(vdev->req_fd);
 		vdev->req_fd = -1;
 	}

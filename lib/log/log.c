@@ -24,24 +24,16 @@ static _Atomic(usk_log_fn) g_log_callback;
 static void *_Atomic g_log_callback_ctx;
 
 static const char *const g_level_names[] = {
-	[USK_LOG_ERROR] = "error",
-	[USK_LOG_WARN] = "warn",
-	[USK_LOG_NOTICE] = "notice",
-	[USK_LOG_INFO] = "info",
-	[USK_LOG_DEBUG] = "debug",
+	[USK_LOG_ERROR] = "error", [USK_LOG_WARN] = "warn",   [USK_LOG_NOTICE] = "notice",
+	[USK_LOG_INFO] = "info",   [USK_LOG_DEBUG] = "debug",
 };
 
 static const char *const g_component_names[USK_LOG_COMPONENT_COUNT] = {
-	[USK_LOG_COMPONENT_LOG] = "log",
-	[USK_LOG_COMPONENT_UTIL] = "util",
-	[USK_LOG_COMPONENT_ENV] = "env",
-	[USK_LOG_COMPONENT_VFIO] = "vfio",
-	[USK_LOG_COMPONENT_NVME] = "nvme",
-	[USK_LOG_COMPONENT_THREAD] = "thread",
-	[USK_LOG_COMPONENT_EVENT] = "event",
-	[USK_LOG_COMPONENT_RPC] = "rpc",
-	[USK_LOG_COMPONENT_JSON] = "json",
-	[USK_LOG_COMPONENT_BDEV] = "bdev",
+	[USK_LOG_COMPONENT_LOG] = "log",     [USK_LOG_COMPONENT_UTIL] = "util",
+	[USK_LOG_COMPONENT_ENV] = "env",     [USK_LOG_COMPONENT_VFIO] = "vfio",
+	[USK_LOG_COMPONENT_NVME] = "nvme",   [USK_LOG_COMPONENT_THREAD] = "thread",
+	[USK_LOG_COMPONENT_EVENT] = "event", [USK_LOG_COMPONENT_RPC] = "rpc",
+	[USK_LOG_COMPONENT_JSON] = "json",   [USK_LOG_COMPONENT_BDEV] = "bdev",
 	[USK_LOG_COMPONENT_APP] = "app",
 };
 
@@ -159,10 +151,8 @@ static const char *log_basename(const char *file)
 static int log_syslog_priority(enum usk_log_level level)
 {
 	static const int priorities[] = {
-		[USK_LOG_ERROR] = LOG_ERR,
-		[USK_LOG_WARN] = LOG_WARNING,
-		[USK_LOG_NOTICE] = LOG_NOTICE,
-		[USK_LOG_INFO] = LOG_INFO,
+		[USK_LOG_ERROR] = LOG_ERR,     [USK_LOG_WARN] = LOG_WARNING,
+		[USK_LOG_NOTICE] = LOG_NOTICE, [USK_LOG_INFO] = LOG_INFO,
 		[USK_LOG_DEBUG] = LOG_DEBUG,
 	};
 
@@ -170,8 +160,8 @@ static int log_syslog_priority(enum usk_log_level level)
 }
 
 /* Formats "file:line: message" into buf, marking a cut message with "...". */
-static void log_format_message(char *buf, size_t size, const char *file, int line,
-			       const char *fmt, va_list ap)
+static void log_format_message(char *buf, size_t size, const char *file, int line, const char *fmt,
+			       va_list ap)
 {
 	int len = snprintf(buf, size, "%s:%d: ", log_basename(file), line);
 

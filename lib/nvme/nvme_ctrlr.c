@@ -34,8 +34,9 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 /* Waits for CSTS & mask == want, as long as CAP.TO allows (500 ms units). */
 static int nvme_ctrlr_wait_csts(struct usk_nvme_ctrlr *c, uint32_t mask, uint32_t want)
 {
-	const struct timespec nap = { 0, 100 * 1000 };
-	uint64_t deadline = usk_ticks() + usk_us_to_ticks((USK_NVME_CAP_TO(c->cap) + 1) * 500000ull);
+	const struct timespec nap = {0, 100 * 1000};
+	uint64_t deadline =
+		usk_ticks() + usk_us_to_ticks((USK_NVME_CAP_TO(c->cap) + 1) * 500000ull);
 
 	for (;;) {
 		uint32_t csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
@@ -68,7 +69,7 @@ static void nvme_admin_sync_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
 int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe *cmd, void *buf,
 				  uint32_t len, struct usk_nvme_cqe *cpl)
 {
-	struct usk_nvme_cqe done = { 0 };
+	struct usk_nvme_cqe done = {0};
 	uint64_t deadline = usk_ticks() + usk_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
 	int rc;
 
@@ -117,16 +118,16 @@ static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
 	nvme_reg_write32(c, USK_NVME_REG_AQA, (uint32_t)(entries - 1) << 16 | (entries - 1));
 	nvme_reg_write64(c, USK_NVME_REG_ASQ, usk_vtoiova(c->admin->sq, NULL));
 	nvme_reg_write64(c, USK_NVME_REG_ACQ, usk_vtoiova(c->admin->cq, NULL));
-	nvme_reg_write32(c, USK_NVME_REG_CC, USK_NVME_CC_EN | USK_NVME_CC_CSS_NVM |
-						     USK_NVME_CC_MPS(NVME_PAGE_SHIFT) |
-						     USK_NVME_CC_IOSQES(6) | USK_NVME_CC_IOCQES(4));
+	nvme_reg_write32(c, USK_NVME_REG_CC,
+			 USK_NVME_CC_EN | USK_NVME_CC_CSS_NVM | USK_NVME_CC_MPS(NVME_PAGE_SHIFT) |
+				 USK_NVME_CC_IOSQES(6) | USK_NVME_CC_IOCQES(4));
 	return nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY);
 }
 
 static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
 {
-	struct usk_nvme_sqe cmd = { .opcode = USK_NVME_OPC_IDENTIFY,
-				    .cdw10 = USK_NVME_CNS_CONTROLLER };
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_IDENTIFY,
+				   .cdw10 = USK_NVME_CNS_CONTROLLER};
 	int rc;
 
 	c->cdata = usk_dma_zmalloc(sizeof(*c->cdata), NVME_PAGE_SIZE, c->dev->info.numa_node);
@@ -138,8 +139,10 @@ static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
 		return rc;
 	}
 	/* MDTS is in units of the minimum page size (CAP.MPSMIN). */
-	uint64_t mdts = c->cdata->mdts == 0 ? UINT64_MAX :
-			(uint64_t)NVME_PAGE_SIZE << (USK_NVME_CAP_MPSMIN(c->cap) + c->cdata->mdts);
+	uint64_t mdts = c->cdata->mdts == 0
+				? UINT64_MAX
+				: (uint64_t)NVME_PAGE_SIZE
+					  << (USK_NVME_CAP_MPSMIN(c->cap) + c->cdata->mdts);
 
 	c->max_xfer_size = (uint32_t)USK_MIN(mdts, (uint64_t)NVME_MAX_XFER_SIZE);
 	c->num_ns = c->cdata->nn;
@@ -250,9 +253,9 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 		return rc;
 	}
 	USK_INFOLOG("%s: %.40s ready, %u namespaces, %u I/O queues, max transfer %u KiB, %s "
-		    "doorbells, %s", c->name, c->cdata->mn, c->num_ns, c->max_io_queues,
-		    c->max_xfer_size >> 10, c->dbbuf_shadow != NULL ? "shadow" : "MMIO",
-		    c->use_sgl ? "SGLs" : "PRPs");
+		    "doorbells, %s",
+		    c->name, c->cdata->mn, c->num_ns, c->max_io_queues, c->max_xfer_size >> 10,
+		    c->dbbuf_shadow != NULL ? "shadow" : "MMIO", c->use_sgl ? "SGLs" : "PRPs");
 	*ctrlr = c;
 	return 0;
 }
@@ -320,21 +323,21 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
 	nvme_dbbuf_attach_qpair(c, q);
 	q->use_sgl = c->use_sgl;
 	/* CDW11: physically contiguous, no interrupts: USK polls. */
-	struct usk_nvme_sqe create_cq = { .opcode = USK_NVME_OPC_CREATE_IO_CQ,
-					  .prp1 = usk_vtoiova(q->cq, NULL),
-					  .cdw10 = (entries - 1) << 16 | qid,
-					  .cdw11 = 1 };
-	struct usk_nvme_sqe create_sq = { .opcode = USK_NVME_OPC_CREATE_IO_SQ,
-					  .prp1 = usk_vtoiova(q->sq, NULL),
-					  .cdw10 = (entries - 1) << 16 | qid,
-					  .cdw11 = (uint32_t)qid << 16 | 1 };
+	struct usk_nvme_sqe create_cq = {.opcode = USK_NVME_OPC_CREATE_IO_CQ,
+					 .prp1 = usk_vtoiova(q->cq, NULL),
+					 .cdw10 = (entries - 1) << 16 | qid,
+					 .cdw11 = 1};
+	struct usk_nvme_sqe create_sq = {.opcode = USK_NVME_OPC_CREATE_IO_SQ,
+					 .prp1 = usk_vtoiova(q->sq, NULL),
+					 .cdw10 = (entries - 1) << 16 | qid,
+					 .cdw11 = (uint32_t)qid << 16 | 1};
 
 	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_cq, NULL, 0, NULL);
 	if (rc == 0) {
 		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_sq, NULL, 0, NULL);
 		if (rc != 0) {
-			struct usk_nvme_sqe delete_cq = { .opcode = USK_NVME_OPC_DELETE_IO_CQ,
-							  .cdw10 = qid };
+			struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ,
+							 .cdw10 = qid};
 
 			usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
 		}
@@ -357,12 +360,12 @@ release_qid:
 int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 {
 	struct usk_nvme_ctrlr *c = q->ctrlr;
-	struct usk_nvme_sqe delete_sq = { .opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = q->id };
-	struct usk_nvme_sqe delete_cq = { .opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id };
+	struct usk_nvme_sqe delete_sq = {.opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = q->id};
+	struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id};
 	/* A gone controller answers nothing: its queues go with it. */
-	int rc = usk_nvme_ctrlr_is_failed(c) ? 0
-					      : usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0,
-									      NULL);
+	int rc = usk_nvme_ctrlr_is_failed(c)
+			 ? 0
+			 : usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
 
 	/* Deleting the SQ ends its commands in the controller; finish ours exactly once. */
 	usk_nvme_qpair_process_completions(q, 0);

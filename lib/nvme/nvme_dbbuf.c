@@ -16,7 +16,7 @@
 
 int nvme_dbbuf_config(struct usk_nvme_ctrlr *c)
 {
-	struct usk_nvme_sqe cmd = { .opcode = USK_NVME_OPC_DOORBELL_BUFFER_CONFIG };
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_DOORBELL_BUFFER_CONFIG};
 
 	if (!c->opts.shadow_doorbells || (c->cdata->oacs & USK_NVME_OACS_DBBUF) == 0) {
 		return 0;

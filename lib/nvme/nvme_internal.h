@@ -11,11 +11,11 @@
 #include "usk/pci.h"
 
 #define NVME_PAGE_SHIFT 12
-#define NVME_PAGE_SIZE (1u << NVME_PAGE_SHIFT)
+#define NVME_PAGE_SIZE	(1u << NVME_PAGE_SHIFT)
 /* One PRP list page per tracker: 512 entries, so 2 MiB per command at most. */
 #define NVME_PRP_LIST_ENTRIES (NVME_PAGE_SIZE / sizeof(uint64_t))
-#define NVME_MAX_XFER_SIZE (NVME_PRP_LIST_ENTRIES * NVME_PAGE_SIZE)
-#define NVME_MAX_IO_QUEUES 64
+#define NVME_MAX_XFER_SIZE    (NVME_PRP_LIST_ENTRIES * NVME_PAGE_SIZE)
+#define NVME_MAX_IO_QUEUES    64
 
 /* Per-command state, one per queue entry; the CID is the tracker's index. */
 struct nvme_tracker {
@@ -48,7 +48,7 @@ struct usk_nvme_qpair {
 	uint16_t sq_tail_rung; /* the tail the controller was last told */
 	uint16_t cq_head;
 	uint8_t phase;
-	bool use_sgl;        /* data pointers are SGLs (I/O queues of an SGL controller) */
+	bool use_sgl;	     /* data pointers are SGLs (I/O queues of an SGL controller) */
 	bool in_completions; /* doorbells wait for the end of the reap loop */
 	uint16_t free_head;  /* first free tracker, num_entries when none */
 	uint32_t outstanding;
@@ -63,7 +63,7 @@ struct usk_nvme_qpair {
 	const uint32_t *cq_eventidx;
 	struct nvme_tracker *trackers;
 	uint64_t *prp_lists;
-	struct nvme_request *requests;   /* pool, allocated with the qpair */
+	struct nvme_request *requests; /* pool, allocated with the qpair */
 	struct nvme_request *free_requests;
 	struct nvme_request *waiting_head;
 	struct nvme_request *waiting_tail;
@@ -90,15 +90,15 @@ struct usk_nvme_ctrlr {
 	pthread_mutex_t admin_lock;
 	struct usk_nvme_qpair *admin;
 	struct usk_nvme_ctrlr_data *cdata;
-	struct usk_nvme_ns *ns;  /* indexed by nsid - 1 */
-	uint32_t *dbbuf_shadow;    /* Doorbell Buffer Config pages, or NULL */
+	struct usk_nvme_ns *ns; /* indexed by nsid - 1 */
+	uint32_t *dbbuf_shadow; /* Doorbell Buffer Config pages, or NULL */
 	uint32_t *dbbuf_eventidx;
 	uint32_t num_ns;
 	uint32_t max_xfer_size;
 	uint32_t max_io_queues;
 	uint16_t io_queue_ids_used; /* count */
-	bool use_sgl;       /* the controller supports SGLs and the options allow them */
-	bool sgl_byte_aligned; /* SGLS 01b: data may start at any byte */
+	bool use_sgl;		    /* the controller supports SGLs and the options allow them */
+	bool sgl_byte_aligned;	    /* SGLS 01b: data may start at any byte */
 	/* Set once, by the health check; I/O threads read it on each poll. */
 	bool failed;
 	usk_nvme_remove_cb remove_cb;
@@ -119,8 +119,8 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
  * out as entries free. Returns 0, -EAGAIN (too many waiting) or -EINVAL
  * (a buffer that is not DMA-able).
  */
-int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
-		      const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
+int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd, const void *buf,
+		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
 /*
  * Builds an SGL for @buf/@len: one Data Block descriptor in the command, or
  * a Last Segment descriptor to @list; -EINVAL if not DMA-able or if it needs
@@ -129,8 +129,8 @@ int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *c
 int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
 		   uint64_t list_iova);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
-int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len,
-		    uint64_t *prp_list, uint64_t prp_list_iova);
+int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
+		    uint64_t prp_list_iova);
 
 /* Registers (nvme_ctrlr.c). */
 static inline uint32_t nvme_reg_read32(const struct usk_nvme_ctrlr *c, uint32_t off)

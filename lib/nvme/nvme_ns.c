@@ -10,12 +10,10 @@
 #include "usk/log.h"
 #include "usk/util.h"
 
-static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid,
-			    struct usk_nvme_ns_data *data)
+static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid, struct usk_nvme_ns_data *data)
 {
-	struct usk_nvme_sqe cmd = { .opcode = USK_NVME_OPC_IDENTIFY,
-				    .nsid = nsid,
-				    .cdw10 = USK_NVME_CNS_NAMESPACE };
+	struct usk_nvme_sqe cmd = {
+		.opcode = USK_NVME_OPC_IDENTIFY, .nsid = nsid, .cdw10 = USK_NVME_CNS_NAMESPACE};
 	struct usk_nvme_ns *ns = &c->ns[nsid - 1];
 	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, data, sizeof(*data), NULL);
 
@@ -39,11 +37,11 @@ static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid,
 
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *c)
 {
-	struct usk_nvme_sqe list_cmd = { .opcode = USK_NVME_OPC_IDENTIFY,
-					 .cdw10 = USK_NVME_CNS_ACTIVE_NS_LIST };
+	struct usk_nvme_sqe list_cmd = {.opcode = USK_NVME_OPC_IDENTIFY,
+					.cdw10 = USK_NVME_CNS_ACTIVE_NS_LIST};
 	uint32_t *list = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
-	struct usk_nvme_ns_data *data = usk_dma_malloc(sizeof(*data), NVME_PAGE_SIZE,
-						       c->dev->info.numa_node);
+	struct usk_nvme_ns_data *data =
+		usk_dma_malloc(sizeof(*data), NVME_PAGE_SIZE, c->dev->info.numa_node);
 	int rc = -ENOMEM;
 
 	c->ns = calloc(USK_MAX(c->num_ns, 1u), sizeof(*c->ns));
@@ -51,7 +49,7 @@ int nvme_ns_identify_all(struct usk_nvme_ctrlr *c)
 		goto free_buffers;
 	}
 	for (uint32_t i = 0; i < c->num_ns; i++) {
-		c->ns[i] = (struct usk_nvme_ns){ .ctrlr = c, .id = i + 1 };
+		c->ns[i] = (struct usk_nvme_ns){.ctrlr = c, .id = i + 1};
 	}
 	/* The list holds up to 1024 active IDs in increasing order, 0-terminated. */
 	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &list_cmd, list, NVME_PAGE_SIZE, NULL);
@@ -120,8 +118,8 @@ static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint
 	return nvme_qpair_submit(qpair, &cmd, buf, (uint32_t)bytes, cb, cb_arg);
 }
 
-int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
-		     uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
+int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf, uint64_t lba,
+		     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_READ, buf, lba, lba_count, cb, cb_arg);
 }
@@ -135,7 +133,7 @@ int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, cons
 int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_nvme_cmd_cb cb,
 		      void *cb_arg)
 {
-	struct usk_nvme_sqe cmd = { .opcode = USK_NVME_OPC_FLUSH, .nsid = ns->id };
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_FLUSH, .nsid = ns->id};
 
 	return nvme_qpair_submit(qpair, &cmd, NULL, 0, cb, cb_arg);
 }

@@ -45,8 +45,8 @@ int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uin
 	}
 	/* Every page after the first starts on a page boundary, virtual and IOVA alike. */
 	for (uint32_t i = 0; i < pages; i++) {
-		uint64_t page_iova =
-			usk_vtoiova((const void *)(va + first + ((uintptr_t)i << NVME_PAGE_SHIFT)), NULL);
+		uint64_t page_iova = usk_vtoiova(
+			(const void *)(va + first + ((uintptr_t)i << NVME_PAGE_SHIFT)), NULL);
 
 		if (page_iova == USK_IOVA_INVALID) {
 			return -EINVAL;
@@ -117,7 +117,8 @@ static bool nvme_buffer_fits(const struct usk_nvme_qpair *q, const void *buf, ui
 		return true;
 	}
 	if (((va & 3) != 0 && !byte_ok) ||
-	    (len > first && (len - first + NVME_PAGE_SIZE - 1) / NVME_PAGE_SIZE > NVME_PRP_LIST_ENTRIES)) {
+	    (len > first &&
+	     (len - first + NVME_PAGE_SIZE - 1) / NVME_PAGE_SIZE > NVME_PRP_LIST_ENTRIES)) {
 		return false;
 	}
 	for (uintptr_t page = va & ~(uintptr_t)(NVME_PAGE_SIZE - 1); page < va + len;
@@ -143,8 +144,8 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 		return -EAGAIN;
 	}
 	q->free_requests = req->next;
-	*req = (struct nvme_request){ .cmd = *cmd, .buf = buf, .len = len, .cb = cb,
-				      .cb_arg = cb_arg };
+	*req = (struct nvme_request){
+		.cmd = *cmd, .buf = buf, .len = len, .cb = cb, .cb_arg = cb_arg};
 	if (q->waiting_tail != NULL) {
 		q->waiting_tail->next = req;
 	} else {
@@ -186,8 +187,8 @@ static void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
 		req->next = q->free_requests;
 		q->free_requests = req;
 		if (rc != 0) {
-			struct usk_nvme_cqe cpl = { .sqid = q->id,
-						    .status = USK_NVME_SC_DATA_TRANSFER_ERROR << 1 };
+			struct usk_nvme_cqe cpl = {.sqid = q->id,
+						   .status = USK_NVME_SC_DATA_TRANSFER_ERROR << 1};
 
 			req->cb(req->cb_arg, &cpl);
 		}
@@ -307,8 +308,10 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->id = id;
 	q->num_entries = entries;
 	q->phase = 1;
-	q->sq = usk_dma_zmalloc(entries * sizeof(*q->sq), NVME_PAGE_SIZE, ctrlr->dev->info.numa_node);
-	q->cq = usk_dma_zmalloc(entries * sizeof(*q->cq), NVME_PAGE_SIZE, ctrlr->dev->info.numa_node);
+	q->sq = usk_dma_zmalloc(entries * sizeof(*q->sq), NVME_PAGE_SIZE,
+				ctrlr->dev->info.numa_node);
+	q->cq = usk_dma_zmalloc(entries * sizeof(*q->cq), NVME_PAGE_SIZE,
+				ctrlr->dev->info.numa_node);
 	q->trackers = calloc(entries, sizeof(*q->trackers));
 	q->prp_lists = usk_dma_malloc((size_t)entries * NVME_PAGE_SIZE, NVME_PAGE_SIZE,
 				      ctrlr->dev->info.numa_node);

@@ -13,8 +13,8 @@
 #include "usk/env.h"
 
 /* Descriptor types (base 4.1.2.1), in the high nibble of byte 15. */
-#define SGL_TYPE_DATA_BLOCK 0x0u
-#define SGL_TYPE_LAST_SEGMENT 0x3u
+#define SGL_TYPE_DATA_BLOCK	 0x0u
+#define SGL_TYPE_LAST_SEGMENT	 0x3u
 #define SGL_DESCRIPTORS_PER_PAGE (NVME_PAGE_SIZE / 16)
 
 struct nvme_sgl_descriptor {
@@ -25,11 +25,10 @@ struct nvme_sgl_descriptor {
 };
 USK_STATIC_ASSERT(sizeof(struct nvme_sgl_descriptor) == 16, "SGL descriptors are 16 bytes");
 
-static void sgl_set(struct nvme_sgl_descriptor *d, uint64_t address, uint32_t length,
-		    uint8_t type)
+static void sgl_set(struct nvme_sgl_descriptor *d, uint64_t address, uint32_t length, uint8_t type)
 {
-	*d = (struct nvme_sgl_descriptor){ .address = address, .length = length,
-					   .id = (uint8_t)(type << 4) };
+	*d = (struct nvme_sgl_descriptor){
+		.address = address, .length = length, .id = (uint8_t)(type << 4)};
 }
 
 int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,

@@ -29,19 +29,22 @@ int usk_nvme_transport_id_parse(const char *str, struct usk_pci_addr *addr)
 				break;
 			}
 			USK_ERRLOG("transport ID '%s': expected key:value pairs such as "
-				   "'trtype:PCIe traddr:0000:01:00.0'", str);
+				   "'trtype:PCIe traddr:0000:01:00.0'",
+				   str);
 			return -EINVAL;
 		}
 		if (strcasecmp(key, "trtype") == 0) {
 			if (strcasecmp(value, "pcie") != 0) {
 				USK_ERRLOG("transport ID '%s': trtype %s is not supported; USK "
-					   "drives PCIe controllers", str, value);
+					   "drives PCIe controllers",
+					   str, value);
 				return -EINVAL;
 			}
 		} else if (strcasecmp(key, "traddr") == 0) {
 			if (usk_pci_addr_parse(addr, value) != 0) {
 				USK_ERRLOG("transport ID '%s': traddr %s is not a PCI address such "
-					   "as 0000:01:00.0", str, value);
+					   "as 0000:01:00.0",
+					   str, value);
 				return -EINVAL;
 			}
 			have_addr = true;

@@ -29,7 +29,7 @@ uint64_t usk_ticks_slow(void)
  */
 static uint64_t ticks_measure_hz(void)
 {
-	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 20 * 1000 * 1000 };
+	const struct timespec nap = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
 	uint64_t ns0 = monotonic_ns();
 	uint64_t t0 = usk_ticks();
 

@@ -14,7 +14,10 @@ struct ut_test {
 	CU_TestFunc fn;
 };
 
-#define UT_TEST(fn) { #fn, fn }
+#define UT_TEST(fn)     \
+	{               \
+#fn, fn \
+	}
 
 /*
  * Runs every test of @tests (@count entries) in one suite named @suite.

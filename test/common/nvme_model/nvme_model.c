@@ -105,8 +105,9 @@ static uint16_t model_sgl_copy(const struct usk_nvme_sqe *cmd, uint8_t *buf, uin
 		uint32_t length;
 		uint8_t reserved[3];
 		uint8_t id;
-	} one = { .address = cmd->prp1, .length = (uint32_t)cmd->prp2,
-		  .id = (uint8_t)(cmd->prp2 >> 56) };
+	} one = {.address = cmd->prp1,
+		 .length = (uint32_t)cmd->prp2,
+		 .id = (uint8_t)(cmd->prp2 >> 56)};
 	const struct desc *list = &one;
 	uint32_t count = 1;
 	uint64_t done = 0;
@@ -135,7 +136,7 @@ static uint16_t model_sgl_copy(const struct usk_nvme_sqe *cmd, uint8_t *buf, uin
 
 static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 {
-	uint8_t data[4096] = { 0 };
+	uint8_t data[4096] = {0};
 
 	switch (cmd->cdw10 & 0xff) {
 	case USK_NVME_CNS_CONTROLLER: {
@@ -174,8 +175,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 	return model_prp_copy(cmd, data, sizeof(data), true);
 }
 
-static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_sqe *cmd,
-				   bool is_cq)
+static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_sqe *cmd, bool is_cq)
 {
 	uint16_t qid = cmd->cdw10 & 0xffff;
 	uint16_t entries = (uint16_t)((cmd->cdw10 >> 16) + 1);
@@ -190,8 +190,11 @@ static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_s
 	if (!is_cq && !m->cq[cmd->cdw11 >> 16].live) {
 		return 0x100; /* Completion Queue Invalid */
 	}
-	*q = (struct model_queue){ .live = true, .base = cmd->prp1, .entries = entries,
-				   .cqid = (uint16_t)(cmd->cdw11 >> 16), .phase = 1 };
+	*q = (struct model_queue){.live = true,
+				  .base = cmd->prp1,
+				  .entries = entries,
+				  .cqid = (uint16_t)(cmd->cdw11 >> 16),
+				  .phase = 1};
 	/* A new queue starts with its doorbell at 0, whatever an old queue left there. */
 	__atomic_store_n(reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + is_cq) * 4),
 			 is_cq ? 0 : MODEL_DOORBELL_UNWRITTEN, __ATOMIC_RELEASE);
@@ -272,8 +275,8 @@ static uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 }
 
 /* Posts a completion, waiting while the CQ is full (the host has not consumed it). */
-static void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid,
-		       uint16_t cid, uint16_t status, uint32_t dw0)
+static void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
+		       uint16_t status, uint32_t dw0)
 {
 	struct model_queue *cq = &m->cq[sq->cqid];
 	struct usk_nvme_cqe *ring = host(cq->base, (uint64_t)cq->entries * sizeof(*ring));
@@ -302,8 +305,7 @@ static void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sq
 }
 
 /* Takes a fault planned for @cmd, if any: returns true to drop it, or sets *status. */
-static bool model_take_fault(struct nvme_model *m, const struct usk_nvme_sqe *cmd,
-			     uint16_t *status)
+static bool model_take_fault(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint16_t *status)
 {
 	bool drop = false;
 
@@ -381,12 +383,15 @@ static void model_enable(struct nvme_model *m)
 
 	memset(m->sq, 0, sizeof(m->sq));
 	memset(m->cq, 0, sizeof(m->cq));
-	m->sq[0] = (struct model_queue){ .live = true, .entries = (uint16_t)((aqa & 0xfff) + 1),
-					 .base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ASQ) };
-	m->cq[0] = (struct model_queue){ .live = true, .entries = (uint16_t)((aqa >> 16) + 1),
-					 .base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ACQ),
-					 .phase = 1 };
-	memset(m->regs + USK_NVME_REG_DOORBELL_BASE, 0, MODEL_REGS_SIZE - USK_NVME_REG_DOORBELL_BASE);
+	m->sq[0] = (struct model_queue){.live = true,
+					.entries = (uint16_t)((aqa & 0xfff) + 1),
+					.base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ASQ)};
+	m->cq[0] = (struct model_queue){.live = true,
+					.entries = (uint16_t)((aqa >> 16) + 1),
+					.base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ACQ),
+					.phase = 1};
+	memset(m->regs + USK_NVME_REG_DOORBELL_BASE, 0,
+	       MODEL_REGS_SIZE - USK_NVME_REG_DOORBELL_BASE);
 	memset(m->last_tail, 0, sizeof(m->last_tail));
 	m->dbbuf_shadow = 0;
 	m->dbbuf_eventidx = 0;

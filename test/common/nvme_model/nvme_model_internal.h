@@ -10,19 +10,19 @@
 #include "usk/nvme_spec.h"
 #include "usk/util.h"
 
-#define MODEL_QUEUES 17 /* admin + 16 I/O */
+#define MODEL_QUEUES	17 /* admin + 16 I/O */
 #define MODEL_REGS_SIZE 0x4000
-#define MODEL_PAGE 4096u
+#define MODEL_PAGE	4096u
 /* What an I/O SQ doorbell register holds until the host writes it. */
 #define MODEL_DOORBELL_UNWRITTEN UINT32_MAX
 
 struct model_queue {
 	bool live;
-	uint64_t base;     /* IOVA */
+	uint64_t base; /* IOVA */
 	uint16_t entries;
-	uint16_t head;     /* SQ: next to fetch; CQ: next to post */
-	uint16_t cqid;     /* SQ only */
-	uint8_t phase;     /* CQ only */
+	uint16_t head; /* SQ: next to fetch; CQ: next to post */
+	uint16_t cqid; /* SQ only */
+	uint8_t phase; /* CQ only */
 };
 
 struct nvme_model {
@@ -45,7 +45,7 @@ struct nvme_model {
 	uint32_t last_tail[MODEL_QUEUES];
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];
-	uint64_t dbbuf_shadow;   /* IOVAs from Doorbell Buffer Config, 0 when off */
+	uint64_t dbbuf_shadow; /* IOVAs from Doorbell Buffer Config, 0 when off */
 	uint64_t dbbuf_eventidx;
 	bool thread_started;
 	atomic_bool removed;

@@ -81,8 +81,8 @@ void nvme_model_opts_init(struct nvme_model_opts *opts)
 {
 	*opts = (struct nvme_model_opts){
 		.ns_count = 1,
-		.ns_blocks = { 2048 },
-		.ns_block_shift = { 9 },
+		.ns_blocks = {2048},
+		.ns_block_shift = {9},
 		.mdts = 5,
 		.max_entries = 64,
 		.max_io_queues = 8,
@@ -93,7 +93,8 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 {
 	struct nvme_model *m = calloc(1, sizeof(*m));
 
-	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS || opts->max_io_queues >= MODEL_QUEUES) {
+	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS ||
+	    opts->max_io_queues >= MODEL_QUEUES) {
 		free(m);
 		return -EINVAL;
 	}
@@ -104,8 +105,8 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	}
 	memset(m->regs, 0, MODEL_REGS_SIZE);
 	/* CAP: MQES, CQR, TO = 1 (500 ms), DSTRD 0, NVM command set. */
-	*(uint64_t *)m->regs = (uint64_t)(opts->max_entries - 1) | 1ull << 16 | 1ull << 24 |
-			       1ull << 37;
+	*(uint64_t *)m->regs =
+		(uint64_t)(opts->max_entries - 1) | 1ull << 16 | 1ull << 24 | 1ull << 37;
 	*(uint32_t *)(m->regs + USK_NVME_REG_VS) = 0x10400;
 	m->cfg[0x0a] = 0x08; /* class code 0x010802 at 0x09 */
 	m->cfg[0x0b] = 0x01;
@@ -143,8 +144,7 @@ struct usk_pci_device *nvme_model_pci_device(struct nvme_model *m)
 	return &m->pci;
 }
 
-void nvme_model_inject_status(struct nvme_model *m, uint8_t opcode, uint16_t status,
-			      uint32_t count)
+void nvme_model_inject_status(struct nvme_model *m, uint8_t opcode, uint16_t status, uint32_t count)
 {
 	pthread_mutex_lock(&m->fault_lock);
 	m->fault_opcode = opcode;

@@ -21,13 +21,13 @@
 #include "usk/util.h"
 
 /* NVMe base specification 2.0, 3.1.3: controller registers. */
-#define REG_CAP 0x00
-#define REG_VS 0x08
-#define REG_CC 0x14
-#define REG_CSTS 0x1c
-#define REG_AQA 0x24
-#define REG_ASQ 0x28
-#define REG_ACQ 0x30
+#define REG_CAP	      0x00
+#define REG_VS	      0x08
+#define REG_CC	      0x14
+#define REG_CSTS      0x1c
+#define REG_AQA	      0x24
+#define REG_ASQ	      0x28
+#define REG_ACQ	      0x30
 #define REG_DOORBELLS 0x1000
 #define QUEUE_ENTRIES 8
 
@@ -80,7 +80,7 @@ static void wreg64(uint32_t off, uint64_t v)
 /* Waits for CSTS.RDY to become @ready, within CAP.TO (units of 500 ms). */
 static int wait_ready(uint64_t cap, uint32_t ready)
 {
-	struct timespec nap = { 0, 1000000 };
+	struct timespec nap = {0, 1000000};
 	uint64_t ms = ((cap >> 24) & 0xff) * 500 + 500;
 
 	for (uint64_t i = 0; i < ms; i++) {
@@ -123,8 +123,8 @@ static int identify(uint64_t cap, char *model)
 	if ((rc = wait_ready(cap, 1)) != 0) {
 		goto free_memory;
 	}
-	sq[0] = (struct sqe){ .opcode = 0x06, .cid = 7, .prp1 = usk_vtoiova(data, NULL) };
-	sq[0].cdw10_15[0] = 1; /* CNS 1: Identify Controller */
+	sq[0] = (struct sqe){.opcode = 0x06, .cid = 7, .prp1 = usk_vtoiova(data, NULL)};
+	sq[0].cdw10_15[0] = 1;			 /* CNS 1: Identify Controller */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the SQE is in memory before the doorbell */
 	uint64_t start = (uint64_t)clock();
 
@@ -165,9 +165,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	usk_env_opts_init(&opts, sizeof(opts));
-	opts.hugepages = argc > 2 && strcmp(argv[2], "on") == 0 ? USK_ENV_HUGEPAGES_ON :
-			 argc > 2 && strcmp(argv[2], "off") == 0 ? USK_ENV_HUGEPAGES_OFF :
-								  USK_ENV_HUGEPAGES_AUTO;
+	opts.hugepages = argc > 2 && strcmp(argv[2], "on") == 0	   ? USK_ENV_HUGEPAGES_ON
+			 : argc > 2 && strcmp(argv[2], "off") == 0 ? USK_ENV_HUGEPAGES_OFF
+								   : USK_ENV_HUGEPAGES_AUTO;
 	usk_log_set_level(USK_LOG_INFO);
 	if ((rc = usk_env_init(&opts)) != 0 ||
 	    (rc = usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL, find_first, &addr)) != 1) {

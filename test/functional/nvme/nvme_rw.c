@@ -21,7 +21,7 @@
 #include "usk/nvme.h"
 
 #define MAX_CTRLRS 8
-#define DEPTH 8
+#define DEPTH	   8
 
 struct io {
 	uint8_t *buf;
@@ -138,7 +138,8 @@ static void *test_half(void *arg)
 
 			blocks = blocks > stripe ? (uint32_t)stripe : blocks;
 			io->blocks = blocks;
-			io->lba = h->first_lba + (uint64_t)i * stripe + rnd(&h->seed) % (stripe - blocks + 1);
+			io->lba = h->first_lba + (uint64_t)i * stripe +
+				  rnd(&h->seed) % (stripe - blocks + 1);
 			/* Buffers at every alignment class the data pointers allow. */
 			io->buf = (uint8_t *)bases[i] + (usk_nvme_ctrlr_uses_sgls(h->ctrlr)
 								 ? rnd(&h->seed) % 4096
@@ -156,8 +157,9 @@ static void *test_half(void *arg)
 		for (int i = 0; i < DEPTH && rc == 0; i++) {
 			if (memcmp(ios[i].buf, ios[i].expect, (size_t)ios[i].blocks * bs) != 0) {
 				fprintf(stderr, "%s ns %u: data at LBA %llu (%u blocks) differs\n",
-					usk_nvme_ctrlr_get_name(h->ctrlr), usk_nvme_ns_get_id(h->ns),
-					(unsigned long long)ios[i].lba, ios[i].blocks);
+					usk_nvme_ctrlr_get_name(h->ctrlr),
+					usk_nvme_ns_get_id(h->ns), (unsigned long long)ios[i].lba,
+					ios[i].blocks);
 				rc = -1;
 			}
 		}
@@ -179,9 +181,12 @@ static int test_ns(struct usk_nvme_ctrlr *c, struct usk_nvme_ns *ns, int rounds)
 	int rc = 0;
 
 	for (int t = 0; t < 2; t++) {
-		halves[t] = (struct half){ .ctrlr = c, .ns = ns, .first_lba = t * (nblocks / 2),
-					   .nblocks = nblocks / 2, .rounds = rounds,
-					   .seed = 88172645463325252ull + (uint64_t)t * 7919 };
+		halves[t] = (struct half){.ctrlr = c,
+					  .ns = ns,
+					  .first_lba = t * (nblocks / 2),
+					  .nblocks = nblocks / 2,
+					  .rounds = rounds,
+					  .seed = 88172645463325252ull + (uint64_t)t * 7919};
 		if (pthread_create(&threads[t], NULL, test_half, &halves[t]) != 0) {
 			return -1;
 		}

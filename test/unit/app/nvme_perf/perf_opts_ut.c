@@ -15,7 +15,7 @@ static char g_err[1024];
 static int parse(const char *cmdline)
 {
 	char buf[512];
-	char *argv[64] = { "usk_nvme_perf" };
+	char *argv[64] = {"usk_nvme_perf"};
 	int argc = 1;
 	char *save = NULL;
 	FILE *err = fmemopen(g_err, sizeof(g_err), "w");
@@ -52,7 +52,8 @@ static void test_defaults(void)
 static void test_spdk_style_command_line(void)
 {
 	CU_ASSERT_EQUAL(parse("-q 128 -o 131072 -w randrw -M 30 -t 5 -T 1 -c 0x3 "
-			      "-r trtype:PCIe -n 1,2 -LL -s 512 -V --json"), 0);
+			      "-r trtype:PCIe -n 1,2 -LL -s 512 -V --json"),
+			0);
 	CU_ASSERT_EQUAL(g_opts.queue_depth, 128);
 	CU_ASSERT_EQUAL(g_opts.io_size, 131072);
 	CU_ASSERT_EQUAL(g_opts.pattern, PERF_RANDOM);
@@ -147,12 +148,9 @@ static void test_repeated_transport_ids(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_defaults),
-		UT_TEST(test_spdk_style_command_line),
-		UT_TEST(test_workloads),
-		UT_TEST(test_sizes_with_suffix),
-		UT_TEST(test_bad_input_named),
-		UT_TEST(test_repeated_transport_ids),
+		UT_TEST(test_defaults),	       UT_TEST(test_spdk_style_command_line),
+		UT_TEST(test_workloads),       UT_TEST(test_sizes_with_suffix),
+		UT_TEST(test_bad_input_named), UT_TEST(test_repeated_transport_ids),
 	};
 
 	return UT_RUN("perf_opts", tests);

@@ -31,7 +31,7 @@ static void test_sequential_wraps(void)
 static void test_random_is_aligned_in_range_and_uniform(void)
 {
 	enum { SLOTS = 64, DRAWS = 64000 };
-	unsigned int hits[SLOTS] = { 0 };
+	unsigned int hits[SLOTS] = {0};
 
 	/* The last I/O must fit: 64 slots of 8 blocks in 515 blocks. */
 	CU_ASSERT_EQUAL(perf_workload_init(&g_w, PERF_RANDOM, 100, SLOTS * 8 + 3, 8, 42), 0);

@@ -28,8 +28,8 @@ static void test_before_init(void)
 
 static void check_alignments(void)
 {
-	static const size_t sizes[] = { 1, 63, 64, 100, 512, 4096, 4097, 65536, 1 << 20,
-					(1 << 20) + 1, 3 << 20 };
+	static const size_t sizes[] = {1,    63,    64,	     100,	    512,    4096,
+				       4097, 65536, 1 << 20, (1 << 20) + 1, 3 << 20};
 
 	for (size_t s = 0; s < USK_COUNTOF(sizes); s++) {
 		for (size_t align = 1; align <= (2u << 20); align <<= 1) {
@@ -109,14 +109,14 @@ static void test_memory_limit(void)
 }
 
 #define THREAD_ROUNDS 20000
-#define THREAD_SLOTS 64
+#define THREAD_SLOTS  64
 
 /* Each thread keeps up to 64 blocks, stamped with its id, and checks the
  * stamps before freeing: two threads handed the same block would collide. */
 static void *hammer(void *arg)
 {
 	uintptr_t id = (uintptr_t)arg;
-	uint64_t *slots[THREAD_SLOTS] = { 0 };
+	uint64_t *slots[THREAD_SLOTS] = {0};
 	uintptr_t bad = 0;
 
 	for (int i = 0; i < THREAD_ROUNDS; i++) {
@@ -203,12 +203,9 @@ static void test_with_and_without_hugepages(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_before_init),
-		UT_TEST(test_alignment_without_hugepages),
-		UT_TEST(test_zmalloc_and_reuse),
-		UT_TEST(test_memory_limit),
-		UT_TEST(test_two_threads),
-		UT_TEST(test_with_and_without_hugepages),
+		UT_TEST(test_before_init),	 UT_TEST(test_alignment_without_hugepages),
+		UT_TEST(test_zmalloc_and_reuse), UT_TEST(test_memory_limit),
+		UT_TEST(test_two_threads),	 UT_TEST(test_with_and_without_hugepages),
 	};
 
 	usk_log_set_level(USK_LOG_ERROR);

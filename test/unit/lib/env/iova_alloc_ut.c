@@ -6,7 +6,7 @@
 #include "ut.h"
 #include "env_internal.h"
 
-#define MIB (UINT64_C(1) << 20)
+#define MIB  (UINT64_C(1) << 20)
 #define PAGE ENV_PAGE_SIZE
 
 static struct iova_allocator g_a;
@@ -136,12 +136,9 @@ static void test_set_limit(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_width_limits),
-		UT_TEST(test_bad_arguments),
-		UT_TEST(test_alignment_and_reuse),
-		UT_TEST(test_fragmentation),
-		UT_TEST(test_reserve_holes),
-		UT_TEST(test_set_limit),
+		UT_TEST(test_width_limits),	   UT_TEST(test_bad_arguments),
+		UT_TEST(test_alignment_and_reuse), UT_TEST(test_fragmentation),
+		UT_TEST(test_reserve_holes),	   UT_TEST(test_set_limit),
 	};
 
 	return UT_RUN("iova_alloc", tests);

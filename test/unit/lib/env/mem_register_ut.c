@@ -37,7 +37,7 @@ static int fake_unmap(uint64_t iova, uint64_t len)
 	return 0;
 }
 
-static const struct env_dma_map_hooks g_fake_hooks = { fake_map, fake_unmap };
+static const struct env_dma_map_hooks g_fake_hooks = {fake_map, fake_unmap};
 
 static uint8_t *g_mem;
 
@@ -101,7 +101,7 @@ static void test_hooks_map_and_unmap(void)
 {
 	CU_ASSERT_EQUAL_FATAL(usk_env_init(NULL), 0);
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem, 2 * PAGE), 0);
-	g_iommu = (typeof(g_iommu)){ 0 };
+	g_iommu = (typeof(g_iommu)){0};
 	env_mem_set_dma_map_hooks(&g_fake_hooks);
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem + 4 * PAGE, 3 * PAGE), 0);
 	CU_ASSERT_EQUAL(g_iommu.maps, 1);

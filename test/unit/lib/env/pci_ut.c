@@ -102,7 +102,7 @@ static int collect(void *ctx, const struct usk_pci_device_info *info)
 
 static void test_enumerate_and_lists(void)
 {
-	struct seen seen = { 0 };
+	struct seen seen = {0};
 
 	CU_ASSERT_EQUAL(usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL, collect, &seen), 0);
 	CU_ASSERT_EQUAL_FATAL(seen.count, 2);
@@ -116,7 +116,8 @@ static void test_enumerate_and_lists(void)
 
 	memset(&seen, 0, sizeof(seen));
 	CU_ASSERT_EQUAL(usk_pci_enumerate(USK_PCI_CLASS_NVME, "0000:02:00.0 0000:03:00.0", NULL,
-					  collect, &seen), 0);
+					  collect, &seen),
+			0);
 	CU_ASSERT_EQUAL(seen.count, 1);
 	CU_ASSERT_STRING_EQUAL(seen.bdfs[0], "0000:02:00.0");
 	memset(&seen, 0, sizeof(seen));
@@ -125,8 +126,9 @@ static void test_enumerate_and_lists(void)
 	CU_ASSERT_STRING_EQUAL(seen.bdfs[0], "0000:01:00.0");
 	CU_ASSERT_STRING_EQUAL(seen.last.driver, "vfio-pci");
 	CU_ASSERT_EQUAL(seen.last.iommu_group, 12);
-	CU_ASSERT_EQUAL(usk_pci_enumerate(USK_PCI_CLASS_NVME, "0000:01:00.0 junk", NULL, collect,
-					  &seen), -EINVAL);
+	CU_ASSERT_EQUAL(
+		usk_pci_enumerate(USK_PCI_CLASS_NVME, "0000:01:00.0 junk", NULL, collect, &seen),
+		-EINVAL);
 }
 
 static void test_info_and_attach_errors(void)
@@ -168,7 +170,7 @@ static void test_generic_calls_dispatch(void)
 		.cfg_read = fake_cfg_read,
 		.cfg_write = fake_cfg_write,
 	};
-	struct usk_pci_device dev = { .ops = &ops };
+	struct usk_pci_device dev = {.ops = &ops};
 
 	CU_ASSERT_EQUAL(usk_pci_device_enable_bus_master(&dev), 0);
 	CU_ASSERT_EQUAL(g_command, 0x0006);
@@ -189,7 +191,7 @@ int main(void)
 	if (mkdtemp(g_root) == NULL) {
 		return 99;
 	}
-	static const char *const dirs[] = { "devices", "bus", "bus/pci", "bus/pci/devices" };
+	static const char *const dirs[] = {"devices", "bus", "bus/pci", "bus/pci/devices"};
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", g_root, dirs[i]);

@@ -10,7 +10,7 @@
 #include "ut.h"
 
 #define OBJECTS 64
-#define ROUNDS 200000
+#define ROUNDS	200000
 
 static void test_get_put_and_bounds(void)
 {
@@ -83,7 +83,7 @@ static void *hammer(void *arg)
 {
 	struct worker *w = arg;
 	struct usk_pool_cache *c = usk_pool_cache_create(w->pool, 8);
-	uintptr_t *held[16] = { NULL };
+	uintptr_t *held[16] = {NULL};
 
 	for (int i = 0; i < ROUNDS; i++) {
 		int s = (int)((i * 5 + (int)w->id) % 16);
@@ -110,7 +110,7 @@ static void test_two_threads(void)
 {
 	/* DMA memory, as the layers above use it. */
 	struct usk_pool *p = usk_pool_create(64, OBJECTS, true);
-	struct worker w[2] = { { p, 1, 0 }, { p, 2, 0 } };
+	struct worker w[2] = {{p, 1, 0}, {p, 2, 0}};
 	pthread_t t[2];
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);

@@ -75,7 +75,7 @@ static void *produce(void *arg)
 /* Consumes until every producer's ITEMS arrived; checks each one's order. */
 static void consume(struct usk_ring *r, int producers)
 {
-	uintptr_t next[3] = { 1, 1, 1 };
+	uintptr_t next[3] = {1, 1, 1};
 	uint64_t total = 0;
 	int bad = 0;
 
@@ -110,7 +110,7 @@ static void run_producers(enum usk_ring_producers mode, int producers)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	for (int i = 0; i < producers; i++) {
-		p[i] = (struct producer){ r, (uintptr_t)i + 1 };
+		p[i] = (struct producer){r, (uintptr_t)i + 1};
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, produce, &p[i]), 0);
 	}
 	consume(r, producers);

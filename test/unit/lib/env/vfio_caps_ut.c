@@ -25,8 +25,8 @@ static struct vfio_iommu_type1_info *make_info(void)
 	cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
 	cap->header.next = 0;
 	cap->nr_iovas = 2;
-	cap->iova_ranges[0] = (struct vfio_iova_range){ 0, 0xfedfffff };
-	cap->iova_ranges[1] = (struct vfio_iova_range){ 0xfef00000, 0x7fffffffff };
+	cap->iova_ranges[0] = (struct vfio_iova_range){0, 0xfedfffff};
+	cap->iova_ranges[1] = (struct vfio_iova_range){0xfef00000, 0x7fffffffff};
 	return info;
 }
 
@@ -61,7 +61,7 @@ static void test_width_and_msi_hole(void)
 
 static void test_no_capability(void)
 {
-	struct vfio_iommu_type1_info info = { .argsz = sizeof(info), .flags = 0 };
+	struct vfio_iommu_type1_info info = {.argsz = sizeof(info), .flags = 0};
 
 	CU_ASSERT_EQUAL_FATAL(usk_env_init(NULL), 0);
 	CU_ASSERT_EQUAL(vfio_apply_iova_caps(&info), 0);

@@ -50,7 +50,7 @@ static void test_level_set_get(void)
 	CU_ASSERT_EQUAL(usk_log_set_level(USK_LOG_DEBUG), 0);
 	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_DEBUG);
 	CU_ASSERT_EQUAL(usk_log_set_level((enum usk_log_level)5), -EINVAL);
-	CU_ASSERT_EQUAL(usk_log_set_level((enum usk_log_level)-1), -EINVAL);
+	CU_ASSERT_EQUAL(usk_log_set_level((enum usk_log_level) - 1), -EINVAL);
 	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_DEBUG);
 	CU_ASSERT_EQUAL(usk_log_set_level(USK_LOG_NOTICE), 0);
 }

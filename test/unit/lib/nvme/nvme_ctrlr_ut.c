@@ -17,7 +17,8 @@ static struct usk_nvme_ctrlr *attach(const struct nvme_model_opts *mo)
 	struct usk_nvme_ctrlr *c = NULL;
 
 	CU_ASSERT_EQUAL_FATAL(nvme_model_create(mo, &g_model), 0);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, &c),
+			      0);
 	return c;
 }
 

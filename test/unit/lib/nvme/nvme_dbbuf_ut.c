@@ -39,7 +39,7 @@ static uint64_t run_reads(bool model_dbbuf, bool idle_eventidx, bool driver_shad
 	struct usk_nvme_ctrlr_opts co;
 	struct nvme_model *model;
 	struct usk_nvme_ctrlr *c;
-	struct loop l = { .target = target };
+	struct loop l = {.target = target};
 
 	nvme_model_opts_init(&mo);
 	mo.dbbuf = model_dbbuf;
@@ -105,7 +105,7 @@ static void test_reused_queue_id_starts_clean(void)
 	struct nvme_model_opts mo;
 	struct nvme_model *model;
 	struct usk_nvme_ctrlr *c;
-	struct loop l = { .target = 40 };
+	struct loop l = {.target = 40};
 
 	nvme_model_opts_init(&mo);
 	mo.dbbuf = true;

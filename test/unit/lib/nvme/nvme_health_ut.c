@@ -37,7 +37,7 @@ static void check_fault(void (*fail)(struct nvme_model *))
 	struct nvme_model *model;
 	struct usk_nvme_ctrlr *c;
 	struct usk_nvme_qpair *q;
-	struct result r[20] = { { 0 } };
+	struct result r[20] = {{0}};
 	uint8_t *buf = usk_dma_malloc(512, 512, -1);
 
 	nvme_model_opts_init(&mo);

@@ -39,7 +39,7 @@ static void wait_for(struct usk_nvme_qpair *q, const int *calls, int want)
 static void test_write_read_back(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r = { 0 };
+	struct result r = {0};
 	uint8_t *buf = usk_dma_malloc(16 * 1024, 4096, -1);
 
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
@@ -67,7 +67,7 @@ static void test_write_read_back(void)
 static void test_bad_requests_refused(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r = { 0 };
+	struct result r = {0};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 	static uint8_t not_dma[4096];
 
@@ -88,7 +88,7 @@ static void test_bad_requests_refused(void)
 static void test_error_status_reaches_caller(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r[3] = { { 0 } };
+	struct result r[3] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
@@ -131,7 +131,7 @@ static void loop_done(void *arg, const struct usk_nvme_cqe *cpl)
 static void test_phase_wraps_over_many_revolutions(void)
 {
 	/* A 4-entry queue (3 usable): 3000 commands go around it 750 times. */
-	struct loop l = { .target = 3000 };
+	struct loop l = {.target = 3000};
 
 	l.buf = usk_dma_malloc(512, 512, -1);
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &l.q), 0);
@@ -154,7 +154,7 @@ static void test_full_ring_waits_in_order(void)
 {
 	/* 3 usable entries, 8 waiting slots: 11 commands accepted, the 12th refused. */
 	struct usk_nvme_qpair *q;
-	struct result r[12] = { { 0 } };
+	struct result r[12] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 	static uint8_t not_dma[512];
 
@@ -183,7 +183,7 @@ static void test_full_ring_waits_in_order(void)
 static void test_free_fails_waiting_commands_once(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r[6] = { { 0 } };
+	struct result r[6] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &q), 0);
@@ -205,7 +205,7 @@ static void test_free_fails_waiting_commands_once(void)
 static void test_free_completes_lost_commands_once(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r[4] = { { 0 } };
+	struct result r[4] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
 	g_order = 0;
@@ -236,7 +236,7 @@ static void test_sgl_any_alignment(void)
 	struct nvme_model *model;
 	struct usk_nvme_ctrlr *c;
 	struct usk_nvme_qpair *q;
-	struct result r = { 0 };
+	struct result r = {0};
 	uint8_t *buf = usk_dma_malloc(3 * 4096, 4096, -1);
 
 	nvme_model_opts_init(&mo);

@@ -10,8 +10,8 @@
 
 #define PAGE NVME_PAGE_SIZE
 
-static uint8_t *g_buf;       /* 2 MiB + 2 pages of DMA memory */
-static uint64_t *g_list;     /* a PRP list page */
+static uint8_t *g_buf;	 /* 2 MiB + 2 pages of DMA memory */
+static uint64_t *g_list; /* a PRP list page */
 static uint64_t g_list_iova;
 
 static uint64_t iova_of(const void *p)
@@ -23,7 +23,7 @@ static void test_no_data_keeps_prp1(void)
 {
 	/* Queue creation carries the ring's address in PRP1 and no data (the bug
 	 * this test was written for: PRP1 was cleared, and the device read IOVA 0). */
-	struct usk_nvme_sqe sqe = { .prp1 = 0x123000, .prp2 = 0 };
+	struct usk_nvme_sqe sqe = {.prp1 = 0x123000, .prp2 = 0};
 
 	CU_ASSERT_EQUAL(nvme_build_prps(&sqe, NULL, 0, g_list, g_list_iova), 0);
 	CU_ASSERT_EQUAL(sqe.prp1, 0x123000);
@@ -33,7 +33,7 @@ static void test_no_data_keeps_prp1(void)
 /* Checks PRP1/PRP2/list for @len bytes at offset @off into g_buf. */
 static void check_prps(uint32_t off, uint32_t len)
 {
-	struct usk_nvme_sqe sqe = { 0 };
+	struct usk_nvme_sqe sqe = {0};
 	uint8_t *buf = g_buf + off;
 	uint32_t first = PAGE - (off & (PAGE - 1));
 	uint32_t pages_after = len > first ? (len - first + PAGE - 1) / PAGE : 0;
@@ -56,7 +56,7 @@ static void check_prps(uint32_t off, uint32_t len)
 static void test_sizes_and_alignments(void)
 {
 	/* 512 B .. 2 MiB, at every alignment class: page-aligned, sector, dword. */
-	static const uint32_t offsets[] = { 0, 4, 512, 2048, 4092, 3584 };
+	static const uint32_t offsets[] = {0, 4, 512, 2048, 4092, 3584};
 
 	for (uint32_t len = 512; len <= (2u << 20); len *= 2) {
 		for (size_t o = 0; o < sizeof(offsets) / sizeof(offsets[0]); o++) {
@@ -73,7 +73,7 @@ static void test_sizes_and_alignments(void)
 
 static void test_refused(void)
 {
-	struct usk_nvme_sqe sqe = { 0 };
+	struct usk_nvme_sqe sqe = {0};
 	static uint8_t not_dma[8192];
 
 	/* Not dword-aligned, not registered, or more than one list page holds. */
@@ -87,7 +87,7 @@ static void test_crosses_registrations(void)
 {
 	/* Two separately registered pages: each PRP entry is looked up on its own. */
 	uint8_t *a = usk_dma_malloc(PAGE, PAGE, -1);
-	struct usk_nvme_sqe sqe = { 0 };
+	struct usk_nvme_sqe sqe = {0};
 	uint8_t *two = aligned_alloc(PAGE, 3 * PAGE);
 
 	CU_ASSERT_EQUAL_FATAL(usk_mem_register(two, PAGE), 0);

@@ -10,7 +10,7 @@
 
 #define PAGE NVME_PAGE_SIZE
 
-static uint8_t *g_buf;   /* 4 pages of DMA memory */
+static uint8_t *g_buf;	 /* 4 pages of DMA memory */
 static uint64_t *g_list; /* a descriptor list page */
 static uint64_t g_list_iova;
 
@@ -29,7 +29,7 @@ struct sgl_desc {
 
 static void test_sgl_one_run(void)
 {
-	struct usk_nvme_sqe sqe = { 0 };
+	struct usk_nvme_sqe sqe = {0};
 
 	/* Any byte offset: SGLs describe bytes, not pages. */
 	CU_ASSERT_EQUAL(nvme_build_sgl(&sqe, g_buf + 3, 10000, g_list, g_list_iova), 0);
@@ -41,7 +41,7 @@ static void test_sgl_one_run(void)
 
 static void test_sgl_runs_in_a_list(void)
 {
-	struct usk_nvme_sqe sqe = { 0 };
+	struct usk_nvme_sqe sqe = {0};
 	uint8_t *two = aligned_alloc(PAGE, 2 * PAGE);
 	const struct sgl_desc *d = (const void *)g_list;
 

@@ -92,12 +92,9 @@ static void test_countof_containerof(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_is_pow2),
-		UT_TEST(test_log2),
-		UT_TEST(test_roundup_pow2),
-		UT_TEST(test_ctz_popcount),
-		UT_TEST(test_alignment),
-		UT_TEST(test_countof_containerof),
+		UT_TEST(test_is_pow2),	    UT_TEST(test_log2),
+		UT_TEST(test_roundup_pow2), UT_TEST(test_ctz_popcount),
+		UT_TEST(test_alignment),    UT_TEST(test_countof_containerof),
 	};
 
 	return UT_RUN("bit", tests);

@@ -135,7 +135,8 @@ static void test_merge_equals_single_recording(void)
 	CU_ASSERT_EQUAL(usk_histogram_max(&g_h), usk_histogram_max(all));
 	CU_ASSERT_DOUBLE_EQUAL(usk_histogram_mean(&g_h), usk_histogram_mean(all), 1e-9);
 	for (double p = 0.5; p < 100.0; p += 7.25) {
-		CU_ASSERT_EQUAL(usk_histogram_percentile(&g_h, p), usk_histogram_percentile(all, p));
+		CU_ASSERT_EQUAL(usk_histogram_percentile(&g_h, p),
+				usk_histogram_percentile(all, p));
 	}
 	/* Merging an empty histogram changes nothing, min included. */
 	usk_histogram_init(&g_other);
@@ -152,8 +153,8 @@ struct iterate_seen {
 	int ordered;
 };
 
-static void iterate_cb(void *ctx, uint64_t start, uint64_t end, uint64_t count,
-		       uint64_t cumulative, uint64_t total)
+static void iterate_cb(void *ctx, uint64_t start, uint64_t end, uint64_t count, uint64_t cumulative,
+		       uint64_t total)
 {
 	struct iterate_seen *seen = ctx;
 
@@ -170,7 +171,7 @@ static void iterate_cb(void *ctx, uint64_t start, uint64_t end, uint64_t count,
 
 static void test_iterate(void)
 {
-	struct iterate_seen seen = { .ordered = 1 };
+	struct iterate_seen seen = {.ordered = 1};
 
 	usk_histogram_init(&g_h);
 	usk_histogram_record(&g_h, 3);

@@ -24,7 +24,7 @@ static void test_ticks_advance(void)
 
 static void test_rate_matches_monotonic_clock(void)
 {
-	const struct timespec nap = { .tv_sec = 0, .tv_nsec = 50 * 1000 * 1000 };
+	const struct timespec nap = {.tv_sec = 0, .tv_nsec = 50 * 1000 * 1000};
 	uint64_t hz = usk_ticks_hz();
 
 	/* Any CPU made this century counts between 100 MHz and 10 GHz. */
