@@ -1,19 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Checks lib/env end to end on a real (emulated) device: attaches the first
- * NVMe controller on vfio-pci, reads CAP and VS through the BAR, and runs one
- * Identify Controller by hand with admin queues in DMA memory. Prints the
- * model number; exits 0 when it matches argv[1].
+ * NVMe controller on vfio-pci, reads CAP and VS through the BAR, routes
+ * MSI-X vector 0 to an eventfd, and runs one Identify Controller by hand
+ * with admin queues in DMA memory. Prints the model number; exits 0 when it
+ * matches argv[1] and the completion raised the interrupt.
  *
  * Usage: env_identify EXPECTED_MODEL [auto|on|off]
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "usk/env.h"
 #include "usk/log.h"
@@ -186,8 +191,26 @@ int main(int argc, char **argv)
 
 	printf("CAP 0x%016llx VS %u.%u.%u BAR0 %llu KiB\n", (unsigned long long)cap, vs >> 16,
 	       (vs >> 8) & 0xff, vs & 0xff, (unsigned long long)bar_size >> 10);
+	/* The admin completion queue interrupts on vector 0 (base 3.3.1.2). */
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int msix_rc = efd >= 0 ? usk_pci_device_set_msix(dev, &efd, 1) : -errno;
+
 	rc = identify(cap, model);
 	printf("identify: %s, model '%s'\n", rc == 0 ? "ok" : strerror(-rc), model);
+
+	struct pollfd pfd = {.fd = efd, .events = POLLIN};
+	bool interrupted = msix_rc == 0 && poll(&pfd, 1, 2000) == 1;
+
+	printf("MSI-X vector 0 through an eventfd: %s\n",
+	       msix_rc != 0 ? strerror(-msix_rc)
+			    : (interrupted ? "interrupt seen" : "no interrupt"));
+	if (msix_rc == 0) {
+		usk_pci_device_set_msix(dev, NULL, 0);
+	}
+	if (efd >= 0) {
+		close(efd);
+	}
+	rc = rc == 0 && !interrupted ? -EIO : rc;
 	usk_pci_device_unmap_bar(dev, 0, bar);
 	usk_pci_device_detach(dev);
 	usk_env_fini();
