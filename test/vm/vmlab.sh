@@ -35,6 +35,8 @@ Options:
                         cmb=MB          controller memory buffer size
                         serial=TEXT     serial number (default usk-N)
                         id=NAME         QOM id, for QMP device_del (default nvN)
+                        shared=1        behind a PCI bridge shared with the other
+                                        shared=1 controllers: one IOMMU group
                         err=NS:SECTOR[:once]
                                         reads of that 512-byte sector of
                                         namespace NS fail (blkdebug, EIO)

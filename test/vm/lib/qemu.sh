@@ -20,7 +20,7 @@ size_to_bytes() {
 
 # Appends the qemu arguments of controller number $1 with spec $2 to qemu_args.
 qemu_add_ctrl() {
-	local n=$1 spec=$2 id=nv$1 serial=usk-$1 ctrl_opts="" nsidx=0 kv key val
+	local n=$1 spec=$2 id=nv$1 serial=usk-$1 ctrl_opts="" nsidx=0 kv key val shared=no
 	local err_ns="" err_sector="" err_once=off
 	local -a ns_specs=()
 	IFS=, read -r -a kvs <<<"$spec"
@@ -34,6 +34,7 @@ qemu_add_ctrl() {
 		cmb) ctrl_opts+=",cmb_size_mb=$val" ;;
 		serial) serial=$val ;;
 		id) id=$val ;;
+		shared) shared=yes ;;
 		err)
 			IFS=: read -r err_ns err_sector err_once <<<"$val"
 			[ "${err_once:-}" = once ] && err_once=on || err_once=off ;;
@@ -41,9 +42,19 @@ qemu_add_ctrl() {
 		esac
 	done
 	[ ${#ns_specs[@]} -gt 0 ] || ns_specs=(64M)
-	qemu_args+=(-device "pcie-root-port,id=rp$n,chassis=$n,slot=$n,bus=pcie.0"
-		-device "nvme-subsys,id=subsys$n,nqn=usk-subsys-$n"
-		-device "nvme,id=$id,serial=$serial,bus=rp$n,subsys=subsys$n$ctrl_opts")
+	local bus=rp$n
+	if [ "$shared" = yes ]; then
+		# Behind one conventional PCI bridge, devices share an IOMMU group.
+		bus=shared_bridge
+		if [ -z "${shared_bridge_added:-}" ]; then
+			qemu_args+=(-device "pcie-pci-bridge,id=shared_bridge,bus=pcie.0")
+			shared_bridge_added=yes
+		fi
+	else
+		qemu_args+=(-device "pcie-root-port,id=rp$n,chassis=$n,slot=$n,bus=pcie.0")
+	fi
+	qemu_args+=(-device "nvme-subsys,id=subsys$n,nqn=usk-subsys-$n"
+		-device "nvme,id=$id,serial=$serial,bus=$bus,subsys=subsys$n$ctrl_opts")
 	for ns in "${ns_specs[@]}"; do
 		nsidx=$((nsidx + 1))
 		local size=${ns%%:*} lba=512 img=$workdir/c${n}n$nsidx.img drive
