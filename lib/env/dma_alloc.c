@@ -4,12 +4,18 @@
  * pages when no hugepage is free), each registered once. Small requests are
  * power-of-two blocks carved from chunks of one size class, so a block of
  * 2^k bytes is aligned to 2^k; requests above 1 MiB get chunks of their own.
+ *
+ * Blocks up to 64 KiB also pass through per-thread caches: a thread gets
+ * and frees them without the heap's lock, trading with the heap half a
+ * cache at a time. To free without the lock, a block's class is found in a
+ * lock-free map from 2 MiB chunk to class.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,11 +28,16 @@
 #include "usk/log.h"
 #include "usk/util.h"
 
-#define DMA_MIN_SHIFT	6  /* 64 bytes: a cache line */
-#define DMA_MAX_SHIFT	20 /* 1 MiB: larger requests get their own chunk */
-#define DMA_CLASSES	(DMA_MAX_SHIFT - DMA_MIN_SHIFT + 1)
-#define DMA_NODES	8 /* free lists for nodes 0..7, plus one for "any" */
-#define DMA_CLASS_LARGE (-1)
+#define DMA_MIN_SHIFT	   6  /* 64 bytes: a cache line */
+#define DMA_MAX_SHIFT	   20 /* 1 MiB: larger requests get their own chunk */
+#define DMA_CLASSES	   (DMA_MAX_SHIFT - DMA_MIN_SHIFT + 1)
+#define DMA_NODES	   8 /* free lists for nodes 0..7, plus one for "any" */
+#define DMA_CLASS_LARGE	   (-1)
+#define DMA_CACHED_CLASSES 11 /* 64 B .. 64 KiB */
+#define DMA_CACHE_DEPTH	   32
+/* The chunk map: 2 MiB chunks of the 48-bit address space, 512 per leaf. */
+#define DMA_INFO_LEAF_BITS 9
+#define DMA_INFO_TOP_BITS  18
 
 struct dma_chunk {
 	uintptr_t base;
@@ -47,6 +58,20 @@ static size_t g_chunk_capacity;
 static struct dma_free_block *g_free[DMA_NODES + 1][DMA_CLASSES];
 static uint64_t g_mapped_bytes;
 static bool g_said_no_hugepages;
+/* Per chunk: 0, or (class + 1) | node_slot << 8 for a chunk of small blocks. */
+static _Atomic(_Atomic uint16_t *) g_chunk_info[1u << DMA_INFO_TOP_BITS];
+/* Bumped by env_dma_fini(): thread caches from before hold blocks that are gone. */
+static _Atomic uint64_t g_dma_generation = 1;
+
+struct dma_thread_cache {
+	uint64_t generation;
+	uint8_t len[DMA_NODES + 1][DMA_CACHED_CLASSES];
+	void *blocks[DMA_NODES + 1][DMA_CACHED_CLASSES][DMA_CACHE_DEPTH];
+};
+
+static __thread struct dma_thread_cache *t_cache;
+static pthread_key_t g_cache_key;
+static pthread_once_t g_cache_key_once = PTHREAD_ONCE_INIT;
 
 static int node_slot(int numa_node)
 {
@@ -151,6 +176,33 @@ static struct dma_chunk *chunk_find(uintptr_t addr)
 	return lo < g_chunk_count && g_chunks[lo].base <= addr ? &g_chunks[lo] : NULL;
 }
 
+static _Atomic uint16_t *chunk_info_slot(uintptr_t addr, bool create)
+{
+	uintptr_t chunk = addr >> 21;
+	uintptr_t top = (chunk >> DMA_INFO_LEAF_BITS) & ((1u << DMA_INFO_TOP_BITS) - 1);
+	/* Acquire pairs with the release below: a published leaf is zeroed. */
+	_Atomic uint16_t *leaf = atomic_load_explicit(&g_chunk_info[top], memory_order_acquire);
+
+	if (leaf == NULL && create) {
+		leaf = calloc(1u << DMA_INFO_LEAF_BITS, sizeof(*leaf));
+		if (leaf == NULL) {
+			return NULL;
+		}
+		atomic_store_explicit(&g_chunk_info[top], leaf, memory_order_release);
+	}
+	return leaf == NULL ? NULL : &leaf[chunk & ((1u << DMA_INFO_LEAF_BITS) - 1)];
+}
+
+/* The class and node slot of the small-block chunk holding @addr; -1 if none. */
+static int chunk_info_get(uintptr_t addr, int *slot)
+{
+	_Atomic uint16_t *info = chunk_info_slot(addr, false);
+	uint16_t v = info != NULL ? atomic_load_explicit(info, memory_order_relaxed) : 0;
+
+	*slot = v >> 8;
+	return (int)(v & 0xff) - 1;
+}
+
 /* Maps, places and registers a new chunk; the caller holds g_dma_lock. */
 static struct dma_chunk *chunk_create(uint64_t size, int klass, int numa_node)
 {
@@ -184,13 +236,26 @@ static struct dma_chunk *chunk_create(uint64_t size, int klass, int numa_node)
 		return NULL;
 	}
 	g_mapped_bytes += size;
+	if (klass != DMA_CLASS_LARGE) {
+		_Atomic uint16_t *info = chunk_info_slot(chunk.base, true);
+
+		/* Without an entry the chunk's blocks just skip the thread caches. */
+		if (info != NULL) {
+			atomic_store_explicit(info, (uint16_t)((klass + 1) | chunk.node_slot << 8),
+					      memory_order_relaxed);
+		}
+	}
 	return chunk_find(chunk.base);
 }
 
 static void chunk_destroy(struct dma_chunk *chunk)
 {
 	size_t at = (size_t)(chunk - g_chunks);
+	_Atomic uint16_t *info = chunk_info_slot(chunk->base, false);
 
+	if (info != NULL) {
+		atomic_store_explicit(info, 0, memory_order_relaxed);
+	}
 	usk_mem_unregister((void *)chunk->base, chunk->size);
 	munmap((void *)chunk->base, chunk->size);
 	g_mapped_bytes -= chunk->size;
@@ -224,6 +289,82 @@ static void *dma_block_alloc(int klass, int numa_node)
 	return b;
 }
 
+static void dma_block_free_locked(void *buf, int slot, int klass)
+{
+	struct dma_free_block *b = buf;
+
+	b->next = g_free[slot][klass];
+	g_free[slot][klass] = b;
+}
+
+/* Gives every block of the calling thread's cache back to the heap. */
+static void dma_cache_flush(void *arg)
+{
+	struct dma_thread_cache *c = arg;
+
+	pthread_mutex_lock(&g_dma_lock);
+	if (c->generation == atomic_load(&g_dma_generation)) {
+		for (int s = 0; s <= DMA_NODES; s++) {
+			for (int k = 0; k < DMA_CACHED_CLASSES; k++) {
+				while (c->len[s][k] > 0) {
+					dma_block_free_locked(c->blocks[s][k][--c->len[s][k]], s,
+							      k);
+				}
+			}
+		}
+	}
+	pthread_mutex_unlock(&g_dma_lock);
+	free(c);
+}
+
+static void dma_cache_key_create(void)
+{
+	pthread_key_create(&g_cache_key, dma_cache_flush);
+}
+
+/* The calling thread's cache, empty again if the heap was torn down since. */
+static struct dma_thread_cache *dma_cache_get(void)
+{
+	struct dma_thread_cache *c = t_cache;
+	uint64_t generation = atomic_load_explicit(&g_dma_generation, memory_order_relaxed);
+
+	if (c == NULL) {
+		pthread_once(&g_cache_key_once, dma_cache_key_create);
+		c = calloc(1, sizeof(*c));
+		if (c == NULL) {
+			return NULL;
+		}
+		t_cache = c;
+		/* The key's destructor flushes the cache when the thread exits. */
+		pthread_setspecific(g_cache_key, c);
+	}
+	if (c->generation != generation) {
+		memset(c->len, 0, sizeof(c->len));
+		c->generation = generation;
+	}
+	return c;
+}
+
+/* A cached block of class @klass, refilling half the cache when it is empty. */
+static void *dma_cache_alloc(struct dma_thread_cache *c, int slot, int klass, int numa_node)
+{
+	uint8_t *len = &c->len[slot][klass];
+
+	if (*len == 0) {
+		pthread_mutex_lock(&g_dma_lock);
+		while (*len < DMA_CACHE_DEPTH / 2) {
+			void *b = dma_block_alloc(klass, numa_node);
+
+			if (b == NULL) {
+				break;
+			}
+			c->blocks[slot][klass][(*len)++] = b;
+		}
+		pthread_mutex_unlock(&g_dma_lock);
+	}
+	return *len > 0 ? c->blocks[slot][klass][--(*len)] : NULL;
+}
+
 void *usk_dma_malloc(size_t size, size_t align, int numa_node)
 {
 	void *buf;
@@ -240,7 +381,12 @@ void *usk_dma_malloc(size_t size, size_t align, int numa_node)
 		return NULL;
 	}
 	uint64_t block = usk_u64_roundup_pow2(USK_MAX((uint64_t)size, (uint64_t)align));
+	int klass = (int)usk_u64_log2(USK_MAX(block, UINT64_C(1) << DMA_MIN_SHIFT)) - DMA_MIN_SHIFT;
+	struct dma_thread_cache *c = klass < DMA_CACHED_CLASSES ? dma_cache_get() : NULL;
 
+	if (c != NULL) {
+		return dma_cache_alloc(c, node_slot(numa_node), klass, numa_node);
+	}
 	pthread_mutex_lock(&g_dma_lock);
 	if (block > (UINT64_C(1) << DMA_MAX_SHIFT)) {
 		struct dma_chunk *chunk = chunk_create(usk_align_up(size, ENV_HUGEPAGE_SIZE),
@@ -248,9 +394,6 @@ void *usk_dma_malloc(size_t size, size_t align, int numa_node)
 
 		buf = chunk != NULL ? (void *)chunk->base : NULL;
 	} else {
-		int klass = (int)usk_u64_log2(USK_MAX(block, UINT64_C(1) << DMA_MIN_SHIFT)) -
-			    DMA_MIN_SHIFT;
-
 		buf = dma_block_alloc(klass, numa_node);
 	}
 	pthread_mutex_unlock(&g_dma_lock);
@@ -269,7 +412,28 @@ void *usk_dma_zmalloc(size_t size, size_t align, int numa_node)
 
 void usk_dma_free(void *buf)
 {
+	int slot;
+	int klass;
+
 	if (buf == NULL) {
+		return;
+	}
+	klass = chunk_info_get((uintptr_t)buf, &slot);
+	struct dma_thread_cache *c =
+		klass >= 0 && klass < DMA_CACHED_CLASSES ? dma_cache_get() : NULL;
+
+	if (c != NULL) {
+		uint8_t *len = &c->len[slot][klass];
+
+		if (*len == DMA_CACHE_DEPTH) {
+			pthread_mutex_lock(&g_dma_lock);
+			while (*len > DMA_CACHE_DEPTH / 2) {
+				dma_block_free_locked(c->blocks[slot][klass][--(*len)], slot,
+						      klass);
+			}
+			pthread_mutex_unlock(&g_dma_lock);
+		}
+		c->blocks[slot][klass][(*len)++] = buf;
 		return;
 	}
 	pthread_mutex_lock(&g_dma_lock);
@@ -280,10 +444,7 @@ void usk_dma_free(void *buf)
 	} else if (chunk->klass == DMA_CLASS_LARGE) {
 		chunk_destroy(chunk);
 	} else {
-		struct dma_free_block *b = buf;
-
-		b->next = g_free[chunk->node_slot][chunk->klass];
-		g_free[chunk->node_slot][chunk->klass] = b;
+		dma_block_free_locked(buf, chunk->node_slot, chunk->klass);
 	}
 	pthread_mutex_unlock(&g_dma_lock);
 }
@@ -299,5 +460,10 @@ void env_dma_fini(void)
 	g_chunk_capacity = 0;
 	memset(g_free, 0, sizeof(g_free));
 	g_said_no_hugepages = false;
+	/* Blocks in thread caches went with their chunks: caches start over. */
+	atomic_fetch_add(&g_dma_generation, 1);
+	for (uint32_t i = 0; i < (1u << DMA_INFO_TOP_BITS); i++) {
+		free(atomic_exchange(&g_chunk_info[i], NULL));
+	}
 	pthread_mutex_unlock(&g_dma_lock);
 }

@@ -154,6 +154,73 @@ static void test_two_threads(void)
 	usk_env_fini();
 }
 
+static void test_thread_cache_starts_over_after_fini(void)
+{
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	/* Freed small blocks wait in this thread's cache... */
+	void *a = usk_dma_malloc(256, 0, USK_ENV_NUMA_ANY);
+
+	usk_dma_free(a);
+	usk_env_fini();
+	/* ...and must not come back once their memory is gone. */
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	uint8_t *b = usk_dma_malloc(256, 0, USK_ENV_NUMA_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT(usk_vtoiova(b, NULL) != USK_IOVA_INVALID);
+	b[0] = 1;
+	b[255] = 2;
+	usk_dma_free(b);
+	usk_env_fini();
+}
+
+static void *alloc_many(void *arg)
+{
+	void **blocks = arg;
+
+	for (int i = 0; i < 200; i++) {
+		blocks[i] = usk_dma_malloc(4096, 0, USK_ENV_NUMA_ANY);
+	}
+	return NULL;
+}
+
+static void *free_many(void *arg)
+{
+	void **blocks = arg;
+
+	for (int i = 0; i < 200; i++) {
+		usk_dma_free(blocks[i]);
+	}
+	return NULL;
+}
+
+static void test_blocks_cross_threads(void)
+{
+	/* One thread allocates, another frees, both exit: the freeing thread's
+	 * cache goes back to the heap, and the blocks are all usable again. */
+	void *blocks[200];
+	pthread_t t;
+
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, alloc_many, blocks), 0);
+	pthread_join(t, NULL);
+	for (int i = 0; i < 200; i++) {
+		CU_ASSERT_PTR_NOT_NULL_FATAL(blocks[i]);
+	}
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, free_many, blocks), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, alloc_many, blocks), 0);
+	pthread_join(t, NULL);
+	for (int i = 0; i < 200; i++) {
+		CU_ASSERT_PTR_NOT_NULL(blocks[i]);
+		for (int j = 0; j < i; j++) {
+			CU_ASSERT_PTR_NOT_EQUAL_FATAL(blocks[i], blocks[j]);
+		}
+	}
+	free_many(blocks);
+	usk_env_fini();
+}
+
 /* Reads or writes /proc/sys/vm/nr_hugepages; -1 when it cannot. */
 static long nr_hugepages(long set)
 {
@@ -203,9 +270,13 @@ static void test_with_and_without_hugepages(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_before_init),	 UT_TEST(test_alignment_without_hugepages),
+		UT_TEST(test_before_init),
+		UT_TEST(test_alignment_without_hugepages),
 		UT_TEST(test_zmalloc_and_reuse), UT_TEST(test_memory_limit),
-		UT_TEST(test_two_threads),	 UT_TEST(test_with_and_without_hugepages),
+		UT_TEST(test_two_threads),
+		UT_TEST(test_thread_cache_starts_over_after_fini),
+		UT_TEST(test_blocks_cross_threads),
+		UT_TEST(test_with_and_without_hugepages),
 	};
 
 	usk_log_set_level(USK_LOG_ERROR);
