@@ -26,8 +26,8 @@ check_pkgs="clang libclang-rt-14-dev"
 # VM lab: a guest kernel comes from apt-get download, the guest runs under
 # qemu with busybox in an initramfs packed by cpio; depmod is in kmod.
 vm_pkgs="qemu-system-x86 qemu-utils busybox-static cpio kmod dpkg-dev"
-# Benchmarks and tools: fio is the kernel reference, rpc.py needs python3.
-tool_pkgs="fio python3 pciutils"
+# Benchmarks and tools: fio is the kernel reference, bench/syscalls.sh uses strace.
+tool_pkgs="fio python3 pciutils strace"
 
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "pkgdep.sh: apt-get not found; install these by hand:" >&2
