@@ -219,6 +219,42 @@ int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void 
 int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
 		      uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
 
+/**
+ * Write zeroes to @p lba_count blocks from @p lba (NVM 3.2.8), without a
+ * data buffer; as usk_nvme_ns_read() otherwise.
+ */
+int usk_nvme_ns_write_zeroes(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint64_t lba,
+			     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
+ * Compare @p lba_count blocks from @p lba with @p buf (NVM 3.2.2): the
+ * command completes with Compare Failure (SCT 2, SC 0x85) when they differ.
+ * As usk_nvme_ns_read() otherwise.
+ */
+int usk_nvme_ns_compare(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
+			uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/** A range for usk_nvme_ns_deallocate() (NVM 4.1.3.4, the DSM range). */
+struct usk_nvme_dsm_range {
+	uint32_t attributes;
+	uint32_t lba_count;
+	uint64_t lba;
+};
+USK_STATIC_ASSERT(sizeof(struct usk_nvme_dsm_range) == 16, "a DSM range is 16 bytes");
+
+/**
+ * Deallocate (trim) ranges with Dataset Management (NVM 3.2.3, AD bit).
+ *
+ * @param ranges up to 256 ranges, in DMA-able memory that stays valid
+ *               until the callback runs
+ * @param count  how many
+ * @return as usk_nvme_ns_read(); -EINVAL also for 0 or more than 256
+ *         ranges, or a range beyond the namespace.
+ */
+int usk_nvme_ns_deallocate(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			   const struct usk_nvme_dsm_range *ranges, uint16_t count,
+			   usk_nvme_cmd_cb cb, void *cb_arg);
+
 /** Flush the volatile write cache; as usk_nvme_ns_read() (it fails with -EAGAIN only). */
 int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_nvme_cmd_cb cb,
 		      void *cb_arg);

@@ -130,6 +130,56 @@ int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, cons
 	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_WRITE, buf, lba, lba_count, cb, cb_arg);
 }
 
+int usk_nvme_ns_compare(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
+			uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_COMPARE, buf, lba, lba_count, cb, cb_arg);
+}
+
+int usk_nvme_ns_write_zeroes(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint64_t lba,
+			     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	struct usk_nvme_sqe cmd = {
+		.opcode = USK_NVME_OPC_WRITE_ZEROES,
+		.nsid = ns->id,
+		.cdw10 = (uint32_t)lba,
+		.cdw11 = (uint32_t)(lba >> 32),
+		.cdw12 = lba_count - 1,
+	};
+
+	/* NLB is a 16-bit field: 65536 blocks per command. */
+	if (lba_count == 0 || lba_count > 65536 || lba + lba_count > ns->num_blocks ||
+	    lba + lba_count < lba) {
+		return -EINVAL;
+	}
+	return nvme_qpair_submit(qpair, &cmd, NULL, 0, cb, cb_arg);
+}
+
+int usk_nvme_ns_deallocate(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			   const struct usk_nvme_dsm_range *ranges, uint16_t count,
+			   usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	/* CDW11 bit 2: Attribute - Deallocate. */
+	struct usk_nvme_sqe cmd = {
+		.opcode = USK_NVME_OPC_DATASET_MANAGEMENT,
+		.nsid = ns->id,
+		.cdw10 = (uint32_t)count - 1,
+		.cdw11 = 1u << 2,
+	};
+
+	if (count == 0 || count > 256) {
+		return -EINVAL;
+	}
+	for (uint16_t i = 0; i < count; i++) {
+		if (ranges[i].lba + ranges[i].lba_count > ns->num_blocks ||
+		    ranges[i].lba + ranges[i].lba_count < ranges[i].lba) {
+			return -EINVAL;
+		}
+	}
+	return nvme_qpair_submit(qpair, &cmd, ranges, (uint32_t)count * sizeof(*ranges), cb,
+				 cb_arg);
+}
+
 int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_nvme_cmd_cb cb,
 		      void *cb_arg)
 {

@@ -60,13 +60,14 @@ qemu_add_ctrl() {
 		local size=${ns%%:*} lba=512 img=$workdir/c${n}n$nsidx.img drive
 		[ "$ns" = "$size" ] || lba=${ns#*:}
 		truncate -s "$(size_to_bytes "$size")" "$img"
-		drive="file=$img,if=none,id=c${n}n$nsidx,format=raw"
+		# discard=unmap: deallocated blocks become holes and read zeroes, as DLFEAT says.
+		drive="file=$img,if=none,id=c${n}n$nsidx,format=raw,discard=unmap"
 		if [ "$err_ns" = "$nsidx" ]; then
 			# blkdebug under the raw format so the raw driver's reads reach it.
 			printf '[inject-error]\nevent = "read_aio"\nerrno = "5"\nsector = "%s"\nonce = "%s"\n' \
 				"$err_sector" "$err_once" >"$workdir/blkdebug$n.conf"
 			drive="driver=raw,file.driver=blkdebug,file.config=$workdir/blkdebug$n.conf"
-			drive+=",file.image.filename=$img,if=none,id=c${n}n$nsidx"
+			drive+=",file.image.filename=$img,if=none,id=c${n}n$nsidx,discard=unmap"
 		fi
 		qemu_args+=(-drive "$drive"
 			-device "nvme-ns,drive=c${n}n$nsidx,nsid=$nsidx,bus=$id,logical_block_size=$lba,physical_block_size=$lba")

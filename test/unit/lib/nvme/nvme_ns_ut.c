@@ -229,6 +229,51 @@ static void test_free_completes_lost_commands_once(void)
 	usk_dma_free(buf);
 }
 
+static void test_zeroes_deallocate_compare(void)
+{
+	struct usk_nvme_qpair *q;
+	struct result r = {0};
+	uint8_t *buf = usk_dma_malloc(8 * 512, 4096, -1);
+	struct usk_nvme_dsm_range *ranges = usk_dma_zmalloc(2 * sizeof(*ranges), 64, -1);
+	uint8_t *media = nvme_model_ns_data(g_model, 1);
+	static const uint8_t zero[8 * 512];
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	memset(buf, 0x5a, 8 * 512);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 200, 8, done, &r), 0);
+	wait_for(q, &r.calls, 1);
+	/* Compare: equal data succeeds, one changed byte is a Compare Failure. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(g_ns, q, buf, 200, 8, done, &r), 0);
+	wait_for(q, &r.calls, 2);
+	CU_ASSERT_EQUAL(r.status, 0);
+	buf[1000] ^= 1;
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(g_ns, q, buf, 200, 8, done, &r), 0);
+	wait_for(q, &r.calls, 3);
+	CU_ASSERT_EQUAL(r.status, 0x285);
+	/* Write zeroes on the first four blocks, deallocate the last two. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 200, 4, done, &r), 0);
+	wait_for(q, &r.calls, 4);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(memcmp(media + 200 * 512, zero, 4 * 512), 0);
+	CU_ASSERT_EQUAL(media[204 * 512], 0x5a);
+	ranges[0] = (struct usk_nvme_dsm_range){.lba = 206, .lba_count = 2};
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 1, done, &r), 0);
+	wait_for(q, &r.calls, 5);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(memcmp(media + 206 * 512, zero, 2 * 512), 0);
+	CU_ASSERT_EQUAL(media[205 * 512], 0x5a);
+	/* Refused at once: bad ranges and counts. */
+	ranges[1] = (struct usk_nvme_dsm_range){.lba = 2047, .lba_count = 2};
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 2, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 0, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 2047, 2, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 0, 0, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(r.calls, 5);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(ranges);
+	usk_dma_free(buf);
+}
+
 static void test_sgl_any_alignment(void)
 {
 	/* A controller with SGLs takes data at any byte; one without refuses it. */
@@ -281,6 +326,7 @@ int main(void)
 		UT_TEST(test_free_fails_waiting_commands_once),
 		UT_TEST(test_free_completes_lost_commands_once),
 		UT_TEST(test_sgl_any_alignment),
+		UT_TEST(test_zeroes_deallocate_compare),
 	};
 	struct nvme_model_opts mo;
 	int rc;
