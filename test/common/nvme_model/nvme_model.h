@@ -67,6 +67,7 @@ uint64_t nvme_model_io_completed(struct nvme_model *model);
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
 
 struct usk_nvme_qpair;
+struct usk_nvme_cqe;
 
 /*
  * Polls @qpair until *@counter reaches @want or @seconds pass, yielding the
@@ -75,5 +76,28 @@ struct usk_nvme_qpair;
  */
 int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int want,
 			  unsigned int seconds);
+
+struct usk_nvme_ns;
+
+/*
+ * A closed loop of one-block reads for tests: start @submitted reads with
+ * nvme_model_loop_done as callback; each completion starts the next until
+ * @target were started.
+ */
+struct nvme_model_loop {
+	struct usk_nvme_ns *ns;
+	struct usk_nvme_qpair *q;
+	void *buf;
+	int submitted;
+	int completed;
+	int target;
+	int errors;
+};
+
+/* The loop's completion callback (arg: the struct nvme_model_loop). */
+void nvme_model_loop_done(void *arg, const struct usk_nvme_cqe *cpl);
+
+/* Starts one read of the loop; returns 0 or the submission's error. */
+int nvme_model_loop_submit(struct nvme_model_loop *loop);
 
 #endif /* USK_TEST_NVME_MODEL_H */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Waiting for completions in tests: bounded by time, not by a spin count. */
+/* Test helpers: waiting for completions by time, and a closed loop of reads. */
 #include "config.h"
 
 #include <sched.h>
@@ -24,4 +24,25 @@ int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int 
 		}
 	}
 	return *counter;
+}
+
+int nvme_model_loop_submit(struct nvme_model_loop *l)
+{
+	/* Spread over the first 1024 blocks, one block each. */
+	int rc = usk_nvme_ns_read(l->ns, l->q, l->buf, (uint64_t)l->submitted % 1024, 1,
+				  nvme_model_loop_done, l);
+
+	l->submitted += rc == 0;
+	return rc;
+}
+
+void nvme_model_loop_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_model_loop *l = arg;
+
+	l->completed++;
+	l->errors += USK_NVME_STATUS_CODE(cpl->status) != 0;
+	if (l->submitted < l->target) {
+		l->errors += nvme_model_loop_submit(l) != 0;
+	}
 }

@@ -108,35 +108,15 @@ static void test_error_status_reaches_caller(void)
 	usk_dma_free(buf);
 }
 
-struct loop {
-	struct usk_nvme_qpair *q;
-	uint8_t *buf;
-	int completed;
-	int target;
-	int errors;
-};
-
-static void loop_done(void *arg, const struct usk_nvme_cqe *cpl)
-{
-	struct loop *l = arg;
-
-	l->completed++;
-	l->errors += USK_NVME_STATUS_CODE(cpl->status) != 0;
-	if (l->completed + 3 <= l->target) {
-		l->errors += usk_nvme_ns_read(g_ns, l->q, l->buf, (uint64_t)l->completed % 2048, 1,
-					      loop_done, l) != 0;
-	}
-}
-
 static void test_phase_wraps_over_many_revolutions(void)
 {
 	/* A 4-entry queue (3 usable): 3000 commands go around it 750 times. */
-	struct loop l = {.target = 3000};
+	struct nvme_model_loop l = {.ns = g_ns, .target = 3000};
 
 	l.buf = usk_dma_malloc(512, 512, -1);
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &l.q), 0);
 	for (int i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, l.q, l.buf, 0, 1, loop_done, &l), 0);
+		CU_ASSERT_EQUAL(nvme_model_loop_submit(&l), 0);
 	}
 	uint64_t doorbells = nvme_model_sq_doorbell_writes(g_model);
 
