@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* usk_nvme: nvme-cli's everyday commands on controllers bound to vfio-pci. */
+#ifndef USK_NVME_CLI_H
+#define USK_NVME_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "usk/nvme.h"
+
+struct nvme_cli {
+	const char *device;   /* BDF or transport ID */
+	uint32_t nsid;	      /* -n, default 1 */
+	uint64_t start_block; /* -s, --start-block */
+	uint32_t block_count; /* -c, --block-count: blocks, 0's based as in nvme-cli */
+	const char *data;     /* -d, --data FILE */
+	bool json;	      /* -o json, --output-format=json */
+	struct usk_nvme_ctrlr *ctrlr;
+};
+
+/* Each command returns the process exit status: 0, 1 (it failed) or 2 (bad input). */
+int nvme_cli_list(struct nvme_cli *cli);
+int nvme_cli_id_ctrl(struct nvme_cli *cli);
+int nvme_cli_id_ns(struct nvme_cli *cli);
+int nvme_cli_smart_log(struct nvme_cli *cli);
+int nvme_cli_read(struct nvme_cli *cli);
+int nvme_cli_write(struct nvme_cli *cli);
+
+/* Copies a fixed-width, space-padded identify string into a C string. */
+void nvme_cli_trim(char *out, const char *field, size_t width);
+
+#endif /* USK_NVME_CLI_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* usk_nvme read and write: blocks to and from files, as nvme-cli does. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nvme_cli.h"
+#include "usk/env.h"
+
+static int g_done;
+static uint16_t g_status;
+
+static void io_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	g_status = USK_NVME_STATUS_CODE(cpl->status);
+	g_done = 1;
+}
+
+/* Runs one read or write of the whole range; returns the exit status. */
+static int run_io(struct nvme_cli *cli, bool is_write)
+{
+	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(cli->ctrlr, cli->nsid);
+	uint32_t blocks = cli->block_count + 1;
+	struct usk_nvme_qpair *q;
+	uint8_t *buf;
+	int rc;
+
+	if (ns == NULL) {
+		fprintf(stderr, "usk_nvme: namespace %u is not active\n", cli->nsid);
+		return 2;
+	}
+	uint64_t bytes = (uint64_t)blocks * usk_nvme_ns_get_block_size(ns);
+
+	if (bytes > usk_nvme_ctrlr_get_max_xfer_size(cli->ctrlr)) {
+		fprintf(stderr, "usk_nvme: %u blocks are more than the %u-byte maximum transfer\n",
+			blocks, usk_nvme_ctrlr_get_max_xfer_size(cli->ctrlr));
+		return 2;
+	}
+	FILE *f = fopen(cli->data, is_write ? "rb" : "wb");
+
+	if (f == NULL) {
+		fprintf(stderr, "usk_nvme: --data %s: %s\n", cli->data, strerror(errno));
+		return 2;
+	}
+	buf = usk_dma_zmalloc(bytes, 4096, USK_ENV_NUMA_ANY);
+	rc = buf != NULL && usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, 0, &q) == 0 ? 0 : 1;
+	if (rc == 0) {
+		if (is_write && fread(buf, 1, bytes, f) == 0 && ferror(f)) {
+			rc = 1;
+		}
+		g_done = 0;
+		rc = rc != 0 ? rc
+			     : (is_write ? usk_nvme_ns_write(ns, q, buf, cli->start_block, blocks,
+							     io_done, NULL)
+					 : usk_nvme_ns_read(ns, q, buf, cli->start_block, blocks,
+							    io_done, NULL));
+		while (rc == 0 && !g_done) {
+			usk_nvme_qpair_process_completions(q, 0);
+		}
+		if (rc == 0 && g_status != 0) {
+			fprintf(stderr, "usk_nvme: %s failed: %s\n", is_write ? "write" : "read",
+				usk_nvme_status_string(g_status));
+			rc = 1;
+		}
+		if (rc == 0 && !is_write && fwrite(buf, 1, bytes, f) != bytes) {
+			rc = 1;
+		}
+		usk_nvme_ctrlr_free_io_qpair(q);
+	}
+	if (fclose(f) != 0) {
+		rc = 1;
+	}
+	usk_dma_free(buf);
+	if (rc == 0) {
+		printf("%s: Success\n", is_write ? "write" : "read");
+	}
+	return rc < 0 ? 2 : rc;
+}
+
+int nvme_cli_read(struct nvme_cli *cli)
+{
+	return run_io(cli, false);
+}
+
+int nvme_cli_write(struct nvme_cli *cli)
+{
+	return run_io(cli, true);
+}

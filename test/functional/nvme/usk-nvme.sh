@@ -1,0 +1,42 @@
+#!/bin/bash
+# Guest: usk_nvme id-ctrl and id-ns report what the kernel's driver reports
+# for the same device; data written with usk_nvme write reads back with read.
+set -u
+. /usk/tests/lib.sh
+
+bdf=$(nvme_bdfs | head -n 1)
+ctrl=$(basename /sys/bus/pci/devices/$bdf/nvme/nvme*)
+trim() { sed 's/ *$//'; }
+k_model=$(trim </sys/class/nvme/$ctrl/model)
+k_serial=$(trim </sys/class/nvme/$ctrl/serial)
+k_fw=$(trim </sys/class/nvme/$ctrl/firmware_rev)
+head_dev=$(basename "$(ls -d /sys/class/nvme-subsystem/*/"$ctrl" | xargs dirname)"/nvme*n1)
+k_bytes=$(($(cat /sys/block/$head_dev/size) * 512))
+k_lbs=$(cat /sys/block/$head_dev/queue/logical_block_size)
+echo "kernel: '$k_model' '$k_serial' '$k_fw' $k_bytes bytes, $k_lbs-byte blocks"
+
+HUGEMEM=0 /usk/scripts/setup.sh config >/dev/null || fail "setup.sh config"
+json=$(usk_nvme id-ctrl $bdf -o json) || fail "id-ctrl failed"
+echo "$json"
+field() { echo "$1" | sed -n "s/.*\"$2\": \"\{0,1\}\([^\",}]*\).*/\1/p"; }
+[ "$(field "$json" mn)" = "$k_model" ] || fail "model differs from the kernel's"
+[ "$(field "$json" sn)" = "$k_serial" ] || fail "serial differs from the kernel's"
+[ "$(field "$json" fr)" = "$k_fw" ] || fail "firmware differs from the kernel's"
+json=$(usk_nvme id-ns $bdf -n 1 -o json) || fail "id-ns failed"
+echo "$json"
+bs=$(field "$json" block_size)
+[ "$bs" = "$k_lbs" ] || fail "block size $bs, the kernel says $k_lbs"
+[ $(($(field "$json" nsze) * bs)) -eq "$k_bytes" ] || fail "namespace size differs from the kernel's"
+usk_nvme id-ctrl $bdf | grep -q "^mn      : $k_model$" || fail "the normal output lacks the model"
+
+head -c $((8 * bs)) /dev/urandom >/tmp/in
+usk_nvme write $bdf -n 1 -s 100 -c 7 -d /tmp/in | grep -q "write: Success" || fail "write failed"
+usk_nvme read $bdf -n 1 -s 100 -c 7 -d /tmp/out | grep -q "read: Success" || fail "read failed"
+cmp /tmp/in /tmp/out || fail "read back differs from what was written"
+usk_nvme smart-log $bdf -o json | grep -q '"power_cycles": ' || fail "smart-log failed"
+usk_nvme list | grep -q "^$bdf .*ns 1: $(field "$json" nsze) blocks of $bs bytes" || fail "list"
+usk_nvme frobnicate >/dev/null 2>&1
+[ $? -eq 2 ] || fail "an unknown command did not exit 2"
+usk_nvme read $bdf >/dev/null 2>&1
+[ $? -eq 2 ] || fail "read without --data did not exit 2"
+echo "PASS: usk_nvme agrees with the kernel and reads back what it wrote"
