@@ -25,6 +25,9 @@ int nvme_cli_id_ns(struct nvme_cli *cli);
 int nvme_cli_smart_log(struct nvme_cli *cli);
 int nvme_cli_read(struct nvme_cli *cli);
 int nvme_cli_write(struct nvme_cli *cli);
+int nvme_cli_write_zeroes(struct nvme_cli *cli);
+int nvme_cli_dsm(struct nvme_cli *cli); /* deallocate -s .. -s+-c */
+int nvme_cli_flush(struct nvme_cli *cli);
 
 /* Copies a fixed-width, space-padded identify string into a C string. */
 void nvme_cli_trim(char *out, const char *field, size_t width);

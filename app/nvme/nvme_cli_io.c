@@ -88,3 +88,82 @@ int nvme_cli_write(struct nvme_cli *cli)
 {
 	return run_io(cli, true);
 }
+
+/* Runs one command without data that @submit starts; returns the exit status. */
+static int run_no_data(struct nvme_cli *cli, const char *name,
+		       int (*submit)(struct nvme_cli *cli, struct usk_nvme_ns *ns,
+				     struct usk_nvme_qpair *q, void *scratch))
+{
+	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(cli->ctrlr, cli->nsid);
+	void *scratch = usk_dma_zmalloc(4096, 4096, USK_ENV_NUMA_ANY);
+	struct usk_nvme_qpair *q;
+	int rc;
+
+	if (ns == NULL || scratch == NULL) {
+		fprintf(stderr, "usk_nvme: namespace %u is not active\n", cli->nsid);
+		usk_dma_free(scratch);
+		return 2;
+	}
+	if (usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, 0, &q) != 0) {
+		usk_dma_free(scratch);
+		return 1;
+	}
+	g_done = 0;
+	rc = submit(cli, ns, q, scratch);
+	if (rc != 0) {
+		fprintf(stderr, "usk_nvme: %s: blocks %llu..%llu are beyond the namespace\n", name,
+			(unsigned long long)cli->start_block,
+			(unsigned long long)cli->start_block + cli->block_count);
+	}
+	while (rc == 0 && !g_done) {
+		usk_nvme_qpair_process_completions(q, 0);
+	}
+	if (rc == 0 && g_status != 0) {
+		fprintf(stderr, "usk_nvme: %s failed: %s\n", name,
+			usk_nvme_status_string(g_status));
+	}
+	usk_nvme_ctrlr_free_io_qpair(q);
+	usk_dma_free(scratch);
+	if (rc == 0 && g_status == 0) {
+		printf("%s: Success\n", name);
+	}
+	return rc != 0 ? 2 : (g_status != 0);
+}
+
+static int submit_write_zeroes(struct nvme_cli *cli, struct usk_nvme_ns *ns,
+			       struct usk_nvme_qpair *q, void *scratch)
+{
+	return usk_nvme_ns_write_zeroes(ns, q, cli->start_block, cli->block_count + 1, io_done,
+					NULL);
+}
+
+static int submit_deallocate(struct nvme_cli *cli, struct usk_nvme_ns *ns, struct usk_nvme_qpair *q,
+			     void *scratch)
+{
+	struct usk_nvme_dsm_range *range = scratch;
+
+	*range = (struct usk_nvme_dsm_range){.lba = cli->start_block,
+					     .lba_count = cli->block_count + 1};
+	return usk_nvme_ns_deallocate(ns, q, range, 1, io_done, NULL);
+}
+
+static int submit_flush(struct nvme_cli *cli, struct usk_nvme_ns *ns, struct usk_nvme_qpair *q,
+			void *scratch)
+{
+	return usk_nvme_ns_flush(ns, q, io_done, NULL);
+}
+
+int nvme_cli_write_zeroes(struct nvme_cli *cli)
+{
+	return run_no_data(cli, "write-zeroes", submit_write_zeroes);
+}
+
+int nvme_cli_dsm(struct nvme_cli *cli)
+{
+	return run_no_data(cli, "dsm", submit_deallocate);
+}
+
+int nvme_cli_flush(struct nvme_cli *cli)
+{
+	return run_no_data(cli, "flush", submit_flush);
+}

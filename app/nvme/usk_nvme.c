@@ -27,6 +27,9 @@ static const struct command {
 	{"smart-log", nvme_cli_smart_log, true, "SMART / health information log"},
 	{"read", nvme_cli_read, true, "read blocks into --data FILE"},
 	{"write", nvme_cli_write, true, "write blocks from --data FILE"},
+	{"write-zeroes", nvme_cli_write_zeroes, true, "zero blocks -s .. -s + -c"},
+	{"dsm", nvme_cli_dsm, true, "deallocate (trim) blocks -s .. -s + -c"},
+	{"flush", nvme_cli_flush, true, "flush the volatile write cache"},
 };
 
 static void usage(FILE *out)

@@ -33,6 +33,13 @@ head -c $((8 * bs)) /dev/urandom >/tmp/in
 usk_nvme write $bdf -n 1 -s 100 -c 7 -d /tmp/in | grep -q "write: Success" || fail "write failed"
 usk_nvme read $bdf -n 1 -s 100 -c 7 -d /tmp/out | grep -q "read: Success" || fail "read failed"
 cmp /tmp/in /tmp/out || fail "read back differs from what was written"
+usk_nvme write-zeroes $bdf -n 1 -s 102 -c 1 | grep -q "write-zeroes: Success" || fail "write-zeroes"
+usk_nvme dsm $bdf -n 1 -s 106 -c 1 | grep -q "dsm: Success" || fail "dsm"
+usk_nvme flush $bdf -n 1 | grep -q "flush: Success" || fail "flush"
+usk_nvme read $bdf -n 1 -s 100 -c 7 -d /tmp/out >/dev/null || fail "read after zeroes"
+cmp -s -n $((2 * bs)) /tmp/in /tmp/out || fail "blocks 100..101 changed"
+[ -z "$(head -c $((4 * bs)) /tmp/out | tail -c $((2 * bs)) | tr -d '\0')" ] || fail "blocks 102..103 are not zero"
+[ -z "$(tail -c $((2 * bs)) /tmp/out | tr -d '\0')" ] || fail "deallocated blocks 106..107 are not zero"
 usk_nvme smart-log $bdf -o json | grep -q '"power_cycles": ' || fail "smart-log failed"
 usk_nvme list | grep -q "^$bdf .*ns 1: $(field "$json" nsze) blocks of $bs bytes" || fail "list"
 usk_nvme frobnicate >/dev/null 2>&1
