@@ -38,20 +38,24 @@ static int wait_done(struct usk_nvme_qpair *qpair)
 	return g_done == 1 ? 0 : -1;
 }
 
-/* usk_pci_enumerate() calls this for each NVMe controller; stop at the first on vfio-pci. */
-static int pick_first(void *ctx, const struct usk_pci_device_info *info)
+/* usk_nvme_probe() asks before attaching each controller: only the first. */
+static bool attach_first_only(void *ctx, const struct usk_pci_device_info *info,
+			      struct usk_nvme_ctrlr_opts *opts)
 {
-	if (strcmp(info->driver, "vfio-pci") != 0) {
-		return 0;
-	}
-	usk_pci_addr_fmt(ctx, USK_PCI_ADDR_STRLEN, &info->addr);
-	return 1;
+	return *(struct usk_nvme_ctrlr **)ctx == NULL;
+}
+
+/* ...and hands over each one it attached. */
+static void keep_ctrlr(void *ctx, const struct usk_pci_device_info *info,
+		       struct usk_nvme_ctrlr *ctrlr)
+{
+	*(struct usk_nvme_ctrlr **)ctx = ctrlr;
 }
 
 int main(void)
 {
-	char bdf[USK_PCI_ADDR_STRLEN] = "";
-	struct usk_nvme_ctrlr *ctrlr;
+	struct usk_nvme_ctrlr *ctrlr = NULL;
+	const char *bdf;
 	struct usk_nvme_qpair *qpair;
 	struct usk_nvme_ns *ns;
 	char *buf;
@@ -61,11 +65,12 @@ int main(void)
 	if (usk_env_init(NULL) != 0) {
 		return 1;
 	}
-	if (usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL, pick_first, bdf) != 1 ||
-	    usk_nvme_ctrlr_attach(bdf, NULL, &ctrlr) != 0) {
+	/* NULL: every controller bound to vfio-pci; the callbacks keep the first. */
+	if (usk_nvme_probe(NULL, &ctrlr, attach_first_only, keep_ctrlr, NULL) < 1) {
 		fprintf(stderr, "no NVMe controller on vfio-pci: run scripts/setup.sh as root\n");
 		goto fini_env;
 	}
+	bdf = usk_nvme_ctrlr_get_name(ctrlr);
 	ns = usk_nvme_ctrlr_get_ns(ctrlr, 1);
 	/* One queue pair per thread; this program has one thread. */
 	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(ctrlr, 0, &qpair) != 0) {

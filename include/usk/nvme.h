@@ -108,6 +108,43 @@ int usk_nvme_ctrlr_attach(const char *trid, const struct usk_nvme_ctrlr_opts *op
 			  struct usk_nvme_ctrlr **ctrlr);
 
 /**
+ * Called by usk_nvme_probe() for each controller found, before attaching.
+ *
+ * @param ctx  the pointer given to usk_nvme_probe()
+ * @param info what sysfs says about the device
+ * @param opts the options the controller will be attached with: defaults,
+ *             which the callback may change
+ * @return true to attach the controller, false to skip it.
+ */
+typedef bool (*usk_nvme_probe_cb)(void *ctx, const struct usk_pci_device_info *info,
+				  struct usk_nvme_ctrlr_opts *opts);
+
+/** Called by usk_nvme_probe() for each controller it attached. */
+typedef void (*usk_nvme_attach_cb)(void *ctx, const struct usk_pci_device_info *info,
+				   struct usk_nvme_ctrlr *ctrlr);
+
+typedef void (*usk_nvme_remove_cb)(void *ctx, struct usk_nvme_ctrlr *ctrlr);
+
+/**
+ * Find NVMe controllers and attach those the probe callback wants.
+ *
+ * @param trid      a transport ID or PCI address, or NULL for every NVMe
+ *                  controller bound to vfio-pci
+ * @param ctx       passed to the callbacks unchanged
+ * @param probe_cb  decides and sets options per controller; NULL attaches
+ *                  every one with the defaults
+ * @param attach_cb receives each attached controller (required)
+ * @param remove_cb set as each controller's remove callback (see
+ *                  usk_nvme_ctrlr_set_remove_cb()); may be NULL
+ * @return the number of controllers attached; -ENODEV when none was found
+ *         (the log names controllers left on other drivers and the fix);
+ *         or the first attach error (controllers attached before it stay
+ *         attached and were passed to @p attach_cb).
+ */
+int usk_nvme_probe(const char *trid, void *ctx, usk_nvme_probe_cb probe_cb,
+		   usk_nvme_attach_cb attach_cb, usk_nvme_remove_cb remove_cb);
+
+/**
  * Shut the controller down (CC.SHN, waiting for SHST) and release it and
  * its device. Every I/O queue pair must be freed first.
  *
@@ -116,13 +153,13 @@ int usk_nvme_ctrlr_attach(const char *trid, const struct usk_nvme_ctrlr_opts *op
  */
 int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *ctrlr);
 
-/**
- * Called once when the controller is found gone (hot-unplug: the kernel's
- * VFIO request, or registers reading all ones) or failed (CSTS.CFS). By
- * then every command of the controller has completed or will complete
- * with Command Abort Requested on its queue pair's next poll; detach it.
+/*
+ * usk_nvme_remove_cb, declared above: called once when the controller is
+ * found gone (hot-unplug: the kernel's VFIO request, or registers reading
+ * all ones) or failed (CSTS.CFS). By then every command of the controller
+ * has completed or will complete with Command Abort Requested on its queue
+ * pair's next poll; detach it.
  */
-typedef void (*usk_nvme_remove_cb)(void *ctx, struct usk_nvme_ctrlr *ctrlr);
 
 /**
  * Set the callback for removal and failure (one per controller; NULL clears).
