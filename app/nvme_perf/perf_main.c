@@ -42,20 +42,12 @@ static int perf_check_targets(const struct perf_app *app)
 
 	for (int t = 0; t < app->ntargets; t++) {
 		uint32_t bs = usk_nvme_ns_get_block_size(app->targets[t].ns);
-		uint32_t max = usk_nvme_ctrlr_get_max_xfer_size(app->targets[t].ctrlr);
 
 		if (o->io_size % bs != 0) {
 			fprintf(stderr,
 				"usk_nvme_perf: -o %u is not a multiple of the %u-byte block "
 				"size of %s\n",
 				o->io_size, bs, app->targets[t].name);
-			return -EINVAL;
-		}
-		if (o->io_size > max) {
-			fprintf(stderr,
-				"usk_nvme_perf: -o %u is above the %u-byte maximum transfer of "
-				"%s; use -o %u or less\n",
-				o->io_size, max, app->targets[t].name, max);
 			return -EINVAL;
 		}
 		if (o->queue_depth >= 4096) {
@@ -103,7 +95,10 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 			.worker_count = (uint32_t)app->ncores,
 			.seed = (uint64_t)c->core << 32 | t,
 		};
-		int rc = usk_nvme_ctrlr_alloc_io_qpair(target->ctrlr, USK_MAX(qd + 1, 64u),
+		/* I/Os above the maximum transfer take several commands each. */
+		uint32_t max_xfer = usk_nvme_ctrlr_get_max_xfer_size(target->ctrlr);
+		uint32_t per_io = (o->io_size + max_xfer - 1) / max_xfer;
+		int rc = usk_nvme_ctrlr_alloc_io_qpair(target->ctrlr, USK_MAX(qd * per_io + 1, 64u),
 						       &c->qpairs[t].qpair);
 
 		if (rc != 0) {

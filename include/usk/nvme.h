@@ -240,7 +240,10 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  * (usk_dma_malloc() or usk_mem_register()).
  *
  * When every queue entry is in use the command waits, in submission order,
- * and goes out as entries free (twice the queue size may wait).
+ * and goes out as entries free (twice the queue size may wait). A request
+ * above the maximum transfer, or across the namespace's optimal I/O
+ * boundary, goes out as several commands, all accepted or none; the
+ * callback runs once, with the first failure if any.
  *
  * @return 0 when submitted (the callback then runs exactly once);
  *         -EINVAL for a range beyond the namespace, a transfer above the
@@ -302,7 +305,9 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
  *
  * @param qpair the queue pair
  * @param max   most completions to reap, 0 for all that are ready
- * @return the number reaped, or -ENXIO when the controller is gone or
+ * @return the number of commands reaped (a request the driver split into
+ *         several commands counts each; its callback runs once, after the
+ *         last), or -ENXIO when the controller is gone or
  *         failed: every command still outstanding has then completed, once,
  *         with Command Abort Requested, and new submissions fail with -ENXIO.
  */

@@ -37,6 +37,17 @@ struct nvme_request {
 	struct nvme_request *next;
 };
 
+/* A request split into several commands; completes when the last child does. */
+struct nvme_split {
+	struct usk_nvme_qpair *qpair;
+	usk_nvme_cmd_cb cb;
+	void *cb_arg;
+	uint32_t outstanding;
+	bool failed;
+	struct usk_nvme_cqe cpl; /* the first failure, else the last completion */
+	struct nvme_split *next;
+};
+
 /* Commands that may wait per queue entry when the ring is full. */
 #define NVME_WAITING_PER_ENTRY 2
 
@@ -68,6 +79,8 @@ struct usk_nvme_qpair {
 	struct nvme_request *waiting_head;
 	struct nvme_request *waiting_tail;
 	uint32_t waiting;
+	struct nvme_split *splits; /* pool, one per queue entry */
+	struct nvme_split *free_splits;
 };
 
 struct usk_nvme_ns {
@@ -128,6 +141,17 @@ int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *c
  */
 int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
 		   uint64_t list_iova);
+/* Commands that can still be accepted now: free ring entries plus waiting room. */
+uint32_t nvme_qpair_room(const struct usk_nvme_qpair *qpair);
+/* Whether the data pointer builder will take @buf/@len on @qpair. */
+bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *qpair, const void *buf, uint32_t len);
+/*
+ * Submits a read, write or compare above the maximum transfer, or across
+ * the optimal I/O boundary, as several commands (nvme_split.c).
+ */
+int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
+		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
+		      void *cb_arg);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
 int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
 		    uint64_t prp_list_iova);

@@ -111,9 +111,14 @@ static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint
 		.cdw12 = lba_count - 1,
 	};
 
-	if (lba_count == 0 || lba + lba_count > ns->num_blocks || lba + lba_count < lba ||
-	    bytes > ns->ctrlr->max_xfer_size) {
+	if (lba_count == 0 || lba + lba_count > ns->num_blocks || lba + lba_count < lba) {
 		return -EINVAL;
+	}
+	/* Division only for devices with an optimal boundary: most report none. */
+	if (bytes > ns->ctrlr->max_xfer_size ||
+	    (ns->optimal_io_boundary != 0 &&
+	     lba / ns->optimal_io_boundary != (lba + lba_count - 1) / ns->optimal_io_boundary)) {
+		return nvme_split_submit(ns, qpair, opcode, buf, lba, lba_count, cb, cb_arg);
 	}
 	return nvme_qpair_submit(qpair, &cmd, buf, (uint32_t)bytes, cb, cb_arg);
 }

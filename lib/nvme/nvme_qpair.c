@@ -107,7 +107,7 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
  * translated, within one list page. Checked before a command waits, so it
  * can still be refused at once.
  */
-static bool nvme_buffer_fits(const struct usk_nvme_qpair *q, const void *buf, uint32_t len)
+bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *q, const void *buf, uint32_t len)
 {
 	uintptr_t va = (uintptr_t)buf;
 	uint32_t first = NVME_PAGE_SIZE - (uint32_t)(va & (NVME_PAGE_SIZE - 1));
@@ -137,7 +137,7 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 	struct nvme_request *req = q->free_requests;
 
 	/* A bad buffer is bad input whether or not there is room to wait. */
-	if (!nvme_buffer_fits(q, buf, len)) {
+	if (!nvme_qpair_buffer_fits(q, buf, len)) {
 		return -EINVAL;
 	}
 	if (req == NULL) {
@@ -257,6 +257,13 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	return (int)reaped;
 }
 
+uint32_t nvme_qpair_room(const struct usk_nvme_qpair *q)
+{
+	/* One entry stays empty; twice the entries may wait. */
+	return (uint32_t)(q->num_entries - 1) - q->outstanding +
+	       (uint32_t)q->num_entries * NVME_WAITING_PER_ENTRY - q->waiting;
+}
+
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
 {
 	return q->outstanding + q->waiting;
@@ -316,8 +323,9 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->prp_lists = usk_dma_malloc((size_t)entries * NVME_PAGE_SIZE, NVME_PAGE_SIZE,
 				      ctrlr->dev->info.numa_node);
 	q->requests = calloc((size_t)entries * NVME_WAITING_PER_ENTRY, sizeof(*q->requests));
+	q->splits = calloc(entries, sizeof(*q->splits));
 	if (q->sq == NULL || q->cq == NULL || q->trackers == NULL || q->prp_lists == NULL ||
-	    q->requests == NULL) {
+	    q->requests == NULL || q->splits == NULL) {
 		nvme_qpair_destroy(q);
 		return -ENOMEM;
 	}
@@ -326,6 +334,11 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	for (uint32_t i = 0; i < (uint32_t)entries * NVME_WAITING_PER_ENTRY; i++) {
 		q->requests[i].next = q->free_requests;
 		q->free_requests = &q->requests[i];
+	}
+	for (uint32_t i = 0; i < entries; i++) {
+		q->splits[i].qpair = q;
+		q->splits[i].next = q->free_splits;
+		q->free_splits = &q->splits[i];
 	}
 
 	/* One tracker per entry but one: a full ring would look empty (base 3.3.1.5). */
@@ -349,6 +362,7 @@ void nvme_qpair_destroy(struct usk_nvme_qpair *q)
 		return;
 	}
 	usk_dma_free(q->prp_lists);
+	free(q->splits);
 	free(q->requests);
 	free(q->trackers);
 	usk_dma_free(q->cq);

@@ -163,6 +163,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		}
 		nd->nsze = nd->ncap = m->opts.ns_blocks[cmd->nsid - 1];
 		nd->lbaf[0].lbads = (uint8_t)m->opts.ns_block_shift[cmd->nsid - 1];
+		nd->noiob = m->opts.noiob;
 		break;
 	}
 	case USK_NVME_CNS_ACTIVE_NS_LIST:

@@ -24,6 +24,7 @@ struct nvme_model_opts {
 	uint16_t max_io_queues;
 	bool dbbuf;		  /* offer Doorbell Buffer Config (OACS bit 8) */
 	bool sgls;		  /* offer SGLs for I/O data, any alignment (SGLS 01b) */
+	uint16_t noiob;		  /* namespaces' optimal I/O boundary in blocks, 0 for none */
 	bool dbbuf_idle_eventidx; /* never move EventIdx: the host should stop ringing */
 };
 

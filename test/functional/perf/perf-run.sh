@@ -47,6 +47,10 @@ echo "verify ok"
 out=$("$perf" -q 8 -o 4096 -w randwrite --io-align 1 -V -t 2 2>&1) || fail "--io-align 1 -V failed: $out"
 echo "$out" | grep -q "Errors on" && fail "--io-align 1 -V reported errors"
 echo "unaligned verify ok"
+# I/Os above the controller's maximum transfer (512 KiB here), split by the driver.
+out=$("$perf" -q 4 -o 1m -w randwrite -V -t 2 2>&1) || fail "-o 1m -V failed: $out"
+echo "$out" | grep -q "Errors on" && fail "-o 1m -V reported errors"
+echo "split verify ok"
 
 echo "USK-JSON-BEGIN"
 "$perf" -c 0x1 -q 4 -w randread -t 2 -L --json 2>/dev/null || fail "--json run failed"

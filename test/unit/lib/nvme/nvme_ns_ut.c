@@ -75,8 +75,6 @@ static void test_bad_requests_refused(void)
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 2047, 2, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 0, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, UINT64_MAX, 2, done, &r), -EINVAL);
-	/* Above MDTS (5: 128 KiB). */
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 257, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, not_dma, 0, 1, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf + 2, 0, 1, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);

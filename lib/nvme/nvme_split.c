@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Requests above the controller's maximum transfer (MDTS), or across the
+ * namespace's optimal I/O boundary, go out as several commands. The
+ * request completes once, when its last command does, with the first
+ * failure if any; the split state comes from a per-qpair pool.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "nvme_internal.h"
+#include "usk/util.h"
+
+/* Blocks in the command that starts at @lba with @left blocks to go. */
+static uint32_t split_chunk(const struct usk_nvme_ns *ns, uint64_t lba, uint64_t left)
+{
+	uint64_t chunk = USK_MIN(left, (uint64_t)(ns->ctrlr->max_xfer_size >> ns->block_shift));
+	uint32_t boundary = ns->optimal_io_boundary;
+
+	if (boundary != 0) {
+		chunk = USK_MIN(chunk, boundary - lba % boundary);
+	}
+	return (uint32_t)chunk;
+}
+
+static void split_child_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_split *split = arg;
+
+	if (!split->failed) {
+		split->cpl = *cpl;
+		split->failed = USK_NVME_STATUS_CODE(cpl->status) != 0;
+	}
+	if (--split->outstanding > 0) {
+		return;
+	}
+	usk_nvme_cmd_cb cb = split->cb;
+	void *cb_arg = split->cb_arg;
+	struct usk_nvme_cqe done = split->cpl;
+
+	/* Back to the pool first, so the callback can split again. */
+	split->next = split->qpair->free_splits;
+	split->qpair->free_splits = split;
+	cb(cb_arg, &done);
+}
+
+/* Checks every command's range and buffer; returns the number of commands or -errno. */
+static int split_check(const struct usk_nvme_ns *ns, const struct usk_nvme_qpair *q,
+		       const uint8_t *buf, uint64_t lba, uint32_t lba_count)
+{
+	uint32_t commands = 0;
+
+	for (uint64_t done = 0; done < lba_count; commands++) {
+		uint32_t chunk = split_chunk(ns, lba + done, lba_count - done);
+
+		if (!nvme_qpair_buffer_fits(q, buf + (done << ns->block_shift),
+					    chunk << ns->block_shift)) {
+			return -EINVAL;
+		}
+		done += chunk;
+	}
+	/* All or nothing: no command goes out unless they all can. */
+	return commands <= nvme_qpair_room(q) ? (int)commands : -EAGAIN;
+}
+
+int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t opcode,
+		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
+		      void *cb_arg)
+{
+	const uint8_t *data = buf;
+	struct nvme_split *split = q->free_splits;
+	int commands = split_check(ns, q, data, lba, lba_count);
+
+	if (commands < 0) {
+		return commands;
+	}
+	if (split == NULL) {
+		return -EAGAIN;
+	}
+	q->free_splits = split->next;
+	*split = (struct nvme_split){
+		.qpair = q, .cb = cb, .cb_arg = cb_arg, .outstanding = (uint32_t)commands};
+	uint32_t submitted = 0;
+
+	for (uint64_t done = 0; done < lba_count; submitted++) {
+		uint64_t start = lba + done;
+		uint32_t chunk = split_chunk(ns, start, lba_count - done);
+		struct usk_nvme_sqe cmd = {.opcode = opcode,
+					   .nsid = ns->id,
+					   .cdw10 = (uint32_t)start,
+					   .cdw11 = (uint32_t)(start >> 32),
+					   .cdw12 = chunk - 1};
+		int rc = nvme_qpair_submit(q, &cmd, data + (done << ns->block_shift),
+					   chunk << ns->block_shift, split_child_done, split);
+
+		if (rc != 0 && submitted == 0) {
+			split->next = q->free_splits;
+			q->free_splits = split;
+			return rc;
+		}
+		if (rc != 0) {
+			/*
+			 * Only a controller gone since the check refuses now: the
+			 * commands already out end aborted and complete the request.
+			 * Their callbacks run from a later poll, never from here.
+			 */
+			split->failed = true;
+			split->cpl = (struct usk_nvme_cqe){.status = USK_NVME_SC_ABORTED_BY_REQUEST
+								     << 1};
+			split->outstanding = submitted;
+			return 0;
+		}
+		done += chunk;
+	}
+	return 0;
+}

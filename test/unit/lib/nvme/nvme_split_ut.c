@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_model.h"
+#include "ut.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/nvme.h"
+
+static struct nvme_model *g_model;
+static struct usk_nvme_ctrlr *g_ctrlr;
+static struct usk_nvme_ns *g_ns;
+static struct usk_nvme_qpair *g_q;
+static int g_calls;
+static uint16_t g_status;
+
+static void done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	g_calls++;
+	g_status = USK_NVME_STATUS_CODE(cpl->status);
+}
+
+static int setup(uint16_t noiob, uint16_t entries)
+{
+	struct nvme_model_opts mo;
+
+	nvme_model_opts_init(&mo);
+	mo.ns_blocks[0] = 8192; /* 4 MiB */
+	mo.noiob = noiob;
+	g_calls = 0;
+	if (nvme_model_create(&mo, &g_model) != 0 ||
+	    usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, &g_ctrlr) != 0) {
+		return -1;
+	}
+	g_ns = usk_nvme_ctrlr_get_ns(g_ctrlr, 1);
+	return usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, entries, &g_q);
+}
+
+static void teardown(void)
+{
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(g_q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(g_ctrlr), 0);
+	nvme_model_destroy(g_model);
+}
+
+static void test_above_mdts(void)
+{
+	/* MDTS 5: 128 KiB a command; 300 KiB go out as 3 and come back as one. */
+	uint8_t *buf = usk_dma_malloc(600 * 512, 4096, -1);
+
+	CU_ASSERT_EQUAL_FATAL(setup(0, 16), 0);
+	for (int i = 0; i < 600 * 512; i++) {
+		buf[i] = (uint8_t)(i * 31 + 7);
+	}
+	uint64_t before = nvme_model_io_completed(g_model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, g_q, buf, 10, 600, done, NULL), 0);
+	nvme_model_poll_until(g_q, &g_calls, 1, 30);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, 0);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model) - before, 3);
+	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + 10 * 512, buf, 600 * 512), 0);
+	memset(buf, 0, 600 * 512);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, g_q, buf, 10, 600, done, NULL), 0);
+	nvme_model_poll_until(g_q, &g_calls, 2, 30);
+	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + 10 * 512, buf, 600 * 512), 0);
+	/* One failed command fails the request, once, with its status. */
+	nvme_model_inject_status(g_model, USK_NVME_OPC_READ, 0x281, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, g_q, buf, 10, 600, done, NULL), 0);
+	nvme_model_poll_until(g_q, &g_calls, 3, 30);
+	usk_nvme_qpair_process_completions(g_q, 0);
+	CU_ASSERT_EQUAL(g_calls, 3);
+	CU_ASSERT_EQUAL(g_status, 0x281);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(g_q), 0);
+	teardown();
+	usk_dma_free(buf);
+}
+
+static void test_optimal_boundary(void)
+{
+	/* Boundary every 8 blocks: blocks 6..9 go out as 6..7 and 8..9. */
+	uint8_t *buf = usk_dma_malloc(4 * 512, 4096, -1);
+
+	CU_ASSERT_EQUAL_FATAL(setup(8, 16), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_get_optimal_io_boundary(g_ns), 8);
+	uint64_t before = nvme_model_io_completed(g_model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, g_q, buf, 6, 4, done, NULL), 0);
+	nvme_model_poll_until(g_q, &g_calls, 1, 30);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model) - before, 2);
+	/* Within one boundary: one command. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, g_q, buf, 8, 4, done, NULL), 0);
+	nvme_model_poll_until(g_q, &g_calls, 2, 30);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model) - before, 3);
+	CU_ASSERT_EQUAL(g_status, 0);
+	teardown();
+	usk_dma_free(buf);
+}
+
+static void test_all_or_nothing(void)
+{
+	/* A 4-entry queue has room for 3 + 8 waiting: a 12-command request is refused
+	 * before any command goes out; an 11-command one is taken. */
+	uint8_t *buf = usk_dma_malloc(1536 * 1024, 4096, -1);
+
+	CU_ASSERT_EQUAL_FATAL(setup(0, 4), 0);
+	uint64_t before = nvme_model_io_completed(g_model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, g_q, buf, 0, 12 * 256, done, NULL), -EAGAIN);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model), before);
+	/* Beyond the namespace is bad input, whatever the room. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, g_q, buf, 8000, 256, done, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, g_q, buf, 0, 11 * 256 / 2, done, NULL), 0);
+	nvme_model_poll_until(g_q, &g_calls, 1, 30);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model) - before, 6);
+	teardown();
+	usk_dma_free(buf);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_above_mdts),
+		UT_TEST(test_optimal_boundary),
+		UT_TEST(test_all_or_nothing),
+	};
+	int rc;
+
+	usk_log_set_level(USK_LOG_WARN);
+	if (usk_env_init(NULL) != 0) {
+		return 99;
+	}
+	rc = UT_RUN("nvme_split", tests);
+	usk_env_fini();
+	return rc;
+}
