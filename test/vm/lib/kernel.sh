@@ -9,9 +9,19 @@ kernel_package_name() {
 }
 
 # Sets kernel_version, kernel_image and kernel_modules, fetching if needed.
+# Several labs may start at once (make -j check): one fetches, the others wait.
 kernel_fetch() {
-	local cache=$1 pkg deb
+	local cache=$1
 	mkdir -p "$cache"
+	exec {kernel_lock}>"$cache/.lock"
+	flock "$kernel_lock"
+	kernel_fetch_locked "$cache"
+	flock -u "$kernel_lock"
+	exec {kernel_lock}>&-
+}
+
+kernel_fetch_locked() {
+	local cache=$1 pkg deb
 	pkg=$(kernel_package_name)
 	if [ -z "$pkg" ]; then
 		apt-get update -q >/dev/null 2>&1 || true
