@@ -105,14 +105,11 @@ USK_STATIC_ASSERT(sizeof(struct smart_log) == 512, "the SMART log is 512 bytes")
 int nvme_cli_smart_log(struct nvme_cli *cli)
 {
 	struct smart_log *log = usk_dma_zmalloc(sizeof(*log), 4096, USK_ENV_NUMA_ANY);
-	/* CDW10: log page 02h, NUMDL = dwords - 1; NSID all namespaces. */
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_GET_LOG_PAGE,
-				   .nsid = 0xffffffff,
-				   .cdw10 = 0x02 | (uint32_t)(sizeof(*log) / 4 - 1) << 16};
 	int rc = 1;
 
+	/* Log page 02h for the controller as a whole. */
 	if (log != NULL &&
-	    usk_nvme_ctrlr_admin_cmd_sync(cli->ctrlr, &cmd, log, sizeof(*log), NULL) == 0) {
+	    usk_nvme_ctrlr_get_log_page(cli->ctrlr, 0x02, 0xffffffff, log, sizeof(*log)) == 0) {
 		const struct {
 			const char *name;
 			uint64_t value;

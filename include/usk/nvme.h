@@ -331,6 +331,40 @@ int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_
 				  uint32_t len, struct usk_nvme_cqe *cpl);
 
 /**
+ * Read a log page (base 5.16): e.g. 01h error information, 02h SMART /
+ * health information, 03h firmware slot information.
+ *
+ * @param lid  log page identifier
+ * @param nsid namespace, or 0xffffffff for the controller as a whole
+ * @param buf  DMA-able buffer of @p len bytes, a multiple of 4 up to 16 KiB
+ * @return 0; -EINVAL for a bad length; else as usk_nvme_ctrlr_admin_cmd_sync().
+ */
+int usk_nvme_ctrlr_get_log_page(struct usk_nvme_ctrlr *ctrlr, uint8_t lid, uint32_t nsid, void *buf,
+				uint32_t len);
+
+/**
+ * Get Features (base 5.15) without a data buffer.
+ *
+ * @param fid   feature identifier, e.g. USK_NVME_FEAT_ARBITRATION
+ * @param cdw11 the command's CDW11, 0 for most features
+ * @param value where Dword 0 of the completion (the feature's value) goes
+ * @return as usk_nvme_ctrlr_admin_cmd_sync().
+ */
+int usk_nvme_ctrlr_get_feature(struct usk_nvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw11,
+			       uint32_t *value);
+
+/**
+ * Set Features (base 5.27) without a data buffer.
+ *
+ * @param fid    feature identifier
+ * @param cdw11  the value to set, as the feature defines CDW11
+ * @param result NULL, or where Dword 0 of the completion goes
+ * @return as usk_nvme_ctrlr_admin_cmd_sync().
+ */
+int usk_nvme_ctrlr_set_feature(struct usk_nvme_ctrlr *ctrlr, uint8_t fid, uint32_t cdw11,
+			       uint32_t *result);
+
+/**
  * @return a readable name for an NVMe status (SCT << 8 | SC), e.g.
  * "Unrecovered Read Error"; "Unknown status" for codes it does not know.
  */

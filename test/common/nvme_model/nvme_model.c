@@ -207,6 +207,24 @@ static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_s
 	return 0;
 }
 
+/* SMART / health information (02h): a healthy device at 300 K; others are empty. */
+static uint16_t model_get_log_page(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
+{
+	uint8_t page[4096] = {0};
+	uint32_t len = (((cmd->cdw10 >> 16) & 0xffff) + 1) * 4;
+
+	if (len > sizeof(page) || (cmd->cdw10 & 0xff) < 1 || (cmd->cdw10 & 0xff) > 3) {
+		return 0x109; /* Invalid Log Page */
+	}
+	if ((cmd->cdw10 & 0xff) == 2) {
+		page[1] = 300 & 0xff; /* temperature, kelvin, little-endian */
+		page[2] = 300 >> 8;
+		page[3] = 100; /* available spare, percent */
+		page[4] = 10;  /* threshold */
+	}
+	return model_prp_copy(cmd, page, len, true);
+}
+
 static uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0)
 {
 	uint16_t qid = cmd->cdw10 & 0xffff;
@@ -215,11 +233,23 @@ static uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd
 	case USK_NVME_OPC_IDENTIFY:
 		return model_identify(m, cmd);
 	case USK_NVME_OPC_SET_FEATURES:
+		if ((cmd->cdw10 & 0xff) == USK_NVME_FEAT_ARBITRATION) {
+			m->arbitration = cmd->cdw11;
+			return 0;
+		}
 		if ((cmd->cdw10 & 0xff) != USK_NVME_FEAT_NUMBER_OF_QUEUES) {
 			return 0x002;
 		}
 		*dw0 = (uint32_t)(m->opts.max_io_queues - 1) << 16 | (m->opts.max_io_queues - 1u);
 		return 0;
+	case USK_NVME_OPC_GET_FEATURES:
+		if ((cmd->cdw10 & 0xff) != USK_NVME_FEAT_ARBITRATION) {
+			return 0x002;
+		}
+		*dw0 = m->arbitration;
+		return 0;
+	case USK_NVME_OPC_GET_LOG_PAGE:
+		return model_get_log_page(m, cmd);
 	case USK_NVME_OPC_DOORBELL_BUFFER_CONFIG:
 		if (!m->opts.dbbuf || ((cmd->prp1 | cmd->prp2) & (MODEL_PAGE - 1)) != 0 ||
 		    host(cmd->prp1, MODEL_PAGE) == NULL || host(cmd->prp2, MODEL_PAGE) == NULL) {

@@ -45,6 +45,7 @@ struct nvme_model {
 	uint32_t last_tail[MODEL_QUEUES];
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];
+	uint32_t arbitration; /* Set Features Arbitration's CDW11 */
 	uint64_t dbbuf_shadow; /* IOVAs from Doorbell Buffer Config, 0 when off */
 	uint64_t dbbuf_eventidx;
 	bool thread_started;
