@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Lightweight threads: a message queue and a set of pollers, run by whoever
+ * calls usk_thread_poll(). The app framework (usk/event.h) runs them on
+ * reactors pinned to cores; an embedder can run them from its own loop.
+ * I/O devices give every thread that uses them a channel of its own, so the
+ * data path needs no locks.
+ *
+ * Thread rules: "the thread" below means the usk_thread whose
+ * usk_thread_poll() is running on the calling pthread, as returned by
+ * usk_thread_get_current(). Functions that act on the current thread say
+ * so. usk_thread_send_msg() may be called from any pthread.
+ */
+#ifndef USK_THREAD_H
+#define USK_THREAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct usk_thread;
+struct usk_poller;
+struct usk_io_channel;
+struct usk_io_channel_iter;
+
+/** Let usk_thread_create() place the thread on any core. */
+#define USK_THREAD_CORE_ANY (-1)
+
+/** What a poller returns: it did nothing, or it did some work. */
+#define USK_POLLER_IDLE 0
+#define USK_POLLER_BUSY 1
+
+/** A message: a function called with its context on the receiving thread. */
+typedef void (*usk_msg_fn)(void *ctx);
+
+/** A poller: returns USK_POLLER_BUSY if it did work, USK_POLLER_IDLE if not. */
+typedef int (*usk_poller_fn)(void *ctx);
+
+/**
+ * Places a new thread where it will be polled (the app framework puts it on
+ * a reactor).
+ *
+ * @param thread    the new thread
+ * @param core_hint the core asked for in usk_thread_create(), or
+ *                  USK_THREAD_CORE_ANY
+ * @return 0, or a negative errno to make usk_thread_create() fail.
+ */
+typedef int (*usk_thread_schedule_fn)(struct usk_thread *thread, int core_hint);
+
+/**
+ * Set up the thread library. Call once, before any other function here.
+ *
+ * @param schedule called for every new thread, or NULL when the creator
+ *                 polls its threads itself
+ * @return 0; -EALREADY if already set up; -ENOMEM.
+ */
+int usk_thread_lib_init(usk_thread_schedule_fn schedule);
+
+/**
+ * Tear the thread library down. Every thread must have been destroyed and
+ * every I/O device unregistered.
+ */
+void usk_thread_lib_fini(void);
+
+/**
+ * Create a thread. It runs nothing until someone polls it.
+ *
+ * @param name      for logs and statistics; copied (63 characters kept)
+ * @param core_hint the core to run on, or USK_THREAD_CORE_ANY; passed to
+ *                  the schedule function
+ * @return the thread, or NULL when memory is short or the schedule
+ *         function refused it. Any pthread may call it.
+ */
+struct usk_thread *usk_thread_create(const char *name, int core_hint);
+
+/**
+ * Ask the current thread to exit. It keeps being polled, and keeps
+ * receiving messages, until its pollers are unregistered and its I/O
+ * channels released; then it is exited (usk_thread_is_exited()). After 5
+ * seconds it exits anyway and logs what was still held.
+ *
+ * @param thread the current thread
+ * @return 0; -EINVAL when @p thread is not the current thread.
+ */
+int usk_thread_exit(struct usk_thread *thread);
+
+/** @return whether @p thread has exited. Any pthread may call it. */
+bool usk_thread_is_exited(const struct usk_thread *thread);
+
+/**
+ * Free an exited thread, with the messages and pollers it still had. Call
+ * it from the pthread that polled it, after usk_thread_is_exited().
+ */
+void usk_thread_destroy(struct usk_thread *thread);
+
+/**
+ * Run a thread once: up to @p max_msgs messages, then every active poller,
+ * then every timed poller whose time has come. The thread is the current
+ * thread while this runs.
+ *
+ * @param thread   the thread; one pthread at a time may poll it
+ * @param max_msgs messages to run at most; 0 for the default (32)
+ * @param now      the time in ticks (usk_ticks()), or 0 to read it
+ * @return > 0 if a message or a poller did work, 0 if the thread was idle.
+ */
+int usk_thread_poll(struct usk_thread *thread, uint32_t max_msgs, uint64_t now);
+
+/**
+ * @return the tick at which the thread's next timed poller is due, or
+ * UINT64_MAX when it has none. Call it where the thread is polled; the app
+ * framework uses it to decide how long an idle reactor may sleep.
+ */
+uint64_t usk_thread_next_poller_tick(const struct usk_thread *thread);
+
+/** @return whether a message is waiting for @p thread. Any pthread. */
+bool usk_thread_has_msgs(const struct usk_thread *thread);
+
+/** @return the thread being polled on this pthread, or NULL. */
+struct usk_thread *usk_thread_get_current(void);
+
+/** @return the thread's name. */
+const char *usk_thread_get_name(const struct usk_thread *thread);
+
+/** @return the thread's id: unique, from 1 upwards, never reused. */
+uint64_t usk_thread_get_id(const struct usk_thread *thread);
+
+/** @return the core hint given to usk_thread_create(). */
+int usk_thread_get_core_hint(const struct usk_thread *thread);
+
+/**
+ * Attach a pointer for whoever runs the thread (the app framework keeps its
+ * reactor there).
+ */
+void usk_thread_set_ctx(struct usk_thread *thread, void *ctx);
+
+/** @return the pointer set by usk_thread_set_ctx(), or NULL. */
+void *usk_thread_get_ctx(const struct usk_thread *thread);
+
+/**
+ * Have usk_thread_send_msg() call @p fn after it queues a message for
+ * @p thread: a sleeping loop gets woken. @p fn runs on the sender's pthread
+ * and must be safe there. Set it before messages flow; NULL removes it.
+ */
+void usk_thread_set_waker(struct usk_thread *thread, void (*fn)(void *ctx), void *ctx);
+
+/**
+ * Send a message: @p fn(@p ctx) runs on @p thread when it is next polled.
+ * Messages from one sender run in the order they were sent. No lock is
+ * taken and nothing is allocated when the sender is a usk_thread whose
+ * message cache is warm.
+ *
+ * @return 0; -EINVAL for a NULL thread or function; -EIO when the thread
+ *         has exited; -ENOMEM when the thread's queue or the message pool
+ *         is full (try later). Any pthread may call it.
+ */
+int usk_thread_send_msg(struct usk_thread *thread, usk_msg_fn fn, void *ctx);
+
+/**
+ * Run @p fn(@p ctx) on every thread in turn (in order of creation), then
+ * @p cpl(@p ctx) on the current thread. Threads created meanwhile may be
+ * missed; threads exited meanwhile are skipped.
+ *
+ * @return 0; -EINVAL when not called on a thread; -ENOMEM.
+ */
+int usk_thread_for_each(usk_msg_fn fn, void *ctx, usk_msg_fn cpl);
+
+/** A thread's counters, in ticks of usk_ticks(). */
+struct usk_thread_stats {
+	uint64_t busy_ticks;	/**< time in messages and pollers that did work */
+	uint64_t idle_ticks;	/**< time in pollers that did nothing */
+	uint64_t msgs;		/**< messages run */
+	uint32_t active_pollers; /**< pollers run on every iteration */
+	uint32_t timed_pollers;	/**< pollers run on a period */
+	uint32_t paused_pollers; /**< pollers paused (of both kinds) */
+};
+
+/**
+ * Read a thread's counters. Any pthread may call it; the figures are a
+ * snapshot.
+ */
+void usk_thread_get_stats(const struct usk_thread *thread, struct usk_thread_stats *stats);
+
+/**
+ * Register a poller on the current thread.
+ *
+ * @param fn        the poller
+ * @param ctx       passed to @p fn
+ * @param period_us 0 for an active poller (run on every iteration), else
+ *                  the period of a timed poller in microseconds
+ * @param name      for statistics; copied (63 characters kept)
+ * @return the poller, or NULL when not called on a thread, for a NULL
+ *         function, or when memory is short.
+ */
+struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+				       const char *name);
+
+/**
+ * Unregister a poller of the current thread, also from inside the poller
+ * itself; it is not run again. Sets *@p poller to NULL; NULL is ignored.
+ */
+void usk_poller_unregister(struct usk_poller **poller);
+
+/** Stop running a poller of the current thread until it is resumed. */
+void usk_poller_pause(struct usk_poller *poller);
+
+/** Run a paused poller again (a timed one after a full period). */
+void usk_poller_resume(struct usk_poller *poller);
+
+/** One poller's identity and counters, for usk_thread_for_each_poller(). */
+struct usk_poller_info {
+	const char *name;
+	uint64_t period_us; /**< 0 for an active poller */
+	bool paused;
+	uint64_t runs;	    /**< times it was called */
+	uint64_t busy_runs; /**< times it returned USK_POLLER_BUSY */
+};
+
+/**
+ * Call @p fn for every poller of the current thread. @p fn must not
+ * register or unregister pollers.
+ */
+void usk_thread_for_each_poller(void (*fn)(const struct usk_poller_info *info, void *ctx),
+				void *ctx);
+
+/**
+ * Creates the per-thread context of a channel.
+ *
+ * @param io_device the device's handle
+ * @param ctx       the channel's context, zeroed, of the registered size
+ * @return 0, or a negative errno to make usk_io_channel_get() fail.
+ */
+typedef int (*usk_io_channel_create_fn)(void *io_device, void *ctx);
+
+/** Releases what the create function set up in @p ctx. */
+typedef void (*usk_io_channel_destroy_fn)(void *io_device, void *ctx);
+
+/**
+ * Register an I/O device: any unique pointer that threads will get
+ * channels for.
+ *
+ * @param io_device the device's handle
+ * @param create    called on a thread when it gets its first channel
+ * @param destroy   called on that thread when its channel is released
+ * @param ctx_size  bytes of per-channel context
+ * @param name      for logs; copied (63 characters kept)
+ * @return 0; -EINVAL for a NULL device or function; -EEXIST when
+ *         already registered; -ENOMEM. Any pthread may call it.
+ */
+int usk_io_device_register(void *io_device, usk_io_channel_create_fn create,
+			   usk_io_channel_destroy_fn destroy, uint32_t ctx_size, const char *name);
+
+/**
+ * Unregister an I/O device: no new channel can be got; @p done(@p io_device)
+ * runs on the current thread once the last channel is released.
+ *
+ * @return 0; -ENOENT when not registered; -EBUSY when already being
+ *         unregistered; -EINVAL when not called on a thread.
+ */
+int usk_io_device_unregister(void *io_device, void (*done)(void *io_device));
+
+/**
+ * Get the current thread's channel for @p io_device, creating it on first
+ * use; every get takes a reference.
+ *
+ * @return the channel, or NULL when not called on a thread, when the
+ *         device is not registered or is being unregistered, or when
+ *         its create function failed.
+ */
+struct usk_io_channel *usk_io_channel_get(void *io_device);
+
+/**
+ * Drop a reference to a channel, on the thread that got it. After the last
+ * one, the channel is destroyed when the thread is next polled (unless it
+ * is got again before).
+ */
+void usk_io_channel_put(struct usk_io_channel *ch);
+
+/** @return the channel's context (the create function filled it in). */
+void *usk_io_channel_get_ctx(struct usk_io_channel *ch);
+
+/** @return the thread that owns the channel. */
+struct usk_thread *usk_io_channel_get_thread(struct usk_io_channel *ch);
+
+/** @return the channel's device. */
+void *usk_io_channel_get_io_device(struct usk_io_channel *ch);
+
+/**
+ * Visit every thread's channel for @p io_device, one thread after another:
+ * @p fn runs on each channel's thread and must call
+ * usk_io_channel_iter_continue() (then or later, on that thread). Then
+ * @p cpl runs on the calling thread with the first non-zero status a visit
+ * gave (which ends the walk early), or 0.
+ *
+ * @return 0; -EINVAL when not called on a thread; -ENOENT when the device
+ *         is not registered; -ENOMEM.
+ */
+int usk_io_channel_for_each(void *io_device, void (*fn)(struct usk_io_channel_iter *iter),
+			    void *ctx, void (*cpl)(struct usk_io_channel_iter *iter, int status));
+
+/** Finish a visit of usk_io_channel_for_each(); non-zero ends the walk. */
+void usk_io_channel_iter_continue(struct usk_io_channel_iter *iter, int status);
+
+/** @return the channel being visited (NULL in the completion). */
+struct usk_io_channel *usk_io_channel_iter_get_channel(struct usk_io_channel_iter *iter);
+
+/** @return the context given to usk_io_channel_for_each(). */
+void *usk_io_channel_iter_get_ctx(struct usk_io_channel_iter *iter);
+
+/** @return the device being walked. */
+void *usk_io_channel_iter_get_io_device(struct usk_io_channel_iter *iter);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USK_THREAD_H */

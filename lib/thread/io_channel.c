@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * I/O devices and their per-thread channels. Getting and putting channels
+ * is a control-path affair (a thread gets its channel once and keeps it),
+ * so one lock guards the device list and every thread's channel list.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usk/log.h"
+#include "thread_internal.h"
+
+struct io_device {
+	void *io_device;
+	usk_io_channel_create_fn create;
+	usk_io_channel_destroy_fn destroy;
+	uint32_t ctx_size;
+	uint32_t channels;
+	bool unregistering;
+	void (*done)(void *io_device);
+	struct usk_thread *unregister_thread;
+	char name[THREAD_NAME_LEN];
+	TAILQ_ENTRY(io_device) link;
+};
+
+struct usk_io_channel {
+	struct io_device *dev;
+	struct usk_thread *thread;
+	uint32_t ref;
+	bool destroy_pending;
+	TAILQ_ENTRY(usk_io_channel) link;
+	_Alignas(64) uint8_t ctx[];
+};
+
+struct usk_io_channel_iter {
+	struct io_device *dev;
+	void (*fn)(struct usk_io_channel_iter *iter);
+	void (*cpl)(struct usk_io_channel_iter *iter, int status);
+	void *ctx;
+	struct usk_thread *orig;
+	uint64_t last_id;
+	struct usk_io_channel *ch;
+	int status;
+};
+
+pthread_mutex_t g_devlist_lock = PTHREAD_MUTEX_INITIALIZER;
+static TAILQ_HEAD(, io_device) g_io_devices = TAILQ_HEAD_INITIALIZER(g_io_devices);
+
+static struct io_device *io_device_find(void *io_device)
+{
+	struct io_device *dev;
+
+	TAILQ_FOREACH(dev, &g_io_devices, link) {
+		if (dev->io_device == io_device) {
+			return dev;
+		}
+	}
+	return NULL;
+}
+
+static struct usk_io_channel *thread_channel_find(struct usk_thread *t, struct io_device *dev)
+{
+	struct usk_io_channel *ch;
+
+	TAILQ_FOREACH(ch, &t->channels, link) {
+		if (ch->dev == dev) {
+			return ch;
+		}
+	}
+	return NULL;
+}
+
+int usk_io_device_register(void *io_device, usk_io_channel_create_fn create,
+			   usk_io_channel_destroy_fn destroy, uint32_t ctx_size, const char *name)
+{
+	struct io_device *dev;
+
+	if (io_device == NULL || create == NULL || destroy == NULL) {
+		return -EINVAL;
+	}
+	dev = calloc(1, sizeof(*dev));
+	if (dev == NULL) {
+		return -ENOMEM;
+	}
+	dev->io_device = io_device;
+	dev->create = create;
+	dev->destroy = destroy;
+	dev->ctx_size = ctx_size;
+	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : "");
+
+	pthread_mutex_lock(&g_devlist_lock);
+	if (io_device_find(io_device) != NULL) {
+		pthread_mutex_unlock(&g_devlist_lock);
+		USK_ERRLOG("I/O device '%s': already registered", dev->name);
+		free(dev);
+		return -EEXIST;
+	}
+	TAILQ_INSERT_TAIL(&g_io_devices, dev, link);
+	pthread_mutex_unlock(&g_devlist_lock);
+	return 0;
+}
+
+static void io_device_free_msg(void *arg)
+{
+	struct io_device *dev = arg;
+
+	pthread_mutex_lock(&g_devlist_lock);
+	TAILQ_REMOVE(&g_io_devices, dev, link);
+	pthread_mutex_unlock(&g_devlist_lock);
+	if (dev->done != NULL) {
+		dev->done(dev->io_device);
+	}
+	free(dev);
+}
+
+/* The last channel of an unregistering device is gone: report on its thread. */
+static void io_device_unregister_finish(struct io_device *dev)
+{
+	int rc = usk_thread_send_msg(dev->unregister_thread, io_device_free_msg, dev);
+
+	if (rc != 0) {
+		USK_ERRLOG("I/O device '%s': unregister could not complete on thread '%s': %s",
+			   dev->name, usk_thread_get_name(dev->unregister_thread), strerror(-rc));
+	}
+}
+
+int usk_io_device_unregister(void *io_device, void (*done)(void *io_device))
+{
+	struct usk_thread *t = usk_thread_get_current();
+	struct io_device *dev;
+	bool idle;
+
+	if (t == NULL) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&g_devlist_lock);
+	dev = io_device_find(io_device);
+	if (dev == NULL || dev->unregistering) {
+		pthread_mutex_unlock(&g_devlist_lock);
+		return dev == NULL ? -ENOENT : -EBUSY;
+	}
+	dev->unregistering = true;
+	dev->done = done;
+	dev->unregister_thread = t;
+	idle = dev->channels == 0;
+	pthread_mutex_unlock(&g_devlist_lock);
+	if (idle) {
+		io_device_unregister_finish(dev);
+	}
+	return 0;
+}
+
+/* Unlinks a channel and runs its destroy function; the device may then finish unregistering. */
+static void io_channel_destroy(struct usk_io_channel *ch)
+{
+	struct io_device *dev = ch->dev;
+	bool last;
+
+	pthread_mutex_lock(&g_devlist_lock);
+	TAILQ_REMOVE(&ch->thread->channels, ch, link);
+	dev->channels--;
+	last = dev->unregistering && dev->channels == 0;
+	pthread_mutex_unlock(&g_devlist_lock);
+
+	dev->destroy(dev->io_device, ch->ctx);
+	free(ch);
+	if (last) {
+		io_device_unregister_finish(dev);
+	}
+}
+
+struct usk_io_channel *usk_io_channel_get(void *io_device)
+{
+	struct usk_thread *t = usk_thread_get_current();
+	struct usk_io_channel *ch;
+	struct io_device *dev;
+	int rc;
+
+	if (t == NULL) {
+		USK_ERRLOG("an I/O channel was asked for outside a usk_thread");
+		return NULL;
+	}
+	pthread_mutex_lock(&g_devlist_lock);
+	dev = io_device_find(io_device);
+	if (dev == NULL || dev->unregistering) {
+		pthread_mutex_unlock(&g_devlist_lock);
+		return NULL;
+	}
+	ch = thread_channel_find(t, dev);
+	if (ch != NULL) {
+		ch->ref++;
+		pthread_mutex_unlock(&g_devlist_lock);
+		return ch;
+	}
+	ch = calloc(1, sizeof(*ch) + dev->ctx_size);
+	if (ch == NULL) {
+		pthread_mutex_unlock(&g_devlist_lock);
+		return NULL;
+	}
+	ch->dev = dev;
+	ch->thread = t;
+	ch->ref = 1;
+	dev->channels++;
+	TAILQ_INSERT_TAIL(&t->channels, ch, link);
+	pthread_mutex_unlock(&g_devlist_lock);
+
+	rc = dev->create(io_device, ch->ctx);
+	if (rc != 0) {
+		USK_ERRLOG("I/O device '%s': thread '%s' could not create its channel: %s",
+			   dev->name, t->name, strerror(-rc));
+		pthread_mutex_lock(&g_devlist_lock);
+		TAILQ_REMOVE(&t->channels, ch, link);
+		dev->channels--;
+		pthread_mutex_unlock(&g_devlist_lock);
+		free(ch);
+		return NULL;
+	}
+	return ch;
+}
+
+static void io_channel_destroy_msg(void *arg)
+{
+	struct usk_io_channel *ch = arg;
+
+	ch->destroy_pending = false;
+	/* Got again since the last put: keep it. */
+	if (ch->ref == 0) {
+		io_channel_destroy(ch);
+	}
+}
+
+void usk_io_channel_put(struct usk_io_channel *ch)
+{
+	if (ch == NULL) {
+		return;
+	}
+	if (ch->thread != usk_thread_get_current()) {
+		USK_ERRLOG("I/O device '%s': channel of thread '%s' put from another thread",
+			   ch->dev->name, ch->thread->name);
+		return;
+	}
+	if (ch->ref == 0 || --ch->ref > 0 || ch->destroy_pending) {
+		return;
+	}
+	/* Deferred, so the caller may still use the channel until it returns. */
+	ch->destroy_pending = true;
+	if (usk_thread_send_msg(ch->thread, io_channel_destroy_msg, ch) != 0) {
+		ch->destroy_pending = false;
+		io_channel_destroy(ch);
+	}
+}
+
+void *usk_io_channel_get_ctx(struct usk_io_channel *ch)
+{
+	return ch->ctx;
+}
+
+struct usk_thread *usk_io_channel_get_thread(struct usk_io_channel *ch)
+{
+	return ch->thread;
+}
+
+void *usk_io_channel_get_io_device(struct usk_io_channel *ch)
+{
+	return ch->dev->io_device;
+}
+
+bool thread_has_channels(struct usk_thread *t)
+{
+	bool any;
+
+	pthread_mutex_lock(&g_devlist_lock);
+	any = !TAILQ_EMPTY(&t->channels);
+	pthread_mutex_unlock(&g_devlist_lock);
+	return any;
+}
+
+void thread_release_channels(struct usk_thread *t)
+{
+	struct usk_io_channel *ch;
+
+	pthread_mutex_lock(&g_devlist_lock);
+	while ((ch = TAILQ_FIRST(&t->channels)) != NULL) {
+		pthread_mutex_unlock(&g_devlist_lock);
+		USK_ERRLOG("thread '%s': destroyed holding a channel of I/O device '%s'", t->name,
+			   ch->dev->name);
+		io_channel_destroy(ch);
+		pthread_mutex_lock(&g_devlist_lock);
+	}
+	pthread_mutex_unlock(&g_devlist_lock);
+}
+
+static void io_channel_iter_visit(void *arg);
+
+static void io_channel_iter_done(void *arg)
+{
+	struct usk_io_channel_iter *i = arg;
+
+	i->cpl(i, i->status);
+	free(i);
+}
+
+static bool thread_holds_channel(struct usk_thread *t, void *arg)
+{
+	struct usk_io_channel_iter *i = arg;
+	bool holds;
+
+	pthread_mutex_lock(&g_devlist_lock);
+	holds = thread_channel_find(t, i->dev) != NULL;
+	pthread_mutex_unlock(&g_devlist_lock);
+	return holds;
+}
+
+/* Sends the walk to the next thread (by id) that holds a channel, or home. */
+static void io_channel_iter_next(struct usk_io_channel_iter *i)
+{
+	if (thread_send_to_next(&i->last_id, thread_holds_channel, io_channel_iter_visit, i)) {
+		return;
+	}
+	if (usk_thread_send_msg(i->orig, io_channel_iter_done, i) != 0) {
+		USK_ERRLOG("I/O device '%s': a channel walk could not report back", i->dev->name);
+		free(i);
+	}
+}
+
+static void io_channel_iter_visit(void *arg)
+{
+	struct usk_io_channel_iter *i = arg;
+	struct usk_thread *t = usk_thread_get_current();
+
+	pthread_mutex_lock(&g_devlist_lock);
+	i->ch = thread_channel_find(t, i->dev);
+	pthread_mutex_unlock(&g_devlist_lock);
+	if (i->ch == NULL) {
+		/* Released since the walk looked: nothing to visit here. */
+		io_channel_iter_next(i);
+		return;
+	}
+	i->fn(i);
+}
+
+int usk_io_channel_for_each(void *io_device, void (*fn)(struct usk_io_channel_iter *iter),
+			    void *ctx, void (*cpl)(struct usk_io_channel_iter *iter, int status))
+{
+	struct usk_thread *t = usk_thread_get_current();
+	struct usk_io_channel_iter *i;
+	struct io_device *dev;
+
+	if (t == NULL || fn == NULL || cpl == NULL) {
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&g_devlist_lock);
+	dev = io_device_find(io_device);
+	pthread_mutex_unlock(&g_devlist_lock);
+	if (dev == NULL) {
+		return -ENOENT;
+	}
+	i = calloc(1, sizeof(*i));
+	if (i == NULL) {
+		return -ENOMEM;
+	}
+	i->dev = dev;
+	i->fn = fn;
+	i->cpl = cpl;
+	i->ctx = ctx;
+	i->orig = t;
+	io_channel_iter_next(i);
+	return 0;
+}
+
+void usk_io_channel_iter_continue(struct usk_io_channel_iter *i, int status)
+{
+	i->ch = NULL;
+	if (status == 0) {
+		io_channel_iter_next(i);
+		return;
+	}
+	i->status = status;
+	i->last_id = UINT64_MAX;
+	io_channel_iter_next(i);
+}
+
+struct usk_io_channel *usk_io_channel_iter_get_channel(struct usk_io_channel_iter *i)
+{
+	return i->ch;
+}
+
+void *usk_io_channel_iter_get_ctx(struct usk_io_channel_iter *i)
+{
+	return i->ctx;
+}
+
+void *usk_io_channel_iter_get_io_device(struct usk_io_channel_iter *i)
+{
+	return i->dev->io_device;
+}

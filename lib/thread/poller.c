@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Pollers. Unregistering only marks a poller: the poll loop unlinks it when
+ * it next reaches it, so a poller may unregister itself or another one
+ * while the loop walks the list.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "usk/log.h"
+#include "usk/ticks.h"
+#include "thread_internal.h"
+
+/* Keeps the list sorted; the walk from the back is short, new deadlines are late. */
+static void timed_poller_insert(struct usk_thread *t, struct usk_poller *p)
+{
+	struct usk_poller *q;
+
+	TAILQ_FOREACH_REVERSE(q, &t->timed_pollers, poller_list, link) {
+		if (q->next_tick <= p->next_tick) {
+			TAILQ_INSERT_AFTER(&t->timed_pollers, q, p, link);
+			return;
+		}
+	}
+	TAILQ_INSERT_HEAD(&t->timed_pollers, p, link);
+}
+
+struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+				       const char *name)
+{
+	struct usk_thread *t = usk_thread_get_current();
+	struct usk_poller *p;
+
+	if (t == NULL || fn == NULL) {
+		USK_ERRLOG("poller '%s': %s", name ? name : "",
+			   t == NULL ? "registered outside a usk_thread" : "no function");
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return NULL;
+	}
+	p->fn = fn;
+	p->ctx = ctx;
+	p->period_us = period_us;
+	snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
+	if (period_us == 0) {
+		TAILQ_INSERT_TAIL(&t->active_pollers, p, link);
+		atomic_fetch_add(&t->n_active, 1);
+		return p;
+	}
+	p->period_ticks = usk_us_to_ticks(period_us);
+	if (p->period_ticks == 0) {
+		p->period_ticks = 1;
+	}
+	p->next_tick = usk_ticks() + p->period_ticks;
+	timed_poller_insert(t, p);
+	atomic_fetch_add(&t->n_timed, 1);
+	return p;
+}
+
+void usk_poller_unregister(struct usk_poller **pp)
+{
+	struct usk_thread *t = usk_thread_get_current();
+	struct usk_poller *p = pp ? *pp : NULL;
+
+	if (p == NULL) {
+		return;
+	}
+	*pp = NULL;
+	if (t == NULL) {
+		USK_ERRLOG("poller '%s': unregistered outside its thread", p->name);
+		return;
+	}
+	if (p->state == POLLER_UNREGISTERED) {
+		return;
+	}
+	if (p->state == POLLER_PAUSED) {
+		atomic_fetch_sub(&t->n_paused, 1);
+	}
+	atomic_fetch_sub(p->period_us ? &t->n_timed : &t->n_active, 1);
+	p->state = POLLER_UNREGISTERED;
+}
+
+void usk_poller_pause(struct usk_poller *p)
+{
+	struct usk_thread *t = usk_thread_get_current();
+
+	if (t == NULL || p == NULL || p->state == POLLER_PAUSED ||
+	    p->state == POLLER_UNREGISTERED) {
+		return;
+	}
+	p->state = POLLER_PAUSED;
+	atomic_fetch_add(&t->n_paused, 1);
+}
+
+void usk_poller_resume(struct usk_poller *p)
+{
+	struct usk_thread *t = usk_thread_get_current();
+
+	if (t == NULL || p == NULL || p->state != POLLER_PAUSED) {
+		return;
+	}
+	p->state = POLLER_WAITING;
+	atomic_fetch_sub(&t->n_paused, 1);
+}
+
+/* Calls a poller; returns whether it did work. */
+static int poller_call(struct usk_poller *p)
+{
+	int rc;
+
+	p->state = POLLER_RUNNING;
+	rc = p->fn(p->ctx);
+	p->runs++;
+	if (rc > 0) {
+		p->busy_runs++;
+	}
+	if (p->state == POLLER_RUNNING) {
+		p->state = POLLER_WAITING;
+	}
+	return rc > 0;
+}
+
+static int thread_run_active_pollers(struct usk_thread *t)
+{
+	struct usk_poller *p = TAILQ_FIRST(&t->active_pollers);
+	int busy = 0;
+
+	while (p != NULL) {
+		struct usk_poller *next;
+
+		if (p->state == POLLER_WAITING) {
+			busy |= poller_call(p);
+		}
+		/* Read after the call: the poller may have added pollers after itself. */
+		next = TAILQ_NEXT(p, link);
+		if (p->state == POLLER_UNREGISTERED) {
+			TAILQ_REMOVE(&t->active_pollers, p, link);
+			free(p);
+		}
+		p = next;
+	}
+	return busy;
+}
+
+static int thread_run_timed_pollers(struct usk_thread *t, uint64_t now)
+{
+	struct usk_poller *p;
+	int busy = 0;
+
+	while ((p = TAILQ_FIRST(&t->timed_pollers)) != NULL && p->next_tick <= now) {
+		TAILQ_REMOVE(&t->timed_pollers, p, link);
+		if (p->state == POLLER_WAITING) {
+			busy |= poller_call(p);
+		}
+		if (p->state == POLLER_UNREGISTERED) {
+			free(p);
+			continue;
+		}
+		/* After @now, so the loop ends whatever the periods. */
+		p->next_tick = now + p->period_ticks;
+		timed_poller_insert(t, p);
+	}
+	return busy;
+}
+
+int thread_run_pollers(struct usk_thread *t, uint64_t now)
+{
+	int busy = thread_run_active_pollers(t);
+
+	return busy | thread_run_timed_pollers(t, now);
+}
+
+uint64_t usk_thread_next_poller_tick(const struct usk_thread *t)
+{
+	struct usk_poller *p = TAILQ_FIRST(&t->timed_pollers);
+
+	return p ? p->next_tick : UINT64_MAX;
+}
+
+static void poller_list_free(struct poller_list *list)
+{
+	struct usk_poller *p;
+
+	while ((p = TAILQ_FIRST(list)) != NULL) {
+		TAILQ_REMOVE(list, p, link);
+		free(p);
+	}
+}
+
+void thread_free_pollers(struct usk_thread *t)
+{
+	poller_list_free(&t->active_pollers);
+	poller_list_free(&t->timed_pollers);
+}
+
+static void poller_info_fill(const struct usk_poller *p, struct usk_poller_info *info)
+{
+	info->name = p->name;
+	info->period_us = p->period_us;
+	info->paused = p->state == POLLER_PAUSED;
+	info->runs = p->runs;
+	info->busy_runs = p->busy_runs;
+}
+
+static void poller_list_visit(const struct poller_list *list,
+			      void (*fn)(const struct usk_poller_info *info, void *ctx), void *ctx)
+{
+	const struct usk_poller *p;
+	struct usk_poller_info info;
+
+	TAILQ_FOREACH(p, list, link) {
+		if (p->state != POLLER_UNREGISTERED) {
+			poller_info_fill(p, &info);
+			fn(&info, ctx);
+		}
+	}
+}
+
+void usk_thread_for_each_poller(void (*fn)(const struct usk_poller_info *info, void *ctx),
+				void *ctx)
+{
+	struct usk_thread *t = usk_thread_get_current();
+
+	if (t == NULL || fn == NULL) {
+		return;
+	}
+	poller_list_visit(&t->active_pollers, fn, ctx);
+	poller_list_visit(&t->timed_pollers, fn, ctx);
+}
+
+static void poller_log(const struct usk_poller_info *info, void *ctx)
+{
+	const struct usk_thread *t = ctx;
+
+	USK_ERRLOG("thread '%s': poller '%s' is still registered", t->name, info->name);
+}
+
+void thread_log_pollers(const struct usk_thread *t)
+{
+	poller_list_visit(&t->active_pollers, poller_log, (void *)(uintptr_t)t);
+	poller_list_visit(&t->timed_pollers, poller_log, (void *)(uintptr_t)t);
+}

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Threads and their messages. A message is two words from a shared pool,
+ * taken through the sender's cache and given back through the receiver's,
+ * and carried by the receiver's multi-producer ring: a steady flow of
+ * messages takes no lock and allocates nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usk/log.h"
+#include "usk/ticks.h"
+#include "usk/util.h"
+#include "thread_internal.h"
+
+/* Room for bursts from many senders; 512 KiB of ring per thread. */
+#define THREAD_RING_SIZE      65536
+#define THREAD_MSG_POOL_SIZE  131071
+#define THREAD_MSG_CACHE_SIZE 256
+#define THREAD_DEFAULT_BATCH  32
+#define THREAD_MAX_BATCH      256
+#define THREAD_EXIT_TIMEOUT_S 5
+
+struct thread_msg {
+	usk_msg_fn fn;
+	void *ctx;
+};
+
+/* A usk_thread_for_each() walk. */
+struct thread_walk {
+	usk_msg_fn fn;
+	usk_msg_fn cpl;
+	void *ctx;
+	struct usk_thread *orig;
+	uint64_t last_id;
+};
+
+pthread_mutex_t g_threads_lock = PTHREAD_MUTEX_INITIALIZER;
+struct thread_list g_threads = TAILQ_HEAD_INITIALIZER(g_threads);
+
+static struct usk_pool *g_msg_pool;
+static usk_thread_schedule_fn g_schedule;
+static uint64_t g_next_thread_id = 1;
+static __thread struct usk_thread *tls_thread;
+
+int usk_thread_lib_init(usk_thread_schedule_fn schedule)
+{
+	if (g_msg_pool != NULL) {
+		return -EALREADY;
+	}
+	g_msg_pool = usk_pool_create(sizeof(struct thread_msg), THREAD_MSG_POOL_SIZE, false);
+	if (g_msg_pool == NULL) {
+		return -ENOMEM;
+	}
+	g_schedule = schedule;
+	return 0;
+}
+
+void usk_thread_lib_fini(void)
+{
+	pthread_mutex_lock(&g_threads_lock);
+	if (!TAILQ_EMPTY(&g_threads)) {
+		USK_ERRLOG("thread library torn down with thread '%s' still alive",
+			   TAILQ_FIRST(&g_threads)->name);
+	}
+	pthread_mutex_unlock(&g_threads_lock);
+	usk_pool_free(g_msg_pool);
+	g_msg_pool = NULL;
+	g_schedule = NULL;
+}
+
+static void thread_free(struct usk_thread *t)
+{
+	usk_pool_cache_free(t->msg_cache);
+	usk_ring_free(t->msgs);
+	free(t);
+}
+
+struct usk_thread *usk_thread_create(const char *name, int core_hint)
+{
+	struct usk_thread *t;
+
+	if (g_msg_pool == NULL) {
+		USK_ERRLOG("usk_thread_create('%s'): call usk_thread_lib_init() first",
+			   name ? name : "");
+		return NULL;
+	}
+	t = calloc(1, sizeof(*t));
+	if (t == NULL) {
+		return NULL;
+	}
+	t->msgs = usk_ring_create(THREAD_RING_SIZE, USK_RING_MP);
+	t->msg_cache = usk_pool_cache_create(g_msg_pool, THREAD_MSG_CACHE_SIZE);
+	if (t->msgs == NULL || t->msg_cache == NULL) {
+		thread_free(t);
+		return NULL;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+	t->core_hint = core_hint;
+	TAILQ_INIT(&t->active_pollers);
+	TAILQ_INIT(&t->timed_pollers);
+	TAILQ_INIT(&t->channels);
+
+	pthread_mutex_lock(&g_threads_lock);
+	t->id = g_next_thread_id++;
+	TAILQ_INSERT_TAIL(&g_threads, t, link);
+	pthread_mutex_unlock(&g_threads_lock);
+
+	if (g_schedule != NULL) {
+		int rc = g_schedule(t, core_hint);
+
+		if (rc != 0) {
+			USK_ERRLOG("thread '%s': could not be scheduled: %s", t->name,
+				   strerror(-rc));
+			pthread_mutex_lock(&g_threads_lock);
+			TAILQ_REMOVE(&g_threads, t, link);
+			pthread_mutex_unlock(&g_threads_lock);
+			thread_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+int usk_thread_exit(struct usk_thread *t)
+{
+	if (t == NULL || t != tls_thread) {
+		return -EINVAL;
+	}
+	if (atomic_load(&t->state) == THREAD_RUNNING) {
+		t->exit_deadline = usk_ticks() + THREAD_EXIT_TIMEOUT_S * usk_ticks_hz();
+		atomic_store(&t->state, THREAD_EXITING);
+	}
+	return 0;
+}
+
+bool usk_thread_is_exited(const struct usk_thread *t)
+{
+	return atomic_load(&t->state) == THREAD_EXITED;
+}
+
+void usk_thread_destroy(struct usk_thread *t)
+{
+	struct usk_thread *prev = tls_thread;
+	void *obj;
+
+	if (t == NULL) {
+		return;
+	}
+	if (!usk_thread_is_exited(t)) {
+		USK_ERRLOG("thread '%s': destroyed before it exited", t->name);
+	}
+	pthread_mutex_lock(&g_threads_lock);
+	TAILQ_REMOVE(&g_threads, t, link);
+	pthread_mutex_unlock(&g_threads_lock);
+
+	/* Destroy callbacks expect to run on the channel's thread. */
+	tls_thread = t;
+	thread_release_channels(t);
+	tls_thread = prev;
+	thread_free_pollers(t);
+	while (usk_ring_dequeue_burst(t->msgs, &obj, 1) == 1) {
+		usk_pool_put(g_msg_pool, obj);
+	}
+	thread_free(t);
+}
+
+int usk_thread_send_msg(struct usk_thread *t, usk_msg_fn fn, void *ctx)
+{
+	struct usk_thread *sender = tls_thread;
+	struct thread_msg *m;
+
+	if (t == NULL || fn == NULL) {
+		return -EINVAL;
+	}
+	if (atomic_load_explicit(&t->state, memory_order_relaxed) == THREAD_EXITED) {
+		return -EIO;
+	}
+	m = sender ? usk_pool_cache_get(sender->msg_cache) : usk_pool_get(g_msg_pool);
+	if (m == NULL) {
+		return -ENOMEM;
+	}
+	m->fn = fn;
+	m->ctx = ctx;
+	if (usk_ring_enqueue_burst(t->msgs, (void *const *)&m, 1) != 1) {
+		if (sender != NULL) {
+			usk_pool_cache_put(sender->msg_cache, m);
+		} else {
+			usk_pool_put(g_msg_pool, m);
+		}
+		return -ENOMEM;
+	}
+	if (t->waker != NULL) {
+		t->waker(t->waker_ctx);
+	}
+	return 0;
+}
+
+static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
+{
+	void *batch[THREAD_MAX_BATCH];
+	uint32_t n;
+
+	n = usk_ring_dequeue_burst(t->msgs, batch, USK_MIN(max_msgs, THREAD_MAX_BATCH));
+	for (uint32_t i = 0; i < n; i++) {
+		struct thread_msg *m = batch[i];
+		usk_msg_fn fn = m->fn;
+		void *ctx = m->ctx;
+
+		/* Freed first: the message may send another, which reuses it. */
+		usk_pool_cache_put(t->msg_cache, m);
+		fn(ctx);
+	}
+	if (n > 0) {
+		atomic_fetch_add_explicit(&t->msgs_run, n, memory_order_relaxed);
+	}
+	return n;
+}
+
+/* An exiting thread is done once nothing of it is left to run or release. */
+static void thread_check_exit(struct usk_thread *t, uint64_t now)
+{
+	bool idle = atomic_load(&t->n_active) == 0 && atomic_load(&t->n_timed) == 0 &&
+		    !thread_has_channels(t) && !usk_thread_has_msgs(t);
+
+	if (idle) {
+		atomic_store(&t->state, THREAD_EXITED);
+		return;
+	}
+	if (now >= t->exit_deadline) {
+		USK_ERRLOG("thread '%s': still holds pollers or channels %d s after it was asked "
+			   "to exit; exiting anyway",
+			   t->name, THREAD_EXIT_TIMEOUT_S);
+		thread_log_pollers(t);
+		atomic_store(&t->state, THREAD_EXITED);
+	}
+}
+
+int usk_thread_poll(struct usk_thread *t, uint32_t max_msgs, uint64_t now)
+{
+	struct usk_thread *prev = tls_thread;
+	uint64_t end;
+	int busy;
+
+	if (now == 0) {
+		now = usk_ticks();
+	}
+	tls_thread = t;
+	busy = thread_run_msgs(t, max_msgs ? max_msgs : THREAD_DEFAULT_BATCH) > 0;
+	busy |= thread_run_pollers(t, now);
+	if (atomic_load_explicit(&t->state, memory_order_relaxed) == THREAD_EXITING) {
+		thread_check_exit(t, now);
+	}
+	tls_thread = prev;
+
+	end = usk_ticks();
+	atomic_fetch_add_explicit(busy ? &t->busy_ticks : &t->idle_ticks, end - now,
+				  memory_order_relaxed);
+	return busy;
+}
+
+bool usk_thread_has_msgs(const struct usk_thread *t)
+{
+	return usk_ring_count(t->msgs) != 0;
+}
+
+struct usk_thread *usk_thread_get_current(void)
+{
+	return tls_thread;
+}
+
+const char *usk_thread_get_name(const struct usk_thread *t)
+{
+	return t->name;
+}
+
+uint64_t usk_thread_get_id(const struct usk_thread *t)
+{
+	return t->id;
+}
+
+int usk_thread_get_core_hint(const struct usk_thread *t)
+{
+	return t->core_hint;
+}
+
+void usk_thread_set_ctx(struct usk_thread *t, void *ctx)
+{
+	t->ctx = ctx;
+}
+
+void *usk_thread_get_ctx(const struct usk_thread *t)
+{
+	return t->ctx;
+}
+
+void usk_thread_set_waker(struct usk_thread *t, void (*fn)(void *ctx), void *ctx)
+{
+	t->waker_ctx = ctx;
+	t->waker = fn;
+}
+
+void usk_thread_get_stats(const struct usk_thread *t, struct usk_thread_stats *s)
+{
+	s->busy_ticks = atomic_load_explicit(&t->busy_ticks, memory_order_relaxed);
+	s->idle_ticks = atomic_load_explicit(&t->idle_ticks, memory_order_relaxed);
+	s->msgs = atomic_load_explicit(&t->msgs_run, memory_order_relaxed);
+	s->active_pollers = atomic_load_explicit(&t->n_active, memory_order_relaxed);
+	s->timed_pollers = atomic_load_explicit(&t->n_timed, memory_order_relaxed);
+	s->paused_pollers = atomic_load_explicit(&t->n_paused, memory_order_relaxed);
+}
+
+static void thread_walk_visit(void *arg);
+
+static void thread_walk_done(void *arg)
+{
+	struct thread_walk *w = arg;
+
+	w->cpl(w->ctx);
+	free(w);
+}
+
+bool thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
+			 usk_msg_fn fn, void *ctx)
+{
+	struct usk_thread *t;
+
+	pthread_mutex_lock(&g_threads_lock);
+	TAILQ_FOREACH(t, &g_threads, link) {
+		if (t->id <= *last_id) {
+			continue;
+		}
+		*last_id = t->id;
+		if ((match == NULL || match(t, ctx)) && usk_thread_send_msg(t, fn, ctx) == 0) {
+			pthread_mutex_unlock(&g_threads_lock);
+			return true;
+		}
+	}
+	pthread_mutex_unlock(&g_threads_lock);
+	return false;
+}
+
+/* Sends the walk to the next live thread after the last one visited, or home. */
+static void thread_walk_next(struct thread_walk *w)
+{
+	if (thread_send_to_next(&w->last_id, NULL, thread_walk_visit, w)) {
+		return;
+	}
+	if (usk_thread_send_msg(w->orig, thread_walk_done, w) != 0) {
+		USK_ERRLOG("thread '%s': a thread walk could not report back", w->orig->name);
+		free(w);
+	}
+}
+
+static void thread_walk_visit(void *arg)
+{
+	struct thread_walk *w = arg;
+
+	w->fn(w->ctx);
+	thread_walk_next(w);
+}
+
+int usk_thread_for_each(usk_msg_fn fn, void *ctx, usk_msg_fn cpl)
+{
+	struct thread_walk *w;
+
+	if (tls_thread == NULL || fn == NULL || cpl == NULL) {
+		return -EINVAL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		return -ENOMEM;
+	}
+	w->fn = fn;
+	w->cpl = cpl;
+	w->ctx = ctx;
+	w->orig = tls_thread;
+	thread_walk_next(w);
+	return 0;
+}

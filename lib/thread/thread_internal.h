@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the files of lib/thread share: the thread, poller and channel structures. */
+#ifndef USK_THREAD_INTERNAL_H
+#define USK_THREAD_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/queue.h>
+
+#include "usk/pool.h"
+#include "usk/ring.h"
+#include "usk/thread.h"
+
+#define THREAD_NAME_LEN 64
+
+enum thread_state {
+	THREAD_RUNNING = 0,
+	THREAD_EXITING,
+	THREAD_EXITED,
+};
+
+enum poller_state {
+	POLLER_WAITING = 0,
+	POLLER_RUNNING,
+	POLLER_PAUSED,
+	/* Left in its list until the poll loop reaches it, so loops stay safe. */
+	POLLER_UNREGISTERED,
+};
+
+struct usk_poller {
+	TAILQ_ENTRY(usk_poller) link;
+	usk_poller_fn fn;
+	void *ctx;
+	uint64_t period_us;
+	uint64_t period_ticks;
+	uint64_t next_tick;
+	enum poller_state state;
+	uint64_t runs;
+	uint64_t busy_runs;
+	char name[THREAD_NAME_LEN];
+};
+
+TAILQ_HEAD(poller_list, usk_poller);
+TAILQ_HEAD(io_channel_list, usk_io_channel);
+
+struct usk_thread {
+	uint64_t id;
+	char name[THREAD_NAME_LEN];
+	int core_hint;
+	void *ctx;
+	_Atomic int state;
+	uint64_t exit_deadline;
+	struct usk_ring *msgs;
+	struct usk_pool_cache *msg_cache;
+	void (*waker)(void *ctx);
+	void *waker_ctx;
+	struct poller_list active_pollers;
+	/* Sorted by next_tick, soonest first. */
+	struct poller_list timed_pollers;
+	/* Counts of live pollers; read by other pthreads for statistics. */
+	_Atomic uint32_t n_active;
+	_Atomic uint32_t n_timed;
+	_Atomic uint32_t n_paused;
+	/* Guarded by g_devlist_lock, so a channel walk can look from afar. */
+	struct io_channel_list channels;
+	_Atomic uint64_t busy_ticks;
+	_Atomic uint64_t idle_ticks;
+	_Atomic uint64_t msgs_run;
+	TAILQ_ENTRY(usk_thread) link;
+};
+
+TAILQ_HEAD(thread_list, usk_thread);
+
+/* Every thread, in order of id; the lock also keeps listed threads alive. */
+extern pthread_mutex_t g_threads_lock;
+extern struct thread_list g_threads;
+/* I/O devices and every thread's channel list. Taken after g_threads_lock. */
+extern pthread_mutex_t g_devlist_lock;
+
+/*
+ * Sends fn(ctx) to the first live thread whose id is above *last_id and
+ * that @match accepts (NULL: any), and records its id there; returns false
+ * when no thread is left.
+ */
+bool thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
+			 usk_msg_fn fn, void *ctx);
+/* Runs the thread's pollers once; returns whether one did work. */
+int thread_run_pollers(struct usk_thread *thread, uint64_t now);
+/* Frees every poller of a thread that is being destroyed. */
+void thread_free_pollers(struct usk_thread *thread);
+/* Logs what keeps a thread from exiting. */
+void thread_log_pollers(const struct usk_thread *thread);
+/* Destroys the channels a thread still holds as it is destroyed. */
+void thread_release_channels(struct usk_thread *thread);
+/* Whether the thread holds no channel. */
+bool thread_has_channels(struct usk_thread *thread);
+
+#endif /* USK_THREAD_INTERNAL_H */

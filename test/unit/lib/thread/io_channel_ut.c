@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <string.h>
+
+#include "usk/thread.h"
+#include "ut.h"
+#include "ut_thread.h"
+
+struct dev_ctx {
+	int creates;
+	int destroys;
+	int unregistered;
+	int fail_create;
+};
+
+struct chan_ctx {
+	struct dev_ctx *dev;
+	int visits;
+	uint64_t marker;
+};
+
+static struct dev_ctx g_dev;
+static struct usk_thread *g_threads[3];
+static struct usk_io_channel *g_ch[3];
+
+static int chan_create(void *io_device, void *ctx)
+{
+	struct dev_ctx *d = io_device;
+	struct chan_ctx *c = ctx;
+
+	if (d->fail_create) {
+		return -ENODEV;
+	}
+	CU_ASSERT_EQUAL(c->marker, 0);
+	c->dev = d;
+	c->marker = 0xfeed;
+	d->creates++;
+	return 0;
+}
+
+static void chan_destroy(void *io_device, void *ctx)
+{
+	struct chan_ctx *c = ctx;
+
+	CU_ASSERT_EQUAL(c->marker, 0xfeed);
+	c->dev->destroys++;
+}
+
+static void dev_unregistered(void *io_device)
+{
+	((struct dev_ctx *)io_device)->unregistered++;
+}
+
+static int thread_index(void)
+{
+	for (int i = 0; i < 3; i++) {
+		if (g_threads[i] == usk_thread_get_current()) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+static void get_channel(void *ctx)
+{
+	g_ch[thread_index()] = usk_io_channel_get(ctx);
+}
+
+static void put_channel(void *ctx)
+{
+	usk_io_channel_put(g_ch[thread_index()]);
+}
+
+/* Runs @fn(@ctx) on thread @i and polls until all is quiet. */
+static void on_thread(int i, void (*fn)(void *ctx), void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[i], fn, ctx), 0);
+	ut_poll_threads(g_threads, 3);
+}
+
+static void setup_device(void)
+{
+	memset(&g_dev, 0, sizeof(g_dev));
+	memset(g_ch, 0, sizeof(g_ch));
+	CU_ASSERT_EQUAL(usk_io_device_register(&g_dev, chan_create, chan_destroy,
+					       sizeof(struct chan_ctx), "dev"),
+			0);
+}
+
+static void unregister_device(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_io_device_unregister(&g_dev, dev_unregistered), 0);
+}
+
+static void test_channel_created_on_first_get_destroyed_after_last_put(void)
+{
+	struct usk_io_channel *first;
+
+	setup_device();
+	on_thread(0, get_channel, &g_dev);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_ch[0]);
+	first = g_ch[0];
+	CU_ASSERT_EQUAL(g_dev.creates, 1);
+	CU_ASSERT_PTR_EQUAL(usk_io_channel_get_thread(first), g_threads[0]);
+	CU_ASSERT_PTR_EQUAL(usk_io_channel_get_io_device(first), &g_dev);
+	CU_ASSERT_EQUAL(((struct chan_ctx *)usk_io_channel_get_ctx(first))->marker, 0xfeed);
+	on_thread(0, get_channel, &g_dev);
+	CU_ASSERT_PTR_EQUAL(g_ch[0], first);
+	CU_ASSERT_EQUAL(g_dev.creates, 1);
+
+	on_thread(0, put_channel, NULL);
+	CU_ASSERT_EQUAL(g_dev.destroys, 0);
+	on_thread(0, put_channel, NULL);
+	CU_ASSERT_EQUAL(g_dev.destroys, 1);
+	on_thread(0, unregister_device, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
+static void put_then_get(void *ctx)
+{
+	usk_io_channel_put(g_ch[0]);
+	g_ch[0] = usk_io_channel_get(&g_dev);
+}
+
+static void test_get_after_last_put_keeps_the_channel(void)
+{
+	setup_device();
+	on_thread(0, get_channel, &g_dev);
+	on_thread(0, put_then_get, NULL);
+	CU_ASSERT_EQUAL(g_dev.creates, 1);
+	CU_ASSERT_EQUAL(g_dev.destroys, 0);
+	on_thread(0, put_channel, NULL);
+	CU_ASSERT_EQUAL(g_dev.destroys, 1);
+	on_thread(0, unregister_device, NULL);
+}
+
+static int g_cpl_status = -1;
+static int g_cpl_calls;
+static int g_stop_at = -1;
+
+static void visit_channel(struct usk_io_channel_iter *iter)
+{
+	struct chan_ctx *c = usk_io_channel_get_ctx(usk_io_channel_iter_get_channel(iter));
+	int i = thread_index();
+
+	CU_ASSERT_PTR_EQUAL(usk_io_channel_get_thread(usk_io_channel_iter_get_channel(iter)),
+			    usk_thread_get_current());
+	CU_ASSERT_PTR_EQUAL(usk_io_channel_iter_get_io_device(iter), &g_dev);
+	CU_ASSERT_PTR_EQUAL(usk_io_channel_iter_get_ctx(iter), &g_cpl_calls);
+	c->visits++;
+	usk_io_channel_iter_continue(iter, i == g_stop_at ? -EAGAIN : 0);
+}
+
+static void walk_done(struct usk_io_channel_iter *iter, int status)
+{
+	CU_ASSERT_EQUAL(thread_index(), 1);
+	CU_ASSERT_PTR_NULL(usk_io_channel_iter_get_channel(iter));
+	g_cpl_status = status;
+	g_cpl_calls++;
+}
+
+static void start_walk(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_io_channel_for_each(&g_dev, visit_channel, &g_cpl_calls, walk_done), 0);
+}
+
+static int visits(int i)
+{
+	return ((struct chan_ctx *)usk_io_channel_get_ctx(g_ch[i]))->visits;
+}
+
+static void test_for_each_visits_every_channel_then_completes(void)
+{
+	setup_device();
+	/* Threads 0 and 2 hold a channel; the walk starts on thread 1, which does not. */
+	on_thread(0, get_channel, &g_dev);
+	on_thread(2, get_channel, &g_dev);
+	on_thread(1, start_walk, NULL);
+	CU_ASSERT_EQUAL(visits(0), 1);
+	CU_ASSERT_EQUAL(visits(2), 1);
+	CU_ASSERT_EQUAL(g_cpl_calls, 1);
+	CU_ASSERT_EQUAL(g_cpl_status, 0);
+
+	/* A visit that fails ends the walk with its status. */
+	g_stop_at = 0;
+	on_thread(1, start_walk, NULL);
+	CU_ASSERT_EQUAL(visits(0), 2);
+	CU_ASSERT_EQUAL(visits(2), 1);
+	CU_ASSERT_EQUAL(g_cpl_calls, 2);
+	CU_ASSERT_EQUAL(g_cpl_status, -EAGAIN);
+	g_stop_at = -1;
+
+	on_thread(0, put_channel, NULL);
+	on_thread(2, put_channel, NULL);
+	on_thread(1, unregister_device, NULL);
+	CU_ASSERT_EQUAL(g_dev.destroys, 2);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
+static void test_unregister_waits_for_the_last_channel(void)
+{
+	setup_device();
+	on_thread(0, get_channel, &g_dev);
+	on_thread(1, get_channel, &g_dev);
+	on_thread(2, unregister_device, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 0);
+	/* No new channel once unregistering. */
+	on_thread(2, get_channel, &g_dev);
+	CU_ASSERT_PTR_NULL(g_ch[2]);
+	CU_ASSERT_EQUAL(usk_io_device_unregister(&g_dev, dev_unregistered), -EINVAL);
+	on_thread(0, put_channel, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 0);
+	on_thread(1, put_channel, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+	CU_ASSERT_EQUAL(g_dev.destroys, 2);
+}
+
+static void exit_self(void *ctx)
+{
+	usk_thread_exit(usk_thread_get_current());
+}
+
+static void test_thread_exit_waits_for_its_channel(void)
+{
+	struct usk_thread *saved = g_threads[2];
+
+	g_threads[2] = usk_thread_create("exiting", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+	setup_device();
+	on_thread(2, get_channel, &g_dev);
+	on_thread(2, exit_self, NULL);
+	CU_ASSERT_FALSE(usk_thread_is_exited(g_threads[2]));
+	on_thread(2, put_channel, NULL);
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_threads[2]));
+	CU_ASSERT_EQUAL(g_dev.destroys, 1);
+	usk_thread_destroy(g_threads[2]);
+	g_threads[2] = saved;
+	on_thread(0, unregister_device, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
+static void test_destroying_a_thread_releases_its_channels(void)
+{
+	struct usk_thread *saved = g_threads[2];
+
+	g_threads[2] = usk_thread_create("torn down", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+	setup_device();
+	on_thread(2, get_channel, &g_dev);
+	usk_thread_destroy(g_threads[2]);
+	g_threads[2] = saved;
+	CU_ASSERT_EQUAL(g_dev.destroys, 1);
+	on_thread(0, unregister_device, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
+static void test_bad_registrations_and_failed_creates(void)
+{
+	setup_device();
+	CU_ASSERT_EQUAL(usk_io_device_register(&g_dev, chan_create, chan_destroy, 8, "again"),
+			-EEXIST);
+	CU_ASSERT_EQUAL(usk_io_device_register(NULL, chan_create, chan_destroy, 8, "null"),
+			-EINVAL);
+	CU_ASSERT_PTR_NULL(usk_io_channel_get(&g_dev));
+	g_dev.fail_create = 1;
+	on_thread(0, get_channel, &g_dev);
+	CU_ASSERT_PTR_NULL(g_ch[0]);
+	g_dev.fail_create = 0;
+	on_thread(0, get_channel, &g_dev);
+	CU_ASSERT_PTR_NOT_NULL(g_ch[0]);
+	on_thread(0, put_channel, NULL);
+	on_thread(0, unregister_device, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+	on_thread(0, get_channel, &g_dev);
+	CU_ASSERT_PTR_NULL(g_ch[0]);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_channel_created_on_first_get_destroyed_after_last_put),
+		UT_TEST(test_get_after_last_put_keeps_the_channel),
+		UT_TEST(test_for_each_visits_every_channel_then_completes),
+		UT_TEST(test_unregister_waits_for_the_last_channel),
+		UT_TEST(test_thread_exit_waits_for_its_channel),
+		UT_TEST(test_destroying_a_thread_releases_its_channels),
+		UT_TEST(test_bad_registrations_and_failed_creates),
+	};
+	int rc;
+
+	if (usk_thread_lib_init(NULL) != 0) {
+		return 99;
+	}
+	for (int i = 0; i < 3; i++) {
+		g_threads[i] = usk_thread_create("io_channel_ut", USK_THREAD_CORE_ANY);
+		if (g_threads[i] == NULL) {
+			return 99;
+		}
+	}
+	rc = UT_RUN("io_channel", tests);
+	for (int i = 0; i < 3; i++) {
+		usk_thread_send_msg(g_threads[i], exit_self, NULL);
+	}
+	ut_poll_threads(g_threads, 3);
+	for (int i = 0; i < 3; i++) {
+		rc |= !usk_thread_is_exited(g_threads[i]);
+		usk_thread_destroy(g_threads[i]);
+	}
+	usk_thread_lib_fini();
+	return rc;
+}

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <string.h>
+
+#include "usk/thread.h"
+#include "usk/ticks.h"
+#include "ut.h"
+
+static struct usk_thread *g_thread;
+
+struct counted {
+	int calls;
+	int result;
+	struct usk_poller *self;
+	struct usk_poller *victim;
+	bool unregister_self;
+};
+
+static int counted_poller(void *ctx)
+{
+	struct counted *c = ctx;
+
+	c->calls++;
+	if (c->unregister_self) {
+		usk_poller_unregister(&c->self);
+	}
+	if (c->victim != NULL) {
+		usk_poller_unregister(&c->victim);
+	}
+	return c->result;
+}
+
+/* Runs @fn(@ctx) as the thread, as a message would. */
+static void on_thread(void (*fn)(void *ctx), void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, fn, ctx), 0);
+	usk_thread_poll(g_thread, 1, 0);
+}
+
+static struct counted g_a, g_b;
+
+static void register_ab(void *ctx)
+{
+	uint64_t period = (uint64_t)(uintptr_t)ctx;
+
+	g_a.self = usk_poller_register(counted_poller, &g_a, period, "a");
+	g_b.self = usk_poller_register(counted_poller, &g_b, period, "b");
+}
+
+static void unregister_ab(void *ctx)
+{
+	usk_poller_unregister(&g_a.self);
+	usk_poller_unregister(&g_b.self);
+}
+
+static void test_active_pollers_run_every_poll_and_report_work(void)
+{
+	struct usk_thread_stats stats;
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread(register_ab, (void *)0);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	usk_thread_get_stats(g_thread, &stats);
+	CU_ASSERT_EQUAL(stats.active_pollers, 2);
+	CU_ASSERT_EQUAL(stats.timed_pollers, 0);
+	CU_ASSERT_EQUAL(usk_thread_poll(g_thread, 0, 0), 0);
+	g_b.result = USK_POLLER_BUSY;
+	CU_ASSERT_EQUAL(usk_thread_poll(g_thread, 0, 0), 1);
+	CU_ASSERT_EQUAL(g_a.calls, 3);
+	CU_ASSERT_EQUAL(g_b.calls, 3);
+	usk_thread_get_stats(g_thread, &stats);
+	CU_ASSERT_TRUE(stats.idle_ticks > 0);
+	on_thread(unregister_ab, NULL);
+	usk_thread_poll(g_thread, 0, 0);
+	CU_ASSERT_EQUAL(g_a.calls, 3);
+	usk_thread_get_stats(g_thread, &stats);
+	CU_ASSERT_EQUAL(stats.active_pollers, 0);
+}
+
+static void test_poller_unregisters_itself_and_the_next_one(void)
+{
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread(register_ab, (void *)0);
+	/* a runs first and takes b out before b's turn in the same iteration. */
+	g_a.unregister_self = true;
+	g_a.victim = g_b.self;
+	usk_thread_poll(g_thread, 0, 0);
+	CU_ASSERT_EQUAL(g_a.calls, 2);
+	CU_ASSERT_EQUAL(g_b.calls, 1);
+	CU_ASSERT_PTR_NULL(g_a.self);
+	usk_thread_poll(g_thread, 0, 0);
+	CU_ASSERT_EQUAL(g_a.calls, 2);
+	CU_ASSERT_EQUAL(g_b.calls, 1);
+}
+
+static void pause_a(void *ctx)
+{
+	usk_poller_pause(g_a.self);
+}
+
+static void resume_a(void *ctx)
+{
+	usk_poller_resume(g_a.self);
+}
+
+static void test_paused_poller_is_skipped_until_resumed(void)
+{
+	struct usk_thread_stats stats;
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread(register_ab, (void *)0);
+	on_thread(pause_a, NULL);
+	usk_thread_get_stats(g_thread, &stats);
+	CU_ASSERT_EQUAL(stats.paused_pollers, 1);
+	int before = g_a.calls;
+	usk_thread_poll(g_thread, 0, 0);
+	usk_thread_poll(g_thread, 0, 0);
+	CU_ASSERT_EQUAL(g_a.calls, before);
+	CU_ASSERT_EQUAL(g_b.calls, 4);
+	on_thread(resume_a, NULL);
+	CU_ASSERT_EQUAL(g_a.calls, before + 1);
+	usk_thread_get_stats(g_thread, &stats);
+	CU_ASSERT_EQUAL(stats.paused_pollers, 0);
+	on_thread(unregister_ab, NULL);
+}
+
+static void test_timed_poller_runs_when_due(void)
+{
+	uint64_t period = usk_us_to_ticks(10000);
+	uint64_t start = usk_ticks();
+	struct usk_thread_stats stats;
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread(register_ab, (void *)10000);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	usk_thread_get_stats(g_thread, &stats);
+	CU_ASSERT_EQUAL(stats.timed_pollers, 2);
+	CU_ASSERT_TRUE(usk_thread_next_poller_tick(g_thread) >= start + period);
+	/* Times handed to poll, so the test does not depend on the clock. */
+	usk_thread_poll(g_thread, 0, start + period / 2);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	uint64_t due = usk_thread_next_poller_tick(g_thread);
+	usk_thread_poll(g_thread, 0, due + period / 10);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	CU_ASSERT_EQUAL(g_b.calls, 1);
+	/* Not again within the period, again after it. */
+	usk_thread_poll(g_thread, 0, due + period / 2);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	usk_thread_poll(g_thread, 0, due + period * 2);
+	CU_ASSERT_EQUAL(g_a.calls, 2);
+	on_thread(unregister_ab, NULL);
+	usk_thread_poll(g_thread, 0, due + period * 4);
+	CU_ASSERT_EQUAL(g_a.calls, 2);
+	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), UINT64_MAX);
+}
+
+static void test_timed_poller_period_holds_in_real_time(void)
+{
+	uint64_t start, elapsed_us;
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread(register_ab, (void *)5000);
+	start = usk_ticks();
+	do {
+		usk_thread_poll(g_thread, 0, 0);
+		elapsed_us = usk_ticks_to_ns(usk_ticks() - start) / 1000;
+	} while (elapsed_us < 200000);
+	/* 40 periods in 200 ms; generous bounds, this is no benchmark. */
+	CU_ASSERT_TRUE(g_a.calls >= 20 && g_a.calls <= 41);
+	CU_ASSERT_EQUAL(g_a.calls, g_b.calls);
+	on_thread(unregister_ab, NULL);
+}
+
+static void test_paused_timed_poller_is_skipped(void)
+{
+	uint64_t period = usk_us_to_ticks(1000);
+	uint64_t due;
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread(register_ab, (void *)1000);
+	on_thread(pause_a, NULL);
+	due = usk_thread_next_poller_tick(g_thread);
+	usk_thread_poll(g_thread, 0, due + period * 3);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	CU_ASSERT_EQUAL(g_b.calls, 1);
+	on_thread(resume_a, NULL);
+	usk_thread_poll(g_thread, 0, due + period * 10);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	on_thread(unregister_ab, NULL);
+}
+
+static int g_infos;
+static bool g_saw_timed_b;
+
+static void count_info(const struct usk_poller_info *info, void *ctx)
+{
+	g_infos++;
+	if (strcmp(info->name, "b") == 0 && info->period_us == 1000 && info->runs == 0) {
+		g_saw_timed_b = true;
+	}
+}
+
+static void list_pollers(void *ctx)
+{
+	usk_thread_for_each_poller(count_info, NULL);
+}
+
+static void test_for_each_poller_lists_live_pollers(void)
+{
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread(register_ab, (void *)1000);
+	on_thread(list_pollers, NULL);
+	CU_ASSERT_EQUAL(g_infos, 2);
+	CU_ASSERT_TRUE(g_saw_timed_b);
+	on_thread(unregister_ab, NULL);
+	g_infos = 0;
+	on_thread(list_pollers, NULL);
+	CU_ASSERT_EQUAL(g_infos, 0);
+}
+
+static void test_register_outside_a_thread_fails(void)
+{
+	struct counted c = {0};
+
+	CU_ASSERT_PTR_NULL(usk_poller_register(counted_poller, &c, 0, "orphan"));
+}
+
+static void exit_thread(void *ctx)
+{
+	usk_thread_exit(usk_thread_get_current());
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_active_pollers_run_every_poll_and_report_work),
+		UT_TEST(test_poller_unregisters_itself_and_the_next_one),
+		UT_TEST(test_paused_poller_is_skipped_until_resumed),
+		UT_TEST(test_timed_poller_runs_when_due),
+		UT_TEST(test_timed_poller_period_holds_in_real_time),
+		UT_TEST(test_paused_timed_poller_is_skipped),
+		UT_TEST(test_for_each_poller_lists_live_pollers),
+		UT_TEST(test_register_outside_a_thread_fails),
+	};
+	int rc;
+
+	if (usk_thread_lib_init(NULL) != 0) {
+		return 99;
+	}
+	g_thread = usk_thread_create("poller_ut", USK_THREAD_CORE_ANY);
+	if (g_thread == NULL) {
+		return 99;
+	}
+	rc = UT_RUN("poller", tests);
+	usk_thread_send_msg(g_thread, exit_thread, NULL);
+	usk_thread_poll(g_thread, 0, 0);
+	if (!usk_thread_is_exited(g_thread)) {
+		rc = 1;
+	}
+	usk_thread_destroy(g_thread);
+	usk_thread_lib_fini();
+	return rc;
+}

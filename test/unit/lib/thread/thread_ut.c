@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "usk/thread.h"
+#include "ut.h"
+#include "ut_thread.h"
+
+static int g_order[64];
+static int g_order_len;
+
+static void record_msg(void *ctx)
+{
+	g_order[g_order_len++] = (int)(intptr_t)ctx;
+}
+
+static void resend_msg(void *ctx)
+{
+	record_msg(ctx);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(usk_thread_get_current(), record_msg,
+					    (void *)((intptr_t)ctx + 100)),
+			0);
+}
+
+static void test_send_msg_runs_in_order_on_the_thread(void)
+{
+	struct usk_thread *t = usk_thread_create("t0", USK_THREAD_CORE_ANY);
+	struct usk_thread_stats stats;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_STRING_EQUAL(usk_thread_get_name(t), "t0");
+	CU_ASSERT_PTR_NULL(usk_thread_get_current());
+	g_order_len = 0;
+	for (intptr_t i = 0; i < 5; i++) {
+		CU_ASSERT_EQUAL(usk_thread_send_msg(t, i == 2 ? resend_msg : record_msg, (void *)i),
+				0);
+	}
+	CU_ASSERT_EQUAL(g_order_len, 0);
+	CU_ASSERT_TRUE(usk_thread_has_msgs(t));
+	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 1);
+	CU_ASSERT_PTR_NULL(usk_thread_get_current());
+	/* The message sent from inside a message waits for the next poll. */
+	CU_ASSERT_EQUAL(g_order_len, 5);
+	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 1);
+	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 0);
+	int want[] = {0, 1, 2, 3, 4, 102};
+	CU_ASSERT_EQUAL_FATAL(g_order_len, 6);
+	CU_ASSERT_EQUAL(memcmp(g_order, want, sizeof(want)), 0);
+	usk_thread_get_stats(t, &stats);
+	CU_ASSERT_EQUAL(stats.msgs, 6);
+	CU_ASSERT_TRUE(stats.busy_ticks > 0);
+
+	CU_ASSERT_EQUAL(usk_thread_send_msg(NULL, record_msg, NULL), -EINVAL);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(t, NULL, NULL), -EINVAL);
+	/* Only the thread itself may ask to exit. */
+	CU_ASSERT_EQUAL(usk_thread_exit(t), -EINVAL);
+	usk_thread_destroy(t);
+}
+
+static void test_poll_limits_messages(void)
+{
+	struct usk_thread *t = usk_thread_create("limit", USK_THREAD_CORE_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	g_order_len = 0;
+	for (intptr_t i = 0; i < 10; i++) {
+		usk_thread_send_msg(t, record_msg, (void *)i);
+	}
+	usk_thread_poll(t, 3, 0);
+	CU_ASSERT_EQUAL(g_order_len, 3);
+	usk_thread_poll(t, 0, 0);
+	CU_ASSERT_EQUAL(g_order_len, 10);
+	usk_thread_destroy(t);
+}
+
+static void exit_self_msg(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_thread_exit(usk_thread_get_current()), 0);
+}
+
+static int idle_poller(void *ctx)
+{
+	return USK_POLLER_IDLE;
+}
+
+static struct usk_poller *g_poller;
+
+static void register_poller_msg(void *ctx)
+{
+	g_poller = usk_poller_register(idle_poller, NULL, 0, "keeper");
+}
+
+static void unregister_poller_msg(void *ctx)
+{
+	usk_poller_unregister(&g_poller);
+}
+
+static void test_exit_waits_for_pollers_and_drains_messages(void)
+{
+	struct usk_thread *t = usk_thread_create("exiting", USK_THREAD_CORE_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	usk_thread_send_msg(t, register_poller_msg, NULL);
+	usk_thread_poll(t, 0, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_poller);
+
+	g_order_len = 0;
+	usk_thread_send_msg(t, exit_self_msg, NULL);
+	usk_thread_send_msg(t, record_msg, (void *)1);
+	usk_thread_poll(t, 1, 0);
+	/* Asked to exit, but a poller and a message are still there. */
+	CU_ASSERT_FALSE(usk_thread_is_exited(t));
+	usk_thread_poll(t, 0, 0);
+	CU_ASSERT_EQUAL(g_order_len, 1);
+	CU_ASSERT_FALSE(usk_thread_is_exited(t));
+	/* Messages still arrive while it exits. */
+	CU_ASSERT_EQUAL(usk_thread_send_msg(t, unregister_poller_msg, NULL), 0);
+	usk_thread_poll(t, 0, 0);
+	CU_ASSERT_TRUE(usk_thread_is_exited(t));
+	CU_ASSERT_EQUAL(usk_thread_send_msg(t, record_msg, NULL), -EIO);
+	usk_thread_destroy(t);
+}
+
+/* A thread torn down unpolled frees its messages without running them. */
+static void test_destroy_frees_unrun_messages(void)
+{
+	struct usk_thread *t = usk_thread_create("dropped", USK_THREAD_CORE_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	g_order_len = 0;
+	for (intptr_t i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(usk_thread_send_msg(t, record_msg, (void *)i), 0);
+	}
+	usk_thread_destroy(t);
+	CU_ASSERT_EQUAL(g_order_len, 0);
+}
+
+static struct usk_thread *g_walk_threads[3];
+static int g_walk_visits[3];
+static int g_walk_done;
+static struct usk_thread *g_walk_done_on;
+
+static void walk_visit(void *ctx)
+{
+	struct usk_thread *cur = usk_thread_get_current();
+
+	for (int i = 0; i < 3; i++) {
+		if (g_walk_threads[i] == cur) {
+			/* Each thread is visited after the ones created before it. */
+			CU_ASSERT_TRUE(i == 0 || g_walk_visits[i - 1] == 1);
+			g_walk_visits[i]++;
+		}
+	}
+	CU_ASSERT_PTR_EQUAL(ctx, g_walk_visits);
+}
+
+static void walk_done(void *ctx)
+{
+	g_walk_done++;
+	g_walk_done_on = usk_thread_get_current();
+}
+
+static void start_walk_msg(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_thread_for_each(walk_visit, g_walk_visits, walk_done), 0);
+}
+
+static void test_for_each_visits_every_thread_then_completes(void)
+{
+	for (int i = 0; i < 3; i++) {
+		g_walk_threads[i] = usk_thread_create("walked", USK_THREAD_CORE_ANY);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(g_walk_threads[i]);
+	}
+	CU_ASSERT_EQUAL(usk_thread_for_each(walk_visit, NULL, walk_done), -EINVAL);
+	usk_thread_send_msg(g_walk_threads[1], start_walk_msg, NULL);
+	ut_poll_threads(g_walk_threads, 3);
+	CU_ASSERT_EQUAL(g_walk_visits[0], 1);
+	CU_ASSERT_EQUAL(g_walk_visits[1], 1);
+	CU_ASSERT_EQUAL(g_walk_visits[2], 1);
+	CU_ASSERT_EQUAL(g_walk_done, 1);
+	CU_ASSERT_PTR_EQUAL(g_walk_done_on, g_walk_threads[1]);
+	for (int i = 0; i < 3; i++) {
+		usk_thread_send_msg(g_walk_threads[i], exit_self_msg, NULL);
+	}
+	ut_poll_threads(g_walk_threads, 3);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_TRUE(usk_thread_is_exited(g_walk_threads[i]));
+		usk_thread_destroy(g_walk_threads[i]);
+	}
+}
+
+/* Several pthreads send numbered messages to two threads, each polled by a pthread. */
+#define ORDER_SENDERS 3
+#define ORDER_MSGS    50000
+
+struct order_receiver {
+	struct usk_thread *thread;
+	uint32_t next_seq[ORDER_SENDERS];
+	uint32_t received;
+	uint32_t out_of_order;
+	_Atomic bool stop;
+};
+
+static struct order_receiver g_receivers[2];
+
+static void order_msg(void *ctx)
+{
+	uintptr_t v = (uintptr_t)ctx;
+	struct order_receiver *r = &g_receivers[v & 1];
+	uint32_t sender = (uint32_t)(v >> 1) & 3;
+	uint32_t seq = (uint32_t)(v >> 3);
+
+	if (seq != r->next_seq[sender]) {
+		r->out_of_order++;
+	}
+	r->next_seq[sender] = seq + 1;
+	r->received++;
+}
+
+static void *order_poll_main(void *arg)
+{
+	struct order_receiver *r = arg;
+
+	while (!atomic_load(&r->stop) || usk_thread_has_msgs(r->thread)) {
+		usk_thread_poll(r->thread, 0, 0);
+	}
+	return NULL;
+}
+
+static void *order_send_main(void *arg)
+{
+	uintptr_t sender = (uintptr_t)arg;
+
+	for (uintptr_t seq = 0; seq < ORDER_MSGS; seq++) {
+		for (uintptr_t to = 0; to < 2; to++) {
+			void *v = (void *)(seq << 3 | sender << 1 | to);
+
+			while (usk_thread_send_msg(g_receivers[to].thread, order_msg, v) == -ENOMEM) {
+				sched_yield();
+			}
+		}
+	}
+	return NULL;
+}
+
+static void test_messages_from_several_senders_keep_their_order(void)
+{
+	pthread_t pollers[2], senders[ORDER_SENDERS];
+
+	for (int i = 0; i < 2; i++) {
+		g_receivers[i].thread = usk_thread_create("receiver", USK_THREAD_CORE_ANY);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(g_receivers[i].thread);
+		pthread_create(&pollers[i], NULL, order_poll_main, &g_receivers[i]);
+	}
+	for (uintptr_t s = 0; s < ORDER_SENDERS; s++) {
+		pthread_create(&senders[s], NULL, order_send_main, (void *)s);
+	}
+	for (int s = 0; s < ORDER_SENDERS; s++) {
+		pthread_join(senders[s], NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&g_receivers[i].stop, true);
+		pthread_join(pollers[i], NULL);
+		CU_ASSERT_EQUAL(g_receivers[i].received, ORDER_SENDERS * ORDER_MSGS);
+		CU_ASSERT_EQUAL(g_receivers[i].out_of_order, 0);
+		for (int s = 0; s < ORDER_SENDERS; s++) {
+			CU_ASSERT_EQUAL(g_receivers[i].next_seq[s], ORDER_MSGS);
+		}
+		usk_thread_send_msg(g_receivers[i].thread, exit_self_msg, NULL);
+		usk_thread_poll(g_receivers[i].thread, 0, 0);
+		usk_thread_destroy(g_receivers[i].thread);
+	}
+}
+
+static int g_scheduled;
+
+static int refuse_odd_schedule(struct usk_thread *t, int core_hint)
+{
+	g_scheduled++;
+	CU_ASSERT_EQUAL(usk_thread_get_core_hint(t), core_hint);
+	return core_hint % 2 ? -EBUSY : 0;
+}
+
+static void test_schedule_function_places_or_refuses_threads(void)
+{
+	struct usk_thread *t;
+
+	usk_thread_lib_fini();
+	CU_ASSERT_EQUAL(usk_thread_lib_init(refuse_odd_schedule), 0);
+	CU_ASSERT_EQUAL(usk_thread_lib_init(NULL), -EALREADY);
+	t = usk_thread_create("even", 2);
+	CU_ASSERT_PTR_NOT_NULL(t);
+	CU_ASSERT_PTR_NULL(usk_thread_create("odd", 1));
+	CU_ASSERT_EQUAL(g_scheduled, 2);
+	usk_thread_send_msg(t, exit_self_msg, NULL);
+	usk_thread_poll(t, 0, 0);
+	usk_thread_destroy(t);
+	usk_thread_lib_fini();
+	CU_ASSERT_PTR_NULL(usk_thread_create("uninitialised", USK_THREAD_CORE_ANY));
+	CU_ASSERT_EQUAL(usk_thread_lib_init(NULL), 0);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_send_msg_runs_in_order_on_the_thread),
+		UT_TEST(test_poll_limits_messages),
+		UT_TEST(test_exit_waits_for_pollers_and_drains_messages),
+		UT_TEST(test_destroy_frees_unrun_messages),
+		UT_TEST(test_for_each_visits_every_thread_then_completes),
+		UT_TEST(test_messages_from_several_senders_keep_their_order),
+		UT_TEST(test_schedule_function_places_or_refuses_threads),
+	};
+	int rc;
+
+	if (usk_thread_lib_init(NULL) != 0) {
+		return 99;
+	}
+	rc = UT_RUN("thread", tests);
+	usk_thread_lib_fini();
+	return rc;
+}
