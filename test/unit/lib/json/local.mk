@@ -1,1 +1,9 @@
-# (empty until this directory has sources)
+# lib/json's unit tests.
+JSON_UNIT_TESTS = test/unit/lib/json/json_parse_ut test/unit/lib/json/json_decode_ut \
+	test/unit/lib/json/json_write_ut
+check_PROGRAMS += $(JSON_UNIT_TESTS)
+UNIT_TESTS += $(JSON_UNIT_TESTS)
+JSON_UT_LIBS = lib/json/libusk_json.la $(UT_LIBS)
+test_unit_lib_json_json_parse_ut_LDADD = $(JSON_UT_LIBS)
+test_unit_lib_json_json_decode_ut_LDADD = $(JSON_UT_LIBS)
+test_unit_lib_json_json_write_ut_LDADD = $(JSON_UT_LIBS)

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usk/json.h"
+#include "ut.h"
+
+struct params {
+	char *name;
+	bool enable;
+	int32_t delta;
+	uint32_t count;
+	uint64_t size;
+};
+
+static const struct usk_json_object_decoder g_decoders[] = {
+	{"name", offsetof(struct params, name), usk_json_decode_string, false},
+	{"enable", offsetof(struct params, enable), usk_json_decode_bool, true},
+	{"delta", offsetof(struct params, delta), usk_json_decode_int32, true},
+	{"count", offsetof(struct params, count), usk_json_decode_uint32, true},
+	{"size", offsetof(struct params, size), usk_json_decode_uint64, true},
+};
+
+/* Decodes @text into @p; returns the result and leaves the message in @err. */
+static int decode(const char *text, struct params *p, char *err, size_t errlen)
+{
+	struct usk_json_val *v;
+	int rc;
+
+	CU_ASSERT_EQUAL_FATAL(usk_json_parse(text, strlen(text), NULL, &v, NULL, 0), 0);
+	rc = usk_json_decode_object(v, g_decoders, 5, p, err, errlen);
+	usk_json_val_free(v);
+	return rc;
+}
+
+static void test_decode_fills_every_field(void)
+{
+	struct params p = {.count = 7};
+	char err[128];
+
+	CU_ASSERT_EQUAL(decode("{\"name\":\"nvme0\",\"enable\":true,\"delta\":-5,\"size\":"
+			       "9223372036854775807}",
+			       &p, err, sizeof(err)),
+			0);
+	CU_ASSERT_STRING_EQUAL(p.name, "nvme0");
+	CU_ASSERT_TRUE(p.enable);
+	CU_ASSERT_EQUAL(p.delta, -5);
+	CU_ASSERT_EQUAL(p.count, 7);
+	CU_ASSERT_EQUAL(p.size, INT64_MAX);
+	/* A second decode replaces the string without leaking the first. */
+	CU_ASSERT_EQUAL(decode("{\"name\":\"nvme1\"}", &p, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(p.name, "nvme1");
+	free(p.name);
+}
+
+static void test_decode_errors_name_the_field(void)
+{
+	struct params p = {0};
+	char err[128];
+
+	CU_ASSERT_EQUAL(decode("{\"name\":\"x\",\"colour\":1}", &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "unknown field 'colour'");
+	CU_ASSERT_EQUAL(decode("{\"enable\":true}", &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "missing field 'name'");
+	CU_ASSERT_EQUAL(decode("{\"name\":5}", &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "field 'name': expected a string");
+	CU_ASSERT_EQUAL(decode("{\"name\":\"x\",\"count\":-1}", &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "field 'count': expected an integer from 0 to 4294967295");
+	CU_ASSERT_EQUAL(decode("{\"name\":\"x\",\"count\":4294967296}", &p, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(decode("{\"name\":\"x\",\"delta\":2147483648}", &p, err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_EQUAL(decode("{\"name\":\"x\",\"enable\":1}", &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "field 'enable': expected true or false");
+	CU_ASSERT_EQUAL(decode("{\"name\":\"x\",\"size\":1.5}", &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(decode("[1]", &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "expected an object");
+	free(p.name);
+}
+
+static void test_decode_null_is_an_empty_object(void)
+{
+	struct params p = {0};
+	char err[128];
+
+	CU_ASSERT_EQUAL(usk_json_decode_object(NULL, g_decoders, 5, &p, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "missing field 'name'");
+	CU_ASSERT_EQUAL(usk_json_decode_object(NULL, g_decoders + 1, 4, &p, NULL, 0), 0);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_decode_fills_every_field),
+		UT_TEST(test_decode_errors_name_the_field),
+		UT_TEST(test_decode_null_is_an_empty_object),
+	};
+
+	return UT_RUN("json_decode", tests);
+}
