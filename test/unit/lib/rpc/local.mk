@@ -1,1 +1,8 @@
-# (empty until this directory has sources)
+# lib/rpc's unit tests; the socket server is tested against usk_tgt (test/functional/rpc).
+RPC_UNIT_TESTS = test/unit/lib/rpc/rpc_request_ut
+check_PROGRAMS += $(RPC_UNIT_TESTS)
+UNIT_TESTS += $(RPC_UNIT_TESTS)
+# rpc_request_ut includes rpc_request.c and stands in for the server's connections.
+test_unit_lib_rpc_rpc_request_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+test_unit_lib_rpc_rpc_request_ut_LDADD = lib/json/libusk_json.la lib/log/libusk_log.la $(UT_LIBS)
+EXTRA_test_unit_lib_rpc_rpc_request_ut_DEPENDENCIES = lib/rpc/rpc_request.c

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Methods and requests: the registry, request checking, dispatch, and the
+ * answers, which go back to a connection or to an in-process caller.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usk/log.h"
+#include "rpc_internal.h"
+
+struct rpc_method {
+	char *name;
+	usk_rpc_method_fn fn;
+	struct rpc_method *next;
+};
+
+struct usk_rpc_request {
+	/* Exactly one of the two: a client's connection, or an in-process caller. */
+	struct rpc_conn *conn;
+	usk_rpc_call_cpl cpl;
+	void *cpl_ctx;
+	json_t *id; /* NULL for a notification, which gets no answer */
+	char *method;
+};
+
+static struct rpc_method *g_methods;
+
+static void rpc_get_methods(struct usk_rpc_request *req, const struct usk_json_val *params);
+
+static struct rpc_method *rpc_method_find(const char *name)
+{
+	struct rpc_method *m;
+
+	for (m = g_methods; m != NULL; m = m->next) {
+		if (strcmp(m->name, name) == 0) {
+			return m;
+		}
+	}
+	return NULL;
+}
+
+int usk_rpc_register_method(const char *name, usk_rpc_method_fn fn)
+{
+	struct rpc_method *m, **tail;
+
+	if (name == NULL || fn == NULL) {
+		return -EINVAL;
+	}
+	m = rpc_method_find(name);
+	if (m != NULL) {
+		return m->fn == fn ? 0 : -EEXIST;
+	}
+	m = calloc(1, sizeof(*m));
+	if (m == NULL || (m->name = strdup(name)) == NULL) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->fn = fn;
+	/* Kept in registration order, which rpc_get_methods shows. */
+	for (tail = &g_methods; *tail != NULL; tail = &(*tail)->next) {
+	}
+	*tail = m;
+	return 0;
+}
+
+static void rpc_request_free(struct usk_rpc_request *req)
+{
+	json_decref(req->id);
+	free(req->method);
+	free(req);
+}
+
+/* Delivers an answer: exactly one of @result and @error is set; both are stolen. */
+static void rpc_request_finish(struct usk_rpc_request *req, json_t *result, json_t *error)
+{
+	json_t *response;
+
+	if (req->cpl != NULL) {
+		req->cpl(req->cpl_ctx, json_val_from_jansson(result),
+			 error ? (int)json_integer_value(json_object_get(error, "code")) : 0,
+			 error ? json_string_value(json_object_get(error, "message")) : NULL);
+		json_decref(result);
+		json_decref(error);
+		rpc_request_free(req);
+		return;
+	}
+	if (req->id == NULL) {
+		response = NULL;
+	} else {
+		response = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", req->id,
+				     result ? "result" : "error", result ? result : error);
+		result = error = NULL;
+	}
+	json_decref(result);
+	json_decref(error);
+	rpc_conn_answer(req->conn, response);
+	rpc_request_free(req);
+}
+
+static json_t *rpc_error_new(int code, const char *message)
+{
+	return json_pack("{s:i, s:s}", "code", code, "message", message);
+}
+
+void usk_rpc_send_error(struct usk_rpc_request *req, int code, const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	USK_DEBUGLOG(RPC, "%s: error %d: %s", req->method, code, message);
+	rpc_request_finish(req, NULL, rpc_error_new(code, message));
+}
+
+struct usk_json_write_ctx *usk_rpc_begin_result(struct usk_rpc_request *req)
+{
+	struct usk_json_write_ctx *w = usk_json_write_begin();
+
+	if (w == NULL) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INTERNAL_ERROR, "out of memory");
+	}
+	return w;
+}
+
+void usk_rpc_end_result(struct usk_rpc_request *req, struct usk_json_write_ctx *w)
+{
+	int rc;
+	json_t *result = json_write_take(w, &rc);
+
+	if (result == NULL) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INTERNAL_ERROR,
+				   "%s: could not write the result: %s", req->method, strerror(-rc));
+		return;
+	}
+	rpc_request_finish(req, result, NULL);
+}
+
+void usk_rpc_send_bool(struct usk_rpc_request *req, bool value)
+{
+	rpc_request_finish(req, json_boolean(value), NULL);
+}
+
+int usk_rpc_decode_params(struct usk_rpc_request *req, const struct usk_json_val *params,
+			  const struct usk_json_object_decoder *decoders, size_t count, void *out)
+{
+	char err[256];
+
+	if (usk_json_decode_object(params, decoders, count, out, err, sizeof(err)) != 0) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s", err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Hands a well-formed request to its method. */
+static void rpc_request_run(struct usk_rpc_request *req, json_t *params)
+{
+	struct rpc_method *m = rpc_method_find(req->method);
+
+	if (m == NULL) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_METHOD_NOT_FOUND,
+				   "method '%.200s' not found (rpc_get_methods lists them)",
+				   req->method);
+		return;
+	}
+	if (params != NULL && !json_is_object(params)) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: expected an object");
+		return;
+	}
+	m->fn(req, json_val_from_jansson(params));
+}
+
+/* Whether @id is an id JSON-RPC allows: a string, a number or null. */
+static bool rpc_id_valid(const json_t *id)
+{
+	return json_is_string(id) || json_is_number(id) || json_is_null(id);
+}
+
+void rpc_dispatch(struct rpc_conn *conn, json_t *request)
+{
+	struct usk_rpc_request *req;
+	json_t *id = json_object_get(request, "id");
+	const char *version = json_string_value(json_object_get(request, "jsonrpc"));
+	const char *method = json_string_value(json_object_get(request, "method"));
+
+	if (!json_is_object(request)) {
+		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST,
+			       json_is_array(request) ? "batch requests are not supported"
+						      : "a request is a JSON object");
+	} else if (id != NULL && !rpc_id_valid(id)) {
+		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST,
+			       "field 'id': expected a string, a number or null");
+	} else if (version == NULL || strcmp(version, "2.0") != 0) {
+		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST,
+			       "field 'jsonrpc': expected \"2.0\"");
+	} else if (method == NULL) {
+		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST,
+			       "field 'method': expected a string");
+	} else if ((req = calloc(1, sizeof(*req))) == NULL ||
+		   (req->method = strdup(method)) == NULL) {
+		free(req);
+		rpc_conn_error(conn, USK_JSONRPC_ERROR_INTERNAL_ERROR, "out of memory");
+	} else {
+		req->conn = conn;
+		req->id = json_incref(id);
+		rpc_conn_hold(conn);
+		rpc_request_run(req, json_object_get(request, "params"));
+	}
+	json_decref(request);
+}
+
+int usk_rpc_call(const char *method, const struct usk_json_val *params, usk_rpc_call_cpl cpl,
+		 void *ctx)
+{
+	struct usk_rpc_request *req = calloc(1, sizeof(*req));
+
+	if (req == NULL || (req->method = strdup(method)) == NULL) {
+		free(req);
+		return -ENOMEM;
+	}
+	req->cpl = cpl;
+	req->cpl_ctx = ctx;
+	rpc_register_builtin_methods();
+	rpc_request_run(req, json_val_jansson(params));
+	return 0;
+}
+
+static void rpc_get_methods(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	struct usk_json_write_ctx *w;
+	struct rpc_method *m;
+
+	if (usk_rpc_decode_params(req, params, NULL, 0, NULL) != 0) {
+		return;
+	}
+	w = usk_rpc_begin_result(req);
+	if (w == NULL) {
+		return;
+	}
+	usk_json_write_array_begin(w);
+	for (m = g_methods; m != NULL; m = m->next) {
+		usk_json_write_string(w, m->name);
+	}
+	usk_json_write_array_end(w);
+	usk_rpc_end_result(req, w);
+}
+
+int rpc_register_builtin_methods(void)
+{
+	return usk_rpc_register_method("rpc_get_methods", rpc_get_methods);
+}

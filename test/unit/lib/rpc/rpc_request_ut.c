@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Requests and answers, with the socket server replaced by a fake
+ * connection that records what would have been sent.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../../lib/rpc/rpc_request.c"
+#include "ut.h"
+
+struct rpc_conn {
+	int holds;
+	int answers;
+	json_t *last;
+};
+
+static struct rpc_conn g_conn;
+
+void rpc_conn_hold(struct rpc_conn *c)
+{
+	c->holds++;
+}
+
+void rpc_conn_answer(struct rpc_conn *c, json_t *response)
+{
+	c->holds--;
+	c->answers++;
+	json_decref(c->last);
+	c->last = response;
+}
+
+void rpc_conn_error(struct rpc_conn *c, int code, const char *message)
+{
+	rpc_conn_answer(c, json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error",
+				     "code", code, "message", message));
+	c->holds++;
+}
+
+/* Dispatches @text on the fake connection; returns the answer (NULL: none). */
+static json_t *request(const char *text)
+{
+	json_error_t e;
+	json_t *req = json_loads(text, JSON_DECODE_ANY, &e);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	json_decref(g_conn.last);
+	g_conn.last = NULL;
+	rpc_dispatch(&g_conn, req);
+	return g_conn.last;
+}
+
+static int error_code(const json_t *answer)
+{
+	return (int)json_integer_value(json_object_get(json_object_get(answer, "error"), "code"));
+}
+
+static const char *error_message(const json_t *answer)
+{
+	return json_string_value(json_object_get(json_object_get(answer, "error"), "message"));
+}
+
+struct echo_params {
+	char *text;
+	uint32_t times;
+};
+
+static const struct usk_json_object_decoder g_echo_decoders[] = {
+	{"text", offsetof(struct echo_params, text), usk_json_decode_string, false},
+	{"times", offsetof(struct echo_params, times), usk_json_decode_uint32, true},
+};
+
+static void echo(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	struct echo_params p = {.times = 1};
+	struct usk_json_write_ctx *w;
+
+	if (usk_rpc_decode_params(req, params, g_echo_decoders, 2, &p) != 0) {
+		free(p.text);
+		return;
+	}
+	w = usk_rpc_begin_result(req);
+	usk_json_write_array_begin(w);
+	for (uint32_t i = 0; i < p.times; i++) {
+		usk_json_write_string(w, p.text);
+	}
+	usk_json_write_array_end(w);
+	usk_rpc_end_result(req, w);
+	free(p.text);
+}
+
+static struct usk_rpc_request *g_parked;
+
+static void park(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	g_parked = req;
+}
+
+static void broken(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	struct usk_json_write_ctx *w = usk_rpc_begin_result(req);
+
+	usk_json_write_object_begin(w);
+	usk_rpc_end_result(req, w);
+}
+
+static void test_register_names_once(void)
+{
+	CU_ASSERT_EQUAL(usk_rpc_register_method("echo", echo), 0);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("echo", echo), 0);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("echo", park), -EEXIST);
+	CU_ASSERT_EQUAL(usk_rpc_register_method(NULL, echo), -EINVAL);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("park", park), 0);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("broken", broken), 0);
+	CU_ASSERT_EQUAL(rpc_register_builtin_methods(), 0);
+}
+
+static void test_result_carries_the_id(void)
+{
+	json_t *a = request("{\"jsonrpc\":\"2.0\",\"id\":\"x7\",\"method\":\"echo\","
+			    "\"params\":{\"text\":\"hi\",\"times\":2}}");
+
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "id")), "x7");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "jsonrpc")), "2.0");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 2);
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+static void test_malformed_requests_get_their_error(void)
+{
+	json_t *a;
+
+	a = request("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"echo\"}]");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_REQUEST);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_message(a), "batch"));
+	CU_ASSERT_TRUE(json_is_null(json_object_get(a, "id")));
+	a = request("{\"id\":1,\"method\":\"echo\"}");
+	CU_ASSERT_STRING_EQUAL(error_message(a), "field 'jsonrpc': expected \"2.0\"");
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}");
+	CU_ASSERT_STRING_EQUAL(error_message(a), "field 'method': expected a string");
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"echo\"}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_REQUEST);
+	a = request("42");
+	CU_ASSERT_STRING_EQUAL(error_message(a), "a request is a JSON object");
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+static void test_unknown_method_and_bad_params(void)
+{
+	json_t *a;
+
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"nosuch\"}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_METHOD_NOT_FOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_message(a), "'nosuch'"));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(a, "id")), 2);
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"echo\"}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(error_message(a), "params: missing field 'text'");
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"echo\",\"params\":{\"text\":1}}");
+	CU_ASSERT_STRING_EQUAL(error_message(a), "params: field 'text': expected a string");
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"echo\",\"params\":[1]}");
+	CU_ASSERT_STRING_EQUAL(error_message(a), "params: expected an object");
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"rpc_get_methods\","
+		    "\"params\":{\"x\":1}}");
+	CU_ASSERT_STRING_EQUAL(error_message(a), "params: unknown field 'x'");
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"broken\"}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INTERNAL_ERROR);
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+static void test_notification_gets_no_answer(void)
+{
+	int answers = g_conn.answers;
+
+	CU_ASSERT_PTR_NULL(request("{\"jsonrpc\":\"2.0\",\"method\":\"echo\","
+				   "\"params\":{\"text\":\"quiet\"}}"));
+	CU_ASSERT_EQUAL(g_conn.answers, answers + 1);
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+static void test_async_answer_comes_later(void)
+{
+	json_t *a;
+
+	g_parked = NULL;
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"park\"}");
+	CU_ASSERT_PTR_NULL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_parked);
+	CU_ASSERT_EQUAL(g_conn.holds, 1);
+	usk_rpc_send_bool(g_parked, true);
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(g_conn.last, "result")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(g_conn.last, "id")), 8);
+}
+
+static int g_call_code = 1;
+static char g_call_message[256];
+static size_t g_call_len;
+
+static void call_done(void *ctx, const struct usk_json_val *result, int code, const char *msg)
+{
+	g_call_code = code;
+	snprintf(g_call_message, sizeof(g_call_message), "%s", msg ? msg : "");
+	g_call_len = result ? usk_json_array_size(result) : 0;
+	CU_ASSERT_PTR_EQUAL(ctx, &g_call_code);
+}
+
+static void test_in_process_call(void)
+{
+	struct usk_json_val *params;
+
+	CU_ASSERT_EQUAL_FATAL(usk_json_parse("{\"text\":\"a\",\"times\":3}", 22, NULL, &params,
+					     NULL, 0),
+			      0);
+	CU_ASSERT_EQUAL(usk_rpc_call("echo", params, call_done, &g_call_code), 0);
+	CU_ASSERT_EQUAL(g_call_code, 0);
+	CU_ASSERT_EQUAL(g_call_len, 3);
+	CU_ASSERT_EQUAL(usk_rpc_call("rpc_get_methods", NULL, call_done, &g_call_code), 0);
+	CU_ASSERT_EQUAL(g_call_len, 4);
+	CU_ASSERT_EQUAL(usk_rpc_call("nosuch", params, call_done, &g_call_code), 0);
+	CU_ASSERT_EQUAL(g_call_code, USK_JSONRPC_ERROR_METHOD_NOT_FOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_call_message, "nosuch"));
+	usk_json_val_free(params);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_register_names_once),
+		UT_TEST(test_result_carries_the_id),
+		UT_TEST(test_malformed_requests_get_their_error),
+		UT_TEST(test_unknown_method_and_bad_params),
+		UT_TEST(test_notification_gets_no_answer),
+		UT_TEST(test_async_answer_comes_later),
+		UT_TEST(test_in_process_call),
+	};
+	int rc = UT_RUN("rpc_request", tests);
+
+	json_decref(g_conn.last);
+	return rc;
+}
