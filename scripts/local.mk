@@ -1,2 +1,2 @@
-dist_pkgdata_SCRIPTS += scripts/pkgdep.sh
+dist_pkgdata_SCRIPTS += scripts/pkgdep.sh scripts/rpc.py
 EXTRA_DIST += scripts/test.sh scripts/demo.sh

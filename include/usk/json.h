@@ -64,7 +64,7 @@ int usk_json_parse_file(const char *path, struct usk_json_val **val, char *err, 
 /** Free a value from usk_json_parse() or usk_json_parse_file(); NULL is ignored. */
 void usk_json_val_free(struct usk_json_val *val);
 
-/** @return the kind of @p val. */
+/** @return the kind of @p val; NULL (a missing member) counts as null. */
 enum usk_json_type usk_json_val_type(const struct usk_json_val *val);
 
 /** @return the member @p key of object @p val, or NULL (also when @p val is no object). */

@@ -117,6 +117,9 @@ void usk_log_set_callback(usk_log_fn fn, void *ctx);
  */
 int usk_log_set_flag(const char *name, bool enable);
 
+/** @return whether @p component's debug flag is on, whatever the level. */
+bool usk_log_get_flag(enum usk_log_component component);
+
 /**
  * @return whether debug messages of @p component are printed: its flag is
  * on and the level is USK_LOG_DEBUG.

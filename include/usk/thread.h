@@ -171,11 +171,11 @@ int usk_thread_for_each(usk_msg_fn fn, void *ctx, usk_msg_fn cpl);
 
 /** A thread's counters, in ticks of usk_ticks(). */
 struct usk_thread_stats {
-	uint64_t busy_ticks;	/**< time in messages and pollers that did work */
-	uint64_t idle_ticks;	/**< time in pollers that did nothing */
-	uint64_t msgs;		/**< messages run */
+	uint64_t busy_ticks;	 /**< time in messages and pollers that did work */
+	uint64_t idle_ticks;	 /**< time in pollers that did nothing */
+	uint64_t msgs;		 /**< messages run */
 	uint32_t active_pollers; /**< pollers run on every iteration */
-	uint32_t timed_pollers;	/**< pollers run on a period */
+	uint32_t timed_pollers;	 /**< pollers run on a period */
 	uint32_t paused_pollers; /**< pollers paused (of both kinds) */
 };
 

@@ -113,11 +113,11 @@ static const char *json_decoder_expects(usk_json_decode_fn fn)
 }
 
 /* Messages go to a caller's buffer that may be absent. */
-#define JSON_DECODE_ERROR(err, errlen, ...)                    \
-	do {                                                   \
-		if ((err) != NULL && (errlen) > 0) {           \
+#define JSON_DECODE_ERROR(err, errlen, ...)                     \
+	do {                                                    \
+		if ((err) != NULL && (errlen) > 0) {            \
 			snprintf((err), (errlen), __VA_ARGS__); \
-		}                                              \
+		}                                               \
 	} while (0)
 
 static const struct usk_json_object_decoder *
@@ -143,7 +143,8 @@ int usk_json_decode_object(const struct usk_json_val *val,
 		JSON_DECODE_ERROR(err, errlen, "expected an object");
 		return -EINVAL;
 	}
-	json_object_foreach(obj, key, member) {
+	json_object_foreach(obj, key, member)
+	{
 		if (json_decoder_find(decoders, count, key) == NULL) {
 			JSON_DECODE_ERROR(err, errlen, "unknown field '%s'", key);
 			return -EINVAL;

@@ -75,6 +75,9 @@ void usk_json_val_free(struct usk_json_val *val)
 
 enum usk_json_type usk_json_val_type(const struct usk_json_val *val)
 {
+	if (val == NULL) {
+		return USK_JSON_NULL;
+	}
 	switch (json_typeof(json_val_jansson(val))) {
 	case JSON_OBJECT:
 		return USK_JSON_OBJECT;

@@ -124,6 +124,12 @@ int usk_log_set_flag(const char *name, bool enable)
 	return 0;
 }
 
+bool usk_log_get_flag(enum usk_log_component component)
+{
+	return (unsigned int)component < USK_LOG_COMPONENT_COUNT &&
+	       ((atomic_load_explicit(&g_log_flags, memory_order_relaxed) >> component) & 1);
+}
+
 bool usk_log_flag_enabled(enum usk_log_component component)
 {
 	if ((unsigned int)component >= USK_LOG_COMPONENT_COUNT ||

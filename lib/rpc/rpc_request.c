@@ -137,7 +137,8 @@ void usk_rpc_end_result(struct usk_rpc_request *req, struct usk_json_write_ctx *
 
 	if (result == NULL) {
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INTERNAL_ERROR,
-				   "%s: could not write the result: %s", req->method, strerror(-rc));
+				   "%s: could not write the result: %s", req->method,
+				   strerror(-rc));
 		return;
 	}
 	rpc_request_finish(req, result, NULL);

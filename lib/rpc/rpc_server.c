@@ -228,7 +228,8 @@ static bool rpc_conn_read(struct rpc_conn *c)
 			char *in = realloc(c->in, c->in_cap + RPC_READ_CHUNK);
 
 			if (in == NULL) {
-				rpc_conn_error(c, USK_JSONRPC_ERROR_INTERNAL_ERROR, "out of memory");
+				rpc_conn_error(c, USK_JSONRPC_ERROR_INTERNAL_ERROR,
+					       "out of memory");
 				c->closing = true;
 				break;
 			}
@@ -297,8 +298,7 @@ static int rpc_server_poll(void *ctx)
 			rpc_conn_process(c);
 		}
 		rpc_conn_flush(c);
-		if (c->fd >= 0 && c->out_len == 0 &&
-		    (c->closing || (c->eof && c->pending == 1))) {
+		if (c->fd >= 0 && c->out_len == 0 && (c->closing || (c->eof && c->pending == 1))) {
 			rpc_conn_close(c);
 		}
 		c->pending--;
@@ -390,8 +390,8 @@ int usk_rpc_listen(const char *path)
 	if (rc < 0) {
 		return rc;
 	}
-	g_server.poller = usk_poller_register(rpc_server_poll, NULL, RPC_POLL_PERIOD_US,
-					      "rpc_server");
+	g_server.poller =
+		usk_poller_register(rpc_server_poll, NULL, RPC_POLL_PERIOD_US, "rpc_server");
 	if (g_server.poller == NULL) {
 		close(rc);
 		unlink(path);

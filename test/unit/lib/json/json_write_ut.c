@@ -33,9 +33,10 @@ static void test_write_builds_nested_documents(void)
 	usk_json_write_object_end(w);
 	usk_json_val_free(params);
 	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
-	CU_ASSERT_STRING_EQUAL(text, "{\"name\":\"reactor_0\",\"busy\":12,\"delta\":-3,"
-				     "\"sleeping\":false,\"none\":null,\"list\":[1,\"two\",true,{}],"
-				     "\"empty\":{},\"params\":{\"level\":\"debug\"}}");
+	CU_ASSERT_STRING_EQUAL(text,
+			       "{\"name\":\"reactor_0\",\"busy\":12,\"delta\":-3,"
+			       "\"sleeping\":false,\"none\":null,\"list\":[1,\"two\",true,{}],"
+			       "\"empty\":{},\"params\":{\"level\":\"debug\"}}");
 	free(text);
 }
 

@@ -138,6 +138,9 @@ static void test_debug_flags(void)
 	/* A flag alone is not enough: the level must be debug too. */
 	usk_log_set_level(USK_LOG_INFO);
 	CU_ASSERT_FALSE(usk_log_flag_enabled(USK_LOG_COMPONENT_NVME));
+	CU_ASSERT_TRUE(usk_log_get_flag(USK_LOG_COMPONENT_NVME));
+	CU_ASSERT_FALSE(usk_log_get_flag(USK_LOG_COMPONENT_ENV));
+	CU_ASSERT_FALSE(usk_log_get_flag(USK_LOG_COMPONENT_COUNT));
 	USK_DEBUGLOG(NVME, "level too low");
 	CU_ASSERT_EQUAL(g_seen.calls, 1);
 	usk_log_set_level(USK_LOG_DEBUG);

@@ -211,9 +211,8 @@ static void test_in_process_call(void)
 {
 	struct usk_json_val *params;
 
-	CU_ASSERT_EQUAL_FATAL(usk_json_parse("{\"text\":\"a\",\"times\":3}", 22, NULL, &params,
-					     NULL, 0),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(
+		usk_json_parse("{\"text\":\"a\",\"times\":3}", 22, NULL, &params, NULL, 0), 0);
 	CU_ASSERT_EQUAL(usk_rpc_call("echo", params, call_done, &g_call_code), 0);
 	CU_ASSERT_EQUAL(g_call_code, 0);
 	CU_ASSERT_EQUAL(g_call_len, 3);

@@ -239,7 +239,8 @@ static void *order_send_main(void *arg)
 		for (uintptr_t to = 0; to < 2; to++) {
 			void *v = (void *)(seq << 3 | sender << 1 | to);
 
-			while (usk_thread_send_msg(g_receivers[to].thread, order_msg, v) == -ENOMEM) {
+			while (usk_thread_send_msg(g_receivers[to].thread, order_msg, v) ==
+			       -ENOMEM) {
 				sched_yield();
 			}
 		}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * usk_tgt: the daemon an operator runs. The app framework, its JSON-RPC
+ * server and JSON config; storage comes with the subsystems that register.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "usk/event.h"
+#include "usk/log.h"
+
+static void tgt_usage(FILE *out)
+{
+	fprintf(out, "Runs the USK service: reactors on the chosen cores, configured through\n"
+		     "JSON-RPC (scripts/rpc.py) or a JSON config file. Stops on SIGINT, SIGTERM\n"
+		     "or the spdk_kill_instance method.\n");
+}
+
+static void tgt_started(void *ctx)
+{
+	const struct usk_app_opts *opts = ctx;
+
+	USK_NOTICELOG("usk_tgt: running on %u core(s); RPC socket %s", usk_app_get_core_count(),
+		      opts->rpc_addr ? opts->rpc_addr : "(none)");
+}
+
+int main(int argc, char **argv)
+{
+	struct usk_app_opts opts;
+	int rc;
+
+	usk_app_opts_init(&opts, sizeof(opts));
+	opts.name = "usk_tgt";
+	switch (usk_app_parse_args(argc, argv, &opts, NULL, NULL, NULL, tgt_usage)) {
+	case USK_APP_PARSE_OK:
+		break;
+	case USK_APP_PARSE_EXIT:
+		return 0;
+	default:
+		return 2;
+	}
+	rc = usk_app_start(&opts, tgt_started, &opts);
+	if (rc != 0) {
+		fprintf(stderr, "usk_tgt: stopped with an error (%d); the log above says why\n",
+			rc);
+		return 1;
+	}
+	USK_NOTICELOG("usk_tgt: stopped");
+	return 0;
+}

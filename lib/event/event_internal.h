@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the files of lib/event share: reactors, the app's state, subsystems. */
+#ifndef USK_EVENT_INTERNAL_H
+#define USK_EVENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "usk/event.h"
+#include "usk/ring.h"
+
+struct reactor {
+	uint32_t index;
+	int core;
+	pthread_t tid;
+	/* Threads placed here by other pthreads, taken in by the reactor. */
+	struct usk_ring *incoming;
+	/* Owned by the reactor's pthread. */
+	struct usk_thread **threads;
+	uint32_t nthreads;
+	uint32_t threads_cap;
+	int efd; /* wakes the reactor from an idle sleep */
+	_Atomic bool sleeping;
+	uint64_t last_busy;
+	_Atomic uint64_t busy_ticks;
+	_Atomic uint64_t idle_ticks;
+	_Atomic uint64_t sleeps;
+	_Atomic uint64_t wakeups; /* sleeps a message or signal cut short */
+};
+
+struct event_app {
+	struct usk_app_opts opts;
+	struct reactor *reactors;
+	uint32_t nreactors;
+	_Atomic uint32_t next_reactor;
+	struct usk_thread *app_thread;
+	_Atomic bool running;
+	_Atomic bool stopping;
+	/* Every thread was asked to exit: reactors end when theirs have. */
+	_Atomic bool threads_exiting;
+	int rc;
+};
+
+extern struct event_app g_app;
+
+/*
+ * Parses a core mask ("0x3", "3") or list ("[0,2-3]", "0-1") into @cores
+ * (at most @max, ascending); each core must be one this process may run
+ * on. Returns 0, or -EINVAL with the reason in @err.
+ */
+int event_cpumask_parse(const char *mask, int *cores, uint32_t max, uint32_t *count, char *err,
+			size_t errlen);
+
+/* Sets up one reactor per core (not running yet). */
+int reactors_create(const int *cores, uint32_t count);
+/* Runs reactor 0 on this pthread and the others on their own, until all end. */
+void reactors_run(void);
+/* Destroys every thread left on the reactors, then the reactors. */
+void reactors_free(void);
+/* The thread library's schedule function: puts a new thread on a reactor. */
+int reactor_schedule_thread(struct usk_thread *thread, int core_hint);
+/* Wakes every sleeping reactor. */
+void reactors_wake_all(void);
+/* Records a signal for reactor 0 to act on (async-signal-safe). */
+void reactor_signal(int signo);
+
+/* Initialises the subsystems in order; calls @done with 0 or the first failure. */
+void subsystems_init(void (*done)(int rc));
+/* Finishes the initialised subsystems in reverse order, then calls @done. */
+void subsystems_fini(void (*done)(void));
+/* Whether a subsystem of that name is registered. */
+bool subsystem_exists(const char *name);
+/* Writes {"subsystems": [...]} with every subsystem's configuration. */
+void subsystems_write_config(struct usk_json_write_ctx *w);
+/* The log subsystem, always first. */
+extern const struct usk_subsystem g_log_subsystem;
+
+/* Applies a JSON config file through RPC calls, then calls @done(0 or -errno). */
+void app_config_load(const char *path, void (*done)(int rc));
+
+/* Registers the framework's RPC methods (reactors, threads, config, kill). */
+int app_rpc_register(void);
+/* Registers the log subsystem's RPC methods. */
+int log_rpc_register(void);
+
+#endif /* USK_EVENT_INTERNAL_H */

@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The app framework with real reactors (on the first two cores this
+ * process may use): start-up and shutdown order, message ordering across
+ * reactors, shutdown with messages in flight, signals, idle sleep, and
+ * JSON config files.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event_internal.h"
+#include "usk/log.h"
+#include "usk/ticks.h"
+#include "ut.h"
+
+static char g_cpumask[64];
+static int g_cores[2];
+static int g_ncores;
+
+static void app_opts(struct usk_app_opts *opts)
+{
+	usk_app_opts_init(opts, sizeof(*opts));
+	opts->name = "app_ut";
+	opts->cpumask = g_cpumask;
+	opts->rpc_addr = NULL;
+}
+
+/* What happened, in order, as a string of letters. */
+static char g_trace[64];
+
+static void trace(const char *what)
+{
+	strncat(g_trace, what, sizeof(g_trace) - strlen(g_trace) - 1);
+}
+
+static void init_a(void)
+{
+	trace("a");
+	usk_subsystem_init_done(0);
+}
+
+static void init_b_later(void *ctx)
+{
+	trace("b");
+	usk_subsystem_init_done(0);
+}
+
+static void init_b(void)
+{
+	/* Finishes on a later poll, as a real subsystem waiting on a device would. */
+	CU_ASSERT_EQUAL(usk_thread_send_msg(usk_thread_get_current(), init_b_later, NULL), 0);
+}
+
+static _Atomic bool g_stop_forwarding;
+
+static void fini_a(void)
+{
+	trace("A");
+	usk_subsystem_fini_done();
+}
+
+static void fini_b(void)
+{
+	atomic_store(&g_stop_forwarding, true);
+	trace("B");
+	usk_subsystem_fini_done();
+}
+
+static const struct usk_subsystem g_sub_a = {.name = "a", .init = init_a, .fini = fini_a};
+static const struct usk_subsystem g_sub_b = {.name = "b", .init = init_b, .fini = fini_b};
+
+static void start_then_stop(void *ctx)
+{
+	struct usk_app_opts opts;
+
+	trace("s");
+	CU_ASSERT_PTR_EQUAL(usk_thread_get_current(), usk_app_get_thread());
+	CU_ASSERT_EQUAL(usk_app_get_core_count(), (uint32_t)g_ncores);
+	CU_ASSERT_EQUAL(usk_app_get_core(0), g_cores[0]);
+	CU_ASSERT_EQUAL(usk_app_get_core(5), -1);
+	app_opts(&opts);
+	CU_ASSERT_EQUAL(usk_app_start(&opts, NULL, NULL), -EBUSY);
+	CU_ASSERT_FALSE(usk_app_is_stopping());
+	usk_app_stop(7);
+	usk_app_stop(8);
+	CU_ASSERT_TRUE(usk_app_is_stopping());
+}
+
+static void test_subsystems_start_in_order_and_stop_in_reverse(void)
+{
+	struct usk_app_opts opts;
+
+	app_opts(&opts);
+	g_trace[0] = '\0';
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_then_stop, NULL), 7);
+	CU_ASSERT_STRING_EQUAL(g_trace, "absBA");
+	CU_ASSERT_PTR_NULL(usk_app_get_thread());
+	CU_ASSERT_EQUAL(usk_subsystem_register(&g_sub_a), -EEXIST);
+}
+
+/* Two senders on different reactors number their messages to one receiver. */
+#define ORDER_MSGS 20000
+
+static struct usk_thread *g_receiver;
+static uint32_t g_next_seq[2];
+static uint32_t g_received;
+static uint32_t g_out_of_order;
+
+static void ordered_msg(void *ctx)
+{
+	uintptr_t v = (uintptr_t)ctx;
+	uint32_t sender = v & 1, seq = (uint32_t)(v >> 1);
+
+	g_out_of_order += seq != g_next_seq[sender];
+	g_next_seq[sender] = seq + 1;
+	if (++g_received == 2 * ORDER_MSGS) {
+		usk_app_stop(0);
+	}
+}
+
+struct sender {
+	uintptr_t id;
+	uintptr_t seq;
+	struct usk_poller *poller;
+};
+
+static struct sender g_senders[2];
+
+static int send_some(void *ctx)
+{
+	struct sender *s = ctx;
+
+	for (int i = 0; i < 64 && s->seq < ORDER_MSGS; i++) {
+		if (usk_thread_send_msg(g_receiver, ordered_msg, (void *)(s->seq << 1 | s->id)) !=
+		    0) {
+			break;
+		}
+		s->seq++;
+	}
+	if (s->seq == ORDER_MSGS) {
+		usk_poller_unregister(&s->poller);
+	}
+	return USK_POLLER_BUSY;
+}
+
+static void sender_start(void *ctx)
+{
+	struct sender *s = ctx;
+
+	s->poller = usk_poller_register(send_some, s, 0, "sender");
+}
+
+static void start_ordering(void *ctx)
+{
+	g_receiver = usk_thread_create("receiver", g_cores[0]);
+	for (int i = 0; i < 2; i++) {
+		struct usk_thread *t = usk_thread_create("sender", g_cores[i % g_ncores]);
+
+		g_senders[i] = (struct sender){.id = (uintptr_t)i};
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		usk_thread_send_msg(t, sender_start, &g_senders[i]);
+	}
+}
+
+static void test_messages_keep_their_order_across_reactors(void)
+{
+	struct usk_app_opts opts;
+
+	app_opts(&opts);
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_ordering, NULL), 0);
+	CU_ASSERT_EQUAL(g_received, 2 * ORDER_MSGS);
+	CU_ASSERT_EQUAL(g_out_of_order, 0);
+	CU_ASSERT_EQUAL(g_next_seq[0], ORDER_MSGS);
+	CU_ASSERT_EQUAL(g_next_seq[1], ORDER_MSGS);
+}
+
+/* Tokens bounce between two threads on two reactors until the app stops. */
+static struct usk_thread *g_players[2];
+static _Atomic uint64_t g_tokens_sent;
+static _Atomic uint64_t g_tokens_received;
+
+static void token_msg(void *ctx)
+{
+	uintptr_t to = (uintptr_t)ctx;
+
+	atomic_fetch_add(&g_tokens_received, 1);
+	if (!atomic_load(&g_stop_forwarding) &&
+	    usk_thread_send_msg(g_players[to], token_msg, (void *)(1 - to)) == 0) {
+		atomic_fetch_add(&g_tokens_sent, 1);
+	}
+}
+
+static struct usk_poller *g_stop_timer;
+
+static int stop_after_a_while(void *ctx)
+{
+	usk_poller_unregister(&g_stop_timer);
+	usk_app_stop(0);
+	return USK_POLLER_BUSY;
+}
+
+static void start_tokens(void *ctx)
+{
+	g_players[0] = usk_thread_create("ping", g_cores[0]);
+	g_players[1] = usk_thread_create("pong", g_cores[g_ncores - 1]);
+	for (uintptr_t i = 0; i < 256; i++) {
+		if (usk_thread_send_msg(g_players[i & 1], token_msg, (void *)(1 - (i & 1))) == 0) {
+			atomic_fetch_add(&g_tokens_sent, 1);
+		}
+	}
+	g_stop_timer = usk_poller_register(stop_after_a_while, NULL, 50000, "stop");
+}
+
+static void test_shutdown_delivers_every_message_in_flight(void)
+{
+	struct usk_app_opts opts;
+
+	app_opts(&opts);
+	atomic_store(&g_stop_forwarding, false);
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_tokens, NULL), 0);
+	/* Thousands bounced; none was lost or run twice on the way out. */
+	CU_ASSERT_TRUE(atomic_load(&g_tokens_received) > 1000);
+	CU_ASSERT_EQUAL(atomic_load(&g_tokens_received), atomic_load(&g_tokens_sent));
+}
+
+static void start_and_signal(void *ctx)
+{
+	kill(getpid(), SIGTERM);
+}
+
+static void test_sigterm_shuts_down_in_order(void)
+{
+	struct usk_app_opts opts;
+
+	app_opts(&opts);
+	g_trace[0] = '\0';
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(g_trace, "abBA");
+}
+
+/* Idle sleep: an idle app uses little CPU, and a message still gets through. */
+static struct usk_thread *g_sleeper;
+static uint64_t g_sent_at, g_ran_at;
+static double g_idle_cpu_share;
+static uint64_t g_wakeups_before;
+
+static double seconds(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void wake_msg(void *ctx)
+{
+	g_ran_at = usk_ticks();
+	usk_app_stop(0);
+}
+
+static struct usk_poller *g_idle_timer;
+static double g_wall0, g_cpu0;
+
+static int measure_idle(void *ctx)
+{
+	struct reactor *r = usk_thread_get_ctx(g_sleeper);
+
+	usk_poller_unregister(&g_idle_timer);
+	g_idle_cpu_share = (seconds(CLOCK_PROCESS_CPUTIME_ID) - g_cpu0) /
+			   (seconds(CLOCK_MONOTONIC) - g_wall0) / g_ncores;
+	g_wakeups_before = atomic_load(&r->wakeups);
+	CU_ASSERT_TRUE(atomic_load(&r->sleeps) > 0);
+	g_sent_at = usk_ticks();
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_sleeper, wake_msg, NULL), 0);
+	return USK_POLLER_BUSY;
+}
+
+static void start_idle(void *ctx)
+{
+	g_sleeper = usk_thread_create("sleeper", g_cores[g_ncores - 1]);
+	g_wall0 = seconds(CLOCK_MONOTONIC);
+	g_cpu0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+	g_idle_timer = usk_poller_register(measure_idle, NULL, 300000, "measure");
+}
+
+static void test_idle_reactors_sleep_and_wake_for_a_message(void)
+{
+	struct usk_app_opts opts;
+
+	app_opts(&opts);
+	opts.idle_sleep = true;
+	opts.idle_threshold_us = 1000;
+	g_ran_at = 0;
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_idle, NULL), 0);
+	/* Spinning would be 1.0; generous, this is no benchmark. */
+	CU_ASSERT_TRUE(g_idle_cpu_share < 0.3);
+	CU_ASSERT_TRUE(g_ran_at > g_sent_at);
+	CU_ASSERT_TRUE(usk_ticks_to_ns(g_ran_at - g_sent_at) < 1000000000u);
+}
+
+static char g_config_path[] = "/tmp/app_ut_config.XXXXXX";
+/* Every error of the last start, one after another. */
+static char g_last_error[2048];
+
+static void capture_error(void *ctx, enum usk_log_level level, const char *msg)
+{
+	if (level == USK_LOG_ERROR) {
+		strncat(g_last_error, msg, sizeof(g_last_error) - strlen(g_last_error) - 1);
+	}
+}
+
+/* Starts an app with @config as its JSON file; returns what usk_app_start says. */
+static int start_with_config(const char *config)
+{
+	struct usk_app_opts opts;
+	FILE *f = fopen(g_config_path, "w");
+	int rc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(config, f);
+	fclose(f);
+	app_opts(&opts);
+	opts.json_config_file = g_config_path;
+	g_last_error[0] = '\0';
+	usk_log_set_callback(capture_error, NULL);
+	rc = usk_app_start(&opts, start_and_signal, NULL);
+	usk_log_set_callback(NULL, NULL);
+	return rc;
+}
+
+static void test_json_config_is_applied_or_explained(void)
+{
+	struct usk_app_opts opts;
+
+	usk_log_set_level(USK_LOG_NOTICE);
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"a\",\"config\":null},"
+					  "{\"subsystem\":\"log\",\"config\":[{\"method\":"
+					  "\"log_set_level\",\"params\":{\"level\":\"warn\"}}]}]}"),
+			0);
+	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_WARN);
+	usk_log_set_level(USK_LOG_NOTICE);
+
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"disk\"}]}"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_last_error, "unknown subsystem 'disk'"));
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"log\",\"config\":"
+					  "[{\"method\":\"log_set_level\",\"params\":{\"level\":"
+					  "\"loud\"}}]}]}"),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_last_error, "(method 'log_set_level')"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_last_error, "'loud'"));
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"log\",\"config\":"
+					  "[{\"method\":\"log_nothing\"}]}]}"),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_last_error, "'log_nothing' not found"));
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\": [ {\"subsystem\": "), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_last_error, "line 1"));
+	CU_ASSERT_EQUAL(start_with_config("[]"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_last_error, "'subsystems' array"));
+	unlink(g_config_path);
+	app_opts(&opts);
+	opts.json_config_file = g_config_path;
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), -ENOENT);
+}
+
+static void test_bad_cpumask_fails_to_start(void)
+{
+	struct usk_app_opts opts;
+
+	app_opts(&opts);
+	opts.cpumask = "[0-";
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), -EINVAL);
+	opts.opts_size = 0;
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), -EINVAL);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_subsystems_start_in_order_and_stop_in_reverse),
+		UT_TEST(test_messages_keep_their_order_across_reactors),
+		UT_TEST(test_shutdown_delivers_every_message_in_flight),
+		UT_TEST(test_sigterm_shuts_down_in_order),
+		UT_TEST(test_idle_reactors_sleep_and_wake_for_a_message),
+		UT_TEST(test_json_config_is_applied_or_explained),
+		UT_TEST(test_bad_cpumask_fails_to_start),
+	};
+	cpu_set_t allowed;
+	int fd;
+
+	sched_getaffinity(0, sizeof(allowed), &allowed);
+	for (int c = 0; c < CPU_SETSIZE && g_ncores < 2; c++) {
+		if (CPU_ISSET(c, &allowed)) {
+			g_cores[g_ncores++] = c;
+		}
+	}
+	snprintf(g_cpumask, sizeof(g_cpumask), "[%d,%d]", g_cores[0], g_cores[g_ncores - 1]);
+	printf("reactors on cores %s\n", g_cpumask);
+	fd = mkstemp(g_config_path);
+	if (fd < 0 || usk_subsystem_register(&g_sub_a) != 0 ||
+	    usk_subsystem_register(&g_sub_b) != 0) {
+		return 99;
+	}
+	close(fd);
+	return UT_RUN("app", tests);
+}
