@@ -1,1 +1,4 @@
-# (empty until this directory has sources)
+# usk_tgt's RPC server from the outside, on the host: every built-in method
+# through scripts/rpc.py, malformed and oversized requests, 50 clients.
+TESTS += test/functional/rpc/rpc_test.py
+EXTRA_DIST += test/functional/rpc/rpc_test.py
