@@ -151,12 +151,12 @@ void usk_thread_set_waker(struct usk_thread *thread, void (*fn)(void *ctx), void
 /**
  * Send a message: @p fn(@p ctx) runs on @p thread when it is next polled.
  * Messages from one sender run in the order they were sent. No lock is
- * taken and nothing is allocated when the sender is a usk_thread whose
- * message cache is warm.
+ * taken and nothing is allocated: the message goes straight into the
+ * thread's queue, which holds 32768.
  *
  * @return 0; -EINVAL for a NULL thread or function; -EIO when the thread
- *         has exited; -ENOMEM when the thread's queue or the message pool
- *         is full (try later). Any pthread may call it.
+ *         has exited; -ENOMEM when the thread's queue is full (try later).
+ *         Any pthread may call it.
  */
 int usk_thread_send_msg(struct usk_thread *thread, usk_msg_fn fn, void *ctx);
 

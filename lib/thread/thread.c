@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Threads and their messages. A message is two words from a shared pool,
- * taken through the sender's cache and given back through the receiver's,
- * and carried by the receiver's multi-producer ring: a steady flow of
- * messages takes no lock and allocates nothing.
+ * Threads and their messages. A message is a function and its context,
+ * written straight into a cell of the receiver's ring (msg_ring.c): no
+ * lock, no allocation, one cache line shared between sender and receiver.
  */
 #include "config.h"
 
@@ -17,18 +16,10 @@
 #include "usk/util.h"
 #include "thread_internal.h"
 
-/* Room for bursts from many senders; 512 KiB of ring per thread. */
-#define THREAD_RING_SIZE      65536
-#define THREAD_MSG_POOL_SIZE  131071
-#define THREAD_MSG_CACHE_SIZE 256
+/* Room for bursts from many senders; 1 MiB of ring per thread. */
+#define THREAD_RING_SIZE      32768
 #define THREAD_DEFAULT_BATCH  32
-#define THREAD_MAX_BATCH      256
 #define THREAD_EXIT_TIMEOUT_S 5
-
-struct thread_msg {
-	usk_msg_fn fn;
-	void *ctx;
-};
 
 /* A usk_thread_for_each() walk. */
 struct thread_walk {
@@ -42,20 +33,17 @@ struct thread_walk {
 pthread_mutex_t g_threads_lock = PTHREAD_MUTEX_INITIALIZER;
 struct thread_list g_threads = TAILQ_HEAD_INITIALIZER(g_threads);
 
-static struct usk_pool *g_msg_pool;
+static bool g_initialised;
 static usk_thread_schedule_fn g_schedule;
 static uint64_t g_next_thread_id = 1;
 static __thread struct usk_thread *tls_thread;
 
 int usk_thread_lib_init(usk_thread_schedule_fn schedule)
 {
-	if (g_msg_pool != NULL) {
+	if (g_initialised) {
 		return -EALREADY;
 	}
-	g_msg_pool = usk_pool_create(sizeof(struct thread_msg), THREAD_MSG_POOL_SIZE, false);
-	if (g_msg_pool == NULL) {
-		return -ENOMEM;
-	}
+	g_initialised = true;
 	g_schedule = schedule;
 	return 0;
 }
@@ -68,15 +56,13 @@ void usk_thread_lib_fini(void)
 			   TAILQ_FIRST(&g_threads)->name);
 	}
 	pthread_mutex_unlock(&g_threads_lock);
-	usk_pool_free(g_msg_pool);
-	g_msg_pool = NULL;
+	g_initialised = false;
 	g_schedule = NULL;
 }
 
 static void thread_free(struct usk_thread *t)
 {
-	usk_pool_cache_free(t->msg_cache);
-	usk_ring_free(t->msgs);
+	msg_ring_fini(&t->msgs);
 	free(t);
 }
 
@@ -84,7 +70,7 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint)
 {
 	struct usk_thread *t;
 
-	if (g_msg_pool == NULL) {
+	if (!g_initialised) {
 		USK_ERRLOG("usk_thread_create('%s'): call usk_thread_lib_init() first",
 			   name ? name : "");
 		return NULL;
@@ -93,10 +79,8 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint)
 	if (t == NULL) {
 		return NULL;
 	}
-	t->msgs = usk_ring_create(THREAD_RING_SIZE, USK_RING_MP);
-	t->msg_cache = usk_pool_cache_create(g_msg_pool, THREAD_MSG_CACHE_SIZE);
-	if (t->msgs == NULL || t->msg_cache == NULL) {
-		thread_free(t);
+	if (msg_ring_init(&t->msgs, THREAD_RING_SIZE) != 0) {
+		free(t);
 		return NULL;
 	}
 	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
@@ -146,7 +130,6 @@ bool usk_thread_is_exited(const struct usk_thread *t)
 void usk_thread_destroy(struct usk_thread *t)
 {
 	struct usk_thread *prev = tls_thread;
-	void *obj;
 
 	if (t == NULL) {
 		return;
@@ -163,35 +146,18 @@ void usk_thread_destroy(struct usk_thread *t)
 	thread_release_channels(t);
 	tls_thread = prev;
 	thread_free_pollers(t);
-	while (usk_ring_dequeue_burst(t->msgs, &obj, 1) == 1) {
-		usk_pool_put(g_msg_pool, obj);
-	}
 	thread_free(t);
 }
 
 int usk_thread_send_msg(struct usk_thread *t, usk_msg_fn fn, void *ctx)
 {
-	struct usk_thread *sender = tls_thread;
-	struct thread_msg *m;
-
 	if (t == NULL || fn == NULL) {
 		return -EINVAL;
 	}
 	if (atomic_load_explicit(&t->state, memory_order_relaxed) == THREAD_EXITED) {
 		return -EIO;
 	}
-	m = sender ? usk_pool_cache_get(sender->msg_cache) : usk_pool_get(g_msg_pool);
-	if (m == NULL) {
-		return -ENOMEM;
-	}
-	m->fn = fn;
-	m->ctx = ctx;
-	if (usk_ring_enqueue_burst(t->msgs, (void *const *)&m, 1) != 1) {
-		if (sender != NULL) {
-			usk_pool_cache_put(sender->msg_cache, m);
-		} else {
-			usk_pool_put(g_msg_pool, m);
-		}
+	if (!msg_ring_push(&t->msgs, fn, ctx)) {
 		return -ENOMEM;
 	}
 	if (t->waker != NULL) {
@@ -200,23 +166,24 @@ int usk_thread_send_msg(struct usk_thread *t, usk_msg_fn fn, void *ctx)
 	return 0;
 }
 
+/* Counters have one writer, the polling pthread: no locked instruction needed. */
+static inline void thread_stat_add(_Atomic uint64_t *counter, uint64_t n)
+{
+	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
 {
-	void *batch[THREAD_MAX_BATCH];
+	usk_msg_fn fn;
+	void *ctx;
 	uint32_t n;
 
-	n = usk_ring_dequeue_burst(t->msgs, batch, USK_MIN(max_msgs, THREAD_MAX_BATCH));
-	for (uint32_t i = 0; i < n; i++) {
-		struct thread_msg *m = batch[i];
-		usk_msg_fn fn = m->fn;
-		void *ctx = m->ctx;
-
-		/* Freed first: the message may send another, which reuses it. */
-		usk_pool_cache_put(t->msg_cache, m);
+	for (n = 0; n < max_msgs && msg_ring_pop(&t->msgs, &fn, &ctx); n++) {
 		fn(ctx);
 	}
 	if (n > 0) {
-		atomic_fetch_add_explicit(&t->msgs_run, n, memory_order_relaxed);
+		thread_stat_add(&t->msgs_run, n);
 	}
 	return n;
 }
@@ -243,12 +210,16 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 int usk_thread_poll(struct usk_thread *t, uint32_t max_msgs, uint64_t now)
 {
 	struct usk_thread *prev = tls_thread;
-	uint64_t end;
 	int busy;
 
 	if (now == 0) {
 		now = usk_ticks();
 	}
+	/* The time since the last poll goes by what that poll did: no clock read at the end. */
+	if (t->last_poll != 0 && now > t->last_poll) {
+		thread_stat_add(t->last_busy ? &t->busy_ticks : &t->idle_ticks, now - t->last_poll);
+	}
+	t->last_poll = now;
 	tls_thread = t;
 	busy = thread_run_msgs(t, max_msgs ? max_msgs : THREAD_DEFAULT_BATCH) > 0;
 	busy |= thread_run_pollers(t, now);
@@ -256,16 +227,13 @@ int usk_thread_poll(struct usk_thread *t, uint32_t max_msgs, uint64_t now)
 		thread_check_exit(t, now);
 	}
 	tls_thread = prev;
-
-	end = usk_ticks();
-	atomic_fetch_add_explicit(busy ? &t->busy_ticks : &t->idle_ticks, end - now,
-				  memory_order_relaxed);
+	t->last_busy = busy;
 	return busy;
 }
 
 bool usk_thread_has_msgs(const struct usk_thread *t)
 {
-	return usk_ring_count(t->msgs) != 0;
+	return !msg_ring_empty(&t->msgs);
 }
 
 struct usk_thread *usk_thread_get_current(void)

@@ -7,8 +7,7 @@
 #include <stdatomic.h>
 #include <sys/queue.h>
 
-#include "usk/pool.h"
-#include "usk/ring.h"
+#include "msg_ring.h"
 #include "usk/thread.h"
 
 #define THREAD_NAME_LEN 64
@@ -50,8 +49,7 @@ struct usk_thread {
 	void *ctx;
 	_Atomic int state;
 	uint64_t exit_deadline;
-	struct usk_ring *msgs;
-	struct usk_pool_cache *msg_cache;
+	struct msg_ring msgs;
 	void (*waker)(void *ctx);
 	void *waker_ctx;
 	struct poller_list active_pollers;
@@ -63,6 +61,8 @@ struct usk_thread {
 	_Atomic uint32_t n_paused;
 	/* Guarded by g_devlist_lock, so a channel walk can look from afar. */
 	struct io_channel_list channels;
+	uint64_t last_poll;
+	bool last_busy;
 	_Atomic uint64_t busy_ticks;
 	_Atomic uint64_t idle_ticks;
 	_Atomic uint64_t msgs_run;

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A thread's message queue: a bounded ring whose cells hold the message
+ * itself (function and context) and a sequence number that says whose turn
+ * the cell is. Any number of producers, one consumer; nothing allocated per
+ * message, and a message touches only its own cell.
+ */
+#ifndef USK_MSG_RING_H
+#define USK_MSG_RING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "usk/thread.h"
+
+struct msg_cell {
+	_Atomic uint64_t seq;
+	usk_msg_fn fn;
+	void *ctx;
+	uint64_t pad; /* two cells to a cache line, never straddling one */
+};
+
+struct msg_ring {
+	uint64_t mask;
+	struct msg_cell *cells;
+	_Alignas(64) _Atomic uint64_t tail; /* next position a producer claims */
+	_Alignas(64) _Atomic uint64_t head; /* next position the consumer reads */
+};
+
+/* Sets up a ring of @size cells (a power of two); returns 0 or -ENOMEM. */
+int msg_ring_init(struct msg_ring *ring, uint32_t size);
+void msg_ring_fini(struct msg_ring *ring);
+/* Queues a message; returns false when the ring is full. Any pthread. */
+bool msg_ring_push(struct msg_ring *ring, usk_msg_fn fn, void *ctx);
+/* Takes the oldest message; returns false when none is ready. The consumer only. */
+bool msg_ring_pop(struct msg_ring *ring, usk_msg_fn *fn, void **ctx);
+/* Whether a message is waiting (a snapshot). Any pthread. */
+bool msg_ring_empty(const struct msg_ring *ring);
+
+#endif /* USK_MSG_RING_H */
