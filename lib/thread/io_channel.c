@@ -198,7 +198,11 @@ struct usk_io_channel *usk_io_channel_get(void *io_device)
 		pthread_mutex_unlock(&g_devlist_lock);
 		return ch;
 	}
-	ch = calloc(1, sizeof(*ch) + dev->ctx_size);
+	/* On cache lines of its own: channels of different threads never share one. */
+	ch = aligned_alloc(64, (sizeof(*ch) + dev->ctx_size + 63) & ~(size_t)63);
+	if (ch != NULL) {
+		memset(ch, 0, sizeof(*ch) + dev->ctx_size);
+	}
 	if (ch == NULL) {
 		pthread_mutex_unlock(&g_devlist_lock);
 		return NULL;

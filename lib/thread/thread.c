@@ -75,10 +75,12 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint)
 			   name ? name : "");
 		return NULL;
 	}
-	t = calloc(1, sizeof(*t));
+	/* The ring's counters sit on cache lines of their own. */
+	t = aligned_alloc(64, sizeof(*t));
 	if (t == NULL) {
 		return NULL;
 	}
+	memset(t, 0, sizeof(*t));
 	if (msg_ring_init(&t->msgs, THREAD_RING_SIZE) != 0) {
 		free(t);
 		return NULL;
