@@ -152,7 +152,7 @@ void usk_thread_set_waker(struct usk_thread *thread, void (*fn)(void *ctx), void
  * Send a message: @p fn(@p ctx) runs on @p thread when it is next polled.
  * Messages from one sender run in the order they were sent. No lock is
  * taken and nothing is allocated: the message goes straight into the
- * thread's queue, which holds 32768.
+ * thread's queue, which holds 16384.
  *
  * @return 0; -EINVAL for a NULL thread or function; -EIO when the thread
  *         has exited; -ENOMEM when the thread's queue is full (try later).

@@ -18,8 +18,10 @@ struct msg_cell {
 	_Atomic uint64_t seq;
 	usk_msg_fn fn;
 	void *ctx;
-	uint64_t pad; /* two cells to a cache line, never straddling one */
+	uint64_t pad[5]; /* a cell to a cache line: neighbours never share one */
 };
+
+_Static_assert(sizeof(struct msg_cell) == 64, "a message cell fills one cache line");
 
 struct msg_ring {
 	uint64_t mask;

@@ -17,7 +17,7 @@
 #include "thread_internal.h"
 
 /* Room for bursts from many senders; 1 MiB of ring per thread. */
-#define THREAD_RING_SIZE      32768
+#define THREAD_RING_SIZE      16384
 #define THREAD_DEFAULT_BATCH  32
 #define THREAD_EXIT_TIMEOUT_S 5
 
