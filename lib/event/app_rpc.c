@@ -210,19 +210,9 @@ static void rpc_spdk_kill_instance(struct usk_rpc_request *req, const struct usk
 	free(p.sig_name);
 }
 
-int app_rpc_register(void)
+int app_rpc_register_table(const struct app_rpc_method *methods, size_t count)
 {
-	static const struct {
-		const char *name;
-		usk_rpc_method_fn fn;
-	} methods[] = {
-		{"framework_get_reactors", rpc_framework_get_reactors},
-		{"thread_get_stats", rpc_thread_get_stats},
-		{"save_config", rpc_save_config},
-		{"spdk_kill_instance", rpc_spdk_kill_instance},
-	};
-
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+	for (size_t i = 0; i < count; i++) {
 		int rc = usk_rpc_register_method(methods[i].name, methods[i].fn);
 
 		if (rc != 0) {
@@ -230,4 +220,16 @@ int app_rpc_register(void)
 		}
 	}
 	return 0;
+}
+
+int app_rpc_register(void)
+{
+	static const struct app_rpc_method methods[] = {
+		{"framework_get_reactors", rpc_framework_get_reactors},
+		{"thread_get_stats", rpc_thread_get_stats},
+		{"save_config", rpc_save_config},
+		{"spdk_kill_instance", rpc_spdk_kill_instance},
+	};
+
+	return app_rpc_register_table(methods, sizeof(methods) / sizeof(methods[0]));
 }

@@ -8,6 +8,7 @@
 
 #include "usk/event.h"
 #include "usk/ring.h"
+#include "usk/rpc.h"
 
 struct reactor {
 	uint32_t index;
@@ -78,6 +79,13 @@ extern const struct usk_subsystem g_log_subsystem;
 /* Applies a JSON config file through RPC calls, then calls @done(0 or -errno). */
 void app_config_load(const char *path, void (*done)(int rc));
 
+struct app_rpc_method {
+	const char *name;
+	usk_rpc_method_fn fn;
+};
+
+/* Registers a table of methods; returns 0 or the first failure. */
+int app_rpc_register_table(const struct app_rpc_method *methods, size_t count);
 /* Registers the framework's RPC methods (reactors, threads, config, kill). */
 int app_rpc_register(void);
 /* Registers the log subsystem's RPC methods. */

@@ -140,21 +140,11 @@ const struct usk_subsystem g_log_subsystem = {
 
 int log_rpc_register(void)
 {
-	static const struct {
-		const char *name;
-		usk_rpc_method_fn fn;
-	} methods[] = {
+	static const struct app_rpc_method methods[] = {
 		{"log_set_level", rpc_log_set_level}, {"log_get_level", rpc_log_get_level},
 		{"log_set_flag", rpc_log_set_flag},   {"log_clear_flag", rpc_log_clear_flag},
 		{"log_get_flags", rpc_log_get_flags},
 	};
 
-	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-		int rc = usk_rpc_register_method(methods[i].name, methods[i].fn);
-
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	return 0;
+	return app_rpc_register_table(methods, sizeof(methods) / sizeof(methods[0]));
 }

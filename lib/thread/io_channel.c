@@ -324,11 +324,8 @@ static bool thread_holds_channel(struct usk_thread *t, void *arg)
 /* Sends the walk to the next thread (by id) that holds a channel, or home. */
 static void io_channel_iter_next(struct usk_io_channel_iter *i)
 {
-	if (thread_send_to_next(&i->last_id, thread_holds_channel, io_channel_iter_visit, i)) {
-		return;
-	}
-	if (usk_thread_send_msg(i->orig, io_channel_iter_done, i) != 0) {
-		USK_ERRLOG("I/O device '%s': a channel walk could not report back", i->dev->name);
+	if (!thread_walk_step(&i->last_id, thread_holds_channel, io_channel_iter_visit,
+			      io_channel_iter_done, i->orig, i)) {
 		free(i);
 	}
 }

@@ -315,14 +315,23 @@ bool thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, 
 	return false;
 }
 
+bool thread_walk_step(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
+		      usk_msg_fn visit, usk_msg_fn done, struct usk_thread *home, void *ctx)
+{
+	if (thread_send_to_next(last_id, match, visit, ctx)) {
+		return true;
+	}
+	if (usk_thread_send_msg(home, done, ctx) == 0) {
+		return true;
+	}
+	USK_ERRLOG("thread '%s': a walk over the threads could not report back", home->name);
+	return false;
+}
+
 /* Sends the walk to the next live thread after the last one visited, or home. */
 static void thread_walk_next(struct thread_walk *w)
 {
-	if (thread_send_to_next(&w->last_id, NULL, thread_walk_visit, w)) {
-		return;
-	}
-	if (usk_thread_send_msg(w->orig, thread_walk_done, w) != 0) {
-		USK_ERRLOG("thread '%s': a thread walk could not report back", w->orig->name);
+	if (!thread_walk_step(&w->last_id, NULL, thread_walk_visit, thread_walk_done, w->orig, w)) {
 		free(w);
 	}
 }

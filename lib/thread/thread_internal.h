@@ -84,6 +84,13 @@ extern pthread_mutex_t g_devlist_lock;
  */
 bool thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
 			 usk_msg_fn fn, void *ctx);
+/*
+ * One step of a walk over the threads: thread_send_to_next(), or when no
+ * thread is left, done(ctx) on @home. Returns false when even that failed
+ * (logged): the caller frees the walk.
+ */
+bool thread_walk_step(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
+		      usk_msg_fn visit, usk_msg_fn done, struct usk_thread *home, void *ctx);
 /* Runs the thread's pollers once; returns whether one did work. */
 int thread_run_pollers(struct usk_thread *thread, uint64_t now);
 /* Frees every poller of a thread that is being destroyed. */
