@@ -107,6 +107,8 @@ def build_parser():
                "Show each reactor: its core, busy and idle ticks, and its threads.")
     add_method(sub, "thread_get_stats",
                "Show each thread's busy and idle ticks, messages and pollers.")
+    add_method(sub, "thread_get_pollers",
+               "Show each thread's pollers: period, state, runs and busy runs.")
     add_method(sub, "save_config",
                "Print the running configuration, in the shape --json reads.")
     add_method(sub, "spdk_kill_instance", "Stop the service in an orderly way.",

@@ -227,6 +227,7 @@ int app_rpc_register(void)
 	static const struct app_rpc_method methods[] = {
 		{"framework_get_reactors", rpc_framework_get_reactors},
 		{"thread_get_stats", rpc_thread_get_stats},
+		{"thread_get_pollers", rpc_thread_get_pollers},
 		{"save_config", rpc_save_config},
 		{"spdk_kill_instance", rpc_spdk_kill_instance},
 	};

@@ -86,6 +86,8 @@ struct app_rpc_method {
 
 /* Registers a table of methods; returns 0 or the first failure. */
 int app_rpc_register_table(const struct app_rpc_method *methods, size_t count);
+/* The thread_get_pollers method. */
+void rpc_thread_get_pollers(struct usk_rpc_request *req, const struct usk_json_val *params);
 /* Registers the framework's RPC methods (reactors, threads, config, kill). */
 int app_rpc_register(void);
 /* Registers the log subsystem's RPC methods. */

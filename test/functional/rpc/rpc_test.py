@@ -138,7 +138,8 @@ def error_of(answer):
 
 def check_methods(tgt):
     rc, methods, _ = tgt.rpc_cli("rpc_get_methods")
-    want = {"rpc_get_methods", "framework_get_reactors", "thread_get_stats", "save_config",
+    want = {"rpc_get_methods", "framework_get_reactors", "thread_get_stats",
+            "thread_get_pollers", "save_config",
             "spdk_kill_instance", "log_set_level", "log_get_level", "log_set_flag",
             "log_clear_flag", "log_get_flags"}
     check("rpc_get_methods lists the built-in methods", rc == 0 and want <= set(methods or []),
@@ -156,6 +157,13 @@ def check_methods(tgt):
     check("thread_get_stats shows the app thread and its RPC poller",
           rc == 0 and len(app) == 1 and app[0]["timed_pollers_count"] >= 1
           and app[0]["busy"] > 0, str(stats))
+
+    rc, pollers, _ = tgt.rpc_cli("thread_get_pollers")
+    app = [t for t in (pollers or {}).get("threads", []) if t["name"] == "app_thread"]
+    rpc_poller = [p for p in (app[0]["pollers"] if app else []) if p["name"] == "rpc_server"]
+    check("thread_get_pollers shows the RPC server's poller and its runs",
+          rc == 0 and rpc_poller and rpc_poller[0]["run_count"] > 0
+          and rpc_poller[0]["period_us"] > 0, str(pollers))
 
     rc, out, _ = tgt.rpc_cli("log_set_level", "info")
     rc2, level, _ = tgt.rpc_cli("log_get_level")
