@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/**
+ * @file
+ * Block devices, as storage services use them: find a bdev by name, open
+ * a descriptor, get the thread's I/O channel, submit I/O. Every backend
+ * (NVMe namespaces, memory, files through io_uring, parts of other bdevs)
+ * is a bdev; include/usk/bdev_module.h is the other side, for backends.
+ *
+ * Thread rules: I/O is submitted on a usk_thread with that thread's
+ * channel, and completes on the same thread. Open, close and the
+ * lookups run on any usk_thread. A submit either fails at once with a
+ * negative errno and no callback, or is accepted and then completes
+ * exactly once through its callback. Nothing is allocated per I/O.
+ */
+#ifndef USK_BDEV_H
+#define USK_BDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "usk/thread.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct usk_bdev;
+struct usk_bdev_desc;
+struct usk_bdev_io;
+
+/** The kinds of I/O. */
+enum usk_bdev_io_type {
+	USK_BDEV_IO_TYPE_READ = 0,
+	USK_BDEV_IO_TYPE_WRITE,
+	USK_BDEV_IO_TYPE_WRITE_ZEROES,
+	USK_BDEV_IO_TYPE_UNMAP,
+	USK_BDEV_IO_TYPE_FLUSH,
+	USK_BDEV_IO_TYPE_RESET,
+	USK_BDEV_IO_TYPE_COMPARE,
+	USK_BDEV_IO_TYPE_COUNT
+};
+
+/** What an open descriptor is told about its bdev. */
+enum usk_bdev_event_type {
+	USK_BDEV_EVENT_REMOVE = 0, /**< the bdev is going: close the descriptor */
+	USK_BDEV_EVENT_RESIZE,	   /**< the block count changed */
+};
+
+/**
+ * Receives a descriptor's events, on the thread that opened it.
+ *
+ * @param type what happened
+ * @param bdev the bdev
+ * @param ctx  the pointer given to usk_bdev_open()
+ */
+typedef void (*usk_bdev_event_cb)(enum usk_bdev_event_type type, struct usk_bdev *bdev, void *ctx);
+
+/**
+ * Receives the end of an I/O. Call usk_bdev_free_io() when done with @p io
+ * (its NVMe status can be read until then).
+ *
+ * @param io      the I/O
+ * @param success whether it succeeded
+ * @param cb_arg  the pointer given when it was submitted
+ */
+typedef void (*usk_bdev_io_cb)(struct usk_bdev_io *io, bool success, void *cb_arg);
+
+/** @return the bdev called @p name (or with that alias), or NULL. */
+struct usk_bdev *usk_bdev_get_by_name(const char *name);
+
+/** @return the first registered bdev, or NULL. */
+struct usk_bdev *usk_bdev_first(void);
+
+/** @return the bdev registered after @p prev, or NULL. */
+struct usk_bdev *usk_bdev_next(struct usk_bdev *prev);
+
+/** @return the bdev's name. */
+const char *usk_bdev_get_name(const struct usk_bdev *bdev);
+
+/** @return what the module calls this kind of bdev ("Malloc disk"...). */
+const char *usk_bdev_get_product_name(const struct usk_bdev *bdev);
+
+/** @return the module's name ("malloc", "nvme"...). */
+const char *usk_bdev_get_module_name(const struct usk_bdev *bdev);
+
+/** @return bytes per block. */
+uint32_t usk_bdev_get_block_size(const struct usk_bdev *bdev);
+
+/** @return the number of blocks. */
+uint64_t usk_bdev_get_num_blocks(const struct usk_bdev *bdev);
+
+/** @return the blocks a write must be a multiple of (1 for most). */
+uint32_t usk_bdev_get_write_unit_size(const struct usk_bdev *bdev);
+
+/** @return the boundary (in blocks) I/O should not cross, or 0 for none. */
+uint32_t usk_bdev_get_optimal_io_boundary(const struct usk_bdev *bdev);
+
+/** @return the most blocks one I/O may carry to the module, or 0 for no limit. */
+uint32_t usk_bdev_get_max_transfer_blocks(const struct usk_bdev *bdev);
+
+/** @return whether the bdev does I/O of @p type. */
+bool usk_bdev_io_type_supported(const struct usk_bdev *bdev, enum usk_bdev_io_type type);
+
+/**
+ * Open a bdev.
+ *
+ * @param name     the bdev's name or alias
+ * @param write    open for writing too
+ * @param event_cb receives the descriptor's events; required
+ * @param ctx      passed to @p event_cb
+ * @param desc     where the descriptor is stored
+ * @return 0; -EINVAL for a missing argument or when not on a thread;
+ *         -ENODEV when no bdev has that name; -EPERM when opening for
+ *         writing a bdev a module has claimed; -EBUSY when it is being
+ *         removed; -ENOMEM.
+ */
+int usk_bdev_open(const char *name, bool write, usk_bdev_event_cb event_cb, void *ctx,
+		  struct usk_bdev_desc **desc);
+
+/**
+ * Close a descriptor, on the thread that opened it. Its I/O must have
+ * completed. A removed bdev is freed when its last descriptor closes.
+ */
+void usk_bdev_close(struct usk_bdev_desc *desc);
+
+/** @return the descriptor's bdev. */
+struct usk_bdev *usk_bdev_desc_get_bdev(struct usk_bdev_desc *desc);
+
+/**
+ * Get the current thread's I/O channel for the descriptor's bdev; put it
+ * with usk_io_channel_put() when done.
+ *
+ * @return the channel, or NULL when not on a thread or memory is short.
+ */
+struct usk_io_channel *usk_bdev_get_io_channel(struct usk_bdev_desc *desc);
+
+/*
+ * I/O. Offsets and lengths are in blocks for the *_blocks functions and
+ * in bytes (multiples of the block size) for the others. Each returns 0
+ * when the I/O was accepted, or: -EINVAL for a range outside the bdev, a
+ * zero length, a length that is not a multiple of the write unit, bad
+ * iovecs, or a byte offset or length that is not a multiple of the block
+ * size; -EBADF for a descriptor not open for writing (writes, zeroes,
+ * unmap, reset); -ENOTSUP when the bdev does not do that type; -ENODEV
+ * when the bdev is being removed; -ENOMEM when no bdev_io is free (see
+ * usk_bdev_queue_io_wait()).
+ */
+
+/** Read @p num_blocks blocks at @p offset_blocks into @p buf. */
+int usk_bdev_read_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
+			 uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			 void *cb_arg);
+
+/** Read into the buffers of @p iov (their lengths add up to the blocks read). */
+int usk_bdev_readv_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, struct iovec *iov,
+			  int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
+			  usk_bdev_io_cb cb, void *cb_arg);
+
+/** Write @p num_blocks blocks at @p offset_blocks from @p buf. */
+int usk_bdev_write_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
+			  uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			  void *cb_arg);
+
+/** Write from the buffers of @p iov. */
+int usk_bdev_writev_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, struct iovec *iov,
+			   int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
+			   usk_bdev_io_cb cb, void *cb_arg);
+
+/** Compare the blocks with @p buf; a mismatch fails with NVMe's compare-failure status. */
+int usk_bdev_compare_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
+			    uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			    void *cb_arg);
+
+/** Write zeroes to the blocks, with no data buffer. */
+int usk_bdev_write_zeroes_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
+				 uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+				 void *cb_arg);
+
+/** Deallocate the blocks (their content becomes undefined, or zeroes where the bdev says). */
+int usk_bdev_unmap_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
+			  uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			  void *cb_arg);
+
+/** Make written blocks durable. */
+int usk_bdev_flush_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
+			  uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			  void *cb_arg);
+
+/** Reset the bdev (for NVMe, the controller). */
+int usk_bdev_reset(struct usk_bdev_desc *desc, struct usk_io_channel *ch, usk_bdev_io_cb cb,
+		   void *cb_arg);
+
+/** usk_bdev_read_blocks() with a byte offset and length. */
+int usk_bdev_read(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf, uint64_t offset,
+		  uint64_t nbytes, usk_bdev_io_cb cb, void *cb_arg);
+
+/** usk_bdev_write_blocks() with a byte offset and length. */
+int usk_bdev_write(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
+		   uint64_t offset, uint64_t nbytes, usk_bdev_io_cb cb, void *cb_arg);
+
+/** Give a completed I/O back; call it once, from its completion callback or later. */
+void usk_bdev_free_io(struct usk_bdev_io *io);
+
+/**
+ * Read a completed I/O's NVMe status: for a module that is not NVMe, a
+ * success is (0, 0) and a failure (0, 6), NVMe's internal error; a compare
+ * that found a difference is (2, 0x85).
+ *
+ * @param io  the I/O, not yet freed
+ * @param sct where the status code type is stored
+ * @param sc  where the status code is stored
+ */
+void usk_bdev_io_get_nvme_status(const struct usk_bdev_io *io, int *sct, int *sc);
+
+/** Waits for a bdev_io to be free; fill bdev, cb and cb_arg. */
+struct usk_bdev_io_wait_entry {
+	struct usk_bdev *bdev;
+	usk_msg_fn cb;
+	void *cb_arg;
+	struct usk_bdev_io_wait_entry *next; /**< the layer's; leave alone */
+};
+
+/**
+ * After a submit failed with -ENOMEM: call @p entry->cb(@p entry->cb_arg)
+ * on this thread once a bdev_io is free, so the caller can submit again.
+ *
+ * @return 0; -EINVAL when no submit on this channel is short of bdev_io.
+ */
+int usk_bdev_queue_io_wait(struct usk_bdev *bdev, struct usk_io_channel *ch,
+			   struct usk_bdev_io_wait_entry *entry);
+
+/** I/O counters of a bdev, in operations, bytes and ticks of usk_ticks(). */
+struct usk_bdev_io_stat {
+	uint64_t bytes_read;
+	uint64_t num_read_ops;
+	uint64_t bytes_written;
+	uint64_t num_write_ops;
+	uint64_t num_unmap_ops;
+	uint64_t num_other_ops; /**< write zeroes, flush, reset, compare */
+	uint64_t num_errors;
+	uint64_t read_latency_ticks;  /**< summed */
+	uint64_t write_latency_ticks; /**< summed */
+};
+
+/** Read the counters of one channel (on its thread). */
+void usk_bdev_get_channel_stat(struct usk_io_channel *ch, struct usk_bdev_io_stat *stat);
+
+/**
+ * Sum the counters of every thread's channel for @p bdev, and of channels
+ * already released; @p cb(@p bdev, @p stat, @p rc, @p cb_arg) runs on this
+ * thread when done.
+ *
+ * @return 0; -EINVAL when not on a thread; -ENOMEM.
+ */
+int usk_bdev_get_device_stat(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat,
+			     void (*cb)(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat,
+					int rc, void *cb_arg),
+			     void *cb_arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* USK_BDEV_H */

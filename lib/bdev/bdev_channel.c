@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Per-thread channels of a bdev: the module's channel, a cache of bdev_io
+ * from the shared pool, the I/O counters, and the callers waiting for a
+ * free bdev_io. Counters are the channel's own and summed on read.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usk/log.h"
+#include "usk/util.h"
+#include "bdev_internal.h"
+
+#define BDEV_IO_CACHE_MAX 256
+
+static int bdev_channel_create(void *io_device, void *ctx)
+{
+	struct usk_bdev *b = io_device;
+	struct bdev_channel *ch = ctx;
+
+	ch->bdev = b;
+	ch->module_ch = b->fn_table->get_io_channel(b->ctxt);
+	if (ch->module_ch == NULL) {
+		return -ENOMEM;
+	}
+	/* A small pool is not all hoarded by the first thread that uses it. */
+	ch->cache = usk_pool_cache_create(
+		g_bdev_io_pool, USK_MAX(2, USK_MIN(BDEV_IO_CACHE_MAX, g_bdev_io_count / 64)));
+	if (ch->cache == NULL) {
+		usk_io_channel_put(ch->module_ch);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void bdev_stat_add(struct usk_bdev_io_stat *sum, const struct usk_bdev_io_stat *add)
+{
+	sum->bytes_read += add->bytes_read;
+	sum->num_read_ops += add->num_read_ops;
+	sum->bytes_written += add->bytes_written;
+	sum->num_write_ops += add->num_write_ops;
+	sum->num_unmap_ops += add->num_unmap_ops;
+	sum->num_other_ops += add->num_other_ops;
+	sum->num_errors += add->num_errors;
+	sum->read_latency_ticks += add->read_latency_ticks;
+	sum->write_latency_ticks += add->write_latency_ticks;
+}
+
+static void bdev_channel_destroy(void *io_device, void *ctx)
+{
+	struct usk_bdev *b = io_device;
+	struct bdev_channel *ch = ctx;
+
+	if (ch->wait_head != NULL) {
+		USK_ERRLOG("bdev '%s': a channel was released with callers waiting for a bdev_io",
+			   b->name);
+	}
+	pthread_mutex_lock(&b->internal->lock);
+	bdev_stat_add(&b->internal->released_stat, &ch->stat);
+	pthread_mutex_unlock(&b->internal->lock);
+	usk_pool_cache_free(ch->cache);
+	usk_io_channel_put(ch->module_ch);
+}
+
+int bdev_channel_register(struct usk_bdev *b)
+{
+	return usk_io_device_register(b, bdev_channel_create, bdev_channel_destroy,
+				      sizeof(struct bdev_channel), b->name);
+}
+
+void bdev_channel_unregister(struct usk_bdev *b, void (*done)(void *io_device))
+{
+	int rc = usk_io_device_unregister(b, done);
+
+	if (rc != 0) {
+		USK_ERRLOG("bdev '%s': cannot unregister its channels: %s", b->name, strerror(-rc));
+	}
+}
+
+struct usk_io_channel *usk_bdev_get_io_channel(struct usk_bdev_desc *desc)
+{
+	return usk_io_channel_get(desc->bdev);
+}
+
+void usk_bdev_get_channel_stat(struct usk_io_channel *ioch, struct usk_bdev_io_stat *stat)
+{
+	struct bdev_channel *ch = usk_io_channel_get_ctx(ioch);
+
+	*stat = ch->stat;
+}
+
+int usk_bdev_queue_io_wait(struct usk_bdev *b, struct usk_io_channel *ioch,
+			   struct usk_bdev_io_wait_entry *entry)
+{
+	struct bdev_channel *ch = usk_io_channel_get_ctx(ioch);
+
+	if (!ch->starved || entry == NULL || entry->bdev != b || entry->cb == NULL) {
+		return -EINVAL;
+	}
+	entry->next = NULL;
+	if (ch->wait_tail != NULL) {
+		ch->wait_tail->next = entry;
+	} else {
+		ch->wait_head = entry;
+	}
+	ch->wait_tail = entry;
+	return 0;
+}
+
+void bdev_channel_serve_waiters(struct bdev_channel *ch)
+{
+	while (ch->wait_head != NULL) {
+		struct usk_bdev_io_wait_entry *e = ch->wait_head;
+
+		ch->wait_head = e->next;
+		if (ch->wait_head == NULL) {
+			ch->wait_tail = NULL;
+		}
+		ch->starved = false;
+		e->cb(e->cb_arg);
+		/* It took the last free one and came up short again: the rest wait on. */
+		if (ch->starved) {
+			return;
+		}
+	}
+}
+
+struct device_stat_walk {
+	struct usk_bdev *bdev;
+	struct usk_bdev_io_stat *stat;
+	void (*cb)(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat, int rc, void *cb_arg);
+	void *cb_arg;
+};
+
+static void device_stat_visit(struct usk_io_channel_iter *iter)
+{
+	struct device_stat_walk *w = usk_io_channel_iter_get_ctx(iter);
+	struct bdev_channel *ch = usk_io_channel_get_ctx(usk_io_channel_iter_get_channel(iter));
+
+	bdev_stat_add(w->stat, &ch->stat);
+	usk_io_channel_iter_continue(iter, 0);
+}
+
+static void device_stat_done(struct usk_io_channel_iter *iter, int status)
+{
+	struct device_stat_walk *w = usk_io_channel_iter_get_ctx(iter);
+
+	w->cb(w->bdev, w->stat, status, w->cb_arg);
+	free(w);
+}
+
+int usk_bdev_get_device_stat(struct usk_bdev *b, struct usk_bdev_io_stat *stat,
+			     void (*cb)(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat,
+					int rc, void *cb_arg),
+			     void *cb_arg)
+{
+	struct device_stat_walk *w;
+	int rc;
+
+	if (usk_thread_get_current() == NULL || stat == NULL || cb == NULL) {
+		return -EINVAL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		return -ENOMEM;
+	}
+	w->bdev = b;
+	w->stat = stat;
+	w->cb = cb;
+	w->cb_arg = cb_arg;
+	pthread_mutex_lock(&b->internal->lock);
+	*stat = b->internal->released_stat;
+	pthread_mutex_unlock(&b->internal->lock);
+	rc = usk_io_channel_for_each(b, device_stat_visit, w, device_stat_done);
+	if (rc != 0) {
+		free(w);
+	}
+	return rc;
+}

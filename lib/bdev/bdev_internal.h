@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the files of lib/bdev share: the layer's state of bdevs, descriptors, channels and I/O. */
+#ifndef USK_BDEV_INTERNAL_H
+#define USK_BDEV_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/queue.h>
+
+#include "usk/bdev_module.h"
+#include "usk/pool.h"
+
+/* Buffers a split child can carry; a child needing more fails. */
+#define BDEV_IO_INLINE_IOVS 32
+
+struct usk_bdev_desc {
+	struct usk_bdev *bdev;
+	struct usk_thread *thread;
+	bool write;
+	bool closed;
+	usk_bdev_event_cb event_cb;
+	void *event_ctx;
+	TAILQ_ENTRY(usk_bdev_desc) link;
+};
+
+struct bdev_internal {
+	char *name;
+	pthread_mutex_t lock; /* descriptors, claim, state */
+	TAILQ_HEAD(, usk_bdev_desc) descs;
+	bool removing;
+	const struct usk_bdev_module *claim;
+	void (*unregister_cb)(void *cb_arg, int rc);
+	void *unregister_arg;
+	struct usk_thread *unregister_thread;
+	/* Counters of channels already released. */
+	struct usk_bdev_io_stat released_stat;
+	TAILQ_ENTRY(bdev_internal) link;
+	struct usk_bdev *bdev;
+};
+
+/* A thread's channel for one bdev. */
+struct bdev_channel {
+	struct usk_bdev *bdev;
+	struct usk_io_channel *module_ch;
+	struct usk_pool_cache *cache;
+	struct usk_bdev_io_stat stat;
+	/* Callers waiting for a bdev_io, oldest first. */
+	struct usk_bdev_io_wait_entry *wait_head;
+	struct usk_bdev_io_wait_entry *wait_tail;
+	bool starved; /* a submit failed with -ENOMEM since the queue was last served */
+};
+
+struct bdev_io_internal {
+	struct bdev_channel *ch;
+	usk_bdev_io_cb cb;
+	void *cb_arg;
+	uint64_t submit_tick;
+	int sct;
+	int sc;
+	bool success;
+	/* Split: the parent counts children out and back. */
+	struct usk_bdev_io *parent;
+	uint64_t split_next_block;  /* parent: the first block not yet sent */
+	uint32_t split_outstanding; /* parent: children not yet back */
+	struct iovec iov;	    /* a single buffer's iovec */
+	struct iovec child_iovs[BDEV_IO_INLINE_IOVS];
+};
+
+/* The I/O pool, set up by the subsystem. */
+extern struct usk_pool *g_bdev_io_pool;
+extern size_t g_bdev_io_size;
+extern uint32_t g_bdev_io_count;
+
+/* Sets up the layer: the bdev_io pool sized for the registered modules. */
+int bdev_layer_init(uint32_t pool_size);
+void bdev_layer_fini(void);
+
+/*
+ * Checks and starts an I/O on @buf (one flat buffer) or @iov; returns 0 or
+ * a negative errno, with no callback.
+ */
+int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
+			   enum usk_bdev_io_type type, void *buf, struct iovec *iov, int iovcnt,
+			   uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			   void *cb_arg);
+
+/* Registers the per-bdev io_device (its channels). */
+int bdev_channel_register(struct usk_bdev *bdev);
+/* Unregisters it; @done runs once every channel is gone. */
+void bdev_channel_unregister(struct usk_bdev *bdev, void (*done)(void *io_device));
+/* Adds a channel's counters into @sum. */
+void bdev_stat_add(struct usk_bdev_io_stat *sum, const struct usk_bdev_io_stat *add);
+/* Calls the callers waiting on @ch for a bdev_io while some are free. */
+void bdev_channel_serve_waiters(struct bdev_channel *ch);
+
+#endif /* USK_BDEV_INTERNAL_H */

@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The I/O path: checks, bdev_io from the channel's cache, splitting at the
+ * max transfer size and the optimal boundary, completion with counters.
+ * A split parent holds one count for the loop that issues its children, so
+ * a child that completes inside the module's submit never finishes the
+ * parent under the loop's feet.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "usk/nvme_spec.h"
+#include "usk/ticks.h"
+#include "usk/util.h"
+#include "bdev_internal.h"
+
+#define BDEV_IO_HDR_SIZE usk_align_up(sizeof(struct usk_bdev_io), 16)
+#define BDEV_IO_INT_SIZE usk_align_up(sizeof(struct bdev_io_internal), 16)
+
+static struct usk_bdev_io *bdev_io_get(struct bdev_channel *ch)
+{
+	struct usk_bdev_io *io = usk_pool_cache_get(ch->cache);
+
+	if (io == NULL) {
+		ch->starved = true;
+		return NULL;
+	}
+	io->internal = (struct bdev_io_internal *)((char *)io + BDEV_IO_HDR_SIZE);
+	io->internal->ch = ch;
+	io->internal->parent = NULL;
+	io->internal->success = true;
+	io->internal->sct = 0;
+	io->internal->sc = 0;
+	return io;
+}
+
+static void bdev_io_put(struct usk_bdev_io *io)
+{
+	struct bdev_channel *ch = io->internal->ch;
+
+	usk_pool_cache_put(ch->cache, io);
+	if (ch->wait_head != NULL) {
+		bdev_channel_serve_waiters(ch);
+	}
+}
+
+void *usk_bdev_io_driver_ctx(struct usk_bdev_io *io)
+{
+	return (char *)io->internal + BDEV_IO_INT_SIZE;
+}
+
+void usk_bdev_free_io(struct usk_bdev_io *io)
+{
+	if (io != NULL) {
+		bdev_io_put(io);
+	}
+}
+
+void usk_bdev_io_get_nvme_status(const struct usk_bdev_io *io, int *sct, int *sc)
+{
+	*sct = io->internal->sct;
+	*sc = io->internal->sc;
+}
+
+static void bdev_io_count(struct bdev_channel *ch, const struct usk_bdev_io *io, uint64_t now)
+{
+	struct usk_bdev_io_stat *s = &ch->stat;
+	uint64_t bytes = io->num_blocks * io->bdev->blocklen;
+
+	if (!io->internal->success) {
+		s->num_errors++;
+		return;
+	}
+	switch (io->type) {
+	case USK_BDEV_IO_TYPE_READ:
+		s->num_read_ops++;
+		s->bytes_read += bytes;
+		s->read_latency_ticks += now - io->internal->submit_tick;
+		break;
+	case USK_BDEV_IO_TYPE_WRITE:
+		s->num_write_ops++;
+		s->bytes_written += bytes;
+		s->write_latency_ticks += now - io->internal->submit_tick;
+		break;
+	case USK_BDEV_IO_TYPE_UNMAP:
+		s->num_unmap_ops++;
+		break;
+	default:
+		s->num_other_ops++;
+		break;
+	}
+}
+
+/* The caller's I/O is done: count it and call back. */
+static void bdev_io_finish(struct usk_bdev_io *io)
+{
+	bdev_io_count(io->internal->ch, io, usk_ticks());
+	io->internal->cb(io, io->internal->success, io->internal->cb_arg);
+}
+
+static bool bdev_io_needs_split(const struct usk_bdev_io *io)
+{
+	const struct usk_bdev *b = io->bdev;
+	uint64_t last = io->offset_blocks + io->num_blocks - 1;
+
+	if (io->type == USK_BDEV_IO_TYPE_RESET || io->type == USK_BDEV_IO_TYPE_FLUSH) {
+		return false;
+	}
+	return (b->max_transfer_blocks != 0 && io->num_blocks > b->max_transfer_blocks) ||
+	       (b->optimal_io_boundary != 0 &&
+		io->offset_blocks / b->optimal_io_boundary != last / b->optimal_io_boundary);
+}
+
+/* Blocks of the next child at @offset: up to the limit and the boundary. */
+static uint64_t bdev_split_length(const struct usk_bdev *b, uint64_t offset, uint64_t left)
+{
+	uint64_t len = left;
+
+	if (b->max_transfer_blocks != 0) {
+		len = USK_MIN(len, b->max_transfer_blocks);
+	}
+	if (b->optimal_io_boundary != 0) {
+		len = USK_MIN(len, b->optimal_io_boundary - offset % b->optimal_io_boundary);
+	}
+	return len;
+}
+
+/* Points @child's iovecs at @len bytes of @parent's data from byte @skip; false if they do not fit.
+ */
+static bool bdev_split_iovs(struct usk_bdev_io *parent, struct usk_bdev_io *child, uint64_t skip,
+			    uint64_t len)
+{
+	int n = 0;
+
+	for (int i = 0; i < parent->iovcnt && len > 0; i++) {
+		struct iovec *src = &parent->iovs[i];
+		uint64_t take;
+
+		if (skip >= src->iov_len) {
+			skip -= src->iov_len;
+			continue;
+		}
+		if (n == BDEV_IO_INLINE_IOVS) {
+			return false;
+		}
+		take = USK_MIN(src->iov_len - skip, len);
+		child->internal->child_iovs[n].iov_base = (char *)src->iov_base + skip;
+		child->internal->child_iovs[n].iov_len = take;
+		n++;
+		len -= take;
+		skip = 0;
+	}
+	child->iovs = child->internal->child_iovs;
+	child->iovcnt = n;
+	return true;
+}
+
+static void bdev_split_release(struct usk_bdev_io *parent);
+
+/* Issues children until the parent is covered, a bdev_io is short, or one failed. */
+static void bdev_split_continue(struct usk_bdev_io *parent)
+{
+	struct bdev_io_internal *pi = parent->internal;
+	uint64_t end = parent->offset_blocks + parent->num_blocks;
+
+	pi->split_outstanding++; /* the loop's own hold */
+	while (pi->success && pi->split_next_block < end) {
+		uint64_t len = bdev_split_length(parent->bdev, pi->split_next_block,
+						 end - pi->split_next_block);
+		struct usk_bdev_io *child = bdev_io_get(pi->ch);
+
+		if (child == NULL) {
+			/* A child's completion resumes the split. */
+			pi->ch->starved = false;
+			break;
+		}
+		child->bdev = parent->bdev;
+		child->type = parent->type;
+		child->offset_blocks = pi->split_next_block;
+		child->num_blocks = len;
+		child->iovs = NULL;
+		child->iovcnt = 0;
+		child->internal->parent = parent;
+		if (parent->iovcnt > 0 &&
+		    !bdev_split_iovs(parent, child,
+				     (pi->split_next_block - parent->offset_blocks) *
+					     parent->bdev->blocklen,
+				     len * parent->bdev->blocklen)) {
+			bdev_io_put(child);
+			pi->success = false;
+			pi->sct = USK_NVME_SCT_GENERIC;
+			pi->sc = USK_NVME_SC_INTERNAL_ERROR;
+			break;
+		}
+		pi->split_next_block += len;
+		pi->split_outstanding++;
+		parent->bdev->fn_table->submit_request(pi->ch->module_ch, child);
+	}
+	bdev_split_release(parent);
+}
+
+/* Drops one count of the parent; the last one finishes it. */
+static void bdev_split_release(struct usk_bdev_io *parent)
+{
+	struct bdev_io_internal *pi = parent->internal;
+
+	if (--pi->split_outstanding > 0) {
+		return;
+	}
+	if (pi->success && pi->split_next_block < parent->offset_blocks + parent->num_blocks) {
+		/* Nothing in flight and bdev_io short: only possible on the first round. */
+		pi->success = false;
+		pi->sct = USK_NVME_SCT_GENERIC;
+		pi->sc = USK_NVME_SC_INTERNAL_ERROR;
+	}
+	bdev_io_finish(parent);
+}
+
+static void bdev_split_child_done(struct usk_bdev_io *child)
+{
+	struct usk_bdev_io *parent = child->internal->parent;
+	struct bdev_io_internal *pi = parent->internal;
+
+	if (!child->internal->success && pi->success) {
+		pi->success = false;
+		pi->sct = child->internal->sct;
+		pi->sc = child->internal->sc;
+	}
+	bdev_io_put(child);
+	if (pi->success && pi->split_next_block < parent->offset_blocks + parent->num_blocks) {
+		bdev_split_continue(parent);
+	}
+	bdev_split_release(parent);
+}
+
+static void bdev_io_complete_status(struct usk_bdev_io *io, bool success, int sct, int sc)
+{
+	io->internal->success = success;
+	io->internal->sct = sct;
+	io->internal->sc = sc;
+	if (io->internal->parent != NULL) {
+		bdev_split_child_done(io);
+	} else {
+		bdev_io_finish(io);
+	}
+}
+
+void usk_bdev_io_complete_nvme_status(struct usk_bdev_io *io, int sct, int sc)
+{
+	bdev_io_complete_status(io, sct == 0 && sc == 0, sct, sc);
+}
+
+void usk_bdev_io_complete(struct usk_bdev_io *io, enum usk_bdev_io_status status)
+{
+	switch (status) {
+	case USK_BDEV_IO_STATUS_SUCCESS:
+		bdev_io_complete_status(io, true, 0, 0);
+		break;
+	case USK_BDEV_IO_STATUS_MISCOMPARE:
+		bdev_io_complete_status(io, false, USK_NVME_SCT_MEDIA, USK_NVME_SC_COMPARE_FAILURE);
+		break;
+	case USK_BDEV_IO_STATUS_ABORTED:
+		bdev_io_complete_status(io, false, USK_NVME_SCT_GENERIC,
+					USK_NVME_SC_ABORTED_BY_REQUEST);
+		break;
+	default:
+		bdev_io_complete_status(io, false, USK_NVME_SCT_GENERIC,
+					USK_NVME_SC_INTERNAL_ERROR);
+		break;
+	}
+}
+
+static bool bdev_io_type_writes(enum usk_bdev_io_type type)
+{
+	return type == USK_BDEV_IO_TYPE_WRITE || type == USK_BDEV_IO_TYPE_WRITE_ZEROES ||
+	       type == USK_BDEV_IO_TYPE_UNMAP || type == USK_BDEV_IO_TYPE_RESET;
+}
+
+static bool bdev_io_type_has_data(enum usk_bdev_io_type type)
+{
+	return type == USK_BDEV_IO_TYPE_READ || type == USK_BDEV_IO_TYPE_WRITE ||
+	       type == USK_BDEV_IO_TYPE_COMPARE;
+}
+
+/* Whether the buffers hold exactly @bytes. */
+static bool bdev_iovs_match(const struct iovec *iov, int iovcnt, uint64_t bytes)
+{
+	uint64_t sum = 0;
+
+	if (iov == NULL || iovcnt <= 0) {
+		return false;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_base == NULL || iov[i].iov_len == 0) {
+			return false;
+		}
+		sum += iov[i].iov_len;
+	}
+	return sum == bytes;
+}
+
+static int bdev_io_check(struct usk_bdev_desc *desc, enum usk_bdev_io_type type,
+			 const struct iovec *iov, int iovcnt, uint64_t offset, uint64_t num)
+{
+	const struct usk_bdev *b = desc->bdev;
+
+	if (desc->closed) {
+		return -EBADF;
+	}
+	if (b->internal->removing) {
+		return -ENODEV;
+	}
+	if (bdev_io_type_writes(type) && !desc->write) {
+		return -EBADF;
+	}
+	if (!usk_bdev_io_type_supported(b, type)) {
+		return -ENOTSUP;
+	}
+	if (type == USK_BDEV_IO_TYPE_RESET) {
+		return 0;
+	}
+	if (num == 0 || offset >= b->blockcnt || num > b->blockcnt - offset) {
+		return -EINVAL;
+	}
+	if (type == USK_BDEV_IO_TYPE_WRITE && num % usk_bdev_get_write_unit_size(b) != 0) {
+		return -EINVAL;
+	}
+	if (bdev_io_type_has_data(type) && !bdev_iovs_match(iov, iovcnt, num * b->blocklen)) {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *ioch,
+			   enum usk_bdev_io_type type, void *buf, struct iovec *iov, int iovcnt,
+			   uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			   void *cb_arg)
+{
+	struct iovec flat;
+	struct bdev_channel *ch;
+	struct usk_bdev_io *io;
+	int rc;
+
+	if (desc == NULL || ioch == NULL || cb == NULL) {
+		return -EINVAL;
+	}
+	if (iov == NULL) {
+		flat.iov_base = buf;
+		flat.iov_len = num_blocks * desc->bdev->blocklen;
+		iov = &flat;
+		iovcnt = 1;
+	}
+	rc = bdev_io_check(desc, type, iov, iovcnt, offset_blocks, num_blocks);
+	if (rc != 0) {
+		return rc;
+	}
+	ch = usk_io_channel_get_ctx(ioch);
+	io = bdev_io_get(ch);
+	if (io == NULL) {
+		return -ENOMEM;
+	}
+	if (iov == &flat) {
+		/* The caller's buffer, described inside the bdev_io that outlives this call. */
+		io->internal->iov = flat;
+		iov = &io->internal->iov;
+	}
+	io->bdev = desc->bdev;
+	io->type = type;
+	io->iovs = bdev_io_type_has_data(type) ? iov : NULL;
+	io->iovcnt = bdev_io_type_has_data(type) ? iovcnt : 0;
+	io->offset_blocks = offset_blocks;
+	io->num_blocks = num_blocks;
+	io->internal->cb = cb;
+	io->internal->cb_arg = cb_arg;
+	io->internal->submit_tick = usk_ticks();
+	if (!bdev_io_needs_split(io)) {
+		io->bdev->fn_table->submit_request(ch->module_ch, io);
+		return 0;
+	}
+	io->internal->split_next_block = offset_blocks;
+	io->internal->split_outstanding = 0;
+	bdev_split_continue(io);
+	return 0;
+}
+
+int usk_bdev_read_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
+			 uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			 void *cb_arg)
+{
+	return bdev_io_submit_checked(desc, ch, USK_BDEV_IO_TYPE_READ, buf, NULL, 0, offset_blocks,
+				      num_blocks, cb, cb_arg);
+}
+
+int usk_bdev_readv_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, struct iovec *iov,
+			  int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
+			  usk_bdev_io_cb cb, void *cb_arg)
+{
+	if (iov == NULL) {
+		return -EINVAL;
+	}
+	return bdev_io_submit_checked(desc, ch, USK_BDEV_IO_TYPE_READ, NULL, iov, iovcnt,
+				      offset_blocks, num_blocks, cb, cb_arg);
+}
+
+int usk_bdev_write_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
+			  uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			  void *cb_arg)
+{
+	return bdev_io_submit_checked(desc, ch, USK_BDEV_IO_TYPE_WRITE, buf, NULL, 0, offset_blocks,
+				      num_blocks, cb, cb_arg);
+}
+
+int usk_bdev_writev_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, struct iovec *iov,
+			   int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
+			   usk_bdev_io_cb cb, void *cb_arg)
+{
+	if (iov == NULL) {
+		return -EINVAL;
+	}
+	return bdev_io_submit_checked(desc, ch, USK_BDEV_IO_TYPE_WRITE, NULL, iov, iovcnt,
+				      offset_blocks, num_blocks, cb, cb_arg);
+}
+
+int usk_bdev_compare_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
+			    uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			    void *cb_arg)
+{
+	return bdev_io_submit_checked(desc, ch, USK_BDEV_IO_TYPE_COMPARE, buf, NULL, 0,
+				      offset_blocks, num_blocks, cb, cb_arg);
+}
+
+/* Submits an I/O that carries no data. */
+static int bdev_io_submit_nodata(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
+				 enum usk_bdev_io_type type, uint64_t offset_blocks,
+				 uint64_t num_blocks, usk_bdev_io_cb cb, void *cb_arg)
+{
+	return bdev_io_submit_checked(desc, ch, type, NULL, NULL, 0, offset_blocks, num_blocks, cb,
+				      cb_arg);
+}
+
+int usk_bdev_write_zeroes_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
+				 uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+				 void *cb_arg)
+{
+	return bdev_io_submit_nodata(desc, ch, USK_BDEV_IO_TYPE_WRITE_ZEROES, offset_blocks,
+				     num_blocks, cb, cb_arg);
+}
+
+int usk_bdev_unmap_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
+			  uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			  void *cb_arg)
+{
+	return bdev_io_submit_nodata(desc, ch, USK_BDEV_IO_TYPE_UNMAP, offset_blocks, num_blocks,
+				     cb, cb_arg);
+}
+
+int usk_bdev_flush_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
+			  uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
+			  void *cb_arg)
+{
+	return bdev_io_submit_nodata(desc, ch, USK_BDEV_IO_TYPE_FLUSH, offset_blocks, num_blocks,
+				     cb, cb_arg);
+}
+
+int usk_bdev_reset(struct usk_bdev_desc *desc, struct usk_io_channel *ch, usk_bdev_io_cb cb,
+		   void *cb_arg)
+{
+	return bdev_io_submit_nodata(desc, ch, USK_BDEV_IO_TYPE_RESET, 0, 0, cb, cb_arg);
+}
+
+/* Converts a byte range to blocks; false when it is not on block boundaries. */
+static bool bdev_bytes_to_blocks(struct usk_bdev_desc *desc, uint64_t offset, uint64_t nbytes,
+				 uint64_t *offset_blocks, uint64_t *num_blocks)
+{
+	uint32_t shift = usk_u32_log2(desc->bdev->blocklen);
+	uint64_t mask = desc->bdev->blocklen - 1;
+
+	*offset_blocks = offset >> shift;
+	*num_blocks = nbytes >> shift;
+	return (offset & mask) == 0 && (nbytes & mask) == 0;
+}
+
+int usk_bdev_read(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf, uint64_t offset,
+		  uint64_t nbytes, usk_bdev_io_cb cb, void *cb_arg)
+{
+	uint64_t offset_blocks, num_blocks;
+
+	if (desc == NULL ||
+	    !bdev_bytes_to_blocks(desc, offset, nbytes, &offset_blocks, &num_blocks)) {
+		return -EINVAL;
+	}
+	return usk_bdev_read_blocks(desc, ch, buf, offset_blocks, num_blocks, cb, cb_arg);
+}
+
+int usk_bdev_write(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
+		   uint64_t offset, uint64_t nbytes, usk_bdev_io_cb cb, void *cb_arg)
+{
+	uint64_t offset_blocks, num_blocks;
+
+	if (desc == NULL ||
+	    !bdev_bytes_to_blocks(desc, offset, nbytes, &offset_blocks, &num_blocks)) {
+		return -EINVAL;
+	}
+	return usk_bdev_write_blocks(desc, ch, buf, offset_blocks, num_blocks, cb, cb_arg);
+}
