@@ -125,6 +125,22 @@ def build_parser():
                [("flag", "flag", {"help": "a component (log_get_flags lists them) or all"})])
     add_method(sub, "log_get_flags", "Show every component's debug flag.")
 
+    add_method(sub, "bdev_get_bdevs", "Show the bdevs, or one.",
+               [("-b", "name", {"help": "only this bdev"})])
+    add_method(sub, "bdev_get_iostat", "Show the bdevs' I/O counters, or one's.",
+               [("-b", "name", {"help": "only this bdev"})])
+    for kind, what in (("malloc", "a memory-backed bdev"), ("null", "a bdev that keeps no data")):
+        p = add_method(sub, f"bdev_{kind}_create", f"Create {what}.",
+                       [("-b", "name", {"required": True, "help": "its name"}),
+                        ("total_size", "total_size",
+                         {"type": int, "help": "its size in MiB"}),
+                        ("block_size", "block_size",
+                         {"type": int, "nargs": "?", "default": 512,
+                          "help": "bytes per block (default 512)"})])
+        p.set_defaults(size_to_blocks=True)
+        add_method(sub, f"bdev_{kind}_delete", f"Delete {what}.",
+                   [("name", "name", {"help": "its name"})])
+
     raw = sub.add_parser("call", help="Call any method with JSON params.",
                          description="Call any method with JSON params.")
     raw.add_argument("raw_method", metavar="METHOD", help="the method's name")
@@ -145,7 +161,15 @@ def main(argv=None):
             return 2
     else:
         method = args.method
-        params = {name: getattr(args, name) for name in args.param_names}
+        params = {name: getattr(args, name) for name in args.param_names
+                  if getattr(args, name) is not None}
+        if getattr(args, "size_to_blocks", False):
+            size = params.pop("total_size") << 20
+            if size % params["block_size"]:
+                print(f"rpc.py: total_size is not a multiple of block_size "
+                      f"({params['block_size']})", file=sys.stderr)
+                return 2
+            params["num_blocks"] = size // params["block_size"]
     try:
         client = Client(args.socket, args.timeout, args.verbose)
         try:

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * usk_tgt: the daemon an operator runs. The app framework, its JSON-RPC
- * server and JSON config; storage comes with the subsystems that register.
+ * server and JSON config, and the bdev subsystem: block devices made and
+ * removed by RPC or config.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "usk/bdev.h"
 #include "usk/event.h"
 #include "usk/log.h"
 
@@ -38,6 +40,11 @@ int main(int argc, char **argv)
 		return 0;
 	default:
 		return 2;
+	}
+	rc = usk_bdev_subsystem_register();
+	if (rc != 0) {
+		fprintf(stderr, "usk_tgt: cannot set up the bdev subsystem: %d\n", rc);
+		return 1;
 	}
 	rc = usk_app_start(&opts, tgt_started, &opts);
 	if (rc != 0) {

@@ -66,7 +66,17 @@ typedef void (*usk_bdev_event_cb)(enum usk_bdev_event_type type, struct usk_bdev
  */
 typedef void (*usk_bdev_io_cb)(struct usk_bdev_io *io, bool success, void *cb_arg);
 
-/** @return the bdev called @p name (or with that alias), or NULL. */
+/**
+ * Add the bdev subsystem to the app framework, before usk_app_start(): the
+ * built-in modules (null, malloc), their RPC methods (bdev_get_bdevs,
+ * bdev_get_iostat, bdev_*_create and _delete) and the bdevs' part of
+ * save_config. At shutdown, every bdev is unregistered.
+ *
+ * @return 0, or a negative errno from a registration.
+ */
+int usk_bdev_subsystem_register(void);
+
+/** @return the bdev called @p name, or NULL. */
 struct usk_bdev *usk_bdev_get_by_name(const char *name);
 
 /** @return the first registered bdev, or NULL. */

@@ -149,6 +149,13 @@ void *usk_bdev_io_driver_ctx(struct usk_bdev_io *io);
 /** Complete @p io with @p status, on the thread it was submitted on. */
 void usk_bdev_io_complete(struct usk_bdev_io *io, enum usk_bdev_io_status status);
 
+/**
+ * Complete @p io with @p status once the current thread has returned to
+ * its poll loop: for modules that finish I/O inside submit_request, so a
+ * caller that submits again from its callback does not grow the stack.
+ */
+void usk_bdev_io_complete_deferred(struct usk_bdev_io *io, enum usk_bdev_io_status status);
+
 /** Complete @p io with an NVMe status (0, 0 is a success). */
 void usk_bdev_io_complete_nvme_status(struct usk_bdev_io *io, int sct, int sc);
 

@@ -57,6 +57,7 @@ struct bdev_io_internal {
 	int sct;
 	int sc;
 	bool success;
+	enum usk_bdev_io_status deferred_status;
 	/* Split: the parent counts children out and back. */
 	struct usk_bdev_io *parent;
 	uint64_t split_next_block;  /* parent: the first block not yet sent */
@@ -83,6 +84,8 @@ int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *ch
 			   uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
 			   void *cb_arg);
 
+/* Registers bdev_get_bdevs and bdev_get_iostat. */
+int bdev_rpc_register(void);
 /* Registers the per-bdev io_device (its channels). */
 int bdev_channel_register(struct usk_bdev *bdev);
 /* Unregisters it; @done runs once every channel is gone. */

@@ -252,6 +252,22 @@ void usk_bdev_io_complete_nvme_status(struct usk_bdev_io *io, int sct, int sc)
 	bdev_io_complete_status(io, sct == 0 && sc == 0, sct, sc);
 }
 
+static void bdev_io_complete_deferred_msg(void *arg)
+{
+	struct usk_bdev_io *io = arg;
+
+	usk_bdev_io_complete(io, io->internal->deferred_status);
+}
+
+void usk_bdev_io_complete_deferred(struct usk_bdev_io *io, enum usk_bdev_io_status status)
+{
+	io->internal->deferred_status = status;
+	/* A full queue only costs the stack depth the deferral was for. */
+	if (usk_thread_send_msg(usk_thread_get_current(), bdev_io_complete_deferred_msg, io) != 0) {
+		usk_bdev_io_complete(io, status);
+	}
+}
+
 void usk_bdev_io_complete(struct usk_bdev_io *io, enum usk_bdev_io_status status)
 {
 	switch (status) {

@@ -139,7 +139,8 @@ def error_of(answer):
 def check_methods(tgt):
     rc, methods, _ = tgt.rpc_cli("rpc_get_methods")
     want = {"rpc_get_methods", "framework_get_reactors", "thread_get_stats",
-            "thread_get_pollers", "save_config",
+            "thread_get_pollers", "save_config", "bdev_get_bdevs", "bdev_get_iostat",
+            "bdev_malloc_create", "bdev_malloc_delete", "bdev_null_create", "bdev_null_delete",
             "spdk_kill_instance", "log_set_level", "log_get_level", "log_set_flag",
             "log_clear_flag", "log_get_flags"}
     check("rpc_get_methods lists the built-in methods", rc == 0 and want <= set(methods or []),
@@ -186,6 +187,49 @@ def check_methods(tgt):
     return config
 
 
+def check_bdevs(tgt):
+    rc, name, _ = tgt.rpc_cli("bdev_malloc_create", "-b", "Malloc0", "16", "4096")
+    rc2, name2, _ = tgt.rpc_cli("bdev_null_create", "-b", "Null0", "64")
+    check("bdev_malloc_create and bdev_null_create answer the names",
+          rc == 0 and name == "Malloc0" and rc2 == 0 and name2 == "Null0", f"{name} {name2}")
+    rc, bdevs, _ = tgt.rpc_cli("bdev_get_bdevs")
+    got = {b["name"]: (b["driver"], b["block_size"], b["num_blocks"]) for b in bdevs or []}
+    check("bdev_get_bdevs shows both with their geometry",
+          got == {"Malloc0": ("malloc", 4096, 4096), "Null0": ("null", 512, 131072)}, str(got))
+    rc, stat, _ = tgt.rpc_cli("bdev_get_iostat", "-b", "Malloc0")
+    check("bdev_get_iostat counts per bdev",
+          rc == 0 and [b["name"] for b in stat["bdevs"]] == ["Malloc0"]
+          and stat["bdevs"][0]["num_read_ops"] == 0, str(stat))
+
+    path = tgt.sock
+    bad = [
+        ("bdev_malloc_create", {"num_blocks": 8}, "params: missing field 'name'"),
+        ("bdev_malloc_create", {"name": "M1", "num_blocks": 8, "block_size": 520},
+         "params: field 'block_size': 520 is not a power of two from 512 to 65536"),
+        ("bdev_malloc_create", {"name": "M1", "num_blocks": "8"},
+         "params: field 'num_blocks': expected an integer from 0 to 9223372036854775807"),
+        ("bdev_null_create", {"name": "Malloc0", "num_blocks": 8},
+         "params: field 'name': a bdev called 'Malloc0' exists"),
+        ("bdev_null_delete", {"name": "Malloc0"},
+         "params: field 'name': no null bdev is called 'Malloc0'"),
+        ("bdev_get_bdevs", {"name": "Nope"}, "params: field 'name': no bdev is called 'Nope'"),
+    ]
+    for method, params, message in bad:
+        answers, _ = raw_exchange(path, request(method, params))
+        check(f"{method} with bad params is refused, naming the field",
+              answers and error_of(answers[0])[1] == message, str(answers))
+    rc, _, err = tgt.rpc_cli("bdev_malloc_create", "-b", "M2", "1", "3000")
+    check("rpc.py refuses a size that is not a multiple of the block size",
+          rc == 2 and "not a multiple of block_size" in err, err)
+
+    rc, _, _ = tgt.rpc_cli("bdev_null_create", "-b", "Gone", "1")
+    rc2, out, _ = tgt.rpc_cli("bdev_null_delete", "Gone")
+    _, bdevs, _ = tgt.rpc_cli("bdev_get_bdevs")
+    check("bdev_null_delete removes the bdev",
+          rc == 0 and rc2 == 0 and out is True and "Gone" not in [b["name"] for b in bdevs],
+          str(bdevs))
+
+
 def check_bad_requests(tgt):
     path = tgt.sock
     answers, closed = raw_exchange(path, b'{"jsonrpc": "2.0", "method": ]')
@@ -204,7 +248,7 @@ def check_bad_requests(tgt):
     check("an unknown field is named", answers and error_of(answers[0]) ==
           (-32602, "params: unknown field 'verbose'"), str(answers))
 
-    answers, _ = raw_exchange(path, request("bdev_get_bdevs", rid="q"))
+    answers, _ = raw_exchange(path, request("nvmf_get_subsystems", rid="q"))
     check("an unknown method: method not found, with the request's id",
           answers and error_of(answers[0])[0] == -32601 and answers[0]["id"] == "q",
           str(answers))
@@ -308,6 +352,7 @@ def main():
                   second.log_text(), second.log_text())
             second.stop()
 
+            check_bdevs(tgt)
             saved = check_methods(tgt)
             check_bad_requests(tgt)
             check_connections(tgt)
@@ -329,6 +374,9 @@ def main():
             rc, again, _ = tgt.rpc_cli("save_config")
             check("--json with a saved config gives back the same config",
                   ready and rc == 0 and again == saved, f"{saved} vs {again}")
+            _, bdevs, _ = tgt.rpc_cli("bdev_get_bdevs")
+            check("a restart with the saved config brings the same bdevs back",
+                  sorted(b["name"] for b in bdevs or []) == ["Malloc0", "Null0"], str(bdevs))
             tgt.proc.send_signal(signal.SIGTERM)
             status = tgt.proc.wait(timeout=30)
             check("SIGTERM stops usk_tgt cleanly and removes its socket",

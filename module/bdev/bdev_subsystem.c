@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The bdev subsystem of the app framework: the built-in modules, the
+ * bdev_io pool, the RPC methods, and the bdevs' part of save_config. On
+ * shutdown every bdev is unregistered before the layer goes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usk/event.h"
+#include "usk/log.h"
+#include "bdev_internal.h"
+#include "bdev_modules.h"
+
+/* bdev_io shared by every bdev and thread; channels cache 256 of them each. */
+#define BDEV_IO_POOL_SIZE 32767
+
+static uint32_t g_unregistering;
+
+static void bdev_subsystem_init(void)
+{
+	usk_subsystem_init_done(bdev_layer_init(BDEV_IO_POOL_SIZE));
+}
+
+static void bdev_subsystem_finished(void)
+{
+	bdev_layer_fini();
+	usk_subsystem_fini_done();
+}
+
+static void bdev_unregistered(void *cb_arg, int rc)
+{
+	if (--g_unregistering == 0) {
+		bdev_subsystem_finished();
+	}
+}
+
+static void bdev_subsystem_fini(void)
+{
+	struct usk_bdev *b, *next;
+
+	/* One count for this loop, so a bdev that goes at once does not end it early. */
+	g_unregistering = 1;
+	for (b = usk_bdev_first(); b != NULL; b = next) {
+		next = usk_bdev_next(b);
+		if (usk_bdev_unregister(b, bdev_unregistered, NULL) == 0) {
+			g_unregistering++;
+		}
+	}
+	bdev_unregistered(NULL, 0);
+}
+
+static void bdev_subsystem_write_config(struct usk_json_write_ctx *w)
+{
+	for (struct usk_bdev *b = usk_bdev_first(); b != NULL; b = usk_bdev_next(b)) {
+		if (b->fn_table->write_config_json != NULL) {
+			b->fn_table->write_config_json(b, w);
+		}
+	}
+}
+
+static const struct usk_subsystem g_bdev_subsystem = {
+	.name = "bdev",
+	.init = bdev_subsystem_init,
+	.fini = bdev_subsystem_fini,
+	.write_config_json = bdev_subsystem_write_config,
+};
+
+int usk_bdev_subsystem_register(void)
+{
+	int rc = bdev_modules_register();
+
+	if (rc == 0) {
+		rc = bdev_rpc_register();
+	}
+	if (rc == 0) {
+		rc = usk_subsystem_register(&g_bdev_subsystem);
+	}
+	return rc == -EEXIST ? 0 : rc;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The malloc bdev: blocks in anonymous memory, data copied through the
+ * I/O path. Memory comes from mmap, so a large bdev costs only the pages
+ * written.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "usk/log.h"
+#include "bdev_modules.h"
+
+struct malloc_bdev {
+	struct usk_bdev bdev;
+	char *name;
+	uint8_t *data;
+	size_t size;
+};
+
+static int malloc_module_init(void);
+static void malloc_module_fini(void);
+
+const struct usk_bdev_module g_bdev_malloc_module = {
+	.name = "malloc",
+	.module_init = malloc_module_init,
+	.module_fini = malloc_module_fini,
+};
+
+static int malloc_channel_create(void *io_device, void *ctx)
+{
+	return 0;
+}
+
+static void malloc_channel_destroy(void *io_device, void *ctx)
+{
+}
+
+static int malloc_module_init(void)
+{
+	return usk_io_device_register((void *)(uintptr_t)&g_bdev_malloc_module,
+				      malloc_channel_create, malloc_channel_destroy, 0,
+				      "bdev_malloc");
+}
+
+static void malloc_module_fini(void)
+{
+	usk_io_device_unregister((void *)(uintptr_t)&g_bdev_malloc_module, NULL);
+}
+
+/* Copies between the bdev's bytes at @p and the I/O's buffers; @to_buffers for reads. */
+static void malloc_copy(struct usk_bdev_io *io, uint8_t *p, bool to_buffers)
+{
+	for (int i = 0; i < io->iovcnt; i++) {
+		if (to_buffers) {
+			memcpy(io->iovs[i].iov_base, p, io->iovs[i].iov_len);
+		} else {
+			memcpy(p, io->iovs[i].iov_base, io->iovs[i].iov_len);
+		}
+		p += io->iovs[i].iov_len;
+	}
+}
+
+static bool malloc_compare(struct usk_bdev_io *io, const uint8_t *p)
+{
+	for (int i = 0; i < io->iovcnt; i++) {
+		if (memcmp(io->iovs[i].iov_base, p, io->iovs[i].iov_len) != 0) {
+			return false;
+		}
+		p += io->iovs[i].iov_len;
+	}
+	return true;
+}
+
+static void malloc_submit(struct usk_io_channel *ch, struct usk_bdev_io *io)
+{
+	struct malloc_bdev *mb = io->bdev->ctxt;
+	uint8_t *p = mb->data + io->offset_blocks * io->bdev->blocklen;
+	enum usk_bdev_io_status status = USK_BDEV_IO_STATUS_SUCCESS;
+
+	switch (io->type) {
+	case USK_BDEV_IO_TYPE_READ:
+		malloc_copy(io, p, true);
+		break;
+	case USK_BDEV_IO_TYPE_WRITE:
+		malloc_copy(io, p, false);
+		break;
+	case USK_BDEV_IO_TYPE_COMPARE:
+		if (!malloc_compare(io, p)) {
+			status = USK_BDEV_IO_STATUS_MISCOMPARE;
+		}
+		break;
+	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
+	case USK_BDEV_IO_TYPE_UNMAP:
+		/* Unmapped blocks read back as zeroes, as a thin device would say. */
+		memset(p, 0, io->num_blocks * io->bdev->blocklen);
+		break;
+	default:
+		break;
+	}
+	usk_bdev_io_complete_deferred(io, status);
+}
+
+static bool malloc_io_type_supported(void *ctxt, enum usk_bdev_io_type type)
+{
+	return type < USK_BDEV_IO_TYPE_COUNT;
+}
+
+static struct usk_io_channel *malloc_get_io_channel(void *ctxt)
+{
+	return usk_io_channel_get((void *)(uintptr_t)&g_bdev_malloc_module);
+}
+
+static void malloc_destruct(void *ctxt)
+{
+	struct malloc_bdev *mb = ctxt;
+
+	if (mb->data != NULL) {
+		munmap(mb->data, mb->size);
+	}
+	free(mb->name);
+	free(mb);
+}
+
+static void malloc_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w)
+{
+	bdev_write_create_config(bdev, "bdev_malloc_create", w);
+}
+
+static const struct usk_bdev_fn_table g_malloc_fn = {
+	.destruct = malloc_destruct,
+	.submit_request = malloc_submit,
+	.io_type_supported = malloc_io_type_supported,
+	.get_io_channel = malloc_get_io_channel,
+	.write_config_json = malloc_write_config,
+};
+
+int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_size,
+		       struct usk_bdev **bdev, char *err, size_t errlen)
+{
+	struct malloc_bdev *mb;
+	int rc = bdev_geometry_check(name, num_blocks, block_size, err, errlen);
+
+	if (rc != 0) {
+		return rc;
+	}
+	mb = calloc(1, sizeof(*mb));
+	if (mb == NULL || (mb->name = strdup(name)) == NULL) {
+		free(mb);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	mb->size = num_blocks * block_size;
+	mb->data = mmap(NULL, mb->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mb->data == MAP_FAILED) {
+		mb->data = NULL;
+		snprintf(err, errlen, "cannot map %zu bytes: %s", mb->size, strerror(errno));
+		malloc_destruct(mb);
+		return -ENOMEM;
+	}
+	mb->bdev.name = mb->name;
+	mb->bdev.product_name = "Malloc disk";
+	mb->bdev.blocklen = block_size;
+	mb->bdev.blockcnt = num_blocks;
+	mb->bdev.ctxt = mb;
+	mb->bdev.fn_table = &g_malloc_fn;
+	mb->bdev.module = &g_bdev_malloc_module;
+	rc = usk_bdev_register(&mb->bdev);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot register: %s", strerror(-rc));
+		malloc_destruct(mb);
+		return rc;
+	}
+	if (bdev != NULL) {
+		*bdev = &mb->bdev;
+	}
+	return 0;
+}
+
+int bdev_malloc_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg)
+{
+	struct usk_bdev *bdev = usk_bdev_get_by_name(name);
+
+	if (bdev == NULL || bdev->module != &g_bdev_malloc_module) {
+		return -ENODEV;
+	}
+	return usk_bdev_unregister(bdev, cb, cb_arg);
+}
+
+static void rpc_bdev_malloc_create(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	bdev_rpc_create(req, params, bdev_malloc_create);
+}
+
+static void rpc_bdev_malloc_delete(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	bdev_rpc_delete(req, params, bdev_malloc_delete, "malloc");
+}
+
+int bdev_malloc_rpc_register(void)
+{
+	int rc = usk_rpc_register_method("bdev_malloc_create", rpc_bdev_malloc_create);
+
+	return rc ? rc : usk_rpc_register_method("bdev_malloc_delete", rpc_bdev_malloc_delete);
+}
