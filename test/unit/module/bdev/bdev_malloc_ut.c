@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The malloc and null modules through the bdev API, on a thread polled by hand. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bdev_internal.h"
+#include "bdev_modules.h"
+#include "usk/nvme_spec.h"
+#include "ut.h"
+#include "ut_thread.h"
+
+static struct usk_thread *g_thread;
+static struct usk_bdev_desc *g_desc;
+static struct usk_io_channel *g_ch;
+static int g_done, g_failed, g_sct, g_sc;
+static char g_err[256];
+static uint8_t g_out[8192], g_in[8192];
+
+static void on_thread(usk_msg_fn fn, void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, fn, ctx), 0);
+	ut_poll_threads(&g_thread, 1);
+}
+
+static void ignore_event(enum usk_bdev_event_type type, struct usk_bdev *bdev, void *ctx)
+{
+}
+
+static void io_done(struct usk_bdev_io *io, bool success, void *arg)
+{
+	g_done++;
+	g_failed += !success;
+	usk_bdev_io_get_nvme_status(io, &g_sct, &g_sc);
+	usk_bdev_free_io(io);
+}
+
+static void open_bdev(void *name)
+{
+	CU_ASSERT_EQUAL_FATAL(usk_bdev_open(name, true, ignore_event, NULL, &g_desc), 0);
+	g_ch = usk_bdev_get_io_channel(g_desc);
+	CU_ASSERT_PTR_NOT_NULL(g_ch);
+}
+
+static void close_bdev(void *ctx)
+{
+	usk_io_channel_put(g_ch);
+	usk_bdev_close(g_desc);
+}
+
+static int g_deleted;
+
+static void deleted(void *arg, int rc)
+{
+	g_deleted += rc == 0;
+}
+
+static void delete_malloc(void *name)
+{
+	CU_ASSERT_EQUAL(bdev_malloc_delete(name, deleted, NULL), 0);
+}
+
+static void write_then_read(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_write_blocks(g_desc, g_ch, g_out, 2, 16, io_done, NULL), 0);
+	/* Deferred: nothing completes inside the submit. */
+	CU_ASSERT_EQUAL(g_done, 0);
+}
+
+static void read_back(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_desc, g_ch, g_in, 2, 16, io_done, NULL), 0);
+}
+
+static void compare(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_compare_blocks(g_desc, g_ch, g_out, 2, 16, io_done, NULL), 0);
+}
+
+static void zero_some(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_write_zeroes_blocks(g_desc, g_ch, 4, 2, io_done, NULL), 0);
+	CU_ASSERT_EQUAL(usk_bdev_unmap_blocks(g_desc, g_ch, 10, 1, io_done, NULL), 0);
+}
+
+static void test_malloc_keeps_what_is_written(void)
+{
+	CU_ASSERT_EQUAL(bdev_malloc_create("m0", 64, 512, NULL, g_err, sizeof(g_err)), 0);
+	on_thread(open_bdev, "m0");
+	for (size_t i = 0; i < sizeof(g_out); i++) {
+		g_out[i] = (uint8_t)(i * 7 + 3);
+	}
+	g_done = g_failed = 0;
+	on_thread(write_then_read, NULL);
+	on_thread(read_back, NULL);
+	CU_ASSERT_EQUAL(g_done, 2);
+	CU_ASSERT_EQUAL(g_failed, 0);
+	CU_ASSERT_EQUAL(memcmp(g_in, g_out, 16 * 512), 0);
+
+	on_thread(compare, NULL);
+	CU_ASSERT_EQUAL(g_failed, 0);
+	on_thread(zero_some, NULL);
+	on_thread(compare, NULL);
+	CU_ASSERT_EQUAL(g_failed, 1);
+	CU_ASSERT_EQUAL(g_sct, USK_NVME_SCT_MEDIA);
+	CU_ASSERT_EQUAL(g_sc, USK_NVME_SC_COMPARE_FAILURE);
+	on_thread(read_back, NULL);
+	for (int b = 0; b < 16; b++) {
+		bool zero = b == 2 || b == 3 || b == 8;
+		uint8_t want = zero ? 0 : g_out[b * 512 + 5];
+
+		CU_ASSERT_EQUAL(g_in[b * 512 + 5], want);
+	}
+	on_thread(close_bdev, NULL);
+	g_deleted = 0;
+	on_thread(delete_malloc, "m0");
+	CU_ASSERT_EQUAL(g_deleted, 1);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("m0"));
+}
+
+static void test_create_checks_its_params(void)
+{
+	CU_ASSERT_EQUAL(bdev_malloc_create("m1", 8, 520, NULL, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "block_size"));
+	CU_ASSERT_EQUAL(bdev_malloc_create("m1", 0, 512, NULL, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "num_blocks"));
+	CU_ASSERT_EQUAL(bdev_malloc_create("", 8, 512, NULL, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_EQUAL(bdev_null_create("n0", 8, 4096, NULL, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL(bdev_malloc_create("n0", 8, 512, NULL, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(g_err, "field 'name': a bdev called 'n0' exists");
+	CU_ASSERT_EQUAL(bdev_malloc_delete("n0", deleted, NULL), -ENODEV);
+	CU_ASSERT_EQUAL(bdev_null_delete("nope", deleted, NULL), -ENODEV);
+}
+
+static void null_io(void *ctx)
+{
+	memset(g_in, 0xee, sizeof(g_in));
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_desc, g_ch, g_in, 0, 2, io_done, NULL), 0);
+	CU_ASSERT_EQUAL(usk_bdev_write_blocks(g_desc, g_ch, g_out, 6, 2, io_done, NULL), 0);
+	CU_ASSERT_EQUAL(usk_bdev_compare_blocks(g_desc, g_ch, g_out, 0, 1, io_done, NULL),
+			-ENOTSUP);
+}
+
+static void delete_null(void *name)
+{
+	CU_ASSERT_EQUAL(bdev_null_delete(name, deleted, NULL), 0);
+}
+
+static void test_null_completes_without_data(void)
+{
+	g_done = g_failed = 0;
+	on_thread(open_bdev, "n0");
+	on_thread(null_io, NULL);
+	CU_ASSERT_EQUAL(g_done, 2);
+	CU_ASSERT_EQUAL(g_failed, 0);
+	CU_ASSERT_EQUAL(g_in[0], 0xee);
+	on_thread(close_bdev, NULL);
+	g_deleted = 0;
+	on_thread(delete_null, "n0");
+	CU_ASSERT_EQUAL(g_deleted, 1);
+}
+
+static void layer_init(void *ctx)
+{
+	*(int *)ctx = bdev_layer_init(256);
+}
+
+static void layer_fini(void *ctx)
+{
+	bdev_layer_fini();
+	usk_thread_exit(usk_thread_get_current());
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_malloc_keeps_what_is_written),
+		UT_TEST(test_create_checks_its_params),
+		UT_TEST(test_null_completes_without_data),
+	};
+	int rc = -1;
+
+	if (usk_thread_lib_init(NULL) != 0 || bdev_modules_register() != 0) {
+		return 99;
+	}
+	g_thread = usk_thread_create("malloc_ut", USK_THREAD_CORE_ANY);
+	usk_thread_send_msg(g_thread, layer_init, &rc);
+	ut_poll_threads(&g_thread, 1);
+	if (rc != 0) {
+		return 99;
+	}
+	rc = UT_RUN("bdev_malloc", tests);
+	usk_thread_send_msg(g_thread, layer_fini, NULL);
+	ut_poll_threads(&g_thread, 1);
+	rc |= !usk_thread_is_exited(g_thread);
+	usk_thread_destroy(g_thread);
+	usk_thread_lib_fini();
+	return rc;
+}
