@@ -87,8 +87,7 @@ void perf_opts_usage(FILE *out)
 		"Exit status: 0 on success, 1 if any I/O failed, 2 for bad input.\n");
 }
 
-/* Parses a decimal count with an optional k/m/g suffix (powers of 1024). */
-static int parse_u32(const char *str, uint32_t min, uint32_t max, bool suffix, uint32_t *value)
+int perf_parse_u32(const char *str, uint32_t min, uint32_t max, bool suffix, uint32_t *value)
 {
 	char *end;
 	unsigned long long v;
@@ -141,7 +140,7 @@ static int parse_nsid_list(struct perf_opts *opts, const char *list)
 			rc = -E2BIG;
 			break;
 		}
-		rc = parse_u32(tok, 1, UINT32_MAX - 1, false, &opts->nsids[opts->nsid_count]);
+		rc = perf_parse_u32(tok, 1, UINT32_MAX - 1, false, &opts->nsids[opts->nsid_count]);
 		if (rc != 0) {
 			break;
 		}
@@ -226,7 +225,7 @@ static int opts_apply_number(struct perf_opts *opts, int opt, const char *arg, F
 		if (n->opt != opt) {
 			continue;
 		}
-		if (parse_u32(arg, n->min, n->max, n->suffix, field) != 0 ||
+		if (perf_parse_u32(arg, n->min, n->max, n->suffix, field) != 0 ||
 		    (opt == OPT_IO_ALIGN && (*field & (*field - 1)) != 0)) {
 			fprintf(err, "usk_nvme_perf: %s %s: %s\n", opt_name(opt), arg, n->rule);
 			return -EINVAL;

@@ -47,6 +47,13 @@ struct perf_opts {
  */
 int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err);
 
+/*
+ * Parses a decimal count with an optional k/m/g suffix (powers of 1024)
+ * into @value. Returns 0; -EINVAL when it is not a number; -ERANGE when it
+ * is outside [@min, @max]. usk_bdevperf parses its sizes with it too.
+ */
+int perf_parse_u32(const char *str, uint32_t min, uint32_t max, bool suffix, uint32_t *value);
+
 /* Prints the --help text to @out. */
 void perf_opts_usage(FILE *out);
 

@@ -1,0 +1,60 @@
+#!/bin/sh
+# usk_bdevperf on the host: verify passes on malloc (5 s, two cores), a
+# bdev that keeps no data fails verify with exit 1 and names the block,
+# and bad input exits 2 with a message.
+set -u
+bdevperf="$top_builddir/app/bdevperf/usk_bdevperf"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+
+check() { # name, then a command that must succeed
+	name=$1
+	shift
+	if "$@"; then echo "ok: $name"; else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+
+cores=$(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); print(f"[{c[0]},{c[-1]}]")')
+cat >"$work/bdevs.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+ {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 16384, "block_size": 4096}},
+ {"method": "bdev_malloc_create", "params": {"name": "Malloc1", "num_blocks": 65536, "block_size": 512}},
+ {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 65536, "block_size": 512}}]}]}
+JSON
+
+run() { # expected exit status, output file, then bdevperf's arguments
+	want=$1 out=$2
+	shift 2
+	"$bdevperf" -m "$cores" --json "$work/bdevs.json" "$@" >"$out" 2>&1
+	got=$?
+	[ "$got" = "$want" ] || { echo "  exit $got, wanted $want:"; sed 's/^/  | /' "$out"; return 1; }
+}
+
+check "verify passes for 5 s on malloc, every core on every bdev" \
+	run 0 "$work/verify.out" -T Malloc0 -w verify -q 16 -o 16k -t 5 -C
+check "  with a line of progress each second and a total" \
+	sh -c "[ \$(grep -c '^\[ *[0-9]* s\]' '$work/verify.out') -ge 4 ] && grep -q '^Total' '$work/verify.out'"
+check "verify on a bdev that keeps no data fails, naming the block" \
+	run 1 "$work/null.out" -T Null0 -w verify -q 4 -t 1
+check "  the mismatch is described" grep -q "verify: bdev Null0, block" "$work/null.out"
+check "every workload runs on malloc" sh -c "
+	for w in read write randread randwrite rw randrw reset unmap write_zeroes flush; do
+		\"$bdevperf\" -m '$cores' --json '$work/bdevs.json' -T Malloc1 -w \$w -q 8 -o 4k -t 1 \
+			>'$work/w.out' 2>&1 || { echo \"  -w \$w failed\"; cat '$work/w.out'; exit 1; }
+	done"
+check "--json-output is one JSON document with the totals" sh -c "
+	\"$bdevperf\" -m '$cores' --json '$work/bdevs.json' -w randread -q 32 -t 1 --json-output |
+	python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"jobs\"]) == 3, d; assert d[\"total\"][\"iops\"] > 0 and d[\"total\"][\"failed\"] == 0, d'"
+check "an unknown bdev exits 2" run 2 "$work/e1" -T Nope -t 1
+check "  naming it" grep -q 'Nope: no bdev has that name' "$work/e1"
+check "an unreadable config exits 2" \
+	sh -c "\"$bdevperf\" --json '$work/missing.json' -t 1 >'$work/e2' 2>&1; [ \$? = 2 ] && grep -q 'missing.json' '$work/e2'"
+check "a bad workload exits 2" \
+	sh -c "\"$bdevperf\" -w sideways >'$work/e3' 2>&1; [ \$? = 2 ] && grep -q 'unknown workload' '$work/e3'"
+check "an I/O size that is not a multiple of the block size exits 2" \
+	run 2 "$work/e4" -T Malloc0 -o 1k -t 1
+check "  saying why" grep -q 'not a multiple' "$work/e4"
+check "--help exits 0" sh -c "\"$bdevperf\" --help | grep -q 'Exit status'"
+
+echo "bdevperf tests: $failures failed"
+[ "$failures" = 0 ]

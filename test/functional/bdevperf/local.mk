@@ -1,0 +1,3 @@
+# usk_bdevperf on the host, against malloc and null bdevs.
+TESTS += test/functional/bdevperf/bdevperf-test.sh
+EXTRA_DIST += test/functional/bdevperf/bdevperf-test.sh
