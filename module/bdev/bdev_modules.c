@@ -129,3 +129,32 @@ void bdev_write_create_config(struct usk_bdev *bdev, const char *method,
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
 }
+
+int bdev_simple_register(struct usk_bdev *b, const char *product, uint64_t num_blocks,
+			 uint32_t block_size, const struct usk_bdev_fn_table *fn,
+			 const struct usk_bdev_module *module, char *err, size_t errlen)
+{
+	int rc;
+
+	b->product_name = product;
+	b->blocklen = block_size;
+	b->blockcnt = num_blocks;
+	b->fn_table = fn;
+	b->module = module;
+	rc = usk_bdev_register(b);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot register: %s", strerror(-rc));
+	}
+	return rc;
+}
+
+int bdev_module_delete(const struct usk_bdev_module *module, const char *name,
+		       void (*cb)(void *cb_arg, int rc), void *cb_arg)
+{
+	struct usk_bdev *bdev = usk_bdev_get_by_name(name);
+
+	if (bdev == NULL || bdev->module != module) {
+		return -ENODEV;
+	}
+	return usk_bdev_unregister(bdev, cb, cb_arg);
+}

@@ -36,6 +36,18 @@ void bdev_write_create_config(struct usk_bdev *bdev, const char *method,
 int bdev_geometry_check(const char *name, uint64_t num_blocks, uint32_t block_size, char *err,
 			size_t errlen);
 
+/*
+ * Fills the rest of @b (its name and ctxt are set) and registers it; says
+ * why in @err on failure.
+ */
+int bdev_simple_register(struct usk_bdev *b, const char *product, uint64_t num_blocks,
+			 uint32_t block_size, const struct usk_bdev_fn_table *fn,
+			 const struct usk_bdev_module *module, char *err, size_t errlen);
+
+/* Unregisters @module's bdev called @name; -ENODEV when it has none by that name. */
+int bdev_module_delete(const struct usk_bdev_module *module, const char *name,
+		       void (*cb)(void *cb_arg, int rc), void *cb_arg);
+
 /* Null: completes I/O without touching data. */
 extern const struct usk_bdev_module g_bdev_null_module;
 int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,

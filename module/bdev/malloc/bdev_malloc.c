@@ -163,15 +163,10 @@ int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_siz
 		return -ENOMEM;
 	}
 	mb->bdev.name = mb->name;
-	mb->bdev.product_name = "Malloc disk";
-	mb->bdev.blocklen = block_size;
-	mb->bdev.blockcnt = num_blocks;
 	mb->bdev.ctxt = mb;
-	mb->bdev.fn_table = &g_malloc_fn;
-	mb->bdev.module = &g_bdev_malloc_module;
-	rc = usk_bdev_register(&mb->bdev);
+	rc = bdev_simple_register(&mb->bdev, "Malloc disk", num_blocks, block_size, &g_malloc_fn,
+				  &g_bdev_malloc_module, err, errlen);
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot register: %s", strerror(-rc));
 		malloc_destruct(mb);
 		return rc;
 	}
@@ -183,12 +178,7 @@ int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_siz
 
 int bdev_malloc_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg)
 {
-	struct usk_bdev *bdev = usk_bdev_get_by_name(name);
-
-	if (bdev == NULL || bdev->module != &g_bdev_malloc_module) {
-		return -ENODEV;
-	}
-	return usk_bdev_unregister(bdev, cb, cb_arg);
+	return bdev_module_delete(&g_bdev_malloc_module, name, cb, cb_arg);
 }
 
 static void rpc_bdev_malloc_create(struct usk_rpc_request *req, const struct usk_json_val *params)

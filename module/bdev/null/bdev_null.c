@@ -100,15 +100,10 @@ int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 		return -ENOMEM;
 	}
 	nb->bdev.name = nb->name;
-	nb->bdev.product_name = "Null disk";
-	nb->bdev.blocklen = block_size;
-	nb->bdev.blockcnt = num_blocks;
 	nb->bdev.ctxt = nb;
-	nb->bdev.fn_table = &g_null_fn;
-	nb->bdev.module = &g_bdev_null_module;
-	rc = usk_bdev_register(&nb->bdev);
+	rc = bdev_simple_register(&nb->bdev, "Null disk", num_blocks, block_size, &g_null_fn,
+				  &g_bdev_null_module, err, errlen);
 	if (rc != 0) {
-		snprintf(err, errlen, "cannot register: %s", strerror(-rc));
 		null_destruct(nb);
 		return rc;
 	}
@@ -120,12 +115,7 @@ int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 
 int bdev_null_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg)
 {
-	struct usk_bdev *bdev = usk_bdev_get_by_name(name);
-
-	if (bdev == NULL || bdev->module != &g_bdev_null_module) {
-		return -ENODEV;
-	}
-	return usk_bdev_unregister(bdev, cb, cb_arg);
+	return bdev_module_delete(&g_bdev_null_module, name, cb, cb_arg);
 }
 
 static void rpc_bdev_null_create(struct usk_rpc_request *req, const struct usk_json_val *params)
