@@ -171,7 +171,8 @@ static void test_timed_poller_period_holds_in_real_time(void)
 	} while (elapsed_us < 200000);
 	/* 40 periods in 200 ms; generous bounds, this is no benchmark. */
 	CU_ASSERT_TRUE(g_a.calls >= 20 && g_a.calls <= 41);
-	CU_ASSERT_EQUAL(g_a.calls, g_b.calls);
+	/* b was registered a moment after a: the loop may end between their turns. */
+	CU_ASSERT_TRUE(g_a.calls - g_b.calls <= 1 && g_b.calls - g_a.calls <= 1);
 	on_thread(unregister_ab, NULL);
 }
 

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The bdev layer's own cost, measured with usk_bdevperf on a null bdev:
+IOPS and CPU nanoseconds per I/O at qd 128 and qd 1 on one core, the
+start-up plus shutdown time of a run, and the peak memory of the process.
+
+    bench/bdev_bench.py [--builddir build] [--seconds 3]
+
+A benchmark, not a test: it prints figures and never fails on them.
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def run_bdevperf(bdevperf, config, core, qd, seconds):
+    """Runs one job; returns (IOPS, CPU seconds, wall seconds, peak RSS in KiB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    out = subprocess.run([bdevperf, "--json", config, "-m", f"[{core}]", "-q", str(qd),
+                          "-o", "4k", "-w", "randread", "-t", str(seconds), "--json-output"],
+                         capture_output=True, text=True, check=True)
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = json.loads(out.stdout)
+    return result["total"]["iops"], result["total"]["ios"], cpu, wall, after.ru_maxrss
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--builddir", default=os.path.join(os.path.dirname(__file__), "../build"))
+    parser.add_argument("--seconds", type=int, default=3)
+    args = parser.parse_args()
+    bdevperf = os.path.join(args.builddir, "app/bdevperf/usk_bdevperf")
+    if not os.path.exists(bdevperf):
+        print(f"bdev_bench: {bdevperf} is not built (make -C {args.builddir})", file=sys.stderr)
+        return 2
+    core = min(os.sched_getaffinity(0))
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"subsystems": [{"subsystem": "bdev", "config": [
+            {"method": "bdev_null_create",
+             "params": {"name": "Null0", "num_blocks": 1 << 21, "block_size": 4096}}]}]}, f)
+        config = f.name
+    try:
+        print(f"usk_bdevperf on a null bdev, 4 KiB randread, core {core}, "
+              f"{args.seconds} s per figure\n")
+        print(f"{'queue depth':>12} {'IOPS':>14} {'CPU ns per I/O':>16}")
+        for qd in (128, 1):
+            iops, ios, cpu, _, _ = run_bdevperf(bdevperf, config, core, qd, args.seconds)
+            print(f"{qd:>12} {iops:>14,.0f} {cpu * 1e9 / ios:>16.1f}")
+
+        walls, rss = [], 0
+        for _ in range(5):
+            _, _, _, wall, rss = run_bdevperf(bdevperf, config, core, 1, 1)
+            walls.append(wall - 1.0)
+        print(f"\nstart-up + shutdown (wall time of a 1 s run minus 1 s, median of 5): "
+              f"{statistics.median(walls) * 1000:.0f} ms")
+        print(f"peak memory (RSS, no hugepages): {rss / 1024:.1f} MiB")
+    finally:
+        os.unlink(config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
