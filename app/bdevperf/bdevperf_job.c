@@ -28,7 +28,7 @@ struct bdevperf_task {
 	struct usk_bdev_io_wait_entry wait;
 };
 
-static void task_submit(struct bdevperf_task *task);
+static void task_submit(struct bdevperf_task *task, uint64_t now);
 
 static bool job_writes(const struct bdevperf_opts *o)
 {
@@ -125,7 +125,7 @@ static void task_done(struct usk_bdev_io *io, bool success, void *arg)
 		 * returns nothing cannot pass for the pattern. */
 		task->verify_reading = true;
 		memset(task->buf, 0xa5, job->opts->io_size);
-		task_submit(task);
+		task_submit(task, now);
 		return;
 	} else {
 		if (task->verify_reading) {
@@ -138,12 +138,13 @@ static void task_done(struct usk_bdev_io *io, bool success, void *arg)
 		task_retire(task);
 		return;
 	}
-	task_submit(task);
+	/* One clock read a completion: its time starts the next I/O too. */
+	task_submit(task, now);
 }
 
 static void task_retry(void *arg)
 {
-	task_submit(arg);
+	task_submit(arg, usk_ticks());
 }
 
 /* Picks the task's next blocks and, for reads and writes, whether it reads. */
@@ -190,12 +191,12 @@ static int task_issue(struct bdevperf_task *task)
 	}
 }
 
-static void task_submit(struct bdevperf_task *task)
+static void task_submit(struct bdevperf_task *task, uint64_t now)
 {
 	struct bdevperf_job *job = task->job;
 	int rc;
 
-	task->submit_tick = usk_ticks();
+	task->submit_tick = now;
 	rc = task_issue(task);
 	if (rc == 0) {
 		return;
@@ -296,7 +297,7 @@ static void job_run(void *ctx)
 	}
 	job->outstanding = job->opts->queue_depth;
 	for (uint32_t i = 0; i < job->opts->queue_depth && job->outstanding > 0; i++) {
-		task_submit(&job->tasks[i]);
+		task_submit(&job->tasks[i], usk_ticks());
 	}
 }
 

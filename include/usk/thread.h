@@ -120,6 +120,13 @@ uint64_t usk_thread_next_poller_tick(const struct usk_thread *thread);
 /** @return whether a message is waiting for @p thread. Any pthread. */
 bool usk_thread_has_msgs(const struct usk_thread *thread);
 
+/**
+ * @return the tick at which the current thread's poll began: a clock that
+ * costs nothing to read, behind usk_ticks() by what this poll has run so
+ * far. usk_ticks() when not on a thread.
+ */
+uint64_t usk_thread_get_poll_tick(void);
+
 /** @return the thread being polled on this pthread, or NULL. */
 struct usk_thread *usk_thread_get_current(void);
 

@@ -96,7 +96,8 @@ static void bdev_io_count(struct bdev_channel *ch, const struct usk_bdev_io *io,
 /* The caller's I/O is done: count it and call back. */
 static void bdev_io_finish(struct usk_bdev_io *io)
 {
-	bdev_io_count(io->internal->ch, io, usk_ticks());
+	/* The poll's tick: latency to a poll's precision, and no clock read per I/O. */
+	bdev_io_count(io->internal->ch, io, usk_thread_get_poll_tick());
 	io->internal->cb(io, io->internal->success, io->internal->cb_arg);
 }
 
@@ -390,7 +391,7 @@ int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *io
 	io->num_blocks = num_blocks;
 	io->internal->cb = cb;
 	io->internal->cb_arg = cb_arg;
-	io->internal->submit_tick = usk_ticks();
+	io->internal->submit_tick = usk_thread_get_poll_tick();
 	if (!bdev_io_needs_split(io)) {
 		io->bdev->fn_table->submit_request(ch->module_ch, io);
 		return 0;

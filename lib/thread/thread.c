@@ -238,6 +238,11 @@ bool usk_thread_has_msgs(const struct usk_thread *t)
 	return !msg_ring_empty(&t->msgs);
 }
 
+uint64_t usk_thread_get_poll_tick(void)
+{
+	return tls_thread != NULL ? tls_thread->last_poll : usk_ticks();
+}
+
 struct usk_thread *usk_thread_get_current(void)
 {
 	return tls_thread;
