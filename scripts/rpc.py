@@ -141,6 +141,12 @@ def build_parser():
         add_method(sub, f"bdev_{kind}_delete", f"Delete {what}.",
                    [("name", "name", {"help": "its name"})])
 
+    add_method(sub, "bdev_split_create", "Cut a bdev into equal parts <base>p0, <base>p1...",
+               [("base_bdev", "base_bdev", {"help": "the bdev to cut"}),
+                ("split_count", "split_count", {"type": int, "help": "how many parts"})])
+    add_method(sub, "bdev_split_delete", "Remove the parts of a split bdev.",
+               [("base_bdev", "base_bdev", {"help": "the bdev that was cut"})])
+
     raw = sub.add_parser("call", help="Call any method with JSON params.",
                          description="Call any method with JSON params.")
     raw.add_argument("raw_method", metavar="METHOD", help="the method's name")

@@ -173,8 +173,11 @@ static int bdevperf_make_jobs(void)
 		}
 		return bdevperf_add_jobs(bdev, &next_core);
 	}
+	/* A claimed bdev belongs to a module (a split's base): its users drive it. */
 	for (struct usk_bdev *b = usk_bdev_first(); b != NULL && rc == 0; b = usk_bdev_next(b)) {
-		rc = bdevperf_add_jobs(b, &next_core);
+		if (!usk_bdev_is_claimed(b)) {
+			rc = bdevperf_add_jobs(b, &next_core);
+		}
 	}
 	if (rc == 0 && g_job_count == 0) {
 		fprintf(stderr, "usk_bdevperf: no bdevs: give a --json config that creates some\n");

@@ -109,6 +109,9 @@ uint32_t usk_bdev_get_optimal_io_boundary(const struct usk_bdev *bdev);
 /** @return the most blocks one I/O may carry to the module, or 0 for no limit. */
 uint32_t usk_bdev_get_max_transfer_blocks(const struct usk_bdev *bdev);
 
+/** @return whether a module has claimed the bdev (a split claims its base). */
+bool usk_bdev_is_claimed(const struct usk_bdev *bdev);
+
 /** @return whether the bdev does I/O of @p type. */
 bool usk_bdev_io_type_supported(const struct usk_bdev *bdev, enum usk_bdev_io_type type);
 

@@ -453,6 +453,11 @@ uint32_t usk_bdev_get_max_transfer_blocks(const struct usk_bdev *b)
 	return b->max_transfer_blocks;
 }
 
+bool usk_bdev_is_claimed(const struct usk_bdev *b)
+{
+	return b->internal->claim != NULL;
+}
+
 bool usk_bdev_io_type_supported(const struct usk_bdev *b, enum usk_bdev_io_type type)
 {
 	return type < USK_BDEV_IO_TYPE_COUNT && b->fn_table->io_type_supported(b->ctxt, type);

@@ -44,7 +44,7 @@ static void bdev_write_info(struct usk_json_write_ctx *w, struct usk_bdev *b)
 	usk_json_write_named_uint64(w, "num_blocks", usk_bdev_get_num_blocks(b));
 	usk_json_write_named_uint64(w, "write_unit_size", usk_bdev_get_write_unit_size(b));
 	usk_json_write_named_uint64(w, "optimal_io_boundary", usk_bdev_get_optimal_io_boundary(b));
-	usk_json_write_named_bool(w, "claimed", b->internal->claim != NULL);
+	usk_json_write_named_bool(w, "claimed", usk_bdev_is_claimed(b));
 	usk_json_write_named_object_begin(w, "supported_io_types");
 	for (int t = 0; t < USK_BDEV_IO_TYPE_COUNT; t++) {
 		usk_json_write_named_bool(w, g_io_type_names[t], usk_bdev_io_type_supported(b, t));

@@ -19,7 +19,13 @@ int bdev_modules_register(void)
 		rc = usk_bdev_module_register(&g_bdev_malloc_module);
 	}
 	if (rc == 0) {
+		rc = usk_bdev_module_register(&g_bdev_split_module);
+	}
+	if (rc == 0) {
 		rc = bdev_null_rpc_register();
+	}
+	if (rc == 0) {
+		rc = bdev_split_rpc_register();
 	}
 	if (rc == 0) {
 		rc = bdev_malloc_rpc_register();

@@ -62,4 +62,10 @@ int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_siz
 int bdev_malloc_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_malloc_rpc_register(void);
 
+/* Split: a base bdev cut into equal parts <base>p0, <base>p1... */
+extern const struct usk_bdev_module g_bdev_split_module;
+int bdev_split_create(const char *base_name, uint32_t count, char *err, size_t errlen);
+int bdev_split_delete(const char *base_name);
+int bdev_split_rpc_register(void);
+
 #endif /* USK_BDEV_MODULES_H */

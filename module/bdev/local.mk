@@ -2,7 +2,8 @@
 noinst_LTLIBRARIES += module/bdev/libusk_bdev_modules.la
 module_bdev_libusk_bdev_modules_la_SOURCES = module/bdev/bdev_modules.c \
 	module/bdev/bdev_modules.h module/bdev/bdev_subsystem.c \
-	module/bdev/null/bdev_null.c module/bdev/malloc/bdev_malloc.c
+	module/bdev/null/bdev_null.c module/bdev/malloc/bdev_malloc.c \
+	module/bdev/split/bdev_split.c
 module_bdev_libusk_bdev_modules_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/bdev \
 	-I$(top_srcdir)/module/bdev
 lib_libusk_la_LIBADD += module/bdev/libusk_bdev_modules.la

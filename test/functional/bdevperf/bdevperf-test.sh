@@ -19,7 +19,9 @@ cat >"$work/bdevs.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 16384, "block_size": 4096}},
  {"method": "bdev_malloc_create", "params": {"name": "Malloc1", "num_blocks": 65536, "block_size": 512}},
- {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 65536, "block_size": 512}}]}]}
+ {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 65536, "block_size": 512}},
+ {"method": "bdev_malloc_create", "params": {"name": "Base", "num_blocks": 32768, "block_size": 512}},
+ {"method": "bdev_split_create", "params": {"base_bdev": "Base", "split_count": 2}}]}]}
 JSON
 
 run() { # expected exit status, output file, then bdevperf's arguments
@@ -34,6 +36,10 @@ check "verify passes for 5 s on malloc, every core on every bdev" \
 	run 0 "$work/verify.out" -T Malloc0 -w verify -q 16 -o 16k -t 5 -C
 check "  with a line of progress each second and a total" \
 	sh -c "[ \$(grep -c '^\[ *[0-9]* s\]' '$work/verify.out') -ge 4 ] && grep -q '^Total' '$work/verify.out'"
+check "verify passes on both parts of a split bdev at once" \
+	run 0 "$work/split.out" -T Basep0 -w verify -q 8 -t 2
+check "  and on the other part, from two cores" \
+	run 0 "$work/split1.out" -T Basep1 -w verify -q 8 -t 2 -C
 check "verify on a bdev that keeps no data fails, naming the block" \
 	run 1 "$work/null.out" -T Null0 -w verify -q 4 -t 1
 check "  the mismatch is described" grep -q "verify: bdev Null0, block" "$work/null.out"
@@ -44,7 +50,7 @@ check "every workload runs on malloc" sh -c "
 	done"
 check "--json-output is one JSON document with the totals" sh -c "
 	\"$bdevperf\" -m '$cores' --json '$work/bdevs.json' -w randread -q 32 -t 1 --json-output |
-	python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"jobs\"]) == 3, d; assert d[\"total\"][\"iops\"] > 0 and d[\"total\"][\"failed\"] == 0, d'"
+	python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"jobs\"]) == 5, d; assert d[\"total\"][\"iops\"] > 0 and d[\"total\"][\"failed\"] == 0, d'"
 check "an unknown bdev exits 2" run 2 "$work/e1" -T Nope -t 1
 check "  naming it" grep -q 'Nope: no bdev has that name' "$work/e1"
 check "an unreadable config exits 2" \

@@ -1,8 +1,11 @@
 # The built-in bdev modules' unit tests.
-BDEV_MODULE_UNIT_TESTS = test/unit/module/bdev/bdev_malloc_ut
+BDEV_MODULE_UNIT_TESTS = test/unit/module/bdev/bdev_malloc_ut test/unit/module/bdev/bdev_split_ut
 check_PROGRAMS += $(BDEV_MODULE_UNIT_TESTS)
 UNIT_TESTS += $(BDEV_MODULE_UNIT_TESTS)
 test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/bdev \
 	-I$(top_srcdir)/module/bdev
 test_unit_module_bdev_bdev_malloc_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_malloc_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_module_bdev_bdev_split_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
+test_unit_module_bdev_bdev_split_ut_LDADD = lib/libusk.la $(UT_LIBS)
+test_unit_module_bdev_bdev_split_ut_LDFLAGS = $(AM_LDFLAGS) -static

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The split module over a malloc base, on a thread polled by hand. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bdev_internal.h"
+#include "bdev_modules.h"
+#include "ut.h"
+#include "ut_thread.h"
+
+static struct usk_thread *g_thread;
+static char g_err[256];
+static int g_done, g_failed, g_removes;
+static uint8_t g_buf[4096], g_in[4096];
+
+static void on_thread(usk_msg_fn fn, void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, fn, ctx), 0);
+	ut_poll_threads(&g_thread, 1);
+}
+
+static void count_remove(enum usk_bdev_event_type type, struct usk_bdev *bdev, void *ctx)
+{
+	g_removes += type == USK_BDEV_EVENT_REMOVE;
+}
+
+static void io_done(struct usk_bdev_io *io, bool success, void *arg)
+{
+	g_done++;
+	g_failed += !success;
+	usk_bdev_free_io(io);
+}
+
+static int g_rc;
+
+static void create(void *ctx)
+{
+	g_rc = bdev_malloc_create("base", 64, 512, NULL, g_err, sizeof(g_err));
+	if (g_rc == 0) {
+		g_rc = bdev_split_create("base", 4, g_err, sizeof(g_err));
+	}
+}
+
+static struct usk_bdev_desc *g_part, *g_base;
+static struct usk_io_channel *g_part_ch, *g_base_ch;
+
+static void open_both(void *ctx)
+{
+	CU_ASSERT_EQUAL_FATAL(usk_bdev_open("basep1", true, count_remove, NULL, &g_part), 0);
+	CU_ASSERT_EQUAL(usk_bdev_open("base", true, count_remove, NULL, &g_base), -EPERM);
+	CU_ASSERT_EQUAL_FATAL(usk_bdev_open("base", false, count_remove, NULL, &g_base), 0);
+	g_part_ch = usk_bdev_get_io_channel(g_part);
+	g_base_ch = usk_bdev_get_io_channel(g_base);
+}
+
+static void write_part(void *ctx)
+{
+	memset(g_buf, 0x3c, sizeof(g_buf));
+	CU_ASSERT_EQUAL(usk_bdev_write_blocks(g_part, g_part_ch, g_buf, 2, 8, io_done, NULL), 0);
+	/* The part has 16 blocks: its end is the end. */
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_part, g_part_ch, g_in, 15, 2, io_done, NULL),
+			-EINVAL);
+}
+
+static void read_base(void *ctx)
+{
+	memset(g_in, 0, sizeof(g_in));
+	/* Part 1 starts at block 16 of the base. */
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_base, g_base_ch, g_in, 18, 8, io_done, NULL), 0);
+}
+
+static void close_both(void *ctx)
+{
+	usk_io_channel_put(g_part_ch);
+	usk_bdev_close(g_part);
+	usk_io_channel_put(g_base_ch);
+	usk_bdev_close(g_base);
+}
+
+static void delete_split(void *ctx)
+{
+	CU_ASSERT_EQUAL(bdev_split_delete("base"), 0);
+	CU_ASSERT_EQUAL(bdev_split_delete("nope"), -ENODEV);
+}
+
+static void reopen_base_rw(void *ctx)
+{
+	g_rc = usk_bdev_open("base", true, count_remove, NULL, &g_base);
+	if (g_rc == 0) {
+		usk_bdev_close(g_base);
+	}
+}
+
+static void test_parts_map_onto_the_base(void)
+{
+	on_thread(create, NULL);
+	CU_ASSERT_EQUAL_FATAL(g_rc, 0);
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+		struct usk_bdev *p;
+
+		snprintf(name, sizeof(name), "basep%d", i);
+		p = usk_bdev_get_by_name(name);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(p), 16);
+	}
+	CU_ASSERT_TRUE(usk_bdev_is_claimed(usk_bdev_get_by_name("base")));
+	on_thread(open_both, NULL);
+	on_thread(write_part, NULL);
+	on_thread(read_base, NULL);
+	CU_ASSERT_EQUAL(g_done, 2);
+	CU_ASSERT_EQUAL(g_failed, 0);
+	CU_ASSERT_EQUAL(memcmp(g_in, g_buf, sizeof(g_buf)), 0);
+	on_thread(close_both, NULL);
+
+	on_thread(delete_split, NULL);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("basep0"));
+	on_thread(reopen_base_rw, NULL);
+	CU_ASSERT_EQUAL(g_rc, 0);
+}
+
+static void bad_splits(void *ctx)
+{
+	CU_ASSERT_EQUAL(bdev_split_create("nope", 2, g_err, sizeof(g_err)), -ENODEV);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "no bdev has that name"));
+	CU_ASSERT_EQUAL(bdev_split_create("base", 1, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_EQUAL(bdev_split_create("base", 2, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL(bdev_split_create("base", 2, g_err, sizeof(g_err)), -EPERM);
+}
+
+static void open_part(void *ctx)
+{
+	g_removes = 0;
+	CU_ASSERT_EQUAL(usk_bdev_open("basep0", false, count_remove, NULL, &g_part), 0);
+}
+
+static int g_deleted;
+
+static void base_deleted(void *arg, int rc)
+{
+	g_deleted++;
+}
+
+static void delete_base(void *ctx)
+{
+	CU_ASSERT_EQUAL(bdev_malloc_delete("base", base_deleted, NULL), 0);
+}
+
+static void close_part(void *ctx)
+{
+	usk_bdev_close(g_part);
+}
+
+static void test_bad_splits_and_base_removal(void)
+{
+	on_thread(bad_splits, NULL);
+	on_thread(open_part, NULL);
+	g_deleted = 0;
+	on_thread(delete_base, NULL);
+	/* The part's user is told; the base waits for the parts to go. */
+	CU_ASSERT_EQUAL(g_removes, 1);
+	CU_ASSERT_EQUAL(g_deleted, 0);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("basep1"));
+	on_thread(close_part, NULL);
+	CU_ASSERT_EQUAL(g_deleted, 1);
+	CU_ASSERT_PTR_NULL(usk_bdev_first());
+}
+
+static void layer_init(void *ctx)
+{
+	*(int *)ctx = bdev_layer_init(256);
+}
+
+static void layer_fini(void *ctx)
+{
+	bdev_layer_fini();
+	usk_thread_exit(usk_thread_get_current());
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_parts_map_onto_the_base),
+		UT_TEST(test_bad_splits_and_base_removal),
+	};
+	int rc = -1;
+
+	if (usk_thread_lib_init(NULL) != 0 || bdev_modules_register() != 0) {
+		return 99;
+	}
+	g_thread = usk_thread_create("split_ut", USK_THREAD_CORE_ANY);
+	usk_thread_send_msg(g_thread, layer_init, &rc);
+	ut_poll_threads(&g_thread, 1);
+	if (rc != 0) {
+		return 99;
+	}
+	rc = UT_RUN("bdev_split", tests);
+	usk_thread_send_msg(g_thread, layer_fini, NULL);
+	ut_poll_threads(&g_thread, 1);
+	usk_thread_destroy(g_thread);
+	usk_thread_lib_fini();
+	return rc;
+}
