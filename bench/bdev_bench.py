@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """The bdev layer's own cost, measured with usk_bdevperf on a null bdev:
-IOPS and CPU nanoseconds per I/O at qd 128 and qd 1 on one core, the
-start-up plus shutdown time of a run, and the peak memory of the process.
+IOPS and CPU nanoseconds per I/O at qd 128 and qd 1 on one core; a uring
+bdev over a 1 GiB file in /dev/shm next to fio with io_uring on the same
+file; the start-up plus shutdown time of a run, and the peak memory.
 
     bench/bdev_bench.py [--builddir build] [--seconds 3]
 
@@ -18,6 +19,40 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+def run_fio(path, core, qd, seconds):
+    """fio's io_uring engine on @path, one job on @core; returns IOPS."""
+    out = subprocess.run(["fio", "--name=bench", f"--filename={path}", "--ioengine=io_uring",
+                          "--rw=randread", "--bs=4k", f"--iodepth={qd}", f"--runtime={seconds}",
+                          "--time_based", f"--cpus_allowed={core}", "--output-format=json"],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)["jobs"][0]["read"]["iops"]
+
+
+def uring_vs_fio(bdevperf, core, seconds):
+    """Prints usk_bdevperf on a uring bdev next to fio on the same /dev/shm file."""
+    path = f"/dev/shm/usk-bdev-bench-{os.getpid()}"
+    with open(path, "wb") as f:
+        f.truncate(1 << 30)
+    with open(path, "r+b") as f:
+        for _ in range(1 << 10):
+            f.write(os.urandom(1 << 20))
+    config = path + ".json"
+    with open(config, "w") as f:
+        json.dump({"subsystems": [{"subsystem": "bdev", "config": [
+            {"method": "bdev_uring_create",
+             "params": {"name": "Uring0", "filename": path, "block_size": 4096}}]}]}, f)
+    try:
+        print(f"\nuring bdev vs fio --ioengine=io_uring, 1 GiB file in /dev/shm, 4 KiB randread\n")
+        print(f"{'queue depth':>12} {'usk IOPS':>14} {'fio IOPS':>14} {'ratio':>8}")
+        for qd in (128, 1):
+            usk, _, _, _, _ = run_bdevperf(bdevperf, config, core, qd, seconds)
+            fio = run_fio(path, core, qd, seconds)
+            print(f"{qd:>12} {usk:>14,.0f} {fio:>14,.0f} {usk / fio:>7.2f}x")
+    finally:
+        os.unlink(path)
+        os.unlink(config)
 
 
 def run_bdevperf(bdevperf, config, core, qd, seconds):
@@ -56,6 +91,8 @@ def main():
         for qd in (128, 1):
             iops, ios, cpu, _, _ = run_bdevperf(bdevperf, config, core, qd, args.seconds)
             print(f"{qd:>12} {iops:>14,.0f} {cpu * 1e9 / ios:>16.1f}")
+
+        uring_vs_fio(bdevperf, core, args.seconds)
 
         walls, rss = [], 0
         for _ in range(5):

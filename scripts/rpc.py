@@ -141,6 +141,13 @@ def build_parser():
         add_method(sub, f"bdev_{kind}_delete", f"Delete {what}.",
                    [("name", "name", {"help": "its name"})])
 
+    add_method(sub, "bdev_uring_create", "Create a bdev on a file or block device, through io_uring.",
+               [("filename", "filename", {"help": "the file or block device"}),
+                ("name", "name", {"help": "the bdev's name"}),
+                ("block_size", "block_size", {"type": int, "nargs": "?", "default": 512,
+                                              "help": "bytes per block (default 512)"})])
+    add_method(sub, "bdev_uring_delete", "Delete a uring bdev.",
+               [("name", "name", {"help": "its name"})])
     add_method(sub, "bdev_split_create", "Cut a bdev into equal parts <base>p0, <base>p1...",
                [("base_bdev", "base_bdev", {"help": "the bdev to cut"}),
                 ("split_count", "split_count", {"type": int, "help": "how many parts"})])

@@ -13,24 +13,29 @@
 
 int bdev_modules_register(void)
 {
-	int rc = usk_bdev_module_register(&g_bdev_null_module);
+	static const struct {
+		const struct usk_bdev_module *module;
+		int (*rpc_register)(void);
+	} builtin[] = {
+		{&g_bdev_null_module, bdev_null_rpc_register},
+		{&g_bdev_malloc_module, bdev_malloc_rpc_register},
+		{&g_bdev_split_module, bdev_split_rpc_register},
+#ifdef USK_HAVE_URING
+		{&g_bdev_uring_module, bdev_uring_rpc_register},
+#endif
+	};
 
-	if (rc == 0) {
-		rc = usk_bdev_module_register(&g_bdev_malloc_module);
+	for (size_t i = 0; i < USK_COUNTOF(builtin); i++) {
+		int rc = usk_bdev_module_register(builtin[i].module);
+
+		if (rc == 0) {
+			rc = builtin[i].rpc_register();
+		}
+		if (rc != 0) {
+			return rc;
+		}
 	}
-	if (rc == 0) {
-		rc = usk_bdev_module_register(&g_bdev_split_module);
-	}
-	if (rc == 0) {
-		rc = bdev_null_rpc_register();
-	}
-	if (rc == 0) {
-		rc = bdev_split_rpc_register();
-	}
-	if (rc == 0) {
-		rc = bdev_malloc_rpc_register();
-	}
-	return rc;
+	return 0;
 }
 
 int bdev_geometry_check(const char *name, uint64_t num_blocks, uint32_t block_size, char *err,

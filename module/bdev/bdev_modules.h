@@ -68,4 +68,11 @@ int bdev_split_create(const char *base_name, uint32_t count, char *err, size_t e
 int bdev_split_delete(const char *base_name);
 int bdev_split_rpc_register(void);
 
+/* Uring: a file or kernel block device through io_uring (with liburing only). */
+extern const struct usk_bdev_module g_bdev_uring_module;
+int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, char *err,
+		      size_t errlen);
+int bdev_uring_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
+int bdev_uring_rpc_register(void);
+
 #endif /* USK_BDEV_MODULES_H */

@@ -7,3 +7,7 @@ module_bdev_libusk_bdev_modules_la_SOURCES = module/bdev/bdev_modules.c \
 module_bdev_libusk_bdev_modules_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/bdev \
 	-I$(top_srcdir)/module/bdev
 lib_libusk_la_LIBADD += module/bdev/libusk_bdev_modules.la
+if HAVE_URING
+module_bdev_libusk_bdev_modules_la_SOURCES += module/bdev/uring/bdev_uring.c
+module_bdev_libusk_bdev_modules_la_CFLAGS = $(AM_CFLAGS) $(URING_CFLAGS)
+endif

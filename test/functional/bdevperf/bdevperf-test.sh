@@ -15,6 +15,11 @@ check() { # name, then a command that must succeed
 }
 
 cores=$(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); print(f"[{c[0]},{c[-1]}]")')
+truncate -s 64M "$work/uring.img"
+cat >"$work/uring.json" <<JSON
+{"subsystems": [{"subsystem": "bdev", "config": [
+ {"method": "bdev_uring_create", "params": {"name": "Uring0", "filename": "$work/uring.img"}}]}]}
+JSON
 cat >"$work/bdevs.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 16384, "block_size": 4096}},
@@ -40,6 +45,14 @@ check "verify passes on both parts of a split bdev at once" \
 	run 0 "$work/split.out" -T Basep0 -w verify -q 8 -t 2
 check "  and on the other part, from two cores" \
 	run 0 "$work/split1.out" -T Basep1 -w verify -q 8 -t 2 -C
+check "verify passes for 5 s on a uring file" sh -c "
+	\"$bdevperf\" -m '$cores' --json '$work/uring.json' -w verify -q 8 -t 5 >'$work/uring.out' 2>&1 ||
+	{ cat '$work/uring.out'; exit 1; }"
+check "every workload runs on a uring file" sh -c "
+	for w in randread randwrite unmap write_zeroes flush reset; do
+		\"$bdevperf\" -m '$cores' --json '$work/uring.json' -w \$w -q 8 -t 1 \
+			>'$work/w.out' 2>&1 || { echo \"  -w \$w failed\"; cat '$work/w.out'; exit 1; }
+	done"
 check "verify on a bdev that keeps no data fails, naming the block" \
 	run 1 "$work/null.out" -T Null0 -w verify -q 4 -t 1
 check "  the mismatch is described" grep -q "verify: bdev Null0, block" "$work/null.out"

@@ -213,6 +213,8 @@ def check_bdevs(tgt):
         ("bdev_null_delete", {"name": "Malloc0"},
          "params: field 'name': no null bdev is called 'Malloc0'"),
         ("bdev_get_bdevs", {"name": "Nope"}, "params: field 'name': no bdev is called 'Nope'"),
+        ("bdev_uring_create", {"name": "U9", "filename": "/nonexistent/disk.img"},
+         "params: field 'filename': cannot open /nonexistent/disk.img: No such file or directory"),
         ("bdev_split_create", {"base_bdev": "Nope", "split_count": 2},
          "params: field 'base_bdev': cannot open 'Nope': no bdev has that name"),
     ]

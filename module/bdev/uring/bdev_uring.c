@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The uring bdev: a file or a kernel block device through io_uring. Each
+ * thread has one ring for all uring bdevs; I/O is queued in the ring as it
+ * is submitted and handed to the kernel once per poll, and the same poller
+ * reaps completions, so a busy thread makes one system call per poll.
+ * O_DIRECT is used where the file system has it (tmpfs has not).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "usk/log.h"
+#include "bdev_modules.h"
+
+#define URING_QUEUE_DEPTH 512
+
+struct uring_bdev {
+	struct usk_bdev bdev;
+	char *name;
+	char *filename;
+	int fd;
+};
+
+struct uring_channel {
+	struct io_uring ring;
+	struct usk_poller *poller;
+	uint32_t queued; /* in the ring, not yet given to the kernel */
+};
+
+static int uring_module_init(void);
+static void uring_module_fini(void);
+
+const struct usk_bdev_module g_bdev_uring_module = {
+	.name = "uring",
+	.module_init = uring_module_init,
+	.module_fini = uring_module_fini,
+};
+
+/* Gives the kernel what was queued, then completes what it finished. */
+static int uring_poll(void *ctx)
+{
+	struct uring_channel *ch = ctx;
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	if (ch->queued > 0) {
+		io_uring_submit(&ch->ring);
+		ch->queued = 0;
+	}
+	io_uring_for_each_cqe(&ch->ring, head, cqe)
+	{
+		struct usk_bdev_io *io = io_uring_cqe_get_data(cqe);
+		uint64_t want =
+			io->type == USK_BDEV_IO_TYPE_READ || io->type == USK_BDEV_IO_TYPE_WRITE
+				? io->num_blocks * io->bdev->blocklen
+				: 0;
+
+		n++;
+		usk_bdev_io_complete(io, cqe->res >= 0 && (uint64_t)cqe->res == want
+						 ? USK_BDEV_IO_STATUS_SUCCESS
+						 : USK_BDEV_IO_STATUS_FAILED);
+	}
+	io_uring_cq_advance(&ch->ring, n);
+	return n > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+}
+
+static int uring_channel_create(void *io_device, void *ctx)
+{
+	struct uring_channel *ch = ctx;
+	int rc = io_uring_queue_init(URING_QUEUE_DEPTH, &ch->ring, 0);
+
+	if (rc != 0) {
+		USK_ERRLOG("uring: cannot set up a ring: %s", strerror(-rc));
+		return rc;
+	}
+	ch->poller = usk_poller_register(uring_poll, ch, 0, "bdev_uring");
+	if (ch->poller == NULL) {
+		io_uring_queue_exit(&ch->ring);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void uring_channel_destroy(void *io_device, void *ctx)
+{
+	struct uring_channel *ch = ctx;
+
+	usk_poller_unregister(&ch->poller);
+	io_uring_queue_exit(&ch->ring);
+}
+
+static int uring_module_init(void)
+{
+	return usk_io_device_register((void *)(uintptr_t)&g_bdev_uring_module, uring_channel_create,
+				      uring_channel_destroy, sizeof(struct uring_channel),
+				      "bdev_uring");
+}
+
+static void uring_module_fini(void)
+{
+	usk_io_device_unregister((void *)(uintptr_t)&g_bdev_uring_module, NULL);
+}
+
+/* Fills @sqe for @io; false for a type the ring cannot do. */
+static bool uring_prep(struct io_uring_sqe *sqe, struct uring_bdev *ub, struct usk_bdev_io *io)
+{
+	uint64_t off = io->offset_blocks * io->bdev->blocklen;
+	uint64_t len = io->num_blocks * io->bdev->blocklen;
+
+	switch (io->type) {
+	case USK_BDEV_IO_TYPE_READ:
+		io_uring_prep_readv(sqe, ub->fd, io->iovs, (unsigned int)io->iovcnt, off);
+		return true;
+	case USK_BDEV_IO_TYPE_WRITE:
+		io_uring_prep_writev(sqe, ub->fd, io->iovs, (unsigned int)io->iovcnt, off);
+		return true;
+	case USK_BDEV_IO_TYPE_FLUSH:
+		io_uring_prep_fsync(sqe, ub->fd, 0);
+		return true;
+	case USK_BDEV_IO_TYPE_UNMAP:
+		io_uring_prep_fallocate(sqe, ub->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+					off, len);
+		return true;
+	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
+		io_uring_prep_fallocate(sqe, ub->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+					off, len);
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void uring_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
+{
+	struct uring_channel *ch = usk_io_channel_get_ctx(ioch);
+	struct uring_bdev *ub = io->bdev->ctxt;
+	struct io_uring_sqe *sqe;
+
+	if (io->type == USK_BDEV_IO_TYPE_RESET) {
+		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_SUCCESS);
+		return;
+	}
+	sqe = io_uring_get_sqe(&ch->ring);
+	if (sqe == NULL) {
+		/* The ring is full of queued I/O: hand it over and take a fresh slot. */
+		io_uring_submit(&ch->ring);
+		ch->queued = 0;
+		sqe = io_uring_get_sqe(&ch->ring);
+	}
+	if (sqe == NULL || !uring_prep(sqe, ub, io)) {
+		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
+		return;
+	}
+	io_uring_sqe_set_data(sqe, io);
+	ch->queued++;
+}
+
+static bool uring_io_type_supported(void *ctxt, enum usk_bdev_io_type type)
+{
+	return type != USK_BDEV_IO_TYPE_COMPARE;
+}
+
+static struct usk_io_channel *uring_get_io_channel(void *ctxt)
+{
+	return usk_io_channel_get((void *)(uintptr_t)&g_bdev_uring_module);
+}
+
+static void uring_destruct(void *ctxt)
+{
+	struct uring_bdev *ub = ctxt;
+
+	if (ub->fd >= 0) {
+		close(ub->fd);
+	}
+	free(ub->filename);
+	free(ub->name);
+	free(ub);
+}
+
+static void uring_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w)
+{
+	struct uring_bdev *ub = bdev->ctxt;
+
+	usk_json_write_object_begin(w);
+	usk_json_write_named_string(w, "method", "bdev_uring_create");
+	usk_json_write_named_object_begin(w, "params");
+	usk_json_write_named_string(w, "name", ub->name);
+	usk_json_write_named_string(w, "filename", ub->filename);
+	usk_json_write_named_uint64(w, "block_size", bdev->blocklen);
+	usk_json_write_object_end(w);
+	usk_json_write_object_end(w);
+}
+
+static const struct usk_bdev_fn_table g_uring_fn = {
+	.destruct = uring_destruct,
+	.submit_request = uring_submit,
+	.io_type_supported = uring_io_type_supported,
+	.get_io_channel = uring_get_io_channel,
+	.write_config_json = uring_write_config,
+};
+
+/* Opens @ub's file, direct where possible, and finds its size in bytes. */
+static int uring_open(struct uring_bdev *ub, uint64_t *size, char *err, size_t errlen)
+{
+	struct stat st;
+
+	ub->fd = open(ub->filename, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (ub->fd < 0 && errno == EINVAL) {
+		USK_NOTICELOG("uring bdev '%s': %s does not take O_DIRECT; using the page cache",
+			      ub->name, ub->filename);
+		ub->fd = open(ub->filename, O_RDWR | O_CLOEXEC);
+	}
+	if (ub->fd < 0 || fstat(ub->fd, &st) != 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "field 'filename': cannot open %s: %s", ub->filename,
+			 strerror(-rc));
+		return rc;
+	}
+	*size = (uint64_t)st.st_size;
+	if (S_ISBLK(st.st_mode) && ioctl(ub->fd, BLKGETSIZE64, size) != 0) {
+		int rc = -errno;
+
+		snprintf(err, errlen, "field 'filename': cannot size %s: %s", ub->filename,
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, char *err,
+		      size_t errlen)
+{
+	struct uring_bdev *ub;
+	uint64_t size = 0;
+	int rc = bdev_geometry_check(name, 1, block_size, err, errlen);
+
+	if (rc != 0) {
+		return rc;
+	}
+	ub = calloc(1, sizeof(*ub));
+	if (ub == NULL || (ub->name = strdup(name)) == NULL ||
+	    (ub->filename = strdup(filename)) == NULL) {
+		if (ub != NULL) {
+			free(ub->name);
+		}
+		free(ub);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = uring_open(ub, &size, err, errlen);
+	if (rc == 0 && size / block_size == 0) {
+		snprintf(err, errlen, "field 'filename': %s holds no whole block of %u bytes",
+			 filename, block_size);
+		rc = -EINVAL;
+	}
+	if (rc == 0) {
+		ub->bdev.name = ub->name;
+		ub->bdev.ctxt = ub;
+		rc = bdev_simple_register(&ub->bdev, "URING bdev", size / block_size, block_size,
+					  &g_uring_fn, &g_bdev_uring_module, err, errlen);
+	}
+	if (rc != 0) {
+		uring_destruct(ub);
+	}
+	return rc;
+}
+
+int bdev_uring_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg)
+{
+	return bdev_module_delete(&g_bdev_uring_module, name, cb, cb_arg);
+}
+
+struct uring_create_params {
+	char *name;
+	char *filename;
+	uint32_t block_size;
+};
+
+static const struct usk_json_object_decoder g_uring_create_decoders[] = {
+	{"name", offsetof(struct uring_create_params, name), usk_json_decode_string, false},
+	{"filename", offsetof(struct uring_create_params, filename), usk_json_decode_string, false},
+	{"block_size", offsetof(struct uring_create_params, block_size), usk_json_decode_uint32,
+	 true},
+};
+
+static void rpc_bdev_uring_create(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	struct uring_create_params p = {.block_size = 512};
+	struct usk_json_write_ctx *w;
+	char err[256];
+
+	if (usk_rpc_decode_params(req, params, g_uring_create_decoders, 3, &p) == 0) {
+		if (bdev_uring_create(p.name, p.filename, p.block_size, err, sizeof(err)) != 0) {
+			usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s",
+					   err);
+		} else if ((w = usk_rpc_begin_result(req)) != NULL) {
+			usk_json_write_string(w, p.name);
+			usk_rpc_end_result(req, w);
+		}
+	}
+	free(p.name);
+	free(p.filename);
+}
+
+static void rpc_bdev_uring_delete(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	bdev_rpc_delete(req, params, bdev_uring_delete, "uring");
+}
+
+int bdev_uring_rpc_register(void)
+{
+	int rc = usk_rpc_register_method("bdev_uring_create", rpc_bdev_uring_create);
+
+	return rc ? rc : usk_rpc_register_method("bdev_uring_delete", rpc_bdev_uring_delete);
+}
