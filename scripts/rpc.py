@@ -148,6 +148,12 @@ def build_parser():
                                               "help": "bytes per block (default 512)"})])
     add_method(sub, "bdev_uring_delete", "Delete a uring bdev.",
                [("name", "name", {"help": "its name"})])
+    add_method(sub, "bdev_set_qos_limit", "Limit a bdev's IOPS and bandwidth (0 lifts a limit).",
+               [("name", "name", {"help": "the bdev"}),
+                ("--rw_ios_per_sec", "rw_ios_per_sec", {"type": int,
+                                                        "help": "reads and writes per second"}),
+                ("--rw_mbytes_per_sec", "rw_mbytes_per_sec",
+                 {"type": int, "help": "MiB per second, reads and writes"})])
     add_method(sub, "bdev_split_create", "Cut a bdev into equal parts <base>p0, <base>p1...",
                [("base_bdev", "base_bdev", {"help": "the bdev to cut"}),
                 ("split_count", "split_count", {"type": int, "help": "how many parts"})])

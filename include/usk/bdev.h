@@ -243,6 +243,23 @@ struct usk_bdev_io_wait_entry {
 int usk_bdev_queue_io_wait(struct usk_bdev *bdev, struct usk_io_channel *ch,
 			   struct usk_bdev_io_wait_entry *entry);
 
+/**
+ * Set a bdev's QoS limits, for reads and writes together; 0 lifts a limit.
+ * The limits hold across every thread: I/O over them waits, in order, on
+ * its channel. They can be changed while I/O runs.
+ *
+ * @param bdev         the bdev
+ * @param ios_per_s    I/O per second, or 0
+ * @param mbytes_per_s MiB per second, or 0
+ * @return 0; -EINVAL when not on a thread, or not on the thread that set
+ *         the bdev's limits first; -ENOMEM.
+ */
+int usk_bdev_set_qos_limit(struct usk_bdev *bdev, uint64_t ios_per_s, uint64_t mbytes_per_s);
+
+/** Read a bdev's QoS limits (0: none). Any thread. */
+void usk_bdev_get_qos_limit(const struct usk_bdev *bdev, uint64_t *ios_per_s,
+			    uint64_t *mbytes_per_s);
+
 /** I/O counters of a bdev, in operations, bytes and ticks of usk_ticks(). */
 struct usk_bdev_io_stat {
 	uint64_t bytes_read;

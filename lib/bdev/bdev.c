@@ -185,6 +185,7 @@ static void bdev_destructed(void *io_device)
 		d->cb_arg = bi->unregister_arg;
 	}
 	USK_INFOLOG("bdev '%s': unregistered", bi->name);
+	bdev_qos_free(b);
 	pthread_mutex_destroy(&bi->lock);
 	free(bi->name);
 	free(bi);

@@ -58,6 +58,7 @@ static void bdev_channel_destroy(void *io_device, void *ctx)
 		USK_ERRLOG("bdev '%s': a channel was released with callers waiting for a bdev_io",
 			   b->name);
 	}
+	bdev_qos_channel_fini(ch);
 	pthread_mutex_lock(&b->internal->lock);
 	bdev_stat_add(&b->internal->released_stat, &ch->stat);
 	pthread_mutex_unlock(&b->internal->lock);

@@ -4,6 +4,7 @@
 #define USK_BDEV_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/queue.h>
 
 #include "usk/bdev_module.h"
@@ -33,6 +34,8 @@ struct bdev_internal {
 	struct usk_thread *unregister_thread;
 	/* Counters of channels already released. */
 	struct usk_bdev_io_stat released_stat;
+	struct bdev_qos *_Atomic qos; /* NULL: no limits */
+	void *qos_state;	      /* bdev_qos.c's, kept until the bdev goes */
 	TAILQ_ENTRY(bdev_internal) link;
 	struct usk_bdev *bdev;
 };
@@ -47,6 +50,24 @@ struct bdev_channel {
 	struct usk_bdev_io_wait_entry *wait_head;
 	struct usk_bdev_io_wait_entry *wait_tail;
 	bool starved; /* a submit failed with -ENOMEM since the queue was last served */
+	/* I/O held back by the bdev's QoS limits, oldest first, and its retry poller. */
+	struct usk_bdev_io *qos_head;
+	struct usk_bdev_io *qos_tail;
+	struct usk_poller *qos_poller;
+};
+
+/*
+ * A bdev's QoS: token buckets refilled by a timed poller on the thread that
+ * set the limits, drawn from by every channel with atomics (only bdevs with
+ * limits pay for them).
+ */
+struct bdev_qos {
+	_Atomic int64_t ios;   /* tokens left */
+	_Atomic int64_t bytes; /* tokens left */
+	uint64_t ios_per_s;    /* 0: no limit */
+	uint64_t bytes_per_s;  /* 0: no limit */
+	uint64_t last_refill;
+	struct usk_poller *refill;
 };
 
 struct bdev_io_internal {
@@ -60,9 +81,10 @@ struct bdev_io_internal {
 	enum usk_bdev_io_status deferred_status;
 	/* Split: the parent counts children out and back. */
 	struct usk_bdev_io *parent;
-	uint64_t split_next_block;  /* parent: the first block not yet sent */
-	uint32_t split_outstanding; /* parent: children not yet back */
-	struct iovec iov;	    /* a single buffer's iovec */
+	uint64_t split_next_block;    /* parent: the first block not yet sent */
+	uint32_t split_outstanding;   /* parent: children not yet back */
+	struct usk_bdev_io *qos_next; /* in the channel's QoS queue */
+	struct iovec iov;	      /* a single buffer's iovec */
 	struct iovec child_iovs[BDEV_IO_INLINE_IOVS];
 };
 
@@ -83,6 +105,20 @@ int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *ch
 			   enum usk_bdev_io_type type, void *buf, struct iovec *iov, int iovcnt,
 			   uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
 			   void *cb_arg);
+
+/*
+ * Whether @io may go now under its bdev's QoS; when not, it is queued on
+ * its channel and sent by the channel's QoS poller later.
+ */
+bool bdev_qos_admit(struct usk_bdev_io *io);
+/* Fails the I/O a channel holds for QoS and stops its poller (the channel goes). */
+void bdev_qos_channel_fini(struct bdev_channel *ch);
+/* Stops a bdev's QoS as it is unregistered. */
+void bdev_qos_free(struct usk_bdev *bdev);
+/* Sends @io to the module or splits it. */
+void bdev_io_start(struct usk_bdev_io *io);
+/* Writes bdev_set_qos_limit for @bdev if it has limits. */
+void bdev_qos_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w);
 
 /* Registers bdev_get_bdevs and bdev_get_iostat. */
 int bdev_rpc_register(void);

@@ -392,14 +392,23 @@ int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *io
 	io->internal->cb = cb;
 	io->internal->cb_arg = cb_arg;
 	io->internal->submit_tick = usk_thread_get_poll_tick();
-	if (!bdev_io_needs_split(io)) {
-		io->bdev->fn_table->submit_request(ch->module_ch, io);
+	if (atomic_load_explicit(&io->bdev->internal->qos, memory_order_relaxed) != NULL &&
+	    !bdev_qos_admit(io)) {
 		return 0;
 	}
-	io->internal->split_next_block = offset_blocks;
+	bdev_io_start(io);
+	return 0;
+}
+
+void bdev_io_start(struct usk_bdev_io *io)
+{
+	if (!bdev_io_needs_split(io)) {
+		io->bdev->fn_table->submit_request(io->internal->ch->module_ch, io);
+		return;
+	}
+	io->internal->split_next_block = io->offset_blocks;
 	io->internal->split_outstanding = 0;
 	bdev_split_continue(io);
-	return 0;
 }
 
 int usk_bdev_read_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ static int bdev_rpc_optional_name(struct usk_rpc_request *req, const struct usk_
 
 static void bdev_write_info(struct usk_json_write_ctx *w, struct usk_bdev *b)
 {
+	uint64_t ios, mbytes;
+
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "name", usk_bdev_get_name(b));
 	usk_json_write_named_string(w, "product_name", usk_bdev_get_product_name(b));
@@ -45,6 +48,11 @@ static void bdev_write_info(struct usk_json_write_ctx *w, struct usk_bdev *b)
 	usk_json_write_named_uint64(w, "write_unit_size", usk_bdev_get_write_unit_size(b));
 	usk_json_write_named_uint64(w, "optimal_io_boundary", usk_bdev_get_optimal_io_boundary(b));
 	usk_json_write_named_bool(w, "claimed", usk_bdev_is_claimed(b));
+	usk_bdev_get_qos_limit(b, &ios, &mbytes);
+	usk_json_write_named_object_begin(w, "assigned_rate_limits");
+	usk_json_write_named_uint64(w, "rw_ios_per_sec", ios);
+	usk_json_write_named_uint64(w, "rw_mbytes_per_sec", mbytes);
+	usk_json_write_object_end(w);
 	usk_json_write_named_object_begin(w, "supported_io_types");
 	for (int t = 0; t < USK_BDEV_IO_TYPE_COUNT; t++) {
 		usk_json_write_named_bool(w, g_io_type_names[t], usk_bdev_io_type_supported(b, t));
@@ -190,9 +198,50 @@ static void rpc_bdev_get_iostat(struct usk_rpc_request *req, const struct usk_js
 	iostat_next(walk);
 }
 
+struct qos_params {
+	char *name;
+	uint64_t rw_ios_per_sec;
+	uint64_t rw_mbytes_per_sec;
+};
+
+static const struct usk_json_object_decoder g_qos_decoders[] = {
+	{"name", offsetof(struct qos_params, name), usk_json_decode_string, false},
+	{"rw_ios_per_sec", offsetof(struct qos_params, rw_ios_per_sec), usk_json_decode_uint64,
+	 true},
+	{"rw_mbytes_per_sec", offsetof(struct qos_params, rw_mbytes_per_sec),
+	 usk_json_decode_uint64, true},
+};
+
+static void rpc_bdev_set_qos_limit(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	struct qos_params p = {0};
+	struct usk_bdev *b;
+	int rc;
+
+	if (usk_rpc_decode_params(req, params, g_qos_decoders, USK_COUNTOF(g_qos_decoders), &p) !=
+	    0) {
+		free(p.name);
+		return;
+	}
+	b = usk_bdev_get_by_name(p.name);
+	if (b == NULL) {
+		usk_rpc_send_error(req, -ENODEV, "params: field 'name': no bdev is called '%s'",
+				   p.name);
+	} else if ((rc = usk_bdev_set_qos_limit(b, p.rw_ios_per_sec, p.rw_mbytes_per_sec)) != 0) {
+		usk_rpc_send_error(req, rc, "bdev '%s': cannot set QoS limits: %s", p.name,
+				   strerror(-rc));
+	} else {
+		usk_rpc_send_bool(req, true);
+	}
+	free(p.name);
+}
+
 int bdev_rpc_register(void)
 {
 	int rc = usk_rpc_register_method("bdev_get_bdevs", rpc_bdev_get_bdevs);
 
-	return rc ? rc : usk_rpc_register_method("bdev_get_iostat", rpc_bdev_get_iostat);
+	if (rc == 0) {
+		rc = usk_rpc_register_method("bdev_get_iostat", rpc_bdev_get_iostat);
+	}
+	return rc ? rc : usk_rpc_register_method("bdev_set_qos_limit", rpc_bdev_set_qos_limit);
 }

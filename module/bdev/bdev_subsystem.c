@@ -59,6 +59,7 @@ static void bdev_subsystem_write_config(struct usk_json_write_ctx *w)
 		if (b->fn_table->write_config_json != NULL) {
 			b->fn_table->write_config_json(b, w);
 		}
+		bdev_qos_write_config(b, w);
 	}
 }
 

@@ -141,6 +141,7 @@ def check_methods(tgt):
     want = {"rpc_get_methods", "framework_get_reactors", "thread_get_stats",
             "thread_get_pollers", "save_config", "bdev_get_bdevs", "bdev_get_iostat",
             "bdev_malloc_create", "bdev_malloc_delete", "bdev_null_create", "bdev_null_delete",
+            "bdev_set_qos_limit", "bdev_split_create", "bdev_split_delete",
             "spdk_kill_instance", "log_set_level", "log_get_level", "log_set_flag",
             "log_clear_flag", "log_get_flags"}
     check("rpc_get_methods lists the built-in methods", rc == 0 and want <= set(methods or []),
@@ -196,6 +197,11 @@ def check_bdevs(tgt):
     got = {b["name"]: (b["driver"], b["block_size"], b["num_blocks"]) for b in bdevs or []}
     check("bdev_get_bdevs shows both with their geometry",
           got == {"Malloc0": ("malloc", 4096, 4096), "Null0": ("null", 512, 131072)}, str(got))
+    rc, out, _ = tgt.rpc_cli("bdev_set_qos_limit", "Malloc0", "--rw_ios_per_sec", "5000")
+    _, bdevs, _ = tgt.rpc_cli("bdev_get_bdevs", "-b", "Malloc0")
+    check("bdev_set_qos_limit sets the limit bdev_get_bdevs shows",
+          rc == 0 and out is True and bdevs[0]["assigned_rate_limits"]["rw_ios_per_sec"] == 5000,
+          str(bdevs))
     rc, stat, _ = tgt.rpc_cli("bdev_get_iostat", "-b", "Malloc0")
     check("bdev_get_iostat counts per bdev",
           rc == 0 and [b["name"] for b in stat["bdevs"]] == ["Malloc0"]

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * QoS: IOPS and bandwidth limits per bdev. A timed poller on the thread
+ * that set the limits refills two token buckets (at most 10 ms of tokens);
+ * every channel draws from them with atomics, and I/O that finds them empty
+ * waits in its channel's queue, in order, for the channel's poller to send
+ * it. A bucket may go into debt by one I/O's bytes, repaid by the refill.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "usk/log.h"
+#include "usk/ticks.h"
+#include "bdev_internal.h"
+
+#define QOS_REFILL_US 1000
+#define QOS_RETRY_US  100
+
+struct bdev_qos_state {
+	struct bdev_qos qos;
+	uint64_t start;	      /* when these rates began */
+	uint64_t ios_added;   /* tokens given since start */
+	uint64_t bytes_added; /* tokens given since start */
+	struct usk_thread *thread;
+};
+
+/* Adds what @per_s earned since @start beyond @added, up to 10 ms worth. */
+static void qos_bucket_refill(_Atomic int64_t *bucket, uint64_t per_s, uint64_t *added,
+			      uint64_t elapsed)
+{
+	uint64_t total = (uint64_t)((unsigned __int128)per_s * elapsed / usk_ticks_hz());
+	int64_t cap = (int64_t)(per_s / 100 > 0 ? per_s / 100 : 1);
+	int64_t now;
+
+	if (per_s == 0) {
+		return;
+	}
+	now = atomic_fetch_add(bucket, (int64_t)(total - *added)) + (int64_t)(total - *added);
+	*added = total;
+	if (now > cap) {
+		atomic_fetch_sub(bucket, now - cap);
+	}
+}
+
+static int qos_refill(void *ctx)
+{
+	struct bdev_qos_state *st = ctx;
+	uint64_t elapsed = usk_ticks() - st->start;
+
+	qos_bucket_refill(&st->qos.ios, st->qos.ios_per_s, &st->ios_added, elapsed);
+	qos_bucket_refill(&st->qos.bytes, st->qos.bytes_per_s, &st->bytes_added, elapsed);
+	return USK_POLLER_BUSY;
+}
+
+/* Takes the tokens @io needs; false when a bucket is empty. */
+static bool qos_take(struct bdev_qos *q, const struct usk_bdev_io *io)
+{
+	int64_t bytes = (int64_t)(io->num_blocks * io->bdev->blocklen);
+
+	if ((q->ios_per_s != 0 && atomic_load(&q->ios) <= 0) ||
+	    (q->bytes_per_s != 0 && atomic_load(&q->bytes) <= 0)) {
+		return false;
+	}
+	if (q->ios_per_s != 0) {
+		atomic_fetch_sub(&q->ios, 1);
+	}
+	if (q->bytes_per_s != 0) {
+		atomic_fetch_sub(&q->bytes, bytes);
+	}
+	return true;
+}
+
+static int qos_channel_poll(void *ctx)
+{
+	struct bdev_channel *ch = ctx;
+	struct bdev_qos *q = atomic_load(&ch->bdev->internal->qos);
+	int sent = 0;
+
+	while (ch->qos_head != NULL) {
+		struct usk_bdev_io *io = ch->qos_head;
+		bool removing = ch->bdev->internal->removing;
+
+		if (!removing && q != NULL && !qos_take(q, io)) {
+			break;
+		}
+		ch->qos_head = io->internal->qos_next;
+		if (ch->qos_head == NULL) {
+			ch->qos_tail = NULL;
+		}
+		sent++;
+		if (removing) {
+			usk_bdev_io_complete(io, USK_BDEV_IO_STATUS_ABORTED);
+		} else {
+			bdev_io_start(io);
+		}
+	}
+	if (ch->qos_head == NULL) {
+		usk_poller_unregister(&ch->qos_poller);
+	}
+	return sent > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+}
+
+bool bdev_qos_admit(struct usk_bdev_io *io)
+{
+	struct bdev_channel *ch = io->internal->ch;
+	struct bdev_qos *q = atomic_load(&io->bdev->internal->qos);
+
+	/* Behind others already waiting, so the order holds. */
+	if (q == NULL || (ch->qos_head == NULL && qos_take(q, io))) {
+		return true;
+	}
+	io->internal->qos_next = NULL;
+	if (ch->qos_tail != NULL) {
+		ch->qos_tail->internal->qos_next = io;
+	} else {
+		ch->qos_head = io;
+	}
+	ch->qos_tail = io;
+	if (ch->qos_poller == NULL) {
+		ch->qos_poller =
+			usk_poller_register(qos_channel_poll, ch, QOS_RETRY_US, "bdev_qos");
+	}
+	return false;
+}
+
+void bdev_qos_channel_fini(struct bdev_channel *ch)
+{
+	usk_poller_unregister(&ch->qos_poller);
+}
+
+static struct bdev_qos_state *qos_state(struct usk_bdev *b)
+{
+	return (struct bdev_qos_state *)b->internal->qos_state;
+}
+
+int usk_bdev_set_qos_limit(struct usk_bdev *b, uint64_t ios_per_s, uint64_t mbytes_per_s)
+{
+	struct bdev_qos_state *st = qos_state(b);
+	struct usk_thread *t = usk_thread_get_current();
+
+	if (t == NULL || (st != NULL && st->thread != t)) {
+		return -EINVAL;
+	}
+	if (st == NULL) {
+		st = calloc(1, sizeof(*st));
+		if (st == NULL) {
+			return -ENOMEM;
+		}
+		st->thread = t;
+		b->internal->qos_state = st;
+	}
+	/* Channels may hold the published pointer: the state lives until the bdev goes. */
+	atomic_store(&b->internal->qos, NULL);
+	usk_poller_unregister(&st->qos.refill);
+	st->qos.ios_per_s = ios_per_s;
+	st->qos.bytes_per_s = mbytes_per_s << 20;
+	st->start = usk_ticks();
+	st->ios_added = st->bytes_added = 0;
+	atomic_store(&st->qos.ios, 0);
+	atomic_store(&st->qos.bytes, 0);
+	if (ios_per_s == 0 && mbytes_per_s == 0) {
+		USK_INFOLOG("bdev '%s': QoS limits off", b->name);
+		return 0;
+	}
+	st->qos.refill = usk_poller_register(qos_refill, st, QOS_REFILL_US, "bdev_qos_refill");
+	if (st->qos.refill == NULL) {
+		return -ENOMEM;
+	}
+	qos_refill(st);
+	atomic_store(&b->internal->qos, &st->qos);
+	USK_INFOLOG("bdev '%s': QoS limits %" PRIu64 " IOPS, %" PRIu64 " MiB/s (0: none)", b->name,
+		    ios_per_s, mbytes_per_s);
+	return 0;
+}
+
+void usk_bdev_get_qos_limit(const struct usk_bdev *b, uint64_t *ios_per_s, uint64_t *mbytes_per_s)
+{
+	const struct bdev_qos_state *st = b->internal->qos_state;
+
+	*ios_per_s = st ? st->qos.ios_per_s : 0;
+	*mbytes_per_s = st ? st->qos.bytes_per_s >> 20 : 0;
+}
+
+static void qos_state_free_msg(void *arg)
+{
+	struct bdev_qos_state *st = arg;
+
+	usk_poller_unregister(&st->qos.refill);
+	free(st);
+}
+
+void bdev_qos_free(struct usk_bdev *b)
+{
+	struct bdev_qos_state *st = qos_state(b);
+
+	if (st == NULL) {
+		return;
+	}
+	atomic_store(&b->internal->qos, NULL);
+	b->internal->qos_state = NULL;
+	/* Its refill poller is the setting thread's to stop. */
+	if (st->thread == usk_thread_get_current() ||
+	    usk_thread_send_msg(st->thread, qos_state_free_msg, st) != 0) {
+		qos_state_free_msg(st);
+	}
+}
+
+void bdev_qos_write_config(struct usk_bdev *b, struct usk_json_write_ctx *w)
+{
+	uint64_t ios, mbytes;
+
+	usk_bdev_get_qos_limit(b, &ios, &mbytes);
+	if (ios == 0 && mbytes == 0) {
+		return;
+	}
+	usk_json_write_object_begin(w);
+	usk_json_write_named_string(w, "method", "bdev_set_qos_limit");
+	usk_json_write_named_object_begin(w, "params");
+	usk_json_write_named_string(w, "name", b->name);
+	usk_json_write_named_uint64(w, "rw_ios_per_sec", ios);
+	usk_json_write_named_uint64(w, "rw_mbytes_per_sec", mbytes);
+	usk_json_write_object_end(w);
+	usk_json_write_object_end(w);
+}
