@@ -76,7 +76,7 @@ typedef void (*usk_bdev_io_cb)(struct usk_bdev_io *io, bool success, void *cb_ar
  */
 int usk_bdev_subsystem_register(void);
 
-/** @return the bdev called @p name, or NULL. */
+/** @return the bdev called @p name, or with that alias, or NULL. */
 struct usk_bdev *usk_bdev_get_by_name(const char *name);
 
 /** @return the first registered bdev, or NULL. */
@@ -108,6 +108,23 @@ uint32_t usk_bdev_get_optimal_io_boundary(const struct usk_bdev *bdev);
 
 /** @return the most blocks one I/O may carry to the module, or 0 for no limit. */
 uint32_t usk_bdev_get_max_transfer_blocks(const struct usk_bdev *bdev);
+
+/**
+ * Give a bdev another name it can be opened and found by.
+ *
+ * @return 0; -EINVAL for an empty alias; -EEXIST when a bdev has that name
+ *         or alias; -ENOSPC beyond 8 aliases; -ENOMEM. Any thread.
+ */
+int usk_bdev_alias_add(struct usk_bdev *bdev, const char *alias);
+
+/** Remove an alias. @return 0, or -ENOENT when the bdev has no such alias. */
+int usk_bdev_alias_del(struct usk_bdev *bdev, const char *alias);
+
+/**
+ * Copy up to @p max of the bdev's aliases into @p aliases (valid while the
+ * alias stays). @return how many were copied.
+ */
+uint32_t usk_bdev_get_aliases(const struct usk_bdev *bdev, const char **aliases, uint32_t max);
 
 /** @return whether a module has claimed the bdev (a split claims its base). */
 bool usk_bdev_is_claimed(const struct usk_bdev *bdev);

@@ -84,17 +84,82 @@ void bdev_layer_fini(void)
 	g_bdev_io_pool = NULL;
 }
 
+/* The bdev whose name or alias is @name. */
 static struct bdev_internal *bdev_find_locked(const char *name)
 {
 	struct bdev_internal *bi;
 
-	TAILQ_FOREACH(bi, &g_bdevs, link)
-	{
+	TAILQ_FOREACH(bi, &g_bdevs, link) {
 		if (strcmp(bi->name, name) == 0) {
 			return bi;
 		}
+		for (uint32_t i = 0; i < bi->alias_count; i++) {
+			if (strcmp(bi->aliases[i], name) == 0) {
+				return bi;
+			}
+		}
 	}
 	return NULL;
+}
+
+int usk_bdev_alias_add(struct usk_bdev *b, const char *alias)
+{
+	struct bdev_internal *bi = b->internal;
+	char *copy;
+	int rc = 0;
+
+	if (alias == NULL || alias[0] == '\0') {
+		return -EINVAL;
+	}
+	copy = strdup(alias);
+	if (copy == NULL) {
+		return -ENOMEM;
+	}
+	pthread_mutex_lock(&g_bdev_lock);
+	if (bdev_find_locked(alias) != NULL) {
+		rc = -EEXIST;
+	} else if (bi->alias_count == BDEV_MAX_ALIASES) {
+		rc = -ENOSPC;
+	} else {
+		bi->aliases[bi->alias_count++] = copy;
+	}
+	pthread_mutex_unlock(&g_bdev_lock);
+	if (rc != 0) {
+		free(copy);
+	}
+	return rc;
+}
+
+int usk_bdev_alias_del(struct usk_bdev *b, const char *alias)
+{
+	struct bdev_internal *bi = b->internal;
+	int rc = -ENOENT;
+
+	pthread_mutex_lock(&g_bdev_lock);
+	for (uint32_t i = 0; i < bi->alias_count; i++) {
+		if (strcmp(bi->aliases[i], alias) == 0) {
+			free(bi->aliases[i]);
+			bi->aliases[i] = bi->aliases[--bi->alias_count];
+			rc = 0;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&g_bdev_lock);
+	return rc;
+}
+
+uint32_t usk_bdev_get_aliases(const struct usk_bdev *b, const char **aliases, uint32_t max)
+{
+	struct bdev_internal *bi = b->internal;
+	uint32_t n;
+
+	pthread_mutex_lock(&g_bdev_lock);
+	n = USK_MIN(max, bi->alias_count);
+	for (uint32_t i = 0; i < n; i++) {
+		aliases[i] = bi->aliases[i];
+	}
+	pthread_mutex_unlock(&g_bdev_lock);
+	return n;
 }
 
 static bool bdev_valid(const struct usk_bdev *b)
@@ -186,6 +251,9 @@ static void bdev_destructed(void *io_device)
 	}
 	USK_INFOLOG("bdev '%s': unregistered", bi->name);
 	bdev_qos_free(b);
+	for (uint32_t i = 0; i < bi->alias_count; i++) {
+		free(bi->aliases[i]);
+	}
 	pthread_mutex_destroy(&bi->lock);
 	free(bi->name);
 	free(bi);
@@ -231,8 +299,7 @@ int usk_bdev_unregister(struct usk_bdev *b, void (*cb)(void *cb_arg, int rc), vo
 	bi->unregister_cb = cb;
 	bi->unregister_arg = cb_arg;
 	bi->unregister_thread = usk_thread_get_current();
-	TAILQ_FOREACH(desc, &bi->descs, link)
-	{
+	TAILQ_FOREACH(desc, &bi->descs, link) {
 		if (usk_thread_send_msg(desc->thread, bdev_desc_event_msg, desc) != 0) {
 			USK_ERRLOG("bdev '%s': cannot tell a descriptor on thread '%s' of its "
 				   "removal",
@@ -254,8 +321,7 @@ int usk_bdev_notify_blockcnt_change(struct usk_bdev *b, uint64_t blockcnt)
 
 	pthread_mutex_lock(&bi->lock);
 	b->blockcnt = blockcnt;
-	TAILQ_FOREACH(desc, &bi->descs, link)
-	{
+	TAILQ_FOREACH(desc, &bi->descs, link) {
 		desc->event_cb(USK_BDEV_EVENT_RESIZE, b, desc->event_ctx);
 	}
 	pthread_mutex_unlock(&bi->lock);
@@ -356,8 +422,7 @@ int usk_bdev_module_claim_bdev(struct usk_bdev *b, struct usk_bdev_desc *desc,
 		USK_ERRLOG("bdev '%s': already claimed by module '%s'", bi->name, bi->claim->name);
 		rc = -EPERM;
 	}
-	TAILQ_FOREACH(d, &bi->descs, link)
-	{
+	TAILQ_FOREACH(d, &bi->descs, link) {
 		if (rc == 0 && d != desc && d->write) {
 			USK_ERRLOG("bdev '%s': open for writing elsewhere, so it cannot be claimed",
 				   bi->name);

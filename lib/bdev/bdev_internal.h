@@ -23,8 +23,12 @@ struct usk_bdev_desc {
 	TAILQ_ENTRY(usk_bdev_desc) link;
 };
 
+#define BDEV_MAX_ALIASES 8
+
 struct bdev_internal {
 	char *name;
+	char *aliases[BDEV_MAX_ALIASES]; /* guarded by the registry's lock */
+	uint32_t alias_count;
 	pthread_mutex_t lock; /* descriptors, claim, state */
 	TAILQ_HEAD(, usk_bdev_desc) descs;
 	bool removing;

@@ -37,10 +37,17 @@ static int bdev_rpc_optional_name(struct usk_rpc_request *req, const struct usk_
 
 static void bdev_write_info(struct usk_json_write_ctx *w, struct usk_bdev *b)
 {
+	const char *aliases[BDEV_MAX_ALIASES];
+	uint32_t n = usk_bdev_get_aliases(b, aliases, BDEV_MAX_ALIASES);
 	uint64_t ios, mbytes;
 
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "name", usk_bdev_get_name(b));
+	usk_json_write_named_array_begin(w, "aliases");
+	for (uint32_t i = 0; i < n; i++) {
+		usk_json_write_string(w, aliases[i]);
+	}
+	usk_json_write_array_end(w);
 	usk_json_write_named_string(w, "product_name", usk_bdev_get_product_name(b));
 	usk_json_write_named_string(w, "driver", usk_bdev_get_module_name(b));
 	usk_json_write_named_uint64(w, "block_size", usk_bdev_get_block_size(b));
@@ -70,7 +77,7 @@ static void rpc_bdev_get_bdevs(struct usk_rpc_request *req, const struct usk_jso
 	    (w = usk_rpc_begin_result(req)) != NULL) {
 		usk_json_write_array_begin(w);
 		for (struct usk_bdev *b = usk_bdev_first(); b != NULL; b = usk_bdev_next(b)) {
-			if (name == NULL || strcmp(name, usk_bdev_get_name(b)) == 0) {
+			if (name == NULL || usk_bdev_get_by_name(name) == b) {
 				bdev_write_info(w, b);
 			}
 		}
@@ -151,7 +158,7 @@ static int iostat_collect_names(struct iostat_walk *walk, const char *only)
 	for (struct usk_bdev *b = usk_bdev_first(); b != NULL; b = usk_bdev_next(b)) {
 		char **names;
 
-		if (only != NULL && strcmp(only, usk_bdev_get_name(b)) != 0) {
+		if (only != NULL && usk_bdev_get_by_name(only) != b) {
 			continue;
 		}
 		names = realloc(walk->names, (walk->count + 1) * sizeof(*names));

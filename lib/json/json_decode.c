@@ -143,8 +143,7 @@ int usk_json_decode_object(const struct usk_json_val *val,
 		JSON_DECODE_ERROR(err, errlen, "expected an object");
 		return -EINVAL;
 	}
-	json_object_foreach(obj, key, member)
-	{
+	json_object_foreach(obj, key, member) {
 		if (json_decoder_find(decoders, count, key) == NULL) {
 			JSON_DECODE_ERROR(err, errlen, "unknown field '%s'", key);
 			return -EINVAL;

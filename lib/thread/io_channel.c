@@ -54,8 +54,7 @@ static struct io_device *io_device_find(void *io_device)
 {
 	struct io_device *dev;
 
-	TAILQ_FOREACH(dev, &g_io_devices, link)
-	{
+	TAILQ_FOREACH(dev, &g_io_devices, link) {
 		if (dev->io_device == io_device) {
 			return dev;
 		}
@@ -67,8 +66,7 @@ static struct usk_io_channel *thread_channel_find(struct usk_thread *t, struct i
 {
 	struct usk_io_channel *ch;
 
-	TAILQ_FOREACH(ch, &t->channels, link)
-	{
+	TAILQ_FOREACH(ch, &t->channels, link) {
 		if (ch->dev == dev) {
 			return ch;
 		}

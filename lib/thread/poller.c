@@ -18,8 +18,7 @@ static void timed_poller_insert(struct usk_thread *t, struct usk_poller *p)
 {
 	struct usk_poller *q;
 
-	TAILQ_FOREACH_REVERSE(q, &t->timed_pollers, poller_list, link)
-	{
+	TAILQ_FOREACH_REVERSE(q, &t->timed_pollers, poller_list, link) {
 		if (q->next_tick <= p->next_tick) {
 			TAILQ_INSERT_AFTER(&t->timed_pollers, q, p, link);
 			return;
@@ -213,8 +212,7 @@ static void poller_list_visit(const struct poller_list *list,
 	const struct usk_poller *p;
 	struct usk_poller_info info;
 
-	TAILQ_FOREACH(p, list, link)
-	{
+	TAILQ_FOREACH(p, list, link) {
 		if (p->state != POLLER_UNREGISTERED) {
 			poller_info_fill(p, &info);
 			fn(&info, ctx);

@@ -305,8 +305,7 @@ bool thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, 
 	struct usk_thread *t;
 
 	pthread_mutex_lock(&g_threads_lock);
-	TAILQ_FOREACH(t, &g_threads, link)
-	{
+	TAILQ_FOREACH(t, &g_threads, link) {
 		if (t->id <= *last_id) {
 			continue;
 		}

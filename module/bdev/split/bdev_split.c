@@ -315,8 +315,7 @@ int bdev_split_delete(const char *base_name)
 {
 	struct split_base *base;
 
-	TAILQ_FOREACH(base, &g_bases, link)
-	{
+	TAILQ_FOREACH(base, &g_bases, link) {
 		if (strcmp(base->name, base_name) == 0) {
 			split_unregister_parts(base);
 			return 0;

@@ -61,8 +61,7 @@ static int uring_poll(void *ctx)
 		ch->inflight += ch->queued;
 		ch->queued = 0;
 	}
-	io_uring_for_each_cqe(&ch->ring, head, cqe)
-	{
+	io_uring_for_each_cqe(&ch->ring, head, cqe) {
 		struct usk_bdev_io *io = io_uring_cqe_get_data(cqe);
 		uint64_t want =
 			io->type == USK_BDEV_IO_TYPE_READ || io->type == USK_BDEV_IO_TYPE_WRITE

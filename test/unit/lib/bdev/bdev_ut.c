@@ -207,6 +207,7 @@ static void test_register_rules_and_properties(void)
 	bad.blocklen = 512;
 	bad.blockcnt = 0;
 	CU_ASSERT_EQUAL(usk_bdev_register(&bad), -EINVAL);
+
 	teardown();
 }
 
@@ -261,6 +262,36 @@ static void test_open_close_and_claim(void)
 	CU_ASSERT_EQUAL(g_open_rc, 0);
 	on_thread(1, close_reader, NULL);
 	on_thread(0, user_open_rw, (void *)1);
+	teardown();
+}
+
+/* Aliases find and open the bdev, and names stay unique. */
+static void test_aliases_find_and_open_the_bdev(void)
+{
+	const char *aliases[4];
+	struct usk_bdev bad;
+
+	setup();
+	bad = g_bdev;
+
+	CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, "disk-a"), 0);
+	CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, "disk-a"), -EEXIST);
+	CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, "ut0"), -EEXIST);
+	CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, ""), -EINVAL);
+	CU_ASSERT_PTR_EQUAL(usk_bdev_get_by_name("disk-a"), &g_bdev);
+	CU_ASSERT_EQUAL(usk_bdev_get_aliases(&g_bdev, aliases, 4), 1);
+	CU_ASSERT_STRING_EQUAL(aliases[0], "disk-a");
+	bad.internal = NULL;
+	bad.name = "disk-a";
+	bad.blockcnt = 8;
+	CU_ASSERT_EQUAL(usk_bdev_register(&bad), -EEXIST);
+	on_thread(1, open_reader, "disk-a");
+	CU_ASSERT_EQUAL(g_open_rc, 0);
+	on_thread(1, close_reader, NULL);
+	CU_ASSERT_EQUAL(usk_bdev_alias_del(&g_bdev, "disk-a"), 0);
+	CU_ASSERT_EQUAL(usk_bdev_alias_del(&g_bdev, "disk-a"), -ENOENT);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("disk-a"));
+	CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, "kept"), 0);
 	teardown();
 }
 
@@ -652,6 +683,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_register_rules_and_properties),
 		UT_TEST(test_open_close_and_claim),
+		UT_TEST(test_aliases_find_and_open_the_bdev),
 		UT_TEST(test_bad_io_fails_at_once),
 		UT_TEST(test_every_type_reaches_the_module_and_counts),
 		UT_TEST(test_split_at_boundary_and_max_transfer),
