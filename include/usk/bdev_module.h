@@ -127,7 +127,12 @@ int usk_bdev_register(struct usk_bdev *bdev);
  */
 int usk_bdev_unregister(struct usk_bdev *bdev, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 
-/** Tell open descriptors that the block count changed to @p blockcnt. */
+/**
+ * Change a bdev's block count; every open descriptor hears
+ * USK_BDEV_EVENT_RESIZE on its thread.
+ *
+ * @return 0, or -EINVAL for zero blocks.
+ */
 int usk_bdev_notify_blockcnt_change(struct usk_bdev *bdev, uint64_t blockcnt);
 
 /**

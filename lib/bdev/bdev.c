@@ -314,15 +314,28 @@ int usk_bdev_unregister(struct usk_bdev *b, void (*cb)(void *cb_arg, int rc), vo
 	return 0;
 }
 
+static void bdev_desc_resize_msg(void *arg)
+{
+	struct usk_bdev_desc *desc = arg;
+
+	if (!desc->closed) {
+		desc->event_cb(USK_BDEV_EVENT_RESIZE, desc->bdev, desc->event_ctx);
+	}
+}
+
 int usk_bdev_notify_blockcnt_change(struct usk_bdev *b, uint64_t blockcnt)
 {
 	struct bdev_internal *bi = b->internal;
 	struct usk_bdev_desc *desc;
 
+	if (blockcnt == 0) {
+		return -EINVAL;
+	}
 	pthread_mutex_lock(&bi->lock);
 	b->blockcnt = blockcnt;
+	/* Each descriptor hears on its own thread, as of a removal. */
 	TAILQ_FOREACH(desc, &bi->descs, link) {
-		desc->event_cb(USK_BDEV_EVENT_RESIZE, b, desc->event_ctx);
+		usk_thread_send_msg(desc->thread, bdev_desc_resize_msg, desc);
 	}
 	pthread_mutex_unlock(&bi->lock);
 	return 0;

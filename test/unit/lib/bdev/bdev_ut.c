@@ -112,9 +112,8 @@ static void user_event(enum usk_bdev_event_type type, struct usk_bdev *bdev, voi
 {
 	struct user *u = ctx;
 
-	CU_ASSERT_EQUAL(type, USK_BDEV_EVENT_REMOVE);
 	CU_ASSERT_PTR_EQUAL(bdev, &g_bdev);
-	u->removes++;
+	u->removes += type == USK_BDEV_EVENT_REMOVE;
 }
 
 static void user_open_rw(void *ctx)
@@ -673,6 +672,53 @@ static void test_qos_holds_limits(void)
 	teardown();
 }
 
+static int g_resizes;
+static int g_resize_thread;
+
+static void resize_event(enum usk_bdev_event_type type, struct usk_bdev *bdev, void *ctx)
+{
+	CU_ASSERT_EQUAL(type, USK_BDEV_EVENT_RESIZE);
+	g_resizes++;
+	g_resize_thread = thread_index();
+}
+
+static struct usk_bdev_desc *g_resize_desc;
+
+static void open_for_resize(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_open("ut0", false, resize_event, NULL, &g_resize_desc), 0);
+}
+
+static void close_resize(void *ctx)
+{
+	usk_bdev_close(g_resize_desc);
+}
+
+static void read_new_blocks(void *ctx)
+{
+	g_check_rc = usk_bdev_read_blocks(g_users[0].desc, g_users[0].ch, g_buf, 2000, 8, io_done,
+					  &g_users[0]);
+}
+
+static void test_resize_is_told_on_the_opening_thread(void)
+{
+	setup();
+	on_thread(1, open_for_resize, NULL);
+	CU_ASSERT_EQUAL(usk_bdev_notify_blockcnt_change(&g_bdev, 2048), 0);
+	CU_ASSERT_EQUAL(usk_bdev_notify_blockcnt_change(&g_bdev, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(&g_bdev), 2048);
+	ut_poll_threads(g_threads, 2);
+	CU_ASSERT_EQUAL(g_resizes, 1);
+	CU_ASSERT_EQUAL(g_resize_thread, 1);
+	/* The new blocks take I/O. */
+	on_thread(0, read_new_blocks, NULL);
+	CU_ASSERT_EQUAL(g_check_rc, 0);
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+	CU_ASSERT_EQUAL(g_users[0].done, 1);
+	on_thread(1, close_resize, NULL);
+	teardown();
+}
+
 static void exit_thread(void *ctx)
 {
 	usk_thread_exit(usk_thread_get_current());
@@ -690,6 +736,7 @@ int main(void)
 		UT_TEST(test_waiting_for_a_free_bdev_io),
 		UT_TEST(test_hot_remove_with_io_in_flight_on_two_threads),
 		UT_TEST(test_qos_holds_limits),
+		UT_TEST(test_resize_is_told_on_the_opening_thread),
 	};
 	int rc;
 
