@@ -4,11 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bdev_internal.h"
-#include "bdev_modules.h"
 #include "usk/nvme_spec.h"
-#include "ut.h"
-#include "ut_thread.h"
+#include "usk/util.h"
+#include "ut_bdev_layer.h"
 
 static struct usk_thread *g_thread;
 static struct usk_bdev_desc *g_desc;
@@ -160,17 +158,6 @@ static void test_null_completes_without_data(void)
 	CU_ASSERT_EQUAL(g_deleted, 1);
 }
 
-static void layer_init(void *ctx)
-{
-	*(int *)ctx = bdev_layer_init(256);
-}
-
-static void layer_fini(void *ctx)
-{
-	bdev_layer_fini();
-	usk_thread_exit(usk_thread_get_current());
-}
-
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -178,22 +165,6 @@ int main(void)
 		UT_TEST(test_create_checks_its_params),
 		UT_TEST(test_null_completes_without_data),
 	};
-	int rc = -1;
 
-	if (usk_thread_lib_init(NULL) != 0 || bdev_modules_register() != 0) {
-		return 99;
-	}
-	g_thread = usk_thread_create("malloc_ut", USK_THREAD_CORE_ANY);
-	usk_thread_send_msg(g_thread, layer_init, &rc);
-	ut_poll_threads(&g_thread, 1);
-	if (rc != 0) {
-		return 99;
-	}
-	rc = UT_RUN("bdev_malloc", tests);
-	usk_thread_send_msg(g_thread, layer_fini, NULL);
-	ut_poll_threads(&g_thread, 1);
-	rc |= !usk_thread_is_exited(g_thread);
-	usk_thread_destroy(g_thread);
-	usk_thread_lib_fini();
-	return rc;
+	return ut_bdev_layer_run("bdev_malloc", tests, USK_COUNTOF(tests), &g_thread);
 }

@@ -4,10 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bdev_internal.h"
-#include "bdev_modules.h"
-#include "ut.h"
-#include "ut_thread.h"
+#include "usk/util.h"
+#include "ut_bdev_layer.h"
 
 static struct usk_thread *g_thread;
 static char g_err[256];
@@ -167,38 +165,12 @@ static void test_bad_splits_and_base_removal(void)
 	CU_ASSERT_PTR_NULL(usk_bdev_first());
 }
 
-static void layer_init(void *ctx)
-{
-	*(int *)ctx = bdev_layer_init(256);
-}
-
-static void layer_fini(void *ctx)
-{
-	bdev_layer_fini();
-	usk_thread_exit(usk_thread_get_current());
-}
-
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_parts_map_onto_the_base),
 		UT_TEST(test_bad_splits_and_base_removal),
 	};
-	int rc = -1;
 
-	if (usk_thread_lib_init(NULL) != 0 || bdev_modules_register() != 0) {
-		return 99;
-	}
-	g_thread = usk_thread_create("split_ut", USK_THREAD_CORE_ANY);
-	usk_thread_send_msg(g_thread, layer_init, &rc);
-	ut_poll_threads(&g_thread, 1);
-	if (rc != 0) {
-		return 99;
-	}
-	rc = UT_RUN("bdev_split", tests);
-	usk_thread_send_msg(g_thread, layer_fini, NULL);
-	ut_poll_threads(&g_thread, 1);
-	usk_thread_destroy(g_thread);
-	usk_thread_lib_fini();
-	return rc;
+	return ut_bdev_layer_run("bdev_split", tests, USK_COUNTOF(tests), &g_thread);
 }

@@ -9,3 +9,4 @@ test_unit_module_bdev_bdev_malloc_ut_LDFLAGS = $(AM_LDFLAGS) -static
 test_unit_module_bdev_bdev_split_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_split_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_split_ut_LDFLAGS = $(AM_LDFLAGS) -static
+EXTRA_DIST += test/unit/module/bdev/ut_bdev_layer.h
