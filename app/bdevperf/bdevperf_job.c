@@ -17,6 +17,7 @@
 #include "usk/event.h"
 #include "usk/log.h"
 #include "usk/ticks.h"
+#include "usk_internal/counter.h"
 #include "bdevperf.h"
 
 struct bdevperf_task {
@@ -74,11 +75,8 @@ static void job_count(struct bdevperf_job *job, uint64_t latency, uint64_t bytes
 {
 	struct bdevperf_counts *c = &job->counts;
 
-	atomic_store_explicit(&c->ios, atomic_load_explicit(&c->ios, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-	atomic_store_explicit(&c->bytes,
-			      atomic_load_explicit(&c->bytes, memory_order_relaxed) + bytes,
-			      memory_order_relaxed);
+	usk_counter_add(&c->ios, 1);
+	usk_counter_add(&c->bytes, bytes);
 	c->latency_sum += latency;
 	c->latency_min = latency < c->latency_min ? latency : c->latency_min;
 	c->latency_max = latency > c->latency_max ? latency : c->latency_max;

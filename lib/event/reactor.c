@@ -18,6 +18,7 @@
 #include "usk/log.h"
 #include "usk/ticks.h"
 #include "usk/util.h"
+#include "usk_internal/counter.h"
 #include "event_internal.h"
 
 #define REACTOR_INCOMING_SIZE 1024
@@ -254,13 +255,6 @@ static void reactor_check_signal(void)
 	}
 }
 
-/* One writer, the reactor: no locked instruction needed. */
-static inline void reactor_stat_add(_Atomic uint64_t *counter, uint64_t n)
-{
-	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
 static void reactor_loop(struct reactor *r)
 {
 	uint64_t threshold = usk_us_to_ticks(g_app.opts.idle_threshold_us);
@@ -278,7 +272,7 @@ static void reactor_loop(struct reactor *r)
 		if (busy || ++idle_turns == REACTOR_IDLE_TURNS_PER_CLOCK) {
 			idle_turns = 0;
 			now = usk_ticks();
-			reactor_stat_add(busy ? &r->busy_ticks : &r->idle_ticks, now - prev);
+			usk_counter_add(busy ? &r->busy_ticks : &r->idle_ticks, now - prev);
 			prev = now;
 			if (busy) {
 				r->last_busy = now;

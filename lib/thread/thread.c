@@ -14,6 +14,7 @@
 #include "usk/log.h"
 #include "usk/ticks.h"
 #include "usk/util.h"
+#include "usk_internal/counter.h"
 #include "thread_internal.h"
 
 /* Room for bursts from many senders; 1 MiB of ring per thread. */
@@ -168,13 +169,6 @@ int usk_thread_send_msg(struct usk_thread *t, usk_msg_fn fn, void *ctx)
 	return 0;
 }
 
-/* Counters have one writer, the polling pthread: no locked instruction needed. */
-static inline void thread_stat_add(_Atomic uint64_t *counter, uint64_t n)
-{
-	atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
-			      memory_order_relaxed);
-}
-
 static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
 {
 	usk_msg_fn fn;
@@ -185,7 +179,7 @@ static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
 		fn(ctx);
 	}
 	if (n > 0) {
-		thread_stat_add(&t->msgs_run, n);
+		usk_counter_add(&t->msgs_run, n);
 	}
 	return n;
 }
@@ -219,7 +213,7 @@ int usk_thread_poll(struct usk_thread *t, uint32_t max_msgs, uint64_t now)
 	}
 	/* The time since the last poll goes by what that poll did: no clock read at the end. */
 	if (t->last_poll != 0 && now > t->last_poll) {
-		thread_stat_add(t->last_busy ? &t->busy_ticks : &t->idle_ticks, now - t->last_poll);
+		usk_counter_add(t->last_busy ? &t->busy_ticks : &t->idle_ticks, now - t->last_poll);
 	}
 	t->last_poll = now;
 	tls_thread = t;
