@@ -86,9 +86,15 @@ void bdevperf_job_stop(struct bdevperf_job *job);
 /* Called on the app thread when a job has finished and released everything. */
 void bdevperf_job_done(struct bdevperf_job *job);
 
-/* One line of progress over the last second. */
+/* The totals the last progress line saw, so the next one shows the difference. */
+struct bdevperf_progress {
+	uint64_t ios;
+	uint64_t bytes;
+};
+
+/* One line of progress since @last, which it then updates. */
 void bdevperf_report_progress(FILE *out, struct bdevperf_job *jobs, uint32_t count,
-			      uint64_t *last_ios, double seconds);
+			      struct bdevperf_progress *last, double seconds);
 /* The final table (or JSON with --json-output). */
 void bdevperf_report_final(FILE *out, const struct bdevperf_opts *opts,
 			   const struct bdevperf_job *jobs, uint32_t count);

@@ -31,7 +31,7 @@ static uint32_t g_job_count;
 static uint32_t g_jobs_running;
 static struct usk_poller *g_timer;
 static uint32_t g_elapsed_s;
-static uint64_t g_last_ios;
+static struct bdevperf_progress g_progress;
 static int g_exit;
 
 static const struct {
@@ -190,7 +190,7 @@ static int bdevperf_tick(void *ctx)
 {
 	g_elapsed_s++;
 	if (!g_opts.json_output) {
-		bdevperf_report_progress(stdout, g_jobs, g_job_count, &g_last_ios, g_elapsed_s);
+		bdevperf_report_progress(stdout, g_jobs, g_job_count, &g_progress, g_elapsed_s);
 	}
 	if (g_elapsed_s == g_opts.seconds) {
 		for (uint32_t i = 0; i < g_job_count; i++) {

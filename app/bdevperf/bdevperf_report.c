@@ -13,10 +13,9 @@ static double ticks_to_us(uint64_t ticks)
 }
 
 void bdevperf_report_progress(FILE *out, struct bdevperf_job *jobs, uint32_t count,
-			      uint64_t *last_ios, double seconds)
+			      struct bdevperf_progress *last, double seconds)
 {
 	uint64_t ios = 0, bytes = 0, failed = 0;
-	static uint64_t last_bytes;
 
 	for (uint32_t i = 0; i < count; i++) {
 		ios += atomic_load_explicit(&jobs[i].counts.ios, memory_order_relaxed);
@@ -24,10 +23,10 @@ void bdevperf_report_progress(FILE *out, struct bdevperf_job *jobs, uint32_t cou
 		failed += atomic_load_explicit(&jobs[i].counts.failed, memory_order_relaxed);
 	}
 	fprintf(out, "[%5.0f s] %12.0f IOPS %10.2f MiB/s %8" PRIu64 " failed\n", seconds,
-		(double)(ios - *last_ios), (double)(bytes - last_bytes) / (1 << 20), failed);
+		(double)(ios - last->ios), (double)(bytes - last->bytes) / (1 << 20), failed);
 	fflush(out);
-	*last_ios = ios;
-	last_bytes = bytes;
+	last->ios = ios;
+	last->bytes = bytes;
 }
 
 struct job_figures {
