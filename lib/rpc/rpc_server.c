@@ -225,7 +225,9 @@ static bool rpc_conn_read(struct rpc_conn *c)
 		ssize_t n;
 
 		if (c->in_cap - c->in_len < RPC_READ_CHUNK) {
-			char *in = realloc(c->in, c->in_cap + RPC_READ_CHUNK);
+			/* Doubling: a big request is copied a few times, not once per chunk. */
+			size_t cap = c->in_cap ? c->in_cap * 2 : RPC_READ_CHUNK;
+			char *in = realloc(c->in, cap);
 
 			if (in == NULL) {
 				rpc_conn_error(c, USK_JSONRPC_ERROR_INTERNAL_ERROR,
@@ -234,7 +236,7 @@ static bool rpc_conn_read(struct rpc_conn *c)
 				break;
 			}
 			c->in = in;
-			c->in_cap += RPC_READ_CHUNK;
+			c->in_cap = cap;
 		}
 		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
 		if (n > 0) {
