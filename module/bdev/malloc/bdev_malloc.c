@@ -17,7 +17,6 @@
 
 struct malloc_bdev {
 	struct usk_bdev bdev;
-	char *name;
 	uint8_t *data;
 	size_t size;
 };
@@ -122,7 +121,6 @@ static void malloc_destruct(void *ctxt)
 	if (mb->data != NULL) {
 		munmap(mb->data, mb->size);
 	}
-	free(mb->name);
 	free(mb);
 }
 
@@ -149,8 +147,7 @@ int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_siz
 		return rc;
 	}
 	mb = calloc(1, sizeof(*mb));
-	if (mb == NULL || (mb->name = strdup(name)) == NULL) {
-		free(mb);
+	if (mb == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -162,7 +159,8 @@ int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_siz
 		malloc_destruct(mb);
 		return -ENOMEM;
 	}
-	mb->bdev.name = mb->name;
+	/* The layer keeps its own copy of the name. */
+	mb->bdev.name = name;
 	mb->bdev.ctxt = mb;
 	rc = bdev_simple_register(&mb->bdev, "Malloc disk", num_blocks, block_size, &g_malloc_fn,
 				  &g_bdev_malloc_module, err, errlen);

@@ -15,7 +15,6 @@
 
 struct null_bdev {
 	struct usk_bdev bdev;
-	char *name;
 };
 
 static int null_module_init(void);
@@ -67,7 +66,6 @@ static void null_destruct(void *ctxt)
 {
 	struct null_bdev *nb = ctxt;
 
-	free(nb->name);
 	free(nb);
 }
 
@@ -94,12 +92,12 @@ int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 		return rc;
 	}
 	nb = calloc(1, sizeof(*nb));
-	if (nb == NULL || (nb->name = strdup(name)) == NULL) {
-		free(nb);
+	if (nb == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	nb->bdev.name = nb->name;
+	/* The layer keeps its own copy of the name. */
+	nb->bdev.name = name;
 	nb->bdev.ctxt = nb;
 	rc = bdev_simple_register(&nb->bdev, "Null disk", num_blocks, block_size, &g_null_fn,
 				  &g_bdev_null_module, err, errlen);

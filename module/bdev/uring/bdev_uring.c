@@ -28,7 +28,6 @@
 
 struct uring_bdev {
 	struct usk_bdev bdev;
-	char *name;
 	char *filename;
 	int fd;
 };
@@ -196,7 +195,6 @@ static void uring_destruct(void *ctxt)
 		close(ub->fd);
 	}
 	free(ub->filename);
-	free(ub->name);
 	free(ub);
 }
 
@@ -207,7 +205,7 @@ static void uring_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx 
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "method", "bdev_uring_create");
 	usk_json_write_named_object_begin(w, "params");
-	usk_json_write_named_string(w, "name", ub->name);
+	usk_json_write_named_string(w, "name", usk_bdev_get_name(bdev));
 	usk_json_write_named_string(w, "filename", ub->filename);
 	usk_json_write_named_uint64(w, "block_size", bdev->blocklen);
 	usk_json_write_object_end(w);
@@ -230,7 +228,7 @@ static int uring_open(struct uring_bdev *ub, uint64_t *size, char *err, size_t e
 	ub->fd = open(ub->filename, O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (ub->fd < 0 && errno == EINVAL) {
 		USK_NOTICELOG("uring bdev '%s': %s does not take O_DIRECT; using the page cache",
-			      ub->name, ub->filename);
+			      ub->bdev.name, ub->filename);
 		ub->fd = open(ub->filename, O_RDWR | O_CLOEXEC);
 	}
 	if (ub->fd < 0 || fstat(ub->fd, &st) != 0) {
@@ -262,15 +260,14 @@ int bdev_uring_create(const char *name, const char *filename, uint32_t block_siz
 		return rc;
 	}
 	ub = calloc(1, sizeof(*ub));
-	if (ub == NULL || (ub->name = strdup(name)) == NULL ||
-	    (ub->filename = strdup(filename)) == NULL) {
-		if (ub != NULL) {
-			free(ub->name);
-		}
+	if (ub == NULL || (ub->filename = strdup(filename)) == NULL) {
 		free(ub);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	/* The layer keeps its own copy of the name. */
+	ub->bdev.name = name;
+	ub->bdev.ctxt = ub;
 	rc = uring_open(ub, &size, err, errlen);
 	if (rc == 0 && size / block_size == 0) {
 		snprintf(err, errlen, "field 'filename': %s holds no whole block of %u bytes",
@@ -278,8 +275,6 @@ int bdev_uring_create(const char *name, const char *filename, uint32_t block_siz
 		rc = -EINVAL;
 	}
 	if (rc == 0) {
-		ub->bdev.name = ub->name;
-		ub->bdev.ctxt = ub;
 		rc = bdev_simple_register(&ub->bdev, "URING bdev", size / block_size, block_size,
 					  &g_uring_fn, &g_bdev_uring_module, err, errlen);
 	}
