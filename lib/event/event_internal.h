@@ -86,7 +86,28 @@ struct app_rpc_method {
 
 /* Registers a table of methods; returns 0 or the first failure. */
 int app_rpc_register_table(const struct app_rpc_method *methods, size_t count);
-/* The thread_get_pollers method. */
+/* An RPC answer gathered thread by thread (thread_rpc.c). */
+struct app_thread_walk {
+	struct usk_rpc_request *req;
+	struct usk_json_write_ctx *w;
+	const char *array;
+	void (*visit)(struct app_thread_walk *walk, struct usk_thread *thread);
+	void (*finish)(struct app_thread_walk *walk);
+	void *ctx;   /* a visit's own state: NULL or malloc'd, freed with the walk */
+	bool failed; /* a visit ran out of memory: the answer is an error */
+};
+
+/*
+ * Answers @req with {"tick_rate": ..., then an array named @array (or no
+ * array when NULL) holding what @visit writes on each thread, then what
+ * @finish writes (NULL: nothing)}. Params must be empty.
+ */
+void app_rpc_thread_walk(struct usk_rpc_request *req, const struct usk_json_val *params,
+			 const char *array,
+			 void (*visit)(struct app_thread_walk *walk, struct usk_thread *thread),
+			 void (*finish)(struct app_thread_walk *walk));
+/* The thread_get_stats and thread_get_pollers methods. */
+void rpc_thread_get_stats(struct usk_rpc_request *req, const struct usk_json_val *params);
 void rpc_thread_get_pollers(struct usk_rpc_request *req, const struct usk_json_val *params);
 /* Registers the framework's RPC methods (reactors, threads, config, kill). */
 int app_rpc_register(void);
