@@ -40,11 +40,12 @@ static void config_call_done(void *ctx, const struct usk_json_val *result, int c
 			     const char *message)
 {
 	struct config_load *cl = ctx;
-	const struct usk_json_val *sub = usk_json_array_get(cl->subsystems, cl->si);
-	const struct usk_json_val *entry =
-		usk_json_array_get(usk_json_object_get(sub, "config"), cl->ci);
 
 	if (code != 0) {
+		const struct usk_json_val *sub = usk_json_array_get(cl->subsystems, cl->si);
+		const struct usk_json_val *entry =
+			usk_json_array_get(usk_json_object_get(sub, "config"), cl->ci);
+
 		USK_ERRLOG("--json %s: subsystem '%s', config[%zu] (method '%s'): %s", cl->path,
 			   usk_json_string(usk_json_object_get(sub, "subsystem")), cl->ci,
 			   usk_json_string(usk_json_object_get(entry, "method")), message);

@@ -20,15 +20,8 @@ int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_jso
 {
 	json_error_t e;
 	json_t *j;
-	size_t lead = 0;
 
-	/* Nothing but white space yet: the value is still to come. */
-	while (lead < len && strchr(" \t\r\n", buf[lead]) != NULL && buf[lead] != '\0') {
-		lead++;
-	}
-	if (lead == len) {
-		return -EAGAIN;
-	}
+	/* Empty or white space only is a premature end too: the value is still to come. */
 	j = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
 	if (j == NULL) {
 		if (json_error_code(&e) == json_error_premature_end_of_input) {
