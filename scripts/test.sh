@@ -31,6 +31,8 @@ while [ $# -gt 0 ]; do
 	--builddir) builddir=$(realpath -m "$2"); shift ;;
 	--asan)
 		configure_args+=(--enable-asan --enable-ubsan --enable-debug)
+		# A callback left pointing into a returned frame is a bug ASan finds only so.
+		export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=1}
 		[ "$builddir" != "$top/build" ] || builddir=$top/build-asan ;;
 	--unit) scope=unit ;;
 	--no-deps) deps=no ;;

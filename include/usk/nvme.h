@@ -48,7 +48,11 @@ struct usk_nvme_ctrlr_opts {
 	uint32_t io_queue_size;
 	/** Entries of the admin queue (default 32). */
 	uint32_t admin_queue_size;
-	/** How long an admin command may take, in milliseconds (default 10000). */
+	/**
+	 * How long an admin command may take, in milliseconds (default 10000).
+	 * One that takes longer fails with -ETIMEDOUT and the controller is
+	 * reset (see usk_nvme_ctrlr_reset()), which frees its queue entry.
+	 */
 	uint32_t admin_timeout_ms;
 	/**
 	 * Shadow doorbells with EventIdx when the controller offers Doorbell
@@ -62,6 +66,13 @@ struct usk_nvme_ctrlr_opts {
 	 * need not be page-contiguous in IOVA (default true). PRPs otherwise.
 	 */
 	bool sgls;
+	/**
+	 * How long an I/O command may take, in milliseconds, 0 for no limit
+	 * (default 30000). A late command gets an Abort and one more period;
+	 * still late, the controller is reset, and it completes with Command
+	 * Abort Requested. With a limit, each poll reads the CPU's clock once.
+	 */
+	uint32_t io_timeout_ms;
 };
 
 /**
@@ -166,6 +177,26 @@ int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *ctrlr);
  * Thread rules: call before the controller is polled from other threads.
  */
 void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_cb cb, void *ctx);
+
+/**
+ * Reset the controller (CC.EN to 0, then bring-up again) and resume.
+ *
+ * Every command outstanding completes exactly once with Command Abort
+ * Requested: admin commands during this call, I/O commands on their queue
+ * pair's next poll. That poll also creates the queue pair on the
+ * controller again (two admin commands, so it takes longer than most);
+ * I/O submitted meanwhile waits, in order, and goes out after. Waiting
+ * commands that had not gone out are kept, not failed.
+ *
+ * Thread rules: any thread, also one that owns I/O queue pairs or is in
+ * one's completion callback; not from an admin command's callback.
+ *
+ * @return 0 when the controller is ready again; -ENXIO when it had already
+ *         failed; -EBUSY from a command of a reset under way; else the
+ *         error that made the reset fail: the controller is then failed and
+ *         its remove callback called, as on hot-unplug.
+ */
+int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *ctrlr);
 
 /**
  * Check the controller's health and reap admin completions. Call it

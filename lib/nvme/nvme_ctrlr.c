@@ -24,6 +24,7 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 		.io_queue_size = 256,
 		.admin_queue_size = 32,
 		.admin_timeout_ms = 10000,
+		.io_timeout_ms = 30000,
 		.shadow_doorbells = true,
 		.sgls = true,
 	};
@@ -66,6 +67,22 @@ static void nvme_admin_sync_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
 	out->status |= 1;
 }
 
+/*
+ * An admin command that never completes is lost to the controller: reset it,
+ * which ends the command (unseen: its waiter has gone) and frees its entry.
+ * During bring-up there is nothing to reset to; attach fails instead.
+ */
+static void nvme_admin_timed_out(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd,
+				 const void *waiter)
+{
+	USK_ERRLOG("%s: admin command 0x%02x timed out after %u ms", c->name, cmd->opcode,
+		   c->opts.admin_timeout_ms);
+	nvme_qpair_forget(c->admin, waiter);
+	if (c->ready) {
+		nvme_ctrlr_reset_locked(c);
+	}
+}
+
 int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe *cmd, void *buf,
 				  uint32_t len, struct usk_nvme_cqe *cpl)
 {
@@ -78,12 +95,13 @@ int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe 
 	while (rc == 0 && (done.status & 1) == 0) {
 		usk_nvme_qpair_process_completions(c->admin, 0);
 		if ((done.status & 1) == 0 && usk_ticks() > deadline) {
-			USK_ERRLOG("%s: admin command 0x%02x timed out", c->name, cmd->opcode);
+			nvme_admin_timed_out(c, cmd, &done);
 			rc = -ETIMEDOUT;
 		}
 	}
 	pthread_mutex_unlock(&c->admin_lock);
 	if (rc != 0) {
+		nvme_ctrlr_notify_if_failed(c);
 		return rc;
 	}
 	if (cpl != NULL) {
@@ -98,23 +116,24 @@ int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe 
 	return 0;
 }
 
-/* Disables the controller, sets up the admin queue and enables it again. */
-static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
+int nvme_ctrlr_disable(struct usk_nvme_ctrlr *c)
 {
-	uint16_t entries = (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u);
-	int rc;
+	uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC);
 
-	if (nvme_reg_read32(c, USK_NVME_REG_CC) & USK_NVME_CC_EN) {
-		nvme_reg_write32(c, USK_NVME_REG_CC, 0);
+	if (cc == UINT32_MAX) {
+		USK_ERRLOG("%s: registers read all ones: the device is gone", c->name);
+		return -ENODEV;
 	}
-	rc = nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_RDY, 0);
-	if (rc != 0) {
-		return rc;
+	if (cc & USK_NVME_CC_EN) {
+		nvme_reg_write32(c, USK_NVME_REG_CC, cc & ~USK_NVME_CC_EN);
 	}
-	rc = nvme_qpair_create(c, 0, entries, &c->admin);
-	if (rc != 0) {
-		return rc;
-	}
+	return nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_RDY, 0);
+}
+
+int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *c)
+{
+	uint16_t entries = c->admin->num_entries;
+
 	nvme_reg_write32(c, USK_NVME_REG_AQA, (uint32_t)(entries - 1) << 16 | (entries - 1));
 	nvme_reg_write64(c, USK_NVME_REG_ASQ, usk_vtoiova(c->admin->sq, NULL));
 	nvme_reg_write64(c, USK_NVME_REG_ACQ, usk_vtoiova(c->admin->cq, NULL));
@@ -122,6 +141,18 @@ static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
 			 USK_NVME_CC_EN | USK_NVME_CC_CSS_NVM | USK_NVME_CC_MPS(NVME_PAGE_SHIFT) |
 				 USK_NVME_CC_IOSQES(6) | USK_NVME_CC_IOCQES(4));
 	return nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY);
+}
+
+/* Disables the controller, sets up the admin queue and enables it again. */
+static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
+{
+	int rc = nvme_ctrlr_disable(c);
+
+	if (rc == 0) {
+		rc = nvme_qpair_create(c, 0, (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u),
+				       &c->admin);
+	}
+	return rc == 0 ? nvme_ctrlr_enable_admin(c) : rc;
 }
 
 static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
@@ -152,7 +183,7 @@ static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
 	return 0;
 }
 
-static int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *c)
+int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *c)
 {
 	uint32_t want = USK_MIN(USK_MAX(c->opts.num_io_queues, 1u), (uint32_t)NVME_MAX_IO_QUEUES);
 	struct usk_nvme_sqe cmd = {
@@ -245,7 +276,13 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 		memcpy(&c->opts, opts, USK_MIN(opts->opts_size, sizeof(c->opts)));
 		c->opts.opts_size = sizeof(c->opts);
 	}
-	pthread_mutex_init(&c->admin_lock, NULL);
+	/* Recursive: a reset holds it across the admin commands it sends. */
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&c->admin_lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	rc = nvme_ctrlr_init(c);
 	if (rc != 0) {
 		USK_ERRLOG("%s: bring-up failed: %s", c->name, strerror(-rc));
@@ -256,6 +293,7 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 		    "doorbells, %s",
 		    c->name, c->cdata->mn, c->num_ns, c->max_io_queues, c->max_xfer_size >> 10,
 		    c->dbbuf_shadow != NULL ? "shadow" : "MMIO", c->use_sgl ? "SGLs" : "PRPs");
+	c->ready = true;
 	*ctrlr = c;
 	return 0;
 }
@@ -320,28 +358,10 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
 	if (rc != 0) {
 		goto release_qid;
 	}
-	nvme_dbbuf_attach_qpair(c, q);
 	q->use_sgl = c->use_sgl;
-	/* CDW11: physically contiguous, no interrupts: USK polls. */
-	struct usk_nvme_sqe create_cq = {.opcode = USK_NVME_OPC_CREATE_IO_CQ,
-					 .prp1 = usk_vtoiova(q->cq, NULL),
-					 .cdw10 = (entries - 1) << 16 | qid,
-					 .cdw11 = 1};
-	struct usk_nvme_sqe create_sq = {.opcode = USK_NVME_OPC_CREATE_IO_SQ,
-					 .prp1 = usk_vtoiova(q->sq, NULL),
-					 .cdw10 = (entries - 1) << 16 | qid,
-					 .cdw11 = (uint32_t)qid << 16 | 1};
-
-	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_cq, NULL, 0, NULL);
-	if (rc == 0) {
-		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_sq, NULL, 0, NULL);
-		if (rc != 0) {
-			struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ,
-							 .cdw10 = qid};
-
-			usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
-		}
-	}
+	q->timeout_ticks = usk_us_to_ticks(c->opts.io_timeout_ms * 1000ull);
+	q->now_tick = usk_ticks();
+	rc = nvme_qpair_create_first(q);
 	if (rc != 0) {
 		nvme_qpair_destroy(q);
 		goto release_qid;
@@ -362,15 +382,16 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	struct usk_nvme_ctrlr *c = q->ctrlr;
 	struct usk_nvme_sqe delete_sq = {.opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = q->id};
 	struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id};
-	/* A gone controller answers nothing: its queues go with it. */
-	int rc = usk_nvme_ctrlr_is_failed(c)
-			 ? 0
-			 : usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
+	/* A gone controller answers nothing, and a reset controller no longer has the queues. */
+	bool on_ctrlr = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == q->synced_state;
+	int rc = on_ctrlr ? usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL) : 0;
 
 	/* Deleting the SQ ends its commands in the controller; finish ours exactly once. */
-	usk_nvme_qpair_process_completions(q, 0);
+	if (on_ctrlr) {
+		usk_nvme_qpair_process_completions(q, 0);
+	}
 	nvme_qpair_abort_all(q);
-	if (rc == 0 && !usk_nvme_ctrlr_is_failed(c)) {
+	if (rc == 0 && on_ctrlr && !usk_nvme_ctrlr_is_failed(c)) {
 		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
 	}
 	pthread_mutex_lock(&c->admin_lock);

@@ -20,7 +20,27 @@ void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *c, usk_nvme_remove_cb c
 
 bool usk_nvme_ctrlr_is_failed(const struct usk_nvme_ctrlr *c)
 {
-	return __atomic_load_n(&c->failed, __ATOMIC_ACQUIRE);
+	return (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) & NVME_CTRLR_FAILED) != 0;
+}
+
+void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *c, const char *why)
+{
+	if (usk_nvme_ctrlr_is_failed(c)) {
+		return;
+	}
+	USK_ERRLOG("%s: %s; failing its outstanding commands", c->name, why);
+	/* Release: queue pairs that see the flag also see everything before it. */
+	__atomic_or_fetch(&c->state, NVME_CTRLR_FAILED, __ATOMIC_RELEASE);
+	nvme_qpair_abort_all(c->admin);
+}
+
+void nvme_ctrlr_notify_if_failed(struct usk_nvme_ctrlr *c)
+{
+	if (usk_nvme_ctrlr_is_failed(c) &&
+	    !__atomic_exchange_n(&c->remove_notified, true, __ATOMIC_ACQ_REL) &&
+	    c->remove_cb != NULL) {
+		c->remove_cb(c->remove_ctx, c);
+	}
 }
 
 /* Why the controller cannot go on, or NULL when it is healthy. */
@@ -47,6 +67,7 @@ int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *c)
 	int rc;
 
 	if (usk_nvme_ctrlr_is_failed(c)) {
+		nvme_ctrlr_notify_if_failed(c);
 		return -ENXIO;
 	}
 	fault = nvme_ctrlr_fault(c);
@@ -56,14 +77,9 @@ int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *c)
 		pthread_mutex_unlock(&c->admin_lock);
 		return rc;
 	}
-	USK_ERRLOG("%s: %s; failing its outstanding commands", c->name, fault);
-	/* Release: queue pairs that see the flag also see everything before it. */
-	__atomic_store_n(&c->failed, true, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&c->admin_lock);
-	nvme_qpair_abort_all(c->admin);
+	nvme_ctrlr_fail_locked(c, fault);
 	pthread_mutex_unlock(&c->admin_lock);
-	if (c->remove_cb != NULL) {
-		c->remove_cb(c->remove_ctx, c);
-	}
+	nvme_ctrlr_notify_if_failed(c);
 	return -ENXIO;
 }

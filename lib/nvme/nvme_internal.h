@@ -23,8 +23,10 @@ struct nvme_tracker {
 	void *cb_arg;
 	uint64_t *prp_list;
 	uint64_t prp_list_iova;
+	uint64_t submit_tick; /* the queue pair's clock when it went out, for timeouts */
 	uint16_t next_free;
 	bool active;
+	bool abort_sent; /* timed out once: an Abort was sent */
 };
 
 /* A command waiting for a free queue entry, in submission order. */
@@ -53,6 +55,10 @@ struct nvme_split {
 
 struct usk_nvme_qpair {
 	struct usk_nvme_ctrlr *ctrlr;
+	/* The controller's state when this queue pair's rings last matched it. */
+	uint32_t synced_state;
+	uint32_t ring_gen; /* the reset generation the rings were last emptied for */
+	bool resyncing;	   /* being rebuilt after a reset: submissions wait */
 	uint16_t id;
 	uint16_t num_entries;
 	uint16_t sq_tail;
@@ -81,6 +87,10 @@ struct usk_nvme_qpair {
 	uint32_t waiting;
 	struct nvme_split *splits; /* pool, one per queue entry */
 	struct nvme_split *free_splits;
+	/* Command timeouts (I/O queues): 0 when off. */
+	uint64_t timeout_ticks;
+	uint64_t now_tick; /* read once per poll: what submissions are stamped with */
+	uint64_t next_timeout_check;
 };
 
 struct usk_nvme_ns {
@@ -112,12 +122,22 @@ struct usk_nvme_ctrlr {
 	uint16_t io_queue_ids_used; /* count */
 	bool use_sgl;		    /* the controller supports SGLs and the options allow them */
 	bool sgl_byte_aligned;	    /* SGLS 01b: data may start at any byte */
-	/* Set once, by the health check; I/O threads read it on each poll. */
-	bool failed;
+	/*
+	 * The reset generation << NVME_CTRLR_GEN_SHIFT | NVME_CTRLR_RESETTING |
+	 * NVME_CTRLR_FAILED. I/O threads compare it with their queue pair's
+	 * synced_state on each poll and submission: one load when nothing changed.
+	 */
+	uint32_t state;
+	bool remove_notified; /* the remove callback has been called */
+	bool ready;	      /* bring-up done: an admin timeout now resets */
 	usk_nvme_remove_cb remove_cb;
 	void *remove_ctx;
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
 };
+
+#define NVME_CTRLR_RESETTING 1u
+#define NVME_CTRLR_FAILED    2u
+#define NVME_CTRLR_GEN_SHIFT 2
 
 /* Queue pairs (nvme_qpair.c). */
 int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
@@ -125,6 +145,18 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 void nvme_qpair_destroy(struct usk_nvme_qpair *qpair);
 /* Fails every outstanding command with Command Abort Requested. */
 void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
+/* Fails the commands in the ring (not those waiting for it) with Command Abort Requested. */
+void nvme_qpair_abort_trackers(struct usk_nvme_qpair *qpair);
+/* Empties the rings, as a queue the controller has just created is. */
+void nvme_qpair_reset_ring(struct usk_nvme_qpair *qpair);
+/* Moves waiting commands into free ring entries, oldest first. */
+void nvme_qpair_submit_waiting(struct usk_nvme_qpair *qpair);
+/* Writes the SQ tail doorbell if commands went into the ring since the last one. */
+void nvme_qpair_ring_sq(struct usk_nvme_qpair *qpair);
+/* Drops the callback of outstanding commands with @cb_arg: they complete unseen. */
+void nvme_qpair_forget(struct usk_nvme_qpair *qpair, const void *cb_arg);
+/* Creates the queue pair's CQ and SQ on the controller (admin commands). */
+int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *qpair);
 /*
  * Takes a tracker and copies @cmd into the ring with CID and data pointer
  * set from @buf/@len; the doorbell is written now or, inside the reap loop,
@@ -203,6 +235,36 @@ static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow
 		*mmio = new_value;
 	}
 }
+
+/* Bring-up pieces a reset repeats (nvme_ctrlr.c). */
+int nvme_ctrlr_disable(struct usk_nvme_ctrlr *ctrlr);
+/* Points the controller at the admin queue and enables it. */
+int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *ctrlr);
+int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *ctrlr);
+
+/* Reset (nvme_reset.c). The admin lock is held. */
+int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Brings a queue pair whose synced_state differs from the controller's in
+ * line: ends its commands if the controller was reset, and re-creates its
+ * queues once the reset is done. Returns 0 when it may go on, -EAGAIN while
+ * a reset is under way (submissions wait), -ENXIO when the controller failed.
+ */
+int nvme_qpair_resync(struct usk_nvme_qpair *qpair);
+/*
+ * Creates a new I/O queue pair on the controller: now, or during a reset
+ * on its first poll. Returns 0, or the error of a Create command.
+ */
+int nvme_qpair_create_first(struct usk_nvme_qpair *qpair);
+
+/* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
+void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);
+
+/* Failure (nvme_health.c). */
+/* Marks the controller failed and ends its admin commands; the admin lock is held. */
+void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *ctrlr, const char *why);
+/* Calls the remove callback once the controller has failed, once; the admin lock is not held. */
+void nvme_ctrlr_notify_if_failed(struct usk_nvme_ctrlr *ctrlr);
 
 /* Namespaces (nvme_ns.c). */
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *ctrlr);

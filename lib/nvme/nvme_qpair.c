@@ -57,7 +57,7 @@ int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uin
 	return 0;
 }
 
-static void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
+void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 {
 	if (q->sq_tail != q->sq_tail_rung) {
 		/* The SQEs must be in memory before the controller reads the new tail. */
@@ -93,6 +93,8 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	q->free_head = tr->next_free;
 	tr->cb = cb;
 	tr->cb_arg = cb_arg;
+	tr->submit_tick = q->now_tick;
+	tr->abort_sent = false;
 	tr->active = true;
 	q->outstanding++;
 	q->sq_tail = q->sq_tail + 1 == q->num_entries ? 0 : q->sq_tail + 1;
@@ -159,8 +161,15 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, const void *buf,
 		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	if (__atomic_load_n(&q->ctrlr->failed, __ATOMIC_RELAXED)) {
-		return -ENXIO;
+	if (__atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) != q->synced_state) {
+		int rc = nvme_qpair_resync(q);
+
+		if (rc == -EAGAIN) {
+			return nvme_qpair_wait(q, cmd, buf, len, cb, cb_arg);
+		}
+		if (rc != 0) {
+			return rc;
+		}
 	}
 	/* Behind waiting commands, or into a full ring: wait, to keep the order. */
 	if (q->waiting_head != NULL || q->free_head == q->num_entries) {
@@ -169,10 +178,9 @@ int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, 
 	return nvme_qpair_submit_now(q, cmd, buf, len, cb, cb_arg);
 }
 
-/* Moves waiting commands into free ring entries, oldest first. */
-static void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
+void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
 {
-	while (q->waiting_head != NULL && q->free_head != q->num_entries) {
+	while (q->waiting_head != NULL && q->free_head != q->num_entries && !q->resyncing) {
 		struct nvme_request *req = q->waiting_head;
 
 		q->waiting_head = req->next;
@@ -210,10 +218,13 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	uint32_t reaped = 0;
 	uint16_t old_head = q->cq_head;
 
-	/* A gone controller completes nothing more: end what is left, once. */
-	if (__atomic_load_n(&q->ctrlr->failed, __ATOMIC_ACQUIRE)) {
-		nvme_qpair_abort_all(q);
-		return -ENXIO;
+	/* After a reset or a failure: end what is left, once, and rebuild. */
+	if (__atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) != q->synced_state) {
+		int rc = nvme_qpair_resync(q);
+
+		if (rc != 0) {
+			return rc == -EAGAIN ? 0 : rc;
+		}
 	}
 
 	q->in_completions = true;
@@ -254,6 +265,9 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	}
 	q->in_completions = false;
 	nvme_qpair_ring_sq(q);
+	if (q->timeout_ticks != 0) {
+		nvme_qpair_check_timeouts(q);
+	}
 	return (int)reaped;
 }
 
@@ -269,12 +283,35 @@ uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
 	return q->outstanding + q->waiting;
 }
 
+static struct usk_nvme_cqe *nvme_abort_cpl(struct usk_nvme_qpair *q, struct usk_nvme_cqe *cpl)
+{
+	*cpl = (struct usk_nvme_cqe){.sqid = q->id,
+				     .status = (uint16_t)(USK_NVME_SC_ABORTED_BY_REQUEST << 1)};
+	return cpl;
+}
+
+void nvme_qpair_abort_trackers(struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_cqe cpl;
+
+	for (uint16_t cid = 0; cid < q->num_entries; cid++) {
+		struct nvme_tracker *tr = &q->trackers[cid];
+
+		if (tr->active) {
+			usk_nvme_cmd_cb cb = tr->cb;
+
+			nvme_abort_cpl(q, &cpl)->cid = cid;
+			nvme_tracker_release(q, cid);
+			if (cb != NULL) {
+				cb(tr->cb_arg, &cpl);
+			}
+		}
+	}
+}
+
 void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
 {
-	struct usk_nvme_cqe cpl = {
-		.sqid = q->id,
-		.status = (uint16_t)(USK_NVME_SC_ABORTED_BY_REQUEST << 1),
-	};
+	struct usk_nvme_cqe cpl;
 
 	/* The waiting ones first: completions of the others could start them. */
 	while (q->waiting_head != NULL) {
@@ -284,22 +321,28 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
 		q->waiting--;
 		req->next = q->free_requests;
 		q->free_requests = req;
-		req->cb(req->cb_arg, &cpl);
+		req->cb(req->cb_arg, nvme_abort_cpl(q, &cpl));
 	}
 	q->waiting_tail = NULL;
+	nvme_qpair_abort_trackers(q);
+}
+
+void nvme_qpair_forget(struct usk_nvme_qpair *q, const void *cb_arg)
+{
 	for (uint16_t cid = 0; cid < q->num_entries; cid++) {
-		struct nvme_tracker *tr = &q->trackers[cid];
-
-		if (tr->active) {
-			usk_nvme_cmd_cb cb = tr->cb;
-
-			cpl.cid = cid;
-			nvme_tracker_release(q, cid);
-			if (cb != NULL) {
-				cb(tr->cb_arg, &cpl);
-			}
+		if (q->trackers[cid].active && q->trackers[cid].cb_arg == cb_arg) {
+			q->trackers[cid].cb = NULL;
 		}
 	}
+}
+
+void nvme_qpair_reset_ring(struct usk_nvme_qpair *q)
+{
+	memset(q->cq, 0, q->num_entries * sizeof(*q->cq));
+	q->sq_tail = 0;
+	q->sq_tail_rung = 0;
+	q->cq_head = 0;
+	q->phase = 1;
 }
 
 int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
@@ -312,6 +355,8 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 		return -ENOMEM;
 	}
 	q->ctrlr = ctrlr;
+	q->synced_state = __atomic_load_n(&ctrlr->state, __ATOMIC_ACQUIRE);
+	q->ring_gen = q->synced_state >> NVME_CTRLR_GEN_SHIFT;
 	q->id = id;
 	q->num_entries = entries;
 	q->phase = 1;

@@ -397,21 +397,52 @@ static void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sq
 	}
 }
 
-/* Takes a fault planned for @cmd, if any: returns true to drop it, or sets *status. */
-static bool model_take_fault(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint16_t *status)
+/* Takes a fault planned for @cmd on @qid, if any: returns true to drop it, or sets *status. */
+static bool model_take_fault(struct nvme_model *m, uint16_t qid, const struct usk_nvme_sqe *cmd,
+			     uint16_t *status)
 {
 	bool drop = false;
 
 	pthread_mutex_lock(&m->fault_lock);
-	if (m->drop_count > 0) {
+	if (qid == 0) {
+		drop = m->admin_drop_count > 0;
+		m->admin_drop_count -= drop;
+	} else if (m->drop_count > 0) {
 		m->drop_count--;
 		drop = true;
+		if (m->dropped_count < MODEL_DROPPED_MAX) {
+			m->dropped[m->dropped_count++] = (uint32_t)qid << 16 | cmd->cid;
+		}
 	} else if (m->fault_count > 0 && cmd->opcode == m->fault_opcode) {
 		m->fault_count--;
 		*status = m->fault_status;
 	}
 	pthread_mutex_unlock(&m->fault_lock);
 	return drop;
+}
+
+/*
+ * Abort (base 5.1): CDW10 names SQ ID (bits 15:0) and CID (31:16). A
+ * command the model dropped completes now with Command Abort Requested;
+ * Dword 0 bit 0 tells the host whether that happened (0) or not (1).
+ */
+static uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0)
+{
+	uint32_t key = (cmd->cdw10 & 0xffff) << 16 | cmd->cdw10 >> 16;
+
+	*dw0 = 1;
+	for (uint32_t i = 0; i < m->dropped_count && !m->opts.abort_unsupported; i++) {
+		if (m->dropped[i] == key) {
+			uint16_t sqid = (uint16_t)(key >> 16);
+
+			m->dropped[i] = m->dropped[--m->dropped_count];
+			model_post(m, &m->sq[sqid], sqid, (uint16_t)key,
+				   USK_NVME_SC_ABORTED_BY_REQUEST, 0);
+			*dw0 = 0;
+			break;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -457,10 +488,12 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 		uint32_t dw0 = 0;
 
 		sq->head = (uint16_t)((sq->head + 1) % sq->entries);
-		if (qid == 0) {
-			status = model_admin(m, &cmd, &dw0);
-		} else if (model_take_fault(m, &cmd, &status)) {
+		if (model_take_fault(m, qid, &cmd, &status)) {
 			continue;
+		}
+		if (qid == 0) {
+			status = cmd.opcode == USK_NVME_OPC_ABORT ? model_abort(m, &cmd, &dw0)
+								  : model_admin(m, &cmd, &dw0);
 		} else {
 			status = status != 0xffff ? status : model_io(m, &cmd);
 			atomic_fetch_add(&m->io_completed, 1);
@@ -488,6 +521,9 @@ static void model_enable(struct nvme_model *m)
 	memset(m->last_tail, 0, sizeof(m->last_tail));
 	m->dbbuf_shadow = 0;
 	m->dbbuf_eventidx = 0;
+	/* A reset ends every command: none of the dropped ones will be answered. */
+	m->dropped_count = 0;
+	atomic_fetch_add(&m->enable_count, 1);
 }
 
 void *nvme_model_thread_main(void *arg)

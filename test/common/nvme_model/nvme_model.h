@@ -26,6 +26,7 @@ struct nvme_model_opts {
 	bool sgls;		  /* offer SGLs for I/O data, any alignment (SGLS 01b) */
 	uint16_t noiob;		  /* namespaces' optimal I/O boundary in blocks, 0 for none */
 	bool dbbuf_idle_eventidx; /* never move EventIdx: the host should stop ringing */
+	bool abort_unsupported;	  /* answer every Abort "not aborted", as QEMU's device does */
 };
 
 struct nvme_model;
@@ -49,8 +50,18 @@ struct usk_pci_device *nvme_model_pci_device(struct nvme_model *model);
 void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t status,
 			      uint32_t count);
 
-/* The next @count I/O commands are consumed and never completed. */
+/*
+ * The next @count I/O commands are consumed and never completed, unless an
+ * Abort names them (the model then completes them with Command Abort
+ * Requested) or the controller is reset.
+ */
 void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
+
+/* The next @count admin commands are consumed and never completed. */
+void nvme_model_drop_admin_completions(struct nvme_model *model, uint32_t count);
+
+/* How many times the host has enabled the controller (1 after bring-up). */
+uint32_t nvme_model_enable_count(struct nvme_model *model);
 
 /* Hot-unplug: the device asks to be released and stops processing. */
 void nvme_model_remove(struct nvme_model *model);

@@ -13,6 +13,8 @@
 #define MODEL_QUEUES	17 /* admin + 16 I/O */
 #define MODEL_REGS_SIZE 0x4000
 #define MODEL_PAGE	4096u
+/* Dropped I/O commands the model remembers, so an Abort can end them. */
+#define MODEL_DROPPED_MAX 1024
 /* What an I/O SQ doorbell register holds until the host writes it. */
 #define MODEL_DOORBELL_UNWRITTEN UINT32_MAX
 
@@ -40,12 +42,17 @@ struct nvme_model {
 	uint16_t fault_status;
 	uint32_t fault_count;
 	uint32_t drop_count;
+	uint32_t admin_drop_count;
+	/* Dropped I/O commands by SQ ID << 16 | CID; the model's thread only. */
+	uint32_t dropped[MODEL_DROPPED_MAX];
+	uint32_t dropped_count;
+	atomic_uint enable_count;
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
 	uint32_t last_tail[MODEL_QUEUES];
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];
-	uint32_t arbitration; /* Set Features Arbitration's CDW11 */
+	uint32_t arbitration;  /* Set Features Arbitration's CDW11 */
 	uint64_t dbbuf_shadow; /* IOVAs from Doorbell Buffer Config, 0 when off */
 	uint64_t dbbuf_eventidx;
 	bool thread_started;

@@ -160,6 +160,18 @@ void nvme_model_drop_completions(struct nvme_model *m, uint32_t count)
 	pthread_mutex_unlock(&m->fault_lock);
 }
 
+void nvme_model_drop_admin_completions(struct nvme_model *m, uint32_t count)
+{
+	pthread_mutex_lock(&m->fault_lock);
+	m->admin_drop_count = count;
+	pthread_mutex_unlock(&m->fault_lock);
+}
+
+uint32_t nvme_model_enable_count(struct nvme_model *m)
+{
+	return atomic_load(&m->enable_count);
+}
+
 void nvme_model_remove(struct nvme_model *m)
 {
 	atomic_store(&m->halted, true);

@@ -10,11 +10,12 @@
 
 static struct perf_opts g_opts;
 static char g_err[1024];
+/* The words of the last command line: g_opts keeps pointers into them. */
+static char g_cmdline[512];
 
 /* Parses a command line given as one string, words split on spaces. */
 static int parse(const char *cmdline)
 {
-	char buf[512];
 	char *argv[64] = {"usk_nvme_perf"};
 	int argc = 1;
 	char *save = NULL;
@@ -23,8 +24,8 @@ static int parse(const char *cmdline)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	memset(g_err, 0, sizeof(g_err));
-	snprintf(buf, sizeof(buf), "%s", cmdline);
-	for (char *w = strtok_r(buf, " ", &save); w != NULL && argc < 63;
+	snprintf(g_cmdline, sizeof(g_cmdline), "%s", cmdline);
+	for (char *w = strtok_r(g_cmdline, " ", &save); w != NULL && argc < 63;
 	     w = strtok_r(NULL, " ", &save)) {
 		argv[argc++] = w;
 	}

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Controller reset (base 3.7.2: CC.EN to 0, then bring-up again) and the
+ * rebuilding of queue pairs after it.
+ *
+ * The thread that resets rebuilds the admin queue and the controller's
+ * settings. It does not touch I/O queue pairs: only the thread that owns
+ * one may touch its rings. Instead the reset bumps a generation in the
+ * controller's state word; a queue pair that sees it behind on its next
+ * poll or submission ends the commands it had in the ring (the controller
+ * dropped them when disabled), empties its rings and creates its queues on
+ * the controller again. A doorbell written late, to a queue the controller
+ * does not have, is ignored by it (base 3.1.3.21: an invalid doorbell write).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+#include "usk/env.h"
+#include "usk/log.h"
+
+/* What synced_state holds before a queue pair was first created on the controller. */
+#define NVME_QPAIR_NEVER_CREATED UINT32_MAX
+
+int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_ctrlr *c = q->ctrlr;
+	uint32_t last = q->num_entries - 1u;
+	/* CDW11: physically contiguous, no interrupts: USK polls. */
+	struct usk_nvme_sqe create_cq = {.opcode = USK_NVME_OPC_CREATE_IO_CQ,
+					 .prp1 = usk_vtoiova(q->cq, NULL),
+					 .cdw10 = last << 16 | q->id,
+					 .cdw11 = 1};
+	struct usk_nvme_sqe create_sq = {.opcode = USK_NVME_OPC_CREATE_IO_SQ,
+					 .prp1 = usk_vtoiova(q->sq, NULL),
+					 .cdw10 = last << 16 | q->id,
+					 .cdw11 = (uint32_t)q->id << 16 | 1};
+	int rc;
+
+	nvme_dbbuf_attach_qpair(c, q);
+	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_cq, NULL, 0, NULL);
+	if (rc == 0) {
+		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_sq, NULL, 0, NULL);
+		if (rc != 0) {
+			struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ,
+							 .cdw10 = q->id};
+
+			usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
+		}
+	}
+	return rc;
+}
+
+/* Creates a new queue pair on the controller, now or, during a reset, on its first poll. */
+int nvme_qpair_create_first(struct usk_nvme_qpair *q)
+{
+	int rc;
+
+	q->synced_state = NVME_QPAIR_NEVER_CREATED;
+	rc = nvme_qpair_resync(q);
+	return rc == -EAGAIN ? 0 : rc;
+}
+
+/* Creates the queues after a reset; a controller that refuses has failed. */
+static int nvme_qpair_recreate(struct usk_nvme_qpair *q, uint32_t state)
+{
+	bool first = q->synced_state == NVME_QPAIR_NEVER_CREATED;
+	int rc = nvme_qpair_create_on_ctrlr(q);
+
+	if (rc == 0) {
+		q->synced_state = state;
+		return 0;
+	}
+	if (first) {
+		return rc;
+	}
+	nvme_ctrlr_fail_locked(q->ctrlr, "it did not take an I/O queue pair back after a reset");
+	return -ENXIO;
+}
+
+/* With the admin lock held, so the state cannot change under it. */
+static int nvme_qpair_resync_locked(struct usk_nvme_qpair *q)
+{
+	uint32_t state = __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE);
+	uint32_t gen = state >> NVME_CTRLR_GEN_SHIFT;
+
+	if (state & NVME_CTRLR_FAILED) {
+		return -ENXIO;
+	}
+	if (q->ring_gen != gen) {
+		/* The controller was disabled: nothing in the ring will complete. */
+		q->ring_gen = gen;
+		nvme_qpair_abort_trackers(q);
+		nvme_qpair_reset_ring(q);
+	}
+	/* Resetting while we hold the lock: we are the resetting thread, in a callback. */
+	return (state & NVME_CTRLR_RESETTING) ? -EAGAIN : nvme_qpair_recreate(q, state);
+}
+
+int nvme_qpair_resync(struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_ctrlr *c = q->ctrlr;
+	int rc;
+
+	if (q->resyncing) {
+		return -EAGAIN;
+	}
+	if (usk_nvme_ctrlr_is_failed(c)) {
+		nvme_qpair_abort_all(q);
+		return -ENXIO;
+	}
+	/* The admin queue is rebuilt by the reset itself. */
+	if (q->id == 0) {
+		q->synced_state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+		return 0;
+	}
+	/* A reset holds the lock throughout: busy means try again on the next poll. */
+	if (pthread_mutex_trylock(&c->admin_lock) != 0) {
+		return -EAGAIN;
+	}
+	q->resyncing = true;
+	rc = nvme_qpair_resync_locked(q);
+	q->resyncing = false;
+	pthread_mutex_unlock(&c->admin_lock);
+	if (rc == -ENXIO) {
+		nvme_ctrlr_notify_if_failed(c);
+		nvme_qpair_abort_all(q);
+	} else if (rc == 0) {
+		nvme_qpair_submit_waiting(q);
+		if (!q->in_completions) {
+			nvme_qpair_ring_sq(q);
+		}
+	}
+	return rc;
+}
+
+/* Points the controller at the Doorbell Buffer Config pages again, emptied. */
+static int nvme_ctrlr_reset_dbbuf(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_DOORBELL_BUFFER_CONFIG};
+
+	if (c->dbbuf_shadow == NULL) {
+		return 0;
+	}
+	memset(c->dbbuf_shadow, 0, NVME_PAGE_SIZE);
+	memset(c->dbbuf_eventidx, 0, NVME_PAGE_SIZE);
+	cmd.prp1 = usk_vtoiova(c->dbbuf_shadow, NULL);
+	cmd.prp2 = usk_vtoiova(c->dbbuf_eventidx, NULL);
+	return usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL);
+}
+
+/* The controller is disabled: rebuild the admin queue and what bring-up set. */
+static int nvme_ctrlr_reinit(struct usk_nvme_ctrlr *c)
+{
+	uint32_t granted = c->max_io_queues;
+	int rc;
+
+	nvme_qpair_abort_all(c->admin);
+	nvme_qpair_reset_ring(c->admin);
+	rc = nvme_ctrlr_enable_admin(c);
+	if (rc == 0) {
+		rc = nvme_ctrlr_set_num_queues(c);
+	}
+	if (rc == 0 && c->max_io_queues < granted) {
+		USK_ERRLOG("%s: grants %u I/O queues after the reset, %u before", c->name,
+			   c->max_io_queues, granted);
+		rc = -EIO;
+	}
+	if (rc == 0) {
+		rc = nvme_ctrlr_reset_dbbuf(c);
+	}
+	return rc;
+}
+
+int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c)
+{
+	uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+	uint32_t ready = ((state >> NVME_CTRLR_GEN_SHIFT) + 1) << NVME_CTRLR_GEN_SHIFT;
+	int rc;
+
+	if (state & NVME_CTRLR_FAILED) {
+		return -ENXIO;
+	}
+	/* A command of the reset itself timed out: the reset fails. */
+	if (state & NVME_CTRLR_RESETTING) {
+		return -EBUSY;
+	}
+	USK_NOTICELOG("%s: resetting the controller", c->name);
+	rc = nvme_ctrlr_disable(c);
+	if (rc == 0) {
+		/* Disabled: no more DMA and no completions, so queue pairs may end their commands.
+		 */
+		__atomic_store_n(&c->state, ready | NVME_CTRLR_RESETTING, __ATOMIC_RELEASE);
+		rc = nvme_ctrlr_reinit(c);
+	}
+	if (rc != 0) {
+		nvme_ctrlr_fail_locked(c, "the reset failed");
+		return rc;
+	}
+	__atomic_store_n(&c->state, ready, __ATOMIC_RELEASE);
+	c->admin->synced_state = ready;
+	USK_NOTICELOG("%s: reset done; I/O queue pairs are rebuilt on their next poll", c->name);
+	return 0;
+}
+
+int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *c)
+{
+	int rc;
+
+	pthread_mutex_lock(&c->admin_lock);
+	rc = nvme_ctrlr_reset_locked(c);
+	pthread_mutex_unlock(&c->admin_lock);
+	nvme_ctrlr_notify_if_failed(c);
+	return rc;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * I/O command timeouts. A command late by the I/O timeout gets an Abort
+ * (base 5.1) and one more timeout to complete; still late, the controller
+ * is reset, which ends it. The clock is read once per poll, not per
+ * command: a command is stamped with its queue pair's last poll, and the
+ * ring is scanned four times per timeout, so a timeout fires between 1 and
+ * 1.25 times the set value after the command went out.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include "nvme_internal.h"
+#include "usk/log.h"
+#include "usk/ticks.h"
+
+/* Sends an Abort for @cid; returns 0 once the controller has answered it. */
+static int nvme_qpair_send_abort(struct usk_nvme_qpair *q, uint16_t cid)
+{
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_ABORT,
+				   .cdw10 = (uint32_t)cid << 16 | q->id};
+
+	USK_WARNLOG("%s: qpair %u: command %u timed out after %u ms; aborting it", q->ctrlr->name,
+		    q->id, cid, q->ctrlr->opts.io_timeout_ms);
+	/* Whether the controller could abort it (Dword 0 bit 0), it gets one more timeout. */
+	return usk_nvme_ctrlr_admin_cmd_sync(q->ctrlr, &cmd, NULL, 0, NULL);
+}
+
+void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
+{
+	uint64_t now = usk_ticks();
+
+	q->now_tick = now;
+	if (now < q->next_timeout_check) {
+		return;
+	}
+	q->next_timeout_check = now + q->timeout_ticks / 4;
+	for (uint16_t cid = 0; cid < q->num_entries; cid++) {
+		struct nvme_tracker *tr = &q->trackers[cid];
+
+		int rc = 0;
+
+		if (!tr->active || now - tr->submit_tick < q->timeout_ticks) {
+			continue;
+		}
+		if (!tr->abort_sent) {
+			rc = nvme_qpair_send_abort(q, cid);
+		}
+		/* The Abort itself timed out: that reset the controller already. */
+		if (rc == -ETIMEDOUT || rc == -ENXIO) {
+			return;
+		}
+		if (tr->abort_sent || rc != 0) {
+			USK_ERRLOG("%s: qpair %u: command %u still outstanding; resetting the "
+				   "controller",
+				   q->ctrlr->name, q->id, cid);
+			/* Its commands, this one among them, end on the next poll. */
+			usk_nvme_ctrlr_reset(q->ctrlr);
+			return;
+		}
+		tr->abort_sent = true;
+		tr->submit_tick = now;
+	}
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "nvme_model.h"
+#include "ut.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/nvme.h"
+
+#define OUTSTANDING 1000
+
+struct result {
+	int calls;
+	uint16_t status;
+};
+
+static void done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct result *r = arg;
+
+	r->calls++;
+	r->status = USK_NVME_STATUS_CODE(cpl->status);
+}
+
+struct fixture {
+	struct nvme_model *model;
+	struct usk_nvme_ctrlr *c;
+	struct usk_nvme_ns *ns;
+	struct usk_nvme_qpair *q;
+	uint8_t *buf;
+};
+
+static void fixture_up(struct fixture *f, uint16_t entries, uint32_t admin_timeout_ms)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr_opts co;
+
+	nvme_model_opts_init(&mo);
+	mo.max_entries = entries;
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.admin_timeout_ms = admin_timeout_ms;
+	co.io_timeout_ms = 0;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &f->model), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(f->model), &co, &f->c), 0);
+	f->ns = usk_nvme_ctrlr_get_ns(f->c, 1);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f->c, entries, &f->q), 0);
+	f->buf = usk_dma_zmalloc(4096, 4096, -1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f->buf);
+}
+
+static void fixture_down(struct fixture *f)
+{
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f->q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(f->c), 0);
+	nvme_model_destroy(f->model);
+	usk_dma_free(f->buf);
+}
+
+/* Polls until every one of @n results has a call, for up to 5 s. */
+static void poll_all(struct usk_nvme_qpair *q, const struct result *r, int n)
+{
+	for (int i = 0, spins = 0; i < n && spins < 5000000; spins++) {
+		usk_nvme_qpair_process_completions(q, 0);
+		while (i < n && r[i].calls > 0) {
+			i++;
+		}
+	}
+}
+
+/* One block written through the driver reads back the same, and lands in the model. */
+static void check_write_read(struct fixture *f, uint64_t lba, uint8_t fill)
+{
+	struct result w = {0}, r = {0};
+
+	memset(f->buf, fill, 512);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(f->ns, f->q, f->buf, lba, 1, done, &w), 0);
+	poll_all(f->q, &w, 1);
+	memset(f->buf, 0, 512);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, lba, 1, done, &r), 0);
+	poll_all(f->q, &r, 1);
+	CU_ASSERT(w.calls == 1 && w.status == 0 && r.calls == 1 && r.status == 0);
+	CU_ASSERT(f->buf[0] == fill && f->buf[511] == fill);
+	CU_ASSERT_EQUAL(nvme_model_ns_data(f->model, 1)[lba * 512], fill);
+}
+
+/*
+ * 1000 reads outstanding: 511 in the ring, which the device keeps, and 489
+ * waiting behind them. The reset ends the 511 with an abort status, once;
+ * the waiting ones go out on the rebuilt queue and succeed.
+ */
+static void test_reset_with_1000_outstanding(void)
+{
+	static struct result r[OUTSTANDING];
+	struct fixture f;
+
+	memset(r, 0, sizeof(r));
+	fixture_up(&f, 512, 10000);
+	nvme_model_drop_completions(f.model, 511);
+	for (int i = 0; i < OUTSTANDING; i++) {
+		CU_ASSERT_EQUAL_FATAL(
+			usk_nvme_ns_read(f.ns, f.q, f.buf, (uint64_t)i, 1, done, &r[i]), 0);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	poll_all(f.q, r, OUTSTANDING);
+	for (int i = 0; i < OUTSTANDING; i++) {
+		CU_ASSERT_EQUAL_FATAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL_FATAL(r[i].status, i < 511 ? USK_NVME_SC_ABORTED_BY_REQUEST : 0);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 0);
+	check_write_read(&f, 7, 0x5a);
+	fixture_down(&f);
+}
+
+struct io_thread {
+	struct nvme_model_loop loop;
+	volatile bool started;
+};
+
+static void *io_thread_main(void *arg)
+{
+	struct io_thread *t = arg;
+
+	for (int i = 0; i < 32; i++) {
+		nvme_model_loop_submit(&t->loop);
+	}
+	t->started = true;
+	nvme_model_poll_until(t->loop.q, &t->loop.completed, t->loop.target, 60);
+	return NULL;
+}
+
+/*
+ * A thread keeps 32 reads in flight while the main thread resets the
+ * controller three times: every read completes exactly once (aborted or
+ * not), and the loop runs to its end on the rebuilt queue.
+ */
+static void test_reset_during_io_from_another_thread(void)
+{
+	const struct timespec pause = {0, 1000 * 1000};
+	struct fixture f;
+	struct io_thread t = {0};
+	pthread_t th;
+
+	fixture_up(&f, 64, 10000);
+	t.loop = (struct nvme_model_loop){.ns = f.ns, .q = f.q, .buf = f.buf, .target = 100000};
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, io_thread_main, &t), 0);
+	while (!t.started) {
+		nanosleep(&pause, NULL);
+	}
+	/* Each reset once the thread has done another 2000 reads: mid-stream. */
+	for (int i = 0, since = 0; i < 3; i++) {
+		while (*(volatile int *)&t.loop.completed < since + 2000) {
+			nanosleep(&pause, NULL);
+		}
+		CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
+		since = *(volatile int *)&t.loop.completed;
+	}
+	pthread_join(th, NULL);
+	CU_ASSERT_EQUAL(t.loop.submitted, t.loop.target);
+	CU_ASSERT_EQUAL(t.loop.completed, t.loop.submitted);
+	/* Each reset ended the 32 reads in the ring, and only those. */
+	CU_ASSERT_EQUAL(t.loop.errors, 3 * 32);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 4);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 0);
+	check_write_read(&f, 9, 0xa5);
+	fixture_down(&f);
+}
+
+/* A queue pair freed before its first poll after a reset ends its commands once. */
+static void test_free_qpair_after_reset(void)
+{
+	struct result r[4] = {{0}};
+	struct fixture f;
+
+	fixture_up(&f, 64, 10000);
+	nvme_model_drop_completions(f.model, 4);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r[i]), 0);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT(r[i].calls == 1 && r[i].status == USK_NVME_SC_ABORTED_BY_REQUEST);
+	}
+	/* A new queue pair on the reset controller works. */
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &f.q), 0);
+	check_write_read(&f, 3, 0x33);
+	fixture_down(&f);
+}
+
+/*
+ * An admin command the device never answers times out, and the reset that
+ * follows lets the controller, admin and I/O alike, go on.
+ */
+static void test_admin_timeout_resets(void)
+{
+	struct fixture f;
+	uint32_t value = 0;
+
+	fixture_up(&f, 64, 200);
+	nvme_model_drop_admin_completions(f.model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(f.c, USK_NVME_FEAT_ARBITRATION, 0, &value),
+			-ETIMEDOUT);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(f.c));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(f.c, USK_NVME_FEAT_ARBITRATION, 0, &value), 0);
+	check_write_read(&f, 5, 0x77);
+	fixture_down(&f);
+}
+
+/*
+ * During bring-up a lost admin command fails the attach. The bug this was
+ * written for: the lost command kept a pointer to its waiter's stack frame,
+ * and freeing the controller completed it through that pointer.
+ */
+static void test_admin_timeout_during_bring_up(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr_opts co;
+	struct nvme_model *model;
+	struct usk_nvme_ctrlr *c = NULL;
+
+	nvme_model_opts_init(&mo);
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.admin_timeout_ms = 100;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &model), 0);
+	nvme_model_drop_admin_completions(model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(model), &co, &c),
+			-ETIMEDOUT);
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(model), 1);
+	nvme_model_destroy(model);
+}
+
+static int g_removed;
+
+static void on_remove(void *ctx, struct usk_nvme_ctrlr *c)
+{
+	g_removed++;
+}
+
+/* A controller that never becomes ready again fails the reset, and is reported gone. */
+static void test_reset_of_a_dead_controller_fails_it(void)
+{
+	struct result r = {0};
+	struct fixture f;
+
+	fixture_up(&f, 64, 10000);
+	g_removed = 0;
+	usk_nvme_ctrlr_set_remove_cb(f.c, on_remove, NULL);
+	nvme_model_drop_completions(f.model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
+	nvme_model_remove(f.model);
+	CU_ASSERT_NOT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
+	CU_ASSERT_EQUAL(g_removed, 1);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), -ENXIO);
+	CU_ASSERT(r.calls == 1 && r.status == USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), -ENXIO);
+	CU_ASSERT_EQUAL(g_removed, 1);
+	fixture_down(&f);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_reset_with_1000_outstanding),
+		UT_TEST(test_reset_during_io_from_another_thread),
+		UT_TEST(test_free_qpair_after_reset),
+		UT_TEST(test_admin_timeout_resets),
+		UT_TEST(test_admin_timeout_during_bring_up),
+		UT_TEST(test_reset_of_a_dead_controller_fails_it),
+	};
+	int rc;
+
+	usk_log_set_level(USK_LOG_ERROR);
+	if (usk_env_init(NULL) != 0) {
+		return 99;
+	}
+	rc = UT_RUN("nvme_reset", tests);
+	usk_env_fini();
+	return rc;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_model.h"
+#include "ut.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/nvme.h"
+
+static int g_calls;
+static uint16_t g_status;
+
+static void done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	g_calls++;
+	g_status = USK_NVME_STATUS_CODE(cpl->status);
+}
+
+/*
+ * One read the device never answers, with a 100 ms I/O timeout: returns
+ * how many times the controller was enabled by the end (1: no reset).
+ */
+static uint32_t run_lost_read(bool abort_unsupported, uint32_t io_timeout_ms,
+			      unsigned int poll_seconds)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr_opts co;
+	struct nvme_model *model;
+	struct usk_nvme_ctrlr *c;
+	struct usk_nvme_qpair *q;
+	uint8_t *buf = usk_dma_zmalloc(512, 512, -1);
+	uint32_t enables;
+
+	nvme_model_opts_init(&mo);
+	mo.abort_unsupported = abort_unsupported;
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.io_timeout_ms = io_timeout_ms;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &model), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(model), &co, &c), 0);
+	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(c, 1);
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q), 0);
+	g_calls = 0;
+	nvme_model_drop_completions(model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, done, NULL), 0);
+	nvme_model_poll_until(q, &g_calls, 1, poll_seconds);
+	enables = nvme_model_enable_count(model);
+	/* Whatever happened, the queue pair still works. */
+	if (g_calls == 1) {
+		uint16_t first_status = g_status;
+
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 1, 1, done, NULL), 0);
+		CU_ASSERT_EQUAL(nvme_model_poll_until(q, &g_calls, 2, 5), 2);
+		CU_ASSERT_EQUAL(g_status, 0);
+		g_calls = 1;
+		g_status = first_status;
+	}
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	nvme_model_destroy(model);
+	usk_dma_free(buf);
+	return enables;
+}
+
+/* The Abort ends the late command: it completes aborted, without a reset. */
+static void test_timeout_aborts(void)
+{
+	CU_ASSERT_EQUAL(run_lost_read(false, 100, 5), 1);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+}
+
+/* The device does not abort (as QEMU's): one more timeout, then a reset ends it. */
+static void test_timeout_resets_when_abort_fails(void)
+{
+	CU_ASSERT_EQUAL(run_lost_read(true, 100, 5), 2);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+}
+
+/* With no limit set, a late command is left alone. */
+static void test_no_timeout_when_off(void)
+{
+	CU_ASSERT_EQUAL(run_lost_read(true, 0, 1), 1);
+	/* Freeing the queue pair ended it, once. */
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_timeout_aborts),
+		UT_TEST(test_timeout_resets_when_abort_fails),
+		UT_TEST(test_no_timeout_when_off),
+	};
+	int rc;
+
+	usk_log_set_level(USK_LOG_ERROR);
+	if (usk_env_init(NULL) != 0) {
+		return 99;
+	}
+	rc = UT_RUN("nvme_timeout", tests);
+	usk_env_fini();
+	return rc;
+}
