@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "usk/nvme_spec.h"
 #include "usk/pci.h"
@@ -289,6 +290,32 @@ int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void 
 /** Write; as usk_nvme_ns_read(). */
 int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
 		      uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
+ * Read into the buffers of @p iov, in order (readv(2)'s way).
+ *
+ * The elements are DMA-able memory. One element is as usk_nvme_ns_read().
+ * Several go out as one command, so together they hold at most the maximum
+ * transfer (no split); with PRPs (no SGLs) they must meet on page
+ * boundaries: only the first may start, and only the last may end, inside
+ * a page. The array must stay valid until the callback runs.
+ *
+ * @return as usk_nvme_ns_read(); -EINVAL also when the elements do not
+ *         add up to @p lba_count blocks, or break the rules above.
+ */
+int usk_nvme_ns_readv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const struct iovec *iov,
+		      int iovcnt, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
+		      void *cb_arg);
+
+/** Write from the buffers of @p iov; as usk_nvme_ns_readv(). */
+int usk_nvme_ns_writev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+		       usk_nvme_cmd_cb cb, void *cb_arg);
+
+/** Compare with the buffers of @p iov; as usk_nvme_ns_compare() and usk_nvme_ns_readv(). */
+int usk_nvme_ns_comparev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			 const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			 usk_nvme_cmd_cb cb, void *cb_arg);
 
 /**
  * Write zeroes to @p lba_count blocks from @p lba (NVM 3.2.8), without a

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 #include "usk/nvme.h"
 #include "usk/pci.h"
@@ -32,8 +33,9 @@ struct nvme_tracker {
 /* A command waiting for a free queue entry, in submission order. */
 struct nvme_request {
 	struct usk_nvme_sqe cmd;
-	const void *buf;
+	const void *buf; /* the data, or its iovec array when iovcnt > 0 */
 	uint32_t len;
+	int iovcnt;
 	usk_nvme_cmd_cb cb;
 	void *cb_arg;
 	struct nvme_request *next;
@@ -166,6 +168,9 @@ int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *qpair);
  */
 int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd, const void *buf,
 		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
+/* As nvme_qpair_submit(), with the data in @iov (kept until the callback runs). */
+int nvme_qpair_submit_iov(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
+			  const struct iovec *iov, int iovcnt, usk_nvme_cmd_cb cb, void *cb_arg);
 /*
  * Builds an SGL for @buf/@len: one Data Block descriptor in the command, or
  * a Last Segment descriptor to @list; -EINVAL if not DMA-able or if it needs
@@ -173,6 +178,18 @@ int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *c
  */
 int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
 		   uint64_t list_iova);
+/* The SGL of nvme_build_sgl() for iovecs; with @list NULL only checks. */
+int nvme_build_sgl_iov(struct usk_nvme_sqe *sqe, const struct iovec *iov, int iovcnt,
+		       uint64_t *list, uint64_t list_iova);
+/*
+ * PRPs for iovecs (nvme_iov.c): elements meet on page boundaries; with
+ * @list NULL only checks. Returns 0 or -EINVAL.
+ */
+int nvme_build_prps_iov(struct usk_nvme_sqe *sqe, const struct iovec *iov, int iovcnt,
+			uint64_t *list, uint64_t list_iova);
+/* The data pointer for iovecs on @qpair: SGL or PRPs; with @list NULL only checks. */
+int nvme_qpair_build_iov(const struct usk_nvme_qpair *qpair, struct usk_nvme_sqe *sqe,
+			 const struct iovec *iov, int iovcnt, uint64_t *list, uint64_t list_iova);
 /* Commands that can still be accepted now: free ring entries plus waiting room. */
 uint32_t nvme_qpair_room(const struct usk_nvme_qpair *qpair);
 /* Whether the data pointer builder will take @buf/@len on @qpair. */

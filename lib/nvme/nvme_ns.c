@@ -141,6 +141,65 @@ int usk_nvme_ns_compare(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, co
 	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_COMPARE, buf, lba, lba_count, cb, cb_arg);
 }
 
+/*
+ * Vectored read, write and compare: one element goes the flat way (and may
+ * be split); several go out as one command, so they must fit in one.
+ */
+static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
+		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+		       usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	uint64_t bytes = (uint64_t)lba_count << ns->block_shift;
+	uint64_t total = 0;
+	struct usk_nvme_sqe cmd = {
+		.opcode = opcode,
+		.nsid = ns->id,
+		.cdw10 = (uint32_t)lba,
+		.cdw11 = (uint32_t)(lba >> 32),
+		.cdw12 = lba_count - 1,
+	};
+
+	if (iov == NULL || iovcnt <= 0) {
+		return -EINVAL;
+	}
+	for (int i = 0; i < iovcnt; i++) {
+		total += iov[i].iov_len;
+	}
+	if (total != bytes) {
+		return -EINVAL;
+	}
+	if (iovcnt == 1) {
+		return nvme_ns_rw(ns, qpair, opcode, iov[0].iov_base, lba, lba_count, cb, cb_arg);
+	}
+	if (lba_count == 0 || lba + lba_count > ns->num_blocks || lba + lba_count < lba ||
+	    bytes > ns->ctrlr->max_xfer_size) {
+		return -EINVAL;
+	}
+	return nvme_qpair_submit_iov(qpair, &cmd, iov, iovcnt, cb, cb_arg);
+}
+
+int usk_nvme_ns_readv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const struct iovec *iov,
+		      int iovcnt, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
+		      void *cb_arg)
+{
+	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_READ, iov, iovcnt, lba, lba_count, cb, cb_arg);
+}
+
+int usk_nvme_ns_writev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+		       usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_WRITE, iov, iovcnt, lba, lba_count, cb, cb_arg);
+}
+
+int usk_nvme_ns_comparev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			 const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			 usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_COMPARE, iov, iovcnt, lba, lba_count, cb,
+			   cb_arg);
+}
+
 int usk_nvme_ns_write_zeroes(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint64_t lba,
 			     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
 {

@@ -70,7 +70,8 @@ void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 
 /* Puts a command in the ring; the caller has checked that a tracker is free. */
 static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-				 const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+				 const void *buf, uint32_t len, int iovcnt, usk_nvme_cmd_cb cb,
+				 void *cb_arg)
 {
 	uint16_t cid = q->free_head;
 	struct nvme_tracker *tr;
@@ -78,15 +79,19 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	int rc;
 
 	/* SGLS 10b takes SGLs for dword-aligned data only. */
-	if (q->use_sgl && !q->ctrlr->sgl_byte_aligned && ((uintptr_t)buf & 3) != 0) {
+	if (iovcnt == 0 && q->use_sgl && !q->ctrlr->sgl_byte_aligned && ((uintptr_t)buf & 3) != 0) {
 		return -EINVAL;
 	}
 	tr = &q->trackers[cid];
 	sqe = &q->sq[q->sq_tail];
 	*sqe = *cmd;
 	sqe->cid = cid;
-	rc = q->use_sgl ? nvme_build_sgl(sqe, buf, len, tr->prp_list, tr->prp_list_iova)
-			: nvme_build_prps(sqe, buf, len, tr->prp_list, tr->prp_list_iova);
+	if (iovcnt > 0) {
+		rc = nvme_qpair_build_iov(q, sqe, buf, iovcnt, tr->prp_list, tr->prp_list_iova);
+	} else {
+		rc = q->use_sgl ? nvme_build_sgl(sqe, buf, len, tr->prp_list, tr->prp_list_iova)
+				: nvme_build_prps(sqe, buf, len, tr->prp_list, tr->prp_list_iova);
+	}
 	if (rc != 0) {
 		return rc;
 	}
@@ -134,12 +139,15 @@ bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *q, const void *buf, uin
 
 /* Queues a command behind the others waiting for the ring (slow path). */
 static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-			   const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+			   const void *buf, uint32_t len, int iovcnt, usk_nvme_cmd_cb cb,
+			   void *cb_arg)
 {
 	struct nvme_request *req = q->free_requests;
+	struct usk_nvme_sqe scratch;
 
 	/* A bad buffer is bad input whether or not there is room to wait. */
-	if (!nvme_qpair_buffer_fits(q, buf, len)) {
+	if (iovcnt > 0 ? nvme_qpair_build_iov(q, &scratch, buf, iovcnt, NULL, 0) != 0
+		       : !nvme_qpair_buffer_fits(q, buf, len)) {
 		return -EINVAL;
 	}
 	if (req == NULL) {
@@ -147,7 +155,7 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 	}
 	q->free_requests = req->next;
 	*req = (struct nvme_request){
-		.cmd = *cmd, .buf = buf, .len = len, .cb = cb, .cb_arg = cb_arg};
+		.cmd = *cmd, .buf = buf, .len = len, .iovcnt = iovcnt, .cb = cb, .cb_arg = cb_arg};
 	if (q->waiting_tail != NULL) {
 		q->waiting_tail->next = req;
 	} else {
@@ -158,14 +166,16 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 	return 0;
 }
 
-int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, const void *buf,
-		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+/* Submits flat data (@iovcnt 0) or iovecs (@buf is the array). */
+static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+				  const void *buf, uint32_t len, int iovcnt, usk_nvme_cmd_cb cb,
+				  void *cb_arg)
 {
 	if (__atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) != q->synced_state) {
 		int rc = nvme_qpair_resync(q);
 
 		if (rc == -EAGAIN) {
-			return nvme_qpair_wait(q, cmd, buf, len, cb, cb_arg);
+			return nvme_qpair_wait(q, cmd, buf, len, iovcnt, cb, cb_arg);
 		}
 		if (rc != 0) {
 			return rc;
@@ -173,9 +183,21 @@ int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, 
 	}
 	/* Behind waiting commands, or into a full ring: wait, to keep the order. */
 	if (q->waiting_head != NULL || q->free_head == q->num_entries) {
-		return nvme_qpair_wait(q, cmd, buf, len, cb, cb_arg);
+		return nvme_qpair_wait(q, cmd, buf, len, iovcnt, cb, cb_arg);
 	}
-	return nvme_qpair_submit_now(q, cmd, buf, len, cb, cb_arg);
+	return nvme_qpair_submit_now(q, cmd, buf, len, iovcnt, cb, cb_arg);
+}
+
+int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, const void *buf,
+		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	return nvme_qpair_submit_data(q, cmd, buf, len, 0, cb, cb_arg);
+}
+
+int nvme_qpair_submit_iov(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+			  const struct iovec *iov, int iovcnt, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	return nvme_qpair_submit_data(q, cmd, iov, 0, iovcnt, cb, cb_arg);
 }
 
 void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
@@ -189,8 +211,8 @@ void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
 		}
 		q->waiting--;
 		/* Checked when it was queued; the memory must stay registered meanwhile. */
-		int rc = nvme_qpair_submit_now(q, &req->cmd, req->buf, req->len, req->cb,
-					       req->cb_arg);
+		int rc = nvme_qpair_submit_now(q, &req->cmd, req->buf, req->len, req->iovcnt,
+					       req->cb, req->cb_arg);
 
 		req->next = q->free_requests;
 		q->free_requests = req;

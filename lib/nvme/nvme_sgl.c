@@ -31,27 +31,42 @@ static void sgl_set(struct nvme_sgl_descriptor *d, uint64_t address, uint32_t le
 		.address = address, .length = length, .id = (uint8_t)(type << 4)};
 }
 
-int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
-		   uint64_t list_iova)
+/* Appends @iov's IOVA-contiguous runs to @descs (or only counts them when NULL). */
+static int sgl_add_runs(struct nvme_sgl_descriptor *descs, uint32_t *count, const struct iovec *iov)
+{
+	uintptr_t va = (uintptr_t)iov->iov_base;
+	size_t done = 0;
+
+	while (done < iov->iov_len) {
+		uint64_t run = iov->iov_len - done;
+		uint64_t iova = usk_vtoiova((const void *)(va + done), &run);
+
+		if (iova == USK_IOVA_INVALID || *count == SGL_DESCRIPTORS_PER_PAGE) {
+			return -EINVAL;
+		}
+		if (descs != NULL) {
+			sgl_set(&descs[*count], iova, (uint32_t)run, SGL_TYPE_DATA_BLOCK);
+		}
+		(*count)++;
+		done += run;
+	}
+	return 0;
+}
+
+int nvme_build_sgl_iov(struct usk_nvme_sqe *sqe, const struct iovec *iov, int iovcnt,
+		       uint64_t *list, uint64_t list_iova)
 {
 	struct nvme_sgl_descriptor *descs = (struct nvme_sgl_descriptor *)list;
 	struct nvme_sgl_descriptor sgl1;
-	uintptr_t va = (uintptr_t)buf;
 	uint32_t count = 0;
-	uint32_t done = 0;
 
-	if (len == 0) {
-		return 0;
-	}
-	while (done < len) {
-		uint64_t run = len - done;
-		uint64_t iova = usk_vtoiova((const void *)(va + done), &run);
-
-		if (iova == USK_IOVA_INVALID || count == SGL_DESCRIPTORS_PER_PAGE) {
+	for (int i = 0; i < iovcnt; i++) {
+		if (sgl_add_runs(descs, &count, &iov[i]) != 0) {
 			return -EINVAL;
 		}
-		sgl_set(&descs[count++], iova, (uint32_t)run, SGL_TYPE_DATA_BLOCK);
-		done += (uint32_t)run;
+	}
+	if (count == 0 || descs == NULL) {
+		return 0;
 	}
 	if (count == 1) {
 		sgl1 = descs[0];
@@ -63,4 +78,12 @@ int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint
 	sqe->prp2 = (uint64_t)sgl1.length | (uint64_t)sgl1.id << 56;
 	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | USK_NVME_SQE_PSDT_SGL);
 	return 0;
+}
+
+int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
+		   uint64_t list_iova)
+{
+	const struct iovec one = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+
+	return nvme_build_sgl_iov(sqe, &one, 1, list, list_iova);
 }
