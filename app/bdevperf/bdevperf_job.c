@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "usk/env.h"
 #include "usk/event.h"
 #include "usk/log.h"
 #include "usk/ticks.h"
@@ -48,7 +49,7 @@ static void job_release(void *ctx)
 	job->end_tick = usk_ticks();
 	if (job->tasks != NULL) {
 		for (uint32_t i = 0; i < job->opts->queue_depth; i++) {
-			free(job->tasks[i].buf);
+			usk_dma_free(job->tasks[i].buf);
 		}
 		free(job->tasks);
 		job->tasks = NULL;
@@ -271,7 +272,9 @@ static int job_setup(struct bdevperf_job *job)
 	}
 	for (uint32_t i = 0; i < o->queue_depth; i++) {
 		job->tasks[i].job = job;
-		job->tasks[i].buf = aligned_alloc(4096, (o->io_size + 4095) & ~4095u);
+		/* DMA memory: a device reads and writes it directly (nvme bdevs). */
+		job->tasks[i].buf = usk_dma_malloc((o->io_size + 4095) & ~4095u, 4096,
+						   USK_ENV_NUMA_ANY);
 		if (job->tasks[i].buf == NULL) {
 			return -ENOMEM;
 		}

@@ -130,6 +130,10 @@ USK_STATIC_ASSERT(sizeof(struct usk_nvme_cqe) == 16, "CQE is 16 bytes");
 
 /* OACS bit 8: the controller takes Doorbell Buffer Config (base 5.8). */
 #define USK_NVME_OACS_DBBUF (1u << 8)
+/* Optional NVM Command Support (Identify Controller ONCS, NVM 4.1.5.1). */
+#define USK_NVME_ONCS_COMPARE	   (1u << 0)
+#define USK_NVME_ONCS_DSM	   (1u << 2)
+#define USK_NVME_ONCS_WRITE_ZEROES (1u << 3)
 
 /* NVM I/O opcodes, NVM 3. */
 #define USK_NVME_OPC_FLUSH		0x00

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "usk/env.h"
 #include "usk/log.h"
 #include "usk/rpc.h"
 #include "event_internal.h"
@@ -232,6 +233,13 @@ static int app_setup(const struct usk_app_opts *opts)
 		USK_ERRLOG("%s: --cpumask '%s': %s", g_app.opts.name, g_app.opts.cpumask, err);
 		return rc;
 	}
+	/* DMA memory for the modules that drive devices; an embedder may have set it up. */
+	rc = usk_env_init(NULL);
+	if (rc != 0 && rc != -EALREADY) {
+		USK_ERRLOG("%s: cannot set up the environment: %s", g_app.opts.name, strerror(-rc));
+		return rc;
+	}
+	g_app.env_owned = rc == 0;
 	rc = usk_thread_lib_init(reactor_schedule_thread);
 	if (rc != 0) {
 		USK_ERRLOG("%s: cannot set up threads: %s", g_app.opts.name, strerror(-rc));
@@ -253,6 +261,10 @@ static void app_teardown(void)
 {
 	reactors_free();
 	usk_thread_lib_fini();
+	if (g_app.env_owned) {
+		usk_env_fini();
+		g_app.env_owned = false;
+	}
 	g_app.app_thread = NULL;
 	atomic_store(&g_app.running, false);
 	atomic_store(&g_app.stopping, false);

@@ -39,6 +39,8 @@ struct event_app {
 	_Atomic bool stopping;
 	/* Every thread was asked to exit: reactors end when theirs have. */
 	_Atomic bool threads_exiting;
+	/* usk_env_init() was ours to call, so usk_env_fini() is ours too. */
+	bool env_owned;
 	int rc;
 };
 

@@ -20,6 +20,7 @@ int bdev_modules_register(void)
 		{&g_bdev_null_module, bdev_null_rpc_register},
 		{&g_bdev_malloc_module, bdev_malloc_rpc_register},
 		{&g_bdev_split_module, bdev_split_rpc_register},
+		{&g_bdev_nvme_module, bdev_nvme_rpc_register},
 #ifdef USK_HAVE_URING
 		{&g_bdev_uring_module, bdev_uring_rpc_register},
 #endif

@@ -75,4 +75,8 @@ int bdev_uring_create(const char *name, const char *filename, uint32_t block_siz
 int bdev_uring_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_uring_rpc_register(void);
 
+/* NVMe: a controller through the polled driver, a bdev per namespace. */
+extern const struct usk_bdev_module g_bdev_nvme_module;
+int bdev_nvme_rpc_register(void);
+
 #endif /* USK_BDEV_MODULES_H */

@@ -153,6 +153,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		cd->nn = m->opts.ns_count;
 		cd->oacs = m->opts.dbbuf ? USK_NVME_OACS_DBBUF : 0;
 		cd->sgls = m->opts.sgls ? 1 : 0;
+		cd->oncs = USK_NVME_ONCS_COMPARE | USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
 		break;
 	}
 	case USK_NVME_CNS_NAMESPACE: {

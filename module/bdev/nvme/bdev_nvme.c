@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The nvme bdev: a controller attached by transport ID, each active
+ * namespace a bdev <name>n<nsid>. A poller on the attaching thread checks
+ * the controller's health; once it is gone (hot-unplug, fatal status, a
+ * reset that failed) its bdevs are unregistered, and when the last one is
+ * destructed and the last channel released, the controller is detached.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usk/log.h"
+#include "bdev_nvme.h"
+
+#define NVME_BDEV_ADMIN_POLL_US 100000
+
+static struct nvme_bdev_ctrlr *g_ctrlrs;
+
+const struct usk_bdev_module g_bdev_nvme_module = {
+	.name = "nvme",
+	.driver_ctx_size = sizeof(struct nvme_bdev_io),
+};
+
+struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_get(const char *name)
+{
+	struct nvme_bdev_ctrlr *nc = g_ctrlrs;
+
+	while (nc != NULL && strcmp(nc->name, name) != 0) {
+		nc = nc->next;
+	}
+	return nc;
+}
+
+static void nvme_bdev_ctrlr_unlink(struct nvme_bdev_ctrlr *nc)
+{
+	struct nvme_bdev_ctrlr **p = &g_ctrlrs;
+
+	while (*p != NULL && *p != nc) {
+		p = &(*p)->next;
+	}
+	if (*p == nc) {
+		*p = nc->next;
+	}
+}
+
+static void nvme_bdev_ctrlr_free(struct nvme_bdev_ctrlr *nc)
+{
+	free(nc->bdevs);
+	free(nc->name);
+	free(nc);
+}
+
+/* The last channel is gone: no queue pair is left, so the controller can go. */
+static void nvme_bdev_ctrlr_unregistered(void *io_device)
+{
+	struct nvme_bdev_ctrlr *nc = io_device;
+	int rc = usk_nvme_ctrlr_detach(nc->ctrlr);
+
+	if (rc != 0) {
+		USK_ERRLOG("%s: detach: %s", nc->name, strerror(-rc));
+	}
+	USK_NOTICELOG("%s: controller detached", nc->name);
+	if (nc->detached_cb != NULL) {
+		nc->detached_cb(nc->detached_arg);
+	}
+	nvme_bdev_ctrlr_free(nc);
+}
+
+/* No bdev is left: stop polling and detach once the channels are released. */
+static void nvme_bdev_ctrlr_release(struct nvme_bdev_ctrlr *nc)
+{
+	usk_poller_unregister(&nc->admin_poller);
+	nvme_bdev_ctrlr_unlink(nc);
+	if (usk_io_device_unregister(nc, nvme_bdev_ctrlr_unregistered) != 0) {
+		nvme_bdev_ctrlr_unregistered(nc);
+	}
+}
+
+void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb)
+{
+	struct nvme_bdev_ctrlr *nc = nb->nc;
+
+	nc->bdevs[nb->index] = NULL;
+	free(nb);
+	if (--nc->bdevs_left == 0) {
+		nvme_bdev_ctrlr_release(nc);
+	}
+}
+
+/* Unregisters the controller's bdevs; the last one's destruct releases it. */
+static void nvme_bdev_ctrlr_remove(struct nvme_bdev_ctrlr *nc)
+{
+	if (nc->removing) {
+		return;
+	}
+	nc->removing = true;
+	usk_poller_unregister(&nc->admin_poller);
+	if (nc->bdevs_left == 0) {
+		nvme_bdev_ctrlr_release(nc);
+		return;
+	}
+	for (uint32_t i = 0; i < nc->num_bdevs; i++) {
+		if (nc->bdevs[i] != NULL) {
+			usk_bdev_unregister(&nc->bdevs[i]->bdev, NULL, NULL);
+		}
+	}
+}
+
+static int nvme_bdev_admin_poll(void *ctx)
+{
+	struct nvme_bdev_ctrlr *nc = ctx;
+	int rc = usk_nvme_ctrlr_process_admin_completions(nc->ctrlr);
+
+	if (rc == -ENXIO) {
+		USK_ERRLOG("%s: the controller is gone; removing its bdevs", nc->name);
+		nvme_bdev_ctrlr_remove(nc);
+		return USK_POLLER_BUSY;
+	}
+	return rc > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+}
+
+static void nvme_bdev_destruct(void *ctxt)
+{
+	nvme_bdev_ctrlr_bdev_gone(ctxt);
+}
+
+/* The controller's attach call recreates all its bdevs: its first bdev writes it. */
+static void nvme_bdev_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w)
+{
+	struct nvme_bdev *nb = bdev->ctxt;
+	struct nvme_bdev_ctrlr *nc = nb->nc;
+
+	for (uint32_t i = 0; i < nb->index; i++) {
+		if (nc->bdevs[i] != NULL) {
+			return;
+		}
+	}
+	usk_json_write_object_begin(w);
+	usk_json_write_named_string(w, "method", "bdev_nvme_attach_controller");
+	usk_json_write_named_object_begin(w, "params");
+	usk_json_write_named_string(w, "name", nc->name);
+	usk_json_write_named_string(w, "trtype", "PCIe");
+	usk_json_write_named_string(w, "traddr", usk_nvme_ctrlr_get_name(nc->ctrlr));
+	usk_json_write_object_end(w);
+	usk_json_write_object_end(w);
+}
+
+static const struct usk_bdev_fn_table g_nvme_bdev_fn = {
+	.destruct = nvme_bdev_destruct,
+	.submit_request = nvme_bdev_submit,
+	.io_type_supported = nvme_bdev_io_type_supported,
+	.get_io_channel = nvme_bdev_get_io_channel,
+	.write_config_json = nvme_bdev_write_config,
+};
+
+/* Registers namespace @nsid as bdev <name>n<nsid>. */
+static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, char *err,
+			    size_t errlen)
+{
+	struct nvme_bdev *nb = calloc(1, sizeof(*nb));
+	uint32_t nsid = usk_nvme_ns_get_id(ns);
+	uint32_t block_size = usk_nvme_ns_get_block_size(ns);
+	char name[256];
+	int rc;
+
+	if (nb == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	snprintf(name, sizeof(name), "%sn%u", nc->name, nsid);
+	nb->nc = nc;
+	nb->ns = ns;
+	nb->index = nsid - 1;
+	nb->bdev.name = name;
+	nb->bdev.product_name = "NVMe disk";
+	nb->bdev.blocklen = block_size;
+	nb->bdev.blockcnt = usk_nvme_ns_get_num_blocks(ns);
+	nb->bdev.optimal_io_boundary = usk_nvme_ns_get_optimal_io_boundary(ns);
+	nb->bdev.max_transfer_blocks = usk_nvme_ctrlr_get_max_xfer_size(nc->ctrlr) / block_size;
+	nb->bdev.ctxt = nb;
+	nb->bdev.fn_table = &g_nvme_bdev_fn;
+	nb->bdev.module = &g_bdev_nvme_module;
+	rc = usk_bdev_register(&nb->bdev);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot register bdev %s: %s", name, strerror(-rc));
+		free(nb);
+		return rc;
+	}
+	nc->bdevs[nb->index] = nb;
+	nc->bdevs_left++;
+	return 0;
+}
+
+/* Fails when a bdev the controller would make has a name already taken. */
+static int nvme_bdev_names_free(const char *name, struct usk_nvme_ctrlr *ctrlr, char *err,
+				size_t errlen)
+{
+	char bdev_name[256];
+
+	for (uint32_t nsid = 1; nsid <= usk_nvme_ctrlr_get_num_ns(ctrlr); nsid++) {
+		snprintf(bdev_name, sizeof(bdev_name), "%sn%u", name, nsid);
+		if (usk_nvme_ctrlr_get_ns(ctrlr, nsid) != NULL &&
+		    usk_bdev_get_by_name(bdev_name) != NULL) {
+			snprintf(err, errlen, "field 'name': bdev %s already exists", bdev_name);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
+/* Makes the bdevs and starts the health poller of a freshly attached controller. */
+static int nvme_bdev_ctrlr_setup(struct nvme_bdev_ctrlr *nc, char *err, size_t errlen)
+{
+	uint32_t num_ns = usk_nvme_ctrlr_get_num_ns(nc->ctrlr);
+	int rc;
+
+	nc->bdevs = calloc(num_ns > 0 ? num_ns : 1, sizeof(*nc->bdevs));
+	nc->num_bdevs = num_ns;
+	nc->admin_poller = usk_poller_register(nvme_bdev_admin_poll, nc, NVME_BDEV_ADMIN_POLL_US,
+					       "nvme_admin");
+	if (nc->bdevs == NULL || nc->admin_poller == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = nvme_bdev_io_device_register(nc);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot register the controller's channels: %s",
+			 strerror(-rc));
+		return rc;
+	}
+	for (uint32_t nsid = 1; nsid <= num_ns; nsid++) {
+		struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(nc->ctrlr, nsid);
+
+		rc = ns != NULL ? nvme_bdev_create(nc, ns, err, errlen) : 0;
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* A controller's name must be new and not empty. */
+static int nvme_bdev_ctrlr_name_check(const char *name, char *err, size_t errlen)
+{
+	if (name[0] == '\0') {
+		snprintf(err, errlen, "field 'name': empty");
+		return -EINVAL;
+	}
+	if (nvme_bdev_ctrlr_get(name) != NULL) {
+		snprintf(err, errlen, "field 'name': a controller called '%s' exists", name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
+			   struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
+{
+	struct nvme_bdev_ctrlr *nc = NULL;
+	int rc = nvme_bdev_ctrlr_name_check(name, err, errlen);
+
+	if (rc == 0) {
+		rc = nvme_bdev_names_free(name, ctrlr, err, errlen);
+	}
+	if (rc == 0) {
+		nc = calloc(1, sizeof(*nc));
+		if (nc == NULL || (nc->name = strdup(name)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			free(nc);
+			rc = -ENOMEM;
+		}
+	}
+	if (rc != 0) {
+		usk_nvme_ctrlr_detach(ctrlr);
+		return rc;
+	}
+	nc->ctrlr = ctrlr;
+	nc->next = g_ctrlrs;
+	g_ctrlrs = nc;
+	rc = nvme_bdev_ctrlr_setup(nc, err, errlen);
+	if (rc != 0) {
+		/* What was made goes the way of a removal. */
+		nvme_bdev_ctrlr_remove(nc);
+		return rc;
+	}
+	*out = nc;
+	return 0;
+}
+
+int bdev_nvme_attach(const char *name, const char *trid, struct nvme_bdev_ctrlr **out, char *err,
+		     size_t errlen)
+{
+	struct usk_nvme_ctrlr *ctrlr;
+	int rc;
+
+	/* Checked before the device is taken from whoever may have it. */
+	rc = nvme_bdev_ctrlr_name_check(name, err, errlen);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = usk_nvme_ctrlr_attach(trid, NULL, &ctrlr);
+	if (rc != 0) {
+		snprintf(err, errlen, "field 'traddr': cannot attach %s: %s (the log says more)",
+			 trid, strerror(-rc));
+		return rc;
+	}
+	return bdev_nvme_attach_ctrlr(name, ctrlr, out, err, errlen);
+}
+
+int bdev_nvme_detach(const char *name, void (*cb)(void *cb_arg), void *cb_arg)
+{
+	struct nvme_bdev_ctrlr *nc = nvme_bdev_ctrlr_get(name);
+
+	if (nc == NULL) {
+		return -ENODEV;
+	}
+	if (nc->removing) {
+		return -EBUSY;
+	}
+	nc->detached_cb = cb;
+	nc->detached_arg = cb_arg;
+	nvme_bdev_ctrlr_remove(nc);
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The nvme bdev module's shared state: a controller attached by transport
+ * ID, whose active namespaces are bdevs <name>n<nsid>, and per-thread
+ * channels that each own one I/O queue pair.
+ */
+#ifndef USK_BDEV_NVME_H
+#define USK_BDEV_NVME_H
+
+#include "usk/nvme.h"
+#include "bdev_modules.h"
+
+struct nvme_bdev;
+
+struct nvme_bdev_ctrlr {
+	char *name; /* "Nvme0": the bdevs are Nvme0n1, Nvme0n2... */
+	struct usk_nvme_ctrlr *ctrlr;
+	struct usk_poller *admin_poller; /* health and admin completions, every 100 ms */
+	struct nvme_bdev **bdevs;	 /* by nsid - 1; NULL once destructed */
+	uint32_t num_bdevs;		 /* entries of bdevs */
+	uint32_t bdevs_left;		 /* registered and not yet destructed */
+	bool removing;
+	/* Told once the controller is detached (the detach RPC's answer). */
+	void (*detached_cb)(void *cb_arg);
+	void *detached_arg;
+	struct nvme_bdev_ctrlr *next;
+};
+
+struct nvme_bdev {
+	struct usk_bdev bdev;
+	struct nvme_bdev_ctrlr *nc;
+	struct usk_nvme_ns *ns;
+	uint32_t index; /* in nc->bdevs */
+};
+
+struct nvme_bdev_channel;
+
+/* What each bdev_io carries for the module. */
+struct nvme_bdev_io {
+	struct usk_bdev_io *next; /* in its channel's list of I/O waiting for room */
+	struct nvme_bdev_channel *ch;
+	int range_slot; /* the channel's DSM range it holds (unmap), or -1 */
+};
+
+/* The I/O side (bdev_nvme_io.c). */
+void nvme_bdev_submit(struct usk_io_channel *ch, struct usk_bdev_io *io);
+bool nvme_bdev_io_type_supported(void *ctxt, enum usk_bdev_io_type type);
+struct usk_io_channel *nvme_bdev_get_io_channel(void *ctxt);
+/* Registers @nc as the io_device whose channels own the queue pairs. */
+int nvme_bdev_io_device_register(struct nvme_bdev_ctrlr *nc);
+
+/* Called by destruct, on the thread that unregistered the bdev. */
+void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb);
+
+/*
+ * Attaches the controller at @trid and registers a bdev <name>n<nsid> for
+ * each active namespace; says why in @err on failure.
+ */
+int bdev_nvme_attach(const char *name, const char *trid, struct nvme_bdev_ctrlr **nc, char *err,
+		     size_t errlen);
+/*
+ * As bdev_nvme_attach(), for a controller already attached (e.g. on a
+ * test's model); it is detached on failure.
+ */
+int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
+			   struct nvme_bdev_ctrlr **nc, char *err, size_t errlen);
+/*
+ * Unregisters the controller's bdevs, then detaches it; @cb hears once it
+ * is detached. -ENODEV for an unknown name, -EBUSY when already going.
+ */
+int bdev_nvme_detach(const char *name, void (*cb)(void *cb_arg), void *cb_arg);
+
+/* The controller called @name, or NULL. */
+struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_get(const char *name);
+
+#endif /* USK_BDEV_NVME_H */

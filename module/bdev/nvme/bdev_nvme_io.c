@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The nvme bdev's I/O path: each thread's channel owns one I/O queue pair
+ * of the controller and a poller that reaps it. An I/O the queue pair has
+ * no room for (or an unmap with no free range) waits in the channel, in
+ * order, and goes out after the next reap.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "usk/env.h"
+#include "usk/log.h"
+#include "bdev_nvme.h"
+
+/* DSM ranges per channel: one per unmap in flight (the layer splits unmaps at MDTS). */
+#define NVME_BDEV_RANGES 512
+
+struct nvme_bdev_channel {
+	struct usk_nvme_qpair *qpair;
+	struct usk_poller *poller;
+	struct usk_bdev_io *waiting_head;
+	struct usk_bdev_io *waiting_tail;
+	struct usk_nvme_dsm_range *ranges; /* DMA memory the controller reads */
+	uint16_t free_ranges[NVME_BDEV_RANGES];
+	uint32_t num_free_ranges;
+};
+
+static void nvme_bdev_io_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct usk_bdev_io *io = arg;
+	struct nvme_bdev_io *nio = usk_bdev_io_driver_ctx(io);
+	uint8_t sct = USK_NVME_STATUS_SCT(cpl->status);
+	uint8_t sc = USK_NVME_STATUS_SC(cpl->status);
+
+	if (nio->range_slot >= 0) {
+		nio->ch->free_ranges[nio->ch->num_free_ranges++] = (uint16_t)nio->range_slot;
+	}
+	if (sct == USK_NVME_SCT_MEDIA && sc == USK_NVME_SC_COMPARE_FAILURE) {
+		usk_bdev_io_complete(io, USK_BDEV_IO_STATUS_MISCOMPARE);
+	} else {
+		usk_bdev_io_complete_nvme_status(io, sct, sc);
+	}
+}
+
+/* Deallocates the I/O's blocks with one DSM range from the channel's DMA array. */
+static int nvme_bdev_unmap(struct nvme_bdev_channel *ch, struct usk_bdev_io *io,
+			   struct nvme_bdev_io *nio)
+{
+	struct nvme_bdev *nb = io->bdev->ctxt;
+	struct usk_nvme_dsm_range *range;
+	int rc;
+
+	if (ch->num_free_ranges == 0) {
+		return -EAGAIN;
+	}
+	nio->range_slot = ch->free_ranges[--ch->num_free_ranges];
+	range = &ch->ranges[nio->range_slot];
+	*range = (struct usk_nvme_dsm_range){.lba = io->offset_blocks,
+					     .lba_count = (uint32_t)io->num_blocks};
+	rc = usk_nvme_ns_deallocate(nb->ns, ch->qpair, range, 1, nvme_bdev_io_done, io);
+	if (rc != 0) {
+		ch->free_ranges[ch->num_free_ranges++] = (uint16_t)nio->range_slot;
+		nio->range_slot = -1;
+	}
+	return rc;
+}
+
+/* Hands @io to the queue pair: 0, -EAGAIN when it must wait, or another error. */
+static int nvme_bdev_issue(struct nvme_bdev_channel *ch, struct usk_bdev_io *io)
+{
+	struct nvme_bdev *nb = io->bdev->ctxt;
+	struct nvme_bdev_io *nio = usk_bdev_io_driver_ctx(io);
+	struct usk_nvme_ns *ns = nb->ns;
+	uint64_t lba = io->offset_blocks;
+	/* The layer splits at the max transfer size: the count fits 32 bits. */
+	uint32_t n = (uint32_t)io->num_blocks;
+
+	nio->ch = ch;
+	nio->range_slot = -1;
+	switch (io->type) {
+	case USK_BDEV_IO_TYPE_READ:
+		return usk_nvme_ns_readv(ns, ch->qpair, io->iovs, io->iovcnt, lba, n,
+					 nvme_bdev_io_done, io);
+	case USK_BDEV_IO_TYPE_WRITE:
+		return usk_nvme_ns_writev(ns, ch->qpair, io->iovs, io->iovcnt, lba, n,
+					  nvme_bdev_io_done, io);
+	case USK_BDEV_IO_TYPE_COMPARE:
+		return usk_nvme_ns_comparev(ns, ch->qpair, io->iovs, io->iovcnt, lba, n,
+					    nvme_bdev_io_done, io);
+	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
+		return usk_nvme_ns_write_zeroes(ns, ch->qpair, lba, n, nvme_bdev_io_done, io);
+	case USK_BDEV_IO_TYPE_UNMAP:
+		return nvme_bdev_unmap(ch, io, nio);
+	case USK_BDEV_IO_TYPE_FLUSH:
+		return usk_nvme_ns_flush(ns, ch->qpair, nvme_bdev_io_done, io);
+	default:
+		return -ENOTSUP;
+	}
+}
+
+/* Issues @io; false when it has to wait for room. Errors complete it. */
+static bool nvme_bdev_start(struct nvme_bdev_channel *ch, struct usk_bdev_io *io)
+{
+	int rc = nvme_bdev_issue(ch, io);
+
+	if (rc == -EAGAIN) {
+		return false;
+	}
+	if (rc != 0) {
+		USK_DEBUGLOG(BDEV, "%s: I/O type %d refused: %s",
+			     usk_bdev_get_name(io->bdev), io->type, strerror(-rc));
+		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
+	}
+	return true;
+}
+
+static void nvme_bdev_wait(struct nvme_bdev_channel *ch, struct usk_bdev_io *io)
+{
+	struct nvme_bdev_io *nio = usk_bdev_io_driver_ctx(io);
+
+	nio->next = NULL;
+	if (ch->waiting_tail != NULL) {
+		((struct nvme_bdev_io *)usk_bdev_io_driver_ctx(ch->waiting_tail))->next = io;
+	} else {
+		ch->waiting_head = io;
+	}
+	ch->waiting_tail = io;
+}
+
+/* Starts waiting I/O, oldest first, until one has to wait again. */
+static void nvme_bdev_start_waiting(struct nvme_bdev_channel *ch)
+{
+	while (ch->waiting_head != NULL) {
+		struct usk_bdev_io *io = ch->waiting_head;
+		struct nvme_bdev_io *nio = usk_bdev_io_driver_ctx(io);
+		struct usk_bdev_io *next = nio->next;
+
+		if (!nvme_bdev_start(ch, io)) {
+			return;
+		}
+		ch->waiting_head = next;
+		if (next == NULL) {
+			ch->waiting_tail = NULL;
+		}
+	}
+}
+
+/*
+ * A reset I/O resets the controller: every I/O outstanding on it, on every
+ * thread, completes with an abort status, and the queue pairs are rebuilt.
+ */
+static void nvme_bdev_reset(struct usk_bdev_io *io)
+{
+	struct nvme_bdev *nb = io->bdev->ctxt;
+	int rc = usk_nvme_ctrlr_reset(nb->nc->ctrlr);
+
+	usk_bdev_io_complete_deferred(io, rc == 0 ? USK_BDEV_IO_STATUS_SUCCESS
+						  : USK_BDEV_IO_STATUS_FAILED);
+}
+
+void nvme_bdev_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
+{
+	struct nvme_bdev_channel *ch = usk_io_channel_get_ctx(ioch);
+
+	if (io->type == USK_BDEV_IO_TYPE_RESET) {
+		nvme_bdev_reset(io);
+	} else if (ch->waiting_head != NULL || !nvme_bdev_start(ch, io)) {
+		nvme_bdev_wait(ch, io);
+	}
+}
+
+static int nvme_bdev_poll(void *ctx)
+{
+	struct nvme_bdev_channel *ch = ctx;
+	int reaped = usk_nvme_qpair_process_completions(ch->qpair, 0);
+
+	nvme_bdev_start_waiting(ch);
+	return reaped > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+}
+
+bool nvme_bdev_io_type_supported(void *ctxt, enum usk_bdev_io_type type)
+{
+	struct nvme_bdev *nb = ctxt;
+	const struct usk_nvme_ctrlr_data *cd = usk_nvme_ctrlr_get_data(nb->nc->ctrlr);
+
+	switch (type) {
+	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
+		return (cd->oncs & USK_NVME_ONCS_WRITE_ZEROES) != 0;
+	case USK_BDEV_IO_TYPE_UNMAP:
+		return (cd->oncs & USK_NVME_ONCS_DSM) != 0;
+	case USK_BDEV_IO_TYPE_COMPARE:
+		return (cd->oncs & USK_NVME_ONCS_COMPARE) != 0;
+	default:
+		return true;
+	}
+}
+
+struct usk_io_channel *nvme_bdev_get_io_channel(void *ctxt)
+{
+	struct nvme_bdev *nb = ctxt;
+
+	return usk_io_channel_get(nb->nc);
+}
+
+static void nvme_bdev_channel_destroy(void *io_device, void *ctx)
+{
+	struct nvme_bdev_channel *ch = ctx;
+
+	usk_poller_unregister(&ch->poller);
+	if (ch->qpair != NULL) {
+		usk_nvme_ctrlr_free_io_qpair(ch->qpair);
+	}
+	usk_dma_free(ch->ranges);
+}
+
+static int nvme_bdev_channel_create(void *io_device, void *ctx)
+{
+	struct nvme_bdev_ctrlr *nc = io_device;
+	struct nvme_bdev_channel *ch = ctx;
+	int rc = usk_nvme_ctrlr_alloc_io_qpair(nc->ctrlr, 0, &ch->qpair);
+
+	if (rc != 0) {
+		USK_ERRLOG("%s: no I/O queue pair for this thread: %s", nc->name, strerror(-rc));
+		ch->qpair = NULL;
+		return rc;
+	}
+	ch->ranges =
+		usk_dma_zmalloc(NVME_BDEV_RANGES * sizeof(*ch->ranges), 4096, USK_ENV_NUMA_ANY);
+	ch->poller = usk_poller_register(nvme_bdev_poll, ch, 0, "bdev_nvme");
+	if (ch->ranges == NULL || ch->poller == NULL) {
+		nvme_bdev_channel_destroy(io_device, ctx);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < NVME_BDEV_RANGES; i++) {
+		ch->free_ranges[i] = (uint16_t)i;
+	}
+	ch->num_free_ranges = NVME_BDEV_RANGES;
+	return 0;
+}
+
+int nvme_bdev_io_device_register(struct nvme_bdev_ctrlr *nc)
+{
+	return usk_io_device_register(nc, nvme_bdev_channel_create, nvme_bdev_channel_destroy,
+				      sizeof(struct nvme_bdev_channel), nc->name);
+}
