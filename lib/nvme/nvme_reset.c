@@ -187,7 +187,7 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c)
 	if (state & NVME_CTRLR_RESETTING) {
 		return -EBUSY;
 	}
-	USK_NOTICELOG("%s: resetting the controller", c->name);
+	USK_INFOLOG("%s: resetting the controller", c->name);
 	rc = nvme_ctrlr_disable(c);
 	if (rc == 0) {
 		/* Disabled: no more DMA and no completions, so queue pairs may end their commands.
@@ -201,7 +201,7 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c)
 	}
 	__atomic_store_n(&c->state, ready, __ATOMIC_RELEASE);
 	c->admin->synced_state = ready;
-	USK_NOTICELOG("%s: reset done; I/O queue pairs are rebuilt on their next poll", c->name);
+	USK_INFOLOG("%s: reset done; I/O queue pairs are rebuilt on their next poll", c->name);
 	return 0;
 }
 
