@@ -148,6 +148,15 @@ def build_parser():
                                               "help": "bytes per block (default 512)"})])
     add_method(sub, "bdev_uring_delete", "Delete a uring bdev.",
                [("name", "name", {"help": "its name"})])
+    add_method(sub, "bdev_nvme_attach_controller",
+               "Attach an NVMe controller (on vfio-pci); each namespace becomes <name>n<nsid>.",
+               [("-b", "name", {"required": True, "help": "the controller's name, e.g. Nvme0"}),
+                ("-t", "trtype", {"default": "PCIe", "help": "transport type (PCIe)"}),
+                ("-a", "traddr", {"required": True,
+                                  "help": "the controller's PCI address, e.g. 0000:01:00.0"})])
+    add_method(sub, "bdev_nvme_detach_controller",
+               "Remove an NVMe controller's bdevs and detach it.",
+               [("name", "name", {"help": "the controller's name"})])
     add_method(sub, "bdev_set_qos_limit", "Limit a bdev's IOPS and bandwidth (0 lifts a limit).",
                [("name", "name", {"help": "the bdev"}),
                 ("--rw_ios_per_sec", "rw_ios_per_sec", {"type": int,
