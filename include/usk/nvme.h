@@ -199,11 +199,50 @@ void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_
  */
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *ctrlr);
 
+/** An asynchronous event's type, from its Dword 0 (base 5.2.1). */
+#define USK_NVME_AER_TYPE(dw0) ((uint8_t)((dw0)&0x7))
+/** The event's information: what happened, within its type. */
+#define USK_NVME_AER_INFO(dw0) ((uint8_t)(((dw0) >> 8) & 0xff))
+/** The log page that tells more (and that the driver has read). */
+#define USK_NVME_AER_LOG_PAGE(dw0) ((uint8_t)(((dw0) >> 16) & 0xff))
+#define USK_NVME_AER_TYPE_ERROR	   0 /**< an error, e.g. an invalid doorbell write */
+#define USK_NVME_AER_TYPE_SMART	   1 /**< SMART / health: info 1 temperature, 2 spare... */
+#define USK_NVME_AER_TYPE_NOTICE   2 /**< a notice, e.g. namespace attributes changed */
+/** Notice: namespace attributes changed (the driver has refreshed its namespaces). */
+#define USK_NVME_AER_NOTICE_NS_CHANGED 0
+
+/**
+ * Called for each asynchronous event of a controller, once the driver has
+ * read the log page it names (which lets the controller report the next
+ * event of that kind) and, for a namespace attribute change, identified
+ * the namespaces again: usk_nvme_ctrlr_get_ns() then tells what is active,
+ * with its new size.
+ *
+ * @param ctx   the pointer given to usk_nvme_ctrlr_set_aer_cb()
+ * @param ctrlr the controller
+ * @param dw0   the event: USK_NVME_AER_TYPE(), USK_NVME_AER_INFO(), USK_NVME_AER_LOG_PAGE()
+ *
+ * Thread rules: it runs inside usk_nvme_ctrlr_process_admin_completions(),
+ * on that caller's thread, with no lock held: it may send admin commands
+ * and reset the controller.
+ */
+typedef void (*usk_nvme_aer_cb)(void *ctx, struct usk_nvme_ctrlr *ctrlr, uint32_t dw0);
+
+/**
+ * Set the callback for asynchronous events (one per controller; NULL
+ * clears: events are then only logged). Events are enabled at bring-up:
+ * SMART critical warnings, and namespace attribute notices when the
+ * controller offers them (OAES bit 8).
+ * Thread rules: as usk_nvme_ctrlr_set_remove_cb().
+ */
+void usk_nvme_ctrlr_set_aer_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_aer_cb cb, void *ctx);
+
 /**
  * Check the controller's health and reap admin completions. Call it
  * periodically (every 100 ms is plenty) from one thread: it is how removal
  * and fatal errors are noticed. It reads a register and may make a system
- * call, so it stays off the I/O path.
+ * call, so it stays off the I/O path. Asynchronous events reaped are
+ * handled here too (see usk_nvme_aer_cb).
  *
  * @return admin completions reaped, or -ENXIO once the controller is gone
  *         or failed (the remove callback has then been called, once).

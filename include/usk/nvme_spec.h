@@ -152,6 +152,10 @@ USK_STATIC_ASSERT(sizeof(struct usk_nvme_cqe) == 16, "CQE is 16 bytes");
 #define USK_NVME_FEAT_ARBITRATION	   0x01
 #define USK_NVME_FEAT_VOLATILE_WRITE_CACHE 0x06
 #define USK_NVME_FEAT_NUMBER_OF_QUEUES	   0x07
+#define USK_NVME_FEAT_ASYNC_EVENT_CONFIG   0x0b
+
+/* Identify Controller OAES bit 8: the controller sends namespace attribute notices. */
+#define USK_NVME_OAES_NS_ATTR (1u << 8)
 
 /** Identify Controller data structure, base 5.17.2.1 (the fields USK reads). */
 struct usk_nvme_ctrlr_data {
@@ -166,7 +170,9 @@ struct usk_nvme_ctrlr_data {
 	uint8_t mdts; /* max transfer, 2^mdts minimum pages; 0: no limit */
 	uint16_t cntlid;
 	uint32_t ver;
-	uint8_t rsvd84[172];
+	uint8_t rsvd84[8];
+	uint32_t oaes; /* optional async events: USK_NVME_OAES_NS_ATTR */
+	uint8_t rsvd96[160];
 	uint16_t oacs; /* bit 8: Doorbell Buffer Config */
 	uint8_t acl;
 	uint8_t aerl;
@@ -195,6 +201,7 @@ struct usk_nvme_ctrlr_data {
 USK_STATIC_ASSERT(sizeof(struct usk_nvme_ctrlr_data) == 4096, "Identify data is 4 KiB");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ctrlr_data, mn) == 24, "MN at byte 24");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ctrlr_data, mdts) == 77, "MDTS at byte 77");
+USK_STATIC_ASSERT(offsetof(struct usk_nvme_ctrlr_data, oaes) == 92, "OAES at byte 92");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ctrlr_data, oacs) == 256, "OACS at byte 256");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ctrlr_data, sqes) == 512, "SQES at byte 512");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ctrlr_data, nn) == 516, "NN at byte 516");

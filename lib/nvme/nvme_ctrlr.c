@@ -256,6 +256,9 @@ static int nvme_ctrlr_init(struct usk_nvme_ctrlr *c)
 	if (rc == 0) {
 		rc = nvme_ns_identify_all(c);
 	}
+	if (rc == 0) {
+		rc = nvme_aer_config(c);
+	}
 	return rc;
 }
 

@@ -75,6 +75,7 @@ int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *c)
 		pthread_mutex_lock(&c->admin_lock);
 		rc = usk_nvme_qpair_process_completions(c->admin, 0);
 		pthread_mutex_unlock(&c->admin_lock);
+		nvme_aer_process(c);
 		return rc;
 	}
 	pthread_mutex_lock(&c->admin_lock);

@@ -52,6 +52,9 @@ struct nvme_split {
 	struct nvme_split *next;
 };
 
+/* Events reaped and not yet handled that are kept; more are dropped. */
+#define NVME_AER_EVENTS_MAX 16
+
 /* Commands that may wait per queue entry when the ring is full. */
 #define NVME_WAITING_PER_ENTRY 2
 
@@ -134,6 +137,13 @@ struct usk_nvme_ctrlr {
 	bool ready;	      /* bring-up done: an admin timeout now resets */
 	usk_nvme_remove_cb remove_cb;
 	void *remove_ctx;
+	/* Asynchronous events (nvme_aer.c); the admin lock guards them. */
+	usk_nvme_aer_cb aer_cb;
+	void *aer_ctx;
+	uint32_t aer_limit; /* requests to keep waiting */
+	uint32_t aers_outstanding;
+	uint32_t events[NVME_AER_EVENTS_MAX]; /* Dword 0s reaped, not yet handled */
+	uint32_t events_pending;
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
 };
 
@@ -283,7 +293,16 @@ void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *ctrlr, const char *why);
 /* Calls the remove callback once the controller has failed, once; the admin lock is not held. */
 void nvme_ctrlr_notify_if_failed(struct usk_nvme_ctrlr *ctrlr);
 
+/* Asynchronous events (nvme_aer.c). */
+/* Chooses the events to get and arms the requests (bring-up, reset). */
+int nvme_aer_config(struct usk_nvme_ctrlr *ctrlr);
+/* Tops up the waiting requests; the admin lock is held. */
+void nvme_aer_arm(struct usk_nvme_ctrlr *ctrlr);
+/* Handles the events reaped so far: log pages, namespaces, the callback. */
+void nvme_aer_process(struct usk_nvme_ctrlr *ctrlr);
+
 /* Namespaces (nvme_ns.c). */
+/* Reads the active namespace list and identifies each; again after a change. */
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *ctrlr);
 
 #endif /* USK_NVME_INTERNAL_H */

@@ -23,6 +23,7 @@ static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid, struct usk_
 	const struct usk_nvme_lbaf *lbaf = &data->lbaf[data->flbas & 0xf];
 
 	if (data->nsze == 0 || lbaf->lbads < 9 || lbaf->lbads > NVME_PAGE_SHIFT) {
+		ns->active = false;
 		USK_WARNLOG("%s: namespace %u has a format USK does not use (LBA 2^%u bytes)",
 			    c->name, nsid, lbaf->lbads);
 		return 0;
@@ -35,6 +36,22 @@ static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid, struct usk_
 	return 0;
 }
 
+/* The namespace array, one entry per possible ID; made once, so pointers stay valid. */
+static int nvme_ns_array(struct usk_nvme_ctrlr *c)
+{
+	if (c->ns != NULL) {
+		return 0;
+	}
+	c->ns = calloc(USK_MAX(c->num_ns, 1u), sizeof(*c->ns));
+	if (c->ns == NULL) {
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < c->num_ns; i++) {
+		c->ns[i] = (struct usk_nvme_ns){.ctrlr = c, .id = i + 1};
+	}
+	return 0;
+}
+
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *c)
 {
 	struct usk_nvme_sqe list_cmd = {.opcode = USK_NVME_OPC_IDENTIFY,
@@ -42,23 +59,23 @@ int nvme_ns_identify_all(struct usk_nvme_ctrlr *c)
 	uint32_t *list = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
 	struct usk_nvme_ns_data *data =
 		usk_dma_malloc(sizeof(*data), NVME_PAGE_SIZE, c->dev->info.numa_node);
-	int rc = -ENOMEM;
+	int rc = list == NULL || data == NULL ? -ENOMEM : nvme_ns_array(c);
 
-	c->ns = calloc(USK_MAX(c->num_ns, 1u), sizeof(*c->ns));
-	if (list == NULL || data == NULL || c->ns == NULL) {
-		goto free_buffers;
-	}
-	for (uint32_t i = 0; i < c->num_ns; i++) {
-		c->ns[i] = (struct usk_nvme_ns){.ctrlr = c, .id = i + 1};
-	}
 	/* The list holds up to 1024 active IDs in increasing order, 0-terminated. */
-	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &list_cmd, list, NVME_PAGE_SIZE, NULL);
-	for (uint32_t i = 0; rc == 0 && i < NVME_PAGE_SIZE / 4 && list[i] != 0; i++) {
-		if (list[i] <= c->num_ns) {
-			rc = nvme_ns_identify(c, list[i], data);
+	if (rc == 0) {
+		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &list_cmd, list, NVME_PAGE_SIZE, NULL);
+	}
+	for (uint32_t id = 1, i = 0; rc == 0 && id <= c->num_ns; id++) {
+		bool listed = i < NVME_PAGE_SIZE / 4 && list[i] == id;
+
+		if (listed) {
+			i++;
+			rc = nvme_ns_identify(c, id, data);
+		} else {
+			/* No longer active (detached, deleted), or never was. */
+			c->ns[id - 1].active = false;
 		}
 	}
-free_buffers:
 	usk_dma_free(data);
 	usk_dma_free(list);
 	return rc;

@@ -171,6 +171,9 @@ static int nvme_ctrlr_reinit(struct usk_nvme_ctrlr *c)
 	if (rc == 0) {
 		rc = nvme_ctrlr_reset_dbbuf(c);
 	}
+	if (rc == 0) {
+		rc = nvme_aer_config(c);
+	}
 	return rc;
 }
 

@@ -20,8 +20,11 @@
 
 static struct nvme_bdev_ctrlr *g_ctrlrs;
 
+static void nvme_bdev_module_fini(void);
+
 const struct usk_bdev_module g_bdev_nvme_module = {
 	.name = "nvme",
+	.module_fini = nvme_bdev_module_fini,
 	.driver_ctx_size = sizeof(struct nvme_bdev_io),
 };
 
@@ -83,11 +86,21 @@ static void nvme_bdev_ctrlr_release(struct nvme_bdev_ctrlr *nc)
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb)
 {
 	struct nvme_bdev_ctrlr *nc = nb->nc;
+	bool ns_gone = nb->ns_gone;
 
 	nc->bdevs[nb->index] = NULL;
 	free(nb);
-	if (--nc->bdevs_left == 0) {
+	/* A controller whose namespaces all went stays, for ones to come. */
+	if (--nc->bdevs_left == 0 && (nc->removing || !ns_gone)) {
 		nvme_bdev_ctrlr_release(nc);
+	}
+}
+
+/* The layer goes: controllers left without bdevs (their namespaces went) go too. */
+static void nvme_bdev_module_fini(void)
+{
+	while (g_ctrlrs != NULL) {
+		nvme_bdev_ctrlr_release(g_ctrlrs);
 	}
 }
 
@@ -107,6 +120,43 @@ static void nvme_bdev_ctrlr_remove(struct nvme_bdev_ctrlr *nc)
 		if (nc->bdevs[i] != NULL) {
 			usk_bdev_unregister(&nc->bdevs[i]->bdev, NULL, NULL);
 		}
+	}
+}
+
+static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, char *err,
+			    size_t errlen);
+
+/* Namespaces changed: bdevs follow, going, growing or shrinking, or coming. */
+static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc)
+{
+	char err[256];
+
+	for (uint32_t nsid = 1; nsid <= nc->num_bdevs && !nc->removing; nsid++) {
+		struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(nc->ctrlr, nsid);
+		struct nvme_bdev *nb = nc->bdevs[nsid - 1];
+
+		if (nb != NULL && ns == NULL) {
+			USK_NOTICELOG("%s: namespace %u is gone; removing its bdev", nc->name, nsid);
+			nb->ns_gone = true;
+			usk_bdev_unregister(&nb->bdev, NULL, NULL);
+		} else if (nb != NULL && usk_nvme_ns_get_num_blocks(ns) != nb->bdev.blockcnt) {
+			usk_bdev_notify_blockcnt_change(&nb->bdev, usk_nvme_ns_get_num_blocks(ns));
+		} else if (nb == NULL && ns != NULL && nvme_bdev_create(nc, ns, err, sizeof(err))) {
+			USK_ERRLOG("%s: new namespace %u: %s", nc->name, nsid, err);
+		}
+	}
+}
+
+static void nvme_bdev_aer(void *ctx, struct usk_nvme_ctrlr *ctrlr, uint32_t dw0)
+{
+	struct nvme_bdev_ctrlr *nc = ctx;
+
+	if (USK_NVME_AER_TYPE(dw0) == USK_NVME_AER_TYPE_NOTICE &&
+	    USK_NVME_AER_INFO(dw0) == USK_NVME_AER_NOTICE_NS_CHANGED) {
+		nvme_bdev_ctrlr_ns_changed(nc);
+	} else if (USK_NVME_AER_TYPE(dw0) == USK_NVME_AER_TYPE_SMART) {
+		USK_WARNLOG("%s: SMART / health warning (info 0x%02x): see usk_nvme smart-log",
+			    nc->name, USK_NVME_AER_INFO(dw0));
 	}
 }
 
@@ -226,6 +276,7 @@ static int nvme_bdev_ctrlr_setup(struct nvme_bdev_ctrlr *nc, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	usk_nvme_ctrlr_set_aer_cb(nc->ctrlr, nvme_bdev_aer, nc);
 	rc = nvme_bdev_io_device_register(nc);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot register the controller's channels: %s",

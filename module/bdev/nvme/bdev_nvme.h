@@ -31,6 +31,7 @@ struct nvme_bdev {
 	struct nvme_bdev_ctrlr *nc;
 	struct usk_nvme_ns *ns;
 	uint32_t index; /* in nc->bdevs */
+	bool ns_gone;	/* unregistered because its namespace went: the controller stays */
 };
 
 struct nvme_bdev_channel;

@@ -153,6 +153,8 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		cd->nn = m->opts.ns_count;
 		cd->oacs = m->opts.dbbuf ? USK_NVME_OACS_DBBUF : 0;
 		cd->sgls = m->opts.sgls ? 1 : 0;
+		cd->aerl = MODEL_AER_MAX - 1;
+		cd->oaes = USK_NVME_OAES_NS_ATTR;
 		cd->oncs = USK_NVME_ONCS_COMPARE | USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
 		break;
 	}
@@ -162,14 +164,18 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		if (cmd->nsid == 0 || cmd->nsid > m->opts.ns_count) {
 			return 0x00b; /* Invalid Namespace or Format */
 		}
-		nd->nsze = nd->ncap = m->opts.ns_blocks[cmd->nsid - 1];
+		nd->nsze = nd->ncap =
+			__atomic_load_n(&m->opts.ns_blocks[cmd->nsid - 1], __ATOMIC_ACQUIRE);
 		nd->lbaf[0].lbads = (uint8_t)m->opts.ns_block_shift[cmd->nsid - 1];
 		nd->noiob = m->opts.noiob;
 		break;
 	}
 	case USK_NVME_CNS_ACTIVE_NS_LIST:
-		for (uint32_t i = 0; i < m->opts.ns_count; i++) {
-			((uint32_t *)data)[i] = i + 1;
+		/* A namespace set to 0 blocks is detached: not active. */
+		for (uint32_t i = 0, n = 0; i < m->opts.ns_count; i++) {
+			if (__atomic_load_n(&m->opts.ns_blocks[i], __ATOMIC_ACQUIRE) != 0) {
+				((uint32_t *)data)[n++] = i + 1;
+			}
 		}
 		break;
 	default:
@@ -214,7 +220,8 @@ static uint16_t model_get_log_page(struct nvme_model *m, const struct usk_nvme_s
 	uint8_t page[4096] = {0};
 	uint32_t len = (((cmd->cdw10 >> 16) & 0xffff) + 1) * 4;
 
-	if (len > sizeof(page) || (cmd->cdw10 & 0xff) < 1 || (cmd->cdw10 & 0xff) > 3) {
+	/* 01h-03h, and 04h (changed namespaces), which the model leaves empty. */
+	if (len > sizeof(page) || (cmd->cdw10 & 0xff) < 1 || (cmd->cdw10 & 0xff) > 4) {
 		return 0x109; /* Invalid Log Page */
 	}
 	if ((cmd->cdw10 & 0xff) == 2) {
@@ -236,6 +243,9 @@ static uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd
 	case USK_NVME_OPC_SET_FEATURES:
 		if ((cmd->cdw10 & 0xff) == USK_NVME_FEAT_ARBITRATION) {
 			m->arbitration = cmd->cdw11;
+			return 0;
+		}
+		if ((cmd->cdw10 & 0xff) == USK_NVME_FEAT_ASYNC_EVENT_CONFIG) {
 			return 0;
 		}
 		if ((cmd->cdw10 & 0xff) != USK_NVME_FEAT_NUMBER_OF_QUEUES) {
@@ -492,6 +502,16 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 		if (model_take_fault(m, qid, &cmd, &status)) {
 			continue;
 		}
+		if (qid == 0 && cmd.opcode == USK_NVME_OPC_ASYNC_EVENT_REQUEST) {
+			/* Answered when an event is raised; too many: AER Limit Exceeded. */
+			if (m->aer_count == MODEL_AER_MAX) {
+				model_post(m, sq, qid, cmd.cid, 0x105, 0);
+			} else {
+				m->aer_cids[m->aer_count] = cmd.cid;
+				__atomic_store_n(&m->aer_count, m->aer_count + 1, __ATOMIC_RELEASE);
+			}
+			continue;
+		}
 		if (qid == 0) {
 			status = cmd.opcode == USK_NVME_OPC_ABORT ? model_abort(m, &cmd, &dw0)
 								  : model_admin(m, &cmd, &dw0);
@@ -524,7 +544,19 @@ static void model_enable(struct nvme_model *m)
 	m->dbbuf_eventidx = 0;
 	/* A reset ends every command: none of the dropped ones will be answered. */
 	m->dropped_count = 0;
+	__atomic_store_n(&m->aer_count, 0, __ATOMIC_RELEASE);
 	atomic_fetch_add(&m->enable_count, 1);
+}
+
+/* Completes the oldest waiting Asynchronous Event Request with the raised event. */
+static void model_send_event(struct nvme_model *m)
+{
+	uint16_t cid = m->aer_cids[0];
+
+	atomic_store(&m->event_raised, false);
+	memmove(m->aer_cids, m->aer_cids + 1, (m->aer_count - 1) * sizeof(m->aer_cids[0]));
+	__atomic_store_n(&m->aer_count, m->aer_count - 1, __ATOMIC_RELEASE);
+	model_post(m, &m->sq[0], 0, cid, 0, m->event_dw0);
 }
 
 void *nvme_model_thread_main(void *arg)
@@ -547,6 +579,10 @@ void *nvme_model_thread_main(void *arg)
 		}
 		if ((cc & USK_NVME_CC_SHN_MASK) != 0) {
 			*reg32(m, USK_NVME_REG_CSTS) |= USK_NVME_CSTS_SHST_COMPLETE;
+		}
+		if ((csts & USK_NVME_CSTS_RDY) && m->aer_count > 0 &&
+		    atomic_load(&m->event_raised)) {
+			model_send_event(m);
 		}
 		for (uint16_t q = 0; (csts & USK_NVME_CSTS_RDY) && q < MODEL_QUEUES; q++) {
 			if (m->sq[q].live) {

@@ -60,6 +60,21 @@ void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
 /* The next @count admin commands are consumed and never completed. */
 void nvme_model_drop_admin_completions(struct nvme_model *model, uint32_t count);
 
+/*
+ * Completes a waiting Asynchronous Event Request with @dw0 (type, info,
+ * log page), once one is waiting; a request arriving later takes it.
+ */
+void nvme_model_raise_event(struct nvme_model *model, uint32_t dw0);
+
+/* Asynchronous Event Requests the host has waiting now. */
+uint32_t nvme_model_aers_waiting(struct nvme_model *model);
+
+/*
+ * Changes namespace @nsid's size: up to its size at creation (no new
+ * memory); 0 detaches it (it leaves the active namespace list).
+ */
+void nvme_model_set_ns_blocks(struct nvme_model *model, uint32_t nsid, uint64_t blocks);
+
 /* How many times the host has enabled the controller (1 after bring-up). */
 uint32_t nvme_model_enable_count(struct nvme_model *model);
 

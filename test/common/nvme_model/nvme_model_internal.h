@@ -13,6 +13,8 @@
 #define MODEL_QUEUES	17 /* admin + 16 I/O */
 #define MODEL_REGS_SIZE 0x4000
 #define MODEL_PAGE	4096u
+/* Asynchronous Event Requests the model keeps (Identify Controller AERL + 1). */
+#define MODEL_AER_MAX 4
 /* Dropped I/O commands the model remembers, so an Abort can end them. */
 #define MODEL_DROPPED_MAX 1024
 /* What an I/O SQ doorbell register holds until the host writes it. */
@@ -33,6 +35,7 @@ struct nvme_model {
 	uint8_t *regs;
 	uint8_t cfg[256];
 	uint8_t *ns_data[NVME_MODEL_MAX_NS];
+	uint64_t ns_capacity[NVME_MODEL_MAX_NS]; /* blocks of ns_data */
 	struct model_queue sq[MODEL_QUEUES];
 	struct model_queue cq[MODEL_QUEUES];
 	pthread_t thread;
@@ -47,6 +50,11 @@ struct nvme_model {
 	uint32_t dropped[MODEL_DROPPED_MAX];
 	uint32_t dropped_count;
 	atomic_uint enable_count;
+	/* Asynchronous Event Requests waiting (CIDs), and an event to send. */
+	uint16_t aer_cids[MODEL_AER_MAX];
+	uint32_t aer_count;
+	atomic_bool event_raised;
+	uint32_t event_dw0;
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
 	uint32_t last_tail[MODEL_QUEUES];

@@ -102,6 +102,7 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	m->regs = aligned_alloc(4096, MODEL_REGS_SIZE);
 	for (uint32_t i = 0; i < opts->ns_count; i++) {
 		m->ns_data[i] = calloc(opts->ns_blocks[i], 1u << opts->ns_block_shift[i]);
+		m->ns_capacity[i] = opts->ns_blocks[i];
 	}
 	memset(m->regs, 0, MODEL_REGS_SIZE);
 	/* CAP: MQES, CQR, TO = 1 (500 ms), DSTRD 0, NVM command set. */
@@ -165,6 +166,24 @@ void nvme_model_drop_admin_completions(struct nvme_model *m, uint32_t count)
 	pthread_mutex_lock(&m->fault_lock);
 	m->admin_drop_count = count;
 	pthread_mutex_unlock(&m->fault_lock);
+}
+
+void nvme_model_raise_event(struct nvme_model *m, uint32_t dw0)
+{
+	m->event_dw0 = dw0;
+	atomic_store(&m->event_raised, true);
+}
+
+uint32_t nvme_model_aers_waiting(struct nvme_model *m)
+{
+	return __atomic_load_n(&m->aer_count, __ATOMIC_ACQUIRE);
+}
+
+void nvme_model_set_ns_blocks(struct nvme_model *m, uint32_t nsid, uint64_t blocks)
+{
+	if (nsid >= 1 && nsid <= m->opts.ns_count && blocks <= m->ns_capacity[nsid - 1]) {
+		__atomic_store_n(&m->opts.ns_blocks[nsid - 1], blocks, __ATOMIC_RELEASE);
+	}
 }
 
 uint32_t nvme_model_enable_count(struct nvme_model *m)

@@ -21,7 +21,7 @@ static struct usk_thread *g_thread;
 static struct nvme_model *g_model;
 static struct usk_bdev_desc *g_desc;
 static struct usk_io_channel *g_ch;
-static int g_done, g_failed, g_sct, g_sc, g_removed_events;
+static int g_done, g_failed, g_sct, g_sc, g_removed_events, g_resize_events;
 static uint8_t *g_out, *g_in; /* 64 KiB each, DMA memory */
 
 static void on_thread(usk_msg_fn fn, void *ctx)
@@ -46,6 +46,7 @@ static void poll_until(const int *counter, int want)
 static void on_event(enum usk_bdev_event_type type, struct usk_bdev *bdev, void *ctx)
 {
 	g_removed_events += type == USK_BDEV_EVENT_REMOVE;
+	g_resize_events += type == USK_BDEV_EVENT_RESIZE;
 }
 
 static void io_done(struct usk_bdev_io *io, bool success, void *arg)
@@ -275,6 +276,42 @@ static void test_hot_unplug(void)
 	nvme_model_destroy(g_model);
 }
 
+/*
+ * Namespace attribute notices: a namespace that shrinks resizes its bdev
+ * (descriptors hear RESIZE), one that is detached loses its bdev, and one
+ * that comes back gets it again; the controller stays throughout.
+ */
+static void test_namespace_changes(void)
+{
+	setup_model();
+	on_thread(open_bdev, "Nvme0n1");
+	g_resize_events = g_removed_events = 0;
+	nvme_model_set_ns_blocks(g_model, 1, 1024);
+	nvme_model_raise_event(g_model, 0x040002);
+	poll_until(&g_resize_events, 1);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("Nvme0n1")), 1024);
+	on_thread(close_bdev, NULL);
+
+	nvme_model_set_ns_blocks(g_model, 2, 0);
+	nvme_model_raise_event(g_model, 0x040002);
+	for (time_t end = time(NULL) + 5;
+	     usk_bdev_get_by_name("Nvme0n2") != NULL && time(NULL) <= end;) {
+		usk_thread_poll(g_thread, 0, 0);
+	}
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n2"));
+	CU_ASSERT_PTR_NOT_NULL(nvme_bdev_ctrlr_get("Nvme0"));
+
+	nvme_model_set_ns_blocks(g_model, 2, 128);
+	nvme_model_raise_event(g_model, 0x040002);
+	for (time_t end = time(NULL) + 5;
+	     usk_bdev_get_by_name("Nvme0n2") == NULL && time(NULL) <= end;) {
+		usk_thread_poll(g_thread, 0, 0);
+	}
+	CU_ASSERT_PTR_NOT_NULL_FATAL(usk_bdev_get_by_name("Nvme0n2"));
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("Nvme0n2")), 128);
+	teardown_model();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -282,6 +319,7 @@ int main(void)
 		UT_TEST(test_every_io_type),
 		UT_TEST(test_reset_ends_io_in_flight),
 		UT_TEST(test_hot_unplug),
+		UT_TEST(test_namespace_changes),
 	};
 	int rc;
 

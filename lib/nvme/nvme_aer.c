@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Asynchronous events (base 5.2): a few Asynchronous Event Request
+ * commands wait on the admin queue; the controller completes one when
+ * something happens. An event of a kind is then masked until the host
+ * reads the log page it names, so the driver reads it, refreshes the
+ * namespaces after a namespace attribute change, tells the callback and
+ * sends the request again. That work needs admin commands, so it runs
+ * after the reap loop, not in the completion callback.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+#include "usk/env.h"
+#include "usk/log.h"
+
+/* At most this many requests wait (the controller allows AERL + 1). */
+#define NVME_AER_MAX 4
+
+static void nvme_aer_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct usk_nvme_ctrlr *c = arg;
+	uint16_t status = USK_NVME_STATUS_CODE(cpl->status);
+
+	c->aers_outstanding--;
+	/* Ended by a reset or a detach: a reset arms new ones. */
+	if (status == USK_NVME_SC_ABORTED_BY_REQUEST) {
+		return;
+	}
+	if (status != 0) {
+		USK_WARNLOG("%s: asynchronous event request failed: %s", c->name,
+			    usk_nvme_status_string(status));
+		c->aer_limit = c->aers_outstanding;
+		return;
+	}
+	if (c->events_pending < NVME_AER_EVENTS_MAX) {
+		c->events[c->events_pending++] = cpl->dw0;
+	}
+}
+
+void nvme_aer_arm(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_ASYNC_EVENT_REQUEST};
+
+	while (c->aers_outstanding < c->aer_limit &&
+	       nvme_qpair_submit(c->admin, &cmd, NULL, 0, nvme_aer_done, c) == 0) {
+		c->aers_outstanding++;
+	}
+}
+
+int nvme_aer_config(struct usk_nvme_ctrlr *c)
+{
+	/* SMART critical warnings (bits 7:0), and namespace attribute notices if offered. */
+	uint32_t events = 0xff | (c->cdata->oaes & USK_NVME_OAES_NS_ATTR);
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_SET_FEATURES,
+				   .cdw10 = USK_NVME_FEAT_ASYNC_EVENT_CONFIG,
+				   .cdw11 = events};
+
+	if (usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL) != 0) {
+		USK_WARNLOG("%s: cannot choose which async events to get; taking the defaults",
+			    c->name);
+	}
+	c->aer_limit = USK_MIN((uint32_t)c->cdata->aerl + 1, (uint32_t)NVME_AER_MAX);
+	pthread_mutex_lock(&c->admin_lock);
+	nvme_aer_arm(c);
+	pthread_mutex_unlock(&c->admin_lock);
+	return 0;
+}
+
+/* The log page an event names, of the length its kind has; 0 for none to read. */
+static uint32_t nvme_aer_log_length(uint8_t lid)
+{
+	switch (lid) {
+	case 0x01: /* error information: one entry */
+		return 64;
+	case 0x02: /* SMART / health */
+	case 0x03: /* firmware slot */
+		return 512;
+	case 0x04: /* changed namespace list */
+		return NVME_PAGE_SIZE;
+	default:
+		return 0;
+	}
+}
+
+static void nvme_aer_handle(struct usk_nvme_ctrlr *c, uint32_t dw0, void *log)
+{
+	uint8_t type = USK_NVME_AER_TYPE(dw0);
+	uint8_t info = USK_NVME_AER_INFO(dw0);
+	uint8_t lid = USK_NVME_AER_LOG_PAGE(dw0);
+	uint32_t len = nvme_aer_log_length(lid);
+
+	USK_NOTICELOG("%s: asynchronous event: type %u, info 0x%02x, log page 0x%02x", c->name,
+		      type, info, lid);
+	/* Reading the page (RAE clear) unmasks events of this kind. */
+	if (len != 0 && log != NULL && usk_nvme_ctrlr_get_log_page(c, lid, UINT32_MAX, log, len)) {
+		USK_WARNLOG("%s: cannot read log page 0x%02x for the event", c->name, lid);
+	}
+	if (type == USK_NVME_AER_TYPE_NOTICE && info == USK_NVME_AER_NOTICE_NS_CHANGED &&
+	    nvme_ns_identify_all(c) != 0) {
+		USK_ERRLOG("%s: cannot refresh the namespaces after a change", c->name);
+	}
+	if (c->aer_cb != NULL) {
+		c->aer_cb(c->aer_ctx, c, dw0);
+	}
+}
+
+void nvme_aer_process(struct usk_nvme_ctrlr *c)
+{
+	uint32_t events[NVME_AER_EVENTS_MAX];
+	uint32_t count;
+	void *log;
+
+	pthread_mutex_lock(&c->admin_lock);
+	count = c->events_pending;
+	memcpy(events, c->events, count * sizeof(events[0]));
+	c->events_pending = 0;
+	pthread_mutex_unlock(&c->admin_lock);
+	if (count == 0) {
+		return;
+	}
+	log = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
+	for (uint32_t i = 0; i < count; i++) {
+		nvme_aer_handle(c, events[i], log);
+	}
+	usk_dma_free(log);
+	pthread_mutex_lock(&c->admin_lock);
+	nvme_aer_arm(c);
+	pthread_mutex_unlock(&c->admin_lock);
+}
+
+void usk_nvme_ctrlr_set_aer_cb(struct usk_nvme_ctrlr *c, usk_nvme_aer_cb cb, void *ctx)
+{
+	c->aer_cb = cb;
+	c->aer_ctx = ctx;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "config.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
+
+#include "nvme_model.h"
+#include "ut.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/nvme.h"
+
+static struct nvme_model *g_model;
+static struct usk_nvme_ctrlr *g_ctrlr;
+static int g_events;
+static uint32_t g_dw0;
+static int g_admin_rc_in_cb;
+
+static void on_event(void *ctx, struct usk_nvme_ctrlr *c, uint32_t dw0)
+{
+	uint32_t value;
+
+	CU_ASSERT_PTR_EQUAL(ctx, &g_events);
+	CU_ASSERT_PTR_EQUAL(c, g_ctrlr);
+	g_events++;
+	g_dw0 = dw0;
+	/* No lock is held: an admin command from here works. */
+	g_admin_rc_in_cb = usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value);
+}
+
+/* Runs the health check until @want events were delivered, up to 5 s. */
+static void poll_events(int want)
+{
+	time_t end = time(NULL) + 5;
+
+	while (g_events < want && time(NULL) <= end) {
+		CU_ASSERT_FATAL(usk_nvme_ctrlr_process_admin_completions(g_ctrlr) >= 0);
+		sched_yield();
+	}
+	CU_ASSERT_EQUAL(g_events, want);
+}
+
+/* Waits for the model to hold @want requests. */
+static void wait_aers(uint32_t want)
+{
+	time_t end = time(NULL) + 5;
+
+	while (nvme_model_aers_waiting(g_model) != want && time(NULL) <= end) {
+		usk_nvme_ctrlr_process_admin_completions(g_ctrlr);
+		sched_yield();
+	}
+	CU_ASSERT_EQUAL(nvme_model_aers_waiting(g_model), want);
+}
+
+static void setup(void)
+{
+	struct nvme_model_opts mo;
+
+	nvme_model_opts_init(&mo);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, &g_ctrlr), 0);
+	usk_nvme_ctrlr_set_aer_cb(g_ctrlr, on_event, &g_events);
+	g_events = 0;
+	g_admin_rc_in_cb = -1;
+}
+
+static void teardown(void)
+{
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(g_ctrlr), 0);
+	nvme_model_destroy(g_model);
+}
+
+/* Bring-up leaves AERL + 1 requests waiting; an event comes back decoded, and is re-armed. */
+static void test_smart_event(void)
+{
+	setup();
+	wait_aers(4);
+	/* SMART / health, temperature above threshold, log page 02h. */
+	nvme_model_raise_event(g_model, 0x020101);
+	poll_events(1);
+	CU_ASSERT_EQUAL(USK_NVME_AER_TYPE(g_dw0), USK_NVME_AER_TYPE_SMART);
+	CU_ASSERT_EQUAL(USK_NVME_AER_INFO(g_dw0), 1);
+	CU_ASSERT_EQUAL(USK_NVME_AER_LOG_PAGE(g_dw0), 2);
+	CU_ASSERT_EQUAL(g_admin_rc_in_cb, 0);
+	wait_aers(4);
+	teardown();
+}
+
+/* A namespace that shrinks: the notice refreshes it in place before the callback. */
+static void test_namespace_change(void)
+{
+	setup();
+	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(g_ctrlr, 1);
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ns_get_num_blocks(ns), 2048);
+	wait_aers(4);
+	nvme_model_set_ns_blocks(g_model, 1, 1024);
+	nvme_model_raise_event(g_model, 0x040002);
+	poll_events(1);
+	CU_ASSERT_EQUAL(USK_NVME_AER_TYPE(g_dw0), USK_NVME_AER_TYPE_NOTICE);
+	CU_ASSERT_EQUAL(USK_NVME_AER_INFO(g_dw0), USK_NVME_AER_NOTICE_NS_CHANGED);
+	CU_ASSERT_PTR_EQUAL(usk_nvme_ctrlr_get_ns(g_ctrlr, 1), ns);
+	CU_ASSERT_EQUAL(usk_nvme_ns_get_num_blocks(ns), 1024);
+	teardown();
+}
+
+/* A reset ends the waiting requests without an event, and arms new ones. */
+static void test_reset_rearms(void)
+{
+	setup();
+	wait_aers(4);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(g_ctrlr), 0);
+	wait_aers(4);
+	CU_ASSERT_EQUAL(g_events, 0);
+	nvme_model_raise_event(g_model, 0x020101);
+	poll_events(1);
+	teardown();
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_smart_event),
+		UT_TEST(test_namespace_change),
+		UT_TEST(test_reset_rearms),
+	};
+	int rc;
+
+	usk_log_set_level(USK_LOG_ERROR);
+	if (usk_env_init(NULL) != 0) {
+		return 99;
+	}
+	rc = UT_RUN("nvme_aer", tests);
+	usk_env_fini();
+	return rc;
+}
