@@ -39,6 +39,11 @@ struct usk_nvme_qpair;
  */
 typedef void (*usk_nvme_cmd_cb)(void *cb_arg, const struct usk_nvme_cqe *cpl);
 
+/** usk_nvme_ctrlr_opts.arbitration_burst: leave the controller's own value. */
+#define USK_NVME_ARB_BURST_KEEP 0xff
+/** usk_nvme_ctrlr_opts.arbitration_burst: no limit (AB 111b). */
+#define USK_NVME_ARB_BURST_NO_LIMIT 7
+
 /** Controller options. Fill with usk_nvme_ctrlr_opts_init() first. */
 struct usk_nvme_ctrlr_opts {
 	/** sizeof(struct usk_nvme_ctrlr_opts) as the caller knows it. */
@@ -74,6 +79,13 @@ struct usk_nvme_ctrlr_opts {
 	 * Abort Requested. With a limit, each poll reads the CPU's clock once.
 	 */
 	uint32_t io_timeout_ms;
+	/**
+	 * Arbitration Burst (Set Features Arbitration, base 5.27.1.1): the
+	 * controller takes up to 2^n commands from a queue at a time; 0 to 6,
+	 * USK_NVME_ARB_BURST_NO_LIMIT, or USK_NVME_ARB_BURST_KEEP (default).
+	 * Set at bring-up and again after each reset.
+	 */
+	uint8_t arbitration_burst;
 };
 
 /**
@@ -409,6 +421,22 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
  *         with Command Abort Requested, and new submissions fail with -ENXIO.
  */
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
+
+/**
+ * Abort the commands submitted on @p qpair with @p cb_arg (base 5.1). Those
+ * still waiting for the ring complete now with Command Abort Requested;
+ * each the controller has gets an Abort command. A controller that aborts
+ * one completes it with Command Abort Requested on a later poll; one may
+ * decline (QEMU's does), and the command then completes as it would have.
+ * Either way each callback still runs exactly once.
+ *
+ * Thread rules: the thread that owns @p qpair; it waits for the Abort
+ * commands' answers, so keep it off the I/O path.
+ *
+ * @return how many commands were ended or asked to abort (a split request
+ *         counts each piece); -ENXIO when the controller is gone.
+ */
+int usk_nvme_qpair_abort(struct usk_nvme_qpair *qpair, const void *cb_arg);
 
 /** @return commands submitted on @p qpair and not yet completed, waiting ones included. */
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);

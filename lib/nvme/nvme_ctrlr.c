@@ -25,6 +25,7 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 		.admin_queue_size = 32,
 		.admin_timeout_ms = 10000,
 		.io_timeout_ms = 30000,
+		.arbitration_burst = USK_NVME_ARB_BURST_KEEP,
 		.shadow_doorbells = true,
 		.sgls = true,
 	};
@@ -204,6 +205,23 @@ int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *c)
 	return 0;
 }
 
+int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *c)
+{
+	uint32_t value;
+	int rc;
+
+	if (c->opts.arbitration_burst == USK_NVME_ARB_BURST_KEEP) {
+		return 0;
+	}
+	/* Keep the priority weights (bits 31:8): only the burst is ours to set. */
+	rc = usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value);
+	if (rc == 0) {
+		value = (value & ~7u) | c->opts.arbitration_burst;
+		rc = usk_nvme_ctrlr_set_feature(c, USK_NVME_FEAT_ARBITRATION, value, NULL);
+	}
+	return rc;
+}
+
 static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 {
 	if (c->admin != NULL) {
@@ -243,12 +261,21 @@ static int nvme_ctrlr_init(struct usk_nvme_ctrlr *c)
 		USK_ERRLOG("%s: the controller does not support 4 KiB pages", c->name);
 		return -ENOTSUP;
 	}
+	if (c->opts.arbitration_burst > USK_NVME_ARB_BURST_NO_LIMIT &&
+	    c->opts.arbitration_burst != USK_NVME_ARB_BURST_KEEP) {
+		USK_ERRLOG("%s: arbitration burst %u: 0 to 7, or USK_NVME_ARB_BURST_KEEP", c->name,
+			   c->opts.arbitration_burst);
+		return -EINVAL;
+	}
 	rc = nvme_ctrlr_enable(c);
 	if (rc == 0) {
 		rc = nvme_ctrlr_identify(c);
 	}
 	if (rc == 0) {
 		rc = nvme_ctrlr_set_num_queues(c);
+	}
+	if (rc == 0) {
+		rc = nvme_ctrlr_set_arbitration(c);
 	}
 	if (rc == 0) {
 		rc = nvme_dbbuf_config(c);

@@ -211,6 +211,8 @@ bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *qpair, const void *buf,
 int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
 		      void *cb_arg);
+/* Whether a command with @cb/@cb_arg is a piece of a split request of @user_arg. */
+bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
 int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
 		    uint64_t prp_list_iova);
@@ -268,6 +270,8 @@ int nvme_ctrlr_disable(struct usk_nvme_ctrlr *ctrlr);
 /* Points the controller at the admin queue and enables it. */
 int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *ctrlr);
 int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *ctrlr);
+/* Sets the arbitration burst the options ask for, if any. */
+int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *ctrlr);
 
 /* Reset (nvme_reset.c). The admin lock is held. */
 int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr);
@@ -286,6 +290,8 @@ int nvme_qpair_create_first(struct usk_nvme_qpair *qpair);
 
 /* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);
+/* Sends an Abort for the command @cid of @qpair and waits for the answer (nvme_abort.c). */
+int nvme_qpair_send_abort(struct usk_nvme_qpair *qpair, uint16_t cid);
 
 /* Failure (nvme_health.c). */
 /* Marks the controller failed and ends its admin commands; the admin lock is held. */

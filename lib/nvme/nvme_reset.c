@@ -163,6 +163,9 @@ static int nvme_ctrlr_reinit(struct usk_nvme_ctrlr *c)
 	if (rc == 0) {
 		rc = nvme_ctrlr_set_num_queues(c);
 	}
+	if (rc == 0) {
+		rc = nvme_ctrlr_set_arbitration(c);
+	}
 	if (rc == 0 && c->max_io_queues < granted) {
 		USK_ERRLOG("%s: grants %u I/O queues after the reset, %u before", c->name,
 			   c->max_io_queues, granted);

@@ -15,18 +15,6 @@
 #include "usk/log.h"
 #include "usk/ticks.h"
 
-/* Sends an Abort for @cid; returns 0 once the controller has answered it. */
-static int nvme_qpair_send_abort(struct usk_nvme_qpair *q, uint16_t cid)
-{
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_ABORT,
-				   .cdw10 = (uint32_t)cid << 16 | q->id};
-
-	USK_WARNLOG("%s: qpair %u: command %u timed out after %u ms; aborting it", q->ctrlr->name,
-		    q->id, cid, q->ctrlr->opts.io_timeout_ms);
-	/* Whether the controller could abort it (Dword 0 bit 0), it gets one more timeout. */
-	return usk_nvme_ctrlr_admin_cmd_sync(q->ctrlr, &cmd, NULL, 0, NULL);
-}
-
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 {
 	uint64_t now = usk_ticks();
@@ -45,6 +33,9 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 			continue;
 		}
 		if (!tr->abort_sent) {
+			USK_WARNLOG("%s: qpair %u: command %u timed out after %u ms; aborting it",
+				    q->ctrlr->name, q->id, cid, q->ctrlr->opts.io_timeout_ms);
+			/* Whether the controller could abort it, it gets one more timeout. */
 			rc = nvme_qpair_send_abort(q, cid);
 		}
 		/* The Abort itself timed out: that reset the controller already. */

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nvme_model_internal.h"
 #include "usk_internal/env.h"
@@ -548,6 +549,20 @@ static void model_enable(struct nvme_model *m)
 	atomic_fetch_add(&m->enable_count, 1);
 }
 
+/* CC.EN is set: whether the controller is ready yet (ready_delay_ms after it was seen). */
+static bool model_ready_now(struct nvme_model *m)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (m->enable_seen_ns == 0) {
+		m->enable_seen_ns = now;
+	}
+	return now - m->enable_seen_ns >= (uint64_t)m->opts.ready_delay_ms * 1000000ull;
+}
+
 /* Completes the oldest waiting Asynchronous Event Request with the raised event. */
 static void model_send_event(struct nvme_model *m)
 {
@@ -571,11 +586,14 @@ void *nvme_model_thread_main(void *arg)
 		uint32_t cc = *reg32(m, USK_NVME_REG_CC);
 		uint32_t csts = *reg32(m, USK_NVME_REG_CSTS);
 
-		if ((cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY)) {
+		if ((cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY) && model_ready_now(m)) {
 			model_enable(m);
 			*reg32(m, USK_NVME_REG_CSTS) = USK_NVME_CSTS_RDY;
-		} else if (!(cc & USK_NVME_CC_EN) && (csts & USK_NVME_CSTS_RDY)) {
-			*reg32(m, USK_NVME_REG_CSTS) = 0;
+		} else if (!(cc & USK_NVME_CC_EN)) {
+			m->enable_seen_ns = 0;
+			if (csts & USK_NVME_CSTS_RDY) {
+				*reg32(m, USK_NVME_REG_CSTS) = 0;
+			}
 		}
 		if ((cc & USK_NVME_CC_SHN_MASK) != 0) {
 			*reg32(m, USK_NVME_REG_CSTS) |= USK_NVME_CSTS_SHST_COMPLETE;

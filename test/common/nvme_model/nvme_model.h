@@ -27,6 +27,7 @@ struct nvme_model_opts {
 	uint16_t noiob;		  /* namespaces' optimal I/O boundary in blocks, 0 for none */
 	bool dbbuf_idle_eventidx; /* never move EventIdx: the host should stop ringing */
 	bool abort_unsupported;	  /* answer every Abort "not aborted", as QEMU's device does */
+	uint32_t ready_delay_ms;  /* a slow controller: CSTS.RDY this long after CC.EN */
 };
 
 struct nvme_model;

@@ -98,12 +98,65 @@ static void test_queue_size_capped_by_mqes(void)
 	detach(c);
 }
 
+/* Attaches a model whose CSTS.RDY follows CC.EN by @delay_ms (CAP.TO: 500 ms). */
+static int attach_slow(uint32_t delay_ms, struct usk_nvme_ctrlr **c)
+{
+	struct nvme_model_opts mo;
+	int rc;
+
+	nvme_model_opts_init(&mo);
+	mo.ready_delay_ms = delay_ms;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
+	rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, c);
+	if (rc != 0) {
+		nvme_model_destroy(g_model);
+	}
+	return rc;
+}
+
+/* Bring-up waits for a slow controller as long as CAP.TO allows, and no longer. */
+static void test_slow_ready(void)
+{
+	struct usk_nvme_ctrlr *c;
+
+	CU_ASSERT_EQUAL_FATAL(attach_slow(200, &c), 0);
+	detach(c);
+	CU_ASSERT_EQUAL(attach_slow(1500, &c), -ETIMEDOUT);
+}
+
+/* The arbitration burst asked for is set, kept over a reset, and checked. */
+static void test_arbitration_burst(void)
+{
+	struct usk_nvme_ctrlr_opts co;
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr *c;
+	uint32_t value = 0;
+
+	nvme_model_opts_init(&mo);
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.arbitration_burst = 9;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &co, &c),
+			-EINVAL);
+	co.arbitration_burst = 3;
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &co, &c),
+			      0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value), 0);
+	CU_ASSERT_EQUAL(value & 7, 3);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_set_feature(c, USK_NVME_FEAT_ARBITRATION, 0x100, NULL), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(c), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value), 0);
+	/* The burst is ours again; the weights the user set stay. */
+	CU_ASSERT_EQUAL(value, 0x103);
+	detach(c);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_bring_up_and_identify),
-		UT_TEST(test_queue_pairs_run_out),
-		UT_TEST(test_queue_size_capped_by_mqes),
+		UT_TEST(test_bring_up_and_identify),	 UT_TEST(test_queue_pairs_run_out),
+		UT_TEST(test_queue_size_capped_by_mqes), UT_TEST(test_slow_ready),
+		UT_TEST(test_arbitration_burst),
 	};
 	int rc;
 
