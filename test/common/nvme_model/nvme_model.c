@@ -457,6 +457,17 @@ static uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd
 	return 0;
 }
 
+/* A slow device: each I/O command takes the latency set (the whole model waits). */
+static void model_io_delay(struct nvme_model *m, uint16_t qid)
+{
+	uint32_t us = atomic_load(&m->io_latency_us);
+	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+
+	if (qid != 0 && us != 0) {
+		nanosleep(&ts, NULL);
+	}
+}
+
 /*
  * Whether to look at @qid's queue now. With shadow doorbells the model acts
  * as QEMU does: once it has caught up with the shadow tail it publishes
@@ -503,6 +514,7 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 		if (model_take_fault(m, qid, &cmd, &status)) {
 			continue;
 		}
+		model_io_delay(m, qid);
 		if (qid == 0 && cmd.opcode == USK_NVME_OPC_ASYNC_EVENT_REQUEST) {
 			/* Answered when an event is raised; too many: AER Limit Exceeded. */
 			if (m->aer_count == MODEL_AER_MAX) {

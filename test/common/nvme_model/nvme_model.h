@@ -58,6 +58,9 @@ void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t
  */
 void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
 
+/* Each I/O command from now takes @us microseconds before it completes (0: none). */
+void nvme_model_set_io_latency(struct nvme_model *model, uint32_t us);
+
 /* The next @count admin commands are consumed and never completed. */
 void nvme_model_drop_admin_completions(struct nvme_model *model, uint32_t count);
 

@@ -161,6 +161,11 @@ void nvme_model_drop_completions(struct nvme_model *m, uint32_t count)
 	pthread_mutex_unlock(&m->fault_lock);
 }
 
+void nvme_model_set_io_latency(struct nvme_model *m, uint32_t us)
+{
+	atomic_store(&m->io_latency_us, us);
+}
+
 void nvme_model_drop_admin_completions(struct nvme_model *m, uint32_t count)
 {
 	pthread_mutex_lock(&m->fault_lock);

@@ -20,11 +20,12 @@ static void done(void *arg, const struct usk_nvme_cqe *cpl)
 }
 
 /*
- * One read the device never answers, with a 100 ms I/O timeout: returns
- * how many times the controller was enabled by the end (1: no reset).
+ * One read the device never answers (or answers after @latency_us), with
+ * the I/O timeout given: returns how many times the controller was enabled
+ * by the end (1: no reset).
  */
-static uint32_t run_lost_read(bool abort_unsupported, uint32_t io_timeout_ms,
-			      unsigned int poll_seconds)
+static uint32_t run_late_read(bool abort_unsupported, uint32_t io_timeout_ms,
+			      unsigned int poll_seconds, uint32_t latency_us)
 {
 	struct nvme_model_opts mo;
 	struct usk_nvme_ctrlr_opts co;
@@ -44,9 +45,13 @@ static uint32_t run_lost_read(bool abort_unsupported, uint32_t io_timeout_ms,
 
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q), 0);
 	g_calls = 0;
-	nvme_model_drop_completions(model, 1);
+	if (latency_us == 0) {
+		nvme_model_drop_completions(model, 1);
+	}
+	nvme_model_set_io_latency(model, latency_us);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, done, NULL), 0);
 	nvme_model_poll_until(q, &g_calls, 1, poll_seconds);
+	nvme_model_set_io_latency(model, 0);
 	enables = nvme_model_enable_count(model);
 	/* Whatever happened, the queue pair still works. */
 	if (g_calls == 1) {
@@ -68,7 +73,7 @@ static uint32_t run_lost_read(bool abort_unsupported, uint32_t io_timeout_ms,
 /* The Abort ends the late command: it completes aborted, without a reset. */
 static void test_timeout_aborts(void)
 {
-	CU_ASSERT_EQUAL(run_lost_read(false, 100, 5), 1);
+	CU_ASSERT_EQUAL(run_late_read(false, 100, 5, 0), 1);
 	CU_ASSERT_EQUAL(g_calls, 1);
 	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
 }
@@ -76,7 +81,7 @@ static void test_timeout_aborts(void)
 /* The device does not abort (as QEMU's): one more timeout, then a reset ends it. */
 static void test_timeout_resets_when_abort_fails(void)
 {
-	CU_ASSERT_EQUAL(run_lost_read(true, 100, 5), 2);
+	CU_ASSERT_EQUAL(run_late_read(true, 100, 5, 0), 2);
 	CU_ASSERT_EQUAL(g_calls, 1);
 	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
 }
@@ -84,10 +89,22 @@ static void test_timeout_resets_when_abort_fails(void)
 /* With no limit set, a late command is left alone. */
 static void test_no_timeout_when_off(void)
 {
-	CU_ASSERT_EQUAL(run_lost_read(true, 0, 1), 1);
+	CU_ASSERT_EQUAL(run_late_read(true, 0, 1, 0), 1);
 	/* Freeing the queue pair ended it, once. */
 	CU_ASSERT_EQUAL(g_calls, 1);
 	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+}
+
+/*
+ * Late but not lost: a 300 ms read with a 200 ms timeout on a device that
+ * declines Aborts gets its Abort, then completes, successfully, before the
+ * second timeout would reset.
+ */
+static void test_late_command_completes(void)
+{
+	CU_ASSERT_EQUAL(run_late_read(true, 200, 5, 300000), 1);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, 0);
 }
 
 int main(void)
@@ -96,6 +113,7 @@ int main(void)
 		UT_TEST(test_timeout_aborts),
 		UT_TEST(test_timeout_resets_when_abort_fails),
 		UT_TEST(test_no_timeout_when_off),
+		UT_TEST(test_late_command_completes),
 	};
 	int rc;
 
