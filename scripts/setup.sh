@@ -7,6 +7,7 @@ HUGEMEM=${HUGEMEM:-2048}
 PCI_ALLOWED=${PCI_ALLOWED:-}
 PCI_BLOCKED=${PCI_BLOCKED:-}
 TARGET_USER=${TARGET_USER:-}
+NOIOMMU=${NOIOMMU:-0}
 SYSFS=${USK_SYSFS:-/sys}
 NVME_CLASS=0x010802
 
@@ -32,6 +33,9 @@ Environment:
   TARGET_USER=name    make /dev/vfio/GROUP usable by this user (USK then runs
                       without root; raise that user's memlock limit, ulimit -l,
                       to cover USK's DMA memory)
+  NOIOMMU=1           where no IOMMU can be had: turn on VFIO's unsafe no-IOMMU
+                      mode (the device can then reach all memory). USK needs
+                      root and hugepages there (HUGEMEM must not be 0).
 
 config and reset need root.
 USAGE
@@ -115,11 +119,31 @@ require_root() {
 	fi
 }
 
+# VFIO without an IOMMU: only when asked for, and with hugepages.
+require_noiommu() {
+	local param=$SYSFS/module/vfio/parameters/enable_unsafe_noiommu_mode
+	if [ "$HUGEMEM" -eq 0 ]; then
+		err "NOIOMMU=1 needs hugepages: without an IOMMU USK gives devices physical"
+		err "addresses, which only hugepages keep; set HUGEMEM to the MiB to reserve."
+		exit 1
+	fi
+	modprobe vfio enable_unsafe_noiommu_mode=1 2>/dev/null
+	[ -w "$param" ] && echo Y >"$param"
+	if [ "$(cat "$param" 2>/dev/null)" != Y ]; then
+		err "cannot turn on VFIO's no-IOMMU mode: this kernel lacks CONFIG_VFIO_NOIOMMU."
+		exit 1
+	fi
+	echo "VFIO no-IOMMU mode on: the bound devices can reach all memory (unsafe)."
+}
+
 require_vfio() {
-	if [ -z "$(ls -A "$SYSFS/kernel/iommu_groups" 2>/dev/null)" ]; then
+	if [ "$NOIOMMU" = 1 ]; then
+		require_noiommu
+	elif [ -z "$(ls -A "$SYSFS/kernel/iommu_groups" 2>/dev/null)" ]; then
 		err "the IOMMU is off, so vfio-pci cannot give devices to user space."
 		err "Enable it in the firmware (VT-d / AMD-Vi) and add intel_iommu=on (Intel)"
 		err "or amd_iommu=on (AMD) to the kernel command line, then reboot."
+		err "Where no IOMMU can be had: NOIOMMU=1 $0 config (unsafe, needs hugepages)."
 		exit 1
 	fi
 	if [ ! -d "$SYSFS/bus/pci/drivers/vfio-pci" ]; then
@@ -151,9 +175,19 @@ bind_driver() {
 	[ "$(pci_driver "$bdf")" = "$driver" ]
 }
 
+# The group's device file: /dev/vfio/N, or /dev/vfio/noiommu-N without an IOMMU.
+vfio_group_node() {
+	if [ -e "/dev/vfio/noiommu-$1" ]; then
+		echo "/dev/vfio/noiommu-$1"
+	else
+		echo "/dev/vfio/$1"
+	fi
+}
+
 vfio_give_to_user() {
-	local group=$1 node=/dev/vfio/$1 i
+	local group=$1 node i
 	for i in $(seq 1 50); do
+		node=$(vfio_group_node "$group")
 		[ -e "$node" ] && break
 		sleep 0.1
 	done
@@ -184,7 +218,7 @@ config_controller() {
 	fi
 	group=$(iommu_group "$bdf")
 	vfio_give_to_user "$group"
-	echo "$bdf: /dev/vfio/$group${TARGET_USER:+ (owner $TARGET_USER)}"
+	echo "$bdf: $(vfio_group_node "$group")${TARGET_USER:+ (owner $TARGET_USER)}"
 }
 
 # Reserves HUGEMEM MiB of 2 MiB pages, split evenly over the NUMA nodes.
@@ -252,7 +286,7 @@ cmd_status() {
 		dev=$SYSFS/bus/pci/devices/$bdf
 		driver=$(pci_driver "$bdf")
 		case "$driver" in
-		vfio-pci) what="/dev/vfio/$(iommu_group "$bdf")" ;;
+		vfio-pci) what=$(vfio_group_node "$(iommu_group "$bdf")") ;;
 		nvme)
 			what=""
 			for b in $(controller_block_devices "$bdf"); do

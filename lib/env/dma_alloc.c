@@ -58,6 +58,8 @@ static size_t g_chunk_capacity;
 static struct dma_free_block *g_free[DMA_NODES + 1][DMA_CLASSES];
 static uint64_t g_mapped_bytes;
 static bool g_said_no_hugepages;
+/* No-IOMMU mode: only hugepages stay at one physical address. */
+static bool g_huge_only;
 /* Per chunk: 0, or (class + 1) | node_slot << 8 for a chunk of small blocks. */
 static _Atomic(_Atomic uint16_t *) g_chunk_info[1u << DMA_INFO_TOP_BITS];
 /* Bumped by env_dma_fini(): thread caches from before hold blocks that are gone. */
@@ -84,12 +86,19 @@ static void *dma_map_memory(uint64_t size, bool *huge)
 	enum usk_env_hugepages policy = g_env_opts.hugepages;
 	void *addr;
 
-	if (policy != USK_ENV_HUGEPAGES_OFF) {
+	if (policy != USK_ENV_HUGEPAGES_OFF || g_huge_only) {
 		addr = mmap(NULL, size, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 		if (addr != MAP_FAILED) {
 			*huge = true;
 			return addr;
+		}
+		if (g_huge_only) {
+			USK_ERRLOG("no free hugepages for %" PRIu64
+				   " MiB of DMA memory, and VFIO's no-IOMMU mode "
+				   "needs them: reserve them (HUGEMEM=... scripts/setup.sh)",
+				   size >> 20);
+			return NULL;
 		}
 		if (policy == USK_ENV_HUGEPAGES_ON) {
 			USK_ERRLOG("no free hugepages for %" PRIu64
@@ -449,9 +458,28 @@ void usk_dma_free(void *buf)
 	pthread_mutex_unlock(&g_dma_lock);
 }
 
+int env_dma_require_hugepages(void)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&g_dma_lock);
+	g_huge_only = true;
+	for (size_t i = 0; i < g_chunk_count && rc == 0; i++) {
+		rc = g_chunks[i].huge ? 0 : -ENOTSUP;
+	}
+	pthread_mutex_unlock(&g_dma_lock);
+	if (rc != 0) {
+		USK_ERRLOG("VFIO's no-IOMMU mode needs DMA memory in hugepages, and some is in "
+			   "4 KiB pages (none were free): reserve hugepages (HUGEMEM=... "
+			   "scripts/setup.sh), or set USK_ENV_HUGEPAGES_ON");
+	}
+	return rc;
+}
+
 void env_dma_fini(void)
 {
 	pthread_mutex_lock(&g_dma_lock);
+	g_huge_only = false;
 	while (g_chunk_count > 0) {
 		chunk_destroy(&g_chunks[g_chunk_count - 1]);
 	}

@@ -75,6 +75,11 @@ void env_mem_fini(void);
 
 /* The DMA heap (dma_alloc.c). */
 void env_dma_fini(void);
+/*
+ * From now on only hugepages (no-IOMMU mode); -ENOTSUP, logged, when DMA
+ * memory already in ordinary pages exists.
+ */
+int env_dma_require_hugepages(void);
 
 /* Closes the VFIO container, if one is open (vfio_container.c). */
 void env_vfio_fini(void);

@@ -36,6 +36,8 @@ static pthread_mutex_t g_vfio_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_container_fd = -1;
 static struct vfio_group g_groups[VFIO_MAX_GROUPS];
 static int g_group_count;
+/* The container's groups are no-IOMMU ones (/dev/vfio/noiommu-N). */
+static bool g_noiommu;
 
 static void vfio_explain_memlock(uint64_t len)
 {
@@ -100,9 +102,10 @@ static int vfio_map_existing(void *ctx, void *vaddr, uint64_t iova, uint64_t len
 	return vfio_dma_map(vaddr, iova, len);
 }
 
-/* Opens /dev/vfio/vfio and checks it speaks the type1 IOMMU API. */
+/* Opens /dev/vfio/vfio and checks it speaks the IOMMU API the groups need. */
 static int vfio_container_open(void)
 {
+	long iommu = g_noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1v2_IOMMU;
 	int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 
 	if (fd < 0) {
@@ -114,9 +117,11 @@ static int vfio_container_open(void)
 		return rc == -ENOENT ? -ENXIO : rc;
 	}
 	if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION ||
-	    ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0) {
-		USK_ERRLOG("VFIO offers no type1v2 IOMMU: load it with 'modprobe vfio_iommu_type1' "
-			   "(scripts/setup.sh does)");
+	    ioctl(fd, VFIO_CHECK_EXTENSION, iommu) <= 0) {
+		USK_ERRLOG(g_noiommu ? "VFIO offers no no-IOMMU mode: NOIOMMU=1 scripts/setup.sh "
+				       "turns it on"
+				     : "VFIO offers no type1v2 IOMMU: load it with 'modprobe "
+				       "vfio_iommu_type1' (scripts/setup.sh does)");
 		close(fd);
 		return -ENOTSUP;
 	}
@@ -148,14 +153,25 @@ static int vfio_apply_iova_ranges(void)
 	return rc;
 }
 
-/* Adds group @number to the container; the caller holds g_vfio_lock. */
-static int vfio_group_add(int number)
+/*
+ * The device file of group @number: /dev/vfio/N, or /dev/vfio/noiommu-N
+ * when vfio-pci runs without an IOMMU; sets *noiommu accordingly.
+ */
+static void vfio_group_path(int number, char *path, size_t len, bool *noiommu)
 {
-	char path[PATH_MAX];
+	snprintf(path, len, "/dev/vfio/noiommu-%d", number);
+	*noiommu = access(path, F_OK) == 0;
+	if (!*noiommu) {
+		snprintf(path, len, "/dev/vfio/%d", number);
+	}
+}
+
+/* Adds group @number (its file @path) to the container; the caller holds g_vfio_lock. */
+static int vfio_group_add(int number, const char *path)
+{
 	struct vfio_group_status status = {.argsz = sizeof(status)};
 	int fd;
 
-	snprintf(path, sizeof(path), "/dev/vfio/%d", number);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		int rc = -errno;
@@ -191,10 +207,14 @@ static int vfio_container_setup_iommu(void)
 {
 	int rc;
 
-	if (ioctl(g_container_fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) != 0) {
+	if (ioctl(g_container_fd, VFIO_SET_IOMMU,
+		  g_noiommu ? VFIO_NOIOMMU_IOMMU : VFIO_TYPE1v2_IOMMU) != 0) {
 		rc = -errno;
 		USK_ERRLOG("cannot set the VFIO IOMMU type: %s", strerror(-rc));
 		return rc;
+	}
+	if (g_noiommu) {
+		return vfio_noiommu_setup();
 	}
 	rc = vfio_apply_iova_ranges();
 	if (rc != 0) {
@@ -210,6 +230,8 @@ static int vfio_container_setup_iommu(void)
 
 int vfio_group_get_fd(int number, int *group_fd)
 {
+	char path[PATH_MAX];
+	bool noiommu;
 	int rc = 0;
 
 	pthread_mutex_lock(&g_vfio_lock);
@@ -223,13 +245,19 @@ int vfio_group_get_fd(int number, int *group_fd)
 		rc = -ENOSPC;
 		goto unlock;
 	}
+	vfio_group_path(number, path, sizeof(path), &noiommu);
 	if (g_container_fd < 0) {
+		g_noiommu = noiommu;
 		rc = vfio_container_open();
 		if (rc != 0) {
 			goto unlock;
 		}
+	} else if (noiommu != g_noiommu) {
+		USK_ERRLOG("%s: one process cannot drive devices with and without an IOMMU", path);
+		rc = -EINVAL;
+		goto unlock;
 	}
-	rc = vfio_group_add(number);
+	rc = vfio_group_add(number, path);
 	if (rc == 0 && g_group_count == 1) {
 		rc = vfio_container_setup_iommu();
 		if (rc != 0) {
@@ -259,5 +287,7 @@ void env_vfio_fini(void)
 		close(g_container_fd);
 		g_container_fd = -1;
 	}
+	vfio_noiommu_fini();
+	g_noiommu = false;
 	pthread_mutex_unlock(&g_vfio_lock);
 }

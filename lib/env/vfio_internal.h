@@ -22,4 +22,12 @@ int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info);
 /* Logs why group @number is not viable: its devices and their drivers. */
 void vfio_explain_group_not_viable(int number);
 
+/*
+ * No-IOMMU mode (vfio_noiommu.c): from now on regions translate to physical
+ * addresses, those registered already included; the DMA heap takes only
+ * hugepages. Returns 0 or a negative errno after logging why.
+ */
+int vfio_noiommu_setup(void);
+void vfio_noiommu_fini(void);
+
 #endif /* USK_VFIO_INTERNAL_H */
