@@ -15,6 +15,16 @@ struct nvme_cli {
 	uint32_t block_count; /* -c, --block-count: blocks, 0's based as in nvme-cli */
 	const char *data;     /* -d, --data FILE */
 	bool json;	      /* -o json, --output-format=json */
+	bool has_nsid;	      /* -n was given */
+	uint32_t log_entries; /* error-log -e, --log-entries; 0: ELPE + 1 */
+	uint32_t feature_id;  /* get-feature -f, --feature-id */
+	bool has_feature_id;
+	uint32_t sel;	/* get-feature -s, --sel: current, default, saved, supported */
+	uint32_t cdw11; /* get-feature --cdw11 */
+	uint32_t lbaf;	/* format -l, --lbaf */
+	bool has_lbaf;
+	uint32_t ses; /* format -s, --ses: secure erase setting */
+	bool force;   /* format -f, --force: do not ask */
 	struct usk_nvme_ctrlr *ctrlr;
 };
 
@@ -28,6 +38,13 @@ int nvme_cli_write(struct nvme_cli *cli);
 int nvme_cli_write_zeroes(struct nvme_cli *cli);
 int nvme_cli_dsm(struct nvme_cli *cli); /* deallocate -s .. -s+-c */
 int nvme_cli_flush(struct nvme_cli *cli);
+int nvme_cli_error_log(struct nvme_cli *cli);
+int nvme_cli_fw_log(struct nvme_cli *cli);
+int nvme_cli_get_feature(struct nvme_cli *cli);
+int nvme_cli_format(struct nvme_cli *cli);
+
+/* Identify Namespace @nsid into @nd (DMA-able); returns 0 or a negative errno. */
+int nvme_cli_identify_ns(struct nvme_cli *cli, uint32_t nsid, struct usk_nvme_ns_data *nd);
 
 /* Copies a fixed-width, space-padded identify string into a C string. */
 void nvme_cli_trim(char *out, const char *field, size_t width);

@@ -50,28 +50,34 @@ int nvme_cli_id_ctrl(struct nvme_cli *cli)
 	return 0;
 }
 
+int nvme_cli_identify_ns(struct nvme_cli *cli, uint32_t nsid, struct usk_nvme_ns_data *nd)
+{
+	struct usk_nvme_sqe cmd = {
+		.opcode = USK_NVME_OPC_IDENTIFY, .nsid = nsid, .cdw10 = USK_NVME_CNS_NAMESPACE};
+
+	return usk_nvme_ctrlr_admin_cmd_sync(cli->ctrlr, &cmd, nd, sizeof(*nd), NULL);
+}
+
 int nvme_cli_id_ns(struct nvme_cli *cli)
 {
 	struct usk_nvme_ns_data *nd = usk_dma_zmalloc(sizeof(*nd), 4096, USK_ENV_NUMA_ANY);
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_IDENTIFY, .nsid = cli->nsid};
 	int rc = 1;
 
-	if (nd != NULL &&
-	    usk_nvme_ctrlr_admin_cmd_sync(cli->ctrlr, &cmd, nd, sizeof(*nd), NULL) == 0) {
+	if (nd != NULL && nvme_cli_identify_ns(cli, cli->nsid, nd) == 0) {
 		uint32_t lbads = nd->lbaf[nd->flbas & 0xf].lbads;
 
 		if (cli->json) {
 			printf("{\"nsid\": %u, \"nsze\": %" PRIu64 ", \"ncap\": %" PRIu64
-			       ", \"nuse\": %" PRIu64 ", \"flbas\": %u, \"lbads\": %u, "
-			       "\"block_size\": %u, \"noiob\": %u}\n",
-			       cli->nsid, nd->nsze, nd->ncap, nd->nuse, nd->flbas, lbads,
+			       ", \"nuse\": %" PRIu64 ", \"nlbaf\": %u, \"flbas\": %u, "
+			       "\"lbads\": %u, \"block_size\": %u, \"noiob\": %u}\n",
+			       cli->nsid, nd->nsze, nd->ncap, nd->nuse, nd->nlbaf, nd->flbas, lbads,
 			       1u << lbads, nd->noiob);
 		} else {
 			printf("NVME Identify Namespace %u:\nnsze    : %#" PRIx64
 			       "\nncap    : %#" PRIx64 "\nnuse    : %#" PRIx64
-			       "\nflbas   : %#x\nlbads   : %u (%u bytes)\n"
+			       "\nnlbaf   : %u\nflbas   : %#x\nlbads   : %u (%u bytes)\n"
 			       "noiob   : %u\n",
-			       cli->nsid, nd->nsze, nd->ncap, nd->nuse, nd->flbas, lbads,
+			       cli->nsid, nd->nsze, nd->ncap, nd->nuse, nd->nlbaf, nd->flbas, lbads,
 			       1u << lbads, nd->noiob);
 		}
 		rc = 0;

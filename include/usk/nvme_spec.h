@@ -247,6 +247,45 @@ USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, flbas) == 26, "FLBAS at byte
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, noiob) == 46, "NOIOB at byte 46");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, lbaf) == 128, "LBAF0 at byte 128");
 
+/* Format NVM, base 5.23: CDW10 holds LBAF (3:0), MSET (4), PI (7:5), PIL (8), SES (11:9). */
+#define USK_NVME_OPC_FORMAT_NVM 0x80
+
+/* Log page identifiers, base 5.16.1. */
+#define USK_NVME_LOG_ERROR	   0x01
+#define USK_NVME_LOG_FIRMWARE_SLOT 0x03
+
+/** Error Information log entry, base 5.16.1.2: the log is an array of these. */
+struct usk_nvme_error_info {
+	uint64_t error_count; /* 0: the entry is empty */
+	uint16_t sqid;
+	uint16_t cid;
+	uint16_t status; /* the failed command's CQE status: USK_NVME_STATUS_CODE() applies */
+	uint16_t parm_error_location; /* byte of the command in 7:0, bit in 10:8 */
+	uint64_t lba;
+	uint32_t nsid;
+	uint8_t vs; /* vendor specific log page with more, 0: none */
+	uint8_t trtype;
+	uint8_t csi;
+	uint8_t opcode;
+	uint64_t cs; /* command specific information */
+	uint16_t trtype_spec_info;
+	uint8_t rsvd42[21];
+	uint8_t log_page_version;
+};
+USK_STATIC_ASSERT(sizeof(struct usk_nvme_error_info) == 64, "an error log entry is 64 bytes");
+USK_STATIC_ASSERT(offsetof(struct usk_nvme_error_info, lba) == 16, "LBA at byte 16");
+USK_STATIC_ASSERT(offsetof(struct usk_nvme_error_info, cs) == 32, "CS at byte 32");
+
+/** Firmware Slot Information log, base 5.16.1.4. */
+struct usk_nvme_firmware_slot_log {
+	uint8_t afi; /* slot active now in 2:0, slot active after the next reset in 6:4 (0: same) */
+	uint8_t rsvd1[7];
+	char frs[7][8]; /* revision in slots 1..7, ASCII; all zeroes for an empty slot */
+	uint8_t rsvd64[448];
+};
+USK_STATIC_ASSERT(sizeof(struct usk_nvme_firmware_slot_log) == 512, "the slot log is 512 bytes");
+USK_STATIC_ASSERT(offsetof(struct usk_nvme_firmware_slot_log, frs) == 8, "FRS1 at byte 8");
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,4 +46,45 @@ usk_nvme frobnicate >/dev/null 2>&1
 [ $? -eq 2 ] || fail "an unknown command did not exit 2"
 usk_nvme read $bdf >/dev/null 2>&1
 [ $? -eq 2 ] || fail "read without --data did not exit 2"
+
+# error-log, fw-log and get-feature against QEMU's answers.
+usk_nvme error-log $bdf | grep -q "^error_count " || fail "error-log printed no entry"
+usk_nvme error-log $bdf -e 2 -o json | grep -q '"errors": \[{"error_count": ' || fail "error-log -o json has no array"
+fw=$(usk_nvme fw-log $bdf) || fail "fw-log failed"
+echo "$fw"
+echo "$fw" | grep -q "^afi  : 0x1 (active slot 1," || fail "fw-log: slot 1 is not the active one"
+# QEMU up to 7.2 at least writes "1.0" in slot 1 whatever its Identify FR (its version) says.
+frs1=$(echo "$fw" | sed -n 's/^frs1 : //p')
+[ "$frs1" = "$k_fw" ] || [ "$frs1" = 1.0 ] || fail "fw-log: frs1 '$frs1' is not the kernel's firmware revision $k_fw"
+[ "$(field "$(usk_nvme fw-log $bdf -o json)" frs1)" = "$frs1" ] || fail "fw-log -o json: frs1 differs"
+feat=$(usk_nvme get-feature $bdf -f 7) || fail "get-feature -f 7 failed"
+echo "$feat"
+nsqa=$(echo "$feat" | sed -n 's/.*(NSQA): \([0-9]*\)$/\1/p')
+[ "${nsqa:-0}" -gt 0 ] || fail "get-feature -f 7 reports no queues"
+usk_nvme get-feature $bdf -f 6 | grep -Eq "\(WCE\): (enabled|disabled)$" || fail "get-feature -f 6"
+usk_nvme get-feature $bdf -f 7 -s 3 | grep -q "^get-feature:0x07 (Number of Queues), Supported capabilities value:" || fail "get-feature -s 3"
+usk_nvme get-feature $bdf >/dev/null 2>&1
+[ $? -eq 2 ] || fail "get-feature without -f did not exit 2"
+
+# format: asks first, keeps the data on "no", zeroes it on "yes" or --force.
+json=$(usk_nvme id-ns $bdf -n 1 -o json)
+lbaf=$(($(field "$json" flbas) & 0xf))
+nlbaf=$(field "$json" nlbaf)
+usk_nvme read $bdf -n 1 -s 100 -c 0 -d /tmp/out >/dev/null || fail "read before format"
+cmp -s -n $bs /tmp/in /tmp/out || fail "block 100 is not what was written"
+echo no | usk_nvme format $bdf -n 1 >/dev/null 2>&1
+[ $? -eq 1 ] || fail "format answered 'no' did not exit 1"
+usk_nvme read $bdf -n 1 -s 100 -c 0 -d /tmp/out >/dev/null || fail "read after an aborted format"
+cmp -s -n $bs /tmp/in /tmp/out || fail "format answered 'no' changed block 100"
+echo yes | usk_nvme format $bdf -n 1 | grep -q "^Success formatting namespace:1$" || fail "format answered 'yes'"
+usk_nvme read $bdf -n 1 -s 100 -c 0 -d /tmp/out >/dev/null || fail "read after format"
+[ -z "$(tr -d '\0' </tmp/out)" ] || fail "block 100 is not zero after format"
+usk_nvme format $bdf -n 1 -l $((nlbaf + 1)) --force >/dev/null 2>&1
+[ $? -eq 2 ] || fail "format to LBA format $((nlbaf + 1)) beyond NLBAF $nlbaf did not exit 2"
+usk_nvme format $bdf -n 1 -l 0 -s 1 --force | grep -q "^block size: 512 bytes (LBA format 0" || fail "format -l 0"
+[ "$(field "$(usk_nvme id-ns $bdf -n 1 -o json)" block_size)" = 512 ] || fail "id-ns after format -l 0"
+usk_nvme write $bdf -n 1 -s 100 -c 0 -d /tmp/in >/dev/null || fail "write 512-byte block"
+usk_nvme format $bdf -n 1 --lbaf=$lbaf -f | grep -q "^block size: $bs bytes (LBA format $lbaf" || fail "format back"
+usk_nvme read $bdf -n 1 -s 100 -c 0 -d /tmp/out >/dev/null || fail "read after format back"
+[ -z "$(tr -d '\0' </tmp/out)" ] || fail "block 100 is not zero after format --force"
 echo "PASS: usk_nvme agrees with the kernel and reads back what it wrote"

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* usk_nvme error-log, fw-log, get-feature and format. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nvme_cli.h"
+#include "usk/env.h"
+
+/* The broadcast NSID: logs and features of the controller as a whole. */
+#define NSID_ALL 0xffffffffu
+
+/* usk_nvme_ctrlr_get_log_page() reads at most 16 KiB at once. */
+#define ERROR_LOG_MAX_ENTRIES (16384 / sizeof(struct usk_nvme_error_info))
+
+/* Says why an admin command that usk_nvme sent itself failed. */
+static void print_admin_error(const char *what, int rc, const struct usk_nvme_cqe *cpl)
+{
+	if (rc == -EIO) {
+		fprintf(stderr, "usk_nvme: %s failed: %s\n", what,
+			usk_nvme_status_string(USK_NVME_STATUS_CODE(cpl->status)));
+	} else {
+		fprintf(stderr, "usk_nvme: %s failed: %s\n", what, strerror(-rc));
+	}
+}
+
+/* Reads log page @lid of the controller into a new DMA buffer; NULL after saying why. */
+static void *read_log(struct nvme_cli *cli, uint8_t lid, uint32_t len)
+{
+	void *log = usk_dma_zmalloc(len, 4096, USK_ENV_NUMA_ANY);
+
+	if (log == NULL) {
+		fprintf(stderr, "usk_nvme: no memory for a %u-byte log page\n", len);
+		return NULL;
+	}
+	if (usk_nvme_ctrlr_get_log_page(cli->ctrlr, lid, NSID_ALL, log, len) != 0) {
+		fprintf(stderr, "usk_nvme: Get Log Page %02xh failed (the log says why)\n", lid);
+		usk_dma_free(log);
+		return NULL;
+	}
+	return log;
+}
+
+static void print_error_entry(const struct nvme_cli *cli, uint32_t i,
+			      const struct usk_nvme_error_info *e)
+{
+	/* Bit 0 is the phase tag the failed command's CQE had; the status is above it. */
+	const char *status = usk_nvme_status_string(USK_NVME_STATUS_CODE(e->status));
+
+	if (cli->json) {
+		printf("%s{\"error_count\": %" PRIu64 ", \"sqid\": %u, \"cmdid\": %u, "
+		       "\"status_field\": %u, \"status\": \"%s\", \"phase_tag\": %u, "
+		       "\"parm_error_location\": %u, \"lba\": %" PRIu64 ", \"nsid\": %u, "
+		       "\"vs\": %u, \"trtype\": %u, \"cs\": %" PRIu64 ", \"trtype_spec_info\": %u}",
+		       i == 0 ? "" : ", ", e->error_count, e->sqid, e->cid, e->status >> 1, status,
+		       e->status & 1u, e->parm_error_location, e->lba, e->nsid, e->vs, e->trtype,
+		       e->cs, e->trtype_spec_info);
+		return;
+	}
+	printf(" Entry[%2u]\n.................\nerror_count         : %" PRIu64 "\n"
+	       "sqid                : %u\ncmdid               : %#x\n"
+	       "status_field        : %#x (%s)\nphase_tag           : %u\n"
+	       "parm_error_location : %#x\nlba                 : %#" PRIx64 "\n"
+	       "nsid                : %#x\nvs                  : %u\ntrtype              : %u\n"
+	       "cs                  : %#" PRIx64 "\ntrtype_spec_info    : %#x\n"
+	       ".................\n",
+	       i, e->error_count, e->sqid, e->cid, e->status >> 1, status, e->status & 1u,
+	       e->parm_error_location, e->lba, e->nsid, e->vs, e->trtype, e->cs,
+	       e->trtype_spec_info);
+}
+
+int nvme_cli_error_log(struct nvme_cli *cli)
+{
+	/* ELPE is 0's based: the controller keeps ELPE + 1 entries, newest first. */
+	uint32_t entries = cli->log_entries != 0 ? cli->log_entries
+						 : usk_nvme_ctrlr_get_data(cli->ctrlr)->elpe + 1u;
+	const char *bdf = usk_nvme_ctrlr_get_name(cli->ctrlr);
+	struct usk_nvme_error_info *log;
+
+	entries = USK_MIN(entries, ERROR_LOG_MAX_ENTRIES);
+	log = read_log(cli, USK_NVME_LOG_ERROR, entries * sizeof(*log));
+	if (log == NULL) {
+		return 1;
+	}
+	if (cli->json) {
+		printf("{\"device\": \"%s\", \"errors\": [", bdf);
+	} else {
+		printf("Error Log Entries for device:%s entries:%u\n.................\n", bdf,
+		       entries);
+	}
+	for (uint32_t i = 0; i < entries; i++) {
+		print_error_entry(cli, i, &log[i]);
+	}
+	if (cli->json) {
+		printf("]}\n");
+	}
+	usk_dma_free(log);
+	return 0;
+}
+
+static void print_fw_log(const struct nvme_cli *cli, const struct usk_nvme_firmware_slot_log *log)
+{
+	uint32_t active = log->afi & 0x7, next = (log->afi >> 4) & 0x7;
+	char frs[sizeof(log->frs[0]) + 1];
+
+	if (cli->json) {
+		printf("{\"device\": \"%s\", \"afi\": %u, \"active_slot\": %u, "
+		       "\"next_reset_slot\": %u",
+		       usk_nvme_ctrlr_get_name(cli->ctrlr), log->afi, active, next);
+	} else {
+		printf("Firmware Log for device:%s\nafi  : %#x (active slot %u, next reset slot "
+		       "%u)\n",
+		       usk_nvme_ctrlr_get_name(cli->ctrlr), log->afi, active, next);
+	}
+	for (uint32_t i = 0; i < USK_COUNTOF(log->frs); i++) {
+		nvme_cli_trim(frs, log->frs[i], sizeof(log->frs[i]));
+		if (cli->json) {
+			printf(", \"frs%u\": \"%s\"", i + 1, frs);
+		} else if (frs[0] != '\0') {
+			printf("frs%u : %s\n", i + 1, frs);
+		}
+	}
+	if (cli->json) {
+		printf("}\n");
+	}
+}
+
+int nvme_cli_fw_log(struct nvme_cli *cli)
+{
+	struct usk_nvme_firmware_slot_log *log;
+
+	log = read_log(cli, USK_NVME_LOG_FIRMWARE_SLOT, sizeof(*log));
+	if (log == NULL) {
+		return 1;
+	}
+	print_fw_log(cli, log);
+	usk_dma_free(log);
+	return 0;
+}
+
+/* Decoders of Dword 0 of Get Features, base 5.27.1. */
+static void decode_arbitration(uint32_t v)
+{
+	uint32_t burst = v & 0x7;
+
+	/* The weights are 0's based; a burst of 111b means no limit. */
+	printf("\tHigh/Medium/Low Priority Weight: %u/%u/%u\n", (v >> 24) + 1,
+	       ((v >> 16) & 0xff) + 1, ((v >> 8) & 0xff) + 1);
+	if (burst == 0x7) {
+		printf("\tArbitration Burst: no limit\n");
+	} else {
+		printf("\tArbitration Burst: %u commands\n", 1u << burst);
+	}
+}
+
+static void decode_power_management(uint32_t v)
+{
+	printf("\tPower State (PS): %u\n\tWorkload Hint (WH): %u\n", v & 0x1f, (v >> 5) & 0x7);
+}
+
+/* The sensor and the kind of threshold are what --cdw11 chose; not all devices echo them. */
+static void decode_temperature_threshold(uint32_t v)
+{
+	uint32_t kelvin = v & 0xffff;
+
+	printf("\tTemperature Threshold (TMPTH): %u K (%d °C)\n", kelvin, (int)kelvin - 273);
+}
+
+static void decode_error_recovery(uint32_t v)
+{
+	printf("\tTime Limited Error Recovery (TLER): %u ms\n"
+	       "\tDeallocated or Unwritten Logical Block Error (DULBE): %s\n",
+	       (v & 0xffff) * 100, (v >> 16) & 1 ? "enabled" : "disabled");
+}
+
+static void decode_volatile_write_cache(uint32_t v)
+{
+	printf("\tVolatile Write Cache Enable (WCE): %s\n", v & 1 ? "enabled" : "disabled");
+}
+
+static void decode_number_of_queues(uint32_t v)
+{
+	printf("\tNumber of IO Completion Queues Allocated (NCQA): %u\n"
+	       "\tNumber of IO Submission Queues Allocated (NSQA): %u\n",
+	       (v >> 16) + 1, (v & 0xffff) + 1);
+}
+
+static void decode_interrupt_coalescing(uint32_t v)
+{
+	printf("\tAggregation Time (TIME): %u us\n\tAggregation Threshold (THR): %u\n",
+	       ((v >> 8) & 0xff) * 100, (v & 0xff) + 1);
+}
+
+static const struct feature {
+	uint8_t fid;
+	const char *name;
+	void (*decode)(uint32_t value); /* NULL: the value is printed as is */
+} g_features[] = {
+	{0x01, "Arbitration", decode_arbitration},
+	{0x02, "Power Management", decode_power_management},
+	{0x04, "Temperature Threshold", decode_temperature_threshold},
+	{0x05, "Error Recovery", decode_error_recovery},
+	{0x06, "Volatile Write Cache", decode_volatile_write_cache},
+	{0x07, "Number of Queues", decode_number_of_queues},
+	{0x08, "Interrupt Coalescing", decode_interrupt_coalescing},
+	{0x0a, "Write Atomicity Normal", NULL},
+	{0x0b, "Async Event Configuration", NULL},
+};
+
+static const struct feature *find_feature(uint32_t fid)
+{
+	static const struct feature unknown = {0, "Unknown", NULL};
+
+	for (size_t i = 0; i < USK_COUNTOF(g_features); i++) {
+		if (g_features[i].fid == fid) {
+			return &g_features[i];
+		}
+	}
+	return &unknown;
+}
+
+/* With SEL 3 (supported capabilities), Dword 0 says what can be done with the feature. */
+static void decode_capabilities(uint32_t v)
+{
+	printf("\tsaveable: %s\n\tnamespace specific: %s\n\tchangeable: %s\n", v & 1 ? "yes" : "no",
+	       v & 2 ? "yes" : "no", v & 4 ? "yes" : "no");
+}
+
+static void print_feature(const struct nvme_cli *cli, uint32_t value)
+{
+	static const char *const sel_names[] = {"Current", "Default", "Saved",
+						"Supported capabilities"};
+	const struct feature *f = find_feature(cli->feature_id);
+
+	if (cli->json) {
+		printf("{\"feature_id\": %u, \"name\": \"%s\", \"sel\": %u, \"value\": %u}\n",
+		       cli->feature_id, f->name, cli->sel, value);
+		return;
+	}
+	printf("get-feature:0x%02x (%s), %s value:0x%08x\n", cli->feature_id, f->name,
+	       sel_names[cli->sel], value);
+	if (cli->sel == 3) {
+		decode_capabilities(value);
+	} else if (f->decode != NULL) {
+		f->decode(value);
+	}
+}
+
+int nvme_cli_get_feature(struct nvme_cli *cli)
+{
+	/* Without -n, as nvme-cli on a controller: the broadcast NSID. */
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_GET_FEATURES,
+				   .nsid = cli->has_nsid ? cli->nsid : NSID_ALL,
+				   .cdw10 = cli->feature_id | cli->sel << 8,
+				   .cdw11 = cli->cdw11};
+	/*
+	 * Features with a data structure (LBA Range Type, Autonomous Power State
+	 * Transition, Timestamp...) write it to the data buffer, at most 4 KiB;
+	 * the others ignore it. usk_nvme prints Dword 0 only.
+	 */
+	void *data = usk_dma_zmalloc(4096, 4096, USK_ENV_NUMA_ANY);
+	struct usk_nvme_cqe cpl;
+	int rc;
+
+	if (data == NULL) {
+		fprintf(stderr, "usk_nvme: no memory for Get Features data\n");
+		return 1;
+	}
+	rc = usk_nvme_ctrlr_admin_cmd_sync(cli->ctrlr, &cmd, data, 4096, &cpl);
+	usk_dma_free(data);
+	if (rc != 0) {
+		print_admin_error("get-feature", rc, &cpl);
+		return 1;
+	}
+	print_feature(cli, cpl.dw0);
+	return 0;
+}
+
+/* Reads @nd and checks -n and -l against it; returns 0 or the exit status. */
+static int check_format(struct nvme_cli *cli, struct usk_nvme_ns_data *nd)
+{
+	if (usk_nvme_ctrlr_get_ns(cli->ctrlr, cli->nsid) == NULL) {
+		fprintf(stderr, "usk_nvme format: namespace %u is not active\n", cli->nsid);
+		return 2;
+	}
+	if (nvme_cli_identify_ns(cli, cli->nsid, nd) != 0) {
+		fprintf(stderr,
+			"usk_nvme format: Identify Namespace %u failed (the log says why)\n",
+			cli->nsid);
+		return 1;
+	}
+	if (!cli->has_lbaf) {
+		cli->lbaf = nd->flbas & 0xf;
+	}
+	/* NLBAF is 0's based. */
+	if (cli->lbaf > nd->nlbaf) {
+		fprintf(stderr, "usk_nvme format: -l %u: namespace %u has LBA formats 0..%u\n",
+			cli->lbaf, cli->nsid, nd->nlbaf);
+		return 2;
+	}
+	return 0;
+}
+
+/* Asks on stdin, also when it is not a terminal, so that scripts can answer. */
+static int confirm_format(const struct nvme_cli *cli)
+{
+	char answer[16];
+
+	fprintf(stderr,
+		"You are about to format %s namespace %u; all its data will be lost. "
+		"Type 'yes' to continue: ",
+		usk_nvme_ctrlr_get_name(cli->ctrlr), cli->nsid);
+	/* A piped answer is not echoed: end the prompt's line for what follows. */
+	if (!isatty(STDIN_FILENO)) {
+		fputc('\n', stderr);
+	}
+	if (fgets(answer, sizeof(answer), stdin) == NULL) {
+		answer[0] = '\0';
+	}
+	answer[strcspn(answer, "\r\n")] = '\0';
+	if (strcmp(answer, "yes") != 0) {
+		fprintf(stderr, "format: aborted\n");
+		return 1;
+	}
+	return 0;
+}
+
+static int format_nvm(struct nvme_cli *cli)
+{
+	/* MSET, PI and PIL stay 0: metadata, if any, apart from the data; no protection. */
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_FORMAT_NVM,
+				   .nsid = cli->nsid,
+				   .cdw10 = cli->lbaf | cli->ses << 9};
+	struct usk_nvme_cqe cpl;
+	int rc = usk_nvme_ctrlr_admin_cmd_sync(cli->ctrlr, &cmd, NULL, 0, &cpl);
+
+	if (rc != 0) {
+		print_admin_error("format", rc, &cpl);
+		return 1;
+	}
+	return 0;
+}
+
+/* The driver's namespace data predates the format: identify the namespace again. */
+static int print_new_format(struct nvme_cli *cli, struct usk_nvme_ns_data *nd)
+{
+	const struct usk_nvme_lbaf *lbaf;
+
+	if (nvme_cli_identify_ns(cli, cli->nsid, nd) != 0) {
+		fprintf(stderr,
+			"usk_nvme format: namespace %u is formatted, but Identify Namespace "
+			"failed (the log says why)\n",
+			cli->nsid);
+		return 1;
+	}
+	lbaf = &nd->lbaf[nd->flbas & 0xf];
+	if (cli->json) {
+		printf("{\"nsid\": %u, \"lbaf\": %u, \"block_size\": %u, \"metadata_size\": %u}\n",
+		       cli->nsid, nd->flbas & 0xf, 1u << lbaf->lbads, lbaf->ms);
+	} else {
+		printf("Success formatting namespace:%u\nblock size: %u bytes (LBA format %u, "
+		       "%u bytes of metadata)\n",
+		       cli->nsid, 1u << lbaf->lbads, nd->flbas & 0xf, lbaf->ms);
+	}
+	return 0;
+}
+
+int nvme_cli_format(struct nvme_cli *cli)
+{
+	struct usk_nvme_ns_data *nd = usk_dma_zmalloc(sizeof(*nd), 4096, USK_ENV_NUMA_ANY);
+	int rc;
+
+	if (nd == NULL) {
+		fprintf(stderr, "usk_nvme: no memory for Identify data\n");
+		return 1;
+	}
+	rc = check_format(cli, nd);
+	if (rc == 0 && !cli->force) {
+		rc = confirm_format(cli);
+	}
+	if (rc == 0) {
+		rc = format_nvm(cli);
+	}
+	if (rc == 0) {
+		rc = print_new_format(cli, nd);
+	}
+	usk_dma_free(nd);
+	return rc;
+}
