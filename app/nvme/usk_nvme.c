@@ -71,6 +71,8 @@ static void usage(FILE *out)
 		"  -s, --ses SES             format: 0 no secure erase, 1 user data erase,\n"
 		"                            2 cryptographic erase (default 0)\n"
 		"  -f, --force               format: do not ask first\n"
+		"  -r, --trid TRID           the controller, as a transport ID or PCI address\n"
+		"                            (instead of DEVICE)\n"
 		"  -o, --output-format FMT   normal or json (default normal)\n"
 		"  -h, --help                this text\n");
 }
@@ -106,12 +108,13 @@ static int parse_options(const struct command *cmd, struct nvme_cli *cli, int ar
 		{"ses", required_argument, NULL, OPT_SES},
 		{"force", no_argument, NULL, OPT_FORCE},
 		{"output-format", required_argument, NULL, 'o'},
+		{"trid", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	/* format's -f is --force, which takes no value. */
 	const char *letters =
-		cmd->run == nvme_cli_format ? "n:s:c:d:e:l:fo:h" : "n:s:c:d:e:f:l:o:h";
+		cmd->run == nvme_cli_format ? "n:s:c:d:e:l:fo:r:h" : "n:s:c:d:e:f:l:o:r:h";
 	int opt;
 	char *end;
 
@@ -152,6 +155,9 @@ static int parse_options(const struct command *cmd, struct nvme_cli *cli, int ar
 			continue;
 		case 'd':
 			cli->data = optarg;
+			continue;
+		case 'r':
+			cli->device = optarg;
 			continue;
 		case 'o':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "normal") != 0) {
@@ -250,7 +256,11 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		return rc;
 	}
-	if (cmd->needs_device && optind + 1 >= argc) {
+	/* The device: -r, as SPDK's tools take it, or the first word after the options. */
+	if (cli.device == NULL && cmd->needs_device && optind + 1 < argc) {
+		cli.device = argv[optind + 1];
+	}
+	if (cmd->needs_device && cli.device == NULL) {
 		fprintf(stderr, "usk_nvme %s: which device? e.g. usk_nvme %s 0000:01:00.0\n",
 			cmd->name, cmd->name);
 		return 2;
@@ -258,7 +268,9 @@ int main(int argc, char **argv)
 	if (check_options(cmd, &cli) != 0) {
 		return 2;
 	}
-	cli.device = cmd->needs_device ? argv[optind + 1] : NULL;
+	if (!cmd->needs_device) {
+		cli.device = NULL;
+	}
 	if (usk_env_init(NULL) != 0) {
 		return 1;
 	}

@@ -28,6 +28,8 @@ bs=$(field "$json" block_size)
 [ "$bs" = "$k_lbs" ] || fail "block size $bs, the kernel says $k_lbs"
 [ $(($(field "$json" nsze) * bs)) -eq "$k_bytes" ] || fail "namespace size differs from the kernel's"
 usk_nvme id-ctrl $bdf | grep -q "^mn      : $k_model$" || fail "the normal output lacks the model"
+usk_nvme id-ctrl -r "trtype:PCIe traddr:$bdf" | grep -q "^mn      : $k_model$" ||
+	fail "id-ctrl -r TRID does not reach the controller"
 
 head -c $((8 * bs)) /dev/urandom >/tmp/in
 usk_nvme write $bdf -n 1 -s 100 -c 7 -d /tmp/in | grep -q "write: Success" || fail "write failed"
