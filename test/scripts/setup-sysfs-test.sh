@@ -60,5 +60,22 @@ if [ "$(id -u)" -eq 0 ]; then
 		fail "config rebound a held controller"
 	[ ! -e "$sys/bus/pci/devices/0000:01:00.0/driver_override" ] ||
 		fail "config touched the held controller's driver_override"
+
+	# NOIOMMU=1: refused without hugepages, and on a kernel without the mode.
+	out=$(USK_SYSFS=$sys NOIOMMU=1 HUGEMEM=0 "$setup" config 2>&1) &&
+		fail "NOIOMMU=1 with HUGEMEM=0 was accepted"
+	echo "$out" | grep -q "needs hugepages" || fail "no word about hugepages: $out"
+	out=$(USK_SYSFS=$sys NOIOMMU=1 HUGEMEM=2 "$setup" config 2>&1) &&
+		fail "NOIOMMU=1 was accepted with no enable_unsafe_noiommu_mode parameter"
+	echo "$out" | grep -q "CONFIG_VFIO_NOIOMMU" || fail "the refusal does not name the option"
+	# A kernel that has it: the mode is turned on (hugepages go to the fake node).
+	mkdir -p "$sys/module/vfio/parameters" "$sys/devices/system/node/node0/hugepages/hugepages-2048kB"
+	echo N >"$sys/module/vfio/parameters/enable_unsafe_noiommu_mode"
+	echo 0 >"$sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages"
+	out=$(USK_SYSFS=$sys NOIOMMU=1 HUGEMEM=2 PCI_ALLOWED=0000:02:00.0 "$setup" config 2>&1)
+	echo "$out"
+	echo "$out" | grep -q "no-IOMMU mode on" || fail "NOIOMMU=1 did not say the mode is on"
+	[ "$(cat "$sys/module/vfio/parameters/enable_unsafe_noiommu_mode")" = Y ] ||
+		fail "NOIOMMU=1 did not turn the mode on"
 fi
 echo "PASS: setup.sh on a fake sysfs"
