@@ -5,6 +5,12 @@
  * is submitted and handed to the kernel once per poll, and the same poller
  * reaps completions, so a busy thread makes one system call per poll.
  * O_DIRECT is used where the file system has it (tmpfs has not).
+ *
+ * Files are registered with each ring on first use (IORING_REGISTER_FILES,
+ * sparse), so the kernel does not look the file up and count a reference
+ * on every I/O. A ring keeps a registered file open: a deleted bdev's file
+ * is closed for good when its slot is taken by another bdev or the ring goes.
+ * Buffers are not registered: they are the callers', different on each I/O.
  */
 #include "config.h"
 
@@ -25,19 +31,29 @@
 #include "bdev_modules.h"
 
 #define URING_QUEUE_DEPTH 512
+/* Registered-file slots per ring: uring bdevs that can exist at once. */
+#define URING_FILE_SLOTS 1024
 
 struct uring_bdev {
 	struct usk_bdev bdev;
 	char *filename;
 	int fd;
+	uint32_t slot; /* its registered-file slot in every ring */
+	uint64_t id;   /* never reused, unlike fds and slots */
 };
 
 struct uring_channel {
 	struct io_uring ring;
 	struct usk_poller *poller;
-	uint32_t queued;   /* in the ring, not yet given to the kernel */
-	uint32_t inflight; /* given to the kernel, not yet reaped */
+	uint32_t queued;		       /* in the ring, not yet given to the kernel */
+	uint32_t inflight;		       /* given to the kernel, not yet reaped */
+	bool fixed_files;		       /* the ring has a registered-file table */
+	uint64_t slot_owner[URING_FILE_SLOTS]; /* the bdev id registered in each slot, 0: none */
 };
+
+/* Slots in use, and the last bdev id given; the app thread's. */
+static bool g_slot_used[URING_FILE_SLOTS];
+static uint64_t g_last_id;
 
 static int uring_module_init(void);
 static void uring_module_fini(void);
@@ -94,6 +110,9 @@ static int uring_channel_create(void *io_device, void *ctx)
 		USK_ERRLOG("uring: cannot set up a ring: %s", strerror(-rc));
 		return rc;
 	}
+	/* Kernels before 5.19 have no sparse tables: plain fds then. */
+	ch->fixed_files = io_uring_register_files_sparse(&ch->ring, URING_FILE_SLOTS) == 0;
+	memset(ch->slot_owner, 0, sizeof(ch->slot_owner));
 	ch->poller = usk_poller_register(uring_poll, ch, 0, "bdev_uring");
 	if (ch->poller == NULL) {
 		io_uring_queue_exit(&ch->ring);
@@ -122,29 +141,49 @@ static void uring_module_fini(void)
 	usk_io_device_unregister((void *)(uintptr_t)&g_bdev_uring_module, NULL);
 }
 
-/* Fills @sqe for @io; false for a type the ring cannot do. */
-static bool uring_prep(struct io_uring_sqe *sqe, struct uring_bdev *ub, struct usk_bdev_io *io)
+/*
+ * The file to name in an SQE on @ch: the bdev's registered slot (registering
+ * it on first use, one system call per bdev and ring), or its fd.
+ */
+static int uring_file(struct uring_channel *ch, struct uring_bdev *ub, bool *fixed)
+{
+	*fixed = false;
+	if (!ch->fixed_files) {
+		return ub->fd;
+	}
+	if (ch->slot_owner[ub->slot] != ub->id) {
+		if (io_uring_register_files_update(&ch->ring, ub->slot, &ub->fd, 1) != 1) {
+			return ub->fd;
+		}
+		ch->slot_owner[ub->slot] = ub->id;
+	}
+	*fixed = true;
+	return (int)ub->slot;
+}
+
+/* Fills @sqe for @io with @file; false for a type the ring cannot do. */
+static bool uring_prep(struct io_uring_sqe *sqe, int file, struct usk_bdev_io *io)
 {
 	uint64_t off = io->offset_blocks * io->bdev->blocklen;
 	uint64_t len = io->num_blocks * io->bdev->blocklen;
 
 	switch (io->type) {
 	case USK_BDEV_IO_TYPE_READ:
-		io_uring_prep_readv(sqe, ub->fd, io->iovs, (unsigned int)io->iovcnt, off);
+		io_uring_prep_readv(sqe, file, io->iovs, (unsigned int)io->iovcnt, off);
 		return true;
 	case USK_BDEV_IO_TYPE_WRITE:
-		io_uring_prep_writev(sqe, ub->fd, io->iovs, (unsigned int)io->iovcnt, off);
+		io_uring_prep_writev(sqe, file, io->iovs, (unsigned int)io->iovcnt, off);
 		return true;
 	case USK_BDEV_IO_TYPE_FLUSH:
-		io_uring_prep_fsync(sqe, ub->fd, 0);
+		io_uring_prep_fsync(sqe, file, 0);
 		return true;
 	case USK_BDEV_IO_TYPE_UNMAP:
-		io_uring_prep_fallocate(sqe, ub->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					off, len);
+		io_uring_prep_fallocate(sqe, file, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off,
+					len);
 		return true;
 	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
-		io_uring_prep_fallocate(sqe, ub->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-					off, len);
+		io_uring_prep_fallocate(sqe, file, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
+					len);
 		return true;
 	default:
 		return false;
@@ -169,9 +208,15 @@ static void uring_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
 		ch->queued = 0;
 		sqe = io_uring_get_sqe(&ch->ring);
 	}
-	if (sqe == NULL || !uring_prep(sqe, ub, io)) {
+	bool fixed;
+	int file = uring_file(ch, ub, &fixed);
+
+	if (sqe == NULL || !uring_prep(sqe, file, io)) {
 		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
 		return;
+	}
+	if (fixed) {
+		io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
 	}
 	io_uring_sqe_set_data(sqe, io);
 	ch->queued++;
@@ -191,6 +236,9 @@ static void uring_destruct(void *ctxt)
 {
 	struct uring_bdev *ub = ctxt;
 
+	if (ub->id != 0) {
+		g_slot_used[ub->slot] = false;
+	}
 	if (ub->fd >= 0) {
 		close(ub->fd);
 	}
@@ -249,6 +297,21 @@ static int uring_open(struct uring_bdev *ub, uint64_t *size, char *err, size_t e
 	return 0;
 }
 
+/* Gives @ub a registered-file slot and an id. */
+static int uring_take_slot(struct uring_bdev *ub, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < URING_FILE_SLOTS; i++) {
+		if (!g_slot_used[i]) {
+			g_slot_used[i] = true;
+			ub->slot = i;
+			ub->id = ++g_last_id;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "%u uring bdevs exist already: delete one first", URING_FILE_SLOTS);
+	return -ENOSPC;
+}
+
 int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, char *err,
 		      size_t errlen)
 {
@@ -268,7 +331,10 @@ int bdev_uring_create(const char *name, const char *filename, uint32_t block_siz
 	/* The layer keeps its own copy of the name. */
 	ub->bdev.name = name;
 	ub->bdev.ctxt = ub;
-	rc = uring_open(ub, &size, err, errlen);
+	rc = uring_take_slot(ub, err, errlen);
+	if (rc == 0) {
+		rc = uring_open(ub, &size, err, errlen);
+	}
 	if (rc == 0 && size / block_size == 0) {
 		snprintf(err, errlen, "field 'filename': %s holds no whole block of %u bytes",
 			 filename, block_size);
