@@ -19,6 +19,8 @@
 #define BDEV_IO_POOL_SIZE 32767
 
 static uint32_t g_unregistering;
+/* Waits for bdevs a module was already removing (hot-unplug) when shutdown began. */
+static struct usk_poller *g_gone_poller;
 
 static void bdev_subsystem_init(void)
 {
@@ -31,9 +33,29 @@ static void bdev_subsystem_finished(void)
 	usk_subsystem_fini_done();
 }
 
+static int bdev_wait_gone(void *ctx)
+{
+	if (usk_bdev_first() != NULL) {
+		return USK_POLLER_IDLE;
+	}
+	usk_poller_unregister(&g_gone_poller);
+	bdev_subsystem_finished();
+	return USK_POLLER_BUSY;
+}
+
 static void bdev_unregistered(void *cb_arg, int rc)
 {
-	if (--g_unregistering == 0) {
+	if (--g_unregistering != 0) {
+		return;
+	}
+	/* The layer goes only when no bdev is left, those others were removing too. */
+	if (usk_bdev_first() == NULL) {
+		bdev_subsystem_finished();
+		return;
+	}
+	g_gone_poller = usk_poller_register(bdev_wait_gone, NULL, 1000, "bdev_fini");
+	if (g_gone_poller == NULL) {
+		USK_ERRLOG("bdev: cannot wait for the bdevs still going; tearing down now");
 		bdev_subsystem_finished();
 	}
 }

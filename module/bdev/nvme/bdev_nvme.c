@@ -76,6 +76,10 @@ static void nvme_bdev_ctrlr_unregistered(void *io_device)
 /* No bdev is left: stop polling and detach once the channels are released. */
 static void nvme_bdev_ctrlr_release(struct nvme_bdev_ctrlr *nc)
 {
+	if (nc->released) {
+		return;
+	}
+	nc->released = true;
 	usk_poller_unregister(&nc->admin_poller);
 	nvme_bdev_ctrlr_unlink(nc);
 	if (usk_io_device_unregister(nc, nvme_bdev_ctrlr_unregistered) != 0) {
@@ -96,11 +100,19 @@ void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb)
 	}
 }
 
-/* The layer goes: controllers left without bdevs (their namespaces went) go too. */
+/*
+ * The layer goes, every bdev gone: controllers kept for namespaces to come
+ * go too. (Those whose last bdev went are on their way already.)
+ */
 static void nvme_bdev_module_fini(void)
 {
-	while (g_ctrlrs != NULL) {
-		nvme_bdev_ctrlr_release(g_ctrlrs);
+	struct nvme_bdev_ctrlr *nc = g_ctrlrs, *next;
+
+	for (; nc != NULL; nc = next) {
+		next = nc->next;
+		if (nc->bdevs_left == 0) {
+			nvme_bdev_ctrlr_release(nc);
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ struct nvme_bdev_ctrlr {
 	uint32_t num_bdevs;		 /* entries of bdevs */
 	uint32_t bdevs_left;		 /* registered and not yet destructed */
 	bool removing;
+	bool released; /* on its way to detach: once only */
 	/* Told once the controller is detached (the detach RPC's answer). */
 	void (*detached_cb)(void *cb_arg);
 	void *detached_arg;
