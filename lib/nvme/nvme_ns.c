@@ -114,21 +114,34 @@ struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns)
 	return ns->ctrlr;
 }
 
+/* A command on blocks [lba, lba + count): SLBA in CDW10-11, NLB (0's based) in CDW12. */
+static struct usk_nvme_sqe nvme_ns_lba_cmd(const struct usk_nvme_ns *ns, uint8_t opcode,
+					   uint64_t lba, uint32_t count)
+{
+	return (struct usk_nvme_sqe){
+		.opcode = opcode,
+		.nsid = ns->id,
+		.cdw10 = (uint32_t)lba,
+		.cdw11 = (uint32_t)(lba >> 32),
+		.cdw12 = count - 1,
+	};
+}
+
+/* Whether [lba, lba + count) is a non-empty range inside the namespace. */
+static bool nvme_ns_range_ok(const struct usk_nvme_ns *ns, uint64_t lba, uint32_t count)
+{
+	return count != 0 && lba + count <= ns->num_blocks && lba + count > lba;
+}
+
 /* Read and write share everything but the opcode (NVM 3.2.4, 3.2.6). */
 static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
 		      void *cb_arg)
 {
 	uint64_t bytes = (uint64_t)lba_count << ns->block_shift;
-	struct usk_nvme_sqe cmd = {
-		.opcode = opcode,
-		.nsid = ns->id,
-		.cdw10 = (uint32_t)lba,
-		.cdw11 = (uint32_t)(lba >> 32),
-		.cdw12 = lba_count - 1,
-	};
+	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, lba, lba_count);
 
-	if (lba_count == 0 || lba + lba_count > ns->num_blocks || lba + lba_count < lba) {
+	if (!nvme_ns_range_ok(ns, lba, lba_count)) {
 		return -EINVAL;
 	}
 	/* Division only for devices with an optimal boundary: most report none. */
@@ -168,13 +181,7 @@ static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uin
 {
 	uint64_t bytes = (uint64_t)lba_count << ns->block_shift;
 	uint64_t total = 0;
-	struct usk_nvme_sqe cmd = {
-		.opcode = opcode,
-		.nsid = ns->id,
-		.cdw10 = (uint32_t)lba,
-		.cdw11 = (uint32_t)(lba >> 32),
-		.cdw12 = lba_count - 1,
-	};
+	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, lba, lba_count);
 
 	if (iov == NULL || iovcnt <= 0) {
 		return -EINVAL;
@@ -188,8 +195,7 @@ static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uin
 	if (iovcnt == 1) {
 		return nvme_ns_rw(ns, qpair, opcode, iov[0].iov_base, lba, lba_count, cb, cb_arg);
 	}
-	if (lba_count == 0 || lba + lba_count > ns->num_blocks || lba + lba_count < lba ||
-	    bytes > ns->ctrlr->max_xfer_size) {
+	if (!nvme_ns_range_ok(ns, lba, lba_count) || bytes > ns->ctrlr->max_xfer_size) {
 		return -EINVAL;
 	}
 	return nvme_qpair_submit_iov(qpair, &cmd, iov, iovcnt, cb, cb_arg);
@@ -220,17 +226,10 @@ int usk_nvme_ns_comparev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 int usk_nvme_ns_write_zeroes(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint64_t lba,
 			     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	struct usk_nvme_sqe cmd = {
-		.opcode = USK_NVME_OPC_WRITE_ZEROES,
-		.nsid = ns->id,
-		.cdw10 = (uint32_t)lba,
-		.cdw11 = (uint32_t)(lba >> 32),
-		.cdw12 = lba_count - 1,
-	};
+	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, USK_NVME_OPC_WRITE_ZEROES, lba, lba_count);
 
 	/* NLB is a 16-bit field: 65536 blocks per command. */
-	if (lba_count == 0 || lba_count > 65536 || lba + lba_count > ns->num_blocks ||
-	    lba + lba_count < lba) {
+	if (!nvme_ns_range_ok(ns, lba, lba_count) || lba_count > 65536) {
 		return -EINVAL;
 	}
 	return nvme_qpair_submit(qpair, &cmd, NULL, 0, cb, cb_arg);
