@@ -61,6 +61,13 @@ void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
 /* Each I/O command from now takes @us microseconds before it completes (0: none). */
 void nvme_model_set_io_latency(struct nvme_model *model, uint32_t us);
 
+/*
+ * Waits up to 5 s for the model to have taken every command planned to be
+ * dropped (it fetches them on its own thread). Returns whether it has: a
+ * test that aborts or resets them must not race the fetch.
+ */
+bool nvme_model_wait_drops_taken(struct nvme_model *model);
+
 /* The next @count admin commands are consumed and never completed. */
 void nvme_model_drop_admin_completions(struct nvme_model *model, uint32_t count);
 

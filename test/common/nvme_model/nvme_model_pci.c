@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nvme_model_internal.h"
 
@@ -164,6 +165,22 @@ void nvme_model_drop_completions(struct nvme_model *m, uint32_t count)
 void nvme_model_set_io_latency(struct nvme_model *m, uint32_t us)
 {
 	atomic_store(&m->io_latency_us, us);
+}
+
+bool nvme_model_wait_drops_taken(struct nvme_model *m)
+{
+	for (int i = 0; i < 5000; i++) {
+		uint32_t left;
+
+		pthread_mutex_lock(&m->fault_lock);
+		left = m->drop_count;
+		pthread_mutex_unlock(&m->fault_lock);
+		if (left == 0) {
+			return true;
+		}
+		usleep(1000);
+	}
+	return false;
 }
 
 void nvme_model_drop_admin_completions(struct nvme_model *m, uint32_t count)

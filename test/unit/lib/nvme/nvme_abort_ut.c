@@ -68,6 +68,7 @@ static void test_abort_in_flight(void)
 	nvme_model_drop_completions(d.model, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(d.ns, d.q, d.buf, 0, 1, done, &r[0]), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(d.ns, d.q, d.buf, 1, 1, done, &r[1]), 0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(d.model));
 	nvme_model_poll_until(d.q, &r[1].calls, 1, 5);
 	CU_ASSERT_EQUAL(r[0].calls, 0);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_abort(d.q, &r[0]), 1);
@@ -93,6 +94,7 @@ static void test_abort_waiting(void)
 	for (int i = 0; i < 6; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ns_read(d.ns, d.q, d.buf, (uint64_t)i, 1, done, &r[i]), 0);
 	}
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(d.model));
 	CU_ASSERT_EQUAL(usk_nvme_qpair_abort(d.q, &r[4]), 1);
 	CU_ASSERT(r[4].calls == 1 && r[4].status == USK_NVME_SC_ABORTED_BY_REQUEST);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(d.q), 5);
@@ -119,6 +121,7 @@ static void test_abort_split_request(void)
 	device_up(&d, false, 16);
 	nvme_model_drop_completions(d.model, 2);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(d.ns, d.q, d.buf, 0, blocks, done, &r), 0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(d.model));
 	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(d.q, 0), 0);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_abort(d.q, &r), 2);
 	nvme_model_poll_until(d.q, &r.calls, 1, 5);
@@ -135,6 +138,7 @@ static void test_abort_declined(void)
 	device_up(&d, true, 16);
 	nvme_model_drop_completions(d.model, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(d.ns, d.q, d.buf, 0, 1, done, &r), 0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(d.model));
 	CU_ASSERT_EQUAL(usk_nvme_qpair_abort(d.q, &r), 1);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(d.q, 0), 0);
 	CU_ASSERT_EQUAL(r.calls, 0);

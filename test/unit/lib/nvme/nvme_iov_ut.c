@@ -243,15 +243,16 @@ static void test_vectored_io_waits_for_room(void)
 		memset(p, i + 1, 2 * PAGE);
 		iov[i][0] = (struct iovec){p, PAGE};
 		iov[i][1] = (struct iovec){p + PAGE, 512};
-		CU_ASSERT_EQUAL_FATAL(
-			usk_nvme_ns_writev(d.ns, d.q, iov[i], 2, (uint64_t)i * 9, 9, io_done, &r[i]),
-			0);
+		CU_ASSERT_EQUAL_FATAL(usk_nvme_ns_writev(d.ns, d.q, iov[i], 2, (uint64_t)i * 9, 9,
+							 io_done, &r[i]),
+				      0);
 	}
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(d.q), 40);
 	nvme_model_poll_until(d.q, &r[39].calls, 1, 5);
 	for (int i = 0; i < 40; i++) {
 		done += r[i].calls == 1 && r[i].status == 0;
-		CU_ASSERT_EQUAL(nvme_model_ns_data(d.model, 1)[(uint64_t)i * 9 * 512 + 4096], i + 1);
+		CU_ASSERT_EQUAL(nvme_model_ns_data(d.model, 1)[(uint64_t)i * 9 * 512 + 4096],
+				i + 1);
 	}
 	CU_ASSERT_EQUAL(done, 40);
 	device_down(&d);

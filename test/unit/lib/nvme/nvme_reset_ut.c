@@ -106,6 +106,7 @@ static void test_reset_with_1000_outstanding(void)
 		CU_ASSERT_EQUAL_FATAL(
 			usk_nvme_ns_read(f.ns, f.q, f.buf, (uint64_t)i, 1, done, &r[i]), 0);
 	}
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
@@ -184,6 +185,7 @@ static void test_free_qpair_after_reset(void)
 	for (int i = 0; i < 4; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r[i]), 0);
 	}
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
 	for (int i = 0; i < 4; i++) {
@@ -257,6 +259,7 @@ static void test_reset_of_a_dead_controller_fails_it(void)
 	usk_nvme_ctrlr_set_remove_cb(f.c, on_remove, NULL);
 	nvme_model_drop_completions(f.model, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	nvme_model_remove(f.model);
 	CU_ASSERT_NOT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));

@@ -213,13 +213,17 @@ static void test_every_io_type(void)
 	teardown_model();
 }
 
-static void reads_then_reset(void *ctx)
+static void reads(void *ctx)
 {
 	for (int i = 0; i < 8; i++) {
 		CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_desc, g_ch, g_in + i * 512, (uint64_t)i, 1,
 						     io_done, NULL),
 				0);
 	}
+}
+
+static void reset(void *ctx)
+{
 	CU_ASSERT_EQUAL(usk_bdev_reset(g_desc, g_ch, io_done, NULL), 0);
 }
 
@@ -230,7 +234,9 @@ static void test_reset_ends_io_in_flight(void)
 	on_thread(open_bdev, "Nvme0n1");
 	g_done = g_failed = 0;
 	nvme_model_drop_completions(g_model, 8);
-	on_thread(reads_then_reset, NULL);
+	on_thread(reads, NULL);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
+	on_thread(reset, NULL);
 	poll_until(&g_done, 9);
 	/* The reads failed and the reset did not. */
 	CU_ASSERT_EQUAL(g_failed, 8);
@@ -240,15 +246,6 @@ static void test_reset_ends_io_in_flight(void)
 	CU_ASSERT_EQUAL(g_failed, 8);
 	on_thread(close_bdev, NULL);
 	teardown_model();
-}
-
-static void reads(void *ctx)
-{
-	for (int i = 0; i < 8; i++) {
-		CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_desc, g_ch, g_in + i * 512, (uint64_t)i, 1,
-						     io_done, NULL),
-				0);
-	}
 }
 
 /*
@@ -263,6 +260,7 @@ static void test_hot_unplug(void)
 	g_done = g_failed = g_removed_events = 0;
 	nvme_model_drop_completions(g_model, 8);
 	on_thread(reads, NULL);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
 	nvme_model_remove(g_model);
 	poll_until(&g_removed_events, 1);
 	poll_until(&g_done, 8);
@@ -315,10 +313,8 @@ static void test_namespace_changes(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_a_bdev_per_namespace),
-		UT_TEST(test_every_io_type),
-		UT_TEST(test_reset_ends_io_in_flight),
-		UT_TEST(test_hot_unplug),
+		UT_TEST(test_a_bdev_per_namespace),    UT_TEST(test_every_io_type),
+		UT_TEST(test_reset_ends_io_in_flight), UT_TEST(test_hot_unplug),
 		UT_TEST(test_namespace_changes),
 	};
 	int rc;
