@@ -7,11 +7,7 @@ set -u
 
 HUGEMEM=64 /usk/scripts/setup.sh config >/dev/null || fail "setup.sh config"
 bdf=$(nvme_bdfs | head -n 1)
-cat >/tmp/nvme.json <<JSON
-{"subsystems": [{"subsystem": "bdev", "config": [
-  {"method": "bdev_nvme_attach_controller",
-   "params": {"name": "Nvme0", "trtype": "PCIe", "traddr": "$bdf"}}]}]}
-JSON
+nvme_bdev_config /tmp/nvme.json "$bdf"
 /usk/bin/usk_bdevperf --json /tmp/nvme.json -m 0x3 -C -q 32 -w randread -t 20 \
 	>/tmp/bdevperf.out 2>&1 &
 pid=$!

@@ -7,11 +7,7 @@ set -u
 
 HUGEMEM=64 /usk/scripts/setup.sh config >/dev/null || fail "setup.sh config"
 bdf=$(nvme_bdfs | head -n 1)
-cat >/tmp/nvme.json <<JSON
-{"subsystems": [{"subsystem": "bdev", "config": [
-  {"method": "bdev_nvme_attach_controller",
-   "params": {"name": "Nvme0", "trtype": "PCIe", "traddr": "$bdf"}}]}]}
-JSON
+nvme_bdev_config /tmp/nvme.json "$bdf"
 
 # Runs usk_bdevperf with the config and @args; fails unless it exits 0.
 run() {

@@ -43,3 +43,13 @@ nvme_block_devices() {
 		[[ ${b##*/} =~ ^nvme[0-9]+n[0-9]+$ ]] && echo "${b##*/}"
 	done
 }
+
+# Writes to $1 a JSON config (as save_config writes it) that attaches the
+# controller at PCI address $2 as bdev controller Nvme0.
+nvme_bdev_config() {
+	cat >"$1" <<JSON
+{"subsystems": [{"subsystem": "bdev", "config": [
+  {"method": "bdev_nvme_attach_controller",
+   "params": {"name": "Nvme0", "trtype": "PCIe", "traddr": "$2"}}]}]}
+JSON
+}
