@@ -116,6 +116,27 @@ int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int 
 			  unsigned int seconds);
 
 struct usk_nvme_ns;
+struct usk_nvme_ctrlr;
+struct usk_nvme_ctrlr_opts;
+
+/* The usual set-up of a test: a model, its controller attached, namespace 1, a queue pair. */
+struct nvme_model_fixture {
+	struct nvme_model *model;
+	struct usk_nvme_ctrlr *c;
+	struct usk_nvme_ns *ns; /* namespace 1 */
+	struct usk_nvme_qpair *q;
+	uint8_t *buf; /* 256 KiB of DMA memory */
+};
+
+/*
+ * Sets @f up: the model with @mo, attached with @co (NULL: defaults), a
+ * queue pair of @entries. Returns 0 or the first error.
+ */
+int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_opts *mo,
+			  const struct usk_nvme_ctrlr_opts *co, uint32_t entries);
+
+/* Frees the queue pair, detaches, destroys the model. Returns 0 or the first error. */
+int nvme_model_fixture_down(struct nvme_model_fixture *f);
 
 /*
  * A closed loop of one-block reads for tests: start @submitted reads with

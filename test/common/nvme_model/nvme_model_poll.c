@@ -1,12 +1,47 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Test helpers: waiting for completions by time, and a closed loop of reads. */
+/* Test helpers: the usual set-up, waiting for completions by time, a closed loop of reads. */
 #include "config.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <time.h>
 
 #include "nvme_model.h"
+#include "usk/env.h"
 #include "usk/nvme.h"
+
+int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_opts *mo,
+			  const struct usk_nvme_ctrlr_opts *co, uint32_t entries)
+{
+	int rc;
+
+	*f = (struct nvme_model_fixture){0};
+	rc = nvme_model_create(mo, &f->model);
+	if (rc == 0) {
+		rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(f->model), co, &f->c);
+	}
+	if (rc == 0) {
+		f->ns = usk_nvme_ctrlr_get_ns(f->c, 1);
+		rc = usk_nvme_ctrlr_alloc_io_qpair(f->c, entries, &f->q);
+	}
+	if (rc == 0) {
+		f->buf = usk_dma_zmalloc(256 * 1024, 4096, USK_ENV_NUMA_ANY);
+		rc = f->buf != NULL ? 0 : -ENOMEM;
+	}
+	return rc;
+}
+
+int nvme_model_fixture_down(struct nvme_model_fixture *f)
+{
+	int rc = f->q != NULL ? usk_nvme_ctrlr_free_io_qpair(f->q) : 0;
+	int detach_rc = f->c != NULL ? usk_nvme_ctrlr_detach(f->c) : 0;
+
+	if (f->model != NULL) {
+		nvme_model_destroy(f->model);
+	}
+	usk_dma_free(f->buf);
+	return rc != 0 ? rc : detach_rc;
+}
 
 int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int want,
 			  unsigned int seconds)

@@ -27,42 +27,21 @@ static void done(void *arg, const struct usk_nvme_cqe *cpl)
 	r->status = USK_NVME_STATUS_CODE(cpl->status);
 }
 
-struct device {
-	struct nvme_model *model;
-	struct usk_nvme_ctrlr *c;
-	struct usk_nvme_ns *ns;
-	struct usk_nvme_qpair *q;
-	uint8_t *buf;
-};
-
-static void device_up(struct device *d, bool abort_unsupported, uint32_t entries)
+static void device_up(struct nvme_model_fixture *d, bool abort_unsupported, uint32_t entries)
 {
 	struct nvme_model_opts mo;
 
 	nvme_model_opts_init(&mo);
 	mo.abort_unsupported = abort_unsupported;
-	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &d->model), 0);
-	CU_ASSERT_EQUAL_FATAL(
-		usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(d->model), NULL, &d->c), 0);
-	d->ns = usk_nvme_ctrlr_get_ns(d->c, 1);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(d->c, entries, &d->q), 0);
-	d->buf = usk_dma_zmalloc(256 * 1024, 4096, -1);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(d, &mo, NULL, entries), 0);
 	g_completed = 0;
-}
-
-static void device_down(struct device *d)
-{
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(d->q), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(d->c), 0);
-	nvme_model_destroy(d->model);
-	usk_dma_free(d->buf);
 }
 
 /* A command the device holds: the Abort ends it, with Command Abort Requested. */
 static void test_abort_in_flight(void)
 {
 	struct result r[2] = {{0}};
-	struct device d;
+	struct nvme_model_fixture d;
 
 	device_up(&d, false, 16);
 	nvme_model_drop_completions(d.model, 1);
@@ -77,7 +56,7 @@ static void test_abort_in_flight(void)
 	CU_ASSERT(r[1].calls == 1 && r[1].status == 0);
 	/* Nothing of that argument is left: nothing to abort. */
 	CU_ASSERT_EQUAL(usk_nvme_qpair_abort(d.q, &r[0]), 0);
-	device_down(&d);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
 }
 
 /*
@@ -87,7 +66,7 @@ static void test_abort_in_flight(void)
 static void test_abort_waiting(void)
 {
 	struct result r[6] = {{0}};
-	struct device d;
+	struct nvme_model_fixture d;
 
 	device_up(&d, false, 4);
 	nvme_model_drop_completions(d.model, 3);
@@ -107,14 +86,14 @@ static void test_abort_waiting(void)
 		CU_ASSERT_EQUAL(r[i].calls, 1);
 	}
 	CU_ASSERT(r[3].status == 0 && r[5].status == 0 && r[3].order < r[5].order);
-	device_down(&d);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
 }
 
 /* A split request: every piece the device holds gets an Abort; the caller hears once. */
 static void test_abort_split_request(void)
 {
 	struct result r = {0};
-	struct device d;
+	struct nvme_model_fixture d;
 	/* The model's MDTS 5: 128 KiB a command, so 256 KiB is two. */
 	uint32_t blocks = 256 * 1024 / 512;
 
@@ -126,14 +105,14 @@ static void test_abort_split_request(void)
 	CU_ASSERT_EQUAL(usk_nvme_qpair_abort(d.q, &r), 2);
 	nvme_model_poll_until(d.q, &r.calls, 1, 5);
 	CU_ASSERT(r.calls == 1 && r.status == USK_NVME_SC_ABORTED_BY_REQUEST);
-	device_down(&d);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
 }
 
 /* A device that declines: the Abort is sent, the command stays; a reset ends it. */
 static void test_abort_declined(void)
 {
 	struct result r = {0};
-	struct device d;
+	struct nvme_model_fixture d;
 
 	device_up(&d, true, 16);
 	nvme_model_drop_completions(d.model, 1);
@@ -145,7 +124,7 @@ static void test_abort_declined(void)
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(d.c), 0);
 	usk_nvme_qpair_process_completions(d.q, 0);
 	CU_ASSERT(r.calls == 1 && r.status == USK_NVME_SC_ABORTED_BY_REQUEST);
-	device_down(&d);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
 }
 
 int main(void)

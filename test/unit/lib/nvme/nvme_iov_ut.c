@@ -110,33 +110,13 @@ static void io_done(void *arg, const struct usk_nvme_cqe *cpl)
 	r->status = USK_NVME_STATUS_CODE(cpl->status);
 }
 
-struct device {
-	struct nvme_model *model;
-	struct usk_nvme_ctrlr *c;
-	struct usk_nvme_ns *ns;
-	struct usk_nvme_qpair *q;
-};
-
-static void device_up(struct device *d, bool sgls)
+static void device_up(struct nvme_model_fixture *d, bool sgls)
 {
 	struct nvme_model_opts mo;
-	struct usk_nvme_ctrlr_opts co;
 
 	nvme_model_opts_init(&mo);
 	mo.sgls = sgls;
-	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
-	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &d->model), 0);
-	CU_ASSERT_EQUAL_FATAL(
-		usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(d->model), &co, &d->c), 0);
-	d->ns = usk_nvme_ctrlr_get_ns(d->c, 1);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(d->c, 16, &d->q), 0);
-}
-
-static void device_down(struct device *d)
-{
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(d->q), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(d->c), 0);
-	nvme_model_destroy(d->model);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(d, &mo, NULL, 16), 0);
 }
 
 /* Polls until @r has been called; returns its status. */
@@ -154,7 +134,7 @@ static int wait_for(struct usk_nvme_qpair *q, struct io_result *r)
  */
 static void check_vectored_io(bool sgls)
 {
-	struct device d;
+	struct nvme_model_fixture d;
 	struct io_result r;
 	uint8_t *src = g_buf, *dst = g_buf + 8 * PAGE;
 	/* SGLs: any byte, any length. PRPs: elements meet on pages. */
@@ -211,7 +191,7 @@ static void check_vectored_io(bool sgls)
 	/* Elements that do not add up to the blocks, or above the max transfer: refused. */
 	CU_ASSERT_EQUAL(usk_nvme_ns_readv(d.ns, d.q, rd, 2, 16, 1, io_done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_readv(d.ns, d.q, rd, 0, 16, 1, io_done, &r), -EINVAL);
-	device_down(&d);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
 }
 
 static void test_vectored_io_prps(void)
@@ -230,7 +210,7 @@ static void test_vectored_io_waits_for_room(void)
 	static struct io_result r[40];
 	struct iovec iov[40][2];
 	uint8_t *bufs = usk_dma_malloc(40 * 2 * PAGE, PAGE, -1);
-	struct device d;
+	struct nvme_model_fixture d;
 	int done = 0;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(bufs);
@@ -255,7 +235,7 @@ static void test_vectored_io_waits_for_room(void)
 				i + 1);
 	}
 	CU_ASSERT_EQUAL(done, 40);
-	device_down(&d);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
 	usk_dma_free(bufs);
 }
 

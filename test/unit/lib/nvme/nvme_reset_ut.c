@@ -27,15 +27,7 @@ static void done(void *arg, const struct usk_nvme_cqe *cpl)
 	r->status = USK_NVME_STATUS_CODE(cpl->status);
 }
 
-struct fixture {
-	struct nvme_model *model;
-	struct usk_nvme_ctrlr *c;
-	struct usk_nvme_ns *ns;
-	struct usk_nvme_qpair *q;
-	uint8_t *buf;
-};
-
-static void fixture_up(struct fixture *f, uint16_t entries, uint32_t admin_timeout_ms)
+static void fixture_up(struct nvme_model_fixture *f, uint16_t entries, uint32_t admin_timeout_ms)
 {
 	struct nvme_model_opts mo;
 	struct usk_nvme_ctrlr_opts co;
@@ -45,21 +37,12 @@ static void fixture_up(struct fixture *f, uint16_t entries, uint32_t admin_timeo
 	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
 	co.admin_timeout_ms = admin_timeout_ms;
 	co.io_timeout_ms = 0;
-	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &f->model), 0);
-	CU_ASSERT_EQUAL_FATAL(
-		usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(f->model), &co, &f->c), 0);
-	f->ns = usk_nvme_ctrlr_get_ns(f->c, 1);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f->c, entries, &f->q), 0);
-	f->buf = usk_dma_zmalloc(4096, 4096, -1);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f->buf);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(f, &mo, &co, entries), 0);
 }
 
-static void fixture_down(struct fixture *f)
+static void fixture_down(struct nvme_model_fixture *f)
 {
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f->q), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(f->c), 0);
-	nvme_model_destroy(f->model);
-	usk_dma_free(f->buf);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(f), 0);
 }
 
 /* Polls until every one of @n results has a call, for up to 5 s. */
@@ -74,7 +57,7 @@ static void poll_all(struct usk_nvme_qpair *q, const struct result *r, int n)
 }
 
 /* One block written through the driver reads back the same, and lands in the model. */
-static void check_write_read(struct fixture *f, uint64_t lba, uint8_t fill)
+static void check_write_read(struct nvme_model_fixture *f, uint64_t lba, uint8_t fill)
 {
 	struct result w = {0}, r = {0};
 
@@ -97,7 +80,7 @@ static void check_write_read(struct fixture *f, uint64_t lba, uint8_t fill)
 static void test_reset_with_1000_outstanding(void)
 {
 	static struct result r[OUTSTANDING];
-	struct fixture f;
+	struct nvme_model_fixture f;
 
 	memset(r, 0, sizeof(r));
 	fixture_up(&f, 512, 10000);
@@ -145,7 +128,7 @@ static void *io_thread_main(void *arg)
 static void test_reset_during_io_from_another_thread(void)
 {
 	const struct timespec pause = {0, 1000 * 1000};
-	struct fixture f;
+	struct nvme_model_fixture f;
 	struct io_thread t = {0};
 	pthread_t th;
 
@@ -178,7 +161,7 @@ static void test_reset_during_io_from_another_thread(void)
 static void test_free_qpair_after_reset(void)
 {
 	struct result r[4] = {{0}};
-	struct fixture f;
+	struct nvme_model_fixture f;
 
 	fixture_up(&f, 64, 10000);
 	nvme_model_drop_completions(f.model, 4);
@@ -203,7 +186,7 @@ static void test_free_qpair_after_reset(void)
  */
 static void test_admin_timeout_resets(void)
 {
-	struct fixture f;
+	struct nvme_model_fixture f;
 	uint32_t value = 0;
 
 	fixture_up(&f, 64, 200);
@@ -252,7 +235,7 @@ static void on_remove(void *ctx, struct usk_nvme_ctrlr *c)
 static void test_reset_of_a_dead_controller_fails_it(void)
 {
 	struct result r = {0};
-	struct fixture f;
+	struct nvme_model_fixture f;
 
 	fixture_up(&f, 64, 10000);
 	g_removed = 0;
