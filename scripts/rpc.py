@@ -146,6 +146,12 @@ def build_parser():
                 ("name", "name", {"help": "the bdev's name"}),
                 ("block_size", "block_size", {"type": int, "nargs": "?", "default": 512,
                                               "help": "bytes per block (default 512)"})])
+    add_method(sub, "bdev_uring_set_options",
+               "Set the uring module's options; before the first uring bdev is created.",
+               [("--sqpoll", "sqpoll", {"action": "store_true", "default": None,
+                                        "help": "a kernel thread polls each ring's submissions"}),
+                ("--sqpoll-idle-ms", "sqpoll_idle_ms",
+                 {"type": int, "help": "idle time before that thread sleeps (default 1000)"})])
     add_method(sub, "bdev_uring_delete", "Delete a uring bdev.",
                [("name", "name", {"help": "its name"})])
     add_method(sub, "bdev_nvme_attach_controller",

@@ -11,6 +11,10 @@
  * on every I/O. A ring keeps a registered file open: a deleted bdev's file
  * is closed for good when its slot is taken by another bdev or the ring goes.
  * Buffers are not registered: they are the callers', different on each I/O.
+ *
+ * Optionally (bdev_uring_set_options, before the first uring bdev) each ring
+ * gets a kernel thread that polls its submissions (SQPOLL): no system call
+ * to submit, at the price of a CPU the thread spins on while I/O flows.
  */
 #include "config.h"
 
@@ -50,6 +54,14 @@ struct uring_channel {
 	bool fixed_files;		       /* the ring has a registered-file table */
 	uint64_t slot_owner[URING_FILE_SLOTS]; /* the bdev id registered in each slot, 0: none */
 };
+
+/* The module's options (bdev_uring_set_options); the app thread's. */
+struct uring_options {
+	bool sqpoll;
+	uint32_t sqpoll_idle_ms; /* the polling thread sleeps after this long idle */
+};
+
+static struct uring_options g_uring_opts = {.sqpoll_idle_ms = 1000};
 
 /* Slots in use, and the last bdev id given; the app thread's. */
 static bool g_slot_used[URING_FILE_SLOTS];
@@ -104,8 +116,14 @@ static int uring_poll(void *ctx)
 static int uring_channel_create(void *io_device, void *ctx)
 {
 	struct uring_channel *ch = ctx;
-	int rc = io_uring_queue_init(URING_QUEUE_DEPTH, &ch->ring, 0);
+	struct io_uring_params params = {0};
+	int rc;
 
+	if (g_uring_opts.sqpoll) {
+		params.flags = IORING_SETUP_SQPOLL;
+		params.sq_thread_idle = g_uring_opts.sqpoll_idle_ms;
+	}
+	rc = io_uring_queue_init_params(URING_QUEUE_DEPTH, &ch->ring, &params);
 	if (rc != 0) {
 		USK_ERRLOG("uring: cannot set up a ring: %s", strerror(-rc));
 		return rc;
@@ -246,9 +264,36 @@ static void uring_destruct(void *ctxt)
 	free(ub);
 }
 
+/* The first uring bdev of the list, or NULL. */
+static struct usk_bdev *uring_first_bdev(void)
+{
+	struct usk_bdev *b = usk_bdev_first();
+
+	while (b != NULL && b->module != &g_bdev_uring_module) {
+		b = usk_bdev_next(b);
+	}
+	return b;
+}
+
+/* The options go just before the first uring bdev: they must be set before it. */
+static void uring_write_options(struct usk_json_write_ctx *w)
+{
+	usk_json_write_object_begin(w);
+	usk_json_write_named_string(w, "method", "bdev_uring_set_options");
+	usk_json_write_named_object_begin(w, "params");
+	usk_json_write_named_bool(w, "sqpoll", g_uring_opts.sqpoll);
+	usk_json_write_named_uint64(w, "sqpoll_idle_ms", g_uring_opts.sqpoll_idle_ms);
+	usk_json_write_object_end(w);
+	usk_json_write_object_end(w);
+}
+
 static void uring_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w)
 {
 	struct uring_bdev *ub = bdev->ctxt;
+
+	if (uring_first_bdev() == bdev) {
+		uring_write_options(w);
+	}
 
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "method", "bdev_uring_create");
@@ -392,9 +437,38 @@ static void rpc_bdev_uring_delete(struct usk_rpc_request *req, const struct usk_
 	bdev_rpc_delete(req, params, bdev_uring_delete, "uring");
 }
 
+static const struct usk_json_object_decoder g_uring_options_decoders[] = {
+	{"sqpoll", offsetof(struct uring_options, sqpoll), usk_json_decode_bool, true},
+	{"sqpoll_idle_ms", offsetof(struct uring_options, sqpoll_idle_ms), usk_json_decode_uint32,
+	 true},
+};
+
+static void rpc_bdev_uring_set_options(struct usk_rpc_request *req,
+				       const struct usk_json_val *params)
+{
+	struct uring_options opts = g_uring_opts;
+
+	if (usk_rpc_decode_params(req, params, g_uring_options_decoders, 2, &opts) != 0) {
+		return;
+	}
+	/* Rings are made with the options: every ring must have the same. */
+	if (uring_first_bdev() != NULL) {
+		usk_rpc_send_error(
+			req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+			"params: set the options before the first uring bdev is created");
+		return;
+	}
+	g_uring_opts = opts;
+	usk_rpc_send_bool(req, true);
+}
+
 int bdev_uring_rpc_register(void)
 {
 	int rc = usk_rpc_register_method("bdev_uring_create", rpc_bdev_uring_create);
 
-	return rc ? rc : usk_rpc_register_method("bdev_uring_delete", rpc_bdev_uring_delete);
+	if (rc == 0) {
+		rc = usk_rpc_register_method("bdev_uring_delete", rpc_bdev_uring_delete);
+	}
+	return rc ? rc
+		  : usk_rpc_register_method("bdev_uring_set_options", rpc_bdev_uring_set_options);
 }

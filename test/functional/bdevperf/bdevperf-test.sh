@@ -20,6 +20,11 @@ cat >"$work/uring.json" <<JSON
 {"subsystems": [{"subsystem": "bdev", "config": [
  {"method": "bdev_uring_create", "params": {"name": "Uring0", "filename": "$work/uring.img"}}]}]}
 JSON
+cat >"$work/uring-sqpoll.json" <<JSON
+{"subsystems": [{"subsystem": "bdev", "config": [
+ {"method": "bdev_uring_set_options", "params": {"sqpoll": true, "sqpoll_idle_ms": 100}},
+ {"method": "bdev_uring_create", "params": {"name": "Uring0", "filename": "$work/uring.img"}}]}]}
+JSON
 cat >"$work/bdevs.json" <<'JSON'
 {"subsystems": [{"subsystem": "bdev", "config": [
  {"method": "bdev_malloc_create", "params": {"name": "Malloc0", "num_blocks": 16384, "block_size": 4096}},
@@ -53,6 +58,15 @@ check "every workload runs on a uring file" sh -c "
 		\"$bdevperf\" -m '$cores' --json '$work/uring.json' -w \$w -q 8 -t 1 \
 			>'$work/w.out' 2>&1 || { echo \"  -w \$w failed\"; cat '$work/w.out'; exit 1; }
 	done"
+# SQPOLL: the kernel's polling thread (iou-sqp-PID) runs beside the process while it does.
+check "verify passes with SQPOLL, and the kernel's polling thread runs" sh -c "
+	\"$bdevperf\" -m '$cores' --json '$work/uring-sqpoll.json' -w verify -q 8 -t 3 \
+		>'$work/sqpoll.out' 2>&1 &
+	pid=\$!
+	sleep 1.5
+	grep -q iou-sqp /proc/\$pid/task/*/comm 2>/dev/null || { echo '  no iou-sqp thread'; seen=no; }
+	wait \$pid || { cat '$work/sqpoll.out'; exit 1; }
+	[ \"\${seen:-yes}\" = yes ]"
 check "verify on a bdev that keeps no data fails, naming the block" \
 	run 1 "$work/null.out" -T Null0 -w verify -q 4 -t 1
 check "  the mismatch is described" grep -q "verify: bdev Null0, block" "$work/null.out"

@@ -223,6 +223,10 @@ def check_bdevs(tgt):
          "params: field 'filename': cannot open /nonexistent/disk.img: No such file or directory"),
         ("bdev_split_create", {"base_bdev": "Nope", "split_count": 2},
          "params: field 'base_bdev': cannot open 'Nope': no bdev has that name"),
+        ("bdev_nvme_attach_controller", {"name": "N9"}, "params: missing field 'traddr'"),
+        ("bdev_nvme_attach_controller", {"name": "N9", "trtype": "RDMA", "traddr": "1.2.3.4"},
+         "params: field 'trtype': 'RDMA' is not supported (PCIe only)"),
+        ("bdev_nvme_detach_controller", {"name": "N9"}, "params: field 'name': no such controller"),
     ]
     for method, params, message in bad:
         answers, _ = raw_exchange(path, request(method, params))
