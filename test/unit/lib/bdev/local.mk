@@ -1,8 +1,23 @@
-# lib/bdev's unit tests, against a test module that holds I/O until told.
-BDEV_UNIT_TESTS = test/unit/lib/bdev/bdev_ut
+# lib/bdev's unit tests, one program per source file, against a test module
+# (ut_bdev_module.c) that holds I/O until told.
+BDEV_UNIT_TESTS = test/unit/lib/bdev/bdev_ut test/unit/lib/bdev/bdev_io_ut \
+	test/unit/lib/bdev/bdev_channel_ut test/unit/lib/bdev/bdev_qos_ut
 check_PROGRAMS += $(BDEV_UNIT_TESTS)
 UNIT_TESTS += $(BDEV_UNIT_TESTS)
-test_unit_lib_bdev_bdev_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/bdev
-test_unit_lib_bdev_bdev_ut_LDADD = lib/bdev/libusk_bdev.la lib/rpc/libusk_rpc.la \
+BDEV_UT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/bdev
+BDEV_UT_LIBS = lib/bdev/libusk_bdev.la lib/rpc/libusk_rpc.la \
 	lib/json/libusk_json.la lib/thread/libusk_thread.la lib/env/libusk_env.la \
 	lib/log/libusk_log.la lib/util/libusk_util.la $(JANSSON_LIBS) $(UT_LIBS)
+BDEV_UT_MODULE = test/unit/lib/bdev/ut_bdev_module.c test/unit/lib/bdev/ut_bdev_module.h
+test_unit_lib_bdev_bdev_ut_SOURCES = test/unit/lib/bdev/bdev_ut.c $(BDEV_UT_MODULE)
+test_unit_lib_bdev_bdev_ut_CPPFLAGS = $(BDEV_UT_CPPFLAGS)
+test_unit_lib_bdev_bdev_ut_LDADD = $(BDEV_UT_LIBS)
+test_unit_lib_bdev_bdev_io_ut_SOURCES = test/unit/lib/bdev/bdev_io_ut.c $(BDEV_UT_MODULE)
+test_unit_lib_bdev_bdev_io_ut_CPPFLAGS = $(BDEV_UT_CPPFLAGS)
+test_unit_lib_bdev_bdev_io_ut_LDADD = $(BDEV_UT_LIBS)
+test_unit_lib_bdev_bdev_channel_ut_SOURCES = test/unit/lib/bdev/bdev_channel_ut.c $(BDEV_UT_MODULE)
+test_unit_lib_bdev_bdev_channel_ut_CPPFLAGS = $(BDEV_UT_CPPFLAGS)
+test_unit_lib_bdev_bdev_channel_ut_LDADD = $(BDEV_UT_LIBS)
+test_unit_lib_bdev_bdev_qos_ut_SOURCES = test/unit/lib/bdev/bdev_qos_ut.c $(BDEV_UT_MODULE)
+test_unit_lib_bdev_bdev_qos_ut_CPPFLAGS = $(BDEV_UT_CPPFLAGS)
+test_unit_lib_bdev_bdev_qos_ut_LDADD = $(BDEV_UT_LIBS)
