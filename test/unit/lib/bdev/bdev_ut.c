@@ -176,7 +176,7 @@ static void test_resize_is_told_on_the_opening_thread(void)
 	CU_ASSERT_EQUAL(usk_bdev_notify_blockcnt_change(&g_bdev, 2048), 0);
 	CU_ASSERT_EQUAL(usk_bdev_notify_blockcnt_change(&g_bdev, 0), -EINVAL);
 	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(&g_bdev), 2048);
-	ut_poll_threads(g_threads, 2);
+	ut_poll_threads(g_ut_threads, 2);
 	CU_ASSERT_EQUAL(g_resizes, 1);
 	CU_ASSERT_EQUAL(g_resize_thread, 1);
 	/* The new blocks take I/O. */
