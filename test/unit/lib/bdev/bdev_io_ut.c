@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bdev_io.c: I/O checks, splitting and completion, against the test module,
+ * which holds every I/O until the test completes it.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "usk/nvme_spec.h"
+#include "ut_bdev_module.h"
+
+struct io_case {
+	int rc;
+	int (*submit)(struct user *u);
+};
+
+static int submit_read_past_end(struct user *u)
+{
+	return usk_bdev_read_blocks(u->desc, u->ch, g_buf, 1020, 8, io_done, u);
+}
+
+static int submit_read_zero(struct user *u)
+{
+	return usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 0, io_done, u);
+}
+
+static int submit_read_null_buf(struct user *u)
+{
+	return usk_bdev_read_blocks(u->desc, u->ch, NULL, 0, 1, io_done, u);
+}
+
+static int submit_readv_short(struct user *u)
+{
+	struct iovec iov[2] = {{g_buf, 512}, {g_buf + 512, 256}};
+
+	return usk_bdev_readv_blocks(u->desc, u->ch, iov, 2, 0, 2, io_done, u);
+}
+
+static int submit_read_unaligned_bytes(struct user *u)
+{
+	return usk_bdev_read(u->desc, u->ch, g_buf, 100, 512, io_done, u);
+}
+
+static int submit_write_readonly(struct user *u)
+{
+	return usk_bdev_write_blocks(g_reader, u->ch, g_buf, 0, 1, io_done, u);
+}
+
+static int submit_unmap_unsupported(struct user *u)
+{
+	return usk_bdev_unmap_blocks(u->desc, u->ch, 0, 1, io_done, u);
+}
+
+static int submit_zeroes_overflow(struct user *u)
+{
+	return usk_bdev_write_zeroes_blocks(u->desc, u->ch, UINT64_MAX, 2, io_done, u);
+}
+
+static const struct io_case *g_case;
+
+static void run_case(void *ctx)
+{
+	g_check_rc = g_case->submit(&g_users[0]);
+}
+
+static void test_bad_io_fails_at_once(void)
+{
+	static const struct io_case cases[] = {
+		{-EINVAL, submit_read_past_end},	{-EINVAL, submit_read_zero},
+		{-EINVAL, submit_read_null_buf},	{-EINVAL, submit_readv_short},
+		{-EINVAL, submit_read_unaligned_bytes}, {-EBADF, submit_write_readonly},
+		{-ENOTSUP, submit_unmap_unsupported},	{-EINVAL, submit_zeroes_overflow},
+	};
+
+	setup();
+	on_thread(0, open_reader, "ut0");
+	g_no_unmap = true;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		g_case = &cases[i];
+		on_thread(0, run_case, NULL);
+		CU_ASSERT_EQUAL(g_check_rc, cases[i].rc);
+	}
+	g_no_unmap = false;
+	CU_ASSERT_EQUAL(g_users[0].done, 0);
+	CU_ASSERT_EQUAL(g_module_channels[0].count, 0);
+	on_thread(0, close_reader, NULL);
+	teardown();
+}
+
+static struct usk_bdev_io_stat g_sum;
+static int g_stat_done;
+
+static void stat_done(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat, int rc, void *arg)
+{
+	CU_ASSERT_EQUAL(rc, 0);
+	g_stat_done++;
+}
+
+static void sum_stats(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_get_device_stat(&g_bdev, &g_sum, stat_done, NULL), 0);
+}
+
+static void test_every_type_reaches_the_module_and_counts(void)
+{
+	struct ut_module_channel *mc = &g_module_channels[0];
+
+	setup();
+	on_thread(1, user_open_rw, (void *)1);
+	on_thread(0, submit_every_type, NULL);
+	on_thread(1, submit_every_type, NULL);
+	CU_ASSERT_EQUAL_FATAL(mc->count, 8);
+	CU_ASSERT_EQUAL(mc->ios[0]->type, USK_BDEV_IO_TYPE_READ);
+	CU_ASSERT_EQUAL(mc->ios[0]->iovcnt, 1);
+	CU_ASSERT_EQUAL(mc->ios[0]->iovs[0].iov_len, 2048);
+	CU_ASSERT_EQUAL(mc->ios[1]->iovcnt, 2);
+	CU_ASSERT_EQUAL(mc->ios[2]->offset_blocks, 8);
+	CU_ASSERT_EQUAL(mc->ios[2]->num_blocks, 2);
+	CU_ASSERT_PTR_NULL(mc->ios[4]->iovs);
+	CU_ASSERT_EQUAL(mc->ios[7]->type, USK_BDEV_IO_TYPE_RESET);
+	CU_ASSERT_PTR_NOT_NULL(usk_bdev_io_driver_ctx(mc->ios[0]));
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+	on_thread(1, module_complete_all, (void *)USK_BDEV_IO_STATUS_FAILED);
+	CU_ASSERT_EQUAL(g_users[0].done, 8);
+	CU_ASSERT_EQUAL(g_users[0].failed, 0);
+	CU_ASSERT_EQUAL(g_users[1].failed, 8);
+	CU_ASSERT_EQUAL(g_users[1].last_sc, USK_NVME_SC_INTERNAL_ERROR);
+
+	/* Thread 1's channel goes, its counters stay in the sum. */
+	on_thread(1, user_close, NULL);
+	g_stat_done = 0;
+	memset(&g_sum, 0, sizeof(g_sum));
+	on_thread(0, sum_stats, NULL);
+	CU_ASSERT_EQUAL(g_stat_done, 1);
+	CU_ASSERT_EQUAL(g_sum.num_read_ops, 1);
+	CU_ASSERT_EQUAL(g_sum.bytes_read, 2048);
+	CU_ASSERT_EQUAL(g_sum.num_write_ops, 2);
+	CU_ASSERT_EQUAL(g_sum.bytes_written, 1536 + 1024);
+	CU_ASSERT_EQUAL(g_sum.num_unmap_ops, 1);
+	CU_ASSERT_EQUAL(g_sum.num_other_ops, 4);
+	CU_ASSERT_EQUAL(g_sum.num_errors, 8);
+	teardown();
+}
+
+static void submit_big_read(void *ctx)
+{
+	struct user *u = &g_users[0];
+	struct iovec iov[3] = {{g_buf, 3000}, {g_buf + 3000, 5192}, {g_buf + 8192, 4096}};
+
+	/* 24 blocks from block 6: boundary 8, at most 5 blocks each. */
+	CU_ASSERT_EQUAL(usk_bdev_readv_blocks(u->desc, u->ch, iov, 3, 6, 24, io_done, u), 0);
+}
+
+static void complete_one_with(void *ctx)
+{
+	struct ut_module_channel *mc = &g_module_channels[0];
+	struct usk_bdev_io *io = mc->ios[--mc->count];
+
+	usk_bdev_io_complete_nvme_status(io, USK_NVME_SCT_MEDIA, (int)(uintptr_t)ctx);
+}
+
+static void test_split_at_boundary_and_max_transfer(void)
+{
+	struct ut_module_channel *mc = &g_module_channels[0];
+	uint64_t want[][2] = {{6, 2}, {8, 5}, {13, 3}, {16, 5}, {21, 3}, {24, 5}, {29, 1}};
+	uint64_t bytes = 0;
+
+	setup();
+	g_bdev.optimal_io_boundary = 8;
+	g_bdev.max_transfer_blocks = 5;
+	on_thread(0, submit_big_read, NULL);
+	CU_ASSERT_EQUAL_FATAL(mc->count, 7);
+	for (int i = 0; i < 7; i++) {
+		CU_ASSERT_EQUAL(mc->ios[i]->offset_blocks, want[i][0]);
+		CU_ASSERT_EQUAL(mc->ios[i]->num_blocks, want[i][1]);
+		for (int j = 0; j < mc->ios[i]->iovcnt; j++) {
+			CU_ASSERT_PTR_EQUAL(mc->ios[i]->iovs[j].iov_base, g_buf + bytes);
+			bytes += mc->ios[i]->iovs[j].iov_len;
+		}
+	}
+	CU_ASSERT_EQUAL(bytes, 24 * 512);
+	/* Child 2 has pieces of the first two buffers. */
+	CU_ASSERT_EQUAL(mc->ios[1]->iovcnt, 2);
+
+	/* The last child fails with a media error, the others succeed: one callback, failed. */
+	on_thread(0, complete_one_with, (void *)USK_NVME_SC_UNRECOVERED_READ_ERROR);
+	CU_ASSERT_EQUAL(g_users[0].done, 0);
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+	CU_ASSERT_EQUAL(g_users[0].done, 1);
+	CU_ASSERT_EQUAL(g_users[0].failed, 1);
+	CU_ASSERT_EQUAL(g_users[0].last_sct, USK_NVME_SCT_MEDIA);
+	CU_ASSERT_EQUAL(g_users[0].last_sc, USK_NVME_SC_UNRECOVERED_READ_ERROR);
+	g_bdev.optimal_io_boundary = 0;
+	g_bdev.max_transfer_blocks = 0;
+	teardown();
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_bad_io_fails_at_once),
+		UT_TEST(test_every_type_reaches_the_module_and_counts),
+		UT_TEST(test_split_at_boundary_and_max_transfer),
+	};
+
+	return UT_BDEV_MODULE_RUN("bdev_io", tests);
+}
