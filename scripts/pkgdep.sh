@@ -24,8 +24,9 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 # Sanitizer runtime for clang builds, and the clang used by fuzzers.
 check_pkgs="clang libclang-rt-14-dev"
 # VM lab: a guest kernel comes from apt-get download, the guest runs under
-# qemu with busybox in an initramfs packed by cpio; depmod is in kmod.
-vm_pkgs="qemu-system-x86 qemu-utils busybox-static cpio kmod dpkg-dev"
+# qemu with busybox in an initramfs packed by cpio; depmod is in kmod. The
+# headers of that kernel build the lab's vfio module with the no-IOMMU mode.
+vm_pkgs="qemu-system-x86 qemu-utils busybox-static cpio kmod dpkg-dev linux-headers-amd64"
 # Benchmarks and tools: fio is the kernel reference, bench/syscalls.sh uses strace.
 tool_pkgs="fio python3 pciutils strace"
 

@@ -16,6 +16,7 @@ workdir=""
 keep=no
 hugepages=0
 iommu=yes
+vfio_noiommu=no
 
 usage() {
 	cat <<USAGE
@@ -50,6 +51,8 @@ Options:
       --smp N         guest CPUs (default 2)
       --hugepages N   2 MiB hugepages to reserve at boot (default 0)
       --no-iommu      boot without the emulated IOMMU (to test what fails)
+      --vfio-noiommu  give the guest a vfio module with the no-IOMMU mode
+                      (built once from Debian's linux-source, then cached)
       --cache DIR     where the guest kernel is kept (default \$USK_VM_CACHE
                       or /var/tmp/usk-vm-cache)
       --workdir DIR   keep disk images, console log and QMP socket here
@@ -79,6 +82,7 @@ parse_args() {
 		--smp) smp=$2; shift ;;
 		--hugepages) hugepages=$2; shift ;;
 		--no-iommu) iommu=no ;;
+		--vfio-noiommu) vfio_noiommu=yes ;;
 		--cache) cache=$2; shift ;;
 		--workdir) workdir=$2; shift ;;
 		--keep) keep=yes ;;
@@ -103,6 +107,8 @@ parse_args() {
 . "$lab/lib/initramfs.sh"
 # shellcheck source=test/vm/lib/qemu.sh
 . "$lab/lib/qemu.sh"
+# shellcheck source=test/vm/lib/noiommu.sh
+. "$lab/lib/noiommu.sh"
 
 main() {
 	parse_args "$@"
@@ -120,6 +126,7 @@ main() {
 	trap "vm_cleanup; [ $owned = no ] || [ $keep = yes ] || rm -rf '$workdir'" EXIT
 
 	kernel_fetch "$cache"
+	[ "$vfio_noiommu" = no ] || noiommu_vfio_build "$cache"
 	initramfs_build "$workdir/initrd.cpio"
 	vm_run
 }

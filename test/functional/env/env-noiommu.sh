@@ -1,10 +1,10 @@
 #!/bin/bash
-# Guest, booted without an IOMMU. NOIOMMU=1 setup.sh turns on VFIO's
-# no-IOMMU mode where the kernel has it (CONFIG_VFIO_NOIOMMU); lib/env then
-# runs an Identify by hand and lib/nvme writes and reads back data, with
-# physical addresses from pagemap and DMA memory in hugepages, and refuses
-# without hugepages. A kernel without the mode (Debian's) gets a clear
-# refusal from setup.sh, and the device stays on nvme.
+# Guest, booted without an IOMMU, with a vfio module that has the no-IOMMU
+# mode (the lab builds it: Debian's has not). NOIOMMU=1 setup.sh turns the
+# mode on and binds the controller; lib/env runs an Identify by hand with an
+# MSI-X interrupt, and lib/nvme writes and reads back data from two threads,
+# with physical addresses from pagemap and DMA memory in hugepages. Without
+# hugepages both setup.sh and the DMA heap refuse, saying why.
 set -u
 . /usk/tests/lib.sh
 
@@ -13,18 +13,7 @@ out=$(NOIOMMU=1 HUGEMEM=0 /usk/scripts/setup.sh config 2>&1) &&
 	fail "NOIOMMU=1 with HUGEMEM=0 was accepted"
 echo "$out" | grep -q "needs hugepages" || fail "no word about hugepages: $out"
 
-modprobe vfio 2>/dev/null
-if [ ! -e /sys/module/vfio/parameters/enable_unsafe_noiommu_mode ]; then
-	out=$(NOIOMMU=1 HUGEMEM=64 /usk/scripts/setup.sh config 2>&1) &&
-		fail "setup.sh accepted NOIOMMU=1 on a kernel without the mode"
-	echo "$out"
-	echo "$out" | grep -q "CONFIG_VFIO_NOIOMMU" || fail "the refusal does not name the option"
-	[ "$(driver_of "$bdf")" = nvme ] || fail "$bdf left nvme"
-	echo "PASS: no-IOMMU mode refused: this kernel lacks CONFIG_VFIO_NOIOMMU"
-	exit 0
-fi
-
-out=$(NOIOMMU=1 HUGEMEM=64 /usk/scripts/setup.sh config 2>&1) || fail "setup.sh: $out"
+out=$(NOIOMMU=1 HUGEMEM=256 /usk/scripts/setup.sh config 2>&1) || fail "setup.sh: $out"
 echo "$out"
 echo "$out" | grep -q "$bdf: /dev/vfio/noiommu-" || fail "not bound in no-IOMMU mode"
 out=$(/usk/bin/env_identify "QEMU NVMe Ctrl" auto 2>&1) || fail "env_identify: $out"

@@ -64,6 +64,9 @@ initramfs_build() {
 	for m in $initramfs_modules; do
 		initramfs_copy_module "$m"
 	done
+	if [ -n "${noiommu_vfio_ko:-}" ]; then
+		initramfs_copy "$noiommu_vfio_ko" "/lib/modules/$kernel_version/kernel/drivers/vfio/vfio.ko"
+	fi
 	cp "$kernel_modules"/modules.{dep,alias,symbols,builtin,order} \
 		"$root/lib/modules/$kernel_version/" 2>/dev/null || true
 	initramfs_copy "$top/scripts/setup.sh" /usk/scripts/setup.sh
