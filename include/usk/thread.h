@@ -110,6 +110,37 @@ void usk_thread_destroy(struct usk_thread *thread);
  */
 int usk_thread_poll(struct usk_thread *thread, uint32_t max_msgs, uint64_t now);
 
+/** Most wake fds (usk_thread_add_wake_fd()) one thread may have. */
+#define USK_THREAD_MAX_WAKE_FDS 8
+
+/**
+ * Have the current thread's reactor wake from an idle sleep when @p fd, an
+ * eventfd, becomes readable: for a poller that waits on the kernel, e.g. an
+ * io_uring whose completions signal an eventfd (io_uring_register_eventfd()).
+ * The reactor drains the eventfd when it wakes; the poller need not read it.
+ *
+ * @return 0; -EINVAL when not called on a thread or for a negative fd;
+ *         -ENOSPC when the thread has USK_THREAD_MAX_WAKE_FDS already.
+ */
+int usk_thread_add_wake_fd(int fd);
+
+/**
+ * Undo usk_thread_add_wake_fd() on the current thread; call it before
+ * closing @p fd.
+ *
+ * @return 0, or -ENOENT when @p fd is not one of the thread's.
+ */
+int usk_thread_remove_wake_fd(int fd);
+
+/**
+ * For whoever polls threads (the app framework's reactors): copies up to
+ * @p max of @p thread's wake fds into @p fds. Call it where the thread is
+ * polled.
+ *
+ * @return how many were copied.
+ */
+uint32_t usk_thread_get_wake_fds(const struct usk_thread *thread, int *fds, uint32_t max);
+
 /**
  * @return the tick at which the thread's next timed poller is due, or
  * UINT64_MAX when it has none. Call it where the thread is polled; the app

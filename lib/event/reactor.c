@@ -26,6 +26,8 @@
 #define REACTOR_IDLE_TURNS_PER_CLOCK 8
 /* An idle reactor still looks at its pollers this often. */
 #define REACTOR_MAX_SLEEP_US 10000
+/* The reactor's eventfd and the wake fds of its threads that a sleep watches. */
+#define REACTOR_MAX_WAIT_FDS 64
 
 static volatile sig_atomic_t g_signal;
 static bool g_signal_seen;
@@ -196,11 +198,29 @@ static bool reactor_has_work(struct reactor *r)
 	return false;
 }
 
-/* Sleeps until a message, a due timed poller or the cap; returns whether it slept. */
+/* The fds a sleep waits on: the reactor's eventfd, then its threads' wake fds. */
+static nfds_t reactor_wait_fds(const struct reactor *r, struct pollfd *pfds, nfds_t max)
+{
+	int fds[USK_THREAD_MAX_WAKE_FDS];
+	nfds_t n = 1;
+
+	pfds[0] = (struct pollfd){.fd = r->efd, .events = POLLIN};
+	for (uint32_t i = 0; i < r->nthreads; i++) {
+		uint32_t k = usk_thread_get_wake_fds(r->threads[i], fds, USK_THREAD_MAX_WAKE_FDS);
+
+		for (uint32_t j = 0; j < k && n < max; j++) {
+			pfds[n++] = (struct pollfd){.fd = fds[j], .events = POLLIN};
+		}
+	}
+	return n;
+}
+
+/* Sleeps until a message, a wake fd, a due timed poller or the cap; returns whether it slept. */
 static bool reactor_sleep(struct reactor *r, uint64_t now)
 {
 	uint64_t deadline = now + usk_us_to_ticks(REACTOR_MAX_SLEEP_US);
-	struct pollfd pfd = {.fd = r->efd, .events = POLLIN};
+	struct pollfd pfds[REACTOR_MAX_WAIT_FDS];
+	nfds_t nfds = reactor_wait_fds(r, pfds, REACTOR_MAX_WAIT_FDS);
 	struct timespec ts;
 	uint64_t ns, count;
 
@@ -221,8 +241,13 @@ static bool reactor_sleep(struct reactor *r, uint64_t now)
 	ts.tv_sec = (time_t)(ns / 1000000000u);
 	ts.tv_nsec = (long)(ns % 1000000000u);
 	atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
-	if (ppoll(&pfd, 1, &ts, NULL) > 0) {
-		(void)!read(r->efd, &count, sizeof(count));
+	if (ppoll(pfds, nfds, &ts, NULL) > 0) {
+		/* Drain what woke us, so the next sleep does not wake at once. */
+		for (nfds_t i = 0; i < nfds; i++) {
+			if (pfds[i].revents & POLLIN) {
+				(void)!read(pfds[i].fd, &count, sizeof(count));
+			}
+		}
 		atomic_fetch_add_explicit(&r->wakeups, 1, memory_order_relaxed);
 	}
 	atomic_store(&r->sleeping, false);
@@ -278,11 +303,12 @@ static void reactor_loop(struct reactor *r)
 				r->last_busy = now;
 			} else if (g_app.opts.idle_sleep && now - r->last_busy > threshold &&
 				   reactor_sleep(r, now)) {
-				/* The next turn reads the clock afresh: the sleep counts as idle.
+				/*
+				 * The threads are polled once before any next sleep: a poller
+				 * waiting on the kernel finds out on waking. The next turn
+				 * reads the clock afresh, so the sleep counts as idle.
 				 */
-				busy = 0;
 				idle_turns = REACTOR_IDLE_TURNS_PER_CLOCK - 1;
-				continue;
 			}
 			if (r->index == 0) {
 				reactor_check_signal();

@@ -227,6 +227,41 @@ int usk_thread_poll(struct usk_thread *t, uint32_t max_msgs, uint64_t now)
 	return busy;
 }
 
+int usk_thread_add_wake_fd(int fd)
+{
+	struct usk_thread *t = usk_thread_get_current();
+
+	if (t == NULL || fd < 0) {
+		return -EINVAL;
+	}
+	if (t->n_wake_fds == USK_THREAD_MAX_WAKE_FDS) {
+		return -ENOSPC;
+	}
+	t->wake_fds[t->n_wake_fds++] = fd;
+	return 0;
+}
+
+int usk_thread_remove_wake_fd(int fd)
+{
+	struct usk_thread *t = usk_thread_get_current();
+
+	for (uint32_t i = 0; t != NULL && i < t->n_wake_fds; i++) {
+		if (t->wake_fds[i] == fd) {
+			t->wake_fds[i] = t->wake_fds[--t->n_wake_fds];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+uint32_t usk_thread_get_wake_fds(const struct usk_thread *t, int *fds, uint32_t max)
+{
+	uint32_t n = USK_MIN(t->n_wake_fds, max);
+
+	memcpy(fds, t->wake_fds, n * sizeof(fds[0]));
+	return n;
+}
+
 bool usk_thread_has_msgs(const struct usk_thread *t)
 {
 	return !msg_ring_empty(&t->msgs);

@@ -66,6 +66,9 @@ struct usk_thread {
 	_Atomic uint64_t busy_ticks;
 	_Atomic uint64_t idle_ticks;
 	_Atomic uint64_t msgs_run;
+	/* Eventfds that wake the reactor from an idle sleep (usk_thread_add_wake_fd()). */
+	int wake_fds[USK_THREAD_MAX_WAKE_FDS];
+	uint32_t n_wake_fds;
 	TAILQ_ENTRY(usk_thread) link;
 };
 

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,9 +50,10 @@ struct uring_bdev {
 struct uring_channel {
 	struct io_uring ring;
 	struct usk_poller *poller;
-	uint32_t queued;		       /* in the ring, not yet given to the kernel */
-	uint32_t inflight;		       /* given to the kernel, not yet reaped */
-	bool fixed_files;		       /* the ring has a registered-file table */
+	uint32_t queued;   /* in the ring, not yet given to the kernel */
+	uint32_t inflight; /* given to the kernel, not yet reaped */
+	bool fixed_files;  /* the ring has a registered-file table */
+	int efd;	   /* signalled on completions: wakes an idle-sleeping reactor */
 	uint64_t slot_owner[URING_FILE_SLOTS]; /* the bdev id registered in each slot, 0: none */
 };
 
@@ -75,6 +77,22 @@ const struct usk_bdev_module g_bdev_uring_module = {
 	.module_init = uring_module_init,
 	.module_fini = uring_module_fini,
 };
+
+/*
+ * The eventfd is signalled only while the poller finds nothing: that is when
+ * the reactor may sleep. Busy, completions are seen by polling and a signal
+ * per completion would be wasted work for the kernel. Returns whether the
+ * poll counts as busy: a completion that came as the signal was turned on
+ * must be reaped before any sleep.
+ */
+static bool uring_arm_wakeup(struct uring_channel *ch, bool busy)
+{
+	if (ch->efd < 0) {
+		return busy;
+	}
+	io_uring_cq_eventfd_toggle(&ch->ring, !busy);
+	return busy || io_uring_cq_ready(&ch->ring) > 0;
+}
 
 /* Gives the kernel what was queued, then completes what it finished. */
 static int uring_poll(void *ctx)
@@ -110,7 +128,19 @@ static int uring_poll(void *ctx)
 		 */
 		sched_yield();
 	}
-	return n > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+	return uring_arm_wakeup(ch, n > 0) ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+}
+
+static void uring_channel_destroy(void *io_device, void *ctx)
+{
+	struct uring_channel *ch = ctx;
+
+	if (ch->efd >= 0) {
+		usk_thread_remove_wake_fd(ch->efd);
+		close(ch->efd);
+	}
+	usk_poller_unregister(&ch->poller);
+	io_uring_queue_exit(&ch->ring);
 }
 
 static int uring_channel_create(void *io_device, void *ctx)
@@ -131,20 +161,19 @@ static int uring_channel_create(void *io_device, void *ctx)
 	/* Kernels before 5.19 have no sparse tables: plain fds then. */
 	ch->fixed_files = io_uring_register_files_sparse(&ch->ring, URING_FILE_SLOTS) == 0;
 	memset(ch->slot_owner, 0, sizeof(ch->slot_owner));
+	/* A reactor that sleeps while the kernel works wakes at the completion. */
+	ch->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ch->efd >= 0 && (io_uring_register_eventfd(&ch->ring, ch->efd) != 0 ||
+			     usk_thread_add_wake_fd(ch->efd) != 0)) {
+		close(ch->efd);
+		ch->efd = -1;
+	}
 	ch->poller = usk_poller_register(uring_poll, ch, 0, "bdev_uring");
 	if (ch->poller == NULL) {
-		io_uring_queue_exit(&ch->ring);
+		uring_channel_destroy(io_device, ctx);
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-static void uring_channel_destroy(void *io_device, void *ctx)
-{
-	struct uring_channel *ch = ctx;
-
-	usk_poller_unregister(&ch->poller);
-	io_uring_queue_exit(&ch->ring);
 }
 
 static int uring_module_init(void)
