@@ -304,17 +304,20 @@ struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns);
  * @param queue_size entries, 0 for the controller's option; at most CAP.MQES+1
  * @param qpair      where the queue pair is stored
  * @return 0; -ENOSPC when every I/O queue the controller granted is in use;
- *         -ENOMEM; -EIO when the controller refuses (the log has its status).
+ *         -ENOMEM; -EIO when the controller refuses (the log has its status);
+ *         -ETIMEDOUT when it does not answer; -ENXIO when it is gone.
  */
 int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr, uint32_t queue_size,
 				  struct usk_nvme_qpair **qpair);
 
 /**
- * Delete an I/O queue pair. Commands still outstanding are completed with
- * Command Abort Requested first.
+ * Delete an I/O queue pair. Commands still outstanding complete with
+ * Command Abort Requested, after the controller has let go of the queues.
+ * Thread rules: the thread that owns @p qpair.
  *
- * @return 0, or -EIO if the controller refused the deletion (the queue
- *         pair is freed anyway).
+ * @return 0; or the error of a Delete command (-EIO, -ETIMEDOUT): the
+ *         controller is then reset, so that it holds no queue on the freed
+ *         memory, and the queue pair is freed anyway.
  */
 int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
 

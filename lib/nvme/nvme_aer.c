@@ -63,7 +63,11 @@ int nvme_aer_config(struct usk_nvme_ctrlr *c)
 		USK_WARNLOG("%s: cannot choose which async events to get; taking the defaults",
 			    c->name);
 	}
+	/* Two admin entries stay for commands, or a small admin queue would hold only AERs. */
+	uint32_t room = c->admin->num_entries - 1u;
+
 	c->aer_limit = USK_MIN((uint32_t)c->cdata->aerl + 1, (uint32_t)NVME_AER_MAX);
+	c->aer_limit = USK_MIN(c->aer_limit, room > 2 ? room - 2 : 0);
 	pthread_mutex_lock(&c->admin_lock);
 	nvme_aer_arm(c);
 	pthread_mutex_unlock(&c->admin_lock);

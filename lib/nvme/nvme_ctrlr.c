@@ -407,27 +407,45 @@ release_qid:
 	return rc;
 }
 
+/* Whether @q's queues are on the controller now: created, and no reset or failure since. */
+static bool nvme_qpair_on_ctrlr(const struct usk_nvme_qpair *q)
+{
+	return __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) == q->synced_state;
+}
+
 int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 {
 	struct usk_nvme_ctrlr *c = q->ctrlr;
 	struct usk_nvme_sqe delete_sq = {.opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = q->id};
 	struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id};
-	/* A gone controller answers nothing, and a reset controller no longer has the queues. */
-	bool on_ctrlr = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == q->synced_state;
-	int rc = on_ctrlr ? usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL) : 0;
+	int rc = 0;
 
-	/* Deleting the SQ ends its commands in the controller; finish ours exactly once. */
-	if (on_ctrlr) {
-		usk_nvme_qpair_process_completions(q, 0);
+	/*
+	 * The lock keeps other threads' resets out, and resyncing keeps this
+	 * queue pair from being built again: a reset can still come from a
+	 * Delete that times out, so each step checks the queues are still there.
+	 */
+	pthread_mutex_lock(&c->admin_lock);
+	q->resyncing = true;
+	if (nvme_qpair_on_ctrlr(q)) {
+		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
 	}
-	nvme_qpair_abort_all(q);
-	if (rc == 0 && on_ctrlr && !usk_nvme_ctrlr_is_failed(c)) {
+	/* Deleting the SQ ends its commands in the controller: reap what it posted. */
+	if (rc == 0 && nvme_qpair_on_ctrlr(q)) {
+		usk_nvme_qpair_process_completions(q, 0);
 		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
 	}
-	pthread_mutex_lock(&c->admin_lock);
+	/* A controller that refused a Delete still has the queues: only a reset takes them back. */
+	if (rc != 0 && nvme_qpair_on_ctrlr(q)) {
+		USK_ERRLOG("%s: qpair %u: the controller kept its queues; resetting it", c->name,
+			   q->id);
+		nvme_ctrlr_reset_locked(c);
+	}
 	c->qid_used[q->id] = false;
 	c->io_queue_ids_used--;
 	pthread_mutex_unlock(&c->admin_lock);
+	/* Whatever is left ends here, exactly once, with no lock held for the callbacks. */
+	nvme_qpair_abort_all(q);
 	nvme_qpair_destroy(q);
 	return rc;
 }

@@ -275,6 +275,8 @@ int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *ctrlr);
 
 /* Reset (nvme_reset.c). The admin lock is held. */
 int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr);
+/* Resets unless the state moved from @seen (another thread reset it already). */
+int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *ctrlr, uint32_t seen);
 /*
  * Brings a queue pair whose synced_state differs from the controller's in
  * line: ends its commands if the controller was reset, and re-creates its
@@ -283,10 +285,21 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr);
  */
 int nvme_qpair_resync(struct usk_nvme_qpair *qpair);
 /*
- * Creates a new I/O queue pair on the controller: now, or during a reset
- * on its first poll. Returns 0, or the error of a Create command.
+ * Creates a new I/O queue pair on the controller (after a reset under way,
+ * if any). Returns 0, or the error of a Create command, or -ENXIO.
  */
 int nvme_qpair_create_first(struct usk_nvme_qpair *qpair);
+/*
+ * Whether the queue pair's rings match the controller: for an I/O queue
+ * pair, no reset or failure since it was built; the admin queue, which the
+ * reset rebuilds itself, only has to see no failure.
+ */
+static inline bool nvme_qpair_in_sync(const struct usk_nvme_qpair *q)
+{
+	uint32_t state = __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE);
+
+	return q->id == 0 ? (state & NVME_CTRLR_FAILED) == 0 : state == q->synced_state;
+}
 
 /* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);

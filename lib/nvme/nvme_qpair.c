@@ -13,6 +13,7 @@
 #include "nvme_internal.h"
 #include "usk/env.h"
 #include "usk/log.h"
+#include "usk/ticks.h"
 #include "usk/util.h"
 
 int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
@@ -98,6 +99,11 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	q->free_head = tr->next_free;
 	tr->cb = cb;
 	tr->cb_arg = cb_arg;
+	/* The clock of the last poll is stale after an idle spell: read it when the ring was empty.
+	 */
+	if (q->timeout_ticks != 0 && q->outstanding == 0) {
+		q->now_tick = usk_ticks();
+	}
 	tr->submit_tick = q->now_tick;
 	tr->abort_sent = false;
 	tr->active = true;
@@ -171,8 +177,12 @@ static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvm
 				  const void *buf, uint32_t len, int iovcnt, usk_nvme_cmd_cb cb,
 				  void *cb_arg)
 {
-	if (__atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) != q->synced_state) {
-		int rc = nvme_qpair_resync(q);
+	if (!nvme_qpair_in_sync(q)) {
+		/* Inside the reap loop the ring is not rebuilt: the command waits for the next
+		 * poll. */
+		int rc = !q->in_completions		      ? nvme_qpair_resync(q)
+			 : usk_nvme_ctrlr_is_failed(q->ctrlr) ? -ENXIO
+							      : -EAGAIN;
 
 		if (rc == -EAGAIN) {
 			return nvme_qpair_wait(q, cmd, buf, len, iovcnt, cb, cb_arg);
@@ -202,7 +212,10 @@ int nvme_qpair_submit_iov(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *c
 
 void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
 {
-	while (q->waiting_head != NULL && q->free_head != q->num_entries && !q->resyncing) {
+	/* Not into a ring the controller no longer has (a reset came): they wait for the rebuild.
+	 */
+	while (q->waiting_head != NULL && q->free_head != q->num_entries && !q->resyncing &&
+	       nvme_qpair_in_sync(q)) {
 		struct nvme_request *req = q->waiting_head;
 
 		q->waiting_head = req->next;
@@ -241,7 +254,7 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	uint16_t old_head = q->cq_head;
 
 	/* After a reset or a failure: end what is left, once, and rebuild. */
-	if (__atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) != q->synced_state) {
+	if (!nvme_qpair_in_sync(q)) {
 		int rc = nvme_qpair_resync(q);
 
 		if (rc != 0) {
@@ -279,13 +292,21 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		if (cb != NULL) {
 			cb(cb_arg, cqe);
 		}
+		/* A reset from the callback (or another thread): the next poll rebuilds. */
+		if (!nvme_qpair_in_sync(q)) {
+			break;
+		}
 		nvme_qpair_submit_waiting(q);
+	}
+	q->in_completions = false;
+	/* No doorbell for a queue the controller no longer has. */
+	if (!nvme_qpair_in_sync(q)) {
+		return (int)reaped;
 	}
 	if (reaped > 0) {
 		nvme_doorbell_write(q->cq_doorbell, q->cq_shadow, q->cq_eventidx, old_head,
 				    q->cq_head);
 	}
-	q->in_completions = false;
 	nvme_qpair_ring_sq(q);
 	if (q->timeout_ticks != 0) {
 		nvme_qpair_check_timeouts(q);
@@ -396,8 +417,6 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 		nvme_qpair_destroy(q);
 		return -ENOMEM;
 	}
-	uint64_t prp_iova = usk_vtoiova(q->prp_lists, NULL);
-
 	for (uint32_t i = 0; i < (uint32_t)entries * NVME_WAITING_PER_ENTRY; i++) {
 		q->requests[i].next = q->free_requests;
 		q->free_requests = &q->requests[i];
@@ -413,7 +432,9 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	for (uint16_t i = 0; i < entries; i++) {
 		q->trackers[i].next_free = i + 1 < entries - 1 ? i + 1 : entries;
 		q->trackers[i].prp_list = q->prp_lists + (size_t)i * NVME_PRP_LIST_ENTRIES;
-		q->trackers[i].prp_list_iova = prp_iova + (uint64_t)i * NVME_PAGE_SIZE;
+		/* Each page on its own: without an IOMMU the pages' addresses need not follow on.
+		 */
+		q->trackers[i].prp_list_iova = usk_vtoiova(q->trackers[i].prp_list, NULL);
 	}
 	q->sq_doorbell = (volatile uint32_t *)(ctrlr->regs + USK_NVME_REG_DOORBELL_BASE +
 					       (2u * id) * stride);

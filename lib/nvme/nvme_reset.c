@@ -53,16 +53,6 @@ int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *q)
 	return rc;
 }
 
-/* Creates a new queue pair on the controller, now or, during a reset, on its first poll. */
-int nvme_qpair_create_first(struct usk_nvme_qpair *q)
-{
-	int rc;
-
-	q->synced_state = NVME_QPAIR_NEVER_CREATED;
-	rc = nvme_qpair_resync(q);
-	return rc == -EAGAIN ? 0 : rc;
-}
-
 /* Creates the queues after a reset; a controller that refuses has failed. */
 static int nvme_qpair_recreate(struct usk_nvme_qpair *q, uint32_t state)
 {
@@ -80,26 +70,61 @@ static int nvme_qpair_recreate(struct usk_nvme_qpair *q, uint32_t state)
 	return -ENXIO;
 }
 
-/* With the admin lock held, so the state cannot change under it. */
-static int nvme_qpair_resync_locked(struct usk_nvme_qpair *q)
+/*
+ * Ends what the ring held if the controller was disabled since the ring was
+ * last emptied (the generation moved). No lock is held: the callbacks may
+ * reset the controller again, so it goes on until the ring matches.
+ */
+static void nvme_qpair_catch_up(struct usk_nvme_qpair *q)
 {
-	uint32_t state = __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE);
-	uint32_t gen = state >> NVME_CTRLR_GEN_SHIFT;
+	for (;;) {
+		uint32_t gen =
+			__atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) >> NVME_CTRLR_GEN_SHIFT;
 
-	if (state & NVME_CTRLR_FAILED) {
-		return -ENXIO;
-	}
-	if (q->ring_gen != gen) {
-		/* The controller was disabled: nothing in the ring will complete. */
+		if (q->ring_gen == gen) {
+			return;
+		}
 		q->ring_gen = gen;
 		nvme_qpair_abort_trackers(q);
 		nvme_qpair_reset_ring(q);
 	}
-	/* Resetting while we hold the lock: we are the resetting thread, in a callback. */
-	return (state & NVME_CTRLR_RESETTING) ? -EAGAIN : nvme_qpair_recreate(q, state);
 }
 
-int nvme_qpair_resync(struct usk_nvme_qpair *q)
+/*
+ * Catches up and creates the queues again, the latter under the admin lock
+ * (which a reset holds throughout, so the state cannot move meanwhile).
+ * With @wait false, a busy lock means -EAGAIN: the next poll tries again.
+ */
+static int nvme_qpair_rebuild(struct usk_nvme_qpair *q, bool wait)
+{
+	struct usk_nvme_ctrlr *c = q->ctrlr;
+
+	for (;;) {
+		uint32_t state;
+		int rc;
+
+		nvme_qpair_catch_up(q);
+		if (!wait && pthread_mutex_trylock(&c->admin_lock) != 0) {
+			return -EAGAIN;
+		}
+		if (wait) {
+			pthread_mutex_lock(&c->admin_lock);
+		}
+		state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+		if (q->ring_gen != state >> NVME_CTRLR_GEN_SHIFT && !(state & NVME_CTRLR_FAILED)) {
+			/* Reset between the catch-up and the lock: catch up again. */
+			pthread_mutex_unlock(&c->admin_lock);
+			continue;
+		}
+		rc = (state & NVME_CTRLR_FAILED)      ? -ENXIO
+		     : (state & NVME_CTRLR_RESETTING) ? -EAGAIN
+						      : nvme_qpair_recreate(q, state);
+		pthread_mutex_unlock(&c->admin_lock);
+		return rc;
+	}
+}
+
+static int nvme_qpair_resync_wait(struct usk_nvme_qpair *q, bool wait)
 {
 	struct usk_nvme_ctrlr *c = q->ctrlr;
 	int rc;
@@ -116,14 +141,9 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 		q->synced_state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 		return 0;
 	}
-	/* A reset holds the lock throughout: busy means try again on the next poll. */
-	if (pthread_mutex_trylock(&c->admin_lock) != 0) {
-		return -EAGAIN;
-	}
 	q->resyncing = true;
-	rc = nvme_qpair_resync_locked(q);
+	rc = nvme_qpair_rebuild(q, wait);
 	q->resyncing = false;
-	pthread_mutex_unlock(&c->admin_lock);
 	if (rc == -ENXIO) {
 		nvme_ctrlr_notify_if_failed(c);
 		nvme_qpair_abort_all(q);
@@ -134,6 +154,18 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 		}
 	}
 	return rc;
+}
+
+int nvme_qpair_resync(struct usk_nvme_qpair *q)
+{
+	return nvme_qpair_resync_wait(q, false);
+}
+
+/* Creates a new queue pair on the controller: now, after a reset under way if any. */
+int nvme_qpair_create_first(struct usk_nvme_qpair *q)
+{
+	q->synced_state = NVME_QPAIR_NEVER_CREATED;
+	return nvme_qpair_resync_wait(q, true);
 }
 
 /* Points the controller at the Doorbell Buffer Config pages again, emptied. */
@@ -209,6 +241,20 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c)
 	c->admin->synced_state = ready;
 	USK_INFOLOG("%s: reset done; I/O queue pairs are rebuilt on their next poll", c->name);
 	return 0;
+}
+
+int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *c, uint32_t seen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&c->admin_lock);
+	/* Reset already by another thread since @seen: that one will do. */
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == seen) {
+		rc = nvme_ctrlr_reset_locked(c);
+	}
+	pthread_mutex_unlock(&c->admin_lock);
+	nvme_ctrlr_notify_if_failed(c);
+	return rc;
 }
 
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *c)

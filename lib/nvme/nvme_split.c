@@ -106,14 +106,20 @@ int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t 
 		}
 		if (rc != 0) {
 			/*
-			 * Only a controller gone since the check refuses now: the
-			 * commands already out end aborted and complete the request.
-			 * Their callbacks run from a later poll, never from here.
+			 * Only a controller gone since the check refuses now. The pieces
+			 * already out end aborted, maybe even now (the failed submit ends
+			 * everything outstanding): count off the ones never sent, and if
+			 * none is left to complete, the request fails here instead.
 			 */
 			split->failed = true;
 			split->cpl = (struct usk_nvme_cqe){.status = USK_NVME_SC_ABORTED_BY_REQUEST
 								     << 1};
-			split->outstanding = submitted;
+			split->outstanding -= (uint32_t)commands - submitted;
+			if (split->outstanding == 0) {
+				split->next = q->free_splits;
+				q->free_splits = split;
+				return rc;
+			}
 			return 0;
 		}
 		done += chunk;

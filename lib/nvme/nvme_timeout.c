@@ -24,9 +24,9 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 		return;
 	}
 	q->next_timeout_check = now + q->timeout_ticks / 4;
-	for (uint16_t cid = 0; cid < q->num_entries; cid++) {
+	/* The ring is stale once the controller was reset (by another thread too): stop there. */
+	for (uint16_t cid = 0; cid < q->num_entries && nvme_qpair_in_sync(q); cid++) {
 		struct nvme_tracker *tr = &q->trackers[cid];
-
 		int rc = 0;
 
 		if (!tr->active || now - tr->submit_tick < q->timeout_ticks) {
@@ -46,8 +46,11 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 			USK_ERRLOG("%s: qpair %u: command %u still outstanding; resetting the "
 				   "controller",
 				   q->ctrlr->name, q->id, cid);
-			/* Its commands, this one among them, end on the next poll. */
-			usk_nvme_ctrlr_reset(q->ctrlr);
+			/*
+			 * Its commands, this one among them, end on the next poll. Not
+			 * when another thread's late command has just had it reset.
+			 */
+			nvme_ctrlr_reset_from(q->ctrlr, q->synced_state);
 			return;
 		}
 		tr->abort_sent = true;

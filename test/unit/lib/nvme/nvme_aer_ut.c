@@ -119,12 +119,40 @@ static void test_reset_rearms(void)
 	teardown();
 }
 
+/*
+ * A small admin queue keeps room for commands beside the event requests.
+ * The bug: with 4 entries the requests took every one, and each admin
+ * command timed out, reset, and the reset armed them again.
+ */
+static void test_small_admin_queue(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr_opts co;
+	struct usk_nvme_qpair *q;
+	uint32_t value;
+
+	nvme_model_opts_init(&mo);
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.admin_queue_size = 4;
+	co.admin_timeout_ms = 500;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
+	CU_ASSERT_EQUAL_FATAL(
+		usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &co, &g_ctrlr), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(g_ctrlr, USK_NVME_FEAT_ARBITRATION, 0, &value),
+			0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 1);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_smart_event),
 		UT_TEST(test_namespace_change),
 		UT_TEST(test_reset_rearms),
+		UT_TEST(test_small_admin_queue),
 	};
 	int rc;
 

@@ -224,6 +224,112 @@ static void test_admin_timeout_during_bring_up(void)
 	nvme_model_destroy(model);
 }
 
+static struct nvme_model_fixture g_cb_fixture;
+static struct result g_a, g_b;
+
+static void done_a_then_reset(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	done(&g_a, cpl);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(g_cb_fixture.c), 0);
+}
+
+/*
+ * A reset from a completion callback, inside the reap loop: the command that
+ * waited for the ring is kept and goes out on the rebuilt queue. The bug:
+ * the loop moved it into the old ring, and the next poll ended it aborted.
+ */
+static void test_reset_from_a_callback_keeps_waiting_commands(void)
+{
+	struct nvme_model_fixture *f = &g_cb_fixture;
+
+	g_a = g_b = (struct result){0};
+	fixture_up(f, 64, 10000);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f->q), 0);
+	/* Two entries: one command in the ring, the next waits. */
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f->c, 2, &f->q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 0, 1, done_a_then_reset, NULL), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf + 4096, 1, 1, done, &g_b), 0);
+	nvme_model_poll_until(f->q, &g_b.calls, 1, 5);
+	CU_ASSERT(g_a.calls == 1 && g_a.status == 0);
+	CU_ASSERT(g_b.calls == 1 && g_b.status == 0);
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(f->c));
+	fixture_down(f);
+}
+
+static int g_cb_resets;
+
+static void aborted_then_reset(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	done(arg, cpl);
+	/* An "on abort, reset" policy: the first abort resets again. */
+	if (g_cb_resets++ == 0) {
+		CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(g_cb_fixture.c), 0);
+	}
+}
+
+/*
+ * The callbacks a rebuild runs (commands ended by a reset) may reset again:
+ * the queue pair catches up with the newest reset. The bug: it recreated its
+ * queues for the older one, then again, and the controller failed.
+ */
+static void test_reset_from_a_rebuilds_callback(void)
+{
+	struct nvme_model_fixture *f = &g_cb_fixture;
+	struct result r[2] = {{0}}, last = {0};
+
+	g_cb_resets = 0;
+	fixture_up(f, 64, 10000);
+	nvme_model_drop_completions(f->model, 2);
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, (uint64_t)i, 1,
+						 aborted_then_reset, &r[i]),
+				0);
+	}
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f->model));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f->c), 0);
+	usk_nvme_qpair_process_completions(f->q, 0);
+	CU_ASSERT(r[0].calls == 1 && r[1].calls == 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 2, 1, done, &last), 0);
+	nvme_model_poll_until(f->q, &last.calls, 1, 5);
+	CU_ASSERT(last.calls == 1 && last.status == 0);
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(f->c));
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f->model), 3);
+	fixture_down(f);
+}
+
+/*
+ * Freeing a queue pair whose Delete times out: the reset that follows takes
+ * the queues from the controller before their memory goes, and nothing the
+ * device held runs after. The bug: the cleanup rebuilt the queue pair and
+ * sent its waiting command to the device, then freed the rings under it.
+ */
+static void test_free_qpair_when_the_delete_times_out(void)
+{
+	struct nvme_model_fixture f;
+	struct result a = {0}, b = {0};
+	struct usk_nvme_qpair *again = NULL;
+	uint64_t executed;
+
+	fixture_up(&f, 64, 300);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 2, &f.q), 0);
+	nvme_model_drop_completions(f.model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &a), 0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 4096, 1, 1, done, &b), 0);
+	executed = nvme_model_io_completed(f.model);
+	nvme_model_drop_admin_completions(f.model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), -ETIMEDOUT);
+	f.q = NULL;
+	CU_ASSERT(a.calls == 1 && a.status == USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT(b.calls == 1 && b.status == USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(f.model), executed);
+	/* The queue ID is free on the controller too. */
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &again), 0);
+	f.q = again;
+	fixture_down(&f);
+}
+
 static int g_removed;
 
 static void on_remove(void *ctx, struct usk_nvme_ctrlr *c)
@@ -262,6 +368,9 @@ int main(void)
 		UT_TEST(test_free_qpair_after_reset),
 		UT_TEST(test_admin_timeout_resets),
 		UT_TEST(test_admin_timeout_during_bring_up),
+		UT_TEST(test_reset_from_a_callback_keeps_waiting_commands),
+		UT_TEST(test_reset_from_a_rebuilds_callback),
+		UT_TEST(test_free_qpair_when_the_delete_times_out),
 		UT_TEST(test_reset_of_a_dead_controller_fails_it),
 	};
 	int rc;

@@ -3,12 +3,14 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "nvme_model.h"
 #include "ut.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
+#include "usk/ticks.h"
 
 static int g_calls;
 static uint16_t g_status;
@@ -107,6 +109,36 @@ static void test_late_command_completes(void)
 	CU_ASSERT_EQUAL(g_status, 0);
 }
 
+/*
+ * After an idle spell longer than the timeout, a new command still gets the
+ * whole timeout. The bug: it was stamped with the clock of the last poll
+ * before the spell, and aborted on its first poll.
+ */
+static void test_timeout_counts_from_submission_after_idle(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr_opts co;
+	struct nvme_model_fixture f;
+	const struct timespec idle = {0, 400 * 1000 * 1000};
+	uint64_t start;
+
+	nvme_model_opts_init(&mo);
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.io_timeout_ms = 200;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, &co, 16), 0);
+	usk_nvme_qpair_process_completions(f.q, 0);
+	nanosleep(&idle, NULL);
+	g_calls = 0;
+	nvme_model_drop_completions(f.model, 1);
+	start = usk_ticks();
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, NULL), 0);
+	nvme_model_poll_until(f.q, &g_calls, 1, 5);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT(usk_ticks_to_ns(usk_ticks() - start) >= 200 * 1000 * 1000ull);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -114,6 +146,7 @@ int main(void)
 		UT_TEST(test_timeout_resets_when_abort_fails),
 		UT_TEST(test_no_timeout_when_off),
 		UT_TEST(test_late_command_completes),
+		UT_TEST(test_timeout_counts_from_submission_after_idle),
 	};
 	int rc;
 
