@@ -148,7 +148,8 @@ static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc)
 		struct nvme_bdev *nb = nc->bdevs[nsid - 1];
 
 		if (nb != NULL && ns == NULL) {
-			USK_NOTICELOG("%s: namespace %u is gone; removing its bdev", nc->name, nsid);
+			USK_NOTICELOG("%s: namespace %u is gone; removing its bdev", nc->name,
+				      nsid);
 			nb->ns_gone = true;
 			usk_bdev_unregister(&nb->bdev, NULL, NULL);
 		} else if (nb != NULL && usk_nvme_ns_get_num_blocks(ns) != nb->bdev.blockcnt) {
@@ -185,9 +186,20 @@ static int nvme_bdev_admin_poll(void *ctx)
 	return rc > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
 }
 
+static void nvme_bdev_gone_msg(void *ctx)
+{
+	nvme_bdev_ctrlr_bdev_gone(ctx);
+}
+
+/* The last close may be on any thread: the controller's state is its own thread's. */
 static void nvme_bdev_destruct(void *ctxt)
 {
-	nvme_bdev_ctrlr_bdev_gone(ctxt);
+	struct nvme_bdev *nb = ctxt;
+
+	if (usk_thread_get_current() == nb->nc->thread ||
+	    usk_thread_send_msg(nb->nc->thread, nvme_bdev_gone_msg, nb) != 0) {
+		nvme_bdev_ctrlr_bdev_gone(nb);
+	}
 }
 
 /* The controller's attach call recreates all its bdevs: its first bdev writes it. */
@@ -342,6 +354,7 @@ int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
 		return rc;
 	}
 	nc->ctrlr = ctrlr;
+	nc->thread = usk_thread_get_current();
 	nc->next = g_ctrlrs;
 	g_ctrlrs = nc;
 	rc = nvme_bdev_ctrlr_setup(nc, err, errlen);

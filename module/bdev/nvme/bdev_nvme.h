@@ -15,6 +15,8 @@ struct nvme_bdev;
 struct nvme_bdev_ctrlr {
 	char *name; /* "Nvme0": the bdevs are Nvme0n1, Nvme0n2... */
 	struct usk_nvme_ctrlr *ctrlr;
+	/* Where it was attached: its poller runs, and its state changes, only there. */
+	struct usk_thread *thread;
 	struct usk_poller *admin_poller; /* health and admin completions, every 100 ms */
 	struct nvme_bdev **bdevs;	 /* by nsid - 1; NULL once destructed */
 	uint32_t num_bdevs;		 /* entries of bdevs */
@@ -51,7 +53,7 @@ struct usk_io_channel *nvme_bdev_get_io_channel(void *ctxt);
 /* Registers @nc as the io_device whose channels own the queue pairs. */
 int nvme_bdev_io_device_register(struct nvme_bdev_ctrlr *nc);
 
-/* Called by destruct, on the thread that unregistered the bdev. */
+/* The bdev's last user is gone; on the controller's thread. */
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb);
 
 /*

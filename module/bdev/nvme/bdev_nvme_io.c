@@ -109,8 +109,8 @@ static bool nvme_bdev_start(struct nvme_bdev_channel *ch, struct usk_bdev_io *io
 		return false;
 	}
 	if (rc != 0) {
-		USK_DEBUGLOG(BDEV, "%s: I/O type %d refused: %s",
-			     usk_bdev_get_name(io->bdev), io->type, strerror(-rc));
+		USK_DEBUGLOG(BDEV, "%s: I/O type %d refused: %s", usk_bdev_get_name(io->bdev),
+			     io->type, strerror(-rc));
 		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
 	}
 	return true;
@@ -208,6 +208,14 @@ static void nvme_bdev_channel_destroy(void *io_device, void *ctx)
 {
 	struct nvme_bdev_channel *ch = ctx;
 
+	/* Every I/O completes once: those still waiting for room end here. */
+	while (ch->waiting_head != NULL) {
+		struct usk_bdev_io *io = ch->waiting_head;
+
+		ch->waiting_head = ((struct nvme_bdev_io *)usk_bdev_io_driver_ctx(io))->next;
+		usk_bdev_io_complete(io, USK_BDEV_IO_STATUS_FAILED);
+	}
+	ch->waiting_tail = NULL;
 	usk_poller_unregister(&ch->poller);
 	if (ch->qpair != NULL) {
 		usk_nvme_ctrlr_free_io_qpair(ch->qpair);

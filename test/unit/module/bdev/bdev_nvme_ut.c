@@ -310,12 +310,78 @@ static void test_namespace_changes(void)
 	teardown_model();
 }
 
+static struct usk_thread *g_other;
+static struct usk_bdev_desc *g_other_desc;
+static struct usk_io_channel *g_other_ch;
+
+static void other_event(enum usk_bdev_event_type type, struct usk_bdev *bdev, void *ctx)
+{
+	/* The user closes on removal, as usk_bdevperf's jobs do: the last close is here. */
+	if (type == USK_BDEV_EVENT_REMOVE) {
+		usk_io_channel_put(g_other_ch);
+		usk_bdev_close(g_other_desc);
+	}
+}
+
+static void open_on_other(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_open("Nvme0n1", true, other_event, NULL, &g_other_desc), 0);
+	g_other_ch = usk_bdev_get_io_channel(g_other_desc);
+}
+
+static void unregister_all(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_unregister(usk_bdev_get_by_name("Nvme0n1"), NULL, NULL), 0);
+	CU_ASSERT_EQUAL(usk_bdev_unregister(usk_bdev_get_by_name("Nvme0n2"), NULL, NULL), 0);
+}
+
+static void exit_other(void *ctx)
+{
+	usk_thread_exit(usk_thread_get_current());
+}
+
+/*
+ * The bdevs go (as at shutdown) while another thread holds one open: its
+ * last close is on that thread, and the controller's release still happens
+ * on the controller's own. The bug: the admin poller was unregistered from
+ * the other thread, corrupting both threads' poller counts.
+ */
+static void test_last_close_on_another_thread(void)
+{
+	struct usk_thread *both[2];
+	struct usk_thread_stats mine, other;
+
+	setup_model();
+	g_other = usk_thread_create("other", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_other);
+	both[0] = g_thread;
+	both[1] = g_other;
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_other, open_on_other, NULL), 0);
+	ut_poll_threads(both, 2);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, unregister_all, NULL), 0);
+	for (time_t end = time(NULL) + 2;
+	     nvme_bdev_ctrlr_get("Nvme0") != NULL && time(NULL) <= end;) {
+		ut_poll_threads(both, 2);
+	}
+	ut_poll_threads(both, 2);
+	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme0"));
+	usk_thread_get_stats(g_thread, &mine);
+	usk_thread_get_stats(g_other, &other);
+	CU_ASSERT_EQUAL(mine.timed_pollers, 0);
+	CU_ASSERT_EQUAL(other.timed_pollers, 0);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_other, exit_other, NULL), 0);
+	ut_poll_threads(both, 2);
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_other));
+	usk_thread_destroy(g_other);
+	nvme_model_destroy(g_model);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_a_bdev_per_namespace),    UT_TEST(test_every_io_type),
 		UT_TEST(test_reset_ends_io_in_flight), UT_TEST(test_hot_unplug),
-		UT_TEST(test_namespace_changes),
+		UT_TEST(test_namespace_changes),       UT_TEST(test_last_close_on_another_thread),
 	};
 	int rc;
 
