@@ -224,6 +224,10 @@ int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *c)
 
 static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 {
+	/* Nothing may reach the rings once they are freed (a failed one is disabled already). */
+	if (c->regs != NULL && !usk_nvme_ctrlr_is_failed(c)) {
+		nvme_ctrlr_disable(c);
+	}
 	if (c->admin != NULL) {
 		nvme_qpair_abort_all(c->admin);
 	}

@@ -29,6 +29,12 @@ void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *c, const char *why)
 		return;
 	}
 	USK_ERRLOG("%s: %s; failing its outstanding commands", c->name, why);
+	/*
+	 * A device that still answers (the kernel asking for it back, a fatal
+	 * status, a reset gone wrong) could still move data: disable it before
+	 * its commands are reported ended and their buffers handed back.
+	 */
+	nvme_ctrlr_disable(c);
 	/* Release: queue pairs that see the flag also see everything before it. */
 	__atomic_or_fetch(&c->state, NVME_CTRLR_FAILED, __ATOMIC_RELEASE);
 	nvme_qpair_abort_all(c->admin);

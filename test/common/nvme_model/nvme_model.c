@@ -592,6 +592,11 @@ void *nvme_model_thread_main(void *arg)
 
 	while (!atomic_load(&m->stop)) {
 		if (atomic_load(&m->halted)) {
+			/* Processing stops, but the registers still answer: disabling works. */
+			if (!(*reg32(m, USK_NVME_REG_CC) & USK_NVME_CC_EN)) {
+				__atomic_and_fetch(reg32(m, USK_NVME_REG_CSTS), ~USK_NVME_CSTS_RDY,
+						   __ATOMIC_SEQ_CST);
+			}
 			sched_yield();
 			continue;
 		}

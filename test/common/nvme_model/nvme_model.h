@@ -86,6 +86,9 @@ uint32_t nvme_model_aers_waiting(struct nvme_model *model);
  */
 void nvme_model_set_ns_blocks(struct nvme_model *model, uint32_t nsid, uint64_t blocks);
 
+/* Whether the host has the controller enabled now (CC.EN). */
+bool nvme_model_enabled(struct nvme_model *model);
+
 /* How many times the host has enabled the controller (1 after bring-up). */
 uint32_t nvme_model_enable_count(struct nvme_model *model);
 

@@ -208,6 +208,12 @@ void nvme_model_set_ns_blocks(struct nvme_model *m, uint32_t nsid, uint64_t bloc
 	}
 }
 
+bool nvme_model_enabled(struct nvme_model *m)
+{
+	return (__atomic_load_n((uint32_t *)(m->regs + USK_NVME_REG_CC), __ATOMIC_ACQUIRE) &
+		USK_NVME_CC_EN) != 0;
+}
+
 uint32_t nvme_model_enable_count(struct nvme_model *m)
 {
 	return atomic_load(&m->enable_count);

@@ -60,6 +60,8 @@ static void check_fault(void (*fail)(struct nvme_model *))
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_process_admin_completions(c), -ENXIO);
 	CU_ASSERT_EQUAL(g_removed_calls, 1);
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(c));
+	/* Disabled before its commands were reported ended: it moves no more data. */
+	CU_ASSERT_FALSE(nvme_model_enabled(model));
 	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(q, 0), -ENXIO);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(q, 0), -ENXIO);
 	for (int i = 0; i < 20; i++) {
