@@ -95,18 +95,13 @@ struct env_dma_map_hooks {
 };
 
 /*
- * Install (or, with NULL, remove) the hooks. While they are installed,
- * registrations and unregistrations call them under the memory code's lock.
+ * Install (or, with NULL, remove) the hooks. Installing maps every region
+ * registered so far, under the same lock as later registrations, so none
+ * is missed; if one map fails, those done are undone and the hooks are not
+ * installed (its error is returned). While installed, registrations and
+ * unregistrations call them under the memory code's lock.
  */
-void env_mem_set_dma_map_hooks(const struct env_dma_map_hooks *hooks);
-
-/*
- * Call fn for every registered region, in IOVA order, under the memory
- * code's lock; the VFIO code maps the regions that existed before its
- * container. Stops at, and returns, the first non-zero value fn returns.
- */
-typedef int (*env_mem_region_fn)(void *ctx, void *vaddr, uint64_t iova, uint64_t len);
-int env_mem_for_each_region(env_mem_region_fn fn, void *ctx);
+int env_mem_set_dma_map_hooks(const struct env_dma_map_hooks *hooks);
 
 /*
  * Limit IOVAs to [0, 2^bits): the VFIO code calls it with the IOMMU's

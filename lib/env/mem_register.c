@@ -186,20 +186,25 @@ int usk_mem_unregister(void *vaddr, size_t len)
 	return rc;
 }
 
-void env_mem_set_dma_map_hooks(const struct env_dma_map_hooks *hooks)
+int env_mem_set_dma_map_hooks(const struct env_dma_map_hooks *hooks)
 {
-	pthread_mutex_lock(&g_mem_lock);
-	g_hooks = hooks;
-	pthread_mutex_unlock(&g_mem_lock);
-}
-
-int env_mem_for_each_region(env_mem_region_fn fn, void *ctx)
-{
+	size_t mapped = 0;
 	int rc = 0;
 
+	/* One lock for both: a region registered meanwhile gets mapped too. */
 	pthread_mutex_lock(&g_mem_lock);
-	for (size_t i = 0; i < g_region_count && rc == 0; i++) {
-		rc = fn(ctx, (void *)g_regions[i].vaddr, g_regions[i].iova, g_regions[i].len);
+	for (; hooks != NULL && mapped < g_region_count && rc == 0; mapped++) {
+		const struct mem_region *r = &g_regions[mapped];
+
+		rc = hooks->map((void *)r->vaddr, r->iova, r->len);
+	}
+	if (rc != 0) {
+		/* All or nothing: undo the ones mapped before the failure. */
+		for (size_t i = 0; i + 1 < mapped; i++) {
+			hooks->unmap(g_regions[i].iova, g_regions[i].len);
+		}
+	} else {
+		g_hooks = hooks;
 	}
 	pthread_mutex_unlock(&g_mem_lock);
 	return rc;

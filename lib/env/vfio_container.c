@@ -97,11 +97,6 @@ static const struct env_dma_map_hooks g_vfio_hooks = {
 	.unmap = vfio_dma_unmap,
 };
 
-static int vfio_map_existing(void *ctx, void *vaddr, uint64_t iova, uint64_t len)
-{
-	return vfio_dma_map(vaddr, iova, len);
-}
-
 /* Opens /dev/vfio/vfio and checks it speaks the IOMMU API the groups need. */
 static int vfio_container_open(void)
 {
@@ -220,12 +215,7 @@ static int vfio_container_setup_iommu(void)
 	if (rc != 0) {
 		return rc;
 	}
-	rc = env_mem_for_each_region(vfio_map_existing, NULL);
-	if (rc != 0) {
-		return rc;
-	}
-	env_mem_set_dma_map_hooks(&g_vfio_hooks);
-	return 0;
+	return env_mem_set_dma_map_hooks(&g_vfio_hooks);
 }
 
 int vfio_group_get_fd(int number, int *group_fd)

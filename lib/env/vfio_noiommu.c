@@ -5,7 +5,8 @@
  * addresses of its pages, read from /proc/self/pagemap (root only: others
  * read zeroes there). The pages must stay where they are for as long as a
  * device may use them, which only hugepages promise (ordinary pages can be
- * migrated): the DMA heap takes nothing else in this mode.
+ * migrated): the DMA heap takes nothing else in this mode, and a region
+ * whose frames are not hugepages (/proc/kpageflags) is refused.
  */
 #include "config.h"
 
@@ -26,8 +27,21 @@
 #define PAGEMAP_PFN_MASK ((UINT64_C(1) << 55) - 1)
 /* Entries read at a time: the page table of 2 MiB. */
 #define PAGEMAP_BATCH 512
+/* /proc/kpageflags, one 64-bit word per frame: bit 17 is KPF_HUGE. */
+#define KPF_HUGE_BIT 17
 
 static int g_pagemap_fd = -1;
+static int g_kpageflags_fd = -1;
+
+/* Whether frame @pfn belongs to a hugepage; only those stay where they are. */
+static bool noiommu_frame_is_huge(uint64_t pfn)
+{
+	uint64_t flags = 0;
+
+	return pread(g_kpageflags_fd, &flags, sizeof(flags), (off_t)(pfn * sizeof(flags))) ==
+		       (ssize_t)sizeof(flags) &&
+	       (flags >> KPF_HUGE_BIT & 1) != 0;
+}
 
 /* Makes sure each page of the range has its own frame: a write fault, data unchanged. */
 static void noiommu_fault_in(uintptr_t vaddr, uint64_t len)
@@ -54,6 +68,9 @@ static int noiommu_map_batch(uintptr_t vaddr, uint32_t count)
 		if ((entries[i] & PAGEMAP_PRESENT) == 0 || pfn == 0) {
 			return -EPERM;
 		}
+		if (!noiommu_frame_is_huge(pfn)) {
+			return -EINVAL;
+		}
 		rc = mem_map_set(vaddr + ((uintptr_t)i << ENV_PAGE_SHIFT), ENV_PAGE_SIZE,
 				 pfn << ENV_PAGE_SHIFT);
 		if (rc != 0) {
@@ -74,10 +91,12 @@ static int noiommu_map(void *vaddr, uint64_t iova, uint64_t len)
 		int rc = noiommu_map_batch(va + done, count);
 
 		if (rc != 0) {
-			USK_ERRLOG("no-IOMMU mode: cannot find the physical address of %p: %s",
+			USK_ERRLOG("no-IOMMU mode: cannot give %p to a device: %s",
 				   (void *)(va + done),
-				   rc == -EPERM ? "/proc/self/pagemap hides it; run as root"
-						: strerror(-rc));
+				   rc == -EPERM
+					   ? "/proc/self/pagemap hides its address; run as root"
+				   : rc == -EINVAL ? "it is not in hugepages, which alone stay put"
+						   : strerror(-rc));
 			return rc;
 		}
 		done += (uint64_t)count << ENV_PAGE_SHIFT;
@@ -96,11 +115,6 @@ static const struct env_dma_map_hooks g_noiommu_hooks = {
 	.unmap = noiommu_unmap,
 };
 
-static int noiommu_map_existing(void *ctx, void *vaddr, uint64_t iova, uint64_t len)
-{
-	return noiommu_map(vaddr, iova, len);
-}
-
 int vfio_noiommu_setup(void)
 {
 	int rc;
@@ -112,16 +126,16 @@ int vfio_noiommu_setup(void)
 		return rc;
 	}
 	g_pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (g_pagemap_fd < 0) {
+	g_kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	if (g_pagemap_fd < 0 || g_kpageflags_fd < 0) {
 		rc = -errno;
-		USK_ERRLOG("no-IOMMU mode: cannot open /proc/self/pagemap: %s", strerror(-rc));
+		USK_ERRLOG("no-IOMMU mode: cannot open %s: %s (run as root)",
+			   g_pagemap_fd < 0 ? "/proc/self/pagemap" : "/proc/kpageflags",
+			   strerror(-rc));
+		vfio_noiommu_fini();
 		return rc;
 	}
-	rc = env_mem_for_each_region(noiommu_map_existing, NULL);
-	if (rc == 0) {
-		env_mem_set_dma_map_hooks(&g_noiommu_hooks);
-	}
-	return rc;
+	return env_mem_set_dma_map_hooks(&g_noiommu_hooks);
 }
 
 void vfio_noiommu_fini(void)
@@ -129,5 +143,9 @@ void vfio_noiommu_fini(void)
 	if (g_pagemap_fd >= 0) {
 		close(g_pagemap_fd);
 		g_pagemap_fd = -1;
+	}
+	if (g_kpageflags_fd >= 0) {
+		close(g_kpageflags_fd);
+		g_kpageflags_fd = -1;
 	}
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ut.h"
+#include "ut_hugepages.h"
 #include "env_internal.h"
 #include "usk/log.h"
 #include "usk/util.h"
@@ -221,29 +222,13 @@ static void test_blocks_cross_threads(void)
 	usk_env_fini();
 }
 
-/* Reads or writes /proc/sys/vm/nr_hugepages; -1 when it cannot. */
-static long nr_hugepages(long set)
-{
-	FILE *f = fopen("/proc/sys/vm/nr_hugepages", set >= 0 ? "w" : "r");
-	long value = set;
-
-	if (f == NULL) {
-		return -1;
-	}
-	if (set >= 0) {
-		fprintf(f, "%ld\n", set);
-	} else if (fscanf(f, "%ld", &value) != 1) {
-		value = -1;
-	}
-	return fclose(f) == 0 ? value : -1;
-}
-
 static void test_with_and_without_hugepages(void)
 {
-	long saved = nr_hugepages(-1);
+	int lock = ut_hugepages_lock();
+	long saved = ut_nr_hugepages(-1);
 
 	/* The machine's hugepages must be ours to set: root, as in CI. */
-	CU_ASSERT_FATAL(saved >= 0 && nr_hugepages(0) == 0);
+	CU_ASSERT_FATAL(saved >= 0 && ut_nr_hugepages(0) == 0);
 	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_ON), 0);
 	CU_ASSERT_PTR_NULL(usk_dma_malloc(4096, 0, USK_ENV_NUMA_ANY));
 	usk_env_fini();
@@ -256,15 +241,15 @@ static void test_with_and_without_hugepages(void)
 	usk_env_fini();
 
 	/* A chunk per size class and per large block: 40 MiB covers the test. */
-	nr_hugepages(64);
-	if (nr_hugepages(-1) >= 20) {
+	if (ut_nr_hugepages(64) >= 20) {
 		CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_ON), 0);
 		check_alignments();
 		usk_env_fini();
 	} else {
 		CU_FAIL("could not reserve 20 hugepages of 2 MiB");
 	}
-	nr_hugepages(saved);
+	ut_nr_hugepages(saved);
+	ut_hugepages_unlock(lock);
 }
 
 int main(void)
@@ -272,7 +257,8 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_before_init),
 		UT_TEST(test_alignment_without_hugepages),
-		UT_TEST(test_zmalloc_and_reuse), UT_TEST(test_memory_limit),
+		UT_TEST(test_zmalloc_and_reuse),
+		UT_TEST(test_memory_limit),
 		UT_TEST(test_two_threads),
 		UT_TEST(test_thread_cache_starts_over_after_fini),
 		UT_TEST(test_blocks_cross_threads),

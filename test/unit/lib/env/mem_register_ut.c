@@ -41,12 +41,6 @@ static const struct env_dma_map_hooks g_fake_hooks = {fake_map, fake_unmap};
 
 static uint8_t *g_mem;
 
-static int sum_regions(void *ctx, void *vaddr, uint64_t iova, uint64_t len)
-{
-	*(uint64_t *)ctx += len;
-	return 0;
-}
-
 static void test_register_lookup_unregister(void)
 {
 	uint64_t len;
@@ -88,11 +82,13 @@ static void test_overlap_and_invalid_refused(void)
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem + 100, PAGE), -EINVAL);
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem, 100), -EINVAL);
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem, 0), -EINVAL);
-	uint64_t total = 0;
-
-	CU_ASSERT_EQUAL(env_mem_for_each_region(sum_regions, &total), 0);
-	CU_ASSERT_EQUAL(total, 6 * PAGE);
+	/* Hooks installed now map what is registered: 6 pages in 3 regions. */
+	g_iommu = (typeof(g_iommu)){0};
+	CU_ASSERT_EQUAL(env_mem_set_dma_map_hooks(&g_fake_hooks), 0);
+	CU_ASSERT_EQUAL(g_iommu.maps, 3);
+	CU_ASSERT_EQUAL(g_iommu.mapped_bytes, 6 * PAGE);
 	usk_env_fini();
+	env_mem_set_dma_map_hooks(NULL);
 	/* fini forgot everything. */
 	CU_ASSERT_EQUAL(usk_vtoiova(g_mem + 4 * PAGE, NULL), USK_IOVA_INVALID);
 }
@@ -102,10 +98,18 @@ static void test_hooks_map_and_unmap(void)
 	CU_ASSERT_EQUAL_FATAL(usk_env_init(NULL), 0);
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem, 2 * PAGE), 0);
 	g_iommu = (typeof(g_iommu)){0};
-	env_mem_set_dma_map_hooks(&g_fake_hooks);
+	/* A failure while mapping what exists leaves the hooks out. */
+	g_iommu.fail_next = 1;
+	CU_ASSERT_EQUAL(env_mem_set_dma_map_hooks(&g_fake_hooks), -ENOMEM);
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem + 4 * PAGE, 3 * PAGE), 0);
+	CU_ASSERT_EQUAL(g_iommu.maps, 0);
+	CU_ASSERT_EQUAL(usk_mem_unregister(g_mem + 4 * PAGE, 3 * PAGE), 0);
+	/* Installed: the region from before is mapped at once, later ones as they come. */
+	CU_ASSERT_EQUAL(env_mem_set_dma_map_hooks(&g_fake_hooks), 0);
 	CU_ASSERT_EQUAL(g_iommu.maps, 1);
-	CU_ASSERT_EQUAL(g_iommu.mapped_bytes, 3 * PAGE);
+	CU_ASSERT_EQUAL(usk_mem_register(g_mem + 4 * PAGE, 3 * PAGE), 0);
+	CU_ASSERT_EQUAL(g_iommu.maps, 2);
+	CU_ASSERT_EQUAL(g_iommu.mapped_bytes, 5 * PAGE);
 	/* A failed IOMMU map fails the registration and leaves no trace. */
 	g_iommu.fail_next = 1;
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem + 8 * PAGE, PAGE), -ENOMEM);
@@ -113,11 +117,12 @@ static void test_hooks_map_and_unmap(void)
 	CU_ASSERT_EQUAL(usk_mem_register(g_mem + 8 * PAGE, PAGE), 0);
 	CU_ASSERT_EQUAL(usk_mem_unregister(g_mem + 4 * PAGE, 3 * PAGE), 0);
 	CU_ASSERT_EQUAL(g_iommu.unmaps, 1);
-	CU_ASSERT_EQUAL(g_iommu.mapped_bytes, PAGE);
-	/* fini unmaps what is left: the first region too, which the hooks never mapped. */
+	CU_ASSERT_EQUAL(g_iommu.mapped_bytes, 3 * PAGE);
+	/* fini unmaps what is left: the first region and the last. */
 	usk_env_fini();
 	env_mem_set_dma_map_hooks(NULL);
 	CU_ASSERT_EQUAL(g_iommu.unmaps, 3);
+	CU_ASSERT_EQUAL(g_iommu.mapped_bytes, 0);
 }
 
 static void test_width_change(void)

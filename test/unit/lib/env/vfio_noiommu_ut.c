@@ -3,23 +3,27 @@
  * No-IOMMU mode's translation, without a device: once it is set up, a
  * registered region's pages translate to the physical addresses the
  * kernel's pagemap gives (read here independently), regions registered
- * before included; and the DMA heap takes only hugepages. Reading PFNs
- * needs root: as another user the test is skipped (77).
+ * before included; memory that is not in hugepages is refused, by the
+ * registration and by the DMA heap. Reading frames needs root: as another
+ * user the test is skipped (77). It reserves one hugepage for the test and
+ * gives it back.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "ut.h"
+#include "ut_hugepages.h"
 #include "env_internal.h"
 #include "vfio_internal.h"
 
-#define PAGES 16
+#define HUGE (2u << 20)
 
 /* The physical address of @p's page, from pagemap; 0 if unknown. */
 static uint64_t physical(const void *p)
@@ -36,76 +40,79 @@ static uint64_t physical(const void *p)
 	return (entry & ((UINT64_C(1) << 55) - 1)) * 4096;
 }
 
-static uint8_t *map_pages(void)
+static uint8_t *map_ordinary(void)
 {
-	uint8_t *p = mmap(NULL, PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			  -1, 0);
+	uint8_t *p =
+		mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	CU_ASSERT_FATAL(p != MAP_FAILED);
+	memset(p, 1, 16 * 4096);
 	return p;
 }
 
-/* Every page, at several offsets, translates to its own frame plus the offset. */
-static void check_region(const uint8_t *p)
+/* Ordinary pages can move: the mode will not start over them, nor take more. */
+static void test_ordinary_pages_are_refused(void)
 {
-	for (int i = 0; i < PAGES; i++) {
-		for (uint32_t off = 0; off < 4096; off += 1000) {
-			const uint8_t *at = p + i * 4096 + off;
+	uint8_t *before = map_ordinary();
+	uint8_t *after = map_ordinary();
 
-			CU_ASSERT_EQUAL_FATAL(usk_vtoiova(at, NULL), physical(at) + off);
-		}
-	}
+	CU_ASSERT_EQUAL_FATAL(usk_mem_register(before, 16 * 4096), 0);
+	CU_ASSERT_EQUAL(vfio_noiommu_setup(), -EINVAL);
+	CU_ASSERT_EQUAL(usk_mem_unregister(before, 16 * 4096), 0);
+	CU_ASSERT_EQUAL_FATAL(vfio_noiommu_setup(), 0);
+	CU_ASSERT_EQUAL(usk_mem_register(after, 16 * 4096), -EINVAL);
+	CU_ASSERT_EQUAL(usk_vtoiova(after, NULL), USK_IOVA_INVALID);
+	munmap(before, 16 * 4096);
+	munmap(after, 16 * 4096);
 }
 
-static void test_translation_is_physical(void)
+/* A hugepage translates to its frames, at every offset, in one run. */
+static void test_hugepages_translate_to_physical(void)
 {
-	uint8_t *before = map_pages();
-	uint8_t *after = map_pages();
+	int lock = ut_hugepages_lock();
+	long reserved = ut_nr_hugepages(-1);
+	uint8_t *huge;
 
-	CU_ASSERT_EQUAL_FATAL(usk_mem_register(before, PAGES * 4096), 0);
-	CU_ASSERT_EQUAL_FATAL(vfio_noiommu_setup(), 0);
-	/* Registered before the mode began, translated when it did. */
-	check_region(before);
-	CU_ASSERT_EQUAL_FATAL(usk_mem_register(after, PAGES * 4096), 0);
-	check_region(after);
-	/* A run stops where the frames stop following on. */
-	uint64_t run = PAGES * 4096;
-
-	usk_vtoiova(after, &run);
-	for (uint64_t off = 4096; off < run; off += 4096) {
-		CU_ASSERT_EQUAL(physical(after + off), physical(after) + off);
+	CU_ASSERT_FATAL(reserved >= 0);
+	ut_nr_hugepages(reserved + 1);
+	huge = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+		    -1, 0);
+	CU_ASSERT_FATAL(huge != MAP_FAILED);
+	memset(huge, 1, HUGE);
+	CU_ASSERT_EQUAL_FATAL(usk_mem_register(huge, HUGE), 0);
+	for (uint32_t off = 0; off < HUGE; off += 4096 * 37 + 100) {
+		CU_ASSERT_EQUAL(usk_vtoiova(huge + off, NULL), physical(huge) + off);
 	}
-	CU_ASSERT(run == PAGES * 4096 || physical(after + run) != physical(after) + run);
-	CU_ASSERT_EQUAL(usk_mem_unregister(after, PAGES * 4096), 0);
-	CU_ASSERT_EQUAL(usk_vtoiova(after, NULL), USK_IOVA_INVALID);
-	CU_ASSERT_EQUAL(usk_mem_unregister(before, PAGES * 4096), 0);
-	munmap(before, PAGES * 4096);
-	munmap(after, PAGES * 4096);
+	uint64_t run = HUGE;
+
+	CU_ASSERT_EQUAL(usk_vtoiova(huge, &run), physical(huge));
+	CU_ASSERT_EQUAL(run, HUGE);
+	CU_ASSERT_EQUAL(usk_mem_unregister(huge, HUGE), 0);
+	munmap(huge, HUGE);
+	ut_nr_hugepages(reserved);
+	ut_hugepages_unlock(lock);
 }
 
 /* With no hugepage free, the heap refuses rather than hand out movable pages. */
 static void test_heap_takes_only_hugepages(void)
 {
-	void *buf = usk_dma_malloc(4096, 4096, -1);
-	FILE *f = fopen("/proc/sys/vm/nr_hugepages", "r");
-	unsigned long reserved = 0;
+	int lock = ut_hugepages_lock();
+	long reserved = ut_nr_hugepages(-1);
+	void *buf;
 
-	if (f != NULL) {
-		CU_ASSERT_EQUAL(fscanf(f, "%lu", &reserved), 1);
-		fclose(f);
-	}
-	if (reserved == 0) {
-		CU_ASSERT_PTR_NULL(buf);
-	} else if (buf != NULL) {
-		CU_ASSERT_EQUAL(usk_vtoiova(buf, NULL), physical(buf));
-	}
+	ut_nr_hugepages(0);
+	buf = usk_dma_malloc(4096, 4096, -1);
+	CU_ASSERT_PTR_NULL(buf);
 	usk_dma_free(buf);
+	ut_nr_hugepages(reserved);
+	ut_hugepages_unlock(lock);
 }
 
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_translation_is_physical),
+		UT_TEST(test_ordinary_pages_are_refused),
+		UT_TEST(test_hugepages_translate_to_physical),
 		UT_TEST(test_heap_takes_only_hugepages),
 	};
 	int rc;
