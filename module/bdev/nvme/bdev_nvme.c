@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "usk/event.h"
 #include "usk/log.h"
 #include "bdev_nvme.h"
 
@@ -138,7 +139,10 @@ static void nvme_bdev_ctrlr_remove(struct nvme_bdev_ctrlr *nc)
 static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, char *err,
 			    size_t errlen);
 
-/* Namespaces changed: bdevs follow, going, growing or shrinking, or coming. */
+/*
+ * Namespaces changed: bdevs follow, going, growing or shrinking, or coming
+ * (but not while the app stops: shutdown waits for every bdev to go).
+ */
 static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc)
 {
 	char err[256];
@@ -154,7 +158,8 @@ static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc)
 			usk_bdev_unregister(&nb->bdev, NULL, NULL);
 		} else if (nb != NULL && usk_nvme_ns_get_num_blocks(ns) != nb->bdev.blockcnt) {
 			usk_bdev_notify_blockcnt_change(&nb->bdev, usk_nvme_ns_get_num_blocks(ns));
-		} else if (nb == NULL && ns != NULL && nvme_bdev_create(nc, ns, err, sizeof(err))) {
+		} else if (nb == NULL && ns != NULL && !usk_app_is_stopping() &&
+			   nvme_bdev_create(nc, ns, err, sizeof(err))) {
 			USK_ERRLOG("%s: new namespace %u: %s", nc->name, nsid, err);
 		}
 	}
