@@ -59,7 +59,14 @@ int nvme_aer_config(struct usk_nvme_ctrlr *c)
 				   .cdw10 = USK_NVME_FEAT_ASYNC_EVENT_CONFIG,
 				   .cdw11 = events};
 
-	if (usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL) != 0) {
+	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL);
+
+	/* A controller that does not answer fails the bring-up or reset; one that refuses is fine.
+	 */
+	if (rc == -ETIMEDOUT || rc == -ENXIO) {
+		return rc;
+	}
+	if (rc != 0) {
 		USK_WARNLOG("%s: cannot choose which async events to get; taking the defaults",
 			    c->name);
 	}

@@ -416,7 +416,9 @@ static bool model_take_fault(struct nvme_model *m, uint16_t qid, const struct us
 	bool drop = false;
 
 	pthread_mutex_lock(&m->fault_lock);
-	if (qid == 0) {
+	if (qid == 0 && m->admin_drop_count > 0 && m->admin_drop_skip > 0) {
+		m->admin_drop_skip--;
+	} else if (qid == 0) {
 		drop = m->admin_drop_count > 0;
 		m->admin_drop_count -= drop;
 	} else if (m->drop_count > 0) {

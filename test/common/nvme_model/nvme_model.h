@@ -71,6 +71,10 @@ bool nvme_model_wait_drops_taken(struct nvme_model *model);
 /* The next @count admin commands are consumed and never completed. */
 void nvme_model_drop_admin_completions(struct nvme_model *model, uint32_t count);
 
+/* As nvme_model_drop_admin_completions(), after letting @skip admin commands through. */
+void nvme_model_drop_admin_completions_after(struct nvme_model *model, uint32_t skip,
+					     uint32_t count);
+
 /*
  * Completes a waiting Asynchronous Event Request with @dw0 (type, info,
  * log page), once one is waiting; a request arriving later takes it.

@@ -46,6 +46,7 @@ struct nvme_model {
 	uint32_t fault_count;
 	uint32_t drop_count;
 	uint32_t admin_drop_count;
+	uint32_t admin_drop_skip; /* admin commands let through before the drops */
 	/* Dropped I/O commands by SQ ID << 16 | CID; the model's thread only. */
 	uint32_t dropped[MODEL_DROPPED_MAX];
 	uint32_t dropped_count;

@@ -183,11 +183,17 @@ bool nvme_model_wait_drops_taken(struct nvme_model *m)
 	return false;
 }
 
-void nvme_model_drop_admin_completions(struct nvme_model *m, uint32_t count)
+void nvme_model_drop_admin_completions_after(struct nvme_model *m, uint32_t skip, uint32_t count)
 {
 	pthread_mutex_lock(&m->fault_lock);
+	m->admin_drop_skip = skip;
 	m->admin_drop_count = count;
 	pthread_mutex_unlock(&m->fault_lock);
+}
+
+void nvme_model_drop_admin_completions(struct nvme_model *m, uint32_t count)
+{
+	nvme_model_drop_admin_completions_after(m, 0, count);
 }
 
 void nvme_model_raise_event(struct nvme_model *m, uint32_t dw0)

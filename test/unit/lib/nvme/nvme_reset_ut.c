@@ -330,6 +330,24 @@ static void test_free_qpair_when_the_delete_times_out(void)
 	fixture_down(&f);
 }
 
+/*
+ * A controller that stops answering during a reset fails it, whichever
+ * bring-up command it leaves unanswered. The bug: a lost Set Features of
+ * the async events was let pass, and the reset "succeeded" with an admin
+ * entry lost for good.
+ */
+static void test_lost_command_during_reset_fails_it(void)
+{
+	struct nvme_model_fixture f;
+
+	fixture_up(&f, 64, 200);
+	/* Number of Queues goes through; the async event configuration is lost. */
+	nvme_model_drop_admin_completions_after(f.model, 1, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), -ETIMEDOUT);
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
+	fixture_down(&f);
+}
+
 static int g_removed;
 
 static void on_remove(void *ctx, struct usk_nvme_ctrlr *c)
@@ -371,6 +389,7 @@ int main(void)
 		UT_TEST(test_reset_from_a_callback_keeps_waiting_commands),
 		UT_TEST(test_reset_from_a_rebuilds_callback),
 		UT_TEST(test_free_qpair_when_the_delete_times_out),
+		UT_TEST(test_lost_command_during_reset_fails_it),
 		UT_TEST(test_reset_of_a_dead_controller_fails_it),
 	};
 	int rc;
