@@ -33,12 +33,18 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
 }
 
-/* Waits for CSTS & mask == want, as long as CAP.TO allows (500 ms units). */
-static int nvme_ctrlr_wait_csts(struct usk_nvme_ctrlr *c, uint32_t mask, uint32_t want)
+/* CAP.TO, in 500 ms units: how long the controller may take to change state. */
+static uint64_t nvme_ctrlr_timeout_us(const struct usk_nvme_ctrlr *c)
+{
+	return (USK_NVME_CAP_TO(c->cap) + 1) * 500000ull;
+}
+
+/* Waits for CSTS & mask == want, for up to @limit_us. */
+static int nvme_ctrlr_wait_csts_within(struct usk_nvme_ctrlr *c, uint32_t mask, uint32_t want,
+				       uint64_t limit_us)
 {
 	const struct timespec nap = {0, 100 * 1000};
-	uint64_t deadline =
-		usk_ticks() + usk_us_to_ticks((USK_NVME_CAP_TO(c->cap) + 1) * 500000ull);
+	uint64_t deadline = usk_ticks() + usk_us_to_ticks(limit_us);
 
 	for (;;) {
 		uint32_t csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
@@ -117,7 +123,7 @@ int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe 
 	return 0;
 }
 
-int nvme_ctrlr_disable(struct usk_nvme_ctrlr *c)
+int nvme_ctrlr_disable_within(struct usk_nvme_ctrlr *c, uint64_t limit_us)
 {
 	uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC);
 
@@ -128,7 +134,12 @@ int nvme_ctrlr_disable(struct usk_nvme_ctrlr *c)
 	if (cc & USK_NVME_CC_EN) {
 		nvme_reg_write32(c, USK_NVME_REG_CC, cc & ~USK_NVME_CC_EN);
 	}
-	return nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_RDY, 0);
+	return nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_RDY, 0, limit_us);
+}
+
+int nvme_ctrlr_disable(struct usk_nvme_ctrlr *c)
+{
+	return nvme_ctrlr_disable_within(c, nvme_ctrlr_timeout_us(c));
 }
 
 int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *c)
@@ -141,7 +152,8 @@ int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *c)
 	nvme_reg_write32(c, USK_NVME_REG_CC,
 			 USK_NVME_CC_EN | USK_NVME_CC_CSS_NVM | USK_NVME_CC_MPS(NVME_PAGE_SHIFT) |
 				 USK_NVME_CC_IOSQES(6) | USK_NVME_CC_IOCQES(4));
-	return nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY);
+	return nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY,
+					   nvme_ctrlr_timeout_us(c));
 }
 
 /* Disables the controller, sets up the admin queue and enables it again. */
@@ -361,7 +373,9 @@ int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *c)
 		uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC) & ~USK_NVME_CC_SHN_MASK;
 
 		nvme_reg_write32(c, USK_NVME_REG_CC, cc | USK_NVME_CC_SHN_NORMAL);
-		rc = nvme_ctrlr_wait_csts(c, USK_NVME_CSTS_SHST_MASK, USK_NVME_CSTS_SHST_COMPLETE);
+		rc = nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_SHST_MASK,
+						 USK_NVME_CSTS_SHST_COMPLETE,
+						 nvme_ctrlr_timeout_us(c));
 	}
 	nvme_ctrlr_free(c);
 	return rc == -ENODEV ? 0 : rc;
@@ -431,6 +445,8 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	 */
 	pthread_mutex_lock(&c->admin_lock);
 	q->resyncing = true;
+	/* Once the queues are gone (NVME_QPAIR_NO_QUEUES below) submissions are refused. */
+	q->closing = true;
 	if (nvme_qpair_on_ctrlr(q)) {
 		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
 	}
@@ -445,11 +461,15 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 			   q->id);
 		nvme_ctrlr_reset_locked(c);
 	}
-	c->qid_used[q->id] = false;
-	c->io_queue_ids_used--;
+	q->synced_state = NVME_QPAIR_NO_QUEUES;
 	pthread_mutex_unlock(&c->admin_lock);
 	/* Whatever is left ends here, exactly once, with no lock held for the callbacks. */
 	nvme_qpair_abort_all(q);
+	/* Only now may another thread take the queue ID. */
+	pthread_mutex_lock(&c->admin_lock);
+	c->qid_used[q->id] = false;
+	c->io_queue_ids_used--;
+	pthread_mutex_unlock(&c->admin_lock);
 	nvme_qpair_destroy(q);
 	return rc;
 }

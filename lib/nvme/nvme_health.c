@@ -10,6 +10,12 @@
 #include <errno.h>
 
 #include "nvme_internal.h"
+
+/*
+ * How long a failing controller may take to stop: short, as the admin lock
+ * is held meanwhile; a controller that does not stop by then is hung anyway.
+ */
+#define NVME_FAIL_DISABLE_US 100000
 #include "usk/log.h"
 
 void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *c, usk_nvme_remove_cb cb, void *ctx)
@@ -34,7 +40,7 @@ void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *c, const char *why)
 	 * status, a reset gone wrong) could still move data: disable it before
 	 * its commands are reported ended and their buffers handed back.
 	 */
-	nvme_ctrlr_disable(c);
+	nvme_ctrlr_disable_within(c, NVME_FAIL_DISABLE_US);
 	/* Release: queue pairs that see the flag also see everything before it. */
 	__atomic_or_fetch(&c->state, NVME_CTRLR_FAILED, __ATOMIC_RELEASE);
 	nvme_qpair_abort_all(c->admin);

@@ -64,6 +64,7 @@ struct usk_nvme_qpair {
 	uint32_t synced_state;
 	uint32_t ring_gen; /* the reset generation the rings were last emptied for */
 	bool resyncing;	   /* being rebuilt after a reset: submissions wait */
+	bool closing;	   /* being freed: submissions are refused */
 	uint16_t id;
 	uint16_t num_entries;
 	uint16_t sq_tail;
@@ -146,6 +147,13 @@ struct usk_nvme_ctrlr {
 	uint32_t events_pending;
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
 };
+
+/*
+ * synced_state of a queue pair with no queues on the controller (not yet
+ * created, or being freed): never equal to a state, so every submission and
+ * poll takes the slow path.
+ */
+#define NVME_QPAIR_NO_QUEUES UINT32_MAX
 
 #define NVME_CTRLR_RESETTING 1u
 #define NVME_CTRLR_FAILED    2u
@@ -267,6 +275,8 @@ static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow
 
 /* Bring-up pieces a reset repeats (nvme_ctrlr.c). */
 int nvme_ctrlr_disable(struct usk_nvme_ctrlr *ctrlr);
+/* As nvme_ctrlr_disable(), waiting for CSTS.RDY to clear for at most @limit_us. */
+int nvme_ctrlr_disable_within(struct usk_nvme_ctrlr *ctrlr, uint64_t limit_us);
 /* Points the controller at the admin queue and enables it. */
 int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *ctrlr);
 int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *ctrlr);

@@ -178,6 +178,9 @@ static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvm
 				  void *cb_arg)
 {
 	if (!nvme_qpair_in_sync(q)) {
+		if (q->closing) {
+			return -ENXIO;
+		}
 		/* Inside the reap loop the ring is not rebuilt: the command waits for the next
 		 * poll. */
 		int rc = !q->in_completions		      ? nvme_qpair_resync(q)

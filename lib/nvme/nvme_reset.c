@@ -21,9 +21,6 @@
 #include "usk/env.h"
 #include "usk/log.h"
 
-/* What synced_state holds before a queue pair was first created on the controller. */
-#define NVME_QPAIR_NEVER_CREATED UINT32_MAX
-
 int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *q)
 {
 	struct usk_nvme_ctrlr *c = q->ctrlr;
@@ -56,7 +53,7 @@ int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *q)
 /* Creates the queues after a reset; a controller that refuses has failed. */
 static int nvme_qpair_recreate(struct usk_nvme_qpair *q, uint32_t state)
 {
-	bool first = q->synced_state == NVME_QPAIR_NEVER_CREATED;
+	bool first = q->synced_state == NVME_QPAIR_NO_QUEUES;
 	int rc = nvme_qpair_create_on_ctrlr(q);
 
 	if (rc == 0) {
@@ -164,7 +161,7 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 /* Creates a new queue pair on the controller: now, after a reset under way if any. */
 int nvme_qpair_create_first(struct usk_nvme_qpair *q)
 {
-	q->synced_state = NVME_QPAIR_NEVER_CREATED;
+	q->synced_state = NVME_QPAIR_NO_QUEUES;
 	return nvme_qpair_resync_wait(q, true);
 }
 

@@ -151,12 +151,52 @@ static void test_arbitration_burst(void)
 	detach(c);
 }
 
+static struct nvme_model_fixture g_closing;
+static int g_closing_calls, g_resubmit_rc;
+
+static void resubmit_on_completion(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	g_closing_calls++;
+	/* A closed loop: each completion starts the next read. */
+	g_resubmit_rc = usk_nvme_ns_read(g_closing.ns, g_closing.q, g_closing.buf, 0, 1,
+					 resubmit_on_completion, NULL);
+}
+
+/*
+ * A queue pair being freed refuses what its callbacks submit. The bug: the
+ * read went into the ring, never completed, and its doorbell could reach
+ * the queue of whoever took the queue ID next.
+ */
+static void test_free_refuses_resubmission(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_qpair *q;
+
+	nvme_model_opts_init(&mo);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&g_closing, &mo, NULL, 16), 0);
+	g_closing_calls = 0;
+	g_resubmit_rc = 0;
+	nvme_model_drop_completions(g_closing.model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_closing.ns, g_closing.q, g_closing.buf, 0, 1,
+					 resubmit_on_completion, NULL),
+			0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_closing.model));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(g_closing.q), 0);
+	g_closing.q = NULL;
+	CU_ASSERT_EQUAL(g_closing_calls, 1);
+	CU_ASSERT_EQUAL(g_resubmit_rc, -ENXIO);
+	/* The queue ID serves the next queue pair, with nothing left behind. */
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_closing.c, 16, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&g_closing), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_bring_up_and_identify),	 UT_TEST(test_queue_pairs_run_out),
 		UT_TEST(test_queue_size_capped_by_mqes), UT_TEST(test_slow_ready),
-		UT_TEST(test_arbitration_burst),
+		UT_TEST(test_arbitration_burst),	 UT_TEST(test_free_refuses_resubmission),
 	};
 	int rc;
 
