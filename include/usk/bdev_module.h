@@ -131,7 +131,8 @@ int usk_bdev_unregister(struct usk_bdev *bdev, void (*cb)(void *cb_arg, int rc),
  * Change a bdev's block count; every open descriptor hears
  * USK_BDEV_EVENT_RESIZE on its thread.
  *
- * @return 0, or -EINVAL for zero blocks.
+ * @return 0; -EINVAL for zero blocks; -ENODEV once the bdev is gone (its
+ *         destruct has run or is on its way).
  */
 int usk_bdev_notify_blockcnt_change(struct usk_bdev *bdev, uint64_t blockcnt);
 

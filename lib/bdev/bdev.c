@@ -331,6 +331,10 @@ int usk_bdev_notify_blockcnt_change(struct usk_bdev *b, uint64_t blockcnt)
 	if (blockcnt == 0) {
 		return -EINVAL;
 	}
+	/* Gone already (the module may still hold its part for a moment). */
+	if (bi == NULL) {
+		return -ENODEV;
+	}
 	pthread_mutex_lock(&bi->lock);
 	b->blockcnt = blockcnt;
 	/* Each descriptor hears on its own thread, as of a removal. */

@@ -186,6 +186,12 @@ static void test_resize_is_told_on_the_opening_thread(void)
 	CU_ASSERT_EQUAL(g_users[0].done, 1);
 	on_thread(1, close_resize, NULL);
 	teardown();
+	/*
+	 * Gone, its module's part still there (as while a destruct travels to
+	 * the module's thread): a resize is refused. The bug: it locked the
+	 * layer's freed state.
+	 */
+	CU_ASSERT_EQUAL(usk_bdev_notify_blockcnt_change(&g_bdev, 4096), -ENODEV);
 }
 
 int main(void)
