@@ -91,6 +91,11 @@ static bool uring_arm_wakeup(struct uring_channel *ch, bool busy)
 		return busy;
 	}
 	io_uring_cq_eventfd_toggle(&ch->ring, !busy);
+	/*
+	 * The kernel stores the CQ tail, then reads the flag; we store the flag,
+	 * then read the tail: a full fence between, or both may miss the other.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return busy || io_uring_cq_ready(&ch->ring) > 0;
 }
 
