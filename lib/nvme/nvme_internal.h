@@ -331,6 +331,19 @@ void nvme_aer_arm(struct usk_nvme_ctrlr *ctrlr);
 void nvme_aer_process(struct usk_nvme_ctrlr *ctrlr);
 
 /* Namespaces (nvme_ns.c). */
+/* A command on blocks [lba, lba + count): SLBA in CDW10-11, NLB (0's based) in CDW12. */
+static inline struct usk_nvme_sqe nvme_ns_lba_cmd(const struct usk_nvme_ns *ns, uint8_t opcode,
+						  uint64_t lba, uint32_t count)
+{
+	return (struct usk_nvme_sqe){
+		.opcode = opcode,
+		.nsid = ns->id,
+		.cdw10 = (uint32_t)lba,
+		.cdw11 = (uint32_t)(lba >> 32),
+		.cdw12 = count - 1,
+	};
+}
+
 /* Reads the active namespace list and identifies each; again after a change. */
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *ctrlr);
 

@@ -114,19 +114,6 @@ struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns)
 	return ns->ctrlr;
 }
 
-/* A command on blocks [lba, lba + count): SLBA in CDW10-11, NLB (0's based) in CDW12. */
-static struct usk_nvme_sqe nvme_ns_lba_cmd(const struct usk_nvme_ns *ns, uint8_t opcode,
-					   uint64_t lba, uint32_t count)
-{
-	return (struct usk_nvme_sqe){
-		.opcode = opcode,
-		.nsid = ns->id,
-		.cdw10 = (uint32_t)lba,
-		.cdw11 = (uint32_t)(lba >> 32),
-		.cdw12 = count - 1,
-	};
-}
-
 /* Whether [lba, lba + count) is a non-empty range inside the namespace. */
 static bool nvme_ns_range_ok(const struct usk_nvme_ns *ns, uint64_t lba, uint32_t count)
 {

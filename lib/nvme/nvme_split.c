@@ -91,11 +91,7 @@ int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t 
 	for (uint64_t done = 0; done < lba_count; submitted++) {
 		uint64_t start = lba + done;
 		uint32_t chunk = split_chunk(ns, start, lba_count - done);
-		struct usk_nvme_sqe cmd = {.opcode = opcode,
-					   .nsid = ns->id,
-					   .cdw10 = (uint32_t)start,
-					   .cdw11 = (uint32_t)(start >> 32),
-					   .cdw12 = chunk - 1};
+		struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, start, chunk);
 		int rc = nvme_qpair_submit(q, &cmd, data + (done << ns->block_shift),
 					   chunk << ns->block_shift, split_child_done, split);
 
