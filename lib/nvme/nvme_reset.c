@@ -101,11 +101,10 @@ static int nvme_qpair_rebuild(struct usk_nvme_qpair *q, bool wait)
 		int rc;
 
 		nvme_qpair_catch_up(q);
-		if (!wait && pthread_mutex_trylock(&c->admin_lock) != 0) {
-			return -EAGAIN;
-		}
 		if (wait) {
 			pthread_mutex_lock(&c->admin_lock);
+		} else if (pthread_mutex_trylock(&c->admin_lock) != 0) {
+			return -EAGAIN;
 		}
 		state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 		if (q->ring_gen != state >> NVME_CTRLR_GEN_SHIFT && !(state & NVME_CTRLR_FAILED)) {
