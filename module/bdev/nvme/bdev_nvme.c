@@ -236,6 +236,12 @@ static const struct usk_bdev_fn_table g_nvme_bdev_fn = {
 	.write_config_json = nvme_bdev_write_config,
 };
 
+/* The name of namespace @nsid's bdev: <controller>n<nsid>. */
+static void nvme_bdev_name(char *buf, size_t len, const char *ctrlr_name, uint32_t nsid)
+{
+	snprintf(buf, len, "%sn%u", ctrlr_name, nsid);
+}
+
 /* Registers namespace @nsid as bdev <name>n<nsid>. */
 static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, char *err,
 			    size_t errlen)
@@ -250,7 +256,7 @@ static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, 
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	snprintf(name, sizeof(name), "%sn%u", nc->name, nsid);
+	nvme_bdev_name(name, sizeof(name), nc->name, nsid);
 	nb->nc = nc;
 	nb->ns = ns;
 	nb->index = nsid - 1;
@@ -281,7 +287,7 @@ static int nvme_bdev_names_free(const char *name, struct usk_nvme_ctrlr *ctrlr, 
 	char bdev_name[256];
 
 	for (uint32_t nsid = 1; nsid <= usk_nvme_ctrlr_get_num_ns(ctrlr); nsid++) {
-		snprintf(bdev_name, sizeof(bdev_name), "%sn%u", name, nsid);
+		nvme_bdev_name(bdev_name, sizeof(bdev_name), name, nsid);
 		if (usk_nvme_ctrlr_get_ns(ctrlr, nsid) != NULL &&
 		    usk_bdev_get_by_name(bdev_name) != NULL) {
 			snprintf(err, errlen, "field 'name': bdev %s already exists", bdev_name);
