@@ -31,44 +31,34 @@ static uint32_t run_late_read(bool abort_unsupported, uint32_t io_timeout_ms,
 {
 	struct nvme_model_opts mo;
 	struct usk_nvme_ctrlr_opts co;
-	struct nvme_model *model;
-	struct usk_nvme_ctrlr *c;
-	struct usk_nvme_qpair *q;
-	uint8_t *buf = usk_dma_zmalloc(512, 512, -1);
+	struct nvme_model_fixture f;
 	uint32_t enables;
 
 	nvme_model_opts_init(&mo);
 	mo.abort_unsupported = abort_unsupported;
 	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
 	co.io_timeout_ms = io_timeout_ms;
-	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &model), 0);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(model), &co, &c), 0);
-	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(c, 1);
-
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, &co, 0), 0);
 	g_calls = 0;
 	if (latency_us == 0) {
-		nvme_model_drop_completions(model, 1);
+		nvme_model_drop_completions(f.model, 1);
 	}
-	nvme_model_set_io_latency(model, latency_us);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, done, NULL), 0);
-	nvme_model_poll_until(q, &g_calls, 1, poll_seconds);
-	nvme_model_set_io_latency(model, 0);
-	enables = nvme_model_enable_count(model);
+	nvme_model_set_io_latency(f.model, latency_us);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, NULL), 0);
+	nvme_model_poll_until(f.q, &g_calls, 1, poll_seconds);
+	nvme_model_set_io_latency(f.model, 0);
+	enables = nvme_model_enable_count(f.model);
 	/* Whatever happened, the queue pair still works. */
 	if (g_calls == 1) {
 		uint16_t first_status = g_status;
 
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 1, 1, done, NULL), 0);
-		CU_ASSERT_EQUAL(nvme_model_poll_until(q, &g_calls, 2, 5), 2);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 1, 1, done, NULL), 0);
+		CU_ASSERT_EQUAL(nvme_model_poll_until(f.q, &g_calls, 2, 5), 2);
 		CU_ASSERT_EQUAL(g_status, 0);
 		g_calls = 1;
 		g_status = first_status;
 	}
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
-	nvme_model_destroy(model);
-	usk_dma_free(buf);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 	return enables;
 }
 
