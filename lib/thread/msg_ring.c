@@ -5,6 +5,10 @@
  * by setting seq to p + 1; the consumer reads it and frees it for position
  * p + size. Positions are handed out in order, so one producer's messages
  * are read in the order it sent them.
+ *
+ * Closing sets a bit in the tail. A producer must move the tail to claim a
+ * cell, so once the bit is set no claim can succeed, and a close that finds
+ * tail == head knows no producer holds a claimed cell it has yet to fill.
  */
 #include "config.h"
 
@@ -12,6 +16,8 @@
 #include <stdlib.h>
 
 #include "msg_ring.h"
+
+#define MSG_RING_CLOSED (UINT64_C(1) << 63)
 
 int msg_ring_init(struct msg_ring *r, uint32_t size)
 {
@@ -34,12 +40,15 @@ void msg_ring_fini(struct msg_ring *r)
 	r->cells = NULL;
 }
 
-bool msg_ring_push(struct msg_ring *r, usk_msg_fn fn, void *ctx)
+int msg_ring_push(struct msg_ring *r, usk_msg_fn fn, void *ctx)
 {
 	uint64_t pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	struct msg_cell *c;
 
 	for (;;) {
+		if (pos & MSG_RING_CLOSED) {
+			return -EIO;
+		}
 		c = &r->cells[pos & r->mask];
 		/* Acquire: the consumer's reads of the cell are done before we refill it. */
 		uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
@@ -52,7 +61,7 @@ bool msg_ring_push(struct msg_ring *r, usk_msg_fn fn, void *ctx)
 				break;
 			}
 		} else if (diff < 0) {
-			return false; /* the cell still holds a message a lap behind: full */
+			return -ENOMEM; /* the cell still holds a message a lap behind: full */
 		} else {
 			pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
 		}
@@ -61,7 +70,7 @@ bool msg_ring_push(struct msg_ring *r, usk_msg_fn fn, void *ctx)
 	c->ctx = ctx;
 	/* Release: the consumer sees fn and ctx once it sees the new seq. */
 	atomic_store_explicit(&c->seq, pos + 1, memory_order_release);
-	return true;
+	return 0;
 }
 
 bool msg_ring_pop(struct msg_ring *r, usk_msg_fn *fn, void **ctx)
@@ -82,6 +91,19 @@ bool msg_ring_pop(struct msg_ring *r, usk_msg_fn *fn, void **ctx)
 
 bool msg_ring_empty(const struct msg_ring *r)
 {
-	return atomic_load_explicit(&r->tail, memory_order_acquire) ==
+	return (atomic_load_explicit(&r->tail, memory_order_acquire) & ~MSG_RING_CLOSED) ==
 	       atomic_load_explicit(&r->head, memory_order_relaxed);
+}
+
+bool msg_ring_close_if_empty(struct msg_ring *r)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t tail = head;
+
+	return atomic_compare_exchange_strong(&r->tail, &tail, head | MSG_RING_CLOSED);
+}
+
+void msg_ring_close(struct msg_ring *r)
+{
+	atomic_fetch_or(&r->tail, MSG_RING_CLOSED);
 }

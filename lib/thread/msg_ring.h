@@ -33,11 +33,19 @@ struct msg_ring {
 /* Sets up a ring of @size cells (a power of two); returns 0 or -ENOMEM. */
 int msg_ring_init(struct msg_ring *ring, uint32_t size);
 void msg_ring_fini(struct msg_ring *ring);
-/* Queues a message; returns false when the ring is full. Any pthread. */
-bool msg_ring_push(struct msg_ring *ring, usk_msg_fn fn, void *ctx);
+/* Queues a message; returns 0, -ENOMEM when the ring is full, -EIO once closed. Any pthread. */
+int msg_ring_push(struct msg_ring *ring, usk_msg_fn fn, void *ctx);
 /* Takes the oldest message; returns false when none is ready. The consumer only. */
 bool msg_ring_pop(struct msg_ring *ring, usk_msg_fn *fn, void **ctx);
 /* Whether a message is waiting (a snapshot). Any pthread. */
 bool msg_ring_empty(const struct msg_ring *ring);
+/*
+ * Closes the ring when no message is queued or being queued, so that each
+ * message either was taken or is refused; returns whether it closed. The
+ * consumer only.
+ */
+bool msg_ring_close_if_empty(struct msg_ring *ring);
+/* Closes the ring even with messages in it: producers are refused from now on. The consumer only. */
+void msg_ring_close(struct msg_ring *ring);
 
 #endif /* USK_MSG_RING_H */

@@ -154,14 +154,15 @@ void usk_thread_destroy(struct usk_thread *t)
 
 int usk_thread_send_msg(struct usk_thread *t, usk_msg_fn fn, void *ctx)
 {
+	int rc;
+
 	if (t == NULL || fn == NULL) {
 		return -EINVAL;
 	}
-	if (atomic_load_explicit(&t->state, memory_order_relaxed) == THREAD_EXITED) {
-		return -EIO;
-	}
-	if (!msg_ring_push(&t->msgs, fn, ctx)) {
-		return -ENOMEM;
+	/* An exited thread's ring is closed: a message is refused, never dropped. */
+	rc = msg_ring_push(&t->msgs, fn, ctx);
+	if (rc != 0) {
+		return rc;
 	}
 	if (t->waker != NULL) {
 		t->waker(t->waker_ctx);
@@ -187,8 +188,9 @@ static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
 /* An exiting thread is done once nothing of it is left to run or release. */
 static void thread_check_exit(struct usk_thread *t, uint64_t now)
 {
+	/* The ring is closed last, and only when all else is idle: closing is for good. */
 	bool idle = atomic_load(&t->n_active) == 0 && atomic_load(&t->n_timed) == 0 &&
-		    !thread_has_channels(t) && !usk_thread_has_msgs(t);
+		    !thread_has_channels(t) && msg_ring_close_if_empty(&t->msgs);
 
 	if (idle) {
 		atomic_store(&t->state, THREAD_EXITED);
@@ -199,6 +201,7 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 			   "to exit; exiting anyway",
 			   t->name, THREAD_EXIT_TIMEOUT_S);
 		thread_log_pollers(t);
+		msg_ring_close(&t->msgs);
 		atomic_store(&t->state, THREAD_EXITED);
 	}
 }

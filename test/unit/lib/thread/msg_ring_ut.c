@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -26,10 +27,10 @@ static void test_fills_then_refuses_then_drains_in_order(void)
 	/* Several laps, so every cell is reused. */
 	for (uintptr_t lap = 0; lap < 3; lap++) {
 		for (uintptr_t i = 0; i < 8; i++) {
-			CU_ASSERT_TRUE(
-				msg_ring_push(&r, i & 1 ? other : nop, (void *)(lap * 8 + i)));
+			CU_ASSERT_EQUAL(
+				msg_ring_push(&r, i & 1 ? other : nop, (void *)(lap * 8 + i)), 0);
 		}
-		CU_ASSERT_FALSE(msg_ring_push(&r, nop, NULL));
+		CU_ASSERT_EQUAL(msg_ring_push(&r, nop, NULL), -ENOMEM);
 		CU_ASSERT_FALSE(msg_ring_empty(&r));
 		for (uintptr_t i = 0; i < 8; i++) {
 			CU_ASSERT_TRUE(msg_ring_pop(&r, &fn, &ctx));
@@ -39,6 +40,31 @@ static void test_fills_then_refuses_then_drains_in_order(void)
 		CU_ASSERT_TRUE(msg_ring_empty(&r));
 		CU_ASSERT_FALSE(msg_ring_pop(&r, &fn, &ctx));
 	}
+	msg_ring_fini(&r);
+}
+
+static void test_closes_only_when_empty_then_refuses(void)
+{
+	struct msg_ring r;
+	usk_msg_fn fn;
+	void *ctx;
+
+	CU_ASSERT_EQUAL_FATAL(msg_ring_init(&r, 4), 0);
+	CU_ASSERT_EQUAL(msg_ring_push(&r, nop, (void *)1), 0);
+	CU_ASSERT_FALSE(msg_ring_close_if_empty(&r));
+	CU_ASSERT_TRUE(msg_ring_pop(&r, &fn, &ctx));
+	CU_ASSERT_TRUE(msg_ring_close_if_empty(&r));
+	CU_ASSERT_EQUAL(msg_ring_push(&r, nop, NULL), -EIO);
+	CU_ASSERT_TRUE(msg_ring_empty(&r));
+	CU_ASSERT_FALSE(msg_ring_pop(&r, &fn, &ctx));
+	msg_ring_fini(&r);
+
+	/* Closed with a message in it: the message stays, new ones are refused. */
+	CU_ASSERT_EQUAL_FATAL(msg_ring_init(&r, 4), 0);
+	CU_ASSERT_EQUAL(msg_ring_push(&r, nop, (void *)2), 0);
+	msg_ring_close(&r);
+	CU_ASSERT_EQUAL(msg_ring_push(&r, nop, NULL), -EIO);
+	CU_ASSERT_FALSE(msg_ring_empty(&r));
 	msg_ring_fini(&r);
 }
 
@@ -52,7 +78,7 @@ static void *produce(void *arg)
 	uintptr_t id = (uintptr_t)arg;
 
 	for (uintptr_t seq = 0; seq < PER_PRODUCER; seq++) {
-		while (!msg_ring_push(&g_ring, nop, (void *)(seq << 2 | id))) {
+		while (msg_ring_push(&g_ring, nop, (void *)(seq << 2 | id)) != 0) {
 			sched_yield();
 		}
 	}
@@ -93,6 +119,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_fills_then_refuses_then_drains_in_order),
+		UT_TEST(test_closes_only_when_empty_then_refuses),
 		UT_TEST(test_producers_keep_their_order),
 	};
 

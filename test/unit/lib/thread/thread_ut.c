@@ -137,6 +137,74 @@ static void test_destroy_frees_unrun_messages(void)
 	CU_ASSERT_EQUAL(g_order_len, 0);
 }
 
+/*
+ * A sender keeps sending to a thread while it exits: each message is either
+ * refused (-EIO) or run, never accepted and then dropped with the thread.
+ */
+#define EXIT_RACE_ROUNDS 20000
+
+static struct usk_thread *_Atomic g_race_target;
+static _Atomic bool g_race_over;
+static uint64_t g_race_accepted;
+static uint64_t g_race_run;
+
+static void count_race_msg(void *ctx)
+{
+	g_race_run++;
+}
+
+static void *race_send_main(void *arg)
+{
+	uint32_t pause = 0;
+
+	while (!atomic_load(&g_race_over)) {
+		struct usk_thread *t = atomic_load(&g_race_target);
+		int rc;
+
+		if (t == NULL) {
+			continue;
+		}
+		rc = usk_thread_send_msg(t, count_race_msg, NULL);
+		if (rc == 0) {
+			g_race_accepted++;
+		} else if (rc == -EIO) {
+			atomic_store(&g_race_target, NULL);
+		}
+		/* Pauses of varied length let the thread find its ring empty now and then. */
+		pause = (pause * 7 + 3) % 64;
+		for (volatile uint32_t i = 0; i < pause; i++) {
+		}
+	}
+	return NULL;
+}
+
+static void test_messages_sent_during_exit_run_or_are_refused(void)
+{
+	uint64_t lost = 0;
+	pthread_t sender;
+
+	pthread_create(&sender, NULL, race_send_main, NULL);
+	for (int round = 0; round < EXIT_RACE_ROUNDS; round++) {
+		struct usk_thread *t = usk_thread_create("exit-race", USK_THREAD_CORE_ANY);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		g_race_accepted = g_race_run = 0;
+		CU_ASSERT_EQUAL(usk_thread_send_msg(t, exit_self_msg, NULL), 0);
+		atomic_store(&g_race_target, t);
+		while (!usk_thread_is_exited(t)) {
+			usk_thread_poll(t, 0, 0);
+		}
+		/* The sender has been refused, so it has stopped counting. */
+		while (atomic_load(&g_race_target) != NULL) {
+		}
+		lost += g_race_accepted - g_race_run;
+		usk_thread_destroy(t);
+	}
+	atomic_store(&g_race_over, true);
+	pthread_join(sender, NULL);
+	CU_ASSERT_EQUAL(lost, 0);
+}
+
 static struct usk_thread *g_walk_threads[3];
 static int g_walk_visits[3];
 static int g_walk_done;
@@ -310,6 +378,7 @@ int main(void)
 		UT_TEST(test_poll_limits_messages),
 		UT_TEST(test_exit_waits_for_pollers_and_drains_messages),
 		UT_TEST(test_destroy_frees_unrun_messages),
+		UT_TEST(test_messages_sent_during_exit_run_or_are_refused),
 		UT_TEST(test_for_each_visits_every_thread_then_completes),
 		UT_TEST(test_messages_from_several_senders_keep_their_order),
 		UT_TEST(test_schedule_function_places_or_refuses_threads),
