@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "usk/ticks.h"
@@ -24,20 +25,36 @@ uint64_t usk_ticks_slow(void)
 #endif
 
 /*
- * Counts ticks over a 20 ms sleep. Good to about 0.1%: the TSC rate is
- * fixed, and two clock reads on each side bound the error.
+ * A tick count and the clock time it stands for: read between two clock
+ * reads, the tightest of a few tries, so a preemption or a VM exit between
+ * the reads does not shift one against the other.
  */
+static void ticks_and_clock(uint64_t *ticks, uint64_t *ns)
+{
+	uint64_t tightest = UINT64_MAX;
+
+	for (int i = 0; i < 5; i++) {
+		uint64_t before = monotonic_ns();
+		uint64_t t = usk_ticks();
+		uint64_t after = monotonic_ns();
+
+		if (after - before < tightest) {
+			tightest = after - before;
+			*ticks = t;
+			*ns = before + tightest / 2;
+		}
+	}
+}
+
+/* Counts ticks over a 20 ms sleep; good to about 0.1 %, the TSC rate being fixed. */
 static uint64_t ticks_measure_hz(void)
 {
 	const struct timespec nap = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
-	uint64_t ns0 = monotonic_ns();
-	uint64_t t0 = usk_ticks();
+	uint64_t t0, ns0, t1, ns1;
 
+	ticks_and_clock(&t0, &ns0);
 	nanosleep(&nap, NULL);
-
-	uint64_t ns1 = monotonic_ns();
-	uint64_t t1 = usk_ticks();
-
+	ticks_and_clock(&t1, &ns1);
 	if (ns1 <= ns0) {
 		return 1000000000u;
 	}
