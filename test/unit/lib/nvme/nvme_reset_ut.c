@@ -149,8 +149,12 @@ static void test_reset_during_io_from_another_thread(void)
 	pthread_join(th, NULL);
 	CU_ASSERT_EQUAL(t.loop.submitted, t.loop.target);
 	CU_ASSERT_EQUAL(t.loop.completed, t.loop.submitted);
-	/* Each reset ended the 32 reads in the ring, and only those. */
-	CU_ASSERT_EQUAL(t.loop.errors, 3 * 32);
+	/*
+	 * Each reset ended the reads in the ring, and only those: at most 32.
+	 * Fewer when the thread reaped some as the reset began: their
+	 * resubmits wait for the rebuild instead of entering the old ring.
+	 */
+	CU_ASSERT(t.loop.errors > 0 && t.loop.errors <= 3 * 32);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 4);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 0);
 	check_write_read(&f, 9, 0xa5);
