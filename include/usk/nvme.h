@@ -353,10 +353,12 @@ int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, cons
  * Read into the buffers of @p iov, in order (readv(2)'s way).
  *
  * The elements are DMA-able memory. One element is as usk_nvme_ns_read().
- * Several go out as one command, so together they hold at most the maximum
- * transfer (no split); with PRPs (no SGLs) they must meet on page
- * boundaries: only the first may start, and only the last may end, inside
- * a page. The array must stay valid until the callback runs.
+ * Several go out as one command, or, above the maximum transfer or across
+ * the optimal I/O boundary, as several that each take their part of the
+ * elements, as usk_nvme_ns_read() splits. With PRPs (no SGLs) the
+ * elements must meet on page boundaries: only the first may start, and
+ * only the last may end, inside a page. The array must stay valid until
+ * the callback runs.
  *
  * @return as usk_nvme_ns_read(); -EINVAL also when the elements do not
  *         add up to @p lba_count blocks, or break the rules above.

@@ -30,12 +30,22 @@ struct nvme_tracker {
 	bool abort_sent; /* timed out once: an Abort was sent */
 };
 
+/*
+ * A command's data: @len bytes at @buf (@iovcnt 0), or the bytes
+ * [@skip, @skip + @len) of the iovec array @buf of @iovcnt elements: a
+ * piece of a split vectored request names its part of the caller's array.
+ */
+struct nvme_payload {
+	const void *buf;
+	uint64_t len;
+	uint64_t skip;
+	int iovcnt;
+};
+
 /* A command waiting for a free queue entry, in submission order. */
 struct nvme_request {
 	struct usk_nvme_sqe cmd;
-	const void *buf; /* the data, or its iovec array when iovcnt > 0 */
-	uint32_t len;
-	int iovcnt;
+	struct nvme_payload data;
 	usk_nvme_cmd_cb cb;
 	void *cb_arg;
 	struct nvme_request *next;
@@ -186,9 +196,9 @@ int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *qpair);
  */
 int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd, const void *buf,
 		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
-/* As nvme_qpair_submit(), with the data in @iov (kept until the callback runs). */
-int nvme_qpair_submit_iov(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
-			  const struct iovec *iov, int iovcnt, usk_nvme_cmd_cb cb, void *cb_arg);
+/* As nvme_qpair_submit(), for flat or vectored data (an array kept until the callback runs). */
+int nvme_qpair_submit_payload(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
+			      const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg);
 /*
  * Builds an SGL for @buf/@len: one Data Block descriptor in the command, or
  * a Last Segment descriptor to @list; -EINVAL if not DMA-able or if it needs
@@ -196,29 +206,48 @@ int nvme_qpair_submit_iov(struct usk_nvme_qpair *qpair, const struct usk_nvme_sq
  */
 int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
 		   uint64_t list_iova);
-/* The SGL of nvme_build_sgl() for iovecs; with @list NULL only checks. */
-int nvme_build_sgl_iov(struct usk_nvme_sqe *sqe, const struct iovec *iov, int iovcnt,
-		       uint64_t *list, uint64_t list_iova);
+/* The SGL of nvme_build_sgl() for vectored data; with @list NULL only checks. */
+int nvme_build_sgl_iov(struct usk_nvme_sqe *sqe, const struct nvme_payload *data, uint64_t *list,
+		       uint64_t list_iova);
 /*
- * PRPs for iovecs (nvme_iov.c): elements meet on page boundaries; with
- * @list NULL only checks. Returns 0 or -EINVAL.
+ * PRPs for vectored data (nvme_iov.c): elements meet on page boundaries;
+ * with @list NULL only checks. Returns 0 or -EINVAL.
  */
-int nvme_build_prps_iov(struct usk_nvme_sqe *sqe, const struct iovec *iov, int iovcnt,
-			uint64_t *list, uint64_t list_iova);
-/* The data pointer for iovecs on @qpair: SGL or PRPs; with @list NULL only checks. */
+int nvme_build_prps_iov(struct usk_nvme_sqe *sqe, const struct nvme_payload *data, uint64_t *list,
+			uint64_t list_iova);
+/* The data pointer for vectored data on @qpair: SGL or PRPs; with @list NULL only checks. */
 int nvme_qpair_build_iov(const struct usk_nvme_qpair *qpair, struct usk_nvme_sqe *sqe,
-			 const struct iovec *iov, int iovcnt, uint64_t *list, uint64_t list_iova);
+			 const struct nvme_payload *data, uint64_t *list, uint64_t list_iova);
+
+/* Walks the elements of vectored data, each clipped to the data's window. */
+struct nvme_iov_walk {
+	const struct iovec *iov;
+	int left;
+	uint64_t skip;
+	uint64_t len; /* bytes of the window not yet walked */
+};
+
+static inline void nvme_iov_walk_start(struct nvme_iov_walk *w, const struct nvme_payload *data)
+{
+	*w = (struct nvme_iov_walk){
+		.iov = data->buf, .left = data->iovcnt, .skip = data->skip, .len = data->len};
+}
+
+/* The next non-empty element, clipped; false once the window or the array ends. */
+bool nvme_iov_walk_next(struct nvme_iov_walk *walk, struct iovec *element);
 /* Commands that can still be accepted now: free ring entries plus waiting room. */
 uint32_t nvme_qpair_room(const struct usk_nvme_qpair *qpair);
 /* Whether the data pointer builder will take @buf/@len on @qpair. */
 bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *qpair, const void *buf, uint32_t len);
+/* Whether it will take @data, flat or vectored, on @qpair. */
+bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *qpair, const struct nvme_payload *data);
 /*
  * Submits a read, write or compare above the maximum transfer, or across
  * the optimal I/O boundary, as several commands (nvme_split.c).
  */
 int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
-		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
-		      void *cb_arg);
+		      const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
+		      usk_nvme_cmd_cb cb, void *cb_arg);
 /* Whether a command with @cb/@cb_arg is a piece of a split request of @user_arg. */
 bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */

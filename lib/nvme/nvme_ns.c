@@ -120,24 +120,37 @@ static bool nvme_ns_range_ok(const struct usk_nvme_ns *ns, uint64_t lba, uint32_
 	return count != 0 && lba + count <= ns->num_blocks && lba + count > lba;
 }
 
-/* Read and write share everything but the opcode (NVM 3.2.4, 3.2.6). */
-static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
-		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
-		      void *cb_arg)
+/*
+ * Read, write and compare share everything but the opcode (NVM 3.2.4,
+ * 3.2.6), flat or vectored: one command, or several when above the
+ * maximum transfer or across the optimal I/O boundary.
+ */
+static int nvme_ns_rw_data(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
+			   const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
+			   usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	uint64_t bytes = (uint64_t)lba_count << ns->block_shift;
-	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, lba, lba_count);
-
 	if (!nvme_ns_range_ok(ns, lba, lba_count)) {
 		return -EINVAL;
 	}
 	/* Division only for devices with an optimal boundary: most report none. */
-	if (bytes > ns->ctrlr->max_xfer_size ||
+	if (data->len > ns->ctrlr->max_xfer_size ||
 	    (ns->optimal_io_boundary != 0 &&
 	     lba / ns->optimal_io_boundary != (lba + lba_count - 1) / ns->optimal_io_boundary)) {
-		return nvme_split_submit(ns, qpair, opcode, buf, lba, lba_count, cb, cb_arg);
+		return nvme_split_submit(ns, qpair, opcode, data, lba, lba_count, cb, cb_arg);
 	}
-	return nvme_qpair_submit(qpair, &cmd, buf, (uint32_t)bytes, cb, cb_arg);
+	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, lba, lba_count);
+
+	return nvme_qpair_submit_payload(qpair, &cmd, data, cb, cb_arg);
+}
+
+static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
+		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
+		      void *cb_arg)
+{
+	const struct nvme_payload data = {.buf = buf,
+					  .len = (uint64_t)lba_count << ns->block_shift};
+
+	return nvme_ns_rw_data(ns, qpair, opcode, &data, lba, lba_count, cb, cb_arg);
 }
 
 int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf, uint64_t lba,
@@ -158,17 +171,14 @@ int usk_nvme_ns_compare(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, co
 	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_COMPARE, buf, lba, lba_count, cb, cb_arg);
 }
 
-/*
- * Vectored read, write and compare: one element goes the flat way (and may
- * be split); several go out as one command, so they must fit in one.
- */
+/* Vectored read, write and compare: the elements add up to the blocks. */
 static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
 		       usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	uint64_t bytes = (uint64_t)lba_count << ns->block_shift;
+	struct nvme_payload data = {
+		.buf = iov, .len = (uint64_t)lba_count << ns->block_shift, .iovcnt = iovcnt};
 	uint64_t total = 0;
-	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, lba, lba_count);
 
 	if (iov == NULL || iovcnt <= 0) {
 		return -EINVAL;
@@ -176,16 +186,14 @@ static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uin
 	for (int i = 0; i < iovcnt; i++) {
 		total += iov[i].iov_len;
 	}
-	if (total != bytes) {
+	if (total != data.len) {
 		return -EINVAL;
 	}
 	if (iovcnt == 1) {
-		return nvme_ns_rw(ns, qpair, opcode, iov[0].iov_base, lba, lba_count, cb, cb_arg);
+		/* One element is flat data: its checks and builders are simpler. */
+		data = (struct nvme_payload){.buf = iov[0].iov_base, .len = total};
 	}
-	if (!nvme_ns_range_ok(ns, lba, lba_count) || bytes > ns->ctrlr->max_xfer_size) {
-		return -EINVAL;
-	}
-	return nvme_qpair_submit_iov(qpair, &cmd, iov, iovcnt, cb, cb_arg);
+	return nvme_ns_rw_data(ns, qpair, opcode, &data, lba, lba_count, cb, cb_arg);
 }
 
 int usk_nvme_ns_readv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const struct iovec *iov,

@@ -71,8 +71,7 @@ void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 
 /* Puts a command in the ring; the caller has checked that a tracker is free. */
 static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-				 const void *buf, uint32_t len, int iovcnt, usk_nvme_cmd_cb cb,
-				 void *cb_arg)
+				 const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	uint16_t cid = q->free_head;
 	struct nvme_tracker *tr;
@@ -80,18 +79,23 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	int rc;
 
 	/* SGLS 10b takes SGLs for dword-aligned data only. */
-	if (iovcnt == 0 && q->use_sgl && !q->ctrlr->sgl_byte_aligned && ((uintptr_t)buf & 3) != 0) {
+	if (data->iovcnt == 0 && q->use_sgl && !q->ctrlr->sgl_byte_aligned &&
+	    ((uintptr_t)data->buf & 3) != 0) {
 		return -EINVAL;
 	}
 	tr = &q->trackers[cid];
 	sqe = &q->sq[q->sq_tail];
 	*sqe = *cmd;
 	sqe->cid = cid;
-	if (iovcnt > 0) {
-		rc = nvme_qpair_build_iov(q, sqe, buf, iovcnt, tr->prp_list, tr->prp_list_iova);
+	if (data->iovcnt > 0) {
+		rc = nvme_qpair_build_iov(q, sqe, data, tr->prp_list, tr->prp_list_iova);
 	} else {
-		rc = q->use_sgl ? nvme_build_sgl(sqe, buf, len, tr->prp_list, tr->prp_list_iova)
-				: nvme_build_prps(sqe, buf, len, tr->prp_list, tr->prp_list_iova);
+		uint32_t len = (uint32_t)data->len;
+
+		rc = q->use_sgl
+			     ? nvme_build_sgl(sqe, data->buf, len, tr->prp_list, tr->prp_list_iova)
+			     : nvme_build_prps(sqe, data->buf, len, tr->prp_list,
+					       tr->prp_list_iova);
 	}
 	if (rc != 0) {
 		return rc;
@@ -143,25 +147,29 @@ bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *q, const void *buf, uin
 	return true;
 }
 
-/* Queues a command behind the others waiting for the ring (slow path). */
-static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-			   const void *buf, uint32_t len, int iovcnt, usk_nvme_cmd_cb cb,
-			   void *cb_arg)
+bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *q, const struct nvme_payload *data)
 {
-	struct nvme_request *req = q->free_requests;
 	struct usk_nvme_sqe scratch;
 
+	return data->iovcnt > 0 ? nvme_qpair_build_iov(q, &scratch, data, NULL, 0) == 0
+				: nvme_qpair_buffer_fits(q, data->buf, (uint32_t)data->len);
+}
+
+/* Queues a command behind the others waiting for the ring (slow path). */
+static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+			   const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	struct nvme_request *req = q->free_requests;
+
 	/* A bad buffer is bad input whether or not there is room to wait. */
-	if (iovcnt > 0 ? nvme_qpair_build_iov(q, &scratch, buf, iovcnt, NULL, 0) != 0
-		       : !nvme_qpair_buffer_fits(q, buf, len)) {
+	if (!nvme_qpair_payload_fits(q, data)) {
 		return -EINVAL;
 	}
 	if (req == NULL) {
 		return -EAGAIN;
 	}
 	q->free_requests = req->next;
-	*req = (struct nvme_request){
-		.cmd = *cmd, .buf = buf, .len = len, .iovcnt = iovcnt, .cb = cb, .cb_arg = cb_arg};
+	*req = (struct nvme_request){.cmd = *cmd, .data = *data, .cb = cb, .cb_arg = cb_arg};
 	if (q->waiting_tail != NULL) {
 		q->waiting_tail->next = req;
 	} else {
@@ -172,10 +180,9 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 	return 0;
 }
 
-/* Submits flat data (@iovcnt 0) or iovecs (@buf is the array). */
+/* Submits flat or vectored data. */
 static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-				  const void *buf, uint32_t len, int iovcnt, usk_nvme_cmd_cb cb,
-				  void *cb_arg)
+				  const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	if (!nvme_qpair_in_sync(q)) {
 		if (q->closing) {
@@ -188,7 +195,7 @@ static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvm
 							      : -EAGAIN;
 
 		if (rc == -EAGAIN) {
-			return nvme_qpair_wait(q, cmd, buf, len, iovcnt, cb, cb_arg);
+			return nvme_qpair_wait(q, cmd, data, cb, cb_arg);
 		}
 		if (rc != 0) {
 			return rc;
@@ -196,21 +203,23 @@ static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvm
 	}
 	/* Behind waiting commands, or into a full ring: wait, to keep the order. */
 	if (q->waiting_head != NULL || q->free_head == q->num_entries) {
-		return nvme_qpair_wait(q, cmd, buf, len, iovcnt, cb, cb_arg);
+		return nvme_qpair_wait(q, cmd, data, cb, cb_arg);
 	}
-	return nvme_qpair_submit_now(q, cmd, buf, len, iovcnt, cb, cb_arg);
+	return nvme_qpair_submit_now(q, cmd, data, cb, cb_arg);
 }
 
 int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, const void *buf,
 		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	return nvme_qpair_submit_data(q, cmd, buf, len, 0, cb, cb_arg);
+	const struct nvme_payload data = {.buf = buf, .len = len};
+
+	return nvme_qpair_submit_data(q, cmd, &data, cb, cb_arg);
 }
 
-int nvme_qpair_submit_iov(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-			  const struct iovec *iov, int iovcnt, usk_nvme_cmd_cb cb, void *cb_arg)
+int nvme_qpair_submit_payload(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+			      const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	return nvme_qpair_submit_data(q, cmd, iov, 0, iovcnt, cb, cb_arg);
+	return nvme_qpair_submit_data(q, cmd, data, cb, cb_arg);
 }
 
 void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
@@ -227,8 +236,7 @@ void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
 		}
 		q->waiting--;
 		/* Checked when it was queued; the memory must stay registered meanwhile. */
-		int rc = nvme_qpair_submit_now(q, &req->cmd, req->buf, req->len, req->iovcnt,
-					       req->cb, req->cb_arg);
+		int rc = nvme_qpair_submit_now(q, &req->cmd, &req->data, req->cb, req->cb_arg);
 
 		req->next = q->free_requests;
 		q->free_requests = req;

@@ -53,17 +53,23 @@ static int sgl_add_runs(struct nvme_sgl_descriptor *descs, uint32_t *count, cons
 	return 0;
 }
 
-int nvme_build_sgl_iov(struct usk_nvme_sqe *sqe, const struct iovec *iov, int iovcnt,
-		       uint64_t *list, uint64_t list_iova)
+int nvme_build_sgl_iov(struct usk_nvme_sqe *sqe, const struct nvme_payload *data, uint64_t *list,
+		       uint64_t list_iova)
 {
 	struct nvme_sgl_descriptor *descs = (struct nvme_sgl_descriptor *)list;
 	struct nvme_sgl_descriptor sgl1;
+	struct nvme_iov_walk walk;
+	struct iovec e;
 	uint32_t count = 0;
 
-	for (int i = 0; i < iovcnt; i++) {
-		if (sgl_add_runs(descs, &count, &iov[i]) != 0) {
+	nvme_iov_walk_start(&walk, data);
+	while (nvme_iov_walk_next(&walk, &e)) {
+		if (sgl_add_runs(descs, &count, &e) != 0) {
 			return -EINVAL;
 		}
+	}
+	if (walk.len != 0) {
+		return -EINVAL; /* the array ends before the data does */
 	}
 	if (count == 0 || descs == NULL) {
 		return 0;
@@ -84,6 +90,7 @@ int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint
 		   uint64_t list_iova)
 {
 	const struct iovec one = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+	const struct nvme_payload data = {.buf = &one, .len = len, .iovcnt = 1};
 
-	return nvme_build_sgl_iov(sqe, &one, 1, list, list_iova);
+	return nvme_build_sgl_iov(sqe, &data, list, list_iova);
 }

@@ -51,16 +51,32 @@ bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_
 	return cb == split_child_done && ((const struct nvme_split *)cb_arg)->cb_arg == user_arg;
 }
 
+/* The part of @data that the command @done bytes in, of @len bytes, carries. */
+static struct nvme_payload split_piece(const struct nvme_payload *data, uint64_t done, uint64_t len)
+{
+	struct nvme_payload piece = *data;
+
+	piece.len = len;
+	if (data->iovcnt > 0) {
+		piece.skip += done;
+	} else {
+		piece.buf = (const uint8_t *)data->buf + done;
+	}
+	return piece;
+}
+
+/* Checks every command's range and buffer; returns the number of commands or -errno. */
 static int split_check(const struct usk_nvme_ns *ns, const struct usk_nvme_qpair *q,
-		       const uint8_t *buf, uint64_t lba, uint32_t lba_count)
+		       const struct nvme_payload *data, uint64_t lba, uint32_t lba_count)
 {
 	uint32_t commands = 0;
 
 	for (uint64_t done = 0; done < lba_count; commands++) {
 		uint32_t chunk = split_chunk(ns, lba + done, lba_count - done);
+		struct nvme_payload piece = split_piece(data, done << ns->block_shift,
+							(uint64_t)chunk << ns->block_shift);
 
-		if (!nvme_qpair_buffer_fits(q, buf + (done << ns->block_shift),
-					    chunk << ns->block_shift)) {
+		if (!nvme_qpair_payload_fits(q, &piece)) {
 			return -EINVAL;
 		}
 		done += chunk;
@@ -70,10 +86,9 @@ static int split_check(const struct usk_nvme_ns *ns, const struct usk_nvme_qpair
 }
 
 int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t opcode,
-		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
-		      void *cb_arg)
+		      const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
+		      usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	const uint8_t *data = buf;
 	struct nvme_split *split = q->free_splits;
 	int commands = split_check(ns, q, data, lba, lba_count);
 
@@ -92,8 +107,9 @@ int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t 
 		uint64_t start = lba + done;
 		uint32_t chunk = split_chunk(ns, start, lba_count - done);
 		struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, start, chunk);
-		int rc = nvme_qpair_submit(q, &cmd, data + (done << ns->block_shift),
-					   chunk << ns->block_shift, split_child_done, split);
+		struct nvme_payload piece = split_piece(data, done << ns->block_shift,
+							(uint64_t)chunk << ns->block_shift);
+		int rc = nvme_qpair_submit_payload(q, &cmd, &piece, split_child_done, split);
 
 		if (rc != 0 && submitted == 0) {
 			split->next = q->free_splits;

@@ -45,7 +45,7 @@ bool msg_ring_empty(const struct msg_ring *ring);
  * consumer only.
  */
 bool msg_ring_close_if_empty(struct msg_ring *ring);
-/* Closes the ring even with messages in it: producers are refused from now on. The consumer only. */
+/* Closes the ring even with messages in it: refuses producers from now on. Consumer only. */
 void msg_ring_close(struct msg_ring *ring);
 
 #endif /* USK_MSG_RING_H */

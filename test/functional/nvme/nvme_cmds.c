@@ -2,9 +2,10 @@
 /*
  * Write Zeroes, Dataset Management (deallocate), Compare and Flush through
  * lib/nvme on the first controller bound to vfio-pci, checked as the NVM
- * command set specification says they behave; then vectored I/O, a
- * controller reset with I/O in flight, and a SMART asynchronous event
- * raised by lowering the temperature threshold. Exits 0 when all pass.
+ * command set specification says they behave; then vectored I/O (split
+ * above the maximum transfer too), a controller reset with I/O in flight,
+ * and a SMART asynchronous event raised by lowering the temperature
+ * threshold. Exits 0 when all pass.
  */
 #include "config.h"
 
@@ -130,6 +131,33 @@ static void run_vectored(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint3
 	usk_dma_free(src);
 }
 
+/*
+ * Three maximum transfers from two elements, the cut between them off the
+ * command boundaries: split into several commands, read back flat.
+ */
+static void run_vectored_split(struct usk_nvme_ctrlr *c, struct usk_nvme_ns *ns,
+			       struct usk_nvme_qpair *q)
+{
+	uint32_t bs = usk_nvme_ns_get_block_size(ns);
+	uint32_t total = 3 * usk_nvme_ctrlr_get_max_xfer_size(c);
+	uint8_t *src = usk_dma_malloc(total + 4096, 4096, -1);
+	uint8_t *dst = usk_dma_zmalloc(total, 4096, -1);
+	struct iovec w[2] = {{src + 4096 + 3, total / 2 + bs}, {src, total / 2 - bs}};
+
+	for (uint32_t i = 0; i < total + 4096; i++) {
+		src[i] = (uint8_t)(i * 13 + 5);
+	}
+	check("writev of 3 x MDTS from 2 elements",
+	      wait_one(q, usk_nvme_ns_writev(ns, q, w, 2, 1024, total / bs, done, NULL)) == 0);
+	check("read it back flat",
+	      wait_one(q, usk_nvme_ns_read(ns, q, dst, 1024, total / bs, done, NULL)) == 0);
+	check("it reads back as the two elements, in order",
+	      memcmp(dst, w[0].iov_base, w[0].iov_len) == 0 &&
+		      memcmp(dst + w[0].iov_len, w[1].iov_base, w[1].iov_len) == 0);
+	usk_dma_free(dst);
+	usk_dma_free(src);
+}
+
 /* 32 reads in flight, then a reset: each completes once; then I/O works again. */
 static void run_reset(struct usk_nvme_ctrlr *c, struct usk_nvme_ns *ns, struct usk_nvme_qpair *q)
 {
@@ -205,6 +233,7 @@ int main(void)
 	}
 	run(c, ns, q);
 	run_vectored(ns, q, usk_nvme_ns_get_block_size(ns));
+	run_vectored_split(c, ns, q);
 	run_reset(c, ns, q);
 	run_async_event(c);
 	usk_nvme_ctrlr_free_io_qpair(q);

@@ -27,6 +27,20 @@ static struct iovec iov_at(uint32_t off, uint32_t len)
 	return (struct iovec){.iov_base = g_buf + off, .iov_len = len};
 }
 
+static uint64_t iov_total(const struct iovec *iov, int n)
+{
+	uint64_t total = 0;
+
+	for (int i = 0; i < n; i++) {
+		total += iov[i].iov_len;
+	}
+	return total;
+}
+
+/* The whole of an iovec array as a command's data. */
+#define WHOLE(iov, n) \
+	(&(struct nvme_payload){.buf = (iov), .len = iov_total((iov), (n)), .iovcnt = (n)})
+
 /* First element off a page, a middle one of two pages, a short last one. */
 static void test_prps_meeting_on_pages(void)
 {
@@ -34,18 +48,18 @@ static void test_prps_meeting_on_pages(void)
 			       iov_at(8 * PAGE, 1000)};
 	struct usk_nvme_sqe sqe = {0};
 
-	CU_ASSERT_EQUAL_FATAL(nvme_build_prps_iov(&sqe, iov, 3, g_list, g_list_iova), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_build_prps_iov(&sqe, WHOLE(iov, 3), g_list, g_list_iova), 0);
 	CU_ASSERT_EQUAL(sqe.prp1, iova_of(g_buf + 512));
 	CU_ASSERT_EQUAL(sqe.prp2, g_list_iova);
 	CU_ASSERT_EQUAL(g_list[0], iova_of(g_buf + 4 * PAGE));
 	CU_ASSERT_EQUAL(g_list[1], iova_of(g_buf + 5 * PAGE));
 	CU_ASSERT_EQUAL(g_list[2], iova_of(g_buf + 8 * PAGE));
 	/* Two pages in all: PRP2 is the second page itself, not a list. */
-	CU_ASSERT_EQUAL_FATAL(nvme_build_prps_iov(&sqe, iov, 1, g_list, g_list_iova), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_build_prps_iov(&sqe, WHOLE(iov, 1), g_list, g_list_iova), 0);
 	CU_ASSERT_EQUAL(sqe.prp2, 0);
 	struct iovec two[2] = {iov_at(100, PAGE - 100), iov_at(9 * PAGE, 512)};
 
-	CU_ASSERT_EQUAL_FATAL(nvme_build_prps_iov(&sqe, two, 2, g_list, g_list_iova), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_build_prps_iov(&sqe, WHOLE(two, 2), g_list, g_list_iova), 0);
 	CU_ASSERT_EQUAL(sqe.prp1, iova_of(g_buf + 100));
 	CU_ASSERT_EQUAL(sqe.prp2, iova_of(g_buf + 9 * PAGE));
 }
@@ -63,13 +77,15 @@ static void test_prps_refuse_what_pages_cannot_say(void)
 	static uint8_t plain[2 * PAGE] __attribute__((aligned(PAGE)));
 	struct iovec unmapped[2] = {iov_at(0, PAGE), {.iov_base = plain, .iov_len = PAGE}};
 
-	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, mid_off, 2, g_list, g_list_iova), -EINVAL);
-	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, first_short, 2, g_list, g_list_iova), -EINVAL);
-	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, odd, 1, g_list, g_list_iova), -EINVAL);
-	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, unmapped, 2, g_list, g_list_iova), -EINVAL);
+	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, WHOLE(mid_off, 2), g_list, g_list_iova), -EINVAL);
+	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, WHOLE(first_short, 2), g_list, g_list_iova),
+			-EINVAL);
+	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, WHOLE(odd, 1), g_list, g_list_iova), -EINVAL);
+	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, WHOLE(unmapped, 2), g_list, g_list_iova),
+			-EINVAL);
 	/* Checking alone (no list) gives the same answers. */
-	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, mid_off, 2, NULL, 0), -EINVAL);
-	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, first_short, 1, NULL, 0), 0);
+	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, WHOLE(mid_off, 2), NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, WHOLE(first_short, 1), NULL, 0), 0);
 }
 
 struct sgl_desc {
@@ -86,7 +102,7 @@ static void test_sgl_elements_anywhere(void)
 	const struct sgl_desc *d = (const void *)g_list;
 	struct usk_nvme_sqe sqe = {0};
 
-	CU_ASSERT_EQUAL_FATAL(nvme_build_sgl_iov(&sqe, iov, 3, g_list, g_list_iova), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_build_sgl_iov(&sqe, WHOLE(iov, 3), g_list, g_list_iova), 0);
 	CU_ASSERT_EQUAL(sqe.prp1, g_list_iova);
 	CU_ASSERT_EQUAL((uint32_t)sqe.prp2, 3 * sizeof(struct sgl_desc));
 	CU_ASSERT_EQUAL(sqe.prp2 >> 56, 0x30); /* Last Segment */
@@ -95,6 +111,48 @@ static void test_sgl_elements_anywhere(void)
 		CU_ASSERT_EQUAL(d[i].length, iov[i].iov_len);
 		CU_ASSERT_EQUAL(d[i].id, 0);
 	}
+}
+
+/* A window of the elements, as a piece of a split request has: clipped at both ends. */
+static void test_windows_take_part_of_the_elements(void)
+{
+	struct iovec prp[2] = {iov_at(0, 4 * PAGE), iov_at(8 * PAGE, 4 * PAGE)};
+	struct iovec sgl[3] = {iov_at(3, 100), iov_at(PAGE + 7, 2000), iov_at(6 * PAGE + 1, 5)};
+	struct nvme_payload w = {.buf = prp, .iovcnt = 2, .skip = 3 * PAGE, .len = 2 * PAGE};
+	const struct sgl_desc *d = (const void *)g_list;
+	struct usk_nvme_sqe sqe = {0};
+
+	/* The last page of one element and the first of the next: two PRPs, no list. */
+	CU_ASSERT_EQUAL_FATAL(nvme_build_prps_iov(&sqe, &w, g_list, g_list_iova), 0);
+	CU_ASSERT_EQUAL(sqe.prp1, iova_of(g_buf + 3 * PAGE));
+	CU_ASSERT_EQUAL(sqe.prp2, iova_of(g_buf + 8 * PAGE));
+	/* Starting inside a page is the first element's right; ending inside, the last's. */
+	w.skip = 3 * PAGE + 512;
+	CU_ASSERT_EQUAL_FATAL(nvme_build_prps_iov(&sqe, &w, g_list, g_list_iova), 0);
+	CU_ASSERT_EQUAL(sqe.prp1, iova_of(g_buf + 3 * PAGE + 512));
+	CU_ASSERT_EQUAL(sqe.prp2, g_list_iova);
+	CU_ASSERT_EQUAL(g_list[0], iova_of(g_buf + 8 * PAGE));
+	CU_ASSERT_EQUAL(g_list[1], iova_of(g_buf + 9 * PAGE));
+	/* A window past the end of the array is refused, by both builders. */
+	w.skip = 7 * PAGE;
+	CU_ASSERT_EQUAL(nvme_build_prps_iov(&sqe, &w, NULL, 0), -EINVAL);
+	w = (struct nvme_payload){.buf = sgl, .iovcnt = 3, .skip = 2100, .len = 10};
+	CU_ASSERT_EQUAL(nvme_build_sgl_iov(&sqe, &w, NULL, 0), -EINVAL);
+	/* Half of the first element, all of the second, two bytes of the third. */
+	w = (struct nvme_payload){.buf = sgl, .iovcnt = 3, .skip = 50, .len = 50 + 2000 + 2};
+	CU_ASSERT_EQUAL_FATAL(nvme_build_sgl_iov(&sqe, &w, g_list, g_list_iova), 0);
+	CU_ASSERT_EQUAL((uint32_t)sqe.prp2, 3 * sizeof(struct sgl_desc));
+	CU_ASSERT_EQUAL(d[0].address, iova_of(g_buf + 53));
+	CU_ASSERT_EQUAL(d[0].length, 50);
+	CU_ASSERT_EQUAL(d[1].address, iova_of(g_buf + PAGE + 7));
+	CU_ASSERT_EQUAL(d[1].length, 2000);
+	CU_ASSERT_EQUAL(d[2].address, iova_of(g_buf + 6 * PAGE + 1));
+	CU_ASSERT_EQUAL(d[2].length, 2);
+	/* Skipping whole elements: the window starts in the third. */
+	w = (struct nvme_payload){.buf = sgl, .iovcnt = 3, .skip = 2101, .len = 4};
+	CU_ASSERT_EQUAL_FATAL(nvme_build_sgl_iov(&sqe, &w, g_list, g_list_iova), 0);
+	CU_ASSERT_EQUAL(sqe.prp1, iova_of(g_buf + 6 * PAGE + 2));
+	CU_ASSERT_EQUAL((uint32_t)sqe.prp2, 4);
 }
 
 struct io_result {
@@ -188,7 +246,7 @@ static void check_vectored_io(bool sgls)
 	CU_ASSERT_EQUAL(
 		usk_nvme_ns_comparev(d.ns, d.q, w, 3, 16, (uint32_t)(total / 512), io_done, &r), 0);
 	CU_ASSERT_EQUAL(wait_for(d.q, &r), USK_NVME_SCT_MEDIA << 8 | USK_NVME_SC_COMPARE_FAILURE);
-	/* Elements that do not add up to the blocks, or above the max transfer: refused. */
+	/* Elements that do not add up to the blocks, or none: refused. */
 	CU_ASSERT_EQUAL(usk_nvme_ns_readv(d.ns, d.q, rd, 2, 16, 1, io_done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_readv(d.ns, d.q, rd, 0, 16, 1, io_done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
@@ -202,6 +260,77 @@ static void test_vectored_io_prps(void)
 static void test_vectored_io_sgls(void)
 {
 	check_vectored_io(true);
+}
+
+/*
+ * 600 KiB from three elements, above the 128 KiB maximum transfer: five
+ * commands, each taking its part of the elements (cut inside the long
+ * middle one), land back to back; read back into another shape; a changed
+ * byte in the last piece fails the comparison of the whole.
+ */
+static void check_vectored_split(bool sgls)
+{
+	const uint32_t total = 1200 * 512;
+	uint8_t *a = usk_dma_malloc(160 * PAGE, PAGE, -1),
+		*b = usk_dma_malloc(160 * PAGE, PAGE, -1);
+	struct nvme_model_fixture d;
+	struct io_result r = {0};
+
+	CU_ASSERT_FATAL(a != NULL && b != NULL);
+	/* SGLs: any byte. PRPs: only the first element starts, only the last ends, off a page. */
+	uint32_t first = sgls ? 1000 : PAGE - 512;
+	struct iovec w[3] = {{a + (sgls ? 3 : 512), first},
+			     {b + (sgls ? 5 : 0), 100 * PAGE},
+			     {a + 2 * PAGE + (sgls ? 1 : 0), total - first - 100 * PAGE}};
+	struct iovec rd[2] = {{b + (sgls ? 7 : 0), 40 * PAGE}, {a, total - 40 * PAGE}};
+	const uint8_t *disk;
+	uint32_t at = 0;
+
+	device_up(&d, sgls);
+	for (int i = 0; i < 3; i++) {
+		for (size_t j = 0; j < w[i].iov_len; j++) {
+			((uint8_t *)w[i].iov_base)[j] = (uint8_t)(i * 101 + j * 13 + 1);
+		}
+	}
+	uint64_t before = nvme_model_io_completed(d.model);
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ns_writev(d.ns, d.q, w, 3, 8, 1200, io_done, &r), 0);
+	CU_ASSERT_EQUAL(wait_for(d.q, &r), 0);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(d.model) - before, 5);
+	disk = nvme_model_ns_data(d.model, 1) + 8 * 512;
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(memcmp(disk + at, w[i].iov_base, w[i].iov_len), 0);
+		at += (uint32_t)w[i].iov_len;
+	}
+	/* Compare while the written elements are intact: the read below reuses them. */
+	r = (struct io_result){0};
+	CU_ASSERT_EQUAL(usk_nvme_ns_comparev(d.ns, d.q, w, 3, 8, 1200, io_done, &r), 0);
+	CU_ASSERT_EQUAL(wait_for(d.q, &r), 0);
+	((uint8_t *)w[2].iov_base)[w[2].iov_len - 1] ^= 0xff;
+	r = (struct io_result){0};
+	CU_ASSERT_EQUAL(usk_nvme_ns_comparev(d.ns, d.q, w, 3, 8, 1200, io_done, &r), 0);
+	CU_ASSERT_EQUAL(wait_for(d.q, &r), USK_NVME_SCT_MEDIA << 8 | USK_NVME_SC_COMPARE_FAILURE);
+	memset(a, 0, 160 * PAGE);
+	memset(b, 0, 160 * PAGE);
+	r = (struct io_result){0};
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ns_readv(d.ns, d.q, rd, 2, 8, 1200, io_done, &r), 0);
+	CU_ASSERT_EQUAL(wait_for(d.q, &r), 0);
+	CU_ASSERT_EQUAL(memcmp(rd[0].iov_base, disk, rd[0].iov_len), 0);
+	CU_ASSERT_EQUAL(memcmp(rd[1].iov_base, disk + rd[0].iov_len, rd[1].iov_len), 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(d.q), 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
+	usk_dma_free(a);
+	usk_dma_free(b);
+}
+
+static void test_vectored_split_prps(void)
+{
+	check_vectored_split(false);
+}
+
+static void test_vectored_split_sgls(void)
+{
+	check_vectored_split(true);
 }
 
 /* More vectored writes than the queue holds: the rest wait, in order, and all land. */
@@ -245,8 +374,11 @@ int main(void)
 		UT_TEST(test_prps_meeting_on_pages),
 		UT_TEST(test_prps_refuse_what_pages_cannot_say),
 		UT_TEST(test_sgl_elements_anywhere),
+		UT_TEST(test_windows_take_part_of_the_elements),
 		UT_TEST(test_vectored_io_prps),
 		UT_TEST(test_vectored_io_sgls),
+		UT_TEST(test_vectored_split_prps),
+		UT_TEST(test_vectored_split_sgls),
 		UT_TEST(test_vectored_io_waits_for_room),
 	};
 	int rc;
