@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,34 +18,62 @@
 #include "usk/pci.h"
 #include "usk/util.h"
 
-static const struct vfio_iommu_type1_info_cap_iova_range *
-find_iova_range_cap(const struct vfio_iommu_type1_info *info)
+/*
+ * Capabilities sit in the info buffer at offsets the kernel chose: before
+ * Linux 6.7 only 4-byte aligned, so they are copied out, never cast.
+ */
+static bool info_read(const struct vfio_iommu_type1_info *info, uint64_t offset, void *out,
+		      size_t len)
+{
+	if (offset + len > info->argsz) {
+		return false;
+	}
+	memcpy(out, (const char *)info + offset, len);
+	return true;
+}
+
+/* The offset of the IOVA range capability, and its range count; 0 when absent. */
+static uint32_t find_iova_range_cap(const struct vfio_iommu_type1_info *info, uint32_t *count)
 {
 	uint32_t offset = info->cap_offset;
+	struct vfio_info_cap_header hdr;
 
 	/* Capabilities form a chain of headers inside the info buffer. */
-	while (offset != 0 && offset + sizeof(struct vfio_info_cap_header) <= info->argsz) {
-		const struct vfio_info_cap_header *hdr =
-			(const void *)((const char *)info + offset);
-
-		if (hdr->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-			return (const void *)hdr;
+	while (offset != 0 && info_read(info, offset, &hdr, sizeof(hdr))) {
+		if (hdr.id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE &&
+		    info_read(info,
+			      offset + offsetof(struct vfio_iommu_type1_info_cap_iova_range,
+						nr_iovas),
+			      count, sizeof(*count))) {
+			return offset;
 		}
-		offset = hdr->next;
+		offset = hdr.next;
 	}
-	return NULL;
+	return 0;
+}
+
+/* Range @i of the capability at @cap; false when the buffer ends first. */
+static bool iova_range_at(const struct vfio_iommu_type1_info *info, uint32_t cap, uint32_t i,
+			  struct vfio_iova_range *range)
+{
+	uint64_t at = cap + offsetof(struct vfio_iommu_type1_info_cap_iova_range, iova_ranges) +
+		      (uint64_t)i * sizeof(*range);
+
+	return info_read(info, at, range, sizeof(*range));
 }
 
 int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info)
 {
-	const struct vfio_iommu_type1_info_cap_iova_range *cap = find_iova_range_cap(info);
+	struct vfio_iova_range last, cur, next;
+	uint32_t count = 0;
+	uint32_t cap = find_iova_range_cap(info, &count);
 	uint64_t top;
 	int rc;
 
-	if (cap == NULL || cap->nr_iovas == 0) {
+	if (cap == 0 || count == 0 || !iova_range_at(info, cap, count - 1, &last)) {
 		return 0;
 	}
-	top = cap->iova_ranges[cap->nr_iovas - 1].end;
+	top = last.end;
 	rc = env_iova_set_width(top == UINT64_MAX ? 64 : usk_u64_log2(top + 1));
 	if (rc != 0) {
 		USK_ERRLOG("the IOMMU translates IOVAs up to 0x%" PRIx64 " only, below memory "
@@ -51,13 +81,15 @@ int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info)
 			   top);
 		return rc;
 	}
-	for (uint32_t i = 0; i + 1 < cap->nr_iovas; i++) {
-		rc = env_iova_reserve(cap->iova_ranges[i].end + 1, cap->iova_ranges[i + 1].start);
+	for (uint32_t i = 0; i + 1 < count; i++) {
+		iova_range_at(info, cap, i, &cur);
+		iova_range_at(info, cap, i + 1, &next);
+		rc = env_iova_reserve(cur.end + 1, next.start);
 		if (rc != 0) {
 			return rc;
 		}
 	}
-	USK_INFOLOG("IOMMU: %u IOVA ranges, up to 0x%" PRIx64, cap->nr_iovas, top);
+	USK_INFOLOG("IOMMU: %u IOVA ranges, up to 0x%" PRIx64, count, top);
 	return 0;
 }
 

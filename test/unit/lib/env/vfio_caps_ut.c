@@ -9,38 +9,40 @@
 #include "env_internal.h"
 #include "vfio_internal.h"
 
-/* A VFIO_IOMMU_GET_INFO answer with the IOVA range capability, as an
- * Intel IOMMU of 39 bits gives it: everything but the MSI window. */
-static struct vfio_iommu_type1_info *make_info(void)
+/*
+ * A VFIO_IOMMU_GET_INFO answer with the IOVA range capability, as an
+ * Intel IOMMU of 39 bits gives it: everything but the MSI window. The
+ * capability starts @pad bytes after the info; kernels before 6.7 put it
+ * on a 4-byte boundary, so it is written byte-wise, as the kernel's is read.
+ */
+static struct vfio_iommu_type1_info *make_info(uint32_t pad)
 {
-	size_t cap_size = sizeof(struct vfio_iommu_type1_info_cap_iova_range) +
-			  2 * sizeof(struct vfio_iova_range);
-	size_t size = sizeof(struct vfio_iommu_type1_info) + cap_size;
+	const struct vfio_iova_range ranges[2] = {{0, 0xfedfffff}, {0xfef00000, 0x7fffffffff}};
+	struct vfio_iommu_type1_info_cap_iova_range cap = {
+		.header = {.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE}, .nr_iovas = 2};
+	size_t at = sizeof(struct vfio_iommu_type1_info) + pad;
+	size_t size = at + sizeof(cap) + sizeof(ranges);
 	struct vfio_iommu_type1_info *info = calloc(1, size);
-	struct vfio_iommu_type1_info_cap_iova_range *cap = (void *)(info + 1);
 
 	info->argsz = (uint32_t)size;
 	info->flags = VFIO_IOMMU_INFO_CAPS;
-	info->cap_offset = sizeof(*info);
-	cap->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
-	cap->header.next = 0;
-	cap->nr_iovas = 2;
-	cap->iova_ranges[0] = (struct vfio_iova_range){0, 0xfedfffff};
-	cap->iova_ranges[1] = (struct vfio_iova_range){0xfef00000, 0x7fffffffff};
+	info->cap_offset = (uint32_t)at;
+	memcpy((char *)info + at, &cap, sizeof(cap));
+	memcpy((char *)info + at + sizeof(cap), ranges, sizeof(ranges));
 	return info;
 }
 
-static void test_width_and_msi_hole(void)
+/* 4 GiB of registrations step over the MSI window and stay below 2^39. */
+static void check_width_and_msi_hole(uint32_t pad)
 {
 	struct usk_env_opts opts;
-	struct vfio_iommu_type1_info *info = make_info();
+	struct vfio_iommu_type1_info *info = make_info(pad);
 	void *big;
 
 	usk_env_opts_init(&opts, sizeof(opts));
 	opts.iova_width = 48;
 	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
 	CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
-	/* 4 GiB of registrations must step over 0xfee00000..0xfeefffff. */
 	big = malloc(UINT64_C(1) << 32);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
 	uintptr_t base = ((uintptr_t)big + 0xfff) & ~(uintptr_t)0xfff;
@@ -59,6 +61,29 @@ static void test_width_and_msi_hole(void)
 	free(info);
 }
 
+static void test_width_and_msi_hole(void)
+{
+	check_width_and_msi_hole(0);
+}
+
+/* Read by copying: UBSan failed the cast of a capability on a 4-byte boundary. */
+static void test_capability_on_a_4_byte_boundary(void)
+{
+	check_width_and_msi_hole(4);
+}
+
+/* A capability cut short by the buffer's end is ignored, not read past the end. */
+static void test_truncated_capability_is_ignored(void)
+{
+	struct vfio_iommu_type1_info *info = make_info(0);
+
+	info->argsz -= sizeof(struct vfio_iova_range);
+	CU_ASSERT_EQUAL_FATAL(usk_env_init(NULL), 0);
+	CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
+	usk_env_fini();
+	free(info);
+}
+
 static void test_no_capability(void)
 {
 	struct vfio_iommu_type1_info info = {.argsz = sizeof(info), .flags = 0};
@@ -72,6 +97,8 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_width_and_msi_hole),
+		UT_TEST(test_capability_on_a_4_byte_boundary),
+		UT_TEST(test_truncated_capability_is_ignored),
 		UT_TEST(test_no_capability),
 	};
 
