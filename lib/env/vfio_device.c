@@ -112,7 +112,9 @@ static int vfio_set_irqs(struct vfio_pci_device *vdev, uint32_t index, const int
 	set->count = count;
 	set->flags = VFIO_IRQ_SET_ACTION_TRIGGER |
 		     (count > 0 ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
-	memcpy(set->data, fds, count * sizeof(int));
+	if (count > 0) {
+		memcpy(set->data, fds, count * sizeof(int)); /* @fds may be NULL when off */
+	}
 	if (ioctl(vdev->fd, VFIO_DEVICE_SET_IRQS, set) != 0) {
 		rc = -errno;
 	}
