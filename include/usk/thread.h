@@ -80,8 +80,9 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint);
 
 /**
  * Ask the current thread to exit. It keeps being polled, and keeps
- * receiving messages, until its pollers are unregistered and its I/O
- * channels released; then it is exited (usk_thread_is_exited()). After 5
+ * receiving messages, until its pollers are unregistered, its I/O
+ * channels released and the I/O devices it unregistered have called their
+ * done callback on it; then it is exited (usk_thread_is_exited()). After 5
  * seconds it exits anyway and logs what was still held.
  *
  * @param thread the current thread
@@ -294,7 +295,8 @@ int usk_io_device_register(void *io_device, usk_io_channel_create_fn create,
 
 /**
  * Unregister an I/O device: no new channel can be got; @p done(@p io_device)
- * runs on the current thread once the last channel is released.
+ * runs on the current thread once the last channel is released (the
+ * thread does not exit before that, even when asked to).
  *
  * @return 0; -ENOENT when not registered; -EBUSY when already being
  *         unregistered; -EINVAL when not called on a thread.

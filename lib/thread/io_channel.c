@@ -114,6 +114,7 @@ static void io_device_free_msg(void *arg)
 	if (dev->done != NULL) {
 		dev->done(dev->io_device);
 	}
+	dev->unregister_thread->pending_unregisters--;
 	free(dev);
 }
 
@@ -146,6 +147,8 @@ int usk_io_device_unregister(void *io_device, void (*done)(void *io_device))
 	dev->unregistering = true;
 	dev->done = done;
 	dev->unregister_thread = t;
+	/* The thread stays until the done callback has run on it, even if asked to exit. */
+	t->pending_unregisters++;
 	idle = dev->channels == 0;
 	pthread_mutex_unlock(&g_devlist_lock);
 	if (idle) {

@@ -190,16 +190,18 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 {
 	/* The ring is closed last, and only when all else is idle: closing is for good. */
 	bool idle = atomic_load(&t->n_active) == 0 && atomic_load(&t->n_timed) == 0 &&
-		    !thread_has_channels(t) && msg_ring_close_if_empty(&t->msgs);
+		    !thread_has_channels(t) && t->pending_unregisters == 0 &&
+		    msg_ring_close_if_empty(&t->msgs);
 
 	if (idle) {
 		atomic_store(&t->state, THREAD_EXITED);
 		return;
 	}
 	if (now >= t->exit_deadline) {
-		USK_ERRLOG("thread '%s': still holds pollers or channels %d s after it was asked "
-			   "to exit; exiting anyway",
-			   t->name, THREAD_EXIT_TIMEOUT_S);
+		USK_ERRLOG(
+			"thread '%s': still holds pollers or channels, or waits for %u I/O "
+			"device(s) to unregister, %d s after it was asked to exit; exiting anyway",
+			t->name, t->pending_unregisters, THREAD_EXIT_TIMEOUT_S);
 		thread_log_pollers(t);
 		msg_ring_close(&t->msgs);
 		atomic_store(&t->state, THREAD_EXITED);

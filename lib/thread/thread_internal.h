@@ -61,6 +61,8 @@ struct usk_thread {
 	_Atomic uint32_t n_paused;
 	/* Guarded by g_devlist_lock, so a channel walk can look from afar. */
 	struct io_channel_list channels;
+	/* I/O devices it unregistered whose done callback has yet to run on it. */
+	uint32_t pending_unregisters;
 	uint64_t last_poll;
 	bool last_busy;
 	_Atomic uint64_t busy_ticks;

@@ -239,6 +239,29 @@ static void test_thread_exit_waits_for_its_channel(void)
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
 }
 
+/*
+ * A thread that unregistered a device and is asked to exit stays until the
+ * device's done callback has run on it (bdevperf's job thread was freed
+ * first, and the callback's message went to freed memory).
+ */
+static void test_thread_exit_waits_for_its_unregister(void)
+{
+	struct usk_thread *saved = g_threads[2];
+
+	g_threads[2] = usk_thread_create("unregistering", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+	setup_device();
+	on_thread(0, get_channel, &g_dev);
+	on_thread(2, unregister_device, NULL);
+	on_thread(2, exit_self, NULL);
+	CU_ASSERT_FALSE(usk_thread_is_exited(g_threads[2]));
+	on_thread(0, put_channel, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_threads[2]));
+	usk_thread_destroy(g_threads[2]);
+	g_threads[2] = saved;
+}
+
 static void test_destroying_a_thread_releases_its_channels(void)
 {
 	struct usk_thread *saved = g_threads[2];
@@ -283,6 +306,7 @@ int main(void)
 		UT_TEST(test_for_each_visits_every_channel_then_completes),
 		UT_TEST(test_unregister_waits_for_the_last_channel),
 		UT_TEST(test_thread_exit_waits_for_its_channel),
+		UT_TEST(test_thread_exit_waits_for_its_unregister),
 		UT_TEST(test_destroying_a_thread_releases_its_channels),
 		UT_TEST(test_bad_registrations_and_failed_creates),
 	};
