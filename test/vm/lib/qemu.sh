@@ -59,6 +59,7 @@ qemu_add_ctrl() {
 		nsidx=$((nsidx + 1))
 		local size=${ns%%:*} lba=512 img=$workdir/c${n}n$nsidx.img drive
 		[ "$ns" = "$size" ] || lba=${ns#*:}
+		rm -f "$img" # a boot after a crashed one starts from blank disks too
 		truncate -s "$(size_to_bytes "$size")" "$img"
 		# discard=unmap: deallocated blocks become holes and read zeroes, as DLFEAT says.
 		drive="file=$img,if=none,id=c${n}n$nsidx,format=raw,discard=unmap"
@@ -97,9 +98,12 @@ vm_cleanup() {
 	relay_pid=""
 }
 
+# Boots the guest and exits with the test script's status; returns 125,
+# without exiting, only when QEMU itself crashed.
 vm_run() {
-	local n=0 spec start status=1
+	local n=0 spec start status=1 qemu_rc=0
 	console=$workdir/console.log
+	shared_bridge_added=""
 	qemu_args=(-machine q35,kernel-irqchip=split -accel tcg -cpu max -smp "$smp" -m "$mem"
 		-nographic -nic none -vga none -no-reboot -kernel "$kernel_image" -initrd "$workdir/initrd.cpio"
 		-qmp "unix:$workdir/qmp.sock,server=on,wait=off")
@@ -128,10 +132,15 @@ vm_run() {
 		fi
 		sleep 0.2
 	done
-	wait "$qemu_pid" || true
+	wait "$qemu_pid" || qemu_rc=$?
 	qemu_pid=""
 	vm_report
 	status=$(tr -d '\r' <"$console" | sed -n 's/^USK-VM-EXIT \([0-9]*\)$/\1/p' | tail -n 1)
+	if [ -z "$status" ] && [ "$qemu_rc" -gt 128 ]; then
+		echo "vmlab: QEMU itself died of signal $((qemu_rc - 128)) before the test ended" \
+			"(an emulator fault, not the guest's; console: $console)" >&2
+		return 125
+	fi
 	if [ -z "$status" ]; then
 		grep -q 'Kernel panic' "$console" &&
 			echo "vmlab: the guest kernel panicked:" >&2 && grep -A5 'Kernel panic' "$console" >&2
