@@ -45,7 +45,6 @@ static void split_child_done(void *arg, const struct usk_nvme_cqe *cpl)
 	cb(cb_arg, &done);
 }
 
-/* Checks every command's range and buffer; returns the number of commands or -errno. */
 bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg)
 {
 	return cb == split_child_done && ((const struct nvme_split *)cb_arg)->cb_arg == user_arg;
