@@ -4,7 +4,7 @@
  * thread has one ring for all uring bdevs; I/O is queued in the ring as it
  * is submitted and handed to the kernel once per poll, and the same poller
  * reaps completions, so a busy thread makes one system call per poll.
- * O_DIRECT is used where the file system has it (tmpfs has not).
+ * O_DIRECT is used where the file system has it (tmpfs only since 6.6).
  *
  * Files are registered with each ring on first use (IORING_REGISTER_FILES,
  * sparse), so the kernel does not look the file up and count a reference
@@ -127,8 +127,8 @@ static int uring_poll(void *ctx)
 	ch->inflight -= n;
 	if (n == 0 && ch->inflight > 0) {
 		/*
-		 * What the kernel could not finish at submit (every tmpfs read, on
-		 * 6.1) runs in an io-wq worker, most often on this core: let it run
+		 * What the kernel could not finish at submit (every tmpfs read)
+		 * runs in an io-wq worker, which may share this core: let it run
 		 * now rather than when the scheduler takes the core from us.
 		 */
 		sched_yield();
