@@ -9,99 +9,70 @@
 #include "ut_bdev_layer.h"
 
 static struct usk_thread *g_thread;
-static struct usk_bdev_desc *g_desc;
-static struct usk_io_channel *g_ch;
-static int g_done, g_failed, g_sct, g_sc;
+static struct ut_bdev_user g_u;
 static char g_err[256];
 static uint8_t g_out[8192], g_in[8192];
+static int g_deleted;
 
 static void on_thread(usk_msg_fn fn, void *ctx)
 {
-	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, fn, ctx), 0);
-	ut_poll_threads(&g_thread, 1);
-}
-
-static void ignore_event(enum usk_bdev_event_type type, struct usk_bdev *bdev, void *ctx)
-{
-}
-
-static void io_done(struct usk_bdev_io *io, bool success, void *arg)
-{
-	g_done++;
-	g_failed += !success;
-	usk_bdev_io_get_nvme_status(io, &g_sct, &g_sc);
-	usk_bdev_free_io(io);
-}
-
-static void open_bdev(void *name)
-{
-	CU_ASSERT_EQUAL_FATAL(usk_bdev_open(name, true, ignore_event, NULL, &g_desc), 0);
-	g_ch = usk_bdev_get_io_channel(g_desc);
-	CU_ASSERT_PTR_NOT_NULL(g_ch);
-}
-
-static void close_bdev(void *ctx)
-{
-	usk_io_channel_put(g_ch);
-	usk_bdev_close(g_desc);
-}
-
-static int g_deleted;
-
-static void deleted(void *arg, int rc)
-{
-	g_deleted += rc == 0;
+	ut_bdev_on_thread(g_thread, fn, ctx);
 }
 
 static void delete_malloc(void *name)
 {
-	CU_ASSERT_EQUAL(bdev_malloc_delete(name, deleted, NULL), 0);
+	CU_ASSERT_EQUAL(bdev_malloc_delete(name, ut_bdev_count_deleted, &g_deleted), 0);
 }
 
 static void write_then_read(void *ctx)
 {
-	CU_ASSERT_EQUAL(usk_bdev_write_blocks(g_desc, g_ch, g_out, 2, 16, io_done, NULL), 0);
+	CU_ASSERT_EQUAL(
+		usk_bdev_write_blocks(g_u.desc, g_u.ch, g_out, 2, 16, ut_bdev_io_count, &g_u), 0);
 	/* Deferred: nothing completes inside the submit. */
-	CU_ASSERT_EQUAL(g_done, 0);
+	CU_ASSERT_EQUAL(g_u.done, 0);
 }
 
 static void read_back(void *ctx)
 {
-	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_desc, g_ch, g_in, 2, 16, io_done, NULL), 0);
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 2, 16, ut_bdev_io_count, &g_u),
+			0);
 }
 
 static void compare(void *ctx)
 {
-	CU_ASSERT_EQUAL(usk_bdev_compare_blocks(g_desc, g_ch, g_out, 2, 16, io_done, NULL), 0);
+	CU_ASSERT_EQUAL(
+		usk_bdev_compare_blocks(g_u.desc, g_u.ch, g_out, 2, 16, ut_bdev_io_count, &g_u), 0);
 }
 
 static void zero_some(void *ctx)
 {
-	CU_ASSERT_EQUAL(usk_bdev_write_zeroes_blocks(g_desc, g_ch, 4, 2, io_done, NULL), 0);
-	CU_ASSERT_EQUAL(usk_bdev_unmap_blocks(g_desc, g_ch, 10, 1, io_done, NULL), 0);
+	CU_ASSERT_EQUAL(
+		usk_bdev_write_zeroes_blocks(g_u.desc, g_u.ch, 4, 2, ut_bdev_io_count, &g_u), 0);
+	CU_ASSERT_EQUAL(usk_bdev_unmap_blocks(g_u.desc, g_u.ch, 10, 1, ut_bdev_io_count, &g_u), 0);
 }
 
 static void test_malloc_keeps_what_is_written(void)
 {
 	CU_ASSERT_EQUAL(bdev_malloc_create("m0", 64, 512, NULL, g_err, sizeof(g_err)), 0);
-	on_thread(open_bdev, "m0");
+	g_u.name = "m0";
+	on_thread(ut_bdev_open_msg, &g_u);
 	for (size_t i = 0; i < sizeof(g_out); i++) {
 		g_out[i] = (uint8_t)(i * 7 + 3);
 	}
-	g_done = g_failed = 0;
+	g_u.done = g_u.failed = 0;
 	on_thread(write_then_read, NULL);
 	on_thread(read_back, NULL);
-	CU_ASSERT_EQUAL(g_done, 2);
-	CU_ASSERT_EQUAL(g_failed, 0);
+	CU_ASSERT_EQUAL(g_u.done, 2);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
 	CU_ASSERT_EQUAL(memcmp(g_in, g_out, 16 * 512), 0);
 
 	on_thread(compare, NULL);
-	CU_ASSERT_EQUAL(g_failed, 0);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
 	on_thread(zero_some, NULL);
 	on_thread(compare, NULL);
-	CU_ASSERT_EQUAL(g_failed, 1);
-	CU_ASSERT_EQUAL(g_sct, USK_NVME_SCT_MEDIA);
-	CU_ASSERT_EQUAL(g_sc, USK_NVME_SC_COMPARE_FAILURE);
+	CU_ASSERT_EQUAL(g_u.failed, 1);
+	CU_ASSERT_EQUAL(g_u.sct, USK_NVME_SCT_MEDIA);
+	CU_ASSERT_EQUAL(g_u.sc, USK_NVME_SC_COMPARE_FAILURE);
 	on_thread(read_back, NULL);
 	for (int b = 0; b < 16; b++) {
 		bool zero = b == 2 || b == 3 || b == 8;
@@ -109,7 +80,7 @@ static void test_malloc_keeps_what_is_written(void)
 
 		CU_ASSERT_EQUAL(g_in[b * 512 + 5], want);
 	}
-	on_thread(close_bdev, NULL);
+	on_thread(ut_bdev_close_msg, &g_u);
 	g_deleted = 0;
 	on_thread(delete_malloc, "m0");
 	CU_ASSERT_EQUAL(g_deleted, 1);
@@ -126,33 +97,37 @@ static void test_create_checks_its_params(void)
 	CU_ASSERT_EQUAL(bdev_null_create("n0", 8, 4096, NULL, g_err, sizeof(g_err)), 0);
 	CU_ASSERT_EQUAL(bdev_malloc_create("n0", 8, 512, NULL, g_err, sizeof(g_err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(g_err, "field 'name': a bdev called 'n0' exists");
-	CU_ASSERT_EQUAL(bdev_malloc_delete("n0", deleted, NULL), -ENODEV);
-	CU_ASSERT_EQUAL(bdev_null_delete("nope", deleted, NULL), -ENODEV);
+	CU_ASSERT_EQUAL(bdev_malloc_delete("n0", ut_bdev_count_deleted, &g_deleted), -ENODEV);
+	CU_ASSERT_EQUAL(bdev_null_delete("nope", ut_bdev_count_deleted, &g_deleted), -ENODEV);
 }
 
 static void null_io(void *ctx)
 {
 	memset(g_in, 0xee, sizeof(g_in));
-	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_desc, g_ch, g_in, 0, 2, io_done, NULL), 0);
-	CU_ASSERT_EQUAL(usk_bdev_write_blocks(g_desc, g_ch, g_out, 6, 2, io_done, NULL), 0);
-	CU_ASSERT_EQUAL(usk_bdev_compare_blocks(g_desc, g_ch, g_out, 0, 1, io_done, NULL),
-			-ENOTSUP);
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 0, 2, ut_bdev_io_count, &g_u),
+			0);
+	CU_ASSERT_EQUAL(
+		usk_bdev_write_blocks(g_u.desc, g_u.ch, g_out, 6, 2, ut_bdev_io_count, &g_u), 0);
+	CU_ASSERT_EQUAL(
+		usk_bdev_compare_blocks(g_u.desc, g_u.ch, g_out, 0, 1, ut_bdev_io_count, &g_u),
+		-ENOTSUP);
 }
 
 static void delete_null(void *name)
 {
-	CU_ASSERT_EQUAL(bdev_null_delete(name, deleted, NULL), 0);
+	CU_ASSERT_EQUAL(bdev_null_delete(name, ut_bdev_count_deleted, &g_deleted), 0);
 }
 
 static void test_null_completes_without_data(void)
 {
-	g_done = g_failed = 0;
-	on_thread(open_bdev, "n0");
+	g_u.done = g_u.failed = 0;
+	g_u.name = "n0";
+	on_thread(ut_bdev_open_msg, &g_u);
 	on_thread(null_io, NULL);
-	CU_ASSERT_EQUAL(g_done, 2);
-	CU_ASSERT_EQUAL(g_failed, 0);
+	CU_ASSERT_EQUAL(g_u.done, 2);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
 	CU_ASSERT_EQUAL(g_in[0], 0xee);
-	on_thread(close_bdev, NULL);
+	on_thread(ut_bdev_close_msg, &g_u);
 	g_deleted = 0;
 	on_thread(delete_null, "n0");
 	CU_ASSERT_EQUAL(g_deleted, 1);

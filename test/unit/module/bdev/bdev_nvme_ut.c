@@ -30,17 +30,9 @@ static void on_thread(usk_msg_fn fn, void *ctx)
 	ut_poll_threads(&g_thread, 1);
 }
 
-/* Polls the thread until *@counter reaches @want, for up to 5 s of real time. */
 static void poll_until(const int *counter, int want)
 {
-	time_t end = time(NULL) + 5;
-
-	while (*counter < want && time(NULL) <= end) {
-		if (usk_thread_poll(g_thread, 0, 0) == 0) {
-			sched_yield();
-		}
-	}
-	CU_ASSERT_EQUAL(*counter, want);
+	ut_bdev_poll_until(g_thread, counter, want);
 }
 
 static void on_event(enum usk_bdev_event_type type, struct usk_bdev *bdev, void *ctx)
