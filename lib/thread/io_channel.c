@@ -114,19 +114,50 @@ static void io_device_free_msg(void *arg)
 	if (dev->done != NULL) {
 		dev->done(dev->io_device);
 	}
-	dev->unregister_thread->pending_unregisters--;
+	if (dev->unregister_thread != NULL) {
+		dev->unregister_thread->pending_unregisters--;
+	}
 	free(dev);
 }
 
-/* The last channel of an unregistering device is gone: report on its thread. */
+/*
+ * The last channel of an unregistering device is gone: report on the
+ * unregistering thread, or here if that thread was forced out meanwhile.
+ * The send is under the lock, so that thread cannot be orphaning its
+ * devices and going at the same time.
+ */
 static void io_device_unregister_finish(struct io_device *dev)
 {
-	int rc = usk_thread_send_msg(dev->unregister_thread, io_device_free_msg, dev);
+	struct usk_thread *t;
+	int rc = 0;
 
+	pthread_mutex_lock(&g_devlist_lock);
+	t = dev->unregister_thread;
+	if (t != NULL) {
+		rc = usk_thread_send_msg(t, io_device_free_msg, dev);
+	}
 	if (rc != 0) {
 		USK_ERRLOG("I/O device '%s': unregister could not complete on thread '%s': %s",
-			   dev->name, usk_thread_get_name(dev->unregister_thread), strerror(-rc));
+			   dev->name, usk_thread_get_name(t), strerror(-rc));
 	}
+	pthread_mutex_unlock(&g_devlist_lock);
+	if (t == NULL) {
+		io_device_free_msg(dev);
+	}
+}
+
+void io_device_orphan_unregisters(struct usk_thread *t)
+{
+	struct io_device *dev;
+
+	pthread_mutex_lock(&g_devlist_lock);
+	TAILQ_FOREACH(dev, &g_io_devices, link) {
+		if (dev->unregistering && dev->unregister_thread == t) {
+			dev->unregister_thread = NULL;
+		}
+	}
+	pthread_mutex_unlock(&g_devlist_lock);
+	t->pending_unregisters = 0;
 }
 
 int usk_io_device_unregister(void *io_device, void (*done)(void *io_device))
@@ -157,8 +188,11 @@ int usk_io_device_unregister(void *io_device, void (*done)(void *io_device))
 	return 0;
 }
 
-/* Unlinks a channel and runs its destroy function; the device may then finish unregistering. */
-static void io_channel_destroy(struct usk_io_channel *ch)
+/*
+ * Unlinks and frees a channel, running its destroy function if @created
+ * (its create succeeded); the device may then finish unregistering.
+ */
+static void io_channel_unlink(struct usk_io_channel *ch, bool created)
 {
 	struct io_device *dev = ch->dev;
 	bool last;
@@ -169,7 +203,9 @@ static void io_channel_destroy(struct usk_io_channel *ch)
 	last = dev->unregistering && dev->channels == 0;
 	pthread_mutex_unlock(&g_devlist_lock);
 
-	dev->destroy(dev->io_device, ch->ctx);
+	if (created) {
+		dev->destroy(dev->io_device, ch->ctx);
+	}
 	free(ch);
 	if (last) {
 		io_device_unregister_finish(dev);
@@ -219,11 +255,8 @@ struct usk_io_channel *usk_io_channel_get(void *io_device)
 	if (rc != 0) {
 		USK_ERRLOG("I/O device '%s': thread '%s' could not create its channel: %s",
 			   dev->name, t->name, strerror(-rc));
-		pthread_mutex_lock(&g_devlist_lock);
-		TAILQ_REMOVE(&t->channels, ch, link);
-		dev->channels--;
-		pthread_mutex_unlock(&g_devlist_lock);
-		free(ch);
+		/* An unregister that came meanwhile waits for this channel too. */
+		io_channel_unlink(ch, false);
 		return NULL;
 	}
 	return ch;
@@ -236,7 +269,7 @@ static void io_channel_destroy_msg(void *arg)
 	ch->destroy_pending = false;
 	/* Got again since the last put: keep it. */
 	if (ch->ref == 0) {
-		io_channel_destroy(ch);
+		io_channel_unlink(ch, true);
 	}
 }
 
@@ -257,7 +290,7 @@ void usk_io_channel_put(struct usk_io_channel *ch)
 	ch->destroy_pending = true;
 	if (usk_thread_send_msg(ch->thread, io_channel_destroy_msg, ch) != 0) {
 		ch->destroy_pending = false;
-		io_channel_destroy(ch);
+		io_channel_unlink(ch, true);
 	}
 }
 
@@ -295,7 +328,7 @@ void thread_release_channels(struct usk_thread *t)
 		pthread_mutex_unlock(&g_devlist_lock);
 		USK_ERRLOG("thread '%s': destroyed holding a channel of I/O device '%s'", t->name,
 			   ch->dev->name);
-		io_channel_destroy(ch);
+		io_channel_unlink(ch, true);
 		pthread_mutex_lock(&g_devlist_lock);
 	}
 	pthread_mutex_unlock(&g_devlist_lock);

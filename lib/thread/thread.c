@@ -154,18 +154,23 @@ void usk_thread_destroy(struct usk_thread *t)
 
 int usk_thread_send_msg(struct usk_thread *t, usk_msg_fn fn, void *ctx)
 {
+	void (*waker)(void *ctx);
+	void *waker_ctx;
 	int rc;
 
 	if (t == NULL || fn == NULL) {
 		return -EINVAL;
 	}
+	/* Read first: once the message is in, the thread may run it, exit and be freed. */
+	waker = t->waker;
+	waker_ctx = t->waker_ctx;
 	/* An exited thread's ring is closed: a message is refused, never dropped. */
 	rc = msg_ring_push(&t->msgs, fn, ctx);
 	if (rc != 0) {
 		return rc;
 	}
-	if (t->waker != NULL) {
-		t->waker(t->waker_ctx);
+	if (waker != NULL) {
+		waker(waker_ctx);
 	}
 	return 0;
 }
@@ -203,7 +208,12 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 			"device(s) to unregister, %d s after it was asked to exit; exiting anyway",
 			t->name, t->pending_unregisters, THREAD_EXIT_TIMEOUT_S);
 		thread_log_pollers(t);
+		/* Refuse senders from now on, but run what was accepted: it was promised. */
 		msg_ring_close(&t->msgs);
+		while (usk_thread_has_msgs(t)) {
+			thread_run_msgs(t, UINT32_MAX);
+		}
+		io_device_orphan_unregisters(t);
 		atomic_store(&t->state, THREAD_EXITED);
 	}
 }

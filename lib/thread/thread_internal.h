@@ -83,6 +83,11 @@ extern struct thread_list g_threads;
 extern pthread_mutex_t g_devlist_lock;
 
 /*
+ * For a thread forced out of its exit: the devices it is unregistering
+ * report on whichever thread releases their last channel instead.
+ */
+void io_device_orphan_unregisters(struct usk_thread *thread);
+/*
  * Sends fn(ctx) to the first live thread whose id is above *last_id and
  * that @match accepts (NULL: any), and records its id there; returns false
  * when no thread is left.

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "usk/thread.h"
+#include "usk/ticks.h"
 #include "ut.h"
 #include "ut_thread.h"
 
@@ -11,6 +12,7 @@ struct dev_ctx {
 	int destroys;
 	int unregistered;
 	int fail_create;
+	int unregister_in_create; /* the device is unregistered while a create runs */
 };
 
 struct chan_ctx {
@@ -23,11 +25,19 @@ static struct dev_ctx g_dev;
 static struct usk_thread *g_threads[3];
 static struct usk_io_channel *g_ch[3];
 
+static void dev_unregistered(void *io_device)
+{
+	((struct dev_ctx *)io_device)->unregistered++;
+}
+
 static int chan_create(void *io_device, void *ctx)
 {
 	struct dev_ctx *d = io_device;
 	struct chan_ctx *c = ctx;
 
+	if (d->unregister_in_create) {
+		CU_ASSERT_EQUAL(usk_io_device_unregister(d, dev_unregistered), 0);
+	}
 	if (d->fail_create) {
 		return -ENODEV;
 	}
@@ -44,11 +54,6 @@ static void chan_destroy(void *io_device, void *ctx)
 
 	CU_ASSERT_EQUAL(c->marker, 0xfeed);
 	c->dev->destroys++;
-}
-
-static void dev_unregistered(void *io_device)
-{
-	((struct dev_ctx *)io_device)->unregistered++;
 }
 
 static int thread_index(void)
@@ -262,6 +267,41 @@ static void test_thread_exit_waits_for_its_unregister(void)
 	g_threads[2] = saved;
 }
 
+/* An unregister that waited on a channel whose create then failed still completes. */
+static void test_unregister_during_a_failed_create_completes(void)
+{
+	setup_device();
+	g_dev.fail_create = 1;
+	g_dev.unregister_in_create = 1;
+	on_thread(0, get_channel, &g_dev);
+	CU_ASSERT_PTR_NULL(g_ch[0]);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
+/*
+ * A thread forced out of its exit (its 5 s are up) while a device it
+ * unregistered still has a channel elsewhere: the device reports on the
+ * thread that releases that channel, after the forced thread is gone.
+ */
+static void test_forced_exit_hands_over_its_unregister(void)
+{
+	struct usk_thread *saved = g_threads[2];
+
+	g_threads[2] = usk_thread_create("forced", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+	setup_device();
+	on_thread(0, get_channel, &g_dev);
+	on_thread(2, unregister_device, NULL);
+	on_thread(2, exit_self, NULL);
+	CU_ASSERT_FALSE(usk_thread_is_exited(g_threads[2]));
+	usk_thread_poll(g_threads[2], 0, usk_ticks() + 6 * usk_ticks_hz());
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_threads[2]));
+	usk_thread_destroy(g_threads[2]);
+	g_threads[2] = saved;
+	on_thread(0, put_channel, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
 static void test_destroying_a_thread_releases_its_channels(void)
 {
 	struct usk_thread *saved = g_threads[2];
@@ -307,6 +347,8 @@ int main(void)
 		UT_TEST(test_unregister_waits_for_the_last_channel),
 		UT_TEST(test_thread_exit_waits_for_its_channel),
 		UT_TEST(test_thread_exit_waits_for_its_unregister),
+		UT_TEST(test_unregister_during_a_failed_create_completes),
+		UT_TEST(test_forced_exit_hands_over_its_unregister),
 		UT_TEST(test_destroying_a_thread_releases_its_channels),
 		UT_TEST(test_bad_registrations_and_failed_creates),
 	};
