@@ -5,6 +5,8 @@
  * is submitted and handed to the kernel once per poll, and the same poller
  * reaps completions, so a busy thread makes one system call per poll.
  * O_DIRECT is used where the file system has it (tmpfs only since 6.6).
+ * Write zeroes is FALLOC_FL_ZERO_RANGE, or a punched hole on a file system
+ * without it (tmpfs): found on the first refusal, which goes again.
  *
  * Files are registered with each ring on first use (IORING_REGISTER_FILES,
  * sparse), so the kernel does not look the file up and count a reference
@@ -24,6 +26,7 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <liburing.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,13 @@ struct uring_bdev {
 	int fd;
 	uint32_t slot; /* its registered-file slot in every ring */
 	uint64_t id;   /* never reused, unlike fds and slots */
+	/* The file system has no FALLOC_FL_ZERO_RANGE (tmpfs): zeroes are holes. */
+	_Atomic bool no_zero_range;
+};
+
+/* Per I/O: how a write zeroes went out. */
+struct uring_io {
+	bool by_hole;
 };
 
 struct uring_channel {
@@ -76,7 +86,10 @@ const struct usk_bdev_module g_bdev_uring_module = {
 	.name = "uring",
 	.module_init = uring_module_init,
 	.module_fini = uring_module_fini,
+	.driver_ctx_size = sizeof(struct uring_io),
 };
+
+static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io);
 
 /*
  * The eventfd is signalled only while the poller finds nothing: that is when
@@ -99,6 +112,24 @@ static bool uring_arm_wakeup(struct uring_channel *ch, bool busy)
 	return busy || io_uring_cq_ready(&ch->ring) > 0;
 }
 
+/*
+ * A file system without FALLOC_FL_ZERO_RANGE refuses write zeroes with
+ * -EOPNOTSUPP: the bdev punches holes from then on (they read as zeroes),
+ * and this I/O goes again as one. Returns whether it went again.
+ */
+static bool uring_retry_zeroes_as_hole(struct uring_channel *ch, struct usk_bdev_io *io, int res)
+{
+	struct uring_io *uio = usk_bdev_io_driver_ctx(io);
+	struct uring_bdev *ub = io->bdev->ctxt;
+
+	if (res != -EOPNOTSUPP || io->type != USK_BDEV_IO_TYPE_WRITE_ZEROES || uio->by_hole) {
+		return false;
+	}
+	atomic_store(&ub->no_zero_range, true);
+	uring_queue(ch, io);
+	return true;
+}
+
 /* Gives the kernel what was queued, then completes what it finished. */
 static int uring_poll(void *ctx)
 {
@@ -119,6 +150,9 @@ static int uring_poll(void *ctx)
 				: 0;
 
 		n++;
+		if (uring_retry_zeroes_as_hole(ch, io, cqe->res)) {
+			continue;
+		}
 		usk_bdev_io_complete(io, cqe->res >= 0 && (uint64_t)cqe->res == want
 						 ? USK_BDEV_IO_STATUS_SUCCESS
 						 : USK_BDEV_IO_STATUS_FAILED);
@@ -213,6 +247,14 @@ static int uring_file(struct uring_channel *ch, struct uring_bdev *ub, bool *fix
 	return (int)ub->slot;
 }
 
+/* Write zeroes as a zeroed range, or as a hole where the file system has no such range. */
+static int uring_zeroes_mode(struct usk_bdev_io *io)
+{
+	struct uring_io *uio = usk_bdev_io_driver_ctx(io);
+
+	return uio->by_hole ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE;
+}
+
 /* Fills @sqe for @io with @file; false for a type the ring cannot do. */
 static bool uring_prep(struct io_uring_sqe *sqe, int file, struct usk_bdev_io *io)
 {
@@ -234,7 +276,7 @@ static bool uring_prep(struct io_uring_sqe *sqe, int file, struct usk_bdev_io *i
 					len);
 		return true;
 	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
-		io_uring_prep_fallocate(sqe, file, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
+		io_uring_prep_fallocate(sqe, file, uring_zeroes_mode(io) | FALLOC_FL_KEEP_SIZE, off,
 					len);
 		return true;
 	default:
@@ -242,17 +284,13 @@ static bool uring_prep(struct io_uring_sqe *sqe, int file, struct usk_bdev_io *i
 	}
 }
 
-static void uring_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
+/* Puts @io in the ring, to go to the kernel at the next poll; or fails it. */
+static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io)
 {
-	struct uring_channel *ch = usk_io_channel_get_ctx(ioch);
 	struct uring_bdev *ub = io->bdev->ctxt;
-	struct io_uring_sqe *sqe;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ch->ring);
+	bool fixed;
 
-	if (io->type == USK_BDEV_IO_TYPE_RESET) {
-		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_SUCCESS);
-		return;
-	}
-	sqe = io_uring_get_sqe(&ch->ring);
 	if (sqe == NULL) {
 		/* The ring is full of queued I/O: hand it over and take a fresh slot. */
 		io_uring_submit(&ch->ring);
@@ -260,9 +298,9 @@ static void uring_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
 		ch->queued = 0;
 		sqe = io_uring_get_sqe(&ch->ring);
 	}
-	bool fixed;
 	int file = uring_file(ch, ub, &fixed);
 
+	((struct uring_io *)usk_bdev_io_driver_ctx(io))->by_hole = atomic_load(&ub->no_zero_range);
 	if (sqe == NULL || !uring_prep(sqe, file, io)) {
 		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
 		return;
@@ -272,6 +310,15 @@ static void uring_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
 	}
 	io_uring_sqe_set_data(sqe, io);
 	ch->queued++;
+}
+
+static void uring_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
+{
+	if (io->type == USK_BDEV_IO_TYPE_RESET) {
+		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_SUCCESS);
+		return;
+	}
+	uring_queue(usk_io_channel_get_ctx(ioch), io);
 }
 
 static bool uring_io_type_supported(void *ctxt, enum usk_bdev_io_type type)

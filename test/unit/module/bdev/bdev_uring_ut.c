@@ -2,9 +2,10 @@
 /*
  * The uring module against real files through the kernel's io_uring, on a
  * thread polled by hand: what it writes is in the file (read back with
- * pread, not through the module), write zeroes and unmap leave zeroes,
- * vectored writes land in order, a deleted bdev's registered-file slot
- * serves the next bdev's file, and bad params are refused by field.
+ * pread, not through the module), write zeroes and unmap leave zeroes (on
+ * tmpfs too, which has no zeroed ranges), vectored writes land in order,
+ * a deleted bdev's registered-file slot serves the next bdev's file, and
+ * bad params are refused by field.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,7 @@
 #include "usk/util.h"
 #include "ut_bdev_layer.h"
 
-#define BLOCK	    512
+#define BLOCK	    4096
 #define FILE_BLOCKS 2048
 
 static struct usk_thread *g_thread;
@@ -29,13 +30,20 @@ static void on_thread(usk_msg_fn fn, void *ctx)
 	ut_bdev_on_thread(g_thread, fn, ctx);
 }
 
-/* A new file of @blocks zeroed blocks in $TMPDIR or /tmp; its path goes to @path. */
-static int make_file(char *path, size_t len, uint64_t blocks)
+/* The directory for test files: $TMPDIR, or /tmp. */
+static const char *tmp_dir(void)
 {
 	const char *dir = getenv("TMPDIR");
+
+	return dir != NULL ? dir : "/tmp";
+}
+
+/* A new file of @blocks zeroed blocks in @dir; its path goes to @path. */
+static int make_file(const char *dir, char *path, size_t len, uint64_t blocks)
+{
 	int fd;
 
-	snprintf(path, len, "%s/bdev_uring_ut.XXXXXX", dir != NULL ? dir : "/tmp");
+	snprintf(path, len, "%s/bdev_uring_ut.XXXXXX", dir);
 	fd = mkstemp(path);
 	if (fd < 0 || ftruncate(fd, (off_t)(blocks * BLOCK)) != 0) {
 		return -1;
@@ -95,10 +103,11 @@ static void writev_3(void *ctx)
 		0);
 }
 
-static void test_the_file_holds_what_is_written(void)
+/* The I/O types on a file in @dir, each checked in the file itself. */
+static void check_file_io(const char *dir)
 {
 	char path[256];
-	int fd = make_file(path, sizeof(path), FILE_BLOCKS);
+	int fd = make_file(dir, path, sizeof(path), FILE_BLOCKS);
 	uint8_t *file = malloc(64 * BLOCK);
 
 	CU_ASSERT_FATAL(fd >= 0 && file != NULL);
@@ -142,6 +151,17 @@ static void test_the_file_holds_what_is_written(void)
 	free(file);
 }
 
+static void test_the_file_holds_what_is_written(void)
+{
+	check_file_io(tmp_dir());
+}
+
+/* tmpfs has no FALLOC_FL_ZERO_RANGE: write zeroes become holes, which read as zeroes. */
+static void test_the_same_on_tmpfs(void)
+{
+	check_file_io("/dev/shm");
+}
+
 /*
  * The thread's ring keeps the first bdev's file in its registered slot
  * (a third bdev, open throughout, keeps the ring); the next bdev gets that
@@ -151,9 +171,9 @@ static void test_a_reused_slot_names_the_new_file(void)
 {
 	struct ut_bdev_user keeper = {.name = "keep"};
 	char first[256], second[256], third[256];
-	int fd1 = make_file(first, sizeof(first), 64);
-	int fd2 = make_file(second, sizeof(second), 64);
-	int fd3 = make_file(third, sizeof(third), 64);
+	int fd1 = make_file(tmp_dir(), first, sizeof(first), 64);
+	int fd2 = make_file(tmp_dir(), second, sizeof(second), 64);
+	int fd3 = make_file(tmp_dir(), third, sizeof(third), 64);
 	uint8_t block[BLOCK];
 
 	CU_ASSERT_FATAL(fd1 >= 0 && fd2 >= 0 && fd3 >= 0);
@@ -193,7 +213,7 @@ static void test_a_reused_slot_names_the_new_file(void)
 static void test_create_names_the_bad_field(void)
 {
 	char path[256];
-	int fd = make_file(path, sizeof(path), 0);
+	int fd = make_file(tmp_dir(), path, sizeof(path), 0);
 
 	CU_ASSERT_FATAL(fd >= 0);
 	CU_ASSERT_EQUAL(bdev_uring_create("u3", "/nonexistent/file", BLOCK, g_err, sizeof(g_err)),
@@ -213,6 +233,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_the_file_holds_what_is_written),
+		UT_TEST(test_the_same_on_tmpfs),
 		UT_TEST(test_a_reused_slot_names_the_new_file),
 		UT_TEST(test_create_names_the_bad_field),
 	};
