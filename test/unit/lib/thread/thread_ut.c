@@ -162,6 +162,7 @@ static void *race_send_main(void *arg)
 		int rc;
 
 		if (t == NULL) {
+			sched_yield(); /* the main thread needs the CPU to start a round */
 			continue;
 		}
 		rc = usk_thread_send_msg(t, count_race_msg, NULL);
@@ -192,10 +193,13 @@ static void test_messages_sent_during_exit_run_or_are_refused(void)
 		CU_ASSERT_EQUAL(usk_thread_send_msg(t, exit_self_msg, NULL), 0);
 		atomic_store(&g_race_target, t);
 		while (!usk_thread_is_exited(t)) {
-			usk_thread_poll(t, 0, 0);
+			if (usk_thread_poll(t, 0, 0) == 0) {
+				sched_yield();
+			}
 		}
 		/* The sender has been refused, so it has stopped counting. */
 		while (atomic_load(&g_race_target) != NULL) {
+			sched_yield();
 		}
 		lost += g_race_accepted - g_race_run;
 		usk_thread_destroy(t);
