@@ -47,7 +47,8 @@ static uint32_t find_iova_range_cap(const struct vfio_iommu_type1_info *info, ui
 			      count, sizeof(*count))) {
 			return offset;
 		}
-		offset = hdr.next;
+		/* The kernel chains capabilities forwards; a loop would never end. */
+		offset = hdr.next > offset ? hdr.next : 0;
 	}
 	return 0;
 }

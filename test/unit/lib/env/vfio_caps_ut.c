@@ -92,6 +92,20 @@ static void test_truncated_capability_is_ignored(void)
 	free(full);
 }
 
+/* A chain whose next capability points back at itself ends instead of spinning. */
+static void test_looping_chain_ends(void)
+{
+	const struct vfio_info_cap_header loop = {
+		.id = 0x7777, .version = 1, .next = sizeof(struct vfio_iommu_type1_info)};
+	struct vfio_iommu_type1_info *info = make_info(0);
+
+	memcpy((char *)info + info->cap_offset, &loop, sizeof(loop));
+	CU_ASSERT_EQUAL_FATAL(usk_env_init(NULL), 0);
+	CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
+	usk_env_fini();
+	free(info);
+}
+
 static void test_no_capability(void)
 {
 	struct vfio_iommu_type1_info info = {.argsz = sizeof(info), .flags = 0};
@@ -107,6 +121,7 @@ int main(void)
 		UT_TEST(test_width_and_msi_hole),
 		UT_TEST(test_capability_on_a_4_byte_boundary),
 		UT_TEST(test_truncated_capability_is_ignored),
+		UT_TEST(test_looping_chain_ends),
 		UT_TEST(test_no_capability),
 	};
 
