@@ -119,10 +119,10 @@ static bool uring_arm_wakeup(struct uring_channel *ch, bool busy)
  */
 static bool uring_retry_zeroes_as_hole(struct uring_channel *ch, struct usk_bdev_io *io, int res)
 {
-	struct uring_io *uio = usk_bdev_io_driver_ctx(io);
 	struct uring_bdev *ub = io->bdev->ctxt;
 
-	if (res != -EOPNOTSUPP || io->type != USK_BDEV_IO_TYPE_WRITE_ZEROES || uio->by_hole) {
+	if (res != -EOPNOTSUPP || io->type != USK_BDEV_IO_TYPE_WRITE_ZEROES ||
+	    ((struct uring_io *)usk_bdev_io_driver_ctx(io))->by_hole) {
 		return false;
 	}
 	atomic_store(&ub->no_zero_range, true);
@@ -247,11 +247,16 @@ static int uring_file(struct uring_channel *ch, struct uring_bdev *ub, bool *fix
 	return (int)ub->slot;
 }
 
-/* Write zeroes as a zeroed range, or as a hole where the file system has no such range. */
+/*
+ * Write zeroes as a zeroed range, or as a hole where the file system has no
+ * such range; the I/O remembers which, for a refusal to be told apart.
+ */
 static int uring_zeroes_mode(struct usk_bdev_io *io)
 {
 	struct uring_io *uio = usk_bdev_io_driver_ctx(io);
+	struct uring_bdev *ub = io->bdev->ctxt;
 
+	uio->by_hole = atomic_load(&ub->no_zero_range);
 	return uio->by_hole ? FALLOC_FL_PUNCH_HOLE : FALLOC_FL_ZERO_RANGE;
 }
 
@@ -300,7 +305,6 @@ static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io)
 	}
 	int file = uring_file(ch, ub, &fixed);
 
-	((struct uring_io *)usk_bdev_io_driver_ctx(io))->by_hole = atomic_load(&ub->no_zero_range);
 	if (sqe == NULL || !uring_prep(sqe, file, io)) {
 		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
 		return;
