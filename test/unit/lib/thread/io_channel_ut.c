@@ -220,6 +220,23 @@ static void test_unregister_waits_for_the_last_channel(void)
 	CU_ASSERT_EQUAL(g_dev.destroys, 2);
 }
 
+static struct usk_thread *g_swapped_out;
+
+/* Puts a new thread called @name in slot 2, for a test that ends it. */
+static void swap_in_thread(const char *name)
+{
+	g_swapped_out = g_threads[2];
+	g_threads[2] = usk_thread_create(name, USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+}
+
+/* Destroys the thread of slot 2 and puts the usual one back. */
+static void swap_out_thread(void)
+{
+	usk_thread_destroy(g_threads[2]);
+	g_threads[2] = g_swapped_out;
+}
+
 static void exit_self(void *ctx)
 {
 	usk_thread_exit(usk_thread_get_current());
@@ -227,10 +244,7 @@ static void exit_self(void *ctx)
 
 static void test_thread_exit_waits_for_its_channel(void)
 {
-	struct usk_thread *saved = g_threads[2];
-
-	g_threads[2] = usk_thread_create("exiting", USK_THREAD_CORE_ANY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+	swap_in_thread("exiting");
 	setup_device();
 	on_thread(2, get_channel, &g_dev);
 	on_thread(2, exit_self, NULL);
@@ -238,8 +252,7 @@ static void test_thread_exit_waits_for_its_channel(void)
 	on_thread(2, put_channel, NULL);
 	CU_ASSERT_TRUE(usk_thread_is_exited(g_threads[2]));
 	CU_ASSERT_EQUAL(g_dev.destroys, 1);
-	usk_thread_destroy(g_threads[2]);
-	g_threads[2] = saved;
+	swap_out_thread();
 	on_thread(0, unregister_device, NULL);
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
 }
@@ -251,10 +264,7 @@ static void test_thread_exit_waits_for_its_channel(void)
  */
 static void test_thread_exit_waits_for_its_unregister(void)
 {
-	struct usk_thread *saved = g_threads[2];
-
-	g_threads[2] = usk_thread_create("unregistering", USK_THREAD_CORE_ANY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+	swap_in_thread("unregistering");
 	setup_device();
 	on_thread(0, get_channel, &g_dev);
 	on_thread(2, unregister_device, NULL);
@@ -263,8 +273,7 @@ static void test_thread_exit_waits_for_its_unregister(void)
 	on_thread(0, put_channel, NULL);
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
 	CU_ASSERT_TRUE(usk_thread_is_exited(g_threads[2]));
-	usk_thread_destroy(g_threads[2]);
-	g_threads[2] = saved;
+	swap_out_thread();
 }
 
 /* An unregister that waited on a channel whose create then failed still completes. */
@@ -285,10 +294,7 @@ static void test_unregister_during_a_failed_create_completes(void)
  */
 static void test_forced_exit_hands_over_its_unregister(void)
 {
-	struct usk_thread *saved = g_threads[2];
-
-	g_threads[2] = usk_thread_create("forced", USK_THREAD_CORE_ANY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+	swap_in_thread("forced");
 	setup_device();
 	on_thread(0, get_channel, &g_dev);
 	on_thread(2, unregister_device, NULL);
@@ -296,22 +302,17 @@ static void test_forced_exit_hands_over_its_unregister(void)
 	CU_ASSERT_FALSE(usk_thread_is_exited(g_threads[2]));
 	usk_thread_poll(g_threads[2], 0, usk_ticks() + 6 * usk_ticks_hz());
 	CU_ASSERT_TRUE(usk_thread_is_exited(g_threads[2]));
-	usk_thread_destroy(g_threads[2]);
-	g_threads[2] = saved;
+	swap_out_thread();
 	on_thread(0, put_channel, NULL);
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
 }
 
 static void test_destroying_a_thread_releases_its_channels(void)
 {
-	struct usk_thread *saved = g_threads[2];
-
-	g_threads[2] = usk_thread_create("torn down", USK_THREAD_CORE_ANY);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(g_threads[2]);
+	swap_in_thread("torn down");
 	setup_device();
 	on_thread(2, get_channel, &g_dev);
-	usk_thread_destroy(g_threads[2]);
-	g_threads[2] = saved;
+	swap_out_thread();
 	CU_ASSERT_EQUAL(g_dev.destroys, 1);
 	on_thread(0, unregister_device, NULL);
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
