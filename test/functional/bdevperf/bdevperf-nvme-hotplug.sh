@@ -10,11 +10,7 @@ bdf=$(nvme_bdfs | head -n 1)
 nvme_bdev_config /tmp/nvme.json "$bdf"
 /usk/bin/usk_bdevperf --json /tmp/nvme.json -m 0x3 -C -q 32 -w randread -t 20 \
 	>/tmp/bdevperf.out 2>&1 &
-pid=$!
-sleep 4
-echo 'USK-VM-QMP {"execute":"device_del","arguments":{"id":"nv1"}}'
-wait_for "! kill -0 $pid 2>/dev/null" 300 || fail "usk_bdevperf did not end after the unplug"
-wait $pid
+unplug_during $! 4 usk_bdevperf
 rc=$?
 cat /tmp/bdevperf.out
 [ $rc -eq 1 ] || fail "usk_bdevperf exited $rc, not 1 (failed I/O)"

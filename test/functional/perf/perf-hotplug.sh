@@ -7,11 +7,7 @@ set -u
 HUGEMEM=64 /usk/scripts/setup.sh config >/dev/null || fail "setup.sh config"
 bdf=$(nvme_bdfs | head -n 1)
 /usk/bin/usk_nvme_perf -q 32 -w randread -t 6 >/tmp/perf.out 2>&1 &
-perf=$!
-sleep 2
-echo 'USK-VM-QMP {"execute":"device_del","arguments":{"id":"nv1"}}'
-wait_for "! kill -0 $perf 2>/dev/null" 300 || fail "usk_nvme_perf did not finish after the unplug"
-wait $perf
+unplug_during $! 2 usk_nvme_perf
 rc=$?
 cat /tmp/perf.out
 [ $rc -eq 1 ] || fail "usk_nvme_perf exited $rc, not 1 (I/O failed)"

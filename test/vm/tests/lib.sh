@@ -35,6 +35,16 @@ wait_for() {
 	return 1
 }
 
+# Hot-unplugs controller nv1 $2 seconds into the run of the background
+# process $1 (called $3 in messages), waits up to 30 s for that process to
+# end, and returns its exit status.
+unplug_during() {
+	sleep "$2"
+	echo 'USK-VM-QMP {"execute":"device_del","arguments":{"id":"nv1"}}'
+	wait_for "! kill -0 $1 2>/dev/null" 300 || fail "$3 did not end after the unplug"
+	wait "$1"
+}
+
 # The namespace block devices (heads, not multipath paths) the kernel has.
 nvme_block_devices() {
 	local b
