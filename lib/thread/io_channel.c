@@ -190,7 +190,10 @@ int usk_io_device_unregister(void *io_device, void (*done)(void *io_device))
 
 /*
  * Unlinks and frees a channel, running its destroy function if @created
- * (its create succeeded); the device may then finish unregistering.
+ * (its create succeeded); the device may then finish unregistering. The
+ * channel counts until its destroy function has returned: an unregister on
+ * another thread must not report (and its owner free what the destroy
+ * function still uses) while that function runs.
  */
 static void io_channel_unlink(struct usk_io_channel *ch, bool created)
 {
@@ -199,13 +202,15 @@ static void io_channel_unlink(struct usk_io_channel *ch, bool created)
 
 	pthread_mutex_lock(&g_devlist_lock);
 	TAILQ_REMOVE(&ch->thread->channels, ch, link);
-	dev->channels--;
-	last = dev->unregistering && dev->channels == 0;
 	pthread_mutex_unlock(&g_devlist_lock);
 
 	if (created) {
 		dev->destroy(dev->io_device, ch->ctx);
 	}
+	pthread_mutex_lock(&g_devlist_lock);
+	dev->channels--;
+	last = dev->unregistering && dev->channels == 0;
+	pthread_mutex_unlock(&g_devlist_lock);
 	free(ch);
 	if (last) {
 		io_device_unregister_finish(dev);

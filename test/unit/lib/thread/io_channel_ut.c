@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "usk/thread.h"
@@ -13,6 +16,7 @@ struct dev_ctx {
 	int unregistered;
 	int fail_create;
 	int unregister_in_create; /* the device is unregistered while a create runs */
+	int unregister_in_destroy; /* ... and elsewhere while a destroy runs */
 };
 
 struct chan_ctx {
@@ -24,6 +28,10 @@ struct chan_ctx {
 static struct dev_ctx g_dev;
 static struct usk_thread *g_threads[3];
 static struct usk_io_channel *g_ch[3];
+
+/* The destroy that waits has begun; the other pthread's unregister has had its chance. */
+static atomic_bool g_destroy_running;
+static atomic_bool g_unregister_tried;
 
 static void dev_unregistered(void *io_device)
 {
@@ -53,6 +61,14 @@ static void chan_destroy(void *io_device, void *ctx)
 	struct chan_ctx *c = ctx;
 
 	CU_ASSERT_EQUAL(c->marker, 0xfeed);
+	if (c->dev->unregister_in_destroy) {
+		atomic_store(&g_destroy_running, true);
+		while (!atomic_load(&g_unregister_tried)) {
+			sched_yield();
+		}
+		/* The device's owner could free what this function still uses. */
+		CU_ASSERT_EQUAL(c->dev->unregistered, 0);
+	}
 	c->dev->destroys++;
 }
 
@@ -318,6 +334,48 @@ static void test_destroying_a_thread_releases_its_channels(void)
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
 }
 
+/* Another pthread: unregisters the device on thread 1 while thread 0's channel is being destroyed. */
+static void *unregister_during_destroy(void *arg)
+{
+	uint64_t deadline;
+
+	while (!atomic_load(&g_destroy_running)) {
+		sched_yield();
+	}
+	usk_thread_send_msg(g_threads[1], unregister_device, NULL);
+	deadline = usk_ticks() + usk_ticks_hz() / 10;
+	while (g_dev.unregistered == 0 && usk_ticks() < deadline) {
+		usk_thread_poll(g_threads[1], 0, 0);
+	}
+	atomic_store(&g_unregister_tried, true);
+	return NULL;
+}
+
+/*
+ * A device unregistered on one thread while its last channel's destroy
+ * function runs on another reports only after that function returns
+ * (usk_bdevperf crashed after a hot-unplug: the bdev was freed under a job
+ * thread still destroying its channel).
+ */
+static void test_unregister_waits_for_a_running_destroy(void)
+{
+	pthread_t other;
+
+	setup_device();
+	on_thread(0, get_channel, &g_dev);
+	g_dev.unregister_in_destroy = 1;
+	atomic_store(&g_destroy_running, false);
+	atomic_store(&g_unregister_tried, false);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&other, NULL, unregister_during_destroy, NULL), 0);
+	/* Thread 1 is the other pthread's to poll until it is done. */
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[0], put_channel, NULL), 0);
+	ut_poll_threads(g_threads, 1);
+	pthread_join(other, NULL);
+	ut_poll_threads(g_threads, 3);
+	CU_ASSERT_EQUAL(g_dev.destroys, 1);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
 static void test_bad_registrations_and_failed_creates(void)
 {
 	setup_device();
@@ -351,6 +409,7 @@ int main(void)
 		UT_TEST(test_unregister_during_a_failed_create_completes),
 		UT_TEST(test_forced_exit_hands_over_its_unregister),
 		UT_TEST(test_destroying_a_thread_releases_its_channels),
+		UT_TEST(test_unregister_waits_for_a_running_destroy),
 		UT_TEST(test_bad_registrations_and_failed_creates),
 	};
 	int rc;
