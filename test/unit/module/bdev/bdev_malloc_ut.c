@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The malloc and null modules through the bdev API, on a thread polled by hand. */
+/* The malloc module through the bdev API, on a thread polled by hand. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +87,11 @@ static void test_malloc_keeps_what_is_written(void)
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("m0"));
 }
 
+static void delete_null(void *name)
+{
+	CU_ASSERT_EQUAL(bdev_null_delete(name, ut_bdev_count_deleted, &g_deleted), 0);
+}
+
 static void test_create_checks_its_params(void)
 {
 	CU_ASSERT_EQUAL(bdev_malloc_create("m1", 8, 520, NULL, g_err, sizeof(g_err)), -EINVAL);
@@ -97,37 +102,9 @@ static void test_create_checks_its_params(void)
 	CU_ASSERT_EQUAL(bdev_null_create("n0", 8, 4096, NULL, g_err, sizeof(g_err)), 0);
 	CU_ASSERT_EQUAL(bdev_malloc_create("n0", 8, 512, NULL, g_err, sizeof(g_err)), -EINVAL);
 	CU_ASSERT_STRING_EQUAL(g_err, "field 'name': a bdev called 'n0' exists");
+	/* Each module deletes its own bdevs only. */
 	CU_ASSERT_EQUAL(bdev_malloc_delete("n0", ut_bdev_count_deleted, &g_deleted), -ENODEV);
-	CU_ASSERT_EQUAL(bdev_null_delete("nope", ut_bdev_count_deleted, &g_deleted), -ENODEV);
-}
-
-static void null_io(void *ctx)
-{
-	memset(g_in, 0xee, sizeof(g_in));
-	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 0, 2, ut_bdev_io_count, &g_u),
-			0);
-	CU_ASSERT_EQUAL(
-		usk_bdev_write_blocks(g_u.desc, g_u.ch, g_out, 6, 2, ut_bdev_io_count, &g_u), 0);
-	CU_ASSERT_EQUAL(
-		usk_bdev_compare_blocks(g_u.desc, g_u.ch, g_out, 0, 1, ut_bdev_io_count, &g_u),
-		-ENOTSUP);
-}
-
-static void delete_null(void *name)
-{
-	CU_ASSERT_EQUAL(bdev_null_delete(name, ut_bdev_count_deleted, &g_deleted), 0);
-}
-
-static void test_null_completes_without_data(void)
-{
-	g_u.done = g_u.failed = 0;
-	g_u.name = "n0";
-	on_thread(ut_bdev_open_msg, &g_u);
-	on_thread(null_io, NULL);
-	CU_ASSERT_EQUAL(g_u.done, 2);
-	CU_ASSERT_EQUAL(g_u.failed, 0);
-	CU_ASSERT_EQUAL(g_in[0], 0xee);
-	on_thread(ut_bdev_close_msg, &g_u);
+	CU_ASSERT_EQUAL(bdev_malloc_delete("nope", ut_bdev_count_deleted, &g_deleted), -ENODEV);
 	g_deleted = 0;
 	on_thread(delete_null, "n0");
 	CU_ASSERT_EQUAL(g_deleted, 1);
@@ -138,7 +115,6 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_malloc_keeps_what_is_written),
 		UT_TEST(test_create_checks_its_params),
-		UT_TEST(test_null_completes_without_data),
 	};
 
 	return ut_bdev_layer_run("bdev_malloc", tests, USK_COUNTOF(tests), &g_thread);

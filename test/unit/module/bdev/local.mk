@@ -1,6 +1,6 @@
 # The built-in bdev modules' unit tests.
-BDEV_MODULE_UNIT_TESTS = test/unit/module/bdev/bdev_malloc_ut test/unit/module/bdev/bdev_split_ut \
-	test/unit/module/bdev/bdev_nvme_ut
+BDEV_MODULE_UNIT_TESTS = test/unit/module/bdev/bdev_malloc_ut test/unit/module/bdev/bdev_null_ut \
+	test/unit/module/bdev/bdev_split_ut test/unit/module/bdev/bdev_nvme_ut
 if HAVE_URING
 BDEV_MODULE_UNIT_TESTS += test/unit/module/bdev/bdev_uring_ut
 endif
@@ -10,6 +10,9 @@ test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/l
 	-I$(top_srcdir)/module/bdev
 test_unit_module_bdev_bdev_malloc_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_malloc_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_module_bdev_bdev_null_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
+test_unit_module_bdev_bdev_null_ut_LDADD = lib/libusk.la $(UT_LIBS)
+test_unit_module_bdev_bdev_null_ut_LDFLAGS = $(AM_LDFLAGS) -static
 test_unit_module_bdev_bdev_split_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_split_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_split_ut_LDFLAGS = $(AM_LDFLAGS) -static
