@@ -260,16 +260,21 @@ struct usk_bdev_io_wait_entry {
 int usk_bdev_queue_io_wait(struct usk_bdev *bdev, struct usk_io_channel *ch,
 			   struct usk_bdev_io_wait_entry *entry);
 
+/** The largest QoS limits: tokens are counted in signed 64 bits, bytes for MiB. */
+#define USK_BDEV_QOS_MAX_IOS_PER_S    ((uint64_t)INT64_MAX)
+#define USK_BDEV_QOS_MAX_MBYTES_PER_S ((uint64_t)INT64_MAX >> 20)
+
 /**
  * Set a bdev's QoS limits, for reads and writes together; 0 lifts a limit.
  * The limits hold across every thread: I/O over them waits, in order, on
  * its channel. They can be changed while I/O runs.
  *
  * @param bdev         the bdev
- * @param ios_per_s    I/O per second, or 0
- * @param mbytes_per_s MiB per second, or 0
+ * @param ios_per_s    I/O per second, or 0; at most USK_BDEV_QOS_MAX_IOS_PER_S
+ * @param mbytes_per_s MiB per second, or 0; at most USK_BDEV_QOS_MAX_MBYTES_PER_S
  * @return 0; -EINVAL when not on a thread, or not on the thread that set
- *         the bdev's limits first; -ENOMEM.
+ *         the bdev's limits first; -ERANGE when a limit is above its maximum
+ *         (the limits set before stay); -ENOMEM.
  */
 int usk_bdev_set_qos_limit(struct usk_bdev *bdev, uint64_t ios_per_s, uint64_t mbytes_per_s);
 

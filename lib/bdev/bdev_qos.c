@@ -144,6 +144,10 @@ int usk_bdev_set_qos_limit(struct usk_bdev *b, uint64_t ios_per_s, uint64_t mbyt
 	if (t == NULL || (st != NULL && st->thread != t)) {
 		return -EINVAL;
 	}
+	if (ios_per_s > USK_BDEV_QOS_MAX_IOS_PER_S ||
+	    mbytes_per_s > USK_BDEV_QOS_MAX_MBYTES_PER_S) {
+		return -ERANGE;
+	}
 	if (st == NULL) {
 		st = calloc(1, sizeof(*st));
 		if (st == NULL) {

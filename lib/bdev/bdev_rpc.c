@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,8 @@ static int bdev_rpc_optional_name(struct usk_rpc_request *req, const struct usk_
 		return -EINVAL;
 	}
 	if (*name != NULL && usk_bdev_get_by_name(*name) == NULL) {
-		usk_rpc_send_error(req, -ENODEV, "params: field 'name': no bdev is called '%s'",
-				   *name);
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: field 'name': no bdev is called '%s'", *name);
 		return -EINVAL;
 	}
 	return 0;
@@ -232,8 +233,14 @@ static void rpc_bdev_set_qos_limit(struct usk_rpc_request *req, const struct usk
 	}
 	b = usk_bdev_get_by_name(p.name);
 	if (b == NULL) {
-		usk_rpc_send_error(req, -ENODEV, "params: field 'name': no bdev is called '%s'",
-				   p.name);
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: field 'name': no bdev is called '%s'", p.name);
+	} else if (p.rw_mbytes_per_sec > USK_BDEV_QOS_MAX_MBYTES_PER_S) {
+		/* The decoder's bound is the IOPS one; in bytes this would wrap. */
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: field 'rw_mbytes_per_sec': expected an integer from 0 "
+				   "to %" PRIu64,
+				   USK_BDEV_QOS_MAX_MBYTES_PER_S);
 	} else if ((rc = usk_bdev_set_qos_limit(b, p.rw_ios_per_sec, p.rw_mbytes_per_sec)) != 0) {
 		usk_rpc_send_error(req, rc, "bdev '%s': cannot set QoS limits: %s", p.name,
 				   strerror(-rc));

@@ -3,6 +3,7 @@
  * bdev_qos.c: the IOPS and bandwidth token buckets hold their limits over 2 s
  * of real time, against the test module, which holds every I/O until told.
  */
+#include <errno.h>
 #include <stdint.h>
 
 #include "usk/ticks.h"
@@ -95,10 +96,42 @@ static void test_qos_holds_limits(void)
 	teardown();
 }
 
+static void set_too_large_limits(void *ctx)
+{
+	uint64_t ios, mbytes;
+
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, 100, 10), 0);
+	/* In bytes this would wrap to 1 MiB/s. */
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, 0, (1ull << 44) + 1), -ERANGE);
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, 0, USK_BDEV_QOS_MAX_MBYTES_PER_S + 1),
+			-ERANGE);
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, (uint64_t)INT64_MAX + 1, 0), -ERANGE);
+	/* Refused: what was set stays. */
+	usk_bdev_get_qos_limit(&g_bdev, &ios, &mbytes);
+	CU_ASSERT_EQUAL(ios, 100);
+	CU_ASSERT_EQUAL(mbytes, 10);
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, USK_BDEV_QOS_MAX_IOS_PER_S,
+					       USK_BDEV_QOS_MAX_MBYTES_PER_S),
+			0);
+	usk_bdev_get_qos_limit(&g_bdev, &ios, &mbytes);
+	CU_ASSERT_EQUAL(ios, USK_BDEV_QOS_MAX_IOS_PER_S);
+	CU_ASSERT_EQUAL(mbytes, USK_BDEV_QOS_MAX_MBYTES_PER_S);
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, 0, 0), 0);
+}
+
+/* Limits too large to count in the signed buckets are refused, not wrapped. */
+static void test_qos_refuses_limits_too_large(void)
+{
+	setup();
+	on_thread(0, set_too_large_limits, NULL);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_qos_holds_limits),
+		UT_TEST(test_qos_refuses_limits_too_large),
 	};
 
 	return UT_BDEV_MODULE_RUN("bdev_qos", tests);

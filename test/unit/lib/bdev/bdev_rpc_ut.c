@@ -140,18 +140,11 @@ static const struct refusal g_bad_name_params[] = {
 	{"{\"bdev\": \"ut0\"}", "params: unknown field 'bdev'"},
 };
 
-/*
- * An unknown bdev is refused naming the field. Only the message is checked:
- * bdev_rpc.c answers it with -ENODEV, where every other refusal of params,
- * here and in the bdev modules' RPCs, is -32602.
- */
+/* An unknown bdev is refused as invalid params, naming the field. */
 static void assert_unknown_name_refused(const char *method, const char *params)
 {
-	json_t *answer = call(method, params);
-
-	CU_ASSERT_PTR_NULL(json_object_get(answer, "result"));
-	CU_ASSERT_STRING_EQUAL(error_message(answer),
-			       "params: field 'name': no bdev is called 'nosuch'");
+	assert_refused(call(method, params), USK_JSONRPC_ERROR_INVALID_PARAMS,
+		       "params: field 'name': no bdev is called 'nosuch'");
 }
 
 /* A second bdev on the test module, unlike ut0 in every field bdev_get_bdevs shows. */
@@ -445,6 +438,12 @@ static void test_set_qos_limit_refuses_bad_params(void)
 		 "params: field 'rw_ios_per_sec': expected an integer from 0 to "
 		 "9223372036854775807"},
 		{"{\"name\": \"ut0\", \"burst\": 1}", "params: unknown field 'burst'"},
+		/* 2^43 MiB/s is 2^63 bytes/s: the bucket would wrap (to 1 MiB/s, for the second).
+		 */
+		{"{\"name\": \"ut0\", \"rw_mbytes_per_sec\": 8796093022208}",
+		 "params: field 'rw_mbytes_per_sec': expected an integer from 0 to 8796093022207"},
+		{"{\"name\": \"ut0\", \"rw_mbytes_per_sec\": 17592186044417}",
+		 "params: field 'rw_mbytes_per_sec': expected an integer from 0 to 8796093022207"},
 	};
 
 	setup();
