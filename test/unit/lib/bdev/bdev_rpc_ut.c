@@ -14,35 +14,8 @@
 #include "usk/ticks.h"
 #include "usk/util.h"
 #include "ut_bdev_module.h"
+#include "ut_rpc_conn.h"
 #include "ut_thread.h"
-
-/* The connection a client's requests arrive on: what it was answered, and how often. */
-struct rpc_conn {
-	int holds;
-	int answers;
-	json_t *answer;
-};
-
-static struct rpc_conn g_conn;
-
-void rpc_conn_hold(struct rpc_conn *c)
-{
-	c->holds++;
-}
-
-void rpc_conn_answer(struct rpc_conn *c, json_t *response)
-{
-	c->holds--;
-	c->answers++;
-	json_decref(c->answer);
-	c->answer = response;
-}
-
-/* The server's answer to a request too malformed to reach a method; these tests send none. */
-void rpc_conn_error(struct rpc_conn *c, int code, const char *message)
-{
-	CU_FAIL("a request did not reach its method");
-}
 
 /* Whether the last method returned before it answered, as one walking the threads must. */
 static bool g_answered_later;
@@ -52,8 +25,8 @@ static void dispatch_msg(void *ctx)
 {
 	int answers = g_conn.answers;
 
-	json_decref(g_conn.answer);
-	g_conn.answer = NULL;
+	json_decref(g_conn.last);
+	g_conn.last = NULL;
 	rpc_dispatch(&g_conn, ctx);
 	g_answered_later = g_conn.answers == answers;
 }
@@ -87,7 +60,7 @@ static json_t *call(const char *method, const char *params)
 
 	on_thread(0, dispatch_msg, request_new(method, params));
 	assert_answered_once(answers);
-	return g_conn.answer;
+	return g_conn.last;
 }
 
 static uint64_t uint_field(const json_t *object, const char *key)
@@ -392,7 +365,7 @@ static void test_get_iostat_leaves_out_a_bdev_gone_meanwhile(void)
 	assert_second_destructed();
 	ut_poll_threads(g_ut_threads, 2);
 	assert_answered_once(answers);
-	bdevs = iostat_bdevs(g_conn.answer);
+	bdevs = iostat_bdevs(g_conn.last);
 	CU_ASSERT_EQUAL(json_array_size(bdevs), 1);
 	CU_ASSERT_STRING_EQUAL(string_field(json_array_get(bdevs, 0), "name"), "ut0");
 	on_thread(1, user_close, NULL);
@@ -467,6 +440,6 @@ int main(void)
 	};
 	int rc = bdev_rpc_register() != 0 ? 99 : UT_BDEV_MODULE_RUN("bdev_rpc", tests);
 
-	json_decref(g_conn.answer);
+	json_decref(g_conn.last);
 	return rc;
 }

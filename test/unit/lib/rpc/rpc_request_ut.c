@@ -10,34 +10,7 @@
 
 #include "../../../../lib/rpc/rpc_request.c"
 #include "ut.h"
-
-struct rpc_conn {
-	int holds;
-	int answers;
-	json_t *last;
-};
-
-static struct rpc_conn g_conn;
-
-void rpc_conn_hold(struct rpc_conn *c)
-{
-	c->holds++;
-}
-
-void rpc_conn_answer(struct rpc_conn *c, json_t *response)
-{
-	c->holds--;
-	c->answers++;
-	json_decref(c->last);
-	c->last = response;
-}
-
-void rpc_conn_error(struct rpc_conn *c, int code, const char *message)
-{
-	rpc_conn_answer(c, json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error",
-				     "code", code, "message", message));
-	c->holds++;
-}
+#include "ut_rpc_conn.h"
 
 /* Dispatches @text on the fake connection; returns the answer (NULL: none). */
 static json_t *request(const char *text)
