@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "usk/pci.h"
 #include "usk/rpc.h"
 #include "bdev_nvme.h"
 
@@ -61,7 +62,9 @@ static void rpc_bdev_nvme_attach_controller(struct usk_rpc_request *req,
 {
 	struct attach_params p = {0};
 	struct nvme_bdev_ctrlr *nc;
-	char trid[320];
+	struct usk_pci_addr addr;
+	char traddr[USK_PCI_ADDR_STRLEN];
+	char trid[64];
 	char err[512];
 	int rc;
 
@@ -76,7 +79,16 @@ static void rpc_bdev_nvme_attach_controller(struct usk_rpc_request *req,
 				   p.trtype);
 		goto out;
 	}
-	snprintf(trid, sizeof(trid), "trtype:PCIe traddr:%s", p.traddr);
+	/* Parsed here, so a traddr cannot carry transport ID keys of its own. */
+	if (usk_pci_addr_parse(&addr, p.traddr) != 0) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: field 'traddr': '%s' is not a PCI address "
+				   "(dddd:bb:dd.f or bb:dd.f)",
+				   p.traddr);
+		goto out;
+	}
+	usk_pci_addr_fmt(traddr, sizeof(traddr), &addr);
+	snprintf(trid, sizeof(trid), "trtype:PCIe traddr:%s", traddr);
 	rc = bdev_nvme_attach(p.name, trid, &nc, err, sizeof(err));
 	if (rc != 0) {
 		usk_rpc_send_error(

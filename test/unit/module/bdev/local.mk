@@ -1,6 +1,7 @@
 # The built-in bdev modules' unit tests.
 BDEV_MODULE_UNIT_TESTS = test/unit/module/bdev/bdev_malloc_ut test/unit/module/bdev/bdev_null_ut \
-	test/unit/module/bdev/bdev_split_ut test/unit/module/bdev/bdev_nvme_ut
+	test/unit/module/bdev/bdev_split_ut test/unit/module/bdev/bdev_nvme_ut \
+	test/unit/module/bdev/bdev_nvme_io_ut test/unit/module/bdev/bdev_nvme_rpc_ut
 if HAVE_URING
 BDEV_MODULE_UNIT_TESTS += test/unit/module/bdev/bdev_uring_ut
 endif
@@ -19,10 +20,37 @@ test_unit_module_bdev_bdev_split_ut_LDFLAGS = $(AM_LDFLAGS) -static
 test_unit_module_bdev_bdev_uring_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_uring_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_uring_ut_LDFLAGS = $(AM_LDFLAGS) -static
-# bdev_nvme_ut runs the module against the NVMe controller model.
-test_unit_module_bdev_bdev_nvme_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS) \
+# The nvme module's tests, one a source of module/bdev/nvme, run it against the
+# NVMe controller model; ut_bdev_nvme.c is their shared set-up.
+BDEV_NVME_UT_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS) \
 	-I$(top_srcdir)/module/bdev/nvme -I$(top_srcdir)/test/common/nvme_model
-test_unit_module_bdev_bdev_nvme_ut_LDADD = test/common/nvme_model/libnvme_model.a lib/libusk.la \
-	$(UT_LIBS)
+BDEV_NVME_UT_SETUP = test/unit/module/bdev/ut_bdev_nvme.c test/unit/module/bdev/ut_bdev_nvme.h
+BDEV_NVME_UT_LIBS = test/common/nvme_model/libnvme_model.a lib/libusk.la $(UT_LIBS)
+test_unit_module_bdev_bdev_nvme_ut_SOURCES = test/unit/module/bdev/bdev_nvme_ut.c \
+	$(BDEV_NVME_UT_SETUP)
+test_unit_module_bdev_bdev_nvme_ut_CPPFLAGS = $(BDEV_NVME_UT_CPPFLAGS)
+test_unit_module_bdev_bdev_nvme_ut_LDADD = $(BDEV_NVME_UT_LIBS)
 test_unit_module_bdev_bdev_nvme_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_module_bdev_bdev_nvme_io_ut_SOURCES = test/unit/module/bdev/bdev_nvme_io_ut.c \
+	$(BDEV_NVME_UT_SETUP)
+test_unit_module_bdev_bdev_nvme_io_ut_CPPFLAGS = $(BDEV_NVME_UT_CPPFLAGS)
+test_unit_module_bdev_bdev_nvme_io_ut_LDADD = $(BDEV_NVME_UT_LIBS)
+test_unit_module_bdev_bdev_nvme_io_ut_LDFLAGS = $(AM_LDFLAGS) -static
+# bdev_nvme_rpc_ut includes lib/rpc/rpc_request.c and answers on the fake
+# connection of test/common/ut_rpc_conn.h in place of the socket server, so it
+# links the libraries one by one, without lib/rpc, lib/event and libusk, which
+# hold them: lib/event's app.c, reached by the module's one call into it
+# (usk_app_is_stopping), would bring the server (rpc_server.c), and with it a
+# second definition of the connection functions. The test stands in for that
+# call, and for lib/env's VFIO attach, so the attach RPC reaches the model.
+test_unit_module_bdev_bdev_nvme_rpc_ut_SOURCES = test/unit/module/bdev/bdev_nvme_rpc_ut.c \
+	$(BDEV_NVME_UT_SETUP)
+test_unit_module_bdev_bdev_nvme_rpc_ut_CPPFLAGS = $(BDEV_NVME_UT_CPPFLAGS)
+test_unit_module_bdev_bdev_nvme_rpc_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+test_unit_module_bdev_bdev_nvme_rpc_ut_LDADD = test/common/nvme_model/libnvme_model.a \
+	module/bdev/libusk_bdev_modules.la lib/bdev/libusk_bdev.la lib/nvme/libusk_nvme.la \
+	lib/thread/libusk_thread.la lib/env/libusk_env.la lib/json/libusk_json.la \
+	lib/log/libusk_log.la lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) \
+	$(NUMA_LIBS) $(UT_LIBS)
+EXTRA_test_unit_module_bdev_bdev_nvme_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
 EXTRA_DIST += test/unit/module/bdev/ut_bdev_layer.h

@@ -14,12 +14,13 @@
 #include "ut.h"
 #include "ut_thread.h"
 
-/* A test's user of one bdev: its descriptor and channel, and what its I/O came to. */
+/* A test's user of one bdev: its descriptor and channel, and what its I/O and events came to. */
 struct ut_bdev_user {
 	const char *name;
 	struct usk_bdev_desc *desc;
 	struct usk_io_channel *ch;
 	int done, failed, sct, sc;
+	int removes, resizes;
 };
 
 /* An I/O callback: counts the I/O into the ut_bdev_user @arg, then frees it. */
@@ -33,9 +34,14 @@ static inline void ut_bdev_io_count(struct usk_bdev_io *io, bool success, void *
 	usk_bdev_free_io(io);
 }
 
-static inline void ut_bdev_ignore_event(enum usk_bdev_event_type type, struct usk_bdev *bdev,
-					void *ctx)
+/* An event callback: counts the event into the ut_bdev_user @ctx. */
+static inline void ut_bdev_count_event(enum usk_bdev_event_type type, struct usk_bdev *bdev,
+				       void *ctx)
 {
+	struct ut_bdev_user *u = ctx;
+
+	u->removes += type == USK_BDEV_EVENT_REMOVE;
+	u->resizes += type == USK_BDEV_EVENT_RESIZE;
 }
 
 /* A message: opens the ut_bdev_user @ctx's bdev for writing, with a channel. */
@@ -43,8 +49,7 @@ static inline void ut_bdev_open_msg(void *ctx)
 {
 	struct ut_bdev_user *u = ctx;
 
-	CU_ASSERT_EQUAL_FATAL(usk_bdev_open(u->name, true, ut_bdev_ignore_event, NULL, &u->desc),
-			      0);
+	CU_ASSERT_EQUAL_FATAL(usk_bdev_open(u->name, true, ut_bdev_count_event, u, &u->desc), 0);
 	u->ch = usk_bdev_get_io_channel(u->desc);
 	CU_ASSERT_PTR_NOT_NULL(u->ch);
 }

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bdev_nvme_io.c, the nvme module's I/O path, through the bdev API against
+ * the NVMe controller model: every I/O type lands where the model keeps
+ * the blocks and comes back with its NVMe status, and a reset ends the I/O
+ * in flight once each before I/O works again.
+ */
+#include <string.h>
+
+#include "usk/nvme_spec.h"
+#include "ut_bdev_nvme.h"
+
+static void write_128_blocks(void *ctx)
+{
+	CU_ASSERT_EQUAL(
+		usk_bdev_write_blocks(g_u.desc, g_u.ch, g_out, 100, 128, ut_bdev_io_count, &g_u),
+		0);
+}
+
+static void read_128_blocks(void *ctx)
+{
+	CU_ASSERT_EQUAL(
+		usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 100, 128, ut_bdev_io_count, &g_u), 0);
+}
+
+static struct iovec g_iov[2];
+
+static void readv_16_blocks(void *ctx)
+{
+	g_iov[0] = (struct iovec){g_in, 4096};
+	g_iov[1] = (struct iovec){g_in + 8192, 4096};
+	CU_ASSERT_EQUAL(
+		usk_bdev_readv_blocks(g_u.desc, g_u.ch, g_iov, 2, 100, 16, ut_bdev_io_count, &g_u),
+		0);
+}
+
+static void compare_16_blocks(void *ctx)
+{
+	CU_ASSERT_EQUAL(
+		usk_bdev_compare_blocks(g_u.desc, g_u.ch, g_out, 100, 16, ut_bdev_io_count, &g_u),
+		0);
+}
+
+static void zero_unmap_flush(void *ctx)
+{
+	CU_ASSERT_EQUAL(
+		usk_bdev_write_zeroes_blocks(g_u.desc, g_u.ch, 100, 2, ut_bdev_io_count, &g_u), 0);
+	CU_ASSERT_EQUAL(usk_bdev_unmap_blocks(g_u.desc, g_u.ch, 110, 1, ut_bdev_io_count, &g_u), 0);
+	CU_ASSERT_EQUAL(usk_bdev_flush_blocks(g_u.desc, g_u.ch, 0, 4096, ut_bdev_io_count, &g_u),
+			0);
+}
+
+static void test_every_io_type(void)
+{
+	setup_model();
+	on_thread(ut_bdev_open_msg, &g_u);
+	for (int i = 0; i < UT_NVME_BUF_SIZE; i++) {
+		g_out[i] = (uint8_t)(i * 13 + 5);
+	}
+	/* 64 KiB: within one command; the data lands where the model keeps block 100. */
+	on_thread(write_128_blocks, NULL);
+	poll_until(&g_u.done, 1);
+	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + 100 * 512, g_out, UT_NVME_BUF_SIZE),
+			0);
+	on_thread(read_128_blocks, NULL);
+	poll_until(&g_u.done, 2);
+	CU_ASSERT_EQUAL(memcmp(g_in, g_out, UT_NVME_BUF_SIZE), 0);
+	memset(g_in, 0, UT_NVME_BUF_SIZE);
+	on_thread(readv_16_blocks, NULL);
+	poll_until(&g_u.done, 3);
+	CU_ASSERT_EQUAL(memcmp(g_in, g_out, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(g_in + 8192, g_out + 4096, 4096), 0);
+	on_thread(compare_16_blocks, NULL);
+	poll_until(&g_u.done, 4);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	on_thread(zero_unmap_flush, NULL);
+	poll_until(&g_u.done, 7);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	/* Blocks 100-101 zeroed, 110 deallocated: compare now finds a difference. */
+	on_thread(compare_16_blocks, NULL);
+	poll_until(&g_u.done, 8);
+	CU_ASSERT_EQUAL(g_u.failed, 1);
+	CU_ASSERT_EQUAL(g_u.sct, USK_NVME_SCT_MEDIA);
+	CU_ASSERT_EQUAL(g_u.sc, USK_NVME_SC_COMPARE_FAILURE);
+	CU_ASSERT_EQUAL(nvme_model_ns_data(g_model, 1)[100 * 512 + 7], 0);
+	CU_ASSERT_EQUAL(nvme_model_ns_data(g_model, 1)[110 * 512 + 7], 0);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
+static void reset(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_reset(g_u.desc, g_u.ch, ut_bdev_io_count, &g_u), 0);
+}
+
+/* Eight reads the device keeps, then a reset: the reads fail, once; then I/O works. */
+static void test_reset_ends_io_in_flight(void)
+{
+	setup_model();
+	on_thread(ut_bdev_open_msg, &g_u);
+	nvme_model_drop_completions(g_model, 8);
+	on_thread(read_eight_blocks, NULL);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
+	on_thread(reset, NULL);
+	poll_until(&g_u.done, 9);
+	/* The reads failed and the reset did not. */
+	CU_ASSERT_EQUAL(g_u.failed, 8);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
+	on_thread(read_128_blocks, NULL);
+	poll_until(&g_u.done, 10);
+	CU_ASSERT_EQUAL(g_u.failed, 8);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_every_io_type),
+		UT_TEST(test_reset_ends_io_in_flight),
+	};
+
+	return UT_BDEV_NVME_RUN("bdev_nvme_io", tests);
+}

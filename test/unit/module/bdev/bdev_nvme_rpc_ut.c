@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * bdev_nvme_rpc.c: bdev_nvme_attach_controller and
+ * bdev_nvme_detach_controller as a client sees them. Requests go through
+ * lib/rpc's own dispatch on the module's thread, and their answers land on
+ * the fake connection of ut_rpc_conn.h in place of the socket server's.
+ * The attach reaches the NVMe controller model through the env's PCI seam:
+ * this file stands in for the VFIO attach, so the RPC's whole path runs.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "../../../../lib/rpc/rpc_request.c"
+#include "usk/event.h"
+#include "usk/util.h"
+#include "ut_bdev_nvme.h"
+#include "ut_rpc_conn.h"
+
+/* The model's PCI address (its creation leaves it zero): the one traddr with a device. */
+#define MODEL_TRADDR "0000:00:00.0"
+
+/*
+ * lib/event is not linked, as its app.c would bring lib/rpc's socket
+ * server, whose connection functions ut_rpc_conn.h defines. The module
+ * asks it only whether the app is stopping, and no app runs here.
+ */
+bool usk_app_is_stopping(void)
+{
+	return false;
+}
+
+/* The model's device handed out, and given back (counted through its detach op). */
+static int g_pci_attaches, g_pci_releases;
+/* g_conn.answers when the driver last gave the device back. */
+static int g_answers_at_release;
+static const struct usk_pci_device_ops *g_model_ops;
+static struct usk_pci_device_ops g_counted_ops;
+
+static void release_counted(struct usk_pci_device *dev)
+{
+	g_pci_releases++;
+	g_answers_at_release = g_conn.answers;
+	g_model_ops->detach(dev);
+}
+
+/*
+ * In place of lib/env's VFIO attach (vfio_device.c, which defines only this
+ * function, so its object is left out of the link): the model is the device
+ * at MODEL_TRADDR, with one owner at a time as under VFIO; no other address
+ * has a device.
+ */
+int usk_pci_device_attach(const struct usk_pci_addr *addr, struct usk_pci_device **dev)
+{
+	struct usk_pci_device *model = nvme_model_pci_device(g_model);
+
+	if (usk_pci_addr_compare(addr, &model->info.addr) != 0) {
+		return -ENODEV;
+	}
+	if (g_pci_attaches > g_pci_releases) {
+		return -EBUSY;
+	}
+	g_pci_attaches++;
+	*dev = model;
+	return 0;
+}
+
+/* A model not yet attached, whose release by the driver is counted. */
+static void setup(void)
+{
+	struct usk_pci_device *dev;
+
+	create_model();
+	dev = nvme_model_pci_device(g_model);
+	g_model_ops = dev->ops;
+	g_counted_ops = *dev->ops;
+	g_counted_ops.detach = release_counted;
+	dev->ops = &g_counted_ops;
+	g_pci_attaches = g_pci_releases = 0;
+}
+
+/* On the thread: hands the request @ctx (stolen) to its method, as the server would. */
+static void dispatch_msg(void *ctx)
+{
+	rpc_dispatch(&g_conn, ctx);
+}
+
+/* Sends @method with @params (JSON text, NULL: none); its answer comes whenever it does. */
+static void send_request(const char *method, const char *params)
+{
+	json_t *request = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", 7, "method", method);
+
+	if (params != NULL) {
+		json_t *decoded = json_loads(params, 0, NULL);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(decoded);
+		json_object_set_new(request, "params", decoded);
+	}
+	json_decref(g_conn.last);
+	g_conn.last = NULL;
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, dispatch_msg, request), 0);
+}
+
+/*
+ * Calls @method and runs the thread until quiet: it answered, once, and
+ * holds nothing back; returns the answer.
+ */
+static const json_t *call(const char *method, const char *params)
+{
+	int answers = g_conn.answers;
+	int holds = g_conn.holds;
+
+	send_request(method, params);
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_EQUAL(g_conn.answers, answers + 1);
+	CU_ASSERT_EQUAL(g_conn.holds, holds);
+	return g_conn.last;
+}
+
+static void assert_error(const json_t *answer, int code, const char *message)
+{
+	const json_t *error = json_object_get(answer, "error");
+	const char *text = json_string_value(json_object_get(error, "message"));
+
+	CU_ASSERT_PTR_NULL(json_object_get(answer, "result"));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(error, "code")), code);
+	CU_ASSERT_STRING_EQUAL(text != NULL ? text : "(none)", message);
+}
+
+/* What a refused request must leave as it was. */
+struct server_state {
+	char bdevs[256]; /* every bdev's name, in order */
+	int pci_attaches, pci_releases;
+	uint32_t enables; /* of the model, so a bring-up shows */
+	int holds;	  /* requests not answered yet */
+};
+
+static void server_state_get(struct server_state *s)
+{
+	size_t len = 0;
+
+	s->bdevs[0] = '\0';
+	for (struct usk_bdev *b = usk_bdev_first(); b != NULL; b = usk_bdev_next(b)) {
+		len += (size_t)snprintf(s->bdevs + len, sizeof(s->bdevs) - len, "%s ",
+					usk_bdev_get_name(b));
+		CU_ASSERT_FATAL(len < sizeof(s->bdevs));
+	}
+	s->pci_attaches = g_pci_attaches;
+	s->pci_releases = g_pci_releases;
+	s->enables = nvme_model_enable_count(g_model);
+	s->holds = g_conn.holds;
+}
+
+static void assert_server_state_is(const struct server_state *want)
+{
+	struct server_state now;
+
+	server_state_get(&now);
+	CU_ASSERT_STRING_EQUAL(now.bdevs, want->bdevs);
+	CU_ASSERT_EQUAL(now.pci_attaches, want->pci_attaches);
+	CU_ASSERT_EQUAL(now.pci_releases, want->pci_releases);
+	CU_ASSERT_EQUAL(now.enables, want->enables);
+	CU_ASSERT_EQUAL(now.holds, want->holds);
+}
+
+/* Params @method must refuse, and the message naming the field. */
+struct refusal {
+	const char *params;
+	const char *message;
+};
+
+/* Each refused as invalid params, leaving the server as it was. */
+static void assert_refusals(const char *method, const struct refusal *refusals, size_t count)
+{
+	struct server_state before;
+
+	server_state_get(&before);
+	for (size_t i = 0; i < count; i++) {
+		assert_error(call(method, refusals[i].params), USK_JSONRPC_ERROR_INVALID_PARAMS,
+			     refusals[i].message);
+		assert_server_state_is(&before);
+	}
+}
+
+/* The attach answer names the bdevs made, one a namespace, as SPDK's does. */
+static void assert_attached_nvme0(const json_t *answer)
+{
+	const json_t *bdevs = json_object_get(answer, "result");
+
+	CU_ASSERT_EQUAL(json_array_size(bdevs), 2);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(bdevs, 0)), "Nvme0n1");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(bdevs, 1)), "Nvme0n2");
+	CU_ASSERT_PTR_NOT_NULL(usk_bdev_get_by_name("Nvme0n1"));
+	CU_ASSERT_PTR_NOT_NULL(usk_bdev_get_by_name("Nvme0n2"));
+	CU_ASSERT_PTR_NOT_NULL(nvme_bdev_ctrlr_get("Nvme0"));
+}
+
+static const char *const g_attach_nvme0 = "{\"name\": \"Nvme0\", \"traddr\": \"" MODEL_TRADDR "\"}";
+
+/* With the fields SPDK's save_config writes for a PCIe controller, and the short address. */
+static void test_attach_answers_the_bdevs_made(void)
+{
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller",
+				   "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", "
+				   "\"traddr\": \"00:00.0\", \"prchk_reftag\": false, "
+				   "\"prchk_guard\": false, \"ctrlr_loss_timeout_sec\": 0, "
+				   "\"reconnect_delay_sec\": 0, \"fast_io_fail_timeout_sec\": 0}"));
+	CU_ASSERT_EQUAL(g_pci_attaches, 1);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("Nvme0n2")), 256);
+	teardown_model();
+}
+
+/* Each refused before the device is touched; the first two as rpc_test.py sees them too. */
+static void test_attach_refuses_bad_params(void)
+{
+	static const struct refusal refusals[] = {
+		{"{\"name\": \"N9\"}", "params: missing field 'traddr'"},
+		{"{\"name\": \"N9\", \"trtype\": \"RDMA\", \"traddr\": \"1.2.3.4\"}",
+		 "params: field 'trtype': 'RDMA' is not supported (PCIe only)"},
+		{NULL, "params: missing field 'name'"},
+		{"{\"traddr\": \"" MODEL_TRADDR "\"}", "params: missing field 'name'"},
+		{"{\"name\": \"\", \"traddr\": \"" MODEL_TRADDR "\"}",
+		 "params: field 'name': empty"},
+		{"{\"name\": 5, \"traddr\": \"" MODEL_TRADDR "\"}",
+		 "params: field 'name': expected a string"},
+		{"{\"name\": \"N9\", \"traddr\": 0}", "params: field 'traddr': expected a string"},
+		{"{\"name\": \"N9\", \"trtype\": 1, \"traddr\": \"" MODEL_TRADDR "\"}",
+		 "params: field 'trtype': expected a string"},
+		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\", \"prchk_guard\": 1}",
+		 "params: field 'prchk_guard': expected true or false"},
+		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR
+		 "\", \"reconnect_delay_sec\": 1.5}",
+		 "params: field 'reconnect_delay_sec': expected an integer from -2147483648 to "
+		 "2147483647"},
+		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\", \"hostnqn\": \"nqn.x\"}",
+		 "params: unknown field 'hostnqn'"},
+		{"{\"name\": \"N9\", \"traddr\": \"junk\"}",
+		 "params: field 'traddr': 'junk' is not a PCI address (dddd:bb:dd.f or bb:dd.f)"},
+		/* Not a way to slip keys of its own into the transport ID (it attached the model).
+		 */
+		{"{\"name\": \"N9\", \"traddr\": \"0000:05:00.0 traddr:" MODEL_TRADDR "\"}",
+		 "params: field 'traddr': '0000:05:00.0 traddr:" MODEL_TRADDR
+		 "' is not a PCI address (dddd:bb:dd.f or bb:dd.f)"},
+	};
+
+	setup();
+	assert_refusals("bdev_nvme_attach_controller", refusals, USK_COUNTOF(refusals));
+	CU_ASSERT_EQUAL(g_pci_attaches, 0);
+	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("N9"));
+	nvme_model_destroy(g_model);
+}
+
+/*
+ * An address with no device behind it, or one another controller holds:
+ * refused naming the field, and nothing left taken. The params are well
+ * formed, so the code is the attach's errno, as SPDK answers; an unknown
+ * USK object (bdev, controller name) is invalid params.
+ */
+static void test_attach_refuses_an_address_it_cannot_take(void)
+{
+	struct server_state before;
+
+	setup();
+	server_state_get(&before);
+	assert_error(
+		call("bdev_nvme_attach_controller",
+		     "{\"name\": \"N9\", \"traddr\": \"0000:05:00.0\"}"),
+		-ENODEV,
+		"params: field 'traddr': cannot attach trtype:PCIe traddr:0000:05:00.0: No such "
+		"device (the log says more)");
+	assert_server_state_is(&before);
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	server_state_get(&before);
+	assert_error(call("bdev_nvme_attach_controller",
+			  "{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\"}"),
+		     -EBUSY,
+		     "params: field 'traddr': cannot attach trtype:PCIe traddr:" MODEL_TRADDR
+		     ": Device or resource busy (the log says more)");
+	assert_server_state_is(&before);
+	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("N9"));
+	teardown_model();
+}
+
+static void delete_null_bdev(void *name)
+{
+	CU_ASSERT_EQUAL(bdev_null_delete(name, NULL, NULL), 0);
+}
+
+/*
+ * A controller's name, or a bdev name it would make, already taken: refused
+ * naming the field. The first before the device is touched; the second once
+ * its namespaces are known, and the device is given back whole.
+ */
+static void test_attach_refuses_a_name_in_use(void)
+{
+	static const struct refusal controller_name_taken[] = {
+		{"{\"name\": \"Nvme0\", \"traddr\": \"0000:05:00.0\"}",
+		 "params: field 'name': a controller called 'Nvme0' exists"},
+	};
+	struct server_state before;
+	char err[256];
+
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_refusals("bdev_nvme_attach_controller", controller_name_taken, 1);
+	teardown_model();
+
+	setup();
+	CU_ASSERT_EQUAL_FATAL(bdev_null_create("Nvme1n2", 8, 512, NULL, err, sizeof(err)), 0);
+	server_state_get(&before);
+	assert_error(call("bdev_nvme_attach_controller",
+			  "{\"name\": \"Nvme1\", \"traddr\": \"" MODEL_TRADDR "\"}"),
+		     USK_JSONRPC_ERROR_INVALID_PARAMS,
+		     "params: field 'name': bdev Nvme1n2 already exists");
+	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme1"));
+	CU_ASSERT_STRING_EQUAL(before.bdevs, "Nvme1n2 ");
+	before.pci_attaches++;
+	before.pci_releases++;
+	before.enables++;
+	assert_server_state_is(&before);
+	/* Given back whole: another name takes it. */
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	teardown_model();
+	on_thread(delete_null_bdev, "Nvme1n2");
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme1n2"));
+}
+
+/* Refused naming the field, with the attached controller left as it was. */
+static void test_detach_refuses_bad_params(void)
+{
+	static const struct refusal refusals[] = {
+		{"{\"name\": \"N9\"}", "params: field 'name': no such controller"},
+		{"{\"name\": \"Nvme0n1\"}", "params: field 'name': no such controller"},
+		{NULL, "params: missing field 'name'"},
+		{"{\"name\": 0}", "params: field 'name': expected a string"},
+		{"{\"name\": \"Nvme0\", \"trtype\": \"PCIe\"}", "params: unknown field 'trtype'"},
+	};
+	const struct nvme_bdev_ctrlr *nc;
+
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_refusals("bdev_nvme_detach_controller", refusals, USK_COUNTOF(refusals));
+	nc = nvme_bdev_ctrlr_get("Nvme0");
+	CU_ASSERT_TRUE(nc != NULL && !nc->removing);
+	CU_ASSERT_TRUE(nvme_model_enabled(g_model));
+	teardown_model();
+}
+
+/*
+ * The detach waits for its bdevs to go: an open one holds the answer until
+ * its user closes it, on REMOVE. It is answered once, true, after the
+ * controller has given the device back; a second detach meanwhile is
+ * refused, and one after finds no controller.
+ */
+static void test_detach_answers_once_detached(void)
+{
+	static const struct refusal going[] = {
+		{"{\"name\": \"Nvme0\"}", "params: field 'name': the controller is already going"},
+	};
+	static const struct refusal gone[] = {
+		{"{\"name\": \"Nvme0\"}", "params: field 'name': no such controller"},
+	};
+	int answers;
+
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	on_thread(ut_bdev_open_msg, &g_u);
+	answers = g_conn.answers;
+	send_request("bdev_nvme_detach_controller", "{\"name\": \"Nvme0\"}");
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_EQUAL(g_conn.answers, answers);
+	CU_ASSERT_EQUAL(g_conn.holds, 1);
+	CU_ASSERT_EQUAL(g_u.removes, 1);
+	CU_ASSERT_EQUAL(g_pci_releases, 0);
+	assert_refusals("bdev_nvme_detach_controller", going, 1);
+
+	answers = g_conn.answers;
+	on_thread(ut_bdev_close_msg, &g_u);
+	poll_until(&g_conn.answers, answers + 1);
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(g_conn.last, "result")));
+	CU_ASSERT_EQUAL(g_pci_releases, 1);
+	CU_ASSERT_EQUAL(g_answers_at_release, answers);
+	CU_ASSERT_FALSE(nvme_model_enabled(g_model));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n1"));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n2"));
+	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme0"));
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_EQUAL(g_conn.answers, answers + 1);
+	assert_refusals("bdev_nvme_detach_controller", gone, 1);
+	nvme_model_destroy(g_model);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_attach_answers_the_bdevs_made),
+		UT_TEST(test_attach_refuses_bad_params),
+		UT_TEST(test_attach_refuses_an_address_it_cannot_take),
+		UT_TEST(test_attach_refuses_a_name_in_use),
+		UT_TEST(test_detach_refuses_bad_params),
+		UT_TEST(test_detach_answers_once_detached),
+	};
+	int rc = UT_BDEV_NVME_RUN("bdev_nvme_rpc", tests);
+
+	json_decref(g_conn.last);
+	return rc;
+}
