@@ -15,6 +15,7 @@
 #include "usk/util.h"
 #include "ut_bdev_module.h"
 #include "ut_rpc_conn.h"
+#include "ut_rpc_call.h"
 #include "ut_thread.h"
 
 /* Whether the last method returned before it answered, as one walking the threads must. */
@@ -25,32 +26,8 @@ static void dispatch_msg(void *ctx)
 {
 	int answers = g_conn.answers;
 
-	json_decref(g_conn.last);
-	g_conn.last = NULL;
-	rpc_dispatch(&g_conn, ctx);
+	ut_rpc_dispatch(ctx);
 	g_answered_later = g_conn.answers == answers;
-}
-
-/* A request for @method with @params, JSON text (NULL: none). */
-static json_t *request_new(const char *method, const char *params)
-{
-	json_t *req = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", 1, "method", method);
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
-	if (params != NULL) {
-		json_t *p = json_loads(params, 0, NULL);
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
-		json_object_set_new(req, "params", p);
-	}
-	return req;
-}
-
-/* Every request is answered, and only once, whenever its method answers. */
-static void assert_answered_once(int answers_before)
-{
-	CU_ASSERT_EQUAL(g_conn.answers, answers_before + 1);
-	CU_ASSERT_EQUAL(g_conn.holds, 0);
 }
 
 /* Calls @method with @params (JSON text, NULL: none) until all is quiet; returns its answer. */
@@ -58,57 +35,13 @@ static json_t *call(const char *method, const char *params)
 {
 	int answers = g_conn.answers;
 
-	on_thread(0, dispatch_msg, request_new(method, params));
-	assert_answered_once(answers);
+	on_thread(0, dispatch_msg, ut_rpc_request_new(method, params));
+	ut_rpc_assert_answered_once(answers);
 	return g_conn.last;
 }
 
-static uint64_t uint_field(const json_t *object, const char *key)
-{
-	const json_t *value = json_object_get(object, key);
-
-	CU_ASSERT_TRUE(json_is_integer(value) && json_integer_value(value) >= 0);
-	return (uint64_t)json_integer_value(value);
-}
-
-/* "" for a field that is missing or not a string, so a string compare fails, not crashes. */
-static const char *string_field(const json_t *object, const char *key)
-{
-	const char *s = json_string_value(json_object_get(object, key));
-
-	return s != NULL ? s : "";
-}
-
-static const char *error_message(const json_t *answer)
-{
-	return string_field(json_object_get(answer, "error"), "message");
-}
-
-static void assert_refused(const json_t *answer, int code, const char *message)
-{
-	const json_t *error = json_object_get(answer, "error");
-
-	CU_ASSERT_PTR_NULL(json_object_get(answer, "result"));
-	CU_ASSERT_EQUAL(json_integer_value(json_object_get(error, "code")), code);
-	CU_ASSERT_STRING_EQUAL(error_message(answer), message);
-}
-
-/* Params a method must refuse as invalid, with the message that names the field. */
-struct refusal {
-	const char *params;
-	const char *message;
-};
-
-static void assert_refusals(const char *method, const struct refusal *refusals, size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		assert_refused(call(method, refusals[i].params), USK_JSONRPC_ERROR_INVALID_PARAMS,
-			       refusals[i].message);
-	}
-}
-
 /* What the two listing methods refuse of their one optional field. */
-static const struct refusal g_bad_name_params[] = {
+static const struct ut_rpc_refusal g_bad_name_params[] = {
 	{"{\"name\": 5}", "params: field 'name': expected a string"},
 	{"{\"bdev\": \"ut0\"}", "params: unknown field 'bdev'"},
 };
@@ -116,8 +49,8 @@ static const struct refusal g_bad_name_params[] = {
 /* An unknown bdev is refused as invalid params, naming the field. */
 static void assert_unknown_name_refused(const char *method, const char *params)
 {
-	assert_refused(call(method, params), USK_JSONRPC_ERROR_INVALID_PARAMS,
-		       "params: field 'name': no bdev is called 'nosuch'");
+	ut_rpc_assert_refused(call(method, params), USK_JSONRPC_ERROR_INVALID_PARAMS,
+			      "params: field 'name': no bdev is called 'nosuch'");
 }
 
 /* A second bdev on the test module, unlike ut0 in every field bdev_get_bdevs shows. */
@@ -183,17 +116,17 @@ static void assert_bdev_info(const json_t *info, const struct bdev_info *want)
 {
 	const json_t *aliases = json_object_get(info, "aliases");
 
-	CU_ASSERT_STRING_EQUAL(string_field(info, "name"), want->name);
+	CU_ASSERT_STRING_EQUAL(ut_json_string(info, "name"), want->name);
 	CU_ASSERT_EQUAL(json_array_size(aliases), want->alias != NULL ? 1u : 0u);
 	if (want->alias != NULL && json_is_string(json_array_get(aliases, 0))) {
 		CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(aliases, 0)), want->alias);
 	}
-	CU_ASSERT_STRING_EQUAL(string_field(info, "product_name"), want->product_name);
-	CU_ASSERT_STRING_EQUAL(string_field(info, "driver"), "ut");
-	CU_ASSERT_EQUAL(uint_field(info, "block_size"), want->block_size);
-	CU_ASSERT_EQUAL(uint_field(info, "num_blocks"), want->num_blocks);
-	CU_ASSERT_EQUAL(uint_field(info, "write_unit_size"), want->write_unit_size);
-	CU_ASSERT_EQUAL(uint_field(info, "optimal_io_boundary"), want->optimal_io_boundary);
+	CU_ASSERT_STRING_EQUAL(ut_json_string(info, "product_name"), want->product_name);
+	CU_ASSERT_STRING_EQUAL(ut_json_string(info, "driver"), "ut");
+	CU_ASSERT_EQUAL(ut_json_uint(info, "block_size"), want->block_size);
+	CU_ASSERT_EQUAL(ut_json_uint(info, "num_blocks"), want->num_blocks);
+	CU_ASSERT_EQUAL(ut_json_uint(info, "write_unit_size"), want->write_unit_size);
+	CU_ASSERT_EQUAL(ut_json_uint(info, "optimal_io_boundary"), want->optimal_io_boundary);
 	CU_ASSERT_EQUAL(json_is_true(json_object_get(info, "claimed")), want->claimed);
 }
 
@@ -227,8 +160,8 @@ static void assert_qos_limits(struct usk_bdev *b, uint64_t ios_per_sec, uint64_t
 	bdevs = json_object_get(call("bdev_get_bdevs", params), "result");
 	limits = json_object_get(json_array_get(bdevs, 0), "assigned_rate_limits");
 	CU_ASSERT_EQUAL(json_object_size(limits), 2);
-	CU_ASSERT_EQUAL(uint_field(limits, "rw_ios_per_sec"), ios_per_sec);
-	CU_ASSERT_EQUAL(uint_field(limits, "rw_mbytes_per_sec"), mbytes_per_sec);
+	CU_ASSERT_EQUAL(ut_json_uint(limits, "rw_ios_per_sec"), ios_per_sec);
+	CU_ASSERT_EQUAL(ut_json_uint(limits, "rw_mbytes_per_sec"), mbytes_per_sec);
 }
 
 static const struct bdev_info g_ut0_info = {"ut0", "disk-a", "test disk", 512, 1024, 1, 0, false};
@@ -268,24 +201,25 @@ static void test_get_bdevs_by_name_or_alias(void)
 	CU_ASSERT_EQUAL(json_array_size(bdevs), 1);
 	assert_bdev_info(json_array_get(bdevs, 0), &g_ut0_info);
 	assert_unknown_name_refused("bdev_get_bdevs", "{\"name\": \"nosuch\"}");
-	assert_refusals("bdev_get_bdevs", g_bad_name_params, USK_COUNTOF(g_bad_name_params));
+	ut_rpc_assert_refusals(call, "bdev_get_bdevs", g_bad_name_params,
+			       USK_COUNTOF(g_bad_name_params));
 	teardown_two_bdevs();
 }
 
 static void assert_iostat(const json_t *entry, const char *name,
 			  const struct usk_bdev_io_stat *want)
 {
-	CU_ASSERT_STRING_EQUAL(string_field(entry, "name"), name);
-	CU_ASSERT_EQUAL(uint_field(entry, "bytes_read"), want->bytes_read);
-	CU_ASSERT_EQUAL(uint_field(entry, "num_read_ops"), want->num_read_ops);
-	CU_ASSERT_EQUAL(uint_field(entry, "bytes_written"), want->bytes_written);
-	CU_ASSERT_EQUAL(uint_field(entry, "num_write_ops"), want->num_write_ops);
-	CU_ASSERT_EQUAL(uint_field(entry, "num_unmap_ops"), want->num_unmap_ops);
-	CU_ASSERT_EQUAL(uint_field(entry, "num_other_ops"), want->num_other_ops);
-	CU_ASSERT_EQUAL(uint_field(entry, "num_errors"), want->num_errors);
+	CU_ASSERT_STRING_EQUAL(ut_json_string(entry, "name"), name);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "bytes_read"), want->bytes_read);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "num_read_ops"), want->num_read_ops);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "bytes_written"), want->bytes_written);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "num_write_ops"), want->num_write_ops);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "num_unmap_ops"), want->num_unmap_ops);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "num_other_ops"), want->num_other_ops);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "num_errors"), want->num_errors);
 	/* Summed latencies, to a poll's precision: present, not predictable. */
-	uint_field(entry, "read_latency_ticks");
-	uint_field(entry, "write_latency_ticks");
+	ut_json_uint(entry, "read_latency_ticks");
+	ut_json_uint(entry, "write_latency_ticks");
 	CU_ASSERT_EQUAL(json_object_size(entry), 10);
 }
 
@@ -294,7 +228,7 @@ static const json_t *iostat_bdevs(const json_t *answer)
 {
 	const json_t *result = json_object_get(answer, "result");
 
-	CU_ASSERT_EQUAL(uint_field(result, "tick_rate"), usk_ticks_hz());
+	CU_ASSERT_EQUAL(ut_json_uint(result, "tick_rate"), usk_ticks_hz());
 	return json_object_get(result, "bdevs");
 }
 
@@ -337,7 +271,8 @@ static void test_get_iostat_counts_completed_io(void)
 	CU_ASSERT_EQUAL(json_array_size(bdevs), 1);
 	assert_iostat(json_array_get(bdevs, 0), "ut1", &idle_stat);
 	assert_unknown_name_refused("bdev_get_iostat", "{\"name\": \"nosuch\"}");
-	assert_refusals("bdev_get_iostat", g_bad_name_params, USK_COUNTOF(g_bad_name_params));
+	ut_rpc_assert_refusals(call, "bdev_get_iostat", g_bad_name_params,
+			       USK_COUNTOF(g_bad_name_params));
 	on_thread(1, user_close, NULL);
 	teardown_two_bdevs();
 }
@@ -359,15 +294,15 @@ static void test_get_iostat_leaves_out_a_bdev_gone_meanwhile(void)
 	answers = g_conn.answers;
 	/* Thread 1 holds a channel of ut0, so the walk stops there until thread 1 runs. */
 	on_thread(1, user_open_rw, NULL);
-	on_thread_0_alone(dispatch_msg, request_new("bdev_get_iostat", NULL));
+	on_thread_0_alone(dispatch_msg, ut_rpc_request_new("bdev_get_iostat", NULL));
 	CU_ASSERT_EQUAL(g_conn.answers, answers);
 	on_thread_0_alone(unregister_second, NULL);
 	assert_second_destructed();
 	ut_poll_threads(g_ut_threads, 2);
-	assert_answered_once(answers);
+	ut_rpc_assert_answered_once(answers);
 	bdevs = iostat_bdevs(g_conn.last);
 	CU_ASSERT_EQUAL(json_array_size(bdevs), 1);
-	CU_ASSERT_STRING_EQUAL(string_field(json_array_get(bdevs, 0), "name"), "ut0");
+	CU_ASSERT_STRING_EQUAL(ut_json_string(json_array_get(bdevs, 0), "name"), "ut0");
 	on_thread(1, user_close, NULL);
 	teardown();
 }
@@ -397,7 +332,7 @@ static void test_set_qos_limit_sets_what_the_bdev_holds(void)
 /* Bad params are refused naming the field, and the limits already set stay. */
 static void test_set_qos_limit_refuses_bad_params(void)
 {
-	static const struct refusal refusals[] = {
+	static const struct ut_rpc_refusal refusals[] = {
 		{NULL, "params: missing field 'name'"},
 		{"{\"rw_ios_per_sec\": 1}", "params: missing field 'name'"},
 		{"{\"name\": 7}", "params: field 'name': expected a string"},
@@ -421,7 +356,7 @@ static void test_set_qos_limit_refuses_bad_params(void)
 
 	setup();
 	set_qos_limit(g_ut0_limits);
-	assert_refusals("bdev_set_qos_limit", refusals, USK_COUNTOF(refusals));
+	ut_rpc_assert_refusals(call, "bdev_set_qos_limit", refusals, USK_COUNTOF(refusals));
 	assert_unknown_name_refused("bdev_set_qos_limit",
 				    "{\"name\": \"nosuch\", \"rw_ios_per_sec\": 1}");
 	assert_qos_limits(&g_bdev, 5000, 100);

@@ -15,6 +15,7 @@
 #include "usk/util.h"
 #include "ut_bdev_nvme.h"
 #include "ut_rpc_conn.h"
+#include "ut_rpc_call.h"
 
 /* The model's PCI address (its creation leaves it zero): the one traddr with a device. */
 #define MODEL_TRADDR "0000:00:00.0"
@@ -81,23 +82,14 @@ static void setup(void)
 /* On the thread: hands the request @ctx (stolen) to its method, as the server would. */
 static void dispatch_msg(void *ctx)
 {
-	rpc_dispatch(&g_conn, ctx);
+	ut_rpc_dispatch(ctx);
 }
 
 /* Sends @method with @params (JSON text, NULL: none); its answer comes whenever it does. */
 static void send_request(const char *method, const char *params)
 {
-	json_t *request = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", 7, "method", method);
-
-	if (params != NULL) {
-		json_t *decoded = json_loads(params, 0, NULL);
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(decoded);
-		json_object_set_new(request, "params", decoded);
-	}
-	json_decref(g_conn.last);
-	g_conn.last = NULL;
-	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, dispatch_msg, request), 0);
+	CU_ASSERT_EQUAL(
+		usk_thread_send_msg(g_thread, dispatch_msg, ut_rpc_request_new(method, params)), 0);
 }
 
 /*
@@ -114,16 +106,6 @@ static const json_t *call(const char *method, const char *params)
 	CU_ASSERT_EQUAL(g_conn.answers, answers + 1);
 	CU_ASSERT_EQUAL(g_conn.holds, holds);
 	return g_conn.last;
-}
-
-static void assert_error(const json_t *answer, int code, const char *message)
-{
-	const json_t *error = json_object_get(answer, "error");
-	const char *text = json_string_value(json_object_get(error, "message"));
-
-	CU_ASSERT_PTR_NULL(json_object_get(answer, "result"));
-	CU_ASSERT_EQUAL(json_integer_value(json_object_get(error, "code")), code);
-	CU_ASSERT_STRING_EQUAL(text != NULL ? text : "(none)", message);
 }
 
 /* What a refused request must leave as it was. */
@@ -162,21 +144,15 @@ static void assert_server_state_is(const struct server_state *want)
 	CU_ASSERT_EQUAL(now.holds, want->holds);
 }
 
-/* Params @method must refuse, and the message naming the field. */
-struct refusal {
-	const char *params;
-	const char *message;
-};
-
 /* Each refused as invalid params, leaving the server as it was. */
-static void assert_refusals(const char *method, const struct refusal *refusals, size_t count)
+static void assert_refusals(const char *method, const struct ut_rpc_refusal *refusals, size_t count)
 {
 	struct server_state before;
 
 	server_state_get(&before);
 	for (size_t i = 0; i < count; i++) {
-		assert_error(call(method, refusals[i].params), USK_JSONRPC_ERROR_INVALID_PARAMS,
-			     refusals[i].message);
+		ut_rpc_assert_refused(call(method, refusals[i].params),
+				      USK_JSONRPC_ERROR_INVALID_PARAMS, refusals[i].message);
 		assert_server_state_is(&before);
 	}
 }
@@ -213,7 +189,7 @@ static void test_attach_answers_the_bdevs_made(void)
 /* Each refused before the device is touched; the first two as rpc_test.py sees them too. */
 static void test_attach_refuses_bad_params(void)
 {
-	static const struct refusal refusals[] = {
+	static const struct ut_rpc_refusal refusals[] = {
 		{"{\"name\": \"N9\"}", "params: missing field 'traddr'"},
 		{"{\"name\": \"N9\", \"trtype\": \"RDMA\", \"traddr\": \"1.2.3.4\"}",
 		 "params: field 'trtype': 'RDMA' is not supported (PCIe only)"},
@@ -262,7 +238,7 @@ static void test_attach_refuses_an_address_it_cannot_take(void)
 
 	setup();
 	server_state_get(&before);
-	assert_error(
+	ut_rpc_assert_refused(
 		call("bdev_nvme_attach_controller",
 		     "{\"name\": \"N9\", \"traddr\": \"0000:05:00.0\"}"),
 		-ENODEV,
@@ -271,11 +247,12 @@ static void test_attach_refuses_an_address_it_cannot_take(void)
 	assert_server_state_is(&before);
 	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
 	server_state_get(&before);
-	assert_error(call("bdev_nvme_attach_controller",
-			  "{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\"}"),
-		     -EBUSY,
-		     "params: field 'traddr': cannot attach trtype:PCIe traddr:" MODEL_TRADDR
-		     ": Device or resource busy (the log says more)");
+	ut_rpc_assert_refused(
+		call("bdev_nvme_attach_controller",
+		     "{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\"}"),
+		-EBUSY,
+		"params: field 'traddr': cannot attach trtype:PCIe traddr:" MODEL_TRADDR
+		": Device or resource busy (the log says more)");
 	assert_server_state_is(&before);
 	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("N9"));
 	teardown_model();
@@ -293,7 +270,7 @@ static void delete_null_bdev(void *name)
  */
 static void test_attach_refuses_a_name_in_use(void)
 {
-	static const struct refusal controller_name_taken[] = {
+	static const struct ut_rpc_refusal controller_name_taken[] = {
 		{"{\"name\": \"Nvme0\", \"traddr\": \"0000:05:00.0\"}",
 		 "params: field 'name': a controller called 'Nvme0' exists"},
 	};
@@ -308,10 +285,10 @@ static void test_attach_refuses_a_name_in_use(void)
 	setup();
 	CU_ASSERT_EQUAL_FATAL(bdev_null_create("Nvme1n2", 8, 512, NULL, err, sizeof(err)), 0);
 	server_state_get(&before);
-	assert_error(call("bdev_nvme_attach_controller",
-			  "{\"name\": \"Nvme1\", \"traddr\": \"" MODEL_TRADDR "\"}"),
-		     USK_JSONRPC_ERROR_INVALID_PARAMS,
-		     "params: field 'name': bdev Nvme1n2 already exists");
+	ut_rpc_assert_refused(call("bdev_nvme_attach_controller",
+				   "{\"name\": \"Nvme1\", \"traddr\": \"" MODEL_TRADDR "\"}"),
+			      USK_JSONRPC_ERROR_INVALID_PARAMS,
+			      "params: field 'name': bdev Nvme1n2 already exists");
 	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme1"));
 	CU_ASSERT_STRING_EQUAL(before.bdevs, "Nvme1n2 ");
 	before.pci_attaches++;
@@ -328,7 +305,7 @@ static void test_attach_refuses_a_name_in_use(void)
 /* Refused naming the field, with the attached controller left as it was. */
 static void test_detach_refuses_bad_params(void)
 {
-	static const struct refusal refusals[] = {
+	static const struct ut_rpc_refusal refusals[] = {
 		{"{\"name\": \"N9\"}", "params: field 'name': no such controller"},
 		{"{\"name\": \"Nvme0n1\"}", "params: field 'name': no such controller"},
 		{NULL, "params: missing field 'name'"},
@@ -354,10 +331,10 @@ static void test_detach_refuses_bad_params(void)
  */
 static void test_detach_answers_once_detached(void)
 {
-	static const struct refusal going[] = {
+	static const struct ut_rpc_refusal going[] = {
 		{"{\"name\": \"Nvme0\"}", "params: field 'name': the controller is already going"},
 	};
-	static const struct refusal gone[] = {
+	static const struct ut_rpc_refusal gone[] = {
 		{"{\"name\": \"Nvme0\"}", "params: field 'name': no such controller"},
 	};
 	int answers;
