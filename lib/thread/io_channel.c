@@ -122,9 +122,10 @@ static void io_device_free_msg(void *arg)
 
 /*
  * The last channel of an unregistering device is gone: report on the
- * unregistering thread, or here if that thread was forced out meanwhile.
- * The send is under the lock, so that thread cannot be orphaning its
- * devices and going at the same time.
+ * unregistering thread, or here if that thread was forced out meanwhile,
+ * or refuses the message (its ring closed as it is forced out, or full):
+ * late and elsewhere is better than never. The send is under the lock, so
+ * that thread cannot be orphaning its devices and going at the same time.
  */
 static void io_device_unregister_finish(struct io_device *dev)
 {
@@ -137,11 +138,14 @@ static void io_device_unregister_finish(struct io_device *dev)
 		rc = usk_thread_send_msg(t, io_device_free_msg, dev);
 	}
 	if (rc != 0) {
-		USK_ERRLOG("I/O device '%s': unregister could not complete on thread '%s': %s",
-			   dev->name, usk_thread_get_name(t), strerror(-rc));
+		USK_ERRLOG("I/O device '%s': thread '%s' cannot take its unregister's report (%s); "
+			   "reporting on thread '%s'",
+			   dev->name, usk_thread_get_name(t), strerror(-rc),
+			   usk_thread_get_name(usk_thread_get_current()));
+		dev->unregister_thread = NULL;
 	}
 	pthread_mutex_unlock(&g_devlist_lock);
-	if (t == NULL) {
+	if (t == NULL || rc != 0) {
 		io_device_free_msg(dev);
 	}
 }

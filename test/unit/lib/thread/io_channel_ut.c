@@ -15,7 +15,7 @@ struct dev_ctx {
 	int destroys;
 	int unregistered;
 	int fail_create;
-	int unregister_in_create; /* the device is unregistered while a create runs */
+	int unregister_in_create;  /* the device is unregistered while a create runs */
 	int unregister_in_destroy; /* ... and elsewhere while a destroy runs */
 };
 
@@ -32,6 +32,7 @@ static struct usk_io_channel *g_ch[3];
 /* The destroy that waits has begun; the other pthread's unregister has had its chance. */
 static atomic_bool g_destroy_running;
 static atomic_bool g_unregister_tried;
+static int g_unregister_send_rc;
 
 static void dev_unregistered(void *io_device)
 {
@@ -323,6 +324,46 @@ static void test_forced_exit_hands_over_its_unregister(void)
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
 }
 
+static void nothing(void *ctx)
+{
+}
+
+/* Thread 0 releases its channel, as another pthread could at that moment. */
+static void thread_0_puts_its_channel(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[0], put_channel, NULL), 0);
+	ut_poll_threads(g_threads, 1);
+}
+
+/*
+ * The device's last channel goes while the thread that unregistered it is
+ * being forced out, after its ring closed and before it hands its devices
+ * over: the report it cannot take runs where the channel went (it was lost,
+ * and the device stayed registered).
+ */
+static void test_forced_exit_reports_an_unregister_done_during_its_drain(void)
+{
+	swap_in_thread("forced late");
+	setup_device();
+	on_thread(0, get_channel, &g_dev);
+	on_thread(2, unregister_device, NULL);
+	on_thread(2, exit_self, NULL);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[2], nothing, NULL), 0);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[2], thread_0_puts_its_channel, NULL), 0);
+	/* One message now; the forced exit runs the other, its ring closed. */
+	usk_thread_poll(g_threads[2], 1, usk_ticks() + 6 * usk_ticks_hz());
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_threads[2]));
+	swap_out_thread();
+	CU_ASSERT_EQUAL(g_dev.destroys, 1);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+	/* Freed: the same device can come again. */
+	CU_ASSERT_EQUAL(usk_io_device_register(&g_dev, chan_create, chan_destroy,
+					       sizeof(struct chan_ctx), "dev"),
+			0);
+	on_thread(0, unregister_device, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 2);
+}
+
 static void test_destroying_a_thread_releases_its_channels(void)
 {
 	swap_in_thread("torn down");
@@ -334,19 +375,21 @@ static void test_destroying_a_thread_releases_its_channels(void)
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
 }
 
-/* Another pthread: unregisters the device on thread 1 while thread 0's channel is being destroyed. */
+/* Another pthread: unregisters the device on thread 1 while thread 0's channel is being destroyed.
+ */
 static void *unregister_during_destroy(void *arg)
 {
-	uint64_t deadline;
+	/* Bounded, so a destroy that never comes fails the test instead of hanging it. */
+	uint64_t deadline = usk_ticks() + 10 * usk_ticks_hz();
 
-	while (!atomic_load(&g_destroy_running)) {
+	while (!atomic_load(&g_destroy_running) && usk_ticks() < deadline) {
 		sched_yield();
 	}
-	usk_thread_send_msg(g_threads[1], unregister_device, NULL);
+	g_unregister_send_rc = usk_thread_send_msg(g_threads[1], unregister_device, NULL);
 	deadline = usk_ticks() + usk_ticks_hz() / 10;
-	while (g_dev.unregistered == 0 && usk_ticks() < deadline) {
+	do {
 		usk_thread_poll(g_threads[1], 0, 0);
-	}
+	} while (g_dev.unregistered == 0 && usk_ticks() < deadline);
 	atomic_store(&g_unregister_tried, true);
 	return NULL;
 }
@@ -371,6 +414,7 @@ static void test_unregister_waits_for_a_running_destroy(void)
 	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[0], put_channel, NULL), 0);
 	ut_poll_threads(g_threads, 1);
 	pthread_join(other, NULL);
+	CU_ASSERT_EQUAL(g_unregister_send_rc, 0);
 	ut_poll_threads(g_threads, 3);
 	CU_ASSERT_EQUAL(g_dev.destroys, 1);
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
@@ -408,6 +452,7 @@ int main(void)
 		UT_TEST(test_thread_exit_waits_for_its_unregister),
 		UT_TEST(test_unregister_during_a_failed_create_completes),
 		UT_TEST(test_forced_exit_hands_over_its_unregister),
+		UT_TEST(test_forced_exit_reports_an_unregister_done_during_its_drain),
 		UT_TEST(test_destroying_a_thread_releases_its_channels),
 		UT_TEST(test_unregister_waits_for_a_running_destroy),
 		UT_TEST(test_bad_registrations_and_failed_creates),
