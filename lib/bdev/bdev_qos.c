@@ -14,6 +14,7 @@
 
 #include "usk/log.h"
 #include "usk/ticks.h"
+#include "usk/util.h"
 #include "bdev_internal.h"
 
 #define QOS_REFILL_US 1000
@@ -33,12 +34,14 @@ static void qos_bucket_refill(_Atomic int64_t *bucket, uint64_t per_s, uint64_t 
 {
 	uint64_t total = (uint64_t)((unsigned __int128)per_s * elapsed / usk_ticks_hz());
 	int64_t cap = (int64_t)(per_s / 100 > 0 ? per_s / 100 : 1);
+	/* Never more than the bucket holds: at a huge rate, a long gap would wrap it. */
+	int64_t earned = (int64_t)USK_MIN(total - *added, (uint64_t)cap);
 	int64_t now;
 
 	if (per_s == 0) {
 		return;
 	}
-	now = atomic_fetch_add(bucket, (int64_t)(total - *added)) + (int64_t)(total - *added);
+	now = atomic_fetch_add(bucket, earned) + earned;
 	*added = total;
 	if (now > cap) {
 		atomic_fetch_sub(bucket, now - cap);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "usk/ticks.h"
 #include "ut_bdev_module.h"
@@ -127,11 +128,46 @@ static void test_qos_refuses_limits_too_large(void)
 	teardown();
 }
 
+static void set_largest_iops(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, USK_BDEV_QOS_MAX_IOS_PER_S, 0), 0);
+}
+
+static void read_one(void *ctx)
+{
+	struct user *u = &g_users[0];
+
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 8, io_done, u), 0);
+}
+
+/*
+ * At the largest rate, what a long gap between refills earns is more than
+ * the signed bucket holds: it is capped, not wrapped (the bucket went
+ * negative and held every I/O for a second).
+ */
+static void test_qos_largest_rate_after_a_long_gap(void)
+{
+	struct timespec gap = {.tv_sec = 1, .tv_nsec = 200000000};
+
+	setup();
+	on_thread(0, set_largest_iops, NULL);
+	nanosleep(&gap, NULL);
+	/* The refill poller is due: it runs before the read is sent. */
+	usk_thread_poll(g_ut_threads[0], 0, 0);
+	on_thread(0, read_one, NULL);
+	CU_ASSERT_EQUAL(g_module_channels[0].count, 1);
+	on_thread(0, module_complete_all, NULL);
+	CU_ASSERT_EQUAL(g_users[0].done, 1);
+	on_thread(0, qos_off, NULL);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_qos_holds_limits),
 		UT_TEST(test_qos_refuses_limits_too_large),
+		UT_TEST(test_qos_largest_rate_after_a_long_gap),
 	};
 
 	return UT_BDEV_MODULE_RUN("bdev_qos", tests);
