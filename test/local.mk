@@ -1,7 +1,8 @@
 # Shared pieces of the test programs, and tests of the tree as a whole.
 check_LIBRARIES += test/common/libut.a
 test_common_libut_a_SOURCES = test/common/ut.c test/common/ut.h test/common/ut_thread.h \
-	test/common/ut_hugepages.h test/common/ut_rpc_conn.h test/common/ut_rpc_call.h
+	test/common/ut_hugepages.h test/common/ut_rpc_conn.h test/common/ut_rpc_call.h \
+	test/common/ut_rpc_no_server.h
 
 # What every unit test program links last; its own layer's library comes first.
 UT_LIBS = test/common/libut.a $(CUNIT_LIBS)

@@ -3,30 +3,15 @@
  * Requests for tests that include lib/rpc/rpc_request.c and answer on the
  * fake connection of ut_rpc_conn.h, and checks of what comes back. Include
  * it after ut_rpc_conn.h.
- *
- * The socket server stays out of such a test, since its connections would
- * be a second definition of the fake one's. Its two functions the app
- * framework calls are stood in for here: an app the test starts must not
- * listen (usk_app_opts.rpc_addr NULL), and then has no server to close.
  */
 #ifndef USK_TEST_UT_RPC_CALL_H
 #define USK_TEST_UT_RPC_CALL_H
 
-#include <errno.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "ut.h"
-
-int usk_rpc_listen(const char *path)
-{
-	return -ENOTSUP;
-}
-
-void usk_rpc_close(void)
-{
-}
 
 /* A request (id 1) for @method with @params, JSON text (NULL: none). */
 static inline json_t *ut_rpc_request_new(const char *method, const char *params)

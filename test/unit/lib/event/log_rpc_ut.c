@@ -17,6 +17,7 @@
 #include "ut.h"
 #include "ut_rpc_conn.h"
 #include "ut_rpc_call.h"
+#include "ut_rpc_no_server.h"
 
 static const json_t *result(const json_t *answer)
 {

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@
 #include "ut.h"
 #include "ut_rpc_conn.h"
 #include "ut_rpc_call.h"
+#include "ut_rpc_no_server.h"
 
 static int g_cores[2];
 static int g_ncores;
@@ -67,10 +69,25 @@ struct worker {
 static struct worker g_worker;
 static uint64_t g_app_thread_id;
 
+/*
+ * CUnit is not thread-safe, and the two reactors run at once: code on them
+ * only counts what went wrong (and says what), and the test asserts the
+ * count once the app has stopped.
+ */
+static atomic_int g_reactor_failures;
+
+static bool reactor_check(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "thread_rpc_ut: on a reactor: %s\n", what);
+		atomic_fetch_add(&g_reactor_failures, 1);
+	}
+	return ok;
+}
+
 /* The call a test makes, and how it was answered. */
 struct call {
-	const char *method;
-	const char *params;
+	json_t *request; /* made on the test's thread, dispatched on the app thread */
 	int answers_before;
 	bool answered_at_once; /* before the method returned: it walked no thread */
 	struct usk_poller *await;
@@ -98,26 +115,34 @@ static int await_answer(void *ctx)
 	if (!answered && usk_ticks() < g_call.give_up_at) {
 		return USK_POLLER_IDLE;
 	}
-	CU_ASSERT_TRUE(answered);
+	reactor_check(answered, "the call was not answered");
 	usk_poller_unregister(&g_call.await);
-	CU_ASSERT_EQUAL(usk_thread_send_msg(g_worker.thread, worker_stop, NULL), 0);
+	if (!reactor_check(usk_thread_send_msg(g_worker.thread, worker_stop, NULL) == 0,
+			   "cannot tell the worker to stop")) {
+		usk_app_stop(0);
+	}
 	return USK_POLLER_BUSY;
 }
 
 static void call_msg(void *ctx)
 {
 	g_call.await = usk_poller_register(await_answer, NULL, 0, "await_answer");
-	CU_ASSERT_PTR_NOT_NULL(g_call.await);
+	if (!reactor_check(g_call.await != NULL, "cannot register the answer's poller")) {
+		usk_app_stop(0);
+		return;
+	}
 	g_call.answers_before = g_conn.answers;
 	g_call.give_up_at = usk_ticks() + ANSWER_TIMEOUT_S * usk_ticks_hz();
-	ut_rpc_dispatch(ut_rpc_request_new(g_call.method, g_call.params));
+	ut_rpc_dispatch(g_call.request);
+	g_call.request = NULL;
 	g_call.answered_at_once = g_conn.answers != g_call.answers_before;
 }
 
 static int spin(void *ctx)
 {
 	if (++g_worker.spins == SPINS_BEFORE_CALL) {
-		CU_ASSERT_EQUAL(usk_thread_send_msg(usk_app_get_thread(), call_msg, NULL), 0);
+		reactor_check(usk_thread_send_msg(usk_app_get_thread(), call_msg, NULL) == 0,
+			      "cannot send the call to the app thread");
 	}
 	return g_worker.spins % 2 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
 }
@@ -132,7 +157,8 @@ static void worker_start_pollers(void *ctx)
 	g_worker.spin = usk_poller_register(spin, NULL, 0, "spin");
 	g_worker.tick = usk_poller_register(tick, NULL, TICK_PERIOD_US, "tick");
 	g_worker.parked = usk_poller_register(tick, NULL, PARKED_PERIOD_US, "parked");
-	CU_ASSERT_PTR_NOT_NULL(g_worker.spin && g_worker.tick && g_worker.parked);
+	reactor_check(g_worker.spin && g_worker.tick && g_worker.parked,
+		      "cannot register the worker's pollers");
 	usk_poller_pause(g_worker.parked);
 }
 
@@ -144,12 +170,17 @@ static void worker_msg(void *ctx)
 static void create_worker(void *ctx)
 {
 	g_worker = (struct worker){.thread = usk_thread_create("worker", last_core())};
-	CU_ASSERT_PTR_NOT_NULL_FATAL(g_worker.thread);
+	if (!reactor_check(g_worker.thread != NULL, "cannot create the worker")) {
+		usk_app_stop(0);
+		return;
+	}
 	g_worker.id = usk_thread_get_id(g_worker.thread);
 	for (int i = 0; i < WORKER_MSGS; i++) {
-		CU_ASSERT_EQUAL(usk_thread_send_msg(g_worker.thread, worker_msg, NULL), 0);
+		reactor_check(usk_thread_send_msg(g_worker.thread, worker_msg, NULL) == 0,
+			      "cannot send the worker a message");
 	}
-	CU_ASSERT_EQUAL(usk_thread_send_msg(g_worker.thread, worker_start_pollers, NULL), 0);
+	reactor_check(usk_thread_send_msg(g_worker.thread, worker_start_pollers, NULL) == 0,
+		      "cannot send the worker its pollers");
 }
 
 /*
@@ -158,8 +189,9 @@ static void create_worker(void *ctx)
  */
 static void gone_exit(void *ctx)
 {
-	CU_ASSERT_EQUAL(usk_thread_exit(usk_thread_get_current()), 0);
-	CU_ASSERT_EQUAL(usk_thread_send_msg(usk_app_get_thread(), create_worker, NULL), 0);
+	reactor_check(usk_thread_exit(usk_thread_get_current()) == 0, "the thread cannot exit");
+	reactor_check(usk_thread_send_msg(usk_app_get_thread(), create_worker, NULL) == 0,
+		      "cannot send for the worker");
 }
 
 static void start_threads(void *ctx)
@@ -167,8 +199,12 @@ static void start_threads(void *ctx)
 	struct usk_thread *gone = usk_thread_create("gone", g_cores[0]);
 
 	g_app_thread_id = usk_thread_get_id(usk_app_get_thread());
-	CU_ASSERT_PTR_NOT_NULL_FATAL(gone);
-	CU_ASSERT_EQUAL(usk_thread_send_msg(gone, gone_exit, NULL), 0);
+	if (!reactor_check(gone != NULL, "cannot create the thread that exits")) {
+		usk_app_stop(0);
+		return;
+	}
+	reactor_check(usk_thread_send_msg(gone, gone_exit, NULL) == 0,
+		      "cannot send the thread its exit");
 }
 
 /* Calls @method with @params (JSON text, NULL: none) in a new app; returns its answer. */
@@ -181,8 +217,11 @@ static json_t *call_in_app(const char *method, const char *params)
 	opts.name = "thread_rpc_ut";
 	opts.cpumask = g_cpumask;
 	opts.rpc_addr = NULL;
-	g_call = (struct call){.method = method, .params = params};
+	g_call = (struct call){.request = ut_rpc_request_new(method, params)};
+	atomic_store(&g_reactor_failures, 0);
 	CU_ASSERT_EQUAL(usk_app_start(&opts, start_threads, NULL), 0);
+	CU_ASSERT_EQUAL(atomic_load(&g_reactor_failures), 0);
+	json_decref(g_call.request); /* when the app never dispatched it */
 	/* Checked once the app is gone: an answer sent twice would have arrived by now. */
 	ut_rpc_assert_answered_once(answers);
 	return g_conn.last;
