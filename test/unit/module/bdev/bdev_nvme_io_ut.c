@@ -98,9 +98,7 @@ static void test_reset_ends_io_in_flight(void)
 {
 	setup_model();
 	on_thread(ut_bdev_open_msg, &g_u);
-	nvme_model_drop_completions(g_model, 8);
-	on_thread(read_eight_blocks, NULL);
-	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
+	hold_eight_reads();
 	on_thread(reset, NULL);
 	poll_until(&g_u.done, 9);
 	/* The reads failed and the reset did not. */

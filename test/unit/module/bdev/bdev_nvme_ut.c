@@ -45,9 +45,7 @@ static void test_hot_unplug(void)
 {
 	setup_model();
 	on_thread(ut_bdev_open_msg, &g_u);
-	nvme_model_drop_completions(g_model, 8);
-	on_thread(read_eight_blocks, NULL);
-	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
+	hold_eight_reads();
 	nvme_model_remove(g_model);
 	poll_until(&g_u.removes, 1);
 	poll_until(&g_u.done, 8);

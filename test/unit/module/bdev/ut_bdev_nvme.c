@@ -77,13 +77,21 @@ void teardown_model(void)
 	nvme_model_destroy(g_model);
 }
 
-void read_eight_blocks(void *ctx)
+/* Eight one-block reads of Nvme0n1's blocks 0-7 into g_in, counted into g_u. */
+static void read_eight_blocks(void *ctx)
 {
 	for (int i = 0; i < 8; i++) {
 		CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in + i * 512, (uint64_t)i,
 						     1, ut_bdev_io_count, &g_u),
 				0);
 	}
+}
+
+void hold_eight_reads(void)
+{
+	nvme_model_drop_completions(g_model, 8);
+	on_thread(read_eight_blocks, NULL);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
 }
 
 int ut_bdev_nvme_run(const char *suite, const struct ut_test *tests, size_t count)

@@ -36,8 +36,11 @@ void create_model(void);
 void setup_model(void);
 /* Detaches Nvme0, checks that it is gone, and destroys the model. */
 void teardown_model(void);
-/* A message: eight one-block reads of Nvme0n1's blocks 0-7 into g_in, counted into g_u. */
-void read_eight_blocks(void *ctx);
+/*
+ * Eight one-block reads of Nvme0n1 (g_u open), which the device takes and
+ * does not answer: they stay in flight until a reset or a removal.
+ */
+void hold_eight_reads(void);
 
 /*
  * Sets up the env, the buffers and the bdev layer, runs @tests (@count
