@@ -235,13 +235,14 @@ static void rpc_bdev_set_qos_limit(struct usk_rpc_request *req, const struct usk
 	if (b == NULL) {
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
 				   "params: field 'name': no bdev is called '%s'", p.name);
-	} else if (p.rw_mbytes_per_sec > USK_BDEV_QOS_MAX_MBYTES_PER_S) {
-		/* The decoder's bound is the IOPS one; in bytes this would wrap. */
+	} else if ((rc = usk_bdev_set_qos_limit(b, p.rw_ios_per_sec, p.rw_mbytes_per_sec)) ==
+		   -ERANGE) {
+		/* The decoder already holds rw_ios_per_sec to its maximum: MiB/s it is. */
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
 				   "params: field 'rw_mbytes_per_sec': expected an integer from 0 "
 				   "to %" PRIu64,
 				   USK_BDEV_QOS_MAX_MBYTES_PER_S);
-	} else if ((rc = usk_bdev_set_qos_limit(b, p.rw_ios_per_sec, p.rw_mbytes_per_sec)) != 0) {
+	} else if (rc != 0) {
 		usk_rpc_send_error(req, rc, "bdev '%s': cannot set QoS limits: %s", p.name,
 				   strerror(-rc));
 	} else {
