@@ -123,6 +123,43 @@ int usk_json_decode_object(const struct usk_json_val *val,
 			   const struct usk_json_object_decoder *decoders, size_t count, void *out,
 			   char *err, size_t errlen);
 
+/**
+ * A member that another implementation's clients send (SPDK's, mostly)
+ * and that has no use here: accepted with one value, refused with others.
+ */
+struct usk_json_compat_member {
+	/** the member's name */
+	const char *name;
+	/**
+	 * the one value accepted, as JSON text ("false", "0", "\"all\""), or
+	 * NULL when any value is; null is always accepted ("not given")
+	 */
+	const char *value;
+	/** why it has no use here, for the refusal and the log */
+	const char *why;
+};
+
+/**
+ * usk_json_decode_object() that also accepts the members of @p compat,
+ * each only with its value.
+ *
+ * @param val      the object; NULL counts as an empty object
+ * @param decoders one per member that is used
+ * @param count    entries of @p decoders
+ * @param compat   the members accepted and not used (may be NULL)
+ * @param ncompat  entries of @p compat
+ * @param out      the structure the offsets refer to
+ * @param err      the message on failure, or NULL; a compat member with
+ *                 another value reads "field 'md_size': only 0 is
+ *                 accepted (WHY)"
+ * @param errlen   size of @p err
+ * @return 0, -EINVAL or -ENOMEM, as usk_json_decode_object().
+ */
+int usk_json_decode_object_compat(const struct usk_json_val *val,
+				  const struct usk_json_object_decoder *decoders, size_t count,
+				  const struct usk_json_compat_member *compat, size_t ncompat,
+				  void *out, char *err, size_t errlen);
+
 /** @return a new, empty write context, or NULL when memory is short. */
 struct usk_json_write_ctx *usk_json_write_begin(void);
 

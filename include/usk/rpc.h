@@ -111,6 +111,19 @@ int usk_rpc_decode_params(struct usk_rpc_request *req, const struct usk_json_val
 			  const struct usk_json_object_decoder *decoders, size_t count, void *out);
 
 /**
+ * usk_rpc_decode_params() for a method that also accepts members it does
+ * not use (SPDK's clients send them), each only with its one value (see
+ * usk_json_decode_object_compat()). The first request of the method that
+ * carries such a member has it noted in the log, once.
+ *
+ * @return 0, or -EINVAL after the error was sent (the method just returns).
+ */
+int usk_rpc_decode_params_compat(struct usk_rpc_request *req, const struct usk_json_val *params,
+				 const struct usk_json_object_decoder *decoders, size_t count,
+				 const struct usk_json_compat_member *compat, size_t ncompat,
+				 void *out);
+
+/**
  * Receives the answer to usk_rpc_call(): @p result on success, or an
  * error code (not 0) and its message.
  */

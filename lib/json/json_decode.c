@@ -131,27 +131,95 @@ json_decoder_find(const struct usk_json_object_decoder *decoders, size_t count, 
 	return NULL;
 }
 
+static const struct usk_json_compat_member *
+json_compat_find(const struct usk_json_compat_member *compat, size_t ncompat, const char *name)
+{
+	for (size_t i = 0; i < ncompat; i++) {
+		if (strcmp(compat[i].name, name) == 0) {
+			return &compat[i];
+		}
+	}
+	return NULL;
+}
+
+/* A compat member is accepted when null, with its one value, or with any when it names none. */
+static int json_compat_check(const struct usk_json_compat_member *c, json_t *member, char *err,
+			     size_t errlen)
+{
+	json_t *accepted;
+	bool same;
+
+	if (json_is_null(member) || c->value == NULL) {
+		return 0;
+	}
+	accepted = json_loads(c->value, JSON_DECODE_ANY, NULL);
+	if (accepted == NULL) {
+		return -ENOMEM;
+	}
+	same = json_equal(accepted, member);
+	json_decref(accepted);
+	if (!same) {
+		JSON_DECODE_ERROR(err, errlen, "field '%s': only %s is accepted (%s)", c->name,
+				  c->value, c->why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Every member is either decoded, or a compat member with its value. */
+static int json_members_check(json_t *obj, const struct usk_json_object_decoder *decoders,
+			      size_t count, const struct usk_json_compat_member *compat,
+			      size_t ncompat, char *err, size_t errlen)
+{
+	const char *key;
+	json_t *member;
+
+	json_object_foreach(obj, key, member) {
+		const struct usk_json_compat_member *c;
+		int rc;
+
+		if (json_decoder_find(decoders, count, key) != NULL) {
+			continue;
+		}
+		c = json_compat_find(compat, ncompat, key);
+		if (c == NULL) {
+			JSON_DECODE_ERROR(err, errlen, "unknown field '%s'", key);
+			return -EINVAL;
+		}
+		rc = json_compat_check(c, member, err, errlen);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int usk_json_decode_object(const struct usk_json_val *val,
 			   const struct usk_json_object_decoder *decoders, size_t count, void *out,
 			   char *err, size_t errlen)
 {
+	return usk_json_decode_object_compat(val, decoders, count, NULL, 0, out, err, errlen);
+}
+
+int usk_json_decode_object_compat(const struct usk_json_val *val,
+				  const struct usk_json_object_decoder *decoders, size_t count,
+				  const struct usk_json_compat_member *compat, size_t ncompat,
+				  void *out, char *err, size_t errlen)
+{
 	json_t *obj = json_val_jansson(val);
-	const char *key;
 	json_t *member;
+	int rc;
 
 	if (obj != NULL && !json_is_object(obj)) {
 		JSON_DECODE_ERROR(err, errlen, "expected an object");
 		return -EINVAL;
 	}
-	json_object_foreach(obj, key, member) {
-		if (json_decoder_find(decoders, count, key) == NULL) {
-			JSON_DECODE_ERROR(err, errlen, "unknown field '%s'", key);
-			return -EINVAL;
-		}
+	rc = json_members_check(obj, decoders, count, compat, ncompat, err, errlen);
+	if (rc != 0) {
+		return rc;
 	}
 	for (size_t i = 0; i < count; i++) {
 		const struct usk_json_object_decoder *d = &decoders[i];
-		int rc;
 
 		member = json_object_get(obj, d->name);
 		if (member == NULL) {

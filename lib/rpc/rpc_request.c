@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "usk/log.h"
+#include "usk/util.h"
 #include "rpc_internal.h"
 
 struct rpc_method {
@@ -149,16 +150,57 @@ void usk_rpc_send_bool(struct usk_rpc_request *req, bool value)
 	rpc_request_finish(req, json_boolean(value), NULL);
 }
 
-int usk_rpc_decode_params(struct usk_rpc_request *req, const struct usk_json_val *params,
-			  const struct usk_json_object_decoder *decoders, size_t count, void *out)
+/*
+ * Says once per compat member of a method's table that a member another
+ * implementation's clients send was accepted and left unused: the user
+ * learns it, and the log does not fill up with it.
+ */
+static void rpc_note_compat(const struct usk_rpc_request *req, const struct usk_json_val *params,
+			    const struct usk_json_compat_member *compat, size_t ncompat)
+{
+	static const struct usk_json_compat_member *noted[256];
+	static size_t noted_count;
+
+	for (size_t i = 0; i < ncompat; i++) {
+		const struct usk_json_compat_member *c = &compat[i];
+		size_t n;
+
+		if (usk_json_object_get(params, c->name) == NULL) {
+			continue;
+		}
+		for (n = 0; n < noted_count && noted[n] != c; n++) {
+		}
+		if (n < noted_count) {
+			continue;
+		}
+		if (noted_count < USK_COUNTOF(noted)) {
+			noted[noted_count++] = c;
+		}
+		USK_NOTICELOG("RPC %s: parameter '%s' accepted and ignored: %s", req->method,
+			      c->name, c->why);
+	}
+}
+
+int usk_rpc_decode_params_compat(struct usk_rpc_request *req, const struct usk_json_val *params,
+				 const struct usk_json_object_decoder *decoders, size_t count,
+				 const struct usk_json_compat_member *compat, size_t ncompat,
+				 void *out)
 {
 	char err[256];
 
-	if (usk_json_decode_object(params, decoders, count, out, err, sizeof(err)) != 0) {
+	if (usk_json_decode_object_compat(params, decoders, count, compat, ncompat, out, err,
+					  sizeof(err)) != 0) {
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s", err);
 		return -EINVAL;
 	}
+	rpc_note_compat(req, params, compat, ncompat);
 	return 0;
+}
+
+int usk_rpc_decode_params(struct usk_rpc_request *req, const struct usk_json_val *params,
+			  const struct usk_json_object_decoder *decoders, size_t count, void *out)
+{
+	return usk_rpc_decode_params_compat(req, params, decoders, count, NULL, 0, out);
 }
 
 /* Hands a well-formed request to its method. */

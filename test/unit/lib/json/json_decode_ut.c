@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "usk/json.h"
+#include "usk/util.h"
 #include "ut.h"
 
 struct params {
@@ -90,12 +91,66 @@ static void test_decode_null_is_an_empty_object(void)
 	CU_ASSERT_EQUAL(usk_json_decode_object(NULL, g_decoders + 1, 4, &p, NULL, 0), 0);
 }
 
+static const struct usk_json_compat_member g_compat[] = {
+	{"md_interleave", "false", "no metadata here"},
+	{"numa_id", NULL, "memory comes from the caller's node"},
+	{"mode", "\"all\"", "one mode only"},
+};
+
+/* Decodes @text with g_decoders and g_compat; returns the result, the message in @err. */
+static int decode_compat(const char *text, char *err, size_t errlen)
+{
+	struct params p = {0};
+	struct usk_json_val *v;
+	int rc;
+
+	CU_ASSERT_EQUAL_FATAL(usk_json_parse(text, strlen(text), NULL, &v, NULL, 0), 0);
+	rc = usk_json_decode_object_compat(v, g_decoders, USK_COUNTOF(g_decoders), g_compat,
+					   USK_COUNTOF(g_compat), &p, err, errlen);
+	usk_json_val_free(v);
+	if (rc == 0) {
+		CU_ASSERT_STRING_EQUAL(p.name, "m0");
+	}
+	free(p.name);
+	return rc;
+}
+
+static void test_compat_members_take_only_their_value(void)
+{
+	char err[128] = "";
+
+	CU_ASSERT_EQUAL(decode_compat("{\"name\":\"m0\",\"md_interleave\":false,"
+				      "\"numa_id\":3,\"mode\":\"all\"}",
+				      err, sizeof(err)),
+			0);
+	/* null means "not given"; any value goes where none is named. */
+	CU_ASSERT_EQUAL(decode_compat("{\"name\":\"m0\",\"md_interleave\":null,"
+				      "\"numa_id\":\"x\"}",
+				      err, sizeof(err)),
+			0);
+	CU_ASSERT_EQUAL(decode_compat("{\"name\":\"m0\",\"md_interleave\":true}", err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "field 'md_interleave': only false is accepted "
+				    "(no metadata here)");
+	CU_ASSERT_EQUAL(decode_compat("{\"name\":\"m0\",\"mode\":\"maxmin\"}", err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "field 'mode': only \"all\" is accepted (one mode only)");
+	/* The same meaning in another type is another value. */
+	CU_ASSERT_EQUAL(decode_compat("{\"name\":\"m0\",\"md_interleave\":0}", err, sizeof(err)),
+			-EINVAL);
+	/* Members neither decoded nor compat are still unknown. */
+	CU_ASSERT_EQUAL(decode_compat("{\"name\":\"m0\",\"md_size\":0}", err, sizeof(err)),
+			-EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "unknown field 'md_size'");
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_decode_fills_every_field),
 		UT_TEST(test_decode_errors_name_the_field),
 		UT_TEST(test_decode_null_is_an_empty_object),
+		UT_TEST(test_compat_members_take_only_their_value),
 	};
 
 	return UT_RUN("json_decode", tests);

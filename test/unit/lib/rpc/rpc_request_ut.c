@@ -45,12 +45,17 @@ static const struct usk_json_object_decoder g_echo_decoders[] = {
 	{"times", offsetof(struct echo_params, times), usk_json_decode_uint32, true},
 };
 
+static const struct usk_json_compat_member g_echo_compat[] = {
+	{"colour", "\"none\"", "echo has no colours"},
+};
+
 static void echo(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
 	struct echo_params p = {.times = 1};
 	struct usk_json_write_ctx *w;
 
-	if (usk_rpc_decode_params(req, params, g_echo_decoders, 2, &p) != 0) {
+	if (usk_rpc_decode_params_compat(req, params, g_echo_decoders, 2, g_echo_compat, 1, &p) !=
+	    0) {
 		free(p.text);
 		return;
 	}
@@ -168,6 +173,36 @@ static void test_async_answer_comes_later(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(g_conn.last, "id")), 8);
 }
 
+static int g_colour_notes;
+
+static void count_colour_notes(void *ctx, enum usk_log_level level, const char *msg)
+{
+	/* After the file:line prefix. */
+	if (level == USK_LOG_NOTICE && strstr(msg, ": RPC echo: parameter 'colour' accepted and "
+						   "ignored: echo has no colours") != NULL) {
+		g_colour_notes++;
+	}
+}
+
+static void test_compat_member_noted_once(void)
+{
+	static const char text[] = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"echo\","
+				   "\"params\":{\"text\":\"hi\",\"colour\":\"none\"}}";
+	json_t *a;
+
+	usk_log_set_callback(count_colour_notes, NULL);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(request(text), "result")), 1);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(request(text), "result")), 1);
+	CU_ASSERT_EQUAL(g_colour_notes, 1);
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"echo\","
+		    "\"params\":{\"text\":\"hi\",\"colour\":\"red\"}}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_PARAMS);
+	CU_ASSERT_STRING_EQUAL(error_message(a), "params: field 'colour': only \"none\" is "
+						 "accepted (echo has no colours)");
+	usk_log_set_callback(NULL, NULL);
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
 static int g_call_code = 1;
 static char g_call_message[256];
 static size_t g_call_len;
@@ -206,6 +241,7 @@ int main(void)
 		UT_TEST(test_unknown_method_and_bad_params),
 		UT_TEST(test_notification_gets_no_answer),
 		UT_TEST(test_async_answer_comes_later),
+		UT_TEST(test_compat_member_noted_once),
 		UT_TEST(test_in_process_call),
 	};
 	int rc = UT_RUN("rpc_request", tests);
