@@ -4,4 +4,5 @@ usk_include_HEADERS += \
 	include/usk/util.h \
 	include/usk/histogram.h \
 	include/usk/ticks.h \
+	include/usk/uuid.h \
 	include/usk/pci.h

@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 
 #include "usk/thread.h"
+#include "usk/uuid.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -87,6 +88,9 @@ struct usk_bdev *usk_bdev_next(struct usk_bdev *prev);
 
 /** @return the bdev's name. */
 const char *usk_bdev_get_name(const struct usk_bdev *bdev);
+
+/** @return the bdev's UUID (never nil once registered). */
+const struct usk_uuid *usk_bdev_get_uuid(const struct usk_bdev *bdev);
 
 /** @return what the module calls this kind of bdev ("Malloc disk"...). */
 const char *usk_bdev_get_product_name(const struct usk_bdev *bdev);

@@ -17,6 +17,7 @@
 
 #include "usk/bdev.h"
 #include "usk/json.h"
+#include "usk/uuid.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,12 @@ struct usk_bdev_fn_table {
 	struct usk_io_channel *(*get_io_channel)(void *ctxt);
 	/** Write the RPC call that recreates the bdev, {"method":..., "params":...}; NULL: none. */
 	void (*write_config_json)(struct usk_bdev *bdev, struct usk_json_write_ctx *w);
+	/**
+	 * Write what is the module's own of the bdev (a file name, a PCI
+	 * address...) as named values of an object bdev_get_bdevs has opened
+	 * ("driver_specific"); NULL: nothing.
+	 */
+	void (*dump_info_json)(void *ctxt, struct usk_json_write_ctx *w);
 };
 
 /** A backend. Register it before the bdev subsystem starts. */
@@ -73,6 +80,11 @@ struct usk_bdev {
 	uint32_t optimal_io_boundary;
 	/** I/O is split so that none carries more blocks than this (0: no limit) */
 	uint32_t max_transfer_blocks;
+	/**
+	 * the bdev's identity, kept across restarts by save_config; left nil,
+	 * the layer makes a random one at register
+	 */
+	struct usk_uuid uuid;
 	/** the module's own pointer, passed to its functions */
 	void *ctxt;
 	/** the module's functions */
@@ -114,7 +126,7 @@ int usk_bdev_module_register(const struct usk_bdev_module *module);
  *
  * @return 0; -EINVAL for a missing name, function, block size that is not
  *         a power of two of at least 512, or zero blocks; -EEXIST when
- *         the name is taken; -ENOMEM.
+ *         the name or the UUID is taken; -ENOMEM.
  */
 int usk_bdev_register(struct usk_bdev *bdev);
 

@@ -85,10 +85,27 @@ void bdev_layer_fini(void)
 }
 
 /* The bdev whose name or alias is @name. */
-static struct bdev_internal *bdev_find_locked(const char *name)
+static struct bdev_internal *bdev_find_uuid_locked(const struct usk_uuid *uuid)
 {
 	struct bdev_internal *bi;
 
+	TAILQ_FOREACH(bi, &g_bdevs, link) {
+		if (usk_uuid_equal(&bi->bdev->uuid, uuid)) {
+			return bi;
+		}
+	}
+	return NULL;
+}
+
+/* A bdev answers to its name, its aliases and its UUID's text, as SPDK's do. */
+static struct bdev_internal *bdev_find_locked(const char *name)
+{
+	struct bdev_internal *bi;
+	struct usk_uuid uuid;
+
+	if (usk_uuid_parse(&uuid, name) == 0 && (bi = bdev_find_uuid_locked(&uuid)) != NULL) {
+		return bi;
+	}
 	TAILQ_FOREACH(bi, &g_bdevs, link) {
 		if (strcmp(bi->name, name) == 0) {
 			return bi;
@@ -186,6 +203,12 @@ int usk_bdev_register(struct usk_bdev *b)
 		free(bi);
 		return -ENOMEM;
 	}
+	if (usk_uuid_is_nil(&b->uuid) && (rc = usk_uuid_generate(&b->uuid)) != 0) {
+		USK_ERRLOG("bdev '%s': no UUID could be made: %s", b->name, strerror(-rc));
+		free(bi->name);
+		free(bi);
+		return rc;
+	}
 	bi->bdev = b;
 	TAILQ_INIT(&bi->descs);
 	pthread_mutex_init(&bi->lock, NULL);
@@ -193,9 +216,9 @@ int usk_bdev_register(struct usk_bdev *b)
 	b->name = bi->name;
 
 	pthread_mutex_lock(&g_bdev_lock);
-	if (bdev_find_locked(bi->name) != NULL) {
+	if (bdev_find_locked(bi->name) != NULL || bdev_find_uuid_locked(&b->uuid) != NULL) {
 		pthread_mutex_unlock(&g_bdev_lock);
-		USK_ERRLOG("bdev '%s': the name is taken", bi->name);
+		USK_ERRLOG("bdev '%s': the name or the UUID is taken", bi->name);
 		rc = -EEXIST;
 		goto free_internal;
 	}
@@ -461,6 +484,11 @@ void usk_bdev_module_release_bdev(struct usk_bdev *b)
 	pthread_mutex_lock(&b->internal->lock);
 	b->internal->claim = NULL;
 	pthread_mutex_unlock(&b->internal->lock);
+}
+
+const struct usk_uuid *usk_bdev_get_uuid(const struct usk_bdev *b)
+{
+	return &b->uuid;
 }
 
 struct usk_bdev *usk_bdev_get_by_name(const char *name)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "usk/nvme_spec.h"
 #include "ut_bdev_module.h"
@@ -31,6 +32,41 @@ static void test_register_rules_and_properties(void)
 	bad.blockcnt = 0;
 	CU_ASSERT_EQUAL(usk_bdev_register(&bad), -EINVAL);
 
+	teardown();
+}
+
+static void unregister_other(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_unregister(ctx, NULL, NULL), 0);
+}
+
+/* A bdev gets a UUID if its module gave none; the UUID finds it, and stays unique. */
+static void test_uuid_made_found_and_unique(void)
+{
+	char text[USK_UUID_STRING_LEN];
+	struct usk_bdev other;
+
+	setup();
+	other = g_bdev;
+	CU_ASSERT_FALSE(usk_uuid_is_nil(usk_bdev_get_uuid(&g_bdev)));
+	CU_ASSERT_EQUAL(usk_uuid_fmt(text, sizeof(text), usk_bdev_get_uuid(&g_bdev)), 0);
+	CU_ASSERT_PTR_EQUAL(usk_bdev_get_by_name(text), &g_bdev);
+	/* Another name with the same UUID is refused, and so is the UUID as a name. */
+	other.internal = NULL;
+	other.name = "ut1";
+	CU_ASSERT_EQUAL(usk_bdev_register(&other), -EEXIST);
+	other.name = text;
+	memset(&other.uuid, 0, sizeof(other.uuid));
+	CU_ASSERT_EQUAL(usk_bdev_register(&other), -EEXIST);
+	/* A UUID the module chose is kept. */
+	other.name = "ut1";
+	CU_ASSERT_EQUAL(usk_uuid_parse(&other.uuid, "11111111-2222-4333-8444-555555555555"), 0);
+	CU_ASSERT_EQUAL(usk_bdev_register(&other), 0);
+	CU_ASSERT_PTR_EQUAL(usk_bdev_get_by_name("11111111-2222-4333-8444-555555555555"), &other);
+	on_thread(0, unregister_other, &other);
+	/* Its destruct is the test module's: count only g_bdev's in teardown. */
+	CU_ASSERT_EQUAL(g_destructs, 1);
+	g_destructs = 0;
 	teardown();
 }
 
@@ -198,6 +234,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_register_rules_and_properties),
+		UT_TEST(test_uuid_made_found_and_unique),
 		UT_TEST(test_open_close_and_claim),
 		UT_TEST(test_aliases_find_and_open_the_bdev),
 		UT_TEST(test_hot_remove_with_io_in_flight_on_two_threads),

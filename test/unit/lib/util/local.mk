@@ -1,5 +1,5 @@
 UTIL_UNIT_TESTS = test/unit/lib/util/histogram_ut test/unit/lib/util/bit_ut \
-	test/unit/lib/util/ticks_ut
+	test/unit/lib/util/ticks_ut test/unit/lib/util/uuid_ut
 check_PROGRAMS += $(UTIL_UNIT_TESTS)
 UNIT_TESTS += $(UTIL_UNIT_TESTS)
 # histogram_ut includes histogram.c to reach its bucket helpers.
@@ -8,3 +8,4 @@ EXTRA_test_unit_lib_util_histogram_ut_DEPENDENCIES = lib/util/histogram.c
 # bit_ut tests the inline bit maths of include/usk/util.h.
 test_unit_lib_util_bit_ut_LDADD = $(UT_LIBS)
 test_unit_lib_util_ticks_ut_LDADD = lib/util/libusk_util.la $(UT_LIBS)
+test_unit_lib_util_uuid_ut_LDADD = lib/util/libusk_util.la $(UT_LIBS)
