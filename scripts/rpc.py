@@ -66,10 +66,11 @@ class Client:
             try:
                 sock.connect(path)
                 return sock
-            except OSError as e:
+            except (OSError, ValueError) as e:  # ValueError: a NUL in the path
                 sock.close()
                 if attempt == retries:
-                    raise RpcError(f"cannot connect to {path}: {e.strerror or e} "
+                    reason = getattr(e, "strerror", None) or e
+                    raise RpcError(f"cannot connect to {path}: {reason} "
                                    "(is usk_tgt running? -s chooses the socket)") from None
                 time.sleep(RETRY_INTERVAL)
 
@@ -125,8 +126,8 @@ class Client:
             except OSError as e:
                 raise RpcError(f"{method}: connection lost: {e.strerror or e}") from None
             if not data:
-                raise ConnectionClosed(f"{method}: the server closed the connection "
-                               + ("before answering" if not text else "in the middle of its answer"))
+                when = "in the middle of its answer" if text else "before answering"
+                raise ConnectionClosed(f"{method}: the server closed the connection {when}")
 
     def close(self):
         self.sock.close()
