@@ -9,6 +9,7 @@ PCI_BLOCKED=${PCI_BLOCKED:-}
 TARGET_USER=${TARGET_USER:-}
 NOIOMMU=${NOIOMMU:-0}
 SYSFS=${USK_SYSFS:-/sys}
+DEV=${USK_DEV:-/dev}
 NVME_CLASS=0x010802
 
 usage() {
@@ -21,7 +22,8 @@ Usage: setup.sh [config|reset|status|help]
            message naming what holds it.
   reset    give the controllers on vfio-pci back to the kernel nvme driver.
   status   list the NVMe controllers (address, vendor:device, NUMA node,
-           driver, block devices or VFIO group) and the hugepages per node.
+           driver, block devices or VFIO group and the processes that hold
+           it) and the hugepages per node.
   help     this text.
 
 Environment:
@@ -178,11 +180,24 @@ bind_driver() {
 
 # The group's device file: /dev/vfio/N, or /dev/vfio/noiommu-N without an IOMMU.
 vfio_group_node() {
-	if [ -e "/dev/vfio/noiommu-$1" ]; then
-		echo "/dev/vfio/noiommu-$1"
+	if [ -e "$DEV/vfio/noiommu-$1" ]; then
+		echo "$DEV/vfio/noiommu-$1"
 	else
-		echo "/dev/vfio/$1"
+		echo "$DEV/vfio/$1"
 	fi
+}
+
+# The processes that have the file $1 open, as "name[pid]" words: a VFIO
+# group is open in exactly the process that owns its devices. One ls reads
+# every process's fd links (busybox's find has no -lname).
+file_holders() {
+	local pid holders=""
+	for pid in $(ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v node="$1" '
+		/^\/proc\/[0-9]+\/fd:$/ { split($0, part, "/"); pid = part[3] }
+		$NF == node && $(NF - 1) == "->" && !seen[pid]++ { print pid }'); do
+		holders+=" $(cat "/proc/$pid/comm" 2>/dev/null)[$pid]"
+	done
+	echo "${holders# }"
 }
 
 vfio_give_to_user() {
@@ -281,13 +296,16 @@ cmd_reset() {
 }
 
 cmd_status() {
-	local bdf dev driver what b n file
+	local bdf dev driver what b n file holders
 	printf '%-14s %-11s %-5s %-10s %s\n' BDF VENDOR:DEV NUMA DRIVER DEVICES
 	for bdf in $(nvme_controllers); do
 		dev=$SYSFS/bus/pci/devices/$bdf
 		driver=$(pci_driver "$bdf")
 		case "$driver" in
-		vfio-pci) what=$(vfio_group_node "$(iommu_group "$bdf")") ;;
+		vfio-pci)
+			what=$(vfio_group_node "$(iommu_group "$bdf")")
+			holders=$(file_holders "$what")
+			what+=${holders:+ (held by $holders)} ;;
 		nvme)
 			what=""
 			for b in $(controller_block_devices "$bdf"); do

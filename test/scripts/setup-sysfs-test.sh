@@ -48,6 +48,16 @@ echo "$out" | grep -Eq '^0000:01:00.0 +1b36:0010 +0 +nvme +nvme0n1\(64MiB\)$' ||
 echo "$out" | grep -Eq '^0000:02:00.0 +1b36:0010 +1 +vfio-pci +/dev/vfio/8$' ||
 	fail "status row of 0000:02:00.0 is wrong"
 echo "$out" | grep -q 0000:00:1f.2 && fail "status lists a device that is not NVMe"
+# A process that holds the VFIO group is named, once however many fds it has.
+mkdir -p "$sys/dev/vfio"
+: >"$sys/dev/vfio/8"
+sleep 60 <"$sys/dev/vfio/8" 3<"$sys/dev/vfio/8" &
+holder=$!
+out=$(USK_SYSFS=$sys USK_DEV=$sys/dev "$setup" status)
+kill "$holder"
+echo "$out"
+echo "$out" | grep -Eq "^0000:02:00.0 .* vfio-pci +$sys/dev/vfio/8 \(held by sleep\[$holder\]\)$" ||
+	fail "status does not name the process that holds the VFIO group"
 out=$(USK_SYSFS=$sys PCI_BLOCKED=0000:02:00.0 "$setup" status)
 echo "$out" | grep -q 0000:02:00.0 && fail "status lists a PCI_BLOCKED device"
 

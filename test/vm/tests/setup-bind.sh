@@ -38,6 +38,27 @@ done
 [ -z "$(nvme_block_devices)" ] || fail "block devices left after config: $(nvme_block_devices)"
 $setup status | grep -q "/dev/vfio/$(group_of "${bdfs[1]}")" || fail "status does not show the VFIO group"
 
+# TARGET_USER: user usk, given the groups by config and no other privilege,
+# drives the second controller; status names the process that holds it.
+perf_as_usk() {
+	su -s /bin/sh usk -c "ulimit -l $1; exec usk_nvme_perf -r 'trtype:PCIe traddr:${bdfs[1]}' $2"
+}
+echo "usk_nvme_perf as user usk"
+perf_as_usk unlimited "-q 8 -t 1" >/tmp/perf-usk.out 2>&1 ||
+	fail "usk_nvme_perf as user usk exited $?: $(cat /tmp/perf-usk.out)"
+grep -q IOPS /tmp/perf-usk.out || fail "usk_nvme_perf as user usk printed no figures"
+echo "setup.sh status while user usk's usk_nvme_perf runs"
+perf_as_usk unlimited "-q 8 -t 8" >/dev/null 2>&1 &
+perf=$!
+# The pid is su's child's, not the background job's: match the name.
+wait_for "$setup status | grep -q 'vfio/$(group_of "${bdfs[1]}") (held by usk_nvme_perf\[[0-9]*\])'" 100 ||
+	fail "status does not name usk_nvme_perf as the holder: $($setup status)"
+wait "$perf" || fail "the background usk_nvme_perf exited $?"
+# A memlock limit too small for the DMA memory: one message that names the fix.
+echo "usk_nvme_perf as user usk under a 64 KiB memlock limit"
+perf_as_usk 64 "-q 8 -t 1" >/tmp/perf-usk.out 2>&1 && fail "usk_nvme_perf ran under a 64 KiB memlock limit"
+grep -q "ulimit -l" /tmp/perf-usk.out || fail "no word of the memlock limit: $(cat /tmp/perf-usk.out)"
+
 # config again changes nothing and succeeds.
 HUGEMEM=64 $setup config >/dev/null || fail "a second config exited $?"
 
