@@ -167,10 +167,13 @@ static int vfio_group_add(int number, const char *path)
 	struct vfio_group_status status = {.argsz = sizeof(status)};
 	int fd;
 
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = vfio_group_open_file(path);
 	if (fd < 0) {
-		int rc = -errno;
+		int rc = fd;
 
+		if (rc == -EBUSY) {
+			return rc; /* the holder is named already */
+		}
 		if (rc == -EACCES || rc == -EPERM) {
 			USK_ERRLOG("no permission on %s: run as root, or give it to your user with "
 				   "'TARGET_USER=%s scripts/setup.sh'",

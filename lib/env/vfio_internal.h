@@ -4,6 +4,9 @@
 #define USK_VFIO_INTERNAL_H
 
 #include <linux/vfio.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 /*
  * The fd of IOMMU group @number, added to the process's container (opened,
@@ -18,6 +21,23 @@ int vfio_group_get_fd(int number, int *group_fd);
  * MSI window) are never handed out.
  */
 int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info);
+
+/*
+ * Opens the group file @path (vfio_takeover.c). EBUSY from a previous owner
+ * that is exiting (killed, or its release still running) is waited for, up
+ * to 10 s, said once in the log; a live owner is named and refused at once.
+ * Returns the fd, or a negative errno (-EBUSY after logging who holds it).
+ */
+int vfio_group_open_file(const char *path);
+
+/* The process, other than this one, that has @path open; 0 when none is seen. */
+pid_t vfio_file_holder(const char *path);
+
+/* Whether process @pid is exiting: a zombie, dead, or with SIGKILL pending (or gone). */
+bool vfio_pid_exiting(pid_t pid);
+
+/* The command name of process @pid into @name ("?" when unknown). */
+void vfio_pid_name(pid_t pid, char *name, size_t len);
 
 /* Logs why group @number is not viable: its devices and their drivers. */
 void vfio_explain_group_not_viable(int number);

@@ -1,6 +1,6 @@
 # Tests of lib/env's PCI and VFIO half.
 PCI_UNIT_TESTS = test/unit/lib/env/pci_ut test/unit/lib/env/vfio_caps_ut \
-	test/unit/lib/env/vfio_noiommu_ut
+	test/unit/lib/env/vfio_noiommu_ut test/unit/lib/env/vfio_takeover_ut
 check_PROGRAMS += $(PCI_UNIT_TESTS)
 UNIT_TESTS += $(PCI_UNIT_TESTS)
 test_unit_lib_env_pci_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
@@ -9,3 +9,5 @@ test_unit_lib_env_vfio_caps_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
 test_unit_lib_env_vfio_caps_ut_LDADD = $(ENV_UT_LIBS)
 test_unit_lib_env_vfio_noiommu_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
 test_unit_lib_env_vfio_noiommu_ut_LDADD = $(ENV_UT_LIBS)
+test_unit_lib_env_vfio_takeover_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
+test_unit_lib_env_vfio_takeover_ut_LDADD = $(ENV_UT_LIBS)
