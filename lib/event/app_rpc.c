@@ -345,6 +345,7 @@ int app_rpc_register(void)
 		{"framework_get_reactors", rpc_framework_get_reactors},
 		{"thread_get_stats", rpc_thread_get_stats},
 		{"thread_get_pollers", rpc_thread_get_pollers},
+		{"thread_get_io_channels", rpc_thread_get_io_channels},
 		{"save_config", rpc_save_config},
 		{"spdk_kill_instance", rpc_spdk_kill_instance},
 	};

@@ -112,9 +112,10 @@ void app_rpc_thread_walk(struct usk_rpc_request *req, const struct usk_json_val 
 			 const char *array,
 			 void (*visit)(struct app_thread_walk *walk, struct usk_thread *thread),
 			 void (*finish)(struct app_thread_walk *walk));
-/* The thread_get_stats and thread_get_pollers methods. */
+/* The thread_get_stats, thread_get_pollers and thread_get_io_channels methods. */
 void rpc_thread_get_stats(struct usk_rpc_request *req, const struct usk_json_val *params);
 void rpc_thread_get_pollers(struct usk_rpc_request *req, const struct usk_json_val *params);
+void rpc_thread_get_io_channels(struct usk_rpc_request *req, const struct usk_json_val *params);
 /* Registers the framework's RPC methods (reactors, threads, config, kill). */
 int app_rpc_register(void);
 /*
