@@ -84,6 +84,14 @@ extern const struct usk_subsystem g_log_subsystem;
 
 /* Applies a JSON config file through RPC calls, then calls @done(0 or -errno). */
 void app_config_load(const char *path, void (*done)(int rc));
+/*
+ * Whether @method is one of SPDK's that USK has no use for, with @params
+ * (NULL: none): 0 when it may be skipped; -EINVAL when @params holds a
+ * field (*@field) that is not SPDK's default and asks for a behaviour USK
+ * does not give; -ENOENT when USK does not know it as such.
+ */
+int app_config_spdk_unused(const char *method, const struct usk_json_val *params,
+			   const char **field);
 
 struct app_rpc_method {
 	const char *name;
