@@ -93,8 +93,8 @@ int usk_log_set_print_level(enum usk_log_level level);
 enum usk_log_level usk_log_get_print_level(void);
 
 /**
- * Parse a level name, in SPDK's spelling or USK's older one, in any case:
- * "ERROR", "WARNING" (or "WARN"), "NOTICE", "INFO" or "DEBUG".
+ * Parse a level name, USK's or SPDK's, in any case: "error", "warn" or
+ * "warning", "notice", "info" or "debug".
  *
  * @param name  the name to parse
  * @param level where the level is stored on success
@@ -102,11 +102,15 @@ enum usk_log_level usk_log_get_print_level(void);
  */
 int usk_log_level_parse(const char *name, enum usk_log_level *level);
 
-/**
- * @return the name of @p level in SPDK's spelling ("ERROR", "WARNING",
- * "NOTICE", "INFO", "DEBUG"), or "unknown".
- */
+/** @return the name of @p level ("error", "warn"...), as log lines show it, or "unknown". */
 const char *usk_log_level_name(enum usk_log_level level);
+
+/**
+ * @return the name of @p level as SPDK spells it ("ERROR", "WARNING",
+ * "NOTICE", "INFO", "DEBUG"): what SPDK's tools send and expect back from
+ * the log methods. "unknown" for an invalid level.
+ */
+const char *usk_log_level_spdk_name(enum usk_log_level level);
 
 /**
  * Send messages to stderr (the default) or to syslog.

@@ -63,7 +63,7 @@ static void log_level_report(struct usk_rpc_request *req, const struct usk_json_
 	}
 	w = usk_rpc_begin_result(req);
 	if (w != NULL) {
-		usk_json_write_string(w, usk_log_level_name(level));
+		usk_json_write_string(w, usk_log_level_spdk_name(level));
 		usk_rpc_end_result(req, w);
 	}
 }
@@ -143,7 +143,7 @@ static void log_write_level(struct usk_json_write_ctx *w, const char *method,
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "method", method);
 	usk_json_write_named_object_begin(w, "params");
-	usk_json_write_named_string(w, "level", usk_log_level_name(level));
+	usk_json_write_named_string(w, "level", usk_log_level_spdk_name(level));
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
 }

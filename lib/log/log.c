@@ -25,8 +25,13 @@ static _Atomic uint32_t g_log_flags;
 static _Atomic(usk_log_fn) g_log_callback;
 static void *_Atomic g_log_callback_ctx;
 
-/* SPDK's spelling, which its tools send and expect back. */
 static const char *const g_level_names[] = {
+	[USK_LOG_ERROR] = "error", [USK_LOG_WARN] = "warn",   [USK_LOG_NOTICE] = "notice",
+	[USK_LOG_INFO] = "info",   [USK_LOG_DEBUG] = "debug",
+};
+
+/* SPDK's names, which its rpc.py sends; "warning" is the one that differs. */
+static const char *const g_spdk_level_names[] = {
 	[USK_LOG_ERROR] = "ERROR", [USK_LOG_WARN] = "WARNING", [USK_LOG_NOTICE] = "NOTICE",
 	[USK_LOG_INFO] = "INFO",   [USK_LOG_DEBUG] = "DEBUG",
 };
@@ -77,16 +82,9 @@ enum usk_log_level usk_log_get_print_level(void)
 
 int usk_log_level_parse(const char *name, enum usk_log_level *level)
 {
-	if (name == NULL) {
-		return -EINVAL;
-	}
-	/* USK's older spelling, which configs saved before SPDK's was adopted hold. */
-	if (strcasecmp(name, "warn") == 0) {
-		*level = USK_LOG_WARN;
-		return 0;
-	}
-	for (size_t i = 0; i < USK_COUNTOF(g_level_names); i++) {
-		if (strcasecmp(name, g_level_names[i]) == 0) {
+	for (size_t i = 0; name != NULL && i < USK_COUNTOF(g_level_names); i++) {
+		if (strcasecmp(name, g_level_names[i]) == 0 ||
+		    strcasecmp(name, g_spdk_level_names[i]) == 0) {
 			*level = (enum usk_log_level)i;
 			return 0;
 		}
@@ -97,6 +95,11 @@ int usk_log_level_parse(const char *name, enum usk_log_level *level)
 const char *usk_log_level_name(enum usk_log_level level)
 {
 	return log_level_valid(level) ? g_level_names[level] : "unknown";
+}
+
+const char *usk_log_level_spdk_name(enum usk_log_level level)
+{
+	return log_level_valid(level) ? g_spdk_level_names[level] : "unknown";
 }
 
 int usk_log_set_dest(enum usk_log_dest dest, const char *ident)

@@ -60,9 +60,12 @@ static void test_level_parse(void)
 	static const char *const names[] = {"ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"};
 	enum usk_log_level level = USK_LOG_ERROR;
 
-	/* SPDK's spelling, in any case, both ways. */
+	/* SPDK's spelling, in any case, both ways; USK's own names, as before. */
 	for (int l = USK_LOG_ERROR; l <= USK_LOG_DEBUG; l++) {
-		CU_ASSERT_STRING_EQUAL(usk_log_level_name(l), names[l]);
+		CU_ASSERT_STRING_EQUAL(usk_log_level_spdk_name(l), names[l]);
+		level = USK_LOG_DEBUG - l;
+		CU_ASSERT_EQUAL(usk_log_level_parse(usk_log_level_name(l), &level), 0);
+		CU_ASSERT_EQUAL(level, l);
 		level = USK_LOG_DEBUG - l;
 		CU_ASSERT_EQUAL(usk_log_level_parse(names[l], &level), 0);
 		CU_ASSERT_EQUAL(level, l);
@@ -82,7 +85,9 @@ static void test_level_parse(void)
 	CU_ASSERT_EQUAL(usk_log_level_parse("", &level), -EINVAL);
 	CU_ASSERT_EQUAL(usk_log_level_parse(NULL, &level), -EINVAL);
 	CU_ASSERT_EQUAL(level, USK_LOG_WARN);
+	CU_ASSERT_STRING_EQUAL(usk_log_level_name(USK_LOG_WARN), "warn");
 	CU_ASSERT_STRING_EQUAL(usk_log_level_name((enum usk_log_level)9), "unknown");
+	CU_ASSERT_STRING_EQUAL(usk_log_level_spdk_name((enum usk_log_level)9), "unknown");
 }
 
 static void test_print_level_set_get(void)
@@ -235,7 +240,7 @@ static void test_stderr_format(void)
 	CU_ASSERT_FATAL(strlen(out) > 29);
 	CU_ASSERT_EQUAL(out[0], '[');
 	CU_ASSERT_EQUAL(out[27], ']');
-	CU_ASSERT_STRING_EQUAL(out + 29, "ERROR: nvme_ctrlr.c:42: CSTS.CFS is set\n");
+	CU_ASSERT_STRING_EQUAL(out + 29, "error: nvme_ctrlr.c:42: CSTS.CFS is set\n");
 	CU_ASSERT_EQUAL(usk_log_set_dest((enum usk_log_dest)7, NULL), -EINVAL);
 }
 
