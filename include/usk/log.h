@@ -65,18 +65,36 @@ enum usk_log_component {
 typedef void (*usk_log_fn)(void *ctx, enum usk_log_level level, const char *msg);
 
 /**
- * Set the most verbose level that is printed (default USK_LOG_NOTICE).
+ * Set the log level: the most verbose level sent to the destination
+ * (stderr, syslog or the callback; default USK_LOG_NOTICE).
  *
  * @return 0, or -EINVAL if @p level is not a valid level.
  */
 int usk_log_set_level(enum usk_log_level level);
 
-/** @return the most verbose level that is printed. */
+/** @return the log level. */
 enum usk_log_level usk_log_get_level(void);
 
 /**
- * Parse a level name: "error", "warn", "notice", "info" or "debug"
- * (case-insensitive).
+ * Set the print level: the most verbose level also written to stderr, as
+ * SPDK's print level is. With syslog as the destination, a message goes to
+ * syslog when the log level lets it through and to stderr when the print
+ * level does. With stderr as the destination it is written once, when
+ * either level lets it through. A callback (usk_log_set_callback()) gets
+ * what the log level lets through and nothing goes to stderr. The default,
+ * USK_LOG_ERROR, adds nothing to stderr that the log level would not
+ * already print there, so only the log level matters until this is called.
+ *
+ * @return 0, or -EINVAL if @p level is not a valid level.
+ */
+int usk_log_set_print_level(enum usk_log_level level);
+
+/** @return the print level. */
+enum usk_log_level usk_log_get_print_level(void);
+
+/**
+ * Parse a level name, USK's or SPDK's, in any case: "error", "warn" or
+ * "warning", "notice", "info" or "debug".
  *
  * @param name  the name to parse
  * @param level where the level is stored on success
@@ -84,8 +102,15 @@ enum usk_log_level usk_log_get_level(void);
  */
 int usk_log_level_parse(const char *name, enum usk_log_level *level);
 
-/** @return the name of @p level ("error"...), or "unknown". */
+/** @return the name of @p level ("error", "warn"...), as log lines show it, or "unknown". */
 const char *usk_log_level_name(enum usk_log_level level);
+
+/**
+ * @return the name of @p level as SPDK spells it ("ERROR", "WARNING",
+ * "NOTICE", "INFO", "DEBUG"): what SPDK's tools send and expect back from
+ * the log methods. "unknown" for an invalid level.
+ */
+const char *usk_log_level_spdk_name(enum usk_log_level level);
 
 /**
  * Send messages to stderr (the default) or to syslog.
@@ -122,7 +147,7 @@ bool usk_log_get_flag(enum usk_log_component component);
 
 /**
  * @return whether debug messages of @p component are printed: its flag is
- * on and the level is USK_LOG_DEBUG.
+ * on and the log level or the print level is USK_LOG_DEBUG.
  */
 bool usk_log_flag_enabled(enum usk_log_component component);
 

@@ -329,6 +329,21 @@ struct usk_thread *usk_io_channel_get_thread(struct usk_io_channel *ch);
 /** @return the channel's device. */
 void *usk_io_channel_get_io_device(struct usk_io_channel *ch);
 
+/** One I/O channel's identity, for usk_thread_for_each_io_channel(). */
+struct usk_io_channel_info {
+	const char *name; /**< its device's name, as registered */
+	uint32_t ref;	  /**< gets not yet put (0 while its destruction is pending) */
+};
+
+/**
+ * Call @p fn for every I/O channel of the current thread, in the order they
+ * were first got. A read-only look, for statistics: @p fn must not get or
+ * put channels, nor register or unregister devices (a lock is held).
+ * Nothing happens when not called on a thread.
+ */
+void usk_thread_for_each_io_channel(void (*fn)(const struct usk_io_channel_info *info, void *ctx),
+				    void *ctx);
+
 /**
  * Visit every thread's channel for @p io_device, one thread after another:
  * @p fn runs on each channel's thread and must call

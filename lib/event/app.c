@@ -143,7 +143,10 @@ static void app_config_applied(int rc)
 
 static void app_subsystems_ready(int rc)
 {
+	bool cancelled = g_shutdown_deferred || usk_app_is_stopping();
+
 	g_subsystems_starting = false;
+	app_rpc_init_finished(rc != 0 ? rc : cancelled ? -ECANCELED : 0);
 	if (g_shutdown_deferred) {
 		app_shutdown_msg(NULL);
 		return;
@@ -259,6 +262,7 @@ static int app_setup(const struct usk_app_opts *opts)
 
 static void app_teardown(void)
 {
+	app_rpc_init_reset();
 	reactors_free();
 	usk_thread_lib_fini();
 	if (g_app.env_owned) {

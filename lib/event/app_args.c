@@ -52,9 +52,11 @@ static void app_print_usage(FILE *out, const struct usk_app_opts *opts,
 	for (int c = 0; c < USK_LOG_COMPONENT_COUNT; c++) {
 		fprintf(out, " %s", usk_log_component_name(c));
 	}
-	fprintf(out, "\n"
-		     "      --log-level LEVEL     error, warn, notice (default), info or debug\n"
-		     "  -h, --help                this text\n");
+	fprintf(out,
+		"\n"
+		"      --log-level LEVEL     ERROR, WARNING, NOTICE (default), INFO or DEBUG,\n"
+		"                            in any case\n"
+		"  -h, --help                this text\n");
 }
 
 /* Joins the common long options and the app's, ending with a zeroed entry. */
@@ -118,8 +120,8 @@ static int app_parse_common(int ch, const char *arg, struct usk_app_opts *opts)
 	case OPT_LOG_LEVEL:
 		if (usk_log_level_parse(arg, &level) != 0) {
 			fprintf(stderr,
-				"%s: --log-level: '%s' is not one of error, warn, notice, info, "
-				"debug\n",
+				"%s: --log-level: '%s' is not one of ERROR, WARNING, NOTICE, "
+				"INFO, DEBUG\n",
 				opts->name, arg);
 			return -EINVAL;
 		}

@@ -75,11 +75,23 @@ void subsystems_fini(void (*done)(void));
 bool subsystem_exists(const char *name);
 /* Writes {"subsystems": [...]} with every subsystem's configuration. */
 void subsystems_write_config(struct usk_json_write_ctx *w);
+/* Writes one subsystem's config array, as save_config has it; -ENOENT for an unknown name. */
+int subsystem_write_config(const char *name, struct usk_json_write_ctx *w);
+/* Writes [{"subsystem": NAME, "depends_on": []}, ...] in initialisation order. */
+void subsystems_write_list(struct usk_json_write_ctx *w);
 /* The log subsystem, always first. */
 extern const struct usk_subsystem g_log_subsystem;
 
 /* Applies a JSON config file through RPC calls, then calls @done(0 or -errno). */
 void app_config_load(const char *path, void (*done)(int rc));
+/*
+ * Whether @method is one of SPDK's that USK has no use for, with @params
+ * (NULL: none): 0 when it may be skipped; -EINVAL when @params holds a
+ * field (*@field) that is not SPDK's default and asks for a behaviour USK
+ * does not give; -ENOENT when USK does not know it as such.
+ */
+int app_config_spdk_unused(const char *method, const struct usk_json_val *params,
+			   const char **field);
 
 struct app_rpc_method {
 	const char *name;
@@ -108,11 +120,31 @@ void app_rpc_thread_walk(struct usk_rpc_request *req, const struct usk_json_val 
 			 const char *array,
 			 void (*visit)(struct app_thread_walk *walk, struct usk_thread *thread),
 			 void (*finish)(struct app_thread_walk *walk));
-/* The thread_get_stats and thread_get_pollers methods. */
+/* The thread_get_stats, thread_get_pollers and thread_get_io_channels methods. */
 void rpc_thread_get_stats(struct usk_rpc_request *req, const struct usk_json_val *params);
 void rpc_thread_get_pollers(struct usk_rpc_request *req, const struct usk_json_val *params);
+void rpc_thread_get_io_channels(struct usk_rpc_request *req, const struct usk_json_val *params);
 /* Registers the framework's RPC methods (reactors, threads, config, kill). */
 int app_rpc_register(void);
+/*
+ * Start-up got past the subsystems (@rc 0) or failed (@rc): answers the
+ * framework_wait_init calls waiting, with true or an error; later calls
+ * are answered at once. On the app thread.
+ */
+void app_rpc_init_finished(int rc);
+/* The app is gone: framework_wait_init waits again (for the next start). */
+void app_rpc_init_reset(void);
+
+/* USK's version, split as SPDK's spdk_get_version answers it. */
+struct app_version {
+	uint32_t major;
+	uint32_t minor;
+	uint32_t patch;
+	const char *suffix; /* what follows the numbers ("-pre"), or "" */
+};
+
+/* Splits "MAJOR.MINOR[.PATCH][SUFFIX]"; returns 0 or -EINVAL. */
+int app_version_parse(const char *text, struct app_version *v);
 /* Registers the log subsystem's RPC methods. */
 int log_rpc_register(void);
 

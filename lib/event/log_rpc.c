@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The log subsystem: RPC methods for the level and the debug flags, and
- * its part of save_config, so a saved configuration brings them back.
+ * The log subsystem: RPC methods for the log and print levels (named in
+ * SPDK's spelling) and the debug flags, and its part of save_config, so a
+ * saved configuration brings them back.
  */
 #include "config.h"
 
@@ -28,7 +29,9 @@ static const struct usk_json_object_decoder g_flag_decoders[] = {
 	{"flag", offsetof(struct log_flag_params, flag), usk_json_decode_string, false},
 };
 
-static void rpc_log_set_level(struct usk_rpc_request *req, const struct usk_json_val *params)
+/* Sets a level (log or print, by @set) from params {"level": NAME}. */
+static void log_level_change(struct usk_rpc_request *req, const struct usk_json_val *params,
+			     int (*set)(enum usk_log_level level))
 {
 	struct log_level_params p = {0};
 	enum usk_log_level level;
@@ -39,17 +42,19 @@ static void rpc_log_set_level(struct usk_rpc_request *req, const struct usk_json
 	}
 	if (usk_log_level_parse(p.level, &level) != 0) {
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
-				   "params: field 'level': '%s' is not one of error, warn, notice, "
-				   "info, debug",
+				   "params: field 'level': '%s' is not one of ERROR, WARNING, "
+				   "NOTICE, INFO, DEBUG",
 				   p.level);
 	} else {
-		usk_log_set_level(level);
+		set(level);
 		usk_rpc_send_bool(req, true);
 	}
 	free(p.level);
 }
 
-static void rpc_log_get_level(struct usk_rpc_request *req, const struct usk_json_val *params)
+/* Answers a level's name in SPDK's spelling, which its tools compare against. */
+static void log_level_report(struct usk_rpc_request *req, const struct usk_json_val *params,
+			     enum usk_log_level level)
 {
 	struct usk_json_write_ctx *w;
 
@@ -58,9 +63,29 @@ static void rpc_log_get_level(struct usk_rpc_request *req, const struct usk_json
 	}
 	w = usk_rpc_begin_result(req);
 	if (w != NULL) {
-		usk_json_write_string(w, usk_log_level_name(usk_log_get_level()));
+		usk_json_write_string(w, usk_log_level_spdk_name(level));
 		usk_rpc_end_result(req, w);
 	}
+}
+
+static void rpc_log_set_level(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	log_level_change(req, params, usk_log_set_level);
+}
+
+static void rpc_log_get_level(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	log_level_report(req, params, usk_log_get_level());
+}
+
+static void rpc_log_set_print_level(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	log_level_change(req, params, usk_log_set_print_level);
+}
+
+static void rpc_log_get_print_level(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	log_level_report(req, params, usk_log_get_print_level());
 }
 
 static void log_flag_change(struct usk_rpc_request *req, const struct usk_json_val *params,
@@ -112,14 +137,21 @@ static void rpc_log_get_flags(struct usk_rpc_request *req, const struct usk_json
 	usk_rpc_end_result(req, w);
 }
 
-static void log_write_config(struct usk_json_write_ctx *w)
+static void log_write_level(struct usk_json_write_ctx *w, const char *method,
+			    enum usk_log_level level)
 {
 	usk_json_write_object_begin(w);
-	usk_json_write_named_string(w, "method", "log_set_level");
+	usk_json_write_named_string(w, "method", method);
 	usk_json_write_named_object_begin(w, "params");
-	usk_json_write_named_string(w, "level", usk_log_level_name(usk_log_get_level()));
+	usk_json_write_named_string(w, "level", usk_log_level_spdk_name(level));
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
+}
+
+static void log_write_config(struct usk_json_write_ctx *w)
+{
+	log_write_level(w, "log_set_level", usk_log_get_level());
+	log_write_level(w, "log_set_print_level", usk_log_get_print_level());
 	for (int c = 0; c < USK_LOG_COMPONENT_COUNT; c++) {
 		if (!usk_log_get_flag(c)) {
 			continue;
@@ -141,8 +173,12 @@ const struct usk_subsystem g_log_subsystem = {
 int log_rpc_register(void)
 {
 	static const struct app_rpc_method methods[] = {
-		{"log_set_level", rpc_log_set_level}, {"log_get_level", rpc_log_get_level},
-		{"log_set_flag", rpc_log_set_flag},   {"log_clear_flag", rpc_log_clear_flag},
+		{"log_set_level", rpc_log_set_level},
+		{"log_get_level", rpc_log_get_level},
+		{"log_set_print_level", rpc_log_set_print_level},
+		{"log_get_print_level", rpc_log_get_print_level},
+		{"log_set_flag", rpc_log_set_flag},
+		{"log_clear_flag", rpc_log_clear_flag},
 		{"log_get_flags", rpc_log_get_flags},
 	};
 

@@ -19,14 +19,11 @@ static uint32_t g_cursor;
 static void (*g_init_done)(int rc);
 static void (*g_fini_done)(void);
 
+static const struct usk_subsystem *subsystem_find(const char *name);
+
 bool subsystem_exists(const char *name)
 {
-	for (uint32_t i = 0; i < g_count; i++) {
-		if (strcmp(g_subsystems[i]->name, name) == 0) {
-			return true;
-		}
-	}
-	return false;
+	return subsystem_find(name) != NULL;
 }
 
 int usk_subsystem_register(const struct usk_subsystem *s)
@@ -104,6 +101,38 @@ void usk_subsystem_fini_done(void)
 	subsystem_fini_next();
 }
 
+static const struct usk_subsystem *subsystem_find(const char *name)
+{
+	for (uint32_t i = 0; i < g_count; i++) {
+		if (strcmp(g_subsystems[i]->name, name) == 0) {
+			return g_subsystems[i];
+		}
+	}
+	return NULL;
+}
+
+/* The subsystem's config entries, into an array the caller began. */
+static void subsystem_write_config_entries(const struct usk_subsystem *s,
+					   struct usk_json_write_ctx *w)
+{
+	if (s->write_config_json != NULL) {
+		s->write_config_json(w);
+	}
+}
+
+int subsystem_write_config(const char *name, struct usk_json_write_ctx *w)
+{
+	const struct usk_subsystem *s = subsystem_find(name);
+
+	if (s == NULL) {
+		return -ENOENT;
+	}
+	usk_json_write_array_begin(w);
+	subsystem_write_config_entries(s, w);
+	usk_json_write_array_end(w);
+	return 0;
+}
+
 void subsystems_write_config(struct usk_json_write_ctx *w)
 {
 	usk_json_write_object_begin(w);
@@ -112,12 +141,27 @@ void subsystems_write_config(struct usk_json_write_ctx *w)
 		usk_json_write_object_begin(w);
 		usk_json_write_named_string(w, "subsystem", g_subsystems[i]->name);
 		usk_json_write_named_array_begin(w, "config");
-		if (g_subsystems[i]->write_config_json != NULL) {
-			g_subsystems[i]->write_config_json(w);
-		}
+		subsystem_write_config_entries(g_subsystems[i], w);
 		usk_json_write_array_end(w);
 		usk_json_write_object_end(w);
 	}
 	usk_json_write_array_end(w);
 	usk_json_write_object_end(w);
+}
+
+/*
+ * USK's subsystems declare no dependencies: each starts after every one
+ * registered before it, which is the only order they can rely on.
+ */
+void subsystems_write_list(struct usk_json_write_ctx *w)
+{
+	usk_json_write_array_begin(w);
+	for (uint32_t i = 0; i < g_count; i++) {
+		usk_json_write_object_begin(w);
+		usk_json_write_named_string(w, "subsystem", g_subsystems[i]->name);
+		usk_json_write_named_array_begin(w, "depends_on");
+		usk_json_write_array_end(w);
+		usk_json_write_object_end(w);
+	}
+	usk_json_write_array_end(w);
 }

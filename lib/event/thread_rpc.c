@@ -3,8 +3,8 @@
  * RPC answers gathered thread by thread: a walk visits each thread on its
  * own reactor, and each visit writes that thread's part of the answer.
  * Visits follow one another, so the document has one writer at a time.
- * thread_get_stats and thread_get_pollers are built on it here, and
- * framework_get_reactors in app_rpc.c.
+ * thread_get_stats, thread_get_pollers and thread_get_io_channels are
+ * built on it here, and framework_get_reactors in app_rpc.c.
  */
 #include "config.h"
 
@@ -134,4 +134,30 @@ static void write_thread_pollers(struct app_thread_walk *walk, struct usk_thread
 void rpc_thread_get_pollers(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
 	app_rpc_thread_walk(req, params, "threads", write_thread_pollers, NULL);
+}
+
+static void write_io_channel(const struct usk_io_channel_info *info, void *ctx)
+{
+	struct usk_json_write_ctx *w = ctx;
+
+	usk_json_write_object_begin(w);
+	usk_json_write_named_string(w, "name", info->name);
+	usk_json_write_named_uint64(w, "ref", info->ref);
+	usk_json_write_object_end(w);
+}
+
+/* SPDK's shape: each thread's name and channels, no id. */
+static void write_thread_io_channels(struct app_thread_walk *walk, struct usk_thread *t)
+{
+	usk_json_write_object_begin(walk->w);
+	usk_json_write_named_string(walk->w, "name", usk_thread_get_name(t));
+	usk_json_write_named_array_begin(walk->w, "io_channels");
+	usk_thread_for_each_io_channel(write_io_channel, walk->w);
+	usk_json_write_array_end(walk->w);
+	usk_json_write_object_end(walk->w);
+}
+
+void rpc_thread_get_io_channels(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	app_rpc_thread_walk(req, params, "threads", write_thread_io_channels, NULL);
 }

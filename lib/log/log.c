@@ -18,6 +18,8 @@
 #define LOG_LINE_MAX 1024
 
 static _Atomic int g_log_level = USK_LOG_NOTICE;
+/* Error: stderr shows no more than the log level lets through until asked. */
+static _Atomic int g_print_level = USK_LOG_ERROR;
 static _Atomic int g_log_dest = USK_LOG_DEST_STDERR;
 static _Atomic uint32_t g_log_flags;
 static _Atomic(usk_log_fn) g_log_callback;
@@ -26,6 +28,12 @@ static void *_Atomic g_log_callback_ctx;
 static const char *const g_level_names[] = {
 	[USK_LOG_ERROR] = "error", [USK_LOG_WARN] = "warn",   [USK_LOG_NOTICE] = "notice",
 	[USK_LOG_INFO] = "info",   [USK_LOG_DEBUG] = "debug",
+};
+
+/* SPDK's names, which its rpc.py sends; "warning" is the one that differs. */
+static const char *const g_spdk_level_names[] = {
+	[USK_LOG_ERROR] = "ERROR", [USK_LOG_WARN] = "WARNING", [USK_LOG_NOTICE] = "NOTICE",
+	[USK_LOG_INFO] = "INFO",   [USK_LOG_DEBUG] = "DEBUG",
 };
 
 static const char *const g_component_names[USK_LOG_COMPONENT_COUNT] = {
@@ -58,10 +66,25 @@ enum usk_log_level usk_log_get_level(void)
 	return (enum usk_log_level)atomic_load(&g_log_level);
 }
 
+int usk_log_set_print_level(enum usk_log_level level)
+{
+	if (!log_level_valid(level)) {
+		return -EINVAL;
+	}
+	atomic_store(&g_print_level, (int)level);
+	return 0;
+}
+
+enum usk_log_level usk_log_get_print_level(void)
+{
+	return (enum usk_log_level)atomic_load(&g_print_level);
+}
+
 int usk_log_level_parse(const char *name, enum usk_log_level *level)
 {
-	for (size_t i = 0; i < USK_COUNTOF(g_level_names); i++) {
-		if (name != NULL && strcasecmp(name, g_level_names[i]) == 0) {
+	for (size_t i = 0; name != NULL && i < USK_COUNTOF(g_level_names); i++) {
+		if (strcasecmp(name, g_level_names[i]) == 0 ||
+		    strcasecmp(name, g_spdk_level_names[i]) == 0) {
 			*level = (enum usk_log_level)i;
 			return 0;
 		}
@@ -72,6 +95,11 @@ int usk_log_level_parse(const char *name, enum usk_log_level *level)
 const char *usk_log_level_name(enum usk_log_level level)
 {
 	return log_level_valid(level) ? g_level_names[level] : "unknown";
+}
+
+const char *usk_log_level_spdk_name(enum usk_log_level level)
+{
+	return log_level_valid(level) ? g_spdk_level_names[level] : "unknown";
 }
 
 int usk_log_set_dest(enum usk_log_dest dest, const char *ident)
@@ -133,7 +161,8 @@ bool usk_log_get_flag(enum usk_log_component component)
 bool usk_log_flag_enabled(enum usk_log_component component)
 {
 	if ((unsigned int)component >= USK_LOG_COMPONENT_COUNT ||
-	    atomic_load_explicit(&g_log_level, memory_order_relaxed) < USK_LOG_DEBUG) {
+	    (atomic_load_explicit(&g_log_level, memory_order_relaxed) < USK_LOG_DEBUG &&
+	     atomic_load_explicit(&g_print_level, memory_order_relaxed) < USK_LOG_DEBUG)) {
 		return false;
 	}
 	return (atomic_load_explicit(&g_log_flags, memory_order_relaxed) >> component) & 1;
@@ -209,20 +238,31 @@ static void log_write_stderr(enum usk_log_level level, const char *msg)
 
 void usk_vlog(enum usk_log_level level, const char *file, int line, const char *fmt, va_list ap)
 {
+	usk_log_fn callback = atomic_load(&g_log_callback);
 	char msg[LOG_LINE_MAX];
+	bool to_dest, to_stderr;
 
-	if (!log_level_valid(level) || (int)level > atomic_load(&g_log_level)) {
+	if (!log_level_valid(level)) {
+		return;
+	}
+	to_dest = (int)level <= atomic_load(&g_log_level);
+	/* An embedder's callback is its console: the print level is for stderr. */
+	to_stderr = callback == NULL && (int)level <= atomic_load(&g_print_level);
+	if (!to_dest && !to_stderr) {
 		return;
 	}
 	log_format_message(msg, sizeof(msg), file, line, fmt, ap);
-
-	usk_log_fn callback = atomic_load(&g_log_callback);
-
 	if (callback != NULL) {
 		callback(atomic_load(&g_log_callback_ctx), level, msg);
 	} else if (atomic_load(&g_log_dest) == USK_LOG_DEST_SYSLOG) {
-		syslog(log_syslog_priority(level), "%s", msg);
+		if (to_dest) {
+			syslog(log_syslog_priority(level), "%s", msg);
+		}
+		if (to_stderr) {
+			log_write_stderr(level, msg);
+		}
 	} else {
+		/* stderr is both: once is enough. */
 		log_write_stderr(level, msg);
 	}
 }

@@ -318,6 +318,26 @@ void *usk_io_channel_get_io_device(struct usk_io_channel *ch)
 	return ch->dev->io_device;
 }
 
+void usk_thread_for_each_io_channel(void (*fn)(const struct usk_io_channel_info *info, void *ctx),
+				    void *ctx)
+{
+	struct usk_thread *t = usk_thread_get_current();
+	struct usk_io_channel_info info;
+	struct usk_io_channel *ch;
+
+	if (t == NULL) {
+		return;
+	}
+	/* Other threads' unregisters read this thread's list under the lock. */
+	pthread_mutex_lock(&g_devlist_lock);
+	TAILQ_FOREACH(ch, &t->channels, link) {
+		info.name = ch->dev->name;
+		info.ref = ch->ref;
+		fn(&info, ctx);
+	}
+	pthread_mutex_unlock(&g_devlist_lock);
+}
+
 bool thread_has_channels(struct usk_thread *t)
 {
 	bool any;

@@ -66,6 +66,30 @@ static void test_common_and_app_options(void)
 	usk_log_set_level(USK_LOG_NOTICE);
 }
 
+/* --log-level takes SPDK's names and USK's older ones, in any case. */
+static void test_log_level_names(void)
+{
+	/* Not const: getopt takes argv's strings as char *. */
+	static struct {
+		char name[8];
+		enum usk_log_level level;
+	} names[] = {
+		{"ERROR", USK_LOG_ERROR}, {"WARNING", USK_LOG_WARN},  {"warning", USK_LOG_WARN},
+		{"warn", USK_LOG_WARN},	  {"Notice", USK_LOG_NOTICE}, {"INFO", USK_LOG_INFO},
+		{"debug", USK_LOG_DEBUG},
+	};
+	struct usk_app_opts opts;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *argv[] = {"args_ut", "--log-level", names[i].name, NULL};
+
+		usk_log_set_level(names[i].level == USK_LOG_ERROR ? USK_LOG_DEBUG : USK_LOG_ERROR);
+		CU_ASSERT_EQUAL(parse(&opts, 3, argv), USK_APP_PARSE_OK);
+		CU_ASSERT_EQUAL(usk_log_get_level(), names[i].level);
+	}
+	usk_log_set_level(USK_LOG_NOTICE);
+}
+
 static void test_bad_options_are_errors(void)
 {
 	struct usk_app_opts opts;
@@ -103,6 +127,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_defaults),
 		UT_TEST(test_common_and_app_options),
+		UT_TEST(test_log_level_names),
 		UT_TEST(test_bad_options_are_errors),
 		UT_TEST(test_old_options_structure_is_filled_within_its_size),
 	};

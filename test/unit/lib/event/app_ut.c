@@ -19,6 +19,7 @@
 
 #include "event_internal.h"
 #include "usk/log.h"
+#include "usk/rpc.h"
 #include "usk/ticks.h"
 #include "ut.h"
 
@@ -77,6 +78,32 @@ static void fini_b(void)
 
 static const struct usk_subsystem g_sub_a = {.name = "a", .init = init_a, .fini = fini_a};
 static const struct usk_subsystem g_sub_b = {.name = "b", .init = init_b, .fini = fini_b};
+
+/* framework_wait_init called from inside start-up, before the subsystems are all up. */
+static bool g_ask_wait_init;
+static int g_wait_init_answers;
+static int g_wait_init_answers_in_init;
+static bool g_wait_init_true;
+
+static void wait_init_answered(void *ctx, const struct usk_json_val *result, int code,
+			       const char *message)
+{
+	bool value = false;
+
+	g_wait_init_answers++;
+	g_wait_init_true = code == 0 && usk_json_decode_bool(result, &value) == 0 && value;
+}
+
+static void init_waiter(void)
+{
+	if (g_ask_wait_init) {
+		usk_rpc_call("framework_wait_init", NULL, wait_init_answered, NULL);
+		g_wait_init_answers_in_init = g_wait_init_answers;
+	}
+	usk_subsystem_init_done(0);
+}
+
+static const struct usk_subsystem g_sub_waiter = {.name = "waiter", .init = init_waiter};
 
 static void start_then_stop(void *ctx)
 {
@@ -424,8 +451,14 @@ static void test_json_config_is_applied_or_explained(void)
 	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_WARN);
 	usk_log_set_level(USK_LOG_NOTICE);
 
-	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"disk\"}]}"), -EINVAL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(g_last_error, "unknown subsystem 'disk'"));
+	/* A subsystem this app lacks is skipped when it has nothing to do... */
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"disk\"}]}"), 0);
+	/* ... and refused when it has. */
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"disk\",\"config\":"
+					  "[{\"method\":\"disk_create\"}]}]}"),
+			-EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_last_error, "subsystem 'disk', config[0] (method "
+						    "'disk_create'): USK has no such subsystem"));
 	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"log\",\"config\":"
 					  "[{\"method\":\"log_set_level\",\"params\":{\"level\":"
 					  "\"loud\"}}]}]}"),
@@ -444,6 +477,27 @@ static void test_json_config_is_applied_or_explained(void)
 	app_opts(&opts);
 	opts.json_config_file = g_config_path;
 	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), -ENOENT);
+}
+
+static void stop_at_once(void *ctx)
+{
+	usk_app_stop(0);
+}
+
+/* Asked while subsystems start, framework_wait_init answers true once the last is up. */
+static void test_wait_init_answers_when_the_subsystems_are_up(void)
+{
+	struct usk_app_opts opts;
+
+	app_opts(&opts);
+	g_ask_wait_init = true;
+	g_wait_init_answers = 0;
+	g_wait_init_answers_in_init = -1;
+	CU_ASSERT_EQUAL(usk_app_start(&opts, stop_at_once, NULL), 0);
+	g_ask_wait_init = false;
+	CU_ASSERT_EQUAL(g_wait_init_answers_in_init, 0);
+	CU_ASSERT_EQUAL(g_wait_init_answers, 1);
+	CU_ASSERT_TRUE(g_wait_init_true);
 }
 
 static void test_bad_cpumask_fails_to_start(void)
@@ -467,6 +521,7 @@ int main(void)
 		UT_TEST(test_idle_reactors_sleep_and_wake_for_a_message),
 		UT_TEST(test_a_wake_fd_wakes_a_sleeping_reactor),
 		UT_TEST(test_json_config_is_applied_or_explained),
+		UT_TEST(test_wait_init_answers_when_the_subsystems_are_up),
 		UT_TEST(test_bad_cpumask_fails_to_start),
 	};
 	cpu_set_t allowed;
@@ -482,7 +537,7 @@ int main(void)
 	printf("reactors on cores %s\n", g_cpumask);
 	fd = mkstemp(g_config_path);
 	if (fd < 0 || usk_subsystem_register(&g_sub_a) != 0 ||
-	    usk_subsystem_register(&g_sub_b) != 0) {
+	    usk_subsystem_register(&g_sub_b) != 0 || usk_subsystem_register(&g_sub_waiter) != 0) {
 		return 99;
 	}
 	close(fd);

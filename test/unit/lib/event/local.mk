@@ -1,7 +1,8 @@
 # lib/event's unit tests: app_ut and thread_rpc_ut run real reactors on the first two cores.
 EVENT_UNIT_TESTS = test/unit/lib/event/cpumask_ut test/unit/lib/event/app_args_ut \
 	test/unit/lib/event/app_ut test/unit/lib/event/log_rpc_ut \
-	test/unit/lib/event/thread_rpc_ut
+	test/unit/lib/event/thread_rpc_ut test/unit/lib/event/app_rpc_ut \
+	test/unit/lib/event/app_config_ut
 check_PROGRAMS += $(EVENT_UNIT_TESTS)
 UNIT_TESTS += $(EVENT_UNIT_TESTS)
 EVENT_UT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/event
@@ -27,3 +28,11 @@ test_unit_lib_event_thread_rpc_ut_CPPFLAGS = $(EVENT_UT_CPPFLAGS)
 test_unit_lib_event_thread_rpc_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 test_unit_lib_event_thread_rpc_ut_LDADD = $(EVENT_RPC_UT_LIBS)
 EXTRA_test_unit_lib_event_thread_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
+test_unit_lib_event_app_rpc_ut_CPPFLAGS = $(EVENT_UT_CPPFLAGS)
+test_unit_lib_event_app_rpc_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+test_unit_lib_event_app_rpc_ut_LDADD = $(EVENT_RPC_UT_LIBS)
+EXTRA_test_unit_lib_event_app_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
+test_unit_lib_event_app_config_ut_CPPFLAGS = $(EVENT_UT_CPPFLAGS)
+test_unit_lib_event_app_config_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+test_unit_lib_event_app_config_ut_LDADD = $(EVENT_RPC_UT_LIBS)
+EXTRA_test_unit_lib_event_app_config_ut_DEPENDENCIES = lib/rpc/rpc_request.c

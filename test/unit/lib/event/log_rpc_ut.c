@@ -29,18 +29,24 @@ static void assert_accepted(const json_t *answer)
 	CU_ASSERT_TRUE(json_is_true(result(answer)));
 }
 
-/* What log_get_level answers with @params; "" for anything but a name, so a compare fails. */
-static const char *reported_level(const char *params)
+/* What @getter answers with @params; "" for anything but a name, so a compare fails. */
+static const char *reported(const char *getter, const char *params)
 {
-	const char *name = json_string_value(result(ut_rpc_call("log_get_level", params)));
+	const char *name = json_string_value(result(ut_rpc_call(getter, params)));
 
 	return name != NULL ? name : "";
+}
+
+static const char *reported_level(const char *params)
+{
+	return reported("log_get_level", params);
 }
 
 /* lib/log's settings are the process's: each test starts from, and leaves, the defaults. */
 static void log_defaults(void)
 {
 	usk_log_set_level(USK_LOG_NOTICE);
+	usk_log_set_print_level(USK_LOG_ERROR);
 	usk_log_set_flag("all", false);
 }
 
@@ -76,29 +82,58 @@ static void assert_flags_on(uint32_t mask)
 	}
 }
 
+/* SPDK's spelling, which its rpc.py sends and its tools expect back. */
+static const char *const g_spdk_names[] = {"ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"};
+
 static void test_set_level_sets_what_is_printed(void)
 {
-	static const char *const names[] = {"error", "warn", "notice", "info", "debug"};
+	/* USK's older "warn", and names in any case. */
+	static const char *const others[] = {"warn", "Warn", "warning", "WARN"};
 	char params[64];
 
 	for (int level = USK_LOG_ERROR; level <= USK_LOG_DEBUG; level++) {
-		snprintf(params, sizeof(params), "{\"level\": \"%s\"}", names[level]);
+		snprintf(params, sizeof(params), "{\"level\": \"%s\"}", g_spdk_names[level]);
 		assert_accepted(ut_rpc_call("log_set_level", params));
 		CU_ASSERT_EQUAL(usk_log_get_level(), level);
-		CU_ASSERT_STRING_EQUAL(reported_level(NULL), names[level]);
+		CU_ASSERT_STRING_EQUAL(reported_level(NULL), g_spdk_names[level]);
 		CU_ASSERT_TRUE(level_printed(level));
 		if (level < USK_LOG_DEBUG) {
 			CU_ASSERT_FALSE(level_printed(level + 1));
 		}
 	}
-	/* A name in any case, as lib/log parses it; reported as lib/log names it. */
-	assert_accepted(ut_rpc_call("log_set_level", "{\"level\": \"WARN\"}"));
-	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_WARN);
-	CU_ASSERT_STRING_EQUAL(reported_level(NULL), "warn");
+	/* Reported in SPDK's spelling whatever the spelling set. */
+	for (size_t i = 0; i < USK_COUNTOF(others); i++) {
+		usk_log_set_level(USK_LOG_DEBUG);
+		snprintf(params, sizeof(params), "{\"level\": \"%s\"}", others[i]);
+		assert_accepted(ut_rpc_call("log_set_level", params));
+		CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_WARN);
+		CU_ASSERT_STRING_EQUAL(reported_level(NULL), "WARNING");
+	}
+	/* The print level is another setting. */
+	CU_ASSERT_EQUAL(usk_log_get_print_level(), USK_LOG_ERROR);
 	log_defaults();
 }
 
-static void test_set_level_refuses_bad_params_and_keeps_the_level(void)
+/* log_set_print_level sets stderr's level, and leaves the log level alone. */
+static void test_print_level_is_set_and_reported_apart(void)
+{
+	char params[64];
+
+	for (int level = USK_LOG_ERROR; level <= USK_LOG_DEBUG; level++) {
+		snprintf(params, sizeof(params), "{\"level\": \"%s\"}", g_spdk_names[level]);
+		assert_accepted(ut_rpc_call("log_set_print_level", params));
+		CU_ASSERT_EQUAL(usk_log_get_print_level(), level);
+		CU_ASSERT_STRING_EQUAL(reported("log_get_print_level", NULL), g_spdk_names[level]);
+		CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_NOTICE);
+		CU_ASSERT_STRING_EQUAL(reported_level(NULL), "NOTICE");
+	}
+	assert_accepted(ut_rpc_call("log_set_print_level", "{\"level\": \"info\"}"));
+	CU_ASSERT_STRING_EQUAL(reported("log_get_print_level", "{}"), "INFO");
+	log_defaults();
+	CU_ASSERT_STRING_EQUAL(reported("log_get_print_level", NULL), "ERROR");
+}
+
+static void test_set_levels_refuse_bad_params_and_keep_the_levels(void)
 {
 	static const struct ut_rpc_refusal refusals[] = {
 		{NULL, "params: missing field 'level'"},
@@ -106,16 +141,21 @@ static void test_set_level_refuses_bad_params_and_keeps_the_level(void)
 		{"{\"level\": 4}", "params: field 'level': expected a string"},
 		{"{\"level\": null}", "params: field 'level': expected a string"},
 		{"{\"level\": \"loud\"}",
-		 "params: field 'level': 'loud' is not one of error, warn, notice, info, debug"},
+		 "params: field 'level': 'loud' is not one of ERROR, WARNING, NOTICE, INFO, DEBUG"},
 		{"{\"level\": \"\"}",
-		 "params: field 'level': '' is not one of error, warn, notice, info, debug"},
+		 "params: field 'level': '' is not one of ERROR, WARNING, NOTICE, INFO, DEBUG"},
+		{"{\"level\": \"DISABLED\"}", "params: field 'level': 'DISABLED' is not one of "
+					      "ERROR, WARNING, NOTICE, INFO, DEBUG"},
 		{"{\"level\": \"debug\", \"flag\": \"nvme\"}", "params: unknown field 'flag'"},
 		{"[\"debug\"]", "params: expected an object"},
 	};
 
 	usk_log_set_level(USK_LOG_INFO);
+	usk_log_set_print_level(USK_LOG_WARN);
 	ut_rpc_assert_refusals(ut_rpc_call, "log_set_level", refusals, USK_COUNTOF(refusals));
+	ut_rpc_assert_refusals(ut_rpc_call, "log_set_print_level", refusals, USK_COUNTOF(refusals));
 	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_INFO);
+	CU_ASSERT_EQUAL(usk_log_get_print_level(), USK_LOG_WARN);
 	assert_flags_on(0);
 	log_defaults();
 }
@@ -197,10 +237,12 @@ static void test_getters_refuse_params(void)
 
 	ut_rpc_assert_refusals(ut_rpc_call, "log_get_level", refusals, USK_COUNTOF(refusals));
 	ut_rpc_assert_refusals(ut_rpc_call, "log_get_flags", refusals, USK_COUNTOF(refusals));
+	ut_rpc_assert_refusals(ut_rpc_call, "log_get_print_level", refusals, USK_COUNTOF(refusals));
 	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_NOTICE);
+	CU_ASSERT_EQUAL(usk_log_get_print_level(), USK_LOG_ERROR);
 	assert_flags_on(0);
 	/* Empty params are no params. */
-	CU_ASSERT_STRING_EQUAL(reported_level("{}"), "notice");
+	CU_ASSERT_STRING_EQUAL(reported_level("{}"), "NOTICE");
 }
 
 /* The log subsystem's calls in what save_config answers (the answer owns them). */
@@ -240,19 +282,24 @@ static void test_saved_config_brings_the_level_and_flags_back(void)
 	json_t *saved;
 
 	assert_saved_calls(
-		"[{\"method\": \"log_set_level\", \"params\": {\"level\": \"notice\"}}]");
+		"[{\"method\": \"log_set_level\", \"params\": {\"level\": \"NOTICE\"}},"
+		" {\"method\": \"log_set_print_level\", \"params\": {\"level\": \"ERROR\"}}]");
 	assert_accepted(ut_rpc_call("log_set_level", "{\"level\": \"info\"}"));
+	assert_accepted(ut_rpc_call("log_set_print_level", "{\"level\": \"WARNING\"}"));
 	assert_accepted(ut_rpc_call("log_set_flag", "{\"flag\": \"bdev\"}"));
 	assert_accepted(ut_rpc_call("log_set_flag", "{\"flag\": \"nvme\"}"));
 	/* Flags in the components' order, whatever the order they were set in. */
-	assert_saved_calls("[{\"method\": \"log_set_level\", \"params\": {\"level\": \"info\"}},"
-			   " {\"method\": \"log_set_flag\", \"params\": {\"flag\": \"nvme\"}},"
-			   " {\"method\": \"log_set_flag\", \"params\": {\"flag\": \"bdev\"}}]");
+	assert_saved_calls(
+		"[{\"method\": \"log_set_level\", \"params\": {\"level\": \"INFO\"}},"
+		" {\"method\": \"log_set_print_level\", \"params\": {\"level\": \"WARNING\"}},"
+		" {\"method\": \"log_set_flag\", \"params\": {\"flag\": \"nvme\"}},"
+		" {\"method\": \"log_set_flag\", \"params\": {\"flag\": \"bdev\"}}]");
 	saved = json_incref(saved_log_calls());
 	log_defaults();
 	replay(saved);
 	json_decref(saved);
 	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_INFO);
+	CU_ASSERT_EQUAL(usk_log_get_print_level(), USK_LOG_WARN);
 	assert_flags_on(FLAG(NVME) | FLAG(BDEV));
 	log_defaults();
 }
@@ -261,7 +308,8 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_set_level_sets_what_is_printed),
-		UT_TEST(test_set_level_refuses_bad_params_and_keeps_the_level),
+		UT_TEST(test_print_level_is_set_and_reported_apart),
+		UT_TEST(test_set_levels_refuse_bad_params_and_keep_the_levels),
 		UT_TEST(test_set_flag_and_clear_flag_switch_a_components_debug_messages),
 		UT_TEST(test_flag_all_switches_every_component),
 		UT_TEST(test_flag_methods_refuse_bad_params_and_keep_the_flags),

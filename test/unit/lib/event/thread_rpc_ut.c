@@ -96,11 +96,45 @@ struct call {
 
 static struct call g_call;
 
+/* The worker holds two references to its channel of this device. */
+static int g_io_dev;
+static struct usk_io_channel *g_worker_channel;
+
+static int io_dev_create(void *io_device, void *ctx)
+{
+	return 0;
+}
+
+static void io_dev_destroy(void *io_device, void *ctx)
+{
+}
+
+static void worker_get_channel(void)
+{
+	reactor_check(
+		usk_io_device_register(&g_io_dev, io_dev_create, io_dev_destroy, 0, "ut_dev") == 0,
+		"cannot register the worker's device");
+	g_worker_channel = usk_io_channel_get(&g_io_dev);
+	reactor_check(g_worker_channel != NULL && usk_io_channel_get(&g_io_dev) != NULL,
+		      "cannot get the worker's channel");
+}
+
+/* The worker does not exit before its device is gone. */
+static void worker_put_channel(void)
+{
+	usk_io_channel_put(g_worker_channel);
+	usk_io_channel_put(g_worker_channel);
+	g_worker_channel = NULL;
+	reactor_check(usk_io_device_unregister(&g_io_dev, NULL) == 0,
+		      "cannot unregister the worker's device");
+}
+
 static void worker_stop(void *ctx)
 {
 	usk_poller_unregister(&g_worker.spin);
 	usk_poller_unregister(&g_worker.tick);
 	usk_poller_unregister(&g_worker.parked);
+	worker_put_channel();
 	usk_app_stop(0);
 }
 
@@ -160,6 +194,7 @@ static void worker_start_pollers(void *ctx)
 	reactor_check(g_worker.spin && g_worker.tick && g_worker.parked,
 		      "cannot register the worker's pollers");
 	usk_poller_pause(g_worker.parked);
+	worker_get_channel();
 }
 
 /* Only adds to the count of messages the worker ran. */
@@ -416,11 +451,33 @@ static void test_get_reactors_lists_each_reactor_with_its_threads(void)
 	}
 }
 
+/* Each thread by name with its channels and their references, in SPDK's shape. */
+static void test_get_io_channels_lists_each_threads_channels(void)
+{
+	const json_t *threads, *app_thread, *worker, *channel;
+
+	threads = json_object_get(walk_result(call_in_app("thread_get_io_channels", NULL)),
+				  "threads");
+	CU_ASSERT_EQUAL(json_array_size(threads), 2);
+	app_thread = json_array_get(threads, 0);
+	worker = json_array_get(threads, 1);
+	CU_ASSERT_STRING_EQUAL(ut_json_string(app_thread, "name"), "app_thread");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(app_thread, "io_channels")), 0);
+	CU_ASSERT_EQUAL(json_object_size(app_thread), 2);
+	CU_ASSERT_STRING_EQUAL(ut_json_string(worker, "name"), "worker");
+	CU_ASSERT_EQUAL(json_object_size(worker), 2);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(json_object_get(worker, "io_channels")), 1);
+	channel = json_array_get(json_object_get(worker, "io_channels"), 0);
+	CU_ASSERT_STRING_EQUAL(ut_json_string(channel, "name"), "ut_dev");
+	CU_ASSERT_EQUAL(ut_json_uint(channel, "ref"), 2);
+	CU_ASSERT_EQUAL(json_object_size(channel), 2);
+}
+
 /* Bad params are refused before any thread is visited: no app is needed. */
 static void test_walks_refuse_params(void)
 {
 	static const char *const methods[] = {"thread_get_stats", "thread_get_pollers",
-					      "framework_get_reactors"};
+					      "thread_get_io_channels", "framework_get_reactors"};
 	static const struct ut_rpc_refusal refusals[] = {
 		{"{\"verbose\": true}", "params: unknown field 'verbose'"},
 		{"[]", "params: expected an object"},
@@ -439,7 +496,7 @@ static void test_walks_refuse_params(void)
 static void test_a_walk_off_any_thread_is_an_internal_error(void)
 {
 	static const char *const methods[] = {"thread_get_stats", "thread_get_pollers",
-					      "framework_get_reactors"};
+					      "thread_get_io_channels", "framework_get_reactors"};
 
 	for (size_t m = 0; m < USK_COUNTOF(methods); m++) {
 		ut_rpc_assert_refused(ut_rpc_call(methods[m], NULL),
@@ -453,6 +510,7 @@ int main(void)
 		UT_TEST(test_get_stats_lists_every_thread_with_its_counters),
 		UT_TEST(test_get_pollers_lists_each_threads_own_pollers),
 		UT_TEST(test_get_reactors_lists_each_reactor_with_its_threads),
+		UT_TEST(test_get_io_channels_lists_each_threads_channels),
 		UT_TEST(test_walks_refuse_params),
 		UT_TEST(test_a_walk_off_any_thread_is_an_internal_error),
 	};

@@ -57,18 +57,50 @@ static void test_level_set_get(void)
 
 static void test_level_parse(void)
 {
+	static const char *const names[] = {"ERROR", "WARNING", "NOTICE", "INFO", "DEBUG"};
 	enum usk_log_level level = USK_LOG_ERROR;
 
+	/* SPDK's spelling, in any case, both ways; USK's own names, as before. */
+	for (int l = USK_LOG_ERROR; l <= USK_LOG_DEBUG; l++) {
+		CU_ASSERT_STRING_EQUAL(usk_log_level_spdk_name(l), names[l]);
+		level = USK_LOG_DEBUG - l;
+		CU_ASSERT_EQUAL(usk_log_level_parse(usk_log_level_name(l), &level), 0);
+		CU_ASSERT_EQUAL(level, l);
+		level = USK_LOG_DEBUG - l;
+		CU_ASSERT_EQUAL(usk_log_level_parse(names[l], &level), 0);
+		CU_ASSERT_EQUAL(level, l);
+	}
+	CU_ASSERT_EQUAL(usk_log_level_parse("warning", &level), 0);
+	CU_ASSERT_EQUAL(level, USK_LOG_WARN);
+	CU_ASSERT_EQUAL(usk_log_level_parse("debug", &level), 0);
+	CU_ASSERT_EQUAL(level, USK_LOG_DEBUG);
+	/* USK's older name for it, which configs saved before still hold. */
 	CU_ASSERT_EQUAL(usk_log_level_parse("warn", &level), 0);
 	CU_ASSERT_EQUAL(level, USK_LOG_WARN);
-	CU_ASSERT_EQUAL(usk_log_level_parse("DEBUG", &level), 0);
-	CU_ASSERT_EQUAL(level, USK_LOG_DEBUG);
+	CU_ASSERT_EQUAL(usk_log_level_parse("Warn", &level), 0);
+	CU_ASSERT_EQUAL(level, USK_LOG_WARN);
 	CU_ASSERT_EQUAL(usk_log_level_parse("verbose", &level), -EINVAL);
+	CU_ASSERT_EQUAL(usk_log_level_parse("warnings", &level), -EINVAL);
+	CU_ASSERT_EQUAL(usk_log_level_parse("DISABLED", &level), -EINVAL);
 	CU_ASSERT_EQUAL(usk_log_level_parse("", &level), -EINVAL);
 	CU_ASSERT_EQUAL(usk_log_level_parse(NULL, &level), -EINVAL);
-	CU_ASSERT_EQUAL(level, USK_LOG_DEBUG);
-	CU_ASSERT_STRING_EQUAL(usk_log_level_name(USK_LOG_NOTICE), "notice");
+	CU_ASSERT_EQUAL(level, USK_LOG_WARN);
+	CU_ASSERT_STRING_EQUAL(usk_log_level_name(USK_LOG_WARN), "warn");
 	CU_ASSERT_STRING_EQUAL(usk_log_level_name((enum usk_log_level)9), "unknown");
+	CU_ASSERT_STRING_EQUAL(usk_log_level_spdk_name((enum usk_log_level)9), "unknown");
+}
+
+static void test_print_level_set_get(void)
+{
+	CU_ASSERT_EQUAL(usk_log_get_print_level(), USK_LOG_ERROR);
+	CU_ASSERT_EQUAL(usk_log_set_print_level(USK_LOG_INFO), 0);
+	CU_ASSERT_EQUAL(usk_log_get_print_level(), USK_LOG_INFO);
+	CU_ASSERT_EQUAL(usk_log_set_print_level((enum usk_log_level)5), -EINVAL);
+	CU_ASSERT_EQUAL(usk_log_set_print_level((enum usk_log_level) - 1), -EINVAL);
+	CU_ASSERT_EQUAL(usk_log_get_print_level(), USK_LOG_INFO);
+	/* Separate from the log level. */
+	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_NOTICE);
+	CU_ASSERT_EQUAL(usk_log_set_print_level(USK_LOG_ERROR), 0);
 }
 
 static void test_level_filters_messages(void)
@@ -173,31 +205,115 @@ static void test_component_names(void)
 	}
 }
 
-static void test_stderr_format(void)
+/* What @fn logs to stderr, in @out (NUL-terminated, cut to @size). */
+static void stderr_of(void (*fn)(void), char *out, size_t size)
 {
 	char path[] = "/tmp/usk-log-ut.XXXXXX";
-	char out[512] = "";
 	int fd = mkstemp(path);
 	int saved = dup(STDERR_FILENO);
+	ssize_t n;
 
 	CU_ASSERT_FATAL(fd >= 0 && saved >= 0);
 	unlink(path);
-	CU_ASSERT_EQUAL(usk_log_set_dest(USK_LOG_DEST_STDERR, NULL), 0);
 	dup2(fd, STDERR_FILENO);
-	usk_log(USK_LOG_ERROR, "lib/nvme/nvme_ctrlr.c", 42, "CSTS.CFS is set");
-	usk_log(USK_LOG_INFO, "x.c", 1, "below the level");
+	fn();
 	dup2(saved, STDERR_FILENO);
 	close(saved);
-
-	ssize_t n = pread(fd, out, sizeof(out) - 1, 0);
-
+	n = pread(fd, out, size - 1, 0);
 	close(fd);
-	CU_ASSERT_FATAL(n > 0);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+static void log_ctrlr_error(void)
+{
+	usk_log(USK_LOG_ERROR, "lib/nvme/nvme_ctrlr.c", 42, "CSTS.CFS is set");
+	usk_log(USK_LOG_INFO, "x.c", 1, "below the level");
+}
+
+static void test_stderr_format(void)
+{
+	char out[512];
+
+	CU_ASSERT_EQUAL(usk_log_set_dest(USK_LOG_DEST_STDERR, NULL), 0);
+	stderr_of(log_ctrlr_error, out, sizeof(out));
 	/* "[YYYY-MM-DD hh:mm:ss.uuuuuu] " is 29 characters. */
+	CU_ASSERT_FATAL(strlen(out) > 29);
 	CU_ASSERT_EQUAL(out[0], '[');
 	CU_ASSERT_EQUAL(out[27], ']');
 	CU_ASSERT_STRING_EQUAL(out + 29, "error: nvme_ctrlr.c:42: CSTS.CFS is set\n");
 	CU_ASSERT_EQUAL(usk_log_set_dest((enum usk_log_dest)7, NULL), -EINVAL);
+}
+
+/* One message of each level, each naming its own. */
+static void log_every_level(void)
+{
+	for (int l = USK_LOG_ERROR; l <= USK_LOG_DEBUG; l++) {
+		usk_log(l, "x.c", 1, "<%s>", usk_log_level_name(l));
+	}
+}
+
+/* Each level's message appears on stderr as often as @counts says (error first). */
+static void assert_stderr_counts(const char *out, const int *counts)
+{
+	for (int l = USK_LOG_ERROR; l <= USK_LOG_DEBUG; l++) {
+		char tag[16];
+		int seen = 0;
+
+		snprintf(tag, sizeof(tag), "<%s>", usk_log_level_name(l));
+		for (const char *p = strstr(out, tag); p != NULL; p = strstr(p + 1, tag)) {
+			seen++;
+		}
+		CU_ASSERT_EQUAL(seen, counts[l]);
+	}
+}
+
+/* stderr is the destination: a message is written once if either level lets it through. */
+static void test_print_level_adds_to_stderr_once(void)
+{
+	static const int info_and_above[] = {1, 1, 1, 1, 0};
+	static const int notice_and_above[] = {1, 1, 1, 0, 0};
+	char out[2048];
+
+	usk_log_set_dest(USK_LOG_DEST_STDERR, NULL);
+	usk_log_set_level(USK_LOG_ERROR);
+	usk_log_set_print_level(USK_LOG_INFO);
+	stderr_of(log_every_level, out, sizeof(out));
+	assert_stderr_counts(out, info_and_above);
+	usk_log_set_level(USK_LOG_INFO);
+	usk_log_set_print_level(USK_LOG_NOTICE);
+	stderr_of(log_every_level, out, sizeof(out));
+	assert_stderr_counts(out, info_and_above);
+	/* The default print level adds nothing: the log level alone decides. */
+	usk_log_set_level(USK_LOG_NOTICE);
+	usk_log_set_print_level(USK_LOG_ERROR);
+	stderr_of(log_every_level, out, sizeof(out));
+	assert_stderr_counts(out, notice_and_above);
+}
+
+/* With syslog as the destination, stderr gets what the print level lets through. */
+static void test_print_level_is_stderrs_beside_syslog(void)
+{
+	static const int warnings_and_above[] = {1, 1, 0, 0, 0};
+	static const int none[] = {0, 0, 0, 0, 0};
+	char out[2048];
+
+	usk_log_set_level(USK_LOG_ERROR);
+	usk_log_set_print_level(USK_LOG_WARN);
+	CU_ASSERT_EQUAL(usk_log_set_dest(USK_LOG_DEST_SYSLOG, "log_ut"), 0);
+	stderr_of(log_every_level, out, sizeof(out));
+	usk_log_set_dest(USK_LOG_DEST_STDERR, NULL);
+	assert_stderr_counts(out, warnings_and_above);
+	/* A callback is the embedder's console: nothing goes to stderr beside it. */
+	capture_start(USK_LOG_ERROR);
+	usk_log_set_print_level(USK_LOG_DEBUG);
+	stderr_of(log_every_level, out, sizeof(out));
+	assert_stderr_counts(out, none);
+	CU_ASSERT_EQUAL(g_seen.calls, 1);
+	/* A debug print level turns a flagged component's debug messages on. */
+	usk_log_set_flag("nvme", true);
+	CU_ASSERT_TRUE(usk_log_flag_enabled(USK_LOG_COMPONENT_NVME));
+	capture_stop();
+	usk_log_set_print_level(USK_LOG_ERROR);
 }
 
 int main(void)
@@ -212,6 +328,9 @@ int main(void)
 		UT_TEST(test_debug_flags),
 		UT_TEST(test_component_names),
 		UT_TEST(test_stderr_format),
+		UT_TEST(test_print_level_set_get),
+		UT_TEST(test_print_level_adds_to_stderr_once),
+		UT_TEST(test_print_level_is_stderrs_beside_syslog),
 	};
 
 	return UT_RUN("log", tests);

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "usk/thread.h"
@@ -154,6 +155,84 @@ static void test_get_after_last_put_keeps_the_channel(void)
 	on_thread(0, put_channel, NULL);
 	CU_ASSERT_EQUAL(g_dev.destroys, 1);
 	on_thread(0, unregister_device, NULL);
+}
+
+/* What usk_thread_for_each_io_channel showed, as "name:ref," for each channel. */
+static char g_channels_seen[128];
+
+static void note_channel(const struct usk_io_channel_info *info, void *ctx)
+{
+	size_t len = strlen(g_channels_seen);
+
+	snprintf(g_channels_seen + len, sizeof(g_channels_seen) - len, "%s:%u,", info->name,
+		 info->ref);
+	*(int *)ctx += 1;
+}
+
+static void list_channels(void *ctx)
+{
+	g_channels_seen[0] = '\0';
+	usk_thread_for_each_io_channel(note_channel, ctx);
+}
+
+static struct dev_ctx g_dev2;
+
+static void get_channel_2(void *ctx)
+{
+	CU_ASSERT_PTR_NOT_NULL(usk_io_channel_get(&g_dev2));
+}
+
+static void put_channel_2(void *ctx)
+{
+	struct usk_io_channel *ch = usk_io_channel_get(&g_dev2);
+
+	/* The get above took one more. */
+	usk_io_channel_put(ch);
+	usk_io_channel_put(ch);
+}
+
+static void unregister_device_2(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_io_device_unregister(&g_dev2, dev_unregistered), 0);
+}
+
+/* Each thread's own channels, in the order first got, with their references. */
+static void test_for_each_io_channel_lists_the_threads_channels(void)
+{
+	int calls = 0;
+
+	setup_device();
+	memset(&g_dev2, 0, sizeof(g_dev2));
+	CU_ASSERT_EQUAL(usk_io_device_register(&g_dev2, chan_create, chan_destroy,
+					       sizeof(struct chan_ctx), "second_dev"),
+			0);
+	on_thread(0, get_channel_2, NULL);
+	on_thread(0, get_channel, &g_dev);
+	on_thread(0, get_channel, &g_dev);
+	on_thread(1, get_channel, &g_dev);
+	on_thread(0, list_channels, &calls);
+	CU_ASSERT_STRING_EQUAL(g_channels_seen, "second_dev:1,dev:2,");
+	CU_ASSERT_EQUAL(calls, 2);
+	on_thread(1, list_channels, &calls);
+	CU_ASSERT_STRING_EQUAL(g_channels_seen, "dev:1,");
+	on_thread(2, list_channels, &calls);
+	CU_ASSERT_STRING_EQUAL(g_channels_seen, "");
+	CU_ASSERT_EQUAL(calls, 3);
+	/* Off any thread: nothing to list. */
+	usk_thread_for_each_io_channel(note_channel, &calls);
+	CU_ASSERT_EQUAL(calls, 3);
+	/* A channel destroyed after its last put is gone from the list. */
+	on_thread(0, put_channel_2, NULL);
+	on_thread(0, put_channel, NULL);
+	on_thread(0, list_channels, &calls);
+	CU_ASSERT_STRING_EQUAL(g_channels_seen, "dev:1,");
+	on_thread(0, put_channel, NULL);
+	on_thread(1, put_channel, NULL);
+	on_thread(0, list_channels, &calls);
+	CU_ASSERT_STRING_EQUAL(g_channels_seen, "");
+	on_thread(0, unregister_device, NULL);
+	on_thread(0, unregister_device_2, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered + g_dev2.unregistered, 2);
 }
 
 static int g_cpl_status = -1;
@@ -456,6 +535,7 @@ int main(void)
 		UT_TEST(test_destroying_a_thread_releases_its_channels),
 		UT_TEST(test_unregister_waits_for_a_running_destroy),
 		UT_TEST(test_bad_registrations_and_failed_creates),
+		UT_TEST(test_for_each_io_channel_lists_the_threads_channels),
 	};
 	int rc;
 
