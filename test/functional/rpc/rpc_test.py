@@ -169,7 +169,7 @@ def check_methods(tgt):
 
     rc, out, _ = tgt.rpc_cli("log_set_level", "info")
     rc2, level, _ = tgt.rpc_cli("log_get_level")
-    check("log_set_level then log_get_level", rc == 0 and out is True and level == "info")
+    check("log_set_level then log_get_level", rc == 0 and out is True and level == "INFO")
     rc, _, _ = tgt.rpc_cli("log_set_flag", "rpc")
     _, flags, _ = tgt.rpc_cli("log_get_flags")
     check("log_set_flag turns a flag on", rc == 0 and flags.get("rpc") is True, str(flags))
@@ -183,7 +183,7 @@ def check_methods(tgt):
     rc, config, _ = tgt.rpc_cli("save_config")
     log = [s for s in (config or {}).get("subsystems", []) if s["subsystem"] == "log"]
     check("save_config writes the log subsystem's settings",
-          rc == 0 and log and {"method": "log_set_level", "params": {"level": "info"}}
+          rc == 0 and log and {"method": "log_set_level", "params": {"level": "INFO"}}
           in log[0]["config"], str(config))
     return config
 
@@ -294,7 +294,7 @@ def check_connections(tgt):
         s.sendall(b'{"jsonrpc": "2.0", "method": "log_get_')
     answers, _ = raw_exchange(path, request("log_get_level"))
     check("a client that leaves mid-request does no harm",
-          answers and answers[0].get("result") in ("info", "notice"), str(answers))
+          answers and answers[0].get("result") in ("INFO", "NOTICE"), str(answers))
 
     pipelined = b"".join(request("log_get_level", rid=i) for i in range(5))
     answers, _ = raw_exchange(path, pipelined, want=5)
