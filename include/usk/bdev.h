@@ -114,9 +114,17 @@ uint32_t usk_bdev_get_optimal_io_boundary(const struct usk_bdev *bdev);
 uint32_t usk_bdev_get_max_transfer_blocks(const struct usk_bdev *bdev);
 
 /**
+ * The longest bdev name or alias, in bytes (without the NUL). Names and
+ * aliases may hold no control characters (bytes below 0x20, and 0x7f), so
+ * that a name cannot forge a log line.
+ */
+#define USK_BDEV_NAME_MAX 255
+
+/**
  * Give a bdev another name it can be opened and found by.
  *
- * @return 0; -EINVAL for an empty alias; -EEXIST when a bdev has that name
+ * @return 0; -EINVAL for an empty alias, one longer than USK_BDEV_NAME_MAX
+ *         or with a control character; -EEXIST when a bdev has that name
  *         or alias; -ENOSPC beyond 8 aliases; -ENOMEM. Any thread.
  */
 int usk_bdev_alias_add(struct usk_bdev *bdev, const char *alias);
