@@ -294,7 +294,11 @@ int usk_bdev_set_qos_limit(struct usk_bdev *bdev, uint64_t ios_per_s, uint64_t m
 void usk_bdev_get_qos_limit(const struct usk_bdev *bdev, uint64_t *ios_per_s,
 			    uint64_t *mbytes_per_s);
 
-/** I/O counters of a bdev, in operations, bytes and ticks of usk_ticks(). */
+/**
+ * I/O counters of a bdev, in operations, bytes and ticks of usk_ticks().
+ * Only I/O that succeeded counts in the operations, bytes and latencies;
+ * every failure counts in num_errors and in one of the four kinds below.
+ */
 struct usk_bdev_io_stat {
 	uint64_t bytes_read;
 	uint64_t num_read_ops;
@@ -305,7 +309,35 @@ struct usk_bdev_io_stat {
 	uint64_t num_errors;
 	uint64_t read_latency_ticks;  /**< summed */
 	uint64_t write_latency_ticks; /**< summed */
+	uint64_t bytes_unmapped;
+	uint64_t unmap_latency_ticks; /**< summed */
+	/** The smallest and largest latency of each kind; a min is UINT64_MAX while none was seen. */
+	uint64_t min_read_latency_ticks;
+	uint64_t max_read_latency_ticks;
+	uint64_t min_write_latency_ticks;
+	uint64_t max_write_latency_ticks;
+	uint64_t min_unmap_latency_ticks;
+	uint64_t max_unmap_latency_ticks;
+	/** Failures by kind, as the module ended them (usk_bdev_io_get_nvme_status()). */
+	uint64_t num_failed;	  /**< NVMe's internal error (0, 6): USK_BDEV_IO_STATUS_FAILED */
+	uint64_t num_aborted;	  /**< aborted by request (0, 7): USK_BDEV_IO_STATUS_ABORTED */
+	uint64_t num_miscompares; /**< compare failure (2, 0x85) */
+	uint64_t num_nvme_errors; /**< any other NVMe status */
 };
+
+/** What a reset of the counters clears. */
+enum usk_bdev_reset_stat_mode {
+	USK_BDEV_RESET_STAT_ALL = 0, /**< everything */
+	USK_BDEV_RESET_STAT_MAXMIN,  /**< the smallest and largest latencies */
+	USK_BDEV_RESET_STAT_ERROR,   /**< num_errors and the failures by kind */
+	USK_BDEV_RESET_STAT_NONE,    /**< nothing */
+};
+
+/** Empty @p stat: zeroes, and the smallest latencies at UINT64_MAX (none seen). */
+void usk_bdev_io_stat_init(struct usk_bdev_io_stat *stat);
+
+/** Clear what @p mode says of @p stat. */
+void usk_bdev_io_stat_reset(struct usk_bdev_io_stat *stat, enum usk_bdev_reset_stat_mode mode);
 
 /** Read the counters of one channel (on its thread). */
 void usk_bdev_get_channel_stat(struct usk_io_channel *ch, struct usk_bdev_io_stat *stat);
@@ -321,6 +353,18 @@ int usk_bdev_get_device_stat(struct usk_bdev *bdev, struct usk_bdev_io_stat *sta
 			     void (*cb)(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat,
 					int rc, void *cb_arg),
 			     void *cb_arg);
+
+/**
+ * Clear what @p mode says of the counters of every channel of @p bdev (each
+ * on its own thread) and of channels already released; @p cb(@p bdev, @p rc,
+ * @p cb_arg) runs on this thread when done. Every reader of the counters
+ * sees the reset.
+ *
+ * @return 0; -EINVAL when not on a thread or for an unknown mode; -ENOMEM.
+ */
+int usk_bdev_reset_device_stat(struct usk_bdev *bdev, enum usk_bdev_reset_stat_mode mode,
+			       void (*cb)(struct usk_bdev *bdev, int rc, void *cb_arg),
+			       void *cb_arg);
 
 #ifdef __cplusplus
 }

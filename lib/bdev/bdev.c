@@ -252,6 +252,7 @@ int usk_bdev_register(struct usk_bdev *b)
 		return rc;
 	}
 	bi->bdev = b;
+	usk_bdev_io_stat_init(&bi->released_stat);
 	TAILQ_INIT(&bi->descs);
 	pthread_mutex_init(&bi->lock, NULL);
 	b->internal = bi;

@@ -124,14 +124,29 @@ void bdev_io_start(struct usk_bdev_io *io);
 /* Writes bdev_set_qos_limit for @bdev if it has limits. */
 void bdev_qos_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w);
 
-/* Registers bdev_get_bdevs and bdev_get_iostat. */
+/* Registers the layer's RPC methods (bdev_get_bdevs, bdev_get_iostat...). */
 int bdev_rpc_register(void);
 /* Registers the per-bdev io_device (its channels). */
 int bdev_channel_register(struct usk_bdev *bdev);
 /* Unregisters it; @done runs once every channel is gone. */
 void bdev_channel_unregister(struct usk_bdev *bdev, void (*done)(void *io_device));
-/* Adds a channel's counters into @sum. */
+/* Adds a channel's counters into @sum (the smallest of the mins, the largest of the maxes). */
 void bdev_stat_add(struct usk_bdev_io_stat *sum, const struct usk_bdev_io_stat *add);
+/* Sees one channel's counters, on its thread, before they are reset. */
+typedef void (*bdev_stat_visit_fn)(void *cb_arg, uint64_t thread_id,
+				   const struct usk_bdev_io_stat *stat);
+/* Ends a walk: @sum (NULL if none was asked) holds the sum, @rc the walk's status. */
+typedef void (*bdev_stat_done_fn)(struct usk_bdev *bdev, struct usk_bdev_io_stat *sum, int rc,
+				  void *cb_arg);
+/*
+ * Walks @b's channels, each on its thread: adds its counters into @sum
+ * (unless NULL; released channels' counters come first), shows them to
+ * @visit (unless NULL), then resets them per @mode; @done runs on this
+ * thread at the end. Returns 0, or -EINVAL / -ENOMEM with no callback.
+ */
+int bdev_stat_walk(struct usk_bdev *b, struct usk_bdev_io_stat *sum,
+		   enum usk_bdev_reset_stat_mode mode, bdev_stat_visit_fn visit,
+		   bdev_stat_done_fn done, void *cb_arg);
 /* Calls the callers waiting on @ch for a bdev_io while some are free. */
 void bdev_channel_serve_waiters(struct bdev_channel *ch);
 

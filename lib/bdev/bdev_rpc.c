@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The layer's RPC methods: bdev_get_bdevs and bdev_get_iostat. */
+/* The layer's RPC methods: what they share, bdev_set_qos_limit, and their registration. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,10 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "usk/rpc.h"
-#include "usk/ticks.h"
 #include "usk/util.h"
-#include "bdev_internal.h"
+#include "bdev_rpc_internal.h"
 
 static const char *const g_io_type_names[USK_BDEV_IO_TYPE_COUNT] = {
 	"read", "write", "write_zeroes", "unmap", "flush", "reset", "compare",
@@ -21,19 +19,55 @@ static const struct usk_json_object_decoder g_name_decoder[] = {
 	{"name", 0, usk_json_decode_string, true},
 };
 
-/* Decodes an optional {name}; answers and returns -EINVAL for a bad or unknown one. */
-static int bdev_rpc_optional_name(struct usk_rpc_request *req, const struct usk_json_val *params,
-				  char **name)
+struct usk_bdev *bdev_rpc_find(struct usk_rpc_request *req, const char *field, const char *name)
+{
+	struct usk_bdev *b = usk_bdev_get_by_name(name);
+
+	if (b == NULL) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: field '%s': no bdev is called '%s'", field, name);
+	}
+	return b;
+}
+
+int bdev_rpc_optional_name(struct usk_rpc_request *req, const struct usk_json_val *params,
+			   char **name)
 {
 	if (usk_rpc_decode_params(req, params, g_name_decoder, 1, name) != 0) {
 		return -EINVAL;
 	}
-	if (*name != NULL && usk_bdev_get_by_name(*name) == NULL) {
-		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
-				   "params: field 'name': no bdev is called '%s'", *name);
+	if (*name != NULL && bdev_rpc_find(req, "name", *name) == NULL) {
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int bdev_rpc_decode_val(const struct usk_json_val *val, void *out)
+{
+	*(const struct usk_json_val **)out = val;
+	return 0;
+}
+
+int bdev_rpc_reset_mode(struct usk_rpc_request *req, const char *field, const char *text,
+			enum usk_bdev_reset_stat_mode *mode)
+{
+	static const char *const names[] = {
+		[USK_BDEV_RESET_STAT_ALL] = "all",
+		[USK_BDEV_RESET_STAT_MAXMIN] = "maxmin",
+		[USK_BDEV_RESET_STAT_ERROR] = "error",
+		[USK_BDEV_RESET_STAT_NONE] = "none",
+	};
+
+	for (size_t i = 0; i < USK_COUNTOF(names); i++) {
+		if (strcmp(text, names[i]) == 0) {
+			*mode = (enum usk_bdev_reset_stat_mode)i;
+			return 0;
+		}
+	}
+	usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+			   "params: field '%s': expected \"all\", \"maxmin\", \"error\" or \"none\"",
+			   field);
+	return -EINVAL;
 }
 
 static void bdev_write_info(struct usk_json_write_ctx *w, struct usk_bdev *b)
@@ -69,7 +103,7 @@ static void bdev_write_info(struct usk_json_write_ctx *w, struct usk_bdev *b)
 	usk_json_write_object_end(w);
 }
 
-static void rpc_bdev_get_bdevs(struct usk_rpc_request *req, const struct usk_json_val *params)
+void rpc_bdev_get_bdevs(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
 	struct usk_json_write_ctx *w;
 	char *name = NULL;
@@ -86,124 +120,6 @@ static void rpc_bdev_get_bdevs(struct usk_rpc_request *req, const struct usk_jso
 		usk_rpc_end_result(req, w);
 	}
 	free(name);
-}
-
-/* bdev_get_iostat visits the bdevs one after another, by name. */
-struct iostat_walk {
-	struct usk_rpc_request *req;
-	struct usk_json_write_ctx *w;
-	char **names;
-	size_t count;
-	size_t next;
-	struct usk_bdev_io_stat stat;
-};
-
-static void iostat_next(struct iostat_walk *walk);
-
-static void iostat_walk_free(struct iostat_walk *walk)
-{
-	for (size_t i = 0; i < walk->count; i++) {
-		free(walk->names[i]);
-	}
-	free(walk->names);
-	free(walk);
-}
-
-static void iostat_write(struct usk_json_write_ctx *w, const char *name,
-			 const struct usk_bdev_io_stat *s)
-{
-	usk_json_write_object_begin(w);
-	usk_json_write_named_string(w, "name", name);
-	usk_json_write_named_uint64(w, "bytes_read", s->bytes_read);
-	usk_json_write_named_uint64(w, "num_read_ops", s->num_read_ops);
-	usk_json_write_named_uint64(w, "bytes_written", s->bytes_written);
-	usk_json_write_named_uint64(w, "num_write_ops", s->num_write_ops);
-	usk_json_write_named_uint64(w, "num_unmap_ops", s->num_unmap_ops);
-	usk_json_write_named_uint64(w, "num_other_ops", s->num_other_ops);
-	usk_json_write_named_uint64(w, "num_errors", s->num_errors);
-	usk_json_write_named_uint64(w, "read_latency_ticks", s->read_latency_ticks);
-	usk_json_write_named_uint64(w, "write_latency_ticks", s->write_latency_ticks);
-	usk_json_write_object_end(w);
-}
-
-static void iostat_done(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat, int rc, void *arg)
-{
-	struct iostat_walk *walk = arg;
-
-	if (rc == 0) {
-		iostat_write(walk->w, walk->names[walk->next], stat);
-	}
-	walk->next++;
-	iostat_next(walk);
-}
-
-static void iostat_next(struct iostat_walk *walk)
-{
-	while (walk->next < walk->count) {
-		struct usk_bdev *b = usk_bdev_get_by_name(walk->names[walk->next]);
-
-		/* Gone since the walk began: left out. */
-		if (b != NULL && usk_bdev_get_device_stat(b, &walk->stat, iostat_done, walk) == 0) {
-			return;
-		}
-		walk->next++;
-	}
-	usk_json_write_array_end(walk->w);
-	usk_json_write_object_end(walk->w);
-	usk_rpc_end_result(walk->req, walk->w);
-	iostat_walk_free(walk);
-}
-
-static int iostat_collect_names(struct iostat_walk *walk, const char *only)
-{
-	for (struct usk_bdev *b = usk_bdev_first(); b != NULL; b = usk_bdev_next(b)) {
-		char **names;
-
-		if (only != NULL && usk_bdev_get_by_name(only) != b) {
-			continue;
-		}
-		names = realloc(walk->names, (walk->count + 1) * sizeof(*names));
-		if (names == NULL) {
-			return -ENOMEM;
-		}
-		walk->names = names;
-		walk->names[walk->count] = strdup(usk_bdev_get_name(b));
-		if (walk->names[walk->count++] == NULL) {
-			return -ENOMEM;
-		}
-	}
-	return 0;
-}
-
-static void rpc_bdev_get_iostat(struct usk_rpc_request *req, const struct usk_json_val *params)
-{
-	struct iostat_walk *walk;
-	char *name = NULL;
-
-	if (bdev_rpc_optional_name(req, params, &name) != 0) {
-		free(name);
-		return;
-	}
-	walk = calloc(1, sizeof(*walk));
-	if (walk == NULL || iostat_collect_names(walk, name) != 0) {
-		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INTERNAL_ERROR, "out of memory");
-		free(name);
-		if (walk != NULL) {
-			iostat_walk_free(walk);
-		}
-		return;
-	}
-	free(name);
-	walk->req = req;
-	walk->w = usk_rpc_begin_result(req);
-	if (walk->w == NULL) {
-		iostat_walk_free(walk);
-		return;
-	}
-	usk_json_write_object_begin(walk->w);
-	usk_json_write_named_uint64(walk->w, "tick_rate", usk_ticks_hz());
-	usk_json_write_named_array_begin(walk->w, "bdevs");
-	iostat_next(walk);
 }
 
 struct qos_params {
@@ -253,10 +169,19 @@ static void rpc_bdev_set_qos_limit(struct usk_rpc_request *req, const struct usk
 
 int bdev_rpc_register(void)
 {
-	int rc = usk_rpc_register_method("bdev_get_bdevs", rpc_bdev_get_bdevs);
+	static const struct {
+		const char *name;
+		usk_rpc_method_fn fn;
+	} methods[] = {
+		{"bdev_get_bdevs", rpc_bdev_get_bdevs},
+		{"bdev_get_iostat", rpc_bdev_get_iostat},
+		{"bdev_reset_iostat", rpc_bdev_reset_iostat},
+		{"bdev_set_qos_limit", rpc_bdev_set_qos_limit},
+	};
+	int rc = 0;
 
-	if (rc == 0) {
-		rc = usk_rpc_register_method("bdev_get_iostat", rpc_bdev_get_iostat);
+	for (size_t i = 0; i < USK_COUNTOF(methods) && rc == 0; i++) {
+		rc = usk_rpc_register_method(methods[i].name, methods[i].fn);
 	}
-	return rc ? rc : usk_rpc_register_method("bdev_set_qos_limit", rpc_bdev_set_qos_limit);
+	return rc;
 }
