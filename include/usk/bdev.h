@@ -277,7 +277,8 @@ int usk_bdev_queue_io_wait(struct usk_bdev *bdev, struct usk_io_channel *ch,
 #define USK_BDEV_QOS_MAX_MBYTES_PER_S ((uint64_t)INT64_MAX >> 20)
 
 /**
- * Set a bdev's QoS limits, for reads and writes together; 0 lifts a limit.
+ * Set a bdev's QoS limits, for reads and writes together; 0 lifts a limit,
+ * and the read-only and write-only bandwidth limits are lifted too.
  * The limits hold across every thread: I/O over them waits, in order, on
  * its channel. They can be changed while I/O runs.
  *
@@ -290,9 +291,36 @@ int usk_bdev_queue_io_wait(struct usk_bdev *bdev, struct usk_io_channel *ch,
  */
 int usk_bdev_set_qos_limit(struct usk_bdev *bdev, uint64_t ios_per_s, uint64_t mbytes_per_s);
 
-/** Read a bdev's QoS limits (0: none). Any thread. */
+/** Read a bdev's IOPS and read-and-write MiB/s limits (0: none). Any thread. */
 void usk_bdev_get_qos_limit(const struct usk_bdev *bdev, uint64_t *ios_per_s,
 			    uint64_t *mbytes_per_s);
+
+/**
+ * A bdev's QoS limits, SPDK's four; 0 means none. A value struct the
+ * caller fills whole: a new kind of limit would come with new functions.
+ */
+struct usk_bdev_qos_limits {
+	uint64_t rw_ios_per_s;	  /**< reads and writes together; at most USK_BDEV_QOS_MAX_IOS_PER_S */
+	uint64_t rw_mbytes_per_s; /**< MiB/s of reads and writes; at most USK_BDEV_QOS_MAX_MBYTES_PER_S */
+	uint64_t r_mbytes_per_s;  /**< MiB/s of reads; the same maximum */
+	uint64_t w_mbytes_per_s;  /**< MiB/s of writes; the same maximum */
+};
+
+/**
+ * Set all of a bdev's QoS limits at once, replacing those set before (a 0
+ * lifts one). An I/O waits until every bucket it draws from has tokens:
+ * every I/O draws from the IOPS one, reads and writes (by their bytes) from
+ * the read-and-write bandwidth one, reads from the read one, writes from
+ * the write one. Thread rules as usk_bdev_set_qos_limit().
+ *
+ * @return 0; -EINVAL when not on a thread, not on the thread that set the
+ *         bdev's limits first, or for NULL @p limits; -ERANGE when a limit
+ *         is above its maximum (the limits set before stay); -ENOMEM.
+ */
+int usk_bdev_set_qos_limits(struct usk_bdev *bdev, const struct usk_bdev_qos_limits *limits);
+
+/** Read all of a bdev's QoS limits. Any thread. */
+void usk_bdev_get_qos_limits(const struct usk_bdev *bdev, struct usk_bdev_qos_limits *limits);
 
 /**
  * I/O counters of a bdev, in operations, bytes and ticks of usk_ticks().

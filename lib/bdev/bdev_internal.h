@@ -66,10 +66,14 @@ struct bdev_channel {
  * limits pay for them).
  */
 struct bdev_qos {
-	_Atomic int64_t ios;   /* tokens left */
-	_Atomic int64_t bytes; /* tokens left */
-	uint64_t ios_per_s;    /* 0: no limit */
-	uint64_t bytes_per_s;  /* 0: no limit */
+	_Atomic int64_t ios;	 /* tokens left */
+	_Atomic int64_t bytes;	 /* tokens left, reads and writes */
+	_Atomic int64_t r_bytes; /* tokens left, reads only */
+	_Atomic int64_t w_bytes; /* tokens left, writes only */
+	uint64_t ios_per_s;	 /* 0: no limit */
+	uint64_t bytes_per_s;	 /* 0: no limit */
+	uint64_t r_bytes_per_s;	 /* 0: no limit */
+	uint64_t w_bytes_per_s;	 /* 0: no limit */
 	uint64_t last_refill;
 	struct usk_poller *refill;
 };

@@ -23,6 +23,9 @@ int bdev_rpc_decode_val(const struct usk_json_val *val, void *out);
 int bdev_rpc_reset_mode(struct usk_rpc_request *req, const char *field, const char *text,
 			enum usk_bdev_reset_stat_mode *mode);
 
+/* USK's type for SPDK's I/O type @name; -1 when USK has none, -2 when SPDK has none either. */
+int bdev_rpc_io_type_by_name(const char *name);
+
 /* The methods of each file, registered by bdev_rpc_register(). */
 void rpc_bdev_get_bdevs(struct usk_rpc_request *req, const struct usk_json_val *params);
 void rpc_bdev_get_iostat(struct usk_rpc_request *req, const struct usk_json_val *params);
