@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "usk/histogram.h"
 #include "usk/thread.h"
 #include "usk/uuid.h"
 
@@ -393,6 +394,36 @@ int usk_bdev_get_device_stat(struct usk_bdev *bdev, struct usk_bdev_io_stat *sta
 int usk_bdev_reset_device_stat(struct usk_bdev *bdev, enum usk_bdev_reset_stat_mode mode,
 			       void (*cb)(struct usk_bdev *bdev, int rc, void *cb_arg),
 			       void *cb_arg);
+
+/**
+ * Start or stop recording the latency (in ticks of usk_ticks(), from
+ * submit to completion, success or not) of @p bdev's I/O of @p type, or of
+ * every type when @p type is -1, in a histogram per channel. Starting
+ * again starts afresh; stopping drops what was recorded. @p cb(@p bdev,
+ * @p rc, @p cb_arg) runs on this thread once every channel has heard.
+ *
+ * @return 0; -EINVAL when not on a thread or for an unknown type; -ENOMEM.
+ */
+int usk_bdev_histogram_enable(struct usk_bdev *bdev, bool enable, int type,
+			      void (*cb)(struct usk_bdev *bdev, int rc, void *cb_arg),
+			      void *cb_arg);
+
+/** @return whether @p bdev records latencies (usk_bdev_histogram_enable()). */
+bool usk_bdev_histogram_enabled(const struct usk_bdev *bdev);
+
+/**
+ * Merge the latencies every channel of @p bdev recorded (and those of
+ * channels already released) into @p histogram, which the caller has
+ * initialised; @p cb(@p bdev, @p histogram, @p rc, @p cb_arg) runs on this
+ * thread when done.
+ *
+ * @return 0; -EINVAL when not on a thread; -ENOENT when the histogram is
+ *         off; -ENOMEM.
+ */
+int usk_bdev_histogram_get(struct usk_bdev *bdev, struct usk_histogram *histogram,
+			   void (*cb)(struct usk_bdev *bdev, struct usk_histogram *histogram,
+				      int rc, void *cb_arg),
+			   void *cb_arg);
 
 #ifdef __cplusplus
 }

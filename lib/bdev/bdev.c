@@ -317,6 +317,7 @@ static void bdev_destructed(void *io_device)
 	}
 	USK_INFOLOG("bdev '%s': unregistered", bi->name);
 	bdev_qos_free(b);
+	bdev_histogram_free(b);
 	for (uint32_t i = 0; i < bi->alias_count; i++) {
 		free(bi->aliases[i]);
 	}

@@ -30,7 +30,8 @@ static int bdev_channel_create(void *io_device, void *ctx)
 	/* A small pool is not all hoarded by the first thread that uses it. */
 	ch->cache = usk_pool_cache_create(
 		g_bdev_io_pool, USK_MAX(2, USK_MIN(BDEV_IO_CACHE_MAX, g_bdev_io_count / 64)));
-	if (ch->cache == NULL) {
+	if (ch->cache == NULL || bdev_histogram_channel_init(ch) != 0) {
+		usk_pool_cache_free(ch->cache);
 		usk_io_channel_put(ch->module_ch);
 		return -ENOMEM;
 	}
@@ -47,6 +48,7 @@ static void bdev_channel_destroy(void *io_device, void *ctx)
 			   b->name);
 	}
 	bdev_qos_channel_fini(ch);
+	bdev_histogram_channel_fini(ch);
 	pthread_mutex_lock(&b->internal->lock);
 	bdev_stat_add(&b->internal->released_stat, &ch->stat);
 	pthread_mutex_unlock(&b->internal->lock);

@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 
 #include "usk/bdev_module.h"
+#include "usk/histogram.h"
 #include "usk/pool.h"
 
 /* Buffers a split child can carry; a child needing more fails. */
@@ -40,6 +41,13 @@ struct bdev_internal {
 	struct usk_bdev_io_stat released_stat;
 	struct bdev_qos *_Atomic qos; /* NULL: no limits */
 	void *qos_state;	      /* bdev_qos.c's, kept until the bdev goes */
+	/* Latency histograms (bdev_histogram.c): on, the type recorded (-1: all). */
+	_Atomic bool histogram_on;
+	int histogram_type;
+	struct usk_histogram *histogram_released; /* channels gone; under lock */
+	/* What bdev_get_histogram shows, SPDK's min_nsec and max_nsec in ticks (bdev_rpc_histogram.c). */
+	uint64_t histogram_min_ticks;
+	uint64_t histogram_max_ticks;
 	TAILQ_ENTRY(bdev_internal) link;
 	struct usk_bdev *bdev;
 };
@@ -58,6 +66,8 @@ struct bdev_channel {
 	struct usk_bdev_io *qos_head;
 	struct usk_bdev_io *qos_tail;
 	struct usk_poller *qos_poller;
+	/* Latencies of completed I/O while the bdev's histogram is on, else NULL. */
+	struct usk_histogram *histogram;
 };
 
 /*
@@ -151,6 +161,12 @@ typedef void (*bdev_stat_done_fn)(struct usk_bdev *bdev, struct usk_bdev_io_stat
 int bdev_stat_walk(struct usk_bdev *b, struct usk_bdev_io_stat *sum,
 		   enum usk_bdev_reset_stat_mode mode, bdev_stat_visit_fn visit,
 		   bdev_stat_done_fn done, void *cb_arg);
+/* A new channel records latencies if the bdev's histogram is on; -ENOMEM. */
+int bdev_histogram_channel_init(struct bdev_channel *ch);
+/* A channel goes: its latencies stay with the bdev's. */
+void bdev_histogram_channel_fini(struct bdev_channel *ch);
+/* The bdev goes: its histogram with it. */
+void bdev_histogram_free(struct usk_bdev *b);
 /* Calls the callers waiting on @ch for a bdev_io while some are free. */
 void bdev_channel_serve_waiters(struct bdev_channel *ch);
 

@@ -122,11 +122,25 @@ static void bdev_io_count(struct bdev_channel *ch, const struct usk_bdev_io *io,
 	}
 }
 
+/* Records the latency in the channel's histogram when it has one and the type is asked for. */
+static inline void bdev_io_histogram(struct bdev_channel *ch, const struct usk_bdev_io *io,
+				     uint64_t now)
+{
+	int type = io->bdev->internal->histogram_type;
+
+	if (ch->histogram != NULL && (type < 0 || type == (int)io->type)) {
+		usk_histogram_record(ch->histogram, now - io->internal->submit_tick);
+	}
+}
+
 /* The caller's I/O is done: count it and call back. */
 static void bdev_io_finish(struct usk_bdev_io *io)
 {
 	/* The poll's tick: latency to a poll's precision, and no clock read per I/O. */
-	bdev_io_count(io->internal->ch, io, usk_thread_get_poll_tick());
+	uint64_t now = usk_thread_get_poll_tick();
+
+	bdev_io_count(io->internal->ch, io, now);
+	bdev_io_histogram(io->internal->ch, io, now);
 	io->internal->cb(io, io->internal->success, io->internal->cb_arg);
 }
 

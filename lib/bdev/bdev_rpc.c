@@ -156,6 +156,19 @@ static void rpc_bdev_set_qos_limit(struct usk_rpc_request *req, const struct usk
 	free(p.name);
 }
 
+/*
+ * SPDK answers once every module has examined every bdev (looked for
+ * metadata on it). USK's modules examine nothing, and usk_bdev_register()
+ * is done when it returns: every bdev is as examined as it will be.
+ */
+static void rpc_bdev_wait_for_examine(struct usk_rpc_request *req,
+				      const struct usk_json_val *params)
+{
+	if (usk_rpc_decode_params(req, params, NULL, 0, NULL) == 0) {
+		usk_rpc_send_bool(req, true);
+	}
+}
+
 int bdev_rpc_register(void)
 {
 	static const struct {
@@ -166,11 +179,12 @@ int bdev_rpc_register(void)
 		{"bdev_get_iostat", rpc_bdev_get_iostat},
 		{"bdev_reset_iostat", rpc_bdev_reset_iostat},
 		{"bdev_set_qos_limit", rpc_bdev_set_qos_limit},
+		{"bdev_wait_for_examine", rpc_bdev_wait_for_examine},
 	};
 	int rc = 0;
 
 	for (size_t i = 0; i < USK_COUNTOF(methods) && rc == 0; i++) {
 		rc = usk_rpc_register_method(methods[i].name, methods[i].fn);
 	}
-	return rc;
+	return rc != 0 ? rc : bdev_rpc_histogram_register();
 }

@@ -30,5 +30,7 @@ int bdev_rpc_io_type_by_name(const char *name);
 void rpc_bdev_get_bdevs(struct usk_rpc_request *req, const struct usk_json_val *params);
 void rpc_bdev_get_iostat(struct usk_rpc_request *req, const struct usk_json_val *params);
 void rpc_bdev_reset_iostat(struct usk_rpc_request *req, const struct usk_json_val *params);
+/* Registers bdev_enable_histogram and bdev_get_histogram. */
+int bdev_rpc_histogram_register(void);
 
 #endif /* USK_BDEV_RPC_INTERNAL_H */

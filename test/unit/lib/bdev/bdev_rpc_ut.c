@@ -353,6 +353,19 @@ static void test_set_qos_limit_refuses_bad_params(void)
 	teardown();
 }
 
+/* USK examines nothing: every bdev is examined once registered, so the answer is true at once. */
+static void test_wait_for_examine_answers_true(void)
+{
+	setup();
+	/* As SPDK's client sends it, and with no params. */
+	CU_ASSERT_TRUE(json_is_true(json_object_get(call("bdev_wait_for_examine", "{}"), "result")));
+	CU_ASSERT_FALSE(g_answered_later);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(call("bdev_wait_for_examine", NULL), "result")));
+	ut_rpc_assert_refused(call("bdev_wait_for_examine", "{\"name\": \"ut0\"}"),
+			      USK_JSONRPC_ERROR_INVALID_PARAMS, "params: unknown field 'name'");
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -363,6 +376,7 @@ int main(void)
 		UT_TEST(test_get_bdevs_timeout_runs_out),
 		UT_TEST(test_set_qos_limit_sets_what_the_bdev_holds),
 		UT_TEST(test_set_qos_limit_refuses_bad_params),
+		UT_TEST(test_wait_for_examine_answers_true),
 	};
 	int rc = bdev_rpc_register() != 0 ? 99 : UT_BDEV_MODULE_RUN("bdev_rpc", tests);
 
