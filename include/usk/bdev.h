@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "usk/histogram.h"
 #include "usk/thread.h"
 #include "usk/uuid.h"
 
@@ -114,9 +115,17 @@ uint32_t usk_bdev_get_optimal_io_boundary(const struct usk_bdev *bdev);
 uint32_t usk_bdev_get_max_transfer_blocks(const struct usk_bdev *bdev);
 
 /**
+ * The longest bdev name or alias, in bytes (without the NUL). Names and
+ * aliases may hold no control characters (bytes below 0x20, and 0x7f), so
+ * that a name cannot forge a log line.
+ */
+#define USK_BDEV_NAME_MAX 255
+
+/**
  * Give a bdev another name it can be opened and found by.
  *
- * @return 0; -EINVAL for an empty alias; -EEXIST when a bdev has that name
+ * @return 0; -EINVAL for an empty alias, one longer than USK_BDEV_NAME_MAX
+ *         or with a control character; -EEXIST when a bdev has that name
  *         or alias; -ENOSPC beyond 8 aliases; -ENOMEM. Any thread.
  */
 int usk_bdev_alias_add(struct usk_bdev *bdev, const char *alias);
@@ -269,7 +278,8 @@ int usk_bdev_queue_io_wait(struct usk_bdev *bdev, struct usk_io_channel *ch,
 #define USK_BDEV_QOS_MAX_MBYTES_PER_S ((uint64_t)INT64_MAX >> 20)
 
 /**
- * Set a bdev's QoS limits, for reads and writes together; 0 lifts a limit.
+ * Set a bdev's QoS limits, for reads and writes together; 0 lifts a limit,
+ * and the read-only and write-only bandwidth limits are lifted too.
  * The limits hold across every thread: I/O over them waits, in order, on
  * its channel. They can be changed while I/O runs.
  *
@@ -282,11 +292,42 @@ int usk_bdev_queue_io_wait(struct usk_bdev *bdev, struct usk_io_channel *ch,
  */
 int usk_bdev_set_qos_limit(struct usk_bdev *bdev, uint64_t ios_per_s, uint64_t mbytes_per_s);
 
-/** Read a bdev's QoS limits (0: none). Any thread. */
+/** Read a bdev's IOPS and read-and-write MiB/s limits (0: none). Any thread. */
 void usk_bdev_get_qos_limit(const struct usk_bdev *bdev, uint64_t *ios_per_s,
 			    uint64_t *mbytes_per_s);
 
-/** I/O counters of a bdev, in operations, bytes and ticks of usk_ticks(). */
+/**
+ * A bdev's QoS limits, SPDK's four; 0 means none. A value struct the
+ * caller fills whole: a new kind of limit would come with new functions.
+ */
+struct usk_bdev_qos_limits {
+	uint64_t rw_ios_per_s;	  /**< reads and writes together; at most USK_BDEV_QOS_MAX_IOS_PER_S */
+	uint64_t rw_mbytes_per_s; /**< MiB/s of reads and writes; at most USK_BDEV_QOS_MAX_MBYTES_PER_S */
+	uint64_t r_mbytes_per_s;  /**< MiB/s of reads; the same maximum */
+	uint64_t w_mbytes_per_s;  /**< MiB/s of writes; the same maximum */
+};
+
+/**
+ * Set all of a bdev's QoS limits at once, replacing those set before (a 0
+ * lifts one). An I/O waits until every bucket it draws from has tokens:
+ * every I/O draws from the IOPS one, reads and writes (by their bytes) from
+ * the read-and-write bandwidth one, reads from the read one, writes from
+ * the write one. Thread rules as usk_bdev_set_qos_limit().
+ *
+ * @return 0; -EINVAL when not on a thread, not on the thread that set the
+ *         bdev's limits first, or for NULL @p limits; -ERANGE when a limit
+ *         is above its maximum (the limits set before stay); -ENOMEM.
+ */
+int usk_bdev_set_qos_limits(struct usk_bdev *bdev, const struct usk_bdev_qos_limits *limits);
+
+/** Read all of a bdev's QoS limits. Any thread. */
+void usk_bdev_get_qos_limits(const struct usk_bdev *bdev, struct usk_bdev_qos_limits *limits);
+
+/**
+ * I/O counters of a bdev, in operations, bytes and ticks of usk_ticks().
+ * Only I/O that succeeded counts in the operations, bytes and latencies;
+ * every failure counts in num_errors and in one of the four kinds below.
+ */
 struct usk_bdev_io_stat {
 	uint64_t bytes_read;
 	uint64_t num_read_ops;
@@ -297,7 +338,35 @@ struct usk_bdev_io_stat {
 	uint64_t num_errors;
 	uint64_t read_latency_ticks;  /**< summed */
 	uint64_t write_latency_ticks; /**< summed */
+	uint64_t bytes_unmapped;
+	uint64_t unmap_latency_ticks; /**< summed */
+	/** The smallest and largest latency of each kind; a min is UINT64_MAX while none was seen. */
+	uint64_t min_read_latency_ticks;
+	uint64_t max_read_latency_ticks;
+	uint64_t min_write_latency_ticks;
+	uint64_t max_write_latency_ticks;
+	uint64_t min_unmap_latency_ticks;
+	uint64_t max_unmap_latency_ticks;
+	/** Failures by kind, as the module ended them (usk_bdev_io_get_nvme_status()). */
+	uint64_t num_failed;	  /**< NVMe's internal error (0, 6): USK_BDEV_IO_STATUS_FAILED */
+	uint64_t num_aborted;	  /**< aborted by request (0, 7): USK_BDEV_IO_STATUS_ABORTED */
+	uint64_t num_miscompares; /**< compare failure (2, 0x85) */
+	uint64_t num_nvme_errors; /**< any other NVMe status */
 };
+
+/** What a reset of the counters clears. */
+enum usk_bdev_reset_stat_mode {
+	USK_BDEV_RESET_STAT_ALL = 0, /**< everything */
+	USK_BDEV_RESET_STAT_MAXMIN,  /**< the smallest and largest latencies */
+	USK_BDEV_RESET_STAT_ERROR,   /**< num_errors and the failures by kind */
+	USK_BDEV_RESET_STAT_NONE,    /**< nothing */
+};
+
+/** Empty @p stat: zeroes, and the smallest latencies at UINT64_MAX (none seen). */
+void usk_bdev_io_stat_init(struct usk_bdev_io_stat *stat);
+
+/** Clear what @p mode says of @p stat. */
+void usk_bdev_io_stat_reset(struct usk_bdev_io_stat *stat, enum usk_bdev_reset_stat_mode mode);
 
 /** Read the counters of one channel (on its thread). */
 void usk_bdev_get_channel_stat(struct usk_io_channel *ch, struct usk_bdev_io_stat *stat);
@@ -313,6 +382,48 @@ int usk_bdev_get_device_stat(struct usk_bdev *bdev, struct usk_bdev_io_stat *sta
 			     void (*cb)(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat,
 					int rc, void *cb_arg),
 			     void *cb_arg);
+
+/**
+ * Clear what @p mode says of the counters of every channel of @p bdev (each
+ * on its own thread) and of channels already released; @p cb(@p bdev, @p rc,
+ * @p cb_arg) runs on this thread when done. Every reader of the counters
+ * sees the reset.
+ *
+ * @return 0; -EINVAL when not on a thread or for an unknown mode; -ENOMEM.
+ */
+int usk_bdev_reset_device_stat(struct usk_bdev *bdev, enum usk_bdev_reset_stat_mode mode,
+			       void (*cb)(struct usk_bdev *bdev, int rc, void *cb_arg),
+			       void *cb_arg);
+
+/**
+ * Start or stop recording the latency (in ticks of usk_ticks(), from
+ * submit to completion, success or not) of @p bdev's I/O of @p type, or of
+ * every type when @p type is -1, in a histogram per channel. Starting
+ * again starts afresh; stopping drops what was recorded. @p cb(@p bdev,
+ * @p rc, @p cb_arg) runs on this thread once every channel has heard.
+ *
+ * @return 0; -EINVAL when not on a thread or for an unknown type; -ENOMEM.
+ */
+int usk_bdev_histogram_enable(struct usk_bdev *bdev, bool enable, int type,
+			      void (*cb)(struct usk_bdev *bdev, int rc, void *cb_arg),
+			      void *cb_arg);
+
+/** @return whether @p bdev records latencies (usk_bdev_histogram_enable()). */
+bool usk_bdev_histogram_enabled(const struct usk_bdev *bdev);
+
+/**
+ * Merge the latencies every channel of @p bdev recorded (and those of
+ * channels already released) into @p histogram, which the caller has
+ * initialised; @p cb(@p bdev, @p histogram, @p rc, @p cb_arg) runs on this
+ * thread when done.
+ *
+ * @return 0; -EINVAL when not on a thread; -ENOENT when the histogram is
+ *         off; -ENOMEM.
+ */
+int usk_bdev_histogram_get(struct usk_bdev *bdev, struct usk_histogram *histogram,
+			   void (*cb)(struct usk_bdev *bdev, struct usk_histogram *histogram,
+				      int rc, void *cb_arg),
+			   void *cb_arg);
 
 #ifdef __cplusplus
 }

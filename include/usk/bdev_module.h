@@ -66,7 +66,7 @@ struct usk_bdev_module {
 
 /** What the layer needs to know of a bdev; the module fills it, then registers. */
 struct usk_bdev {
-	/** unique among bdevs; the layer copies it */
+	/** unique among bdevs, 1 to USK_BDEV_NAME_MAX bytes, no control characters; copied */
 	const char *name;
 	/** the kind of device, for humans ("Malloc disk") */
 	const char *product_name;
@@ -124,7 +124,8 @@ int usk_bdev_module_register(const struct usk_bdev_module *module);
 /**
  * Register a bdev; it can be opened once this returns.
  *
- * @return 0; -EINVAL for a missing name, function, block size that is not
+ * @return 0; -EINVAL for a missing name, one longer than USK_BDEV_NAME_MAX
+ *         or with a control character, a missing function, a block size that is not
  *         a power of two of at least 512, or zero blocks; -EEXIST when
  *         the name or the UUID is taken; -ENOMEM.
  */

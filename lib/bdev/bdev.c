@@ -119,13 +119,52 @@ static struct bdev_internal *bdev_find_locked(const char *name)
 	return NULL;
 }
 
+/*
+ * Whether @name may name a bdev: not empty, at most USK_BDEV_NAME_MAX bytes,
+ * no control character. Names reach logs and RPC answers verbatim: a newline
+ * or an escape sequence in one could forge a log line or a terminal's state.
+ */
+static bool bdev_name_valid(const char *name)
+{
+	size_t len;
+
+	if (name == NULL) {
+		return false;
+	}
+	len = strnlen(name, USK_BDEV_NAME_MAX + 1);
+	if (len == 0 || len > USK_BDEV_NAME_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c < 0x20 || c == 0x7f) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Refuses a bad name or alias with a log line that cannot itself carry the bad bytes. */
+static int bdev_name_check(const char *what, const char *owner, const char *name)
+{
+	if (bdev_name_valid(name)) {
+		return 0;
+	}
+	USK_ERRLOG("bdev%s%s%s: %s refused: it must be 1 to %d bytes with no control "
+		   "characters (bytes below 0x20, or 0x7f)",
+		   owner ? " '" : "", owner ? owner : "", owner ? "'" : "", what,
+		   USK_BDEV_NAME_MAX);
+	return -EINVAL;
+}
+
 int usk_bdev_alias_add(struct usk_bdev *b, const char *alias)
 {
 	struct bdev_internal *bi = b->internal;
 	char *copy;
 	int rc = 0;
 
-	if (alias == NULL || alias[0] == '\0') {
+	if (bdev_name_check("alias", bi->name, alias) != 0) {
 		return -EINVAL;
 	}
 	copy = strdup(alias);
@@ -181,7 +220,7 @@ uint32_t usk_bdev_get_aliases(const struct usk_bdev *b, const char **aliases, ui
 
 static bool bdev_valid(const struct usk_bdev *b)
 {
-	return b->name != NULL && b->name[0] != '\0' && b->blocklen >= 512 &&
+	return b->blocklen >= 512 &&
 	       usk_u64_is_pow2(b->blocklen) && b->blockcnt > 0 && b->fn_table != NULL &&
 	       b->fn_table->submit_request != NULL && b->fn_table->get_io_channel != NULL &&
 	       b->fn_table->io_type_supported != NULL && b->module != NULL;
@@ -192,10 +231,13 @@ int usk_bdev_register(struct usk_bdev *b)
 	struct bdev_internal *bi;
 	int rc;
 
-	if (b == NULL || !bdev_valid(b)) {
-		USK_ERRLOG("bdev '%s': not registered: it needs a name, a module, its functions, "
+	if (b == NULL || bdev_name_check("name", NULL, b->name) != 0) {
+		return -EINVAL;
+	}
+	if (!bdev_valid(b)) {
+		USK_ERRLOG("bdev '%s': not registered: it needs a module, its functions, "
 			   "a power-of-two block size of at least 512 and some blocks",
-			   b && b->name ? b->name : "");
+			   b->name);
 		return -EINVAL;
 	}
 	bi = calloc(1, sizeof(*bi));
@@ -210,6 +252,7 @@ int usk_bdev_register(struct usk_bdev *b)
 		return rc;
 	}
 	bi->bdev = b;
+	usk_bdev_io_stat_init(&bi->released_stat);
 	TAILQ_INIT(&bi->descs);
 	pthread_mutex_init(&bi->lock, NULL);
 	b->internal = bi;
@@ -274,6 +317,7 @@ static void bdev_destructed(void *io_device)
 	}
 	USK_INFOLOG("bdev '%s': unregistered", bi->name);
 	bdev_qos_free(b);
+	bdev_histogram_free(b);
 	for (uint32_t i = 0; i < bi->alias_count; i++) {
 		free(bi->aliases[i]);
 	}

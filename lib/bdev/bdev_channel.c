@@ -22,6 +22,7 @@ static int bdev_channel_create(void *io_device, void *ctx)
 	struct bdev_channel *ch = ctx;
 
 	ch->bdev = b;
+	usk_bdev_io_stat_init(&ch->stat);
 	ch->module_ch = b->fn_table->get_io_channel(b->ctxt);
 	if (ch->module_ch == NULL) {
 		return -ENOMEM;
@@ -29,24 +30,12 @@ static int bdev_channel_create(void *io_device, void *ctx)
 	/* A small pool is not all hoarded by the first thread that uses it. */
 	ch->cache = usk_pool_cache_create(
 		g_bdev_io_pool, USK_MAX(2, USK_MIN(BDEV_IO_CACHE_MAX, g_bdev_io_count / 64)));
-	if (ch->cache == NULL) {
+	if (ch->cache == NULL || bdev_histogram_channel_init(ch) != 0) {
+		usk_pool_cache_free(ch->cache);
 		usk_io_channel_put(ch->module_ch);
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-void bdev_stat_add(struct usk_bdev_io_stat *sum, const struct usk_bdev_io_stat *add)
-{
-	sum->bytes_read += add->bytes_read;
-	sum->num_read_ops += add->num_read_ops;
-	sum->bytes_written += add->bytes_written;
-	sum->num_write_ops += add->num_write_ops;
-	sum->num_unmap_ops += add->num_unmap_ops;
-	sum->num_other_ops += add->num_other_ops;
-	sum->num_errors += add->num_errors;
-	sum->read_latency_ticks += add->read_latency_ticks;
-	sum->write_latency_ticks += add->write_latency_ticks;
 }
 
 static void bdev_channel_destroy(void *io_device, void *ctx)
@@ -59,6 +48,7 @@ static void bdev_channel_destroy(void *io_device, void *ctx)
 			   b->name);
 	}
 	bdev_qos_channel_fini(ch);
+	bdev_histogram_channel_fini(ch);
 	pthread_mutex_lock(&b->internal->lock);
 	bdev_stat_add(&b->internal->released_stat, &ch->stat);
 	pthread_mutex_unlock(&b->internal->lock);
@@ -127,57 +117,4 @@ void bdev_channel_serve_waiters(struct bdev_channel *ch)
 			return;
 		}
 	}
-}
-
-struct device_stat_walk {
-	struct usk_bdev *bdev;
-	struct usk_bdev_io_stat *stat;
-	void (*cb)(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat, int rc, void *cb_arg);
-	void *cb_arg;
-};
-
-static void device_stat_visit(struct usk_io_channel_iter *iter)
-{
-	struct device_stat_walk *w = usk_io_channel_iter_get_ctx(iter);
-	struct bdev_channel *ch = usk_io_channel_get_ctx(usk_io_channel_iter_get_channel(iter));
-
-	bdev_stat_add(w->stat, &ch->stat);
-	usk_io_channel_iter_continue(iter, 0);
-}
-
-static void device_stat_done(struct usk_io_channel_iter *iter, int status)
-{
-	struct device_stat_walk *w = usk_io_channel_iter_get_ctx(iter);
-
-	w->cb(w->bdev, w->stat, status, w->cb_arg);
-	free(w);
-}
-
-int usk_bdev_get_device_stat(struct usk_bdev *b, struct usk_bdev_io_stat *stat,
-			     void (*cb)(struct usk_bdev *bdev, struct usk_bdev_io_stat *stat,
-					int rc, void *cb_arg),
-			     void *cb_arg)
-{
-	struct device_stat_walk *w;
-	int rc;
-
-	if (usk_thread_get_current() == NULL || stat == NULL || cb == NULL) {
-		return -EINVAL;
-	}
-	w = calloc(1, sizeof(*w));
-	if (w == NULL) {
-		return -ENOMEM;
-	}
-	w->bdev = b;
-	w->stat = stat;
-	w->cb = cb;
-	w->cb_arg = cb_arg;
-	pthread_mutex_lock(&b->internal->lock);
-	*stat = b->internal->released_stat;
-	pthread_mutex_unlock(&b->internal->lock);
-	rc = usk_io_channel_for_each(b, device_stat_visit, w, device_stat_done);
-	if (rc != 0) {
-		free(w);
-	}
-	return rc;
 }

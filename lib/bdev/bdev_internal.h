@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 
 #include "usk/bdev_module.h"
+#include "usk/histogram.h"
 #include "usk/pool.h"
 
 /* Buffers a split child can carry; a child needing more fails. */
@@ -40,6 +41,13 @@ struct bdev_internal {
 	struct usk_bdev_io_stat released_stat;
 	struct bdev_qos *_Atomic qos; /* NULL: no limits */
 	void *qos_state;	      /* bdev_qos.c's, kept until the bdev goes */
+	/* Latency histograms (bdev_histogram.c): on, the type recorded (-1: all). */
+	_Atomic bool histogram_on;
+	int histogram_type;
+	struct usk_histogram *histogram_released; /* channels gone; under lock */
+	/* What bdev_get_histogram shows, SPDK's min_nsec and max_nsec in ticks (bdev_rpc_histogram.c). */
+	uint64_t histogram_min_ticks;
+	uint64_t histogram_max_ticks;
 	TAILQ_ENTRY(bdev_internal) link;
 	struct usk_bdev *bdev;
 };
@@ -58,6 +66,8 @@ struct bdev_channel {
 	struct usk_bdev_io *qos_head;
 	struct usk_bdev_io *qos_tail;
 	struct usk_poller *qos_poller;
+	/* Latencies of completed I/O while the bdev's histogram is on, else NULL. */
+	struct usk_histogram *histogram;
 };
 
 /*
@@ -66,10 +76,14 @@ struct bdev_channel {
  * limits pay for them).
  */
 struct bdev_qos {
-	_Atomic int64_t ios;   /* tokens left */
-	_Atomic int64_t bytes; /* tokens left */
-	uint64_t ios_per_s;    /* 0: no limit */
-	uint64_t bytes_per_s;  /* 0: no limit */
+	_Atomic int64_t ios;	 /* tokens left */
+	_Atomic int64_t bytes;	 /* tokens left, reads and writes */
+	_Atomic int64_t r_bytes; /* tokens left, reads only */
+	_Atomic int64_t w_bytes; /* tokens left, writes only */
+	uint64_t ios_per_s;	 /* 0: no limit */
+	uint64_t bytes_per_s;	 /* 0: no limit */
+	uint64_t r_bytes_per_s;	 /* 0: no limit */
+	uint64_t w_bytes_per_s;	 /* 0: no limit */
 	uint64_t last_refill;
 	struct usk_poller *refill;
 };
@@ -124,14 +138,35 @@ void bdev_io_start(struct usk_bdev_io *io);
 /* Writes bdev_set_qos_limit for @bdev if it has limits. */
 void bdev_qos_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w);
 
-/* Registers bdev_get_bdevs and bdev_get_iostat. */
+/* Registers the layer's RPC methods (bdev_get_bdevs, bdev_get_iostat...). */
 int bdev_rpc_register(void);
 /* Registers the per-bdev io_device (its channels). */
 int bdev_channel_register(struct usk_bdev *bdev);
 /* Unregisters it; @done runs once every channel is gone. */
 void bdev_channel_unregister(struct usk_bdev *bdev, void (*done)(void *io_device));
-/* Adds a channel's counters into @sum. */
+/* Adds a channel's counters into @sum (the smallest of the mins, the largest of the maxes). */
 void bdev_stat_add(struct usk_bdev_io_stat *sum, const struct usk_bdev_io_stat *add);
+/* Sees one channel's counters, on its thread, before they are reset. */
+typedef void (*bdev_stat_visit_fn)(void *cb_arg, uint64_t thread_id,
+				   const struct usk_bdev_io_stat *stat);
+/* Ends a walk: @sum (NULL if none was asked) holds the sum, @rc the walk's status. */
+typedef void (*bdev_stat_done_fn)(struct usk_bdev *bdev, struct usk_bdev_io_stat *sum, int rc,
+				  void *cb_arg);
+/*
+ * Walks @b's channels, each on its thread: adds its counters into @sum
+ * (unless NULL; released channels' counters come first), shows them to
+ * @visit (unless NULL), then resets them per @mode; @done runs on this
+ * thread at the end. Returns 0, or -EINVAL / -ENOMEM with no callback.
+ */
+int bdev_stat_walk(struct usk_bdev *b, struct usk_bdev_io_stat *sum,
+		   enum usk_bdev_reset_stat_mode mode, bdev_stat_visit_fn visit,
+		   bdev_stat_done_fn done, void *cb_arg);
+/* A new channel records latencies if the bdev's histogram is on; -ENOMEM. */
+int bdev_histogram_channel_init(struct bdev_channel *ch);
+/* A channel goes: its latencies stay with the bdev's. */
+void bdev_histogram_channel_fini(struct bdev_channel *ch);
+/* The bdev goes: its histogram with it. */
+void bdev_histogram_free(struct usk_bdev *b);
 /* Calls the callers waiting on @ch for a bdev_io while some are free. */
 void bdev_channel_serve_waiters(struct bdev_channel *ch);
 

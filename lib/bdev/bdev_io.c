@@ -64,28 +64,57 @@ void usk_bdev_io_get_nvme_status(const struct usk_bdev_io *io, int *sct, int *sc
 	*sc = io->internal->sc;
 }
 
+/* Sums one latency and keeps the extremes: compares, no division. */
+static inline void bdev_stat_latency(uint64_t *sum, uint64_t *min, uint64_t *max, uint64_t ticks)
+{
+	*sum += ticks;
+	*min = ticks < *min ? ticks : *min;
+	*max = ticks > *max ? ticks : *max;
+}
+
+/* A failure's kind, from the NVMe status it ended with (see usk_bdev_io_complete()). */
+static void bdev_io_count_error(struct usk_bdev_io_stat *s, int sct, int sc)
+{
+	s->num_errors++;
+	if (sct == USK_NVME_SCT_GENERIC && sc == USK_NVME_SC_INTERNAL_ERROR) {
+		s->num_failed++;
+	} else if (sct == USK_NVME_SCT_GENERIC && sc == USK_NVME_SC_ABORTED_BY_REQUEST) {
+		s->num_aborted++;
+	} else if (sct == USK_NVME_SCT_MEDIA && sc == USK_NVME_SC_COMPARE_FAILURE) {
+		s->num_miscompares++;
+	} else {
+		s->num_nvme_errors++;
+	}
+}
+
 static void bdev_io_count(struct bdev_channel *ch, const struct usk_bdev_io *io, uint64_t now)
 {
 	struct usk_bdev_io_stat *s = &ch->stat;
 	uint64_t bytes = io->num_blocks * io->bdev->blocklen;
+	uint64_t ticks = now - io->internal->submit_tick;
 
 	if (!io->internal->success) {
-		s->num_errors++;
+		bdev_io_count_error(s, io->internal->sct, io->internal->sc);
 		return;
 	}
 	switch (io->type) {
 	case USK_BDEV_IO_TYPE_READ:
 		s->num_read_ops++;
 		s->bytes_read += bytes;
-		s->read_latency_ticks += now - io->internal->submit_tick;
+		bdev_stat_latency(&s->read_latency_ticks, &s->min_read_latency_ticks,
+				  &s->max_read_latency_ticks, ticks);
 		break;
 	case USK_BDEV_IO_TYPE_WRITE:
 		s->num_write_ops++;
 		s->bytes_written += bytes;
-		s->write_latency_ticks += now - io->internal->submit_tick;
+		bdev_stat_latency(&s->write_latency_ticks, &s->min_write_latency_ticks,
+				  &s->max_write_latency_ticks, ticks);
 		break;
 	case USK_BDEV_IO_TYPE_UNMAP:
 		s->num_unmap_ops++;
+		s->bytes_unmapped += bytes;
+		bdev_stat_latency(&s->unmap_latency_ticks, &s->min_unmap_latency_ticks,
+				  &s->max_unmap_latency_ticks, ticks);
 		break;
 	default:
 		s->num_other_ops++;
@@ -93,11 +122,25 @@ static void bdev_io_count(struct bdev_channel *ch, const struct usk_bdev_io *io,
 	}
 }
 
+/* Records the latency in the channel's histogram when it has one and the type is asked for. */
+static inline void bdev_io_histogram(struct bdev_channel *ch, const struct usk_bdev_io *io,
+				     uint64_t now)
+{
+	int type = io->bdev->internal->histogram_type;
+
+	if (ch->histogram != NULL && (type < 0 || type == (int)io->type)) {
+		usk_histogram_record(ch->histogram, now - io->internal->submit_tick);
+	}
+}
+
 /* The caller's I/O is done: count it and call back. */
 static void bdev_io_finish(struct usk_bdev_io *io)
 {
 	/* The poll's tick: latency to a poll's precision, and no clock read per I/O. */
-	bdev_io_count(io->internal->ch, io, usk_thread_get_poll_tick());
+	uint64_t now = usk_thread_get_poll_tick();
+
+	bdev_io_count(io->internal->ch, io, now);
+	bdev_io_histogram(io->internal->ch, io, now);
 	io->internal->cb(io, io->internal->success, io->internal->cb_arg);
 }
 

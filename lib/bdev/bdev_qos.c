@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * QoS: IOPS and bandwidth limits per bdev. A timed poller on the thread
- * that set the limits refills two token buckets (at most 10 ms of tokens);
+ * QoS: IOPS and bandwidth limits per bdev, as SPDK's four: I/O per second,
+ * and MiB per second of reads and writes together, of reads, of writes. A
+ * timed poller on the thread that set the limits refills a token bucket
+ * for each (at most 10 ms of tokens), on the poll's tick so that tests can
+ * drive it with a mocked clock;
  * every channel draws from them with atomics, and I/O that finds them empty
  * waits in its channel's queue, in order, for the channel's poller to send
  * it. A bucket may go into debt by one I/O's bytes, repaid by the refill.
@@ -11,6 +14,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "usk/log.h"
 #include "usk/ticks.h"
@@ -23,8 +27,11 @@
 struct bdev_qos_state {
 	struct bdev_qos qos;
 	uint64_t start;	      /* when these rates began */
-	uint64_t ios_added;   /* tokens given since start */
-	uint64_t bytes_added; /* tokens given since start */
+	/* Tokens given since start. */
+	uint64_t ios_added;
+	uint64_t bytes_added;
+	uint64_t r_bytes_added;
+	uint64_t w_bytes_added;
 	struct usk_thread *thread;
 };
 
@@ -51,28 +58,44 @@ static void qos_bucket_refill(_Atomic int64_t *bucket, uint64_t per_s, uint64_t 
 static int qos_refill(void *ctx)
 {
 	struct bdev_qos_state *st = ctx;
-	uint64_t elapsed = usk_ticks() - st->start;
+	uint64_t elapsed = usk_thread_get_poll_tick() - st->start;
 
 	qos_bucket_refill(&st->qos.ios, st->qos.ios_per_s, &st->ios_added, elapsed);
 	qos_bucket_refill(&st->qos.bytes, st->qos.bytes_per_s, &st->bytes_added, elapsed);
+	qos_bucket_refill(&st->qos.r_bytes, st->qos.r_bytes_per_s, &st->r_bytes_added, elapsed);
+	qos_bucket_refill(&st->qos.w_bytes, st->qos.w_bytes_per_s, &st->w_bytes_added, elapsed);
 	return USK_POLLER_BUSY;
 }
 
-/* Takes the tokens @io needs; false when a bucket is empty. */
+/* Whether a limited bucket is empty. */
+static bool qos_empty(_Atomic int64_t *bucket, uint64_t per_s)
+{
+	return per_s != 0 && atomic_load(bucket) <= 0;
+}
+
+static void qos_draw(_Atomic int64_t *bucket, uint64_t per_s, int64_t tokens)
+{
+	if (per_s != 0) {
+		atomic_fetch_sub(bucket, tokens);
+	}
+}
+
+/* Takes the tokens @io needs; false when a bucket it draws from is empty. */
 static bool qos_take(struct bdev_qos *q, const struct usk_bdev_io *io)
 {
 	int64_t bytes = (int64_t)(io->num_blocks * io->bdev->blocklen);
+	/* Only reads draw from the read bucket, only writes from the write bucket (SPDK's rule). */
+	uint64_t r_per_s = io->type == USK_BDEV_IO_TYPE_READ ? q->r_bytes_per_s : 0;
+	uint64_t w_per_s = io->type == USK_BDEV_IO_TYPE_WRITE ? q->w_bytes_per_s : 0;
 
-	if ((q->ios_per_s != 0 && atomic_load(&q->ios) <= 0) ||
-	    (q->bytes_per_s != 0 && atomic_load(&q->bytes) <= 0)) {
+	if (qos_empty(&q->ios, q->ios_per_s) || qos_empty(&q->bytes, q->bytes_per_s) ||
+	    qos_empty(&q->r_bytes, r_per_s) || qos_empty(&q->w_bytes, w_per_s)) {
 		return false;
 	}
-	if (q->ios_per_s != 0) {
-		atomic_fetch_sub(&q->ios, 1);
-	}
-	if (q->bytes_per_s != 0) {
-		atomic_fetch_sub(&q->bytes, bytes);
-	}
+	qos_draw(&q->ios, q->ios_per_s, 1);
+	qos_draw(&q->bytes, q->bytes_per_s, bytes);
+	qos_draw(&q->r_bytes, r_per_s, bytes);
+	qos_draw(&q->w_bytes, w_per_s, bytes);
 	return true;
 }
 
@@ -139,36 +162,71 @@ static struct bdev_qos_state *qos_state(struct usk_bdev *b)
 	return (struct bdev_qos_state *)b->internal->qos_state;
 }
 
-int usk_bdev_set_qos_limit(struct usk_bdev *b, uint64_t ios_per_s, uint64_t mbytes_per_s)
+static bool qos_limits_valid(const struct usk_bdev_qos_limits *l)
+{
+	return l->rw_ios_per_s <= USK_BDEV_QOS_MAX_IOS_PER_S &&
+	       l->rw_mbytes_per_s <= USK_BDEV_QOS_MAX_MBYTES_PER_S &&
+	       l->r_mbytes_per_s <= USK_BDEV_QOS_MAX_MBYTES_PER_S &&
+	       l->w_mbytes_per_s <= USK_BDEV_QOS_MAX_MBYTES_PER_S;
+}
+
+static bool qos_limits_none(const struct usk_bdev_qos_limits *l)
+{
+	return l->rw_ios_per_s == 0 && l->rw_mbytes_per_s == 0 && l->r_mbytes_per_s == 0 &&
+	       l->w_mbytes_per_s == 0;
+}
+
+/* The bdev's QoS state, made on first use on the calling thread; NULL when memory is short. */
+static struct bdev_qos_state *qos_state_get(struct usk_bdev *b, struct usk_thread *t)
 {
 	struct bdev_qos_state *st = qos_state(b);
-	struct usk_thread *t = usk_thread_get_current();
 
-	if (t == NULL || (st != NULL && st->thread != t)) {
-		return -EINVAL;
-	}
-	if (ios_per_s > USK_BDEV_QOS_MAX_IOS_PER_S ||
-	    mbytes_per_s > USK_BDEV_QOS_MAX_MBYTES_PER_S) {
-		return -ERANGE;
-	}
 	if (st == NULL) {
 		st = calloc(1, sizeof(*st));
 		if (st == NULL) {
-			return -ENOMEM;
+			return NULL;
 		}
 		st->thread = t;
 		b->internal->qos_state = st;
 	}
+	return st;
+}
+
+/* Starts every bucket empty at the new rates, from this poll's tick. */
+static void qos_restart(struct bdev_qos_state *st, const struct usk_bdev_qos_limits *l)
+{
+	st->qos.ios_per_s = l->rw_ios_per_s;
+	st->qos.bytes_per_s = l->rw_mbytes_per_s << 20;
+	st->qos.r_bytes_per_s = l->r_mbytes_per_s << 20;
+	st->qos.w_bytes_per_s = l->w_mbytes_per_s << 20;
+	st->start = usk_thread_get_poll_tick();
+	st->ios_added = st->bytes_added = st->r_bytes_added = st->w_bytes_added = 0;
+	atomic_store(&st->qos.ios, 0);
+	atomic_store(&st->qos.bytes, 0);
+	atomic_store(&st->qos.r_bytes, 0);
+	atomic_store(&st->qos.w_bytes, 0);
+}
+
+int usk_bdev_set_qos_limits(struct usk_bdev *b, const struct usk_bdev_qos_limits *limits)
+{
+	struct bdev_qos_state *st = qos_state(b);
+	struct usk_thread *t = usk_thread_get_current();
+
+	if (t == NULL || limits == NULL || (st != NULL && st->thread != t)) {
+		return -EINVAL;
+	}
+	if (!qos_limits_valid(limits)) {
+		return -ERANGE;
+	}
+	st = qos_state_get(b, t);
+	if (st == NULL) {
+		return -ENOMEM;
+	}
 	/* Channels may hold the published pointer: the state lives until the bdev goes. */
 	atomic_store(&b->internal->qos, NULL);
 	usk_poller_unregister(&st->qos.refill);
-	st->qos.ios_per_s = ios_per_s;
-	st->qos.bytes_per_s = mbytes_per_s << 20;
-	st->start = usk_ticks();
-	st->ios_added = st->bytes_added = 0;
-	atomic_store(&st->qos.ios, 0);
-	atomic_store(&st->qos.bytes, 0);
-	if (ios_per_s == 0 && mbytes_per_s == 0) {
+	qos_restart(st, limits);
+	if (qos_limits_none(limits)) {
 		USK_INFOLOG("bdev '%s': QoS limits off", b->name);
 		return 0;
 	}
@@ -178,17 +236,40 @@ int usk_bdev_set_qos_limit(struct usk_bdev *b, uint64_t ios_per_s, uint64_t mbyt
 	}
 	qos_refill(st);
 	atomic_store(&b->internal->qos, &st->qos);
-	USK_INFOLOG("bdev '%s': QoS limits %" PRIu64 " IOPS, %" PRIu64 " MiB/s (0: none)", b->name,
-		    ios_per_s, mbytes_per_s);
+	USK_INFOLOG("bdev '%s': QoS limits %" PRIu64 " IOPS, %" PRIu64 " MiB/s, %" PRIu64
+		    " MiB/s of reads, %" PRIu64 " MiB/s of writes (0: none)",
+		    b->name, limits->rw_ios_per_s, limits->rw_mbytes_per_s, limits->r_mbytes_per_s,
+		    limits->w_mbytes_per_s);
 	return 0;
+}
+
+void usk_bdev_get_qos_limits(const struct usk_bdev *b, struct usk_bdev_qos_limits *limits)
+{
+	const struct bdev_qos_state *st = b->internal->qos_state;
+
+	memset(limits, 0, sizeof(*limits));
+	if (st != NULL) {
+		limits->rw_ios_per_s = st->qos.ios_per_s;
+		limits->rw_mbytes_per_s = st->qos.bytes_per_s >> 20;
+		limits->r_mbytes_per_s = st->qos.r_bytes_per_s >> 20;
+		limits->w_mbytes_per_s = st->qos.w_bytes_per_s >> 20;
+	}
+}
+
+int usk_bdev_set_qos_limit(struct usk_bdev *b, uint64_t ios_per_s, uint64_t mbytes_per_s)
+{
+	struct usk_bdev_qos_limits l = {.rw_ios_per_s = ios_per_s, .rw_mbytes_per_s = mbytes_per_s};
+
+	return usk_bdev_set_qos_limits(b, &l);
 }
 
 void usk_bdev_get_qos_limit(const struct usk_bdev *b, uint64_t *ios_per_s, uint64_t *mbytes_per_s)
 {
-	const struct bdev_qos_state *st = b->internal->qos_state;
+	struct usk_bdev_qos_limits l;
 
-	*ios_per_s = st ? st->qos.ios_per_s : 0;
-	*mbytes_per_s = st ? st->qos.bytes_per_s >> 20 : 0;
+	usk_bdev_get_qos_limits(b, &l);
+	*ios_per_s = l.rw_ios_per_s;
+	*mbytes_per_s = l.rw_mbytes_per_s;
 }
 
 static void qos_state_free_msg(void *arg)
@@ -217,18 +298,20 @@ void bdev_qos_free(struct usk_bdev *b)
 
 void bdev_qos_write_config(struct usk_bdev *b, struct usk_json_write_ctx *w)
 {
-	uint64_t ios, mbytes;
+	struct usk_bdev_qos_limits l;
 
-	usk_bdev_get_qos_limit(b, &ios, &mbytes);
-	if (ios == 0 && mbytes == 0) {
+	usk_bdev_get_qos_limits(b, &l);
+	if (qos_limits_none(&l)) {
 		return;
 	}
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "method", "bdev_set_qos_limit");
 	usk_json_write_named_object_begin(w, "params");
 	usk_json_write_named_string(w, "name", b->name);
-	usk_json_write_named_uint64(w, "rw_ios_per_sec", ios);
-	usk_json_write_named_uint64(w, "rw_mbytes_per_sec", mbytes);
+	usk_json_write_named_uint64(w, "rw_ios_per_sec", l.rw_ios_per_s);
+	usk_json_write_named_uint64(w, "rw_mbytes_per_sec", l.rw_mbytes_per_s);
+	usk_json_write_named_uint64(w, "r_mbytes_per_sec", l.r_mbytes_per_s);
+	usk_json_write_named_uint64(w, "w_mbytes_per_sec", l.w_mbytes_per_s);
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
 }

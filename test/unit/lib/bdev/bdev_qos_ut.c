@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "usk/ticks.h"
@@ -162,12 +163,133 @@ static void test_qos_largest_rate_after_a_long_gap(void)
 	teardown();
 }
 
+/* Runs @fn(@ctx) on thread 0, polled at the mocked tick @now until quiet. */
+static void on_thread_0_at(usk_msg_fn fn, void *ctx, uint64_t now)
+{
+	if (fn != NULL) {
+		CU_ASSERT_EQUAL(usk_thread_send_msg(g_ut_threads[0], fn, ctx), 0);
+	}
+	for (int rounds = 0; usk_thread_poll(g_ut_threads[0], 0, now) != 0 && rounds < 1000;
+	     rounds++) {
+	}
+}
+
+static void set_limits(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limits(&g_bdev, ctx), 0);
+}
+
+/* Four reads, or four writes, of 4 KiB, as ctx says. */
+static void submit_four(void *ctx)
+{
+	struct user *u = &g_users[0];
+	bool reads = *(enum usk_bdev_io_type *)ctx == USK_BDEV_IO_TYPE_READ;
+
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(reads ? usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 8, io_done, u)
+				      : usk_bdev_write_blocks(u->desc, u->ch, g_buf, 8, 8, io_done,
+							      u),
+				0);
+	}
+}
+
+/* How many I/O of @type the module holds. */
+static int module_holds(enum usk_bdev_io_type type)
+{
+	int n = 0;
+
+	for (int i = 0; i < g_module_channels[0].count; i++) {
+		n += g_module_channels[0].ios[i]->type == type;
+	}
+	return n;
+}
+
+/*
+ * A read-only (or write-only) bandwidth limit holds back only that
+ * direction. On a mocked clock: the buckets start empty, so at first every
+ * read waits while every write goes; 10 ms then earn 1 MiB/s * 10 ms = 10485
+ * bytes, which let exactly three 4 KiB reads through (the bucket may go into
+ * debt by one I/O), and the fourth waits for more.
+ */
+static void assert_one_direction_held(struct usk_bdev_qos_limits *limits,
+				      enum usk_bdev_io_type held, enum usk_bdev_io_type free)
+{
+	static struct usk_bdev_qos_limits off;
+	uint64_t t0 = usk_ticks() + 1000 * usk_ticks_hz(), ms = usk_us_to_ticks(1000);
+
+	memset(g_module_channels, 0, sizeof(g_module_channels));
+	g_users[0].done = 0;
+	on_thread_0_at(set_limits, limits, t0);
+	/*
+	 * The other direction first: a channel sends held-back I/O in order, so
+	 * (as in SPDK) what comes after a held read waits behind it.
+	 */
+	on_thread_0_at(submit_four, &free, t0);
+	on_thread_0_at(submit_four, &held, t0);
+	CU_ASSERT_EQUAL(module_holds(free), 4);
+	CU_ASSERT_EQUAL(module_holds(held), 0);
+	/* The refill and the channel's retry may run in either order: look twice. */
+	on_thread_0_at(NULL, NULL, t0 + 10 * ms);
+	on_thread_0_at(NULL, NULL, t0 + 10 * ms + usk_us_to_ticks(100));
+	CU_ASSERT_EQUAL(module_holds(held), 3);
+	on_thread_0_at(set_limits, &off, t0 + 11 * ms);
+	on_thread_0_at(NULL, NULL, t0 + 12 * ms);
+	CU_ASSERT_EQUAL(module_holds(held), 4);
+	on_thread_0_at(module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS, t0 + 12 * ms);
+	CU_ASSERT_EQUAL(g_users[0].done, 8);
+}
+
+static void test_qos_read_and_write_bandwidth_apart(void)
+{
+	struct usk_bdev_qos_limits reads = {.r_mbytes_per_s = 1};
+	struct usk_bdev_qos_limits writes = {.w_mbytes_per_s = 1};
+	struct usk_bdev_qos_limits got;
+
+	setup();
+	assert_one_direction_held(&reads, USK_BDEV_IO_TYPE_READ, USK_BDEV_IO_TYPE_WRITE);
+	assert_one_direction_held(&writes, USK_BDEV_IO_TYPE_WRITE, USK_BDEV_IO_TYPE_READ);
+	usk_bdev_get_qos_limits(&g_bdev, &got);
+	CU_ASSERT_EQUAL(got.r_mbytes_per_s + got.w_mbytes_per_s + got.rw_mbytes_per_s, 0);
+	teardown();
+}
+
+static void set_limits_range(void *ctx)
+{
+	struct usk_bdev_qos_limits l = {.rw_ios_per_s = 7, .w_mbytes_per_s = 3};
+	struct usk_bdev_qos_limits got;
+
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limits(&g_bdev, &l), 0);
+	l.r_mbytes_per_s = USK_BDEV_QOS_MAX_MBYTES_PER_S + 1;
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limits(&g_bdev, &l), -ERANGE);
+	l.r_mbytes_per_s = 0;
+	l.w_mbytes_per_s = USK_BDEV_QOS_MAX_MBYTES_PER_S + 1;
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limits(&g_bdev, &l), -ERANGE);
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limits(&g_bdev, NULL), -EINVAL);
+	usk_bdev_get_qos_limits(&g_bdev, &got);
+	CU_ASSERT_EQUAL(got.rw_ios_per_s, 7);
+	CU_ASSERT_EQUAL(got.w_mbytes_per_s, 3);
+	/* The two-limit setter lifts the direction limits. */
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, 0, 0), 0);
+	usk_bdev_get_qos_limits(&g_bdev, &got);
+	CU_ASSERT_EQUAL(got.w_mbytes_per_s, 0);
+}
+
+/* The read and write limits are held to the same maximum as the shared one. */
+static void test_qos_direction_limits_refused_too_large(void)
+{
+	setup();
+	on_thread(0, set_limits_range, NULL);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_qos_holds_limits),
 		UT_TEST(test_qos_refuses_limits_too_large),
 		UT_TEST(test_qos_largest_rate_after_a_long_gap),
+		UT_TEST(test_qos_read_and_write_bandwidth_apart),
+		UT_TEST(test_qos_direction_limits_refused_too_large),
 	};
 
 	return UT_BDEV_MODULE_RUN("bdev_qos", tests);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "usk/nvme_spec.h"
+#include "usk/util.h"
 #include "ut_bdev_module.h"
 #include "ut_thread.h"
 
@@ -141,6 +142,53 @@ static void test_aliases_find_and_open_the_bdev(void)
 	teardown();
 }
 
+/* Names and aliases a bdev may not have: too long, or holding a control character. */
+static const char *const g_bad_names[] = {
+	"a\nb", "log\r\nERROR: forged", "\x1b[31mred", "tab\there", "del\x7f", "\x01",
+};
+
+/* A name or alias of @len bytes of 'n'. */
+static char *long_name(char *buf, size_t len)
+{
+	memset(buf, 'n', len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Names reach logs and answers verbatim: a control character could forge a
+ * log line, so a name or alias with one is refused, as is one past 255 bytes;
+ * other bytes (UTF-8 included) are fine.
+ */
+static void test_names_are_bounded_and_free_of_control_characters(void)
+{
+	char name[USK_BDEV_NAME_MAX + 2];
+	struct usk_bdev other;
+
+	setup();
+	other = g_bdev;
+	other.internal = NULL;
+	memset(&other.uuid, 0, sizeof(other.uuid));
+	for (size_t i = 0; i < USK_COUNTOF(g_bad_names); i++) {
+		other.name = g_bad_names[i];
+		CU_ASSERT_EQUAL(usk_bdev_register(&other), -EINVAL);
+		CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, g_bad_names[i]), -EINVAL);
+	}
+	other.name = long_name(name, USK_BDEV_NAME_MAX + 1);
+	CU_ASSERT_EQUAL(usk_bdev_register(&other), -EINVAL);
+	CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, name), -EINVAL);
+	CU_ASSERT_EQUAL(usk_bdev_get_aliases(&g_bdev, (const char *[1]){NULL}, 1), 0);
+	CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, long_name(name, USK_BDEV_NAME_MAX)), 0);
+	CU_ASSERT_EQUAL(usk_bdev_alias_add(&g_bdev, "disque-\xc3\xa9 #1"), 0);
+	other.name = "ut1 \xe2\x9c\x93";
+	CU_ASSERT_EQUAL(usk_bdev_register(&other), 0);
+	CU_ASSERT_PTR_EQUAL(usk_bdev_get_by_name("ut1 \xe2\x9c\x93"), &other);
+	on_thread(0, unregister_other, &other);
+	CU_ASSERT_EQUAL(g_destructs, 1);
+	g_destructs = 0;
+	teardown();
+}
+
 static int g_late_rc;
 
 static void submit_after_removal(void *ctx)
@@ -237,6 +285,7 @@ int main(void)
 		UT_TEST(test_uuid_made_found_and_unique),
 		UT_TEST(test_open_close_and_claim),
 		UT_TEST(test_aliases_find_and_open_the_bdev),
+		UT_TEST(test_names_are_bounded_and_free_of_control_characters),
 		UT_TEST(test_hot_remove_with_io_in_flight_on_two_threads),
 		UT_TEST(test_resize_is_told_on_the_opening_thread),
 	};
