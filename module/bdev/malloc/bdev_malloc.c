@@ -7,18 +7,21 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "usk/log.h"
+#include "usk/util.h"
 #include "bdev_modules.h"
 
 struct malloc_bdev {
 	struct usk_bdev bdev;
 	uint8_t *data;
 	size_t size;
+	uint32_t physical_block_size; /* as given, for save_config */
 };
 
 static int malloc_module_init(void);
@@ -126,7 +129,9 @@ static void malloc_destruct(void *ctxt)
 
 static void malloc_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w)
 {
-	bdev_write_create_config(bdev, "bdev_malloc_create", w);
+	struct malloc_bdev *mb = bdev->ctxt;
+
+	bdev_write_create_config(bdev, "bdev_malloc_create", mb->physical_block_size, w);
 }
 
 static const struct usk_bdev_fn_table g_malloc_fn = {
@@ -137,21 +142,23 @@ static const struct usk_bdev_fn_table g_malloc_fn = {
 	.write_config_json = malloc_write_config,
 };
 
-int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_size,
-		       struct usk_bdev **bdev, char *err, size_t errlen)
+int bdev_malloc_create_ext(const struct bdev_create_opts *opts, struct usk_bdev **bdev, char *err,
+			   size_t errlen)
 {
-	struct malloc_bdev *mb;
-	int rc = bdev_geometry_check(name, num_blocks, block_size, err, errlen);
+	struct malloc_bdev *mb = calloc(1, sizeof(*mb));
+	int rc;
 
-	if (rc != 0) {
-		return rc;
-	}
-	mb = calloc(1, sizeof(*mb));
 	if (mb == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	mb->size = num_blocks * block_size;
+	rc = bdev_create_opts_apply(opts, &mb->bdev, err, errlen);
+	if (rc != 0) {
+		malloc_destruct(mb);
+		return rc;
+	}
+	mb->physical_block_size = opts->physical_block_size;
+	mb->size = opts->num_blocks * opts->block_size;
 	mb->data = mmap(NULL, mb->size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mb->data == MAP_FAILED) {
 		mb->data = NULL;
@@ -160,10 +167,10 @@ int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_siz
 		return -ENOMEM;
 	}
 	/* The layer keeps its own copy of the name. */
-	mb->bdev.name = name;
+	mb->bdev.name = opts->name;
 	mb->bdev.ctxt = mb;
-	rc = bdev_simple_register(&mb->bdev, "Malloc disk", num_blocks, block_size, &g_malloc_fn,
-				  &g_bdev_malloc_module, err, errlen);
+	rc = bdev_simple_register(&mb->bdev, "Malloc disk", opts->num_blocks, opts->block_size,
+				  &g_malloc_fn, &g_bdev_malloc_module, err, errlen);
 	if (rc != 0) {
 		malloc_destruct(mb);
 		return rc;
@@ -174,14 +181,58 @@ int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_siz
 	return 0;
 }
 
+int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_size,
+		       struct usk_bdev **bdev, char *err, size_t errlen)
+{
+	struct bdev_create_opts opts;
+
+	bdev_create_opts_init(&opts);
+	opts.name = name;
+	opts.num_blocks = num_blocks;
+	opts.block_size = block_size;
+	return bdev_malloc_create_ext(&opts, bdev, err, errlen);
+}
+
 int bdev_malloc_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg)
 {
 	return bdev_module_delete(&g_bdev_malloc_module, name, cb, cb_arg);
 }
 
+/* SPDK's members that USK honours. */
+static const struct usk_json_object_decoder g_malloc_create_decoders[] = {
+	{"name", offsetof(struct bdev_create_opts, name), usk_json_decode_string, false},
+	{"num_blocks", offsetof(struct bdev_create_opts, num_blocks), usk_json_decode_uint64,
+	 false},
+	{"block_size", offsetof(struct bdev_create_opts, block_size), usk_json_decode_uint32,
+	 true},
+	{"physical_block_size", offsetof(struct bdev_create_opts, physical_block_size),
+	 usk_json_decode_uint32, true},
+	{"uuid", offsetof(struct bdev_create_opts, uuid), usk_json_decode_string, true},
+	{"optimal_io_boundary", offsetof(struct bdev_create_opts, optimal_io_boundary),
+	 usk_json_decode_uint32, true},
+};
+
+/* What SPDK's client and save_config send that a malloc bdev here has no use for. */
+static const struct usk_json_compat_member g_malloc_create_compat[] = {
+	{"md_size", "0", "USK bdevs carry no metadata"},
+	{"md_interleave", NULL, "USK bdevs carry no metadata to place"},
+	{"dif_type", "0", "USK bdevs carry no protection information"},
+	{"dif_is_head_of_md", NULL, "USK bdevs carry no protection information to place"},
+	{"dif_pi_format", "0", "USK bdevs carry no protection information"},
+	{"numa_id", "-1", "the kernel places malloc memory (first touch); no node can be asked"},
+};
+
 static void rpc_bdev_malloc_create(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
-	bdev_rpc_create(req, params, bdev_malloc_create);
+	static const struct bdev_create_method method = {
+		.decoders = g_malloc_create_decoders,
+		.num_decoders = USK_COUNTOF(g_malloc_create_decoders),
+		.compat = g_malloc_create_compat,
+		.num_compat = USK_COUNTOF(g_malloc_create_compat),
+		.create = bdev_malloc_create_ext,
+	};
+
+	bdev_rpc_create(req, params, &method);
 }
 
 static void rpc_bdev_malloc_delete(struct usk_rpc_request *req, const struct usk_json_val *params)

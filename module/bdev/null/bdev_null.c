@@ -6,15 +6,18 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "usk/log.h"
+#include "usk/util.h"
 #include "bdev_modules.h"
 
 struct null_bdev {
 	struct usk_bdev bdev;
+	uint32_t physical_block_size; /* as given, for save_config */
 };
 
 static int null_module_init(void);
@@ -71,7 +74,9 @@ static void null_destruct(void *ctxt)
 
 static void null_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w)
 {
-	bdev_write_create_config(bdev, "bdev_null_create", w);
+	struct null_bdev *nb = bdev->ctxt;
+
+	bdev_write_create_config(bdev, "bdev_null_create", nb->physical_block_size, w);
 }
 
 static const struct usk_bdev_fn_table g_null_fn = {
@@ -82,25 +87,27 @@ static const struct usk_bdev_fn_table g_null_fn = {
 	.write_config_json = null_write_config,
 };
 
-int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
-		     struct usk_bdev **bdev, char *err, size_t errlen)
+int bdev_null_create_ext(const struct bdev_create_opts *opts, struct usk_bdev **bdev, char *err,
+			 size_t errlen)
 {
-	struct null_bdev *nb;
-	int rc = bdev_geometry_check(name, num_blocks, block_size, err, errlen);
+	struct null_bdev *nb = calloc(1, sizeof(*nb));
+	int rc;
 
-	if (rc != 0) {
-		return rc;
-	}
-	nb = calloc(1, sizeof(*nb));
 	if (nb == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	rc = bdev_create_opts_apply(opts, &nb->bdev, err, errlen);
+	if (rc != 0) {
+		null_destruct(nb);
+		return rc;
+	}
+	nb->physical_block_size = opts->physical_block_size;
 	/* The layer keeps its own copy of the name. */
-	nb->bdev.name = name;
+	nb->bdev.name = opts->name;
 	nb->bdev.ctxt = nb;
-	rc = bdev_simple_register(&nb->bdev, "Null disk", num_blocks, block_size, &g_null_fn,
-				  &g_bdev_null_module, err, errlen);
+	rc = bdev_simple_register(&nb->bdev, "Null disk", opts->num_blocks, opts->block_size,
+				  &g_null_fn, &g_bdev_null_module, err, errlen);
 	if (rc != 0) {
 		null_destruct(nb);
 		return rc;
@@ -111,14 +118,63 @@ int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 	return 0;
 }
 
+int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
+		     struct usk_bdev **bdev, char *err, size_t errlen)
+{
+	struct bdev_create_opts opts;
+
+	bdev_create_opts_init(&opts);
+	opts.name = name;
+	opts.num_blocks = num_blocks;
+	opts.block_size = block_size;
+	return bdev_null_create_ext(&opts, bdev, err, errlen);
+}
+
 int bdev_null_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg)
 {
 	return bdev_module_delete(&g_bdev_null_module, name, cb, cb_arg);
 }
 
+static const struct usk_json_object_decoder g_null_create_decoders[] = {
+	{"name", offsetof(struct bdev_create_opts, name), usk_json_decode_string, false},
+	{"num_blocks", offsetof(struct bdev_create_opts, num_blocks), usk_json_decode_uint64,
+	 false},
+	{"block_size", offsetof(struct bdev_create_opts, block_size), usk_json_decode_uint32,
+	 true},
+	{"physical_block_size", offsetof(struct bdev_create_opts, physical_block_size),
+	 usk_json_decode_uint32, true},
+	{"uuid", offsetof(struct bdev_create_opts, uuid), usk_json_decode_string, true},
+};
+
+/*
+ * What SPDK's client and save_config send that a null bdev here has no use
+ * for. The write and unmap hints are only reported by SPDK, and USK reports
+ * none, so any value is taken.
+ */
+static const struct usk_json_compat_member g_null_create_compat[] = {
+	{"md_size", "0", "USK bdevs carry no metadata"},
+	{"md_interleave", NULL, "USK bdevs carry no metadata to place"},
+	{"dif_type", "0", "USK bdevs carry no protection information"},
+	{"dif_is_head_of_md", NULL, "USK bdevs carry no protection information to place"},
+	{"dif_pi_format", "0", "USK bdevs carry no protection information"},
+	{"preferred_write_granularity", NULL, "a hint USK does not report"},
+	{"preferred_write_alignment", NULL, "a hint USK does not report"},
+	{"optimal_write_size", NULL, "a hint USK does not report"},
+	{"preferred_unmap_granularity", NULL, "a hint USK does not report"},
+	{"preferred_unmap_alignment", NULL, "a hint USK does not report"},
+};
+
 static void rpc_bdev_null_create(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
-	bdev_rpc_create(req, params, bdev_null_create);
+	static const struct bdev_create_method method = {
+		.decoders = g_null_create_decoders,
+		.num_decoders = USK_COUNTOF(g_null_create_decoders),
+		.compat = g_null_create_compat,
+		.num_compat = USK_COUNTOF(g_null_create_compat),
+		.create = bdev_null_create_ext,
+	};
+
+	bdev_rpc_create(req, params, &method);
 }
 
 static void rpc_bdev_null_delete(struct usk_rpc_request *req, const struct usk_json_val *params)
