@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,36 @@ int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 	return bdev_null_create_ext(&opts, bdev, err, errlen);
 }
 
+#define NULL_MIB (1024ull * 1024)
+
+int bdev_null_resize(const char *name, uint64_t new_size_mib, char *err, size_t errlen)
+{
+	struct usk_bdev *b = usk_bdev_get_by_name(name);
+	uint64_t size_mib, blocks;
+	int rc;
+
+	if (b == NULL || b->module != &g_bdev_null_module) {
+		snprintf(err, errlen, "field 'name': no null bdev is called '%s'", name);
+		return -ENODEV;
+	}
+	/* As SPDK: whole MiB, and never smaller, so no block in use disappears. */
+	size_mib = usk_bdev_get_num_blocks(b) * usk_bdev_get_block_size(b) / NULL_MIB;
+	if (new_size_mib < size_mib || new_size_mib > UINT64_MAX / NULL_MIB) {
+		snprintf(err, errlen,
+			 "field 'new_size': %" PRIu64 " MiB is smaller than the bdev's %" PRIu64
+			 " MiB or too large (null bdevs only grow)",
+			 new_size_mib, size_mib);
+		return -EINVAL;
+	}
+	blocks = new_size_mib * NULL_MIB / usk_bdev_get_block_size(b);
+	rc = usk_bdev_notify_blockcnt_change(b, blocks);
+	if (rc != 0) {
+		snprintf(err, errlen, "field 'name': bdev '%s' cannot be resized: %s", name,
+			 strerror(-rc));
+	}
+	return rc;
+}
+
 int bdev_null_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg)
 {
 	return bdev_module_delete(&g_bdev_null_module, name, cb, cb_arg);
@@ -182,9 +213,47 @@ static void rpc_bdev_null_delete(struct usk_rpc_request *req, const struct usk_j
 	bdev_rpc_delete(req, params, bdev_null_delete, "null");
 }
 
+struct null_resize_params {
+	char *name;
+	uint64_t new_size;
+};
+
+static const struct usk_json_object_decoder g_null_resize_decoders[] = {
+	{"name", offsetof(struct null_resize_params, name), usk_json_decode_string, false},
+	{"new_size", offsetof(struct null_resize_params, new_size), usk_json_decode_uint64, false},
+};
+
+static void rpc_bdev_null_resize(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	struct null_resize_params p = {0};
+	char err[256];
+
+	if (usk_rpc_decode_params(req, params, g_null_resize_decoders,
+				  USK_COUNTOF(g_null_resize_decoders), &p) == 0) {
+		if (bdev_null_resize(p.name, p.new_size, err, sizeof(err)) != 0) {
+			usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s",
+					   err);
+		} else {
+			usk_rpc_send_bool(req, true);
+		}
+	}
+	free(p.name);
+}
+
 int bdev_null_rpc_register(void)
 {
-	int rc = usk_rpc_register_method("bdev_null_create", rpc_bdev_null_create);
+	static const struct {
+		const char *name;
+		usk_rpc_method_fn fn;
+	} methods[] = {
+		{"bdev_null_create", rpc_bdev_null_create},
+		{"bdev_null_delete", rpc_bdev_null_delete},
+		{"bdev_null_resize", rpc_bdev_null_resize},
+	};
+	int rc = 0;
 
-	return rc ? rc : usk_rpc_register_method("bdev_null_delete", rpc_bdev_null_delete);
+	for (size_t i = 0; i < USK_COUNTOF(methods) && rc == 0; i++) {
+		rc = usk_rpc_register_method(methods[i].name, methods[i].fn);
+	}
+	return rc;
 }

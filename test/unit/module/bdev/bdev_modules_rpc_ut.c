@@ -255,6 +255,47 @@ static void test_create_refuses_what_it_cannot_honour(void)
 	delete_bdev("bdev_null_delete", "N1");
 }
 
+/*
+ * bdev_null_resize, as "rpc.py bdev_null_resize N0 128" sends it: the size
+ * is in MiB, an open user hears the resize, and only growth is taken.
+ */
+static void test_null_resize_grows_in_mib(void)
+{
+	static const struct ut_rpc_refusal refusals[] = {
+		{"{\"name\": \"N0\", \"new_size\": 127}",
+		 "params: field 'new_size': 127 MiB is smaller than the bdev's 128 MiB or too large "
+		 "(null bdevs only grow)"},
+		{"{\"name\": \"N0\", \"new_size\": 9223372036854775807}",
+		 "params: field 'new_size': 9223372036854775807 MiB is smaller than the bdev's 128 "
+		 "MiB or too large (null bdevs only grow)"},
+		{"{\"name\": \"M0\", \"new_size\": 256}",
+		 "params: field 'name': no null bdev is called 'M0'"},
+		{"{\"name\": \"nope\", \"new_size\": 256}",
+		 "params: field 'name': no null bdev is called 'nope'"},
+		{"{\"name\": \"N0\"}", "params: missing field 'new_size'"},
+		{"{\"name\": \"N0\", \"new_size\": 256, \"size\": 1}",
+		 "params: unknown field 'size'"},
+	};
+	struct ut_bdev_user u = {.name = "N0"};
+
+	assert_result_string(call("bdev_null_create", "{\"name\": \"N0\", \"num_blocks\": 131072}"),
+			     "N0");
+	assert_result_string(call("bdev_malloc_create", "{\"name\": \"M0\", \"num_blocks\": 8}"),
+			     "M0");
+	on_thread(ut_bdev_open_msg, &u);
+	assert_result_true(call("bdev_null_resize", "{\"name\": \"N0\", \"new_size\": 128}"));
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("N0")), 262144);
+	CU_ASSERT_EQUAL(u.resizes, 1);
+	ut_rpc_assert_refusals(call, "bdev_null_resize", refusals, USK_COUNTOF(refusals));
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("N0")), 262144);
+	CU_ASSERT_EQUAL(u.resizes, 1);
+	/* The same size again is no error: nothing shrinks. */
+	assert_result_true(call("bdev_null_resize", "{\"name\": \"N0\", \"new_size\": 128}"));
+	on_thread(ut_bdev_close_msg, &u);
+	delete_bdev("bdev_null_delete", "N0");
+	delete_bdev("bdev_malloc_delete", "M0");
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -263,6 +304,7 @@ int main(void)
 		UT_TEST(test_null_saves_the_uuid_it_was_given),
 		UT_TEST(test_null_create_takes_spdk_saved_config),
 		UT_TEST(test_create_refuses_what_it_cannot_honour),
+		UT_TEST(test_null_resize_grows_in_mib),
 	};
 	int rc = ut_bdev_layer_run("bdev_modules_rpc", tests, USK_COUNTOF(tests), &g_thread);
 
