@@ -124,6 +124,11 @@ int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_siz
 		       struct usk_bdev **bdev, char *err, size_t errlen);
 int bdev_malloc_create_ext(const struct bdev_create_opts *opts, struct usk_bdev **bdev, char *err,
 			   size_t errlen);
+/*
+ * Where malloc reads the memory available ("/proc/meminfo"): a seam for
+ * tests; NULL puts the default back.
+ */
+void bdev_malloc_set_meminfo_path(const char *path);
 int bdev_malloc_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_malloc_rpc_register(void);
 

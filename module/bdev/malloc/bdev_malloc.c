@@ -2,11 +2,13 @@
 /*
  * The malloc bdev: blocks in anonymous memory, data copied through the
  * I/O path. Memory comes from mmap, so a large bdev costs only the pages
- * written.
+ * written; that is also why one larger than the memory the kernel can give
+ * is refused at create: filling it would bring the OOM killer, not an error.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,11 @@ struct malloc_bdev {
 	size_t size;
 	uint32_t physical_block_size; /* as given, for save_config */
 };
+
+#define MALLOC_MEMINFO "/proc/meminfo"
+
+/* Where the memory available is read; tests point it at a file of theirs. */
+static const char *g_meminfo_path = MALLOC_MEMINFO;
 
 static int malloc_module_init(void);
 static void malloc_module_fini(void);
@@ -142,6 +149,59 @@ static const struct usk_bdev_fn_table g_malloc_fn = {
 	.write_config_json = malloc_write_config,
 };
 
+void bdev_malloc_set_meminfo_path(const char *path)
+{
+	g_meminfo_path = path != NULL ? path : MALLOC_MEMINFO;
+}
+
+/* MemAvailable in bytes; -ENOENT when the file or the line is missing (before Linux 3.14). */
+static int malloc_mem_available(uint64_t *bytes)
+{
+	FILE *f = fopen(g_meminfo_path, "r");
+	char line[128];
+	unsigned long long kib;
+	int rc = -ENOENT;
+
+	if (f == NULL) {
+		return -ENOENT;
+	}
+	while (rc != 0 && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+			*bytes = (uint64_t)kib * 1024;
+			rc = 0;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/*
+ * Refuses a size the kernel cannot give. MemAvailable is its estimate of
+ * what can be handed out without swapping; swap is not counted, as a bdev
+ * paged out to disk is no memory bdev, and many hosts run without swap.
+ * Each bdev is checked alone: pages not yet written by other malloc bdevs
+ * are still counted as available.
+ */
+static int malloc_size_check(uint64_t num_blocks, uint32_t block_size, char *err, size_t errlen)
+{
+	uint64_t size = num_blocks * block_size, avail;
+
+	if (malloc_mem_available(&avail) != 0) {
+		USK_DEBUGLOG(BDEV, "malloc: no MemAvailable in %s; the size is not checked",
+			     g_meminfo_path);
+		return 0;
+	}
+	if (size <= avail) {
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "field 'num_blocks': %" PRIu64 " blocks of %u bytes (%" PRIu64
+		 " MiB) are more than the memory available (%" PRIu64
+		 " MiB: MemAvailable in %s, swap not counted)",
+		 num_blocks, block_size, size >> 20, avail >> 20, g_meminfo_path);
+	return -ENOMEM;
+}
+
 int bdev_malloc_create_ext(const struct bdev_create_opts *opts, struct usk_bdev **bdev, char *err,
 			   size_t errlen)
 {
@@ -153,6 +213,9 @@ int bdev_malloc_create_ext(const struct bdev_create_opts *opts, struct usk_bdev 
 		return -ENOMEM;
 	}
 	rc = bdev_create_opts_apply(opts, &mb->bdev, err, errlen);
+	if (rc == 0) {
+		rc = malloc_size_check(opts->num_blocks, opts->block_size, err, errlen);
+	}
 	if (rc != 0) {
 		malloc_destruct(mb);
 		return rc;
