@@ -134,7 +134,13 @@ int bdev_malloc_rpc_register(void);
 
 /* Split: a base bdev cut into equal parts <base>p0, <base>p1... */
 extern const struct usk_bdev_module g_bdev_split_module;
-int bdev_split_create(const char *base_name, uint32_t count, char *err, size_t errlen);
+/*
+ * Cuts @base_name into @count parts: equal ones filling it, or of @size_mb
+ * MiB each when not 0, and then (as SPDK) no more than fit. *@made (may be
+ * NULL) says how many were made; @err says why on failure.
+ */
+int bdev_split_create(const char *base_name, uint32_t count, uint64_t size_mb, uint32_t *made,
+		      char *err, size_t errlen);
 int bdev_split_delete(const char *base_name);
 int bdev_split_rpc_register(void);
 

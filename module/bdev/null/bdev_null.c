@@ -131,7 +131,7 @@ int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 	return bdev_null_create_ext(&opts, bdev, err, errlen);
 }
 
-#define NULL_MIB (1024ull * 1024)
+#define NULL_MIB ((uint64_t)1024 * 1024)
 
 int bdev_null_resize(const char *name, uint64_t new_size_mib, char *err, size_t errlen)
 {

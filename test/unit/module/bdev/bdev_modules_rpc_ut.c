@@ -107,6 +107,36 @@ static char *saved_params_of(const char *name, const char *method)
 	return text;
 }
 
+/* What @name's module writes under driver_specific, as compact JSON text (freed by the caller). */
+static char *driver_specific_of(const char *name)
+{
+	struct usk_bdev *b = usk_bdev_get_by_name(name);
+	struct usk_json_write_ctx *w = usk_json_write_begin();
+	char *text = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	usk_json_write_object_begin(w);
+	if (b->fn_table->dump_info_json != NULL) {
+		b->fn_table->dump_info_json(b->ctxt, w);
+	}
+	usk_json_write_object_end(w);
+	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
+	return text;
+}
+
+static void assert_driver_specific(const char *name, const char *want)
+{
+	char *text = driver_specific_of(name);
+	json_t *got = json_loads(text, 0, NULL);
+	char *compact = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
+
+	CU_ASSERT_STRING_EQUAL(compact, want);
+	free(compact);
+	json_decref(got);
+	free(text);
+}
+
 static void delete_bdev(const char *method, const char *name)
 {
 	char params[128];
@@ -296,6 +326,84 @@ static void test_null_resize_grows_in_mib(void)
 	delete_bdev("bdev_malloc_delete", "M0");
 }
 
+/* The answer's array of names, as compact JSON text (freed by the caller). */
+static char *result_text(const json_t *answer)
+{
+	return json_dumps(json_object_get(answer, "result"), JSON_COMPACT);
+}
+
+static void assert_result_names(const json_t *answer, const char *want)
+{
+	char *text = result_text(answer);
+
+	CU_ASSERT_STRING_EQUAL(text, want);
+	free(text);
+}
+
+/*
+ * bdev_split_create as SPDK's client sends it, with split_size_mb honoured;
+ * save_config writes SPDK's members, and driver_specific says where each
+ * part sits, as SPDK's does. Malloc and null write nothing there (SPDK's
+ * neither).
+ */
+static void test_split_takes_spdk_params(void)
+{
+	char *params;
+
+	assert_result_string(call("bdev_malloc_create",
+				  "{\"name\": \"M0\", \"num_blocks\": 16384, \"block_size\": 512}"),
+			     "M0");
+	assert_driver_specific("M0", "{}");
+	assert_result_names(call("bdev_split_create",
+				 "{\"base_bdev\": \"M0\", \"split_count\": 3, \"split_size_mb\": 2}"),
+			    "[\"M0p0\",\"M0p1\",\"M0p2\"]");
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("M0p2")), 4096);
+	assert_driver_specific("M0p1", "{\"split\":{\"base_bdev\":\"M0\",\"offset_blocks\":4096}}");
+	params = saved_params_of("M0p0", "bdev_split_create");
+	CU_ASSERT_STRING_EQUAL(params, "{\"base_bdev\":\"M0\",\"split_count\":3,\"split_size_mb\":2}");
+	free(params);
+	assert_result_true(call("bdev_split_delete", "{\"base_bdev\": \"M0\"}"));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("M0p0"));
+
+	/* Equal parts filling the base, SPDK's client's plain request. */
+	assert_result_names(call("bdev_split_create", "{\"base_bdev\": \"M0\", \"split_count\": 2}"),
+			    "[\"M0p0\",\"M0p1\"]");
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("M0p1")), 8192);
+	params = saved_params_of("M0p0", "bdev_split_create");
+	CU_ASSERT_STRING_EQUAL(params, "{\"base_bdev\":\"M0\",\"split_count\":2,\"split_size_mb\":0}");
+	free(params);
+	assert_result_true(call("bdev_split_delete", "{\"base_bdev\": \"M0\"}"));
+}
+
+/* More parts of a size than fit are cut down to what fits, as SPDK does, so its configs load. */
+static void test_split_makes_what_fits(void)
+{
+	static const struct ut_rpc_refusal refusals[] = {
+		{"{\"base_bdev\": \"M0\", \"split_count\": 2, \"split_size_mb\": 9}",
+		 "params: field 'split_size_mb': 9 MiB is larger than the base bdev (8 MiB)"},
+		{"{\"base_bdev\": \"M0\", \"split_count\": 0}",
+		 "params: field 'split_count': expected 1 to 128"},
+		{"{\"base_bdev\": \"N1\", \"split_count\": 4}",
+		 "params: field 'split_count': 4 parts of a 2-block bdev would be empty"},
+	};
+
+	assert_result_string(call("bdev_null_create", "{\"name\": \"N1\", \"num_blocks\": 2}"),
+			     "N1");
+	ut_rpc_assert_refusals(call, "bdev_split_create", refusals, USK_COUNTOF(refusals));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("M0p0"));
+	/* The refusals left the bases unclaimed: a split takes them now. */
+	assert_result_names(call("bdev_split_create",
+				 "{\"base_bdev\": \"M0\", \"split_count\": 10, \"split_size_mb\": 3}"),
+			    "[\"M0p0\",\"M0p1\"]");
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("M0p2"));
+	assert_result_names(call("bdev_split_create", "{\"base_bdev\": \"N1\", \"split_count\": 1}"),
+			    "[\"N1p0\"]");
+	assert_result_true(call("bdev_split_delete", "{\"base_bdev\": \"M0\"}"));
+	assert_result_true(call("bdev_split_delete", "{\"base_bdev\": \"N1\"}"));
+	delete_bdev("bdev_null_delete", "N1");
+	delete_bdev("bdev_malloc_delete", "M0");
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -305,6 +413,8 @@ int main(void)
 		UT_TEST(test_null_create_takes_spdk_saved_config),
 		UT_TEST(test_create_refuses_what_it_cannot_honour),
 		UT_TEST(test_null_resize_grows_in_mib),
+		UT_TEST(test_split_takes_spdk_params),
+		UT_TEST(test_split_makes_what_fits),
 	};
 	int rc = ut_bdev_layer_run("bdev_modules_rpc", tests, USK_COUNTOF(tests), &g_thread);
 
