@@ -96,15 +96,16 @@ static int bdev_uuid_take(const char *text, struct usk_uuid *uuid, char *err, si
 	}
 	if (usk_uuid_parse(uuid, text) != 0) {
 		snprintf(err, errlen,
-			 "field 'uuid': '%.64s' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+			 "field 'uuid': '%.64s' is not a UUID "
+			 "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
 			 text);
 		return -EINVAL;
 	}
 	/* Found by its UUID's text, unless it merely has that text as its name. */
 	other = usk_uuid_is_nil(uuid) ? NULL : usk_bdev_get_by_name(text);
 	if (other != NULL && usk_uuid_equal(usk_bdev_get_uuid(other), uuid)) {
-		snprintf(err, errlen, "field 'uuid': bdev '%s' has UUID %s", usk_bdev_get_name(other),
-			 text);
+		snprintf(err, errlen, "field 'uuid': bdev '%s' has UUID %s",
+			 usk_bdev_get_name(other), text);
 		return -EEXIST;
 	}
 	return 0;

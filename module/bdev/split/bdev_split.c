@@ -287,17 +287,20 @@ static int split_geometry(uint64_t base_blocks, uint32_t block_size, uint32_t *c
 	if (size_mb == 0) {
 		*blocks = base_blocks / *count;
 		if (*blocks == 0) {
-			snprintf(err, errlen, "field 'split_count': %u parts of a %" PRIu64
-				 "-block bdev would be empty", *count, base_blocks);
+			snprintf(err, errlen,
+				 "field 'split_count': %u parts of a %" PRIu64
+				 "-block bdev would be empty",
+				 *count, base_blocks);
 			return -EINVAL;
 		}
 		return 0;
 	}
-	*blocks = size_mb > base_blocks * block_size / SPLIT_MIB ? 0 : size_mb * SPLIT_MIB / block_size;
+	*blocks = size_mb > base_blocks * block_size / SPLIT_MIB ? 0
+								 : size_mb * SPLIT_MIB / block_size;
 	if (*blocks == 0) {
 		snprintf(err, errlen,
-			 "field 'split_size_mb': %" PRIu64 " MiB is larger than the base bdev (%" PRIu64
-			 " MiB)",
+			 "field 'split_size_mb': %" PRIu64
+			 " MiB is larger than the base bdev (%" PRIu64 " MiB)",
 			 size_mb, base_blocks * block_size / SPLIT_MIB);
 		return -EINVAL;
 	}
@@ -341,8 +344,8 @@ int bdev_split_create(const char *base_name, uint32_t count, uint64_t size_mb, u
 		goto close_base;
 	}
 	b = usk_bdev_desc_get_bdev(base->desc);
-	rc = split_geometry(usk_bdev_get_num_blocks(b), usk_bdev_get_block_size(b), &count,
-			    size_mb, &blocks, err, errlen);
+	rc = split_geometry(usk_bdev_get_num_blocks(b), usk_bdev_get_block_size(b), &count, size_mb,
+			    &blocks, err, errlen);
 	if (rc != 0) {
 		goto release_base;
 	}

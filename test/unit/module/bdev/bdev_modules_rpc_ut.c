@@ -149,7 +149,8 @@ static void delete_bdev(const char *method, const char *name)
 #define UUID1 "8a1c2b3d-4e5f-4a6b-9c7d-0e1f2a3b4c5d"
 #define UUID2 "0b0c0d0e-0f10-4112-8314-151617181920"
 
-/* What SPDK's rpc.py sends for "bdev_malloc_create -b M0 8 512" and with every option at its default. */
+/* What SPDK's rpc.py sends for "bdev_malloc_create -b M0 8 512" and with every option at its
+ * default. */
 static void test_malloc_create_takes_spdk_client_requests(void)
 {
 	assert_result_string(call("bdev_malloc_create",
@@ -278,8 +279,7 @@ static void test_create_refuses_what_it_cannot_honour(void)
 			     "N1");
 	ut_rpc_assert_refusals(call, "bdev_malloc_create", malloc_refusals,
 			       USK_COUNTOF(malloc_refusals));
-	ut_rpc_assert_refusals(call, "bdev_null_create", null_refusals,
-			       USK_COUNTOF(null_refusals));
+	ut_rpc_assert_refusals(call, "bdev_null_create", null_refusals, USK_COUNTOF(null_refusals));
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("M9"));
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("N9"));
 	delete_bdev("bdev_null_delete", "N1");
@@ -293,7 +293,8 @@ static void test_null_resize_grows_in_mib(void)
 {
 	static const struct ut_rpc_refusal refusals[] = {
 		{"{\"name\": \"N0\", \"new_size\": 127}",
-		 "params: field 'new_size': 127 MiB is smaller than the bdev's 128 MiB or too large "
+		 "params: field 'new_size': 127 MiB is smaller than the bdev's 128 MiB or too "
+		 "large "
 		 "(null bdevs only grow)"},
 		{"{\"name\": \"N0\", \"new_size\": 9223372036854775807}",
 		 "params: field 'new_size': 9223372036854775807 MiB is smaller than the bdev's 128 "
@@ -354,23 +355,27 @@ static void test_split_takes_spdk_params(void)
 				  "{\"name\": \"M0\", \"num_blocks\": 16384, \"block_size\": 512}"),
 			     "M0");
 	assert_driver_specific("M0", "{}");
-	assert_result_names(call("bdev_split_create",
-				 "{\"base_bdev\": \"M0\", \"split_count\": 3, \"split_size_mb\": 2}"),
-			    "[\"M0p0\",\"M0p1\",\"M0p2\"]");
+	assert_result_names(
+		call("bdev_split_create",
+		     "{\"base_bdev\": \"M0\", \"split_count\": 3, \"split_size_mb\": 2}"),
+		"[\"M0p0\",\"M0p1\",\"M0p2\"]");
 	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("M0p2")), 4096);
 	assert_driver_specific("M0p1", "{\"split\":{\"base_bdev\":\"M0\",\"offset_blocks\":4096}}");
 	params = saved_params_of("M0p0", "bdev_split_create");
-	CU_ASSERT_STRING_EQUAL(params, "{\"base_bdev\":\"M0\",\"split_count\":3,\"split_size_mb\":2}");
+	CU_ASSERT_STRING_EQUAL(params,
+			       "{\"base_bdev\":\"M0\",\"split_count\":3,\"split_size_mb\":2}");
 	free(params);
 	assert_result_true(call("bdev_split_delete", "{\"base_bdev\": \"M0\"}"));
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("M0p0"));
 
 	/* Equal parts filling the base, SPDK's client's plain request. */
-	assert_result_names(call("bdev_split_create", "{\"base_bdev\": \"M0\", \"split_count\": 2}"),
-			    "[\"M0p0\",\"M0p1\"]");
+	assert_result_names(
+		call("bdev_split_create", "{\"base_bdev\": \"M0\", \"split_count\": 2}"),
+		"[\"M0p0\",\"M0p1\"]");
 	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("M0p1")), 8192);
 	params = saved_params_of("M0p0", "bdev_split_create");
-	CU_ASSERT_STRING_EQUAL(params, "{\"base_bdev\":\"M0\",\"split_count\":2,\"split_size_mb\":0}");
+	CU_ASSERT_STRING_EQUAL(params,
+			       "{\"base_bdev\":\"M0\",\"split_count\":2,\"split_size_mb\":0}");
 	free(params);
 	assert_result_true(call("bdev_split_delete", "{\"base_bdev\": \"M0\"}"));
 }
@@ -392,12 +397,14 @@ static void test_split_makes_what_fits(void)
 	ut_rpc_assert_refusals(call, "bdev_split_create", refusals, USK_COUNTOF(refusals));
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("M0p0"));
 	/* The refusals left the bases unclaimed: a split takes them now. */
-	assert_result_names(call("bdev_split_create",
-				 "{\"base_bdev\": \"M0\", \"split_count\": 10, \"split_size_mb\": 3}"),
-			    "[\"M0p0\",\"M0p1\"]");
+	assert_result_names(
+		call("bdev_split_create",
+		     "{\"base_bdev\": \"M0\", \"split_count\": 10, \"split_size_mb\": 3}"),
+		"[\"M0p0\",\"M0p1\"]");
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("M0p2"));
-	assert_result_names(call("bdev_split_create", "{\"base_bdev\": \"N1\", \"split_count\": 1}"),
-			    "[\"N1p0\"]");
+	assert_result_names(
+		call("bdev_split_create", "{\"base_bdev\": \"N1\", \"split_count\": 1}"),
+		"[\"N1p0\"]");
 	assert_result_true(call("bdev_split_delete", "{\"base_bdev\": \"M0\"}"));
 	assert_result_true(call("bdev_split_delete", "{\"base_bdev\": \"N1\"}"));
 	delete_bdev("bdev_null_delete", "N1");
