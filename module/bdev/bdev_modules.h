@@ -146,8 +146,13 @@ int bdev_split_rpc_register(void);
 
 /* Uring: a file or kernel block device through io_uring (with liburing only). */
 extern const struct usk_bdev_module g_bdev_uring_module;
-int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, char *err,
-		      size_t errlen);
+/*
+ * Makes uring bdev @name over @filename, with blocks of @block_size bytes
+ * (0: a block device's logical block size, 512 for a file) and UUID @uuid
+ * (text; NULL: a random one); @err says why on failure.
+ */
+int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, const char *uuid,
+		      char *err, size_t errlen);
 int bdev_uring_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_uring_rpc_register(void);
 

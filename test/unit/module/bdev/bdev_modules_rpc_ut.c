@@ -6,9 +6,12 @@
  * Requests go through lib/rpc's own dispatch on the modules' thread; their
  * answers land on the fake connection of ut_rpc_conn.h.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../../../lib/rpc/rpc_request.c"
 #include "usk/event.h"
@@ -92,16 +95,19 @@ static json_t *config_of(const char *name)
 	return config;
 }
 
-/* The params of the one call save_config writes for @name, as JSON text (freed by the caller). */
+/*
+ * The params of the call @method that save_config writes for @name, as
+ * JSON text (freed by the caller). A module may write a call of its own
+ * options before its first bdev's.
+ */
 static char *saved_params_of(const char *name, const char *method)
 {
 	json_t *config = config_of(name);
-	json_t *call0 = json_array_get(config, 0);
+	json_t *last = json_array_get(config, json_array_size(config) - 1);
 	char *text;
 
-	CU_ASSERT_EQUAL(json_array_size(config), 1);
-	CU_ASSERT_STRING_EQUAL(ut_json_string(call0, "method"), method);
-	text = json_dumps(json_object_get(call0, "params"), JSON_COMPACT | JSON_SORT_KEYS);
+	CU_ASSERT_STRING_EQUAL(ut_json_string(last, "method"), method);
+	text = json_dumps(json_object_get(last, "params"), JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(config);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
 	return text;
@@ -411,6 +417,47 @@ static void test_split_makes_what_fits(void)
 	delete_bdev("bdev_malloc_delete", "M0");
 }
 
+#ifdef USK_HAVE_URING
+/*
+ * bdev_uring_create as "rpc.py bdev_uring_create -u UUID FILE U0" sends it
+ * (no block size: a file's is 512): the UUID is kept and saved, and
+ * driver_specific names the file, as SPDK's does.
+ */
+static void test_uring_keeps_uuid_and_names_its_file(void)
+{
+	static const struct ut_rpc_refusal refusals[] = {
+		{"{\"name\": \"U9\", \"filename\": \"/dev/null\", \"uuid\": \"zz\"}",
+		 "params: field 'uuid': 'zz' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"},
+		{"{\"name\": \"U9\", \"filename\": \"/dev/null\", \"block_size\": 512, "
+		 "\"readonly\": true}",
+		 "params: unknown field 'readonly'"},
+	};
+	char path[] = "/tmp/usk_uring_rpc_XXXXXX", params[256], want[512], *saved;
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	close(fd);
+	snprintf(params, sizeof(params),
+		 "{\"filename\": \"%s\", \"name\": \"U0\", \"uuid\": \"" UUID2 "\"}", path);
+	assert_result_string(call("bdev_uring_create", params), "U0");
+	CU_ASSERT_STRING_EQUAL(uuid_of("U0"), UUID2);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name("U0")), 512);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("U0")), 2048);
+	snprintf(want, sizeof(want), "{\"uring\":{\"filename\":\"%s\"}}", path);
+	assert_driver_specific("U0", want);
+	snprintf(want, sizeof(want),
+		 "{\"block_size\":512,\"filename\":\"%s\",\"name\":\"U0\",\"uuid\":\"" UUID2 "\"}",
+		 path);
+	saved = saved_params_of("U0", "bdev_uring_create");
+	CU_ASSERT_STRING_EQUAL(saved, want);
+	free(saved);
+	ut_rpc_assert_refusals(call, "bdev_uring_create", refusals, USK_COUNTOF(refusals));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("U9"));
+	delete_bdev("bdev_uring_delete", "U0");
+	unlink(path);
+}
+#endif
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -422,6 +469,9 @@ int main(void)
 		UT_TEST(test_null_resize_grows_in_mib),
 		UT_TEST(test_split_takes_spdk_params),
 		UT_TEST(test_split_makes_what_fits),
+#ifdef USK_HAVE_URING
+		UT_TEST(test_uring_keeps_uuid_and_names_its_file),
+#endif
 	};
 	int rc = ut_bdev_layer_run("bdev_modules_rpc", tests, USK_COUNTOF(tests), &g_thread);
 
