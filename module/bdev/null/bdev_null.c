@@ -145,11 +145,16 @@ int bdev_null_resize(const char *name, uint64_t new_size_mib, char *err, size_t 
 	}
 	/* As SPDK: whole MiB, and never smaller, so no block in use disappears. */
 	size_mib = usk_bdev_get_num_blocks(b) * usk_bdev_get_block_size(b) / NULL_MIB;
-	if (new_size_mib < size_mib || new_size_mib > UINT64_MAX / NULL_MIB) {
+	if (new_size_mib < size_mib) {
 		snprintf(err, errlen,
 			 "field 'new_size': %" PRIu64 " MiB is smaller than the bdev's %" PRIu64
-			 " MiB or too large (null bdevs only grow)",
+			 " MiB (null bdevs only grow)",
 			 new_size_mib, size_mib);
+		return -EINVAL;
+	}
+	if (new_size_mib > UINT64_MAX / NULL_MIB / 2) {
+		snprintf(err, errlen, "field 'new_size': %" PRIu64 " MiB is more than 2^63 bytes",
+			 new_size_mib);
 		return -EINVAL;
 	}
 	blocks = new_size_mib * NULL_MIB / usk_bdev_get_block_size(b);

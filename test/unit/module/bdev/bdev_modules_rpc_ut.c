@@ -299,12 +299,10 @@ static void test_null_resize_grows_in_mib(void)
 {
 	static const struct ut_rpc_refusal refusals[] = {
 		{"{\"name\": \"N0\", \"new_size\": 127}",
-		 "params: field 'new_size': 127 MiB is smaller than the bdev's 128 MiB or too "
-		 "large "
-		 "(null bdevs only grow)"},
+		 "params: field 'new_size': 127 MiB is smaller than the bdev's 128 MiB (null bdevs "
+		 "only grow)"},
 		{"{\"name\": \"N0\", \"new_size\": 9223372036854775807}",
-		 "params: field 'new_size': 9223372036854775807 MiB is smaller than the bdev's 128 "
-		 "MiB or too large (null bdevs only grow)"},
+		 "params: field 'new_size': 9223372036854775807 MiB is more than 2^63 bytes"},
 		{"{\"name\": \"M0\", \"new_size\": 256}",
 		 "params: field 'name': no null bdev is called 'M0'"},
 		{"{\"name\": \"nope\", \"new_size\": 256}",
