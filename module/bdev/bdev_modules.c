@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,38 +60,92 @@ int bdev_geometry_check(const char *name, uint64_t num_blocks, uint32_t block_si
 	return -EINVAL;
 }
 
-struct bdev_create_params {
-	char *name;
-	uint64_t num_blocks;
-	uint32_t block_size;
-};
+void bdev_create_opts_init(struct bdev_create_opts *opts)
+{
+	*opts = (struct bdev_create_opts){.block_size = 512};
+}
 
-static const struct usk_json_object_decoder g_create_decoders[] = {
-	{"name", offsetof(struct bdev_create_params, name), usk_json_decode_string, false},
-	{"num_blocks", offsetof(struct bdev_create_params, num_blocks), usk_json_decode_uint64,
-	 false},
-	{"block_size", offsetof(struct bdev_create_params, block_size), usk_json_decode_uint32,
-	 true},
-};
+void bdev_create_opts_free(struct bdev_create_opts *opts)
+{
+	/* The decoders made these copies; the const is for the callers that lend theirs. */
+	free((void *)(uintptr_t)opts->name);
+	free((void *)(uintptr_t)opts->uuid);
+}
+
+/* 0 (the block size), or what SPDK takes: a power of two no smaller than a block. */
+static int bdev_physical_block_size_check(uint32_t pbs, uint32_t block_size, char *err,
+					  size_t errlen)
+{
+	if (pbs == 0 || (usk_u64_is_pow2(pbs) && pbs >= block_size)) {
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "field 'physical_block_size': %u is not a power of two of at least the block "
+		 "size (%u)",
+		 pbs, block_size);
+	return -EINVAL;
+}
+
+/* A UUID given must read as one and be nobody's yet: it is how the bdev is found. */
+static int bdev_uuid_take(const char *text, struct usk_uuid *uuid, char *err, size_t errlen)
+{
+	struct usk_bdev *other;
+
+	if (text == NULL) {
+		return 0;
+	}
+	if (usk_uuid_parse(uuid, text) != 0) {
+		snprintf(err, errlen,
+			 "field 'uuid': '%.64s' is not a UUID "
+			 "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+			 text);
+		return -EINVAL;
+	}
+	/* Found by its UUID's text, unless it merely has that text as its name. */
+	other = usk_uuid_is_nil(uuid) ? NULL : usk_bdev_get_by_name(text);
+	if (other != NULL && usk_uuid_equal(usk_bdev_get_uuid(other), uuid)) {
+		snprintf(err, errlen, "field 'uuid': bdev '%s' has UUID %s",
+			 usk_bdev_get_name(other), text);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+int bdev_create_opts_apply(const struct bdev_create_opts *opts, struct usk_bdev *b, char *err,
+			   size_t errlen)
+{
+	int rc = bdev_geometry_check(opts->name, opts->num_blocks, opts->block_size, err, errlen);
+
+	if (rc == 0) {
+		rc = bdev_physical_block_size_check(opts->physical_block_size, opts->block_size,
+						    err, errlen);
+	}
+	if (rc == 0) {
+		rc = bdev_uuid_take(opts->uuid, &b->uuid, err, errlen);
+	}
+	b->optimal_io_boundary = opts->optimal_io_boundary;
+	return rc;
+}
 
 void bdev_rpc_create(struct usk_rpc_request *req, const struct usk_json_val *params,
-		     bdev_create_fn create)
+		     const struct bdev_create_method *method)
 {
-	struct bdev_create_params p = {.block_size = 512};
+	struct bdev_create_opts opts;
 	struct usk_json_write_ctx *w;
 	char err[256];
 
-	if (usk_rpc_decode_params(req, params, g_create_decoders, USK_COUNTOF(g_create_decoders),
-				  &p) == 0) {
-		if (create(p.name, p.num_blocks, p.block_size, NULL, err, sizeof(err)) != 0) {
+	bdev_create_opts_init(&opts);
+	if (usk_rpc_decode_params_compat(req, params, method->decoders, method->num_decoders,
+					 method->compat, method->num_compat, &opts) == 0) {
+		if (method->create(&opts, NULL, err, sizeof(err)) != 0) {
 			usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s",
 					   err);
 		} else if ((w = usk_rpc_begin_result(req)) != NULL) {
-			usk_json_write_string(w, p.name);
+			usk_json_write_string(w, opts.name);
 			usk_rpc_end_result(req, w);
 		}
 	}
-	free(p.name);
+	bdev_create_opts_free(&opts);
 }
 
 static void bdev_delete_done(void *cb_arg, int rc)
@@ -129,17 +184,40 @@ void bdev_rpc_delete(struct usk_rpc_request *req, const struct usk_json_val *par
 	free(name);
 }
 
-void bdev_write_create_config(struct usk_bdev *bdev, const char *method,
-			      struct usk_json_write_ctx *w)
+void bdev_write_config_begin(struct usk_bdev *bdev, const char *method,
+			     struct usk_json_write_ctx *w)
 {
+	char uuid[USK_UUID_STRING_LEN];
+
+	usk_uuid_fmt(uuid, sizeof(uuid), usk_bdev_get_uuid(bdev));
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "method", method);
 	usk_json_write_named_object_begin(w, "params");
 	usk_json_write_named_string(w, "name", usk_bdev_get_name(bdev));
+	usk_json_write_named_string(w, "uuid", uuid);
+}
+
+void bdev_write_config_end(struct usk_json_write_ctx *w)
+{
+	usk_json_write_object_end(w);
+	usk_json_write_object_end(w);
+}
+
+void bdev_write_create_config(struct usk_bdev *bdev, const char *method,
+			      uint32_t physical_block_size, struct usk_json_write_ctx *w)
+{
+	uint32_t block_size = usk_bdev_get_block_size(bdev);
+
+	bdev_write_config_begin(bdev, method, w);
 	usk_json_write_named_uint64(w, "num_blocks", usk_bdev_get_num_blocks(bdev));
-	usk_json_write_named_uint64(w, "block_size", usk_bdev_get_block_size(bdev));
-	usk_json_write_object_end(w);
-	usk_json_write_object_end(w);
+	usk_json_write_named_uint64(w, "block_size", block_size);
+	/* As SPDK writes it: the block size when none was given. */
+	usk_json_write_named_uint64(w, "physical_block_size",
+				    physical_block_size != 0 ? physical_block_size : block_size);
+	if (bdev->optimal_io_boundary != 0) {
+		usk_json_write_named_uint64(w, "optimal_io_boundary", bdev->optimal_io_boundary);
+	}
+	bdev_write_config_end(w);
 }
 
 int bdev_simple_register(struct usk_bdev *b, const char *product, uint64_t num_blocks,

@@ -12,22 +12,77 @@
 /* Registers every built-in module and its RPC methods. */
 int bdev_modules_register(void);
 
-/* Makes a bdev from {name, num_blocks, block_size}; fills @err on failure. */
-typedef int (*bdev_create_fn)(const char *name, uint64_t num_blocks, uint32_t block_size,
-			      struct usk_bdev **bdev, char *err, size_t errlen);
+/*
+ * What bdev_malloc_create and bdev_null_create take, with SPDK's names; the
+ * strings are the caller's (bdev_create_opts_free() frees the RPC's).
+ */
+struct bdev_create_opts {
+	const char *name;
+	uint64_t num_blocks;
+	uint32_t block_size;
+	/* reported in save_config only; 0: the block size */
+	uint32_t physical_block_size;
+	/* blocks; I/O is split so that none crosses a multiple (malloc only; 0: none) */
+	uint32_t optimal_io_boundary;
+	/* the UUID's text; NULL (or the nil UUID): a random one */
+	const char *uuid;
+};
+
+/* Fills @opts with the defaults: no name, 512-byte blocks, a random UUID. */
+void bdev_create_opts_init(struct bdev_create_opts *opts);
+
+/* Frees the strings the RPC decoded into @opts. */
+void bdev_create_opts_free(struct bdev_create_opts *opts);
+
+/*
+ * Checks @opts (the geometry, the physical block size, the UUID, which must
+ * be free) and fills @b's uuid and optimal_io_boundary from it; fills @err
+ * on failure.
+ */
+int bdev_create_opts_apply(const struct bdev_create_opts *opts, struct usk_bdev *b, char *err,
+			   size_t errlen);
+
+/* Makes a bdev from @opts; fills @err on failure. */
+typedef int (*bdev_create_fn)(const struct bdev_create_opts *opts, struct usk_bdev **bdev,
+			      char *err, size_t errlen);
 /* Removes the module's bdev called @name; @cb hears when it is gone. */
 typedef int (*bdev_delete_fn)(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 
+/*
+ * What a *_create method decodes: @decoders (into struct bdev_create_opts)
+ * and @compat, the members of SPDK's that it accepts without using.
+ */
+struct bdev_create_method {
+	const struct usk_json_object_decoder *decoders;
+	size_t num_decoders;
+	const struct usk_json_compat_member *compat;
+	size_t num_compat;
+	bdev_create_fn create;
+};
+
 /* A *_create method: decodes the params, makes the bdev, answers its name. */
 void bdev_rpc_create(struct usk_rpc_request *req, const struct usk_json_val *params,
-		     bdev_create_fn create);
+		     const struct bdev_create_method *method);
 /* A *_delete method: decodes {name}, answers true once the bdev is gone. */
 void bdev_rpc_delete(struct usk_rpc_request *req, const struct usk_json_val *params,
 		     bdev_delete_fn delete_bdev, const char *kind);
 
-/* Writes {"method": @method, "params": {name, num_blocks, block_size}} for @bdev. */
+/*
+ * Opens the call that recreates @bdev: {"method": @method, "params":
+ * {"name", "uuid" and what the caller adds before bdev_write_config_end().
+ */
+void bdev_write_config_begin(struct usk_bdev *bdev, const char *method,
+			     struct usk_json_write_ctx *w);
+/* Closes what bdev_write_config_begin() opened. */
+void bdev_write_config_end(struct usk_json_write_ctx *w);
+
+/*
+ * Writes the call that recreates a malloc or null bdev, with SPDK's names:
+ * name, uuid, num_blocks, block_size, physical_block_size and, when not 0,
+ * optimal_io_boundary.
+ */
 void bdev_write_create_config(struct usk_bdev *bdev, const char *method,
-			      struct usk_json_write_ctx *w);
+			      uint32_t physical_block_size, struct usk_json_write_ctx *w);
 
 /*
  * Checks what every made-up bdev needs: a free name, blocks, and a block
@@ -52,6 +107,14 @@ int bdev_module_delete(const struct usk_bdev_module *module, const char *name,
 extern const struct usk_bdev_module g_bdev_null_module;
 int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 		     struct usk_bdev **bdev, char *err, size_t errlen);
+int bdev_null_create_ext(const struct bdev_create_opts *opts, struct usk_bdev **bdev, char *err,
+			 size_t errlen);
+/*
+ * Grows null bdev @name to @new_size_mib MiB (SPDK's unit); fills @err on
+ * failure: -ENODEV when no null bdev has the name, -EINVAL for a size that
+ * shrinks it or holds no whole block.
+ */
+int bdev_null_resize(const char *name, uint64_t new_size_mib, char *err, size_t errlen);
 int bdev_null_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_null_rpc_register(void);
 
@@ -59,19 +122,37 @@ int bdev_null_rpc_register(void);
 extern const struct usk_bdev_module g_bdev_malloc_module;
 int bdev_malloc_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 		       struct usk_bdev **bdev, char *err, size_t errlen);
+int bdev_malloc_create_ext(const struct bdev_create_opts *opts, struct usk_bdev **bdev, char *err,
+			   size_t errlen);
+/*
+ * Where malloc reads the memory available ("/proc/meminfo"): a seam for
+ * tests; NULL puts the default back.
+ */
+void bdev_malloc_set_meminfo_path(const char *path);
 int bdev_malloc_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_malloc_rpc_register(void);
 
 /* Split: a base bdev cut into equal parts <base>p0, <base>p1... */
 extern const struct usk_bdev_module g_bdev_split_module;
-int bdev_split_create(const char *base_name, uint32_t count, char *err, size_t errlen);
+/*
+ * Cuts @base_name into @count parts: equal ones filling it, or of @size_mb
+ * MiB each when not 0, and then (as SPDK) no more than fit. *@made (may be
+ * NULL) says how many were made; @err says why on failure.
+ */
+int bdev_split_create(const char *base_name, uint32_t count, uint64_t size_mb, uint32_t *made,
+		      char *err, size_t errlen);
 int bdev_split_delete(const char *base_name);
 int bdev_split_rpc_register(void);
 
 /* Uring: a file or kernel block device through io_uring (with liburing only). */
 extern const struct usk_bdev_module g_bdev_uring_module;
-int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, char *err,
-		      size_t errlen);
+/*
+ * Makes uring bdev @name over @filename, with blocks of @block_size bytes
+ * (0: a block device's logical block size, 512 for a file) and UUID @uuid
+ * (text; NULL: a random one); @err says why on failure.
+ */
+int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, const char *uuid,
+		      char *err, size_t errlen);
 int bdev_uring_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_uring_rpc_register(void);
 

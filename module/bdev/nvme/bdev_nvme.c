@@ -39,6 +39,22 @@ struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_get(const char *name)
 	return nc;
 }
 
+struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_first(void)
+{
+	return g_ctrlrs;
+}
+
+struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_next(const struct nvme_bdev_ctrlr *nc)
+{
+	return nc->next;
+}
+
+void nvme_bdev_ctrlr_write_trid(const struct nvme_bdev_ctrlr *nc, struct usk_json_write_ctx *w)
+{
+	usk_json_write_named_string(w, "trtype", "PCIe");
+	usk_json_write_named_string(w, "traddr", usk_nvme_ctrlr_get_name(nc->ctrlr));
+}
+
 static void nvme_bdev_ctrlr_unlink(struct nvme_bdev_ctrlr *nc)
 {
 	struct nvme_bdev_ctrlr **p = &g_ctrlrs;
@@ -222,10 +238,85 @@ static void nvme_bdev_write_config(struct usk_bdev *bdev, struct usk_json_write_
 	usk_json_write_named_string(w, "method", "bdev_nvme_attach_controller");
 	usk_json_write_named_object_begin(w, "params");
 	usk_json_write_named_string(w, "name", nc->name);
-	usk_json_write_named_string(w, "trtype", "PCIe");
-	usk_json_write_named_string(w, "traddr", usk_nvme_ctrlr_get_name(nc->ctrlr));
+	nvme_bdev_ctrlr_write_trid(nc, w);
+	if (nc->num_io_queues != 0) {
+		usk_json_write_named_uint64(w, "num_io_queues", nc->num_io_queues);
+	}
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
+}
+
+/* Writes @len bytes of an Identify text field, without the spaces that pad it. */
+static void nvme_bdev_write_id_text(struct usk_json_write_ctx *w, const char *name,
+				    const char *field, size_t len)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "%.*s", (int)len, field);
+	for (len = strlen(text); len > 0 && text[len - 1] == ' '; len--) {
+		text[len - 1] = '\0';
+	}
+	usk_json_write_named_string(w, name, text);
+}
+
+/* SPDK's ctrlr_data object, from the Identify Controller data (base 5.17.2.1). */
+static void nvme_bdev_write_ctrlr_data(const struct usk_nvme_ctrlr_data *cd,
+				       struct usk_json_write_ctx *w)
+{
+	char vid[8];
+
+	snprintf(vid, sizeof(vid), "0x%04x", cd->vid);
+	usk_json_write_named_object_begin(w, "ctrlr_data");
+	usk_json_write_named_uint64(w, "cntlid", cd->cntlid);
+	usk_json_write_named_string(w, "vendor_id", vid);
+	nvme_bdev_write_id_text(w, "model_number", cd->mn, sizeof(cd->mn));
+	nvme_bdev_write_id_text(w, "serial_number", cd->sn, sizeof(cd->sn));
+	nvme_bdev_write_id_text(w, "firmware_revision", cd->fr, sizeof(cd->fr));
+	/* OACS bits 0-3: Security Send/Receive, Format NVM, Firmware Download, NS Management. */
+	usk_json_write_named_object_begin(w, "oacs");
+	usk_json_write_named_uint64(w, "security", cd->oacs & 1);
+	usk_json_write_named_uint64(w, "format", (cd->oacs >> 1) & 1);
+	usk_json_write_named_uint64(w, "firmware", (cd->oacs >> 2) & 1);
+	usk_json_write_named_uint64(w, "ns_manage", (cd->oacs >> 3) & 1);
+	usk_json_write_object_end(w);
+	/* CMIC bit 1: more than one controller; bit 3: ANA reporting. */
+	usk_json_write_named_bool(w, "multi_ctrlr", (cd->cmic >> 1) & 1);
+	usk_json_write_named_bool(w, "ana_reporting", (cd->cmic >> 3) & 1);
+	usk_json_write_object_end(w);
+}
+
+/*
+ * SPDK's driver_specific for an nvme bdev: an "nvme" array with one entry
+ * a path (one here), and the multipath policy, which with one path is
+ * active/passive.
+ */
+static void nvme_bdev_dump_info(void *ctxt, struct usk_json_write_ctx *w)
+{
+	struct nvme_bdev *nb = ctxt;
+	const struct usk_nvme_ctrlr_data *cd = usk_nvme_ctrlr_get_data(nb->nc->ctrlr);
+	char version[16];
+
+	usk_json_write_named_array_begin(w, "nvme");
+	usk_json_write_object_begin(w);
+	usk_json_write_named_string(w, "pci_address", usk_nvme_ctrlr_get_name(nb->nc->ctrlr));
+	usk_json_write_named_object_begin(w, "trid");
+	nvme_bdev_ctrlr_write_trid(nb->nc, w);
+	usk_json_write_object_end(w);
+	nvme_bdev_write_ctrlr_data(cd, w);
+	/* VER (base 5.17.2.1) is 0 on NVMe 1.0 controllers, which did not report it. */
+	if (cd->ver != 0) {
+		snprintf(version, sizeof(version), (cd->ver & 0xff) ? "%u.%u.%u" : "%u.%u",
+			 cd->ver >> 16, (cd->ver >> 8) & 0xff, cd->ver & 0xff);
+		usk_json_write_named_object_begin(w, "vs");
+		usk_json_write_named_string(w, "nvme_version", version);
+		usk_json_write_object_end(w);
+	}
+	usk_json_write_named_object_begin(w, "ns_data");
+	usk_json_write_named_uint64(w, "id", usk_nvme_ns_get_id(nb->ns));
+	usk_json_write_object_end(w);
+	usk_json_write_object_end(w);
+	usk_json_write_array_end(w);
+	usk_json_write_named_string(w, "mp_policy", "active_passive");
 }
 
 static const struct usk_bdev_fn_table g_nvme_bdev_fn = {
@@ -234,6 +325,7 @@ static const struct usk_bdev_fn_table g_nvme_bdev_fn = {
 	.io_type_supported = nvme_bdev_io_type_supported,
 	.get_io_channel = nvme_bdev_get_io_channel,
 	.write_config_json = nvme_bdev_write_config,
+	.dump_info_json = nvme_bdev_dump_info,
 };
 
 /* The name of namespace @nsid's bdev: <controller>n<nsid>. */
@@ -378,9 +470,10 @@ int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
 	return 0;
 }
 
-int bdev_nvme_attach(const char *name, const char *trid, struct nvme_bdev_ctrlr **out, char *err,
-		     size_t errlen)
+int bdev_nvme_attach(const char *name, const char *trid, uint32_t num_io_queues,
+		     struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
 {
+	struct usk_nvme_ctrlr_opts opts;
 	struct usk_nvme_ctrlr *ctrlr;
 	int rc;
 
@@ -389,13 +482,21 @@ int bdev_nvme_attach(const char *name, const char *trid, struct nvme_bdev_ctrlr 
 	if (rc != 0) {
 		return rc;
 	}
-	rc = usk_nvme_ctrlr_attach(trid, NULL, &ctrlr);
+	usk_nvme_ctrlr_opts_init(&opts, sizeof(opts));
+	if (num_io_queues != 0) {
+		opts.num_io_queues = num_io_queues;
+	}
+	rc = usk_nvme_ctrlr_attach(trid, &opts, &ctrlr);
 	if (rc != 0) {
 		snprintf(err, errlen, "field 'traddr': cannot attach %s: %s (the log says more)",
 			 trid, strerror(-rc));
 		return rc;
 	}
-	return bdev_nvme_attach_ctrlr(name, ctrlr, out, err, errlen);
+	rc = bdev_nvme_attach_ctrlr(name, ctrlr, out, err, errlen);
+	if (rc == 0) {
+		(*out)->num_io_queues = num_io_queues;
+	}
+	return rc;
 }
 
 int bdev_nvme_detach(const char *name, void (*cb)(void *cb_arg), void *cb_arg)

@@ -18,6 +18,7 @@ struct nvme_bdev_ctrlr {
 	/* Where it was attached: its poller runs, and its state changes, only there. */
 	struct usk_thread *thread;
 	struct usk_poller *admin_poller; /* health and admin completions, every 100 ms */
+	uint32_t num_io_queues;		 /* asked for at attach; 0: the driver's default */
 	struct nvme_bdev **bdevs;	 /* by nsid - 1; NULL once destructed */
 	uint32_t num_bdevs;		 /* entries of bdevs */
 	uint32_t bdevs_left;		 /* registered and not yet destructed */
@@ -57,11 +58,12 @@ int nvme_bdev_io_device_register(struct nvme_bdev_ctrlr *nc);
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb);
 
 /*
- * Attaches the controller at @trid and registers a bdev <name>n<nsid> for
- * each active namespace; says why in @err on failure.
+ * Attaches the controller at @trid, asking it for @num_io_queues I/O queues
+ * (0: the driver's default), and registers a bdev <name>n<nsid> for each
+ * active namespace; says why in @err on failure.
  */
-int bdev_nvme_attach(const char *name, const char *trid, struct nvme_bdev_ctrlr **nc, char *err,
-		     size_t errlen);
+int bdev_nvme_attach(const char *name, const char *trid, uint32_t num_io_queues,
+		     struct nvme_bdev_ctrlr **nc, char *err, size_t errlen);
 /*
  * As bdev_nvme_attach(), for a controller already attached (e.g. on a
  * test's model); it is detached on failure.
@@ -76,5 +78,12 @@ int bdev_nvme_detach(const char *name, void (*cb)(void *cb_arg), void *cb_arg);
 
 /* The controller called @name, or NULL. */
 struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_get(const char *name);
+
+/* The first controller (NULL: none), and the one after @nc, in attach order (newest first). */
+struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_first(void);
+struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_next(const struct nvme_bdev_ctrlr *nc);
+
+/* Writes {"trtype": "PCIe", "traddr": ...} members of the controller's transport ID. */
+void nvme_bdev_ctrlr_write_trid(const struct nvme_bdev_ctrlr *nc, struct usk_json_write_ctx *w);
 
 #endif /* USK_BDEV_NVME_H */

@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The split bdev: cuts a base bdev into N equal parts, named <base>p0,
- * <base>p1... It claims the base, so nothing else writes to it, and passes
- * each part's I/O to the base at the part's offset, with the base's NVMe
- * status. When the base goes, its parts go.
+ * The split bdev: cuts a base bdev into N equal parts (or parts of a size
+ * given, as many as asked and fit), named <base>p0, <base>p1... It claims
+ * the base, so nothing else writes to it, and passes each part's I/O to the
+ * base at the part's offset, with the base's NVMe status. When the base
+ * goes, its parts go.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 
 #include "usk/log.h"
+#include "usk/util.h"
 #include "bdev_modules.h"
 
 #define SPLIT_MAX_PARTS 128
@@ -21,6 +24,7 @@
 struct split_base {
 	struct usk_bdev_desc *desc;
 	char *name;
+	uint64_t size_mb;    /* as asked, 0: equal parts filling the base */
 	uint32_t parts;	     /* made */
 	uint32_t parts_left; /* not yet destructed */
 	struct split_part *part[SPLIT_MAX_PARTS];
@@ -189,7 +193,18 @@ static void split_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx 
 	usk_json_write_named_object_begin(w, "params");
 	usk_json_write_named_string(w, "base_bdev", part->base->name);
 	usk_json_write_named_uint64(w, "split_count", part->base->parts);
+	usk_json_write_named_uint64(w, "split_size_mb", part->base->size_mb);
 	usk_json_write_object_end(w);
+	usk_json_write_object_end(w);
+}
+
+static void split_dump_info(void *ctxt, struct usk_json_write_ctx *w)
+{
+	struct split_part *part = ctxt;
+
+	usk_json_write_named_object_begin(w, "split");
+	usk_json_write_named_string(w, "base_bdev", part->base->name);
+	usk_json_write_named_uint64(w, "offset_blocks", part->offset_blocks);
 	usk_json_write_object_end(w);
 }
 
@@ -199,6 +214,7 @@ static const struct usk_bdev_fn_table g_split_fn = {
 	.io_type_supported = split_io_type_supported,
 	.get_io_channel = split_get_io_channel,
 	.write_config_json = split_write_config,
+	.dump_info_json = split_dump_info,
 };
 
 static void split_unregister_parts(struct split_base *base)
@@ -258,14 +274,54 @@ static int split_part_make(struct split_base *base, uint32_t i, uint64_t blocks,
 	return 0;
 }
 
-int bdev_split_create(const char *base_name, uint32_t count, char *err, size_t errlen)
+#define SPLIT_MIB ((uint64_t)1024 * 1024)
+
+/*
+ * The blocks of each part and how many parts fit in @base_blocks, as SPDK
+ * cuts: parts of @size_mb MiB, no more than fit (clamped, not refused, so
+ * SPDK's saved configs load), or equal ones filling the base.
+ */
+static int split_geometry(uint64_t base_blocks, uint32_t block_size, uint32_t *count,
+			  uint64_t size_mb, uint64_t *blocks, char *err, size_t errlen)
+{
+	if (size_mb == 0) {
+		*blocks = base_blocks / *count;
+		if (*blocks == 0) {
+			snprintf(err, errlen,
+				 "field 'split_count': %u parts of a %" PRIu64
+				 "-block bdev would be empty",
+				 *count, base_blocks);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	*blocks = size_mb > base_blocks * block_size / SPLIT_MIB ? 0
+								 : size_mb * SPLIT_MIB / block_size;
+	if (*blocks == 0) {
+		snprintf(err, errlen,
+			 "field 'split_size_mb': %" PRIu64
+			 " MiB is larger than the base bdev (%" PRIu64 " MiB)",
+			 size_mb, base_blocks * block_size / SPLIT_MIB);
+		return -EINVAL;
+	}
+	if (*count > base_blocks / *blocks) {
+		USK_NOTICELOG("split: %u parts of %" PRIu64 " MiB do not fit; making %" PRIu64,
+			      *count, size_mb, base_blocks / *blocks);
+		*count = (uint32_t)(base_blocks / *blocks);
+	}
+	return 0;
+}
+
+int bdev_split_create(const char *base_name, uint32_t count, uint64_t size_mb, uint32_t *made,
+		      char *err, size_t errlen)
 {
 	struct split_base *base;
+	struct usk_bdev *b;
 	uint64_t blocks;
 	int rc;
 
-	if (count < 2 || count > SPLIT_MAX_PARTS) {
-		snprintf(err, errlen, "field 'split_count': expected 2 to %d", SPLIT_MAX_PARTS);
+	if (count < 1 || count > SPLIT_MAX_PARTS) {
+		snprintf(err, errlen, "field 'split_count': expected 1 to %d", SPLIT_MAX_PARTS);
 		return -EINVAL;
 	}
 	base = calloc(1, sizeof(*base));
@@ -287,8 +343,14 @@ int bdev_split_create(const char *base_name, uint32_t count, char *err, size_t e
 			 base_name);
 		goto close_base;
 	}
+	b = usk_bdev_desc_get_bdev(base->desc);
+	rc = split_geometry(usk_bdev_get_num_blocks(b), usk_bdev_get_block_size(b), &count, size_mb,
+			    &blocks, err, errlen);
+	if (rc != 0) {
+		goto release_base;
+	}
+	base->size_mb = size_mb;
 	TAILQ_INSERT_TAIL(&g_bases, base, link);
-	blocks = usk_bdev_get_num_blocks(usk_bdev_desc_get_bdev(base->desc)) / count;
 	for (uint32_t i = 0; i < count; i++) {
 		rc = split_part_make(base, i, blocks, err, errlen);
 		if (rc != 0) {
@@ -301,8 +363,13 @@ int bdev_split_create(const char *base_name, uint32_t count, char *err, size_t e
 			return rc;
 		}
 	}
+	if (made != NULL) {
+		*made = count;
+	}
 	return 0;
 
+release_base:
+	usk_bdev_module_release_bdev(b);
 close_base:
 	usk_bdev_close(base->desc);
 free_base:
@@ -327,6 +394,7 @@ int bdev_split_delete(const char *base_name)
 struct split_create_params {
 	char *base_bdev;
 	uint32_t split_count;
+	uint64_t split_size_mb;
 };
 
 static const struct usk_json_object_decoder g_split_create_decoders[] = {
@@ -334,6 +402,8 @@ static const struct usk_json_object_decoder g_split_create_decoders[] = {
 	 false},
 	{"split_count", offsetof(struct split_create_params, split_count), usk_json_decode_uint32,
 	 false},
+	{"split_size_mb", offsetof(struct split_create_params, split_size_mb),
+	 usk_json_decode_uint64, true},
 };
 
 static void rpc_bdev_split_create(struct usk_rpc_request *req, const struct usk_json_val *params)
@@ -341,14 +411,17 @@ static void rpc_bdev_split_create(struct usk_rpc_request *req, const struct usk_
 	struct split_create_params p = {0};
 	struct usk_json_write_ctx *w;
 	char err[256], name[96];
+	uint32_t made = 0;
 
-	if (usk_rpc_decode_params(req, params, g_split_create_decoders, 2, &p) == 0) {
-		if (bdev_split_create(p.base_bdev, p.split_count, err, sizeof(err)) != 0) {
+	if (usk_rpc_decode_params(req, params, g_split_create_decoders,
+				  USK_COUNTOF(g_split_create_decoders), &p) == 0) {
+		if (bdev_split_create(p.base_bdev, p.split_count, p.split_size_mb, &made, err,
+				      sizeof(err)) != 0) {
 			usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s",
 					   err);
 		} else if ((w = usk_rpc_begin_result(req)) != NULL) {
 			usk_json_write_array_begin(w);
-			for (uint32_t i = 0; i < p.split_count; i++) {
+			for (uint32_t i = 0; i < made; i++) {
 				snprintf(name, sizeof(name), "%sp%u", p.base_bdev, i);
 				usk_json_write_string(w, name);
 			}

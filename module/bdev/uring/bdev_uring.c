@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "usk/log.h"
+#include "usk/util.h"
 #include "bdev_modules.h"
 
 #define URING_QUEUE_DEPTH 512
@@ -380,13 +381,18 @@ static void uring_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx 
 		uring_write_options(w);
 	}
 
-	usk_json_write_object_begin(w);
-	usk_json_write_named_string(w, "method", "bdev_uring_create");
-	usk_json_write_named_object_begin(w, "params");
-	usk_json_write_named_string(w, "name", usk_bdev_get_name(bdev));
+	bdev_write_config_begin(bdev, "bdev_uring_create", w);
 	usk_json_write_named_string(w, "filename", ub->filename);
 	usk_json_write_named_uint64(w, "block_size", bdev->blocklen);
-	usk_json_write_object_end(w);
+	bdev_write_config_end(w);
+}
+
+static void uring_dump_info(void *ctxt, struct usk_json_write_ctx *w)
+{
+	struct uring_bdev *ub = ctxt;
+
+	usk_json_write_named_object_begin(w, "uring");
+	usk_json_write_named_string(w, "filename", ub->filename);
 	usk_json_write_object_end(w);
 }
 
@@ -396,10 +402,15 @@ static const struct usk_bdev_fn_table g_uring_fn = {
 	.io_type_supported = uring_io_type_supported,
 	.get_io_channel = uring_get_io_channel,
 	.write_config_json = uring_write_config,
+	.dump_info_json = uring_dump_info,
 };
 
-/* Opens @ub's file, direct where possible, and finds its size in bytes. */
-static int uring_open(struct uring_bdev *ub, uint64_t *size, char *err, size_t errlen)
+/*
+ * Opens @ub's file, direct where possible, and finds its size in bytes and
+ * its logical block size (0 for a file: it has none).
+ */
+static int uring_open(struct uring_bdev *ub, uint64_t *size, uint32_t *lbs, char *err,
+		      size_t errlen)
 {
 	struct stat st;
 
@@ -417,7 +428,9 @@ static int uring_open(struct uring_bdev *ub, uint64_t *size, char *err, size_t e
 		return rc;
 	}
 	*size = (uint64_t)st.st_size;
-	if (S_ISBLK(st.st_mode) && ioctl(ub->fd, BLKGETSIZE64, size) != 0) {
+	*lbs = 0;
+	if (S_ISBLK(st.st_mode) &&
+	    (ioctl(ub->fd, BLKGETSIZE64, size) != 0 || ioctl(ub->fd, BLKSSZGET, lbs) != 0)) {
 		int rc = -errno;
 
 		snprintf(err, errlen, "field 'filename': cannot size %s: %s", ub->filename,
@@ -442,37 +455,77 @@ static int uring_take_slot(struct uring_bdev *ub, char *err, size_t errlen)
 	return -ENOSPC;
 }
 
-int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, char *err,
-		      size_t errlen)
+/*
+ * The block size: as given, or the device's own when not (512 for a file).
+ * A device refuses direct I/O in units smaller than its logical block.
+ */
+static int uring_block_size(uint32_t *block_size, uint32_t lbs, char *err, size_t errlen)
 {
-	struct uring_bdev *ub;
-	uint64_t size = 0;
-	int rc = bdev_geometry_check(name, 1, block_size, err, errlen);
-
-	if (rc != 0) {
-		return rc;
+	if (*block_size == 0) {
+		*block_size = lbs != 0 ? lbs : 512;
+	} else if (*block_size < lbs) {
+		snprintf(err, errlen,
+			 "field 'block_size': %u is smaller than the device's logical block size "
+			 "(%u)",
+			 *block_size, lbs);
+		return -EINVAL;
 	}
-	ub = calloc(1, sizeof(*ub));
+	return 0;
+}
+
+/* Opens the file, then checks the geometry it gives and registers the bdev. */
+static int uring_setup(struct uring_bdev *ub, uint32_t block_size, char *err, size_t errlen)
+{
+	uint64_t size = 0;
+	uint32_t lbs = 0;
+	int rc = uring_take_slot(ub, err, errlen);
+
+	if (rc == 0) {
+		rc = uring_open(ub, &size, &lbs, err, errlen);
+	}
+	if (rc == 0) {
+		rc = uring_block_size(&block_size, lbs, err, errlen);
+	}
+	if (rc == 0 && size / block_size == 0) {
+		snprintf(err, errlen, "field 'filename': %s holds no whole block of %u bytes",
+			 ub->filename, block_size);
+		rc = -EINVAL;
+	}
+	if (rc == 0) {
+		rc = bdev_geometry_check(ub->bdev.name, size / block_size, block_size, err, errlen);
+	}
+	if (rc == 0) {
+		rc = bdev_simple_register(&ub->bdev, "URING bdev", size / block_size, block_size,
+					  &g_uring_fn, &g_bdev_uring_module, err, errlen);
+	}
+	return rc;
+}
+
+int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, const char *uuid,
+		      char *err, size_t errlen)
+{
+	struct bdev_create_opts opts;
+	struct uring_bdev *ub = calloc(1, sizeof(*ub));
+	int rc;
+
 	if (ub == NULL || (ub->filename = strdup(filename)) == NULL) {
 		free(ub);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	/* The layer keeps its own copy of the name. */
-	ub->bdev.name = name;
-	ub->bdev.ctxt = ub;
-	rc = uring_take_slot(ub, err, errlen);
+	ub->fd = -1;
+	/* The name and the UUID are checked before the file is touched; the size once open. */
+	bdev_create_opts_init(&opts);
+	opts.name = name;
+	opts.num_blocks = 1;
+	opts.block_size = block_size != 0 ? block_size : 512;
+	opts.uuid = uuid;
+	rc = bdev_create_opts_apply(&opts, &ub->bdev, err, errlen);
 	if (rc == 0) {
-		rc = uring_open(ub, &size, err, errlen);
-	}
-	if (rc == 0 && size / block_size == 0) {
-		snprintf(err, errlen, "field 'filename': %s holds no whole block of %u bytes",
-			 filename, block_size);
-		rc = -EINVAL;
-	}
-	if (rc == 0) {
-		rc = bdev_simple_register(&ub->bdev, "URING bdev", size / block_size, block_size,
-					  &g_uring_fn, &g_bdev_uring_module, err, errlen);
+		/* The layer keeps its own copy of the name. */
+		ub->bdev.name = name;
+		ub->bdev.ctxt = ub;
+		rc = uring_setup(ub, block_size, err, errlen);
 	}
 	if (rc != 0) {
 		uring_destruct(ub);
@@ -489,6 +542,7 @@ struct uring_create_params {
 	char *name;
 	char *filename;
 	uint32_t block_size;
+	char *uuid;
 };
 
 static const struct usk_json_object_decoder g_uring_create_decoders[] = {
@@ -496,16 +550,19 @@ static const struct usk_json_object_decoder g_uring_create_decoders[] = {
 	{"filename", offsetof(struct uring_create_params, filename), usk_json_decode_string, false},
 	{"block_size", offsetof(struct uring_create_params, block_size), usk_json_decode_uint32,
 	 true},
+	{"uuid", offsetof(struct uring_create_params, uuid), usk_json_decode_string, true},
 };
 
 static void rpc_bdev_uring_create(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
-	struct uring_create_params p = {.block_size = 512};
+	struct uring_create_params p = {0};
 	struct usk_json_write_ctx *w;
 	char err[256];
 
-	if (usk_rpc_decode_params(req, params, g_uring_create_decoders, 3, &p) == 0) {
-		if (bdev_uring_create(p.name, p.filename, p.block_size, err, sizeof(err)) != 0) {
+	if (usk_rpc_decode_params(req, params, g_uring_create_decoders,
+				  USK_COUNTOF(g_uring_create_decoders), &p) == 0) {
+		if (bdev_uring_create(p.name, p.filename, p.block_size, p.uuid, err, sizeof(err)) !=
+		    0) {
 			usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s",
 					   err);
 		} else if ((w = usk_rpc_begin_result(req)) != NULL) {
@@ -515,6 +572,7 @@ static void rpc_bdev_uring_create(struct usk_rpc_request *req, const struct usk_
 	}
 	free(p.name);
 	free(p.filename);
+	free(p.uuid);
 }
 
 static void rpc_bdev_uring_delete(struct usk_rpc_request *req, const struct usk_json_val *params)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The malloc module through the bdev API, on a thread polled by hand. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "usk/nvme_spec.h"
 #include "usk/util.h"
@@ -110,11 +112,60 @@ static void test_create_checks_its_params(void)
 	CU_ASSERT_EQUAL(g_deleted, 1);
 }
 
+/* Writes a /proc/meminfo stand-in holding @text and points the module at it. */
+static void fake_meminfo(char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+	bdev_malloc_set_meminfo_path(path);
+}
+
+/*
+ * A bdev larger than MemAvailable is refused at create, naming num_blocks
+ * and the memory there is; swap is not counted. Without the line (before
+ * Linux 3.14) nothing is checked.
+ */
+static void test_create_refuses_more_than_memory_available(void)
+{
+	char path[] = "/tmp/usk_meminfo_XXXXXX", want[256];
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	fake_meminfo(path, "MemTotal:        4096 kB\nMemFree:          512 kB\n"
+			   "MemAvailable:    2048 kB\nSwapFree:    8388608 kB\n");
+	CU_ASSERT_EQUAL(bdev_malloc_create("big", 8192, 512, NULL, g_err, sizeof(g_err)), -ENOMEM);
+	snprintf(want, sizeof(want),
+		 "field 'num_blocks': 8192 blocks of 512 bytes (4 MiB) are more than the memory "
+		 "available (2 MiB: MemAvailable in %s, swap not counted)",
+		 path);
+	CU_ASSERT_STRING_EQUAL(g_err, want);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("big"));
+	CU_ASSERT_EQUAL(bdev_malloc_create("big", 4097, 512, NULL, g_err, sizeof(g_err)), -ENOMEM);
+	/* Exactly what is available is taken. */
+	CU_ASSERT_EQUAL(bdev_malloc_create("big", 4096, 512, NULL, g_err, sizeof(g_err)), 0);
+	g_deleted = 0;
+	on_thread(delete_malloc, "big");
+	CU_ASSERT_EQUAL(g_deleted, 1);
+
+	fake_meminfo(path, "MemTotal:        4096 kB\nMemFree:          512 kB\n");
+	CU_ASSERT_EQUAL(bdev_malloc_create("old", 8192, 512, NULL, g_err, sizeof(g_err)), 0);
+	g_deleted = 0;
+	on_thread(delete_malloc, "old");
+	CU_ASSERT_EQUAL(g_deleted, 1);
+	unlink(path);
+	bdev_malloc_set_meminfo_path(NULL);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_malloc_keeps_what_is_written),
 		UT_TEST(test_create_checks_its_params),
+		UT_TEST(test_create_refuses_more_than_memory_available),
 	};
 
 	return ut_bdev_layer_run("bdev_malloc", tests, USK_COUNTOF(tests), &g_thread);

@@ -203,13 +203,16 @@ static void test_attach_refuses_bad_params(void)
 		{"{\"name\": \"N9\", \"trtype\": 1, \"traddr\": \"" MODEL_TRADDR "\"}",
 		 "params: field 'trtype': expected a string"},
 		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\", \"prchk_guard\": 1}",
-		 "params: field 'prchk_guard': expected true or false"},
+		 "params: field 'prchk_guard': only false is accepted (USK does not check "
+		 "protection "
+		 "information)"},
 		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR
 		 "\", \"reconnect_delay_sec\": 1.5}",
-		 "params: field 'reconnect_delay_sec': expected an integer from -2147483648 to "
-		 "2147483647"},
-		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\", \"hostnqn\": \"nqn.x\"}",
-		 "params: unknown field 'hostnqn'"},
+		 "params: field 'reconnect_delay_sec': only 0 is accepted (USK does not reconnect: "
+		 "a "
+		 "failed controller's bdevs go at once)"},
+		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\", \"hostname\": \"x\"}",
+		 "params: unknown field 'hostname'"},
 		{"{\"name\": \"N9\", \"traddr\": \"junk\"}",
 		 "params: field 'traddr': 'junk' is not a PCI address (dddd:bb:dd.f or bb:dd.f)"},
 		/* Not a way to slip keys of its own into the transport ID (it attached the model).
@@ -310,7 +313,16 @@ static void test_detach_refuses_bad_params(void)
 		{"{\"name\": \"Nvme0n1\"}", "params: field 'name': no such controller"},
 		{NULL, "params: missing field 'name'"},
 		{"{\"name\": 0}", "params: field 'name': expected a string"},
-		{"{\"name\": \"Nvme0\", \"trtype\": \"PCIe\"}", "params: unknown field 'trtype'"},
+		{"{\"name\": \"Nvme0\", \"trtype\": \"tcp\"}",
+		 "params: field 'trtype': controller 'Nvme0' has no tcp path (it is PCIe)"},
+		{"{\"name\": \"Nvme0\", \"traddr\": \"0000:05:00.0\"}",
+		 "params: field 'traddr': controller 'Nvme0' has no path at '0000:05:00.0' (it is "
+		 "at "
+		 "0000:00:00.0)"},
+		{"{\"name\": \"Nvme0\", \"traddr\": \"junk\"}",
+		 "params: field 'traddr': controller 'Nvme0' has no path at 'junk' (it is at "
+		 "0000:00:00.0)"},
+		{"{\"name\": \"Nvme0\", \"force\": true}", "params: unknown field 'force'"},
 	};
 	const struct nvme_bdev_ctrlr *nc;
 
@@ -368,6 +380,249 @@ static void test_detach_answers_once_detached(void)
 	nvme_model_destroy(g_model);
 }
 
+/* @answer's result as compact JSON text with sorted keys (freed by the caller). */
+static char *result_text(const json_t *answer)
+{
+	return json_dumps(json_object_get(answer, "result"), JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+static void assert_result(const json_t *answer, const char *want)
+{
+	char *text = result_text(answer);
+
+	CU_ASSERT_STRING_EQUAL(text, want);
+	free(text);
+}
+
+/* What the module writes for @bdev with @fn, one of its fn_table's writers, as sorted JSON. */
+static char *write_text(struct usk_bdev *bdev, bool config)
+{
+	struct usk_json_write_ctx *w = usk_json_write_begin();
+	char *text = NULL, *sorted;
+	json_t *value;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	if (config) {
+		usk_json_write_array_begin(w);
+		bdev->fn_table->write_config_json(bdev, w);
+		usk_json_write_array_end(w);
+	} else {
+		usk_json_write_object_begin(w);
+		bdev->fn_table->dump_info_json(bdev->ctxt, w);
+		usk_json_write_object_end(w);
+	}
+	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
+	value = json_loads(text, 0, NULL);
+	sorted = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(value);
+	free(text);
+	return sorted;
+}
+
+static void assert_written(const char *bdev_name, bool config, const char *want)
+{
+	char *text = write_text(usk_bdev_get_by_name(bdev_name), config);
+
+	CU_ASSERT_STRING_EQUAL(text, want);
+	free(text);
+}
+
+/*
+ * What SPDK's rpc.py sends for "bdev_nvme_attach_controller -b Nvme0 -t pcie
+ * -a ADDR", and what SPDK's save_config writes for a PCIe controller: both
+ * attach. USK's save_config writes back what it honours, num_io_queues
+ * among it.
+ */
+static void test_attach_takes_spdk_client_and_saved_config(void)
+{
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller",
+				   "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", \"traddr\": "
+				   "\"" MODEL_TRADDR "\", \"prchk_reftag\": false, "
+				   "\"prchk_guard\": false, \"hdgst\": false, \"ddgst\": false, "
+				   "\"allow_unrecognized_csi\": false, "
+				   "\"disable_sq_flow_control\": false}"));
+	assert_written("Nvme0n1", true,
+		       "[{\"method\":\"bdev_nvme_attach_controller\",\"params\":{\"name\":"
+		       "\"Nvme0\",\"traddr\":\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}]");
+	teardown_model();
+
+	setup();
+	assert_attached_nvme0(call(
+		"bdev_nvme_attach_controller",
+		"{\"name\": \"Nvme0\", \"trtype\": \"PCIe\", \"traddr\": \"" MODEL_TRADDR "\", "
+		"\"prchk_reftag\": false, \"prchk_guard\": false, \"ctrlr_loss_timeout_sec\": 0, "
+		"\"reconnect_delay_sec\": 0, \"fast_io_fail_timeout_sec\": 0, "
+		"\"hostnqn\": "
+		"\"nqn.2014-08.org.nvmexpress:uuid:7b2f1e3c-64b4-4a4a-8e6f-35e1e0b1c2d3\", "
+		"\"hdgst\": false, \"ddgst\": false, \"fabrics_connect_timeout_us\": 0, "
+		"\"num_io_queues\": 1024, \"disable_sq_flow_control\": false, "
+		"\"multipath_opts\": {\"policy\": \"active_passive\"}}"));
+	assert_written("Nvme0n1", true,
+		       "[{\"method\":\"bdev_nvme_attach_controller\",\"params\":{\"name\":"
+		       "\"Nvme0\",\"num_io_queues\":1024,\"traddr\":\"" MODEL_TRADDR
+		       "\",\"trtype\":\"PCIe\"}}]");
+	/* One call makes every bdev of the controller: the second writes none. */
+	assert_written("Nvme0n2", true, "[]");
+	teardown_model();
+}
+
+/* Values of SPDK's members that USK cannot honour: refused naming the field and why. */
+static void test_attach_refuses_what_it_cannot_honour(void)
+{
+#define ATTACH_N9 "{\"name\": \"N9\", \"trtype\": \"PCIe\", \"traddr\": \"" MODEL_TRADDR "\", "
+	static const struct ut_rpc_refusal refusals[] = {
+		{ATTACH_N9 "\"hdgst\": true}", "params: field 'hdgst': only false is accepted "
+					       "(digests are NVMe/TCP's, which USK's "
+					       "bdev_nvme does not attach yet)"},
+		{ATTACH_N9 "\"ddgst\": true}", "params: field 'ddgst': only false is accepted "
+					       "(digests are NVMe/TCP's, which USK's "
+					       "bdev_nvme does not attach yet)"},
+		{ATTACH_N9 "\"prchk_reftag\": true}",
+		 "params: field 'prchk_reftag': only false is accepted (USK does not check "
+		 "protection information)"},
+		{ATTACH_N9 "\"ctrlr_loss_timeout_sec\": -1}",
+		 "params: field 'ctrlr_loss_timeout_sec': only 0 is accepted (USK does not "
+		 "reconnect: a failed controller's bdevs go at once)"},
+		{ATTACH_N9 "\"fast_io_fail_timeout_sec\": 5}",
+		 "params: field 'fast_io_fail_timeout_sec': only 0 is accepted (USK does not "
+		 "reconnect: a failed controller's bdevs go at once)"},
+		{ATTACH_N9 "\"psk\": \"key0\"}",
+		 "params: field 'psk': only null is accepted (TLS is NVMe/TCP's, which USK's "
+		 "bdev_nvme does not attach yet)"},
+		{ATTACH_N9 "\"dhchap_key\": \"key1\"}", "params: field 'dhchap_key': only null is "
+							"accepted (DH-HMAC-CHAP is not supported)"},
+		{ATTACH_N9 "\"allow_unrecognized_csi\": true}",
+		 "params: field 'allow_unrecognized_csi': only false is accepted (bdevs are made "
+		 "of "
+		 "NVM command set namespaces only)"},
+		{ATTACH_N9 "\"num_io_queues\": 0}",
+		 "params: field 'num_io_queues': expected 1 to 65536"},
+		{ATTACH_N9 "\"num_io_queues\": 65537}",
+		 "params: field 'num_io_queues': expected 1 to 65536"},
+		{"{\"name\": \"N9\", \"trtype\": \"tcp\", \"traddr\": \"10.0.0.1\", \"adrfam\": "
+		 "\"ipv4\", \"trsvcid\": \"4420\", \"subnqn\": \"nqn.2016-06.io.spdk:cnode1\"}",
+		 "params: field 'trtype': 'tcp' is not supported (PCIe only)"},
+	};
+#undef ATTACH_N9
+
+	setup();
+	assert_refusals("bdev_nvme_attach_controller", refusals, USK_COUNTOF(refusals));
+	CU_ASSERT_EQUAL(g_pci_attaches, 0);
+	nvme_model_destroy(g_model);
+}
+
+/* SPDK's answer: one entry a controller, its paths (one here) with state, trid and cntlid. */
+static void test_get_controllers_answers_spdk_shape(void)
+{
+	static const struct ut_rpc_refusal refusals[] = {
+		{"{\"name\": \"Nvme9\"}", "params: field 'name': no controller is called 'Nvme9'"},
+		{"{\"name\": 9}", "params: field 'name': expected a string"},
+	};
+	static const char *const nvme0 =
+		"[{\"ctrlrs\":[{\"cntlid\":0,\"state\":\"enabled\",\"trid\":{\"traddr\":"
+		"\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}],\"name\":\"Nvme0\"}]";
+
+	setup();
+	assert_result(call("bdev_nvme_get_controllers", NULL), "[]");
+	assert_result(call("bdev_nvme_get_controllers", "{}"), "[]");
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_result(call("bdev_nvme_get_controllers", "{}"), nvme0);
+	assert_result(call("bdev_nvme_get_controllers", "{\"name\": \"Nvme0\"}"), nvme0);
+	assert_refusals("bdev_nvme_get_controllers", refusals, USK_COUNTOF(refusals));
+	teardown_model();
+}
+
+/*
+ * driver_specific of an nvme bdev, as SPDK's: the path's PCI address and
+ * transport ID, the Identify Controller data, the namespace's ID.
+ */
+static void test_bdev_info_shows_the_controller(void)
+{
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_written(
+		"Nvme0n2", false,
+		"{\"mp_policy\":\"active_passive\",\"nvme\":[{\"ctrlr_data\":{\"ana_reporting\":"
+		"false,\"cntlid\":0,\"firmware_revision\":\"1.0\",\"model_number\":\"USK NVMe "
+		"controller model\",\"multi_ctrlr\":false,\"oacs\":{\"firmware\":0,\"format\":0,"
+		"\"ns_manage\":0,\"security\":0},\"serial_number\":\"MODEL-0001\",\"vendor_id\":"
+		"\"0x1b36\"},\"ns_data\":{\"id\":2},\"pci_address\":\"" MODEL_TRADDR "\",\"trid\":"
+		"{\"traddr\":\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}]}");
+	teardown_model();
+}
+
+/* A detach naming the controller's one path, with SPDK's fabrics members, detaches it. */
+static void test_detach_takes_the_controllers_path(void)
+{
+	int answers;
+
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	answers = g_conn.answers;
+	/* Answered once the device is given back, which the model's thread takes part in. */
+	send_request("bdev_nvme_detach_controller",
+		     "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", \"traddr\": \"00:00.0\", "
+		     "\"adrfam\": \"ipv4\", \"trsvcid\": \"1\", \"subnqn\": \"nqn\", "
+		     "\"hostaddr\": \"1.1.1.1\", \"hostsvcid\": \"2\"}");
+	poll_until(&g_conn.answers, answers + 1);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(g_conn.last, "result")));
+	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme0"));
+	CU_ASSERT_EQUAL(g_pci_releases, 1);
+	nvme_model_destroy(g_model);
+}
+
+/* A function, not json_is_true(), whose macro would call twice what it is given. */
+static void assert_true_answer(const json_t *answer)
+{
+	CU_ASSERT_TRUE(json_is_true(json_object_get(answer, "result")));
+}
+
+static void read_one_block(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 0, 1, ut_bdev_io_count, &g_u),
+			0);
+}
+
+/*
+ * bdev_nvme_reset_controller answers true once the controller is ready
+ * again; the eight reads the device held complete during it, each once,
+ * failed, and I/O works after. A wrong cntlid or name is refused.
+ */
+static void test_reset_controller_ends_io_once(void)
+{
+	static const struct ut_rpc_refusal refusals[] = {
+		{"{\"name\": \"Nvme9\"}", "params: field 'name': no controller is called 'Nvme9'"},
+		{"{\"name\": \"Nvme0\", \"cntlid\": 5}",
+		 "params: field 'cntlid': controller 'Nvme0' has cntlid 0, not 5"},
+		{"{\"cntlid\": 0}", "params: missing field 'name'"},
+	};
+	uint32_t enables;
+
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_refusals("bdev_nvme_reset_controller", refusals, USK_COUNTOF(refusals));
+	on_thread(ut_bdev_open_msg, &g_u);
+	enables = nvme_model_enable_count(g_model);
+	hold_eight_reads();
+	CU_ASSERT_EQUAL(g_u.done, 0);
+	assert_true_answer(call("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\"}"));
+	poll_until(&g_u.done, 8);
+	CU_ASSERT_EQUAL(g_u.failed, 8);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), enables + 1);
+	/* Each once: nothing more arrives. */
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_EQUAL(g_u.done, 8);
+	/* cntlid 0 is SPDK's "any". */
+	assert_true_answer(
+		call("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\", \"cntlid\": 0}"));
+	on_thread(read_one_block, NULL);
+	poll_until(&g_u.done, 9);
+	CU_ASSERT_EQUAL(g_u.failed, 8);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -377,6 +632,12 @@ int main(void)
 		UT_TEST(test_attach_refuses_a_name_in_use),
 		UT_TEST(test_detach_refuses_bad_params),
 		UT_TEST(test_detach_answers_once_detached),
+		UT_TEST(test_attach_takes_spdk_client_and_saved_config),
+		UT_TEST(test_attach_refuses_what_it_cannot_honour),
+		UT_TEST(test_get_controllers_answers_spdk_shape),
+		UT_TEST(test_bdev_info_shows_the_controller),
+		UT_TEST(test_detach_takes_the_controllers_path),
+		UT_TEST(test_reset_controller_ends_io_once),
 	};
 	int rc = UT_BDEV_NVME_RUN("bdev_nvme_rpc", tests);
 

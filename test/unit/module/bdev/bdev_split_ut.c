@@ -36,7 +36,7 @@ static void create(void *ctx)
 {
 	g_rc = bdev_malloc_create("base", 64, 512, NULL, g_err, sizeof(g_err));
 	if (g_rc == 0) {
-		g_rc = bdev_split_create("base", 4, g_err, sizeof(g_err));
+		g_rc = bdev_split_create("base", 4, 0, NULL, g_err, sizeof(g_err));
 	}
 }
 
@@ -120,11 +120,13 @@ static void test_parts_map_onto_the_base(void)
 
 static void bad_splits(void *ctx)
 {
-	CU_ASSERT_EQUAL(bdev_split_create("nope", 2, g_err, sizeof(g_err)), -ENODEV);
+	CU_ASSERT_EQUAL(bdev_split_create("nope", 2, 0, NULL, g_err, sizeof(g_err)), -ENODEV);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "no bdev has that name"));
-	CU_ASSERT_EQUAL(bdev_split_create("base", 1, g_err, sizeof(g_err)), -EINVAL);
-	CU_ASSERT_EQUAL(bdev_split_create("base", 2, g_err, sizeof(g_err)), 0);
-	CU_ASSERT_EQUAL(bdev_split_create("base", 2, g_err, sizeof(g_err)), -EPERM);
+	CU_ASSERT_EQUAL(bdev_split_create("base", 0, 0, NULL, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(g_err, "field 'split_count': expected 1 to 128");
+	CU_ASSERT_EQUAL(bdev_split_create("base", 129, 0, NULL, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_EQUAL(bdev_split_create("base", 2, 0, NULL, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL(bdev_split_create("base", 2, 0, NULL, g_err, sizeof(g_err)), -EPERM);
 }
 
 static void open_part(void *ctx)

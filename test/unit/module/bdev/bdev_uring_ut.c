@@ -114,7 +114,7 @@ static void check_file_io(const char *dir)
 	for (size_t i = 0; i < 64 * 1024; i++) {
 		g_out[i] = (uint8_t)(i * 13 + 1);
 	}
-	CU_ASSERT_EQUAL_FATAL(bdev_uring_create("u0", path, BLOCK, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL_FATAL(bdev_uring_create("u0", path, BLOCK, NULL, g_err, sizeof(g_err)), 0);
 	CU_ASSERT_EQUAL(usk_bdev_get_by_name("u0")->blockcnt, FILE_BLOCKS);
 	g_u.name = "u0";
 	on_thread(ut_bdev_open_msg, &g_u);
@@ -177,10 +177,11 @@ static void test_a_reused_slot_names_the_new_file(void)
 	uint8_t block[BLOCK];
 
 	CU_ASSERT_FATAL(fd1 >= 0 && fd2 >= 0 && fd3 >= 0);
-	CU_ASSERT_EQUAL_FATAL(bdev_uring_create("keep", third, BLOCK, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL_FATAL(bdev_uring_create("keep", third, BLOCK, NULL, g_err, sizeof(g_err)),
+			      0);
 	on_thread(ut_bdev_open_msg, &keeper);
 	memset(g_out, 0x5a, 16 * BLOCK);
-	CU_ASSERT_EQUAL_FATAL(bdev_uring_create("u1", first, BLOCK, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL_FATAL(bdev_uring_create("u1", first, BLOCK, NULL, g_err, sizeof(g_err)), 0);
 	g_u.name = "u1";
 	on_thread(ut_bdev_open_msg, &g_u);
 	g_u.done = g_u.failed = 0;
@@ -189,7 +190,8 @@ static void test_a_reused_slot_names_the_new_file(void)
 	on_thread(delete_bdev, "u1");
 
 	memset(g_out, 0xa5, 16 * BLOCK);
-	CU_ASSERT_EQUAL_FATAL(bdev_uring_create("u2", second, BLOCK, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL_FATAL(bdev_uring_create("u2", second, BLOCK, NULL, g_err, sizeof(g_err)),
+			      0);
 	g_u.name = "u2";
 	on_thread(ut_bdev_open_msg, &g_u);
 	io_on_thread(write_16, NULL, 1);
@@ -216,12 +218,13 @@ static void test_create_names_the_bad_field(void)
 	int fd = make_file(tmp_dir(), path, sizeof(path), 0);
 
 	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL(bdev_uring_create("u3", "/nonexistent/file", BLOCK, g_err, sizeof(g_err)),
-			-ENOENT);
+	CU_ASSERT_EQUAL(
+		bdev_uring_create("u3", "/nonexistent/file", BLOCK, NULL, g_err, sizeof(g_err)),
+		-ENOENT);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "field 'filename'"));
-	CU_ASSERT_EQUAL(bdev_uring_create("u3", path, BLOCK, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_EQUAL(bdev_uring_create("u3", path, BLOCK, NULL, g_err, sizeof(g_err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "holds no whole block"));
-	CU_ASSERT_EQUAL(bdev_uring_create("u3", path, 1000, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_EQUAL(bdev_uring_create("u3", path, 1000, NULL, g_err, sizeof(g_err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "block_size"));
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("u3"));
 	CU_ASSERT_EQUAL(bdev_uring_delete("u3", ut_bdev_count_deleted, &g_deleted), -ENODEV);
