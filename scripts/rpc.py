@@ -305,8 +305,7 @@ def build_load_config(params):
 
 def run_load_config(call, params):
     aliases = params["include_aliases"]
-    known = call_once(call, "rpc_get_methods", {"include_aliases": aliases},
-                      [] if aliases else ["include_aliases"])
+    known = call("rpc_get_methods", {"include_aliases": aliases})
     for where, item in params["entries"]:
         if isinstance(known, list) and item["method"] not in known:
             raise RpcError(f"load_config: {where}: method '{item['method']}' is not "
@@ -550,7 +549,7 @@ class Parser(argparse.ArgumentParser):
 def add_method(sub, method):
     p = sub.add_parser(method.name, help=method.help, description=method.help)
     p.method_name = method.name
-    dests, implicit = [], {}
+    dests = []
     for kind, flags, kw in method.args:
         if kind == "on_off":
             group = p.add_mutually_exclusive_group(required=kw["required"])
@@ -560,14 +559,11 @@ def add_method(sub, method):
             group.add_argument(f"--no-{name}", dest=kw["dest"], action="store_const",
                                const=False, help="the opposite")
             p.set_defaults(**{kw["dest"]: kw["default"]})
-            dest, default = kw["dest"], kw["default"]
+            dest = kw["dest"]
         else:
-            action = p.add_argument(*flags, **kw)
-            dest, default = action.dest, action.default
+            dest = p.add_argument(*flags, **kw).dest
         dests.append(dest)
-        if isinstance(default, bool):
-            implicit[dest] = default
-    p.set_defaults(rpc_method=method, rpc_dests=dests, rpc_implicit=implicit)
+    p.set_defaults(rpc_method=method, rpc_dests=dests)
 
 
 def build_parser():
@@ -611,11 +607,10 @@ def fix_bare_verbose(argv):
 
 
 def method_params(args):
-    """The params for the parsed command line, and the flags sent only as defaults."""
+    """The params for the parsed command line."""
     params = {d: getattr(args, d) for d in args.rpc_dests if getattr(args, d) is not None}
-    implicit = [d for d, default in args.rpc_implicit.items() if params.get(d) == default]
     build = args.rpc_method.build
-    return (build(params) if build else params), implicit
+    return build(params) if build else params
 
 
 def make_caller(args):
@@ -629,25 +624,13 @@ def make_caller(args):
     return client.call, client
 
 
-def call_once(call, method, params, implicit):
-    """Calls the method. A server older than SPDK's defaults (a flag sent as
-    false that it does not know) gets the request again without them."""
-    try:
-        return call(method, params)
-    except RpcError as e:
-        unknown = re.search(r"unknown field '([^']*)'", str(e))
-        if e.code != -32602 or not unknown or unknown.group(1) not in implicit:
-            raise
-    return call(method, {k: v for k, v in params.items() if k not in implicit})
-
-
-def run(method, call, params, implicit):
+def run(method, call, params):
     if method.run:
         return method.run(call, params)
     if method.name == "call":
         return call(params["method"], params["params"]), 2
     try:
-        return call_once(call, method.name, params, implicit), 2
+        return call(method.name, params), 2
     except ConnectionClosed:
         if method.name == "spdk_kill_instance":
             return None, 2  # gone before it answered: what was asked
@@ -659,9 +642,9 @@ def main(argv=None):
     args = parser.parse_args(fix_bare_verbose(sys.argv[1:] if argv is None else argv))
     client = None
     try:
-        params, implicit = method_params(args)
+        params = method_params(args)
         call, client = make_caller(args)
-        result, indent = run(args.rpc_method, call, params, implicit)
+        result, indent = run(args.rpc_method, call, params)
         if not args.rpc_dry_run and result is not None:
             print(json.dumps(result, indent=indent))
     except UsageError as e:

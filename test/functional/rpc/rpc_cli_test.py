@@ -421,18 +421,6 @@ def check_failed_calls(work):
               and server.requests == [{"jsonrpc": "2.0", "method": "log_get_level", "id": 1}],
               f"{out!r} {server.requests}")
 
-        def older_server(r):
-            if "per_channel" in r.get("params", {}):
-                return error(-32602, "params: unknown field 'per_channel'")
-            return {"result": {"bdevs": []}}
-        rc, out, err = server.run(older_server, "bdev_get_iostat", "-b", "Malloc0")
-        sent = [r.get("params") for r in server.requests]
-        check("a server that does not know a flag left at its default: asked again without it",
-              rc == 0 and sent == [{"name": "Malloc0", "per_channel": False}, {"name": "Malloc0"}],
-              f"{sent} {err}")
-        rc, out, err = server.run(older_server, "bdev_get_iostat", "-c")
-        check("...but not a flag the user gave", rc == 1 and len(server.requests) == 1, err)
-
         check_configs(server, work)
     finally:
         server.stop()
