@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The socket server against clients on a real Unix socket, one round at a
+ * time: the test runs the poller's body (rpc_server_poll_at) at times it
+ * chooses, so the timeouts are checked against a mocked tick count, never
+ * against the wall clock. The thread library is stood in for: the server
+ * only needs a current thread and a poller handle.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../../../../lib/rpc/rpc_request.c"
+#include "../../../../lib/rpc/rpc_conn.c"
+#include "../../../../lib/rpc/rpc_server.c"
+#include "ut.h"
+
+/* A mocked tick source: 1000 ticks a second, advanced by the tests alone. */
+#define UT_HZ 1000u
+
+static uint64_t g_now = 1;
+
+uint64_t usk_ticks_hz(void)
+{
+	return UT_HZ;
+}
+
+static int g_fake_thread;
+static int g_fake_poller;
+
+struct usk_thread *usk_thread_get_current(void)
+{
+	return (struct usk_thread *)&g_fake_thread;
+}
+
+struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+				       const char *name)
+{
+	return (struct usk_poller *)&g_fake_poller;
+}
+
+void usk_poller_unregister(struct usk_poller **poller)
+{
+	*poller = NULL;
+}
+
+static char g_dir[] = "/tmp/rpc_server_ut.XXXXXX";
+static char g_path[sizeof(g_dir) + 16];
+
+/* Runs the server for a few rounds at the current mocked time. */
+static void server_poll(void)
+{
+	for (int i = 0; i < 4; i++) {
+		rpc_server_poll_at(g_now);
+	}
+}
+
+static int client_connect(void)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", g_path);
+	CU_ASSERT_FATAL(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	return fd;
+}
+
+static void client_send(int fd, const char *text, size_t len)
+{
+	CU_ASSERT_EQUAL_FATAL(send(fd, text, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void client_send_str(int fd, const char *text)
+{
+	client_send(fd, text, strlen(text));
+}
+
+/*
+ * Reads, without waiting, the answers the server has sent: up to @max of
+ * them into @answers (owned by the caller). Returns how many, and sets
+ * *@closed when the server closed the connection.
+ */
+static int client_answers(int fd, json_t **answers, int max, bool *closed)
+{
+	static char buf[1 << 16];
+	size_t len = 0, off = 0, used;
+	ssize_t n;
+	int count = 0;
+
+	*closed = false;
+	while ((n = recv(fd, buf + len, sizeof(buf) - len, MSG_DONTWAIT)) > 0) {
+		len += (size_t)n;
+	}
+	*closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+	while (count < max && off < len) {
+		json_error_t e;
+		json_t *a = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK, &e);
+
+		if (a == NULL) {
+			break;
+		}
+		used = (size_t)e.position;
+		answers[count++] = a;
+		off += used;
+		while (off < len && buf[off] == '\n') {
+			off++;
+		}
+	}
+	return count;
+}
+
+static void answers_free(json_t **answers, int count)
+{
+	for (int i = 0; i < count; i++) {
+		json_decref(answers[i]);
+	}
+}
+
+static json_int_t answer_id(const json_t *a)
+{
+	return json_integer_value(json_object_get(a, "id"));
+}
+
+/* A method that answers at once. */
+static void now_method(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	usk_rpc_send_bool(req, true);
+}
+
+static void test_listen(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_dir));
+	snprintf(g_path, sizeof(g_path), "%s/usk.sock", g_dir);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("now", now_method), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_rpc_listen(g_path), 0);
+	CU_ASSERT_EQUAL(usk_rpc_listen(g_path), -EALREADY);
+}
+
+static void test_requests_sent_together_are_answered_in_order(void)
+{
+	int fd = client_connect();
+	json_t *a[4];
+	bool closed;
+	int n;
+
+	client_send_str(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"now\"}"
+			    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"now\"}\n"
+			    " {\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"now\"}");
+	server_poll();
+	n = client_answers(fd, a, 4, &closed);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(answer_id(a[0]), 1);
+	CU_ASSERT_EQUAL(answer_id(a[1]), 2);
+	CU_ASSERT_EQUAL(answer_id(a[2]), 3);
+	CU_ASSERT_FALSE(closed);
+	answers_free(a, n);
+	close(fd);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_request_in_pieces_is_answered_when_whole(void)
+{
+	int fd = client_connect();
+	json_t *a[2];
+	bool closed;
+	int n;
+
+	client_send_str(fd, "{\"jsonrpc\":\"2.0\",\"id\":4,\"met");
+	server_poll();
+	CU_ASSERT_EQUAL(client_answers(fd, a, 2, &closed), 0);
+	client_send_str(fd, "hod\":\"now\"}");
+	server_poll();
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(answer_id(a[0]), 4);
+	answers_free(a, n);
+	close(fd);
+	server_poll();
+}
+
+static void test_close(void)
+{
+	usk_rpc_close();
+	CU_ASSERT_EQUAL(access(g_path, F_OK), -1);
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+	CU_ASSERT_PTR_NULL(TAILQ_FIRST(&g_server.conns));
+	rmdir(g_dir);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_listen),
+		UT_TEST(test_requests_sent_together_are_answered_in_order),
+		UT_TEST(test_request_in_pieces_is_answered_when_whole),
+		UT_TEST(test_close),
+	};
+
+	return UT_RUN("rpc_server", tests);
+}
