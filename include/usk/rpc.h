@@ -63,8 +63,9 @@ int usk_rpc_register_method(const char *name, usk_rpc_method_fn fn);
  * the current thread. A socket file left by a dead process is replaced; one
  * a live server answers on is not.
  *
- * @param path the socket's path
- * @return 0; -EINVAL when not on a thread or the path is too long;
+ * @param path the socket's path; an empty one is refused (it would name a
+ *             Linux abstract socket, which no file permission protects)
+ * @return 0; -EINVAL when not on a thread, or the path is empty or too long;
  *         -EADDRINUSE when another server listens there; -EALREADY when
  *         already serving; other negative errnos from socket calls.
  */

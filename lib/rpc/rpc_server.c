@@ -165,6 +165,18 @@ int usk_rpc_listen(const char *path)
 	if (usk_thread_get_current() == NULL || path == NULL) {
 		return -EINVAL;
 	}
+	/*
+	 * An empty path (an unset shell variable after -r) would bind a Linux
+	 * abstract socket, which has no file and so no permissions: any local
+	 * user could call every method. A C string cannot hold the leading NUL
+	 * byte that names one otherwise, so this check covers both.
+	 */
+	if (path[0] == '\0') {
+		USK_ERRLOG("RPC: the socket path (-r, --rpc-socket) is empty: give a file path, "
+			   "e.g. %s",
+			   USK_RPC_DEFAULT_SOCKET);
+		return -EINVAL;
+	}
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		USK_ERRLOG("RPC: socket path '%s' is longer than %zu bytes: choose a shorter one "
 			   "with -r",

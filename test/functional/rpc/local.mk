@@ -2,3 +2,7 @@
 # through scripts/rpc.py, malformed and oversized requests, 50 clients.
 TESTS += test/functional/rpc/rpc_test.py
 EXTRA_DIST += test/functional/rpc/rpc_test.py
+# The same server against hostile local clients: an empty socket path,
+# garbage and NUL bytes, pipelined requests, clients that hold connections.
+TESTS += test/functional/rpc/rpc_hostile_test.py
+EXTRA_DIST += test/functional/rpc/rpc_hostile_test.py

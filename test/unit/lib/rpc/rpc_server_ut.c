@@ -140,6 +140,9 @@ static void test_listen(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_dir));
 	snprintf(g_path, sizeof(g_path), "%s/usk.sock", g_dir);
 	CU_ASSERT_EQUAL(usk_rpc_register_method("now", now_method), 0);
+	/* Empty would bind an abstract socket, open to every local user. */
+	CU_ASSERT_EQUAL(usk_rpc_listen(""), -EINVAL);
+	CU_ASSERT_EQUAL(g_server.fd, -1);
 	CU_ASSERT_EQUAL_FATAL(usk_rpc_listen(g_path), 0);
 	CU_ASSERT_EQUAL(usk_rpc_listen(g_path), -EALREADY);
 }

