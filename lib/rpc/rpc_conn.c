@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -109,25 +110,36 @@ void rpc_conn_error(struct rpc_conn *c, int code, const char *message)
 				    "code", code, "message", message));
 }
 
+/* What the scanner found in the input. */
+enum rpc_scan_result {
+	RPC_SCAN_MORE,	/* no whole value yet */
+	RPC_SCAN_VALUE, /* a value, which ends at c->scan.pos */
+	RPC_SCAN_NUL,	/* a NUL byte, at c->scan.pos */
+};
+
 /*
- * Moves the scanner over new input; returns true when it has seen a whole
- * value, which then ends at c->scan.pos. A value that is no object or
- * array is handed to the parser at once, which answers it.
+ * Moves the scanner over new input. A value that is no object or array is
+ * handed to the parser at once, which answers it. A NUL byte is never JSON
+ * (not even in a string, where control characters must be escaped), and
+ * jansson would take it for the end of the text and wait for more forever.
  */
-static bool rpc_scan_advance(struct rpc_conn *c)
+static enum rpc_scan_result rpc_scan_advance(struct rpc_conn *c)
 {
 	struct rpc_scan *s = &c->scan;
 
 	for (; s->pos < c->in_len; s->pos++) {
 		char ch = c->in[s->pos];
 
-		if (s->depth == 0) {
+		if (ch == '\0') {
+			return RPC_SCAN_NUL;
+		} else if (s->depth == 0) {
 			if (ch == '{' || ch == '[') {
 				s->depth = 1;
 			} else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
 				/* A scalar or a stray bracket: the parser judges it. */
+				s->scalar = true;
 				s->pos++;
-				return true;
+				return RPC_SCAN_VALUE;
 			}
 		} else if (s->in_string) {
 			if (s->escaped) {
@@ -143,35 +155,63 @@ static bool rpc_scan_advance(struct rpc_conn *c)
 			s->depth++;
 		} else if ((ch == '}' || ch == ']') && --s->depth == 0) {
 			s->pos++;
-			return true;
+			return RPC_SCAN_VALUE;
 		}
 	}
-	return false;
+	return RPC_SCAN_MORE;
+}
+
+/* Answers a parse error; the connection closes once it is sent. */
+static void rpc_conn_parse_error(struct rpc_conn *c, const char *message)
+{
+	rpc_conn_error(c, USK_JSONRPC_ERROR_PARSE_ERROR, message);
+	c->closing = true;
+}
+
+/* Parses the value the scanner found; returns false when there is nothing more to do now. */
+static bool rpc_conn_take_value(struct rpc_conn *c)
+{
+	struct usk_json_val *v = NULL;
+	char err[256];
+	size_t used = 0;
+	int rc = usk_json_parse(c->in, c->in_len, &used, &v, err, sizeof(err));
+
+	if (rc == -EAGAIN && c->scan.scalar) {
+		/* A bare number or word still being typed: wait for more. */
+		c->scan.pos = 0;
+		c->scan.scalar = false;
+		return false;
+	}
+	if (rc != 0) {
+		rpc_conn_parse_error(c, rc == -EAGAIN ? "the request ends too early" : err);
+		return false;
+	}
+	memmove(c->in, c->in + used, c->in_len - used);
+	c->in_len -= used;
+	memset(&c->scan, 0, sizeof(c->scan));
+	rpc_dispatch(c, json_val_jansson(v));
+	return true;
 }
 
 void rpc_conn_process(struct rpc_conn *c)
 {
-	while (c->fd >= 0 && !c->closing && rpc_scan_advance(c)) {
-		struct usk_json_val *v = NULL;
-		char err[256];
-		size_t used = 0;
-		int rc = usk_json_parse(c->in, c->in_len, &used, &v, err, sizeof(err));
+	char message[64];
 
-		if (rc == -EAGAIN && c->scan.depth == 0) {
-			/* A bare number or word still being typed: wait for more. */
-			c->scan.pos = 0;
+	while (c->fd >= 0 && !c->closing) {
+		switch (rpc_scan_advance(c)) {
+		case RPC_SCAN_MORE:
 			return;
-		}
-		if (rc != 0) {
-			rpc_conn_error(c, USK_JSONRPC_ERROR_PARSE_ERROR,
-				       rc == -EAGAIN ? "the request ends too early" : err);
-			c->closing = true;
+		case RPC_SCAN_NUL:
+			snprintf(message, sizeof(message), "a NUL byte at offset %zu is not JSON",
+				 c->scan.pos);
+			rpc_conn_parse_error(c, message);
 			return;
+		case RPC_SCAN_VALUE:
+			if (!rpc_conn_take_value(c)) {
+				return;
+			}
+			break;
 		}
-		memmove(c->in, c->in + used, c->in_len - used);
-		c->in_len -= used;
-		memset(&c->scan, 0, sizeof(c->scan));
-		rpc_dispatch(c, json_val_jansson(v));
 	}
 }
 

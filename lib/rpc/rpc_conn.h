@@ -21,6 +21,7 @@ struct rpc_scan {
 	uint32_t depth;
 	bool in_string;
 	bool escaped;
+	bool scalar; /* the value found is no object or array */
 };
 
 struct rpc_conn {

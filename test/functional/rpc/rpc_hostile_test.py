@@ -42,12 +42,31 @@ def check_empty_socket_path(work):
           and "socket path (-r, --rpc-socket) is empty" in text, f"exit {status}: {text}")
 
 
+def check_garbage(tgt):
+    for name, data in (("a NUL byte", b"\0"),
+                       ("a NUL byte inside a request", b'{"jsonrpc": "2.0", "method": \0}')):
+        answers, closed = raw_exchange(tgt.sock, data, timeout=10)
+        check(f"{name}: parse error, then the connection closes",
+              answers and error_of(answers[0])[0] == -32700 and closed, str(answers))
+    answers, _ = raw_exchange(tgt.sock, request("log_get_level"))
+    check("the server still answers after the garbage", answers and "result" in answers[0],
+          str(answers))
+
+
 def main():
     if not os.path.exists(rt.TGT):
         print(f"FAIL: {rt.TGT} is not built")
         return 1
     with tempfile.TemporaryDirectory(prefix="usk-rpc-hostile-") as work:
         check_empty_socket_path(work)
+        tgt = rt.Tgt(work)
+        try:
+            if not tgt.wait_ready():
+                check("usk_tgt starts", False, tgt.log_text())
+                return 1
+            check_garbage(tgt)
+        finally:
+            tgt.stop()
 
     failures = rt.FAILURES
     print(f"rpc hostile tests: {'all passed' if not failures else str(len(failures)) + ' failed'}")

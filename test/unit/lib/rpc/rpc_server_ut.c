@@ -129,6 +129,11 @@ static json_int_t answer_id(const json_t *a)
 	return json_integer_value(json_object_get(a, "id"));
 }
 
+static int answer_code(const json_t *a)
+{
+	return (int)json_integer_value(json_object_get(json_object_get(a, "error"), "code"));
+}
+
 /* A method that answers at once. */
 static void now_method(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
@@ -190,6 +195,38 @@ static void test_request_in_pieces_is_answered_when_whole(void)
 	server_poll();
 }
 
+/* Sends @text of @len bytes on a new connection; expects a parse error, then the close. */
+static void expect_parse_error_and_close(const char *text, size_t len)
+{
+	int fd = client_connect();
+	json_t *a[2];
+	bool closed;
+	int n;
+
+	client_send(fd, text, len);
+	server_poll();
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(n >= 1 ? answer_code(a[0]) : 0, USK_JSONRPC_ERROR_PARSE_ERROR);
+	CU_ASSERT_TRUE(closed);
+	answers_free(a, n);
+	close(fd);
+	server_poll();
+}
+
+static void test_nul_byte_is_a_parse_error(void)
+{
+	static const char obj[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\0}";
+	static const char str[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"n\0w\"}";
+
+	/* JSON has no raw NUL anywhere: jansson took one for the end of the text. */
+	expect_parse_error_and_close("\0", 1);
+	expect_parse_error_and_close("  \0{}", 5);
+	expect_parse_error_and_close(obj, sizeof(obj) - 1);
+	expect_parse_error_and_close(str, sizeof(str) - 1);
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -205,6 +242,7 @@ int main(void)
 		UT_TEST(test_listen),
 		UT_TEST(test_requests_sent_together_are_answered_in_order),
 		UT_TEST(test_request_in_pieces_is_answered_when_whole),
+		UT_TEST(test_nul_byte_is_a_parse_error),
 		UT_TEST(test_close),
 	};
 
