@@ -48,6 +48,10 @@ def check_garbage(tgt):
         answers, closed = raw_exchange(tgt.sock, data, timeout=10)
         check(f"{name}: parse error, then the connection closes",
               answers and error_of(answers[0])[0] == -32700 and closed, str(answers))
+    answers, _ = raw_exchange(tgt.sock, b'{"jsonrpc": "1.0", "id": 7, "method": "x"}')
+    check("an invalid request is answered with its id",
+          answers and error_of(answers[0])[0] == -32600 and answers[0].get("id") == 7,
+          str(answers))
     answers, _ = raw_exchange(tgt.sock, request("log_get_level"))
     check("the server still answers after the garbage", answers and "result" in answers[0],
           str(answers))
