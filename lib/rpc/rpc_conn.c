@@ -92,6 +92,7 @@ static void rpc_conn_queue(struct rpc_conn *c, json_t *response)
 
 void rpc_conn_hold(struct rpc_conn *c)
 {
+	c->running = true;
 	c->pending++;
 }
 
@@ -100,6 +101,8 @@ void rpc_conn_answer(struct rpc_conn *c, json_t *response)
 	if (response != NULL) {
 		rpc_conn_queue(c, response);
 	}
+	/* The next request, if one came, is dispatched by the next poll round. */
+	c->running = false;
 	c->pending--;
 	rpc_conn_release_if_done(c);
 }
@@ -193,26 +196,29 @@ static bool rpc_conn_take_value(struct rpc_conn *c)
 	return true;
 }
 
-void rpc_conn_process(struct rpc_conn *c)
+bool rpc_conn_process(struct rpc_conn *c)
 {
 	char message[64];
+	bool dispatched = false;
 
-	while (c->fd >= 0 && !c->closing) {
+	while (c->fd >= 0 && !c->closing && !c->running) {
 		switch (rpc_scan_advance(c)) {
 		case RPC_SCAN_MORE:
-			return;
+			return dispatched;
 		case RPC_SCAN_NUL:
 			snprintf(message, sizeof(message), "a NUL byte at offset %zu is not JSON",
 				 c->scan.pos);
 			rpc_conn_parse_error(c, message);
-			return;
+			return dispatched;
 		case RPC_SCAN_VALUE:
 			if (!rpc_conn_take_value(c)) {
-				return;
+				return dispatched;
 			}
+			dispatched = true;
 			break;
 		}
 	}
+	return dispatched;
 }
 
 bool rpc_conn_read(struct rpc_conn *c)

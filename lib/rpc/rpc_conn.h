@@ -33,7 +33,13 @@ struct rpc_conn {
 	char *out;
 	size_t out_len;
 	size_t out_off;
-	uint32_t pending;
+	uint32_t pending; /* holds: the running request's, and a poll round's */
+	/*
+	 * A request of this connection runs (dispatched, not answered yet). The
+	 * next one waits for it, so that requests run, and are answered, in
+	 * the order they came, whichever answer sooner.
+	 */
+	bool running;
 	bool eof;     /* the client will send no more */
 	bool closing; /* a protocol error was answered: close once it is sent */
 	TAILQ_ENTRY(rpc_conn) link;
@@ -51,8 +57,12 @@ void rpc_conn_flush(struct rpc_conn *c);
 /* Reads what the client sent, without blocking; returns whether anything came. */
 bool rpc_conn_read(struct rpc_conn *c);
 
-/* Parses and dispatches the whole requests the input holds. */
-void rpc_conn_process(struct rpc_conn *c);
+/*
+ * Parses and dispatches the whole requests the input holds, one at a time:
+ * it stops at a request that is not answered at once, and goes on from
+ * there in a later call. Returns whether it dispatched any.
+ */
+bool rpc_conn_process(struct rpc_conn *c);
 
 /* rpc_server.c: @c closed its socket, one client fewer. */
 void rpc_server_conn_closed(struct rpc_conn *c);

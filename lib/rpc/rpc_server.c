@@ -83,10 +83,14 @@ static int rpc_server_poll_at(uint64_t now)
 		c->pending++;
 		if (rpc_conn_read(c)) {
 			busy = USK_POLLER_BUSY;
-			rpc_conn_process(c);
+		}
+		/* Also without new input: a request may wait for the one answered since. */
+		if (rpc_conn_process(c)) {
+			busy = USK_POLLER_BUSY;
 		}
 		rpc_conn_flush(c);
-		if (c->fd >= 0 && c->out_len == 0 && (c->closing || (c->eof && c->pending == 1))) {
+		/* Once the client sends no more, what is left of the input is no whole request. */
+		if (c->fd >= 0 && c->out_len == 0 && (c->closing || (c->eof && !c->running))) {
 			rpc_conn_close(c);
 		}
 		c->pending--;

@@ -6,7 +6,9 @@ hold connections. Each check prints one line; the exit status is 1 if any
 failed. The helpers (Tgt, raw_exchange, ...) are rpc_test.py's."""
 
 import importlib.util
+import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -57,6 +59,45 @@ def check_garbage(tgt):
           str(answers))
 
 
+def send_all_then_read(path, data, timeout=20):
+    """Sends @data, closes the write side, and reads every answer until the server closes."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+        buf = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+        except (socket.timeout, ConnectionResetError):
+            pass
+    return [json.loads(line) for line in buf.splitlines() if line.strip()]
+
+
+def check_pipelining(tgt):
+    """bdev_null_delete answers later (the bdev is unregistered on the threads)."""
+    rc, _, _ = tgt.rpc_cli("bdev_null_create", "-b", "H0", "8")
+    data = (request("bdev_get_bdevs", {"name": "H0"}, rid=1)
+            + request("bdev_null_delete", {"name": "H0"}, rid=2)
+            + request("bdev_get_bdevs", {"name": "H0"}, rid=3))
+    answers = send_all_then_read(tgt.sock, data)
+    ids = [a.get("id") for a in answers]
+    check("get, delete, get sent at once: each runs in order, answers in order",
+          rc == 0 and ids == [1, 2, 3] and answers[0].get("result")
+          and answers[1].get("result") is True
+          and "no bdev is called 'H0'" in error_of(answers[2])[1], str(answers))
+
+    data = request("log_get_level", rid=1) + b'{"jsonrpc": ]' + request("log_get_level", rid=3)
+    answers = send_all_then_read(tgt.sock, data)
+    check("after a parse error: the requests before it are answered, none after it",
+          [a.get("id") for a in answers] == [1, None]
+          and error_of(answers[1])[0] == -32700, str(answers))
+
+
 def main():
     if not os.path.exists(rt.TGT):
         print(f"FAIL: {rt.TGT} is not built")
@@ -69,6 +110,7 @@ def main():
                 check("usk_tgt starts", False, tgt.log_text())
                 return 1
             check_garbage(tgt)
+            check_pipelining(tgt)
         finally:
             tgt.stop()
 

@@ -140,11 +140,22 @@ static void now_method(struct usk_rpc_request *req, const struct usk_json_val *p
 	usk_rpc_send_bool(req, true);
 }
 
+/* A method that answers later, when the test says so. */
+static struct usk_rpc_request *g_parked[8];
+static int g_nparked;
+
+static void later_method(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	CU_ASSERT_FATAL(g_nparked < 8);
+	g_parked[g_nparked++] = req;
+}
+
 static void test_listen(void)
 {
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_dir));
 	snprintf(g_path, sizeof(g_path), "%s/usk.sock", g_dir);
 	CU_ASSERT_EQUAL(usk_rpc_register_method("now", now_method), 0);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("later", later_method), 0);
 	/* Empty would bind an abstract socket, open to every local user. */
 	CU_ASSERT_EQUAL(usk_rpc_listen(""), -EINVAL);
 	CU_ASSERT_EQUAL(g_server.fd, -1);
@@ -227,6 +238,70 @@ static void test_nul_byte_is_a_parse_error(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+#define REQ(id, method) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"" method "\"}"
+
+/* Expects exactly the answers with ids @ids (@count), in that order, and nothing more. */
+static void expect_answers(int fd, const json_int_t *ids, int count, bool closed_after)
+{
+	json_t *a[8];
+	bool closed;
+	int n = client_answers(fd, a, 8, &closed);
+
+	CU_ASSERT_EQUAL(n, count);
+	for (int i = 0; i < n && i < count; i++) {
+		CU_ASSERT_EQUAL(answer_id(a[i]), ids[i]);
+	}
+	CU_ASSERT_EQUAL(closed, closed_after);
+	answers_free(a, n);
+}
+
+static void test_pipelined_requests_run_and_answer_in_order(void)
+{
+	int fd = client_connect();
+
+	g_nparked = 0;
+	client_send_str(fd, REQ(1, "later") REQ(2, "now") REQ(3, "later") REQ(4, "now"));
+	CU_ASSERT_EQUAL(shutdown(fd, SHUT_WR), 0);
+	server_poll();
+	/* 2 must wait for 1, which its method holds. */
+	expect_answers(fd, NULL, 0, false);
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	expect_answers(fd, (const json_int_t[]){1, 2}, 2, false);
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 2);
+	usk_rpc_send_bool(g_parked[1], true);
+	server_poll();
+	/* Every request answered and the client sends no more: the server closes. */
+	expect_answers(fd, (const json_int_t[]){3, 4}, 2, true);
+	close(fd);
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_nothing_after_a_parse_error_runs(void)
+{
+	int fd = client_connect();
+	json_t *a[4];
+	bool closed;
+	int n;
+
+	g_nparked = 0;
+	client_send_str(fd, REQ(1, "later") REQ(2, "now") "{]" REQ(4, "later"));
+	server_poll();
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	n = client_answers(fd, a, 4, &closed);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(answer_id(a[0]), 1);
+	CU_ASSERT_EQUAL(answer_id(a[1]), 2);
+	CU_ASSERT_EQUAL(answer_code(a[2]), USK_JSONRPC_ERROR_PARSE_ERROR);
+	CU_ASSERT_TRUE(closed);
+	CU_ASSERT_EQUAL(g_nparked, 1);
+	answers_free(a, n);
+	close(fd);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -243,6 +318,8 @@ int main(void)
 		UT_TEST(test_requests_sent_together_are_answered_in_order),
 		UT_TEST(test_request_in_pieces_is_answered_when_whole),
 		UT_TEST(test_nul_byte_is_a_parse_error),
+		UT_TEST(test_pipelined_requests_run_and_answer_in_order),
+		UT_TEST(test_nothing_after_a_parse_error_runs),
 		UT_TEST(test_close),
 	};
 
