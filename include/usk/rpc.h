@@ -29,6 +29,22 @@ extern "C" {
 /** The largest request the server reads; a bigger one gets an error and the connection closes. */
 #define USK_RPC_MAX_REQUEST (32u << 20)
 
+/**
+ * Seconds a request may take to arrive whole, from its first byte; then the
+ * connection is closed (a client that sends half a request and stops).
+ */
+#define USK_RPC_REQUEST_TIMEOUT_S 5
+
+/** Seconds a connection may stay open with no request arriving or running. */
+#define USK_RPC_IDLE_TIMEOUT_S 60
+
+/**
+ * Connections served at once. When all are taken, a new client makes the
+ * server close the one that has waited longest on its client with no
+ * request running; only when every one runs a request does it wait.
+ */
+#define USK_RPC_MAX_CONNS 128
+
 /** JSON-RPC 2.0 error codes. */
 #define USK_JSONRPC_ERROR_PARSE_ERROR	   (-32700)
 #define USK_JSONRPC_ERROR_INVALID_REQUEST  (-32600)

@@ -192,6 +192,8 @@ static bool rpc_conn_take_value(struct rpc_conn *c)
 	memmove(c->in, c->in + used, c->in_len - used);
 	c->in_len -= used;
 	memset(&c->scan, 0, sizeof(c->scan));
+	/* A request came whole: whatever follows is timed afresh. */
+	c->idle_since = c->partial_since = 0;
 	rpc_dispatch(c, json_val_jansson(v));
 	return true;
 }
@@ -204,6 +206,11 @@ bool rpc_conn_process(struct rpc_conn *c)
 	while (c->fd >= 0 && !c->closing && !c->running) {
 		switch (rpc_scan_advance(c)) {
 		case RPC_SCAN_MORE:
+			if (c->scan.depth == 0) {
+				/* White space only: drop it, so that in_len > 0 means a request began. */
+				c->in_len = 0;
+				c->scan.pos = 0;
+			}
 			return dispatched;
 		case RPC_SCAN_NUL:
 			snprintf(message, sizeof(message), "a NUL byte at offset %zu is not JSON",

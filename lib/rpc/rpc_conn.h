@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include "rpc_internal.h"
 
@@ -25,7 +26,8 @@ struct rpc_scan {
 };
 
 struct rpc_conn {
-	int fd; /* -1 once closed; the structure waits for pending answers */
+	int fd;	   /* -1 once closed; the structure waits for pending answers */
+	pid_t pid; /* the client's, for the logs; 0 when unknown */
 	char *in;
 	size_t in_len;
 	size_t in_cap;
@@ -40,6 +42,14 @@ struct rpc_conn {
 	 * the order they came, whichever answer sooner.
 	 */
 	bool running;
+	/*
+	 * Ticks since when the server waits on the client (for the timeouts, and
+	 * to choose whom to drop when full); 0 until the poll round stamps it.
+	 * idle_since: nothing to read or run; partial_since: a request began to
+	 * arrive (in_len > 0: the input holds no leading white space).
+	 */
+	uint64_t idle_since;
+	uint64_t partial_since;
 	bool eof;     /* the client will send no more */
 	bool closing; /* a protocol error was answered: close once it is sent */
 	TAILQ_ENTRY(rpc_conn) link;

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -19,7 +20,6 @@
 #include "usk/ticks.h"
 #include "rpc_conn.h"
 
-#define RPC_MAX_CONNS	   128
 #define RPC_POLL_PERIOD_US 2000
 
 static struct {
@@ -28,6 +28,8 @@ static struct {
 	struct usk_poller *poller;
 	TAILQ_HEAD(, rpc_conn) conns;
 	uint32_t nconns;
+	uint64_t request_ticks; /* USK_RPC_REQUEST_TIMEOUT_S in ticks */
+	uint64_t idle_ticks;	/* USK_RPC_IDLE_TIMEOUT_S in ticks */
 	bool full_logged;
 } g_server = {.fd = -1, .conns = TAILQ_HEAD_INITIALIZER(g_server.conns)};
 
@@ -42,29 +44,133 @@ void rpc_server_conn_free(struct rpc_conn *c)
 	free(c);
 }
 
-static void rpc_server_accept(void)
+/*
+ * Since when the server waits on @c's client, stamping the wait on its first
+ * look; 0 while a request of @c runs, which nothing times out (a method may
+ * take its time).
+ */
+static uint64_t rpc_conn_waiting_since(struct rpc_conn *c, uint64_t now)
 {
-	struct rpc_conn *c;
+	if (c->running) {
+		c->idle_since = c->partial_since = 0;
+		return 0;
+	}
+	if (c->in_len > 0) {
+		if (c->partial_since == 0) {
+			c->partial_since = now;
+		}
+		return c->partial_since;
+	}
+	c->partial_since = 0;
+	if (c->idle_since == 0) {
+		c->idle_since = now;
+	}
+	return c->idle_since;
+}
+
+/* Closes @c, saying who it was and why, for an admin who wonders. */
+static void rpc_server_drop(struct rpc_conn *c, uint64_t now, const char *why)
+{
+	uint64_t since = rpc_conn_waiting_since(c, now);
+
+	USK_NOTICELOG("RPC %s: closing client fd %d (pid %d), %s for %.1f s: %s", g_server.path,
+		      c->fd, (int)c->pid, c->in_len > 0 ? "mid-request" : "idle",
+		      (double)(now - since) / (double)usk_ticks_hz(), why);
+	rpc_conn_close(c);
+	rpc_conn_release_if_done(c);
+}
+
+/* The open connection that has waited longest on its client with no request running, or NULL. */
+static struct rpc_conn *rpc_server_oldest_idle(uint64_t now)
+{
+	struct rpc_conn *c, *oldest = NULL;
+	uint64_t oldest_since = 0;
+
+	TAILQ_FOREACH(c, &g_server.conns, link) {
+		uint64_t since = c->fd >= 0 ? rpc_conn_waiting_since(c, now) : 0;
+
+		if (since != 0 && (oldest == NULL || since < oldest_since)) {
+			oldest = c;
+			oldest_since = since;
+		}
+	}
+	return oldest;
+}
+
+static void rpc_server_conn_add(int fd, uint64_t now)
+{
+	struct rpc_conn *c = calloc(1, sizeof(*c));
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	/* One call per client, for the logs: who to ask about a dropped connection. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+	}
+	c->idle_since = now;
+	g_server.nconns++;
+	TAILQ_INSERT_TAIL(&g_server.conns, c, link);
+}
+
+/*
+ * Takes every client waiting. When full, a new client takes the place of
+ * the oldest idle one (chosen before accepting, dropped only once a client
+ * did come): 128 clients that send half a request and stop must not lock
+ * everybody out.
+ */
+static void rpc_server_accept(uint64_t now)
+{
+	struct rpc_conn *victim;
 	int fd;
 
-	while (g_server.nconns < RPC_MAX_CONNS) {
+	for (;;) {
+		victim = NULL;
+		if (g_server.nconns >= USK_RPC_MAX_CONNS) {
+			victim = rpc_server_oldest_idle(now);
+			if (victim == NULL) {
+				break;
+			}
+		}
 		fd = accept4(g_server.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			return;
 		}
-		c = calloc(1, sizeof(*c));
-		if (c == NULL) {
-			close(fd);
-			return;
+		if (victim != NULL) {
+			rpc_server_drop(victim, now, "server full, making room for a new client");
 		}
-		c->fd = fd;
-		g_server.nconns++;
-		TAILQ_INSERT_TAIL(&g_server.conns, c, link);
+		rpc_server_conn_add(fd, now);
 	}
 	if (!g_server.full_logged) {
-		USK_WARNLOG("RPC %s: %u clients connected; more wait until one leaves",
-			    g_server.path, RPC_MAX_CONNS);
+		USK_WARNLOG("RPC %s: %u clients each run a request; more wait until one is answered",
+			    g_server.path, USK_RPC_MAX_CONNS);
 		g_server.full_logged = true;
+	}
+}
+
+/* Closes @c if its client kept it waiting too long. */
+static void rpc_server_expire(struct rpc_conn *c, uint64_t now)
+{
+	uint64_t since = rpc_conn_waiting_since(c, now);
+	char why[96];
+
+	if (since == 0) {
+		return;
+	}
+	if (c->in_len > 0 && now - since >= g_server.request_ticks) {
+		snprintf(why, sizeof(why), "the request did not arrive whole within %d s",
+			 USK_RPC_REQUEST_TIMEOUT_S);
+		/* Best effort: the client may still read why. */
+		rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST, why);
+		rpc_conn_flush(c);
+		rpc_server_drop(c, now, why);
+	} else if (c->in_len == 0 && now - since >= g_server.idle_ticks) {
+		snprintf(why, sizeof(why), "no request within %d s", USK_RPC_IDLE_TIMEOUT_S);
+		rpc_server_drop(c, now, why);
 	}
 }
 
@@ -77,7 +183,7 @@ static int rpc_server_poll_at(uint64_t now)
 	struct rpc_conn *c, *next;
 	int busy = 0;
 
-	rpc_server_accept();
+	rpc_server_accept(now);
 	for (c = TAILQ_FIRST(&g_server.conns); c != NULL; c = next) {
 		/* Dispatch may answer, and free, this connection: hold it meanwhile. */
 		c->pending++;
@@ -92,6 +198,9 @@ static int rpc_server_poll_at(uint64_t now)
 		/* Once the client sends no more, what is left of the input is no whole request. */
 		if (c->fd >= 0 && c->out_len == 0 && (c->closing || (c->eof && !c->running))) {
 			rpc_conn_close(c);
+		}
+		if (c->fd >= 0) {
+			rpc_server_expire(c, now);
 		}
 		c->pending--;
 		next = TAILQ_NEXT(c, link);
@@ -149,7 +258,7 @@ static int rpc_socket_open(const struct sockaddr_un *addr)
 	old_mask = umask(0177);
 	rc = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
 	umask(old_mask);
-	if (rc != 0 || listen(fd, RPC_MAX_CONNS) != 0) {
+	if (rc != 0 || listen(fd, USK_RPC_MAX_CONNS) != 0) {
 		rc = -errno;
 		USK_ERRLOG("RPC: cannot listen on %s: %s", addr->sun_path, strerror(-rc));
 		close(fd);
@@ -208,6 +317,8 @@ int usk_rpc_listen(const char *path)
 	}
 	g_server.fd = rc;
 	g_server.full_logged = false;
+	g_server.request_ticks = USK_RPC_REQUEST_TIMEOUT_S * usk_ticks_hz();
+	g_server.idle_ticks = USK_RPC_IDLE_TIMEOUT_S * usk_ticks_hz();
 	memcpy(g_server.path, addr.sun_path, sizeof(g_server.path));
 	USK_NOTICELOG("RPC: listening on %s", path);
 	return 0;

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("rpc_test", os.path.join(HERE, "rpc_test.py"))
@@ -98,6 +99,40 @@ def check_pipelining(tgt):
           and error_of(answers[1])[0] == -32700, str(answers))
 
 
+def check_connection_hogs(tgt):
+    """128 clients (the server's limit) send half a request each and stop."""
+    hogs = []
+    try:
+        for _ in range(128):
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(30)
+            s.connect(tgt.sock)
+            s.sendall(b'{"jsonrpc": "2.0", "method": "log_get_')
+            hogs.append(s)
+        time.sleep(1)  # let the server take them all before the newcomer
+        answers, _ = raw_exchange(tgt.sock, request("log_get_level", rid=5), timeout=15)
+        check("with 128 idle half-requests held open, a new client is served",
+              answers and answers[0].get("id") == 5 and "result" in answers[0], str(answers))
+        check("the server logs which client it dropped to make room",
+              "making room for a new client" in tgt.log_text(), tgt.log_text()[-2000:])
+        # The last hog was not dropped to make room; the request timeout closes it.
+        last = hogs[-1]
+        data = b""
+        try:
+            while True:
+                chunk = last.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except (socket.timeout, ConnectionResetError):
+            data = None
+        check("a half-sent request is closed after the request timeout, saying why",
+              data is not None and b"did not arrive whole" in data, str(data))
+    finally:
+        for s in hogs:
+            s.close()
+
+
 def main():
     if not os.path.exists(rt.TGT):
         print(f"FAIL: {rt.TGT} is not built")
@@ -111,6 +146,7 @@ def main():
                 return 1
             check_garbage(tgt)
             check_pipelining(tgt)
+            check_connection_hogs(tgt)
         finally:
             tgt.stop()
 

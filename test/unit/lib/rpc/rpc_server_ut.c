@@ -302,6 +302,101 @@ static void test_nothing_after_a_parse_error_runs(void)
 	close(fd);
 }
 
+/* Whether the server closed @fd (what it sent before is read and dropped). */
+static bool client_closed(int fd)
+{
+	json_t *a[8];
+	bool closed;
+	int n = client_answers(fd, a, 8, &closed);
+
+	answers_free(a, n);
+	return closed;
+}
+
+static void test_partial_request_times_out(void)
+{
+	uint64_t limit = USK_RPC_REQUEST_TIMEOUT_S * UT_HZ;
+	uint64_t start = g_now;
+	int fd = client_connect();
+
+	client_send_str(fd, "{\"jsonrpc\":");
+	server_poll();
+	/* Sending a byte now and then does not buy more time. */
+	g_now = start + limit / 2;
+	client_send_str(fd, " ");
+	server_poll();
+	g_now = start + limit - 1;
+	server_poll();
+	CU_ASSERT_FALSE(client_closed(fd));
+	g_now = start + limit;
+	server_poll();
+	CU_ASSERT_TRUE(client_closed(fd));
+	close(fd);
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_idle_connection_times_out_unless_a_request_runs(void)
+{
+	uint64_t limit = USK_RPC_IDLE_TIMEOUT_S * UT_HZ;
+	uint64_t start = g_now;
+	int idle = client_connect();
+	int busy = client_connect();
+
+	g_nparked = 0;
+	client_send_str(busy, REQ(5, "later"));
+	server_poll();
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	g_now = start + limit - 1;
+	server_poll();
+	CU_ASSERT_FALSE(client_closed(idle));
+	g_now = start + limit;
+	server_poll();
+	CU_ASSERT_TRUE(client_closed(idle));
+	/* A method may take its time: its connection waits for it. */
+	g_now = start + 10 * limit;
+	server_poll();
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	expect_answers(busy, (const json_int_t[]){5}, 1, false);
+	close(idle);
+	close(busy);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_full_server_drops_the_oldest_idle_client(void)
+{
+	static int fds[USK_RPC_MAX_CONNS];
+	int fresh;
+
+	g_nparked = 0;
+	for (int i = 0; i < USK_RPC_MAX_CONNS; i++) {
+		fds[i] = client_connect();
+		/* The first runs a request; the others send half of one, then nothing. */
+		client_send_str(fds[i], i == 0 ? REQ(6, "later") : "{\"jsonrpc\":");
+		server_poll();
+		g_now++;
+	}
+	CU_ASSERT_EQUAL(g_server.nconns, USK_RPC_MAX_CONNS);
+	fresh = client_connect();
+	client_send_str(fresh, REQ(7, "now"));
+	server_poll();
+	expect_answers(fresh, (const json_int_t[]){7}, 1, false);
+	/* fds[1] waited longest with no request running; fds[0]'s runs. */
+	CU_ASSERT_TRUE(client_closed(fds[1]));
+	CU_ASSERT_FALSE(client_closed(fds[2]));
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	expect_answers(fds[0], (const json_int_t[]){6}, 1, false);
+	for (int i = 0; i < USK_RPC_MAX_CONNS; i++) {
+		close(fds[i]);
+	}
+	close(fresh);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -320,6 +415,9 @@ int main(void)
 		UT_TEST(test_nul_byte_is_a_parse_error),
 		UT_TEST(test_pipelined_requests_run_and_answer_in_order),
 		UT_TEST(test_nothing_after_a_parse_error_runs),
+		UT_TEST(test_partial_request_times_out),
+		UT_TEST(test_idle_connection_times_out_unless_a_request_runs),
+		UT_TEST(test_full_server_drops_the_oldest_idle_client),
 		UT_TEST(test_close),
 	};
 
