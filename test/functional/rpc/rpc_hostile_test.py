@@ -79,6 +79,18 @@ def send_all_then_read(path, data, timeout=20):
     return [json.loads(line) for line in buf.splitlines() if line.strip()]
 
 
+def check_big_numbers(tgt):
+    """jansson refuses integers outside int64; the field must be named, the connection kept."""
+    data = (b'{"jsonrpc": "2.0", "id": 1, "method": "bdev_null_create", '
+            b'"params": {"name": "Big", "num_blocks": 18446744073709551616}}'
+            + request("log_get_level", rid=2))
+    answers, closed = raw_exchange(tgt.sock, data, want=2)
+    code, message = error_of(answers[0]) if answers else (None, "")
+    check("num_blocks 2^64: invalid params naming the field, and the connection goes on",
+          code == -32602 and "num_blocks" in message and len(answers) == 2
+          and "result" in answers[1], str(answers))
+
+
 def check_pipelining(tgt):
     """bdev_null_delete answers later (the bdev is unregistered on the threads)."""
     rc, _, _ = tgt.rpc_cli("bdev_null_create", "-b", "H0", "8")
@@ -145,6 +157,7 @@ def main():
                 check("usk_tgt starts", False, tgt.log_text())
                 return 1
             check_garbage(tgt)
+            check_big_numbers(tgt)
             check_pipelining(tgt)
             check_connection_hogs(tgt)
         finally:
