@@ -7,11 +7,13 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "usk/log.h"
+#include "usk/util.h"
 #include "rpc_internal.h"
 
 struct rpc_method {
@@ -271,12 +273,32 @@ int usk_rpc_call(const char *method, const struct usk_json_val *params, usk_rpc_
 	return 0;
 }
 
+/* rpc_get_methods' params, SPDK's: its rpc.py always sends both. */
+struct rpc_get_methods_params {
+	bool current;
+	bool include_aliases;
+};
+
+static const struct usk_json_object_decoder g_get_methods_decoders[] = {
+	{"current", offsetof(struct rpc_get_methods_params, current), usk_json_decode_bool, true},
+	{"include_aliases", offsetof(struct rpc_get_methods_params, include_aliases),
+	 usk_json_decode_bool, true},
+};
+
+/*
+ * Both flags are accepted and change nothing: SPDK's "current" leaves out
+ * the methods of the start-up state that cannot be called now, but USK has
+ * one state, running, where every method can be called; and USK has no
+ * deprecated aliases for "include_aliases" to add.
+ */
 static void rpc_get_methods(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
+	struct rpc_get_methods_params p = {0};
 	struct usk_json_write_ctx *w;
 	struct rpc_method *m;
 
-	if (usk_rpc_decode_params(req, params, NULL, 0, NULL) != 0) {
+	if (usk_rpc_decode_params(req, params, g_get_methods_decoders,
+				  USK_COUNTOF(g_get_methods_decoders), &p) != 0) {
 		return;
 	}
 	w = usk_rpc_begin_result(req);

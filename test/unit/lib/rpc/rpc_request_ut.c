@@ -187,6 +187,24 @@ static void test_async_answer_comes_later(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(g_conn.last, "id")), 8);
 }
 
+static void test_get_methods_takes_spdks_flags(void)
+{
+	json_t *a;
+
+	/* SPDK's rpc.py sends both, false unless asked (--current, --include-aliases). */
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"rpc_get_methods\","
+		    "\"params\":{\"current\":false,\"include_aliases\":false}}");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 4);
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"rpc_get_methods\","
+		    "\"params\":{\"current\":true}}");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 4);
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"rpc_get_methods\","
+		    "\"params\":{\"current\":1}}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_PARAMS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_message(a), "'current'"));
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
 static int g_call_code = 1;
 static char g_call_message[256];
 static size_t g_call_len;
@@ -226,6 +244,7 @@ int main(void)
 		UT_TEST(test_unknown_method_and_bad_params),
 		UT_TEST(test_notification_gets_no_answer),
 		UT_TEST(test_async_answer_comes_later),
+		UT_TEST(test_get_methods_takes_spdks_flags),
 		UT_TEST(test_in_process_call),
 	};
 	int rc = UT_RUN("rpc_request", tests);
