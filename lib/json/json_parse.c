@@ -17,9 +17,15 @@ static void json_error_format(const json_error_t *e, char *err, size_t errlen)
 	}
 }
 
-/* Whether the @n digits at @d (no leading zero), negative if @neg, lie outside int64. */
+/*
+ * Whether the @n digits at @d, negative if @neg, lie outside int64. A
+ * leading zero is no JSON: jansson's own error is left to say so.
+ */
 static bool json_digits_overflow(const char *d, size_t n, bool neg)
 {
+	if (n == 0 || d[0] == '0') {
+		return false;
+	}
 	if (n != 19) {
 		return n > 19;
 	}
@@ -72,6 +78,16 @@ static size_t json_number_end(const char *buf, size_t len, size_t i, size_t *int
 	return i;
 }
 
+static char *json_text_dup(const char *buf, size_t len)
+{
+	char *copy = malloc(len);
+
+	if (copy != NULL) {
+		memcpy(copy, buf, len);
+	}
+	return copy;
+}
+
 /*
  * jansson refuses an integer outside json_int_t (int64) as a parse error,
  * which would close an RPC connection over one bad field. Such a literal is
@@ -96,14 +112,10 @@ static int json_big_integers_to_reals(const char *buf, size_t len, char **copy)
 			i++;
 		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
 			end = json_number_end(buf, len, i, &n);
-			if (n > 1 && buf[end - n] != '0' && json_digits_overflow(buf + end - n, n, ch == '-')) {
-				if (*copy == NULL) {
-					*copy = malloc(len);
-					if (*copy == NULL) {
-						return -ENOMEM;
-					}
-					memcpy(*copy, buf, len);
-					buf = *copy;
+			if (json_digits_overflow(buf + end - n, n, ch == '-')) {
+				if (*copy == NULL &&
+				    (buf = *copy = json_text_dup(buf, len)) == NULL) {
+					return -ENOMEM;
 				}
 				json_digits_to_real(*copy + end - n, n);
 			}

@@ -207,7 +207,7 @@ bool rpc_conn_process(struct rpc_conn *c)
 		switch (rpc_scan_advance(c)) {
 		case RPC_SCAN_MORE:
 			if (c->scan.depth == 0) {
-				/* White space only: drop it, so that in_len > 0 means a request began. */
+				/* Only white space: drop it (in_len > 0: a request began). */
 				c->in_len = 0;
 				c->scan.pos = 0;
 			}

@@ -146,8 +146,9 @@ static void rpc_server_accept(uint64_t now)
 		rpc_server_conn_add(fd, now);
 	}
 	if (!g_server.full_logged) {
-		USK_WARNLOG("RPC %s: %u clients each run a request; more wait until one is answered",
-			    g_server.path, USK_RPC_MAX_CONNS);
+		USK_WARNLOG(
+			"RPC %s: %u clients each run a request; more wait until one is answered",
+			g_server.path, USK_RPC_MAX_CONNS);
 		g_server.full_logged = true;
 	}
 }

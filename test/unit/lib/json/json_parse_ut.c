@@ -110,8 +110,9 @@ static void test_integer_out_of_int64_parses_as_a_real(void)
 	CU_ASSERT_EQUAL(member_type("{\"n\": 18446744073709551616}"), USK_JSON_REAL);
 	CU_ASSERT_EQUAL(member_type("{\"n\":9223372036854775808}"), USK_JSON_REAL);
 	CU_ASSERT_EQUAL(member_type("{\"n\": -9223372036854775809 }"), USK_JSON_REAL);
-	CU_ASSERT_EQUAL(member_type("{\"a\": [1, 2], \"n\": 1234567890123456789012345678901234567890}"),
-			USK_JSON_REAL);
+	CU_ASSERT_EQUAL(
+		member_type("{\"a\": [1, 2], \"n\": 1234567890123456789012345678901234567890}"),
+		USK_JSON_REAL);
 	/* 120 digits: a three-digit exponent still fits in the literal's length. */
 	memset(huge + strlen(huge), '9', 120);
 	strcat(huge, "}");
