@@ -29,6 +29,22 @@ extern "C" {
 /** The largest request the server reads; a bigger one gets an error and the connection closes. */
 #define USK_RPC_MAX_REQUEST (32u << 20)
 
+/**
+ * Seconds a request may take to arrive whole, from its first byte; then the
+ * connection is closed (a client that sends half a request and stops).
+ */
+#define USK_RPC_REQUEST_TIMEOUT_S 5
+
+/** Seconds a connection may stay open with no request arriving or running. */
+#define USK_RPC_IDLE_TIMEOUT_S 60
+
+/**
+ * Connections served at once. When all are taken, a new client makes the
+ * server close the one that has waited longest on its client with no
+ * request running; only when every one runs a request does it wait.
+ */
+#define USK_RPC_MAX_CONNS 128
+
 /** JSON-RPC 2.0 error codes. */
 #define USK_JSONRPC_ERROR_PARSE_ERROR	   (-32700)
 #define USK_JSONRPC_ERROR_INVALID_REQUEST  (-32600)
@@ -63,8 +79,9 @@ int usk_rpc_register_method(const char *name, usk_rpc_method_fn fn);
  * the current thread. A socket file left by a dead process is replaced; one
  * a live server answers on is not.
  *
- * @param path the socket's path
- * @return 0; -EINVAL when not on a thread or the path is too long;
+ * @param path the socket's path; an empty one is refused (it would name a
+ *             Linux abstract socket, which no file permission protects)
+ * @return 0; -EINVAL when not on a thread, or the path is empty or too long;
  *         -EADDRINUSE when another server listens there; -EALREADY when
  *         already serving; other negative errnos from socket calls.
  */

@@ -3,7 +3,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "usk_internal/json.h"
@@ -15,14 +17,129 @@ static void json_error_format(const json_error_t *e, char *err, size_t errlen)
 	}
 }
 
+/*
+ * Whether the @n digits at @d, negative if @neg, lie outside int64. A
+ * leading zero is no JSON: jansson's own error is left to say so.
+ */
+static bool json_digits_overflow(const char *d, size_t n, bool neg)
+{
+	if (n == 0 || d[0] == '0') {
+		return false;
+	}
+	if (n != 19) {
+		return n > 19;
+	}
+	return memcmp(d, neg ? "9223372036854775808" : "9223372036854775807", 19) > 0;
+}
+
+static size_t json_decimal_width(size_t v)
+{
+	size_t w = 1;
+
+	for (; v >= 10; v /= 10) {
+		w++;
+	}
+	return w;
+}
+
+/*
+ * Writes the @n digits at @d over themselves as a real of the same length,
+ * "d.ddd...eX", so that every offset in the text (and jansson's position
+ * and error columns) stays as it was. Only n >= 19 overflows int64, which
+ * leaves the real 15 or more significant digits, about what a double holds.
+ */
+static void json_digits_to_real(char *d, size_t n)
+{
+	size_t exp_width = json_decimal_width(n - 1);
+	size_t mantissa = n - 3 - exp_width; /* digits after the point: n less "d", ".", "e" */
+	char exponent[24];
+
+	memmove(d + 2, d + 1, mantissa);
+	d[1] = '.';
+	/* Through a buffer: snprintf's terminating NUL would land on the next character. */
+	snprintf(exponent, sizeof(exponent), "e%zu", n - 1);
+	memcpy(d + 2 + mantissa, exponent, exp_width + 1);
+}
+
+/* Where the number at @i ends; *@int_digits gets its digit count if it is an integer, else 0. */
+static size_t json_number_end(const char *buf, size_t len, size_t i, size_t *int_digits)
+{
+	size_t start = i + (buf[i] == '-');
+
+	for (i = start; i < len && buf[i] >= '0' && buf[i] <= '9'; i++) {
+	}
+	*int_digits = i - start;
+	if (i < len && (buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E')) {
+		*int_digits = 0;
+		while (i < len && strchr("0123456789.eE+-", buf[i]) != NULL) {
+			i++;
+		}
+	}
+	return i;
+}
+
+static char *json_text_dup(const char *buf, size_t len)
+{
+	char *copy = malloc(len);
+
+	if (copy != NULL) {
+		memcpy(copy, buf, len);
+	}
+	return copy;
+}
+
+/*
+ * jansson refuses an integer outside json_int_t (int64) as a parse error,
+ * which would close an RPC connection over one bad field. Such a literal is
+ * rewritten, in a copy, into a real of the same length: jansson takes it, and
+ * the integer decoders refuse a real naming the field and its range. Strings
+ * are skipped. Sets *@copy to the rewritten text, or NULL when nothing needed it.
+ */
+static int json_big_integers_to_reals(const char *buf, size_t len, char **copy)
+{
+	bool in_string = false;
+	size_t i = 0, end, n;
+
+	*copy = NULL;
+	while (i < len) {
+		char ch = buf[i];
+
+		if (in_string) {
+			in_string = ch != '"';
+			i += ch == '\\' ? 2 : 1;
+		} else if (ch == '"') {
+			in_string = true;
+			i++;
+		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+			end = json_number_end(buf, len, i, &n);
+			if (json_digits_overflow(buf + end - n, n, ch == '-')) {
+				if (*copy == NULL &&
+				    (buf = *copy = json_text_dup(buf, len)) == NULL) {
+					return -ENOMEM;
+				}
+				json_digits_to_real(*copy + end - n, n);
+			}
+			i = end;
+		} else {
+			i++;
+		}
+	}
+	return 0;
+}
+
 int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
 		   char *err, size_t errlen)
 {
 	json_error_t e;
 	json_t *j;
+	char *copy;
 
+	if (json_big_integers_to_reals(buf, len, &copy) != 0) {
+		return -ENOMEM;
+	}
 	/* Empty or white space only is a premature end too: the value is still to come. */
-	j = json_loadb(buf, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
+	j = json_loadb(copy ? copy : buf, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
+	free(copy);
 	if (j == NULL) {
 		if (json_error_code(&e) == json_error_premature_end_of_input) {
 			return -EAGAIN;

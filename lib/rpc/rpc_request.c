@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,36 +229,72 @@ static bool rpc_id_valid(const json_t *id)
 	return json_is_string(id) || json_is_number(id) || json_is_null(id);
 }
 
+/* Why @request is no valid request, or NULL when it is one. */
+static const char *rpc_request_check(const json_t *request)
+{
+	const json_t *id = json_object_get(request, "id");
+	const char *version = json_string_value(json_object_get(request, "jsonrpc"));
+
+	if (!json_is_object(request)) {
+		return json_is_array(request) ? "batch requests are not supported"
+					      : "a request is a JSON object";
+	}
+	if (id != NULL && !rpc_id_valid(id)) {
+		return "field 'id': expected a string, a number or null";
+	}
+	if (version == NULL || strcmp(version, "2.0") != 0) {
+		return "field 'jsonrpc': expected \"2.0\"";
+	}
+	if (!json_is_string(json_object_get(request, "method"))) {
+		return "field 'method': expected a string";
+	}
+	return NULL;
+}
+
+/*
+ * Refuses an invalid request, answering with its id when it has a usable
+ * one (the client can then tell which request failed), else with null.
+ */
+static void rpc_request_refuse(struct rpc_conn *conn, json_t *id, const char *message)
+{
+	struct usk_rpc_request *req = NULL;
+
+	if (id != NULL && rpc_id_valid(id)) {
+		req = calloc(1, sizeof(*req));
+	}
+	if (req == NULL) {
+		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST, message);
+		return;
+	}
+	req->conn = conn;
+	req->id = json_incref(id);
+	rpc_conn_hold(conn);
+	rpc_request_finish(req, NULL, rpc_error_new(USK_JSONRPC_ERROR_INVALID_REQUEST, message));
+}
+
 void rpc_dispatch(struct rpc_conn *conn, json_t *request)
 {
 	struct usk_rpc_request *req;
 	json_t *id = json_object_get(request, "id");
-	const char *version = json_string_value(json_object_get(request, "jsonrpc"));
-	const char *method = json_string_value(json_object_get(request, "method"));
+	const char *invalid = rpc_request_check(request);
 
-	if (!json_is_object(request)) {
-		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST,
-			       json_is_array(request) ? "batch requests are not supported"
-						      : "a request is a JSON object");
-	} else if (id != NULL && !rpc_id_valid(id)) {
-		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST,
-			       "field 'id': expected a string, a number or null");
-	} else if (version == NULL || strcmp(version, "2.0") != 0) {
-		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST,
-			       "field 'jsonrpc': expected \"2.0\"");
-	} else if (method == NULL) {
-		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST,
-			       "field 'method': expected a string");
-	} else if ((req = calloc(1, sizeof(*req))) == NULL ||
-		   (req->method = strdup(method)) == NULL) {
+	if (invalid != NULL) {
+		rpc_request_refuse(conn, id, invalid);
+		json_decref(request);
+		return;
+	}
+	req = calloc(1, sizeof(*req));
+	if (req == NULL ||
+	    (req->method = strdup(json_string_value(json_object_get(request, "method")))) == NULL) {
 		free(req);
 		rpc_conn_error(conn, USK_JSONRPC_ERROR_INTERNAL_ERROR, "out of memory");
-	} else {
-		req->conn = conn;
-		req->id = json_incref(id);
-		rpc_conn_hold(conn);
-		rpc_request_run(req, json_object_get(request, "params"));
+		json_decref(request);
+		return;
 	}
+	req->conn = conn;
+	req->id = json_incref(id);
+	rpc_conn_hold(conn);
+	rpc_request_run(req, json_object_get(request, "params"));
 	json_decref(request);
 }
 
@@ -277,12 +314,32 @@ int usk_rpc_call(const char *method, const struct usk_json_val *params, usk_rpc_
 	return 0;
 }
 
+/* rpc_get_methods' params, SPDK's: its rpc.py always sends both. */
+struct rpc_get_methods_params {
+	bool current;
+	bool include_aliases;
+};
+
+static const struct usk_json_object_decoder g_get_methods_decoders[] = {
+	{"current", offsetof(struct rpc_get_methods_params, current), usk_json_decode_bool, true},
+	{"include_aliases", offsetof(struct rpc_get_methods_params, include_aliases),
+	 usk_json_decode_bool, true},
+};
+
+/*
+ * Both flags are accepted and change nothing: SPDK's "current" leaves out
+ * the methods of the start-up state that cannot be called now, but USK has
+ * one state, running, where every method can be called; and USK has no
+ * deprecated aliases for "include_aliases" to add.
+ */
 static void rpc_get_methods(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
+	struct rpc_get_methods_params p = {0};
 	struct usk_json_write_ctx *w;
 	struct rpc_method *m;
 
-	if (usk_rpc_decode_params(req, params, NULL, 0, NULL) != 0) {
+	if (usk_rpc_decode_params(req, params, g_get_methods_decoders,
+				  USK_COUNTOF(g_get_methods_decoders), &p) != 0) {
 		return;
 	}
 	w = usk_rpc_begin_result(req);

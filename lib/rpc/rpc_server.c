@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The JSON-RPC socket server: a timed poller that accepts clients, reads
- * their requests, and writes the answers, never blocking. Requests are
- * framed by the JSON itself: a small scanner follows brackets and strings
- * so that a big request is parsed once, when its last byte has come.
+ * The JSON-RPC socket server: the listening socket, and a timed poller that
+ * accepts clients and runs their connections (rpc_conn.c), never blocking.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -18,34 +17,10 @@
 
 #include "usk/log.h"
 #include "usk/thread.h"
-#include "rpc_internal.h"
+#include "usk/ticks.h"
+#include "rpc_conn.h"
 
-#define RPC_MAX_CONNS	   128
-#define RPC_READ_CHUNK	   (256 * 1024)
 #define RPC_POLL_PERIOD_US 2000
-
-/* Where the scanner is in the request being read. */
-struct rpc_scan {
-	size_t pos;
-	uint32_t depth;
-	bool in_string;
-	bool escaped;
-};
-
-struct rpc_conn {
-	int fd; /* -1 once closed; the structure waits for pending answers */
-	char *in;
-	size_t in_len;
-	size_t in_cap;
-	struct rpc_scan scan;
-	char *out;
-	size_t out_len;
-	size_t out_off;
-	uint32_t pending;
-	bool eof;     /* the client will send no more */
-	bool closing; /* a protocol error was answered: close once it is sent */
-	TAILQ_ENTRY(rpc_conn) link;
-};
 
 static struct {
 	int fd;
@@ -53,261 +28,191 @@ static struct {
 	struct usk_poller *poller;
 	TAILQ_HEAD(, rpc_conn) conns;
 	uint32_t nconns;
+	uint64_t request_ticks; /* USK_RPC_REQUEST_TIMEOUT_S in ticks */
+	uint64_t idle_ticks;	/* USK_RPC_IDLE_TIMEOUT_S in ticks */
 	bool full_logged;
 } g_server = {.fd = -1, .conns = TAILQ_HEAD_INITIALIZER(g_server.conns)};
 
-static void rpc_conn_close(struct rpc_conn *c)
+void rpc_server_conn_closed(struct rpc_conn *c)
 {
-	if (c->fd >= 0) {
-		close(c->fd);
-		c->fd = -1;
-		g_server.nconns--;
-	}
-	free(c->in);
-	c->in = NULL;
-	c->in_len = c->in_cap = 0;
-	free(c->out);
-	c->out = NULL;
-	c->out_len = c->out_off = 0;
+	g_server.nconns--;
 }
 
-/* A closed connection goes once no request of it waits for an answer. */
-static void rpc_conn_release_if_done(struct rpc_conn *c)
+void rpc_server_conn_free(struct rpc_conn *c)
 {
-	if (c->fd < 0 && c->pending == 0) {
-		TAILQ_REMOVE(&g_server.conns, c, link);
-		free(c);
-	}
-}
-
-static void rpc_conn_flush(struct rpc_conn *c)
-{
-	while (c->fd >= 0 && c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (n > 0) {
-			c->out_off += (size_t)n;
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return;
-		} else {
-			/* The client is gone: its answers have nowhere to go. */
-			rpc_conn_close(c);
-			return;
-		}
-	}
-	c->out_off = c->out_len = 0;
-}
-
-/* Appends one answer, a line of compact JSON, to the output. */
-static void rpc_conn_queue(struct rpc_conn *c, json_t *response)
-{
-	char *text = json_dumps(response, JSON_COMPACT);
-	size_t len;
-	char *out;
-
-	json_decref(response);
-	if (text == NULL || c->fd < 0) {
-		free(text);
-		return;
-	}
-	len = strlen(text);
-	out = realloc(c->out, c->out_len + len + 1);
-	if (out == NULL) {
-		USK_ERRLOG("RPC: out of memory for an answer; closing the connection");
-		free(text);
-		rpc_conn_close(c);
-		return;
-	}
-	memcpy(out + c->out_len, text, len);
-	out[c->out_len + len] = '\n';
-	c->out = out;
-	c->out_len += len + 1;
-	free(text);
-	rpc_conn_flush(c);
-}
-
-void rpc_conn_hold(struct rpc_conn *c)
-{
-	c->pending++;
-}
-
-void rpc_conn_answer(struct rpc_conn *c, json_t *response)
-{
-	if (response != NULL) {
-		rpc_conn_queue(c, response);
-	}
-	c->pending--;
-	rpc_conn_release_if_done(c);
-}
-
-void rpc_conn_error(struct rpc_conn *c, int code, const char *message)
-{
-	rpc_conn_queue(c, json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error",
-				    "code", code, "message", message));
+	TAILQ_REMOVE(&g_server.conns, c, link);
+	free(c);
 }
 
 /*
- * Moves the scanner over new input; returns true when it has seen a whole
- * value, which then ends at c->scan.pos. A value that is no object or
- * array is handed to the parser at once, which answers it.
+ * Since when the server waits on @c's client, stamping the wait on its first
+ * look; 0 while a request of @c runs, which nothing times out (a method may
+ * take its time).
  */
-static bool rpc_scan_advance(struct rpc_conn *c)
+static uint64_t rpc_conn_waiting_since(struct rpc_conn *c, uint64_t now)
 {
-	struct rpc_scan *s = &c->scan;
-
-	for (; s->pos < c->in_len; s->pos++) {
-		char ch = c->in[s->pos];
-
-		if (s->depth == 0) {
-			if (ch == '{' || ch == '[') {
-				s->depth = 1;
-			} else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
-				/* A scalar or a stray bracket: the parser judges it. */
-				s->pos++;
-				return true;
-			}
-		} else if (s->in_string) {
-			if (s->escaped) {
-				s->escaped = false;
-			} else if (ch == '\\') {
-				s->escaped = true;
-			} else if (ch == '"') {
-				s->in_string = false;
-			}
-		} else if (ch == '"') {
-			s->in_string = true;
-		} else if (ch == '{' || ch == '[') {
-			s->depth++;
-		} else if ((ch == '}' || ch == ']') && --s->depth == 0) {
-			s->pos++;
-			return true;
-		}
+	if (c->running) {
+		c->idle_since = c->partial_since = 0;
+		return 0;
 	}
-	return false;
+	if (c->in_len > 0) {
+		if (c->partial_since == 0) {
+			c->partial_since = now;
+		}
+		return c->partial_since;
+	}
+	c->partial_since = 0;
+	if (c->idle_since == 0) {
+		c->idle_since = now;
+	}
+	return c->idle_since;
 }
 
-/* Parses and dispatches every whole request in the input. */
-static void rpc_conn_process(struct rpc_conn *c)
+/* Closes @c, saying who it was and why, for an admin who wonders. */
+static void rpc_server_drop(struct rpc_conn *c, uint64_t now, const char *why)
 {
-	while (c->fd >= 0 && !c->closing && rpc_scan_advance(c)) {
-		struct usk_json_val *v = NULL;
-		char err[256];
-		size_t used = 0;
-		int rc = usk_json_parse(c->in, c->in_len, &used, &v, err, sizeof(err));
+	uint64_t since = rpc_conn_waiting_since(c, now);
 
-		if (rc == -EAGAIN && c->scan.depth == 0) {
-			/* A bare number or word still being typed: wait for more. */
-			c->scan.pos = 0;
-			return;
-		}
-		if (rc != 0) {
-			rpc_conn_error(c, USK_JSONRPC_ERROR_PARSE_ERROR,
-				       rc == -EAGAIN ? "the request ends too early" : err);
-			c->closing = true;
-			return;
-		}
-		memmove(c->in, c->in + used, c->in_len - used);
-		c->in_len -= used;
-		memset(&c->scan, 0, sizeof(c->scan));
-		rpc_dispatch(c, json_val_jansson(v));
-	}
+	USK_NOTICELOG("RPC %s: closing client fd %d (pid %d), %s for %.1f s: %s", g_server.path,
+		      c->fd, (int)c->pid, c->in_len > 0 ? "mid-request" : "idle",
+		      (double)(now - since) / (double)usk_ticks_hz(), why);
+	rpc_conn_close(c);
+	rpc_conn_release_if_done(c);
 }
 
-/* Reads what the client sent; returns whether anything came. */
-static bool rpc_conn_read(struct rpc_conn *c)
+/* The open connection that has waited longest on its client with no request running, or NULL. */
+static struct rpc_conn *rpc_server_oldest_idle(uint64_t now)
 {
-	bool got = false;
+	struct rpc_conn *c, *oldest = NULL;
+	uint64_t oldest_since = 0;
 
-	while (c->fd >= 0 && !c->eof && !c->closing) {
-		ssize_t n;
+	TAILQ_FOREACH(c, &g_server.conns, link) {
+		uint64_t since = c->fd >= 0 ? rpc_conn_waiting_since(c, now) : 0;
 
-		if (c->in_cap - c->in_len < RPC_READ_CHUNK) {
-			/* Doubling: a big request is copied a few times, not once per chunk. */
-			size_t cap = c->in_cap ? c->in_cap * 2 : RPC_READ_CHUNK;
-			char *in = realloc(c->in, cap);
-
-			if (in == NULL) {
-				rpc_conn_error(c, USK_JSONRPC_ERROR_INTERNAL_ERROR,
-					       "out of memory");
-				c->closing = true;
-				break;
-			}
-			c->in = in;
-			c->in_cap = cap;
-		}
-		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
-		if (n > 0) {
-			got = true;
-			c->in_len += (size_t)n;
-			if (c->in_len > USK_RPC_MAX_REQUEST) {
-				rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST,
-					       "request larger than 32 MiB");
-				c->closing = true;
-			}
-		} else if (n == 0) {
-			c->eof = true;
-		} else if (errno == EINTR) {
-			continue;
-		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			break;
-		} else {
-			rpc_conn_close(c);
+		if (since != 0 && (oldest == NULL || since < oldest_since)) {
+			oldest = c;
+			oldest_since = since;
 		}
 	}
-	return got;
+	return oldest;
 }
 
-static void rpc_server_accept(void)
+static void rpc_server_conn_add(int fd, uint64_t now)
 {
-	struct rpc_conn *c;
+	struct rpc_conn *c = calloc(1, sizeof(*c));
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	/* One call per client, for the logs: who to ask about a dropped connection. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+		c->pid = cred.pid;
+	}
+	c->idle_since = now;
+	g_server.nconns++;
+	TAILQ_INSERT_TAIL(&g_server.conns, c, link);
+}
+
+/*
+ * Takes every client waiting. When full, a new client takes the place of
+ * the oldest idle one (chosen before accepting, dropped only once a client
+ * did come): 128 clients that send half a request and stop must not lock
+ * everybody out.
+ */
+static void rpc_server_accept(uint64_t now)
+{
+	struct rpc_conn *victim;
 	int fd;
 
-	while (g_server.nconns < RPC_MAX_CONNS) {
+	for (;;) {
+		victim = NULL;
+		if (g_server.nconns >= USK_RPC_MAX_CONNS) {
+			victim = rpc_server_oldest_idle(now);
+			if (victim == NULL) {
+				break;
+			}
+		}
 		fd = accept4(g_server.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			return;
 		}
-		c = calloc(1, sizeof(*c));
-		if (c == NULL) {
-			close(fd);
-			return;
+		if (victim != NULL) {
+			rpc_server_drop(victim, now, "server full, making room for a new client");
 		}
-		c->fd = fd;
-		g_server.nconns++;
-		TAILQ_INSERT_TAIL(&g_server.conns, c, link);
+		rpc_server_conn_add(fd, now);
 	}
 	if (!g_server.full_logged) {
-		USK_WARNLOG("RPC %s: %u clients connected; more wait until one leaves",
-			    g_server.path, RPC_MAX_CONNS);
+		USK_WARNLOG(
+			"RPC %s: %u clients each run a request; more wait until one is answered",
+			g_server.path, USK_RPC_MAX_CONNS);
 		g_server.full_logged = true;
 	}
 }
 
-static int rpc_server_poll(void *ctx)
+/* Closes @c if its client kept it waiting too long. */
+static void rpc_server_expire(struct rpc_conn *c, uint64_t now)
+{
+	uint64_t since = rpc_conn_waiting_since(c, now);
+	char why[96];
+
+	if (since == 0) {
+		return;
+	}
+	if (c->in_len > 0 && now - since >= g_server.request_ticks) {
+		snprintf(why, sizeof(why), "the request did not arrive whole within %d s",
+			 USK_RPC_REQUEST_TIMEOUT_S);
+		/* Best effort: the client may still read why. */
+		rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST, why);
+		rpc_conn_flush(c);
+		rpc_server_drop(c, now, why);
+	} else if (c->in_len == 0 && now - since >= g_server.idle_ticks) {
+		snprintf(why, sizeof(why), "no request within %d s", USK_RPC_IDLE_TIMEOUT_S);
+		rpc_server_drop(c, now, why);
+	}
+}
+
+/*
+ * One round of the server at time @now (ticks): the poller's body, apart so
+ * that a unit test can run it at the times it chooses.
+ */
+static int rpc_server_poll_at(uint64_t now)
 {
 	struct rpc_conn *c, *next;
 	int busy = 0;
 
-	rpc_server_accept();
+	rpc_server_accept(now);
 	for (c = TAILQ_FIRST(&g_server.conns); c != NULL; c = next) {
 		/* Dispatch may answer, and free, this connection: hold it meanwhile. */
 		c->pending++;
 		if (rpc_conn_read(c)) {
 			busy = USK_POLLER_BUSY;
-			rpc_conn_process(c);
+		}
+		/* Also without new input: a request may wait for the one answered since. */
+		if (rpc_conn_process(c)) {
+			busy = USK_POLLER_BUSY;
 		}
 		rpc_conn_flush(c);
-		if (c->fd >= 0 && c->out_len == 0 && (c->closing || (c->eof && c->pending == 1))) {
+		/* Once the client sends no more, what is left of the input is no whole request. */
+		if (c->fd >= 0 && c->out_len == 0 && (c->closing || (c->eof && !c->running))) {
 			rpc_conn_close(c);
+		}
+		if (c->fd >= 0) {
+			rpc_server_expire(c, now);
 		}
 		c->pending--;
 		next = TAILQ_NEXT(c, link);
 		rpc_conn_release_if_done(c);
 	}
 	return busy;
+}
+
+static int rpc_server_poll(void *ctx)
+{
+	return rpc_server_poll_at(usk_ticks());
 }
 
 /* Makes room for the socket: a dead server's file goes, a live server's stays. */
@@ -354,7 +259,7 @@ static int rpc_socket_open(const struct sockaddr_un *addr)
 	old_mask = umask(0177);
 	rc = bind(fd, (const struct sockaddr *)addr, sizeof(*addr));
 	umask(old_mask);
-	if (rc != 0 || listen(fd, RPC_MAX_CONNS) != 0) {
+	if (rc != 0 || listen(fd, USK_RPC_MAX_CONNS) != 0) {
 		rc = -errno;
 		USK_ERRLOG("RPC: cannot listen on %s: %s", addr->sun_path, strerror(-rc));
 		close(fd);
@@ -372,6 +277,18 @@ int usk_rpc_listen(const char *path)
 		return -EALREADY;
 	}
 	if (usk_thread_get_current() == NULL || path == NULL) {
+		return -EINVAL;
+	}
+	/*
+	 * An empty path (an unset shell variable after -r) would bind a Linux
+	 * abstract socket, which has no file and so no permissions: any local
+	 * user could call every method. A C string cannot hold the leading NUL
+	 * byte that names one otherwise, so this check covers both.
+	 */
+	if (path[0] == '\0') {
+		USK_ERRLOG("RPC: the socket path (-r, --rpc-socket) is empty: give a file path, "
+			   "e.g. %s",
+			   USK_RPC_DEFAULT_SOCKET);
 		return -EINVAL;
 	}
 	if (strlen(path) >= sizeof(addr.sun_path)) {
@@ -401,6 +318,8 @@ int usk_rpc_listen(const char *path)
 	}
 	g_server.fd = rc;
 	g_server.full_logged = false;
+	g_server.request_ticks = USK_RPC_REQUEST_TIMEOUT_S * usk_ticks_hz();
+	g_server.idle_ticks = USK_RPC_IDLE_TIMEOUT_S * usk_ticks_hz();
 	memcpy(g_server.path, addr.sun_path, sizeof(g_server.path));
 	USK_NOTICELOG("RPC: listening on %s", path);
 	return 0;

@@ -13,3 +13,12 @@ EXTRA_DIST += test/functional/rpc/rpc_cli_test.py
 # SPDK's client saves loads back.
 TESTS += test/functional/rpc/spdk_config_test.py
 EXTRA_DIST += test/functional/rpc/spdk_config_test.py
+# The same server against hostile local clients: an empty socket path,
+# garbage and NUL bytes, pipelined requests, clients that hold connections.
+TESTS += test/functional/rpc/rpc_hostile_test.py
+EXTRA_DIST += test/functional/rpc/rpc_hostile_test.py
+# SPDK's clients against usk_tgt: every shared method with every parameter
+# SPDK's rpc.py can send, SPDK's answer fields, refusals by name, and an
+# SPDK-saved bdev config loaded by usk_tgt and usk_bdevperf.
+TESTS += test/functional/rpc/spdk_compat_test.py
+EXTRA_DIST += test/functional/rpc/spdk_compat_test.py

@@ -147,6 +147,13 @@ def check_methods(tgt):
     check("rpc_get_methods lists the built-in methods", rc == 0 and want <= set(methods or []),
           str(methods))
 
+    # SPDK's rpc.py always sends both flags; USK has one state and no aliases.
+    for params in ({"current": False, "include_aliases": False}, {"current": True}):
+        answers, _ = raw_exchange(tgt.sock, request("rpc_get_methods", params))
+        check(f"rpc_get_methods takes SPDK's flags {params} and lists every method",
+              answers and set(answers[0].get("result") or []) == set(methods or []),
+              str(answers))
+
     _, ncores = allowed_cores()
     rc, reactors, _ = tgt.rpc_cli("framework_get_reactors")
     names = [t["name"] for r in (reactors or {}).get("reactors", []) for t in r["lw_threads"]]

@@ -54,12 +54,19 @@ nvme_block_devices() {
 	done
 }
 
-# Writes to $1 a JSON config (as save_config writes it) that attaches the
-# controller at PCI address $2 as bdev controller Nvme0.
+# Writes to $1 a JSON config that attaches the controller at PCI address $2
+# as bdev controller Nvme0, in the shape SPDK's save_config writes it (every
+# member SPDK writes for a PCIe controller), so the nvme bdev tests load an
+# SPDK-saved config unchanged.
 nvme_bdev_config() {
 	cat >"$1" <<JSON
 {"subsystems": [{"subsystem": "bdev", "config": [
   {"method": "bdev_nvme_attach_controller",
-   "params": {"name": "Nvme0", "trtype": "PCIe", "traddr": "$2"}}]}]}
+   "params": {"name": "Nvme0", "trtype": "PCIe", "traddr": "$2",
+     "prchk_reftag": false, "prchk_guard": false, "ctrlr_loss_timeout_sec": 0,
+     "reconnect_delay_sec": 0, "fast_io_fail_timeout_sec": 0,
+     "hostnqn": "nqn.2014-08.org.nvmexpress:uuid:2b3c4d5e-6f70-4182-9a3b-4c5d6e7f8091",
+     "hdgst": false, "ddgst": false, "fabrics_connect_timeout_us": 0,
+     "num_io_queues": 1024, "disable_sq_flow_control": false}}]}]}
 JSON
 }

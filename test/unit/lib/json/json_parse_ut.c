@@ -83,6 +83,53 @@ static void test_parse_file_reads_or_explains(void)
 	CU_ASSERT_STRING_EQUAL(err, "No such file or directory");
 }
 
+/* Parses @text whole; returns the type of its member "n" (USK_JSON_NULL on failure). */
+static enum usk_json_type member_type(const char *text)
+{
+	struct usk_json_val *v = NULL;
+	size_t used = 0;
+	enum usk_json_type t;
+
+	if (usk_json_parse(text, strlen(text), &used, &v, NULL, 0) != 0) {
+		return USK_JSON_NULL;
+	}
+	CU_ASSERT_EQUAL(used, strlen(text));
+	t = usk_json_val_type(usk_json_object_get(v, "n"));
+	usk_json_val_free(v);
+	return t;
+}
+
+static void test_integer_out_of_int64_parses_as_a_real(void)
+{
+	const char *two = "{\"s\": \"18446744073709551616 \\\" -99999999999999999999\"}[2]";
+	char huge[160] = "{\"n\": ";
+	struct usk_json_val *v = NULL;
+	size_t used = 0;
+
+	/* jansson refuses them; a real lets the decoders name the field instead. */
+	CU_ASSERT_EQUAL(member_type("{\"n\": 18446744073709551616}"), USK_JSON_REAL);
+	CU_ASSERT_EQUAL(member_type("{\"n\":9223372036854775808}"), USK_JSON_REAL);
+	CU_ASSERT_EQUAL(member_type("{\"n\": -9223372036854775809 }"), USK_JSON_REAL);
+	CU_ASSERT_EQUAL(
+		member_type("{\"a\": [1, 2], \"n\": 1234567890123456789012345678901234567890}"),
+		USK_JSON_REAL);
+	/* 120 digits: a three-digit exponent still fits in the literal's length. */
+	memset(huge + strlen(huge), '9', 120);
+	strcat(huge, "}");
+	CU_ASSERT_EQUAL(member_type(huge), USK_JSON_REAL);
+	/* The ends of int64 stay integers, as do ordinary numbers; reals stay reals. */
+	CU_ASSERT_EQUAL(member_type("{\"n\": 9223372036854775807}"), USK_JSON_INTEGER);
+	CU_ASSERT_EQUAL(member_type("{\"n\": -9223372036854775808}"), USK_JSON_INTEGER);
+	CU_ASSERT_EQUAL(member_type("{\"n\": 0}"), USK_JSON_INTEGER);
+	CU_ASSERT_EQUAL(member_type("{\"n\": 18446744073709551616.5e-3}"), USK_JSON_REAL);
+	/* Digits in a string, even after an escaped quote, are text, left as they are. */
+	CU_ASSERT_EQUAL_FATAL(usk_json_parse(two, strlen(two), &used, &v, NULL, 0), 0);
+	CU_ASSERT_STRING_EQUAL(usk_json_string(usk_json_object_get(v, "s")),
+			       "18446744073709551616 \" -99999999999999999999");
+	CU_ASSERT_EQUAL(used, strlen(two) - 3);
+	usk_json_val_free(v);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -90,6 +137,7 @@ int main(void)
 		UT_TEST(test_parse_asks_for_more_when_the_text_is_cut),
 		UT_TEST(test_parse_error_names_line_and_column),
 		UT_TEST(test_parse_file_reads_or_explains),
+		UT_TEST(test_integer_out_of_int64_parses_as_a_real),
 	};
 
 	return UT_RUN("json_parse", tests);

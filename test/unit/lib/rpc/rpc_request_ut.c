@@ -120,8 +120,27 @@ static void test_malformed_requests_get_their_error(void)
 	CU_ASSERT_STRING_EQUAL(error_message(a), "field 'method': expected a string");
 	a = request("{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"echo\"}");
 	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_REQUEST);
+	CU_ASSERT_TRUE(json_is_null(json_object_get(a, "id")));
 	a = request("42");
 	CU_ASSERT_STRING_EQUAL(error_message(a), "a request is a JSON object");
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+static void test_invalid_request_is_answered_with_its_id(void)
+{
+	json_t *a;
+
+	a = request("{\"jsonrpc\":\"1.0\",\"id\":7,\"method\":\"x\"}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_REQUEST);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(a, "id")), 7);
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":5}");
+	CU_ASSERT_STRING_EQUAL(error_message(a), "field 'method': expected a string");
+	CU_ASSERT_TRUE(json_is_string(json_object_get(a, "id")) &&
+		       strcmp(json_string_value(json_object_get(a, "id")), "s") == 0);
+	/* No id at all: an invalid request is still answered, with null. */
+	a = request("{\"jsonrpc\":\"1.0\",\"method\":\"x\"}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_REQUEST);
+	CU_ASSERT_TRUE(json_is_null(json_object_get(a, "id")));
 	CU_ASSERT_EQUAL(g_conn.holds, 0);
 }
 
@@ -203,6 +222,24 @@ static void test_compat_member_noted_once(void)
 	CU_ASSERT_EQUAL(g_conn.holds, 0);
 }
 
+static void test_get_methods_takes_spdks_flags(void)
+{
+	json_t *a;
+
+	/* SPDK's rpc.py sends both, false unless asked (--current, --include-aliases). */
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"rpc_get_methods\","
+		    "\"params\":{\"current\":false,\"include_aliases\":false}}");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 4);
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"rpc_get_methods\","
+		    "\"params\":{\"current\":true}}");
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 4);
+	a = request("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"rpc_get_methods\","
+		    "\"params\":{\"current\":1}}");
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_PARAMS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_message(a), "'current'"));
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
 static int g_call_code = 1;
 static char g_call_message[256];
 static size_t g_call_len;
@@ -238,10 +275,12 @@ int main(void)
 		UT_TEST(test_register_names_once),
 		UT_TEST(test_result_carries_the_id),
 		UT_TEST(test_malformed_requests_get_their_error),
+		UT_TEST(test_invalid_request_is_answered_with_its_id),
 		UT_TEST(test_unknown_method_and_bad_params),
 		UT_TEST(test_notification_gets_no_answer),
 		UT_TEST(test_async_answer_comes_later),
 		UT_TEST(test_compat_member_noted_once),
+		UT_TEST(test_get_methods_takes_spdks_flags),
 		UT_TEST(test_in_process_call),
 	};
 	int rc = UT_RUN("rpc_request", tests);

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * One client's connection: reading its requests without blocking, framing
+ * them, handing them to dispatch, and writing the answers back. Requests
+ * are framed by the JSON itself: a small scanner follows brackets and
+ * strings so that a big request is parsed once, when its last byte has come.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "usk/log.h"
+#include "rpc_conn.h"
+
+#define RPC_READ_CHUNK (256 * 1024)
+
+void rpc_conn_close(struct rpc_conn *c)
+{
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+		rpc_server_conn_closed(c);
+	}
+	free(c->in);
+	c->in = NULL;
+	c->in_len = c->in_cap = 0;
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+}
+
+void rpc_conn_release_if_done(struct rpc_conn *c)
+{
+	if (c->fd < 0 && c->pending == 0) {
+		rpc_server_conn_free(c);
+	}
+}
+
+void rpc_conn_flush(struct rpc_conn *c)
+{
+	while (c->fd >= 0 && c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n > 0) {
+			c->out_off += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			return;
+		} else {
+			/* The client is gone: its answers have nowhere to go. */
+			rpc_conn_close(c);
+			return;
+		}
+	}
+	c->out_off = c->out_len = 0;
+}
+
+/* Appends one answer, a line of compact JSON, to the output. */
+static void rpc_conn_queue(struct rpc_conn *c, json_t *response)
+{
+	char *text = json_dumps(response, JSON_COMPACT);
+	size_t len;
+	char *out;
+
+	json_decref(response);
+	if (text == NULL || c->fd < 0) {
+		free(text);
+		return;
+	}
+	len = strlen(text);
+	out = realloc(c->out, c->out_len + len + 1);
+	if (out == NULL) {
+		USK_ERRLOG("RPC: out of memory for an answer; closing the connection");
+		free(text);
+		rpc_conn_close(c);
+		return;
+	}
+	memcpy(out + c->out_len, text, len);
+	out[c->out_len + len] = '\n';
+	c->out = out;
+	c->out_len += len + 1;
+	free(text);
+	rpc_conn_flush(c);
+}
+
+void rpc_conn_hold(struct rpc_conn *c)
+{
+	c->running = true;
+	c->pending++;
+}
+
+void rpc_conn_answer(struct rpc_conn *c, json_t *response)
+{
+	if (response != NULL) {
+		rpc_conn_queue(c, response);
+	}
+	/* The next request, if one came, is dispatched by the next poll round. */
+	c->running = false;
+	c->pending--;
+	rpc_conn_release_if_done(c);
+}
+
+void rpc_conn_error(struct rpc_conn *c, int code, const char *message)
+{
+	rpc_conn_queue(c, json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error",
+				    "code", code, "message", message));
+}
+
+/* What the scanner found in the input. */
+enum rpc_scan_result {
+	RPC_SCAN_MORE,	/* no whole value yet */
+	RPC_SCAN_VALUE, /* a value, which ends at c->scan.pos */
+	RPC_SCAN_NUL,	/* a NUL byte, at c->scan.pos */
+};
+
+/*
+ * Moves the scanner over new input. A value that is no object or array is
+ * handed to the parser at once, which answers it. A NUL byte is never JSON
+ * (not even in a string, where control characters must be escaped), and
+ * jansson would take it for the end of the text and wait for more forever.
+ */
+static enum rpc_scan_result rpc_scan_advance(struct rpc_conn *c)
+{
+	struct rpc_scan *s = &c->scan;
+
+	for (; s->pos < c->in_len; s->pos++) {
+		char ch = c->in[s->pos];
+
+		if (ch == '\0') {
+			return RPC_SCAN_NUL;
+		} else if (s->depth == 0) {
+			if (ch == '{' || ch == '[') {
+				s->depth = 1;
+			} else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
+				/* A scalar or a stray bracket: the parser judges it. */
+				s->scalar = true;
+				s->pos++;
+				return RPC_SCAN_VALUE;
+			}
+		} else if (s->in_string) {
+			if (s->escaped) {
+				s->escaped = false;
+			} else if (ch == '\\') {
+				s->escaped = true;
+			} else if (ch == '"') {
+				s->in_string = false;
+			}
+		} else if (ch == '"') {
+			s->in_string = true;
+		} else if (ch == '{' || ch == '[') {
+			s->depth++;
+		} else if ((ch == '}' || ch == ']') && --s->depth == 0) {
+			s->pos++;
+			return RPC_SCAN_VALUE;
+		}
+	}
+	return RPC_SCAN_MORE;
+}
+
+/* Answers a parse error; the connection closes once it is sent. */
+static void rpc_conn_parse_error(struct rpc_conn *c, const char *message)
+{
+	rpc_conn_error(c, USK_JSONRPC_ERROR_PARSE_ERROR, message);
+	c->closing = true;
+}
+
+/* Parses the value the scanner found; returns false when there is nothing more to do now. */
+static bool rpc_conn_take_value(struct rpc_conn *c)
+{
+	struct usk_json_val *v = NULL;
+	char err[256];
+	size_t used = 0;
+	int rc = usk_json_parse(c->in, c->in_len, &used, &v, err, sizeof(err));
+
+	if (rc == -EAGAIN && c->scan.scalar) {
+		/* A bare number or word still being typed: wait for more. */
+		c->scan.pos = 0;
+		c->scan.scalar = false;
+		return false;
+	}
+	if (rc != 0) {
+		rpc_conn_parse_error(c, rc == -EAGAIN ? "the request ends too early" : err);
+		return false;
+	}
+	memmove(c->in, c->in + used, c->in_len - used);
+	c->in_len -= used;
+	memset(&c->scan, 0, sizeof(c->scan));
+	/* A request came whole: whatever follows is timed afresh. */
+	c->idle_since = c->partial_since = 0;
+	rpc_dispatch(c, json_val_jansson(v));
+	return true;
+}
+
+bool rpc_conn_process(struct rpc_conn *c)
+{
+	char message[64];
+	bool dispatched = false;
+
+	while (c->fd >= 0 && !c->closing && !c->running) {
+		switch (rpc_scan_advance(c)) {
+		case RPC_SCAN_MORE:
+			if (c->scan.depth == 0) {
+				/* Only white space: drop it (in_len > 0: a request began). */
+				c->in_len = 0;
+				c->scan.pos = 0;
+			}
+			return dispatched;
+		case RPC_SCAN_NUL:
+			snprintf(message, sizeof(message), "a NUL byte at offset %zu is not JSON",
+				 c->scan.pos);
+			rpc_conn_parse_error(c, message);
+			return dispatched;
+		case RPC_SCAN_VALUE:
+			if (!rpc_conn_take_value(c)) {
+				return dispatched;
+			}
+			dispatched = true;
+			break;
+		}
+	}
+	return dispatched;
+}
+
+bool rpc_conn_read(struct rpc_conn *c)
+{
+	bool got = false;
+
+	while (c->fd >= 0 && !c->eof && !c->closing) {
+		ssize_t n;
+
+		if (c->in_cap - c->in_len < RPC_READ_CHUNK) {
+			/* Doubling: a big request is copied a few times, not once per chunk. */
+			size_t cap = c->in_cap ? c->in_cap * 2 : RPC_READ_CHUNK;
+			char *in = realloc(c->in, cap);
+
+			if (in == NULL) {
+				rpc_conn_error(c, USK_JSONRPC_ERROR_INTERNAL_ERROR,
+					       "out of memory");
+				c->closing = true;
+				break;
+			}
+			c->in = in;
+			c->in_cap = cap;
+		}
+		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+		if (n > 0) {
+			got = true;
+			c->in_len += (size_t)n;
+			if (c->in_len > USK_RPC_MAX_REQUEST) {
+				rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST,
+					       "request larger than 32 MiB");
+				c->closing = true;
+			}
+		} else if (n == 0) {
+			c->eof = true;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			break;
+		} else {
+			rpc_conn_close(c);
+		}
+	}
+	return got;
+}

@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The socket server against clients on a real Unix socket, one round at a
+ * time: the test runs the poller's body (rpc_server_poll_at) at times it
+ * chooses, so the timeouts are checked against a mocked tick count, never
+ * against the wall clock. The thread library is stood in for: the server
+ * only needs a current thread and a poller handle.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../../../../lib/rpc/rpc_request.c"
+#include "../../../../lib/rpc/rpc_conn.c"
+#include "../../../../lib/rpc/rpc_server.c"
+#include "ut.h"
+
+/* A mocked tick source: 1000 ticks a second, advanced by the tests alone. */
+#define UT_HZ 1000u
+
+static uint64_t g_now = 1;
+
+uint64_t usk_ticks_hz(void)
+{
+	return UT_HZ;
+}
+
+static int g_fake_thread;
+static int g_fake_poller;
+
+struct usk_thread *usk_thread_get_current(void)
+{
+	return (struct usk_thread *)&g_fake_thread;
+}
+
+struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+				       const char *name)
+{
+	return (struct usk_poller *)&g_fake_poller;
+}
+
+void usk_poller_unregister(struct usk_poller **poller)
+{
+	*poller = NULL;
+}
+
+static char g_dir[] = "/tmp/rpc_server_ut.XXXXXX";
+static char g_path[sizeof(g_dir) + 16];
+
+/* Runs the server for a few rounds at the current mocked time. */
+static void server_poll(void)
+{
+	for (int i = 0; i < 4; i++) {
+		rpc_server_poll_at(g_now);
+	}
+}
+
+static int client_connect(void)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", g_path);
+	CU_ASSERT_FATAL(connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	return fd;
+}
+
+static void client_send(int fd, const char *text, size_t len)
+{
+	CU_ASSERT_EQUAL_FATAL(send(fd, text, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static void client_send_str(int fd, const char *text)
+{
+	client_send(fd, text, strlen(text));
+}
+
+/*
+ * Reads, without waiting, the answers the server has sent: up to @max of
+ * them into @answers (owned by the caller). Returns how many, and sets
+ * *@closed when the server closed the connection.
+ */
+static int client_answers(int fd, json_t **answers, int max, bool *closed)
+{
+	static char buf[1 << 16];
+	size_t len = 0, off = 0, used;
+	ssize_t n;
+	int count = 0;
+
+	*closed = false;
+	while ((n = recv(fd, buf + len, sizeof(buf) - len, MSG_DONTWAIT)) > 0) {
+		len += (size_t)n;
+	}
+	*closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+	while (count < max && off < len) {
+		json_error_t e;
+		json_t *a = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK, &e);
+
+		if (a == NULL) {
+			break;
+		}
+		used = (size_t)e.position;
+		answers[count++] = a;
+		off += used;
+		while (off < len && buf[off] == '\n') {
+			off++;
+		}
+	}
+	return count;
+}
+
+static void answers_free(json_t **answers, int count)
+{
+	for (int i = 0; i < count; i++) {
+		json_decref(answers[i]);
+	}
+}
+
+static json_int_t answer_id(const json_t *a)
+{
+	return json_integer_value(json_object_get(a, "id"));
+}
+
+static int answer_code(const json_t *a)
+{
+	return (int)json_integer_value(json_object_get(json_object_get(a, "error"), "code"));
+}
+
+/* A method that answers at once. */
+static void now_method(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	usk_rpc_send_bool(req, true);
+}
+
+/* A method that answers later, when the test says so. */
+static struct usk_rpc_request *g_parked[8];
+static int g_nparked;
+
+static void later_method(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	CU_ASSERT_FATAL(g_nparked < 8);
+	g_parked[g_nparked++] = req;
+}
+
+static void test_listen(void)
+{
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_dir));
+	snprintf(g_path, sizeof(g_path), "%s/usk.sock", g_dir);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("now", now_method), 0);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("later", later_method), 0);
+	/* Empty would bind an abstract socket, open to every local user. */
+	CU_ASSERT_EQUAL(usk_rpc_listen(""), -EINVAL);
+	CU_ASSERT_EQUAL(g_server.fd, -1);
+	CU_ASSERT_EQUAL_FATAL(usk_rpc_listen(g_path), 0);
+	CU_ASSERT_EQUAL(usk_rpc_listen(g_path), -EALREADY);
+}
+
+static void test_requests_sent_together_are_answered_in_order(void)
+{
+	int fd = client_connect();
+	json_t *a[4];
+	bool closed;
+	int n;
+
+	client_send_str(fd, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"now\"}"
+			    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"now\"}\n"
+			    " {\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"now\"}");
+	server_poll();
+	n = client_answers(fd, a, 4, &closed);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(answer_id(a[0]), 1);
+	CU_ASSERT_EQUAL(answer_id(a[1]), 2);
+	CU_ASSERT_EQUAL(answer_id(a[2]), 3);
+	CU_ASSERT_FALSE(closed);
+	answers_free(a, n);
+	close(fd);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_request_in_pieces_is_answered_when_whole(void)
+{
+	int fd = client_connect();
+	json_t *a[2];
+	bool closed;
+	int n;
+
+	client_send_str(fd, "{\"jsonrpc\":\"2.0\",\"id\":4,\"met");
+	server_poll();
+	CU_ASSERT_EQUAL(client_answers(fd, a, 2, &closed), 0);
+	client_send_str(fd, "hod\":\"now\"}");
+	server_poll();
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(answer_id(a[0]), 4);
+	answers_free(a, n);
+	close(fd);
+	server_poll();
+}
+
+/* Sends @text of @len bytes on a new connection; expects a parse error, then the close. */
+static void expect_parse_error_and_close(const char *text, size_t len)
+{
+	int fd = client_connect();
+	json_t *a[2];
+	bool closed;
+	int n;
+
+	client_send(fd, text, len);
+	server_poll();
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(n >= 1 ? answer_code(a[0]) : 0, USK_JSONRPC_ERROR_PARSE_ERROR);
+	CU_ASSERT_TRUE(closed);
+	answers_free(a, n);
+	close(fd);
+	server_poll();
+}
+
+static void test_nul_byte_is_a_parse_error(void)
+{
+	static const char obj[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\0}";
+	static const char str[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"n\0w\"}";
+
+	/* JSON has no raw NUL anywhere: jansson took one for the end of the text. */
+	expect_parse_error_and_close("\0", 1);
+	expect_parse_error_and_close("  \0{}", 5);
+	expect_parse_error_and_close(obj, sizeof(obj) - 1);
+	expect_parse_error_and_close(str, sizeof(str) - 1);
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+#define REQ(id, method) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"" method "\"}"
+
+/* Expects exactly the answers with ids @ids (@count), in that order, and nothing more. */
+static void expect_answers(int fd, const json_int_t *ids, int count, bool closed_after)
+{
+	json_t *a[8];
+	bool closed;
+	int n = client_answers(fd, a, 8, &closed);
+
+	CU_ASSERT_EQUAL(n, count);
+	for (int i = 0; i < n && i < count; i++) {
+		CU_ASSERT_EQUAL(answer_id(a[i]), ids[i]);
+	}
+	CU_ASSERT_EQUAL(closed, closed_after);
+	answers_free(a, n);
+}
+
+static void test_pipelined_requests_run_and_answer_in_order(void)
+{
+	int fd = client_connect();
+
+	g_nparked = 0;
+	client_send_str(fd, REQ(1, "later") REQ(2, "now") REQ(3, "later") REQ(4, "now"));
+	CU_ASSERT_EQUAL(shutdown(fd, SHUT_WR), 0);
+	server_poll();
+	/* 2 must wait for 1, which its method holds. */
+	expect_answers(fd, NULL, 0, false);
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	expect_answers(fd, (const json_int_t[]){1, 2}, 2, false);
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 2);
+	usk_rpc_send_bool(g_parked[1], true);
+	server_poll();
+	/* Every request answered and the client sends no more: the server closes. */
+	expect_answers(fd, (const json_int_t[]){3, 4}, 2, true);
+	close(fd);
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_nothing_after_a_parse_error_runs(void)
+{
+	int fd = client_connect();
+	json_t *a[4];
+	bool closed;
+	int n;
+
+	g_nparked = 0;
+	client_send_str(fd, REQ(1, "later") REQ(2, "now") "{]" REQ(4, "later"));
+	server_poll();
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	n = client_answers(fd, a, 4, &closed);
+	CU_ASSERT_EQUAL_FATAL(n, 3);
+	CU_ASSERT_EQUAL(answer_id(a[0]), 1);
+	CU_ASSERT_EQUAL(answer_id(a[1]), 2);
+	CU_ASSERT_EQUAL(answer_code(a[2]), USK_JSONRPC_ERROR_PARSE_ERROR);
+	CU_ASSERT_TRUE(closed);
+	CU_ASSERT_EQUAL(g_nparked, 1);
+	answers_free(a, n);
+	close(fd);
+}
+
+/* Whether the server closed @fd (what it sent before is read and dropped). */
+static bool client_closed(int fd)
+{
+	json_t *a[8];
+	bool closed;
+	int n = client_answers(fd, a, 8, &closed);
+
+	answers_free(a, n);
+	return closed;
+}
+
+static void test_partial_request_times_out(void)
+{
+	uint64_t limit = USK_RPC_REQUEST_TIMEOUT_S * UT_HZ;
+	uint64_t start = g_now;
+	int fd = client_connect();
+
+	client_send_str(fd, "{\"jsonrpc\":");
+	server_poll();
+	/* Sending a byte now and then does not buy more time. */
+	g_now = start + limit / 2;
+	client_send_str(fd, " ");
+	server_poll();
+	g_now = start + limit - 1;
+	server_poll();
+	CU_ASSERT_FALSE(client_closed(fd));
+	g_now = start + limit;
+	server_poll();
+	CU_ASSERT_TRUE(client_closed(fd));
+	close(fd);
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_idle_connection_times_out_unless_a_request_runs(void)
+{
+	uint64_t limit = USK_RPC_IDLE_TIMEOUT_S * UT_HZ;
+	uint64_t start = g_now;
+	int idle = client_connect();
+	int busy = client_connect();
+
+	g_nparked = 0;
+	client_send_str(busy, REQ(5, "later"));
+	server_poll();
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	g_now = start + limit - 1;
+	server_poll();
+	CU_ASSERT_FALSE(client_closed(idle));
+	g_now = start + limit;
+	server_poll();
+	CU_ASSERT_TRUE(client_closed(idle));
+	/* A method may take its time: its connection waits for it. */
+	g_now = start + 10 * limit;
+	server_poll();
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	expect_answers(busy, (const json_int_t[]){5}, 1, false);
+	close(idle);
+	close(busy);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_full_server_drops_the_oldest_idle_client(void)
+{
+	static int fds[USK_RPC_MAX_CONNS];
+	int fresh;
+
+	g_nparked = 0;
+	for (int i = 0; i < USK_RPC_MAX_CONNS; i++) {
+		fds[i] = client_connect();
+		/* The first runs a request; the others send half of one, then nothing. */
+		client_send_str(fds[i], i == 0 ? REQ(6, "later") : "{\"jsonrpc\":");
+		server_poll();
+		g_now++;
+	}
+	CU_ASSERT_EQUAL(g_server.nconns, USK_RPC_MAX_CONNS);
+	fresh = client_connect();
+	client_send_str(fresh, REQ(7, "now"));
+	server_poll();
+	expect_answers(fresh, (const json_int_t[]){7}, 1, false);
+	/* fds[1] waited longest with no request running; fds[0]'s runs. */
+	CU_ASSERT_TRUE(client_closed(fds[1]));
+	CU_ASSERT_FALSE(client_closed(fds[2]));
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	expect_answers(fds[0], (const json_int_t[]){6}, 1, false);
+	for (int i = 0; i < USK_RPC_MAX_CONNS; i++) {
+		close(fds[i]);
+	}
+	close(fresh);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+static void test_close(void)
+{
+	usk_rpc_close();
+	CU_ASSERT_EQUAL(access(g_path, F_OK), -1);
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+	CU_ASSERT_PTR_NULL(TAILQ_FIRST(&g_server.conns));
+	rmdir(g_dir);
+}
+
+int main(void)
+{
+	static const struct ut_test tests[] = {
+		UT_TEST(test_listen),
+		UT_TEST(test_requests_sent_together_are_answered_in_order),
+		UT_TEST(test_request_in_pieces_is_answered_when_whole),
+		UT_TEST(test_nul_byte_is_a_parse_error),
+		UT_TEST(test_pipelined_requests_run_and_answer_in_order),
+		UT_TEST(test_nothing_after_a_parse_error_runs),
+		UT_TEST(test_partial_request_times_out),
+		UT_TEST(test_idle_connection_times_out_unless_a_request_runs),
+		UT_TEST(test_full_server_drops_the_oldest_idle_client),
+		UT_TEST(test_close),
+	};
+
+	return UT_RUN("rpc_server", tests);
+}
