@@ -49,12 +49,16 @@ enum usk_json_type {
  * @param errlen   size of @p err
  * @return 0; -EAGAIN when the text ends before the value does (read
  *         more); -EINVAL when the text is not JSON; -ENOMEM.
+ *
+ * An integer outside int64 becomes a real, so that a field too large for
+ * its type is refused by the decoder, by name, not by the parser.
  */
 int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
 		   char *err, size_t errlen);
 
 /**
- * Parse a whole file as one JSON value.
+ * Parse a whole file as one JSON value (integers outside int64 become
+ * reals, as in usk_json_parse()).
  *
  * @return 0; -errno when the file cannot be read; -EINVAL when it is not
  *         JSON (@p err names the line and column).

@@ -154,22 +154,66 @@ int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_jso
 	return 0;
 }
 
+/* Reads the whole file @path into a new buffer; returns 0 or a negative errno. */
+static int json_read_file(const char *path, char **buf, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	size_t cap = 0, n;
+	char *text = NULL;
+
+	*len = 0;
+	if (f == NULL) {
+		return -errno;
+	}
+	do {
+		if (cap - *len < 4096) {
+			char *grown = realloc(text, cap ? cap * 2 : 8192);
+
+			if (grown == NULL) {
+				free(text);
+				fclose(f);
+				return -ENOMEM;
+			}
+			text = grown;
+			cap = cap ? cap * 2 : 8192;
+		}
+		n = fread(text + *len, 1, cap - *len, f);
+		*len += n;
+	} while (n > 0);
+	if (ferror(f)) {
+		int rc = -EIO;
+
+		free(text);
+		fclose(f);
+		return rc;
+	}
+	fclose(f);
+	*buf = text;
+	return 0;
+}
+
 int usk_json_parse_file(const char *path, struct usk_json_val **val, char *err, size_t errlen)
 {
+	char *text = NULL, *copy = NULL;
 	json_error_t e;
+	size_t len;
 	json_t *j;
-	FILE *f = fopen(path, "r");
+	int rc = json_read_file(path, &text, &len);
 
-	if (f == NULL) {
-		int rc = -errno;
-
+	if (rc != 0) {
 		if (err != NULL && errlen > 0) {
 			snprintf(err, errlen, "%s", strerror(-rc));
 		}
 		return rc;
 	}
-	j = json_loadf(f, JSON_DECODE_ANY, &e);
-	fclose(f);
+	/* As for requests: a number too large for its field is the decoder's to name. */
+	if (json_big_integers_to_reals(text, len, &copy) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	j = json_loadb(copy ? copy : text, len, JSON_DECODE_ANY, &e);
+	free(copy);
+	free(text);
 	if (j == NULL) {
 		json_error_format(&e, err, errlen);
 		return -EINVAL;

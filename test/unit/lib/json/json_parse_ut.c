@@ -78,6 +78,14 @@ static void test_parse_file_reads_or_explains(void)
 	close(fd);
 	CU_ASSERT_EQUAL(usk_json_parse_file(path, &v, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "line 1"));
+
+	/* A config's too-large number is a real for the decoder to name, as in a request. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CU_ASSERT_EQUAL(write(fd, "{\"n\": 18446744073709551616}", 27), 27);
+	close(fd);
+	CU_ASSERT_EQUAL(usk_json_parse_file(path, &v, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(usk_json_val_type(usk_json_object_get(v, "n")), USK_JSON_REAL);
+	usk_json_val_free(v);
 	unlink(path);
 	CU_ASSERT_EQUAL(usk_json_parse_file(path, &v, err, sizeof(err)), -ENOENT);
 	CU_ASSERT_STRING_EQUAL(err, "No such file or directory");
