@@ -9,8 +9,9 @@
  *  - even: a method by its index in the registered list (the second byte),
  *    called with the rest of the input parsed as its params; the fuzzer
  *    then reaches every method's decoder without having to spell names.
- *  - odd: the rest is the whole request text, as a client sends it; the
- *    request checks (jsonrpc, id, method) get fuzzed too.
+ *  - odd: the rest is request text, as a client sends it (up to 8 requests
+ *    one after the other, so a later one can use a bdev an earlier one
+ *    made); the request checks (jsonrpc, id, method) get fuzzed too.
  * Each request must be answered exactly once by the time the thread is
  * quiet; whatever the input made is deleted before the next one.
  */
@@ -21,6 +22,9 @@
 #include "fuzz_rpc_env.h"
 #include "ut_rpc_conn.h"
 #include "ut_rpc_no_server.h"
+
+/* More requests in one input only repeat what a few reach. */
+#define FUZZ_MAX_REQUESTS 8
 
 /* The registered methods by index, filled once. */
 static const char *g_names[128];
@@ -57,43 +61,29 @@ static json_t *request_for(uint8_t index, json_t *params)
 	return req;
 }
 
-/* What the server does with the text it read: parse, then dispatch or answer the error. */
-static json_t *parse(const uint8_t *text, size_t len)
+/*
+ * Parses the first value of @text; *@used: the bytes it took. NULL when
+ * the text holds no whole value.
+ */
+static json_t *parse(const uint8_t *text, size_t len, size_t *used)
 {
 	struct usk_json_val *v = NULL;
 	char err[256];
 
-	if (usk_json_parse((const char *)text, len, NULL, &v, err, sizeof(err)) != 0) {
+	if (usk_json_parse((const char *)text, len, used, &v, err, sizeof(err)) != 0) {
 		return NULL;
 	}
 	return json_val_jansson(v);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Dispatches @req (stolen) as the server would and checks it was answered once. */
+static void call(json_t *req)
 {
 	int answers = g_conn.answers;
-	json_t *req;
 
-	if (size < 2) {
-		return 0;
-	}
-	if (data[0] % 2 == 0) {
-		json_t *params = size > 2 ? parse(data + 2, size - 2) : NULL;
-
-		/* Params that are no JSON stop at the parser, as on the socket. */
-		if (size > 2 && params == NULL) {
-			return 0;
-		}
-		req = request_for(data[1], params);
-	} else {
-		req = parse(data + 1, size - 1);
-	}
-	if (req == NULL) {
-		return 0;
-	}
 	if (fuzz_rpc_request_filter(req) == FUZZ_RPC_REFUSED) {
 		json_decref(req);
-		return 0;
+		return;
 	}
 	fuzz_rpc_env_run(dispatch_msg, req);
 	FUZZ_CHECK(g_conn.answers == answers + 1 && g_conn.holds == 0,
@@ -101,6 +91,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		   g_conn.holds);
 	json_decref(g_conn.last);
 	g_conn.last = NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t used = 0;
+	json_t *req;
+
+	if (size < 2) {
+		return 0;
+	}
+	if (data[0] % 2 == 0) {
+		json_t *params = size > 2 ? parse(data + 2, size - 2, &used) : NULL;
+
+		/* Params that are no JSON stop at the parser, as on the socket. */
+		if (size == 2 || params != NULL) {
+			call(request_for(data[1], params));
+		}
+	} else {
+		/*
+		 * Requests one after the other on one connection, as the server
+		 * reads them, so one can use what another made (a bdev).
+		 */
+		data++;
+		size--;
+		for (int n = 0; n < FUZZ_MAX_REQUESTS && (req = parse(data, size, &used)) != NULL;
+		     n++) {
+			call(req);
+			data += used;
+			size -= used;
+		}
+	}
 	fuzz_rpc_env_reset();
 	return 0;
 }
