@@ -69,4 +69,4 @@ fuzz-targets: $(FUZZ_TARGETS:=$(EXEEXT))
 print-fuzz-targets:
 	@echo $(FUZZ_TARGETS)
 
-EXTRA_DIST += test/fuzz/corpus test/fuzz/FINDINGS.md doc/fuzz.md
+EXTRA_DIST += test/fuzz/corpus test/fuzz/FINDINGS.md test/fuzz/run.sh doc/fuzz.md
