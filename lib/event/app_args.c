@@ -145,7 +145,7 @@ enum usk_app_parse_result usk_app_parse_args(int argc, char **argv, struct usk_a
 		return USK_APP_PARSE_ERROR;
 	}
 	snprintf(shortopts, sizeof(shortopts), "%s%s", COMMON_SHORT, app_short ? app_short : "");
-	optind = 1;
+	optind = 0; /* not 1: that keeps getopt's place inside the previous argv */
 	while (result == USK_APP_PARSE_OK &&
 	       (ch = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (ch == 'h') {

@@ -110,6 +110,24 @@ static void test_bad_options_are_errors(void)
 	CU_ASSERT_EQUAL(parse(&opts, 2, help), USK_APP_PARSE_EXIT);
 }
 
+/*
+ * A parse that stops inside a cluster of short options (-h in "-hq5")
+ * leaves getopt pointing into that argv: the next parse must start
+ * afresh, not go on with the first one's "q5".
+ */
+static void test_second_parse_starts_afresh(void)
+{
+	struct usk_app_opts opts;
+	char cluster[] = "-hq5";
+	char *first[] = {"args_ut", cluster, NULL};
+	char *second[] = {"args_ut", NULL};
+
+	CU_ASSERT_EQUAL(parse(&opts, 2, first), USK_APP_PARSE_EXIT);
+	g_depth = NULL;
+	CU_ASSERT_EQUAL(parse(&opts, 1, second), USK_APP_PARSE_OK);
+	CU_ASSERT_PTR_NULL(g_depth);
+}
+
 static void test_old_options_structure_is_filled_within_its_size(void)
 {
 	struct usk_app_opts opts;
@@ -130,6 +148,7 @@ int main(void)
 		UT_TEST(test_log_level_names),
 		UT_TEST(test_bad_options_are_errors),
 		UT_TEST(test_old_options_structure_is_filled_within_its_size),
+		UT_TEST(test_second_parse_starts_afresh),
 	};
 
 	return UT_RUN("app_args", tests);

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The JSON-RPC request path as the socket server runs it: bytes through
+ * usk_json_parse(), then lib/rpc's own dispatch (rpc_dispatch, included
+ * from rpc_request.c with a fake connection in place of the server's), to
+ * the real method table and each method's parameter decoding.
+ *
+ * Input: the first byte picks the mode.
+ *  - even: a method by its index in the registered list (the second byte),
+ *    called with the rest of the input parsed as its params; the fuzzer
+ *    then reaches every method's decoder without having to spell names.
+ *  - odd: the rest is request text, as a client sends it (up to 8 requests
+ *    one after the other, so a later one can use a bdev an earlier one
+ *    made); the request checks (jsonrpc, id, method) get fuzzed too.
+ * Each request must be answered exactly once by the time the thread is
+ * quiet; whatever the input made is deleted before the next one.
+ */
+#include "config.h"
+
+#include "../../lib/rpc/rpc_request.c"
+#include "fuzz_common.h"
+#include "fuzz_rpc_env.h"
+#include "ut_rpc_conn.h"
+#include "ut_rpc_no_server.h"
+
+/* More requests in one input only repeat what a few reach. */
+#define FUZZ_MAX_REQUESTS 8
+
+/* The registered methods by index, filled once. */
+static const char *g_names[128];
+static size_t g_name_count;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	if (fuzz_rpc_env_init() != 0) {
+		return -1;
+	}
+	for (struct rpc_method *m = g_methods; m != NULL && g_name_count < 128; m = m->next) {
+		g_names[g_name_count++] = m->name;
+	}
+	return 0;
+}
+
+/* On the world's thread: what the server does with a parsed request. */
+static void dispatch_msg(void *ctx)
+{
+	rpc_dispatch(&g_conn, ctx);
+}
+
+/* A request object for the method the input picked, with the params it wrote (stolen). */
+static json_t *request_for(uint8_t index, json_t *params)
+{
+	json_t *req = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", 1, "method",
+				g_names[index % g_name_count]);
+
+	if (req != NULL && params != NULL) {
+		json_object_set_new(req, "params", params);
+	} else {
+		json_decref(params);
+	}
+	return req;
+}
+
+/*
+ * Parses the first value of @text; *@used: the bytes it took. NULL when
+ * the text holds no whole value.
+ */
+static json_t *parse(const uint8_t *text, size_t len, size_t *used)
+{
+	struct usk_json_val *v = NULL;
+	char err[256];
+
+	if (usk_json_parse((const char *)text, len, used, &v, err, sizeof(err)) != 0) {
+		return NULL;
+	}
+	return json_val_jansson(v);
+}
+
+/* Dispatches @req (stolen) as the server would and checks it was answered once. */
+static void call(json_t *req)
+{
+	int answers = g_conn.answers;
+
+	if (fuzz_rpc_request_filter(req) == FUZZ_RPC_REFUSED) {
+		json_decref(req);
+		return;
+	}
+	fuzz_rpc_env_run(dispatch_msg, req);
+	FUZZ_CHECK(g_conn.answers == answers + 1 && g_conn.holds == 0,
+		   "request answered %d times, %d left held", g_conn.answers - answers,
+		   g_conn.holds);
+	json_decref(g_conn.last);
+	g_conn.last = NULL;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t used = 0;
+	json_t *req;
+
+	if (size < 2) {
+		return 0;
+	}
+	if (data[0] % 2 == 0) {
+		json_t *params = size > 2 ? parse(data + 2, size - 2, &used) : NULL;
+
+		/* Params that are no JSON stop at the parser, as on the socket. */
+		if (size == 2 || params != NULL) {
+			call(request_for(data[1], params));
+		}
+	} else {
+		/*
+		 * Requests one after the other on one connection, as the server
+		 * reads them, so one can use what another made (a bdev).
+		 */
+		data++;
+		size--;
+		for (int n = 0; n < FUZZ_MAX_REQUESTS && (req = parse(data, size, &used)) != NULL;
+		     n++) {
+			call(req);
+			data += used;
+			size -= used;
+		}
+	}
+	fuzz_rpc_env_reset();
+	return 0;
+}

@@ -1,0 +1,72 @@
+# libFuzzer targets, one for each parser of outside input (doc/fuzz.md).
+# Built only by configure --enable-fuzz (clang); scripts/test.sh --fuzz runs them.
+FUZZ_TARGETS = test/fuzz/fuzz_json_rpc test/fuzz/fuzz_json_config \
+	test/fuzz/fuzz_transport_id test/fuzz/fuzz_perf_opts test/fuzz/fuzz_bdevperf_opts \
+	test/fuzz/fuzz_nvme_cqe
+if USK_FUZZ
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+endif
+# libFuzzer brings main(); the libraries were built with its coverage (fuzzer-no-link).
+FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+FUZZ_INCLUDES = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/rpc -I$(top_srcdir)/lib/event \
+	-I$(top_srcdir)/lib/bdev -I$(top_srcdir)/module/bdev -I$(top_srcdir)/lib/nvme \
+	-I$(top_srcdir)/test/common/nvme_model -I$(top_srcdir)/app/nvme_perf
+FUZZ_CC_FLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+# Everything below lib/rpc and lib/event that the RPC methods reach, in link order.
+FUZZ_METHOD_LIBS = lib/bdev/libusk_bdev.la lib/nvme/libusk_nvme.la \
+	lib/thread/libusk_thread.la lib/env/libusk_env.la lib/json/libusk_json.la \
+	lib/log/libusk_log.la lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) \
+	$(NUMA_LIBS) -lpthread
+FUZZ_RPC_ENV = test/fuzz/fuzz_rpc_env.c test/fuzz/fuzz_rpc_env.h test/fuzz/fuzz_common.h
+
+# fuzz_json_rpc includes rpc_request.c to answer on a fake connection, so
+# lib/rpc's library (whose server defines the connection) stays out.
+test_fuzz_fuzz_json_rpc_SOURCES = test/fuzz/fuzz_json_rpc.c $(FUZZ_RPC_ENV)
+test_fuzz_fuzz_json_rpc_CPPFLAGS = $(FUZZ_INCLUDES)
+test_fuzz_fuzz_json_rpc_CFLAGS = $(FUZZ_CC_FLAGS)
+test_fuzz_fuzz_json_rpc_LDFLAGS = $(FUZZ_LINK_FLAGS)
+test_fuzz_fuzz_json_rpc_LDADD = module/bdev/libusk_bdev_modules.la lib/event/libusk_event.la \
+	$(FUZZ_METHOD_LIBS)
+EXTRA_test_fuzz_fuzz_json_rpc_DEPENDENCIES = lib/rpc/rpc_request.c
+
+test_fuzz_fuzz_json_config_SOURCES = test/fuzz/fuzz_json_config.c $(FUZZ_RPC_ENV)
+test_fuzz_fuzz_json_config_CPPFLAGS = $(FUZZ_INCLUDES)
+test_fuzz_fuzz_json_config_CFLAGS = $(FUZZ_CC_FLAGS)
+test_fuzz_fuzz_json_config_LDFLAGS = $(FUZZ_LINK_FLAGS)
+test_fuzz_fuzz_json_config_LDADD = module/bdev/libusk_bdev_modules.la lib/event/libusk_event.la \
+	lib/rpc/libusk_rpc.la $(FUZZ_METHOD_LIBS)
+
+test_fuzz_fuzz_transport_id_SOURCES = test/fuzz/fuzz_transport_id.c test/fuzz/fuzz_common.h
+test_fuzz_fuzz_transport_id_LDFLAGS = $(FUZZ_LINK_FLAGS)
+test_fuzz_fuzz_transport_id_LDADD = lib/nvme/libusk_nvme.la lib/env/libusk_env.la \
+	lib/log/libusk_log.la lib/util/libusk_util.la $(NUMA_LIBS) -lpthread
+
+test_fuzz_fuzz_perf_opts_SOURCES = test/fuzz/fuzz_perf_opts.c test/fuzz/fuzz_common.h
+test_fuzz_fuzz_perf_opts_CPPFLAGS = $(FUZZ_INCLUDES)
+test_fuzz_fuzz_perf_opts_LDFLAGS = $(FUZZ_LINK_FLAGS)
+test_fuzz_fuzz_perf_opts_LDADD = app/nvme_perf/libperf.a lib/nvme/libusk_nvme.la \
+	lib/env/libusk_env.la lib/log/libusk_log.la lib/util/libusk_util.la $(NUMA_LIBS) -lpthread
+
+# fuzz_bdevperf_opts includes bdevperf_main.c for its static parse function;
+# the rest of usk_bdevperf comes along so that file links.
+test_fuzz_fuzz_bdevperf_opts_SOURCES = test/fuzz/fuzz_bdevperf_opts.c test/fuzz/fuzz_common.h \
+	app/bdevperf/bdevperf_job.c app/bdevperf/bdevperf_report.c
+test_fuzz_fuzz_bdevperf_opts_CPPFLAGS = $(FUZZ_INCLUDES) -I$(top_srcdir)/app/bdevperf
+test_fuzz_fuzz_bdevperf_opts_LDFLAGS = $(FUZZ_LINK_FLAGS)
+test_fuzz_fuzz_bdevperf_opts_LDADD = app/nvme_perf/libperf.a module/bdev/libusk_bdev_modules.la \
+	lib/event/libusk_event.la lib/rpc/libusk_rpc.la $(FUZZ_METHOD_LIBS)
+EXTRA_test_fuzz_fuzz_bdevperf_opts_DEPENDENCIES = app/bdevperf/bdevperf_main.c
+
+test_fuzz_fuzz_nvme_cqe_SOURCES = test/fuzz/fuzz_nvme_cqe.c test/fuzz/fuzz_common.h
+test_fuzz_fuzz_nvme_cqe_CPPFLAGS = $(FUZZ_INCLUDES)
+test_fuzz_fuzz_nvme_cqe_LDFLAGS = $(FUZZ_LINK_FLAGS)
+test_fuzz_fuzz_nvme_cqe_LDADD = test/common/nvme_model/libnvme_model.a lib/nvme/libusk_nvme.la \
+	lib/env/libusk_env.la lib/log/libusk_log.la lib/util/libusk_util.la $(NUMA_LIBS) -lpthread
+
+# Builds the targets alone, without the rest of the tree (scripts/test.sh --fuzz).
+.PHONY: fuzz-targets print-fuzz-targets
+fuzz-targets: $(FUZZ_TARGETS:=$(EXEEXT))
+print-fuzz-targets:
+	@echo $(FUZZ_TARGETS)
+
+EXTRA_DIST += test/fuzz/corpus test/fuzz/FINDINGS.md test/fuzz/run.sh doc/fuzz.md
