@@ -78,7 +78,7 @@ static bool nvme_debug_printed(void)
 static void assert_flags_on(uint32_t mask)
 {
 	for (int c = 0; c < USK_LOG_COMPONENT_COUNT; c++) {
-		CU_ASSERT_EQUAL(usk_log_get_flag(c), (mask >> c) & 1);
+		CU_ASSERT_EQUAL(usk_log_get_flag(c), ((mask >> c) & 1) != 0);
 	}
 }
 
@@ -94,7 +94,7 @@ static void test_set_level_sets_what_is_printed(void)
 	for (int level = USK_LOG_ERROR; level <= USK_LOG_DEBUG; level++) {
 		snprintf(params, sizeof(params), "{\"level\": \"%s\"}", g_spdk_names[level]);
 		assert_accepted(ut_rpc_call("log_set_level", params));
-		CU_ASSERT_EQUAL(usk_log_get_level(), level);
+		CU_ASSERT_EQUAL((int)usk_log_get_level(), level);
 		CU_ASSERT_STRING_EQUAL(reported_level(NULL), g_spdk_names[level]);
 		CU_ASSERT_TRUE(level_printed(level));
 		if (level < USK_LOG_DEBUG) {
@@ -122,7 +122,7 @@ static void test_print_level_is_set_and_reported_apart(void)
 	for (int level = USK_LOG_ERROR; level <= USK_LOG_DEBUG; level++) {
 		snprintf(params, sizeof(params), "{\"level\": \"%s\"}", g_spdk_names[level]);
 		assert_accepted(ut_rpc_call("log_set_print_level", params));
-		CU_ASSERT_EQUAL(usk_log_get_print_level(), level);
+		CU_ASSERT_EQUAL((int)usk_log_get_print_level(), level);
 		CU_ASSERT_STRING_EQUAL(reported("log_get_print_level", NULL), g_spdk_names[level]);
 		CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_NOTICE);
 		CU_ASSERT_STRING_EQUAL(reported_level(NULL), "NOTICE");

@@ -65,10 +65,10 @@ static void test_level_parse(void)
 		CU_ASSERT_STRING_EQUAL(usk_log_level_spdk_name(l), names[l]);
 		level = USK_LOG_DEBUG - l;
 		CU_ASSERT_EQUAL(usk_log_level_parse(usk_log_level_name(l), &level), 0);
-		CU_ASSERT_EQUAL(level, l);
+		CU_ASSERT_EQUAL((int)level, l);
 		level = USK_LOG_DEBUG - l;
 		CU_ASSERT_EQUAL(usk_log_level_parse(names[l], &level), 0);
-		CU_ASSERT_EQUAL(level, l);
+		CU_ASSERT_EQUAL((int)level, l);
 	}
 	CU_ASSERT_EQUAL(usk_log_level_parse("warning", &level), 0);
 	CU_ASSERT_EQUAL(level, USK_LOG_WARN);
