@@ -28,7 +28,7 @@
 
 #include "crash_block.h"
 
-#define MAX_BATCH 256
+#define MAX_BATCH    256
 #define LOG_LINE_MAX 64 /* three 20-digit numbers, two spaces, a newline */
 
 struct writer {
@@ -189,17 +189,33 @@ static int parse_args(struct writer *w, int argc, char **argv)
 
 	while ((c = getopt(argc, argv, "a:n:s:c:g:l:b:")) != -1) {
 		switch (c) {
-		case 'a': w->bdf = optarg; break;
-		case 'n': w->nsid = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 's': w->first = strtoull(optarg, NULL, 0); break;
-		case 'c': w->count = (uint32_t)strtoul(optarg, NULL, 0); break;
-		case 'g': w->gen = strtoull(optarg, NULL, 0); break;
-		case 'l': log = optarg; break;
-		case 'b': w->batch = (uint32_t)strtoul(optarg, NULL, 0); break;
-		default: return usage();
+		case 'a':
+			w->bdf = optarg;
+			break;
+		case 'n':
+			w->nsid = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 's':
+			w->first = strtoull(optarg, NULL, 0);
+			break;
+		case 'c':
+			w->count = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'g':
+			w->gen = strtoull(optarg, NULL, 0);
+			break;
+		case 'l':
+			log = optarg;
+			break;
+		case 'b':
+			w->batch = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		default:
+			return usage();
 		}
 	}
-	if (w->bdf == NULL || log == NULL || w->count == 0 || w->batch == 0 || w->batch > MAX_BATCH) {
+	if (w->bdf == NULL || log == NULL || w->count == 0 || w->batch == 0 ||
+	    w->batch > MAX_BATCH) {
 		return usage();
 	}
 	w->log_fd = open(log, O_WRONLY | O_APPEND | O_CREAT, 0644);

@@ -127,7 +127,9 @@ lba=$(tail -n 1 $log | cut -d' ' -f2)
 dd if=/dev/zero of=/dev/nvme0n1 bs="$bs" seek="$lba" count=1 conv=fsync 2>/dev/null ||
 	fail "cannot zero block $lba"
 check=$(/usk/bin/crash_check /dev/nvme0n1 $first $count "$bs" $log)
-echo "$check" | grep -q "^FAIL LBA $lba: no crash_writer header" && echo "$check" | grep -q "failures=1$" ||
+if ! echo "$check" | grep -q "^FAIL LBA $lba: no crash_writer header" ||
+	! echo "$check" | grep -q "failures=1$"; then
 	fail "crash_check did not find the block zeroed on purpose: $check"
+fi
 echo "self-check ok: a zeroed block is reported"
 echo "PASS: $cycles kill -9 cycles, no flushed write lost"

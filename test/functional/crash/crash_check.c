@@ -45,7 +45,8 @@ static int read_log(const char *path, uint64_t first, uint64_t count, struct lat
 	}
 	while ((n = fscanf(f, "%" SCNu64 " %" SCNu64 " %" SCNu64, &g, &lba, &s)) == 3) {
 		if (lba < first || lba >= first + count) {
-			fprintf(stderr, "crash_check: log line for LBA %" PRIu64 " outside the region\n",
+			fprintf(stderr,
+				"crash_check: log line for LBA %" PRIu64 " outside the region\n",
 				lba);
 			fclose(f);
 			return -1;
