@@ -80,15 +80,18 @@ static json_t *parse(const uint8_t *text, size_t len, size_t *used)
 static void call(json_t *req)
 {
 	int answers = g_conn.answers;
+	char method[64];
 
 	if (fuzz_rpc_request_filter(req) == FUZZ_RPC_REFUSED) {
 		json_decref(req);
 		return;
 	}
+	snprintf(method, sizeof(method), "%s",
+		 json_string_value(json_object_get(req, "method")) ?: "(none)");
 	fuzz_rpc_env_run(dispatch_msg, req);
 	FUZZ_CHECK(g_conn.answers == answers + 1 && g_conn.holds == 0,
-		   "request answered %d times, %d left held", g_conn.answers - answers,
-		   g_conn.holds);
+		   "request to %s answered %d times, %d left held", method,
+		   g_conn.answers - answers, g_conn.holds);
 	json_decref(g_conn.last);
 	g_conn.last = NULL;
 }
