@@ -137,6 +137,8 @@ void bdev_qos_free(struct usk_bdev *bdev);
 void bdev_io_start(struct usk_bdev_io *io);
 /* Writes bdev_set_qos_limit for @bdev if it has limits. */
 void bdev_qos_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w);
+/* Writes the four limits of @l as named members, with SPDK's names. */
+void bdev_qos_write_limits(struct usk_json_write_ctx *w, const struct usk_bdev_qos_limits *l);
 
 /* Registers the layer's RPC methods (bdev_get_bdevs, bdev_get_iostat...). */
 int bdev_rpc_register(void);

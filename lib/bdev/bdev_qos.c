@@ -296,6 +296,14 @@ void bdev_qos_free(struct usk_bdev *b)
 	}
 }
 
+void bdev_qos_write_limits(struct usk_json_write_ctx *w, const struct usk_bdev_qos_limits *l)
+{
+	usk_json_write_named_uint64(w, "rw_ios_per_sec", l->rw_ios_per_s);
+	usk_json_write_named_uint64(w, "rw_mbytes_per_sec", l->rw_mbytes_per_s);
+	usk_json_write_named_uint64(w, "r_mbytes_per_sec", l->r_mbytes_per_s);
+	usk_json_write_named_uint64(w, "w_mbytes_per_sec", l->w_mbytes_per_s);
+}
+
 void bdev_qos_write_config(struct usk_bdev *b, struct usk_json_write_ctx *w)
 {
 	struct usk_bdev_qos_limits l;
@@ -308,10 +316,7 @@ void bdev_qos_write_config(struct usk_bdev *b, struct usk_json_write_ctx *w)
 	usk_json_write_named_string(w, "method", "bdev_set_qos_limit");
 	usk_json_write_named_object_begin(w, "params");
 	usk_json_write_named_string(w, "name", b->name);
-	usk_json_write_named_uint64(w, "rw_ios_per_sec", l.rw_ios_per_s);
-	usk_json_write_named_uint64(w, "rw_mbytes_per_sec", l.rw_mbytes_per_s);
-	usk_json_write_named_uint64(w, "r_mbytes_per_sec", l.r_mbytes_per_s);
-	usk_json_write_named_uint64(w, "w_mbytes_per_sec", l.w_mbytes_per_s);
+	bdev_qos_write_limits(w, &l);
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
 }

@@ -79,10 +79,7 @@ static void info_write_limits(struct usk_json_write_ctx *w, const struct usk_bde
 
 	usk_bdev_get_qos_limits(b, &l);
 	usk_json_write_named_object_begin(w, "assigned_rate_limits");
-	usk_json_write_named_uint64(w, "rw_ios_per_sec", l.rw_ios_per_s);
-	usk_json_write_named_uint64(w, "rw_mbytes_per_sec", l.rw_mbytes_per_s);
-	usk_json_write_named_uint64(w, "r_mbytes_per_sec", l.r_mbytes_per_s);
-	usk_json_write_named_uint64(w, "w_mbytes_per_sec", l.w_mbytes_per_s);
+	bdev_qos_write_limits(w, &l);
 	usk_json_write_object_end(w);
 }
 
