@@ -65,6 +65,18 @@ void bdev_create_opts_init(struct bdev_create_opts *opts)
 	*opts = (struct bdev_create_opts){.block_size = 512};
 }
 
+int bdev_create_sized(bdev_create_fn create, const char *name, uint64_t num_blocks,
+		      uint32_t block_size, struct usk_bdev **bdev, char *err, size_t errlen)
+{
+	struct bdev_create_opts opts;
+
+	bdev_create_opts_init(&opts);
+	opts.name = name;
+	opts.num_blocks = num_blocks;
+	opts.block_size = block_size;
+	return create(&opts, bdev, err, errlen);
+}
+
 void bdev_create_opts_free(struct bdev_create_opts *opts)
 {
 	/* The decoders made these copies; the const is for the callers that lend theirs. */

@@ -45,6 +45,9 @@ int bdev_create_opts_apply(const struct bdev_create_opts *opts, struct usk_bdev 
 /* Makes a bdev from @opts; fills @err on failure. */
 typedef int (*bdev_create_fn)(const struct bdev_create_opts *opts, struct usk_bdev **bdev,
 			      char *err, size_t errlen);
+/* @create with the defaults but for @name, @num_blocks and @block_size. */
+int bdev_create_sized(bdev_create_fn create, const char *name, uint64_t num_blocks,
+		      uint32_t block_size, struct usk_bdev **bdev, char *err, size_t errlen);
 /* Removes the module's bdev called @name; @cb hears when it is gone. */
 typedef int (*bdev_delete_fn)(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 

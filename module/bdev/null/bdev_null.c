@@ -122,13 +122,8 @@ int bdev_null_create_ext(const struct bdev_create_opts *opts, struct usk_bdev **
 int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 		     struct usk_bdev **bdev, char *err, size_t errlen)
 {
-	struct bdev_create_opts opts;
-
-	bdev_create_opts_init(&opts);
-	opts.name = name;
-	opts.num_blocks = num_blocks;
-	opts.block_size = block_size;
-	return bdev_null_create_ext(&opts, bdev, err, errlen);
+	return bdev_create_sized(bdev_null_create_ext, name, num_blocks, block_size, bdev, err,
+				 errlen);
 }
 
 #define NULL_MIB ((uint64_t)1024 * 1024)
