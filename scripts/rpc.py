@@ -474,6 +474,16 @@ NVME_METHODS = [
         *NVME_TARGET]),
     Method("bdev_nvme_get_controllers", "Show the NVMe controllers, or one.", [
         arg("-n", "--name", help="only this controller")]),
+    Method("bdev_nvme_set_options",
+           "Set the nvme module's timeouts and retries; before the first controller.", [
+               arg("-a", "--action-on-timeout", choices=["none", "reset", "abort"],
+                   help="abort (then reset if still late) or reset; none: timeout-us 0 only"),
+               arg("-t", "--timeout-us", type=NATURAL,
+                   help="I/O timeout in microseconds (0: none)"),
+               arg("--timeout-admin-us", type=NATURAL,
+                   help="admin command timeout in microseconds (0: 10 s)"),
+               arg("-r", "--bdev-retry-count", type=integer(-1),
+                   help="times an I/O a reset ended is sent again (-1: no limit; 3)")]),
     Method("bdev_nvme_reset_controller", "Reset an NVMe controller.", [
         arg("name", help="the controller's name"),
         arg("-c", "--cntlid", type=NATURAL, help="only the path to this controller id")]),

@@ -44,6 +44,14 @@ typedef void (*usk_nvme_cmd_cb)(void *cb_arg, const struct usk_nvme_cqe *cpl);
 /** usk_nvme_ctrlr_opts.arbitration_burst: no limit (AB 111b). */
 #define USK_NVME_ARB_BURST_NO_LIMIT 7
 
+/** What the driver does when an I/O command times out (usk_nvme_ctrlr_opts.io_timeout_action). */
+enum usk_nvme_timeout_action {
+	/** send an Abort; if the command is still out one more timeout later, reset */
+	USK_NVME_TIMEOUT_ABORT,
+	/** reset the controller at once */
+	USK_NVME_TIMEOUT_RESET,
+};
+
 /** Controller options. Fill with usk_nvme_ctrlr_opts_init() first. */
 struct usk_nvme_ctrlr_opts {
 	/** sizeof(struct usk_nvme_ctrlr_opts) as the caller knows it. */
@@ -78,9 +86,10 @@ struct usk_nvme_ctrlr_opts {
 	bool sgls;
 	/**
 	 * How long an I/O command may take, in milliseconds, 0 for no limit
-	 * (default 30000). A late command gets an Abort and one more period;
-	 * still late, the controller is reset, and it completes with Command
-	 * Abort Requested. With a limit, each poll reads the CPU's clock once.
+	 * (default 30000). What follows is io_timeout_action's; the late command
+	 * completes with Command Abort Requested, the others the reset ends as
+	 * usk_nvme_ctrlr_reset() says. With a limit, each poll reads the CPU's
+	 * clock once.
 	 */
 	uint32_t io_timeout_ms;
 	/**
@@ -90,6 +99,12 @@ struct usk_nvme_ctrlr_opts {
 	 * Set at bring-up and again after each reset.
 	 */
 	uint8_t arbitration_burst;
+	/**
+	 * What a late I/O command gets (default USK_NVME_TIMEOUT_ABORT): an
+	 * Abort and one more period before the reset, or the reset at once. The
+	 * late command ends with Command Abort Requested either way.
+	 */
+	enum usk_nvme_timeout_action io_timeout_action;
 };
 
 /**
@@ -198,9 +213,12 @@ void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_
 /**
  * Reset the controller (CC.EN to 0, then bring-up again) and resume.
  *
- * Every command outstanding completes exactly once with Command Abort
- * Requested: admin commands during this call, I/O commands on their queue
- * pair's next poll. That poll also creates the queue pair on the
+ * Every command outstanding completes exactly once: admin commands during
+ * this call with Command Abort Requested; I/O commands on their queue
+ * pair's next poll with Command Aborted due to SQ Deletion (DNR clear: the
+ * controller never finished them, so they may be sent again), except a
+ * command whose timeout caused the reset, which ends with Command Abort
+ * Requested. That poll also creates the queue pair on the
  * controller again (two admin commands, so it takes longer than most);
  * I/O submitted meanwhile waits, in order, and goes out after. Waiting
  * commands that had not gone out are kept, not failed.

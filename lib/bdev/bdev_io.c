@@ -78,7 +78,8 @@ static void bdev_io_count_error(struct usk_bdev_io_stat *s, int sct, int sc)
 	s->num_errors++;
 	if (sct == USK_NVME_SCT_GENERIC && sc == USK_NVME_SC_INTERNAL_ERROR) {
 		s->num_failed++;
-	} else if (sct == USK_NVME_SCT_GENERIC && sc == USK_NVME_SC_ABORTED_BY_REQUEST) {
+	} else if (sct == USK_NVME_SCT_GENERIC && (sc == USK_NVME_SC_ABORTED_BY_REQUEST ||
+						  sc == USK_NVME_SC_ABORTED_SQ_DELETION)) {
 		s->num_aborted++;
 	} else if (sct == USK_NVME_SCT_MEDIA && sc == USK_NVME_SC_COMPARE_FAILURE) {
 		s->num_miscompares++;

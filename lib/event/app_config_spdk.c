@@ -50,13 +50,6 @@ struct spdk_unused_method {
 static const struct spdk_unused_method g_unused[] = {
 	/* bdev: pools and caches of SPDK's bdev layer; USK sizes its own. */
 	{.method = "bdev_set_options"},
-	/* bdev: timeouts, reconnects and UUIDs change what the nvme bdevs do. */
-	{.method = "bdev_nvme_set_options",
-	 .defaults = {DEFAULT_STRING("action_on_timeout", "none"), DEFAULT_INT("timeout_us", 0),
-		      DEFAULT_INT("timeout_admin_us", 0), DEFAULT_INT("ctrlr_loss_timeout_sec", 0),
-		      DEFAULT_INT("reconnect_delay_sec", 0),
-		      DEFAULT_INT("fast_io_fail_timeout_sec", 0),
-		      DEFAULT_BOOL("generate_uuids", false)}},
 	{.method = "bdev_nvme_set_hotplug", .defaults = {DEFAULT_BOOL("enable", false)}},
 	/* bdev: USK has no examine step; its bdevs are ready when created. */
 	{.method = "bdev_wait_for_examine"},

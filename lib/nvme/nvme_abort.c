@@ -78,6 +78,7 @@ int usk_nvme_qpair_abort(struct usk_nvme_qpair *q, const void *cb_arg)
 			if (rc == -ENXIO) {
 				return rc;
 			}
+			tr->abort_requested = true;
 			count += rc == 0;
 		}
 	}

@@ -26,6 +26,7 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 		.admin_timeout_ms = 10000,
 		.io_timeout_ms = 30000,
 		.arbitration_burst = USK_NVME_ARB_BURST_KEEP,
+		.io_timeout_action = USK_NVME_TIMEOUT_ABORT,
 		.shadow_doorbells = true,
 		.sgls = true,
 	};

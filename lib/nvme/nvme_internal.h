@@ -27,7 +27,12 @@ struct nvme_tracker {
 	uint64_t submit_tick; /* the queue pair's clock when it went out, for timeouts */
 	uint16_t next_free;
 	bool active;
-	bool abort_sent; /* timed out once: an Abort was sent */
+	/*
+	 * An Abort was sent for it (asked by the caller, or on its first
+	 * timeout), or a reset for its timeout: a reset ends it with Command
+	 * Abort Requested, not SQ Deletion, so nobody sends it again.
+	 */
+	bool abort_requested;
 };
 
 /*
@@ -175,8 +180,11 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 void nvme_qpair_destroy(struct usk_nvme_qpair *qpair);
 /* Fails every outstanding command with Command Abort Requested. */
 void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
-/* Fails the commands in the ring (not those waiting for it) with Command Abort Requested. */
-void nvme_qpair_abort_trackers(struct usk_nvme_qpair *qpair);
+/*
+ * Fails the commands in the ring (not those waiting for it) with status code
+ * @sc of the generic type; those with abort_requested with Command Abort Requested.
+ */
+void nvme_qpair_abort_trackers(struct usk_nvme_qpair *qpair, uint8_t sc);
 /* Empties the rings, as a queue the controller has just created is. */
 void nvme_qpair_reset_ring(struct usk_nvme_qpair *qpair);
 /* Moves waiting commands into free ring entries, oldest first. */

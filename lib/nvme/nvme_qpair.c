@@ -109,7 +109,7 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 		q->now_tick = usk_ticks();
 	}
 	tr->submit_tick = q->now_tick;
-	tr->abort_sent = false;
+	tr->abort_requested = false;
 	tr->active = true;
 	q->outstanding++;
 	q->sq_tail = q->sq_tail + 1 == q->num_entries ? 0 : q->sq_tail + 1;
@@ -337,14 +337,14 @@ uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
 	return q->outstanding + q->waiting;
 }
 
-static struct usk_nvme_cqe *nvme_abort_cpl(struct usk_nvme_qpair *q, struct usk_nvme_cqe *cpl)
+static struct usk_nvme_cqe *nvme_abort_cpl(struct usk_nvme_qpair *q, struct usk_nvme_cqe *cpl,
+					   uint8_t sc)
 {
-	*cpl = (struct usk_nvme_cqe){.sqid = q->id,
-				     .status = (uint16_t)(USK_NVME_SC_ABORTED_BY_REQUEST << 1)};
+	*cpl = (struct usk_nvme_cqe){.sqid = q->id, .status = (uint16_t)(sc << 1)};
 	return cpl;
 }
 
-void nvme_qpair_abort_trackers(struct usk_nvme_qpair *q)
+void nvme_qpair_abort_trackers(struct usk_nvme_qpair *q, uint8_t sc)
 {
 	struct usk_nvme_cqe cpl;
 
@@ -354,7 +354,8 @@ void nvme_qpair_abort_trackers(struct usk_nvme_qpair *q)
 		if (tr->active) {
 			usk_nvme_cmd_cb cb = tr->cb;
 
-			nvme_abort_cpl(q, &cpl)->cid = cid;
+			nvme_abort_cpl(q, &cpl, tr->abort_requested ? USK_NVME_SC_ABORTED_BY_REQUEST : sc)
+				->cid = cid;
 			nvme_tracker_release(q, cid);
 			if (cb != NULL) {
 				cb(tr->cb_arg, &cpl);
@@ -375,10 +376,10 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
 		q->waiting--;
 		req->next = q->free_requests;
 		q->free_requests = req;
-		req->cb(req->cb_arg, nvme_abort_cpl(q, &cpl));
+		req->cb(req->cb_arg, nvme_abort_cpl(q, &cpl, USK_NVME_SC_ABORTED_BY_REQUEST));
 	}
 	q->waiting_tail = NULL;
-	nvme_qpair_abort_trackers(q);
+	nvme_qpair_abort_trackers(q, USK_NVME_SC_ABORTED_BY_REQUEST);
 }
 
 void nvme_qpair_forget(struct usk_nvme_qpair *q, const void *cb_arg)

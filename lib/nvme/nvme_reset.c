@@ -82,7 +82,7 @@ static void nvme_qpair_catch_up(struct usk_nvme_qpair *q)
 			return;
 		}
 		q->ring_gen = gen;
-		nvme_qpair_abort_trackers(q);
+		nvme_qpair_abort_trackers(q, USK_NVME_SC_ABORTED_SQ_DELETION);
 		nvme_qpair_reset_ring(q);
 	}
 }

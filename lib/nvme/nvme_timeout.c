@@ -6,6 +6,10 @@
  * command: a command is stamped with its queue pair's last poll, and the
  * ring is scanned four times per timeout, so a timeout fires between 1 and
  * 1.25 times the set value after the command went out.
+ *
+ * The late command ends with Command Abort Requested, whether the controller
+ * aborted it or the reset ended it; the others a reset ends get Command
+ * Aborted due to SQ Deletion, which a caller may retry (see nvme.h).
  */
 #include "config.h"
 
@@ -32,17 +36,20 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 		if (!tr->active || now - tr->submit_tick < q->timeout_ticks) {
 			continue;
 		}
-		if (!tr->abort_sent) {
-			USK_WARNLOG("%s: qpair %u: command %u timed out after %u ms; aborting it",
-				    q->ctrlr->name, q->id, cid, q->ctrlr->opts.io_timeout_ms);
+		if (!tr->abort_requested) {
+			bool abort = q->ctrlr->opts.io_timeout_action == USK_NVME_TIMEOUT_ABORT;
+
+			USK_WARNLOG("%s: qpair %u: command %u timed out after %u ms; %s", q->ctrlr->name,
+				    q->id, cid, q->ctrlr->opts.io_timeout_ms,
+				    abort ? "aborting it" : "resetting the controller");
 			/* Whether the controller could abort it, it gets one more timeout. */
-			rc = nvme_qpair_send_abort(q, cid);
+			rc = abort ? nvme_qpair_send_abort(q, cid) : -ECANCELED;
 		}
 		/* The Abort itself timed out: that reset the controller already. */
 		if (rc == -ETIMEDOUT || rc == -ENXIO) {
 			return;
 		}
-		if (tr->abort_sent || rc != 0) {
+		if (tr->abort_requested || rc != 0) {
 			USK_ERRLOG("%s: qpair %u: command %u still outstanding; resetting the "
 				   "controller",
 				   q->ctrlr->name, q->id, cid);
@@ -50,10 +57,11 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 			 * Its commands, this one among them, end on the next poll. Not
 			 * when another thread's late command has just had it reset.
 			 */
+			tr->abort_requested = true;
 			nvme_ctrlr_reset_from(q->ctrlr, q->synced_state);
 			return;
 		}
-		tr->abort_sent = true;
+		tr->abort_requested = true;
 		tr->submit_tick = now;
 	}
 }

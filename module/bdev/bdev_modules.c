@@ -250,6 +250,16 @@ int bdev_simple_register(struct usk_bdev *b, const char *product, uint64_t num_b
 	return rc;
 }
 
+struct usk_bdev *bdev_module_first_bdev(const struct usk_bdev_module *module)
+{
+	struct usk_bdev *b = usk_bdev_first();
+
+	while (b != NULL && b->module != module) {
+		b = usk_bdev_next(b);
+	}
+	return b;
+}
+
 int bdev_module_delete(const struct usk_bdev_module *module, const char *name,
 		       void (*cb)(void *cb_arg, int rc), void *cb_arg)
 {

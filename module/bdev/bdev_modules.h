@@ -102,6 +102,9 @@ int bdev_simple_register(struct usk_bdev *b, const char *product, uint64_t num_b
 			 uint32_t block_size, const struct usk_bdev_fn_table *fn,
 			 const struct usk_bdev_module *module, char *err, size_t errlen);
 
+/* @module's first bdev in the layer's list (save_config's order), or NULL. */
+struct usk_bdev *bdev_module_first_bdev(const struct usk_bdev_module *module);
+
 /* Unregisters @module's bdev called @name; -ENODEV when it has none by that name. */
 int bdev_module_delete(const struct usk_bdev_module *module, const char *name,
 		       void (*cb)(void *cb_arg, int rc), void *cb_arg);

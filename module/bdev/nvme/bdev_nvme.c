@@ -229,6 +229,10 @@ static void nvme_bdev_write_config(struct usk_bdev *bdev, struct usk_json_write_
 	struct nvme_bdev *nb = bdev->ctxt;
 	struct nvme_bdev_ctrlr *nc = nb->nc;
 
+	/* The options go before the first controller: they must be set before it. */
+	if (bdev_module_first_bdev(&g_bdev_nvme_module) == bdev) {
+		nvme_bdev_options_write_config(w);
+	}
 	for (uint32_t i = 0; i < nb->index; i++) {
 		if (nc->bdevs[i] != NULL) {
 			return;
@@ -483,6 +487,7 @@ int bdev_nvme_attach(const char *name, const char *trid, uint32_t num_io_queues,
 		return rc;
 	}
 	usk_nvme_ctrlr_opts_init(&opts, sizeof(opts));
+	nvme_bdev_options_apply(&opts);
 	if (num_io_queues != 0) {
 		opts.num_io_queues = num_io_queues;
 	}

@@ -3,7 +3,11 @@
  * The nvme bdev's I/O path: each thread's channel owns one I/O queue pair
  * of the controller and a poller that reaps it. An I/O the queue pair has
  * no room for (or an unmap with no free range) waits in the channel, in
- * order, and goes out after the next reap.
+ * order, and goes out after the next reap. An I/O a controller reset ended
+ * (Command Aborted due to SQ Deletion: the controller never finished it)
+ * is sent again after the next reap, up to bdev_retry_count times, so a
+ * reset costs the application time, not errors; the command whose timeout
+ * caused the reset fails.
  */
 #include "config.h"
 
@@ -22,6 +26,8 @@ struct nvme_bdev_channel {
 	struct usk_poller *poller;
 	struct usk_bdev_io *waiting_head;
 	struct usk_bdev_io *waiting_tail;
+	/* Ended by a reset, to go out again after the next reap (a stack: order does not matter). */
+	struct usk_bdev_io *retry_head;
 	struct usk_nvme_dsm_range *ranges; /* DMA memory the controller reads */
 	uint16_t free_ranges[NVME_BDEV_RANGES];
 	uint32_t num_free_ranges;
@@ -36,6 +42,18 @@ static void nvme_bdev_io_done(void *arg, const struct usk_nvme_cqe *cpl)
 
 	if (nio->range_slot >= 0) {
 		nio->ch->free_ranges[nio->ch->num_free_ranges++] = (uint16_t)nio->range_slot;
+		nio->range_slot = -1;
+	}
+	/*
+	 * Not sent again at once: this runs inside the queue pair's catch-up
+	 * after the reset, before it has its queues back.
+	 */
+	if (sct == USK_NVME_SCT_GENERIC && sc == USK_NVME_SC_ABORTED_SQ_DELETION &&
+	    !USK_NVME_STATUS_DNR(cpl->status) && nvme_bdev_options_may_retry(nio->retries)) {
+		nio->retries++;
+		nio->next = nio->ch->retry_head;
+		nio->ch->retry_head = io;
+		return;
 	}
 	if (sct == USK_NVME_SCT_MEDIA && sc == USK_NVME_SC_COMPARE_FAILURE) {
 		usk_bdev_io_complete(io, USK_BDEV_IO_STATUS_MISCOMPARE);
@@ -164,10 +182,27 @@ void nvme_bdev_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
 {
 	struct nvme_bdev_channel *ch = usk_io_channel_get_ctx(ioch);
 
+	((struct nvme_bdev_io *)usk_bdev_io_driver_ctx(io))->retries = 0;
 	if (io->type == USK_BDEV_IO_TYPE_RESET) {
 		nvme_bdev_reset(io);
 	} else if (ch->waiting_head != NULL || !nvme_bdev_start(ch, io)) {
 		nvme_bdev_wait(ch, io);
+	}
+}
+
+/* Puts the I/O a reset ended at the front of the waiting list: they are the oldest. */
+static void nvme_bdev_queue_retries(struct nvme_bdev_channel *ch)
+{
+	while (ch->retry_head != NULL) {
+		struct usk_bdev_io *io = ch->retry_head;
+		struct nvme_bdev_io *nio = usk_bdev_io_driver_ctx(io);
+
+		ch->retry_head = nio->next;
+		nio->next = ch->waiting_head;
+		ch->waiting_head = io;
+		if (ch->waiting_tail == NULL) {
+			ch->waiting_tail = io;
+		}
 	}
 }
 
@@ -176,6 +211,7 @@ static int nvme_bdev_poll(void *ctx)
 	struct nvme_bdev_channel *ch = ctx;
 	int reaped = usk_nvme_qpair_process_completions(ch->qpair, 0);
 
+	nvme_bdev_queue_retries(ch);
 	nvme_bdev_start_waiting(ch);
 	return reaped > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
 }
@@ -208,7 +244,8 @@ static void nvme_bdev_channel_destroy(void *io_device, void *ctx)
 {
 	struct nvme_bdev_channel *ch = ctx;
 
-	/* Every I/O completes once: those still waiting for room end here. */
+	/* Every I/O completes once: those still waiting for room or a retry end here. */
+	nvme_bdev_queue_retries(ch);
 	while (ch->waiting_head != NULL) {
 		struct usk_bdev_io *io = ch->waiting_head;
 

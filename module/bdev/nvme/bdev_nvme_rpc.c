@@ -360,5 +360,5 @@ int bdev_nvme_rpc_register(void)
 	for (size_t i = 0; i < USK_COUNTOF(methods) && rc == 0; i++) {
 		rc = usk_rpc_register_method(methods[i].name, methods[i].fn);
 	}
-	return rc;
+	return rc != 0 ? rc : bdev_nvme_options_rpc_register();
 }

@@ -350,17 +350,6 @@ static void uring_destruct(void *ctxt)
 	free(ub);
 }
 
-/* The first uring bdev of the list, or NULL. */
-static struct usk_bdev *uring_first_bdev(void)
-{
-	struct usk_bdev *b = usk_bdev_first();
-
-	while (b != NULL && b->module != &g_bdev_uring_module) {
-		b = usk_bdev_next(b);
-	}
-	return b;
-}
-
 /* The options go just before the first uring bdev: they must be set before it. */
 static void uring_write_options(struct usk_json_write_ctx *w)
 {
@@ -377,7 +366,7 @@ static void uring_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx 
 {
 	struct uring_bdev *ub = bdev->ctxt;
 
-	if (uring_first_bdev() == bdev) {
+	if (bdev_module_first_bdev(&g_bdev_uring_module) == bdev) {
 		uring_write_options(w);
 	}
 
@@ -595,7 +584,7 @@ static void rpc_bdev_uring_set_options(struct usk_rpc_request *req,
 		return;
 	}
 	/* Rings are made with the options: every ring must have the same. */
-	if (uring_first_bdev() != NULL) {
+	if (bdev_module_first_bdev(&g_bdev_uring_module) != NULL) {
 		usk_rpc_send_error(
 			req, USK_JSONRPC_ERROR_INVALID_PARAMS,
 			"params: set the options before the first uring bdev is created");

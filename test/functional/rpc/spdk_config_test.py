@@ -182,8 +182,9 @@ def check_spdk_shaped_config(work):
               log)
         check("bdev's SPDK-only methods are skipped with a notice naming each",
               all(f"skipped SPDK's '{m}'" in log
-                  for m in ("bdev_set_options", "bdev_nvme_set_options",
-                            "bdev_nvme_set_hotplug")), log)
+                  for m in ("bdev_set_options", "bdev_nvme_set_hotplug")), log)
+        check("bdev_nvme_set_options, which USK has, runs with SPDK's defaults",
+              "skipped SPDK's 'bdev_nvme_set_options'" not in log, log)
         check("and its bdev is made", ready and bdev_names(tgt) == ["Malloc0"],
               str(bdev_names(tgt) if ready else None))
     finally:
@@ -211,8 +212,21 @@ def check_refusals(work):
     try:
         rc = tgt.wait_exit()
         log = tgt.log_text()
+        check("a timeout USK cannot honour (SPDK's 'none' only logs) stops the start naming it",
+              rc == 1 and "'bdev_nvme_set_options'" in log
+              and "field 'action_on_timeout'" in log, f"rc {rc}: {log}")
+    finally:
+        tgt.stop()
+
+    config = spdk_config()
+    bdev = next(s for s in config["subsystems"] if s["subsystem"] == "bdev")
+    bdev["config"][2]["params"]["enable"] = True
+    tgt = Tgt(work, "hotplug", "-c", write_json(os.path.join(work, "hotplug.json"), config))
+    try:
+        rc = tgt.wait_exit()
+        log = tgt.log_text()
         check("a field off SPDK's default that USK cannot honour stops the start naming it",
-              rc == 1 and "'bdev_nvme_set_options'" in log and "field 'timeout_us'" in log,
+              rc == 1 and "'bdev_nvme_set_hotplug'" in log and "field 'enable'" in log,
               f"rc {rc}: {log}")
     finally:
         tgt.stop()

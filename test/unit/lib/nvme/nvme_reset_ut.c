@@ -96,7 +96,7 @@ static void test_reset_with_1000_outstanding(void)
 	poll_all(f.q, r, OUTSTANDING);
 	for (int i = 0; i < OUTSTANDING; i++) {
 		CU_ASSERT_EQUAL_FATAL(r[i].calls, 1);
-		CU_ASSERT_EQUAL_FATAL(r[i].status, i < 511 ? USK_NVME_SC_ABORTED_BY_REQUEST : 0);
+		CU_ASSERT_EQUAL_FATAL(r[i].status, i < 511 ? USK_NVME_SC_ABORTED_SQ_DELETION : 0);
 	}
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 0);
 	check_write_read(&f, 7, 0x5a);

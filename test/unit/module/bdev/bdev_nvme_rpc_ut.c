@@ -608,7 +608,8 @@ static void test_reset_controller_ends_io_once(void)
 	CU_ASSERT_EQUAL(g_u.done, 0);
 	assert_true_answer(call("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\"}"));
 	poll_until(&g_u.done, 8);
-	CU_ASSERT_EQUAL(g_u.failed, 8);
+	/* The reset ended them (SQ deletion): sent again on the rebuilt queue pair, they pass. */
+	CU_ASSERT_EQUAL(g_u.failed, 0);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), enables + 1);
 	/* Each once: nothing more arrives. */
 	ut_poll_threads(&g_thread, 1);
@@ -618,7 +619,52 @@ static void test_reset_controller_ends_io_once(void)
 		call("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\", \"cntlid\": 0}"));
 	on_thread(read_one_block, NULL);
 	poll_until(&g_u.done, 9);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
+/*
+ * bdev_nvme_set_options: SPDK's params, before the first controller only;
+ * save_config writes them before it; with bdev_retry_count 0 the I/O a
+ * reset ends fail. Last of the tests: the options stay set.
+ */
+static void test_set_options(void)
+{
+	static const struct ut_rpc_refusal refusals[] = {
+		{"{\"action_on_timeout\": \"none\", \"timeout_us\": 1000}",
+		 "params: field 'action_on_timeout': 'none' with a timeout: USK acts on every "
+		 "timeout (use abort or reset, or timeout_us 0 for no timeout)"},
+		{"{\"action_on_timeout\": \"later\"}",
+		 "params: field 'action_on_timeout': 'later' (none, reset or abort)"},
+		{"{\"bdev_retry_count\": -2}",
+		 "params: field 'bdev_retry_count': -1 (no limit) or more"},
+		{"{\"generate_uuids\": true}",
+		 "params: field 'generate_uuids': only false is accepted (a namespace's bdev gets a "
+		 "random UUID, kept by save_config)"},
+	};
+
+	setup();
+	assert_refusals("bdev_nvme_set_options", refusals, USK_COUNTOF(refusals));
+	assert_true_answer(call("bdev_nvme_set_options",
+				"{\"action_on_timeout\": \"reset\", \"timeout_us\": 1500000, "
+				"\"bdev_retry_count\": 0, \"keep_alive_timeout_ms\": 10000, "
+				"\"delay_cmd_submit\": true, \"generate_uuids\": false}"));
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	ut_rpc_assert_refused(call("bdev_nvme_set_options", "{\"bdev_retry_count\": 3}"),
+			      USK_JSONRPC_ERROR_INVALID_PARAMS,
+			      "params: set the options before the first controller is attached");
+	assert_written("Nvme0n1", true,
+		       "[{\"method\":\"bdev_nvme_set_options\",\"params\":{\"action_on_timeout\":"
+		       "\"reset\",\"bdev_retry_count\":0,\"timeout_admin_us\":0,\"timeout_us\":"
+		       "1500000}},{\"method\":\"bdev_nvme_attach_controller\",\"params\":{\"name\":"
+		       "\"Nvme0\",\"traddr\":\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}]");
+	on_thread(ut_bdev_open_msg, &g_u);
+	hold_eight_reads();
+	assert_true_answer(call("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\"}"));
+	poll_until(&g_u.done, 8);
 	CU_ASSERT_EQUAL(g_u.failed, 8);
+	CU_ASSERT_EQUAL(g_u.sc, USK_NVME_SC_ABORTED_SQ_DELETION);
 	on_thread(ut_bdev_close_msg, &g_u);
 	teardown_model();
 }
@@ -638,6 +684,7 @@ int main(void)
 		UT_TEST(test_bdev_info_shows_the_controller),
 		UT_TEST(test_detach_takes_the_controllers_path),
 		UT_TEST(test_reset_controller_ends_io_once),
+		UT_TEST(test_set_options),
 	};
 	int rc = UT_BDEV_NVME_RUN("bdev_nvme_rpc", tests);
 
