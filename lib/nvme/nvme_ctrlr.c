@@ -87,7 +87,7 @@ static void nvme_admin_timed_out(struct usk_nvme_ctrlr *c, const struct usk_nvme
 		   c->opts.admin_timeout_ms);
 	nvme_qpair_forget(c->admin, waiter);
 	if (c->ready) {
-		nvme_ctrlr_reset_locked(c);
+		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
 	}
 }
 
@@ -415,6 +415,9 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
 		nvme_qpair_destroy(q);
 		goto release_qid;
 	}
+	pthread_mutex_lock(&c->admin_lock);
+	c->io_qpairs[qid] = q;
+	pthread_mutex_unlock(&c->admin_lock);
 	*qpair = q;
 	return 0;
 
@@ -445,6 +448,7 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	 * Delete that times out, so each step checks the queues are still there.
 	 */
 	pthread_mutex_lock(&c->admin_lock);
+	c->io_qpairs[q->id] = NULL;
 	q->resyncing = true;
 	/* Once the queues are gone (NVME_QPAIR_NO_QUEUES below) submissions are refused. */
 	q->closing = true;
@@ -460,7 +464,7 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	if (rc != 0 && nvme_qpair_on_ctrlr(q)) {
 		USK_ERRLOG("%s: qpair %u: the controller kept its queues; resetting it", c->name,
 			   q->id);
-		nvme_ctrlr_reset_locked(c);
+		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
 	}
 	q->synced_state = NVME_QPAIR_NO_QUEUES;
 	pthread_mutex_unlock(&c->admin_lock);

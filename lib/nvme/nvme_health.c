@@ -55,8 +55,7 @@ void nvme_ctrlr_notify_if_failed(struct usk_nvme_ctrlr *c)
 	}
 }
 
-/* Why the controller cannot go on, or NULL when it is healthy. */
-static const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *c)
+const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *c)
 {
 	uint32_t csts;
 

@@ -161,6 +161,8 @@ struct usk_nvme_ctrlr {
 	uint32_t events[NVME_AER_EVENTS_MAX]; /* Dword 0s reaped, not yet handled */
 	uint32_t events_pending;
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
+	/* The I/O queue pairs by ID once made (the admin lock guards it): a reset deletes their queues. */
+	struct usk_nvme_qpair *io_qpairs[NVME_MAX_IO_QUEUES + 1];
 };
 
 /*
@@ -320,10 +322,21 @@ int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *ctrlr);
 /* Sets the arbitration burst the options ask for, if any. */
 int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *ctrlr);
 
-/* Reset (nvme_reset.c). The admin lock is held. */
-int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr);
+/* Why the controller cannot go on (gone, being removed, fatal status), or NULL (nvme_health.c). */
+const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *ctrlr);
+
+/*
+ * Reset (nvme_reset.c). The admin lock is held. @spare says which I/O
+ * queues are left on the controller for the disable to end instead of
+ * being deleted first: NVME_RESET_SPARE_NONE, NVME_RESET_SPARE_ALL (the
+ * controller is not answering admin commands), or the ID of the one queue
+ * pair whose late command the controller cannot finish.
+ */
+#define NVME_RESET_SPARE_NONE 0
+#define NVME_RESET_SPARE_ALL  UINT16_MAX
+int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr, uint16_t spare);
 /* Resets unless the state moved from @seen (another thread reset it already). */
-int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *ctrlr, uint32_t seen);
+int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *ctrlr, uint32_t seen, uint16_t spare);
 /*
  * Brings a queue pair whose synced_state differs from the controller's in
  * line: ends its commands if the controller was reset, and re-creates its

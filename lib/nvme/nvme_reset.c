@@ -208,7 +208,44 @@ static int nvme_ctrlr_reinit(struct usk_nvme_ctrlr *c)
 	return rc;
 }
 
-int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c)
+/*
+ * Deletes the I/O queues the controller has, but @spare's, before it is
+ * disabled (as Linux does while the controller answers). A disable then
+ * finds no queue with commands the controller has not started: QEMU's
+ * emulated controller (7.2) frees such a queue while the commands are still
+ * on their way and crashes when they finish. The queue pairs' threads are
+ * held off meanwhile (RESETTING); what they had in flight ends as after any
+ * reset. A Delete that fails changes nothing: the disable still ends all.
+ */
+static void nvme_ctrlr_delete_io_queues(struct usk_nvme_ctrlr *c, uint32_t state, uint16_t spare)
+{
+	/* Gone, in fatal status or not ready: it would answer no Delete. */
+	if (nvme_ctrlr_fault(c) != NULL ||
+	    (nvme_reg_read32(c, USK_NVME_REG_CSTS) & USK_NVME_CSTS_RDY) == 0) {
+		return;
+	}
+	for (uint16_t qid = 1; qid <= c->max_io_queues && spare != NVME_RESET_SPARE_ALL; qid++) {
+		struct usk_nvme_qpair *q = c->io_qpairs[qid];
+		struct usk_nvme_sqe delete_sq = {.opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = qid};
+		struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = qid};
+		int rc;
+
+		/* Only queues made under the state being reset are on the controller. */
+		if (q == NULL || qid == spare || q->synced_state != state) {
+			continue;
+		}
+		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
+		if (rc == 0) {
+			rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
+		}
+		/* Not answering: the rest would wait as long; the disable ends them all. */
+		if (rc == -ETIMEDOUT || rc == -ENXIO) {
+			return;
+		}
+	}
+}
+
+int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c, uint16_t spare)
 {
 	uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 	uint32_t ready = ((state >> NVME_CTRLR_GEN_SHIFT) + 1) << NVME_CTRLR_GEN_SHIFT;
@@ -222,6 +259,8 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c)
 		return -EBUSY;
 	}
 	USK_INFOLOG("%s: resetting the controller", c->name);
+	__atomic_store_n(&c->state, state | NVME_CTRLR_RESETTING, __ATOMIC_RELEASE);
+	nvme_ctrlr_delete_io_queues(c, state, spare);
 	rc = nvme_ctrlr_disable(c);
 	if (rc == 0) {
 		/* Disabled: no more DMA and no completions, so queue pairs may end their commands.
@@ -239,14 +278,14 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c)
 	return 0;
 }
 
-int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *c, uint32_t seen)
+int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *c, uint32_t seen, uint16_t spare)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&c->admin_lock);
 	/* Reset already by another thread since @seen: that one will do. */
 	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == seen) {
-		rc = nvme_ctrlr_reset_locked(c);
+		rc = nvme_ctrlr_reset_locked(c, spare);
 	}
 	pthread_mutex_unlock(&c->admin_lock);
 	nvme_ctrlr_notify_if_failed(c);
@@ -258,7 +297,7 @@ int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *c)
 	int rc;
 
 	pthread_mutex_lock(&c->admin_lock);
-	rc = nvme_ctrlr_reset_locked(c);
+	rc = nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_NONE);
 	pthread_mutex_unlock(&c->admin_lock);
 	nvme_ctrlr_notify_if_failed(c);
 	return rc;

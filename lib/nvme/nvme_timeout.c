@@ -58,7 +58,7 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 			 * when another thread's late command has just had it reset.
 			 */
 			tr->abort_requested = true;
-			nvme_ctrlr_reset_from(q->ctrlr, q->synced_state);
+			nvme_ctrlr_reset_from(q->ctrlr, q->synced_state, q->id);
 			return;
 		}
 		tr->abort_requested = true;

@@ -588,6 +588,16 @@ static void model_send_event(struct nvme_model *m)
 	model_post(m, &m->sq[0], 0, cid, 0, m->event_dw0);
 }
 
+static uint32_t model_live_io_sqs(const struct nvme_model *m)
+{
+	uint32_t live = 0;
+
+	for (uint16_t q = 1; q < MODEL_QUEUES; q++) {
+		live += m->sq[q].live;
+	}
+	return live;
+}
+
 void *nvme_model_thread_main(void *arg)
 {
 	struct nvme_model *m = arg;
@@ -611,6 +621,7 @@ void *nvme_model_thread_main(void *arg)
 		} else if (!(cc & USK_NVME_CC_EN)) {
 			m->enable_seen_ns = 0;
 			if (csts & USK_NVME_CSTS_RDY) {
+				atomic_store(&m->live_sqs_at_disable, model_live_io_sqs(m));
 				*reg32(m, USK_NVME_REG_CSTS) = 0;
 			}
 		}

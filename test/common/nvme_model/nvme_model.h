@@ -96,6 +96,9 @@ bool nvme_model_enabled(struct nvme_model *model);
 /* How many times the host has enabled the controller (1 after bring-up). */
 uint32_t nvme_model_enable_count(struct nvme_model *model);
 
+/* The I/O submission queues still there when the host last disabled the controller. */
+uint32_t nvme_model_live_sqs_at_disable(struct nvme_model *model);
+
 /* Hot-unplug: the device asks to be released and stops processing. */
 void nvme_model_remove(struct nvme_model *model);
 

@@ -51,6 +51,7 @@ struct nvme_model {
 	uint32_t dropped[MODEL_DROPPED_MAX];
 	uint32_t dropped_count;
 	atomic_uint enable_count;
+	atomic_uint live_sqs_at_disable; /* I/O SQs the host had not deleted at the last disable */
 	atomic_uint io_latency_us;
 	uint64_t enable_seen_ns; /* when CC.EN was first seen set, for ready_delay_ms; 0: not */
 	/* Asynchronous Event Requests waiting (CIDs), and an event to send. */

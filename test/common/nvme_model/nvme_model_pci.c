@@ -225,6 +225,11 @@ uint32_t nvme_model_enable_count(struct nvme_model *m)
 	return atomic_load(&m->enable_count);
 }
 
+uint32_t nvme_model_live_sqs_at_disable(struct nvme_model *m)
+{
+	return atomic_load(&m->live_sqs_at_disable);
+}
+
 void nvme_model_remove(struct nvme_model *m)
 {
 	atomic_store(&m->halted, true);

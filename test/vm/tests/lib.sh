@@ -57,10 +57,13 @@ nvme_block_devices() {
 # Writes to $1 a JSON config that attaches the controller at PCI address $2
 # as bdev controller Nvme0, in the shape SPDK's save_config writes it (every
 # member SPDK writes for a PCIe controller), so the nvme bdev tests load an
-# SPDK-saved config unchanged.
+# SPDK-saved config unchanged. $3, if given, holds bdev_nvme_set_options's
+# params (a JSON object), called first.
 nvme_bdev_config() {
+	local options=""
+	[ -z "${3:-}" ] || options="{\"method\": \"bdev_nvme_set_options\", \"params\": $3},"
 	cat >"$1" <<JSON
-{"subsystems": [{"subsystem": "bdev", "config": [
+{"subsystems": [{"subsystem": "bdev", "config": [$options
   {"method": "bdev_nvme_attach_controller",
    "params": {"name": "Nvme0", "trtype": "PCIe", "traddr": "$2",
      "prchk_reftag": false, "prchk_guard": false, "ctrlr_loss_timeout_sec": 0,

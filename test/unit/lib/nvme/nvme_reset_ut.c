@@ -345,10 +345,42 @@ static void test_lost_command_during_reset_fails_it(void)
 	struct nvme_model_fixture f;
 
 	fixture_up(&f, 64, 200);
-	/* Number of Queues goes through; the async event configuration is lost. */
-	nvme_model_drop_admin_completions_after(f.model, 1, 1);
+	/*
+	 * The two Deletes of the I/O queues and Number of Queues go through; the
+	 * async event configuration is lost.
+	 */
+	nvme_model_drop_admin_completions_after(f.model, 3, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), -ETIMEDOUT);
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
+	fixture_down(&f);
+}
+
+/*
+ * A reset deletes the I/O queues before it disables the controller, so the
+ * disable finds none (QEMU's controller crashed when it found one with
+ * commands it had fetched). Each queue pair, the other one too, is built
+ * again and works; the command the device held ends once, with SQ Deletion.
+ */
+static void test_reset_deletes_io_queues_before_disabling(void)
+{
+	struct nvme_model_fixture f;
+	struct usk_nvme_qpair *q2;
+	struct result r = {0}, r2 = {0};
+
+	fixture_up(&f, 64, 10000);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &q2), 0);
+	nvme_model_drop_completions(f.model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
+	CU_ASSERT_EQUAL(nvme_model_live_sqs_at_disable(f.model), 0);
+	poll_all(f.q, &r, 1);
+	CU_ASSERT(r.calls == 1 && r.status == USK_NVME_SC_ABORTED_SQ_DELETION);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, q2, f.buf, 1, 1, done, &r2), 0);
+	poll_all(q2, &r2, 1);
+	CU_ASSERT(r2.calls == 1 && r2.status == 0);
+	check_write_read(&f, 3, 0x3c);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q2), 0);
 	fixture_down(&f);
 }
 
@@ -386,6 +418,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_reset_with_1000_outstanding),
+		UT_TEST(test_reset_deletes_io_queues_before_disabling),
 		UT_TEST(test_reset_during_io_from_another_thread),
 		UT_TEST(test_free_qpair_after_reset),
 		UT_TEST(test_admin_timeout_resets),
