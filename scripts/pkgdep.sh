@@ -27,8 +27,9 @@ check_pkgs="clang libclang-rt-14-dev"
 # qemu with busybox in an initramfs packed by cpio; depmod is in kmod. The
 # headers of that kernel build the lab's vfio module with the no-IOMMU mode.
 vm_pkgs="qemu-system-x86 qemu-utils busybox-static cpio kmod dpkg-dev linux-headers-amd64"
-# Benchmarks and tools: fio is the kernel reference, bench/syscalls.sh uses strace.
-tool_pkgs="fio python3 pciutils strace"
+# Benchmarks and tools: fio is the kernel reference, bench/syscalls.sh uses strace,
+# scripts/test.sh --load runs the suite beside stress-ng (a busy build box).
+tool_pkgs="fio python3 pciutils strace stress-ng"
 
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "pkgdep.sh: apt-get not found; install these by hand:" >&2

@@ -9,6 +9,8 @@ deps=yes
 scope=all
 configure_args=()
 fuzz_seconds=
+load=no
+repeat=1
 
 usage() {
 	cat <<USAGE
@@ -28,6 +30,10 @@ Options:
   --tsan           build with ThreadSanitizer (default builddir build-tsan/) and
                    run the unit tests of lib/thread, lib/event, lib/bdev and
                    module/bdev; a race report fails the test
+  --load           run 'stress-ng --cpu N' (N: the CPUs) beside the build and
+                   the tests, as on a busy build box; stopped at the end
+  --repeat N       run the tests N times in a row (built once), stopping at the
+                   first run that fails; each run ends with its "tests:" line
   --no-deps        do not run scripts/pkgdep.sh
   -h, --help       this text
 USAGE
@@ -55,6 +61,10 @@ while [ $# -gt 0 ]; do
 		# A race stops the program at once with a status automake counts as a failure.
 		export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1 exitcode=66 second_deadlock_stack=1}
 		[ "$builddir" != "$top/build" ] || builddir=$top/build-tsan ;;
+	--load) load=yes ;;
+	--repeat)
+		[[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "test.sh: --repeat needs a number of runs" >&2; exit 2; }
+		repeat=$2; shift ;;
 	--no-deps) deps=no ;;
 	-h | --help) usage; exit 0 ;;
 	--) shift; configure_args+=("$@"); break ;;
@@ -67,6 +77,14 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 if [ "$deps" = yes ]; then
 	"$top/scripts/pkgdep.sh"
+fi
+
+if [ "$load" = yes ]; then
+	command -v stress-ng >/dev/null || { echo "test.sh: --load needs stress-ng (scripts/pkgdep.sh)" >&2; exit 2; }
+	stress-ng --cpu "$jobs" --quiet &
+	stress_pid=$!
+	trap 'kill "$stress_pid" 2>/dev/null || true' EXIT
+	echo "== load: stress-ng --cpu $jobs (pid $stress_pid)"
 fi
 
 echo "== autogen"
@@ -97,22 +115,32 @@ elif [ "$scope" = tsan ]; then
 	# every such access of the emulated device (test/fuzz/FINDINGS.md).
 	check_args+=('TESTS=$(THREAD_UNIT_TESTS) $(EVENT_UNIT_TESTS) $(BDEV_UNIT_TESTS) $(filter-out test/unit/module/bdev/bdev_nvme%,$(BDEV_MODULE_UNIT_TESTS))')
 fi
-status=0
-make -j"$jobs" check "${check_args[@]}" || status=$?
-
-# automake keeps each test's output in its .log; show CUnit's summaries.
-for trs in $(find . -name '*.trs' | sort); do
-	log=${trs%.trs}.log
-	if grep -q 'Run Summary' "$log" 2>/dev/null; then
-		echo "-- ${log#./}"
-		sed -n '/Run Summary/,/Elapsed time/p' "$log"
+# One run of the tests: make check, CUnit's summaries, the counts. Returns make's status.
+run_tests() {
+	local status=0 trs log passed failed skipped
+	make -j"$jobs" check "${check_args[@]}" || status=$?
+	# automake keeps each test's output in its .log; show CUnit's summaries.
+	for trs in $(find . -name '*.trs' | sort); do
+		log=${trs%.trs}.log
+		if grep -q 'Run Summary' "$log" 2>/dev/null; then
+			echo "-- ${log#./}"
+			sed -n '/Run Summary/,/Elapsed time/p' "$log"
+		fi
+	done
+	passed=$(cat /dev/null $(find . -name '*.trs') | grep -c '^:test-result: PASS' || true)
+	failed=$(cat /dev/null $(find . -name '*.trs') | grep -Ec '^:test-result: (FAIL|ERROR|XPASS)' || true)
+	skipped=$(cat /dev/null $(find . -name '*.trs') | grep -c '^:test-result: SKIP' || true)
+	if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+		failed=1
 	fi
+	echo "tests: $passed passed, $failed failed, $skipped skipped"
+	return "$status"
+}
+
+status=0
+for run in $(seq 1 "$repeat"); do
+	[ "$repeat" -eq 1 ] || echo "== run $run of $repeat"
+	run_tests || { status=$?; break; }
 done
-passed=$(cat /dev/null $(find . -name '*.trs') | grep -c '^:test-result: PASS' || true)
-failed=$(cat /dev/null $(find . -name '*.trs') | grep -Ec '^:test-result: (FAIL|ERROR|XPASS)' || true)
-skipped=$(cat /dev/null $(find . -name '*.trs') | grep -c '^:test-result: SKIP' || true)
-if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-	failed=1
-fi
-echo "tests: $passed passed, $failed failed, $skipped skipped"
+[ "$repeat" -eq 1 ] || echo "runs: $((run - (status != 0))) of $repeat passed in a row"
 exit "$status"
