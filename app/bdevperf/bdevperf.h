@@ -12,11 +12,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "perf_report.h"
 #include "perf_verify.h"
 #include "perf_workload.h"
 #include "usk/bdev.h"
 
 #define BDEVPERF_MAX_JOBS 256
+/* Seconds after the jobs are told to stop before those still waiting for I/O are named. */
+#define BDEVPERF_DRAIN_WARN_S 10
 
 enum bdevperf_kind {
 	BDEVPERF_IO,	 /* reads and writes by pattern and mix */
@@ -46,9 +49,26 @@ struct bdevperf_counts {
 	_Atomic uint64_t ios;
 	_Atomic uint64_t bytes;
 	_Atomic uint64_t failed;
+	/* Submit calls the bdev accepted and completion callbacks: equal once the job is done. */
+	_Atomic uint64_t submitted;
+	_Atomic uint64_t completed;
 	uint64_t latency_sum; /* ticks */
 	uint64_t latency_min;
 	uint64_t latency_max;
+};
+
+/*
+ * A job's failed I/O (completed with an error, or refused at submit), by
+ * NVMe status, and the first of them. Written by the job's thread, read
+ * once the job is done.
+ */
+struct bdevperf_failures {
+	uint64_t count;
+	enum usk_bdev_io_type first_type;
+	uint64_t first_block;
+	uint16_t first_status; /* SCT << 8 | SC, or PERF_STATUS_SUBMIT_FAILED */
+	int first_errno;       /* why the submit was refused */
+	struct perf_error_count kinds[PERF_MAX_ERROR_KINDS];
 };
 
 struct bdevperf_task;
@@ -56,6 +76,7 @@ struct bdevperf_task;
 struct bdevperf_job {
 	const struct bdevperf_opts *opts;
 	char bdev_name[64];
+	char module[16]; /* the bdev's module: only "nvme" gives real NVMe statuses */
 	int core;
 	uint32_t index;	   /* among the jobs of the same bdev */
 	uint32_t siblings; /* jobs on the same bdev */
@@ -74,9 +95,11 @@ struct bdevperf_job {
 	uint64_t start_tick;
 	uint64_t end_tick;
 	struct bdevperf_counts counts;
+	struct bdevperf_failures failures;
 	bool mismatch_reported;
 	struct perf_verify_mismatch mismatch;
 	int error; /* a set-up failure */
+	bool done; /* the app thread has been told it finished */
 };
 
 /* Starts @job on its thread; bdevperf_job_done() is called on the app thread at the end. */
@@ -95,8 +118,24 @@ struct bdevperf_progress {
 /* One line of progress since @last, which it then updates. */
 void bdevperf_report_progress(FILE *out, struct bdevperf_job *jobs, uint32_t count,
 			      struct bdevperf_progress *last, double seconds);
-/* The final table (or JSON with --json-output). */
+/*
+ * The final table (or JSON with --json-output): per job the figures, I/Os
+ * submitted and completed, and for a job with failed I/O the first failure
+ * and a count by NVMe status.
+ */
 void bdevperf_report_final(FILE *out, const struct bdevperf_opts *opts,
 			   const struct bdevperf_job *jobs, uint32_t count);
+/* Counts a failed I/O in @f, and keeps it if it is the first; @err: a refused submit's errno. */
+void bdevperf_failures_add(struct bdevperf_failures *f, enum usk_bdev_io_type type, uint64_t block,
+			   uint16_t status, int err);
+/* The first failure of @job, e.g. "read of block 2048: NVMe status sct 0x2 sc 0x81 (...)". */
+void bdevperf_describe_first_failure(const struct bdevperf_job *job, char *buf, size_t len);
+/* The lines of @job's failures, when it has any. */
+void bdevperf_report_failures(FILE *out, const struct bdevperf_job *job);
+/* Names each job whose submitted and completed counts differ; returns whether one did. */
+bool bdevperf_report_unbalanced(FILE *out, const struct bdevperf_job *jobs, uint32_t count);
+/* Names each job not done yet and how many I/Os it waits for, @seconds after the stop. */
+void bdevperf_report_waiting(FILE *out, const struct bdevperf_job *jobs, uint32_t count,
+			     uint32_t seconds);
 
 #endif /* USK_BDEVPERF_H */

@@ -24,6 +24,7 @@
 struct bdevperf_task {
 	struct bdevperf_job *job;
 	void *buf;
+	enum usk_bdev_io_type type; /* of the I/O last issued */
 	uint64_t offset_blocks;
 	uint64_t submit_tick;
 	bool verify_reading; /* the read-back half of a verify */
@@ -88,6 +89,23 @@ static void job_fail(struct bdevperf_job *job)
 	atomic_fetch_add_explicit(&job->counts.failed, 1, memory_order_relaxed);
 }
 
+/* A failed I/O, with its NVMe status or the errno that refused it. */
+static void job_fail_io(struct bdevperf_job *job, const struct bdevperf_task *task, uint16_t status,
+			int rc)
+{
+	bdevperf_failures_add(&job->failures, task->type, task->offset_blocks, status, -rc);
+	job_fail(job);
+}
+
+/* The NVMe status of a failed @io, which must not be freed yet. */
+static uint16_t io_status(const struct usk_bdev_io *io)
+{
+	int sct, sc;
+
+	usk_bdev_io_get_nvme_status(io, &sct, &sc);
+	return (uint16_t)((sct & 0xff) << 8 | (sc & 0xff));
+}
+
 /* Checks a verify read; a mismatch is counted as a failure, the first one described. */
 static void task_verify(struct bdevperf_task *task)
 {
@@ -116,17 +134,21 @@ static void task_done(struct usk_bdev_io *io, bool success, void *arg)
 	struct bdevperf_job *job = task->job;
 	uint64_t now = usk_ticks();
 
-	usk_bdev_free_io(io);
+	usk_counter_add(&job->counts.completed, 1);
 	if (!success) {
-		job_fail(job);
-	} else if (job->opts->kind == BDEVPERF_VERIFY && !task->verify_reading) {
+		/* The status lives in the io: read it before the io goes back. */
+		job_fail_io(job, task, io_status(io), 0);
+	}
+	usk_bdev_free_io(io);
+	if (success && job->opts->kind == BDEVPERF_VERIFY && !task->verify_reading) {
 		/* The write is in: read it back, into a poisoned buffer so a read that
 		 * returns nothing cannot pass for the pattern. */
 		task->verify_reading = true;
 		memset(task->buf, 0xa5, job->opts->io_size);
 		task_submit(task, now);
 		return;
-	} else {
+	}
+	if (success) {
 		if (task->verify_reading) {
 			task_verify(task);
 		}
@@ -158,35 +180,51 @@ static bool task_next(struct bdevperf_task *task)
 	return job->opts->kind == BDEVPERF_IO && perf_workload_next_is_read(&job->workload);
 }
 
+/* The type of the task's next I/O, whose blocks it picks. */
+static enum usk_bdev_io_type task_next_type(struct bdevperf_task *task)
+{
+	bool read = task_next(task);
+
+	switch (task->job->opts->kind) {
+	case BDEVPERF_RESET:
+		return USK_BDEV_IO_TYPE_RESET;
+	case BDEVPERF_UNMAP:
+		return USK_BDEV_IO_TYPE_UNMAP;
+	case BDEVPERF_ZEROES:
+		return USK_BDEV_IO_TYPE_WRITE_ZEROES;
+	case BDEVPERF_FLUSH:
+		return USK_BDEV_IO_TYPE_FLUSH;
+	default:
+		return read || task->verify_reading ? USK_BDEV_IO_TYPE_READ
+						    : USK_BDEV_IO_TYPE_WRITE;
+	}
+}
+
 static int task_issue(struct bdevperf_task *task)
 {
 	struct bdevperf_job *job = task->job;
-	bool read = task_next(task);
-	uint64_t off = task->offset_blocks, n = job->blocks_per_io;
+	uint64_t off, n = job->blocks_per_io;
 
-	switch (job->opts->kind) {
-	case BDEVPERF_VERIFY:
-		if (task->verify_reading) {
-			return usk_bdev_read_blocks(job->desc, job->ch, task->buf, off, n,
-						    task_done, task);
+	task->type = task_next_type(task);
+	off = task->offset_blocks;
+	switch (task->type) {
+	case USK_BDEV_IO_TYPE_READ:
+		return usk_bdev_read_blocks(job->desc, job->ch, task->buf, off, n, task_done, task);
+	case USK_BDEV_IO_TYPE_WRITE:
+		if (job->opts->kind == BDEVPERF_VERIFY) {
+			perf_verify_fill(task->buf, off, job->blocks_per_io, job->block_size,
+					 job->generation);
 		}
-		perf_verify_fill(task->buf, off, job->blocks_per_io, job->block_size,
-				 job->generation);
 		return usk_bdev_write_blocks(job->desc, job->ch, task->buf, off, n, task_done,
 					     task);
-	case BDEVPERF_RESET:
+	case USK_BDEV_IO_TYPE_RESET:
 		return usk_bdev_reset(job->desc, job->ch, task_done, task);
-	case BDEVPERF_UNMAP:
+	case USK_BDEV_IO_TYPE_UNMAP:
 		return usk_bdev_unmap_blocks(job->desc, job->ch, off, n, task_done, task);
-	case BDEVPERF_ZEROES:
+	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
 		return usk_bdev_write_zeroes_blocks(job->desc, job->ch, off, n, task_done, task);
-	case BDEVPERF_FLUSH:
-		return usk_bdev_flush_blocks(job->desc, job->ch, off, n, task_done, task);
 	default:
-		return read ? usk_bdev_read_blocks(job->desc, job->ch, task->buf, off, n, task_done,
-						   task)
-			    : usk_bdev_write_blocks(job->desc, job->ch, task->buf, off, n,
-						    task_done, task);
+		return usk_bdev_flush_blocks(job->desc, job->ch, off, n, task_done, task);
 	}
 }
 
@@ -196,10 +234,18 @@ static void task_submit(struct bdevperf_task *task, uint64_t now)
 	int rc;
 
 	task->submit_tick = now;
+	/*
+	 * Counted before the call: a module may complete inside it, and the
+	 * last completion releases the job, after which the job is the app
+	 * thread's to read.
+	 */
+	usk_counter_add(&job->counts.submitted, 1);
 	rc = task_issue(task);
 	if (rc == 0) {
 		return;
 	}
+	/* Refused, so no callback comes: take the count back (unsigned wrap adds -1). */
+	usk_counter_add(&job->counts.submitted, (uint64_t)-1);
 	if (rc == -ENOMEM) {
 		task->wait.bdev = usk_bdev_desc_get_bdev(job->desc);
 		task->wait.cb = task_retry;
@@ -209,7 +255,7 @@ static void task_submit(struct bdevperf_task *task, uint64_t now)
 		}
 	}
 	/* The bdev is going, or refused the I/O: the task stops. */
-	job_fail(job);
+	job_fail_io(job, task, PERF_STATUS_SUBMIT_FAILED, rc);
 	atomic_store(&job->stopping, true);
 	task_retire(task);
 }
@@ -241,6 +287,7 @@ static int job_setup(struct bdevperf_job *job)
 		return rc;
 	}
 	bdev = usk_bdev_desc_get_bdev(job->desc);
+	snprintf(job->module, sizeof(job->module), "%s", usk_bdev_get_module_name(bdev));
 	job->block_size = usk_bdev_get_block_size(bdev);
 	if (o->io_size % job->block_size != 0) {
 		fprintf(stderr,
@@ -273,8 +320,8 @@ static int job_setup(struct bdevperf_job *job)
 	for (uint32_t i = 0; i < o->queue_depth; i++) {
 		job->tasks[i].job = job;
 		/* DMA memory: a device reads and writes it directly (nvme bdevs). */
-		job->tasks[i].buf = usk_dma_malloc((o->io_size + 4095) & ~4095u, 4096,
-						   USK_ENV_NUMA_ANY);
+		job->tasks[i].buf =
+			usk_dma_malloc((o->io_size + 4095) & ~4095u, 4096, USK_ENV_NUMA_ANY);
 		if (job->tasks[i].buf == NULL) {
 			return -ENOMEM;
 		}

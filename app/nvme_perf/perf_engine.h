@@ -17,11 +17,6 @@
 #include "perf_verify.h"
 #include "perf_workload.h"
 
-/* NVMe status used for an I/O that the queue pair refused to submit. */
-#define PERF_STATUS_SUBMIT_FAILED 0xffff
-/* NVMe status used for a read whose data did not match under -V. */
-#define PERF_STATUS_MISCOMPARE 0xfffe
-
 struct perf_task;
 
 struct perf_qpair_ops {

@@ -17,8 +17,13 @@ const double g_perf_percentiles[PERF_PERCENTILE_COUNT] = {
 void perf_result_count_error(struct perf_result *result, uint16_t status)
 {
 	result->errors++;
+	perf_error_kinds_count(result->error_kinds, status);
+}
+
+void perf_error_kinds_count(struct perf_error_count *kinds, uint16_t status)
+{
 	for (int i = 0; i < PERF_MAX_ERROR_KINDS; i++) {
-		struct perf_error_count *kind = &result->error_kinds[i];
+		struct perf_error_count *kind = &kinds[i];
 
 		if (kind->count == 0) {
 			kind->status = status;
@@ -28,7 +33,7 @@ void perf_result_count_error(struct perf_result *result, uint16_t status)
 			return;
 		}
 	}
-	/* More kinds than slots: the total above still counts it. */
+	/* More kinds than slots: the caller's total still counts it. */
 }
 
 double perf_ticks_to_us(uint64_t ticks, uint64_t hz)
@@ -128,18 +133,23 @@ static void print_histogram(FILE *out, const struct perf_report_info *info,
 	usk_histogram_iterate(r->latency, print_bucket, &ctx);
 }
 
+void perf_error_kinds_print(FILE *out, const struct perf_error_count *kinds,
+			    const char *(*status_string)(uint16_t status))
+{
+	for (int k = 0; k < PERF_MAX_ERROR_KINDS && kinds[k].count > 0; k++) {
+		uint16_t status = kinds[k].status;
+
+		fprintf(out, "  %10" PRIu64 " x %s (sct 0x%x, sc 0x%02x)\n", kinds[k].count,
+			status_string(status), status >> 8, status & 0xff);
+	}
+}
+
 static void print_errors(FILE *out, const struct perf_report_info *info,
 			 const struct perf_result *r)
 {
 	fprintf(out, "Errors on %s from core %u: %" PRIu64 " I/Os failed\n", r->device, r->core,
 		r->errors);
-	for (int k = 0; k < PERF_MAX_ERROR_KINDS && r->error_kinds[k].count > 0; k++) {
-		uint16_t status = r->error_kinds[k].status;
-
-		fprintf(out, "  %10" PRIu64 " x %s (sct 0x%x, sc 0x%02x)\n",
-			r->error_kinds[k].count, info->status_string(status), status >> 8,
-			status & 0xff);
-	}
+	perf_error_kinds_print(out, r->error_kinds, info->status_string);
 }
 
 void perf_report_print(FILE *out, const struct perf_report_info *info,

@@ -23,6 +23,11 @@ struct perf_error_count {
 	uint64_t count;
 };
 
+/* Status counted for an I/O that was refused at submit (no NVMe status). */
+#define PERF_STATUS_SUBMIT_FAILED 0xffff
+/* Status counted for a read whose data did not match under -V. */
+#define PERF_STATUS_MISCOMPARE 0xfffe
+
 /* The figures of one worker on one namespace. */
 struct perf_result {
 	char device[64]; /* e.g. "PCIE (0000:00:03.0) NSID 1" */
@@ -69,6 +74,17 @@ double perf_ticks_to_us(uint64_t ticks, uint64_t ticks_hz);
 
 /* Counts one failed I/O with NVMe status @status in @result. */
 void perf_result_count_error(struct perf_result *result, uint16_t status);
+
+/*
+ * Counts one failure of @status in @kinds (PERF_MAX_ERROR_KINDS slots, in
+ * the order the statuses were first seen); a status that finds no free
+ * slot is not counted there, so callers keep their own total.
+ */
+void perf_error_kinds_count(struct perf_error_count *kinds, uint16_t status);
+
+/* Prints a line per status of @kinds: count, @status_string's text, SCT and SC. */
+void perf_error_kinds_print(FILE *out, const struct perf_error_count *kinds,
+			    const char *(*status_string)(uint16_t status));
 
 /* Adds up @results into @totals (latencies weighted by I/O count). */
 void perf_report_totals(const struct perf_result *results, size_t count, uint64_t ticks_hz,

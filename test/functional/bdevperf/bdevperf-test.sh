@@ -1,6 +1,9 @@
 #!/bin/sh
 # usk_bdevperf on the host: verify passes on malloc (5 s, two cores), a
 # bdev that keeps no data fails verify with exit 1 and names the block,
+# every job's I/Os submitted and completed are reported and equal, a uring
+# bdev whose file shrinks under the run fails its reads and the first
+# failure is named (in text and JSON), RPCs are served during a run (-r),
 # and bad input exits 2 with a message.
 set -u
 bdevperf="$top_builddir/app/bdevperf/usk_bdevperf"
@@ -46,6 +49,13 @@ check "verify passes for 5 s on malloc, every core on every bdev" \
 	run 0 "$work/verify.out" -T Malloc0 -w verify -q 16 -o 16k -t 5 -C
 check "  with a line of progress each second and a total" \
 	sh -c "[ \$(grep -c '^\[ *[0-9]* s\]' '$work/verify.out') -ge 4 ] && grep -q '^Total' '$work/verify.out'"
+# The row: bdev core IOPS MiB/s avg min max submitted completed failed (Total has no core).
+# shellcheck disable=SC2016 # awk's own $ fields
+check "  each job and the total show as many I/Os completed as submitted" \
+	awk '/^bdev .* submitted +completed +failed$/ { head = 1 }
+		$1 == "Malloc0" && NF == 10 { rows++; if ($8 != $9 || $8 == 0 || $10 != 0) bad = 1 }
+		$1 == "Total" && NF == 9 { total = 1; if ($7 != $8 || $7 == 0) bad = 1 }
+		END { exit !(head && rows == 2 && total && !bad) }' "$work/verify.out"
 check "verify passes on both parts of a split bdev at once" \
 	run 0 "$work/split.out" -T Basep0 -w verify -q 8 -t 2
 check "  and on the other part, from two cores" \
@@ -87,6 +97,98 @@ check "every workload runs on malloc" sh -c "
 check "--json-output is one JSON document with the totals" sh -c "
 	\"$bdevperf\" -m '$cores' --json '$work/bdevs.json' -w randread -q 32 -t 1 --json-output |
 	python3 -c 'import json, sys; d = json.load(sys.stdin); assert len(d[\"jobs\"]) == 5, d; assert d[\"total\"][\"iops\"] > 0 and d[\"total\"][\"failed\"] == 0, d'"
+# Verify submits a write and its read-back for each I/O it counts: exactly two.
+check "--json-output has each job's I/Os submitted and completed, equal" sh -c "
+	\"$bdevperf\" -m '$cores' --json '$work/bdevs.json' -T Malloc1 -C -w verify -q 8 -t 1 \
+		--json-output >'$work/counts.json'"
+check "  two for each verified I/O, and no failure" python3 - "$work/counts.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d["jobs"]) == 2, d
+for j in d["jobs"]:
+    assert j["submitted"] == j["completed"] == 2 * j["ios"] > 0, j
+    assert j["failed"] == 0 and j["first_error"] is None and j["error_statuses"] == [], j
+t = d["total"]
+assert t["submitted"] == t["completed"] == sum(j["submitted"] for j in d["jobs"]), t
+PY
+
+# A uring bdev of 16 MiB whose file is cut to 8 MiB once the run is going:
+# every read from block 16384 on comes back short, which the module fails
+# with no NVMe status. One core, so a client has the other.
+first_core=${cores%%,*}
+first_core="[${first_core#[}]"
+cat >"$work/shrink.json" <<JSON
+{"subsystems": [{"subsystem": "bdev", "config": [
+ {"method": "bdev_uring_create", "params": {"name": "Shrink0", "filename": "$work/shrink.img"}}]}]}
+JSON
+shrink_start() { # stdout file (stderr goes to FILE.err), then bdevperf's arguments
+	rm -f "$work/shrink.img" "$work/bp.sock"
+	truncate -s 16M "$work/shrink.img"
+	out=$1
+	shift
+	"$bdevperf" -m "$first_core" --json "$work/shrink.json" -w randread -q 8 "$@" \
+		>"$out" 2>"$out.err" &
+	pid=$!
+}
+shrink_finish() { # cuts the file, then wants exit 1
+	truncate -s 8M "$work/shrink.img"
+	wait "$pid"
+	got=$?
+	[ "$got" = 1 ] || { echo "  exit $got, wanted 1:"; sed 's/^/  | /' "$out" "$out.err"; return 1; }
+}
+wait_until() { # a command, tried every 0.1 s for up to 30 s
+	tries=0
+	until "$@"; do
+		[ $tries -lt 300 ] || return 1
+		sleep 0.1
+		tries=$((tries + 1))
+	done
+}
+shrink_text() {
+	shrink_start "$work/shrink.out" -t 3
+	wait_until grep -q '^\[ *1 s\]' "$work/shrink.out"
+	shrink_finish
+}
+check "a bdev whose reads fail exits 1" shrink_text
+first_failure_past_cut() { # the line of the first failure in $1, its block past the cut
+	block=$(sed -En 's/^usk_bdevperf: Shrink0 \(core [0-9]+\): [0-9]+ I\/O failed; first: read of block ([0-9]+): generic failure of bdev module uring \(no NVMe status; reported as sct 0x0 sc 0x6, Internal Error\)$/\1/p' "$1")
+	if [ -z "$block" ] || [ "$block" -lt 16384 ]; then
+		echo "  block '$block':"
+		sed 's/^/  | /' "$1"
+		return 1
+	fi
+}
+check "  naming the first failure: its block, past the cut, and why" \
+	first_failure_past_cut "$work/shrink.out"
+# shellcheck disable=SC2016 # awk's own $ fields
+check "  then the failures by status, all of them, and every I/O completed" awk '
+	$1 == "Shrink0" && NF == 10 { failed = $10; if ($8 != $9) bad = 1 }
+	/^ +[0-9]+ x Internal Error \(sct 0x0, sc 0x06\)$/ { kinds = $1 }
+	END { exit !(failed > 0 && kinds == failed && !bad) }' "$work/shrink.out"
+# -r: the socket appears once the bdevs exist, before the jobs start; a call
+# made while the jobs run is answered.
+shrink_rpc() {
+	shrink_start "$work/shrink-json.out" -t 6 --json-output -r "$work/bp.sock"
+	wait_until [ -S "$work/bp.sock" ] &&
+		"$top_srcdir/scripts/rpc.py" -s "$work/bp.sock" bdev_get_bdevs >"$work/rpc.out"
+	rpc=$?
+	shrink_finish || return 1
+	[ $rpc = 0 ] && grep -q '"Shrink0"' "$work/rpc.out"
+}
+check "with -r SOCKET, RPCs are answered during the run" shrink_rpc
+check "  and --json-output has the first failure and the count by status" python3 - \
+	"$work/shrink-json.out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+j = d["jobs"][0]
+f = j["first_error"]
+assert j["submitted"] == j["completed"] > 0 and j["failed"] > 0, j
+assert f["op"] == "read" and f["block"] >= 16384, f
+assert (f["sct"], f["sc"], f["status"], f["generic"], f["errno"]) == (0, 6, "Internal Error", True, 0), f
+assert f["description"].startswith("read of block %d: generic failure of bdev module uring" % f["block"]), f
+assert j["error_statuses"] == [{"sct": 0, "sc": 6, "status": "Internal Error", "count": j["failed"]}], j
+PY
+
 check "an unknown bdev exits 2" run 2 "$work/e1" -T Nope -t 1
 check "  naming it" grep -q 'Nope: no bdev has that name' "$work/e1"
 check "an unreadable config exits 2" \
@@ -96,7 +198,10 @@ check "a bad workload exits 2" \
 check "an I/O size that is not a multiple of the block size exits 2" \
 	run 2 "$work/e4" -T Malloc0 -o 1k -t 1
 check "  saying why" grep -q 'not a multiple' "$work/e4"
-check "--help exits 0" sh -c "\"$bdevperf\" --help | grep -q 'Exit status'"
+check "--help exits 0" sh -c "\"$bdevperf\" --help >'$work/help' && grep -q 'Exit status' '$work/help'"
+check "  and tells of the counts, the failure lines and -r" sh -c "
+	grep -q 'submitted, completed, first_error and error_statuses' '$work/help' &&
+	grep -q 'counts differ' '$work/help' && grep -q -- '-r, --rpc-socket PATH' '$work/help'"
 
 echo "bdevperf tests: $failures failed"
 [ "$failures" = 0 ]
