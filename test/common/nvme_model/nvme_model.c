@@ -445,6 +445,7 @@ static uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd
 	uint32_t key = (cmd->cdw10 & 0xffff) << 16 | cmd->cdw10 >> 16;
 
 	*dw0 = 1;
+	atomic_fetch_add(&m->aborts, 1);
 	for (uint32_t i = 0; i < m->dropped_count && !m->opts.abort_unsupported; i++) {
 		if (m->dropped[i] == key) {
 			uint16_t sqid = (uint16_t)(key >> 16);
@@ -459,15 +460,15 @@ static uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd
 	return 0;
 }
 
-/* A slow device: each I/O command takes the latency set (the whole model waits). */
-static void model_io_delay(struct nvme_model *m, uint16_t qid)
+/* The dropped I/O commands complete now, successfully: late, not lost (no data moves). */
+static void model_complete_dropped(struct nvme_model *m)
 {
-	uint32_t us = atomic_load(&m->io_latency_us);
-	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+	for (uint32_t i = 0; i < m->dropped_count; i++) {
+		uint16_t sqid = (uint16_t)(m->dropped[i] >> 16);
 
-	if (qid != 0 && us != 0) {
-		nanosleep(&ts, NULL);
+		model_post(m, &m->sq[sqid], sqid, (uint16_t)m->dropped[i], 0, 0);
 	}
+	m->dropped_count = 0;
 }
 
 /*
@@ -516,7 +517,6 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 		if (model_take_fault(m, qid, &cmd, &status)) {
 			continue;
 		}
-		model_io_delay(m, qid);
 		if (qid == 0 && cmd.opcode == USK_NVME_OPC_ASYNC_EVENT_REQUEST) {
 			/* Answered when an event is raised; too many: AER Limit Exceeded. */
 			if (m->aer_count == MODEL_AER_MAX) {
@@ -625,6 +625,9 @@ void *nvme_model_thread_main(void *arg)
 			if (m->sq[q].live) {
 				model_process_sq(m, q);
 			}
+		}
+		if ((csts & USK_NVME_CSTS_RDY) && atomic_exchange(&m->complete_dropped, false)) {
+			model_complete_dropped(m);
 		}
 		sched_yield();
 	}

@@ -58,8 +58,12 @@ void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t
  */
 void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
 
-/* Each I/O command from now takes @us microseconds before it completes (0: none). */
-void nvme_model_set_io_latency(struct nvme_model *model, uint32_t us);
+/*
+ * The I/O commands dropped so far and not aborted complete, successfully,
+ * soon after this call (on the model's thread): a device that was late,
+ * not one that lost them. Their data is not moved.
+ */
+void nvme_model_complete_dropped(struct nvme_model *model);
 
 /*
  * Waits up to 5 s for the model to have taken every command planned to be
@@ -107,6 +111,9 @@ uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *model);
 
 /* I/O commands the model has completed. */
 uint64_t nvme_model_io_completed(struct nvme_model *model);
+
+/* Abort commands the model has received, whether it could abort or not. */
+uint32_t nvme_model_aborts(struct nvme_model *model);
 
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);

@@ -50,8 +50,8 @@ struct nvme_model {
 	/* Dropped I/O commands by SQ ID << 16 | CID; the model's thread only. */
 	uint32_t dropped[MODEL_DROPPED_MAX];
 	uint32_t dropped_count;
+	atomic_bool complete_dropped; /* the test asked them to complete now */
 	atomic_uint enable_count;
-	atomic_uint io_latency_us;
 	uint64_t enable_seen_ns; /* when CC.EN was first seen set, for ready_delay_ms; 0: not */
 	/* Asynchronous Event Requests waiting (CIDs), and an event to send. */
 	uint16_t aer_cids[MODEL_AER_MAX];
@@ -60,6 +60,7 @@ struct nvme_model {
 	uint32_t event_dw0;
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
+	atomic_uint aborts; /* Abort commands received */
 	uint32_t last_tail[MODEL_QUEUES];
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];

@@ -162,9 +162,9 @@ void nvme_model_drop_completions(struct nvme_model *m, uint32_t count)
 	pthread_mutex_unlock(&m->fault_lock);
 }
 
-void nvme_model_set_io_latency(struct nvme_model *m, uint32_t us)
+void nvme_model_complete_dropped(struct nvme_model *m)
 {
-	atomic_store(&m->io_latency_us, us);
+	atomic_store(&m->complete_dropped, true);
 }
 
 bool nvme_model_wait_drops_taken(struct nvme_model *m)
@@ -246,6 +246,11 @@ uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *m)
 uint64_t nvme_model_io_completed(struct nvme_model *m)
 {
 	return atomic_load(&m->io_completed);
+}
+
+uint32_t nvme_model_aborts(struct nvme_model *m)
+{
+	return atomic_load(&m->aborts);
 }
 
 uint8_t *nvme_model_ns_data(struct nvme_model *m, uint32_t nsid)
