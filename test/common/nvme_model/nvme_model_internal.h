@@ -52,7 +52,9 @@ struct nvme_model {
 	uint32_t dropped_count;
 	atomic_bool complete_dropped; /* the test asked them to complete now */
 	atomic_uint enable_count;
-	uint64_t enable_seen_ns; /* when CC.EN was first seen set, for ready_delay_ms; 0: not */
+	bool enable_seen;	   /* CC.EN has been seen set since it was last clear */
+	uint64_t enable_seen_us;   /* when, on the ready_delay_ms clock */
+	atomic_bool waiting_ready; /* CC.EN seen set, CSTS.RDY not set yet */
 	/* Asynchronous Event Requests waiting (CIDs), and an event to send. */
 	uint16_t aer_cids[MODEL_AER_MAX];
 	uint32_t aer_count;

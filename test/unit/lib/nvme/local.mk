@@ -26,9 +26,9 @@ test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/n
 test_unit_lib_nvme_nvme_qpair_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_status_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_transport_id_ut_LDADD = $(NVME_UT_LIBS)
-# nvme_ctrlr_ut runs the driver against the NVMe controller model.
+# nvme_ctrlr_ut runs the driver against the NVMe controller model, on the clock it moves.
 test_unit_lib_nvme_nvme_ctrlr_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_ctrlr_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_ctrlr_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 # nvme_ns_ut runs the driver against the NVMe controller model.
 test_unit_lib_nvme_nvme_ns_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_ns_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
@@ -45,7 +45,7 @@ test_unit_lib_nvme_nvme_split_ut_LDADD = test/common/nvme_model/libnvme_model.a 
 test_unit_lib_nvme_nvme_admin_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_admin_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_reset_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_reset_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_reset_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_timeout_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_timeout_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_iov_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
