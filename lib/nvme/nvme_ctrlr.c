@@ -13,7 +13,6 @@
 #include "nvme_internal.h"
 #include "usk/env.h"
 #include "usk/log.h"
-#include "usk/ticks.h"
 #include "usk/util.h"
 
 void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size)
@@ -45,7 +44,7 @@ static int nvme_ctrlr_wait_csts_within(struct usk_nvme_ctrlr *c, uint32_t mask, 
 				       uint64_t limit_us)
 {
 	const struct timespec nap = {0, 100 * 1000};
-	uint64_t deadline = usk_ticks() + usk_us_to_ticks(limit_us);
+	uint64_t deadline = nvme_ticks() + nvme_us_to_ticks(limit_us);
 
 	for (;;) {
 		uint32_t csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
@@ -57,7 +56,7 @@ static int nvme_ctrlr_wait_csts_within(struct usk_nvme_ctrlr *c, uint32_t mask, 
 		if ((csts & mask) == want) {
 			return 0;
 		}
-		if (usk_ticks() > deadline) {
+		if (nvme_ticks() > deadline) {
 			USK_ERRLOG("%s: CSTS 0x%x did not reach 0x%x within CAP.TO", c->name, csts,
 				   want);
 			return -ETIMEDOUT;
@@ -95,14 +94,14 @@ int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe 
 				  uint32_t len, struct usk_nvme_cqe *cpl)
 {
 	struct usk_nvme_cqe done = {0};
-	uint64_t deadline = usk_ticks() + usk_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+	uint64_t deadline = nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
 	int rc;
 
 	pthread_mutex_lock(&c->admin_lock);
 	rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_admin_sync_done, &done);
 	while (rc == 0 && (done.status & 1) == 0) {
 		usk_nvme_qpair_process_completions(c->admin, 0);
-		if ((done.status & 1) == 0 && usk_ticks() > deadline) {
+		if ((done.status & 1) == 0 && nvme_ticks() > deadline) {
 			nvme_admin_timed_out(c, cmd, &done);
 			rc = -ETIMEDOUT;
 		}
@@ -408,8 +407,8 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
 		goto release_qid;
 	}
 	q->use_sgl = c->use_sgl;
-	q->timeout_ticks = usk_us_to_ticks(c->opts.io_timeout_ms * 1000ull);
-	q->now_tick = usk_ticks();
+	q->timeout_ticks = nvme_us_to_ticks(c->opts.io_timeout_ms * 1000ull);
+	q->now_tick = nvme_ticks();
 	rc = nvme_qpair_create_first(q);
 	if (rc != 0) {
 		nvme_qpair_destroy(q);

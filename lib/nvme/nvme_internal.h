@@ -10,6 +10,7 @@
 
 #include "usk/nvme.h"
 #include "usk/pci.h"
+#include "usk/ticks.h"
 
 #define NVME_PAGE_SHIFT 12
 #define NVME_PAGE_SIZE	(1u << NVME_PAGE_SHIFT)
@@ -360,6 +361,41 @@ static inline bool nvme_qpair_in_sync(const struct usk_nvme_qpair *q)
 
 	return q->id == 0 ? (state & NVME_CTRLR_FAILED) == 0 : state == q->synced_state;
 }
+
+/*
+ * lib/nvme's clock: every time the driver reads (command timeouts, the admin
+ * and CSTS.RDY deadlines) and every limit it converts go through these two.
+ * The seam is for the unit tests: they build lib/nvme with NVME_UT_TICKS
+ * (test/unit/lib/nvme/local.mk), so the clock is a counter of microseconds
+ * that only the test moves; a timeout then fires at the tick the test
+ * chooses, with no sleeping and whatever the machine's load. Chosen at
+ * build time so a normal build reads the TSC inline, as before: no load of
+ * a pointer and no call per I/O.
+ */
+#ifdef NVME_UT_TICKS
+/* The test's clock (test/unit/lib/nvme/ut_nvme_ticks.c). */
+uint64_t ut_nvme_ticks_read(void);
+
+static inline uint64_t nvme_ticks(void)
+{
+	return ut_nvme_ticks_read();
+}
+
+static inline uint64_t nvme_us_to_ticks(uint64_t us)
+{
+	return us;
+}
+#else
+static inline uint64_t nvme_ticks(void)
+{
+	return usk_ticks();
+}
+
+static inline uint64_t nvme_us_to_ticks(uint64_t us)
+{
+	return usk_us_to_ticks(us);
+}
+#endif
 
 /* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);

@@ -13,7 +13,6 @@
 #include "nvme_internal.h"
 #include "usk/env.h"
 #include "usk/log.h"
-#include "usk/ticks.h"
 #include "usk/util.h"
 
 int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
@@ -106,7 +105,7 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	/* The clock of the last poll is stale after an idle spell: read it when the ring was empty.
 	 */
 	if (q->timeout_ticks != 0 && q->outstanding == 0) {
-		q->now_tick = usk_ticks();
+		q->now_tick = nvme_ticks();
 	}
 	tr->submit_tick = q->now_tick;
 	tr->abort_requested = false;

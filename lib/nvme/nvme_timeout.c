@@ -17,11 +17,10 @@
 
 #include "nvme_internal.h"
 #include "usk/log.h"
-#include "usk/ticks.h"
 
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 {
-	uint64_t now = usk_ticks();
+	uint64_t now = nvme_ticks();
 
 	q->now_tick = now;
 	if (now < q->next_timeout_check) {

@@ -445,6 +445,7 @@ static uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd
 	uint32_t key = (cmd->cdw10 & 0xffff) << 16 | cmd->cdw10 >> 16;
 
 	*dw0 = 1;
+	atomic_fetch_add(&m->aborts, 1);
 	for (uint32_t i = 0; i < m->dropped_count && !m->opts.abort_unsupported; i++) {
 		if (m->dropped[i] == key) {
 			uint16_t sqid = (uint16_t)(key >> 16);
@@ -459,15 +460,15 @@ static uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd
 	return 0;
 }
 
-/* A slow device: each I/O command takes the latency set (the whole model waits). */
-static void model_io_delay(struct nvme_model *m, uint16_t qid)
+/* The dropped I/O commands complete now, successfully: late, not lost (no data moves). */
+static void model_complete_dropped(struct nvme_model *m)
 {
-	uint32_t us = atomic_load(&m->io_latency_us);
-	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+	for (uint32_t i = 0; i < m->dropped_count; i++) {
+		uint16_t sqid = (uint16_t)(m->dropped[i] >> 16);
 
-	if (qid != 0 && us != 0) {
-		nanosleep(&ts, NULL);
+		model_post(m, &m->sq[sqid], sqid, (uint16_t)m->dropped[i], 0, 0);
 	}
+	m->dropped_count = 0;
 }
 
 /*
@@ -516,7 +517,6 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 		if (model_take_fault(m, qid, &cmd, &status)) {
 			continue;
 		}
-		model_io_delay(m, qid);
 		if (qid == 0 && cmd.opcode == USK_NVME_OPC_ASYNC_EVENT_REQUEST) {
 			/* Answered when an event is raised; too many: AER Limit Exceeded. */
 			if (m->aer_count == MODEL_AER_MAX) {
@@ -563,18 +563,28 @@ static void model_enable(struct nvme_model *m)
 	atomic_fetch_add(&m->enable_count, 1);
 }
 
+/* The clock ready_delay_ms counts on, in microseconds. */
+static uint64_t model_now_us(const struct nvme_model *m)
+{
+	struct timespec ts;
+
+	if (m->opts.now_us != NULL) {
+		return m->opts.now_us();
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
+}
+
 /* CC.EN is set: whether the controller is ready yet (ready_delay_ms after it was seen). */
 static bool model_ready_now(struct nvme_model *m)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = model_now_us(m);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	if (m->enable_seen_ns == 0) {
-		m->enable_seen_ns = now;
+	if (!m->enable_seen) {
+		m->enable_seen = true;
+		m->enable_seen_us = now;
 	}
-	return now - m->enable_seen_ns >= (uint64_t)m->opts.ready_delay_ms * 1000000ull;
+	return now - m->enable_seen_us >= (uint64_t)m->opts.ready_delay_ms * 1000ull;
 }
 
 /* Completes the oldest waiting Asynchronous Event Request with the raised event. */
@@ -603,28 +613,33 @@ void *nvme_model_thread_main(void *arg)
 	struct nvme_model *m = arg;
 
 	while (!atomic_load(&m->stop)) {
+		uint32_t cc = *reg32(m, USK_NVME_REG_CC);
+		uint32_t csts = *reg32(m, USK_NVME_REG_CSTS);
+		bool enabling = (cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY);
+
 		if (atomic_load(&m->halted)) {
 			/* Processing stops, but the registers still answer: disabling works. */
-			if (!(*reg32(m, USK_NVME_REG_CC) & USK_NVME_CC_EN)) {
+			atomic_store(&m->waiting_ready, enabling);
+			if (!(cc & USK_NVME_CC_EN)) {
 				__atomic_and_fetch(reg32(m, USK_NVME_REG_CSTS), ~USK_NVME_CSTS_RDY,
 						   __ATOMIC_SEQ_CST);
 			}
 			sched_yield();
 			continue;
 		}
-		uint32_t cc = *reg32(m, USK_NVME_REG_CC);
-		uint32_t csts = *reg32(m, USK_NVME_REG_CSTS);
-
-		if ((cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY) && model_ready_now(m)) {
+		if (enabling && model_ready_now(m)) {
 			model_enable(m);
 			*reg32(m, USK_NVME_REG_CSTS) = USK_NVME_CSTS_RDY;
+			enabling = false;
 		} else if (!(cc & USK_NVME_CC_EN)) {
-			m->enable_seen_ns = 0;
+			m->enable_seen = false;
 			if (csts & USK_NVME_CSTS_RDY) {
 				atomic_store(&m->live_sqs_at_disable, model_live_io_sqs(m));
 				*reg32(m, USK_NVME_REG_CSTS) = 0;
 			}
 		}
+		/* Set once the model has noted when it saw CC.EN: a test jumps the clock then. */
+		atomic_store(&m->waiting_ready, enabling);
 		if ((cc & USK_NVME_CC_SHN_MASK) != 0) {
 			*reg32(m, USK_NVME_REG_CSTS) |= USK_NVME_CSTS_SHST_COMPLETE;
 		}
@@ -636,6 +651,9 @@ void *nvme_model_thread_main(void *arg)
 			if (m->sq[q].live) {
 				model_process_sq(m, q);
 			}
+		}
+		if ((csts & USK_NVME_CSTS_RDY) && atomic_exchange(&m->complete_dropped, false)) {
+			model_complete_dropped(m);
 		}
 		sched_yield();
 	}

@@ -28,6 +28,12 @@ struct nvme_model_opts {
 	bool dbbuf_idle_eventidx; /* never move EventIdx: the host should stop ringing */
 	bool abort_unsupported;	  /* answer every Abort "not aborted", as QEMU's device does */
 	uint32_t ready_delay_ms;  /* a slow controller: CSTS.RDY this long after CC.EN */
+	/*
+	 * The clock ready_delay_ms counts on, in microseconds (called on the
+	 * model's thread); NULL: CLOCK_MONOTONIC. A test on the clock it moves
+	 * (ut_nvme_ticks.h) passes that one, so the host and the model agree.
+	 */
+	uint64_t (*now_us)(void);
 };
 
 struct nvme_model;
@@ -58,8 +64,12 @@ void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t
  */
 void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
 
-/* Each I/O command from now takes @us microseconds before it completes (0: none). */
-void nvme_model_set_io_latency(struct nvme_model *model, uint32_t us);
+/*
+ * The I/O commands dropped so far and not aborted complete, successfully,
+ * soon after this call (on the model's thread): a device that was late,
+ * not one that lost them. Their data is not moved.
+ */
+void nvme_model_complete_dropped(struct nvme_model *model);
 
 /*
  * Waits up to 5 s for the model to have taken every command planned to be
@@ -70,6 +80,9 @@ bool nvme_model_wait_drops_taken(struct nvme_model *model);
 
 /* The next @count admin commands are consumed and never completed. */
 void nvme_model_drop_admin_completions(struct nvme_model *model, uint32_t count);
+
+/* Whether the model has taken every admin command it was told to drop (it does not wait). */
+bool nvme_model_admin_drops_taken(struct nvme_model *model);
 
 /* As nvme_model_drop_admin_completions(), after letting @skip admin commands through. */
 void nvme_model_drop_admin_completions_after(struct nvme_model *model, uint32_t skip,
@@ -93,6 +106,13 @@ void nvme_model_set_ns_blocks(struct nvme_model *model, uint32_t nsid, uint64_t 
 /* Whether the host has the controller enabled now (CC.EN). */
 bool nvme_model_enabled(struct nvme_model *model);
 
+/*
+ * Whether the model's thread has seen CC.EN set and has not set CSTS.RDY
+ * yet: a slow controller counting its ready_delay_ms, or a removed or
+ * failed one that will never be ready.
+ */
+bool nvme_model_waiting_ready(struct nvme_model *model);
+
 /* How many times the host has enabled the controller (1 after bring-up). */
 uint32_t nvme_model_enable_count(struct nvme_model *model);
 
@@ -110,6 +130,9 @@ uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *model);
 
 /* I/O commands the model has completed. */
 uint64_t nvme_model_io_completed(struct nvme_model *model);
+
+/* Abort commands the model has received, whether it could abort or not. */
+uint32_t nvme_model_aborts(struct nvme_model *model);
 
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);

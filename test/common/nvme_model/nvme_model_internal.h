@@ -50,10 +50,12 @@ struct nvme_model {
 	/* Dropped I/O commands by SQ ID << 16 | CID; the model's thread only. */
 	uint32_t dropped[MODEL_DROPPED_MAX];
 	uint32_t dropped_count;
+	atomic_bool complete_dropped; /* the test asked them to complete now */
 	atomic_uint enable_count;
 	atomic_uint live_sqs_at_disable; /* I/O SQs the host had not deleted at the last disable */
-	atomic_uint io_latency_us;
-	uint64_t enable_seen_ns; /* when CC.EN was first seen set, for ready_delay_ms; 0: not */
+	bool enable_seen;	   /* CC.EN has been seen set since it was last clear */
+	uint64_t enable_seen_us;   /* when, on the ready_delay_ms clock */
+	atomic_bool waiting_ready; /* CC.EN seen set, CSTS.RDY not set yet */
 	/* Asynchronous Event Requests waiting (CIDs), and an event to send. */
 	uint16_t aer_cids[MODEL_AER_MAX];
 	uint32_t aer_count;
@@ -61,6 +63,7 @@ struct nvme_model {
 	uint32_t event_dw0;
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
+	atomic_uint aborts; /* Abort commands received */
 	uint32_t last_tail[MODEL_QUEUES];
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];

@@ -162,9 +162,9 @@ void nvme_model_drop_completions(struct nvme_model *m, uint32_t count)
 	pthread_mutex_unlock(&m->fault_lock);
 }
 
-void nvme_model_set_io_latency(struct nvme_model *m, uint32_t us)
+void nvme_model_complete_dropped(struct nvme_model *m)
 {
-	atomic_store(&m->io_latency_us, us);
+	atomic_store(&m->complete_dropped, true);
 }
 
 bool nvme_model_wait_drops_taken(struct nvme_model *m)
@@ -196,6 +196,16 @@ void nvme_model_drop_admin_completions(struct nvme_model *m, uint32_t count)
 	nvme_model_drop_admin_completions_after(m, 0, count);
 }
 
+bool nvme_model_admin_drops_taken(struct nvme_model *m)
+{
+	uint32_t left;
+
+	pthread_mutex_lock(&m->fault_lock);
+	left = m->admin_drop_count;
+	pthread_mutex_unlock(&m->fault_lock);
+	return left == 0;
+}
+
 void nvme_model_raise_event(struct nvme_model *m, uint32_t dw0)
 {
 	m->event_dw0 = dw0;
@@ -218,6 +228,11 @@ bool nvme_model_enabled(struct nvme_model *m)
 {
 	return (__atomic_load_n((uint32_t *)(m->regs + USK_NVME_REG_CC), __ATOMIC_ACQUIRE) &
 		USK_NVME_CC_EN) != 0;
+}
+
+bool nvme_model_waiting_ready(struct nvme_model *m)
+{
+	return atomic_load(&m->waiting_ready);
 }
 
 uint32_t nvme_model_enable_count(struct nvme_model *m)
@@ -251,6 +266,11 @@ uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *m)
 uint64_t nvme_model_io_completed(struct nvme_model *m)
 {
 	return atomic_load(&m->io_completed);
+}
+
+uint32_t nvme_model_aborts(struct nvme_model *m)
+{
+	return atomic_load(&m->aborts);
 }
 
 uint8_t *nvme_model_ns_data(struct nvme_model *m, uint32_t nsid)

@@ -11,13 +11,24 @@ check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
 	lib/util/libusk_util.la $(UT_LIBS)
+# lib/nvme again, on a clock the test moves (ut_nvme_ticks.h, nvme_ticks()), for the
+# tests of its timeouts and deadlines: they then check them to the tick, never sleep
+# for one, and do not depend on the machine's load.
+check_LIBRARIES += test/unit/lib/nvme/libusk_nvme_ut_ticks.a
+test_unit_lib_nvme_libusk_nvme_ut_ticks_a_SOURCES = $(lib_nvme_libusk_nvme_la_SOURCES) \
+	test/unit/lib/nvme/ut_nvme_ticks.c test/unit/lib/nvme/ut_nvme_ticks.h
+test_unit_lib_nvme_libusk_nvme_ut_ticks_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
+	-DNVME_UT_TICKS
+NVME_UT_TICKS_LIBS = test/common/nvme_model/libnvme_model.a \
+	test/unit/lib/nvme/libusk_nvme_ut_ticks.a lib/env/libusk_env.la lib/log/libusk_log.la \
+	lib/util/libusk_util.la $(UT_LIBS)
 test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_qpair_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_status_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_transport_id_ut_LDADD = $(NVME_UT_LIBS)
-# nvme_ctrlr_ut runs the driver against the NVMe controller model.
+# nvme_ctrlr_ut runs the driver against the NVMe controller model, on the clock it moves.
 test_unit_lib_nvme_nvme_ctrlr_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_ctrlr_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_ctrlr_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 # nvme_ns_ut runs the driver against the NVMe controller model.
 test_unit_lib_nvme_nvme_ns_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_ns_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
@@ -34,9 +45,9 @@ test_unit_lib_nvme_nvme_split_ut_LDADD = test/common/nvme_model/libnvme_model.a 
 test_unit_lib_nvme_nvme_admin_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_admin_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_reset_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_reset_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_reset_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_timeout_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_timeout_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_timeout_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_iov_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_iov_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)

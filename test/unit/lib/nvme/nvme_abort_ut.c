@@ -9,6 +9,7 @@
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
+#include "usk/ticks.h"
 
 struct result {
 	int calls;
@@ -127,13 +128,40 @@ static void test_abort_declined(void)
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
 }
 
+/*
+ * A timeout on the real clock sends the Abort: the clock of a normal build
+ * (the TSC, limits converted at its measured rate) is wired to the
+ * timeouts, which nvme_timeout_ut checks to the tick on a clock it moves.
+ * Only the lower bound is checked: load can make it late, never early.
+ */
+static void test_timeout_on_the_real_clock(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr_opts co;
+	struct nvme_model_fixture d;
+	struct result r = {0};
+	uint64_t start;
+
+	nvme_model_opts_init(&mo);
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.io_timeout_ms = 20;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&d, &mo, &co, 16), 0);
+	nvme_model_drop_completions(d.model, 1);
+	start = usk_ticks();
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(d.ns, d.q, d.buf, 0, 1, done, &r), 0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(d.model));
+	nvme_model_poll_until(d.q, &r.calls, 1, 30);
+	CU_ASSERT(r.calls == 1 && r.status == USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT(usk_ticks_to_ns(usk_ticks() - start) >= 20 * 1000 * 1000ull);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&d), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_abort_in_flight),
-		UT_TEST(test_abort_waiting),
-		UT_TEST(test_abort_split_request),
-		UT_TEST(test_abort_declined),
+		UT_TEST(test_abort_in_flight),		 UT_TEST(test_abort_waiting),
+		UT_TEST(test_abort_split_request),	 UT_TEST(test_abort_declined),
+		UT_TEST(test_timeout_on_the_real_clock),
 	};
 	int rc;
 

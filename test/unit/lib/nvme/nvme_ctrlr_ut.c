@@ -6,6 +6,7 @@
 
 #include "nvme_model.h"
 #include "ut.h"
+#include "ut_nvme_ticks.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
@@ -98,30 +99,51 @@ static void test_queue_size_capped_by_mqes(void)
 	detach(c);
 }
 
-/* Attaches a model whose CSTS.RDY follows CC.EN by @delay_ms (CAP.TO: 500 ms). */
-static int attach_slow(uint32_t delay_ms, struct usk_nvme_ctrlr **c)
+/* The model's CAP.TO is 1, in 500 ms units: bring-up waits (1 + 1) * 500 ms for CSTS.RDY. */
+#define READY_LIMIT_MS 1000
+
+static bool waiting_ready(void *model)
 {
+	return nvme_model_waiting_ready(model);
+}
+
+/*
+ * Attaches a model whose CSTS.RDY follows CC.EN by @delay_ms, on the clock
+ * the driver reads too (ut_nvme_ticks.h); once the driver waits for it, the
+ * clock jumps @jump_us.
+ */
+static int attach_slow(uint32_t delay_ms, uint64_t jump_us, struct usk_nvme_ctrlr **c)
+{
+	struct ut_nvme_ticks_jump jump;
 	struct nvme_model_opts mo;
 	int rc;
 
 	nvme_model_opts_init(&mo);
 	mo.ready_delay_ms = delay_ms;
+	mo.now_us = ut_nvme_ticks_now;
 	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
+	CU_ASSERT_EQUAL_FATAL(ut_nvme_ticks_jump_start(&jump, waiting_ready, g_model, jump_us), 0);
 	rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, c);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
 	if (rc != 0) {
 		nvme_model_destroy(g_model);
 	}
 	return rc;
 }
 
-/* Bring-up waits for a slow controller as long as CAP.TO allows, and no longer. */
+/*
+ * Bring-up waits for a slow controller as long as CAP.TO allows, to the
+ * tick, and no longer: ready at the limit, it attaches; still not ready one
+ * tick past it, the attach fails.
+ */
 static void test_slow_ready(void)
 {
 	struct usk_nvme_ctrlr *c;
 
-	CU_ASSERT_EQUAL_FATAL(attach_slow(200, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(attach_slow(READY_LIMIT_MS, READY_LIMIT_MS * 1000ull, &c), 0);
 	detach(c);
-	CU_ASSERT_EQUAL(attach_slow(1500, &c), -ETIMEDOUT);
+	CU_ASSERT_EQUAL(attach_slow(READY_LIMIT_MS + 1, READY_LIMIT_MS * 1000ull + 1, &c),
+			-ETIMEDOUT);
 }
 
 /* The arbitration burst asked for is set, kept over a reset, and checked. */

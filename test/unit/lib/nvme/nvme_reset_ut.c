@@ -8,6 +8,7 @@
 
 #include "nvme_model.h"
 #include "ut.h"
+#include "ut_nvme_ticks.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
@@ -61,6 +62,32 @@ static void poll_all(struct usk_nvme_qpair *q, const struct result *r, int n)
 			i++;
 		}
 	}
+}
+
+/*
+ * The driver here runs on the clock the test moves, which stands still
+ * unless a test moves it: a command the model drops times out only when
+ * the test jumps the clock past its deadline, once the model has it.
+ */
+static bool admin_drops_taken(void *model)
+{
+	return nvme_model_admin_drops_taken(model);
+}
+
+/* CC.EN is set and the model, which will never be ready, knows it. */
+static bool waiting_ready(void *model)
+{
+	return nvme_model_waiting_ready(model);
+}
+
+/* A jump of the clock to one tick past a deadline @ms away: the driver gives up after it. */
+#define PAST_MS(ms) ((ms)*1000ull + 1)
+
+/* Jumps the clock @us on once @ready(@model) holds, from another thread. */
+static void jump_when(struct ut_nvme_ticks_jump *jump, bool (*ready)(void *),
+		      struct nvme_model *model, uint64_t us)
+{
+	CU_ASSERT_EQUAL_FATAL(ut_nvme_ticks_jump_start(jump, ready, model, us), 0);
 }
 
 /* One block written through the driver reads back the same, and lands in the model. */
@@ -197,13 +224,16 @@ static void test_free_qpair_after_reset(void)
  */
 static void test_admin_timeout_resets(void)
 {
+	struct ut_nvme_ticks_jump jump;
 	struct nvme_model_fixture f;
 	uint32_t value = 0;
 
 	fixture_up(&f, 64, 200);
 	nvme_model_drop_admin_completions(f.model, 1);
+	jump_when(&jump, admin_drops_taken, f.model, PAST_MS(200));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(f.c, USK_NVME_FEAT_ARBITRATION, 0, &value),
 			-ETIMEDOUT);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
 	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(f.c));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(f.c, USK_NVME_FEAT_ARBITRATION, 0, &value), 0);
@@ -222,14 +252,17 @@ static void test_admin_timeout_during_bring_up(void)
 	struct usk_nvme_ctrlr_opts co;
 	struct nvme_model *model;
 	struct usk_nvme_ctrlr *c = NULL;
+	struct ut_nvme_ticks_jump jump;
 
 	nvme_model_opts_init(&mo);
 	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
 	co.admin_timeout_ms = 100;
 	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &model), 0);
 	nvme_model_drop_admin_completions(model, 1);
+	jump_when(&jump, admin_drops_taken, model, PAST_MS(100));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(model), &co, &c),
 			-ETIMEDOUT);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(model), 1);
 	nvme_model_destroy(model);
@@ -319,6 +352,7 @@ static void test_free_qpair_when_the_delete_times_out(void)
 	struct nvme_model_fixture f;
 	struct result a = {0}, b = {0};
 	struct usk_nvme_qpair *again = NULL;
+	struct ut_nvme_ticks_jump jump;
 	uint64_t executed;
 
 	fixture_up(&f, 64, 300);
@@ -330,7 +364,9 @@ static void test_free_qpair_when_the_delete_times_out(void)
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 4096, 1, 1, done, &b), 0);
 	executed = nvme_model_io_completed(f.model);
 	nvme_model_drop_admin_completions(f.model, 1);
+	jump_when(&jump, admin_drops_taken, f.model, PAST_MS(300));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), -ETIMEDOUT);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
 	f.q = NULL;
 	CU_ASSERT(a.calls == 1 && a.status == USK_NVME_SC_ABORTED_BY_REQUEST);
 	CU_ASSERT(b.calls == 1 && b.status == USK_NVME_SC_ABORTED_BY_REQUEST);
@@ -349,6 +385,7 @@ static void test_free_qpair_when_the_delete_times_out(void)
  */
 static void test_lost_command_during_reset_fails_it(void)
 {
+	struct ut_nvme_ticks_jump jump;
 	struct nvme_model_fixture f;
 
 	fixture_up(&f, 64, 200);
@@ -357,7 +394,9 @@ static void test_lost_command_during_reset_fails_it(void)
 	 * async event configuration is lost.
 	 */
 	nvme_model_drop_admin_completions_after(f.model, 3, 1);
+	jump_when(&jump, admin_drops_taken, f.model, PAST_MS(200));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), -ETIMEDOUT);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
 	fixture_down(&f);
 }
@@ -401,6 +440,7 @@ static void on_remove(void *ctx, struct usk_nvme_ctrlr *c)
 /* A controller that never becomes ready again fails the reset, and is reported gone. */
 static void test_reset_of_a_dead_controller_fails_it(void)
 {
+	struct ut_nvme_ticks_jump jump;
 	struct result r = {0};
 	struct nvme_model_fixture f;
 
@@ -411,7 +451,10 @@ static void test_reset_of_a_dead_controller_fails_it(void)
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	nvme_model_remove(f.model);
+	/* Past CAP.TO (1, in 500 ms units): bring-up waits (1 + 1) * 500 ms for CSTS.RDY. */
+	jump_when(&jump, waiting_ready, f.model, PAST_MS(1000));
 	CU_ASSERT_NOT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
 	CU_ASSERT_EQUAL(g_removed, 1);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), -ENXIO);

@@ -1,16 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Command timeouts, on the clock the test moves (ut_nvme_ticks.h: one tick
+ * a microsecond). The rule under test, from nvme_timeout.c: on a queue pair
+ * that is polled, a command times out between 1 and 1.25 timeouts after it
+ * went out. The tests poll at every tick, as a busy queue pair is, and
+ * check both ends of that window: nothing one tick before it, the timeout
+ * done by its last tick.
+ */
 #include "config.h"
-
-#include <errno.h>
-#include <string.h>
-#include <time.h>
 
 #include "nvme_model.h"
 #include "ut.h"
+#include "ut_nvme_ticks.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
-#include "usk/ticks.h"
+
+/* 1000 ticks: few enough to poll at every one. */
+#define TIMEOUT_MS 1
+#define TIMEOUT	   (TIMEOUT_MS * 1000ull)
+/* The window's slack: the driver scans the ring four times per timeout. */
+#define SLACK (TIMEOUT / 4)
 
 static int g_calls;
 static uint16_t g_status;
@@ -21,82 +31,173 @@ static void done(void *arg, const struct usk_nvme_cqe *cpl)
 	g_status = USK_NVME_STATUS_CODE(cpl->status);
 }
 
-/*
- * One read the device never answers (or answers after @latency_us), with
- * the I/O timeout given: returns how many times the controller was enabled
- * by the end (1: no reset).
- */
-static uint32_t run_late_read(bool abort_unsupported, uint32_t io_timeout_ms,
-			      unsigned int poll_seconds, uint32_t latency_us)
+/* A model (declining Aborts if @abort_unsupported) and a queue pair with @timeout_ms. */
+static void setup(struct nvme_model_fixture *f, bool abort_unsupported, uint32_t timeout_ms)
 {
 	struct nvme_model_opts mo;
 	struct usk_nvme_ctrlr_opts co;
-	struct nvme_model_fixture f;
-	uint32_t enables;
 
 	nvme_model_opts_init(&mo);
 	mo.abort_unsupported = abort_unsupported;
 	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
-	co.io_timeout_ms = io_timeout_ms;
-	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, &co, 0), 0);
+	co.io_timeout_ms = timeout_ms;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(f, &mo, &co, 16), 0);
 	g_calls = 0;
-	if (latency_us == 0) {
-		nvme_model_drop_completions(f.model, 1);
-	}
-	nvme_model_set_io_latency(f.model, latency_us);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, NULL), 0);
-	nvme_model_poll_until(f.q, &g_calls, 1, poll_seconds);
-	nvme_model_set_io_latency(f.model, 0);
-	enables = nvme_model_enable_count(f.model);
-	/* Whatever happened, the queue pair still works. */
-	if (g_calls == 1) {
-		uint16_t first_status = g_status;
-
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 1, 1, done, NULL), 0);
-		CU_ASSERT_EQUAL(nvme_model_poll_until(f.q, &g_calls, 2, 5), 2);
-		CU_ASSERT_EQUAL(g_status, 0);
-		g_calls = 1;
-		g_status = first_status;
-	}
-	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
-	return enables;
 }
 
-/* The Abort ends the late command: it completes aborted, without a reset. */
-static void test_timeout_aborts(void)
+/* Whatever happened, the queue pair still works; then it goes. */
+static void teardown(struct nvme_model_fixture *f)
 {
-	CU_ASSERT_EQUAL(run_late_read(false, 100, 5, 0), 1);
-	CU_ASSERT_EQUAL(g_calls, 1);
-	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
-}
+	int calls = g_calls;
 
-/* The device does not abort (as QEMU's): one more timeout, then a reset ends it. */
-static void test_timeout_resets_when_abort_fails(void)
-{
-	CU_ASSERT_EQUAL(run_late_read(true, 100, 5, 0), 2);
-	CU_ASSERT_EQUAL(g_calls, 1);
-	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
-}
-
-/* With no limit set, a late command is left alone. */
-static void test_no_timeout_when_off(void)
-{
-	CU_ASSERT_EQUAL(run_late_read(true, 0, 1, 0), 1);
-	/* Freeing the queue pair ended it, once. */
-	CU_ASSERT_EQUAL(g_calls, 1);
-	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 1, 1, done, NULL), 0);
+	CU_ASSERT_EQUAL(nvme_model_poll_until(f->q, &g_calls, calls + 1, 5), calls + 1);
+	CU_ASSERT_EQUAL(g_status, 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(f), 0);
 }
 
 /*
- * Late but not lost: a 300 ms read with a 200 ms timeout on a device that
- * declines Aborts gets its Abort, then completes, successfully, before the
- * second timeout would reset.
+ * Sets the clock to @now and polls. Twice: what a timeout ends (by the
+ * Abort, or by the reset) completes on the poll after the one that sent it.
+ */
+static void poll_at(struct nvme_model_fixture *f, uint64_t now)
+{
+	ut_nvme_ticks_set(now);
+	usk_nvme_qpair_process_completions(f->q, 0);
+	usk_nvme_qpair_process_completions(f->q, 0);
+}
+
+/* Polls at every tick from the clock's time to @last. */
+static void poll_through(struct nvme_model_fixture *f, uint64_t last)
+{
+	for (uint64_t now = ut_nvme_ticks_now(); now <= last; now++) {
+		poll_at(f, now);
+	}
+}
+
+/* Sends a read the device never answers; returns the clock's time then. */
+static uint64_t send_lost_read(struct nvme_model_fixture *f)
+{
+	uint64_t sent = ut_nvme_ticks_now();
+
+	nvme_model_drop_completions(f->model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 0, 1, done, NULL), 0);
+	/* The Abort must find it taken: the model fetches on its own thread. */
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f->model));
+	return sent;
+}
+
+/*
+ * As send_lost_read(), one tick after a scan of the ring (a new queue pair
+ * scans on its first poll): the scans then fall one tick before the window
+ * and one tick before its end, the hardest case for both of its bounds.
+ */
+static uint64_t send_lost_read_after_scan(struct nvme_model_fixture *f)
+{
+	poll_at(f, ut_nvme_ticks_now());
+	ut_nvme_ticks_advance(1);
+	return send_lost_read(f);
+}
+
+/* The timeout's Abort ends the late command, within the window: aborted, no reset. */
+static void test_timeout_aborts(void)
+{
+	struct nvme_model_fixture f;
+	uint64_t sent;
+
+	setup(&f, false, TIMEOUT_MS);
+	sent = send_lost_read_after_scan(&f);
+	poll_through(&f, sent + TIMEOUT - 1);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
+	CU_ASSERT_EQUAL(g_calls, 0);
+	poll_through(&f, sent + TIMEOUT + SLACK);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
+	teardown(&f);
+}
+
+/*
+ * Polls at every tick from the clock's time to @last, until the device has
+ * had an Abort; returns the tick at which it was sent.
+ */
+static uint64_t poll_until_abort(struct nvme_model_fixture *f, uint64_t last)
+{
+	uint64_t now = ut_nvme_ticks_now();
+
+	for (; now <= last; now++) {
+		poll_at(f, now);
+		if (nvme_model_aborts(f->model) > 0) {
+			break;
+		}
+	}
+	return now;
+}
+
+/*
+ * The device does not abort (as QEMU's): the command gets one more timeout,
+ * counted from its Abort, with the same window; then the reset ends it.
+ */
+static void test_timeout_resets_when_abort_fails(void)
+{
+	struct nvme_model_fixture f;
+	uint64_t sent, aborted;
+
+	setup(&f, true, TIMEOUT_MS);
+	sent = send_lost_read_after_scan(&f);
+	poll_through(&f, sent + TIMEOUT - 1);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
+	aborted = poll_until_abort(&f, sent + TIMEOUT + SLACK);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 1);
+	poll_through(&f, aborted + TIMEOUT - 1);
+	CU_ASSERT_EQUAL(g_calls, 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
+	poll_through(&f, aborted + TIMEOUT + SLACK);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	teardown(&f);
+}
+
+/* With no limit set, a late command is left alone, for an hour too. */
+static void test_no_timeout_when_off(void)
+{
+	struct nvme_model_fixture f;
+
+	setup(&f, true, 0);
+	poll_at(&f, send_lost_read(&f) + 3600 * 1000000ull);
+	CU_ASSERT_EQUAL(g_calls, 0);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
+	/* Freeing the queue pair ends it, once. */
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
+	f.q = NULL;
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
+/*
+ * Late but not lost: on a device that declines Aborts, a command that
+ * completes after its Abort and before the second timeout completes
+ * successfully, and nothing resets later.
  */
 static void test_late_command_completes(void)
 {
-	CU_ASSERT_EQUAL(run_late_read(true, 200, 5, 300000), 1);
-	CU_ASSERT_EQUAL(g_calls, 1);
+	struct nvme_model_fixture f;
+	uint64_t aborted;
+
+	setup(&f, true, TIMEOUT_MS);
+	aborted = poll_until_abort(&f, send_lost_read(&f) + TIMEOUT + SLACK);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 1);
+	CU_ASSERT_EQUAL(g_calls, 0);
+	nvme_model_complete_dropped(f.model);
+	CU_ASSERT_EQUAL(nvme_model_poll_until(f.q, &g_calls, 1, 5), 1);
 	CU_ASSERT_EQUAL(g_status, 0);
+	poll_through(&f, aborted + TIMEOUT + SLACK);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	teardown(&f);
 }
 
 /*
@@ -106,27 +207,19 @@ static void test_late_command_completes(void)
  */
 static void test_timeout_counts_from_submission_after_idle(void)
 {
-	struct nvme_model_opts mo;
-	struct usk_nvme_ctrlr_opts co;
 	struct nvme_model_fixture f;
-	const struct timespec idle = {0, 400 * 1000 * 1000};
-	uint64_t start;
+	uint64_t sent;
 
-	nvme_model_opts_init(&mo);
-	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
-	co.io_timeout_ms = 200;
-	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, &co, 16), 0);
-	usk_nvme_qpair_process_completions(f.q, 0);
-	nanosleep(&idle, NULL);
-	g_calls = 0;
-	nvme_model_drop_completions(f.model, 1);
-	start = usk_ticks();
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, NULL), 0);
-	nvme_model_poll_until(f.q, &g_calls, 1, 5);
+	setup(&f, false, TIMEOUT_MS);
+	poll_at(&f, ut_nvme_ticks_now());
+	ut_nvme_ticks_advance(2 * TIMEOUT);
+	sent = send_lost_read(&f);
+	poll_through(&f, sent + TIMEOUT - 1);
+	CU_ASSERT_EQUAL(g_calls, 0);
+	poll_through(&f, sent + TIMEOUT + SLACK);
 	CU_ASSERT_EQUAL(g_calls, 1);
 	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
-	CU_ASSERT(usk_ticks_to_ns(usk_ticks() - start) >= 200 * 1000 * 1000ull);
-	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+	teardown(&f);
 }
 
 int main(void)
