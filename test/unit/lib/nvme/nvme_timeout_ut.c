@@ -222,6 +222,53 @@ static void test_timeout_counts_from_submission_after_idle(void)
 	teardown(&f);
 }
 
+static int g_other_calls;
+static uint16_t g_other_status;
+
+static void other_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	g_other_calls++;
+	g_other_status = USK_NVME_STATUS_CODE(cpl->status);
+}
+
+/*
+ * USK_NVME_TIMEOUT_RESET: the first timeout resets, with no Abort. The
+ * reset deletes the other queue pair's queues first but leaves the late
+ * command's to the disable (a Delete would wait on the command the device
+ * cannot finish); the late command ends with Command Abort Requested, the
+ * other queue pair's command, which the device held too, with SQ Deletion.
+ */
+static void test_timeout_reset_spares_the_late_queue(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr_opts co;
+	struct nvme_model_fixture f;
+	struct usk_nvme_qpair *q2;
+	uint64_t sent;
+
+	nvme_model_opts_init(&mo);
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.io_timeout_ms = TIMEOUT_MS;
+	co.io_timeout_action = USK_NVME_TIMEOUT_RESET;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, &co, 16), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &q2), 0);
+	g_calls = g_other_calls = 0;
+	poll_at(&f, ut_nvme_ticks_now());
+	nvme_model_drop_completions(f.model, 2);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, q2, f.buf, 2, 1, other_done, NULL), 0);
+	sent = send_lost_read(&f);
+	poll_through(&f, sent + TIMEOUT + SLACK);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
+	CU_ASSERT_EQUAL(nvme_model_live_sqs_at_disable(f.model), 1);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(nvme_model_poll_until(q2, &g_other_calls, 1, 5), 1);
+	CU_ASSERT_EQUAL(g_other_status, USK_NVME_SC_ABORTED_SQ_DELETION);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q2), 0);
+	teardown(&f);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -230,6 +277,7 @@ int main(void)
 		UT_TEST(test_no_timeout_when_off),
 		UT_TEST(test_late_command_completes),
 		UT_TEST(test_timeout_counts_from_submission_after_idle),
+		UT_TEST(test_timeout_reset_spares_the_late_queue),
 	};
 	int rc;
 
