@@ -40,8 +40,9 @@ Options:
                         shared=1        behind a PCI bridge shared with the other
                                         shared=1 controllers: one IOMMU group
                         err=NS:SECTOR[:once]
-                                        reads of that 512-byte sector of
-                                        namespace NS fail (blkdebug, EIO)
+                                        I/O to that 512-byte sector of
+                                        namespace NS fails (blkdebug, EIO):
+                                        Unrecovered Read Error, Write Fault
   -a, --add PATH[=DEST]
                       copy a file into the guest (default DEST: /usk/bin/NAME
                       for executables, /usk/NAME otherwise) with every shared

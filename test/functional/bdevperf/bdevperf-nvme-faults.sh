@@ -8,8 +8,9 @@
 #     (QEMU declines them), then resets: only the stalled I/O fail, with
 #     Command Abort Requested; the first namespace's I/O, ended by the same
 #     resets, are sent again and pass;
-#  3. a media error: reads of one sector fail with the NVMe status the
-#     device gave, and only those.
+#  3. a media error: writes and reads of one sector fail with the NVMe
+#     status the device gave (Write Fault, Unrecovered Read Error), and only
+#     those.
 # Why a throttle and not blkdebug's break: a reset makes QEMU drain the
 # namespace, which waits for a suspended request forever, with the lock
 # that the monitor's resume would need (QEMU 7.2). A throttled request is
@@ -98,18 +99,40 @@ phase_timeouts() {
 	echo "PASS: timeouts: $(failed_of Nvme0n2) stalled I/O failed, no other"
 }
 
+# Checks that every failure of the run was the media error's: the first at
+# block 2048 with status $1, every status line that one ($2 its count line).
+check_media_failures() {
+	local failed
+	failed=$(failed_of Nvme0n1)
+	[ "$failed" -gt 0 ] || fail "media: no I/O failed"
+	grep -q "first: $1" /tmp/bdevperf.out || fail "media: the first failure is not '$1'"
+	grep -q "^ *$failed x $2\$" /tmp/bdevperf.out ||
+		fail "media: not all $failed failures were '$2'"
+}
+
 phase_media_error() {
 	local rc
 	nvme_bdev_config /tmp/media.json "${bdfs[2]}"
+	# Verify writes each block before reading it: the write of block 2048 fails.
 	bdevperf_start /tmp/media.json -q 16 -w verify -t 8
 	bdevperf_wait 120
 	rc=$?
 	cat /tmp/bdevperf.out
-	[ $rc -eq 1 ] || fail "media: usk_bdevperf exited $rc, not 1 (failed I/O)"
+	[ $rc -eq 1 ] || fail "media: usk_bdevperf -w verify exited $rc, not 1 (failed I/O)"
 	check_counts media
-	grep -q "first: read of block 2048: NVMe status sct 0x2 sc 0x81 (Unrecovered Read Error)" \
-		/tmp/bdevperf.out || fail "media: the failed read's NVMe status is not in the report"
-	echo "PASS: media error: $(failed_of Nvme0n1) reads of block 2048 failed, no other I/O"
+	check_media_failures "write of block 2048: NVMe status sct 0x2 sc 0x80 (Write Fault)" \
+		"Write Fault (sct 0x2, sc 0x80)"
+	local verify_failed
+	verify_failed=$(failed_of Nvme0n1)
+	bdevperf_start /tmp/media.json -q 4 -w read -t 3
+	bdevperf_wait 120
+	rc=$?
+	cat /tmp/bdevperf.out
+	[ $rc -eq 1 ] || fail "media: usk_bdevperf -w read exited $rc, not 1 (failed I/O)"
+	check_counts media
+	check_media_failures "read of block 2048: NVMe status sct 0x2 sc 0x81 (Unrecovered Read Error)" \
+		"Unrecovered Read Error (sct 0x2, sc 0x81)"
+	echo "PASS: media error: $verify_failed writes and $(failed_of Nvme0n1) reads of block 2048 failed with the device's status, no other I/O"
 }
 
 for phase in $PHASES; do
