@@ -2,7 +2,7 @@
 BDEV_MODULE_UNIT_TESTS = test/unit/module/bdev/bdev_malloc_ut test/unit/module/bdev/bdev_null_ut \
 	test/unit/module/bdev/bdev_split_ut test/unit/module/bdev/bdev_nvme_ut \
 	test/unit/module/bdev/bdev_nvme_io_ut test/unit/module/bdev/bdev_nvme_rpc_ut \
-	test/unit/module/bdev/bdev_modules_rpc_ut
+	test/unit/module/bdev/bdev_nvme_options_ut test/unit/module/bdev/bdev_modules_rpc_ut
 if HAVE_URING
 BDEV_MODULE_UNIT_TESTS += test/unit/module/bdev/bdev_uring_ut
 endif
@@ -62,4 +62,10 @@ test_unit_module_bdev_bdev_modules_rpc_ut_LDADD = module/bdev/libusk_bdev_module
 	lib/env/libusk_env.la lib/json/libusk_json.la lib/log/libusk_log.la \
 	lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) $(NUMA_LIBS) $(UT_LIBS)
 EXTRA_test_unit_module_bdev_bdev_modules_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
+# bdev_nvme_options_ut too.
+test_unit_module_bdev_bdev_nvme_options_ut_CPPFLAGS = $(BDEV_NVME_UT_CPPFLAGS)
+test_unit_module_bdev_bdev_nvme_options_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+test_unit_module_bdev_bdev_nvme_options_ut_LDADD = \
+	$(test_unit_module_bdev_bdev_modules_rpc_ut_LDADD)
+EXTRA_test_unit_module_bdev_bdev_nvme_options_ut_DEPENDENCIES = lib/rpc/rpc_request.c
 EXTRA_DIST += test/unit/module/bdev/ut_bdev_layer.h
