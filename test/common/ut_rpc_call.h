@@ -8,6 +8,7 @@
 #define USK_TEST_UT_RPC_CALL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
 #include <jansson.h>
 
@@ -54,6 +55,19 @@ static inline json_t *ut_rpc_call(const char *method, const char *params)
 	ut_rpc_dispatch(ut_rpc_request_new(method, params));
 	ut_rpc_assert_answered_once(answers);
 	return g_conn.last;
+}
+
+/* @text (JSON, freed here) as compact text with sorted keys, for comparing (free it). */
+static inline char *ut_json_sorted(char *text)
+{
+	json_t *value = json_loads(text, 0, NULL);
+	char *sorted;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(value);
+	sorted = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(value);
+	free(text);
+	return sorted;
 }
 
 static inline uint64_t ut_json_uint(const json_t *object, const char *key)

@@ -41,19 +41,14 @@ static void assert_true_answer(const json_t *answer)
 static char *written(void)
 {
 	struct usk_json_write_ctx *w = usk_json_write_begin();
-	char *text = NULL, *sorted;
-	json_t *value;
+	char *text = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	usk_json_write_array_begin(w);
 	nvme_bdev_options_write_config(w);
 	usk_json_write_array_end(w);
 	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
-	value = json_loads(text, 0, NULL);
-	sorted = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(value);
-	free(text);
-	return sorted;
+	return ut_json_sorted(text);
 }
 
 static void assert_written(const char *want)

@@ -398,8 +398,7 @@ static void assert_result(const json_t *answer, const char *want)
 static char *write_text(struct usk_bdev *bdev, bool config)
 {
 	struct usk_json_write_ctx *w = usk_json_write_begin();
-	char *text = NULL, *sorted;
-	json_t *value;
+	char *text = NULL;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
 	if (config) {
@@ -412,11 +411,7 @@ static char *write_text(struct usk_bdev *bdev, bool config)
 		usk_json_write_object_end(w);
 	}
 	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
-	value = json_loads(text, 0, NULL);
-	sorted = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(value);
-	free(text);
-	return sorted;
+	return ut_json_sorted(text);
 }
 
 static void assert_written(const char *bdev_name, bool config, const char *want)
