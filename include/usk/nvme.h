@@ -211,7 +211,10 @@ int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *ctrlr);
 void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_cb cb, void *ctx);
 
 /**
- * Reset the controller (CC.EN to 0, then bring-up again) and resume.
+ * Reset the controller (CC.EN to 0, then bring-up again) and resume. While
+ * the controller answers, its I/O queues are deleted first (queue pairs'
+ * threads wait meanwhile), so the disable finds no command the controller
+ * has fetched and not yet finished.
  *
  * Every command outstanding completes exactly once: admin commands during
  * this call with Command Abort Requested; I/O commands on their queue
