@@ -11,6 +11,7 @@
 #include "usk/nvme.h"
 #include "usk/pci.h"
 #include "usk/ticks.h"
+#include "usk_internal/barrier.h"
 
 #define NVME_PAGE_SHIFT 12
 #define NVME_PAGE_SIZE	(1u << NVME_PAGE_SHIFT)
@@ -304,8 +305,8 @@ static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow
 	}
 	__atomic_store_n(shadow, new_value, __ATOMIC_RELEASE);
 	/* The shadow write must be visible before EventIdx is read (base 5.8). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	uint16_t event = (uint16_t)__atomic_load_n(eventidx, __ATOMIC_ACQUIRE);
+	usk_mb();
+	uint16_t event = (uint16_t)*(const volatile uint32_t *)eventidx;
 
 	/* MMIO only if the controller's EventIdx lies in [old, new): it waits for it. */
 	if ((uint16_t)(new_value - event - 1) < (uint16_t)(new_value - old_value)) {

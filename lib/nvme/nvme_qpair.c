@@ -61,7 +61,7 @@ void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 {
 	if (q->sq_tail != q->sq_tail_rung) {
 		/* The SQEs must be in memory before the controller reads the new tail. */
-		__atomic_thread_fence(__ATOMIC_RELEASE);
+		usk_wmb();
 		nvme_doorbell_write(q->sq_doorbell, q->sq_shadow, q->sq_eventidx, q->sq_tail_rung,
 				    q->sq_tail);
 		q->sq_tail_rung = q->sq_tail;
@@ -275,12 +275,13 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	q->in_completions = true;
 	while (max == 0 || reaped < max) {
 		struct usk_nvme_cqe *cqe = &q->cq[q->cq_head];
-		uint16_t status = __atomic_load_n(&cqe->status, __ATOMIC_ACQUIRE);
+		uint16_t status = *(volatile uint16_t *)&cqe->status;
 
-		/* The acquire above orders the phase check before reading the rest of the entry. */
 		if ((status & 1) != q->phase) {
 			break;
 		}
+		/* The rest of the entry is read after the phase bit that says it is new. */
+		usk_rmb();
 		if (++q->cq_head == q->num_entries) {
 			q->cq_head = 0;
 			q->phase ^= 1;
