@@ -260,7 +260,7 @@ static void nvme_tracker_release(struct usk_nvme_qpair *q, uint16_t cid)
 
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 {
-	uint32_t reaped = 0;
+	uint32_t reaped = 0, consumed = 0; /* consumed: bogus entries too */
 	uint16_t old_head = q->cq_head;
 
 	/* After a reset or a failure: end what is left, once, and rebuild. */
@@ -286,6 +286,7 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 			q->cq_head = 0;
 			q->phase ^= 1;
 		}
+		consumed++;
 		uint16_t cid = cqe->cid;
 
 		if (cid >= q->num_entries || !q->trackers[cid].active) {
@@ -314,7 +315,8 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	if (!nvme_qpair_in_sync(q)) {
 		return (int)reaped;
 	}
-	if (reaped > 0) {
+	/* Every entry read goes back to the controller, a bogus one too. */
+	if (consumed > 0) {
 		nvme_doorbell_write(q->cq_doorbell, q->cq_shadow, q->cq_eventidx, old_head,
 				    q->cq_head);
 	}

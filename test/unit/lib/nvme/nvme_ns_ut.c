@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "nvme_internal.h"
 #include "nvme_model.h"
 #include "ut.h"
 #include "usk/env.h"
@@ -207,6 +208,30 @@ static void test_free_completes_lost_commands_once(void)
 	usk_dma_free(buf);
 }
 
+/*
+ * Completions whose CIDs no command has (a misbehaving device) are skipped,
+ * and their entries given back to the controller by the CQ head doorbell.
+ * The bug: the doorbell was written only when a command completed, so a
+ * reap that found only bogus entries left the controller's CQ full.
+ */
+static void test_bogus_cids_give_their_entries_back(void)
+{
+	struct usk_nvme_qpair *q;
+	uint16_t head;
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 16, &q), 0);
+	head = q->cq_head;
+	CU_ASSERT_FATAL(head + 2 < q->num_entries);
+	for (uint16_t i = 0; i < 2; i++) {
+		q->cq[head + i] = (struct usk_nvme_cqe){
+			.sqid = q->id, .cid = (uint16_t)(q->num_entries + i), .status = q->phase};
+	}
+	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(q, 0), 0);
+	CU_ASSERT_EQUAL(q->cq_head, head + 2);
+	CU_ASSERT_EQUAL(q->cq_shadow != NULL ? *q->cq_shadow : *q->cq_doorbell, head + 2u);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+}
+
 static void test_zeroes_deallocate_compare(void)
 {
 	struct usk_nvme_qpair *q;
@@ -305,6 +330,7 @@ int main(void)
 		UT_TEST(test_free_completes_lost_commands_once),
 		UT_TEST(test_sgl_any_alignment),
 		UT_TEST(test_zeroes_deallocate_compare),
+		UT_TEST(test_bogus_cids_give_their_entries_back),
 	};
 	struct nvme_model_opts mo;
 	int rc;
