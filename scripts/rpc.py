@@ -483,7 +483,8 @@ NVME_METHODS = [
                arg("--timeout-admin-us", type=NATURAL,
                    help="admin command timeout in microseconds (0: 10 s)"),
                arg("-r", "--bdev-retry-count", type=integer(-1),
-                   help="times an I/O a reset ended is sent again (-1: no limit; 3)")]),
+                   help="times a failed I/O is sent again (-1: no limit; 3); those a reset "
+                        "ended go again until the controller fails, unless 0")]),
     Method("bdev_nvme_reset_controller", "Reset an NVMe controller.", [
         arg("name", help="the controller's name"),
         arg("-c", "--cntlid", type=NATURAL, help="only the path to this controller id")]),

@@ -45,7 +45,7 @@ struct nvme_bdev_io {
 	struct usk_bdev_io *next; /* in its channel's list of I/O waiting for room or to retry */
 	struct nvme_bdev_channel *ch;
 	int range_slot;	  /* the channel's DSM range it holds (unmap), or -1 */
-	uint32_t retries; /* times a controller reset ended it and it was sent again */
+	uint32_t retries; /* times it failed and was sent again, those a reset ended not counted */
 };
 
 /* The I/O side (bdev_nvme_io.c). */
@@ -91,7 +91,7 @@ void nvme_bdev_ctrlr_write_trid(const struct nvme_bdev_ctrlr *nc, struct usk_jso
 int bdev_nvme_options_rpc_register(void);
 /* Puts the options set by bdev_nvme_set_options, if any, into a controller's @opts. */
 void nvme_bdev_options_apply(struct usk_nvme_ctrlr_opts *opts);
-/* Whether an I/O a reset ended @retries times before may be sent again (bdev_retry_count). */
+/* Whether a failed I/O sent again @retries times before may go once more (bdev_retry_count). */
 bool nvme_bdev_options_may_retry(uint32_t retries);
 /* Writes the bdev_nvme_set_options call, if the options were set. */
 void nvme_bdev_options_write_config(struct usk_json_write_ctx *w);

@@ -3,11 +3,13 @@
  * The nvme bdev's I/O path: each thread's channel owns one I/O queue pair
  * of the controller and a poller that reaps it. An I/O the queue pair has
  * no room for (or an unmap with no free range) waits in the channel, in
- * order, and goes out after the next reap. An I/O a controller reset ended
- * (Command Aborted due to SQ Deletion: the controller never finished it)
- * is sent again after the next reap, up to bdev_retry_count times, so a
- * reset costs the application time, not errors; the command whose timeout
- * caused the reset fails.
+ * order, and goes out after the next reap. A failed I/O the device says
+ * may succeed again (DNR clear) is sent again after the next reap, as
+ * SPDK's module does: one a controller reset ended (Command Aborted due to
+ * SQ Deletion: the controller never finished it) as often as it takes, so
+ * a reset costs the application time, not errors, and a failed controller
+ * ends it; any other up to bdev_retry_count times (0: none is). A command
+ * aborted on request, such as the one whose timeout caused a reset, fails.
  */
 #include "config.h"
 
@@ -33,6 +35,27 @@ struct nvme_bdev_channel {
 	uint32_t num_free_ranges;
 };
 
+/* Whether a failed I/O goes out again (the rule at the top); counts the retry if it counts. */
+static bool nvme_bdev_io_may_retry(struct nvme_bdev_io *nio, uint8_t sct, uint8_t sc,
+				   uint16_t status)
+{
+	/* A miscompare is the compare's answer, not a failure to give one. */
+	if (USK_NVME_STATUS_DNR(status) ||
+	    (sct == USK_NVME_SCT_GENERIC && sc == USK_NVME_SC_ABORTED_BY_REQUEST) ||
+	    (sct == USK_NVME_SCT_MEDIA && sc == USK_NVME_SC_COMPARE_FAILURE) ||
+	    !nvme_bdev_options_may_retry(0)) {
+		return false;
+	}
+	if (sct == USK_NVME_SCT_GENERIC && sc == USK_NVME_SC_ABORTED_SQ_DELETION) {
+		return true;
+	}
+	if (!nvme_bdev_options_may_retry(nio->retries)) {
+		return false;
+	}
+	nio->retries++;
+	return true;
+}
+
 static void nvme_bdev_io_done(void *arg, const struct usk_nvme_cqe *cpl)
 {
 	struct usk_bdev_io *io = arg;
@@ -45,12 +68,10 @@ static void nvme_bdev_io_done(void *arg, const struct usk_nvme_cqe *cpl)
 		nio->range_slot = -1;
 	}
 	/*
-	 * Not sent again at once: this runs inside the queue pair's catch-up
-	 * after the reset, before it has its queues back.
+	 * Not sent again at once: this may run inside the queue pair's catch-up
+	 * after a reset, before it has its queues back.
 	 */
-	if (sct == USK_NVME_SCT_GENERIC && sc == USK_NVME_SC_ABORTED_SQ_DELETION &&
-	    !USK_NVME_STATUS_DNR(cpl->status) && nvme_bdev_options_may_retry(nio->retries)) {
-		nio->retries++;
+	if ((sct != 0 || sc != 0) && nvme_bdev_io_may_retry(nio, sct, sc, cpl->status)) {
 		nio->next = nio->ch->retry_head;
 		nio->ch->retry_head = io;
 		return;

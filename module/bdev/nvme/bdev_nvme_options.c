@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bdev_nvme_set_options, with SPDK's name and params: what a late command
- * gets (timeout_us, action_on_timeout, timeout_admin_us) and how often an
- * I/O a controller reset ended is sent again (bdev_retry_count). Set
+ * gets (timeout_us, action_on_timeout, timeout_admin_us) and how often a
+ * failed I/O is sent again (bdev_retry_count; bdev_nvme_io.c). Set
  * before the first controller is attached, as SPDK requires: every
  * controller then runs with the same. save_config writes them when set.
  */

@@ -401,7 +401,7 @@ static void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sq
 	e->sqid = sqid;
 	e->cid = cid;
 	/* The entry's other fields are visible before its phase bit flips. */
-	__atomic_store_n(&e->status, (uint16_t)((status & 0x7ff) << 1 | cq->phase),
+	__atomic_store_n(&e->status, (uint16_t)((status & 0x47ff) << 1 | cq->phase),
 			 __ATOMIC_RELEASE);
 	cq->head = next;
 	if (next == 0) {

@@ -52,7 +52,7 @@ struct usk_pci_device *nvme_model_pci_device(struct nvme_model *model);
 
 /*
  * The next @count commands with opcode @opcode on I/O queues complete with
- * @status (SCT << 8 | SC) instead of being executed.
+ * @status (DNR << 14 | SCT << 8 | SC) instead of being executed.
  */
 void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t status,
 			      uint32_t count);

@@ -117,11 +117,83 @@ static void test_reset_ends_io_in_flight(void)
 	teardown_model();
 }
 
+/*
+ * Five resets in a row, each while the device holds the same eight reads
+ * (sent again after each): a reset's SQ Deletion is not counted against
+ * bdev_retry_count (3), so they still pass, once each, after the last.
+ */
+static void test_resets_in_a_row_do_not_fail_io(void)
+{
+	setup_model();
+	on_thread(ut_bdev_open_msg, &g_u);
+	hold_eight_reads();
+	for (int i = 0; i < 4; i++) {
+		nvme_model_drop_completions(g_model, 8);
+		on_thread(reset, NULL);
+		CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
+	}
+	CU_ASSERT_EQUAL(g_u.done, 4);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	on_thread(reset, NULL);
+	poll_until(&g_u.done, 13);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_EQUAL(g_u.done, 13);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
+static void read_one_block(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 7, 1, ut_bdev_io_count, &g_u),
+			0);
+}
+
+/*
+ * A failure the device says may pass again (DNR clear) is sent again up to
+ * bdev_retry_count (3) times: three such failures still end in success; a
+ * fourth reaches the caller with the device's status. With DNR set, the
+ * first does.
+ */
+static void test_failures_retried_up_to_the_count(void)
+{
+	static const struct {
+		uint16_t status;
+		uint32_t count;
+		int failed;
+	} cases[] = {
+		{USK_NVME_SCT_MEDIA << 8 | USK_NVME_SC_UNRECOVERED_READ_ERROR, 3, 0},
+		{USK_NVME_SCT_MEDIA << 8 | USK_NVME_SC_UNRECOVERED_READ_ERROR, 4, 1},
+		{0x4000 | USK_NVME_SCT_MEDIA << 8 | USK_NVME_SC_UNRECOVERED_READ_ERROR, 1, 1},
+	};
+
+	setup_model();
+	on_thread(ut_bdev_open_msg, &g_u);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int done = g_u.done, failed = g_u.failed;
+
+		nvme_model_inject_status(g_model, USK_NVME_OPC_READ, cases[i].status, cases[i].count);
+		on_thread(read_one_block, NULL);
+		poll_until(&g_u.done, done + 1);
+		CU_ASSERT_EQUAL(g_u.failed - failed, cases[i].failed);
+		if (cases[i].failed) {
+			CU_ASSERT(g_u.sct == USK_NVME_SCT_MEDIA &&
+				  g_u.sc == USK_NVME_SC_UNRECOVERED_READ_ERROR);
+		}
+	}
+	/* Whatever was injected and not used up does not linger. */
+	nvme_model_inject_status(g_model, USK_NVME_OPC_READ, 0, 0);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_every_io_type),
 		UT_TEST(test_reset_ends_io_in_flight),
+		UT_TEST(test_resets_in_a_row_do_not_fail_io),
+		UT_TEST(test_failures_retried_up_to_the_count),
 	};
 
 	return UT_BDEV_NVME_RUN("bdev_nvme_io", tests);
