@@ -24,6 +24,12 @@ extern "C" {
 #endif
 
 /** Number of elements of an array (not of a pointer). */
+/**
+ * Bytes in a CPU cache line (x86-64, arm64): data that different cores
+ * write is kept a line apart, so one core's writes do not evict the other's.
+ */
+#define USK_CACHE_LINE_SIZE 64
+
 #define USK_COUNTOF(arr) (sizeof(arr) / sizeof((arr)[0]))
 
 /** The structure of type @p type whose member @p member is at @p ptr. */

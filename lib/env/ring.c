@@ -16,17 +16,15 @@
 #include "usk/ring.h"
 #include "usk/util.h"
 
-#define RING_CACHE_LINE 64
-
 struct usk_ring {
 	uint32_t size;
 	uint32_t mask;
 	bool multi_producer;
 	/* Producer and consumer counters on lines of their own: no false sharing. */
-	_Alignas(RING_CACHE_LINE) _Atomic uint32_t prod_head;
+	_Alignas(USK_CACHE_LINE_SIZE) _Atomic uint32_t prod_head;
 	_Atomic uint32_t prod_tail;
-	_Alignas(RING_CACHE_LINE) _Atomic uint32_t cons_tail;
-	_Alignas(RING_CACHE_LINE) void *slots[];
+	_Alignas(USK_CACHE_LINE_SIZE) _Atomic uint32_t cons_tail;
+	_Alignas(USK_CACHE_LINE_SIZE) void *slots[];
 };
 
 struct usk_ring *usk_ring_create(uint32_t size, enum usk_ring_producers producers)
@@ -37,8 +35,8 @@ struct usk_ring *usk_ring_create(uint32_t size, enum usk_ring_producers producer
 	    (producers != USK_RING_SP && producers != USK_RING_MP)) {
 		return NULL;
 	}
-	r = aligned_alloc(RING_CACHE_LINE,
-			  usk_align_up(sizeof(*r) + size * sizeof(void *), RING_CACHE_LINE));
+	r = aligned_alloc(USK_CACHE_LINE_SIZE,
+			  usk_align_up(sizeof(*r) + size * sizeof(void *), USK_CACHE_LINE_SIZE));
 	if (r == NULL) {
 		return NULL;
 	}

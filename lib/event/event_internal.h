@@ -9,9 +9,11 @@
 #include "usk/event.h"
 #include "usk/ring.h"
 #include "usk/rpc.h"
+#include "usk/util.h"
 
+/* One per core, in an array: each on cache lines of its own, so no two cores write one line. */
 struct reactor {
-	uint32_t index;
+	_Alignas(USK_CACHE_LINE_SIZE) uint32_t index;
 	int core;
 	pthread_t tid;
 	/* Threads placed here by other pthreads, taken in by the reactor. */

@@ -502,6 +502,28 @@ static void test_wait_init_answers_when_the_subsystems_are_up(void)
 	CU_ASSERT_TRUE(g_wait_init_true);
 }
 
+static int g_reactors_on_own_lines;
+
+static void check_reactor_lines(void *ctx)
+{
+	for (uint32_t i = 0; i < g_app.nreactors; i++) {
+		g_reactors_on_own_lines += (uintptr_t)&g_app.reactors[i] % USK_CACHE_LINE_SIZE == 0;
+	}
+	usk_app_stop(0);
+}
+
+/* Each reactor starts a cache line and no two share one (they shared one before). */
+static void test_reactors_have_cache_lines_of_their_own(void)
+{
+	struct usk_app_opts opts;
+
+	CU_ASSERT_EQUAL(sizeof(struct reactor) % USK_CACHE_LINE_SIZE, 0);
+	app_opts(&opts);
+	g_reactors_on_own_lines = 0;
+	CU_ASSERT_EQUAL(usk_app_start(&opts, check_reactor_lines, NULL), 0);
+	CU_ASSERT_EQUAL(g_reactors_on_own_lines, g_ncores);
+}
+
 static void test_bad_cpumask_fails_to_start(void)
 {
 	struct usk_app_opts opts;
@@ -525,6 +547,7 @@ int main(void)
 		UT_TEST(test_json_config_is_applied_or_explained),
 		UT_TEST(test_wait_init_answers_when_the_subsystems_are_up),
 		UT_TEST(test_bad_cpumask_fails_to_start),
+		UT_TEST(test_reactors_have_cache_lines_of_their_own),
 	};
 	cpu_set_t allowed;
 	int fd;
