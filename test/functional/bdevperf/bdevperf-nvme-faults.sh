@@ -99,38 +99,32 @@ phase_timeouts() {
 	echo "PASS: timeouts: $(failed_of Nvme0n2) stalled I/O failed, no other"
 }
 
-# Checks that every failure of the run was the media error's: the first at
-# block 2048 with status $1, every status line that one ($2 its count line).
-check_media_failures() {
-	local failed
+# Runs usk_bdevperf -w $1 on the media error's controller: it must end with
+# failed I/O (exit 1), every failure the bad block's, the first at block
+# 2048 with status $2, every status line that one ($3 its count line).
+media_run() {
+	local rc failed
+	bdevperf_start /tmp/media.json -q 8 -w "$1" -t 5
+	bdevperf_wait 120
+	rc=$?
+	cat /tmp/bdevperf.out
+	[ $rc -eq 1 ] || fail "media: usk_bdevperf -w $1 exited $rc, not 1 (failed I/O)"
+	check_counts media
 	failed=$(failed_of Nvme0n1)
 	[ "$failed" -gt 0 ] || fail "media: no I/O failed"
-	grep -q "first: $1" /tmp/bdevperf.out || fail "media: the first failure is not '$1'"
-	grep -q "^ *$failed x $2\$" /tmp/bdevperf.out ||
-		fail "media: not all $failed failures were '$2'"
+	grep -q "first: $2" /tmp/bdevperf.out || fail "media: the first failure is not '$2'"
+	grep -q "^ *$failed x $3\$" /tmp/bdevperf.out ||
+		fail "media: not all $failed failures were '$3'"
 }
 
 phase_media_error() {
-	local rc
+	local verify_failed
 	nvme_bdev_config /tmp/media.json "${bdfs[2]}"
 	# Verify writes each block before reading it: the write of block 2048 fails.
-	bdevperf_start /tmp/media.json -q 16 -w verify -t 8
-	bdevperf_wait 120
-	rc=$?
-	cat /tmp/bdevperf.out
-	[ $rc -eq 1 ] || fail "media: usk_bdevperf -w verify exited $rc, not 1 (failed I/O)"
-	check_counts media
-	check_media_failures "write of block 2048: NVMe status sct 0x2 sc 0x80 (Write Fault)" \
+	media_run verify "write of block 2048: NVMe status sct 0x2 sc 0x80 (Write Fault)" \
 		"Write Fault (sct 0x2, sc 0x80)"
-	local verify_failed
 	verify_failed=$(failed_of Nvme0n1)
-	bdevperf_start /tmp/media.json -q 4 -w read -t 3
-	bdevperf_wait 120
-	rc=$?
-	cat /tmp/bdevperf.out
-	[ $rc -eq 1 ] || fail "media: usk_bdevperf -w read exited $rc, not 1 (failed I/O)"
-	check_counts media
-	check_media_failures "read of block 2048: NVMe status sct 0x2 sc 0x81 (Unrecovered Read Error)" \
+	media_run read "read of block 2048: NVMe status sct 0x2 sc 0x81 (Unrecovered Read Error)" \
 		"Unrecovered Read Error (sct 0x2, sc 0x81)"
 	echo "PASS: media error: $verify_failed writes and $(failed_of Nvme0n1) reads of block 2048 failed with the device's status, no other I/O"
 }
