@@ -275,16 +275,63 @@ typedef void (*usk_nvme_aer_cb)(void *ctx, struct usk_nvme_ctrlr *ctrlr, uint32_
 void usk_nvme_ctrlr_set_aer_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_aer_cb cb, void *ctx);
 
 /**
- * Check the controller's health and reap admin completions. Call it
- * periodically (every 100 ms is plenty) from one thread: it is how removal
- * and fatal errors are noticed. It reads a register and may make a system
- * call, so it stays off the I/O path. Asynchronous events reaped are
- * handled here too (see usk_nvme_aer_cb).
+ * Check the controller's health, reap admin completions and run the
+ * callbacks of commands sent with usk_nvme_ctrlr_cmd_admin_raw(). Call it
+ * periodically (every 100 ms is plenty while usk_nvme_ctrlr_admin_busy()
+ * is false; as often as you like while it is true): it is how removal and
+ * fatal errors are noticed, how a caller's admin command that the
+ * controller lost (no answer within the admin timeout) is found, and the
+ * only place callers' admin callbacks run. It reads a register and may
+ * make a system call, so it stays off the I/O path. Asynchronous events
+ * reaped are handled here too (see usk_nvme_aer_cb).
+ *
+ * Thread rules: any thread, one at a time per controller.
  *
  * @return admin completions reaped, or -ENXIO once the controller is gone
- *         or failed (the remove callback has then been called, once).
+ *         or failed (the remove callback has then been called, once; the
+ *         callbacks of commands it ended have run, with Command Abort
+ *         Requested).
  */
 int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *ctrlr);
+
+/**
+ * Send an admin command without waiting for it. The driver sets the CID and
+ * the data pointer; every other field of @p cmd is sent as given, so it
+ * serves commands USK has no helper for (vendor-specific ones included).
+ * The callback runs exactly once, from a later
+ * usk_nvme_ctrlr_process_admin_completions() on that caller's thread, with
+ * no lock held: it may send admin commands again and may call the
+ * synchronous helpers. A command the controller does not answer within the
+ * admin timeout has the controller reset, which ends it with Command Abort
+ * Requested; a failure of the controller ends it the same way.
+ *
+ * @param ctrlr  the controller
+ * @param cmd    the command (copied; need not outlive the call)
+ * @param buf    DMA-able data buffer, or NULL; kept until the callback runs
+ * @param len    its length in bytes (up to what one PRP list covers: 2 MiB)
+ * @param cb     called with the completion; not NULL
+ * @param cb_arg passed to @p cb
+ *
+ * Thread rules: any thread; never waits (the admin lock is taken only to
+ * put the command in the ring, except during a reset, which holds it).
+ *
+ * @return 0; -EINVAL for a NULL @p cb or a buffer that is not DMA-able or
+ *         too long; -EAGAIN when the admin queue and its waiting room are
+ *         full (poll, then send again); -EBUSY when called from within a
+ *         reset of this controller; -ENXIO when the controller has failed.
+ */
+int usk_nvme_ctrlr_cmd_admin_raw(struct usk_nvme_ctrlr *ctrlr, const struct usk_nvme_sqe *cmd,
+				 void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
+ * Whether admin commands sent with usk_nvme_ctrlr_cmd_admin_raw() have
+ * callbacks still to run: a poller may call
+ * usk_nvme_ctrlr_process_admin_completions() often while this is true and
+ * slowly otherwise.
+ *
+ * Thread rules: any thread (one atomic load).
+ */
+bool usk_nvme_ctrlr_admin_busy(const struct usk_nvme_ctrlr *ctrlr);
 
 /** @return whether the controller has been found gone or failed. */
 bool usk_nvme_ctrlr_is_failed(const struct usk_nvme_ctrlr *ctrlr);
@@ -472,7 +519,14 @@ int usk_nvme_qpair_abort(struct usk_nvme_qpair *qpair, const void *cb_arg);
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
 
 /**
- * Send an admin command and wait for it (up to the admin timeout).
+ * Send an admin command and wait for it (up to the admin timeout), for
+ * tools and bring-up. It reaps the admin queue itself while it waits, and
+ * holds no lock meanwhile: other threads may send and reap admin commands,
+ * and a callback of usk_nvme_ctrlr_cmd_admin_raw() may call it. A command
+ * that times out has the controller reset (once it is up), which ends it.
+ *
+ * Thread rules: any thread that may block for the admin timeout; not an
+ * I/O path.
  *
  * @param ctrlr the controller
  * @param cmd   the command; its CID is set by the driver
@@ -480,7 +534,9 @@ uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
  * @param len   its length, at most 4 pages
  * @param cpl   where the completion is copied (may be NULL)
  * @return 0 when the command succeeded; -EIO when it completed with an
- *         error status (in @p cpl); -ETIMEDOUT; -EINVAL for a bad buffer.
+ *         error status (in @p cpl); -ETIMEDOUT; -EINVAL for a bad buffer;
+ *         -EAGAIN when the admin queue's waiting room is full; -ENXIO when
+ *         the controller failed meanwhile.
  */
 int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_sqe *cmd, void *buf,
 				  uint32_t len, struct usk_nvme_cqe *cpl);

@@ -65,64 +65,6 @@ static int nvme_ctrlr_wait_csts_within(struct usk_nvme_ctrlr *c, uint32_t mask, 
 	}
 }
 
-static void nvme_admin_sync_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
-{
-	struct usk_nvme_cqe *out = cb_arg;
-
-	*out = *cpl;
-	/* Phase bit set: marks the copy as done for the waiting loop. */
-	out->status |= 1;
-}
-
-/*
- * An admin command that never completes is lost to the controller: reset it,
- * which ends the command (unseen: its waiter has gone) and frees its entry.
- * During bring-up there is nothing to reset to; attach fails instead.
- */
-static void nvme_admin_timed_out(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd,
-				 const void *waiter)
-{
-	USK_ERRLOG("%s: admin command 0x%02x timed out after %u ms", c->name, cmd->opcode,
-		   c->opts.admin_timeout_ms);
-	nvme_qpair_forget(c->admin, waiter);
-	if (c->ready) {
-		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
-	}
-}
-
-int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe *cmd, void *buf,
-				  uint32_t len, struct usk_nvme_cqe *cpl)
-{
-	struct usk_nvme_cqe done = {0};
-	uint64_t deadline = nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
-	int rc;
-
-	pthread_mutex_lock(&c->admin_lock);
-	rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_admin_sync_done, &done);
-	while (rc == 0 && (done.status & 1) == 0) {
-		usk_nvme_qpair_process_completions(c->admin, 0);
-		if ((done.status & 1) == 0 && nvme_ticks() > deadline) {
-			nvme_admin_timed_out(c, cmd, &done);
-			rc = -ETIMEDOUT;
-		}
-	}
-	pthread_mutex_unlock(&c->admin_lock);
-	if (rc != 0) {
-		nvme_ctrlr_notify_if_failed(c);
-		return rc;
-	}
-	if (cpl != NULL) {
-		*cpl = done;
-	}
-	if (USK_NVME_STATUS_CODE(done.status) != 0) {
-		USK_ERRLOG("%s: admin command 0x%02x failed: %s (sct 0x%x sc 0x%02x)", c->name,
-			   cmd->opcode, usk_nvme_status_string(USK_NVME_STATUS_CODE(done.status)),
-			   USK_NVME_STATUS_SCT(done.status), USK_NVME_STATUS_SC(done.status));
-		return -EIO;
-	}
-	return 0;
-}
-
 int nvme_ctrlr_disable_within(struct usk_nvme_ctrlr *c, uint64_t limit_us)
 {
 	uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC);
@@ -164,6 +106,9 @@ static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
 	if (rc == 0) {
 		rc = nvme_qpair_create(c, 0, (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u),
 				       &c->admin);
+	}
+	if (rc == 0) {
+		rc = nvme_admin_reqs_alloc(c);
 	}
 	return rc == 0 ? nvme_ctrlr_enable_admin(c) : rc;
 }
@@ -242,7 +187,9 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 	}
 	if (c->admin != NULL) {
 		nvme_qpair_abort_all(c->admin);
+		nvme_admin_run_callbacks(c);
 	}
+	nvme_admin_reqs_free(c);
 	nvme_qpair_destroy(c->admin);
 	usk_dma_free(c->cdata);
 	nvme_dbbuf_free(c);

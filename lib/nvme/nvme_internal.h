@@ -165,6 +165,16 @@ struct usk_nvme_ctrlr {
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
 	/* The I/O queue pairs by ID once made (the admin lock guards it): a reset deletes their queues. */
 	struct usk_nvme_qpair *io_qpairs[NVME_MAX_IO_QUEUES + 1];
+	/*
+	 * Callers' admin commands (nvme_admin_queue.c; the admin lock guards the
+	 * lists): a pool, and the completed ones whose callbacks have not run.
+	 */
+	struct nvme_admin_req *admin_reqs;
+	uint32_t admin_reqs_count;
+	struct nvme_admin_req *admin_free;
+	struct nvme_admin_req *admin_done_head;
+	struct nvme_admin_req *admin_done_tail;
+	uint32_t admin_outstanding; /* sent, callback not yet run (atomic: read by any thread) */
 };
 
 /*
@@ -313,6 +323,19 @@ static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow
 		*mmio = new_value;
 	}
 }
+
+/* The admin queue (nvme_admin_queue.c). */
+/* Allocates the pool of callers' admin commands, sized to the admin queue pair. */
+int nvme_admin_reqs_alloc(struct usk_nvme_ctrlr *ctrlr);
+void nvme_admin_reqs_free(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Reaps the admin queue under the admin lock (the driver's own callbacks run
+ * there; callers' completions are set aside) and resets a controller that
+ * has lost a caller's command. Returns what usk_nvme_qpair_process_completions() does.
+ */
+int nvme_admin_poll(struct usk_nvme_ctrlr *ctrlr);
+/* Runs the callbacks of callers' commands set aside, no lock held; returns how many ran. */
+int nvme_admin_run_callbacks(struct usk_nvme_ctrlr *ctrlr);
 
 /* Bring-up pieces a reset repeats (nvme_ctrlr.c). */
 int nvme_ctrlr_disable(struct usk_nvme_ctrlr *ctrlr);
