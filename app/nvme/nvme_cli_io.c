@@ -58,6 +58,8 @@ static int run_io(struct nvme_cli *cli, bool is_write)
 							    io_done, NULL));
 		while (rc == 0 && !g_done) {
 			usk_nvme_qpair_process_completions(q, 0);
+			/* A late command's reset is done by the admin poll. */
+			usk_nvme_ctrlr_process_admin_completions(cli->ctrlr);
 		}
 		if (rc == 0 && g_status != 0) {
 			fprintf(stderr, "usk_nvme: %s failed: %s\n", is_write ? "write" : "read",
@@ -117,6 +119,7 @@ static int run_no_data(struct nvme_cli *cli, const char *name,
 	}
 	while (rc == 0 && !g_done) {
 		usk_nvme_qpair_process_completions(q, 0);
+		usk_nvme_ctrlr_process_admin_completions(cli->ctrlr);
 	}
 	if (rc == 0 && g_status != 0) {
 		fprintf(stderr, "usk_nvme: %s failed: %s\n", name,

@@ -104,6 +104,8 @@ static void io_done(void *arg, const struct usk_nvme_cqe *cpl)
 static int wait_all(struct writer *w, const char *what)
 {
 	while (w->pending > 0) {
+		/* The admin poll does the reset a late command asks for. */
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(w->qpair));
 		if (usk_nvme_qpair_process_completions(w->qpair, 0) < 0) {
 			fprintf(stderr, "crash_writer: %s: controller %s failed\n", what, w->bdf);
 			return -1;

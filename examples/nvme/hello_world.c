@@ -34,6 +34,8 @@ static int wait_done(struct usk_nvme_qpair *qpair)
 	g_done = 0;
 	while (g_done == 0) {
 		usk_nvme_qpair_process_completions(qpair, 0);
+		/* The admin side too: a command that times out has its reset done there. */
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(qpair));
 	}
 	return g_done == 1 ? 0 : -1;
 }

@@ -89,7 +89,11 @@ struct usk_nvme_ctrlr_opts {
 	 * (default 30000). What follows is io_timeout_action's; the late command
 	 * completes with Command Abort Requested, the others the reset ends as
 	 * usk_nvme_ctrlr_reset() says. With a limit, each poll reads the CPU's
-	 * clock once.
+	 * clock once. The poll that finds a late command never waits: the Abort
+	 * is sent and its answer left to the admin poll, and the reset is done
+	 * by the next usk_nvme_ctrlr_process_admin_completions() of the
+	 * controller, which an application with timeouts must therefore call
+	 * periodically.
 	 */
 	uint32_t io_timeout_ms;
 	/**
@@ -507,8 +511,10 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t ma
  * decline (QEMU's does), and the command then completes as it would have.
  * Either way each callback still runs exactly once.
  *
- * Thread rules: the thread that owns @p qpair; it waits for the Abort
- * commands' answers, so keep it off the I/O path.
+ * Thread rules: the thread that owns @p qpair. It does not wait for the
+ * Abort commands' answers (usk_nvme_ctrlr_process_admin_completions() reaps
+ * them), only for the admin lock, which is held briefly except through a
+ * reset under way.
  *
  * @return how many commands were ended or asked to abort (a split request
  *         counts each piece); -ENXIO when the controller is gone.
@@ -517,6 +523,9 @@ int usk_nvme_qpair_abort(struct usk_nvme_qpair *qpair, const void *cb_arg);
 
 /** @return commands submitted on @p qpair and not yet completed, waiting ones included. */
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
+
+/** @return the controller @p qpair belongs to. Thread rules: any thread. */
+struct usk_nvme_ctrlr *usk_nvme_qpair_get_ctrlr(const struct usk_nvme_qpair *qpair);
 
 /**
  * Send an admin command and wait for it (up to the admin timeout), for

@@ -117,6 +117,26 @@ int usk_nvme_ctrlr_cmd_admin_raw(struct usk_nvme_ctrlr *c, const struct usk_nvme
 	return rc;
 }
 
+int nvme_admin_post(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd, bool try_lock)
+{
+	int rc;
+
+	if (try_lock) {
+		if (pthread_mutex_trylock(&c->admin_lock) != 0) {
+			return -EBUSY;
+		}
+	} else {
+		pthread_mutex_lock(&c->admin_lock);
+	}
+	rc = nvme_admin_refusal(c);
+	/* No callback: the answer is reaped and dropped by whoever polls the admin queue. */
+	if (rc == 0) {
+		rc = nvme_qpair_submit(c->admin, cmd, NULL, 0, NULL, NULL);
+	}
+	pthread_mutex_unlock(&c->admin_lock);
+	return rc;
+}
+
 bool usk_nvme_ctrlr_admin_busy(const struct usk_nvme_ctrlr *c)
 {
 	return __atomic_load_n(&c->admin_outstanding, __ATOMIC_RELAXED) != 0;
@@ -185,6 +205,10 @@ int nvme_admin_poll(struct usk_nvme_ctrlr *c)
 	rc = usk_nvme_qpair_process_completions(c->admin, 0);
 	if (rc >= 0 && c->ready && nvme_admin_find_late(c, nvme_ticks())) {
 		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
+	}
+	/* Resets asked for by I/O threads, which may not wait for one. */
+	if (rc >= 0 && c->ready) {
+		nvme_ctrlr_reset_requested(c);
 	}
 	pthread_mutex_unlock(&c->admin_lock);
 	return rc;

@@ -175,6 +175,8 @@ struct usk_nvme_ctrlr {
 	struct nvme_admin_req *admin_done_head;
 	struct nvme_admin_req *admin_done_tail;
 	uint32_t admin_outstanding; /* sent, callback not yet run (atomic: read by any thread) */
+	/* A reset asked for by an I/O thread (atomic): seen state << 32 | spare + 1, or 0. */
+	uint64_t reset_request;
 };
 
 /*
@@ -336,6 +338,12 @@ void nvme_admin_reqs_free(struct usk_nvme_ctrlr *ctrlr);
 int nvme_admin_poll(struct usk_nvme_ctrlr *ctrlr);
 /* Runs the callbacks of callers' commands set aside, no lock held; returns how many ran. */
 int nvme_admin_run_callbacks(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Sends an admin command whose answer nobody needs (it is reaped and
+ * dropped). With @try_lock a busy admin lock means -EBUSY, for callers that
+ * may not wait. Returns 0, -EBUSY, -EAGAIN (queue full), -ENXIO (failed).
+ */
+int nvme_admin_post(struct usk_nvme_ctrlr *ctrlr, const struct usk_nvme_sqe *cmd, bool try_lock);
 
 /* Bring-up pieces a reset repeats (nvme_ctrlr.c). */
 int nvme_ctrlr_disable(struct usk_nvme_ctrlr *ctrlr);
@@ -360,8 +368,14 @@ const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *ctrlr);
 #define NVME_RESET_SPARE_NONE 0
 #define NVME_RESET_SPARE_ALL  UINT16_MAX
 int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr, uint16_t spare);
-/* Resets unless the state moved from @seen (another thread reset it already). */
-int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *ctrlr, uint32_t seen, uint16_t spare);
+/*
+ * Asks for a reset of the controller as it was in state @seen, sparing
+ * @spare, without waiting: any thread, no lock. The next admin poll does
+ * it, unless the state has moved from @seen by then (another reset came).
+ */
+void nvme_ctrlr_request_reset(struct usk_nvme_ctrlr *ctrlr, uint32_t seen, uint16_t spare);
+/* Does the reset asked for, if it is still due; the admin lock is held. */
+void nvme_ctrlr_reset_requested(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Brings a queue pair whose synced_state differs from the controller's in
  * line: ends its commands if the controller was reset, and re-creates its
@@ -423,8 +437,11 @@ static inline uint64_t nvme_us_to_ticks(uint64_t us)
 
 /* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);
-/* Sends an Abort for the command @cid of @qpair and waits for the answer (nvme_abort.c). */
-int nvme_qpair_send_abort(struct usk_nvme_qpair *qpair, uint16_t cid);
+/*
+ * Sends an Abort for the command @cid of @qpair without waiting for the
+ * answer (nvme_abort.c); as nvme_admin_post().
+ */
+int nvme_qpair_send_abort(struct usk_nvme_qpair *qpair, uint16_t cid, bool try_lock);
 
 /* Failure (nvme_health.c). */
 /* Marks the controller failed and ends its admin commands; the admin lock is held. */

@@ -339,6 +339,11 @@ uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
 	return q->outstanding + q->waiting;
 }
 
+struct usk_nvme_ctrlr *usk_nvme_qpair_get_ctrlr(const struct usk_nvme_qpair *q)
+{
+	return q->ctrlr;
+}
+
 static struct usk_nvme_cqe *nvme_abort_cpl(struct usk_nvme_qpair *q, struct usk_nvme_cqe *cpl,
 					   uint8_t sc)
 {

@@ -278,18 +278,33 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c, uint16_t spare)
 	return 0;
 }
 
-int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *c, uint32_t seen, uint16_t spare)
+void nvme_ctrlr_request_reset(struct usk_nvme_ctrlr *c, uint32_t seen, uint16_t spare)
 {
-	int rc = 0;
+	uint64_t want = (uint64_t)seen << 32 | ((uint32_t)spare + 1);
+	uint64_t cur = __atomic_load_n(&c->reset_request, __ATOMIC_ACQUIRE);
 
-	pthread_mutex_lock(&c->admin_lock);
-	/* Reset already by another thread since @seen: that one will do. */
-	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == seen) {
-		rc = nvme_ctrlr_reset_locked(c, spare);
+	for (;;) {
+		uint64_t next = want;
+
+		/* Two queue pairs with late commands, one reset: it deletes neither's queues. */
+		if (cur != 0 && cur >> 32 == seen && cur != want) {
+			next = (uint64_t)seen << 32 | ((uint32_t)NVME_RESET_SPARE_ALL + 1);
+		}
+		if (cur == next || __atomic_compare_exchange_n(&c->reset_request, &cur, next, false,
+							       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			return;
+		}
 	}
-	pthread_mutex_unlock(&c->admin_lock);
-	nvme_ctrlr_notify_if_failed(c);
-	return rc;
+}
+
+void nvme_ctrlr_reset_requested(struct usk_nvme_ctrlr *c)
+{
+	uint64_t req = __atomic_exchange_n(&c->reset_request, 0, __ATOMIC_ACQ_REL);
+
+	/* A reset since the request (another's, or one under way) has ended what it was for. */
+	if (req != 0 && __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == (uint32_t)(req >> 32)) {
+		nvme_ctrlr_reset_locked(c, (uint16_t)((uint32_t)req - 1));
+	}
 }
 
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *c)

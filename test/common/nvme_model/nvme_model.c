@@ -536,6 +536,9 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 		}
 		model_post(m, sq, qid, cmd.cid, status, dw0);
 	}
+	if (qid == 0) {
+		__atomic_store_n(&m->admin_done_tail, tail, __ATOMIC_RELEASE);
+	}
 	model_sq_maybe_sleep(m, qid, tail);
 }
 

@@ -134,6 +134,14 @@ uint64_t nvme_model_io_completed(struct nvme_model *model);
 /* Abort commands the model has received, whether it could abort or not. */
 uint32_t nvme_model_aborts(struct nvme_model *model);
 
+/*
+ * Waits up to 5 s for the model to have done every admin command the host
+ * has sent so far (answered, dropped or held, as an event request is).
+ * Returns whether it has: a test that sent one without waiting for it (an
+ * Abort) then sees what it did.
+ */
+bool nvme_model_admin_settle(struct nvme_model *model);
+
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
 

@@ -64,6 +64,7 @@ struct nvme_model {
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
 	atomic_uint aborts; /* Abort commands received */
+	uint32_t admin_done_tail; /* atomic: the admin SQ tail up to which all is done */
 	uint32_t last_tail[MODEL_QUEUES];
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];

@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nvme_model_internal.h"
@@ -271,6 +273,23 @@ uint64_t nvme_model_io_completed(struct nvme_model *m)
 uint32_t nvme_model_aborts(struct nvme_model *m)
 {
 	return atomic_load(&m->aborts);
+}
+
+bool nvme_model_admin_settle(struct nvme_model *m)
+{
+	const volatile uint32_t *tail =
+		(const volatile uint32_t *)(m->regs + USK_NVME_REG_DOORBELL_BASE);
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		if (__atomic_load_n(&m->admin_done_tail, __ATOMIC_ACQUIRE) == *tail) {
+			return true;
+		}
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - start.tv_sec < 5);
+	return false;
 }
 
 uint8_t *nvme_model_ns_data(struct nvme_model *m, uint32_t nsid)

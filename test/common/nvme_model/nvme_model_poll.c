@@ -50,6 +50,8 @@ int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int 
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (*(const volatile int *)counter < want) {
+		/* The admin poll too: it does the resets I/O timeouts ask for. */
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(qpair));
 		if (usk_nvme_qpair_process_completions(qpair, 0) == 0) {
 			sched_yield();
 		}

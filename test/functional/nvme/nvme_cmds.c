@@ -38,6 +38,7 @@ static uint16_t wait_one(struct usk_nvme_qpair *q, int rc)
 	}
 	while (g_calls < want) {
 		usk_nvme_qpair_process_completions(q, 0);
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(q));
 	}
 	return g_status;
 }
