@@ -240,6 +240,31 @@ void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_
  */
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *ctrlr);
 
+/**
+ * Called once a reset asked for with usk_nvme_ctrlr_reset_async() is done.
+ *
+ * @param cb_arg the pointer given with the request
+ * @param ctrlr  the controller
+ * @param rc     as usk_nvme_ctrlr_reset() returns
+ */
+typedef void (*usk_nvme_reset_cb)(void *cb_arg, struct usk_nvme_ctrlr *ctrlr, int rc);
+
+/**
+ * Ask for a reset without waiting for it: the next
+ * usk_nvme_ctrlr_process_admin_completions() of the controller does it
+ * (on its caller's thread, which the reset occupies meanwhile), and @p cb
+ * then runs, once, from that call or a later one, with no lock held. Requests
+ * made before the reset starts share it. What it does to commands is as
+ * for usk_nvme_ctrlr_reset().
+ *
+ * Thread rules: any thread, including an I/O thread and a completion
+ * callback; never waits.
+ *
+ * @return 0 (the callback will run); -ENXIO when the controller has
+ *         failed; -ENOMEM.
+ */
+int usk_nvme_ctrlr_reset_async(struct usk_nvme_ctrlr *ctrlr, usk_nvme_reset_cb cb, void *cb_arg);
+
 /** An asynchronous event's type, from its Dword 0 (base 5.2.1). */
 #define USK_NVME_AER_TYPE(dw0) ((uint8_t)((dw0)&0x7))
 /** The event's information: what happened, within its type. */

@@ -194,6 +194,7 @@ int nvme_admin_run_callbacks(struct usk_nvme_ctrlr *c)
 		done.cb(done.cb_arg, &done.cpl);
 		count++;
 	}
+	nvme_ctrlr_run_reset_callbacks(c);
 	return count;
 }
 
@@ -206,8 +207,12 @@ int nvme_admin_poll(struct usk_nvme_ctrlr *c)
 	if (rc >= 0 && c->ready && nvme_admin_find_late(c, nvme_ticks())) {
 		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
 	}
-	/* Resets asked for by I/O threads, which may not wait for one. */
-	if (rc >= 0 && c->ready) {
+	/*
+	 * Resets asked for by threads that may not wait for one. Not from a
+	 * wait inside a reset (the admin lock is recursive): that one will do.
+	 */
+	if (rc >= 0 && c->ready &&
+	    !(__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) & NVME_CTRLR_RESETTING)) {
 		nvme_ctrlr_reset_requested(c);
 	}
 	pthread_mutex_unlock(&c->admin_lock);

@@ -185,6 +185,8 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 	if (c->regs != NULL && !usk_nvme_ctrlr_is_failed(c)) {
 		nvme_ctrlr_disable(c);
 	}
+	/* Gone for its callers: what still waits on it ends (a reset asked for with -ENXIO). */
+	__atomic_or_fetch(&c->state, NVME_CTRLR_FAILED, __ATOMIC_RELEASE);
 	if (c->admin != NULL) {
 		nvme_qpair_abort_all(c->admin);
 		nvme_admin_run_callbacks(c);
@@ -199,6 +201,7 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 	}
 	usk_pci_device_detach(c->dev);
 	pthread_mutex_destroy(&c->admin_lock);
+	pthread_mutex_destroy(&c->reset_waiters_lock);
 	free(c);
 }
 
@@ -275,6 +278,7 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&c->admin_lock, &attr);
+	pthread_mutex_init(&c->reset_waiters_lock, NULL);
 	pthread_mutexattr_destroy(&attr);
 	rc = nvme_ctrlr_init(c);
 	if (rc != 0) {
@@ -388,6 +392,8 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id};
 	int rc = 0;
 
+	/* Creates still out point at @q: let them end, so its queues are known. */
+	nvme_qpair_connect_settle(q);
 	/*
 	 * The lock keeps other threads' resets out, and resyncing keeps this
 	 * queue pair from being built again: a reset can still come from a

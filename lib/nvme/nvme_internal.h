@@ -81,6 +81,10 @@ struct usk_nvme_qpair {
 	uint32_t synced_state;
 	uint32_t ring_gen; /* the reset generation the rings were last emptied for */
 	bool resyncing;	   /* being rebuilt after a reset: submissions wait */
+	/* The state its Creates were posted for (NVME_QPAIR_NO_QUEUES: none out). */
+	uint32_t connecting_for;
+	int connect_status; /* atomic: set by the Creates' callbacks (nvme_qpair_connect.c) */
+	uint64_t connect_deadline;
 	bool closing;	   /* being freed: submissions are refused */
 	uint16_t id;
 	uint16_t num_entries;
@@ -177,6 +181,14 @@ struct usk_nvme_ctrlr {
 	uint32_t admin_outstanding; /* sent, callback not yet run (atomic: read by any thread) */
 	/* A reset asked for by an I/O thread (atomic): seen state << 32 | spare + 1, or 0. */
 	uint64_t reset_request;
+	/*
+	 * usk_nvme_ctrlr_reset_async() callers (nvme_reset.c): waiting for the
+	 * reset, and done with it, callbacks not yet run. Their own lock, held
+	 * only to touch the lists: a reset holds the admin lock throughout.
+	 */
+	pthread_mutex_t reset_waiters_lock;
+	struct nvme_reset_waiter *reset_waiting;
+	struct nvme_reset_waiter *reset_done;
 };
 
 /*
@@ -209,8 +221,6 @@ void nvme_qpair_submit_waiting(struct usk_nvme_qpair *qpair);
 void nvme_qpair_ring_sq(struct usk_nvme_qpair *qpair);
 /* Drops the callback of outstanding commands with @cb_arg: they complete unseen. */
 void nvme_qpair_forget(struct usk_nvme_qpair *qpair, const void *cb_arg);
-/* Creates the queue pair's CQ and SQ on the controller (admin commands). */
-int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *qpair);
 /*
  * Takes a tracker and copies @cmd into the ring with CID and data pointer
  * set from @buf/@len; the doorbell is written now or, inside the reap loop,
@@ -336,7 +346,11 @@ void nvme_admin_reqs_free(struct usk_nvme_ctrlr *ctrlr);
  * has lost a caller's command. Returns what usk_nvme_qpair_process_completions() does.
  */
 int nvme_admin_poll(struct usk_nvme_ctrlr *ctrlr);
-/* Runs the callbacks of callers' commands set aside, no lock held; returns how many ran. */
+/*
+ * Runs the callbacks of callers' commands set aside, then those of resets
+ * done (nvme_ctrlr_run_reset_callbacks), no lock held; returns how many
+ * admin callbacks ran.
+ */
 int nvme_admin_run_callbacks(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Sends an admin command whose answer nobody needs (it is reaped and
@@ -374,8 +388,18 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr, uint16_t spare);
  * it, unless the state has moved from @seen by then (another reset came).
  */
 void nvme_ctrlr_request_reset(struct usk_nvme_ctrlr *ctrlr, uint32_t seen, uint16_t spare);
-/* Does the reset asked for, if it is still due; the admin lock is held. */
+/*
+ * Does the resets asked for, if still due: by I/O threads, and by
+ * usk_nvme_ctrlr_reset_async() callers, whose callbacks are then due. The
+ * admin lock is held.
+ */
 void nvme_ctrlr_reset_requested(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Runs the callbacks of usk_nvme_ctrlr_reset_async() callers whose reset is
+ * done; with the controller failed, of those still waiting too (-ENXIO).
+ * No lock is held.
+ */
+void nvme_ctrlr_run_reset_callbacks(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Brings a queue pair whose synced_state differs from the controller's in
  * line: ends its commands if the controller was reset, and re-creates its
@@ -385,9 +409,15 @@ void nvme_ctrlr_reset_requested(struct usk_nvme_ctrlr *ctrlr);
 int nvme_qpair_resync(struct usk_nvme_qpair *qpair);
 /*
  * Creates a new I/O queue pair on the controller (after a reset under way,
- * if any). Returns 0, or the error of a Create command, or -ENXIO.
+ * if any), polling the admin queue until it is done: not for an I/O path.
+ * Returns 0, or -EIO (a Create refused), or -ENXIO (nvme_qpair_connect.c).
  */
 int nvme_qpair_create_first(struct usk_nvme_qpair *qpair);
+/*
+ * Waits, polling the admin queue, until no Create of @qpair's is out (their
+ * callbacks point at it); if they made its queues, it is then in sync.
+ */
+void nvme_qpair_connect_settle(struct usk_nvme_qpair *qpair);
 /*
  * Whether the queue pair's rings match the controller: for an I/O queue
  * pair, no reset or failure since it was built; the admin queue, which the

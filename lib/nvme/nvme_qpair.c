@@ -419,6 +419,7 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->ctrlr = ctrlr;
 	q->synced_state = __atomic_load_n(&ctrlr->state, __ATOMIC_ACQUIRE);
 	q->ring_gen = q->synced_state >> NVME_CTRLR_GEN_SHIFT;
+	q->connecting_for = NVME_QPAIR_NO_QUEUES;
 	q->id = id;
 	q->num_entries = entries;
 	q->phase = 1;

@@ -78,6 +78,9 @@ void nvme_model_complete_dropped(struct nvme_model *model);
  */
 bool nvme_model_wait_drops_taken(struct nvme_model *model);
 
+/* Whether the model has taken every I/O command it was told to drop (it does not wait). */
+bool nvme_model_drops_taken(struct nvme_model *model);
+
 /* The next @count admin commands are consumed and never completed. */
 void nvme_model_drop_admin_completions(struct nvme_model *model, uint32_t count);
 

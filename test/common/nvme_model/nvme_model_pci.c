@@ -169,15 +169,20 @@ void nvme_model_complete_dropped(struct nvme_model *m)
 	atomic_store(&m->complete_dropped, true);
 }
 
+bool nvme_model_drops_taken(struct nvme_model *m)
+{
+	uint32_t left;
+
+	pthread_mutex_lock(&m->fault_lock);
+	left = m->drop_count;
+	pthread_mutex_unlock(&m->fault_lock);
+	return left == 0;
+}
+
 bool nvme_model_wait_drops_taken(struct nvme_model *m)
 {
 	for (int i = 0; i < 5000; i++) {
-		uint32_t left;
-
-		pthread_mutex_lock(&m->fault_lock);
-		left = m->drop_count;
-		pthread_mutex_unlock(&m->fault_lock);
-		if (left == 0) {
+		if (nvme_model_drops_taken(m)) {
 			return true;
 		}
 		usleep(1000);

@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 
@@ -278,44 +277,11 @@ static void test_timeout_reset_spares_the_late_queue(void)
 	teardown(&f);
 }
 
-/* One poll of the queue pair, on a thread of its own, so that a poll that waits shows. */
-struct poll_call {
-	struct usk_nvme_qpair *q;
-	bool returned;
-};
-
-static void *poll_call_run(void *arg)
+static void poll_qpair_once(void *fixture)
 {
-	struct poll_call *call = arg;
+	struct nvme_model_fixture *f = fixture;
 
-	usk_nvme_qpair_process_completions(call->q, 0);
-	__atomic_store_n(&call->returned, true, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-/*
- * Whether one poll returns within 30 s of real time (a bound, not an
- * oracle: a poll that waits on the admin queue waits for ever here, as the
- * clock stands still). One that does not is freed by moving the clock an
- * hour on, which ends any wait.
- */
-static bool poll_returns(struct nvme_model_fixture *f)
-{
-	struct poll_call call = {.q = f->q};
-	time_t give_up = time(NULL) + 30;
-	pthread_t thread;
-	bool returned;
-
-	CU_ASSERT_EQUAL_FATAL(pthread_create(&thread, NULL, poll_call_run, &call), 0);
-	while (!__atomic_load_n(&call.returned, __ATOMIC_ACQUIRE) && time(NULL) < give_up) {
-		sched_yield();
-	}
-	returned = __atomic_load_n(&call.returned, __ATOMIC_ACQUIRE);
-	if (!returned) {
-		ut_nvme_ticks_advance(3600 * 1000000ull);
-	}
-	pthread_join(thread, NULL);
-	return returned;
+	usk_nvme_qpair_process_completions(f->q, 0);
 }
 
 /*
@@ -335,13 +301,13 @@ static void test_late_command_never_makes_the_poll_wait(void)
 	sent = send_lost_read_after_scan(&f);
 	nvme_model_drop_admin_completions(f.model, 1);
 	ut_nvme_ticks_set(sent + TIMEOUT + SLACK);
-	CU_ASSERT_TRUE(poll_returns(&f));
+	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(poll_qpair_once, &f));
 	while (!nvme_model_admin_drops_taken(f.model) && time(NULL) < give_up) {
 		sched_yield();
 	}
 	CU_ASSERT_TRUE(nvme_model_admin_drops_taken(f.model));
 	ut_nvme_ticks_advance(TIMEOUT + SLACK);
-	CU_ASSERT_TRUE(poll_returns(&f));
+	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(poll_qpair_once, &f));
 	CU_ASSERT_EQUAL(g_calls, 0);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
 	usk_nvme_ctrlr_process_admin_completions(f.c);
