@@ -472,6 +472,49 @@ int usk_nvme_qpair_abort(struct usk_nvme_qpair *qpair, const void *cb_arg);
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
 
 /**
+ * What a queue pair has done since it was allocated. Each field counts from
+ * 0 and only grows; compare two reads to measure a stretch of work.
+ */
+struct usk_nvme_qpair_stats {
+	/** sizeof(struct usk_nvme_qpair_stats) as the caller knows it. */
+	size_t stats_size;
+	/** calls of usk_nvme_qpair_process_completions() */
+	uint64_t polls;
+	/** polls that found no completion entry */
+	uint64_t idle_polls;
+	/** commands completed by the controller and reaped */
+	uint64_t completions;
+	/** completion entries with a CID no outstanding command has: logged, skipped */
+	uint64_t bogus_completions;
+	/** SQ tail doorbell writes to the MMIO register */
+	uint64_t sq_mmio_doorbells;
+	/** SQ tail writes to the shadow doorbell (Doorbell Buffer Config) */
+	uint64_t sq_shadow_updates;
+	/** CQ head doorbell writes to the MMIO register */
+	uint64_t cq_mmio_doorbells;
+	/** CQ head writes to the shadow doorbell */
+	uint64_t cq_shadow_updates;
+};
+
+/**
+ * Read a queue pair's counters. A doorbell write counts once in
+ * *_mmio_doorbells, whether the queue has shadow doorbells (and the
+ * controller's EventIdx asked for the MMIO write) or not; with shadow
+ * doorbells each update of the shadow also counts in *_shadow_updates.
+ *
+ * @param qpair the queue pair
+ * @param stats where the counters go; set stats->stats_size to
+ *              sizeof(struct usk_nvme_qpair_stats) first: at most that many
+ *              bytes are written, and stats_size is left as it was
+ *
+ * Thread rules: the thread that owns @p qpair. The counters are plain
+ * integers that its submissions and polls update, with no atomics: read
+ * from another thread they may be torn or stale.
+ */
+void usk_nvme_qpair_get_stats(const struct usk_nvme_qpair *qpair,
+			      struct usk_nvme_qpair_stats *stats);
+
+/**
  * Send an admin command and wait for it (up to the admin timeout).
  *
  * @param ctrlr the controller

@@ -114,6 +114,7 @@ struct usk_nvme_qpair {
 	uint64_t timeout_ticks;
 	uint64_t now_tick; /* read once per poll: what submissions are stamped with */
 	uint64_t next_timeout_check;
+	struct usk_nvme_qpair_stats stats; /* stats_size is set at creation */
 };
 
 struct usk_nvme_ns {
@@ -293,17 +294,21 @@ void nvme_dbbuf_attach_qpair(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair
 void nvme_dbbuf_free(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Tells the controller the new value of a doorbell: through the shadow and
- * EventIdx when the queue has them, else by the MMIO register.
+ * EventIdx when the queue has them, else by the MMIO register. Counts each
+ * MMIO write in *@mmio_writes and each shadow update in *@shadow_updates.
  */
 static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow,
 				       const uint32_t *eventidx, uint16_t old_value,
-				       uint16_t new_value)
+				       uint16_t new_value, uint64_t *mmio_writes,
+				       uint64_t *shadow_updates)
 {
 	if (shadow == NULL) {
 		*mmio = new_value;
+		(*mmio_writes)++;
 		return;
 	}
 	__atomic_store_n(shadow, new_value, __ATOMIC_RELEASE);
+	(*shadow_updates)++;
 	/* The shadow write must be visible before EventIdx is read (base 5.8). */
 	usk_mb();
 	uint16_t event = (uint16_t)*(const volatile uint32_t *)eventidx;
@@ -311,6 +316,7 @@ static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow
 	/* MMIO only if the controller's EventIdx lies in [old, new): it waits for it. */
 	if ((uint16_t)(new_value - event - 1) < (uint16_t)(new_value - old_value)) {
 		*mmio = new_value;
+		(*mmio_writes)++;
 	}
 }
 

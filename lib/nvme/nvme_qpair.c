@@ -63,7 +63,8 @@ void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 		/* The SQEs must be in memory before the controller reads the new tail. */
 		usk_wmb();
 		nvme_doorbell_write(q->sq_doorbell, q->sq_shadow, q->sq_eventidx, q->sq_tail_rung,
-				    q->sq_tail);
+				    q->sq_tail, &q->stats.sq_mmio_doorbells,
+				    &q->stats.sq_shadow_updates);
 		q->sq_tail_rung = q->sq_tail;
 	}
 }
@@ -263,11 +264,13 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	uint32_t reaped = 0, consumed = 0; /* consumed: bogus entries too */
 	uint16_t old_head = q->cq_head;
 
+	q->stats.polls++;
 	/* After a reset or a failure: end what is left, once, and rebuild. */
 	if (!nvme_qpair_in_sync(q)) {
 		int rc = nvme_qpair_resync(q);
 
 		if (rc != 0) {
+			q->stats.idle_polls++;
 			return rc == -EAGAIN ? 0 : rc;
 		}
 	}
@@ -290,6 +293,7 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		uint16_t cid = cqe->cid;
 
 		if (cid >= q->num_entries || !q->trackers[cid].active) {
+			q->stats.bogus_completions++;
 			USK_ERRLOG("%s: qpair %u: completion for unknown CID %u ignored",
 				   q->ctrlr->name, q->id, cid);
 			continue;
@@ -311,6 +315,8 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		nvme_qpair_submit_waiting(q);
 	}
 	q->in_completions = false;
+	q->stats.completions += reaped;
+	q->stats.idle_polls += consumed == 0;
 	/* No doorbell for a queue the controller no longer has. */
 	if (!nvme_qpair_in_sync(q)) {
 		return (int)reaped;
@@ -318,7 +324,8 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	/* Every entry read goes back to the controller, a bogus one too. */
 	if (consumed > 0) {
 		nvme_doorbell_write(q->cq_doorbell, q->cq_shadow, q->cq_eventidx, old_head,
-				    q->cq_head);
+				    q->cq_head, &q->stats.cq_mmio_doorbells,
+				    &q->stats.cq_shadow_updates);
 	}
 	nvme_qpair_ring_sq(q);
 	if (q->timeout_ticks != 0) {
@@ -337,6 +344,15 @@ uint32_t nvme_qpair_room(const struct usk_nvme_qpair *q)
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
 {
 	return q->outstanding + q->waiting;
+}
+
+void usk_nvme_qpair_get_stats(const struct usk_nvme_qpair *q, struct usk_nvme_qpair_stats *stats)
+{
+	size_t size = stats->stats_size;
+
+	/* A caller built against an older, shorter struct gets the fields it knows. */
+	memcpy(stats, &q->stats, USK_MIN(size, sizeof(q->stats)));
+	stats->stats_size = size;
 }
 
 static struct usk_nvme_cqe *nvme_abort_cpl(struct usk_nvme_qpair *q, struct usk_nvme_cqe *cpl,
@@ -417,6 +433,7 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->id = id;
 	q->num_entries = entries;
 	q->phase = 1;
+	q->stats.stats_size = sizeof(q->stats);
 	q->sq = usk_dma_zmalloc(entries * sizeof(*q->sq), NVME_PAGE_SIZE,
 				ctrlr->dev->info.numa_node);
 	q->cq = usk_dma_zmalloc(entries * sizeof(*q->cq), NVME_PAGE_SIZE,
