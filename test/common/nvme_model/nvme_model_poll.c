@@ -43,22 +43,54 @@ int nvme_model_fixture_down(struct nvme_model_fixture *f)
 	return rc != 0 ? rc : detach_rc;
 }
 
+/* Whether more than @seconds have passed since @start. */
+static bool poll_expired(const struct timespec *start, unsigned int seconds)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - start->tv_sec > (time_t)seconds;
+}
+
 int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int want,
 			  unsigned int seconds)
 {
-	struct timespec start, now;
+	struct timespec start;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (*(const volatile int *)counter < want) {
 		if (usk_nvme_qpair_process_completions(qpair, 0) == 0) {
 			sched_yield();
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > (time_t)seconds) {
+		if (poll_expired(&start, seconds)) {
 			break;
 		}
 	}
 	return *counter;
+}
+
+int nvme_model_loop_poll(struct nvme_model_loop *l, unsigned int seconds)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (l->completed < l->target && !poll_expired(&start, seconds)) {
+		int submitted = l->submitted;
+
+		if (usk_nvme_qpair_process_completions(l->q, 0) == 0) {
+			sched_yield();
+		}
+		l->batches += l->submitted != submitted;
+	}
+	return l->completed;
+}
+
+struct usk_nvme_qpair_stats nvme_model_qpair_stats(const struct usk_nvme_qpair *qpair)
+{
+	struct usk_nvme_qpair_stats stats = {.stats_size = sizeof(stats)};
+
+	usk_nvme_qpair_get_stats(qpair, &stats);
+	return stats;
 }
 
 int nvme_model_loop_submit(struct nvme_model_loop *l)

@@ -22,8 +22,10 @@ test_unit_lib_nvme_libusk_nvme_ut_ticks_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcd
 NVME_UT_TICKS_LIBS = test/common/nvme_model/libnvme_model.a \
 	test/unit/lib/nvme/libusk_nvme_ut_ticks.a lib/env/libusk_env.la lib/log/libusk_log.la \
 	lib/util/libusk_util.la $(UT_LIBS)
-test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
-test_unit_lib_nvme_nvme_qpair_ut_LDADD = $(NVME_UT_LIBS)
+# nvme_qpair_ut: the PRP builder alone, and the rings against the NVMe controller model.
+test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
+	-I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_qpair_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_status_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_transport_id_ut_LDADD = $(NVME_UT_LIBS)
 # nvme_ctrlr_ut runs the driver against the NVMe controller model, on the clock it moves.
