@@ -322,17 +322,55 @@ uint32_t usk_nvme_ns_get_optimal_io_boundary(const struct usk_nvme_ns *ns);
 /** @return the controller the namespace belongs to. */
 struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns);
 
+/** Options of one I/O queue pair. Fill with usk_nvme_io_qpair_opts_init() first. */
+struct usk_nvme_io_qpair_opts {
+	/** sizeof(struct usk_nvme_io_qpair_opts) as the caller knows it. */
+	size_t opts_size;
+	/**
+	 * Entries of the queues (default 0: the controller's io_queue_size
+	 * option); capped by CAP.MQES+1; 1 is refused. One entry always
+	 * stays empty, so entries - 1 commands are in the ring at most.
+	 */
+	uint32_t io_queue_size;
+	/**
+	 * Commands that may wait, in order, for a ring entry when the ring is
+	 * full (default 0: twice the entries); at most 1048576.
+	 */
+	uint32_t io_queue_requests;
+	/**
+	 * Write the SQ tail doorbell only at the next
+	 * usk_nvme_qpair_process_completions() or usk_nvme_qpair_flush(), not
+	 * at each submission (default false): a batch of submissions between
+	 * two polls costs one doorbell write. Such a queue pair must be polled
+	 * or flushed after submitting, or its commands never reach the
+	 * controller (and, with nobody polling, never time out either).
+	 */
+	bool delay_doorbell;
+};
+
+/**
+ * Fill @p opts with the defaults.
+ *
+ * @param opts      the options to fill
+ * @param opts_size sizeof(struct usk_nvme_io_qpair_opts) as the caller knows it
+ */
+void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opts_size);
+
 /**
  * Create an I/O queue pair on the controller.
  *
- * @param ctrlr      the controller
- * @param queue_size entries, 0 for the controller's option; at most CAP.MQES+1
- * @param qpair      where the queue pair is stored
- * @return 0; -ENOSPC when every I/O queue the controller granted is in use;
- *         -ENOMEM; -EIO when the controller refuses (the log has its status);
- *         -ETIMEDOUT when it does not answer; -ENXIO when it is gone.
+ * @param ctrlr the controller
+ * @param opts  options, or NULL for the defaults
+ * @param qpair where the queue pair is stored
+ * @return 0; -EINVAL for options no queue pair can have (an opts_size this
+ *         library does not know, 1 entry, too many requests: the log says
+ *         which); -ENOSPC when every I/O queue the controller granted is in
+ *         use; -ENOMEM; -EIO when the controller refuses (the log has its
+ *         status); -ETIMEDOUT when it does not answer; -ENXIO when it is
+ *         gone.
  */
-int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr, uint32_t queue_size,
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr,
+				  const struct usk_nvme_io_qpair_opts *opts,
 				  struct usk_nvme_qpair **qpair);
 
 /**
@@ -351,7 +389,7 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  * (usk_dma_malloc() or usk_mem_register()).
  *
  * When every queue entry is in use the command waits, in submission order,
- * and goes out as entries free (twice the queue size may wait). A request
+ * and goes out as entries free (io_queue_requests may wait). A request
  * above the maximum transfer, or across the namespace's optimal I/O
  * boundary, goes out as several commands, all accepted or none; the
  * callback runs once, with the first failure if any.
@@ -440,7 +478,8 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
 
 /**
  * Reap completions and call their callbacks; submissions made from the
- * callbacks go out with one doorbell write at the end.
+ * callbacks, and on a queue pair with delay_doorbell those made since the
+ * last poll, go out with one doorbell write at the end.
  *
  * @param qpair the queue pair
  * @param max   most completions to reap, 0 for all that are ready
@@ -451,6 +490,17 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
  *         with Command Abort Requested, and new submissions fail with -ENXIO.
  */
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
+
+/**
+ * Write the SQ tail doorbell now if commands went into the ring since it
+ * was last written: on a queue pair with delay_doorbell, to send a batch
+ * without waiting for the next poll. Nothing to do on other queue pairs
+ * (their submissions ring at once), nor while a reset holds the queue pair
+ * off (its rebuild rings).
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+void usk_nvme_qpair_flush(struct usk_nvme_qpair *qpair);
 
 /**
  * Abort the commands submitted on @p qpair with @p cb_arg (base 5.1). Those

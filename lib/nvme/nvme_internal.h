@@ -72,8 +72,10 @@ struct nvme_split {
 /* Events reaped and not yet handled that are kept; more are dropped. */
 #define NVME_AER_EVENTS_MAX 16
 
-/* Commands that may wait per queue entry when the ring is full. */
+/* Commands that may wait per queue entry when the ring is full, unless the options say. */
 #define NVME_WAITING_PER_ENTRY 2
+/* The most io_queue_requests an I/O queue pair may ask for. */
+#define NVME_MAX_WAITING (1u << 20)
 
 struct usk_nvme_qpair {
 	struct usk_nvme_ctrlr *ctrlr;
@@ -90,6 +92,7 @@ struct usk_nvme_qpair {
 	uint8_t phase;
 	bool use_sgl;	     /* data pointers are SGLs (I/O queues of an SGL controller) */
 	bool in_completions; /* doorbells wait for the end of the reap loop */
+	bool delay_doorbell; /* and for the next poll or flush (usk_nvme_io_qpair_opts) */
 	uint16_t free_head;  /* first free tracker, num_entries when none */
 	uint32_t outstanding;
 	struct usk_nvme_sqe *sq;
@@ -108,6 +111,7 @@ struct usk_nvme_qpair {
 	struct nvme_request *waiting_head;
 	struct nvme_request *waiting_tail;
 	uint32_t waiting;
+	uint32_t max_waiting;	   /* the requests pool's size */
 	struct nvme_split *splits; /* pool, one per queue entry */
 	struct nvme_split *free_splits;
 	/* Command timeouts (I/O queues): 0 when off. */
@@ -179,9 +183,9 @@ struct usk_nvme_ctrlr {
 #define NVME_CTRLR_FAILED    2u
 #define NVME_CTRLR_GEN_SHIFT 2
 
-/* Queue pairs (nvme_qpair.c). */
+/* Queue pairs (nvme_qpair.c). Up to @max_waiting commands may wait for a full ring. */
 int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
-		      struct usk_nvme_qpair **qpair);
+		      uint32_t max_waiting, struct usk_nvme_qpair **qpair);
 void nvme_qpair_destroy(struct usk_nvme_qpair *qpair);
 /* Fails every outstanding command with Command Abort Requested. */
 void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);

@@ -113,7 +113,7 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	tr->active = true;
 	q->outstanding++;
 	q->sq_tail = q->sq_tail + 1 == q->num_entries ? 0 : q->sq_tail + 1;
-	if (!q->in_completions) {
+	if (!q->in_completions && !q->delay_doorbell) {
 		nvme_qpair_ring_sq(q);
 	}
 	return 0;
@@ -336,9 +336,16 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 
 uint32_t nvme_qpair_room(const struct usk_nvme_qpair *q)
 {
-	/* One entry stays empty; twice the entries may wait. */
-	return (uint32_t)(q->num_entries - 1) - q->outstanding +
-	       (uint32_t)q->num_entries * NVME_WAITING_PER_ENTRY - q->waiting;
+	/* One entry stays empty. */
+	return (uint32_t)(q->num_entries - 1) - q->outstanding + q->max_waiting - q->waiting;
+}
+
+void usk_nvme_qpair_flush(struct usk_nvme_qpair *q)
+{
+	/* No doorbell for a queue the controller no longer has: the rebuild rings it. */
+	if (nvme_qpair_in_sync(q)) {
+		nvme_qpair_ring_sq(q);
+	}
 }
 
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
@@ -419,7 +426,7 @@ void nvme_qpair_reset_ring(struct usk_nvme_qpair *q)
 }
 
 int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
-		      struct usk_nvme_qpair **qpair)
+		      uint32_t max_waiting, struct usk_nvme_qpair **qpair)
 {
 	struct usk_nvme_qpair *q = calloc(1, sizeof(*q));
 	uint32_t stride = 4u << USK_NVME_CAP_DSTRD(ctrlr->cap);
@@ -441,14 +448,15 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->trackers = calloc(entries, sizeof(*q->trackers));
 	q->prp_lists = usk_dma_malloc((size_t)entries * NVME_PAGE_SIZE, NVME_PAGE_SIZE,
 				      ctrlr->dev->info.numa_node);
-	q->requests = calloc((size_t)entries * NVME_WAITING_PER_ENTRY, sizeof(*q->requests));
+	q->max_waiting = max_waiting;
+	q->requests = calloc(max_waiting, sizeof(*q->requests));
 	q->splits = calloc(entries, sizeof(*q->splits));
 	if (q->sq == NULL || q->cq == NULL || q->trackers == NULL || q->prp_lists == NULL ||
 	    q->requests == NULL || q->splits == NULL) {
 		nvme_qpair_destroy(q);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < (uint32_t)entries * NVME_WAITING_PER_ENTRY; i++) {
+	for (uint32_t i = 0; i < max_waiting; i++) {
 		q->requests[i].next = q->free_requests;
 		q->free_requests = &q->requests[i];
 	}

@@ -172,6 +172,10 @@ struct usk_nvme_ns;
 struct usk_nvme_ctrlr;
 struct usk_nvme_ctrlr_opts;
 
+/* An I/O queue pair of @entries (0: the controller's default), other options default. */
+int nvme_model_alloc_qpair(struct usk_nvme_ctrlr *ctrlr, uint32_t entries,
+			   struct usk_nvme_qpair **qpair);
+
 /* The usual set-up of a test: a model, its controller attached, namespace 1, a queue pair. */
 struct nvme_model_fixture {
 	struct nvme_model *model;

@@ -10,6 +10,15 @@
 #include "usk/env.h"
 #include "usk/nvme.h"
 
+int nvme_model_alloc_qpair(struct usk_nvme_ctrlr *c, uint32_t entries, struct usk_nvme_qpair **q)
+{
+	struct usk_nvme_io_qpair_opts opts;
+
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.io_queue_size = entries;
+	return usk_nvme_ctrlr_alloc_io_qpair(c, &opts, q);
+}
+
 int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_opts *mo,
 			  const struct usk_nvme_ctrlr_opts *co, uint32_t entries)
 {
@@ -22,7 +31,7 @@ int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_
 	}
 	if (rc == 0) {
 		f->ns = usk_nvme_ctrlr_get_ns(f->c, 1);
-		rc = usk_nvme_ctrlr_alloc_io_qpair(f->c, entries, &f->q);
+		rc = nvme_model_alloc_qpair(f->c, entries, &f->q);
 	}
 	if (rc == 0) {
 		f->buf = usk_dma_zmalloc(256 * 1024, 4096, USK_ENV_NUMA_ANY);

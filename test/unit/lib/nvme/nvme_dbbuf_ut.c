@@ -32,7 +32,7 @@ static struct usk_nvme_qpair_stats run_reads(bool model_dbbuf, bool idle_eventid
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(model), &co, &c), 0);
 	l.ns = usk_nvme_ctrlr_get_ns(c, 1);
 	l.buf = usk_dma_malloc(512, 512, -1);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &l.q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 16, &l.q), 0);
 	for (int i = 0; i < 4; i++) {
 		CU_ASSERT_EQUAL(nvme_model_loop_submit(&l), 0);
 	}
@@ -122,7 +122,7 @@ static void test_reused_queue_id_starts_clean(void)
 	for (int round = 0; round < 3; round++) {
 		l.completed = 0;
 		l.submitted = 0;
-		CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &l.q), 0);
+		CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 16, &l.q), 0);
 		CU_ASSERT_EQUAL(nvme_model_loop_submit(&l), 0);
 		/* Before the fix this waited forever: the bound turns a hang into a failure. */
 		nvme_model_poll_until(l.q, &l.completed, l.target, 10);

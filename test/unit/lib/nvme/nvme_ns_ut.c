@@ -39,7 +39,7 @@ static void test_write_read_back(void)
 	struct result r = {0};
 	uint8_t *buf = usk_dma_malloc(16 * 1024, 4096, -1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	for (int i = 0; i < 16 * 1024; i++) {
 		buf[i] = (uint8_t)(i * 7);
 	}
@@ -68,7 +68,7 @@ static void test_bad_requests_refused(void)
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 	static uint8_t not_dma[4096];
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 2047, 2, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 0, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, UINT64_MAX, 2, done, &r), -EINVAL);
@@ -86,7 +86,7 @@ static void test_error_status_reaches_caller(void)
 	struct result r[3] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	nvme_model_inject_status(g_model, USK_NVME_OPC_READ, 0x281, 1);
 	for (int i = 0; i < 3; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
@@ -109,7 +109,7 @@ static void test_free_fails_waiting_commands_once(void)
 	struct result r[6] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_ctrlr, 4, &q), 0);
 	/* The first three never complete; the other three wait behind them. */
 	nvme_model_drop_completions(g_model, 3);
 	for (int i = 0; i < 6; i++) {
@@ -131,7 +131,7 @@ static void test_free_completes_lost_commands_once(void)
 	struct result r[4] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 16, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_ctrlr, 16, &q), 0);
 	nvme_model_drop_completions(g_model, 2);
 	for (int i = 0; i < 4; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
@@ -160,7 +160,7 @@ static void test_zeroes_deallocate_compare(void)
 	uint8_t *media = nvme_model_ns_data(g_model, 1);
 	static const uint8_t zero[8 * 512];
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	memset(buf, 0x5a, 8 * 512);
 	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 200, 8, done, &r), 0);
 	wait_for(q, &r.calls, 1);
@@ -213,7 +213,7 @@ static void test_sgl_any_alignment(void)
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_uses_sgls(c));
 	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(c, 1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q), 0);
 	for (int i = 0; i < 8 * 512; i++) {
 		buf[1 + i] = (uint8_t)(i * 13);
 	}
@@ -231,7 +231,7 @@ static void test_sgl_any_alignment(void)
 	nvme_model_destroy(model);
 	/* The shared controller of this suite has no SGLs: odd buffers are refused. */
 	CU_ASSERT_FALSE(usk_nvme_ctrlr_uses_sgls(g_ctrlr));
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf + 1, 0, 1, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	usk_dma_free(buf);

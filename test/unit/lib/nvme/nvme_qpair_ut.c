@@ -344,6 +344,79 @@ static void test_head_doorbell_after_bogus_only_reap(void)
 	}
 }
 
+/* SQ tail writes: to the shadow when the queue pair has one, else to MMIO. */
+static uint64_t sq_writes(const struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_qpair_stats s = nvme_model_qpair_stats(q);
+
+	return q->sq_shadow != NULL ? s.sq_shadow_updates : s.sq_mmio_doorbells;
+}
+
+/* Submits @n one-block reads on @q into @r[0..n). */
+static void submit_reads(struct nvme_model_fixture *f, struct usk_nvme_qpair *q, struct result *r,
+			 int n)
+{
+	for (int i = 0; i < n; i++) {
+		r[i] = (struct result){0};
+		CU_ASSERT_EQUAL(
+			usk_nvme_ns_read(f->ns, q, f->buf + i * 512, (uint64_t)i, 1, done, &r[i]),
+			0);
+	}
+}
+
+/*
+ * With delay_doorbell, submissions between two polls write the SQ tail
+ * once, at the poll (or at usk_nvme_qpair_flush()); without it each
+ * submission made outside a poll writes it. MMIO and shadow doorbells alike.
+ */
+static void test_delay_doorbell_one_write_per_batch(void)
+{
+	for (int dbbuf = 0; dbbuf < 2; dbbuf++) {
+		struct nvme_model_fixture f;
+		struct usk_nvme_io_qpair_opts opts;
+		struct usk_nvme_qpair *q;
+		struct result r[8];
+		uint64_t before;
+
+		fixture_up(&f, dbbuf, 16);
+		usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+		opts.delay_doorbell = true;
+		CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, &opts, &q), 0);
+		CU_ASSERT_EQUAL(q->sq_shadow != NULL, dbbuf);
+		before = sq_writes(q);
+		submit_reads(&f, q, r, 8);
+		CU_ASSERT_EQUAL(sq_writes(q), before);
+		/* The poll reaps nothing (the model has not seen them) and then rings once. */
+		CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(q, 0), 0);
+		CU_ASSERT_EQUAL(sq_writes(q), before + 1);
+		nvme_model_poll_until(q, &r[7].calls, 1, 30);
+		for (int i = 0; i < 8; i++) {
+			CU_ASSERT_EQUAL(r[i].calls, 1);
+			CU_ASSERT_EQUAL(r[i].status, 0);
+		}
+		/* Polls with nothing new to send write nothing. */
+		CU_ASSERT_EQUAL(sq_writes(q), before + 1);
+
+		/* A flush sends the batch without a poll; a second one has nothing to send. */
+		submit_reads(&f, q, r, 8);
+		CU_ASSERT_EQUAL(sq_writes(q), before + 1);
+		usk_nvme_qpair_flush(q);
+		CU_ASSERT_EQUAL(sq_writes(q), before + 2);
+		usk_nvme_qpair_flush(q);
+		CU_ASSERT_EQUAL(sq_writes(q), before + 2);
+		nvme_model_poll_until(q, &r[7].calls, 1, 30);
+		CU_ASSERT_EQUAL(r[0].calls + r[7].calls, 2);
+		CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+
+		/* The fixture's queue pair does not delay: one write per submission. */
+		before = sq_writes(f.q);
+		submit_reads(&f, f.q, r, 8);
+		CU_ASSERT_EQUAL(sq_writes(f.q), before + 8);
+		nvme_model_poll_until(f.q, &r[7].calls, 1, 30);
+		CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+	}
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -356,6 +429,7 @@ int main(void)
 		UT_TEST(test_phase_wraps_over_many_revolutions),
 		UT_TEST(test_unknown_cid_logged_and_skipped),
 		UT_TEST(test_head_doorbell_after_bogus_only_reap),
+		UT_TEST(test_delay_doorbell_one_write_per_batch),
 	};
 	int rc;
 

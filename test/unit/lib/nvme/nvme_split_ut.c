@@ -39,7 +39,7 @@ static int setup(uint16_t noiob, uint16_t entries)
 		return -1;
 	}
 	g_ns = usk_nvme_ctrlr_get_ns(g_ctrlr, 1);
-	return usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, entries, &g_q);
+	return nvme_model_alloc_qpair(g_ctrlr, entries, &g_q);
 }
 
 static void teardown(void)
