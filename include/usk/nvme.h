@@ -431,6 +431,70 @@ int usk_nvme_ns_writev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
 		       usk_nvme_cmd_cb cb, void *cb_arg);
 
+/*
+ * Per-I/O flags (usk_nvme_io_opts.io_flags): bits of a read's or write's
+ * Command Dword 12 (NVM 3.2.4, 3.2.6), sent as they are.
+ */
+/** protection information: check the reference tag (PRCHK bit 0) */
+#define USK_NVME_IO_FLAGS_PRCHK_REFTAG (1u << 26)
+/** protection information: check the application tag (PRCHK bit 1) */
+#define USK_NVME_IO_FLAGS_PRCHK_APPTAG (1u << 27)
+/** protection information: check the guard (PRCHK bit 2) */
+#define USK_NVME_IO_FLAGS_PRCHK_GUARD (1u << 28)
+/** protection information action: the controller inserts (write) or strips (read) it */
+#define USK_NVME_IO_FLAGS_PRACT (1u << 29)
+/** Force Unit Access: the data is on non-volatile media before the command completes */
+#define USK_NVME_IO_FLAGS_FUA (1u << 30)
+/** Limited Retry: the controller tries less hard to recover the data before failing */
+#define USK_NVME_IO_FLAGS_LIMITED_RETRY (1u << 31)
+/** Every flag this library knows; others are refused. */
+#define USK_NVME_IO_FLAGS_VALID_MASK 0xfc000000u
+
+/** Options of one I/O. Fill with usk_nvme_io_opts_init() first. */
+struct usk_nvme_io_opts {
+	/** sizeof(struct usk_nvme_io_opts) as the caller knows it. */
+	size_t opts_size;
+	/** USK_NVME_IO_FLAGS_* ORed (default 0). */
+	uint32_t io_flags;
+};
+
+/**
+ * Fill @p opts with the defaults.
+ *
+ * @param opts      the options to fill
+ * @param opts_size sizeof(struct usk_nvme_io_opts) as the caller knows it
+ */
+void usk_nvme_io_opts_init(struct usk_nvme_io_opts *opts, size_t opts_size);
+
+/**
+ * usk_nvme_ns_read() with per-I/O options. A request the driver splits
+ * into several commands sends the flags with each of them.
+ *
+ * @param opts the options, or NULL: as usk_nvme_ns_read()
+ * @return as usk_nvme_ns_read(); -EINVAL also for an opts_size this library
+ *         does not know or a flag outside USK_NVME_IO_FLAGS_VALID_MASK.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ns_read_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
+			 uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
+			 const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_write() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_write_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
+			  uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
+			  const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_readv() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_readv_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			  const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			  usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_writev() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_writev_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			   usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts);
+
 /** Compare with the buffers of @p iov; as usk_nvme_ns_compare() and usk_nvme_ns_readv(). */
 int usk_nvme_ns_comparev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 			 const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,

@@ -260,11 +260,12 @@ bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *qpair, const void *buf,
 bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *qpair, const struct nvme_payload *data);
 /*
  * Submits a read, write or compare above the maximum transfer, or across
- * the optimal I/O boundary, as several commands (nvme_split.c).
+ * the optimal I/O boundary, as several commands, each with @io_flags in
+ * CDW12 (nvme_split.c).
  */
 int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 		      const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
-		      usk_nvme_cmd_cb cb, void *cb_arg);
+		      uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg);
 /* Whether a command with @cb/@cb_arg is a piece of a split request of @user_arg. */
 bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */

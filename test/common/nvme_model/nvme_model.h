@@ -157,6 +157,13 @@ void nvme_model_last_sqe(struct nvme_model *model, uint16_t qid, struct usk_nvme
  */
 bool nvme_model_post_bogus(struct nvme_model *model, uint16_t qid, uint16_t cid);
 
+/*
+ * Waits (up to 30 s) until the model has completed @count I/O commands in
+ * all (nvme_model_io_completed()): it has fetched and run them, whether or
+ * not the host has reaped them. Returns whether it has.
+ */
+bool nvme_model_wait_io_completed(struct nvme_model *model, uint64_t count);
+
 struct usk_nvme_qpair;
 struct usk_nvme_cqe;
 

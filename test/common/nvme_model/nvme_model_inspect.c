@@ -66,3 +66,16 @@ bool nvme_model_post_bogus(struct nvme_model *m, uint16_t qid, uint16_t cid)
 	}
 	return atomic_load(&m->bogus_posted) != posted;
 }
+
+bool nvme_model_wait_io_completed(struct nvme_model *m, uint64_t count)
+{
+	time_t start = time(NULL);
+
+	while (atomic_load(&m->io_completed) < count) {
+		if (time(NULL) - start > 30) {
+			return false;
+		}
+		sched_yield();
+	}
+	return true;
+}

@@ -196,6 +196,72 @@ static void test_zeroes_deallocate_compare(void)
 	usk_dma_free(buf);
 }
 
+/* CDW12 of the last command the model fetched from @q. */
+static uint32_t last_cdw12(struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_sqe sqe;
+
+	nvme_model_last_sqe(g_model, q->id, &sqe);
+	return sqe.cdw12;
+}
+
+static void test_io_flags_in_cdw12(void)
+{
+	const uint32_t fua_lr = USK_NVME_IO_FLAGS_FUA | USK_NVME_IO_FLAGS_LIMITED_RETRY;
+	struct usk_nvme_qpair *q;
+	struct usk_nvme_io_opts opts;
+	struct result r = {0};
+	uint8_t *buf = usk_dma_malloc(2 * 4096, 4096, -1);
+	/* With PRPs the elements meet on a page boundary. */
+	struct iovec iov[2] = {{buf + 2048, 2048}, {buf + 4096, 2048}};
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
+	memset(buf, 0x3c, 8 * 512);
+	usk_nvme_io_opts_init(&opts, sizeof(opts));
+	opts.io_flags = fua_lr;
+	/* The flags sit above NLB (0's based) in each command's CDW12. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7 | fua_lr);
+	CU_ASSERT_EQUAL(nvme_model_ns_data(g_model, 1)[300 * 512], 0x3c);
+	opts.io_flags = USK_NVME_IO_FLAGS_FUA;
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 2);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7 | USK_NVME_IO_FLAGS_FUA);
+	opts.io_flags = USK_NVME_IO_FLAGS_LIMITED_RETRY;
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 3);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7 | USK_NVME_IO_FLAGS_LIMITED_RETRY);
+	opts.io_flags = fua_lr;
+	CU_ASSERT_EQUAL(usk_nvme_ns_readv_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 4);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7 | fua_lr);
+	/* No options, and options of a caller that knows only opts_size: no flags. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, NULL), 0);
+	wait_for(q, &r.calls, 5);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7);
+	opts.opts_size = sizeof(size_t);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 6);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7);
+	CU_ASSERT_EQUAL(r.status, 0);
+	/* A flag this library does not know, or options it cannot read: refused, nothing sent. */
+	usk_nvme_io_opts_init(&opts, sizeof(opts));
+	opts.io_flags = USK_NVME_IO_FLAGS_FUA | 1u << 25;
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), -EINVAL);
+	opts.io_flags = 0;
+	opts.opts_size = 0;
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, q, buf, 300, 8, done, &r, &opts), -EINVAL);
+	opts.opts_size = sizeof(opts) + 1;
+	CU_ASSERT_EQUAL(usk_nvme_ns_readv_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
+	CU_ASSERT_EQUAL(r.calls, 6);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(buf);
+}
+
 static void test_sgl_any_alignment(void)
 {
 	/* A controller with SGLs takes data at any byte; one without refuses it. */
@@ -247,6 +313,7 @@ int main(void)
 		UT_TEST(test_free_completes_lost_commands_once),
 		UT_TEST(test_sgl_any_alignment),
 		UT_TEST(test_zeroes_deallocate_compare),
+		UT_TEST(test_io_flags_in_cdw12),
 	};
 	struct nvme_model_opts mo;
 	int rc;

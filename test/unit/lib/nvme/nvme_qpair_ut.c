@@ -2,11 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "ut.h"
 #include "nvme_internal.h"
@@ -264,17 +262,6 @@ static void catch_unknown_cid(void *ctx, enum usk_log_level level, const char *m
 	g_unknown_cid_logs += strstr(msg, "unknown CID") != NULL;
 }
 
-/* Waits (up to 30 s) until the model has completed @n I/O commands in all. */
-static void wait_model_completed(struct nvme_model *model, uint64_t n)
-{
-	time_t start = time(NULL);
-
-	while (nvme_model_io_completed(model) < n && time(NULL) - start < 30) {
-		sched_yield();
-	}
-	CU_ASSERT_EQUAL_FATAL(nvme_model_io_completed(model), n);
-}
-
 static void test_unknown_cid_logged_and_skipped(void)
 {
 	/*
@@ -290,7 +277,7 @@ static void test_unknown_cid_logged_and_skipped(void)
 	usk_log_set_callback(catch_unknown_cid, NULL);
 	CU_ASSERT_TRUE(nvme_model_post_bogus(f.model, f.q->id, 1000));
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r[0]), 0);
-	wait_model_completed(f.model, 1);
+	CU_ASSERT_FATAL(nvme_model_wait_io_completed(f.model, 1));
 	CU_ASSERT_TRUE(nvme_model_post_bogus(f.model, f.q->id, 5));
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 512, 1, 1, done, &r[1]), 0);
 	nvme_model_poll_until(f.q, &r[1].calls, 1, 30);
