@@ -541,6 +541,51 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
 		      void *cb_arg);
 
 /**
+ * Send an I/O command as the caller built it (a vendor command, or one the
+ * driver has no function for) on @p qpair. The driver sets the CID, the
+ * data pointer from @p buf (PRPs or SGL, and PSDT to match) and MPTR to 0;
+ * everything else, NSID included, goes as it is. Nothing is split: the
+ * command must fit the maximum transfer. The completion comes as for
+ * usk_nvme_ns_read(), with the controller's status (e.g. Invalid Command
+ * Opcode for an opcode it does not know).
+ *
+ * @param ctrlr  the controller
+ * @param qpair  one of @p ctrlr's I/O queue pairs
+ * @param cmd    the command; copied, so it need not outlive the call
+ * @param buf    DMA-able data buffer, or NULL with @p len 0
+ * @param len    bytes of data, at most usk_nvme_ctrlr_get_max_xfer_size()
+ * @param cb     called once when the command completes
+ * @param cb_arg passed to @p cb
+ * @return 0 when submitted (the callback then runs exactly once); -EINVAL
+ *         when @p qpair is not an I/O queue pair of @p ctrlr, or for a
+ *         buffer above the maximum transfer, not DMA-able or not aligned
+ *         as usk_nvme_ns_read() says; -EAGAIN when the queue and its
+ *         waiting room are full; -ENXIO when the controller is gone.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ctrlr_cmd_io_raw(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair *qpair,
+			      const struct usk_nvme_sqe *cmd, void *buf, uint32_t len,
+			      usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
+ * usk_nvme_ctrlr_cmd_io_raw() with a separate metadata buffer: MPTR is
+ * the IOVA of @p md.
+ *
+ * @param md     DMA-able metadata, IOVA-contiguous for @p md_len bytes
+ *               (one usk_dma_malloc() allocation is)
+ * @param md_len its length in bytes, > 0
+ * @return as usk_nvme_ctrlr_cmd_io_raw(); -EINVAL also when @p md is NULL,
+ *         not registered, or not IOVA-contiguous for @p md_len bytes, or
+ *         @p md_len is 0.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ctrlr_cmd_io_raw_with_md(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair *qpair,
+				      const struct usk_nvme_sqe *cmd, void *buf, uint32_t len,
+				      void *md, uint32_t md_len, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
  * Reap completions and call their callbacks; submissions made from the
  * callbacks, and on a queue pair with delay_doorbell those made since the
  * last poll, go out with one doorbell write at the end.

@@ -193,8 +193,8 @@ struct nvme_model_fixture {
 };
 
 /*
- * Sets @f up: the model with @mo, attached with @co (NULL: defaults), a
- * queue pair of @entries. Returns 0 or the first error.
+ * Sets @f up: the model with @mo, attached with @co (NULL: defaults for
+ * either), a queue pair of @entries. Returns 0 or the first error.
  */
 int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_opts *mo,
 			  const struct usk_nvme_ctrlr_opts *co, uint32_t entries);

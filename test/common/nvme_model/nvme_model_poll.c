@@ -22,10 +22,12 @@ int nvme_model_alloc_qpair(struct usk_nvme_ctrlr *c, uint32_t entries, struct us
 int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_opts *mo,
 			  const struct usk_nvme_ctrlr_opts *co, uint32_t entries)
 {
+	struct nvme_model_opts defaults;
 	int rc;
 
 	*f = (struct nvme_model_fixture){0};
-	rc = nvme_model_create(mo, &f->model);
+	nvme_model_opts_init(&defaults);
+	rc = nvme_model_create(mo != NULL ? mo : &defaults, &f->model);
 	if (rc == 0) {
 		rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(f->model), co, &f->c);
 	}
