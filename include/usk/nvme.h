@@ -353,6 +353,8 @@ struct usk_nvme_io_qpair_opts {
  *
  * @param opts      the options to fill
  * @param opts_size sizeof(struct usk_nvme_io_qpair_opts) as the caller knows it
+ *
+ * Thread rules: any thread.
  */
 void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opts_size);
 
@@ -368,6 +370,10 @@ void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opt
  *         use; -ENOMEM; -EIO when the controller refuses (the log has its
  *         status); -ETIMEDOUT when it does not answer; -ENXIO when it is
  *         gone.
+ *
+ * Thread rules: any thread (it sends two admin commands and waits for
+ * them, so not an I/O path); the queue pair then belongs to the thread
+ * that submits on it and polls it.
  */
 int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr,
 				  const struct usk_nvme_io_qpair_opts *opts,
@@ -463,6 +469,8 @@ struct usk_nvme_io_opts {
  *
  * @param opts      the options to fill
  * @param opts_size sizeof(struct usk_nvme_io_opts) as the caller knows it
+ *
+ * Thread rules: any thread.
  */
 void usk_nvme_io_opts_init(struct usk_nvme_io_opts *opts, size_t opts_size);
 
