@@ -45,7 +45,7 @@ static int run_io(struct nvme_cli *cli, bool is_write)
 		return 2;
 	}
 	buf = usk_dma_zmalloc(bytes, 4096, USK_ENV_NUMA_ANY);
-	rc = buf != NULL && usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, 0, &q) == 0 ? 0 : 1;
+	rc = buf != NULL && usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, NULL, &q) == 0 ? 0 : 1;
 	if (rc == 0) {
 		if (is_write && fread(buf, 1, bytes, f) == 0 && ferror(f)) {
 			rc = 1;
@@ -106,7 +106,7 @@ static int run_no_data(struct nvme_cli *cli, const char *name,
 		usk_dma_free(scratch);
 		return 2;
 	}
-	if (usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, 0, &q) != 0) {
+	if (usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, NULL, &q) != 0) {
 		usk_dma_free(scratch);
 		return 1;
 	}

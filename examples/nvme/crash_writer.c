@@ -249,7 +249,7 @@ static int open_device(struct writer *w)
 		return -1;
 	}
 	w->bs = usk_nvme_ns_get_block_size(w->ns);
-	rc = usk_nvme_ctrlr_alloc_io_qpair(w->ctrlr, 0, &w->qpair);
+	rc = usk_nvme_ctrlr_alloc_io_qpair(w->ctrlr, NULL, &w->qpair);
 	if (rc != 0) {
 		fprintf(stderr, "crash_writer: no I/O queue pair on %s: %s\n", w->bdf,
 			strerror(-rc));

@@ -75,7 +75,7 @@ int main(void)
 	bdf = usk_nvme_ctrlr_get_name(ctrlr);
 	ns = usk_nvme_ctrlr_get_ns(ctrlr, 1);
 	/* One queue pair per thread; this program has one thread. */
-	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(ctrlr, 0, &qpair) != 0) {
+	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(ctrlr, NULL, &qpair) != 0) {
 		goto detach;
 	}
 	/* Data buffers must be DMA-able: from usk_dma_malloc() or usk_mem_register(). */

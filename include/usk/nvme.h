@@ -398,17 +398,61 @@ uint32_t usk_nvme_ns_get_optimal_io_boundary(const struct usk_nvme_ns *ns);
 /** @return the controller the namespace belongs to. */
 struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns);
 
+/** Options of one I/O queue pair. Fill with usk_nvme_io_qpair_opts_init() first. */
+struct usk_nvme_io_qpair_opts {
+	/** sizeof(struct usk_nvme_io_qpair_opts) as the caller knows it. */
+	size_t opts_size;
+	/**
+	 * Entries of the queues (default 0: the controller's io_queue_size
+	 * option); capped by CAP.MQES+1; 1 is refused. One entry always
+	 * stays empty, so entries - 1 commands are in the ring at most.
+	 */
+	uint32_t io_queue_size;
+	/**
+	 * Commands that may wait, in order, for a ring entry when the ring is
+	 * full (default 0: twice the entries); at most 1048576.
+	 */
+	uint32_t io_queue_requests;
+	/**
+	 * Write the SQ tail doorbell only at the next
+	 * usk_nvme_qpair_process_completions() or usk_nvme_qpair_flush(), not
+	 * at each submission (default false): a batch of submissions between
+	 * two polls costs one doorbell write. Such a queue pair must be polled
+	 * or flushed after submitting, or its commands never reach the
+	 * controller (and, with nobody polling, never time out either).
+	 */
+	bool delay_doorbell;
+};
+
+/**
+ * Fill @p opts with the defaults.
+ *
+ * @param opts      the options to fill
+ * @param opts_size sizeof(struct usk_nvme_io_qpair_opts) as the caller knows it
+ *
+ * Thread rules: any thread.
+ */
+void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opts_size);
+
 /**
  * Create an I/O queue pair on the controller.
  *
- * @param ctrlr      the controller
- * @param queue_size entries, 0 for the controller's option; at most CAP.MQES+1
- * @param qpair      where the queue pair is stored
- * @return 0; -ENOSPC when every I/O queue the controller granted is in use;
- *         -ENOMEM; -EIO when the controller refuses (the log has its status);
- *         -ETIMEDOUT when it does not answer; -ENXIO when it is gone.
+ * @param ctrlr the controller
+ * @param opts  options, or NULL for the defaults
+ * @param qpair where the queue pair is stored
+ * @return 0; -EINVAL for options no queue pair can have (an opts_size this
+ *         library does not know, 1 entry, too many requests: the log says
+ *         which); -ENOSPC when every I/O queue the controller granted is in
+ *         use; -ENOMEM; -EIO when the controller refuses (the log has its
+ *         status); -ETIMEDOUT when it does not answer; -ENXIO when it is
+ *         gone.
+ *
+ * Thread rules: any thread (it sends two admin commands and waits for
+ * them, so not an I/O path); the queue pair then belongs to the thread
+ * that submits on it and polls it.
  */
-int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr, uint32_t queue_size,
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr,
+				  const struct usk_nvme_io_qpair_opts *opts,
 				  struct usk_nvme_qpair **qpair);
 
 /**
@@ -427,7 +471,7 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  * (usk_dma_malloc() or usk_mem_register()).
  *
  * When every queue entry is in use the command waits, in submission order,
- * and goes out as entries free (twice the queue size may wait). A request
+ * and goes out as entries free (io_queue_requests may wait). A request
  * above the maximum transfer, or across the namespace's optimal I/O
  * boundary, goes out as several commands, all accepted or none; the
  * callback runs once, with the first failure if any.
@@ -468,6 +512,72 @@ int usk_nvme_ns_readv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, cons
 int usk_nvme_ns_writev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
 		       usk_nvme_cmd_cb cb, void *cb_arg);
+
+/*
+ * Per-I/O flags (usk_nvme_io_opts.io_flags): bits of a read's or write's
+ * Command Dword 12 (NVM 3.2.4, 3.2.6), sent as they are.
+ */
+/** protection information: check the reference tag (PRCHK bit 0) */
+#define USK_NVME_IO_FLAGS_PRCHK_REFTAG (1u << 26)
+/** protection information: check the application tag (PRCHK bit 1) */
+#define USK_NVME_IO_FLAGS_PRCHK_APPTAG (1u << 27)
+/** protection information: check the guard (PRCHK bit 2) */
+#define USK_NVME_IO_FLAGS_PRCHK_GUARD (1u << 28)
+/** protection information action: the controller inserts (write) or strips (read) it */
+#define USK_NVME_IO_FLAGS_PRACT (1u << 29)
+/** Force Unit Access: the data is on non-volatile media before the command completes */
+#define USK_NVME_IO_FLAGS_FUA (1u << 30)
+/** Limited Retry: the controller tries less hard to recover the data before failing */
+#define USK_NVME_IO_FLAGS_LIMITED_RETRY (1u << 31)
+/** Every flag this library knows; others are refused. */
+#define USK_NVME_IO_FLAGS_VALID_MASK 0xfc000000u
+
+/** Options of one I/O. Fill with usk_nvme_io_opts_init() first. */
+struct usk_nvme_io_opts {
+	/** sizeof(struct usk_nvme_io_opts) as the caller knows it. */
+	size_t opts_size;
+	/** USK_NVME_IO_FLAGS_* ORed (default 0). */
+	uint32_t io_flags;
+};
+
+/**
+ * Fill @p opts with the defaults.
+ *
+ * @param opts      the options to fill
+ * @param opts_size sizeof(struct usk_nvme_io_opts) as the caller knows it
+ *
+ * Thread rules: any thread.
+ */
+void usk_nvme_io_opts_init(struct usk_nvme_io_opts *opts, size_t opts_size);
+
+/**
+ * usk_nvme_ns_read() with per-I/O options. A request the driver splits
+ * into several commands sends the flags with each of them.
+ *
+ * @param opts the options, or NULL: as usk_nvme_ns_read()
+ * @return as usk_nvme_ns_read(); -EINVAL also for an opts_size this library
+ *         does not know or a flag outside USK_NVME_IO_FLAGS_VALID_MASK.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ns_read_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
+			 uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
+			 const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_write() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_write_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
+			  uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
+			  const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_readv() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_readv_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			  const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			  usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_writev() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_writev_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			   usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts);
 
 /** Compare with the buffers of @p iov; as usk_nvme_ns_compare() and usk_nvme_ns_readv(). */
 int usk_nvme_ns_comparev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
@@ -515,8 +625,54 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
 		      void *cb_arg);
 
 /**
+ * Send an I/O command as the caller built it (a vendor command, or one the
+ * driver has no function for) on @p qpair. The driver sets the CID, the
+ * data pointer from @p buf (PRPs or SGL, and PSDT to match) and MPTR to 0;
+ * everything else, NSID included, goes as it is. Nothing is split: the
+ * command must fit the maximum transfer. The completion comes as for
+ * usk_nvme_ns_read(), with the controller's status (e.g. Invalid Command
+ * Opcode for an opcode it does not know).
+ *
+ * @param ctrlr  the controller
+ * @param qpair  one of @p ctrlr's I/O queue pairs
+ * @param cmd    the command; copied, so it need not outlive the call
+ * @param buf    DMA-able data buffer, or NULL with @p len 0
+ * @param len    bytes of data, at most usk_nvme_ctrlr_get_max_xfer_size()
+ * @param cb     called once when the command completes
+ * @param cb_arg passed to @p cb
+ * @return 0 when submitted (the callback then runs exactly once); -EINVAL
+ *         when @p qpair is not an I/O queue pair of @p ctrlr, or for a
+ *         buffer above the maximum transfer, not DMA-able or not aligned
+ *         as usk_nvme_ns_read() says; -EAGAIN when the queue and its
+ *         waiting room are full; -ENXIO when the controller is gone.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ctrlr_cmd_io_raw(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair *qpair,
+			      const struct usk_nvme_sqe *cmd, void *buf, uint32_t len,
+			      usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
+ * usk_nvme_ctrlr_cmd_io_raw() with a separate metadata buffer: MPTR is
+ * the IOVA of @p md.
+ *
+ * @param md     DMA-able metadata, IOVA-contiguous for @p md_len bytes
+ *               (one usk_dma_malloc() allocation is)
+ * @param md_len its length in bytes, > 0
+ * @return as usk_nvme_ctrlr_cmd_io_raw(); -EINVAL also when @p md is NULL,
+ *         not registered, or not IOVA-contiguous for @p md_len bytes, or
+ *         @p md_len is 0.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ctrlr_cmd_io_raw_with_md(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair *qpair,
+				      const struct usk_nvme_sqe *cmd, void *buf, uint32_t len,
+				      void *md, uint32_t md_len, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
  * Reap completions and call their callbacks; submissions made from the
- * callbacks go out with one doorbell write at the end.
+ * callbacks, and on a queue pair with delay_doorbell those made since the
+ * last poll, go out with one doorbell write at the end.
  *
  * @param qpair the queue pair
  * @param max   most completions to reap, 0 for all that are ready
@@ -527,6 +683,17 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
  *         with Command Abort Requested, and new submissions fail with -ENXIO.
  */
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
+
+/**
+ * Write the SQ tail doorbell now if commands went into the ring since it
+ * was last written: on a queue pair with delay_doorbell, to send a batch
+ * without waiting for the next poll. Nothing to do on other queue pairs
+ * (their submissions ring at once), nor while a reset holds the queue pair
+ * off (its rebuild rings).
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+void usk_nvme_qpair_flush(struct usk_nvme_qpair *qpair);
 
 /**
  * Abort the commands submitted on @p qpair with @p cb_arg (base 5.1). Those
@@ -551,6 +718,49 @@ uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
 
 /** @return the controller @p qpair belongs to. Thread rules: any thread. */
 struct usk_nvme_ctrlr *usk_nvme_qpair_get_ctrlr(const struct usk_nvme_qpair *qpair);
+
+/**
+ * What a queue pair has done since it was allocated. Each field counts from
+ * 0 and only grows; compare two reads to measure a stretch of work.
+ */
+struct usk_nvme_qpair_stats {
+	/** sizeof(struct usk_nvme_qpair_stats) as the caller knows it. */
+	size_t stats_size;
+	/** calls of usk_nvme_qpair_process_completions() */
+	uint64_t polls;
+	/** polls that found no completion entry */
+	uint64_t idle_polls;
+	/** commands completed by the controller and reaped */
+	uint64_t completions;
+	/** completion entries with a CID no outstanding command has: logged, skipped */
+	uint64_t bogus_completions;
+	/** SQ tail doorbell writes to the MMIO register */
+	uint64_t sq_mmio_doorbells;
+	/** SQ tail writes to the shadow doorbell (Doorbell Buffer Config) */
+	uint64_t sq_shadow_updates;
+	/** CQ head doorbell writes to the MMIO register */
+	uint64_t cq_mmio_doorbells;
+	/** CQ head writes to the shadow doorbell */
+	uint64_t cq_shadow_updates;
+};
+
+/**
+ * Read a queue pair's counters. A doorbell write counts once in
+ * *_mmio_doorbells, whether the queue has shadow doorbells (and the
+ * controller's EventIdx asked for the MMIO write) or not; with shadow
+ * doorbells each update of the shadow also counts in *_shadow_updates.
+ *
+ * @param qpair the queue pair
+ * @param stats where the counters go; set stats->stats_size to
+ *              sizeof(struct usk_nvme_qpair_stats) first: at most that many
+ *              bytes are written, and stats_size is left as it was
+ *
+ * Thread rules: the thread that owns @p qpair. The counters are plain
+ * integers that its submissions and polls update, with no atomics: read
+ * from another thread they may be torn or stale.
+ */
+void usk_nvme_qpair_get_stats(const struct usk_nvme_qpair *qpair,
+			      struct usk_nvme_qpair_stats *stats);
 
 /**
  * Send an admin command and wait for it (up to the admin timeout), for

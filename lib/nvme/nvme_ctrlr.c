@@ -104,7 +104,9 @@ static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
 	int rc = nvme_ctrlr_disable(c);
 
 	if (rc == 0) {
-		rc = nvme_qpair_create(c, 0, (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u),
+		uint16_t entries = (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u);
+
+		rc = nvme_qpair_create(c, 0, entries, (uint32_t)entries * NVME_WAITING_PER_ENTRY,
 				       &c->admin);
 	}
 	if (rc == 0) {
@@ -332,14 +334,52 @@ int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *c)
 	return rc == -ENODEV ? 0 : rc;
 }
 
-int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
+void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opts_size)
+{
+	struct usk_nvme_io_qpair_opts defaults = {.opts_size = opts_size};
+
+	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
+}
+
+/* The caller's options over the defaults; -EINVAL, with a message, for impossible ones. */
+static int nvme_io_qpair_opts_read(const struct usk_nvme_ctrlr *c,
+				   const struct usk_nvme_io_qpair_opts *opts,
+				   struct usk_nvme_io_qpair_opts *out)
+{
+	usk_nvme_io_qpair_opts_init(out, sizeof(*out));
+	if (opts == NULL) {
+		return 0;
+	}
+	if (opts->opts_size < sizeof(size_t) || opts->opts_size > sizeof(*out)) {
+		USK_ERRLOG("%s: I/O qpair opts_size %zu is not a size this library knows: fill the "
+			   "options with usk_nvme_io_qpair_opts_init()",
+			   c->name, opts->opts_size);
+		return -EINVAL;
+	}
+	memcpy(out, opts, opts->opts_size);
+	if (out->io_queue_size == 1 || out->io_queue_requests > NVME_MAX_WAITING) {
+		USK_ERRLOG("%s: I/O qpair of %u entries and %u requests: a queue needs at least 2 "
+			   "entries, and at most %u requests may wait",
+			   c->name, out->io_queue_size, out->io_queue_requests, NVME_MAX_WAITING);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
+				  const struct usk_nvme_io_qpair_opts *opts,
 				  struct usk_nvme_qpair **qpair)
 {
-	uint32_t entries = queue_size != 0 ? queue_size : c->opts.io_queue_size;
+	struct usk_nvme_io_qpair_opts o;
+	uint32_t entries;
 	struct usk_nvme_qpair *q;
 	uint16_t qid = 0;
-	int rc;
+	int rc = nvme_io_qpair_opts_read(c, opts, &o);
 
+	if (rc != 0) {
+		return rc;
+	}
+	entries = o.io_queue_size != 0 ? o.io_queue_size : c->opts.io_queue_size;
 	entries = USK_MAX(USK_MIN(entries, USK_NVME_CAP_MQES(c->cap) + 1u), 2u);
 	pthread_mutex_lock(&c->admin_lock);
 	for (uint16_t i = 1; i <= c->max_io_queues && qid == 0; i++) {
@@ -353,11 +393,15 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
 	if (qid == 0) {
 		return -ENOSPC;
 	}
-	rc = nvme_qpair_create(c, qid, (uint16_t)entries, &q);
+	rc = nvme_qpair_create(c, qid, (uint16_t)entries,
+			       o.io_queue_requests != 0 ? o.io_queue_requests
+							: entries * NVME_WAITING_PER_ENTRY,
+			       &q);
 	if (rc != 0) {
 		goto release_qid;
 	}
 	q->use_sgl = c->use_sgl;
+	q->delay_doorbell = o.delay_doorbell;
 	q->timeout_ticks = nvme_us_to_ticks(c->opts.io_timeout_ms * 1000ull);
 	q->now_tick = nvme_ticks();
 	rc = nvme_qpair_create_first(q);

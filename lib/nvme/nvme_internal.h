@@ -72,8 +72,10 @@ struct nvme_split {
 /* Events reaped and not yet handled that are kept; more are dropped. */
 #define NVME_AER_EVENTS_MAX 16
 
-/* Commands that may wait per queue entry when the ring is full. */
+/* Commands that may wait per queue entry when the ring is full, unless the options say. */
 #define NVME_WAITING_PER_ENTRY 2
+/* The most io_queue_requests an I/O queue pair may ask for. */
+#define NVME_MAX_WAITING (1u << 20)
 
 struct usk_nvme_qpair {
 	struct usk_nvme_ctrlr *ctrlr;
@@ -94,6 +96,7 @@ struct usk_nvme_qpair {
 	uint8_t phase;
 	bool use_sgl;	     /* data pointers are SGLs (I/O queues of an SGL controller) */
 	bool in_completions; /* doorbells wait for the end of the reap loop */
+	bool delay_doorbell; /* and for the next poll or flush (usk_nvme_io_qpair_opts) */
 	uint16_t free_head;  /* first free tracker, num_entries when none */
 	uint32_t outstanding;
 	struct usk_nvme_sqe *sq;
@@ -112,12 +115,14 @@ struct usk_nvme_qpair {
 	struct nvme_request *waiting_head;
 	struct nvme_request *waiting_tail;
 	uint32_t waiting;
+	uint32_t max_waiting;	   /* the requests pool's size */
 	struct nvme_split *splits; /* pool, one per queue entry */
 	struct nvme_split *free_splits;
 	/* Command timeouts (I/O queues): 0 when off. */
 	uint64_t timeout_ticks;
 	uint64_t now_tick; /* read once per poll: what submissions are stamped with */
 	uint64_t next_timeout_check;
+	struct usk_nvme_qpair_stats stats; /* stats_size is set at creation */
 };
 
 struct usk_nvme_ns {
@@ -202,9 +207,9 @@ struct usk_nvme_ctrlr {
 #define NVME_CTRLR_FAILED    2u
 #define NVME_CTRLR_GEN_SHIFT 2
 
-/* Queue pairs (nvme_qpair.c). */
+/* Queue pairs (nvme_qpair.c). Up to @max_waiting commands may wait for a full ring. */
 int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
-		      struct usk_nvme_qpair **qpair);
+		      uint32_t max_waiting, struct usk_nvme_qpair **qpair);
 void nvme_qpair_destroy(struct usk_nvme_qpair *qpair);
 /* Fails every outstanding command with Command Abort Requested. */
 void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
@@ -277,11 +282,12 @@ bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *qpair, const void *buf,
 bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *qpair, const struct nvme_payload *data);
 /*
  * Submits a read, write or compare above the maximum transfer, or across
- * the optimal I/O boundary, as several commands (nvme_split.c).
+ * the optimal I/O boundary, as several commands, each with @io_flags in
+ * CDW12 (nvme_split.c).
  */
 int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 		      const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
-		      usk_nvme_cmd_cb cb, void *cb_arg);
+		      uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg);
 /* Whether a command with @cb/@cb_arg is a piece of a split request of @user_arg. */
 bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
@@ -315,17 +321,21 @@ void nvme_dbbuf_attach_qpair(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair
 void nvme_dbbuf_free(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Tells the controller the new value of a doorbell: through the shadow and
- * EventIdx when the queue has them, else by the MMIO register.
+ * EventIdx when the queue has them, else by the MMIO register. Counts each
+ * MMIO write in *@mmio_writes and each shadow update in *@shadow_updates.
  */
 static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow,
 				       const uint32_t *eventidx, uint16_t old_value,
-				       uint16_t new_value)
+				       uint16_t new_value, uint64_t *mmio_writes,
+				       uint64_t *shadow_updates)
 {
 	if (shadow == NULL) {
 		*mmio = new_value;
+		(*mmio_writes)++;
 		return;
 	}
 	__atomic_store_n(shadow, new_value, __ATOMIC_RELEASE);
+	(*shadow_updates)++;
 	/* The shadow write must be visible before EventIdx is read (base 5.8). */
 	usk_mb();
 	uint16_t event = (uint16_t)*(const volatile uint32_t *)eventidx;
@@ -333,6 +343,7 @@ static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow
 	/* MMIO only if the controller's EventIdx lies in [old, new): it waits for it. */
 	if ((uint16_t)(new_value - event - 1) < (uint16_t)(new_value - old_value)) {
 		*mmio = new_value;
+		(*mmio_writes)++;
 	}
 }
 

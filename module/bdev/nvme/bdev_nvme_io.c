@@ -262,6 +262,8 @@ static int nvme_bdev_poll(void *ctx)
 
 	nvme_bdev_queue_retries(ch);
 	nvme_bdev_start_waiting(ch);
+	/* The queue pair delays its doorbell: what the two calls above sent goes out now. */
+	usk_nvme_qpair_flush(ch->qpair);
 	return reaped > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
 }
 
@@ -313,7 +315,16 @@ static int nvme_bdev_channel_create(void *io_device, void *ctx)
 {
 	struct nvme_bdev_ctrlr *nc = io_device;
 	struct nvme_bdev_channel *ch = ctx;
-	int rc = usk_nvme_ctrlr_alloc_io_qpair(nc->ctrlr, 0, &ch->qpair);
+	struct usk_nvme_io_qpair_opts opts;
+	int rc;
+
+	/*
+	 * The channel's poller runs every turn of its thread, after the
+	 * thread's messages: the I/O they submit leaves with one doorbell write.
+	 */
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.delay_doorbell = true;
+	rc = usk_nvme_ctrlr_alloc_io_qpair(nc->ctrlr, &opts, &ch->qpair);
 
 	if (rc != 0) {
 		USK_ERRLOG("%s: no I/O queue pair for this thread: %s", nc->name, strerror(-rc));

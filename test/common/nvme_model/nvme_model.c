@@ -60,6 +60,11 @@ static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 	return qid != 0 && !cq ? mmio_sq_doorbell(m, qid) : mmio_doorbell(m, qid, cq);
 }
 
+uint32_t model_cq_doorbell(struct nvme_model *m, uint16_t qid)
+{
+	return doorbell(m, qid, true);
+}
+
 /* Tells the host which value the model has seen, so it rings again past it. */
 static void model_set_eventidx(struct nvme_model *m, uint16_t qid, bool cq, uint32_t value)
 {
@@ -380,8 +385,8 @@ static uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 }
 
 /* Posts a completion, waiting while the CQ is full (the host has not consumed it). */
-static void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
-		       uint16_t status, uint32_t dw0)
+void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
+		uint16_t status, uint32_t dw0)
 {
 	struct model_queue *cq = &m->cq[sq->cqid];
 	struct usk_nvme_cqe *ring = host(cq->base, (uint64_t)cq->entries * sizeof(*ring));
@@ -513,6 +518,7 @@ static void model_process_sq(struct nvme_model *m, uint16_t qid)
 		uint16_t status = 0xffff;
 		uint32_t dw0 = 0;
 
+		model_note_sqe(m, qid, &cmd);
 		sq->head = (uint16_t)((sq->head + 1) % sq->entries);
 		if (model_take_fault(m, qid, &cmd, &status)) {
 			continue;
@@ -657,6 +663,9 @@ void *nvme_model_thread_main(void *arg)
 		}
 		if ((csts & USK_NVME_CSTS_RDY) && atomic_exchange(&m->complete_dropped, false)) {
 			model_complete_dropped(m);
+		}
+		if (csts & USK_NVME_CSTS_RDY) {
+			model_inspect_work(m);
 		}
 		sched_yield();
 	}

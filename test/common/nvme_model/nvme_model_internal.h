@@ -74,9 +74,30 @@ struct nvme_model {
 	bool thread_started;
 	atomic_bool removed;
 	atomic_bool halted; /* stop processing commands (removal, CFS) */
+	/* Inspection (nvme_model_inspect.c); fault_lock guards last_sqe. */
+	struct usk_nvme_sqe last_sqe[MODEL_QUEUES]; /* the last command fetched, per SQ */
+	uint16_t bogus_qid; /* a completion to post with CID bogus_cid, when requested */
+	uint16_t bogus_cid;
+	atomic_bool bogus_requested;
+	_Atomic uint64_t bogus_posted;
 };
 
 /* The model's thread: watches CC and the doorbells, runs commands. */
 void *nvme_model_thread_main(void *arg);
+
+/*
+ * Posts a completion for @cid on @sq's CQ (the model's thread only),
+ * waiting while that CQ is full.
+ */
+void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
+		uint16_t status, uint32_t dw0);
+/* The CQ head of @qid as the model reads it: the shadow doorbell if set up, else MMIO. */
+uint32_t model_cq_doorbell(struct nvme_model *m, uint16_t qid);
+
+/* Inspection (nvme_model_inspect.c). */
+/* Notes the command the model just fetched from @qid's SQ. */
+void model_note_sqe(struct nvme_model *m, uint16_t qid, const struct usk_nvme_sqe *cmd);
+/* The model's thread, each loop while ready: posts a requested bogus completion. */
+void model_inspect_work(struct nvme_model *m);
 
 #endif /* USK_TEST_NVME_MODEL_INTERNAL_H */

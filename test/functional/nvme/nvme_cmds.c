@@ -229,7 +229,7 @@ int main(void)
 		return 1;
 	}
 	ns = usk_nvme_ctrlr_get_ns(c, 1);
-	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q) != 0) {
+	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q) != 0) {
 		return 1;
 	}
 	run(c, ns, q);

@@ -125,7 +125,7 @@ static void *test_half(void *arg)
 	struct usk_nvme_qpair *q;
 	struct io ios[DEPTH];
 	void *bases[DEPTH];
-	int rc = usk_nvme_ctrlr_alloc_io_qpair(h->ctrlr, 0, &q);
+	int rc = usk_nvme_ctrlr_alloc_io_qpair(h->ctrlr, NULL, &q);
 
 	if (rc != 0) {
 		h->rc = rc;

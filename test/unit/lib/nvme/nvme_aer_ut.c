@@ -140,7 +140,7 @@ static void test_small_admin_queue(void)
 		usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &co, &g_ctrlr), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(g_ctrlr, USK_NVME_FEAT_ARBITRATION, 0, &value),
 			0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 1);
 	teardown();

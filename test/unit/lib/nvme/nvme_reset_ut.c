@@ -214,7 +214,7 @@ static void test_free_qpair_after_reset(void)
 		CU_ASSERT(r[i].calls == 1 && r[i].status == USK_NVME_SC_ABORTED_BY_REQUEST);
 	}
 	/* A new queue pair on the reset controller works. */
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &f.q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &f.q), 0);
 	check_write_read(&f, 3, 0x33);
 	fixture_down(&f);
 }
@@ -291,7 +291,7 @@ static void test_reset_from_a_callback_keeps_waiting_commands(void)
 	fixture_up(f, 64, 10000);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f->q), 0);
 	/* Two entries: one command in the ring, the next waits. */
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f->c, 2, &f->q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(f->c, 2, &f->q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 0, 1, done_a_then_reset, NULL), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf + 4096, 1, 1, done, &g_b), 0);
 	nvme_model_poll_until(f->q, &g_b.calls, 1, 5);
@@ -358,7 +358,7 @@ static void test_free_qpair_when_the_delete_times_out(void)
 
 	fixture_up(&f, 64, 300);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 2, &f.q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(f.c, 2, &f.q), 0);
 	nvme_model_drop_completions(f.model, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &a), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
@@ -373,7 +373,7 @@ static void test_free_qpair_when_the_delete_times_out(void)
 	CU_ASSERT(b.calls == 1 && b.status == USK_NVME_SC_ABORTED_BY_REQUEST);
 	CU_ASSERT_EQUAL(nvme_model_io_completed(f.model), executed);
 	/* The queue ID is free on the controller too. */
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &again), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &again), 0);
 	f.q = again;
 	fixture_down(&f);
 }
@@ -415,7 +415,7 @@ static void test_reset_deletes_io_queues_before_disabling(void)
 	struct result r = {0}, r2 = {0};
 
 	fixture_up(&f, 64, 10000);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &q2), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &q2), 0);
 	nvme_model_drop_completions(f.model, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));

@@ -259,7 +259,7 @@ static void test_timeout_reset_spares_the_late_queue(void)
 	co.io_timeout_ms = TIMEOUT_MS;
 	co.io_timeout_action = USK_NVME_TIMEOUT_RESET;
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, &co, 16), 0);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &q2), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &q2), 0);
 	g_calls = g_other_calls = 0;
 	poll_at(&f, ut_nvme_ticks_now());
 	nvme_model_drop_completions(f.model, 2);

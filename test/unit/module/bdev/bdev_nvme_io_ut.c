@@ -154,6 +154,34 @@ static void test_resets_in_a_row_do_not_fail_io(void)
 	teardown_model();
 }
 
+static void read_eight_blocks(void *ctx)
+{
+	for (uint64_t i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in + i * 512, i, 1,
+						     ut_bdev_io_count, &g_u),
+				0);
+	}
+}
+
+/*
+ * The channel's queue pair delays its doorbell: eight reads submitted from
+ * one message go to the device with one SQ tail write, when the channel's
+ * poller runs after the message. (Each would ring on its own otherwise.)
+ */
+static void test_one_doorbell_per_turn(void)
+{
+	setup_model();
+	on_thread(ut_bdev_open_msg, &g_u);
+	uint64_t writes = nvme_model_sq_doorbell_writes(g_model);
+
+	on_thread(read_eight_blocks, NULL);
+	poll_until(&g_u.done, 8);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	CU_ASSERT_EQUAL(nvme_model_sq_doorbell_writes(g_model) - writes, 1);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
 static void read_one_block(void *ctx)
 {
 	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 7, 1, ut_bdev_io_count, &g_u),
@@ -205,6 +233,7 @@ int main(void)
 		UT_TEST(test_reset_ends_io_in_flight),
 		UT_TEST(test_resets_in_a_row_do_not_fail_io),
 		UT_TEST(test_failures_retried_up_to_the_count),
+		UT_TEST(test_one_doorbell_per_turn),
 	};
 
 	return UT_BDEV_NVME_RUN("bdev_nvme_io", tests);
