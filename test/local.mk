@@ -14,9 +14,11 @@ endif
 # Each public header compiles alone, as C and as C++; the barriers header
 # gives each supported CPU its instructions and stops the build of others.
 TESTS += test/headers.sh test/barriers.sh
-# An embedder's program builds with pkg-config against an installed libusk.
-TESTS += test/pkgconfig.sh
-EXTRA_DIST += test/no_cunit.sh test/headers.sh test/barriers.sh test/pkgconfig.sh
+# An embedder's program builds with pkg-config against an installed libusk,
+# which exports its API only.
+TESTS += test/pkgconfig.sh test/libusk-exports.sh
+EXTRA_DIST += test/no_cunit.sh test/headers.sh test/barriers.sh test/pkgconfig.sh \
+	test/libusk-exports.sh
 # setup.sh against a fake sysfs tree: what the VM lab cannot easily make.
 TESTS += test/scripts/setup-sysfs-test.sh
 EXTRA_DIST += test/scripts/setup-sysfs-test.sh

@@ -27,6 +27,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 struct usk_bdev;
 struct usk_bdev_desc;
 struct usk_bdev_io;
@@ -424,6 +427,8 @@ int usk_bdev_histogram_get(struct usk_bdev *bdev, struct usk_histogram *histogra
 			   void (*cb)(struct usk_bdev *bdev, struct usk_histogram *histogram,
 				      int rc, void *cb_arg),
 			   void *cb_arg);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

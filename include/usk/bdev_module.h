@@ -23,6 +23,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** How an I/O ended, as a module reports it. */
 enum usk_bdev_io_status {
 	USK_BDEV_IO_STATUS_SUCCESS = 0,
@@ -177,6 +180,8 @@ void usk_bdev_io_complete_deferred(struct usk_bdev_io *io, enum usk_bdev_io_stat
 
 /** Complete @p io with an NVMe status (0, 0 is a success). */
 void usk_bdev_io_complete_nvme_status(struct usk_bdev_io *io, int sct, int sc);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

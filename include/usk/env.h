@@ -24,6 +24,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** Any NUMA node. */
 #define USK_ENV_NUMA_ANY (-1)
 
@@ -134,6 +137,8 @@ int usk_mem_register(void *vaddr, size_t len);
  * @return 0, or -ENOENT when no region starts at @p vaddr with length @p len.
  */
 int usk_mem_unregister(void *vaddr, size_t len);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

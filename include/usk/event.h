@@ -34,6 +34,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** How an app runs. Fill with usk_app_opts_init() first. */
 struct usk_app_opts {
 	/** sizeof(struct usk_app_opts) as the caller knows it */
@@ -149,6 +152,8 @@ void usk_subsystem_init_done(int rc);
 
 /** Report that the subsystem being finished is done. */
 void usk_subsystem_fini_done(void);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** log2 of the number of buckets in each power-of-two range. */
 #define USK_HISTOGRAM_SUB_BITS	7
 #define USK_HISTOGRAM_SUB_COUNT (1u << USK_HISTOGRAM_SUB_BITS)
@@ -114,6 +117,8 @@ uint64_t usk_histogram_max(const struct usk_histogram *h);
 
 /** Call @p fn for every non-empty bucket of @p h, from the lowest values up. */
 void usk_histogram_iterate(const struct usk_histogram *h, usk_histogram_bucket_fn fn, void *ctx);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** A parsed JSON value. */
 struct usk_json_val;
 
@@ -214,6 +217,8 @@ int usk_json_write_bool(struct usk_json_write_ctx *w, bool v);
 /** A copy of a parsed value as member @p name. */
 int usk_json_write_named_val(struct usk_json_write_ctx *w, const char *name,
 			     const struct usk_json_val *val);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** Severity of a message; a lower value is more severe. */
 enum usk_log_level {
 	USK_LOG_ERROR = 0,
@@ -185,6 +188,8 @@ void usk_vlog(enum usk_log_level level, const char *file, int line, const char *
 			usk_log(USK_LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__); \
 		}                                                                \
 	} while (0)
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

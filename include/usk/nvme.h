@@ -24,6 +24,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 struct usk_nvme_ctrlr;
 struct usk_nvme_ns;
 struct usk_nvme_qpair;
@@ -824,6 +827,8 @@ int usk_nvme_ctrlr_set_feature(struct usk_nvme_ctrlr *ctrlr, uint8_t fid, uint32
  * "Unrecovered Read Error"; "Unknown status" for codes it does not know.
  */
 const char *usk_nvme_status_string(uint16_t status);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /* Controller registers, base 3.1.3. */
 #define USK_NVME_REG_CAP	   0x00
 #define USK_NVME_REG_VS		   0x08
@@ -285,6 +288,8 @@ struct usk_nvme_firmware_slot_log {
 };
 USK_STATIC_ASSERT(sizeof(struct usk_nvme_firmware_slot_log) == 512, "the slot log is 512 bytes");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_firmware_slot_log, frs) == 8, "FRS1 at byte 8");
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** PCI class code (class, subclass, programming interface) of an NVMe controller. */
 #define USK_PCI_CLASS_NVME 0x010802u
 
@@ -192,6 +195,8 @@ int usk_pci_device_set_msix(struct usk_pci_device *dev, const int *fds, uint32_t
 
 /** @return whether the device is being removed; see struct usk_pci_device_ops. */
 bool usk_pci_device_removal_requested(struct usk_pci_device *dev);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -21,6 +21,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 struct usk_pool;
 struct usk_pool_cache;
 
@@ -65,6 +68,8 @@ void *usk_pool_cache_get(struct usk_pool_cache *cache);
 
 /** Put an object in the cache; half of it spills to the pool when full. */
 void usk_pool_cache_put(struct usk_pool_cache *cache, void *obj);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 struct usk_ring;
 
 /** Who may enqueue. */
@@ -58,6 +61,8 @@ uint32_t usk_ring_dequeue_burst(struct usk_ring *ring, void **objs, uint32_t cou
 
 /** @return objects in the ring now (a snapshot when others are working on it). */
 uint32_t usk_ring_count(const struct usk_ring *ring);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

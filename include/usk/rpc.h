@@ -23,6 +23,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** Where usk_tgt listens unless told otherwise (-r). */
 #define USK_RPC_DEFAULT_SOCKET "/var/tmp/usk.sock"
 
@@ -160,6 +163,8 @@ typedef void (*usk_rpc_call_cpl)(void *ctx, const struct usk_json_val *result, i
  */
 int usk_rpc_call(const char *method, const struct usk_json_val *params, usk_rpc_call_cpl cpl,
 		 void *ctx);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 struct usk_thread;
 struct usk_poller;
 struct usk_io_channel;
@@ -368,6 +371,8 @@ void *usk_io_channel_iter_get_ctx(struct usk_io_channel_iter *iter);
 
 /** @return the device being walked. */
 void *usk_io_channel_iter_get_io_device(struct usk_io_channel_iter *iter);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /**
  * @return the current tick count. On x86-64 this is RDTSC: no system call,
  * about 20 cycles, comparable across cores on CPUs with an invariant TSC.
@@ -47,6 +50,8 @@ uint64_t usk_us_to_ticks(uint64_t us);
 /** CLOCK_MONOTONIC in nanoseconds; the tick source where there is no TSC. */
 uint64_t usk_ticks_slow(void);
 #endif
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 #ifdef __cplusplus
 #define USK_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
 #else
@@ -106,6 +109,8 @@ static inline uint64_t usk_div_round_up_pow2(uint64_t x, uint32_t shift)
 {
 	return (x >> shift) + ((x & ((UINT64_C(1) << shift) - 1)) != 0);
 }
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

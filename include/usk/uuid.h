@@ -17,6 +17,9 @@
 extern "C" {
 #endif
 
+/* libusk is built with -fvisibility=hidden: what is declared here is its API. */
+#pragma GCC visibility push(default)
+
 /** A UUID: its 16 bytes in the order its text form shows them. */
 struct usk_uuid {
 	uint8_t u[16];
@@ -58,6 +61,8 @@ bool usk_uuid_is_nil(const struct usk_uuid *uuid);
 
 /** @return whether @p a and @p b are the same UUID. */
 bool usk_uuid_equal(const struct usk_uuid *a, const struct usk_uuid *b);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
