@@ -53,9 +53,9 @@ struct nvme_model {
 	atomic_bool complete_dropped; /* the test asked them to complete now */
 	atomic_uint enable_count;
 	atomic_uint live_sqs_at_disable; /* I/O SQs the host had not deleted at the last disable */
-	bool enable_seen;	   /* CC.EN has been seen set since it was last clear */
-	uint64_t enable_seen_us;   /* when, on the ready_delay_ms clock */
-	atomic_bool waiting_ready; /* CC.EN seen set, CSTS.RDY not set yet */
+	bool enable_seen;		 /* CC.EN has been seen set since it was last clear */
+	uint64_t enable_seen_us;	 /* when, on the ready_delay_ms clock */
+	atomic_bool waiting_ready;	 /* CC.EN seen set, CSTS.RDY not set yet */
 	/* Asynchronous Event Requests waiting (CIDs), and an event to send. */
 	uint16_t aer_cids[MODEL_AER_MAX];
 	uint32_t aer_count;
@@ -75,7 +75,45 @@ struct nvme_model {
 	atomic_bool halted; /* stop processing commands (removal, CFS) */
 };
 
-/* The model's thread: watches CC and the doorbells, runs commands. */
+static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)
+{
+	return (volatile uint32_t *)(m->regs + off);
+}
+
+/* The model's thread: watches CC and the doorbells, runs commands (nvme_model.c). */
 void *nvme_model_thread_main(void *arg);
+
+/*
+ * Takes a fault planned for @cmd on @qid, if any: returns true to drop it,
+ * or sets *@status (nvme_model.c).
+ */
+bool model_take_fault(struct nvme_model *m, uint16_t qid, const struct usk_nvme_sqe *cmd,
+		      uint16_t *status);
+
+/* Host memory (nvme_model_dma.c). */
+
+/* Where @len bytes at @iova are in this process, or NULL when they are not all mapped. */
+void *model_host(struct nvme_model *m, uint64_t iova, uint64_t len);
+
+/* Moves a command's data between host memory and @buf, by SGL or PRPs; returns a status. */
+uint16_t model_data_copy(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint8_t *buf,
+			 uint64_t len, bool to_host);
+
+/* Queues and doorbells (nvme_model_queue.c). */
+
+/* Sets @qid's doorbell register as a newly created queue finds it. */
+void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq);
+
+/* Posts a completion for @cid of @sqid on the CQ @sq feeds. */
+void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
+		uint16_t status, uint32_t dw0);
+
+/* Fetches and runs what the host put on @qid's SQ. */
+void model_process_sq(struct nvme_model *m, uint16_t qid);
+
+/* Commands (nvme_model_admin.c, nvme_model_io.c); each returns the status. */
+uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0);
+uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0);
+uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd);
 
 #endif /* USK_TEST_NVME_MODEL_INTERNAL_H */

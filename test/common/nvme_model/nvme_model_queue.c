@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The model's queues: doorbells (MMIO and shadow), fetching commands, posting completions. */
+#include "config.h"
+
+#include <sched.h>
+#include <stdatomic.h>
+
+#include "nvme_model_internal.h"
+
+static uint32_t mmio_doorbell(struct nvme_model *m, uint16_t qid, bool cq)
+{
+	return __atomic_load_n(model_reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + cq) * 4),
+			       __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Takes the I/O SQ doorbell's register: the model swaps in a value no host
+ * writes, so it sees every write, even one of the same value, as a device
+ * sees each MMIO write. Returns the last value written.
+ */
+static uint32_t mmio_sq_doorbell(struct nvme_model *m, uint16_t qid)
+{
+	uint32_t value =
+		__atomic_exchange_n(model_reg32(m, USK_NVME_REG_DOORBELL_BASE + 2u * qid * 4),
+				    MODEL_DOORBELL_UNWRITTEN, __ATOMIC_ACQ_REL);
+
+	if (value != MODEL_DOORBELL_UNWRITTEN) {
+		atomic_fetch_add(&m->sq_doorbell_writes, 1);
+		m->last_tail[qid] = value;
+		m->sq_awake[qid] = true;
+	}
+	return m->last_tail[qid];
+}
+
+/* With shadow doorbells an I/O queue's value is in host memory (base 5.8). */
+static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
+{
+	if (m->dbbuf_shadow != 0 && qid != 0) {
+		uint32_t *shadow = model_host(m, m->dbbuf_shadow, MODEL_PAGE);
+
+		return __atomic_load_n(&shadow[2u * qid + cq], __ATOMIC_ACQUIRE);
+	}
+	return qid != 0 && !cq ? mmio_sq_doorbell(m, qid) : mmio_doorbell(m, qid, cq);
+}
+
+/* Tells the host which value the model has seen, so it rings again past it. */
+static void model_set_eventidx(struct nvme_model *m, uint16_t qid, bool cq, uint32_t value)
+{
+	if (m->dbbuf_eventidx != 0 && qid != 0 && !m->opts.dbbuf_idle_eventidx) {
+		uint32_t *eventidx = model_host(m, m->dbbuf_eventidx, MODEL_PAGE);
+
+		__atomic_store_n(&eventidx[2u * qid + cq], value, __ATOMIC_RELEASE);
+	}
+}
+
+void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq)
+{
+	/* A new queue starts with its doorbell at 0, whatever an old queue left there. */
+	__atomic_store_n(model_reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + cq) * 4),
+			 cq ? 0 : MODEL_DOORBELL_UNWRITTEN, __ATOMIC_RELEASE);
+}
+
+/* Posts a completion, waiting while the CQ is full (the host has not consumed it). */
+void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
+		uint16_t status, uint32_t dw0)
+{
+	struct model_queue *cq = &m->cq[sq->cqid];
+	struct usk_nvme_cqe *ring = model_host(m, cq->base, (uint64_t)cq->entries * sizeof(*ring));
+	uint16_t next = (uint16_t)((cq->head + 1) % cq->entries);
+
+	while (next == doorbell(m, sq->cqid, true) && !atomic_load(&m->stop)) {
+		model_set_eventidx(m, sq->cqid, true, doorbell(m, sq->cqid, true));
+		sched_yield();
+	}
+	if (ring == NULL) {
+		return;
+	}
+	struct usk_nvme_cqe *e = &ring[cq->head];
+
+	e->dw0 = dw0;
+	e->sqhd = sq->head;
+	e->sqid = sqid;
+	e->cid = cid;
+	/* The entry's other fields are visible before its phase bit flips. */
+	__atomic_store_n(&e->status, (uint16_t)((status & 0x47ff) << 1 | cq->phase),
+			 __ATOMIC_RELEASE);
+	cq->head = next;
+	if (next == 0) {
+		cq->phase ^= 1;
+	}
+}
+
+/*
+ * Whether to look at @qid's queue now. With shadow doorbells the model acts
+ * as QEMU does: once it has caught up with the shadow tail it publishes
+ * EventIdx and sleeps, and only an MMIO doorbell write wakes it.
+ */
+static bool model_sq_awake(struct nvme_model *m, uint16_t qid)
+{
+	if (qid != 0) {
+		mmio_sq_doorbell(m, qid);
+	}
+	return qid == 0 || m->dbbuf_shadow == 0 || m->opts.dbbuf_idle_eventidx || m->sq_awake[qid];
+}
+
+/* After draining @qid up to @tail: publish EventIdx, and sleep if no more came. */
+static void model_sq_maybe_sleep(struct nvme_model *m, uint16_t qid, uint32_t tail)
+{
+	if (qid == 0 || m->dbbuf_shadow == 0) {
+		return;
+	}
+	model_set_eventidx(m, qid, false, tail);
+	/* EventIdx is visible before the shadow is read again: no wake-up is lost. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (doorbell(m, qid, false) == tail) {
+		m->sq_awake[qid] = false;
+	}
+}
+
+void model_process_sq(struct nvme_model *m, uint16_t qid)
+{
+	struct model_queue *sq = &m->sq[qid];
+
+	if (!model_sq_awake(m, qid)) {
+		return;
+	}
+	uint32_t tail = doorbell(m, qid, false);
+	struct usk_nvme_sqe *ring = model_host(m, sq->base, (uint64_t)sq->entries * sizeof(*ring));
+
+	while (ring != NULL && sq->head != tail && tail < sq->entries) {
+		struct usk_nvme_sqe cmd = ring[sq->head];
+		uint16_t status = 0xffff;
+		uint32_t dw0 = 0;
+
+		sq->head = (uint16_t)((sq->head + 1) % sq->entries);
+		if (model_take_fault(m, qid, &cmd, &status)) {
+			continue;
+		}
+		if (qid == 0 && cmd.opcode == USK_NVME_OPC_ASYNC_EVENT_REQUEST) {
+			/* Answered when an event is raised; too many: AER Limit Exceeded. */
+			if (m->aer_count == MODEL_AER_MAX) {
+				model_post(m, sq, qid, cmd.cid, 0x105, 0);
+			} else {
+				m->aer_cids[m->aer_count] = cmd.cid;
+				__atomic_store_n(&m->aer_count, m->aer_count + 1, __ATOMIC_RELEASE);
+			}
+			continue;
+		}
+		if (qid == 0) {
+			status = cmd.opcode == USK_NVME_OPC_ABORT ? model_abort(m, &cmd, &dw0)
+								  : model_admin(m, &cmd, &dw0);
+		} else {
+			status = status != 0xffff ? status : model_io(m, &cmd);
+			atomic_fetch_add(&m->io_completed, 1);
+		}
+		model_post(m, sq, qid, cmd.cid, status, dw0);
+	}
+	model_sq_maybe_sleep(m, qid, tail);
+}
