@@ -9,6 +9,7 @@
 #define USK_TEST_NVME_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "usk/pci.h"
@@ -136,6 +137,27 @@ uint32_t nvme_model_aborts(struct nvme_model *model);
 
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
+
+/*
+ * The model reaches host memory as a device behind an IOMMU does: through
+ * a table of what the driver mapped (lib/env's DMA map hooks), not through
+ * the driver's own translation. An address not in the table fails the
+ * command with Data Transfer Error (SCT 0, SC 04h) and counts a fault.
+ */
+
+/* Times @model could not reach host memory it was pointed at (data, lists, rings). */
+uint64_t nvme_model_dma_faults(struct nvme_model *model);
+
+/*
+ * Takes the pages of [@vaddr, @vaddr + @len) out of the models' DMA table
+ * only (the driver still thinks them mapped): an IOMMU that lost the
+ * mappings. Every model of the process sees it. Returns 0, or -EINVAL
+ * when the memory is not registered DMA memory.
+ */
+int nvme_model_dma_revoke(void *vaddr, size_t len);
+
+/* Puts back what nvme_model_dma_revoke() took, with the driver's IOVAs. Returns 0 or -errno. */
+int nvme_model_dma_restore(void *vaddr, size_t len);
 
 struct usk_nvme_qpair;
 struct usk_nvme_cqe;

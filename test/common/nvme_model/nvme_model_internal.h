@@ -72,7 +72,8 @@ struct nvme_model {
 	uint64_t dbbuf_eventidx;
 	bool thread_started;
 	atomic_bool removed;
-	atomic_bool halted; /* stop processing commands (removal, CFS) */
+	atomic_bool halted;	     /* stop processing commands (removal, CFS) */
+	_Atomic uint64_t dma_faults; /* host memory it could not reach */
 };
 
 static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)
@@ -92,7 +93,18 @@ bool model_take_fault(struct nvme_model *m, uint16_t qid, const struct usk_nvme_
 
 /* Host memory (nvme_model_dma.c). */
 
-/* Where @len bytes at @iova are in this process, or NULL when they are not all mapped. */
+/*
+ * Takes (and gives back) the process's DMA table: the first model alive
+ * installs lib/env's DMA map hooks, the last removes them. Returns 0 or
+ * the error of installing them.
+ */
+int model_dma_get(void);
+void model_dma_put(void);
+
+/*
+ * Where @len bytes at @iova are in this process, through the model's own
+ * table, or NULL (counted as a DMA fault of @m) when they are not all mapped.
+ */
 void *model_host(struct nvme_model *m, uint64_t iova, uint64_t len);
 
 /* Moves a command's data between host memory and @buf, by SGL or PRPs; returns a status. */

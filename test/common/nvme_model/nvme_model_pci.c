@@ -93,11 +93,17 @@ void nvme_model_opts_init(struct nvme_model_opts *opts)
 int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **model)
 {
 	struct nvme_model *m = calloc(1, sizeof(*m));
+	int rc;
 
 	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS ||
 	    opts->max_io_queues >= MODEL_QUEUES) {
 		free(m);
 		return -EINVAL;
+	}
+	rc = model_dma_get();
+	if (rc != 0) {
+		free(m);
+		return rc;
 	}
 	m->opts = *opts;
 	m->regs = aligned_alloc(4096, MODEL_REGS_SIZE);
@@ -139,6 +145,7 @@ void nvme_model_destroy(struct nvme_model *m)
 	pthread_mutex_destroy(&m->fault_lock);
 	free(m->regs);
 	free(m);
+	model_dma_put();
 }
 
 struct usk_pci_device *nvme_model_pci_device(struct nvme_model *m)

@@ -318,6 +318,45 @@ static void test_sgl_any_alignment(void)
 	usk_dma_free(buf);
 }
 
+/*
+ * The model reaches memory through its own table of what the driver
+ * mapped, as a device behind an IOMMU: a page taken out of that table only
+ * (the driver still translates it) fails the command that points at it
+ * with Data Transfer Error, counts one DMA fault, and moves no data.
+ */
+static void test_unmapped_buffer_is_a_transfer_error(void)
+{
+	struct usk_nvme_qpair *q;
+	struct result r = {0};
+	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
+	uint8_t *media = nvme_model_ns_data(g_model, 1);
+	uint64_t faults = nvme_model_dma_faults(g_model);
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	memset(media + 300 * 512, 0xa5, 8 * 512);
+	memset(buf, 0x11, 4096);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_dma_revoke(buf, 4096), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 300, 8, done, &r), 0);
+	wait_for(q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_DATA_TRANSFER_ERROR);
+	CU_ASSERT_EQUAL(nvme_model_dma_faults(g_model) - faults, 1);
+	CU_ASSERT_EQUAL(buf[0], 0x11);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 300, 8, done, &r), 0);
+	wait_for(q, &r.calls, 2);
+	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_DATA_TRANSFER_ERROR);
+	CU_ASSERT_EQUAL(nvme_model_dma_faults(g_model) - faults, 2);
+	CU_ASSERT_EQUAL(media[300 * 512], 0xa5);
+	/* Mapped again, the same read moves the data. */
+	CU_ASSERT_EQUAL_FATAL(nvme_model_dma_restore(buf, 4096), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 300, 8, done, &r), 0);
+	wait_for(q, &r.calls, 3);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(buf[4095], 0xa5);
+	CU_ASSERT_EQUAL(nvme_model_dma_faults(g_model) - faults, 2);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(buf);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -331,6 +370,7 @@ int main(void)
 		UT_TEST(test_sgl_any_alignment),
 		UT_TEST(test_zeroes_deallocate_compare),
 		UT_TEST(test_bogus_cids_give_their_entries_back),
+		UT_TEST(test_unmapped_buffer_is_a_transfer_error),
 	};
 	struct nvme_model_opts mo;
 	int rc;
