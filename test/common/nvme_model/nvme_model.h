@@ -20,8 +20,12 @@ struct nvme_model_opts {
 	uint32_t ns_count;
 	uint64_t ns_blocks[NVME_MODEL_MAX_NS];
 	uint32_t ns_block_shift[NVME_MODEL_MAX_NS]; /* 9 or 12 */
-	uint8_t mdts;				    /* 2^mdts pages, 0 for no limit */
-	uint16_t max_entries;			    /* CAP.MQES + 1 */
+	/*
+	 * Largest data transfer, 2^mdts 4 KiB pages, 0 for no limit. A command
+	 * moving more data ends with Invalid Field in Command (SCT 0, SC 02h).
+	 */
+	uint8_t mdts;
+	uint16_t max_entries; /* CAP.MQES + 1 */
 	uint16_t max_io_queues;
 	bool dbbuf;		  /* offer Doorbell Buffer Config (OACS bit 8) */
 	bool sgls;		  /* offer SGLs for I/O data, any alignment (SGLS 01b) */

@@ -357,6 +357,46 @@ static void test_unmapped_buffer_is_a_transfer_error(void)
 	usk_dma_free(buf);
 }
 
+/*
+ * MDTS 1 (8 KiB): the driver splits a 64 KiB read into eight commands the
+ * controller takes; a command built by hand past MDTS (the driver's raw
+ * submit does not split) ends with Invalid Field in Command, one at MDTS
+ * goes through.
+ */
+static void test_mdts_enforced(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct result r = {0};
+
+	nvme_model_opts_init(&mo);
+	mo.mdts = 1;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 0), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_max_xfer_size(f.c), 8192);
+	for (uint32_t i = 0; i < 64 * 1024; i++) {
+		nvme_model_ns_data(f.model, 1)[i] = (uint8_t)(i * 3 + 1);
+	}
+	uint64_t commands = nvme_model_io_completed(f.model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 128, done, &r), 0);
+	wait_for(f.q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(f.model) - commands, 8);
+	CU_ASSERT_EQUAL(memcmp(f.buf, nvme_model_ns_data(f.model, 1), 64 * 1024), 0);
+
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_READ, .nsid = 1, .cdw12 = 32 - 1};
+
+	r.calls = 0;
+	CU_ASSERT_EQUAL(nvme_qpair_submit(f.q, &cmd, f.buf, 32 * 512, done, &r), 0);
+	wait_for(f.q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_INVALID_FIELD);
+	cmd.cdw12 = 16 - 1;
+	CU_ASSERT_EQUAL(nvme_qpair_submit(f.q, &cmd, f.buf, 16 * 512, done, &r), 0);
+	wait_for(f.q, &r.calls, 2);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -371,6 +411,7 @@ int main(void)
 		UT_TEST(test_zeroes_deallocate_compare),
 		UT_TEST(test_bogus_cids_give_their_entries_back),
 		UT_TEST(test_unmapped_buffer_is_a_transfer_error),
+		UT_TEST(test_mdts_enforced),
 	};
 	struct nvme_model_opts mo;
 	int rc;
