@@ -52,6 +52,9 @@ static void model_enable(struct nvme_model *m)
 
 	memset(m->sq, 0, sizeof(m->sq));
 	memset(m->cq, 0, sizeof(m->cq));
+	for (uint16_t q = 0; q < MODEL_QUEUES; q++) {
+		model_cq_discard(m, q);
+	}
 	m->sq[0] = (struct model_queue){.live = true,
 					.entries = (uint16_t)((aqa & 0xfff) + 1),
 					.base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ASQ)};
@@ -131,6 +134,7 @@ void *nvme_model_thread_main(void *arg)
 				__atomic_and_fetch(model_reg32(m, USK_NVME_REG_CSTS),
 						   ~USK_NVME_CSTS_RDY, __ATOMIC_SEQ_CST);
 			}
+			atomic_fetch_add(&m->passes, 1);
 			sched_yield();
 			continue;
 		}
@@ -154,7 +158,9 @@ void *nvme_model_thread_main(void *arg)
 		    atomic_load(&m->event_raised)) {
 			model_send_event(m);
 		}
-		for (uint16_t q = 0; (csts & USK_NVME_CSTS_RDY) && q < MODEL_QUEUES; q++) {
+		for (uint16_t q = 0;
+		     (csts & USK_NVME_CSTS_RDY) && !atomic_load(&m->paused) && q < MODEL_QUEUES;
+		     q++) {
 			if (m->sq[q].live) {
 				model_process_sq(m, q);
 			}
@@ -162,6 +168,11 @@ void *nvme_model_thread_main(void *arg)
 		if ((csts & USK_NVME_CSTS_RDY) && atomic_exchange(&m->complete_dropped, false)) {
 			model_complete_dropped(m);
 		}
+		/* Every SQ is drained now: what was held back goes out. */
+		if (csts & USK_NVME_CSTS_RDY) {
+			model_cqs_flush(m);
+		}
+		atomic_fetch_add(&m->passes, 1);
 		sched_yield();
 	}
 	return NULL;

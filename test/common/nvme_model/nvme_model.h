@@ -39,6 +39,20 @@ struct nvme_model_opts {
 	 * (ut_nvme_ticks.h) passes that one, so the host and the model agree.
 	 */
 	uint64_t (*now_us)(void);
+	/*
+	 * Out-of-order completion on I/O queues: completions are held per CQ
+	 * until this many are held (or the model has fetched all there is),
+	 * then posted in a permutation drawn from @seed. 0 or 1: in order.
+	 */
+	uint32_t reorder_window;
+	/*
+	 * Hold I/O completions until this many are ready (or the model has
+	 * fetched all there is) and post them together, so one reap finds
+	 * several. 0 or 1: each as soon as it is done. In order unless
+	 * reorder_window is set too (then the group is shuffled).
+	 */
+	uint32_t completion_batch;
+	uint64_t seed; /* for reorder_window; 0 picks a fixed one */
 };
 
 struct nvme_model;
@@ -129,6 +143,17 @@ void nvme_model_remove(struct nvme_model *model);
 
 /* Sets CSTS.CFS, as a controller does on a fatal internal error, and stops processing. */
 void nvme_model_set_cfs(struct nvme_model *model);
+
+/*
+ * Stops (@pause true) or restarts fetching commands; registers, CC and
+ * posting carry on. Pausing returns once the model's thread has finished
+ * the pass it was in, so a test can line up a batch the model will then
+ * see at once (to make a reorder window fill, say).
+ */
+void nvme_model_pause(struct nvme_model *model, bool pause);
+
+/* Completion queue entries the model has written on I/O queues. */
+uint64_t nvme_model_io_cqes_posted(struct nvme_model *model);
 
 /* Doorbell writes the model has seen on I/O submission queues. */
 uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *model);

@@ -71,6 +71,9 @@ static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_s
 	if (!is_cq && !m->cq[cmd->cdw11 >> 16].live) {
 		return 0x100; /* Completion Queue Invalid */
 	}
+	if (is_cq) {
+		model_cq_discard(m, qid);
+	}
 	*q = (struct model_queue){.live = true,
 				  .base = cmd->prp1,
 				  .entries = entries,
@@ -153,6 +156,9 @@ uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint3
 			return 0x101;
 		}
 		q[qid].live = false;
+		if (cmd->opcode == USK_NVME_OPC_DELETE_IO_CQ) {
+			model_cq_discard(m, qid);
+		}
 		return 0;
 	}
 	default:

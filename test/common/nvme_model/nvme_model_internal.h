@@ -29,6 +29,22 @@ struct model_queue {
 	uint8_t phase; /* CQ only */
 };
 
+/* A completion made but not posted yet. */
+struct model_cpl {
+	uint16_t sqid;
+	uint16_t cid;
+	uint16_t status;
+	uint32_t dw0;
+};
+
+/* A CQ's completions not posted yet: the first @ready are released, in posting order. */
+struct model_cq_pending {
+	struct model_cpl *cpl;
+	uint32_t count;
+	uint32_t ready;
+	uint32_t capacity;
+};
+
 struct nvme_model {
 	struct usk_pci_device pci;
 	struct nvme_model_opts opts;
@@ -74,6 +90,12 @@ struct nvme_model {
 	atomic_bool removed;
 	atomic_bool halted;	     /* stop processing commands (removal, CFS) */
 	_Atomic uint64_t dma_faults; /* host memory it could not reach */
+	/* Completions waiting per CQ (the model's thread only; kept across enables). */
+	struct model_cq_pending pending[MODEL_QUEUES];
+	uint64_t rng; /* reordering's random state, from opts.seed */
+	_Atomic uint64_t io_cqes_posted;
+	atomic_bool paused;	 /* fetch no commands (a test lines up a batch) */
+	_Atomic uint64_t passes; /* the thread's loops, for nvme_model_pause() */
 };
 
 static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)
@@ -116,9 +138,18 @@ uint16_t model_data_copy(struct nvme_model *m, const struct usk_nvme_sqe *cmd, u
 /* Sets @qid's doorbell register as a newly created queue finds it. */
 void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq);
 
-/* Posts a completion for @cid of @sqid on the CQ @sq feeds. */
+/*
+ * Makes a completion for @cid of @sqid on the CQ @sq feeds: posted now if
+ * the CQ has room and nothing is held back, else kept until it can be.
+ */
 void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
 		uint16_t status, uint32_t dw0);
+
+/* Releases every held completion and posts what the CQs have room for (each pass). */
+void model_cqs_flush(struct nvme_model *m);
+
+/* Forgets @cqid's unposted completions (the CQ was deleted or the controller reset). */
+void model_cq_discard(struct nvme_model *m, uint16_t cqid);
 
 /* Fetches and runs what the host put on @qid's SQ. */
 void model_process_sq(struct nvme_model *m, uint16_t qid);

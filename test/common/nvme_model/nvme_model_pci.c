@@ -106,6 +106,7 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 		return rc;
 	}
 	m->opts = *opts;
+	m->rng = opts->seed != 0 ? opts->seed : 0x9e3779b97f4a7c15ull;
 	m->regs = aligned_alloc(4096, MODEL_REGS_SIZE);
 	for (uint32_t i = 0; i < opts->ns_count; i++) {
 		m->ns_data[i] = calloc(opts->ns_blocks[i], 1u << opts->ns_block_shift[i]);
@@ -141,6 +142,9 @@ void nvme_model_destroy(struct nvme_model *m)
 	}
 	for (uint32_t i = 0; i < m->opts.ns_count; i++) {
 		free(m->ns_data[i]);
+	}
+	for (uint32_t q = 0; q < MODEL_QUEUES; q++) {
+		free(m->pending[q].cpl);
 	}
 	pthread_mutex_destroy(&m->fault_lock);
 	free(m->regs);
@@ -263,6 +267,22 @@ void nvme_model_set_cfs(struct nvme_model *m)
 	atomic_store(&m->halted, true);
 	__atomic_or_fetch((uint32_t *)(m->regs + USK_NVME_REG_CSTS), USK_NVME_CSTS_CFS,
 			  __ATOMIC_SEQ_CST);
+}
+
+void nvme_model_pause(struct nvme_model *m, bool pause)
+{
+	uint64_t pass = atomic_load(&m->passes);
+
+	atomic_store(&m->paused, pause);
+	/* Two passes: the one under way may have begun before the flag was set. */
+	for (int i = 0; pause && i < 5000 && atomic_load(&m->passes) < pass + 2; i++) {
+		usleep(1000);
+	}
+}
+
+uint64_t nvme_model_io_cqes_posted(struct nvme_model *m)
+{
+	return atomic_load(&m->io_cqes_posted);
 }
 
 uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *m)

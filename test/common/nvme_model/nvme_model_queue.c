@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The model's queues: doorbells (MMIO and shadow), fetching commands, posting completions. */
+/*
+ * The model's queues: doorbells (MMIO and shadow), fetching commands, and
+ * posting completions. Completions wait in a per-CQ list: they go out when
+ * the CQ has room (a full CQ never stops the model), and an I/O CQ can hold
+ * a window of them back and release them together, shuffled, as a device
+ * with many media channels does.
+ */
 #include "config.h"
 
-#include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "nvme_model_internal.h"
 
@@ -60,34 +67,130 @@ void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq)
 			 cq ? 0 : MODEL_DOORBELL_UNWRITTEN, __ATOMIC_RELEASE);
 }
 
-/* Posts a completion, waiting while the CQ is full (the host has not consumed it). */
-void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
-		uint16_t status, uint32_t dw0)
+/* The model's own random numbers for reordering (xorshift64*): seeded, so a run repeats. */
+static uint64_t model_random(struct nvme_model *m)
 {
-	struct model_queue *cq = &m->cq[sq->cqid];
-	struct usk_nvme_cqe *ring = model_host(m, cq->base, (uint64_t)cq->entries * sizeof(*ring));
+	m->rng ^= m->rng >> 12;
+	m->rng ^= m->rng << 25;
+	m->rng ^= m->rng >> 27;
+	return m->rng * 0x2545f4914f6cdd1dull;
+}
+
+/* Writes one CQE if the CQ has room; false when it is full (the host has not consumed it). */
+static bool cq_write(struct nvme_model *m, uint16_t cqid, const struct model_cpl *c)
+{
+	struct model_queue *cq = &m->cq[cqid];
 	uint16_t next = (uint16_t)((cq->head + 1) % cq->entries);
+	uint32_t head = doorbell(m, cqid, true);
+	struct usk_nvme_cqe *ring;
 
-	while (next == doorbell(m, sq->cqid, true) && !atomic_load(&m->stop)) {
-		model_set_eventidx(m, sq->cqid, true, doorbell(m, sq->cqid, true));
-		sched_yield();
+	if (next == head) {
+		/* Full: ask for the head doorbell (shadow doorbells ring only past EventIdx). */
+		model_set_eventidx(m, cqid, true, head);
+		return false;
 	}
-	if (ring == NULL) {
-		return;
-	}
-	struct usk_nvme_cqe *e = &ring[cq->head];
+	ring = model_host(m, cq->base, (uint64_t)cq->entries * sizeof(*ring));
+	if (ring != NULL) {
+		struct usk_nvme_cqe *e = &ring[cq->head];
 
-	e->dw0 = dw0;
-	e->sqhd = sq->head;
-	e->sqid = sqid;
-	e->cid = cid;
-	/* The entry's other fields are visible before its phase bit flips. */
-	__atomic_store_n(&e->status, (uint16_t)((status & 0x47ff) << 1 | cq->phase),
-			 __ATOMIC_RELEASE);
+		e->dw0 = c->dw0;
+		e->sqhd = m->sq[c->sqid].head;
+		e->sqid = c->sqid;
+		e->cid = c->cid;
+		/* The entry's other fields are visible before its phase bit flips. */
+		__atomic_store_n(&e->status, (uint16_t)((c->status & 0x47ff) << 1 | cq->phase),
+				 __ATOMIC_RELEASE);
+		if (c->sqid != 0) {
+			atomic_fetch_add(&m->io_cqes_posted, 1);
+		}
+	}
+	/* An entry that could not be written (no memory there: a DMA fault) is lost, as on a
+	 * device. */
 	cq->head = next;
 	if (next == 0) {
 		cq->phase ^= 1;
 	}
+	return true;
+}
+
+/* How many completions an I/O CQ holds back before releasing them together. */
+static uint32_t cq_hold(const struct nvme_model *m, uint16_t cqid)
+{
+	return cqid == 0 ? 1
+			 : USK_MAX(USK_MAX(m->opts.reorder_window, m->opts.completion_batch), 1u);
+}
+
+/* Releases the held completions of @cqid: in a seeded permutation if the model reorders. */
+static void cq_release(struct nvme_model *m, uint16_t cqid)
+{
+	struct model_cq_pending *p = &m->pending[cqid];
+
+	for (uint32_t i = p->count; cqid != 0 && m->opts.reorder_window > 1 && i > p->ready + 1;
+	     i--) {
+		uint32_t j = p->ready + (uint32_t)(model_random(m) % (i - p->ready));
+		struct model_cpl t = p->cpl[i - 1];
+
+		p->cpl[i - 1] = p->cpl[j];
+		p->cpl[j] = t;
+	}
+	p->ready = p->count;
+}
+
+/* Posts what @cqid has released, as far as the CQ has room; the rest waits for the host. */
+static void cq_post_ready(struct nvme_model *m, uint16_t cqid)
+{
+	struct model_cq_pending *p = &m->pending[cqid];
+	uint32_t done = 0;
+
+	while (done < p->ready && m->cq[cqid].live && cq_write(m, cqid, &p->cpl[done])) {
+		done++;
+	}
+	if (done > 0) {
+		memmove(p->cpl, p->cpl + done, (p->count - done) * sizeof(p->cpl[0]));
+		p->count -= done;
+		p->ready -= done;
+	}
+}
+
+void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
+		uint16_t status, uint32_t dw0)
+{
+	uint16_t cqid = sq->cqid;
+	struct model_cq_pending *p = &m->pending[cqid];
+
+	if (p->count == p->capacity) {
+		uint32_t capacity = p->capacity == 0 ? 64 : p->capacity * 2;
+		struct model_cpl *grown = realloc(p->cpl, capacity * sizeof(*grown));
+
+		if (grown == NULL) {
+			return; /* out of memory in a test: the command is lost, its timeout says so
+				 */
+		}
+		p->cpl = grown;
+		p->capacity = capacity;
+	}
+	p->cpl[p->count++] =
+		(struct model_cpl){.sqid = sqid, .cid = cid, .status = status, .dw0 = dw0};
+	if (p->count - p->ready >= cq_hold(m, cqid)) {
+		cq_release(m, cqid);
+	}
+	cq_post_ready(m, cqid);
+}
+
+void model_cqs_flush(struct nvme_model *m)
+{
+	for (uint16_t q = 0; q < MODEL_QUEUES; q++) {
+		if (m->pending[q].count > 0) {
+			cq_release(m, q);
+			cq_post_ready(m, q);
+		}
+	}
+}
+
+void model_cq_discard(struct nvme_model *m, uint16_t cqid)
+{
+	m->pending[cqid].count = 0;
+	m->pending[cqid].ready = 0;
 }
 
 /*

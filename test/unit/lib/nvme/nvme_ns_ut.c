@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "nvme_internal.h"
 #include "nvme_model.h"
@@ -397,6 +399,120 @@ static void test_mdts_enforced(void)
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
+/* Whether some callback ran before one submitted ahead of it. */
+static bool out_of_order(const struct result *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		for (int j = i + 1; j < n; j++) {
+			if (r[i].order > r[j].order) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * A device with a reorder window of 8: every kind of command, a split one
+ * (two commands past MDTS) and a vectored one, lined up so the model sees
+ * all ten at once; their completions come back shuffled, all in one reap,
+ * and each callback runs once with its own result and data.
+ */
+static void test_out_of_order_every_type(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct result r[9] = {{0}};
+	uint8_t *big = usk_dma_malloc(192 * 1024, 4096, -1);
+	struct usk_nvme_dsm_range *range = usk_dma_zmalloc(sizeof(*range), 64, -1);
+	static const uint8_t zero[4096];
+
+	nvme_model_opts_init(&mo);
+	mo.reorder_window = 8;
+	mo.seed = 15;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 32), 0);
+	uint8_t *media = nvme_model_ns_data(f.model, 1);
+	struct iovec iov[3] = {{f.buf + 16384, 4096}, {f.buf + 32768, 4096}, {f.buf + 49152, 4096}};
+
+	for (uint32_t i = 0; i < 2048 * 512; i++) {
+		media[i] = (uint8_t)(i * 5 + 3);
+	}
+	memset(f.buf + 4096, 0x42, 4096);
+	memcpy(f.buf + 8192, media + 32 * 512, 4096);
+	memset(f.buf + 12288, 0x17, 4096);
+	for (int i = 0; i < 3; i++) {
+		memset(iov[i].iov_base, 0x60 + i, 4096);
+	}
+	*range = (struct usk_nvme_dsm_range){.lba = 80, .lba_count = 8};
+	g_order = 0;
+	nvme_model_pause(f.model, true);
+	uint64_t posted = nvme_model_io_cqes_posted(f.model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 8, done, &r[0]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(f.ns, f.q, f.buf + 4096, 16, 8, done, &r[1]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(f.ns, f.q, f.buf + 8192, 32, 8, done, &r[2]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(f.ns, f.q, f.buf + 12288, 48, 8, done, &r[3]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(f.ns, f.q, 64, 8, done, &r[4]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(f.ns, f.q, range, 1, done, &r[5]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_flush(f.ns, f.q, done, &r[6]), 0);
+	/* 192 KiB past MDTS 5 (128 KiB): two commands, one callback. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, big, 1024, 384, done, &r[7]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev(f.ns, f.q, iov, 3, 200, 24, done, &r[8]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 10);
+	nvme_model_pause(f.model, false);
+	for (int i = 0; i < 30000 && nvme_model_io_cqes_posted(f.model) - posted < 10; i++) {
+		usleep(1000);
+	}
+	CU_ASSERT_EQUAL_FATAL(nvme_model_io_cqes_posted(f.model) - posted, 10);
+	/* Ten entries wait in the CQ: one reap takes them all. */
+	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), 10);
+	for (int i = 0; i < 9; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL(r[i].status, i == 3 ? 0x285 : 0);
+	}
+	CU_ASSERT_TRUE(out_of_order(r, 9));
+	CU_ASSERT_EQUAL(memcmp(f.buf, media, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(media + 16 * 512, f.buf + 4096, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(media + 64 * 512, zero, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(media + 80 * 512, zero, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(big, media + 1024 * 512, 192 * 1024), 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(memcmp(media + (200 + 8 * i) * 512, iov[i].iov_base, 4096), 0);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+	usk_dma_free(range);
+	usk_dma_free(big);
+}
+
+/*
+ * A window larger than the CQ (4 entries, 3 usable) and batches of 4: the
+ * model holds what it can, posts what fits, and a closed loop of 3000
+ * reads never stalls.
+ */
+static void test_reorder_window_larger_than_cq(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct nvme_model_loop l = {.target = 3000};
+
+	nvme_model_opts_init(&mo);
+	mo.reorder_window = 8;
+	mo.completion_batch = 4;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 4), 0);
+	l.ns = f.ns;
+	l.q = f.q;
+	l.buf = f.buf;
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(nvme_model_loop_submit(&l), 0);
+	}
+	wait_for(l.q, &l.completed, l.target);
+	CU_ASSERT_EQUAL(l.completed, l.target);
+	CU_ASSERT_EQUAL(l.errors, 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(l.q), 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -412,6 +528,8 @@ int main(void)
 		UT_TEST(test_bogus_cids_give_their_entries_back),
 		UT_TEST(test_unmapped_buffer_is_a_transfer_error),
 		UT_TEST(test_mdts_enforced),
+		UT_TEST(test_out_of_order_every_type),
+		UT_TEST(test_reorder_window_larger_than_cq),
 	};
 	struct nvme_model_opts mo;
 	int rc;
