@@ -63,7 +63,7 @@ static void model_enable(struct nvme_model *m)
 					.base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ACQ),
 					.phase = 1};
 	memset(m->regs + USK_NVME_REG_DOORBELL_BASE, 0,
-	       MODEL_REGS_SIZE - USK_NVME_REG_DOORBELL_BASE);
+	       model_regs_size(m) - USK_NVME_REG_DOORBELL_BASE);
 	memset(m->last_tail, 0, sizeof(m->last_tail));
 	m->dbbuf_shadow = 0;
 	m->dbbuf_eventidx = 0;

@@ -53,6 +53,11 @@ struct nvme_model_opts {
 	 */
 	uint32_t completion_batch;
 	uint64_t seed; /* for reorder_window; 0 picks a fixed one */
+	/*
+	 * CAP.DSTRD: doorbells (and shadow doorbells, EventIdx) are
+	 * 4 << dstrd bytes apart; 0 to 15.
+	 */
+	uint8_t dstrd;
 };
 
 struct nvme_model;

@@ -10,9 +10,8 @@
 #include "usk/nvme_spec.h"
 #include "usk/util.h"
 
-#define MODEL_QUEUES	17 /* admin + 16 I/O */
-#define MODEL_REGS_SIZE 0x4000
-#define MODEL_PAGE	4096u
+#define MODEL_QUEUES 17 /* admin + 16 I/O */
+#define MODEL_PAGE   4096u
 /* Asynchronous Event Requests the model keeps (Identify Controller AERL + 1). */
 #define MODEL_AER_MAX 4
 /* Dropped I/O commands the model remembers, so an Abort can end them. */
@@ -101,6 +100,24 @@ struct nvme_model {
 static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)
 {
 	return (volatile uint32_t *)(m->regs + off);
+}
+
+/*
+ * Where @qid's SQ tail (or CQ head) doorbell is, in bytes from the first:
+ * (2 * qid + cq) * (4 << CAP.DSTRD) (base 3.1.x, SQyTDBL / CQyHDBL). The
+ * shadow doorbell and EventIdx buffers use the same offsets (base 5.8).
+ */
+static inline uint32_t model_db_offset(const struct nvme_model *m, uint16_t qid, bool cq)
+{
+	return (2u * qid + cq) * (4u << m->opts.dstrd);
+}
+
+/* The register file's size: the doorbells of every queue the model has, whole pages. */
+static inline uint32_t model_regs_size(const struct nvme_model *m)
+{
+	uint32_t end = USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, MODEL_QUEUES, false);
+
+	return (end + MODEL_PAGE - 1) & ~(MODEL_PAGE - 1);
 }
 
 /* The model's thread: watches CC and the doorbells, runs commands (nvme_model.c). */

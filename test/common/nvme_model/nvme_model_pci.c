@@ -20,7 +20,7 @@ static int model_map_bar(struct usk_pci_device *dev, uint32_t bar, void **addr, 
 		return -EINVAL;
 	}
 	*addr = to_model(dev)->regs;
-	*size = MODEL_REGS_SIZE;
+	*size = model_regs_size(to_model(dev));
 	return 0;
 }
 
@@ -96,7 +96,7 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	int rc;
 
 	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS ||
-	    opts->max_io_queues >= MODEL_QUEUES) {
+	    opts->max_io_queues >= MODEL_QUEUES || opts->dstrd > 15) {
 		free(m);
 		return -EINVAL;
 	}
@@ -107,15 +107,15 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	}
 	m->opts = *opts;
 	m->rng = opts->seed != 0 ? opts->seed : 0x9e3779b97f4a7c15ull;
-	m->regs = aligned_alloc(4096, MODEL_REGS_SIZE);
+	m->regs = aligned_alloc(4096, model_regs_size(m));
 	for (uint32_t i = 0; i < opts->ns_count; i++) {
 		m->ns_data[i] = calloc(opts->ns_blocks[i], 1u << opts->ns_block_shift[i]);
 		m->ns_capacity[i] = opts->ns_blocks[i];
 	}
-	memset(m->regs, 0, MODEL_REGS_SIZE);
-	/* CAP: MQES, CQR, TO = 1 (500 ms), DSTRD 0, NVM command set. */
-	*(uint64_t *)m->regs =
-		(uint64_t)(opts->max_entries - 1) | 1ull << 16 | 1ull << 24 | 1ull << 37;
+	memset(m->regs, 0, model_regs_size(m));
+	/* CAP: MQES, CQR, TO = 1 (500 ms), DSTRD, NVM command set. */
+	*(uint64_t *)m->regs = (uint64_t)(opts->max_entries - 1) | 1ull << 16 | 1ull << 24 |
+			       (uint64_t)opts->dstrd << 32 | 1ull << 37;
 	*(uint32_t *)(m->regs + USK_NVME_REG_VS) = 0x10400;
 	m->cfg[0x0a] = 0x08; /* class code 0x010802 at 0x09 */
 	m->cfg[0x0b] = 0x01;

@@ -16,8 +16,9 @@
 
 static uint32_t mmio_doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 {
-	return __atomic_load_n(model_reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + cq) * 4),
-			       __ATOMIC_ACQUIRE);
+	return __atomic_load_n(
+		model_reg32(m, USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, qid, cq)),
+		__ATOMIC_ACQUIRE);
 }
 
 /*
@@ -27,9 +28,9 @@ static uint32_t mmio_doorbell(struct nvme_model *m, uint16_t qid, bool cq)
  */
 static uint32_t mmio_sq_doorbell(struct nvme_model *m, uint16_t qid)
 {
-	uint32_t value =
-		__atomic_exchange_n(model_reg32(m, USK_NVME_REG_DOORBELL_BASE + 2u * qid * 4),
-				    MODEL_DOORBELL_UNWRITTEN, __ATOMIC_ACQ_REL);
+	uint32_t value = __atomic_exchange_n(
+		model_reg32(m, USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, qid, false)),
+		MODEL_DOORBELL_UNWRITTEN, __ATOMIC_ACQ_REL);
 
 	if (value != MODEL_DOORBELL_UNWRITTEN) {
 		atomic_fetch_add(&m->sq_doorbell_writes, 1);
@@ -39,13 +40,22 @@ static uint32_t mmio_sq_doorbell(struct nvme_model *m, uint16_t qid)
 	return m->last_tail[qid];
 }
 
-/* With shadow doorbells an I/O queue's value is in host memory (base 5.8). */
+/*
+ * With shadow doorbells an I/O queue's value is in host memory (base 5.8),
+ * at the MMIO doorbell's offset. Unreachable memory (a DMA fault) reads
+ * as no change: no new command, no CQ entry given back.
+ */
 static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 {
 	if (m->dbbuf_shadow != 0 && qid != 0) {
-		uint32_t *shadow = model_host(m, m->dbbuf_shadow, MODEL_PAGE);
+		uint32_t *shadow = model_host(m, m->dbbuf_shadow + model_db_offset(m, qid, cq),
+					      sizeof(*shadow));
 
-		return __atomic_load_n(&shadow[2u * qid + cq], __ATOMIC_ACQUIRE);
+		if (shadow != NULL) {
+			return __atomic_load_n(shadow, __ATOMIC_ACQUIRE);
+		}
+		/* No new commands; a CQ that looks full. */
+		return cq ? (m->cq[qid].head + 1u) % m->cq[qid].entries : m->sq[qid].head;
 	}
 	return qid != 0 && !cq ? mmio_sq_doorbell(m, qid) : mmio_doorbell(m, qid, cq);
 }
@@ -54,16 +64,19 @@ static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 static void model_set_eventidx(struct nvme_model *m, uint16_t qid, bool cq, uint32_t value)
 {
 	if (m->dbbuf_eventidx != 0 && qid != 0 && !m->opts.dbbuf_idle_eventidx) {
-		uint32_t *eventidx = model_host(m, m->dbbuf_eventidx, MODEL_PAGE);
+		uint32_t *eventidx = model_host(m, m->dbbuf_eventidx + model_db_offset(m, qid, cq),
+						sizeof(*eventidx));
 
-		__atomic_store_n(&eventidx[2u * qid + cq], value, __ATOMIC_RELEASE);
+		if (eventidx != NULL) {
+			__atomic_store_n(eventidx, value, __ATOMIC_RELEASE);
+		}
 	}
 }
 
 void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq)
 {
 	/* A new queue starts with its doorbell at 0, whatever an old queue left there. */
-	__atomic_store_n(model_reg32(m, USK_NVME_REG_DOORBELL_BASE + (2u * qid + cq) * 4),
+	__atomic_store_n(model_reg32(m, USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, qid, cq)),
 			 cq ? 0 : MODEL_DOORBELL_UNWRITTEN, __ATOMIC_RELEASE);
 }
 
