@@ -183,10 +183,11 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
 				  const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
+	/* Being freed: its SQ may be deleted already, while the last completions are reaped. */
+	if (q->closing) {
+		return -ENXIO;
+	}
 	if (!nvme_qpair_in_sync(q)) {
-		if (q->closing) {
-			return -ENXIO;
-		}
 		/* Inside the reap loop the ring is not rebuilt: the command waits for the next
 		 * poll. */
 		int rc = !q->in_completions		      ? nvme_qpair_resync(q)

@@ -88,6 +88,54 @@ static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_s
 	return 0;
 }
 
+/*
+ * Delete I/O SQ (base 5.6): the commands the controller fetched and has not
+ * completed end with Command Aborted due to SQ Deletion, posted before the
+ * Delete's own completion (the host reaps them, then deletes the CQ).
+ */
+static uint16_t model_delete_sq(struct nvme_model *m, uint16_t qid)
+{
+	if (qid == 0 || qid >= MODEL_QUEUES || !m->sq[qid].live) {
+		return 0x101; /* Invalid Queue Identifier */
+	}
+	uint16_t cqid = m->sq[qid].cqid;
+	struct model_cq_pending *p = &m->pending[cqid];
+
+	for (uint32_t i = 0; i < p->count; i++) {
+		if (p->cpl[i].sqid == qid) {
+			p->cpl[i].status = USK_NVME_SC_ABORTED_SQ_DELETION;
+		}
+	}
+	for (uint32_t i = 0; i < m->dropped_count;) {
+		if (m->dropped[i] >> 16 == qid) {
+			model_post(m, &m->sq[qid], qid, (uint16_t)m->dropped[i],
+				   USK_NVME_SC_ABORTED_SQ_DELETION, 0);
+			m->dropped[i] = m->dropped[--m->dropped_count];
+		} else {
+			i++;
+		}
+	}
+	model_cq_flush(m, cqid);
+	m->sq[qid].live = false;
+	return 0;
+}
+
+/* Delete I/O CQ (base 5.5): refused while an SQ still feeds it. */
+static uint16_t model_delete_cq(struct nvme_model *m, uint16_t qid)
+{
+	if (qid == 0 || qid >= MODEL_QUEUES || !m->cq[qid].live) {
+		return 0x101; /* Invalid Queue Identifier */
+	}
+	for (uint16_t q = 1; q < MODEL_QUEUES; q++) {
+		if (m->sq[q].live && m->sq[q].cqid == qid) {
+			return 0x10c; /* Invalid Queue Deletion */
+		}
+	}
+	m->cq[qid].live = false;
+	model_cq_discard(m, qid);
+	return 0;
+}
+
 /* SMART / health information (02h): a healthy device at 300 K; others are empty. */
 static uint16_t model_get_log_page(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 {
@@ -149,18 +197,9 @@ uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint3
 	case USK_NVME_OPC_CREATE_IO_SQ:
 		return model_create_queue(m, cmd, false);
 	case USK_NVME_OPC_DELETE_IO_SQ:
-	case USK_NVME_OPC_DELETE_IO_CQ: {
-		struct model_queue *q = cmd->opcode == USK_NVME_OPC_DELETE_IO_SQ ? m->sq : m->cq;
-
-		if (qid == 0 || qid >= MODEL_QUEUES || !q[qid].live) {
-			return 0x101;
-		}
-		q[qid].live = false;
-		if (cmd->opcode == USK_NVME_OPC_DELETE_IO_CQ) {
-			model_cq_discard(m, qid);
-		}
-		return 0;
-	}
+		return model_delete_sq(m, qid);
+	case USK_NVME_OPC_DELETE_IO_CQ:
+		return model_delete_cq(m, qid);
 	default:
 		return 0x001;
 	}

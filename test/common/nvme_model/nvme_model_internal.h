@@ -162,7 +162,10 @@ void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq);
 void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
 		uint16_t status, uint32_t dw0);
 
-/* Releases every held completion and posts what the CQs have room for (each pass). */
+/* Releases @cqid's held completions and posts what the CQ has room for. */
+void model_cq_flush(struct nvme_model *m, uint16_t cqid);
+
+/* model_cq_flush() on every CQ (each pass: every SQ has been drained). */
 void model_cqs_flush(struct nvme_model *m);
 
 /* Forgets @cqid's unposted completions (the CQ was deleted or the controller reset). */

@@ -190,13 +190,18 @@ void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uin
 	cq_post_ready(m, cqid);
 }
 
+void model_cq_flush(struct nvme_model *m, uint16_t cqid)
+{
+	if (m->pending[cqid].count > 0) {
+		cq_release(m, cqid);
+		cq_post_ready(m, cqid);
+	}
+}
+
 void model_cqs_flush(struct nvme_model *m)
 {
 	for (uint16_t q = 0; q < MODEL_QUEUES; q++) {
-		if (m->pending[q].count > 0) {
-			cq_release(m, q);
-			cq_post_ready(m, q);
-		}
+		model_cq_flush(m, q);
 	}
 }
 

@@ -169,11 +169,11 @@ static void test_no_timeout_when_off(void)
 	CU_ASSERT_EQUAL(g_calls, 0);
 	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
-	/* Freeing the queue pair ends it, once. */
+	/* Freeing the queue pair ends it, once: the controller aborts it with its SQ. */
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
 	f.q = NULL;
 	CU_ASSERT_EQUAL(g_calls, 1);
-	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_SQ_DELETION);
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
