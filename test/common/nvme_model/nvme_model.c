@@ -62,9 +62,7 @@ static void model_enable(struct nvme_model *m)
 					.entries = (uint16_t)((aqa >> 16) + 1),
 					.base = *(volatile uint64_t *)(m->regs + USK_NVME_REG_ACQ),
 					.phase = 1};
-	memset(m->regs + USK_NVME_REG_DOORBELL_BASE, 0,
-	       model_regs_size(m) - USK_NVME_REG_DOORBELL_BASE);
-	memset(m->last_tail, 0, sizeof(m->last_tail));
+	model_doorbells_reset(m);
 	m->dbbuf_shadow = 0;
 	m->dbbuf_eventidx = 0;
 	/* A reset ends every command: none of the dropped ones will be answered. */
@@ -98,14 +96,27 @@ static bool model_ready_now(struct nvme_model *m)
 }
 
 /* Completes the oldest waiting Asynchronous Event Request with the raised event. */
-static void model_send_event(struct nvme_model *m)
+static void model_send_event(struct nvme_model *m, uint32_t dw0)
 {
 	uint16_t cid = m->aer_cids[0];
 
-	atomic_store(&m->event_raised, false);
 	memmove(m->aer_cids, m->aer_cids + 1, (m->aer_count - 1) * sizeof(m->aer_cids[0]));
 	__atomic_store_n(&m->aer_count, m->aer_count - 1, __ATOMIC_RELEASE);
-	model_post(m, &m->sq[0], 0, cid, 0, m->event_dw0);
+	model_post(m, &m->sq[0], 0, cid, 0, dw0);
+}
+
+/* Sends what is due to the waiting requests: a raised event, a doorbell error. */
+static void model_send_events(struct nvme_model *m)
+{
+	if (m->aer_count > 0 && atomic_exchange(&m->event_raised, false)) {
+		model_send_event(m, m->event_dw0);
+	}
+	if (m->aer_count > 0 && m->error_event_pending) {
+		/* Type 0 (Error status), the info code, log page 01h (error information). */
+		m->error_event_pending = false;
+		m->error_event_masked = true;
+		model_send_event(m, (uint32_t)m->error_event_info << 8 | 0x01u << 16);
+	}
 }
 
 static uint32_t model_live_io_sqs(const struct nvme_model *m)
@@ -154,9 +165,9 @@ void *nvme_model_thread_main(void *arg)
 		if ((cc & USK_NVME_CC_SHN_MASK) != 0) {
 			*model_reg32(m, USK_NVME_REG_CSTS) |= USK_NVME_CSTS_SHST_COMPLETE;
 		}
-		if ((csts & USK_NVME_CSTS_RDY) && m->aer_count > 0 &&
-		    atomic_load(&m->event_raised)) {
-			model_send_event(m);
+		if (csts & USK_NVME_CSTS_RDY) {
+			model_check_doorbells(m);
+			model_send_events(m);
 		}
 		for (uint16_t q = 0;
 		     (csts & USK_NVME_CSTS_RDY) && !atomic_load(&m->paused) && q < MODEL_QUEUES;

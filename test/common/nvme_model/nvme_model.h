@@ -160,6 +160,16 @@ void nvme_model_pause(struct nvme_model *model, bool pause);
 /* Completion queue entries the model has written on I/O queues. */
 uint64_t nvme_model_io_cqes_posted(struct nvme_model *model);
 
+/*
+ * Bad doorbell writes the model has seen: an SQ tail past the ring, a CQ
+ * head past the ring or past what the model posted (Invalid Doorbell Write
+ * Value), a write to the doorbell of a queue that does not exist (Invalid
+ * Doorbell Register). Each is ignored and reported to the host as an
+ * Asynchronous Event of type 0 (Error), info 01h or 00h, log page 01h; the
+ * next one is sent after the host has read log page 01h.
+ */
+uint64_t nvme_model_doorbell_errors(struct nvme_model *model);
+
 /* Doorbell writes the model has seen on I/O submission queues. */
 uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *model);
 

@@ -81,10 +81,6 @@ static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_s
 				  .phase = 1};
 	/* A new queue starts with its doorbell at 0, whatever an old queue left there. */
 	model_doorbell_init(m, qid, is_cq);
-	if (!is_cq) {
-		m->last_tail[qid] = 0;
-		m->sq_awake[qid] = false;
-	}
 	return 0;
 }
 
@@ -117,6 +113,7 @@ static uint16_t model_delete_sq(struct nvme_model *m, uint16_t qid)
 	}
 	model_cq_flush(m, cqid);
 	m->sq[qid].live = false;
+	model_doorbell_retire(m, qid, false);
 	return 0;
 }
 
@@ -133,6 +130,7 @@ static uint16_t model_delete_cq(struct nvme_model *m, uint16_t qid)
 	}
 	m->cq[qid].live = false;
 	model_cq_discard(m, qid);
+	model_doorbell_retire(m, qid, true);
 	return 0;
 }
 
@@ -145,6 +143,10 @@ static uint16_t model_get_log_page(struct nvme_model *m, const struct usk_nvme_s
 	/* 01h-03h, and 04h (changed namespaces), which the model leaves empty. */
 	if (len > sizeof(page) || (cmd->cdw10 & 0xff) < 1 || (cmd->cdw10 & 0xff) > 4) {
 		return 0x109; /* Invalid Log Page */
+	}
+	/* Reading the error log (RAE clear) lets the next Error event out (base 5.2). */
+	if ((cmd->cdw10 & 0xff) == 1 && !(cmd->cdw10 & (1u << 15))) {
+		m->error_event_masked = false;
 	}
 	if ((cmd->cdw10 & 0xff) == 2) {
 		page[1] = 300 & 0xff; /* temperature, kelvin, little-endian */

@@ -95,6 +95,14 @@ struct nvme_model {
 	_Atomic uint64_t io_cqes_posted;
 	atomic_bool paused;	 /* fetch no commands (a test lines up a batch) */
 	_Atomic uint64_t passes; /* the thread's loops, for nvme_model_pause() */
+	/* CQ head doorbells: the register's last value seen, and the last valid one. */
+	uint32_t cq_db_raw[MODEL_QUEUES];
+	uint32_t cq_head_db[MODEL_QUEUES];
+	_Atomic uint64_t doorbell_errors;
+	/* An Error event (type 0) to send, and whether such events wait for log page 01h. */
+	bool error_event_pending;
+	uint8_t error_event_info;
+	bool error_event_masked;
 };
 
 static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)
@@ -154,6 +162,18 @@ uint16_t model_data_copy(struct nvme_model *m, const struct usk_nvme_sqe *cmd, u
 
 /* Sets @qid's doorbell register as a newly created queue finds it. */
 void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq);
+
+/* Sets every doorbell as a controller just enabled has them: only the admin queue's live. */
+void model_doorbells_reset(struct nvme_model *m);
+
+/* Marks @qid's doorbell register as one no queue has (writing it is an error). */
+void model_doorbell_retire(struct nvme_model *m, uint16_t qid, bool cq);
+
+/*
+ * Checks the doorbells of queues the model has no work for: a write to a
+ * queue that does not exist, a CQ head out of range (each pass).
+ */
+void model_check_doorbells(struct nvme_model *m);
 
 /*
  * Makes a completion for @cid of @sqid on the CQ @sq feeds: posted now if

@@ -285,6 +285,11 @@ uint64_t nvme_model_io_cqes_posted(struct nvme_model *m)
 	return atomic_load(&m->io_cqes_posted);
 }
 
+uint64_t nvme_model_doorbell_errors(struct nvme_model *m)
+{
+	return atomic_load(&m->doorbell_errors);
+}
+
 uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *m)
 {
 	return atomic_load(&m->sq_doorbell_writes);

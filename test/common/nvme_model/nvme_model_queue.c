@@ -14,30 +14,93 @@
 
 #include "nvme_model_internal.h"
 
-static uint32_t mmio_doorbell(struct nvme_model *m, uint16_t qid, bool cq)
+static volatile uint32_t *doorbell_reg(struct nvme_model *m, uint16_t qid, bool cq)
 {
-	return __atomic_load_n(
-		model_reg32(m, USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, qid, cq)),
-		__ATOMIC_ACQUIRE);
+	return model_reg32(m, USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, qid, cq));
 }
 
 /*
- * Takes the I/O SQ doorbell's register: the model swaps in a value no host
+ * A bad doorbell write (base 3.1.x: the controller ignores it and reports an
+ * Error asynchronous event, info 00h for a register of no queue, 01h for a
+ * bad value, log page 01h). Later ones are counted but wait, as events of a
+ * type do, until the host reads the log page.
+ */
+static void doorbell_error(struct nvme_model *m, uint8_t info)
+{
+	atomic_fetch_add(&m->doorbell_errors, 1);
+	if (!m->error_event_pending && !m->error_event_masked) {
+		m->error_event_pending = true;
+		m->error_event_info = info;
+	}
+}
+
+/*
+ * Takes an SQ tail doorbell's register: the model swaps in a value no host
  * writes, so it sees every write, even one of the same value, as a device
- * sees each MMIO write. Returns the last value written.
+ * sees each MMIO write. A tail past the ring is refused. Returns the last
+ * valid value written.
  */
 static uint32_t mmio_sq_doorbell(struct nvme_model *m, uint16_t qid)
 {
-	uint32_t value = __atomic_exchange_n(
-		model_reg32(m, USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, qid, false)),
-		MODEL_DOORBELL_UNWRITTEN, __ATOMIC_ACQ_REL);
+	uint32_t value = __atomic_exchange_n(doorbell_reg(m, qid, false), MODEL_DOORBELL_UNWRITTEN,
+					     __ATOMIC_ACQ_REL);
 
-	if (value != MODEL_DOORBELL_UNWRITTEN) {
+	if (value == MODEL_DOORBELL_UNWRITTEN) {
+		return m->last_tail[qid];
+	}
+	if (qid != 0) {
 		atomic_fetch_add(&m->sq_doorbell_writes, 1);
+	}
+	if (value >= m->sq[qid].entries) {
+		doorbell_error(m, 0x01);
+	} else {
 		m->last_tail[qid] = value;
 		m->sq_awake[qid] = true;
 	}
 	return m->last_tail[qid];
+}
+
+/*
+ * The CQ head doorbell: a new value must be in the ring and must not pass
+ * the entries the model has posted; one that does is refused. Returns the
+ * last valid value.
+ */
+static uint32_t mmio_cq_head(struct nvme_model *m, uint16_t qid)
+{
+	const struct model_queue *cq = &m->cq[qid];
+	uint32_t value = __atomic_load_n(doorbell_reg(m, qid, true), __ATOMIC_ACQUIRE);
+
+	if (value != m->cq_db_raw[qid]) {
+		uint32_t old = m->cq_head_db[qid];
+		uint32_t freed = (value + cq->entries - old) % cq->entries;
+		uint32_t posted = (cq->head + cq->entries - old) % cq->entries;
+
+		m->cq_db_raw[qid] = value;
+		if (value >= cq->entries || freed > posted) {
+			doorbell_error(m, 0x01);
+		} else {
+			m->cq_head_db[qid] = value;
+		}
+	}
+	return m->cq_head_db[qid];
+}
+
+void model_check_doorbells(struct nvme_model *m)
+{
+	for (uint16_t q = 0; q < MODEL_QUEUES; q++) {
+		for (int cq = 0; cq < 2; cq++) {
+			bool live = cq ? m->cq[q].live : m->sq[q].live;
+
+			if (live && cq && (q == 0 || m->dbbuf_shadow == 0)) {
+				mmio_cq_head(m, q);
+			} else if (!live && __atomic_exchange_n(doorbell_reg(m, q, cq),
+								MODEL_DOORBELL_UNWRITTEN,
+								__ATOMIC_ACQ_REL) !=
+						    MODEL_DOORBELL_UNWRITTEN) {
+				doorbell_error(m, 0x00);
+			}
+		}
+	}
 }
 
 /*
@@ -57,7 +120,7 @@ static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 		/* No new commands; a CQ that looks full. */
 		return cq ? (m->cq[qid].head + 1u) % m->cq[qid].entries : m->sq[qid].head;
 	}
-	return qid != 0 && !cq ? mmio_sq_doorbell(m, qid) : mmio_doorbell(m, qid, cq);
+	return cq ? mmio_cq_head(m, qid) : mmio_sq_doorbell(m, qid);
 }
 
 /* Tells the host which value the model has seen, so it rings again past it. */
@@ -76,8 +139,35 @@ static void model_set_eventidx(struct nvme_model *m, uint16_t qid, bool cq, uint
 void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq)
 {
 	/* A new queue starts with its doorbell at 0, whatever an old queue left there. */
-	__atomic_store_n(model_reg32(m, USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, qid, cq)),
-			 cq ? 0 : MODEL_DOORBELL_UNWRITTEN, __ATOMIC_RELEASE);
+	if (cq) {
+		m->cq_db_raw[qid] = 0;
+		m->cq_head_db[qid] = 0;
+	} else {
+		m->last_tail[qid] = 0;
+		m->sq_awake[qid] = false;
+	}
+	__atomic_store_n(doorbell_reg(m, qid, cq), cq ? 0 : MODEL_DOORBELL_UNWRITTEN,
+			 __ATOMIC_RELEASE);
+}
+
+void model_doorbell_retire(struct nvme_model *m, uint16_t qid, bool cq)
+{
+	__atomic_store_n(doorbell_reg(m, qid, cq), MODEL_DOORBELL_UNWRITTEN, __ATOMIC_RELEASE);
+}
+
+void model_doorbells_reset(struct nvme_model *m)
+{
+	for (uint16_t q = 0; q < MODEL_QUEUES; q++) {
+		if (q == 0) {
+			model_doorbell_init(m, q, false);
+			model_doorbell_init(m, q, true);
+		} else {
+			model_doorbell_retire(m, q, false);
+			model_doorbell_retire(m, q, true);
+		}
+	}
+	m->error_event_pending = false;
+	m->error_event_masked = false;
 }
 
 /* The model's own random numbers for reordering (xorshift64*): seeded, so a run repeats. */
