@@ -83,16 +83,98 @@ static uint64_t model_now_us(const struct nvme_model *m)
 	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* CC.EN is set: whether the controller is ready yet (ready_delay_ms after it was seen). */
-static bool model_ready_now(struct nvme_model *m)
+/* CC.EN is set: whether the controller is ready yet (its ready delay after it saw CC.EN). */
+static bool model_ready_now(struct nvme_model *m, uint64_t now)
 {
-	uint64_t now = model_now_us(m);
-
 	if (!m->enable_seen) {
+		int64_t next = atomic_exchange(&m->next_ready_delay_ms, -1);
+
 		m->enable_seen = true;
 		m->enable_seen_us = now;
+		m->ready_delay_us = (next >= 0 ? (uint64_t)next : m->opts.ready_delay_ms) * 1000ull;
 	}
-	return now - m->enable_seen_us >= (uint64_t)m->opts.ready_delay_ms * 1000ull;
+	return now - m->enable_seen_us >= m->ready_delay_us;
+}
+
+static uint32_t model_live_io_sqs(const struct nvme_model *m)
+{
+	uint32_t live = 0;
+
+	for (uint16_t q = 1; q < MODEL_QUEUES; q++) {
+		live += m->sq[q].live;
+	}
+	return live;
+}
+
+/* CC.EN is clear and CSTS.RDY set: whether the controller has stopped yet. */
+static bool model_stopped_now(struct nvme_model *m, uint64_t now)
+{
+	if (!m->disable_seen) {
+		m->disable_seen = true;
+		m->disable_seen_us = now;
+		atomic_store(&m->live_sqs_at_disable, model_live_io_sqs(m));
+	}
+	return now - m->disable_seen_us >= (uint64_t)m->opts.disable_delay_ms * 1000ull;
+}
+
+/* Sets CSTS.SHST to @shst, leaving the other bits (CFS may be set by a test). */
+static void model_set_shst(struct nvme_model *m, uint32_t shst)
+{
+	volatile uint32_t *csts = model_reg32(m, USK_NVME_REG_CSTS);
+	uint32_t old = __atomic_load_n(csts, __ATOMIC_ACQUIRE);
+
+	while (!__atomic_compare_exchange_n(csts, &old, (old & ~USK_NVME_CSTS_SHST_MASK) | shst,
+					    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	}
+}
+
+/*
+ * CC.SHN set (base 3.6.1): SHST reads 01b (occurring) at once, then 10b
+ * (complete) shutdown_delay_ms later; clearing SHN starts over.
+ */
+static void model_shutdown_step(struct nvme_model *m, uint32_t cc, uint32_t csts, uint64_t now)
+{
+	if ((cc & USK_NVME_CC_SHN_MASK) == 0) {
+		m->shutdown_seen = false;
+		return;
+	}
+	if ((csts & USK_NVME_CSTS_SHST_MASK) == USK_NVME_CSTS_SHST_COMPLETE) {
+		return;
+	}
+	if (!m->shutdown_seen) {
+		m->shutdown_seen = true;
+		m->shutdown_seen_us = now;
+		model_set_shst(m, MODEL_CSTS_SHST_OCCURRING);
+	}
+	if (now - m->shutdown_seen_us >= (uint64_t)m->opts.shutdown_delay_ms * 1000ull) {
+		model_set_shst(m, USK_NVME_CSTS_SHST_COMPLETE);
+	}
+}
+
+/*
+ * Follows CC into CSTS, each change after its delay on the model's clock.
+ * Returns whether the controller runs now (enabled and ready).
+ */
+static bool model_state_step(struct nvme_model *m, uint32_t cc, uint32_t csts)
+{
+	bool enabling = (cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY);
+	uint64_t now = model_now_us(m);
+
+	if (enabling && model_ready_now(m, now)) {
+		model_enable(m);
+		*model_reg32(m, USK_NVME_REG_CSTS) = USK_NVME_CSTS_RDY;
+		enabling = false;
+	} else if (!(cc & USK_NVME_CC_EN)) {
+		m->enable_seen = false;
+		if ((csts & USK_NVME_CSTS_RDY) && model_stopped_now(m, now)) {
+			*model_reg32(m, USK_NVME_REG_CSTS) = 0;
+			m->disable_seen = false;
+		}
+	}
+	/* Set once the model has noted when it saw CC.EN: a test jumps the clock then. */
+	atomic_store(&m->waiting_ready, enabling);
+	model_shutdown_step(m, cc, *model_reg32(m, USK_NVME_REG_CSTS), now);
+	return (cc & USK_NVME_CC_EN) && (csts & USK_NVME_CSTS_RDY);
 }
 
 /* Completes the oldest waiting Asynchronous Event Request with the raised event. */
@@ -119,14 +201,31 @@ static void model_send_events(struct nvme_model *m)
 	}
 }
 
-static uint32_t model_live_io_sqs(const struct nvme_model *m)
+/* Removed or failed: processing stops, but the registers still answer, so disabling works. */
+static void model_halted_step(struct nvme_model *m, uint32_t cc, uint32_t csts)
 {
-	uint32_t live = 0;
-
-	for (uint16_t q = 1; q < MODEL_QUEUES; q++) {
-		live += m->sq[q].live;
+	atomic_store(&m->waiting_ready, (cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY));
+	if (!(cc & USK_NVME_CC_EN)) {
+		__atomic_and_fetch(model_reg32(m, USK_NVME_REG_CSTS), ~USK_NVME_CSTS_RDY,
+				   __ATOMIC_SEQ_CST);
 	}
-	return live;
+}
+
+/* One pass of a running controller: doorbells, events, every SQ, then the CQs. */
+static void model_run(struct nvme_model *m)
+{
+	model_check_doorbells(m);
+	model_send_events(m);
+	for (uint16_t q = 0; !atomic_load(&m->paused) && q < MODEL_QUEUES; q++) {
+		if (m->sq[q].live) {
+			model_process_sq(m, q);
+		}
+	}
+	if (atomic_exchange(&m->complete_dropped, false)) {
+		model_complete_dropped(m);
+	}
+	/* Every SQ is drained now: what was held back goes out. */
+	model_cqs_flush(m);
 }
 
 void *nvme_model_thread_main(void *arg)
@@ -136,52 +235,11 @@ void *nvme_model_thread_main(void *arg)
 	while (!atomic_load(&m->stop)) {
 		uint32_t cc = *model_reg32(m, USK_NVME_REG_CC);
 		uint32_t csts = *model_reg32(m, USK_NVME_REG_CSTS);
-		bool enabling = (cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY);
 
 		if (atomic_load(&m->halted)) {
-			/* Processing stops, but the registers still answer: disabling works. */
-			atomic_store(&m->waiting_ready, enabling);
-			if (!(cc & USK_NVME_CC_EN)) {
-				__atomic_and_fetch(model_reg32(m, USK_NVME_REG_CSTS),
-						   ~USK_NVME_CSTS_RDY, __ATOMIC_SEQ_CST);
-			}
-			atomic_fetch_add(&m->passes, 1);
-			sched_yield();
-			continue;
-		}
-		if (enabling && model_ready_now(m)) {
-			model_enable(m);
-			*model_reg32(m, USK_NVME_REG_CSTS) = USK_NVME_CSTS_RDY;
-			enabling = false;
-		} else if (!(cc & USK_NVME_CC_EN)) {
-			m->enable_seen = false;
-			if (csts & USK_NVME_CSTS_RDY) {
-				atomic_store(&m->live_sqs_at_disable, model_live_io_sqs(m));
-				*model_reg32(m, USK_NVME_REG_CSTS) = 0;
-			}
-		}
-		/* Set once the model has noted when it saw CC.EN: a test jumps the clock then. */
-		atomic_store(&m->waiting_ready, enabling);
-		if ((cc & USK_NVME_CC_SHN_MASK) != 0) {
-			*model_reg32(m, USK_NVME_REG_CSTS) |= USK_NVME_CSTS_SHST_COMPLETE;
-		}
-		if (csts & USK_NVME_CSTS_RDY) {
-			model_check_doorbells(m);
-			model_send_events(m);
-		}
-		for (uint16_t q = 0;
-		     (csts & USK_NVME_CSTS_RDY) && !atomic_load(&m->paused) && q < MODEL_QUEUES;
-		     q++) {
-			if (m->sq[q].live) {
-				model_process_sq(m, q);
-			}
-		}
-		if ((csts & USK_NVME_CSTS_RDY) && atomic_exchange(&m->complete_dropped, false)) {
-			model_complete_dropped(m);
-		}
-		/* Every SQ is drained now: what was held back goes out. */
-		if (csts & USK_NVME_CSTS_RDY) {
-			model_cqs_flush(m);
+			model_halted_step(m, cc, csts);
+		} else if (model_state_step(m, cc, csts)) {
+			model_run(m);
 		}
 		atomic_fetch_add(&m->passes, 1);
 		sched_yield();

@@ -27,14 +27,17 @@ struct nvme_model_opts {
 	uint8_t mdts;
 	uint16_t max_entries; /* CAP.MQES + 1 */
 	uint16_t max_io_queues;
-	bool dbbuf;		  /* offer Doorbell Buffer Config (OACS bit 8) */
-	bool sgls;		  /* offer SGLs for I/O data, any alignment (SGLS 01b) */
-	uint16_t noiob;		  /* namespaces' optimal I/O boundary in blocks, 0 for none */
-	bool dbbuf_idle_eventidx; /* never move EventIdx: the host should stop ringing */
-	bool abort_unsupported;	  /* answer every Abort "not aborted", as QEMU's device does */
-	uint32_t ready_delay_ms;  /* a slow controller: CSTS.RDY this long after CC.EN */
+	bool dbbuf;		    /* offer Doorbell Buffer Config (OACS bit 8) */
+	bool sgls;		    /* offer SGLs for I/O data, any alignment (SGLS 01b) */
+	uint16_t noiob;		    /* namespaces' optimal I/O boundary in blocks, 0 for none */
+	bool dbbuf_idle_eventidx;   /* never move EventIdx: the host should stop ringing */
+	bool abort_unsupported;	    /* answer every Abort "not aborted", as QEMU's device does */
+	uint32_t ready_delay_ms;    /* a slow controller: CSTS.RDY this long after CC.EN */
+	uint32_t disable_delay_ms;  /* CSTS.RDY clears this long after CC.EN does */
+	uint32_t shutdown_delay_ms; /* CSTS.SHST 01b at CC.SHN, 10b this long after */
+	uint8_t cap_to;		    /* CAP.TO, 500 ms units (0: 1) */
 	/*
-	 * The clock ready_delay_ms counts on, in microseconds (called on the
+	 * The clock the delays count on, in microseconds (called on the
 	 * model's thread); NULL: CLOCK_MONOTONIC. A test on the clock it moves
 	 * (ut_nvme_ticks.h) passes that one, so the host and the model agree.
 	 */
@@ -62,7 +65,10 @@ struct nvme_model_opts {
 
 struct nvme_model;
 
-/* Fills @opts with one 1 MiB namespace of 512-byte blocks, MDTS 5, 64 entries, 8 queues. */
+/*
+ * Fills @opts with one 1 MiB namespace of 512-byte blocks, MDTS 5, 64
+ * entries, 8 queues, CAP.TO 1, DSTRD 0; no delays, completions in order.
+ */
 void nvme_model_opts_init(struct nvme_model_opts *opts);
 
 /* Creates the model and starts its thread. Returns 0 or a negative errno. */
@@ -126,6 +132,12 @@ uint32_t nvme_model_aers_waiting(struct nvme_model *model);
  * memory); 0 detaches it (it leaves the active namespace list).
  */
 void nvme_model_set_ns_blocks(struct nvme_model *model, uint32_t nsid, uint64_t blocks);
+
+/*
+ * The next enable (CC.EN 0 to 1) takes @ms before CSTS.RDY, on the
+ * model's clock, instead of opts.ready_delay_ms; later ones do not.
+ */
+void nvme_model_set_ready_delay(struct nvme_model *model, uint32_t ms);
 
 /* Whether the host has the controller enabled now (CC.EN). */
 bool nvme_model_enabled(struct nvme_model *model);

@@ -16,6 +16,8 @@
 #define MODEL_AER_MAX 4
 /* Dropped I/O commands the model remembers, so an Abort can end them. */
 #define MODEL_DROPPED_MAX 1024
+/* CSTS.SHST 01b: shutdown processing occurring (base 3.1.x, CSTS). */
+#define MODEL_CSTS_SHST_OCCURRING (1u << 2)
 /* What an I/O SQ doorbell register holds until the host writes it. */
 #define MODEL_DOORBELL_UNWRITTEN UINT32_MAX
 
@@ -103,6 +105,13 @@ struct nvme_model {
 	bool error_event_pending;
 	uint8_t error_event_info;
 	bool error_event_masked;
+	/* The next enable's ready delay (nvme_model_set_ready_delay), or -1 for opts'. */
+	_Atomic int64_t next_ready_delay_ms;
+	uint64_t ready_delay_us; /* this enable's */
+	bool disable_seen;	 /* CC.EN seen clear while CSTS.RDY was set */
+	uint64_t disable_seen_us;
+	bool shutdown_seen; /* CC.SHN seen set */
+	uint64_t shutdown_seen_us;
 };
 
 static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)

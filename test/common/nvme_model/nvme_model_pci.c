@@ -87,6 +87,7 @@ void nvme_model_opts_init(struct nvme_model_opts *opts)
 		.mdts = 5,
 		.max_entries = 64,
 		.max_io_queues = 8,
+		.cap_to = 1,
 	};
 }
 
@@ -107,14 +108,16 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	}
 	m->opts = *opts;
 	m->rng = opts->seed != 0 ? opts->seed : 0x9e3779b97f4a7c15ull;
+	atomic_store(&m->next_ready_delay_ms, -1);
 	m->regs = aligned_alloc(4096, model_regs_size(m));
 	for (uint32_t i = 0; i < opts->ns_count; i++) {
 		m->ns_data[i] = calloc(opts->ns_blocks[i], 1u << opts->ns_block_shift[i]);
 		m->ns_capacity[i] = opts->ns_blocks[i];
 	}
 	memset(m->regs, 0, model_regs_size(m));
-	/* CAP: MQES, CQR, TO = 1 (500 ms), DSTRD, NVM command set. */
-	*(uint64_t *)m->regs = (uint64_t)(opts->max_entries - 1) | 1ull << 16 | 1ull << 24 |
+	/* CAP: MQES, CQR, TO (500 ms units), DSTRD, NVM command set. */
+	*(uint64_t *)m->regs = (uint64_t)(opts->max_entries - 1) | 1ull << 16 |
+			       (uint64_t)(opts->cap_to != 0 ? opts->cap_to : 1) << 24 |
 			       (uint64_t)opts->dstrd << 32 | 1ull << 37;
 	*(uint32_t *)(m->regs + USK_NVME_REG_VS) = 0x10400;
 	m->cfg[0x0a] = 0x08; /* class code 0x010802 at 0x09 */
@@ -233,6 +236,11 @@ void nvme_model_set_ns_blocks(struct nvme_model *m, uint32_t nsid, uint64_t bloc
 	if (nsid >= 1 && nsid <= m->opts.ns_count && blocks <= m->ns_capacity[nsid - 1]) {
 		__atomic_store_n(&m->opts.ns_blocks[nsid - 1], blocks, __ATOMIC_RELEASE);
 	}
+}
+
+void nvme_model_set_ready_delay(struct nvme_model *m, uint32_t ms)
+{
+	atomic_store(&m->next_ready_delay_ms, (int64_t)ms);
 }
 
 bool nvme_model_enabled(struct nvme_model *m)

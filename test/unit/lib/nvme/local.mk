@@ -6,7 +6,8 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_probe_ut test/unit/lib/nvme/nvme_split_ut \
 	test/unit/lib/nvme/nvme_admin_ut test/unit/lib/nvme/nvme_reset_ut \
 	test/unit/lib/nvme/nvme_timeout_ut test/unit/lib/nvme/nvme_iov_ut \
-	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut
+	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut \
+	test/unit/lib/nvme/nvme_model_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -56,3 +57,6 @@ test_unit_lib_nvme_nvme_aer_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/co
 test_unit_lib_nvme_nvme_aer_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_abort_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_abort_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+# nvme_model_ut checks the controller model itself, through its registers, on a clock of its own.
+test_unit_lib_nvme_nvme_model_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_model_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
