@@ -519,6 +519,42 @@ static void test_reorder_window_larger_than_cq(void)
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
+/*
+ * Batches of 4 without a reorder window: the model posts together what it
+ * held, in the order it fetched it; eight reads lined up complete in
+ * submission order, all found by one reap.
+ */
+static void test_completion_batch_keeps_order(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct result r[8] = {{0}};
+
+	nvme_model_opts_init(&mo);
+	mo.completion_batch = 4;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 32), 0);
+	g_order = 0;
+	nvme_model_pause(f.model, true);
+	uint64_t posted = nvme_model_io_cqes_posted(f.model);
+
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(
+			usk_nvme_ns_read(f.ns, f.q, f.buf + i * 512, (uint64_t)i, 1, done, &r[i]),
+			0);
+	}
+	nvme_model_pause(f.model, false);
+	for (int i = 0; i < 30000 && nvme_model_io_cqes_posted(f.model) - posted < 8; i++) {
+		usleep(1000);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), 8);
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL(r[i].status, 0);
+		CU_ASSERT_EQUAL(r[i].order, i);
+	}
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -536,6 +572,7 @@ int main(void)
 		UT_TEST(test_mdts_enforced),
 		UT_TEST(test_out_of_order_every_type),
 		UT_TEST(test_reorder_window_larger_than_cq),
+		UT_TEST(test_completion_batch_keeps_order),
 	};
 	struct nvme_model_opts mo;
 	int rc;
