@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 	ns = usk_nvme_ctrlr_get_ns(c, 1);
 	void *buf = usk_dma_malloc(4096, 4096, -1);
 
-	if (ns == NULL || buf == NULL || usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q) != 0) {
+	if (ns == NULL || buf == NULL || usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q) != 0) {
 		return 1;
 	}
 	usk_histogram_init(&g_submit);

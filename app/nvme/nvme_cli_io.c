@@ -45,7 +45,7 @@ static int run_io(struct nvme_cli *cli, bool is_write)
 		return 2;
 	}
 	buf = usk_dma_zmalloc(bytes, 4096, USK_ENV_NUMA_ANY);
-	rc = buf != NULL && usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, 0, &q) == 0 ? 0 : 1;
+	rc = buf != NULL && usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, NULL, &q) == 0 ? 0 : 1;
 	if (rc == 0) {
 		if (is_write && fread(buf, 1, bytes, f) == 0 && ferror(f)) {
 			rc = 1;
@@ -58,6 +58,8 @@ static int run_io(struct nvme_cli *cli, bool is_write)
 							    io_done, NULL));
 		while (rc == 0 && !g_done) {
 			usk_nvme_qpair_process_completions(q, 0);
+			/* A late command's reset is done by the admin poll. */
+			usk_nvme_ctrlr_process_admin_completions(cli->ctrlr);
 		}
 		if (rc == 0 && g_status != 0) {
 			fprintf(stderr, "usk_nvme: %s failed: %s\n", is_write ? "write" : "read",
@@ -104,7 +106,7 @@ static int run_no_data(struct nvme_cli *cli, const char *name,
 		usk_dma_free(scratch);
 		return 2;
 	}
-	if (usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, 0, &q) != 0) {
+	if (usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, NULL, &q) != 0) {
 		usk_dma_free(scratch);
 		return 1;
 	}
@@ -117,6 +119,7 @@ static int run_no_data(struct nvme_cli *cli, const char *name,
 	}
 	while (rc == 0 && !g_done) {
 		usk_nvme_qpair_process_completions(q, 0);
+		usk_nvme_ctrlr_process_admin_completions(cli->ctrlr);
 	}
 	if (rc == 0 && g_status != 0) {
 		fprintf(stderr, "usk_nvme: %s failed: %s\n", name,

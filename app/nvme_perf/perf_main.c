@@ -98,7 +98,12 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 		/* I/Os above the maximum transfer take several commands each. */
 		uint32_t max_xfer = usk_nvme_ctrlr_get_max_xfer_size(target->ctrlr);
 		uint32_t per_io = (o->io_size + max_xfer - 1) / max_xfer;
-		int rc = usk_nvme_ctrlr_alloc_io_qpair(target->ctrlr, USK_MAX(qd * per_io + 1, 64u),
+		struct usk_nvme_io_qpair_opts qpair_opts;
+
+		usk_nvme_io_qpair_opts_init(&qpair_opts, sizeof(qpair_opts));
+		qpair_opts.io_queue_size = USK_MAX(qd * per_io + 1, 64u);
+		qpair_opts.delay_doorbell = o->delay_doorbell;
+		int rc = usk_nvme_ctrlr_alloc_io_qpair(target->ctrlr, &qpair_opts,
 						       &c->qpairs[t].qpair);
 
 		if (rc != 0) {

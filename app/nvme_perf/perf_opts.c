@@ -29,6 +29,7 @@ enum {
 	OPT_IO_ALIGN = 256,
 	OPT_JSON,
 	OPT_NO_SHADOW_DOORBELLS,
+	OPT_DELAY_DOORBELL,
 };
 
 static const struct option g_long_options[] = {
@@ -47,6 +48,7 @@ static const struct option g_long_options[] = {
 	{"io-align", required_argument, NULL, OPT_IO_ALIGN},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW_DOORBELLS},
+	{"delay-doorbell", no_argument, NULL, OPT_DELAY_DOORBELL},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -81,6 +83,8 @@ void perf_opts_usage(FILE *out)
 		"      --json             print the results as JSON instead of tables\n"
 		"      --no-shadow-doorbells  write every doorbell to the device's register,\n"
 		"                         even when it offers shadow doorbells\n"
+		"      --delay-doorbell   write the SQ tail doorbell once per poll, not per\n"
+		"                         submission (the queue pairs' delay_doorbell)\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Devices must be bound to vfio-pci first: run scripts/setup.sh as root.\n"
@@ -283,6 +287,9 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 		return 0;
 	case OPT_NO_SHADOW_DOORBELLS:
 		opts->mmio_doorbells = true;
+		return 0;
+	case OPT_DELAY_DOORBELL:
+		opts->delay_doorbell = true;
 		return 0;
 	case 'h':
 		opts->help = true;

@@ -38,6 +38,7 @@ struct perf_opts {
 	bool verify;			/* -V */
 	bool json;			/* --json */
 	bool mmio_doorbells;		/* --no-shadow-doorbells */
+	bool delay_doorbell;		/* --delay-doorbell */
 	bool help;			/* -h, --help */
 };
 

@@ -104,6 +104,8 @@ static void io_done(void *arg, const struct usk_nvme_cqe *cpl)
 static int wait_all(struct writer *w, const char *what)
 {
 	while (w->pending > 0) {
+		/* The admin poll does the reset a late command asks for. */
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(w->qpair));
 		if (usk_nvme_qpair_process_completions(w->qpair, 0) < 0) {
 			fprintf(stderr, "crash_writer: %s: controller %s failed\n", what, w->bdf);
 			return -1;
@@ -247,7 +249,7 @@ static int open_device(struct writer *w)
 		return -1;
 	}
 	w->bs = usk_nvme_ns_get_block_size(w->ns);
-	rc = usk_nvme_ctrlr_alloc_io_qpair(w->ctrlr, 0, &w->qpair);
+	rc = usk_nvme_ctrlr_alloc_io_qpair(w->ctrlr, NULL, &w->qpair);
 	if (rc != 0) {
 		fprintf(stderr, "crash_writer: no I/O queue pair on %s: %s\n", w->bdf,
 			strerror(-rc));

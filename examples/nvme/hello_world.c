@@ -34,6 +34,8 @@ static int wait_done(struct usk_nvme_qpair *qpair)
 	g_done = 0;
 	while (g_done == 0) {
 		usk_nvme_qpair_process_completions(qpair, 0);
+		/* The admin side too: a command that times out has its reset done there. */
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(qpair));
 	}
 	return g_done == 1 ? 0 : -1;
 }
@@ -73,7 +75,7 @@ int main(void)
 	bdf = usk_nvme_ctrlr_get_name(ctrlr);
 	ns = usk_nvme_ctrlr_get_ns(ctrlr, 1);
 	/* One queue pair per thread; this program has one thread. */
-	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(ctrlr, 0, &qpair) != 0) {
+	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(ctrlr, NULL, &qpair) != 0) {
 		goto detach;
 	}
 	/* Data buffers must be DMA-able: from usk_dma_malloc() or usk_mem_register(). */

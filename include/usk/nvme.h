@@ -89,7 +89,11 @@ struct usk_nvme_ctrlr_opts {
 	 * (default 30000). What follows is io_timeout_action's; the late command
 	 * completes with Command Abort Requested, the others the reset ends as
 	 * usk_nvme_ctrlr_reset() says. With a limit, each poll reads the CPU's
-	 * clock once.
+	 * clock once. The poll that finds a late command never waits: the Abort
+	 * is sent and its answer left to the admin poll, and the reset is done
+	 * by the next usk_nvme_ctrlr_process_admin_completions() of the
+	 * controller, which an application with timeouts must therefore call
+	 * periodically.
 	 */
 	uint32_t io_timeout_ms;
 	/**
@@ -236,6 +240,31 @@ void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_
  */
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *ctrlr);
 
+/**
+ * Called once a reset asked for with usk_nvme_ctrlr_reset_async() is done.
+ *
+ * @param cb_arg the pointer given with the request
+ * @param ctrlr  the controller
+ * @param rc     as usk_nvme_ctrlr_reset() returns
+ */
+typedef void (*usk_nvme_reset_cb)(void *cb_arg, struct usk_nvme_ctrlr *ctrlr, int rc);
+
+/**
+ * Ask for a reset without waiting for it: the next
+ * usk_nvme_ctrlr_process_admin_completions() of the controller does it
+ * (on its caller's thread, which the reset occupies meanwhile), and @p cb
+ * then runs, once, from that call or a later one, with no lock held. Requests
+ * made before the reset starts share it. What it does to commands is as
+ * for usk_nvme_ctrlr_reset().
+ *
+ * Thread rules: any thread, including an I/O thread and a completion
+ * callback; never waits.
+ *
+ * @return 0 (the callback will run); -ENXIO when the controller has
+ *         failed; -ENOMEM.
+ */
+int usk_nvme_ctrlr_reset_async(struct usk_nvme_ctrlr *ctrlr, usk_nvme_reset_cb cb, void *cb_arg);
+
 /** An asynchronous event's type, from its Dword 0 (base 5.2.1). */
 #define USK_NVME_AER_TYPE(dw0) ((uint8_t)((dw0)&0x7))
 /** The event's information: what happened, within its type. */
@@ -275,16 +304,63 @@ typedef void (*usk_nvme_aer_cb)(void *ctx, struct usk_nvme_ctrlr *ctrlr, uint32_
 void usk_nvme_ctrlr_set_aer_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_aer_cb cb, void *ctx);
 
 /**
- * Check the controller's health and reap admin completions. Call it
- * periodically (every 100 ms is plenty) from one thread: it is how removal
- * and fatal errors are noticed. It reads a register and may make a system
- * call, so it stays off the I/O path. Asynchronous events reaped are
- * handled here too (see usk_nvme_aer_cb).
+ * Check the controller's health, reap admin completions and run the
+ * callbacks of commands sent with usk_nvme_ctrlr_cmd_admin_raw(). Call it
+ * periodically (every 100 ms is plenty while usk_nvme_ctrlr_admin_busy()
+ * is false; as often as you like while it is true): it is how removal and
+ * fatal errors are noticed, how a caller's admin command that the
+ * controller lost (no answer within the admin timeout) is found, and the
+ * only place callers' admin callbacks run. It reads a register and may
+ * make a system call, so it stays off the I/O path. Asynchronous events
+ * reaped are handled here too (see usk_nvme_aer_cb).
+ *
+ * Thread rules: any thread, one at a time per controller.
  *
  * @return admin completions reaped, or -ENXIO once the controller is gone
- *         or failed (the remove callback has then been called, once).
+ *         or failed (the remove callback has then been called, once; the
+ *         callbacks of commands it ended have run, with Command Abort
+ *         Requested).
  */
 int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *ctrlr);
+
+/**
+ * Send an admin command without waiting for it. The driver sets the CID and
+ * the data pointer; every other field of @p cmd is sent as given, so it
+ * serves commands USK has no helper for (vendor-specific ones included).
+ * The callback runs exactly once, from a later
+ * usk_nvme_ctrlr_process_admin_completions() on that caller's thread, with
+ * no lock held: it may send admin commands again and may call the
+ * synchronous helpers. A command the controller does not answer within the
+ * admin timeout has the controller reset, which ends it with Command Abort
+ * Requested; a failure of the controller ends it the same way.
+ *
+ * @param ctrlr  the controller
+ * @param cmd    the command (copied; need not outlive the call)
+ * @param buf    DMA-able data buffer, or NULL; kept until the callback runs
+ * @param len    its length in bytes (up to what one PRP list covers: 2 MiB)
+ * @param cb     called with the completion; not NULL
+ * @param cb_arg passed to @p cb
+ *
+ * Thread rules: any thread; never waits (the admin lock is taken only to
+ * put the command in the ring, except during a reset, which holds it).
+ *
+ * @return 0; -EINVAL for a NULL @p cb or a buffer that is not DMA-able or
+ *         too long; -EAGAIN when the admin queue and its waiting room are
+ *         full (poll, then send again); -EBUSY when called from within a
+ *         reset of this controller; -ENXIO when the controller has failed.
+ */
+int usk_nvme_ctrlr_cmd_admin_raw(struct usk_nvme_ctrlr *ctrlr, const struct usk_nvme_sqe *cmd,
+				 void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
+ * Whether admin commands sent with usk_nvme_ctrlr_cmd_admin_raw() have
+ * callbacks still to run: a poller may call
+ * usk_nvme_ctrlr_process_admin_completions() often while this is true and
+ * slowly otherwise.
+ *
+ * Thread rules: any thread (one atomic load).
+ */
+bool usk_nvme_ctrlr_admin_busy(const struct usk_nvme_ctrlr *ctrlr);
 
 /** @return whether the controller has been found gone or failed. */
 bool usk_nvme_ctrlr_is_failed(const struct usk_nvme_ctrlr *ctrlr);
@@ -322,22 +398,69 @@ uint32_t usk_nvme_ns_get_optimal_io_boundary(const struct usk_nvme_ns *ns);
 /** @return the controller the namespace belongs to. */
 struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns);
 
+/** Options of one I/O queue pair. Fill with usk_nvme_io_qpair_opts_init() first. */
+struct usk_nvme_io_qpair_opts {
+	/** sizeof(struct usk_nvme_io_qpair_opts) as the caller knows it. */
+	size_t opts_size;
+	/**
+	 * Entries of the queues (default 0: the controller's io_queue_size
+	 * option); capped by CAP.MQES+1; 1 is refused. One entry always
+	 * stays empty, so entries - 1 commands are in the ring at most.
+	 */
+	uint32_t io_queue_size;
+	/**
+	 * Commands that may wait, in order, for a ring entry when the ring is
+	 * full (default 0: twice the entries); at most 1048576.
+	 */
+	uint32_t io_queue_requests;
+	/**
+	 * Write the SQ tail doorbell only at the next
+	 * usk_nvme_qpair_process_completions() or usk_nvme_qpair_flush(), not
+	 * at each submission (default false): a batch of submissions between
+	 * two polls costs one doorbell write. Such a queue pair must be polled
+	 * or flushed after submitting, or its commands never reach the
+	 * controller (and, with nobody polling, never time out either).
+	 */
+	bool delay_doorbell;
+};
+
+/**
+ * Fill @p opts with the defaults.
+ *
+ * @param opts      the options to fill
+ * @param opts_size sizeof(struct usk_nvme_io_qpair_opts) as the caller knows it
+ *
+ * Thread rules: any thread.
+ */
+void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opts_size);
+
 /**
  * Create an I/O queue pair on the controller.
  *
- * @param ctrlr      the controller
- * @param queue_size entries, 0 for the controller's option; at most CAP.MQES+1
- * @param qpair      where the queue pair is stored
- * @return 0; -ENOSPC when every I/O queue the controller granted is in use;
- *         -ENOMEM; -EIO when the controller refuses (the log has its status);
- *         -ETIMEDOUT when it does not answer; -ENXIO when it is gone.
+ * @param ctrlr the controller
+ * @param opts  options, or NULL for the defaults
+ * @param qpair where the queue pair is stored
+ * @return 0; -EINVAL for options no queue pair can have (an opts_size this
+ *         library does not know, 1 entry, too many requests: the log says
+ *         which); -ENOSPC when every I/O queue the controller granted is in
+ *         use; -ENOMEM; -EIO when the controller refuses (the log has its
+ *         status); -ETIMEDOUT when it does not answer; -ENXIO when it is
+ *         gone.
+ *
+ * Thread rules: any thread (it sends two admin commands and waits for
+ * them, so not an I/O path); the queue pair then belongs to the thread
+ * that submits on it and polls it.
  */
-int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr, uint32_t queue_size,
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr,
+				  const struct usk_nvme_io_qpair_opts *opts,
 				  struct usk_nvme_qpair **qpair);
 
 /**
- * Delete an I/O queue pair. Commands still outstanding complete with
- * Command Abort Requested, after the controller has let go of the queues.
+ * Delete an I/O queue pair. Commands still outstanding complete once:
+ * those the controller had fetched with the status it ends them with
+ * (Command Aborted due to SQ Deletion), the rest (commands waiting for a
+ * ring entry, a delayed doorbell's batch never written) with Command Abort
+ * Requested, after the controller has let go of the queues.
  * Thread rules: the thread that owns @p qpair.
  *
  * @return 0; or the error of a Delete command (-EIO, -ETIMEDOUT): the
@@ -351,7 +474,7 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  * (usk_dma_malloc() or usk_mem_register()).
  *
  * When every queue entry is in use the command waits, in submission order,
- * and goes out as entries free (twice the queue size may wait). A request
+ * and goes out as entries free (io_queue_requests may wait). A request
  * above the maximum transfer, or across the namespace's optimal I/O
  * boundary, goes out as several commands, all accepted or none; the
  * callback runs once, with the first failure if any.
@@ -392,6 +515,72 @@ int usk_nvme_ns_readv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, cons
 int usk_nvme_ns_writev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
 		       usk_nvme_cmd_cb cb, void *cb_arg);
+
+/*
+ * Per-I/O flags (usk_nvme_io_opts.io_flags): bits of a read's or write's
+ * Command Dword 12 (NVM 3.2.4, 3.2.6), sent as they are.
+ */
+/** protection information: check the reference tag (PRCHK bit 0) */
+#define USK_NVME_IO_FLAGS_PRCHK_REFTAG (1u << 26)
+/** protection information: check the application tag (PRCHK bit 1) */
+#define USK_NVME_IO_FLAGS_PRCHK_APPTAG (1u << 27)
+/** protection information: check the guard (PRCHK bit 2) */
+#define USK_NVME_IO_FLAGS_PRCHK_GUARD (1u << 28)
+/** protection information action: the controller inserts (write) or strips (read) it */
+#define USK_NVME_IO_FLAGS_PRACT (1u << 29)
+/** Force Unit Access: the data is on non-volatile media before the command completes */
+#define USK_NVME_IO_FLAGS_FUA (1u << 30)
+/** Limited Retry: the controller tries less hard to recover the data before failing */
+#define USK_NVME_IO_FLAGS_LIMITED_RETRY (1u << 31)
+/** Every flag this library knows; others are refused. */
+#define USK_NVME_IO_FLAGS_VALID_MASK 0xfc000000u
+
+/** Options of one I/O. Fill with usk_nvme_io_opts_init() first. */
+struct usk_nvme_io_opts {
+	/** sizeof(struct usk_nvme_io_opts) as the caller knows it. */
+	size_t opts_size;
+	/** USK_NVME_IO_FLAGS_* ORed (default 0). */
+	uint32_t io_flags;
+};
+
+/**
+ * Fill @p opts with the defaults.
+ *
+ * @param opts      the options to fill
+ * @param opts_size sizeof(struct usk_nvme_io_opts) as the caller knows it
+ *
+ * Thread rules: any thread.
+ */
+void usk_nvme_io_opts_init(struct usk_nvme_io_opts *opts, size_t opts_size);
+
+/**
+ * usk_nvme_ns_read() with per-I/O options. A request the driver splits
+ * into several commands sends the flags with each of them.
+ *
+ * @param opts the options, or NULL: as usk_nvme_ns_read()
+ * @return as usk_nvme_ns_read(); -EINVAL also for an opts_size this library
+ *         does not know or a flag outside USK_NVME_IO_FLAGS_VALID_MASK.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ns_read_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
+			 uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
+			 const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_write() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_write_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
+			  uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
+			  const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_readv() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_readv_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			  const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			  usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts);
+
+/** usk_nvme_ns_writev() with per-I/O options; as usk_nvme_ns_read_ext(). */
+int usk_nvme_ns_writev_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			   usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts);
 
 /** Compare with the buffers of @p iov; as usk_nvme_ns_compare() and usk_nvme_ns_readv(). */
 int usk_nvme_ns_comparev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
@@ -439,8 +628,54 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
 		      void *cb_arg);
 
 /**
+ * Send an I/O command as the caller built it (a vendor command, or one the
+ * driver has no function for) on @p qpair. The driver sets the CID, the
+ * data pointer from @p buf (PRPs or SGL, and PSDT to match) and MPTR to 0;
+ * everything else, NSID included, goes as it is. Nothing is split: the
+ * command must fit the maximum transfer. The completion comes as for
+ * usk_nvme_ns_read(), with the controller's status (e.g. Invalid Command
+ * Opcode for an opcode it does not know).
+ *
+ * @param ctrlr  the controller
+ * @param qpair  one of @p ctrlr's I/O queue pairs
+ * @param cmd    the command; copied, so it need not outlive the call
+ * @param buf    DMA-able data buffer, or NULL with @p len 0
+ * @param len    bytes of data, at most usk_nvme_ctrlr_get_max_xfer_size()
+ * @param cb     called once when the command completes
+ * @param cb_arg passed to @p cb
+ * @return 0 when submitted (the callback then runs exactly once); -EINVAL
+ *         when @p qpair is not an I/O queue pair of @p ctrlr, or for a
+ *         buffer above the maximum transfer, not DMA-able or not aligned
+ *         as usk_nvme_ns_read() says; -EAGAIN when the queue and its
+ *         waiting room are full; -ENXIO when the controller is gone.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ctrlr_cmd_io_raw(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair *qpair,
+			      const struct usk_nvme_sqe *cmd, void *buf, uint32_t len,
+			      usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
+ * usk_nvme_ctrlr_cmd_io_raw() with a separate metadata buffer: MPTR is
+ * the IOVA of @p md.
+ *
+ * @param md     DMA-able metadata, IOVA-contiguous for @p md_len bytes
+ *               (one usk_dma_malloc() allocation is)
+ * @param md_len its length in bytes, > 0
+ * @return as usk_nvme_ctrlr_cmd_io_raw(); -EINVAL also when @p md is NULL,
+ *         not registered, or not IOVA-contiguous for @p md_len bytes, or
+ *         @p md_len is 0.
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+int usk_nvme_ctrlr_cmd_io_raw_with_md(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair *qpair,
+				      const struct usk_nvme_sqe *cmd, void *buf, uint32_t len,
+				      void *md, uint32_t md_len, usk_nvme_cmd_cb cb, void *cb_arg);
+
+/**
  * Reap completions and call their callbacks; submissions made from the
- * callbacks go out with one doorbell write at the end.
+ * callbacks, and on a queue pair with delay_doorbell those made since the
+ * last poll, go out with one doorbell write at the end.
  *
  * @param qpair the queue pair
  * @param max   most completions to reap, 0 for all that are ready
@@ -453,6 +688,17 @@ int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
 
 /**
+ * Write the SQ tail doorbell now if commands went into the ring since it
+ * was last written: on a queue pair with delay_doorbell, to send a batch
+ * without waiting for the next poll. Nothing to do on other queue pairs
+ * (their submissions ring at once), nor while a reset holds the queue pair
+ * off (its rebuild rings).
+ *
+ * Thread rules: the thread that owns @p qpair.
+ */
+void usk_nvme_qpair_flush(struct usk_nvme_qpair *qpair);
+
+/**
  * Abort the commands submitted on @p qpair with @p cb_arg (base 5.1). Those
  * still waiting for the ring complete now with Command Abort Requested;
  * each the controller has gets an Abort command. A controller that aborts
@@ -460,8 +706,10 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t ma
  * decline (QEMU's does), and the command then completes as it would have.
  * Either way each callback still runs exactly once.
  *
- * Thread rules: the thread that owns @p qpair; it waits for the Abort
- * commands' answers, so keep it off the I/O path.
+ * Thread rules: the thread that owns @p qpair. It does not wait for the
+ * Abort commands' answers (usk_nvme_ctrlr_process_admin_completions() reaps
+ * them), only for the admin lock, which is held briefly except through a
+ * reset under way.
  *
  * @return how many commands were ended or asked to abort (a split request
  *         counts each piece); -ENXIO when the controller is gone.
@@ -471,8 +719,61 @@ int usk_nvme_qpair_abort(struct usk_nvme_qpair *qpair, const void *cb_arg);
 /** @return commands submitted on @p qpair and not yet completed, waiting ones included. */
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
 
+/** @return the controller @p qpair belongs to. Thread rules: any thread. */
+struct usk_nvme_ctrlr *usk_nvme_qpair_get_ctrlr(const struct usk_nvme_qpair *qpair);
+
 /**
- * Send an admin command and wait for it (up to the admin timeout).
+ * What a queue pair has done since it was allocated. Each field counts from
+ * 0 and only grows; compare two reads to measure a stretch of work.
+ */
+struct usk_nvme_qpair_stats {
+	/** sizeof(struct usk_nvme_qpair_stats) as the caller knows it. */
+	size_t stats_size;
+	/** calls of usk_nvme_qpair_process_completions() */
+	uint64_t polls;
+	/** polls that found no completion entry */
+	uint64_t idle_polls;
+	/** commands completed by the controller and reaped */
+	uint64_t completions;
+	/** completion entries with a CID no outstanding command has: logged, skipped */
+	uint64_t bogus_completions;
+	/** SQ tail doorbell writes to the MMIO register */
+	uint64_t sq_mmio_doorbells;
+	/** SQ tail writes to the shadow doorbell (Doorbell Buffer Config) */
+	uint64_t sq_shadow_updates;
+	/** CQ head doorbell writes to the MMIO register */
+	uint64_t cq_mmio_doorbells;
+	/** CQ head writes to the shadow doorbell */
+	uint64_t cq_shadow_updates;
+};
+
+/**
+ * Read a queue pair's counters. A doorbell write counts once in
+ * *_mmio_doorbells, whether the queue has shadow doorbells (and the
+ * controller's EventIdx asked for the MMIO write) or not; with shadow
+ * doorbells each update of the shadow also counts in *_shadow_updates.
+ *
+ * @param qpair the queue pair
+ * @param stats where the counters go; set stats->stats_size to
+ *              sizeof(struct usk_nvme_qpair_stats) first: at most that many
+ *              bytes are written, and stats_size is left as it was
+ *
+ * Thread rules: the thread that owns @p qpair. The counters are plain
+ * integers that its submissions and polls update, with no atomics: read
+ * from another thread they may be torn or stale.
+ */
+void usk_nvme_qpair_get_stats(const struct usk_nvme_qpair *qpair,
+			      struct usk_nvme_qpair_stats *stats);
+
+/**
+ * Send an admin command and wait for it (up to the admin timeout), for
+ * tools and bring-up. It reaps the admin queue itself while it waits, and
+ * holds no lock meanwhile: other threads may send and reap admin commands,
+ * and a callback of usk_nvme_ctrlr_cmd_admin_raw() may call it. A command
+ * that times out has the controller reset (once it is up), which ends it.
+ *
+ * Thread rules: any thread that may block for the admin timeout; not an
+ * I/O path.
  *
  * @param ctrlr the controller
  * @param cmd   the command; its CID is set by the driver
@@ -480,7 +781,9 @@ uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
  * @param len   its length, at most 4 pages
  * @param cpl   where the completion is copied (may be NULL)
  * @return 0 when the command succeeded; -EIO when it completed with an
- *         error status (in @p cpl); -ETIMEDOUT; -EINVAL for a bad buffer.
+ *         error status (in @p cpl); -ETIMEDOUT; -EINVAL for a bad buffer;
+ *         -EAGAIN when the admin queue's waiting room is full; -ENXIO when
+ *         the controller failed meanwhile.
  */
 int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_sqe *cmd, void *buf,
 				  uint32_t len, struct usk_nvme_cqe *cpl);

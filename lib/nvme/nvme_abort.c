@@ -12,12 +12,14 @@
 
 #include "nvme_internal.h"
 
-int nvme_qpair_send_abort(struct usk_nvme_qpair *q, uint16_t cid)
+int nvme_qpair_send_abort(struct usk_nvme_qpair *q, uint16_t cid, bool try_lock)
 {
 	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_ABORT,
 				   .cdw10 = (uint32_t)cid << 16 | q->id};
 
-	return usk_nvme_ctrlr_admin_cmd_sync(q->ctrlr, &cmd, NULL, 0, NULL);
+	/* Its answer only says whether the controller will end the command: the command's own
+	 * completion tells the rest, so no one waits for it. */
+	return nvme_admin_post(q->ctrlr, &cmd, try_lock);
 }
 
 static bool nvme_cmd_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg)
@@ -73,7 +75,7 @@ int usk_nvme_qpair_abort(struct usk_nvme_qpair *q, const void *cb_arg)
 		struct nvme_tracker *tr = &q->trackers[cid];
 
 		if (tr->active && nvme_cmd_is_for(tr->cb, tr->cb_arg, cb_arg)) {
-			int rc = nvme_qpair_send_abort(q, cid);
+			int rc = nvme_qpair_send_abort(q, cid, false);
 
 			if (rc == -ENXIO) {
 				return rc;

@@ -65,64 +65,6 @@ static int nvme_ctrlr_wait_csts_within(struct usk_nvme_ctrlr *c, uint32_t mask, 
 	}
 }
 
-static void nvme_admin_sync_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
-{
-	struct usk_nvme_cqe *out = cb_arg;
-
-	*out = *cpl;
-	/* Phase bit set: marks the copy as done for the waiting loop. */
-	out->status |= 1;
-}
-
-/*
- * An admin command that never completes is lost to the controller: reset it,
- * which ends the command (unseen: its waiter has gone) and frees its entry.
- * During bring-up there is nothing to reset to; attach fails instead.
- */
-static void nvme_admin_timed_out(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd,
-				 const void *waiter)
-{
-	USK_ERRLOG("%s: admin command 0x%02x timed out after %u ms", c->name, cmd->opcode,
-		   c->opts.admin_timeout_ms);
-	nvme_qpair_forget(c->admin, waiter);
-	if (c->ready) {
-		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
-	}
-}
-
-int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe *cmd, void *buf,
-				  uint32_t len, struct usk_nvme_cqe *cpl)
-{
-	struct usk_nvme_cqe done = {0};
-	uint64_t deadline = nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
-	int rc;
-
-	pthread_mutex_lock(&c->admin_lock);
-	rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_admin_sync_done, &done);
-	while (rc == 0 && (done.status & 1) == 0) {
-		usk_nvme_qpair_process_completions(c->admin, 0);
-		if ((done.status & 1) == 0 && nvme_ticks() > deadline) {
-			nvme_admin_timed_out(c, cmd, &done);
-			rc = -ETIMEDOUT;
-		}
-	}
-	pthread_mutex_unlock(&c->admin_lock);
-	if (rc != 0) {
-		nvme_ctrlr_notify_if_failed(c);
-		return rc;
-	}
-	if (cpl != NULL) {
-		*cpl = done;
-	}
-	if (USK_NVME_STATUS_CODE(done.status) != 0) {
-		USK_ERRLOG("%s: admin command 0x%02x failed: %s (sct 0x%x sc 0x%02x)", c->name,
-			   cmd->opcode, usk_nvme_status_string(USK_NVME_STATUS_CODE(done.status)),
-			   USK_NVME_STATUS_SCT(done.status), USK_NVME_STATUS_SC(done.status));
-		return -EIO;
-	}
-	return 0;
-}
-
 int nvme_ctrlr_disable_within(struct usk_nvme_ctrlr *c, uint64_t limit_us)
 {
 	uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC);
@@ -162,8 +104,13 @@ static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
 	int rc = nvme_ctrlr_disable(c);
 
 	if (rc == 0) {
-		rc = nvme_qpair_create(c, 0, (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u),
+		uint16_t entries = (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u);
+
+		rc = nvme_qpair_create(c, 0, entries, (uint32_t)entries * NVME_WAITING_PER_ENTRY,
 				       &c->admin);
+	}
+	if (rc == 0) {
+		rc = nvme_admin_reqs_alloc(c);
 	}
 	return rc == 0 ? nvme_ctrlr_enable_admin(c) : rc;
 }
@@ -240,9 +187,13 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 	if (c->regs != NULL && !usk_nvme_ctrlr_is_failed(c)) {
 		nvme_ctrlr_disable(c);
 	}
+	/* Gone for its callers: what still waits on it ends (a reset asked for with -ENXIO). */
+	__atomic_or_fetch(&c->state, NVME_CTRLR_FAILED, __ATOMIC_RELEASE);
 	if (c->admin != NULL) {
 		nvme_qpair_abort_all(c->admin);
+		nvme_admin_run_callbacks(c);
 	}
+	nvme_admin_reqs_free(c);
 	nvme_qpair_destroy(c->admin);
 	usk_dma_free(c->cdata);
 	nvme_dbbuf_free(c);
@@ -252,6 +203,7 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 	}
 	usk_pci_device_detach(c->dev);
 	pthread_mutex_destroy(&c->admin_lock);
+	pthread_mutex_destroy(&c->reset_waiters_lock);
 	free(c);
 }
 
@@ -328,6 +280,7 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 	pthread_mutexattr_init(&attr);
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&c->admin_lock, &attr);
+	pthread_mutex_init(&c->reset_waiters_lock, NULL);
 	pthread_mutexattr_destroy(&attr);
 	rc = nvme_ctrlr_init(c);
 	if (rc != 0) {
@@ -381,14 +334,52 @@ int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *c)
 	return rc == -ENODEV ? 0 : rc;
 }
 
-int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
+void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opts_size)
+{
+	struct usk_nvme_io_qpair_opts defaults = {.opts_size = opts_size};
+
+	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
+}
+
+/* The caller's options over the defaults; -EINVAL, with a message, for impossible ones. */
+static int nvme_io_qpair_opts_read(const struct usk_nvme_ctrlr *c,
+				   const struct usk_nvme_io_qpair_opts *opts,
+				   struct usk_nvme_io_qpair_opts *out)
+{
+	usk_nvme_io_qpair_opts_init(out, sizeof(*out));
+	if (opts == NULL) {
+		return 0;
+	}
+	if (opts->opts_size < sizeof(size_t) || opts->opts_size > sizeof(*out)) {
+		USK_ERRLOG("%s: I/O qpair opts_size %zu is not a size this library knows: fill the "
+			   "options with usk_nvme_io_qpair_opts_init()",
+			   c->name, opts->opts_size);
+		return -EINVAL;
+	}
+	memcpy(out, opts, opts->opts_size);
+	if (out->io_queue_size == 1 || out->io_queue_requests > NVME_MAX_WAITING) {
+		USK_ERRLOG("%s: I/O qpair of %u entries and %u requests: a queue needs at least 2 "
+			   "entries, and at most %u requests may wait",
+			   c->name, out->io_queue_size, out->io_queue_requests, NVME_MAX_WAITING);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
+				  const struct usk_nvme_io_qpair_opts *opts,
 				  struct usk_nvme_qpair **qpair)
 {
-	uint32_t entries = queue_size != 0 ? queue_size : c->opts.io_queue_size;
+	struct usk_nvme_io_qpair_opts o;
+	uint32_t entries;
 	struct usk_nvme_qpair *q;
 	uint16_t qid = 0;
-	int rc;
+	int rc = nvme_io_qpair_opts_read(c, opts, &o);
 
+	if (rc != 0) {
+		return rc;
+	}
+	entries = o.io_queue_size != 0 ? o.io_queue_size : c->opts.io_queue_size;
 	entries = USK_MAX(USK_MIN(entries, USK_NVME_CAP_MQES(c->cap) + 1u), 2u);
 	pthread_mutex_lock(&c->admin_lock);
 	for (uint16_t i = 1; i <= c->max_io_queues && qid == 0; i++) {
@@ -402,11 +393,15 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c, uint32_t queue_size,
 	if (qid == 0) {
 		return -ENOSPC;
 	}
-	rc = nvme_qpair_create(c, qid, (uint16_t)entries, &q);
+	rc = nvme_qpair_create(c, qid, (uint16_t)entries,
+			       o.io_queue_requests != 0 ? o.io_queue_requests
+							: entries * NVME_WAITING_PER_ENTRY,
+			       &q);
 	if (rc != 0) {
 		goto release_qid;
 	}
 	q->use_sgl = c->use_sgl;
+	q->delay_doorbell = o.delay_doorbell;
 	q->timeout_ticks = nvme_us_to_ticks(c->opts.io_timeout_ms * 1000ull);
 	q->now_tick = nvme_ticks();
 	rc = nvme_qpair_create_first(q);
@@ -441,6 +436,8 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id};
 	int rc = 0;
 
+	/* Creates still out point at @q: let them end, so its queues are known. */
+	nvme_qpair_connect_settle(q);
 	/*
 	 * The lock keeps other threads' resets out, and resyncing keeps this
 	 * queue pair from being built again: a reset can still come from a
@@ -449,7 +446,7 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	pthread_mutex_lock(&c->admin_lock);
 	c->io_qpairs[q->id] = NULL;
 	q->resyncing = true;
-	/* Once the queues are gone (NVME_QPAIR_NO_QUEUES below) submissions are refused. */
+	/* From here on submissions are refused: the SQ is about to be deleted. */
 	q->closing = true;
 	if (nvme_qpair_on_ctrlr(q)) {
 		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);

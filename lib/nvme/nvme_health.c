@@ -78,20 +78,22 @@ int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *c)
 	int rc;
 
 	if (usk_nvme_ctrlr_is_failed(c)) {
+		/* The failure ended the callers' commands: their callbacks run here. */
+		nvme_admin_run_callbacks(c);
 		nvme_ctrlr_notify_if_failed(c);
 		return -ENXIO;
 	}
 	fault = nvme_ctrlr_fault(c);
 	if (fault == NULL) {
-		pthread_mutex_lock(&c->admin_lock);
-		rc = usk_nvme_qpair_process_completions(c->admin, 0);
-		pthread_mutex_unlock(&c->admin_lock);
+		rc = nvme_admin_poll(c);
+		nvme_admin_run_callbacks(c);
 		nvme_aer_process(c);
 		return rc;
 	}
 	pthread_mutex_lock(&c->admin_lock);
 	nvme_ctrlr_fail_locked(c, fault);
 	pthread_mutex_unlock(&c->admin_lock);
+	nvme_admin_run_callbacks(c);
 	nvme_ctrlr_notify_if_failed(c);
 	return -ENXIO;
 }

@@ -72,8 +72,10 @@ struct nvme_split {
 /* Events reaped and not yet handled that are kept; more are dropped. */
 #define NVME_AER_EVENTS_MAX 16
 
-/* Commands that may wait per queue entry when the ring is full. */
+/* Commands that may wait per queue entry when the ring is full, unless the options say. */
 #define NVME_WAITING_PER_ENTRY 2
+/* The most io_queue_requests an I/O queue pair may ask for. */
+#define NVME_MAX_WAITING (1u << 20)
 
 struct usk_nvme_qpair {
 	struct usk_nvme_ctrlr *ctrlr;
@@ -81,6 +83,10 @@ struct usk_nvme_qpair {
 	uint32_t synced_state;
 	uint32_t ring_gen; /* the reset generation the rings were last emptied for */
 	bool resyncing;	   /* being rebuilt after a reset: submissions wait */
+	/* The state its Creates were posted for (NVME_QPAIR_NO_QUEUES: none out). */
+	uint32_t connecting_for;
+	int connect_status; /* atomic: set by the Creates' callbacks (nvme_qpair_connect.c) */
+	uint64_t connect_deadline;
 	bool closing;	   /* being freed: submissions are refused */
 	uint16_t id;
 	uint16_t num_entries;
@@ -90,6 +96,7 @@ struct usk_nvme_qpair {
 	uint8_t phase;
 	bool use_sgl;	     /* data pointers are SGLs (I/O queues of an SGL controller) */
 	bool in_completions; /* doorbells wait for the end of the reap loop */
+	bool delay_doorbell; /* and for the next poll or flush (usk_nvme_io_qpair_opts) */
 	uint16_t free_head;  /* first free tracker, num_entries when none */
 	uint32_t outstanding;
 	struct usk_nvme_sqe *sq;
@@ -108,12 +115,14 @@ struct usk_nvme_qpair {
 	struct nvme_request *waiting_head;
 	struct nvme_request *waiting_tail;
 	uint32_t waiting;
+	uint32_t max_waiting;	   /* the requests pool's size */
 	struct nvme_split *splits; /* pool, one per queue entry */
 	struct nvme_split *free_splits;
 	/* Command timeouts (I/O queues): 0 when off. */
 	uint64_t timeout_ticks;
 	uint64_t now_tick; /* read once per poll: what submissions are stamped with */
 	uint64_t next_timeout_check;
+	struct usk_nvme_qpair_stats stats; /* stats_size is set at creation */
 };
 
 struct usk_nvme_ns {
@@ -166,6 +175,26 @@ struct usk_nvme_ctrlr {
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
 	/* The I/O queue pairs by ID once made (the admin lock guards it): a reset deletes their queues. */
 	struct usk_nvme_qpair *io_qpairs[NVME_MAX_IO_QUEUES + 1];
+	/*
+	 * Callers' admin commands (nvme_admin_queue.c; the admin lock guards the
+	 * lists): a pool, and the completed ones whose callbacks have not run.
+	 */
+	struct nvme_admin_req *admin_reqs;
+	uint32_t admin_reqs_count;
+	struct nvme_admin_req *admin_free;
+	struct nvme_admin_req *admin_done_head;
+	struct nvme_admin_req *admin_done_tail;
+	uint32_t admin_outstanding; /* sent, callback not yet run (atomic: read by any thread) */
+	/* A reset asked for by an I/O thread (atomic): seen state << 32 | spare + 1, or 0. */
+	uint64_t reset_request;
+	/*
+	 * usk_nvme_ctrlr_reset_async() callers (nvme_reset.c): waiting for the
+	 * reset, and done with it, callbacks not yet run. Their own lock, held
+	 * only to touch the lists: a reset holds the admin lock throughout.
+	 */
+	pthread_mutex_t reset_waiters_lock;
+	struct nvme_reset_waiter *reset_waiting;
+	struct nvme_reset_waiter *reset_done;
 };
 
 /*
@@ -179,9 +208,9 @@ struct usk_nvme_ctrlr {
 #define NVME_CTRLR_FAILED    2u
 #define NVME_CTRLR_GEN_SHIFT 2
 
-/* Queue pairs (nvme_qpair.c). */
+/* Queue pairs (nvme_qpair.c). Up to @max_waiting commands may wait for a full ring. */
 int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
-		      struct usk_nvme_qpair **qpair);
+		      uint32_t max_waiting, struct usk_nvme_qpair **qpair);
 void nvme_qpair_destroy(struct usk_nvme_qpair *qpair);
 /* Fails every outstanding command with Command Abort Requested. */
 void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
@@ -198,8 +227,6 @@ void nvme_qpair_submit_waiting(struct usk_nvme_qpair *qpair);
 void nvme_qpair_ring_sq(struct usk_nvme_qpair *qpair);
 /* Drops the callback of outstanding commands with @cb_arg: they complete unseen. */
 void nvme_qpair_forget(struct usk_nvme_qpair *qpair, const void *cb_arg);
-/* Creates the queue pair's CQ and SQ on the controller (admin commands). */
-int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *qpair);
 /*
  * Takes a tracker and copies @cmd into the ring with CID and data pointer
  * set from @buf/@len; the doorbell is written now or, inside the reap loop,
@@ -256,11 +283,12 @@ bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *qpair, const void *buf,
 bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *qpair, const struct nvme_payload *data);
 /*
  * Submits a read, write or compare above the maximum transfer, or across
- * the optimal I/O boundary, as several commands (nvme_split.c).
+ * the optimal I/O boundary, as several commands, each with @io_flags in
+ * CDW12 (nvme_split.c).
  */
 int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 		      const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
-		      usk_nvme_cmd_cb cb, void *cb_arg);
+		      uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg);
 /* Whether a command with @cb/@cb_arg is a piece of a split request of @user_arg. */
 bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
@@ -294,17 +322,21 @@ void nvme_dbbuf_attach_qpair(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair
 void nvme_dbbuf_free(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Tells the controller the new value of a doorbell: through the shadow and
- * EventIdx when the queue has them, else by the MMIO register.
+ * EventIdx when the queue has them, else by the MMIO register. Counts each
+ * MMIO write in *@mmio_writes and each shadow update in *@shadow_updates.
  */
 static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow,
 				       const uint32_t *eventidx, uint16_t old_value,
-				       uint16_t new_value)
+				       uint16_t new_value, uint64_t *mmio_writes,
+				       uint64_t *shadow_updates)
 {
 	if (shadow == NULL) {
 		*mmio = new_value;
+		(*mmio_writes)++;
 		return;
 	}
 	__atomic_store_n(shadow, new_value, __ATOMIC_RELEASE);
+	(*shadow_updates)++;
 	/* The shadow write must be visible before EventIdx is read (base 5.8). */
 	usk_mb();
 	uint16_t event = (uint16_t)*(const volatile uint32_t *)eventidx;
@@ -312,8 +344,32 @@ static inline void nvme_doorbell_write(volatile uint32_t *mmio, uint32_t *shadow
 	/* MMIO only if the controller's EventIdx lies in [old, new): it waits for it. */
 	if ((uint16_t)(new_value - event - 1) < (uint16_t)(new_value - old_value)) {
 		*mmio = new_value;
+		(*mmio_writes)++;
 	}
 }
+
+/* The admin queue (nvme_admin_queue.c). */
+/* Allocates the pool of callers' admin commands, sized to the admin queue pair. */
+int nvme_admin_reqs_alloc(struct usk_nvme_ctrlr *ctrlr);
+void nvme_admin_reqs_free(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Reaps the admin queue under the admin lock (the driver's own callbacks run
+ * there; callers' completions are set aside) and resets a controller that
+ * has lost a caller's command. Returns what usk_nvme_qpair_process_completions() does.
+ */
+int nvme_admin_poll(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Runs the callbacks of callers' commands set aside, then those of resets
+ * done (nvme_ctrlr_run_reset_callbacks), no lock held; returns how many
+ * admin callbacks ran.
+ */
+int nvme_admin_run_callbacks(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Sends an admin command whose answer nobody needs (it is reaped and
+ * dropped). With @try_lock a busy admin lock means -EBUSY, for callers that
+ * may not wait. Returns 0, -EBUSY, -EAGAIN (queue full), -ENXIO (failed).
+ */
+int nvme_admin_post(struct usk_nvme_ctrlr *ctrlr, const struct usk_nvme_sqe *cmd, bool try_lock);
 
 /* Bring-up pieces a reset repeats (nvme_ctrlr.c). */
 int nvme_ctrlr_disable(struct usk_nvme_ctrlr *ctrlr);
@@ -338,8 +394,24 @@ const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *ctrlr);
 #define NVME_RESET_SPARE_NONE 0
 #define NVME_RESET_SPARE_ALL  UINT16_MAX
 int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr, uint16_t spare);
-/* Resets unless the state moved from @seen (another thread reset it already). */
-int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *ctrlr, uint32_t seen, uint16_t spare);
+/*
+ * Asks for a reset of the controller as it was in state @seen, sparing
+ * @spare, without waiting: any thread, no lock. The next admin poll does
+ * it, unless the state has moved from @seen by then (another reset came).
+ */
+void nvme_ctrlr_request_reset(struct usk_nvme_ctrlr *ctrlr, uint32_t seen, uint16_t spare);
+/*
+ * Does the resets asked for, if still due: by I/O threads, and by
+ * usk_nvme_ctrlr_reset_async() callers, whose callbacks are then due. The
+ * admin lock is held.
+ */
+void nvme_ctrlr_reset_requested(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Runs the callbacks of usk_nvme_ctrlr_reset_async() callers whose reset is
+ * done; with the controller failed, of those still waiting too (-ENXIO).
+ * No lock is held.
+ */
+void nvme_ctrlr_run_reset_callbacks(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Brings a queue pair whose synced_state differs from the controller's in
  * line: ends its commands if the controller was reset, and re-creates its
@@ -349,9 +421,15 @@ int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *ctrlr, uint32_t seen, uint16_t 
 int nvme_qpair_resync(struct usk_nvme_qpair *qpair);
 /*
  * Creates a new I/O queue pair on the controller (after a reset under way,
- * if any). Returns 0, or the error of a Create command, or -ENXIO.
+ * if any), polling the admin queue until it is done: not for an I/O path.
+ * Returns 0, or -EIO (a Create refused), or -ENXIO (nvme_qpair_connect.c).
  */
 int nvme_qpair_create_first(struct usk_nvme_qpair *qpair);
+/*
+ * Waits, polling the admin queue, until no Create of @qpair's is out (their
+ * callbacks point at it); if they made its queues, it is then in sync.
+ */
+void nvme_qpair_connect_settle(struct usk_nvme_qpair *qpair);
 /*
  * Whether the queue pair's rings match the controller: for an I/O queue
  * pair, no reset or failure since it was built; the admin queue, which the
@@ -401,8 +479,11 @@ static inline uint64_t nvme_us_to_ticks(uint64_t us)
 
 /* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);
-/* Sends an Abort for the command @cid of @qpair and waits for the answer (nvme_abort.c). */
-int nvme_qpair_send_abort(struct usk_nvme_qpair *qpair, uint16_t cid);
+/*
+ * Sends an Abort for the command @cid of @qpair without waiting for the
+ * answer (nvme_abort.c); as nvme_admin_post().
+ */
+int nvme_qpair_send_abort(struct usk_nvme_qpair *qpair, uint16_t cid, bool try_lock);
 
 /* Failure (nvme_health.c). */
 /* Marks the controller failed and ends its admin commands; the admin lock is held. */

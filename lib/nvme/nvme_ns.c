@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nvme_internal.h"
 #include "usk/env.h"
@@ -123,11 +124,12 @@ static bool nvme_ns_range_ok(const struct usk_nvme_ns *ns, uint64_t lba, uint32_
 /*
  * Read, write and compare share everything but the opcode (NVM 3.2.4,
  * 3.2.6), flat or vectored: one command, or several when above the
- * maximum transfer or across the optimal I/O boundary.
+ * maximum transfer or across the optimal I/O boundary. @io_flags go into
+ * CDW12 of each.
  */
 static int nvme_ns_rw_data(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 			   const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
-			   usk_nvme_cmd_cb cb, void *cb_arg)
+			   uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	if (!nvme_ns_range_ok(ns, lba, lba_count)) {
 		return -EINVAL;
@@ -136,45 +138,94 @@ static int nvme_ns_rw_data(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 	if (data->len > ns->ctrlr->max_xfer_size ||
 	    (ns->optimal_io_boundary != 0 &&
 	     lba / ns->optimal_io_boundary != (lba + lba_count - 1) / ns->optimal_io_boundary)) {
-		return nvme_split_submit(ns, qpair, opcode, data, lba, lba_count, cb, cb_arg);
+		return nvme_split_submit(ns, qpair, opcode, data, lba, lba_count, io_flags, cb,
+					 cb_arg);
 	}
 	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, lba, lba_count);
 
+	cmd.cdw12 |= io_flags;
 	return nvme_qpair_submit_payload(qpair, &cmd, data, cb, cb_arg);
 }
 
 static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
-		      const void *buf, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
-		      void *cb_arg)
+		      const void *buf, uint64_t lba, uint32_t lba_count, uint32_t io_flags,
+		      usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	const struct nvme_payload data = {.buf = buf,
 					  .len = (uint64_t)lba_count << ns->block_shift};
 
-	return nvme_ns_rw_data(ns, qpair, opcode, &data, lba, lba_count, cb, cb_arg);
+	return nvme_ns_rw_data(ns, qpair, opcode, &data, lba, lba_count, io_flags, cb, cb_arg);
+}
+
+void usk_nvme_io_opts_init(struct usk_nvme_io_opts *opts, size_t opts_size)
+{
+	struct usk_nvme_io_opts defaults = {.opts_size = opts_size};
+
+	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
+}
+
+/* The flags of @opts (NULL: none) into *@io_flags; -EINVAL for options it cannot take. */
+static int nvme_io_opts_flags(const struct usk_nvme_io_opts *opts, uint32_t *io_flags)
+{
+	struct usk_nvme_io_opts o;
+
+	usk_nvme_io_opts_init(&o, sizeof(o));
+	if (opts != NULL) {
+		if (opts->opts_size < sizeof(size_t) || opts->opts_size > sizeof(o)) {
+			return -EINVAL;
+		}
+		memcpy(&o, opts, opts->opts_size);
+	}
+	*io_flags = o.io_flags;
+	return (o.io_flags & ~USK_NVME_IO_FLAGS_VALID_MASK) == 0 ? 0 : -EINVAL;
 }
 
 int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf, uint64_t lba,
 		     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_READ, buf, lba, lba_count, cb, cb_arg);
+	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_READ, buf, lba, lba_count, 0, cb, cb_arg);
 }
 
 int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
 		      uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_WRITE, buf, lba, lba_count, cb, cb_arg);
+	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_WRITE, buf, lba, lba_count, 0, cb, cb_arg);
+}
+
+int usk_nvme_ns_read_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
+			 uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
+			 const struct usk_nvme_io_opts *opts)
+{
+	uint32_t io_flags;
+	int rc = nvme_io_opts_flags(opts, &io_flags);
+
+	return rc != 0 ? rc
+		       : nvme_ns_rw(ns, qpair, USK_NVME_OPC_READ, buf, lba, lba_count, io_flags, cb,
+				    cb_arg);
+}
+
+int usk_nvme_ns_write_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
+			  uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
+			  const struct usk_nvme_io_opts *opts)
+{
+	uint32_t io_flags;
+	int rc = nvme_io_opts_flags(opts, &io_flags);
+
+	return rc != 0 ? rc
+		       : nvme_ns_rw(ns, qpair, USK_NVME_OPC_WRITE, buf, lba, lba_count, io_flags,
+				    cb, cb_arg);
 }
 
 int usk_nvme_ns_compare(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
 			uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_COMPARE, buf, lba, lba_count, cb, cb_arg);
+	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_COMPARE, buf, lba, lba_count, 0, cb, cb_arg);
 }
 
 /* Vectored read, write and compare: the elements add up to the blocks. */
 static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
-		       usk_nvme_cmd_cb cb, void *cb_arg)
+		       uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	struct nvme_payload data = {
 		.buf = iov, .len = (uint64_t)lba_count << ns->block_shift, .iovcnt = iovcnt};
@@ -193,28 +244,54 @@ static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uin
 		/* One element is flat data: its checks and builders are simpler. */
 		data = (struct nvme_payload){.buf = iov[0].iov_base, .len = total};
 	}
-	return nvme_ns_rw_data(ns, qpair, opcode, &data, lba, lba_count, cb, cb_arg);
+	return nvme_ns_rw_data(ns, qpair, opcode, &data, lba, lba_count, io_flags, cb, cb_arg);
 }
 
 int usk_nvme_ns_readv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const struct iovec *iov,
 		      int iovcnt, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
 		      void *cb_arg)
 {
-	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_READ, iov, iovcnt, lba, lba_count, cb, cb_arg);
+	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_READ, iov, iovcnt, lba, lba_count, 0, cb,
+			   cb_arg);
 }
 
 int usk_nvme_ns_writev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
 		       usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_WRITE, iov, iovcnt, lba, lba_count, cb, cb_arg);
+	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_WRITE, iov, iovcnt, lba, lba_count, 0, cb,
+			   cb_arg);
+}
+
+int usk_nvme_ns_readv_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			  const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			  usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts)
+{
+	uint32_t io_flags;
+	int rc = nvme_io_opts_flags(opts, &io_flags);
+
+	return rc != 0 ? rc
+		       : nvme_ns_rwv(ns, qpair, USK_NVME_OPC_READ, iov, iovcnt, lba, lba_count,
+				     io_flags, cb, cb_arg);
+}
+
+int usk_nvme_ns_writev_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			   usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts)
+{
+	uint32_t io_flags;
+	int rc = nvme_io_opts_flags(opts, &io_flags);
+
+	return rc != 0 ? rc
+		       : nvme_ns_rwv(ns, qpair, USK_NVME_OPC_WRITE, iov, iovcnt, lba, lba_count,
+				     io_flags, cb, cb_arg);
 }
 
 int usk_nvme_ns_comparev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 			 const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
 			 usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_COMPARE, iov, iovcnt, lba, lba_count, cb,
+	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_COMPARE, iov, iovcnt, lba, lba_count, 0, cb,
 			   cb_arg);
 }
 

@@ -59,11 +59,17 @@ int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uin
 
 void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 {
-	if (q->sq_tail != q->sq_tail_rung) {
+	/*
+	 * Being freed: its SQ is deleted, or about to be, and a write to the
+	 * doorbell of a queue the controller does not have is an error. What
+	 * a delayed doorbell left unrung is ended by the free.
+	 */
+	if (q->sq_tail != q->sq_tail_rung && !q->closing) {
 		/* The SQEs must be in memory before the controller reads the new tail. */
 		usk_wmb();
 		nvme_doorbell_write(q->sq_doorbell, q->sq_shadow, q->sq_eventidx, q->sq_tail_rung,
-				    q->sq_tail);
+				    q->sq_tail, &q->stats.sq_mmio_doorbells,
+				    &q->stats.sq_shadow_updates);
 		q->sq_tail_rung = q->sq_tail;
 	}
 }
@@ -112,7 +118,7 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	tr->active = true;
 	q->outstanding++;
 	q->sq_tail = q->sq_tail + 1 == q->num_entries ? 0 : q->sq_tail + 1;
-	if (!q->in_completions) {
+	if (!q->in_completions && !q->delay_doorbell) {
 		nvme_qpair_ring_sq(q);
 	}
 	return 0;
@@ -264,11 +270,13 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	uint32_t reaped = 0, consumed = 0; /* consumed: bogus entries too */
 	uint16_t old_head = q->cq_head;
 
+	q->stats.polls++;
 	/* After a reset or a failure: end what is left, once, and rebuild. */
 	if (!nvme_qpair_in_sync(q)) {
 		int rc = nvme_qpair_resync(q);
 
 		if (rc != 0) {
+			q->stats.idle_polls++;
 			return rc == -EAGAIN ? 0 : rc;
 		}
 	}
@@ -291,6 +299,7 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		uint16_t cid = cqe->cid;
 
 		if (cid >= q->num_entries || !q->trackers[cid].active) {
+			q->stats.bogus_completions++;
 			USK_ERRLOG("%s: qpair %u: completion for unknown CID %u ignored",
 				   q->ctrlr->name, q->id, cid);
 			continue;
@@ -312,6 +321,8 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		nvme_qpair_submit_waiting(q);
 	}
 	q->in_completions = false;
+	q->stats.completions += reaped;
+	q->stats.idle_polls += consumed == 0;
 	/* No doorbell for a queue the controller no longer has. */
 	if (!nvme_qpair_in_sync(q)) {
 		return (int)reaped;
@@ -319,7 +330,8 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	/* Every entry read goes back to the controller, a bogus one too. */
 	if (consumed > 0) {
 		nvme_doorbell_write(q->cq_doorbell, q->cq_shadow, q->cq_eventidx, old_head,
-				    q->cq_head);
+				    q->cq_head, &q->stats.cq_mmio_doorbells,
+				    &q->stats.cq_shadow_updates);
 	}
 	nvme_qpair_ring_sq(q);
 	if (q->timeout_ticks != 0) {
@@ -330,14 +342,35 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 
 uint32_t nvme_qpair_room(const struct usk_nvme_qpair *q)
 {
-	/* One entry stays empty; twice the entries may wait. */
-	return (uint32_t)(q->num_entries - 1) - q->outstanding +
-	       (uint32_t)q->num_entries * NVME_WAITING_PER_ENTRY - q->waiting;
+	/* One entry stays empty. */
+	return (uint32_t)(q->num_entries - 1) - q->outstanding + q->max_waiting - q->waiting;
+}
+
+void usk_nvme_qpair_flush(struct usk_nvme_qpair *q)
+{
+	/* No doorbell for a queue the controller no longer has: the rebuild rings it. */
+	if (nvme_qpair_in_sync(q)) {
+		nvme_qpair_ring_sq(q);
+	}
 }
 
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
 {
 	return q->outstanding + q->waiting;
+}
+
+struct usk_nvme_ctrlr *usk_nvme_qpair_get_ctrlr(const struct usk_nvme_qpair *q)
+{
+	return q->ctrlr;
+}
+
+void usk_nvme_qpair_get_stats(const struct usk_nvme_qpair *q, struct usk_nvme_qpair_stats *stats)
+{
+	size_t size = stats->stats_size;
+
+	/* A caller built against an older, shorter struct gets the fields it knows. */
+	memcpy(stats, &q->stats, USK_MIN(size, sizeof(q->stats)));
+	stats->stats_size = size;
 }
 
 static struct usk_nvme_cqe *nvme_abort_cpl(struct usk_nvme_qpair *q, struct usk_nvme_cqe *cpl,
@@ -404,7 +437,7 @@ void nvme_qpair_reset_ring(struct usk_nvme_qpair *q)
 }
 
 int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
-		      struct usk_nvme_qpair **qpair)
+		      uint32_t max_waiting, struct usk_nvme_qpair **qpair)
 {
 	struct usk_nvme_qpair *q = calloc(1, sizeof(*q));
 	uint32_t stride = 4u << USK_NVME_CAP_DSTRD(ctrlr->cap);
@@ -415,9 +448,11 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->ctrlr = ctrlr;
 	q->synced_state = __atomic_load_n(&ctrlr->state, __ATOMIC_ACQUIRE);
 	q->ring_gen = q->synced_state >> NVME_CTRLR_GEN_SHIFT;
+	q->connecting_for = NVME_QPAIR_NO_QUEUES;
 	q->id = id;
 	q->num_entries = entries;
 	q->phase = 1;
+	q->stats.stats_size = sizeof(q->stats);
 	q->sq = usk_dma_zmalloc(entries * sizeof(*q->sq), NVME_PAGE_SIZE,
 				ctrlr->dev->info.numa_node);
 	q->cq = usk_dma_zmalloc(entries * sizeof(*q->cq), NVME_PAGE_SIZE,
@@ -425,14 +460,15 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->trackers = calloc(entries, sizeof(*q->trackers));
 	q->prp_lists = usk_dma_malloc((size_t)entries * NVME_PAGE_SIZE, NVME_PAGE_SIZE,
 				      ctrlr->dev->info.numa_node);
-	q->requests = calloc((size_t)entries * NVME_WAITING_PER_ENTRY, sizeof(*q->requests));
+	q->max_waiting = max_waiting;
+	q->requests = calloc(max_waiting, sizeof(*q->requests));
 	q->splits = calloc(entries, sizeof(*q->splits));
 	if (q->sq == NULL || q->cq == NULL || q->trackers == NULL || q->prp_lists == NULL ||
 	    q->requests == NULL || q->splits == NULL) {
 		nvme_qpair_destroy(q);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < (uint32_t)entries * NVME_WAITING_PER_ENTRY; i++) {
+	for (uint32_t i = 0; i < max_waiting; i++) {
 		q->requests[i].next = q->free_requests;
 		q->free_requests = &q->requests[i];
 	}

@@ -15,154 +15,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nvme_internal.h"
 #include "usk/env.h"
 #include "usk/log.h"
-
-int nvme_qpair_create_on_ctrlr(struct usk_nvme_qpair *q)
-{
-	struct usk_nvme_ctrlr *c = q->ctrlr;
-	uint32_t last = q->num_entries - 1u;
-	/* CDW11: physically contiguous, no interrupts: USK polls. */
-	struct usk_nvme_sqe create_cq = {.opcode = USK_NVME_OPC_CREATE_IO_CQ,
-					 .prp1 = usk_vtoiova(q->cq, NULL),
-					 .cdw10 = last << 16 | q->id,
-					 .cdw11 = 1};
-	struct usk_nvme_sqe create_sq = {.opcode = USK_NVME_OPC_CREATE_IO_SQ,
-					 .prp1 = usk_vtoiova(q->sq, NULL),
-					 .cdw10 = last << 16 | q->id,
-					 .cdw11 = (uint32_t)q->id << 16 | 1};
-	int rc;
-
-	nvme_dbbuf_attach_qpair(c, q);
-	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_cq, NULL, 0, NULL);
-	if (rc == 0) {
-		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &create_sq, NULL, 0, NULL);
-		if (rc != 0) {
-			struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ,
-							 .cdw10 = q->id};
-
-			usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
-		}
-	}
-	return rc;
-}
-
-/* Creates the queues after a reset; a controller that refuses has failed. */
-static int nvme_qpair_recreate(struct usk_nvme_qpair *q, uint32_t state)
-{
-	bool first = q->synced_state == NVME_QPAIR_NO_QUEUES;
-	int rc = nvme_qpair_create_on_ctrlr(q);
-
-	if (rc == 0) {
-		q->synced_state = state;
-		return 0;
-	}
-	if (first) {
-		return rc;
-	}
-	nvme_ctrlr_fail_locked(q->ctrlr, "it did not take an I/O queue pair back after a reset");
-	return -ENXIO;
-}
-
-/*
- * Ends what the ring held if the controller was disabled since the ring was
- * last emptied (the generation moved). No lock is held: the callbacks may
- * reset the controller again, so it goes on until the ring matches.
- */
-static void nvme_qpair_catch_up(struct usk_nvme_qpair *q)
-{
-	for (;;) {
-		uint32_t gen =
-			__atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) >> NVME_CTRLR_GEN_SHIFT;
-
-		if (q->ring_gen == gen) {
-			return;
-		}
-		q->ring_gen = gen;
-		nvme_qpair_abort_trackers(q, USK_NVME_SC_ABORTED_SQ_DELETION);
-		nvme_qpair_reset_ring(q);
-	}
-}
-
-/*
- * Catches up and creates the queues again, the latter under the admin lock
- * (which a reset holds throughout, so the state cannot move meanwhile).
- * With @wait false, a busy lock means -EAGAIN: the next poll tries again.
- */
-static int nvme_qpair_rebuild(struct usk_nvme_qpair *q, bool wait)
-{
-	struct usk_nvme_ctrlr *c = q->ctrlr;
-
-	for (;;) {
-		uint32_t state;
-		int rc;
-
-		nvme_qpair_catch_up(q);
-		if (wait) {
-			pthread_mutex_lock(&c->admin_lock);
-		} else if (pthread_mutex_trylock(&c->admin_lock) != 0) {
-			return -EAGAIN;
-		}
-		state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-		if (q->ring_gen != state >> NVME_CTRLR_GEN_SHIFT && !(state & NVME_CTRLR_FAILED)) {
-			/* Reset between the catch-up and the lock: catch up again. */
-			pthread_mutex_unlock(&c->admin_lock);
-			continue;
-		}
-		rc = (state & NVME_CTRLR_FAILED)      ? -ENXIO
-		     : (state & NVME_CTRLR_RESETTING) ? -EAGAIN
-						      : nvme_qpair_recreate(q, state);
-		pthread_mutex_unlock(&c->admin_lock);
-		return rc;
-	}
-}
-
-static int nvme_qpair_resync_wait(struct usk_nvme_qpair *q, bool wait)
-{
-	struct usk_nvme_ctrlr *c = q->ctrlr;
-	int rc;
-
-	if (q->resyncing) {
-		return -EAGAIN;
-	}
-	if (usk_nvme_ctrlr_is_failed(c)) {
-		nvme_qpair_abort_all(q);
-		return -ENXIO;
-	}
-	/* The admin queue is rebuilt by the reset itself. */
-	if (q->id == 0) {
-		q->synced_state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-		return 0;
-	}
-	q->resyncing = true;
-	rc = nvme_qpair_rebuild(q, wait);
-	q->resyncing = false;
-	if (rc == -ENXIO) {
-		nvme_ctrlr_notify_if_failed(c);
-		nvme_qpair_abort_all(q);
-	} else if (rc == 0) {
-		nvme_qpair_submit_waiting(q);
-		if (!q->in_completions) {
-			nvme_qpair_ring_sq(q);
-		}
-	}
-	return rc;
-}
-
-int nvme_qpair_resync(struct usk_nvme_qpair *q)
-{
-	return nvme_qpair_resync_wait(q, false);
-}
-
-/* Creates a new queue pair on the controller: now, after a reset under way if any. */
-int nvme_qpair_create_first(struct usk_nvme_qpair *q)
-{
-	q->synced_state = NVME_QPAIR_NO_QUEUES;
-	return nvme_qpair_resync_wait(q, true);
-}
 
 /* Points the controller at the Doorbell Buffer Config pages again, emptied. */
 static int nvme_ctrlr_reset_dbbuf(struct usk_nvme_ctrlr *c)
@@ -278,18 +136,134 @@ int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c, uint16_t spare)
 	return 0;
 }
 
-int nvme_ctrlr_reset_from(struct usk_nvme_ctrlr *c, uint32_t seen, uint16_t spare)
+void nvme_ctrlr_request_reset(struct usk_nvme_ctrlr *c, uint32_t seen, uint16_t spare)
 {
+	uint64_t want = (uint64_t)seen << 32 | ((uint32_t)spare + 1);
+	uint64_t cur = __atomic_load_n(&c->reset_request, __ATOMIC_ACQUIRE);
+
+	for (;;) {
+		uint64_t next = want;
+
+		/* Two queue pairs with late commands, one reset: it deletes neither's queues. */
+		if (cur != 0 && cur >> 32 == seen && cur != want) {
+			next = (uint64_t)seen << 32 | ((uint32_t)NVME_RESET_SPARE_ALL + 1);
+		}
+		if (cur == next || __atomic_compare_exchange_n(&c->reset_request, &cur, next, false,
+							       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			return;
+		}
+	}
+}
+
+/* A usk_nvme_ctrlr_reset_async() caller. */
+struct nvme_reset_waiter {
+	usk_nvme_reset_cb cb;
+	void *cb_arg;
+	int rc;
+	struct nvme_reset_waiter *next;
+};
+
+int usk_nvme_ctrlr_reset_async(struct usk_nvme_ctrlr *c, usk_nvme_reset_cb cb, void *cb_arg)
+{
+	struct nvme_reset_waiter *w;
+
+	if (usk_nvme_ctrlr_is_failed(c)) {
+		return -ENXIO;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		return -ENOMEM;
+	}
+	w->cb = cb;
+	w->cb_arg = cb_arg;
+	pthread_mutex_lock(&c->reset_waiters_lock);
+	w->next = c->reset_waiting;
+	c->reset_waiting = w;
+	pthread_mutex_unlock(&c->reset_waiters_lock);
+	return 0;
+}
+
+/* Takes the whole list @from points at. */
+static struct nvme_reset_waiter *nvme_reset_waiters_take(struct usk_nvme_ctrlr *c,
+							 struct nvme_reset_waiter **from)
+{
+	struct nvme_reset_waiter *w;
+
+	pthread_mutex_lock(&c->reset_waiters_lock);
+	w = *from;
+	*from = NULL;
+	pthread_mutex_unlock(&c->reset_waiters_lock);
+	return w;
+}
+
+/* The callers waiting, oldest first (they are pushed newest first). */
+static struct nvme_reset_waiter *nvme_reset_waiters_take_waiting(struct usk_nvme_ctrlr *c)
+{
+	struct nvme_reset_waiter *w = nvme_reset_waiters_take(c, &c->reset_waiting);
+	struct nvme_reset_waiter *oldest_first = NULL;
+
+	while (w != NULL) {
+		struct nvme_reset_waiter *next = w->next;
+
+		w->next = oldest_first;
+		oldest_first = w;
+		w = next;
+	}
+	return oldest_first;
+}
+
+/* Puts @done (oldest first) on the list of callbacks to run, each with @rc. */
+static void nvme_reset_waiters_finish(struct usk_nvme_ctrlr *c, struct nvme_reset_waiter *done,
+				      int rc)
+{
+	struct nvme_reset_waiter **tail;
+
+	for (struct nvme_reset_waiter *w = done; w != NULL; w = w->next) {
+		w->rc = rc;
+	}
+	pthread_mutex_lock(&c->reset_waiters_lock);
+	for (tail = &c->reset_done; *tail != NULL; tail = &(*tail)->next) {
+	}
+	*tail = done;
+	pthread_mutex_unlock(&c->reset_waiters_lock);
+}
+
+void nvme_ctrlr_reset_requested(struct usk_nvme_ctrlr *c)
+{
+	uint64_t req = __atomic_exchange_n(&c->reset_request, 0, __ATOMIC_ACQ_REL);
+	struct nvme_reset_waiter *callers = nvme_reset_waiters_take_waiting(c);
+	uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+	uint16_t spare = NVME_RESET_SPARE_NONE;
 	int rc = 0;
 
-	pthread_mutex_lock(&c->admin_lock);
-	/* Reset already by another thread since @seen: that one will do. */
-	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == seen) {
-		rc = nvme_ctrlr_reset_locked(c, spare);
+	/* A reset since an I/O thread's request (another's) has ended what it was for. */
+	if (req != 0 && state == (uint32_t)(req >> 32)) {
+		spare = (uint16_t)((uint32_t)req - 1);
+	} else if (callers == NULL) {
+		return;
 	}
-	pthread_mutex_unlock(&c->admin_lock);
-	nvme_ctrlr_notify_if_failed(c);
-	return rc;
+	rc = nvme_ctrlr_reset_locked(c, spare);
+	if (callers != NULL) {
+		nvme_reset_waiters_finish(c, callers, rc);
+	}
+}
+
+void nvme_ctrlr_run_reset_callbacks(struct usk_nvme_ctrlr *c)
+{
+	struct nvme_reset_waiter *w;
+
+	/* No reset will come for those still waiting. */
+	if (usk_nvme_ctrlr_is_failed(c)) {
+		nvme_reset_waiters_finish(c, nvme_reset_waiters_take_waiting(c), -ENXIO);
+	}
+	w = nvme_reset_waiters_take(c, &c->reset_done);
+	while (w != NULL) {
+		struct nvme_reset_waiter *next = w->next;
+
+		w->cb(w->cb_arg, c, w->rc);
+		free(w);
+		w = next;
+	}
 }
 
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *c)

@@ -86,7 +86,7 @@ static int split_check(const struct usk_nvme_ns *ns, const struct usk_nvme_qpair
 
 int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t opcode,
 		      const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
-		      usk_nvme_cmd_cb cb, void *cb_arg)
+		      uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	struct nvme_split *split = q->free_splits;
 	int commands = split_check(ns, q, data, lba, lba_count);
@@ -108,7 +108,10 @@ int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t 
 		struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, start, chunk);
 		struct nvme_payload piece = split_piece(data, done << ns->block_shift,
 							(uint64_t)chunk << ns->block_shift);
-		int rc = nvme_qpair_submit_payload(q, &cmd, &piece, split_child_done, split);
+		int rc;
+
+		cmd.cdw12 |= io_flags;
+		rc = nvme_qpair_submit_payload(q, &cmd, &piece, split_child_done, split);
 
 		if (rc != 0 && submitted == 0) {
 			split->next = q->free_splits;

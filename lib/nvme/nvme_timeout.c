@@ -2,7 +2,9 @@
 /*
  * I/O command timeouts. A command late by the I/O timeout gets an Abort
  * (base 5.1) and one more timeout to complete; still late, the controller
- * is reset, which ends it. The clock is read once per poll, not per
+ * is reset, which ends it. Neither waits on this thread: the Abort is sent
+ * and its answer left to the admin poll, and the reset is asked of the
+ * admin poll (usk_nvme_ctrlr_process_admin_completions), which does it. The clock is read once per poll, not per
  * command: a command is stamped with its queue pair's last poll, and the
  * ring is scanned four times per timeout, so a timeout fires between 1 and
  * 1.25 times the set value after the command went out.
@@ -38,14 +40,16 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 		if (!tr->abort_requested) {
 			bool abort = q->ctrlr->opts.io_timeout_action == USK_NVME_TIMEOUT_ABORT;
 
+			/* Never waits: the admin lock busy, the next scan tries again. */
+			rc = abort ? nvme_qpair_send_abort(q, cid, true) : -ECANCELED;
+			if (rc == -EBUSY) {
+				continue;
+			}
 			USK_WARNLOG("%s: qpair %u: command %u timed out after %u ms; %s", q->ctrlr->name,
 				    q->id, cid, q->ctrlr->opts.io_timeout_ms,
 				    abort ? "aborting it" : "resetting the controller");
-			/* Whether the controller could abort it, it gets one more timeout. */
-			rc = abort ? nvme_qpair_send_abort(q, cid) : -ECANCELED;
 		}
-		/* The Abort itself timed out: that reset the controller already. */
-		if (rc == -ETIMEDOUT || rc == -ENXIO) {
+		if (rc == -ENXIO) {
 			return;
 		}
 		if (tr->abort_requested || rc != 0) {
@@ -53,11 +57,11 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 				   "controller",
 				   q->ctrlr->name, q->id, cid);
 			/*
-			 * Its commands, this one among them, end on the next poll. Not
-			 * when another thread's late command has just had it reset.
+			 * Done by the next admin poll, not here: this thread may not wait.
+			 * Its commands, this one among them, end on the poll after it.
 			 */
 			tr->abort_requested = true;
-			nvme_ctrlr_reset_from(q->ctrlr, q->synced_state, q->id);
+			nvme_ctrlr_request_reset(q->ctrlr, q->synced_state, q->id);
 			return;
 		}
 		tr->abort_requested = true;

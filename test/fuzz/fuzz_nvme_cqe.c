@@ -61,7 +61,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		return -1;
 	}
 	for (size_t i = 0; i < FUZZ_QPAIRS; i++) {
-		if (usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, g_sizes[i], &g_qpairs[i]) != 0) {
+		if (nvme_model_alloc_qpair(g_ctrlr, g_sizes[i], &g_qpairs[i]) != 0) {
 			return -1;
 		}
 	}

@@ -46,6 +46,8 @@ struct nvme_bdev_io {
 	struct nvme_bdev_channel *ch;
 	int range_slot;	  /* the channel's DSM range it holds (unmap), or -1 */
 	uint32_t retries; /* times it failed and was sent again, those a reset ended not counted */
+	struct usk_thread *thread; /* a reset I/O's submitter, where it completes */
+	int reset_rc;
 };
 
 /* The I/O side (bdev_nvme_io.c). */

@@ -186,17 +186,45 @@ static void nvme_bdev_start_waiting(struct nvme_bdev_channel *ch)
 	}
 }
 
+static void nvme_bdev_reset_complete(void *arg)
+{
+	struct usk_bdev_io *io = arg;
+	struct nvme_bdev_io *nio = usk_bdev_io_driver_ctx(io);
+
+	usk_bdev_io_complete(io, nio->reset_rc == 0 ? USK_BDEV_IO_STATUS_SUCCESS
+						    : USK_BDEV_IO_STATUS_FAILED);
+}
+
+/* On the controller's thread, from its admin poll: back to the submitter's. */
+static void nvme_bdev_reset_done(void *arg, struct usk_nvme_ctrlr *ctrlr, int rc)
+{
+	struct usk_bdev_io *io = arg;
+	struct nvme_bdev_io *nio = usk_bdev_io_driver_ctx(io);
+
+	nio->reset_rc = rc;
+	if (usk_thread_get_current() == nio->thread ||
+	    usk_thread_send_msg(nio->thread, nvme_bdev_reset_complete, io) != 0) {
+		nvme_bdev_reset_complete(io);
+	}
+}
+
 /*
  * A reset I/O resets the controller: every I/O outstanding on it, on every
  * thread, completes with an abort status, and the queue pairs are rebuilt.
+ * The submitting thread does not wait for it: the controller's admin
+ * poller does the reset, on the controller's thread.
  */
 static void nvme_bdev_reset(struct usk_bdev_io *io)
 {
 	struct nvme_bdev *nb = io->bdev->ctxt;
-	int rc = usk_nvme_ctrlr_reset(nb->nc->ctrlr);
+	struct nvme_bdev_io *nio = usk_bdev_io_driver_ctx(io);
+	int rc;
 
-	usk_bdev_io_complete_deferred(io, rc == 0 ? USK_BDEV_IO_STATUS_SUCCESS
-						  : USK_BDEV_IO_STATUS_FAILED);
+	nio->thread = usk_thread_get_current();
+	rc = usk_nvme_ctrlr_reset_async(nb->nc->ctrlr, nvme_bdev_reset_done, io);
+	if (rc != 0) {
+		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
+	}
 }
 
 void nvme_bdev_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
@@ -234,6 +262,8 @@ static int nvme_bdev_poll(void *ctx)
 
 	nvme_bdev_queue_retries(ch);
 	nvme_bdev_start_waiting(ch);
+	/* The queue pair delays its doorbell: what the two calls above sent goes out now. */
+	usk_nvme_qpair_flush(ch->qpair);
 	return reaped > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
 }
 
@@ -285,7 +315,16 @@ static int nvme_bdev_channel_create(void *io_device, void *ctx)
 {
 	struct nvme_bdev_ctrlr *nc = io_device;
 	struct nvme_bdev_channel *ch = ctx;
-	int rc = usk_nvme_ctrlr_alloc_io_qpair(nc->ctrlr, 0, &ch->qpair);
+	struct usk_nvme_io_qpair_opts opts;
+	int rc;
+
+	/*
+	 * The channel's poller runs every turn of its thread, after the
+	 * thread's messages: the I/O they submit leaves with one doorbell write.
+	 */
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.delay_doorbell = true;
+	rc = usk_nvme_ctrlr_alloc_io_qpair(nc->ctrlr, &opts, &ch->qpair);
 
 	if (rc != 0) {
 		USK_ERRLOG("%s: no I/O queue pair for this thread: %s", nc->name, strerror(-rc));

@@ -224,6 +224,7 @@ static void model_run(struct nvme_model *m)
 	if (atomic_exchange(&m->complete_dropped, false)) {
 		model_complete_dropped(m);
 	}
+	model_inspect_work(m);
 	/* Every SQ is drained now: what was held back goes out. */
 	model_cqs_flush(m);
 }

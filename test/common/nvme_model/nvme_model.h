@@ -108,6 +108,9 @@ void nvme_model_complete_dropped(struct nvme_model *model);
  */
 bool nvme_model_wait_drops_taken(struct nvme_model *model);
 
+/* Whether the model has taken every I/O command it was told to drop (it does not wait). */
+bool nvme_model_drops_taken(struct nvme_model *model);
+
 /* The next @count admin commands are consumed and never completed. */
 void nvme_model_drop_admin_completions(struct nvme_model *model, uint32_t count);
 
@@ -191,6 +194,14 @@ uint64_t nvme_model_io_completed(struct nvme_model *model);
 /* Abort commands the model has received, whether it could abort or not. */
 uint32_t nvme_model_aborts(struct nvme_model *model);
 
+/*
+ * Waits up to 5 s for the model to have done every admin command the host
+ * has sent so far (answered, dropped or held, as an event request is).
+ * Returns whether it has: a test that sent one without waiting for it (an
+ * Abort) then sees what it did.
+ */
+bool nvme_model_admin_settle(struct nvme_model *model);
+
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
 
@@ -215,6 +226,35 @@ int nvme_model_dma_revoke(void *vaddr, size_t len);
 /* Puts back what nvme_model_dma_revoke() took, with the driver's IOVAs. Returns 0 or -errno. */
 int nvme_model_dma_restore(void *vaddr, size_t len);
 
+/* Inspection (nvme_model_inspect.c). */
+struct usk_nvme_sqe;
+
+/*
+ * The CQ head doorbell of queue @qid as the model reads it now: the last
+ * value the host wrote, to the shadow doorbell when Doorbell Buffer Config
+ * set one up (I/O queues), else to the MMIO register. 0 for a new queue.
+ */
+uint32_t nvme_model_cq_head(struct nvme_model *model, uint16_t qid);
+
+/* Copies to @out the last command the model fetched from SQ @qid (zeroes: none yet). */
+void nvme_model_last_sqe(struct nvme_model *model, uint16_t qid, struct usk_nvme_sqe *out);
+
+/*
+ * Posts a successful completion with CID @cid, which the host never issued,
+ * on the CQ of SQ @qid, and waits (up to 5 s) until it is in the ring.
+ * Returns whether it was posted (false: the queue is not live).
+ */
+bool nvme_model_post_bogus(struct nvme_model *model, uint16_t qid, uint16_t cid);
+
+/*
+ * Waits (up to 30 s) until the model has completed @count I/O commands in
+ * all (nvme_model_io_completed()): it has fetched and run them and posted
+ * their completions (unless the CQ is full, or a reorder window or a
+ * completion batch holds them back), whether or not the host has reaped
+ * them. Returns whether it has.
+ */
+bool nvme_model_wait_io_completed(struct nvme_model *model, uint64_t count);
+
 struct usk_nvme_qpair;
 struct usk_nvme_cqe;
 
@@ -230,6 +270,10 @@ struct usk_nvme_ns;
 struct usk_nvme_ctrlr;
 struct usk_nvme_ctrlr_opts;
 
+/* An I/O queue pair of @entries (0: the controller's default), other options default. */
+int nvme_model_alloc_qpair(struct usk_nvme_ctrlr *ctrlr, uint32_t entries,
+			   struct usk_nvme_qpair **qpair);
+
 /* The usual set-up of a test: a model, its controller attached, namespace 1, a queue pair. */
 struct nvme_model_fixture {
 	struct nvme_model *model;
@@ -240,8 +284,8 @@ struct nvme_model_fixture {
 };
 
 /*
- * Sets @f up: the model with @mo, attached with @co (NULL: defaults), a
- * queue pair of @entries. Returns 0 or the first error.
+ * Sets @f up: the model with @mo, attached with @co (NULL: defaults for
+ * either), a queue pair of @entries. Returns 0 or the first error.
  */
 int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_opts *mo,
 			  const struct usk_nvme_ctrlr_opts *co, uint32_t entries);
@@ -262,6 +306,11 @@ struct nvme_model_loop {
 	int completed;
 	int target;
 	int errors;
+	/*
+	 * Polls of nvme_model_loop_poll() whose callbacks started reads: each
+	 * such poll writes the SQ tail doorbell once, at its end.
+	 */
+	int batches;
 };
 
 /* The loop's completion callback (arg: the struct nvme_model_loop). */
@@ -269,5 +318,16 @@ void nvme_model_loop_done(void *arg, const struct usk_nvme_cqe *cpl);
 
 /* Starts one read of the loop; returns 0 or the submission's error. */
 int nvme_model_loop_submit(struct nvme_model_loop *loop);
+
+/*
+ * Polls the loop's queue pair until @target reads completed or @seconds
+ * pass, counting loop->batches. Returns loop->completed.
+ */
+int nvme_model_loop_poll(struct nvme_model_loop *loop, unsigned int seconds);
+
+struct usk_nvme_qpair_stats;
+
+/* The queue pair's counters (usk_nvme_qpair_get_stats()); the owner thread only. */
+struct usk_nvme_qpair_stats nvme_model_qpair_stats(const struct usk_nvme_qpair *qpair);
 
 #endif /* USK_TEST_NVME_MODEL_H */

@@ -81,6 +81,12 @@ struct nvme_model {
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
 	atomic_uint aborts; /* Abort commands received */
+	/*
+	 * Set while the model takes the admin SQ tail doorbell and runs what it
+	 * fetched (nvme_model_admin_settle(): a taken doorbell with this clear
+	 * means every admin command written so far is done).
+	 */
+	atomic_bool admin_fetching;
 	uint32_t last_tail[MODEL_QUEUES];
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];
@@ -112,6 +118,12 @@ struct nvme_model {
 	uint64_t disable_seen_us;
 	bool shutdown_seen; /* CC.SHN seen set */
 	uint64_t shutdown_seen_us;
+	/* Inspection (nvme_model_inspect.c); fault_lock guards last_sqe. */
+	struct usk_nvme_sqe last_sqe[MODEL_QUEUES]; /* the last command fetched, per SQ */
+	uint16_t bogus_qid; /* a completion to post with CID bogus_cid, when requested */
+	uint16_t bogus_cid;
+	atomic_bool bogus_requested;
+	_Atomic uint64_t bogus_posted;
 };
 
 static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)
@@ -207,5 +219,20 @@ void model_process_sq(struct nvme_model *m, uint16_t qid);
 uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0);
 uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0);
 uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd);
+
+/*
+ * The CQ head doorbell of @qid as the host last wrote it (the shadow one
+ * for an I/O queue once Doorbell Buffer Config set them up, else the MMIO
+ * register), read without taking it: any thread, no checks, no state.
+ */
+uint32_t model_cq_doorbell(struct nvme_model *m, uint16_t qid);
+
+/* Inspection (nvme_model_inspect.c). */
+
+/* Notes the command the model just fetched from @qid's SQ. */
+void model_note_sqe(struct nvme_model *m, uint16_t qid, const struct usk_nvme_sqe *cmd);
+
+/* The model's thread, each pass while running: posts a requested bogus completion. */
+void model_inspect_work(struct nvme_model *m);
 
 #endif /* USK_TEST_NVME_MODEL_INTERNAL_H */

@@ -3,8 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nvme_model_internal.h"
@@ -181,15 +183,20 @@ void nvme_model_complete_dropped(struct nvme_model *m)
 	atomic_store(&m->complete_dropped, true);
 }
 
+bool nvme_model_drops_taken(struct nvme_model *m)
+{
+	uint32_t left;
+
+	pthread_mutex_lock(&m->fault_lock);
+	left = m->drop_count;
+	pthread_mutex_unlock(&m->fault_lock);
+	return left == 0;
+}
+
 bool nvme_model_wait_drops_taken(struct nvme_model *m)
 {
 	for (int i = 0; i < 5000; i++) {
-		uint32_t left;
-
-		pthread_mutex_lock(&m->fault_lock);
-		left = m->drop_count;
-		pthread_mutex_unlock(&m->fault_lock);
-		if (left == 0) {
+		if (nvme_model_drops_taken(m)) {
 			return true;
 		}
 		usleep(1000);
@@ -311,6 +318,28 @@ uint64_t nvme_model_io_completed(struct nvme_model *m)
 uint32_t nvme_model_aborts(struct nvme_model *m)
 {
 	return atomic_load(&m->aborts);
+}
+
+bool nvme_model_admin_settle(struct nvme_model *m)
+{
+	/*
+	 * The model swaps its sentinel into the admin SQ tail register as it
+	 * takes a write, with admin_fetching set until it has run what the write
+	 * gave it: the sentinel there, then the flag clear, means all is done.
+	 */
+	volatile uint32_t *tail = model_reg32(m, USK_NVME_REG_DOORBELL_BASE);
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		if (__atomic_load_n(tail, __ATOMIC_ACQUIRE) == MODEL_DOORBELL_UNWRITTEN &&
+		    !atomic_load(&m->admin_fetching)) {
+			return true;
+		}
+		sched_yield();
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - start.tv_sec < 5);
+	return false;
 }
 
 uint8_t *nvme_model_ns_data(struct nvme_model *m, uint32_t nsid)

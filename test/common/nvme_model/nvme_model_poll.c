@@ -10,19 +10,30 @@
 #include "usk/env.h"
 #include "usk/nvme.h"
 
+int nvme_model_alloc_qpair(struct usk_nvme_ctrlr *c, uint32_t entries, struct usk_nvme_qpair **q)
+{
+	struct usk_nvme_io_qpair_opts opts;
+
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.io_queue_size = entries;
+	return usk_nvme_ctrlr_alloc_io_qpair(c, &opts, q);
+}
+
 int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_opts *mo,
 			  const struct usk_nvme_ctrlr_opts *co, uint32_t entries)
 {
+	struct nvme_model_opts defaults;
 	int rc;
 
 	*f = (struct nvme_model_fixture){0};
-	rc = nvme_model_create(mo, &f->model);
+	nvme_model_opts_init(&defaults);
+	rc = nvme_model_create(mo != NULL ? mo : &defaults, &f->model);
 	if (rc == 0) {
 		rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(f->model), co, &f->c);
 	}
 	if (rc == 0) {
 		f->ns = usk_nvme_ctrlr_get_ns(f->c, 1);
-		rc = usk_nvme_ctrlr_alloc_io_qpair(f->c, entries, &f->q);
+		rc = nvme_model_alloc_qpair(f->c, entries, &f->q);
 	}
 	if (rc == 0) {
 		f->buf = usk_dma_zmalloc(256 * 1024, 4096, USK_ENV_NUMA_ANY);
@@ -43,22 +54,56 @@ int nvme_model_fixture_down(struct nvme_model_fixture *f)
 	return rc != 0 ? rc : detach_rc;
 }
 
+/* Whether more than @seconds have passed since @start. */
+static bool poll_expired(const struct timespec *start, unsigned int seconds)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec - start->tv_sec > (time_t)seconds;
+}
+
 int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int want,
 			  unsigned int seconds)
 {
-	struct timespec start, now;
+	struct timespec start;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (*(const volatile int *)counter < want) {
+		/* The admin poll too: it does the resets I/O timeouts ask for. */
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(qpair));
 		if (usk_nvme_qpair_process_completions(qpair, 0) == 0) {
 			sched_yield();
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > (time_t)seconds) {
+		if (poll_expired(&start, seconds)) {
 			break;
 		}
 	}
 	return *counter;
+}
+
+int nvme_model_loop_poll(struct nvme_model_loop *l, unsigned int seconds)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (l->completed < l->target && !poll_expired(&start, seconds)) {
+		int submitted = l->submitted;
+
+		if (usk_nvme_qpair_process_completions(l->q, 0) == 0) {
+			sched_yield();
+		}
+		l->batches += l->submitted != submitted;
+	}
+	return l->completed;
+}
+
+struct usk_nvme_qpair_stats nvme_model_qpair_stats(const struct usk_nvme_qpair *qpair)
+{
+	struct usk_nvme_qpair_stats stats = {.stats_size = sizeof(stats)};
+
+	usk_nvme_qpair_get_stats(qpair, &stats);
+	return stats;
 }
 
 int nvme_model_loop_submit(struct nvme_model_loop *l)

@@ -123,6 +123,17 @@ static uint32_t doorbell(struct nvme_model *m, uint16_t qid, bool cq)
 	return cq ? mmio_cq_head(m, qid) : mmio_sq_doorbell(m, qid);
 }
 
+uint32_t model_cq_doorbell(struct nvme_model *m, uint16_t qid)
+{
+	if (m->dbbuf_shadow != 0 && qid != 0) {
+		uint32_t *shadow = model_host(m, m->dbbuf_shadow + model_db_offset(m, qid, true),
+					      sizeof(*shadow));
+
+		return shadow != NULL ? __atomic_load_n(shadow, __ATOMIC_ACQUIRE) : 0;
+	}
+	return __atomic_load_n(doorbell_reg(m, qid, true), __ATOMIC_ACQUIRE);
+}
+
 /* Tells the host which value the model has seen, so it rings again past it. */
 static void model_set_eventidx(struct nvme_model *m, uint16_t qid, bool cq, uint32_t value)
 {
@@ -335,6 +346,10 @@ void model_process_sq(struct nvme_model *m, uint16_t qid)
 	if (!model_sq_awake(m, qid)) {
 		return;
 	}
+	if (qid == 0) {
+		/* Before the doorbell is taken (nvme_model_admin_settle()). */
+		atomic_store(&m->admin_fetching, true);
+	}
 	uint32_t tail = doorbell(m, qid, false);
 	struct usk_nvme_sqe *ring = model_host(m, sq->base, (uint64_t)sq->entries * sizeof(*ring));
 
@@ -343,6 +358,7 @@ void model_process_sq(struct nvme_model *m, uint16_t qid)
 		uint16_t status = 0xffff;
 		uint32_t dw0 = 0;
 
+		model_note_sqe(m, qid, &cmd);
 		sq->head = (uint16_t)((sq->head + 1) % sq->entries);
 		if (model_take_fault(m, qid, &cmd, &status)) {
 			continue;
@@ -362,9 +378,15 @@ void model_process_sq(struct nvme_model *m, uint16_t qid)
 								  : model_admin(m, &cmd, &dw0);
 		} else {
 			status = status != 0xffff ? status : model_io(m, &cmd);
-			atomic_fetch_add(&m->io_completed, 1);
 		}
 		model_post(m, sq, qid, cmd.cid, status, dw0);
+		if (qid != 0) {
+			/* Counted once posted: a test waiting for the count finds the entry. */
+			atomic_fetch_add(&m->io_completed, 1);
+		}
+	}
+	if (qid == 0) {
+		atomic_store(&m->admin_fetching, false);
 	}
 	model_sq_maybe_sleep(m, qid, tail);
 }

@@ -38,6 +38,7 @@ static uint16_t wait_one(struct usk_nvme_qpair *q, int rc)
 	}
 	while (g_calls < want) {
 		usk_nvme_qpair_process_completions(q, 0);
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(q));
 	}
 	return g_status;
 }
@@ -228,7 +229,7 @@ int main(void)
 		return 1;
 	}
 	ns = usk_nvme_ctrlr_get_ns(c, 1);
-	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q) != 0) {
+	if (ns == NULL || usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q) != 0) {
 		return 1;
 	}
 	run(c, ns, q);

@@ -87,6 +87,7 @@ static int run_batch(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, struct io
 	/* Count requests, not commands: a split request takes several. */
 	while (n < DEPTH) {
 		usk_nvme_qpair_process_completions(q, 0);
+		usk_nvme_ctrlr_process_admin_completions(usk_nvme_qpair_get_ctrlr(q));
 		n = 0;
 		for (int i = 0; i < DEPTH; i++) {
 			n += ios[i].done > 0;
@@ -124,7 +125,7 @@ static void *test_half(void *arg)
 	struct usk_nvme_qpair *q;
 	struct io ios[DEPTH];
 	void *bases[DEPTH];
-	int rc = usk_nvme_ctrlr_alloc_io_qpair(h->ctrlr, 0, &q);
+	int rc = usk_nvme_ctrlr_alloc_io_qpair(h->ctrlr, NULL, &q);
 
 	if (rc != 0) {
 		h->rc = rc;

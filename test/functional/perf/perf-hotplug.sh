@@ -6,8 +6,13 @@ set -u
 
 HUGEMEM=64 /usk/scripts/setup.sh config >/dev/null || fail "setup.sh config"
 bdf=$(nvme_bdfs | head -n 1)
-/usk/bin/usk_nvme_perf -q 32 -w randread -t 6 >/tmp/perf.out 2>&1 &
-unplug_during $! 2 usk_nvme_perf
+# The unplug goes out once I/O runs (the first second's line), not at a time
+# from the start: on a loaded host start-up and the guest's handling of the
+# removal each took seconds, and a 6 s run once ended before the removal did.
+/usk/bin/usk_nvme_perf -q 32 -w randread -t 12 >/tmp/perf.out 2>&1 &
+perf=$!
+wait_for "grep -q '^\[  1s\]' /tmp/perf.out" 600 || fail "usk_nvme_perf did not start its run"
+unplug_during $perf 0 usk_nvme_perf
 rc=$?
 cat /tmp/perf.out
 [ $rc -eq 1 ] || fail "usk_nvme_perf exited $rc, not 1 (I/O failed)"

@@ -142,6 +142,9 @@ static void test_repeated_transport_ids(void)
 	CU_ASSERT_FALSE(g_opts.mmio_doorbells);
 	CU_ASSERT_EQUAL(parse("--no-shadow-doorbells"), 0);
 	CU_ASSERT_TRUE(g_opts.mmio_doorbells);
+	CU_ASSERT_FALSE(g_opts.delay_doorbell);
+	CU_ASSERT_EQUAL(parse("--delay-doorbell"), 0);
+	CU_ASSERT_TRUE(g_opts.delay_doorbell);
 	CU_ASSERT_EQUAL(parse("--help"), 0);
 	CU_ASSERT_TRUE(g_opts.help);
 }

@@ -338,9 +338,20 @@ static int g_wake_efd = -1;
 static uint64_t g_wake_sleeps_before;
 static bool g_wake_drained;
 
+static atomic_bool g_wake_fd_added;
+
+/*
+ * On the sleeper: the sleeps counted from here on wait on the fd. Counting
+ * from before it was added let the fd be written while the reactor was
+ * awake for this very message, whose wakeup then passed for the fd's.
+ */
 static void add_wake_fd(void *ctx)
 {
+	struct reactor *r = usk_thread_get_ctx(g_sleeper);
+
 	CU_ASSERT_EQUAL(usk_thread_add_wake_fd(g_wake_efd), 0);
+	g_wake_sleeps_before = atomic_load(&r->sleeps);
+	atomic_store(&g_wake_fd_added, true);
 }
 
 static void remove_wake_fd_and_stop(void *ctx)
@@ -375,7 +386,7 @@ static int write_wake_fd(void *ctx)
 	struct reactor *r = usk_thread_get_ctx(g_sleeper);
 	uint64_t one = 1;
 
-	if (atomic_load(&r->sleeps) == g_wake_sleeps_before) {
+	if (!atomic_load(&g_wake_fd_added) || atomic_load(&r->sleeps) == g_wake_sleeps_before) {
 		return USK_POLLER_IDLE;
 	}
 	usk_poller_unregister(&g_idle_timer);
@@ -388,8 +399,8 @@ static int write_wake_fd(void *ctx)
 static void start_wake_fd(void *ctx)
 {
 	g_sleeper = usk_thread_create("sleeper", g_cores[g_ncores - 1]);
+	atomic_store(&g_wake_fd_added, false);
 	CU_ASSERT_EQUAL(usk_thread_send_msg(g_sleeper, add_wake_fd, NULL), 0);
-	g_wake_sleeps_before = 0;
 	g_idle_timer = usk_poller_register(write_wake_fd, NULL, 20000, "write");
 }
 

@@ -7,7 +7,7 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_admin_ut test/unit/lib/nvme/nvme_reset_ut \
 	test/unit/lib/nvme/nvme_timeout_ut test/unit/lib/nvme/nvme_iov_ut \
 	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut \
-	test/unit/lib/nvme/nvme_model_ut
+	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -23,8 +23,10 @@ test_unit_lib_nvme_libusk_nvme_ut_ticks_a_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcd
 NVME_UT_TICKS_LIBS = test/common/nvme_model/libnvme_model.a \
 	test/unit/lib/nvme/libusk_nvme_ut_ticks.a lib/env/libusk_env.la lib/log/libusk_log.la \
 	lib/util/libusk_util.la $(UT_LIBS)
-test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
-test_unit_lib_nvme_nvme_qpair_ut_LDADD = $(NVME_UT_LIBS)
+# nvme_qpair_ut: the PRP builder alone, and the rings against the NVMe controller model.
+test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
+	-I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_qpair_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_status_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_transport_id_ut_LDADD = $(NVME_UT_LIBS)
 # nvme_ctrlr_ut runs the driver against the NVMe controller model, on the clock it moves.
@@ -42,10 +44,11 @@ test_unit_lib_nvme_nvme_sgl_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvm
 test_unit_lib_nvme_nvme_sgl_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_probe_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/env
 test_unit_lib_nvme_nvme_probe_ut_LDADD = $(NVME_UT_LIBS)
-test_unit_lib_nvme_nvme_split_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_split_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model \
+	-I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_split_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_admin_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_admin_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_admin_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_reset_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_reset_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_timeout_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
@@ -60,3 +63,6 @@ test_unit_lib_nvme_nvme_abort_ut_LDADD = test/common/nvme_model/libnvme_model.a 
 # nvme_model_ut checks the controller model itself, through its registers, on a clock of its own.
 test_unit_lib_nvme_nvme_model_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_model_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_io_raw_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
+	-I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_io_raw_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)

@@ -2,23 +2,50 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
 
 #include "nvme_model.h"
 #include "ut.h"
+#include "ut_nvme_ticks.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
 
 static struct nvme_model *g_model;
 
+/* The admin timeout of these tests, on the clock the test moves (ut_nvme_ticks.h). */
+#define ADMIN_TIMEOUT_MS 500
+
 static struct usk_nvme_ctrlr *attach(const struct nvme_model_opts *mo)
 {
+	struct usk_nvme_ctrlr_opts co;
 	struct usk_nvme_ctrlr *c = NULL;
 
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.admin_timeout_ms = ADMIN_TIMEOUT_MS;
 	CU_ASSERT_EQUAL_FATAL(nvme_model_create(mo, &g_model), 0);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, &c),
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &co, &c),
 			      0);
+	/*
+	 * Attach ends by sending Asynchronous Event Requests without waiting:
+	 * one answered command later the model has fetched them, so a drop
+	 * planned next is not taken by one of them.
+	 */
+	uint32_t value;
+
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value), 0);
 	return c;
+}
+
+static struct usk_nvme_ctrlr *attach_default(void)
+{
+	struct nvme_model_opts mo;
+
+	nvme_model_opts_init(&mo);
+	return attach(&mo);
 }
 
 static void detach(struct usk_nvme_ctrlr *c)
@@ -79,11 +106,271 @@ static void test_delete_cq_under_live_sq_refused(void)
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
+/* The result of one admin command sent with usk_nvme_ctrlr_cmd_admin_raw(). */
+struct admin_result {
+	int calls;
+	uint16_t status;
+	uint32_t dw0;
+};
+
+static void admin_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct admin_result *r = arg;
+
+	r->calls++;
+	r->status = USK_NVME_STATUS_CODE(cpl->status);
+	r->dw0 = cpl->dw0;
+}
+
+/* Polls the admin queue until @r has its callback, for up to 30 s (a bound, not an oracle). */
+static void poll_admin_until_done(struct usk_nvme_ctrlr *c, const struct admin_result *r)
+{
+	time_t give_up = time(NULL) + 30;
+
+	while (r->calls == 0 && time(NULL) < give_up) {
+		usk_nvme_ctrlr_process_admin_completions(c);
+	}
+}
+
+static const struct usk_nvme_sqe g_get_arbitration = {
+	.opcode = USK_NVME_OPC_GET_FEATURES, .cdw10 = USK_NVME_FEAT_ARBITRATION};
+
+/*
+ * Many commands in flight, more than the admin queue holds: each is taken
+ * or refused with -EAGAIN, and each callback taken runs exactly once, from
+ * the poll, never from the send.
+ */
+static void test_raw_commands_complete_once_from_the_poll(void)
+{
+	enum { COUNT = 300 };
+	static struct admin_result results[COUNT];
+	struct usk_nvme_ctrlr *c = attach_default();
+	int sent = 0, refused = 0;
+
+	memset(results, 0, sizeof(results));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_set_feature(c, USK_NVME_FEAT_ARBITRATION, 5, NULL), 0);
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_admin_busy(c));
+	while (sent < COUNT) {
+		int rc = usk_nvme_ctrlr_cmd_admin_raw(c, &g_get_arbitration, NULL, 0, admin_done,
+						      &results[sent]);
+
+		CU_ASSERT_TRUE_FATAL(rc == 0 || rc == -EAGAIN);
+		if (rc == 0) {
+			/* The callback waits for the poll, however fast the model is. */
+			CU_ASSERT_EQUAL(results[sent].calls, 0);
+			CU_ASSERT_TRUE(usk_nvme_ctrlr_admin_busy(c));
+			sent++;
+		} else {
+			refused++;
+			usk_nvme_ctrlr_process_admin_completions(c);
+		}
+	}
+	CU_ASSERT_TRUE(refused > 0);
+	poll_admin_until_done(c, &results[COUNT - 1]);
+	for (int i = 0; i < COUNT; i++) {
+		CU_ASSERT_EQUAL(results[i].calls, 1);
+		CU_ASSERT_EQUAL(results[i].status, 0);
+		CU_ASSERT_EQUAL(results[i].dw0, 5);
+	}
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_admin_busy(c));
+	detach(c);
+}
+
+/* Whatever the driver does not know goes out as given and comes back with the device's status. */
+static void test_raw_command_carries_any_opcode(void)
+{
+	struct usk_nvme_ctrlr *c = attach_default();
+	struct admin_result vendor = {0}, identify = {0};
+	struct usk_nvme_sqe cmd = {.opcode = 0xc1, .cdw10 = 0x1234};
+	struct usk_nvme_sqe id = {.opcode = USK_NVME_OPC_IDENTIFY, .cdw10 = USK_NVME_CNS_CONTROLLER};
+	struct usk_nvme_ctrlr_data *data = usk_dma_zmalloc(sizeof(*data), 4096, -1);
+
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(c, &cmd, NULL, 0, admin_done, &vendor), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(c, &id, data, sizeof(*data), admin_done,
+						     &identify),
+			0);
+	poll_admin_until_done(c, &identify);
+	poll_admin_until_done(c, &vendor);
+	CU_ASSERT_EQUAL(vendor.calls, 1);
+	CU_ASSERT_EQUAL(vendor.status, USK_NVME_SC_INVALID_OPCODE);
+	CU_ASSERT_EQUAL(identify.calls, 1);
+	CU_ASSERT_EQUAL(identify.status, 0);
+	CU_ASSERT_EQUAL(memcmp(data->mn, usk_nvme_ctrlr_get_data(c)->mn, sizeof(data->mn)), 0);
+	usk_dma_free(data);
+	detach(c);
+}
+
+/* Bad input is refused at once, and nothing is sent to a failed controller. */
+static void test_raw_command_refusals(void)
+{
+	struct usk_nvme_ctrlr *c = attach_default();
+	struct admin_result r = {0};
+	struct usk_nvme_ctrlr_data on_stack;
+	struct usk_nvme_sqe id = {.opcode = USK_NVME_OPC_IDENTIFY, .cdw10 = USK_NVME_CNS_CONTROLLER};
+
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(c, &g_get_arbitration, NULL, 0, NULL, NULL),
+			-EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(c, &id, &on_stack, sizeof(on_stack),
+						     admin_done, &r),
+			-EINVAL);
+	nvme_model_remove(g_model);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_process_admin_completions(c), -ENXIO);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(c, &g_get_arbitration, NULL, 0, admin_done,
+						     &r),
+			-ENXIO);
+	CU_ASSERT_EQUAL(r.calls, 0);
+	detach(c);
+}
+
+/* A callback may wait on a synchronous admin command: it runs with no lock held. */
+static struct usk_nvme_ctrlr *g_ctrlr;
+static uint32_t g_value_in_callback;
+static int g_rc_in_callback = -1;
+
+static void get_feature_in_callback(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	admin_done(arg, cpl);
+	g_rc_in_callback = usk_nvme_ctrlr_get_feature(g_ctrlr, USK_NVME_FEAT_ARBITRATION, 0,
+						      &g_value_in_callback);
+}
+
+static void test_callback_may_wait_on_a_sync_command(void)
+{
+	struct admin_result r = {0};
+
+	g_ctrlr = attach_default();
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_set_feature(g_ctrlr, USK_NVME_FEAT_ARBITRATION, 6, NULL), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(g_ctrlr, &g_get_arbitration, NULL, 0,
+						     get_feature_in_callback, &r),
+			0);
+	poll_admin_until_done(g_ctrlr, &r);
+	CU_ASSERT_EQUAL(r.calls, 1);
+	CU_ASSERT_EQUAL(g_rc_in_callback, 0);
+	CU_ASSERT_EQUAL(g_value_in_callback, 6);
+	detach(g_ctrlr);
+}
+
+/* A synchronous command on its own thread, whose answer the model never sends. */
+struct sync_waiter {
+	pthread_t thread;
+	struct usk_nvme_ctrlr *c;
+	int rc;
+	bool returned;
+};
+
+static void *sync_waiter_run(void *arg)
+{
+	struct sync_waiter *w = arg;
+	uint32_t value;
+
+	w->rc = usk_nvme_ctrlr_get_feature(w->c, USK_NVME_FEAT_ARBITRATION, 0, &value);
+	__atomic_store_n(&w->returned, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Waits up to 30 s of real time for the model to have taken the admin commands it drops. */
+static bool wait_admin_drops_taken(void)
+{
+	time_t give_up = time(NULL) + 30;
+
+	while (!nvme_model_admin_drops_taken(g_model) && time(NULL) < give_up) {
+		sched_yield();
+	}
+	return nvme_model_admin_drops_taken(g_model);
+}
+
+/*
+ * While one thread waits on a synchronous command the device has not
+ * answered, another sends and completes admin commands: the waiter holds
+ * no lock. It used to hold the admin lock for the whole admin timeout.
+ */
+static void test_sync_wait_leaves_the_queue_to_others(void)
+{
+	struct sync_waiter w = {.c = attach_default()};
+	struct admin_result r = {0};
+
+	nvme_model_drop_admin_completions(g_model, 1);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&w.thread, NULL, sync_waiter_run, &w), 0);
+	CU_ASSERT_TRUE(wait_admin_drops_taken());
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(w.c, &g_get_arbitration, NULL, 0, admin_done,
+						     &r),
+			0);
+	poll_admin_until_done(w.c, &r);
+	CU_ASSERT_EQUAL(r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_FALSE(__atomic_load_n(&w.returned, __ATOMIC_ACQUIRE));
+	/* The clock stands still until now: the waiter times out only on this move. */
+	ut_nvme_ticks_advance(ADMIN_TIMEOUT_MS * 1000ull + 1);
+	pthread_join(w.thread, NULL);
+	CU_ASSERT_EQUAL(w.rc, -ETIMEDOUT);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
+	detach(w.c);
+}
+
+/*
+ * A raw command the device never answers: past the admin timeout the poll
+ * resets the controller, which ends it with Command Abort Requested, once;
+ * the controller then answers again.
+ */
+static void test_lost_raw_command_resets_the_controller(void)
+{
+	struct usk_nvme_ctrlr *c = attach_default();
+	struct admin_result lost = {0}, after = {0};
+
+	nvme_model_drop_admin_completions(g_model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(c, &g_get_arbitration, NULL, 0, admin_done,
+						     &lost),
+			0);
+	CU_ASSERT_TRUE(wait_admin_drops_taken());
+	usk_nvme_ctrlr_process_admin_completions(c);
+	ut_nvme_ticks_advance(ADMIN_TIMEOUT_MS * 1000ull);
+	usk_nvme_ctrlr_process_admin_completions(c);
+	/* Not late yet: at the deadline, not past it. */
+	CU_ASSERT_EQUAL(lost.calls, 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 1);
+	ut_nvme_ticks_advance(1);
+	usk_nvme_ctrlr_process_admin_completions(c);
+	CU_ASSERT_EQUAL(lost.calls, 1);
+	CU_ASSERT_EQUAL(lost.status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_admin_busy(c));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(c, &g_get_arbitration, NULL, 0, admin_done,
+						     &after),
+			0);
+	poll_admin_until_done(c, &after);
+	CU_ASSERT_EQUAL(after.status, 0);
+	CU_ASSERT_EQUAL(lost.calls, 1);
+	detach(c);
+}
+
+/* Detach ends a command still out, and its callback runs once before detach returns. */
+static void test_detach_ends_raw_commands(void)
+{
+	struct usk_nvme_ctrlr *c = attach_default();
+	struct admin_result lost = {0};
+
+	nvme_model_drop_admin_completions(g_model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(c, &g_get_arbitration, NULL, 0, admin_done,
+						     &lost),
+			0);
+	CU_ASSERT_TRUE(wait_admin_drops_taken());
+	detach(c);
+	CU_ASSERT_EQUAL(lost.calls, 1);
+	CU_ASSERT_EQUAL(lost.status, USK_NVME_SC_ABORTED_BY_REQUEST);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_log_pages_and_features),
 		UT_TEST(test_delete_cq_under_live_sq_refused),
+		UT_TEST(test_raw_commands_complete_once_from_the_poll),
+		UT_TEST(test_raw_command_carries_any_opcode),
+		UT_TEST(test_raw_command_refusals),
+		UT_TEST(test_callback_may_wait_on_a_sync_command),
+		UT_TEST(test_sync_wait_leaves_the_queue_to_others),
+		UT_TEST(test_lost_raw_command_resets_the_controller),
+		UT_TEST(test_detach_ends_raw_commands),
 	};
 	int rc;
 

@@ -141,7 +141,7 @@ static void test_small_admin_queue(void)
 		usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &co, &g_ctrlr), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(g_ctrlr, USK_NVME_FEAT_ARBITRATION, 0, &value),
 			0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 1);
 	teardown();
@@ -192,7 +192,7 @@ static void test_bad_doorbell_writes_are_error_events(void)
 	setup();
 	CU_ASSERT_EQUAL_FATAL(
 		usk_pci_device_map_bar(nvme_model_pci_device(g_model), 0, &bar, &bar_size), 0);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 16, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_ctrlr, 16, &q), 0);
 	wait_aers(4);
 	for (int i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
 		volatile uint32_t *db =

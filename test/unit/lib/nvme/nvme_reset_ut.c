@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -213,7 +214,7 @@ static void test_free_qpair_after_reset(void)
 		CU_ASSERT(r[i].calls == 1 && r[i].status == USK_NVME_SC_ABORTED_BY_REQUEST);
 	}
 	/* A new queue pair on the reset controller works. */
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &f.q), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &f.q), 0);
 	check_write_read(&f, 3, 0x33);
 	fixture_down(&f);
 }
@@ -290,7 +291,7 @@ static void test_reset_from_a_callback_keeps_waiting_commands(void)
 	fixture_up(f, 64, 10000);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f->q), 0);
 	/* Two entries: one command in the ring, the next waits. */
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f->c, 2, &f->q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(f->c, 2, &f->q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 0, 1, done_a_then_reset, NULL), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf + 4096, 1, 1, done, &g_b), 0);
 	nvme_model_poll_until(f->q, &g_b.calls, 1, 5);
@@ -357,7 +358,7 @@ static void test_free_qpair_when_the_delete_times_out(void)
 
 	fixture_up(&f, 64, 300);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 2, &f.q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(f.c, 2, &f.q), 0);
 	nvme_model_drop_completions(f.model, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &a), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
@@ -372,7 +373,7 @@ static void test_free_qpair_when_the_delete_times_out(void)
 	CU_ASSERT(b.calls == 1 && b.status == USK_NVME_SC_ABORTED_BY_REQUEST);
 	CU_ASSERT_EQUAL(nvme_model_io_completed(f.model), executed);
 	/* The queue ID is free on the controller too. */
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &again), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &again), 0);
 	f.q = again;
 	fixture_down(&f);
 }
@@ -414,7 +415,7 @@ static void test_reset_deletes_io_queues_before_disabling(void)
 	struct result r = {0}, r2 = {0};
 
 	fixture_up(&f, 64, 10000);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &q2), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &q2), 0);
 	nvme_model_drop_completions(f.model, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
@@ -464,6 +465,143 @@ static void test_reset_of_a_dead_controller_fails_it(void)
 	fixture_down(&f);
 }
 
+/* A read of block 9 into the fixture's buffer, on the thread the helper runs it on. */
+struct read_call {
+	struct nvme_model_fixture *f;
+	struct result *r;
+	int rc;
+};
+
+static void read_block_9(void *arg)
+{
+	struct read_call *call = arg;
+
+	call->rc = usk_nvme_ns_read(call->f->ns, call->f->q, call->f->buf, 9, 1, done, call->r);
+}
+
+static void poll_qpair(void *fixture)
+{
+	struct nvme_model_fixture *f = fixture;
+
+	usk_nvme_qpair_process_completions(f->q, 0);
+}
+
+/*
+ * After a reset, a queue pair's queues are made again without its thread
+ * waiting: the model never answers the Create I/O CQ, and the submission
+ * and the polls still return at once (the read waits). Past the admin
+ * timeout the lost Create has the controller reset by the admin poll, and
+ * the queue pair is then rebuilt and the read goes out. The bug: the
+ * owner's poll sent the Creates and waited for them, under the admin lock.
+ */
+static void test_rebuild_never_waits_for_create(void)
+{
+	struct nvme_model_fixture f;
+	struct result r = {0};
+	struct read_call call = {.f = &f, .r = &r, .rc = -1};
+	time_t give_up = time(NULL) + 30;
+
+	uint32_t value;
+
+	fixture_up(&f, 64, 200);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
+	/* The reset ends by sending event requests unanswered: one answer later, they are taken. */
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(f.c, USK_NVME_FEAT_ARBITRATION, 0, &value), 0);
+	nvme_model_drop_admin_completions(f.model, 1);
+	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(read_block_9, &call));
+	CU_ASSERT_EQUAL(call.rc, 0);
+	while (!nvme_model_admin_drops_taken(f.model) && time(NULL) < give_up) {
+		sched_yield();
+	}
+	CU_ASSERT_TRUE(nvme_model_admin_drops_taken(f.model));
+	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(poll_qpair, &f));
+	CU_ASSERT_EQUAL(r.calls, 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	ut_nvme_ticks_advance(PAST_MS(200));
+	usk_nvme_qpair_process_completions(f.q, 0);
+	usk_nvme_ctrlr_process_admin_completions(f.c);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 3);
+	CU_ASSERT_EQUAL(nvme_model_poll_until(f.q, &r.calls, 1, 30), 1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	fixture_down(&f);
+}
+
+struct reset_result {
+	int calls;
+	int rc;
+};
+
+static void reset_done(void *arg, struct usk_nvme_ctrlr *ctrlr, int rc)
+{
+	struct reset_result *r = arg;
+
+	r->calls++;
+	r->rc = rc;
+}
+
+/*
+ * Resets asked for without waiting: nothing happens until the admin poll,
+ * which does one reset for the three callers and then calls each back once.
+ */
+static void test_reset_async_callers_share_one_reset(void)
+{
+	struct nvme_model_fixture f;
+	struct reset_result r[3] = {{0}};
+
+	fixture_up(&f, 64, 1000);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset_async(f.c, reset_done, &r[i]), 0);
+	}
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
+	CU_ASSERT_EQUAL(r[0].calls + r[1].calls + r[2].calls, 0);
+	CU_ASSERT(usk_nvme_ctrlr_process_admin_completions(f.c) >= 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL(r[i].rc, 0);
+	}
+	usk_nvme_ctrlr_process_admin_completions(f.c);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	CU_ASSERT_EQUAL(r[0].calls, 1);
+	check_write_read(&f, 7, 0x5a);
+	fixture_down(&f);
+}
+
+/*
+ * A controller that fails (or is detached) before the reset: the callers
+ * hear -ENXIO, once; a failed one refuses new requests.
+ */
+static void test_reset_async_on_a_failed_controller(void)
+{
+	struct nvme_model_fixture f;
+	struct reset_result early = {0}, at_detach = {0};
+
+	fixture_up(&f, 64, 1000);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset_async(f.c, reset_done, &early), 0);
+	nvme_model_remove(f.model);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_process_admin_completions(f.c), -ENXIO);
+	CU_ASSERT_EQUAL(early.calls, 1);
+	CU_ASSERT_EQUAL(early.rc, -ENXIO);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset_async(f.c, reset_done, &early), -ENXIO);
+	/* A removed device: freeing its queue pair reports what it could not delete. */
+	nvme_model_fixture_down(&f);
+	CU_ASSERT_EQUAL(early.calls, 1);
+
+	/* No queue pair: nothing polls the admin queue before the detach. */
+	struct nvme_model_opts mo;
+	struct nvme_model *model;
+	struct usk_nvme_ctrlr *c = NULL;
+
+	nvme_model_opts_init(&mo);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &model), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(model), NULL, &c), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset_async(c, reset_done, &at_detach), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	CU_ASSERT_EQUAL(at_detach.calls, 1);
+	CU_ASSERT_EQUAL(at_detach.rc, -ENXIO);
+	nvme_model_destroy(model);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -472,6 +610,9 @@ int main(void)
 		UT_TEST(test_reset_during_io_from_another_thread),
 		UT_TEST(test_free_qpair_after_reset),
 		UT_TEST(test_admin_timeout_resets),
+		UT_TEST(test_rebuild_never_waits_for_create),
+		UT_TEST(test_reset_async_callers_share_one_reset),
+		UT_TEST(test_reset_async_on_a_failed_controller),
 		UT_TEST(test_admin_timeout_during_bring_up),
 		UT_TEST(test_reset_from_a_callback_keeps_waiting_commands),
 		UT_TEST(test_reset_from_a_rebuilds_callback),

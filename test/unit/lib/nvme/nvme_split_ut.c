@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "nvme_internal.h"
 #include "nvme_model.h"
 #include "ut.h"
 #include "usk/env.h"
@@ -39,7 +40,7 @@ static int setup(uint16_t noiob, uint16_t entries)
 		return -1;
 	}
 	g_ns = usk_nvme_ctrlr_get_ns(g_ctrlr, 1);
-	return usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, entries, &g_q);
+	return nvme_model_alloc_qpair(g_ctrlr, entries, &g_q);
 }
 
 static void teardown(void)
@@ -179,6 +180,42 @@ static void test_failure_between_pieces(void)
 	}
 }
 
+/*
+ * Every command of a split request carries its flags. A one-entry ring
+ * sends the pieces one at a time, so the model's last command is each in
+ * turn: 20 blocks from 4 across a boundary of 8 are [4, 8), [8, 16), [16, 24).
+ */
+static void test_pieces_carry_io_flags(void)
+{
+	static const uint32_t starts[] = {4, 8, 16}, counts[] = {4, 8, 8};
+	const uint32_t flags = USK_NVME_IO_FLAGS_FUA | USK_NVME_IO_FLAGS_LIMITED_RETRY;
+	uint8_t *buf = usk_dma_malloc(20 * 512, 4096, -1);
+	struct usk_nvme_io_opts opts;
+	struct usk_nvme_sqe sqe;
+
+	CU_ASSERT_EQUAL_FATAL(setup(8, 2), 0);
+	usk_nvme_io_opts_init(&opts, sizeof(opts));
+	opts.io_flags = flags;
+	uint64_t before = nvme_model_io_completed(g_model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, g_q, buf, 4, 20, done, NULL, &opts), 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		CU_ASSERT_FATAL(nvme_model_wait_io_completed(g_model, before + i + 1));
+		nvme_model_last_sqe(g_model, g_q->id, &sqe);
+		CU_ASSERT_EQUAL(sqe.opcode, USK_NVME_OPC_WRITE);
+		CU_ASSERT_EQUAL(sqe.cdw10, starts[i]);
+		CU_ASSERT_EQUAL(sqe.cdw12, (counts[i] - 1) | flags);
+		/* Reaping this piece lets the next one into the ring. */
+		CU_ASSERT_EQUAL(g_calls, 0);
+		usk_nvme_qpair_process_completions(g_q, 0);
+	}
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, 0);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model) - before, 3);
+	teardown();
+	usk_dma_free(buf);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -186,6 +223,7 @@ int main(void)
 		UT_TEST(test_optimal_boundary),
 		UT_TEST(test_all_or_nothing),
 		UT_TEST(test_failure_between_pieces),
+		UT_TEST(test_pieces_carry_io_flags),
 	};
 	int rc;
 

@@ -9,6 +9,9 @@
  */
 #include "config.h"
 
+#include <sched.h>
+#include <time.h>
+
 #include "nvme_model.h"
 #include "ut.h"
 #include "ut_nvme_ticks.h"
@@ -57,13 +60,18 @@ static void teardown(struct nvme_model_fixture *f)
 }
 
 /*
- * Sets the clock to @now and polls. Twice: what a timeout ends (by the
- * Abort, or by the reset) completes on the poll after the one that sent it.
+ * Sets the clock to @now and polls. Twice, with the admin poll between, as
+ * an application's admin poller runs beside its I/O: what a timeout ends (by
+ * the Abort, once the model has done it, or by the reset the admin poll
+ * does) completes on the poll after the one that found it late.
  */
 static void poll_at(struct nvme_model_fixture *f, uint64_t now)
 {
 	ut_nvme_ticks_set(now);
 	usk_nvme_qpair_process_completions(f->q, 0);
+	/* An Abort the poll sent is done before the next look, as a sync one was. */
+	CU_ASSERT(nvme_model_admin_settle(f->model));
+	usk_nvme_ctrlr_process_admin_completions(f->c);
 	usk_nvme_qpair_process_completions(f->q, 0);
 }
 
@@ -251,7 +259,7 @@ static void test_timeout_reset_spares_the_late_queue(void)
 	co.io_timeout_ms = TIMEOUT_MS;
 	co.io_timeout_action = USK_NVME_TIMEOUT_RESET;
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, &co, 16), 0);
-	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, 0, &q2), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &q2), 0);
 	g_calls = g_other_calls = 0;
 	poll_at(&f, ut_nvme_ticks_now());
 	/* Each drop taken before the next is planned: a plan replaces the one before. */
@@ -271,6 +279,47 @@ static void test_timeout_reset_spares_the_late_queue(void)
 	teardown(&f);
 }
 
+static void poll_qpair_once(void *fixture)
+{
+	struct nvme_model_fixture *f = fixture;
+
+	usk_nvme_qpair_process_completions(f->q, 0);
+}
+
+/*
+ * A late command on a device that never answers the Abort: the poll that
+ * finds it late sends the Abort and returns, the poll a timeout later asks
+ * for the reset and returns, and the admin poll does the reset, which ends
+ * the command. The bug: the I/O thread waited for the Abort's answer, and
+ * then did the whole reset, for up to the admin timeout and CAP.TO.
+ */
+static void test_late_command_never_makes_the_poll_wait(void)
+{
+	struct nvme_model_fixture f;
+	time_t give_up = time(NULL) + 30;
+	uint64_t sent;
+
+	setup(&f, false, TIMEOUT_MS);
+	sent = send_lost_read_after_scan(&f);
+	nvme_model_drop_admin_completions(f.model, 1);
+	ut_nvme_ticks_set(sent + TIMEOUT + SLACK);
+	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(poll_qpair_once, &f));
+	while (!nvme_model_admin_drops_taken(f.model) && time(NULL) < give_up) {
+		sched_yield();
+	}
+	CU_ASSERT_TRUE(nvme_model_admin_drops_taken(f.model));
+	ut_nvme_ticks_advance(TIMEOUT + SLACK);
+	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(poll_qpair_once, &f));
+	CU_ASSERT_EQUAL(g_calls, 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
+	usk_nvme_ctrlr_process_admin_completions(f.c);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	usk_nvme_qpair_process_completions(f.q, 0);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	teardown(&f);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -280,6 +329,7 @@ int main(void)
 		UT_TEST(test_late_command_completes),
 		UT_TEST(test_timeout_counts_from_submission_after_idle),
 		UT_TEST(test_timeout_reset_spares_the_late_queue),
+		UT_TEST(test_late_command_never_makes_the_poll_wait),
 	};
 	int rc;
 

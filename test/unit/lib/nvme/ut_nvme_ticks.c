@@ -120,3 +120,40 @@ bool ut_nvme_ticks_jump_wait(struct ut_nvme_ticks_jump *j)
 	pthread_join(j->thread, NULL);
 	return j->was_ready && j->ended_by_jump;
 }
+
+struct ut_call {
+	void (*fn)(void *arg);
+	void *arg;
+	bool returned;
+};
+
+static void *ut_call_main(void *arg)
+{
+	struct ut_call *call = arg;
+
+	call->fn(call->arg);
+	__atomic_store_n(&call->returned, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+bool ut_nvme_ticks_call_returns(void (*fn)(void *arg), void *arg)
+{
+	struct ut_call call = {.fn = fn, .arg = arg};
+	struct timespec start;
+	pthread_t thread;
+	bool returned;
+
+	if (pthread_create(&thread, NULL, ut_call_main, &call) != 0) {
+		return false;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!__atomic_load_n(&call.returned, __ATOMIC_ACQUIRE) && real_time_left(&start)) {
+		jump_pause();
+	}
+	returned = __atomic_load_n(&call.returned, __ATOMIC_ACQUIRE);
+	if (!returned) {
+		ut_nvme_ticks_advance(JUMP_UNSTICK_US);
+	}
+	pthread_join(thread, NULL);
+	return returned;
+}

@@ -58,4 +58,13 @@ int ut_nvme_ticks_jump_start(struct ut_nvme_ticks_jump *jump, bool (*ready)(void
  */
 bool ut_nvme_ticks_jump_wait(struct ut_nvme_ticks_jump *jump);
 
+/*
+ * Runs @fn(@arg) on a thread of its own and returns whether it returned
+ * within 30 s of real time: a bound, not an oracle, for a call that must
+ * not wait (one that waits on lib/nvme's clock waits for ever, as the clock
+ * stands still). One that does not return is freed by moving the clock an
+ * hour on, past every deadline, and joined.
+ */
+bool ut_nvme_ticks_call_returns(void (*fn)(void *arg), void *arg);
+
 #endif /* USK_TEST_UT_NVME_TICKS_H */
