@@ -459,8 +459,11 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr,
 				  struct usk_nvme_qpair **qpair);
 
 /**
- * Delete an I/O queue pair. Commands still outstanding complete with
- * Command Abort Requested, after the controller has let go of the queues.
+ * Delete an I/O queue pair. Commands still outstanding complete once:
+ * those the controller had fetched with the status it ends them with
+ * (Command Aborted due to SQ Deletion), the rest (commands waiting for a
+ * ring entry, a delayed doorbell's batch never written) with Command Abort
+ * Requested, after the controller has let go of the queues.
  * Thread rules: the thread that owns @p qpair.
  *
  * @return 0; or the error of a Delete command (-EIO, -ETIMEDOUT): the

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "usk/env.h"
+#include "usk_internal/env.h" /* struct env_dma_map_hooks */
 
 /* Page size of the translation map and of registrations. */
 #define ENV_PAGE_SHIFT	  12
@@ -83,25 +84,6 @@ int env_dma_require_hugepages(void);
 
 /* Closes the VFIO container, if one is open (vfio_container.c). */
 void env_vfio_fini(void);
-
-/*
- * Hooks the VFIO code installs when it opens the process's container.
- * From then on the memory code calls map for every region it registers and
- * unmap before it forgets one. A map failure fails the registration.
- */
-struct env_dma_map_hooks {
-	int (*map)(void *vaddr, uint64_t iova, uint64_t len);
-	int (*unmap)(uint64_t iova, uint64_t len);
-};
-
-/*
- * Install (or, with NULL, remove) the hooks. Installing maps every region
- * registered so far, under the same lock as later registrations, so none
- * is missed; if one map fails, those done are undone and the hooks are not
- * installed (its error is returned). While installed, registrations and
- * unregistrations call them under the memory code's lock.
- */
-int env_mem_set_dma_map_hooks(const struct env_dma_map_hooks *hooks);
 
 /*
  * Limit IOVAs to [0, 2^bits): the VFIO code calls it with the IOMMU's

@@ -446,7 +446,7 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	pthread_mutex_lock(&c->admin_lock);
 	c->io_qpairs[q->id] = NULL;
 	q->resyncing = true;
-	/* Once the queues are gone (NVME_QPAIR_NO_QUEUES below) submissions are refused. */
+	/* From here on submissions are refused: the SQ is about to be deleted. */
 	q->closing = true;
 	if (nvme_qpair_on_ctrlr(q)) {
 		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);

@@ -21,8 +21,16 @@ int nvme_dbbuf_config(struct usk_nvme_ctrlr *c)
 	if (!c->opts.shadow_doorbells || (c->cdata->oacs & USK_NVME_OACS_DBBUF) == 0) {
 		return 0;
 	}
-	c->dbbuf_shadow = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
-	c->dbbuf_eventidx = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
+	/*
+	 * Entries sit at the MMIO doorbells' offsets, (2 * qid + cq) << (2 + DSTRD):
+	 * with a large stride one page does not hold them all (Linux sizes the
+	 * buffers the same way).
+	 */
+	c->dbbuf_size = usk_align_up((size_t)(c->max_io_queues + 1) * 2u
+					     << (2 + USK_NVME_CAP_DSTRD(c->cap)),
+				     NVME_PAGE_SIZE);
+	c->dbbuf_shadow = usk_dma_zmalloc(c->dbbuf_size, NVME_PAGE_SIZE, c->dev->info.numa_node);
+	c->dbbuf_eventidx = usk_dma_zmalloc(c->dbbuf_size, NVME_PAGE_SIZE, c->dev->info.numa_node);
 	if (c->dbbuf_shadow == NULL || c->dbbuf_eventidx == NULL) {
 		nvme_dbbuf_free(c);
 		return -ENOMEM;

@@ -148,6 +148,7 @@ struct usk_nvme_ctrlr {
 	struct usk_nvme_ns *ns; /* indexed by nsid - 1 */
 	uint32_t *dbbuf_shadow; /* Doorbell Buffer Config pages, or NULL */
 	uint32_t *dbbuf_eventidx;
+	size_t dbbuf_size; /* bytes of each: every queue's doorbells at CAP.DSTRD's stride */
 	uint32_t num_ns;
 	uint32_t max_xfer_size;
 	uint32_t max_io_queues;

@@ -59,7 +59,12 @@ int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uin
 
 void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 {
-	if (q->sq_tail != q->sq_tail_rung) {
+	/*
+	 * Being freed: its SQ is deleted, or about to be, and a write to the
+	 * doorbell of a queue the controller does not have is an error. What
+	 * a delayed doorbell left unrung is ended by the free.
+	 */
+	if (q->sq_tail != q->sq_tail_rung && !q->closing) {
 		/* The SQEs must be in memory before the controller reads the new tail. */
 		usk_wmb();
 		nvme_doorbell_write(q->sq_doorbell, q->sq_shadow, q->sq_eventidx, q->sq_tail_rung,
@@ -184,10 +189,11 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
 				  const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
+	/* Being freed: its SQ may be deleted already, while the last completions are reaped. */
+	if (q->closing) {
+		return -ENXIO;
+	}
 	if (!nvme_qpair_in_sync(q)) {
-		if (q->closing) {
-			return -ENXIO;
-		}
 		/* Inside the reap loop the ring is not rebuilt: the command waits for the next
 		 * poll. */
 		int rc = !q->in_completions		      ? nvme_qpair_resync(q)

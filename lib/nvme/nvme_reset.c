@@ -30,8 +30,8 @@ static int nvme_ctrlr_reset_dbbuf(struct usk_nvme_ctrlr *c)
 	if (c->dbbuf_shadow == NULL) {
 		return 0;
 	}
-	memset(c->dbbuf_shadow, 0, NVME_PAGE_SIZE);
-	memset(c->dbbuf_eventidx, 0, NVME_PAGE_SIZE);
+	memset(c->dbbuf_shadow, 0, c->dbbuf_size);
+	memset(c->dbbuf_eventidx, 0, c->dbbuf_size);
 	cmd.prp1 = usk_vtoiova(c->dbbuf_shadow, NULL);
 	cmd.prp2 = usk_vtoiova(c->dbbuf_eventidx, NULL);
 	return usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL);

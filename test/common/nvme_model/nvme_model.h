@@ -9,6 +9,7 @@
 #define USK_TEST_NVME_MODEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "usk/pci.h"
@@ -19,26 +20,55 @@ struct nvme_model_opts {
 	uint32_t ns_count;
 	uint64_t ns_blocks[NVME_MODEL_MAX_NS];
 	uint32_t ns_block_shift[NVME_MODEL_MAX_NS]; /* 9 or 12 */
-	uint8_t mdts;				    /* 2^mdts pages, 0 for no limit */
-	uint16_t max_entries;			    /* CAP.MQES + 1 */
-	uint16_t max_io_queues;
-	bool dbbuf;		  /* offer Doorbell Buffer Config (OACS bit 8) */
-	bool sgls;		  /* offer SGLs for I/O data, any alignment (SGLS 01b) */
-	uint16_t noiob;		  /* namespaces' optimal I/O boundary in blocks, 0 for none */
-	bool dbbuf_idle_eventidx; /* never move EventIdx: the host should stop ringing */
-	bool abort_unsupported;	  /* answer every Abort "not aborted", as QEMU's device does */
-	uint32_t ready_delay_ms;  /* a slow controller: CSTS.RDY this long after CC.EN */
 	/*
-	 * The clock ready_delay_ms counts on, in microseconds (called on the
+	 * Largest data transfer, 2^mdts 4 KiB pages, 0 for no limit. A command
+	 * moving more data ends with Invalid Field in Command (SCT 0, SC 02h).
+	 */
+	uint8_t mdts;
+	uint16_t max_entries; /* CAP.MQES + 1 */
+	uint16_t max_io_queues;
+	bool dbbuf;		    /* offer Doorbell Buffer Config (OACS bit 8) */
+	bool sgls;		    /* offer SGLs for I/O data, any alignment (SGLS 01b) */
+	uint16_t noiob;		    /* namespaces' optimal I/O boundary in blocks, 0 for none */
+	bool dbbuf_idle_eventidx;   /* never move EventIdx: the host should stop ringing */
+	bool abort_unsupported;	    /* answer every Abort "not aborted", as QEMU's device does */
+	uint32_t ready_delay_ms;    /* a slow controller: CSTS.RDY this long after CC.EN */
+	uint32_t disable_delay_ms;  /* CSTS.RDY clears this long after CC.EN does */
+	uint32_t shutdown_delay_ms; /* CSTS.SHST 01b at CC.SHN, 10b this long after */
+	uint8_t cap_to;		    /* CAP.TO, 500 ms units (0: 1) */
+	/*
+	 * The clock the delays count on, in microseconds (called on the
 	 * model's thread); NULL: CLOCK_MONOTONIC. A test on the clock it moves
 	 * (ut_nvme_ticks.h) passes that one, so the host and the model agree.
 	 */
 	uint64_t (*now_us)(void);
+	/*
+	 * Out-of-order completion on I/O queues: completions are held per CQ
+	 * until this many are held (or the model has fetched all there is),
+	 * then posted in a permutation drawn from @seed. 0 or 1: in order.
+	 */
+	uint32_t reorder_window;
+	/*
+	 * Hold I/O completions until this many are ready (or the model has
+	 * fetched all there is) and post them together, so one reap finds
+	 * several. 0 or 1: each as soon as it is done. In order unless
+	 * reorder_window is set too (then the group is shuffled).
+	 */
+	uint32_t completion_batch;
+	uint64_t seed; /* for reorder_window; 0 picks a fixed one */
+	/*
+	 * CAP.DSTRD: doorbells (and shadow doorbells, EventIdx) are
+	 * 4 << dstrd bytes apart; 0 to 15.
+	 */
+	uint8_t dstrd;
 };
 
 struct nvme_model;
 
-/* Fills @opts with one 1 MiB namespace of 512-byte blocks, MDTS 5, 64 entries, 8 queues. */
+/*
+ * Fills @opts with one 1 MiB namespace of 512-byte blocks, MDTS 5, 64
+ * entries, 8 queues, CAP.TO 1, DSTRD 0; no delays, completions in order.
+ */
 void nvme_model_opts_init(struct nvme_model_opts *opts);
 
 /* Creates the model and starts its thread. Returns 0 or a negative errno. */
@@ -106,6 +136,12 @@ uint32_t nvme_model_aers_waiting(struct nvme_model *model);
  */
 void nvme_model_set_ns_blocks(struct nvme_model *model, uint32_t nsid, uint64_t blocks);
 
+/*
+ * The next enable (CC.EN 0 to 1) takes @ms before CSTS.RDY, on the
+ * model's clock, instead of opts.ready_delay_ms; later ones do not.
+ */
+void nvme_model_set_ready_delay(struct nvme_model *model, uint32_t ms);
+
 /* Whether the host has the controller enabled now (CC.EN). */
 bool nvme_model_enabled(struct nvme_model *model);
 
@@ -128,6 +164,27 @@ void nvme_model_remove(struct nvme_model *model);
 /* Sets CSTS.CFS, as a controller does on a fatal internal error, and stops processing. */
 void nvme_model_set_cfs(struct nvme_model *model);
 
+/*
+ * Stops (@pause true) or restarts fetching commands; registers, CC and
+ * posting carry on. Pausing returns once the model's thread has finished
+ * the pass it was in, so a test can line up a batch the model will then
+ * see at once (to make a reorder window fill, say).
+ */
+void nvme_model_pause(struct nvme_model *model, bool pause);
+
+/* Completion queue entries the model has written on I/O queues. */
+uint64_t nvme_model_io_cqes_posted(struct nvme_model *model);
+
+/*
+ * Bad doorbell writes the model has seen: an SQ tail past the ring, a CQ
+ * head past the ring or past what the model posted (Invalid Doorbell Write
+ * Value), a write to the doorbell of a queue that does not exist (Invalid
+ * Doorbell Register). Each is ignored and reported to the host as an
+ * Asynchronous Event of type 0 (Error), info 01h or 00h, log page 01h; the
+ * next one is sent after the host has read log page 01h.
+ */
+uint64_t nvme_model_doorbell_errors(struct nvme_model *model);
+
 /* Doorbell writes the model has seen on I/O submission queues. */
 uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *model);
 
@@ -147,6 +204,27 @@ bool nvme_model_admin_settle(struct nvme_model *model);
 
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
+
+/*
+ * The model reaches host memory as a device behind an IOMMU does: through
+ * a table of what the driver mapped (lib/env's DMA map hooks), not through
+ * the driver's own translation. An address not in the table fails the
+ * command with Data Transfer Error (SCT 0, SC 04h) and counts a fault.
+ */
+
+/* Times @model could not reach host memory it was pointed at (data, lists, rings). */
+uint64_t nvme_model_dma_faults(struct nvme_model *model);
+
+/*
+ * Takes the pages of [@vaddr, @vaddr + @len) out of the models' DMA table
+ * only (the driver still thinks them mapped): an IOMMU that lost the
+ * mappings. Every model of the process sees it. Returns 0, or -EINVAL
+ * when the memory is not registered DMA memory.
+ */
+int nvme_model_dma_revoke(void *vaddr, size_t len);
+
+/* Puts back what nvme_model_dma_revoke() took, with the driver's IOVAs. Returns 0 or -errno. */
+int nvme_model_dma_restore(void *vaddr, size_t len);
 
 /* Inspection (nvme_model_inspect.c). */
 struct usk_nvme_sqe;
@@ -170,8 +248,10 @@ bool nvme_model_post_bogus(struct nvme_model *model, uint16_t qid, uint16_t cid)
 
 /*
  * Waits (up to 30 s) until the model has completed @count I/O commands in
- * all (nvme_model_io_completed()): it has fetched and run them, whether or
- * not the host has reaped them. Returns whether it has.
+ * all (nvme_model_io_completed()): it has fetched and run them and posted
+ * their completions (unless the CQ is full, or a reorder window or a
+ * completion batch holds them back), whether or not the host has reaped
+ * them. Returns whether it has.
  */
 bool nvme_model_wait_io_completed(struct nvme_model *model, uint64_t count);
 

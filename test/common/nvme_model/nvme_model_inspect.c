@@ -28,6 +28,8 @@ void model_inspect_work(struct nvme_model *m)
 	/* Only onto a queue the host has: a bogus entry elsewhere would be lost anyway. */
 	if (m->sq[qid].live && m->cq[m->sq[qid].cqid].live) {
 		model_post(m, &m->sq[qid], qid, m->bogus_cid, 0, 0);
+		/* Into the ring now, even from a CQ that holds completions back. */
+		model_cq_flush(m, m->sq[qid].cqid);
 		atomic_fetch_add(&m->bogus_posted, 1);
 	}
 	atomic_store(&m->bogus_requested, false);

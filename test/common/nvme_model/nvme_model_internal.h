@@ -10,13 +10,14 @@
 #include "usk/nvme_spec.h"
 #include "usk/util.h"
 
-#define MODEL_QUEUES	17 /* admin + 16 I/O */
-#define MODEL_REGS_SIZE 0x4000
-#define MODEL_PAGE	4096u
+#define MODEL_QUEUES 17 /* admin + 16 I/O */
+#define MODEL_PAGE   4096u
 /* Asynchronous Event Requests the model keeps (Identify Controller AERL + 1). */
 #define MODEL_AER_MAX 4
 /* Dropped I/O commands the model remembers, so an Abort can end them. */
 #define MODEL_DROPPED_MAX 1024
+/* CSTS.SHST 01b: shutdown processing occurring (base 3.1.x, CSTS). */
+#define MODEL_CSTS_SHST_OCCURRING (1u << 2)
 /* What an I/O SQ doorbell register holds until the host writes it. */
 #define MODEL_DOORBELL_UNWRITTEN UINT32_MAX
 
@@ -27,6 +28,22 @@ struct model_queue {
 	uint16_t head; /* SQ: next to fetch; CQ: next to post */
 	uint16_t cqid; /* SQ only */
 	uint8_t phase; /* CQ only */
+};
+
+/* A completion made but not posted yet. */
+struct model_cpl {
+	uint16_t sqid;
+	uint16_t cid;
+	uint16_t status;
+	uint32_t dw0;
+};
+
+/* A CQ's completions not posted yet: the first @ready are released, in posting order. */
+struct model_cq_pending {
+	struct model_cpl *cpl;
+	uint32_t count;
+	uint32_t ready;
+	uint32_t capacity;
 };
 
 struct nvme_model {
@@ -53,9 +70,9 @@ struct nvme_model {
 	atomic_bool complete_dropped; /* the test asked them to complete now */
 	atomic_uint enable_count;
 	atomic_uint live_sqs_at_disable; /* I/O SQs the host had not deleted at the last disable */
-	bool enable_seen;	   /* CC.EN has been seen set since it was last clear */
-	uint64_t enable_seen_us;   /* when, on the ready_delay_ms clock */
-	atomic_bool waiting_ready; /* CC.EN seen set, CSTS.RDY not set yet */
+	bool enable_seen;		 /* CC.EN has been seen set since it was last clear */
+	uint64_t enable_seen_us;	 /* when, on the ready_delay_ms clock */
+	atomic_bool waiting_ready;	 /* CC.EN seen set, CSTS.RDY not set yet */
 	/* Asynchronous Event Requests waiting (CIDs), and an event to send. */
 	uint16_t aer_cids[MODEL_AER_MAX];
 	uint32_t aer_count;
@@ -64,7 +81,12 @@ struct nvme_model {
 	_Atomic uint64_t sq_doorbell_writes;
 	_Atomic uint64_t io_completed;
 	atomic_uint aborts; /* Abort commands received */
-	uint32_t admin_done_tail; /* atomic: the admin SQ tail up to which all is done */
+	/*
+	 * Set while the model takes the admin SQ tail doorbell and runs what it
+	 * fetched (nvme_model_admin_settle(): a taken doorbell with this clear
+	 * means every admin command written so far is done).
+	 */
+	atomic_bool admin_fetching;
 	uint32_t last_tail[MODEL_QUEUES];
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];
@@ -73,7 +95,29 @@ struct nvme_model {
 	uint64_t dbbuf_eventidx;
 	bool thread_started;
 	atomic_bool removed;
-	atomic_bool halted; /* stop processing commands (removal, CFS) */
+	atomic_bool halted;	     /* stop processing commands (removal, CFS) */
+	_Atomic uint64_t dma_faults; /* host memory it could not reach */
+	/* Completions waiting per CQ (the model's thread only; kept across enables). */
+	struct model_cq_pending pending[MODEL_QUEUES];
+	uint64_t rng; /* reordering's random state, from opts.seed */
+	_Atomic uint64_t io_cqes_posted;
+	atomic_bool paused;	 /* fetch no commands (a test lines up a batch) */
+	_Atomic uint64_t passes; /* the thread's loops, for nvme_model_pause() */
+	/* CQ head doorbells: the register's last value seen, and the last valid one. */
+	uint32_t cq_db_raw[MODEL_QUEUES];
+	uint32_t cq_head_db[MODEL_QUEUES];
+	_Atomic uint64_t doorbell_errors;
+	/* An Error event (type 0) to send, and whether such events wait for log page 01h. */
+	bool error_event_pending;
+	uint8_t error_event_info;
+	bool error_event_masked;
+	/* The next enable's ready delay (nvme_model_set_ready_delay), or -1 for opts'. */
+	_Atomic int64_t next_ready_delay_ms;
+	uint64_t ready_delay_us; /* this enable's */
+	bool disable_seen;	 /* CC.EN seen clear while CSTS.RDY was set */
+	uint64_t disable_seen_us;
+	bool shutdown_seen; /* CC.SHN seen set */
+	uint64_t shutdown_seen_us;
 	/* Inspection (nvme_model_inspect.c); fault_lock guards last_sqe. */
 	struct usk_nvme_sqe last_sqe[MODEL_QUEUES]; /* the last command fetched, per SQ */
 	uint16_t bogus_qid; /* a completion to post with CID bogus_cid, when requested */
@@ -82,22 +126,113 @@ struct nvme_model {
 	_Atomic uint64_t bogus_posted;
 };
 
-/* The model's thread: watches CC and the doorbells, runs commands. */
+static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)
+{
+	return (volatile uint32_t *)(m->regs + off);
+}
+
+/*
+ * Where @qid's SQ tail (or CQ head) doorbell is, in bytes from the first:
+ * (2 * qid + cq) * (4 << CAP.DSTRD) (base 3.1.x, SQyTDBL / CQyHDBL). The
+ * shadow doorbell and EventIdx buffers use the same offsets (base 5.8).
+ */
+static inline uint32_t model_db_offset(const struct nvme_model *m, uint16_t qid, bool cq)
+{
+	return (2u * qid + cq) * (4u << m->opts.dstrd);
+}
+
+/* The register file's size: the doorbells of every queue the model has, whole pages. */
+static inline uint32_t model_regs_size(const struct nvme_model *m)
+{
+	uint32_t end = USK_NVME_REG_DOORBELL_BASE + model_db_offset(m, MODEL_QUEUES, false);
+
+	return (end + MODEL_PAGE - 1) & ~(MODEL_PAGE - 1);
+}
+
+/* The model's thread: watches CC and the doorbells, runs commands (nvme_model.c). */
 void *nvme_model_thread_main(void *arg);
 
 /*
- * Posts a completion for @cid on @sq's CQ (the model's thread only),
- * waiting while that CQ is full.
+ * Takes a fault planned for @cmd on @qid, if any: returns true to drop it,
+ * or sets *@status (nvme_model.c).
+ */
+bool model_take_fault(struct nvme_model *m, uint16_t qid, const struct usk_nvme_sqe *cmd,
+		      uint16_t *status);
+
+/* Host memory (nvme_model_dma.c). */
+
+/*
+ * Takes (and gives back) the process's DMA table: the first model alive
+ * installs lib/env's DMA map hooks, the last removes them. Returns 0 or
+ * the error of installing them.
+ */
+int model_dma_get(void);
+void model_dma_put(void);
+
+/*
+ * Where @len bytes at @iova are in this process, through the model's own
+ * table, or NULL (counted as a DMA fault of @m) when they are not all mapped.
+ */
+void *model_host(struct nvme_model *m, uint64_t iova, uint64_t len);
+
+/* Moves a command's data between host memory and @buf, by SGL or PRPs; returns a status. */
+uint16_t model_data_copy(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint8_t *buf,
+			 uint64_t len, bool to_host);
+
+/* Queues and doorbells (nvme_model_queue.c). */
+
+/* Sets @qid's doorbell register as a newly created queue finds it. */
+void model_doorbell_init(struct nvme_model *m, uint16_t qid, bool cq);
+
+/* Sets every doorbell as a controller just enabled has them: only the admin queue's live. */
+void model_doorbells_reset(struct nvme_model *m);
+
+/* Marks @qid's doorbell register as one no queue has (writing it is an error). */
+void model_doorbell_retire(struct nvme_model *m, uint16_t qid, bool cq);
+
+/*
+ * Checks the doorbells of queues the model has no work for: a write to a
+ * queue that does not exist, a CQ head out of range (each pass).
+ */
+void model_check_doorbells(struct nvme_model *m);
+
+/*
+ * Makes a completion for @cid of @sqid on the CQ @sq feeds: posted now if
+ * the CQ has room and nothing is held back, else kept until it can be.
  */
 void model_post(struct nvme_model *m, struct model_queue *sq, uint16_t sqid, uint16_t cid,
 		uint16_t status, uint32_t dw0);
-/* The CQ head of @qid as the model reads it: the shadow doorbell if set up, else MMIO. */
+
+/* Releases @cqid's held completions and posts what the CQ has room for. */
+void model_cq_flush(struct nvme_model *m, uint16_t cqid);
+
+/* model_cq_flush() on every CQ (each pass: every SQ has been drained). */
+void model_cqs_flush(struct nvme_model *m);
+
+/* Forgets @cqid's unposted completions (the CQ was deleted or the controller reset). */
+void model_cq_discard(struct nvme_model *m, uint16_t cqid);
+
+/* Fetches and runs what the host put on @qid's SQ. */
+void model_process_sq(struct nvme_model *m, uint16_t qid);
+
+/* Commands (nvme_model_admin.c, nvme_model_io.c); each returns the status. */
+uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0);
+uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0);
+uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd);
+
+/*
+ * The CQ head doorbell of @qid as the host last wrote it (the shadow one
+ * for an I/O queue once Doorbell Buffer Config set them up, else the MMIO
+ * register), read without taking it: any thread, no checks, no state.
+ */
 uint32_t model_cq_doorbell(struct nvme_model *m, uint16_t qid);
 
 /* Inspection (nvme_model_inspect.c). */
+
 /* Notes the command the model just fetched from @qid's SQ. */
 void model_note_sqe(struct nvme_model *m, uint16_t qid, const struct usk_nvme_sqe *cmd);
-/* The model's thread, each loop while ready: posts a requested bogus completion. */
+
+/* The model's thread, each pass while running: posts a requested bogus completion. */
 void model_inspect_work(struct nvme_model *m);
 
 #endif /* USK_TEST_NVME_MODEL_INTERNAL_H */

@@ -22,7 +22,7 @@ static int model_map_bar(struct usk_pci_device *dev, uint32_t bar, void **addr, 
 		return -EINVAL;
 	}
 	*addr = to_model(dev)->regs;
-	*size = MODEL_REGS_SIZE;
+	*size = model_regs_size(to_model(dev));
 	return 0;
 }
 
@@ -89,28 +89,38 @@ void nvme_model_opts_init(struct nvme_model_opts *opts)
 		.mdts = 5,
 		.max_entries = 64,
 		.max_io_queues = 8,
+		.cap_to = 1,
 	};
 }
 
 int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **model)
 {
 	struct nvme_model *m = calloc(1, sizeof(*m));
+	int rc;
 
 	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS ||
-	    opts->max_io_queues >= MODEL_QUEUES) {
+	    opts->max_io_queues >= MODEL_QUEUES || opts->dstrd > 15) {
 		free(m);
 		return -EINVAL;
 	}
+	rc = model_dma_get();
+	if (rc != 0) {
+		free(m);
+		return rc;
+	}
 	m->opts = *opts;
-	m->regs = aligned_alloc(4096, MODEL_REGS_SIZE);
+	m->rng = opts->seed != 0 ? opts->seed : 0x9e3779b97f4a7c15ull;
+	atomic_store(&m->next_ready_delay_ms, -1);
+	m->regs = aligned_alloc(4096, model_regs_size(m));
 	for (uint32_t i = 0; i < opts->ns_count; i++) {
 		m->ns_data[i] = calloc(opts->ns_blocks[i], 1u << opts->ns_block_shift[i]);
 		m->ns_capacity[i] = opts->ns_blocks[i];
 	}
-	memset(m->regs, 0, MODEL_REGS_SIZE);
-	/* CAP: MQES, CQR, TO = 1 (500 ms), DSTRD 0, NVM command set. */
-	*(uint64_t *)m->regs =
-		(uint64_t)(opts->max_entries - 1) | 1ull << 16 | 1ull << 24 | 1ull << 37;
+	memset(m->regs, 0, model_regs_size(m));
+	/* CAP: MQES, CQR, TO (500 ms units), DSTRD, NVM command set. */
+	*(uint64_t *)m->regs = (uint64_t)(opts->max_entries - 1) | 1ull << 16 |
+			       (uint64_t)(opts->cap_to != 0 ? opts->cap_to : 1) << 24 |
+			       (uint64_t)opts->dstrd << 32 | 1ull << 37;
 	*(uint32_t *)(m->regs + USK_NVME_REG_VS) = 0x10400;
 	m->cfg[0x0a] = 0x08; /* class code 0x010802 at 0x09 */
 	m->cfg[0x0b] = 0x01;
@@ -138,9 +148,13 @@ void nvme_model_destroy(struct nvme_model *m)
 	for (uint32_t i = 0; i < m->opts.ns_count; i++) {
 		free(m->ns_data[i]);
 	}
+	for (uint32_t q = 0; q < MODEL_QUEUES; q++) {
+		free(m->pending[q].cpl);
+	}
 	pthread_mutex_destroy(&m->fault_lock);
 	free(m->regs);
 	free(m);
+	model_dma_put();
 }
 
 struct usk_pci_device *nvme_model_pci_device(struct nvme_model *m)
@@ -231,6 +245,11 @@ void nvme_model_set_ns_blocks(struct nvme_model *m, uint32_t nsid, uint64_t bloc
 	}
 }
 
+void nvme_model_set_ready_delay(struct nvme_model *m, uint32_t ms)
+{
+	atomic_store(&m->next_ready_delay_ms, (int64_t)ms);
+}
+
 bool nvme_model_enabled(struct nvme_model *m)
 {
 	return (__atomic_load_n((uint32_t *)(m->regs + USK_NVME_REG_CC), __ATOMIC_ACQUIRE) &
@@ -265,6 +284,27 @@ void nvme_model_set_cfs(struct nvme_model *m)
 			  __ATOMIC_SEQ_CST);
 }
 
+void nvme_model_pause(struct nvme_model *m, bool pause)
+{
+	uint64_t pass = atomic_load(&m->passes);
+
+	atomic_store(&m->paused, pause);
+	/* Two passes: the one under way may have begun before the flag was set. */
+	for (int i = 0; pause && i < 5000 && atomic_load(&m->passes) < pass + 2; i++) {
+		usleep(1000);
+	}
+}
+
+uint64_t nvme_model_io_cqes_posted(struct nvme_model *m)
+{
+	return atomic_load(&m->io_cqes_posted);
+}
+
+uint64_t nvme_model_doorbell_errors(struct nvme_model *m)
+{
+	return atomic_load(&m->doorbell_errors);
+}
+
 uint64_t nvme_model_sq_doorbell_writes(struct nvme_model *m)
 {
 	return atomic_load(&m->sq_doorbell_writes);
@@ -282,13 +322,18 @@ uint32_t nvme_model_aborts(struct nvme_model *m)
 
 bool nvme_model_admin_settle(struct nvme_model *m)
 {
-	const volatile uint32_t *tail =
-		(const volatile uint32_t *)(m->regs + USK_NVME_REG_DOORBELL_BASE);
+	/*
+	 * The model swaps its sentinel into the admin SQ tail register as it
+	 * takes a write, with admin_fetching set until it has run what the write
+	 * gave it: the sentinel there, then the flag clear, means all is done.
+	 */
+	volatile uint32_t *tail = model_reg32(m, USK_NVME_REG_DOORBELL_BASE);
 	struct timespec start, now;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
-		if (__atomic_load_n(&m->admin_done_tail, __ATOMIC_ACQUIRE) == *tail) {
+		if (__atomic_load_n(tail, __ATOMIC_ACQUIRE) == MODEL_DOORBELL_UNWRITTEN &&
+		    !atomic_load(&m->admin_fetching)) {
 			return true;
 		}
 		sched_yield();

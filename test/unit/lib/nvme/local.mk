@@ -7,7 +7,7 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_admin_ut test/unit/lib/nvme/nvme_reset_ut \
 	test/unit/lib/nvme/nvme_timeout_ut test/unit/lib/nvme/nvme_iov_ut \
 	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut \
-	test/unit/lib/nvme/nvme_io_raw_ut
+	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -60,6 +60,9 @@ test_unit_lib_nvme_nvme_aer_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/co
 test_unit_lib_nvme_nvme_aer_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_abort_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_abort_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+# nvme_model_ut checks the controller model itself, through its registers, on a clock of its own.
+test_unit_lib_nvme_nvme_model_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_model_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_io_raw_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_io_raw_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)

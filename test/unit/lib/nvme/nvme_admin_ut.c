@@ -54,6 +54,11 @@ static void detach(struct usk_nvme_ctrlr *c)
 	nvme_model_destroy(g_model);
 }
 
+static void count_call(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	*(int *)arg += USK_NVME_STATUS_CODE(cpl->status) == 0;
+}
+
 static void test_log_pages_and_features(void)
 {
 	struct nvme_model_opts mo;
@@ -74,6 +79,31 @@ static void test_log_pages_and_features(void)
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(c, 0x42, 0, &value), -EIO);
 	detach(c);
 	usk_dma_free(page);
+}
+
+/*
+ * Delete I/O CQ while its SQ is there is refused with Invalid Queue
+ * Deletion (SCT 1, SC 0Ch), and the queue pair goes on working; the
+ * driver's own free (SQ first, then CQ) succeeds.
+ */
+static void test_delete_cq_under_live_sq_refused(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct usk_nvme_cqe cpl = {0};
+	int calls = 0;
+
+	nvme_model_opts_init(&mo);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 16), 0);
+	/* The fixture's queue pair is the controller's first: queue ID 1. */
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = 1};
+
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_admin_cmd_sync(f.c, &cmd, NULL, 0, &cpl), -EIO);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_CODE(cpl.status), 0x10c);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 8, count_call, &calls), 0);
+	nvme_model_poll_until(f.q, &calls, 1, 30);
+	CU_ASSERT_EQUAL(calls, 1);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
 /* The result of one admin command sent with usk_nvme_ctrlr_cmd_admin_raw(). */
@@ -333,6 +363,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_log_pages_and_features),
+		UT_TEST(test_delete_cq_under_live_sq_refused),
 		UT_TEST(test_raw_commands_complete_once_from_the_poll),
 		UT_TEST(test_raw_command_carries_any_opcode),
 		UT_TEST(test_raw_command_refusals),

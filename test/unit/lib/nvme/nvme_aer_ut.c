@@ -10,6 +10,7 @@
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
+#include "usk/pci.h"
 
 static struct nvme_model *g_model;
 static struct usk_nvme_ctrlr *g_ctrlr;
@@ -146,6 +147,84 @@ static void test_small_admin_queue(void)
 	teardown();
 }
 
+/* Waits up to 5 s for the model to have seen @want bad doorbell writes. */
+static void wait_doorbell_errors(uint64_t want)
+{
+	time_t end = time(NULL) + 5;
+
+	while (nvme_model_doorbell_errors(g_model) < want && time(NULL) <= end) {
+		sched_yield();
+	}
+	CU_ASSERT_EQUAL(nvme_model_doorbell_errors(g_model), want);
+}
+
+static void count_read(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	*(int *)arg += USK_NVME_STATUS_CODE(cpl->status) == 0 ? 1 : 1000;
+}
+
+/*
+ * Bad doorbell writes, straight to the registers (queue pair 1 has 16
+ * entries): an SQ tail past the ring, the tail doorbell of a queue that
+ * does not exist, a CQ head past what was posted, a CQ head past the ring.
+ * The controller ignores each, counts it, and reports it as an Error event
+ * (type 0; info 01h bad value, 00h bad register; log page 01h), one at a
+ * time as the driver reads the log page; the queue pair keeps working.
+ */
+static void test_bad_doorbell_writes_are_error_events(void)
+{
+	struct usk_nvme_qpair *q;
+	void *bar;
+	uint64_t bar_size;
+	int reads = 0;
+	uint8_t *buf = usk_dma_malloc(512, 512, -1);
+	static const struct {
+		uint32_t offset; /* from the first doorbell: (2 * qid + cq) * 4, DSTRD 0 */
+		uint32_t value;
+		uint8_t info;
+	} bad[] = {
+		{(2 * 1) * 4, 16, 0x01},     /* SQ 1 tail = entries */
+		{(2 * 5) * 4, 0, 0x00},	     /* SQ 5 does not exist */
+		{(2 * 1 + 1) * 4, 5, 0x01},  /* CQ 1 head past the one entry posted */
+		{(2 * 1 + 1) * 4, 16, 0x01}, /* CQ 1 head = entries */
+	};
+
+	setup();
+	CU_ASSERT_EQUAL_FATAL(
+		usk_pci_device_map_bar(nvme_model_pci_device(g_model), 0, &bar, &bar_size), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_ctrlr, 16, &q), 0);
+	wait_aers(4);
+	for (int i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+		volatile uint32_t *db =
+			(volatile uint32_t *)((uint8_t *)bar + USK_NVME_REG_DOORBELL_BASE +
+					      bad[i].offset);
+
+		/* A read first: the CQ has one entry more posted and consumed. */
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(g_ctrlr, 1), q, buf, 0, 1,
+						 count_read, &reads),
+				0);
+		nvme_model_poll_until(q, &reads, i + 1, 5);
+		CU_ASSERT_EQUAL(reads, i + 1);
+		*db = bad[i].value;
+		wait_doorbell_errors((uint64_t)i + 1);
+		poll_events(i + 1);
+		CU_ASSERT_EQUAL(USK_NVME_AER_TYPE(g_dw0), 0);
+		CU_ASSERT_EQUAL(USK_NVME_AER_INFO(g_dw0), bad[i].info);
+		CU_ASSERT_EQUAL(USK_NVME_AER_LOG_PAGE(g_dw0), 1);
+	}
+	/* Ignored, every one: the queue pair goes on as if none had been written. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(g_ctrlr, 1), q, buf, 0, 1,
+					 count_read, &reads),
+			0);
+	nvme_model_poll_until(q, &reads, 5, 5);
+	CU_ASSERT_EQUAL(reads, 5);
+	CU_ASSERT_EQUAL(nvme_model_doorbell_errors(g_model), 4);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_pci_device_unmap_bar(nvme_model_pci_device(g_model), 0, bar);
+	usk_dma_free(buf);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -153,6 +232,7 @@ int main(void)
 		UT_TEST(test_namespace_change),
 		UT_TEST(test_reset_rearms),
 		UT_TEST(test_small_admin_queue),
+		UT_TEST(test_bad_doorbell_writes_are_error_events),
 	};
 	int rc;
 

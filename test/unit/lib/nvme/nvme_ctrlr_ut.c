@@ -11,6 +11,7 @@
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
+#include "usk/pci.h"
 
 static struct nvme_model *g_model;
 
@@ -218,6 +219,85 @@ static void test_slow_ready(void)
 			-ETIMEDOUT);
 }
 
+/* Whether the model reports shutdown processing (CSTS.SHST 01b): the driver waits for 10b. */
+static bool shutting_down(void *model)
+{
+	void *bar;
+	uint64_t size;
+
+	if (usk_pci_device_map_bar(nvme_model_pci_device(model), 0, &bar, &size) != 0) {
+		return false;
+	}
+	return (__atomic_load_n((uint32_t *)((uint8_t *)bar + USK_NVME_REG_CSTS),
+				__ATOMIC_ACQUIRE) &
+		USK_NVME_CSTS_SHST_MASK) == 1u << 2;
+}
+
+/* Attaches a model that takes @delay_ms to shut down, with CAP.TO @cap_to, on the test clock. */
+static struct usk_nvme_ctrlr *attach_slow_shutdown(uint32_t delay_ms, uint8_t cap_to)
+{
+	struct nvme_model_opts mo;
+
+	nvme_model_opts_init(&mo);
+	mo.shutdown_delay_ms = delay_ms;
+	mo.cap_to = cap_to;
+	mo.now_us = ut_nvme_ticks_now;
+	return attach(&mo);
+}
+
+/*
+ * Detach waits for the shutdown to complete (SHST 10b) up to CAP.TO, as the
+ * controller's own clock says: 800 ms under CAP.TO 3 ((3 + 1) * 500 ms for
+ * the driver) detaches cleanly once the clock has moved 800 ms; 5 s under
+ * CAP.TO 1 times out once it has moved past 1 s.
+ */
+static void test_detach_waits_for_shutdown(void)
+{
+	struct ut_nvme_ticks_jump jump;
+	struct usk_nvme_ctrlr *c = attach_slow_shutdown(800, 3);
+
+	CU_ASSERT_EQUAL_FATAL(ut_nvme_ticks_jump_start(&jump, shutting_down, g_model, 800 * 1000),
+			      0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
+	nvme_model_destroy(g_model);
+
+	c = attach_slow_shutdown(5000, 1);
+	CU_ASSERT_EQUAL_FATAL(ut_nvme_ticks_jump_start(&jump, shutting_down, g_model,
+						       READY_LIMIT_MS * 1000ull + 1),
+			      0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), -ETIMEDOUT);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
+	nvme_model_destroy(g_model);
+}
+
+/*
+ * A controller slow to come back from one reset (nvme_model_set_ready_delay,
+ * 4 s under CAP.TO 9): the reset waits for it, on the controller's clock,
+ * and the queues work after.
+ */
+static void test_reset_waits_for_slow_ready(void)
+{
+	struct ut_nvme_ticks_jump jump;
+	struct nvme_model_opts mo;
+	struct usk_nvme_qpair *q;
+
+	nvme_model_opts_init(&mo);
+	mo.cap_to = 9;
+	mo.now_us = ut_nvme_ticks_now;
+	struct usk_nvme_ctrlr *c = attach(&mo);
+
+	nvme_model_set_ready_delay(g_model, 4000);
+	CU_ASSERT_EQUAL_FATAL(
+		ut_nvme_ticks_jump_start(&jump, waiting_ready, g_model, 4000 * 1000ull), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(c), 0);
+	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 16, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	detach(c);
+}
+
 /* The arbitration burst asked for is set, kept over a reset, and checked. */
 static void test_arbitration_burst(void)
 {
@@ -295,6 +375,8 @@ int main(void)
 		UT_TEST(test_slow_ready),
 		UT_TEST(test_arbitration_burst),
 		UT_TEST(test_free_refuses_resubmission),
+		UT_TEST(test_detach_waits_for_shutdown),
+		UT_TEST(test_reset_waits_for_slow_ready),
 	};
 	int rc;
 

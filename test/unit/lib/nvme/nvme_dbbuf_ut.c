@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "config.h"
 
+#include <sched.h>
 #include <stdio.h>
 
 #include "nvme_model.h"
@@ -135,6 +136,73 @@ static void test_reused_queue_id_starts_clean(void)
 	usk_dma_free(l.buf);
 }
 
+/*
+ * CAP.DSTRD 0, 1, 4 and 8 (doorbells 4, 8, 64 and 1024 bytes apart), with
+ * MMIO doorbells and with shadow doorbells (whose buffers use the same
+ * stride, base 5.8): reads go through on every queue the controller
+ * grants, all running at once. A driver that placed one doorbell at the
+ * wrong offset would ring another queue's, or none, and stall.
+ */
+static void test_doorbell_strides(void)
+{
+	static const uint8_t strides[] = {0, 1, 4, 8};
+	enum { QUEUES = 8 };
+
+	for (size_t s = 0; s < sizeof(strides); s++) {
+		for (int shadow = 0; shadow < 2; shadow++) {
+			struct nvme_model_opts mo;
+			struct usk_nvme_ctrlr_opts co;
+			struct nvme_model *model;
+			struct usk_nvme_ctrlr *c;
+			struct nvme_model_loop l[QUEUES];
+			uint8_t *buf = usk_dma_malloc(QUEUES * 512, 512, -1);
+			bool busy = true;
+
+			nvme_model_opts_init(&mo);
+			mo.dstrd = strides[s];
+			mo.dbbuf = shadow;
+			mo.max_io_queues = QUEUES;
+			usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+			co.shadow_doorbells = shadow;
+			co.num_io_queues = QUEUES;
+			CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &model), 0);
+			CU_ASSERT_EQUAL_FATAL(
+				usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(model), &co, &c), 0);
+			for (int i = 0; i < QUEUES; i++) {
+				l[i] = (struct nvme_model_loop){.ns = usk_nvme_ctrlr_get_ns(c, 1),
+								.buf = buf + i * 512,
+								.target = 200};
+				CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 16, &l[i].q), 0);
+				for (int k = 0; k < 4; k++) {
+					CU_ASSERT_EQUAL(nvme_model_loop_submit(&l[i]), 0);
+				}
+			}
+			for (int round = 0; busy && round < 3000000; round++) {
+				busy = false;
+				for (int i = 0; i < QUEUES; i++) {
+					usk_nvme_qpair_process_completions(l[i].q, 0);
+					busy |= l[i].completed < l[i].target;
+				}
+				if (busy && round % 64 == 63) {
+					sched_yield();
+				}
+			}
+			for (int i = 0; i < QUEUES; i++) {
+				CU_ASSERT_EQUAL(l[i].completed, l[i].target);
+				CU_ASSERT_EQUAL(l[i].errors, 0);
+				CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(l[i].q), 0);
+			}
+			if (busy) {
+				fprintf(stderr, "stalled: DSTRD %u, shadow %d\n", strides[s], shadow);
+			}
+			CU_ASSERT_EQUAL(nvme_model_dma_faults(model), 0);
+			CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+			nvme_model_destroy(model);
+			usk_dma_free(buf);
+		}
+	}
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -142,6 +210,7 @@ int main(void)
 		UT_TEST(test_shadow_doorbells_carry_io),
 		UT_TEST(test_switched_off_or_not_offered),
 		UT_TEST(test_reused_queue_id_starts_clean),
+		UT_TEST(test_doorbell_strides),
 	};
 	int rc;
 

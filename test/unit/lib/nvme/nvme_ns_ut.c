@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "nvme_internal.h"
 #include "nvme_model.h"
@@ -18,7 +20,10 @@ static struct usk_nvme_ns *g_ns;
 struct result {
 	int calls;
 	uint16_t status;
+	int order;
 };
+
+static int g_order;
 
 static void done(void *arg, const struct usk_nvme_cqe *cpl)
 {
@@ -26,6 +31,7 @@ static void done(void *arg, const struct usk_nvme_cqe *cpl)
 
 	r->calls++;
 	r->status = USK_NVME_STATUS_CODE(cpl->status);
+	r->order = g_order++;
 }
 
 static void wait_for(struct usk_nvme_qpair *q, const int *calls, int want)
@@ -115,12 +121,15 @@ static void test_free_fails_waiting_commands_once(void)
 	for (int i = 0; i < 6; i++) {
 		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
 	}
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
 	usk_nvme_qpair_process_completions(q, 0);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 6);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	/* The controller ends the three it holds as it deletes their SQ; the driver the rest. */
 	for (int i = 0; i < 6; i++) {
 		CU_ASSERT_EQUAL(r[i].calls, 1);
-		CU_ASSERT_EQUAL(r[i].status, USK_NVME_SC_ABORTED_BY_REQUEST);
+		CU_ASSERT_EQUAL(r[i].status, i < 3 ? USK_NVME_SC_ABORTED_SQ_DELETION
+						   : USK_NVME_SC_ABORTED_BY_REQUEST);
 	}
 	usk_dma_free(buf);
 }
@@ -141,13 +150,16 @@ static void test_free_completes_lost_commands_once(void)
 	CU_ASSERT_EQUAL(r[0].calls, 0);
 	CU_ASSERT_EQUAL(r[1].calls, 0);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 2);
-	/* Deleting the queue pair ends the two lost ones, each exactly once. */
+	/*
+	 * Deleting the queue pair ends the two lost ones, each exactly once: the
+	 * controller aborts what it holds when their SQ is deleted (base 5.6).
+	 */
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	for (int i = 0; i < 4; i++) {
 		CU_ASSERT_EQUAL(r[i].calls, 1);
 	}
-	CU_ASSERT_EQUAL(r[0].status, USK_NVME_SC_ABORTED_BY_REQUEST);
-	CU_ASSERT_EQUAL(r[1].status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(r[0].status, USK_NVME_SC_ABORTED_SQ_DELETION);
+	CU_ASSERT_EQUAL(r[1].status, USK_NVME_SC_ABORTED_SQ_DELETION);
 	usk_dma_free(buf);
 }
 
@@ -303,6 +315,235 @@ static void test_sgl_any_alignment(void)
 	usk_dma_free(buf);
 }
 
+/*
+ * The model reaches memory through its own table of what the driver
+ * mapped, as a device behind an IOMMU: a page taken out of that table only
+ * (the driver still translates it) fails the command that points at it
+ * with Data Transfer Error, counts one DMA fault, and moves no data.
+ */
+static void test_unmapped_buffer_is_a_transfer_error(void)
+{
+	struct usk_nvme_qpair *q;
+	struct result r = {0};
+	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
+	uint8_t *media = nvme_model_ns_data(g_model, 1);
+	uint64_t faults = nvme_model_dma_faults(g_model);
+
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
+	memset(media + 300 * 512, 0xa5, 8 * 512);
+	memset(buf, 0x11, 4096);
+	CU_ASSERT_EQUAL_FATAL(nvme_model_dma_revoke(buf, 4096), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 300, 8, done, &r), 0);
+	wait_for(q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_DATA_TRANSFER_ERROR);
+	CU_ASSERT_EQUAL(nvme_model_dma_faults(g_model) - faults, 1);
+	CU_ASSERT_EQUAL(buf[0], 0x11);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 300, 8, done, &r), 0);
+	wait_for(q, &r.calls, 2);
+	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_DATA_TRANSFER_ERROR);
+	CU_ASSERT_EQUAL(nvme_model_dma_faults(g_model) - faults, 2);
+	CU_ASSERT_EQUAL(media[300 * 512], 0xa5);
+	/* Mapped again, the same read moves the data. */
+	CU_ASSERT_EQUAL_FATAL(nvme_model_dma_restore(buf, 4096), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 300, 8, done, &r), 0);
+	wait_for(q, &r.calls, 3);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(buf[4095], 0xa5);
+	CU_ASSERT_EQUAL(nvme_model_dma_faults(g_model) - faults, 2);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	usk_dma_free(buf);
+}
+
+/*
+ * MDTS 1 (8 KiB): the driver splits a 64 KiB read into eight commands the
+ * controller takes; a command built by hand past MDTS (the driver's raw
+ * submit does not split) ends with Invalid Field in Command, one at MDTS
+ * goes through.
+ */
+static void test_mdts_enforced(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct result r = {0};
+
+	nvme_model_opts_init(&mo);
+	mo.mdts = 1;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 0), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_max_xfer_size(f.c), 8192);
+	for (uint32_t i = 0; i < 64 * 1024; i++) {
+		nvme_model_ns_data(f.model, 1)[i] = (uint8_t)(i * 3 + 1);
+	}
+	uint64_t commands = nvme_model_io_completed(f.model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 128, done, &r), 0);
+	wait_for(f.q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(f.model) - commands, 8);
+	CU_ASSERT_EQUAL(memcmp(f.buf, nvme_model_ns_data(f.model, 1), 64 * 1024), 0);
+
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_READ, .nsid = 1, .cdw12 = 32 - 1};
+
+	r.calls = 0;
+	CU_ASSERT_EQUAL(nvme_qpair_submit(f.q, &cmd, f.buf, 32 * 512, done, &r), 0);
+	wait_for(f.q, &r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_INVALID_FIELD);
+	cmd.cdw12 = 16 - 1;
+	CU_ASSERT_EQUAL(nvme_qpair_submit(f.q, &cmd, f.buf, 16 * 512, done, &r), 0);
+	wait_for(f.q, &r.calls, 2);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
+/* Whether some callback ran before one submitted ahead of it. */
+static bool out_of_order(const struct result *r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		for (int j = i + 1; j < n; j++) {
+			if (r[i].order > r[j].order) {
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * A device with a reorder window of 8: every kind of command, a split one
+ * (two commands past MDTS) and a vectored one, lined up so the model sees
+ * all ten at once; their completions come back shuffled, all in one reap,
+ * and each callback runs once with its own result and data.
+ */
+static void test_out_of_order_every_type(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct result r[9] = {{0}};
+	uint8_t *big = usk_dma_malloc(192 * 1024, 4096, -1);
+	struct usk_nvme_dsm_range *range = usk_dma_zmalloc(sizeof(*range), 64, -1);
+	static const uint8_t zero[4096];
+
+	nvme_model_opts_init(&mo);
+	mo.reorder_window = 8;
+	mo.seed = 15;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 32), 0);
+	uint8_t *media = nvme_model_ns_data(f.model, 1);
+	struct iovec iov[3] = {{f.buf + 16384, 4096}, {f.buf + 32768, 4096}, {f.buf + 49152, 4096}};
+
+	for (uint32_t i = 0; i < 2048 * 512; i++) {
+		media[i] = (uint8_t)(i * 5 + 3);
+	}
+	memset(f.buf + 4096, 0x42, 4096);
+	memcpy(f.buf + 8192, media + 32 * 512, 4096);
+	memset(f.buf + 12288, 0x17, 4096);
+	for (int i = 0; i < 3; i++) {
+		memset(iov[i].iov_base, 0x60 + i, 4096);
+	}
+	*range = (struct usk_nvme_dsm_range){.lba = 80, .lba_count = 8};
+	g_order = 0;
+	nvme_model_pause(f.model, true);
+	uint64_t posted = nvme_model_io_cqes_posted(f.model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 8, done, &r[0]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(f.ns, f.q, f.buf + 4096, 16, 8, done, &r[1]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(f.ns, f.q, f.buf + 8192, 32, 8, done, &r[2]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(f.ns, f.q, f.buf + 12288, 48, 8, done, &r[3]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(f.ns, f.q, 64, 8, done, &r[4]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(f.ns, f.q, range, 1, done, &r[5]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_flush(f.ns, f.q, done, &r[6]), 0);
+	/* 192 KiB past MDTS 5 (128 KiB): two commands, one callback. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, big, 1024, 384, done, &r[7]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev(f.ns, f.q, iov, 3, 200, 24, done, &r[8]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 10);
+	nvme_model_pause(f.model, false);
+	for (int i = 0; i < 30000 && nvme_model_io_cqes_posted(f.model) - posted < 10; i++) {
+		usleep(1000);
+	}
+	CU_ASSERT_EQUAL_FATAL(nvme_model_io_cqes_posted(f.model) - posted, 10);
+	/* Ten entries wait in the CQ: one reap takes them all. */
+	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), 10);
+	for (int i = 0; i < 9; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL(r[i].status, i == 3 ? 0x285 : 0);
+	}
+	CU_ASSERT_TRUE(out_of_order(r, 9));
+	CU_ASSERT_EQUAL(memcmp(f.buf, media, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(media + 16 * 512, f.buf + 4096, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(media + 64 * 512, zero, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(media + 80 * 512, zero, 4096), 0);
+	CU_ASSERT_EQUAL(memcmp(big, media + 1024 * 512, 192 * 1024), 0);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(memcmp(media + (200 + 8 * i) * 512, iov[i].iov_base, 4096), 0);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+	usk_dma_free(range);
+	usk_dma_free(big);
+}
+
+/*
+ * A window larger than the CQ (4 entries, 3 usable) and batches of 4: the
+ * model holds what it can, posts what fits, and a closed loop of 3000
+ * reads never stalls.
+ */
+static void test_reorder_window_larger_than_cq(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct nvme_model_loop l = {.target = 3000};
+
+	nvme_model_opts_init(&mo);
+	mo.reorder_window = 8;
+	mo.completion_batch = 4;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 4), 0);
+	l.ns = f.ns;
+	l.q = f.q;
+	l.buf = f.buf;
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(nvme_model_loop_submit(&l), 0);
+	}
+	wait_for(l.q, &l.completed, l.target);
+	CU_ASSERT_EQUAL(l.completed, l.target);
+	CU_ASSERT_EQUAL(l.errors, 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(l.q), 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
+/*
+ * Batches of 4 without a reorder window: the model posts together what it
+ * held, in the order it fetched it; eight reads lined up complete in
+ * submission order, all found by one reap.
+ */
+static void test_completion_batch_keeps_order(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct result r[8] = {{0}};
+
+	nvme_model_opts_init(&mo);
+	mo.completion_batch = 4;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 32), 0);
+	g_order = 0;
+	nvme_model_pause(f.model, true);
+	uint64_t posted = nvme_model_io_cqes_posted(f.model);
+
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(
+			usk_nvme_ns_read(f.ns, f.q, f.buf + i * 512, (uint64_t)i, 1, done, &r[i]),
+			0);
+	}
+	nvme_model_pause(f.model, false);
+	for (int i = 0; i < 30000 && nvme_model_io_cqes_posted(f.model) - posted < 8; i++) {
+		usleep(1000);
+	}
+	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), 8);
+	for (int i = 0; i < 8; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL(r[i].status, 0);
+		CU_ASSERT_EQUAL(r[i].order, i);
+	}
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -314,6 +555,11 @@ int main(void)
 		UT_TEST(test_sgl_any_alignment),
 		UT_TEST(test_zeroes_deallocate_compare),
 		UT_TEST(test_io_flags_in_cdw12),
+		UT_TEST(test_unmapped_buffer_is_a_transfer_error),
+		UT_TEST(test_mdts_enforced),
+		UT_TEST(test_out_of_order_every_type),
+		UT_TEST(test_reorder_window_larger_than_cq),
+		UT_TEST(test_completion_batch_keeps_order),
 	};
 	struct nvme_model_opts mo;
 	int rc;

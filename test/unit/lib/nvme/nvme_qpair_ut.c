@@ -351,6 +351,18 @@ static void submit_reads(struct nvme_model_fixture *f, struct usk_nvme_qpair *q,
 	}
 }
 
+/* A queue pair of @c that delays its SQ doorbell to the next poll or flush. */
+static struct usk_nvme_qpair *alloc_delayed_qpair(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_io_qpair_opts opts;
+	struct usk_nvme_qpair *q = NULL;
+
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.delay_doorbell = true;
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_alloc_io_qpair(c, &opts, &q), 0);
+	return q;
+}
+
 /*
  * With delay_doorbell, submissions between two polls write the SQ tail
  * once, at the poll (or at usk_nvme_qpair_flush()); without it each
@@ -360,15 +372,13 @@ static void test_delay_doorbell_one_write_per_batch(void)
 {
 	for (int dbbuf = 0; dbbuf < 2; dbbuf++) {
 		struct nvme_model_fixture f;
-		struct usk_nvme_io_qpair_opts opts;
 		struct usk_nvme_qpair *q;
 		struct result r[8];
 		uint64_t before;
 
 		fixture_up(&f, dbbuf, 16);
-		usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
-		opts.delay_doorbell = true;
-		CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, &opts, &q), 0);
+		q = alloc_delayed_qpair(f.c);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(q);
 		CU_ASSERT_EQUAL(q->sq_shadow != NULL, dbbuf);
 		before = sq_writes(q);
 		submit_reads(&f, q, r, 8);
@@ -404,6 +414,39 @@ static void test_delay_doorbell_one_write_per_batch(void)
 	}
 }
 
+/*
+ * Freeing a queue pair whose delayed doorbell was never written: the
+ * commands end once, and the SQ tail doorbell stays unwritten, for after
+ * Delete I/O SQ the controller has no such queue (a write to its doorbell
+ * would be an Invalid Doorbell Register error). The reap between the two
+ * Deletes used to ring it.
+ */
+static void test_free_leaves_unrung_doorbell_alone(void)
+{
+	struct nvme_model_fixture f;
+	struct usk_nvme_qpair *q;
+	struct result r[4];
+	uint64_t before;
+
+	fixture_up(&f, false, 16);
+	q = alloc_delayed_qpair(f.c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+	before = sq_writes(q);
+	submit_reads(&f, q, r, 4);
+	CU_ASSERT_EQUAL(sq_writes(q), before);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_NOT_EQUAL(r[i].status, 0);
+	}
+	/* The fixture's queue pair still works, and the model saw no bad doorbell. */
+	submit_reads(&f, f.q, r, 1);
+	nvme_model_poll_until(f.q, &r[0].calls, 1, 30);
+	CU_ASSERT_EQUAL(r[0].status, 0);
+	CU_ASSERT_EQUAL(nvme_model_doorbell_errors(f.model), 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -417,6 +460,7 @@ int main(void)
 		UT_TEST(test_unknown_cid_logged_and_skipped),
 		UT_TEST(test_head_doorbell_after_bogus_only_reap),
 		UT_TEST(test_delay_doorbell_one_write_per_batch),
+		UT_TEST(test_free_leaves_unrung_doorbell_alone),
 	};
 	int rc;
 

@@ -177,11 +177,11 @@ static void test_no_timeout_when_off(void)
 	CU_ASSERT_EQUAL(g_calls, 0);
 	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
-	/* Freeing the queue pair ends it, once. */
+	/* Freeing the queue pair ends it, once: the controller aborts it with its SQ. */
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
 	f.q = NULL;
 	CU_ASSERT_EQUAL(g_calls, 1);
-	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_SQ_DELETION);
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
@@ -262,8 +262,10 @@ static void test_timeout_reset_spares_the_late_queue(void)
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &q2), 0);
 	g_calls = g_other_calls = 0;
 	poll_at(&f, ut_nvme_ticks_now());
-	nvme_model_drop_completions(f.model, 2);
+	/* Each drop taken before the next is planned: a plan replaces the one before. */
+	nvme_model_drop_completions(f.model, 1);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, q2, f.buf, 2, 1, other_done, NULL), 0);
+	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	sent = send_lost_read(&f);
 	poll_through(&f, sent + TIMEOUT + SLACK);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
