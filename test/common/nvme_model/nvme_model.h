@@ -258,6 +258,19 @@ bool nvme_model_wait_io_completed(struct nvme_model *model, uint64_t count);
 struct usk_nvme_qpair;
 struct usk_nvme_cqe;
 
+/* What a test keeps of one command: its callbacks, its last status code, when it ended. */
+struct nvme_model_result {
+	int calls;
+	uint16_t status; /* USK_NVME_STATUS_CODE() of the last completion */
+	int order;	 /* completions before it, counted from nvme_model_results_restart() */
+};
+
+/* A completion callback for a struct nvme_model_result. */
+void nvme_model_result_done(void *arg, const struct usk_nvme_cqe *cpl);
+
+/* Counts the order of the next completions from 0. */
+void nvme_model_results_restart(void);
+
 /*
  * Polls @qpair until *@counter reaches @want or @seconds pass, yielding the
  * CPU between empty polls so the model's thread runs on a busy machine.

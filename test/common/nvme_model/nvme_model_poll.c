@@ -126,3 +126,19 @@ void nvme_model_loop_done(void *arg, const struct usk_nvme_cqe *cpl)
 		l->errors += nvme_model_loop_submit(l) != 0;
 	}
 }
+
+static int g_result_order;
+
+void nvme_model_result_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_model_result *r = arg;
+
+	r->calls++;
+	r->status = USK_NVME_STATUS_CODE(cpl->status);
+	r->order = g_result_order++;
+}
+
+void nvme_model_results_restart(void)
+{
+	g_result_order = 0;
+}

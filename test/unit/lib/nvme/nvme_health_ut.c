@@ -9,25 +9,12 @@
 #include "usk/log.h"
 #include "usk/nvme.h"
 
-struct result {
-	int calls;
-	uint16_t status;
-};
-
 static int g_removed_calls;
 
 static void on_remove(void *ctx, struct usk_nvme_ctrlr *c)
 {
 	g_removed_calls++;
 	CU_ASSERT_PTR_EQUAL(ctx, c);
-}
-
-static void done(void *arg, const struct usk_nvme_cqe *cpl)
-{
-	struct result *r = arg;
-
-	r->calls++;
-	r->status = USK_NVME_STATUS_CODE(cpl->status);
 }
 
 /* 20 reads outstanding (the model keeps them), then @fail happens. */
@@ -37,7 +24,7 @@ static void check_fault(void (*fail)(struct nvme_model *))
 	struct nvme_model *model;
 	struct usk_nvme_ctrlr *c;
 	struct usk_nvme_qpair *q;
-	struct result r[20] = {{0}};
+	struct nvme_model_result r[20] = {{0}};
 	uint8_t *buf = usk_dma_malloc(512, 512, -1);
 
 	nvme_model_opts_init(&mo);
@@ -52,7 +39,7 @@ static void check_fault(void (*fail)(struct nvme_model *))
 	nvme_model_drop_completions(model, 20);
 	/* 15 go into the ring, 5 wait behind them. */
 	for (int i = 0; i < 20; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, (uint64_t)i, 1, nvme_model_result_done, &r[i]), 0);
 	}
 	usk_nvme_qpair_process_completions(q, 0);
 	fail(model);
@@ -68,7 +55,7 @@ static void check_fault(void (*fail)(struct nvme_model *))
 		CU_ASSERT_EQUAL(r[i].calls, 1);
 		CU_ASSERT_EQUAL(r[i].status, USK_NVME_SC_ABORTED_BY_REQUEST);
 	}
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, done, &r[0]), -ENXIO);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, nvme_model_result_done, &r[0]), -ENXIO);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
 	/* Freeing and detaching a gone controller neither waits nor fails. */
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);

@@ -13,19 +13,6 @@
 #include "usk/log.h"
 #include "usk/nvme.h"
 
-struct result {
-	int calls;
-	uint16_t status;
-};
-
-static void done(void *arg, const struct usk_nvme_cqe *cpl)
-{
-	struct result *r = arg;
-
-	r->calls++;
-	r->status = USK_NVME_STATUS_CODE(cpl->status);
-}
-
 /* A read of @count blocks from @lba as a caller builds it, junk in the driver's fields. */
 static struct usk_nvme_sqe raw_read(uint64_t lba, uint32_t count)
 {
@@ -47,7 +34,7 @@ static void test_raw_read_equals_ns_read(void)
 {
 	struct nvme_model_fixture f;
 	struct usk_nvme_sqe cmd = raw_read(40, 8), seen;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	uint8_t *media;
 
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, NULL, NULL, 16), 0);
@@ -55,7 +42,7 @@ static void test_raw_read_equals_ns_read(void)
 	for (int i = 0; i < 8 * 512; i++) {
 		media[40 * 512 + i] = (uint8_t)(i * 11 + 3);
 	}
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, f.buf, 8 * 512, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, f.buf, 8 * 512, nvme_model_result_done, &r), 0);
 	nvme_model_poll_until(f.q, &r.calls, 1, 30);
 	CU_ASSERT_EQUAL(r.status, 0);
 	/* The driver's fields were the driver's: CID, PRPs (PSDT 0), no metadata. */
@@ -66,7 +53,7 @@ static void test_raw_read_equals_ns_read(void)
 	CU_ASSERT_EQUAL(seen.mptr, 0);
 	CU_ASSERT_EQUAL(seen.cdw10, 40);
 	CU_ASSERT_EQUAL(seen.cdw12, 7);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 8 * 512, 40, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 8 * 512, 40, 8, nvme_model_result_done, &r), 0);
 	nvme_model_poll_until(f.q, &r.calls, 2, 30);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(memcmp(f.buf, f.buf + 8 * 512, 8 * 512), 0);
@@ -79,10 +66,10 @@ static void test_unknown_opcode_status_reaches_caller(void)
 	struct nvme_model_fixture f;
 	/* 0xff: a vendor-specific I/O opcode the model does not know. */
 	struct usk_nvme_sqe cmd = {.opcode = 0xff, .nsid = 1, .cdw10 = 0x1234};
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, NULL, NULL, 16), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, NULL, 0, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, NULL, 0, nvme_model_result_done, &r), 0);
 	nvme_model_poll_until(f.q, &r.calls, 1, 30);
 	CU_ASSERT_EQUAL(r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, USK_NVME_SCT_GENERIC << 8 | USK_NVME_SC_INVALID_OPCODE);
@@ -99,12 +86,12 @@ static void test_metadata_pointer_is_md_iova(void)
 {
 	struct nvme_model_fixture f;
 	struct usk_nvme_sqe cmd = raw_read(0, 1), seen;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	uint8_t *md = usk_dma_malloc(4096, 4096, USK_ENV_NUMA_ANY);
 
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, NULL, NULL, 16), 0);
 	CU_ASSERT_EQUAL(
-		usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512, md + 64, 8, done, &r),
+		usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512, md + 64, 8, nvme_model_result_done, &r),
 		0);
 	nvme_model_poll_until(f.q, &r.calls, 1, 30);
 	CU_ASSERT_EQUAL(r.status, 0);
@@ -119,7 +106,7 @@ static void test_refused(void)
 {
 	struct nvme_model_fixture f, other;
 	struct usk_nvme_sqe cmd = raw_read(0, 1);
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	static uint8_t not_dma[64];
 	/* Two pages, only the first registered: metadata across the end is not contiguous. */
 	uint8_t *two = aligned_alloc(4096, 2 * 4096);
@@ -128,28 +115,28 @@ static void test_refused(void)
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&other, NULL, NULL, 16), 0);
 	CU_ASSERT_EQUAL_FATAL(usk_mem_register(two, 4096), 0);
 	/* Another controller's queue pair. */
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, other.q, &cmd, f.buf, 512, done, &r),
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, other.q, &cmd, f.buf, 512, nvme_model_result_done, &r),
 			-EINVAL);
 	/* Above the maximum transfer (MDTS 5: 128 KiB), or a buffer that is not DMA-able. */
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, f.buf, 129 * 1024, done, &r),
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, f.buf, 129 * 1024, nvme_model_result_done, &r),
 			-EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, not_dma, 64, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, not_dma, 64, nvme_model_result_done, &r), -EINVAL);
 	/* Metadata: none, empty, not registered, or not contiguous for its length. */
 	CU_ASSERT_EQUAL(
-		usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512, NULL, 8, done, &r),
+		usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512, NULL, 8, nvme_model_result_done, &r),
 		-EINVAL);
 	CU_ASSERT_EQUAL(
-		usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512, two, 0, done, &r),
+		usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512, two, 0, nvme_model_result_done, &r),
 		-EINVAL);
 	CU_ASSERT_EQUAL(
-		usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512, not_dma, 8, done, &r),
+		usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512, not_dma, 8, nvme_model_result_done, &r),
 		-EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512,
-							  two + 4096 - 4, 8, done, &r),
+							  two + 4096 - 4, 8, nvme_model_result_done, &r),
 			-EINVAL);
 	/* The same metadata within the page is taken. */
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_io_raw_with_md(f.c, f.q, &cmd, f.buf, 512,
-							  two + 4096 - 8, 8, done, &r),
+							  two + 4096 - 8, 8, nvme_model_result_done, &r),
 			0);
 	nvme_model_poll_until(f.q, &r.calls, 1, 30);
 	CU_ASSERT_EQUAL(r.calls, 1);

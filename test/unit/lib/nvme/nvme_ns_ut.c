@@ -17,23 +17,6 @@ static struct nvme_model *g_model;
 static struct usk_nvme_ctrlr *g_ctrlr;
 static struct usk_nvme_ns *g_ns;
 
-struct result {
-	int calls;
-	uint16_t status;
-	int order;
-};
-
-static int g_order;
-
-static void done(void *arg, const struct usk_nvme_cqe *cpl)
-{
-	struct result *r = arg;
-
-	r->calls++;
-	r->status = USK_NVME_STATUS_CODE(cpl->status);
-	r->order = g_order++;
-}
-
 static void wait_for(struct usk_nvme_qpair *q, const int *calls, int want)
 {
 	nvme_model_poll_until(q, calls, want, 30);
@@ -42,7 +25,7 @@ static void wait_for(struct usk_nvme_qpair *q, const int *calls, int want)
 static void test_write_read_back(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	uint8_t *buf = usk_dma_malloc(16 * 1024, 4096, -1);
 
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
@@ -50,16 +33,16 @@ static void test_write_read_back(void)
 		buf[i] = (uint8_t)(i * 7);
 	}
 	/* 12 KiB at a sector offset: PRP1 mid-page plus a PRP list. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf + 512, 100, 24, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf + 512, 100, 24, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + 100 * 512, buf + 512, 24 * 512), 0);
 	memset(buf, 0, 16 * 1024);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 100, 24, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 100, 24, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 2);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + 100 * 512, buf, 24 * 512), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_flush(g_ns, q, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_flush(g_ns, q, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 3);
 	CU_ASSERT_EQUAL(r.calls, 3);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
@@ -70,16 +53,16 @@ static void test_write_read_back(void)
 static void test_bad_requests_refused(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 	static uint8_t not_dma[4096];
 
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 2047, 2, done, &r), -EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 0, done, &r), -EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, UINT64_MAX, 2, done, &r), -EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, not_dma, 0, 1, done, &r), -EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf + 2, 0, 1, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 2047, 2, nvme_model_result_done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 0, 0, nvme_model_result_done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, UINT64_MAX, 2, nvme_model_result_done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, not_dma, 0, 1, nvme_model_result_done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf + 2, 0, 1, nvme_model_result_done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
 	CU_ASSERT_EQUAL(r.calls, 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
@@ -89,13 +72,13 @@ static void test_bad_requests_refused(void)
 static void test_error_status_reaches_caller(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r[3] = {{0}};
+	struct nvme_model_result r[3] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	nvme_model_inject_status(g_model, USK_NVME_OPC_READ, 0x281, 1);
 	for (int i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, nvme_model_result_done, &r[i]), 0);
 	}
 	wait_for(q, &r[2].calls, 1);
 	wait_for(q, &r[1].calls, 1);
@@ -112,14 +95,14 @@ static void test_error_status_reaches_caller(void)
 static void test_free_fails_waiting_commands_once(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r[6] = {{0}};
+	struct nvme_model_result r[6] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
 	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_ctrlr, 4, &q), 0);
 	/* The first three never complete; the other three wait behind them. */
 	nvme_model_drop_completions(g_model, 3);
 	for (int i = 0; i < 6; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, nvme_model_result_done, &r[i]), 0);
 	}
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(g_model));
 	usk_nvme_qpair_process_completions(q, 0);
@@ -137,13 +120,13 @@ static void test_free_fails_waiting_commands_once(void)
 static void test_free_completes_lost_commands_once(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r[4] = {{0}};
+	struct nvme_model_result r[4] = {{0}};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 
 	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(g_ctrlr, 16, &q), 0);
 	nvme_model_drop_completions(g_model, 2);
 	for (int i = 0; i < 4; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, done, &r[i]), 0);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, (uint64_t)i, 1, nvme_model_result_done, &r[i]), 0);
 	}
 	wait_for(q, &r[3].calls, 1);
 	wait_for(q, &r[2].calls, 1);
@@ -166,7 +149,7 @@ static void test_free_completes_lost_commands_once(void)
 static void test_zeroes_deallocate_compare(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	uint8_t *buf = usk_dma_malloc(8 * 512, 4096, -1);
 	struct usk_nvme_dsm_range *ranges = usk_dma_zmalloc(2 * sizeof(*ranges), 64, -1);
 	uint8_t *media = nvme_model_ns_data(g_model, 1);
@@ -174,34 +157,34 @@ static void test_zeroes_deallocate_compare(void)
 
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
 	memset(buf, 0x5a, 8 * 512);
-	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 200, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 200, 8, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 1);
 	/* Compare: equal data succeeds, one changed byte is a Compare Failure. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_compare(g_ns, q, buf, 200, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(g_ns, q, buf, 200, 8, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 2);
 	CU_ASSERT_EQUAL(r.status, 0);
 	buf[1000] ^= 1;
-	CU_ASSERT_EQUAL(usk_nvme_ns_compare(g_ns, q, buf, 200, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(g_ns, q, buf, 200, 8, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 3);
 	CU_ASSERT_EQUAL(r.status, 0x285);
 	/* Write zeroes on the first four blocks, deallocate the last two. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 200, 4, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 200, 4, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 4);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(memcmp(media + 200 * 512, zero, 4 * 512), 0);
 	CU_ASSERT_EQUAL(media[204 * 512], 0x5a);
 	ranges[0] = (struct usk_nvme_dsm_range){.lba = 206, .lba_count = 2};
-	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 1, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 1, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 5);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(memcmp(media + 206 * 512, zero, 2 * 512), 0);
 	CU_ASSERT_EQUAL(media[205 * 512], 0x5a);
 	/* Refused at once: bad ranges and counts. */
 	ranges[1] = (struct usk_nvme_dsm_range){.lba = 2047, .lba_count = 2};
-	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 2, done, &r), -EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 0, done, &r), -EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 2047, 2, done, &r), -EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 0, 0, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 2, nvme_model_result_done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(g_ns, q, ranges, 0, nvme_model_result_done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 2047, 2, nvme_model_result_done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(g_ns, q, 0, 0, nvme_model_result_done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(r.calls, 5);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	usk_dma_free(ranges);
@@ -222,7 +205,7 @@ static void test_io_flags_in_cdw12(void)
 	const uint32_t fua_lr = USK_NVME_IO_FLAGS_FUA | USK_NVME_IO_FLAGS_LIMITED_RETRY;
 	struct usk_nvme_qpair *q;
 	struct usk_nvme_io_opts opts;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	uint8_t *buf = usk_dma_malloc(2 * 4096, 4096, -1);
 	/* With PRPs the elements meet on a page boundary. */
 	struct iovec iov[2] = {{buf + 2048, 2048}, {buf + 4096, 2048}};
@@ -232,42 +215,42 @@ static void test_io_flags_in_cdw12(void)
 	usk_nvme_io_opts_init(&opts, sizeof(opts));
 	opts.io_flags = fua_lr;
 	/* The flags sit above NLB (0's based) in each command's CDW12. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, q, buf, 300, 8, nvme_model_result_done, &r, &opts), 0);
 	wait_for(q, &r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(last_cdw12(q), 7 | fua_lr);
 	CU_ASSERT_EQUAL(nvme_model_ns_data(g_model, 1)[300 * 512], 0x3c);
 	opts.io_flags = USK_NVME_IO_FLAGS_FUA;
-	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, nvme_model_result_done, &r, &opts), 0);
 	wait_for(q, &r.calls, 2);
 	CU_ASSERT_EQUAL(last_cdw12(q), 7 | USK_NVME_IO_FLAGS_FUA);
 	opts.io_flags = USK_NVME_IO_FLAGS_LIMITED_RETRY;
-	CU_ASSERT_EQUAL(usk_nvme_ns_writev_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev_ext(g_ns, q, iov, 2, 300, 8, nvme_model_result_done, &r, &opts), 0);
 	wait_for(q, &r.calls, 3);
 	CU_ASSERT_EQUAL(last_cdw12(q), 7 | USK_NVME_IO_FLAGS_LIMITED_RETRY);
 	opts.io_flags = fua_lr;
-	CU_ASSERT_EQUAL(usk_nvme_ns_readv_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_readv_ext(g_ns, q, iov, 2, 300, 8, nvme_model_result_done, &r, &opts), 0);
 	wait_for(q, &r.calls, 4);
 	CU_ASSERT_EQUAL(last_cdw12(q), 7 | fua_lr);
 	/* No options, and options of a caller that knows only opts_size: no flags. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, NULL), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, nvme_model_result_done, &r, NULL), 0);
 	wait_for(q, &r.calls, 5);
 	CU_ASSERT_EQUAL(last_cdw12(q), 7);
 	opts.opts_size = sizeof(size_t);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, nvme_model_result_done, &r, &opts), 0);
 	wait_for(q, &r.calls, 6);
 	CU_ASSERT_EQUAL(last_cdw12(q), 7);
 	CU_ASSERT_EQUAL(r.status, 0);
 	/* A flag this library does not know, or options it cannot read: refused, nothing sent. */
 	usk_nvme_io_opts_init(&opts, sizeof(opts));
 	opts.io_flags = USK_NVME_IO_FLAGS_FUA | 1u << 25;
-	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, done, &r, &opts), -EINVAL);
-	CU_ASSERT_EQUAL(usk_nvme_ns_writev_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read_ext(g_ns, q, buf, 300, 8, nvme_model_result_done, &r, &opts), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev_ext(g_ns, q, iov, 2, 300, 8, nvme_model_result_done, &r, &opts), -EINVAL);
 	opts.io_flags = 0;
 	opts.opts_size = 0;
-	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, q, buf, 300, 8, done, &r, &opts), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_ext(g_ns, q, buf, 300, 8, nvme_model_result_done, &r, &opts), -EINVAL);
 	opts.opts_size = sizeof(opts) + 1;
-	CU_ASSERT_EQUAL(usk_nvme_ns_readv_ext(g_ns, q, iov, 2, 300, 8, done, &r, &opts), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_readv_ext(g_ns, q, iov, 2, 300, 8, nvme_model_result_done, &r, &opts), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(q), 0);
 	CU_ASSERT_EQUAL(r.calls, 6);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
@@ -281,7 +264,7 @@ static void test_sgl_any_alignment(void)
 	struct nvme_model *model;
 	struct usk_nvme_ctrlr *c;
 	struct usk_nvme_qpair *q;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	uint8_t *buf = usk_dma_malloc(3 * 4096, 4096, -1);
 
 	nvme_model_opts_init(&mo);
@@ -295,12 +278,12 @@ static void test_sgl_any_alignment(void)
 	for (int i = 0; i < 8 * 512; i++) {
 		buf[1 + i] = (uint8_t)(i * 13);
 	}
-	CU_ASSERT_EQUAL(usk_nvme_ns_write(ns, q, buf + 1, 40, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(ns, q, buf + 1, 40, 8, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(model, 1) + 40 * 512, buf + 1, 8 * 512), 0);
 	memset(buf, 0, 3 * 4096);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf + 4097, 40, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf + 4097, 40, 8, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 2);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(model, 1) + 40 * 512, buf + 4097, 8 * 512), 0);
@@ -310,7 +293,7 @@ static void test_sgl_any_alignment(void)
 	/* The shared controller of this suite has no SGLs: odd buffers are refused. */
 	CU_ASSERT_FALSE(usk_nvme_ctrlr_uses_sgls(g_ctrlr));
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(g_ctrlr, NULL, &q), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf + 1, 0, 1, done, &r), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf + 1, 0, 1, nvme_model_result_done, &r), -EINVAL);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	usk_dma_free(buf);
 }
@@ -324,7 +307,7 @@ static void test_sgl_any_alignment(void)
 static void test_unmapped_buffer_is_a_transfer_error(void)
 {
 	struct usk_nvme_qpair *q;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	uint8_t *buf = usk_dma_malloc(4096, 4096, -1);
 	uint8_t *media = nvme_model_ns_data(g_model, 1);
 	uint64_t faults = nvme_model_dma_faults(g_model);
@@ -333,19 +316,19 @@ static void test_unmapped_buffer_is_a_transfer_error(void)
 	memset(media + 300 * 512, 0xa5, 8 * 512);
 	memset(buf, 0x11, 4096);
 	CU_ASSERT_EQUAL_FATAL(nvme_model_dma_revoke(buf, 4096), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 300, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 300, 8, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_DATA_TRANSFER_ERROR);
 	CU_ASSERT_EQUAL(nvme_model_dma_faults(g_model) - faults, 1);
 	CU_ASSERT_EQUAL(buf[0], 0x11);
-	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 300, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, q, buf, 300, 8, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 2);
 	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_DATA_TRANSFER_ERROR);
 	CU_ASSERT_EQUAL(nvme_model_dma_faults(g_model) - faults, 2);
 	CU_ASSERT_EQUAL(media[300 * 512], 0xa5);
 	/* Mapped again, the same read moves the data. */
 	CU_ASSERT_EQUAL_FATAL(nvme_model_dma_restore(buf, 4096), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 300, 8, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(g_ns, q, buf, 300, 8, nvme_model_result_done, &r), 0);
 	wait_for(q, &r.calls, 3);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(buf[4095], 0xa5);
@@ -364,7 +347,7 @@ static void test_mdts_enforced(void)
 {
 	struct nvme_model_opts mo;
 	struct nvme_model_fixture f;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 
 	nvme_model_opts_init(&mo);
 	mo.mdts = 1;
@@ -375,7 +358,7 @@ static void test_mdts_enforced(void)
 	}
 	uint64_t commands = nvme_model_io_completed(f.model);
 
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 128, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 128, nvme_model_result_done, &r), 0);
 	wait_for(f.q, &r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(nvme_model_io_completed(f.model) - commands, 8);
@@ -384,18 +367,18 @@ static void test_mdts_enforced(void)
 	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_READ, .nsid = 1, .cdw12 = 32 - 1};
 
 	r.calls = 0;
-	CU_ASSERT_EQUAL(nvme_qpair_submit(f.q, &cmd, f.buf, 32 * 512, done, &r), 0);
+	CU_ASSERT_EQUAL(nvme_qpair_submit(f.q, &cmd, f.buf, 32 * 512, nvme_model_result_done, &r), 0);
 	wait_for(f.q, &r.calls, 1);
 	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_INVALID_FIELD);
 	cmd.cdw12 = 16 - 1;
-	CU_ASSERT_EQUAL(nvme_qpair_submit(f.q, &cmd, f.buf, 16 * 512, done, &r), 0);
+	CU_ASSERT_EQUAL(nvme_qpair_submit(f.q, &cmd, f.buf, 16 * 512, nvme_model_result_done, &r), 0);
 	wait_for(f.q, &r.calls, 2);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
 /* Whether some callback ran before one submitted ahead of it. */
-static bool out_of_order(const struct result *r, int n)
+static bool out_of_order(const struct nvme_model_result *r, int n)
 {
 	for (int i = 0; i < n; i++) {
 		for (int j = i + 1; j < n; j++) {
@@ -417,7 +400,7 @@ static void test_out_of_order_every_type(void)
 {
 	struct nvme_model_opts mo;
 	struct nvme_model_fixture f;
-	struct result r[9] = {{0}};
+	struct nvme_model_result r[9] = {{0}};
 	uint8_t *big = usk_dma_malloc(192 * 1024, 4096, -1);
 	struct usk_nvme_dsm_range *range = usk_dma_zmalloc(sizeof(*range), 64, -1);
 	static const uint8_t zero[4096];
@@ -439,20 +422,20 @@ static void test_out_of_order_every_type(void)
 		memset(iov[i].iov_base, 0x60 + i, 4096);
 	}
 	*range = (struct usk_nvme_dsm_range){.lba = 80, .lba_count = 8};
-	g_order = 0;
+	nvme_model_results_restart();
 	nvme_model_pause(f.model, true);
 	uint64_t posted = nvme_model_io_cqes_posted(f.model);
 
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 8, done, &r[0]), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_write(f.ns, f.q, f.buf + 4096, 16, 8, done, &r[1]), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_compare(f.ns, f.q, f.buf + 8192, 32, 8, done, &r[2]), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_compare(f.ns, f.q, f.buf + 12288, 48, 8, done, &r[3]), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(f.ns, f.q, 64, 8, done, &r[4]), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(f.ns, f.q, range, 1, done, &r[5]), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_flush(f.ns, f.q, done, &r[6]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 8, nvme_model_result_done, &r[0]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(f.ns, f.q, f.buf + 4096, 16, 8, nvme_model_result_done, &r[1]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(f.ns, f.q, f.buf + 8192, 32, 8, nvme_model_result_done, &r[2]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_compare(f.ns, f.q, f.buf + 12288, 48, 8, nvme_model_result_done, &r[3]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write_zeroes(f.ns, f.q, 64, 8, nvme_model_result_done, &r[4]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_deallocate(f.ns, f.q, range, 1, nvme_model_result_done, &r[5]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_flush(f.ns, f.q, nvme_model_result_done, &r[6]), 0);
 	/* 192 KiB past MDTS 5 (128 KiB): two commands, one callback. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, big, 1024, 384, done, &r[7]), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_writev(f.ns, f.q, iov, 3, 200, 24, done, &r[8]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, big, 1024, 384, nvme_model_result_done, &r[7]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_writev(f.ns, f.q, iov, 3, 200, 24, nvme_model_result_done, &r[8]), 0);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 10);
 	nvme_model_pause(f.model, false);
 	for (int i = 0; i < 30000 && nvme_model_io_cqes_posted(f.model) - posted < 10; i++) {
@@ -517,18 +500,18 @@ static void test_completion_batch_keeps_order(void)
 {
 	struct nvme_model_opts mo;
 	struct nvme_model_fixture f;
-	struct result r[8] = {{0}};
+	struct nvme_model_result r[8] = {{0}};
 
 	nvme_model_opts_init(&mo);
 	mo.completion_batch = 4;
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 32), 0);
-	g_order = 0;
+	nvme_model_results_restart();
 	nvme_model_pause(f.model, true);
 	uint64_t posted = nvme_model_io_cqes_posted(f.model);
 
 	for (int i = 0; i < 8; i++) {
 		CU_ASSERT_EQUAL(
-			usk_nvme_ns_read(f.ns, f.q, f.buf + i * 512, (uint64_t)i, 1, done, &r[i]),
+			usk_nvme_ns_read(f.ns, f.q, f.buf + i * 512, (uint64_t)i, 1, nvme_model_result_done, &r[i]),
 			0);
 	}
 	nvme_model_pause(f.model, false);

@@ -111,23 +111,6 @@ static void test_crosses_registrations(void)
 
 /* The rest runs the queue pair against the NVMe controller model. */
 
-struct result {
-	int calls;
-	uint16_t status;
-	int order;
-};
-
-static int g_order;
-
-static void done(void *arg, const struct usk_nvme_cqe *cpl)
-{
-	struct result *r = arg;
-
-	r->calls++;
-	r->status = USK_NVME_STATUS_CODE(cpl->status);
-	r->order = g_order++;
-}
-
 /* A model with plain MMIO doorbells, or shadow doorbells when @dbbuf. */
 static void fixture_up(struct nvme_model_fixture *f, bool dbbuf, uint32_t entries)
 {
@@ -141,7 +124,7 @@ static void fixture_up(struct nvme_model_fixture *f, bool dbbuf, uint32_t entrie
 static void test_submit_and_complete(void)
 {
 	struct nvme_model_fixture f;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	struct usk_nvme_sqe sqe;
 	uint8_t *media;
 
@@ -150,7 +133,7 @@ static void test_submit_and_complete(void)
 	for (int i = 0; i < 2 * 512; i++) {
 		media[5 * 512 + i] = (uint8_t)(i * 3 + 1);
 	}
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 5, 2, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 5, 2, nvme_model_result_done, &r), 0);
 	/* Outside a poll the submission rings the tail at once; nothing is reaped yet. */
 	struct usk_nvme_qpair_stats s = nvme_model_qpair_stats(f.q);
 
@@ -187,20 +170,20 @@ static void test_full_ring_waits_in_order(void)
 {
 	/* 3 usable entries, 8 waiting slots: 11 commands accepted, the 12th refused. */
 	struct nvme_model_fixture f;
-	struct result r[12] = {{0}};
+	struct nvme_model_result r[12] = {{0}};
 	static uint8_t not_dma[512];
 
 	fixture_up(&f, false, 4);
-	g_order = 0;
+	nvme_model_results_restart();
 	for (int i = 0; i < 11; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, (uint64_t)i, 1, done, &r[i]), 0);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, (uint64_t)i, 1, nvme_model_result_done, &r[i]), 0);
 	}
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r[11]), -EAGAIN);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, nvme_model_result_done, &r[11]), -EAGAIN);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_get_outstanding(f.q), 11);
 	/* Only the three in the ring rang; the eight waiting did not. */
 	CU_ASSERT_EQUAL(nvme_model_qpair_stats(f.q).sq_mmio_doorbells, 3);
 	/* A waiting command's buffer is checked when it is submitted, not later. */
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, not_dma, 0, 1, done, &r[11]), -EINVAL);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, not_dma, 0, 1, nvme_model_result_done, &r[11]), -EINVAL);
 	nvme_model_poll_until(f.q, &r[10].calls, 1, 30);
 	for (int i = 0; i < 11; i++) {
 		CU_ASSERT_EQUAL(r[i].calls, 1);
@@ -270,16 +253,16 @@ static void test_unknown_cid_logged_and_skipped(void)
 	 * once each; the two others are logged and skipped.
 	 */
 	struct nvme_model_fixture f;
-	struct result r[2] = {{0}};
+	struct nvme_model_result r[2] = {{0}};
 
 	fixture_up(&f, false, 16);
 	g_unknown_cid_logs = 0;
 	usk_log_set_callback(catch_unknown_cid, NULL);
 	CU_ASSERT_TRUE(nvme_model_post_bogus(f.model, f.q->id, 1000));
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r[0]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, nvme_model_result_done, &r[0]), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_io_completed(f.model, 1));
 	CU_ASSERT_TRUE(nvme_model_post_bogus(f.model, f.q->id, 5));
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 512, 1, 1, done, &r[1]), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 512, 1, 1, nvme_model_result_done, &r[1]), 0);
 	nvme_model_poll_until(f.q, &r[1].calls, 1, 30);
 	usk_log_set_callback(NULL, NULL);
 	CU_ASSERT_EQUAL(r[0].calls, 1);
@@ -309,7 +292,7 @@ static void test_head_doorbell_after_bogus_only_reap(void)
 {
 	for (int dbbuf = 0; dbbuf < 2; dbbuf++) {
 		struct nvme_model_fixture f;
-		struct result r = {0};
+		struct nvme_model_result r = {0};
 
 		fixture_up(&f, dbbuf, 16);
 		CU_ASSERT_TRUE(nvme_model_post_bogus(f.model, f.q->id, 1000));
@@ -322,7 +305,7 @@ static void test_head_doorbell_after_bogus_only_reap(void)
 		CU_ASSERT_EQUAL(s.completions, 0);
 		CU_ASSERT_EQUAL(dbbuf ? s.cq_shadow_updates : s.cq_mmio_doorbells, 1);
 		/* The queue goes on: the next command's entry follows the skipped ones. */
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, nvme_model_result_done, &r), 0);
 		nvme_model_poll_until(f.q, &r.calls, 1, 30);
 		CU_ASSERT_EQUAL(r.calls, 1);
 		CU_ASSERT_EQUAL(r.status, 0);
@@ -340,13 +323,13 @@ static uint64_t sq_writes(const struct usk_nvme_qpair *q)
 }
 
 /* Submits @n one-block reads on @q into @r[0..n). */
-static void submit_reads(struct nvme_model_fixture *f, struct usk_nvme_qpair *q, struct result *r,
+static void submit_reads(struct nvme_model_fixture *f, struct usk_nvme_qpair *q, struct nvme_model_result *r,
 			 int n)
 {
 	for (int i = 0; i < n; i++) {
-		r[i] = (struct result){0};
+		r[i] = (struct nvme_model_result){0};
 		CU_ASSERT_EQUAL(
-			usk_nvme_ns_read(f->ns, q, f->buf + i * 512, (uint64_t)i, 1, done, &r[i]),
+			usk_nvme_ns_read(f->ns, q, f->buf + i * 512, (uint64_t)i, 1, nvme_model_result_done, &r[i]),
 			0);
 	}
 }
@@ -373,7 +356,7 @@ static void test_delay_doorbell_one_write_per_batch(void)
 	for (int dbbuf = 0; dbbuf < 2; dbbuf++) {
 		struct nvme_model_fixture f;
 		struct usk_nvme_qpair *q;
-		struct result r[8];
+		struct nvme_model_result r[8];
 		uint64_t before;
 
 		fixture_up(&f, dbbuf, 16);
@@ -425,7 +408,7 @@ static void test_free_leaves_unrung_doorbell_alone(void)
 {
 	struct nvme_model_fixture f;
 	struct usk_nvme_qpair *q;
-	struct result r[4];
+	struct nvme_model_result r[4];
 	uint64_t before;
 
 	fixture_up(&f, false, 16);

@@ -16,19 +16,6 @@
 
 #define OUTSTANDING 1000
 
-struct result {
-	int calls;
-	uint16_t status;
-};
-
-static void done(void *arg, const struct usk_nvme_cqe *cpl)
-{
-	struct result *r = arg;
-
-	r->calls++;
-	r->status = USK_NVME_STATUS_CODE(cpl->status);
-}
-
 static void fixture_up(struct nvme_model_fixture *f, uint16_t entries, uint32_t admin_timeout_ms)
 {
 	struct nvme_model_opts mo;
@@ -53,7 +40,7 @@ static void fixture_down(struct nvme_model_fixture *f)
  * where the model's thread waits for a CPU. It was 5 million polls, which
  * a loaded host ran out of before the model had answered 1000 commands.
  */
-static void poll_all(struct usk_nvme_qpair *q, const struct result *r, int n)
+static void poll_all(struct usk_nvme_qpair *q, const struct nvme_model_result *r, int n)
 {
 	time_t give_up = time(NULL) + 60;
 
@@ -94,13 +81,13 @@ static void jump_when(struct ut_nvme_ticks_jump *jump, bool (*ready)(void *),
 /* One block written through the driver reads back the same, and lands in the model. */
 static void check_write_read(struct nvme_model_fixture *f, uint64_t lba, uint8_t fill)
 {
-	struct result w = {0}, r = {0};
+	struct nvme_model_result w = {0}, r = {0};
 
 	memset(f->buf, fill, 512);
-	CU_ASSERT_EQUAL(usk_nvme_ns_write(f->ns, f->q, f->buf, lba, 1, done, &w), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(f->ns, f->q, f->buf, lba, 1, nvme_model_result_done, &w), 0);
 	poll_all(f->q, &w, 1);
 	memset(f->buf, 0, 512);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, lba, 1, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, lba, 1, nvme_model_result_done, &r), 0);
 	poll_all(f->q, &r, 1);
 	CU_ASSERT(w.calls == 1 && w.status == 0 && r.calls == 1 && r.status == 0);
 	CU_ASSERT(f->buf[0] == fill && f->buf[511] == fill);
@@ -114,7 +101,7 @@ static void check_write_read(struct nvme_model_fixture *f, uint64_t lba, uint8_t
  */
 static void test_reset_with_1000_outstanding(void)
 {
-	static struct result r[OUTSTANDING];
+	static struct nvme_model_result r[OUTSTANDING];
 	struct nvme_model_fixture f;
 
 	memset(r, 0, sizeof(r));
@@ -122,7 +109,7 @@ static void test_reset_with_1000_outstanding(void)
 	nvme_model_drop_completions(f.model, 511);
 	for (int i = 0; i < OUTSTANDING; i++) {
 		CU_ASSERT_EQUAL_FATAL(
-			usk_nvme_ns_read(f.ns, f.q, f.buf, (uint64_t)i, 1, done, &r[i]), 0);
+			usk_nvme_ns_read(f.ns, f.q, f.buf, (uint64_t)i, 1, nvme_model_result_done, &r[i]), 0);
 	}
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), 0);
@@ -199,13 +186,13 @@ static void test_reset_during_io_from_another_thread(void)
 /* A queue pair freed before its first poll after a reset ends its commands once. */
 static void test_free_qpair_after_reset(void)
 {
-	struct result r[4] = {{0}};
+	struct nvme_model_result r[4] = {{0}};
 	struct nvme_model_fixture f;
 
 	fixture_up(&f, 64, 10000);
 	nvme_model_drop_completions(f.model, 4);
 	for (int i = 0; i < 4; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r[i]), 0);
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, nvme_model_result_done, &r[i]), 0);
 	}
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
@@ -270,11 +257,11 @@ static void test_admin_timeout_during_bring_up(void)
 }
 
 static struct nvme_model_fixture g_cb_fixture;
-static struct result g_a, g_b;
+static struct nvme_model_result g_a, g_b;
 
 static void done_a_then_reset(void *arg, const struct usk_nvme_cqe *cpl)
 {
-	done(&g_a, cpl);
+	nvme_model_result_done(&g_a, cpl);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(g_cb_fixture.c), 0);
 }
 
@@ -287,13 +274,13 @@ static void test_reset_from_a_callback_keeps_waiting_commands(void)
 {
 	struct nvme_model_fixture *f = &g_cb_fixture;
 
-	g_a = g_b = (struct result){0};
+	g_a = g_b = (struct nvme_model_result){0};
 	fixture_up(f, 64, 10000);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f->q), 0);
 	/* Two entries: one command in the ring, the next waits. */
 	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(f->c, 2, &f->q), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 0, 1, done_a_then_reset, NULL), 0);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf + 4096, 1, 1, done, &g_b), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf + 4096, 1, 1, nvme_model_result_done, &g_b), 0);
 	nvme_model_poll_until(f->q, &g_b.calls, 1, 5);
 	CU_ASSERT(g_a.calls == 1 && g_a.status == 0);
 	CU_ASSERT(g_b.calls == 1 && g_b.status == 0);
@@ -305,7 +292,7 @@ static int g_cb_resets;
 
 static void aborted_then_reset(void *arg, const struct usk_nvme_cqe *cpl)
 {
-	done(arg, cpl);
+	nvme_model_result_done(arg, cpl);
 	/* An "on abort, reset" policy: the first abort resets again. */
 	if (g_cb_resets++ == 0) {
 		CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(g_cb_fixture.c), 0);
@@ -320,7 +307,7 @@ static void aborted_then_reset(void *arg, const struct usk_nvme_cqe *cpl)
 static void test_reset_from_a_rebuilds_callback(void)
 {
 	struct nvme_model_fixture *f = &g_cb_fixture;
-	struct result r[2] = {{0}}, last = {0};
+	struct nvme_model_result r[2] = {{0}}, last = {0};
 
 	g_cb_resets = 0;
 	fixture_up(f, 64, 10000);
@@ -334,7 +321,7 @@ static void test_reset_from_a_rebuilds_callback(void)
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f->c), 0);
 	usk_nvme_qpair_process_completions(f->q, 0);
 	CU_ASSERT(r[0].calls == 1 && r[1].calls == 1);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 2, 1, done, &last), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf, 2, 1, nvme_model_result_done, &last), 0);
 	nvme_model_poll_until(f->q, &last.calls, 1, 5);
 	CU_ASSERT(last.calls == 1 && last.status == 0);
 	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(f->c));
@@ -351,7 +338,7 @@ static void test_reset_from_a_rebuilds_callback(void)
 static void test_free_qpair_when_the_delete_times_out(void)
 {
 	struct nvme_model_fixture f;
-	struct result a = {0}, b = {0};
+	struct nvme_model_result a = {0}, b = {0};
 	struct usk_nvme_qpair *again = NULL;
 	struct ut_nvme_ticks_jump jump;
 	uint64_t executed;
@@ -360,9 +347,9 @@ static void test_free_qpair_when_the_delete_times_out(void)
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(f.q), 0);
 	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(f.c, 2, &f.q), 0);
 	nvme_model_drop_completions(f.model, 1);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &a), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, nvme_model_result_done, &a), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 4096, 1, 1, done, &b), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf + 4096, 1, 1, nvme_model_result_done, &b), 0);
 	executed = nvme_model_io_completed(f.model);
 	nvme_model_drop_admin_completions(f.model, 1);
 	jump_when(&jump, admin_drops_taken, f.model, PAST_MS(300));
@@ -412,18 +399,18 @@ static void test_reset_deletes_io_queues_before_disabling(void)
 {
 	struct nvme_model_fixture f;
 	struct usk_nvme_qpair *q2;
-	struct result r = {0}, r2 = {0};
+	struct nvme_model_result r = {0}, r2 = {0};
 
 	fixture_up(&f, 64, 10000);
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, NULL, &q2), 0);
 	nvme_model_drop_completions(f.model, 1);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, nvme_model_result_done, &r), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), 0);
 	CU_ASSERT_EQUAL(nvme_model_live_sqs_at_disable(f.model), 0);
 	poll_all(f.q, &r, 1);
 	CU_ASSERT(r.calls == 1 && r.status == USK_NVME_SC_ABORTED_SQ_DELETION);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, q2, f.buf, 1, 1, done, &r2), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, q2, f.buf, 1, 1, nvme_model_result_done, &r2), 0);
 	poll_all(q2, &r2, 1);
 	CU_ASSERT(r2.calls == 1 && r2.status == 0);
 	check_write_read(&f, 3, 0x3c);
@@ -442,14 +429,14 @@ static void on_remove(void *ctx, struct usk_nvme_ctrlr *c)
 static void test_reset_of_a_dead_controller_fails_it(void)
 {
 	struct ut_nvme_ticks_jump jump;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	struct nvme_model_fixture f;
 
 	fixture_up(&f, 64, 10000);
 	g_removed = 0;
 	usk_nvme_ctrlr_set_remove_cb(f.c, on_remove, NULL);
 	nvme_model_drop_completions(f.model, 1);
-	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, done, &r), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, nvme_model_result_done, &r), 0);
 	CU_ASSERT_FATAL(nvme_model_wait_drops_taken(f.model));
 	nvme_model_remove(f.model);
 	/* Past CAP.TO (1, in 500 ms units): bring-up waits (1 + 1) * 500 ms for CSTS.RDY. */
@@ -468,7 +455,7 @@ static void test_reset_of_a_dead_controller_fails_it(void)
 /* A read of block 9 into the fixture's buffer, on the thread the helper runs it on. */
 struct read_call {
 	struct nvme_model_fixture *f;
-	struct result *r;
+	struct nvme_model_result *r;
 	int rc;
 };
 
@@ -476,7 +463,7 @@ static void read_block_9(void *arg)
 {
 	struct read_call *call = arg;
 
-	call->rc = usk_nvme_ns_read(call->f->ns, call->f->q, call->f->buf, 9, 1, done, call->r);
+	call->rc = usk_nvme_ns_read(call->f->ns, call->f->q, call->f->buf, 9, 1, nvme_model_result_done, call->r);
 }
 
 static void poll_qpair(void *fixture)
@@ -497,7 +484,7 @@ static void poll_qpair(void *fixture)
 static void test_rebuild_never_waits_for_create(void)
 {
 	struct nvme_model_fixture f;
-	struct result r = {0};
+	struct nvme_model_result r = {0};
 	struct read_call call = {.f = &f, .r = &r, .rc = -1};
 	time_t give_up = time(NULL) + 30;
 
