@@ -45,22 +45,28 @@ void nvme_aer_arm(struct usk_nvme_ctrlr *c)
 {
 	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_ASYNC_EVENT_REQUEST};
 
+	/* Not into an admin queue a reset is about to empty: the reset arms them when done. */
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) & NVME_CTRLR_RESETTING) {
+		return;
+	}
 	while (c->aers_outstanding < c->aer_limit &&
 	       nvme_qpair_submit(c->admin, &cmd, NULL, 0, nvme_aer_done, c) == 0) {
 		c->aers_outstanding++;
 	}
 }
 
-int nvme_aer_config(struct usk_nvme_ctrlr *c)
+struct usk_nvme_sqe nvme_aer_config_cmd(const struct usk_nvme_ctrlr *c)
 {
 	/* SMART critical warnings (bits 7:0), and namespace attribute notices if offered. */
 	uint32_t events = 0xff | (c->cdata->oaes & USK_NVME_OAES_NS_ATTR);
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_SET_FEATURES,
-				   .cdw10 = USK_NVME_FEAT_ASYNC_EVENT_CONFIG,
-				   .cdw11 = events};
 
-	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL);
+	return (struct usk_nvme_sqe){.opcode = USK_NVME_OPC_SET_FEATURES,
+				     .cdw10 = USK_NVME_FEAT_ASYNC_EVENT_CONFIG,
+				     .cdw11 = events};
+}
 
+int nvme_aer_config_done(struct usk_nvme_ctrlr *c, int rc)
+{
 	/* A controller that does not answer fails the bring-up or reset; one that refuses is fine.
 	 */
 	if (rc == -ETIMEDOUT || rc == -ENXIO) {
@@ -75,10 +81,20 @@ int nvme_aer_config(struct usk_nvme_ctrlr *c)
 
 	c->aer_limit = USK_MIN((uint32_t)c->cdata->aerl + 1, (uint32_t)NVME_AER_MAX);
 	c->aer_limit = USK_MIN(c->aer_limit, room > 2 ? room - 2 : 0);
-	pthread_mutex_lock(&c->admin_lock);
-	nvme_aer_arm(c);
-	pthread_mutex_unlock(&c->admin_lock);
 	return 0;
+}
+
+int nvme_aer_config(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = nvme_aer_config_cmd(c);
+	int rc = nvme_aer_config_done(c, usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL));
+
+	if (rc == 0) {
+		pthread_mutex_lock(&c->admin_lock);
+		nvme_aer_arm(c);
+		pthread_mutex_unlock(&c->admin_lock);
+	}
+	return rc;
 }
 
 /* The log page an event names, of the length its kind has; 0 for none to read. */

@@ -5,6 +5,7 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_health_ut test/unit/lib/nvme/nvme_sgl_ut \
 	test/unit/lib/nvme/nvme_probe_ut test/unit/lib/nvme/nvme_split_ut \
 	test/unit/lib/nvme/nvme_admin_ut test/unit/lib/nvme/nvme_reset_ut \
+	test/unit/lib/nvme/nvme_reset_steps_ut \
 	test/unit/lib/nvme/nvme_timeout_ut test/unit/lib/nvme/nvme_iov_ut \
 	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut \
 	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut
@@ -51,6 +52,9 @@ test_unit_lib_nvme_nvme_admin_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/
 test_unit_lib_nvme_nvme_admin_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_reset_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_reset_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+test_unit_lib_nvme_nvme_reset_steps_ut_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_reset_steps_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_timeout_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_timeout_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_iov_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
