@@ -217,6 +217,7 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 		nvme_admin_run_callbacks(c);
 	}
 	nvme_admin_reqs_free(c);
+	nvme_aer_free(c);
 	nvme_qpair_destroy(c->admin);
 	usk_dma_free(c->cdata);
 	nvme_dbbuf_free(c);

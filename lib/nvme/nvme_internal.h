@@ -187,6 +187,9 @@ struct usk_nvme_ctrlr {
 	uint32_t aers_outstanding;
 	uint32_t events[NVME_AER_EVENTS_MAX]; /* Dword 0s reaped, not yet handled */
 	uint32_t events_pending;
+	void *aer_log;	      /* DMA page the events' log pages are read into */
+	bool aer_reading_log; /* for the event @aer_reading */
+	uint32_t aer_reading;
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
 	/* The I/O queue pairs by ID once made (the admin lock guards it): a reset deletes their queues. */
 	struct usk_nvme_qpair *io_qpairs[NVME_MAX_IO_QUEUES + 1];
@@ -561,8 +564,14 @@ struct usk_nvme_sqe nvme_aer_config_cmd(const struct usk_nvme_ctrlr *ctrlr);
 int nvme_aer_config_done(struct usk_nvme_ctrlr *ctrlr, int rc);
 /* Tops up the waiting requests, unless a reset is under way; the admin lock is held. */
 void nvme_aer_arm(struct usk_nvme_ctrlr *ctrlr);
-/* Handles the events reaped so far: log pages, namespaces, the callback. */
+/*
+ * Moves the events reaped so far on, never waiting: sends the log page read
+ * of the oldest (its callback refreshes the namespaces and tells the
+ * event callback); tops up the requests. No lock is held.
+ */
 void nvme_aer_process(struct usk_nvme_ctrlr *ctrlr);
+/* Frees what nvme_aer_config() allocated. */
+void nvme_aer_free(struct usk_nvme_ctrlr *ctrlr);
 
 /* Namespaces (nvme_ns.c). */
 /* A command on blocks [lba, lba + count): SLBA in CDW10-11, NLB (0's based) in CDW12. */

@@ -61,7 +61,8 @@ test_unit_lib_nvme_nvme_iov_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvm
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_iov_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_aer_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_aer_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+# On the clock the test moves: a poll that waited on it would wait for ever.
+test_unit_lib_nvme_nvme_aer_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_abort_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_abort_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 # nvme_model_ut checks the controller model itself, through its registers, on a clock of its own.
