@@ -619,6 +619,46 @@ static void test_reset_controller_ends_io_once(void)
 	teardown_model();
 }
 
+static void exit_thread_msg(void *ctx)
+{
+	usk_thread_exit(usk_thread_get_current());
+}
+
+/*
+ * A reset request taken by another thread (as the RPC server's is) does not
+ * reset there: the controller's thread does it, and the answer comes from
+ * the reset's callback, once the controller is ready again. The request
+ * used to reset the controller on the thread that took it, waiting.
+ */
+static void test_reset_controller_answers_from_the_callback(void)
+{
+	struct usk_thread *rpc_thread;
+	uint32_t enables;
+	int answers;
+
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	rpc_thread = usk_thread_create("rpc", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rpc_thread);
+	enables = nvme_model_enable_count(g_model);
+	answers = g_conn.answers;
+	CU_ASSERT_EQUAL(usk_thread_send_msg(rpc_thread, dispatch_msg,
+					    ut_rpc_request_new("bdev_nvme_reset_controller",
+							       "{\"name\": \"Nvme0\"}")),
+			0);
+	ut_poll_threads(&rpc_thread, 1);
+	CU_ASSERT_EQUAL(g_conn.answers, answers);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), enables);
+	poll_until(&g_conn.answers, answers + 1);
+	assert_true_answer(g_conn.last);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), enables + 1);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(rpc_thread, exit_thread_msg, NULL), 0);
+	ut_poll_threads(&rpc_thread, 1);
+	CU_ASSERT_TRUE(usk_thread_is_exited(rpc_thread));
+	usk_thread_destroy(rpc_thread);
+	teardown_model();
+}
+
 /*
  * bdev_nvme_set_options at work (bdev_nvme_options_ut checks its params):
  * before the first controller only; save_config writes it before the
@@ -666,6 +706,7 @@ int main(void)
 		UT_TEST(test_bdev_info_shows_the_controller),
 		UT_TEST(test_detach_takes_the_controllers_path),
 		UT_TEST(test_reset_controller_ends_io_once),
+		UT_TEST(test_reset_controller_answers_from_the_callback),
 		UT_TEST(test_set_options),
 	};
 	int rc = UT_BDEV_NVME_RUN("bdev_nvme_rpc", tests);
