@@ -449,6 +449,20 @@ struct usk_nvme_io_qpair_opts {
 	 * controller (and, with nobody polling, never time out either).
 	 */
 	bool delay_doorbell;
+	/**
+	 * Return from usk_nvme_ctrlr_alloc_io_qpair() at once, without waiting
+	 * for the controller to create the queues (default false: wait). The
+	 * Creates then move on from the owner's polls and submissions, which
+	 * never wait for them: commands submitted meanwhile wait in the queue
+	 * pair, as when the ring is full, and go out once the queues exist;
+	 * polls reap nothing until then. If the controller refuses the queues,
+	 * polls and submissions return -EIO and the commands that waited
+	 * complete with Command Abort Requested: free the queue pair. Someone
+	 * must poll the controller's admin side meanwhile
+	 * (usk_nvme_ctrlr_process_admin_completions()), for a Create the
+	 * controller loses is found and ended there.
+	 */
+	bool connect_async;
 };
 
 /**
@@ -472,27 +486,68 @@ void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opt
  *         which); -ENOSPC when every I/O queue the controller granted is in
  *         use; -ENOMEM; -EIO when the controller refuses (the log has its
  *         status); -ETIMEDOUT when it does not answer; -ENXIO when it is
- *         gone.
+ *         gone. With connect_async the refusal and the timeout come later
+ *         (see usk_nvme_io_qpair_opts.connect_async).
  *
- * Thread rules: any thread (it sends two admin commands and waits for
- * them, so not an I/O path); the queue pair then belongs to the thread
- * that submits on it and polls it.
+ * Thread rules: any thread; without connect_async it sends two admin
+ * commands and waits for them, so it is not for an I/O path, and with it
+ * it never waits (the admin lock is only tried). The queue pair then
+ * belongs to the thread that submits on it and polls it.
  */
 int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr,
 				  const struct usk_nvme_io_qpair_opts *opts,
 				  struct usk_nvme_qpair **qpair);
 
 /**
- * Delete an I/O queue pair. Commands still outstanding complete once:
- * those the controller had fetched with the status it ends them with
- * (Command Aborted due to SQ Deletion), the rest (commands waiting for a
- * ring entry, a delayed doorbell's batch never written) with Command Abort
- * Requested, after the controller has let go of the queues.
+ * Start taking an I/O queue pair's queues off the controller, without
+ * waiting: it posts Delete I/O SQ (or, if the admin lock is busy or a
+ * controller reset is under way, leaves that to the next poll). From here
+ * on submissions fail with -ENXIO, and usk_nvme_qpair_process_completions()
+ * moves the disconnection on: it reaps what the controller completes,
+ * including the commands the SQ deletion ends (Command Aborted due to SQ
+ * Deletion), then posts Delete I/O CQ; once that is answered it returns
+ * -ENOTCONN, every command has completed exactly once (what never reached
+ * the controller, such as commands waiting for a ring entry or a delayed
+ * doorbell's batch not yet written, with Command Abort Requested) and the
+ * queue ID is free for another queue pair. A
+ * reset of the controller meanwhile takes the queues with it: no Delete is
+ * sent during one, and once it is over the queue pair is disconnected. A
+ * Delete the controller refuses, or does not answer within the admin
+ * timeout, has the controller reset for the same end; the admin side must
+ * therefore be polled meanwhile (usk_nvme_ctrlr_process_admin_completions()).
+ * Then free the queue pair with usk_nvme_ctrlr_free_io_qpair(), which
+ * does not wait for a disconnected one. Once disconnected, the queue pair
+ * no longer refers to its controller, which may be detached before it is
+ * freed.
+ *
+ * @param qpair an I/O queue pair
+ * @return 0; -EINVAL for the admin queue pair; -EALREADY when it is already
+ *         being disconnected. When its queues are gone already (a reset, a
+ *         failed controller, queues never made) it may be disconnected
+ *         before this returns, with the callbacks of what it held run.
+ *
+ * Thread rules: the thread that owns @p qpair, also from a completion
+ * callback of its own; never waits (the admin lock is only tried).
+ */
+int usk_nvme_qpair_disconnect(struct usk_nvme_qpair *qpair);
+
+/**
+ * Delete an I/O queue pair and free it. A queue pair disconnected with
+ * usk_nvme_qpair_disconnect() (its poll returned -ENOTCONN) is freed at
+ * once. Otherwise this disconnects it as usk_nvme_qpair_disconnect() says
+ * and waits until that is done, polling the admin queue itself: for tools,
+ * not for an I/O path. Commands still outstanding complete once: those the
+ * controller had fetched with the status it ends them with (Command
+ * Aborted due to SQ Deletion), the rest (commands waiting for a ring
+ * entry, a delayed doorbell's batch never written, commands a reset
+ * ended meanwhile) with Command Abort Requested.
+ *
  * Thread rules: the thread that owns @p qpair.
  *
- * @return 0; or the error of a Delete command (-EIO, -ETIMEDOUT): the
- *         controller is then reset, so that it holds no queue on the freed
- *         memory, and the queue pair is freed anyway.
+ * @return 0; or the first error of a Delete command (-EIO refused,
+ *         -ETIMEDOUT not answered): the controller is then reset, so that
+ *         it holds no queue on the freed memory, and the queue pair is
+ *         freed anyway.
  */
 int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
 
@@ -710,7 +765,10 @@ int usk_nvme_ctrlr_cmd_io_raw_with_md(struct usk_nvme_ctrlr *ctrlr, struct usk_n
  *         several commands counts each; its callback runs once, after the
  *         last), or -ENXIO when the controller is gone or
  *         failed: every command still outstanding has then completed, once,
- *         with Command Abort Requested, and new submissions fail with -ENXIO.
+ *         with Command Abort Requested, and new submissions fail with -ENXIO;
+ *         -ENOTCONN once a disconnection (usk_nvme_qpair_disconnect()) is
+ *         done; -EIO when the controller refused the queues of a queue pair
+ *         made with connect_async.
  */
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
 

@@ -209,6 +209,14 @@ int nvme_admin_poll(struct usk_nvme_ctrlr *c)
 	return rc;
 }
 
+void nvme_admin_nap(struct usk_nvme_ctrlr *c)
+{
+	const struct timespec nap = {0, 10 * 1000};
+
+	nvme_admin_poll(c);
+	nanosleep(&nap, NULL);
+}
+
 static void nvme_admin_sync_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
 {
 	struct usk_nvme_cqe *out = cb_arg;

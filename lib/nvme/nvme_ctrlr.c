@@ -298,7 +298,7 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 		memcpy(&c->opts, opts, USK_MIN(opts->opts_size, sizeof(c->opts)));
 		c->opts.opts_size = sizeof(c->opts);
 	}
-	/* Recursive: freeing a queue pair holds it while it polls the admin queue. */
+	/* Recursive: event handling sends its log page read with it held (nvme_aer.c). */
 	pthread_mutexattr_t attr;
 
 	pthread_mutexattr_init(&attr);
@@ -390,21 +390,17 @@ static int nvme_io_qpair_opts_read(const struct usk_nvme_ctrlr *c,
 	return 0;
 }
 
-int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
-				  const struct usk_nvme_io_qpair_opts *opts,
-				  struct usk_nvme_qpair **qpair)
+void nvme_ctrlr_release_qid_locked(struct usk_nvme_ctrlr *c, uint16_t qid)
 {
-	struct usk_nvme_io_qpair_opts o;
-	uint32_t entries;
-	struct usk_nvme_qpair *q;
-	uint16_t qid = 0;
-	int rc = nvme_io_qpair_opts_read(c, opts, &o);
+	c->qid_used[qid] = false;
+	c->io_queue_ids_used--;
+}
 
-	if (rc != 0) {
-		return rc;
-	}
-	entries = o.io_queue_size != 0 ? o.io_queue_size : c->opts.io_queue_size;
-	entries = USK_MAX(USK_MIN(entries, USK_NVME_CAP_MQES(c->cap) + 1u), 2u);
+/* Takes a free queue ID: 0 when every one the controller granted is in use. */
+static uint16_t nvme_ctrlr_take_qid(struct usk_nvme_ctrlr *c)
+{
+	uint16_t qid = 0;
+
 	pthread_mutex_lock(&c->admin_lock);
 	for (uint16_t i = 1; i <= c->max_io_queues && qid == 0; i++) {
 		qid = c->qid_used[i] ? 0 : i;
@@ -414,6 +410,62 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
 		c->io_queue_ids_used++;
 	}
 	pthread_mutex_unlock(&c->admin_lock);
+	return qid;
+}
+
+/* Publishes @q under its ID (NULL: takes it back), where a reset finds it. */
+static void nvme_ctrlr_set_io_qpair(struct usk_nvme_ctrlr *c, uint16_t qid,
+				    struct usk_nvme_qpair *q)
+{
+	pthread_mutex_lock(&c->admin_lock);
+	c->io_qpairs[qid] = q;
+	pthread_mutex_unlock(&c->admin_lock);
+}
+
+/*
+ * Puts @q's queues on the controller: waiting for them, or with
+ * @connect_async posting the first Create if it can and leaving the rest
+ * to the owner's polls and submissions.
+ */
+static int nvme_qpair_connect_first(struct usk_nvme_qpair *q, bool connect_async)
+{
+	int rc;
+
+	if (!connect_async) {
+		rc = nvme_qpair_create_first(q);
+		if (rc == 0) {
+			nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, q);
+		}
+		return rc;
+	}
+	q->synced_state = NVME_QPAIR_NO_QUEUES;
+	nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, q);
+	rc = nvme_qpair_resync(q);
+	if (rc == -EAGAIN) {
+		return 0;
+	}
+	if (rc != 0) {
+		nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, NULL);
+	}
+	return rc;
+}
+
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
+				  const struct usk_nvme_io_qpair_opts *opts,
+				  struct usk_nvme_qpair **qpair)
+{
+	struct usk_nvme_io_qpair_opts o;
+	uint32_t entries;
+	struct usk_nvme_qpair *q;
+	uint16_t qid;
+	int rc = nvme_io_qpair_opts_read(c, opts, &o);
+
+	if (rc != 0) {
+		return rc;
+	}
+	entries = o.io_queue_size != 0 ? o.io_queue_size : c->opts.io_queue_size;
+	entries = USK_MAX(USK_MIN(entries, USK_NVME_CAP_MQES(c->cap) + 1u), 2u);
+	qid = nvme_ctrlr_take_qid(c);
 	if (qid == 0) {
 		return -ENOSPC;
 	}
@@ -428,83 +480,33 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
 	q->delay_doorbell = o.delay_doorbell;
 	q->timeout_ticks = nvme_us_to_ticks(c->opts.io_timeout_ms * 1000ull);
 	q->now_tick = nvme_ticks();
-	rc = nvme_qpair_create_first(q);
+	rc = nvme_qpair_connect_first(q, o.connect_async);
 	if (rc != 0) {
 		nvme_qpair_destroy(q);
 		goto release_qid;
 	}
-	pthread_mutex_lock(&c->admin_lock);
-	c->io_qpairs[qid] = q;
-	pthread_mutex_unlock(&c->admin_lock);
 	*qpair = q;
 	return 0;
 
 release_qid:
 	pthread_mutex_lock(&c->admin_lock);
-	c->qid_used[qid] = false;
-	c->io_queue_ids_used--;
+	nvme_ctrlr_release_qid_locked(c, qid);
 	pthread_mutex_unlock(&c->admin_lock);
 	return rc;
 }
 
-/* Whether @q's queues are on the controller now: created, and no reset or failure since. */
-static bool nvme_qpair_on_ctrlr(const struct usk_nvme_qpair *q)
-{
-	return __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) == q->synced_state;
-}
-
 int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 {
-	struct usk_nvme_ctrlr *c = q->ctrlr;
-	struct usk_nvme_sqe delete_sq = {.opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = q->id};
-	struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id};
-	int rc = 0;
+	int rc;
 
-	/* Creates still out point at @q: let them end, so its queues are known. */
-	nvme_qpair_connect_settle(q);
-	/*
-	 * A reset under way may not have disabled the controller yet, which
-	 * then still has queues in the rings about to be freed: let it end.
-	 * The lock then keeps other threads' resets out, and resyncing keeps
-	 * this queue pair from being built again: a reset can still come from
-	 * a Delete that times out, so each step checks the queues are still there.
-	 */
-	for (;;) {
-		nvme_ctrlr_reset_settle(c);
-		pthread_mutex_lock(&c->admin_lock);
-		if (!usk_nvme_ctrlr_is_resetting(c)) {
-			break;
-		}
-		pthread_mutex_unlock(&c->admin_lock);
+	/* Tools: the same steps as an owner that does not wait, waited for here. */
+	if (!q->closing) {
+		usk_nvme_qpair_disconnect(q);
 	}
-	c->io_qpairs[q->id] = NULL;
-	q->resyncing = true;
-	/* From here on submissions are refused: the SQ is about to be deleted. */
-	q->closing = true;
-	if (nvme_qpair_on_ctrlr(q)) {
-		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
+	while (usk_nvme_qpair_process_completions(q, 0) != -ENOTCONN) {
+		nvme_admin_nap(q->ctrlr);
 	}
-	/* Deleting the SQ ends its commands in the controller: reap what it posted. */
-	if (rc == 0 && nvme_qpair_on_ctrlr(q)) {
-		usk_nvme_qpair_process_completions(q, 0);
-		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
-	}
-	/* A controller that refused a Delete still has the queues: only a reset takes them back. */
-	if (rc != 0 && nvme_qpair_on_ctrlr(q)) {
-		USK_ERRLOG("%s: qpair %u: the controller kept its queues; resetting it", c->name,
-			   q->id);
-		nvme_ctrlr_request_reset(c, q->synced_state, NVME_RESET_SPARE_ALL);
-		nvme_ctrlr_reset_settle(c);
-	}
-	q->synced_state = NVME_QPAIR_NO_QUEUES;
-	pthread_mutex_unlock(&c->admin_lock);
-	/* Whatever is left ends here, exactly once, with no lock held for the callbacks. */
-	nvme_qpair_abort_all(q);
-	/* Only now may another thread take the queue ID. */
-	pthread_mutex_lock(&c->admin_lock);
-	c->qid_used[q->id] = false;
-	c->io_queue_ids_used--;
-	pthread_mutex_unlock(&c->admin_lock);
+	rc = q->disconnect_rc;
 	nvme_qpair_destroy(q);
 	return rc;
 }

@@ -85,9 +85,16 @@ struct usk_nvme_qpair {
 	bool resyncing;	   /* being rebuilt after a reset: submissions wait */
 	/* The state its Creates were posted for (NVME_QPAIR_NO_QUEUES: none out). */
 	uint32_t connecting_for;
-	int connect_status; /* atomic: set by the Creates' callbacks (nvme_qpair_connect.c) */
-	uint64_t connect_deadline;
-	bool closing;	   /* being freed: submissions are refused */
+	/*
+	 * atomic: the outcome of the Create or Delete of its queues posted last,
+	 * set by that command's callback (NVME_QPAIR_STEP_*, or a negative errno).
+	 */
+	int step_status;
+	uint64_t step_deadline; /* ticks: a Create or Delete still out then is lost */
+	int connect_error;	/* its first Creates were refused: it never gets queues */
+	bool closing;		/* being disconnected: submissions are refused */
+	uint8_t disconnect;	/* NVME_DISCONNECT_* (nvme_qpair_disconnect.c) */
+	int disconnect_rc;	/* the first error of its Deletes, for usk_nvme_ctrlr_free_io_qpair() */
 	uint16_t id;
 	uint16_t num_entries;
 	uint16_t sq_tail;
@@ -480,10 +487,48 @@ int nvme_qpair_resync(struct usk_nvme_qpair *qpair);
  */
 int nvme_qpair_create_first(struct usk_nvme_qpair *qpair);
 /*
- * Waits, polling the admin queue, until no Create of @qpair's is out (their
- * callbacks point at it); if they made its queues, it is then in sync.
+ * The outcome of Creates posted for @qpair (connecting_for set), without
+ * waiting: 0 (its queues are there: it is in sync), -EAGAIN (still out),
+ * -ESTALE (a reset ended them) or the error that refused them.
  */
-void nvme_qpair_connect_settle(struct usk_nvme_qpair *qpair);
+int nvme_qpair_connect_check(struct usk_nvme_qpair *qpair);
+
+/* step_status while a Create or Delete of a queue pair's queues is out, and once it succeeded. */
+#define NVME_QPAIR_STEP_UNDER_WAY 0
+#define NVME_QPAIR_STEP_DONE	  1
+/* Publishes the outcome of the Create or Delete posted last, for the owner's next look. */
+void nvme_qpair_step_end(struct usk_nvme_qpair *qpair, int status);
+/*
+ * The outcome of the Create or Delete posted last: the admin queue is
+ * reaped first if no other thread holds it, so the answer is seen without
+ * waiting for the admin poller. The owner thread.
+ */
+int nvme_qpair_step_look(struct usk_nvme_qpair *qpair);
+/*
+ * One turn of a wait for the admin queue, for tools, never an I/O path:
+ * polls it (doing the resets asked for) and sleeps a little.
+ */
+void nvme_admin_nap(struct usk_nvme_ctrlr *ctrlr);
+
+/* Disconnection (nvme_qpair_disconnect.c): usk_nvme_qpair_disconnect()'s phases. */
+#define NVME_DISCONNECT_NONE	  0 /* connected, or connecting */
+#define NVME_DISCONNECT_DELETE_SQ 1 /* Delete I/O SQ to post */
+#define NVME_DISCONNECT_SQ_OUT	  2 /* posted, not answered */
+#define NVME_DISCONNECT_DELETE_CQ 3 /* the SQ is gone: reap its last entries, post Delete I/O CQ */
+#define NVME_DISCONNECT_CQ_OUT	  4 /* posted, not answered */
+#define NVME_DISCONNECT_REFUSED	  5 /* a Delete was refused: waiting for the reset asked for */
+#define NVME_DISCONNECT_GONE	  6 /* the queues are gone: the queue ID is to release */
+#define NVME_DISCONNECT_DONE	  7 /* disconnected: polls return -ENOTCONN */
+/*
+ * usk_nvme_qpair_process_completions() of a queue pair being disconnected:
+ * reaps while its CQ is there and moves the Deletes on, never waiting.
+ * Returns completions reaped, or -ENOTCONN once disconnected.
+ */
+int nvme_qpair_disconnect_poll(struct usk_nvme_qpair *qpair, uint32_t max);
+/* Reaps up to @max completions (0: all) of a queue pair in sync with the controller (nvme_qpair.c). */
+int nvme_qpair_reap(struct usk_nvme_qpair *qpair, uint32_t max);
+/* Gives queue ID @qid back, for another queue pair; the admin lock is held (nvme_ctrlr.c). */
+void nvme_ctrlr_release_qid_locked(struct usk_nvme_ctrlr *ctrlr, uint16_t qid);
 /*
  * Whether the queue pair's rings match the controller: for an I/O queue
  * pair, no reset or failure since it was built; the admin queue, which the

@@ -220,12 +220,9 @@ void nvme_ctrlr_run_reset_callbacks(struct usk_nvme_ctrlr *c)
 
 void nvme_ctrlr_reset_settle(struct usk_nvme_ctrlr *c)
 {
-	const struct timespec nap = {0, 10 * 1000};
-
 	/* Before bring-up is done nothing resets: nothing to wait for. */
 	while (c->ready && nvme_ctrlr_reset_pending(c) && !usk_nvme_ctrlr_is_failed(c)) {
-		nvme_admin_poll(c);
-		nanosleep(&nap, NULL);
+		nvme_admin_nap(c);
 	}
 }
 

@@ -88,6 +88,14 @@ void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t
 			      uint32_t count);
 
 /*
+ * The next @count admin commands with opcode @opcode complete with @status
+ * (SCT << 8 | SC) instead of being run: a controller that refuses them,
+ * with nothing changed (a Delete refused leaves the queue there).
+ */
+void nvme_model_inject_admin_status(struct nvme_model *model, uint8_t opcode, uint16_t status,
+				    uint32_t count);
+
+/*
  * The next @count I/O commands are consumed and never completed, unless an
  * Abort names them (the model then completes them with Command Abort
  * Requested) or the controller is reset.

@@ -8,7 +8,8 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_reset_steps_ut \
 	test/unit/lib/nvme/nvme_timeout_ut test/unit/lib/nvme/nvme_iov_ut \
 	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut \
-	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut
+	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut \
+	test/unit/lib/nvme/nvme_qpair_disconnect_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -57,6 +58,9 @@ test_unit_lib_nvme_nvme_reset_steps_ut_CPPFLAGS = $(AM_CPPFLAGS) \
 test_unit_lib_nvme_nvme_reset_steps_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_timeout_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_timeout_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+test_unit_lib_nvme_nvme_qpair_disconnect_ut_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_qpair_disconnect_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_iov_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_iov_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
