@@ -556,7 +556,10 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  * (usk_dma_malloc() or usk_mem_register()).
  *
  * When every queue entry is in use the command waits, in submission order,
- * and goes out as entries free (io_queue_requests may wait). A request
+ * and goes out as entries free (io_queue_requests may wait). While the
+ * controller resets (usk_nvme_ctrlr_is_resetting()), or the queue pair's
+ * queues are being created, new commands wait the same way: queued, not
+ * refused, they go out once its queues are there. A request
  * above the maximum transfer, or across the namespace's optimal I/O
  * boundary, goes out as several commands, all accepted or none; the
  * callback runs once, with the first failure if any.
