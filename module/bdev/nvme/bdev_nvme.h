@@ -57,6 +57,15 @@ struct usk_io_channel *nvme_bdev_get_io_channel(void *ctxt);
 /* Registers @nc as the io_device whose channels own the queue pairs. */
 int nvme_bdev_io_device_register(struct nvme_bdev_ctrlr *nc);
 
+/*
+ * Fills @bdev's geometry from namespace @ns's format: block size (data,
+ * and metadata when it follows each block's data), metadata and PI
+ * fields. -ENOTSUP, saying why in @err, for a namespace that gets no
+ * bdev: one the driver does not serve, or with separate metadata
+ * (bdev_nvme_ns.c).
+ */
+int nvme_bdev_ns_geometry(struct usk_nvme_ns *ns, struct usk_bdev *bdev, char *err, size_t errlen);
+
 /* The bdev's last user is gone; on the controller's thread. */
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb);
 

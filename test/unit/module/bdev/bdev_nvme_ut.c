@@ -37,6 +37,47 @@ static void test_a_bdev_per_namespace(void)
 }
 
 /*
+ * Namespace formats: extended metadata with PI makes a bdev of data +
+ * metadata blocks that says so; separate metadata and 8 KiB blocks make
+ * none, and the other namespaces still get theirs.
+ */
+static void test_metadata_formats(void)
+{
+	static const struct nvme_model_lbaf lbaf[] = {
+		{.lbads = 9}, {.ms = 8, .lbads = 9}, {.ms = 16, .lbads = 12}, {.lbads = 13}};
+	struct nvme_model_opts mo;
+	struct usk_bdev *n1;
+
+	nvme_model_opts_init(&mo);
+	mo.ns_count = 4;
+	mo.nlbaf = USK_COUNTOF(lbaf);
+	memcpy(mo.lbaf, lbaf, sizeof(lbaf));
+	mo.ns_format[0] =
+		(struct nvme_model_ns_format){.lbaf = 1, .mset = true, .pi = 1, .pil = true};
+	mo.ns_format[1] = (struct nvme_model_ns_format){.lbaf = 2};
+	mo.ns_format[2] = (struct nvme_model_ns_format){.lbaf = 3};
+	for (int i = 0; i < 4; i++) {
+		mo.ns_blocks[i] = 256;
+	}
+	setup_model_opts(&mo);
+	n1 = usk_bdev_get_by_name("Nvme0n1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(n1), 520);
+	CU_ASSERT_EQUAL(usk_bdev_get_md_size(n1), 8);
+	CU_ASSERT_TRUE(usk_bdev_is_md_interleaved(n1));
+	CU_ASSERT_EQUAL(usk_bdev_get_dif_type(n1), 1);
+	CU_ASSERT_TRUE(usk_bdev_is_dif_head_of_md(n1));
+	/* MDTS 5: 128 KiB of data + metadata per command. */
+	CU_ASSERT_EQUAL(n1->max_transfer_blocks, 131072 / 520);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n2"));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n3"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(usk_bdev_get_by_name("Nvme0n4"));
+	CU_ASSERT_EQUAL(usk_bdev_get_md_size(usk_bdev_get_by_name("Nvme0n4")), 0);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name("Nvme0n4")), 512);
+	teardown_model();
+}
+
+/*
  * Hot-unplug with eight reads in flight: the health poller sees it, the
  * reads fail once each, the descriptor hears REMOVE, and once it closes
  * the bdevs and the controller are gone.
@@ -164,6 +205,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_a_bdev_per_namespace),
+		UT_TEST(test_metadata_formats),
 		UT_TEST(test_hot_unplug),
 		UT_TEST(test_namespace_changes),
 		UT_TEST(test_last_close_on_another_thread),
