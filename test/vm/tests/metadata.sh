@@ -54,6 +54,11 @@ usk_nvme read $bdf -n 3 -s 0 -c 0 -d /tmp/o5 2>/tmp/err5
 [ $? -eq 2 ] && grep -q "does not serve: LBA format .*(LBADS 13, MS 0)" /tmp/err5 ||
 	fail "read on 8 KiB blocks: $(cat /tmp/err5)"
 
+# usk_nvme_perf's buffers hold data only: a namespace with metadata is refused.
+/usk/bin/usk_nvme_perf -q 1 -o 4096 -w read -t 1 -r "trtype:PCIe traddr:$bdf" -n 2 >/tmp/perf 2>&1 &&
+	fail "usk_nvme_perf ran on a namespace with metadata"
+grep -q "namespace 2 is refused: its format has metadata" /tmp/perf || fail "usk_nvme_perf: $(cat /tmp/perf)"
+
 # format: namespace 1 to 512 + 8 extended (QEMU's format 1), then 4096 + 8
 # separate with PI type 1 (format 5), I/O after each.
 usk_nvme format $bdf -n 1 -l 1 -m 1 -f | grep -q "^block size: 512 bytes (LBA format 1, 8 bytes of metadata, extended" ||
