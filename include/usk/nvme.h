@@ -218,27 +218,37 @@ int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *ctrlr);
 void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_cb cb, void *ctx);
 
 /**
- * Reset the controller (CC.EN to 0, then bring-up again) and resume. While
- * the controller answers, its I/O queues are deleted first (queue pairs'
- * threads wait meanwhile), so the disable finds no command the controller
- * has fetched and not yet finished.
+ * Reset the controller (CC.EN to 0, then bring-up again) and wait until it
+ * is ready: usk_nvme_ctrlr_reset_async() and a loop of
+ * usk_nvme_ctrlr_process_admin_completions() with short naps, for tools.
+ * A service calls usk_nvme_ctrlr_reset_async() instead: this call occupies
+ * its thread for as long as the controller takes (up to twice CAP.TO).
  *
- * Every command outstanding completes exactly once: admin commands during
- * this call with Command Abort Requested; I/O commands on their queue
- * pair's next poll with Command Aborted due to SQ Deletion (DNR clear: the
- * controller never finished them, so they may be sent again), except a
- * command whose timeout caused the reset, which ends with Command Abort
- * Requested. That poll also creates the queue pair on the
- * controller again (two admin commands, so it takes longer than most);
- * I/O submitted meanwhile waits, in order, and goes out after. Waiting
- * commands that had not gone out are kept, not failed.
+ * While the controller answers, its I/O queues are deleted first (queue
+ * pairs' threads wait meanwhile), so the disable finds no command the
+ * controller has fetched and not yet finished.
  *
- * Thread rules: any thread, also one that owns I/O queue pairs or is in
- * one's completion callback; not from an admin command's callback.
+ * Every command outstanding completes exactly once: admin commands with
+ * Command Abort Requested, from the admin poll that finds the controller
+ * disabled; I/O commands on their queue pair's next poll with Command
+ * Aborted due to SQ Deletion (DNR clear: the controller never finished
+ * them, so they may be sent again), except a command whose timeout caused
+ * the reset, which ends with Command Abort Requested. While the controller
+ * resets, new I/O is not refused: it waits in its queue pair (up to the
+ * queue pair's waiting room, then -EAGAIN) and goes out once that queue
+ * pair's queues are created again, which its own polls do after the reset
+ * (two admin commands, which the admin poll answers). Admin commands from
+ * callers are refused meanwhile (-EBUSY); synchronous ones wait for the end
+ * of the reset and then go out.
+ *
+ * Thread rules: any thread that may sleep; not from an I/O or admin
+ * completion callback (use usk_nvme_ctrlr_reset_async() there).
  *
  * @return 0 when the controller is ready again; -ENXIO when it had already
- *         failed; -EBUSY from a command of a reset under way; else the
- *         error that made the reset fail: the controller is then failed and
+ *         failed or failed meanwhile; else the error that made the reset
+ *         fail (-ETIMEDOUT: CSTS.RDY did not change within CAP.TO or a
+ *         command of the reset was not answered; -EIO: one was refused;
+ *         -ENODEV: the device is gone): the controller is then failed and
  *         its remove callback called, as on hot-unplug.
  */
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *ctrlr);
@@ -253,12 +263,18 @@ int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *ctrlr);
 typedef void (*usk_nvme_reset_cb)(void *cb_arg, struct usk_nvme_ctrlr *ctrlr, int rc);
 
 /**
- * Ask for a reset without waiting for it: the next
- * usk_nvme_ctrlr_process_admin_completions() of the controller does it
- * (on its caller's thread, which the reset occupies meanwhile), and @p cb
- * then runs, once, from that call or a later one, with no lock held. Requests
- * made before the reset starts share it. What it does to commands is as
- * for usk_nvme_ctrlr_reset().
+ * Ask for a reset without waiting for it. The reset is a sequence of steps
+ * (delete the I/O queues, clear CC.EN, see CSTS.RDY clear, set up the admin
+ * queue and CC.EN, see CSTS.RDY set, set the features bring-up set); each
+ * call of usk_nvme_ctrlr_process_admin_completions() does the steps that
+ * need no waiting and returns, so a controller that takes seconds to come
+ * ready holds up no thread, nor the other controllers its thread polls.
+ * Poll often while usk_nvme_ctrlr_admin_busy() says so. @p cb then runs,
+ * once, from such a call, with no lock held: when the admin side is ready
+ * again (each I/O queue pair's own polls then create its queues again).
+ * Requests made before the reset starts share it; one made during a reset
+ * gets a reset of its own after it. What it does to commands is as for
+ * usk_nvme_ctrlr_reset().
  *
  * Thread rules: any thread, including an I/O thread and a completion
  * callback; never waits.
@@ -267,6 +283,12 @@ typedef void (*usk_nvme_reset_cb)(void *cb_arg, struct usk_nvme_ctrlr *ctrlr, in
  *         failed; -ENOMEM.
  */
 int usk_nvme_ctrlr_reset_async(struct usk_nvme_ctrlr *ctrlr, usk_nvme_reset_cb cb, void *cb_arg);
+
+/**
+ * Whether a reset of the controller is under way (started, not yet done or failed).
+ * Thread rules: any thread (one atomic load).
+ */
+bool usk_nvme_ctrlr_is_resetting(const struct usk_nvme_ctrlr *ctrlr);
 
 /** An asynchronous event's type, from its Dword 0 (base 5.2.1). */
 #define USK_NVME_AER_TYPE(dw0) ((uint8_t)((dw0)&0x7))
@@ -345,19 +367,21 @@ int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *ctrlr);
  * @param cb_arg passed to @p cb
  *
  * Thread rules: any thread; never waits (the admin lock is taken only to
- * put the command in the ring, except during a reset, which holds it).
+ * put the command in the ring).
  *
  * @return 0; -EINVAL for a NULL @p cb or a buffer that is not DMA-able or
  *         too long; -EAGAIN when the admin queue and its waiting room are
- *         full (poll, then send again); -EBUSY when called from within a
- *         reset of this controller; -ENXIO when the controller has failed.
+ *         full (poll, then send again); -EBUSY while the controller resets
+ *         (send again once usk_nvme_ctrlr_is_resetting() is false);
+ *         -ENXIO when the controller has failed.
  */
 int usk_nvme_ctrlr_cmd_admin_raw(struct usk_nvme_ctrlr *ctrlr, const struct usk_nvme_sqe *cmd,
 				 void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
 
 /**
- * Whether admin commands sent with usk_nvme_ctrlr_cmd_admin_raw() have
- * callbacks still to run: a poller may call
+ * Whether the admin side has work under way: admin commands sent with
+ * usk_nvme_ctrlr_cmd_admin_raw() whose callbacks are still to run, or a
+ * reset asked for or under way. A poller may call
  * usk_nvme_ctrlr_process_admin_completions() often while this is true and
  * slowly otherwise.
  *

@@ -33,8 +33,7 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
 }
 
-/* CAP.TO, in 500 ms units: how long the controller may take to change state. */
-static uint64_t nvme_ctrlr_timeout_us(const struct usk_nvme_ctrlr *c)
+uint64_t nvme_ctrlr_timeout_us(const struct usk_nvme_ctrlr *c)
 {
 	return (USK_NVME_CAP_TO(c->cap) + 1) * 500000ull;
 }
@@ -79,12 +78,12 @@ int nvme_ctrlr_disable_within(struct usk_nvme_ctrlr *c, uint64_t limit_us)
 	return nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_RDY, 0, limit_us);
 }
 
-int nvme_ctrlr_disable(struct usk_nvme_ctrlr *c)
+static int nvme_ctrlr_disable(struct usk_nvme_ctrlr *c)
 {
 	return nvme_ctrlr_disable_within(c, nvme_ctrlr_timeout_us(c));
 }
 
-int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *c)
+void nvme_ctrlr_start_admin(struct usk_nvme_ctrlr *c)
 {
 	uint16_t entries = c->admin->num_entries;
 
@@ -94,8 +93,6 @@ int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *c)
 	nvme_reg_write32(c, USK_NVME_REG_CC,
 			 USK_NVME_CC_EN | USK_NVME_CC_CSS_NVM | USK_NVME_CC_MPS(NVME_PAGE_SHIFT) |
 				 USK_NVME_CC_IOSQES(6) | USK_NVME_CC_IOCQES(4));
-	return nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY,
-					   nvme_ctrlr_timeout_us(c));
 }
 
 /* Disables the controller, sets up the admin queue and enables it again. */
@@ -112,7 +109,12 @@ static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
 	if (rc == 0) {
 		rc = nvme_admin_reqs_alloc(c);
 	}
-	return rc == 0 ? nvme_ctrlr_enable_admin(c) : rc;
+	if (rc != 0) {
+		return rc;
+	}
+	nvme_ctrlr_start_admin(c);
+	return nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY,
+					   nvme_ctrlr_timeout_us(c));
 }
 
 static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
@@ -143,28 +145,50 @@ static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
 	return 0;
 }
 
-int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *c)
+/* The I/O queues the options ask for, within what the driver can index. */
+static uint32_t nvme_ctrlr_num_queues_wanted(const struct usk_nvme_ctrlr *c)
 {
-	uint32_t want = USK_MIN(USK_MAX(c->opts.num_io_queues, 1u), (uint32_t)NVME_MAX_IO_QUEUES);
-	struct usk_nvme_sqe cmd = {
+	return USK_MIN(USK_MAX(c->opts.num_io_queues, 1u), (uint32_t)NVME_MAX_IO_QUEUES);
+}
+
+struct usk_nvme_sqe nvme_ctrlr_num_queues_cmd(const struct usk_nvme_ctrlr *c)
+{
+	uint32_t want = nvme_ctrlr_num_queues_wanted(c);
+
+	return (struct usk_nvme_sqe){
 		.opcode = USK_NVME_OPC_SET_FEATURES,
 		.cdw10 = USK_NVME_FEAT_NUMBER_OF_QUEUES,
 		.cdw11 = (want - 1) << 16 | (want - 1),
 	};
+}
+
+uint32_t nvme_ctrlr_num_queues_granted(const struct usk_nvme_ctrlr *c, uint32_t dw0)
+{
+	/* DW0 holds what was granted, 0's based: submission queues low, completion high. */
+	uint32_t granted = USK_MIN((dw0 & 0xffff) + 1, (dw0 >> 16) + 1);
+
+	return USK_MIN(granted, nvme_ctrlr_num_queues_wanted(c));
+}
+
+static int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = nvme_ctrlr_num_queues_cmd(c);
 	struct usk_nvme_cqe cpl;
 	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, &cpl);
 
-	if (rc != 0) {
-		return rc;
+	if (rc == 0) {
+		c->max_io_queues = nvme_ctrlr_num_queues_granted(c, cpl.dw0);
 	}
-	/* DW0 holds what was granted, 0's based: submission queues low, completion high. */
-	uint32_t granted = USK_MIN((cpl.dw0 & 0xffff) + 1, (cpl.dw0 >> 16) + 1);
-
-	c->max_io_queues = USK_MIN(granted, want);
-	return 0;
+	return rc;
 }
 
-int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *c)
+uint32_t nvme_ctrlr_arbitration_with_burst(const struct usk_nvme_ctrlr *c, uint32_t value)
+{
+	/* Keep the priority weights (bits 31:8): only the burst is ours to set. */
+	return (value & ~7u) | c->opts.arbitration_burst;
+}
+
+static int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *c)
 {
 	uint32_t value;
 	int rc;
@@ -172,11 +196,10 @@ int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *c)
 	if (c->opts.arbitration_burst == USK_NVME_ARB_BURST_KEEP) {
 		return 0;
 	}
-	/* Keep the priority weights (bits 31:8): only the burst is ours to set. */
 	rc = usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value);
 	if (rc == 0) {
-		value = (value & ~7u) | c->opts.arbitration_burst;
-		rc = usk_nvme_ctrlr_set_feature(c, USK_NVME_FEAT_ARBITRATION, value, NULL);
+		rc = usk_nvme_ctrlr_set_feature(c, USK_NVME_FEAT_ARBITRATION,
+						nvme_ctrlr_arbitration_with_burst(c, value), NULL);
 	}
 	return rc;
 }
@@ -194,6 +217,7 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 		nvme_admin_run_callbacks(c);
 	}
 	nvme_admin_reqs_free(c);
+	nvme_aer_free(c);
 	nvme_qpair_destroy(c->admin);
 	usk_dma_free(c->cdata);
 	nvme_dbbuf_free(c);
@@ -274,7 +298,7 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 		memcpy(&c->opts, opts, USK_MIN(opts->opts_size, sizeof(c->opts)));
 		c->opts.opts_size = sizeof(c->opts);
 	}
-	/* Recursive: a reset holds it across the admin commands it sends. */
+	/* Recursive: freeing a queue pair holds it while it polls the admin queue. */
 	pthread_mutexattr_t attr;
 
 	pthread_mutexattr_init(&attr);
@@ -439,11 +463,20 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	/* Creates still out point at @q: let them end, so its queues are known. */
 	nvme_qpair_connect_settle(q);
 	/*
-	 * The lock keeps other threads' resets out, and resyncing keeps this
-	 * queue pair from being built again: a reset can still come from a
-	 * Delete that times out, so each step checks the queues are still there.
+	 * A reset under way may not have disabled the controller yet, which
+	 * then still has queues in the rings about to be freed: let it end.
+	 * The lock then keeps other threads' resets out, and resyncing keeps
+	 * this queue pair from being built again: a reset can still come from
+	 * a Delete that times out, so each step checks the queues are still there.
 	 */
-	pthread_mutex_lock(&c->admin_lock);
+	for (;;) {
+		nvme_ctrlr_reset_settle(c);
+		pthread_mutex_lock(&c->admin_lock);
+		if (!usk_nvme_ctrlr_is_resetting(c)) {
+			break;
+		}
+		pthread_mutex_unlock(&c->admin_lock);
+	}
 	c->io_qpairs[q->id] = NULL;
 	q->resyncing = true;
 	/* From here on submissions are refused: the SQ is about to be deleted. */
@@ -460,7 +493,8 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 	if (rc != 0 && nvme_qpair_on_ctrlr(q)) {
 		USK_ERRLOG("%s: qpair %u: the controller kept its queues; resetting it", c->name,
 			   q->id);
-		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
+		nvme_ctrlr_request_reset(c, q->synced_state, NVME_RESET_SPARE_ALL);
+		nvme_ctrlr_reset_settle(c);
 	}
 	q->synced_state = NVME_QPAIR_NO_QUEUES;
 	pthread_mutex_unlock(&c->admin_lock);

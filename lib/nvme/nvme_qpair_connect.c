@@ -160,8 +160,8 @@ static void nvme_qpair_catch_up(struct usk_nvme_qpair *q)
 
 /*
  * Posts the Creates for the controller's state, under the admin lock taken
- * without waiting (which a reset holds throughout, so the state cannot move
- * meanwhile). -EAGAIN: busy, or a reset is under way: the next poll tries.
+ * without waiting (a reset starts and ends under it, so the state cannot
+ * move meanwhile). -EAGAIN: busy, or a reset is under way: the next poll tries.
  */
 static int nvme_qpair_connect_post(struct usk_nvme_qpair *q)
 {
@@ -206,13 +206,12 @@ static int nvme_qpair_rebuild(struct usk_nvme_qpair *q)
 	if (rc == -ESTALE || rc == -EAGAIN || rc == 0 || first) {
 		return rc == -ESTALE ? -EAGAIN : rc;
 	}
-	/* It took its queues before the reset and refuses them now: it has failed. */
-	if (pthread_mutex_trylock(&q->ctrlr->admin_lock) == 0) {
-		nvme_ctrlr_fail_locked(q->ctrlr,
-				       "it did not take an I/O queue pair back after a reset");
-		pthread_mutex_unlock(&q->ctrlr->admin_lock);
-		return -ENXIO;
-	}
+	/*
+	 * It took its queues before the reset and refuses them now: it has
+	 * failed. The admin poll fails it (that waits for the disable); the
+	 * commands wait here until then, and end with the rest.
+	 */
+	nvme_ctrlr_request_fail(q->ctrlr, "it did not take an I/O queue pair back after a reset");
 	return -EAGAIN;
 }
 
