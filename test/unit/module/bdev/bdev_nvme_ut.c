@@ -36,6 +36,21 @@ static void test_a_bdev_per_namespace(void)
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n2"));
 }
 
+/* Four 520-byte blocks of Nvme0n1 from g_out at block 10; the byte API is refused. */
+static void write_four_md_blocks(void *ctx)
+{
+	CU_ASSERT_EQUAL(
+		usk_bdev_write_blocks(g_u.desc, g_u.ch, g_out, 10, 4, ut_bdev_io_count, &g_u), 0);
+	CU_ASSERT_EQUAL(usk_bdev_write(g_u.desc, g_u.ch, g_out, 0, 520, ut_bdev_io_count, &g_u),
+			-EINVAL);
+}
+
+static void read_four_md_blocks(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 10, 4, ut_bdev_io_count, &g_u),
+			0);
+}
+
 /*
  * Namespace formats: extended metadata with PI makes a bdev of data +
  * metadata blocks that says so; separate metadata and 8 KiB blocks make
@@ -74,6 +89,27 @@ static void test_metadata_formats(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(usk_bdev_get_by_name("Nvme0n4"));
 	CU_ASSERT_EQUAL(usk_bdev_get_md_size(usk_bdev_get_by_name("Nvme0n4")), 0);
 	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name("Nvme0n4")), 512);
+	/* Each block of the buffer goes to the device as data, then metadata. */
+	for (int i = 0; i < 4 * 520; i++) {
+		g_out[i] = (uint8_t)(i * 11);
+	}
+	memset(g_in, 0, 4 * 520);
+	on_thread(ut_bdev_open_msg, &g_u);
+	on_thread(write_four_md_blocks, NULL);
+	poll_until(&g_u.done, 1);
+	on_thread(read_four_md_blocks, NULL);
+	poll_until(&g_u.done, 2);
+	on_thread(ut_bdev_close_msg, &g_u);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + (10 + i) * 512,
+				       g_out + i * 520, 512),
+				0);
+		CU_ASSERT_EQUAL(memcmp(nvme_model_ns_md(g_model, 1) + (10 + i) * 8,
+				       g_out + i * 520 + 512, 8),
+				0);
+	}
+	CU_ASSERT_EQUAL(memcmp(g_in, g_out, 4 * 520), 0);
 	teardown_model();
 }
 
