@@ -453,7 +453,7 @@ bool usk_nvme_ns_supports_extended_lba(const struct usk_nvme_ns *ns);
  */
 uint32_t usk_nvme_ns_get_extended_block_size(const struct usk_nvme_ns *ns);
 
-/** Protection information types (DPS bits 2:0, NVM 5.2). */
+/** Protection information types (DPS bits 2:0, NVM command set). */
 enum usk_nvme_pi_type {
 	USK_NVME_PI_NONE = 0,
 	USK_NVME_PI_TYPE1 = 1,

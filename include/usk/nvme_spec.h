@@ -116,11 +116,11 @@ USK_STATIC_ASSERT(sizeof(struct usk_nvme_cqe) == 16, "CQE is 16 bytes");
 #define USK_NVME_SC_LBA_OUT_OF_RANGE	0x80
 /* Media errors. */
 #define USK_NVME_SC_UNRECOVERED_READ_ERROR 0x81
-/* End-to-end protection (NVM 5.2): which protection information field failed its check. */
-#define USK_NVME_SC_GUARD_CHECK_ERROR	   0x82
-#define USK_NVME_SC_APPTAG_CHECK_ERROR	   0x83
-#define USK_NVME_SC_REFTAG_CHECK_ERROR	   0x84
-#define USK_NVME_SC_COMPARE_FAILURE	   0x85
+/* End-to-end data protection (NVM command set): which PI field failed its check. */
+#define USK_NVME_SC_GUARD_CHECK_ERROR  0x82
+#define USK_NVME_SC_APPTAG_CHECK_ERROR 0x83
+#define USK_NVME_SC_REFTAG_CHECK_ERROR 0x84
+#define USK_NVME_SC_COMPARE_FAILURE    0x85
 
 /* Admin opcodes, base 5. */
 #define USK_NVME_OPC_DELETE_IO_SQ	    0x00

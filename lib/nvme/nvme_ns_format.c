@@ -14,7 +14,7 @@
 /* Smallest and largest data sizes the driver handles: 512 bytes to one memory page. */
 #define NVME_NS_LBADS_MIN 9
 #define NVME_NS_LBADS_MAX NVME_PAGE_SHIFT
-/* Protection information takes 8 bytes: guard, application tag, reference tag (NVM 5.2.1). */
+/* Protection information takes 8 bytes: guard, application tag, reference tag. */
 #define NVME_NS_PI_SIZE 8
 
 int nvme_ns_format_describe(const struct nvme_ns_format *fmt, char *buf, size_t len)

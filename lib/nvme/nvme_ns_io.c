@@ -28,7 +28,7 @@ int nvme_ns_io_cmd(const struct usk_nvme_ns *ns, const struct nvme_ns_io *io, ui
 	*cmd = nvme_ns_lba_cmd(ns, io->opcode, lba, count);
 	cmd->cdw12 |= io->cdw12;
 	cmd->cdw15 = io->cdw15;
-	/* The initial reference tag: PI types 1 and 2 check it against the LBA (NVM 5.2.1.x). */
+	/* The initial reference tag: PI types 1 and 2 check it against the LBA. */
 	if (io->reftag) {
 		cmd->cdw14 = (uint32_t)lba;
 	}
@@ -36,7 +36,7 @@ int nvme_ns_io_cmd(const struct usk_nvme_ns *ns, const struct nvme_ns_io *io, ui
 		uint64_t len = (uint64_t)count * io->md_size;
 		uint64_t contiguous = len;
 
-		/* MPTR names one contiguous buffer (base 4.1.x, MPTR without SGLs). */
+		/* MPTR names one contiguous buffer (base 4.2, MPTR without SGLs). */
 		cmd->mptr = usk_vtoiova(io->md + first * io->md_size, &contiguous);
 		if (cmd->mptr == USK_IOVA_INVALID || contiguous < len) {
 			return -EINVAL;
@@ -93,7 +93,7 @@ static int nvme_io_opts_get(const struct usk_nvme_io_opts *user, struct usk_nvme
 /*
  * Where the metadata goes for @flags: with PRACT on a format whose
  * metadata is only the 8 bytes of PI, the controller inserts and strips
- * it, so the host moves none (NVM 5.2.1.x); otherwise every MS byte.
+ * it, so the host moves none; otherwise every MS byte.
  */
 static uint32_t nvme_ns_host_md_size(const struct nvme_ns_format *fmt, uint32_t flags)
 {

@@ -252,7 +252,7 @@ void model_pi_generate(uint8_t *pi, const uint8_t *data, uint32_t len, uint16_t 
 		       uint32_t reftag);
 
 /*
- * Checks @pi against @data for the PRCHK bits of @cdw12 (NVM 5.2.1):
+ * Checks @pi against @data for the PRCHK bits of @cdw12 (end-to-end data protection):
  * returns 0, or Guard / Application Tag / Reference Tag Check Error.
  * @cdw15 holds the expected application tag and its mask; @reftag the
  * expected reference tag (checked for PI types 1 and 2 only).

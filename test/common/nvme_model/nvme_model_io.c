@@ -189,7 +189,7 @@ static uint16_t model_read(struct nvme_model *m, const struct model_xfer *x)
 	return status;
 }
 
-/* Compare (NVM 3.2.x): the host's data and metadata against what a read would return. */
+/* Compare (NVM command set): the host's data and metadata against what a read would return. */
 static uint16_t model_compare(struct nvme_model *m, const struct model_xfer *x)
 {
 	uint64_t len = x->nlb * x->stride;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Protection information with a 16-bit guard (NVM 5.2.1): 8 bytes,
+ * Protection information with a 16-bit guard (NVM command set, end-to-end
+ * data protection): 8 bytes,
  * big-endian, guard (CRC-16 T10-DIF of the block's data), application
  * tag, reference tag.
  */
@@ -8,7 +9,7 @@
 
 #include "nvme_model_internal.h"
 
-/* CRC-16 T10-DIF: polynomial 8BB7h, initial value 0, no reflection (NVM 5.2.1.1). */
+/* CRC-16 T10-DIF: polynomial 8BB7h, initial value 0, no reflection. */
 static uint16_t model_crc16_t10dif(const uint8_t *data, uint32_t len)
 {
 	uint16_t crc = 0;
