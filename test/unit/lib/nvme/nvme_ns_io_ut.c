@@ -56,6 +56,23 @@ static int run(struct nvme_model_fixture *f, struct nvme_model_result *r, int rc
 	return rc;
 }
 
+/*
+ * Writes @n blocks of @bs bytes from f->buf at @lba, with @o's separate
+ * metadata of @ms bytes a block, and checks that the model stored both.
+ */
+static void write_separate(struct nvme_model_fixture *f, struct nvme_model_result *r,
+			   const struct usk_nvme_io_opts *o, uint64_t lba, uint32_t n, uint32_t bs,
+			   uint32_t ms)
+{
+	CU_ASSERT_EQUAL(run(f, r,
+			    usk_nvme_ns_write_ext(f->ns, f->q, f->buf, lba, n,
+						  nvme_model_result_done, r, o)),
+			0);
+	CU_ASSERT_EQUAL(r->status, 0);
+	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(f->model, 1) + lba * bs, f->buf, n * bs), 0);
+	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_md(f->model, 1) + lba * ms, o->md, n * ms), 0);
+}
+
 /* 40 blocks of 512 + 8 bytes of separate metadata: written, stored, read back; also split. */
 static void test_separate_md_round_trip(void)
 {
@@ -82,13 +99,7 @@ static void test_separate_md_round_trip(void)
 		-EINVAL);
 	o.md = md;
 	/* 40 blocks are 20 KiB: above MDTS 1 (8 KiB), three commands, each with its metadata. */
-	CU_ASSERT_EQUAL(run(&f, &r,
-			    usk_nvme_ns_write_ext(f.ns, f.q, f.buf, 10, 40, nvme_model_result_done,
-						  &r, &o)),
-			0);
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(f.model, 1) + 10 * 512, f.buf, 40 * 512), 0);
-	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_md(f.model, 1) + 10 * 8, md, 40 * 8), 0);
+	write_separate(&f, &r, &o, 10, 40, 512, 8);
 	memset(f.buf, 0, 40 * 512);
 	memset(md, 0, 40 * 8);
 	CU_ASSERT_EQUAL(
@@ -270,13 +281,7 @@ static void test_format_then_io(void)
 	o.md = md;
 	fill(f.buf, 3 * 4096, 5);
 	fill(md, 3 * 16, 77);
-	CU_ASSERT_EQUAL(run(&f, &r,
-			    usk_nvme_ns_write_ext(f.ns, f.q, f.buf, 253, 3, nvme_model_result_done,
-						  &r, &o)),
-			0);
-	CU_ASSERT_EQUAL(r.status, 0);
-	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(f.model, 1) + 253 * 4096, f.buf, 3 * 4096), 0);
-	CU_ASSERT_EQUAL(memcmp(nvme_model_ns_md(f.model, 1) + 253 * 16, md, 3 * 16), 0);
+	write_separate(&f, &r, &o, 253, 3, 4096, 16);
 	/* A format the table does not have: Invalid Format, and nothing changes. */
 	fo.lbaf = 9;
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_format(f.c, 1, &fo, &cpl), -EIO);
