@@ -47,7 +47,7 @@ $CC ${SAN_FLAGS:-} "$top_srcdir/examples/nvme/hello_world.c" -o "$tmp/hello_worl
 	fail "examples/nvme/hello_world.c does not build with pkg-config's flags"
 
 soname=$(readelf -d "$root$libdir/libusk.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
-[ "$soname" = "libusk.so.1" ] || fail "libusk.so's soname is '$soname', not libusk.so.1"
+[ "$soname" = "libusk.so.2" ] || fail "libusk.so's soname is '$soname', not libusk.so.2"
 [ -f "$root$libdir/libusk.a" ] || fail "the static libusk.a is not installed"
 leaked=$(nm -D --defined-only "$root$libdir/libusk.so" | awk '$3 !~ /^usk_/ {print $3}')
 [ -z "$leaked" ] || fail "libusk.so exports symbols outside usk_*: $leaked"

@@ -25,6 +25,11 @@ struct nvme_cli {
 	bool has_lbaf;
 	uint32_t ses; /* format -s, --ses: secure erase setting */
 	bool force;   /* format -f, --force: do not ask */
+	uint32_t ms;  /* format -m, --ms: 1 extended LBA (metadata after each block), 0 separate */
+	uint32_t pi;  /* format -i, --pi: protection information type 0..3 */
+	uint32_t pil; /* format -p, --pil: 1 PI in the first 8 bytes of the metadata */
+	const char *metadata; /* read/write -M, --metadata FILE: the separate metadata */
+	uint32_t prinfo;      /* read/write -p, --prinfo: PRACT (bit 3), PRCHK (bits 2:0) */
 	struct usk_nvme_ctrlr *ctrlr;
 };
 

@@ -294,7 +294,7 @@ static int check_format(struct nvme_cli *cli, struct usk_nvme_ns_data *nd)
 		return 1;
 	}
 	if (!cli->has_lbaf) {
-		cli->lbaf = nd->flbas & 0xf;
+		cli->lbaf = USK_NVME_NS_FLBAS_FORMAT(nd->flbas);
 	}
 	/* NLBAF is 0's based. */
 	if (cli->lbaf > nd->nlbaf) {
@@ -331,13 +331,17 @@ static int confirm_format(const struct nvme_cli *cli)
 
 static int format_nvm(struct nvme_cli *cli)
 {
-	/* MSET, PI and PIL stay 0: metadata, if any, apart from the data; no protection. */
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_FORMAT_NVM,
-				   .nsid = cli->nsid,
-				   .cdw10 = cli->lbaf | cli->ses << 9};
+	struct usk_nvme_format_opts fo;
 	struct usk_nvme_cqe cpl;
-	int rc = usk_nvme_ctrlr_admin_cmd_sync(cli->ctrlr, &cmd, NULL, 0, &cpl);
+	int rc;
 
+	usk_nvme_format_opts_init(&fo, sizeof(fo));
+	fo.lbaf = cli->lbaf;
+	fo.mset = cli->ms != 0;
+	fo.pi = (uint8_t)cli->pi;
+	fo.pil = cli->pil != 0;
+	fo.ses = (uint8_t)cli->ses;
+	rc = usk_nvme_ctrlr_format(cli->ctrlr, cli->nsid, &fo, &cpl);
 	if (rc != 0) {
 		print_admin_error("format", rc, &cpl);
 		return 1;
@@ -345,26 +349,36 @@ static int format_nvm(struct nvme_cli *cli)
 	return 0;
 }
 
-/* The driver's namespace data predates the format: identify the namespace again. */
-static int print_new_format(struct nvme_cli *cli, struct usk_nvme_ns_data *nd)
+/* What the driver made of the new format (usk_nvme_ctrlr_format() read it again). */
+static int print_new_format(struct nvme_cli *cli)
 {
-	const struct usk_nvme_lbaf *lbaf;
+	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(cli->ctrlr, cli->nsid);
 
-	if (nvme_cli_identify_ns(cli, cli->nsid, nd) != 0) {
+	if (ns == NULL) {
 		fprintf(stderr,
-			"usk_nvme format: namespace %u is formatted, but Identify Namespace "
-			"failed (the log says why)\n",
+			"usk_nvme format: namespace %u is formatted, but no longer active\n",
 			cli->nsid);
 		return 1;
 	}
-	lbaf = &nd->lbaf[nd->flbas & 0xf];
+	const char *why = usk_nvme_ns_get_unsupported_reason(ns);
+
 	if (cli->json) {
-		printf("{\"nsid\": %u, \"lbaf\": %u, \"block_size\": %u, \"metadata_size\": %u}\n",
-		       cli->nsid, nd->flbas & 0xf, 1u << lbaf->lbads, lbaf->ms);
+		printf("{\"nsid\": %u, \"lbaf\": %u, \"block_size\": %u, \"metadata_size\": %u, "
+		       "\"extended\": %s, \"pi\": %u}\n",
+		       cli->nsid, cli->lbaf, usk_nvme_ns_get_block_size(ns),
+		       usk_nvme_ns_get_md_size(ns),
+		       usk_nvme_ns_supports_extended_lba(ns) ? "true" : "false",
+		       usk_nvme_ns_get_pi_type(ns));
 	} else {
 		printf("Success formatting namespace:%u\nblock size: %u bytes (LBA format %u, "
-		       "%u bytes of metadata)\n",
-		       cli->nsid, 1u << lbaf->lbads, nd->flbas & 0xf, lbaf->ms);
+		       "%u bytes of metadata%s, PI type %u)\n",
+		       cli->nsid, usk_nvme_ns_get_block_size(ns), cli->lbaf,
+		       usk_nvme_ns_get_md_size(ns),
+		       usk_nvme_ns_supports_extended_lba(ns) ? ", extended" : "",
+		       usk_nvme_ns_get_pi_type(ns));
+	}
+	if (why != NULL) {
+		fprintf(stderr, "usk_nvme format: USK does not serve this format: %s\n", why);
 	}
 	return 0;
 }
@@ -386,7 +400,7 @@ int nvme_cli_format(struct nvme_cli *cli)
 		rc = format_nvm(cli);
 	}
 	if (rc == 0) {
-		rc = print_new_format(cli, nd);
+		rc = print_new_format(cli);
 	}
 	usk_dma_free(nd);
 	return rc;

@@ -64,21 +64,28 @@ int nvme_cli_id_ns(struct nvme_cli *cli)
 	int rc = 1;
 
 	if (nd != NULL && nvme_cli_identify_ns(cli, cli->nsid, nd) == 0) {
-		uint32_t lbads = nd->lbaf[nd->flbas & 0xf].lbads;
+		uint32_t format = USK_NVME_NS_FLBAS_FORMAT(nd->flbas);
+		uint32_t lbads = nd->lbaf[format].lbads;
+		uint32_t ms = nd->lbaf[format].ms;
 
 		if (cli->json) {
 			printf("{\"nsid\": %u, \"nsze\": %" PRIu64 ", \"ncap\": %" PRIu64
 			       ", \"nuse\": %" PRIu64 ", \"nlbaf\": %u, \"flbas\": %u, "
-			       "\"lbads\": %u, \"block_size\": %u, \"noiob\": %u}\n",
-			       cli->nsid, nd->nsze, nd->ncap, nd->nuse, nd->nlbaf, nd->flbas, lbads,
-			       1u << lbads, nd->noiob);
+			       "\"lbaf\": %u, \"lbads\": %u, \"block_size\": %u, \"ms\": %u, "
+			       "\"mc\": %u, \"dpc\": %u, \"dps\": %u, \"noiob\": %u}\n",
+			       cli->nsid, nd->nsze, nd->ncap, nd->nuse, nd->nlbaf, nd->flbas,
+			       format, lbads, 1u << lbads, ms, nd->mc, nd->dpc, nd->dps, nd->noiob);
 		} else {
 			printf("NVME Identify Namespace %u:\nnsze    : %#" PRIx64
 			       "\nncap    : %#" PRIx64 "\nnuse    : %#" PRIx64
-			       "\nnlbaf   : %u\nflbas   : %#x\nlbads   : %u (%u bytes)\n"
-			       "noiob   : %u\n",
-			       cli->nsid, nd->nsze, nd->ncap, nd->nuse, nd->nlbaf, nd->flbas, lbads,
-			       1u << lbads, nd->noiob);
+			       "\nnlbaf   : %u\nflbas   : %#x (LBA format %u, metadata %s)\n"
+			       "lbads   : %u (%u bytes)\nms      : %u\nmc      : %#x\n"
+			       "dpc     : %#x\ndps     : %#x\nnoiob   : %u\n",
+			       cli->nsid, nd->nsze, nd->ncap, nd->nuse, nd->nlbaf, nd->flbas,
+			       format,
+			       (nd->flbas & USK_NVME_NS_FLBAS_EXTENDED) != 0 ? "extended"
+									     : "separate",
+			       lbads, 1u << lbads, ms, nd->mc, nd->dpc, nd->dps, nd->noiob);
 		}
 		rc = 0;
 	}
@@ -177,9 +184,13 @@ static int list_one(void *ctx, const struct usk_pci_device_info *info)
 		struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(c, nsid);
 
 		if (ns != NULL) {
-			printf("%-14s %-20s %-40s %-8s ns %u: %" PRIu64 " blocks of %u bytes\n",
+			const char *why = usk_nvme_ns_get_unsupported_reason(ns);
+
+			printf("%-14s %-20s %-40s %-8s ns %u: %" PRIu64
+			       " blocks of %u bytes + %u of metadata%s%s\n",
 			       bdf, sn, mn, fr, nsid, usk_nvme_ns_get_num_blocks(ns),
-			       usk_nvme_ns_get_block_size(ns));
+			       usk_nvme_ns_get_block_size(ns), usk_nvme_ns_get_md_size(ns),
+			       why != NULL ? "; not served: " : "", why != NULL ? why : "");
 		}
 	}
 	usk_nvme_ctrlr_detach(c);

@@ -18,63 +18,141 @@ static void io_done(void *arg, const struct usk_nvme_cqe *cpl)
 	g_done = 1;
 }
 
+/* A read's or write's buffers: data (with metadata when extended) and separate metadata. */
+struct io_buffers {
+	uint8_t *data;
+	uint64_t bytes;
+	uint8_t *md;
+	uint64_t md_bytes;
+};
+
+/*
+ * Sizes the buffers for @blocks of @ns: with PRACT on a format whose
+ * metadata is only the 8 bytes of PI, the controller inserts and strips
+ * it, so the host moves data alone.
+ */
+static void io_sizes(const struct nvme_cli *cli, const struct usk_nvme_ns *ns, uint32_t blocks,
+		     struct io_buffers *b)
+{
+	uint32_t ms = usk_nvme_ns_get_md_size(ns);
+	bool pract_only = (cli->prinfo & 8) != 0 && ms == 8 &&
+			  usk_nvme_ns_get_pi_type(ns) != USK_NVME_PI_NONE;
+	uint32_t host_ms = pract_only ? 0 : ms;
+	bool extended = usk_nvme_ns_supports_extended_lba(ns);
+
+	b->bytes = (uint64_t)blocks * (usk_nvme_ns_get_block_size(ns) + (extended ? host_ms : 0));
+	b->md_bytes = extended ? 0 : (uint64_t)blocks * host_ms;
+}
+
+/* Checks the request against the namespace; returns 0 or exit status 2 after saying why. */
+static int io_check(const struct nvme_cli *cli, const struct usk_nvme_ns *ns,
+		    const struct io_buffers *b, uint32_t blocks)
+{
+	const char *why = ns != NULL ? usk_nvme_ns_get_unsupported_reason(ns) : NULL;
+
+	if (ns == NULL || why != NULL) {
+		fprintf(stderr, "usk_nvme: namespace %u %s%s\n", cli->nsid,
+			ns == NULL ? "is not active" : "has a format USK does not serve: ",
+			why != NULL ? why : "");
+		return 2;
+	}
+	if (b->bytes > usk_nvme_ctrlr_get_max_xfer_size(cli->ctrlr)) {
+		fprintf(stderr, "usk_nvme: %u blocks are more than the %u-byte maximum transfer\n",
+			blocks, usk_nvme_ctrlr_get_max_xfer_size(cli->ctrlr));
+		return 2;
+	}
+	if ((b->md_bytes != 0) != (cli->metadata != NULL)) {
+		fprintf(stderr,
+			"usk_nvme: namespace %u has %s separate metadata: %s -M/--metadata\n",
+			cli->nsid, b->md_bytes != 0 ? "its" : "no",
+			b->md_bytes != 0 ? "give a file with" : "leave out");
+		return 2;
+	}
+	return 0;
+}
+
+/* Moves @len bytes between @path and @buf (@to_file: into the file); returns 0 or 1. */
+static int io_file(const char *path, uint8_t *buf, uint64_t len, bool to_file)
+{
+	FILE *f = fopen(path, to_file ? "wb" : "rb");
+	int rc = 0;
+
+	if (f == NULL) {
+		fprintf(stderr, "usk_nvme: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (to_file ? fwrite(buf, 1, len, f) != len : (fread(buf, 1, len, f) == 0 && ferror(f))) {
+		rc = 1;
+	}
+	return fclose(f) != 0 ? 1 : rc;
+}
+
+/* Sends the read or write and waits for it; returns 0, or -errno of the submission, or 1. */
+static int io_submit_wait(struct nvme_cli *cli, struct usk_nvme_ns *ns, struct io_buffers *b,
+			  uint32_t blocks, bool is_write)
+{
+	struct usk_nvme_io_opts o;
+	struct usk_nvme_qpair *q;
+	int rc;
+
+	if (usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, NULL, &q) != 0) {
+		return 1;
+	}
+	usk_nvme_io_opts_init(&o, sizeof(o));
+	/* PRINFO's bits are CDW12's 29:26: PRACT, PRCHK guard, application tag, reference tag. */
+	o.io_flags = cli->prinfo << 26;
+	o.md = b->md;
+	g_done = 0;
+	rc = is_write ? usk_nvme_ns_write_ext(ns, q, b->data, cli->start_block, blocks, io_done,
+					      NULL, &o)
+		      : usk_nvme_ns_read_ext(ns, q, b->data, cli->start_block, blocks, io_done,
+					     NULL, &o);
+	while (rc == 0 && !g_done) {
+		usk_nvme_qpair_process_completions(q, 0);
+		/* A late command's reset is done by the admin poll. */
+		usk_nvme_ctrlr_process_admin_completions(cli->ctrlr);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "usk_nvme: %s refused: %s\n", is_write ? "write" : "read",
+			strerror(-rc));
+	} else if (g_status != 0) {
+		fprintf(stderr, "usk_nvme: %s failed: %s\n", is_write ? "write" : "read",
+			usk_nvme_status_string(g_status));
+		rc = 1;
+	}
+	usk_nvme_ctrlr_free_io_qpair(q);
+	return rc;
+}
+
 /* Runs one read or write of the whole range; returns the exit status. */
 static int run_io(struct nvme_cli *cli, bool is_write)
 {
 	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(cli->ctrlr, cli->nsid);
 	uint32_t blocks = cli->block_count + 1;
-	struct usk_nvme_qpair *q;
-	uint8_t *buf;
+	struct io_buffers b = {0};
 	int rc;
 
-	if (ns == NULL) {
-		fprintf(stderr, "usk_nvme: namespace %u is not active\n", cli->nsid);
-		return 2;
+	if (ns != NULL) {
+		io_sizes(cli, ns, blocks, &b);
 	}
-	uint64_t bytes = (uint64_t)blocks * usk_nvme_ns_get_block_size(ns);
-
-	if (bytes > usk_nvme_ctrlr_get_max_xfer_size(cli->ctrlr)) {
-		fprintf(stderr, "usk_nvme: %u blocks are more than the %u-byte maximum transfer\n",
-			blocks, usk_nvme_ctrlr_get_max_xfer_size(cli->ctrlr));
-		return 2;
+	rc = io_check(cli, ns, &b, blocks);
+	if (rc != 0) {
+		return rc;
 	}
-	FILE *f = fopen(cli->data, is_write ? "rb" : "wb");
-
-	if (f == NULL) {
-		fprintf(stderr, "usk_nvme: --data %s: %s\n", cli->data, strerror(errno));
-		return 2;
+	b.data = usk_dma_zmalloc(b.bytes, 4096, USK_ENV_NUMA_ANY);
+	b.md = b.md_bytes != 0 ? usk_dma_zmalloc(b.md_bytes, 4096, USK_ENV_NUMA_ANY) : NULL;
+	rc = b.data == NULL || (b.md_bytes != 0 && b.md == NULL) ? 1 : 0;
+	if (rc == 0 && is_write) {
+		rc = io_file(cli->data, b.data, b.bytes, false);
+		rc = rc == 0 && b.md != NULL ? io_file(cli->metadata, b.md, b.md_bytes, false) : rc;
 	}
-	buf = usk_dma_zmalloc(bytes, 4096, USK_ENV_NUMA_ANY);
-	rc = buf != NULL && usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, NULL, &q) == 0 ? 0 : 1;
-	if (rc == 0) {
-		if (is_write && fread(buf, 1, bytes, f) == 0 && ferror(f)) {
-			rc = 1;
-		}
-		g_done = 0;
-		rc = rc != 0 ? rc
-			     : (is_write ? usk_nvme_ns_write(ns, q, buf, cli->start_block, blocks,
-							     io_done, NULL)
-					 : usk_nvme_ns_read(ns, q, buf, cli->start_block, blocks,
-							    io_done, NULL));
-		while (rc == 0 && !g_done) {
-			usk_nvme_qpair_process_completions(q, 0);
-			/* A late command's reset is done by the admin poll. */
-			usk_nvme_ctrlr_process_admin_completions(cli->ctrlr);
-		}
-		if (rc == 0 && g_status != 0) {
-			fprintf(stderr, "usk_nvme: %s failed: %s\n", is_write ? "write" : "read",
-				usk_nvme_status_string(g_status));
-			rc = 1;
-		}
-		if (rc == 0 && !is_write && fwrite(buf, 1, bytes, f) != bytes) {
-			rc = 1;
-		}
-		usk_nvme_ctrlr_free_io_qpair(q);
+	rc = rc == 0 ? io_submit_wait(cli, ns, &b, blocks, is_write) : rc;
+	if (rc == 0 && !is_write) {
+		rc = io_file(cli->data, b.data, b.bytes, true);
+		rc = rc == 0 && b.md != NULL ? io_file(cli->metadata, b.md, b.md_bytes, true) : rc;
 	}
-	if (fclose(f) != 0) {
-		rc = 1;
-	}
-	usk_dma_free(buf);
+	usk_dma_free(b.md);
+	usk_dma_free(b.data);
 	if (rc == 0) {
 		printf("%s: Success\n", is_write ? "write" : "read");
 	}

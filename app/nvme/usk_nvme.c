@@ -44,6 +44,8 @@ enum {
 	OPT_SES,
 	OPT_FORCE,
 	OPT_CDW11,
+	OPT_PIL,
+	OPT_PRINFO,
 };
 
 static void usage(FILE *out)
@@ -71,6 +73,15 @@ static void usage(FILE *out)
 		"  -s, --ses SES             format: 0 no secure erase, 1 user data erase,\n"
 		"                            2 cryptographic erase (default 0)\n"
 		"  -f, --force               format: do not ask first\n"
+		"  -m, --ms MSET             format: 1 metadata after each block's data\n"
+		"                            (extended LBA), 0 in a separate buffer (default 0)\n"
+		"  -i, --pi PI               format: protection information type 0..3 (default 0)\n"
+		"  -p, --pil PIL             format: 1 PI in the first 8 bytes of the metadata,\n"
+		"                            0 the last (default 0)\n"
+		"  -M, --metadata FILE       read, write: the separate metadata, to or from FILE\n"
+		"  -p, --prinfo PRINFO       read, write: PRACT (8) | PRCHK guard (4), app tag "
+		"(2),\n"
+		"                            ref tag (1) (default 0)\n"
 		"  -r, --trid TRID           the controller, as a transport ID or PCI address\n"
 		"                            (instead of DEVICE)\n"
 		"  -o, --output-format FMT   normal or json (default normal)\n"
@@ -88,6 +99,9 @@ static int option_code(const struct command *cmd, int opt)
 	}
 	if (opt == 'f') {
 		return cmd->run == nvme_cli_format ? OPT_FORCE : OPT_FEATURE_ID;
+	}
+	if (opt == 'p') {
+		return cmd->run == nvme_cli_format ? OPT_PIL : OPT_PRINFO;
 	}
 	return opt;
 }
@@ -107,14 +121,19 @@ static int parse_options(const struct command *cmd, struct nvme_cli *cli, int ar
 		{"lbaf", required_argument, NULL, 'l'},
 		{"ses", required_argument, NULL, OPT_SES},
 		{"force", no_argument, NULL, OPT_FORCE},
+		{"ms", required_argument, NULL, 'm'},
+		{"pi", required_argument, NULL, 'i'},
+		{"pil", required_argument, NULL, OPT_PIL},
+		{"metadata", required_argument, NULL, 'M'},
+		{"prinfo", required_argument, NULL, OPT_PRINFO},
 		{"output-format", required_argument, NULL, 'o'},
 		{"trid", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	/* format's -f is --force, which takes no value. */
-	const char *letters =
-		cmd->run == nvme_cli_format ? "n:s:c:d:e:l:fo:r:h" : "n:s:c:d:e:f:l:o:r:h";
+	const char *letters = cmd->run == nvme_cli_format ? "n:s:c:d:e:l:fm:i:p:o:r:h"
+							  : "n:s:c:d:e:f:l:M:p:o:r:h";
 	int opt;
 	char *end;
 
@@ -150,6 +169,21 @@ static int parse_options(const struct command *cmd, struct nvme_cli *cli, int ar
 		case OPT_SES:
 			cli->ses = (uint32_t)strtoul(optarg, &end, 0);
 			break;
+		case 'm':
+			cli->ms = (uint32_t)strtoul(optarg, &end, 0);
+			break;
+		case 'i':
+			cli->pi = (uint32_t)strtoul(optarg, &end, 0);
+			break;
+		case OPT_PIL:
+			cli->pil = (uint32_t)strtoul(optarg, &end, 0);
+			break;
+		case OPT_PRINFO:
+			cli->prinfo = (uint32_t)strtoul(optarg, &end, 0);
+			break;
+		case 'M':
+			cli->metadata = optarg;
+			continue;
 		case OPT_FORCE:
 			cli->force = true;
 			continue;
@@ -199,6 +233,13 @@ static int check_options(const struct command *cmd, const struct nvme_cli *cli)
 	} else if (cli->lbaf > 15) {
 		problem =
 			"-l/--lbaf: LBAF is 0..15 (nvme-cli's upper LBA formats are not supported)";
+	} else if (cli->ms > 1 || cli->pil > 1) {
+		problem = "-m/--ms and -p/--pil are 0 or 1";
+	} else if (cli->pi > 3) {
+		problem = "-i/--pi: PI is 0 (none) or a protection information type, 1..3";
+	} else if (cli->prinfo > 15) {
+		problem = "-p/--prinfo: PRINFO is 0..15: PRACT (8), PRCHK guard (4), app tag (2), "
+			  "ref tag (1)";
 	} else if (cli->ses > 2) {
 		problem =
 			"-s/--ses: SES is 0 (none), 1 (user data erase) or 2 (cryptographic erase)";

@@ -88,6 +88,22 @@ static int discover_from_trids(const struct perf_opts *opts, struct discovery *d
 	return 0;
 }
 
+/*
+ * Why usk_nvme_perf cannot run on @ns, or NULL: its buffers hold data
+ * only, so metadata (extended or separate) has no place in them.
+ */
+static const char *target_problem(const struct usk_nvme_ns *ns)
+{
+	const char *why = usk_nvme_ns_get_unsupported_reason(ns);
+
+	if (why != NULL) {
+		return why;
+	}
+	return usk_nvme_ns_get_md_size(ns) != 0 ? "its format has metadata, which usk_nvme_perf "
+						  "does not move"
+						: NULL;
+}
+
 static int add_targets(const struct perf_opts *opts, struct usk_nvme_ctrlr *c,
 		       struct perf_target *targets, int n, FILE *err)
 {
@@ -102,6 +118,17 @@ static int add_targets(const struct perf_opts *opts, struct usk_nvme_ctrlr *c,
 				fprintf(err,
 					"usk_nvme_perf: -n %u: %s has no active namespace %u\n",
 					nsid, usk_nvme_ctrlr_get_name(c), nsid);
+				return -EINVAL;
+			}
+			continue;
+		}
+		const char *why = target_problem(ns);
+
+		if (why != NULL) {
+			fprintf(err, "usk_nvme_perf: %s namespace %u is %s: %s\n",
+				usk_nvme_ctrlr_get_name(c), nsid,
+				opts->nsid_count > 0 ? "refused" : "skipped", why);
+			if (opts->nsid_count > 0) {
 				return -EINVAL;
 			}
 			continue;

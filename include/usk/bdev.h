@@ -117,6 +117,23 @@ uint32_t usk_bdev_get_optimal_io_boundary(const struct usk_bdev *bdev);
 /** @return the most blocks one I/O may carry to the module, or 0 for no limit. */
 uint32_t usk_bdev_get_max_transfer_blocks(const struct usk_bdev *bdev);
 
+/** @return bytes of metadata per block, 0 when the bdev has none. */
+uint32_t usk_bdev_get_md_size(const struct usk_bdev *bdev);
+
+/**
+ * @return whether the metadata is at the end of each block in the data
+ *         buffers: usk_bdev_get_block_size() then counts data and metadata,
+ *         and the byte-offset functions (usk_bdev_read()...) refuse the
+ *         bdev with -EINVAL; use the _blocks ones.
+ */
+bool usk_bdev_is_md_interleaved(const struct usk_bdev *bdev);
+
+/** @return the protection information type in the metadata: 0 (none) to 3. */
+uint32_t usk_bdev_get_dif_type(const struct usk_bdev *bdev);
+
+/** @return whether the protection information is the first 8 bytes of the metadata. */
+bool usk_bdev_is_dif_head_of_md(const struct usk_bdev *bdev);
+
 /**
  * The longest bdev name or alias, in bytes (without the NUL). Names and
  * aliases may hold no control characters (bytes below 0x20, and 0x7f), so

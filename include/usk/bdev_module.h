@@ -73,7 +73,10 @@ struct usk_bdev {
 	const char *name;
 	/** the kind of device, for humans ("Malloc disk") */
 	const char *product_name;
-	/** bytes per block, a power of two from 512 */
+	/**
+	 * bytes per block, a power of two from 512; with md_interleave, that
+	 * plus md_len (each block's data, then its metadata)
+	 */
 	uint32_t blocklen;
 	/** the number of blocks */
 	uint64_t blockcnt;
@@ -83,6 +86,17 @@ struct usk_bdev {
 	uint32_t optimal_io_boundary;
 	/** I/O is split so that none carries more blocks than this (0: no limit) */
 	uint32_t max_transfer_blocks;
+	/** bytes of metadata per block (0: none) */
+	uint32_t md_len;
+	/**
+	 * the metadata is at the end of each block in the data buffers
+	 * (blocklen counts it); false: in separate buffers
+	 */
+	bool md_interleave;
+	/** protection information type in the metadata: 0 (none) to 3; needs md_len >= 8 */
+	uint8_t dif_type;
+	/** the protection information is the metadata's first 8 bytes (else its last) */
+	bool dif_is_head_of_md;
 	/**
 	 * the bdev's identity, kept across restarts by save_config; left nil,
 	 * the layer makes a random one at register

@@ -407,13 +407,17 @@ bool usk_nvme_ctrlr_uses_sgls(const struct usk_nvme_ctrlr *ctrlr);
 /** @return the highest namespace ID (Identify Controller NN). */
 uint32_t usk_nvme_ctrlr_get_num_ns(const struct usk_nvme_ctrlr *ctrlr);
 
-/** @return namespace @p nsid, or NULL when it is not active. */
+/**
+ * @return namespace @p nsid, or NULL when it is not active. A namespace
+ *         whose format the driver cannot serve is returned too: see
+ *         usk_nvme_ns_get_unsupported_reason().
+ */
 struct usk_nvme_ns *usk_nvme_ctrlr_get_ns(struct usk_nvme_ctrlr *ctrlr, uint32_t nsid);
 
 /** @return the namespace's ID. */
 uint32_t usk_nvme_ns_get_id(const struct usk_nvme_ns *ns);
 
-/** @return the logical block size in bytes. */
+/** @return the logical block size in bytes: data only, without metadata. */
 uint32_t usk_nvme_ns_get_block_size(const struct usk_nvme_ns *ns);
 
 /** @return the number of logical blocks. */
@@ -424,6 +428,103 @@ uint32_t usk_nvme_ns_get_optimal_io_boundary(const struct usk_nvme_ns *ns);
 
 /** @return the controller the namespace belongs to. */
 struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns);
+
+/*
+ * A namespace's format (Identify Namespace's FLBAS, LBA format, DPS), as
+ * read when the controller was attached, after an event said it changed,
+ * or after usk_nvme_ctrlr_format(). Thread rules for all: any thread, but
+ * the values change while a format is read again, which must not happen
+ * while I/O runs on the namespace (doc/nvme.md, "Metadata").
+ */
+
+/** @return the bytes of metadata per block (the format's MS), 0 when none. */
+uint32_t usk_nvme_ns_get_md_size(const struct usk_nvme_ns *ns);
+
+/**
+ * @return whether the metadata is at the end of each block's data in the
+ *         data buffer (extended LBA, FLBAS bit 4); false: a separate
+ *         buffer (usk_nvme_io_opts.md), or no metadata.
+ */
+bool usk_nvme_ns_supports_extended_lba(const struct usk_nvme_ns *ns);
+
+/**
+ * @return the bytes per block in a data buffer: block size + metadata size
+ *         when the metadata is extended, else the block size.
+ */
+uint32_t usk_nvme_ns_get_extended_block_size(const struct usk_nvme_ns *ns);
+
+/** Protection information types (DPS bits 2:0, NVM command set). */
+enum usk_nvme_pi_type {
+	USK_NVME_PI_NONE = 0,
+	USK_NVME_PI_TYPE1 = 1,
+	USK_NVME_PI_TYPE2 = 2,
+	USK_NVME_PI_TYPE3 = 3,
+};
+
+/** @return the protection information type the namespace is formatted with. */
+enum usk_nvme_pi_type usk_nvme_ns_get_pi_type(const struct usk_nvme_ns *ns);
+
+/** @return whether the PI is in the first 8 bytes of the metadata (else the last 8). */
+bool usk_nvme_ns_pi_is_first(const struct usk_nvme_ns *ns);
+
+/**
+ * @return NULL when the driver serves the namespace's format; else a
+ *         sentence naming the format and why not (blocks above 4 KiB,
+ *         protection information with less than 8 bytes of metadata, a
+ *         format index beyond the table). Every I/O on such a namespace
+ *         is refused with -ENOTSUP; usk_nvme_ctrlr_format() can change it.
+ */
+const char *usk_nvme_ns_get_unsupported_reason(const struct usk_nvme_ns *ns);
+
+/** What Format NVM (base 5.23) makes of a namespace. Fill with usk_nvme_format_opts_init(). */
+struct usk_nvme_format_opts {
+	/** sizeof(struct usk_nvme_format_opts) as the caller knows it. */
+	size_t opts_size;
+	/** the LBA format, an index into Identify Namespace's table, 0..63 (default 0) */
+	uint32_t lbaf;
+	/** MSET: metadata at the end of each block's data; false: separate (default) */
+	bool mset;
+	/** PI: protection information type 0 (none, default) to 3 */
+	uint8_t pi;
+	/** PIL: PI in the first 8 bytes of the metadata; false: the last (default) */
+	bool pil;
+	/** SES: 0 no secure erase (default), 1 user data erase, 2 cryptographic erase */
+	uint8_t ses;
+};
+
+/**
+ * Fill @p opts with the defaults.
+ *
+ * @param opts      the options to fill
+ * @param opts_size sizeof(struct usk_nvme_format_opts) as the caller knows it
+ *
+ * Thread rules: any thread.
+ */
+void usk_nvme_format_opts_init(struct usk_nvme_format_opts *opts, size_t opts_size);
+
+/**
+ * Format namespace @p nsid (0xffffffff: all) with Format NVM, then read
+ * every namespace's format again. The data is lost.
+ *
+ * The command waits for the controller's admin_timeout_ms option, like
+ * every admin command: a format that erases the medium can take minutes,
+ * so a tool attaches with a long one (usk_nvme uses 10 minutes).
+ *
+ * @param ctrlr the controller
+ * @param nsid  the namespace, or 0xffffffff for all
+ * @param opts  the format (not NULL)
+ * @param cpl   where the completion is stored, or NULL
+ * @return 0; -EINVAL for options out of range or an opts_size this
+ *         library does not know; -EIO when the controller refuses (@p cpl
+ *         has the status, e.g. Invalid Format); -ETIMEDOUT; -ENXIO when
+ *         the controller is gone; or the error of identifying the
+ *         namespaces again.
+ *
+ * Thread rules: any thread but an I/O thread (it waits); no I/O may run on
+ * the namespace meanwhile, nor be built for its old format afterwards.
+ */
+int usk_nvme_ctrlr_format(struct usk_nvme_ctrlr *ctrlr, uint32_t nsid,
+			  const struct usk_nvme_format_opts *opts, struct usk_nvme_cqe *cpl);
 
 /** Options of one I/O queue pair. Fill with usk_nvme_io_qpair_opts_init() first. */
 struct usk_nvme_io_qpair_opts {
@@ -564,10 +665,18 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  * boundary, goes out as several commands, all accepted or none; the
  * callback runs once, with the first failure if any.
  *
+ * On a namespace with metadata at the end of each block (extended LBA),
+ * @p buf holds usk_nvme_ns_get_extended_block_size() bytes per block,
+ * data and metadata. A namespace with separate metadata needs the
+ * metadata buffer of usk_nvme_ns_read_ext().
+ *
  * @return 0 when submitted (the callback then runs exactly once);
  *         -EINVAL for a range beyond the namespace, a transfer above the
  *         maximum, or a buffer that is not DMA-able or not 4-byte aligned
- *         (any alignment with SGLs that allow it);
+ *         (any alignment with SGLs that allow it), or a namespace with
+ *         separate metadata;
+ *         -ENOTSUP on a namespace whose format the driver cannot serve
+ *         (usk_nvme_ns_get_unsupported_reason());
  *         -EAGAIN when the queue and its waiting room are full (complete
  *         some first); -ENXIO when the controller is gone.
  */
@@ -626,6 +735,20 @@ struct usk_nvme_io_opts {
 	size_t opts_size;
 	/** USK_NVME_IO_FLAGS_* ORed (default 0). */
 	uint32_t io_flags;
+	/**
+	 * The metadata buffer (default NULL), for a namespace formatted with
+	 * separate metadata: usk_nvme_ns_get_md_size() bytes per block, in
+	 * DMA-able memory that is contiguous in the IOVA map (one
+	 * usk_dma_malloc() buffer). Required there, except with PRACT on a
+	 * format whose metadata is only the 8 bytes of protection
+	 * information (the controller inserts and strips it); refused
+	 * elsewhere. It must stay valid until the callback runs.
+	 */
+	void *md;
+	/** Application tag (CDW15 15:0) the controller inserts or checks (default 0). */
+	uint16_t apptag;
+	/** Bits of the application tag that are checked (CDW15 31:16, default 0). */
+	uint16_t apptag_mask;
 };
 
 /**
@@ -640,11 +763,19 @@ void usk_nvme_io_opts_init(struct usk_nvme_io_opts *opts, size_t opts_size);
 
 /**
  * usk_nvme_ns_read() with per-I/O options. A request the driver splits
- * into several commands sends the flags with each of them.
+ * into several commands sends the flags and tags with each of them, and
+ * each its part of the metadata buffer. On a namespace with protection
+ * information of type 1 or 2 the reference tag of the first block
+ * (CDW14) is the low 32 bits of its LBA. With PRACT on a format whose
+ * metadata is only the 8 bytes of PI, an extended LBA's data buffer holds
+ * the data alone (usk_nvme_ns_get_block_size() bytes per block).
  *
  * @param opts the options, or NULL: as usk_nvme_ns_read()
  * @return as usk_nvme_ns_read(); -EINVAL also for an opts_size this library
- *         does not know or a flag outside USK_NVME_IO_FLAGS_VALID_MASK.
+ *         does not know, a flag outside USK_NVME_IO_FLAGS_VALID_MASK, a
+ *         metadata buffer missing where the format needs one (or given
+ *         where it has no place), or one that is not DMA-able and
+ *         contiguous for the blocks.
  *
  * Thread rules: the thread that owns @p qpair.
  */

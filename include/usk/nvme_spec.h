@@ -116,7 +116,11 @@ USK_STATIC_ASSERT(sizeof(struct usk_nvme_cqe) == 16, "CQE is 16 bytes");
 #define USK_NVME_SC_LBA_OUT_OF_RANGE	0x80
 /* Media errors. */
 #define USK_NVME_SC_UNRECOVERED_READ_ERROR 0x81
-#define USK_NVME_SC_COMPARE_FAILURE	   0x85
+/* End-to-end data protection (NVM command set): which PI field failed its check. */
+#define USK_NVME_SC_GUARD_CHECK_ERROR  0x82
+#define USK_NVME_SC_APPTAG_CHECK_ERROR 0x83
+#define USK_NVME_SC_REFTAG_CHECK_ERROR 0x84
+#define USK_NVME_SC_COMPARE_FAILURE    0x85
 
 /* Admin opcodes, base 5. */
 #define USK_NVME_OPC_DELETE_IO_SQ	    0x00
@@ -249,9 +253,33 @@ USK_STATIC_ASSERT(sizeof(struct usk_nvme_ns_data) == 4096, "Identify data is 4 K
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, flbas) == 26, "FLBAS at byte 26");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, noiob) == 46, "NOIOB at byte 46");
 USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, lbaf) == 128, "LBAF0 at byte 128");
+USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, mc) == 27, "MC at byte 27");
+USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, dpc) == 28, "DPC at byte 28");
+USK_STATIC_ASSERT(offsetof(struct usk_nvme_ns_data, dps) == 29, "DPS at byte 29");
 
-/* Format NVM, base 5.23: CDW10 holds LBAF (3:0), MSET (4), PI (7:5), PIL (8), SES (11:9). */
+/*
+ * FLBAS (NVM 4.1.5.1): the format index is bits 3:0, with bits 6:5 above
+ * them when more than 16 formats exist; bit 4 set means the metadata is
+ * at the end of each block's data (extended LBA), clear a separate buffer.
+ */
+#define USK_NVME_NS_FLBAS_FORMAT(flbas) (((flbas) & 0xfu) | (((flbas) >> 5) & 3u) << 4)
+#define USK_NVME_NS_FLBAS_EXTENDED	(1u << 4)
+/* MC: the metadata layouts the namespace can be formatted with. */
+#define USK_NVME_NS_MC_EXTENDED (1u << 0)
+#define USK_NVME_NS_MC_SEPARATE (1u << 1)
+/* DPS: protection information type in bits 2:0 (0 none, 1-3), bit 3 set: PI first in md. */
+#define USK_NVME_NS_DPS_PIT(dps) ((dps) & 7u)
+#define USK_NVME_NS_DPS_PIP	 (1u << 3)
+
+/*
+ * Format NVM, base 5.23: CDW10 holds LBAF (3:0), MSET (4), PI (7:5), PIL (8),
+ * SES (11:9) and the format index's upper bits, LBAFU (13:12).
+ */
 #define USK_NVME_OPC_FORMAT_NVM 0x80
+#define USK_NVME_FORMAT_CDW10(lbaf, mset, pi, pil, ses)                                         \
+	(((uint32_t)(lbaf) & 0xfu) | ((uint32_t)(mset) & 1u) << 4 | ((uint32_t)(pi) & 7u) << 5 | \
+	 ((uint32_t)(pil) & 1u) << 8 | ((uint32_t)(ses) & 7u) << 9 |                             \
+	 ((uint32_t)(lbaf) >> 4 & 3u) << 12)
 
 /* Log page identifiers, base 5.16.1. */
 #define USK_NVME_LOG_ERROR	   0x01

@@ -218,10 +218,19 @@ uint32_t usk_bdev_get_aliases(const struct usk_bdev *b, const char **aliases, ui
 	return n;
 }
 
+/* Bytes of data per block: a power of two from 512, whatever metadata follows it. */
+static bool bdev_geometry_valid(const struct usk_bdev *b)
+{
+	uint32_t md = b->md_interleave ? b->md_len : 0;
+
+	return md < b->blocklen && b->blocklen - md >= 512 && usk_u64_is_pow2(b->blocklen - md) &&
+	       (!b->md_interleave || b->md_len != 0) && b->dif_type <= 3 &&
+	       (b->dif_type == 0 || b->md_len >= 8);
+}
+
 static bool bdev_valid(const struct usk_bdev *b)
 {
-	return b->blocklen >= 512 &&
-	       usk_u64_is_pow2(b->blocklen) && b->blockcnt > 0 && b->fn_table != NULL &&
+	return bdev_geometry_valid(b) && b->blockcnt > 0 && b->fn_table != NULL &&
 	       b->fn_table->submit_request != NULL && b->fn_table->get_io_channel != NULL &&
 	       b->fn_table->io_type_supported != NULL && b->module != NULL;
 }
@@ -591,6 +600,26 @@ uint32_t usk_bdev_get_block_size(const struct usk_bdev *b)
 uint64_t usk_bdev_get_num_blocks(const struct usk_bdev *b)
 {
 	return b->blockcnt;
+}
+
+uint32_t usk_bdev_get_md_size(const struct usk_bdev *b)
+{
+	return b->md_len;
+}
+
+bool usk_bdev_is_md_interleaved(const struct usk_bdev *b)
+{
+	return b->md_interleave;
+}
+
+uint32_t usk_bdev_get_dif_type(const struct usk_bdev *b)
+{
+	return b->dif_type;
+}
+
+bool usk_bdev_is_dif_head_of_md(const struct usk_bdev *b)
+{
+	return b->dif_is_head_of_md;
 }
 
 uint32_t usk_bdev_get_write_unit_size(const struct usk_bdev *b)

@@ -540,7 +540,10 @@ int usk_bdev_reset(struct usk_bdev_desc *desc, struct usk_io_channel *ch, usk_bd
 	return bdev_io_submit_nodata(desc, ch, USK_BDEV_IO_TYPE_RESET, 0, 0, cb, cb_arg);
 }
 
-/* Converts a byte range to blocks; false when it is not on block boundaries. */
+/*
+ * Converts a byte range to blocks; false when it is not on block
+ * boundaries, or the blocks carry interleaved metadata (no power of two).
+ */
 static bool bdev_bytes_to_blocks(struct usk_bdev_desc *desc, uint64_t offset, uint64_t nbytes,
 				 uint64_t *offset_blocks, uint64_t *num_blocks)
 {
@@ -549,7 +552,7 @@ static bool bdev_bytes_to_blocks(struct usk_bdev_desc *desc, uint64_t offset, ui
 
 	*offset_blocks = offset >> shift;
 	*num_blocks = nbytes >> shift;
-	return (offset & mask) == 0 && (nbytes & mask) == 0;
+	return (offset & mask) == 0 && (nbytes & mask) == 0 && !desc->bdev->md_interleave;
 }
 
 int usk_bdev_read(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf, uint64_t offset,

@@ -121,11 +121,26 @@ static void info_write_geometry(struct usk_json_write_ctx *w, const struct usk_b
 	usk_json_write_named_uint64(w, "optimal_io_boundary", usk_bdev_get_optimal_io_boundary(b));
 }
 
+/* SPDK's metadata members, written only for a bdev that has metadata, as SPDK does. */
+static void info_write_md(struct usk_json_write_ctx *w, const struct usk_bdev *b)
+{
+	if (usk_bdev_get_md_size(b) == 0) {
+		return;
+	}
+	usk_json_write_named_uint64(w, "md_size", usk_bdev_get_md_size(b));
+	usk_json_write_named_bool(w, "md_interleave", usk_bdev_is_md_interleaved(b));
+	usk_json_write_named_uint64(w, "dif_type", usk_bdev_get_dif_type(b));
+	if (usk_bdev_get_dif_type(b) != 0) {
+		usk_json_write_named_bool(w, "dif_is_head_of_md", usk_bdev_is_dif_head_of_md(b));
+	}
+}
+
 static void info_write(struct usk_json_write_ctx *w, struct usk_bdev *b)
 {
 	usk_json_write_object_begin(w);
 	info_write_identity(w, b);
 	info_write_geometry(w, b);
+	info_write_md(w, b);
 	info_write_limits(w, b);
 	usk_json_write_named_bool(w, "claimed", usk_bdev_is_claimed(b));
 	/* A module's claim is SPDK's exclusive-write one; SPDK leaves the type out when unclaimed. */

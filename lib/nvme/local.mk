@@ -8,7 +8,8 @@ lib_nvme_libusk_nvme_la_SOURCES = \
 	lib/nvme/nvme_reset.c lib/nvme/nvme_reset_steps.c lib/nvme/nvme_qpair_connect.c \
 	lib/nvme/nvme_qpair_disconnect.c \
 	lib/nvme/nvme_timeout.c lib/nvme/nvme_iov.c lib/nvme/nvme_aer.c \
-	lib/nvme/nvme_abort.c lib/nvme/nvme_io_raw.c
+	lib/nvme/nvme_abort.c lib/nvme/nvme_io_raw.c lib/nvme/nvme_ns_io.c \
+	lib/nvme/nvme_ns_format.c
 lib_libusk_la_LIBADD += lib/nvme/libusk_nvme.la
 usk_include_HEADERS += include/usk/nvme.h include/usk/nvme_spec.h
 # The barriers between DMA memory and device registers, one header per CPU.

@@ -132,6 +132,21 @@ struct usk_nvme_qpair {
 	struct usk_nvme_qpair_stats stats; /* stats_size is set at creation */
 };
 
+/* How a namespace's blocks look to the host (nvme_ns_format.c). */
+struct nvme_ns_format {
+	uint32_t lbaf;	      /* the LBA format in use: its index in Identify Namespace */
+	uint32_t data_size;   /* bytes of data per block, 2^data_shift */
+	uint32_t data_shift;  /* LBADS */
+	uint32_t md_size;     /* MS: bytes of metadata per block */
+	uint32_t sector_size; /* bytes per block in the data buffer: data, + md when extended */
+	bool extended;	      /* metadata at the end of each block's data (FLBAS bit 4) */
+	uint8_t pi_type;      /* protection information type, 0 (none) to 3 */
+	bool pi_first;	      /* PI in the first 8 bytes of the metadata, else the last */
+};
+
+/* What the driver says when it cannot serve a namespace's format. */
+#define NVME_NS_WHY_LEN 160
+
 struct usk_nvme_ns {
 	struct usk_nvme_ctrlr *ctrlr;
 	uint32_t id;
@@ -139,6 +154,12 @@ struct usk_nvme_ns {
 	uint32_t block_shift;
 	uint64_t num_blocks;
 	uint32_t optimal_io_boundary;
+	struct nvme_ns_format fmt;
+	/*
+	 * Empty when the driver serves the format; else why not, and every I/O
+	 * on the namespace is refused with -ENOTSUP.
+	 */
+	char unsupported[NVME_NS_WHY_LEN];
 	bool active;
 };
 
@@ -308,14 +329,15 @@ uint32_t nvme_qpair_room(const struct usk_nvme_qpair *qpair);
 bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *qpair, const void *buf, uint32_t len);
 /* Whether it will take @data, flat or vectored, on @qpair. */
 bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *qpair, const struct nvme_payload *data);
+struct nvme_ns_io;
 /*
  * Submits a read, write or compare above the maximum transfer, or across
- * the optimal I/O boundary, as several commands, each with @io_flags in
- * CDW12 (nvme_split.c).
+ * the optimal I/O boundary, as several commands, each with @io's flags,
+ * tags and its part of the metadata (nvme_split.c).
  */
-int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
-		      const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
-		      uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg);
+int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+		      const struct nvme_ns_io *io, const struct nvme_payload *data, uint64_t lba,
+		      uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
 /* Whether a command with @cb/@cb_arg is a piece of a split request of @user_arg. */
 bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg);
 /* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
@@ -634,5 +656,36 @@ static inline struct usk_nvme_sqe nvme_ns_lba_cmd(const struct usk_nvme_ns *ns, 
 
 /* Reads the active namespace list and identifies each; again after a change. */
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *ctrlr);
+
+/*
+ * Reads the LBA format in use from @nd into @fmt (nvme_ns_format.c).
+ * Returns 0 when the driver can serve it, or -ENOTSUP with @why saying
+ * which format and why not (@fmt is filled either way).
+ */
+int nvme_ns_format_parse(const struct usk_nvme_ns_data *nd, struct nvme_ns_format *fmt, char *why,
+			 size_t why_len);
+
+/* Writes "LBA format N (LBADS, MS, layout, PI)" into @buf; returns what snprintf() does. */
+int nvme_ns_format_describe(const struct nvme_ns_format *fmt, char *buf, size_t len);
+
+/* One read, write or compare as the namespace's format and the I/O's options shape it. */
+struct nvme_ns_io {
+	uint8_t opcode;
+	uint32_t cdw12;	      /* the I/O flags */
+	uint32_t cdw15;	      /* application tag mask << 16 | application tag */
+	uint32_t sector_size; /* bytes of the data buffer per block */
+	uint32_t md_size;     /* bytes of the separate metadata buffer per block, 0: none */
+	const uint8_t *md;    /* that buffer */
+	bool reftag;	      /* PI type 1 or 2: CDW14 carries the LBA's low 32 bits */
+};
+
+/*
+ * The command for blocks [lba, lba + count) of @io, which are @first
+ * blocks into the request (its metadata is that far into io->md): MPTR
+ * from the IOVA map. Returns 0, or -EINVAL when the metadata is not
+ * DMA-able and contiguous for the blocks (nvme_ns_io.c).
+ */
+int nvme_ns_io_cmd(const struct usk_nvme_ns *ns, const struct nvme_ns_io *io, uint64_t lba,
+		   uint32_t count, uint64_t first, struct usk_nvme_sqe *cmd);
 
 #endif /* USK_NVME_INTERNAL_H */

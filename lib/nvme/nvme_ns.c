@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Namespaces: identification, geometry, and the NVM I/O commands. */
+/* Namespaces: identification, geometry and format; their I/O is in nvme_ns_io.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +11,25 @@
 #include "usk/log.h"
 #include "usk/util.h"
 
+/*
+ * Takes the format in use. One the driver cannot serve leaves the
+ * namespace listed, with its reason, and every I/O on it refused: better
+ * than hiding it, or sending commands whose transfers are wrong.
+ */
+static void nvme_ns_set_format(struct usk_nvme_ctrlr *c, struct usk_nvme_ns *ns,
+			       const struct usk_nvme_ns_data *data)
+{
+	int rc = nvme_ns_format_parse(data, &ns->fmt, ns->unsupported, sizeof(ns->unsupported));
+
+	if (rc != 0) {
+		USK_WARNLOG("%s: namespace %u has %s; its I/O is refused (-ENOTSUP): format it "
+			    "with one USK serves (usk_nvme format -n %u -l LBAF)",
+			    c->name, ns->id, ns->unsupported, ns->id);
+	}
+	ns->block_shift = ns->fmt.data_shift;
+	ns->block_size = ns->fmt.data_size;
+}
+
 static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid, struct usk_nvme_ns_data *data)
 {
 	struct usk_nvme_sqe cmd = {
@@ -21,19 +40,13 @@ static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid, struct usk_
 	if (rc != 0) {
 		return rc;
 	}
-	const struct usk_nvme_lbaf *lbaf = &data->lbaf[data->flbas & 0xf];
-
-	if (data->nsze == 0 || lbaf->lbads < 9 || lbaf->lbads > NVME_PAGE_SHIFT) {
-		ns->active = false;
-		USK_WARNLOG("%s: namespace %u has a format USK does not use (LBA 2^%u bytes)",
-			    c->name, nsid, lbaf->lbads);
-		return 0;
+	/* Listed but of size 0: nothing to serve, as if not there. */
+	ns->active = data->nsze != 0;
+	if (ns->active) {
+		nvme_ns_set_format(c, ns, data);
+		ns->num_blocks = data->nsze;
+		ns->optimal_io_boundary = data->noiob;
 	}
-	ns->block_shift = lbaf->lbads;
-	ns->block_size = 1u << lbaf->lbads;
-	ns->num_blocks = data->nsze;
-	ns->optimal_io_boundary = data->noiob;
-	ns->active = true;
 	return 0;
 }
 
@@ -115,227 +128,60 @@ struct usk_nvme_ctrlr *usk_nvme_ns_get_ctrlr(const struct usk_nvme_ns *ns)
 	return ns->ctrlr;
 }
 
-/* Whether [lba, lba + count) is a non-empty range inside the namespace. */
-static bool nvme_ns_range_ok(const struct usk_nvme_ns *ns, uint64_t lba, uint32_t count)
+uint32_t usk_nvme_ns_get_md_size(const struct usk_nvme_ns *ns)
 {
-	return count != 0 && lba + count <= ns->num_blocks && lba + count > lba;
+	return ns->fmt.md_size;
 }
 
-/*
- * Read, write and compare share everything but the opcode (NVM 3.2.4,
- * 3.2.6), flat or vectored: one command, or several when above the
- * maximum transfer or across the optimal I/O boundary. @io_flags go into
- * CDW12 of each.
- */
-static int nvme_ns_rw_data(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
-			   const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
-			   uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg)
+bool usk_nvme_ns_supports_extended_lba(const struct usk_nvme_ns *ns)
 {
-	if (!nvme_ns_range_ok(ns, lba, lba_count)) {
-		return -EINVAL;
-	}
-	/* Division only for devices with an optimal boundary: most report none. */
-	if (data->len > ns->ctrlr->max_xfer_size ||
-	    (ns->optimal_io_boundary != 0 &&
-	     lba / ns->optimal_io_boundary != (lba + lba_count - 1) / ns->optimal_io_boundary)) {
-		return nvme_split_submit(ns, qpair, opcode, data, lba, lba_count, io_flags, cb,
-					 cb_arg);
-	}
-	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, lba, lba_count);
-
-	cmd.cdw12 |= io_flags;
-	return nvme_qpair_submit_payload(qpair, &cmd, data, cb, cb_arg);
+	return ns->fmt.extended;
 }
 
-static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
-		      const void *buf, uint64_t lba, uint32_t lba_count, uint32_t io_flags,
-		      usk_nvme_cmd_cb cb, void *cb_arg)
+uint32_t usk_nvme_ns_get_extended_block_size(const struct usk_nvme_ns *ns)
 {
-	const struct nvme_payload data = {.buf = buf,
-					  .len = (uint64_t)lba_count << ns->block_shift};
-
-	return nvme_ns_rw_data(ns, qpair, opcode, &data, lba, lba_count, io_flags, cb, cb_arg);
+	return ns->fmt.sector_size;
 }
 
-void usk_nvme_io_opts_init(struct usk_nvme_io_opts *opts, size_t opts_size)
+enum usk_nvme_pi_type usk_nvme_ns_get_pi_type(const struct usk_nvme_ns *ns)
 {
-	struct usk_nvme_io_opts defaults = {.opts_size = opts_size};
+	return (enum usk_nvme_pi_type)ns->fmt.pi_type;
+}
+
+bool usk_nvme_ns_pi_is_first(const struct usk_nvme_ns *ns)
+{
+	return ns->fmt.pi_first;
+}
+
+const char *usk_nvme_ns_get_unsupported_reason(const struct usk_nvme_ns *ns)
+{
+	return ns->unsupported[0] != '\0' ? ns->unsupported : NULL;
+}
+
+void usk_nvme_format_opts_init(struct usk_nvme_format_opts *opts, size_t opts_size)
+{
+	struct usk_nvme_format_opts defaults = {.opts_size = opts_size};
 
 	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
 }
 
-/* The flags of @opts (NULL: none) into *@io_flags; -EINVAL for options it cannot take. */
-static int nvme_io_opts_flags(const struct usk_nvme_io_opts *opts, uint32_t *io_flags)
+int usk_nvme_ctrlr_format(struct usk_nvme_ctrlr *c, uint32_t nsid,
+			  const struct usk_nvme_format_opts *opts, struct usk_nvme_cqe *cpl)
 {
-	struct usk_nvme_io_opts o;
+	struct usk_nvme_format_opts o;
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_FORMAT_NVM, .nsid = nsid};
+	int rc;
 
-	usk_nvme_io_opts_init(&o, sizeof(o));
-	if (opts != NULL) {
-		if (opts->opts_size < sizeof(size_t) || opts->opts_size > sizeof(o)) {
-			return -EINVAL;
-		}
-		memcpy(&o, opts, opts->opts_size);
-	}
-	*io_flags = o.io_flags;
-	return (o.io_flags & ~USK_NVME_IO_FLAGS_VALID_MASK) == 0 ? 0 : -EINVAL;
-}
-
-int usk_nvme_ns_read(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf, uint64_t lba,
-		     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_READ, buf, lba, lba_count, 0, cb, cb_arg);
-}
-
-int usk_nvme_ns_write(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
-		      uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_WRITE, buf, lba, lba_count, 0, cb, cb_arg);
-}
-
-int usk_nvme_ns_read_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, void *buf,
-			 uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
-			 const struct usk_nvme_io_opts *opts)
-{
-	uint32_t io_flags;
-	int rc = nvme_io_opts_flags(opts, &io_flags);
-
-	return rc != 0 ? rc
-		       : nvme_ns_rw(ns, qpair, USK_NVME_OPC_READ, buf, lba, lba_count, io_flags, cb,
-				    cb_arg);
-}
-
-int usk_nvme_ns_write_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
-			  uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg,
-			  const struct usk_nvme_io_opts *opts)
-{
-	uint32_t io_flags;
-	int rc = nvme_io_opts_flags(opts, &io_flags);
-
-	return rc != 0 ? rc
-		       : nvme_ns_rw(ns, qpair, USK_NVME_OPC_WRITE, buf, lba, lba_count, io_flags,
-				    cb, cb_arg);
-}
-
-int usk_nvme_ns_compare(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const void *buf,
-			uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_COMPARE, buf, lba, lba_count, 0, cb, cb_arg);
-}
-
-/* Vectored read, write and compare: the elements add up to the blocks. */
-static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
-		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
-		       uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	struct nvme_payload data = {
-		.buf = iov, .len = (uint64_t)lba_count << ns->block_shift, .iovcnt = iovcnt};
-	uint64_t total = 0;
-
-	if (iov == NULL || iovcnt <= 0) {
+	usk_nvme_format_opts_init(&o, sizeof(o));
+	if (opts == NULL || opts->opts_size < sizeof(size_t) || opts->opts_size > sizeof(o)) {
 		return -EINVAL;
 	}
-	for (int i = 0; i < iovcnt; i++) {
-		total += iov[i].iov_len;
-	}
-	if (total != data.len) {
+	memcpy(&o, opts, opts->opts_size);
+	if (o.lbaf > 63 || o.pi > 3 || o.ses > 7) {
 		return -EINVAL;
 	}
-	if (iovcnt == 1) {
-		/* One element is flat data: its checks and builders are simpler. */
-		data = (struct nvme_payload){.buf = iov[0].iov_base, .len = total};
-	}
-	return nvme_ns_rw_data(ns, qpair, opcode, &data, lba, lba_count, io_flags, cb, cb_arg);
-}
-
-int usk_nvme_ns_readv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const struct iovec *iov,
-		      int iovcnt, uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb,
-		      void *cb_arg)
-{
-	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_READ, iov, iovcnt, lba, lba_count, 0, cb,
-			   cb_arg);
-}
-
-int usk_nvme_ns_writev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
-		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
-		       usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_WRITE, iov, iovcnt, lba, lba_count, 0, cb,
-			   cb_arg);
-}
-
-int usk_nvme_ns_readv_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
-			  const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
-			  usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts)
-{
-	uint32_t io_flags;
-	int rc = nvme_io_opts_flags(opts, &io_flags);
-
-	return rc != 0 ? rc
-		       : nvme_ns_rwv(ns, qpair, USK_NVME_OPC_READ, iov, iovcnt, lba, lba_count,
-				     io_flags, cb, cb_arg);
-}
-
-int usk_nvme_ns_writev_ext(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
-			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
-			   usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts)
-{
-	uint32_t io_flags;
-	int rc = nvme_io_opts_flags(opts, &io_flags);
-
-	return rc != 0 ? rc
-		       : nvme_ns_rwv(ns, qpair, USK_NVME_OPC_WRITE, iov, iovcnt, lba, lba_count,
-				     io_flags, cb, cb_arg);
-}
-
-int usk_nvme_ns_comparev(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
-			 const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
-			 usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	return nvme_ns_rwv(ns, qpair, USK_NVME_OPC_COMPARE, iov, iovcnt, lba, lba_count, 0, cb,
-			   cb_arg);
-}
-
-int usk_nvme_ns_write_zeroes(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint64_t lba,
-			     uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, USK_NVME_OPC_WRITE_ZEROES, lba, lba_count);
-
-	/* NLB is a 16-bit field: 65536 blocks per command. */
-	if (!nvme_ns_range_ok(ns, lba, lba_count) || lba_count > 65536) {
-		return -EINVAL;
-	}
-	return nvme_qpair_submit(qpair, &cmd, NULL, 0, cb, cb_arg);
-}
-
-int usk_nvme_ns_deallocate(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
-			   const struct usk_nvme_dsm_range *ranges, uint16_t count,
-			   usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	/* CDW11 bit 2: Attribute - Deallocate. */
-	struct usk_nvme_sqe cmd = {
-		.opcode = USK_NVME_OPC_DATASET_MANAGEMENT,
-		.nsid = ns->id,
-		.cdw10 = (uint32_t)count - 1,
-		.cdw11 = 1u << 2,
-	};
-
-	if (count == 0 || count > 256) {
-		return -EINVAL;
-	}
-	for (uint16_t i = 0; i < count; i++) {
-		if (ranges[i].lba + ranges[i].lba_count > ns->num_blocks ||
-		    ranges[i].lba + ranges[i].lba_count < ranges[i].lba) {
-			return -EINVAL;
-		}
-	}
-	return nvme_qpair_submit(qpair, &cmd, ranges, (uint32_t)count * sizeof(*ranges), cb,
-				 cb_arg);
-}
-
-int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_nvme_cmd_cb cb,
-		      void *cb_arg)
-{
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_FLUSH, .nsid = ns->id};
-
-	return nvme_qpair_submit(qpair, &cmd, NULL, 0, cb, cb_arg);
+	cmd.cdw10 = USK_NVME_FORMAT_CDW10(o.lbaf, o.mset, o.pi, o.pil, o.ses);
+	rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, cpl);
+	/* Block size, metadata and PI may all have changed: read them again. */
+	return rc != 0 ? rc : nvme_ns_identify_all(c);
 }

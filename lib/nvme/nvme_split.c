@@ -13,9 +13,11 @@
 #include "usk/util.h"
 
 /* Blocks in the command that starts at @lba with @left blocks to go. */
-static uint32_t split_chunk(const struct usk_nvme_ns *ns, uint64_t lba, uint64_t left)
+static uint32_t split_chunk(const struct usk_nvme_ns *ns, const struct nvme_ns_io *io, uint64_t lba,
+			    uint64_t left)
 {
-	uint64_t chunk = USK_MIN(left, (uint64_t)(ns->ctrlr->max_xfer_size >> ns->block_shift));
+	/* A division: extended blocks (data + metadata) are no power of two. */
+	uint64_t chunk = USK_MIN(left, (uint64_t)(ns->ctrlr->max_xfer_size / io->sector_size));
 	uint32_t boundary = ns->optimal_io_boundary;
 
 	if (boundary != 0) {
@@ -64,18 +66,21 @@ static struct nvme_payload split_piece(const struct nvme_payload *data, uint64_t
 	return piece;
 }
 
-/* Checks every command's range and buffer; returns the number of commands or -errno. */
+/* Checks every command's range and buffers; returns the number of commands or -errno. */
 static int split_check(const struct usk_nvme_ns *ns, const struct usk_nvme_qpair *q,
-		       const struct nvme_payload *data, uint64_t lba, uint32_t lba_count)
+		       const struct nvme_ns_io *io, const struct nvme_payload *data, uint64_t lba,
+		       uint32_t lba_count)
 {
 	uint32_t commands = 0;
 
 	for (uint64_t done = 0; done < lba_count; commands++) {
-		uint32_t chunk = split_chunk(ns, lba + done, lba_count - done);
-		struct nvme_payload piece = split_piece(data, done << ns->block_shift,
-							(uint64_t)chunk << ns->block_shift);
+		uint32_t chunk = split_chunk(ns, io, lba + done, lba_count - done);
+		struct nvme_payload piece = split_piece(data, done * io->sector_size,
+							(uint64_t)chunk * io->sector_size);
+		struct usk_nvme_sqe cmd;
 
-		if (!nvme_qpair_payload_fits(q, &piece)) {
+		if (!nvme_qpair_payload_fits(q, &piece) ||
+		    nvme_ns_io_cmd(ns, io, lba + done, chunk, done, &cmd) != 0) {
 			return -EINVAL;
 		}
 		done += chunk;
@@ -84,12 +89,12 @@ static int split_check(const struct usk_nvme_ns *ns, const struct usk_nvme_qpair
 	return commands <= nvme_qpair_room(q) ? (int)commands : -EAGAIN;
 }
 
-int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t opcode,
+int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, const struct nvme_ns_io *io,
 		      const struct nvme_payload *data, uint64_t lba, uint32_t lba_count,
-		      uint32_t io_flags, usk_nvme_cmd_cb cb, void *cb_arg)
+		      usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	struct nvme_split *split = q->free_splits;
-	int commands = split_check(ns, q, data, lba, lba_count);
+	int commands = split_check(ns, q, io, data, lba, lba_count);
 
 	if (commands < 0) {
 		return commands;
@@ -104,14 +109,15 @@ int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *q, uint8_t 
 
 	for (uint64_t done = 0; done < lba_count; submitted++) {
 		uint64_t start = lba + done;
-		uint32_t chunk = split_chunk(ns, start, lba_count - done);
-		struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, opcode, start, chunk);
-		struct nvme_payload piece = split_piece(data, done << ns->block_shift,
-							(uint64_t)chunk << ns->block_shift);
-		int rc;
+		uint32_t chunk = split_chunk(ns, io, start, lba_count - done);
+		struct usk_nvme_sqe cmd;
+		struct nvme_payload piece = split_piece(data, done * io->sector_size,
+							(uint64_t)chunk * io->sector_size);
+		/* The check built this command already: it cannot fail now. */
+		int rc = nvme_ns_io_cmd(ns, io, start, chunk, done, &cmd);
 
-		cmd.cdw12 |= io_flags;
-		rc = nvme_qpair_submit_payload(q, &cmd, &piece, split_child_done, split);
+		rc = rc != 0 ? rc
+			     : nvme_qpair_submit_payload(q, &cmd, &piece, split_child_done, split);
 
 		if (rc != 0 && submitted == 0) {
 			split->next = q->free_splits;

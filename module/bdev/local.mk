@@ -5,7 +5,7 @@ module_bdev_libusk_bdev_modules_la_SOURCES = module/bdev/bdev_modules.c \
 	module/bdev/null/bdev_null.c module/bdev/malloc/bdev_malloc.c \
 	module/bdev/split/bdev_split.c module/bdev/nvme/bdev_nvme.c \
 	module/bdev/nvme/bdev_nvme_io.c module/bdev/nvme/bdev_nvme_rpc.c \
-	module/bdev/nvme/bdev_nvme_options.c \
+	module/bdev/nvme/bdev_nvme_options.c module/bdev/nvme/bdev_nvme_ns.c \
 	module/bdev/nvme/bdev_nvme.h
 module_bdev_libusk_bdev_modules_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/bdev \
 	-I$(top_srcdir)/module/bdev

@@ -494,13 +494,15 @@ static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, 
 {
 	struct nvme_bdev *nb = calloc(1, sizeof(*nb));
 	uint32_t nsid = usk_nvme_ns_get_id(ns);
-	uint32_t block_size = usk_nvme_ns_get_block_size(ns);
 	char name[256];
-	int rc;
+	int rc = nb == NULL ? -ENOMEM : nvme_bdev_ns_geometry(ns, &nb->bdev, err, errlen);
 
-	if (nb == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+	if (rc != 0) {
+		if (nb == NULL) {
+			snprintf(err, errlen, "out of memory");
+		}
+		free(nb);
+		return rc;
 	}
 	nvme_bdev_name(name, sizeof(name), nc->name, nsid);
 	nb->nc = nc;
@@ -508,10 +510,6 @@ static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, 
 	nb->index = nsid - 1;
 	nb->bdev.name = name;
 	nb->bdev.product_name = "NVMe disk";
-	nb->bdev.blocklen = block_size;
-	nb->bdev.blockcnt = usk_nvme_ns_get_num_blocks(ns);
-	nb->bdev.optimal_io_boundary = usk_nvme_ns_get_optimal_io_boundary(ns);
-	nb->bdev.max_transfer_blocks = usk_nvme_ctrlr_get_max_xfer_size(nc->ctrlr) / block_size;
 	nb->bdev.ctxt = nb;
 	nb->bdev.fn_table = &g_nvme_bdev_fn;
 	nb->bdev.module = &g_bdev_nvme_module;
@@ -571,7 +569,10 @@ static int nvme_bdev_ctrlr_setup(struct nvme_bdev_ctrlr *nc, char *err, size_t e
 		struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(nc->ctrlr, nsid);
 
 		rc = ns != NULL ? nvme_bdev_create(nc, ns, err, errlen) : 0;
-		if (rc != 0) {
+		/* A namespace the bdev cannot serve stays without one; the others go on. */
+		if (rc == -ENOTSUP) {
+			USK_WARNLOG("%s: %s", nc->name, err);
+		} else if (rc != 0) {
 			return rc;
 		}
 	}

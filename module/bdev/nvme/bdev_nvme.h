@@ -76,6 +76,14 @@ void nvme_bdev_ctrlr_wake(struct nvme_bdev_ctrlr *nc);
  * of the message that would start it (@cb is then not called).
  */
 int nvme_bdev_ctrlr_reset(struct nvme_bdev_ctrlr *nc, usk_nvme_reset_cb cb, void *cb_arg);
+/*
+ * Fills @bdev's geometry from namespace @ns's format: block size (data,
+ * and metadata when it follows each block's data), metadata and PI
+ * fields. -ENOTSUP, saying why in @err, for a namespace that gets no
+ * bdev: one the driver does not serve, or with separate metadata
+ * (bdev_nvme_ns.c).
+ */
+int nvme_bdev_ns_geometry(struct usk_nvme_ns *ns, struct usk_bdev *bdev, char *err, size_t errlen);
 
 /* The bdev's last user is gone; on the controller's thread. */
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb);

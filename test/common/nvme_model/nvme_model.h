@@ -14,12 +14,36 @@
 
 #include "usk/pci.h"
 
-#define NVME_MODEL_MAX_NS 4
+#define NVME_MODEL_MAX_NS   4
+#define NVME_MODEL_MAX_LBAF 16
+
+/* An LBA format the model offers (Identify Namespace LBAF). */
+struct nvme_model_lbaf {
+	uint16_t ms;   /* bytes of metadata per block */
+	uint8_t lbads; /* 2^lbads bytes of data per block, 9 to 12 */
+};
+
+/* A namespace's format, as Format NVM's CDW10 sets it (base 5.23). */
+struct nvme_model_ns_format {
+	uint8_t lbaf; /* index into the table */
+	bool mset;    /* metadata at the end of each block's data (extended LBA) */
+	uint8_t pi;   /* protection information type, 0 to 3 */
+	bool pil;     /* PI in the first 8 bytes of the metadata */
+};
 
 struct nvme_model_opts {
 	uint32_t ns_count;
 	uint64_t ns_blocks[NVME_MODEL_MAX_NS];
-	uint32_t ns_block_shift[NVME_MODEL_MAX_NS]; /* 9 or 12 */
+	uint32_t ns_block_shift[NVME_MODEL_MAX_NS]; /* 9 or 12; unused with nlbaf */
+	/*
+	 * The LBA formats every namespace offers, and each one's format at
+	 * creation (ns_blocks then counts blocks of it). 0 formats: one, of
+	 * ns_block_shift's size, without metadata. A namespace keeps the bytes
+	 * of data it was created with: Format NVM changes its block count.
+	 */
+	uint8_t nlbaf;
+	struct nvme_model_lbaf lbaf[NVME_MODEL_MAX_LBAF];
+	struct nvme_model_ns_format ns_format[NVME_MODEL_MAX_NS];
 	/*
 	 * Largest data transfer, 2^mdts 4 KiB pages, 0 for no limit. A command
 	 * moving more data ends with Invalid Field in Command (SCT 0, SC 02h).
@@ -212,6 +236,17 @@ bool nvme_model_admin_settle(struct nvme_model *model);
 
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
+
+/*
+ * The namespace's metadata, MS bytes per block in LBA order, whichever
+ * way the host moves it (extended or separate); protection information
+ * in it is big-endian: guard (CRC-16 T10-DIF of the block's data),
+ * application tag, reference tag. NULL when the format has none.
+ */
+uint8_t *nvme_model_ns_md(struct nvme_model *model, uint32_t nsid);
+
+/* Format NVM commands the model has run (successful or not). */
+uint32_t nvme_model_formats(struct nvme_model *model);
 
 /*
  * The model reaches host memory as a device behind an IOMMU does: through

@@ -36,10 +36,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		if (cmd->nsid == 0 || cmd->nsid > m->opts.ns_count) {
 			return 0x00b; /* Invalid Namespace or Format */
 		}
-		nd->nsze = nd->ncap =
-			__atomic_load_n(&m->opts.ns_blocks[cmd->nsid - 1], __ATOMIC_ACQUIRE);
-		nd->lbaf[0].lbads = (uint8_t)m->opts.ns_block_shift[cmd->nsid - 1];
-		nd->noiob = m->opts.noiob;
+		model_identify_ns(m, cmd->nsid, nd);
 		break;
 	}
 	case USK_NVME_CNS_ACTIVE_NS_LIST:
@@ -202,6 +199,8 @@ uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint3
 		return model_delete_sq(m, qid);
 	case USK_NVME_OPC_DELETE_IO_CQ:
 		return model_delete_cq(m, qid);
+	case USK_NVME_OPC_FORMAT_NVM:
+		return model_format(m, cmd);
 	default:
 		return 0x001;
 	}

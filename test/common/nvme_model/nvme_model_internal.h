@@ -46,12 +46,23 @@ struct model_cq_pending {
 	uint32_t capacity;
 };
 
+/* A namespace's format in use (nvme_model_ns.c); the model's thread only after creation. */
+struct model_ns {
+	struct nvme_model_ns_format format;
+	uint32_t shift; /* 2^shift bytes of data per block */
+	uint32_t ms;	/* bytes of metadata per block */
+	uint64_t bytes; /* of ns_data: what the namespace holds whatever its format */
+};
+
 struct nvme_model {
 	struct usk_pci_device pci;
 	struct nvme_model_opts opts;
 	uint8_t *regs;
 	uint8_t cfg[256];
 	uint8_t *ns_data[NVME_MODEL_MAX_NS];
+	uint8_t *ns_md[NVME_MODEL_MAX_NS]; /* ms bytes per block; room for any format */
+	struct model_ns ns[NVME_MODEL_MAX_NS];
+	atomic_uint formats;
 	uint64_t ns_capacity[NVME_MODEL_MAX_NS]; /* blocks of ns_data */
 	struct model_queue sq[MODEL_QUEUES];
 	struct model_queue cq[MODEL_QUEUES];
@@ -223,6 +234,35 @@ void model_process_sq(struct nvme_model *m, uint16_t qid);
 uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0);
 uint16_t model_abort(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0);
 uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd);
+
+/* Namespaces and their formats (nvme_model_ns.c). */
+
+/* Allocates the namespaces' data and metadata for opts; returns 0 or -errno. */
+int model_ns_create(struct nvme_model *m);
+
+/* Frees them. */
+void model_ns_destroy(struct nvme_model *m);
+
+/* Fills Identify Namespace for @nsid: size, format table, FLBAS, MC, DPC, DPS. */
+void model_identify_ns(struct nvme_model *m, uint32_t nsid, struct usk_nvme_ns_data *nd);
+
+/* Format NVM (base 5.23): LBAF, MSET, PI, PIL; the data and metadata are erased. */
+uint16_t model_format(struct nvme_model *m, const struct usk_nvme_sqe *cmd);
+
+/* Protection information (nvme_model_pi.c). */
+
+/* The 8 bytes of PI for @data (@len bytes): CRC-16 T10-DIF guard, @apptag, @reftag. */
+void model_pi_generate(uint8_t *pi, const uint8_t *data, uint32_t len, uint16_t apptag,
+		       uint32_t reftag);
+
+/*
+ * Checks @pi against @data for the PRCHK bits of @cdw12 (end-to-end data protection):
+ * returns 0, or Guard / Application Tag / Reference Tag Check Error.
+ * @cdw15 holds the expected application tag and its mask; @reftag the
+ * expected reference tag (checked for PI types 1 and 2 only).
+ */
+uint16_t model_pi_check(const uint8_t *pi, const uint8_t *data, uint32_t len, uint8_t pi_type,
+			uint32_t cdw12, uint32_t cdw15, uint32_t reftag);
 
 /*
  * The CQ head doorbell of @qid as the host last wrote it (the shadow one

@@ -99,7 +99,8 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	int rc;
 
 	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS ||
-	    opts->max_io_queues >= MODEL_QUEUES || opts->dstrd > 15) {
+	    opts->max_io_queues >= MODEL_QUEUES || opts->dstrd > 15 ||
+	    opts->nlbaf > NVME_MODEL_MAX_LBAF) {
 		free(m);
 		return -EINVAL;
 	}
@@ -112,9 +113,11 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	m->rng = opts->seed != 0 ? opts->seed : 0x9e3779b97f4a7c15ull;
 	atomic_store(&m->next_ready_delay_ms, -1);
 	m->regs = aligned_alloc(4096, model_regs_size(m));
-	for (uint32_t i = 0; i < opts->ns_count; i++) {
-		m->ns_data[i] = calloc(opts->ns_blocks[i], 1u << opts->ns_block_shift[i]);
-		m->ns_capacity[i] = opts->ns_blocks[i];
+	pthread_mutex_init(&m->fault_lock, NULL);
+	rc = model_ns_create(m);
+	if (rc != 0) {
+		nvme_model_destroy(m);
+		return rc;
 	}
 	memset(m->regs, 0, model_regs_size(m));
 	/* CAP: MQES, CQR, TO (500 ms units), DSTRD, NVM command set. */
@@ -129,7 +132,6 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	m->pci.info.class_code = USK_PCI_CLASS_NVME;
 	m->pci.info.numa_node = -1;
 	m->pci.info.iommu_group = -1;
-	pthread_mutex_init(&m->fault_lock, NULL);
 	if (pthread_create(&m->thread, NULL, nvme_model_thread_main, m) != 0) {
 		nvme_model_destroy(m);
 		return -EAGAIN;
@@ -145,9 +147,7 @@ void nvme_model_destroy(struct nvme_model *m)
 	if (m->thread_started) {
 		pthread_join(m->thread, NULL);
 	}
-	for (uint32_t i = 0; i < m->opts.ns_count; i++) {
-		free(m->ns_data[i]);
-	}
+	model_ns_destroy(m);
 	for (uint32_t q = 0; q < MODEL_QUEUES; q++) {
 		free(m->pending[q].cpl);
 	}

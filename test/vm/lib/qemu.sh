@@ -57,8 +57,18 @@ qemu_add_ctrl() {
 		-device "nvme,id=$id,serial=$serial,bus=$bus,subsys=subsys$n$ctrl_opts")
 	for ns in "${ns_specs[@]}"; do
 		nsidx=$((nsidx + 1))
-		local size=${ns%%:*} lba=512 img=$workdir/c${n}n$nsidx.img drive
-		[ "$ns" = "$size" ] || lba=${ns#*:}
+		local size lba=512 img=$workdir/c${n}n$nsidx.img drive ns_opts="" field
+		local -a fields
+		# SIZE[:LBA][:ms=N][:mset=0|1][:pi=0..3][:pil=0|1]: nvme-ns's metadata and PI.
+		IFS=: read -r -a fields <<<"$ns"
+		size=${fields[0]}
+		for field in "${fields[@]:1}"; do
+			case "$field" in
+			ms=* | mset=* | pi=* | pil=*) ns_opts+=",$field" ;;
+			*=*) die "--ctrl $spec: namespace option '$field' is not ms, mset, pi or pil" ;;
+			*) lba=$field ;;
+			esac
+		done
 		rm -f "$img" # a boot after a crashed one starts from blank disks too
 		truncate -s "$(size_to_bytes "$size")" "$img"
 		# discard=unmap: deallocated blocks become holes and read zeroes, as DLFEAT says.
@@ -71,7 +81,7 @@ qemu_add_ctrl() {
 			drive+=",file.image.filename=$img,if=none,id=c${n}n$nsidx,discard=unmap"
 		fi
 		qemu_args+=(-drive "$drive"
-			-device "nvme-ns,drive=c${n}n$nsidx,nsid=$nsidx,bus=$id,logical_block_size=$lba,physical_block_size=$lba")
+			-device "nvme-ns,drive=c${n}n$nsidx,nsid=$nsidx,bus=$id,logical_block_size=$lba,physical_block_size=$lba$ns_opts")
 	done
 }
 

@@ -165,6 +165,32 @@ static void test_get_bdevs_lists_every_bdev_with_its_fields(void)
 	teardown_two_bdevs();
 }
 
+/* SPDK's metadata members: only for a bdev with metadata, dif_is_head_of_md only with PI. */
+static void test_get_bdevs_metadata_fields(void)
+{
+	const json_t *bdevs, *info;
+
+	setup_two_bdevs();
+	g_second.md_len = 8;
+	g_second.dif_type = 1;
+	g_second.dif_is_head_of_md = true;
+	bdevs = json_object_get(call("bdev_get_bdevs", NULL), "result");
+	CU_ASSERT_PTR_NULL(json_object_get(json_array_get(bdevs, 0), "md_size"));
+	info = json_array_get(bdevs, 1);
+	CU_ASSERT_EQUAL(ut_json_uint(info, "md_size"), 8);
+	CU_ASSERT_TRUE(json_is_false(json_object_get(info, "md_interleave")));
+	CU_ASSERT_EQUAL(ut_json_uint(info, "dif_type"), 1);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(info, "dif_is_head_of_md")));
+	g_second.dif_type = 0;
+	bdevs = json_object_get(call("bdev_get_bdevs", NULL), "result");
+	info = json_array_get(bdevs, 1);
+	CU_ASSERT_EQUAL(ut_json_uint(info, "dif_type"), 0);
+	CU_ASSERT_PTR_NULL(json_object_get(info, "dif_is_head_of_md"));
+	g_second.md_len = 0;
+	g_second.dif_is_head_of_md = false;
+	teardown_two_bdevs();
+}
+
 static void ut_dump_info(void *ctxt, struct usk_json_write_ctx *w)
 {
 	usk_json_write_named_string(w, "file", ctxt);
@@ -371,6 +397,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_get_bdevs_lists_every_bdev_with_its_fields),
 		UT_TEST(test_get_bdevs_driver_specific_from_the_module),
+		UT_TEST(test_get_bdevs_metadata_fields),
 		UT_TEST(test_get_bdevs_by_name_alias_or_uuid),
 		UT_TEST(test_get_bdevs_waits_for_the_bdev_to_appear),
 		UT_TEST(test_get_bdevs_timeout_runs_out),

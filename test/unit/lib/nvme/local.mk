@@ -9,7 +9,8 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_timeout_ut test/unit/lib/nvme/nvme_iov_ut \
 	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut \
 	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut \
-	test/unit/lib/nvme/nvme_qpair_disconnect_ut
+	test/unit/lib/nvme/nvme_qpair_disconnect_ut \
+	test/unit/lib/nvme/nvme_ns_format_ut test/unit/lib/nvme/nvme_ns_io_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -30,6 +31,9 @@ test_unit_lib_nvme_nvme_qpair_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/n
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_qpair_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_status_ut_LDADD = $(NVME_UT_LIBS)
+# nvme_ns_format_ut: the LBA format parser alone, on Identify Namespace tables.
+test_unit_lib_nvme_nvme_ns_format_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
+test_unit_lib_nvme_nvme_ns_format_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_transport_id_ut_LDADD = $(NVME_UT_LIBS)
 # nvme_ctrlr_ut runs the driver against the NVMe controller model, on the clock it moves.
 test_unit_lib_nvme_nvme_ctrlr_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
@@ -38,6 +42,9 @@ test_unit_lib_nvme_nvme_ctrlr_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_ns_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model \
 	-I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_ns_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+# nvme_ns_io_ut: metadata and protection information against the model.
+test_unit_lib_nvme_nvme_ns_io_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_ns_io_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_dbbuf_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_dbbuf_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_health_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model

@@ -36,6 +36,83 @@ static void test_a_bdev_per_namespace(void)
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n2"));
 }
 
+/* Four 520-byte blocks of Nvme0n1 from g_out at block 10; the byte API is refused. */
+static void write_four_md_blocks(void *ctx)
+{
+	CU_ASSERT_EQUAL(
+		usk_bdev_write_blocks(g_u.desc, g_u.ch, g_out, 10, 4, ut_bdev_io_count, &g_u), 0);
+	CU_ASSERT_EQUAL(usk_bdev_write(g_u.desc, g_u.ch, g_out, 0, 520, ut_bdev_io_count, &g_u),
+			-EINVAL);
+}
+
+static void read_four_md_blocks(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(g_u.desc, g_u.ch, g_in, 10, 4, ut_bdev_io_count, &g_u),
+			0);
+}
+
+/*
+ * Namespace formats: extended metadata with PI makes a bdev of data +
+ * metadata blocks that says so; separate metadata and 8 KiB blocks make
+ * none, and the other namespaces still get theirs.
+ */
+static void test_metadata_formats(void)
+{
+	static const struct nvme_model_lbaf lbaf[] = {
+		{.lbads = 9}, {.ms = 8, .lbads = 9}, {.ms = 16, .lbads = 12}, {.lbads = 13}};
+	struct nvme_model_opts mo;
+	struct usk_bdev *n1;
+
+	nvme_model_opts_init(&mo);
+	mo.ns_count = 4;
+	mo.nlbaf = USK_COUNTOF(lbaf);
+	memcpy(mo.lbaf, lbaf, sizeof(lbaf));
+	mo.ns_format[0] =
+		(struct nvme_model_ns_format){.lbaf = 1, .mset = true, .pi = 1, .pil = true};
+	mo.ns_format[1] = (struct nvme_model_ns_format){.lbaf = 2};
+	mo.ns_format[2] = (struct nvme_model_ns_format){.lbaf = 3};
+	for (int i = 0; i < 4; i++) {
+		mo.ns_blocks[i] = 256;
+	}
+	setup_model_opts(&mo);
+	n1 = usk_bdev_get_by_name("Nvme0n1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(n1), 520);
+	CU_ASSERT_EQUAL(usk_bdev_get_md_size(n1), 8);
+	CU_ASSERT_TRUE(usk_bdev_is_md_interleaved(n1));
+	CU_ASSERT_EQUAL(usk_bdev_get_dif_type(n1), 1);
+	CU_ASSERT_TRUE(usk_bdev_is_dif_head_of_md(n1));
+	/* MDTS 5: 128 KiB of data + metadata per command. */
+	CU_ASSERT_EQUAL(n1->max_transfer_blocks, 131072 / 520);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n2"));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n3"));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(usk_bdev_get_by_name("Nvme0n4"));
+	CU_ASSERT_EQUAL(usk_bdev_get_md_size(usk_bdev_get_by_name("Nvme0n4")), 0);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name("Nvme0n4")), 512);
+	/* Each block of the buffer goes to the device as data, then metadata. */
+	for (int i = 0; i < 4 * 520; i++) {
+		g_out[i] = (uint8_t)(i * 11);
+	}
+	memset(g_in, 0, 4 * 520);
+	on_thread(ut_bdev_open_msg, &g_u);
+	on_thread(write_four_md_blocks, NULL);
+	poll_until(&g_u.done, 1);
+	on_thread(read_four_md_blocks, NULL);
+	poll_until(&g_u.done, 2);
+	on_thread(ut_bdev_close_msg, &g_u);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	for (int i = 0; i < 4; i++) {
+		CU_ASSERT_EQUAL(memcmp(nvme_model_ns_data(g_model, 1) + (10 + i) * 512,
+				       g_out + i * 520, 512),
+				0);
+		CU_ASSERT_EQUAL(memcmp(nvme_model_ns_md(g_model, 1) + (10 + i) * 8,
+				       g_out + i * 520 + 512, 8),
+				0);
+	}
+	CU_ASSERT_EQUAL(memcmp(g_in, g_out, 4 * 520), 0);
+	teardown_model();
+}
+
 /*
  * Hot-unplug with eight reads in flight: the health poller sees it, the
  * reads fail once each, the descriptor hears REMOVE, and once it closes
@@ -180,6 +257,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_a_bdev_per_namespace),
+		UT_TEST(test_metadata_formats),
 		UT_TEST(test_hot_unplug),
 		UT_TEST(test_namespace_changes),
 		UT_TEST(test_last_close_on_another_thread),

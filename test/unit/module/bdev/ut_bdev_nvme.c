@@ -50,6 +50,12 @@ static void detach(void *name)
 	CU_ASSERT_EQUAL(bdev_nvme_detach(name, detached, NULL), 0);
 }
 
+void create_model_opts(const struct nvme_model_opts *mo)
+{
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(mo, &g_model), 0);
+	g_u = (struct ut_bdev_user){.name = "Nvme0n1"};
+}
+
 void create_model(void)
 {
 	struct nvme_model_opts mo;
@@ -59,16 +65,27 @@ void create_model(void)
 	mo.ns_blocks[0] = 4096;
 	mo.ns_blocks[1] = 256;
 	mo.ns_block_shift[1] = 12;
-	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
-	g_u = (struct ut_bdev_user){.name = "Nvme0n1"};
+	create_model_opts(&mo);
+}
+
+/* Attaches g_model as controller Nvme0 with its bdevs; the test stops if it cannot. */
+static void attach_model(void)
+{
+	g_attach_rc = -1;
+	on_thread(attach, "Nvme0");
+	CU_ASSERT_EQUAL_FATAL(g_attach_rc, 0);
+}
+
+void setup_model_opts(const struct nvme_model_opts *mo)
+{
+	create_model_opts(mo);
+	attach_model();
 }
 
 void setup_model(void)
 {
 	create_model();
-	g_attach_rc = -1;
-	on_thread(attach, "Nvme0");
-	CU_ASSERT_EQUAL_FATAL(g_attach_rc, 0);
+	attach_model();
 }
 
 void teardown_model(void)

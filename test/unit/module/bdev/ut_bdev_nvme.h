@@ -32,8 +32,12 @@ void on_thread(usk_msg_fn fn, void *ctx);
 void poll_until(const int *counter, int want);
 /* Creates g_model, not yet attached, and clears g_u; the test stops if it cannot. */
 void create_model(void);
+/* As create_model(), with the model's options @mo. */
+void create_model_opts(const struct nvme_model_opts *mo);
 /* create_model(), then attaches the model as controller Nvme0 with its bdevs. */
 void setup_model(void);
+/* As setup_model(), with the model's options @mo. */
+void setup_model_opts(const struct nvme_model_opts *mo);
 /* Detaches Nvme0, checks that it is gone, and destroys the model. */
 void teardown_model(void);
 /*
