@@ -7,3 +7,13 @@ bench_nvme_overhead_LDFLAGS = $(AM_LDFLAGS) -static
 # Messages and poll iterations of lib/thread next to a mutex+condvar queue.
 bench_thread_msg_LDADD = lib/libusk.la
 bench_thread_msg_LDFLAGS = $(AM_LDFLAGS) -static
+# Instructions per read through usk_nvme_perf's engine against the NVMe controller model,
+# counted by bench/nvme_cost.sh under callgrind.
+EXTRA_DIST += bench/nvme_cost.sh bench/callgrind_split.py
+noinst_PROGRAMS += bench/nvme_cost
+bench_nvme_cost_SOURCES = bench/nvme_cost.c app/nvme_perf/perf_nvme.c
+bench_nvme_cost_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/app/nvme_perf \
+	-I$(top_srcdir)/test/common/nvme_model
+bench_nvme_cost_LDADD = app/nvme_perf/libperf.a test/common/nvme_model/libnvme_model.a \
+	lib/libusk.la $(JANSSON_LIBS) $(NUMA_LIBS)
+bench_nvme_cost_LDFLAGS = $(AM_LDFLAGS) -static
