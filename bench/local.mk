@@ -17,3 +17,12 @@ bench_nvme_cost_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/app/nvme_perf \
 bench_nvme_cost_LDADD = app/nvme_perf/libperf.a test/common/nvme_model/libnvme_model.a \
 	lib/libusk.la $(JANSSON_LIBS) $(NUMA_LIBS)
 bench_nvme_cost_LDFLAGS = $(AM_LDFLAGS) -static
+# usk_nvme_perf linked to libusk.so, as the README tells embedders to link, for
+# bench/perf-shared.sh to run next to the static one. -no-install: the build
+# tree's library path goes into the binary (no libtool wrapper), so it runs from
+# the build tree and, copied with the libraries ldd lists, in the VM lab.
+EXTRA_DIST += bench/perf-shared.sh
+noinst_PROGRAMS += bench/usk_nvme_perf_shared
+bench_usk_nvme_perf_shared_SOURCES = $(app_nvme_perf_usk_nvme_perf_SOURCES)
+bench_usk_nvme_perf_shared_LDADD = $(app_nvme_perf_usk_nvme_perf_LDADD)
+bench_usk_nvme_perf_shared_LDFLAGS = $(AM_LDFLAGS) -no-install

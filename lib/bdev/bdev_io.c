@@ -148,26 +148,29 @@ static void bdev_io_finish(struct usk_bdev_io *io)
 static bool bdev_io_needs_split(const struct usk_bdev_io *io)
 {
 	const struct usk_bdev *b = io->bdev;
-	uint64_t last = io->offset_blocks + io->num_blocks - 1;
+	const struct bdev_granule *g = &b->internal->boundary;
 
 	if (io->type == USK_BDEV_IO_TYPE_RESET || io->type == USK_BDEV_IO_TYPE_FLUSH) {
 		return false;
 	}
-	return (b->max_transfer_blocks != 0 && io->num_blocks > b->max_transfer_blocks) ||
-	       (b->optimal_io_boundary != 0 &&
-		io->offset_blocks / b->optimal_io_boundary != last / b->optimal_io_boundary);
+	if (b->max_transfer_blocks != 0 && io->num_blocks > b->max_transfer_blocks) {
+		return true;
+	}
+	return g->size != 0 && bdev_granule_index(g, io->offset_blocks) !=
+				       bdev_granule_index(g, io->offset_blocks + io->num_blocks - 1);
 }
 
 /* Blocks of the next child at @offset: up to the limit and the boundary. */
 static uint64_t bdev_split_length(const struct usk_bdev *b, uint64_t offset, uint64_t left)
 {
+	const struct bdev_granule *g = &b->internal->boundary;
 	uint64_t len = left;
 
 	if (b->max_transfer_blocks != 0) {
 		len = USK_MIN(len, b->max_transfer_blocks);
 	}
-	if (b->optimal_io_boundary != 0) {
-		len = USK_MIN(len, b->optimal_io_boundary - offset % b->optimal_io_boundary);
+	if (g->size != 0) {
+		len = USK_MIN(len, g->size - bdev_granule_offset(g, offset));
 	}
 	return len;
 }
@@ -345,14 +348,11 @@ static bool bdev_io_type_has_data(enum usk_bdev_io_type type)
 	       type == USK_BDEV_IO_TYPE_COMPARE;
 }
 
-/* Whether the buffers hold exactly @bytes. */
+/* Whether the caller's buffers hold exactly @bytes (a flat buffer is built to: not summed). */
 static bool bdev_iovs_match(const struct iovec *iov, int iovcnt, uint64_t bytes)
 {
 	uint64_t sum = 0;
 
-	if (iov == NULL || iovcnt <= 0) {
-		return false;
-	}
 	for (int i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_base == NULL || iov[i].iov_len == 0) {
 			return false;
@@ -362,6 +362,20 @@ static bool bdev_iovs_match(const struct iovec *iov, int iovcnt, uint64_t bytes)
 	return sum == bytes;
 }
 
+/* The write unit's check: a mask, or a division for a write unit that is not a power of two. */
+static bool bdev_write_unit_ok(const struct usk_bdev *b, uint64_t num)
+{
+	const struct bdev_granule *g = &b->internal->write_unit;
+
+	return g->size == 0 || bdev_granule_offset(g, num) == 0;
+}
+
+/*
+ * The only checks of an I/O on its way down: the modules below (and
+ * lib/nvme under the nvme bdev) are handed what passed them. @iovcnt 0:
+ * @iov is the caller's flat buffer, sized from the block count, so only
+ * its address is checked.
+ */
 static int bdev_io_check(struct usk_bdev_desc *desc, enum usk_bdev_io_type type,
 			 const struct iovec *iov, int iovcnt, uint64_t offset, uint64_t num)
 {
@@ -376,7 +390,7 @@ static int bdev_io_check(struct usk_bdev_desc *desc, enum usk_bdev_io_type type,
 	if (bdev_io_type_writes(type) && !desc->write) {
 		return -EBADF;
 	}
-	if (!usk_bdev_io_type_supported(b, type)) {
+	if ((b->internal->io_types >> type & 1) == 0) {
 		return -ENOTSUP;
 	}
 	if (type == USK_BDEV_IO_TYPE_RESET) {
@@ -385,13 +399,16 @@ static int bdev_io_check(struct usk_bdev_desc *desc, enum usk_bdev_io_type type,
 	if (num == 0 || offset >= b->blockcnt || num > b->blockcnt - offset) {
 		return -EINVAL;
 	}
-	if (type == USK_BDEV_IO_TYPE_WRITE && num % usk_bdev_get_write_unit_size(b) != 0) {
+	if (type == USK_BDEV_IO_TYPE_WRITE && !bdev_write_unit_ok(b, num)) {
 		return -EINVAL;
 	}
-	if (bdev_io_type_has_data(type) && !bdev_iovs_match(iov, iovcnt, num * b->blocklen)) {
-		return -EINVAL;
+	if (!bdev_io_type_has_data(type)) {
+		return 0;
 	}
-	return 0;
+	if (iovcnt == 0) {
+		return iov->iov_base != NULL ? 0 : -EINVAL;
+	}
+	return bdev_iovs_match(iov, iovcnt, num * b->blocklen) ? 0 : -EINVAL;
 }
 
 int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *ioch,
@@ -413,7 +430,7 @@ int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *io
 		iov = &flat;
 		iovcnt = 1;
 	}
-	rc = bdev_io_check(desc, type, iov, iovcnt, offset_blocks, num_blocks);
+	rc = bdev_io_check(desc, type, iov, iov == &flat ? 0 : iovcnt, offset_blocks, num_blocks);
 	if (rc != 0) {
 		return rc;
 	}
@@ -467,7 +484,7 @@ int usk_bdev_readv_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
 			  int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
 			  usk_bdev_io_cb cb, void *cb_arg)
 {
-	if (iov == NULL) {
+	if (iov == NULL || iovcnt <= 0) {
 		return -EINVAL;
 	}
 	return bdev_io_submit_checked(desc, ch, USK_BDEV_IO_TYPE_READ, NULL, iov, iovcnt,
@@ -486,7 +503,7 @@ int usk_bdev_writev_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch
 			   int iovcnt, uint64_t offset_blocks, uint64_t num_blocks,
 			   usk_bdev_io_cb cb, void *cb_arg)
 {
-	if (iov == NULL) {
+	if (iov == NULL || iovcnt <= 0) {
 		return -EINVAL;
 	}
 	return bdev_io_submit_checked(desc, ch, USK_BDEV_IO_TYPE_WRITE, NULL, iov, iovcnt,

@@ -318,7 +318,10 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		if (!nvme_qpair_in_sync(q)) {
 			break;
 		}
-		nvme_qpair_submit_waiting(q);
+		/* Tested here, not by a call per completion: commands rarely wait. */
+		if (q->waiting_head != NULL) {
+			nvme_qpair_submit_waiting(q);
+		}
 	}
 	q->in_completions = false;
 	q->stats.completions += reaped;
