@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
 """Splits the instructions (Ir) of a callgrind output file into named parts
-per I/O, for bench/nvme_cost.sh and bench/bdev_cost.sh.
+per I/O, for bench/nvme_cost.sh.
 
     callgrind_split.py FILE --ios-from FN --part NAME=EXPR [--part ...]
     callgrind_split.py --table AFTER [BEFORE]

@@ -213,65 +213,64 @@ static void submit_write_of(void *ctx)
 	g_check_rc = usk_bdev_write_blocks(u->desc, u->ch, g_buf, 0, (uintptr_t)ctx, io_done, u);
 }
 
-/*
- * A boundary and a write unit that are not powers of two take the layer's
- * division path: a read splits at multiples of 6 blocks; a write must be a
- * multiple of 3 blocks, so 10 is refused and 3 taken.
- */
-static void test_boundary_and_write_unit_not_pow2(void)
+/* A bdev's write unit and boundary, a read across it and the children it must make. */
+struct shape_case {
+	struct ut_bdev_shape shape;
+	uint64_t read_at[2];	 /* blocks, first block */
+	uint64_t want[3][2];	 /* each child: first block, blocks */
+	uintptr_t bad_write;	 /* blocks of a write refused */
+	uintptr_t good_write;	 /* blocks of a write taken, inside the first boundary */
+};
+
+static void check_shape(const struct shape_case *c)
 {
 	struct ut_module_channel *mc = &g_module_channels[0];
-	uint64_t read_at[2] = {10, 4}; /* 10 blocks from block 4: 4-5, 6-11, 12-13 */
-	uint64_t want[][2] = {{4, 2}, {6, 6}, {12, 2}};
 
-	g_shape = (struct ut_bdev_shape){.write_unit_size = 3, .optimal_io_boundary = 6};
+	g_shape = c->shape;
 	setup();
-	on_thread(0, submit_read_at, read_at);
+	on_thread(0, submit_read_at, (void *)(uintptr_t)c->read_at);
 	CU_ASSERT_EQUAL(g_check_rc, 0);
 	CU_ASSERT_EQUAL_FATAL(mc->count, 3);
 	for (int i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(mc->ios[i]->offset_blocks, want[i][0]);
-		CU_ASSERT_EQUAL(mc->ios[i]->num_blocks, want[i][1]);
+		CU_ASSERT_EQUAL(mc->ios[i]->offset_blocks, c->want[i][0]);
+		CU_ASSERT_EQUAL(mc->ios[i]->num_blocks, c->want[i][1]);
 	}
 	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
 	CU_ASSERT_EQUAL(g_users[0].done, 1);
 	CU_ASSERT_EQUAL(g_users[0].failed, 0);
-
-	on_thread(0, submit_write_of, (void *)10);
+	on_thread(0, submit_write_of, (void *)c->bad_write);
 	CU_ASSERT_EQUAL(g_check_rc, -EINVAL);
-	on_thread(0, submit_write_of, (void *)3);
+	on_thread(0, submit_write_of, (void *)c->good_write);
 	CU_ASSERT_EQUAL(g_check_rc, 0);
-	/* 0..2 is inside the first granule of 6: one I/O. */
 	CU_ASSERT_EQUAL(mc->count, 1);
 	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
 	teardown();
 	g_shape = (struct ut_bdev_shape){0};
 }
 
-/* The same with powers of two: the mask path splits at 8 and refuses writes not a multiple of 4. */
-static void test_boundary_and_write_unit_pow2(void)
+/*
+ * Powers of two take the layer's mask path, other values its division
+ * path: both split a read at each multiple of the boundary and refuse a
+ * write that is not a multiple of the write unit.
+ */
+static void test_boundary_and_write_unit(void)
 {
-	struct ut_module_channel *mc = &g_module_channels[0];
-	uint64_t read_at[2] = {12, 6}; /* 6-7, 8-15, 16-17 */
-	uint64_t want[][2] = {{6, 2}, {8, 8}, {16, 2}};
+	static const struct shape_case cases[] = {
+		{{.write_unit_size = 4, .optimal_io_boundary = 8},
+		 {12, 6},
+		 {{6, 2}, {8, 8}, {16, 2}},
+		 6,
+		 8},
+		{{.write_unit_size = 3, .optimal_io_boundary = 6},
+		 {10, 4},
+		 {{4, 2}, {6, 6}, {12, 2}},
+		 10,
+		 3},
+	};
 
-	g_shape = (struct ut_bdev_shape){.write_unit_size = 4, .optimal_io_boundary = 8};
-	setup();
-	on_thread(0, submit_read_at, read_at);
-	CU_ASSERT_EQUAL_FATAL(mc->count, 3);
-	for (int i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(mc->ios[i]->offset_blocks, want[i][0]);
-		CU_ASSERT_EQUAL(mc->ios[i]->num_blocks, want[i][1]);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_shape(&cases[i]);
 	}
-	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
-	on_thread(0, submit_write_of, (void *)6);
-	CU_ASSERT_EQUAL(g_check_rc, -EINVAL);
-	on_thread(0, submit_write_of, (void *)8);
-	CU_ASSERT_EQUAL(g_check_rc, 0);
-	CU_ASSERT_EQUAL(mc->count, 1);
-	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
-	teardown();
-	g_shape = (struct ut_bdev_shape){0};
 }
 
 /* The module is asked what it supports once, at register: changing its answer later does nothing. */
@@ -291,8 +290,7 @@ int main(void)
 		UT_TEST(test_bad_io_fails_at_once),
 		UT_TEST(test_every_type_reaches_the_module_and_counts),
 		UT_TEST(test_split_at_boundary_and_max_transfer),
-		UT_TEST(test_boundary_and_write_unit_not_pow2),
-		UT_TEST(test_boundary_and_write_unit_pow2),
+		UT_TEST(test_boundary_and_write_unit),
 		UT_TEST(test_io_types_read_at_register),
 	};
 
