@@ -4,8 +4,8 @@
 # linked to libusk.so (bench/usk_nvme_perf_shared, the way the README tells
 # embedders to link), in the VM lab: 4 KiB random reads, one core, queue
 # depth 32, ROUNDS runs of each taken in turn so drift on a shared host falls
-# on both alike. Prints each one's median IOPS and shared/static. Figures
-# only: it fails when a run fails, never on a figure.
+# on both alike. Prints each one's median and best IOPS and shared/static.
+# Figures only: it fails when a run fails, never on a figure.
 #
 #   bench/perf-shared.sh [BUILDDIR] [SECONDS] [ROUNDS]
 set -euo pipefail
@@ -49,10 +49,11 @@ for line in sys.stdin:
     f = line.split()
     if len(f) == 3 and f[0] == "RESULT":
         runs[f[1]].append(float(f[2]))
-st = statistics.median(runs["usk_nvme_perf"])
-sh = statistics.median(runs["usk_nvme_perf_shared"])
 n = len(runs["usk_nvme_perf"])
-print(f"usk_nvme_perf -q 32 -o 4096 -w randread, one core, VM lab (QEMU TCG), median of {n}")
-print("%12s %12s %14s" % ("static", "shared", "shared/static"))
-print(f"{st:>12,.0f} {sh:>12,.0f} {sh / st:>14.3f}")
+print(f"usk_nvme_perf -q 32 -o 4096 -w randread, one core, VM lab (QEMU TCG), {n} runs each")
+print("%8s %12s %12s %14s" % ("", "static", "shared", "shared/static"))
+# The best run is the one the host disturbed least: on a busy host it is the steadier figure.
+for name, pick in (("median", statistics.median), ("best", max)):
+    st, sh = pick(runs["usk_nvme_perf"]), pick(runs["usk_nvme_perf_shared"])
+    print(f"{name:>8} {st:>12,.0f} {sh:>12,.0f} {sh / st:>14.3f}")
 '
