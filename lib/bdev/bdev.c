@@ -635,5 +635,6 @@ bool usk_bdev_is_claimed(const struct usk_bdev *b)
 
 bool usk_bdev_io_type_supported(const struct usk_bdev *b, enum usk_bdev_io_type type)
 {
-	return (unsigned int)type < USK_BDEV_IO_TYPE_COUNT && (b->internal->io_types >> type & 1) != 0;
+	return (unsigned int)type < USK_BDEV_IO_TYPE_COUNT &&
+	       (b->internal->io_types >> type & 1) != 0;
 }

@@ -148,15 +148,6 @@ int bdev_layer_init(uint32_t pool_size);
 void bdev_layer_fini(void);
 
 /*
- * Checks and starts an I/O on @buf (one flat buffer) or @iov; returns 0 or
- * a negative errno, with no callback.
- */
-int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
-			   enum usk_bdev_io_type type, void *buf, struct iovec *iov, int iovcnt,
-			   uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
-			   void *cb_arg);
-
-/*
  * Whether @io may go now under its bdev's QoS; when not, it is queued on
  * its channel and sent by the channel's QoS poller later.
  */

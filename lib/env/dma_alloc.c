@@ -63,7 +63,8 @@ static bool g_huge_only;
 /* Per chunk: 0, or (class + 1) | node_slot << 8 for a chunk of small blocks. */
 static _Atomic(_Atomic uint16_t *) g_chunk_info[1u << DMA_INFO_TOP_BITS];
 static struct env_top_used g_chunk_info_used;
-_Static_assert((1u << DMA_INFO_TOP_BITS) == ENV_TOP_ENTRIES, "g_chunk_info_used covers g_chunk_info");
+_Static_assert((1u << DMA_INFO_TOP_BITS) == ENV_TOP_ENTRIES,
+	       "g_chunk_info_used covers g_chunk_info");
 /* Bumped by env_dma_fini(): thread caches from before hold blocks that are gone. */
 static _Atomic uint64_t g_dma_generation = 1;
 

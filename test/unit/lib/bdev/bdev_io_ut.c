@@ -216,10 +216,10 @@ static void submit_write_of(void *ctx)
 /* A bdev's write unit and boundary, a read across it and the children it must make. */
 struct shape_case {
 	struct ut_bdev_shape shape;
-	uint64_t read_at[2];	 /* blocks, first block */
-	uint64_t want[3][2];	 /* each child: first block, blocks */
-	uintptr_t bad_write;	 /* blocks of a write refused */
-	uintptr_t good_write;	 /* blocks of a write taken, inside the first boundary */
+	uint64_t read_at[2];  /* blocks, first block */
+	uint64_t want[3][2];  /* each child: first block, blocks */
+	uintptr_t bad_write;  /* blocks of a write refused */
+	uintptr_t good_write; /* blocks of a write taken, inside the first boundary */
 };
 
 static void check_shape(const struct shape_case *c)
@@ -273,7 +273,7 @@ static void test_boundary_and_write_unit(void)
 	}
 }
 
-/* The module is asked what it supports once, at register: changing its answer later does nothing. */
+/* The module is asked once, at register, what it supports: a later change of answer is not seen. */
 static void test_io_types_read_at_register(void)
 {
 	setup();
