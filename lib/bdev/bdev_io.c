@@ -30,9 +30,7 @@ static struct usk_bdev_io *bdev_io_get(struct bdev_channel *ch)
 	io->internal = (struct bdev_io_internal *)((char *)io + BDEV_IO_HDR_SIZE);
 	io->internal->ch = ch;
 	io->internal->parent = NULL;
-	io->internal->success = true;
-	io->internal->sct = 0;
-	io->internal->sc = 0;
+	/* Its status is set when it completes, or, for a split parent, when the split starts. */
 	return io;
 }
 
@@ -412,6 +410,28 @@ static int bdev_io_check(struct usk_bdev_desc *desc, enum usk_bdev_io_type type,
 	return bdev_iovs_match(iov, iovcnt, num * b->blocklen) ? 0 : -EINVAL;
 }
 
+/* The split's start, kept out of line (cold): most I/O never splits. */
+static __attribute__((cold)) void bdev_split_start(struct usk_bdev_io *io)
+{
+	/* The children's first failure goes here; the parent never completes by itself. */
+	io->internal->success = true;
+	io->internal->sct = 0;
+	io->internal->sc = 0;
+	io->internal->split_next_block = io->offset_blocks;
+	io->internal->split_outstanding = 0;
+	bdev_split_continue(io);
+}
+
+/* Sends @io to the module, or splits it; inline in the submit, a call for QoS. */
+static inline void bdev_io_send(struct usk_bdev_io *io)
+{
+	if (!bdev_io_needs_split(io)) {
+		io->bdev->fn_table->submit_request(io->internal->ch->module_ch, io);
+		return;
+	}
+	bdev_split_start(io);
+}
+
 /*
  * Checks and starts an I/O on @buf (one flat buffer) or @iov; returns 0 or
  * a negative errno, with no callback. Forced inline (gcc would not, for
@@ -464,19 +484,13 @@ bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *ioch,
 	    !bdev_qos_admit(io)) {
 		return 0;
 	}
-	bdev_io_start(io);
+	bdev_io_send(io);
 	return 0;
 }
 
 void bdev_io_start(struct usk_bdev_io *io)
 {
-	if (!bdev_io_needs_split(io)) {
-		io->bdev->fn_table->submit_request(io->internal->ch->module_ch, io);
-		return;
-	}
-	io->internal->split_next_block = io->offset_blocks;
-	io->internal->split_outstanding = 0;
-	bdev_split_continue(io);
+	bdev_io_send(io);
 }
 
 int usk_bdev_read_blocks(struct usk_bdev_desc *desc, struct usk_io_channel *ch, void *buf,
