@@ -218,27 +218,37 @@ int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *ctrlr);
 void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_remove_cb cb, void *ctx);
 
 /**
- * Reset the controller (CC.EN to 0, then bring-up again) and resume. While
- * the controller answers, its I/O queues are deleted first (queue pairs'
- * threads wait meanwhile), so the disable finds no command the controller
- * has fetched and not yet finished.
+ * Reset the controller (CC.EN to 0, then bring-up again) and wait until it
+ * is ready: usk_nvme_ctrlr_reset_async() and a loop of
+ * usk_nvme_ctrlr_process_admin_completions() with short naps, for tools.
+ * A service calls usk_nvme_ctrlr_reset_async() instead: this call occupies
+ * its thread for as long as the controller takes (up to twice CAP.TO).
  *
- * Every command outstanding completes exactly once: admin commands during
- * this call with Command Abort Requested; I/O commands on their queue
- * pair's next poll with Command Aborted due to SQ Deletion (DNR clear: the
- * controller never finished them, so they may be sent again), except a
- * command whose timeout caused the reset, which ends with Command Abort
- * Requested. That poll also creates the queue pair on the
- * controller again (two admin commands, so it takes longer than most);
- * I/O submitted meanwhile waits, in order, and goes out after. Waiting
- * commands that had not gone out are kept, not failed.
+ * While the controller answers, its I/O queues are deleted first (queue
+ * pairs' threads wait meanwhile), so the disable finds no command the
+ * controller has fetched and not yet finished.
  *
- * Thread rules: any thread, also one that owns I/O queue pairs or is in
- * one's completion callback; not from an admin command's callback.
+ * Every command outstanding completes exactly once: admin commands with
+ * Command Abort Requested, from the admin poll that finds the controller
+ * disabled; I/O commands on their queue pair's next poll with Command
+ * Aborted due to SQ Deletion (DNR clear: the controller never finished
+ * them, so they may be sent again), except a command whose timeout caused
+ * the reset, which ends with Command Abort Requested. While the controller
+ * resets, new I/O is not refused: it waits in its queue pair (up to the
+ * queue pair's waiting room, then -EAGAIN) and goes out once that queue
+ * pair's queues are created again, which its own polls do after the reset
+ * (two admin commands, which the admin poll answers). Admin commands from
+ * callers are refused meanwhile (-EBUSY); synchronous ones wait for the end
+ * of the reset and then go out.
+ *
+ * Thread rules: any thread that may sleep; not from an I/O or admin
+ * completion callback (use usk_nvme_ctrlr_reset_async() there).
  *
  * @return 0 when the controller is ready again; -ENXIO when it had already
- *         failed; -EBUSY from a command of a reset under way; else the
- *         error that made the reset fail: the controller is then failed and
+ *         failed or failed meanwhile; else the error that made the reset
+ *         fail (-ETIMEDOUT: CSTS.RDY did not change within CAP.TO or a
+ *         command of the reset was not answered; -EIO: one was refused;
+ *         -ENODEV: the device is gone): the controller is then failed and
  *         its remove callback called, as on hot-unplug.
  */
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *ctrlr);
@@ -253,12 +263,18 @@ int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *ctrlr);
 typedef void (*usk_nvme_reset_cb)(void *cb_arg, struct usk_nvme_ctrlr *ctrlr, int rc);
 
 /**
- * Ask for a reset without waiting for it: the next
- * usk_nvme_ctrlr_process_admin_completions() of the controller does it
- * (on its caller's thread, which the reset occupies meanwhile), and @p cb
- * then runs, once, from that call or a later one, with no lock held. Requests
- * made before the reset starts share it. What it does to commands is as
- * for usk_nvme_ctrlr_reset().
+ * Ask for a reset without waiting for it. The reset is a sequence of steps
+ * (delete the I/O queues, clear CC.EN, see CSTS.RDY clear, set up the admin
+ * queue and CC.EN, see CSTS.RDY set, set the features bring-up set); each
+ * call of usk_nvme_ctrlr_process_admin_completions() does the steps that
+ * need no waiting and returns, so a controller that takes seconds to come
+ * ready holds up no thread, nor the other controllers its thread polls.
+ * Poll often while usk_nvme_ctrlr_admin_busy() says so. @p cb then runs,
+ * once, from such a call, with no lock held: when the admin side is ready
+ * again (each I/O queue pair's own polls then create its queues again).
+ * Requests made before the reset starts share it; one made during a reset
+ * gets a reset of its own after it. What it does to commands is as for
+ * usk_nvme_ctrlr_reset().
  *
  * Thread rules: any thread, including an I/O thread and a completion
  * callback; never waits.
@@ -267,6 +283,12 @@ typedef void (*usk_nvme_reset_cb)(void *cb_arg, struct usk_nvme_ctrlr *ctrlr, in
  *         failed; -ENOMEM.
  */
 int usk_nvme_ctrlr_reset_async(struct usk_nvme_ctrlr *ctrlr, usk_nvme_reset_cb cb, void *cb_arg);
+
+/**
+ * Whether a reset of the controller is under way (started, not yet done or failed).
+ * Thread rules: any thread (one atomic load).
+ */
+bool usk_nvme_ctrlr_is_resetting(const struct usk_nvme_ctrlr *ctrlr);
 
 /** An asynchronous event's type, from its Dword 0 (base 5.2.1). */
 #define USK_NVME_AER_TYPE(dw0) ((uint8_t)((dw0)&0x7))
@@ -345,19 +367,21 @@ int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *ctrlr);
  * @param cb_arg passed to @p cb
  *
  * Thread rules: any thread; never waits (the admin lock is taken only to
- * put the command in the ring, except during a reset, which holds it).
+ * put the command in the ring).
  *
  * @return 0; -EINVAL for a NULL @p cb or a buffer that is not DMA-able or
  *         too long; -EAGAIN when the admin queue and its waiting room are
- *         full (poll, then send again); -EBUSY when called from within a
- *         reset of this controller; -ENXIO when the controller has failed.
+ *         full (poll, then send again); -EBUSY while the controller resets
+ *         (send again once usk_nvme_ctrlr_is_resetting() is false);
+ *         -ENXIO when the controller has failed.
  */
 int usk_nvme_ctrlr_cmd_admin_raw(struct usk_nvme_ctrlr *ctrlr, const struct usk_nvme_sqe *cmd,
 				 void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
 
 /**
- * Whether admin commands sent with usk_nvme_ctrlr_cmd_admin_raw() have
- * callbacks still to run: a poller may call
+ * Whether the admin side has work under way: admin commands sent with
+ * usk_nvme_ctrlr_cmd_admin_raw() whose callbacks are still to run, or a
+ * reset asked for or under way. A poller may call
  * usk_nvme_ctrlr_process_admin_completions() often while this is true and
  * slowly otherwise.
  *
@@ -425,6 +449,20 @@ struct usk_nvme_io_qpair_opts {
 	 * controller (and, with nobody polling, never time out either).
 	 */
 	bool delay_doorbell;
+	/**
+	 * Return from usk_nvme_ctrlr_alloc_io_qpair() at once, without waiting
+	 * for the controller to create the queues (default false: wait). The
+	 * Creates then move on from the owner's polls and submissions, which
+	 * never wait for them: commands submitted meanwhile wait in the queue
+	 * pair, as when the ring is full, and go out once the queues exist;
+	 * polls reap nothing until then. If the controller refuses the queues,
+	 * polls and submissions return -EIO and the commands that waited
+	 * complete with Command Abort Requested: free the queue pair. Someone
+	 * must poll the controller's admin side meanwhile
+	 * (usk_nvme_ctrlr_process_admin_completions()), for a Create the
+	 * controller loses is found and ended there.
+	 */
+	bool connect_async;
 };
 
 /**
@@ -448,27 +486,68 @@ void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opt
  *         which); -ENOSPC when every I/O queue the controller granted is in
  *         use; -ENOMEM; -EIO when the controller refuses (the log has its
  *         status); -ETIMEDOUT when it does not answer; -ENXIO when it is
- *         gone.
+ *         gone. With connect_async the refusal and the timeout come later
+ *         (see usk_nvme_io_qpair_opts.connect_async).
  *
- * Thread rules: any thread (it sends two admin commands and waits for
- * them, so not an I/O path); the queue pair then belongs to the thread
- * that submits on it and polls it.
+ * Thread rules: any thread; without connect_async it sends two admin
+ * commands and waits for them, so it is not for an I/O path, and with it
+ * it never waits (the admin lock is only tried). The queue pair then
+ * belongs to the thread that submits on it and polls it.
  */
 int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *ctrlr,
 				  const struct usk_nvme_io_qpair_opts *opts,
 				  struct usk_nvme_qpair **qpair);
 
 /**
- * Delete an I/O queue pair. Commands still outstanding complete once:
- * those the controller had fetched with the status it ends them with
- * (Command Aborted due to SQ Deletion), the rest (commands waiting for a
- * ring entry, a delayed doorbell's batch never written) with Command Abort
- * Requested, after the controller has let go of the queues.
+ * Start taking an I/O queue pair's queues off the controller, without
+ * waiting: it posts Delete I/O SQ (or, if the admin lock is busy or a
+ * controller reset is under way, leaves that to the next poll). From here
+ * on submissions fail with -ENXIO, and usk_nvme_qpair_process_completions()
+ * moves the disconnection on: it reaps what the controller completes,
+ * including the commands the SQ deletion ends (Command Aborted due to SQ
+ * Deletion), then posts Delete I/O CQ; once that is answered it returns
+ * -ENOTCONN, every command has completed exactly once (what never reached
+ * the controller, such as commands waiting for a ring entry or a delayed
+ * doorbell's batch not yet written, with Command Abort Requested) and the
+ * queue ID is free for another queue pair. A
+ * reset of the controller meanwhile takes the queues with it: no Delete is
+ * sent during one, and once it is over the queue pair is disconnected. A
+ * Delete the controller refuses, or does not answer within the admin
+ * timeout, has the controller reset for the same end; the admin side must
+ * therefore be polled meanwhile (usk_nvme_ctrlr_process_admin_completions()).
+ * Then free the queue pair with usk_nvme_ctrlr_free_io_qpair(), which
+ * does not wait for a disconnected one. Once disconnected, the queue pair
+ * no longer refers to its controller, which may be detached before it is
+ * freed.
+ *
+ * @param qpair an I/O queue pair
+ * @return 0; -EINVAL for the admin queue pair; -EALREADY when it is already
+ *         being disconnected. When its queues are gone already (a reset, a
+ *         failed controller, queues never made) it may be disconnected
+ *         before this returns, with the callbacks of what it held run.
+ *
+ * Thread rules: the thread that owns @p qpair, also from a completion
+ * callback of its own; never waits (the admin lock is only tried).
+ */
+int usk_nvme_qpair_disconnect(struct usk_nvme_qpair *qpair);
+
+/**
+ * Delete an I/O queue pair and free it. A queue pair disconnected with
+ * usk_nvme_qpair_disconnect() (its poll returned -ENOTCONN) is freed at
+ * once. Otherwise this disconnects it as usk_nvme_qpair_disconnect() says
+ * and waits until that is done, polling the admin queue itself: for tools,
+ * not for an I/O path. Commands still outstanding complete once: those the
+ * controller had fetched with the status it ends them with (Command
+ * Aborted due to SQ Deletion), the rest (commands waiting for a ring
+ * entry, a delayed doorbell's batch never written, commands a reset
+ * ended meanwhile) with Command Abort Requested.
+ *
  * Thread rules: the thread that owns @p qpair.
  *
- * @return 0; or the error of a Delete command (-EIO, -ETIMEDOUT): the
- *         controller is then reset, so that it holds no queue on the freed
- *         memory, and the queue pair is freed anyway.
+ * @return 0; or the first error of a Delete command (-EIO refused,
+ *         -ETIMEDOUT not answered): the controller is then reset, so that
+ *         it holds no queue on the freed memory, and the queue pair is
+ *         freed anyway.
  */
 int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
 
@@ -477,7 +556,10 @@ int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *qpair);
  * (usk_dma_malloc() or usk_mem_register()).
  *
  * When every queue entry is in use the command waits, in submission order,
- * and goes out as entries free (io_queue_requests may wait). A request
+ * and goes out as entries free (io_queue_requests may wait). While the
+ * controller resets (usk_nvme_ctrlr_is_resetting()), or the queue pair's
+ * queues are being created, new commands wait the same way: queued, not
+ * refused, they go out once its queues are there. A request
  * above the maximum transfer, or across the namespace's optimal I/O
  * boundary, goes out as several commands, all accepted or none; the
  * callback runs once, with the first failure if any.
@@ -686,7 +768,10 @@ int usk_nvme_ctrlr_cmd_io_raw_with_md(struct usk_nvme_ctrlr *ctrlr, struct usk_n
  *         several commands counts each; its callback runs once, after the
  *         last), or -ENXIO when the controller is gone or
  *         failed: every command still outstanding has then completed, once,
- *         with Command Abort Requested, and new submissions fail with -ENXIO.
+ *         with Command Abort Requested, and new submissions fail with -ENXIO;
+ *         -ENOTCONN once a disconnection (usk_nvme_qpair_disconnect()) is
+ *         done; -EIO when the controller refused the queues of a queue pair
+ *         made with connect_async.
  */
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
 

@@ -5,7 +5,8 @@ lib_nvme_libusk_nvme_la_SOURCES = \
 	lib/nvme/nvme_status.c lib/nvme/nvme_transport_id.c lib/nvme/nvme_dbbuf.c \
 	lib/nvme/nvme_health.c lib/nvme/nvme_sgl.c lib/nvme/nvme_probe.c \
 	lib/nvme/nvme_split.c lib/nvme/nvme_admin.c lib/nvme/nvme_admin_queue.c \
-	lib/nvme/nvme_reset.c lib/nvme/nvme_qpair_connect.c \
+	lib/nvme/nvme_reset.c lib/nvme/nvme_reset_steps.c lib/nvme/nvme_qpair_connect.c \
+	lib/nvme/nvme_qpair_disconnect.c \
 	lib/nvme/nvme_timeout.c lib/nvme/nvme_iov.c lib/nvme/nvme_aer.c \
 	lib/nvme/nvme_abort.c lib/nvme/nvme_io_raw.c
 lib_libusk_la_LIBADD += lib/nvme/libusk_nvme.la

@@ -81,7 +81,7 @@ static int nvme_admin_refusal(const struct usk_nvme_ctrlr *c)
 	if (state & NVME_CTRLR_FAILED) {
 		return -ENXIO;
 	}
-	/* The lock is held by a reset throughout: seen here, it is this thread's own. */
+	/* A reset under way sends its own commands only: the admin queue is rebuilt meanwhile. */
 	if (state & NVME_CTRLR_RESETTING) {
 		return -EBUSY;
 	}
@@ -139,15 +139,12 @@ int nvme_admin_post(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd, bo
 
 bool usk_nvme_ctrlr_admin_busy(const struct usk_nvme_ctrlr *c)
 {
-	return __atomic_load_n(&c->admin_outstanding, __ATOMIC_RELAXED) != 0;
+	return __atomic_load_n(&c->admin_outstanding, __ATOMIC_RELAXED) != 0 ||
+	       nvme_ctrlr_reset_pending(c) ||
+	       __atomic_load_n(&c->fail_request, __ATOMIC_RELAXED) != NULL;
 }
 
-/*
- * A caller's command out longer than the admin timeout is lost to the
- * controller: the reset ends it (with Command Abort Requested) and frees its
- * entry. The admin lock is held.
- */
-static bool nvme_admin_find_late(struct usk_nvme_ctrlr *c, uint64_t now)
+bool nvme_admin_find_late(struct usk_nvme_ctrlr *c, uint64_t now)
 {
 	for (uint32_t i = 0; i < c->admin_reqs_count; i++) {
 		const struct nvme_admin_req *req = &c->admin_reqs[i];
@@ -204,19 +201,20 @@ int nvme_admin_poll(struct usk_nvme_ctrlr *c)
 
 	pthread_mutex_lock(&c->admin_lock);
 	rc = usk_nvme_qpair_process_completions(c->admin, 0);
-	if (rc >= 0 && c->ready && nvme_admin_find_late(c, nvme_ticks())) {
-		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
-	}
-	/*
-	 * Resets asked for by threads that may not wait for one. Not from a
-	 * wait inside a reset (the admin lock is recursive): that one will do.
-	 */
-	if (rc >= 0 && c->ready &&
-	    !(__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) & NVME_CTRLR_RESETTING)) {
-		nvme_ctrlr_reset_requested(c);
+	if (rc >= 0) {
+		nvme_ctrlr_fail_if_asked(c);
+		nvme_ctrlr_reset_poll(c);
 	}
 	pthread_mutex_unlock(&c->admin_lock);
 	return rc;
+}
+
+void nvme_admin_nap(struct usk_nvme_ctrlr *c)
+{
+	const struct timespec nap = {0, 10 * 1000};
+
+	nvme_admin_poll(c);
+	nanosleep(&nap, NULL);
 }
 
 static void nvme_admin_sync_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
@@ -237,7 +235,8 @@ static void nvme_admin_sync_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
  * The waiter gives up on its command (late, or the controller failed):
  * returns whether it completed after all. Otherwise its callback is dropped,
  * so the command can end later without writing to the waiter's frame, and a
- * late one has the controller reset, which ends it and frees its entry.
+ * late one has the controller reset (by the next admin poll), which ends it
+ * and frees its entry.
  * During bring-up there is nothing to reset to; attach fails instead.
  */
 static bool nvme_admin_sync_abandon(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd,
@@ -254,7 +253,8 @@ static bool nvme_admin_sync_abandon(struct usk_nvme_ctrlr *c, const struct usk_n
 		USK_ERRLOG("%s: admin command 0x%02x timed out after %u ms", c->name,
 			   cmd->opcode, c->opts.admin_timeout_ms);
 		if (c->ready) {
-			nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
+			nvme_ctrlr_request_reset(c, __atomic_load_n(&c->state, __ATOMIC_ACQUIRE),
+						 NVME_RESET_SPARE_ALL);
 		}
 	}
 	pthread_mutex_unlock(&c->admin_lock);
@@ -286,17 +286,44 @@ static int nvme_admin_sync_wait(struct usk_nvme_ctrlr *c, const struct usk_nvme_
 	}
 }
 
+/*
+ * Sends a waiter's command once no reset is under way or asked for (moving
+ * the reset on meanwhile: each of its steps has a deadline), with its
+ * @deadline set just before it goes out. Returns 0, -ENXIO (failed) or the
+ * submission's error.
+ */
+static int nvme_admin_sync_submit(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd,
+				  void *buf, uint32_t len, struct usk_nvme_cqe *done,
+				  uint64_t *deadline)
+{
+	for (;;) {
+		uint32_t state;
+		int rc = -ENXIO;
+
+		nvme_ctrlr_reset_settle(c);
+		/* Under the lock no reset starts between the look and the submission. */
+		pthread_mutex_lock(&c->admin_lock);
+		state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+		if (!(state & (NVME_CTRLR_FAILED | NVME_CTRLR_RESETTING))) {
+			/* Set before the command goes out: the controller may take it at once. */
+			*deadline = nvme_ticks() +
+				    nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+			rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_admin_sync_done, done);
+		}
+		pthread_mutex_unlock(&c->admin_lock);
+		if ((state & (NVME_CTRLR_FAILED | NVME_CTRLR_RESETTING)) != NVME_CTRLR_RESETTING) {
+			return rc;
+		}
+	}
+}
+
 int usk_nvme_ctrlr_admin_cmd_sync(struct usk_nvme_ctrlr *c, struct usk_nvme_sqe *cmd, void *buf,
 				  uint32_t len, struct usk_nvme_cqe *cpl)
 {
-	/* Set before the command goes out: the controller may take it at once. */
-	uint64_t deadline = nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+	uint64_t deadline;
 	struct usk_nvme_cqe done = {0};
-	int rc;
+	int rc = nvme_admin_sync_submit(c, cmd, buf, len, &done, &deadline);
 
-	pthread_mutex_lock(&c->admin_lock);
-	rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_admin_sync_done, &done);
-	pthread_mutex_unlock(&c->admin_lock);
 	if (rc == 0) {
 		rc = nvme_admin_sync_wait(c, cmd, &done, deadline);
 	}

@@ -5,8 +5,9 @@
  * something happens. An event of a kind is then masked until the host
  * reads the log page it names, so the driver reads it, refreshes the
  * namespaces after a namespace attribute change, tells the callback and
- * sends the request again. That work needs admin commands, so it runs
- * after the reap loop, not in the completion callback.
+ * sends the request again. The page is read with a command of its own
+ * whose callback goes on, one event at a time: the admin poll never waits
+ * for it, during a reset or when the controller is slow to answer.
  */
 #include "config.h"
 
@@ -45,22 +46,28 @@ void nvme_aer_arm(struct usk_nvme_ctrlr *c)
 {
 	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_ASYNC_EVENT_REQUEST};
 
+	/* Not into an admin queue a reset is about to empty: the reset arms them when done. */
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) & NVME_CTRLR_RESETTING) {
+		return;
+	}
 	while (c->aers_outstanding < c->aer_limit &&
 	       nvme_qpair_submit(c->admin, &cmd, NULL, 0, nvme_aer_done, c) == 0) {
 		c->aers_outstanding++;
 	}
 }
 
-int nvme_aer_config(struct usk_nvme_ctrlr *c)
+struct usk_nvme_sqe nvme_aer_config_cmd(const struct usk_nvme_ctrlr *c)
 {
 	/* SMART critical warnings (bits 7:0), and namespace attribute notices if offered. */
 	uint32_t events = 0xff | (c->cdata->oaes & USK_NVME_OAES_NS_ATTR);
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_SET_FEATURES,
-				   .cdw10 = USK_NVME_FEAT_ASYNC_EVENT_CONFIG,
-				   .cdw11 = events};
 
-	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL);
+	return (struct usk_nvme_sqe){.opcode = USK_NVME_OPC_SET_FEATURES,
+				     .cdw10 = USK_NVME_FEAT_ASYNC_EVENT_CONFIG,
+				     .cdw11 = events};
+}
 
+int nvme_aer_config_done(struct usk_nvme_ctrlr *c, int rc)
+{
 	/* A controller that does not answer fails the bring-up or reset; one that refuses is fine.
 	 */
 	if (rc == -ETIMEDOUT || rc == -ENXIO) {
@@ -75,10 +82,27 @@ int nvme_aer_config(struct usk_nvme_ctrlr *c)
 
 	c->aer_limit = USK_MIN((uint32_t)c->cdata->aerl + 1, (uint32_t)NVME_AER_MAX);
 	c->aer_limit = USK_MIN(c->aer_limit, room > 2 ? room - 2 : 0);
-	pthread_mutex_lock(&c->admin_lock);
-	nvme_aer_arm(c);
-	pthread_mutex_unlock(&c->admin_lock);
 	return 0;
+}
+
+int nvme_aer_config(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = nvme_aer_config_cmd(c);
+	int rc;
+
+	/* The pages events name are read into it, one event at a time. */
+	c->aer_log = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
+	if (c->aer_log == NULL) {
+		return -ENOMEM;
+	}
+	rc = nvme_aer_config_done(c, usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL));
+
+	if (rc == 0) {
+		pthread_mutex_lock(&c->admin_lock);
+		nvme_aer_arm(c);
+		pthread_mutex_unlock(&c->admin_lock);
+	}
+	return rc;
 }
 
 /* The log page an event names, of the length its kind has; 0 for none to read. */
@@ -97,19 +121,15 @@ static uint32_t nvme_aer_log_length(uint8_t lid)
 	}
 }
 
-static void nvme_aer_handle(struct usk_nvme_ctrlr *c, uint32_t dw0, void *log)
+/* The event's page is read (or has none): refresh what it names, tell the callback. */
+static void nvme_aer_handled(struct usk_nvme_ctrlr *c, uint32_t dw0)
 {
 	uint8_t type = USK_NVME_AER_TYPE(dw0);
 	uint8_t info = USK_NVME_AER_INFO(dw0);
-	uint8_t lid = USK_NVME_AER_LOG_PAGE(dw0);
-	uint32_t len = nvme_aer_log_length(lid);
 
 	USK_NOTICELOG("%s: asynchronous event: type %u, info 0x%02x, log page 0x%02x", c->name,
-		      type, info, lid);
-	/* Reading the page (RAE clear) unmasks events of this kind. */
-	if (len != 0 && log != NULL && usk_nvme_ctrlr_get_log_page(c, lid, UINT32_MAX, log, len)) {
-		USK_WARNLOG("%s: cannot read log page 0x%02x for the event", c->name, lid);
-	}
+		      type, info, USK_NVME_AER_LOG_PAGE(dw0));
+	/* Rare, and on the admin poll's thread: the refresh waits for its Identify commands. */
 	if (type == USK_NVME_AER_TYPE_NOTICE && info == USK_NVME_AER_NOTICE_NS_CHANGED &&
 	    nvme_ns_identify_all(c) != 0) {
 		USK_ERRLOG("%s: cannot refresh the namespaces after a change", c->name);
@@ -119,28 +139,83 @@ static void nvme_aer_handle(struct usk_nvme_ctrlr *c, uint32_t dw0, void *log)
 	}
 }
 
+/* The Get Log Page of the event being handled is answered; no lock is held. */
+static void nvme_aer_log_read(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct usk_nvme_ctrlr *c = arg;
+	uint32_t dw0 = c->aer_reading;
+
+	if (USK_NVME_STATUS_CODE(cpl->status) != 0) {
+		USK_WARNLOG("%s: cannot read log page 0x%02x for the event: %s", c->name,
+			    USK_NVME_AER_LOG_PAGE(dw0),
+			    usk_nvme_status_string(USK_NVME_STATUS_CODE(cpl->status)));
+	}
+	pthread_mutex_lock(&c->admin_lock);
+	c->aer_reading_log = false;
+	pthread_mutex_unlock(&c->admin_lock);
+	/* Detached or failed meanwhile: nothing to refresh, nobody to tell. */
+	if (!usk_nvme_ctrlr_is_failed(c)) {
+		nvme_aer_handled(c, dw0);
+	}
+}
+
+/*
+ * Starts handling the oldest event, if no other is being handled: sends the
+ * Get Log Page it names (RAE clear: reading it unmasks events of its kind),
+ * whose callback goes on. Returns 1 with *@dw0 set for an event with no
+ * page to read (the caller handles it now), 0 otherwise. The admin lock is held.
+ */
+static int nvme_aer_start_next(struct usk_nvme_ctrlr *c, uint32_t *dw0)
+{
+	uint8_t lid;
+	uint32_t len;
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_GET_LOG_PAGE, .nsid = UINT32_MAX};
+
+	if (c->aer_reading_log || c->events_pending == 0) {
+		return 0;
+	}
+	*dw0 = c->events[0];
+	lid = USK_NVME_AER_LOG_PAGE(*dw0);
+	len = nvme_aer_log_length(lid);
+	if (len != 0) {
+		/* CDW10: LID, NUMDL (dwords - 1). */
+		cmd.cdw10 = lid | (len / 4 - 1) << 16;
+		c->aer_reading = *dw0;
+		/* Busy (a reset, a full queue): the event stays first, for the next poll. */
+		if (usk_nvme_ctrlr_cmd_admin_raw(c, &cmd, c->aer_log, len, nvme_aer_log_read, c) ==
+		    0) {
+			c->aer_reading_log = true;
+		} else if (!usk_nvme_ctrlr_is_failed(c)) {
+			return 0;
+		}
+	}
+	c->events_pending--;
+	memmove(c->events, c->events + 1, c->events_pending * sizeof(c->events[0]));
+	return len == 0 ? 1 : 0;
+}
+
 void nvme_aer_process(struct usk_nvme_ctrlr *c)
 {
-	uint32_t events[NVME_AER_EVENTS_MAX];
-	uint32_t count;
-	void *log;
+	uint32_t dw0;
+	int no_page;
 
-	pthread_mutex_lock(&c->admin_lock);
-	count = c->events_pending;
-	memcpy(events, c->events, count * sizeof(events[0]));
-	c->events_pending = 0;
-	pthread_mutex_unlock(&c->admin_lock);
-	if (count == 0) {
-		return;
-	}
-	log = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
-	for (uint32_t i = 0; i < count; i++) {
-		nvme_aer_handle(c, events[i], log);
-	}
-	usk_dma_free(log);
+	do {
+		pthread_mutex_lock(&c->admin_lock);
+		no_page = nvme_aer_start_next(c, &dw0);
+		pthread_mutex_unlock(&c->admin_lock);
+		if (no_page) {
+			nvme_aer_handled(c, dw0);
+		}
+	} while (no_page);
 	pthread_mutex_lock(&c->admin_lock);
 	nvme_aer_arm(c);
 	pthread_mutex_unlock(&c->admin_lock);
+}
+
+void nvme_aer_free(struct usk_nvme_ctrlr *c)
+{
+	usk_dma_free(c->aer_log);
+	c->aer_log = NULL;
 }
 
 void usk_nvme_ctrlr_set_aer_cb(struct usk_nvme_ctrlr *c, usk_nvme_aer_cb cb, void *ctx)

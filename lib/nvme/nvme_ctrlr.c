@@ -33,8 +33,7 @@ void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size
 	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
 }
 
-/* CAP.TO, in 500 ms units: how long the controller may take to change state. */
-static uint64_t nvme_ctrlr_timeout_us(const struct usk_nvme_ctrlr *c)
+uint64_t nvme_ctrlr_timeout_us(const struct usk_nvme_ctrlr *c)
 {
 	return (USK_NVME_CAP_TO(c->cap) + 1) * 500000ull;
 }
@@ -79,12 +78,12 @@ int nvme_ctrlr_disable_within(struct usk_nvme_ctrlr *c, uint64_t limit_us)
 	return nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_RDY, 0, limit_us);
 }
 
-int nvme_ctrlr_disable(struct usk_nvme_ctrlr *c)
+static int nvme_ctrlr_disable(struct usk_nvme_ctrlr *c)
 {
 	return nvme_ctrlr_disable_within(c, nvme_ctrlr_timeout_us(c));
 }
 
-int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *c)
+void nvme_ctrlr_start_admin(struct usk_nvme_ctrlr *c)
 {
 	uint16_t entries = c->admin->num_entries;
 
@@ -94,8 +93,6 @@ int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *c)
 	nvme_reg_write32(c, USK_NVME_REG_CC,
 			 USK_NVME_CC_EN | USK_NVME_CC_CSS_NVM | USK_NVME_CC_MPS(NVME_PAGE_SHIFT) |
 				 USK_NVME_CC_IOSQES(6) | USK_NVME_CC_IOCQES(4));
-	return nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY,
-					   nvme_ctrlr_timeout_us(c));
 }
 
 /* Disables the controller, sets up the admin queue and enables it again. */
@@ -112,7 +109,12 @@ static int nvme_ctrlr_enable(struct usk_nvme_ctrlr *c)
 	if (rc == 0) {
 		rc = nvme_admin_reqs_alloc(c);
 	}
-	return rc == 0 ? nvme_ctrlr_enable_admin(c) : rc;
+	if (rc != 0) {
+		return rc;
+	}
+	nvme_ctrlr_start_admin(c);
+	return nvme_ctrlr_wait_csts_within(c, USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY,
+					   nvme_ctrlr_timeout_us(c));
 }
 
 static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
@@ -143,28 +145,50 @@ static int nvme_ctrlr_identify(struct usk_nvme_ctrlr *c)
 	return 0;
 }
 
-int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *c)
+/* The I/O queues the options ask for, within what the driver can index. */
+static uint32_t nvme_ctrlr_num_queues_wanted(const struct usk_nvme_ctrlr *c)
 {
-	uint32_t want = USK_MIN(USK_MAX(c->opts.num_io_queues, 1u), (uint32_t)NVME_MAX_IO_QUEUES);
-	struct usk_nvme_sqe cmd = {
+	return USK_MIN(USK_MAX(c->opts.num_io_queues, 1u), (uint32_t)NVME_MAX_IO_QUEUES);
+}
+
+struct usk_nvme_sqe nvme_ctrlr_num_queues_cmd(const struct usk_nvme_ctrlr *c)
+{
+	uint32_t want = nvme_ctrlr_num_queues_wanted(c);
+
+	return (struct usk_nvme_sqe){
 		.opcode = USK_NVME_OPC_SET_FEATURES,
 		.cdw10 = USK_NVME_FEAT_NUMBER_OF_QUEUES,
 		.cdw11 = (want - 1) << 16 | (want - 1),
 	};
+}
+
+uint32_t nvme_ctrlr_num_queues_granted(const struct usk_nvme_ctrlr *c, uint32_t dw0)
+{
+	/* DW0 holds what was granted, 0's based: submission queues low, completion high. */
+	uint32_t granted = USK_MIN((dw0 & 0xffff) + 1, (dw0 >> 16) + 1);
+
+	return USK_MIN(granted, nvme_ctrlr_num_queues_wanted(c));
+}
+
+static int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = nvme_ctrlr_num_queues_cmd(c);
 	struct usk_nvme_cqe cpl;
 	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, &cpl);
 
-	if (rc != 0) {
-		return rc;
+	if (rc == 0) {
+		c->max_io_queues = nvme_ctrlr_num_queues_granted(c, cpl.dw0);
 	}
-	/* DW0 holds what was granted, 0's based: submission queues low, completion high. */
-	uint32_t granted = USK_MIN((cpl.dw0 & 0xffff) + 1, (cpl.dw0 >> 16) + 1);
-
-	c->max_io_queues = USK_MIN(granted, want);
-	return 0;
+	return rc;
 }
 
-int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *c)
+uint32_t nvme_ctrlr_arbitration_with_burst(const struct usk_nvme_ctrlr *c, uint32_t value)
+{
+	/* Keep the priority weights (bits 31:8): only the burst is ours to set. */
+	return (value & ~7u) | c->opts.arbitration_burst;
+}
+
+static int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *c)
 {
 	uint32_t value;
 	int rc;
@@ -172,11 +196,10 @@ int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *c)
 	if (c->opts.arbitration_burst == USK_NVME_ARB_BURST_KEEP) {
 		return 0;
 	}
-	/* Keep the priority weights (bits 31:8): only the burst is ours to set. */
 	rc = usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value);
 	if (rc == 0) {
-		value = (value & ~7u) | c->opts.arbitration_burst;
-		rc = usk_nvme_ctrlr_set_feature(c, USK_NVME_FEAT_ARBITRATION, value, NULL);
+		rc = usk_nvme_ctrlr_set_feature(c, USK_NVME_FEAT_ARBITRATION,
+						nvme_ctrlr_arbitration_with_burst(c, value), NULL);
 	}
 	return rc;
 }
@@ -194,6 +217,7 @@ static void nvme_ctrlr_free(struct usk_nvme_ctrlr *c)
 		nvme_admin_run_callbacks(c);
 	}
 	nvme_admin_reqs_free(c);
+	nvme_aer_free(c);
 	nvme_qpair_destroy(c->admin);
 	usk_dma_free(c->cdata);
 	nvme_dbbuf_free(c);
@@ -274,7 +298,7 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 		memcpy(&c->opts, opts, USK_MIN(opts->opts_size, sizeof(c->opts)));
 		c->opts.opts_size = sizeof(c->opts);
 	}
-	/* Recursive: a reset holds it across the admin commands it sends. */
+	/* Recursive: event handling sends its log page read with it held (nvme_aer.c). */
 	pthread_mutexattr_t attr;
 
 	pthread_mutexattr_init(&attr);
@@ -366,21 +390,17 @@ static int nvme_io_qpair_opts_read(const struct usk_nvme_ctrlr *c,
 	return 0;
 }
 
-int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
-				  const struct usk_nvme_io_qpair_opts *opts,
-				  struct usk_nvme_qpair **qpair)
+void nvme_ctrlr_release_qid_locked(struct usk_nvme_ctrlr *c, uint16_t qid)
 {
-	struct usk_nvme_io_qpair_opts o;
-	uint32_t entries;
-	struct usk_nvme_qpair *q;
-	uint16_t qid = 0;
-	int rc = nvme_io_qpair_opts_read(c, opts, &o);
+	c->qid_used[qid] = false;
+	c->io_queue_ids_used--;
+}
 
-	if (rc != 0) {
-		return rc;
-	}
-	entries = o.io_queue_size != 0 ? o.io_queue_size : c->opts.io_queue_size;
-	entries = USK_MAX(USK_MIN(entries, USK_NVME_CAP_MQES(c->cap) + 1u), 2u);
+/* Takes a free queue ID: 0 when every one the controller granted is in use. */
+static uint16_t nvme_ctrlr_take_qid(struct usk_nvme_ctrlr *c)
+{
+	uint16_t qid = 0;
+
 	pthread_mutex_lock(&c->admin_lock);
 	for (uint16_t i = 1; i <= c->max_io_queues && qid == 0; i++) {
 		qid = c->qid_used[i] ? 0 : i;
@@ -390,6 +410,62 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
 		c->io_queue_ids_used++;
 	}
 	pthread_mutex_unlock(&c->admin_lock);
+	return qid;
+}
+
+/* Publishes @q under its ID (NULL: takes it back), where a reset finds it. */
+static void nvme_ctrlr_set_io_qpair(struct usk_nvme_ctrlr *c, uint16_t qid,
+				    struct usk_nvme_qpair *q)
+{
+	pthread_mutex_lock(&c->admin_lock);
+	c->io_qpairs[qid] = q;
+	pthread_mutex_unlock(&c->admin_lock);
+}
+
+/*
+ * Puts @q's queues on the controller: waiting for them, or with
+ * @connect_async posting the first Create if it can and leaving the rest
+ * to the owner's polls and submissions.
+ */
+static int nvme_qpair_connect_first(struct usk_nvme_qpair *q, bool connect_async)
+{
+	int rc;
+
+	if (!connect_async) {
+		rc = nvme_qpair_create_first(q);
+		if (rc == 0) {
+			nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, q);
+		}
+		return rc;
+	}
+	q->synced_state = NVME_QPAIR_NO_QUEUES;
+	nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, q);
+	rc = nvme_qpair_resync(q);
+	if (rc == -EAGAIN) {
+		return 0;
+	}
+	if (rc != 0) {
+		nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, NULL);
+	}
+	return rc;
+}
+
+int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
+				  const struct usk_nvme_io_qpair_opts *opts,
+				  struct usk_nvme_qpair **qpair)
+{
+	struct usk_nvme_io_qpair_opts o;
+	uint32_t entries;
+	struct usk_nvme_qpair *q;
+	uint16_t qid;
+	int rc = nvme_io_qpair_opts_read(c, opts, &o);
+
+	if (rc != 0) {
+		return rc;
+	}
+	entries = o.io_queue_size != 0 ? o.io_queue_size : c->opts.io_queue_size;
+	entries = USK_MAX(USK_MIN(entries, USK_NVME_CAP_MQES(c->cap) + 1u), 2u);
+	qid = nvme_ctrlr_take_qid(c);
 	if (qid == 0) {
 		return -ENOSPC;
 	}
@@ -404,73 +480,33 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
 	q->delay_doorbell = o.delay_doorbell;
 	q->timeout_ticks = nvme_us_to_ticks(c->opts.io_timeout_ms * 1000ull);
 	q->now_tick = nvme_ticks();
-	rc = nvme_qpair_create_first(q);
+	rc = nvme_qpair_connect_first(q, o.connect_async);
 	if (rc != 0) {
 		nvme_qpair_destroy(q);
 		goto release_qid;
 	}
-	pthread_mutex_lock(&c->admin_lock);
-	c->io_qpairs[qid] = q;
-	pthread_mutex_unlock(&c->admin_lock);
 	*qpair = q;
 	return 0;
 
 release_qid:
 	pthread_mutex_lock(&c->admin_lock);
-	c->qid_used[qid] = false;
-	c->io_queue_ids_used--;
+	nvme_ctrlr_release_qid_locked(c, qid);
 	pthread_mutex_unlock(&c->admin_lock);
 	return rc;
 }
 
-/* Whether @q's queues are on the controller now: created, and no reset or failure since. */
-static bool nvme_qpair_on_ctrlr(const struct usk_nvme_qpair *q)
-{
-	return __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE) == q->synced_state;
-}
-
 int usk_nvme_ctrlr_free_io_qpair(struct usk_nvme_qpair *q)
 {
-	struct usk_nvme_ctrlr *c = q->ctrlr;
-	struct usk_nvme_sqe delete_sq = {.opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = q->id};
-	struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id};
-	int rc = 0;
+	int rc;
 
-	/* Creates still out point at @q: let them end, so its queues are known. */
-	nvme_qpair_connect_settle(q);
-	/*
-	 * The lock keeps other threads' resets out, and resyncing keeps this
-	 * queue pair from being built again: a reset can still come from a
-	 * Delete that times out, so each step checks the queues are still there.
-	 */
-	pthread_mutex_lock(&c->admin_lock);
-	c->io_qpairs[q->id] = NULL;
-	q->resyncing = true;
-	/* From here on submissions are refused: the SQ is about to be deleted. */
-	q->closing = true;
-	if (nvme_qpair_on_ctrlr(q)) {
-		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
+	/* Tools: the same steps as an owner that does not wait, waited for here. */
+	if (!q->closing) {
+		usk_nvme_qpair_disconnect(q);
 	}
-	/* Deleting the SQ ends its commands in the controller: reap what it posted. */
-	if (rc == 0 && nvme_qpair_on_ctrlr(q)) {
-		usk_nvme_qpair_process_completions(q, 0);
-		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
+	while (usk_nvme_qpair_process_completions(q, 0) != -ENOTCONN) {
+		nvme_admin_nap(q->ctrlr);
 	}
-	/* A controller that refused a Delete still has the queues: only a reset takes them back. */
-	if (rc != 0 && nvme_qpair_on_ctrlr(q)) {
-		USK_ERRLOG("%s: qpair %u: the controller kept its queues; resetting it", c->name,
-			   q->id);
-		nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_ALL);
-	}
-	q->synced_state = NVME_QPAIR_NO_QUEUES;
-	pthread_mutex_unlock(&c->admin_lock);
-	/* Whatever is left ends here, exactly once, with no lock held for the callbacks. */
-	nvme_qpair_abort_all(q);
-	/* Only now may another thread take the queue ID. */
-	pthread_mutex_lock(&c->admin_lock);
-	c->qid_used[q->id] = false;
-	c->io_queue_ids_used--;
-	pthread_mutex_unlock(&c->admin_lock);
+	rc = q->disconnect_rc;
 	nvme_qpair_destroy(q);
 	return rc;
 }

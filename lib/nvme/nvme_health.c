@@ -35,6 +35,8 @@ void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *c, const char *why)
 		return;
 	}
 	USK_ERRLOG("%s: %s; failing its outstanding commands", c->name, why);
+	/* A reset under way stops here; its callers are answered by nvme_ctrlr_run_reset_callbacks(). */
+	nvme_reset_steps_abandon(c);
 	/*
 	 * A device that still answers (the kernel asking for it back, a fatal
 	 * status, a reset gone wrong) could still move data: disable it before
@@ -44,6 +46,24 @@ void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *c, const char *why)
 	/* Release: queue pairs that see the flag also see everything before it. */
 	__atomic_or_fetch(&c->state, NVME_CTRLR_FAILED, __ATOMIC_RELEASE);
 	nvme_qpair_abort_all(c->admin);
+}
+
+void nvme_ctrlr_request_fail(struct usk_nvme_ctrlr *c, const char *why)
+{
+	const char *none = NULL;
+
+	/* The first reason is the one told. */
+	__atomic_compare_exchange_n(&c->fail_request, &none, why, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+}
+
+void nvme_ctrlr_fail_if_asked(struct usk_nvme_ctrlr *c)
+{
+	const char *why = __atomic_exchange_n(&c->fail_request, NULL, __ATOMIC_ACQ_REL);
+
+	if (why != NULL) {
+		nvme_ctrlr_fail_locked(c, why);
+	}
 }
 
 void nvme_ctrlr_notify_if_failed(struct usk_nvme_ctrlr *c)
@@ -88,6 +108,8 @@ int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *c)
 		rc = nvme_admin_poll(c);
 		nvme_admin_run_callbacks(c);
 		nvme_aer_process(c);
+		/* A reset that failed, or an I/O thread's request, may have failed it. */
+		nvme_ctrlr_notify_if_failed(c);
 		return rc;
 	}
 	pthread_mutex_lock(&c->admin_lock);

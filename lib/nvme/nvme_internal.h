@@ -85,9 +85,16 @@ struct usk_nvme_qpair {
 	bool resyncing;	   /* being rebuilt after a reset: submissions wait */
 	/* The state its Creates were posted for (NVME_QPAIR_NO_QUEUES: none out). */
 	uint32_t connecting_for;
-	int connect_status; /* atomic: set by the Creates' callbacks (nvme_qpair_connect.c) */
-	uint64_t connect_deadline;
-	bool closing;	   /* being freed: submissions are refused */
+	/*
+	 * atomic: the outcome of the Create or Delete of its queues posted last,
+	 * set by that command's callback (NVME_QPAIR_STEP_*, or a negative errno).
+	 */
+	int step_status;
+	uint64_t step_deadline; /* ticks: a Create or Delete still out then is lost */
+	int connect_error;	/* its first Creates were refused: it never gets queues */
+	bool closing;		/* being disconnected: submissions are refused */
+	uint8_t disconnect;	/* NVME_DISCONNECT_* (nvme_qpair_disconnect.c) */
+	int disconnect_rc;	/* the first error of its Deletes, for usk_nvme_ctrlr_free_io_qpair() */
 	uint16_t id;
 	uint16_t num_entries;
 	uint16_t sq_tail;
@@ -135,6 +142,21 @@ struct usk_nvme_ns {
 	bool active;
 };
 
+/* The reset under way (nvme_reset_steps.c); the admin lock guards it. */
+struct nvme_reset_machine {
+	int step;		   /* enum nvme_reset_step; 0: no reset under way */
+	uint32_t from_state;	   /* the state being reset */
+	uint16_t spare;		   /* as nvme_ctrlr_request_reset() */
+	uint16_t qid;		   /* the I/O queue being deleted */
+	uint32_t granted;	   /* I/O queues granted before the reset */
+	uint32_t arbitration;	   /* read back, to write with the burst */
+	uint64_t deadline;	   /* ticks: the step's wait ends then */
+	bool cmd_out;		   /* the step's admin command is out */
+	bool cmd_answered;	   /* and answered: @cpl holds the answer */
+	struct usk_nvme_cqe cpl;
+	struct nvme_reset_waiter *callers; /* usk_nvme_ctrlr_reset_async() callers it answers */
+};
+
 struct usk_nvme_ctrlr {
 	struct usk_pci_device *dev;
 	volatile uint8_t *regs;
@@ -172,6 +194,9 @@ struct usk_nvme_ctrlr {
 	uint32_t aers_outstanding;
 	uint32_t events[NVME_AER_EVENTS_MAX]; /* Dword 0s reaped, not yet handled */
 	uint32_t events_pending;
+	void *aer_log;	      /* DMA page the events' log pages are read into */
+	bool aer_reading_log; /* for the event @aer_reading */
+	uint32_t aer_reading;
 	bool qid_used[NVME_MAX_IO_QUEUES + 1];
 	/* The I/O queue pairs by ID once made (the admin lock guards it): a reset deletes their queues. */
 	struct usk_nvme_qpair *io_qpairs[NVME_MAX_IO_QUEUES + 1];
@@ -187,14 +212,16 @@ struct usk_nvme_ctrlr {
 	uint32_t admin_outstanding; /* sent, callback not yet run (atomic: read by any thread) */
 	/* A reset asked for by an I/O thread (atomic): seen state << 32 | spare + 1, or 0. */
 	uint64_t reset_request;
+	const char *fail_request; /* why an I/O thread asks for the controller to be failed */
 	/*
 	 * usk_nvme_ctrlr_reset_async() callers (nvme_reset.c): waiting for the
 	 * reset, and done with it, callbacks not yet run. Their own lock, held
-	 * only to touch the lists: a reset holds the admin lock throughout.
+	 * only to touch the lists: callers need not wait for the admin lock.
 	 */
 	pthread_mutex_t reset_waiters_lock;
 	struct nvme_reset_waiter *reset_waiting;
 	struct nvme_reset_waiter *reset_done;
+	struct nvme_reset_machine reset;
 };
 
 /*
@@ -354,8 +381,9 @@ int nvme_admin_reqs_alloc(struct usk_nvme_ctrlr *ctrlr);
 void nvme_admin_reqs_free(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Reaps the admin queue under the admin lock (the driver's own callbacks run
- * there; callers' completions are set aside) and resets a controller that
- * has lost a caller's command. Returns what usk_nvme_qpair_process_completions() does.
+ * there; callers' completions are set aside), then moves a reset on or
+ * starts one that is due (nvme_ctrlr_reset_poll). Returns what
+ * usk_nvme_qpair_process_completions() does.
  */
 int nvme_admin_poll(struct usk_nvme_ctrlr *ctrlr);
 /*
@@ -365,6 +393,12 @@ int nvme_admin_poll(struct usk_nvme_ctrlr *ctrlr);
  */
 int nvme_admin_run_callbacks(struct usk_nvme_ctrlr *ctrlr);
 /*
+ * Whether a caller's command has been out longer than the admin timeout:
+ * lost to the controller, which a reset then ends (with Command Abort
+ * Requested), freeing its entry. The admin lock is held.
+ */
+bool nvme_admin_find_late(struct usk_nvme_ctrlr *ctrlr, uint64_t now);
+/*
  * Sends an admin command whose answer nobody needs (it is reaped and
  * dropped). With @try_lock a busy admin lock means -EBUSY, for callers that
  * may not wait. Returns 0, -EBUSY, -EAGAIN (queue full), -ENXIO (failed).
@@ -372,46 +406,73 @@ int nvme_admin_run_callbacks(struct usk_nvme_ctrlr *ctrlr);
 int nvme_admin_post(struct usk_nvme_ctrlr *ctrlr, const struct usk_nvme_sqe *cmd, bool try_lock);
 
 /* Bring-up pieces a reset repeats (nvme_ctrlr.c). */
-int nvme_ctrlr_disable(struct usk_nvme_ctrlr *ctrlr);
-/* As nvme_ctrlr_disable(), waiting for CSTS.RDY to clear for at most @limit_us. */
+/* CAP.TO, in 500 ms units, as microseconds: how long the controller may take to change state. */
+uint64_t nvme_ctrlr_timeout_us(const struct usk_nvme_ctrlr *ctrlr);
+/* Clears CC.EN and waits for CSTS.RDY to clear, for at most @limit_us (sleeps: not for a poll). */
 int nvme_ctrlr_disable_within(struct usk_nvme_ctrlr *ctrlr, uint64_t limit_us);
-/* Points the controller at the admin queue and enables it. */
-int nvme_ctrlr_enable_admin(struct usk_nvme_ctrlr *ctrlr);
-int nvme_ctrlr_set_num_queues(struct usk_nvme_ctrlr *ctrlr);
-/* Sets the arbitration burst the options ask for, if any. */
-int nvme_ctrlr_set_arbitration(struct usk_nvme_ctrlr *ctrlr);
+/* Points the controller at the (empty) admin queue and sets CC.EN; does not wait for RDY. */
+void nvme_ctrlr_start_admin(struct usk_nvme_ctrlr *ctrlr);
+/* Set Features, Number of Queues, asking for what the options say. */
+struct usk_nvme_sqe nvme_ctrlr_num_queues_cmd(const struct usk_nvme_ctrlr *ctrlr);
+/* The I/O queues to use, from that command's Dword 0. */
+uint32_t nvme_ctrlr_num_queues_granted(const struct usk_nvme_ctrlr *ctrlr, uint32_t dw0);
+/* The Arbitration feature @value with the burst the options ask for. */
+uint32_t nvme_ctrlr_arbitration_with_burst(const struct usk_nvme_ctrlr *ctrlr, uint32_t value);
 
 /* Why the controller cannot go on (gone, being removed, fatal status), or NULL (nvme_health.c). */
 const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *ctrlr);
 
 /*
- * Reset (nvme_reset.c). The admin lock is held. @spare says which I/O
- * queues are left on the controller for the disable to end instead of
- * being deleted first: NVME_RESET_SPARE_NONE, NVME_RESET_SPARE_ALL (the
- * controller is not answering admin commands), or the ID of the one queue
- * pair whose late command the controller cannot finish.
+ * Reset (nvme_reset.c). @spare says which I/O queues are left on the
+ * controller for the disable to end instead of being deleted first:
+ * NVME_RESET_SPARE_NONE, NVME_RESET_SPARE_ALL (the controller is not
+ * answering admin commands), or the ID of the one queue pair whose late
+ * command the controller cannot finish.
  */
 #define NVME_RESET_SPARE_NONE 0
 #define NVME_RESET_SPARE_ALL  UINT16_MAX
-int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *ctrlr, uint16_t spare);
 /*
  * Asks for a reset of the controller as it was in state @seen, sparing
- * @spare, without waiting: any thread, no lock. The next admin poll does
+ * @spare, without waiting: any thread, no lock. The next admin poll starts
  * it, unless the state has moved from @seen by then (another reset came).
  */
 void nvme_ctrlr_request_reset(struct usk_nvme_ctrlr *ctrlr, uint32_t seen, uint16_t spare);
 /*
- * Does the resets asked for, if still due: by I/O threads, and by
- * usk_nvme_ctrlr_reset_async() callers, whose callbacks are then due. The
- * admin lock is held.
+ * Moves the reset under way on by what can be done without waiting, or
+ * starts one that is due (asked for by an I/O thread, a lost admin command
+ * or usk_nvme_ctrlr_reset_async() callers). The admin lock is held.
  */
-void nvme_ctrlr_reset_requested(struct usk_nvme_ctrlr *ctrlr);
+void nvme_ctrlr_reset_poll(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Polls the admin queue until no reset is under way or asked for (or the
+ * controller failed): each step has a deadline. Sleeps: not for an I/O path.
+ */
+void nvme_ctrlr_reset_settle(struct usk_nvme_ctrlr *ctrlr);
+/* Whether a reset is under way or asked for (any thread, no lock). */
+bool nvme_ctrlr_reset_pending(const struct usk_nvme_ctrlr *ctrlr);
 /*
  * Runs the callbacks of usk_nvme_ctrlr_reset_async() callers whose reset is
  * done; with the controller failed, of those still waiting too (-ENXIO).
  * No lock is held.
  */
 void nvme_ctrlr_run_reset_callbacks(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * The reset's steps (nvme_reset_steps.c), the admin lock held.
+ * nvme_reset_steps_begin() sets the RESETTING bit and the first step;
+ * nvme_reset_steps_run() then does each step that need not wait and
+ * returns -EAGAIN (call again on a later poll), 0 (the controller is ready
+ * and the bit is clear) or the error that made the reset fail.
+ */
+void nvme_reset_steps_begin(struct usk_nvme_ctrlr *ctrlr, uint16_t spare);
+int nvme_reset_steps_run(struct usk_nvme_ctrlr *ctrlr);
+/* Leaves the reset where it is, its callers not answered: the controller has failed. */
+void nvme_reset_steps_abandon(struct usk_nvme_ctrlr *ctrlr);
+
+/* Whether a reset's steps are under way; the admin lock is held. */
+static inline bool nvme_reset_under_way(const struct usk_nvme_ctrlr *c)
+{
+	return c->reset.step != 0;
+}
 /*
  * Brings a queue pair whose synced_state differs from the controller's in
  * line: ends its commands if the controller was reset, and re-creates its
@@ -426,10 +487,48 @@ int nvme_qpair_resync(struct usk_nvme_qpair *qpair);
  */
 int nvme_qpair_create_first(struct usk_nvme_qpair *qpair);
 /*
- * Waits, polling the admin queue, until no Create of @qpair's is out (their
- * callbacks point at it); if they made its queues, it is then in sync.
+ * The outcome of Creates posted for @qpair (connecting_for set), without
+ * waiting: 0 (its queues are there: it is in sync), -EAGAIN (still out),
+ * -ESTALE (a reset ended them) or the error that refused them.
  */
-void nvme_qpair_connect_settle(struct usk_nvme_qpair *qpair);
+int nvme_qpair_connect_check(struct usk_nvme_qpair *qpair);
+
+/* step_status while a Create or Delete of a queue pair's queues is out, and once it succeeded. */
+#define NVME_QPAIR_STEP_UNDER_WAY 0
+#define NVME_QPAIR_STEP_DONE	  1
+/* Publishes the outcome of the Create or Delete posted last, for the owner's next look. */
+void nvme_qpair_step_end(struct usk_nvme_qpair *qpair, int status);
+/*
+ * The outcome of the Create or Delete posted last: the admin queue is
+ * reaped first if no other thread holds it, so the answer is seen without
+ * waiting for the admin poller. The owner thread.
+ */
+int nvme_qpair_step_look(struct usk_nvme_qpair *qpair);
+/*
+ * One turn of a wait for the admin queue, for tools, never an I/O path:
+ * polls it (doing the resets asked for) and sleeps a little.
+ */
+void nvme_admin_nap(struct usk_nvme_ctrlr *ctrlr);
+
+/* Disconnection (nvme_qpair_disconnect.c): usk_nvme_qpair_disconnect()'s phases. */
+#define NVME_DISCONNECT_NONE	  0 /* connected, or connecting */
+#define NVME_DISCONNECT_DELETE_SQ 1 /* Delete I/O SQ to post */
+#define NVME_DISCONNECT_SQ_OUT	  2 /* posted, not answered */
+#define NVME_DISCONNECT_DELETE_CQ 3 /* the SQ is gone: reap its last entries, post Delete I/O CQ */
+#define NVME_DISCONNECT_CQ_OUT	  4 /* posted, not answered */
+#define NVME_DISCONNECT_REFUSED	  5 /* a Delete was refused: waiting for the reset asked for */
+#define NVME_DISCONNECT_GONE	  6 /* the queues are gone: the queue ID is to release */
+#define NVME_DISCONNECT_DONE	  7 /* disconnected: polls return -ENOTCONN */
+/*
+ * usk_nvme_qpair_process_completions() of a queue pair being disconnected:
+ * reaps while its CQ is there and moves the Deletes on, never waiting.
+ * Returns completions reaped, or -ENOTCONN once disconnected.
+ */
+int nvme_qpair_disconnect_poll(struct usk_nvme_qpair *qpair, uint32_t max);
+/* Reaps up to @max completions (0: all) of a queue pair in sync with the controller (nvme_qpair.c). */
+int nvme_qpair_reap(struct usk_nvme_qpair *qpair, uint32_t max);
+/* Gives queue ID @qid back, for another queue pair; the admin lock is held (nvme_ctrlr.c). */
+void nvme_ctrlr_release_qid_locked(struct usk_nvme_ctrlr *ctrlr, uint16_t qid);
 /*
  * Whether the queue pair's rings match the controller: for an I/O queue
  * pair, no reset or failure since it was built; the admin queue, which the
@@ -488,16 +587,36 @@ int nvme_qpair_send_abort(struct usk_nvme_qpair *qpair, uint16_t cid, bool try_l
 /* Failure (nvme_health.c). */
 /* Marks the controller failed and ends its admin commands; the admin lock is held. */
 void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *ctrlr, const char *why);
+/*
+ * Asks the admin poll to fail the controller, for @why (a string that
+ * lives for ever): any thread, no lock, never waits.
+ */
+void nvme_ctrlr_request_fail(struct usk_nvme_ctrlr *ctrlr, const char *why);
+/* Fails the controller if that was asked for; the admin lock is held. */
+void nvme_ctrlr_fail_if_asked(struct usk_nvme_ctrlr *ctrlr);
 /* Calls the remove callback once the controller has failed, once; the admin lock is not held. */
 void nvme_ctrlr_notify_if_failed(struct usk_nvme_ctrlr *ctrlr);
 
 /* Asynchronous events (nvme_aer.c). */
-/* Chooses the events to get and arms the requests (bring-up, reset). */
+/* Chooses the events to get and arms the requests (bring-up); waits for the answer. */
 int nvme_aer_config(struct usk_nvme_ctrlr *ctrlr);
-/* Tops up the waiting requests; the admin lock is held. */
+/* Set Features, Asynchronous Event Configuration, for the events the driver handles. */
+struct usk_nvme_sqe nvme_aer_config_cmd(const struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Takes @rc, the outcome of that command: sets how many requests to keep
+ * waiting; returns @rc when the controller did not answer, else 0.
+ */
+int nvme_aer_config_done(struct usk_nvme_ctrlr *ctrlr, int rc);
+/* Tops up the waiting requests, unless a reset is under way; the admin lock is held. */
 void nvme_aer_arm(struct usk_nvme_ctrlr *ctrlr);
-/* Handles the events reaped so far: log pages, namespaces, the callback. */
+/*
+ * Moves the events reaped so far on, never waiting: sends the log page read
+ * of the oldest (its callback refreshes the namespaces and tells the
+ * event callback); tops up the requests. No lock is held.
+ */
 void nvme_aer_process(struct usk_nvme_ctrlr *ctrlr);
+/* Frees what nvme_aer_config() allocated. */
+void nvme_aer_free(struct usk_nvme_ctrlr *ctrlr);
 
 /* Namespaces (nvme_ns.c). */
 /* A command on blocks [lba, lba + count): SLBA in CDW10-11, NLB (0's based) in CDW12. */

@@ -60,9 +60,9 @@ int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uin
 void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
 {
 	/*
-	 * Being freed: its SQ is deleted, or about to be, and a write to the
-	 * doorbell of a queue the controller does not have is an error. What
-	 * a delayed doorbell left unrung is ended by the free.
+	 * Being disconnected: its SQ is deleted, or about to be, and a write to
+	 * the doorbell of a queue the controller does not have is an error.
+	 * What is left in the ring then ends when the disconnection does.
 	 */
 	if (q->sq_tail != q->sq_tail_rung && !q->closing) {
 		/* The SQEs must be in memory before the controller reads the new tail. */
@@ -189,7 +189,7 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
 				  const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	/* Being freed: its SQ may be deleted already, while the last completions are reaped. */
+	/* Being disconnected: its SQ may be deleted already, while the last completions are reaped. */
 	if (q->closing) {
 		return -ENXIO;
 	}
@@ -267,10 +267,10 @@ static void nvme_tracker_release(struct usk_nvme_qpair *q, uint16_t cid)
 
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 {
-	uint32_t reaped = 0, consumed = 0; /* consumed: bogus entries too */
-	uint16_t old_head = q->cq_head;
-
 	q->stats.polls++;
+	if (q->closing) {
+		return nvme_qpair_disconnect_poll(q, max);
+	}
 	/* After a reset or a failure: end what is left, once, and rebuild. */
 	if (!nvme_qpair_in_sync(q)) {
 		int rc = nvme_qpair_resync(q);
@@ -280,6 +280,13 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 			return rc == -EAGAIN ? 0 : rc;
 		}
 	}
+	return nvme_qpair_reap(q, max);
+}
+
+int nvme_qpair_reap(struct usk_nvme_qpair *q, uint32_t max)
+{
+	uint32_t reaped = 0, consumed = 0; /* consumed: bogus entries too */
+	uint16_t old_head = q->cq_head;
 
 	q->in_completions = true;
 	while (max == 0 || reaped < max) {

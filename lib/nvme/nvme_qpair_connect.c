@@ -15,19 +15,14 @@
 #include "config.h"
 
 #include <errno.h>
-#include <time.h>
 
 #include "nvme_internal.h"
 #include "usk/env.h"
 #include "usk/log.h"
 
-/* q->connect_status while the Creates are out; then 1 (created) or a negative errno. */
-#define NVME_CONNECT_UNDER_WAY 0
-#define NVME_CONNECT_DONE      1
-
-static void nvme_qpair_connect_end(struct usk_nvme_qpair *q, int status)
+void nvme_qpair_step_end(struct usk_nvme_qpair *q, int status)
 {
-	__atomic_store_n(&q->connect_status, status, __ATOMIC_RELEASE);
+	__atomic_store_n(&q->step_status, status, __ATOMIC_RELEASE);
 }
 
 static void nvme_qpair_sq_created(void *arg, const struct usk_nvme_cqe *cpl)
@@ -36,7 +31,7 @@ static void nvme_qpair_sq_created(void *arg, const struct usk_nvme_cqe *cpl)
 	struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = q->id};
 
 	if (USK_NVME_STATUS_CODE(cpl->status) == 0) {
-		nvme_qpair_connect_end(q, NVME_CONNECT_DONE);
+		nvme_qpair_step_end(q, NVME_QPAIR_STEP_DONE);
 		return;
 	}
 	USK_ERRLOG("%s: qpair %u: Create I/O SQ failed: %s", q->ctrlr->name, q->id,
@@ -45,7 +40,7 @@ static void nvme_qpair_sq_created(void *arg, const struct usk_nvme_cqe *cpl)
 	if (USK_NVME_STATUS_CODE(cpl->status) != USK_NVME_SC_ABORTED_BY_REQUEST) {
 		nvme_qpair_submit(q->ctrlr->admin, &delete_cq, NULL, 0, NULL, NULL);
 	}
-	nvme_qpair_connect_end(q, -EIO);
+	nvme_qpair_step_end(q, -EIO);
 }
 
 /* Inside the admin reap, the admin lock held: the CQ is there, the SQ follows. */
@@ -61,11 +56,11 @@ static void nvme_qpair_cq_created(void *arg, const struct usk_nvme_cqe *cpl)
 	if (USK_NVME_STATUS_CODE(cpl->status) != 0) {
 		USK_ERRLOG("%s: qpair %u: Create I/O CQ failed: %s", q->ctrlr->name, q->id,
 			   usk_nvme_status_string(USK_NVME_STATUS_CODE(cpl->status)));
-		nvme_qpair_connect_end(q, -EIO);
+		nvme_qpair_step_end(q, -EIO);
 		return;
 	}
 	if (nvme_qpair_submit(q->ctrlr->admin, &create_sq, NULL, 0, nvme_qpair_sq_created, q) != 0) {
-		nvme_qpair_connect_end(q, -EAGAIN);
+		nvme_qpair_step_end(q, -EAGAIN);
 	}
 }
 
@@ -82,11 +77,11 @@ static int nvme_qpair_connect_start(struct usk_nvme_qpair *q, uint32_t state)
 	int rc;
 
 	nvme_dbbuf_attach_qpair(c, q);
-	nvme_qpair_connect_end(q, NVME_CONNECT_UNDER_WAY);
+	nvme_qpair_step_end(q, NVME_QPAIR_STEP_UNDER_WAY);
 	rc = nvme_qpair_submit(c->admin, &create_cq, NULL, 0, nvme_qpair_cq_created, q);
 	if (rc == 0) {
 		q->connecting_for = state;
-		q->connect_deadline =
+		q->step_deadline =
 			nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
 	}
 	return rc;
@@ -104,23 +99,25 @@ static void nvme_admin_reap_if_free(struct usk_nvme_ctrlr *c)
 	}
 }
 
-/*
- * The outcome of the Creates posted: 0 (the queues are there), -EAGAIN
- * (still out), -ESTALE (a reset ended them: start again) or the error that
- * refused them.
- */
-static int nvme_qpair_connect_check(struct usk_nvme_qpair *q)
+int nvme_qpair_step_look(struct usk_nvme_qpair *q)
+{
+	int status = __atomic_load_n(&q->step_status, __ATOMIC_ACQUIRE);
+
+	if (status == NVME_QPAIR_STEP_UNDER_WAY) {
+		nvme_admin_reap_if_free(q->ctrlr);
+		status = __atomic_load_n(&q->step_status, __ATOMIC_ACQUIRE);
+	}
+	return status;
+}
+
+int nvme_qpair_connect_check(struct usk_nvme_qpair *q)
 {
 	struct usk_nvme_ctrlr *c = q->ctrlr;
-	int status = __atomic_load_n(&q->connect_status, __ATOMIC_ACQUIRE);
+	int status = nvme_qpair_step_look(q);
 
-	if (status == NVME_CONNECT_UNDER_WAY) {
-		nvme_admin_reap_if_free(c);
-		status = __atomic_load_n(&q->connect_status, __ATOMIC_ACQUIRE);
-	}
-	if (status == NVME_CONNECT_UNDER_WAY) {
+	if (status == NVME_QPAIR_STEP_UNDER_WAY) {
 		/* Lost by the controller: the reset the admin poll does ends the Creates. */
-		if (nvme_ticks() > q->connect_deadline) {
+		if (nvme_ticks() > q->step_deadline) {
 			nvme_ctrlr_request_reset(c, q->connecting_for, NVME_RESET_SPARE_ALL);
 		}
 		return -EAGAIN;
@@ -129,7 +126,7 @@ static int nvme_qpair_connect_check(struct usk_nvme_qpair *q)
 		q->connecting_for = NVME_QPAIR_NO_QUEUES;
 		return -ESTALE;
 	}
-	if (status == NVME_CONNECT_DONE) {
+	if (status == NVME_QPAIR_STEP_DONE) {
 		q->synced_state = q->connecting_for;
 		q->connecting_for = NVME_QPAIR_NO_QUEUES;
 		return 0;
@@ -160,8 +157,8 @@ static void nvme_qpair_catch_up(struct usk_nvme_qpair *q)
 
 /*
  * Posts the Creates for the controller's state, under the admin lock taken
- * without waiting (which a reset holds throughout, so the state cannot move
- * meanwhile). -EAGAIN: busy, or a reset is under way: the next poll tries.
+ * without waiting (a reset starts and ends under it, so the state cannot
+ * move meanwhile). -EAGAIN: busy, or a reset is under way: the next poll tries.
  */
 static int nvme_qpair_connect_post(struct usk_nvme_qpair *q)
 {
@@ -206,13 +203,12 @@ static int nvme_qpair_rebuild(struct usk_nvme_qpair *q)
 	if (rc == -ESTALE || rc == -EAGAIN || rc == 0 || first) {
 		return rc == -ESTALE ? -EAGAIN : rc;
 	}
-	/* It took its queues before the reset and refuses them now: it has failed. */
-	if (pthread_mutex_trylock(&q->ctrlr->admin_lock) == 0) {
-		nvme_ctrlr_fail_locked(q->ctrlr,
-				       "it did not take an I/O queue pair back after a reset");
-		pthread_mutex_unlock(&q->ctrlr->admin_lock);
-		return -ENXIO;
-	}
+	/*
+	 * It took its queues before the reset and refuses them now: it has
+	 * failed. The admin poll fails it (that waits for the disable); the
+	 * commands wait here until then, and end with the rest.
+	 */
+	nvme_ctrlr_request_fail(q->ctrlr, "it did not take an I/O queue pair back after a reset");
 	return -EAGAIN;
 }
 
@@ -223,6 +219,9 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 
 	if (q->resyncing) {
 		return -EAGAIN;
+	}
+	if (q->connect_error != 0) {
+		return q->connect_error;
 	}
 	if (usk_nvme_ctrlr_is_failed(c)) {
 		nvme_qpair_abort_all(q);
@@ -244,17 +243,12 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 		if (!q->in_completions) {
 			nvme_qpair_ring_sq(q);
 		}
+	} else if (rc != -EAGAIN) {
+		/* Its first Creates were refused: what waited for them will never go out. */
+		q->connect_error = rc;
+		nvme_qpair_abort_all(q);
 	}
 	return rc;
-}
-
-/* Not an I/O path: the admin poll here also does a reset the Creates' loss asks for. */
-static void nvme_qpair_connect_nap(struct usk_nvme_qpair *q)
-{
-	const struct timespec nap = {0, 10 * 1000};
-
-	nvme_admin_poll(q->ctrlr);
-	nanosleep(&nap, NULL);
 }
 
 static int nvme_qpair_connect_wait(struct usk_nvme_qpair *q)
@@ -262,17 +256,9 @@ static int nvme_qpair_connect_wait(struct usk_nvme_qpair *q)
 	int rc;
 
 	while ((rc = nvme_qpair_resync(q)) == -EAGAIN) {
-		nvme_qpair_connect_nap(q);
+		nvme_admin_nap(q->ctrlr);
 	}
 	return rc;
-}
-
-void nvme_qpair_connect_settle(struct usk_nvme_qpair *q)
-{
-	while (q->connecting_for != NVME_QPAIR_NO_QUEUES &&
-	       nvme_qpair_connect_check(q) == -EAGAIN) {
-		nvme_qpair_connect_nap(q);
-	}
 }
 
 int nvme_qpair_create_first(struct usk_nvme_qpair *q)

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Controller reset (base 3.7.2: CC.EN to 0, then bring-up again) and the
- * rebuilding of queue pairs after it.
+ * Controller reset (base 3.7.2: CC.EN to 0, then bring-up again): who asks
+ * for one, when it starts, and who is called back. Its steps are in
+ * nvme_reset_steps.c.
  *
- * The thread that resets rebuilds the admin queue and the controller's
- * settings. It does not touch I/O queue pairs: only the thread that owns
- * one may touch its rings. Instead the reset bumps a generation in the
+ * The thread that polls the admin queue does the reset, a step per poll,
+ * and rebuilds the admin queue and the controller's settings. It does not
+ * touch I/O queue pairs: only the thread that owns one may touch its
+ * rings. Instead the reset bumps a generation in the
  * controller's state word; a queue pair that sees it behind on its next
  * poll or submission ends the commands it had in the ring (the controller
  * dropped them when disabled), empties its rings and creates its queues on
@@ -17,124 +19,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nvme_internal.h"
 #include "usk/env.h"
 #include "usk/log.h"
-
-/* Points the controller at the Doorbell Buffer Config pages again, emptied. */
-static int nvme_ctrlr_reset_dbbuf(struct usk_nvme_ctrlr *c)
-{
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_DOORBELL_BUFFER_CONFIG};
-
-	if (c->dbbuf_shadow == NULL) {
-		return 0;
-	}
-	memset(c->dbbuf_shadow, 0, c->dbbuf_size);
-	memset(c->dbbuf_eventidx, 0, c->dbbuf_size);
-	cmd.prp1 = usk_vtoiova(c->dbbuf_shadow, NULL);
-	cmd.prp2 = usk_vtoiova(c->dbbuf_eventidx, NULL);
-	return usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL);
-}
-
-/* The controller is disabled: rebuild the admin queue and what bring-up set. */
-static int nvme_ctrlr_reinit(struct usk_nvme_ctrlr *c)
-{
-	uint32_t granted = c->max_io_queues;
-	int rc;
-
-	nvme_qpair_abort_all(c->admin);
-	nvme_qpair_reset_ring(c->admin);
-	rc = nvme_ctrlr_enable_admin(c);
-	if (rc == 0) {
-		rc = nvme_ctrlr_set_num_queues(c);
-	}
-	if (rc == 0) {
-		rc = nvme_ctrlr_set_arbitration(c);
-	}
-	if (rc == 0 && c->max_io_queues < granted) {
-		USK_ERRLOG("%s: grants %u I/O queues after the reset, %u before", c->name,
-			   c->max_io_queues, granted);
-		rc = -EIO;
-	}
-	if (rc == 0) {
-		rc = nvme_ctrlr_reset_dbbuf(c);
-	}
-	if (rc == 0) {
-		rc = nvme_aer_config(c);
-	}
-	return rc;
-}
-
-/*
- * Deletes the I/O queues the controller has, but @spare's, before it is
- * disabled (as Linux does while the controller answers). A disable then
- * finds no queue with commands the controller has not started: QEMU's
- * emulated controller (7.2) frees such a queue while the commands are still
- * on their way and crashes when they finish. The queue pairs' threads are
- * held off meanwhile (RESETTING); what they had in flight ends as after any
- * reset. A Delete that fails changes nothing: the disable still ends all.
- */
-static void nvme_ctrlr_delete_io_queues(struct usk_nvme_ctrlr *c, uint32_t state, uint16_t spare)
-{
-	/* Gone, in fatal status or not ready: it would answer no Delete. */
-	if (nvme_ctrlr_fault(c) != NULL ||
-	    (nvme_reg_read32(c, USK_NVME_REG_CSTS) & USK_NVME_CSTS_RDY) == 0) {
-		return;
-	}
-	for (uint16_t qid = 1; qid <= c->max_io_queues && spare != NVME_RESET_SPARE_ALL; qid++) {
-		struct usk_nvme_qpair *q = c->io_qpairs[qid];
-		struct usk_nvme_sqe delete_sq = {.opcode = USK_NVME_OPC_DELETE_IO_SQ, .cdw10 = qid};
-		struct usk_nvme_sqe delete_cq = {.opcode = USK_NVME_OPC_DELETE_IO_CQ, .cdw10 = qid};
-		int rc;
-
-		/* Only queues made under the state being reset are on the controller. */
-		if (q == NULL || qid == spare || q->synced_state != state) {
-			continue;
-		}
-		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_sq, NULL, 0, NULL);
-		if (rc == 0) {
-			rc = usk_nvme_ctrlr_admin_cmd_sync(c, &delete_cq, NULL, 0, NULL);
-		}
-		/* Not answering: the rest would wait as long; the disable ends them all. */
-		if (rc == -ETIMEDOUT || rc == -ENXIO) {
-			return;
-		}
-	}
-}
-
-int nvme_ctrlr_reset_locked(struct usk_nvme_ctrlr *c, uint16_t spare)
-{
-	uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-	uint32_t ready = ((state >> NVME_CTRLR_GEN_SHIFT) + 1) << NVME_CTRLR_GEN_SHIFT;
-	int rc;
-
-	if (state & NVME_CTRLR_FAILED) {
-		return -ENXIO;
-	}
-	/* A command of the reset itself timed out: the reset fails. */
-	if (state & NVME_CTRLR_RESETTING) {
-		return -EBUSY;
-	}
-	USK_INFOLOG("%s: resetting the controller", c->name);
-	__atomic_store_n(&c->state, state | NVME_CTRLR_RESETTING, __ATOMIC_RELEASE);
-	nvme_ctrlr_delete_io_queues(c, state, spare);
-	rc = nvme_ctrlr_disable(c);
-	if (rc == 0) {
-		/* Disabled: no more DMA and no completions, so queue pairs may end their commands.
-		 */
-		__atomic_store_n(&c->state, ready | NVME_CTRLR_RESETTING, __ATOMIC_RELEASE);
-		rc = nvme_ctrlr_reinit(c);
-	}
-	if (rc != 0) {
-		nvme_ctrlr_fail_locked(c, "the reset failed");
-		return rc;
-	}
-	__atomic_store_n(&c->state, ready, __ATOMIC_RELEASE);
-	c->admin->synced_state = ready;
-	USK_INFOLOG("%s: reset done; I/O queue pairs are rebuilt on their next poll", c->name);
-	return 0;
-}
 
 void nvme_ctrlr_request_reset(struct usk_nvme_ctrlr *c, uint32_t seen, uint16_t spare)
 {
@@ -228,33 +117,96 @@ static void nvme_reset_waiters_finish(struct usk_nvme_ctrlr *c, struct nvme_rese
 	pthread_mutex_unlock(&c->reset_waiters_lock);
 }
 
-void nvme_ctrlr_reset_requested(struct usk_nvme_ctrlr *c)
+/*
+ * The spare of a reset an I/O thread asked for, if still due: a reset since
+ * (another's) has ended what it was for. NVME_RESET_SPARE_NONE if none is.
+ */
+static bool nvme_reset_request_take(struct usk_nvme_ctrlr *c, uint16_t *spare)
 {
 	uint64_t req = __atomic_exchange_n(&c->reset_request, 0, __ATOMIC_ACQ_REL);
-	struct nvme_reset_waiter *callers = nvme_reset_waiters_take_waiting(c);
 	uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
-	uint16_t spare = NVME_RESET_SPARE_NONE;
-	int rc = 0;
 
-	/* A reset since an I/O thread's request (another's) has ended what it was for. */
-	if (req != 0 && state == (uint32_t)(req >> 32)) {
-		spare = (uint16_t)((uint32_t)req - 1);
-	} else if (callers == NULL) {
+	if (req == 0 || state != (uint32_t)(req >> 32)) {
+		return false;
+	}
+	*spare = (uint16_t)((uint32_t)req - 1);
+	return true;
+}
+
+/* Starts a reset if one is due; the admin lock is held and none is under way. */
+static bool nvme_ctrlr_reset_start_due(struct usk_nvme_ctrlr *c)
+{
+	uint16_t spare = NVME_RESET_SPARE_NONE;
+	bool asked;
+
+	if (!c->ready || (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) &
+			  (NVME_CTRLR_RESETTING | NVME_CTRLR_FAILED))) {
+		return false;
+	}
+	asked = nvme_reset_request_take(c, &spare);
+	if (nvme_admin_find_late(c, nvme_ticks())) {
+		asked = true;
+		spare = NVME_RESET_SPARE_ALL;
+	}
+	c->reset.callers = nvme_reset_waiters_take_waiting(c);
+	if (!asked && c->reset.callers == NULL) {
+		return false;
+	}
+	nvme_reset_steps_begin(c, spare);
+	return true;
+}
+
+void nvme_ctrlr_reset_poll(struct usk_nvme_ctrlr *c)
+{
+	int rc;
+
+	if (!nvme_reset_under_way(c) && !nvme_ctrlr_reset_start_due(c)) {
 		return;
 	}
-	rc = nvme_ctrlr_reset_locked(c, spare);
-	if (callers != NULL) {
-		nvme_reset_waiters_finish(c, callers, rc);
+	rc = nvme_reset_steps_run(c);
+	if (rc == -EAGAIN) {
+		return;
 	}
+	if (rc != 0) {
+		nvme_ctrlr_fail_locked(c, "the reset failed");
+	}
+	nvme_reset_waiters_finish(c, c->reset.callers, rc);
+	c->reset.callers = NULL;
+}
+
+bool nvme_ctrlr_reset_pending(const struct usk_nvme_ctrlr *c)
+{
+	return (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) & NVME_CTRLR_RESETTING) ||
+	       __atomic_load_n(&c->reset_request, __ATOMIC_ACQUIRE) != 0 ||
+	       __atomic_load_n(&c->reset_waiting, __ATOMIC_ACQUIRE) != NULL;
+}
+
+bool usk_nvme_ctrlr_is_resetting(const struct usk_nvme_ctrlr *c)
+{
+	return (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) &
+		(NVME_CTRLR_RESETTING | NVME_CTRLR_FAILED)) == NVME_CTRLR_RESETTING;
+}
+
+/* With the controller failed, no reset will come: those waiting, and the one under way's, end. */
+static void nvme_reset_waiters_fail(struct usk_nvme_ctrlr *c)
+{
+	struct nvme_reset_waiter *callers;
+
+	pthread_mutex_lock(&c->admin_lock);
+	nvme_reset_steps_abandon(c);
+	callers = c->reset.callers;
+	c->reset.callers = NULL;
+	pthread_mutex_unlock(&c->admin_lock);
+	nvme_reset_waiters_finish(c, callers, -ENXIO);
+	nvme_reset_waiters_finish(c, nvme_reset_waiters_take_waiting(c), -ENXIO);
 }
 
 void nvme_ctrlr_run_reset_callbacks(struct usk_nvme_ctrlr *c)
 {
 	struct nvme_reset_waiter *w;
 
-	/* No reset will come for those still waiting. */
 	if (usk_nvme_ctrlr_is_failed(c)) {
-		nvme_reset_waiters_finish(c, nvme_reset_waiters_take_waiting(c), -ENXIO);
+		nvme_reset_waiters_fail(c);
 	}
 	w = nvme_reset_waiters_take(c, &c->reset_done);
 	while (w != NULL) {
@@ -266,13 +218,35 @@ void nvme_ctrlr_run_reset_callbacks(struct usk_nvme_ctrlr *c)
 	}
 }
 
+void nvme_ctrlr_reset_settle(struct usk_nvme_ctrlr *c)
+{
+	/* Before bring-up is done nothing resets: nothing to wait for. */
+	while (c->ready && nvme_ctrlr_reset_pending(c) && !usk_nvme_ctrlr_is_failed(c)) {
+		nvme_admin_nap(c);
+	}
+}
+
+static void nvme_ctrlr_reset_waited(void *cb_arg, struct usk_nvme_ctrlr *c, int rc)
+{
+	int *out = cb_arg;
+
+	*out = rc;
+}
+
 int usk_nvme_ctrlr_reset(struct usk_nvme_ctrlr *c)
 {
-	int rc;
+	/* Short: under emulation each step takes some 100 us. */
+	const struct timespec nap = {0, 10 * 1000};
+	int rc = 1;
+	int asked = usk_nvme_ctrlr_reset_async(c, nvme_ctrlr_reset_waited, &rc);
 
-	pthread_mutex_lock(&c->admin_lock);
-	rc = nvme_ctrlr_reset_locked(c, NVME_RESET_SPARE_NONE);
-	pthread_mutex_unlock(&c->admin_lock);
-	nvme_ctrlr_notify_if_failed(c);
-	return rc;
+	if (asked != 0) {
+		return asked;
+	}
+	/* The reset's steps end in success or failure by themselves: each wait has a deadline. */
+	while (usk_nvme_ctrlr_process_admin_completions(c) >= 0 && rc == 1) {
+		nanosleep(&nap, NULL);
+	}
+	/* Failed meanwhile: its callback has run, from that last call, with -ENXIO or the error. */
+	return rc == 1 ? -ENXIO : rc;
 }

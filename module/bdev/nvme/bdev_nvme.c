@@ -74,12 +74,9 @@ static void nvme_bdev_ctrlr_free(struct nvme_bdev_ctrlr *nc)
 	free(nc);
 }
 
-/* The last channel is gone: no queue pair is left, so the controller can go. */
-static void nvme_bdev_ctrlr_unregistered(void *io_device)
+/* The controller is detached (@rc: how that went): the module lets go of it. */
+static void nvme_bdev_ctrlr_detached(struct nvme_bdev_ctrlr *nc, int rc)
 {
-	struct nvme_bdev_ctrlr *nc = io_device;
-	int rc = usk_nvme_ctrlr_detach(nc->ctrlr);
-
 	if (rc != 0) {
 		USK_ERRLOG("%s: detach: %s", nc->name, strerror(-rc));
 	}
@@ -90,6 +87,47 @@ static void nvme_bdev_ctrlr_unregistered(void *io_device)
 	nvme_bdev_ctrlr_free(nc);
 }
 
+/*
+ * Channels' queue pairs still being disconnected, on their threads, hold
+ * queue IDs (the detach says -EBUSY): the admin side is polled for them
+ * (a Delete lost or refused has the controller reset) until they are gone.
+ */
+static int nvme_bdev_detach_poll(void *ctx)
+{
+	struct nvme_bdev_ctrlr *nc = ctx;
+	int rc;
+
+	usk_nvme_ctrlr_process_admin_completions(nc->ctrlr);
+	rc = usk_nvme_ctrlr_detach(nc->ctrlr);
+	if (rc == -EBUSY) {
+		return USK_POLLER_IDLE;
+	}
+	usk_poller_unregister(&nc->detach_poller);
+	nvme_bdev_ctrlr_detached(nc, rc);
+	return USK_POLLER_BUSY;
+}
+
+/* The last channel is released: detach once its queue pairs are gone too. */
+static void nvme_bdev_ctrlr_unregistered(void *io_device)
+{
+	struct nvme_bdev_ctrlr *nc = io_device;
+	int rc = usk_nvme_ctrlr_detach(nc->ctrlr);
+
+	if (rc == -EBUSY) {
+		nc->detach_poller = usk_poller_register(nvme_bdev_detach_poll, nc, 0, "nvme_detach");
+		if (nc->detach_poller != NULL) {
+			return;
+		}
+	}
+	nvme_bdev_ctrlr_detached(nc, rc);
+}
+
+static void nvme_bdev_ctrlr_stop_polling(struct nvme_bdev_ctrlr *nc)
+{
+	usk_poller_unregister(&nc->admin_poller);
+	usk_poller_unregister(&nc->admin_fast_poller);
+}
+
 /* No bdev is left: stop polling and detach once the channels are released. */
 static void nvme_bdev_ctrlr_release(struct nvme_bdev_ctrlr *nc)
 {
@@ -97,7 +135,9 @@ static void nvme_bdev_ctrlr_release(struct nvme_bdev_ctrlr *nc)
 		return;
 	}
 	nc->released = true;
-	usk_poller_unregister(&nc->admin_poller);
+	nvme_bdev_ctrlr_stop_polling(nc);
+	/* No bdev is to come of a namespace event while the queue pairs go. */
+	usk_nvme_ctrlr_set_aer_cb(nc->ctrlr, NULL, NULL);
 	nvme_bdev_ctrlr_unlink(nc);
 	if (usk_io_device_unregister(nc, nvme_bdev_ctrlr_unregistered) != 0) {
 		nvme_bdev_ctrlr_unregistered(nc);
@@ -140,7 +180,7 @@ static void nvme_bdev_ctrlr_remove(struct nvme_bdev_ctrlr *nc)
 		return;
 	}
 	nc->removing = true;
-	usk_poller_unregister(&nc->admin_poller);
+	nvme_bdev_ctrlr_stop_polling(nc);
 	if (nc->bdevs_left == 0) {
 		nvme_bdev_ctrlr_release(nc);
 		return;
@@ -194,17 +234,127 @@ static void nvme_bdev_aer(void *ctx, struct usk_nvme_ctrlr *ctrlr, uint32_t dw0)
 	}
 }
 
-static int nvme_bdev_admin_poll(void *ctx)
+/* Whether the admin side has work under way of which the module knows. */
+static bool nvme_bdev_ctrlr_admin_work(const struct nvme_bdev_ctrlr *nc)
 {
-	struct nvme_bdev_ctrlr *nc = ctx;
+	return usk_nvme_ctrlr_admin_busy(nc->ctrlr) || nc->resets_pending > 0;
+}
+
+/*
+ * Polls the admin side once; -ENXIO when the controller is gone, its bdevs
+ * then on their way out (nothing of @nc may be touched after).
+ */
+static int nvme_bdev_admin_check(struct nvme_bdev_ctrlr *nc)
+{
 	int rc = usk_nvme_ctrlr_process_admin_completions(nc->ctrlr);
 
 	if (rc == -ENXIO) {
 		USK_ERRLOG("%s: the controller is gone; removing its bdevs", nc->name);
 		nvme_bdev_ctrlr_remove(nc);
+	}
+	return rc;
+}
+
+static int nvme_bdev_admin_poll(void *ctx)
+{
+	struct nvme_bdev_ctrlr *nc = ctx;
+	int rc = nvme_bdev_admin_check(nc);
+
+	if (rc == -ENXIO) {
 		return USK_POLLER_BUSY;
 	}
+	/* Someone else's admin command (an RPC's, say) is out: the fast poller takes over. */
+	if (nvme_bdev_ctrlr_admin_work(nc)) {
+		usk_poller_resume(nc->admin_fast_poller);
+	}
 	return rc > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+}
+
+/*
+ * Every turn of the thread while there is admin work, so that each step of
+ * a reset or of a queue's creation costs a turn, not 100 ms; then it pauses.
+ */
+static int nvme_bdev_admin_fast_poll(void *ctx)
+{
+	struct nvme_bdev_ctrlr *nc = ctx;
+
+	if (nvme_bdev_admin_check(nc) == -ENXIO) {
+		return USK_POLLER_BUSY;
+	}
+	if (!nvme_bdev_ctrlr_admin_work(nc)) {
+		usk_poller_pause(nc->admin_fast_poller);
+		return USK_POLLER_IDLE;
+	}
+	return USK_POLLER_BUSY;
+}
+
+static void nvme_bdev_ctrlr_wake_msg(void *ctx)
+{
+	struct nvme_bdev_ctrlr *nc = ctx;
+
+	usk_poller_resume(nc->admin_fast_poller);
+}
+
+void nvme_bdev_ctrlr_wake(struct nvme_bdev_ctrlr *nc)
+{
+	if (usk_thread_get_current() == nc->thread) {
+		nvme_bdev_ctrlr_wake_msg(nc);
+		return;
+	}
+	/* If no message can go, the 100 ms poller still gets there. */
+	usk_thread_send_msg(nc->thread, nvme_bdev_ctrlr_wake_msg, nc);
+}
+
+/* A reset asked for through nvme_bdev_ctrlr_reset(). */
+struct nvme_bdev_reset {
+	struct nvme_bdev_ctrlr *nc;
+	usk_nvme_reset_cb cb;
+	void *cb_arg;
+};
+
+/* From the admin poll, on the controller's thread. */
+static void nvme_bdev_ctrlr_reset_done(void *arg, struct usk_nvme_ctrlr *ctrlr, int rc)
+{
+	struct nvme_bdev_reset *r = arg;
+
+	r->nc->resets_pending--;
+	r->cb(r->cb_arg, ctrlr, rc);
+	free(r);
+}
+
+static void nvme_bdev_ctrlr_reset_msg(void *arg)
+{
+	struct nvme_bdev_reset *r = arg;
+	struct nvme_bdev_ctrlr *nc = r->nc;
+	int rc = usk_nvme_ctrlr_reset_async(nc->ctrlr, nvme_bdev_ctrlr_reset_done, r);
+
+	if (rc != 0) {
+		r->cb(r->cb_arg, nc->ctrlr, rc);
+		free(r);
+		return;
+	}
+	nc->resets_pending++;
+	nvme_bdev_ctrlr_wake_msg(nc);
+}
+
+int nvme_bdev_ctrlr_reset(struct nvme_bdev_ctrlr *nc, usk_nvme_reset_cb cb, void *cb_arg)
+{
+	struct nvme_bdev_reset *r = malloc(sizeof(*r));
+	int rc = 0;
+
+	if (r == NULL) {
+		return -ENOMEM;
+	}
+	*r = (struct nvme_bdev_reset){.nc = nc, .cb = cb, .cb_arg = cb_arg};
+	if (usk_thread_get_current() == nc->thread) {
+		nvme_bdev_ctrlr_reset_msg(r);
+	} else {
+		rc = usk_thread_send_msg(nc->thread, nvme_bdev_ctrlr_reset_msg, r);
+	}
+	if (rc != 0) {
+		free(r);
+	}
+	return rc;
 }
 
 static void nvme_bdev_gone_msg(void *ctx)
@@ -403,10 +553,13 @@ static int nvme_bdev_ctrlr_setup(struct nvme_bdev_ctrlr *nc, char *err, size_t e
 	nc->num_bdevs = num_ns;
 	nc->admin_poller = usk_poller_register(nvme_bdev_admin_poll, nc, NVME_BDEV_ADMIN_POLL_US,
 					       "nvme_admin");
-	if (nc->bdevs == NULL || nc->admin_poller == NULL) {
+	nc->admin_fast_poller =
+		usk_poller_register(nvme_bdev_admin_fast_poll, nc, 0, "nvme_admin_fast");
+	if (nc->bdevs == NULL || nc->admin_poller == NULL || nc->admin_fast_poller == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	usk_poller_pause(nc->admin_fast_poller);
 	usk_nvme_ctrlr_set_aer_cb(nc->ctrlr, nvme_bdev_aer, nc);
 	rc = nvme_bdev_io_device_register(nc);
 	if (rc != 0) {

@@ -18,6 +18,13 @@ struct nvme_bdev_ctrlr {
 	/* Where it was attached: its poller runs, and its state changes, only there. */
 	struct usk_thread *thread;
 	struct usk_poller *admin_poller; /* health and admin completions, every 100 ms */
+	/*
+	 * The same on every turn of the thread, paused unless admin commands
+	 * or resets of ours are under way (nvme_bdev_ctrlr_wake()).
+	 */
+	struct usk_poller *admin_fast_poller;
+	uint32_t resets_pending;	  /* nvme_bdev_ctrlr_reset()s not yet called back */
+	struct usk_poller *detach_poller; /* waits for the channels' queue pairs to go */
 	uint32_t num_io_queues;		 /* asked for at attach; 0: the driver's default */
 	struct nvme_bdev **bdevs;	 /* by nsid - 1; NULL once destructed */
 	uint32_t num_bdevs;		 /* entries of bdevs */
@@ -56,6 +63,19 @@ bool nvme_bdev_io_type_supported(void *ctxt, enum usk_bdev_io_type type);
 struct usk_io_channel *nvme_bdev_get_io_channel(void *ctxt);
 /* Registers @nc as the io_device whose channels own the queue pairs. */
 int nvme_bdev_io_device_register(struct nvme_bdev_ctrlr *nc);
+
+/*
+ * Polls the controller's admin side on every turn of its thread for as
+ * long as there is admin work (the channels' queue creation, a reset): a
+ * message to the controller's thread. Any thread.
+ */
+void nvme_bdev_ctrlr_wake(struct nvme_bdev_ctrlr *nc);
+/*
+ * Resets the controller from its own thread (its admin poll does the
+ * work) and calls @cb there once done. Any thread; returns 0, or the error
+ * of the message that would start it (@cb is then not called).
+ */
+int nvme_bdev_ctrlr_reset(struct nvme_bdev_ctrlr *nc, usk_nvme_reset_cb cb, void *cb_arg);
 
 /* The bdev's last user is gone; on the controller's thread. */
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb);

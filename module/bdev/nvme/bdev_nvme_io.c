@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "usk/env.h"
@@ -23,9 +24,15 @@
 /* DSM ranges per channel: one per unmap in flight (the layer splits unmaps at MDTS). */
 #define NVME_BDEV_RANGES 512
 
+/*
+ * A thread's channel. Allocated apart from the io_channel's context: once
+ * the channel is released its queue pair is disconnected without waiting,
+ * and the channel lives on, polled by its own thread, until that is done.
+ */
 struct nvme_bdev_channel {
 	struct usk_nvme_qpair *qpair;
-	struct usk_poller *poller;
+	struct usk_poller *poller; /* reaps; once closing, moves the disconnection on */
+	bool closing;		   /* released: nothing is sent again */
 	struct usk_bdev_io *waiting_head;
 	struct usk_bdev_io *waiting_tail;
 	/* Ended by a reset, to go out again after the next reap (a stack: order does not matter). */
@@ -71,7 +78,8 @@ static void nvme_bdev_io_done(void *arg, const struct usk_nvme_cqe *cpl)
 	 * Not sent again at once: this may run inside the queue pair's catch-up
 	 * after a reset, before it has its queues back.
 	 */
-	if ((sct != 0 || sc != 0) && nvme_bdev_io_may_retry(nio, sct, sc, cpl->status)) {
+	if ((sct != 0 || sc != 0) && !nio->ch->closing &&
+	    nvme_bdev_io_may_retry(nio, sct, sc, cpl->status)) {
 		nio->next = nio->ch->retry_head;
 		nio->ch->retry_head = io;
 		return;
@@ -211,8 +219,8 @@ static void nvme_bdev_reset_done(void *arg, struct usk_nvme_ctrlr *ctrlr, int rc
 /*
  * A reset I/O resets the controller: every I/O outstanding on it, on every
  * thread, completes with an abort status, and the queue pairs are rebuilt.
- * The submitting thread does not wait for it: the controller's admin
- * poller does the reset, on the controller's thread.
+ * The submitting thread does not wait for it: the controller's thread
+ * asks for it, and its admin poller, polling on every turn meanwhile, does it.
  */
 static void nvme_bdev_reset(struct usk_bdev_io *io)
 {
@@ -221,15 +229,21 @@ static void nvme_bdev_reset(struct usk_bdev_io *io)
 	int rc;
 
 	nio->thread = usk_thread_get_current();
-	rc = usk_nvme_ctrlr_reset_async(nb->nc->ctrlr, nvme_bdev_reset_done, io);
+	rc = nvme_bdev_ctrlr_reset(nb->nc, nvme_bdev_reset_done, io);
 	if (rc != 0) {
 		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
 	}
 }
 
+/* The thread's channel: the io_channel's context holds a pointer to it. */
+static struct nvme_bdev_channel *nvme_bdev_channel_get(struct usk_io_channel *ioch)
+{
+	return *(struct nvme_bdev_channel **)usk_io_channel_get_ctx(ioch);
+}
+
 void nvme_bdev_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
 {
-	struct nvme_bdev_channel *ch = usk_io_channel_get_ctx(ioch);
+	struct nvme_bdev_channel *ch = nvme_bdev_channel_get(ioch);
 
 	((struct nvme_bdev_io *)usk_bdev_io_driver_ctx(io))->retries = 0;
 	if (io->type == USK_BDEV_IO_TYPE_RESET) {
@@ -291,11 +305,37 @@ struct usk_io_channel *nvme_bdev_get_io_channel(void *ctxt)
 	return usk_io_channel_get(nb->nc);
 }
 
-static void nvme_bdev_channel_destroy(void *io_device, void *ctx)
+static void nvme_bdev_channel_free(struct nvme_bdev_channel *ch)
+{
+	usk_poller_unregister(&ch->poller);
+	usk_dma_free(ch->ranges);
+	free(ch);
+}
+
+/* A released channel's poller: until its queue pair is disconnected, then frees both. */
+static int nvme_bdev_closing_poll(void *ctx)
 {
 	struct nvme_bdev_channel *ch = ctx;
+	int rc = usk_nvme_qpair_process_completions(ch->qpair, 0);
 
-	/* Every I/O completes once: those still waiting for room or a retry end here. */
+	if (rc != -ENOTCONN) {
+		return rc > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+	}
+	usk_nvme_ctrlr_free_io_qpair(ch->qpair);
+	nvme_bdev_channel_free(ch);
+	return USK_POLLER_BUSY;
+}
+
+/*
+ * Every I/O completes once: those still waiting for room or a retry end
+ * here. The queue pair is disconnected without waiting; the controller's
+ * detach waits for it (its queue ID stays taken until then).
+ */
+static void nvme_bdev_channel_destroy(void *io_device, void *ctx)
+{
+	struct nvme_bdev_channel *ch = *(struct nvme_bdev_channel **)ctx;
+
+	ch->closing = true;
 	nvme_bdev_queue_retries(ch);
 	while (ch->waiting_head != NULL) {
 		struct usk_bdev_io *io = ch->waiting_head;
@@ -305,32 +345,49 @@ static void nvme_bdev_channel_destroy(void *io_device, void *ctx)
 	}
 	ch->waiting_tail = NULL;
 	usk_poller_unregister(&ch->poller);
-	if (ch->qpair != NULL) {
-		usk_nvme_ctrlr_free_io_qpair(ch->qpair);
+	if (ch->qpair == NULL) {
+		nvme_bdev_channel_free(ch);
+		return;
 	}
-	usk_dma_free(ch->ranges);
+	usk_nvme_qpair_disconnect(ch->qpair);
+	ch->poller = usk_poller_register(nvme_bdev_closing_poll, ch, 0, "bdev_nvme_closing");
+	if (ch->poller == NULL) {
+		/* No memory for a poller: the blocking way, rather than leaking the queues. */
+		usk_nvme_ctrlr_free_io_qpair(ch->qpair);
+		nvme_bdev_channel_free(ch);
+	}
 }
 
+/*
+ * The queue pair is made without waiting for the controller (connect_async):
+ * I/O submitted before its queues exist waits in it. The controller's
+ * thread is woken to poll its admin side meanwhile.
+ */
 static int nvme_bdev_channel_create(void *io_device, void *ctx)
 {
 	struct nvme_bdev_ctrlr *nc = io_device;
-	struct nvme_bdev_channel *ch = ctx;
+	struct nvme_bdev_channel *ch = calloc(1, sizeof(*ch));
 	struct usk_nvme_io_qpair_opts opts;
 	int rc;
 
+	if (ch == NULL) {
+		return -ENOMEM;
+	}
+	*(struct nvme_bdev_channel **)ctx = ch;
 	/*
 	 * The channel's poller runs every turn of its thread, after the
 	 * thread's messages: the I/O they submit leaves with one doorbell write.
 	 */
 	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
 	opts.delay_doorbell = true;
+	opts.connect_async = true;
 	rc = usk_nvme_ctrlr_alloc_io_qpair(nc->ctrlr, &opts, &ch->qpair);
-
 	if (rc != 0) {
 		USK_ERRLOG("%s: no I/O queue pair for this thread: %s", nc->name, strerror(-rc));
-		ch->qpair = NULL;
+		free(ch);
 		return rc;
 	}
+	nvme_bdev_ctrlr_wake(nc);
 	ch->ranges =
 		usk_dma_zmalloc(NVME_BDEV_RANGES * sizeof(*ch->ranges), 4096, USK_ENV_NUMA_ANY);
 	ch->poller = usk_poller_register(nvme_bdev_poll, ch, 0, "bdev_nvme");
@@ -348,5 +405,5 @@ static int nvme_bdev_channel_create(void *io_device, void *ctx)
 int nvme_bdev_io_device_register(struct nvme_bdev_ctrlr *nc)
 {
 	return usk_io_device_register(nc, nvme_bdev_channel_create, nvme_bdev_channel_destroy,
-				      sizeof(struct nvme_bdev_channel), nc->name);
+				      sizeof(struct nvme_bdev_channel *), nc->name);
 }

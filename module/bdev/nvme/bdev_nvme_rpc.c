@@ -310,17 +310,40 @@ static struct nvme_bdev_ctrlr *reset_target(const struct reset_params *p, char *
 	return nc;
 }
 
+/* A reset request waiting for its reset, and the controller's name for the answer. */
+struct reset_rpc {
+	struct usk_rpc_request *req;
+	char name[];
+};
+
+/* On the controller's thread, from its admin poll: the answer, as the detach's. */
+static void rpc_reset_done(void *cb_arg, struct usk_nvme_ctrlr *ctrlr, int rc)
+{
+	struct reset_rpc *r = cb_arg;
+
+	if (rc != 0) {
+		usk_rpc_send_error(r->req, rc,
+				   "controller '%s': reset failed: %s (the log says more)", r->name,
+				   strerror(-rc));
+	} else {
+		usk_rpc_send_bool(r->req, true);
+	}
+	free(r);
+}
+
 /*
- * Resets the controller and answers once it is ready again. The driver's
- * reset ends every command outstanding, once, with Command Abort
- * Requested: the channels' pollers complete their I/O with that status
- * and go on; I/O waiting for room is kept.
+ * Resets the controller and answers once it is ready again. The reset is
+ * asked for on the controller's thread, whose admin poll does it: the
+ * thread that took the request does not wait. The driver's reset ends
+ * every command outstanding, once: the channels' pollers send again the
+ * I/O it ended, on the rebuilt queue pairs.
  */
 static void rpc_bdev_nvme_reset_controller(struct usk_rpc_request *req,
 					   const struct usk_json_val *params)
 {
 	struct reset_params p = {0};
 	struct nvme_bdev_ctrlr *nc;
+	struct reset_rpc *r;
 	char err[256];
 	int rc;
 
@@ -333,12 +356,17 @@ static void rpc_bdev_nvme_reset_controller(struct usk_rpc_request *req,
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s", err);
 		goto out;
 	}
-	rc = usk_nvme_ctrlr_reset(nc->ctrlr);
+	r = malloc(sizeof(*r) + strlen(nc->name) + 1);
+	rc = r != NULL ? 0 : -ENOMEM;
+	if (rc == 0) {
+		r->req = req;
+		strcpy(r->name, nc->name);
+		rc = nvme_bdev_ctrlr_reset(nc, rpc_reset_done, r);
+	}
 	if (rc != 0) {
-		usk_rpc_send_error(req, rc, "controller '%s': reset failed: %s (the log says more)",
-				   nc->name, strerror(-rc));
-	} else {
-		usk_rpc_send_bool(req, true);
+		free(r);
+		usk_rpc_send_error(req, rc, "controller '%s': cannot start a reset: %s", nc->name,
+				   strerror(-rc));
 	}
 out:
 	free(p.name);

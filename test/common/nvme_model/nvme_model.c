@@ -18,9 +18,14 @@ bool model_take_fault(struct nvme_model *m, uint16_t qid, const struct usk_nvme_
 	pthread_mutex_lock(&m->fault_lock);
 	if (qid == 0 && m->admin_drop_count > 0 && m->admin_drop_skip > 0) {
 		m->admin_drop_skip--;
+	} else if (qid == 0 && m->admin_drop_count > 0) {
+		m->admin_drop_count--;
+		drop = true;
 	} else if (qid == 0) {
-		drop = m->admin_drop_count > 0;
-		m->admin_drop_count -= drop;
+		if (m->admin_fault_count > 0 && cmd->opcode == m->admin_fault_opcode) {
+			m->admin_fault_count--;
+			*status = m->admin_fault_status;
+		}
 	} else if (m->drop_count > 0) {
 		m->drop_count--;
 		drop = true;

@@ -88,6 +88,14 @@ void nvme_model_inject_status(struct nvme_model *model, uint8_t opcode, uint16_t
 			      uint32_t count);
 
 /*
+ * The next @count admin commands with opcode @opcode complete with @status
+ * (SCT << 8 | SC) instead of being run: a controller that refuses them,
+ * with nothing changed (a Delete refused leaves the queue there).
+ */
+void nvme_model_inject_admin_status(struct nvme_model *model, uint8_t opcode, uint16_t status,
+				    uint32_t count);
+
+/*
  * The next @count I/O commands are consumed and never completed, unless an
  * Abort names them (the model then completes them with Command Abort
  * Requested) or the controller is reset.
@@ -268,6 +276,17 @@ struct nvme_model_result {
 /* A completion callback for a struct nvme_model_result. */
 void nvme_model_result_done(void *arg, const struct usk_nvme_cqe *cpl);
 
+/* What a reset asked for with usk_nvme_ctrlr_reset_async() called back. */
+struct nvme_model_reset_result {
+	int calls;
+	int rc;
+};
+
+struct usk_nvme_ctrlr;
+
+/* A usk_nvme_reset_cb for a struct nvme_model_reset_result. */
+void nvme_model_reset_done(void *arg, struct usk_nvme_ctrlr *ctrlr, int rc);
+
 /* Counts the order of the next completions from 0. */
 void nvme_model_results_restart(void);
 
@@ -280,8 +299,14 @@ int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int 
 			  unsigned int seconds);
 
 struct usk_nvme_ns;
-struct usk_nvme_ctrlr;
 struct usk_nvme_ctrlr_opts;
+
+/*
+ * Polls @ctrlr's admin queue while usk_nvme_ctrlr_admin_busy() says so (a
+ * reset's steps, callbacks to run), or until it fails, for up to @seconds
+ * of real time: a bound, not an oracle. Returns whether it settled.
+ */
+bool nvme_model_admin_poll_while_busy(struct usk_nvme_ctrlr *ctrlr, unsigned int seconds);
 
 /* An I/O queue pair of @entries (0: the controller's default), other options default. */
 int nvme_model_alloc_qpair(struct usk_nvme_ctrlr *ctrlr, uint32_t entries,

@@ -64,6 +64,10 @@ struct nvme_model {
 	uint32_t drop_count;
 	uint32_t admin_drop_count;
 	uint32_t admin_drop_skip; /* admin commands let through before the drops */
+	/* Admin commands with this opcode answered with a status instead of run. */
+	uint8_t admin_fault_opcode;
+	uint16_t admin_fault_status;
+	uint32_t admin_fault_count;
 	/* Dropped I/O commands by SQ ID << 16 | CID; the model's thread only. */
 	uint32_t dropped[MODEL_DROPPED_MAX];
 	uint32_t dropped_count;

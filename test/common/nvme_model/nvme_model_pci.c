@@ -171,6 +171,16 @@ void nvme_model_inject_status(struct nvme_model *m, uint8_t opcode, uint16_t sta
 	pthread_mutex_unlock(&m->fault_lock);
 }
 
+void nvme_model_inject_admin_status(struct nvme_model *m, uint8_t opcode, uint16_t status,
+				    uint32_t count)
+{
+	pthread_mutex_lock(&m->fault_lock);
+	m->admin_fault_opcode = opcode;
+	m->admin_fault_status = status;
+	m->admin_fault_count = count;
+	pthread_mutex_unlock(&m->fault_lock);
+}
+
 void nvme_model_drop_completions(struct nvme_model *m, uint32_t count)
 {
 	pthread_mutex_lock(&m->fault_lock);

@@ -82,6 +82,21 @@ int nvme_model_poll_until(struct usk_nvme_qpair *qpair, const int *counter, int 
 	return *counter;
 }
 
+bool nvme_model_admin_poll_while_busy(struct usk_nvme_ctrlr *ctrlr, unsigned int seconds)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (usk_nvme_ctrlr_admin_busy(ctrlr) && !poll_expired(&start, seconds)) {
+		if (usk_nvme_ctrlr_process_admin_completions(ctrlr) < 0) {
+			/* Failed: the callbacks ran in that call; nothing more will come. */
+			break;
+		}
+		sched_yield();
+	}
+	return !usk_nvme_ctrlr_admin_busy(ctrlr) || usk_nvme_ctrlr_is_failed(ctrlr);
+}
+
 int nvme_model_loop_poll(struct nvme_model_loop *l, unsigned int seconds)
 {
 	struct timespec start;
@@ -136,6 +151,14 @@ void nvme_model_result_done(void *arg, const struct usk_nvme_cqe *cpl)
 	r->calls++;
 	r->status = USK_NVME_STATUS_CODE(cpl->status);
 	r->order = g_result_order++;
+}
+
+void nvme_model_reset_done(void *arg, struct usk_nvme_ctrlr *ctrlr, int rc)
+{
+	struct nvme_model_reset_result *r = arg;
+
+	r->calls++;
+	r->rc = rc;
 }
 
 void nvme_model_results_restart(void)

@@ -373,10 +373,10 @@ void model_process_sq(struct nvme_model *m, uint16_t qid)
 			}
 			continue;
 		}
-		if (qid == 0) {
+		if (qid == 0 && status == 0xffff) {
 			status = cmd.opcode == USK_NVME_OPC_ABORT ? model_abort(m, &cmd, &dw0)
 								  : model_admin(m, &cmd, &dw0);
-		} else {
+		} else if (qid != 0) {
 			status = status != 0xffff ? status : model_io(m, &cmd);
 		}
 		model_post(m, sq, qid, cmd.cid, status, dw0);

@@ -5,9 +5,11 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_health_ut test/unit/lib/nvme/nvme_sgl_ut \
 	test/unit/lib/nvme/nvme_probe_ut test/unit/lib/nvme/nvme_split_ut \
 	test/unit/lib/nvme/nvme_admin_ut test/unit/lib/nvme/nvme_reset_ut \
+	test/unit/lib/nvme/nvme_reset_steps_ut \
 	test/unit/lib/nvme/nvme_timeout_ut test/unit/lib/nvme/nvme_iov_ut \
 	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut \
-	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut
+	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut \
+	test/unit/lib/nvme/nvme_qpair_disconnect_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -51,13 +53,20 @@ test_unit_lib_nvme_nvme_admin_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/
 test_unit_lib_nvme_nvme_admin_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_reset_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_reset_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+test_unit_lib_nvme_nvme_reset_steps_ut_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_reset_steps_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_timeout_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_timeout_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+test_unit_lib_nvme_nvme_qpair_disconnect_ut_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_qpair_disconnect_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_iov_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_iov_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_aer_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_aer_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+# On the clock the test moves: a poll that waited on it would wait for ever.
+test_unit_lib_nvme_nvme_aer_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_abort_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_abort_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 # nvme_model_ut checks the controller model itself, through its registers, on a clock of its own.

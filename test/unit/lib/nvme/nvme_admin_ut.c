@@ -303,6 +303,9 @@ static void test_sync_wait_leaves_the_queue_to_others(void)
 	ut_nvme_ticks_advance(ADMIN_TIMEOUT_MS * 1000ull + 1);
 	pthread_join(w.thread, NULL);
 	CU_ASSERT_EQUAL(w.rc, -ETIMEDOUT);
+	/* The lost command has the next admin polls reset the controller. */
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_admin_busy(w.c));
+	CU_ASSERT_TRUE(nvme_model_admin_poll_while_busy(w.c, 30));
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
 	detach(w.c);
 }
@@ -330,6 +333,8 @@ static void test_lost_raw_command_resets_the_controller(void)
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 1);
 	ut_nvme_ticks_advance(1);
 	usk_nvme_ctrlr_process_admin_completions(c);
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_resetting(c));
+	CU_ASSERT_TRUE(nvme_model_admin_poll_while_busy(c, 30));
 	CU_ASSERT_EQUAL(lost.calls, 1);
 	CU_ASSERT_EQUAL(lost.status, USK_NVME_SC_ABORTED_BY_REQUEST);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);

@@ -7,6 +7,7 @@
 
 #include "nvme_model.h"
 #include "ut.h"
+#include "ut_nvme_ticks.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/nvme.h"
@@ -147,6 +148,43 @@ static void test_small_admin_queue(void)
 	teardown();
 }
 
+static void poll_admin(void *ctrlr)
+{
+	usk_nvme_ctrlr_process_admin_completions(ctrlr);
+}
+
+/*
+ * An event whose log page the controller does not give: the admin poll
+ * sends the read and returns at once; the event waits. Past the admin
+ * timeout the lost read has the controller reset, which ends it; the event
+ * then reaches the callback (its page unread), once, and the reset arms
+ * new requests. The bug: the admin poll read the page synchronously,
+ * waiting up to the admin timeout (for ever, on the clock this test moves).
+ */
+static void test_event_log_read_never_makes_the_poll_wait(void)
+{
+	time_t give_up = time(NULL) + 30;
+
+	setup();
+	wait_aers(4);
+	nvme_model_drop_admin_completions(g_model, 1);
+	nvme_model_raise_event(g_model, 0x020101);
+	while (!nvme_model_admin_drops_taken(g_model) && time(NULL) < give_up) {
+		CU_ASSERT_TRUE_FATAL(ut_nvme_ticks_call_returns(poll_admin, g_ctrlr));
+	}
+	CU_ASSERT_TRUE(nvme_model_admin_drops_taken(g_model));
+	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(poll_admin, g_ctrlr));
+	CU_ASSERT_EQUAL(g_events, 0);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 1);
+	ut_nvme_ticks_advance(10000 * 1000ull + 1);
+	poll_events(1);
+	CU_ASSERT_EQUAL(USK_NVME_AER_LOG_PAGE(g_dw0), 2);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
+	wait_aers(4);
+	CU_ASSERT_EQUAL(g_events, 1);
+	teardown();
+}
+
 /* Waits up to 5 s for the model to have seen @want bad doorbell writes. */
 static void wait_doorbell_errors(uint64_t want)
 {
@@ -233,6 +271,7 @@ int main(void)
 		UT_TEST(test_reset_rearms),
 		UT_TEST(test_small_admin_queue),
 		UT_TEST(test_bad_doorbell_writes_are_error_events),
+		UT_TEST(test_event_log_read_never_makes_the_poll_wait),
 	};
 	int rc;
 

@@ -62,8 +62,9 @@ static void teardown(struct nvme_model_fixture *f)
 /*
  * Sets the clock to @now and polls. Twice, with the admin poll between, as
  * an application's admin poller runs beside its I/O: what a timeout ends (by
- * the Abort, once the model has done it, or by the reset the admin poll
- * does) completes on the poll after the one that found it late.
+ * the Abort, once the model has done it, or by the reset the admin polls
+ * do, step by step, with the clock standing still) completes on the poll
+ * after the one that found it late.
  */
 static void poll_at(struct nvme_model_fixture *f, uint64_t now)
 {
@@ -72,6 +73,7 @@ static void poll_at(struct nvme_model_fixture *f, uint64_t now)
 	/* An Abort the poll sent is done before the next look, as a sync one was. */
 	CU_ASSERT(nvme_model_admin_settle(f->model));
 	usk_nvme_ctrlr_process_admin_completions(f->c);
+	CU_ASSERT(nvme_model_admin_poll_while_busy(f->c, 30));
 	usk_nvme_qpair_process_completions(f->q, 0);
 }
 
@@ -312,7 +314,8 @@ static void test_late_command_never_makes_the_poll_wait(void)
 	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(poll_qpair_once, &f));
 	CU_ASSERT_EQUAL(g_calls, 0);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 1);
-	usk_nvme_ctrlr_process_admin_completions(f.c);
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_admin_busy(f.c));
+	CU_ASSERT_TRUE(nvme_model_admin_poll_while_busy(f.c, 30));
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
 	usk_nvme_qpair_process_completions(f.q, 0);
 	CU_ASSERT_EQUAL(g_calls, 1);

@@ -226,6 +226,71 @@ static void test_failures_retried_up_to_the_count(void)
 	teardown_model();
 }
 
+/*
+ * A channel is made while the device has not even fetched Create I/O CQ:
+ * the open returns, and a read submitted meanwhile completes, successfully,
+ * once the device runs again. The channel's creation used to wait for the
+ * queues, on the opening thread.
+ */
+static void test_channel_create_does_not_wait(void)
+{
+	setup_model();
+	nvme_model_pause(g_model, true);
+	on_thread(ut_bdev_open_msg, &g_u);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_u.ch);
+	on_thread(read_one_block, NULL);
+	CU_ASSERT_EQUAL(g_u.done, 0);
+	nvme_model_pause(g_model, false);
+	poll_until(&g_u.done, 1);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
+static void count_closing(const struct usk_poller_info *info, void *ctx)
+{
+	*(int *)ctx += strcmp(info->name, "bdev_nvme_closing") == 0;
+}
+
+static int g_closing;
+
+static void count_closing_msg(void *ctx)
+{
+	g_closing = 0;
+	usk_thread_for_each_poller(count_closing, &g_closing);
+}
+
+/* Polls the thread until no channel is closing any more, for up to 5 s of real time. */
+static void poll_until_closed(void)
+{
+	time_t end = time(NULL) + 5;
+
+	do {
+		on_thread(count_closing_msg, NULL);
+	} while (g_closing > 0 && time(NULL) <= end);
+}
+
+/*
+ * Releasing a channel does not wait for the device: the close returns
+ * while the device has not fetched Delete I/O SQ, and the channel's queue
+ * pair is freed later by a poller of its thread, once the device runs again.
+ */
+static void test_channel_destroy_does_not_wait(void)
+{
+	setup_model();
+	on_thread(ut_bdev_open_msg, &g_u);
+	on_thread(read_one_block, NULL);
+	poll_until(&g_u.done, 1);
+	nvme_model_pause(g_model, true);
+	on_thread(ut_bdev_close_msg, &g_u);
+	on_thread(count_closing_msg, NULL);
+	CU_ASSERT_EQUAL(g_closing, 1);
+	nvme_model_pause(g_model, false);
+	poll_until_closed();
+	CU_ASSERT_EQUAL(g_closing, 0);
+	teardown_model();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -234,6 +299,8 @@ int main(void)
 		UT_TEST(test_resets_in_a_row_do_not_fail_io),
 		UT_TEST(test_failures_retried_up_to_the_count),
 		UT_TEST(test_one_doorbell_per_turn),
+		UT_TEST(test_channel_create_does_not_wait),
+		UT_TEST(test_channel_destroy_does_not_wait),
 	};
 
 	return UT_BDEV_NVME_RUN("bdev_nvme_io", tests);

@@ -108,6 +108,28 @@ static const json_t *call(const char *method, const char *params)
 	return g_conn.last;
 }
 
+/*
+ * As call(), for a method whose answer waits for the device (a reset, a
+ * step per poll of the controller's thread, the model answering on its own
+ * thread): runs the threads until it answered.
+ */
+static const json_t *call_device(const char *method, const char *params)
+{
+	int answers = g_conn.answers;
+
+	send_request(method, params);
+	poll_until(&g_conn.answers, answers + 1);
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_EQUAL(g_conn.answers, answers + 1);
+	return g_conn.last;
+}
+
+/* A function, not json_is_true(), whose macro would call twice what it is given. */
+static void assert_true_answer(const json_t *answer)
+{
+	CU_ASSERT_TRUE(json_is_true(json_object_get(answer, "result")));
+}
+
 /* What a refused request must leave as it was. */
 struct server_state {
 	char bdevs[256]; /* every bdev's name, in order */
@@ -550,28 +572,19 @@ static void test_bdev_info_shows_the_controller(void)
 /* A detach naming the controller's one path, with SPDK's fabrics members, detaches it. */
 static void test_detach_takes_the_controllers_path(void)
 {
-	int answers;
-
 	setup();
 	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
-	answers = g_conn.answers;
 	/* Answered once the device is given back, which the model's thread takes part in. */
-	send_request("bdev_nvme_detach_controller",
-		     "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", \"traddr\": \"00:00.0\", "
-		     "\"adrfam\": \"ipv4\", \"trsvcid\": \"1\", \"subnqn\": \"nqn\", "
-		     "\"hostaddr\": \"1.1.1.1\", \"hostsvcid\": \"2\"}");
-	poll_until(&g_conn.answers, answers + 1);
-	CU_ASSERT_TRUE(json_is_true(json_object_get(g_conn.last, "result")));
+	assert_true_answer(call_device(
+		"bdev_nvme_detach_controller",
+		"{\"name\": \"Nvme0\", \"trtype\": \"pcie\", \"traddr\": \"00:00.0\", "
+		"\"adrfam\": \"ipv4\", \"trsvcid\": \"1\", \"subnqn\": \"nqn\", "
+		"\"hostaddr\": \"1.1.1.1\", \"hostsvcid\": \"2\"}"));
 	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme0"));
 	CU_ASSERT_EQUAL(g_pci_releases, 1);
 	nvme_model_destroy(g_model);
 }
 
-/* A function, not json_is_true(), whose macro would call twice what it is given. */
-static void assert_true_answer(const json_t *answer)
-{
-	CU_ASSERT_TRUE(json_is_true(json_object_get(answer, "result")));
-}
 
 static void read_one_block(void *ctx)
 {
@@ -601,7 +614,7 @@ static void test_reset_controller_ends_io_once(void)
 	enables = nvme_model_enable_count(g_model);
 	hold_eight_reads();
 	CU_ASSERT_EQUAL(g_u.done, 0);
-	assert_true_answer(call("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\"}"));
+	assert_true_answer(call_device("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\"}"));
 	poll_until(&g_u.done, 8);
 	/* The reset ended them (SQ deletion): sent again on the rebuilt queue pair, they pass. */
 	CU_ASSERT_EQUAL(g_u.failed, 0);
@@ -611,11 +624,51 @@ static void test_reset_controller_ends_io_once(void)
 	CU_ASSERT_EQUAL(g_u.done, 8);
 	/* cntlid 0 is SPDK's "any". */
 	assert_true_answer(
-		call("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\", \"cntlid\": 0}"));
+		call_device("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\", \"cntlid\": 0}"));
 	on_thread(read_one_block, NULL);
 	poll_until(&g_u.done, 9);
 	CU_ASSERT_EQUAL(g_u.failed, 0);
 	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
+static void exit_thread_msg(void *ctx)
+{
+	usk_thread_exit(usk_thread_get_current());
+}
+
+/*
+ * A reset request taken by another thread (as the RPC server's is) does not
+ * reset there: the controller's thread does it, and the answer comes from
+ * the reset's callback, once the controller is ready again. The request
+ * used to reset the controller on the thread that took it, waiting.
+ */
+static void test_reset_controller_answers_from_the_callback(void)
+{
+	struct usk_thread *rpc_thread;
+	uint32_t enables;
+	int answers;
+
+	setup();
+	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	rpc_thread = usk_thread_create("rpc", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rpc_thread);
+	enables = nvme_model_enable_count(g_model);
+	answers = g_conn.answers;
+	CU_ASSERT_EQUAL(usk_thread_send_msg(rpc_thread, dispatch_msg,
+					    ut_rpc_request_new("bdev_nvme_reset_controller",
+							       "{\"name\": \"Nvme0\"}")),
+			0);
+	ut_poll_threads(&rpc_thread, 1);
+	CU_ASSERT_EQUAL(g_conn.answers, answers);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), enables);
+	poll_until(&g_conn.answers, answers + 1);
+	assert_true_answer(g_conn.last);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), enables + 1);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(rpc_thread, exit_thread_msg, NULL), 0);
+	ut_poll_threads(&rpc_thread, 1);
+	CU_ASSERT_TRUE(usk_thread_is_exited(rpc_thread));
+	usk_thread_destroy(rpc_thread);
 	teardown_model();
 }
 
@@ -643,7 +696,7 @@ static void test_set_options(void)
 		       "\"Nvme0\",\"traddr\":\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}]");
 	on_thread(ut_bdev_open_msg, &g_u);
 	hold_eight_reads();
-	assert_true_answer(call("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\"}"));
+	assert_true_answer(call_device("bdev_nvme_reset_controller", "{\"name\": \"Nvme0\"}"));
 	poll_until(&g_u.done, 8);
 	CU_ASSERT_EQUAL(g_u.failed, 8);
 	CU_ASSERT_EQUAL(g_u.sc, USK_NVME_SC_ABORTED_SQ_DELETION);
@@ -666,6 +719,7 @@ int main(void)
 		UT_TEST(test_bdev_info_shows_the_controller),
 		UT_TEST(test_detach_takes_the_controllers_path),
 		UT_TEST(test_reset_controller_ends_io_once),
+		UT_TEST(test_reset_controller_answers_from_the_callback),
 		UT_TEST(test_set_options),
 	};
 	int rc = UT_BDEV_NVME_RUN("bdev_nvme_rpc", tests);

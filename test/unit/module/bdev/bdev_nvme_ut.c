@@ -124,6 +124,20 @@ static void exit_other(void *ctx)
 	usk_thread_exit(usk_thread_get_current());
 }
 
+/* Whether a poller is still registered on one of @threads. */
+static bool pollers_left(struct usk_thread **threads, int count)
+{
+	for (int i = 0; i < count; i++) {
+		struct usk_thread_stats stats;
+
+		usk_thread_get_stats(threads[i], &stats);
+		if (stats.active_pollers + stats.timed_pollers > 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * The bdevs go (as at shutdown) while another thread holds one open: its
  * last close is on that thread, and the controller's release still happens
@@ -143,8 +157,10 @@ static void test_last_close_on_another_thread(void)
 	CU_ASSERT_EQUAL(usk_thread_send_msg(g_other, open_on_other, NULL), 0);
 	ut_poll_threads(both, 2);
 	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, unregister_all, NULL), 0);
+	/* Until the other thread's queue pair is disconnected, and the controller detached. */
 	for (time_t end = time(NULL) + 2;
-	     nvme_bdev_ctrlr_get("Nvme0") != NULL && time(NULL) <= end;) {
+	     (nvme_bdev_ctrlr_get("Nvme0") != NULL || pollers_left(both, 2)) &&
+	     time(NULL) <= end;) {
 		ut_poll_threads(both, 2);
 	}
 	ut_poll_threads(both, 2);

@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The reset as steps the admin poll moves on (base 3.7.2, and the part of
+ * the initialisation of 3.5.1 a reset repeats).
+ *
+ * Each step sends one admin command or reads CSTS once, and returns: none
+ * waits or sleeps. A controller may take CAP.TO (up to 127.5 s) to clear or
+ * set CSTS.RDY; that holds up its own admin queue only, never the thread
+ * that polls it, nor the other controllers that thread polls. The admin
+ * lock is held for a step, not between steps: meanwhile the RESETTING bit
+ * keeps other admin commands, event requests and queue creations out, and
+ * holds I/O queue pairs off their rings.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "nvme_internal.h"
+#include "usk/env.h"
+#include "usk/log.h"
+#include "usk/util.h"
+
+enum nvme_reset_step {
+	NVME_RESET_IDLE,
+	NVME_RESET_DELETE_SQ,
+	NVME_RESET_DELETE_CQ,
+	NVME_RESET_DISABLE,
+	NVME_RESET_WAIT_NOT_READY,
+	NVME_RESET_ENABLE,
+	NVME_RESET_WAIT_READY,
+	NVME_RESET_NUM_QUEUES,
+	NVME_RESET_GET_ARBITRATION,
+	NVME_RESET_SET_ARBITRATION,
+	NVME_RESET_DBBUF,
+	NVME_RESET_AER_CONFIG,
+};
+
+/* A step's outcome, besides an error: come back on a later poll, or go on now. */
+#define NVME_STEP_WAIT 1
+#define NVME_STEP_NEXT 0
+
+static void nvme_reset_cmd_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_reset_machine *m = arg;
+
+	m->cpl = *cpl;
+	m->cmd_out = false;
+	m->cmd_answered = true;
+}
+
+/*
+ * The step's admin command: sent on the first call, then -EAGAIN until it
+ * is answered (0: the answer is in m->cpl) or the admin timeout passes
+ * (-ETIMEDOUT: its callback is dropped, and the disable ends it).
+ */
+static int nvme_reset_cmd(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd, void *buf,
+			  uint32_t len)
+{
+	struct nvme_reset_machine *m = &c->reset;
+	int rc;
+
+	if (m->cmd_answered) {
+		m->cmd_answered = false;
+		return 0;
+	}
+	if (!m->cmd_out) {
+		/* Set before it goes out: the controller may take it at once. */
+		m->deadline = nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+		rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_reset_cmd_done, m);
+		m->cmd_out = rc == 0;
+		return rc == 0 ? -EAGAIN : rc;
+	}
+	if (nvme_ticks() > m->deadline) {
+		USK_ERRLOG("%s: admin command 0x%02x of the reset timed out after %u ms", c->name,
+			   cmd->opcode, c->opts.admin_timeout_ms);
+		nvme_qpair_forget(c->admin, m);
+		m->cmd_out = false;
+		return -ETIMEDOUT;
+	}
+	return -EAGAIN;
+}
+
+/* nvme_reset_cmd() for a command whose refusal fails the step: -EIO then. */
+static int nvme_reset_cmd_ok(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *cmd, void *buf,
+			     uint32_t len)
+{
+	int rc = nvme_reset_cmd(c, cmd, buf, len);
+	uint16_t status = USK_NVME_STATUS_CODE(c->reset.cpl.status);
+
+	if (rc == 0 && status != 0) {
+		USK_ERRLOG("%s: admin command 0x%02x of the reset failed: %s", c->name, cmd->opcode,
+			   usk_nvme_status_string(status));
+		return -EIO;
+	}
+	return rc;
+}
+
+/*
+ * The next I/O queue from @qid on to delete before the disable: one made
+ * under the state being reset (only those are on the controller), not spared.
+ */
+static uint16_t nvme_reset_next_queue(const struct usk_nvme_ctrlr *c, uint32_t qid)
+{
+	const struct nvme_reset_machine *m = &c->reset;
+
+	for (; qid <= c->max_io_queues && m->spare != NVME_RESET_SPARE_ALL; qid++) {
+		const struct usk_nvme_qpair *q = c->io_qpairs[qid];
+
+		if (q != NULL && qid != m->spare && q->synced_state == m->from_state) {
+			return (uint16_t)qid;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Deleting the I/O queues first, while the controller answers (as Linux
+ * does), leaves the disable no command the controller has fetched and not
+ * finished: QEMU's emulated controller (7.2) frees such a queue while its
+ * commands are on their way and crashes when they finish. A refused Delete
+ * changes nothing, the disable still ends all (a refused Delete SQ leaves
+ * its CQ to it too); a lost one means the controller answers no more, so
+ * the rest are left to the disable.
+ */
+static int nvme_reset_delete(struct usk_nvme_ctrlr *c, uint8_t opcode)
+{
+	struct usk_nvme_sqe cmd = {.opcode = opcode, .cdw10 = c->reset.qid};
+	int rc = nvme_reset_cmd(c, &cmd, NULL, 0);
+
+	if (rc == -EAGAIN) {
+		return NVME_STEP_WAIT;
+	}
+	if (rc != 0) {
+		c->reset.step = NVME_RESET_DISABLE;
+		return NVME_STEP_NEXT;
+	}
+	if (opcode == USK_NVME_OPC_DELETE_IO_SQ &&
+	    USK_NVME_STATUS_CODE(c->reset.cpl.status) == 0) {
+		c->reset.step = NVME_RESET_DELETE_CQ;
+		return NVME_STEP_NEXT;
+	}
+	/* Goes on with the next queue, or to the disable after the last. */
+	c->reset.qid = nvme_reset_next_queue(c, c->reset.qid + 1u);
+	c->reset.step = c->reset.qid != 0 ? NVME_RESET_DELETE_SQ : NVME_RESET_DISABLE;
+	return NVME_STEP_NEXT;
+}
+
+static int nvme_reset_step_delete_sq(struct usk_nvme_ctrlr *c)
+{
+	return nvme_reset_delete(c, USK_NVME_OPC_DELETE_IO_SQ);
+}
+
+static int nvme_reset_step_delete_cq(struct usk_nvme_ctrlr *c)
+{
+	return nvme_reset_delete(c, USK_NVME_OPC_DELETE_IO_CQ);
+}
+
+/* Reads CSTS; -ENODEV, with a message, if the device is gone. */
+static int nvme_reset_read_csts(struct usk_nvme_ctrlr *c, uint32_t *csts)
+{
+	*csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
+	if (*csts == UINT32_MAX) {
+		USK_ERRLOG("%s: registers read all ones: the device is gone", c->name);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/* The wait for CSTS.RDY to change, given CAP.TO. */
+static void nvme_reset_wait_from_now(struct usk_nvme_ctrlr *c, int next)
+{
+	c->reset.deadline = nvme_ticks() + nvme_us_to_ticks(nvme_ctrlr_timeout_us(c));
+	c->reset.step = next;
+}
+
+static int nvme_reset_step_disable(struct usk_nvme_ctrlr *c)
+{
+	uint32_t cc = nvme_reg_read32(c, USK_NVME_REG_CC);
+
+	if (cc == UINT32_MAX) {
+		USK_ERRLOG("%s: registers read all ones: the device is gone", c->name);
+		return -ENODEV;
+	}
+	nvme_reg_write32(c, USK_NVME_REG_CC, cc & ~USK_NVME_CC_EN);
+	nvme_reset_wait_from_now(c, NVME_RESET_WAIT_NOT_READY);
+	return NVME_STEP_NEXT;
+}
+
+static int nvme_reset_step_wait_not_ready(struct usk_nvme_ctrlr *c)
+{
+	uint32_t gen = c->reset.from_state >> NVME_CTRLR_GEN_SHIFT;
+	uint32_t csts;
+	int rc = nvme_reset_read_csts(c, &csts);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if ((csts & USK_NVME_CSTS_RDY) == 0) {
+		/* Disabled: no more DMA and no completions, so queue pairs may end their commands. */
+		__atomic_store_n(&c->state, (gen + 1) << NVME_CTRLR_GEN_SHIFT | NVME_CTRLR_RESETTING,
+				 __ATOMIC_RELEASE);
+		c->reset.step = NVME_RESET_ENABLE;
+		return NVME_STEP_NEXT;
+	}
+	if (nvme_ticks() > c->reset.deadline) {
+		USK_ERRLOG("%s: CSTS.RDY still set %" PRIu64 " ms after CC.EN was cleared (CAP.TO)",
+			   c->name, nvme_ctrlr_timeout_us(c) / 1000);
+		return -ETIMEDOUT;
+	}
+	return NVME_STEP_WAIT;
+}
+
+static int nvme_reset_step_enable(struct usk_nvme_ctrlr *c)
+{
+	/* What the admin queue held, the disable dropped: end it, and start the ring afresh. */
+	nvme_qpair_abort_all(c->admin);
+	nvme_qpair_reset_ring(c->admin);
+	nvme_ctrlr_start_admin(c);
+	nvme_reset_wait_from_now(c, NVME_RESET_WAIT_READY);
+	return NVME_STEP_NEXT;
+}
+
+static int nvme_reset_step_wait_ready(struct usk_nvme_ctrlr *c)
+{
+	uint32_t csts;
+	int rc = nvme_reset_read_csts(c, &csts);
+
+	if (rc != 0) {
+		return rc;
+	}
+	if (csts & USK_NVME_CSTS_CFS) {
+		USK_ERRLOG("%s: controller fatal status while coming ready", c->name);
+		return -EIO;
+	}
+	if (csts & USK_NVME_CSTS_RDY) {
+		c->reset.step = NVME_RESET_NUM_QUEUES;
+		return NVME_STEP_NEXT;
+	}
+	if (nvme_ticks() > c->reset.deadline) {
+		USK_ERRLOG("%s: not ready %" PRIu64 " ms after CC.EN was set (CAP.TO)", c->name,
+			   nvme_ctrlr_timeout_us(c) / 1000);
+		return -ETIMEDOUT;
+	}
+	return NVME_STEP_WAIT;
+}
+
+static int nvme_reset_step_num_queues(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = nvme_ctrlr_num_queues_cmd(c);
+	int rc = nvme_reset_cmd_ok(c, &cmd, NULL, 0);
+
+	if (rc != 0) {
+		return rc == -EAGAIN ? NVME_STEP_WAIT : rc;
+	}
+	c->max_io_queues = nvme_ctrlr_num_queues_granted(c, c->reset.cpl.dw0);
+	/* Queue pairs hold IDs up to what was granted before: they must all come back. */
+	if (c->max_io_queues < c->reset.granted) {
+		USK_ERRLOG("%s: grants %u I/O queues after the reset, %u before", c->name,
+			   c->max_io_queues, c->reset.granted);
+		return -EIO;
+	}
+	c->reset.step = c->opts.arbitration_burst == USK_NVME_ARB_BURST_KEEP
+				? NVME_RESET_DBBUF
+				: NVME_RESET_GET_ARBITRATION;
+	return NVME_STEP_NEXT;
+}
+
+static int nvme_reset_step_get_arbitration(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_GET_FEATURES,
+				   .cdw10 = USK_NVME_FEAT_ARBITRATION};
+	int rc = nvme_reset_cmd_ok(c, &cmd, NULL, 0);
+
+	if (rc != 0) {
+		return rc == -EAGAIN ? NVME_STEP_WAIT : rc;
+	}
+	c->reset.arbitration = nvme_ctrlr_arbitration_with_burst(c, c->reset.cpl.dw0);
+	c->reset.step = NVME_RESET_SET_ARBITRATION;
+	return NVME_STEP_NEXT;
+}
+
+static int nvme_reset_step_set_arbitration(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_SET_FEATURES,
+				   .cdw10 = USK_NVME_FEAT_ARBITRATION,
+				   .cdw11 = c->reset.arbitration};
+	int rc = nvme_reset_cmd_ok(c, &cmd, NULL, 0);
+
+	if (rc != 0) {
+		return rc == -EAGAIN ? NVME_STEP_WAIT : rc;
+	}
+	c->reset.step = NVME_RESET_DBBUF;
+	return NVME_STEP_NEXT;
+}
+
+/* Points the controller at the Doorbell Buffer Config pages again, emptied. */
+static int nvme_reset_step_dbbuf(struct usk_nvme_ctrlr *c)
+{
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_DOORBELL_BUFFER_CONFIG};
+	int rc;
+
+	if (c->dbbuf_shadow == NULL) {
+		c->reset.step = NVME_RESET_AER_CONFIG;
+		return NVME_STEP_NEXT;
+	}
+	if (!c->reset.cmd_out && !c->reset.cmd_answered) {
+		memset(c->dbbuf_shadow, 0, c->dbbuf_size);
+		memset(c->dbbuf_eventidx, 0, c->dbbuf_size);
+	}
+	cmd.prp1 = usk_vtoiova(c->dbbuf_shadow, NULL);
+	cmd.prp2 = usk_vtoiova(c->dbbuf_eventidx, NULL);
+	rc = nvme_reset_cmd_ok(c, &cmd, NULL, 0);
+	if (rc != 0) {
+		return rc == -EAGAIN ? NVME_STEP_WAIT : rc;
+	}
+	c->reset.step = NVME_RESET_AER_CONFIG;
+	return NVME_STEP_NEXT;
+}
+
+/* The last step: the controller is ready once it is answered. */
+static int nvme_reset_step_aer_config(struct usk_nvme_ctrlr *c)
+{
+	uint32_t ready = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) & ~NVME_CTRLR_RESETTING;
+	struct usk_nvme_sqe cmd = nvme_aer_config_cmd(c);
+	int rc = nvme_reset_cmd_ok(c, &cmd, NULL, 0);
+
+	if (rc == -EAGAIN) {
+		return NVME_STEP_WAIT;
+	}
+	rc = nvme_aer_config_done(c, rc);
+	if (rc != 0) {
+		return rc;
+	}
+	__atomic_store_n(&c->state, ready, __ATOMIC_RELEASE);
+	c->admin->synced_state = ready;
+	c->reset.step = NVME_RESET_IDLE;
+	nvme_aer_arm(c);
+	return NVME_STEP_NEXT;
+}
+
+static int (*const nvme_reset_steps[])(struct usk_nvme_ctrlr *c) = {
+	[NVME_RESET_DELETE_SQ] = nvme_reset_step_delete_sq,
+	[NVME_RESET_DELETE_CQ] = nvme_reset_step_delete_cq,
+	[NVME_RESET_DISABLE] = nvme_reset_step_disable,
+	[NVME_RESET_WAIT_NOT_READY] = nvme_reset_step_wait_not_ready,
+	[NVME_RESET_ENABLE] = nvme_reset_step_enable,
+	[NVME_RESET_WAIT_READY] = nvme_reset_step_wait_ready,
+	[NVME_RESET_NUM_QUEUES] = nvme_reset_step_num_queues,
+	[NVME_RESET_GET_ARBITRATION] = nvme_reset_step_get_arbitration,
+	[NVME_RESET_SET_ARBITRATION] = nvme_reset_step_set_arbitration,
+	[NVME_RESET_DBBUF] = nvme_reset_step_dbbuf,
+	[NVME_RESET_AER_CONFIG] = nvme_reset_step_aer_config,
+};
+
+void nvme_reset_steps_begin(struct usk_nvme_ctrlr *c, uint16_t spare)
+{
+	struct nvme_reset_machine *m = &c->reset;
+	uint32_t state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+
+	USK_INFOLOG("%s: resetting the controller", c->name);
+	m->from_state = state;
+	m->spare = spare;
+	m->granted = c->max_io_queues;
+	m->cmd_out = false;
+	m->cmd_answered = false;
+	__atomic_store_n(&c->state, state | NVME_CTRLR_RESETTING, __ATOMIC_RELEASE);
+	/* Gone, in fatal status or not ready: it would answer no Delete. */
+	m->qid = 0;
+	if (nvme_ctrlr_fault(c) == NULL &&
+	    (nvme_reg_read32(c, USK_NVME_REG_CSTS) & USK_NVME_CSTS_RDY) != 0) {
+		m->qid = nvme_reset_next_queue(c, 1);
+	}
+	m->step = m->qid != 0 ? NVME_RESET_DELETE_SQ : NVME_RESET_DISABLE;
+}
+
+int nvme_reset_steps_run(struct usk_nvme_ctrlr *c)
+{
+	struct nvme_reset_machine *m = &c->reset;
+
+	while (m->step != NVME_RESET_IDLE) {
+		int rc = nvme_reset_steps[m->step](c);
+
+		if (rc == NVME_STEP_WAIT) {
+			return -EAGAIN;
+		}
+		if (rc < 0) {
+			nvme_reset_steps_abandon(c);
+			return rc;
+		}
+	}
+	USK_INFOLOG("%s: reset done; I/O queue pairs are rebuilt on their next poll", c->name);
+	return 0;
+}
+
+void nvme_reset_steps_abandon(struct usk_nvme_ctrlr *c)
+{
+	/* A command of the reset still out must not call back into a reset that is over. */
+	if (c->reset.cmd_out) {
+		nvme_qpair_forget(c->admin, &c->reset);
+	}
+	c->reset.cmd_out = false;
+	c->reset.cmd_answered = false;
+	c->reset.step = NVME_RESET_IDLE;
+}
