@@ -162,7 +162,7 @@ uint32_t usk_bdev_get_aliases(const struct usk_bdev *bdev, const char **aliases,
 /** @return whether a module has claimed the bdev (a split claims its base). */
 bool usk_bdev_is_claimed(const struct usk_bdev *bdev);
 
-/** @return whether the bdev does I/O of @p type. */
+/** @return whether the bdev does I/O of @p type, as its module said when it registered. */
 bool usk_bdev_io_type_supported(const struct usk_bdev *bdev, enum usk_bdev_io_type type);
 
 /**

@@ -41,7 +41,7 @@ struct usk_bdev_fn_table {
 	void (*destruct)(void *ctxt);
 	/** Start @p io on @p ch (the module's channel from get_io_channel). */
 	void (*submit_request)(struct usk_io_channel *ch, struct usk_bdev_io *io);
-	/** Whether the bdev does I/O of @p type. */
+	/** Whether the bdev does I/O of @p type; asked for each type once, at register. */
 	bool (*io_type_supported)(void *ctxt, enum usk_bdev_io_type type);
 	/** Get the current thread's channel of the module for this bdev. */
 	struct usk_io_channel *(*get_io_channel)(void *ctxt);
@@ -67,7 +67,12 @@ struct usk_bdev_module {
 	size_t driver_ctx_size;
 };
 
-/** What the layer needs to know of a bdev; the module fills it, then registers. */
+/**
+ * What the layer needs to know of a bdev; the module fills it, then
+ * registers. The layer reads write_unit_size and optimal_io_boundary (and
+ * the answers of io_type_supported) once, at register, and keeps them in
+ * the form its data path tests with a mask; a change afterwards is not seen.
+ */
 struct usk_bdev {
 	/** unique among bdevs, 1 to USK_BDEV_NAME_MAX bytes, no control characters; copied */
 	const char *name;

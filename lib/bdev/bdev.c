@@ -235,6 +235,25 @@ static bool bdev_valid(const struct usk_bdev *b)
 	       b->fn_table->io_type_supported != NULL && b->module != NULL;
 }
 
+void bdev_granule_init(struct bdev_granule *g, uint32_t size)
+{
+	g->size = size;
+	g->pow2 = usk_u64_is_pow2(size);
+	g->shift = g->pow2 ? usk_u32_log2(size) : 0;
+}
+
+/* Asks the module once what the data path would otherwise ask per I/O. */
+static void bdev_cache_shape(struct usk_bdev *b, struct bdev_internal *bi)
+{
+	for (int t = 0; t < USK_BDEV_IO_TYPE_COUNT; t++) {
+		if (b->fn_table->io_type_supported(b->ctxt, (enum usk_bdev_io_type)t)) {
+			bi->io_types |= 1u << t;
+		}
+	}
+	bdev_granule_init(&bi->write_unit, b->write_unit_size > 1 ? b->write_unit_size : 0);
+	bdev_granule_init(&bi->boundary, b->optimal_io_boundary);
+}
+
 int usk_bdev_register(struct usk_bdev *b)
 {
 	struct bdev_internal *bi;
@@ -261,6 +280,7 @@ int usk_bdev_register(struct usk_bdev *b)
 		return rc;
 	}
 	bi->bdev = b;
+	bdev_cache_shape(b, bi);
 	usk_bdev_io_stat_init(&bi->released_stat);
 	TAILQ_INIT(&bi->descs);
 	pthread_mutex_init(&bi->lock, NULL);
@@ -644,5 +664,6 @@ bool usk_bdev_is_claimed(const struct usk_bdev *b)
 
 bool usk_bdev_io_type_supported(const struct usk_bdev *b, enum usk_bdev_io_type type)
 {
-	return type < USK_BDEV_IO_TYPE_COUNT && b->fn_table->io_type_supported(b->ctxt, type);
+	return (unsigned int)type < USK_BDEV_IO_TYPE_COUNT &&
+	       (b->internal->io_types >> type & 1) != 0;
 }

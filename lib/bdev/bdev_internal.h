@@ -26,6 +26,34 @@ struct usk_bdev_desc {
 
 #define BDEV_MAX_ALIASES 8
 
+/*
+ * A block count that writes must be a multiple of (the write unit) or that
+ * I/O must not cross a multiple of (the optimal boundary), ready for the
+ * data path: a shift and a mask when it is a power of two, as devices
+ * report them; a division only for other values (a stripe of three units,
+ * say), which are rare enough to pay for it.
+ */
+struct bdev_granule {
+	uint32_t size;	/* 0: none */
+	uint32_t shift; /* log2(size) when pow2 */
+	bool pow2;
+};
+
+/* Sets @g up for @size blocks (0: none). */
+void bdev_granule_init(struct bdev_granule *g, uint32_t size);
+
+/* Which granule @block is in. */
+static inline uint64_t bdev_granule_index(const struct bdev_granule *g, uint64_t block)
+{
+	return g->pow2 ? block >> g->shift : block / g->size;
+}
+
+/* Where in its granule @block is. */
+static inline uint64_t bdev_granule_offset(const struct bdev_granule *g, uint64_t block)
+{
+	return g->pow2 ? block & (g->size - 1) : block % g->size;
+}
+
 struct bdev_internal {
 	char *name;
 	char *aliases[BDEV_MAX_ALIASES]; /* guarded by the registry's lock */
@@ -50,6 +78,10 @@ struct bdev_internal {
 	uint64_t histogram_max_ticks;
 	TAILQ_ENTRY(bdev_internal) link;
 	struct usk_bdev *bdev;
+	/* What the module said at register (bdev_module.h), kept for the data path. */
+	uint32_t io_types;		/* bit t: type t supported, one AND per I/O */
+	struct bdev_granule write_unit; /* none when the write unit is 0 or 1 */
+	struct bdev_granule boundary;	/* the optimal I/O boundary */
 };
 
 /* A thread's channel for one bdev. */
@@ -114,15 +146,6 @@ extern uint32_t g_bdev_io_count;
 /* Sets up the layer: the bdev_io pool sized for the registered modules. */
 int bdev_layer_init(uint32_t pool_size);
 void bdev_layer_fini(void);
-
-/*
- * Checks and starts an I/O on @buf (one flat buffer) or @iov; returns 0 or
- * a negative errno, with no callback.
- */
-int bdev_io_submit_checked(struct usk_bdev_desc *desc, struct usk_io_channel *ch,
-			   enum usk_bdev_io_type type, void *buf, struct iovec *iov, int iovcnt,
-			   uint64_t offset_blocks, uint64_t num_blocks, usk_bdev_io_cb cb,
-			   void *cb_arg);
 
 /*
  * Whether @io may go now under its bdev's QoS; when not, it is queued on

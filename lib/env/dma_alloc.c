@@ -62,6 +62,9 @@ static bool g_said_no_hugepages;
 static bool g_huge_only;
 /* Per chunk: 0, or (class + 1) | node_slot << 8 for a chunk of small blocks. */
 static _Atomic(_Atomic uint16_t *) g_chunk_info[1u << DMA_INFO_TOP_BITS];
+static struct env_top_used g_chunk_info_used;
+_Static_assert((1u << DMA_INFO_TOP_BITS) == ENV_TOP_ENTRIES,
+	       "g_chunk_info_used covers g_chunk_info");
 /* Bumped by env_dma_fini(): thread caches from before hold blocks that are gone. */
 static _Atomic uint64_t g_dma_generation = 1;
 
@@ -198,6 +201,7 @@ static _Atomic uint16_t *chunk_info_slot(uintptr_t addr, bool create)
 			return NULL;
 		}
 		atomic_store_explicit(&g_chunk_info[top], leaf, memory_order_release);
+		env_top_used_set(&g_chunk_info_used, (uint32_t)top);
 	}
 	return leaf == NULL ? NULL : &leaf[chunk & ((1u << DMA_INFO_LEAF_BITS) - 1)];
 }
@@ -476,6 +480,11 @@ int env_dma_require_hugepages(void)
 	return rc;
 }
 
+static void chunk_info_free(uint32_t top)
+{
+	free(atomic_exchange(&g_chunk_info[top], NULL));
+}
+
 void env_dma_fini(void)
 {
 	pthread_mutex_lock(&g_dma_lock);
@@ -490,8 +499,6 @@ void env_dma_fini(void)
 	g_said_no_hugepages = false;
 	/* Blocks in thread caches went with their chunks: caches start over. */
 	atomic_fetch_add(&g_dma_generation, 1);
-	for (uint32_t i = 0; i < (1u << DMA_INFO_TOP_BITS); i++) {
-		free(atomic_exchange(&g_chunk_info[i], NULL));
-	}
+	env_top_used_drain(&g_chunk_info_used, chunk_info_free);
 	pthread_mutex_unlock(&g_dma_lock);
 }

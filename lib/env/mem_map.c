@@ -28,6 +28,8 @@
 typedef _Atomic uint64_t map_leaf[MAP_LEAF_ENTRIES];
 
 static map_leaf *_Atomic g_map_top[MAP_TOP_ENTRIES];
+static struct env_top_used g_map_top_used;
+_Static_assert(MAP_TOP_ENTRIES == ENV_TOP_ENTRIES, "g_map_top_used covers g_map_top");
 
 static inline uint64_t map_top_index(uintptr_t vaddr)
 {
@@ -69,6 +71,7 @@ static map_leaf *map_leaf_get_or_create(uintptr_t vaddr)
 		return NULL;
 	}
 	atomic_store_explicit(slot, leaf, memory_order_release);
+	env_top_used_set(&g_map_top_used, (uint32_t)map_top_index(vaddr));
 	return leaf;
 }
 
@@ -104,15 +107,18 @@ void mem_map_clear(uintptr_t vaddr, uint64_t len)
 	}
 }
 
+static void map_leaf_free(uint32_t top)
+{
+	map_leaf *leaf = atomic_exchange(&g_map_top[top], NULL);
+
+	if (leaf != NULL) {
+		munmap(leaf, sizeof(map_leaf));
+	}
+}
+
 void mem_map_fini(void)
 {
-	for (uint32_t i = 0; i < MAP_TOP_ENTRIES; i++) {
-		map_leaf *leaf = atomic_exchange(&g_map_top[i], NULL);
-
-		if (leaf != NULL) {
-			munmap(leaf, sizeof(map_leaf));
-		}
-	}
+	env_top_used_drain(&g_map_top_used, map_leaf_free);
 }
 
 uint64_t usk_vtoiova(const void *vaddr, uint64_t *size)

@@ -325,7 +325,10 @@ int nvme_qpair_reap(struct usk_nvme_qpair *q, uint32_t max)
 		if (!nvme_qpair_in_sync(q)) {
 			break;
 		}
-		nvme_qpair_submit_waiting(q);
+		/* Tested here, not by a call per completion: commands rarely wait. */
+		if (q->waiting_head != NULL) {
+			nvme_qpair_submit_waiting(q);
+		}
 	}
 	q->in_completions = false;
 	q->stats.completions += reaped;

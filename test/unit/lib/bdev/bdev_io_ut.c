@@ -74,9 +74,10 @@ static void test_bad_io_fails_at_once(void)
 		{-ENOTSUP, submit_unmap_unsupported},	{-EINVAL, submit_zeroes_overflow},
 	};
 
+	/* The layer asks the module at register. */
+	g_no_unmap = true;
 	setup();
 	on_thread(0, open_reader, "ut0");
-	g_no_unmap = true;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		g_case = &cases[i];
 		on_thread(0, run_case, NULL);
@@ -167,9 +168,8 @@ static void test_split_at_boundary_and_max_transfer(void)
 	uint64_t want[][2] = {{6, 2}, {8, 5}, {13, 3}, {16, 5}, {21, 3}, {24, 5}, {29, 1}};
 	uint64_t bytes = 0;
 
+	g_shape = (struct ut_bdev_shape){.optimal_io_boundary = 8, .max_transfer_blocks = 5};
 	setup();
-	g_bdev.optimal_io_boundary = 8;
-	g_bdev.max_transfer_blocks = 5;
 	on_thread(0, submit_big_read, NULL);
 	CU_ASSERT_EQUAL_FATAL(mc->count, 7);
 	for (int i = 0; i < 7; i++) {
@@ -192,8 +192,95 @@ static void test_split_at_boundary_and_max_transfer(void)
 	CU_ASSERT_EQUAL(g_users[0].failed, 1);
 	CU_ASSERT_EQUAL(g_users[0].last_sct, USK_NVME_SCT_MEDIA);
 	CU_ASSERT_EQUAL(g_users[0].last_sc, USK_NVME_SC_UNRECOVERED_READ_ERROR);
-	g_bdev.optimal_io_boundary = 0;
-	g_bdev.max_transfer_blocks = 0;
+	teardown();
+	g_shape = (struct ut_bdev_shape){0};
+}
+
+/* Reads of @ctx[0] blocks from block @ctx[1]. */
+static void submit_read_at(void *ctx)
+{
+	const uint64_t *at = ctx;
+	struct user *u = &g_users[0];
+
+	g_check_rc = usk_bdev_read_blocks(u->desc, u->ch, g_buf, at[1], at[0], io_done, u);
+}
+
+/* Writes of @ctx blocks from block 0. */
+static void submit_write_of(void *ctx)
+{
+	struct user *u = &g_users[0];
+
+	g_check_rc = usk_bdev_write_blocks(u->desc, u->ch, g_buf, 0, (uintptr_t)ctx, io_done, u);
+}
+
+/* A bdev's write unit and boundary, a read across it and the children it must make. */
+struct shape_case {
+	struct ut_bdev_shape shape;
+	uint64_t read_at[2];  /* blocks, first block */
+	uint64_t want[3][2];  /* each child: first block, blocks */
+	uintptr_t bad_write;  /* blocks of a write refused */
+	uintptr_t good_write; /* blocks of a write taken, inside the first boundary */
+};
+
+static void check_shape(const struct shape_case *c)
+{
+	struct ut_module_channel *mc = &g_module_channels[0];
+
+	g_shape = c->shape;
+	setup();
+	on_thread(0, submit_read_at, (void *)(uintptr_t)c->read_at);
+	CU_ASSERT_EQUAL(g_check_rc, 0);
+	CU_ASSERT_EQUAL_FATAL(mc->count, 3);
+	for (int i = 0; i < 3; i++) {
+		CU_ASSERT_EQUAL(mc->ios[i]->offset_blocks, c->want[i][0]);
+		CU_ASSERT_EQUAL(mc->ios[i]->num_blocks, c->want[i][1]);
+	}
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+	CU_ASSERT_EQUAL(g_users[0].done, 1);
+	CU_ASSERT_EQUAL(g_users[0].failed, 0);
+	on_thread(0, submit_write_of, (void *)c->bad_write);
+	CU_ASSERT_EQUAL(g_check_rc, -EINVAL);
+	on_thread(0, submit_write_of, (void *)c->good_write);
+	CU_ASSERT_EQUAL(g_check_rc, 0);
+	CU_ASSERT_EQUAL(mc->count, 1);
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+	teardown();
+	g_shape = (struct ut_bdev_shape){0};
+}
+
+/*
+ * Powers of two take the layer's mask path, other values its division
+ * path: both split a read at each multiple of the boundary and refuse a
+ * write that is not a multiple of the write unit.
+ */
+static void test_boundary_and_write_unit(void)
+{
+	static const struct shape_case cases[] = {
+		{{.write_unit_size = 4, .optimal_io_boundary = 8},
+		 {12, 6},
+		 {{6, 2}, {8, 8}, {16, 2}},
+		 6,
+		 8},
+		{{.write_unit_size = 3, .optimal_io_boundary = 6},
+		 {10, 4},
+		 {{4, 2}, {6, 6}, {12, 2}},
+		 10,
+		 3},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_shape(&cases[i]);
+	}
+}
+
+/* The module is asked once, at register, what it supports: a later change of answer is not seen. */
+static void test_io_types_read_at_register(void)
+{
+	setup();
+	g_no_unmap = true;
+	CU_ASSERT_TRUE(usk_bdev_io_type_supported(&g_bdev, USK_BDEV_IO_TYPE_UNMAP));
+	g_no_unmap = false;
+	CU_ASSERT_FALSE(usk_bdev_io_type_supported(&g_bdev, USK_BDEV_IO_TYPE_COUNT));
 	teardown();
 }
 
@@ -203,6 +290,8 @@ int main(void)
 		UT_TEST(test_bad_io_fails_at_once),
 		UT_TEST(test_every_type_reaches_the_module_and_counts),
 		UT_TEST(test_split_at_boundary_and_max_transfer),
+		UT_TEST(test_boundary_and_write_unit),
+		UT_TEST(test_io_types_read_at_register),
 	};
 
 	return UT_BDEV_MODULE_RUN("bdev_io", tests);

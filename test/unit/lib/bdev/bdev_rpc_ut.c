@@ -145,11 +145,12 @@ static void test_get_bdevs_lists_every_bdev_with_its_fields(void)
 {
 	const json_t *bdevs;
 
-	setup_two_bdevs();
+	/* The layer asks the module at register. */
 	g_no_unmap = true;
+	setup_two_bdevs();
+	g_no_unmap = false;
 	/* As SPDK's client sends it. */
 	bdevs = json_object_get(call("bdev_get_bdevs", "{}"), "result");
-	g_no_unmap = false;
 	CU_ASSERT_EQUAL(json_array_size(bdevs), 2);
 	assert_bdev_info(json_array_get(bdevs, 0), &g_ut0_info);
 	assert_bdev_info(json_array_get(bdevs, 1), &g_ut1_info);

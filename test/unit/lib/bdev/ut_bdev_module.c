@@ -16,6 +16,7 @@ struct usk_thread *g_ut_threads[2];
 int g_destructs;
 bool g_no_unmap;
 struct usk_bdev g_bdev;
+struct ut_bdev_shape g_shape;
 struct user g_users[2];
 int g_unregistered;
 struct usk_bdev_desc *g_reader;
@@ -86,6 +87,9 @@ static void register_bdev(void *ctx)
 	g_bdev.blockcnt = 1024;
 	g_bdev.fn_table = &g_ut_fn;
 	g_bdev.module = &g_ut_module;
+	g_bdev.write_unit_size = g_shape.write_unit_size;
+	g_bdev.optimal_io_boundary = g_shape.optimal_io_boundary;
+	g_bdev.max_transfer_blocks = g_shape.max_transfer_blocks;
 	CU_ASSERT_EQUAL(usk_bdev_register(&g_bdev), 0);
 }
 

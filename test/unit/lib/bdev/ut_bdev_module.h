@@ -43,6 +43,13 @@ extern int g_destructs;
 extern bool g_no_unmap;
 /* The bdev under test; setup() registers it afresh for each test. */
 extern struct usk_bdev g_bdev;
+/* What setup() gives g_bdev before registering it: the layer reads these once, at register. */
+struct ut_bdev_shape {
+	uint32_t write_unit_size;
+	uint32_t optimal_io_boundary;
+	uint32_t max_transfer_blocks;
+};
+extern struct ut_bdev_shape g_shape;
 /* The opener on each thread; setup() opens g_users[0] for writing on thread 0. */
 extern struct user g_users[2];
 /* Unregister completions seen, so a test can tell when the bdev is really gone. */

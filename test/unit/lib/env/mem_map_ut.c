@@ -71,6 +71,30 @@ static void test_invalid(void)
 	CU_ASSERT_EQUAL(usk_vtoiova((void *)0x10000000, NULL), USK_IOVA_INVALID);
 }
 
+/*
+ * fini drops every leaf, wherever its top entry is (the first, the last,
+ * two in one word of the bitmap that says which are used), and the map
+ * works again after it.
+ */
+static void test_fini_drops_every_leaf(void)
+{
+	static const uintptr_t vas[] = {0x1000, UINT64_C(1) << 30, UINT64_C(3) << 30,
+					(UINT64_C(1) << 48) - PAGE};
+
+	for (size_t i = 0; i < sizeof(vas) / sizeof(vas[0]); i++) {
+		CU_ASSERT_EQUAL_FATAL(mem_map_set(vas[i], PAGE, 0x100000 + i * PAGE), 0);
+		CU_ASSERT_EQUAL(usk_vtoiova((void *)vas[i], NULL), 0x100000 + i * PAGE);
+	}
+	mem_map_fini();
+	for (size_t i = 0; i < sizeof(vas) / sizeof(vas[0]); i++) {
+		CU_ASSERT_EQUAL(usk_vtoiova((void *)vas[i], NULL), USK_IOVA_INVALID);
+	}
+	CU_ASSERT_EQUAL_FATAL(mem_map_set(vas[1], PAGE, 0x200000), 0);
+	CU_ASSERT_EQUAL(usk_vtoiova((void *)vas[1], NULL), 0x200000);
+	mem_map_fini();
+	CU_ASSERT_EQUAL(usk_vtoiova((void *)vas[1], NULL), USK_IOVA_INVALID);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -78,6 +102,7 @@ int main(void)
 		UT_TEST(test_contiguous_length),
 		UT_TEST(test_crosses_leaf_tables),
 		UT_TEST(test_invalid),
+		UT_TEST(test_fini_drops_every_leaf),
 	};
 
 	return UT_RUN("mem_map", tests);
