@@ -654,6 +654,22 @@ static inline struct usk_nvme_sqe nvme_ns_lba_cmd(const struct usk_nvme_ns *ns, 
 	};
 }
 
+/*
+ * Blocks from @lba up to the namespace's next optimal I/O boundary
+ * (UINT64_MAX when it reports none). A mask, not a division, for a boundary
+ * that is a power of two, as devices report it (DESIGN.md: no division on
+ * the data path); any other value still works, with a division.
+ */
+static inline uint64_t nvme_ns_blocks_to_boundary(const struct usk_nvme_ns *ns, uint64_t lba)
+{
+	uint32_t b = ns->optimal_io_boundary;
+
+	if (b == 0) {
+		return UINT64_MAX;
+	}
+	return b - ((b & (b - 1)) == 0 ? (lba & (b - 1)) : lba % b);
+}
+
 /* Reads the active namespace list and identifies each; again after a change. */
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *ctrlr);
 

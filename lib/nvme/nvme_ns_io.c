@@ -60,10 +60,7 @@ static int nvme_ns_rw_data(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 	if (!nvme_ns_range_ok(ns, lba, lba_count)) {
 		return -EINVAL;
 	}
-	/* Division only for devices with an optimal boundary: most report none. */
-	if (data->len > ns->ctrlr->max_xfer_size ||
-	    (ns->optimal_io_boundary != 0 &&
-	     lba / ns->optimal_io_boundary != (lba + lba_count - 1) / ns->optimal_io_boundary)) {
+	if (data->len > ns->ctrlr->max_xfer_size || lba_count > nvme_ns_blocks_to_boundary(ns, lba)) {
 		return nvme_split_submit(ns, qpair, io, data, lba, lba_count, cb, cb_arg);
 	}
 	rc = nvme_ns_io_cmd(ns, io, lba, lba_count, 0, &cmd);

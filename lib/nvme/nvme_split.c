@@ -18,12 +18,8 @@ static uint32_t split_chunk(const struct usk_nvme_ns *ns, const struct nvme_ns_i
 {
 	/* A division: extended blocks (data + metadata) are no power of two. */
 	uint64_t chunk = USK_MIN(left, (uint64_t)(ns->ctrlr->max_xfer_size / io->sector_size));
-	uint32_t boundary = ns->optimal_io_boundary;
 
-	if (boundary != 0) {
-		chunk = USK_MIN(chunk, boundary - lba % boundary);
-	}
-	return (uint32_t)chunk;
+	return (uint32_t)USK_MIN(chunk, nvme_ns_blocks_to_boundary(ns, lba));
 }
 
 static void split_child_done(void *arg, const struct usk_nvme_cqe *cpl)

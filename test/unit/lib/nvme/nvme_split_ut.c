@@ -104,6 +104,30 @@ static void test_optimal_boundary(void)
 	usk_dma_free(buf);
 }
 
+/*
+ * A boundary that is not a power of two (the driver masks for those that
+ * are, and divides for these): every 6 blocks, blocks 4..13 go out as
+ * 4..5, 6..11 and 12..13.
+ */
+static void test_boundary_not_a_power_of_two(void)
+{
+	uint8_t *buf = usk_dma_malloc(10 * 512, 4096, -1);
+
+	CU_ASSERT_EQUAL_FATAL(setup(6, 16), 0);
+	uint64_t before = nvme_model_io_completed(g_model);
+
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, g_q, buf, 4, 10, done, NULL), 0);
+	nvme_model_poll_until(g_q, &g_calls, 1, 30);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model) - before, 3);
+	/* Exactly one boundary's worth, from a boundary: one command. */
+	CU_ASSERT_EQUAL(usk_nvme_ns_write(g_ns, g_q, buf, 12, 6, done, NULL), 0);
+	nvme_model_poll_until(g_q, &g_calls, 2, 30);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model) - before, 4);
+	CU_ASSERT_EQUAL(g_status, 0);
+	teardown();
+	usk_dma_free(buf);
+}
+
 static void test_all_or_nothing(void)
 {
 	/* A 4-entry queue has room for 3 + 8 waiting: a 12-command request is refused
@@ -221,6 +245,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_above_mdts),
 		UT_TEST(test_optimal_boundary),
+		UT_TEST(test_boundary_not_a_power_of_two),
 		UT_TEST(test_all_or_nothing),
 		UT_TEST(test_failure_between_pieces),
 		UT_TEST(test_pieces_carry_io_flags),
