@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nvme_internal.h"
+#include "usk_internal/nvme.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/util.h"
@@ -50,21 +51,29 @@ int nvme_ns_io_cmd(const struct usk_nvme_ns *ns, const struct nvme_ns_io *io, ui
  * 3.2.6), flat or vectored: one command, or several when above the
  * maximum transfer or across the optimal I/O boundary.
  */
-static int nvme_ns_rw_data(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
-			   const struct nvme_ns_io *io, const struct nvme_payload *data,
-			   uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
+static int nvme_ns_rw_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			     const struct nvme_ns_io *io, const struct nvme_payload *data,
+			     uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	struct usk_nvme_sqe cmd;
 	int rc;
 
-	if (!nvme_ns_range_ok(ns, lba, lba_count)) {
-		return -EINVAL;
-	}
 	if (data->len > ns->ctrlr->max_xfer_size || lba_count > nvme_ns_blocks_to_boundary(ns, lba)) {
 		return nvme_split_submit(ns, qpair, io, data, lba, lba_count, cb, cb_arg);
 	}
 	rc = nvme_ns_io_cmd(ns, io, lba, lba_count, 0, &cmd);
 	return rc != 0 ? rc : nvme_qpair_submit_payload(qpair, &cmd, data, cb, cb_arg);
+}
+
+/* nvme_ns_rw_submit() of a range it checks first. */
+static int nvme_ns_rw_data(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
+			   const struct nvme_ns_io *io, const struct nvme_payload *data,
+			   uint64_t lba, uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	if (!nvme_ns_range_ok(ns, lba, lba_count)) {
+		return -EINVAL;
+	}
+	return nvme_ns_rw_submit(ns, qpair, io, data, lba, lba_count, cb, cb_arg);
 }
 
 void usk_nvme_io_opts_init(struct usk_nvme_io_opts *opts, size_t opts_size)
@@ -183,35 +192,60 @@ int usk_nvme_ns_compare(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, co
 	return nvme_ns_rw(ns, qpair, USK_NVME_OPC_COMPARE, buf, lba, lba_count, cb, cb_arg, NULL);
 }
 
+/*
+ * Vectored data of @lba_count blocks; one element is flat data, whose
+ * checks and builders are simpler.
+ */
+static struct nvme_payload nvme_ns_iov_payload(const struct nvme_ns_io *io, const struct iovec *iov,
+					       int iovcnt, uint32_t lba_count)
+{
+	uint64_t len = (uint64_t)lba_count * io->sector_size;
+
+	if (iovcnt == 1) {
+		return (struct nvme_payload){.buf = iov[0].iov_base, .len = len};
+	}
+	return (struct nvme_payload){.buf = iov, .len = len, .iovcnt = iovcnt};
+}
+
 /* Vectored read, write and compare: the elements add up to the blocks. */
 static int nvme_ns_rwv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
 		       const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
 		       usk_nvme_cmd_cb cb, void *cb_arg, const struct usk_nvme_io_opts *opts)
 {
 	struct nvme_ns_io io;
-	int rc = nvme_ns_io_init(ns, opcode, opts, &io);
+	struct nvme_payload data;
 	uint64_t total = 0;
+	int rc = nvme_ns_io_init(ns, opcode, opts, &io);
 
 	if (rc != 0) {
 		return rc;
 	}
-	struct nvme_payload data = {
-		.buf = iov, .len = (uint64_t)lba_count * io.sector_size, .iovcnt = iovcnt};
-
 	if (iov == NULL || iovcnt <= 0) {
 		return -EINVAL;
 	}
 	for (int i = 0; i < iovcnt; i++) {
 		total += iov[i].iov_len;
 	}
+	data = nvme_ns_iov_payload(&io, iov, iovcnt, lba_count);
 	if (total != data.len) {
 		return -EINVAL;
 	}
-	if (iovcnt == 1) {
-		/* One element is flat data: its checks and builders are simpler. */
-		data = (struct nvme_payload){.buf = iov[0].iov_base, .len = total};
-	}
 	return nvme_ns_rw_data(ns, qpair, &io, &data, lba, lba_count, cb, cb_arg);
+}
+
+int nvme_ns_rwv_prechecked(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
+			   const struct iovec *iov, int iovcnt, uint64_t lba, uint32_t lba_count,
+			   usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	struct nvme_ns_io io;
+	struct nvme_payload data;
+	int rc = nvme_ns_io_init(ns, opcode, NULL, &io);
+
+	if (rc != 0) {
+		return rc;
+	}
+	data = nvme_ns_iov_payload(&io, iov, iovcnt, lba_count);
+	return nvme_ns_rw_submit(ns, qpair, &io, &data, lba, lba_count, cb, cb_arg);
 }
 
 int usk_nvme_ns_readv(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, const struct iovec *iov,

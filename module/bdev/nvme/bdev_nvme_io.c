@@ -19,6 +19,7 @@
 
 #include "usk/env.h"
 #include "usk/log.h"
+#include "usk_internal/nvme.h"
 #include "bdev_nvme.h"
 
 /* DSM ranges per channel: one per unmap in flight (the layer splits unmaps at MDTS). */
@@ -127,15 +128,16 @@ static int nvme_bdev_issue(struct nvme_bdev_channel *ch, struct usk_bdev_io *io)
 	nio->ch = ch;
 	nio->range_slot = -1;
 	switch (io->type) {
+	/* The layer checked the range and the elements' lengths: lib/nvme does not again. */
 	case USK_BDEV_IO_TYPE_READ:
-		return usk_nvme_ns_readv(ns, ch->qpair, io->iovs, io->iovcnt, lba, n,
-					 nvme_bdev_io_done, io);
+		return nvme_ns_rwv_prechecked(ns, ch->qpair, USK_NVME_OPC_READ, io->iovs,
+					      io->iovcnt, lba, n, nvme_bdev_io_done, io);
 	case USK_BDEV_IO_TYPE_WRITE:
-		return usk_nvme_ns_writev(ns, ch->qpair, io->iovs, io->iovcnt, lba, n,
-					  nvme_bdev_io_done, io);
+		return nvme_ns_rwv_prechecked(ns, ch->qpair, USK_NVME_OPC_WRITE, io->iovs,
+					      io->iovcnt, lba, n, nvme_bdev_io_done, io);
 	case USK_BDEV_IO_TYPE_COMPARE:
-		return usk_nvme_ns_comparev(ns, ch->qpair, io->iovs, io->iovcnt, lba, n,
-					    nvme_bdev_io_done, io);
+		return nvme_ns_rwv_prechecked(ns, ch->qpair, USK_NVME_OPC_COMPARE, io->iovs,
+					      io->iovcnt, lba, n, nvme_bdev_io_done, io);
 	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
 		return usk_nvme_ns_write_zeroes(ns, ch->qpair, lba, n, nvme_bdev_io_done, io);
 	case USK_BDEV_IO_TYPE_UNMAP:
