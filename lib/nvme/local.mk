@@ -12,7 +12,8 @@ lib_nvme_libusk_nvme_la_SOURCES = \
 	lib/nvme/nvme_ns_format.c
 lib_libusk_la_LIBADD += lib/nvme/libusk_nvme.la
 usk_include_HEADERS += include/usk/nvme.h include/usk/nvme_spec.h
+# lib/nvme's entry points for the nvme bdev, inside libusk.
+noinst_HEADERS += include/usk_internal/nvme.h
 # The barriers between DMA memory and device registers, one header per CPU.
-noinst_HEADERS += include/usk_internal/nvme.h include/usk_internal/barrier.h \
-	include/usk_internal/arch/barrier_x86_64.h \
+noinst_HEADERS += include/usk_internal/barrier.h include/usk_internal/arch/barrier_x86_64.h \
 	include/usk_internal/arch/barrier_arm64.h
