@@ -134,7 +134,7 @@ void nvme_model_drop_completions(struct nvme_model *model, uint32_t count);
 void nvme_model_complete_dropped(struct nvme_model *model);
 
 /*
- * Waits up to 5 s for the model to have taken every command planned to be
+ * Waits up to 30 s for the model to have taken every command planned to be
  * dropped (it fetches them on its own thread). Returns whether it has: a
  * test that aborts or resets them must not race the fetch.
  */
@@ -227,7 +227,7 @@ uint64_t nvme_model_io_completed(struct nvme_model *model);
 uint32_t nvme_model_aborts(struct nvme_model *model);
 
 /*
- * Waits up to 5 s for the model to have done every admin command the host
+ * Waits up to 30 s for the model to have done every admin command the host
  * has sent so far (answered, dropped or held, as an event request is).
  * Returns whether it has: a test that sent one without waiting for it (an
  * Abort) then sees what it did.
@@ -284,7 +284,7 @@ void nvme_model_last_sqe(struct nvme_model *model, uint16_t qid, struct usk_nvme
 
 /*
  * Posts a successful completion with CID @cid, which the host never issued,
- * on the CQ of SQ @qid, and waits (up to 5 s) until it is in the ring.
+ * on the CQ of SQ @qid, and waits (up to 30 s) until it is in the ring.
  * Returns whether it was posted (false: the queue is not live).
  */
 bool nvme_model_post_bogus(struct nvme_model *model, uint16_t qid, uint16_t cid);

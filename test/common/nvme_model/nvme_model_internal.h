@@ -10,6 +10,13 @@
 #include "usk/nvme_spec.h"
 #include "usk/util.h"
 
+/*
+ * How long a test helper waits for the model's own thread (1 ms naps or
+ * the real clock): a bound, never an oracle, as long as the tests' other
+ * bounds, so a loaded host's slow thread does not fail a test.
+ */
+#define MODEL_WAIT_LIMIT_MS 30000
+
 #define MODEL_QUEUES 17 /* admin + 16 I/O */
 #define MODEL_PAGE   4096u
 /* Asynchronous Event Requests the model keeps (Identify Controller AERL + 1). */

@@ -205,7 +205,7 @@ bool nvme_model_drops_taken(struct nvme_model *m)
 
 bool nvme_model_wait_drops_taken(struct nvme_model *m)
 {
-	for (int i = 0; i < 5000; i++) {
+	for (int i = 0; i < MODEL_WAIT_LIMIT_MS; i++) {
 		if (nvme_model_drops_taken(m)) {
 			return true;
 		}
@@ -300,7 +300,8 @@ void nvme_model_pause(struct nvme_model *m, bool pause)
 
 	atomic_store(&m->paused, pause);
 	/* Two passes: the one under way may have begun before the flag was set. */
-	for (int i = 0; pause && i < 5000 && atomic_load(&m->passes) < pass + 2; i++) {
+	for (int i = 0; pause && i < MODEL_WAIT_LIMIT_MS && atomic_load(&m->passes) < pass + 2;
+	     i++) {
 		usleep(1000);
 	}
 }
@@ -348,7 +349,7 @@ bool nvme_model_admin_settle(struct nvme_model *m)
 		}
 		sched_yield();
 		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (now.tv_sec - start.tv_sec < 5);
+	} while (now.tv_sec - start.tv_sec < MODEL_WAIT_LIMIT_MS / 1000);
 	return false;
 }
 
