@@ -103,12 +103,14 @@ bool usk_thread_is_exited(const struct usk_thread *thread);
 void usk_thread_destroy(struct usk_thread *thread);
 
 /**
- * Run a thread once: up to @p max_msgs messages, then every active poller,
- * then every timed poller whose time has come. The thread is the current
- * thread while this runs.
+ * Run a thread once: up to @p max_msgs of the messages it sent itself, then
+ * up to @p max_msgs of those from elsewhere, then every active poller, then
+ * every timed poller whose time has come. The thread is the current thread
+ * while this runs.
  *
  * @param thread   the thread; one pthread at a time may poll it
- * @param max_msgs messages to run at most; 0 for the default (32)
+ * @param max_msgs messages to run at most from each of the two queues; 0
+ *                 for the default (32)
  * @param now      the time in ticks (usk_ticks()), or 0 to read it
  * @return > 0 if a message or a poller did work, 0 if the thread was idle.
  */
@@ -194,7 +196,10 @@ void usk_thread_set_waker(struct usk_thread *thread, void (*fn)(void *ctx), void
  * Send a message: @p fn(@p ctx) runs on @p thread when it is next polled.
  * Messages from one sender run in the order they were sent. No lock is
  * taken and nothing is allocated: the message goes straight into the
- * thread's queue, which holds 16384.
+ * thread's queue, which holds 16384. A thread's messages to itself (sent
+ * while it is the current thread) go to a second queue of 16384 that
+ * needs no atomic instruction, and run before the others (see
+ * usk_thread_poll()); no waker is called for them.
  *
  * @return 0; -EINVAL for a NULL thread or function; -EIO when the thread
  *         has exited; -ENOMEM when the thread's queue is full (try later).

@@ -107,3 +107,66 @@ void msg_ring_close(struct msg_ring *r)
 {
 	atomic_fetch_or(&r->tail, MSG_RING_CLOSED);
 }
+
+int msg_local_init(struct msg_local *q, uint32_t size)
+{
+	q->slots = calloc(size, sizeof(*q->slots));
+	if (q->slots == NULL) {
+		return -ENOMEM;
+	}
+	q->mask = size - 1;
+	q->closed = false;
+	atomic_init(&q->head, 0);
+	atomic_init(&q->tail, 0);
+	return 0;
+}
+
+void msg_local_fini(struct msg_local *q)
+{
+	free(q->slots);
+	q->slots = NULL;
+}
+
+int msg_local_push(struct msg_local *q, usk_msg_fn fn, void *ctx)
+{
+	uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+	struct msg_slot *s;
+
+	if (q->closed) {
+		return -EIO;
+	}
+	if (tail - atomic_load_explicit(&q->head, memory_order_relaxed) > q->mask) {
+		return -ENOMEM;
+	}
+	s = &q->slots[tail & q->mask];
+	s->fn = fn;
+	s->ctx = ctx;
+	atomic_store_explicit(&q->tail, tail + 1, memory_order_relaxed);
+	return 0;
+}
+
+bool msg_local_pop(struct msg_local *q, usk_msg_fn *fn, void **ctx)
+{
+	uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+	struct msg_slot *s;
+
+	if (head == atomic_load_explicit(&q->tail, memory_order_relaxed)) {
+		return false;
+	}
+	s = &q->slots[head & q->mask];
+	*fn = s->fn;
+	*ctx = s->ctx;
+	atomic_store_explicit(&q->head, head + 1, memory_order_relaxed);
+	return true;
+}
+
+bool msg_local_empty(const struct msg_local *q)
+{
+	return atomic_load_explicit(&q->head, memory_order_relaxed) ==
+	       atomic_load_explicit(&q->tail, memory_order_relaxed);
+}
+
+void msg_local_close(struct msg_local *q)
+{
+	q->closed = true;
+}

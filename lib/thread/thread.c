@@ -3,6 +3,9 @@
  * Threads and their messages. A message is a function and its context,
  * written straight into a cell of the receiver's ring (msg_ring.c): no
  * lock, no allocation, one cache line shared between sender and receiver.
+ * A message a thread sends to itself (the commonest: a completion deferred
+ * out of its submitter's stack) goes to a queue of its own instead, which
+ * needs no atomic read-modify-write.
  */
 #include "config.h"
 
@@ -63,6 +66,7 @@ void usk_thread_lib_fini(void)
 
 static void thread_free(struct usk_thread *t)
 {
+	msg_local_fini(&t->own_msgs);
 	msg_ring_fini(&t->msgs);
 	free(t);
 }
@@ -83,6 +87,12 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint)
 	}
 	memset(t, 0, sizeof(*t));
 	if (msg_ring_init(&t->msgs, THREAD_RING_SIZE) != 0) {
+		free(t);
+		return NULL;
+	}
+	/* As big as the ring: a self message is refused no sooner than before. */
+	if (msg_local_init(&t->own_msgs, THREAD_RING_SIZE) != 0) {
+		msg_ring_fini(&t->msgs);
 		free(t);
 		return NULL;
 	}
@@ -161,6 +171,10 @@ int usk_thread_send_msg(struct usk_thread *t, usk_msg_fn fn, void *ctx)
 	if (t == NULL || fn == NULL) {
 		return -EINVAL;
 	}
+	/* The thread is running, so there is no one to wake; closed once it exited. */
+	if (t == tls_thread) {
+		return msg_local_push(&t->own_msgs, fn, ctx);
+	}
 	/* Read first: once the message is in, the thread may run it, exit and be freed. */
 	waker = t->waker;
 	waker_ctx = t->waker_ctx;
@@ -175,7 +189,19 @@ int usk_thread_send_msg(struct usk_thread *t, usk_msg_fn fn, void *ctx)
 	return 0;
 }
 
-static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
+static uint32_t thread_run_own_msgs(struct usk_thread *t, uint32_t max_msgs)
+{
+	usk_msg_fn fn;
+	void *ctx;
+	uint32_t n;
+
+	for (n = 0; n < max_msgs && msg_local_pop(&t->own_msgs, &fn, &ctx); n++) {
+		fn(ctx);
+	}
+	return n;
+}
+
+static uint32_t thread_run_ring_msgs(struct usk_thread *t, uint32_t max_msgs)
 {
 	usk_msg_fn fn;
 	void *ctx;
@@ -184,6 +210,20 @@ static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
 	for (n = 0; n < max_msgs && msg_ring_pop(&t->msgs, &fn, &ctx); n++) {
 		fn(ctx);
 	}
+	return n;
+}
+
+/*
+ * Its own messages first, so one it sent before it sent to another thread
+ * runs before that thread's answer; then the ring. Each queue gets the
+ * whole batch: a thread that keeps sending to itself (a deep queue of
+ * deferred completions) cannot starve the senders on other pthreads, nor
+ * they it.
+ */
+static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
+{
+	uint32_t n = thread_run_own_msgs(t, max_msgs) + thread_run_ring_msgs(t, max_msgs);
+
 	if (n > 0) {
 		usk_counter_add(&t->msgs_run, n);
 	}
@@ -193,12 +233,16 @@ static uint32_t thread_run_msgs(struct usk_thread *t, uint32_t max_msgs)
 /* An exiting thread is done once nothing of it is left to run or release. */
 static void thread_check_exit(struct usk_thread *t, uint64_t now)
 {
-	/* The ring is closed last, and only when all else is idle: closing is for good. */
+	/*
+	 * The ring is closed last, and only when all else is idle: closing is for
+	 * good. Only this thread fills its own queue, so empty stays empty here.
+	 */
 	bool idle = atomic_load(&t->n_active) == 0 && atomic_load(&t->n_timed) == 0 &&
 		    !thread_has_channels(t) && t->pending_unregisters == 0 &&
-		    msg_ring_close_if_empty(&t->msgs);
+		    msg_local_empty(&t->own_msgs) && msg_ring_close_if_empty(&t->msgs);
 
 	if (idle) {
+		msg_local_close(&t->own_msgs);
 		atomic_store(&t->state, THREAD_EXITED);
 		return;
 	}
@@ -210,6 +254,7 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 		thread_log_pollers(t);
 		/* Refuse senders from now on, but run what was accepted: it was promised. */
 		msg_ring_close(&t->msgs);
+		msg_local_close(&t->own_msgs);
 		while (usk_thread_has_msgs(t)) {
 			thread_run_msgs(t, UINT32_MAX);
 		}
@@ -279,7 +324,7 @@ uint32_t usk_thread_get_wake_fds(const struct usk_thread *t, int *fds, uint32_t 
 
 bool usk_thread_has_msgs(const struct usk_thread *t)
 {
-	return !msg_ring_empty(&t->msgs);
+	return !msg_local_empty(&t->own_msgs) || !msg_ring_empty(&t->msgs);
 }
 
 uint64_t usk_thread_get_poll_tick(void)

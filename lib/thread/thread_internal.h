@@ -50,6 +50,8 @@ struct usk_thread {
 	_Atomic int state;
 	uint64_t exit_deadline;
 	struct msg_ring msgs;
+	/* What it sent to itself: no other pthread writes these. */
+	struct msg_local own_msgs;
 	void (*waker)(void *ctx);
 	void *waker_ctx;
 	struct poller_list active_pollers;

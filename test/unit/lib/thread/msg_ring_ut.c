@@ -68,6 +68,38 @@ static void test_closes_only_when_empty_then_refuses(void)
 	msg_ring_fini(&r);
 }
 
+static void test_local_queue_fills_refuses_drains_and_closes(void)
+{
+	struct msg_local q;
+	usk_msg_fn fn;
+	void *ctx;
+
+	CU_ASSERT_EQUAL_FATAL(msg_local_init(&q, 4), 0);
+	CU_ASSERT_TRUE(msg_local_empty(&q));
+	CU_ASSERT_FALSE(msg_local_pop(&q, &fn, &ctx));
+	for (uintptr_t lap = 0; lap < 3; lap++) {
+		for (uintptr_t i = 0; i < 4; i++) {
+			CU_ASSERT_EQUAL(
+				msg_local_push(&q, i & 1 ? other : nop, (void *)(lap * 4 + i)), 0);
+		}
+		CU_ASSERT_EQUAL(msg_local_push(&q, nop, NULL), -ENOMEM);
+		for (uintptr_t i = 0; i < 4; i++) {
+			CU_ASSERT_TRUE(msg_local_pop(&q, &fn, &ctx));
+			CU_ASSERT_PTR_EQUAL(ctx, (void *)(lap * 4 + i));
+			CU_ASSERT_TRUE(fn == (i & 1 ? other : nop));
+		}
+		CU_ASSERT_TRUE(msg_local_empty(&q));
+	}
+	/* Closed with a message in it: the message stays, new ones are refused. */
+	CU_ASSERT_EQUAL(msg_local_push(&q, nop, (void *)5), 0);
+	msg_local_close(&q);
+	CU_ASSERT_EQUAL(msg_local_push(&q, nop, NULL), -EIO);
+	CU_ASSERT_TRUE(msg_local_pop(&q, &fn, &ctx));
+	CU_ASSERT_PTR_EQUAL(ctx, (void *)5);
+	CU_ASSERT_FALSE(msg_local_pop(&q, &fn, &ctx));
+	msg_local_fini(&q);
+}
+
 #define PRODUCERS    3
 #define PER_PRODUCER 200000
 
@@ -121,6 +153,7 @@ int main(void)
 		UT_TEST(test_fills_then_refuses_then_drains_in_order),
 		UT_TEST(test_closes_only_when_empty_then_refuses),
 		UT_TEST(test_producers_keep_their_order),
+		UT_TEST(test_local_queue_fills_refuses_drains_and_closes),
 	};
 
 	return UT_RUN("msg_ring", tests);

@@ -43,7 +43,13 @@ static void test_send_msg_runs_in_order_on_the_thread(void)
 	CU_ASSERT_TRUE(usk_thread_has_msgs(t));
 	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 1);
 	CU_ASSERT_PTR_NULL(usk_thread_get_current());
-	/* A message sent from inside a message queues behind the others. */
+	/*
+	 * A message a thread sends itself from inside a message queues behind
+	 * the others: its own queue's turn in this poll has passed.
+	 */
+	CU_ASSERT_EQUAL(g_order_len, 5);
+	CU_ASSERT_TRUE(usk_thread_has_msgs(t));
+	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 1);
 	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 0);
 	int want[] = {0, 1, 2, 3, 4, 102};
 	CU_ASSERT_EQUAL_FATAL(g_order_len, 6);
@@ -347,6 +353,207 @@ static void test_messages_from_several_senders_keep_their_order(void)
 	}
 }
 
+/* Sends itself ten numbered messages, as a completion deferred ten times would. */
+static void send_ten_to_self_msg(void *ctx)
+{
+	for (intptr_t i = 0; i < 10; i++) {
+		CU_ASSERT_EQUAL(
+			usk_thread_send_msg(usk_thread_get_current(), record_msg, (void *)i), 0);
+	}
+}
+
+static void test_self_msgs_run_once_in_order_within_the_batch(void)
+{
+	struct usk_thread *t = usk_thread_create("self", USK_THREAD_CORE_ANY);
+	struct usk_thread_stats stats;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	g_order_len = 0;
+	usk_thread_send_msg(t, send_ten_to_self_msg, NULL);
+	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 1);
+	CU_ASSERT_EQUAL(g_order_len, 0);
+	CU_ASSERT_TRUE(usk_thread_has_msgs(t));
+	/* The batch bounds the thread's own queue as it bounds the ring. */
+	CU_ASSERT_EQUAL(usk_thread_poll(t, 4, 0), 1);
+	CU_ASSERT_EQUAL(g_order_len, 4);
+	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 1);
+	CU_ASSERT_EQUAL(usk_thread_poll(t, 0, 0), 0);
+	CU_ASSERT_FALSE(usk_thread_has_msgs(t));
+	CU_ASSERT_EQUAL_FATAL(g_order_len, 10);
+	for (int i = 0; i < 10; i++) {
+		CU_ASSERT_EQUAL(g_order[i], i);
+	}
+	usk_thread_get_stats(t, &stats);
+	CU_ASSERT_EQUAL(stats.msgs, 11);
+	usk_thread_destroy(t);
+}
+
+static int g_fill_rc;
+static uint32_t g_fill_accepted;
+
+static void fill_own_queue_msg(void *ctx)
+{
+	struct usk_thread *self = usk_thread_get_current();
+
+	g_fill_accepted = 0;
+	while ((g_fill_rc = usk_thread_send_msg(self, count_race_msg, NULL)) == 0) {
+		g_fill_accepted++;
+	}
+}
+
+static void test_full_own_queue_refuses_with_enomem(void)
+{
+	struct usk_thread *t = usk_thread_create("full", USK_THREAD_CORE_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	usk_thread_send_msg(t, fill_own_queue_msg, NULL);
+	usk_thread_poll(t, 1, 0);
+	CU_ASSERT_EQUAL(g_fill_rc, -ENOMEM);
+	CU_ASSERT_EQUAL(g_fill_accepted, 16384);
+	/* Other senders have a queue of their own. */
+	CU_ASSERT_EQUAL(usk_thread_send_msg(t, count_race_msg, NULL), 0);
+	g_race_run = 0;
+	while (usk_thread_has_msgs(t)) {
+		usk_thread_poll(t, 0, 0);
+	}
+	CU_ASSERT_EQUAL(g_race_run, 16384 + 1);
+	usk_thread_destroy(t);
+}
+
+static int g_late_rc;
+
+static void late_self_send_msg(void *ctx)
+{
+	g_late_rc = usk_thread_send_msg(usk_thread_get_current(), record_msg, NULL);
+}
+
+/* Keeps its thread from exiting, and queues a message to itself on each run. */
+static int self_sending_poller(void *ctx)
+{
+	usk_thread_send_msg(usk_thread_get_current(), late_self_send_msg, NULL);
+	return USK_POLLER_BUSY;
+}
+
+static void register_self_sending_poller_msg(void *ctx)
+{
+	g_poller = usk_poller_register(self_sending_poller, NULL, 0, "self-sender");
+	usk_thread_exit(usk_thread_get_current());
+}
+
+/*
+ * A thread forced out at its exit deadline runs the messages it accepted,
+ * its own included, and refuses the ones they send it.
+ */
+static void test_self_send_refused_after_exit(void)
+{
+	struct usk_thread *t = usk_thread_create("late", USK_THREAD_CORE_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	usk_thread_send_msg(t, register_self_sending_poller_msg, NULL);
+	usk_thread_poll(t, 0, 1);
+	CU_ASSERT_FALSE(usk_thread_is_exited(t));
+	g_late_rc = 1;
+	g_order_len = 0;
+	usk_thread_poll(t, 0, UINT64_MAX / 2);
+	CU_ASSERT_TRUE(usk_thread_is_exited(t));
+	/* The send its own queue's turn made was accepted and run; the drain's was refused. */
+	CU_ASSERT_EQUAL(g_late_rc, -EIO);
+	CU_ASSERT_EQUAL(g_order_len, 1);
+	CU_ASSERT_FALSE(usk_thread_has_msgs(t));
+	usk_thread_destroy(t);
+}
+
+static void exit_then_send_self_msg(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_thread_exit(usk_thread_get_current()), 0);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(usk_thread_get_current(), record_msg, (void *)7), 0);
+}
+
+static void test_exit_waits_for_own_msgs(void)
+{
+	struct usk_thread *t = usk_thread_create("own-exit", USK_THREAD_CORE_ANY);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	g_order_len = 0;
+	usk_thread_send_msg(t, exit_then_send_self_msg, NULL);
+	usk_thread_poll(t, 0, 0);
+	/* Its ring is empty, but a message it sent itself waits. */
+	CU_ASSERT_EQUAL(g_order_len, 0);
+	CU_ASSERT_FALSE(usk_thread_is_exited(t));
+	usk_thread_poll(t, 0, 0);
+	CU_ASSERT_EQUAL(g_order_len, 1);
+	CU_ASSERT_EQUAL(g_order[0], 7);
+	CU_ASSERT_TRUE(usk_thread_is_exited(t));
+	CU_ASSERT_EQUAL(usk_thread_send_msg(t, record_msg, NULL), -EIO);
+	usk_thread_destroy(t);
+}
+
+/*
+ * A pthread sends numbered messages; each, run on the thread, sends the
+ * thread an echo of its number. Every message and every echo runs exactly
+ * once, each stream in order.
+ */
+#define MIXED_MSGS 50000
+
+static uint8_t g_mixed_runs[MIXED_MSGS];
+static uint8_t g_mixed_echoes[MIXED_MSGS];
+static uint32_t g_mixed_next, g_mixed_next_echo, g_mixed_out_of_order;
+static struct usk_thread *g_mixed_thread;
+
+static void mixed_echo_msg(void *ctx)
+{
+	uint32_t i = (uint32_t)(uintptr_t)ctx;
+
+	g_mixed_out_of_order += i != g_mixed_next_echo;
+	g_mixed_next_echo = i + 1;
+	g_mixed_echoes[i]++;
+}
+
+static void mixed_remote_msg(void *ctx)
+{
+	uint32_t i = (uint32_t)(uintptr_t)ctx;
+
+	g_mixed_out_of_order += i != g_mixed_next;
+	g_mixed_next = i + 1;
+	g_mixed_runs[i]++;
+	CU_ASSERT_EQUAL(usk_thread_send_msg(usk_thread_get_current(), mixed_echo_msg, ctx), 0);
+}
+
+static void *mixed_send_main(void *arg)
+{
+	for (uintptr_t i = 0; i < MIXED_MSGS; i++) {
+		while (usk_thread_send_msg(g_mixed_thread, mixed_remote_msg, (void *)i) ==
+		       -ENOMEM) {
+			sched_yield();
+		}
+	}
+	return NULL;
+}
+
+static void test_self_and_remote_msgs_each_run_once(void)
+{
+	pthread_t sender;
+	uint32_t once = 0;
+
+	g_mixed_thread = usk_thread_create("mixed", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_mixed_thread);
+	pthread_create(&sender, NULL, mixed_send_main, NULL);
+	while (g_mixed_next_echo < MIXED_MSGS) {
+		usk_thread_poll(g_mixed_thread, 0, 0);
+	}
+	pthread_join(sender, NULL);
+	CU_ASSERT_FALSE(usk_thread_has_msgs(g_mixed_thread));
+	for (uint32_t i = 0; i < MIXED_MSGS; i++) {
+		once += g_mixed_runs[i] == 1 && g_mixed_echoes[i] == 1;
+	}
+	CU_ASSERT_EQUAL(once, MIXED_MSGS);
+	CU_ASSERT_EQUAL(g_mixed_out_of_order, 0);
+	usk_thread_send_msg(g_mixed_thread, exit_self_msg, NULL);
+	usk_thread_poll(g_mixed_thread, 0, 0);
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_mixed_thread));
+	usk_thread_destroy(g_mixed_thread);
+}
+
 static int g_scheduled;
 
 static int refuse_odd_schedule(struct usk_thread *t, int core_hint)
@@ -385,6 +592,11 @@ int main(void)
 		UT_TEST(test_messages_sent_during_exit_run_or_are_refused),
 		UT_TEST(test_for_each_visits_every_thread_then_completes),
 		UT_TEST(test_messages_from_several_senders_keep_their_order),
+		UT_TEST(test_self_msgs_run_once_in_order_within_the_batch),
+		UT_TEST(test_full_own_queue_refuses_with_enomem),
+		UT_TEST(test_self_send_refused_after_exit),
+		UT_TEST(test_exit_waits_for_own_msgs),
+		UT_TEST(test_self_and_remote_msgs_each_run_once),
 		UT_TEST(test_schedule_function_places_or_refuses_threads),
 	};
 	int rc;
