@@ -1,7 +1,9 @@
 #!/bin/bash
 # Guest half of bench/vs-kernel.sh: the same workloads through the kernel's
 # nvme driver with fio (io_uring, interrupts and polled) and through USK,
-# on one emulated SSD, one core. Prints each run's JSON between markers.
+# on one emulated SSD, one core. Prints each run's JSON between markers,
+# with the whole latency histogram (fio's json+, of its total latency as
+# usk_nvme_perf measures it; usk_nvme_perf's -LL) for scripts/plot.py.
 set -u
 seconds=${1:-8}
 dev=/dev/nvme0n1
@@ -25,7 +27,7 @@ run_fio() { # workload qd hipri
 	echo "USK-BENCH fio$([ "$3" = 1 ] && echo -hipri) $1 $2"
 	{ time /usk/bin/fio --name=bench --filename=$dev --ioengine=io_uring $hipri --direct=1 \
 		--rw="$1" --bs=4k --iodepth="$2" --runtime="$seconds" --time_based --numjobs=1 \
-		--cpus_allowed=1 --output-format=json; } 2>/tmp/cpu
+		--cpus_allowed=1 --lat_percentiles=1 --output-format=json+; } 2>/tmp/cpu
 	echo "USK-CPU $(cat /tmp/cpu)"
 }
 
@@ -33,7 +35,7 @@ run_usk() { # workload qd shadow
 	local mmio=""
 	[ "$3" = 0 ] && mmio="--no-shadow-doorbells"
 	echo "USK-BENCH usk$([ "$3" = 0 ] && echo -mmio) $1 $2"
-	{ time /usk/bin/usk_nvme_perf -c 0x2 -q "$2" -o 4096 -w "$1" -t "$seconds" -L --json \
+	{ time /usk/bin/usk_nvme_perf -c 0x2 -q "$2" -o 4096 -w "$1" -t "$seconds" -LL --json \
 		$mmio 2>/dev/null; } 2>/tmp/cpu
 	echo "USK-CPU $(cat /tmp/cpu)"
 }

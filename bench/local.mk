@@ -1,7 +1,7 @@
 # Benchmarks are programs that print figures; they are shipped, never run by make check.
 EXTRA_DIST += bench/vs-kernel.sh bench/guest-vs-kernel.sh bench/vs_kernel_table.py \
 	bench/overhead.sh bench/syscalls.sh bench/bdev_bench.py bench/scaling.sh \
-	bench/guest-scaling.sh
+	bench/guest-scaling.sh bench/aio_bench.py bench/fio-engines.sh bench/guest-fio-engines.sh
 noinst_PROGRAMS = bench/nvme_overhead bench/thread_msg
 bench_nvme_overhead_LDADD = lib/libusk.la
 bench_nvme_overhead_LDFLAGS = $(AM_LDFLAGS) -static
@@ -23,7 +23,23 @@ bench_nvme_cost_LDFLAGS = $(AM_LDFLAGS) -static
 # tree's library path goes into the binary (no libtool wrapper), so it runs from
 # the build tree and, copied with the libraries ldd lists, in the VM lab.
 EXTRA_DIST += bench/perf-shared.sh
+# usk_nvme_perf next to a spdk_nvme_perf the user built, in one guest.
+EXTRA_DIST += bench/vs-spdk.sh bench/guest-vs-spdk.sh bench/vs_spdk_table.py
 noinst_PROGRAMS += bench/usk_nvme_perf_shared
 bench_usk_nvme_perf_shared_SOURCES = $(app_nvme_perf_usk_nvme_perf_SOURCES)
 bench_usk_nvme_perf_shared_LDADD = $(app_nvme_perf_usk_nvme_perf_LDADD)
 bench_usk_nvme_perf_shared_LDFLAGS = $(AM_LDFLAGS) -no-install
+# CRC32C throughput, the SSE4.2 path next to the table path (NVMe/TCP digests).
+noinst_PROGRAMS += bench/crc32c
+bench_crc32c_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/util
+bench_crc32c_LDADD = lib/util/libusk_util.la -lpthread
+# Interrupts: arm/disarm cost and interrupts per I/O (nvme_irq_cost), and usk_nvme_perf's
+# wait modes next to the kernel's driver (bench/interrupts.sh, one VM lab boot).
+EXTRA_DIST += bench/interrupts.sh bench/guest-interrupts.sh bench/interrupts_table.py
+noinst_PROGRAMS += bench/nvme_irq_cost
+bench_nvme_irq_cost_LDADD = lib/libusk.la
+bench_nvme_irq_cost_LDFLAGS = $(AM_LDFLAGS) -static
+# NVMe/TCP: usk_tgt and usk_nvme_perf over loopback on the host (bench/nvmf-tcp.sh), and
+# next to the kernel's nvme-tcp and nvmet-tcp in one VM lab boot (bench/nvmf-tcp-vm.sh).
+EXTRA_DIST += bench/nvmf-tcp.sh bench/nvmf-tcp-vm.sh bench/guest-nvmf-tcp.sh \
+	bench/nvmf-tcp-runs.sh bench/nvmf_tcp_table.py

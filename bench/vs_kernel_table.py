@@ -1,6 +1,14 @@
 #!/usr/bin/env python3
-"""Turns the guest's benchmark output into the side-by-side table."""
+"""Turns the guest's benchmark output into the side-by-side table.
+
+    vs_kernel_table.py [--save-runs DIR] < guest output
+
+--save-runs DIR also writes each run's JSON to DIR/TOOL-WORKLOAD-qdN.json
+(TOOL: usk, usk-mmio, fio, fio-hipri), for scripts/plot.py.
+"""
+import argparse
 import json
+import os
 import re
 import sys
 
@@ -14,8 +22,8 @@ def parse_runs(text):
             continue
         tool, workload, qd = header.split()
         cpu = re.search(r"^USK-CPU ([\d.]+) ([\d.]+)", body, flags=re.M)
-        doc = json.loads(body[body.index("{"):body.rindex("}") + 1])
-        yield tool, workload, int(qd), doc, float(cpu.group(1)) + float(cpu.group(2))
+        text = body[body.index("{"):body.rindex("}") + 1]
+        yield tool, workload, int(qd), text, float(cpu.group(1)) + float(cpu.group(2))
 
 
 def fio_figures(doc, workload):
@@ -34,8 +42,15 @@ def usk_figures(doc):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--save-runs", metavar="DIR", help="write each run's JSON to DIR")
+    args = parser.parse_args()
     rows = {}
-    for tool, workload, qd, doc, cpu in parse_runs(sys.stdin.read()):
+    for tool, workload, qd, text, cpu in parse_runs(sys.stdin.read()):
+        doc = json.loads(text)
+        if args.save_runs:
+            with open(os.path.join(args.save_runs, f"{tool}-{workload}-qd{qd}.json"), "w") as f:
+                f.write(text + "\n")
         if tool.startswith("usk"):
             iops, avg, p99, ios = usk_figures(doc)
         else:

@@ -4,5 +4,7 @@ usk_include_HEADERS += \
 	include/usk/util.h \
 	include/usk/histogram.h \
 	include/usk/ticks.h \
+	include/usk/idle_spell.h \
 	include/usk/uuid.h \
+	include/usk/crc32c.h \
 	include/usk/pci.h

@@ -6,7 +6,7 @@ nodist_EXTRA_lib_libusk_la_SOURCES = dummy.c
 lib_libusk_la_LIBADD = \
 	lib/util/libusk_util.la \
 	lib/log/libusk_log.la \
-	$(JANSSON_LIBS) $(URING_LIBS) $(NUMA_LIBS)
+	$(JANSSON_LIBS) $(URING_LIBS) $(AIO_LIBS) $(NUMA_LIBS)
 # Only the public prefix is exported (lib/libusk.map, and -fvisibility=hidden with
 # include/usk's headers marking the API); libusk's own calls to its public
 # functions bind inside the library (-Bsymbolic-functions), not through the PLT.

@@ -239,6 +239,20 @@ def build_nvme_attach(params):
     return params
 
 
+def build_nvmf_add_ns(params):
+    ns = {k: params.pop(k) for k in ("bdev_name", "nsid", "uuid", "nguid", "eui64")
+          if k in params}
+    params["namespace"] = ns
+    return params
+
+
+def build_nvmf_listener(params):
+    address = {k: params.pop(k) for k in ("trtype", "adrfam", "traddr", "trsvcid")
+               if k in params}
+    params["listen_address"] = address
+    return params
+
+
 def build_raw_call(params):
     text = params.get("params_json")
     try:
@@ -435,10 +449,9 @@ NVME_METHODS = [
     Method("bdev_nvme_attach_controller",
            "Attach an NVMe controller; each namespace becomes bdev <name>n<nsid>.", [
                arg("-b", "--name", required=True, help="the controller's name, e.g. Nvme0"),
-               arg("-t", "--trtype", default="PCIe",
-                   help="transport type (default PCIe, the one USK has)"),
+               arg("-t", "--trtype", default="PCIe", help="transport type: PCIe (default) or TCP"),
                arg("-a", "--traddr", required=True,
-                   help="its address, for PCIe the BDF, e.g. 0000:01:00.0"),
+                   help="its address: for PCIe the BDF, e.g. 0000:01:00.0; for TCP an IP address"),
                *NVME_TARGET,
                arg("-p", "--priority", help="connection priority (NVMe-oF)"),
                arg("-q", "--hostnqn", help="host NQN (NVMe-oF)"),
@@ -451,6 +464,9 @@ NVME_METHODS = [
                arg("-x", "--multipath", choices=["disable", "failover", "multipath"],
                    help="what a second path to the same controller does"),
                arg("--num-io-queues", type=POSITIVE, help="I/O queues to ask for"),
+               on_off("--interrupts", "enable_interrupts",
+                      "MSI-X interrupts, which wake a sleeping reactor (the default), or "
+                      "--no-interrupts: its queues are polled only"),
                arg("-l", "--ctrlr-loss-timeout-sec", type=integer(-1),
                    help="give a lost controller up after this (-1: never)"),
                arg("-o", "--reconnect-delay-sec", type=NATURAL, help="between reconnects"),
@@ -539,7 +555,66 @@ APP_METHODS = [
         build=build_raw_call),
 ]
 
-METHODS = APP_METHODS + BDEV_METHODS + NVME_METHODS
+NQN_HELP = "the subsystem's NQN"
+LISTENER_ARGS = [
+    arg("nqn", help=NQN_HELP),
+    arg("-t", "--trtype", required=True, help="the transport: tcp"),
+    arg("-a", "--traddr", required=True, help="the address to listen on (IPv4 or IPv6)"),
+    arg("-f", "--adrfam", help="ipv4 or ipv6 (default: what the address is)"),
+    arg("-s", "--trsvcid", required=True, help="the port")]
+
+NVMF_METHODS = [
+    Method("nvmf_create_transport", "Create the NVMe-oF transport (TCP), once.", [
+        arg("-t", "--trtype", required=True, help="TCP"),
+        arg("-q", "--max-queue-depth", type=POSITIVE, help="entries of an I/O queue (128)"),
+        arg("-m", "--max-io-qpairs-per-ctrlr", type=POSITIVE,
+            help="I/O queues of one controller (127)"),
+        arg("-c", "--in-capsule-data-size", type=NATURAL,
+            help="data bytes a command capsule may carry (4096)"),
+        arg("-i", "--max-io-size", type=POSITIVE, help="bytes of one command (131072)"),
+        arg("-u", "--io-unit-size", type=POSITIVE, help="bytes of one buffer unit (131072)"),
+        arg("-a", "--max-aq-depth", type=POSITIVE, help="entries of an admin queue (128)"),
+        arg("-n", "--num-shared-buffers", type=POSITIVE,
+            help="large data buffers, shared by the poll groups (511)"),
+        arg("-b", "--buf-cache-size", type=NATURAL, help="accepted; each group keeps its own"),
+        arg("-o", "--c2h-success", action="store_false", default=None,
+            help="always send a response after read data (SPDK's flag: disables the "
+            "SUCCESS optimization)")]),
+    Method("nvmf_get_transports", "Show the transport's options.", [
+        arg("--trtype", help="only this transport")]),
+    Method("nvmf_create_subsystem", "Create a subsystem.", [
+        arg("nqn", help=NQN_HELP),
+        arg("-s", "--serial-number", help="its serial number (up to 20 characters)"),
+        arg("-d", "--model-number", help="its model number (up to 40 characters)"),
+        flag("-a", "--allow-any-host", help="let any host connect"),
+        arg("-m", "--max-namespaces", type=NATURAL, help="at most 32 (0: 32)"),
+        arg("-i", "--min-cntlid", type=POSITIVE, help="lowest controller ID (1)"),
+        arg("-I", "--max-cntlid", type=POSITIVE, help="highest controller ID (65519)")]),
+    Method("nvmf_delete_subsystem", "Disconnect a subsystem's hosts and delete it.", [
+        arg("nqn", help=NQN_HELP)]),
+    Method("nvmf_subsystem_add_ns", "Export a bdev as a namespace; prints its NSID.", [
+        arg("nqn", help=NQN_HELP),
+        arg("bdev_name", help=NAME_HELP),
+        arg("-n", "--nsid", type=POSITIVE, help="its NSID (default: the first free)"),
+        arg("-u", "--uuid", help="its UUID (default: the bdev's)")],
+        build=build_nvmf_add_ns),
+    Method("nvmf_subsystem_add_listener", "Listen for a subsystem's hosts on an address.",
+           LISTENER_ARGS, build=build_nvmf_listener),
+    Method("nvmf_subsystem_remove_listener", "Stop listening on an address.",
+           LISTENER_ARGS, build=build_nvmf_listener),
+    Method("nvmf_subsystem_add_host", "Let a host connect to a subsystem.", [
+        arg("nqn", help=NQN_HELP), arg("host", help="the host's NQN")]),
+    Method("nvmf_subsystem_remove_host", "Take a host off a subsystem's list.", [
+        arg("nqn", help=NQN_HELP), arg("host", help="the host's NQN")]),
+    Method("nvmf_subsystem_allow_any_host", "Let any host connect, or only those listed.", [
+        arg("nqn", help=NQN_HELP),
+        on_off("--allow-any-host", "allow_any_host", "any host (-e in SPDK) or listed ones",
+               required=True)]),
+    Method("nvmf_get_subsystems", "Show the subsystems, or one.", [
+        arg("nqn", nargs="?", help=NQN_HELP)]),
+]
+
+METHODS = APP_METHODS + BDEV_METHODS + NVME_METHODS + NVMF_METHODS
 
 
 class Parser(argparse.ArgumentParser):

@@ -36,12 +36,13 @@ struct bdevperf_opts {
 	const char *workload; /* -w */
 	enum bdevperf_kind kind;
 	enum perf_pattern pattern;
-	uint32_t read_percent; /* 100, 0, or -M for mixes */
-	uint32_t rwmixread;    /* -M, UINT32_MAX when absent */
-	uint32_t seconds;      /* -t */
-	const char *bdev_name; /* -T, NULL: every bdev */
-	bool every_core;       /* -C */
-	bool json_output;      /* --json-output */
+	uint32_t read_percent;	/* 100, 0, or -M for mixes */
+	uint32_t rwmixread;	/* -M, UINT32_MAX when absent */
+	uint32_t seconds;	/* -t */
+	const char *bdev_name;	/* -T, NULL: every bdev */
+	bool every_core;	/* -C */
+	bool json_output;	/* --json-output */
+	bool latency_histogram; /* --latency-histogram */
 };
 
 /* A job's counters, written by its thread and read by the app thread's progress line. */
@@ -95,6 +96,8 @@ struct bdevperf_job {
 	uint64_t start_tick;
 	uint64_t end_tick;
 	struct bdevperf_counts counts;
+	/* With --latency-histogram, each counted I/O's latency in ticks; read when done. */
+	struct usk_histogram latency;
 	struct bdevperf_failures failures;
 	bool mismatch_reported;
 	struct perf_verify_mismatch mismatch;
@@ -109,22 +112,39 @@ void bdevperf_job_stop(struct bdevperf_job *job);
 /* Called on the app thread when a job has finished and released everything. */
 void bdevperf_job_done(struct bdevperf_job *job);
 
-/* The totals the last progress line saw, so the next one shows the difference. */
+/* One second of the run as its progress line gave it: every job together. */
+struct bdevperf_second {
+	double iops;
+	double mibps;
+};
+
+/*
+ * The totals the last progress line saw, so the next one shows the
+ * difference, and the seconds so far for --json-output's "progress".
+ */
 struct bdevperf_progress {
 	uint64_t ios;
 	uint64_t bytes;
+	struct bdevperf_second *seconds; /* room for @capacity; NULL: none kept */
+	uint32_t capacity;
+	uint32_t count;
 };
 
-/* One line of progress since @last, which it then updates. */
+/*
+ * The progress since @last, which it then updates: kept in @last's seconds
+ * while there is room, and printed as a line to @out unless it is NULL.
+ */
 void bdevperf_report_progress(FILE *out, struct bdevperf_job *jobs, uint32_t count,
 			      struct bdevperf_progress *last, double seconds);
 /*
  * The final table (or JSON with --json-output): per job the figures, I/Os
  * submitted and completed, and for a job with failed I/O the first failure
- * and a count by NVMe status.
+ * and a count by NVMe status. The JSON also has @progress's seconds, and
+ * with --latency-histogram each job's latency percentiles and buckets.
  */
 void bdevperf_report_final(FILE *out, const struct bdevperf_opts *opts,
-			   const struct bdevperf_job *jobs, uint32_t count);
+			   const struct bdevperf_job *jobs, uint32_t count,
+			   const struct bdevperf_progress *progress);
 /* Counts a failed I/O in @f, and keeps it if it is the first; @err: a refused submit's errno. */
 void bdevperf_failures_add(struct bdevperf_failures *f, enum usk_bdev_io_type type, uint64_t block,
 			   uint16_t status, int err);

@@ -55,10 +55,11 @@ static const struct {
 	{"flush", BDEVPERF_FLUSH, PERF_SEQUENTIAL, 0},
 };
 
-enum { OPT_JSON_OUTPUT = 0x2000 };
+enum { OPT_JSON_OUTPUT = 0x2000, OPT_LATENCY_HISTOGRAM };
 
 static const struct option g_long[] = {
 	{"json-output", no_argument, NULL, OPT_JSON_OUTPUT},
+	{"latency-histogram", no_argument, NULL, OPT_LATENCY_HISTOGRAM},
 	{NULL, 0, NULL, 0},
 };
 
@@ -76,7 +77,12 @@ static void bdevperf_usage(FILE *out)
 		"  -t SECONDS      how long to run (default 5)\n"
 		"  -T BDEV         only this bdev (default: every bdev)\n"
 		"  -C              every core drives every bdev (default: one core a bdev)\n"
-		"  --json-output   print the results as JSON\n"
+		"  --json-output   print the results as JSON, with each second's IOPS and\n"
+		"                  MiB/s (\"progress\")\n"
+		"  --latency-histogram\n"
+		"                  keep each job's latency histogram (a little CPU an I/O):\n"
+		"                  --json-output gets its percentiles and buckets\n"
+		"                  (\"latency_us\"), which scripts/plot.py draws\n"
 		"\n"
 		"Per job the final table gives the I/Os submitted (each submit the bdev took,\n"
 		"verify's read-backs and retries included) and completed (each completion),\n"
@@ -142,6 +148,9 @@ static int bdevperf_parse(int ch, const char *arg)
 		return 0;
 	case OPT_JSON_OUTPUT:
 		g_opts.json_output = true;
+		return 0;
+	case OPT_LATENCY_HISTOGRAM:
+		g_opts.latency_histogram = true;
 		return 0;
 	}
 	return -EINVAL;
@@ -220,10 +229,8 @@ static int bdevperf_tick(void *ctx)
 {
 	g_elapsed_s++;
 	if (!g_stopping) {
-		if (!g_opts.json_output) {
-			bdevperf_report_progress(stdout, g_jobs, g_job_count, &g_progress,
-						 g_elapsed_s);
-		}
+		bdevperf_report_progress(g_opts.json_output ? NULL : stdout, g_jobs, g_job_count,
+					 &g_progress, g_elapsed_s);
 		if (g_elapsed_s == g_opts.seconds) {
 			bdevperf_stop_jobs();
 		}
@@ -246,7 +253,7 @@ void bdevperf_job_done(struct bdevperf_job *job)
 	}
 	usk_poller_unregister(&g_timer);
 	if (g_exit == 0) {
-		bdevperf_report_final(stdout, &g_opts, g_jobs, g_job_count);
+		bdevperf_report_final(stdout, &g_opts, g_jobs, g_job_count, &g_progress);
 		for (uint32_t i = 0; i < g_job_count; i++) {
 			if (atomic_load(&g_jobs[i].counts.failed) > 0) {
 				g_exit = 1;
@@ -269,6 +276,14 @@ static void bdevperf_start(void *ctx)
 		usk_app_stop(2);
 		return;
 	}
+	g_progress.seconds = calloc(g_opts.seconds, sizeof(*g_progress.seconds));
+	if (g_progress.seconds == NULL) {
+		fprintf(stderr, "usk_bdevperf: out of memory for %u seconds of progress\n",
+			g_opts.seconds);
+		usk_app_stop(2);
+		return;
+	}
+	g_progress.capacity = g_opts.seconds;
 	if (!g_opts.json_output) {
 		printf("usk_bdevperf: %u job(s), -w %s -q %u -o %u -t %u\n", g_job_count,
 		       g_opts.workload, g_opts.queue_depth, g_opts.io_size, g_opts.seconds);
@@ -314,6 +329,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = usk_app_start(&opts, bdevperf_start, NULL);
+	free(g_progress.seconds);
 	if (rc < 0) {
 		/* Start-up failed: a bad core mask or config, said above. */
 		return 2;

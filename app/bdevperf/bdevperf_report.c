@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <string.h>
 
 #include "usk/nvme.h"
@@ -29,15 +30,25 @@ void bdevperf_report_progress(FILE *out, struct bdevperf_job *jobs, uint32_t cou
 			      struct bdevperf_progress *last, double seconds)
 {
 	uint64_t ios = 0, bytes = 0, failed = 0;
+	double iops, mibps;
 
 	for (uint32_t i = 0; i < count; i++) {
 		ios += atomic_load_explicit(&jobs[i].counts.ios, memory_order_relaxed);
 		bytes += atomic_load_explicit(&jobs[i].counts.bytes, memory_order_relaxed);
 		failed += atomic_load_explicit(&jobs[i].counts.failed, memory_order_relaxed);
 	}
-	fprintf(out, "[%5.0f s] %12.0f IOPS %10.2f MiB/s %8" PRIu64 " failed\n", seconds,
-		(double)(ios - last->ios), (double)(bytes - last->bytes) / (1 << 20), failed);
-	fflush(out);
+	iops = (double)(ios - last->ios);
+	mibps = (double)(bytes - last->bytes) / (1 << 20);
+
+	if (last->count < last->capacity) {
+		last->seconds[last->count++] =
+			(struct bdevperf_second){.iops = iops, .mibps = mibps};
+	}
+	if (out != NULL) {
+		fprintf(out, "[%5.0f s] %12.0f IOPS %10.2f MiB/s %8" PRIu64 " failed\n", seconds,
+			iops, mibps, failed);
+		fflush(out);
+	}
 	last->ios = ios;
 	last->bytes = bytes;
 }
@@ -214,8 +225,42 @@ static void report_json_failures(FILE *out, const struct bdevperf_job *job)
 	fprintf(out, "]");
 }
 
+/*
+ * A job's ", \"latency_us\": {...}" with percentiles and buckets (null when
+ * out of memory), with --latency-histogram; nothing without.
+ */
+static void report_json_latency(FILE *out, const struct bdevperf_job *job)
+{
+	int rc = 0;
+	json_t *lat;
+
+	if (!job->opts->latency_histogram) {
+		return;
+	}
+	lat = perf_latency_json(&job->latency, usk_ticks_hz(), 2, &rc);
+	fprintf(out, ", \"latency_us\": ");
+	if (rc != 0) {
+		fprintf(out, "null");
+	} else {
+		json_dumpf(lat, out, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	}
+	json_decref(lat);
+}
+
+/* ", \"progress\": [...]": each second's IOPS and MiB/s, every job together. */
+static void report_json_progress(FILE *out, const struct bdevperf_progress *progress)
+{
+	fprintf(out, ", \"progress\": [");
+	for (uint32_t i = 0; progress != NULL && i < progress->count; i++) {
+		fprintf(out, "%s{\"second\": %u, \"iops\": %.1f, \"mibps\": %.2f}", i ? ", " : "",
+			i + 1, progress->seconds[i].iops, progress->seconds[i].mibps);
+	}
+	fprintf(out, "]");
+}
+
 static void report_json(FILE *out, const struct bdevperf_opts *opts,
-			const struct bdevperf_job *jobs, uint32_t count)
+			const struct bdevperf_job *jobs, uint32_t count,
+			const struct bdevperf_progress *progress)
 {
 	struct job_figures f, total = {0};
 
@@ -231,6 +276,7 @@ static void report_json(FILE *out, const struct bdevperf_opts *opts,
 			i ? ", " : "", jobs[i].bdev_name, jobs[i].core, f.seconds, f.ios, f.iops,
 			f.mibps, f.avg_us, f.min_us, f.max_us, f.submitted, f.completed, f.failed);
 		report_json_failures(out, &jobs[i]);
+		report_json_latency(out, &jobs[i]);
 		fprintf(out, "}");
 		total.iops += f.iops;
 		total.mibps += f.mibps;
@@ -239,21 +285,24 @@ static void report_json(FILE *out, const struct bdevperf_opts *opts,
 		total.completed += f.completed;
 		total.failed += f.failed;
 	}
+	fprintf(out, "]");
+	report_json_progress(out, progress);
 	fprintf(out,
-		"], \"total\": {\"ios\": %" PRIu64 ", \"iops\": %.1f, \"mibps\": %.2f, "
+		", \"total\": {\"ios\": %" PRIu64 ", \"iops\": %.1f, \"mibps\": %.2f, "
 		"\"submitted\": %" PRIu64 ", \"completed\": %" PRIu64 ", \"failed\": %" PRIu64
 		"}}\n",
 		total.ios, total.iops, total.mibps, total.submitted, total.completed, total.failed);
 }
 
 void bdevperf_report_final(FILE *out, const struct bdevperf_opts *opts,
-			   const struct bdevperf_job *jobs, uint32_t count)
+			   const struct bdevperf_job *jobs, uint32_t count,
+			   const struct bdevperf_progress *progress)
 {
 	struct job_figures f, total = {0};
 	double lat_weighted = 0;
 
 	if (opts->json_output) {
-		report_json(out, opts, jobs, count);
+		report_json(out, opts, jobs, count, progress);
 		return;
 	}
 	fprintf(out, "\n%-20s %4s %12s %10s %10s %10s %10s %12s %12s %8s\n", "bdev", "core", "IOPS",

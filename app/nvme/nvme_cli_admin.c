@@ -45,22 +45,11 @@ static void *read_log(struct nvme_cli *cli, uint8_t lid, uint32_t len)
 	return log;
 }
 
-static void print_error_entry(const struct nvme_cli *cli, uint32_t i,
-			      const struct usk_nvme_error_info *e)
+static void print_error_entry(uint32_t i, const struct usk_nvme_error_info *e)
 {
 	/* Bit 0 is the phase tag the failed command's CQE had; the status is above it. */
 	const char *status = usk_nvme_status_string(USK_NVME_STATUS_CODE(e->status));
 
-	if (cli->json) {
-		printf("%s{\"error_count\": %" PRIu64 ", \"sqid\": %u, \"cmdid\": %u, "
-		       "\"status_field\": %u, \"status\": \"%s\", \"phase_tag\": %u, "
-		       "\"parm_error_location\": %u, \"lba\": %" PRIu64 ", \"nsid\": %u, "
-		       "\"vs\": %u, \"trtype\": %u, \"cs\": %" PRIu64 ", \"trtype_spec_info\": %u}",
-		       i == 0 ? "" : ", ", e->error_count, e->sqid, e->cid, e->status >> 1, status,
-		       e->status & 1u, e->parm_error_location, e->lba, e->nsid, e->vs, e->trtype,
-		       e->cs, e->trtype_spec_info);
-		return;
-	}
 	printf(" Entry[%2u]\n.................\nerror_count         : %" PRIu64 "\n"
 	       "sqid                : %u\ncmdid               : %#x\n"
 	       "status_field        : %#x (%s)\nphase_tag           : %u\n"
@@ -73,33 +62,52 @@ static void print_error_entry(const struct nvme_cli *cli, uint32_t i,
 	       e->trtype_spec_info);
 }
 
+static int print_error_log(const struct nvme_cli *cli, const struct usk_nvme_error_info *log,
+			   uint32_t entries)
+{
+	struct usk_json_write_ctx *w;
+
+	if (cli->raw_binary) {
+		return nvme_cli_print_raw(log, entries * sizeof(*log));
+	}
+	if (!cli->json) {
+		printf("Error Log Entries for device:%s entries:%u\n.................\n",
+		       usk_nvme_ctrlr_get_name(cli->ctrlr), entries);
+		for (uint32_t i = 0; i < entries; i++) {
+			print_error_entry(i, &log[i]);
+		}
+		return 0;
+	}
+	w = usk_json_write_begin();
+	if (w == NULL) {
+		fprintf(stderr, "usk_nvme: no memory for the JSON output\n");
+		return 1;
+	}
+	usk_json_write_object_begin(w);
+	nvme_cli_json_error_log(w, log, entries);
+	usk_json_write_object_end(w);
+	return nvme_cli_json_print(w);
+}
+
 int nvme_cli_error_log(struct nvme_cli *cli)
 {
-	/* ELPE is 0's based: the controller keeps ELPE + 1 entries, newest first. */
-	uint32_t entries = cli->log_entries != 0 ? cli->log_entries
-						 : usk_nvme_ctrlr_get_data(cli->ctrlr)->elpe + 1u;
-	const char *bdf = usk_nvme_ctrlr_get_name(cli->ctrlr);
+	/*
+	 * ELPE is 0's based: the controller keeps ELPE + 1 entries, newest
+	 * first. As nvme-cli, -e asks for at most that many.
+	 */
+	uint32_t kept = usk_nvme_ctrlr_get_data(cli->ctrlr)->elpe + 1u;
+	uint32_t entries = cli->log_entries != 0 ? USK_MIN(cli->log_entries, kept) : kept;
 	struct usk_nvme_error_info *log;
+	int rc;
 
 	entries = USK_MIN(entries, ERROR_LOG_MAX_ENTRIES);
 	log = read_log(cli, USK_NVME_LOG_ERROR, entries * sizeof(*log));
 	if (log == NULL) {
 		return 1;
 	}
-	if (cli->json) {
-		printf("{\"device\": \"%s\", \"errors\": [", bdf);
-	} else {
-		printf("Error Log Entries for device:%s entries:%u\n.................\n", bdf,
-		       entries);
-	}
-	for (uint32_t i = 0; i < entries; i++) {
-		print_error_entry(cli, i, &log[i]);
-	}
-	if (cli->json) {
-		printf("]}\n");
-	}
+	rc = print_error_log(cli, log, entries);
 	usk_dma_free(log);
-	return 0;
+	return rc;
 }
 
 static void print_fw_log(const struct nvme_cli *cli, const struct usk_nvme_firmware_slot_log *log)
@@ -132,14 +140,19 @@ static void print_fw_log(const struct nvme_cli *cli, const struct usk_nvme_firmw
 int nvme_cli_fw_log(struct nvme_cli *cli)
 {
 	struct usk_nvme_firmware_slot_log *log;
+	int rc = 0;
 
 	log = read_log(cli, USK_NVME_LOG_FIRMWARE_SLOT, sizeof(*log));
 	if (log == NULL) {
 		return 1;
 	}
-	print_fw_log(cli, log);
+	if (cli->raw_binary) {
+		rc = nvme_cli_print_raw(log, sizeof(*log));
+	} else {
+		print_fw_log(cli, log);
+	}
 	usk_dma_free(log);
-	return 0;
+	return rc;
 }
 
 /* Decoders of Dword 0 of Get Features, base 5.27.1. */
@@ -256,28 +269,49 @@ int nvme_cli_get_feature(struct nvme_cli *cli)
 	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_GET_FEATURES,
 				   .nsid = cli->has_nsid ? cli->nsid : NSID_ALL,
 				   .cdw10 = cli->feature_id | cli->sel << 8,
-				   .cdw11 = cli->cdw11};
+				   .cdw11 = cli->cdw11,
+				   .cdw14 = cli->uuid_index & 0x7f};
 	/*
 	 * Features with a data structure (LBA Range Type, Autonomous Power State
-	 * Transition, Timestamp...) write it to the data buffer, at most 4 KiB;
-	 * the others ignore it. usk_nvme prints Dword 0 only.
+	 * Transition, Timestamp...) write it to the data buffer, -l/--data-len
+	 * bytes (default 4 KiB); the others ignore it. -b prints it raw.
 	 */
-	void *data = usk_dma_zmalloc(4096, 4096, USK_ENV_NUMA_ANY);
+	uint32_t len = cli->data_len != 0 ? cli->data_len : 4096;
+	void *data = usk_dma_zmalloc(len, 4096, USK_ENV_NUMA_ANY);
 	struct usk_nvme_cqe cpl;
 	int rc;
 
 	if (data == NULL) {
-		fprintf(stderr, "usk_nvme: no memory for Get Features data\n");
+		fprintf(stderr, "usk_nvme: no memory for %u bytes of Get Features data\n", len);
 		return 1;
 	}
-	rc = usk_nvme_ctrlr_admin_cmd_sync(cli->ctrlr, &cmd, data, 4096, &cpl);
-	usk_dma_free(data);
+	rc = usk_nvme_ctrlr_admin_cmd_sync(cli->ctrlr, &cmd, data, len, &cpl);
 	if (rc != 0) {
 		print_admin_error("get-feature", rc, &cpl);
-		return 1;
+		rc = 1;
+	} else if (cli->raw_binary) {
+		rc = nvme_cli_print_raw(data, len);
+	} else {
+		print_feature(cli, cpl.dw0);
 	}
-	print_feature(cli, cpl.dw0);
-	return 0;
+	usk_dma_free(data);
+	return rc;
+}
+
+/* -b/--block-size, as nvme-cli: the first LBA format of that size with no metadata. */
+static int lbaf_of_block_size(struct nvme_cli *cli, const struct usk_nvme_ns_data *nd)
+{
+	for (uint32_t i = 0; i <= nd->nlbaf && i < 16; i++) {
+		if (nd->lbaf[i].ms == 0 && (1ull << nd->lbaf[i].lbads) == cli->block_size) {
+			cli->lbaf = i;
+			return 0;
+		}
+	}
+	fprintf(stderr,
+		"usk_nvme format: -b %llu: namespace %u has no LBA format of that size "
+		"without metadata (id-ns lists them)\n",
+		(unsigned long long)cli->block_size, cli->nsid);
+	return 2;
 }
 
 /* Reads @nd and checks -n and -l against it; returns 0 or the exit status. */
@@ -292,6 +326,9 @@ static int check_format(struct nvme_cli *cli, struct usk_nvme_ns_data *nd)
 			"usk_nvme format: Identify Namespace %u failed (the log says why)\n",
 			cli->nsid);
 		return 1;
+	}
+	if (cli->block_size != 0) {
+		return lbaf_of_block_size(cli, nd);
 	}
 	if (!cli->has_lbaf) {
 		cli->lbaf = USK_NVME_NS_FLBAS_FORMAT(nd->flbas);

@@ -7,7 +7,8 @@ app_nvme_perf_libperf_a_SOURCES = \
 	app/nvme_perf/perf_workload.c app/nvme_perf/perf_workload.h \
 	app/nvme_perf/perf_verify.c app/nvme_perf/perf_verify.h \
 	app/nvme_perf/perf_engine.c app/nvme_perf/perf_engine.h \
-	app/nvme_perf/perf_cores.c app/nvme_perf/perf_cores.h
+	app/nvme_perf/perf_cores.c app/nvme_perf/perf_cores.h \
+	app/nvme_perf/perf_wait.c app/nvme_perf/perf_wait.h
 app_nvme_perf_libperf_a_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 
 bin_PROGRAMS += app/nvme_perf/usk_nvme_perf

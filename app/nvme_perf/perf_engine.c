@@ -6,6 +6,7 @@
 
 #include "perf_engine.h"
 #include "usk/ticks.h"
+#include "usk/util.h"
 
 static uint32_t io_bytes(const struct perf_ns_worker *w)
 {
@@ -98,8 +99,37 @@ void perf_task_complete(struct perf_task *t, uint16_t status)
 		return;
 	}
 	task_pick_next(t, status == 0);
+	if (w->pace_ticks != 0) {
+		/* --rate: the task waits for its turn (perf_ns_worker_pace()). */
+		t->next_idle = w->idle;
+		w->idle = t;
+		return;
+	}
 	/* A refused submit is counted; the task then stays idle. */
 	(void)task_submit(t);
+}
+
+void perf_ns_worker_set_pace(struct perf_ns_worker *w, uint64_t pace_ticks)
+{
+	w->pace_ticks = pace_ticks;
+}
+
+uint64_t perf_ns_worker_pace(struct perf_ns_worker *w, uint64_t now)
+{
+	while (w->idle != NULL && now >= w->next_due && !w->stopping) {
+		struct perf_task *t = w->idle;
+
+		w->idle = t->next_idle;
+		(void)task_submit(t);
+		/*
+		 * Late by less than a period (the loop's own delay): the rate holds
+		 * on average. Later than that (every task was busy): no burst to
+		 * catch up, the next turn is a period from now.
+		 */
+		w->next_due = now - w->next_due > w->pace_ticks ? now + w->pace_ticks
+								 : w->next_due + w->pace_ticks;
+	}
+	return w->idle != NULL && !w->stopping ? w->next_due : UINT64_MAX;
 }
 
 int perf_ns_worker_init(struct perf_ns_worker *w, const struct perf_opts *opts,
@@ -148,6 +178,12 @@ int perf_ns_worker_start(struct perf_ns_worker *w)
 {
 	for (uint32_t i = 0; i < w->queue_depth; i++) {
 		task_pick_next(&w->tasks[i], false);
+		if (w->pace_ticks != 0) {
+			w->tasks[i].next_idle = w->idle;
+			w->idle = &w->tasks[i];
+			w->next_due = usk_ticks();
+			continue;
+		}
 
 		int rc = task_submit(&w->tasks[i]);
 

@@ -28,6 +28,14 @@ struct perf_qpair_ops {
 		      struct perf_task *task);
 	/* Reaps up to @max completions (0: all); returns how many, or a negative errno. */
 	int (*poll)(void *qpair, uint32_t max);
+	/*
+	 * Interrupts, for --interrupts and --adaptive (NULL when the queue pair
+	 * has none): the eventfd to sleep on, or a negative errno; arm (1: do
+	 * not sleep, something is there) and disarm, as usk_nvme_qpair_arm_interrupt().
+	 */
+	int (*interrupt_fd)(void *qpair);
+	int (*arm)(void *qpair);
+	int (*disarm)(void *qpair);
 };
 
 struct perf_ns_worker;
@@ -42,6 +50,7 @@ struct perf_task {
 	uint32_t verify_slot; /* -V: this task's own stripe of the namespace */
 	bool is_read;
 	bool in_flight;
+	struct perf_task *next_idle; /* --rate: the next task waiting for its turn */
 };
 
 /* What a worker needs to know about its namespace and run. */
@@ -74,6 +83,10 @@ struct perf_ns_worker {
 	struct usk_histogram *latency;
 	struct perf_verify_mismatch first_mismatch;
 	bool mismatched;
+	/* --rate: ticks between submissions, 0 for a closed loop; the tasks waiting; when next. */
+	uint64_t pace_ticks;
+	struct perf_task *idle;
+	uint64_t next_due;
 };
 
 /*
@@ -92,7 +105,21 @@ int perf_ns_worker_init(struct perf_ns_worker *worker, const struct perf_opts *o
  */
 void perf_task_complete(struct perf_task *task, uint16_t status);
 
-/* Submits queue-depth I/Os. Returns 0 or the first submit error. */
+/*
+ * --rate: one submission every @pace_ticks (0: a closed loop, the default);
+ * set before perf_ns_worker_start(). Completed tasks then wait for
+ * perf_ns_worker_pace() instead of going out again at once.
+ */
+void perf_ns_worker_set_pace(struct perf_ns_worker *worker, uint64_t pace_ticks);
+
+/*
+ * Submits the waiting tasks whose turn has come by @now (ticks). Returns
+ * the tick of the next turn, UINT64_MAX when no task waits (the next
+ * completion makes one).
+ */
+uint64_t perf_ns_worker_pace(struct perf_ns_worker *worker, uint64_t now);
+
+/* Submits queue-depth I/Os (with a pace: lines them up). Returns 0 or the first submit error. */
 int perf_ns_worker_start(struct perf_ns_worker *worker);
 
 /* Polls once and resubmits what completed. Returns completions or a negative errno. */

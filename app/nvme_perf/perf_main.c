@@ -103,6 +103,7 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 		usk_nvme_io_qpair_opts_init(&qpair_opts, sizeof(qpair_opts));
 		qpair_opts.io_queue_size = USK_MAX(qd * per_io + 1, 64u);
 		qpair_opts.delay_doorbell = o->delay_doorbell;
+		qpair_opts.interrupts = o->wait_mode != PERF_WAIT_POLL;
 		int rc = usk_nvme_ctrlr_alloc_io_qpair(target->ctrlr, &qpair_opts,
 						       &c->qpairs[t].qpair);
 
@@ -134,6 +135,13 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 			fprintf(stderr, "usk_nvme_perf: %s is too small for this run\n",
 				target->name);
 			return rc;
+		}
+		if (o->rate != 0) {
+			/* The rate is the run's: each of the workers takes its share. */
+			uint64_t workers = (uint64_t)app->ncores * (uint64_t)app->ntargets;
+
+			perf_ns_worker_set_pace(&c->workers[t],
+						USK_MAX(usk_ticks_hz() * workers / o->rate, 1u));
 		}
 		snprintf(c->workers[t].result.device, sizeof(c->workers[t].result.device), "%s",
 			 target->name);
@@ -206,6 +214,10 @@ static bool perf_report(struct perf_app *app)
 
 			results[r] = w->result;
 			results[r].seconds = (double)app->cores[i].measured_ticks / (double)hz;
+			/* The core's thread served its namespaces together: each takes a share. */
+			results[r].cpu_seconds =
+				(double)app->cores[i].cpu_ns / 1e9 / (double)app->ntargets;
+			results[r].sleeps = app->cores[i].sleeps / (uint64_t)app->ntargets;
 			failed |= w->result.errors > 0;
 			if (w->mismatched) {
 				fprintf(stderr,
@@ -226,6 +238,22 @@ static bool perf_report(struct perf_app *app)
 	}
 	free(results);
 	return failed;
+}
+
+/* --transport-stats: each queue pair's counters, after the workers were joined. */
+static void perf_print_transport_stats(const struct perf_app *app, FILE *out)
+{
+	for (int i = 0; app->opts.transport_stats && i < app->ncores; i++) {
+		const struct perf_core *c = &app->cores[i];
+
+		for (uint32_t t = 0; t < c->count; t++) {
+			char name[96];
+
+			snprintf(name, sizeof(name), "%s from core %u", app->targets[t].name,
+				 c->core);
+			perf_nvme_print_stats(out, name, &c->qpairs[t]);
+		}
+	}
 }
 
 static int perf_parse_cores(struct perf_app *app)
@@ -279,6 +307,7 @@ static int perf_main(struct perf_app *app)
 				strerror(-run_rc));
 		}
 		rc = perf_report(app) || run_rc != 0 ? 1 : 0;
+		perf_print_transport_stats(app, run.live);
 	}
 	for (int i = 0; i < app->ncores; i++) {
 		perf_core_teardown(app, &app->cores[i]);

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "perf_nvme.h"
@@ -27,13 +28,33 @@ static int perf_nvme_poll(void *qpair, uint32_t max)
 	return usk_nvme_qpair_process_completions(((struct perf_nvme_qpair *)qpair)->qpair, max);
 }
 
+static int perf_nvme_interrupt_fd(void *qpair)
+{
+	return usk_nvme_qpair_get_interrupt_fd(((struct perf_nvme_qpair *)qpair)->qpair);
+}
+
+static int perf_nvme_arm(void *qpair)
+{
+	return usk_nvme_qpair_arm_interrupt(((struct perf_nvme_qpair *)qpair)->qpair);
+}
+
+static int perf_nvme_disarm(void *qpair)
+{
+	return usk_nvme_qpair_disarm_interrupt(((struct perf_nvme_qpair *)qpair)->qpair);
+}
+
 const struct perf_qpair_ops g_perf_nvme_ops = {
 	.submit = perf_nvme_submit,
 	.poll = perf_nvme_poll,
+	.interrupt_fd = perf_nvme_interrupt_fd,
+	.arm = perf_nvme_arm,
+	.disarm = perf_nvme_disarm,
 };
 
+/* The controllers to attach: PCIe devices found or named, fabrics' transport IDs as given. */
 struct discovery {
-	struct usk_pci_addr addrs[PERF_MAX_CTRLRS];
+	struct usk_nvme_transport_id trids[PERF_MAX_CTRLRS];
+	const char *texts[PERF_MAX_CTRLRS]; /* -r's text of a fabric's ID, for the attach */
 	int count;
 	char others[256]; /* NVMe controllers on other drivers */
 };
@@ -45,7 +66,7 @@ static int discover_one(void *ctx, const struct usk_pci_device_info *info)
 
 	usk_pci_addr_fmt(bdf, sizeof(bdf), &info->addr);
 	if (strcmp(info->driver, "vfio-pci") == 0 && d->count < PERF_MAX_CTRLRS) {
-		d->addrs[d->count++] = info->addr;
+		d->trids[d->count++] = (struct usk_nvme_transport_id){.pci_addr = info->addr};
 	} else if (strlen(d->others) + 40 < sizeof(d->others)) {
 		size_t len = strlen(d->others);
 
@@ -60,16 +81,26 @@ static int discover_from_trids(const struct perf_opts *opts, struct discovery *d
 {
 	for (uint32_t i = 0; i < opts->trid_count; i++) {
 		struct usk_pci_device_info info;
-		struct usk_pci_addr addr;
+		struct usk_nvme_transport_id trid;
 
-		if (usk_nvme_transport_id_parse(opts->trids[i], &addr) != 0) {
+		if (usk_nvme_transport_id_parse(opts->trids[i], &trid) != 0) {
 			fprintf(err,
 				"usk_nvme_perf: -r '%s' is not a transport ID such as "
-				"'trtype:PCIe traddr:0000:01:00.0'\n",
+				"'trtype:PCIe traddr:0000:01:00.0' or 'trtype:TCP adrfam:IPv4 "
+				"traddr:127.0.0.1 trsvcid:4420 subnqn:nqn...'\n",
 				opts->trids[i]);
 			return -EINVAL;
 		}
-		if (usk_pci_device_info_get(&addr, &info) != 0) {
+		if (d->count == PERF_MAX_CTRLRS) {
+			fprintf(err, "usk_nvme_perf: at most %d controllers\n", PERF_MAX_CTRLRS);
+			return -EINVAL;
+		}
+		d->texts[d->count] = opts->trids[i];
+		if (trid.trtype != USK_NVME_TRANSPORT_PCIE) {
+			d->trids[d->count++] = trid;
+			continue;
+		}
+		if (usk_pci_device_info_get(&trid.pci_addr, &info) != 0) {
 			fprintf(err,
 				"usk_nvme_perf: -r '%s' names no device; "
 				"'scripts/setup.sh status' lists the controllers\n",
@@ -83,7 +114,7 @@ static int discover_from_trids(const struct perf_opts *opts, struct discovery *d
 				opts->trids[i], info.driver[0] != '\0' ? info.driver : "no");
 			return -EINVAL;
 		}
-		d->addrs[d->count++] = addr;
+		d->trids[d->count++] = trid;
 	}
 	return 0;
 }
@@ -134,11 +165,37 @@ static int add_targets(const struct perf_opts *opts, struct usk_nvme_ctrlr *c,
 			continue;
 		}
 		targets[n] = (struct perf_target){.ctrlr = c, .ns = ns};
-		snprintf(targets[n].name, sizeof(targets[n].name), "PCIE (%s) NSID %u",
+		snprintf(targets[n].name, sizeof(targets[n].name), "%s (%s) NSID %u",
+			 usk_nvme_ctrlr_get_trtype(c) == USK_NVME_TRANSPORT_TCP ? "TCP" : "PCIE",
 			 usk_nvme_ctrlr_get_name(c), nsid);
 		n++;
 	}
 	return n;
+}
+
+/* Attaches the controller @i of @d: a PCIe device through VFIO, a fabric's by its ID. */
+static int attach_one(const struct discovery *d, int i, const struct usk_nvme_ctrlr_opts *copts,
+		      struct usk_nvme_ctrlr **ctrlr, FILE *err)
+{
+	struct usk_nvme_ctrlr_opts o = *copts; /* a hostnqn: in -r goes in through the attach */
+	struct usk_pci_device *dev;
+	char bdf[USK_PCI_ADDR_STRLEN];
+
+	if (d->trids[i].trtype != USK_NVME_TRANSPORT_PCIE) {
+		if (usk_nvme_ctrlr_attach(d->texts[i], &o, ctrlr) != 0) {
+			fprintf(err, "usk_nvme_perf: cannot attach '%s' (the log above says why)\n",
+				d->texts[i]);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	usk_pci_addr_fmt(bdf, sizeof(bdf), &d->trids[i].pci_addr);
+	if (usk_pci_device_attach(&d->trids[i].pci_addr, &dev) != 0 ||
+	    usk_nvme_ctrlr_attach_pci(dev, &o, ctrlr) != 0) {
+		fprintf(err, "usk_nvme_perf: cannot attach %s (the log above says why)\n", bdf);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlrs, int *nctrlrs,
@@ -163,16 +220,10 @@ int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlr
 	}
 	usk_nvme_ctrlr_opts_init(&ctrlr_opts, sizeof(ctrlr_opts));
 	ctrlr_opts.shadow_doorbells = !opts->mmio_doorbells;
+	ctrlr_opts.interrupts = opts->wait_mode != PERF_WAIT_POLL;
 	*nctrlrs = 0;
 	for (int i = 0; i < d.count; i++) {
-		struct usk_pci_device *dev;
-		char bdf[USK_PCI_ADDR_STRLEN];
-
-		usk_pci_addr_fmt(bdf, sizeof(bdf), &d.addrs[i]);
-		if (usk_pci_device_attach(&d.addrs[i], &dev) != 0 ||
-		    usk_nvme_ctrlr_attach_pci(dev, &ctrlr_opts, &ctrlrs[*nctrlrs]) != 0) {
-			fprintf(err, "usk_nvme_perf: cannot attach %s (the log above says why)\n",
-				bdf);
+		if (attach_one(&d, i, &ctrlr_opts, &ctrlrs[*nctrlrs], err) != 0) {
 			return -EINVAL;
 		}
 		ntargets = add_targets(opts, ctrlrs[(*nctrlrs)++], targets, ntargets, err);
@@ -185,6 +236,30 @@ int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlr
 		return -EINVAL;
 	}
 	return ntargets;
+}
+
+void perf_nvme_print_stats(FILE *out, const char *name, const struct perf_nvme_qpair *q)
+{
+	struct usk_nvme_qpair_stats st = {.stats_size = sizeof(st)};
+	/* A run with no completion has no per-I/O figure; divide by 1 to print zeros. */
+	double ios;
+
+	usk_nvme_qpair_get_stats(q->qpair, &st);
+	ios = st.completions > 0 ? (double)st.completions : 1.0;
+	fprintf(out,
+		"%s transport:\n"
+		"\tpolls:             %" PRIu64 "\n"
+		"\tidle_polls:        %" PRIu64 "\n"
+		"\tcompletions:       %" PRIu64 "\n"
+		"\tsq_mmio_doorbells: %" PRIu64 "\n"
+		"\tsq_shadow_updates: %" PRIu64 "\n"
+		"\tcq_mmio_doorbells: %" PRIu64 "\n"
+		"\tcq_shadow_updates: %" PRIu64 "\n"
+		"\tper I/O: %.3f SQ and %.3f CQ MMIO doorbells, %.3f polls\n",
+		name, st.polls, st.idle_polls, st.completions, st.sq_mmio_doorbells,
+		st.sq_shadow_updates, st.cq_mmio_doorbells, st.cq_shadow_updates,
+		(double)st.sq_mmio_doorbells / ios, (double)st.cq_mmio_doorbells / ios,
+		(double)st.polls / ios);
 }
 
 void perf_nvme_detach(struct usk_nvme_ctrlr **ctrlrs, int nctrlrs)

@@ -36,6 +36,14 @@ extern const struct perf_qpair_ops g_perf_nvme_ops;
 int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlrs, int *nctrlrs,
 		     struct perf_target *targets, FILE *err);
 
+/*
+ * Prints @q's counters (usk_nvme_qpair_get_stats) under @name, and its
+ * doorbell writes per completion: the device work behind the run's I/Os,
+ * over the whole run (warm-up and drain included). Call it on the thread
+ * that drove @q, or after that thread was joined.
+ */
+void perf_nvme_print_stats(FILE *out, const char *name, const struct perf_nvme_qpair *q);
+
 /* Detaches what perf_nvme_attach() attached. */
 void perf_nvme_detach(struct usk_nvme_ctrlr **ctrlrs, int nctrlrs);
 

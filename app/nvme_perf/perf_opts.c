@@ -30,6 +30,10 @@ enum {
 	OPT_JSON,
 	OPT_NO_SHADOW_DOORBELLS,
 	OPT_DELAY_DOORBELL,
+	OPT_TRANSPORT_STATS,
+	OPT_INTERRUPTS,
+	OPT_ADAPTIVE,
+	OPT_RATE,
 };
 
 static const struct option g_long_options[] = {
@@ -49,6 +53,10 @@ static const struct option g_long_options[] = {
 	{"json", no_argument, NULL, OPT_JSON},
 	{"no-shadow-doorbells", no_argument, NULL, OPT_NO_SHADOW_DOORBELLS},
 	{"delay-doorbell", no_argument, NULL, OPT_DELAY_DOORBELL},
+	{"transport-stats", no_argument, NULL, OPT_TRANSPORT_STATS},
+	{"interrupts", no_argument, NULL, OPT_INTERRUPTS},
+	{"adaptive", no_argument, NULL, OPT_ADAPTIVE},
+	{"rate", required_argument, NULL, OPT_RATE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -85,6 +93,14 @@ void perf_opts_usage(FILE *out)
 		"                         even when it offers shadow doorbells\n"
 		"      --delay-doorbell   write the SQ tail doorbell once per poll, not per\n"
 		"                         submission (the queue pairs' delay_doorbell)\n"
+		"      --transport-stats  after the run, each queue pair's polls, completions\n"
+		"                         and doorbell writes (MMIO and shadow)\n"
+		"      --interrupts       sleep on the queue pairs' MSI-X interrupts whenever\n"
+		"                         a poll finds nothing, as the kernel's driver does\n"
+		"      --adaptive         poll while busy; after an idle spell arm the\n"
+		"                         interrupts and sleep until one comes\n"
+		"      --rate IOPS        submit at this fixed rate in all (spread over the\n"
+		"                         workers), at most -q in flight each; k/m allowed\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"Devices must be bound to vfio-pci first: run scripts/setup.sh as root.\n"
@@ -206,6 +222,8 @@ static const struct perf_number_opt {
 	 "the memory size is in MiB, 1..1048576"},
 	{OPT_IO_ALIGN, 1, 1u << 21, true, offsetof(struct perf_opts, io_align),
 	 "the alignment must be a power of two up to 2m"},
+	{OPT_RATE, 1, 100u << 20, true, offsetof(struct perf_opts, rate),
+	 "the rate must be 1..100m I/Os per second"},
 };
 
 static const char *opt_name(int opt)
@@ -214,6 +232,9 @@ static const char *opt_name(int opt)
 
 	if (opt == OPT_IO_ALIGN) {
 		return "--io-align";
+	}
+	if (opt == OPT_RATE) {
+		return "--rate";
 	}
 	snprintf(name, sizeof(name), "-%c", opt);
 	return name;
@@ -290,6 +311,17 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 		return 0;
 	case OPT_DELAY_DOORBELL:
 		opts->delay_doorbell = true;
+		return 0;
+	case OPT_TRANSPORT_STATS:
+		opts->transport_stats = true;
+		return 0;
+	case OPT_INTERRUPTS:
+	case OPT_ADAPTIVE:
+		if (opts->wait_mode != PERF_WAIT_POLL) {
+			fprintf(err, "usk_nvme_perf: --interrupts and --adaptive exclude each other\n");
+			return -EINVAL;
+		}
+		opts->wait_mode = opt == OPT_ADAPTIVE ? PERF_WAIT_ADAPTIVE : PERF_WAIT_INTERRUPTS;
 		return 0;
 	case 'h':
 		opts->help = true;

@@ -18,6 +18,13 @@ enum perf_pattern {
 	PERF_RANDOM,
 };
 
+/* How a worker waits for completions. */
+enum perf_wait_mode {
+	PERF_WAIT_POLL,	      /* spin (the default) */
+	PERF_WAIT_ADAPTIVE,   /* --adaptive: spin while busy, sleep on interrupts after an idle spell */
+	PERF_WAIT_INTERRUPTS, /* --interrupts: sleep on interrupts whenever a poll finds nothing */
+};
+
 struct perf_opts {
 	uint32_t queue_depth;		   /* -q */
 	uint32_t io_size;		   /* -o, bytes */
@@ -39,6 +46,9 @@ struct perf_opts {
 	bool json;			/* --json */
 	bool mmio_doorbells;		/* --no-shadow-doorbells */
 	bool delay_doorbell;		/* --delay-doorbell */
+	bool transport_stats;		/* --transport-stats */
+	enum perf_wait_mode wait_mode;	/* --adaptive, --interrupts */
+	uint32_t rate;			/* --rate: I/Os per second in all, 0: closed loop */
 	bool help;			/* -h, --help */
 };
 

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 
 #include "perf_report.h"
+#include "usk/util.h"
 
 /* The percentiles -L prints, as spdk_nvme_perf does. */
 const double g_perf_percentiles[PERF_PERCENTILE_COUNT] = {
@@ -62,6 +63,8 @@ void perf_report_totals(const struct perf_result *results, size_t count, uint64_
 			struct perf_totals *totals)
 {
 	double weighted_us = 0.0;
+	double cpu_seconds = 0.0;
+	double seconds = 0.0;
 	uint64_t min_ticks = UINT64_MAX;
 	uint64_t max_ticks = 0;
 
@@ -74,6 +77,9 @@ void perf_report_totals(const struct perf_result *results, size_t count, uint64_
 		totals->mib_per_s += perf_result_mib_per_s(r);
 		totals->ios += r->ios;
 		totals->errors += r->errors;
+		totals->sleeps += r->sleeps;
+		cpu_seconds += r->cpu_seconds;
+		seconds = USK_MAX(seconds, r->seconds);
 		if (n == 0) {
 			continue;
 		}
@@ -81,6 +87,12 @@ void perf_report_totals(const struct perf_result *results, size_t count, uint64_
 		min_ticks = USK_MIN(min_ticks, usk_histogram_min(r->latency));
 		max_ticks = USK_MAX(max_ticks, usk_histogram_max(r->latency));
 		totals->avg_us += (double)n; /* the weight, divided out below */
+	}
+	if (totals->ios > 0) {
+		totals->cpu_us_per_io = cpu_seconds * 1e6 / (double)totals->ios;
+	}
+	if (seconds > 0) {
+		totals->cpu_percent = cpu_seconds * 100.0 / seconds;
 	}
 	if (totals->avg_us > 0) {
 		totals->avg_us = weighted_us / totals->avg_us;
@@ -174,6 +186,8 @@ void perf_report_print(FILE *out, const struct perf_report_info *info,
 	fprintf(out, "%s\n", RULE);
 	print_row(out, "Total", totals.iops, totals.mib_per_s, totals.avg_us, totals.min_us,
 		  totals.max_us);
+	fprintf(out, "CPU: %.2f us per I/O, %.1f%% of a core; %llu sleeps\n", totals.cpu_us_per_io,
+		totals.cpu_percent, (unsigned long long)totals.sleeps);
 	for (size_t i = 0; i < count; i++) {
 		if (results[i].errors > 0) {
 			print_errors(out, info, &results[i]);

@@ -35,7 +35,9 @@ struct perf_result {
 	uint64_t ios; /* completed, successful or not */
 	uint64_t bytes;
 	uint64_t errors;
-	double seconds;			     /* measured time */
+	double seconds;	    /* measured time */
+	double cpu_seconds; /* CPU time of its worker thread while measured, its share of it */
+	uint64_t sleeps;    /* sleeps (--interrupts, --adaptive), its share */
 	const struct usk_histogram *latency; /* in ticks */
 	struct perf_error_count error_kinds[PERF_MAX_ERROR_KINDS];
 };
@@ -62,6 +64,9 @@ struct perf_totals {
 	double max_us;
 	uint64_t ios;
 	uint64_t errors;
+	double cpu_us_per_io; /* CPU time per completed I/O, 0 without I/O */
+	double cpu_percent;   /* CPU time over the measured time, in % of one core */
+	uint64_t sleeps;
 };
 
 /* Figures of one result: I/Os per second, MiB per second, mean latency. */
@@ -94,7 +99,20 @@ void perf_report_totals(const struct perf_result *results, size_t count, uint64_
 void perf_report_print(FILE *out, const struct perf_report_info *info,
 		       const struct perf_result *results, size_t count);
 
-/* Prints the same figures as one JSON document. Returns 0 or -ENOMEM. */
+/*
+ * @h (in ticks of @ticks_hz) as a JSON object in microseconds: "avg", "min",
+ * "max"; at @level >= 1 "percentiles" ({"1": us, ... "99.999": us}), at
+ * @level >= 2 "buckets" too: [start_us, end_us, count] for each non-empty
+ * bucket, lowest first. On running out of memory *@rc becomes -ENOMEM
+ * (NULL or an incomplete object is returned); else *@rc is left alone.
+ */
+struct json_t *perf_latency_json(const struct usk_histogram *h, uint64_t ticks_hz, uint32_t level,
+				 int *rc);
+
+/*
+ * Prints the same figures as one JSON document (with -LL each result's
+ * latency buckets too). Returns 0 or -ENOMEM.
+ */
 int perf_report_print_json(FILE *out, const struct perf_report_info *info,
 			   const struct perf_result *results, size_t count);
 

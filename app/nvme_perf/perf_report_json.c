@@ -15,31 +15,58 @@ static void set(json_t *obj, const char *key, json_t *value, int *rc)
 	}
 }
 
-static json_t *latency_json(const struct perf_report_info *info, const struct perf_result *r,
-			    int *rc)
+/* Where bucket_json() appends the buckets, and whether an append failed. */
+struct buckets_ctx {
+	json_t *list;
+	uint64_t ticks_hz;
+	int rc;
+};
+
+static void bucket_json(void *ctx, uint64_t start, uint64_t end, uint64_t count,
+			uint64_t cumulative, uint64_t total)
+{
+	struct buckets_ctx *b = ctx;
+	json_t *row = json_pack("[f, f, I]", perf_ticks_to_us(start, b->ticks_hz),
+				perf_ticks_to_us(end, b->ticks_hz), (json_int_t)count);
+
+	(void)cumulative;
+	(void)total;
+	if (row == NULL || json_array_append_new(b->list, row) != 0) {
+		b->rc = -ENOMEM;
+	}
+}
+
+json_t *perf_latency_json(const struct usk_histogram *h, uint64_t ticks_hz, uint32_t level, int *rc)
 {
 	json_t *lat = json_object();
 	json_t *pct = json_object();
+	struct buckets_ctx buckets = {.list = json_array(), .ticks_hz = ticks_hz};
 	char key[16];
 
-	if (lat == NULL || pct == NULL) {
+	if (lat == NULL || pct == NULL || buckets.list == NULL) {
 		json_decref(lat);
 		json_decref(pct);
+		json_decref(buckets.list);
 		*rc = -ENOMEM;
 		return NULL;
 	}
-	set(lat, "avg", json_real(perf_result_avg_us(r, info->ticks_hz)), rc);
-	set(lat, "min", json_real(perf_ticks_to_us(usk_histogram_min(r->latency), info->ticks_hz)),
-	    rc);
-	set(lat, "max", json_real(perf_ticks_to_us(usk_histogram_max(r->latency), info->ticks_hz)),
-	    rc);
-	for (size_t i = 0; i < PERF_PERCENTILE_COUNT && info->latency_level >= 1; i++) {
-		uint64_t t = usk_histogram_percentile(r->latency, g_perf_percentiles[i]);
+	set(lat, "avg", json_real(usk_histogram_mean(h) * 1e6 / (double)ticks_hz), rc);
+	set(lat, "min", json_real(perf_ticks_to_us(usk_histogram_min(h), ticks_hz)), rc);
+	set(lat, "max", json_real(perf_ticks_to_us(usk_histogram_max(h), ticks_hz)), rc);
+	for (size_t i = 0; i < PERF_PERCENTILE_COUNT && level >= 1; i++) {
+		uint64_t t = usk_histogram_percentile(h, g_perf_percentiles[i]);
 
 		snprintf(key, sizeof(key), "%g", g_perf_percentiles[i]);
-		set(pct, key, json_real(perf_ticks_to_us(t, info->ticks_hz)), rc);
+		set(pct, key, json_real(perf_ticks_to_us(t, ticks_hz)), rc);
 	}
 	set(lat, "percentiles", pct, rc);
+	if (level >= 2) {
+		usk_histogram_iterate(h, bucket_json, &buckets);
+		*rc = buckets.rc != 0 ? buckets.rc : *rc;
+		set(lat, "buckets", buckets.list, rc);
+	} else {
+		json_decref(buckets.list);
+	}
 	return lat;
 }
 
@@ -81,8 +108,13 @@ static json_t *result_json(const struct perf_report_info *info, const struct per
 	set(obj, "mib_per_s", json_real(perf_result_mib_per_s(r)), rc);
 	set(obj, "ios", json_integer((json_int_t)r->ios), rc);
 	set(obj, "errors", json_integer((json_int_t)r->errors), rc);
+	set(obj, "cpu_us_per_io",
+	    json_real(r->ios > 0 ? r->cpu_seconds * 1e6 / (double)r->ios : 0.0), rc);
+	set(obj, "cpu_us_per_io",
+	    json_real(r->ios > 0 ? r->cpu_seconds * 1e6 / (double)r->ios : 0.0), rc);
 	set(obj, "error_statuses", errors_json(info, r, rc), rc);
-	set(obj, "latency_us", latency_json(info, r, rc), rc);
+	set(obj, "latency_us",
+	    perf_latency_json(r->latency, info->ticks_hz, info->latency_level, rc), rc);
 	return obj;
 }
 
@@ -100,6 +132,9 @@ static json_t *totals_json(const struct perf_report_info *info, const struct per
 	set(obj, "avg_latency_us", json_real(t.avg_us), rc);
 	set(obj, "min_latency_us", json_real(t.min_us), rc);
 	set(obj, "max_latency_us", json_real(t.max_us), rc);
+	set(obj, "cpu_us_per_io", json_real(t.cpu_us_per_io), rc);
+	set(obj, "cpu_percent", json_real(t.cpu_percent), rc);
+	set(obj, "sleeps", json_integer((json_int_t)t.sleeps), rc);
 	return obj;
 }
 

@@ -8,7 +8,9 @@
 #include <time.h>
 
 #include "perf_run.h"
+#include "perf_wait.h"
 #include "usk/ticks.h"
+#include "usk/idle_spell.h"
 
 /* Clock reads are cheap but not free: look at the time every 64 polls. */
 #define PERF_POLLS_PER_CLOCK 64
@@ -20,13 +22,6 @@ struct perf_worker_arg {
 	struct perf_core *core;
 };
 
-static void perf_core_poll_all(struct perf_core *c)
-{
-	for (uint32_t i = 0; i < c->count; i++) {
-		perf_ns_worker_poll(&c->workers[i]);
-	}
-}
-
 static uint32_t perf_core_in_flight(const struct perf_core *c)
 {
 	uint32_t n = 0;
@@ -37,16 +32,21 @@ static uint32_t perf_core_in_flight(const struct perf_core *c)
 	return n;
 }
 
-/* Polls until @end, resetting the figures at @warm_end; returns when measuring started. */
-static uint64_t perf_core_loop(struct perf_core *c, uint64_t warm_end, uint64_t end)
+/*
+ * Polls (or sleeps, as the wait mode says) until @end, resetting the
+ * figures at @warm_end; returns when measuring started.
+ */
+static uint64_t perf_core_loop(struct perf_core *c, struct perf_wait *wait, uint64_t warm_end,
+			       uint64_t end)
 {
 	uint64_t measure_start = warm_end;
+	uint64_t cpu_start = usk_cpu_time_ns();
 	bool warm = false;
 	uint64_t now;
 
 	for (uint64_t iter = 1;; iter++) {
-		perf_core_poll_all(c);
-		if (iter % PERF_POLLS_PER_CLOCK != 0) {
+		perf_wait_turn(wait, c->workers, c->count, warm ? end : warm_end);
+		if (iter % PERF_POLLS_PER_CLOCK != 0 && wait->mode == PERF_WAIT_POLL) {
 			continue;
 		}
 		now = usk_ticks();
@@ -55,10 +55,13 @@ static uint64_t perf_core_loop(struct perf_core *c, uint64_t warm_end, uint64_t 
 				perf_ns_worker_reset_stats(&c->workers[i]);
 			}
 			measure_start = now;
+			cpu_start = usk_cpu_time_ns();
 			warm = true;
 		}
 		if (now >= end) {
 			c->measured_ticks = now - measure_start;
+			c->cpu_ns = usk_cpu_time_ns() - cpu_start;
+			c->sleeps = wait->sleeps;
 			return measure_start;
 		}
 	}
@@ -84,15 +87,17 @@ static void *perf_worker_main(void *arg)
 	}
 	uint64_t start = usk_ticks();
 	uint64_t warm_end = start + opts->warmup_seconds * hz;
+	struct perf_wait wait;
 
-	perf_core_loop(c, warm_end, warm_end + opts->seconds * hz);
+	perf_wait_init(&wait, opts);
+	perf_core_loop(c, &wait, warm_end, warm_end + opts->seconds * hz);
 	for (uint32_t i = 0; i < c->count; i++) {
 		perf_ns_worker_stop(&c->workers[i]);
 	}
 	uint64_t drain_end = usk_ticks() + PERF_DRAIN_SECONDS * hz;
 
 	while (perf_core_in_flight(c) > 0 && usk_ticks() < drain_end) {
-		perf_core_poll_all(c);
+		perf_wait_turn(&wait, c->workers, c->count, drain_end);
 	}
 	if (perf_core_in_flight(c) > 0) {
 		c->rc = -ETIMEDOUT;

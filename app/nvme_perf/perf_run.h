@@ -23,6 +23,8 @@ struct perf_core {
 	struct usk_histogram *latency;
 	void ***buffers;
 	uint64_t measured_ticks;
+	uint64_t cpu_ns; /* the worker thread's CPU time (user + system) while measured */
+	uint64_t sleeps; /* sleeps (--interrupts, --adaptive) */
 	int rc;
 };
 

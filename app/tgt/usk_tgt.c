@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * usk_tgt: the daemon an operator runs. The app framework, its JSON-RPC
- * server and JSON config, and the bdev subsystem: block devices made and
- * removed by RPC or config.
+ * server and JSON config, the bdev subsystem (block devices made and
+ * removed by RPC or config) and the nvmf subsystem (NVMe/TCP target:
+ * bdevs exported to hosts).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,14 @@
 #include "usk/bdev.h"
 #include "usk/event.h"
 #include "usk/log.h"
+#include "usk/nvmf.h"
 
 static void tgt_usage(FILE *out)
 {
 	fprintf(out, "Runs the USK service: reactors on the chosen cores, configured through\n"
 		     "JSON-RPC (scripts/rpc.py) or a JSON config file. Stops on SIGINT, SIGTERM\n"
-		     "or the spdk_kill_instance method.\n");
+		     "or the spdk_kill_instance method. Idle reactors sleep (see\n"
+		     "--no-idle-sleep).\n");
 }
 
 static void tgt_started(void *ctx)
@@ -33,6 +36,8 @@ int main(int argc, char **argv)
 
 	usk_app_opts_init(&opts, sizeof(opts));
 	opts.name = "usk_tgt";
+	/* A service idles most of its life: it sleeps then, unless told to spin. */
+	opts.idle_sleep = true;
 	switch (usk_app_parse_args(argc, argv, &opts, NULL, NULL, NULL, tgt_usage)) {
 	case USK_APP_PARSE_OK:
 		break;
@@ -44,6 +49,12 @@ int main(int argc, char **argv)
 	rc = usk_bdev_subsystem_register();
 	if (rc != 0) {
 		fprintf(stderr, "usk_tgt: cannot set up the bdev subsystem: %d\n", rc);
+		return 1;
+	}
+	/* After the bdevs: the target lets go of them before they go. */
+	rc = usk_nvmf_subsystem_register();
+	if (rc != 0) {
+		fprintf(stderr, "usk_tgt: cannot set up the nvmf subsystem: %d\n", rc);
 		return 1;
 	}
 	rc = usk_app_start(&opts, tgt_started, &opts);

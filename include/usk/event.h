@@ -50,7 +50,13 @@ struct usk_app_opts {
 	const char *rpc_addr;
 	/** a JSON config file to apply at start, or NULL */
 	const char *json_config_file;
-	/** let a reactor sleep when idle, instead of spinning (default off) */
+	/**
+	 * let a reactor sleep when idle, instead of spinning (default off): after
+	 * idle_threshold_us with nothing done it arms its pollers' interrupt
+	 * sources (usk_poller_set_interrupt()) and sleeps until a message, an
+	 * fd or a timed poller wakes it; a poller with no source caps the
+	 * sleep at 10 ms
+	 */
 	bool idle_sleep;
 	/** how long a reactor must be idle before it sleeps (default 1000 us) */
 	uint32_t idle_threshold_us;
@@ -73,12 +79,13 @@ enum usk_app_parse_result {
 
 /**
  * Parse the options every app shares (-m/--cpumask, -r/--rpc-socket,
- * -c/--json, --idle-sleep, --idle-threshold-us, -L/--logflag,
+ * -c/--json, --idle-sleep, --no-idle-sleep, --idle-threshold-us, -L/--logflag,
  * --log-level, -h/--help) and the app's own.
  *
  * @param argc        from main()
  * @param argv        from main()
- * @param opts        filled in
+ * @param opts        filled in (what is set before is the default: an app
+ *                    that sleeps by default sets idle_sleep first)
  * @param app_short   the app's short options in getopt's syntax, or NULL
  * @param app_long    the app's long options (ending with a zeroed entry),
  *                    or NULL

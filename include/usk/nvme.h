@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 
 #include "usk/nvme_spec.h"
+#include "usk/nvmf_spec.h"
 #include "usk/pci.h"
 
 #ifdef __cplusplus
@@ -30,6 +31,34 @@ extern "C" {
 struct usk_nvme_ctrlr;
 struct usk_nvme_ns;
 struct usk_nvme_qpair;
+
+/** How a controller is reached: NVMe-oF's TRTYPE values, PCIe apart (SPDK uses 256 for it). */
+enum usk_nvme_transport_type {
+	USK_NVME_TRANSPORT_PCIE = 0,
+	USK_NVME_TRANSPORT_TCP = 3,
+};
+
+/** The longest traddr and trsvcid, without the NUL (the Discovery Log Page's fields). */
+#define USK_NVMF_TRADDR_MAX_LEN	 255
+#define USK_NVMF_TRSVCID_MAX_LEN 31
+/** NVMe/TCP's IANA port, trsvcid's default. */
+#define USK_NVMF_TCP_DEFAULT_PORT "4420"
+/** The host NQN used when usk_nvme_ctrlr_opts.hostnqn is empty. */
+#define USK_NVME_DEFAULT_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:usk-host"
+
+/** A controller's address (usk_nvme_transport_id_parse()). */
+struct usk_nvme_transport_id {
+	enum usk_nvme_transport_type trtype;
+	/** PCIe: the device. */
+	struct usk_pci_addr pci_addr;
+	/** Fabrics: the address family (USK_NVMF_ADRFAM_*), address (an IP literal), port, subsystem. */
+	uint8_t adrfam;
+	char traddr[USK_NVMF_TRADDR_MAX_LEN + 1];
+	char trsvcid[USK_NVMF_TRSVCID_MAX_LEN + 1];
+	char subnqn[USK_NVMF_NQN_MAX_LEN + 1];
+	/** Not part of the ID: a "hostnqn:" key the string carried, else empty. */
+	char hostnqn[USK_NVMF_NQN_MAX_LEN + 1];
+};
 
 /**
  * Called once for each command when it completes, successfully or not.
@@ -112,6 +141,59 @@ struct usk_nvme_ctrlr_opts {
 	 * late command ends with Command Abort Requested either way.
 	 */
 	enum usk_nvme_timeout_action io_timeout_action;
+	/**
+	 * Set up MSI-X at attach (default false), so that queue pairs made
+	 * with usk_nvme_io_qpair_opts.interrupts can wake a sleeping thread:
+	 * vector 0 serves the admin queue (usk_nvme_ctrlr_get_admin_interrupt_fd())
+	 * and vectors 1..V-1 the I/O queue pairs, V being the smaller of the
+	 * device's MSI-X table size and the I/O queues granted + 1; with fewer
+	 * vectors than queue pairs they share (queue ID q takes vector
+	 * (q - 1) % (V - 1) + 1). Each vector has an eventfd. A device without
+	 * MSI-X (or whose MSI-X cannot be enabled) is attached anyway, says
+	 * once in the log that it is polled only, and its queue pairs have no
+	 * interrupt (-ENOTSUP).
+	 */
+	bool interrupts;
+	/**
+	 * The host NQN a fabric controller is connected with (SPDK's hostnqn
+	 * option); empty: USK_NVME_DEFAULT_HOSTNQN. PCIe ignores it.
+	 */
+	char hostnqn[USK_NVMF_NQN_MAX_LEN + 1];
+	/** NVMe/TCP: ask for header digests (CRC32C over each PDU header; default false). */
+	bool header_digest;
+	/** NVMe/TCP: ask for data digests (CRC32C over each PDU's data; default false). */
+	bool data_digest;
+	/**
+	 * Keep Alive Timeout of a fabric controller in milliseconds (default
+	 * 10000, 0: none): the admin poll sends Keep Alive every half of it, so
+	 * the application must call usk_nvme_ctrlr_process_admin_completions()
+	 * at least that often.
+	 */
+	uint32_t keep_alive_timeout_ms;
+	/**
+	 * A fabric controller whose connection is lost, or that needs a reset,
+	 * reconnects (a new admin connection and association, then the reset's
+	 * steps; each I/O queue pair makes a new connection on its owner's
+	 * thread): seconds from the loss during which it tries, before it
+	 * fails as it does without reconnecting (SPDK's ctrlr_loss_timeout_sec).
+	 * 0 (default): no reconnect, a lost connection fails the controller at
+	 * once; -1: for ever. Commands out on a lost connection end with
+	 * Command Aborted due to SQ Deletion (to be sent again); commands
+	 * submitted meanwhile wait in the queue pair. PCIe ignores it.
+	 * usk_nvme_reconnect_opts_check() says which combinations of the three
+	 * reconnect options are allowed; the attach refuses others (-EINVAL).
+	 */
+	int32_t ctrlr_loss_timeout_sec;
+	/** Seconds between reconnect attempts (SPDK's reconnect_delay_sec; 0 without reconnect). */
+	uint32_t reconnect_delay_sec;
+	/**
+	 * Seconds from the loss after which I/O stops waiting for the reconnect
+	 * (SPDK's fast_io_fail_timeout_sec): commands waiting in I/O queue pairs
+	 * end with Command Abort Requested and new ones are refused (-ENXIO)
+	 * until the controller is back. 0 (default): they wait until it is back
+	 * or has failed.
+	 */
+	uint32_t fast_io_fail_timeout_sec;
 };
 
 /**
@@ -123,18 +205,45 @@ struct usk_nvme_ctrlr_opts {
 void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size);
 
 /**
- * Parse a transport ID: "trtype:PCIe traddr:0000:01:00.0" (keys in any
- * case and order), or a bare PCI address.
+ * Check a reconnect policy (usk_nvme_ctrlr_opts.ctrlr_loss_timeout_sec,
+ * reconnect_delay_sec, fast_io_fail_timeout_sec) by SPDK's rules:
+ * ctrlr_loss_timeout_sec -1 or more; with 0 the other two are 0; otherwise
+ * reconnect_delay_sec is at least 1 and at most ctrlr_loss_timeout_sec, and
+ * fast_io_fail_timeout_sec is 0 or from reconnect_delay_sec to
+ * ctrlr_loss_timeout_sec (no upper bound with -1).
+ *
+ * @param why where a sentence naming the rule broken is stored (NULL when none is)
+ * @return 0, or -EINVAL
+ *
+ * Thread rules: any thread.
+ */
+int usk_nvme_reconnect_opts_check(int32_t ctrlr_loss_timeout_sec, uint32_t reconnect_delay_sec,
+				  uint32_t fast_io_fail_timeout_sec, const char **why);
+
+/**
+ * Parse a transport ID as SPDK writes it: "trtype:PCIe traddr:0000:01:00.0"
+ * or a bare PCI address; "trtype:TCP adrfam:IPv4 traddr:127.0.0.1
+ * trsvcid:4420 subnqn:nqn.2016-06.io.spdk:cnode1" (IPv6 too). Keys in any
+ * case and order, ':' or '=' after each. For TCP, adrfam defaults to the
+ * address's family, trsvcid to 4420 and subnqn to the discovery NQN.
+ * "hostnqn:NQN" is taken too, as SPDK's perf takes it: it is not part of
+ * the ID but goes into @p trid->hostnqn for usk_nvme_ctrlr_opts.hostnqn.
  *
  * @param str  the text
- * @param addr where the controller's PCI address is stored
+ * @param trid where the transport ID is stored
  * @return 0, or -EINVAL (with a log line naming what is wrong).
  */
-int usk_nvme_transport_id_parse(const char *str, struct usk_pci_addr *addr);
+int usk_nvme_transport_id_parse(const char *str, struct usk_nvme_transport_id *trid);
 
 /**
  * Bring up the controller on an open PCI device: reset it, set up the admin
- * queue, identify it and its active namespaces.
+ * queue, identify it and its active namespaces, waiting for it:
+ * usk_nvme_ctrlr_attach_pci_async() and a loop of usk_nvme_attach_poll()
+ * with short naps, for tools. A service attaches asynchronously: this call
+ * occupies its thread for as long as the controller takes to come ready
+ * (up to twice CAP.TO, which may be 127.5 s).
+ *
+ * Thread rules: a thread that may sleep.
  *
  * @param dev   the device, from usk_pci_device_attach() or a test model;
  *              the controller owns it from now on and detaches it
@@ -148,14 +257,75 @@ int usk_nvme_ctrlr_attach_pci(struct usk_pci_device *dev, const struct usk_nvme_
 			      struct usk_nvme_ctrlr **ctrlr);
 
 /**
- * Attach the controller named by a transport ID: open its PCI device
- * through VFIO, then as usk_nvme_ctrlr_attach_pci(). usk_env_init() first.
+ * Attach the controller named by a transport ID: for PCIe open its device
+ * through VFIO, then as usk_nvme_ctrlr_attach_pci(); for TCP connect the
+ * admin queue (ICReq, Fabrics Connect), enable the controller through its
+ * properties and identify it, waiting for each answer. Both poll
+ * usk_nvme_ctrlr_attach_async() with short naps. usk_env_init() first.
+ * A "hostnqn:" in the string is used when @p opts names none.
  *
  * @return 0, or a negative errno (see usk_pci_device_attach() and
  *         usk_nvme_ctrlr_attach_pci()).
  */
 int usk_nvme_ctrlr_attach(const char *trid, const struct usk_nvme_ctrlr_opts *opts,
 			  struct usk_nvme_ctrlr **ctrlr);
+
+/** A bring-up under way (usk_nvme_ctrlr_attach_async()). */
+struct usk_nvme_attach_ctx;
+
+/**
+ * Start bringing up the controller on an open PCI device without waiting
+ * for it. usk_nvme_attach_poll() then moves it on, never waiting: disable,
+ * wait for CSTS.RDY to clear, enable with the admin queue, wait for
+ * CSTS.RDY (CAP.TO is each wait's deadline), Identify Controller, Set
+ * Features Number of Queues (and Arbitration if the options say),
+ * Doorbell Buffer Config, Asynchronous Event Configuration and the event
+ * requests, then the active namespace list and Identify Namespace for each:
+ * the steps a reset takes, one command or one register read per poll.
+ *
+ * @param dev   the device; the bring-up owns it from now on (released on failure)
+ * @param opts  options, or NULL for the defaults
+ * @param ctx   where the bring-up is stored on success
+ *
+ * Thread rules: any thread; the one that polls @p ctx afterwards may differ,
+ * one at a time.
+ *
+ * @return 0 (poll @p ctx to its end); -ENOMEM; -ENODEV when registers read
+ *         all ones; -ENOTSUP when the controller does not take 4 KiB pages;
+ *         -EINVAL for impossible options.
+ */
+int usk_nvme_ctrlr_attach_pci_async(struct usk_pci_device *dev,
+				    const struct usk_nvme_ctrlr_opts *opts,
+				    struct usk_nvme_attach_ctx **ctx);
+
+/**
+ * As usk_nvme_ctrlr_attach_pci_async(), for the controller named by a
+ * transport ID: a PCI device is opened through VFIO first. An NVMe/TCP
+ * controller goes through the same steps, none waiting for the target:
+ * this starts the TCP connect; the polls finish it, send ICReq and Fabrics
+ * Connect for the admin queue, then read CAP and each register a step
+ * needs with a Property Get/Set, each answered on a later poll. The admin
+ * timeout bounds the connection and each command (-ETIMEDOUT).
+ */
+int usk_nvme_ctrlr_attach_async(const char *trid, const struct usk_nvme_ctrlr_opts *opts,
+				struct usk_nvme_attach_ctx **ctx);
+
+/**
+ * Move a bring-up on by what can be done without waiting, and return.
+ * Poll it often (each step costs a poll); a poller on a reactor may call
+ * it every turn.
+ *
+ * @param ctx   from usk_nvme_ctrlr_attach_async(); freed once this returns
+ *              anything but -EAGAIN
+ * @param ctrlr where the controller is stored when it is ready
+ * @return -EAGAIN while under way; 0 once the controller is ready (as after
+ *         usk_nvme_ctrlr_attach()); or why it failed, the controller then
+ *         stopped and released: -ETIMEDOUT (not ready within CAP.TO, or an
+ *         admin command not answered within the admin timeout), -EIO (a
+ *         bring-up command refused), -ENODEV (registers read all ones),
+ *         -ENOMEM.
+ */
+int usk_nvme_attach_poll(struct usk_nvme_attach_ctx *ctx, struct usk_nvme_ctrlr **ctrlr);
 
 /**
  * Called by usk_nvme_probe() for each controller found, before attaching.
@@ -195,13 +365,46 @@ int usk_nvme_probe(const char *trid, void *ctx, usk_nvme_probe_cb probe_cb,
 		   usk_nvme_attach_cb attach_cb, usk_nvme_remove_cb remove_cb);
 
 /**
- * Shut the controller down (CC.SHN, waiting for SHST) and release it and
- * its device. Every I/O queue pair must be freed first.
+ * Shut the controller down (CC.SHN, waiting for SHST, then CC.EN cleared,
+ * waiting for CSTS.RDY to clear) and release it and its device. Every I/O
+ * queue pair must be freed first. usk_nvme_ctrlr_detach_async() and a loop
+ * of usk_nvme_ctrlr_detach_poll() with short naps, for tools: this call
+ * occupies its thread for as long as the controller takes (up to twice
+ * CAP.TO); a service detaches asynchronously.
+ *
+ * Thread rules: a thread that may sleep; nothing else may use the controller.
  *
  * @return 0, or -EBUSY while I/O queue pairs remain (nothing is done), or
  *         -ETIMEDOUT if the shutdown did not complete (it is released anyway).
  */
 int usk_nvme_ctrlr_detach(struct usk_nvme_ctrlr *ctrlr);
+
+/**
+ * Start detaching the controller without waiting: asks for a normal
+ * shutdown (CC.SHN). usk_nvme_ctrlr_detach_poll() then moves it on, one
+ * register read per call, and releases the controller at the end. A gone
+ * or failed controller is released by the first poll. Nothing else may
+ * use the controller from now on (no admin poll either).
+ *
+ * Thread rules: one thread, the one that then polls; never waits.
+ *
+ * @return 0; -EBUSY while I/O queue pairs remain (nothing is done);
+ *         -EALREADY when a detach is under way.
+ */
+int usk_nvme_ctrlr_detach_async(struct usk_nvme_ctrlr *ctrlr);
+
+/**
+ * Move a detach started by usk_nvme_ctrlr_detach_async() on: one CSTS
+ * read, never a wait. The shutdown and then the disable each have CAP.TO
+ * as their deadline.
+ *
+ * @return -EAGAIN while under way (call again later); otherwise the
+ *         controller and its device are released (@p ctrlr must not be
+ *         used again) and the outcome is returned: 0, or -ETIMEDOUT when
+ *         the controller did not complete its shutdown or stop in time.
+ *         -EINVAL when no detach was started (nothing is done).
+ */
+int usk_nvme_ctrlr_detach_poll(struct usk_nvme_ctrlr *ctrlr);
 
 /*
  * usk_nvme_remove_cb, declared above: called once when the controller is
@@ -285,7 +488,10 @@ typedef void (*usk_nvme_reset_cb)(void *cb_arg, struct usk_nvme_ctrlr *ctrlr, in
 int usk_nvme_ctrlr_reset_async(struct usk_nvme_ctrlr *ctrlr, usk_nvme_reset_cb cb, void *cb_arg);
 
 /**
- * Whether a reset of the controller is under way (started, not yet done or failed).
+ * Whether a reset of the controller is under way (started, not yet done or
+ * failed), or a failing controller is being stopped (CC.EN cleared, the
+ * admin poll waiting up to 100 ms for CSTS.RDY to clear before it reports
+ * the failure).
  * Thread rules: any thread (one atomic load).
  */
 bool usk_nvme_ctrlr_is_resetting(const struct usk_nvme_ctrlr *ctrlr);
@@ -349,6 +555,19 @@ void usk_nvme_ctrlr_set_aer_cb(struct usk_nvme_ctrlr *ctrlr, usk_nvme_aer_cb cb,
 int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *ctrlr);
 
 /**
+ * The eventfd of the admin queue's vector (vector 0), signalled by every
+ * admin completion, asynchronous events included, for as long as the
+ * controller is attached with usk_nvme_ctrlr_opts.interrupts: the wake-up
+ * of a sleeping admin poller. The caller drains it (reads the count) when
+ * it wakes; it must not close it.
+ *
+ * @return the fd, or -ENOTSUP when the controller has no interrupts.
+ *
+ * Thread rules: any thread; the fd lives as long as the controller.
+ */
+int usk_nvme_ctrlr_get_admin_interrupt_fd(const struct usk_nvme_ctrlr *ctrlr);
+
+/**
  * Send an admin command without waiting for it. The driver sets the CID and
  * the data pointer; every other field of @p cmd is sent as given, so it
  * serves commands USK has no helper for (vendor-specific ones included).
@@ -395,8 +614,19 @@ bool usk_nvme_ctrlr_is_failed(const struct usk_nvme_ctrlr *ctrlr);
 /** @return the Identify Controller data. */
 const struct usk_nvme_ctrlr_data *usk_nvme_ctrlr_get_data(const struct usk_nvme_ctrlr *ctrlr);
 
-/** @return the controller's PCI address as text ("0000:01:00.0"). */
+/** @return the controller's name: its PCI address ("0000:01:00.0"), or a fabric's "traddr:trsvcid". */
 const char *usk_nvme_ctrlr_get_name(const struct usk_nvme_ctrlr *ctrlr);
+
+/** How the controller is reached (any thread). */
+enum usk_nvme_transport_type usk_nvme_ctrlr_get_trtype(const struct usk_nvme_ctrlr *ctrlr);
+
+/**
+ * The transport ID the controller was attached by (any thread; valid until
+ * it is detached): PCIe's with traddr the canonical address, a fabric's
+ * with every field set, the defaults filled in.
+ */
+const struct usk_nvme_transport_id *usk_nvme_ctrlr_get_transport_id(
+	const struct usk_nvme_ctrlr *ctrlr);
 
 /** @return the largest I/O in bytes the controller takes in one command. */
 uint32_t usk_nvme_ctrlr_get_max_xfer_size(const struct usk_nvme_ctrlr *ctrlr);
@@ -564,6 +794,14 @@ struct usk_nvme_io_qpair_opts {
 	 * controller loses is found and ended there.
 	 */
 	bool connect_async;
+	/**
+	 * Create the completion queue with interrupts enabled on its vector
+	 * (IEN, IV; default false), also when a reset re-creates it, so that
+	 * usk_nvme_qpair_arm_interrupt() can make it wake its thread. Needs a
+	 * controller attached with usk_nvme_ctrlr_opts.interrupts; without
+	 * MSI-X the queue pair is made anyway and is polled only.
+	 */
+	bool interrupts;
 };
 
 /**
@@ -588,7 +826,11 @@ void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opt
  *         use; -ENOMEM; -EIO when the controller refuses (the log has its
  *         status); -ETIMEDOUT when it does not answer; -ENXIO when it is
  *         gone. With connect_async the refusal and the timeout come later
- *         (see usk_nvme_io_qpair_opts.connect_async).
+ *         (see usk_nvme_io_qpair_opts.connect_async). On NVMe/TCP the queue
+ *         is a connection of its own (TCP connect, ICReq, Fabrics Connect),
+ *         made the same way: waited for, or moved on by the owner's polls
+ *         with connect_async; a refused Connect is -EIO, no answer within
+ *         the admin timeout -ETIMEDOUT.
  *
  * Thread rules: any thread; without connect_async it sends two admin
  * commands and waits for them, so it is not for an I/O path, and with it
@@ -942,6 +1184,63 @@ uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *qpair);
 struct usk_nvme_ctrlr *usk_nvme_qpair_get_ctrlr(const struct usk_nvme_qpair *qpair);
 
 /**
+ * The eventfd that @p qpair's completion queue signals while its interrupt
+ * is armed (see usk_nvme_qpair_arm_interrupt()): for a thread that sleeps
+ * in poll(), epoll or a reactor until completions arrive. Queue pairs that
+ * share a vector share the eventfd. Do not read or close it: disarming
+ * drains it (readers of a shared one would steal another thread's wake-up).
+ *
+ * @return the fd; -ENOTSUP when the queue pair has no interrupt (not made
+ *         with usk_nvme_io_qpair_opts.interrupts, its controller attached
+ *         without usk_nvme_ctrlr_opts.interrupts or without MSI-X, or
+ *         usk_nvme_qpair_disconnect() called: that disarms it for good).
+ *
+ * Thread rules: any thread; the fd lives as long as the controller.
+ */
+int usk_nvme_qpair_get_interrupt_fd(const struct usk_nvme_qpair *qpair);
+
+/**
+ * Before the owner thread goes to sleep on the queue pair's eventfd: let
+ * the completion queue's vector signal it, then look at the queue once
+ * more. A completion posted before the vector could signal is thus seen
+ * here (or, held pending by the masked vector, signals the eventfd as soon
+ * as it is armed): none is lost between the last poll and the sleep.
+ *
+ * While armed, each batch of completions the controller posts signals the
+ * eventfd; polling goes on working as before (usk_nvme_qpair_process_completions()).
+ * Arming an armed queue pair only looks at the queue again. On a shared
+ * vector the first arm unmasks it and the others count.
+ *
+ * @return 0: armed, nothing to reap, the thread may sleep on the fd; 1:
+ *         armed, but there is something to do (a completion is there, or
+ *         commands wait for the ring, a delayed doorbell is to write, or a
+ *         reset holds the queue pair): poll instead of sleeping (and
+ *         disarm when done); -ENOTSUP: no interrupt, keep polling; or a
+ *         negative errno from the device (VFIO), the queue pair stays disarmed.
+ *
+ * Thread rules: the thread that owns @p qpair. It makes a system call when
+ * it unmasks the vector (through VFIO): a control path, for the switch
+ * from polling to sleeping, never per I/O. A thread that sleeps with
+ * commands outstanding and relies on command timeouts must not sleep
+ * longer than the I/O timeout: only its polls check them.
+ */
+int usk_nvme_qpair_arm_interrupt(struct usk_nvme_qpair *qpair);
+
+/**
+ * Back to polling: the vector is masked again (unless another armed queue
+ * pair shares it) and the eventfd drained once no armed queue pair uses
+ * it. Polls after this find what arrived meanwhile; with the vector masked
+ * the controller sends nothing more to the eventfd. Does nothing on a
+ * queue pair that is not armed.
+ *
+ * @return 0; -ENOTSUP when the queue pair has no interrupt; or a negative
+ *         errno from the device (the queue pair counts as disarmed anyway).
+ *
+ * Thread rules: as usk_nvme_qpair_arm_interrupt().
+ */
+int usk_nvme_qpair_disarm_interrupt(struct usk_nvme_qpair *qpair);
+
+/**
  * What a queue pair has done since it was allocated. Each field counts from
  * 0 and only grows; compare two reads to measure a stretch of work.
  */
@@ -964,6 +1263,12 @@ struct usk_nvme_qpair_stats {
 	uint64_t cq_mmio_doorbells;
 	/** CQ head writes to the shadow doorbell */
 	uint64_t cq_shadow_updates;
+	/** usk_nvme_qpair_arm_interrupt() calls that armed the interrupt */
+	uint64_t interrupt_arms;
+	/** of those, the ones whose re-check found a completion already there (returned 1) */
+	uint64_t interrupt_arm_pending;
+	/** usk_nvme_qpair_disarm_interrupt() calls that disarmed it */
+	uint64_t interrupt_disarms;
 };
 
 /**

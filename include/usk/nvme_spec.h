@@ -161,6 +161,13 @@ USK_STATIC_ASSERT(sizeof(struct usk_nvme_cqe) == 16, "CQE is 16 bytes");
 #define USK_NVME_FEAT_NUMBER_OF_QUEUES	   0x07
 #define USK_NVME_FEAT_ASYNC_EVENT_CONFIG   0x0b
 
+/*
+ * Async Event Configuration bits 4:0, the SMART critical warnings every
+ * controller can raise (spare, temperature, reliability, read-only,
+ * volatile backup); bit 5 needs a PMR and 7:6 are reserved.
+ */
+#define USK_NVME_AEC_SMART_WARNINGS 0x1fu
+
 /* Identify Controller OAES bit 8: the controller sends namespace attribute notices. */
 #define USK_NVME_OAES_NS_ATTR (1u << 8)
 

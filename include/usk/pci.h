@@ -135,6 +135,13 @@ struct usk_pci_device_ops {
 	 */
 	int (*set_msix)(struct usk_pci_device *dev, const int *fds, uint32_t count);
 	/**
+	 * Route MSI-X vector @p vector, one of those set_msix enabled, to
+	 * eventfd @p fd, or with @p fd -1 take its eventfd away: the vector is
+	 * then masked at the device, which holds a message it would send
+	 * (the pending bit) and sends it when an eventfd is routed to it again.
+	 */
+	int (*set_msix_vector)(struct usk_pci_device *dev, uint32_t vector, int fd);
+	/**
 	 * Whether the device is being taken away (hot-unplug, the kernel's
 	 * VFIO request); once true it stays true. Cheap enough for an admin
 	 * poller, not for the I/O path.
@@ -190,8 +197,41 @@ int usk_pci_device_enable_bus_master(struct usk_pci_device *dev);
 /** Function-level reset. @return 0 or a negative errno (-ENOTSUP when not possible). */
 int usk_pci_device_reset(struct usk_pci_device *dev);
 
-/** Route MSI-X vectors to eventfds (count 0 disables). @return 0 or a negative errno. */
+/**
+ * Enable MSI-X with vectors 0..@p count-1 routed to the eventfds in @p fds
+ * (count 0 disables MSI-X). An fd of -1 leaves that vector enabled but
+ * masked, with no eventfd, until usk_pci_device_set_msix_vector() gives it
+ * one.
+ *
+ * @return 0 or a negative errno (-EINVAL: more vectors than the device has).
+ */
 int usk_pci_device_set_msix(struct usk_pci_device *dev, const int *fds, uint32_t count);
+
+/**
+ * Route one MSI-X vector to eventfd @p fd, or with @p fd -1 unassign it.
+ *
+ * The vector must be one that usk_pci_device_set_msix() enabled (count
+ * greater than @p vector); the others keep their eventfds. Unassigning
+ * masks the vector at the device (through VFIO the kernel frees the
+ * vector's irq, which masks it); a message the device has meanwhile is
+ * held in its pending bit and signals @p fd as soon as a later call
+ * assigns one, so no completion is lost across the two calls. Each call is
+ * a system call through VFIO (VFIO_DEVICE_SET_IRQS, one vector): a control
+ * path, for when a thread goes to sleep or wakes up, not per I/O.
+ *
+ * @return 0; -EINVAL when @p vector is not enabled; or a negative errno
+ *         from the kernel.
+ */
+int usk_pci_device_set_msix_vector(struct usk_pci_device *dev, uint32_t vector, int fd);
+
+/**
+ * The number of MSI-X vectors the device has: the table size of the MSI-X
+ * capability in its configuration space (PCI Local Bus spec 6.8.2).
+ *
+ * @return the vector count, 0 when the device has no MSI-X capability (or
+ *         its configuration space cannot be read).
+ */
+uint32_t usk_pci_device_msix_count(struct usk_pci_device *dev);
 
 /** @return whether the device is being removed; see struct usk_pci_device_ops. */
 bool usk_pci_device_removal_requested(struct usk_pci_device *dev);

@@ -33,10 +33,19 @@ extern "C" {
 #define USK_RPC_MAX_REQUEST (32u << 20)
 
 /**
- * Seconds a request may take to arrive whole, from its first byte; then the
+ * Seconds a request may take to arrive whole, from its first byte, plus one
+ * for each USK_RPC_REQUEST_BYTES_PER_S bytes of it that came; then the
  * connection is closed (a client that sends half a request and stops).
  */
 #define USK_RPC_REQUEST_TIMEOUT_S 5
+
+/**
+ * The rate above which a big request gets the time it needs: a request of
+ * megabytes crosses a loaded machine's socket slowly through no fault of
+ * its client (the server reads a socket buffer each turn of its poller),
+ * while a byte sent now and then buys nothing. At most 32 s more.
+ */
+#define USK_RPC_REQUEST_BYTES_PER_S (1u << 20)
 
 /** Seconds a connection may stay open with no request arriving or running. */
 #define USK_RPC_IDLE_TIMEOUT_S 60

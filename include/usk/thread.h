@@ -33,6 +33,13 @@ struct usk_io_channel_iter;
 
 /** Let usk_thread_create() place the thread on any core. */
 #define USK_THREAD_CORE_ANY (-1)
+/**
+ * Have usk_thread_create() leave the thread to its creator: the schedule
+ * function is not called, and the creator's pthread polls the thread itself
+ * (usk_thread_poll()), inside an app that runs reactors too. USK's fio
+ * engine runs each fio job's thread so, on fio's own pthread.
+ */
+#define USK_THREAD_CORE_NONE (-2)
 
 /** What a poller returns: it did nothing, or it did some work. */
 #define USK_POLLER_IDLE 0
@@ -75,6 +82,9 @@ void usk_thread_lib_fini(void);
  *
  * @param name      for logs and statistics; copied (63 characters kept)
  * @param core_hint the core to run on, or USK_THREAD_CORE_ANY; passed to
+ *                  the schedule function; or USK_THREAD_CORE_NONE: the
+ *                  caller polls the thread and the schedule function is
+ *                  not called
  *                  the schedule function
  * @return the thread, or NULL when memory is short or the schedule
  *         function refused it. Any pthread may call it.
@@ -154,6 +164,79 @@ uint32_t usk_thread_get_wake_fds(const struct usk_thread *thread, int *fds, uint
  */
 uint64_t usk_thread_next_poller_tick(const struct usk_thread *thread);
 
+/**
+ * Most fds one thread asks a sleep to watch: its wake fds and its pollers'
+ * armed interrupt sources (usk_poller_set_interrupt()).
+ */
+#define USK_THREAD_MAX_SLEEP_FDS 32
+
+/** What a sleep needs of a thread, filled by usk_thread_arm_sleep(). */
+struct usk_thread_sleep {
+	/** the fds to watch: first the thread's wake fds, then its armed sources' */
+	int fds[USK_THREAD_MAX_SLEEP_FDS];
+	/** how many of @c fds are set */
+	uint32_t nfds;
+	/**
+	 * how many of @c fds (the first) are wake fds: the sleeper drains those
+	 * eventfds when they wake it; the sources' disarm drains theirs
+	 */
+	uint32_t nwake_fds;
+	/** the tick by which the thread must be polled again (its next timed
+	 *  poller without an interrupt source), or UINT64_MAX */
+	uint64_t deadline;
+	/**
+	 * an active poller has no interrupt source (or its arm failed, or the
+	 * fds did not fit), or the thread is exiting: nothing is sure to wake
+	 * the sleeper when it has work, so it must sleep no longer than its
+	 * own short cap (the app framework's: 10 ms)
+	 */
+	bool capped;
+};
+
+/**
+ * For whoever polls threads and wants to sleep when they are idle (the app
+ * framework's reactors): arm the interrupt source of every poller of
+ * @p thread that has one (paused pollers excepted), and say what the sleep
+ * must watch. Call it where the thread is polled, after a poll that found
+ * nothing, and then usk_thread_end_sleep() once the sleep is over, or
+ * instead of sleeping. The thread is the current thread while its sources
+ * are armed.
+ *
+ * @param thread the thread
+ * @param sleep  filled in
+ * @return 0: armed, sleep may begin; 1: a source found work already
+ *         pending: every source armed here has been disarmed again, the
+ *         thread must be polled and the sleep must not happen (do not call
+ *         usk_thread_end_sleep()).
+ */
+int usk_thread_arm_sleep(struct usk_thread *thread, struct usk_thread_sleep *sleep);
+
+/** Why a sleep ended, as seen by one of the threads that slept. */
+enum usk_thread_wake_cause {
+	/** it did not sleep after all: another thread's source had work pending */
+	USK_THREAD_WAKE_ABANDONED = 0,
+	/** a message for it arrived */
+	USK_THREAD_WAKE_MESSAGE,
+	/** its time came: a timed poller was due, or the cap ran out */
+	USK_THREAD_WAKE_TIMER,
+	/** one of its own fds (a wake fd or an interrupt source) became readable */
+	USK_THREAD_WAKE_DEVICE,
+	/** the sleeper woke for another thread sharing it, or for a signal */
+	USK_THREAD_WAKE_OTHER,
+};
+
+/**
+ * End a sleep prepared by usk_thread_arm_sleep(): call the disarm function
+ * of every source that was armed (once each), and count the sleep in the
+ * thread's statistics (usk_thread_get_stats()), except an abandoned one.
+ *
+ * @param thread       the thread
+ * @param cause        why the sleep ended, for this thread
+ * @param asleep_ticks how long it lasted, in ticks of usk_ticks()
+ */
+void usk_thread_end_sleep(struct usk_thread *thread, enum usk_thread_wake_cause cause,
+			  uint64_t asleep_ticks);
+
 /** @return whether a message is waiting for @p thread. Any pthread. */
 bool usk_thread_has_msgs(const struct usk_thread *thread);
 
@@ -218,12 +301,17 @@ int usk_thread_for_each(usk_msg_fn fn, void *ctx, usk_msg_fn cpl);
 
 /** A thread's counters, in ticks of usk_ticks(). */
 struct usk_thread_stats {
-	uint64_t busy_ticks;	 /**< time in messages and pollers that did work */
-	uint64_t idle_ticks;	 /**< time in pollers that did nothing */
-	uint64_t msgs;		 /**< messages run */
-	uint32_t active_pollers; /**< pollers run on every iteration */
-	uint32_t timed_pollers;	 /**< pollers run on a period */
-	uint32_t paused_pollers; /**< pollers paused (of both kinds) */
+	uint64_t busy_ticks;	  /**< time in messages and pollers that did work */
+	uint64_t idle_ticks;	  /**< time in pollers that did nothing */
+	uint64_t msgs;		  /**< messages run */
+	uint32_t active_pollers;  /**< pollers run on every iteration */
+	uint32_t timed_pollers;	  /**< pollers run on a period */
+	uint32_t paused_pollers;  /**< pollers paused (of both kinds) */
+	uint64_t sleeps;	  /**< sleeps it took part in (usk_thread_end_sleep()) */
+	uint64_t wakeups_message; /**< sleeps ended by a message for it */
+	uint64_t wakeups_timer;	  /**< sleeps ended by a due timed poller or the cap */
+	uint64_t wakeups_device;  /**< sleeps ended by one of its fds */
+	uint64_t asleep_ticks;	  /**< time asleep, summed over its sleeps */
 };
 
 /**
@@ -251,6 +339,34 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
  * itself; it is not run again. Sets *@p poller to NULL; NULL is ignored.
  */
 void usk_poller_unregister(struct usk_poller **poller);
+
+/**
+ * Give a poller of the current thread an interrupt source, so that its
+ * thread may sleep while the poller has nothing to do (see
+ * usk_thread_arm_sleep(); the app framework's reactors sleep so with
+ * idle sleep on). Without one, an active poller keeps its thread's sleeps
+ * short (a capped sleep); a timed poller bounds them by its period, which
+ * an armed source lifts: it is then run when its fd wakes the thread (or
+ * something else does) and its time has come.
+ *
+ * @param poller the poller
+ * @param fd     readable while the source is armed and the poller has
+ *               work (an eventfd, a socket, an epoll fd); -1 takes the
+ *               source away
+ * @param arm    called before a sleep: make @p fd signal work, then look
+ *               once more; returns 1 when work is already pending (the
+ *               sleep does not happen), 0 when armed with nothing
+ *               pending, a negative errno when it cannot (the sleep is
+ *               then capped, as without a source)
+ * @param disarm called after every arm that returned 0 or 1, once, when
+ *               the sleep ends or is abandoned and before the poller runs
+ *               again: go back to polling, and drain @p fd if it counts
+ * @param ctx    passed to @p arm and @p disarm
+ * @return 0; -EINVAL when not called on a thread (the poller's), for a
+ *         NULL poller, or for an @p fd >= 0 without both functions.
+ */
+int usk_poller_set_interrupt(struct usk_poller *poller, int fd, int (*arm)(void *ctx),
+			     int (*disarm)(void *ctx), void *ctx);
 
 /** Stop running a poller of the current thread until it is resumed. */
 void usk_poller_pause(struct usk_poller *poller);

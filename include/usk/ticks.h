@@ -46,6 +46,9 @@ uint64_t usk_ticks_to_ns(uint64_t ticks);
 /** @return @p us microseconds converted to ticks. */
 uint64_t usk_us_to_ticks(uint64_t us);
 
+/** @return @p ns nanoseconds converted to ticks. */
+uint64_t usk_ns_to_ticks(uint64_t ns);
+
 #ifndef __x86_64__
 /** CLOCK_MONOTONIC in nanoseconds; the tick source where there is no TSC. */
 uint64_t usk_ticks_slow(void);

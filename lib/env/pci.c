@@ -281,6 +281,50 @@ int usk_pci_device_set_msix(struct usk_pci_device *dev, const int *fds, uint32_t
 	return dev->ops->set_msix(dev, fds, count);
 }
 
+int usk_pci_device_set_msix_vector(struct usk_pci_device *dev, uint32_t vector, int fd)
+{
+	return dev->ops->set_msix_vector(dev, vector, fd);
+}
+
+/* PCI Local Bus spec 6.7 and 6.8.2: the capability list and MSI-X's Message Control. */
+#define PCI_STATUS		0x06
+#define PCI_STATUS_CAP_LIST	(1u << 4)
+#define PCI_CAPABILITY_LIST	0x34
+#define PCI_CAP_ID_MSIX		0x11
+#define PCI_MSIX_FLAGS		2 /* Message Control, from the capability's start */
+#define PCI_MSIX_TABLE_SIZE	0x7ffu
+/* Capabilities live in the first 256 bytes, 4-byte aligned: at most 48 of them. */
+#define PCI_CAP_WALK_LIMIT 48
+
+uint32_t usk_pci_device_msix_count(struct usk_pci_device *dev)
+{
+	uint16_t status;
+	uint8_t pos;
+
+	if (usk_pci_device_cfg_read(dev, &status, sizeof(status), PCI_STATUS) != 0 ||
+	    (status & PCI_STATUS_CAP_LIST) == 0 ||
+	    usk_pci_device_cfg_read(dev, &pos, sizeof(pos), PCI_CAPABILITY_LIST) != 0) {
+		return 0;
+	}
+	for (int i = 0; i < PCI_CAP_WALK_LIMIT && pos >= 0x40; i++) {
+		uint8_t cap[2];
+		uint16_t control;
+
+		pos &= ~3u;
+		if (usk_pci_device_cfg_read(dev, cap, sizeof(cap), pos) != 0) {
+			return 0;
+		}
+		if (cap[0] == PCI_CAP_ID_MSIX) {
+			return usk_pci_device_cfg_read(dev, &control, sizeof(control),
+						       pos + PCI_MSIX_FLAGS) == 0
+				       ? (control & PCI_MSIX_TABLE_SIZE) + 1u
+				       : 0;
+		}
+		pos = cap[1];
+	}
+	return 0;
+}
+
 bool usk_pci_device_removal_requested(struct usk_pci_device *dev)
 {
 	return dev->ops->removal_requested(dev);

@@ -96,9 +96,12 @@ static int vfio_reset(struct usk_pci_device *dev)
 	return ioctl(to_vfio(dev)->fd, VFIO_DEVICE_RESET) == 0 ? 0 : -errno;
 }
 
-/* Routes @count vectors of interrupt @index to @fds (count 0 turns them off). */
-static int vfio_set_irqs(struct vfio_pci_device *vdev, uint32_t index, const int *fds,
-			 uint32_t count)
+/*
+ * Routes vectors @start..@start+@count-1 of interrupt @index to @fds (-1:
+ * none); @start 0 and @count 0 turn the interrupt off.
+ */
+static int vfio_set_irqs(struct vfio_pci_device *vdev, uint32_t index, uint32_t start,
+			 const int *fds, uint32_t count)
 {
 	size_t size = sizeof(struct vfio_irq_set) + count * sizeof(int);
 	struct vfio_irq_set *set = calloc(1, size);
@@ -109,6 +112,7 @@ static int vfio_set_irqs(struct vfio_pci_device *vdev, uint32_t index, const int
 	}
 	set->argsz = (uint32_t)size;
 	set->index = index;
+	set->start = start;
 	set->count = count;
 	set->flags = VFIO_IRQ_SET_ACTION_TRIGGER |
 		     (count > 0 ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE);
@@ -124,7 +128,18 @@ static int vfio_set_irqs(struct vfio_pci_device *vdev, uint32_t index, const int
 
 static int vfio_set_msix(struct usk_pci_device *dev, const int *fds, uint32_t count)
 {
-	return vfio_set_irqs(to_vfio(dev), VFIO_PCI_MSIX_IRQ_INDEX, fds, count);
+	return vfio_set_irqs(to_vfio(dev), VFIO_PCI_MSIX_IRQ_INDEX, 0, fds, count);
+}
+
+/*
+ * One vector's eventfd. The kernel (6.1 at least) takes no MSI-X mask or
+ * unmask action from user space; what it does take is a new eventfd for a
+ * vector of the enabled block, and -1 frees the vector's irq, which masks
+ * the vector at the device.
+ */
+static int vfio_set_msix_vector(struct usk_pci_device *dev, uint32_t vector, int fd)
+{
+	return vfio_set_irqs(to_vfio(dev), VFIO_PCI_MSIX_IRQ_INDEX, vector, &fd, 1);
 }
 
 static bool vfio_removal_requested(struct usk_pci_device *dev)
@@ -145,7 +160,7 @@ static void vfio_detach(struct usk_pci_device *dev)
 	struct vfio_pci_device *vdev = to_vfio(dev);
 
 	if (vdev->req_fd >= 0) {
-		vfio_set_irqs(vdev, VFIO_PCI_REQ_IRQ_INDEX, NULL, 0);
+		vfio_set_irqs(vdev, VFIO_PCI_REQ_IRQ_INDEX, 0, NULL, 0);
 		close(vdev->req_fd);
 	}
 	close(vdev->fd);
@@ -159,6 +174,7 @@ static const struct usk_pci_device_ops g_vfio_pci_ops = {
 	.cfg_write = vfio_cfg_write,
 	.reset = vfio_reset,
 	.set_msix = vfio_set_msix,
+	.set_msix_vector = vfio_set_msix_vector,
 	.removal_requested = vfio_removal_requested,
 	.detach = vfio_detach,
 };
@@ -201,7 +217,7 @@ static int vfio_device_open(struct vfio_pci_device *vdev, int group_fd)
 	vdev->cfg_offset = cfg.offset;
 	vdev->req_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (vdev->req_fd >= 0 &&
-	    vfio_set_irqs(vdev, VFIO_PCI_REQ_IRQ_INDEX, &vdev->req_fd, 1) != 0) {
+	    vfio_set_irqs(vdev, VFIO_PCI_REQ_IRQ_INDEX, 0, &vdev->req_fd, 1) != 0) {
 		/* Kernels before 4.0 have no request interrupt: removal is then seen as all-ones.
 		 */
 		close(vdev->req_fd);

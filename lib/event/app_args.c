@@ -12,6 +12,7 @@
 
 enum {
 	OPT_IDLE_SLEEP = 0x1000,
+	OPT_NO_IDLE_SLEEP,
 	OPT_IDLE_THRESHOLD,
 	OPT_LOG_LEVEL,
 };
@@ -21,6 +22,7 @@ static const struct option g_common_long[] = {
 	{"rpc-socket", required_argument, NULL, 'r'},
 	{"json", required_argument, NULL, 'c'},
 	{"idle-sleep", no_argument, NULL, OPT_IDLE_SLEEP},
+	{"no-idle-sleep", no_argument, NULL, OPT_NO_IDLE_SLEEP},
 	{"idle-threshold-us", required_argument, NULL, OPT_IDLE_THRESHOLD},
 	{"logflag", required_argument, NULL, 'L'},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
@@ -43,12 +45,15 @@ static void app_print_usage(FILE *out, const struct usk_app_opts *opts,
 		"                            (default %s)\n"
 		"  -r, --rpc-socket PATH     JSON-RPC Unix socket (default %s)\n"
 		"  -c, --json FILE           apply a JSON config (as save_config writes) at start\n"
-		"      --idle-sleep          let idle reactors sleep instead of spinning\n"
+		"      --idle-sleep          let idle reactors sleep instead of spinning%s\n"
+		"      --no-idle-sleep       spin: poll without pause, even with nothing to do%s\n"
 		"      --idle-threshold-us N idle time before a reactor sleeps (default %u)\n"
 		"  -L, --logflag FLAG        debug messages of a component (or all); sets the\n"
 		"                            level to debug. Components:\n"
 		"                           ",
-		opts->cpumask, opts->rpc_addr ? opts->rpc_addr : "none", opts->idle_threshold_us);
+		opts->cpumask, opts->rpc_addr ? opts->rpc_addr : "none",
+		opts->idle_sleep ? " (default)" : "", opts->idle_sleep ? "" : " (default)",
+		opts->idle_threshold_us);
 	for (int c = 0; c < USK_LOG_COMPONENT_COUNT; c++) {
 		fprintf(out, " %s", usk_log_component_name(c));
 	}
@@ -96,7 +101,8 @@ static int app_parse_common(int ch, const char *arg, struct usk_app_opts *opts)
 		opts->json_config_file = arg;
 		return 0;
 	case OPT_IDLE_SLEEP:
-		opts->idle_sleep = true;
+	case OPT_NO_IDLE_SLEEP:
+		opts->idle_sleep = ch == OPT_IDLE_SLEEP;
 		return 0;
 	case OPT_IDLE_THRESHOLD:
 		errno = 0;

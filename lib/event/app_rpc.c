@@ -63,6 +63,12 @@ static void write_reactor(struct usk_json_write_ctx *w, const struct thread_plac
 	usk_json_write_named_uint64(w, "idle", atomic_load(&r->idle_ticks));
 	usk_json_write_named_uint64(w, "sleeps", atomic_load(&r->sleeps));
 	usk_json_write_named_uint64(w, "wakeups", atomic_load(&r->wakeups));
+	usk_json_write_named_uint64(w, "wakeups_message", atomic_load(&r->wakeups_message));
+	usk_json_write_named_uint64(w, "wakeups_timer", atomic_load(&r->wakeups_timer));
+	usk_json_write_named_uint64(w, "wakeups_device", atomic_load(&r->wakeups_device));
+	usk_json_write_named_uint64(w, "sleep_aborts", atomic_load(&r->sleep_aborts));
+	usk_json_write_named_uint64(w, "asleep", atomic_load(&r->asleep_ticks));
+	usk_json_write_named_uint64(w, "idle_spell", atomic_load(&r->idle_spell_ticks));
 	usk_json_write_named_bool(w, "in_interrupt", atomic_load(&r->sleeping));
 	usk_json_write_named_array_begin(w, "lw_threads");
 	for (size_t i = 0; places != NULL && i < places->count; i++) {

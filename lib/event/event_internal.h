@@ -10,6 +10,14 @@
 #include "usk/ring.h"
 #include "usk/rpc.h"
 #include "usk/util.h"
+#include "usk/idle_spell.h"
+
+/* A thread placed on a reactor, with what its part of the current sleep watches. */
+struct reactor_thread {
+	struct usk_thread *thread;
+	uint32_t nfds;	    /* its fds among the sleep's pollfds, after the previous threads' */
+	uint32_t nwake_fds; /* the first of those: wake fds, drained by the reactor */
+};
 
 /* One per core, in an array: each on cache lines of its own, so no two cores write one line. */
 struct reactor {
@@ -19,16 +27,26 @@ struct reactor {
 	/* Threads placed here by other pthreads, taken in by the reactor. */
 	struct usk_ring *incoming;
 	/* Owned by the reactor's pthread. */
-	struct usk_thread **threads;
+	struct reactor_thread *threads;
 	uint32_t nthreads;
 	uint32_t threads_cap;
 	int efd; /* wakes the reactor from an idle sleep */
 	_Atomic bool sleeping;
 	uint64_t last_busy;
+	/* How long it stays idle before it sleeps: what its sleeps cost, up to idle_threshold_us.
+	 */
+	struct usk_idle_spell spell;
 	_Atomic uint64_t busy_ticks;
 	_Atomic uint64_t idle_ticks;
+	/* Written by the reactor only (usk_counter_add()), read by RPCs. */
 	_Atomic uint64_t sleeps;
-	_Atomic uint64_t wakeups; /* sleeps a message or signal cut short */
+	_Atomic uint64_t wakeups; /* sleeps a message, a signal or an fd cut short */
+	_Atomic uint64_t wakeups_message;
+	_Atomic uint64_t wakeups_timer;	 /* a timed poller came due, or the cap ran out */
+	_Atomic uint64_t wakeups_device; /* a wake fd or an interrupt source */
+	_Atomic uint64_t sleep_aborts;	 /* an interrupt source had work as it was armed */
+	_Atomic uint64_t asleep_ticks;
+	_Atomic uint64_t idle_spell_ticks; /* the spell as the last sleep left it */
 };
 
 struct event_app {
@@ -64,6 +82,15 @@ void reactors_run(void);
 void reactors_free(void);
 /* The thread library's schedule function: puts a new thread on a reactor. */
 int reactor_schedule_thread(struct usk_thread *thread, int core_hint);
+/* Whether a reactor has a message, a new thread or (reactor 0) a signal waiting. */
+bool reactor_has_work(const struct reactor *r);
+/*
+ * Sleeps an idle reactor until a message, an fd of its threads, a due
+ * timed poller or (with a poller that has no interrupt source) a short
+ * cap; returns whether it slept. What the sleep cost goes into the
+ * reactor's idle spell.
+ */
+bool reactor_sleep(struct reactor *r, uint64_t now);
 /* Wakes every sleeping reactor. */
 void reactors_wake_all(void);
 /* Records a signal for reactor 0 to act on (async-signal-safe). */

@@ -24,10 +24,6 @@
 #define REACTOR_INCOMING_SIZE 1024
 /* Idle turns between clock reads. */
 #define REACTOR_IDLE_TURNS_PER_CLOCK 8
-/* An idle reactor still looks at its pollers this often. */
-#define REACTOR_MAX_SLEEP_US 10000
-/* The reactor's eventfd and the wake fds of its threads that a sleep watches. */
-#define REACTOR_MAX_WAIT_FDS 64
 
 static volatile sig_atomic_t g_signal;
 static bool g_signal_seen;
@@ -49,6 +45,10 @@ int reactors_create(const int *cores, uint32_t count)
 
 		r->index = i;
 		r->core = cores[i];
+		usk_idle_spell_init(&r->spell, usk_us_to_ticks(USK_IDLE_SPELL_MIN_US),
+				    usk_us_to_ticks(g_app.opts.idle_threshold_us),
+				    usk_us_to_ticks(USK_IDLE_SPELL_FIRST_US));
+		r->idle_spell_ticks = usk_idle_spell_ticks(&r->spell);
 		r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		r->incoming = usk_ring_create(REACTOR_INCOMING_SIZE, USK_RING_MP);
 		if (r->efd < 0 || r->incoming == NULL) {
@@ -71,7 +71,7 @@ void reactors_free(void)
 			usk_thread_destroy(t);
 		}
 		for (uint32_t j = 0; j < r->nthreads; j++) {
-			usk_thread_destroy(r->threads[j]);
+			usk_thread_destroy(r->threads[j].thread);
 		}
 		free(r->threads);
 		usk_ring_free(r->incoming);
@@ -150,7 +150,8 @@ static void reactor_take_incoming(struct reactor *r)
 	while (usk_ring_dequeue_burst(r->incoming, &t, 1) == 1) {
 		if (r->nthreads == r->threads_cap) {
 			uint32_t cap = r->threads_cap ? r->threads_cap * 2 : 8;
-			struct usk_thread **threads = realloc(r->threads, cap * sizeof(*threads));
+			struct reactor_thread *threads =
+				realloc(r->threads, cap * sizeof(*threads));
 
 			if (threads == NULL) {
 				/* Try again on the next iteration. */
@@ -160,7 +161,7 @@ static void reactor_take_incoming(struct reactor *r)
 			r->threads = threads;
 			r->threads_cap = cap;
 		}
-		r->threads[r->nthreads++] = t;
+		r->threads[r->nthreads++] = (struct reactor_thread){.thread = t};
 	}
 }
 
@@ -171,7 +172,7 @@ static int reactor_poll_threads(struct reactor *r, uint64_t now)
 	int busy = 0;
 
 	for (uint32_t i = 0; i < r->nthreads;) {
-		struct usk_thread *t = r->threads[i];
+		struct usk_thread *t = r->threads[i].thread;
 
 		if (!usk_thread_is_exited(t)) {
 			busy |= usk_thread_poll(t, 0, now);
@@ -187,73 +188,17 @@ static int reactor_poll_threads(struct reactor *r, uint64_t now)
 	return busy;
 }
 
-static bool reactor_has_work(struct reactor *r)
+bool reactor_has_work(const struct reactor *r)
 {
 	if (usk_ring_count(r->incoming) != 0 || (r->index == 0 && g_signal != 0)) {
 		return true;
 	}
 	for (uint32_t i = 0; i < r->nthreads; i++) {
-		if (usk_thread_has_msgs(r->threads[i])) {
+		if (usk_thread_has_msgs(r->threads[i].thread)) {
 			return true;
 		}
 	}
 	return false;
-}
-
-/* The fds a sleep waits on: the reactor's eventfd, then its threads' wake fds. */
-static nfds_t reactor_wait_fds(const struct reactor *r, struct pollfd *pfds, nfds_t max)
-{
-	int fds[USK_THREAD_MAX_WAKE_FDS];
-	nfds_t n = 1;
-
-	pfds[0] = (struct pollfd){.fd = r->efd, .events = POLLIN};
-	for (uint32_t i = 0; i < r->nthreads; i++) {
-		uint32_t k = usk_thread_get_wake_fds(r->threads[i], fds, USK_THREAD_MAX_WAKE_FDS);
-
-		for (uint32_t j = 0; j < k && n < max; j++) {
-			pfds[n++] = (struct pollfd){.fd = fds[j], .events = POLLIN};
-		}
-	}
-	return n;
-}
-
-/* Sleeps until a message, a wake fd, a due timed poller or the cap; returns whether it slept. */
-static bool reactor_sleep(struct reactor *r, uint64_t now)
-{
-	uint64_t deadline = now + usk_us_to_ticks(REACTOR_MAX_SLEEP_US);
-	struct pollfd pfds[REACTOR_MAX_WAIT_FDS];
-	nfds_t nfds = reactor_wait_fds(r, pfds, REACTOR_MAX_WAIT_FDS);
-	struct timespec ts;
-	uint64_t ns, count;
-
-	for (uint32_t i = 0; i < r->nthreads; i++) {
-		deadline = USK_MIN(deadline, usk_thread_next_poller_tick(r->threads[i]));
-	}
-	if (deadline <= now) {
-		return false;
-	}
-	atomic_store(&r->sleeping, true);
-	atomic_thread_fence(memory_order_seq_cst);
-	if (reactor_has_work(r)) {
-		/* Sent before we announced the sleep: run it now. */
-		atomic_store(&r->sleeping, false);
-		return false;
-	}
-	ns = usk_ticks_to_ns(deadline - now);
-	ts.tv_sec = (time_t)(ns / 1000000000u);
-	ts.tv_nsec = (long)(ns % 1000000000u);
-	atomic_fetch_add_explicit(&r->sleeps, 1, memory_order_relaxed);
-	if (ppoll(pfds, nfds, &ts, NULL) > 0) {
-		/* Drain what woke us, so the next sleep does not wake at once. */
-		for (nfds_t i = 0; i < nfds; i++) {
-			if (pfds[i].revents & POLLIN) {
-				(void)!read(pfds[i].fd, &count, sizeof(count));
-			}
-		}
-		atomic_fetch_add_explicit(&r->wakeups, 1, memory_order_relaxed);
-	}
-	atomic_store(&r->sleeping, false);
-	return true;
 }
 
 static bool reactor_done(const struct reactor *r)
@@ -263,7 +208,7 @@ static bool reactor_done(const struct reactor *r)
 		return false;
 	}
 	for (uint32_t i = 0; i < r->nthreads; i++) {
-		if (!usk_thread_is_exited(r->threads[i])) {
+		if (!usk_thread_is_exited(r->threads[i].thread)) {
 			return false;
 		}
 	}
@@ -284,7 +229,6 @@ static void reactor_check_signal(void)
 
 static void reactor_loop(struct reactor *r)
 {
-	uint64_t threshold = usk_us_to_ticks(g_app.opts.idle_threshold_us);
 	uint64_t now, prev = usk_ticks();
 	uint32_t idle_turns = 0;
 	int busy = 0;
@@ -303,7 +247,8 @@ static void reactor_loop(struct reactor *r)
 			prev = now;
 			if (busy) {
 				r->last_busy = now;
-			} else if (g_app.opts.idle_sleep && now - r->last_busy > threshold &&
+			} else if (g_app.opts.idle_sleep &&
+				   usk_idle_spell_over(&r->spell, now - r->last_busy, 0) &&
 				   reactor_sleep(r, now)) {
 				/*
 				 * The threads are polled once before any next sleep: a poller

@@ -99,6 +99,11 @@ static void write_thread_stats(struct app_thread_walk *walk, struct usk_thread *
 	usk_json_write_named_uint64(w, "active_pollers_count", s.active_pollers);
 	usk_json_write_named_uint64(w, "timed_pollers_count", s.timed_pollers);
 	usk_json_write_named_uint64(w, "paused_pollers_count", s.paused_pollers);
+	usk_json_write_named_uint64(w, "sleeps", s.sleeps);
+	usk_json_write_named_uint64(w, "wakeups_message", s.wakeups_message);
+	usk_json_write_named_uint64(w, "wakeups_timer", s.wakeups_timer);
+	usk_json_write_named_uint64(w, "wakeups_device", s.wakeups_device);
+	usk_json_write_named_uint64(w, "asleep", s.asleep_ticks);
 	usk_json_write_object_end(w);
 }
 

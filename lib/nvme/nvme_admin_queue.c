@@ -204,6 +204,8 @@ int nvme_admin_poll(struct usk_nvme_ctrlr *c)
 	if (rc >= 0) {
 		nvme_ctrlr_fail_if_asked(c);
 		nvme_ctrlr_reset_poll(c);
+		/* Last: a failure started by this poll has its first look now. */
+		nvme_ctrlr_fail_poll(c);
 	}
 	pthread_mutex_unlock(&c->admin_lock);
 	return rc;

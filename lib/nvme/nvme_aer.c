@@ -6,8 +6,9 @@
  * reads the log page it names, so the driver reads it, refreshes the
  * namespaces after a namespace attribute change, tells the callback and
  * sends the request again. The page is read with a command of its own
- * whose callback goes on, one event at a time: the admin poll never waits
- * for it, during a reset or when the controller is slow to answer.
+ * whose callback goes on, and the refresh is a walk of commands
+ * (nvme_ns_refresh.c), one event at a time: the admin poll never waits for
+ * either, during a reset or when the controller is slow to answer.
  */
 #include "config.h"
 
@@ -58,8 +59,12 @@ void nvme_aer_arm(struct usk_nvme_ctrlr *c)
 
 struct usk_nvme_sqe nvme_aer_config_cmd(const struct usk_nvme_ctrlr *c)
 {
-	/* SMART critical warnings (bits 7:0), and namespace attribute notices if offered. */
-	uint32_t events = 0xff | (c->cdata->oaes & USK_NVME_OAES_NS_ATTR);
+	/*
+	 * A bit the controller does not serve fails the whole command (Linux's
+	 * nvmet refuses reserved ones), so only the warnings all serve, and the
+	 * namespace notices if offered.
+	 */
+	uint32_t events = USK_NVME_AEC_SMART_WARNINGS | (c->cdata->oaes & USK_NVME_OAES_NS_ATTR);
 
 	return (struct usk_nvme_sqe){.opcode = USK_NVME_OPC_SET_FEATURES,
 				     .cdw10 = USK_NVME_FEAT_ASYNC_EVENT_CONFIG,
@@ -85,24 +90,11 @@ int nvme_aer_config_done(struct usk_nvme_ctrlr *c, int rc)
 	return 0;
 }
 
-int nvme_aer_config(struct usk_nvme_ctrlr *c)
+int nvme_aer_alloc(struct usk_nvme_ctrlr *c)
 {
-	struct usk_nvme_sqe cmd = nvme_aer_config_cmd(c);
-	int rc;
-
 	/* The pages events name are read into it, one event at a time. */
-	c->aer_log = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
-	if (c->aer_log == NULL) {
-		return -ENOMEM;
-	}
-	rc = nvme_aer_config_done(c, usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL));
-
-	if (rc == 0) {
-		pthread_mutex_lock(&c->admin_lock);
-		nvme_aer_arm(c);
-		pthread_mutex_unlock(&c->admin_lock);
-	}
-	return rc;
+	c->aer_log = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->numa_node);
+	return c->aer_log != NULL ? 0 : -ENOMEM;
 }
 
 /* The log page an event names, of the length its kind has; 0 for none to read. */
@@ -121,22 +113,38 @@ static uint32_t nvme_aer_log_length(uint8_t lid)
 	}
 }
 
-/* The event's page is read (or has none): refresh what it names, tell the callback. */
-static void nvme_aer_handled(struct usk_nvme_ctrlr *c, uint32_t dw0)
+/* The event is handled: tell the callback, unless the controller is gone meanwhile. */
+static void nvme_aer_tell(struct usk_nvme_ctrlr *c, uint32_t dw0)
 {
-	uint8_t type = USK_NVME_AER_TYPE(dw0);
-	uint8_t info = USK_NVME_AER_INFO(dw0);
-
-	USK_NOTICELOG("%s: asynchronous event: type %u, info 0x%02x, log page 0x%02x", c->name,
-		      type, info, USK_NVME_AER_LOG_PAGE(dw0));
-	/* Rare, and on the admin poll's thread: the refresh waits for its Identify commands. */
-	if (type == USK_NVME_AER_TYPE_NOTICE && info == USK_NVME_AER_NOTICE_NS_CHANGED &&
-	    nvme_ns_identify_all(c) != 0) {
-		USK_ERRLOG("%s: cannot refresh the namespaces after a change", c->name);
-	}
-	if (c->aer_cb != NULL) {
+	if (!usk_nvme_ctrlr_is_failed(c) && c->aer_cb != NULL) {
 		c->aer_cb(c->aer_ctx, c, dw0);
 	}
+}
+
+static bool nvme_aer_is_ns_change(uint32_t dw0)
+{
+	return USK_NVME_AER_TYPE(dw0) == USK_NVME_AER_TYPE_NOTICE &&
+	       USK_NVME_AER_INFO(dw0) == USK_NVME_AER_NOTICE_NS_CHANGED;
+}
+
+static void nvme_aer_log(const struct usk_nvme_ctrlr *c, uint32_t dw0)
+{
+	USK_NOTICELOG("%s: asynchronous event: type %u, info 0x%02x, log page 0x%02x", c->name,
+		      USK_NVME_AER_TYPE(dw0), USK_NVME_AER_INFO(dw0), USK_NVME_AER_LOG_PAGE(dw0));
+}
+
+/* A namespace change's refresh ended: the next event's turn. */
+static void nvme_aer_refreshed(void *arg, int rc)
+{
+	struct usk_nvme_ctrlr *c = arg;
+
+	if (rc != 0) {
+		USK_ERRLOG("%s: cannot refresh the namespaces after a change", c->name);
+	}
+	pthread_mutex_lock(&c->admin_lock);
+	c->aer_reading_log = false;
+	pthread_mutex_unlock(&c->admin_lock);
+	nvme_aer_tell(c, c->aer_reading);
 }
 
 /* The Get Log Page of the event being handled is answered; no lock is held. */
@@ -150,13 +158,19 @@ static void nvme_aer_log_read(void *arg, const struct usk_nvme_cqe *cpl)
 			    USK_NVME_AER_LOG_PAGE(dw0),
 			    usk_nvme_status_string(USK_NVME_STATUS_CODE(cpl->status)));
 	}
+	nvme_aer_log(c, dw0);
+	/* The refresh's end tells the callback, and lets the next event in. */
+	if (nvme_aer_is_ns_change(dw0) && !usk_nvme_ctrlr_is_failed(c) &&
+	    nvme_ns_refresh_start(c, nvme_aer_refreshed, c) == 0) {
+		return;
+	}
+	if (nvme_aer_is_ns_change(dw0)) {
+		USK_ERRLOG("%s: cannot refresh the namespaces after a change", c->name);
+	}
 	pthread_mutex_lock(&c->admin_lock);
 	c->aer_reading_log = false;
 	pthread_mutex_unlock(&c->admin_lock);
-	/* Detached or failed meanwhile: nothing to refresh, nobody to tell. */
-	if (!usk_nvme_ctrlr_is_failed(c)) {
-		nvme_aer_handled(c, dw0);
-	}
+	nvme_aer_tell(c, dw0);
 }
 
 /*
@@ -199,12 +213,15 @@ void nvme_aer_process(struct usk_nvme_ctrlr *c)
 	uint32_t dw0;
 	int no_page;
 
+	nvme_ns_refresh_poll(c);
+
 	do {
 		pthread_mutex_lock(&c->admin_lock);
 		no_page = nvme_aer_start_next(c, &dw0);
 		pthread_mutex_unlock(&c->admin_lock);
 		if (no_page) {
-			nvme_aer_handled(c, dw0);
+			nvme_aer_log(c, dw0);
+			nvme_aer_tell(c, dw0);
 		}
 	} while (no_page);
 	pthread_mutex_lock(&c->admin_lock);
@@ -214,6 +231,7 @@ void nvme_aer_process(struct usk_nvme_ctrlr *c)
 
 void nvme_aer_free(struct usk_nvme_ctrlr *c)
 {
+	nvme_ns_refresh_abandon(c);
 	usk_dma_free(c->aer_log);
 	c->aer_log = NULL;
 }

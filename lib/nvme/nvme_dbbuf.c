@@ -14,10 +14,8 @@
 #include "usk/env.h"
 #include "usk/log.h"
 
-int nvme_dbbuf_config(struct usk_nvme_ctrlr *c)
+int nvme_dbbuf_alloc(struct usk_nvme_ctrlr *c)
 {
-	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_DOORBELL_BUFFER_CONFIG};
-
 	if (!c->opts.shadow_doorbells || (c->cdata->oacs & USK_NVME_OACS_DBBUF) == 0) {
 		return 0;
 	}
@@ -29,18 +27,11 @@ int nvme_dbbuf_config(struct usk_nvme_ctrlr *c)
 	c->dbbuf_size = usk_align_up((size_t)(c->max_io_queues + 1) * 2u
 					     << (2 + USK_NVME_CAP_DSTRD(c->cap)),
 				     NVME_PAGE_SIZE);
-	c->dbbuf_shadow = usk_dma_zmalloc(c->dbbuf_size, NVME_PAGE_SIZE, c->dev->info.numa_node);
-	c->dbbuf_eventidx = usk_dma_zmalloc(c->dbbuf_size, NVME_PAGE_SIZE, c->dev->info.numa_node);
+	c->dbbuf_shadow = usk_dma_zmalloc(c->dbbuf_size, NVME_PAGE_SIZE, c->numa_node);
+	c->dbbuf_eventidx = usk_dma_zmalloc(c->dbbuf_size, NVME_PAGE_SIZE, c->numa_node);
 	if (c->dbbuf_shadow == NULL || c->dbbuf_eventidx == NULL) {
 		nvme_dbbuf_free(c);
 		return -ENOMEM;
-	}
-	cmd.prp1 = usk_vtoiova(c->dbbuf_shadow, NULL);
-	cmd.prp2 = usk_vtoiova(c->dbbuf_eventidx, NULL);
-	if (usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, NULL, 0, NULL) != 0) {
-		/* Plain doorbells still work: carry on without shadows. */
-		USK_WARNLOG("%s: Doorbell Buffer Config failed; using MMIO doorbells", c->name);
-		nvme_dbbuf_free(c);
 	}
 	return 0;
 }

@@ -11,12 +11,14 @@
 
 #include "nvme_internal.h"
 
+#include "usk/log.h"
+
 /*
- * How long a failing controller may take to stop: short, as the admin lock
- * is held meanwhile; a controller that does not stop by then is hung anyway.
+ * How long a failing controller may take to stop (CSTS.RDY to clear) before
+ * it is reported failed anyway: short, as a controller that does not stop
+ * by then is hung; meanwhile every admin poll reads CSTS once and returns.
  */
 #define NVME_FAIL_DISABLE_US 100000
-#include "usk/log.h"
 
 void usk_nvme_ctrlr_set_remove_cb(struct usk_nvme_ctrlr *c, usk_nvme_remove_cb cb, void *ctx)
 {
@@ -31,18 +33,42 @@ bool usk_nvme_ctrlr_is_failed(const struct usk_nvme_ctrlr *c)
 
 void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *c, const char *why)
 {
-	if (usk_nvme_ctrlr_is_failed(c)) {
+	if (usk_nvme_ctrlr_is_failed(c) || c->failing != NULL) {
 		return;
 	}
 	USK_ERRLOG("%s: %s; failing its outstanding commands", c->name, why);
 	/* A reset under way stops here; its callers are answered by nvme_ctrlr_run_reset_callbacks(). */
 	nvme_reset_steps_abandon(c);
 	/*
-	 * A device that still answers (the kernel asking for it back, a fatal
-	 * status, a reset gone wrong) could still move data: disable it before
-	 * its commands are reported ended and their buffers handed back.
+	 * The controller is stopped before its commands are reported ended and
+	 * their buffers handed back. Until then the RESETTING bit holds queue
+	 * pairs off their rings and keeps other admin commands and resets out.
 	 */
-	nvme_ctrlr_disable_within(c, NVME_FAIL_DISABLE_US);
+	c->failing = why;
+	c->failing_deadline = nvme_ticks() + nvme_us_to_ticks(NVME_FAIL_DISABLE_US);
+	__atomic_or_fetch(&c->state, NVME_CTRLR_RESETTING, __ATOMIC_RELEASE);
+	c->ops->ctrlr_halt(c);
+}
+
+void nvme_ctrlr_fail_poll(struct usk_nvme_ctrlr *c)
+{
+	uint32_t csts;
+	bool stopped;
+
+	if (c->failing == NULL) {
+		return;
+	}
+	csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
+	/* Registers reading all ones: the device is gone, it moves nothing any more. */
+	stopped = csts == UINT32_MAX || (csts & USK_NVME_CSTS_RDY) == 0;
+	if (!stopped && nvme_ticks() <= c->failing_deadline) {
+		return;
+	}
+	if (!stopped) {
+		USK_ERRLOG("%s: CSTS.RDY still set %u ms after CC.EN was cleared; failed anyway",
+			   c->name, NVME_FAIL_DISABLE_US / 1000);
+	}
+	c->failing = NULL;
 	/* Release: queue pairs that see the flag also see everything before it. */
 	__atomic_or_fetch(&c->state, NVME_CTRLR_FAILED, __ATOMIC_RELEASE);
 	nvme_qpair_abort_all(c->admin);
@@ -77,45 +103,30 @@ void nvme_ctrlr_notify_if_failed(struct usk_nvme_ctrlr *c)
 
 const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *c)
 {
-	uint32_t csts;
-
-	if (usk_pci_device_removal_requested(c->dev)) {
-		return "the device is being removed (hot-unplug)";
-	}
-	csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
-	if (csts == UINT32_MAX) {
-		return "its registers read all ones: the device is gone";
-	}
-	if (csts & USK_NVME_CSTS_CFS) {
-		return "controller fatal status (CSTS.CFS)";
-	}
-	return NULL;
+	return c->ops->ctrlr_fault(c);
 }
 
 int usk_nvme_ctrlr_process_admin_completions(struct usk_nvme_ctrlr *c)
 {
 	const char *fault;
-	int rc;
+	int rc = -ENXIO;
 
+	if (!usk_nvme_ctrlr_is_failed(c)) {
+		fault = nvme_ctrlr_fault(c);
+		if (fault != NULL) {
+			pthread_mutex_lock(&c->admin_lock);
+			nvme_ctrlr_fail_locked(c, fault);
+			pthread_mutex_unlock(&c->admin_lock);
+		}
+		/* Also moves a failure on: it ends once the controller has stopped. */
+		rc = nvme_admin_poll(c);
+	}
+	/* A failure ended the callers' commands: their callbacks run here too. */
+	nvme_admin_run_callbacks(c);
 	if (usk_nvme_ctrlr_is_failed(c)) {
-		/* The failure ended the callers' commands: their callbacks run here. */
-		nvme_admin_run_callbacks(c);
 		nvme_ctrlr_notify_if_failed(c);
 		return -ENXIO;
 	}
-	fault = nvme_ctrlr_fault(c);
-	if (fault == NULL) {
-		rc = nvme_admin_poll(c);
-		nvme_admin_run_callbacks(c);
-		nvme_aer_process(c);
-		/* A reset that failed, or an I/O thread's request, may have failed it. */
-		nvme_ctrlr_notify_if_failed(c);
-		return rc;
-	}
-	pthread_mutex_lock(&c->admin_lock);
-	nvme_ctrlr_fail_locked(c, fault);
-	pthread_mutex_unlock(&c->admin_lock);
-	nvme_admin_run_callbacks(c);
-	nvme_ctrlr_notify_if_failed(c);
-	return -ENXIO;
+	nvme_aer_process(c);
+	return rc;
 }

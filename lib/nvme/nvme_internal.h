@@ -12,6 +12,7 @@
 #include "usk/pci.h"
 #include "usk/ticks.h"
 #include "usk_internal/barrier.h"
+#include "nvme_transport.h"
 
 #define NVME_PAGE_SHIFT 12
 #define NVME_PAGE_SIZE	(1u << NVME_PAGE_SHIFT)
@@ -19,6 +20,10 @@
 #define NVME_PRP_LIST_ENTRIES (NVME_PAGE_SIZE / sizeof(uint64_t))
 #define NVME_MAX_XFER_SIZE    (NVME_PRP_LIST_ENTRIES * NVME_PAGE_SIZE)
 #define NVME_MAX_IO_QUEUES    64
+/* A controller's name: "[IPv6 address]:port" fits. */
+#define NVME_CTRLR_NAME_LEN 72
+/* MSI-X vectors the driver uses at most: the admin queue's and one per I/O queue. */
+#define NVME_IRQ_VECTORS_MAX (NVME_MAX_IO_QUEUES + 1)
 
 /* Per-command state, one per queue entry; the CID is the tracker's index. */
 struct nvme_tracker {
@@ -79,6 +84,10 @@ struct nvme_split {
 
 struct usk_nvme_qpair {
 	struct usk_nvme_ctrlr *ctrlr;
+	/* The controller's enum usk_nvme_transport_type, where the hot path tests it. */
+	uint8_t trtype;
+	/* Its transport: kept here, since the queue pair may be freed after its controller. */
+	const struct nvme_transport_ops *ops;
 	/* The controller's state when this queue pair's rings last matched it. */
 	uint32_t synced_state;
 	uint32_t ring_gen; /* the reset generation the rings were last emptied for */
@@ -129,6 +138,9 @@ struct usk_nvme_qpair {
 	uint64_t timeout_ticks;
 	uint64_t now_tick; /* read once per poll: what submissions are stamped with */
 	uint64_t next_timeout_check;
+	/* Its CQ's MSI-X vector (nvme_interrupt.c): 0 when it has no interrupt. */
+	uint16_t irq_vector;
+	bool irq_armed; /* the vector counts it among those that want to signal */
 	struct usk_nvme_qpair_stats stats; /* stats_size is set at creation */
 };
 
@@ -171,19 +183,33 @@ struct nvme_reset_machine {
 	uint16_t qid;		   /* the I/O queue being deleted */
 	uint32_t granted;	   /* I/O queues granted before the reset */
 	uint32_t arbitration;	   /* read back, to write with the burst */
-	uint64_t deadline;	   /* ticks: the step's wait ends then */
+	uint32_t cc;		   /* read by the disable, written back with EN clear */
+	uint64_t deadline;	   /* ticks: the step's wait for CSTS.RDY ends then */
+	uint64_t cmd_deadline;	   /* ticks: the step's command is lost then */
 	bool cmd_out;		   /* the step's admin command is out */
 	bool cmd_answered;	   /* and answered: @cpl holds the answer */
+	bool attaching;		   /* the bring-up (nvme_reset_steps_begin_attach()) */
+	uint64_t lost_at;	   /* ticks: a reconnecting reset began then (nvme_reconnect.c) */
+	int error;		   /* why the last reset or bring-up failed */
 	struct usk_nvme_cqe cpl;
 	struct nvme_reset_waiter *callers; /* usk_nvme_ctrlr_reset_async() callers it answers */
 };
 
+/*
+ * A controller. The pcie transport's state (device, BAR, shadow doorbells,
+ * MSI-X) stays in the base, where the code that shares it with the reset
+ * reads it; another transport embeds the base first in its own struct.
+ */
 struct usk_nvme_ctrlr {
-	struct usk_pci_device *dev;
+	const struct nvme_transport_ops *ops;
+	uint8_t trtype;	/* enum usk_nvme_transport_type */
+	int numa_node;	/* where the driver's buffers go: the device's node, or any */
+	struct usk_nvme_transport_id trid; /* how it was reached */
+	struct usk_pci_device *dev; /* pcie: the device, else NULL */
 	volatile uint8_t *regs;
 	uint64_t regs_size;
 	uint64_t cap;
-	char name[USK_PCI_ADDR_STRLEN];
+	char name[NVME_CTRLR_NAME_LEN]; /* the PCI address, or a fabric's "traddr:trsvcid" */
 	struct usk_nvme_ctrlr_opts opts;
 	pthread_mutex_t admin_lock;
 	struct usk_nvme_qpair *admin;
@@ -206,6 +232,7 @@ struct usk_nvme_ctrlr {
 	uint32_t state;
 	bool remove_notified; /* the remove callback has been called */
 	bool ready;	      /* bring-up done: an admin timeout now resets */
+	bool discovery;	      /* a discovery controller: admin queue only (nvme_discovery.c) */
 	usk_nvme_remove_cb remove_cb;
 	void *remove_ctx;
 	/* Asynchronous events (nvme_aer.c); the admin lock guards them. */
@@ -215,6 +242,7 @@ struct usk_nvme_ctrlr {
 	uint32_t aers_outstanding;
 	uint32_t events[NVME_AER_EVENTS_MAX]; /* Dword 0s reaped, not yet handled */
 	uint32_t events_pending;
+	struct nvme_ns_refresh *ns_refresh; /* after a namespace change, or NULL */
 	void *aer_log;	      /* DMA page the events' log pages are read into */
 	bool aer_reading_log; /* for the event @aer_reading */
 	uint32_t aer_reading;
@@ -234,6 +262,15 @@ struct usk_nvme_ctrlr {
 	/* A reset asked for by an I/O thread (atomic): seen state << 32 | spare + 1, or 0. */
 	uint64_t reset_request;
 	const char *fail_request; /* why an I/O thread asks for the controller to be failed */
+	/* atomic: a reconnect outlasted fast_io_fail_timeout_sec; I/O fails until it is done. */
+	bool io_fail_fast;
+	/* A detach under way (nvme_detach.c): its step, its outcome so far, its wait's end. */
+	int detach_step;
+	int detach_rc;
+	uint64_t detach_deadline;
+	/* A failure under way (nvme_health.c): why, and when its wait for the disable ends. */
+	const char *failing;
+	uint64_t failing_deadline;
 	/*
 	 * usk_nvme_ctrlr_reset_async() callers (nvme_reset.c): waiting for the
 	 * reset, and done with it, callbacks not yet run. Their own lock, held
@@ -243,6 +280,16 @@ struct usk_nvme_ctrlr {
 	struct nvme_reset_waiter *reset_waiting;
 	struct nvme_reset_waiter *reset_done;
 	struct nvme_reset_machine reset;
+	/*
+	 * MSI-X (nvme_interrupt.c): the vectors enabled (0: none, polled only),
+	 * each one's eventfd, and how many armed queue pairs want each to
+	 * signal. The lock guards the counts and orders the unmask and mask
+	 * calls with them.
+	 */
+	uint32_t irq_vectors;
+	int irq_fds[NVME_IRQ_VECTORS_MAX];
+	uint32_t irq_armed[NVME_IRQ_VECTORS_MAX];
+	pthread_mutex_t irq_lock;
 };
 
 /*
@@ -268,11 +315,21 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
  */
 void nvme_qpair_abort_trackers(struct usk_nvme_qpair *qpair, uint8_t sc);
 /* Empties the rings, as a queue the controller has just created is. */
-void nvme_qpair_reset_ring(struct usk_nvme_qpair *qpair);
+void nvme_pcie_qpair_reset_ring(struct usk_nvme_qpair *qpair);
 /* Moves waiting commands into free ring entries, oldest first. */
 void nvme_qpair_submit_waiting(struct usk_nvme_qpair *qpair);
 /* Writes the SQ tail doorbell if commands went into the ring since the last one. */
-void nvme_qpair_ring_sq(struct usk_nvme_qpair *qpair);
+void nvme_pcie_qpair_ring_sq(struct usk_nvme_qpair *qpair);
+/* Gives tracker @cid back: its command has ended (the callback runs after). */
+static inline void nvme_tracker_release(struct usk_nvme_qpair *q, uint16_t cid)
+{
+	struct nvme_tracker *tr = &q->trackers[cid];
+
+	tr->active = false;
+	tr->next_free = q->free_head;
+	q->free_head = cid;
+	q->outstanding--;
+}
 /* Drops the callback of outstanding commands with @cb_arg: they complete unseen. */
 void nvme_qpair_forget(struct usk_nvme_qpair *qpair, const void *cb_arg);
 /*
@@ -284,6 +341,13 @@ void nvme_qpair_forget(struct usk_nvme_qpair *qpair, const void *cb_arg);
  */
 int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd, const void *buf,
 		      uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
+/*
+ * Sends @cmd at once, the queue pair in sync with the controller or not: a
+ * transport's own command while the queue is being connected (Fabrics
+ * Connect). -EAGAIN when no tracker is free, else as nvme_qpair_submit().
+ */
+int nvme_qpair_submit_direct(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
+			     const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
 /* As nvme_qpair_submit(), for flat or vectored data (an array kept until the callback runs). */
 int nvme_qpair_submit_payload(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
 			      const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg);
@@ -325,9 +389,7 @@ static inline void nvme_iov_walk_start(struct nvme_iov_walk *w, const struct nvm
 bool nvme_iov_walk_next(struct nvme_iov_walk *walk, struct iovec *element);
 /* Commands that can still be accepted now: free ring entries plus waiting room. */
 uint32_t nvme_qpair_room(const struct usk_nvme_qpair *qpair);
-/* Whether the data pointer builder will take @buf/@len on @qpair. */
-bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *qpair, const void *buf, uint32_t len);
-/* Whether it will take @data, flat or vectored, on @qpair. */
+/* Whether the transport will take @data, flat or vectored, on @qpair. */
 bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *qpair, const struct nvme_payload *data);
 struct nvme_ns_io;
 /*
@@ -344,29 +406,37 @@ bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_
 int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
 		    uint64_t prp_list_iova);
 
-/* Registers (nvme_ctrlr.c). */
-static inline uint32_t nvme_reg_read32(const struct usk_nvme_ctrlr *c, uint32_t off)
+/*
+ * Registers: MMIO on pcie, Property Get/Set on a fabric (which waits for
+ * the answer: never from an I/O path, nor from the reset's steps, which
+ * send their own). A read that fails gives all ones.
+ */
+static inline uint32_t nvme_reg_read32(struct usk_nvme_ctrlr *c, uint32_t off)
 {
-	return *(const volatile uint32_t *)(c->regs + off);
+	return c->ops->reg_read32(c, off);
 }
 
-static inline uint64_t nvme_reg_read64(const struct usk_nvme_ctrlr *c, uint32_t off)
+static inline uint64_t nvme_reg_read64(struct usk_nvme_ctrlr *c, uint32_t off)
 {
-	return *(const volatile uint64_t *)(c->regs + off);
+	return c->ops->reg_read64(c, off);
 }
 
 static inline void nvme_reg_write32(struct usk_nvme_ctrlr *c, uint32_t off, uint32_t v)
 {
-	*(volatile uint32_t *)(c->regs + off) = v;
+	c->ops->reg_write32(c, off, v);
 }
 
 static inline void nvme_reg_write64(struct usk_nvme_ctrlr *c, uint32_t off, uint64_t v)
 {
-	*(volatile uint64_t *)(c->regs + off) = v;
+	c->ops->reg_write64(c, off, v);
 }
 
 /* Shadow doorbells (nvme_dbbuf.c). */
-int nvme_dbbuf_config(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Makes the Doorbell Buffer Config pages when the controller offers them and
+ * the options want them (bring-up, after Identify). Returns 0 or -ENOMEM.
+ */
+int nvme_dbbuf_alloc(struct usk_nvme_ctrlr *ctrlr);
 void nvme_dbbuf_attach_qpair(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_qpair *qpair);
 void nvme_dbbuf_free(struct usk_nvme_ctrlr *ctrlr);
 /*
@@ -427,19 +497,42 @@ bool nvme_admin_find_late(struct usk_nvme_ctrlr *ctrlr, uint64_t now);
  */
 int nvme_admin_post(struct usk_nvme_ctrlr *ctrlr, const struct usk_nvme_sqe *cmd, bool try_lock);
 
+/*
+ * A transport's attach: construct the controller it allocated (the base
+ * first in its own struct; nvme_ctrlr.c), set what only it knows (name,
+ * device), then start its bring-up (nvme_attach.c): the transport's
+ * connect, then the polled steps usk_nvme_attach_poll() moves on. Returns
+ * 0 with *@ctx set, or a negative errno with the controller released.
+ */
+void nvme_ctrlr_construct(struct usk_nvme_ctrlr *ctrlr, const struct nvme_transport_ops *ops,
+			  uint8_t trtype, const struct usk_nvme_ctrlr_opts *opts);
+int nvme_ctrlr_attach_start(struct usk_nvme_ctrlr *ctrlr, struct usk_nvme_attach_ctx **ctx);
+
 /* Bring-up pieces a reset repeats (nvme_ctrlr.c). */
 /* CAP.TO, in 500 ms units, as microseconds: how long the controller may take to change state. */
 uint64_t nvme_ctrlr_timeout_us(const struct usk_nvme_ctrlr *ctrlr);
-/* Clears CC.EN and waits for CSTS.RDY to clear, for at most @limit_us (sleeps: not for a poll). */
-int nvme_ctrlr_disable_within(struct usk_nvme_ctrlr *ctrlr, uint64_t limit_us);
-/* Points the controller at the (empty) admin queue and sets CC.EN; does not wait for RDY. */
+/* pcie: points the controller at the (empty) admin queue and sets CC.EN; does not wait for RDY. */
 void nvme_ctrlr_start_admin(struct usk_nvme_ctrlr *ctrlr);
+/* CC with EN set and the queue entry sizes, page size and command set the driver uses. */
+uint32_t nvme_ctrlr_cc_enabled(void);
+/* Writes nvme_ctrlr_cc_enabled() to CC. */
+void nvme_ctrlr_set_enable(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Takes CAP as read at bring-up: -ENODEV when it reads all ones (gone),
+ * -ENOTSUP when the controller cannot do 4 KiB pages, else 0 (nvme_attach.c).
+ */
+int nvme_ctrlr_take_cap(struct usk_nvme_ctrlr *ctrlr, uint64_t cap);
 /* Set Features, Number of Queues, asking for what the options say. */
 struct usk_nvme_sqe nvme_ctrlr_num_queues_cmd(const struct usk_nvme_ctrlr *ctrlr);
 /* The I/O queues to use, from that command's Dword 0. */
 uint32_t nvme_ctrlr_num_queues_granted(const struct usk_nvme_ctrlr *ctrlr, uint32_t dw0);
+/* Takes the Identify Controller data read into ctrlr->cdata: MDTS, namespaces, SGLs. */
+void nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *ctrlr);
 /* The Arbitration feature @value with the burst the options ask for. */
 uint32_t nvme_ctrlr_arbitration_with_burst(const struct usk_nvme_ctrlr *ctrlr, uint32_t value);
+
+/* Releases a controller that is shut down and disabled, or gone (the end of a detach). */
+void nvme_ctrlr_free_stopped(struct usk_nvme_ctrlr *ctrlr);
 
 /* Why the controller cannot go on (gone, being removed, fatal status), or NULL (nvme_health.c). */
 const char *nvme_ctrlr_fault(struct usk_nvme_ctrlr *ctrlr);
@@ -486,7 +579,18 @@ void nvme_ctrlr_run_reset_callbacks(struct usk_nvme_ctrlr *ctrlr);
  * and the bit is clear) or the error that made the reset fail.
  */
 void nvme_reset_steps_begin(struct usk_nvme_ctrlr *ctrlr, uint16_t spare);
+/*
+ * The bring-up as the same steps: disable, enable (the admin queue pair is
+ * made), wait for CSTS.RDY, Identify Controller, then as a reset. Sets the
+ * RESETTING bit; the admin lock is held.
+ */
+void nvme_reset_steps_begin_attach(struct usk_nvme_ctrlr *ctrlr);
 int nvme_reset_steps_run(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * A reconnecting reset that failed goes on: its first step (the transport's
+ * ctrlr_reconnect) again at @when (ticks), the RESETTING bit kept.
+ */
+void nvme_reset_steps_reconnect_at(struct usk_nvme_ctrlr *ctrlr, uint64_t when);
 /* Leaves the reset where it is, its callers not answered: the controller has failed. */
 void nvme_reset_steps_abandon(struct usk_nvme_ctrlr *ctrlr);
 
@@ -548,7 +652,18 @@ void nvme_admin_nap(struct usk_nvme_ctrlr *ctrlr);
  */
 int nvme_qpair_disconnect_poll(struct usk_nvme_qpair *qpair, uint32_t max);
 /* Reaps up to @max completions (0: all) of a queue pair in sync with the controller (nvme_qpair.c). */
-int nvme_qpair_reap(struct usk_nvme_qpair *qpair, uint32_t max);
+int nvme_pcie_qpair_reap(struct usk_nvme_qpair *qpair, uint32_t max);
+/* Publishes @q under its ID (NULL: takes it back), where a reset finds it (nvme_ctrlr.c). */
+void nvme_ctrlr_set_io_qpair(struct usk_nvme_ctrlr *ctrlr, uint16_t qid, struct usk_nvme_qpair *q);
+/*
+ * Puts a new I/O queue pair's queues on the controller (its transport's
+ * qpair_rebuild): waiting for them, or with @connect_async starting them if
+ * it can and leaving the rest to the owner's polls and submissions
+ * (nvme_qpair_connect.c).
+ */
+int nvme_qpair_connect(struct usk_nvme_qpair *qpair, bool connect_async);
+/* pcie's qpair_rebuild: ends what the rings held, posts the Creates and looks at them. */
+int nvme_pcie_qpair_rebuild(struct usk_nvme_qpair *qpair);
 /* Gives queue ID @qid back, for another queue pair; the admin lock is held (nvme_ctrlr.c). */
 void nvme_ctrlr_release_qid_locked(struct usk_nvme_ctrlr *ctrlr, uint16_t qid);
 /*
@@ -598,6 +713,37 @@ static inline uint64_t nvme_us_to_ticks(uint64_t us)
 }
 #endif
 
+/* Reconnecting (nvme_reconnect.c). */
+/* Whether a lost connection or a reset reconnects the controller (a fabric,
+ * ctrlr_loss_timeout_sec). */
+bool nvme_ctrlr_reconnects(const struct usk_nvme_ctrlr *ctrlr);
+/*
+ * A reconnecting reset failed: schedules the next attempt reconnect_delay_sec
+ * from now and returns true, or false when the controller is to fail (no
+ * reconnect, still coming up, or ctrlr_loss_timeout_sec passed since the
+ * loss). The admin lock is held.
+ */
+bool nvme_ctrlr_reconnect_again(struct usk_nvme_ctrlr *ctrlr);
+/* From the admin poll during a reset: sets io_fail_fast once fast_io_fail_timeout_sec has passed.
+ */
+void nvme_ctrlr_reconnect_poll(struct usk_nvme_ctrlr *ctrlr);
+/* Whether I/O queue pairs fail their commands rather than wait for the reconnect (any thread). */
+bool nvme_ctrlr_io_fails_fast(const struct usk_nvme_ctrlr *ctrlr);
+
+/* Interrupts (nvme_interrupt.c). */
+/*
+ * At bring-up, once the I/O queues are granted: with opts.interrupts,
+ * enables MSI-X (admin vector routed, I/O vectors masked); without MSI-X
+ * says once that the controller is polled only. Never fails the bring-up.
+ */
+void nvme_ctrlr_irq_setup(struct usk_nvme_ctrlr *ctrlr);
+/* Disables MSI-X and closes the eventfds (the controller is disabled already). */
+void nvme_ctrlr_irq_free(struct usk_nvme_ctrlr *ctrlr);
+/* The vector of I/O queue @qid, shared round-robin; 0 when the controller has none for I/O. */
+uint16_t nvme_ctrlr_irq_vector(const struct usk_nvme_ctrlr *ctrlr, uint16_t qid);
+/* Disarms @qpair and forgets its vector: it is being disconnected. */
+void nvme_qpair_irq_release(struct usk_nvme_qpair *qpair);
+
 /* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);
 /*
@@ -607,8 +753,18 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);
 int nvme_qpair_send_abort(struct usk_nvme_qpair *qpair, uint16_t cid, bool try_lock);
 
 /* Failure (nvme_health.c). */
-/* Marks the controller failed and ends its admin commands; the admin lock is held. */
+/*
+ * Starts failing the controller, for @why, without waiting: clears CC.EN
+ * and sets the RESETTING bit (queue pairs hold off, other admin commands
+ * and resets stay out). nvme_ctrlr_fail_poll() ends it. The admin lock is held.
+ */
 void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *ctrlr, const char *why);
+/*
+ * Moves a failure under way on by one CSTS read: once CSTS.RDY is clear
+ * (or the device is gone, or 100 ms passed) marks the controller failed
+ * and ends its admin commands. From the admin poll, the admin lock held.
+ */
+void nvme_ctrlr_fail_poll(struct usk_nvme_ctrlr *ctrlr);
 /*
  * Asks the admin poll to fail the controller, for @why (a string that
  * lives for ever): any thread, no lock, never waits.
@@ -620,8 +776,8 @@ void nvme_ctrlr_fail_if_asked(struct usk_nvme_ctrlr *ctrlr);
 void nvme_ctrlr_notify_if_failed(struct usk_nvme_ctrlr *ctrlr);
 
 /* Asynchronous events (nvme_aer.c). */
-/* Chooses the events to get and arms the requests (bring-up); waits for the answer. */
-int nvme_aer_config(struct usk_nvme_ctrlr *ctrlr);
+/* Makes the page events' log pages are read into (bring-up). Returns 0 or -ENOMEM. */
+int nvme_aer_alloc(struct usk_nvme_ctrlr *ctrlr);
 /* Set Features, Asynchronous Event Configuration, for the events the driver handles. */
 struct usk_nvme_sqe nvme_aer_config_cmd(const struct usk_nvme_ctrlr *ctrlr);
 /*
@@ -637,7 +793,7 @@ void nvme_aer_arm(struct usk_nvme_ctrlr *ctrlr);
  * event callback); tops up the requests. No lock is held.
  */
 void nvme_aer_process(struct usk_nvme_ctrlr *ctrlr);
-/* Frees what nvme_aer_config() allocated. */
+/* Frees what nvme_aer_alloc() allocated, and a namespace refresh under way. */
 void nvme_aer_free(struct usk_nvme_ctrlr *ctrlr);
 
 /* Namespaces (nvme_ns.c). */
@@ -670,8 +826,42 @@ static inline uint64_t nvme_ns_blocks_to_boundary(const struct usk_nvme_ns *ns, 
 	return b - ((b & (b - 1)) == 0 ? (lba & (b - 1)) : lba % b);
 }
 
-/* Reads the active namespace list and identifies each; again after a change. */
+/*
+ * Makes the namespace array, one entry per possible ID (Identify's NN),
+ * once, so pointers to entries stay valid. Returns 0 or -ENOMEM.
+ */
+int nvme_ns_array(struct usk_nvme_ctrlr *ctrlr);
+
+/* Reads the active namespace list and identifies each, waiting for each answer (format). */
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *ctrlr);
+
+/* Takes namespace @nsid's Identify Namespace answer: active or not, format, size, boundary. */
+void nvme_ns_take_identify(struct usk_nvme_ctrlr *ctrlr, uint32_t nsid,
+			   const struct usk_nvme_ns_data *data);
+
+/*
+ * Walks the active namespace list @list from ID @*next_id and entry @*index:
+ * marks the IDs it does not list inactive and returns the next one it lists
+ * (0 when none is left), moving both on past it.
+ */
+uint32_t nvme_ns_next_listed(struct usk_nvme_ctrlr *ctrlr, const uint32_t *list, uint32_t *index,
+			     uint32_t *next_id);
+
+/* Called when a refresh ends: @rc 0, -EIO (a command failed) or -ENXIO (the controller did). */
+typedef void (*nvme_ns_refresh_cb)(void *cb_arg, int rc);
+
+/*
+ * Starts reading the namespaces again without waiting (nvme_ns_refresh.c):
+ * the admin poll's nvme_ns_refresh_poll() sends each command, and @cb runs
+ * from it at the end. One at a time. Returns 0 or -ENOMEM.
+ */
+int nvme_ns_refresh_start(struct usk_nvme_ctrlr *ctrlr, nvme_ns_refresh_cb cb, void *cb_arg);
+
+/* Moves a refresh under way on by one command, or ends it; from the admin poll. */
+void nvme_ns_refresh_poll(struct usk_nvme_ctrlr *ctrlr);
+
+/* Frees a refresh that will never end: the controller is being freed, its commands ended. */
+void nvme_ns_refresh_abandon(struct usk_nvme_ctrlr *ctrlr);
 
 /*
  * Reads the LBA format in use from @nd into @fmt (nvme_ns_format.c).

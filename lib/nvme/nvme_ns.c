@@ -30,16 +30,11 @@ static void nvme_ns_set_format(struct usk_nvme_ctrlr *c, struct usk_nvme_ns *ns,
 	ns->block_size = ns->fmt.data_size;
 }
 
-static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid, struct usk_nvme_ns_data *data)
+void nvme_ns_take_identify(struct usk_nvme_ctrlr *c, uint32_t nsid,
+			   const struct usk_nvme_ns_data *data)
 {
-	struct usk_nvme_sqe cmd = {
-		.opcode = USK_NVME_OPC_IDENTIFY, .nsid = nsid, .cdw10 = USK_NVME_CNS_NAMESPACE};
 	struct usk_nvme_ns *ns = &c->ns[nsid - 1];
-	int rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, data, sizeof(*data), NULL);
 
-	if (rc != 0) {
-		return rc;
-	}
 	/* Listed but of size 0: nothing to serve, as if not there. */
 	ns->active = data->nsze != 0;
 	if (ns->active) {
@@ -47,11 +42,26 @@ static int nvme_ns_identify(struct usk_nvme_ctrlr *c, uint32_t nsid, struct usk_
 		ns->num_blocks = data->nsze;
 		ns->optimal_io_boundary = data->noiob;
 	}
+}
+
+uint32_t nvme_ns_next_listed(struct usk_nvme_ctrlr *c, const uint32_t *list, uint32_t *index,
+			     uint32_t *next_id)
+{
+	/* The list holds up to 1024 active IDs in increasing order, 0-terminated. */
+	for (uint32_t id = *next_id; id <= c->num_ns; id++) {
+		if (*index < NVME_PAGE_SIZE / 4 && list[*index] == id) {
+			(*index)++;
+			*next_id = id + 1;
+			return id;
+		}
+		/* No longer active (detached, deleted), or never was. */
+		c->ns[id - 1].active = false;
+	}
+	*next_id = c->num_ns + 1;
 	return 0;
 }
 
-/* The namespace array, one entry per possible ID; made once, so pointers stay valid. */
-static int nvme_ns_array(struct usk_nvme_ctrlr *c)
+int nvme_ns_array(struct usk_nvme_ctrlr *c)
 {
 	if (c->ns != NULL) {
 		return 0;
@@ -68,26 +78,23 @@ static int nvme_ns_array(struct usk_nvme_ctrlr *c)
 
 int nvme_ns_identify_all(struct usk_nvme_ctrlr *c)
 {
-	struct usk_nvme_sqe list_cmd = {.opcode = USK_NVME_OPC_IDENTIFY,
-					.cdw10 = USK_NVME_CNS_ACTIVE_NS_LIST};
-	uint32_t *list = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->dev->info.numa_node);
+	struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_IDENTIFY,
+				   .cdw10 = USK_NVME_CNS_ACTIVE_NS_LIST};
+	uint32_t *list = usk_dma_zmalloc(NVME_PAGE_SIZE, NVME_PAGE_SIZE, c->numa_node);
 	struct usk_nvme_ns_data *data =
-		usk_dma_malloc(sizeof(*data), NVME_PAGE_SIZE, c->dev->info.numa_node);
+		usk_dma_malloc(sizeof(*data), NVME_PAGE_SIZE, c->numa_node);
 	int rc = list == NULL || data == NULL ? -ENOMEM : nvme_ns_array(c);
+	uint32_t index = 0, next_id = 1, id;
 
-	/* The list holds up to 1024 active IDs in increasing order, 0-terminated. */
 	if (rc == 0) {
-		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &list_cmd, list, NVME_PAGE_SIZE, NULL);
+		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, list, NVME_PAGE_SIZE, NULL);
 	}
-	for (uint32_t id = 1, i = 0; rc == 0 && id <= c->num_ns; id++) {
-		bool listed = i < NVME_PAGE_SIZE / 4 && list[i] == id;
-
-		if (listed) {
-			i++;
-			rc = nvme_ns_identify(c, id, data);
-		} else {
-			/* No longer active (detached, deleted), or never was. */
-			c->ns[id - 1].active = false;
+	while (rc == 0 && (id = nvme_ns_next_listed(c, list, &index, &next_id)) != 0) {
+		cmd = (struct usk_nvme_sqe){.opcode = USK_NVME_OPC_IDENTIFY, .nsid = id,
+					    .cdw10 = USK_NVME_CNS_NAMESPACE};
+		rc = usk_nvme_ctrlr_admin_cmd_sync(c, &cmd, data, sizeof(*data), NULL);
+		if (rc == 0) {
+			nvme_ns_take_identify(c, id, data);
 		}
 	}
 	usk_dma_free(data);

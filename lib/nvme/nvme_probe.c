@@ -62,7 +62,7 @@ int usk_nvme_probe(const char *trid, void *ctx, usk_nvme_probe_cb probe_cb,
 {
 	struct probe p = {ctx, probe_cb, attach_cb, remove_cb, 0, 0, 0};
 	struct usk_pci_device_info info;
-	struct usk_pci_addr addr;
+	struct usk_nvme_transport_id tr;
 	int rc;
 
 	if (attach_cb == NULL) {
@@ -71,9 +71,15 @@ int usk_nvme_probe(const char *trid, void *ctx, usk_nvme_probe_cb probe_cb,
 	if (trid == NULL) {
 		rc = usk_pci_enumerate(USK_PCI_CLASS_NVME, NULL, NULL, probe_enum_cb, &p);
 	} else {
-		rc = usk_nvme_transport_id_parse(trid, &addr);
+		rc = usk_nvme_transport_id_parse(trid, &tr);
+		if (rc == 0 && tr.trtype != USK_NVME_TRANSPORT_PCIE) {
+			USK_ERRLOG("transport ID '%s': probing finds PCIe controllers; attach a "
+				   "fabric's with usk_nvme_ctrlr_attach()",
+				   trid);
+			return -EINVAL;
+		}
 		if (rc == 0) {
-			rc = usk_pci_device_info_get(&addr, &info);
+			rc = usk_pci_device_info_get(&tr.pci_addr, &info);
 			if (rc == -ENODEV) {
 				USK_ERRLOG("transport ID '%s' names no device", trid);
 			}

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Queue pairs: the submission and completion rings in DMA memory, one
- * tracker per entry (CID = tracker index), PRPs from the IOVA map, and
- * completion by phase bit with one head doorbell per reap loop.
+ * Queue pairs, whatever the transport: one tracker per entry (CID = tracker
+ * index), commands that wait in order for a full queue, aborts. The
+ * transport (nvme_transport.h) carries the commands and their completions.
  */
 #include "config.h"
 
@@ -11,100 +11,16 @@
 #include <string.h>
 
 #include "nvme_internal.h"
+#include "nvme_pcie.h"
+#include "nvme_transport.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/util.h"
 
-int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
-		    uint64_t prp_list_iova)
+/* Marks tracker @tr, just taken, out with @cb/@cb_arg, stamped for timeouts. */
+static inline void nvme_tracker_start(struct usk_nvme_qpair *q, struct nvme_tracker *tr,
+				      usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	uintptr_t va = (uintptr_t)buf;
-	uint64_t iova;
-	uint32_t first;
-
-	/* No data: the command's own PRP1 stays (queue creation puts the ring there). */
-	if (len == 0) {
-		return 0;
-	}
-	/* PRPs need dword-aligned data (base 4.1.1). */
-	iova = usk_vtoiova(buf, NULL);
-	if (iova == USK_IOVA_INVALID || (va & 3) != 0) {
-		return -EINVAL;
-	}
-	sqe->prp1 = iova;
-	first = NVME_PAGE_SIZE - (uint32_t)(va & (NVME_PAGE_SIZE - 1));
-	if (len <= first) {
-		sqe->prp2 = 0;
-		return 0;
-	}
-	uint32_t rest = len - first;
-	uint32_t pages = (rest + NVME_PAGE_SIZE - 1) >> NVME_PAGE_SHIFT;
-
-	if (pages > NVME_PRP_LIST_ENTRIES) {
-		return -EINVAL;
-	}
-	/* Every page after the first starts on a page boundary, virtual and IOVA alike. */
-	for (uint32_t i = 0; i < pages; i++) {
-		uint64_t page_iova = usk_vtoiova(
-			(const void *)(va + first + ((uintptr_t)i << NVME_PAGE_SHIFT)), NULL);
-
-		if (page_iova == USK_IOVA_INVALID) {
-			return -EINVAL;
-		}
-		prp_list[i] = page_iova;
-	}
-	sqe->prp2 = pages == 1 ? prp_list[0] : prp_list_iova;
-	return 0;
-}
-
-void nvme_qpair_ring_sq(struct usk_nvme_qpair *q)
-{
-	/*
-	 * Being disconnected: its SQ is deleted, or about to be, and a write to
-	 * the doorbell of a queue the controller does not have is an error.
-	 * What is left in the ring then ends when the disconnection does.
-	 */
-	if (q->sq_tail != q->sq_tail_rung && !q->closing) {
-		/* The SQEs must be in memory before the controller reads the new tail. */
-		usk_wmb();
-		nvme_doorbell_write(q->sq_doorbell, q->sq_shadow, q->sq_eventidx, q->sq_tail_rung,
-				    q->sq_tail, &q->stats.sq_mmio_doorbells,
-				    &q->stats.sq_shadow_updates);
-		q->sq_tail_rung = q->sq_tail;
-	}
-}
-
-/* Puts a command in the ring; the caller has checked that a tracker is free. */
-static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-				 const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	uint16_t cid = q->free_head;
-	struct nvme_tracker *tr;
-	struct usk_nvme_sqe *sqe;
-	int rc;
-
-	/* SGLS 10b takes SGLs for dword-aligned data only. */
-	if (data->iovcnt == 0 && q->use_sgl && !q->ctrlr->sgl_byte_aligned &&
-	    ((uintptr_t)data->buf & 3) != 0) {
-		return -EINVAL;
-	}
-	tr = &q->trackers[cid];
-	sqe = &q->sq[q->sq_tail];
-	*sqe = *cmd;
-	sqe->cid = cid;
-	if (data->iovcnt > 0) {
-		rc = nvme_qpair_build_iov(q, sqe, data, tr->prp_list, tr->prp_list_iova);
-	} else {
-		uint32_t len = (uint32_t)data->len;
-
-		rc = q->use_sgl
-			     ? nvme_build_sgl(sqe, data->buf, len, tr->prp_list, tr->prp_list_iova)
-			     : nvme_build_prps(sqe, data->buf, len, tr->prp_list,
-					       tr->prp_list_iova);
-	}
-	if (rc != 0) {
-		return rc;
-	}
 	q->free_head = tr->next_free;
 	tr->cb = cb;
 	tr->cb_arg = cb_arg;
@@ -117,47 +33,49 @@ static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme
 	tr->abort_requested = false;
 	tr->active = true;
 	q->outstanding++;
-	q->sq_tail = q->sq_tail + 1 == q->num_entries ? 0 : q->sq_tail + 1;
-	if (!q->in_completions && !q->delay_doorbell) {
-		nvme_qpair_ring_sq(q);
-	}
-	return 0;
 }
 
-/*
- * Whether the data pointer builder will take @buf: aligned as it needs,
- * translated, within one list page. Checked before a command waits, so it
- * can still be refused at once.
- */
-bool nvme_qpair_buffer_fits(const struct usk_nvme_qpair *q, const void *buf, uint32_t len)
+/* As nvme_qpair_submit_now(), for a transport other than pcie: one indirect call. */
+static int nvme_qpair_submit_other(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+				   const struct nvme_payload *data, usk_nvme_cmd_cb cb,
+				   void *cb_arg)
 {
-	uintptr_t va = (uintptr_t)buf;
-	uint32_t first = NVME_PAGE_SIZE - (uint32_t)(va & (NVME_PAGE_SIZE - 1));
-	bool byte_ok = q->use_sgl && q->ctrlr->sgl_byte_aligned;
+	uint16_t cid = q->free_head;
+	int rc;
 
-	if (len == 0) {
-		return true;
+	nvme_tracker_start(q, &q->trackers[cid], cb, cb_arg);
+	rc = q->ops->qpair_submit(q, cid, cmd, data);
+	if (rc != 0) {
+		nvme_tracker_release(q, cid);
 	}
-	if (((va & 3) != 0 && !byte_ok) ||
-	    (len > first &&
-	     (len - first + NVME_PAGE_SIZE - 1) / NVME_PAGE_SIZE > NVME_PRP_LIST_ENTRIES)) {
-		return false;
+	return rc;
+}
+
+/* Sends a command; the caller has checked that a tracker is free. */
+static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+				 const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	uint16_t cid = q->free_head;
+	struct nvme_tracker *tr;
+	int rc;
+
+	if (q->trtype != USK_NVME_TRANSPORT_PCIE) {
+		return nvme_qpair_submit_other(q, cmd, data, cb, cb_arg);
 	}
-	for (uintptr_t page = va & ~(uintptr_t)(NVME_PAGE_SIZE - 1); page < va + len;
-	     page += NVME_PAGE_SIZE) {
-		if (usk_vtoiova((const void *)USK_MAX(page, va), NULL) == USK_IOVA_INVALID) {
-			return false;
-		}
+	tr = &q->trackers[cid];
+	rc = nvme_pcie_qpair_place(q, tr, cid, cmd, data);
+	if (rc != 0) {
+		return rc;
 	}
-	return true;
+	nvme_tracker_start(q, tr, cb, cb_arg);
+	nvme_pcie_qpair_advance_tail(q);
+	return 0;
 }
 
 bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *q, const struct nvme_payload *data)
 {
-	struct usk_nvme_sqe scratch;
-
-	return data->iovcnt > 0 ? nvme_qpair_build_iov(q, &scratch, data, NULL, 0) == 0
-				: nvme_qpair_buffer_fits(q, data->buf, (uint32_t)data->len);
+	return q->trtype == USK_NVME_TRANSPORT_PCIE ? nvme_pcie_qpair_payload_fits(q, data)
+						    : q->ops->qpair_payload_fits(q, data);
 }
 
 /* Queues a command behind the others waiting for the ring (slow path). */
@@ -222,6 +140,17 @@ int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, 
 	return nvme_qpair_submit_data(q, cmd, &data, cb, cb_arg);
 }
 
+int nvme_qpair_submit_direct(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+			     const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg)
+{
+	const struct nvme_payload data = {.buf = buf, .len = len};
+
+	if (q->free_head == q->num_entries) {
+		return -EAGAIN;
+	}
+	return nvme_qpair_submit_now(q, cmd, &data, cb, cb_arg);
+}
+
 int nvme_qpair_submit_payload(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
 			      const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
@@ -255,101 +184,6 @@ void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)
 	}
 }
 
-static void nvme_tracker_release(struct usk_nvme_qpair *q, uint16_t cid)
-{
-	struct nvme_tracker *tr = &q->trackers[cid];
-
-	tr->active = false;
-	tr->next_free = q->free_head;
-	q->free_head = cid;
-	q->outstanding--;
-}
-
-int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
-{
-	q->stats.polls++;
-	if (q->closing) {
-		return nvme_qpair_disconnect_poll(q, max);
-	}
-	/* After a reset or a failure: end what is left, once, and rebuild. */
-	if (!nvme_qpair_in_sync(q)) {
-		int rc = nvme_qpair_resync(q);
-
-		if (rc != 0) {
-			q->stats.idle_polls++;
-			return rc == -EAGAIN ? 0 : rc;
-		}
-	}
-	return nvme_qpair_reap(q, max);
-}
-
-int nvme_qpair_reap(struct usk_nvme_qpair *q, uint32_t max)
-{
-	uint32_t reaped = 0, consumed = 0; /* consumed: bogus entries too */
-	uint16_t old_head = q->cq_head;
-
-	q->in_completions = true;
-	while (max == 0 || reaped < max) {
-		struct usk_nvme_cqe *cqe = &q->cq[q->cq_head];
-		uint16_t status = *(volatile uint16_t *)&cqe->status;
-
-		if ((status & 1) != q->phase) {
-			break;
-		}
-		/* The rest of the entry is read after the phase bit that says it is new. */
-		usk_rmb();
-		if (++q->cq_head == q->num_entries) {
-			q->cq_head = 0;
-			q->phase ^= 1;
-		}
-		consumed++;
-		uint16_t cid = cqe->cid;
-
-		if (cid >= q->num_entries || !q->trackers[cid].active) {
-			q->stats.bogus_completions++;
-			USK_ERRLOG("%s: qpair %u: completion for unknown CID %u ignored",
-				   q->ctrlr->name, q->id, cid);
-			continue;
-		}
-		struct nvme_tracker *tr = &q->trackers[cid];
-		usk_nvme_cmd_cb cb = tr->cb;
-		void *cb_arg = tr->cb_arg;
-
-		/* Free first, so the callback can resubmit into this slot. */
-		nvme_tracker_release(q, cid);
-		reaped++;
-		if (cb != NULL) {
-			cb(cb_arg, cqe);
-		}
-		/* A reset from the callback (or another thread): the next poll rebuilds. */
-		if (!nvme_qpair_in_sync(q)) {
-			break;
-		}
-		/* Tested here, not by a call per completion: commands rarely wait. */
-		if (q->waiting_head != NULL) {
-			nvme_qpair_submit_waiting(q);
-		}
-	}
-	q->in_completions = false;
-	q->stats.completions += reaped;
-	q->stats.idle_polls += consumed == 0;
-	/* No doorbell for a queue the controller no longer has. */
-	if (!nvme_qpair_in_sync(q)) {
-		return (int)reaped;
-	}
-	/* Every entry read goes back to the controller, a bogus one too. */
-	if (consumed > 0) {
-		nvme_doorbell_write(q->cq_doorbell, q->cq_shadow, q->cq_eventidx, old_head,
-				    q->cq_head, &q->stats.cq_mmio_doorbells,
-				    &q->stats.cq_shadow_updates);
-	}
-	nvme_qpair_ring_sq(q);
-	if (q->timeout_ticks != 0) {
-		nvme_qpair_check_timeouts(q);
-	}
-	return (int)reaped;
-}
-
 uint32_t nvme_qpair_room(const struct usk_nvme_qpair *q)
 {
 	/* One entry stays empty. */
@@ -358,10 +192,21 @@ uint32_t nvme_qpair_room(const struct usk_nvme_qpair *q)
 
 void usk_nvme_qpair_flush(struct usk_nvme_qpair *q)
 {
+	if (q->trtype != USK_NVME_TRANSPORT_PCIE) {
+		q->ops->qpair_flush(q);
+		return;
+	}
 	/* No doorbell for a queue the controller no longer has: the rebuild rings it. */
 	if (nvme_qpair_in_sync(q)) {
-		nvme_qpair_ring_sq(q);
+		nvme_pcie_qpair_ring_sq(q);
 	}
+}
+
+int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
+{
+	return q->trtype == USK_NVME_TRANSPORT_PCIE
+		       ? nvme_pcie_qpair_process_completions(q, max)
+		       : q->ops->qpair_process_completions(q, max);
 }
 
 uint32_t usk_nvme_qpair_get_outstanding(const struct usk_nvme_qpair *q)
@@ -437,25 +282,18 @@ void nvme_qpair_forget(struct usk_nvme_qpair *q, const void *cb_arg)
 	}
 }
 
-void nvme_qpair_reset_ring(struct usk_nvme_qpair *q)
-{
-	memset(q->cq, 0, q->num_entries * sizeof(*q->cq));
-	q->sq_tail = 0;
-	q->sq_tail_rung = 0;
-	q->cq_head = 0;
-	q->phase = 1;
-}
-
 int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entries,
 		      uint32_t max_waiting, struct usk_nvme_qpair **qpair)
 {
-	struct usk_nvme_qpair *q = calloc(1, sizeof(*q));
-	uint32_t stride = 4u << USK_NVME_CAP_DSTRD(ctrlr->cap);
+	struct usk_nvme_qpair *q = calloc(1, ctrlr->ops->qpair_size);
+	int rc;
 
 	if (q == NULL) {
 		return -ENOMEM;
 	}
 	q->ctrlr = ctrlr;
+	q->trtype = ctrlr->trtype;
+	q->ops = ctrlr->ops;
 	q->synced_state = __atomic_load_n(&ctrlr->state, __ATOMIC_ACQUIRE);
 	q->ring_gen = q->synced_state >> NVME_CTRLR_GEN_SHIFT;
 	q->connecting_for = NVME_QPAIR_NO_QUEUES;
@@ -463,20 +301,13 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 	q->num_entries = entries;
 	q->phase = 1;
 	q->stats.stats_size = sizeof(q->stats);
-	q->sq = usk_dma_zmalloc(entries * sizeof(*q->sq), NVME_PAGE_SIZE,
-				ctrlr->dev->info.numa_node);
-	q->cq = usk_dma_zmalloc(entries * sizeof(*q->cq), NVME_PAGE_SIZE,
-				ctrlr->dev->info.numa_node);
 	q->trackers = calloc(entries, sizeof(*q->trackers));
-	q->prp_lists = usk_dma_malloc((size_t)entries * NVME_PAGE_SIZE, NVME_PAGE_SIZE,
-				      ctrlr->dev->info.numa_node);
 	q->max_waiting = max_waiting;
 	q->requests = calloc(max_waiting, sizeof(*q->requests));
 	q->splits = calloc(entries, sizeof(*q->splits));
-	if (q->sq == NULL || q->cq == NULL || q->trackers == NULL || q->prp_lists == NULL ||
-	    q->requests == NULL || q->splits == NULL) {
-		nvme_qpair_destroy(q);
-		return -ENOMEM;
+	if (q->trackers == NULL || q->requests == NULL || q->splits == NULL) {
+		rc = -ENOMEM;
+		goto free_qpair;
 	}
 	for (uint32_t i = 0; i < max_waiting; i++) {
 		q->requests[i].next = q->free_requests;
@@ -487,22 +318,21 @@ int nvme_qpair_create(struct usk_nvme_ctrlr *ctrlr, uint16_t id, uint16_t entrie
 		q->splits[i].next = q->free_splits;
 		q->free_splits = &q->splits[i];
 	}
-
 	/* One tracker per entry but one: a full ring would look empty (base 3.3.1.5). */
 	q->free_head = 0;
 	for (uint16_t i = 0; i < entries; i++) {
 		q->trackers[i].next_free = i + 1 < entries - 1 ? i + 1 : entries;
-		q->trackers[i].prp_list = q->prp_lists + (size_t)i * NVME_PRP_LIST_ENTRIES;
-		/* Each page on its own: without an IOMMU the pages' addresses need not follow on.
-		 */
-		q->trackers[i].prp_list_iova = usk_vtoiova(q->trackers[i].prp_list, NULL);
 	}
-	q->sq_doorbell = (volatile uint32_t *)(ctrlr->regs + USK_NVME_REG_DOORBELL_BASE +
-					       (2u * id) * stride);
-	q->cq_doorbell = (volatile uint32_t *)(ctrlr->regs + USK_NVME_REG_DOORBELL_BASE +
-					       (2u * id + 1) * stride);
+	rc = ctrlr->ops->qpair_init(q);
+	if (rc != 0) {
+		goto free_qpair;
+	}
 	*qpair = q;
 	return 0;
+
+free_qpair:
+	nvme_qpair_destroy(q);
+	return rc;
 }
 
 void nvme_qpair_destroy(struct usk_nvme_qpair *q)
@@ -510,11 +340,9 @@ void nvme_qpair_destroy(struct usk_nvme_qpair *q)
 	if (q == NULL) {
 		return;
 	}
-	usk_dma_free(q->prp_lists);
+	q->ops->qpair_fini(q);
 	free(q->splits);
 	free(q->requests);
 	free(q->trackers);
-	usk_dma_free(q->cq);
-	usk_dma_free(q->sq);
 	free(q);
 }

@@ -69,11 +69,15 @@ static int nvme_qpair_connect_start(struct usk_nvme_qpair *q, uint32_t state)
 {
 	struct usk_nvme_ctrlr *c = q->ctrlr;
 	uint32_t last = q->num_entries - 1u;
-	/* CDW11: physically contiguous, no interrupts: USK polls. */
+	/*
+	 * CDW11 (base 5.4): physically contiguous; with a vector, IEN and IV.
+	 * A reset's re-creation passes here too, so the CQ keeps its vector.
+	 */
+	uint32_t irq = q->irq_vector != 0 ? (uint32_t)q->irq_vector << 16 | 2u : 0;
 	struct usk_nvme_sqe create_cq = {.opcode = USK_NVME_OPC_CREATE_IO_CQ,
 					 .prp1 = usk_vtoiova(q->cq, NULL),
 					 .cdw10 = last << 16 | q->id,
-					 .cdw11 = 1};
+					 .cdw11 = irq | 1};
 	int rc;
 
 	nvme_dbbuf_attach_qpair(c, q);
@@ -151,7 +155,7 @@ static void nvme_qpair_catch_up(struct usk_nvme_qpair *q)
 		}
 		q->ring_gen = gen;
 		nvme_qpair_abort_trackers(q, USK_NVME_SC_ABORTED_SQ_DELETION);
-		nvme_qpair_reset_ring(q);
+		nvme_pcie_qpair_reset_ring(q);
 	}
 }
 
@@ -183,11 +187,7 @@ static int nvme_qpair_connect_post(struct usk_nvme_qpair *q)
 	return rc;
 }
 
-/*
- * Catches up and moves the queues' creation on, never waiting: 0 once they
- * are on the controller, -EAGAIN while that is under way, else an error.
- */
-static int nvme_qpair_rebuild(struct usk_nvme_qpair *q)
+int nvme_pcie_qpair_rebuild(struct usk_nvme_qpair *q)
 {
 	bool first = q->synced_state == NVME_QPAIR_NO_QUEUES;
 	int rc;
@@ -232,8 +232,14 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 		q->synced_state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 		return 0;
 	}
+	/* A reconnect outlasted fast_io_fail_timeout_sec: nothing waits for it any more. */
+	if (nvme_ctrlr_io_fails_fast(c)) {
+		nvme_qpair_abort_all(q);
+		return -ENXIO;
+	}
 	q->resyncing = true;
-	rc = nvme_qpair_rebuild(q);
+	rc = q->trtype == USK_NVME_TRANSPORT_PCIE ? nvme_pcie_qpair_rebuild(q)
+						  : q->ops->qpair_rebuild(q);
 	q->resyncing = false;
 	if (rc == -ENXIO) {
 		nvme_ctrlr_notify_if_failed(c);
@@ -241,7 +247,7 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 	} else if (rc == 0) {
 		nvme_qpair_submit_waiting(q);
 		if (!q->in_completions) {
-			nvme_qpair_ring_sq(q);
+			usk_nvme_qpair_flush(q);
 		}
 	} else if (rc != -EAGAIN) {
 		/* Its first Creates were refused: what waited for them will never go out. */
@@ -265,4 +271,27 @@ int nvme_qpair_create_first(struct usk_nvme_qpair *q)
 {
 	q->synced_state = NVME_QPAIR_NO_QUEUES;
 	return nvme_qpair_connect_wait(q);
+}
+
+int nvme_qpair_connect(struct usk_nvme_qpair *q, bool connect_async)
+{
+	int rc;
+
+	if (!connect_async) {
+		rc = nvme_qpair_create_first(q);
+		if (rc == 0) {
+			nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, q);
+		}
+		return rc;
+	}
+	q->synced_state = NVME_QPAIR_NO_QUEUES;
+	nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, q);
+	rc = nvme_qpair_resync(q);
+	if (rc == -EAGAIN) {
+		return 0;
+	}
+	if (rc != 0) {
+		nvme_ctrlr_set_io_qpair(q->ctrlr, q->id, NULL);
+	}
+	return rc;
 }

@@ -163,7 +163,7 @@ int nvme_qpair_disconnect_poll(struct usk_nvme_qpair *q, uint32_t max)
 	}
 	/* While its CQ is there, as its own: the SQ deletion's entries are among them. */
 	if (q->disconnect <= NVME_DISCONNECT_DELETE_CQ && nvme_qpair_in_sync(q)) {
-		reaped = nvme_qpair_reap(q, q->disconnect == NVME_DISCONNECT_DELETE_CQ ? 0 : max);
+		reaped = nvme_pcie_qpair_reap(q, q->disconnect == NVME_DISCONNECT_DELETE_CQ ? 0 : max);
 	}
 	/* Every entry the SQ deletion posted is reaped: the CQ may go. */
 	if (q->disconnect == NVME_DISCONNECT_DELETE_CQ) {
@@ -180,8 +180,13 @@ int usk_nvme_qpair_disconnect(struct usk_nvme_qpair *q)
 	if (q->closing) {
 		return -EALREADY;
 	}
+	/* Its controller may be detached once it is disconnected: it has no interrupt from here. */
+	nvme_qpair_irq_release(q);
 	/* A delayed doorbell's batch never rung stays so: it ends with what never went out. */
 	q->closing = true;
+	if (q->trtype != USK_NVME_TRANSPORT_PCIE) {
+		return q->ops->qpair_disconnect(q);
+	}
 	q->disconnect = NVME_DISCONNECT_DELETE_SQ;
 	nvme_qpair_disconnect_advance(q);
 	return 0;

@@ -152,6 +152,13 @@ static bool nvme_ctrlr_reset_start_due(struct usk_nvme_ctrlr *c)
 	if (!asked && c->reset.callers == NULL) {
 		return false;
 	}
+	if (!c->ops->can_reset) {
+		nvme_ctrlr_fail_locked(c, "a reset is needed and the transport cannot reset in "
+					  "place: attach the controller again");
+		nvme_reset_waiters_finish(c, c->reset.callers, -ENOTSUP);
+		c->reset.callers = NULL;
+		return false;
+	}
 	nvme_reset_steps_begin(c, spare);
 	return true;
 }
@@ -163,12 +170,14 @@ void nvme_ctrlr_reset_poll(struct usk_nvme_ctrlr *c)
 	if (!nvme_reset_under_way(c) && !nvme_ctrlr_reset_start_due(c)) {
 		return;
 	}
+	nvme_ctrlr_reconnect_poll(c);
 	rc = nvme_reset_steps_run(c);
-	if (rc == -EAGAIN) {
+	if (rc == -EAGAIN || (rc != 0 && nvme_ctrlr_reconnect_again(c))) {
 		return;
 	}
 	if (rc != 0) {
-		nvme_ctrlr_fail_locked(c, "the reset failed");
+		c->reset.error = rc;
+		nvme_ctrlr_fail_locked(c, c->ready ? "the reset failed" : "its bring-up failed");
 	}
 	nvme_reset_waiters_finish(c, c->reset.callers, rc);
 	c->reset.callers = NULL;

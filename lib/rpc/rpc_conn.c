@@ -62,6 +62,11 @@ void rpc_conn_flush(struct rpc_conn *c)
 	c->out_off = c->out_len = 0;
 }
 
+bool rpc_conn_backlogged(const struct rpc_conn *c)
+{
+	return c->out_len - c->out_off >= RPC_OUTPUT_BACKLOG;
+}
+
 /* Appends one answer, a line of compact JSON, to the output. */
 static void rpc_conn_queue(struct rpc_conn *c, json_t *response)
 {
@@ -203,7 +208,7 @@ bool rpc_conn_process(struct rpc_conn *c)
 	char message[64];
 	bool dispatched = false;
 
-	while (c->fd >= 0 && !c->closing && !c->running) {
+	while (c->fd >= 0 && !c->closing && !c->running && !rpc_conn_backlogged(c)) {
 		switch (rpc_scan_advance(c)) {
 		case RPC_SCAN_MORE:
 			if (c->scan.depth == 0) {
@@ -232,7 +237,8 @@ bool rpc_conn_read(struct rpc_conn *c)
 {
 	bool got = false;
 
-	while (c->fd >= 0 && !c->eof && !c->closing) {
+	/* A client that does not read its answers is not read either: its sends block. */
+	while (c->fd >= 0 && !c->eof && !c->closing && !rpc_conn_backlogged(c)) {
 		ssize_t n;
 
 		if (c->in_cap - c->in_len < RPC_READ_CHUNK) {

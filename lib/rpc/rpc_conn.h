@@ -50,6 +50,7 @@ struct rpc_conn {
 	 */
 	uint64_t idle_since;
 	uint64_t partial_since;
+	uint64_t backlog_since; /* since when the answers pile up (rpc_conn_backlogged) */
 	bool eof;     /* the client will send no more */
 	bool closing; /* a protocol error was answered: close once it is sent */
 	TAILQ_ENTRY(rpc_conn) link;
@@ -63,6 +64,16 @@ void rpc_conn_release_if_done(struct rpc_conn *c);
 
 /* Sends what the output holds, as far as the socket takes it now. */
 void rpc_conn_flush(struct rpc_conn *c);
+
+/*
+ * Answers the client has not read pile up past this: the connection reads
+ * and runs no more requests until the client reads. Without it, a client
+ * that sends requests and never reads answers grows the output without end.
+ */
+#define RPC_OUTPUT_BACKLOG (1u << 20)
+
+/* Whether @c's unsent answers reached RPC_OUTPUT_BACKLOG. */
+bool rpc_conn_backlogged(const struct rpc_conn *c);
 
 /* Reads what the client sent, without blocking; returns whether anything came. */
 bool rpc_conn_read(struct rpc_conn *c);

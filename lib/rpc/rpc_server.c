@@ -28,6 +28,7 @@ static struct {
 	struct usk_poller *poller;
 	TAILQ_HEAD(, rpc_conn) conns;
 	uint32_t nconns;
+	uint64_t ticks_hz;
 	uint64_t request_ticks; /* USK_RPC_REQUEST_TIMEOUT_S in ticks */
 	uint64_t idle_ticks;	/* USK_RPC_IDLE_TIMEOUT_S in ticks */
 	bool full_logged;
@@ -71,11 +72,15 @@ static uint64_t rpc_conn_waiting_since(struct rpc_conn *c, uint64_t now)
 /* Closes @c, saying who it was and why, for an admin who wonders. */
 static void rpc_server_drop(struct rpc_conn *c, uint64_t now, const char *why)
 {
-	uint64_t since = rpc_conn_waiting_since(c, now);
+	bool backlogged = rpc_conn_backlogged(c);
+	uint64_t since = backlogged ? c->backlog_since : rpc_conn_waiting_since(c, now);
+	const char *state = backlogged	    ? "its answers unread"
+			    : c->in_len > 0 ? "mid-request"
+					    : "idle";
 
 	USK_NOTICELOG("RPC %s: closing client fd %d (pid %d), %s for %.1f s: %s", g_server.path,
-		      c->fd, (int)c->pid, c->in_len > 0 ? "mid-request" : "idle",
-		      (double)(now - since) / (double)usk_ticks_hz(), why);
+		      c->fd, (int)c->pid, state, (double)(now - since) / (double)usk_ticks_hz(),
+		      why);
 	rpc_conn_close(c);
 	rpc_conn_release_if_done(c);
 }
@@ -153,18 +158,53 @@ static void rpc_server_accept(uint64_t now)
 	}
 }
 
+/*
+ * Whether @c's client let its answers pile up (rpc_conn_backlogged) for
+ * too long, and is closed for it. While they pile up the server waits for
+ * the client to read, not to send: the other timeouts wait too.
+ */
+static bool rpc_server_expire_backlog(struct rpc_conn *c, uint64_t now)
+{
+	char why[96];
+
+	if (!rpc_conn_backlogged(c)) {
+		c->backlog_since = 0;
+		return false;
+	}
+	if (c->backlog_since == 0) {
+		c->backlog_since = now;
+	}
+	if (now - c->backlog_since >= g_server.request_ticks) {
+		snprintf(why, sizeof(why), "%zu bytes of answers not read within %d s",
+			 c->out_len - c->out_off, USK_RPC_REQUEST_TIMEOUT_S);
+		rpc_server_drop(c, now, why);
+	}
+	return true;
+}
+
+/* How long @c's request may take to arrive whole, for its size (USK_RPC_REQUEST_BYTES_PER_S). */
+static uint64_t rpc_server_request_limit(const struct rpc_conn *c)
+{
+	return g_server.request_ticks + c->in_len * g_server.ticks_hz / USK_RPC_REQUEST_BYTES_PER_S;
+}
+
 /* Closes @c if its client kept it waiting too long. */
 static void rpc_server_expire(struct rpc_conn *c, uint64_t now)
 {
-	uint64_t since = rpc_conn_waiting_since(c, now);
+	uint64_t since, limit;
 	char why[96];
 
+	if (rpc_server_expire_backlog(c, now)) {
+		return;
+	}
+	since = rpc_conn_waiting_since(c, now);
 	if (since == 0) {
 		return;
 	}
-	if (c->in_len > 0 && now - since >= g_server.request_ticks) {
-		snprintf(why, sizeof(why), "the request did not arrive whole within %d s",
-			 USK_RPC_REQUEST_TIMEOUT_S);
+	limit = rpc_server_request_limit(c);
+	if (c->in_len > 0 && now - since >= limit) {
+		snprintf(why, sizeof(why), "the request did not arrive whole within %llu s",
+			 (unsigned long long)(limit / g_server.ticks_hz));
 		/* Best effort: the client may still read why. */
 		rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST, why);
 		rpc_conn_flush(c);
@@ -213,6 +253,21 @@ static int rpc_server_poll_at(uint64_t now)
 static int rpc_server_poll(void *ctx)
 {
 	return rpc_server_poll_at(usk_ticks());
+}
+
+/*
+ * With no connection, only the listening socket can bring work: the reactor
+ * may sleep on it. A connection has timeouts and answers to write, which
+ * the poller's period keeps: the reactor's sleeps stay short meanwhile.
+ */
+static int rpc_server_arm(void *ctx)
+{
+	return TAILQ_EMPTY(&g_server.conns) ? 0 : -EBUSY;
+}
+
+static int rpc_server_disarm(void *ctx)
+{
+	return 0;
 }
 
 /* Makes room for the socket: a dead server's file goes, a live server's stays. */
@@ -317,8 +372,10 @@ int usk_rpc_listen(const char *path)
 		return -ENOMEM;
 	}
 	g_server.fd = rc;
+	usk_poller_set_interrupt(g_server.poller, rc, rpc_server_arm, rpc_server_disarm, NULL);
 	g_server.full_logged = false;
-	g_server.request_ticks = USK_RPC_REQUEST_TIMEOUT_S * usk_ticks_hz();
+	g_server.ticks_hz = usk_ticks_hz();
+	g_server.request_ticks = USK_RPC_REQUEST_TIMEOUT_S * g_server.ticks_hz;
 	g_server.idle_ticks = USK_RPC_IDLE_TIMEOUT_S * usk_ticks_hz();
 	memcpy(g_server.path, addr.sun_path, sizeof(g_server.path));
 	USK_NOTICELOG("RPC: listening on %s", path);

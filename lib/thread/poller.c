@@ -45,6 +45,7 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 	p->fn = fn;
 	p->ctx = ctx;
 	p->period_us = period_us;
+	p->irq_fd = -1;
 	snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
 	if (period_us == 0) {
 		TAILQ_INSERT_TAIL(&t->active_pollers, p, link);
@@ -55,7 +56,8 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 	if (p->period_ticks == 0) {
 		p->period_ticks = 1;
 	}
-	p->next_tick = usk_ticks() + p->period_ticks;
+	/* From the clock the thread's polls check it against: the one they were handed. */
+	p->next_tick = usk_thread_get_poll_tick() + p->period_ticks;
 	timed_poller_insert(t, p);
 	atomic_fetch_add(&t->n_timed, 1);
 	return p;

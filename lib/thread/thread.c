@@ -107,7 +107,7 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint)
 	TAILQ_INSERT_TAIL(&g_threads, t, link);
 	pthread_mutex_unlock(&g_threads_lock);
 
-	if (g_schedule != NULL) {
+	if (g_schedule != NULL && core_hint != USK_THREAD_CORE_NONE) {
 		int rc = g_schedule(t, core_hint);
 
 		if (rc != 0) {
@@ -129,7 +129,8 @@ int usk_thread_exit(struct usk_thread *t)
 		return -EINVAL;
 	}
 	if (atomic_load(&t->state) == THREAD_RUNNING) {
-		t->exit_deadline = usk_ticks() + THREAD_EXIT_TIMEOUT_S * usk_ticks_hz();
+		/* On the poll's clock, which thread_check_exit() compares it with. */
+		t->exit_deadline = t->last_poll + THREAD_EXIT_TIMEOUT_S * usk_ticks_hz();
 		atomic_store(&t->state, THREAD_EXITING);
 	}
 	return 0;
@@ -337,6 +338,14 @@ struct usk_thread *usk_thread_get_current(void)
 	return tls_thread;
 }
 
+struct usk_thread *thread_set_current(struct usk_thread *t)
+{
+	struct usk_thread *prev = tls_thread;
+
+	tls_thread = t;
+	return prev;
+}
+
 const char *usk_thread_get_name(const struct usk_thread *t)
 {
 	return t->name;
@@ -376,6 +385,11 @@ void usk_thread_get_stats(const struct usk_thread *t, struct usk_thread_stats *s
 	s->active_pollers = atomic_load_explicit(&t->n_active, memory_order_relaxed);
 	s->timed_pollers = atomic_load_explicit(&t->n_timed, memory_order_relaxed);
 	s->paused_pollers = atomic_load_explicit(&t->n_paused, memory_order_relaxed);
+	s->sleeps = atomic_load_explicit(&t->sleeps, memory_order_relaxed);
+	s->wakeups_message = atomic_load_explicit(&t->wakeups_message, memory_order_relaxed);
+	s->wakeups_timer = atomic_load_explicit(&t->wakeups_timer, memory_order_relaxed);
+	s->wakeups_device = atomic_load_explicit(&t->wakeups_device, memory_order_relaxed);
+	s->asleep_ticks = atomic_load_explicit(&t->asleep_ticks, memory_order_relaxed);
 }
 
 static void thread_walk_visit(void *arg);

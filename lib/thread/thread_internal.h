@@ -36,6 +36,13 @@ struct usk_poller {
 	enum poller_state state;
 	uint64_t runs;
 	uint64_t busy_runs;
+	/* Its interrupt source (usk_poller_set_interrupt()); irq_fd -1: none. */
+	int irq_fd;
+	int (*irq_arm)(void *ctx);
+	int (*irq_disarm)(void *ctx);
+	void *irq_ctx;
+	/* Armed for a sleep (its arm returned 0 or 1): disarm is owed. */
+	bool irq_armed;
 	char name[THREAD_NAME_LEN];
 };
 
@@ -73,6 +80,12 @@ struct usk_thread {
 	/* Eventfds that wake the reactor from an idle sleep (usk_thread_add_wake_fd()). */
 	int wake_fds[USK_THREAD_MAX_WAKE_FDS];
 	uint32_t n_wake_fds;
+	/* Sleeps with its sources armed (thread_sleep.c); read by other pthreads. */
+	_Atomic uint64_t sleeps;
+	_Atomic uint64_t wakeups_message;
+	_Atomic uint64_t wakeups_timer;
+	_Atomic uint64_t wakeups_device;
+	_Atomic uint64_t asleep_ticks;
 	TAILQ_ENTRY(usk_thread) link;
 };
 
@@ -103,6 +116,8 @@ bool thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, 
  */
 bool thread_walk_step(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
 		      usk_msg_fn visit, usk_msg_fn done, struct usk_thread *home, void *ctx);
+/* Makes @thread the current thread (NULL: none); returns the one before. */
+struct usk_thread *thread_set_current(struct usk_thread *thread);
 /* Runs the thread's pollers once; returns whether one did work. */
 int thread_run_pollers(struct usk_thread *thread, uint64_t now);
 /* Frees every poller of a thread that is being destroyed. */

@@ -88,3 +88,8 @@ uint64_t usk_us_to_ticks(uint64_t us)
 {
 	return (uint64_t)((double)us * (double)usk_ticks_hz() / 1e6);
 }
+
+uint64_t usk_ns_to_ticks(uint64_t ns)
+{
+	return (uint64_t)((double)ns * (double)usk_ticks_hz() / 1e9);
+}

@@ -25,6 +25,9 @@ int bdev_modules_register(void)
 #ifdef USK_HAVE_URING
 		{&g_bdev_uring_module, bdev_uring_rpc_register},
 #endif
+#ifdef USK_HAVE_AIO
+		{&g_bdev_aio_module, bdev_aio_rpc_register},
+#endif
 	};
 
 	for (size_t i = 0; i < USK_COUNTOF(builtin); i++) {
@@ -143,21 +146,27 @@ void bdev_rpc_create(struct usk_rpc_request *req, const struct usk_json_val *par
 		     const struct bdev_create_method *method)
 {
 	struct bdev_create_opts opts;
-	struct usk_json_write_ctx *w;
 	char err[256];
 
 	bdev_create_opts_init(&opts);
 	if (usk_rpc_decode_params_compat(req, params, method->decoders, method->num_decoders,
 					 method->compat, method->num_compat, &opts) == 0) {
-		if (method->create(&opts, NULL, err, sizeof(err)) != 0) {
-			usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s",
-					   err);
-		} else if ((w = usk_rpc_begin_result(req)) != NULL) {
-			usk_json_write_string(w, opts.name);
-			usk_rpc_end_result(req, w);
-		}
+		bdev_rpc_create_answer(req, method->create(&opts, NULL, err, sizeof(err)),
+				       opts.name, err);
 	}
 	bdev_create_opts_free(&opts);
+}
+
+void bdev_rpc_create_answer(struct usk_rpc_request *req, int rc, const char *name, const char *err)
+{
+	struct usk_json_write_ctx *w;
+
+	if (rc != 0) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s", err);
+	} else if ((w = usk_rpc_begin_result(req)) != NULL) {
+		usk_json_write_string(w, name);
+		usk_rpc_end_result(req, w);
+	}
 }
 
 static void bdev_delete_done(void *cb_arg, int rc)

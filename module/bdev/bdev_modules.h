@@ -66,6 +66,11 @@ struct bdev_create_method {
 /* A *_create method: decodes the params, makes the bdev, answers its name. */
 void bdev_rpc_create(struct usk_rpc_request *req, const struct usk_json_val *params,
 		     const struct bdev_create_method *method);
+/*
+ * Answers a *_create method whose create returned @rc: the bdev's @name,
+ * or (rc not 0) invalid params with the message @err.
+ */
+void bdev_rpc_create_answer(struct usk_rpc_request *req, int rc, const char *name, const char *err);
 /* A *_delete method: decodes {name}, answers true once the bdev is gone. */
 void bdev_rpc_delete(struct usk_rpc_request *req, const struct usk_json_val *params,
 		     bdev_delete_fn delete_bdev, const char *kind);
@@ -150,17 +155,84 @@ int bdev_split_create(const char *base_name, uint32_t count, uint64_t size_mb, u
 int bdev_split_delete(const char *base_name);
 int bdev_split_rpc_register(void);
 
+/* What a bdev over a kernel file or block device (uring, aio) learns when it opens it. */
+struct bdev_file_geometry {
+	uint64_t size; /* bytes */
+	uint32_t lbs;  /* a block device's logical block size; 0 for a file */
+	uint32_t pbs;  /* its physical block size; 0 for a file */
+	bool is_blockdev;
+};
+
+/*
+ * Opens @filename for @kind's bdev @bdev_name ("uring", "Uring0": for the
+ * log), read-only or for reading and writing, direct where the file system
+ * takes O_DIRECT (a notice says when it does not); fills *@fd and @geo.
+ * Returns 0, or a negative errno with @err naming the field.
+ */
+int bdev_file_open(const char *kind, const char *bdev_name, const char *filename, bool readonly,
+		   int *fd, struct bdev_file_geometry *geo, char *err, size_t errlen);
+
+/*
+ * The blocks of a bdev over the file @geo describes: *@block_size as given,
+ * or (0) the device's logical block size, 512 for a file; *@num_blocks the
+ * whole blocks it holds. Returns 0, or -EINVAL with @err naming the field:
+ * a block size below the device's, no whole block, or a geometry
+ * bdev_geometry_check() refuses.
+ */
+int bdev_file_blocks(const char *bdev_name, const char *filename,
+		     const struct bdev_file_geometry *geo, uint32_t *block_size,
+		     uint64_t *num_blocks, char *err, size_t errlen);
+
+/*
+ * What a file bdev checks before it touches its file: @name free, a
+ * @block_size (0: 512 until the file says) the layer takes, and @uuid
+ * (text; NULL: a random one) free, which goes into @b with @name. Returns
+ * 0, or a negative errno with @err naming the field.
+ */
+int bdev_file_name_check(struct usk_bdev *b, const char *name, uint32_t block_size,
+			 const char *uuid, char *err, size_t errlen);
+
 /* Uring: a file or kernel block device through io_uring (with liburing only). */
 extern const struct usk_bdev_module g_bdev_uring_module;
 /*
  * Makes uring bdev @name over @filename, with blocks of @block_size bytes
  * (0: a block device's logical block size, 512 for a file) and UUID @uuid
- * (text; NULL: a random one); @err says why on failure.
+ * (text; NULL: a random one); @err says why on failure. Where the host
+ * forbids io_uring (kernel.io_uring_disabled, a seccomp profile) it fails
+ * with -EPERM or -ENOSYS and @err names bdev_aio_create instead.
  */
 int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, const char *uuid,
 		      char *err, size_t errlen);
 int bdev_uring_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_uring_rpc_register(void);
+/*
+ * Where uring reads kernel.io_uring_disabled
+ * ("/proc/sys/kernel/io_uring_disabled"), which bdev_uring_create checks: a
+ * seam for tests; NULL puts the default back.
+ */
+void bdev_uring_set_disabled_path(const char *path);
+
+/* Aio: a file or kernel block device through Linux AIO (with libaio only). */
+extern const struct usk_bdev_module g_bdev_aio_module;
+/* What bdev_aio_create takes, with SPDK's names; the strings are the caller's. */
+struct bdev_aio_opts {
+	const char *name;
+	const char *filename;
+	/* bytes; 0: a block device's logical block size, 512 for a file */
+	uint32_t block_size;
+	/* opened read-only: writes, unmap and write zeroes are refused */
+	bool readonly;
+	/* unmap and write zeroes through fallocate(), in the submitting thread */
+	bool fallocate;
+	/* the UUID's text; NULL: a random one */
+	const char *uuid;
+	/* reads and writes with RWF_NOWAIT, retried without it when refused (block devices only) */
+	bool nowait;
+};
+/* Makes the aio bdev @opts describe; @err says why on failure, naming the field. */
+int bdev_aio_create(const struct bdev_aio_opts *opts, char *err, size_t errlen);
+int bdev_aio_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
+int bdev_aio_rpc_register(void);
 
 /* NVMe: a controller through the polled driver, a bdev per namespace. */
 extern const struct usk_bdev_module g_bdev_nvme_module;

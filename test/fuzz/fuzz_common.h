@@ -46,6 +46,18 @@ static inline void fuzz_quiet_logs(void)
 	usk_log_set_level(USK_LOG_ERROR);
 }
 
+/*
+ * For a command-line parser's target: quiet logs, and *@devnull the stream
+ * the parser explains refusals (and -h) on. Returns 0, or -1 as
+ * LLVMFuzzerInitialize() does when /dev/null cannot be opened.
+ */
+static inline int fuzz_init_option_parser(FILE **devnull)
+{
+	fuzz_quiet_logs();
+	*devnull = fopen("/dev/null", "w");
+	return *devnull != NULL ? 0 : -1;
+}
+
 /* @data as a NUL-terminated string (cut at its first NUL); free() it. */
 static inline char *fuzz_strdup(const uint8_t *data, size_t size)
 {

@@ -13,7 +13,7 @@
  * input plays the device, and exactly once after what is left is ended
  * the way usk_nvme_ctrlr_free_io_qpair() ends it (nvme_qpair_abort_all).
  * Between inputs the queue pair's ring is emptied as after a reset
- * (nvme_qpair_reset_ring), so no admin command runs per input.
+ * (nvme_pcie_qpair_reset_ring), so no admin command runs per input.
  *
  * Input: [queue pair][reads] then rounds of
  *   [count][offset][max] count x 16-byte CQEs
@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	q = g_qpairs[data[0] % FUZZ_QPAIRS];
 	reads = 1 + data[1] % FUZZ_MAX_READS;
-	nvme_qpair_reset_ring(q);
+	nvme_pcie_qpair_reset_ring(q);
 	memset(g_calls, 0, sizeof(g_calls));
 	for (i = 0; i < reads; i++) {
 		if (usk_nvme_ns_read(g_ns, q, g_buf, i, 1, read_done, &g_calls[i]) != 0) {

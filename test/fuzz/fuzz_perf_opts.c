@@ -20,10 +20,7 @@ static FILE *g_devnull;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	fuzz_quiet_logs();
-	/* perf_opts_parse() explains refusals (and -h) on the stream it is given. */
-	g_devnull = fopen("/dev/null", "w");
-	return g_devnull != NULL ? 0 : -1;
+	return fuzz_init_option_parser(&g_devnull);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -35,14 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_getopt_reset();
 		if (perf_opts_parse(&opts, a.argc, a.argv, g_devnull) == 0) {
 			uint32_t cores[PERF_MAX_CORES];
-			struct usk_pci_addr addr;
+			struct usk_nvme_transport_id trid;
 
 			FUZZ_CHECK(opts.trid_count <= PERF_MAX_TRIDS, "%u transport IDs kept",
 				   opts.trid_count);
 			FUZZ_CHECK(opts.nsid_count <= PERF_MAX_NSIDS, "%u namespaces kept",
 				   opts.nsid_count);
 			for (uint32_t i = 0; i < opts.trid_count; i++) {
-				usk_nvme_transport_id_parse(opts.trids[i], &addr);
+				usk_nvme_transport_id_parse(opts.trids[i], &trid);
 			}
 			if (opts.core_mask != NULL) {
 				int n = perf_cores_parse(opts.core_mask, cores);

@@ -128,7 +128,8 @@ enum fuzz_rpc_verdict fuzz_rpc_call_filter(const char *method, json_t *params)
 		return allowed_if(!params_uint(params, "split_count", 0, &a) ||
 				  a <= FUZZ_SPLIT_COUNT_MAX);
 	}
-	if (strcmp(method, "bdev_uring_create") == 0 && json_object_get(params, "filename")) {
+	if ((strcmp(method, "bdev_uring_create") == 0 || strcmp(method, "bdev_aio_create") == 0) &&
+	    json_object_get(params, "filename")) {
 		/*
 		 * The method opens the file it is given, read-write: no path from
 		 * the fuzzer (a disk of this machine) is ever opened. This one

@@ -35,13 +35,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = fuzz_strdup(data, size);
+	struct usk_nvme_transport_id trid;
 	struct usk_pci_addr addr;
 
 	if (s == NULL) {
 		return 0;
 	}
-	if (usk_nvme_transport_id_parse(s, &addr) == 0) {
-		check_round_trip(&addr, s);
+	if (usk_nvme_transport_id_parse(s, &trid) == 0) {
+		if (trid.trtype == USK_NVME_TRANSPORT_PCIE) {
+			check_round_trip(&trid.pci_addr, s);
+		} else {
+			FUZZ_CHECK(trid.traddr[0] != '\0' && trid.trsvcid[0] != '\0' &&
+					   trid.subnqn[0] != '\0',
+				   "'%s' accepted as TCP with an empty field", s);
+		}
 	}
 	if (usk_pci_addr_parse(&addr, s) == 0) {
 		check_round_trip(&addr, s);

@@ -30,7 +30,19 @@ max_len() {
 	case "$1" in
 	fuzz_json_rpc | fuzz_json_config) echo 4096 ;;
 	fuzz_nvme_cqe) echo 2048 ;;
+	fuzz_nvme_tcp_pdu | fuzz_nvmf_tcp_conn) echo 4096 ;;
+	fuzz_nvme_discovery) echo 16384 ;;
 	*) echo 512 ;;
+	esac
+}
+
+# Seconds one input may take before it counts as a hang. fuzz_nvmf_tcp_conn's
+# inputs are TCP connections with many round trips: on a loaded 2-core machine
+# one took 10 s without hanging.
+input_timeout() {
+	case "$1" in
+	fuzz_nvmf_tcp_conn) echo 60 ;;
+	*) echo 10 ;;
 	esac
 }
 
@@ -45,10 +57,10 @@ for target in "${targets[@]}"; do
 	mkdir -p "$crashes"
 	cp "$top/test/fuzz/corpus/$name/"* "$work/" 2>/dev/null || true
 	start=$(date +%s)
-	# -timeout: an input that takes 10 s is a hang. stdout (--help texts) is dropped;
+	# -timeout: an input that takes that long is a hang. stdout (--help texts) is dropped;
 	# libFuzzer and the sanitizers report on stderr. timeout(1) guards a stuck exit.
 	timeout -k 10 $((seconds + 120)) "$bin" -max_total_time="$seconds" \
-		-max_len="$(max_len "$name")" -timeout=10 -close_fd_mask=1 \
+		-max_len="$(max_len "$name")" -timeout="$(input_timeout "$name")" -close_fd_mask=1 \
 		-print_final_stats=1 -artifact_prefix="$crashes/" "$work" >"$log" 2>&1
 	rc=$?
 	elapsed=$(($(date +%s) - start))

@@ -12,6 +12,7 @@ mem=1024
 smp=2
 ctrls=()
 adds=()
+extra_modules=()
 workdir=""
 keep=no
 hugepages=0
@@ -48,6 +49,8 @@ Options:
                       for executables, /usk/NAME otherwise) with every shared
                       library ldd lists; scripts/setup.sh is always there as
                       /usk/scripts/setup.sh
+      --module NAME   copy kernel module NAME and what it depends on into the
+                      guest (repeatable); the script loads it with modprobe
   -t, --timeout SEC   wall-clock limit for the whole run (default 180)
   -m, --mem MB        guest memory (default 1024)
       --smp N         guest CPUs (default 2)
@@ -79,6 +82,7 @@ parse_args() {
 		case "$1" in
 		-c | --ctrl) ctrls+=("$2"); shift ;;
 		-a | --add) adds+=("$2"); shift ;;
+		--module) extra_modules+=("$2"); shift ;;
 		-t | --timeout) timeout=$2; shift ;;
 		-m | --mem) mem=$2; shift ;;
 		--smp) smp=$2; shift ;;

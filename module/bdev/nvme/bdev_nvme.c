@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "usk/event.h"
 #include "usk/log.h"
@@ -51,8 +52,18 @@ struct nvme_bdev_ctrlr *nvme_bdev_ctrlr_next(const struct nvme_bdev_ctrlr *nc)
 
 void nvme_bdev_ctrlr_write_trid(const struct nvme_bdev_ctrlr *nc, struct usk_json_write_ctx *w)
 {
-	usk_json_write_named_string(w, "trtype", "PCIe");
-	usk_json_write_named_string(w, "traddr", usk_nvme_ctrlr_get_name(nc->ctrlr));
+	const struct usk_nvme_transport_id *t = usk_nvme_ctrlr_get_transport_id(nc->ctrlr);
+
+	if (t->trtype != USK_NVME_TRANSPORT_TCP) {
+		usk_json_write_named_string(w, "trtype", "PCIe");
+		usk_json_write_named_string(w, "traddr", usk_nvme_ctrlr_get_name(nc->ctrlr));
+		return;
+	}
+	usk_json_write_named_string(w, "trtype", "TCP");
+	usk_json_write_named_string(w, "adrfam", t->adrfam == USK_NVMF_ADRFAM_IPV6 ? "IPv6" : "IPv4");
+	usk_json_write_named_string(w, "traddr", t->traddr);
+	usk_json_write_named_string(w, "trsvcid", t->trsvcid);
+	usk_json_write_named_string(w, "subnqn", t->subnqn);
 }
 
 static void nvme_bdev_ctrlr_unlink(struct nvme_bdev_ctrlr *nc)
@@ -91,15 +102,24 @@ static void nvme_bdev_ctrlr_detached(struct nvme_bdev_ctrlr *nc, int rc)
  * Channels' queue pairs still being disconnected, on their threads, hold
  * queue IDs (the detach says -EBUSY): the admin side is polled for them
  * (a Delete lost or refused has the controller reset) until they are gone.
+ * Then the detach's shutdown moves on by one register read per poll: the
+ * thread goes on with its other work while the controller takes its time.
  */
 static int nvme_bdev_detach_poll(void *ctx)
 {
 	struct nvme_bdev_ctrlr *nc = ctx;
 	int rc;
 
-	usk_nvme_ctrlr_process_admin_completions(nc->ctrlr);
-	rc = usk_nvme_ctrlr_detach(nc->ctrlr);
-	if (rc == -EBUSY) {
+	if (!nc->detaching) {
+		usk_nvme_ctrlr_process_admin_completions(nc->ctrlr);
+		rc = usk_nvme_ctrlr_detach_async(nc->ctrlr);
+		if (rc == -EBUSY) {
+			return USK_POLLER_IDLE;
+		}
+		nc->detaching = true;
+	}
+	rc = usk_nvme_ctrlr_detach_poll(nc->ctrlr);
+	if (rc == -EAGAIN) {
 		return USK_POLLER_IDLE;
 	}
 	usk_poller_unregister(&nc->detach_poller);
@@ -111,21 +131,19 @@ static int nvme_bdev_detach_poll(void *ctx)
 static void nvme_bdev_ctrlr_unregistered(void *io_device)
 {
 	struct nvme_bdev_ctrlr *nc = io_device;
-	int rc = usk_nvme_ctrlr_detach(nc->ctrlr);
 
-	if (rc == -EBUSY) {
-		nc->detach_poller = usk_poller_register(nvme_bdev_detach_poll, nc, 0, "nvme_detach");
-		if (nc->detach_poller != NULL) {
-			return;
-		}
+	nc->detach_poller = usk_poller_register(nvme_bdev_detach_poll, nc, 0, "nvme_detach");
+	if (nc->detach_poller == NULL) {
+		/* Out of memory: the controller is left attached rather than waited for here. */
+		nvme_bdev_ctrlr_detached(nc, -ENOMEM);
 	}
-	nvme_bdev_ctrlr_detached(nc, rc);
 }
 
 static void nvme_bdev_ctrlr_stop_polling(struct nvme_bdev_ctrlr *nc)
 {
 	usk_poller_unregister(&nc->admin_poller);
 	usk_poller_unregister(&nc->admin_fast_poller);
+	usk_poller_unregister(&nc->admin_sleep_bound);
 }
 
 /* No bdev is left: stop polling and detach once the channels are released. */
@@ -288,6 +306,43 @@ static int nvme_bdev_admin_fast_poll(void *ctx)
 	return USK_POLLER_BUSY;
 }
 
+/* Admin work of ours moves on only by polls: no sleep then. */
+static int nvme_bdev_admin_arm(void *ctx)
+{
+	return nvme_bdev_ctrlr_admin_work(ctx) ? 1 : 0;
+}
+
+/* The admin vector is always routed: what it counted is for the poll that follows. */
+static int nvme_bdev_admin_disarm(void *ctx)
+{
+	struct nvme_bdev_ctrlr *nc = ctx;
+	uint64_t count;
+
+	(void)!read(usk_nvme_ctrlr_get_admin_interrupt_fd(nc->ctrlr), &count, sizeof(count));
+	return 0;
+}
+
+/*
+ * With the admin queue's interrupt (an async event's completion signals
+ * it), the controller's thread may sleep longer than the admin poller's
+ * period: up to NVME_BDEV_SLEEP_MAX_US, after which the poller, due,
+ * checks the controller's health again.
+ */
+static void nvme_bdev_ctrlr_sleep(struct nvme_bdev_ctrlr *nc)
+{
+	int fd = usk_nvme_ctrlr_get_admin_interrupt_fd(nc->ctrlr);
+
+	if (fd < 0) {
+		return;
+	}
+	nc->admin_sleep_bound = usk_poller_register(
+		nvme_bdev_sleep_bound, nc, NVME_BDEV_SLEEP_MAX_US, "nvme_admin_sleep_bound");
+	if (nc->admin_sleep_bound != NULL) {
+		usk_poller_set_interrupt(nc->admin_poller, fd, nvme_bdev_admin_arm,
+					 nvme_bdev_admin_disarm, nc);
+	}
+}
+
 static void nvme_bdev_ctrlr_wake_msg(void *ctx)
 {
 	struct nvme_bdev_ctrlr *nc = ctx;
@@ -393,8 +448,26 @@ static void nvme_bdev_write_config(struct usk_bdev *bdev, struct usk_json_write_
 	usk_json_write_named_object_begin(w, "params");
 	usk_json_write_named_string(w, "name", nc->name);
 	nvme_bdev_ctrlr_write_trid(nc, w);
-	if (nc->num_io_queues != 0) {
-		usk_json_write_named_uint64(w, "num_io_queues", nc->num_io_queues);
+	if (nc->attach.num_io_queues != 0) {
+		usk_json_write_named_uint64(w, "num_io_queues", nc->attach.num_io_queues);
+	}
+	if (nc->attach.hostnqn[0] != '\0') {
+		usk_json_write_named_string(w, "hostnqn", nc->attach.hostnqn);
+	}
+	if (nc->attach.hdgst || nc->attach.ddgst) {
+		usk_json_write_named_bool(w, "hdgst", nc->attach.hdgst);
+		usk_json_write_named_bool(w, "ddgst", nc->attach.ddgst);
+	}
+	if (nc->attach.no_interrupts) {
+		usk_json_write_named_bool(w, "enable_interrupts", false);
+	}
+	if (nc->attach.ctrlr_loss_timeout_sec != 0) {
+		usk_json_write_named_int64(w, "ctrlr_loss_timeout_sec",
+					   nc->attach.ctrlr_loss_timeout_sec);
+		usk_json_write_named_uint64(w, "reconnect_delay_sec",
+					    nc->attach.reconnect_delay_sec);
+		usk_json_write_named_uint64(w, "fast_io_fail_timeout_sec",
+					    nc->attach.fast_io_fail_timeout_sec);
 	}
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
@@ -413,10 +486,15 @@ static void nvme_bdev_write_id_text(struct usk_json_write_ctx *w, const char *na
 	usk_json_write_named_string(w, name, text);
 }
 
+/* Bytes of Identify Controller's SUBNQN field. */
+#define NVME_BDEV_SUBNQN_LEN 256
+
 /* SPDK's ctrlr_data object, from the Identify Controller data (base 5.17.2.1). */
 static void nvme_bdev_write_ctrlr_data(const struct usk_nvme_ctrlr_data *cd,
 				       struct usk_json_write_ctx *w)
 {
+	const char *subnqn = (const char *)cd + USK_NVME_CDATA_SUBNQN_OFFSET;
+	char nqn[NVME_BDEV_SUBNQN_LEN + 1];
 	char vid[8];
 
 	snprintf(vid, sizeof(vid), "0x%04x", cd->vid);
@@ -426,6 +504,12 @@ static void nvme_bdev_write_ctrlr_data(const struct usk_nvme_ctrlr_data *cd,
 	nvme_bdev_write_id_text(w, "model_number", cd->mn, sizeof(cd->mn));
 	nvme_bdev_write_id_text(w, "serial_number", cd->sn, sizeof(cd->sn));
 	nvme_bdev_write_id_text(w, "firmware_revision", cd->fr, sizeof(cd->fr));
+	/* SUBNQN (NVMe 1.2.1 on) ends with a NUL within its 256 bytes; older controllers
+	 * leave it zero, and SPDK then leaves the member out. */
+	if (subnqn[0] != '\0') {
+		snprintf(nqn, sizeof(nqn), "%.*s", NVME_BDEV_SUBNQN_LEN, subnqn);
+		usk_json_write_named_string(w, "subnqn", nqn);
+	}
 	/* OACS bits 0-3: Security Send/Receive, Format NVM, Firmware Download, NS Management. */
 	usk_json_write_named_object_begin(w, "oacs");
 	usk_json_write_named_uint64(w, "security", cd->oacs & 1);
@@ -558,6 +642,7 @@ static int nvme_bdev_ctrlr_setup(struct nvme_bdev_ctrlr *nc, char *err, size_t e
 		return -ENOMEM;
 	}
 	usk_poller_pause(nc->admin_fast_poller);
+	nvme_bdev_ctrlr_sleep(nc);
 	usk_nvme_ctrlr_set_aer_cb(nc->ctrlr, nvme_bdev_aer, nc);
 	rc = nvme_bdev_io_device_register(nc);
 	if (rc != 0) {
@@ -579,6 +664,31 @@ static int nvme_bdev_ctrlr_setup(struct nvme_bdev_ctrlr *nc, char *err, size_t e
 	return 0;
 }
 
+/* A controller being brought up for bdev_nvme_attach(): its name is taken meanwhile. */
+struct nvme_bdev_attaching {
+	char *name;
+	struct bdev_nvme_attach_opts opts; /* what the attach asked for, for save_config */
+	struct usk_nvme_attach_ctx *ctx;
+	struct usk_poller *poller;
+	bdev_nvme_attach_cb cb;
+	void *cb_arg;
+	int rc;
+	char err[512]; /* why it failed */
+	struct nvme_bdev_attaching *next;
+};
+
+static struct nvme_bdev_attaching *g_attaching;
+
+static bool nvme_bdev_name_attaching(const char *name)
+{
+	const struct nvme_bdev_attaching *a = g_attaching;
+
+	while (a != NULL && strcmp(a->name, name) != 0) {
+		a = a->next;
+	}
+	return a != NULL;
+}
+
 /* A controller's name must be new and not empty. */
 static int nvme_bdev_ctrlr_name_check(const char *name, char *err, size_t errlen)
 {
@@ -590,15 +700,76 @@ static int nvme_bdev_ctrlr_name_check(const char *name, char *err, size_t errlen
 		snprintf(err, errlen, "field 'name': a controller called '%s' exists", name);
 		return -EEXIST;
 	}
+	if (nvme_bdev_name_attaching(name)) {
+		snprintf(err, errlen, "field 'name': a controller called '%s' is being attached",
+			 name);
+		return -EEXIST;
+	}
 	return 0;
 }
 
-int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
-			   struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
+/* A controller attached and not wanted after all, being detached by a poller of its own. */
+struct nvme_bdev_unwanted {
+	struct usk_nvme_ctrlr *ctrlr;
+	struct usk_poller *poller;
+	void (*done)(void *arg); /* once its device is given back, or NULL */
+	void *done_arg;
+};
+
+static int nvme_bdev_unwanted_poll(void *arg)
+{
+	struct nvme_bdev_unwanted *u = arg;
+
+	if (usk_nvme_ctrlr_detach_poll(u->ctrlr) == -EAGAIN) {
+		return USK_POLLER_IDLE;
+	}
+	usk_poller_unregister(&u->poller);
+	if (u->done != NULL) {
+		u->done(u->done_arg);
+	}
+	free(u);
+	return USK_POLLER_BUSY;
+}
+
+/*
+ * Detaches @ctrlr, which has no queue pair, without waiting for its
+ * shutdown; @done (if not NULL) runs once that is over, or at once if it
+ * cannot be done.
+ */
+static void nvme_bdev_detach_unwanted(struct usk_nvme_ctrlr *ctrlr, void (*done)(void *arg),
+				      void *done_arg)
+{
+	struct nvme_bdev_unwanted *u = calloc(1, sizeof(*u));
+
+	if (u != NULL) {
+		*u = (struct nvme_bdev_unwanted){.ctrlr = ctrlr, .done = done, .done_arg = done_arg};
+		u->poller = usk_poller_register(nvme_bdev_unwanted_poll, u, 0, "nvme_detach");
+	}
+	if (u == NULL || u->poller == NULL || usk_nvme_ctrlr_detach_async(ctrlr) != 0) {
+		USK_ERRLOG("%s: cannot detach the controller: it stays attached, unused",
+			   usk_nvme_ctrlr_get_name(ctrlr));
+		if (u != NULL) {
+			usk_poller_unregister(&u->poller);
+		}
+		free(u);
+		if (done != NULL) {
+			done(done_arg);
+		}
+	}
+}
+
+/*
+ * bdev_nvme_attach_ctrlr(), except that a @ctrlr refused before the module
+ * takes it (*@taken false) is left to the caller to detach.
+ */
+static int nvme_bdev_ctrlr_adopt(const char *name, struct usk_nvme_ctrlr *ctrlr,
+				 struct nvme_bdev_ctrlr **out, char *err, size_t errlen,
+				 bool *taken)
 {
 	struct nvme_bdev_ctrlr *nc = NULL;
 	int rc = nvme_bdev_ctrlr_name_check(name, err, errlen);
 
+	*taken = false;
 	if (rc == 0) {
 		rc = nvme_bdev_names_free(name, ctrlr, err, errlen);
 	}
@@ -611,9 +782,9 @@ int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
 		}
 	}
 	if (rc != 0) {
-		usk_nvme_ctrlr_detach(ctrlr);
 		return rc;
 	}
+	*taken = true;
 	nc->ctrlr = ctrlr;
 	nc->thread = usk_thread_get_current();
 	nc->next = g_ctrlrs;
@@ -628,34 +799,142 @@ int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
 	return 0;
 }
 
-int bdev_nvme_attach(const char *name, const char *trid, uint32_t num_io_queues,
-		     struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
+int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
+			   struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
 {
-	struct usk_nvme_ctrlr_opts opts;
-	struct usk_nvme_ctrlr *ctrlr;
-	int rc;
+	bool taken;
+	int rc = nvme_bdev_ctrlr_adopt(name, ctrlr, out, err, errlen, &taken);
 
-	/* Checked before the device is taken from whoever may have it. */
-	rc = nvme_bdev_ctrlr_name_check(name, err, errlen);
-	if (rc != 0) {
-		return rc;
-	}
-	usk_nvme_ctrlr_opts_init(&opts, sizeof(opts));
-	nvme_bdev_options_apply(&opts);
-	if (num_io_queues != 0) {
-		opts.num_io_queues = num_io_queues;
-	}
-	rc = usk_nvme_ctrlr_attach(trid, &opts, &ctrlr);
-	if (rc != 0) {
-		snprintf(err, errlen, "field 'traddr': cannot attach %s: %s (the log says more)",
-			 trid, strerror(-rc));
-		return rc;
-	}
-	rc = bdev_nvme_attach_ctrlr(name, ctrlr, out, err, errlen);
-	if (rc == 0) {
-		(*out)->num_io_queues = num_io_queues;
+	if (rc != 0 && !taken) {
+		nvme_bdev_detach_unwanted(ctrlr, NULL, NULL);
 	}
 	return rc;
+}
+
+static void nvme_bdev_attaching_unlink(struct nvme_bdev_attaching *a)
+{
+	struct nvme_bdev_attaching **p = &g_attaching;
+
+	while (*p != a) {
+		p = &(*p)->next;
+	}
+	*p = a->next;
+}
+
+/* The attach failed: the caller hears, once the device is given back if it was taken. */
+static void nvme_bdev_attach_failed(void *arg)
+{
+	struct nvme_bdev_attaching *a = arg;
+
+	a->cb(a->cb_arg, NULL, a->rc, a->err);
+	free(a->name);
+	free(a);
+}
+
+/*
+ * Each turn of the thread while the controller comes up (one step or one
+ * register read a turn): the thread answers other requests meanwhile.
+ */
+static int nvme_bdev_attach_poll(void *arg)
+{
+	struct nvme_bdev_attaching *a = arg;
+	struct nvme_bdev_ctrlr *nc = NULL;
+	struct usk_nvme_ctrlr *ctrlr;
+	bool taken = false;
+
+	a->rc = usk_nvme_attach_poll(a->ctx, &ctrlr);
+	if (a->rc == -EAGAIN) {
+		return USK_POLLER_IDLE;
+	}
+	usk_poller_unregister(&a->poller);
+	nvme_bdev_attaching_unlink(a);
+	if (a->rc != 0) {
+		snprintf(a->err, sizeof(a->err),
+			 "field 'traddr': cannot attach the controller: %s (the log says more)",
+			 strerror(-a->rc));
+		nvme_bdev_attach_failed(a);
+		return USK_POLLER_BUSY;
+	}
+	a->rc = nvme_bdev_ctrlr_adopt(a->name, ctrlr, &nc, a->err, sizeof(a->err), &taken);
+	if (a->rc == 0) {
+		nc->attach = a->opts;
+		a->cb(a->cb_arg, nc, 0, "");
+		free(a->name);
+		free(a);
+	} else if (!taken) {
+		nvme_bdev_detach_unwanted(ctrlr, nvme_bdev_attach_failed, a);
+	} else {
+		nvme_bdev_attach_failed(a);
+	}
+	return USK_POLLER_BUSY;
+}
+
+/* Starts the controller's bring-up with the module's options; says why not in @err. */
+static int nvme_bdev_attach_start(struct nvme_bdev_attaching *a, const char *trid, char *err,
+				  size_t errlen)
+{
+	const struct bdev_nvme_attach_opts *ao = &a->opts;
+	struct usk_nvme_ctrlr_opts opts;
+	int rc;
+
+	usk_nvme_ctrlr_opts_init(&opts, sizeof(opts));
+	nvme_bdev_options_apply(&opts);
+	/* For reactors that sleep when idle; masked, the vectors cost a polling reactor nothing. */
+	opts.interrupts = !ao->no_interrupts;
+	if (ao->num_io_queues != 0) {
+		opts.num_io_queues = ao->num_io_queues;
+	}
+	opts.header_digest = ao->hdgst;
+	opts.data_digest = ao->ddgst;
+	opts.ctrlr_loss_timeout_sec = ao->ctrlr_loss_timeout_sec;
+	opts.reconnect_delay_sec = ao->reconnect_delay_sec;
+	opts.fast_io_fail_timeout_sec = ao->fast_io_fail_timeout_sec;
+	memcpy(opts.hostnqn, ao->hostnqn, sizeof(opts.hostnqn));
+	/* First: a bring-up once started must be polled to its end. */
+	a->poller = usk_poller_register(nvme_bdev_attach_poll, a, 0, "nvme_attach");
+	if (a->poller == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = usk_nvme_ctrlr_attach_async(trid, &opts, &a->ctx);
+	if (rc != 0) {
+		usk_poller_unregister(&a->poller);
+		snprintf(err, errlen, "field 'traddr': cannot attach %s: %s (the log says more)",
+			 trid, strerror(-rc));
+	}
+	return rc;
+}
+
+int bdev_nvme_attach(const char *name, const char *trid, const struct bdev_nvme_attach_opts *opts,
+		     bdev_nvme_attach_cb cb, void *cb_arg, char *err, size_t errlen)
+{
+	struct nvme_bdev_attaching *a;
+	/* Checked before the device is taken from whoever may have it. */
+	int rc = nvme_bdev_ctrlr_name_check(name, err, errlen);
+
+	if (rc != 0) {
+		return rc;
+	}
+	a = calloc(1, sizeof(*a));
+	if (a == NULL || (a->name = strdup(name)) == NULL) {
+		free(a);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (opts != NULL) {
+		a->opts = *opts;
+	}
+	a->cb = cb;
+	a->cb_arg = cb_arg;
+	rc = nvme_bdev_attach_start(a, trid, err, errlen);
+	if (rc != 0) {
+		free(a->name);
+		free(a);
+		return rc;
+	}
+	a->next = g_attaching;
+	g_attaching = a;
+	return 0;
 }
 
 int bdev_nvme_detach(const char *name, void (*cb)(void *cb_arg), void *cb_arg)

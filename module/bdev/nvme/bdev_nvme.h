@@ -12,6 +12,19 @@
 
 struct nvme_bdev;
 
+/* What bdev_nvme_attach_controller asks for beyond the transport ID. */
+struct bdev_nvme_attach_opts {
+	uint32_t num_io_queues; /* 0: the driver's default */
+	bool hdgst;		/* NVMe/TCP header and data digests */
+	bool ddgst;
+	char hostnqn[USK_NVMF_NQN_MAX_LEN + 1]; /* empty: the driver's default */
+	bool no_interrupts; /* enable_interrupts false: no MSI-X, the queues are polled only */
+	/* NVMe/TCP: what a lost connection does (usk_nvme_ctrlr_opts' fields of these names). */
+	int32_t ctrlr_loss_timeout_sec;
+	uint32_t reconnect_delay_sec;
+	uint32_t fast_io_fail_timeout_sec;
+};
+
 struct nvme_bdev_ctrlr {
 	char *name; /* "Nvme0": the bdevs are Nvme0n1, Nvme0n2... */
 	struct usk_nvme_ctrlr *ctrlr;
@@ -23,12 +36,15 @@ struct nvme_bdev_ctrlr {
 	 * or resets of ours are under way (nvme_bdev_ctrlr_wake()).
 	 */
 	struct usk_poller *admin_fast_poller;
+	/* With the admin vector: bounds the thread's sleeps (nvme_bdev_ctrlr_sleep()). */
+	struct usk_poller *admin_sleep_bound;
 	uint32_t resets_pending;	  /* nvme_bdev_ctrlr_reset()s not yet called back */
 	struct usk_poller *detach_poller; /* waits for the channels' queue pairs to go */
-	uint32_t num_io_queues;		 /* asked for at attach; 0: the driver's default */
-	struct nvme_bdev **bdevs;	 /* by nsid - 1; NULL once destructed */
-	uint32_t num_bdevs;		 /* entries of bdevs */
-	uint32_t bdevs_left;		 /* registered and not yet destructed */
+	bool detaching;			  /* and then polls the detach started */
+	struct bdev_nvme_attach_opts attach; /* what the attach asked for, for save_config */
+	struct nvme_bdev **bdevs;	  /* by nsid - 1; NULL once destructed */
+	uint32_t num_bdevs;		  /* entries of bdevs */
+	uint32_t bdevs_left;		  /* registered and not yet destructed */
 	bool removing;
 	bool released; /* on its way to detach: once only */
 	/* Told once the controller is detached (the detach RPC's answer). */
@@ -63,6 +79,14 @@ bool nvme_bdev_io_type_supported(void *ctxt, enum usk_bdev_io_type type);
 struct usk_io_channel *nvme_bdev_get_io_channel(void *ctxt);
 /* Registers @nc as the io_device whose channels own the queue pairs. */
 int nvme_bdev_io_device_register(struct nvme_bdev_ctrlr *nc);
+/*
+ * A timed poller that does nothing: being due is its work, to keep the
+ * sleeps of a thread that sleeps on the device's interrupts under
+ * NVME_BDEV_SLEEP_MAX_US, since only polls find late commands and a
+ * controller that is gone.
+ */
+int nvme_bdev_sleep_bound(void *ctx);
+#define NVME_BDEV_SLEEP_MAX_US 1000000
 
 /*
  * Polls the controller's admin side on every turn of its thread for as
@@ -89,12 +113,22 @@ int nvme_bdev_ns_geometry(struct usk_nvme_ns *ns, struct usk_bdev *bdev, char *e
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb);
 
 /*
- * Attaches the controller at @trid, asking it for @num_io_queues I/O queues
- * (0: the driver's default), and registers a bdev <name>n<nsid> for each
- * active namespace; says why in @err on failure.
+ * How an attach went: @nc on success; else @rc, with why in @err (as a
+ * params error names a field). On the thread that asked.
  */
-int bdev_nvme_attach(const char *name, const char *trid, uint32_t num_io_queues,
-		     struct nvme_bdev_ctrlr **nc, char *err, size_t errlen);
+typedef void (*bdev_nvme_attach_cb)(void *cb_arg, struct nvme_bdev_ctrlr *nc, int rc,
+				    const char *err);
+/*
+ * Attaches the controller at @trid with @opts (NULL: the defaults; with
+ * no_interrupts its queues are polled only, and a thread that sleeps looks
+ * at them every few ms) and registers a bdev <name>n<nsid> for each active
+ * namespace, without waiting: a poller of the calling thread moves the
+ * bring-up on, and @cb hears at the end. Returns 0 (@cb will be called) or
+ * an error with why in @err (it will not): the name is taken, also by an
+ * attach under way, or the device cannot be opened.
+ */
+int bdev_nvme_attach(const char *name, const char *trid, const struct bdev_nvme_attach_opts *opts,
+		     bdev_nvme_attach_cb cb, void *cb_arg, char *err, size_t errlen);
 /*
  * As bdev_nvme_attach(), for a controller already attached (e.g. on a
  * test's model); it is detached on failure.
@@ -121,6 +155,8 @@ void nvme_bdev_ctrlr_write_trid(const struct nvme_bdev_ctrlr *nc, struct usk_jso
 int bdev_nvme_options_rpc_register(void);
 /* Puts the options set by bdev_nvme_set_options, if any, into a controller's @opts. */
 void nvme_bdev_options_apply(struct usk_nvme_ctrlr_opts *opts);
+/* Fills @ao's reconnect policy with bdev_nvme_set_options' (0, 0, 0 until set). */
+void nvme_bdev_options_reconnect_defaults(struct bdev_nvme_attach_opts *ao);
 /* Whether a failed I/O sent again @retries times before may go once more (bdev_retry_count). */
 bool nvme_bdev_options_may_retry(uint32_t retries);
 /* Writes the bdev_nvme_set_options call, if the options were set. */

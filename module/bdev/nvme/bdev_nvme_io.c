@@ -36,11 +36,15 @@ struct nvme_bdev_channel {
 	bool closing;		   /* released: nothing is sent again */
 	struct usk_bdev_io *waiting_head;
 	struct usk_bdev_io *waiting_tail;
-	/* Ended by a reset, to go out again after the next reap (a stack: order does not matter). */
+	/* Ended by a reset, to go out again after the next reap (a stack: order does not matter).
+	 */
 	struct usk_bdev_io *retry_head;
 	struct usk_nvme_dsm_range *ranges; /* DMA memory the controller reads */
 	uint16_t free_ranges[NVME_BDEV_RANGES];
 	uint32_t num_free_ranges;
+	/* With the queue pair's interrupt: bounds the thread's sleeps (nvme_bdev_channel_sleep()).
+	 */
+	struct usk_poller *sleep_bound;
 };
 
 /* Whether a failed I/O goes out again (the rule at the top); counts the retry if it counts. */
@@ -310,6 +314,7 @@ struct usk_io_channel *nvme_bdev_get_io_channel(void *ctxt)
 static void nvme_bdev_channel_free(struct nvme_bdev_channel *ch)
 {
 	usk_poller_unregister(&ch->poller);
+	usk_poller_unregister(&ch->sleep_bound);
 	usk_dma_free(ch->ranges);
 	free(ch);
 }
@@ -347,6 +352,7 @@ static void nvme_bdev_channel_destroy(void *io_device, void *ctx)
 	}
 	ch->waiting_tail = NULL;
 	usk_poller_unregister(&ch->poller);
+	usk_poller_unregister(&ch->sleep_bound);
 	if (ch->qpair == NULL) {
 		nvme_bdev_channel_free(ch);
 		return;
@@ -357,6 +363,50 @@ static void nvme_bdev_channel_destroy(void *io_device, void *ctx)
 		/* No memory for a poller: the blocking way, rather than leaking the queues. */
 		usk_nvme_ctrlr_free_io_qpair(ch->qpair);
 		nvme_bdev_channel_free(ch);
+	}
+}
+
+/* I/O waiting for room or for a retry goes out by polls only: no sleep then. */
+static int nvme_bdev_channel_arm(void *ctx)
+{
+	struct nvme_bdev_channel *ch = ctx;
+
+	if (ch->waiting_head != NULL || ch->retry_head != NULL) {
+		return 1;
+	}
+	return usk_nvme_qpair_arm_interrupt(ch->qpair);
+}
+
+static int nvme_bdev_channel_disarm(void *ctx)
+{
+	struct nvme_bdev_channel *ch = ctx;
+
+	return usk_nvme_qpair_disarm_interrupt(ch->qpair);
+}
+
+int nvme_bdev_sleep_bound(void *ctx)
+{
+	return USK_POLLER_IDLE;
+}
+
+/*
+ * Lets the channel's thread sleep on the queue pair's interrupt (the
+ * vector stays masked, and costs nothing, until a sleep arms it), with
+ * nvme_bdev_sleep_bound() to keep it short enough. A queue pair without an interrupt (no MSI-X)
+ * leaves the poller without a source: its thread's sleeps are short.
+ */
+static void nvme_bdev_channel_sleep(struct nvme_bdev_channel *ch)
+{
+	int fd = usk_nvme_qpair_get_interrupt_fd(ch->qpair);
+
+	if (fd < 0) {
+		return;
+	}
+	ch->sleep_bound = usk_poller_register(nvme_bdev_sleep_bound, ch, NVME_BDEV_SLEEP_MAX_US,
+					      "bdev_nvme_sleep_bound");
+	if (ch->sleep_bound != NULL) {
+		usk_poller_set_interrupt(ch->poller, fd, nvme_bdev_channel_arm,
+					 nvme_bdev_channel_disarm, ch);
 	}
 }
 
@@ -383,6 +433,7 @@ static int nvme_bdev_channel_create(void *io_device, void *ctx)
 	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
 	opts.delay_doorbell = true;
 	opts.connect_async = true;
+	opts.interrupts = true;
 	rc = usk_nvme_ctrlr_alloc_io_qpair(nc->ctrlr, &opts, &ch->qpair);
 	if (rc != 0) {
 		USK_ERRLOG("%s: no I/O queue pair for this thread: %s", nc->name, strerror(-rc));
@@ -401,6 +452,7 @@ static int nvme_bdev_channel_create(void *io_device, void *ctx)
 		ch->free_ranges[i] = (uint16_t)i;
 	}
 	ch->num_free_ranges = NVME_BDEV_RANGES;
+	nvme_bdev_channel_sleep(ch);
 	return 0;
 }
 

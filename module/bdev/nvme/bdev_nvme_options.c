@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bdev_nvme_set_options, with SPDK's name and params: what a late command
- * gets (timeout_us, action_on_timeout, timeout_admin_us) and how often a
- * failed I/O is sent again (bdev_retry_count; bdev_nvme_io.c). Set
+ * gets (timeout_us, action_on_timeout, timeout_admin_us), how often a
+ * failed I/O is sent again (bdev_retry_count; bdev_nvme_io.c), and what an
+ * NVMe/TCP controller whose connection is lost does unless its attach says
+ * (ctrlr_loss_timeout_sec, reconnect_delay_sec, fast_io_fail_timeout_sec). Set
  * before the first controller is attached, as SPDK requires: every
  * controller then runs with the same. save_config writes them when set.
  */
@@ -24,9 +26,12 @@ struct nvme_bdev_options {
 	enum usk_nvme_timeout_action action;
 	bool detect_only; /* SPDK's "none": not allowed with a timeout here */
 	int32_t bdev_retry_count;
+	int32_t ctrlr_loss_timeout_sec;
+	uint32_t reconnect_delay_sec;
+	uint32_t fast_io_fail_timeout_sec;
 };
 
-/* The driver's own timeouts until set; SPDK's retry count. */
+/* The driver's own timeouts until set; SPDK's retry count; no reconnect. */
 static struct nvme_bdev_options g_options = {.bdev_retry_count = 3};
 
 void nvme_bdev_options_apply(struct usk_nvme_ctrlr_opts *opts)
@@ -40,6 +45,13 @@ void nvme_bdev_options_apply(struct usk_nvme_ctrlr_opts *opts)
 		opts->admin_timeout_ms = (uint32_t)((g_options.timeout_admin_us + 999) / 1000);
 	}
 	opts->io_timeout_action = g_options.action;
+}
+
+void nvme_bdev_options_reconnect_defaults(struct bdev_nvme_attach_opts *ao)
+{
+	ao->ctrlr_loss_timeout_sec = g_options.ctrlr_loss_timeout_sec;
+	ao->reconnect_delay_sec = g_options.reconnect_delay_sec;
+	ao->fast_io_fail_timeout_sec = g_options.fast_io_fail_timeout_sec;
 }
 
 bool nvme_bdev_options_may_retry(uint32_t retries)
@@ -64,6 +76,10 @@ void nvme_bdev_options_write_config(struct usk_json_write_ctx *w)
 	usk_json_write_named_uint64(w, "timeout_us", g_options.timeout_us);
 	usk_json_write_named_uint64(w, "timeout_admin_us", g_options.timeout_admin_us);
 	usk_json_write_named_int64(w, "bdev_retry_count", g_options.bdev_retry_count);
+	usk_json_write_named_int64(w, "ctrlr_loss_timeout_sec", g_options.ctrlr_loss_timeout_sec);
+	usk_json_write_named_uint64(w, "reconnect_delay_sec", g_options.reconnect_delay_sec);
+	usk_json_write_named_uint64(w, "fast_io_fail_timeout_sec",
+				    g_options.fast_io_fail_timeout_sec);
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
 }
@@ -73,6 +89,9 @@ struct options_params {
 	uint64_t timeout_us;
 	uint64_t timeout_admin_us;
 	int32_t bdev_retry_count;
+	int32_t ctrlr_loss_timeout_sec;
+	uint32_t reconnect_delay_sec;
+	uint32_t fast_io_fail_timeout_sec;
 };
 
 static const struct usk_json_object_decoder g_options_decoders[] = {
@@ -83,10 +102,15 @@ static const struct usk_json_object_decoder g_options_decoders[] = {
 	 usk_json_decode_uint64, true},
 	{"bdev_retry_count", offsetof(struct options_params, bdev_retry_count),
 	 usk_json_decode_int32, true},
+	{"ctrlr_loss_timeout_sec", offsetof(struct options_params, ctrlr_loss_timeout_sec),
+	 usk_json_decode_int32, true},
+	{"reconnect_delay_sec", offsetof(struct options_params, reconnect_delay_sec),
+	 usk_json_decode_uint32, true},
+	{"fast_io_fail_timeout_sec", offsetof(struct options_params, fast_io_fail_timeout_sec),
+	 usk_json_decode_uint32, true},
 };
 
 #define OPT_SPDK_TUNING "tunes SPDK's own nvme module (polling, queues, transports)"
-#define OPT_NO_RECONNECT "USK does not reconnect: a failed controller's bdevs go at once"
 
 /* SPDK's members with no effect here; those whose value would change behaviour take one value. */
 static const struct usk_json_compat_member g_options_compat[] = {
@@ -113,9 +137,6 @@ static const struct usk_json_compat_member g_options_compat[] = {
 	{"allow_accel_sequence", NULL, OPT_SPDK_TUNING},
 	{"dhchap_digests", NULL, "DH-HMAC-CHAP is not supported"},
 	{"dhchap_dhgroups", NULL, "DH-HMAC-CHAP is not supported"},
-	{"ctrlr_loss_timeout_sec", "0", OPT_NO_RECONNECT},
-	{"reconnect_delay_sec", "0", OPT_NO_RECONNECT},
-	{"fast_io_fail_timeout_sec", "0", OPT_NO_RECONNECT},
 	{"disable_auto_failback", NULL, "one path per controller"},
 	{"generate_uuids", "false", "a namespace's bdev gets a random UUID, kept by save_config"},
 };
@@ -125,11 +146,20 @@ static int options_from_params(const struct options_params *p, struct nvme_bdev_
 			       char *err, size_t errlen)
 {
 	const char *action = p->action_on_timeout != NULL ? p->action_on_timeout : "none";
+	const char *why;
 
 	*o = (struct nvme_bdev_options){.set = true,
 					.timeout_us = p->timeout_us,
 					.timeout_admin_us = p->timeout_admin_us,
-					.bdev_retry_count = p->bdev_retry_count};
+					.bdev_retry_count = p->bdev_retry_count,
+					.ctrlr_loss_timeout_sec = p->ctrlr_loss_timeout_sec,
+					.reconnect_delay_sec = p->reconnect_delay_sec,
+					.fast_io_fail_timeout_sec = p->fast_io_fail_timeout_sec};
+	if (usk_nvme_reconnect_opts_check(o->ctrlr_loss_timeout_sec, o->reconnect_delay_sec,
+					  o->fast_io_fail_timeout_sec, &why) != 0) {
+		snprintf(err, errlen, "%s", why);
+		return -EINVAL;
+	}
 	if (strcmp(action, "abort") == 0) {
 		o->action = USK_NVME_TIMEOUT_ABORT;
 	} else if (strcmp(action, "reset") == 0) {

@@ -24,43 +24,58 @@ struct attach_params {
 	char *name;
 	char *trtype;
 	char *traddr;
+	char *adrfam;
+	char *trsvcid;
+	char *subnqn;
+	char *hostnqn;
+	bool hdgst;
+	bool ddgst;
 	uint32_t num_io_queues;
+	bool enable_interrupts;
+	int32_t ctrlr_loss_timeout_sec;
+	uint32_t reconnect_delay_sec;
+	uint32_t fast_io_fail_timeout_sec;
 };
 
 static const struct usk_json_object_decoder g_attach_decoders[] = {
 	{"name", offsetof(struct attach_params, name), usk_json_decode_string, false},
 	{"trtype", offsetof(struct attach_params, trtype), usk_json_decode_string, true},
 	{"traddr", offsetof(struct attach_params, traddr), usk_json_decode_string, false},
+	{"adrfam", offsetof(struct attach_params, adrfam), usk_json_decode_string, true},
+	{"trsvcid", offsetof(struct attach_params, trsvcid), usk_json_decode_string, true},
+	{"subnqn", offsetof(struct attach_params, subnqn), usk_json_decode_string, true},
+	{"hostnqn", offsetof(struct attach_params, hostnqn), usk_json_decode_string, true},
+	{"hdgst", offsetof(struct attach_params, hdgst), usk_json_decode_bool, true},
+	{"ddgst", offsetof(struct attach_params, ddgst), usk_json_decode_bool, true},
 	{"num_io_queues", offsetof(struct attach_params, num_io_queues), usk_json_decode_uint32,
 	 true},
+	/* SPDK's driver option's name (spdk_nvme_ctrlr_opts.enable_interrupts). */
+	{"enable_interrupts", offsetof(struct attach_params, enable_interrupts),
+	 usk_json_decode_bool, true},
+	{"ctrlr_loss_timeout_sec", offsetof(struct attach_params, ctrlr_loss_timeout_sec),
+	 usk_json_decode_int32, true},
+	{"reconnect_delay_sec", offsetof(struct attach_params, reconnect_delay_sec),
+	 usk_json_decode_uint32, true},
+	{"fast_io_fail_timeout_sec", offsetof(struct attach_params, fast_io_fail_timeout_sec),
+	 usk_json_decode_uint32, true},
 };
 
 #define NVME_RPC_FABRICS      "fabrics only: a PCIe controller has none"
-#define NVME_RPC_NO_RECONNECT "USK does not reconnect: a failed controller's bdevs go at once"
 #define NVME_RPC_ONE_PATH     "one path per controller: a second attach of a name is refused"
 
 /* SPDK's members USK has no use for on PCIe, each accepted only with a value that changes nothing.
  */
 static const struct usk_json_compat_member g_attach_compat[] = {
-	{"adrfam", NULL, NVME_RPC_FABRICS},
-	{"trsvcid", NULL, NVME_RPC_FABRICS},
 	{"priority", NULL, NVME_RPC_FABRICS},
-	{"subnqn", NULL, NVME_RPC_FABRICS},
-	{"hostnqn", NULL, NVME_RPC_FABRICS},
-	{"hostaddr", NULL, NVME_RPC_FABRICS},
-	{"hostsvcid", NULL, NVME_RPC_FABRICS},
-	{"fabrics_connect_timeout_us", NULL, NVME_RPC_FABRICS},
-	{"disable_sq_flow_control", NULL, NVME_RPC_FABRICS},
-	{"hdgst", "false", "digests are NVMe/TCP's, which USK's bdev_nvme does not attach yet"},
-	{"ddgst", "false", "digests are NVMe/TCP's, which USK's bdev_nvme does not attach yet"},
-	{"psk", "null", "TLS is NVMe/TCP's, which USK's bdev_nvme does not attach yet"},
+	{"hostaddr", NULL, "the host's own address and port are the system's choice"},
+	{"hostsvcid", NULL, "the host's own address and port are the system's choice"},
+	{"fabrics_connect_timeout_us", NULL, "the Connect waits for the admin timeout"},
+	{"disable_sq_flow_control", NULL, "SQ flow control changes nothing here"},
+	{"psk", "null", "NVMe/TCP without TLS: no pre-shared key"},
 	{"dhchap_key", "null", "DH-HMAC-CHAP is not supported"},
 	{"dhchap_ctrlr_key", "null", "DH-HMAC-CHAP is not supported"},
 	{"prchk_reftag", "false", "USK does not check protection information"},
 	{"prchk_guard", "false", "USK does not check protection information"},
-	{"ctrlr_loss_timeout_sec", "0", NVME_RPC_NO_RECONNECT},
-	{"reconnect_delay_sec", "0", NVME_RPC_NO_RECONNECT},
-	{"fast_io_fail_timeout_sec", "0", NVME_RPC_NO_RECONNECT},
 	{"multipath", NULL, NVME_RPC_ONE_PATH},
 	{"multipath_opts", NULL, NVME_RPC_ONE_PATH},
 	{"max_bdevs", NULL, "the answer names every bdev made"},
@@ -85,17 +100,130 @@ static void attach_answer(struct usk_rpc_request *req, const struct nvme_bdev_ct
 	usk_rpc_end_result(req, w);
 }
 
+/* The answer, once the controller is ready and its bdevs registered, or why not. */
+static void attach_done(void *cb_arg, struct nvme_bdev_ctrlr *nc, int rc, const char *err)
+{
+	struct usk_rpc_request *req = cb_arg;
+
+	if (rc != 0) {
+		usk_rpc_send_error(
+			req, rc == -EINVAL || rc == -EEXIST ? USK_JSONRPC_ERROR_INVALID_PARAMS : rc,
+			"params: %s", err);
+		return;
+	}
+	attach_answer(req, nc);
+}
+
+/*
+ * The transport ID of a PCIe controller: traddr parsed here, so it cannot
+ * carry transport ID keys of its own. SPDK's fabrics members, if sent, are
+ * ignored as before.
+ */
+static int attach_trid_pcie(struct usk_rpc_request *req, const struct attach_params *p,
+			    char *trid, size_t len)
+{
+	struct usk_pci_addr addr;
+	char traddr[USK_PCI_ADDR_STRLEN];
+
+	if (usk_pci_addr_parse(&addr, p->traddr) != 0) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: field 'traddr': '%s' is not a PCI address "
+				   "(dddd:bb:dd.f or bb:dd.f)",
+				   p->traddr);
+		return -EINVAL;
+	}
+	usk_pci_addr_fmt(traddr, sizeof(traddr), &addr);
+	snprintf(trid, len, "trtype:PCIe traddr:%s", traddr);
+	return 0;
+}
+
+/* The transport ID of an NVMe/TCP controller, checked by the driver's parser. */
+static int attach_trid_tcp(struct usk_rpc_request *req, const struct attach_params *p, char *trid,
+			   size_t len)
+{
+	struct usk_nvme_transport_id check;
+	const char *fields[] = {p->traddr, p->adrfam, p->trsvcid, p->subnqn};
+
+	/* Each a single word: a space would smuggle in keys of its own. */
+	for (size_t i = 0; i < USK_COUNTOF(fields); i++) {
+		if (fields[i] != NULL && (fields[i][0] == '\0' || strpbrk(fields[i], " \t\n"))) {
+			usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+					   "params: '%s' is not a traddr, adrfam, trsvcid or subnqn",
+					   fields[i]);
+			return -EINVAL;
+		}
+	}
+	snprintf(trid, len, "trtype:TCP traddr:%s%s%s%s%s%s%s", p->traddr,
+		 p->adrfam != NULL ? " adrfam:" : "", p->adrfam != NULL ? p->adrfam : "",
+		 p->trsvcid != NULL ? " trsvcid:" : "", p->trsvcid != NULL ? p->trsvcid : "",
+		 p->subnqn != NULL ? " subnqn:" : "", p->subnqn != NULL ? p->subnqn : "");
+	if (usk_nvme_transport_id_parse(trid, &check) != 0) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: '%s' is not an NVMe/TCP transport ID (traddr an IPv4 or "
+				   "IPv6 address, adrfam IPv4 or IPv6, trsvcid a port)",
+				   trid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The reconnect policy: the params', else bdev_nvme_set_options', checked
+ * as SPDK does. A PCIe controller does not reconnect: it takes none.
+ */
+static int attach_reconnect(struct usk_rpc_request *req, const struct usk_json_val *params,
+			    const struct attach_params *p, bool tcp,
+			    struct bdev_nvme_attach_opts *ao)
+{
+	const char *why;
+
+	const char *given_nonzero =
+		usk_json_object_get(params, "ctrlr_loss_timeout_sec") && p->ctrlr_loss_timeout_sec
+			? "ctrlr_loss_timeout_sec"
+		: usk_json_object_get(params, "reconnect_delay_sec") && p->reconnect_delay_sec
+			? "reconnect_delay_sec"
+		: usk_json_object_get(params, "fast_io_fail_timeout_sec") &&
+				p->fast_io_fail_timeout_sec
+			? "fast_io_fail_timeout_sec"
+			: NULL;
+
+	if (!tcp) {
+		if (given_nonzero != NULL) {
+			usk_rpc_send_error(
+				req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				"params: field '%s': only 0 is accepted with trtype PCIe "
+				"(reconnecting is NVMe/TCP's)",
+				given_nonzero);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	ao->ctrlr_loss_timeout_sec = p->ctrlr_loss_timeout_sec;
+	ao->reconnect_delay_sec = p->reconnect_delay_sec;
+	ao->fast_io_fail_timeout_sec = p->fast_io_fail_timeout_sec;
+	if (usk_nvme_reconnect_opts_check(ao->ctrlr_loss_timeout_sec, ao->reconnect_delay_sec,
+					  ao->fast_io_fail_timeout_sec, &why) != 0) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static void rpc_bdev_nvme_attach_controller(struct usk_rpc_request *req,
 					    const struct usk_json_val *params)
 {
-	struct attach_params p = {0};
-	struct nvme_bdev_ctrlr *nc;
-	struct usk_pci_addr addr;
-	char traddr[USK_PCI_ADDR_STRLEN];
-	char trid[64];
-	char err[512];
+	struct attach_params p = {.enable_interrupts = true};
+	struct bdev_nvme_attach_opts ao = {0};
+	char trid[USK_NVMF_TRADDR_MAX_LEN + USK_NVMF_NQN_MAX_LEN + 128];
+	char err[768];
+	bool tcp;
 	int rc;
 
+	nvme_bdev_options_reconnect_defaults(&ao);
+	p.ctrlr_loss_timeout_sec = ao.ctrlr_loss_timeout_sec;
+	p.reconnect_delay_sec = ao.reconnect_delay_sec;
+	p.fast_io_fail_timeout_sec = ao.fast_io_fail_timeout_sec;
+	ao = (struct bdev_nvme_attach_opts){0};
 	if (usk_rpc_decode_params_compat(req, params, g_attach_decoders,
 					 USK_COUNTOF(g_attach_decoders), g_attach_compat,
 					 USK_COUNTOF(g_attach_compat), &p) != 0) {
@@ -108,34 +236,51 @@ static void rpc_bdev_nvme_attach_controller(struct usk_rpc_request *req,
 				   "params: field 'num_io_queues': expected 1 to 65536");
 		goto out;
 	}
-	if (p.trtype != NULL && strcasecmp(p.trtype, "PCIe") != 0) {
+	tcp = p.trtype != NULL && strcasecmp(p.trtype, "TCP") == 0;
+	if (p.trtype != NULL && !tcp && strcasecmp(p.trtype, "PCIe") != 0) {
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
-				   "params: field 'trtype': '%s' is not supported (PCIe only)",
+				   "params: field 'trtype': '%s' is not supported (PCIe or TCP)",
 				   p.trtype);
 		goto out;
 	}
-	/* Parsed here, so a traddr cannot carry transport ID keys of its own. */
-	if (usk_pci_addr_parse(&addr, p.traddr) != 0) {
+	if (p.hostnqn != NULL && strlen(p.hostnqn) > USK_NVMF_NQN_MAX_LEN) {
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
-				   "params: field 'traddr': '%s' is not a PCI address "
-				   "(dddd:bb:dd.f or bb:dd.f)",
-				   p.traddr);
+				   "params: field 'hostnqn': longer than %d bytes",
+				   USK_NVMF_NQN_MAX_LEN);
 		goto out;
 	}
-	usk_pci_addr_fmt(traddr, sizeof(traddr), &addr);
-	snprintf(trid, sizeof(trid), "trtype:PCIe traddr:%s", traddr);
-	rc = bdev_nvme_attach(p.name, trid, p.num_io_queues, &nc, err, sizeof(err));
+	if (!tcp && (p.hdgst || p.ddgst)) {
+		usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS,
+				   "params: field '%s': only false is accepted with trtype PCIe "
+				   "(digests are NVMe/TCP's)",
+				   p.hdgst ? "hdgst" : "ddgst");
+		goto out;
+	}
+	rc = tcp ? attach_trid_tcp(req, &p, trid, sizeof(trid))
+		 : attach_trid_pcie(req, &p, trid, sizeof(trid));
+	if (rc != 0 || attach_reconnect(req, params, &p, tcp, &ao) != 0) {
+		goto out;
+	}
+	ao.num_io_queues = p.num_io_queues;
+	ao.no_interrupts = !p.enable_interrupts;
+	/* A PCIe controller has no host NQN: as before, it is accepted and not kept. */
+	if (tcp) {
+		ao.hdgst = p.hdgst;
+		ao.ddgst = p.ddgst;
+		snprintf(ao.hostnqn, sizeof(ao.hostnqn), "%s", p.hostnqn != NULL ? p.hostnqn : "");
+	}
+	rc = bdev_nvme_attach(p.name, trid, &ao, attach_done, req, err, sizeof(err));
 	if (rc != 0) {
-		usk_rpc_send_error(
-			req, rc == -EINVAL || rc == -EEXIST ? USK_JSONRPC_ERROR_INVALID_PARAMS : rc,
-			"params: %s", err);
-		goto out;
+		attach_done(req, NULL, rc, err);
 	}
-	attach_answer(req, nc);
 out:
 	free(p.name);
 	free(p.trtype);
 	free(p.traddr);
+	free(p.adrfam);
+	free(p.trsvcid);
+	free(p.subnqn);
+	free(p.hostnqn);
 }
 
 static void detach_done(void *cb_arg)
@@ -170,16 +315,24 @@ static int detach_path_check(const struct detach_params *p, char *err, size_t er
 {
 	const struct nvme_bdev_ctrlr *nc = nvme_bdev_ctrlr_get(p->name);
 	struct usk_pci_addr addr, own;
+	bool tcp;
 
 	if (nc == NULL) {
 		return 0;
 	}
-	if (p->trtype != NULL && strcasecmp(p->trtype, "PCIe") != 0) {
-		snprintf(err, errlen, "field 'trtype': controller '%s' has no %s path (it is PCIe)",
-			 p->name, p->trtype);
+	tcp = usk_nvme_ctrlr_get_trtype(nc->ctrlr) == USK_NVME_TRANSPORT_TCP;
+	if (p->trtype != NULL && strcasecmp(p->trtype, tcp ? "TCP" : "PCIe") != 0) {
+		snprintf(err, errlen, "field 'trtype': controller '%s' has no %s path (it is %s)",
+			 p->name, p->trtype, tcp ? "TCP" : "PCIe");
 		return -EINVAL;
 	}
-	if (p->traddr != NULL &&
+	if (tcp && p->traddr != NULL &&
+	    strcmp(p->traddr, usk_nvme_ctrlr_get_transport_id(nc->ctrlr)->traddr) != 0) {
+		snprintf(err, errlen, "field 'traddr': controller '%s' has no path at '%s'",
+			 p->name, p->traddr);
+		return -EINVAL;
+	}
+	if (!tcp && p->traddr != NULL &&
 	    (usk_pci_addr_parse(&addr, p->traddr) != 0 ||
 	     usk_pci_addr_parse(&own, usk_nvme_ctrlr_get_name(nc->ctrlr)) != 0 ||
 	     usk_pci_addr_compare(&addr, &own) != 0)) {
@@ -225,7 +378,10 @@ static const char *ctrlr_state(const struct nvme_bdev_ctrlr *nc)
 	if (nc->removing || nc->released) {
 		return "deleting";
 	}
-	return usk_nvme_ctrlr_is_failed(nc->ctrlr) ? "failed" : "enabled";
+	if (usk_nvme_ctrlr_is_failed(nc->ctrlr)) {
+		return "failed";
+	}
+	return usk_nvme_ctrlr_is_resetting(nc->ctrlr) ? "resetting" : "enabled";
 }
 
 /* SPDK's entry: the name, and its controllers, one per path (one here). */
@@ -240,6 +396,10 @@ static void write_controller(const struct nvme_bdev_ctrlr *nc, struct usk_json_w
 	nvme_bdev_ctrlr_write_trid(nc, w);
 	usk_json_write_object_end(w);
 	usk_json_write_named_uint64(w, "cntlid", usk_nvme_ctrlr_get_data(nc->ctrlr)->cntlid);
+	usk_json_write_named_int64(w, "ctrlr_loss_timeout_sec", nc->attach.ctrlr_loss_timeout_sec);
+	usk_json_write_named_uint64(w, "reconnect_delay_sec", nc->attach.reconnect_delay_sec);
+	usk_json_write_named_uint64(w, "fast_io_fail_timeout_sec",
+				    nc->attach.fast_io_fail_timeout_sec);
 	usk_json_write_object_end(w);
 	usk_json_write_array_end(w);
 	usk_json_write_object_end(w);

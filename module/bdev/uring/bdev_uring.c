@@ -24,22 +24,20 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <linux/falloc.h>
-#include <linux/fs.h>
 #include <liburing.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/eventfd.h>
-#include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "usk/log.h"
 #include "usk/util.h"
 #include "bdev_modules.h"
 
-#define URING_QUEUE_DEPTH 512
+#define URING_QUEUE_DEPTH     512
+#define URING_DISABLED_SYSCTL "/proc/sys/kernel/io_uring_disabled"
 /* Registered-file slots per ring: uring bdevs that can exist at once. */
 #define URING_FILE_SLOTS 1024
 
@@ -76,6 +74,9 @@ struct uring_options {
 
 static struct uring_options g_uring_opts = {.sqpoll_idle_ms = 1000};
 
+/* Where the io_uring_disabled sysctl is read; tests point it at a file of theirs. */
+static const char *g_disabled_path = URING_DISABLED_SYSCTL;
+
 /* Slots in use, and the last bdev id given; the app thread's. */
 static bool g_slot_used[URING_FILE_SLOTS];
 static uint64_t g_last_id;
@@ -93,24 +94,37 @@ const struct usk_bdev_module g_bdev_uring_module = {
 static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io);
 
 /*
- * The eventfd is signalled only while the poller finds nothing: that is when
- * the reactor may sleep. Busy, completions are seen by polling and a signal
- * per completion would be wasted work for the kernel. Returns whether the
- * poll counts as busy: a completion that came as the signal was turned on
- * must be reaped before any sleep.
+ * The ring's eventfd is the poller's interrupt source: signalled only while
+ * the reactor sleeps. Polling, completions are seen without it, and a
+ * signal per completion would be wasted work for the kernel.
  */
-static bool uring_arm_wakeup(struct uring_channel *ch, bool busy)
+static int uring_arm(void *ctx)
 {
-	if (ch->efd < 0) {
-		return busy;
+	struct uring_channel *ch = ctx;
+
+	if (ch->queued > 0) {
+		/* Not yet given to the kernel: the poller must run first. */
+		return 1;
 	}
-	io_uring_cq_eventfd_toggle(&ch->ring, !busy);
+	/* A kernel before 5.8 cannot turn the signal off: then it is always on. */
+	io_uring_cq_eventfd_toggle(&ch->ring, true);
 	/*
 	 * The kernel stores the CQ tail, then reads the flag; we store the flag,
 	 * then read the tail: a full fence between, or both may miss the other.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return busy || io_uring_cq_ready(&ch->ring) > 0;
+	return io_uring_cq_ready(&ch->ring) > 0;
+}
+
+static int uring_disarm(void *ctx)
+{
+	struct uring_channel *ch = ctx;
+	uint64_t count;
+
+	io_uring_cq_eventfd_toggle(&ch->ring, false);
+	/* What it counted is seen by the poll that follows. */
+	(void)!read(ch->efd, &count, sizeof(count));
+	return 0;
 }
 
 /*
@@ -168,19 +182,115 @@ static int uring_poll(void *ctx)
 		 */
 		sched_yield();
 	}
-	return uring_arm_wakeup(ch, n > 0) ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+	return n > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
+}
+
+void bdev_uring_set_disabled_path(const char *path)
+{
+	g_disabled_path = path != NULL ? path : URING_DISABLED_SYSCTL;
+}
+
+/*
+ * kernel.io_uring_disabled (Linux 6.6 on): 0 allowed, 1 only for root and
+ * the members of kernel.io_uring_group, 2 for nobody. Absent: 0.
+ */
+static int uring_disabled_sysctl(void)
+{
+	FILE *f = fopen(g_disabled_path, "r");
+	int value = 0;
+
+	if (f != NULL) {
+		if (fscanf(f, "%d", &value) != 1) {
+			value = 0;
+		}
+		fclose(f);
+	}
+	return value;
+}
+
+/*
+ * Says in @buf why making a ring failed with @rc, and, where the host
+ * forbids io_uring, what to use instead.
+ */
+static void uring_unavailable_why(int rc, char *buf, size_t len)
+{
+	int disabled = uring_disabled_sysctl();
+	const char *why;
+
+	if (rc != -ENOSYS && rc != -EPERM) {
+		snprintf(buf, len, "cannot set up a ring: %s", strerror(-rc));
+		return;
+	}
+	if (disabled == 2) {
+		why = "the kernel.io_uring_disabled sysctl is 2";
+	} else if (disabled == 1 && rc == -EPERM) {
+		why = "the kernel.io_uring_disabled sysctl is 1 and this process is not in "
+		      "kernel.io_uring_group";
+	} else if (rc == -EPERM) {
+		why = "io_uring_setup is not permitted (a container's seccomp profile?)";
+	} else {
+		why = "the kernel has no io_uring_setup, or a seccomp profile hides it";
+	}
+#ifdef USK_HAVE_AIO
+	snprintf(buf, len, "io_uring is unavailable on this host: %s; use bdev_aio_create instead",
+		 why);
+#else
+	snprintf(buf, len,
+		 "io_uring is unavailable on this host: %s; bdev_aio_create would do, in a "
+		 "USK built with libaio (scripts/pkgdep.sh)",
+		 why);
+#endif
+}
+
+/*
+ * Whether this process may make rings: a trial ring, unless the sysctl
+ * forbids them to all. Only a refusal by the host fails (with @err saying
+ * so); other failures are the channel's to meet and report.
+ */
+static int uring_check_available(char *err, size_t errlen)
+{
+	struct io_uring ring;
+	int rc = uring_disabled_sysctl() == 2 ? -EPERM : io_uring_queue_init(2, &ring, 0);
+
+	if (rc == 0) {
+		io_uring_queue_exit(&ring);
+		return 0;
+	}
+	if (rc != -ENOSYS && rc != -EPERM) {
+		return 0;
+	}
+	uring_unavailable_why(rc, err, errlen);
+	return rc;
 }
 
 static void uring_channel_destroy(void *io_device, void *ctx)
 {
 	struct uring_channel *ch = ctx;
 
+	usk_poller_unregister(&ch->poller);
 	if (ch->efd >= 0) {
-		usk_thread_remove_wake_fd(ch->efd);
 		close(ch->efd);
 	}
-	usk_poller_unregister(&ch->poller);
 	io_uring_queue_exit(&ch->ring);
+}
+
+/*
+ * A reactor that sleeps while the kernel works wakes at the completion.
+ * Without an eventfd the poller has no source, and the sleeps are short.
+ */
+static void uring_channel_set_interrupt(struct uring_channel *ch)
+{
+	ch->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ch->efd < 0) {
+		return;
+	}
+	if (io_uring_register_eventfd(&ch->ring, ch->efd) != 0) {
+		close(ch->efd);
+		ch->efd = -1;
+		return;
+	}
+	io_uring_cq_eventfd_toggle(&ch->ring, false);
+	usk_poller_set_interrupt(ch->poller, ch->efd, uring_arm, uring_disarm, ch);
 }
 
 static int uring_channel_create(void *io_device, void *ctx)
@@ -195,24 +305,22 @@ static int uring_channel_create(void *io_device, void *ctx)
 	}
 	rc = io_uring_queue_init_params(URING_QUEUE_DEPTH, &ch->ring, &params);
 	if (rc != 0) {
-		USK_ERRLOG("uring: cannot set up a ring: %s", strerror(-rc));
+		char why[256];
+
+		uring_unavailable_why(rc, why, sizeof(why));
+		USK_ERRLOG("uring: %s", why);
 		return rc;
 	}
 	/* Kernels before 5.19 have no sparse tables: plain fds then. */
 	ch->fixed_files = io_uring_register_files_sparse(&ch->ring, URING_FILE_SLOTS) == 0;
 	memset(ch->slot_owner, 0, sizeof(ch->slot_owner));
-	/* A reactor that sleeps while the kernel works wakes at the completion. */
-	ch->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (ch->efd >= 0 && (io_uring_register_eventfd(&ch->ring, ch->efd) != 0 ||
-			     usk_thread_add_wake_fd(ch->efd) != 0)) {
-		close(ch->efd);
-		ch->efd = -1;
-	}
 	ch->poller = usk_poller_register(uring_poll, ch, 0, "bdev_uring");
 	if (ch->poller == NULL) {
+		ch->efd = -1;
 		uring_channel_destroy(io_device, ctx);
 		return -ENOMEM;
 	}
+	uring_channel_set_interrupt(ch);
 	return 0;
 }
 
@@ -394,41 +502,6 @@ static const struct usk_bdev_fn_table g_uring_fn = {
 	.dump_info_json = uring_dump_info,
 };
 
-/*
- * Opens @ub's file, direct where possible, and finds its size in bytes and
- * its logical block size (0 for a file: it has none).
- */
-static int uring_open(struct uring_bdev *ub, uint64_t *size, uint32_t *lbs, char *err,
-		      size_t errlen)
-{
-	struct stat st;
-
-	ub->fd = open(ub->filename, O_RDWR | O_DIRECT | O_CLOEXEC);
-	if (ub->fd < 0 && errno == EINVAL) {
-		USK_NOTICELOG("uring bdev '%s': %s does not take O_DIRECT; using the page cache",
-			      ub->bdev.name, ub->filename);
-		ub->fd = open(ub->filename, O_RDWR | O_CLOEXEC);
-	}
-	if (ub->fd < 0 || fstat(ub->fd, &st) != 0) {
-		int rc = -errno;
-
-		snprintf(err, errlen, "field 'filename': cannot open %s: %s", ub->filename,
-			 strerror(-rc));
-		return rc;
-	}
-	*size = (uint64_t)st.st_size;
-	*lbs = 0;
-	if (S_ISBLK(st.st_mode) &&
-	    (ioctl(ub->fd, BLKGETSIZE64, size) != 0 || ioctl(ub->fd, BLKSSZGET, lbs) != 0)) {
-		int rc = -errno;
-
-		snprintf(err, errlen, "field 'filename': cannot size %s: %s", ub->filename,
-			 strerror(-rc));
-		return rc;
-	}
-	return 0;
-}
-
 /* Gives @ub a registered-file slot and an id. */
 static int uring_take_slot(struct uring_bdev *ub, char *err, size_t errlen)
 {
@@ -444,47 +517,26 @@ static int uring_take_slot(struct uring_bdev *ub, char *err, size_t errlen)
 	return -ENOSPC;
 }
 
-/*
- * The block size: as given, or the device's own when not (512 for a file).
- * A device refuses direct I/O in units smaller than its logical block.
- */
-static int uring_block_size(uint32_t *block_size, uint32_t lbs, char *err, size_t errlen)
-{
-	if (*block_size == 0) {
-		*block_size = lbs != 0 ? lbs : 512;
-	} else if (*block_size < lbs) {
-		snprintf(err, errlen,
-			 "field 'block_size': %u is smaller than the device's logical block size "
-			 "(%u)",
-			 *block_size, lbs);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Opens the file, then checks the geometry it gives and registers the bdev. */
 static int uring_setup(struct uring_bdev *ub, uint32_t block_size, char *err, size_t errlen)
 {
-	uint64_t size = 0;
-	uint32_t lbs = 0;
-	int rc = uring_take_slot(ub, err, errlen);
+	struct bdev_file_geometry geo;
+	uint64_t num_blocks = 0;
+	int rc = uring_check_available(err, errlen);
 
 	if (rc == 0) {
-		rc = uring_open(ub, &size, &lbs, err, errlen);
+		rc = uring_take_slot(ub, err, errlen);
 	}
 	if (rc == 0) {
-		rc = uring_block_size(&block_size, lbs, err, errlen);
-	}
-	if (rc == 0 && size / block_size == 0) {
-		snprintf(err, errlen, "field 'filename': %s holds no whole block of %u bytes",
-			 ub->filename, block_size);
-		rc = -EINVAL;
+		rc = bdev_file_open("uring", ub->bdev.name, ub->filename, false, &ub->fd, &geo, err,
+				    errlen);
 	}
 	if (rc == 0) {
-		rc = bdev_geometry_check(ub->bdev.name, size / block_size, block_size, err, errlen);
+		rc = bdev_file_blocks(ub->bdev.name, ub->filename, &geo, &block_size, &num_blocks,
+				      err, errlen);
 	}
 	if (rc == 0) {
-		rc = bdev_simple_register(&ub->bdev, "URING bdev", size / block_size, block_size,
+		rc = bdev_simple_register(&ub->bdev, "URING bdev", num_blocks, block_size,
 					  &g_uring_fn, &g_bdev_uring_module, err, errlen);
 	}
 	return rc;
@@ -493,7 +545,6 @@ static int uring_setup(struct uring_bdev *ub, uint32_t block_size, char *err, si
 int bdev_uring_create(const char *name, const char *filename, uint32_t block_size, const char *uuid,
 		      char *err, size_t errlen)
 {
-	struct bdev_create_opts opts;
 	struct uring_bdev *ub = calloc(1, sizeof(*ub));
 	int rc;
 
@@ -503,17 +554,9 @@ int bdev_uring_create(const char *name, const char *filename, uint32_t block_siz
 		return -ENOMEM;
 	}
 	ub->fd = -1;
-	/* The name and the UUID are checked before the file is touched; the size once open. */
-	bdev_create_opts_init(&opts);
-	opts.name = name;
-	opts.num_blocks = 1;
-	opts.block_size = block_size != 0 ? block_size : 512;
-	opts.uuid = uuid;
-	rc = bdev_create_opts_apply(&opts, &ub->bdev, err, errlen);
+	ub->bdev.ctxt = ub;
+	rc = bdev_file_name_check(&ub->bdev, name, block_size, uuid, err, errlen);
 	if (rc == 0) {
-		/* The layer keeps its own copy of the name. */
-		ub->bdev.name = name;
-		ub->bdev.ctxt = ub;
 		rc = uring_setup(ub, block_size, err, errlen);
 	}
 	if (rc != 0) {
@@ -545,19 +588,14 @@ static const struct usk_json_object_decoder g_uring_create_decoders[] = {
 static void rpc_bdev_uring_create(struct usk_rpc_request *req, const struct usk_json_val *params)
 {
 	struct uring_create_params p = {0};
-	struct usk_json_write_ctx *w;
 	char err[256];
 
 	if (usk_rpc_decode_params(req, params, g_uring_create_decoders,
 				  USK_COUNTOF(g_uring_create_decoders), &p) == 0) {
-		if (bdev_uring_create(p.name, p.filename, p.block_size, p.uuid, err, sizeof(err)) !=
-		    0) {
-			usk_rpc_send_error(req, USK_JSONRPC_ERROR_INVALID_PARAMS, "params: %s",
-					   err);
-		} else if ((w = usk_rpc_begin_result(req)) != NULL) {
-			usk_json_write_string(w, p.name);
-			usk_rpc_end_result(req, w);
-		}
+		int rc = bdev_uring_create(p.name, p.filename, p.block_size, p.uuid, err,
+					   sizeof(err));
+
+		bdev_rpc_create_answer(req, rc, p.name, err);
 	}
 	free(p.name);
 	free(p.filename);

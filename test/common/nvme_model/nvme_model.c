@@ -147,8 +147,9 @@ static void model_shutdown_step(struct nvme_model *m, uint32_t cc, uint32_t csts
 		return;
 	}
 	if (!m->shutdown_seen) {
-		m->shutdown_seen = true;
+		/* The time first: a test that sees the flag moves the clock from then. */
 		m->shutdown_seen_us = now;
+		m->shutdown_seen = true;
 		model_set_shst(m, MODEL_CSTS_SHST_OCCURRING);
 	}
 	if (now - m->shutdown_seen_us >= (uint64_t)m->opts.shutdown_delay_ms * 1000ull) {
@@ -206,13 +207,18 @@ static void model_send_events(struct nvme_model *m)
 	}
 }
 
-/* Removed or failed: processing stops, but the registers still answer, so disabling works. */
+/*
+ * Removed or failed: processing stops, but the registers still answer, so
+ * disabling works, in disable_delay_ms as for a running controller.
+ */
 static void model_halted_step(struct nvme_model *m, uint32_t cc, uint32_t csts)
 {
 	atomic_store(&m->waiting_ready, (cc & USK_NVME_CC_EN) && !(csts & USK_NVME_CSTS_RDY));
-	if (!(cc & USK_NVME_CC_EN)) {
+	if (!(cc & USK_NVME_CC_EN) && (csts & USK_NVME_CSTS_RDY) &&
+	    model_stopped_now(m, model_now_us(m))) {
 		__atomic_and_fetch(model_reg32(m, USK_NVME_REG_CSTS), ~USK_NVME_CSTS_RDY,
 				   __ATOMIC_SEQ_CST);
+		m->disable_seen = false;
 	}
 }
 

@@ -57,7 +57,8 @@ struct nvme_model_opts {
 	bool dbbuf_idle_eventidx;   /* never move EventIdx: the host should stop ringing */
 	bool abort_unsupported;	    /* answer every Abort "not aborted", as QEMU's device does */
 	uint32_t ready_delay_ms;    /* a slow controller: CSTS.RDY this long after CC.EN */
-	uint32_t disable_delay_ms;  /* CSTS.RDY clears this long after CC.EN does */
+	/* CSTS.RDY clears this long after CC.EN does (removed or in fatal status too) */
+	uint32_t disable_delay_ms;
 	uint32_t shutdown_delay_ms; /* CSTS.SHST 01b at CC.SHN, 10b this long after */
 	uint8_t cap_to;		    /* CAP.TO, 500 ms units (0: 1) */
 	/*
@@ -85,6 +86,20 @@ struct nvme_model_opts {
 	 * 4 << dstrd bytes apart; 0 to 15.
 	 */
 	uint8_t dstrd;
+	/*
+	 * MSI-X vectors (a capability in configuration space), at most 32;
+	 * 0: no MSI-X, the controller can only be polled. A CQ created with
+	 * IEN signals its vector's eventfd after posting (the admin CQ vector
+	 * 0's); a vector with no eventfd holds the message pending until it
+	 * gets one (see nvme_model_msix.c).
+	 */
+	uint16_t msix_vectors;
+	/*
+	 * Identify Controller's SUBNQN (controllers of NVMe 1.2.1 on report
+	 * it); NULL: zeroes, as older ones. Kept by pointer: it must outlive
+	 * the model.
+	 */
+	const char *subnqn;
 };
 
 struct nvme_model;
@@ -162,6 +177,9 @@ void nvme_model_raise_event(struct nvme_model *model, uint32_t dw0);
 /* Asynchronous Event Requests the host has waiting now. */
 uint32_t nvme_model_aers_waiting(struct nvme_model *model);
 
+/* The events the host chose with Set Features Async Event Configuration (0 if it did not). */
+uint32_t nvme_model_async_event_config(struct nvme_model *model);
+
 /*
  * Changes namespace @nsid's size: up to its size at creation (no new
  * memory); 0 detaches it (it leaves the active namespace list).
@@ -183,6 +201,12 @@ bool nvme_model_enabled(struct nvme_model *model);
  * failed one that will never be ready.
  */
 bool nvme_model_waiting_ready(struct nvme_model *model);
+
+/*
+ * Whether the model's thread has seen CC.SHN set (and counts its
+ * shutdown_delay_ms from then), until the host clears it.
+ */
+bool nvme_model_shutting_down(struct nvme_model *model);
 
 /* How many times the host has enabled the controller (1 after bring-up). */
 uint32_t nvme_model_enable_count(struct nvme_model *model);
@@ -206,6 +230,9 @@ void nvme_model_pause(struct nvme_model *model, bool pause);
 
 /* Completion queue entries the model has written on I/O queues. */
 uint64_t nvme_model_io_cqes_posted(struct nvme_model *model);
+
+/* Waits (up to 30 s) until nvme_model_io_cqes_posted() reaches @count; returns whether it has. */
+bool nvme_model_wait_io_cqes_posted(struct nvme_model *model, uint64_t count);
 
 /*
  * Bad doorbell writes the model has seen: an SQ tail past the ring, a CQ
@@ -233,6 +260,27 @@ uint32_t nvme_model_aborts(struct nvme_model *model);
  * Abort) then sees what it did.
  */
 bool nvme_model_admin_settle(struct nvme_model *model);
+
+/*
+ * Calls @hook (NULL: none) on the host's thread each time the host routes
+ * an eventfd to a vector (usk_pci_device_set_msix_vector() with an fd),
+ * after the model has taken it and before the call returns: a test makes
+ * something happen exactly between the driver's assign and what follows.
+ */
+void nvme_model_set_assign_hook(struct nvme_model *model,
+				void (*hook)(void *ctx, uint32_t vector), void *ctx);
+
+/* Whether vector @vector has an eventfd (enabled and unmasked) now. */
+bool nvme_model_vector_assigned(struct nvme_model *model, uint32_t vector);
+
+/* How many times the host has routed an eventfd to @vector one vector at a time. */
+uint64_t nvme_model_vector_assigns(struct nvme_model *model, uint32_t vector);
+
+/* Messages the model has sent to eventfds (pending ones once sent). */
+uint64_t nvme_model_msix_signals(struct nvme_model *model);
+
+/* The vector CQ @cqid was last created with, -1 when without interrupts (IEN 0) or never. */
+int32_t nvme_model_cq_vector(struct nvme_model *model, uint16_t cqid);
 
 /* The namespace's backing memory, for checking what was written. */
 uint8_t *nvme_model_ns_data(struct nvme_model *model, uint32_t nsid);
@@ -362,6 +410,17 @@ struct nvme_model_fixture {
  */
 int nvme_model_fixture_up(struct nvme_model_fixture *f, const struct nvme_model_opts *mo,
 			  const struct usk_nvme_ctrlr_opts *co, uint32_t entries);
+
+/* The one-block reads nvme_model_read_window() makes. */
+#define NVME_MODEL_WINDOW_READS 8
+
+/*
+ * NVME_MODEL_WINDOW_READS one-block reads of blocks 0.. on @f's queue pair,
+ * polled to completion (30 s each at most): a window of I/O, for tests
+ * that show another controller's slowness holds up none of it. Returns
+ * how many completed (all of them unless a submission failed).
+ */
+int nvme_model_read_window(struct nvme_model_fixture *f);
 
 /* Frees the queue pair, detaches, destroys the model. Returns 0 or the first error. */
 int nvme_model_fixture_down(struct nvme_model_fixture *f);

@@ -3,9 +3,11 @@
 #include "config.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nvme_model_internal.h"
+#include "usk/nvmf_spec.h"
 
 static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 {
@@ -28,6 +30,10 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		cd->aerl = MODEL_AER_MAX - 1;
 		cd->oaes = USK_NVME_OAES_NS_ATTR;
 		cd->oncs = USK_NVME_ONCS_COMPARE | USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
+		if (m->opts.subnqn != NULL) {
+			snprintf((char *)data + USK_NVME_CDATA_SUBNQN_OFFSET,
+				 USK_NVMF_NQN_MAX_LEN + 1, "%s", m->opts.subnqn);
+		}
 		break;
 	}
 	case USK_NVME_CNS_NAMESPACE: {
@@ -68,14 +74,25 @@ static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_s
 	if (!is_cq && !m->cq[cmd->cdw11 >> 16].live) {
 		return 0x100; /* Completion Queue Invalid */
 	}
+	/* CDW11 bits 31:16: a CQ's interrupt vector (IEN is bit 1), an SQ's CQ ID (base 5.4, 5.5). */
+	uint16_t high = (uint16_t)(cmd->cdw11 >> 16);
+	bool ien = is_cq && (cmd->cdw11 & 2) != 0;
+	uint16_t iv = ien ? high : 0;
+
+	if (ien && iv >= USK_MAX(m->opts.msix_vectors, 1u)) {
+		return 0x108; /* Invalid Interrupt Vector */
+	}
 	if (is_cq) {
 		model_cq_discard(m, qid);
+		model_msix_note_cq(m, qid, ien, iv);
 	}
 	*q = (struct model_queue){.live = true,
 				  .base = cmd->prp1,
 				  .entries = entries,
-				  .cqid = (uint16_t)(cmd->cdw11 >> 16),
-				  .phase = 1};
+				  .cqid = is_cq ? 0 : high,
+				  .phase = 1,
+				  .ien = ien,
+				  .iv = iv};
 	/* A new queue starts with its doorbell at 0, whatever an old queue left there. */
 	model_doorbell_init(m, qid, is_cq);
 	return 0;
@@ -154,6 +171,21 @@ static uint16_t model_get_log_page(struct nvme_model *m, const struct usk_nvme_s
 	return model_data_copy(m, cmd, page, len, true);
 }
 
+/*
+ * As a device (and Linux's nvmet) does, a notice the controller does not
+ * offer, or a reserved critical-warning bit, is an Invalid Field.
+ */
+static uint16_t model_set_async_event_config(struct nvme_model *m, uint32_t cdw11)
+{
+	uint32_t offered = USK_NVME_AEC_SMART_WARNINGS | USK_NVME_OAES_NS_ATTR;
+
+	if ((cdw11 & ~offered) != 0) {
+		return 0x002;
+	}
+	__atomic_store_n(&m->async_event_config, cdw11, __ATOMIC_RELEASE);
+	return 0;
+}
+
 uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t *dw0)
 {
 	uint16_t qid = cmd->cdw10 & 0xffff;
@@ -167,7 +199,7 @@ uint16_t model_admin(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint3
 			return 0;
 		}
 		if ((cmd->cdw10 & 0xff) == USK_NVME_FEAT_ASYNC_EVENT_CONFIG) {
-			return 0;
+			return model_set_async_event_config(m, cmd->cdw11);
 		}
 		if ((cmd->cdw10 & 0xff) != USK_NVME_FEAT_NUMBER_OF_QUEUES) {
 			return 0x002;

@@ -69,15 +69,26 @@ bool nvme_model_post_bogus(struct nvme_model *m, uint16_t qid, uint16_t cid)
 	return atomic_load(&m->bogus_posted) != posted;
 }
 
-bool nvme_model_wait_io_completed(struct nvme_model *m, uint64_t count)
+/* Waits up to 30 s for the model's own thread to bring @counter to @count. */
+static bool model_wait_count(_Atomic uint64_t *counter, uint64_t count)
 {
 	time_t start = time(NULL);
 
-	while (atomic_load(&m->io_completed) < count) {
+	while (atomic_load(counter) < count) {
 		if (time(NULL) - start > 30) {
 			return false;
 		}
 		sched_yield();
 	}
 	return true;
+}
+
+bool nvme_model_wait_io_completed(struct nvme_model *m, uint64_t count)
+{
+	return model_wait_count(&m->io_completed, count);
+}
+
+bool nvme_model_wait_io_cqes_posted(struct nvme_model *m, uint64_t count)
+{
+	return model_wait_count(&m->io_cqes_posted, count);
 }

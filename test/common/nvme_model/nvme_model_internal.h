@@ -18,6 +18,7 @@
 #define MODEL_WAIT_LIMIT_MS 30000
 
 #define MODEL_QUEUES 17 /* admin + 16 I/O */
+#define MODEL_MSIX_MAX 32 /* most MSI-X vectors a model may have */
 #define MODEL_PAGE   4096u
 /* Asynchronous Event Requests the model keeps (Identify Controller AERL + 1). */
 #define MODEL_AER_MAX 4
@@ -35,6 +36,8 @@ struct model_queue {
 	uint16_t head; /* SQ: next to fetch; CQ: next to post */
 	uint16_t cqid; /* SQ only */
 	uint8_t phase; /* CQ only */
+	bool ien;      /* CQ only: interrupts enabled, on vector @iv */
+	uint16_t iv;
 };
 
 /* A completion made but not posted yet. */
@@ -113,6 +116,7 @@ struct nvme_model {
 	/* With shadow doorbells an idle SQ sleeps until its MMIO doorbell is written. */
 	bool sq_awake[MODEL_QUEUES];
 	uint32_t arbitration;  /* Set Features Arbitration's CDW11 */
+	uint32_t async_event_config; /* Set Features Async Event Configuration's CDW11 */
 	uint64_t dbbuf_shadow; /* IOVAs from Doorbell Buffer Config, 0 when off */
 	uint64_t dbbuf_eventidx;
 	bool thread_started;
@@ -138,7 +142,7 @@ struct nvme_model {
 	uint64_t ready_delay_us; /* this enable's */
 	bool disable_seen;	 /* CC.EN seen clear while CSTS.RDY was set */
 	uint64_t disable_seen_us;
-	bool shutdown_seen; /* CC.SHN seen set */
+	atomic_bool shutdown_seen; /* CC.SHN seen set */
 	uint64_t shutdown_seen_us;
 	/* Inspection (nvme_model_inspect.c); fault_lock guards last_sqe. */
 	struct usk_nvme_sqe last_sqe[MODEL_QUEUES]; /* the last command fetched, per SQ */
@@ -146,6 +150,16 @@ struct nvme_model {
 	uint16_t bogus_cid;
 	atomic_bool bogus_requested;
 	_Atomic uint64_t bogus_posted;
+	/* MSI-X (nvme_model_msix.c); msix_lock guards all but the counter. */
+	pthread_mutex_t msix_lock;
+	uint32_t msix_enabled; /* vectors the host enabled, 0: MSI-X off */
+	int msix_fd[MODEL_MSIX_MAX]; /* -1: no eventfd, the vector is masked */
+	bool msix_pending[MODEL_MSIX_MAX];
+	uint64_t msix_assigns[MODEL_MSIX_MAX];
+	int32_t cq_vector[MODEL_QUEUES]; /* each CQ's vector as last created, -1 without IEN */
+	void (*assign_hook)(void *ctx, uint32_t vector);
+	void *assign_hook_ctx;
+	_Atomic uint64_t msix_signals;
 };
 
 static inline volatile uint32_t *model_reg32(struct nvme_model *m, uint32_t off)
@@ -277,6 +291,22 @@ uint16_t model_pi_check(const uint8_t *pi, const uint8_t *data, uint32_t len, ui
  * register), read without taking it: any thread, no checks, no state.
  */
 uint32_t model_cq_doorbell(struct nvme_model *m, uint16_t qid);
+
+/* MSI-X (nvme_model_msix.c). */
+
+/* Puts the capability in configuration space (opts.msix_vectors) and masks every vector. */
+void model_msix_init(struct nvme_model *m);
+void model_msix_fini(struct nvme_model *m);
+
+/* Sends @cqid's interrupt (the model's thread, after posting to it), or holds it pending. */
+void model_msix_raise(struct nvme_model *m, uint16_t cqid);
+
+/* The PCI ops: enable @count vectors with @fds (-1: masked); one vector's eventfd. */
+int model_msix_set(struct nvme_model *m, const int *fds, uint32_t count);
+int model_msix_set_vector(struct nvme_model *m, uint32_t vector, int fd);
+
+/* Notes a CQ's IEN and IV as Create I/O CQ set them, for nvme_model_cq_vector(). */
+void model_msix_note_cq(struct nvme_model *m, uint16_t cqid, bool ien, uint16_t iv);
 
 /* Inspection (nvme_model_inspect.c). */
 

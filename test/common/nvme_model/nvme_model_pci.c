@@ -56,7 +56,12 @@ static int model_reset(struct usk_pci_device *dev)
 
 static int model_set_msix(struct usk_pci_device *dev, const int *fds, uint32_t count)
 {
-	return 0;
+	return model_msix_set(to_model(dev), fds, count);
+}
+
+static int model_set_msix_vector(struct usk_pci_device *dev, uint32_t vector, int fd)
+{
+	return model_msix_set_vector(to_model(dev), vector, fd);
 }
 
 static bool model_removal_requested(struct usk_pci_device *dev)
@@ -76,6 +81,7 @@ static const struct usk_pci_device_ops g_model_ops = {
 	.cfg_write = model_cfg_write,
 	.reset = model_reset,
 	.set_msix = model_set_msix,
+	.set_msix_vector = model_set_msix_vector,
 	.removal_requested = model_removal_requested,
 	.detach = model_detach,
 };
@@ -100,7 +106,7 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 
 	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS ||
 	    opts->max_io_queues >= MODEL_QUEUES || opts->dstrd > 15 ||
-	    opts->nlbaf > NVME_MODEL_MAX_LBAF) {
+	    opts->nlbaf > NVME_MODEL_MAX_LBAF || opts->msix_vectors > MODEL_MSIX_MAX) {
 		free(m);
 		return -EINVAL;
 	}
@@ -114,6 +120,7 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	atomic_store(&m->next_ready_delay_ms, -1);
 	m->regs = aligned_alloc(4096, model_regs_size(m));
 	pthread_mutex_init(&m->fault_lock, NULL);
+	model_msix_init(m);
 	rc = model_ns_create(m);
 	if (rc != 0) {
 		nvme_model_destroy(m);
@@ -152,6 +159,7 @@ void nvme_model_destroy(struct nvme_model *m)
 		free(m->pending[q].cpl);
 	}
 	pthread_mutex_destroy(&m->fault_lock);
+	model_msix_fini(m);
 	free(m->regs);
 	free(m);
 	model_dma_put();
@@ -248,6 +256,11 @@ uint32_t nvme_model_aers_waiting(struct nvme_model *m)
 	return __atomic_load_n(&m->aer_count, __ATOMIC_ACQUIRE);
 }
 
+uint32_t nvme_model_async_event_config(struct nvme_model *m)
+{
+	return __atomic_load_n(&m->async_event_config, __ATOMIC_ACQUIRE);
+}
+
 void nvme_model_set_ns_blocks(struct nvme_model *m, uint32_t nsid, uint64_t blocks)
 {
 	if (nsid >= 1 && nsid <= m->opts.ns_count && blocks <= m->ns_capacity[nsid - 1]) {
@@ -269,6 +282,11 @@ bool nvme_model_enabled(struct nvme_model *m)
 bool nvme_model_waiting_ready(struct nvme_model *m)
 {
 	return atomic_load(&m->waiting_ready);
+}
+
+bool nvme_model_shutting_down(struct nvme_model *m)
+{
+	return atomic_load(&m->shutdown_seen);
 }
 
 uint32_t nvme_model_enable_count(struct nvme_model *m)

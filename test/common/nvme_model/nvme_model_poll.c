@@ -165,3 +165,20 @@ void nvme_model_results_restart(void)
 {
 	g_result_order = 0;
 }
+
+int nvme_model_read_window(struct nvme_model_fixture *f)
+{
+	struct nvme_model_result r[NVME_MODEL_WINDOW_READS] = {{0}};
+	int done = 0;
+
+	for (int i = 0; i < NVME_MODEL_WINDOW_READS; i++) {
+		if (usk_nvme_ns_read(f->ns, f->q, f->buf + i * 512, (uint64_t)i, 1,
+				     nvme_model_result_done, &r[i]) != 0) {
+			return done;
+		}
+	}
+	for (int i = 0; i < NVME_MODEL_WINDOW_READS; i++) {
+		done += nvme_model_poll_until(f->q, &r[i].calls, 1, 30);
+	}
+	return done;
+}

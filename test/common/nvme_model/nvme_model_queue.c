@@ -263,6 +263,7 @@ static void cq_post_ready(struct nvme_model *m, uint16_t cqid)
 		memmove(p->cpl, p->cpl + done, (p->count - done) * sizeof(p->cpl[0]));
 		p->count -= done;
 		p->ready -= done;
+		model_msix_raise(m, cqid);
 	}
 }
 

@@ -51,6 +51,21 @@ echo "unaligned verify ok"
 out=$("$perf" -q 4 -o 1m -w randwrite -V -t 2 2>&1) || fail "-o 1m -V failed: $out"
 echo "$out" | grep -q "Errors on" && fail "-o 1m -V reported errors"
 echo "split verify ok"
+# --transport-stats: each queue pair (two namespaces here) completed I/Os; with
+# shadow doorbells every SQ doorbell goes to the shadow and at most as many to
+# the register, without them none to the shadow.
+check_stats() {
+	awk -v shadow="$1" '$1 == "completions:" { n++; if ($2 <= 0) bad = 1 }
+	     $1 == "sq_mmio_doorbells:" { mmio = $2 }
+	     $1 == "sq_shadow_updates:" { if (shadow ? $2 <= 0 || $2 < mmio : $2 != 0 || mmio <= 0) bad = 1 }
+	     END { exit !(n == 2 && !bad) }'
+}
+out=$("$perf" -q 4 -w randread -t 1 --transport-stats 2>&1) || fail "--transport-stats failed: $out"
+echo "$out" | check_stats 1 || fail "--transport-stats, shadow doorbells: $out"
+out=$("$perf" -q 4 -w randread -t 1 --transport-stats --no-shadow-doorbells 2>&1) ||
+	fail "--transport-stats --no-shadow-doorbells failed: $out"
+echo "$out" | check_stats 0 || fail "--transport-stats, MMIO doorbells: $out"
+echo "transport stats ok"
 
 echo "USK-JSON-BEGIN"
 "$perf" -c 0x1 -q 4 -w randread -t 2 -L --json 2>/dev/null || fail "--json run failed"

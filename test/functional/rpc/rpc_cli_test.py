@@ -235,6 +235,10 @@ DRY_RUNS = [
      "spdk"),
     ("bdev_nvme_attach_controller -b Nvme0 -a 0000:01:00.0", "bdev_nvme_attach_controller",
      {"name": "Nvme0", "trtype": "PCIe", "traddr": "0000:01:00.0", **NVME_FLAGS}, "usk"),
+    ("bdev_nvme_attach_controller -b Nvme0 -a 0000:01:00.0 --no-interrupts",
+     "bdev_nvme_attach_controller",
+     {"name": "Nvme0", "trtype": "PCIe", "traddr": "0000:01:00.0", **NVME_FLAGS,
+      "enable_interrupts": False}, "usk"),
     ("bdev_nvme_detach_controller Nvme0", "bdev_nvme_detach_controller", {"name": "Nvme0"},
      "spdk"),
     ("bdev_nvme_detach_controller Nvme0 -t tcp -a 10.0.0.1 -f ipv4 -s 4420 -n nqn.sub "

@@ -232,7 +232,7 @@ def check_bdevs(tgt):
          "params: field 'base_bdev': cannot open 'Nope': no bdev has that name"),
         ("bdev_nvme_attach_controller", {"name": "N9"}, "params: missing field 'traddr'"),
         ("bdev_nvme_attach_controller", {"name": "N9", "trtype": "RDMA", "traddr": "1.2.3.4"},
-         "params: field 'trtype': 'RDMA' is not supported (PCIe only)"),
+         "params: field 'trtype': 'RDMA' is not supported (PCIe or TCP)"),
         ("bdev_nvme_detach_controller", {"name": "N9"}, "params: field 'name': no such controller"),
     ]
     for method, params, message in bad:
@@ -242,6 +242,24 @@ def check_bdevs(tgt):
     rc, _, err = tgt.rpc_cli("bdev_malloc_create", "-b", "M2", "1", "3000")
     check("rpc.py refuses a size that is not a multiple of the block size",
           rc == 2 and "not a multiple of block_size" in err, err)
+
+    image = os.path.join(os.path.dirname(tgt.sock), "aio.img")
+    with open(image, "wb") as f:
+        f.truncate(1 << 20)
+    rc, name, err = tgt.rpc_cli("bdev_aio_create", image, "Aio0", "4096", "--fallocate")
+    _, bdevs, _ = tgt.rpc_cli("bdev_get_bdevs", "-b", "Aio0")
+    aio = bdevs[0] if rc == 0 and bdevs else {}
+    check("bdev_aio_create FILE NAME BLOCK_SIZE --fallocate makes the bdev, with unmap",
+          name == "Aio0" and (aio["driver"], aio["block_size"], aio["num_blocks"]) ==
+          ("aio", 4096, 256) and aio["supported_io_types"]["unmap"] is True
+          and aio["driver_specific"]["aio"]["fallocate"] is True, f"{err} {aio}")
+    rc, _, err = tgt.rpc_cli("bdev_aio_create", image, "Aio1", "--no-wait")
+    check("bdev_aio_create --no-wait on a file is refused, naming the field",
+          rc == 1 and "field 'nowait'" in err, err)
+    rc, out, _ = tgt.rpc_cli("bdev_aio_delete", "Aio0")
+    _, bdevs, _ = tgt.rpc_cli("bdev_get_bdevs")
+    check("bdev_aio_delete removes the bdev",
+          rc == 0 and out is True and "Aio0" not in [b["name"] for b in bdevs], str(bdevs))
 
     rc, _, _ = tgt.rpc_cli("bdev_null_create", "-b", "Gone", "1")
     rc2, out, _ = tgt.rpc_cli("bdev_null_delete", "Gone")
@@ -269,7 +287,7 @@ def check_bad_requests(tgt):
     check("an unknown field is named", answers and error_of(answers[0]) ==
           (-32602, "params: unknown field 'verbose'"), str(answers))
 
-    answers, _ = raw_exchange(path, request("nvmf_get_subsystems", rid="q"))
+    answers, _ = raw_exchange(path, request("iscsi_get_portal_groups", rid="q"))
     check("an unknown method: method not found, with the request's id",
           answers and error_of(answers[0])[0] == -32601 and answers[0]["id"] == "q",
           str(answers))

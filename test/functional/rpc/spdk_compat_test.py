@@ -22,6 +22,8 @@ from rpc_test import (FAILURES, TOP_BUILDDIR, Tgt, allowed_cores, check, error_o
 BDEVPERF = os.path.join(TOP_BUILDDIR, "app/bdevperf/usk_bdevperf")
 
 UUID = "5bc6ab9e-1b0e-4d1e-9e3a-3c1f1a2b4c5d"
+NQN = "nqn.2016-06.io.spdk:cnode1"
+HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:5bc6ab9e-1b0e-4d1e-9e3a-3c1f1a2b4c5e"
 
 # method -> every parameter SPDK's client can send, at SPDK's default (or a
 # value that is USK's to honour, such as a name or a size).
@@ -63,6 +65,31 @@ CALLS = [
     ("bdev_enable_histogram", {"name": "Malloc0", "enable": True}),
     ("bdev_get_histogram", {"name": "Malloc0"}),
     ("bdev_nvme_get_controllers", {}),
+    # What SPDK's save_config writes for a TCP target, member for member.
+    ("nvmf_create_transport", {"trtype": "TCP", "max_queue_depth": 128,
+                               "max_io_qpairs_per_ctrlr": 127, "in_capsule_data_size": 4096,
+                               "max_io_size": 131072, "io_unit_size": 131072,
+                               "max_aq_depth": 128, "num_shared_buffers": 511,
+                               "buf_cache_size": 4294967295, "dif_insert_or_strip": False,
+                               "zcopy": False, "c2h_success": True, "sock_priority": 0,
+                               "abort_timeout_sec": 1, "ack_timeout": 0,
+                               "data_wr_pool_size": 0}),
+    ("nvmf_get_transports", {"trtype": "TCP"}),
+    ("nvmf_create_subsystem", {"nqn": NQN, "allow_any_host": False,
+                               "serial_number": "SPDK00000000000001",
+                               "model_number": "SPDK bdev Controller", "max_namespaces": 32,
+                               "min_cntlid": 1, "max_cntlid": 65519, "ana_reporting": False}),
+    ("nvmf_subsystem_add_host", {"nqn": NQN, "host": HOSTNQN}),
+    ("nvmf_subsystem_add_ns", {"nqn": NQN, "namespace": {
+        "nsid": 1, "bdev_name": "Malloc0", "nguid": "5BC6AB9E1B0E4D1E9E3A3C1F1A2B4C5D",
+        "uuid": UUID, "no_auto_visible": False, "anagrpid": 1}}),
+    ("nvmf_subsystem_add_listener", {"nqn": NQN, "secure_channel": False,
+                                     "listen_address": {"trtype": "TCP", "adrfam": "IPv4",
+                                                        "traddr": "127.0.0.1",
+                                                        "trsvcid": "0"}}),
+    ("nvmf_get_subsystems", {}),
+    ("nvmf_subsystem_remove_host", {"nqn": NQN, "host": HOSTNQN}),
+    ("nvmf_delete_subsystem", {"nqn": NQN}),
     ("bdev_split_delete", {"base_bdev": "Null0"}),
 ]
 
@@ -100,6 +127,12 @@ def check_every_shared_method(tgt, workdir):
                                              "block_size": 512, "uuid": UUID[:-1] + "e"})
     check("bdev_uring_create with SPDK's parameters", "error" not in answer, str(answer))
     call(tgt, "bdev_uring_delete", {"name": "Uring0"})
+    answer = call(tgt, "bdev_aio_create", {"filename": image, "name": "Aio0", "block_size": 512,
+                                           "readonly": False, "fallocate": False,
+                                           "uuid": UUID[:-1] + "f", "nowait": False})
+    check("bdev_aio_create with SPDK's parameters", answer.get("result") == "Aio0", str(answer))
+    answer = call(tgt, "bdev_aio_delete", {"name": "Aio0"})
+    check("bdev_aio_delete with SPDK's parameters", answer.get("result") is True, str(answer))
 
     # No NVMe device on the host: refused for the device, never for a parameter.
     answer = call(tgt, "bdev_nvme_attach_controller", {
@@ -169,9 +202,10 @@ def check_refusals(tgt):
               code == -32602 and f"'{field}'" in message, message)
 
 
-def spdk_saved_bdevs(image):
+def spdk_saved_bdevs(image, aio_image):
     """The bdev part of a config SPDK's save_config writes for a malloc, a
-    null, a split of the null and a uring bdev: every member SPDK writes."""
+    null, a split of the null, a uring bdev and an aio bdev: every member
+    SPDK writes."""
     return {"subsystems": [{"subsystem": "bdev", "config": [
         {"method": "bdev_malloc_create", "params": {
             "name": "Malloc1", "num_blocks": 8192, "block_size": 512,
@@ -190,29 +224,35 @@ def spdk_saved_bdevs(image):
         {"method": "bdev_uring_create", "params": {
             "name": "Uring1", "block_size": 512, "filename": image,
             "uuid": "c3a1e5f7-9b2d-4c6e-8f0a-1b3d5f7a9c12"}},
+        {"method": "bdev_aio_create", "params": {
+            "name": "Aio1", "filename": aio_image, "readonly": False, "fallocate": False,
+            "uuid": "4f1d2c3b-5a6e-4d7c-9b8a-0e1f2d3c4b5a", "nowait": False}},
         {"method": "bdev_wait_for_examine"}]}]}
 
 
 def check_spdk_saved_config(workdir):
     """An SPDK-saved bdev config loads unchanged into usk_tgt and usk_bdevperf."""
     image = os.path.join(workdir, "saved.img")
-    with open(image, "wb") as f:
-        f.truncate(1 << 20)
+    aio_image = os.path.join(workdir, "saved-aio.img")
+    for path in (image, aio_image):
+        with open(path, "wb") as f:
+            f.truncate(1 << 20)
     conf = os.path.join(workdir, "spdk-saved.json")
     with open(conf, "w") as f:
-        json.dump(spdk_saved_bdevs(image), f)
-    want = ["Malloc1", "Null1p0", "Null1p1", "Uring1"]
+        json.dump(spdk_saved_bdevs(image, aio_image), f)
+    want = ["Aio1", "Malloc1", "Null1p0", "Null1p1", "Uring1"]
     tgt = Tgt(workdir, "--json", conf, sock=os.path.join(workdir, "saved.sock"))
     try:
         ready = tgt.wait_ready()
         bdevs = call(tgt, "bdev_get_bdevs", {}).get("result") or [] if ready else []
         names = sorted(b["name"] for b in bdevs if b["name"] != "Null1")
         uuids = {b["name"]: b.get("uuid") for b in bdevs}
-        check("usk_tgt loads an SPDK-saved malloc, null, split and uring config",
+        check("usk_tgt loads an SPDK-saved malloc, null, split, uring and aio config",
               names == want, f"{names} {tgt.log_text()[-1500:]}")
         check("the saved UUIDs are the bdevs' again",
               uuids.get("Malloc1") == "0d6f3a52-7c1e-4b4a-9d2b-6a1f5e3c2b10"
-              and uuids.get("Uring1") == "c3a1e5f7-9b2d-4c6e-8f0a-1b3d5f7a9c12", str(uuids))
+              and uuids.get("Uring1") == "c3a1e5f7-9b2d-4c6e-8f0a-1b3d5f7a9c12"
+              and uuids.get("Aio1") == "4f1d2c3b-5a6e-4d7c-9b8a-0e1f2d3c4b5a", str(uuids))
     finally:
         tgt.stop()
     cores, _ = allowed_cores()

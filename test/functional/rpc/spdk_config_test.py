@@ -178,8 +178,11 @@ def check_spdk_shaped_config(work):
         log = tgt.log_text()
         check("the subsystems USK lacks are skipped with a notice naming each",
               all(f"skipped subsystem '{name}'" in log
-                  for name in ("iobuf", "sock", "accel", "scheduler", "nvmf", "iscsi", "scsi")),
+                  for name in ("iobuf", "sock", "accel", "scheduler", "iscsi", "scsi")),
               log)
+        check("nvmf's SPDK-only methods are skipped with a notice naming each",
+              all(f"skipped SPDK's '{m}'" in log
+                  for m in ("nvmf_set_config", "nvmf_set_max_subsystems", "nvmf_set_crdt")), log)
         check("bdev's SPDK-only methods are skipped with a notice naming each",
               all(f"skipped SPDK's '{m}'" in log
                   for m in ("bdev_set_options", "bdev_nvme_set_hotplug")), log)
@@ -193,14 +196,16 @@ def check_spdk_shaped_config(work):
 
 def check_refusals(work):
     config = spdk_config()
-    nvmf = next(s for s in config["subsystems"] if s["subsystem"] == "nvmf")
-    nvmf["config"].append({"method": "nvmf_create_transport", "params": {"trtype": "TCP"}})
-    tgt = Tgt(work, "nvmf", "-c", write_json(os.path.join(work, "nvmf.json"), config))
+    iscsi = next(s for s in config["subsystems"] if s["subsystem"] == "iscsi")
+    iscsi["config"].append({"method": "iscsi_create_portal_group",
+                            "params": {"tag": 1, "portals": [{"host": "127.0.0.1",
+                                                              "port": "3260"}]}})
+    tgt = Tgt(work, "iscsi", "-c", write_json(os.path.join(work, "iscsi.json"), config))
     try:
         rc = tgt.wait_exit()
         log = tgt.log_text()
         check("a subsystem USK lacks, with a method that needs it, stops the start naming both",
-              rc == 1 and "subsystem 'nvmf'" in log and "'nvmf_create_transport'" in log
+              rc == 1 and "subsystem 'iscsi'" in log and "'iscsi_create_portal_group'" in log
               and "USK has no such subsystem" in log, f"rc {rc}: {log}")
     finally:
         tgt.stop()
@@ -262,6 +267,16 @@ def check_spdk_client_round_trip(work):
         rc, out, err = spdk_rpc(tgt.sock, "log_get_print_level")
         check("SPDK's rpc.py: log_get_print_level answers in SPDK's spelling",
               rc == 0 and json.loads(out) == "WARNING", out + err)
+        image = os.path.join(work, "aio.img")
+        with open(image, "wb") as f:
+            f.truncate(1 << 20)
+        rc, out, err = spdk_rpc(tgt.sock, "bdev_aio_create", image, "Aio7", "4096")
+        check("SPDK's rpc.py: bdev_aio_create FILE NAME BLOCK_SIZE prints the name",
+              rc == 0 and out.strip() == "Aio7"
+              and "Aio7" in bdev_names(tgt), out + err)
+        rc, _, err = spdk_rpc(tgt.sock, "bdev_aio_delete", "Aio7")
+        check("SPDK's rpc.py: bdev_aio_delete NAME", rc == 0 and "Aio7" not in bdev_names(tgt),
+              err)
         rc, out, err = spdk_rpc(tgt.sock, "save_config")
         saved = json.loads(out) if rc == 0 else None
         check("SPDK's rpc.py: save_config is usk_tgt's save_config",

@@ -61,7 +61,7 @@ initramfs_build() {
 	initramfs_copy "$(command -v busybox)" /bin/busybox
 	initramfs_copy "$(command -v bash)" /bin/bash
 	initramfs_copy_libs "$(command -v bash)"
-	for m in $initramfs_modules; do
+	for m in $initramfs_modules "${extra_modules[@]}"; do
 		initramfs_copy_module "$m"
 	done
 	if [ -n "${noiommu_vfio_ko:-}" ]; then

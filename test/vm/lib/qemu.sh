@@ -122,7 +122,12 @@ vm_run() {
 	# no_timer_check: a TCG guest on a busy host ticks so slowly that the
 	# kernel's boot-time timer check fails and it panics ("timer doesn't
 	# work through Interrupt-remapped IO-APIC"); the timer is fine.
-	local append="console=ttyS0 quiet panic=-1 no_timer_check"
+	# tsc=reliable: TCG's TSC follows the host's clock on every vCPU, but the
+	# kernel's clocksource watchdog, run on a slow emulated guest, marks it
+	# unstable and falls back to the HPET, whose every read is an emulated
+	# MMIO read: fio, which reads the clock several times an I/O, then ran at
+	# a third of usk_nvme_perf's speed (doc/fio.md, Figures).
+	local append="console=ttyS0 quiet panic=-1 no_timer_check tsc=reliable"
 	if [ "$iommu" = yes ]; then
 		qemu_args+=(-append "$append intel_iommu=on" -device intel-iommu,intremap=on)
 	else

@@ -12,11 +12,11 @@ bdf=$(nvme_bdfs | head -n 1)
 dmar_faults() { dmesg | grep -c "DMAR:.*fault addr"; }
 faults=$(dmar_faults)
 HUGEMEM=0 /usk/scripts/setup.sh config >/dev/null || fail "setup.sh config"
-field() { echo "$1" | sed -n "s/.*\"$2\": \"\{0,1\}\([^\",}]*\).*/\1/p"; }
 
 # Namespace 1: 4096-byte blocks + 8 bytes of separate metadata.
-json=$(usk_nvme id-ns $bdf -n 1 -o json) || fail "id-ns 1"
-[ "$(field "$json" ms)" = 8 ] && [ "$(field "$json" block_size)" = 4096 ] || fail "id-ns 1: $json"
+out=$(usk_nvme id-ns $bdf -n 1) || fail "id-ns 1"
+echo "$out" | grep -q "^ms      : 8$" && echo "$out" | grep -q "^lbads   : 12 (4096 bytes)$" ||
+	fail "id-ns 1: $out"
 head -c $((8 * 4096)) /dev/urandom >/tmp/d1
 head -c $((8 * 8)) /dev/urandom >/tmp/m1
 usk_nvme write $bdf -n 1 -s 10 -c 7 -d /tmp/d1 -M /tmp/m1 | grep -q "write: Success" ||

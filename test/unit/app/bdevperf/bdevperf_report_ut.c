@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bdevperf.h"
+#include "usk/ticks.h"
 #include "ut.h"
 
 static struct bdevperf_opts g_opts = {
@@ -173,7 +174,7 @@ static void test_table(void)
 	atomic_store(&g_jobs[1].counts.ios, 14);
 	fail(&g_jobs[1], USK_BDEV_IO_TYPE_READ, 2, 0x006, 0);
 	fail(&g_jobs[1], USK_BDEV_IO_TYPE_WRITE, 4, 0x006, 0);
-	CAPTURE(text, bdevperf_report_final(out_, &g_opts, g_jobs, 2));
+	CAPTURE(text, bdevperf_report_final(out_, &g_opts, g_jobs, 2, NULL));
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "    submitted    completed   failed\n"));
 	/* Submitted, completed and failed end each row, failed last as scripts expect. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(text, "          200          200        0\n"));
@@ -185,15 +186,18 @@ static void test_table(void)
 	free(text);
 }
 
-/* The report of the first @count jobs with --json-output, parsed; NULL if it is not JSON. */
-static json_t *final_json(uint32_t count)
+/*
+ * The report of the first @count jobs with --json-output and @progress,
+ * parsed; NULL if it is not JSON.
+ */
+static json_t *final_json(uint32_t count, const struct bdevperf_progress *progress)
 {
 	char *text = NULL;
 	json_error_t error;
 	json_t *root;
 
 	g_opts.json_output = true;
-	CAPTURE(text, bdevperf_report_final(out_, &g_opts, g_jobs, count));
+	CAPTURE(text, bdevperf_report_final(out_, &g_opts, g_jobs, count, progress));
 	g_opts.json_output = false;
 	root = json_loads(text, 0, &error);
 	free(text);
@@ -207,7 +211,7 @@ static void test_json(void)
 	fail(&g_jobs[1], USK_BDEV_IO_TYPE_READ, 2048, 0x281, 0);
 	fail(&g_jobs[1], USK_BDEV_IO_TYPE_READ, 0, PERF_STATUS_SUBMIT_FAILED, ENODEV);
 
-	json_t *root = final_json(2);
+	json_t *root = final_json(2, NULL);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
 	json_t *clean = json_array_get(json_object_get(root, "jobs"), 0);
@@ -255,7 +259,7 @@ static void test_json_reset_and_generic(void)
 	make_job(&g_jobs[0], "Malloc0", "malloc", 0, 3, 3);
 	fail(&g_jobs[0], USK_BDEV_IO_TYPE_RESET, 0, 0x006, 0);
 
-	json_t *root = final_json(1);
+	json_t *root = final_json(1, NULL);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
 	json_t *first =
@@ -264,6 +268,100 @@ static void test_json_reset_and_generic(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "op")), "reset");
 	CU_ASSERT_TRUE(json_is_null(json_object_get(first, "block")));
 	CU_ASSERT_TRUE(json_is_true(json_object_get(first, "generic")));
+	json_decref(root);
+}
+
+/*
+ * Each progress line's IOPS and MiB/s are kept while there is room, also
+ * when no line is printed (--json-output), and the JSON lists them by second.
+ */
+static void test_json_progress(void)
+{
+	struct bdevperf_second seconds[2];
+	struct bdevperf_progress progress = {.seconds = seconds, .capacity = 2};
+
+	make_job(&g_jobs[0], "Null0", "null", 0, 0, 0);
+	atomic_store(&g_jobs[0].counts.ios, 100);
+	atomic_store(&g_jobs[0].counts.bytes, 100 << 20);
+	bdevperf_report_progress(NULL, g_jobs, 1, &progress, 1);
+	atomic_store(&g_jobs[0].counts.ios, 250);
+	atomic_store(&g_jobs[0].counts.bytes, 250 << 20);
+	bdevperf_report_progress(NULL, g_jobs, 1, &progress, 2);
+	atomic_store(&g_jobs[0].counts.ios, 300);
+	bdevperf_report_progress(NULL, g_jobs, 1, &progress, 3);
+	CU_ASSERT_EQUAL(progress.count, 2);
+
+	json_t *root = final_json(1, &progress);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	json_t *list = json_object_get(root, "progress");
+
+	CU_ASSERT_EQUAL_FATAL(json_array_size(list), 2);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(list, 1), "second")), 2);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(json_array_get(list, 0), "iops")),
+			       100.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(json_array_get(list, 1), "iops")),
+			       150.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(json_array_get(list, 1), "mibps")),
+			       150.0, 1e-9);
+	json_decref(root);
+}
+
+/* What the job's thread does for a counted I/O of @ticks (job_count in bdevperf_job.c). */
+static void count_latency(struct bdevperf_job *job, uint64_t ticks)
+{
+	struct bdevperf_counts *c = &job->counts;
+
+	c->latency_sum += ticks;
+	c->latency_min = c->latency_min && c->latency_min < ticks ? c->latency_min : ticks;
+	c->latency_max = ticks > c->latency_max ? ticks : c->latency_max;
+	usk_histogram_record(&job->latency, ticks);
+}
+
+/*
+ * With --latency-histogram a job's JSON has its latency percentiles and
+ * buckets beside its avg, min and max; without, no "latency_us".
+ */
+static void test_json_latency(void)
+{
+	uint64_t us = usk_ticks_hz() / 1000000; /* ticks in a microsecond */
+
+	make_job(&g_jobs[0], "Null0", "null", 0, 100, 100);
+	atomic_store(&g_jobs[0].counts.ios, 100);
+	usk_histogram_init(&g_jobs[0].latency);
+	for (int i = 0; i < 99; i++) {
+		count_latency(&g_jobs[0], 2 * us);
+	}
+	count_latency(&g_jobs[0], 1000 * us);
+
+	json_t *root = final_json(1, NULL);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	CU_ASSERT_PTR_NULL(
+		json_object_get(json_array_get(json_object_get(root, "jobs"), 0), "latency_us"));
+	json_decref(root);
+
+	g_opts.latency_histogram = true;
+	root = final_json(1, NULL);
+	g_opts.latency_histogram = false;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	json_t *job = json_array_get(json_object_get(root, "jobs"), 0);
+	json_t *lat = json_object_get(job, "latency_us");
+	json_t *pct = json_object_get(lat, "percentiles");
+	json_t *buckets = json_object_get(lat, "buckets");
+
+	/* Within the histogram's 0.8%, and the table's rounding to 0.01 us. */
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(job, "min_lat_us")), 2.0, 0.03);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(job, "max_lat_us")), 1000.0, 8.0);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(job, "avg_lat_us")), 11.98, 0.1);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(pct, "50")), 2.0, 0.02);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(pct, "99.9")), 1000.0, 8.0);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(buckets), 2);
+	CU_ASSERT_EQUAL(json_integer_value(json_array_get(json_array_get(buckets, 0), 2)), 99);
+	CU_ASSERT_EQUAL(json_integer_value(json_array_get(json_array_get(buckets, 1), 2)), 1);
+	/* No progress given: an empty list. */
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(root, "progress")), 0);
 	json_decref(root);
 }
 
@@ -278,6 +376,8 @@ int main(void)
 		UT_TEST(test_table),
 		UT_TEST(test_json),
 		UT_TEST(test_json_reset_and_generic),
+		UT_TEST(test_json_progress),
+		UT_TEST(test_json_latency),
 	};
 
 	return UT_RUN("bdevperf_report", tests);

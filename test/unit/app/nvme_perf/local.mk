@@ -1,6 +1,7 @@
 PERF_UNIT_TESTS = test/unit/app/nvme_perf/perf_opts_ut test/unit/app/nvme_perf/perf_report_ut \
 	test/unit/app/nvme_perf/perf_workload_ut test/unit/app/nvme_perf/perf_verify_ut \
-	test/unit/app/nvme_perf/perf_engine_ut test/unit/app/nvme_perf/perf_cores_ut
+	test/unit/app/nvme_perf/perf_engine_ut test/unit/app/nvme_perf/perf_cores_ut \
+	test/unit/app/nvme_perf/perf_wait_ut
 check_PROGRAMS += $(PERF_UNIT_TESTS)
 UNIT_TESTS += $(PERF_UNIT_TESTS)
 PERF_UT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/app/nvme_perf
@@ -19,3 +20,6 @@ test_unit_app_nvme_perf_perf_engine_ut_LDADD = app/nvme_perf/libperf.a lib/util/
 	$(UT_LIBS)
 test_unit_app_nvme_perf_perf_cores_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
 test_unit_app_nvme_perf_perf_cores_ut_LDADD = app/nvme_perf/libperf.a $(UT_LIBS)
+test_unit_app_nvme_perf_perf_wait_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
+test_unit_app_nvme_perf_perf_wait_ut_LDADD = app/nvme_perf/libperf.a lib/util/libusk_util.la \
+	$(UT_LIBS)

@@ -223,6 +223,41 @@ static void test_bad_setup(void)
 	CU_ASSERT_EQUAL(g_worker.result.error_kinds[0].status, PERF_STATUS_SUBMIT_FAILED);
 }
 
+/*
+ * --rate: the tasks wait for their turns; perf_ns_worker_pace() sends one
+ * per period, never more than the depth, and no burst after a stall.
+ */
+static void test_pace(void)
+{
+	CU_ASSERT_EQUAL_FATAL(setup_worker("randread", 4, 4096, false), 0);
+	perf_ns_worker_set_pace(&g_worker, 100);
+	CU_ASSERT_EQUAL(perf_ns_worker_start(&g_worker), 0);
+	CU_ASSERT_EQUAL(g_worker.in_flight, 0);
+	uint64_t t0 = g_worker.next_due;
+
+	CU_ASSERT_EQUAL(perf_ns_worker_pace(&g_worker, t0), t0 + 100);
+	CU_ASSERT_EQUAL(g_worker.in_flight, 1);
+	CU_ASSERT_EQUAL(perf_ns_worker_pace(&g_worker, t0 + 99), t0 + 100);
+	CU_ASSERT_EQUAL(g_worker.in_flight, 1);
+	CU_ASSERT_EQUAL(perf_ns_worker_pace(&g_worker, t0 + 100), t0 + 200);
+	CU_ASSERT_EQUAL(g_worker.in_flight, 2);
+	/* A completion makes its task wait for a turn too. */
+	CU_ASSERT_EQUAL(perf_ns_worker_poll(&g_worker), 2);
+	CU_ASSERT_EQUAL(g_worker.in_flight, 0);
+	/* Far behind: one goes, the next turn is a period from now (no burst). */
+	CU_ASSERT_EQUAL(perf_ns_worker_pace(&g_worker, t0 + 10000), t0 + 10100);
+	CU_ASSERT_EQUAL(g_worker.in_flight, 1);
+	/* Late by less than a period: the rate holds on average. */
+	CU_ASSERT_EQUAL(perf_ns_worker_pace(&g_worker, t0 + 10150), t0 + 10200);
+	CU_ASSERT_EQUAL(g_worker.in_flight, 2);
+	CU_ASSERT_EQUAL(perf_ns_worker_poll(&g_worker), 2);
+	CU_ASSERT_EQUAL(g_worker.result.ios, 4);
+	/* Stopped: nothing more goes out. */
+	perf_ns_worker_stop(&g_worker);
+	CU_ASSERT_EQUAL(perf_ns_worker_pace(&g_worker, t0 + 20000), UINT64_MAX);
+	CU_ASSERT_EQUAL(g_worker.in_flight, 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -233,6 +268,7 @@ int main(void)
 		UT_TEST(test_verify_passes_and_never_overlaps),
 		UT_TEST(test_verify_names_mismatch),
 		UT_TEST(test_bad_setup),
+		UT_TEST(test_pace),
 	};
 	int rc = UT_RUN("perf_engine", tests);
 

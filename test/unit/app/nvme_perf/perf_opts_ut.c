@@ -145,8 +145,27 @@ static void test_repeated_transport_ids(void)
 	CU_ASSERT_FALSE(g_opts.delay_doorbell);
 	CU_ASSERT_EQUAL(parse("--delay-doorbell"), 0);
 	CU_ASSERT_TRUE(g_opts.delay_doorbell);
+	CU_ASSERT_FALSE(g_opts.transport_stats);
+	CU_ASSERT_EQUAL(parse("--transport-stats"), 0);
+	CU_ASSERT_TRUE(g_opts.transport_stats);
 	CU_ASSERT_EQUAL(parse("--help"), 0);
 	CU_ASSERT_TRUE(g_opts.help);
+}
+
+static void test_wait_modes_and_rate(void)
+{
+	CU_ASSERT_EQUAL(parse(""), 0);
+	CU_ASSERT_EQUAL(g_opts.wait_mode, PERF_WAIT_POLL);
+	CU_ASSERT_EQUAL(g_opts.rate, 0);
+	CU_ASSERT_EQUAL(parse("--interrupts"), 0);
+	CU_ASSERT_EQUAL(g_opts.wait_mode, PERF_WAIT_INTERRUPTS);
+	CU_ASSERT_EQUAL(parse("--adaptive --rate 1k"), 0);
+	CU_ASSERT_EQUAL(g_opts.wait_mode, PERF_WAIT_ADAPTIVE);
+	CU_ASSERT_EQUAL(g_opts.rate, 1024);
+	CU_ASSERT_EQUAL(parse("--adaptive --interrupts"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "exclude each other"));
+	CU_ASSERT_EQUAL(parse("--rate 0"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "--rate 0: the rate"));
 }
 
 int main(void)
@@ -155,6 +174,7 @@ int main(void)
 		UT_TEST(test_defaults),	       UT_TEST(test_spdk_style_command_line),
 		UT_TEST(test_workloads),       UT_TEST(test_sizes_with_suffix),
 		UT_TEST(test_bad_input_named), UT_TEST(test_repeated_transport_ids),
+		UT_TEST(test_wait_modes_and_rate),
 	};
 
 	return UT_RUN("perf_opts", tests);

@@ -176,8 +176,56 @@ static void test_json_matches_table(void)
 	CU_ASSERT_EQUAL(json_integer_value(
 				json_object_get(json_object_get(root, "workload"), "queue_depth")),
 			32);
+	/* -L: percentiles but no buckets. */
+	CU_ASSERT_PTR_NULL(json_object_get(lat, "buckets"));
 	json_decref(root);
 	free(text);
+}
+
+/* -LL: each non-empty bucket as [start_us, end_us, count], lowest first, counts adding up. */
+static void test_json_buckets(void)
+{
+	struct usk_histogram h;
+	int rc = 0;
+
+	usk_histogram_init(&h);
+	for (int i = 0; i < 90; i++) {
+		usk_histogram_record(&h, 10);
+	}
+	for (int i = 0; i < 10; i++) {
+		usk_histogram_record(&h, 5000);
+	}
+	json_t *lat = perf_latency_json(&h, HZ, 2, &rc);
+	json_t *buckets = json_object_get(lat, "buckets");
+
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(json_array_size(buckets), 2);
+	json_t *low = json_array_get(buckets, 0);
+	json_t *high = json_array_get(buckets, 1);
+
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_array_get(low, 0)), 10.0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_array_get(low, 1)), 10.0, 1e-9);
+	CU_ASSERT_EQUAL(json_integer_value(json_array_get(low, 2)), 90);
+	/* 5000 lies in a bucket 32 wide (range of 4096..8191, 128 buckets). */
+	CU_ASSERT_TRUE(json_real_value(json_array_get(high, 0)) <= 5000.0);
+	CU_ASSERT_TRUE(json_real_value(json_array_get(high, 1)) >= 5000.0);
+	double width = json_real_value(json_array_get(high, 1)) -
+		       json_real_value(json_array_get(high, 0));
+
+	CU_ASSERT_TRUE(width < 32.0);
+	CU_ASSERT_EQUAL(json_integer_value(json_array_get(high, 2)), 10);
+	CU_ASSERT_DOUBLE_EQUAL(
+		json_real_value(json_object_get(json_object_get(lat, "percentiles"), "50")), 10.0,
+		1e-9);
+	json_decref(lat);
+
+	/* Level 0: the mean and extremes only, percentiles empty. */
+	lat = perf_latency_json(&h, HZ, 0, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(lat, "max")), 5000.0, 1e-9);
+	CU_ASSERT_EQUAL(json_object_size(json_object_get(lat, "percentiles")), 0);
+	CU_ASSERT_PTR_NULL(json_object_get(lat, "buckets"));
+	json_decref(lat);
 }
 
 int main(void)
@@ -187,6 +235,7 @@ int main(void)
 		UT_TEST(test_error_kinds),
 		UT_TEST(test_table),
 		UT_TEST(test_json_matches_table),
+		UT_TEST(test_json_buckets),
 	};
 
 	return UT_RUN("perf_report", tests);

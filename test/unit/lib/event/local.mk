@@ -2,7 +2,7 @@
 EVENT_UNIT_TESTS = test/unit/lib/event/cpumask_ut test/unit/lib/event/app_args_ut \
 	test/unit/lib/event/app_ut test/unit/lib/event/log_rpc_ut \
 	test/unit/lib/event/thread_rpc_ut test/unit/lib/event/app_rpc_ut \
-	test/unit/lib/event/app_config_ut
+	test/unit/lib/event/app_config_ut test/unit/lib/event/reactor_sleep_ut
 check_PROGRAMS += $(EVENT_UNIT_TESTS)
 UNIT_TESTS += $(EVENT_UNIT_TESTS)
 EVENT_UT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/event
@@ -14,6 +14,9 @@ test_unit_lib_event_app_args_ut_LDFLAGS = $(AM_LDFLAGS) -static
 test_unit_lib_event_app_ut_CPPFLAGS = $(EVENT_UT_CPPFLAGS)
 test_unit_lib_event_app_ut_LDADD = $(EVENT_UT_LIBS)
 test_unit_lib_event_app_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_lib_event_reactor_sleep_ut_CPPFLAGS = $(EVENT_UT_CPPFLAGS)
+test_unit_lib_event_reactor_sleep_ut_LDADD = $(EVENT_UT_LIBS)
+test_unit_lib_event_reactor_sleep_ut_LDFLAGS = $(AM_LDFLAGS) -static
 # The RPC tests include rpc_request.c, to answer on a fake connection in place
 # of the socket server, so lib/rpc's library would define it twice: they link
 # lib/event and what it needs below lib/rpc.

@@ -304,8 +304,14 @@ static void assert_stats(const json_t *entry, const struct stats_want *want)
 	CU_ASSERT_EQUAL(ut_json_uint(entry, "active_pollers_count"), want->active_pollers);
 	CU_ASSERT_EQUAL(ut_json_uint(entry, "timed_pollers_count"), want->timed_pollers);
 	CU_ASSERT_EQUAL(ut_json_uint(entry, "paused_pollers_count"), want->paused_pollers);
-	/* Nine fields, all checked here: a new one needs its check. */
-	CU_ASSERT_EQUAL(json_object_size(entry), 9);
+	/* Idle sleep is off: no thread ever sleeps. */
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "sleeps"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "wakeups_message"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "wakeups_timer"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "wakeups_device"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(entry, "asleep"), 0);
+	/* Fourteen fields, all checked here: a new one needs its check. */
+	CU_ASSERT_EQUAL(json_object_size(entry), 14);
 }
 
 /* Every live thread in order of creation, with its counters; the one gone is left out. */
@@ -422,8 +428,16 @@ static void assert_reactor(const json_t *reactor, int core)
 	/* Idle sleep is off: no reactor ever sleeps. */
 	CU_ASSERT_EQUAL(ut_json_uint(reactor, "sleeps"), 0);
 	CU_ASSERT_EQUAL(ut_json_uint(reactor, "wakeups"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(reactor, "wakeups_message"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(reactor, "wakeups_timer"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(reactor, "wakeups_device"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(reactor, "sleep_aborts"), 0);
+	CU_ASSERT_EQUAL(ut_json_uint(reactor, "asleep"), 0);
+	/* Never having slept, it has the first guess (the threshold, 1000 us, is above it). */
+	CU_ASSERT_EQUAL(ut_json_uint(reactor, "idle_spell"),
+			usk_us_to_ticks(USK_IDLE_SPELL_FIRST_US));
 	CU_ASSERT_TRUE(json_is_false(json_object_get(reactor, "in_interrupt")));
-	CU_ASSERT_EQUAL(json_object_size(reactor), 7);
+	CU_ASSERT_EQUAL(json_object_size(reactor), 13);
 }
 
 /* Each reactor on its core, with the threads placed on it. */

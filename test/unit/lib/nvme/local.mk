@@ -5,12 +5,16 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_health_ut test/unit/lib/nvme/nvme_sgl_ut \
 	test/unit/lib/nvme/nvme_probe_ut test/unit/lib/nvme/nvme_split_ut \
 	test/unit/lib/nvme/nvme_admin_ut test/unit/lib/nvme/nvme_reset_ut \
-	test/unit/lib/nvme/nvme_reset_steps_ut \
+	test/unit/lib/nvme/nvme_reset_steps_ut test/unit/lib/nvme/nvme_attach_ut \
+	test/unit/lib/nvme/nvme_detach_ut \
 	test/unit/lib/nvme/nvme_timeout_ut test/unit/lib/nvme/nvme_iov_ut \
 	test/unit/lib/nvme/nvme_aer_ut test/unit/lib/nvme/nvme_abort_ut \
 	test/unit/lib/nvme/nvme_model_ut test/unit/lib/nvme/nvme_io_raw_ut \
 	test/unit/lib/nvme/nvme_qpair_disconnect_ut \
-	test/unit/lib/nvme/nvme_ns_format_ut test/unit/lib/nvme/nvme_ns_io_ut
+	test/unit/lib/nvme/nvme_ns_format_ut test/unit/lib/nvme/nvme_ns_io_ut \
+	test/unit/lib/nvme/nvme_tcp_pdu_ut test/unit/lib/nvme/nvme_interrupt_ut \
+	test/unit/lib/nvme/nvme_tcp_ut test/unit/lib/nvme/nvme_fabrics_ut \
+	test/unit/lib/nvme/nvme_discovery_ut test/unit/lib/nvme/nvme_reconnect_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -35,6 +39,9 @@ test_unit_lib_nvme_nvme_status_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_ns_format_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_ns_format_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_transport_id_ut_LDADD = $(NVME_UT_LIBS)
+# nvme_fabrics_ut: the Fabrics command builders alone.
+test_unit_lib_nvme_nvme_fabrics_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
+test_unit_lib_nvme_nvme_fabrics_ut_LDADD = $(NVME_UT_LIBS)
 # nvme_ctrlr_ut runs the driver against the NVMe controller model, on the clock it moves.
 test_unit_lib_nvme_nvme_ctrlr_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_ctrlr_ut_LDADD = $(NVME_UT_TICKS_LIBS)
@@ -48,7 +55,8 @@ test_unit_lib_nvme_nvme_ns_io_ut_LDADD = test/common/nvme_model/libnvme_model.a 
 test_unit_lib_nvme_nvme_dbbuf_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_dbbuf_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_health_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
-test_unit_lib_nvme_nvme_health_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+# On the clock the test moves: the 100 ms a failing controller may take to stop, to the tick.
+test_unit_lib_nvme_nvme_health_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_sgl_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_sgl_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_probe_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/env
@@ -63,11 +71,26 @@ test_unit_lib_nvme_nvme_reset_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_reset_steps_ut_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_reset_steps_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+# nvme_attach_ut, nvme_detach_ut: bring-up and shutdown by polls, on the clock the test moves.
+test_unit_lib_nvme_nvme_attach_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_attach_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+test_unit_lib_nvme_nvme_detach_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_detach_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+# nvme_reconnect_ut: the reconnect policy's deadlines on a bare controller, on the test's clock.
+test_unit_lib_nvme_nvme_reconnect_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
+	-DNVME_UT_TICKS
+test_unit_lib_nvme_nvme_reconnect_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_timeout_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_timeout_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_qpair_disconnect_ut_CPPFLAGS = $(AM_CPPFLAGS) \
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_qpair_disconnect_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+# nvme_interrupt_ut: MSI-X eventfds, arm and disarm against the model's vectors; on the clock
+# the test moves, which stands still: bring-up waits for the model's CSTS.RDY, however
+# late a loaded machine runs it, instead of failing at CAP.TO of the wall clock.
+test_unit_lib_nvme_nvme_interrupt_ut_CPPFLAGS = $(AM_CPPFLAGS) \
+	-I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_interrupt_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_iov_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_iov_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
@@ -82,3 +105,15 @@ test_unit_lib_nvme_nvme_model_ut_LDADD = test/common/nvme_model/libnvme_model.a 
 test_unit_lib_nvme_nvme_io_raw_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme \
 	-I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_io_raw_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
+# nvme_tcp_pdu_ut: NVMe/TCP framing alone, builder to receiver.
+test_unit_lib_nvme_nvme_tcp_pdu_ut_LDADD = $(NVME_UT_LIBS)
+# nvme_tcp_ut: the NVMe/TCP initiator against a scripted target on loopback (ut_tcp_target.c).
+UT_TCP_TARGET_SOURCES = test/unit/lib/nvme/ut_tcp_target.c test/unit/lib/nvme/ut_tcp_target.h \
+	test/unit/lib/nvme/ut_tcp_target_disc.c
+test_unit_lib_nvme_nvme_tcp_ut_SOURCES = test/unit/lib/nvme/nvme_tcp_ut.c $(UT_TCP_TARGET_SOURCES)
+# On the clock the test moves: the admin timeout of a connection never answered, to the tick.
+test_unit_lib_nvme_nvme_tcp_ut_LDADD = $(NVME_UT_TICKS_LIBS)
+# nvme_discovery_ut: a discovery controller and its log, against the same scripted target.
+test_unit_lib_nvme_nvme_discovery_ut_SOURCES = test/unit/lib/nvme/nvme_discovery_ut.c \
+	$(UT_TCP_TARGET_SOURCES)
+test_unit_lib_nvme_nvme_discovery_ut_LDADD = $(NVME_UT_LIBS)

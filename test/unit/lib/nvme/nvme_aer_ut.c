@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Asynchronous events against the NVMe controller model. Sources it covers
+ * (lib/nvme): nvme_aer.c and nvme_ns_refresh.c (the namespaces read again
+ * after a Namespace Attribute Changed event).
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -90,6 +95,19 @@ static void test_smart_event(void)
 	teardown();
 }
 
+/*
+ * Bring-up chooses only events the controller serves: the model refuses a
+ * reserved bit as Linux's nvmet does, and the choice must have been taken.
+ */
+static void test_event_config_taken(void)
+{
+	setup();
+	wait_aers(4);
+	CU_ASSERT_EQUAL(nvme_model_async_event_config(g_model),
+			USK_NVME_AEC_SMART_WARNINGS | USK_NVME_OAES_NS_ATTR);
+	teardown();
+}
+
 /* A namespace that shrinks: the notice refreshes it in place before the callback. */
 static void test_namespace_change(void)
 {
@@ -154,21 +172,14 @@ static void poll_admin(void *ctrlr)
 }
 
 /*
- * An event whose log page the controller does not give: the admin poll
- * sends the read and returns at once; the event waits. Past the admin
- * timeout the lost read has the controller reset, which ends it; the event
- * then reaches the callback (its page unread), once, and the reset arms
- * new requests. The bug: the admin poll read the page synchronously,
- * waiting up to the admin timeout (for ever, on the clock this test moves).
+ * With one admin command lost: each admin poll returns at once until the
+ * model has taken the command, and the event waits; past the admin timeout
+ * the reset ends the lost command, and the event reaches the callback.
  */
-static void test_event_log_read_never_makes_the_poll_wait(void)
+static void poll_through_a_lost_command(void)
 {
 	time_t give_up = time(NULL) + 30;
 
-	setup();
-	wait_aers(4);
-	nvme_model_drop_admin_completions(g_model, 1);
-	nvme_model_raise_event(g_model, 0x020101);
 	while (!nvme_model_admin_drops_taken(g_model) && time(NULL) < give_up) {
 		CU_ASSERT_TRUE_FATAL(ut_nvme_ticks_call_returns(poll_admin, g_ctrlr));
 	}
@@ -178,10 +189,59 @@ static void test_event_log_read_never_makes_the_poll_wait(void)
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 1);
 	ut_nvme_ticks_advance(10000 * 1000ull + 1);
 	poll_events(1);
+}
+
+/*
+ * An event whose log page the controller does not give: the admin poll
+ * sends the read and returns at once; the event waits. Past the admin
+ * timeout the lost read has the controller reset, which ends it; the event
+ * then reaches the callback (its page unread), once, and the reset arms
+ * new requests. The bug: the admin poll read the page synchronously,
+ * waiting up to the admin timeout (for ever, on the clock this test moves).
+ */
+static void test_event_log_read_never_makes_the_poll_wait(void)
+{
+	setup();
+	wait_aers(4);
+	nvme_model_drop_admin_completions(g_model, 1);
+	nvme_model_raise_event(g_model, 0x020101);
+	poll_through_a_lost_command();
 	CU_ASSERT_EQUAL(USK_NVME_AER_LOG_PAGE(g_dw0), 2);
 	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
 	wait_aers(4);
 	CU_ASSERT_EQUAL(g_events, 1);
+	teardown();
+}
+
+/*
+ * A namespace change whose refresh meets a controller that stops answering:
+ * the Get Log Page goes through, the Identify after it is lost. The admin
+ * poll sends the Identify and returns at once, every time; past the admin
+ * timeout the reset ends the lost command, the refresh ends with it, and the
+ * callback hears of the event once. Then a second change is refreshed. The
+ * bug: the refresh's Identify commands were synchronous, so the admin poll
+ * waited up to the admin timeout (for ever, on the clock this test moves).
+ */
+static void test_namespace_refresh_never_makes_the_poll_wait(void)
+{
+	struct usk_nvme_ns *ns;
+
+	setup();
+	ns = usk_nvme_ctrlr_get_ns(g_ctrlr, 1);
+	wait_aers(4);
+	/* Through: the Get Log Page and the request that replaces the event's. */
+	nvme_model_drop_admin_completions_after(g_model, 2, 1);
+	nvme_model_set_ns_blocks(g_model, 1, 1024);
+	nvme_model_raise_event(g_model, 0x040002);
+	poll_through_a_lost_command();
+	CU_ASSERT_EQUAL(USK_NVME_AER_INFO(g_dw0), USK_NVME_AER_NOTICE_NS_CHANGED);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
+	wait_aers(4);
+	nvme_model_set_ns_blocks(g_model, 1, 512);
+	nvme_model_raise_event(g_model, 0x040002);
+	poll_events(2);
+	CU_ASSERT_PTR_EQUAL(usk_nvme_ctrlr_get_ns(g_ctrlr, 1), ns);
+	CU_ASSERT_EQUAL(usk_nvme_ns_get_num_blocks(ns), 512);
 	teardown();
 }
 
@@ -267,11 +327,13 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_smart_event),
+		UT_TEST(test_event_config_taken),
 		UT_TEST(test_namespace_change),
 		UT_TEST(test_reset_rearms),
 		UT_TEST(test_small_admin_queue),
 		UT_TEST(test_bad_doorbell_writes_are_error_events),
 		UT_TEST(test_event_log_read_never_makes_the_poll_wait),
+		UT_TEST(test_namespace_refresh_never_makes_the_poll_wait),
 	};
 	int rc;
 

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Controller bring-up against the NVMe controller model. Sources it covers
+ * (lib/nvme): nvme_ctrlr.c and nvme_pcie_ctrlr.c (registers in BAR 0, the
+ * admin queue's address).
+ */
 #include "config.h"
 
 #include <errno.h>

@@ -1,4 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The PRP builder alone, and I/O queue pairs' rings against the NVMe
+ * controller model. Sources it covers (lib/nvme): nvme_qpair.c,
+ * nvme_pcie_qpair.c (PRPs, rings, doorbells) and nvme_qpair_connect.c (the
+ * queues created on the controller).
+ */
 #include "config.h"
 
 #include <errno.h>

@@ -83,25 +83,7 @@ static void check_write_read(struct nvme_model_fixture *f, uint64_t lba, uint8_t
 	CU_ASSERT(f->buf[0] == fill && f->buf[511] == fill);
 }
 
-#define WINDOW_MS	 100
-#define READS_PER_WINDOW 8
-
-/* @READS_PER_WINDOW reads on @f, polled to completion; returns how many completed. */
-static int reads_in_a_window(struct nvme_model_fixture *f)
-{
-	struct nvme_model_result r[READS_PER_WINDOW] = {{0}};
-	int done = 0;
-
-	for (int i = 0; i < READS_PER_WINDOW; i++) {
-		CU_ASSERT_EQUAL(usk_nvme_ns_read(f->ns, f->q, f->buf + i * 512, (uint64_t)i, 1,
-						 nvme_model_result_done, &r[i]),
-				0);
-	}
-	for (int i = 0; i < READS_PER_WINDOW; i++) {
-		done += nvme_model_poll_until(f->q, &r[i].calls, 1, 30);
-	}
-	return done;
-}
+#define WINDOW_MS 100
 
 /*
  * Two controllers polled from one thread; one is reset and takes 30 s to
@@ -126,9 +108,9 @@ static void test_slow_controller_does_not_stall_another(void)
 	poll_until_waiting_ready(&slow);
 	enabled_at = ut_nvme_ticks_now();
 	while (rr.calls == 0 && windows < 400) {
-		int reads = reads_in_a_window(&fast);
+		int reads = nvme_model_read_window(&fast);
 
-		CU_ASSERT_EQUAL(reads, READS_PER_WINDOW);
+		CU_ASSERT_EQUAL(reads, NVME_MODEL_WINDOW_READS);
 		poll_admin_returns(slow.c);
 		poll_admin_returns(fast.c);
 		if (ut_nvme_ticks_now() - enabled_at < 30000 * MS) {

@@ -381,6 +381,8 @@ static void test_lost_command_during_reset_fails_it(void)
 	jump_when(&jump, admin_drops_taken, f.model, PAST_MS(200));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset(f.c), -ETIMEDOUT);
 	CU_ASSERT(ut_nvme_ticks_jump_wait(&jump));
+	/* Failing it is polled too: the polls after see CSTS.RDY clear. */
+	CU_ASSERT_TRUE(nvme_model_admin_poll_while_busy(f.c, 30));
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
 	fixture_down(&f);
 }
@@ -517,6 +519,8 @@ static void test_reset_async_on_a_failed_controller(void)
 	fixture_up(&f, 64, 1000);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset_async(f.c, nvme_model_reset_done, &early), 0);
 	nvme_model_remove(f.model);
+	/* The polls that see it removed fail it once it has stopped (the model's thread clears RDY). */
+	CU_ASSERT_TRUE(nvme_model_admin_poll_while_busy(f.c, 30));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_process_admin_completions(f.c), -ENXIO);
 	CU_ASSERT_EQUAL(early.calls, 1);
 	CU_ASSERT_EQUAL(early.rc, -ENXIO);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -163,7 +164,12 @@ static void *fail_soon(void *arg)
 
 	usleep(200 + (unsigned int)(rand() % 3000));
 	nvme_model_remove(f->model);
-	usk_nvme_ctrlr_process_admin_completions(f->c);
+	/* As an admin poller would: the failure ends once the model has stopped. */
+	for (int i = 0; i < 10 * 1000 * 1000 &&
+			usk_nvme_ctrlr_process_admin_completions(f->c) != -ENXIO;
+	     i++) {
+		sched_yield();
+	}
 	return NULL;
 }
 

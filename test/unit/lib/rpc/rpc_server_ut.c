@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,25 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 void usk_poller_unregister(struct usk_poller **poller)
 {
 	*poller = NULL;
+}
+
+/* The server's interrupt source, as the thread library would keep it. */
+static struct {
+	int fd;
+	int (*arm)(void *ctx);
+	int (*disarm)(void *ctx);
+	void *ctx;
+} g_irq = {.fd = -1};
+
+int usk_poller_set_interrupt(struct usk_poller *poller, int fd, int (*arm)(void *ctx),
+			     int (*disarm)(void *ctx), void *ctx)
+{
+	CU_ASSERT_PTR_EQUAL(poller, (struct usk_poller *)&g_fake_poller);
+	g_irq.fd = fd;
+	g_irq.arm = arm;
+	g_irq.disarm = disarm;
+	g_irq.ctx = ctx;
+	return 0;
 }
 
 static char g_dir[] = "/tmp/rpc_server_ut.XXXXXX";
@@ -150,12 +170,30 @@ static void later_method(struct usk_rpc_request *req, const struct usk_json_val 
 	g_parked[g_nparked++] = req;
 }
 
+/* A method whose answer is a 64 KiB string. */
+static int g_big_calls;
+
+static void big_method(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	static char text[64 * 1024];
+
+	struct usk_json_write_ctx *w = usk_rpc_begin_result(req);
+
+	g_big_calls++;
+	memset(text, 'x', sizeof(text) - 1);
+	if (w != NULL) {
+		usk_json_write_string(w, text);
+	}
+	usk_rpc_end_result(req, w);
+}
+
 static void test_listen(void)
 {
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(g_dir));
 	snprintf(g_path, sizeof(g_path), "%s/usk.sock", g_dir);
 	CU_ASSERT_EQUAL(usk_rpc_register_method("now", now_method), 0);
 	CU_ASSERT_EQUAL(usk_rpc_register_method("later", later_method), 0);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("big", big_method), 0);
 	/* Empty would bind an abstract socket, open to every local user. */
 	CU_ASSERT_EQUAL(usk_rpc_listen(""), -EINVAL);
 	CU_ASSERT_EQUAL(g_server.fd, -1);
@@ -335,6 +373,43 @@ static void test_partial_request_times_out(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/*
+ * A request of 2 MiB gets 2 s more than a small one: arriving over 6 s
+ * (a loaded machine), it is read whole and answered. It was cut off at 5 s.
+ */
+static void test_big_request_gets_time_for_its_size(void)
+{
+	const char head[] =
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\",\"params\":{\"x\":\"";
+	const char tail[] = "\"}}";
+	const size_t total = 2u << 20, piece = 64u << 10;
+	uint64_t start = g_now;
+	char *req = malloc(total);
+	json_t *a[2];
+	bool closed;
+	int fd = client_connect(), n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	memset(req, 'a', total);
+	memcpy(req, head, strlen(head));
+	memcpy(req + total - strlen(tail), tail, strlen(tail));
+	for (size_t off = 0; off < total; off += piece) {
+		g_now = start + 6 * UT_HZ * off / total;
+		client_send(fd, req + off, piece);
+		server_poll();
+	}
+	g_now = start + 6 * UT_HZ;
+	server_poll();
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_FALSE(closed);
+	CU_ASSERT(n == 1 && json_integer_value(json_object_get(a[0], "id")) == 1);
+	answers_free(a, n);
+	close(fd);
+	free(req);
+	server_poll();
+}
+
 static void test_idle_connection_times_out_unless_a_request_runs(void)
 {
 	uint64_t limit = USK_RPC_IDLE_TIMEOUT_S * UT_HZ;
@@ -397,6 +472,92 @@ static void test_full_server_drops_the_oldest_idle_client(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/*
+ * With no client the server may sleep on its listening socket, which a
+ * connecting client makes readable; with one, its sleeps stay short.
+ */
+static void test_idle_server_sleeps_on_its_socket(void)
+{
+	struct pollfd p = {.fd = g_irq.fd, .events = POLLIN};
+	int fd;
+
+	CU_ASSERT_EQUAL_FATAL(g_irq.fd, g_server.fd);
+	CU_ASSERT_EQUAL(g_irq.arm(g_irq.ctx), 0);
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 0);
+	CU_ASSERT_EQUAL(g_irq.disarm(g_irq.ctx), 0);
+	fd = client_connect();
+	CU_ASSERT_EQUAL(poll(&p, 1, 0), 1);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 1);
+	CU_ASSERT_EQUAL(g_irq.arm(g_irq.ctx), -EBUSY);
+	close(fd);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+	CU_ASSERT_EQUAL(g_irq.arm(g_irq.ctx), 0);
+	CU_ASSERT_EQUAL(g_irq.disarm(g_irq.ctx), 0);
+}
+
+/* The client never reads: the server stops reading and running its requests at the backlog. */
+static void test_unread_answers_hold_back_the_client(void)
+{
+	enum { REQUESTS = 200 };
+	uint64_t limit = USK_RPC_REQUEST_TIMEOUT_S * UT_HZ;
+	uint64_t start = g_now;
+	int fd = client_connect();
+	struct rpc_conn *c;
+
+	g_big_calls = 0;
+	for (int i = 0; i < REQUESTS; i++) {
+		client_send_str(fd, REQ(9, "big"));
+	}
+	for (int i = 0; i < 50; i++) {
+		server_poll();
+	}
+	c = TAILQ_FIRST(&g_server.conns);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_TRUE(rpc_conn_backlogged(c));
+	/* At most one answer past the backlog is held, and the rest waits unread. */
+	CU_ASSERT(c->out_len - c->out_off < RPC_OUTPUT_BACKLOG + 64 * 1024 + 64);
+	CU_ASSERT(g_big_calls > 0 && g_big_calls < REQUESTS);
+
+	/* Answers left unread for the request timeout close the connection. */
+	g_now = start + limit - 1;
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 1);
+	g_now = start + limit;
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+	close(fd);
+}
+
+/* A client that reads, however late, gets every answer. */
+static void test_backlog_drains_as_the_client_reads(void)
+{
+	enum { REQUESTS = 100 };
+	static char buf[1 << 16];
+	int fd = client_connect();
+	int answers = 0;
+	ssize_t n;
+
+	g_big_calls = 0;
+	for (int i = 0; i < REQUESTS; i++) {
+		client_send_str(fd, REQ(9, "big"));
+	}
+	/* Each answer is one line: count the line ends. */
+	for (int round = 0; round < 100000 && answers < REQUESTS; round++) {
+		server_poll();
+		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			for (ssize_t i = 0; i < n; i++) {
+				answers += buf[i] == '\n';
+			}
+		}
+	}
+	CU_ASSERT_EQUAL(g_big_calls, REQUESTS);
+	CU_ASSERT_EQUAL(answers, REQUESTS);
+	close(fd);
+	server_poll();
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -416,8 +577,12 @@ int main(void)
 		UT_TEST(test_pipelined_requests_run_and_answer_in_order),
 		UT_TEST(test_nothing_after_a_parse_error_runs),
 		UT_TEST(test_partial_request_times_out),
+		UT_TEST(test_big_request_gets_time_for_its_size),
 		UT_TEST(test_idle_connection_times_out_unless_a_request_runs),
 		UT_TEST(test_full_server_drops_the_oldest_idle_client),
+		UT_TEST(test_idle_server_sleeps_on_its_socket),
+		UT_TEST(test_unread_answers_hold_back_the_client),
+		UT_TEST(test_backlog_drains_as_the_client_reads),
 		UT_TEST(test_close),
 	};
 

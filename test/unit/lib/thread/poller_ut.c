@@ -158,6 +158,30 @@ static void test_timed_poller_runs_when_due(void)
 	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), UINT64_MAX);
 }
 
+/*
+ * A timed poller's first turn is counted from the time its thread's poll
+ * was handed, not from the CPU's clock: a test (or a reactor) that drives
+ * the thread's clock drives its pollers too.
+ */
+static void test_timed_poller_counts_from_the_poll_clock(void)
+{
+	uint64_t period = usk_us_to_ticks(10000);
+	/* Far from the CPU's clock, so that one read by mistake shows. */
+	uint64_t now = usk_ticks() + 1000 * usk_ticks_hz();
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, register_ab, (void *)10000), 0);
+	usk_thread_poll(g_thread, 1, now);
+	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), now + period);
+	usk_thread_poll(g_thread, 0, now + period - 1);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	usk_thread_poll(g_thread, 0, now + period);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	usk_thread_send_msg(g_thread, unregister_ab, NULL);
+	usk_thread_poll(g_thread, 1, now + period);
+}
+
 static void test_paused_timed_poller_is_skipped(void)
 {
 	uint64_t period = usk_us_to_ticks(1000);
@@ -226,6 +250,7 @@ int main(void)
 		UT_TEST(test_poller_unregisters_itself_and_the_next_one),
 		UT_TEST(test_paused_poller_is_skipped_until_resumed),
 		UT_TEST(test_timed_poller_runs_when_due),
+		UT_TEST(test_timed_poller_counts_from_the_poll_clock),
 		UT_TEST(test_paused_timed_poller_is_skipped),
 		UT_TEST(test_for_each_poller_lists_live_pollers),
 		UT_TEST(test_register_outside_a_thread_fails),

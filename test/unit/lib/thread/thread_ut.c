@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "usk/thread.h"
+#include "usk/ticks.h"
 #include "ut.h"
 #include "ut_thread.h"
 
@@ -463,6 +464,31 @@ static void test_self_send_refused_after_exit(void)
 	usk_thread_destroy(t);
 }
 
+/*
+ * The exit deadline is on the clock the thread's polls are handed: polled
+ * far from the CPU's clock, a thread kept by a poller is not forced out
+ * before its deadline on that clock, and is at it.
+ */
+static void test_exit_deadline_on_the_poll_clock(void)
+{
+	struct usk_thread *t = usk_thread_create("kept", USK_THREAD_CORE_ANY);
+	uint64_t now = usk_ticks() + 1000 * usk_ticks_hz();
+	uint64_t deadline = now + 5 * usk_ticks_hz();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	usk_thread_send_msg(t, register_poller_msg, NULL);
+	usk_thread_poll(t, 0, now);
+	usk_thread_send_msg(t, exit_self_msg, NULL);
+	usk_thread_poll(t, 0, now);
+	CU_ASSERT_FALSE(usk_thread_is_exited(t));
+	usk_thread_poll(t, 0, deadline - 1);
+	CU_ASSERT_FALSE(usk_thread_is_exited(t));
+	usk_thread_poll(t, 0, deadline);
+	CU_ASSERT_TRUE(usk_thread_is_exited(t));
+	usk_thread_destroy(t);
+	g_poller = NULL;
+}
+
 static void exit_then_send_self_msg(void *ctx)
 {
 	CU_ASSERT_EQUAL(usk_thread_exit(usk_thread_get_current()), 0);
@@ -577,6 +603,15 @@ static void test_schedule_function_places_or_refuses_threads(void)
 	usk_thread_send_msg(t, exit_self_msg, NULL);
 	usk_thread_poll(t, 0, 0);
 	usk_thread_destroy(t);
+	/* A thread its creator polls is not offered to the schedule function. */
+	t = usk_thread_create("polled by its creator", USK_THREAD_CORE_NONE);
+	CU_ASSERT_PTR_NOT_NULL(t);
+	CU_ASSERT_EQUAL(g_scheduled, 2);
+	CU_ASSERT_EQUAL(usk_thread_get_core_hint(t), USK_THREAD_CORE_NONE);
+	usk_thread_send_msg(t, exit_self_msg, NULL);
+	usk_thread_poll(t, 0, 0);
+	CU_ASSERT_TRUE(usk_thread_is_exited(t));
+	usk_thread_destroy(t);
 	usk_thread_lib_fini();
 	CU_ASSERT_PTR_NULL(usk_thread_create("uninitialised", USK_THREAD_CORE_ANY));
 	CU_ASSERT_EQUAL(usk_thread_lib_init(NULL), 0);
@@ -595,6 +630,7 @@ int main(void)
 		UT_TEST(test_self_msgs_run_once_in_order_within_the_batch),
 		UT_TEST(test_full_own_queue_refuses_with_enomem),
 		UT_TEST(test_self_send_refused_after_exit),
+		UT_TEST(test_exit_deadline_on_the_poll_clock),
 		UT_TEST(test_exit_waits_for_own_msgs),
 		UT_TEST(test_self_and_remote_msgs_each_run_once),
 		UT_TEST(test_schedule_function_places_or_refuses_threads),

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The malloc, null and split modules' RPC methods as SPDK's client and
+ * The malloc, null, split, uring and aio modules' RPC methods as SPDK's client and
  * SPDK's saved configs call them: what is honoured, what is accepted and
  * ignored, what is refused and why, and what save_config writes back.
  * Requests go through lib/rpc's own dispatch on the modules' thread; their
@@ -456,6 +456,68 @@ static void test_uring_keeps_uuid_and_names_its_file(void)
 }
 #endif
 
+#ifdef USK_HAVE_AIO
+/*
+ * bdev_aio_create as SPDK's rpc.py sends "bdev_aio_create -u UUID FILE A0"
+ * (every flag false, no block size: a file's is 512): the UUID is kept,
+ * save_config writes SPDK's members (no block_size when none was given),
+ * and driver_specific has SPDK's fields.
+ */
+static void test_aio_takes_spdk_client_requests(void)
+{
+	static const struct ut_rpc_refusal refusals[] = {
+		{"{\"name\": \"A9\", \"filename\": \"/dev/null\", \"uuid\": \"zz\"}",
+		 "params: field 'uuid': 'zz' is not a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)"},
+		{"{\"name\": \"A9\", \"filename\": \"/nonexistent\"}",
+		 "params: field 'filename': cannot open /nonexistent: No such file or directory"},
+		{"{\"name\": \"A9\", \"filename\": \"/dev/null\", \"sqpoll\": true}",
+		 "params: unknown field 'sqpoll'"},
+	};
+	char path[] = "/tmp/usk_aio_rpc_XXXXXX", params[256], want[512], *saved;
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0 && ftruncate(fd, 1 << 20) == 0);
+	close(fd);
+	snprintf(params, sizeof(params),
+		 "{\"filename\": \"%s\", \"name\": \"A0\", \"readonly\": false, "
+		 "\"fallocate\": false, \"uuid\": \"" UUID2 "\", \"nowait\": false}",
+		 path);
+	assert_result_string(call("bdev_aio_create", params), "A0");
+	CU_ASSERT_STRING_EQUAL(uuid_of("A0"), UUID2);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name("A0")), 512);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("A0")), 2048);
+	snprintf(want, sizeof(want),
+		 "{\"aio\":{\"block_size_override\":false,\"fallocate\":false,"
+		 "\"filename\":\"%s\",\"nowait\":false,\"readonly\":false}}",
+		 path);
+	assert_driver_specific("A0", want);
+	snprintf(want, sizeof(want),
+		 "{\"fallocate\":false,\"filename\":\"%s\",\"name\":\"A0\","
+		 "\"nowait\":false,\"readonly\":false,\"uuid\":\"" UUID2 "\"}",
+		 path);
+	saved = saved_params_of("A0", "bdev_aio_create");
+	CU_ASSERT_STRING_EQUAL(saved, want);
+	free(saved);
+	ut_rpc_assert_refusals(call, "bdev_aio_create", refusals, USK_COUNTOF(refusals));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("A9"));
+	delete_bdev("bdev_aio_delete", "A0");
+
+	/* A block size given is saved; read-only and fallocate are kept. */
+	snprintf(params, sizeof(params),
+		 "{\"filename\": \"%s\", \"name\": \"A1\", \"block_size\": 4096, "
+		 "\"readonly\": true, \"fallocate\": true}",
+		 path);
+	assert_result_string(call("bdev_aio_create", params), "A1");
+	saved = saved_params_of("A1", "bdev_aio_create");
+	CU_ASSERT_PTR_NOT_NULL(strstr(saved, "\"block_size\":4096"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(saved, "\"fallocate\":true"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(saved, "\"readonly\":true"));
+	free(saved);
+	delete_bdev("bdev_aio_delete", "A1");
+	unlink(path);
+}
+#endif
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -469,6 +531,9 @@ int main(void)
 		UT_TEST(test_split_makes_what_fits),
 #ifdef USK_HAVE_URING
 		UT_TEST(test_uring_keeps_uuid_and_names_its_file),
+#endif
+#ifdef USK_HAVE_AIO
+		UT_TEST(test_aio_takes_spdk_client_requests),
 #endif
 	};
 	int rc = ut_bdev_layer_run("bdev_modules_rpc", tests, USK_COUNTOF(tests), &g_thread);

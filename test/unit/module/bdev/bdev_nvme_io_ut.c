@@ -2,13 +2,17 @@
 /*
  * bdev_nvme_io.c, the nvme module's I/O path, through the bdev API against
  * the NVMe controller model: every I/O type lands where the model keeps
- * the blocks and comes back with its NVMe status, and a reset ends the I/O
- * in flight once each before I/O works again.
+ * the blocks and comes back with its NVMe status, a reset ends the I/O
+ * in flight once each before I/O works again, and with interrupts the
+ * channel's thread can sleep on its queue pair's eventfd.
  */
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "usk/nvme_spec.h"
+#include "usk/ticks.h"
 #include "ut_bdev_nvme.h"
 
 static void write_128_blocks(void *ctx)
@@ -211,7 +215,8 @@ static void test_failures_retried_up_to_the_count(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int done = g_u.done, failed = g_u.failed;
 
-		nvme_model_inject_status(g_model, USK_NVME_OPC_READ, cases[i].status, cases[i].count);
+		nvme_model_inject_status(g_model, USK_NVME_OPC_READ, cases[i].status,
+					 cases[i].count);
 		on_thread(read_one_block, NULL);
 		poll_until(&g_u.done, done + 1);
 		CU_ASSERT_EQUAL(g_u.failed - failed, cases[i].failed);
@@ -291,6 +296,56 @@ static void test_channel_destroy_does_not_wait(void)
 	teardown_model();
 }
 
+/*
+ * With interrupts, the channel's thread may sleep on its queue pair's
+ * eventfd: a read in flight as the thread arms either is seen by the arm
+ * (the sleep is called off) or signals the fd, and completes once either
+ * way. A sleep stays bounded, so late commands are still found.
+ */
+static void test_an_idle_channel_sleeps_on_its_queue_pairs_interrupt(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_thread_sleep s;
+	int slept = 0;
+
+	nvme_model_opts_init(&mo);
+	mo.ns_count = 1;
+	mo.ns_blocks[0] = 4096;
+	mo.msix_vectors = 4;
+	g_attach_interrupts = true;
+	setup_model_opts(&mo);
+	on_thread(ut_bdev_open_msg, &g_u);
+	/* The queue pair connects without waiting (the model answers on its own thread). */
+	for (int polls = 0; usk_thread_arm_sleep(g_thread, &s) != 0 && polls < 1000000; polls++) {
+		usk_thread_poll(g_thread, 0, 0);
+	}
+	/* The channel's queue pair (an active poller's, first) and the admin queue. */
+	CU_ASSERT_EQUAL(s.nfds - s.nwake_fds, 2);
+	CU_ASSERT_TRUE(s.deadline <= usk_ticks() + usk_us_to_ticks(1000000));
+	usk_thread_end_sleep(g_thread, USK_THREAD_WAKE_TIMER, 0);
+	for (int i = 0; i < 50; i++) {
+		CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, read_one_block, NULL), 0);
+		/* One poll: the read is submitted and its doorbell written. */
+		usk_thread_poll(g_thread, 0, 0);
+		if (usk_thread_arm_sleep(g_thread, &s) == 0) {
+			struct pollfd p = {.fd = s.fds[s.nwake_fds], .events = POLLIN};
+
+			CU_ASSERT_EQUAL(s.nfds - s.nwake_fds, 2);
+			/* Bounded only so that a lost signal fails rather than hangs. */
+			CU_ASSERT_EQUAL(poll(&p, 1, 30000), 1);
+			usk_thread_end_sleep(g_thread, USK_THREAD_WAKE_DEVICE, 0);
+			slept++;
+		}
+		poll_until(&g_u.done, i + 1);
+	}
+	CU_ASSERT_EQUAL(g_u.done, 50);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	printf("(%d of 50 reads slept on the eventfd) ", slept);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+	g_attach_interrupts = false;
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -301,6 +356,7 @@ int main(void)
 		UT_TEST(test_one_doorbell_per_turn),
 		UT_TEST(test_channel_create_does_not_wait),
 		UT_TEST(test_channel_destroy_does_not_wait),
+		UT_TEST(test_an_idle_channel_sleeps_on_its_queue_pairs_interrupt),
 	};
 
 	return UT_BDEV_NVME_RUN("bdev_nvme_io", tests);

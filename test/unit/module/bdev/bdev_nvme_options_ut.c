@@ -83,15 +83,20 @@ static void test_refusals(void)
 		 "timeout (use abort or reset, or timeout_us 0 for no timeout)"},
 		{"{\"action_on_timeout\": \"later\"}",
 		 "params: field 'action_on_timeout': 'later' (none, reset or abort)"},
-		{"{\"bdev_retry_count\": -2}", "params: field 'bdev_retry_count': -1 (no limit) or more"},
+		{"{\"bdev_retry_count\": -2}",
+		 "params: field 'bdev_retry_count': -1 (no limit) or more"},
 		{"{\"action_on_timeout\": \"abort\", \"timeout_us\": 4294967296000}",
 		 "params: field 'timeout_us': at most 4294967295000"},
-		{"{\"generate_uuids\": true}",
-		 "params: field 'generate_uuids': only false is accepted (a namespace's bdev gets a "
-		 "random UUID, kept by save_config)"},
-		{"{\"ctrlr_loss_timeout_sec\": -1}",
-		 "params: field 'ctrlr_loss_timeout_sec': only 0 is accepted (USK does not "
-		 "reconnect: a failed controller's bdevs go at once)"},
+		{"{\"generate_uuids\": true}", "params: field 'generate_uuids': only false is "
+					       "accepted (a namespace's bdev gets a "
+					       "random UUID, kept by save_config)"},
+		{"{\"ctrlr_loss_timeout_sec\": -1}", "params: reconnect_delay_sec must be at least "
+						     "1 when ctrlr_loss_timeout_sec is not 0"},
+		{"{\"ctrlr_loss_timeout_sec\": 5, \"reconnect_delay_sec\": 6}",
+		 "params: reconnect_delay_sec must not be more than ctrlr_loss_timeout_sec"},
+		{"{\"ctrlr_loss_timeout_sec\": 10, \"reconnect_delay_sec\": 2, "
+		 "\"fast_io_fail_timeout_sec\": 1}",
+		 "params: fast_io_fail_timeout_sec must be 0 or at least reconnect_delay_sec"},
 	};
 
 	ut_rpc_assert_refusals(ut_rpc_call, "bdev_nvme_set_options", refusals,
@@ -113,7 +118,9 @@ static void test_timeouts_and_retries(void)
 	CU_ASSERT_EQUAL(opts.io_timeout_action, USK_NVME_TIMEOUT_RESET);
 	CU_ASSERT_TRUE(nvme_bdev_options_may_retry(UINT32_MAX - 1));
 	assert_written("[{\"method\":\"bdev_nvme_set_options\",\"params\":{\"action_on_timeout\":"
-		       "\"reset\",\"bdev_retry_count\":-1,\"timeout_admin_us\":2000001,"
+		       "\"reset\",\"bdev_retry_count\":-1,\"ctrlr_loss_timeout_sec\":0,"
+		       "\"fast_io_fail_timeout_sec\":0,\"reconnect_delay_sec\":0,\"timeout_admin_"
+		       "us\":2000001,"
 		       "\"timeout_us\":1500}}]");
 
 	assert_true_answer(ut_rpc_call("bdev_nvme_set_options",
@@ -157,7 +164,9 @@ static void test_spdks_saved_defaults(void)
 	CU_ASSERT_TRUE(nvme_bdev_options_may_retry(2));
 	CU_ASSERT_FALSE(nvme_bdev_options_may_retry(3));
 	assert_written("[{\"method\":\"bdev_nvme_set_options\",\"params\":{\"action_on_timeout\":"
-		       "\"none\",\"bdev_retry_count\":3,\"timeout_admin_us\":0,\"timeout_us\":0}}]");
+		       "\"none\",\"bdev_retry_count\":3,\"ctrlr_loss_timeout_sec\":0,"
+		       "\"fast_io_fail_timeout_sec\":0,\"reconnect_delay_sec\":0,\"timeout_admin_"
+		       "us\":0,\"timeout_us\":0}}]");
 }
 
 int main(void)

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../../../lib/rpc/rpc_request.c"
 #include "usk/event.h"
@@ -65,18 +66,31 @@ int usk_pci_device_attach(const struct usk_pci_addr *addr, struct usk_pci_device
 	return 0;
 }
 
-/* A model not yet attached, whose release by the driver is counted. */
-static void setup(void)
+/* g_model, created, has its release by the driver counted. */
+static void count_releases(void)
 {
 	struct usk_pci_device *dev;
 
-	create_model();
 	dev = nvme_model_pci_device(g_model);
 	g_model_ops = dev->ops;
 	g_counted_ops = *dev->ops;
 	g_counted_ops.detach = release_counted;
 	dev->ops = &g_counted_ops;
 	g_pci_attaches = g_pci_releases = 0;
+}
+
+/* A model not yet attached, whose release by the driver is counted. */
+static void setup(void)
+{
+	create_model();
+	count_releases();
+}
+
+/* As setup(), with the model's options @mo. */
+static void setup_opts(const struct nvme_model_opts *mo)
+{
+	create_model_opts(mo);
+	count_releases();
 }
 
 /* On the thread: hands the request @ctx (stolen) to its method, as the server would. */
@@ -198,11 +212,12 @@ static const char *const g_attach_nvme0 = "{\"name\": \"Nvme0\", \"traddr\": \""
 static void test_attach_answers_the_bdevs_made(void)
 {
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller",
-				   "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", "
-				   "\"traddr\": \"00:00.0\", \"prchk_reftag\": false, "
-				   "\"prchk_guard\": false, \"ctrlr_loss_timeout_sec\": 0, "
-				   "\"reconnect_delay_sec\": 0, \"fast_io_fail_timeout_sec\": 0}"));
+	assert_attached_nvme0(
+		call_device("bdev_nvme_attach_controller",
+			    "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", "
+			    "\"traddr\": \"00:00.0\", \"prchk_reftag\": false, "
+			    "\"prchk_guard\": false, \"ctrlr_loss_timeout_sec\": 0, "
+			    "\"reconnect_delay_sec\": 0, \"fast_io_fail_timeout_sec\": 0}"));
 	CU_ASSERT_EQUAL(g_pci_attaches, 1);
 	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name("Nvme0n2")), 256);
 	teardown_model();
@@ -214,7 +229,7 @@ static void test_attach_refuses_bad_params(void)
 	static const struct ut_rpc_refusal refusals[] = {
 		{"{\"name\": \"N9\"}", "params: missing field 'traddr'"},
 		{"{\"name\": \"N9\", \"trtype\": \"RDMA\", \"traddr\": \"1.2.3.4\"}",
-		 "params: field 'trtype': 'RDMA' is not supported (PCIe only)"},
+		 "params: field 'trtype': 'RDMA' is not supported (PCIe or TCP)"},
 		{NULL, "params: missing field 'name'"},
 		{"{\"traddr\": \"" MODEL_TRADDR "\"}", "params: missing field 'name'"},
 		{"{\"name\": \"\", \"traddr\": \"" MODEL_TRADDR "\"}",
@@ -228,11 +243,9 @@ static void test_attach_refuses_bad_params(void)
 		 "params: field 'prchk_guard': only false is accepted (USK does not check "
 		 "protection "
 		 "information)"},
-		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR
-		 "\", \"reconnect_delay_sec\": 1.5}",
-		 "params: field 'reconnect_delay_sec': only 0 is accepted (USK does not reconnect: "
-		 "a "
-		 "failed controller's bdevs go at once)"},
+		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\", \"reconnect_delay_sec\": 1}",
+		 "params: field 'reconnect_delay_sec': only 0 is accepted with trtype PCIe "
+		 "(reconnecting is NVMe/TCP's)"},
 		{"{\"name\": \"N9\", \"traddr\": \"" MODEL_TRADDR "\", \"hostname\": \"x\"}",
 		 "params: unknown field 'hostname'"},
 		{"{\"name\": \"N9\", \"traddr\": \"junk\"}",
@@ -270,7 +283,7 @@ static void test_attach_refuses_an_address_it_cannot_take(void)
 		"params: field 'traddr': cannot attach trtype:PCIe traddr:0000:05:00.0: No such "
 		"device (the log says more)");
 	assert_server_state_is(&before);
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	server_state_get(&before);
 	ut_rpc_assert_refused(
 		call("bdev_nvme_attach_controller",
@@ -280,6 +293,64 @@ static void test_attach_refuses_an_address_it_cannot_take(void)
 		": Device or resource busy (the log says more)");
 	assert_server_state_is(&before);
 	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("N9"));
+	teardown_model();
+}
+
+/* The model's clock for a slow bring-up: it stands still until the test moves it. */
+static uint64_t g_model_us;
+
+static uint64_t model_clock(void)
+{
+	return __atomic_load_n(&g_model_us, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * A controller that takes long to come ready (on a model clock that stands
+ * still until the test moves it): the attach is not answered meanwhile,
+ * while the same thread answers other requests, and refuses the name it
+ * is bringing up; once the controller is ready, the attach answers with
+ * the bdev made. The old attach waited in the request's handler, so the
+ * thread answered nothing until CAP.TO (30.5 s here) had passed.
+ */
+static void test_attach_does_not_hold_the_thread(void)
+{
+	static const struct ut_rpc_refusal being_attached[] = {
+		{"{\"name\": \"Nvme0\", \"traddr\": \"0000:05:00.0\"}",
+		 "params: field 'name': a controller called 'Nvme0' is being attached"},
+	};
+	struct nvme_model_opts mo;
+	const json_t *bdevs;
+	time_t give_up = time(NULL) + 30;
+	int answers, holds;
+
+	nvme_model_opts_init(&mo);
+	mo.now_us = model_clock;
+	mo.ready_delay_ms = 1000;
+	mo.cap_to = 61;
+	setup_opts(&mo);
+	answers = g_conn.answers;
+	holds = g_conn.holds;
+	send_request("bdev_nvme_attach_controller", g_attach_nvme0);
+	while (!nvme_model_waiting_ready(g_model) && time(NULL) < give_up) {
+		ut_poll_threads(&g_thread, 1);
+	}
+	CU_ASSERT_TRUE_FATAL(nvme_model_waiting_ready(g_model));
+	for (int i = 0; i < 100; i++) {
+		ut_poll_threads(&g_thread, 1);
+	}
+	CU_ASSERT_EQUAL(g_conn.answers, answers);
+	CU_ASSERT_EQUAL(
+		json_array_size(json_object_get(call("bdev_nvme_get_controllers", NULL), "result")),
+		0);
+	assert_refusals("bdev_nvme_attach_controller", being_attached, 1);
+	CU_ASSERT_EQUAL(g_conn.holds, holds + 1);
+	__atomic_add_fetch(&g_model_us, 2000 * 1000, __ATOMIC_SEQ_CST);
+	answers = g_conn.answers;
+	poll_until(&g_conn.answers, answers + 1);
+	bdevs = json_object_get(g_conn.last, "result");
+	CU_ASSERT_EQUAL(json_array_size(bdevs), 1);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(bdevs, 0)), "Nvme0n1");
+	CU_ASSERT_EQUAL(g_conn.holds, holds);
 	teardown_model();
 }
 
@@ -303,15 +374,16 @@ static void test_attach_refuses_a_name_in_use(void)
 	char err[256];
 
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	assert_refusals("bdev_nvme_attach_controller", controller_name_taken, 1);
 	teardown_model();
 
 	setup();
 	CU_ASSERT_EQUAL_FATAL(bdev_null_create("Nvme1n2", 8, 512, NULL, err, sizeof(err)), 0);
 	server_state_get(&before);
-	ut_rpc_assert_refused(call("bdev_nvme_attach_controller",
-				   "{\"name\": \"Nvme1\", \"traddr\": \"" MODEL_TRADDR "\"}"),
+	ut_rpc_assert_refused(call_device("bdev_nvme_attach_controller",
+					  "{\"name\": \"Nvme1\", \"traddr\": \"" MODEL_TRADDR
+					  "\"}"),
 			      USK_JSONRPC_ERROR_INVALID_PARAMS,
 			      "params: field 'name': bdev Nvme1n2 already exists");
 	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme1"));
@@ -321,7 +393,7 @@ static void test_attach_refuses_a_name_in_use(void)
 	before.enables++;
 	assert_server_state_is(&before);
 	/* Given back whole: another name takes it. */
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	teardown_model();
 	on_thread(delete_null_bdev, "Nvme1n2");
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme1n2"));
@@ -349,7 +421,7 @@ static void test_detach_refuses_bad_params(void)
 	const struct nvme_bdev_ctrlr *nc;
 
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	assert_refusals("bdev_nvme_detach_controller", refusals, USK_COUNTOF(refusals));
 	nc = nvme_bdev_ctrlr_get("Nvme0");
 	CU_ASSERT_TRUE(nc != NULL && !nc->removing);
@@ -374,7 +446,7 @@ static void test_detach_answers_once_detached(void)
 	int answers;
 
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	on_thread(ut_bdev_open_msg, &g_u);
 	answers = g_conn.answers;
 	send_request("bdev_nvme_detach_controller", "{\"name\": \"Nvme0\"}");
@@ -453,19 +525,20 @@ static void assert_written(const char *bdev_name, bool config, const char *want)
 static void test_attach_takes_spdk_client_and_saved_config(void)
 {
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller",
-				   "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", \"traddr\": "
-				   "\"" MODEL_TRADDR "\", \"prchk_reftag\": false, "
-				   "\"prchk_guard\": false, \"hdgst\": false, \"ddgst\": false, "
-				   "\"allow_unrecognized_csi\": false, "
-				   "\"disable_sq_flow_control\": false}"));
+	assert_attached_nvme0(
+		call_device("bdev_nvme_attach_controller",
+			    "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", \"traddr\": "
+			    "\"" MODEL_TRADDR "\", \"prchk_reftag\": false, "
+			    "\"prchk_guard\": false, \"hdgst\": false, \"ddgst\": false, "
+			    "\"allow_unrecognized_csi\": false, "
+			    "\"disable_sq_flow_control\": false}"));
 	assert_written("Nvme0n1", true,
 		       "[{\"method\":\"bdev_nvme_attach_controller\",\"params\":{\"name\":"
 		       "\"Nvme0\",\"traddr\":\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}]");
 	teardown_model();
 
 	setup();
-	assert_attached_nvme0(call(
+	assert_attached_nvme0(call_device(
 		"bdev_nvme_attach_controller",
 		"{\"name\": \"Nvme0\", \"trtype\": \"PCIe\", \"traddr\": \"" MODEL_TRADDR "\", "
 		"\"prchk_reftag\": false, \"prchk_guard\": false, \"ctrlr_loss_timeout_sec\": 0, "
@@ -490,23 +563,21 @@ static void test_attach_refuses_what_it_cannot_honour(void)
 #define ATTACH_N9 "{\"name\": \"N9\", \"trtype\": \"PCIe\", \"traddr\": \"" MODEL_TRADDR "\", "
 	static const struct ut_rpc_refusal refusals[] = {
 		{ATTACH_N9 "\"hdgst\": true}", "params: field 'hdgst': only false is accepted "
-					       "(digests are NVMe/TCP's, which USK's "
-					       "bdev_nvme does not attach yet)"},
+					       "with trtype PCIe (digests are NVMe/TCP's)"},
 		{ATTACH_N9 "\"ddgst\": true}", "params: field 'ddgst': only false is accepted "
-					       "(digests are NVMe/TCP's, which USK's "
-					       "bdev_nvme does not attach yet)"},
+					       "with trtype PCIe (digests are NVMe/TCP's)"},
 		{ATTACH_N9 "\"prchk_reftag\": true}",
 		 "params: field 'prchk_reftag': only false is accepted (USK does not check "
 		 "protection information)"},
 		{ATTACH_N9 "\"ctrlr_loss_timeout_sec\": -1}",
-		 "params: field 'ctrlr_loss_timeout_sec': only 0 is accepted (USK does not "
-		 "reconnect: a failed controller's bdevs go at once)"},
+		 "params: field 'ctrlr_loss_timeout_sec': only 0 is accepted with trtype PCIe "
+		 "(reconnecting is NVMe/TCP's)"},
 		{ATTACH_N9 "\"fast_io_fail_timeout_sec\": 5}",
-		 "params: field 'fast_io_fail_timeout_sec': only 0 is accepted (USK does not "
-		 "reconnect: a failed controller's bdevs go at once)"},
+		 "params: field 'fast_io_fail_timeout_sec': only 0 is accepted with trtype PCIe "
+		 "(reconnecting is NVMe/TCP's)"},
 		{ATTACH_N9 "\"psk\": \"key0\"}",
-		 "params: field 'psk': only null is accepted (TLS is NVMe/TCP's, which USK's "
-		 "bdev_nvme does not attach yet)"},
+		 "params: field 'psk': only null is accepted (NVMe/TCP without TLS: no "
+		 "pre-shared key)"},
 		{ATTACH_N9 "\"dhchap_key\": \"key1\"}", "params: field 'dhchap_key': only null is "
 							"accepted (DH-HMAC-CHAP is not supported)"},
 		{ATTACH_N9 "\"allow_unrecognized_csi\": true}",
@@ -517,9 +588,14 @@ static void test_attach_refuses_what_it_cannot_honour(void)
 		 "params: field 'num_io_queues': expected 1 to 65536"},
 		{ATTACH_N9 "\"num_io_queues\": 65537}",
 		 "params: field 'num_io_queues': expected 1 to 65536"},
-		{"{\"name\": \"N9\", \"trtype\": \"tcp\", \"traddr\": \"10.0.0.1\", \"adrfam\": "
+		/* NVMe/TCP: refused before any connection is tried. */
+		{"{\"name\": \"N9\", \"trtype\": \"tcp\", \"traddr\": \"host1\", \"adrfam\": "
 		 "\"ipv4\", \"trsvcid\": \"4420\", \"subnqn\": \"nqn.2016-06.io.spdk:cnode1\"}",
-		 "params: field 'trtype': 'tcp' is not supported (PCIe only)"},
+		 "params: 'trtype:TCP traddr:host1 adrfam:ipv4 trsvcid:4420 "
+		 "subnqn:nqn.2016-06.io.spdk:cnode1' is not an NVMe/TCP transport ID (traddr an "
+		 "IPv4 or IPv6 address, adrfam IPv4 or IPv6, trsvcid a port)"},
+		{"{\"name\": \"N9\", \"trtype\": \"TCP\", \"traddr\": \"10.0.0.1 trtype:PCIe\"}",
+		 "params: '10.0.0.1 trtype:PCIe' is not a traddr, adrfam, trsvcid or subnqn"},
 	};
 #undef ATTACH_N9
 
@@ -537,13 +613,15 @@ static void test_get_controllers_answers_spdk_shape(void)
 		{"{\"name\": 9}", "params: field 'name': expected a string"},
 	};
 	static const char *const nvme0 =
-		"[{\"ctrlrs\":[{\"cntlid\":0,\"state\":\"enabled\",\"trid\":{\"traddr\":"
+		"[{\"ctrlrs\":[{\"cntlid\":0,\"ctrlr_loss_timeout_sec\":0,"
+		"\"fast_io_fail_timeout_sec\":0,\"reconnect_delay_sec\":0,\"state\":\"enabled\","
+		"\"trid\":{\"traddr\":"
 		"\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}],\"name\":\"Nvme0\"}]";
 
 	setup();
 	assert_result(call("bdev_nvme_get_controllers", NULL), "[]");
 	assert_result(call("bdev_nvme_get_controllers", "{}"), "[]");
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	assert_result(call("bdev_nvme_get_controllers", "{}"), nvme0);
 	assert_result(call("bdev_nvme_get_controllers", "{\"name\": \"Nvme0\"}"), nvme0);
 	assert_refusals("bdev_nvme_get_controllers", refusals, USK_COUNTOF(refusals));
@@ -557,7 +635,7 @@ static void test_get_controllers_answers_spdk_shape(void)
 static void test_bdev_info_shows_the_controller(void)
 {
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	assert_written(
 		"Nvme0n2", false,
 		"{\"mp_policy\":\"active_passive\",\"nvme\":[{\"ctrlr_data\":{\"ana_reporting\":"
@@ -569,22 +647,46 @@ static void test_bdev_info_shows_the_controller(void)
 	teardown_model();
 }
 
+/*
+ * A controller that reports its subsystem's NQN (Identify Controller's
+ * SUBNQN, NVMe 1.2.1 on; QEMU's does) has it in ctrlr_data, where SPDK
+ * puts it; the model above reports none, and the member is left out.
+ */
+static void test_bdev_info_shows_the_subsystem_nqn(void)
+{
+	struct nvme_model_opts mo;
+
+	nvme_model_opts_init(&mo);
+	mo.subnqn = "nqn.2019-08.org.qemu:MODEL-0001";
+	setup_opts(&mo);
+	assert_result(call_device("bdev_nvme_attach_controller", g_attach_nvme0), "[\"Nvme0n1\"]");
+	assert_written(
+		"Nvme0n1", false,
+		"{\"mp_policy\":\"active_passive\",\"nvme\":[{\"ctrlr_data\":{\"ana_reporting\":"
+		"false,\"cntlid\":0,\"firmware_revision\":\"1.0\",\"model_number\":\"USK NVMe "
+		"controller model\",\"multi_ctrlr\":false,\"oacs\":{\"firmware\":0,\"format\":0,"
+		"\"ns_manage\":0,\"security\":0},\"serial_number\":\"MODEL-0001\",\"subnqn\":"
+		"\"nqn.2019-08.org.qemu:MODEL-0001\",\"vendor_id\":\"0x1b36\"},\"ns_data\":{\"id\":1},"
+		"\"pci_address\":\"" MODEL_TRADDR "\",\"trid\":{\"traddr\":\"" MODEL_TRADDR "\","
+		"\"trtype\":\"PCIe\"}}]}");
+	teardown_model();
+}
+
 /* A detach naming the controller's one path, with SPDK's fabrics members, detaches it. */
 static void test_detach_takes_the_controllers_path(void)
 {
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	/* Answered once the device is given back, which the model's thread takes part in. */
-	assert_true_answer(call_device(
-		"bdev_nvme_detach_controller",
-		"{\"name\": \"Nvme0\", \"trtype\": \"pcie\", \"traddr\": \"00:00.0\", "
-		"\"adrfam\": \"ipv4\", \"trsvcid\": \"1\", \"subnqn\": \"nqn\", "
-		"\"hostaddr\": \"1.1.1.1\", \"hostsvcid\": \"2\"}"));
+	assert_true_answer(
+		call_device("bdev_nvme_detach_controller",
+			    "{\"name\": \"Nvme0\", \"trtype\": \"pcie\", \"traddr\": \"00:00.0\", "
+			    "\"adrfam\": \"ipv4\", \"trsvcid\": \"1\", \"subnqn\": \"nqn\", "
+			    "\"hostaddr\": \"1.1.1.1\", \"hostsvcid\": \"2\"}"));
 	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme0"));
 	CU_ASSERT_EQUAL(g_pci_releases, 1);
 	nvme_model_destroy(g_model);
 }
-
 
 static void read_one_block(void *ctx)
 {
@@ -608,7 +710,7 @@ static void test_reset_controller_ends_io_once(void)
 	uint32_t enables;
 
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	assert_refusals("bdev_nvme_reset_controller", refusals, USK_COUNTOF(refusals));
 	on_thread(ut_bdev_open_msg, &g_u);
 	enables = nvme_model_enable_count(g_model);
@@ -650,7 +752,7 @@ static void test_reset_controller_answers_from_the_callback(void)
 	int answers;
 
 	setup();
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	rpc_thread = usk_thread_create("rpc", USK_THREAD_CORE_ANY);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(rpc_thread);
 	enables = nvme_model_enable_count(g_model);
@@ -685,13 +787,15 @@ static void test_set_options(void)
 				"{\"action_on_timeout\": \"reset\", \"timeout_us\": 1500000, "
 				"\"bdev_retry_count\": 0, \"keep_alive_timeout_ms\": 10000, "
 				"\"delay_cmd_submit\": true, \"generate_uuids\": false}"));
-	assert_attached_nvme0(call("bdev_nvme_attach_controller", g_attach_nvme0));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	ut_rpc_assert_refused(call("bdev_nvme_set_options", "{\"bdev_retry_count\": 3}"),
 			      USK_JSONRPC_ERROR_INVALID_PARAMS,
 			      "params: set the options before the first controller is attached");
 	assert_written("Nvme0n1", true,
 		       "[{\"method\":\"bdev_nvme_set_options\",\"params\":{\"action_on_timeout\":"
-		       "\"reset\",\"bdev_retry_count\":0,\"timeout_admin_us\":0,\"timeout_us\":"
+		       "\"reset\",\"bdev_retry_count\":0,\"ctrlr_loss_timeout_sec\":0,"
+		       "\"fast_io_fail_timeout_sec\":0,\"reconnect_delay_sec\":0,\"timeout_admin_"
+		       "us\":0,\"timeout_us\":"
 		       "1500000}},{\"method\":\"bdev_nvme_attach_controller\",\"params\":{\"name\":"
 		       "\"Nvme0\",\"traddr\":\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}]");
 	on_thread(ut_bdev_open_msg, &g_u);
@@ -704,6 +808,78 @@ static void test_set_options(void)
 	teardown_model();
 }
 
+/*
+ * Waits for the channel's queue pair (it connects on the model's thread),
+ * then arms the thread's sleep: its interrupt sources' fds are in @s.
+ */
+static void arm_idle_thread(struct usk_thread_sleep *s)
+{
+	for (int polls = 0; usk_thread_arm_sleep(g_thread, s) != 0 && polls < 1000000; polls++) {
+		usk_thread_poll(g_thread, 0, 0);
+	}
+}
+
+/*
+ * enable_interrupts false: a controller with MSI-X gets none, so neither
+ * its queue pair nor its admin queue can wake a sleeping thread, whose
+ * sleeps are then capped (the reactor looks again every few ms); reads are
+ * served by polls. save_config writes the choice back. Attached as
+ * before, the same device has both sources.
+ */
+static void test_attach_with_interrupts_off_polls_only(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_thread_sleep s;
+	char *text;
+
+	nvme_model_opts_init(&mo);
+	mo.ns_count = 1;
+	mo.ns_blocks[0] = 4096;
+	mo.msix_vectors = 4;
+	create_model_opts(&mo);
+	count_releases();
+	assert_result(call_device("bdev_nvme_attach_controller",
+				  "{\"name\": \"Nvme0\", \"traddr\": \"" MODEL_TRADDR "\", "
+				  "\"enable_interrupts\": false}"),
+		      "[\"Nvme0n1\"]");
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_admin_interrupt_fd(nvme_bdev_ctrlr_get("Nvme0")->ctrlr),
+			-ENOTSUP);
+	on_thread(ut_bdev_open_msg, &g_u);
+	arm_idle_thread(&s);
+	CU_ASSERT_EQUAL(s.nfds, s.nwake_fds);
+	CU_ASSERT_TRUE(s.capped);
+	usk_thread_end_sleep(g_thread, USK_THREAD_WAKE_TIMER, 0);
+	for (int i = 0; i < 4; i++) {
+		on_thread(read_one_block, NULL);
+		poll_until(&g_u.done, i + 1);
+	}
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	/* (bdev_nvme_set_options of an earlier test may come before the attach.) */
+	text = write_text(usk_bdev_get_by_name("Nvme0n1"), true);
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(text, "{\"method\":\"bdev_nvme_attach_controller\",\"params\":{\"enable_"
+			     "interrupts\":false,\"name\":\"Nvme0\",\"traddr\":\"" MODEL_TRADDR
+			     "\",\"trtype\":\"PCIe\"}}"));
+	free(text);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+
+	create_model_opts(&mo);
+	count_releases();
+	assert_result(call_device("bdev_nvme_attach_controller", g_attach_nvme0), "[\"Nvme0n1\"]");
+	CU_ASSERT(usk_nvme_ctrlr_get_admin_interrupt_fd(nvme_bdev_ctrlr_get("Nvme0")->ctrlr) >= 0);
+	on_thread(ut_bdev_open_msg, &g_u);
+	arm_idle_thread(&s);
+	/* The channel's queue pair and the admin queue. */
+	CU_ASSERT_EQUAL(s.nfds - s.nwake_fds, 2);
+	usk_thread_end_sleep(g_thread, USK_THREAD_WAKE_TIMER, 0);
+	on_thread(read_one_block, NULL);
+	poll_until(&g_u.done, 1);
+	CU_ASSERT_EQUAL(g_u.failed, 0);
+	on_thread(ut_bdev_close_msg, &g_u);
+	teardown_model();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -711,16 +887,19 @@ int main(void)
 		UT_TEST(test_attach_refuses_bad_params),
 		UT_TEST(test_attach_refuses_an_address_it_cannot_take),
 		UT_TEST(test_attach_refuses_a_name_in_use),
+		UT_TEST(test_attach_does_not_hold_the_thread),
 		UT_TEST(test_detach_refuses_bad_params),
 		UT_TEST(test_detach_answers_once_detached),
 		UT_TEST(test_attach_takes_spdk_client_and_saved_config),
 		UT_TEST(test_attach_refuses_what_it_cannot_honour),
 		UT_TEST(test_get_controllers_answers_spdk_shape),
 		UT_TEST(test_bdev_info_shows_the_controller),
+		UT_TEST(test_bdev_info_shows_the_subsystem_nqn),
 		UT_TEST(test_detach_takes_the_controllers_path),
 		UT_TEST(test_reset_controller_ends_io_once),
 		UT_TEST(test_reset_controller_answers_from_the_callback),
 		UT_TEST(test_set_options),
+		UT_TEST(test_attach_with_interrupts_off_polls_only),
 	};
 	int rc = UT_BDEV_NVME_RUN("bdev_nvme_rpc", tests);
 

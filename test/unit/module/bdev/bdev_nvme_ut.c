@@ -29,7 +29,7 @@ static void test_a_bdev_per_namespace(void)
 	/* The model's MDTS 5: 128 KiB per command, so the layer splits at 256 blocks. */
 	CU_ASSERT_EQUAL(n1->max_transfer_blocks, 256);
 	/* A second controller by the same name is refused before it is touched. */
-	CU_ASSERT_EQUAL(bdev_nvme_attach("Nvme0", "0000:00:00.0", 0, NULL, err, sizeof(err)), -EEXIST);
+	CU_ASSERT_EQUAL(bdev_nvme_attach("Nvme0", "0000:00:00.0", NULL, NULL, NULL, err, sizeof(err)), -EEXIST);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'name'"));
 	teardown_model();
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("Nvme0n1"));

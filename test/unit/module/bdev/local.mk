@@ -6,6 +6,9 @@ BDEV_MODULE_UNIT_TESTS = test/unit/module/bdev/bdev_malloc_ut test/unit/module/b
 if HAVE_URING
 BDEV_MODULE_UNIT_TESTS += test/unit/module/bdev/bdev_uring_ut
 endif
+if HAVE_AIO
+BDEV_MODULE_UNIT_TESTS += test/unit/module/bdev/bdev_aio_ut test/unit/module/bdev/bdev_aio_ring_ut
+endif
 check_PROGRAMS += $(BDEV_MODULE_UNIT_TESTS)
 UNIT_TESTS += $(BDEV_MODULE_UNIT_TESTS)
 test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/bdev \
@@ -21,6 +24,17 @@ test_unit_module_bdev_bdev_split_ut_LDFLAGS = $(AM_LDFLAGS) -static
 test_unit_module_bdev_bdev_uring_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_uring_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_uring_ut_LDFLAGS = $(AM_LDFLAGS) -static
+# The aio tests define io_getevents (ut_aio_getevents.c), to count the
+# module's calls: the static libusk binds to theirs.
+test_unit_module_bdev_bdev_aio_ut_SOURCES = test/unit/module/bdev/bdev_aio_ut.c \
+	test/unit/module/bdev/ut_aio_getevents.c test/unit/module/bdev/ut_aio_getevents.h
+test_unit_module_bdev_bdev_aio_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
+test_unit_module_bdev_bdev_aio_ut_LDADD = lib/libusk.la $(UT_LIBS)
+test_unit_module_bdev_bdev_aio_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_module_bdev_bdev_aio_ring_ut_SOURCES = test/unit/module/bdev/bdev_aio_ring_ut.c \
+	test/unit/module/bdev/ut_aio_getevents.c module/bdev/aio/bdev_aio_ring.c
+test_unit_module_bdev_bdev_aio_ring_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/module/bdev/aio
+test_unit_module_bdev_bdev_aio_ring_ut_LDADD = $(AIO_LIBS) $(UT_LIBS)
 # The nvme module's tests, one a source of module/bdev/nvme, run it against the
 # NVMe controller model; ut_bdev_nvme.c is their shared set-up.
 BDEV_NVME_UT_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS) \
@@ -51,7 +65,7 @@ test_unit_module_bdev_bdev_nvme_rpc_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 test_unit_module_bdev_bdev_nvme_rpc_ut_LDADD = test/common/nvme_model/libnvme_model.a \
 	module/bdev/libusk_bdev_modules.la lib/bdev/libusk_bdev.la lib/nvme/libusk_nvme.la \
 	lib/thread/libusk_thread.la lib/env/libusk_env.la lib/json/libusk_json.la \
-	lib/log/libusk_log.la lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) \
+	lib/log/libusk_log.la lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) $(AIO_LIBS) \
 	$(NUMA_LIBS) $(UT_LIBS)
 EXTRA_test_unit_module_bdev_bdev_nvme_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
 # bdev_modules_rpc_ut includes lib/rpc/rpc_request.c too, and links the same way.
@@ -60,7 +74,7 @@ test_unit_module_bdev_bdev_modules_rpc_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS
 test_unit_module_bdev_bdev_modules_rpc_ut_LDADD = module/bdev/libusk_bdev_modules.la \
 	lib/bdev/libusk_bdev.la lib/nvme/libusk_nvme.la lib/thread/libusk_thread.la \
 	lib/env/libusk_env.la lib/json/libusk_json.la lib/log/libusk_log.la \
-	lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) $(NUMA_LIBS) $(UT_LIBS)
+	lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) $(AIO_LIBS) $(NUMA_LIBS) $(UT_LIBS)
 EXTRA_test_unit_module_bdev_bdev_modules_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
 # bdev_nvme_options_ut too.
 test_unit_module_bdev_bdev_nvme_options_ut_CPPFLAGS = $(BDEV_NVME_UT_CPPFLAGS)
@@ -68,4 +82,4 @@ test_unit_module_bdev_bdev_nvme_options_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAG
 test_unit_module_bdev_bdev_nvme_options_ut_LDADD = \
 	$(test_unit_module_bdev_bdev_modules_rpc_ut_LDADD)
 EXTRA_test_unit_module_bdev_bdev_nvme_options_ut_DEPENDENCIES = lib/rpc/rpc_request.c
-EXTRA_DIST += test/unit/module/bdev/ut_bdev_layer.h
+EXTRA_DIST += test/unit/module/bdev/ut_bdev_layer.h test/unit/module/bdev/ut_bdev_file.h

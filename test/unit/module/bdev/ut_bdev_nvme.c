@@ -12,6 +12,7 @@ struct usk_thread *g_thread;
 struct nvme_model *g_model;
 struct ut_bdev_user g_u;
 uint8_t *g_out, *g_in;
+bool g_attach_interrupts;
 
 static int g_attach_rc;
 static char g_attach_err[512];
@@ -33,7 +34,11 @@ static void attach(void *name)
 	struct usk_nvme_ctrlr *ctrlr;
 	struct nvme_bdev_ctrlr *nc;
 
-	g_attach_rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), NULL, &ctrlr);
+	struct usk_nvme_ctrlr_opts opts;
+
+	usk_nvme_ctrlr_opts_init(&opts, sizeof(opts));
+	opts.interrupts = g_attach_interrupts;
+	g_attach_rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &opts, &ctrlr);
 	if (g_attach_rc == 0) {
 		g_attach_rc = bdev_nvme_attach_ctrlr(name, ctrlr, &nc, g_attach_err,
 						     sizeof(g_attach_err));

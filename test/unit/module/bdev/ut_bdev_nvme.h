@@ -8,6 +8,7 @@
 #ifndef USK_TEST_UT_BDEV_NVME_H
 #define USK_TEST_UT_BDEV_NVME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "bdev_nvme.h"
@@ -25,6 +26,9 @@ extern struct nvme_model *g_model;
 extern struct ut_bdev_user g_u;
 /* What I/O writes from and reads into (DMA memory, as the model reaches it by IOVA). */
 extern uint8_t *g_out, *g_in;
+
+/* Attach with usk_nvme_ctrlr_opts.interrupts, as bdev_nvme_attach() does (default false). */
+extern bool g_attach_interrupts;
 
 /* Runs @fn(@ctx) on g_thread and polls it until all is quiet. */
 void on_thread(usk_msg_fn fn, void *ctx);

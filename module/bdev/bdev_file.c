@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the bdevs over a kernel file share (uring, aio): opening the file or
+ * block device, direct where the file system allows, and the block size and
+ * count it gives.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "usk/log.h"
+#include "bdev_modules.h"
+
+/* The block device's sizes: bytes, logical and physical block. */
+static int bdev_file_blockdev_sizes(int fd, struct bdev_file_geometry *geo)
+{
+	int pbs = 0;
+
+	if (ioctl(fd, BLKGETSIZE64, &geo->size) != 0 || ioctl(fd, BLKSSZGET, &geo->lbs) != 0) {
+		return -errno;
+	}
+	/* A device that does not say has physical blocks of its logical size. */
+	geo->pbs = ioctl(fd, BLKPBSZGET, &pbs) == 0 && pbs > 0 ? (uint32_t)pbs : geo->lbs;
+	return 0;
+}
+
+int bdev_file_open(const char *kind, const char *bdev_name, const char *filename, bool readonly,
+		   int *fd, struct bdev_file_geometry *geo, char *err, size_t errlen)
+{
+	int mode = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	struct stat st;
+	int rc;
+
+	*geo = (struct bdev_file_geometry){0};
+	*fd = open(filename, mode | O_DIRECT);
+	if (*fd < 0 && errno == EINVAL) {
+		USK_NOTICELOG("%s bdev '%s': %s does not take O_DIRECT; using the page cache", kind,
+			      bdev_name, filename);
+		*fd = open(filename, mode);
+	}
+	if (*fd < 0 || fstat(*fd, &st) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "field 'filename': cannot open %s: %s", filename,
+			 strerror(-rc));
+		return rc;
+	}
+	geo->size = (uint64_t)st.st_size;
+	geo->is_blockdev = S_ISBLK(st.st_mode);
+	if (geo->is_blockdev && (rc = bdev_file_blockdev_sizes(*fd, geo)) != 0) {
+		snprintf(err, errlen, "field 'filename': cannot size %s: %s", filename,
+			 strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/*
+ * The block size: as given, or the device's own when not (512 for a file,
+ * which has none). A device refuses direct I/O in units smaller than its
+ * logical block.
+ */
+static int bdev_file_pick_block_size(uint32_t *block_size, uint32_t lbs, char *err, size_t errlen)
+{
+	if (*block_size == 0) {
+		*block_size = lbs != 0 ? lbs : 512;
+	} else if (*block_size < lbs) {
+		snprintf(err, errlen,
+			 "field 'block_size': %u is smaller than the device's logical block size "
+			 "(%u)",
+			 *block_size, lbs);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int bdev_file_blocks(const char *bdev_name, const char *filename,
+		     const struct bdev_file_geometry *geo, uint32_t *block_size,
+		     uint64_t *num_blocks, char *err, size_t errlen)
+{
+	int rc = bdev_file_pick_block_size(block_size, geo->lbs, err, errlen);
+
+	if (rc != 0) {
+		return rc;
+	}
+	*num_blocks = geo->size / *block_size;
+	if (*num_blocks == 0) {
+		snprintf(err, errlen, "field 'filename': %s holds no whole block of %u bytes",
+			 filename, *block_size);
+		return -EINVAL;
+	}
+	return bdev_geometry_check(bdev_name, *num_blocks, *block_size, err, errlen);
+}
+
+int bdev_file_name_check(struct usk_bdev *b, const char *name, uint32_t block_size,
+			 const char *uuid, char *err, size_t errlen)
+{
+	struct bdev_create_opts opts;
+	int rc;
+
+	bdev_create_opts_init(&opts);
+	opts.name = name;
+	opts.num_blocks = 1;
+	opts.block_size = block_size != 0 ? block_size : 512;
+	opts.uuid = uuid;
+	rc = bdev_create_opts_apply(&opts, b, err, errlen);
+	/* The layer keeps its own copy of the name. */
+	b->name = name;
+	return rc;
+}

@@ -1,0 +1,9 @@
+# usk_nvme's command line and JSON printing (app/nvme/libnvme_cli.a), without a device.
+NVME_CLI_UNIT_TESTS = test/unit/app/nvme/nvme_cli_opts_ut test/unit/app/nvme/nvme_cli_json_ut
+check_PROGRAMS += $(NVME_CLI_UNIT_TESTS)
+UNIT_TESTS += $(NVME_CLI_UNIT_TESTS)
+test_unit_app_nvme_nvme_cli_opts_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/app/nvme
+test_unit_app_nvme_nvme_cli_opts_ut_LDADD = app/nvme/libnvme_cli.a $(UT_LIBS)
+test_unit_app_nvme_nvme_cli_json_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/app/nvme
+test_unit_app_nvme_nvme_cli_json_ut_LDADD = app/nvme/libnvme_cli.a lib/json/libusk_json.la \
+	lib/util/libusk_util.la $(JANSSON_LIBS) $(UT_LIBS)
