@@ -28,6 +28,12 @@ static struct ut_irq_source g_a, g_b;
 static struct usk_poller *g_watchdog;
 static atomic_bool g_watchdog_fired;
 static atomic_bool g_registered;
+/*
+ * False while a test's device pthread may still send a message: the send
+ * reads the reactor after queueing it, so the app must not free its
+ * reactors yet. Tests without one leave it true.
+ */
+static atomic_bool g_device_quiet = true;
 static uint32_t g_threshold_us = 50;
 
 static void app_opts(struct usk_app_opts *opts)
@@ -60,6 +66,10 @@ static void unregister_all(void *ctx)
 
 static void stop_app(void *ctx)
 {
+	if (!atomic_load(&g_device_quiet)) {
+		CU_ASSERT_EQUAL(usk_thread_send_msg(usk_thread_get_current(), stop_app, NULL), 0);
+		return;
+	}
 	usk_poller_unregister(&g_watchdog);
 	usk_app_stop(0);
 }
@@ -97,8 +107,9 @@ static void run_app(usk_msg_fn register_fn)
 	ut_irq_source_init(&g_a);
 	ut_irq_source_init(&g_b);
 	atomic_store(&g_watchdog_fired, false);
-	atomic_store(&g_registered, false);
 	CU_ASSERT_EQUAL(usk_app_start(&opts, start_dev, (void *)register_fn), 0);
+	/* The next test's device thread waits for its own dev thread, not this one. */
+	atomic_store(&g_registered, false);
 	CU_ASSERT_FALSE(atomic_load(&g_watchdog_fired));
 	/* Every sleep ended with a disarm: none is left armed, none disarmed twice. */
 	CU_ASSERT_FALSE(atomic_load(&g_a.armed) || atomic_load(&g_b.armed));
@@ -108,12 +119,23 @@ static void run_app(usk_msg_fn register_fn)
 	close(g_b.efd);
 }
 
-/* Waits (yielding, not sleeping) until the reactor sleeps with source a armed. */
-static void wait_for_sleep(void)
+/*
+ * Waits (yielding, not sleeping) until the reactor sleeps with source a
+ * armed, in a sleep it had not begun when this last returned (*@seen, the
+ * reactor's count of sleeps then; 0 at first). Sleeping and armed alone do
+ * not say it: a completion posted between the arm and ppoll() calls the
+ * sleep off, uncounted. A sleep is counted once nothing can call it off,
+ * so from then on a post wakes it, and the wake-up is counted.
+ */
+static void wait_for_sleep(uint64_t *seen)
 {
-	while (!atomic_load(&dev_reactor()->sleeping) || !atomic_load(&g_a.armed)) {
+	struct reactor *r = dev_reactor();
+
+	while (!atomic_load(&r->sleeping) || !atomic_load(&g_a.armed) ||
+	       atomic_load(&r->sleeps) == *seen) {
 		sched_yield();
 	}
+	*seen = atomic_load(&r->sleeps);
 }
 
 /* Device rounds: a completion, or a message, each sent to a sleeping reactor. */
@@ -140,11 +162,13 @@ static void read_stats(void *ctx)
 
 static void *device_main(void *arg)
 {
+	uint64_t sleeps_seen = 0;
+
 	while (!atomic_load(&g_registered)) {
 		sched_yield();
 	}
 	for (uint32_t i = 0; i < WAKE_ROUNDS; i++) {
-		wait_for_sleep();
+		wait_for_sleep(&sleeps_seen);
 		if (i % 2 == 0) {
 			ut_irq_source_post(&g_a);
 		} else {
@@ -155,8 +179,9 @@ static void *device_main(void *arg)
 			sched_yield();
 		}
 	}
-	wait_for_sleep();
+	wait_for_sleep(&sleeps_seen);
 	usk_thread_send_msg(g_dev, read_stats, NULL);
+	atomic_store(&g_device_quiet, true);
 	return NULL;
 }
 
@@ -166,6 +191,7 @@ static void test_the_source_wakes_a_sleeping_reactor_and_wakeups_are_counted(voi
 
 	atomic_store(&g_msgs_run, 0);
 	memset(&g_dev_stats, 0, sizeof(g_dev_stats));
+	atomic_store(&g_device_quiet, false);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&device, NULL, device_main, NULL), 0);
 	run_app(register_a);
 	pthread_join(device, NULL);
@@ -275,19 +301,22 @@ static uint64_t g_spell_first, g_spell_measured;
 
 static void *spell_device_main(void *arg)
 {
+	uint64_t sleeps_seen = 0;
+
 	while (!atomic_load(&g_registered)) {
 		sched_yield();
 	}
 	g_spell_first = atomic_load(&dev_reactor()->idle_spell_ticks);
-	wait_for_sleep();
+	wait_for_sleep(&sleeps_seen);
 	ut_irq_source_post(&g_a);
 	while (atomic_load(&g_a.reaped) < 1) {
 		sched_yield();
 	}
 	/* The next sleep comes after the measured spell. */
-	wait_for_sleep();
+	wait_for_sleep(&sleeps_seen);
 	g_spell_measured = atomic_load(&dev_reactor()->idle_spell_ticks);
 	finish();
+	atomic_store(&g_device_quiet, true);
 	return NULL;
 }
 
@@ -296,6 +325,7 @@ static void test_the_idle_spell_follows_what_sleeps_cost(void)
 	pthread_t device;
 
 	g_threshold_us = SPELL_THRESHOLD_US;
+	atomic_store(&g_device_quiet, false);
 	CU_ASSERT_EQUAL_FATAL(pthread_create(&device, NULL, spell_device_main, NULL), 0);
 	run_app(register_a);
 	pthread_join(device, NULL);
