@@ -276,6 +276,17 @@ void *usk_thread_get_ctx(const struct usk_thread *thread);
 void usk_thread_set_waker(struct usk_thread *thread, void (*fn)(void *ctx), void *ctx);
 
 /**
+ * Whether whoever runs @p thread may put it to sleep when it is idle: a
+ * waker is set (the app framework's reactors with idle sleep do so). A
+ * poller waiting on a kernel worker can then leave the core to it by
+ * going idle, with no sched_yield() that would keep the loop from its
+ * sleep. Call it on the thread's own pthread.
+ *
+ * @return true when a waker is set.
+ */
+bool usk_thread_sleeps_when_idle(const struct usk_thread *thread);
+
+/**
  * Send a message: @p fn(@p ctx) runs on @p thread when it is next polled.
  * Messages from one sender run in the order they were sent. No lock is
  * taken and nothing is allocated: the message goes straight into the

@@ -377,6 +377,11 @@ void usk_thread_set_waker(struct usk_thread *t, void (*fn)(void *ctx), void *ctx
 	t->waker = fn;
 }
 
+bool usk_thread_sleeps_when_idle(const struct usk_thread *t)
+{
+	return t->waker != NULL;
+}
+
 void usk_thread_get_stats(const struct usk_thread *t, struct usk_thread_stats *s)
 {
 	s->busy_ticks = atomic_load_explicit(&t->busy_ticks, memory_order_relaxed);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "usk/log.h"
+#include "usk/thread.h"
 #include "bdev_modules.h"
 
 /* The block device's sizes: bytes, logical and physical block. */
@@ -113,4 +115,11 @@ int bdev_file_name_check(struct usk_bdev *b, const char *name, uint32_t block_si
 	/* The layer keeps its own copy of the name. */
 	b->name = name;
 	return rc;
+}
+
+void bdev_file_let_kernel_worker_run(void)
+{
+	if (!usk_thread_sleeps_when_idle(usk_thread_get_current())) {
+		sched_yield();
+	}
 }

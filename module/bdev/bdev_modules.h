@@ -192,6 +192,17 @@ int bdev_file_blocks(const char *bdev_name, const char *filename,
 int bdev_file_name_check(struct usk_bdev *b, const char *name, uint32_t block_size,
 			 const char *uuid, char *err, size_t errlen);
 
+/*
+ * For a file bdev's poller that found nothing done while the kernel holds
+ * its I/O: what the kernel finishes after the submit runs in a kernel
+ * worker, which may share this core, so the core is yielded to it now
+ * rather than when the scheduler takes it. Not on a thread that sleeps
+ * when idle (usk_thread_sleeps_when_idle()): its sleep leaves the core to
+ * the worker, and a yield at every idle turn would, on a loaded host, let
+ * each completion land before the loop could reach that sleep.
+ */
+void bdev_file_let_kernel_worker_run(void);
+
 /* Uring: a file or kernel block device through io_uring (with liburing only). */
 extern const struct usk_bdev_module g_bdev_uring_module;
 /*

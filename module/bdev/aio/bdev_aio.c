@@ -25,7 +25,6 @@
 #include <libaio.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,12 +176,8 @@ static int aio_poll(void *ctx)
 	}
 	aio_admit_waiting(ch);
 	if (n == 0 && ch->inflight > 0) {
-		/*
-		 * What completes after io_submit returned (a loop device's reads)
-		 * is finished by a kernel worker, which may share this core: let it
-		 * run now rather than when the scheduler takes the core from us.
-		 */
-		sched_yield();
+		/* What the kernel could not finish at submit (a loop device's reads). */
+		bdev_file_let_kernel_worker_run();
 	}
 	return sent > 0 || n > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
 }

@@ -22,7 +22,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <linux/falloc.h>
 #include <liburing.h>
 #include <stdatomic.h>
@@ -175,12 +174,8 @@ static int uring_poll(void *ctx)
 	io_uring_cq_advance(&ch->ring, n);
 	ch->inflight -= n;
 	if (n == 0 && ch->inflight > 0) {
-		/*
-		 * What the kernel could not finish at submit (every tmpfs read)
-		 * runs in an io-wq worker, which may share this core: let it run
-		 * now rather than when the scheduler takes the core from us.
-		 */
-		sched_yield();
+		/* What the kernel could not finish at submit (every tmpfs read). */
+		bdev_file_let_kernel_worker_run();
 	}
 	return n > 0 ? USK_POLLER_BUSY : USK_POLLER_IDLE;
 }

@@ -165,6 +165,11 @@ static void test_a_host_without_io_uring_is_sent_to_aio(void)
 	unlink(path);
 }
 
+static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
+{
+	ut_file_check_yields(&g_b, "uring_yield");
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -173,6 +178,7 @@ int main(void)
 		UT_TEST(test_a_reused_slot_names_the_new_file),
 		UT_TEST(test_create_names_the_bad_field),
 		UT_TEST(test_a_host_without_io_uring_is_sent_to_aio),
+		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 
 	return ut_file_bdev_main(&g_b, tests, USK_COUNTOF(tests));

@@ -11,9 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ut_bdev_layer.h"
+#include "ut_sched_yield.h"
 
 #define UT_FILE_BLOCK	 4096
 #define UT_FILE_BLOCKS	 2048
@@ -205,6 +207,66 @@ static inline void ut_file_check_module_io(struct ut_file_bdev *b, const char *d
 	ut_file_delete(b, name);
 	CU_ASSERT_EQUAL(b->deleted, 1);
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name(name));
+	close(fd);
+	unlink(path);
+}
+
+static inline void ut_file_no_waker_call(void *ctx)
+{
+}
+
+/*
+ * Reads 16 blocks through @b's open bdev @rounds times, one at a time,
+ * polling with no sched_yield() of its own (ut_bdev_poll_until() yields).
+ */
+static inline void ut_file_read_rounds(struct ut_file_bdev *b, int rounds)
+{
+	for (int i = 0; i < rounds; i++) {
+		int want = b->u.done + 1;
+		time_t end = time(NULL) + 30;
+
+		CU_ASSERT_EQUAL(usk_thread_send_msg(b->thread, ut_file_read_16, b), 0);
+		while (b->u.done < want && time(NULL) <= end) {
+			usk_thread_poll(b->thread, 0, 0);
+		}
+		CU_ASSERT_EQUAL(b->u.done, want);
+	}
+}
+
+/*
+ * While reads (direct, of data on the disk of ut_tmp_dir(), through bdev
+ * @name of @b's module) are with the kernel, the module yields the core
+ * to the kernel's worker only on a thread that never sleeps: one with a
+ * waker (a reactor that sleeps when idle) sees no sched_yield(), which on
+ * a loaded host kept it from ever sleeping. Needs the program linked with
+ * ut_sched_yield.c.
+ */
+static inline void ut_file_check_yields(struct ut_file_bdev *b, const char *name)
+{
+	char path[UT_FILE_PATH_LEN];
+	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
+	b->u.name = name;
+	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
+	b->u.done = b->u.failed = 0;
+	/* Data, not a hole, so that a direct read goes to the disk. */
+	ut_file_io_on_thread(b, ut_file_write_16, 1);
+	CU_ASSERT_EQUAL(fsync(fd), 0);
+
+	usk_thread_set_waker(b->thread, ut_file_no_waker_call, NULL);
+	g_ut_sched_yields = 0;
+	ut_file_read_rounds(b, 64);
+	CU_ASSERT_EQUAL(g_ut_sched_yields, 0);
+
+	usk_thread_set_waker(b->thread, NULL, NULL);
+	ut_file_read_rounds(b, 64);
+	CU_ASSERT(g_ut_sched_yields > 0);
+
+	CU_ASSERT_EQUAL(b->u.failed, 0);
+	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
+	ut_file_delete(b, name);
 	close(fd);
 	unlink(path);
 }
