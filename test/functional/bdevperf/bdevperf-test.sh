@@ -160,9 +160,11 @@ shrink_config() { # the module: uring or aio
 JSON
 }
 shrink_start() { # stdout file (stderr goes to FILE.err), then bdevperf's arguments
-	rm -f "$work/shrink.img" "$work/bp.sock"
-	truncate -s 16M "$work/shrink.img"
 	out=$1
+	# The last module's output goes first: its progress lines would have the
+	# file cut before this run opens it, and then no read fails.
+	rm -f "$work/shrink.img" "$work/bp.sock" "$out" "$out.err"
+	truncate -s 16M "$work/shrink.img"
 	shift
 	"$bdevperf" -m "$first_core" --json "$work/shrink.json" -w randread -q 8 "$@" \
 		>"$out" 2>"$out.err" &
