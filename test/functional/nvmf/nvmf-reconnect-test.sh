@@ -55,6 +55,8 @@ JSON
 # bdevperf in the background for $1 seconds; its output in $work/perf.out. A
 # generous bound on top: a hang fails the test, it never waits for ever.
 start_perf() {
+	# The last run's progress lines must not pass for this one's.
+	rm -f "$work/perf.out"
 	timeout -s KILL $(($1 + 120)) "$bdevperf" -m "[$perf_core]" --json "$work/perf.json" \
 		-w verify -q 16 -o 4096 -t "$1" >"$work/perf.out" 2>&1 &
 	perf=$!
