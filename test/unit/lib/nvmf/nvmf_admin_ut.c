@@ -97,17 +97,24 @@ static uint16_t identify(struct cmd **out, uint8_t cns, uint32_t nsid)
 	return run(*out);
 }
 
-/* Get Log Page of @lid, @bytes (a multiple of 4) from byte @offset; RAE clear. */
-static uint16_t get_log(struct cmd **out, uint8_t lid, uint32_t bytes, uint64_t offset)
+/* Get Log Page of @lid for @nsid, @bytes (a multiple of 4) from byte @offset; RAE clear. */
+static uint16_t get_log_ns(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
+			   uint64_t offset)
 {
 	uint32_t numd = bytes / 4 - 1;
 
 	/* NUMDL in CDW10 31:16, NUMDU in CDW11 15:0, the offset in CDW12 and CDW13. */
-	*out = cmd_new(USK_NVME_OPC_GET_LOG_PAGE, 0xffffffffu, lid | (numd & 0xffff) << 16,
-		       numd >> 16, bytes);
+	*out = cmd_new(USK_NVME_OPC_GET_LOG_PAGE, nsid, lid | (numd & 0xffff) << 16, numd >> 16,
+		       bytes);
 	(*out)->req.cmd.cdw12 = (uint32_t)offset;
 	(*out)->req.cmd.cdw13 = (uint32_t)(offset >> 32);
 	return run(*out);
+}
+
+/* A controller-wide log page: NSID FFFFFFFFh. */
+static uint16_t get_log(struct cmd **out, uint8_t lid, uint32_t bytes, uint64_t offset)
+{
+	return get_log_ns(out, 0xffffffffu, lid, bytes, offset);
 }
 
 static uint16_t set_feature(uint32_t cdw10, uint32_t cdw11, uint32_t *dw0)
@@ -474,6 +481,18 @@ static void test_log_pages(void)
 	free(c);
 	/* The discovery log is a discovery controller's only. */
 	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_DISCOVERY, 1024, 0), INVALID_LOG);
+	free(c);
+	/*
+	 * SMART / health for one namespace, where LPA bit 0 says there is no
+	 * such log: Invalid Field in Command (base 1.4 5.14.1.2); NSID 0h and
+	 * FFFFFFFFh both ask for the controller's.
+	 */
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), OK);
+	CU_ASSERT_EQUAL(c->data[261] & 1, 0);
+	free(c);
+	CU_ASSERT_EQUAL(get_log_ns(&c, 1, USK_NVME_LOG_HEALTH, 512, 0), INVALID_FIELD);
+	free(c);
+	CU_ASSERT_EQUAL(get_log_ns(&c, 0, USK_NVME_LOG_HEALTH, 512, 0), OK);
 	free(c);
 	/* A Log Page Offset not a multiple of four: Invalid Field in Command. */
 	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 8, 2), INVALID_FIELD);
