@@ -21,7 +21,8 @@ test_unit_lib_nvmf_nvmf_discovery_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_lib_nvmf_nvmf_discovery_ut_LDFLAGS = $(AM_LDFLAGS) -static
 # One test program per source of the model and the commands, called directly on
 # one thread polled by hand, over malloc bdevs; linked as nvmf_discovery_ut.
-NVMF_FOCUS_UNIT_TESTS = test/unit/lib/nvmf/nvmf_subsystem_ut test/unit/lib/nvmf/nvmf_admin_ut
+NVMF_FOCUS_UNIT_TESTS = test/unit/lib/nvmf/nvmf_subsystem_ut test/unit/lib/nvmf/nvmf_admin_ut \
+	test/unit/lib/nvmf/nvmf_io_ut
 check_PROGRAMS += $(NVMF_FOCUS_UNIT_TESTS)
 UNIT_TESTS += $(NVMF_FOCUS_UNIT_TESTS)
 test_unit_lib_nvmf_nvmf_subsystem_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
@@ -30,6 +31,9 @@ test_unit_lib_nvmf_nvmf_subsystem_ut_LDFLAGS = $(AM_LDFLAGS) -static
 test_unit_lib_nvmf_nvmf_admin_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
 test_unit_lib_nvmf_nvmf_admin_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_lib_nvmf_nvmf_admin_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_lib_nvmf_nvmf_io_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
+test_unit_lib_nvmf_nvmf_io_ut_LDADD = lib/libusk.la $(UT_LIBS)
+test_unit_lib_nvmf_nvmf_io_ut_LDFLAGS = $(AM_LDFLAGS) -static
 # nvmf_tcp_ut: the TCP transport over loopback sockets, the test as the host.
 NVMF_TCP_UT = test/unit/lib/nvmf/nvmf_tcp_ut
 check_PROGRAMS += $(NVMF_TCP_UT)
