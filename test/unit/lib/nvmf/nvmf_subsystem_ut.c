@@ -84,6 +84,15 @@ static void test_nqn_rules(void)
 	CU_ASSERT_FALSE(nvmf_nqn_is_valid(""));
 	CU_ASSERT_FALSE(nvmf_nqn_is_valid("nqn.2016-06.io.spdk:cnode 1"));
 	CU_ASSERT_FALSE(nvmf_nqn_is_valid("nqn.2016-06.io.spdk:\tcnode1"));
+	/* UTF-8 (base 4.5, RFC 3629): characters past ASCII are a name's too... */
+	CU_ASSERT_TRUE(nvmf_nqn_is_valid("nqn.2016-06.io.example:caf\xc3\xa9"));
+	CU_ASSERT_TRUE(nvmf_nqn_is_valid("nqn.2016-06.io.example:\xe6\x97\xa5\xf0\x9f\x92\xbe"));
+	/* ...well formed: no stray continuation, cut sequence, overlong, surrogate, >U+10FFFF. */
+	CU_ASSERT_FALSE(nvmf_nqn_is_valid("nqn.2016-06.io.example:\x80"));
+	CU_ASSERT_FALSE(nvmf_nqn_is_valid("nqn.2016-06.io.example:caf\xc3"));
+	CU_ASSERT_FALSE(nvmf_nqn_is_valid("nqn.2016-06.io.example:\xc0\xaf"));
+	CU_ASSERT_FALSE(nvmf_nqn_is_valid("nqn.2016-06.io.example:\xed\xa0\x80"));
+	CU_ASSERT_FALSE(nvmf_nqn_is_valid("nqn.2016-06.io.example:\xf4\x90\x80\x80"));
 }
 
 static void create_refusals_msg(void *ctx)
