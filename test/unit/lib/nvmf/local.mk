@@ -42,4 +42,4 @@ test_unit_lib_nvmf_nvmf_tcp_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
 test_unit_lib_nvmf_nvmf_tcp_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 test_unit_lib_nvmf_nvmf_tcp_ut_LDADD = $(NVMF_UT_LIBS)
 EXTRA_test_unit_lib_nvmf_nvmf_tcp_ut_DEPENDENCIES = lib/rpc/rpc_request.c
-EXTRA_DIST += test/unit/lib/nvmf/ut_nvmf_app.h
+EXTRA_DIST += test/unit/lib/nvmf/ut_nvmf_app.h test/unit/lib/nvmf/ut_nvmf_spec.h

@@ -24,6 +24,7 @@
 #include "usk/util.h"
 #include "nvmf_internal.h"
 #include "ut_bdev_layer.h"
+#include "ut_nvmf_spec.h"
 
 #define NQN   "nqn.2016-06.io.spdk:cnode1"
 #define HOST1 "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
@@ -33,11 +34,8 @@
 #define M512_BLOCKS 256
 #define M4K_BLOCKS  64
 
-#define STATUS(sct, sc) ((uint16_t)((sct) << 8 | (sc)))
-#define OK		STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_SUCCESS)
-#define INVALID_FIELD	STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD)
-#define INVALID_NS	STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_NAMESPACE)
-#define INVALID_LOG	STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE)
+#define INVALID_FIELD UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD)
+#define INVALID_LOG   UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE)
 
 static struct usk_thread *g_thread;
 static struct nvmf_subsystem *g_subsys;
@@ -137,42 +135,6 @@ static uint16_t get_feature(uint8_t fid, uint32_t *dw0)
 	return st;
 }
 
-static uint16_t le16_at(const uint8_t *p, size_t off)
-{
-	return (uint16_t)(p[off] | p[off + 1] << 8);
-}
-
-static uint32_t le32_at(const uint8_t *p, size_t off)
-{
-	return le16_at(p, off) | (uint32_t)le16_at(p, off + 2) << 16;
-}
-
-static uint64_t le64_at(const uint8_t *p, size_t off)
-{
-	return le32_at(p, off) | (uint64_t)le32_at(p, off + 4) << 32;
-}
-
-static bool all_zero(const uint8_t *p, size_t from, size_t to)
-{
-	for (size_t i = from; i < to; i++) {
-		if (p[i] != 0) {
-			return false;
-		}
-	}
-	return true;
-}
-
-/* @field (of @size bytes) holds @text, then spaces to its end (base 1.4 1.5: ASCII fields). */
-static void assert_space_padded(const uint8_t *field, size_t size, const char *text)
-{
-	size_t len = strlen(text);
-
-	CU_ASSERT_EQUAL(memcmp(field, text, len), 0);
-	for (size_t i = len; i < size; i++) {
-		CU_ASSERT_EQUAL(field[i], ' ');
-	}
-}
-
 static void malloc_create_msg(void *ctx)
 {
 	struct usk_bdev *b;
@@ -252,20 +214,20 @@ static void test_identify_controller(void)
 	uint8_t sqes, cqes, mdts;
 
 	setup();
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), OK);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
 	cd = c->data;
-	assert_space_padded(cd + 4, 20, SN);
-	assert_space_padded(cd + 24, 40, MN);
-	CU_ASSERT_EQUAL(le16_at(cd, 78), 7);
+	ut_assert_space_padded(cd + 4, 20, SN);
+	ut_assert_space_padded(cd + 24, 40, MN);
+	CU_ASSERT_EQUAL(ut_le16_at(cd, 78), 7);
 	/* VER: major in 31:16, minor in 15:8; 1.3 at least (Keep Alive, NS lists). */
-	CU_ASSERT_TRUE(le32_at(cd, 80) >= 0x10300);
+	CU_ASSERT_TRUE(ut_le32_at(cd, 80) >= 0x10300);
 	/* CNTRLTYPE: an I/O controller. */
 	CU_ASSERT_EQUAL(cd[111], 1);
 	/* MDTS: 2^MDTS pages of CAP.MPSMIN (4 KiB on fabrics) is the largest transfer. */
 	mdts = cd[77];
 	CU_ASSERT_EQUAL(4096u << mdts, g_nvmf.opts.max_io_size);
 	/* OAES bit 8: namespace attribute notices, which this controller sends. */
-	CU_ASSERT_TRUE(le32_at(cd, 92) & (1u << 8));
+	CU_ASSERT_TRUE(ut_le32_at(cd, 92) & (1u << 8));
 	/* SQES and CQES: required (3:0) and largest (7:4) sizes, as powers of two. */
 	sqes = cd[512];
 	cqes = cd[513];
@@ -274,18 +236,18 @@ static void test_identify_controller(void)
 	CU_ASSERT_TRUE((sqes >> 4) >= (sqes & 0xf));
 	CU_ASSERT_TRUE((cqes >> 4) >= (cqes & 0xf));
 	/* NN: the largest NSID there may be. */
-	CU_ASSERT_EQUAL(le32_at(cd, 516), g_subsys->max_namespaces);
+	CU_ASSERT_EQUAL(ut_le32_at(cd, 516), g_subsys->max_namespaces);
 	/* ONCS: Dataset Management (bit 2) and Write Zeroes (bit 3), which nvmf_io runs. */
-	CU_ASSERT_EQUAL(le16_at(cd, 520) & 0xc, 0xc);
+	CU_ASSERT_EQUAL(ut_le16_at(cd, 520) & 0xc, 0xc);
 	/* SGLS bits 1:0 != 0: SGLs supported, as NVMe over Fabrics requires. */
-	CU_ASSERT_NOT_EQUAL(le32_at(cd, 536) & 3, 0);
+	CU_ASSERT_NOT_EQUAL(ut_le32_at(cd, 536) & 3, 0);
 	/* SUBNQN at byte 768, NUL-terminated. */
 	CU_ASSERT_STRING_EQUAL((const char *)cd + 768, NQN);
 	/* IOCCSZ (16-byte units, the SQE included), IORCSZ (one CQE). */
-	CU_ASSERT_EQUAL(le32_at(cd, 1792) * 16, 64 + g_nvmf.opts.in_capsule_data_size);
-	CU_ASSERT_EQUAL(le32_at(cd, 1796), 1);
+	CU_ASSERT_EQUAL(ut_le32_at(cd, 1792) * 16, 64 + g_nvmf.opts.in_capsule_data_size);
+	CU_ASSERT_EQUAL(ut_le32_at(cd, 1796), 1);
 	/* Bytes the structure leaves reserved past the fabrics part read zero. */
-	CU_ASSERT_TRUE(all_zero(cd, 2048, 4096));
+	CU_ASSERT_TRUE(ut_all_zero(cd, 2048, 4096));
 	free(c);
 	teardown();
 }
@@ -305,15 +267,15 @@ static void test_aer_limit(void)
 	uint32_t aerl;
 
 	setup();
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), OK);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
 	aerl = c->data[259];
 	free(c);
 	for (uint32_t i = 0; i <= aerl; i++) {
 		/* Pending: no answer until an event. */
 		CU_ASSERT_EQUAL(aer(&pending[i]), 0xffff);
 	}
-	CU_ASSERT_EQUAL(aer(&c), STATUS(USK_NVME_SCT_COMMAND_SPECIFIC,
-					USK_NVME_SC_ASYNC_EVENT_LIMIT_EXCEEDED));
+	CU_ASSERT_EQUAL(aer(&c), UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC,
+						USK_NVME_SC_ASYNC_EVENT_LIMIT_EXCEEDED));
 	free(c);
 	CU_ASSERT_EQUAL(g_nsent, 0);
 	TAILQ_INIT(&g_ctrlr.aers);
@@ -331,37 +293,37 @@ static void test_identify_namespace(void)
 	const uint8_t *nd;
 
 	setup();
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 3), OK);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 3), UT_NVME_OK);
 	nd = c->data;
 	/* NSZE, NCAP, NUSE in blocks. */
-	CU_ASSERT_EQUAL(le64_at(nd, 0), M4K_BLOCKS);
-	CU_ASSERT_EQUAL(le64_at(nd, 8), M4K_BLOCKS);
-	CU_ASSERT_TRUE(le64_at(nd, 16) <= M4K_BLOCKS);
+	CU_ASSERT_EQUAL(ut_le64_at(nd, 0), M4K_BLOCKS);
+	CU_ASSERT_EQUAL(ut_le64_at(nd, 8), M4K_BLOCKS);
+	CU_ASSERT_TRUE(ut_le64_at(nd, 16) <= M4K_BLOCKS);
 	/* FLBAS picks a format that NLBAF (0's based) has; its LBADS is 2^12. */
 	CU_ASSERT_TRUE((nd[26] & 0xf) <= nd[25]);
 	CU_ASSERT_EQUAL(nd[128 + 4 * (nd[26] & 0xf) + 2], 12);
 	/* MS: no metadata. */
-	CU_ASSERT_EQUAL(le16_at(nd, 128 + 4 * (nd[26] & 0xf)), 0);
+	CU_ASSERT_EQUAL(ut_le16_at(nd, 128 + 4 * (nd[26] & 0xf)), 0);
 	/* NGUID (bytes 119:104): the namespace's UUID. */
 	CU_ASSERT_EQUAL(memcmp(nd + 104, g_uuid3.u, 16), 0);
 	free(c);
 
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 1), OK);
-	CU_ASSERT_EQUAL(le64_at(c->data, 0), M512_BLOCKS);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 1), UT_NVME_OK);
+	CU_ASSERT_EQUAL(ut_le64_at(c->data, 0), M512_BLOCKS);
 	CU_ASSERT_EQUAL(c->data[128 + 4 * (c->data[26] & 0xf) + 2], 9);
 	free(c);
 
 	/* An inactive NSID (base 6.1.5): a zero-filled structure. */
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 2), OK);
-	CU_ASSERT_TRUE(all_zero(c->data, 0, 4096));
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 2), UT_NVME_OK);
+	CU_ASSERT_TRUE(ut_all_zero(c->data, 0, 4096));
 	free(c);
 	/* NSID 0, one past NN, and FFFFFFFFh without namespace management: invalid. */
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 0), INVALID_NS);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 0), UT_NVME_INVALID_NS);
 	free(c);
 	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, g_subsys->max_namespaces + 1),
-			INVALID_NS);
+			UT_NVME_INVALID_NS);
 	free(c);
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 0xffffffffu), INVALID_NS);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 0xffffffffu), UT_NVME_INVALID_NS);
 	free(c);
 	teardown();
 }
@@ -372,22 +334,22 @@ static void test_identify_active_namespace_list(void)
 	struct cmd *c;
 
 	setup();
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 0), OK);
-	CU_ASSERT_EQUAL(le32_at(c->data, 0), 1);
-	CU_ASSERT_EQUAL(le32_at(c->data, 4), 3);
-	CU_ASSERT_TRUE(all_zero(c->data, 8, 4096));
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(ut_le32_at(c->data, 0), 1);
+	CU_ASSERT_EQUAL(ut_le32_at(c->data, 4), 3);
+	CU_ASSERT_TRUE(ut_all_zero(c->data, 8, 4096));
 	free(c);
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 1), OK);
-	CU_ASSERT_EQUAL(le32_at(c->data, 0), 3);
-	CU_ASSERT_TRUE(all_zero(c->data, 4, 4096));
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 1), UT_NVME_OK);
+	CU_ASSERT_EQUAL(ut_le32_at(c->data, 0), 3);
+	CU_ASSERT_TRUE(ut_all_zero(c->data, 4, 4096));
 	free(c);
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 3), OK);
-	CU_ASSERT_TRUE(all_zero(c->data, 0, 4096));
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 3), UT_NVME_OK);
+	CU_ASSERT_TRUE(ut_all_zero(c->data, 0, 4096));
 	free(c);
 	/* FFFFFFFEh and FFFFFFFFh: Invalid Namespace or Format. */
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 0xfffffffeu), INVALID_NS);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 0xfffffffeu), UT_NVME_INVALID_NS);
 	free(c);
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 0xffffffffu), INVALID_NS);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_ACTIVE_NS_LIST, 0xffffffffu), UT_NVME_INVALID_NS);
 	free(c);
 	teardown();
 }
@@ -403,7 +365,7 @@ static void test_identify_namespace_descriptors(void)
 	int nguids = 0, uuids = 0;
 
 	setup();
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NS_ID_DESCRIPTORS, 3), OK);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NS_ID_DESCRIPTORS, 3), UT_NVME_OK);
 	while (off + 4 <= 4096 && c->data[off] != 0) {
 		uint8_t nidt = c->data[off], nidl = c->data[off + 1];
 
@@ -420,11 +382,11 @@ static void test_identify_namespace_descriptors(void)
 	}
 	CU_ASSERT_EQUAL(nguids, 1);
 	CU_ASSERT_EQUAL(uuids, 1);
-	CU_ASSERT_TRUE(all_zero(c->data, off, 4096));
+	CU_ASSERT_TRUE(ut_all_zero(c->data, off, 4096));
 	free(c);
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NS_ID_DESCRIPTORS, 2), INVALID_NS);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NS_ID_DESCRIPTORS, 2), UT_NVME_INVALID_NS);
 	free(c);
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NS_ID_DESCRIPTORS, 0), INVALID_NS);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NS_ID_DESCRIPTORS, 0), UT_NVME_INVALID_NS);
 	free(c);
 	teardown();
 }
@@ -449,15 +411,15 @@ static void test_log_pages(void)
 	struct cmd *c;
 
 	setup();
-	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_ERROR, 4 * 64, 0), OK);
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_ERROR, 4 * 64, 0), UT_NVME_OK);
 	/* No error: every entry's error count (bytes 7:0) is 0, an empty entry. */
-	CU_ASSERT_TRUE(all_zero(c->data, 0, 4 * 64));
+	CU_ASSERT_TRUE(ut_all_zero(c->data, 0, 4 * 64));
 	free(c);
 
-	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 512, 0), OK);
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 512, 0), UT_NVME_OK);
 	/* Critical warning clear, a composite temperature in Kelvin above 0 degrees C. */
 	CU_ASSERT_EQUAL(c->data[0], 0);
-	CU_ASSERT_TRUE(le16_at(c->data, 1) > 273);
+	CU_ASSERT_TRUE(ut_le16_at(c->data, 1) > 273);
 	/* Available spare and its threshold: percentages, the spare not below the threshold. */
 	CU_ASSERT_TRUE(c->data[3] <= 100 && c->data[4] <= 100);
 	CU_ASSERT_TRUE(c->data[3] >= c->data[4]);
@@ -467,8 +429,8 @@ static void test_log_pages(void)
 	{
 		struct cmd *whole, *part;
 
-		CU_ASSERT_EQUAL(get_log(&whole, USK_NVME_LOG_HEALTH, 512, 0), OK);
-		CU_ASSERT_EQUAL(get_log(&part, USK_NVME_LOG_HEALTH, 8, 0), OK);
+		CU_ASSERT_EQUAL(get_log(&whole, USK_NVME_LOG_HEALTH, 512, 0), UT_NVME_OK);
+		CU_ASSERT_EQUAL(get_log(&part, USK_NVME_LOG_HEALTH, 8, 0), UT_NVME_OK);
 		CU_ASSERT_EQUAL(memcmp(part->data, whole->data, 8), 0);
 		free(part);
 		free(whole);
@@ -487,12 +449,12 @@ static void test_log_pages(void)
 	 * such log: Invalid Field in Command (base 1.4 5.14.1.2); NSID 0h and
 	 * FFFFFFFFh both ask for the controller's.
 	 */
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), OK);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
 	CU_ASSERT_EQUAL(c->data[261] & 1, 0);
 	free(c);
 	CU_ASSERT_EQUAL(get_log_ns(&c, 1, USK_NVME_LOG_HEALTH, 512, 0), INVALID_FIELD);
 	free(c);
-	CU_ASSERT_EQUAL(get_log_ns(&c, 0, USK_NVME_LOG_HEALTH, 512, 0), OK);
+	CU_ASSERT_EQUAL(get_log_ns(&c, 0, USK_NVME_LOG_HEALTH, 512, 0), UT_NVME_OK);
 	free(c);
 	/* A Log Page Offset not a multiple of four: Invalid Field in Command. */
 	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 8, 2), INVALID_FIELD);
@@ -508,14 +470,15 @@ static void test_number_of_queues(void)
 	setup();
 	max = g_nvmf.opts.max_io_qpairs_per_ctrlr;
 	/* Four of each asked for. */
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 3u | 3u << 16, &dw0), OK);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 3u | 3u << 16, &dw0),
+			UT_NVME_OK);
 	CU_ASSERT_TRUE((dw0 & 0xffff) + 1 >= 4 && (dw0 & 0xffff) + 1 <= max);
 	CU_ASSERT_TRUE((dw0 >> 16) + 1 >= 4 && (dw0 >> 16) + 1 <= max);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, &got), OK);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, &got), UT_NVME_OK);
 	CU_ASSERT_EQUAL(got, dw0);
 	/* More than the controller has: what it has, no more. */
 	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 0xfffe | 0xfffeu << 16, &dw0),
-			OK);
+			UT_NVME_OK);
 	CU_ASSERT_EQUAL((dw0 & 0xffff) + 1, max);
 	CU_ASSERT_EQUAL((dw0 >> 16) + 1, max);
 	/* 65535 (a count of 65536) is not a value to send. */
@@ -525,7 +488,7 @@ static void test_number_of_queues(void)
 	/* Once an I/O queue exists: Command Sequence Error (base 5.21.1.7). */
 	g_ctrlr.nqpairs = 2;
 	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 0, &dw0),
-			STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_COMMAND_SEQUENCE_ERROR));
+			UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_COMMAND_SEQUENCE_ERROR));
 	g_ctrlr.nqpairs = 1;
 	teardown();
 }
@@ -537,21 +500,22 @@ static void test_features(void)
 
 	setup();
 	/* Keep Alive Timer: KATO in ms, a multiple of KAS's granularity read back as set. */
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER, 5000, &dw0), OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER, &dw0), OK);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER, 5000, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER, &dw0), UT_NVME_OK);
 	CU_ASSERT_EQUAL(dw0, 5000);
 	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_ASYNC_EVENT_CONFIG, USK_NVME_OAES_NS_ATTR, &dw0),
-			OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ASYNC_EVENT_CONFIG, &dw0), OK);
+			UT_NVME_OK);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ASYNC_EVENT_CONFIG, &dw0), UT_NVME_OK);
 	CU_ASSERT_EQUAL(dw0, USK_NVME_OAES_NS_ATTR);
 	/* Volatile Write Cache: WCE (bit 0) as Identify's VWC says a cache is there. */
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_VOLATILE_WRITE_CACHE, &dw0), OK);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_VOLATILE_WRITE_CACHE, &dw0), UT_NVME_OK);
 	CU_ASSERT_EQUAL(dw0 & 1, c->data[525] & 1);
 	free(c);
 	/* Saving a feature the controller cannot save (SV, CDW10 bit 31). */
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER | 0x80000000u, 5000, &dw0),
-			STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_FEATURE_NOT_SAVEABLE));
+	CU_ASSERT_EQUAL(
+		set_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER | 0x80000000u, 5000, &dw0),
+		UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_FEATURE_NOT_SAVEABLE));
 	/* A feature it does not have (FID 00h is reserved, 0x7f not one). */
 	CU_ASSERT_EQUAL(set_feature(0x00, 0, &dw0), INVALID_FIELD);
 	CU_ASSERT_EQUAL(get_feature(0x00, &dw0), INVALID_FIELD);
@@ -565,11 +529,11 @@ static void test_keep_alive_and_abort(void)
 
 	setup();
 	c = cmd_new(USK_NVME_OPC_KEEP_ALIVE, 0, 0, 0, 0);
-	CU_ASSERT_EQUAL(run(c), OK);
+	CU_ASSERT_EQUAL(run(c), UT_NVME_OK);
 	free(c);
 	/* Abort's dword 0 bit 0 set: the command was not aborted. */
 	c = cmd_new(USK_NVME_OPC_ABORT, 0, 0x5 | 0x9u << 16, 0, 0);
-	CU_ASSERT_EQUAL(run(c), OK);
+	CU_ASSERT_EQUAL(run(c), UT_NVME_OK);
 	CU_ASSERT_EQUAL(c->req.rsp.dw0 & 1, 1);
 	free(c);
 	teardown();
@@ -592,7 +556,8 @@ static void test_unsupported_opcodes(void)
 	for (size_t i = 0; i < USK_COUNTOF(opcodes); i++) {
 		struct cmd *c = cmd_new(opcodes[i], 0, 0, 0, 0);
 
-		CU_ASSERT_EQUAL(run(c), STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_OPCODE));
+		CU_ASSERT_EQUAL(run(c),
+				UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_OPCODE));
 		free(c);
 	}
 	teardown();
@@ -615,11 +580,11 @@ static void assert_changed_list(const uint32_t *nsids, uint32_t n)
 {
 	struct cmd *c;
 
-	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_CHANGED_NS, 4096, 0), OK);
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_CHANGED_NS, 4096, 0), UT_NVME_OK);
 	for (uint32_t i = 0; i < n; i++) {
-		CU_ASSERT_EQUAL(le32_at(c->data, 4 * i), nsids[i]);
+		CU_ASSERT_EQUAL(ut_le32_at(c->data, 4 * i), nsids[i]);
 	}
-	CU_ASSERT_TRUE(all_zero(c->data, 4 * n, 4096));
+	CU_ASSERT_TRUE(ut_all_zero(c->data, 4 * n, 4096));
 	free(c);
 }
 
@@ -642,11 +607,11 @@ static void test_namespace_attribute_notice(void)
 	add_ns(2);
 	CU_ASSERT_EQUAL(g_nsent, 0);
 	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_ASYNC_EVENT_CONFIG, USK_NVME_OAES_NS_ATTR, &dw0),
-			OK);
+			UT_NVME_OK);
 	add_ns(4);
 	CU_ASSERT_EQUAL_FATAL(g_nsent, 1);
 	CU_ASSERT_PTR_EQUAL(g_sent[0], &c->req);
-	CU_ASSERT_EQUAL(USK_NVME_STATUS_CODE(c->req.rsp.status), OK);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_CODE(c->req.rsp.status), UT_NVME_OK);
 	CU_ASSERT_EQUAL(c->req.rsp.dw0 & 7, 2);
 	CU_ASSERT_EQUAL((c->req.rsp.dw0 >> 8) & 0xff, 0);
 	CU_ASSERT_EQUAL((c->req.rsp.dw0 >> 16) & 0xff, USK_NVME_LOG_CHANGED_NS);
@@ -688,16 +653,16 @@ static void test_discovery_controller(void)
 	uint32_t dw0;
 
 	ut_bdev_on_thread(g_thread, discovery_setup_msg, NULL);
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), OK);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
 	CU_ASSERT_EQUAL(c->data[111], 2);
 	CU_ASSERT_STRING_EQUAL((const char *)c->data + 768, USK_NVMF_DISCOVERY_NQN);
 	free(c);
 	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_NAMESPACE, 1), INVALID_FIELD);
 	free(c);
-	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_DISCOVERY, 1024, 0), OK);
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_DISCOVERY, 1024, 0), UT_NVME_OK);
 	/* GENCTR, then NUMREC: no subsystem to list. */
-	CU_ASSERT_EQUAL(le64_at(c->data, 0), g_nvmf.discovery_genctr);
-	CU_ASSERT_EQUAL(le64_at(c->data, 8), 0);
+	CU_ASSERT_EQUAL(ut_le64_at(c->data, 0), g_nvmf.discovery_genctr);
+	CU_ASSERT_EQUAL(ut_le64_at(c->data, 8), 0);
 	free(c);
 	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 512, 0), INVALID_LOG);
 	free(c);

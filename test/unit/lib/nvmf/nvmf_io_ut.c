@@ -16,18 +16,16 @@
 #include "usk/util.h"
 #include "nvmf_internal.h"
 #include "ut_bdev_layer.h"
+#include "ut_nvmf_spec.h"
 
 #define NQN    "nqn.2016-06.io.spdk:cnode1"
 #define BDEV   "M0"
 #define BLOCK  512
 #define BLOCKS 64
 
-#define STATUS(sct, sc) ((uint16_t)((sct) << 8 | (sc)))
-#define OK		STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_SUCCESS)
-#define OUT_OF_RANGE	STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_LBA_OUT_OF_RANGE)
-#define INVALID_NS	STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_NAMESPACE)
-#define LENGTH_INVALID	STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID)
-#define INVALID_OPCODE	STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_OPCODE)
+#define OUT_OF_RANGE   UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_LBA_OUT_OF_RANGE)
+#define LENGTH_INVALID UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID)
+#define INVALID_OPCODE UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_OPCODE)
 
 /* Dataset Management: a range (NVM 1.0 3.2.3: context attributes, NLB, SLBA) and CDW11.AD. */
 struct range {
@@ -112,16 +110,6 @@ static bool holds(uint8_t seed, uint32_t blocks)
 	return true;
 }
 
-static bool all_zero(uint32_t blocks)
-{
-	for (uint32_t i = 0; i < blocks * BLOCK; i++) {
-		if (g_io.data[i] != 0) {
-			return false;
-		}
-	}
-	return true;
-}
-
 static void setup_msg(void *ctx)
 {
 	struct usk_bdev *b;
@@ -172,18 +160,18 @@ static void test_write_then_read(void)
 {
 	setup();
 	fill(1, 4);
-	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_WRITE, 10, 4), OK);
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_WRITE, 10, 4), UT_NVME_OK);
 	memset(g_io.data, 0, sizeof(g_io.data));
-	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, 10, 4), OK);
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, 10, 4), UT_NVME_OK);
 	CU_ASSERT_TRUE(holds(1, 4));
 	/* The last block of the namespace is in range. */
 	fill(3, 1);
-	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_WRITE, BLOCKS - 1, 1), OK);
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_WRITE, BLOCKS - 1, 1), UT_NVME_OK);
 	memset(g_io.data, 0, sizeof(g_io.data));
-	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, BLOCKS - 1, 1), OK);
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, BLOCKS - 1, 1), UT_NVME_OK);
 	CU_ASSERT_TRUE(holds(3, 1));
 	/* Flush: nothing to report but success. */
-	CU_ASSERT_EQUAL(run(USK_NVME_OPC_FLUSH, 1, 0, 0, 0), OK);
+	CU_ASSERT_EQUAL(run(USK_NVME_OPC_FLUSH, 1, 0, 0, 0), UT_NVME_OK);
 	teardown();
 }
 
@@ -208,7 +196,7 @@ static void test_bad_nsid(void)
 
 	setup();
 	for (size_t i = 0; i < USK_COUNTOF(nsids); i++) {
-		CU_ASSERT_EQUAL(run(USK_NVME_OPC_READ, nsids[i], 0, 0, BLOCK), INVALID_NS);
+		CU_ASSERT_EQUAL(run(USK_NVME_OPC_READ, nsids[i], 0, 0, BLOCK), UT_NVME_INVALID_NS);
 	}
 	teardown();
 }
@@ -227,14 +215,14 @@ static void test_write_zeroes(void)
 {
 	setup();
 	fill(5, 8);
-	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_WRITE, 20, 8), OK);
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_WRITE, 20, 8), UT_NVME_OK);
 	/* Blocks 22 to 25; no data travels with it. */
-	CU_ASSERT_EQUAL(run(USK_NVME_OPC_WRITE_ZEROES, 1, 22, 3, 0), OK);
+	CU_ASSERT_EQUAL(run(USK_NVME_OPC_WRITE_ZEROES, 1, 22, 3, 0), UT_NVME_OK);
 	memset(g_io.data, 0xff, sizeof(g_io.data));
-	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, 22, 4), OK);
-	CU_ASSERT_TRUE(all_zero(4));
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, 22, 4), UT_NVME_OK);
+	CU_ASSERT_TRUE(ut_all_zero(g_io.data, 0, 4 * BLOCK));
 	/* The blocks around them kept their data. */
-	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, 20, 2), OK);
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, 20, 2), UT_NVME_OK);
 	CU_ASSERT_TRUE(holds(5, 2));
 	teardown();
 }
@@ -255,9 +243,9 @@ static void test_dataset_management(void)
 
 	setup();
 	CU_ASSERT_EQUAL(sizeof(struct range), 16);
-	CU_ASSERT_EQUAL(dsm(ranges, 3, DSM_AD, sizeof(ranges)), OK);
+	CU_ASSERT_EQUAL(dsm(ranges, 3, DSM_AD, sizeof(ranges)), UT_NVME_OK);
 	/* Hints only (no AD): nothing to do, success. */
-	CU_ASSERT_EQUAL(dsm(ranges, 3, 0, sizeof(ranges)), OK);
+	CU_ASSERT_EQUAL(dsm(ranges, 3, 0, sizeof(ranges)), UT_NVME_OK);
 	/* A range past the namespace's end. */
 	CU_ASSERT_EQUAL(dsm(past_end, 2, DSM_AD, sizeof(past_end)), OUT_OF_RANGE);
 	/* Fewer bytes than NR ranges take. */
