@@ -2,12 +2,15 @@
 /*
  * The target's model (nvmf_subsystem.c) called directly, on one thread
  * polled by hand with the bdev layer and a malloc bdev under it: the NQN
- * rules of base 4.5, subsystems made, found, refused and deleted, the
+ * rules of base 4.5 (UTF-8), subsystems made, found, refused and deleted
+ * (a delete waits for its controllers' connections to close), the
  * serial and model numbers Identify Controller carries (ASCII, 20 and 40
  * bytes at most), the host allow list with and without allow_any_host,
  * namespaces added with a chosen or a free NSID and refused when taken,
  * out of range or past the limit, and listen addresses on loopback
- * (one socket shared by the subsystems that listen there).
+ * (one socket shared by the subsystems that listen there). The delete's
+ * poller is run by polling at a tick past its period, not by waiting.
+ * nvmf_subsystem.c has no namespace removal: nothing here removes one.
  */
 #include "config.h"
 
@@ -375,6 +378,59 @@ static void test_delete(void)
 	CU_ASSERT_EQUAL(deleted, 1);
 }
 
+/* A controller of the subsystem being deleted, with only its admin queue pair. */
+static struct nvmf_ctrlr g_ctrlr;
+static struct nvmf_qpair g_ctrlr_admin;
+static int g_disconnects;
+
+static void qpair_disconnect(struct nvmf_qpair *q)
+{
+	CU_ASSERT_PTR_EQUAL(q, &g_ctrlr_admin);
+	g_disconnects++;
+}
+
+static const struct nvmf_qpair_ops g_qpair_ops = {.disconnect = qpair_disconnect};
+
+static void delete_with_ctrlr_msg(void *ctx)
+{
+	CU_ASSERT_EQUAL_FATAL(nvmf_subsystem_create(NQN2, false, &g_deleted), 0);
+	g_ctrlr_admin = (struct nvmf_qpair){.ops = &g_qpair_ops, .thread = g_thread};
+	g_ctrlr = (struct nvmf_ctrlr){.subsys = g_deleted, .cntlid = 1, .admin = &g_ctrlr_admin};
+	TAILQ_INIT(&g_ctrlr.aers);
+	TAILQ_INSERT_TAIL(&g_deleted->ctrlrs, &g_ctrlr, link);
+	CU_ASSERT_EQUAL(nvmf_subsystem_delete(g_deleted, delete_done, NULL), 0);
+}
+
+/* What the controller's last queue pair closing does to it. */
+static void ctrlr_gone_msg(void *ctx)
+{
+	TAILQ_REMOVE(&g_deleted->ctrlrs, &g_ctrlr, link);
+}
+
+static void deleted_nqn2_msg(void *ctx)
+{
+	CU_ASSERT_PTR_NULL(nvmf_subsystem_find(NQN2));
+}
+
+/* A delete asks the hosts' connections to close, and ends only once their controllers are gone. */
+static void test_delete_waits_for_controllers(void)
+{
+	g_delete_done = 0;
+	g_disconnects = 0;
+	on_thread(delete_with_ctrlr_msg);
+	ut_poll_threads_at(&g_thread, 1, usk_ticks() + usk_us_to_ticks(1000000));
+	CU_ASSERT_EQUAL(g_disconnects, 1);
+	CU_ASSERT_EQUAL(g_delete_done, 0);
+	CU_ASSERT_PTR_EQUAL(nvmf_subsystem_find(NQN2), g_deleted);
+	/* Marked, so that Connect (nvmf_ctrlr.c) turns hosts away meanwhile. */
+	CU_ASSERT_TRUE(g_deleted->deleting);
+	on_thread(ctrlr_gone_msg);
+	ut_poll_threads_at(&g_thread, 1, usk_ticks() + usk_us_to_ticks(2000000));
+	CU_ASSERT_EQUAL(g_delete_done, 1);
+	CU_ASSERT_EQUAL(g_disconnects, 1);
+	on_thread(deleted_nqn2_msg);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -386,6 +442,7 @@ int main(void)
 		UT_TEST(test_namespace_limits),
 		UT_TEST(test_listeners),
 		UT_TEST(test_delete),
+		UT_TEST(test_delete_waits_for_controllers),
 	};
 
 	return ut_bdev_layer_run("nvmf_subsystem", tests, USK_COUNTOF(tests), &g_thread);
