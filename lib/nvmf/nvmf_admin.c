@@ -162,6 +162,12 @@ static void log_health(struct nvmf_req *req, uint64_t offset)
 {
 	struct usk_nvme_health_log h = {0};
 
+	/* Controller-wide only (LPA bit 0 clear): base 1.4 5.14.1.2 refuses a namespace's. */
+	if (req->cmd.nsid != 0 && req->cmd.nsid != 0xffffffffu) {
+		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);
+		return;
+	}
+
 	h.temperature = 273 + 25; /* Kelvin: a bdev has no sensor; a plausible room temperature */
 	h.available_spare = 100;
 	h.available_spare_threshold = 10;

@@ -19,6 +19,21 @@ EXTRA_test_unit_lib_nvmf_nvmf_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
 test_unit_lib_nvmf_nvmf_discovery_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
 test_unit_lib_nvmf_nvmf_discovery_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_lib_nvmf_nvmf_discovery_ut_LDFLAGS = $(AM_LDFLAGS) -static
+# One test program per source of the model and the commands, called directly on
+# one thread polled by hand, over malloc bdevs; linked as nvmf_discovery_ut.
+NVMF_FOCUS_UNIT_TESTS = test/unit/lib/nvmf/nvmf_subsystem_ut test/unit/lib/nvmf/nvmf_admin_ut \
+	test/unit/lib/nvmf/nvmf_io_ut
+check_PROGRAMS += $(NVMF_FOCUS_UNIT_TESTS)
+UNIT_TESTS += $(NVMF_FOCUS_UNIT_TESTS)
+test_unit_lib_nvmf_nvmf_subsystem_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
+test_unit_lib_nvmf_nvmf_subsystem_ut_LDADD = lib/libusk.la $(UT_LIBS)
+test_unit_lib_nvmf_nvmf_subsystem_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_lib_nvmf_nvmf_admin_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
+test_unit_lib_nvmf_nvmf_admin_ut_LDADD = lib/libusk.la $(UT_LIBS)
+test_unit_lib_nvmf_nvmf_admin_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_lib_nvmf_nvmf_io_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
+test_unit_lib_nvmf_nvmf_io_ut_LDADD = lib/libusk.la $(UT_LIBS)
+test_unit_lib_nvmf_nvmf_io_ut_LDFLAGS = $(AM_LDFLAGS) -static
 # nvmf_tcp_ut: the TCP transport over loopback sockets, the test as the host.
 NVMF_TCP_UT = test/unit/lib/nvmf/nvmf_tcp_ut
 check_PROGRAMS += $(NVMF_TCP_UT)
@@ -27,4 +42,4 @@ test_unit_lib_nvmf_nvmf_tcp_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
 test_unit_lib_nvmf_nvmf_tcp_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 test_unit_lib_nvmf_nvmf_tcp_ut_LDADD = $(NVMF_UT_LIBS)
 EXTRA_test_unit_lib_nvmf_nvmf_tcp_ut_DEPENDENCIES = lib/rpc/rpc_request.c
-EXTRA_DIST += test/unit/lib/nvmf/ut_nvmf_app.h
+EXTRA_DIST += test/unit/lib/nvmf/ut_nvmf_app.h test/unit/lib/nvmf/ut_nvmf_spec.h

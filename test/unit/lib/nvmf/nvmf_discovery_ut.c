@@ -14,6 +14,7 @@
 #include "nvmf_internal.h"
 #include "usk/util.h"
 #include "ut.h"
+#include "ut_nvmf_spec.h"
 
 #define NQN_OPEN   "nqn.2016-06.io.spdk:open"
 #define NQN_CLOSED "nqn.2016-06.io.spdk:closed"
@@ -82,17 +83,6 @@ static const struct usk_nvmf_discovery_entry *entry(const uint8_t *page, uint32_
 	return (const struct usk_nvmf_discovery_entry *)(page + HDR + i * ENTRY);
 }
 
-/* @field (of @size bytes) holds @text, then spaces to its end. */
-static void assert_space_padded(const char *field, size_t size, const char *text)
-{
-	size_t len = strlen(text);
-
-	CU_ASSERT_EQUAL(memcmp(field, text, len), 0);
-	for (size_t i = len; i < size; i++) {
-		CU_ASSERT_EQUAL(field[i], ' ');
-	}
-}
-
 static void assert_entry(const struct usk_nvmf_discovery_entry *e, const char *nqn,
 			 const char *traddr, const char *trsvcid, uint8_t adrfam, uint16_t portid)
 {
@@ -104,8 +94,8 @@ static void assert_entry(const struct usk_nvmf_discovery_entry *e, const char *n
 	CU_ASSERT_EQUAL(e->cntlid, USK_NVMF_CNTLID_DYNAMIC);
 	CU_ASSERT_EQUAL(e->asqsz, 32);
 	CU_ASSERT_STRING_EQUAL(e->subnqn, nqn);
-	assert_space_padded(e->traddr, sizeof(e->traddr), traddr);
-	assert_space_padded(e->trsvcid, sizeof(e->trsvcid), trsvcid);
+	ut_assert_space_padded(e->traddr, sizeof(e->traddr), traddr);
+	ut_assert_space_padded(e->trsvcid, sizeof(e->trsvcid), trsvcid);
 	/* TSAS byte 0, SECTYPE: 0, no TLS. */
 	CU_ASSERT_EQUAL(e->tsas[0], 0);
 }
