@@ -127,7 +127,7 @@ struct nvmf_req {
 	struct nvmf_ns *ns;
 	struct usk_io_channel *ch;
 	struct usk_bdev_io_wait_entry io_wait;
-	uint32_t sub_next; /* Dataset Management: the range being deallocated */
+	uint32_t sub_next; /* Dataset Management: the range being deallocated; FUA write: 1 once written */
 	/* On the target thread: an AER kept pending. */
 	TAILQ_ENTRY(nvmf_req) link;
 };

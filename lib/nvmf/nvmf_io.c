@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * I/O commands on the queue pair's thread, mapped to bdev I/O: Read,
- * Write, Flush, Write Zeroes and Dataset Management (deallocate). The
- * command's data buffer is the bdev's buffer: no copy between them. The
- * bdev's NVMe status goes to the host as it is.
+ * Write (with FUA, the write then a flush of its blocks), Flush, Write
+ * Zeroes and Dataset Management (deallocate). The command's data buffer
+ * is the bdev's buffer: no copy between them. The bdev's NVMe status goes
+ * to the host as it is.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@ struct dsm_range {
 USK_STATIC_ASSERT(sizeof(struct dsm_range) == 16, "a DSM range is 16 bytes");
 
 #define DSM_AD (1u << 2) /* CDW11 attribute: deallocate */
+#define RW_FUA (1u << 30) /* CDW12 of Read and Write: Force Unit Access, NVM 3.2.6 */
 
 struct nvmf_ns *nvmf_ns_get(const struct nvmf_subsystem *s, uint32_t nsid)
 {
@@ -64,6 +66,21 @@ static void dsm_done(struct usk_bdev_io *io, bool success, void *arg)
 	}
 	req->sub_next++;
 	/* A failure to submit the next range answers the command itself. */
+	io_submit(req);
+}
+
+/* A FUA write is written: its blocks are flushed before it is answered. */
+static void fua_write_done(struct usk_bdev_io *io, bool success, void *arg)
+{
+	struct nvmf_req *req = arg;
+
+	if (!success) {
+		io_done(io, success, arg);
+		return;
+	}
+	usk_bdev_free_io(io);
+	req->sub_next = 1;
+	/* A failure to submit the flush answers the command itself. */
 	io_submit(req);
 }
 
@@ -129,6 +146,20 @@ static int io_rw(struct nvmf_req *req, uint64_t slba, uint64_t nlb)
 	if (req->cmd.opcode == USK_NVME_OPC_READ) {
 		return io_submitted(
 			req, usk_bdev_read_blocks(d, req->ch, req->data, slba, nlb, io_done, req));
+	}
+	/*
+	 * Identify says the controller has a volatile write cache: with FUA
+	 * the data must be on media when the write is answered, so a bdev
+	 * that can flush flushes the blocks written (one without a flush
+	 * keeps no cache, as for the Flush command).
+	 */
+	if ((req->cmd.cdw12 & RW_FUA) != 0 &&
+	    usk_bdev_io_type_supported(req->ns->bdev, USK_BDEV_IO_TYPE_FLUSH)) {
+		return io_submitted(
+			req, req->sub_next == 0
+				     ? usk_bdev_write_blocks(d, req->ch, req->data, slba, nlb,
+							     fua_write_done, req)
+				     : usk_bdev_flush_blocks(d, req->ch, slba, nlb, io_done, req));
 	}
 	return io_submitted(req,
 			    usk_bdev_write_blocks(d, req->ch, req->data, slba, nlb, io_done, req));

@@ -227,6 +227,48 @@ static void test_write_zeroes(void)
 	teardown();
 }
 
+static void flushes_msg(void *ctx)
+{
+	struct usk_bdev_io_stat stat;
+
+	usk_bdev_get_channel_stat(g_io.req.ch, &stat);
+	*(uint64_t *)ctx = stat.num_other_ops;
+}
+
+/* Flushes the namespace's channel has done (the other ops, as no other kind is sent here). */
+static uint64_t flushes(void)
+{
+	uint64_t n = 0;
+
+	ut_bdev_on_thread(g_thread, flushes_msg, &n);
+	return n;
+}
+
+/*
+ * A Write with FUA (CDW12 bit 30, NVM 1.0 3.2.6) is answered once its data
+ * is on media: Identify reports a volatile write cache, so its blocks are
+ * flushed before the answer; a Write without FUA is not flushed.
+ */
+static void test_write_with_fua_is_flushed(void)
+{
+	const uint32_t fua = 1u << 30;
+	uint64_t before;
+
+	setup();
+	fill(9, 4);
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_WRITE, 8, 4), UT_NVME_OK);
+	before = flushes();
+	CU_ASSERT_EQUAL(run(USK_NVME_OPC_WRITE, 1, 8, 3, 4 * BLOCK), UT_NVME_OK);
+	CU_ASSERT_EQUAL(flushes(), before);
+	fill(10, 4);
+	CU_ASSERT_EQUAL(run(USK_NVME_OPC_WRITE, 1, 8, 3 | fua, 4 * BLOCK), UT_NVME_OK);
+	CU_ASSERT_EQUAL(flushes(), before + 1);
+	memset(g_io.data, 0, sizeof(g_io.data));
+	CU_ASSERT_EQUAL(rw(USK_NVME_OPC_READ, 8, 4), UT_NVME_OK);
+	CU_ASSERT_TRUE(holds(10, 4));
+	teardown();
+}
+
 /* Dataset Management with NR (CDW10 7:0, 0's based) ranges. */
 static uint16_t dsm(const struct range *ranges, uint32_t nr, uint32_t attributes, uint32_t length)
 {
@@ -273,6 +315,7 @@ int main(void)
 		UT_TEST(test_bad_nsid),
 		UT_TEST(test_transfer_length_mismatch),
 		UT_TEST(test_write_zeroes),
+		UT_TEST(test_write_with_fua_is_flushed),
 		UT_TEST(test_dataset_management),
 		UT_TEST(test_unsupported_opcodes),
 	};
