@@ -15,7 +15,8 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_tcp_pdu_ut test/unit/lib/nvme/nvme_interrupt_ut \
 	test/unit/lib/nvme/nvme_tcp_ut test/unit/lib/nvme/nvme_fabrics_ut \
 	test/unit/lib/nvme/nvme_discovery_ut test/unit/lib/nvme/nvme_reconnect_ut \
-	test/unit/lib/nvme/nvme_tcp_pdu_build_ut test/unit/lib/nvme/nvme_tcp_send_ut
+	test/unit/lib/nvme/nvme_tcp_pdu_build_ut test/unit/lib/nvme/nvme_tcp_send_ut \
+	test/unit/lib/nvme/nvme_tcp_recv_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -120,6 +121,11 @@ test_unit_lib_nvme_nvme_tcp_send_ut_SOURCES = test/unit/lib/nvme/nvme_tcp_send_u
 test_unit_lib_nvme_nvme_tcp_send_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_tcp_send_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_tcp_send_ut_LDFLAGS = $(AM_LDFLAGS) $(UT_TCP_QPAIR_WRAPS)
+test_unit_lib_nvme_nvme_tcp_recv_ut_SOURCES = test/unit/lib/nvme/nvme_tcp_recv_ut.c \
+	$(UT_TCP_QPAIR_SOURCES)
+test_unit_lib_nvme_nvme_tcp_recv_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
+test_unit_lib_nvme_nvme_tcp_recv_ut_LDADD = $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_tcp_recv_ut_LDFLAGS = $(AM_LDFLAGS) $(UT_TCP_QPAIR_WRAPS)
 # nvme_tcp_ut: the NVMe/TCP initiator against a scripted target on loopback (ut_tcp_target.c).
 UT_TCP_TARGET_SOURCES = test/unit/lib/nvme/ut_tcp_target.c test/unit/lib/nvme/ut_tcp_target.h \
 	test/unit/lib/nvme/ut_tcp_target_disc.c

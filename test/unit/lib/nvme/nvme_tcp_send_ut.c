@@ -117,21 +117,18 @@ static uint16_t submit(struct nvme_tcp_qpair *tq, uint8_t opc, const void *data,
  */
 static int split_sent(const struct ut_tcp_qpair_opts *o)
 {
-	const uint8_t *out = g_ut_sock.out;
-	size_t off = 0;
-	int n = 0;
+	const uint8_t *starts[PDUS_MAX];
+	int n = ut_tcp_sock_sent(starts, PDUS_MAX);
 
-	while (off < g_ut_sock.out_len) {
-		struct sent_pdu *p = &g_pdus[n++];
-		uint8_t hlen = out[off + 2], pdo = out[off + 3];
+	for (int i = 0; i < n; i++) {
+		struct sent_pdu *p = &g_pdus[i];
+		uint8_t hlen = starts[i][2], pdo = starts[i][3];
 		uint32_t hd = o->send_dgst.hdgst ? 4 : 0;
 
-		CU_ASSERT_FATAL(n <= PDUS_MAX && off + 8 <= g_ut_sock.out_len);
-		*p = (struct sent_pdu){.hdr = out + off,
-				       .type = out[off],
-				       .flags = out[off + 1],
-				       .plen = le32(out + off + 4)};
-		CU_ASSERT_FATAL(off + p->plen <= g_ut_sock.out_len);
+		*p = (struct sent_pdu){.hdr = starts[i],
+				       .type = starts[i][0],
+				       .flags = starts[i][1],
+				       .plen = le32(starts[i] + 4)};
 		CU_ASSERT_EQUAL(p->flags & HDGSTF, hd ? HDGSTF : 0);
 		if (hd != 0) {
 			CU_ASSERT_EQUAL(le32(p->hdr + hlen), usk_crc32c_update(0, p->hdr, hlen));
@@ -140,8 +137,8 @@ static int split_sent(const struct ut_tcp_qpair_opts *o)
 			bool dd = o->send_dgst.ddgst;
 
 			CU_ASSERT_EQUAL(pdo % ((o->send_dgst.pda + 1) * 4), 0);
-			for (uint32_t i = hlen + hd; i < pdo; i++) {
-				CU_ASSERT_EQUAL(p->hdr[i], 0);
+			for (uint32_t j = hlen + hd; j < pdo; j++) {
+				CU_ASSERT_EQUAL(p->hdr[j], 0);
 			}
 			p->data = p->hdr + pdo;
 			p->data_len = p->plen - pdo - (dd ? 4 : 0);
@@ -154,7 +151,6 @@ static int split_sent(const struct ut_tcp_qpair_opts *o)
 			CU_ASSERT_EQUAL(p->flags & DDGSTF, 0);
 			CU_ASSERT_EQUAL(p->plen, hlen + hd);
 		}
-		off += p->plen;
 	}
 	return n;
 }
@@ -492,17 +488,12 @@ static void controller_sends_resp(uint16_t cid, uint8_t sc)
 {
 	static const struct nvme_tcp_digests none;
 	struct nvme_tcp_pdu_send p;
-	struct iovec out[NVME_TCP_PDU_BUILD_EXTRA_IOVS];
-	int n;
+	uint8_t wire[64];
 
 	nvme_tcp_pdu_send_init(&p, USK_NVME_TCP_PDU_CAPSULE_RESP);
 	p.hdr.resp.cqe.cid = cid;
 	p.hdr.resp.cqe.status = (uint16_t)(sc << 1);
-	n = nvme_tcp_pdu_build(&p, &none, NULL, 0, out, (int)USK_COUNTOF(out));
-	CU_ASSERT_FATAL(n > 0);
-	for (int i = 0; i < n; i++) {
-		ut_tcp_sock_put(out[i].iov_base, out[i].iov_len);
-	}
+	ut_tcp_sock_put(wire, ut_tcp_pdu_bytes(&p, &none, NULL, 0, wire, sizeof(wire)));
 }
 
 /*

@@ -93,6 +93,41 @@ void ut_tcp_sock_put(const void *buf, size_t len)
 	g_ut_sock.in_len += len;
 }
 
+size_t ut_tcp_pdu_bytes(struct nvme_tcp_pdu_send *p, const struct nvme_tcp_digests *d,
+			const void *data, uint32_t len, uint8_t *out, size_t max)
+{
+	struct iovec in = {.iov_base = (void *)(uintptr_t)data, .iov_len = len};
+	struct iovec iov[1 + NVME_TCP_PDU_BUILD_EXTRA_IOVS];
+	int n = nvme_tcp_pdu_build(p, d, &in, len != 0, iov, (int)USK_COUNTOF(iov));
+	size_t off = 0;
+
+	CU_ASSERT_FATAL(n > 0);
+	for (int i = 0; i < n; i++) {
+		CU_ASSERT_FATAL(off + iov[i].iov_len <= max);
+		memcpy(out + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	return off;
+}
+
+int ut_tcp_sock_sent(const uint8_t **pdus, int max)
+{
+	size_t off = 0;
+	int n = 0;
+
+	while (off < g_ut_sock.out_len) {
+		const uint8_t *p = g_ut_sock.out + off;
+		uint32_t plen;
+
+		CU_ASSERT_FATAL(n < max && off + 8 <= g_ut_sock.out_len);
+		memcpy(&plen, p + 4, sizeof(plen));
+		CU_ASSERT_FATAL(plen >= 8 && off + plen <= g_ut_sock.out_len);
+		pdus[n++] = p;
+		off += plen;
+	}
+	return n;
+}
+
 struct nvme_tcp_qpair *ut_tcp_qpair_create(uint16_t entries, const struct ut_tcp_qpair_opts *o)
 {
 	struct usk_nvme_ctrlr *c = &g_ctrlr.base;

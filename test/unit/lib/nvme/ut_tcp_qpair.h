@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * A bare NVMe/TCP I/O queue pair over a scripted socket, for the tests of
- * one source of the initiator at a time (nvme_tcp_send_ut): the queue
+ * one source of the initiator at a time (nvme_tcp_send_ut, nvme_tcp_recv_ut): the queue
  * pair of a controller never attached, already past ICReq/ICResp with
  * what the test says was negotiated, its socket replaced. The program
  * links with -Wl,--wrap=usk_sock_writev -Wl,--wrap=usk_sock_readv
@@ -54,5 +54,19 @@ void ut_tcp_qpair_destroy(struct nvme_tcp_qpair *tq);
 
 /* Queues @len bytes for the queue pair's reads, as if the controller had sent them. */
 void ut_tcp_sock_put(const void *buf, size_t len);
+
+/*
+ * PDU @p, its header filled, built with @len bytes of @data for a
+ * receiver that negotiated @d, as the bytes on the wire into @out (at
+ * most @max): their count.
+ */
+size_t ut_tcp_pdu_bytes(struct nvme_tcp_pdu_send *p, const struct nvme_tcp_digests *d,
+			const void *data, uint32_t len, uint8_t *out, size_t max);
+
+/*
+ * What was written so far, split into PDUs by their PLEN: the start of
+ * each into @pdus (at most @max); their count. Each lies whole in it.
+ */
+int ut_tcp_sock_sent(const uint8_t **pdus, int max);
 
 #endif /* USK_TEST_UT_TCP_QPAIR_H */
