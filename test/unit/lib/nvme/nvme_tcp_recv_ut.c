@@ -11,7 +11,7 @@
  * are refused with an H2CTermReq carrying the Fatal Error Status the TCP
  * transport spec names and the offending header, the connection fails and
  * the command ends once with a transport error; so does a bad data digest
- * (no TermReq).
+ * (no TermReq) and data for a read whose command has not gone out yet.
  *
  * Source it covers (lib/nvme): nvme_tcp_recv.c (with nvme_tcp_qpair.c's
  * poll around it; the parser itself: nvme_tcp_pdu_ut).
@@ -323,6 +323,31 @@ static void test_success_before_the_end_refused(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+/*
+ * Data for a read whose CapsuleCmd has not gone out whole: no controller
+ * can have that command yet. Were the read completed, its CID could be
+ * taken again while its CapsuleCmd still waits in the send queue.
+ */
+static void test_c2h_for_unsent_read_refused(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	uint16_t cid;
+
+	g_ut_sock.write_chunk = 40;
+	g_ut_sock.writes_left = 1;
+	cid = submit_read(tq);
+	CU_ASSERT_TRUE_FATAL(tq->cmds[cid].send_busy);
+	make_c2h(&g_plain, cid, 0, READ_LEN, LAST_PDU | SUCCESS);
+	g_ut_sock.write_chunk = 0;
+	g_ut_sock.writes_left = 0;
+	ut_tcp_sock_put(g_pdu, g_pdu_len);
+	poll_once(tq);
+	CU_ASSERT_EQUAL(tq->state, NVME_TCP_FAILED);
+	expect_ended_once(tq, cid, SC_TRANSPORT_ERROR);
+	CU_ASSERT_EQUAL(g_read_buf[0], 0xee);
+	ut_tcp_qpair_destroy(tq);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -333,6 +358,7 @@ int main(void)
 		UT_TEST(test_bad_header_digest),
 		UT_TEST(test_bad_data_digest),
 		UT_TEST(test_success_before_the_end_refused),
+		UT_TEST(test_c2h_for_unsent_read_refused),
 	};
 
 	for (size_t i = 0; i < sizeof(g_src); i++) {
