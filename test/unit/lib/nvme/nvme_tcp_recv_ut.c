@@ -12,6 +12,9 @@
  * transport spec names and the offending header, the connection fails and
  * the command ends once with a transport error; so does a bad data digest
  * (no TermReq) and data for a read whose command has not gone out yet.
+ * An R2T is answered with H2CData under its tag; one for a read, for
+ * nothing, out of order or past the write's data, or a second while the
+ * first is answered, is refused the same way.
  *
  * Source it covers (lib/nvme): nvme_tcp_recv.c (with nvme_tcp_qpair.c's
  * poll around it; the parser itself: nvme_tcp_pdu_ut).
@@ -26,14 +29,16 @@
 
 #define ENTRIES		   16
 #define READ_LEN	   5000
+#define OPC_WRITE	   0x01
 #define OPC_READ	   0x02
 #define LAST_PDU	   0x04
 #define SUCCESS		   0x08
 #define SC_TRANSPORT_ERROR 0x22
 /* Fatal Error Status (TCP transport 3.6.2.4). */
-#define FES_INVALID_FIELD 0x01
-#define FES_HDGST	  0x03
-#define FES_OUT_OF_RANGE  0x04
+#define FES_INVALID_FIELD  0x01
+#define FES_HDGST	   0x03
+#define FES_OUT_OF_RANGE   0x04
+#define FES_LIMIT_EXCEEDED 0x05
 
 struct done {
 	int calls;
@@ -54,6 +59,8 @@ static const struct ut_tcp_qpair_opts g_digests = {
 	.in_capsule_max = 8192,
 };
 static const struct ut_tcp_qpair_opts g_plain = {.maxh2cdata = 4096, .in_capsule_max = 8192};
+/* No in-capsule data: a write's data waits for R2Ts. */
+static const struct ut_tcp_qpair_opts g_r2t = {.maxh2cdata = 4096};
 
 static void done_cb(void *arg, const struct usk_nvme_cqe *cpl)
 {
@@ -323,6 +330,93 @@ static void test_success_before_the_end_refused(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+/* A write of READ_LEN bytes from g_src, its data to go out after R2Ts: its CID. */
+static uint16_t submit_write(struct nvme_tcp_qpair *tq)
+{
+	const struct usk_nvme_sqe cmd = {.opcode = OPC_WRITE, .nsid = 1};
+	uint16_t cid = tq->base.free_head;
+
+	CU_ASSERT_EQUAL_FATAL(
+		nvme_qpair_submit(&tq->base, &cmd, g_src, READ_LEN, done_cb, &g_done[cid]), 0);
+	return cid;
+}
+
+/* Into g_pdu: an R2T for @cid asking for [@off, @off + @len) under tag @ttag. */
+static void make_r2t(uint16_t cid, uint16_t ttag, uint32_t off, uint32_t len)
+{
+	struct nvme_tcp_pdu_send p;
+
+	nvme_tcp_pdu_send_init(&p, USK_NVME_TCP_PDU_R2T);
+	p.hdr.r2t.cccid = cid;
+	p.hdr.r2t.ttag = ttag;
+	p.hdr.r2t.r2to = off;
+	p.hdr.r2t.r2tl = len;
+	g_pdu_len = ut_tcp_pdu_bytes(&p, &g_r2t.recv_dgst, NULL, 0, g_pdu, sizeof(g_pdu));
+}
+
+/* An R2T is answered with H2CData of what it asked for, under its tag. */
+static void test_r2t_answered(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_r2t);
+	uint16_t cid = submit_write(tq);
+	const uint8_t *pdus[8];
+	uint16_t ttag;
+	uint32_t datao, datal;
+
+	make_r2t(cid, 0x0abc, 0, 3000);
+	ut_tcp_sock_put(g_pdu, g_pdu_len);
+	poll_once(tq);
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_sock_sent(pdus, 8), 2);
+	memcpy(&ttag, pdus[1] + 10, 2);
+	memcpy(&datao, pdus[1] + 12, 4);
+	memcpy(&datal, pdus[1] + 16, 4);
+	CU_ASSERT_EQUAL(pdus[1][0], 0x06);
+	CU_ASSERT_EQUAL(ttag, 0x0abc);
+	CU_ASSERT_EQUAL(datao, 0);
+	CU_ASSERT_EQUAL(datal, 3000);
+	CU_ASSERT_EQUAL(memcmp(pdus[1] + pdus[1][3], g_src, 3000), 0);
+	CU_ASSERT_EQUAL(tq->state, NVME_TCP_RUNNING);
+	make_resp(&g_r2t, cid, 0);
+	ut_tcp_sock_put(g_pdu, g_pdu_len);
+	expect_ended_once(tq, cid, 0);
+	ut_tcp_qpair_destroy(tq);
+}
+
+/*
+ * An R2T for [@off, @off + @len) of a write (of a read when @for_read),
+ * after a good one tagged @ttag_first unless that is 0, is refused with
+ * @fes (and @fei, if not negative).
+ */
+static void r2t_refused(uint16_t ttag_first, uint32_t off, uint32_t len, bool for_read,
+			uint16_t fes, int64_t fei)
+{
+	struct nvme_tcp_qpair *tq = create(&g_r2t);
+	uint16_t cid = for_read ? submit_read(tq) : submit_write(tq);
+
+	if (ttag_first != 0) {
+		/* Its H2CData stays unwritten: the write answers this one still. */
+		g_ut_sock.writes_left = 0;
+		make_r2t(cid, ttag_first, 0, 1000);
+		ut_tcp_sock_put(g_pdu, g_pdu_len);
+		poll_once(tq);
+		CU_ASSERT_EQUAL(tq->state, NVME_TCP_RUNNING);
+		g_ut_sock.writes_left = -1;
+	}
+	make_r2t(cid, 7, off, len);
+	expect_refused(tq, cid);
+	expect_term_req(fes, fei);
+	ut_tcp_qpair_destroy(tq);
+}
+
+static void test_r2t_refused(void)
+{
+	r2t_refused(0, 0, 1000, true, FES_INVALID_FIELD, 8);	   /* for a read */
+	r2t_refused(0, 4096, 1000, false, FES_OUT_OF_RANGE, -1);   /* past the write's data */
+	r2t_refused(0, 0, 0, false, FES_OUT_OF_RANGE, -1);	   /* for nothing */
+	r2t_refused(0, 1000, 1000, false, FES_OUT_OF_RANGE, -1);   /* not where the last ended */
+	r2t_refused(1, 1000, 1000, false, FES_LIMIT_EXCEEDED, -1); /* a second one at once */
+}
+
 /*
  * Data for a read whose CapsuleCmd has not gone out whole: no controller
  * can have that command yet. Were the read completed, its CID could be
@@ -358,6 +452,8 @@ int main(void)
 		UT_TEST(test_bad_header_digest),
 		UT_TEST(test_bad_data_digest),
 		UT_TEST(test_success_before_the_end_refused),
+		UT_TEST(test_r2t_answered),
+		UT_TEST(test_r2t_refused),
 		UT_TEST(test_c2h_for_unsent_read_refused),
 	};
 
