@@ -40,12 +40,6 @@
 #define FES_OUT_OF_RANGE   0x04
 #define FES_LIMIT_EXCEEDED 0x05
 
-struct done {
-	int calls;
-	uint16_t status;
-};
-
-static struct done g_done[ENTRIES];
 static uint8_t g_src[READ_LEN];
 static uint8_t g_read_buf[READ_LEN + 64];
 static uint8_t g_pdu[READ_LEN + 256];
@@ -62,17 +56,8 @@ static const struct ut_tcp_qpair_opts g_plain = {.maxh2cdata = 4096, .in_capsule
 /* No in-capsule data: a write's data waits for R2Ts. */
 static const struct ut_tcp_qpair_opts g_r2t = {.maxh2cdata = 4096};
 
-static void done_cb(void *arg, const struct usk_nvme_cqe *cpl)
-{
-	struct done *d = arg;
-
-	d->calls++;
-	d->status = cpl->status;
-}
-
 static struct nvme_tcp_qpair *create(const struct ut_tcp_qpair_opts *o)
 {
-	memset(g_done, 0, sizeof(g_done));
 	memset(g_read_buf, 0xee, sizeof(g_read_buf));
 	return ut_tcp_qpair_create(ENTRIES, o);
 }
@@ -80,12 +65,9 @@ static struct nvme_tcp_qpair *create(const struct ut_tcp_qpair_opts *o)
 /* A read of READ_LEN bytes into g_read_buf: its CID. */
 static uint16_t submit_read(struct nvme_tcp_qpair *tq)
 {
-	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
-	uint16_t cid = tq->base.free_head;
+	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
 
-	CU_ASSERT_EQUAL_FATAL(
-		nvme_qpair_submit(&tq->base, &cmd, g_read_buf, READ_LEN, done_cb, &g_done[cid]), 0);
-	return cid;
+	return ut_tcp_submit(tq, OPC_READ, &data);
 }
 
 static int poll_once(struct nvme_tcp_qpair *tq)
@@ -121,7 +103,7 @@ static void make_c2h(const struct ut_tcp_qpair_opts *o, uint16_t cid, uint32_t o
 static void arrives_bytewise(struct nvme_tcp_qpair *tq, uint16_t cid)
 {
 	for (size_t i = 0; i < g_pdu_len; i++) {
-		CU_ASSERT_EQUAL_FATAL(g_done[cid].calls, 0);
+		CU_ASSERT_EQUAL_FATAL(g_ut_tcp_done[cid].calls, 0);
 		ut_tcp_sock_put(g_pdu + i, 1);
 		CU_ASSERT(poll_once(tq) >= 0);
 	}
@@ -132,8 +114,8 @@ static void expect_ended_once(struct nvme_tcp_qpair *tq, uint16_t cid, uint8_t s
 {
 	poll_once(tq);
 	poll_once(tq);
-	CU_ASSERT_EQUAL(g_done[cid].calls, 1);
-	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_done[cid].status), sc);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[cid].calls, 1);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[cid].status), sc);
 	CU_ASSERT_FALSE(tq->base.trackers[cid].active);
 }
 
@@ -168,7 +150,7 @@ static void test_c2h_success_bytewise(void)
 	make_resp(&g_digests, cid, 0);
 	ut_tcp_sock_put(g_pdu, g_pdu_len);
 	poll_once(tq);
-	CU_ASSERT_EQUAL(g_done[cid].calls, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[cid].calls, 1);
 	CU_ASSERT_EQUAL(tq->base.stats.bogus_completions, 1);
 	CU_ASSERT_EQUAL(tq->state, NVME_TCP_RUNNING);
 	ut_tcp_qpair_destroy(tq);
@@ -183,7 +165,7 @@ static void test_c2h_then_resp(void)
 	make_c2h(&g_plain, cid, 0, READ_LEN, LAST_PDU);
 	ut_tcp_sock_put(g_pdu, g_pdu_len);
 	poll_once(tq);
-	CU_ASSERT_EQUAL(g_done[cid].calls, 0);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[cid].calls, 0);
 	make_resp(&g_plain, cid, 0);
 	ut_tcp_sock_put(g_pdu, g_pdu_len);
 	expect_ended_once(tq, cid, 0);
@@ -333,12 +315,9 @@ static void test_success_before_the_end_refused(void)
 /* A write of READ_LEN bytes from g_src, its data to go out after R2Ts: its CID. */
 static uint16_t submit_write(struct nvme_tcp_qpair *tq)
 {
-	const struct usk_nvme_sqe cmd = {.opcode = OPC_WRITE, .nsid = 1};
-	uint16_t cid = tq->base.free_head;
+	const struct nvme_payload data = {.buf = g_src, .len = READ_LEN};
 
-	CU_ASSERT_EQUAL_FATAL(
-		nvme_qpair_submit(&tq->base, &cmd, g_src, READ_LEN, done_cb, &g_done[cid]), 0);
-	return cid;
+	return ut_tcp_submit(tq, OPC_WRITE, &data);
 }
 
 /* Into g_pdu: an R2T for @cid asking for [@off, @off + @len) under tag @ttag. */

@@ -26,7 +26,7 @@
 #include "ut.h"
 #include "ut_tcp_qpair.h"
 
-#define ENTRIES		   64
+#define ENTRIES		   UT_TCP_QPAIR_ENTRIES_MAX
 #define BUF_LEN		   16384
 #define PDUS_MAX	   128
 #define MIX_CMDS	   4
@@ -38,11 +38,6 @@
 #define DDGSTF		   0x02
 #define LAST_PDU	   0x04
 #define SC_TRANSPORT_ERROR 0x22
-
-struct done {
-	int calls;
-	uint16_t status;
-};
 
 /* One PDU of what went out, split by its PLEN. */
 struct sent_pdu {
@@ -59,7 +54,6 @@ static struct iovec g_pieces[3];
 static uint8_t g_ref[1 << 20];
 static size_t g_ref_len;
 static struct sent_pdu g_pdus[PDUS_MAX];
-static struct done g_done[ENTRIES];
 
 static const struct ut_tcp_qpair_opts g_plain = {.maxh2cdata = 4096, .in_capsule_max = 8192};
 static const struct ut_tcp_qpair_opts g_digests = {
@@ -81,33 +75,13 @@ static uint32_t le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void done_cb(void *arg, const struct usk_nvme_cqe *cpl)
-{
-	struct done *d = arg;
-
-	d->calls++;
-	d->status = cpl->status;
-}
-
-/* A fresh queue pair: no callback has run yet. */
-static struct nvme_tcp_qpair *create(const struct ut_tcp_qpair_opts *o)
-{
-	memset(g_done, 0, sizeof(g_done));
-	return ut_tcp_qpair_create(ENTRIES, o);
-}
-
 /* Submits @opc on @len bytes of @data (flat, or @iovcnt iovecs); returns the CID it got. */
 static uint16_t submit(struct nvme_tcp_qpair *tq, uint8_t opc, const void *data, uint32_t len,
 		       int iovcnt)
 {
-	const struct usk_nvme_sqe cmd = {.opcode = opc, .nsid = 1};
 	const struct nvme_payload payload = {.buf = data, .len = len, .iovcnt = iovcnt};
-	uint16_t cid = tq->base.free_head;
 
-	CU_ASSERT_EQUAL_FATAL(
-		nvme_qpair_submit_payload(&tq->base, &cmd, &payload, done_cb, &g_done[cid]), 0);
-	CU_ASSERT_TRUE(tq->base.trackers[cid].active);
-	return cid;
+	return ut_tcp_submit(tq, opc, &payload);
 }
 
 /*
@@ -200,7 +174,7 @@ static void expect_all_sent(struct nvme_tcp_qpair *tq, int cmds)
 	CU_ASSERT_EQUAL(g_ut_sock.closes, 0);
 	for (int i = 0; i < cmds; i++) {
 		CU_ASSERT_FALSE(tq->cmds[i].send_busy);
-		CU_ASSERT_EQUAL(g_done[i].calls, 0);
+		CU_ASSERT_EQUAL(g_ut_tcp_done[i].calls, 0);
 	}
 }
 
@@ -208,7 +182,7 @@ static void expect_all_sent(struct nvme_tcp_qpair *tq, int cmds)
 static void keep_reference(const struct ut_tcp_qpair_opts *o,
 			   void (*submit_all)(struct nvme_tcp_qpair *))
 {
-	struct nvme_tcp_qpair *tq = create(o);
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, o);
 
 	submit_all(tq);
 	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
@@ -242,7 +216,7 @@ static void flush_in_pieces(struct nvme_tcp_qpair *tq, size_t chunk, bool random
 
 static void test_whole_and_in_order(void)
 {
-	struct nvme_tcp_qpair *tq = create(&g_plain);
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, &g_plain);
 
 	submit_mix(tq);
 	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
@@ -253,7 +227,7 @@ static void test_whole_and_in_order(void)
 	ut_tcp_qpair_destroy(tq);
 
 	/* Not held back: each goes out as it is submitted. */
-	tq = create(&g_plain);
+	tq = ut_tcp_qpair_create(ENTRIES, &g_plain);
 	submit(tq, OPC_READ, g_buf, 4096, 0);
 	CU_ASSERT_EQUAL(g_ut_sock.writev_calls, 1);
 	submit(tq, OPC_WRITE, g_buf + 7, 100, 0);
@@ -269,7 +243,7 @@ static void test_partial_writes_go_on(void)
 	struct nvme_tcp_qpair *tq;
 
 	keep_reference(&g_plain, submit_mix);
-	tq = create(&g_plain);
+	tq = ut_tcp_qpair_create(ENTRIES, &g_plain);
 	submit_mix(tq);
 	flush_in_pieces(tq, 1, false);
 	expect_mix(&g_plain);
@@ -278,7 +252,7 @@ static void test_partial_writes_go_on(void)
 
 	srand(7);
 	for (int round = 0; round < 20; round++) {
-		tq = create(&g_plain);
+		tq = ut_tcp_qpair_create(ENTRIES, &g_plain);
 		submit_mix(tq);
 		flush_in_pieces(tq, 97, true);
 		expect_mix(&g_plain);
@@ -301,7 +275,7 @@ static void test_more_than_one_writev(void)
 	struct nvme_tcp_qpair *tq;
 
 	keep_reference(&g_plain, submit_lots);
-	tq = create(&g_plain);
+	tq = ut_tcp_qpair_create(ENTRIES, &g_plain);
 	submit_lots(tq);
 	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
 	CU_ASSERT(g_ut_sock.writev_calls > 1);
@@ -357,7 +331,7 @@ static void test_eagain_keeps_the_queue(void)
 	struct nvme_tcp_qpair *tq;
 
 	keep_reference(&g_plain, submit_mix);
-	tq = create(&g_plain);
+	tq = ut_tcp_qpair_create(ENTRIES, &g_plain);
 	submit_mix(tq);
 	expect_eagain_changes_nothing(tq);
 	for (int i = 0; i < MIX_CMDS; i++) {
@@ -383,7 +357,7 @@ static void test_eagain_keeps_the_queue(void)
 /* Digests and CPDA padding on every PDU (checked by split_sent), a byte at a time too. */
 static void test_digests_when_negotiated(void)
 {
-	struct nvme_tcp_qpair *tq = create(&g_digests);
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, &g_digests);
 
 	submit_mix(tq);
 	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
@@ -395,7 +369,7 @@ static void test_digests_when_negotiated(void)
 	ut_tcp_qpair_destroy(tq);
 
 	keep_reference(&g_digests, submit_mix);
-	tq = create(&g_digests);
+	tq = ut_tcp_qpair_create(ENTRIES, &g_digests);
 	submit_mix(tq);
 	flush_in_pieces(tq, 1, false);
 	expect_mix(&g_digests);
@@ -419,7 +393,7 @@ static void expect_h2c(const struct sent_pdu *p, uint16_t cid, uint16_t ttag, ui
 /* A write of 10000 bytes answered by two R2Ts, [0, 6000) and [6000, 10000), in @chunk pieces. */
 static void h2c_for_two_r2ts(const struct ut_tcp_qpair_opts *o, size_t chunk)
 {
-	struct nvme_tcp_qpair *tq = create(o);
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, o);
 	uint16_t cid = submit(tq, OPC_WRITE, g_buf, 10000, 0);
 
 	/* No room in the capsule: the SGL says the transport moves the data (3.3). */
@@ -458,7 +432,7 @@ static void test_h2c_data_for_r2t(void)
 
 static void test_write_error_ends_each_command_once(void)
 {
-	struct nvme_tcp_qpair *tq = create(&g_plain);
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, &g_plain);
 	int calls;
 
 	submit_mix(tq);
@@ -475,8 +449,9 @@ static void test_write_error_ends_each_command_once(void)
 	for (int poll = 0; poll < 3; poll++) {
 		nvme_tcp_qpair_process_completions(&tq->base, 0);
 		for (int i = 0; i < MIX_CMDS; i++) {
-			CU_ASSERT_EQUAL(g_done[i].calls, 1);
-			CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_done[i].status), SC_TRANSPORT_ERROR);
+			CU_ASSERT_EQUAL(g_ut_tcp_done[i].calls, 1);
+			CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[i].status),
+					SC_TRANSPORT_ERROR);
 		}
 	}
 	CU_ASSERT_EQUAL(g_ut_sock.closes, 1);
@@ -503,7 +478,7 @@ static void controller_sends_resp(uint16_t cid, uint8_t sc)
  */
 static void test_completion_waits_for_its_pdu(void)
 {
-	struct nvme_tcp_qpair *tq = create(&g_r2t);
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, &g_r2t);
 	uint16_t cid = submit(tq, OPC_WRITE, g_buf, 10000, 0);
 
 	CU_ASSERT_EQUAL(nvme_tcp_send_h2c_start(tq, cid, 1, 0, 10000), 0);
@@ -514,7 +489,7 @@ static void test_completion_waits_for_its_pdu(void)
 	controller_sends_resp(cid, 0x06);
 	g_ut_sock.writes_left = 0;
 	nvme_tcp_qpair_process_completions(&tq->base, 0);
-	CU_ASSERT_EQUAL(g_done[cid].calls, 0);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[cid].calls, 0);
 	CU_ASSERT_TRUE(tq->base.trackers[cid].active);
 
 	g_ut_sock.write_chunk = 0;
@@ -522,8 +497,8 @@ static void test_completion_waits_for_its_pdu(void)
 	for (int poll = 0; poll < 3; poll++) {
 		nvme_tcp_qpair_process_completions(&tq->base, 0);
 	}
-	CU_ASSERT_EQUAL(g_done[cid].calls, 1);
-	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_done[cid].status), 0x06);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[cid].calls, 1);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[cid].status), 0x06);
 	CU_ASSERT_FALSE(tq->base.trackers[cid].active);
 	CU_ASSERT_EQUAL_FATAL(split_sent(&g_r2t), 2);
 	expect_h2c(&g_pdus[1], cid, 1, 0, 4096, false);

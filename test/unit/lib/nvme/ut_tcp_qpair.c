@@ -16,6 +16,7 @@
 #define UT_SOCK_IN_MAX	(1u << 20)
 
 struct ut_tcp_sock g_ut_sock;
+struct ut_tcp_done g_ut_tcp_done[UT_TCP_QPAIR_ENTRIES_MAX];
 
 static uint8_t g_out[UT_SOCK_OUT_MAX];
 static uint8_t g_in[UT_SOCK_IN_MAX];
@@ -134,7 +135,9 @@ struct nvme_tcp_qpair *ut_tcp_qpair_create(uint16_t entries, const struct ut_tcp
 	struct usk_nvme_qpair *q;
 	struct nvme_tcp_qpair *tq;
 
+	CU_ASSERT_FATAL(entries <= UT_TCP_QPAIR_ENTRIES_MAX);
 	g_ut_sock = (struct ut_tcp_sock){.out = g_out, .in = g_in, .writes_left = -1};
+	memset(g_ut_tcp_done, 0, sizeof(g_ut_tcp_done));
 	memset(&g_ctrlr, 0, sizeof(g_ctrlr));
 	nvme_ctrlr_construct(c, &g_nvme_tcp_ops, USK_NVME_TRANSPORT_TCP, NULL);
 	/* A lost connection fails the controller (a flag here) instead of reconnecting. */
@@ -156,6 +159,26 @@ struct nvme_tcp_qpair *ut_tcp_qpair_create(uint16_t entries, const struct ut_tcp
 	tq->state = NVME_TCP_RUNNING;
 	tq->connected = true;
 	return tq;
+}
+
+static void ut_tcp_done_cb(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct ut_tcp_done *d = arg;
+
+	d->calls++;
+	d->status = cpl->status;
+}
+
+uint16_t ut_tcp_submit(struct nvme_tcp_qpair *tq, uint8_t opc, const struct nvme_payload *data)
+{
+	const struct usk_nvme_sqe cmd = {.opcode = opc, .nsid = 1};
+	uint16_t cid = tq->base.free_head;
+
+	CU_ASSERT_EQUAL_FATAL(nvme_qpair_submit_payload(&tq->base, &cmd, data, ut_tcp_done_cb,
+							&g_ut_tcp_done[cid]),
+			      0);
+	CU_ASSERT_TRUE(tq->base.trackers[cid].active);
+	return cid;
 }
 
 void ut_tcp_qpair_destroy(struct nvme_tcp_qpair *tq)

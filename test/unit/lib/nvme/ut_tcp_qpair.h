@@ -48,9 +48,30 @@ struct ut_tcp_qpair_opts {
 	uint32_t in_capsule_max;
 };
 
-/* Queue pair 1 of @entries entries, running: the socket script is reset to take everything. */
+/* The most entries a queue pair here has. */
+#define UT_TCP_QPAIR_ENTRIES_MAX 64
+
+/* What a command's callback saw: how many times it ran, and the last status field. */
+struct ut_tcp_done {
+	int calls;
+	uint16_t status;
+};
+
+/* By CID, for the commands ut_tcp_submit sent; ut_tcp_qpair_create clears them. */
+extern struct ut_tcp_done g_ut_tcp_done[UT_TCP_QPAIR_ENTRIES_MAX];
+
+/*
+ * Queue pair 1 of @entries entries (at most UT_TCP_QPAIR_ENTRIES_MAX),
+ * running: the socket script is reset to take everything.
+ */
 struct nvme_tcp_qpair *ut_tcp_qpair_create(uint16_t entries, const struct ut_tcp_qpair_opts *o);
 void ut_tcp_qpair_destroy(struct nvme_tcp_qpair *tq);
+
+/*
+ * Submits @opc (namespace 1) on @data through the queue pair, its callback
+ * recording into g_ut_tcp_done: the CID it took.
+ */
+uint16_t ut_tcp_submit(struct nvme_tcp_qpair *tq, uint8_t opc, const struct nvme_payload *data);
 
 /* Queues @len bytes for the queue pair's reads, as if the controller had sent them. */
 void ut_tcp_sock_put(const void *buf, size_t len);
