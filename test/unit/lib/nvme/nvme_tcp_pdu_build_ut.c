@@ -5,7 +5,7 @@
  * H2CData, H2CTermReq) and those a target sends (CapsuleResp, C2HData,
  * R2T, ICResp, C2HTermReq), with and without digests and padding. Each
  * field is checked at the byte offset, and with the value, that the NVMe
- * TCP Transport Specification 1.0 gives (section 3.6.2, written here as
+ * TCP Transport Specification 1.0's PDU definitions give (written here as
  * numbers, not the code's constants); the digests are recomputed with
  * lib/util's CRC32C over the header's HLEN bytes and over the data alone.
  *
@@ -19,7 +19,7 @@
 #include "usk_internal/nvme_tcp_pdu.h"
 #include "ut.h"
 
-/* Common header (TCP transport 3.6.1): PDU-Type, FLAGS, HLEN, PDO, PLEN. */
+/* The common header, the first 8 bytes of every PDU: PDU-Type, FLAGS, HLEN, PDO, PLEN. */
 #define CH_TYPE	 0
 #define CH_FLAGS 1
 #define CH_HLEN	 2
@@ -131,7 +131,7 @@ static void expect_data_in_place(const struct iovec *data, int n)
 	}
 }
 
-/* HLEN of each PDU type (3.6.2.2 to 3.6.2.10); 08h and 0Ah and above are not PDUs. */
+/* HLEN of each PDU type; 08h and 0Ah and above are not PDUs. */
 static void test_hlen_of_every_type(void)
 {
 	static const struct {
@@ -159,7 +159,7 @@ static void test_hlen_of_every_type(void)
 	}
 }
 
-/* ICReq (3.6.2.2): 128 bytes, PDO 0, FLAGS 0, never a digest, its own fields kept. */
+/* ICReq: 128 bytes, PDO 0, FLAGS 0, never a digest, its own fields kept. */
 static void test_icreq(void)
 {
 	struct nvme_tcp_pdu_send p;
@@ -180,7 +180,7 @@ static void test_icreq(void)
 	expect_zero(16, 128);
 }
 
-/* ICResp (3.6.2.3), as a target sends it: CPDA at 10, MAXH2CDATA at 12. */
+/* ICResp, as a target sends it: CPDA at 10, MAXH2CDATA at 12. */
 static void test_icresp(void)
 {
 	struct nvme_tcp_pdu_send p;
@@ -221,7 +221,7 @@ static void expect_sqe(uint32_t data_len, uint8_t sgl_type)
 	CU_ASSERT_EQUAL(le32_at(8 + 40), 0xa0b0c0d0); /* CDW10 */
 }
 
-/* CapsuleCmd without data (3.6.2.5): PDO 0, PLEN HLEN plus the header digest. */
+/* CapsuleCmd without data: PDO 0, PLEN HLEN plus the header digest. */
 static void test_capsule_cmd_no_data(void)
 {
 	struct nvme_tcp_pdu_send p;
@@ -233,7 +233,7 @@ static void test_capsule_cmd_no_data(void)
 	expect_common(0x04, 0, 72, 0, 72);
 	expect_sqe(4096, 0x5a);
 
-	/* Data digest negotiated, no data: DDGSTF stays clear (3.6.2.1). */
+	/* Data digest negotiated, no data: DDGSTF stays clear (no data, no data digest). */
 	build(&p, &g_both, NULL, 0);
 	CU_ASSERT_EQUAL(g_out_count, 2);
 	expect_common(0x04, HDGSTF, 72, 0, 76);
@@ -287,7 +287,7 @@ static void test_capsule_cmd_padded(void)
 	expect_data(128, 0, 64, false);
 }
 
-/* H2CData (3.6.2.7): CCCID 8, TTAG 10, DATAO 12, DATAL 16; LAST_PDU kept. */
+/* H2CData: CCCID 8, TTAG 10, DATAO 12, DATAL 16; LAST_PDU kept. */
 static void test_h2c_data(void)
 {
 	const struct nvme_tcp_digests cpda7 = {.hdgst = true, .ddgst = true, .pda = 7};
@@ -319,7 +319,7 @@ static void test_h2c_data(void)
 	expect_data(32, 200, 300, true);
 }
 
-/* C2HData (3.6.2.8), as a target sends it: SUCCESS and LAST_PDU kept beside the digest flags. */
+/* C2HData, as a target sends it: SUCCESS and LAST_PDU kept beside the digest flags. */
 static void test_c2h_data(void)
 {
 	const struct nvme_tcp_digests hd_only = {.hdgst = true, .pda = 0};
@@ -338,7 +338,7 @@ static void test_c2h_data(void)
 	expect_data(28, 0, 40, false);
 }
 
-/* CapsuleResp (3.6.2.6) and R2T (3.6.2.9): never data, a header digest when negotiated. */
+/* CapsuleResp and R2T: never data, a header digest when negotiated. */
 static void test_capsule_resp_and_r2t(void)
 {
 	struct nvme_tcp_pdu_send p;
@@ -366,7 +366,7 @@ static void test_capsule_resp_and_r2t(void)
 }
 
 /*
- * H2CTermReq (3.6.2.4): FES at 8, FEI at 10, the offending header right
+ * H2CTermReq and C2HTermReq: FES at 8, FEI at 10, the offending header right
  * after the 24-byte header (PDO 0), up to 128 bytes; never a digest.
  */
 static void test_term_req(void)

@@ -34,7 +34,7 @@
 #define LAST_PDU	   0x04
 #define SUCCESS		   0x08
 #define SC_TRANSPORT_ERROR 0x22
-/* Fatal Error Status (TCP transport 3.6.2.4). */
+/* Fatal Error Status of a TermReq. */
 #define FES_INVALID_FIELD  0x01
 #define FES_HDGST	   0x03
 #define FES_OUT_OF_RANGE   0x04
@@ -174,7 +174,7 @@ static void test_c2h_then_resp(void)
 }
 
 /*
- * What the host sent last is an H2CTermReq (3.6.2.4) with @fes and, when
+ * What the host sent last is an H2CTermReq with @fes and, when
  * @fei is not negative, that FEI; its data is the start of the refused
  * header, g_pdu's.
  */
@@ -260,7 +260,7 @@ static void beyond_the_read(void)
 	put_le32(g_pdu + 12, 4096);
 }
 
-/* The first C2HData of a read must start at 0 (data in order, 3.6.2.8). */
+/* The first C2HData of a read must start at 0 (C2HData comes in order). */
 static void out_of_order(void)
 {
 	put_le32(g_pdu + 12, 8);
@@ -300,7 +300,7 @@ static void test_bad_data_digest(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
-/* SUCCESS only on the last PDU of all the read's data (3.6.2.8). */
+/* SUCCESS only on the last PDU of all the read's data. */
 static void test_success_before_the_end_refused(void)
 {
 	struct nvme_tcp_qpair *tq = create(&g_plain);
