@@ -39,7 +39,12 @@ static int nvme_tcp_recv_c2h_header(struct nvme_tcp_qpair *tq)
 	struct nvme_tcp_cmd *tc = nvme_tcp_cmd_out(tq, h->cccid);
 	int n;
 
-	if (tc == NULL || tc->host_to_ctrlr) {
+	/*
+	 * A read whose CapsuleCmd is not written whole is not out: no controller
+	 * can have it. Completing it would free its CID while its send slot is
+	 * still queued, and the CID's next command would queue that slot again.
+	 */
+	if (tc == NULL || tc->host_to_ctrlr || tc->send_busy) {
 		nvme_tcp_recv_fatal(tq, USK_NVME_TCP_FES_INVALID_HEADER_FIELD,
 				    offsetof(struct usk_nvme_tcp_data, cccid),
 				    "C2HData for no read out");

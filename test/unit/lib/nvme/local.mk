@@ -14,7 +14,9 @@ NVME_UNIT_TESTS = test/unit/lib/nvme/nvme_qpair_ut test/unit/lib/nvme/nvme_statu
 	test/unit/lib/nvme/nvme_ns_format_ut test/unit/lib/nvme/nvme_ns_io_ut \
 	test/unit/lib/nvme/nvme_tcp_pdu_ut test/unit/lib/nvme/nvme_interrupt_ut \
 	test/unit/lib/nvme/nvme_tcp_ut test/unit/lib/nvme/nvme_fabrics_ut \
-	test/unit/lib/nvme/nvme_discovery_ut test/unit/lib/nvme/nvme_reconnect_ut
+	test/unit/lib/nvme/nvme_discovery_ut test/unit/lib/nvme/nvme_reconnect_ut \
+	test/unit/lib/nvme/nvme_tcp_pdu_build_ut test/unit/lib/nvme/nvme_tcp_send_ut \
+	test/unit/lib/nvme/nvme_tcp_recv_ut
 check_PROGRAMS += $(NVME_UNIT_TESTS)
 UNIT_TESTS += $(NVME_UNIT_TESTS)
 NVME_UT_LIBS = lib/nvme/libusk_nvme.la lib/env/libusk_env.la lib/log/libusk_log.la \
@@ -107,6 +109,23 @@ test_unit_lib_nvme_nvme_io_raw_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/
 test_unit_lib_nvme_nvme_io_raw_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
 # nvme_tcp_pdu_ut: NVMe/TCP framing alone, builder to receiver.
 test_unit_lib_nvme_nvme_tcp_pdu_ut_LDADD = $(NVME_UT_LIBS)
+# nvme_tcp_pdu_build_ut: the builder's PDUs read back byte by byte against the spec's layouts.
+test_unit_lib_nvme_nvme_tcp_pdu_build_ut_LDADD = $(NVME_UT_LIBS)
+# The tests of one source of the NVMe/TCP initiator: a bare queue pair over a scripted
+# socket (ut_tcp_qpair.c), which the --wrap options put under lib/nvme's socket calls.
+UT_TCP_QPAIR_SOURCES = test/unit/lib/nvme/ut_tcp_qpair.c test/unit/lib/nvme/ut_tcp_qpair.h
+UT_TCP_QPAIR_WRAPS = -Wl,--wrap=usk_sock_writev -Wl,--wrap=usk_sock_readv \
+	-Wl,--wrap=usk_sock_close
+test_unit_lib_nvme_nvme_tcp_send_ut_SOURCES = test/unit/lib/nvme/nvme_tcp_send_ut.c \
+	$(UT_TCP_QPAIR_SOURCES)
+test_unit_lib_nvme_nvme_tcp_send_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
+test_unit_lib_nvme_nvme_tcp_send_ut_LDADD = $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_tcp_send_ut_LDFLAGS = $(AM_LDFLAGS) $(UT_TCP_QPAIR_WRAPS)
+test_unit_lib_nvme_nvme_tcp_recv_ut_SOURCES = test/unit/lib/nvme/nvme_tcp_recv_ut.c \
+	$(UT_TCP_QPAIR_SOURCES)
+test_unit_lib_nvme_nvme_tcp_recv_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/nvme
+test_unit_lib_nvme_nvme_tcp_recv_ut_LDADD = $(NVME_UT_LIBS)
+test_unit_lib_nvme_nvme_tcp_recv_ut_LDFLAGS = $(AM_LDFLAGS) $(UT_TCP_QPAIR_WRAPS)
 # nvme_tcp_ut: the NVMe/TCP initiator against a scripted target on loopback (ut_tcp_target.c).
 UT_TCP_TARGET_SOURCES = test/unit/lib/nvme/ut_tcp_target.c test/unit/lib/nvme/ut_tcp_target.h \
 	test/unit/lib/nvme/ut_tcp_target_disc.c
