@@ -196,6 +196,9 @@ static int log_syslog_priority(enum usk_log_level level)
 
 /* Formats "file:line: message" into buf, marking a cut message with "...". */
 static void log_format_message(char *buf, size_t size, const char *file, int line, const char *fmt,
+			       va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void log_format_message(char *buf, size_t size, const char *file, int line, const char *fmt,
 			       va_list ap)
 {
 	int len = snprintf(buf, size, "%s:%d: ", log_basename(file), line);
