@@ -151,7 +151,8 @@ static uint32_t nvme_tcp_icresp_bad_field(const struct usk_nvme_tcp_icresp *ic, 
 	if (ic->cpda > USK_NVME_TCP_PDA_MAX) {
 		return offsetof(struct usk_nvme_tcp_icresp, cpda);
 	}
-	if (ic->maxh2cdata < USK_NVME_TCP_MIN_MAXH2CDATA) {
+	/* The TCP transport asks for dwords, at least 4 KiB. */
+	if (ic->maxh2cdata < USK_NVME_TCP_MIN_MAXH2CDATA || ic->maxh2cdata % 4 != 0) {
 		return offsetof(struct usk_nvme_tcp_icresp, maxh2cdata);
 	}
 	if ((ic->dgst & ~asked) != 0) {

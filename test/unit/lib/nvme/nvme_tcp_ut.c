@@ -139,6 +139,27 @@ static void test_connect_refused(void)
 	CU_ASSERT(attach(port, NULL, &c) < 0);
 }
 
+/*
+ * MAXH2CDATA in the ICResp is a number of bytes that is a multiple of 4,
+ * 4096 at least: an ICResp with 4098 is refused and the attach fails;
+ * 4100 is taken.
+ */
+static void test_icresp_maxh2cdata_in_dwords(void)
+{
+	struct ut_tcp_target_opts odd = {.maxh2cdata = 4098}, even = {.maxh2cdata = 4100};
+	struct ut_tcp_target *t;
+	struct usk_nvme_ctrlr *c;
+	uint16_t port;
+
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&odd, &t, &port), 0);
+	CU_ASSERT(attach(port, NULL, &c) < 0);
+	ut_tcp_target_stop(t);
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&even, &t, &port), 0);
+	CU_ASSERT_EQUAL(attach(port, NULL, &c), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	ut_tcp_target_stop(t);
+}
+
 /* A target with @o, a controller attached with @co (NULL: defaults) and an I/O queue pair. */
 struct tcp_fixture {
 	struct ut_tcp_target *t;
@@ -675,6 +696,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_handshake_and_identify),
 		UT_TEST(test_connect_refused),
+		UT_TEST(test_icresp_maxh2cdata_in_dwords),
 		UT_TEST(test_in_capsule_and_success_flag),
 		UT_TEST(test_r2t_flow),
 		UT_TEST(test_digests),
