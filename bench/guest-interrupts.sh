@@ -1,11 +1,15 @@
 #!/bin/bash
 # Guest half of bench/interrupts.sh: nvme_irq_cost, then the same workloads
 # through USK in its three wait modes and through the kernel's nvme driver
-# with fio (io_uring, interrupts), one core. Prints each run's JSON after a
-# "USK-BENCH tool workload qd" line.
+# with fio (io_uring, interrupts), one core; then polling, adaptive, and
+# adaptive masking its vector at every wake-up (--interrupt-keep 0) at qd
+# 32, taking turns (single runs under TCG move by a third, and drift
+# through a boot). Prints each run's JSON after a "USK-BENCH tool
+# workload qd" line.
 set -u
 . /usk/tests/lib.sh
 seconds=${1:-5}
+turns=${2:-5}
 TIMEFORMAT='%U %S'
 dev=/dev/nvme0n1
 rate=1000
@@ -42,6 +46,11 @@ for mode in poll adaptive interrupts; do
 	run_usk $mode randread 1 $opt
 	run_usk $mode randread 32 $opt
 	run_usk $mode randread-${rate}iops 8 $opt --rate $rate
+done
+for _ in $(seq 1 "$turns"); do
+	run_usk poll randread-turn 32
+	run_usk adaptive randread-turn 32 --adaptive
+	run_usk adaptive-masking randread-turn 32 --adaptive --interrupt-keep 0
 done
 /usk/scripts/setup.sh reset >/dev/null
 for _ in $(seq 1 100); do

@@ -104,6 +104,7 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 		qpair_opts.io_queue_size = USK_MAX(qd * per_io + 1, 64u);
 		qpair_opts.delay_doorbell = o->delay_doorbell;
 		qpair_opts.interrupts = o->wait_mode != PERF_WAIT_POLL;
+		qpair_opts.interrupt_keep_completions = o->interrupt_keep;
 		int rc = usk_nvme_ctrlr_alloc_io_qpair(target->ctrlr, &qpair_opts,
 						       &c->qpairs[t].qpair);
 

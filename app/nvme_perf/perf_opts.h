@@ -49,6 +49,7 @@ struct perf_opts {
 	bool transport_stats;		/* --transport-stats */
 	enum perf_wait_mode wait_mode;	/* --adaptive, --interrupts */
 	uint32_t rate;			/* --rate: I/Os per second in all, 0: closed loop */
+	uint32_t interrupt_keep;	/* --interrupt-keep: interrupt_keep_completions */
 	bool help;			/* -h, --help */
 };
 

@@ -802,7 +802,27 @@ struct usk_nvme_io_qpair_opts {
 	 * MSI-X the queue pair is made anyway and is polled only.
 	 */
 	bool interrupts;
+	/**
+	 * With interrupts: how many completions the queue pair may reap after
+	 * usk_nvme_qpair_disarm_interrupt(), without arming again, before its
+	 * vector is masked (default USK_NVME_IRQ_KEEP_COMPLETIONS; 0: masked
+	 * at every disarm). Until then the vector stays unmasked, so the next
+	 * arm makes no VFIO call; the price is an interrupt per completion
+	 * batch the controller posts meanwhile. The mask, when it comes, is
+	 * one VFIO call made by usk_nvme_qpair_process_completions().
+	 */
+	uint32_t interrupt_keep_completions;
 };
+
+/**
+ * The default of usk_nvme_io_qpair_opts.interrupt_keep_completions. A
+ * completion costs one interrupt at most (at queue depth 1; one batch
+ * carries many deeper), and an interrupt about what the mask or the unmask
+ * call costs: a few hundred interrupts are worth the two calls that stop
+ * them, and a queue pair that sleeps between shorter bursts of work makes
+ * no VFIO call at all.
+ */
+#define USK_NVME_IRQ_KEEP_COMPLETIONS 256
 
 /**
  * Fill @p opts with the defaults.
@@ -1145,6 +1165,11 @@ int usk_nvme_ctrlr_cmd_io_raw_with_md(struct usk_nvme_ctrlr *ctrlr, struct usk_n
  *         -ENOTCONN once a disconnection (usk_nvme_qpair_disconnect()) is
  *         done; -EIO when the controller refused the queues of a queue pair
  *         made with connect_async.
+ *
+ * Thread rules: the thread that owns @p qpair. No system call, but one: on
+ * a queue pair with interrupts, the VFIO call that masks the vector a
+ * disarm left unmasked, once per
+ * usk_nvme_io_qpair_opts.interrupt_keep_completions reaped without a sleep.
  */
 int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t max);
 
@@ -1187,8 +1212,10 @@ struct usk_nvme_ctrlr *usk_nvme_qpair_get_ctrlr(const struct usk_nvme_qpair *qpa
  * The eventfd that @p qpair's completion queue signals while its interrupt
  * is armed (see usk_nvme_qpair_arm_interrupt()): for a thread that sleeps
  * in poll(), epoll or a reactor until completions arrive. Queue pairs that
- * share a vector share the eventfd. Do not read or close it: disarming
- * drains it (readers of a shared one would steal another thread's wake-up).
+ * share a vector share the eventfd. Do not read or close it: arming
+ * empties it when nobody else sleeps on it (readers of a shared one would
+ * steal another thread's wake-up). Between a disarm and the next arm it
+ * may count completions the polls reap anyway: wait on it only armed.
  *
  * @return the fd; -ENOTSUP when the queue pair has no interrupt (not made
  *         with usk_nvme_io_qpair_opts.interrupts, its controller attached
@@ -1218,25 +1245,30 @@ int usk_nvme_qpair_get_interrupt_fd(const struct usk_nvme_qpair *qpair);
  *         disarm when done); -ENOTSUP: no interrupt, keep polling; or a
  *         negative errno from the device (VFIO), the queue pair stays disarmed.
  *
- * Thread rules: the thread that owns @p qpair. It makes a system call when
- * it unmasks the vector (through VFIO): a control path, for the switch
- * from polling to sleeping, never per I/O. A thread that sleeps with
- * commands outstanding and relies on command timeouts must not sleep
- * longer than the I/O timeout: only its polls check them.
+ * Thread rules: the thread that owns @p qpair. It makes a system call: the
+ * unmask through VFIO when the vector is masked, else a read() that
+ * empties the eventfd (a disarm leaves the vector unmasked for a while:
+ * usk_nvme_io_qpair_opts.interrupt_keep_completions). A control path, for
+ * the switch from polling to sleeping, never per I/O. A thread that
+ * sleeps with commands outstanding and relies on command timeouts must
+ * not sleep longer than the I/O timeout: only its polls check them.
  */
 int usk_nvme_qpair_arm_interrupt(struct usk_nvme_qpair *qpair);
 
 /**
- * Back to polling: the vector is masked again (unless another armed queue
- * pair shares it) and the eventfd drained once no armed queue pair uses
- * it. Polls after this find what arrived meanwhile; with the vector masked
- * the controller sends nothing more to the eventfd. Does nothing on a
- * queue pair that is not armed.
+ * Back to polling. The vector stays unmasked, so that the next arm needs
+ * no VFIO call, until the queue pair has reaped
+ * usk_nvme_io_qpair_opts.interrupt_keep_completions completions without
+ * arming again: then usk_nvme_qpair_process_completions() masks it (unless
+ * another armed queue pair shares it). With that option 0 the vector is
+ * masked here and the eventfd emptied. Polls after this find what arrived
+ * meanwhile. Does nothing on a queue pair that is not armed.
  *
  * @return 0; -ENOTSUP when the queue pair has no interrupt; or a negative
  *         errno from the device (the queue pair counts as disarmed anyway).
  *
- * Thread rules: as usk_nvme_qpair_arm_interrupt().
+ * Thread rules: as usk_nvme_qpair_arm_interrupt(); no system call unless
+ * the vector is masked here.
  */
 int usk_nvme_qpair_disarm_interrupt(struct usk_nvme_qpair *qpair);
 

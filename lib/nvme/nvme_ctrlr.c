@@ -146,7 +146,10 @@ void nvme_ctrlr_construct(struct usk_nvme_ctrlr *c, const struct nvme_transport_
 
 void usk_nvme_io_qpair_opts_init(struct usk_nvme_io_qpair_opts *opts, size_t opts_size)
 {
-	struct usk_nvme_io_qpair_opts defaults = {.opts_size = opts_size};
+	struct usk_nvme_io_qpair_opts defaults = {
+		.opts_size = opts_size,
+		.interrupt_keep_completions = USK_NVME_IRQ_KEEP_COMPLETIONS,
+	};
 
 	memcpy(opts, &defaults, USK_MIN(opts_size, sizeof(defaults)));
 }
@@ -235,6 +238,7 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
 	q->use_sgl = c->use_sgl;
 	q->delay_doorbell = o.delay_doorbell;
 	q->irq_vector = o.interrupts ? nvme_ctrlr_irq_vector(c, qid) : 0;
+	q->irq_keep_limit = o.interrupt_keep_completions;
 	q->timeout_ticks = nvme_us_to_ticks(c->opts.io_timeout_ms * 1000ull);
 	q->now_tick = nvme_ticks();
 	rc = nvme_qpair_connect(q, o.connect_async);

@@ -141,6 +141,9 @@ struct usk_nvme_qpair {
 	/* Its CQ's MSI-X vector (nvme_interrupt.c): 0 when it has no interrupt. */
 	uint16_t irq_vector;
 	bool irq_armed; /* the vector counts it among those that want to signal */
+	/* Disarmed with its vector left unmasked: completions to reap before it is masked. */
+	uint32_t irq_keep_reaps;
+	uint32_t irq_keep_limit; /* what a disarm sets irq_keep_reaps to; 0: mask at once */
 	struct usk_nvme_qpair_stats stats; /* stats_size is set at creation */
 };
 
@@ -282,13 +285,15 @@ struct usk_nvme_ctrlr {
 	struct nvme_reset_machine reset;
 	/*
 	 * MSI-X (nvme_interrupt.c): the vectors enabled (0: none, polled only),
-	 * each one's eventfd, and how many armed queue pairs want each to
-	 * signal. The lock guards the counts and orders the unmask and mask
-	 * calls with them.
+	 * each one's eventfd, how many armed queue pairs want each to signal,
+	 * and whether each is unmasked (routed to its eventfd) now. The lock
+	 * guards the counts and flags and orders the unmask and mask calls
+	 * with them.
 	 */
 	uint32_t irq_vectors;
 	int irq_fds[NVME_IRQ_VECTORS_MAX];
 	uint32_t irq_armed[NVME_IRQ_VECTORS_MAX];
+	bool irq_unmasked[NVME_IRQ_VECTORS_MAX];
 	pthread_mutex_t irq_lock;
 };
 
@@ -743,6 +748,12 @@ void nvme_ctrlr_irq_free(struct usk_nvme_ctrlr *ctrlr);
 uint16_t nvme_ctrlr_irq_vector(const struct usk_nvme_ctrlr *ctrlr, uint16_t qid);
 /* Disarms @qpair and forgets its vector: it is being disconnected. */
 void nvme_qpair_irq_release(struct usk_nvme_qpair *qpair);
+/*
+ * Counts @reaped completions of a queue pair disarmed with its vector left
+ * unmasked (irq_keep_reaps != 0); masks the vector once they reach its
+ * irq_keep_limit without an arm between.
+ */
+void nvme_qpair_irq_count_kept(struct usk_nvme_qpair *qpair, uint32_t reaped);
 
 /* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
 void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);

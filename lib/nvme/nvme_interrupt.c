@@ -4,16 +4,25 @@
  * routed to eventfds, and the arm/disarm that switches a completion queue
  * between polled and interrupting.
  *
- * How a vector is kept quiet while its queue pair is polled: by taking its
- * eventfd away (VFIO frees the vector's irq, which masks it at the
- * device), not by leaving it enabled. The kernel's vfio-pci (6.1) takes no
- * MSI-X mask/unmask actions; Interrupt Coalescing cannot turn a vector off;
- * and a vector left enabled sends a message, through the IOMMU's interrupt
- * remapping and the kernel's eventfd, per completion batch the device
- * posts: a cost per I/O while polling, where a masked vector costs one
- * system call per switch (doc/nvme.md has the measured figures). A masked
- * vector keeps a message in its pending bit and sends it once unmasked, and
- * arming looks at the queue after unmasking: no completion is missed.
+ * How a vector is kept quiet while its queue pair is polled: by masking
+ * it (taking its eventfd away: VFIO frees the vector's irq, which masks it
+ * at the device), but lazily. The kernel's vfio-pci (6.1) takes no MSI-X
+ * mask/unmask actions, so each mask or unmask is a VFIO_DEVICE_SET_IRQS
+ * call (14 to 36 us in the VM lab, where it is an emulated write to the
+ * MSI-X table); Interrupt Coalescing cannot turn a vector off. A vector
+ * left unmasked while polling costs an interrupt per completion batch the
+ * device posts (0.04 to 0.09 per I/O at queue depth 32 in the VM lab, up
+ * to 1 at queue depth 1). So a disarm leaves the vector unmasked, and the
+ * next arm, usually one idle spell later, needs no system call but the
+ * read that empties what the eventfd counted meanwhile. Only a queue pair
+ * that reaps usk_nvme_io_qpair_opts.interrupt_keep_completions without
+ * arming again masks it: a busy stretch that long pays for the mask and
+ * the next unmask in interrupts saved. doc/nvme.md has the measured
+ * figures.
+ *
+ * No completion is missed: arming empties the eventfd before it looks at
+ * the queue, so what lands after the look signals anew; a masked vector
+ * keeps a message in its pending bit and sends it once unmasked.
  */
 #include "config.h"
 
@@ -91,6 +100,7 @@ void nvme_ctrlr_irq_free(struct usk_nvme_ctrlr *c)
 	if (c->irq_vectors > 0) {
 		usk_pci_device_set_msix(c->dev, NULL, 0);
 		nvme_irq_close_fds(c, c->irq_vectors);
+		memset(c->irq_unmasked, 0, sizeof(c->irq_unmasked));
 		c->irq_vectors = 0;
 	}
 }
@@ -126,11 +136,56 @@ static bool nvme_qpair_needs_poll(const struct usk_nvme_qpair *q)
 	       q->waiting_head != NULL || q->sq_tail != q->sq_tail_rung;
 }
 
+/* Empties the eventfd: what it counted is what polling now picks up. */
+static void nvme_irq_drain(int fd)
+{
+	uint64_t count;
+
+	while (read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count)) {
+	}
+}
+
+/*
+ * Makes vector @v signal its eventfd for a queue pair about to sleep on
+ * it. Called with irq_lock held. Another armed user's count is live (it
+ * may sleep on it): left alone. Left unmasked by a disarm, it counted
+ * completions already polled: emptied, so the sleep waits for new ones.
+ */
+static int nvme_irq_vector_open(struct usk_nvme_ctrlr *c, uint16_t v)
+{
+	int rc;
+
+	if (c->irq_armed[v] > 0) {
+		return 0;
+	}
+	if (c->irq_unmasked[v]) {
+		nvme_irq_drain(c->irq_fds[v]);
+		return 0;
+	}
+	rc = usk_pci_device_set_msix_vector(c->dev, v, c->irq_fds[v]);
+	c->irq_unmasked[v] = rc == 0;
+	return rc;
+}
+
+/* Masks vector @v unless an armed queue pair wants it. Called with irq_lock held. */
+static int nvme_irq_vector_close(struct usk_nvme_ctrlr *c, uint16_t v)
+{
+	int rc;
+
+	if (c->irq_armed[v] > 0 || !c->irq_unmasked[v]) {
+		return 0;
+	}
+	rc = usk_pci_device_set_msix_vector(c->dev, v, -1);
+	c->irq_unmasked[v] = false;
+	nvme_irq_drain(c->irq_fds[v]);
+	return rc;
+}
+
 int usk_nvme_qpair_arm_interrupt(struct usk_nvme_qpair *q)
 {
 	struct usk_nvme_ctrlr *c = q->ctrlr;
 	uint16_t v = q->irq_vector;
-	int rc = 0;
+	int rc;
 
 	if (v == 0) {
 		return -ENOTSUP;
@@ -141,9 +196,7 @@ int usk_nvme_qpair_arm_interrupt(struct usk_nvme_qpair *q)
 	}
 	if (!q->irq_armed) {
 		pthread_mutex_lock(&c->irq_lock);
-		if (c->irq_armed[v] == 0) {
-			rc = usk_pci_device_set_msix_vector(c->dev, v, c->irq_fds[v]);
-		}
+		rc = nvme_irq_vector_open(c, v);
 		if (rc == 0) {
 			c->irq_armed[v]++;
 		}
@@ -154,9 +207,10 @@ int usk_nvme_qpair_arm_interrupt(struct usk_nvme_qpair *q)
 			return rc;
 		}
 		q->irq_armed = true;
+		q->irq_keep_reaps = 0;
 		q->stats.interrupt_arms++;
 	}
-	/* The unmask (a system call, or the model's lock) is ordered before this look. */
+	/* The unmask or the drain (system calls, or the model's lock) come before this look. */
 	usk_mb();
 	if (nvme_qpair_needs_poll(q)) {
 		q->stats.interrupt_arm_pending++;
@@ -165,28 +219,45 @@ int usk_nvme_qpair_arm_interrupt(struct usk_nvme_qpair *q)
 	return 0;
 }
 
-/* Empties the eventfd: what it counted is what polling now picks up. */
-static void nvme_irq_drain(int fd)
+/* Masks @q's vector, left unmasked by its disarm, unless an armed queue pair wants it. */
+static int nvme_qpair_irq_mask_kept(struct usk_nvme_qpair *q)
 {
-	uint64_t count;
+	struct usk_nvme_ctrlr *c = q->ctrlr;
+	int rc;
 
-	while (read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count)) {
+	q->irq_keep_reaps = 0;
+	pthread_mutex_lock(&c->irq_lock);
+	rc = nvme_irq_vector_close(c, q->irq_vector);
+	pthread_mutex_unlock(&c->irq_lock);
+	if (rc != 0) {
+		USK_ERRLOG("%s: qpair %u: vector %u could not be masked: %s", c->name, q->id,
+			   q->irq_vector, strerror(-rc));
 	}
+	return rc;
 }
 
 void nvme_qpair_irq_release(struct usk_nvme_qpair *q)
 {
 	if (q->irq_vector != 0) {
 		usk_nvme_qpair_disarm_interrupt(q);
+		(void)nvme_qpair_irq_mask_kept(q);
 		q->irq_vector = 0;
 	}
+}
+
+void nvme_qpair_irq_count_kept(struct usk_nvme_qpair *q, uint32_t reaped)
+{
+	if (reaped < q->irq_keep_reaps) {
+		q->irq_keep_reaps -= reaped;
+		return;
+	}
+	(void)nvme_qpair_irq_mask_kept(q);
 }
 
 int usk_nvme_qpair_disarm_interrupt(struct usk_nvme_qpair *q)
 {
 	struct usk_nvme_ctrlr *c = q->ctrlr;
 	uint16_t v = q->irq_vector;
-	int rc = 0;
 
 	if (v == 0) {
 		return -ENOTSUP;
@@ -194,18 +265,15 @@ int usk_nvme_qpair_disarm_interrupt(struct usk_nvme_qpair *q)
 	if (!q->irq_armed) {
 		return 0;
 	}
+	/* The vector stays unmasked: the next arm, likely soon, then needs no system call. */
 	pthread_mutex_lock(&c->irq_lock);
-	/* The last armed user of the vector masks it; until then the others may sleep on it. */
-	if (--c->irq_armed[v] == 0) {
-		rc = usk_pci_device_set_msix_vector(c->dev, v, -1);
-		nvme_irq_drain(c->irq_fds[v]);
-	}
+	c->irq_armed[v]--;
 	pthread_mutex_unlock(&c->irq_lock);
 	q->irq_armed = false;
 	q->stats.interrupt_disarms++;
-	if (rc != 0) {
-		USK_ERRLOG("%s: qpair %u: vector %u could not be masked: %s", c->name, q->id, v,
-			   strerror(-rc));
+	if (q->irq_keep_limit == 0) {
+		return nvme_qpair_irq_mask_kept(q);
 	}
-	return rc;
+	q->irq_keep_reaps = q->irq_keep_limit;
+	return 0;
 }

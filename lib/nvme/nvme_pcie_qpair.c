@@ -199,6 +199,10 @@ int nvme_pcie_qpair_reap(struct usk_nvme_qpair *q, uint32_t max)
 	if (q->timeout_ticks != 0) {
 		nvme_qpair_check_timeouts(q);
 	}
+	/* Rare: after a sleep, until the queue pair sleeps again or masks its vector. */
+	if (q->irq_keep_reaps != 0 && reaped > 0) {
+		nvme_qpair_irq_count_kept(q, reaped);
+	}
 	return (int)reaped;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "perf_opts.h"
+#include "usk/nvme.h"
 #include "ut.h"
 
 static struct perf_opts g_opts;
@@ -166,6 +167,14 @@ static void test_wait_modes_and_rate(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "exclude each other"));
 	CU_ASSERT_EQUAL(parse("--rate 0"), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "--rate 0: the rate"));
+	CU_ASSERT_EQUAL(parse("--adaptive"), 0);
+	CU_ASSERT_EQUAL(g_opts.interrupt_keep, USK_NVME_IRQ_KEEP_COMPLETIONS);
+	CU_ASSERT_EQUAL(parse("--adaptive --interrupt-keep 0"), 0);
+	CU_ASSERT_EQUAL(g_opts.interrupt_keep, 0);
+	CU_ASSERT_EQUAL(parse("--interrupts --interrupt-keep 1k"), 0);
+	CU_ASSERT_EQUAL(g_opts.interrupt_keep, 1024);
+	CU_ASSERT_EQUAL(parse("--interrupt-keep -1"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "--interrupt-keep -1: a count of completions"));
 }
 
 int main(void)

@@ -36,14 +36,24 @@ static void fixture_up(struct nvme_model_fixture *f, uint16_t vectors)
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(f, &mo, &co, 16), 0);
 }
 
-static int alloc_irq_qpair(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair **q)
+/* With @keep: interrupt_keep_completions (0: masked at every disarm). */
+static int alloc_irq_qpair_keeping(struct usk_nvme_ctrlr *c, uint32_t keep,
+				   struct usk_nvme_qpair **q)
 {
 	struct usk_nvme_io_qpair_opts opts;
 
 	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	CU_ASSERT_EQUAL(opts.interrupt_keep_completions, USK_NVME_IRQ_KEEP_COMPLETIONS);
 	opts.io_queue_size = 16;
 	opts.interrupts = true;
+	opts.interrupt_keep_completions = keep;
 	return usk_nvme_ctrlr_alloc_io_qpair(c, &opts, q);
+}
+
+/* A queue pair whose vector is masked at every disarm: each arm unmasks it. */
+static int alloc_irq_qpair(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair **q)
+{
+	return alloc_irq_qpair_keeping(c, 0, q);
 }
 
 /* Whether @fd becomes readable within @ms; it is not read. */
@@ -232,9 +242,11 @@ static void switch_loop_start(struct switch_loop *l)
 /*
  * Every I/O completes exactly once across arm/disarm switches: the loop
  * polls a few times, arms, sleeps on the eventfd when arm says 0, wakes,
- * disarms, and goes on, with completions in a shuffled order.
+ * disarms, and goes on, with completions in a shuffled order. With @keep
+ * the vector stays unmasked between switches for that many completions
+ * (usk_nvme_io_qpair_opts.interrupt_keep_completions).
  */
-static void test_exactly_once_across_switches(void)
+static void exactly_once_across_switches(uint32_t keep)
 {
 	struct nvme_model_fixture f;
 	struct nvme_model_opts mo;
@@ -250,7 +262,7 @@ static void test_exactly_once_across_switches(void)
 	co.interrupts = true;
 	co.io_timeout_ms = 0;
 	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, &co, 16), 0);
-	CU_ASSERT_EQUAL_FATAL(alloc_irq_qpair(f.c, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(alloc_irq_qpair_keeping(f.c, keep, &q), 0);
 	fd = usk_nvme_qpair_get_interrupt_fd(q);
 	l = (struct switch_loop){.ns = f.ns, .q = q, .buf = f.buf};
 	for (int i = 0; i < LOOP_DEPTH; i++) {
@@ -275,7 +287,106 @@ static void test_exactly_once_across_switches(void)
 		CU_ASSERT_EQUAL(l.calls[i], 1);
 	}
 	CU_ASSERT(sleeps > 0);
+	/* Unmasked after the last disarm only while kept; masked for good once freed. */
+	CU_ASSERT(keep != 0 || !nvme_model_vector_assigned(f.model, 2));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	CU_ASSERT_FALSE(nvme_model_vector_assigned(f.model, 2));
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
+/* The vector masked at each disarm, then left unmasked between sleeps (the default). */
+static void test_exactly_once_across_switches(void)
+{
+	exactly_once_across_switches(0);
+	exactly_once_across_switches(USK_NVME_IRQ_KEEP_COMPLETIONS);
+}
+
+/* Reads block @lba through @q and polls until it completes; returns whether it did. */
+static bool read_polled(struct nvme_model_fixture *f, struct usk_nvme_qpair *q, uint64_t lba)
+{
+	struct nvme_model_result r = {0};
+
+	return usk_nvme_ns_read(f->ns, q, f->buf, lba, 1, nvme_model_result_done, &r) == 0 &&
+	       nvme_model_poll_until(q, &r.calls, 1, 30) == 1 && r.status == 0;
+}
+
+/*
+ * The default: a disarm leaves the vector unmasked, so the next arm makes
+ * no VFIO call (the model counts none) and empties what the eventfd
+ * counted while the queue pair was polled; the vector is masked once the
+ * queue pair reaps USK_NVME_IRQ_KEEP_COMPLETIONS without arming again.
+ */
+static void test_vector_kept_unmasked_between_sleeps(void)
+{
+	struct nvme_model_fixture f;
+	struct nvme_model_result r = {0};
+	struct usk_nvme_qpair *q;
+	int fd, reads_ok = 0;
+
+	fixture_up(&f, 9);
+	CU_ASSERT_EQUAL_FATAL(alloc_irq_qpair_keeping(f.c, USK_NVME_IRQ_KEEP_COMPLETIONS, &q), 0);
+	fd = usk_nvme_qpair_get_interrupt_fd(q);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_arm_interrupt(q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_disarm_interrupt(q), 0);
+	CU_ASSERT(nvme_model_vector_assigned(f.model, 2));
+	/* Polled while unmasked: the completion is reaped, and the eventfd counts it. */
+	CU_ASSERT(read_polled(&f, q, 0));
+	CU_ASSERT(readable_within(fd, WAIT_MS));
+	/* Armed again: no unmask, the stale count emptied; a new completion signals. */
+	CU_ASSERT_EQUAL(usk_nvme_qpair_arm_interrupt(q), 0);
+	CU_ASSERT_EQUAL(nvme_model_vector_assigns(f.model, 2), 1);
+	CU_ASSERT_FALSE(readable_now(fd));
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, q, f.buf, 1, 1, nvme_model_result_done, &r), 0);
+	CU_ASSERT(readable_within(fd, WAIT_MS));
+	CU_ASSERT_EQUAL(usk_nvme_qpair_disarm_interrupt(q), 0);
+	CU_ASSERT_EQUAL(nvme_model_poll_until(q, &r.calls, 1, 30), 1);
+	/* That was 1 of the completions kept; all but the last leave it unmasked. */
+	for (uint32_t i = 2; i < USK_NVME_IRQ_KEEP_COMPLETIONS; i++) {
+		reads_ok += read_polled(&f, q, i % 256);
+	}
+	CU_ASSERT_EQUAL(reads_ok, USK_NVME_IRQ_KEEP_COMPLETIONS - 2);
+	CU_ASSERT(nvme_model_vector_assigned(f.model, 2));
+	CU_ASSERT(read_polled(&f, q, 0));
+	CU_ASSERT_FALSE(nvme_model_vector_assigned(f.model, 2));
+	CU_ASSERT_FALSE(readable_now(fd)); /* emptied as it was masked */
+	/* Masked: the next arm unmasks it. */
+	CU_ASSERT_EQUAL(usk_nvme_qpair_arm_interrupt(q), 0);
+	CU_ASSERT_EQUAL(nvme_model_vector_assigns(f.model, 2), 2);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_disarm_interrupt(q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	CU_ASSERT_FALSE(nvme_model_vector_assigned(f.model, 2));
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
+/*
+ * With the vector left unmasked, a completion posted after the last poll
+ * and before the arm signalled the eventfd; the arm empties it, so it must
+ * see the completion in the queue: it says 1. Many times.
+ */
+static void test_completion_before_arming_kept_vector(void)
+{
+	struct nvme_model_fixture f;
+	struct usk_nvme_qpair *q;
+	int pending = 0, completed = 0;
+
+	fixture_up(&f, 9);
+	CU_ASSERT_EQUAL_FATAL(alloc_irq_qpair_keeping(f.c, USK_NVME_IRQ_KEEP_COMPLETIONS, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_arm_interrupt(q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_disarm_interrupt(q), 0);
+	for (int i = 0; i < 100; i++) {
+		struct nvme_model_result r = {0};
+		uint64_t posted = nvme_model_io_cqes_posted(f.model);
+
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, q, f.buf, 0, 1, nvme_model_result_done, &r),
+				0);
+		CU_ASSERT(nvme_model_wait_io_cqes_posted(f.model, posted + 1));
+		pending += usk_nvme_qpair_arm_interrupt(q) == 1;
+		CU_ASSERT_EQUAL(usk_nvme_qpair_disarm_interrupt(q), 0);
+		completed += usk_nvme_qpair_process_completions(q, 0);
+	}
+	CU_ASSERT_EQUAL(pending, 100);
+	CU_ASSERT_EQUAL(completed, 100);
+	CU_ASSERT_EQUAL(nvme_model_vector_assigns(f.model, 2), 1);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
@@ -423,6 +534,8 @@ int main(void)
 		UT_TEST(test_armed_qpair_wakes),
 		UT_TEST(test_completion_while_arming),
 		UT_TEST(test_exactly_once_across_switches),
+		UT_TEST(test_vector_kept_unmasked_between_sleeps),
+		UT_TEST(test_completion_before_arming_kept_vector),
 		UT_TEST(test_no_msix_keeps_polling),
 		UT_TEST(test_controller_without_interrupts),
 		UT_TEST(test_shared_vectors),
