@@ -5,12 +5,16 @@
  * pread, not through the module), write zeroes and unmap leave zeroes (on
  * tmpfs too, which has no zeroed ranges), vectored writes land in order,
  * a deleted bdev's registered-file slot serves the next bdev's file, bad
- * params are refused by field, and a host that forbids io_uring is told to
- * use the aio bdev.
+ * params are refused by field, and a host that forbids io_uring (by its
+ * sysctl, or by refusing io_uring_setup as a seccomp profile does: the
+ * module's io_uring_queue_init() calls are wrapped) is told why and to use
+ * the aio bdev.
  *
  * With bdev_aio_ut, it covers module/bdev/bdev_file.c (opening the file, its
  * block size and count, the refusals that name a field).
  */
+#include <liburing.h>
+
 #include "usk/util.h"
 #include "ut_bdev_file.h"
 
@@ -18,6 +22,18 @@
 #define PATH_LEN UT_FILE_PATH_LEN
 
 static char g_err[256];
+
+/* io_uring_queue_init() fails with g_setup_error (a negative errno) while it is not 0. */
+static int g_setup_error;
+
+int __real_io_uring_queue_init(unsigned entries, struct io_uring *ring, unsigned flags);
+int __wrap_io_uring_queue_init(unsigned entries, struct io_uring *ring, unsigned flags);
+
+int __wrap_io_uring_queue_init(unsigned entries, struct io_uring *ring, unsigned flags)
+{
+	return g_setup_error != 0 ? g_setup_error
+				  : __real_io_uring_queue_init(entries, ring, flags);
+}
 
 /* Makes uring bdev @name over @path with 4 KiB blocks. */
 static int create(const char *name, const char *path)
@@ -165,6 +181,58 @@ static void test_a_host_without_io_uring_is_sent_to_aio(void)
 	unlink(path);
 }
 
+/*
+ * Makes uring bdev "u5" over @path with the sysctl stand-in holding
+ * @sysctl_value and io_uring_setup failing with @error; returns create's result.
+ */
+static int create_refused(const char *path, const char *sysctl_value, int error)
+{
+	char sysctl[PATH_LEN];
+	int rc;
+
+	fake_disabled_sysctl(sysctl, sysctl_value);
+	g_setup_error = error;
+	g_err[0] = '\0';
+	rc = bdev_uring_create("u5", path, BLOCK, NULL, g_err, sizeof(g_err));
+	g_setup_error = 0;
+	bdev_uring_set_disabled_path(NULL);
+	unlink(sysctl);
+	return rc;
+}
+
+/*
+ * A host whose io_uring_setup refuses (a seccomp profile: -EPERM, or one
+ * that hides the call: -ENOSYS; or the sysctl at 1 for a process outside
+ * kernel.io_uring_group) gets no uring bdev and an error that says which,
+ * naming the aio bdev. A trial ring failing for another reason (memory)
+ * is not the host's refusal: the bdev is made.
+ */
+static void test_a_refused_io_uring_setup_is_explained(void)
+{
+	char path[PATH_LEN];
+	int fd = make_file(ut_tmp_dir(), path, sizeof(path), 16);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(create_refused(path, "0\n", -EPERM), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "io_uring_setup is not permitted"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "bdev_aio_create"));
+	CU_ASSERT_EQUAL(create_refused(path, "0\n", -ENOSYS), -ENOSYS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "the kernel has no io_uring_setup"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "bdev_aio_create"));
+	CU_ASSERT_EQUAL(create_refused(path, "1\n", -EPERM), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "sysctl is 1 and this process is not in"));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("u5"));
+
+	/* Only the trial ring fails: the channel's own ring is made later, on its thread. */
+	g_setup_error = -ENOMEM;
+	CU_ASSERT_EQUAL(bdev_uring_create("u5", path, BLOCK, NULL, g_err, sizeof(g_err)), 0);
+	g_setup_error = 0;
+	CU_ASSERT_PTR_NOT_NULL(usk_bdev_get_by_name("u5"));
+	ut_file_delete(&g_b, "u5");
+	close(fd);
+	unlink(path);
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "uring_yield");
@@ -178,6 +246,7 @@ int main(void)
 		UT_TEST(test_a_reused_slot_names_the_new_file),
 		UT_TEST(test_create_names_the_bad_field),
 		UT_TEST(test_a_host_without_io_uring_is_sent_to_aio),
+		UT_TEST(test_a_refused_io_uring_setup_is_explained),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 
