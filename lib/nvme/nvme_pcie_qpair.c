@@ -199,7 +199,7 @@ int nvme_pcie_qpair_reap(struct usk_nvme_qpair *q, uint32_t max)
 	if (q->timeout_ticks != 0) {
 		nvme_qpair_check_timeouts(q);
 	}
-	/* Rare: after a sleep, until the queue pair sleeps again or masks its vector. */
+	/* After a disarm that left the vector unmasked: until the next arm, or the mask. */
 	if (q->irq_keep_reaps != 0 && reaped > 0) {
 		nvme_qpair_irq_count_kept(q, reaped);
 	}
