@@ -109,14 +109,53 @@ static uint32_t nvme_ns_host_md_size(const struct nvme_ns_format *fmt, uint32_t 
 	return pract_only ? 0 : fmt->md_size;
 }
 
+/* No buffer where the device reads or writes metadata would send it to IOVA 0. */
+static int nvme_ns_io_md_check(const struct usk_nvme_ns *ns, const struct nvme_ns_io *io)
+{
+	if ((io->md_size != 0) == (io->md != NULL)) {
+		return 0;
+	}
+	USK_ERRLOG("%s: namespace %u: %s, but the I/O has %s metadata buffer", ns->ctrlr->name,
+		   ns->id,
+		   io->md_size != 0 ? "the format has separate metadata"
+				    : "the format (or PRACT) moves no separate metadata",
+		   io->md != NULL ? "a" : "no");
+	return -EINVAL;
+}
+
+/*
+ * An I/O without options: no flags, no tags, no metadata buffer. Shaped
+ * from the format alone, without the options' copy: the common case, and
+ * the one on every I/O of the nvme bdev and usk_nvme_perf.
+ */
+static int nvme_ns_io_plain(const struct usk_nvme_ns *ns, uint8_t opcode, struct nvme_ns_io *io)
+{
+	const struct nvme_ns_format *fmt = &ns->fmt;
+
+	*io = (struct nvme_ns_io){
+		.opcode = opcode,
+		.sector_size = fmt->sector_size,
+		.md_size = fmt->extended ? 0 : fmt->md_size,
+		.reftag = fmt->pi_type == 1 || fmt->pi_type == 2,
+	};
+	if (nvme_ns_servable(ns) != 0) {
+		return -ENOTSUP;
+	}
+	return io->md_size != 0 ? nvme_ns_io_md_check(ns, io) : 0;
+}
+
 /* Shapes one I/O on @ns: buffer sizes, metadata, tags; -EINVAL/-ENOTSUP when it cannot be. */
 static int nvme_ns_io_init(const struct usk_nvme_ns *ns, uint8_t opcode,
 			   const struct usk_nvme_io_opts *opts, struct nvme_ns_io *io)
 {
 	const struct nvme_ns_format *fmt = &ns->fmt;
 	struct usk_nvme_io_opts o;
-	int rc = nvme_ns_servable(ns);
+	int rc;
 
+	if (opts == NULL) {
+		return nvme_ns_io_plain(ns, opcode, io);
+	}
+	rc = nvme_ns_servable(ns);
 	rc = rc != 0 ? rc : nvme_io_opts_get(opts, &o);
 	if (rc != 0) {
 		return rc;
@@ -132,16 +171,7 @@ static int nvme_ns_io_init(const struct usk_nvme_ns *ns, uint8_t opcode,
 		.md = o.md,
 		.reftag = fmt->pi_type == 1 || fmt->pi_type == 2,
 	};
-	/* No buffer where the device reads or writes metadata would send it to IOVA 0. */
-	if ((io->md_size != 0) != (io->md != NULL)) {
-		USK_ERRLOG("%s: namespace %u: %s, but the I/O has %s metadata buffer",
-			   ns->ctrlr->name, ns->id,
-			   io->md_size != 0 ? "the format has separate metadata"
-					    : "the format (or PRACT) moves no separate metadata",
-			   io->md != NULL ? "a" : "no");
-		return -EINVAL;
-	}
-	return 0;
+	return nvme_ns_io_md_check(ns, io);
 }
 
 static int nvme_ns_rw(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, uint8_t opcode,
