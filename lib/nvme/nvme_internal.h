@@ -896,6 +896,22 @@ struct nvme_ns_io {
 	bool reftag;	      /* PI type 1 or 2: CDW14 carries the LBA's low 32 bits */
 };
 
+/* What every command of @io for blocks [lba, lba + count) carries: all but MPTR. */
+static inline struct usk_nvme_sqe nvme_ns_io_cmd_base(const struct usk_nvme_ns *ns,
+						      const struct nvme_ns_io *io, uint64_t lba,
+						      uint32_t count)
+{
+	struct usk_nvme_sqe cmd = nvme_ns_lba_cmd(ns, io->opcode, lba, count);
+
+	cmd.cdw12 |= io->cdw12;
+	cmd.cdw15 = io->cdw15;
+	/* The initial reference tag: PI types 1 and 2 check it against the LBA. */
+	if (io->reftag) {
+		cmd.cdw14 = (uint32_t)lba;
+	}
+	return cmd;
+}
+
 /*
  * The command for blocks [lba, lba + count) of @io, which are @first
  * blocks into the request (its metadata is that far into io->md): MPTR

@@ -26,13 +26,7 @@ static int nvme_ns_servable(const struct usk_nvme_ns *ns)
 int nvme_ns_io_cmd(const struct usk_nvme_ns *ns, const struct nvme_ns_io *io, uint64_t lba,
 		   uint32_t count, uint64_t first, struct usk_nvme_sqe *cmd)
 {
-	*cmd = nvme_ns_lba_cmd(ns, io->opcode, lba, count);
-	cmd->cdw12 |= io->cdw12;
-	cmd->cdw15 = io->cdw15;
-	/* The initial reference tag: PI types 1 and 2 check it against the LBA. */
-	if (io->reftag) {
-		cmd->cdw14 = (uint32_t)lba;
-	}
+	*cmd = nvme_ns_io_cmd_base(ns, io, lba, count);
 	if (io->md_size != 0) {
 		uint64_t len = (uint64_t)count * io->md_size;
 		uint64_t contiguous = len;
@@ -61,8 +55,12 @@ static int nvme_ns_rw_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpai
 	if (data->len > ns->ctrlr->max_xfer_size || lba_count > nvme_ns_blocks_to_boundary(ns, lba)) {
 		return nvme_split_submit(ns, qpair, io, data, lba, lba_count, cb, cb_arg);
 	}
-	rc = nvme_ns_io_cmd(ns, io, lba, lba_count, 0, &cmd);
-	return rc != 0 ? rc : nvme_qpair_submit_payload(qpair, &cmd, data, cb, cb_arg);
+	if (io->md_size == 0) {
+		cmd = nvme_ns_io_cmd_base(ns, io, lba, lba_count);
+	} else if ((rc = nvme_ns_io_cmd(ns, io, lba, lba_count, 0, &cmd)) != 0) {
+		return rc;
+	}
+	return nvme_qpair_submit_payload(qpair, &cmd, data, cb, cb_arg);
 }
 
 /* nvme_ns_rw_submit() of a range it checks first. */
@@ -126,9 +124,11 @@ static int nvme_ns_io_md_check(const struct usk_nvme_ns *ns, const struct nvme_n
 /*
  * An I/O without options: no flags, no tags, no metadata buffer. Shaped
  * from the format alone, without the options' copy: the common case, and
- * the one on every I/O of the nvme bdev and usk_nvme_perf.
+ * the one on every I/O of the nvme bdev and usk_nvme_perf (forced inline:
+ * gcc keeps it out of line, a call and a copy of the description more).
  */
-static int nvme_ns_io_plain(const struct usk_nvme_ns *ns, uint8_t opcode, struct nvme_ns_io *io)
+static inline __attribute__((always_inline)) int
+nvme_ns_io_plain(const struct usk_nvme_ns *ns, uint8_t opcode, struct nvme_ns_io *io)
 {
 	const struct nvme_ns_format *fmt = &ns->fmt;
 
