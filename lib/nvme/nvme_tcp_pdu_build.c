@@ -49,6 +49,18 @@ static bool build_data_fits(const struct nvme_tcp_pdu_rule *rule, uint64_t data_
 	}
 }
 
+/*
+ * The first multiple of @align at or after @header: where the data starts.
+ * The alignment, (PDA + 1) dwords, need not be a power of two (PDA 2 asks
+ * for 12 bytes): those take a division, the usual ones (PDA 0, 1, 3, 7...)
+ * a mask.
+ */
+static uint32_t nvme_tcp_pdo(uint32_t header, uint32_t align)
+{
+	return usk_u64_is_pow2(align) ? (uint32_t)usk_align_up(header, align)
+				      : (header + align - 1) / align * align;
+}
+
 /* FLAGS' digest bits, PDO and PLEN (and DATAL) for @data_len bytes of data. */
 static void build_lengths(struct nvme_tcp_pdu_send *p, const struct nvme_tcp_pdu_rule *rule,
 			  const struct nvme_tcp_digests *d, uint32_t data_len)
@@ -66,7 +78,7 @@ static void build_lengths(struct nvme_tcp_pdu_send *p, const struct nvme_tcp_pdu
 		ch->pdo = 0;
 		ch->plen = rule->hlen + hd + data_len;
 	} else {
-		ch->pdo = (uint8_t)usk_align_up(rule->hlen + hd, (d->pda + 1u) * 4u);
+		ch->pdo = (uint8_t)nvme_tcp_pdo(rule->hlen + hd, (d->pda + 1u) * 4u);
 		ch->plen = ch->pdo + data_len + dd;
 	}
 	if (rule->layout == NVME_TCP_LAYOUT_DATA_MUST) {

@@ -280,6 +280,18 @@ static void test_capsule_cmd_padded(void)
 	expect_zero(76, 80);
 	expect_data(80, 0, 64, true);
 
+	/* CPDA 2 and 4: 12 and 20 bytes, no power of two; 72 is a multiple of 12, 80 of 20. */
+	const struct nvme_tcp_digests cpda2 = {.pda = 2};
+	const struct nvme_tcp_digests cpda4_hd = {.hdgst = true, .pda = 4};
+
+	build(&p, &cpda2, data, n);
+	expect_common(0x04, 0, 72, 72, 72 + 64);
+	expect_data(72, 0, 64, false);
+	build(&p, &cpda4_hd, data, n);
+	expect_common(0x04, HDGSTF, 72, 80, 80 + 64);
+	expect_hdgst(72);
+	expect_data(80, 0, 64, false);
+
 	/* The largest alignment, 128 bytes, without digests. */
 	build(&p, &cpda31, data, n);
 	expect_common(0x04, 0, 72, 128, 128 + 64);
@@ -309,6 +321,13 @@ static void test_h2c_data(void)
 	expect_zero(20, 24);
 	expect_data(24, 200, 300, false);
 	expect_data_in_place(data, n);
+
+	/* HPDA 2 (12 bytes, no power of two): PDO 24, a multiple of 12; it was 32. */
+	const struct nvme_tcp_digests pda2 = {.pda = 2};
+
+	build(&p, &pda2, data, n);
+	expect_common(0x06, LAST_PDU, 24, 24, 24 + 300);
+	expect_data(24, 200, 300, false);
 
 	/* CPDA 7: PDO 32, after the header digest and four bytes of padding. */
 	build(&p, &cpda7, data, n);
