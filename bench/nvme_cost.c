@@ -11,12 +11,16 @@
  * callback, starts the next. No empty poll is counted, so the figure is
  * the path's own cost, not the model's speed.
  *
- * Usage: nvme_cost [READS]   (default 20000)
+ * Usage: nvme_cost [READS [prp|sgl]]   (default 20000, prp)
+ *
+ * sgl: the model offers SGLs, as QEMU's device does, and the driver
+ * describes the data by SGL (its default where the controller has them).
  */
 #include "config.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nvme_model.h"
 #include "perf_engine.h"
@@ -27,8 +31,11 @@
 #define COST_BLOCK_SHIFT 12
 #define COST_NS_BLOCKS	 4096 /* 16 MiB: random reads spread over many PRP pages */
 
-/* The model as the VM lab's QEMU device looks to the driver: 4 KiB blocks, shadow doorbells. */
-static int cost_model_up(struct nvme_model_fixture *f)
+/*
+ * The model as the VM lab's QEMU device looks to the driver: 4 KiB blocks,
+ * shadow doorbells, and SGLs when @sgls.
+ */
+static int cost_model_up(struct nvme_model_fixture *f, bool sgls)
 {
 	struct nvme_model_opts mo;
 
@@ -36,6 +43,7 @@ static int cost_model_up(struct nvme_model_fixture *f)
 	mo.ns_blocks[0] = COST_NS_BLOCKS;
 	mo.ns_block_shift[0] = COST_BLOCK_SHIFT;
 	mo.dbbuf = true;
+	mo.sgls = sgls;
 	return nvme_model_fixture_up(f, &mo, NULL, 0);
 }
 
@@ -84,19 +92,26 @@ static int cost_run(struct nvme_model_fixture *f, uint64_t reads)
 	}
 	/* The read still in flight ends when the queue pair is freed, uncounted. */
 	perf_ns_worker_stop(&w);
-	printf("nvme_cost: %llu 4 KiB random reads at queue depth 1 measured, %llu errors\n",
-	       (unsigned long long)reads, (unsigned long long)w.result.errors);
+	printf("nvme_cost: %llu 4 KiB random reads at queue depth 1 measured with %s, %llu "
+	       "errors\n",
+	       (unsigned long long)reads, usk_nvme_ctrlr_uses_sgls(f->c) ? "sgl" : "prp",
+	       (unsigned long long)w.result.errors);
 	return w.result.errors == 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t reads = argc > 1 ? strtoull(argv[1], NULL, 0) : 20000;
+	const char *pointers = argc > 2 ? argv[2] : "prp";
 	struct nvme_model_fixture f;
 	int rc;
 
+	if (reads == 0 || (strcmp(pointers, "prp") != 0 && strcmp(pointers, "sgl") != 0)) {
+		fprintf(stderr, "usage: nvme_cost [READS [prp|sgl]]\n");
+		return 2;
+	}
 	usk_log_set_level(USK_LOG_WARN);
-	if (usk_env_init(NULL) != 0 || cost_model_up(&f) != 0) {
+	if (usk_env_init(NULL) != 0 || cost_model_up(&f, strcmp(pointers, "sgl") == 0) != 0) {
 		fprintf(stderr, "nvme_cost: the controller model did not come up\n");
 		return 2;
 	}

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 # Instructions per 4 KiB read through usk_nvme_perf's engine against the NVMe
-# controller model, counted by callgrind (bench/nvme_cost.c says how), split
-# into submit (usk_nvme_ns_read, inclusive), reap (the poll minus the callback)
-# and the perf tool's own work (the rest). Then instructions per I/O of
+# controller model, data by PRPs and then by SGLs, counted by callgrind
+# (bench/nvme_cost.c says how), split into submit (usk_nvme_ns_read,
+# inclusive), reap (the poll minus the callback) and the perf tool's own work
+# (the rest). Then instructions per I/O of
 # usk_bdevperf on a null bdev (4 KiB randread, queue depth 128, one core),
 # counted inside the reactor's thread polls (start-up and shutdown are not),
 # split by where the code lives: the bdev layer (lib/bdev), the null module,
@@ -31,16 +32,22 @@ cat >"$config" <<'EOF'
   {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 2097152, "block_size": 4096}}]}]}
 EOF
 
-# Prints "part Ir-per-read" lines for the build in $1.
+# Prints "part Ir-per-read" lines for the build in $1, data described by $2
+# (prp or sgl); nothing for a build whose nvme_cost cannot use SGLs (older
+# than the option: it would count PRPs).
 nvme_cost() {
-	local out
+	local out said
 	out=$(mktemp /tmp/usk-nvme-cost.XXXXXX)
-	valgrind --tool=callgrind --callgrind-out-file="$out" \
-		--toggle-collect=perf_ns_worker_poll "$1/bench/nvme_cost" "$reads" >/dev/null 2>&1 || {
+	said=$(valgrind --tool=callgrind --callgrind-out-file="$out" \
+		--toggle-collect=perf_ns_worker_poll "$1/bench/nvme_cost" "$reads" "$2" 2>/dev/null) || {
 		echo "nvme_cost.sh: $1/bench/nvme_cost failed (make -C $1 bench/nvme_cost)" >&2
 		rm -f "$out"
 		return 1
 	}
+	if [ "$2" = sgl ] && [[ $said != *"with sgl"* ]]; then
+		rm -f "$out"
+		return 0
+	fi
 	python3 "$here/callgrind_split.py" "$out" --ios-from perf_ns_worker_poll \
 		--part "submit=incl:usk_nvme_ns_read" \
 		--part "reap=incl:usk_nvme_qpair_process_completions - incl:perf_nvme_io_done" \
@@ -67,17 +74,21 @@ bdev_cost() {
 	rm -f "$out"
 }
 
-# Prints the parts $1 (nvme_cost or bdev_cost) finds in the build, next to the older build's.
+# Prints the parts $1 (nvme_cost or bdev_cost, with the arguments after it)
+# finds in the build, next to the older build's.
 side_by_side() {
 	local a b=""
-	a=$("$1" "$after")
-	[ -z "$before" ] || b=$("$1" "$before")
+	a=$("$1" "$after" "${@:2}")
+	[ -z "$before" ] || b=$("$1" "$before" "${@:2}")
 	python3 "$here/callgrind_split.py" --table "$a" "$b"
 }
 
 echo "Instructions (Ir) per 4 KiB random read, usk_nvme_perf's engine, queue depth 1,"
 echo "NVMe controller model in-process (shadow doorbells), valgrind --tool=callgrind, $reads reads"
-side_by_side nvme_cost
+echo "Data by PRPs:"
+side_by_side nvme_cost prp
+echo "Data by SGLs (as in the VM lab: QEMU's device offers them, and the driver then uses them):"
+side_by_side nvme_cost sgl
 echo
 echo "Instructions (Ir) per I/O, usk_bdevperf -q 128 -o 4k -w randread on a null bdev,"
 echo "one core, valgrind --tool=callgrind inside usk_thread_poll, ${seconds} s"
