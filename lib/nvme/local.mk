@@ -12,7 +12,8 @@ lib_nvme_libusk_nvme_la_SOURCES = \
 	lib/nvme/nvme_abort.c lib/nvme/nvme_io_raw.c lib/nvme/nvme_ns_io.c \
 	lib/nvme/nvme_ns_format.c lib/nvme/nvme_ns_refresh.c lib/nvme/nvme_interrupt.c \
 	lib/nvme/nvme_tcp_pdu.c lib/nvme/nvme_tcp_pdu_build.c \
-	lib/nvme/nvme_transport.h lib/nvme/nvme_pcie.h lib/nvme/nvme_pcie_ctrlr.c \
+	lib/nvme/nvme_transport.h lib/nvme/nvme_pcie.h lib/nvme/nvme_qpair_submit.h \
+	lib/nvme/nvme_pcie_ctrlr.c \
 	lib/nvme/nvme_pcie_qpair.c lib/nvme/nvme_fabrics.h lib/nvme/nvme_fabrics.c \
 	lib/nvme/nvme_tcp.h lib/nvme/nvme_tcp_ctrlr.c lib/nvme/nvme_tcp_qpair.c \
 	lib/nvme/nvme_tcp_send.c lib/nvme/nvme_tcp_recv.c lib/nvme/nvme_discovery.c

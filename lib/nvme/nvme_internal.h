@@ -3,11 +3,13 @@
 #ifndef USK_NVME_INTERNAL_H
 #define USK_NVME_INTERNAL_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "usk/env.h"
 #include "usk/nvme.h"
 #include "usk/pci.h"
 #include "usk/ticks.h"
@@ -353,16 +355,54 @@ int nvme_qpair_submit(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *c
  */
 int nvme_qpair_submit_direct(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
 			     const void *buf, uint32_t len, usk_nvme_cmd_cb cb, void *cb_arg);
-/* As nvme_qpair_submit(), for flat or vectored data (an array kept until the callback runs). */
-int nvme_qpair_submit_payload(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
-			      const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg);
+/* SGL descriptor identifiers (base 4.1.2.1): the type in the high nibble, subtype 0. */
+#define NVME_SGL_ID_DATA_BLOCK	 0x00u
+#define NVME_SGL_ID_LAST_SEGMENT 0x30u
+
+/*
+ * Puts a descriptor in the command's SGL1, the 16 bytes of PRP1 and PRP2,
+ * and marks the command's data as described by SGLs.
+ */
+static inline void nvme_sqe_set_sgl1(struct usk_nvme_sqe *sqe, uint64_t address, uint32_t length,
+				     uint8_t id)
+{
+	sqe->prp1 = address;
+	sqe->prp2 = (uint64_t)length | (uint64_t)id << 56;
+	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | USK_NVME_SQE_PSDT_SGL);
+}
+
+/*
+ * nvme_build_sgl() of data whose IOVAs break somewhere: a descriptor per
+ * run, in @list (nvme_sgl.c).
+ */
+int nvme_build_sgl_runs(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
+			uint64_t list_iova);
+
 /*
  * Builds an SGL for @buf/@len: one Data Block descriptor in the command, or
  * a Last Segment descriptor to @list; -EINVAL if not DMA-able or if it needs
- * more than a page of descriptors.
+ * more than a page of descriptors. Inline: data of one IOVA run, every
+ * I/O in registered buffers, needs no call but the translation.
  */
-int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
-		   uint64_t list_iova);
+static inline int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len,
+				 uint64_t *list, uint64_t list_iova)
+{
+	uint64_t run = len;
+	uint64_t iova;
+
+	if (len == 0) {
+		return 0;
+	}
+	iova = usk_vtoiova(buf, &run);
+	if (iova == USK_IOVA_INVALID) {
+		return -EINVAL;
+	}
+	if (run < len) {
+		return nvme_build_sgl_runs(sqe, buf, len, list, list_iova);
+	}
+	nvme_sqe_set_sgl1(sqe, iova, len, NVME_SGL_ID_DATA_BLOCK);
+	return 0;
+}
 /* The SGL of nvme_build_sgl() for vectored data; with @list NULL only checks. */
 int nvme_build_sgl_iov(struct usk_nvme_sqe *sqe, const struct nvme_payload *data, uint64_t *list,
 		       uint64_t list_iova);
@@ -407,9 +447,45 @@ int nvme_split_submit(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 		      uint32_t lba_count, usk_nvme_cmd_cb cb, void *cb_arg);
 /* Whether a command with @cb/@cb_arg is a piece of a split request of @user_arg. */
 bool nvme_split_is_for(usk_nvme_cmd_cb cb, const void *cb_arg, const void *user_arg);
-/* Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not DMA-able. */
-int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
-		    uint64_t prp_list_iova);
+/*
+ * PRP2 for the @len bytes at @va, which starts on a page boundary and
+ * follows the page PRP1 names: that page, or the list of them in
+ * @prp_list. Returns 0, or -EINVAL if a page is not DMA-able or the list
+ * would not fit in one page (nvme_pcie_qpair.c).
+ */
+int nvme_build_prp_list(struct usk_nvme_sqe *sqe, uintptr_t va, uint32_t len, uint64_t *prp_list,
+			uint64_t prp_list_iova);
+
+/*
+ * Builds PRP1/PRP2 (and the PRP list) for @buf/@len; -EINVAL if not
+ * DMA-able. Inline: data in one page, every 4 KiB I/O, needs no call but
+ * the translation.
+ */
+static inline int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len,
+				  uint64_t *prp_list, uint64_t prp_list_iova)
+{
+	uintptr_t va = (uintptr_t)buf;
+	uint64_t iova;
+	uint32_t first;
+
+	/* No data: the command's own PRP1 stays (queue creation puts the ring there). */
+	if (len == 0) {
+		return 0;
+	}
+	/* PRPs need dword-aligned data (base 4.1.1). */
+	iova = usk_vtoiova(buf, NULL);
+	if (iova == USK_IOVA_INVALID || (va & 3) != 0) {
+		return -EINVAL;
+	}
+	sqe->prp1 = iova;
+	first = NVME_PAGE_SIZE - (uint32_t)(va & (NVME_PAGE_SIZE - 1));
+	if (len <= first) {
+		sqe->prp2 = 0;
+		return 0;
+	}
+	/* Every page after the first starts on a page boundary, virtual and IOVA alike. */
+	return nvme_build_prp_list(sqe, va + first, len - first, prp_list, prp_list_iova);
+}
 
 /*
  * Registers: MMIO on pcie, Property Get/Set on a fabric (which waits for

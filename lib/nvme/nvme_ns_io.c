@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nvme_internal.h"
+#include "nvme_qpair_submit.h"
 #include "usk_internal/nvme.h"
 #include "usk/env.h"
 #include "usk/log.h"

@@ -16,38 +16,17 @@
 #include "usk/log.h"
 #include "usk/util.h"
 
-int nvme_build_prps(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *prp_list,
-		    uint64_t prp_list_iova)
+int nvme_build_prp_list(struct usk_nvme_sqe *sqe, uintptr_t va, uint32_t len, uint64_t *prp_list,
+			uint64_t prp_list_iova)
 {
-	uintptr_t va = (uintptr_t)buf;
-	uint64_t iova;
-	uint32_t first;
-
-	/* No data: the command's own PRP1 stays (queue creation puts the ring there). */
-	if (len == 0) {
-		return 0;
-	}
-	/* PRPs need dword-aligned data (base 4.1.1). */
-	iova = usk_vtoiova(buf, NULL);
-	if (iova == USK_IOVA_INVALID || (va & 3) != 0) {
-		return -EINVAL;
-	}
-	sqe->prp1 = iova;
-	first = NVME_PAGE_SIZE - (uint32_t)(va & (NVME_PAGE_SIZE - 1));
-	if (len <= first) {
-		sqe->prp2 = 0;
-		return 0;
-	}
-	uint32_t rest = len - first;
-	uint32_t pages = (rest + NVME_PAGE_SIZE - 1) >> NVME_PAGE_SHIFT;
+	uint32_t pages = (len + NVME_PAGE_SIZE - 1) >> NVME_PAGE_SHIFT;
 
 	if (pages > NVME_PRP_LIST_ENTRIES) {
 		return -EINVAL;
 	}
-	/* Every page after the first starts on a page boundary, virtual and IOVA alike. */
 	for (uint32_t i = 0; i < pages; i++) {
-		uint64_t page_iova = usk_vtoiova(
-			(const void *)(va + first + ((uintptr_t)i << NVME_PAGE_SHIFT)), NULL);
+		uint64_t page_iova =
+			usk_vtoiova((const void *)(va + ((uintptr_t)i << NVME_PAGE_SHIFT)), NULL);
 
 		if (page_iova == USK_IOVA_INVALID) {
 			return -EINVAL;

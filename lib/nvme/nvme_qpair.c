@@ -12,33 +12,14 @@
 
 #include "nvme_internal.h"
 #include "nvme_pcie.h"
+#include "nvme_qpair_submit.h"
 #include "nvme_transport.h"
 #include "usk/env.h"
 #include "usk/log.h"
 #include "usk/util.h"
 
-/* Marks tracker @tr, just taken, out with @cb/@cb_arg, stamped for timeouts. */
-static inline void nvme_tracker_start(struct usk_nvme_qpair *q, struct nvme_tracker *tr,
-				      usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	q->free_head = tr->next_free;
-	tr->cb = cb;
-	tr->cb_arg = cb_arg;
-	/* The clock of the last poll is stale after an idle spell: read it when the ring was empty.
-	 */
-	if (q->timeout_ticks != 0 && q->outstanding == 0) {
-		q->now_tick = nvme_ticks();
-	}
-	tr->submit_tick = q->now_tick;
-	tr->abort_requested = false;
-	tr->active = true;
-	q->outstanding++;
-}
-
-/* As nvme_qpair_submit_now(), for a transport other than pcie: one indirect call. */
-static int nvme_qpair_submit_other(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-				   const struct nvme_payload *data, usk_nvme_cmd_cb cb,
-				   void *cb_arg)
+int nvme_qpair_submit_other(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+			    const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	uint16_t cid = q->free_head;
 	int rc;
@@ -49,27 +30,6 @@ static int nvme_qpair_submit_other(struct usk_nvme_qpair *q, const struct usk_nv
 		nvme_tracker_release(q, cid);
 	}
 	return rc;
-}
-
-/* Sends a command; the caller has checked that a tracker is free. */
-static int nvme_qpair_submit_now(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-				 const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	uint16_t cid = q->free_head;
-	struct nvme_tracker *tr;
-	int rc;
-
-	if (q->trtype != USK_NVME_TRANSPORT_PCIE) {
-		return nvme_qpair_submit_other(q, cmd, data, cb, cb_arg);
-	}
-	tr = &q->trackers[cid];
-	rc = nvme_pcie_qpair_place(q, tr, cid, cmd, data);
-	if (rc != 0) {
-		return rc;
-	}
-	nvme_tracker_start(q, tr, cb, cb_arg);
-	nvme_pcie_qpair_advance_tail(q);
-	return 0;
 }
 
 bool nvme_qpair_payload_fits(const struct usk_nvme_qpair *q, const struct nvme_payload *data)
@@ -103,9 +63,8 @@ static int nvme_qpair_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 	return 0;
 }
 
-/* Submits flat or vectored data. */
-static int nvme_qpair_submit_data(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-				  const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
+int nvme_qpair_submit_slow(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
+			   const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
 	/* Being disconnected: its SQ may be deleted already, while the last completions are reaped. */
 	if (q->closing) {
@@ -137,7 +96,7 @@ int nvme_qpair_submit(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd, 
 {
 	const struct nvme_payload data = {.buf = buf, .len = len};
 
-	return nvme_qpair_submit_data(q, cmd, &data, cb, cb_arg);
+	return nvme_qpair_submit_payload(q, cmd, &data, cb, cb_arg);
 }
 
 int nvme_qpair_submit_direct(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
@@ -149,12 +108,6 @@ int nvme_qpair_submit_direct(struct usk_nvme_qpair *q, const struct usk_nvme_sqe
 		return -EAGAIN;
 	}
 	return nvme_qpair_submit_now(q, cmd, &data, cb, cb_arg);
-}
-
-int nvme_qpair_submit_payload(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
-			      const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
-{
-	return nvme_qpair_submit_data(q, cmd, data, cb, cb_arg);
 }
 
 void nvme_qpair_submit_waiting(struct usk_nvme_qpair *q)

@@ -12,23 +12,19 @@
 #include "nvme_internal.h"
 #include "usk/env.h"
 
-/* Descriptor types (base 4.1.2.1), in the high nibble of byte 15. */
-#define SGL_TYPE_DATA_BLOCK	 0x0u
-#define SGL_TYPE_LAST_SEGMENT	 0x3u
 #define SGL_DESCRIPTORS_PER_PAGE (NVME_PAGE_SIZE / 16)
 
 struct nvme_sgl_descriptor {
 	uint64_t address;
 	uint32_t length;
 	uint8_t reserved[3];
-	uint8_t id; /* type << 4 | subtype */
+	uint8_t id; /* NVME_SGL_ID_* */
 };
 USK_STATIC_ASSERT(sizeof(struct nvme_sgl_descriptor) == 16, "SGL descriptors are 16 bytes");
 
-static void sgl_set(struct nvme_sgl_descriptor *d, uint64_t address, uint32_t length, uint8_t type)
+static void sgl_set(struct nvme_sgl_descriptor *d, uint64_t address, uint32_t length, uint8_t id)
 {
-	*d = (struct nvme_sgl_descriptor){
-		.address = address, .length = length, .id = (uint8_t)(type << 4)};
+	*d = (struct nvme_sgl_descriptor){.address = address, .length = length, .id = id};
 }
 
 /* Appends @iov's IOVA-contiguous runs to @descs (or only counts them when NULL). */
@@ -45,7 +41,7 @@ static int sgl_add_runs(struct nvme_sgl_descriptor *descs, uint32_t *count, cons
 			return -EINVAL;
 		}
 		if (descs != NULL) {
-			sgl_set(&descs[*count], iova, (uint32_t)run, SGL_TYPE_DATA_BLOCK);
+			sgl_set(&descs[*count], iova, (uint32_t)run, NVME_SGL_ID_DATA_BLOCK);
 		}
 		(*count)++;
 		done += run;
@@ -77,17 +73,14 @@ int nvme_build_sgl_iov(struct usk_nvme_sqe *sqe, const struct nvme_payload *data
 	if (count == 1) {
 		sgl1 = descs[0];
 	} else {
-		sgl_set(&sgl1, list_iova, count * (uint32_t)sizeof(*descs), SGL_TYPE_LAST_SEGMENT);
+		sgl_set(&sgl1, list_iova, count * (uint32_t)sizeof(*descs), NVME_SGL_ID_LAST_SEGMENT);
 	}
-	/* SGL1 takes the 16 bytes of PRP1 and PRP2. */
-	sqe->prp1 = sgl1.address;
-	sqe->prp2 = (uint64_t)sgl1.length | (uint64_t)sgl1.id << 56;
-	sqe->flags = (uint8_t)((sqe->flags & ~0xc0u) | USK_NVME_SQE_PSDT_SGL);
+	nvme_sqe_set_sgl1(sqe, sgl1.address, sgl1.length, sgl1.id);
 	return 0;
 }
 
-int nvme_build_sgl(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
-		   uint64_t list_iova)
+int nvme_build_sgl_runs(struct usk_nvme_sqe *sqe, const void *buf, uint32_t len, uint64_t *list,
+			uint64_t list_iova)
 {
 	const struct iovec one = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
 	const struct nvme_payload data = {.buf = &one, .len = len, .iovcnt = 1};

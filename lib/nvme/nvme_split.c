@@ -10,6 +10,7 @@
 #include <errno.h>
 
 #include "nvme_internal.h"
+#include "nvme_qpair_submit.h"
 #include "usk/util.h"
 
 /* Blocks in the command that starts at @lba with @left blocks to go. */

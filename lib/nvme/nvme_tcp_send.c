@@ -144,11 +144,9 @@ int nvme_tcp_qpair_submit(struct usk_nvme_qpair *q, uint16_t cid, const struct u
 	capsule = &tc->send.pdu.hdr.cmd;
 	capsule->sqe = *cmd;
 	capsule->sqe.cid = cid;
-	capsule->sqe.flags = (uint8_t)((cmd->flags & ~0xc0u) | USK_NVME_SQE_PSDT_SGL);
-	capsule->sqe.prp1 = 0; /* the data's offset in the capsule, or nothing */
-	capsule->sqe.prp2 =
-		data->len |
-		(uint64_t)(in_capsule ? NVME_TCP_SGL_IN_CAPSULE : NVME_TCP_SGL_TRANSPORT) << 56;
+	/* Address: the data's offset in the capsule, or nothing. */
+	nvme_sqe_set_sgl1(&capsule->sqe, 0, (uint32_t)data->len,
+			  in_capsule ? NVME_TCP_SGL_IN_CAPSULE : NVME_TCP_SGL_TRANSPORT);
 	rc = nvme_tcp_send_cmd_pdu(tq, cid, iov, n, false);
 	if (rc != 0) {
 		return rc;

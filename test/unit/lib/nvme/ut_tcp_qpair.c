@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#include "nvme_qpair_submit.h"
 #include "nvme_transport.h"
 #include "usk_internal/sock.h"
 #include "ut.h"
