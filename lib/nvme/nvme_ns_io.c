@@ -122,6 +122,12 @@ static int nvme_ns_io_md_check(const struct usk_nvme_ns *ns, const struct nvme_n
 	return -EINVAL;
 }
 
+/* PI types 1 and 2 check the reference tag against the LBA; type 3 does not. */
+static bool nvme_ns_fmt_checks_reftag(const struct nvme_ns_format *fmt)
+{
+	return fmt->pi_type == 1 || fmt->pi_type == 2;
+}
+
 /*
  * An I/O without options: no flags, no tags, no metadata buffer. Shaped
  * from the format alone, without the options' copy: the common case, and
@@ -137,7 +143,7 @@ nvme_ns_io_plain(const struct usk_nvme_ns *ns, uint8_t opcode, struct nvme_ns_io
 		.opcode = opcode,
 		.sector_size = fmt->sector_size,
 		.md_size = fmt->extended ? 0 : fmt->md_size,
-		.reftag = fmt->pi_type == 1 || fmt->pi_type == 2,
+		.reftag = nvme_ns_fmt_checks_reftag(fmt),
 	};
 	if (nvme_ns_servable(ns) != 0) {
 		return -ENOTSUP;
@@ -170,7 +176,7 @@ static int nvme_ns_io_init(const struct usk_nvme_ns *ns, uint8_t opcode,
 		.sector_size = fmt->data_size + (fmt->extended ? md : 0),
 		.md_size = fmt->extended ? 0 : md,
 		.md = o.md,
-		.reftag = fmt->pi_type == 1 || fmt->pi_type == 2,
+		.reftag = nvme_ns_fmt_checks_reftag(fmt),
 	};
 	return nvme_ns_io_md_check(ns, io);
 }
