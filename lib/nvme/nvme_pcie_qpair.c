@@ -19,12 +19,12 @@
 int nvme_build_prp_list(struct usk_nvme_sqe *sqe, uintptr_t va, uint32_t len, uint64_t *prp_list,
 			uint64_t prp_list_iova)
 {
-	uint32_t pages = (len + NVME_PAGE_SIZE - 1) >> NVME_PAGE_SHIFT;
+	uint64_t pages = usk_div_round_up_pow2(len, NVME_PAGE_SHIFT);
 
 	if (pages > NVME_PRP_LIST_ENTRIES) {
 		return -EINVAL;
 	}
-	for (uint32_t i = 0; i < pages; i++) {
+	for (uint64_t i = 0; i < pages; i++) {
 		uint64_t page_iova =
 			usk_vtoiova((const void *)(va + ((uintptr_t)i << NVME_PAGE_SHIFT)), NULL);
 
@@ -70,7 +70,7 @@ static bool nvme_pcie_buffer_fits(const struct usk_nvme_qpair *q, const void *bu
 	}
 	if (((va & 3) != 0 && !byte_ok) ||
 	    (len > first &&
-	     (len - first + NVME_PAGE_SIZE - 1) / NVME_PAGE_SIZE > NVME_PRP_LIST_ENTRIES)) {
+	     usk_div_round_up_pow2(len - first, NVME_PAGE_SHIFT) > NVME_PRP_LIST_ENTRIES)) {
 		return false;
 	}
 	for (uintptr_t page = va & ~(uintptr_t)(NVME_PAGE_SIZE - 1); page < va + len;

@@ -84,8 +84,7 @@ int nvme_qpair_submit_slow(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *
 			return rc;
 		}
 	}
-	/* Behind waiting commands, or into a full ring: wait, to keep the order. */
-	if (q->waiting_head != NULL || q->free_head == q->num_entries) {
+	if (nvme_qpair_must_wait(q)) {
 		return nvme_qpair_wait(q, cmd, data, cb, cb_arg);
 	}
 	return nvme_qpair_submit_now(q, cmd, data, cb, cb_arg);

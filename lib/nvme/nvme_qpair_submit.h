@@ -18,6 +18,15 @@ int nvme_qpair_submit_slow(struct usk_nvme_qpair *qpair, const struct usk_nvme_s
 int nvme_qpair_submit_other(struct usk_nvme_qpair *qpair, const struct usk_nvme_sqe *cmd,
 			    const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg);
 
+/*
+ * Whether a new command must wait: behind commands already waiting, to
+ * keep the order, or for a free entry.
+ */
+static inline bool nvme_qpair_must_wait(const struct usk_nvme_qpair *q)
+{
+	return q->waiting_head != NULL || q->free_head == q->num_entries;
+}
+
 /* Marks tracker @tr, just taken, out with @cb/@cb_arg, stamped for timeouts. */
 static inline void nvme_tracker_start(struct usk_nvme_qpair *q, struct nvme_tracker *tr,
 				      usk_nvme_cmd_cb cb, void *cb_arg)
@@ -71,9 +80,7 @@ static inline __attribute__((always_inline)) int
 nvme_qpair_submit_payload(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *cmd,
 			  const struct nvme_payload *data, usk_nvme_cmd_cb cb, void *cb_arg)
 {
-	/* Behind waiting commands or into a full ring it waits, to keep the order. */
-	if (q->closing || !nvme_qpair_in_sync(q) || q->waiting_head != NULL ||
-	    q->free_head == q->num_entries) {
+	if (q->closing || !nvme_qpair_in_sync(q) || nvme_qpair_must_wait(q)) {
 		return nvme_qpair_submit_slow(q, cmd, data, cb, cb_arg);
 	}
 	return nvme_qpair_submit_now(q, cmd, data, cb, cb_arg);
