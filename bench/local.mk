@@ -22,7 +22,7 @@ bench_nvme_cost_LDFLAGS = $(AM_LDFLAGS) -static
 # bench/perf-shared.sh to run next to the static one. -no-install: the build
 # tree's library path goes into the binary (no libtool wrapper), so it runs from
 # the build tree and, copied with the libraries ldd lists, in the VM lab.
-EXTRA_DIST += bench/perf-shared.sh bench/perf-ab.sh
+EXTRA_DIST += bench/perf-shared.sh bench/perf-ab.sh bench/guest-perf-turns.sh
 # usk_nvme_perf next to a spdk_nvme_perf the user built, in one guest.
 EXTRA_DIST += bench/vs-spdk.sh bench/guest-vs-spdk.sh bench/vs_spdk_table.py
 noinst_PROGRAMS += bench/usk_nvme_perf_shared

@@ -103,15 +103,16 @@ int main(int argc, char **argv)
 {
 	uint64_t reads = argc > 1 ? strtoull(argv[1], NULL, 0) : 20000;
 	const char *pointers = argc > 2 ? argv[2] : "prp";
+	bool sgls = strcmp(pointers, "sgl") == 0;
 	struct nvme_model_fixture f;
 	int rc;
 
-	if (reads == 0 || (strcmp(pointers, "prp") != 0 && strcmp(pointers, "sgl") != 0)) {
+	if (reads == 0 || (!sgls && strcmp(pointers, "prp") != 0)) {
 		fprintf(stderr, "usage: nvme_cost [READS [prp|sgl]]\n");
 		return 2;
 	}
 	usk_log_set_level(USK_LOG_WARN);
-	if (usk_env_init(NULL) != 0 || cost_model_up(&f, strcmp(pointers, "sgl") == 0) != 0) {
+	if (usk_env_init(NULL) != 0 || cost_model_up(&f, sgls) != 0) {
 		fprintf(stderr, "nvme_cost: the controller model did not come up\n");
 		return 2;
 	}

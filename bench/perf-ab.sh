@@ -35,32 +35,11 @@ done
 	exit 2
 }
 
-guest=$(mktemp)
-trap 'rm -f "$guest"' EXIT
-cat >"$guest" <<'GUEST'
-#!/bin/bash
-# Each run prints "RESULT <qd> <a|b> <IOPS>", its JSON total's iops.
-HUGEMEM=256 /usk/scripts/setup.sh config >/dev/null || exit 1
-seconds=$1 rounds=$2 depths=$3
-for qd in $depths; do
-	for ((i = 0; i < rounds; i++)); do
-		order="a b"
-		((i % 2 == 0)) || order="b a"
-		for tool in $order; do
-			out=$(/usk/bin/usk_nvme_perf_$tool -q "$qd" -o 4096 -w randread -t "$seconds" \
-				-c 0x1 --json) || exit 1
-			iops=$(printf '%s\n' "$out" | tr -d ' \n' |
-				sed 's/.*"total":{[^}]*"iops":\([0-9.e+]*\).*/\1/')
-			echo "RESULT $qd $tool $iops"
-		done
-	done
-done
-GUEST
-
 runs=$((2 * rounds * $(wc -w <<<"$depths")))
 out=$("$top/test/vm/vmlab.sh" --timeout $((120 + runs * (seconds + 5))) -c ns=1G:4096 \
 	-a "$a=/usk/bin/usk_nvme_perf_a" -a "$b=/usk/bin/usk_nvme_perf_b" \
-	"$guest" "$seconds" "$rounds" "$depths")
+	"$top/bench/guest-perf-turns.sh" "$seconds" "$rounds" "$depths" \
+	usk_nvme_perf_a usk_nvme_perf_b)
 echo "perf-ab: $(date -u '+%Y-%m-%d %H:%M') UTC, usk_nvme_perf -o 4096 -w randread -t $seconds -c 0x1," \
 	"$rounds rounds; host load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "A: $a"
@@ -71,7 +50,7 @@ runs = {}
 for line in sys.stdin:
     f = line.split()
     if len(f) == 4 and f[0] == "RESULT":
-        runs.setdefault(int(f[1]), {"a": [], "b": []})[f[2]].append(float(f[3]))
+        runs.setdefault(int(f[1]), {"a": [], "b": []})[f[2][-1]].append(float(f[3]))
 print("%4s %12s %12s %10s %12s  %s" % ("qd", "A median", "B median", "B/A", "median pair", "each round B/A"))
 for qd, r in runs.items():
     a, b = r["a"], r["b"]

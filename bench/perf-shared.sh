@@ -20,35 +20,17 @@ for tool in "$static" "$shared"; do
 	[ -x "$tool" ] || { echo "perf-shared.sh: $tool is not built (make -C $build)" >&2; exit 1; }
 done
 
-guest=$(mktemp)
-trap 'rm -f "$guest"' EXIT
-cat >"$guest" <<'GUEST'
-#!/bin/bash
-# Each run prints "RESULT <build> <IOPS>", its JSON total's iops.
-HUGEMEM=256 /usk/scripts/setup.sh config >/dev/null || exit 1
-seconds=$1 rounds=$2
-# Each goes first in every other round, so neither always runs on a warmer device.
-for ((i = 0; i < rounds; i++)); do
-	order="usk_nvme_perf usk_nvme_perf_shared"
-	((i % 2 == 0)) || order="usk_nvme_perf_shared usk_nvme_perf"
-	for tool in $order; do
-		out=$(/usk/bin/$tool -q 32 -o 4096 -w randread -t "$seconds" -c 0x1 --json) || exit 1
-		iops=$(printf '%s\n' "$out" | tr -d ' \n' | sed 's/.*"total":{[^}]*"iops":\([0-9.e+]*\).*/\1/')
-		echo "RESULT $tool $iops"
-	done
-done
-GUEST
-
 out=$("$top/test/vm/vmlab.sh" --timeout $((120 + 2 * rounds * (seconds + 5))) -c ns=1G:4096 \
-	-a "$static" -a "$shared" "$guest" "$seconds" "$rounds")
+	-a "$static" -a "$shared" "$top/bench/guest-perf-turns.sh" "$seconds" "$rounds" 32 \
+	usk_nvme_perf usk_nvme_perf_shared)
 printf '%s\n' "$out" | grep '^RESULT' || true
 printf '%s\n' "$out" | python3 -c '
 import statistics, sys
 runs = {"usk_nvme_perf": [], "usk_nvme_perf_shared": []}
 for line in sys.stdin:
     f = line.split()
-    if len(f) == 3 and f[0] == "RESULT":
-        runs[f[1]].append(float(f[2]))
+    if len(f) == 4 and f[0] == "RESULT":
+        runs[f[2]].append(float(f[3]))
 n = len(runs["usk_nvme_perf"])
 print(f"usk_nvme_perf -q 32 -o 4096 -w randread, one core, VM lab (QEMU TCG), {n} runs each")
 print("%8s %12s %12s %14s" % ("", "static", "shared", "shared/static"))
