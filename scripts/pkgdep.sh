@@ -33,8 +33,9 @@ vm_pkgs="qemu-system-x86 qemu-utils busybox-static cpio kmod dpkg-dev linux-head
 vm_pkgs="$vm_pkgs nvme-cli jq"
 # Benchmarks and tools: fio is the kernel reference, bench/syscalls.sh uses strace,
 # scripts/test.sh --load runs the suite beside stress-ng (a busy build box),
-# scripts/plot.py draws results with matplotlib.
-tool_pkgs="fio python3 python3-matplotlib pciutils strace stress-ng"
+# scripts/plot.py draws results with matplotlib, and a test whose usk_tgt
+# stops answering prints its threads' stacks with gdb.
+tool_pkgs="fio python3 python3-matplotlib pciutils strace stress-ng gdb"
 
 if ! command -v apt-get >/dev/null 2>&1; then
 	echo "pkgdep.sh: apt-get not found; install these by hand:" >&2

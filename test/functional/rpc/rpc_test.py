@@ -7,6 +7,7 @@ prints one line; the exit status is 1 if any failed."""
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -65,16 +66,36 @@ class Tgt:
         """Runs scripts/rpc.py; returns (exit status, parsed stdout or None, stderr)."""
         p = subprocess.run([sys.executable, RPC_PY, "-s", self.sock, "-t", "20", *args],
                            capture_output=True, text=True, timeout=60)
+        if "no answer in" in p.stderr:
+            self.dump_stacks(f"rpc.py {args[0]} had no answer")
         try:
             out = json.loads(p.stdout) if p.stdout.strip() else None
         except json.JSONDecodeError:
             out = None
         return p.returncode, out, p.stderr
 
+    def dump_stacks(self, why):
+        """Prints, once, where each of usk_tgt's threads is: a hang is seldom seen twice."""
+        if getattr(self, "dumped", False) or self.proc.poll() is not None:
+            return
+        self.dumped = True
+        print(f"# {why}: usk_tgt's threads (pid {self.proc.pid}):")
+        if shutil.which("gdb") is None:
+            print("# (gdb is not installed)")
+            return
+        p = subprocess.run(["gdb", "-batch", "-p", str(self.proc.pid),
+                            "-ex", "thread apply all bt"],
+                           capture_output=True, text=True, timeout=120)
+        print("\n".join("# " + line for line in p.stdout.splitlines()
+                        if line.startswith(("#", "Thread"))))
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if FAILURES:
+            # The log lives in a temporary directory: what it says goes with the test's.
+            print("\n".join("# tgt: " + line for line in self.log_text().splitlines()))
         self.log.close()
 
     def log_text(self):
