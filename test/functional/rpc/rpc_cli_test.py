@@ -7,7 +7,6 @@ gives one line too (a fake server on a Unix socket). Each check prints one
 line; the exit status is 1 if any failed."""
 
 import contextlib
-import importlib.util
 import io
 import json
 import os
@@ -18,20 +17,8 @@ import sys
 import tempfile
 import threading
 
-TOP_SRCDIR = os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), "../../.."))
-RPC_PY = os.path.join(TOP_SRCDIR, "scripts/rpc.py")
-
-spec = importlib.util.spec_from_file_location("rpc", RPC_PY)
-rpc = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(rpc)
-
-FAILURES = []
-
-
-def check(name, ok, detail=""):
-    print(f"{'ok' if ok else 'FAIL'}: {name}" + (f" ({detail})" if detail and not ok else ""))
-    if not ok:
-        FAILURES.append(name)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rpc_test import FAILURES, RPC_PY, check, rpc  # noqa: E402
 
 
 def rpc_py(args, stdin=None):

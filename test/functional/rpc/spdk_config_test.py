@@ -15,18 +15,10 @@ import sys
 import tempfile
 import time
 
-TOP_SRCDIR = os.environ.get("top_srcdir", os.path.join(os.path.dirname(__file__), "../../.."))
-TOP_BUILDDIR = os.environ.get("top_builddir", TOP_SRCDIR)
-TGT = os.path.join(TOP_BUILDDIR, "app/tgt/usk_tgt")
 SPDK_RPC_PY = os.environ.get("SPDK_RPC_PY", "")
 
-FAILURES = []
-
-
-def check(name, ok, detail=""):
-    print(f"{'ok' if ok else 'FAIL'}: {name}" + (f" ({detail})" if detail and not ok else ""))
-    if not ok:
-        FAILURES.append(name)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rpc_test import FAILURES, TGT, check  # noqa: E402
 
 
 class Tgt:
