@@ -37,6 +37,17 @@ static inline uint64_t usk_ticks(void)
 #endif
 }
 
+/**
+ * @return the ticks from @p then to @p now, or 0 when @p then comes after
+ * @p now. The TSC of a virtual machine restored from a snapshot can go
+ * back by minutes: an elapsed time must not wrap around to centuries then,
+ * or every timeout measured across the step would expire at once.
+ */
+static inline uint64_t usk_ticks_since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 /** @return ticks per second, measured once against CLOCK_MONOTONIC. */
 uint64_t usk_ticks_hz(void);
 

@@ -243,6 +243,14 @@ static void reactor_loop(struct reactor *r)
 		if (busy || ++idle_turns == REACTOR_IDLE_TURNS_PER_CLOCK) {
 			idle_turns = 0;
 			now = usk_ticks();
+			if (now < prev) {
+				/*
+				 * The clock went back (a VM restored from a snapshot):
+				 * no sleep until the threads' polls have moved their
+				 * deadlines back with it (usk_thread_poll()).
+				 */
+				prev = r->last_busy = now;
+			}
 			usk_counter_add(busy ? &r->busy_ticks : &r->idle_ticks, now - prev);
 			prev = now;
 			if (busy) {

@@ -181,8 +181,8 @@ bool reactor_sleep(struct reactor *r, uint64_t now)
 		w.deadline = USK_MIN(w.deadline, now + usk_us_to_ticks(REACTOR_MAX_SLEEP_US));
 	}
 	start = usk_ticks();
-	if (w.deadline <= start) {
-		/* A timed poller is due: run it, sleep later. */
+	if (w.deadline <= start || start < now) {
+		/* A timed poller is due, or the clock went back: poll first, sleep later. */
 		reactor_abandon(r, r->nthreads);
 		atomic_store(&r->sleeping, false);
 		return false;

@@ -34,7 +34,7 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 		struct nvme_tracker *tr = &q->trackers[cid];
 		int rc = 0;
 
-		if (!tr->active || now - tr->submit_tick < q->timeout_ticks) {
+		if (!tr->active || usk_ticks_since(now, tr->submit_tick) < q->timeout_ticks) {
 			continue;
 		}
 		if (!tr->abort_requested) {

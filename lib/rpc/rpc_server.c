@@ -79,8 +79,8 @@ static void rpc_server_drop(struct rpc_conn *c, uint64_t now, const char *why)
 					    : "idle";
 
 	USK_NOTICELOG("RPC %s: closing client fd %d (pid %d), %s for %.1f s: %s", g_server.path,
-		      c->fd, (int)c->pid, state, (double)(now - since) / (double)usk_ticks_hz(),
-		      why);
+		      c->fd, (int)c->pid, state,
+		      (double)usk_ticks_since(now, since) / (double)usk_ticks_hz(), why);
 	rpc_conn_close(c);
 	rpc_conn_release_if_done(c);
 }
@@ -174,7 +174,7 @@ static bool rpc_server_expire_backlog(struct rpc_conn *c, uint64_t now)
 	if (c->backlog_since == 0) {
 		c->backlog_since = now;
 	}
-	if (now - c->backlog_since >= g_server.request_ticks) {
+	if (usk_ticks_since(now, c->backlog_since) >= g_server.request_ticks) {
 		snprintf(why, sizeof(why), "%zu bytes of answers not read within %d s",
 			 c->out_len - c->out_off, USK_RPC_REQUEST_TIMEOUT_S);
 		rpc_server_drop(c, now, why);
@@ -202,14 +202,14 @@ static void rpc_server_expire(struct rpc_conn *c, uint64_t now)
 		return;
 	}
 	limit = rpc_server_request_limit(c);
-	if (c->in_len > 0 && now - since >= limit) {
+	if (c->in_len > 0 && usk_ticks_since(now, since) >= limit) {
 		snprintf(why, sizeof(why), "the request did not arrive whole within %llu s",
 			 (unsigned long long)(limit / g_server.ticks_hz));
 		/* Best effort: the client may still read why. */
 		rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST, why);
 		rpc_conn_flush(c);
 		rpc_server_drop(c, now, why);
-	} else if (c->in_len == 0 && now - since >= g_server.idle_ticks) {
+	} else if (c->in_len == 0 && usk_ticks_since(now, since) >= g_server.idle_ticks) {
 		snprintf(why, sizeof(why), "no request within %d s", USK_RPC_IDLE_TIMEOUT_S);
 		rpc_server_drop(c, now, why);
 	}

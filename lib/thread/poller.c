@@ -176,6 +176,16 @@ int thread_run_pollers(struct usk_thread *t, uint64_t now)
 	return busy | thread_run_timed_pollers(t, now);
 }
 
+void thread_shift_timed_pollers_back(struct usk_thread *t, uint64_t back)
+{
+	struct usk_poller *p;
+
+	/* One shift for all keeps the list in order. */
+	TAILQ_FOREACH(p, &t->timed_pollers, link) {
+		p->next_tick = p->next_tick > back ? p->next_tick - back : 0;
+	}
+}
+
 uint64_t usk_thread_next_poller_tick(const struct usk_thread *t)
 {
 	struct usk_poller *p = TAILQ_FIRST(&t->timed_pollers);

@@ -264,6 +264,26 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 	}
 }
 
+/*
+ * The tick clock went back by at least @back since the last poll: a VM
+ * restored from a snapshot rewinds its TSC, by minutes. The thread's
+ * deadlines move back with it; left in place, every timed poller (an RPC
+ * server's among them) would stop, and the thread sleep, for as long as
+ * the step.
+ */
+static void thread_clock_went_back(struct usk_thread *t, uint64_t back)
+{
+	thread_shift_timed_pollers_back(t, back);
+	if (t->exit_deadline > back) {
+		t->exit_deadline -= back;
+	}
+	if (back >= usk_ticks_hz()) {
+		USK_NOTICELOG("thread '%s': the tick clock went back %.1f s (a VM restored from "
+			      "a snapshot?); its timed pollers keep their periods",
+			      t->name, (double)back / (double)usk_ticks_hz());
+	}
+}
+
 int usk_thread_poll(struct usk_thread *t, uint32_t max_msgs, uint64_t now)
 {
 	struct usk_thread *prev = tls_thread;
@@ -275,6 +295,8 @@ int usk_thread_poll(struct usk_thread *t, uint32_t max_msgs, uint64_t now)
 	/* The time since the last poll goes by what that poll did: no clock read at the end. */
 	if (t->last_poll != 0 && now > t->last_poll) {
 		usk_counter_add(t->last_busy ? &t->busy_ticks : &t->idle_ticks, now - t->last_poll);
+	} else if (now < t->last_poll) {
+		thread_clock_went_back(t, t->last_poll - now);
 	}
 	t->last_poll = now;
 	tls_thread = t;

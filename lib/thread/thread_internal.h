@@ -120,6 +120,8 @@ bool thread_walk_step(uint64_t *last_id, bool (*match)(struct usk_thread *t, voi
 struct usk_thread *thread_set_current(struct usk_thread *thread);
 /* Runs the thread's pollers once; returns whether one did work. */
 int thread_run_pollers(struct usk_thread *thread, uint64_t now);
+/* Moves every timed poller's next turn @back ticks earlier (the clock went back). */
+void thread_shift_timed_pollers_back(struct usk_thread *thread, uint64_t back);
 /* Frees every poller of a thread that is being destroyed. */
 void thread_free_pollers(struct usk_thread *thread);
 /* Logs what keeps a thread from exiting. */

@@ -232,6 +232,32 @@ static void test_timeout_counts_from_submission_after_idle(void)
 	teardown(&f);
 }
 
+/*
+ * The clock going back (a VM restored from a snapshot rewinds its TSC) is
+ * no time the command waited: no timeout before the full one has passed
+ * on the new clock.
+ */
+static void test_clock_going_back_times_nothing_out(void)
+{
+	struct nvme_model_fixture f;
+	uint64_t sent;
+
+	setup(&f, false, TIMEOUT_MS);
+	poll_at(&f, ut_nvme_ticks_now());
+	/* Sent after the next scan is due, so the scan below does look at it. */
+	ut_nvme_ticks_advance(TIMEOUT / 2);
+	sent = send_lost_read(&f);
+	poll_at(&f, sent - 5);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
+	CU_ASSERT_EQUAL(g_calls, 0);
+	poll_through(&f, sent - 5 + TIMEOUT - 1);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
+	poll_through(&f, sent + TIMEOUT + SLACK);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	teardown(&f);
+}
+
 static int g_other_calls;
 static uint16_t g_other_status;
 
@@ -331,6 +357,7 @@ int main(void)
 		UT_TEST(test_no_timeout_when_off),
 		UT_TEST(test_late_command_completes),
 		UT_TEST(test_timeout_counts_from_submission_after_idle),
+		UT_TEST(test_clock_going_back_times_nothing_out),
 		UT_TEST(test_timeout_reset_spares_the_late_queue),
 		UT_TEST(test_late_command_never_makes_the_poll_wait),
 	};

@@ -439,6 +439,30 @@ static void test_idle_connection_times_out_unless_a_request_runs(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/*
+ * A clock that goes back (a VM restored from a snapshot rewinds its TSC)
+ * is no time spent waiting: the server keeps its clients, and times them
+ * from the new clock.
+ */
+static void test_clock_going_back_drops_no_client(void)
+{
+	uint64_t limit = USK_RPC_IDLE_TIMEOUT_S * UT_HZ;
+	uint64_t start = g_now;
+	int idle = client_connect();
+
+	server_poll();
+	g_now = start - 10 * limit;
+	server_poll();
+	CU_ASSERT_FALSE(client_closed(idle));
+	client_send_str(idle, REQ(6, "now"));
+	server_poll();
+	expect_answers(idle, (const json_int_t[]){6}, 1, false);
+	close(idle);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+	g_now = start;
+}
+
 static void test_full_server_drops_the_oldest_idle_client(void)
 {
 	static int fds[USK_RPC_MAX_CONNS];
@@ -579,6 +603,7 @@ int main(void)
 		UT_TEST(test_partial_request_times_out),
 		UT_TEST(test_big_request_gets_time_for_its_size),
 		UT_TEST(test_idle_connection_times_out_unless_a_request_runs),
+		UT_TEST(test_clock_going_back_drops_no_client),
 		UT_TEST(test_full_server_drops_the_oldest_idle_client),
 		UT_TEST(test_idle_server_sleeps_on_its_socket),
 		UT_TEST(test_unread_answers_hold_back_the_client),

@@ -182,6 +182,36 @@ static void test_timed_poller_counts_from_the_poll_clock(void)
 	usk_thread_poll(g_thread, 1, now + period);
 }
 
+/*
+ * The tick clock going back (a VM restored from a snapshot rewinds its
+ * TSC by minutes) must not stop timed pollers for as long as the step:
+ * their next turn keeps its distance from the thread's clock.
+ */
+static void test_timed_poller_survives_the_clock_going_back(void)
+{
+	uint64_t period = usk_us_to_ticks(10000);
+	uint64_t now = usk_ticks() + 1000 * usk_ticks_hz();
+	uint64_t back = 600 * usk_ticks_hz();
+	uint64_t before = now + period / 2, after = before - back;
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, register_ab, (void *)10000), 0);
+	usk_thread_poll(g_thread, 1, now);
+	usk_thread_poll(g_thread, 0, before);
+	/* Ten minutes back between two polls: the turn due in half a period still is. */
+	usk_thread_poll(g_thread, 0, after);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), now + period - back);
+	usk_thread_poll(g_thread, 0, now + period - back);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	CU_ASSERT_EQUAL(g_b.calls, 1);
+	usk_thread_poll(g_thread, 0, now + 2 * period - back);
+	CU_ASSERT_EQUAL(g_a.calls, 2);
+	usk_thread_send_msg(g_thread, unregister_ab, NULL);
+	usk_thread_poll(g_thread, 1, now + 2 * period - back);
+}
+
 static void test_paused_timed_poller_is_skipped(void)
 {
 	uint64_t period = usk_us_to_ticks(1000);
@@ -251,6 +281,7 @@ int main(void)
 		UT_TEST(test_paused_poller_is_skipped_until_resumed),
 		UT_TEST(test_timed_poller_runs_when_due),
 		UT_TEST(test_timed_poller_counts_from_the_poll_clock),
+		UT_TEST(test_timed_poller_survives_the_clock_going_back),
 		UT_TEST(test_paused_timed_poller_is_skipped),
 		UT_TEST(test_for_each_poller_lists_live_pollers),
 		UT_TEST(test_register_outside_a_thread_fails),
