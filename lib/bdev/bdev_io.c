@@ -90,7 +90,7 @@ static void bdev_io_count(struct bdev_channel *ch, const struct usk_bdev_io *io,
 {
 	struct usk_bdev_io_stat *s = &ch->stat;
 	uint64_t bytes = io->num_blocks * io->bdev->blocklen;
-	uint64_t ticks = now - io->internal->submit_tick;
+	uint64_t ticks = usk_ticks_since(now, io->internal->submit_tick);
 
 	if (!io->internal->success) {
 		bdev_io_count_error(s, io->internal->sct, io->internal->sc);
@@ -128,7 +128,8 @@ static inline void bdev_io_histogram(struct bdev_channel *ch, const struct usk_b
 	int type = io->bdev->internal->histogram_type;
 
 	if (ch->histogram != NULL && (type < 0 || type == (int)io->type)) {
-		usk_histogram_record(ch->histogram, now - io->internal->submit_tick);
+		usk_histogram_record(ch->histogram,
+				     usk_ticks_since(now, io->internal->submit_tick));
 	}
 }
 

@@ -210,6 +210,25 @@ static void test_get_iostat_in_spdks_shape(void)
 	teardown_two_bdevs();
 }
 
+/*
+ * An I/O that ends at a tick before the one it began at (the clock went
+ * back: a VM restored from a snapshot) took no time, not 2^64 ticks less
+ * the step: its latency is 0, in the sums and the extremes.
+ */
+static void test_latency_across_a_clock_step_back(void)
+{
+	struct usk_bdev_io_stat want = every_type_done_after(0);
+	const json_t *bdevs;
+
+	setup_two_bdevs();
+	g_t0 = ut_mock_ticks_base();
+	on_thread_at(0, submit_every_type, NULL, g_t0 + 1000);
+	on_thread_at(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS, g_t0 + 400);
+	bdevs = iostat_bdevs(call("bdev_get_iostat", "{\"name\": \"ut0\"}"));
+	assert_iostat(json_array_get(bdevs, 0), "ut0", &want);
+	teardown_two_bdevs();
+}
+
 static uint64_t thread_id(int i)
 {
 	return usk_thread_get_id(g_ut_threads[i]);
@@ -376,6 +395,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_get_iostat_in_spdks_shape),
 		UT_TEST(test_get_iostat_per_channel),
+		UT_TEST(test_latency_across_a_clock_step_back),
 		UT_TEST(test_get_iostat_refuses_bad_params),
 		UT_TEST(test_get_iostat_reset_mode),
 		UT_TEST(test_reset_iostat_modes),
