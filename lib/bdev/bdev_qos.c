@@ -55,10 +55,23 @@ static void qos_bucket_refill(_Atomic int64_t *bucket, uint64_t per_s, uint64_t 
 	}
 }
 
+/* The buckets earn from @now on, as from a start: what they hold stays. */
+static void qos_earn_from(struct bdev_qos_state *st, uint64_t now)
+{
+	st->start = now;
+	st->ios_added = st->bytes_added = st->r_bytes_added = st->w_bytes_added = 0;
+}
+
 static int qos_refill(void *ctx)
 {
 	struct bdev_qos_state *st = ctx;
-	uint64_t elapsed = usk_thread_get_poll_tick() - st->start;
+	uint64_t now = usk_thread_get_poll_tick(), elapsed;
+
+	if (now < st->start) {
+		/* The clock went back (a VM restored from a snapshot): earn from the new one. */
+		qos_earn_from(st, now);
+	}
+	elapsed = now - st->start;
 
 	qos_bucket_refill(&st->qos.ios, st->qos.ios_per_s, &st->ios_added, elapsed);
 	qos_bucket_refill(&st->qos.bytes, st->qos.bytes_per_s, &st->bytes_added, elapsed);
@@ -199,8 +212,7 @@ static void qos_restart(struct bdev_qos_state *st, const struct usk_bdev_qos_lim
 	st->qos.bytes_per_s = l->rw_mbytes_per_s << 20;
 	st->qos.r_bytes_per_s = l->r_mbytes_per_s << 20;
 	st->qos.w_bytes_per_s = l->w_mbytes_per_s << 20;
-	st->start = usk_thread_get_poll_tick();
-	st->ios_added = st->bytes_added = st->r_bytes_added = st->w_bytes_added = 0;
+	qos_earn_from(st, usk_thread_get_poll_tick());
 	atomic_store(&st->qos.ios, 0);
 	atomic_store(&st->qos.bytes, 0);
 	atomic_store(&st->qos.r_bytes, 0);

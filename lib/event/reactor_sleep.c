@@ -189,7 +189,7 @@ bool reactor_sleep(struct reactor *r, uint64_t now)
 	}
 	usk_counter_add(&r->sleeps, 1);
 	rc = ppoll(w.pfds, w.nfds, reactor_timeout(w.deadline, start, &ts), NULL);
-	asleep = usk_ticks() - start;
+	asleep = usk_ticks_since(usk_ticks(), start);
 	atomic_store(&r->sleeping, false);
 	if (rc > 0 && w.pfds[0].revents != 0) {
 		/* Drained so the next sleep does not wake at once. */
