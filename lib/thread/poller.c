@@ -11,6 +11,7 @@
 
 #include "usk/log.h"
 #include "usk/ticks.h"
+#include "usk/util.h"
 #include "thread_internal.h"
 
 /* Keeps the list sorted; the walk from the back is short, new deadlines are late. */
@@ -182,7 +183,7 @@ void thread_shift_timed_pollers_back(struct usk_thread *t, uint64_t back)
 
 	/* One shift for all keeps the list in order. */
 	TAILQ_FOREACH(p, &t->timed_pollers, link) {
-		p->next_tick = p->next_tick > back ? p->next_tick - back : 0;
+		p->next_tick -= USK_MIN(p->next_tick, back);
 	}
 }
 

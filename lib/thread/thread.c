@@ -274,9 +274,7 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 static void thread_clock_went_back(struct usk_thread *t, uint64_t back)
 {
 	thread_shift_timed_pollers_back(t, back);
-	if (t->exit_deadline > back) {
-		t->exit_deadline -= back;
-	}
+	t->exit_deadline -= USK_MIN(t->exit_deadline, back);
 	if (back >= usk_ticks_hz()) {
 		USK_NOTICELOG("thread '%s': the tick clock went back %.1f s (a VM restored from "
 			      "a snapshot?); its timed pollers keep their periods",

@@ -45,6 +45,7 @@ class Tgt:
     def __init__(self, workdir, *args, sock=None):
         self.sock = sock or os.path.join(workdir, "usk.sock")
         self.log = open(os.path.join(workdir, "tgt.log"), "a+")
+        self.dumped = False
         mask, _ = allowed_cores()
         self.proc = subprocess.Popen([TGT, "-m", mask, "-r", self.sock, "--idle-sleep", *args],
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -76,7 +77,7 @@ class Tgt:
 
     def dump_stacks(self, why):
         """Prints, once, where each of usk_tgt's threads is: a hang is seldom seen twice."""
-        if getattr(self, "dumped", False) or self.proc.poll() is not None:
+        if self.dumped or self.proc.poll() is not None:
             return
         self.dumped = True
         print(f"# {why}: usk_tgt's threads (pid {self.proc.pid}):")
