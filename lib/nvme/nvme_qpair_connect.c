@@ -245,10 +245,11 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 		nvme_ctrlr_notify_if_failed(c);
 		nvme_qpair_abort_all(q);
 	} else if (rc == 0) {
+		/*
+		 * Rung as submissions are: at once, or with delay_doorbell at the
+		 * next poll or flush (a submission may be what brought us here).
+		 */
 		nvme_qpair_submit_waiting(q);
-		if (!q->in_completions) {
-			usk_nvme_qpair_flush(q);
-		}
 	} else if (rc != -EAGAIN) {
 		/* Its first Creates were refused: what waited for them will never go out. */
 		q->connect_error = rc;

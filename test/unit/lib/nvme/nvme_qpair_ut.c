@@ -404,6 +404,54 @@ static void test_delay_doorbell_one_write_per_batch(void)
 }
 
 /*
+ * connect_async with delay_doorbell: the submission that finds the queues
+ * made sends what waited into the ring but leaves the doorbell to the next
+ * poll, which writes it once for the whole batch. It used to write it at
+ * that submission too: two writes for one batch (bdev_nvme_io_ut's
+ * doorbell count failed that way when the model answered late).
+ */
+static void test_delayed_doorbell_across_connect_async(void)
+{
+	struct nvme_model_fixture f;
+	struct usk_nvme_io_qpair_opts opts;
+	struct usk_nvme_qpair *q = NULL;
+	struct nvme_model_result r[8];
+	int n = 0;
+
+	fixture_up(&f, false, 16);
+	usk_nvme_io_qpair_opts_init(&opts, sizeof(opts));
+	opts.delay_doorbell = true;
+	opts.connect_async = true;
+	nvme_model_pause(f.model, true);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(f.c, &opts, &q), 0);
+	submit_reads(&f, q, r, 1);
+	n = 1;
+	nvme_model_pause(f.model, false);
+	/* Each submission advances the Creates by one answer, until one finds them done. */
+	while (!nvme_qpair_in_sync(q) && n < 8) {
+		CU_ASSERT_FATAL(nvme_model_admin_settle(f.model));
+		r[n] = (struct nvme_model_result){0};
+		CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, q, f.buf + n * 512, (uint64_t)n, 1,
+						 nvme_model_result_done, &r[n]),
+				0);
+		n++;
+	}
+	CU_ASSERT_FATAL(nvme_qpair_in_sync(q));
+	CU_ASSERT(n > 1);
+	CU_ASSERT_EQUAL(sq_writes(q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(q, 0), 0);
+	CU_ASSERT_EQUAL(sq_writes(q), 1);
+	nvme_model_poll_until(q, &r[n - 1].calls, 1, 30);
+	for (int i = 0; i < n; i++) {
+		CU_ASSERT_EQUAL(r[i].calls, 1);
+		CU_ASSERT_EQUAL(r[i].status, 0);
+	}
+	CU_ASSERT_EQUAL(sq_writes(q), 1);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
+/*
  * Freeing a queue pair whose delayed doorbell was never written: the
  * commands end once, and the SQ tail doorbell stays unwritten, for after
  * Delete I/O SQ the controller has no such queue (a write to its doorbell
@@ -449,6 +497,7 @@ int main(void)
 		UT_TEST(test_unknown_cid_logged_and_skipped),
 		UT_TEST(test_head_doorbell_after_bogus_only_reap),
 		UT_TEST(test_delay_doorbell_one_write_per_batch),
+		UT_TEST(test_delayed_doorbell_across_connect_async),
 		UT_TEST(test_free_leaves_unrung_doorbell_alone),
 	};
 	int rc;
