@@ -386,13 +386,19 @@ static int nvme_tcp_qpair_end_all(struct nvme_tcp_qpair *tq)
 	return q->id == 0 ? 0 : -ENXIO;
 }
 
-/* Sends Keep Alive when it is due (base 5.25): from the admin queue's poll. */
+/*
+ * Sends Keep Alive when it is due (base 5.25): from the admin queue's poll.
+ * Due too when the next one lies more than a period ahead: the clock went
+ * back (a virtual machine restored from a snapshot), and waiting for it to
+ * come back would let the controller's KATO, on its own clock, run out.
+ */
 static void nvme_tcp_keep_alive(struct nvme_tcp_qpair *tq)
 {
 	struct nvme_tcp_ctrlr *tc = nvme_tcp_ctrlr(tq->base.ctrlr);
 	uint64_t now = nvme_ticks();
 
-	if (tc->keep_alive_next == 0 || now < tc->keep_alive_next) {
+	if (tc->keep_alive_next == 0 ||
+	    (now < tc->keep_alive_next && tc->keep_alive_next - now <= tc->keep_alive_ticks)) {
 		return;
 	}
 	const struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_KEEP_ALIVE};

@@ -461,6 +461,18 @@ void nvmf_ctrlr_detach_qpair(struct nvmf_qpair *q)
 	}
 }
 
+/*
+ * A deadline more than a KATO ahead: the clock went back (a virtual machine
+ * restored from a snapshot). The host's wait starts again from the new
+ * clock, rather than last as long again as the step.
+ */
+static void ctrlr_restart_kato_if_clock_went_back(struct nvmf_ctrlr *c, uint64_t now)
+{
+	if (c->ka_deadline - now > usk_us_to_ticks((uint64_t)c->kato_ms * 1000)) {
+		ctrlr_touch(c);
+	}
+}
+
 int nvmf_ctrlr_keep_alive_poll(void *ctx)
 {
 	uint64_t now = usk_thread_get_poll_tick();
@@ -470,7 +482,11 @@ int nvmf_ctrlr_keep_alive_poll(void *ctx)
 
 	TAILQ_FOREACH(s, &g_nvmf.subsystems, link) {
 		TAILQ_FOREACH(c, &s->ctrlrs, link) {
-			if (c->kato_ms == 0 || c->disconnecting || now < c->ka_deadline) {
+			if (c->kato_ms == 0 || c->disconnecting) {
+				continue;
+			}
+			if (now < c->ka_deadline) {
+				ctrlr_restart_kato_if_clock_went_back(c, now);
 				continue;
 			}
 			USK_WARNLOG("nvmf: %s: controller %u of host %s: no keep alive for %u ms; "

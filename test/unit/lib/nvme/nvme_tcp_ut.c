@@ -663,6 +663,68 @@ static void test_reconnect_gives_up(void)
 	free(buf);
 }
 
+/* The microseconds of the step back: a restored virtual machine's TSC goes back by minutes. */
+#define STEP_BACK_US (600 * 1000000ull)
+
+/* Polls @c's admin side until @t has answered @want Keep Alives, or 2000 naps pass. */
+static uint32_t poll_keep_alives(struct usk_nvme_ctrlr *c, struct ut_tcp_target *t, uint32_t want)
+{
+	for (int i = 0; i < 2000 && ut_tcp_target_keep_alives(t) < want; i++) {
+		usk_nvme_ctrlr_process_admin_completions(c);
+		nanosleep(&g_nap, NULL);
+	}
+	return ut_tcp_target_keep_alives(t);
+}
+
+/* HELD_POLLS polls of @c's admin side, for a look that nothing went out. */
+static void poll_admin_held(struct usk_nvme_ctrlr *c)
+{
+	for (int i = 0; i < HELD_POLLS; i++) {
+		usk_nvme_ctrlr_process_admin_completions(c);
+		nanosleep(&g_nap, NULL);
+	}
+}
+
+/*
+ * Keep Alive goes out every half KATO of the clock lib/nvme reads, and at
+ * once when that clock went back, as a restored virtual machine's TSC
+ * does. Before, the next one waited for the clock to come back to where it
+ * had been (600 s here), and the controller, on its own clock, ended the
+ * association after its KATO.
+ */
+static void test_keep_alive_across_a_clock_step_back(void)
+{
+	struct ut_tcp_target_opts o = {0};
+	struct usk_nvme_ctrlr_opts co;
+	struct ut_tcp_target *t;
+	struct usk_nvme_ctrlr *c;
+	uint16_t port;
+	uint64_t up;
+
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.keep_alive_timeout_ms = 1000;
+	/* Room for the clock to go back. */
+	ut_nvme_ticks_advance(2 * STEP_BACK_US);
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&o, &t, &port), 0);
+	CU_ASSERT_EQUAL_FATAL(attach(port, &co, &c), 0);
+	up = ut_nvme_ticks_now();
+	poll_admin_held(c);
+	CU_ASSERT_EQUAL(ut_tcp_target_keep_alives(t), 0);
+	ut_nvme_ticks_set(up + 500 * 1000);
+	CU_ASSERT_EQUAL(poll_keep_alives(c, t, 1), 1);
+	ut_nvme_ticks_set(up + 500 * 1000 - STEP_BACK_US);
+	CU_ASSERT_EQUAL(poll_keep_alives(c, t, 2), 2);
+	/* From then on, every half KATO of the new clock. */
+	ut_nvme_ticks_advance(500 * 1000 - 1);
+	poll_admin_held(c);
+	CU_ASSERT_EQUAL(ut_tcp_target_keep_alives(t), 2);
+	ut_nvme_ticks_advance(1);
+	CU_ASSERT_EQUAL(poll_keep_alives(c, t, 3), 3);
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(c));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	ut_tcp_target_stop(t);
+}
+
 /* SPDK's rules between the three options; an attach with others is refused. */
 static void test_reconnect_opts_check(void)
 {
@@ -711,6 +773,7 @@ int main(void)
 		UT_TEST(test_reconnect_after_loss),
 		UT_TEST(test_reconnect_gives_up),
 		UT_TEST(test_reconnect_opts_check),
+		UT_TEST(test_keep_alive_across_a_clock_step_back),
 	};
 	int rc;
 

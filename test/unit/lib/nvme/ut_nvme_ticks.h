@@ -3,7 +3,8 @@
  * The clock lib/nvme reads in the unit tests built on
  * libusk_nvme_ut_ticks.a (lib/nvme with NVME_UT_TICKS): a counter of
  * microseconds, one tick each, that only the test moves. It starts at 0
- * and never goes back. A test checks a timeout to the tick by setting the
+ * and goes back only when a test sets it back, as a virtual machine's TSC
+ * goes back when the machine is restored from a snapshot. A test checks a timeout to the tick by setting the
  * clock and polling; nothing sleeps for it.
  *
  * A call that waits on the clock itself (an admin command, CSTS.RDY) would
@@ -20,7 +21,7 @@
 /* The clock now, in microseconds (not counted among lib/nvme's reads). */
 uint64_t ut_nvme_ticks_now(void);
 
-/* Sets the clock to @now, which must not be before ut_nvme_ticks_now(). */
+/* Sets the clock to @now; before ut_nvme_ticks_now() is a step back. */
 void ut_nvme_ticks_set(uint64_t now);
 
 /* Moves the clock @us microseconds on. */

@@ -60,6 +60,7 @@ struct ut_tcp_target {
 	uint32_t in_capsule_writes;
 	bool ddgst_corrupted;
 	uint32_t connect_kato;
+	uint32_t keep_alives;
 	/* The discovery log as it is now, and what the host did with it. */
 	uint64_t disc_genctr;
 	uint32_t disc_entries;
@@ -271,6 +272,9 @@ static bool conn_admin(struct conn *c, const struct usk_nvme_sqe *cmd)
 			(cmd->cdw10 & 0xff) == USK_NVME_FEAT_NUMBER_OF_QUEUES ? 3u << 16 | 3u : 0);
 	case USK_NVME_OPC_ASYNC_EVENT_REQUEST:
 		return true; /* kept: no event comes */
+	case USK_NVME_OPC_KEEP_ALIVE:
+		__atomic_add_fetch(&c->t->keep_alives, 1, __ATOMIC_RELAXED);
+		return conn_send_resp(c, cmd->cid, 0, 0);
 	default:
 		return conn_send_resp(c, cmd->cid, 0, 0);
 	}
@@ -618,6 +622,11 @@ uint32_t ut_tcp_target_disc_reads(struct ut_tcp_target *t, uint32_t *refused)
 uint32_t ut_tcp_target_connect_kato(struct ut_tcp_target *t)
 {
 	return __atomic_load_n(&t->connect_kato, __ATOMIC_RELAXED);
+}
+
+uint32_t ut_tcp_target_keep_alives(struct ut_tcp_target *t)
+{
+	return __atomic_load_n(&t->keep_alives, __ATOMIC_RELAXED);
 }
 
 uint32_t ut_tcp_target_term_reqs(struct ut_tcp_target *t, struct ut_tcp_term_req *first)

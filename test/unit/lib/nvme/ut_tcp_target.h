@@ -92,6 +92,8 @@ uint32_t ut_tcp_target_in_capsule_writes(struct ut_tcp_target *target);
 uint32_t ut_tcp_target_disc_reads(struct ut_tcp_target *target, uint32_t *refused);
 /* The KATO of the last admin queue's Connect, in ms. */
 uint32_t ut_tcp_target_connect_kato(struct ut_tcp_target *target);
+/* Keep Alive commands answered. */
+uint32_t ut_tcp_target_keep_alives(struct ut_tcp_target *target);
 
 /*
  * ut_tcp_target_disc.c: bytes [@offset, @offset + @len) of the discovery

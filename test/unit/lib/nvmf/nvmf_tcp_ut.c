@@ -550,6 +550,36 @@ static void test_keep_alive_timeout(void)
 	CU_ASSERT_EQUAL(ctrlr_count(), 0);
 }
 
+/*
+ * The threads' clock goes back 600 s (a virtual machine restored from a
+ * snapshot) while a host is silent: the host's KATO starts again from the
+ * new clock, and the controller is freed 300 ms after the step, not 600 s
+ * and 300 ms after it, as it was before.
+ */
+static void test_keep_alive_timeout_across_a_clock_step_back(void)
+{
+	struct host h;
+	struct usk_nvme_sqe ka = {.opcode = USK_NVME_OPC_KEEP_ALIVE};
+	uint64_t stepped;
+
+	admin_up(&h, 300);
+	CU_ASSERT_EQUAL(host_cmd(&h, &ka, NULL, 0, NULL, NULL, NULL), 0);
+	advance(100 * 1000);
+	g_now -= usk_us_to_ticks(600 * 1000000ull);
+	stepped = g_now;
+	pump();
+	advance_to(stepped + usk_us_to_ticks(300 * 1000) - 1);
+	CU_ASSERT_EQUAL(ctrlr_count(), 1);
+	/* A poller's period after its KATO it is freed, before the host closes anything. */
+	advance(20000);
+	for (int i = 0; i < NAP_ROUNDS && ctrlr_count() != 0; i++) {
+		nap_real_ms(1);
+	}
+	CU_ASSERT_EQUAL(ctrlr_count(), 0);
+	CU_ASSERT_TRUE(host_sees_eof(&h));
+	close(h.fd);
+}
+
 /* A host connection that speaks with digests: PDUs built and parsed by lib/nvme's code. */
 struct dhost {
 	struct host h;
@@ -872,6 +902,7 @@ int main(void)
 		UT_TEST(test_host_not_allowed),
 		UT_TEST(test_empty_host_nqn),
 		UT_TEST(test_keep_alive_timeout),
+		UT_TEST(test_keep_alive_timeout_across_a_clock_step_back),
 		UT_TEST(test_aer_pending_at_close),
 		UT_TEST(test_data_in_pieces),
 		UT_TEST(test_teardown),
