@@ -48,6 +48,18 @@ static inline uint64_t usk_ticks_since(uint64_t now, uint64_t then)
 	return now > then ? now - then : 0;
 }
 
+/**
+ * @return whether @p deadline, set at most @p span ticks after an earlier
+ * reading of the clock, lies more than @p span ahead of @p now: the clock
+ * went back since. A deadline kept across such a step would come as late
+ * as the step is long; its wait should start again from @p now (or, for
+ * something periodic, come at once).
+ */
+static inline int usk_ticks_went_back(uint64_t now, uint64_t deadline, uint64_t span)
+{
+	return deadline > now && deadline - now > span;
+}
+
 /** @return ticks per second, measured once against CLOCK_MONOTONIC. */
 uint64_t usk_ticks_hz(void);
 

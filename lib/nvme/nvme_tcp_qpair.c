@@ -398,7 +398,8 @@ static void nvme_tcp_keep_alive(struct nvme_tcp_qpair *tq)
 	uint64_t now = nvme_ticks();
 
 	if (tc->keep_alive_next == 0 ||
-	    (now < tc->keep_alive_next && tc->keep_alive_next - now <= tc->keep_alive_ticks)) {
+	    (now < tc->keep_alive_next &&
+	     !usk_ticks_went_back(now, tc->keep_alive_next, tc->keep_alive_ticks))) {
 		return;
 	}
 	const struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_KEEP_ALIVE};

@@ -25,7 +25,9 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 	uint64_t now = nvme_ticks();
 
 	q->now_tick = now;
-	if (now < q->next_timeout_check) {
+	/* A next scan further ahead than a period: the clock went back, scan now. */
+	if (now < q->next_timeout_check &&
+	    !usk_ticks_went_back(now, q->next_timeout_check, q->timeout_ticks / 4)) {
 		return;
 	}
 	q->next_timeout_check = now + q->timeout_ticks / 4;
@@ -34,7 +36,14 @@ void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
 		struct nvme_tracker *tr = &q->trackers[cid];
 		int rc = 0;
 
-		if (!tr->active || usk_ticks_since(now, tr->submit_tick) < q->timeout_ticks) {
+		if (!tr->active) {
+			continue;
+		}
+		/* Stamped before the clock went back: its wait starts again from the new clock. */
+		if (tr->submit_tick > now) {
+			tr->submit_tick = now;
+		}
+		if (now - tr->submit_tick < q->timeout_ticks) {
 			continue;
 		}
 		if (!tr->abort_requested) {

@@ -468,7 +468,9 @@ void nvmf_ctrlr_detach_qpair(struct nvmf_qpair *q)
  */
 static void ctrlr_restart_kato_if_clock_went_back(struct nvmf_ctrlr *c, uint64_t now)
 {
-	if (c->ka_deadline - now > usk_us_to_ticks((uint64_t)c->kato_ms * 1000)) {
+	uint64_t kato = usk_us_to_ticks((uint64_t)c->kato_ms * 1000);
+
+	if (usk_ticks_went_back(now, c->ka_deadline, kato)) {
 		ctrlr_touch(c);
 	}
 }

@@ -258,6 +258,31 @@ static void test_clock_going_back_times_nothing_out(void)
 	teardown(&f);
 }
 
+/*
+ * A step back of minutes delays no timeout by the step: a command lost
+ * before it times out one timeout after it, on the new clock. Before, the
+ * ring's next scan waited for the clock to come back to where it had been.
+ */
+static void test_lost_command_times_out_after_a_step_back(void)
+{
+	const uint64_t step = 600 * 1000000ull;
+	struct nvme_model_fixture f;
+	uint64_t stepped;
+
+	/* Room for the clock to go back. */
+	ut_nvme_ticks_advance(2 * step);
+	setup(&f, false, TIMEOUT_MS);
+	stepped = send_lost_read_after_scan(&f) + 1 - step;
+	poll_at(&f, stepped);
+	poll_through(&f, stepped + TIMEOUT - 1);
+	CU_ASSERT_EQUAL(nvme_model_aborts(f.model), 0);
+	CU_ASSERT_EQUAL(g_calls, 0);
+	poll_through(&f, stepped + TIMEOUT + SLACK);
+	CU_ASSERT_EQUAL(g_calls, 1);
+	CU_ASSERT_EQUAL(g_status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	teardown(&f);
+}
+
 static int g_other_calls;
 static uint16_t g_other_status;
 
@@ -358,6 +383,7 @@ int main(void)
 		UT_TEST(test_late_command_completes),
 		UT_TEST(test_timeout_counts_from_submission_after_idle),
 		UT_TEST(test_clock_going_back_times_nothing_out),
+		UT_TEST(test_lost_command_times_out_after_a_step_back),
 		UT_TEST(test_timeout_reset_spares_the_late_queue),
 		UT_TEST(test_late_command_never_makes_the_poll_wait),
 	};
