@@ -101,8 +101,7 @@ int usk_nvme_ctrlr_cmd_admin_raw(struct usk_nvme_ctrlr *c, const struct usk_nvme
 	rc = nvme_admin_refusal(c);
 	if (rc == 0) {
 		req = c->admin_free;
-		req->deadline =
-			nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+		req->deadline = nvme_ticks() + nvme_admin_timeout_ticks(c);
 		rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_admin_req_done, req);
 	}
 	if (rc == 0) {
@@ -146,9 +145,15 @@ bool usk_nvme_ctrlr_admin_busy(const struct usk_nvme_ctrlr *c)
 
 bool nvme_admin_find_late(struct usk_nvme_ctrlr *c, uint64_t now)
 {
-	for (uint32_t i = 0; i < c->admin_reqs_count; i++) {
-		const struct nvme_admin_req *req = &c->admin_reqs[i];
+	uint64_t span = nvme_admin_timeout_ticks(c);
 
+	for (uint32_t i = 0; i < c->admin_reqs_count; i++) {
+		struct nvme_admin_req *req = &c->admin_reqs[i];
+
+		/* Sent before the clock went back: its wait starts again on the new clock. */
+		if (usk_ticks_went_back(now, req->deadline, span)) {
+			req->deadline = now + span;
+		}
 		if (req->in_flight && now > req->deadline) {
 			USK_ERRLOG("%s: admin command 0x%02x timed out after %u ms; resetting the "
 				   "controller",
@@ -272,11 +277,12 @@ static int nvme_admin_sync_wait(struct usk_nvme_ctrlr *c, const struct usk_nvme_
 
 	for (;;) {
 		int rc = nvme_admin_poll(c);
+		uint64_t now = nvme_ticks_rebasing(&deadline, nvme_admin_timeout_ticks(c));
 
 		if (__atomic_load_n(&done->status, __ATOMIC_ACQUIRE) & 1) {
 			return 0;
 		}
-		if (rc < 0 || nvme_ticks() > deadline) {
+		if (rc < 0 || now > deadline) {
 			bool late = rc >= 0;
 
 			if (nvme_admin_sync_abandon(c, cmd, done, late)) {
@@ -308,8 +314,7 @@ static int nvme_admin_sync_submit(struct usk_nvme_ctrlr *c, const struct usk_nvm
 		state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 		if (!(state & (NVME_CTRLR_FAILED | NVME_CTRLR_RESETTING))) {
 			/* Set before the command goes out: the controller may take it at once. */
-			*deadline = nvme_ticks() +
-				    nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+			*deadline = nvme_ticks() + nvme_admin_timeout_ticks(c);
 			rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_admin_sync_done, done);
 		}
 		pthread_mutex_unlock(&c->admin_lock);

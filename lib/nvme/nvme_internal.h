@@ -794,6 +794,29 @@ static inline uint64_t nvme_us_to_ticks(uint64_t us)
 }
 #endif
 
+/* The admin timeout (usk_nvme_ctrlr_opts.admin_timeout_ms) in ticks. */
+static inline uint64_t nvme_admin_timeout_ticks(const struct usk_nvme_ctrlr *c)
+{
+	return nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+}
+
+/*
+ * Reads the clock for a look at *@deadline, which was set @span ticks after
+ * an earlier reading. One more than @span ahead means the clock went back
+ * since (a virtual machine restored from a snapshot rewinds its TSC): the
+ * deadline moves to @span from now, so the wait starts again on the new
+ * clock instead of lasting as long again as the step. Returns the clock.
+ */
+static inline uint64_t nvme_ticks_rebasing(uint64_t *deadline, uint64_t span)
+{
+	uint64_t now = nvme_ticks();
+
+	if (usk_ticks_went_back(now, *deadline, span)) {
+		*deadline = now + span;
+	}
+	return now;
+}
+
 /* Reconnecting (nvme_reconnect.c). */
 /* Whether a lost connection or a reset reconnects the controller (a fabric,
  * ctrlr_loss_timeout_sec). */

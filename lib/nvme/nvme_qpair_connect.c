@@ -85,8 +85,7 @@ static int nvme_qpair_connect_start(struct usk_nvme_qpair *q, uint32_t state)
 	rc = nvme_qpair_submit(c->admin, &create_cq, NULL, 0, nvme_qpair_cq_created, q);
 	if (rc == 0) {
 		q->connecting_for = state;
-		q->step_deadline =
-			nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+		q->step_deadline = nvme_ticks() + nvme_admin_timeout_ticks(c);
 	}
 	return rc;
 }
@@ -120,8 +119,10 @@ int nvme_qpair_connect_check(struct usk_nvme_qpair *q)
 	int status = nvme_qpair_step_look(q);
 
 	if (status == NVME_QPAIR_STEP_UNDER_WAY) {
+		uint64_t now = nvme_ticks_rebasing(&q->step_deadline, nvme_admin_timeout_ticks(c));
+
 		/* Lost by the controller: the reset the admin poll does ends the Creates. */
-		if (nvme_ticks() > q->step_deadline) {
+		if (now > q->step_deadline) {
 			nvme_ctrlr_request_reset(c, q->connecting_for, NVME_RESET_SPARE_ALL);
 		}
 		return -EAGAIN;

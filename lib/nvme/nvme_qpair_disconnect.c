@@ -50,8 +50,7 @@ static void nvme_qpair_delete_post(struct usk_nvme_qpair *q, uint8_t opcode, uin
 	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == q->synced_state) {
 		nvme_qpair_step_end(q, NVME_QPAIR_STEP_UNDER_WAY);
 		if (nvme_qpair_submit(c->admin, &cmd, NULL, 0, nvme_qpair_deleted, q) == 0) {
-			q->step_deadline =
-				nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+			q->step_deadline = nvme_ticks() + nvme_admin_timeout_ticks(c);
 			q->disconnect = next;
 		}
 	}
@@ -72,7 +71,9 @@ static int nvme_qpair_delete_look(struct usk_nvme_qpair *q)
 	int status = nvme_qpair_step_look(q);
 
 	if (status == NVME_QPAIR_STEP_UNDER_WAY) {
-		if (nvme_ticks() > q->step_deadline) {
+		uint64_t now = nvme_ticks_rebasing(&q->step_deadline, nvme_admin_timeout_ticks(c));
+
+		if (now > q->step_deadline) {
 			nvme_qpair_disconnect_error(q, -ETIMEDOUT);
 			nvme_ctrlr_request_reset(c, q->synced_state, NVME_RESET_SPARE_ALL);
 		}

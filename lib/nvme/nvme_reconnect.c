@@ -53,9 +53,17 @@ bool nvme_ctrlr_reconnects(const struct usk_nvme_ctrlr *c)
 	return c->ops->ctrlr_reconnect != NULL && c->opts.ctrlr_loss_timeout_sec != 0;
 }
 
-/* Whether @secs (from the loss on) have passed. */
-static bool nvme_reconnect_past(const struct usk_nvme_ctrlr *c, uint64_t secs, uint64_t now)
+/*
+ * Whether @secs (from the loss on) have passed. A loss stamped after @now:
+ * the clock went back since (a virtual machine restored from a snapshot),
+ * and the time since the loss counts again from the new clock, rather than
+ * wrap around into a timeout long past.
+ */
+static bool nvme_reconnect_past(struct usk_nvme_ctrlr *c, uint64_t secs, uint64_t now)
 {
+	if (c->reset.lost_at > now) {
+		c->reset.lost_at = now;
+	}
 	return now - c->reset.lost_at >= nvme_us_to_ticks(secs * NVME_US_PER_SEC);
 }
 

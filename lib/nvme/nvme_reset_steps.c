@@ -70,6 +70,7 @@ static int nvme_reset_cmd(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *c
 			  uint32_t len)
 {
 	struct nvme_reset_machine *m = &c->reset;
+	uint64_t now;
 	int rc;
 
 	if (m->cmd_answered) {
@@ -78,12 +79,13 @@ static int nvme_reset_cmd(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *c
 	}
 	if (!m->cmd_out) {
 		/* Set before it goes out: the controller may take it at once. */
-		m->cmd_deadline = nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+		m->cmd_deadline = nvme_ticks() + nvme_admin_timeout_ticks(c);
 		rc = nvme_qpair_submit(c->admin, cmd, buf, len, nvme_reset_cmd_done, m);
 		m->cmd_out = rc == 0;
 		return rc == 0 ? -EAGAIN : rc;
 	}
-	if (nvme_ticks() > m->cmd_deadline) {
+	now = nvme_ticks_rebasing(&m->cmd_deadline, nvme_admin_timeout_ticks(c));
+	if (now > m->cmd_deadline) {
 		USK_ERRLOG("%s: admin command 0x%02x of the reset timed out after %u ms", c->name,
 			   cmd->opcode, c->opts.admin_timeout_ms);
 		nvme_qpair_forget(c->admin, m);
@@ -161,9 +163,12 @@ static int nvme_reset_reg_write(struct usk_nvme_ctrlr *c, uint32_t off, uint8_t 
  */
 static int nvme_reset_step_reconnect(struct usk_nvme_ctrlr *c)
 {
+	/* At most this far ahead: the first attempt is due at once, the others a delay on. */
+	uint64_t delay = nvme_us_to_ticks(c->opts.reconnect_delay_sec * 1000000ull);
+	uint64_t now = nvme_ticks_rebasing(&c->reset.deadline, delay);
 	int rc;
 
-	if (nvme_ticks() < c->reset.deadline) {
+	if (now < c->reset.deadline) {
 		return NVME_STEP_WAIT;
 	}
 	USK_INFOLOG("%s: reconnecting", c->name);
@@ -287,6 +292,15 @@ static void nvme_reset_wait_from_now(struct usk_nvme_ctrlr *c, int next)
 	c->reset.step = next;
 }
 
+/* Whether that wait is over. */
+static bool nvme_reset_wait_over(struct usk_nvme_ctrlr *c)
+{
+	uint64_t now =
+		nvme_ticks_rebasing(&c->reset.deadline, nvme_us_to_ticks(nvme_ctrlr_timeout_us(c)));
+
+	return now > c->reset.deadline;
+}
+
 static int nvme_reset_step_disable(struct usk_nvme_ctrlr *c)
 {
 	uint64_t cc;
@@ -331,7 +345,7 @@ static int nvme_reset_step_wait_not_ready(struct usk_nvme_ctrlr *c)
 		c->reset.step = NVME_RESET_ENABLE;
 		return NVME_STEP_NEXT;
 	}
-	if (nvme_ticks() > c->reset.deadline) {
+	if (nvme_reset_wait_over(c)) {
 		USK_ERRLOG("%s: CSTS.RDY still set %" PRIu64 " ms after CC.EN was cleared (CAP.TO)",
 			   c->name, nvme_ctrlr_timeout_us(c) / 1000);
 		return -ETIMEDOUT;
@@ -381,7 +395,7 @@ static int nvme_reset_step_wait_ready(struct usk_nvme_ctrlr *c)
 		c->reset.step = c->reset.attaching ? NVME_RESET_IDENTIFY : NVME_RESET_NUM_QUEUES;
 		return NVME_STEP_NEXT;
 	}
-	if (nvme_ticks() > c->reset.deadline) {
+	if (nvme_reset_wait_over(c)) {
 		USK_ERRLOG("%s: not ready %" PRIu64 " ms after CC.EN was set (CAP.TO)", c->name,
 			   nvme_ctrlr_timeout_us(c) / 1000);
 		return -ETIMEDOUT;

@@ -64,8 +64,7 @@ int nvme_tcp_qpair_start(struct nvme_tcp_qpair *tq)
 	tq->connect_answered = false;
 	tq->connected = false;
 	tq->fail_why = NULL;
-	tq->connect_deadline =
-		nvme_ticks() + nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
+	tq->connect_deadline = nvme_ticks() + nvme_admin_timeout_ticks(c);
 	rc = usk_sock_connect(c->trid.traddr, c->trid.trsvcid, &tq->sock);
 	if (rc != 0) {
 		USK_ERRLOG("%s: qpair %u: cannot connect: %s", c->name, tq->base.id, strerror(-rc));
@@ -266,6 +265,7 @@ static int nvme_tcp_connect_end(struct nvme_tcp_qpair *tq)
 
 int nvme_tcp_qpair_connect_poll(struct nvme_tcp_qpair *tq)
 {
+	uint64_t now;
 	int rc;
 
 	if (tq->connected) {
@@ -287,7 +287,8 @@ int nvme_tcp_qpair_connect_poll(struct nvme_tcp_qpair *tq)
 	if (tq->connect_answered) {
 		return nvme_tcp_connect_end(tq);
 	}
-	if (nvme_ticks() > tq->connect_deadline) {
+	now = nvme_ticks_rebasing(&tq->connect_deadline, nvme_admin_timeout_ticks(tq->base.ctrlr));
+	if (now > tq->connect_deadline) {
 		USK_ERRLOG("%s: qpair %u: no %s within the admin timeout (%u ms)",
 			   tq->base.ctrlr->name, tq->base.id,
 			   tq->state == NVME_TCP_CONNECTING ? "TCP connection"

@@ -76,13 +76,24 @@ static void model_enable(struct nvme_model *m)
 	atomic_fetch_add(&m->enable_count, 1);
 }
 
-/* The clock ready_delay_ms counts on, in microseconds. */
-static uint64_t model_now_us(const struct nvme_model *m)
+/*
+ * The clock ready_delay_ms counts on, in microseconds. A device's clock is
+ * its own: when the test steps its clock back (a host's TSC going back),
+ * the model's goes on from where it was.
+ */
+static uint64_t model_now_us(struct nvme_model *m)
 {
 	struct timespec ts;
+	uint64_t now;
 
 	if (m->opts.now_us != NULL) {
-		return m->opts.now_us();
+		now = m->opts.now_us() + m->clock_step_us;
+		if (now < m->clock_last_us) {
+			m->clock_step_us += m->clock_last_us - now;
+			now = m->clock_last_us;
+		}
+		m->clock_last_us = now;
+		return now;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000;

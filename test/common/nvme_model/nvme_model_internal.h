@@ -97,6 +97,9 @@ struct nvme_model {
 	atomic_uint live_sqs_at_disable; /* I/O SQs the host had not deleted at the last disable */
 	bool enable_seen;		 /* CC.EN has been seen set since it was last clear */
 	uint64_t enable_seen_us;	 /* when, on the ready_delay_ms clock */
+	/* That clock on opts.now_us: its last reading, and how far the test stepped it back. */
+	uint64_t clock_last_us;
+	uint64_t clock_step_us;
 	atomic_bool waiting_ready;	 /* CC.EN seen set, CSTS.RDY not set yet */
 	/* Asynchronous Event Requests waiting (CIDs), and an event to send. */
 	uint16_t aer_cids[MODEL_AER_MAX];

@@ -107,12 +107,68 @@ static void test_fast_io_fail(void)
 	free(c);
 }
 
+/*
+ * The clock goes back 600 s during the reconnects (a virtual machine
+ * restored from a snapshot): the time since the loss counts again from the
+ * new clock. Before, it wrapped around: the controller gave up at once,
+ * and its commands failed fast at once.
+ */
+static void test_clock_step_back_gives_up_nothing(void)
+{
+	const uint64_t step = 600 * SEC;
+	struct usk_nvme_ctrlr *c;
+	uint64_t stepped;
+
+	ut_nvme_ticks_advance(2 * step);
+	c = ctrlr_lost_now(3, 1, 2);
+	ut_nvme_ticks_advance(SEC);
+	CU_ASSERT_TRUE(nvme_ctrlr_reconnect_again(c));
+	stepped = ut_nvme_ticks_now() - step;
+	ut_nvme_ticks_set(stepped);
+	nvme_ctrlr_reconnect_poll(c);
+	CU_ASSERT_FALSE(nvme_ctrlr_io_fails_fast(c));
+	CU_ASSERT_TRUE(nvme_ctrlr_reconnect_again(c));
+	ut_nvme_ticks_set(stepped + 2 * SEC - 1);
+	nvme_ctrlr_reconnect_poll(c);
+	CU_ASSERT_FALSE(nvme_ctrlr_io_fails_fast(c));
+	ut_nvme_ticks_set(stepped + 2 * SEC);
+	nvme_ctrlr_reconnect_poll(c);
+	CU_ASSERT_TRUE(nvme_ctrlr_io_fails_fast(c));
+	ut_nvme_ticks_set(stepped + 3 * SEC - 1);
+	CU_ASSERT_TRUE(nvme_ctrlr_reconnect_again(c));
+	ut_nvme_ticks_set(stepped + 3 * SEC);
+	CU_ASSERT_FALSE(nvme_ctrlr_reconnect_again(c));
+	free(c);
+}
+
+/*
+ * nvme_ticks_rebasing(): a deadline no further ahead than its span is left
+ * as it is; one further ahead (the clock went back) moves to a span from now.
+ */
+static void test_deadline_rebasing(void)
+{
+	uint64_t now = ut_nvme_ticks_now() + 1000;
+	uint64_t deadline = now + 100;
+
+	ut_nvme_ticks_set(now);
+	CU_ASSERT_EQUAL(nvme_ticks_rebasing(&deadline, 100), now);
+	CU_ASSERT_EQUAL(deadline, now + 100);
+	deadline = now - 5;
+	nvme_ticks_rebasing(&deadline, 100);
+	CU_ASSERT_EQUAL(deadline, now - 5);
+	deadline = now + 101;
+	nvme_ticks_rebasing(&deadline, 100);
+	CU_ASSERT_EQUAL(deadline, now + 100);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_attempts_until_the_loss_timeout),
 		UT_TEST(test_forever_never_and_attach),
 		UT_TEST(test_fast_io_fail),
+		UT_TEST(test_clock_step_back_gives_up_nothing),
+		UT_TEST(test_deadline_rebasing),
 	};
 
 	usk_log_set_level(USK_LOG_ERROR);

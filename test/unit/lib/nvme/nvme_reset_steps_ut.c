@@ -187,6 +187,39 @@ static void test_reset_past_cap_to_fails_without_blocking(void)
 static const struct usk_nvme_sqe g_get_arbitration = {.opcode = USK_NVME_OPC_GET_FEATURES,
 						      .cdw10 = USK_NVME_FEAT_ARBITRATION};
 
+/* A step back of the clock, as a virtual machine restored from a snapshot takes: minutes. */
+#define STEP_BACK (600 * 1000 * MS)
+
+/*
+ * The clock goes back 600 s while the reset waits for CSTS.RDY: the wait
+ * for CAP.TO starts again from the new clock, and the reset fails one tick
+ * past it. Before, it waited until the clock came back to the old deadline.
+ */
+static void test_reset_wait_across_a_clock_step_back(void)
+{
+	struct nvme_model_fixture f;
+	struct nvme_model_reset_result rr = {0};
+	uint64_t stepped;
+
+	ut_nvme_ticks_advance(2 * STEP_BACK);
+	fixture_up(&f, 1);
+	nvme_model_set_ready_delay(f.model, 3600 * 1000);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset_async(f.c, nvme_model_reset_done, &rr), 0);
+	poll_until_waiting_ready(&f);
+	stepped = ut_nvme_ticks_now() - STEP_BACK;
+	ut_nvme_ticks_set(stepped);
+	poll_admin_returns(f.c);
+	ut_nvme_ticks_set(stepped + 1000 * MS);
+	poll_admin_returns(f.c);
+	CU_ASSERT_EQUAL(rr.calls, 0);
+	ut_nvme_ticks_advance(1);
+	poll_admin_returns(f.c);
+	CU_ASSERT_EQUAL(rr.calls, 1);
+	CU_ASSERT_EQUAL(rr.rc, -ETIMEDOUT);
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
+	fixture_down(&f);
+}
+
 /*
  * During a reset a caller's admin command is refused with -EBUSY (the
  * admin queue is being rebuilt); one sent before the reset ends once, with
@@ -225,6 +258,41 @@ static void test_admin_raw_during_reset(void)
 }
 
 /*
+ * An admin command the controller loses, sent before the clock went back
+ * 600 s: the admin timeout counts again from the new clock, and the reset
+ * it asks for starts one timeout after the step. Before, only once the
+ * clock came back to the old deadline.
+ */
+static void test_admin_timeout_across_a_clock_step_back(void)
+{
+	struct nvme_model_fixture f;
+	struct nvme_model_result lost = {0};
+	const uint64_t timeout = 3600 * 1000 * MS; /* fixture_up()'s admin timeout */
+	uint64_t stepped;
+
+	ut_nvme_ticks_advance(2 * STEP_BACK);
+	fixture_up(&f, 4);
+	nvme_model_drop_admin_completions(f.model, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_cmd_admin_raw(f.c, &g_get_arbitration, NULL, 0,
+						     nvme_model_result_done, &lost),
+			0);
+	CU_ASSERT_TRUE_FATAL(nvme_model_admin_settle(f.model));
+	stepped = ut_nvme_ticks_now() - STEP_BACK;
+	ut_nvme_ticks_set(stepped);
+	poll_admin_returns(f.c);
+	ut_nvme_ticks_set(stepped + timeout);
+	poll_admin_returns(f.c);
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_resetting(f.c));
+	CU_ASSERT_EQUAL(lost.calls, 0);
+	ut_nvme_ticks_advance(1);
+	CU_ASSERT_TRUE(nvme_model_admin_poll_while_busy(f.c, 30));
+	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
+	CU_ASSERT(lost.calls == 1 && lost.status == USK_NVME_SC_ABORTED_BY_REQUEST);
+	check_write_read(&f, 3, 0x5a);
+	fixture_down(&f);
+}
+
+/*
  * A reset asked for while one is under way is not folded into it (the
  * caller may want what happened since undone): it gets a reset of its own,
  * after; each caller is called back once.
@@ -255,6 +323,8 @@ int main(void)
 		UT_TEST(test_reset_past_cap_to_fails_without_blocking),
 		UT_TEST(test_admin_raw_during_reset),
 		UT_TEST(test_reset_asked_during_a_reset_gets_its_own),
+		UT_TEST(test_reset_wait_across_a_clock_step_back),
+		UT_TEST(test_admin_timeout_across_a_clock_step_back),
 	};
 	int rc;
 
