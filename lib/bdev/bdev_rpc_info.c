@@ -188,8 +188,14 @@ static int get_bdevs_wait_poll(void *ctx)
 {
 	struct get_bdevs_wait *wait = ctx;
 	struct usk_bdev *b = usk_bdev_get_by_name(wait->name);
+	uint64_t now = usk_thread_get_poll_tick();
+	uint64_t span = usk_us_to_ticks(wait->timeout_ms * 1000);
 
-	if (b == NULL && usk_thread_get_poll_tick() < wait->deadline) {
+	/* The clock went back (a restored virtual machine): the wait starts again from it. */
+	if (usk_ticks_went_back(now, wait->deadline, span)) {
+		wait->deadline = now + span;
+	}
+	if (b == NULL && now < wait->deadline) {
 		return USK_POLLER_IDLE;
 	}
 	if (b != NULL) {

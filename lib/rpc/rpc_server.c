@@ -46,6 +46,19 @@ void rpc_server_conn_free(struct rpc_conn *c)
 }
 
 /*
+ * Stamps @stamp with @now if it is unset (0) or after @now: the clock went
+ * back since (a virtual machine restored from a snapshot), and the wait
+ * counts again from the new clock. Returns it.
+ */
+static uint64_t rpc_stamp(uint64_t *stamp, uint64_t now)
+{
+	if (*stamp == 0 || *stamp > now) {
+		*stamp = now;
+	}
+	return *stamp;
+}
+
+/*
  * Since when the server waits on @c's client, stamping the wait on its first
  * look; 0 while a request of @c runs, which nothing times out (a method may
  * take its time).
@@ -57,16 +70,10 @@ static uint64_t rpc_conn_waiting_since(struct rpc_conn *c, uint64_t now)
 		return 0;
 	}
 	if (c->in_len > 0) {
-		if (c->partial_since == 0) {
-			c->partial_since = now;
-		}
-		return c->partial_since;
+		return rpc_stamp(&c->partial_since, now);
 	}
 	c->partial_since = 0;
-	if (c->idle_since == 0) {
-		c->idle_since = now;
-	}
-	return c->idle_since;
+	return rpc_stamp(&c->idle_since, now);
 }
 
 /* Closes @c, saying who it was and why, for an admin who wonders. */
@@ -171,10 +178,7 @@ static bool rpc_server_expire_backlog(struct rpc_conn *c, uint64_t now)
 		c->backlog_since = 0;
 		return false;
 	}
-	if (c->backlog_since == 0) {
-		c->backlog_since = now;
-	}
-	if (usk_ticks_since(now, c->backlog_since) >= g_server.request_ticks) {
+	if (now - rpc_stamp(&c->backlog_since, now) >= g_server.request_ticks) {
 		snprintf(why, sizeof(why), "%zu bytes of answers not read within %d s",
 			 c->out_len - c->out_off, USK_RPC_REQUEST_TIMEOUT_S);
 		rpc_server_drop(c, now, why);
@@ -202,14 +206,14 @@ static void rpc_server_expire(struct rpc_conn *c, uint64_t now)
 		return;
 	}
 	limit = rpc_server_request_limit(c);
-	if (c->in_len > 0 && usk_ticks_since(now, since) >= limit) {
+	if (c->in_len > 0 && now - since >= limit) {
 		snprintf(why, sizeof(why), "the request did not arrive whole within %llu s",
 			 (unsigned long long)(limit / g_server.ticks_hz));
 		/* Best effort: the client may still read why. */
 		rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST, why);
 		rpc_conn_flush(c);
 		rpc_server_drop(c, now, why);
-	} else if (c->in_len == 0 && usk_ticks_since(now, since) >= g_server.idle_ticks) {
+	} else if (c->in_len == 0 && now - since >= g_server.idle_ticks) {
 		snprintf(why, sizeof(why), "no request within %d s", USK_RPC_IDLE_TIMEOUT_S);
 		rpc_server_drop(c, now, why);
 	}

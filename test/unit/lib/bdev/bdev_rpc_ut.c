@@ -308,6 +308,33 @@ static void test_get_bdevs_timeout_runs_out(void)
 	teardown();
 }
 
+/*
+ * The clock goes back 600 s while bdev_get_bdevs waits (a virtual machine
+ * restored from a snapshot): the wait starts again at the poller's first
+ * look on the new clock, and ends 100 ms after it. Before, it lasted 600 s
+ * longer.
+ */
+static void test_get_bdevs_timeout_across_a_clock_step_back(void)
+{
+	uint64_t t0 = ut_mock_ticks_base(), ms = usk_us_to_ticks(1000);
+	uint64_t stepped = t0 + 10 * ms - usk_us_to_ticks(600 * 1000000ull);
+	int answers;
+
+	setup();
+	answers = get_bdevs_at("{\"name\": \"late\", \"timeout\": 100}", t0);
+	on_thread_at(0, NULL, NULL, t0 + 10 * ms);
+	on_thread_at(0, NULL, NULL, stepped);
+	/* The poller's first look after the step (it looks every millisecond). */
+	on_thread_at(0, NULL, NULL, stepped + ms);
+	on_thread_at(0, NULL, NULL, stepped + 101 * ms - 1);
+	CU_ASSERT_EQUAL(g_conn.answers, answers);
+	on_thread_at(0, NULL, NULL, stepped + 102 * ms);
+	ut_rpc_assert_answered_once(answers);
+	ut_rpc_assert_refused(g_conn.last, USK_JSONRPC_ERROR_INVALID_PARAMS,
+			      "params: field 'name': no bdev called 'late' appeared within 100 ms");
+	teardown();
+}
+
 static void set_qos_limit(const char *params)
 {
 	CU_ASSERT_TRUE(json_is_true(json_object_get(call("bdev_set_qos_limit", params), "result")));
@@ -402,6 +429,7 @@ int main(void)
 		UT_TEST(test_get_bdevs_by_name_alias_or_uuid),
 		UT_TEST(test_get_bdevs_waits_for_the_bdev_to_appear),
 		UT_TEST(test_get_bdevs_timeout_runs_out),
+		UT_TEST(test_get_bdevs_timeout_across_a_clock_step_back),
 		UT_TEST(test_set_qos_limit_sets_what_the_bdev_holds),
 		UT_TEST(test_set_qos_limit_refuses_bad_params),
 		UT_TEST(test_wait_for_examine_answers_true),

@@ -463,6 +463,41 @@ static void test_clock_going_back_drops_no_client(void)
 	g_now = start;
 }
 
+/*
+ * Across a step back, an idle client and one that sent half a request are
+ * closed one timeout after the step, on the new clock. Before, they were
+ * kept until the clock came back to where it had been (10 timeouts here).
+ */
+static void test_clock_going_back_delays_no_timeout(void)
+{
+	uint64_t limit = USK_RPC_IDLE_TIMEOUT_S * UT_HZ;
+	uint64_t start = g_now, stepped = start - 10 * limit;
+	int idle = client_connect();
+	int partial = client_connect();
+
+	client_send_str(partial, "{\"jsonrpc\":");
+	server_poll();
+	g_now = stepped;
+	server_poll();
+	g_now = stepped + USK_RPC_REQUEST_TIMEOUT_S * UT_HZ - 1;
+	server_poll();
+	CU_ASSERT_FALSE(client_closed(partial));
+	g_now = stepped + (USK_RPC_REQUEST_TIMEOUT_S + 1) * UT_HZ;
+	server_poll();
+	CU_ASSERT_TRUE(client_closed(partial));
+	g_now = stepped + limit - 1;
+	server_poll();
+	CU_ASSERT_FALSE(client_closed(idle));
+	g_now = stepped + limit;
+	server_poll();
+	CU_ASSERT_TRUE(client_closed(idle));
+	close(idle);
+	close(partial);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+	g_now = start;
+}
+
 static void test_full_server_drops_the_oldest_idle_client(void)
 {
 	static int fds[USK_RPC_MAX_CONNS];
@@ -604,6 +639,7 @@ int main(void)
 		UT_TEST(test_big_request_gets_time_for_its_size),
 		UT_TEST(test_idle_connection_times_out_unless_a_request_runs),
 		UT_TEST(test_clock_going_back_drops_no_client),
+		UT_TEST(test_clock_going_back_delays_no_timeout),
 		UT_TEST(test_full_server_drops_the_oldest_idle_client),
 		UT_TEST(test_idle_server_sleeps_on_its_socket),
 		UT_TEST(test_unread_answers_hold_back_the_client),
