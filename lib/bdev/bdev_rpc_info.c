@@ -180,7 +180,8 @@ struct get_bdevs_wait {
 	struct usk_rpc_request *req;
 	char *name;
 	uint64_t timeout_ms;
-	uint64_t deadline; /* a poll tick */
+	uint64_t span;	   /* timeout_ms in ticks; UINT64_MAX: longer than ticks count */
+	uint64_t deadline; /* a poll tick; UINT64_MAX: none */
 	struct usk_poller *poller;
 };
 
@@ -189,11 +190,10 @@ static int get_bdevs_wait_poll(void *ctx)
 	struct get_bdevs_wait *wait = ctx;
 	struct usk_bdev *b = usk_bdev_get_by_name(wait->name);
 	uint64_t now = usk_thread_get_poll_tick();
-	uint64_t span = usk_us_to_ticks(wait->timeout_ms * 1000);
 
 	/* The clock went back (a restored virtual machine): the wait starts again from it. */
-	if (usk_ticks_went_back(now, wait->deadline, span)) {
-		wait->deadline = now + span;
+	if (wait->deadline != UINT64_MAX && usk_ticks_went_back(now, wait->deadline, wait->span)) {
+		wait->deadline = now + wait->span;
 	}
 	if (b == NULL && now < wait->deadline) {
 		return USK_POLLER_IDLE;
@@ -212,17 +212,21 @@ static int get_bdevs_wait_poll(void *ctx)
 	return USK_POLLER_BUSY;
 }
 
-/* The tick @ms from this poll's, or the end of time for a wait longer than ticks can count. */
-static uint64_t get_bdevs_deadline(uint64_t ms)
+/* @ms in ticks, or UINT64_MAX for a wait longer than ticks can count. */
+static uint64_t get_bdevs_span(uint64_t ms)
+{
+	/* In double: a conversion of a value past 2^64 to an integer is undefined. */
+	double ticks = (double)ms * (double)usk_ticks_hz() / 1e3;
+
+	return ticks >= (double)UINT64_MAX ? UINT64_MAX : (uint64_t)ticks;
+}
+
+/* The tick @span from this poll's, or the end of time past what ticks can count. */
+static uint64_t get_bdevs_deadline(uint64_t span)
 {
 	uint64_t now = usk_thread_get_poll_tick();
-	uint64_t ticks;
 
-	if (ms > UINT64_MAX / 1000) {
-		return UINT64_MAX;
-	}
-	ticks = usk_us_to_ticks(ms * 1000);
-	return ticks > UINT64_MAX - now ? UINT64_MAX : now + ticks;
+	return span > UINT64_MAX - now ? UINT64_MAX : now + span;
 }
 
 /* Takes @name; answers on failure. */
@@ -231,8 +235,10 @@ static void get_bdevs_wait_start(struct usk_rpc_request *req, char *name, uint64
 	struct get_bdevs_wait *wait = calloc(1, sizeof(*wait));
 
 	if (wait != NULL) {
-		*wait = (struct get_bdevs_wait){req, name, timeout_ms,
-						get_bdevs_deadline(timeout_ms), NULL};
+		uint64_t span = get_bdevs_span(timeout_ms);
+
+		*wait = (struct get_bdevs_wait){req, name, timeout_ms, span,
+						get_bdevs_deadline(span), NULL};
 		wait->poller = usk_poller_register(get_bdevs_wait_poll, wait, GET_BDEVS_WAIT_US,
 						   "bdev_get_bdevs_wait");
 	}

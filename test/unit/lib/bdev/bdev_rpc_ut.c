@@ -335,6 +335,37 @@ static void test_get_bdevs_timeout_across_a_clock_step_back(void)
 	teardown();
 }
 
+/*
+ * A timeout longer than ticks can count (10^13 ms is 317 years; the most
+ * JSON's integers hold) waits as long as it takes: an hour on, still no answer;
+ * the bdev appears, the answer comes. 10^13 ms used to come out of the
+ * conversion to ticks as whatever the CPU makes of a double beyond 2^64.
+ */
+static void test_get_bdevs_timeout_longer_than_ticks_count(void)
+{
+	static const char *const params[] = {
+		"{\"name\": \"ut1\", \"timeout\": 10000000000000}",
+		"{\"name\": \"ut1\", \"timeout\": 9223372036854775807}",
+	};
+	uint64_t t0 = ut_mock_ticks_base(), hour = usk_us_to_ticks(3600 * 1000000ull);
+
+	for (size_t i = 0; i < USK_COUNTOF(params); i++) {
+		int answers;
+
+		setup();
+		answers = get_bdevs_at(params[i], t0);
+		on_thread_at(0, NULL, NULL, t0 + hour);
+		CU_ASSERT_EQUAL(g_conn.answers, answers);
+		on_thread_at(0, register_second, NULL, t0 + hour + 1);
+		on_thread_at(0, NULL, NULL, t0 + hour + usk_us_to_ticks(2000));
+		ut_rpc_assert_answered_once(answers);
+		CU_ASSERT_EQUAL(json_array_size(json_object_get(g_conn.last, "result")), 1);
+		on_thread(0, unregister_second, NULL);
+		assert_second_destructed();
+		teardown();
+	}
+}
+
 static void set_qos_limit(const char *params)
 {
 	CU_ASSERT_TRUE(json_is_true(json_object_get(call("bdev_set_qos_limit", params), "result")));
@@ -429,6 +460,7 @@ int main(void)
 		UT_TEST(test_get_bdevs_by_name_alias_or_uuid),
 		UT_TEST(test_get_bdevs_waits_for_the_bdev_to_appear),
 		UT_TEST(test_get_bdevs_timeout_runs_out),
+		UT_TEST(test_get_bdevs_timeout_longer_than_ticks_count),
 		UT_TEST(test_get_bdevs_timeout_across_a_clock_step_back),
 		UT_TEST(test_set_qos_limit_sets_what_the_bdev_holds),
 		UT_TEST(test_set_qos_limit_refuses_bad_params),
