@@ -237,8 +237,8 @@ static void get_bdevs_wait_start(struct usk_rpc_request *req, char *name, uint64
 	if (wait != NULL) {
 		uint64_t span = get_bdevs_span(timeout_ms);
 
-		*wait = (struct get_bdevs_wait){req, name, timeout_ms, span,
-						get_bdevs_deadline(span), NULL};
+		*wait = (struct get_bdevs_wait){
+			req, name, timeout_ms, span, get_bdevs_deadline(span), NULL};
 		wait->poller = usk_poller_register(get_bdevs_wait_poll, wait, GET_BDEVS_WAIT_US,
 						   "bdev_get_bdevs_wait");
 	}
