@@ -63,13 +63,13 @@ static inline int usk_ticks_went_back(uint64_t now, uint64_t deadline, uint64_t 
 /** @return ticks per second, measured once against CLOCK_MONOTONIC. */
 uint64_t usk_ticks_hz(void);
 
-/** @return @p ticks converted to nanoseconds. */
+/** @return @p ticks converted to nanoseconds; UINT64_MAX past what that holds. */
 uint64_t usk_ticks_to_ns(uint64_t ticks);
 
-/** @return @p us microseconds converted to ticks. */
+/** @return @p us microseconds converted to ticks; UINT64_MAX past what that holds. */
 uint64_t usk_us_to_ticks(uint64_t us);
 
-/** @return @p ns nanoseconds converted to ticks. */
+/** @return @p ns nanoseconds converted to ticks; UINT64_MAX past what that holds. */
 uint64_t usk_ns_to_ticks(uint64_t ns);
 
 #ifndef __x86_64__

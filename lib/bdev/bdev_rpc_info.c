@@ -215,10 +215,7 @@ static int get_bdevs_wait_poll(void *ctx)
 /* @ms in ticks, or UINT64_MAX for a wait longer than ticks can count. */
 static uint64_t get_bdevs_span(uint64_t ms)
 {
-	/* In double: a conversion of a value past 2^64 to an integer is undefined. */
-	double ticks = (double)ms * (double)usk_ticks_hz() / 1e3;
-
-	return ticks >= (double)UINT64_MAX ? UINT64_MAX : (uint64_t)ticks;
+	return ms > UINT64_MAX / 1000 ? UINT64_MAX : usk_us_to_ticks(ms * 1000);
 }
 
 /* The tick @span from this poll's, or the end of time past what ticks can count. */

@@ -79,17 +79,23 @@ uint64_t usk_ticks_hz(void)
 	return hz;
 }
 
+/* @d as an integer, UINT64_MAX past what one holds (converting such a double is undefined). */
+static uint64_t ticks_saturate(double d)
+{
+	return d >= (double)UINT64_MAX ? UINT64_MAX : (uint64_t)d;
+}
+
 uint64_t usk_ticks_to_ns(uint64_t ticks)
 {
-	return (uint64_t)((double)ticks * 1e9 / (double)usk_ticks_hz());
+	return ticks_saturate((double)ticks * 1e9 / (double)usk_ticks_hz());
 }
 
 uint64_t usk_us_to_ticks(uint64_t us)
 {
-	return (uint64_t)((double)us * (double)usk_ticks_hz() / 1e6);
+	return ticks_saturate((double)us * (double)usk_ticks_hz() / 1e6);
 }
 
 uint64_t usk_ns_to_ticks(uint64_t ns)
 {
-	return (uint64_t)((double)ns * (double)usk_ticks_hz() / 1e9);
+	return ticks_saturate((double)ns * (double)usk_ticks_hz() / 1e9);
 }

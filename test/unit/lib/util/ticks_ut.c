@@ -69,12 +69,28 @@ static void test_conversions(void)
 	CU_ASSERT(ticks + 1 >= hz && ticks <= hz + 1);
 }
 
+/*
+ * A time longer than ticks can count converts to UINT64_MAX, the end of
+ * time, not to whatever the CPU makes of a double past 2^64 (10^13 ms, 317
+ * years, came out of usk_us_to_ticks() as 0 or a few hours).
+ */
+static void test_conversions_saturate(void)
+{
+	CU_ASSERT_EQUAL(usk_us_to_ticks(UINT64_MAX), UINT64_MAX);
+	CU_ASSERT_EQUAL(usk_us_to_ticks(10000000000000ull * 1000), UINT64_MAX);
+	CU_ASSERT_EQUAL(usk_ns_to_ticks(UINT64_MAX), usk_ticks_hz() > 1000000000ull
+							 ? UINT64_MAX
+							 : usk_ns_to_ticks(UINT64_MAX));
+	CU_ASSERT(usk_ticks_to_ns(UINT64_MAX) > 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_ticks_advance),
 		UT_TEST(test_rate_matches_monotonic_clock),
 		UT_TEST(test_conversions),
+		UT_TEST(test_conversions_saturate),
 	};
 
 	return UT_RUN("ticks", tests);
