@@ -78,9 +78,8 @@ static void test_conversions_saturate(void)
 {
 	CU_ASSERT_EQUAL(usk_us_to_ticks(UINT64_MAX), UINT64_MAX);
 	CU_ASSERT_EQUAL(usk_us_to_ticks(10000000000000ull * 1000), UINT64_MAX);
-	CU_ASSERT_EQUAL(usk_ns_to_ticks(UINT64_MAX), usk_ticks_hz() > 1000000000ull
-							 ? UINT64_MAX
-							 : usk_ns_to_ticks(UINT64_MAX));
+	CU_ASSERT_EQUAL(usk_ns_to_ticks(UINT64_MAX),
+			usk_ticks_hz() > 1000000000ull ? UINT64_MAX : usk_ns_to_ticks(UINT64_MAX));
 	CU_ASSERT(usk_ticks_to_ns(UINT64_MAX) > 0);
 }
 
