@@ -140,6 +140,24 @@ static void on_remove(void *ctx, struct usk_nvme_ctrlr *c)
 }
 
 /*
+ * The reset @rr waits for, with CAP.TO 1 (1000 ms) from @from, is still
+ * under way at the deadline and fails the controller one tick past it.
+ */
+static void assert_reset_times_out(struct nvme_model_fixture *f,
+				   const struct nvme_model_reset_result *rr, uint64_t from)
+{
+	ut_nvme_ticks_set(from + 1000 * MS);
+	poll_admin_returns(f->c);
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_resetting(f->c));
+	CU_ASSERT_EQUAL(rr->calls, 0);
+	ut_nvme_ticks_advance(1);
+	poll_admin_returns(f->c);
+	CU_ASSERT_EQUAL(rr->calls, 1);
+	CU_ASSERT_EQUAL(rr->rc, -ETIMEDOUT);
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f->c));
+}
+
+/*
  * A controller that does not come ready within CAP.TO: every poll until
  * then returns at once; the first poll past it fails the reset (-ETIMEDOUT
  * to its caller, once), fails the controller and reports it gone, once; the
@@ -150,7 +168,6 @@ static void test_reset_past_cap_to_fails_without_blocking(void)
 	struct nvme_model_fixture f;
 	struct nvme_model_result r = {0};
 	struct nvme_model_reset_result rr = {0};
-	uint64_t enabled_at;
 
 	/* CAP.TO 1: (1 + 1) * 500 ms. */
 	fixture_up(&f, 1);
@@ -162,17 +179,7 @@ static void test_reset_past_cap_to_fails_without_blocking(void)
 	nvme_model_set_ready_delay(f.model, 3600 * 1000);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_reset_async(f.c, nvme_model_reset_done, &rr), 0);
 	poll_until_waiting_ready(&f);
-	enabled_at = ut_nvme_ticks_now();
-	ut_nvme_ticks_set(enabled_at + 1000 * MS);
-	poll_admin_returns(f.c);
-	/* At the deadline, not past it. */
-	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_resetting(f.c));
-	CU_ASSERT_EQUAL(rr.calls, 0);
-	ut_nvme_ticks_advance(1);
-	poll_admin_returns(f.c);
-	CU_ASSERT_EQUAL(rr.calls, 1);
-	CU_ASSERT_EQUAL(rr.rc, -ETIMEDOUT);
-	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
+	assert_reset_times_out(&f, &rr, ut_nvme_ticks_now());
 	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_resetting(f.c));
 	CU_ASSERT_EQUAL(g_removed, 1);
 	CU_ASSERT_EQUAL(usk_nvme_qpair_process_completions(f.q, 0), -ENXIO);
@@ -209,14 +216,7 @@ static void test_reset_wait_across_a_clock_step_back(void)
 	stepped = ut_nvme_ticks_now() - STEP_BACK;
 	ut_nvme_ticks_set(stepped);
 	poll_admin_returns(f.c);
-	ut_nvme_ticks_set(stepped + 1000 * MS);
-	poll_admin_returns(f.c);
-	CU_ASSERT_EQUAL(rr.calls, 0);
-	ut_nvme_ticks_advance(1);
-	poll_admin_returns(f.c);
-	CU_ASSERT_EQUAL(rr.calls, 1);
-	CU_ASSERT_EQUAL(rr.rc, -ETIMEDOUT);
-	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(f.c));
+	assert_reset_times_out(&f, &rr, stepped);
 	fixture_down(&f);
 }
 
