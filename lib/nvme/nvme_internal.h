@@ -854,8 +854,27 @@ void nvme_qpair_irq_release(struct usk_nvme_qpair *qpair);
  */
 void nvme_qpair_irq_count_kept(struct usk_nvme_qpair *qpair, uint32_t reaped);
 
-/* Timeouts (nvme_timeout.c): stamps the clock, aborts late commands, resets. */
-void nvme_qpair_check_timeouts(struct usk_nvme_qpair *qpair);
+/* Timeouts (nvme_timeout.c): looks at every command of @qpair at @now; aborts, resets. */
+void nvme_qpair_scan_timeouts(struct usk_nvme_qpair *qpair, uint64_t now);
+
+/*
+ * Stamps the clock for the commands submitted until the next poll, and
+ * scans for late ones four times per timeout: at each poll of a queue pair
+ * with timeouts, so the part that runs every time is inline.
+ */
+static inline void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
+{
+	uint64_t now = nvme_ticks();
+
+	/* Behind the last poll's: the clock went back, and the next scan may lie far ahead. */
+	if (now < q->now_tick) {
+		q->next_timeout_check = now;
+	}
+	q->now_tick = now;
+	if (now >= q->next_timeout_check) {
+		nvme_qpair_scan_timeouts(q, now);
+	}
+}
 /*
  * Sends an Abort for the command @cid of @qpair without waiting for the
  * answer (nvme_abort.c); as nvme_admin_post().

@@ -20,16 +20,8 @@
 #include "nvme_internal.h"
 #include "usk/log.h"
 
-void nvme_qpair_check_timeouts(struct usk_nvme_qpair *q)
+void nvme_qpair_scan_timeouts(struct usk_nvme_qpair *q, uint64_t now)
 {
-	uint64_t now = nvme_ticks();
-
-	q->now_tick = now;
-	/* A next scan further ahead than a period: the clock went back, scan now. */
-	if (now < q->next_timeout_check &&
-	    !usk_ticks_went_back(now, q->next_timeout_check, q->timeout_ticks / 4)) {
-		return;
-	}
 	q->next_timeout_check = now + q->timeout_ticks / 4;
 	/* The ring is stale once the controller was reset (by another thread too): stop there. */
 	for (uint16_t cid = 0; cid < q->num_entries && nvme_qpair_in_sync(q); cid++) {
