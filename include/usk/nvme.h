@@ -1178,7 +1178,8 @@ int usk_nvme_qpair_process_completions(struct usk_nvme_qpair *qpair, uint32_t ma
  * was last written: on a queue pair with delay_doorbell, to send a batch
  * without waiting for the next poll. Nothing to do on other queue pairs
  * (their submissions ring at once), nor while a reset holds the queue pair
- * off (its rebuild rings).
+ * off (what waited for the rebuild goes out at the first poll or flush
+ * after it).
  *
  * Thread rules: the thread that owns @p qpair.
  */

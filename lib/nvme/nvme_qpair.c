@@ -148,7 +148,10 @@ void usk_nvme_qpair_flush(struct usk_nvme_qpair *q)
 		q->ops->qpair_flush(q);
 		return;
 	}
-	/* No doorbell for a queue the controller no longer has: the rebuild rings it. */
+	/*
+	 * No doorbell for a queue the controller no longer has: the first poll
+	 * or flush after the rebuild rings.
+	 */
 	if (nvme_qpair_in_sync(q)) {
 		nvme_pcie_qpair_ring_sq(q);
 	}

@@ -217,6 +217,8 @@ static void test_reset_wait_across_a_clock_step_back(void)
 	ut_nvme_ticks_set(stepped);
 	poll_admin_returns(f.c);
 	assert_reset_times_out(&f, &rr, stepped);
+	/* Past the old deadline too: a reset still waiting for it would hold the teardown. */
+	ut_nvme_ticks_advance(2 * STEP_BACK);
 	fixture_down(&f);
 }
 
@@ -289,6 +291,8 @@ static void test_admin_timeout_across_a_clock_step_back(void)
 	CU_ASSERT_EQUAL(nvme_model_enable_count(f.model), 2);
 	CU_ASSERT(lost.calls == 1 && lost.status == USK_NVME_SC_ABORTED_BY_REQUEST);
 	check_write_read(&f, 3, 0x5a);
+	/* Past the old deadline too: a reset still waiting for it would hold the teardown. */
+	ut_nvme_ticks_advance(2 * STEP_BACK);
 	fixture_down(&f);
 }
 
