@@ -258,7 +258,7 @@ static void admin_set_features(struct nvmf_ctrlr *c, struct nvmf_req *req)
 		c->aec = req->cmd.cdw11;
 		break;
 	case USK_NVME_FEAT_KEEP_ALIVE_TIMER:
-		c->kato_ms = req->cmd.cdw11;
+		nvmf_ctrlr_set_kato(c, req->cmd.cdw11);
 		break;
 	default:
 		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);

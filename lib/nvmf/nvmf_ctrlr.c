@@ -69,6 +69,12 @@ static void ctrlr_touch(struct nvmf_ctrlr *c)
 	c->ka_deadline = usk_thread_get_poll_tick() + usk_us_to_ticks((uint64_t)c->kato_ms * 1000);
 }
 
+void nvmf_ctrlr_set_kato(struct nvmf_ctrlr *c, uint32_t kato_ms)
+{
+	c->kato_ms = kato_ms;
+	ctrlr_touch(c);
+}
+
 static struct nvmf_ctrlr *ctrlr_create(struct nvmf_subsystem *s, struct nvmf_qpair *q,
 				       const struct usk_nvmf_connect_cmd *cmd,
 				       const struct usk_nvmf_connect_data *data,

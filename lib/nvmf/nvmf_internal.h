@@ -253,6 +253,8 @@ void nvmf_ctrlr_detach_qpair(struct nvmf_qpair *qpair);
 void nvmf_ctrlr_disconnect(struct nvmf_ctrlr *c);
 void nvmf_ctrlr_destroy_all(struct nvmf_subsystem *s);
 int nvmf_ctrlr_keep_alive_poll(void *ctx);
+/* On the target thread: @c's Keep Alive Timeout is now @kato_ms, counted from this poll. */
+void nvmf_ctrlr_set_kato(struct nvmf_ctrlr *c, uint32_t kato_ms);
 void nvmf_ctrlr_notify_ns_changed(struct nvmf_subsystem *s, uint32_t nsid);
 /* Answer @req from the target thread: its response goes back to its queue pair. */
 void nvmf_ctrlr_req_done(struct nvmf_req *req);

@@ -551,6 +551,35 @@ static void test_keep_alive_timeout(void)
 }
 
 /*
+ * A host that connects with no KATO and sets one later (Set Features,
+ * Keep Alive Timer) gets the whole of it from the Set Features: before, the
+ * controller was freed at the keep alive poller's next look, its deadline
+ * stamped with the KATO of 0 it had when the command came in.
+ */
+static void test_keep_alive_timer_set_later(void)
+{
+	struct host h;
+	struct usk_nvme_sqe set = {.opcode = USK_NVME_OPC_SET_FEATURES,
+				   .cdw10 = USK_NVME_FEAT_KEEP_ALIVE_TIMER,
+				   .cdw11 = 300};
+	uint64_t set_at;
+
+	admin_up(&h, 0);
+	advance(100 * 1000);
+	set_at = g_now;
+	CU_ASSERT_EQUAL(host_cmd(&h, &set, NULL, 0, NULL, NULL, NULL), 0);
+	advance_to(set_at + usk_us_to_ticks(300 * 1000) - 1);
+	CU_ASSERT_EQUAL(ctrlr_count(), 1);
+	advance(20000);
+	for (int i = 0; i < NAP_ROUNDS && ctrlr_count() != 0; i++) {
+		nap_real_ms(1);
+	}
+	CU_ASSERT_EQUAL(ctrlr_count(), 0);
+	CU_ASSERT_TRUE(host_sees_eof(&h));
+	close(h.fd);
+}
+
+/*
  * The threads' clock goes back 600 s (a virtual machine restored from a
  * snapshot) while a host is silent: the host's KATO starts again from the
  * new clock, and the controller is freed 300 ms after the step, not 600 s
@@ -903,6 +932,7 @@ int main(void)
 		UT_TEST(test_empty_host_nqn),
 		UT_TEST(test_keep_alive_timeout),
 		UT_TEST(test_keep_alive_timeout_across_a_clock_step_back),
+		UT_TEST(test_keep_alive_timer_set_later),
 		UT_TEST(test_aer_pending_at_close),
 		UT_TEST(test_data_in_pieces),
 		UT_TEST(test_teardown),
