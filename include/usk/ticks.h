@@ -60,6 +60,32 @@ static inline int usk_ticks_went_back(uint64_t now, uint64_t deadline, uint64_t 
 	return deadline > now && deadline - now > span;
 }
 
+/**
+ * Moves *@p deadline, set at most @p span ticks after an earlier reading of
+ * the clock, to @p span from @p now when the clock went back since
+ * (usk_ticks_went_back()): the wait starts again on the new clock.
+ */
+static inline void usk_ticks_rebase(uint64_t now, uint64_t *deadline, uint64_t span)
+{
+	if (usk_ticks_went_back(now, *deadline, span)) {
+		*deadline = now + span;
+	}
+}
+
+/**
+ * @return the ticks from *@p then to @p now, after moving *@p then to
+ * @p now when it comes after it: the clock went back since, and the time
+ * counts again from the new clock (usk_ticks_since() counts 0 instead, for
+ * as long as the step lasts).
+ */
+static inline uint64_t usk_ticks_since_restamping(uint64_t now, uint64_t *then)
+{
+	if (*then > now) {
+		*then = now;
+	}
+	return now - *then;
+}
+
 /** @return ticks per second, measured once against CLOCK_MONOTONIC. */
 uint64_t usk_ticks_hz(void);
 

@@ -192,8 +192,8 @@ static int get_bdevs_wait_poll(void *ctx)
 	uint64_t now = usk_thread_get_poll_tick();
 
 	/* The clock went back (a restored virtual machine): the wait starts again from it. */
-	if (wait->deadline != UINT64_MAX && usk_ticks_went_back(now, wait->deadline, wait->span)) {
-		wait->deadline = now + wait->span;
+	if (wait->deadline != UINT64_MAX) {
+		usk_ticks_rebase(now, &wait->deadline, wait->span);
 	}
 	if (b == NULL && now < wait->deadline) {
 		return USK_POLLER_IDLE;

@@ -151,9 +151,7 @@ bool nvme_admin_find_late(struct usk_nvme_ctrlr *c, uint64_t now)
 		struct nvme_admin_req *req = &c->admin_reqs[i];
 
 		/* Sent before the clock went back: its wait starts again on the new clock. */
-		if (usk_ticks_went_back(now, req->deadline, span)) {
-			req->deadline = now + span;
-		}
+		usk_ticks_rebase(now, &req->deadline, span);
 		if (req->in_flight && now > req->deadline) {
 			USK_ERRLOG("%s: admin command 0x%02x timed out after %u ms; resetting the "
 				   "controller",
@@ -277,12 +275,11 @@ static int nvme_admin_sync_wait(struct usk_nvme_ctrlr *c, const struct usk_nvme_
 
 	for (;;) {
 		int rc = nvme_admin_poll(c);
-		uint64_t now = nvme_ticks_rebasing(&deadline, nvme_admin_timeout_ticks(c));
 
 		if (__atomic_load_n(&done->status, __ATOMIC_ACQUIRE) & 1) {
 			return 0;
 		}
-		if (rc < 0 || now > deadline) {
+		if (rc < 0 || nvme_deadline_passed(&deadline, nvme_admin_timeout_ticks(c))) {
 			bool late = rc >= 0;
 
 			if (nvme_admin_sync_abandon(c, cmd, done, late)) {

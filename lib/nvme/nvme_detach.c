@@ -33,7 +33,7 @@ static void nvme_detach_disable(struct usk_nvme_ctrlr *c)
 		return;
 	}
 	nvme_reg_write32(c, USK_NVME_REG_CC, cc & ~USK_NVME_CC_EN);
-	c->detach_deadline = nvme_ticks() + nvme_us_to_ticks(nvme_ctrlr_timeout_us(c));
+	c->detach_deadline = nvme_ticks() + nvme_cap_to_ticks(c);
 	c->detach_step = NVME_DETACH_WAIT_NOT_READY;
 }
 
@@ -64,18 +64,9 @@ int usk_nvme_ctrlr_detach_async(struct usk_nvme_ctrlr *c)
 	}
 	cc = nvme_reg_read32(c, USK_NVME_REG_CC) & ~USK_NVME_CC_SHN_MASK;
 	nvme_reg_write32(c, USK_NVME_REG_CC, cc | USK_NVME_CC_SHN_NORMAL);
-	c->detach_deadline = nvme_ticks() + nvme_us_to_ticks(nvme_ctrlr_timeout_us(c));
+	c->detach_deadline = nvme_ticks() + nvme_cap_to_ticks(c);
 	c->detach_step = NVME_DETACH_WAIT_SHUTDOWN;
 	return 0;
-}
-
-/* Whether the wait for CSTS, CAP.TO from its start, is over. */
-static bool nvme_detach_wait_over(struct usk_nvme_ctrlr *c)
-{
-	uint64_t now = nvme_ticks_rebasing(&c->detach_deadline,
-					   nvme_us_to_ticks(nvme_ctrlr_timeout_us(c)));
-
-	return now > c->detach_deadline;
 }
 
 /* One CSTS read: the shutdown is complete, or past CAP.TO (-ETIMEDOUT, released anyway). */
@@ -87,7 +78,7 @@ static void nvme_detach_wait_shutdown(struct usk_nvme_ctrlr *c)
 		c->detach_step = NVME_DETACH_FREE;
 	} else if ((csts & USK_NVME_CSTS_SHST_MASK) == USK_NVME_CSTS_SHST_COMPLETE) {
 		nvme_detach_disable(c);
-	} else if (nvme_detach_wait_over(c)) {
+	} else if (nvme_deadline_passed(&c->detach_deadline, nvme_cap_to_ticks(c))) {
 		USK_ERRLOG("%s: shutdown not complete within CAP.TO (CSTS 0x%x)", c->name, csts);
 		c->detach_rc = -ETIMEDOUT;
 		nvme_detach_disable(c);
@@ -101,7 +92,7 @@ static void nvme_detach_wait_not_ready(struct usk_nvme_ctrlr *c)
 
 	if (csts == UINT32_MAX || (csts & USK_NVME_CSTS_RDY) == 0) {
 		c->detach_step = NVME_DETACH_FREE;
-	} else if (nvme_detach_wait_over(c)) {
+	} else if (nvme_deadline_passed(&c->detach_deadline, nvme_cap_to_ticks(c))) {
 		USK_ERRLOG("%s: CSTS.RDY still set CAP.TO after CC.EN was cleared", c->name);
 		c->detach_rc = c->detach_rc != 0 ? c->detach_rc : -ETIMEDOUT;
 		c->detach_step = NVME_DETACH_FREE;

@@ -63,12 +63,11 @@ int nvme_fabrics_cmd_wait(struct usk_nvme_qpair *q, const struct usk_nvme_sqe *c
 
 	while (rc == 0 && !w.done) {
 		int polled = usk_nvme_qpair_process_completions(q, 0);
-		uint64_t now = nvme_ticks_rebasing(&deadline, nvme_us_to_ticks(timeout_us));
 
 		if (polled < 0 && !w.done) {
 			return polled;
 		}
-		if (!w.done && now > deadline) {
+		if (!w.done && nvme_deadline_passed(&deadline, nvme_us_to_ticks(timeout_us))) {
 			/* The answer may still come: it must not write to this frame then. */
 			nvme_qpair_forget(q, &w);
 			return -ETIMEDOUT;

@@ -52,7 +52,6 @@ void nvme_ctrlr_fail_locked(struct usk_nvme_ctrlr *c, const char *why)
 
 void nvme_ctrlr_fail_poll(struct usk_nvme_ctrlr *c)
 {
-	uint64_t now;
 	uint32_t csts;
 	bool stopped;
 
@@ -62,8 +61,8 @@ void nvme_ctrlr_fail_poll(struct usk_nvme_ctrlr *c)
 	csts = nvme_reg_read32(c, USK_NVME_REG_CSTS);
 	/* Registers reading all ones: the device is gone, it moves nothing any more. */
 	stopped = csts == UINT32_MAX || (csts & USK_NVME_CSTS_RDY) == 0;
-	now = nvme_ticks_rebasing(&c->failing_deadline, nvme_us_to_ticks(NVME_FAIL_DISABLE_US));
-	if (!stopped && now <= c->failing_deadline) {
+	if (!stopped &&
+	    !nvme_deadline_passed(&c->failing_deadline, nvme_us_to_ticks(NVME_FAIL_DISABLE_US))) {
 		return;
 	}
 	if (!stopped) {

@@ -800,21 +800,25 @@ static inline uint64_t nvme_admin_timeout_ticks(const struct usk_nvme_ctrlr *c)
 	return nvme_us_to_ticks(c->opts.admin_timeout_ms * 1000ull);
 }
 
+/* CAP.TO (nvme_ctrlr_timeout_us()) in ticks. */
+static inline uint64_t nvme_cap_to_ticks(const struct usk_nvme_ctrlr *c)
+{
+	return nvme_us_to_ticks(nvme_ctrlr_timeout_us(c));
+}
+
 /*
- * Reads the clock for a look at *@deadline, which was set @span ticks after
- * an earlier reading. One more than @span ahead means the clock went back
- * since (a virtual machine restored from a snapshot rewinds its TSC): the
- * deadline moves to @span from now, so the wait starts again on the new
- * clock instead of lasting as long again as the step. Returns the clock.
+ * Whether the clock is past *@deadline, which was set @span ticks after an
+ * earlier reading. A clock that went back since (a virtual machine restored
+ * from a snapshot rewinds its TSC) first moves it to @span from now
+ * (usk_ticks_rebase()): the wait starts again instead of lasting as long
+ * again as the step.
  */
-static inline uint64_t nvme_ticks_rebasing(uint64_t *deadline, uint64_t span)
+static inline bool nvme_deadline_passed(uint64_t *deadline, uint64_t span)
 {
 	uint64_t now = nvme_ticks();
 
-	if (usk_ticks_went_back(now, *deadline, span)) {
-		*deadline = now + span;
-	}
-	return now;
+	usk_ticks_rebase(now, deadline, span);
+	return now > *deadline;
 }
 
 /* Reconnecting (nvme_reconnect.c). */

@@ -119,10 +119,8 @@ int nvme_qpair_connect_check(struct usk_nvme_qpair *q)
 	int status = nvme_qpair_step_look(q);
 
 	if (status == NVME_QPAIR_STEP_UNDER_WAY) {
-		uint64_t now = nvme_ticks_rebasing(&q->step_deadline, nvme_admin_timeout_ticks(c));
-
 		/* Lost by the controller: the reset the admin poll does ends the Creates. */
-		if (now > q->step_deadline) {
+		if (nvme_deadline_passed(&q->step_deadline, nvme_admin_timeout_ticks(c))) {
 			nvme_ctrlr_request_reset(c, q->connecting_for, NVME_RESET_SPARE_ALL);
 		}
 		return -EAGAIN;

@@ -71,9 +71,7 @@ static int nvme_qpair_delete_look(struct usk_nvme_qpair *q)
 	int status = nvme_qpair_step_look(q);
 
 	if (status == NVME_QPAIR_STEP_UNDER_WAY) {
-		uint64_t now = nvme_ticks_rebasing(&q->step_deadline, nvme_admin_timeout_ticks(c));
-
-		if (now > q->step_deadline) {
+		if (nvme_deadline_passed(&q->step_deadline, nvme_admin_timeout_ticks(c))) {
 			nvme_qpair_disconnect_error(q, -ETIMEDOUT);
 			nvme_ctrlr_request_reset(c, q->synced_state, NVME_RESET_SPARE_ALL);
 		}

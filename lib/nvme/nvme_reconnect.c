@@ -61,10 +61,8 @@ bool nvme_ctrlr_reconnects(const struct usk_nvme_ctrlr *c)
  */
 static bool nvme_reconnect_past(struct usk_nvme_ctrlr *c, uint64_t secs, uint64_t now)
 {
-	if (c->reset.lost_at > now) {
-		c->reset.lost_at = now;
-	}
-	return now - c->reset.lost_at >= nvme_us_to_ticks(secs * NVME_US_PER_SEC);
+	return usk_ticks_since_restamping(now, &c->reset.lost_at) >=
+	       nvme_us_to_ticks(secs * NVME_US_PER_SEC);
 }
 
 bool nvme_ctrlr_reconnect_again(struct usk_nvme_ctrlr *c)

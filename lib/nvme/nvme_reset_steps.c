@@ -70,7 +70,6 @@ static int nvme_reset_cmd(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *c
 			  uint32_t len)
 {
 	struct nvme_reset_machine *m = &c->reset;
-	uint64_t now;
 	int rc;
 
 	if (m->cmd_answered) {
@@ -84,8 +83,7 @@ static int nvme_reset_cmd(struct usk_nvme_ctrlr *c, const struct usk_nvme_sqe *c
 		m->cmd_out = rc == 0;
 		return rc == 0 ? -EAGAIN : rc;
 	}
-	now = nvme_ticks_rebasing(&m->cmd_deadline, nvme_admin_timeout_ticks(c));
-	if (now > m->cmd_deadline) {
+	if (nvme_deadline_passed(&m->cmd_deadline, nvme_admin_timeout_ticks(c))) {
 		USK_ERRLOG("%s: admin command 0x%02x of the reset timed out after %u ms", c->name,
 			   cmd->opcode, c->opts.admin_timeout_ms);
 		nvme_qpair_forget(c->admin, m);
@@ -165,9 +163,10 @@ static int nvme_reset_step_reconnect(struct usk_nvme_ctrlr *c)
 {
 	/* At most this far ahead: the first attempt is due at once, the others a delay on. */
 	uint64_t delay = nvme_us_to_ticks(c->opts.reconnect_delay_sec * 1000000ull);
-	uint64_t now = nvme_ticks_rebasing(&c->reset.deadline, delay);
+	uint64_t now = nvme_ticks();
 	int rc;
 
+	usk_ticks_rebase(now, &c->reset.deadline, delay);
 	if (now < c->reset.deadline) {
 		return NVME_STEP_WAIT;
 	}
@@ -288,17 +287,8 @@ static int nvme_reset_read_csts(struct usk_nvme_ctrlr *c, uint32_t *csts)
 /* The wait for CSTS.RDY to change, given CAP.TO. */
 static void nvme_reset_wait_from_now(struct usk_nvme_ctrlr *c, int next)
 {
-	c->reset.deadline = nvme_ticks() + nvme_us_to_ticks(nvme_ctrlr_timeout_us(c));
+	c->reset.deadline = nvme_ticks() + nvme_cap_to_ticks(c);
 	c->reset.step = next;
-}
-
-/* Whether that wait is over. */
-static bool nvme_reset_wait_over(struct usk_nvme_ctrlr *c)
-{
-	uint64_t now =
-		nvme_ticks_rebasing(&c->reset.deadline, nvme_us_to_ticks(nvme_ctrlr_timeout_us(c)));
-
-	return now > c->reset.deadline;
 }
 
 static int nvme_reset_step_disable(struct usk_nvme_ctrlr *c)
@@ -345,7 +335,7 @@ static int nvme_reset_step_wait_not_ready(struct usk_nvme_ctrlr *c)
 		c->reset.step = NVME_RESET_ENABLE;
 		return NVME_STEP_NEXT;
 	}
-	if (nvme_reset_wait_over(c)) {
+	if (nvme_deadline_passed(&c->reset.deadline, nvme_cap_to_ticks(c))) {
 		USK_ERRLOG("%s: CSTS.RDY still set %" PRIu64 " ms after CC.EN was cleared (CAP.TO)",
 			   c->name, nvme_ctrlr_timeout_us(c) / 1000);
 		return -ETIMEDOUT;
@@ -395,7 +385,7 @@ static int nvme_reset_step_wait_ready(struct usk_nvme_ctrlr *c)
 		c->reset.step = c->reset.attaching ? NVME_RESET_IDENTIFY : NVME_RESET_NUM_QUEUES;
 		return NVME_STEP_NEXT;
 	}
-	if (nvme_reset_wait_over(c)) {
+	if (nvme_deadline_passed(&c->reset.deadline, nvme_cap_to_ticks(c))) {
 		USK_ERRLOG("%s: not ready %" PRIu64 " ms after CC.EN was set (CAP.TO)", c->name,
 			   nvme_ctrlr_timeout_us(c) / 1000);
 		return -ETIMEDOUT;

@@ -265,7 +265,6 @@ static int nvme_tcp_connect_end(struct nvme_tcp_qpair *tq)
 
 int nvme_tcp_qpair_connect_poll(struct nvme_tcp_qpair *tq)
 {
-	uint64_t now;
 	int rc;
 
 	if (tq->connected) {
@@ -287,8 +286,7 @@ int nvme_tcp_qpair_connect_poll(struct nvme_tcp_qpair *tq)
 	if (tq->connect_answered) {
 		return nvme_tcp_connect_end(tq);
 	}
-	now = nvme_ticks_rebasing(&tq->connect_deadline, nvme_admin_timeout_ticks(tq->base.ctrlr));
-	if (now > tq->connect_deadline) {
+	if (nvme_deadline_passed(&tq->connect_deadline, nvme_admin_timeout_ticks(tq->base.ctrlr))) {
 		USK_ERRLOG("%s: qpair %u: no %s within the admin timeout (%u ms)",
 			   tq->base.ctrlr->name, tq->base.id,
 			   tq->state == NVME_TCP_CONNECTING ? "TCP connection"

@@ -32,10 +32,7 @@ void nvme_qpair_scan_timeouts(struct usk_nvme_qpair *q, uint64_t now)
 			continue;
 		}
 		/* Stamped before the clock went back: its wait starts again from the new clock. */
-		if (tr->submit_tick > now) {
-			tr->submit_tick = now;
-		}
-		if (now - tr->submit_tick < q->timeout_ticks) {
+		if (usk_ticks_since_restamping(now, &tr->submit_tick) < q->timeout_ticks) {
 			continue;
 		}
 		if (!tr->abort_requested) {

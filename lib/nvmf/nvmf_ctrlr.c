@@ -467,20 +467,6 @@ void nvmf_ctrlr_detach_qpair(struct nvmf_qpair *q)
 	}
 }
 
-/*
- * A deadline more than a KATO ahead: the clock went back (a virtual machine
- * restored from a snapshot). The host's wait starts again from the new
- * clock, rather than last as long again as the step.
- */
-static void ctrlr_restart_kato_if_clock_went_back(struct nvmf_ctrlr *c, uint64_t now)
-{
-	uint64_t kato = usk_us_to_ticks((uint64_t)c->kato_ms * 1000);
-
-	if (usk_ticks_went_back(now, c->ka_deadline, kato)) {
-		ctrlr_touch(c);
-	}
-}
-
 int nvmf_ctrlr_keep_alive_poll(void *ctx)
 {
 	uint64_t now = usk_thread_get_poll_tick();
@@ -493,8 +479,11 @@ int nvmf_ctrlr_keep_alive_poll(void *ctx)
 			if (c->kato_ms == 0 || c->disconnecting) {
 				continue;
 			}
+			/* The clock went back (a restored virtual machine): the wait starts again.
+			 */
+			usk_ticks_rebase(now, &c->ka_deadline,
+					 usk_us_to_ticks((uint64_t)c->kato_ms * 1000));
 			if (now < c->ka_deadline) {
-				ctrlr_restart_kato_if_clock_went_back(c, now);
 				continue;
 			}
 			USK_WARNLOG("nvmf: %s: controller %u of host %s: no keep alive for %u ms; "
