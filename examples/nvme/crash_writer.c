@@ -225,6 +225,15 @@ static int parse_args(struct writer *w, int argc, char **argv)
 		fprintf(stderr, "crash_writer: cannot open the log %s: %s\n", log, strerror(errno));
 		return 1;
 	}
+	/*
+	 * A SIGKILL can cut the last writer's append short (a write to a file
+	 * stops at a fatal signal): its torn line ends here, on a line of its
+	 * own, instead of running into this writer's first one.
+	 */
+	if (write(w->log_fd, "\n", 1) != 1) {
+		fprintf(stderr, "crash_writer: cannot append to the log: %s\n", strerror(errno));
+		return 1;
+	}
 	return 0;
 }
 
