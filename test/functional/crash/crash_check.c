@@ -56,7 +56,8 @@ static int read_log(const char *path, uint64_t first, uint64_t count, struct lat
 			continue;
 		}
 		/* Whole: three numbers, then the line's end. */
-		if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 "%c", &g, &lba, &s, &end) != 4 ||
+		if (sscanf(line, "%" SCNu64 " %" SCNu64 " %" SCNu64 "%c", &g, &lba, &s, &end) !=
+			    4 ||
 		    end != '\n') {
 			(*torn)++;
 			continue;
