@@ -112,6 +112,18 @@ static bool qos_take(struct bdev_qos *q, const struct usk_bdev_io *io)
 	return true;
 }
 
+/* Takes the oldest I/O off the channel's QoS queue. */
+static struct usk_bdev_io *qos_dequeue(struct bdev_channel *ch)
+{
+	struct usk_bdev_io *io = ch->qos_head;
+
+	ch->qos_head = io->internal->qos_next;
+	if (ch->qos_head == NULL) {
+		ch->qos_tail = NULL;
+	}
+	return io;
+}
+
 static int qos_channel_poll(void *ctx)
 {
 	struct bdev_channel *ch = ctx;
@@ -125,10 +137,7 @@ static int qos_channel_poll(void *ctx)
 		if (!removing && q != NULL && !qos_take(q, io)) {
 			break;
 		}
-		ch->qos_head = io->internal->qos_next;
-		if (ch->qos_head == NULL) {
-			ch->qos_tail = NULL;
-		}
+		qos_dequeue(ch);
 		sent++;
 		if (removing) {
 			usk_bdev_io_complete(io, USK_BDEV_IO_STATUS_ABORTED);
@@ -167,6 +176,13 @@ bool bdev_qos_admit(struct usk_bdev_io *io)
 
 void bdev_qos_channel_fini(struct bdev_channel *ch)
 {
+	/*
+	 * Every I/O completes once: what still waits for tokens ends here, while
+	 * the channel can still count it and take its bdev_io back.
+	 */
+	while (ch->qos_head != NULL) {
+		usk_bdev_io_complete(qos_dequeue(ch), USK_BDEV_IO_STATUS_ABORTED);
+	}
 	usk_poller_unregister(&ch->qos_poller);
 }
 

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "usk/nvme_spec.h"
 #include "usk/ticks.h"
 #include "ut_bdev_module.h"
 
@@ -315,6 +316,38 @@ static void test_qos_direction_limits_refused_too_large(void)
 	teardown();
 }
 
+static void set_iops_limit(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, 1000, 0), 0);
+}
+
+/*
+ * A user that releases its channel while the QoS limit holds its reads back
+ * (as on a remove event, closing at once) hears of each, aborted: the
+ * channel's queue goes with it and its poller will not send them. On a
+ * mocked clock that stands still, so no token comes before the release.
+ */
+static void test_qos_held_io_ends_when_its_channel_goes(void)
+{
+	uint64_t now = mocked_start();
+
+	setup();
+	on_thread_0_at(set_iops_limit, NULL, now);
+	on_thread_0_at(read_one, NULL, now);
+	on_thread_0_at(read_one, NULL, now);
+	CU_ASSERT_EQUAL(g_module_channels[0].count, 0);
+	CU_ASSERT_EQUAL(g_users[0].done, 0);
+	on_thread_0_at(user_close, NULL, now);
+	CU_ASSERT_EQUAL(g_users[0].done, 2);
+	CU_ASSERT_EQUAL(g_users[0].failed, 2);
+	CU_ASSERT_EQUAL(g_users[0].last_sc, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(g_module_channels[0].count, 0);
+	/* teardown() closes a user of its own. */
+	on_thread_0_at(user_open_rw, (void *)1, now);
+	on_thread_0_at(qos_off, NULL, now);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -324,6 +357,7 @@ int main(void)
 		UT_TEST(test_qos_largest_rate_after_a_long_gap),
 		UT_TEST(test_qos_read_and_write_bandwidth_apart),
 		UT_TEST(test_qos_direction_limits_refused_too_large),
+		UT_TEST(test_qos_held_io_ends_when_its_channel_goes),
 	};
 
 	return UT_BDEV_MODULE_RUN("bdev_qos", tests);
