@@ -354,7 +354,9 @@ static bool bdev_iovs_match(const struct iovec *iov, int iovcnt, uint64_t bytes)
 	uint64_t sum = 0;
 
 	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_base == NULL || iov[i].iov_len == 0) {
+		/* Each against what is left: huge lengths cannot wrap the sum round to @bytes. */
+		if (iov[i].iov_base == NULL || iov[i].iov_len == 0 ||
+		    iov[i].iov_len > bytes - sum) {
 			return false;
 		}
 		sum += iov[i].iov_len;

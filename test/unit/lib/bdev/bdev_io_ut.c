@@ -38,6 +38,14 @@ static int submit_readv_short(struct user *u)
 	return usk_bdev_readv_blocks(u->desc, u->ch, iov, 2, 0, 2, io_done, u);
 }
 
+/* Lengths whose sum wraps round 2^64 to the 1024 bytes the read asks for. */
+static int submit_readv_wrapping(struct user *u)
+{
+	struct iovec iov[3] = {{g_buf, (size_t)1 << 63}, {g_buf, (size_t)1 << 63}, {g_buf, 1024}};
+
+	return usk_bdev_readv_blocks(u->desc, u->ch, iov, 3, 0, 2, io_done, u);
+}
+
 static int submit_read_unaligned_bytes(struct user *u)
 {
 	return usk_bdev_read(u->desc, u->ch, g_buf, 100, 512, io_done, u);
@@ -68,10 +76,11 @@ static void run_case(void *ctx)
 static void test_bad_io_fails_at_once(void)
 {
 	static const struct io_case cases[] = {
-		{-EINVAL, submit_read_past_end},	{-EINVAL, submit_read_zero},
-		{-EINVAL, submit_read_null_buf},	{-EINVAL, submit_readv_short},
-		{-EINVAL, submit_read_unaligned_bytes}, {-EBADF, submit_write_readonly},
-		{-ENOTSUP, submit_unmap_unsupported},	{-EINVAL, submit_zeroes_overflow},
+		{-EINVAL, submit_read_past_end},   {-EINVAL, submit_read_zero},
+		{-EINVAL, submit_read_null_buf},   {-EINVAL, submit_readv_short},
+		{-EINVAL, submit_readv_wrapping},  {-EINVAL, submit_read_unaligned_bytes},
+		{-EBADF, submit_write_readonly},   {-ENOTSUP, submit_unmap_unsupported},
+		{-EINVAL, submit_zeroes_overflow},
 	};
 
 	/* The layer asks the module at register. */
