@@ -131,15 +131,19 @@ int bdev_null_create(const char *name, uint64_t num_blocks, uint32_t block_size,
 int bdev_null_resize(const char *name, uint64_t new_size_mib, char *err, size_t errlen)
 {
 	struct usk_bdev *b = usk_bdev_get_by_name(name);
-	uint64_t size_mib, blocks;
+	uint64_t bytes, size_mib, blocks;
 	int rc;
 
 	if (b == NULL || b->module != &g_bdev_null_module) {
 		snprintf(err, errlen, "field 'name': no null bdev is called '%s'", name);
 		return -ENODEV;
 	}
-	/* As SPDK: whole MiB, and never smaller, so no block in use disappears. */
-	size_mib = usk_bdev_get_num_blocks(b) * usk_bdev_get_block_size(b) / NULL_MIB;
+	/*
+	 * As SPDK: whole MiB, and never smaller, so no block in use disappears.
+	 * Rounded up, or a bdev of 1.5 MiB resized to 1 would lose its last half MiB.
+	 */
+	bytes = usk_bdev_get_num_blocks(b) * usk_bdev_get_block_size(b);
+	size_mib = usk_div_round_up_pow2(bytes, 20);
 	if (new_size_mib < size_mib) {
 		snprintf(err, errlen,
 			 "field 'new_size': %" PRIu64 " MiB is smaller than the bdev's %" PRIu64

@@ -103,12 +103,33 @@ static void test_delete_takes_null_bdevs_only(void)
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("m0"));
 }
 
+/*
+ * A resize never shrinks, also a bdev that is not a whole number of MiB: its
+ * size in MiB rounded down is too small, rounded up is the least taken.
+ */
+static void test_resize_never_shrinks_a_bdev_of_part_of_a_mib(void)
+{
+	struct usk_bdev *b;
+
+	/* 1.5 MiB. */
+	CU_ASSERT_EQUAL(bdev_null_create("n2", 3072, 512, &b, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL(bdev_null_resize("n2", 1, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "field 'new_size'"));
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(b), 3072);
+	CU_ASSERT_EQUAL(bdev_null_resize("n2", 2, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(b), 4096);
+	g_deleted = 0;
+	on_thread(delete_null, "n2");
+	CU_ASSERT_EQUAL(g_deleted, 1);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_null_completes_without_data),
 		UT_TEST(test_create_names_the_bad_field),
 		UT_TEST(test_delete_takes_null_bdevs_only),
+		UT_TEST(test_resize_never_shrinks_a_bdev_of_part_of_a_mib),
 	};
 
 	return ut_bdev_layer_run("bdev_null", tests, USK_COUNTOF(tests), &g_thread);
