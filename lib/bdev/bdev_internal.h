@@ -133,6 +133,7 @@ struct bdev_io_internal {
 	struct usk_bdev_io *parent;
 	uint64_t split_next_block;    /* parent: the first block not yet sent */
 	uint32_t split_outstanding;   /* parent: children not yet back */
+	bool split_issuing;	      /* parent: its loop is issuing children */
 	struct usk_bdev_io *qos_next; /* in the channel's QoS queue */
 	struct iovec iov;	      /* a single buffer's iovec */
 	struct iovec child_iovs[BDEV_IO_INLINE_IOVS];

@@ -4,7 +4,8 @@
  * max transfer size and the optimal boundary, completion with counters.
  * A split parent holds one count for the loop that issues its children, so
  * a child that completes inside the module's submit never finishes the
- * parent under the loop's feet.
+ * parent under the loop's feet, nor starts a second loop inside the first
+ * (the stack would grow by a loop for each child).
  */
 #include "config.h"
 
@@ -214,6 +215,7 @@ static void bdev_split_continue(struct usk_bdev_io *parent)
 	uint64_t end = parent->offset_blocks + parent->num_blocks;
 
 	pi->split_outstanding++; /* the loop's own hold */
+	pi->split_issuing = true;
 	while (pi->success && pi->split_next_block < end) {
 		uint64_t len = bdev_split_length(parent->bdev, pi->split_next_block,
 						 end - pi->split_next_block);
@@ -246,6 +248,7 @@ static void bdev_split_continue(struct usk_bdev_io *parent)
 		pi->split_outstanding++;
 		parent->bdev->fn_table->submit_request(pi->ch->module_ch, child);
 	}
+	pi->split_issuing = false;
 	bdev_split_release(parent);
 }
 
@@ -277,7 +280,9 @@ static void bdev_split_child_done(struct usk_bdev_io *child)
 		pi->sc = child->internal->sc;
 	}
 	bdev_io_put(child);
-	if (pi->success && pi->split_next_block < parent->offset_blocks + parent->num_blocks) {
+	/* A child completed inside the loop's submit: the loop goes on, not a new one inside it. */
+	if (!pi->split_issuing && pi->success &&
+	    pi->split_next_block < parent->offset_blocks + parent->num_blocks) {
 		bdev_split_continue(parent);
 	}
 	bdev_split_release(parent);
@@ -422,6 +427,7 @@ static __attribute__((cold)) void bdev_split_start(struct usk_bdev_io *io)
 	io->internal->sc = 0;
 	io->internal->split_next_block = io->offset_blocks;
 	io->internal->split_outstanding = 0;
+	io->internal->split_issuing = false;
 	bdev_split_continue(io);
 }
 

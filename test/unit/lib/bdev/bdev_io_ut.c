@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 
 #include "usk/nvme_spec.h"
+#include "usk/util.h"
 #include "ut_bdev_module.h"
 
 struct io_case {
@@ -205,6 +206,46 @@ static void test_split_at_boundary_and_max_transfer(void)
 	g_shape = (struct ut_bdev_shape){0};
 }
 
+/* How deep the module's submits nest, now and at most. */
+static int g_submit_depth, g_submit_depth_max;
+
+static void complete_inline(struct usk_bdev_io *io)
+{
+	g_submit_depth++;
+	g_submit_depth_max = USK_MAX(g_submit_depth_max, g_submit_depth);
+	usk_bdev_io_complete(io, USK_BDEV_IO_STATUS_SUCCESS);
+	g_submit_depth--;
+}
+
+static void submit_read_of_64_blocks(void *ctx)
+{
+	struct user *u = &g_users[0];
+
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 64, io_done, u), 0);
+}
+
+/*
+ * A module that completes I/O inside its submit (allowed, see
+ * usk_bdev_io_complete_deferred()) gets a split's children one after
+ * another, not each from inside the completion of the one before: the
+ * stack would grow with the children, a million of them for a large I/O
+ * split at a small boundary.
+ */
+static void test_split_children_completed_inline_do_not_nest(void)
+{
+	g_shape = (struct ut_bdev_shape){.max_transfer_blocks = 1};
+	setup();
+	g_ut_submit_hook = complete_inline;
+	g_submit_depth_max = 0;
+	on_thread(0, submit_read_of_64_blocks, NULL);
+	g_ut_submit_hook = NULL;
+	CU_ASSERT_EQUAL(g_submit_depth_max, 1);
+	CU_ASSERT_EQUAL(g_users[0].done, 1);
+	CU_ASSERT_EQUAL(g_users[0].failed, 0);
+	teardown();
+	g_shape = (struct ut_bdev_shape){0};
+}
+
 /* Reads of @ctx[0] blocks from block @ctx[1]. */
 static void submit_read_at(void *ctx)
 {
@@ -299,6 +340,7 @@ int main(void)
 		UT_TEST(test_bad_io_fails_at_once),
 		UT_TEST(test_every_type_reaches_the_module_and_counts),
 		UT_TEST(test_split_at_boundary_and_max_transfer),
+		UT_TEST(test_split_children_completed_inline_do_not_nest),
 		UT_TEST(test_boundary_and_write_unit),
 		UT_TEST(test_io_types_read_at_register),
 	};

@@ -41,6 +41,8 @@ extern struct usk_thread *g_ut_threads[2];
 extern int g_destructs;
 /* Makes the module refuse unmap, to reach the layer's unsupported-type check. */
 extern bool g_no_unmap;
+/* When set, the module hands each I/O to it instead of holding it (to complete it inline, say). */
+extern void (*g_ut_submit_hook)(struct usk_bdev_io *io);
 /* The bdev under test; setup() registers it afresh for each test. */
 extern struct usk_bdev g_bdev;
 /* What setup() gives g_bdev before registering it: the layer reads these once, at register. */
