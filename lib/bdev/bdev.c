@@ -257,6 +257,7 @@ static void bdev_cache_shape(struct usk_bdev *b, struct bdev_internal *bi)
 int usk_bdev_register(struct usk_bdev *b)
 {
 	struct bdev_internal *bi;
+	const char *given;
 	int rc;
 
 	if (b == NULL || bdev_name_check("name", NULL, b->name) != 0) {
@@ -285,6 +286,7 @@ int usk_bdev_register(struct usk_bdev *b)
 	TAILQ_INIT(&bi->descs);
 	pthread_mutex_init(&bi->lock, NULL);
 	b->internal = bi;
+	given = b->name;
 	b->name = bi->name;
 
 	pthread_mutex_lock(&g_bdev_lock);
@@ -306,7 +308,9 @@ int usk_bdev_register(struct usk_bdev *b)
 	return 0;
 
 free_internal:
+	/* The copy goes: the module's own name stays usable (to log the refusal, say). */
 	b->internal = NULL;
+	b->name = given;
 	pthread_mutex_destroy(&bi->lock);
 	free(bi->name);
 	free(bi);

@@ -14,6 +14,7 @@
 
 static void test_register_rules_and_properties(void)
 {
+	static const char taken[] = "ut0";
 	struct usk_bdev bad;
 
 	setup();
@@ -25,7 +26,10 @@ static void test_register_rules_and_properties(void)
 	CU_ASSERT_STRING_EQUAL(usk_bdev_get_module_name(&g_bdev), "ut");
 	CU_ASSERT_EQUAL(usk_bdev_get_write_unit_size(&g_bdev), 1);
 	bad.internal = NULL;
+	bad.name = taken;
 	CU_ASSERT_EQUAL(usk_bdev_register(&bad), -EEXIST);
+	/* A refused bdev keeps its module's name, not the layer's copy, freed with the refusal. */
+	CU_ASSERT_PTR_EQUAL(bad.name, taken);
 	bad.name = "ut1";
 	bad.blocklen = 520;
 	CU_ASSERT_EQUAL(usk_bdev_register(&bad), -EINVAL);
