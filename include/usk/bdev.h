@@ -192,7 +192,10 @@ struct usk_bdev *usk_bdev_desc_get_bdev(struct usk_bdev_desc *desc);
 
 /**
  * Get the current thread's I/O channel for the descriptor's bdev; put it
- * with usk_io_channel_put() when done.
+ * with usk_io_channel_put() when done, once every I/O submitted on it has
+ * completed (an I/O counts into its channel and gives its bdev_io back to
+ * it: one still with the module when the last put frees the channel would
+ * complete into freed memory).
  *
  * @return the channel, or NULL when not on a thread or memory is short.
  */

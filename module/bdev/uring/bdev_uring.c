@@ -93,6 +93,22 @@ const struct usk_bdev_module g_bdev_uring_module = {
 static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io);
 
 /*
+ * Gives the kernel the queued SQEs. What it refuses (-EBUSY while its
+ * completions overflow, -EAGAIN when short of memory) stays queued for
+ * the next poll: counted as given, no poll would give it again and its
+ * I/O would never complete.
+ */
+static void uring_give_queued(struct uring_channel *ch)
+{
+	int given = io_uring_submit(&ch->ring);
+
+	if (given > 0) {
+		ch->inflight += (uint32_t)given;
+		ch->queued -= (uint32_t)given;
+	}
+}
+
+/*
  * The ring's eventfd is the poller's interrupt source: signalled only while
  * the reactor sleeps. Polling, completions are seen without it, and a
  * signal per completion would be wasted work for the kernel.
@@ -152,9 +168,7 @@ static int uring_poll(void *ctx)
 	unsigned int head, n = 0;
 
 	if (ch->queued > 0) {
-		io_uring_submit(&ch->ring);
-		ch->inflight += ch->queued;
-		ch->queued = 0;
+		uring_give_queued(ch);
 	}
 	io_uring_for_each_cqe(&ch->ring, head, cqe) {
 		struct usk_bdev_io *io = io_uring_cqe_get_data(cqe);
@@ -402,9 +416,7 @@ static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io)
 
 	if (sqe == NULL) {
 		/* The ring is full of queued I/O: hand it over and take a fresh slot. */
-		io_uring_submit(&ch->ring);
-		ch->inflight += ch->queued;
-		ch->queued = 0;
+		uring_give_queued(ch);
 		sqe = io_uring_get_sqe(&ch->ring);
 	}
 	int file = uring_file(ch, ub, &fixed);

@@ -8,7 +8,8 @@
  * params are refused by field, and a host that forbids io_uring (by its
  * sysctl, or by refusing io_uring_setup as a seccomp profile does: the
  * module's io_uring_queue_init() calls are wrapped) is told why and to use
- * the aio bdev.
+ * the aio bdev. A submit the kernel refuses (io_uring_submit() wrapped) is
+ * made again.
  *
  * With bdev_aio_ut, it covers module/bdev/bdev_file.c (opening the file, its
  * block size and count, the refusals that name a field).
@@ -33,6 +34,24 @@ int __wrap_io_uring_queue_init(unsigned entries, struct io_uring *ring, unsigned
 {
 	return g_setup_error != 0 ? g_setup_error
 				  : __real_io_uring_queue_init(entries, ring, flags);
+}
+
+/*
+ * The next g_submit_refusals io_uring_submit() calls fail with -EBUSY, as
+ * while the kernel's completions overflow.
+ */
+static int g_submit_refusals;
+
+int __real_io_uring_submit(struct io_uring *ring);
+int __wrap_io_uring_submit(struct io_uring *ring);
+
+int __wrap_io_uring_submit(struct io_uring *ring)
+{
+	if (g_submit_refusals > 0) {
+		g_submit_refusals--;
+		return -EBUSY;
+	}
+	return __real_io_uring_submit(ring);
 }
 
 /* Makes uring bdev @name over @path with 4 KiB blocks. */
@@ -233,6 +252,31 @@ static void test_a_refused_io_uring_setup_is_explained(void)
 	unlink(path);
 }
 
+/*
+ * A read the kernel refused to take at the poll's submit goes again at the
+ * next poll, and completes (it was counted as given to the kernel, which
+ * never saw it: the read waited for ever).
+ */
+static void test_a_refused_submit_is_given_again(void)
+{
+	char path[PATH_LEN];
+	int fd = make_file(ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(create("u_refused", path), 0);
+	g_b.u.name = "u_refused";
+	on_thread(ut_bdev_open_msg, &g_b.u);
+	g_b.u.done = g_b.u.failed = 0;
+	g_submit_refusals = 2;
+	ut_file_read_rounds(&g_b, 1);
+	CU_ASSERT_EQUAL(g_submit_refusals, 0);
+	CU_ASSERT_EQUAL(g_b.u.failed, 0);
+	on_thread(ut_bdev_close_msg, &g_b.u);
+	ut_file_delete(&g_b, "u_refused");
+	close(fd);
+	unlink(path);
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "uring_yield");
@@ -247,6 +291,7 @@ int main(void)
 		UT_TEST(test_create_names_the_bad_field),
 		UT_TEST(test_a_host_without_io_uring_is_sent_to_aio),
 		UT_TEST(test_a_refused_io_uring_setup_is_explained),
+		UT_TEST(test_a_refused_submit_is_given_again),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

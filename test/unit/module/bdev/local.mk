@@ -27,7 +27,7 @@ test_unit_module_bdev_bdev_uring_ut_SOURCES = test/unit/module/bdev/bdev_uring_u
 test_unit_module_bdev_bdev_uring_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_uring_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_uring_ut_LDFLAGS = $(AM_LDFLAGS) -static -Wl,--wrap=sched_yield \
-	-Wl,--wrap=io_uring_queue_init
+	-Wl,--wrap=io_uring_queue_init -Wl,--wrap=io_uring_submit
 # The aio tests define io_getevents (ut_aio_getevents.c), to count the
 # module's calls: the static libusk binds to theirs.
 test_unit_module_bdev_bdev_aio_ut_SOURCES = test/unit/module/bdev/bdev_aio_ut.c \
