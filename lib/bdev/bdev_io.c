@@ -261,7 +261,7 @@ static void bdev_split_release(struct usk_bdev_io *parent)
 		return;
 	}
 	if (pi->success && pi->split_next_block < parent->offset_blocks + parent->num_blocks) {
-		/* Nothing in flight and bdev_io short: only possible on the first round. */
+		/* Nothing in flight, no bdev_io: first round only (children hand theirs on). */
 		pi->success = false;
 		pi->sct = USK_NVME_SCT_GENERIC;
 		pi->sc = USK_NVME_SC_INTERNAL_ERROR;
@@ -279,11 +279,19 @@ static void bdev_split_child_done(struct usk_bdev_io *child)
 		pi->sct = child->internal->sct;
 		pi->sc = child->internal->sc;
 	}
-	bdev_io_put(child);
-	/* A child completed inside the loop's submit: the loop goes on, not a new one inside it. */
-	if (!pi->split_issuing && pi->success &&
-	    pi->split_next_block < parent->offset_blocks + parent->num_blocks) {
-		bdev_split_continue(parent);
+	if (!pi->success || pi->split_next_block == parent->offset_blocks + parent->num_blocks) {
+		bdev_io_put(child);
+	} else {
+		/*
+		 * To the cache, not to a caller waiting for a bdev_io: the next
+		 * child takes it, or the split could be left with nothing in
+		 * flight and no bdev_io. A child that completed inside the loop's
+		 * submit leaves the loop to go on, rather than start one inside it.
+		 */
+		usk_pool_cache_put(pi->ch->cache, child);
+		if (!pi->split_issuing) {
+			bdev_split_continue(parent);
+		}
 	}
 	bdev_split_release(parent);
 }

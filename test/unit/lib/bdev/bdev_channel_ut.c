@@ -33,15 +33,6 @@ static void fill_pool(void *ctx)
 	CU_ASSERT_EQUAL(usk_bdev_queue_io_wait(&g_bdev, u->ch, &g_wait), 0);
 }
 
-static void complete_first(void *ctx)
-{
-	struct ut_module_channel *mc = &g_module_channels[0];
-	struct usk_bdev_io *io = mc->ios[0];
-
-	memmove(mc->ios, mc->ios + 1, (size_t)(--mc->count) * sizeof(mc->ios[0]));
-	usk_bdev_io_complete(io, USK_BDEV_IO_STATUS_SUCCESS);
-}
-
 static void test_waiting_for_a_free_bdev_io(void)
 {
 	struct ut_module_channel *mc = &g_module_channels[0];
@@ -51,7 +42,7 @@ static void test_waiting_for_a_free_bdev_io(void)
 	/* The pool holds 32 in this test program. */
 	CU_ASSERT_EQUAL(mc->count, 32);
 	CU_ASSERT_EQUAL(g_waited, 0);
-	on_thread(0, complete_first, NULL);
+	on_thread(0, module_complete_first, NULL);
 	CU_ASSERT_EQUAL(g_waited, 1);
 	CU_ASSERT_EQUAL(mc->count, 32);
 	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);

@@ -246,6 +246,78 @@ static void test_split_children_completed_inline_do_not_nest(void)
 	g_shape = (struct ut_bdev_shape){0};
 }
 
+static int g_waited;
+static struct usk_bdev_io_wait_entry g_wait;
+
+/* The waiter's turn: it reads a block with the bdev_io it waited for. */
+static void waited_read(void *arg)
+{
+	struct user *u = arg;
+
+	g_waited++;
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 1, io_done, u), 0);
+}
+
+static void complete_last_ok(void *ctx)
+{
+	struct ut_module_channel *mc = &g_module_channels[0];
+
+	usk_bdev_io_complete(mc->ios[--mc->count], USK_BDEV_IO_STATUS_SUCCESS);
+}
+
+/*
+ * With the pool down to 2 free bdev_io, a read of 3 blocks split into
+ * single blocks gets its first child only; then a caller runs short and
+ * waits for a bdev_io.
+ */
+static void split_with_a_waiter(void *ctx)
+{
+	struct user *u = &g_users[0];
+
+	while (usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 1, io_done, u) == 0) {
+	}
+	module_complete_first(NULL);
+	module_complete_first(NULL);
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 3, io_done, u), 0);
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 1, io_done, u), -ENOMEM);
+	g_wait = (struct usk_bdev_io_wait_entry){.bdev = &g_bdev, .cb = waited_read, .cb_arg = u};
+	CU_ASSERT_EQUAL(usk_bdev_queue_io_wait(&g_bdev, u->ch, &g_wait), 0);
+}
+
+/*
+ * A split child's bdev_io goes to the split's next child, not to a caller
+ * waiting for one: given away, the split had nothing in flight and no
+ * bdev_io, and failed a read that only had to wait.
+ */
+static void test_a_split_keeps_its_bdev_io_from_waiters(void)
+{
+	struct ut_module_channel *mc = &g_module_channels[0];
+
+	g_shape = (struct ut_bdev_shape){.max_transfer_blocks = 1};
+	setup();
+	g_waited = 0;
+	on_thread(0, split_with_a_waiter, NULL);
+	CU_ASSERT_EQUAL_FATAL(mc->count, 31);
+	CU_ASSERT_EQUAL(mc->ios[30]->offset_blocks, 0);
+	for (uint64_t child = 1; child < 3; child++) {
+		on_thread(0, complete_last_ok, NULL);
+		CU_ASSERT_EQUAL_FATAL(mc->count, 31);
+		CU_ASSERT_EQUAL(mc->ios[30]->offset_blocks, child);
+		CU_ASSERT_EQUAL(g_waited, 0);
+		CU_ASSERT_EQUAL(g_users[0].done, 2);
+	}
+	/* The split's end gives its last bdev_io to the waiter. */
+	on_thread(0, complete_last_ok, NULL);
+	CU_ASSERT_EQUAL(g_users[0].done, 3);
+	CU_ASSERT_EQUAL(g_waited, 1);
+	CU_ASSERT_EQUAL(mc->count, 31);
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+	CU_ASSERT_EQUAL(g_users[0].done, 34);
+	CU_ASSERT_EQUAL(g_users[0].failed, 0);
+	teardown();
+	g_shape = (struct ut_bdev_shape){0};
+}
+
 /* Reads of @ctx[0] blocks from block @ctx[1]. */
 static void submit_read_at(void *ctx)
 {
@@ -341,6 +413,7 @@ int main(void)
 		UT_TEST(test_every_type_reaches_the_module_and_counts),
 		UT_TEST(test_split_at_boundary_and_max_transfer),
 		UT_TEST(test_split_children_completed_inline_do_not_nest),
+		UT_TEST(test_a_split_keeps_its_bdev_io_from_waiters),
 		UT_TEST(test_boundary_and_write_unit),
 		UT_TEST(test_io_types_read_at_register),
 	};

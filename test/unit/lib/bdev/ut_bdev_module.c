@@ -146,6 +146,15 @@ void module_complete_all(void *ctx)
 	}
 }
 
+void module_complete_first(void *ctx)
+{
+	struct ut_module_channel *mc = &g_module_channels[thread_index()];
+	struct usk_bdev_io *io = mc->ios[0];
+
+	memmove(mc->ios, mc->ios + 1, (size_t)(--mc->count) * sizeof(mc->ios[0]));
+	usk_bdev_io_complete(io, USK_BDEV_IO_STATUS_SUCCESS);
+}
+
 void setup(void)
 {
 	memset(g_users, 0, sizeof(g_users));

@@ -79,6 +79,8 @@ void user_close(void *ctx);
 void io_done(struct usk_bdev_io *io, bool success, void *cb_arg);
 /* On a thread: the module completes all it holds there with the status in ctx. */
 void module_complete_all(void *ctx);
+/* On a thread: the module completes the oldest I/O it holds there, successfully. */
+void module_complete_first(void *ctx);
 /* On a thread: unregisters ut0, for teardown and for a hot remove with openers left. */
 void unregister_bdev(void *ctx);
 /* On a thread: opens the bdev named ctx read-only into g_reader; rc in g_open_rc. */
