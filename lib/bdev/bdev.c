@@ -230,7 +230,8 @@ static bool bdev_geometry_valid(const struct usk_bdev *b)
 
 static bool bdev_valid(const struct usk_bdev *b)
 {
-	return bdev_geometry_valid(b) && b->blockcnt > 0 && b->fn_table != NULL &&
+	return bdev_geometry_valid(b) && b->blockcnt > 0 &&
+	       b->blockcnt <= UINT64_MAX / b->blocklen && b->fn_table != NULL &&
 	       b->fn_table->submit_request != NULL && b->fn_table->get_io_channel != NULL &&
 	       b->fn_table->io_type_supported != NULL && b->module != NULL;
 }
@@ -265,7 +266,8 @@ int usk_bdev_register(struct usk_bdev *b)
 	}
 	if (!bdev_valid(b)) {
 		USK_ERRLOG("bdev '%s': not registered: it needs a module, its functions, "
-			   "a power-of-two block size of at least 512 and some blocks",
+			   "a power-of-two block size of at least 512 and some blocks, "
+			   "less than 2^64 bytes in all",
 			   b->name);
 		return -EINVAL;
 	}

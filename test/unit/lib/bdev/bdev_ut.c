@@ -36,6 +36,9 @@ static void test_register_rules_and_properties(void)
 	bad.blocklen = 512;
 	bad.blockcnt = 0;
 	CU_ASSERT_EQUAL(usk_bdev_register(&bad), -EINVAL);
+	/* 2^64 bytes: a byte offset past 2^64 wraps round to the start. */
+	bad.blockcnt = (UINT64_MAX >> 9) + 1;
+	CU_ASSERT_EQUAL(usk_bdev_register(&bad), -EINVAL);
 
 	teardown();
 }
