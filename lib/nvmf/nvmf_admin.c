@@ -13,7 +13,9 @@
 #include "usk/util.h"
 #include "nvmf_internal.h"
 
-#define NS_LIST_MAX 1024 /* entries of an Identify or Changed Namespace list */
+#define NS_LIST_MAX	  1024 /* entries of an Identify or Changed Namespace list */
+#define IDENTIFY_SIZE	  4096 /* every Identify data structure */
+#define ERROR_LOG_ENTRIES 1    /* Identify's ELPE + 1 */
 
 static void status(struct nvmf_req *req, int sct, int sc)
 {
@@ -27,6 +29,21 @@ static void put_data(struct nvmf_req *req, const void *src, size_t len, uint64_t
 		memcpy(req->data, (const uint8_t *)src + offset,
 		       USK_MIN(len - offset, (size_t)req->length));
 	}
+}
+
+/*
+ * The log page @src of @size bytes from byte @offset into the command's data;
+ * false, with Invalid Field in Command, for an offset past its last byte
+ * (base 1.4 5.14, LPOL: such an offset is refused, not read as zeroes).
+ */
+static bool put_log(struct nvmf_req *req, const void *src, size_t size, uint64_t offset)
+{
+	if (offset >= size) {
+		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);
+		return false;
+	}
+	put_data(req, src, size, offset);
+	return true;
 }
 
 void nvmf_put_space_padded(char *dst, size_t size, const char *src)
@@ -52,6 +69,7 @@ void nvmf_admin_fill_ctrlr_data(const struct nvmf_ctrlr *c, struct usk_nvme_ctrl
 	cd->ver = 0x10300;
 	cd->aerl = NVMF_MAX_AER - 1;
 	cd->acl = 3;
+	cd->elpe = ERROR_LOG_ENTRIES - 1;
 	cd->lpa = 1u << 2; /* extended Get Log Page: NUMDU and offsets */
 	cd->sqes = 6u << 4 | 6u;
 	cd->cqes = 4u << 4 | 4u;
@@ -138,7 +156,8 @@ static void admin_identify(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	uint8_t cns = (uint8_t)req->cmd.cdw10;
 	struct usk_nvme_ctrlr_data cd;
 
-	if (req->data == NULL) {
+	/* The SGL carries the 4096 bytes exactly: SGLS bit 18 (longer SGLs) is clear. */
+	if (req->data == NULL || req->length != IDENTIFY_SIZE) {
 		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID);
 		return;
 	}
@@ -171,7 +190,15 @@ static void log_health(struct nvmf_req *req, uint64_t offset)
 	h.temperature = 273 + 25; /* Kelvin: a bdev has no sensor; a plausible room temperature */
 	h.available_spare = 100;
 	h.available_spare_threshold = 10;
-	put_data(req, &h, sizeof(h), offset);
+	put_log(req, &h, sizeof(h), offset);
+}
+
+static void log_error(struct nvmf_req *req, uint64_t offset)
+{
+	/* No error is kept: every entry reads as an empty one (error count 0). */
+	const struct usk_nvme_error_info entries[ERROR_LOG_ENTRIES] = {0};
+
+	put_log(req, entries, sizeof(entries), offset);
 }
 
 static void log_changed_ns(struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_t offset, bool retain)
@@ -179,8 +206,7 @@ static void log_changed_ns(struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_t 
 	uint32_t list[NS_LIST_MAX] = {0};
 
 	memcpy(list, c->changed_ns, c->nchanged * sizeof(uint32_t));
-	put_data(req, list, sizeof(list), offset);
-	if (!retain) {
+	if (put_log(req, list, sizeof(list), offset) && !retain) {
 		c->nchanged = 0;
 		c->ns_changed_masked = false;
 	}
@@ -194,11 +220,21 @@ static void admin_get_log_page(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	uint64_t offset = cmd->cdw12 | (uint64_t)cmd->cdw13 << 32;
 	uint64_t want = (((uint64_t)(cmd->cdw11 & 0xffff) << 16 | cmd->cdw10 >> 16) + 1) * 4;
 
-	if (req->data == NULL || want > req->length || offset % 4 != 0) {
+	/* The SGL carries the NUMD + 1 dwords exactly, as for Identify. */
+	if (req->data == NULL || want != req->length) {
+		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID);
+		return;
+	}
+	if (offset % 4 != 0) {
 		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);
 		return;
 	}
 	if (c->subsys->discovery) {
+		/*
+		 * Past its end, the discovery log reads as zeroes: it shrinks between
+		 * a host's reads of its pieces, and the generation counter, not a
+		 * failed read, is how the host learns it changed.
+		 */
 		if (lid != USK_NVME_LOG_DISCOVERY) {
 			status(req, USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE);
 			return;
@@ -208,7 +244,7 @@ static void admin_get_log_page(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	}
 	switch (lid) {
 	case USK_NVME_LOG_ERROR:
-		/* No error entries: the buffer was zeroed. */
+		log_error(req, offset);
 		break;
 	case USK_NVME_LOG_HEALTH:
 		log_health(req, offset);

@@ -34,8 +34,9 @@
 #define M512_BLOCKS 256
 #define M4K_BLOCKS  64
 
-#define INVALID_FIELD UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD)
-#define INVALID_LOG   UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE)
+#define INVALID_FIELD  UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD)
+#define INVALID_LOG    UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE)
+#define LENGTH_INVALID UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID)
 
 static struct usk_thread *g_thread;
 static struct nvmf_subsystem *g_subsys;
@@ -95,18 +96,28 @@ static uint16_t identify(struct cmd **out, uint8_t cns, uint32_t nsid)
 	return run(*out);
 }
 
-/* Get Log Page of @lid for @nsid, @bytes (a multiple of 4) from byte @offset; RAE clear. */
-static uint16_t get_log_ns(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
-			   uint64_t offset)
+/*
+ * Get Log Page of @lid for @nsid, @bytes (a multiple of 4) from byte @offset,
+ * RAE clear, with a data buffer of @length bytes.
+ */
+static uint16_t get_log_buf(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
+			    uint64_t offset, uint32_t length)
 {
 	uint32_t numd = bytes / 4 - 1;
 
 	/* NUMDL in CDW10 31:16, NUMDU in CDW11 15:0, the offset in CDW12 and CDW13. */
 	*out = cmd_new(USK_NVME_OPC_GET_LOG_PAGE, nsid, lid | (numd & 0xffff) << 16, numd >> 16,
-		       bytes);
+		       length);
 	(*out)->req.cmd.cdw12 = (uint32_t)offset;
 	(*out)->req.cmd.cdw13 = (uint32_t)(offset >> 32);
 	return run(*out);
+}
+
+/* The same with a buffer of @bytes, what the command moves. */
+static uint16_t get_log_ns(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
+			   uint64_t offset)
+{
+	return get_log_buf(out, nsid, lid, bytes, offset, bytes);
 }
 
 /* A controller-wide log page: NSID FFFFFFFFh. */
@@ -462,6 +473,67 @@ static void test_log_pages(void)
 	teardown();
 }
 
+/*
+ * A Log Page Offset past the last byte of the page (base 1.4 5.14, LPOL:
+ * "larger than the size of the log page"): Invalid Field in Command; the
+ * last dword of each page still reads. The Error Information log has
+ * ELPE + 1 entries of 64 bytes (Identify byte 262).
+ */
+static void test_log_page_offset_past_the_end(void)
+{
+	struct {
+		uint8_t lid;
+		uint64_t size;
+	} logs[] = {{USK_NVME_LOG_ERROR, 0},
+		    {USK_NVME_LOG_HEALTH, 512},
+		    {USK_NVME_LOG_CHANGED_NS, 4096}};
+	struct cmd *c;
+
+	setup();
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	logs[0].size = (c->data[262] + 1u) * 64;
+	free(c);
+	for (size_t i = 0; i < USK_COUNTOF(logs); i++) {
+		CU_ASSERT_EQUAL(get_log(&c, logs[i].lid, 4, logs[i].size - 4), UT_NVME_OK);
+		free(c);
+		CU_ASSERT_EQUAL(get_log(&c, logs[i].lid, 4, logs[i].size), INVALID_FIELD);
+		free(c);
+		/* LPOU counts too: 2^32 is no offset into a page of 4 KiB. */
+		CU_ASSERT_EQUAL(get_log(&c, logs[i].lid, 4, 1ull << 32), INVALID_FIELD);
+		free(c);
+	}
+	teardown();
+}
+
+/*
+ * The buffer a command's SGL gives must be its transfer exactly, as SGLS bit
+ * 18 clear says (base 1.4 5.15.2.1): Identify moves 4096 bytes, Get Log Page
+ * NUMD + 1 dwords; a shorter or longer one is Data SGL Length Invalid, not
+ * a page cut short or one written past what the host asked for.
+ */
+static void test_data_length_not_the_transfer(void)
+{
+	struct cmd *c;
+
+	setup();
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(ut_le32_at(c->data, 536) & (1u << 18), 0);
+	free(c);
+	c = cmd_new(USK_NVME_OPC_IDENTIFY, 0, USK_NVME_CNS_CONTROLLER, 0, 1024);
+	CU_ASSERT_EQUAL(run(c), LENGTH_INVALID);
+	free(c);
+	c = cmd_new(USK_NVME_OPC_IDENTIFY, 1, USK_NVME_CNS_NAMESPACE, 0, 8192);
+	CU_ASSERT_EQUAL(run(c), LENGTH_INVALID);
+	free(c);
+	CU_ASSERT_EQUAL(get_log_buf(&c, 0xffffffffu, USK_NVME_LOG_HEALTH, 512, 0, 256),
+			LENGTH_INVALID);
+	free(c);
+	CU_ASSERT_EQUAL(get_log_buf(&c, 0xffffffffu, USK_NVME_LOG_HEALTH, 8, 0, 512),
+			LENGTH_INVALID);
+	free(c);
+	teardown();
+}
+
 /* Number of Queues (07h): 0's based counts, NSQA in 15:0 and NCQA in 31:16 of dword 0. */
 static void test_number_of_queues(void)
 {
@@ -680,6 +752,8 @@ int main(void)
 		UT_TEST(test_identify_namespace_descriptors),
 		UT_TEST(test_identify_unknown_cns),
 		UT_TEST(test_log_pages),
+		UT_TEST(test_log_page_offset_past_the_end),
+		UT_TEST(test_data_length_not_the_transfer),
 		UT_TEST(test_number_of_queues),
 		UT_TEST(test_features),
 		UT_TEST(test_keep_alive_and_abort),
