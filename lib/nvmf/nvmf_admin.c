@@ -13,9 +13,10 @@
 #include "usk/util.h"
 #include "nvmf_internal.h"
 
-#define NS_LIST_MAX	  1024 /* entries of an Identify or Changed Namespace list */
-#define IDENTIFY_SIZE	  4096 /* every Identify data structure */
-#define ERROR_LOG_ENTRIES 1    /* Identify's ELPE + 1 */
+#define NS_LIST_MAX	  1024	/* entries of an Identify or Changed Namespace list */
+#define IDENTIFY_SIZE	  4096	/* every Identify data structure */
+#define ERROR_LOG_ENTRIES 1	/* Identify's ELPE + 1 */
+#define FIRMWARE_REVISION "USK" /* Identify's FR, the one firmware slot's */
 
 static void status(struct nvmf_req *req, int sct, int sc)
 {
@@ -64,12 +65,14 @@ void nvmf_admin_fill_ctrlr_data(const struct nvmf_ctrlr *c, struct usk_nvme_ctrl
 	memset(cd, 0, sizeof(*cd));
 	nvmf_put_space_padded(cd->sn, sizeof(cd->sn), s->sn);
 	nvmf_put_space_padded(cd->mn, sizeof(cd->mn), s->mn);
-	nvmf_put_space_padded(cd->fr, sizeof(cd->fr), "USK");
+	nvmf_put_space_padded(cd->fr, sizeof(cd->fr), FIRMWARE_REVISION);
 	cd->cntlid = c->cntlid;
 	cd->ver = 0x10300;
 	cd->aerl = NVMF_MAX_AER - 1;
 	cd->acl = 3;
 	cd->elpe = ERROR_LOG_ENTRIES - 1;
+	/* One firmware slot (bits 3:1), read only (bit 0): nothing to download. */
+	cd->frmw = 1u << 1 | 1u;
 	cd->lpa = 1u << 2; /* extended Get Log Page: NUMDU and offsets */
 	cd->sqes = 6u << 4 | 6u;
 	cd->cqes = 4u << 4 | 4u;
@@ -201,6 +204,15 @@ static void log_error(struct nvmf_req *req, uint64_t offset)
 	put_log(req, entries, sizeof(entries), offset);
 }
 
+/* The one slot, active: base 1.4 5.14.1.3 makes this log mandatory. */
+static void log_firmware_slot(struct nvmf_req *req, uint64_t offset)
+{
+	struct usk_nvme_firmware_slot_log fw = {.afi = 1};
+
+	nvmf_put_space_padded(fw.frs[0], sizeof(fw.frs[0]), FIRMWARE_REVISION);
+	put_log(req, &fw, sizeof(fw), offset);
+}
+
 static void log_changed_ns(struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_t offset, bool retain)
 {
 	uint32_t list[NS_LIST_MAX] = {0};
@@ -248,6 +260,9 @@ static void admin_get_log_page(struct nvmf_ctrlr *c, struct nvmf_req *req)
 		break;
 	case USK_NVME_LOG_HEALTH:
 		log_health(req, offset);
+		break;
+	case USK_NVME_LOG_FIRMWARE_SLOT:
+		log_firmware_slot(req, offset);
 		break;
 	case USK_NVME_LOG_CHANGED_NS:
 		log_changed_ns(c, req, offset, retain);

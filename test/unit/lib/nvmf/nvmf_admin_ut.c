@@ -506,6 +506,35 @@ static void test_log_page_offset_past_the_end(void)
 }
 
 /*
+ * Firmware Slot Information (03h), a log every controller has (base 1.4
+ * 5.14.1.3, Figure 191: mandatory): AFI names the active slot, one of the
+ * 1 to 7 slots FRMW (Identify byte 260, bits 3:1) says there are, and that
+ * slot's revision is Identify's FR; the log is 512 bytes.
+ */
+static void test_firmware_slot_log(void)
+{
+	struct cmd *c;
+	uint8_t fr[8], slots, active;
+
+	setup();
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	memcpy(fr, c->data + 64, sizeof(fr));
+	slots = (c->data[260] >> 1) & 7;
+	free(c);
+	CU_ASSERT_TRUE(slots >= 1);
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_FIRMWARE_SLOT, 512, 0), UT_NVME_OK);
+	active = c->data[0] & 7;
+	CU_ASSERT_TRUE(active >= 1 && active <= slots);
+	if (active >= 1 && active <= 7) {
+		CU_ASSERT_EQUAL(memcmp(c->data + 8 * active, fr, sizeof(fr)), 0);
+	}
+	free(c);
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_FIRMWARE_SLOT, 4, 512), INVALID_FIELD);
+	free(c);
+	teardown();
+}
+
+/*
  * The buffer a command's SGL gives must be its transfer exactly, as SGLS bit
  * 18 clear says (base 1.4 5.15.2.1): Identify moves 4096 bytes, Get Log Page
  * NUMD + 1 dwords; a shorter or longer one is Data SGL Length Invalid, not
@@ -754,6 +783,7 @@ int main(void)
 		UT_TEST(test_log_pages),
 		UT_TEST(test_log_page_offset_past_the_end),
 		UT_TEST(test_data_length_not_the_transfer),
+		UT_TEST(test_firmware_slot_log),
 		UT_TEST(test_number_of_queues),
 		UT_TEST(test_features),
 		UT_TEST(test_keep_alive_and_abort),
