@@ -55,6 +55,31 @@ void nvmf_put_space_padded(char *dst, size_t size, const char *src)
 	memcpy(dst, src, len);
 }
 
+/*
+ * Dataset Management and Write Zeroes as every namespace's bdev can run
+ * them: ONCS speaks for all the namespaces, and a bdev without them (an aio
+ * bdev made without fallocate) would answer them with Invalid Opcode.
+ */
+static uint16_t ctrlr_oncs(const struct nvmf_subsystem *s)
+{
+	uint16_t oncs = USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
+
+	for (uint32_t nsid = 1; nsid <= NVMF_MAX_NAMESPACES; nsid++) {
+		const struct nvmf_ns *ns = nvmf_ns_get(s, nsid);
+
+		if (ns == NULL) {
+			continue;
+		}
+		if (!usk_bdev_io_type_supported(ns->bdev, USK_BDEV_IO_TYPE_UNMAP)) {
+			oncs &= (uint16_t)~USK_NVME_ONCS_DSM;
+		}
+		if (!usk_bdev_io_type_supported(ns->bdev, USK_BDEV_IO_TYPE_WRITE_ZEROES)) {
+			oncs &= (uint16_t)~USK_NVME_ONCS_WRITE_ZEROES;
+		}
+	}
+	return oncs;
+}
+
 void nvmf_admin_fill_ctrlr_data(const struct nvmf_ctrlr *c, struct usk_nvme_ctrlr_data *cd)
 {
 	const struct nvmf_subsystem *s = c->subsys;
@@ -92,7 +117,7 @@ void nvmf_admin_fill_ctrlr_data(const struct nvmf_ctrlr *c, struct usk_nvme_ctrl
 	cd->mdts = (uint8_t)(usk_u32_log2(g_nvmf.opts.max_io_size) - 12);
 	cd->oaes = USK_NVME_OAES_NS_ATTR;
 	cd->nn = s->max_namespaces;
-	cd->oncs = USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
+	cd->oncs = ctrlr_oncs(s);
 	cd->vwc = 1; /* the bdevs may cache: hosts send Flush */
 }
 

@@ -563,6 +563,75 @@ static void test_data_length_not_the_transfer(void)
 	teardown();
 }
 
+/*
+ * A bdev that cannot deallocate or write zeroes, as an aio bdev made without
+ * fallocate: what a namespace over it answers Identify with. No I/O is sent.
+ */
+static const struct usk_bdev_module g_plain_module = {.name = "plain"};
+static struct usk_bdev g_plain;
+
+static void plain_submit(struct usk_io_channel *ch, struct usk_bdev_io *io)
+{
+	CU_FAIL("an I/O reached the plain bdev");
+}
+
+static bool plain_io_type_supported(void *ctxt, enum usk_bdev_io_type type)
+{
+	return type != USK_BDEV_IO_TYPE_UNMAP && type != USK_BDEV_IO_TYPE_WRITE_ZEROES;
+}
+
+static struct usk_io_channel *plain_get_io_channel(void *ctxt)
+{
+	return NULL;
+}
+
+static const struct usk_bdev_fn_table g_plain_fn = {
+	.submit_request = plain_submit,
+	.io_type_supported = plain_io_type_supported,
+	.get_io_channel = plain_get_io_channel,
+};
+
+static void plain_add_ns_msg(void *ctx)
+{
+	uint32_t nsid;
+
+	g_plain = (struct usk_bdev){.name = "PLAIN",
+				    .blocklen = 512,
+				    .blockcnt = 64,
+				    .fn_table = &g_plain_fn,
+				    .module = &g_plain_module};
+	CU_ASSERT_EQUAL_FATAL(usk_bdev_register(&g_plain), 0);
+	CU_ASSERT_EQUAL(nvmf_subsystem_add_ns(g_subsys, "PLAIN", 2, NULL, &nsid), 0);
+}
+
+/* The subsystem goes first: it closes the namespace's descriptor of the bdev. */
+static void plain_teardown_msg(void *ctx)
+{
+	teardown_msg(ctx);
+	CU_ASSERT_EQUAL(usk_bdev_unregister(&g_plain, ut_bdev_count_deleted, ctx), 0);
+}
+
+/*
+ * ONCS (Identify byte 520) is the controller's word for all its namespaces:
+ * a host sends Dataset Management (bit 2) and Write Zeroes (bit 3) to any of
+ * them, so neither is claimed while a namespace's bdev cannot run it (it
+ * would answer Invalid Command Opcode).
+ */
+static void test_oncs_follows_the_namespaces(void)
+{
+	struct cmd *c;
+	int deleted = 0;
+
+	setup();
+	ut_bdev_on_thread(g_thread, plain_add_ns_msg, NULL);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(ut_le16_at(c->data, 520) & USK_NVME_ONCS_DSM, 0);
+	CU_ASSERT_EQUAL(ut_le16_at(c->data, 520) & USK_NVME_ONCS_WRITE_ZEROES, 0);
+	free(c);
+	ut_bdev_on_thread(g_thread, plain_teardown_msg, &deleted);
+	CU_ASSERT_EQUAL(deleted, 3);
+}
+
 /* Number of Queues (07h): 0's based counts, NSQA in 15:0 and NCQA in 31:16 of dword 0. */
 static void test_number_of_queues(void)
 {
@@ -784,6 +853,7 @@ int main(void)
 		UT_TEST(test_log_page_offset_past_the_end),
 		UT_TEST(test_data_length_not_the_transfer),
 		UT_TEST(test_firmware_slot_log),
+		UT_TEST(test_oncs_follows_the_namespaces),
 		UT_TEST(test_number_of_queues),
 		UT_TEST(test_features),
 		UT_TEST(test_keep_alive_and_abort),
