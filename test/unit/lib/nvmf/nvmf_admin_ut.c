@@ -2,18 +2,21 @@
 /*
  * The admin commands of a connected controller (nvmf_admin.c), sent
  * straight to nvmf_admin_exec(): Identify (controller, namespace, active
- * namespace list, namespace identification descriptors), Get Log Page
- * (error, SMART / health, changed namespace list, discovery), Set and Get
- * Features (number of queues, async event configuration, keep alive
- * timer), Keep Alive, Abort and Asynchronous Event Requests, and the
- * statuses base 1.3/1.4 names for an opcode, a CNS, a log page or an NSID
- * the controller does not have. Each answer is read at the byte offsets
- * the specification gives, not through the code's own structures alone.
+ * namespace list, namespace identification descriptors; ONCS against what
+ * the namespaces' bdevs can run), Get Log Page (error, SMART / health,
+ * firmware slot, changed namespace list, discovery; offsets past a page's
+ * end), Set and Get Features (number of queues, async event configuration,
+ * keep alive timer), Keep Alive, Abort and Asynchronous Event Requests, and
+ * the statuses base 1.3/1.4 names for an opcode, a CNS, a log page or an
+ * NSID the controller does not have, and for a data buffer that is not the
+ * command's transfer. Each answer is read at the byte offsets the
+ * specification gives, not through the code's own structures alone.
  *
  * The controller is made by hand as Connect makes one (no transport, no
- * poll group): a subsystem with two namespaces over malloc bdevs, on one
- * thread polled by hand; the admin queue pair's completions, which only
- * AERs send, land in a list here.
+ * poll group): a subsystem with two namespaces over malloc bdevs (and, for
+ * ONCS, one over a bdev of the test's own that can neither deallocate nor
+ * write zeroes), on one thread polled by hand; the admin queue pair's
+ * completions, which only AERs send, land in a list here.
  */
 #include "config.h"
 
