@@ -13,7 +13,10 @@
 #include "usk/util.h"
 #include "nvmf_internal.h"
 
-#define NS_LIST_MAX 1024 /* entries of an Identify or Changed Namespace list */
+#define NS_LIST_MAX	  1024	/* entries of an Identify or Changed Namespace list */
+#define IDENTIFY_SIZE	  4096	/* every Identify data structure */
+#define ERROR_LOG_ENTRIES 1	/* Identify's ELPE + 1 */
+#define FIRMWARE_REVISION "USK" /* Identify's FR, the one firmware slot's */
 
 static void status(struct nvmf_req *req, int sct, int sc)
 {
@@ -29,12 +32,52 @@ static void put_data(struct nvmf_req *req, const void *src, size_t len, uint64_t
 	}
 }
 
+/*
+ * The log page @src of @size bytes from byte @offset into the command's data;
+ * false, with Invalid Field in Command, for an offset past its last byte
+ * (base 1.4 5.14, LPOL: such an offset is refused, not read as zeroes).
+ */
+static bool put_log(struct nvmf_req *req, const void *src, size_t size, uint64_t offset)
+{
+	if (offset >= size) {
+		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);
+		return false;
+	}
+	put_data(req, src, size, offset);
+	return true;
+}
+
 void nvmf_put_space_padded(char *dst, size_t size, const char *src)
 {
 	size_t len = strnlen(src, size);
 
 	memset(dst, ' ', size);
 	memcpy(dst, src, len);
+}
+
+/*
+ * Dataset Management and Write Zeroes as every namespace's bdev can run
+ * them: ONCS speaks for all the namespaces, and a bdev without them (an aio
+ * bdev made without fallocate) would answer them with Invalid Opcode.
+ */
+static uint16_t ctrlr_oncs(const struct nvmf_subsystem *s)
+{
+	uint16_t oncs = USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
+
+	for (uint32_t nsid = 1; nsid <= NVMF_MAX_NAMESPACES; nsid++) {
+		const struct nvmf_ns *ns = nvmf_ns_get(s, nsid);
+
+		if (ns == NULL) {
+			continue;
+		}
+		if (!usk_bdev_io_type_supported(ns->bdev, USK_BDEV_IO_TYPE_UNMAP)) {
+			oncs &= (uint16_t)~USK_NVME_ONCS_DSM;
+		}
+		if (!usk_bdev_io_type_supported(ns->bdev, USK_BDEV_IO_TYPE_WRITE_ZEROES)) {
+			oncs &= (uint16_t)~USK_NVME_ONCS_WRITE_ZEROES;
+		}
+	}
+	return oncs;
 }
 
 void nvmf_admin_fill_ctrlr_data(const struct nvmf_ctrlr *c, struct usk_nvme_ctrlr_data *cd)
@@ -47,11 +90,14 @@ void nvmf_admin_fill_ctrlr_data(const struct nvmf_ctrlr *c, struct usk_nvme_ctrl
 	memset(cd, 0, sizeof(*cd));
 	nvmf_put_space_padded(cd->sn, sizeof(cd->sn), s->sn);
 	nvmf_put_space_padded(cd->mn, sizeof(cd->mn), s->mn);
-	nvmf_put_space_padded(cd->fr, sizeof(cd->fr), "USK");
+	nvmf_put_space_padded(cd->fr, sizeof(cd->fr), FIRMWARE_REVISION);
 	cd->cntlid = c->cntlid;
 	cd->ver = 0x10300;
 	cd->aerl = NVMF_MAX_AER - 1;
 	cd->acl = 3;
+	cd->elpe = ERROR_LOG_ENTRIES - 1;
+	/* One firmware slot (bits 3:1), read only (bit 0): nothing to download. */
+	cd->frmw = 1u << 1 | 1u;
 	cd->lpa = 1u << 2; /* extended Get Log Page: NUMDU and offsets */
 	cd->sqes = 6u << 4 | 6u;
 	cd->cqes = 4u << 4 | 4u;
@@ -71,7 +117,7 @@ void nvmf_admin_fill_ctrlr_data(const struct nvmf_ctrlr *c, struct usk_nvme_ctrl
 	cd->mdts = (uint8_t)(usk_u32_log2(g_nvmf.opts.max_io_size) - 12);
 	cd->oaes = USK_NVME_OAES_NS_ATTR;
 	cd->nn = s->max_namespaces;
-	cd->oncs = USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
+	cd->oncs = ctrlr_oncs(s);
 	cd->vwc = 1; /* the bdevs may cache: hosts send Flush */
 }
 
@@ -138,7 +184,8 @@ static void admin_identify(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	uint8_t cns = (uint8_t)req->cmd.cdw10;
 	struct usk_nvme_ctrlr_data cd;
 
-	if (req->data == NULL) {
+	/* The SGL carries the 4096 bytes exactly: SGLS bit 18 (longer SGLs) is clear. */
+	if (req->data == NULL || req->length != IDENTIFY_SIZE) {
 		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID);
 		return;
 	}
@@ -171,7 +218,24 @@ static void log_health(struct nvmf_req *req, uint64_t offset)
 	h.temperature = 273 + 25; /* Kelvin: a bdev has no sensor; a plausible room temperature */
 	h.available_spare = 100;
 	h.available_spare_threshold = 10;
-	put_data(req, &h, sizeof(h), offset);
+	put_log(req, &h, sizeof(h), offset);
+}
+
+static void log_error(struct nvmf_req *req, uint64_t offset)
+{
+	/* No error is kept: every entry reads as an empty one (error count 0). */
+	const struct usk_nvme_error_info entries[ERROR_LOG_ENTRIES] = {0};
+
+	put_log(req, entries, sizeof(entries), offset);
+}
+
+/* The one slot, active: base 1.4 5.14.1.3 makes this log mandatory. */
+static void log_firmware_slot(struct nvmf_req *req, uint64_t offset)
+{
+	struct usk_nvme_firmware_slot_log fw = {.afi = 1};
+
+	nvmf_put_space_padded(fw.frs[0], sizeof(fw.frs[0]), FIRMWARE_REVISION);
+	put_log(req, &fw, sizeof(fw), offset);
 }
 
 static void log_changed_ns(struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_t offset, bool retain)
@@ -179,8 +243,7 @@ static void log_changed_ns(struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_t 
 	uint32_t list[NS_LIST_MAX] = {0};
 
 	memcpy(list, c->changed_ns, c->nchanged * sizeof(uint32_t));
-	put_data(req, list, sizeof(list), offset);
-	if (!retain) {
+	if (put_log(req, list, sizeof(list), offset) && !retain) {
 		c->nchanged = 0;
 		c->ns_changed_masked = false;
 	}
@@ -194,11 +257,21 @@ static void admin_get_log_page(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	uint64_t offset = cmd->cdw12 | (uint64_t)cmd->cdw13 << 32;
 	uint64_t want = (((uint64_t)(cmd->cdw11 & 0xffff) << 16 | cmd->cdw10 >> 16) + 1) * 4;
 
-	if (req->data == NULL || want > req->length || offset % 4 != 0) {
+	/* The SGL carries the NUMD + 1 dwords exactly, as for Identify. */
+	if (req->data == NULL || want != req->length) {
+		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID);
+		return;
+	}
+	if (offset % 4 != 0) {
 		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);
 		return;
 	}
 	if (c->subsys->discovery) {
+		/*
+		 * Past its end, the discovery log reads as zeroes: it shrinks between
+		 * a host's reads of its pieces, and the generation counter, not a
+		 * failed read, is how the host learns it changed.
+		 */
 		if (lid != USK_NVME_LOG_DISCOVERY) {
 			status(req, USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE);
 			return;
@@ -208,10 +281,13 @@ static void admin_get_log_page(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	}
 	switch (lid) {
 	case USK_NVME_LOG_ERROR:
-		/* No error entries: the buffer was zeroed. */
+		log_error(req, offset);
 		break;
 	case USK_NVME_LOG_HEALTH:
 		log_health(req, offset);
+		break;
+	case USK_NVME_LOG_FIRMWARE_SLOT:
+		log_firmware_slot(req, offset);
 		break;
 	case USK_NVME_LOG_CHANGED_NS:
 		log_changed_ns(c, req, offset, retain);

@@ -160,7 +160,7 @@ static void connect_io(struct nvmf_req *req, struct nvmf_subsystem *s,
 		connect_invalid(req, IATTR_DATA, offsetof(struct usk_nvmf_connect_data, cntlid));
 		return;
 	}
-	if (s->discovery || !(c->cc & USK_NVME_CC_EN)) {
+	if (s->discovery || !nvmf_ctrlr_enabled(c)) {
 		nvmf_req_set_status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
 		return;
 	}
@@ -279,9 +279,10 @@ static bool property_get(const struct nvmf_ctrlr *c, uint32_t ofst, uint8_t size
 /* CC: enable makes the controller ready; a shutdown notice completes at once. */
 static void property_set_cc(struct nvmf_ctrlr *c, uint32_t cc)
 {
-	bool was_on = c->cc & USK_NVME_CC_EN;
+	bool was_on = nvmf_ctrlr_enabled(c);
 
-	c->cc = cc;
+	/* The queue pairs' threads read it: I/O waits for an enabled controller. */
+	__atomic_store_n(&c->cc, cc, __ATOMIC_RELAXED);
 	if ((cc & USK_NVME_CC_EN) && !was_on) {
 		c->csts = USK_NVME_CSTS_RDY;
 	} else if (!(cc & USK_NVME_CC_EN) && was_on) {
@@ -347,7 +348,8 @@ static void ctrlr_exec_msg(void *arg)
 	}
 	if (req->cmd.opcode == USK_NVMF_OPC_FABRIC) {
 		fabric_exec(req, c);
-	} else if (c == NULL) {
+	} else if (c == NULL || !nvmf_ctrlr_enabled(c)) {
+		/* Before Connect, or on a controller not enabled: Fabrics commands only. */
 		nvmf_req_set_status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
 	} else if (!nvmf_admin_exec(c, req)) {
 		return;

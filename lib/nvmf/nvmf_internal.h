@@ -8,10 +8,11 @@
  * on one poll group, a usk_thread per reactor. I/O commands run on the
  * queue pair's thread against the bdevs; Fabrics and admin commands are
  * sent to the target thread as messages and their completions come back
- * the same way, so the model is only ever touched on one thread. The one
- * exception is the namespace table, which I/O reads: a slot is published
- * with a release store once its namespace is whole, and a namespace is
- * freed only after every poll group has let go of it.
+ * the same way, so the model is only ever touched on one thread. Two
+ * exceptions, which I/O reads: the namespace table, where a slot is
+ * published with a release store once its namespace is whole, and a
+ * namespace is freed only after every poll group has let go of it; and a
+ * controller's CC, a word Property Set writes atomically.
  */
 #ifndef USK_NVMF_INTERNAL_H
 #define USK_NVMF_INTERNAL_H
@@ -258,6 +259,15 @@ void nvmf_ctrlr_set_kato(struct nvmf_ctrlr *c, uint32_t kato_ms);
 void nvmf_ctrlr_notify_ns_changed(struct nvmf_subsystem *s, uint32_t nsid);
 /* Answer @req from the target thread: its response goes back to its queue pair. */
 void nvmf_ctrlr_req_done(struct nvmf_req *req);
+
+/*
+ * Whether @c is enabled (CC.EN): one that is not, before the host enables it
+ * or after it reset it, runs Fabrics commands only. On any thread.
+ */
+static inline bool nvmf_ctrlr_enabled(const struct nvmf_ctrlr *c)
+{
+	return (__atomic_load_n(&c->cc, __ATOMIC_RELAXED) & USK_NVME_CC_EN) != 0;
+}
 
 /* nvmf_admin.c: admin commands of a connected controller, on the target thread. */
 /* Returns false when the command stays pending (an AER). */

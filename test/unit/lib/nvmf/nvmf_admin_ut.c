@@ -2,18 +2,21 @@
 /*
  * The admin commands of a connected controller (nvmf_admin.c), sent
  * straight to nvmf_admin_exec(): Identify (controller, namespace, active
- * namespace list, namespace identification descriptors), Get Log Page
- * (error, SMART / health, changed namespace list, discovery), Set and Get
- * Features (number of queues, async event configuration, keep alive
- * timer), Keep Alive, Abort and Asynchronous Event Requests, and the
- * statuses base 1.3/1.4 names for an opcode, a CNS, a log page or an NSID
- * the controller does not have. Each answer is read at the byte offsets
- * the specification gives, not through the code's own structures alone.
+ * namespace list, namespace identification descriptors; ONCS against what
+ * the namespaces' bdevs can run), Get Log Page (error, SMART / health,
+ * firmware slot, changed namespace list, discovery; offsets past a page's
+ * end), Set and Get Features (number of queues, async event configuration,
+ * keep alive timer), Keep Alive, Abort and Asynchronous Event Requests, and
+ * the statuses base 1.3/1.4 names for an opcode, a CNS, a log page or an
+ * NSID the controller does not have, and for a data buffer that is not the
+ * command's transfer. Each answer is read at the byte offsets the
+ * specification gives, not through the code's own structures alone.
  *
  * The controller is made by hand as Connect makes one (no transport, no
- * poll group): a subsystem with two namespaces over malloc bdevs, on one
- * thread polled by hand; the admin queue pair's completions, which only
- * AERs send, land in a list here.
+ * poll group): a subsystem with two namespaces over malloc bdevs (and, for
+ * ONCS, one over a bdev of the test's own that can neither deallocate nor
+ * write zeroes), on one thread polled by hand; the admin queue pair's
+ * completions, which only AERs send, land in a list here.
  */
 #include "config.h"
 
@@ -34,8 +37,9 @@
 #define M512_BLOCKS 256
 #define M4K_BLOCKS  64
 
-#define INVALID_FIELD UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD)
-#define INVALID_LOG   UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE)
+#define INVALID_FIELD  UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD)
+#define INVALID_LOG    UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE)
+#define LENGTH_INVALID UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID)
 
 static struct usk_thread *g_thread;
 static struct nvmf_subsystem *g_subsys;
@@ -95,18 +99,28 @@ static uint16_t identify(struct cmd **out, uint8_t cns, uint32_t nsid)
 	return run(*out);
 }
 
-/* Get Log Page of @lid for @nsid, @bytes (a multiple of 4) from byte @offset; RAE clear. */
-static uint16_t get_log_ns(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
-			   uint64_t offset)
+/*
+ * Get Log Page of @lid for @nsid, @bytes (a multiple of 4) from byte @offset,
+ * RAE clear, with a data buffer of @length bytes.
+ */
+static uint16_t get_log_buf(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
+			    uint64_t offset, uint32_t length)
 {
 	uint32_t numd = bytes / 4 - 1;
 
 	/* NUMDL in CDW10 31:16, NUMDU in CDW11 15:0, the offset in CDW12 and CDW13. */
 	*out = cmd_new(USK_NVME_OPC_GET_LOG_PAGE, nsid, lid | (numd & 0xffff) << 16, numd >> 16,
-		       bytes);
+		       length);
 	(*out)->req.cmd.cdw12 = (uint32_t)offset;
 	(*out)->req.cmd.cdw13 = (uint32_t)(offset >> 32);
 	return run(*out);
+}
+
+/* The same with a buffer of @bytes, what the command moves. */
+static uint16_t get_log_ns(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
+			   uint64_t offset)
+{
+	return get_log_buf(out, nsid, lid, bytes, offset, bytes);
 }
 
 /* A controller-wide log page: NSID FFFFFFFFh. */
@@ -462,6 +476,165 @@ static void test_log_pages(void)
 	teardown();
 }
 
+/*
+ * A Log Page Offset past the last byte of the page (base 1.4 5.14, LPOL:
+ * "larger than the size of the log page"): Invalid Field in Command; the
+ * last dword of each page still reads. The Error Information log has
+ * ELPE + 1 entries of 64 bytes (Identify byte 262).
+ */
+static void test_log_page_offset_past_the_end(void)
+{
+	struct {
+		uint8_t lid;
+		uint64_t size;
+	} logs[] = {{USK_NVME_LOG_ERROR, 0},
+		    {USK_NVME_LOG_HEALTH, 512},
+		    {USK_NVME_LOG_CHANGED_NS, 4096}};
+	struct cmd *c;
+
+	setup();
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	logs[0].size = (c->data[262] + 1u) * 64;
+	free(c);
+	for (size_t i = 0; i < USK_COUNTOF(logs); i++) {
+		CU_ASSERT_EQUAL(get_log(&c, logs[i].lid, 4, logs[i].size - 4), UT_NVME_OK);
+		free(c);
+		CU_ASSERT_EQUAL(get_log(&c, logs[i].lid, 4, logs[i].size), INVALID_FIELD);
+		free(c);
+		/* LPOU counts too: 2^32 is no offset into a page of 4 KiB. */
+		CU_ASSERT_EQUAL(get_log(&c, logs[i].lid, 4, 1ull << 32), INVALID_FIELD);
+		free(c);
+	}
+	teardown();
+}
+
+/*
+ * Firmware Slot Information (03h), a log every controller has (base 1.4
+ * 5.14.1.3, Figure 191: mandatory): AFI names the active slot, one of the
+ * 1 to 7 slots FRMW (Identify byte 260, bits 3:1) says there are, and that
+ * slot's revision is Identify's FR; the log is 512 bytes.
+ */
+static void test_firmware_slot_log(void)
+{
+	struct cmd *c;
+	uint8_t fr[8], slots, active;
+
+	setup();
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	memcpy(fr, c->data + 64, sizeof(fr));
+	slots = (c->data[260] >> 1) & 7;
+	free(c);
+	CU_ASSERT_TRUE(slots >= 1);
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_FIRMWARE_SLOT, 512, 0), UT_NVME_OK);
+	active = c->data[0] & 7;
+	CU_ASSERT_TRUE(active >= 1 && active <= slots);
+	if (active >= 1 && active <= 7) {
+		CU_ASSERT_EQUAL(memcmp(c->data + 8 * active, fr, sizeof(fr)), 0);
+	}
+	free(c);
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_FIRMWARE_SLOT, 4, 512), INVALID_FIELD);
+	free(c);
+	teardown();
+}
+
+/*
+ * The buffer a command's SGL gives must be its transfer exactly, as SGLS bit
+ * 18 clear says (base 1.4 5.15.2.1): Identify moves 4096 bytes, Get Log Page
+ * NUMD + 1 dwords; a shorter or longer one is Data SGL Length Invalid, not
+ * a page cut short or one written past what the host asked for.
+ */
+static void test_data_length_not_the_transfer(void)
+{
+	struct cmd *c;
+
+	setup();
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(ut_le32_at(c->data, 536) & (1u << 18), 0);
+	free(c);
+	c = cmd_new(USK_NVME_OPC_IDENTIFY, 0, USK_NVME_CNS_CONTROLLER, 0, 1024);
+	CU_ASSERT_EQUAL(run(c), LENGTH_INVALID);
+	free(c);
+	c = cmd_new(USK_NVME_OPC_IDENTIFY, 1, USK_NVME_CNS_NAMESPACE, 0, 8192);
+	CU_ASSERT_EQUAL(run(c), LENGTH_INVALID);
+	free(c);
+	CU_ASSERT_EQUAL(get_log_buf(&c, 0xffffffffu, USK_NVME_LOG_HEALTH, 512, 0, 256),
+			LENGTH_INVALID);
+	free(c);
+	CU_ASSERT_EQUAL(get_log_buf(&c, 0xffffffffu, USK_NVME_LOG_HEALTH, 8, 0, 512),
+			LENGTH_INVALID);
+	free(c);
+	teardown();
+}
+
+/*
+ * A bdev that cannot deallocate or write zeroes, as an aio bdev made without
+ * fallocate: what a namespace over it answers Identify with. No I/O is sent.
+ */
+static const struct usk_bdev_module g_plain_module = {.name = "plain"};
+static struct usk_bdev g_plain;
+
+static void plain_submit(struct usk_io_channel *ch, struct usk_bdev_io *io)
+{
+	CU_FAIL("an I/O reached the plain bdev");
+}
+
+static bool plain_io_type_supported(void *ctxt, enum usk_bdev_io_type type)
+{
+	return type != USK_BDEV_IO_TYPE_UNMAP && type != USK_BDEV_IO_TYPE_WRITE_ZEROES;
+}
+
+static struct usk_io_channel *plain_get_io_channel(void *ctxt)
+{
+	return NULL;
+}
+
+static const struct usk_bdev_fn_table g_plain_fn = {
+	.submit_request = plain_submit,
+	.io_type_supported = plain_io_type_supported,
+	.get_io_channel = plain_get_io_channel,
+};
+
+static void plain_add_ns_msg(void *ctx)
+{
+	uint32_t nsid;
+
+	g_plain = (struct usk_bdev){.name = "PLAIN",
+				    .blocklen = 512,
+				    .blockcnt = 64,
+				    .fn_table = &g_plain_fn,
+				    .module = &g_plain_module};
+	CU_ASSERT_EQUAL_FATAL(usk_bdev_register(&g_plain), 0);
+	CU_ASSERT_EQUAL(nvmf_subsystem_add_ns(g_subsys, "PLAIN", 2, NULL, &nsid), 0);
+}
+
+/* The subsystem goes first: it closes the namespace's descriptor of the bdev. */
+static void plain_teardown_msg(void *ctx)
+{
+	teardown_msg(ctx);
+	CU_ASSERT_EQUAL(usk_bdev_unregister(&g_plain, ut_bdev_count_deleted, ctx), 0);
+}
+
+/*
+ * ONCS (Identify byte 520) is the controller's word for all its namespaces:
+ * a host sends Dataset Management (bit 2) and Write Zeroes (bit 3) to any of
+ * them, so neither is claimed while a namespace's bdev cannot run it (it
+ * would answer Invalid Command Opcode).
+ */
+static void test_oncs_follows_the_namespaces(void)
+{
+	struct cmd *c;
+	int deleted = 0;
+
+	setup();
+	ut_bdev_on_thread(g_thread, plain_add_ns_msg, NULL);
+	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(ut_le16_at(c->data, 520) & USK_NVME_ONCS_DSM, 0);
+	CU_ASSERT_EQUAL(ut_le16_at(c->data, 520) & USK_NVME_ONCS_WRITE_ZEROES, 0);
+	free(c);
+	ut_bdev_on_thread(g_thread, plain_teardown_msg, &deleted);
+	CU_ASSERT_EQUAL(deleted, 3);
+}
+
 /* Number of Queues (07h): 0's based counts, NSQA in 15:0 and NCQA in 31:16 of dword 0. */
 static void test_number_of_queues(void)
 {
@@ -680,6 +853,10 @@ int main(void)
 		UT_TEST(test_identify_namespace_descriptors),
 		UT_TEST(test_identify_unknown_cns),
 		UT_TEST(test_log_pages),
+		UT_TEST(test_log_page_offset_past_the_end),
+		UT_TEST(test_data_length_not_the_transfer),
+		UT_TEST(test_firmware_slot_log),
+		UT_TEST(test_oncs_follows_the_namespaces),
 		UT_TEST(test_number_of_queues),
 		UT_TEST(test_features),
 		UT_TEST(test_keep_alive_and_abort),

@@ -4,7 +4,8 @@
  * the test is the host (plain sockets, PDUs built by hand from the
  * specification), the target runs on two threads polled here (the target
  * thread and one poll group) over a malloc bdev. ICReq/ICResp, Connect
- * (admin, I/O, refused hosts), Property Get/Set, Identify, writes in the
+ * (admin, I/O, refused hosts), Property Get/Set, commands refused while
+ * the controller is not enabled, Identify, writes in the
  * capsule and by R2T/H2CData, reads by C2HData, the I/O status codes, a
  * malformed PDU ending its connection only, and the keep alive timeout.
  * The target's threads are polled at a mocked tick that only the test
@@ -407,6 +408,45 @@ static void test_io(void)
 		CU_ASSERT_EQUAL(host_cmd(&io, &sqe, NULL, 0, NULL, NULL, NULL),
 				USK_NVME_SC_INVALID_OPCODE);
 	}
+	close(io.fd);
+	close(a.fd);
+}
+
+/*
+ * A controller that is not enabled (CC.EN 0: before the host enables it, or
+ * once it resets it) runs Fabrics commands only: admin and I/O commands end
+ * with Command Sequence Error, as in Linux's and SPDK's targets, rather than
+ * run as on a ready controller.
+ */
+static void test_commands_need_an_enabled_controller(void)
+{
+	struct host a, io;
+	uint8_t cd[4096], in[512];
+	uint32_t dw0 = 0;
+
+	host_connect(&a);
+	host_icreq(&a);
+	CU_ASSERT_EQUAL_FATAL(host_connect_cmd(&a, 0, 0xffff, HOST1, 0, &dw0), 0);
+	CU_ASSERT_EQUAL(host_identify(&a, USK_NVME_CNS_CONTROLLER, 0, cd),
+			USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_SET, USK_NVME_REG_CC, 0,
+				  USK_NVME_CC_EN, NULL),
+			0);
+	CU_ASSERT_EQUAL(host_identify(&a, USK_NVME_CNS_CONTROLLER, 0, cd), 0);
+	host_connect(&io);
+	host_icreq(&io);
+	CU_ASSERT_EQUAL(host_connect_cmd(&io, 1, (uint16_t)dw0, HOST1, 0, NULL), 0);
+	CU_ASSERT_EQUAL(host_io(&io, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false), 0);
+	/* A reset: CC.EN cleared, CSTS.RDY follows. */
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_SET, USK_NVME_REG_CC, 0, 0, NULL),
+			0);
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_GET, USK_NVME_REG_CSTS, 0, 0, &dw0),
+			0);
+	CU_ASSERT_EQUAL(dw0 & USK_NVME_CSTS_RDY, 0);
+	CU_ASSERT_EQUAL(host_io(&io, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false),
+			USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
+	CU_ASSERT_EQUAL(host_identify(&a, USK_NVME_CNS_CONTROLLER, 0, cd),
+			USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
 	close(io.fd);
 	close(a.fd);
 }
@@ -930,6 +970,7 @@ int main(void)
 		UT_TEST(test_setup),
 		UT_TEST(test_admin_connect),
 		UT_TEST(test_io),
+		UT_TEST(test_commands_need_an_enabled_controller),
 		UT_TEST(test_malformed),
 		UT_TEST(test_host_not_allowed),
 		UT_TEST(test_empty_host_nqn),
