@@ -188,8 +188,11 @@ static void op_admin(struct fz_host *h, struct fz_input *in, const struct fz_opt
 				   .nsid = which >> 7,
 				   .cdw10 = in_u8(in) | (uint32_t)in_u8(in) << 16,
 				   .cdw11 = in_u8(in)};
+	/* The transfer the command names (a log's NUMD, an Identify's 4 KiB)... */
+	uint32_t len = sqe.opcode == USK_NVME_OPC_GET_LOG_PAGE ? ((sqe.cdw10 >> 16) + 1) * 4 : 4096;
 
-	set_sgl(&sqe, which & 8 ? 1024 : 4096, USK_NVME_SGL_TYPE_TRANSPORT_DATA);
+	/* ...or now and then another length, which the target refuses. */
+	set_sgl(&sqe, which & 8 ? 1024 : len, USK_NVME_SGL_TYPE_TRANSPORT_DATA);
 	fz_host_capsule(h, &sqe, NULL, 0, o->chunk, o->bad, false);
 }
 
