@@ -430,7 +430,8 @@ int usk_io_device_register(void *io_device, usk_io_channel_create_fn create,
 
 /**
  * Unregister an I/O device: no new channel can be got; @p done(@p io_device)
- * runs on the current thread once the last channel is released (the
+ * runs on the current thread once the last channel is released and every
+ * walk over its channels (usk_io_channel_for_each()) has completed (the
  * thread does not exit before that, even when asked to).
  *
  * @return 0; -ENOENT when not registered; -EBUSY when already being
@@ -487,7 +488,8 @@ void usk_thread_for_each_io_channel(void (*fn)(const struct usk_io_channel_info 
  * gave (which ends the walk early), or 0.
  *
  * @return 0; -EINVAL when not called on a thread; -ENOENT when the device
- *         is not registered; -ENOMEM.
+ *         is not registered, or is being unregistered and nothing holds it
+ *         any more (its done callback is on its way); -ENOMEM.
  */
 int usk_io_channel_for_each(void *io_device, void (*fn)(struct usk_io_channel_iter *iter),
 			    void *ctx, void (*cpl)(struct usk_io_channel_iter *iter, int status));
