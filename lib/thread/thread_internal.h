@@ -28,6 +28,8 @@ enum poller_state {
 
 struct usk_poller {
 	TAILQ_ENTRY(usk_poller) link;
+	/* Whose lists hold it. */
+	struct usk_thread *thread;
 	usk_poller_fn fn;
 	void *ctx;
 	uint64_t period_us;
