@@ -304,7 +304,8 @@ int usk_thread_send_msg(struct usk_thread *thread, usk_msg_fn fn, void *ctx);
 /**
  * Run @p fn(@p ctx) on every thread in turn (in order of creation), then
  * @p cpl(@p ctx) on the current thread. Threads created meanwhile may be
- * missed; threads exited meanwhile are skipped.
+ * missed; threads exited meanwhile are skipped; a thread whose queue is
+ * full is waited for.
  *
  * @return 0; -EINVAL when not called on a thread; -ENOMEM.
  */

@@ -409,10 +409,12 @@ static bool thread_holds_channel(struct usk_thread *t, void *arg)
 }
 
 /* Sends the walk to the next thread (by id) that holds a channel, or home. */
-static void io_channel_iter_next(struct usk_io_channel_iter *i)
+static void io_channel_iter_next(void *arg)
 {
+	struct usk_io_channel_iter *i = arg;
+
 	if (!thread_walk_step(&i->last_id, thread_holds_channel, io_channel_iter_visit,
-			      io_channel_iter_done, i->orig, i)) {
+			      io_channel_iter_done, i->orig, io_channel_iter_next, i)) {
 		io_channel_iter_free(i);
 	}
 }
