@@ -304,7 +304,8 @@ int usk_thread_send_msg(struct usk_thread *thread, usk_msg_fn fn, void *ctx);
 /**
  * Run @p fn(@p ctx) on every thread in turn (in order of creation), then
  * @p cpl(@p ctx) on the current thread. Threads created meanwhile may be
- * missed; threads exited meanwhile are skipped.
+ * missed; threads exited meanwhile are skipped; a thread whose queue is
+ * full is waited for.
  *
  * @return 0; -EINVAL when not called on a thread; -ENOMEM.
  */
@@ -430,7 +431,8 @@ int usk_io_device_register(void *io_device, usk_io_channel_create_fn create,
 
 /**
  * Unregister an I/O device: no new channel can be got; @p done(@p io_device)
- * runs on the current thread once the last channel is released (the
+ * runs on the current thread once the last channel is released and every
+ * walk over its channels (usk_io_channel_for_each()) has completed (the
  * thread does not exit before that, even when asked to).
  *
  * @return 0; -ENOENT when not registered; -EBUSY when already being
@@ -487,7 +489,8 @@ void usk_thread_for_each_io_channel(void (*fn)(const struct usk_io_channel_info 
  * gave (which ends the walk early), or 0.
  *
  * @return 0; -EINVAL when not called on a thread; -ENOENT when the device
- *         is not registered; -ENOMEM.
+ *         is not registered, or is being unregistered and nothing holds it
+ *         any more (its done callback is on its way); -ENOMEM.
  */
 int usk_io_channel_for_each(void *io_device, void (*fn)(struct usk_io_channel_iter *iter),
 			    void *ctx, void (*cpl)(struct usk_io_channel_iter *iter, int status));

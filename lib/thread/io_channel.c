@@ -20,6 +20,8 @@ struct io_device {
 	usk_io_channel_destroy_fn destroy;
 	uint32_t ctx_size;
 	uint32_t channels;
+	/* usk_io_channel_for_each() walks not yet completed: their completion may look at it. */
+	uint32_t walks;
 	bool unregistering;
 	void (*done)(void *io_device);
 	struct usk_thread *unregister_thread;
@@ -150,6 +152,26 @@ static void io_device_unregister_finish(struct io_device *dev)
 	}
 }
 
+/* Whether nothing uses the device any more: an unregister may report. Under the lock. */
+static bool io_device_unused(const struct io_device *dev)
+{
+	return dev->channels == 0 && dev->walks == 0;
+}
+
+/* A user of @dev is gone (a channel or a walk: @count); an unregister may report. */
+static void io_device_drop(struct io_device *dev, uint32_t *count)
+{
+	bool last;
+
+	pthread_mutex_lock(&g_devlist_lock);
+	(*count)--;
+	last = dev->unregistering && io_device_unused(dev);
+	pthread_mutex_unlock(&g_devlist_lock);
+	if (last) {
+		io_device_unregister_finish(dev);
+	}
+}
+
 void io_device_orphan_unregisters(struct usk_thread *t)
 {
 	struct io_device *dev;
@@ -184,7 +206,7 @@ int usk_io_device_unregister(void *io_device, void (*done)(void *io_device))
 	dev->unregister_thread = t;
 	/* The thread stays until the done callback has run on it, even if asked to exit. */
 	t->pending_unregisters++;
-	idle = dev->channels == 0;
+	idle = io_device_unused(dev);
 	pthread_mutex_unlock(&g_devlist_lock);
 	if (idle) {
 		io_device_unregister_finish(dev);
@@ -202,7 +224,6 @@ int usk_io_device_unregister(void *io_device, void (*done)(void *io_device))
 static void io_channel_unlink(struct usk_io_channel *ch, bool created)
 {
 	struct io_device *dev = ch->dev;
-	bool last;
 
 	pthread_mutex_lock(&g_devlist_lock);
 	TAILQ_REMOVE(&ch->thread->channels, ch, link);
@@ -211,14 +232,8 @@ static void io_channel_unlink(struct usk_io_channel *ch, bool created)
 	if (created) {
 		dev->destroy(dev->io_device, ch->ctx);
 	}
-	pthread_mutex_lock(&g_devlist_lock);
-	dev->channels--;
-	last = dev->unregistering && dev->channels == 0;
-	pthread_mutex_unlock(&g_devlist_lock);
 	free(ch);
-	if (last) {
-		io_device_unregister_finish(dev);
-	}
+	io_device_drop(dev, &dev->channels);
 }
 
 struct usk_io_channel *usk_io_channel_get(void *io_device)
@@ -365,12 +380,21 @@ void thread_release_channels(struct usk_thread *t)
 
 static void io_channel_iter_visit(void *arg);
 
+/* The walk is over: the device it held may report its unregister. */
+static void io_channel_iter_free(struct usk_io_channel_iter *i)
+{
+	struct io_device *dev = i->dev;
+
+	free(i);
+	io_device_drop(dev, &dev->walks);
+}
+
 static void io_channel_iter_done(void *arg)
 {
 	struct usk_io_channel_iter *i = arg;
 
 	i->cpl(i, i->status);
-	free(i);
+	io_channel_iter_free(i);
 }
 
 static bool thread_holds_channel(struct usk_thread *t, void *arg)
@@ -385,11 +409,13 @@ static bool thread_holds_channel(struct usk_thread *t, void *arg)
 }
 
 /* Sends the walk to the next thread (by id) that holds a channel, or home. */
-static void io_channel_iter_next(struct usk_io_channel_iter *i)
+static void io_channel_iter_next(void *arg)
 {
+	struct usk_io_channel_iter *i = arg;
+
 	if (!thread_walk_step(&i->last_id, thread_holds_channel, io_channel_iter_visit,
-			      io_channel_iter_done, i->orig, i)) {
-		free(i);
+			      io_channel_iter_done, i->orig, io_channel_iter_next, i)) {
+		io_channel_iter_free(i);
 	}
 }
 
@@ -419,15 +445,23 @@ int usk_io_channel_for_each(void *io_device, void (*fn)(struct usk_io_channel_it
 	if (t == NULL || fn == NULL || cpl == NULL) {
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&g_devlist_lock);
-	dev = io_device_find(io_device);
-	pthread_mutex_unlock(&g_devlist_lock);
-	if (dev == NULL) {
-		return -ENOENT;
-	}
 	i = calloc(1, sizeof(*i));
 	if (i == NULL) {
 		return -ENOMEM;
+	}
+	pthread_mutex_lock(&g_devlist_lock);
+	dev = io_device_find(io_device);
+	/* Unused and unregistering: its report is on its way, and it is freed after. */
+	if (dev != NULL && dev->unregistering && io_device_unused(dev)) {
+		dev = NULL;
+	}
+	if (dev != NULL) {
+		dev->walks++;
+	}
+	pthread_mutex_unlock(&g_devlist_lock);
+	if (dev == NULL) {
+		free(i);
+		return -ENOENT;
 	}
 	i->dev = dev;
 	i->fn = fn;

@@ -28,6 +28,15 @@ static void timed_poller_insert(struct usk_thread *t, struct usk_poller *p)
 	TAILQ_INSERT_HEAD(&t->timed_pollers, p, link);
 }
 
+/*
+ * The turn a period after @base; UINT64_MAX (never) past what the clock
+ * holds: a period that wrapped would make a turn that is always due.
+ */
+static uint64_t poller_turn_after(uint64_t base, uint64_t period_ticks)
+{
+	return period_ticks > UINT64_MAX - base ? UINT64_MAX : base + period_ticks;
+}
+
 struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
 				       const char *name)
 {
@@ -43,6 +52,7 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 	if (p == NULL) {
 		return NULL;
 	}
+	p->thread = t;
 	p->fn = fn;
 	p->ctx = ctx;
 	p->period_us = period_us;
@@ -58,7 +68,7 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 		p->period_ticks = 1;
 	}
 	/* From the clock the thread's polls check it against: the one they were handed. */
-	p->next_tick = usk_thread_get_poll_tick() + p->period_ticks;
+	p->next_tick = poller_turn_after(usk_thread_get_poll_tick(), p->period_ticks);
 	timed_poller_insert(t, p);
 	atomic_fetch_add(&t->n_timed, 1);
 	return p;
@@ -106,8 +116,19 @@ void usk_poller_resume(struct usk_poller *p)
 	if (t == NULL || p == NULL || p->state != POLLER_PAUSED) {
 		return;
 	}
+	/* A timed one moves in its thread's list, which only that thread may touch. */
+	if (p->thread != t) {
+		USK_ERRLOG("poller '%s': resumed outside its thread", p->name);
+		return;
+	}
 	p->state = POLLER_WAITING;
 	atomic_fetch_sub(&t->n_paused, 1);
+	if (p->period_us != 0) {
+		/* Its turn kept while paused may be a tick away: a full period from now. */
+		TAILQ_REMOVE(&t->timed_pollers, p, link);
+		p->next_tick = poller_turn_after(usk_thread_get_poll_tick(), p->period_ticks);
+		timed_poller_insert(t, p);
+	}
 }
 
 /* Calls a poller; returns whether it did work. */
@@ -155,16 +176,17 @@ static int thread_run_timed_pollers(struct usk_thread *t, uint64_t now)
 	int busy = 0;
 
 	while ((p = TAILQ_FIRST(&t->timed_pollers)) != NULL && p->next_tick <= now) {
-		TAILQ_REMOVE(&t->timed_pollers, p, link);
+		/* Called in the list: a resume from its own call moves it there. */
 		if (p->state == POLLER_WAITING) {
 			busy |= poller_call(p);
 		}
+		TAILQ_REMOVE(&t->timed_pollers, p, link);
 		if (p->state == POLLER_UNREGISTERED) {
 			free(p);
 			continue;
 		}
-		/* After @now, so the loop ends whatever the periods. */
-		p->next_tick = now + p->period_ticks;
+		/* After @now (periods are at least a tick), so the loop ends. */
+		p->next_tick = poller_turn_after(now, p->period_ticks);
 		timed_poller_insert(t, p);
 	}
 	return busy;

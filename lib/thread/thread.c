@@ -427,43 +427,59 @@ static void thread_walk_done(void *arg)
 	free(w);
 }
 
-bool thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
-			 usk_msg_fn fn, void *ctx)
+int thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
+			usk_msg_fn fn, void *ctx)
 {
 	struct usk_thread *t;
+	int rc = -ENOENT;
 
 	pthread_mutex_lock(&g_threads_lock);
 	TAILQ_FOREACH(t, &g_threads, link) {
-		if (t->id <= *last_id) {
+		if (t->id <= *last_id || (match != NULL && !match(t, ctx))) {
 			continue;
 		}
-		*last_id = t->id;
-		if ((match == NULL || match(t, ctx)) && usk_thread_send_msg(t, fn, ctx) == 0) {
-			pthread_mutex_unlock(&g_threads_lock);
-			return true;
+		rc = usk_thread_send_msg(t, fn, ctx);
+		/* Only an exited thread is skipped: a full one drains. */
+		if (rc != -EIO) {
+			break;
 		}
 	}
+	if (rc != -ENOMEM) {
+		*last_id = t != NULL ? t->id : UINT64_MAX;
+	}
 	pthread_mutex_unlock(&g_threads_lock);
-	return false;
+	return rc == -EIO ? -ENOENT : rc;
 }
 
 bool thread_walk_step(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
-		      usk_msg_fn visit, usk_msg_fn done, struct usk_thread *home, void *ctx)
+		      usk_msg_fn visit, usk_msg_fn done, struct usk_thread *home, usk_msg_fn again,
+		      void *ctx)
 {
-	if (thread_send_to_next(last_id, match, visit, ctx)) {
-		return true;
+	int rc = thread_send_to_next(last_id, match, visit, ctx);
+
+	if (rc == -ENOENT) {
+		rc = usk_thread_send_msg(home, done, ctx);
 	}
-	if (usk_thread_send_msg(home, done, ctx) == 0) {
-		return true;
+	/* Skipping a full queue would lose a visit or the report: try again from here. */
+	if (rc == -ENOMEM) {
+		rc = usk_thread_send_msg(usk_thread_get_current(), again, ctx);
 	}
-	USK_ERRLOG("thread '%s': a walk over the threads could not report back", home->name);
-	return false;
+	if (rc != 0) {
+		USK_ERRLOG("thread '%s': a walk over the threads could not go on, nor report back: "
+			   "%s",
+			   home->name, strerror(-rc));
+		return false;
+	}
+	return true;
 }
 
 /* Sends the walk to the next live thread after the last one visited, or home. */
-static void thread_walk_next(struct thread_walk *w)
+static void thread_walk_next(void *arg)
 {
-	if (!thread_walk_step(&w->last_id, NULL, thread_walk_visit, thread_walk_done, w->orig, w)) {
+	struct thread_walk *w = arg;
+
+	if (!thread_walk_step(&w->last_id, NULL, thread_walk_visit, thread_walk_done, w->orig,
+			      thread_walk_next, w)) {
 		free(w);
 	}
 }

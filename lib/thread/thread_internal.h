@@ -28,6 +28,8 @@ enum poller_state {
 
 struct usk_poller {
 	TAILQ_ENTRY(usk_poller) link;
+	/* Whose lists hold it. */
+	struct usk_thread *thread;
 	usk_poller_fn fn;
 	void *ctx;
 	uint64_t period_us;
@@ -104,18 +106,21 @@ extern pthread_mutex_t g_devlist_lock;
 void io_device_orphan_unregisters(struct usk_thread *thread);
 /*
  * Sends fn(ctx) to the first live thread whose id is above *last_id and
- * that @match accepts (NULL: any), and records its id there; returns false
- * when no thread is left.
+ * that @match accepts (NULL: any), and records its id there. Returns 0;
+ * -ENOENT when no thread is left; -ENOMEM when that thread's queue is full
+ * (*last_id is left before it, to try it again).
  */
-bool thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
-			 usk_msg_fn fn, void *ctx);
+int thread_send_to_next(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
+			usk_msg_fn fn, void *ctx);
 /*
  * One step of a walk over the threads: thread_send_to_next(), or when no
- * thread is left, done(ctx) on @home. Returns false when even that failed
- * (logged): the caller frees the walk.
+ * thread is left, done(ctx) on @home; when the queue it sends to is full,
+ * again(ctx) on the current thread, to take the step once more. Returns
+ * false when even that failed (logged): the caller frees the walk.
  */
 bool thread_walk_step(uint64_t *last_id, bool (*match)(struct usk_thread *t, void *arg),
-		      usk_msg_fn visit, usk_msg_fn done, struct usk_thread *home, void *ctx);
+		      usk_msg_fn visit, usk_msg_fn done, struct usk_thread *home, usk_msg_fn again,
+		      void *ctx);
 /* Makes @thread the current thread (NULL: none); returns the one before. */
 struct usk_thread *thread_set_current(struct usk_thread *thread);
 /* Runs the thread's pollers once; returns whether one did work. */

@@ -298,6 +298,74 @@ static void test_for_each_visits_every_channel_then_completes(void)
 	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
 }
 
+/* A visit that releases the thread's channel, as a walk that closes channels does. */
+static void visit_and_put(struct usk_io_channel_iter *iter)
+{
+	usk_io_channel_put(usk_io_channel_iter_get_channel(iter));
+	usk_io_channel_iter_continue(iter, 0);
+}
+
+/* The device must still be there: a completion may look at it (bdev_stat's does). */
+static void walk_done_device_kept(struct usk_io_channel_iter *iter, int status)
+{
+	CU_ASSERT_PTR_EQUAL(usk_io_channel_iter_get_io_device(iter), &g_dev);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 0);
+	CU_ASSERT_EQUAL(status, 0);
+	g_cpl_calls++;
+}
+
+static void start_releasing_walk(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_io_channel_for_each(&g_dev, visit_and_put, NULL, walk_done_device_kept),
+			0);
+}
+
+/*
+ * A device unregistered while a walk over its channels is under way
+ * reports only after the walk's completion: the done callback may free
+ * what the completion still uses (a bdev deleted during bdev_get_iostat),
+ * and the device itself was freed before (the completion read it after).
+ * Threads are polled one at a time so the report comes before the walk's
+ * completion.
+ */
+static void test_unregister_waits_for_a_walk_in_progress(void)
+{
+	setup_device();
+	g_cpl_calls = 0;
+	on_thread(0, get_channel, &g_dev);
+	/* Thread 1 starts the walk; thread 2 unregisters while it is on its way to thread 0. */
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[1], start_releasing_walk, NULL), 0);
+	usk_thread_poll(g_threads[1], 0, 0);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[2], unregister_device, NULL), 0);
+	usk_thread_poll(g_threads[2], 0, 0);
+	/* The visit, then the channel's deferred destroy. */
+	usk_thread_poll(g_threads[0], 0, 0);
+	usk_thread_poll(g_threads[0], 0, 0);
+	CU_ASSERT_EQUAL(g_dev.destroys, 1);
+	usk_thread_poll(g_threads[2], 0, 0);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 0);
+	ut_poll_threads(g_threads, 3);
+	CU_ASSERT_EQUAL(g_cpl_calls, 1);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
+static void unregister_then_walk(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_io_device_unregister(&g_dev, dev_unregistered), 0);
+	CU_ASSERT_EQUAL(usk_io_channel_for_each(&g_dev, visit_and_put, NULL, walk_done_device_kept),
+			-ENOENT);
+}
+
+/* A walk asked for once an unregister has nothing left to wait for is refused, as a get is. */
+static void test_walk_refused_once_the_unregister_reports(void)
+{
+	setup_device();
+	g_cpl_calls = 0;
+	on_thread(0, unregister_then_walk, NULL);
+	CU_ASSERT_EQUAL(g_cpl_calls, 0);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
 static void test_unregister_waits_for_the_last_channel(void)
 {
 	setup_device();
@@ -527,6 +595,8 @@ int main(void)
 		UT_TEST(test_get_after_last_put_keeps_the_channel),
 		UT_TEST(test_for_each_visits_every_channel_then_completes),
 		UT_TEST(test_unregister_waits_for_the_last_channel),
+		UT_TEST(test_unregister_waits_for_a_walk_in_progress),
+		UT_TEST(test_walk_refused_once_the_unregister_reports),
 		UT_TEST(test_thread_exit_waits_for_its_channel),
 		UT_TEST(test_thread_exit_waits_for_its_unregister),
 		UT_TEST(test_unregister_during_a_failed_create_completes),

@@ -231,6 +231,90 @@ static void test_paused_timed_poller_is_skipped(void)
 	on_thread(unregister_ab, NULL);
 }
 
+/* Messages at the tick @now, as a reactor's poll hands it. */
+static void on_thread_at(void (*fn)(void *ctx), void *ctx, uint64_t now)
+{
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, fn, ctx), 0);
+	usk_thread_poll(g_thread, 1, now);
+}
+
+/*
+ * A timed poller resumed a tick before the turn it kept while paused runs
+ * a full period after its resume, as usk_poller_resume() says (it ran at
+ * that kept turn, a tick after the resume).
+ */
+static void test_resumed_timed_poller_waits_a_full_period(void)
+{
+	uint64_t period = usk_us_to_ticks(10000);
+	uint64_t now = usk_ticks() + 1000 * usk_ticks_hz();
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread_at(register_ab, (void *)10000, now);
+	on_thread_at(pause_a, NULL, now);
+	usk_thread_poll(g_thread, 0, now + period);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	CU_ASSERT_EQUAL(g_b.calls, 1);
+	on_thread_at(resume_a, NULL, now + 2 * period - 1);
+	usk_thread_poll(g_thread, 0, now + 2 * period);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	CU_ASSERT_EQUAL(g_b.calls, 2);
+	usk_thread_poll(g_thread, 0, now + 3 * period - 1);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	on_thread_at(unregister_ab, NULL, now + 3 * period - 1);
+}
+
+/* Pauses and resumes itself: its next turn still comes a period after this one. */
+static int pause_and_resume_self(void *ctx)
+{
+	struct counted *c = ctx;
+
+	c->calls++;
+	usk_poller_pause(c->self);
+	usk_poller_resume(c->self);
+	return USK_POLLER_BUSY;
+}
+
+static void register_pause_and_resume_self(void *ctx)
+{
+	g_a.self = usk_poller_register(pause_and_resume_self, &g_a, 10000, "a");
+}
+
+static void test_timed_poller_pausing_and_resuming_itself_keeps_its_period(void)
+{
+	uint64_t period = usk_us_to_ticks(10000);
+	uint64_t now = usk_ticks() + 1000 * usk_ticks_hz();
+
+	memset(&g_a, 0, sizeof(g_a));
+	on_thread_at(register_pause_and_resume_self, NULL, now);
+	usk_thread_poll(g_thread, 0, now + period);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	usk_thread_poll(g_thread, 0, now + 2 * period - 1);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	usk_thread_poll(g_thread, 0, now + 2 * period);
+	CU_ASSERT_EQUAL(g_a.calls, 2);
+	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), now + 3 * period);
+	on_thread_at(unregister_ab, NULL, now + 2 * period);
+}
+
+/*
+ * A period longer than the tick clock holds (usk_us_to_ticks() saturates)
+ * means never, not at once: its turn wrapped to before the poll's tick,
+ * and the poll ran the poller again and again without end.
+ */
+static void test_timed_poller_with_a_period_past_the_clock_never_runs(void)
+{
+	uint64_t now = usk_ticks() + 1000 * usk_ticks_hz();
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread_at(register_ab, (void *)(uintptr_t)UINT64_MAX, now);
+	usk_thread_poll(g_thread, 0, now + 1000 * usk_ticks_hz());
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	CU_ASSERT_EQUAL(g_b.calls, 0);
+	on_thread_at(unregister_ab, NULL, now + 1000 * usk_ticks_hz());
+}
+
 static int g_infos;
 static bool g_saw_timed_b;
 
@@ -283,6 +367,9 @@ int main(void)
 		UT_TEST(test_timed_poller_counts_from_the_poll_clock),
 		UT_TEST(test_timed_poller_survives_the_clock_going_back),
 		UT_TEST(test_paused_timed_poller_is_skipped),
+		UT_TEST(test_resumed_timed_poller_waits_a_full_period),
+		UT_TEST(test_timed_poller_pausing_and_resuming_itself_keeps_its_period),
+		UT_TEST(test_timed_poller_with_a_period_past_the_clock_never_runs),
 		UT_TEST(test_for_each_poller_lists_live_pollers),
 		UT_TEST(test_register_outside_a_thread_fails),
 	};

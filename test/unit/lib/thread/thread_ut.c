@@ -246,20 +246,18 @@ static void start_walk_msg(void *ctx)
 	CU_ASSERT_EQUAL(usk_thread_for_each(walk_visit, g_walk_visits, walk_done), 0);
 }
 
-static void test_for_each_visits_every_thread_then_completes(void)
+static void walk_threads_create(void)
 {
 	for (int i = 0; i < 3; i++) {
 		g_walk_threads[i] = usk_thread_create("walked", USK_THREAD_CORE_ANY);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(g_walk_threads[i]);
+		g_walk_visits[i] = 0;
 	}
-	CU_ASSERT_EQUAL(usk_thread_for_each(walk_visit, NULL, walk_done), -EINVAL);
-	usk_thread_send_msg(g_walk_threads[1], start_walk_msg, NULL);
-	ut_poll_threads(g_walk_threads, 3);
-	CU_ASSERT_EQUAL(g_walk_visits[0], 1);
-	CU_ASSERT_EQUAL(g_walk_visits[1], 1);
-	CU_ASSERT_EQUAL(g_walk_visits[2], 1);
-	CU_ASSERT_EQUAL(g_walk_done, 1);
-	CU_ASSERT_PTR_EQUAL(g_walk_done_on, g_walk_threads[1]);
+	g_walk_done = 0;
+}
+
+static void walk_threads_end(void)
+{
 	for (int i = 0; i < 3; i++) {
 		usk_thread_send_msg(g_walk_threads[i], exit_self_msg, NULL);
 	}
@@ -268,6 +266,54 @@ static void test_for_each_visits_every_thread_then_completes(void)
 		CU_ASSERT_TRUE(usk_thread_is_exited(g_walk_threads[i]));
 		usk_thread_destroy(g_walk_threads[i]);
 	}
+}
+
+static void test_for_each_visits_every_thread_then_completes(void)
+{
+	walk_threads_create();
+	CU_ASSERT_EQUAL(usk_thread_for_each(walk_visit, NULL, walk_done), -EINVAL);
+	usk_thread_send_msg(g_walk_threads[1], start_walk_msg, NULL);
+	ut_poll_threads(g_walk_threads, 3);
+	CU_ASSERT_EQUAL(g_walk_visits[0], 1);
+	CU_ASSERT_EQUAL(g_walk_visits[1], 1);
+	CU_ASSERT_EQUAL(g_walk_visits[2], 1);
+	CU_ASSERT_EQUAL(g_walk_done, 1);
+	CU_ASSERT_PTR_EQUAL(g_walk_done_on, g_walk_threads[1]);
+	walk_threads_end();
+}
+
+/* Fills @t's queue from outside any thread, as senders on other pthreads can. */
+static void fill_ring(struct usk_thread *t)
+{
+	while (usk_thread_send_msg(t, count_race_msg, NULL) == 0) {
+	}
+}
+
+/*
+ * A thread whose queue is full when a walk comes to it is visited once it
+ * has room, and the completion waits for that: it was skipped, and the
+ * walk completed without it (at shutdown, the walk that asks every thread
+ * to exit skipped it, and the app never ended).
+ */
+static void test_for_each_waits_for_a_full_thread(void)
+{
+	walk_threads_create();
+	fill_ring(g_walk_threads[2]);
+	usk_thread_send_msg(g_walk_threads[1], start_walk_msg, NULL);
+	/* Threads 0 and 1 only: thread 2 has not run a message yet. */
+	for (int round = 0; round < 10; round++) {
+		usk_thread_poll(g_walk_threads[0], 0, 0);
+		usk_thread_poll(g_walk_threads[1], 0, 0);
+	}
+	CU_ASSERT_EQUAL(g_walk_visits[0], 1);
+	CU_ASSERT_EQUAL(g_walk_visits[2], 0);
+	CU_ASSERT_EQUAL(g_walk_done, 0);
+	ut_poll_threads(g_walk_threads, 3);
+	CU_ASSERT_EQUAL(g_walk_visits[1], 1);
+	CU_ASSERT_EQUAL(g_walk_visits[2], 1);
+	CU_ASSERT_EQUAL(g_walk_done, 1);
+	CU_ASSERT_PTR_EQUAL(g_walk_done_on, g_walk_threads[1]);
+	walk_threads_end();
 }
 
 /* Several pthreads send numbered messages to two threads, each polled by a pthread. */
@@ -626,6 +672,7 @@ int main(void)
 		UT_TEST(test_destroy_frees_unrun_messages),
 		UT_TEST(test_messages_sent_during_exit_run_or_are_refused),
 		UT_TEST(test_for_each_visits_every_thread_then_completes),
+		UT_TEST(test_for_each_waits_for_a_full_thread),
 		UT_TEST(test_messages_from_several_senders_keep_their_order),
 		UT_TEST(test_self_msgs_run_once_in_order_within_the_batch),
 		UT_TEST(test_full_own_queue_refuses_with_enomem),
