@@ -8,17 +8,6 @@
 
 #include "ut_bdev_module.h"
 
-static int g_waited;
-static struct usk_bdev_io_wait_entry g_wait;
-
-static void waited(void *arg)
-{
-	struct user *u = arg;
-
-	g_waited++;
-	CU_ASSERT_EQUAL(usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 1, io_done, u), 0);
-}
-
 static void fill_pool(void *ctx)
 {
 	struct user *u = &g_users[0];
@@ -28,7 +17,7 @@ static void fill_pool(void *ctx)
 	}
 	CU_ASSERT_EQUAL(rc, -ENOMEM);
 	g_wait.bdev = &g_bdev;
-	g_wait.cb = waited;
+	g_wait.cb = waited_read;
 	g_wait.cb_arg = u;
 	CU_ASSERT_EQUAL(usk_bdev_queue_io_wait(&g_bdev, u->ch, &g_wait), 0);
 }

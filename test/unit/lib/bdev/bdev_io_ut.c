@@ -246,18 +246,6 @@ static void test_split_children_completed_inline_do_not_nest(void)
 	g_shape = (struct ut_bdev_shape){0};
 }
 
-static int g_waited;
-static struct usk_bdev_io_wait_entry g_wait;
-
-/* The waiter's turn: it reads a block with the bdev_io it waited for. */
-static void waited_read(void *arg)
-{
-	struct user *u = arg;
-
-	g_waited++;
-	CU_ASSERT_EQUAL(usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 1, io_done, u), 0);
-}
-
 static void complete_last_ok(void *ctx)
 {
 	struct ut_module_channel *mc = &g_module_channels[0];

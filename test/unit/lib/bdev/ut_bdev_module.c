@@ -146,6 +146,17 @@ void module_complete_all(void *ctx)
 	}
 }
 
+struct usk_bdev_io_wait_entry g_wait;
+int g_waited;
+
+void waited_read(void *arg)
+{
+	struct user *u = arg;
+
+	g_waited++;
+	CU_ASSERT_EQUAL(usk_bdev_read_blocks(u->desc, u->ch, g_buf, 0, 1, io_done, u), 0);
+}
+
 void module_complete_first(void *ctx)
 {
 	struct ut_module_channel *mc = &g_module_channels[thread_index()];

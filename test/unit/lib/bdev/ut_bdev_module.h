@@ -54,6 +54,11 @@ struct ut_bdev_shape {
 extern struct ut_bdev_shape g_shape;
 /* The opener on each thread; setup() opens g_users[0] for writing on thread 0. */
 extern struct user g_users[2];
+/* A caller waiting for a bdev_io (usk_bdev_queue_io_wait()), and its turns so far. */
+extern struct usk_bdev_io_wait_entry g_wait;
+extern int g_waited;
+/* g_wait's callback: counts a turn and reads a block as the user @arg. */
+void waited_read(void *arg);
 /* Unregister completions seen, so a test can tell when the bdev is really gone. */
 extern int g_unregistered;
 /* A read-only descriptor opened by open_reader(), to test what readers may do. */
