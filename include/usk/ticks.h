@@ -49,6 +49,16 @@ static inline uint64_t usk_ticks_since(uint64_t now, uint64_t then)
 }
 
 /**
+ * @return the tick @p span after @p now, or UINT64_MAX (never) past what
+ * ticks can count: a deadline that wrapped would lie in the past, always
+ * due. Any thread.
+ */
+static inline uint64_t usk_ticks_after(uint64_t now, uint64_t span)
+{
+	return span > UINT64_MAX - now ? UINT64_MAX : now + span;
+}
+
+/**
  * @return whether @p deadline, set at most @p span ticks after an earlier
  * reading of the clock, lies more than @p span ahead of @p now: the clock
  * went back since. A deadline kept across such a step would come as late

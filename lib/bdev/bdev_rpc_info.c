@@ -218,14 +218,6 @@ static uint64_t get_bdevs_span(uint64_t ms)
 	return ms > UINT64_MAX / 1000 ? UINT64_MAX : usk_us_to_ticks(ms * 1000);
 }
 
-/* The tick @span from this poll's, or the end of time past what ticks can count. */
-static uint64_t get_bdevs_deadline(uint64_t span)
-{
-	uint64_t now = usk_thread_get_poll_tick();
-
-	return span > UINT64_MAX - now ? UINT64_MAX : now + span;
-}
-
 /* Takes @name; answers on failure. */
 static void get_bdevs_wait_start(struct usk_rpc_request *req, char *name, uint64_t timeout_ms)
 {
@@ -233,9 +225,9 @@ static void get_bdevs_wait_start(struct usk_rpc_request *req, char *name, uint64
 
 	if (wait != NULL) {
 		uint64_t span = get_bdevs_span(timeout_ms);
+		uint64_t deadline = usk_ticks_after(usk_thread_get_poll_tick(), span);
 
-		*wait = (struct get_bdevs_wait){
-			req, name, timeout_ms, span, get_bdevs_deadline(span), NULL};
+		*wait = (struct get_bdevs_wait){req, name, timeout_ms, span, deadline, NULL};
 		wait->poller = usk_poller_register(get_bdevs_wait_poll, wait, GET_BDEVS_WAIT_US,
 						   "bdev_get_bdevs_wait");
 	}

@@ -28,15 +28,6 @@ static void timed_poller_insert(struct usk_thread *t, struct usk_poller *p)
 	TAILQ_INSERT_HEAD(&t->timed_pollers, p, link);
 }
 
-/*
- * The turn a period after @base; UINT64_MAX (never) past what the clock
- * holds: a period that wrapped would make a turn that is always due.
- */
-static uint64_t poller_turn_after(uint64_t base, uint64_t period_ticks)
-{
-	return period_ticks > UINT64_MAX - base ? UINT64_MAX : base + period_ticks;
-}
-
 struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
 				       const char *name)
 {
@@ -68,7 +59,7 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 		p->period_ticks = 1;
 	}
 	/* From the clock the thread's polls check it against: the one they were handed. */
-	p->next_tick = poller_turn_after(usk_thread_get_poll_tick(), p->period_ticks);
+	p->next_tick = usk_ticks_after(usk_thread_get_poll_tick(), p->period_ticks);
 	timed_poller_insert(t, p);
 	atomic_fetch_add(&t->n_timed, 1);
 	return p;
@@ -126,7 +117,7 @@ void usk_poller_resume(struct usk_poller *p)
 	if (p->period_us != 0) {
 		/* Its turn kept while paused may be a tick away: a full period from now. */
 		TAILQ_REMOVE(&t->timed_pollers, p, link);
-		p->next_tick = poller_turn_after(usk_thread_get_poll_tick(), p->period_ticks);
+		p->next_tick = usk_ticks_after(usk_thread_get_poll_tick(), p->period_ticks);
 		timed_poller_insert(t, p);
 	}
 }
@@ -186,7 +177,7 @@ static int thread_run_timed_pollers(struct usk_thread *t, uint64_t now)
 			continue;
 		}
 		/* After @now (periods are at least a tick), so the loop ends. */
-		p->next_tick = poller_turn_after(now, p->period_ticks);
+		p->next_tick = usk_ticks_after(now, p->period_ticks);
 		timed_poller_insert(t, p);
 	}
 	return busy;
