@@ -208,6 +208,13 @@ static bool bdev_split_iovs(struct usk_bdev_io *parent, struct usk_bdev_io *chil
 
 static void bdev_split_release(struct usk_bdev_io *parent);
 
+/* Whether the split has children left to issue, none having failed. */
+static bool bdev_split_has_more(const struct usk_bdev_io *parent)
+{
+	return parent->internal->success &&
+	       parent->internal->split_next_block < parent->offset_blocks + parent->num_blocks;
+}
+
 /* Issues children until the parent is covered, a bdev_io is short, or one failed. */
 static void bdev_split_continue(struct usk_bdev_io *parent)
 {
@@ -216,7 +223,7 @@ static void bdev_split_continue(struct usk_bdev_io *parent)
 
 	pi->split_outstanding++; /* the loop's own hold */
 	pi->split_issuing = true;
-	while (pi->success && pi->split_next_block < end) {
+	while (bdev_split_has_more(parent)) {
 		uint64_t len = bdev_split_length(parent->bdev, pi->split_next_block,
 						 end - pi->split_next_block);
 		struct usk_bdev_io *child = bdev_io_get(pi->ch);
@@ -260,7 +267,7 @@ static void bdev_split_release(struct usk_bdev_io *parent)
 	if (--pi->split_outstanding > 0) {
 		return;
 	}
-	if (pi->success && pi->split_next_block < parent->offset_blocks + parent->num_blocks) {
+	if (bdev_split_has_more(parent)) {
 		/* Nothing in flight, no bdev_io: first round only (children hand theirs on). */
 		pi->success = false;
 		pi->sct = USK_NVME_SCT_GENERIC;
@@ -279,7 +286,7 @@ static void bdev_split_child_done(struct usk_bdev_io *child)
 		pi->sct = child->internal->sct;
 		pi->sc = child->internal->sc;
 	}
-	if (!pi->success || pi->split_next_block == parent->offset_blocks + parent->num_blocks) {
+	if (!bdev_split_has_more(parent)) {
 		bdev_io_put(child);
 	} else {
 		/*
