@@ -349,6 +349,8 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 /**
  * Unregister a poller of the current thread, also from inside the poller
  * itself; it is not run again. Sets *@p poller to NULL; NULL is ignored.
+ * Called on another thread than the poller's, it logs an error and leaves
+ * the poller running (its thread must unregister it).
  */
 void usk_poller_unregister(struct usk_poller **poller);
 
@@ -380,10 +382,16 @@ void usk_poller_unregister(struct usk_poller **poller);
 int usk_poller_set_interrupt(struct usk_poller *poller, int fd, int (*arm)(void *ctx),
 			     int (*disarm)(void *ctx), void *ctx);
 
-/** Stop running a poller of the current thread until it is resumed. */
+/**
+ * Stop running a poller of the current thread until it is resumed. Called
+ * on another thread than the poller's, it logs an error and does nothing.
+ */
 void usk_poller_pause(struct usk_poller *poller);
 
-/** Run a paused poller again (a timed one after a full period). */
+/**
+ * Run a paused poller of the current thread again (a timed one after a
+ * full period). Called on another thread, it logs an error and does nothing.
+ */
 void usk_poller_resume(struct usk_poller *poller);
 
 /** One poller's identity and counters, for usk_thread_for_each_poller(). */

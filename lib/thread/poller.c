@@ -65,6 +65,20 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 	return p;
 }
 
+/*
+ * A poller's state, its thread's counts and its thread's lists are that
+ * thread's alone: a change from elsewhere would race with its polls.
+ */
+static bool poller_on_its_thread(const struct usk_poller *p, const struct usk_thread *t,
+				 const char *change)
+{
+	if (p->thread == t) {
+		return true;
+	}
+	USK_ERRLOG("poller '%s': %s outside its thread", p->name, change);
+	return false;
+}
+
 void usk_poller_unregister(struct usk_poller **pp)
 {
 	struct usk_thread *t = usk_thread_get_current();
@@ -74,8 +88,7 @@ void usk_poller_unregister(struct usk_poller **pp)
 		return;
 	}
 	*pp = NULL;
-	if (t == NULL) {
-		USK_ERRLOG("poller '%s': unregistered outside its thread", p->name);
+	if (!poller_on_its_thread(p, t, "unregistered")) {
 		return;
 	}
 	if (p->state == POLLER_UNREGISTERED) {
@@ -92,7 +105,7 @@ void usk_poller_pause(struct usk_poller *p)
 {
 	struct usk_thread *t = usk_thread_get_current();
 
-	if (t == NULL || p == NULL || p->state == POLLER_PAUSED ||
+	if (p == NULL || !poller_on_its_thread(p, t, "paused") || p->state == POLLER_PAUSED ||
 	    p->state == POLLER_UNREGISTERED) {
 		return;
 	}
@@ -104,12 +117,7 @@ void usk_poller_resume(struct usk_poller *p)
 {
 	struct usk_thread *t = usk_thread_get_current();
 
-	if (t == NULL || p == NULL || p->state != POLLER_PAUSED) {
-		return;
-	}
-	/* A timed one moves in its thread's list, which only that thread may touch. */
-	if (p->thread != t) {
-		USK_ERRLOG("poller '%s': resumed outside its thread", p->name);
+	if (p == NULL || !poller_on_its_thread(p, t, "resumed") || p->state != POLLER_PAUSED) {
 		return;
 	}
 	p->state = POLLER_WAITING;

@@ -357,6 +357,48 @@ static void exit_thread(void *ctx)
 	usk_thread_exit(usk_thread_get_current());
 }
 
+static struct usk_thread *g_other;
+
+/* Pause, resume and unregister g_a's poller from g_other: each must be refused. */
+static void meddle_with_a(void *ctx)
+{
+	struct usk_poller *copy = g_a.self;
+
+	usk_poller_pause(g_a.self);
+	usk_poller_resume(g_a.self);
+	usk_poller_unregister(&copy);
+}
+
+static void test_poller_is_left_alone_by_other_threads(void)
+{
+	struct usk_thread_stats mine, theirs;
+	int calls;
+
+	memset(&g_a, 0, sizeof(g_a));
+	memset(&g_b, 0, sizeof(g_b));
+	on_thread(register_ab, NULL);
+	g_other = usk_thread_create("poller_ut_other", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_other);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_other, meddle_with_a, NULL), 0);
+	usk_thread_poll(g_other, 1, 0);
+
+	usk_thread_get_stats(g_other, &theirs);
+	CU_ASSERT_EQUAL(theirs.active_pollers, 0);
+	CU_ASSERT_EQUAL(theirs.paused_pollers, 0);
+	usk_thread_get_stats(g_thread, &mine);
+	CU_ASSERT_EQUAL(mine.active_pollers, 2);
+	CU_ASSERT_EQUAL(mine.paused_pollers, 0);
+	calls = g_a.calls;
+	usk_thread_poll(g_thread, 0, 0);
+	CU_ASSERT_EQUAL(g_a.calls, calls + 1);
+
+	on_thread(unregister_ab, NULL);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_other, exit_thread, NULL), 0);
+	usk_thread_poll(g_other, 0, 0);
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_other));
+	usk_thread_destroy(g_other);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -372,6 +414,7 @@ int main(void)
 		UT_TEST(test_timed_poller_with_a_period_past_the_clock_never_runs),
 		UT_TEST(test_for_each_poller_lists_live_pollers),
 		UT_TEST(test_register_outside_a_thread_fails),
+		UT_TEST(test_poller_is_left_alone_by_other_threads),
 	};
 	int rc;
 
