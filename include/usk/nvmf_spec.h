@@ -175,6 +175,9 @@ struct usk_nvmf_ctrlr_data_fabrics {
 };
 USK_STATIC_ASSERT(sizeof(struct usk_nvmf_ctrlr_data_fabrics) == 256, "256 bytes");
 
+/** Critical Warning bit 1: a temperature is over or under a threshold the host set. */
+#define USK_NVME_CRITICAL_WARNING_TEMPERATURE (1u << 1)
+
 /** SMART / Health Information log page, base 5.16.1.3 (512 bytes). */
 struct usk_nvme_health_log {
 	uint8_t critical_warning;

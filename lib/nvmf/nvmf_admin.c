@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The admin commands a host sends a connected controller: Identify, Get
- * Log Page, Set/Get Features, Asynchronous Event Requests (kept until an
+ * Log Page, Set/Get Features (nvmf_features.c), Asynchronous Event Requests (kept until an
  * event comes), Keep Alive, Abort. Answered from the subsystem's model and
  * its bdevs, on the target thread.
  */
@@ -205,7 +205,7 @@ static void admin_identify(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	}
 }
 
-static void log_health(struct nvmf_req *req, uint64_t offset)
+static void log_health(const struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_t offset)
 {
 	struct usk_nvme_health_log h = {0};
 
@@ -215,7 +215,10 @@ static void log_health(struct nvmf_req *req, uint64_t offset)
 		return;
 	}
 
-	h.temperature = 273 + 25; /* Kelvin: a bdev has no sensor; a plausible room temperature */
+	h.temperature = NVMF_COMPOSITE_TEMPERATURE_K;
+	if (nvmf_features_temperature_crossed(c)) {
+		h.critical_warning |= USK_NVME_CRITICAL_WARNING_TEMPERATURE;
+	}
 	h.available_spare = 100;
 	h.available_spare_threshold = 10;
 	put_log(req, &h, sizeof(h), offset);
@@ -284,7 +287,7 @@ static void admin_get_log_page(struct nvmf_ctrlr *c, struct nvmf_req *req)
 		log_error(req, offset);
 		break;
 	case USK_NVME_LOG_HEALTH:
-		log_health(req, offset);
+		log_health(c, req, offset);
 		break;
 	case USK_NVME_LOG_FIRMWARE_SLOT:
 		log_firmware_slot(req, offset);
@@ -294,73 +297,6 @@ static void admin_get_log_page(struct nvmf_ctrlr *c, struct nvmf_req *req)
 		break;
 	default:
 		status(req, USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE);
-	}
-}
-
-static uint32_t queues_dw0(uint32_t n)
-{
-	return (n - 1) | (n - 1) << 16;
-}
-
-static void set_number_of_queues(struct nvmf_ctrlr *c, struct nvmf_req *req)
-{
-	uint32_t nsqr = req->cmd.cdw11 & 0xffff, ncqr = req->cmd.cdw11 >> 16;
-
-	if (c->subsys->discovery || nsqr == 0xffff || ncqr == 0xffff) {
-		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);
-		return;
-	}
-	if (c->nqpairs > 1) {
-		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
-		return;
-	}
-	c->num_io_queues = USK_MIN(USK_MAX(nsqr, ncqr) + 1, c->num_io_max);
-	req->rsp.dw0 = queues_dw0(c->num_io_queues);
-}
-
-static void admin_set_features(struct nvmf_ctrlr *c, struct nvmf_req *req)
-{
-	uint8_t fid = (uint8_t)req->cmd.cdw10;
-
-	if (req->cmd.cdw10 >> 31) {
-		status(req, USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_FEATURE_NOT_SAVEABLE);
-		return;
-	}
-	switch (fid) {
-	case USK_NVME_FEAT_NUMBER_OF_QUEUES:
-		set_number_of_queues(c, req);
-		break;
-	case USK_NVME_FEAT_ASYNC_EVENT_CONFIG:
-		c->aec = req->cmd.cdw11;
-		break;
-	case USK_NVME_FEAT_KEEP_ALIVE_TIMER:
-		nvmf_ctrlr_set_kato(c, req->cmd.cdw11);
-		break;
-	default:
-		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);
-	}
-}
-
-static void admin_get_features(struct nvmf_ctrlr *c, struct nvmf_req *req)
-{
-	switch ((uint8_t)req->cmd.cdw10) {
-	case USK_NVME_FEAT_NUMBER_OF_QUEUES:
-		req->rsp.dw0 = queues_dw0(c->num_io_queues);
-		break;
-	case USK_NVME_FEAT_ASYNC_EVENT_CONFIG:
-		req->rsp.dw0 = c->aec;
-		break;
-	case USK_NVME_FEAT_KEEP_ALIVE_TIMER:
-		req->rsp.dw0 = c->kato_ms;
-		break;
-	case USK_NVME_FEAT_VOLATILE_WRITE_CACHE:
-		req->rsp.dw0 = 1;
-		break;
-	case USK_NVME_FEAT_ARBITRATION:
-		req->rsp.dw0 = 0;
-		break;
-	default:
-		status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD);
 	}
 }
 
@@ -395,10 +331,10 @@ bool nvmf_admin_exec(struct nvmf_ctrlr *c, struct nvmf_req *req)
 		admin_get_log_page(c, req);
 		break;
 	case USK_NVME_OPC_SET_FEATURES:
-		admin_set_features(c, req);
+		nvmf_admin_set_features(c, req);
 		break;
 	case USK_NVME_OPC_GET_FEATURES:
-		admin_get_features(c, req);
+		nvmf_admin_get_features(c, req);
 		break;
 	case USK_NVME_OPC_ASYNC_EVENT_REQUEST:
 		if (c->naers == NVMF_MAX_AER) {

@@ -98,6 +98,7 @@ static struct nvmf_ctrlr *ctrlr_create(struct nvmf_subsystem *s, struct nvmf_qpa
 	memcpy(c->hostid, data->hostid, sizeof(c->hostid));
 	c->kato_ms = cmd->kato;
 	c->num_io_queues = c->num_io_max;
+	nvmf_features_init(c);
 	c->admin = q;
 	TAILQ_INIT(&c->aers);
 	ctrlr_touch(c);

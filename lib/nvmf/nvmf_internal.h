@@ -37,6 +37,8 @@
 #define NVMF_SN_LEN	    20
 #define NVMF_MN_LEN	    40
 #define NVMF_ADMIN_ICD_SIZE 8192 /* in-capsule data on admin queues (NVMe/TCP 1.0, 3.6.2.x) */
+/* The composite temperature reported: a bdev has no sensor; a plausible room temperature. */
+#define NVMF_COMPOSITE_TEMPERATURE_K (273 + 25)
 #define NVMF_KA_POLL_US	    100000
 
 /* Transport options, SPDK's names (nvmf_create_transport). */
@@ -170,6 +172,11 @@ struct nvmf_ctrlr {
 	uint64_t ka_deadline;	/* tick */
 	uint32_t num_io_queues; /* granted by Set Features, 1's based */
 	uint32_t aec;		/* Asynchronous Event Configuration */
+	uint32_t power_management; /* its CDW11: power state 0, the workload hint set */
+	uint16_t temp_over_k;	   /* Temperature Threshold, composite sensor, Kelvin */
+	uint16_t temp_under_k;
+	uint16_t tler;		     /* Error Recovery's Time Limited Error Recovery */
+	uint32_t write_atomicity_dn; /* Write Atomicity Normal's Disable Normal */
 	struct nvmf_qpair *admin;
 	struct nvmf_qpair **io; /* by qid - 1, num_io_max of them */
 	uint32_t num_io_max;
@@ -278,6 +285,14 @@ void nvmf_admin_send_pending_event(struct nvmf_ctrlr *c);
  * discovery log's text fields. */
 void nvmf_put_space_padded(char *dst, size_t size, const char *src);
 void nvmf_admin_fill_ctrlr_data(const struct nvmf_ctrlr *c, struct usk_nvme_ctrlr_data *cd);
+
+/* nvmf_features.c: Set and Get Features, on the target thread. */
+/* A new controller's features, at their defaults. */
+void nvmf_features_init(struct nvmf_ctrlr *c);
+void nvmf_admin_set_features(struct nvmf_ctrlr *c, struct nvmf_req *req);
+void nvmf_admin_get_features(struct nvmf_ctrlr *c, struct nvmf_req *req);
+/* Whether the composite temperature is over or under the host's thresholds. */
+bool nvmf_features_temperature_crossed(const struct nvmf_ctrlr *c);
 
 /* nvmf_discovery.c. */
 /* The discovery log for @hostnqn into @buf (@len bytes, from byte @offset of the log). */

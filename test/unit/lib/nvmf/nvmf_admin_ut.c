@@ -139,14 +139,20 @@ static uint16_t set_feature(uint32_t cdw10, uint32_t cdw11, uint32_t *dw0)
 	return st;
 }
 
-static uint16_t get_feature(uint8_t fid, uint32_t *dw0)
+/* Get Features of @fid, with @cdw11 saying which of its values (Temperature Threshold's). */
+static uint16_t get_feature_of(uint8_t fid, uint32_t cdw11, uint32_t *dw0)
 {
-	struct cmd *c = cmd_new(USK_NVME_OPC_GET_FEATURES, 0, fid, 0, 0);
+	struct cmd *c = cmd_new(USK_NVME_OPC_GET_FEATURES, 0, fid, cdw11, 0);
 	uint16_t st = run(c);
 
 	*dw0 = c->req.rsp.dw0;
 	free(c);
 	return st;
+}
+
+static uint16_t get_feature(uint8_t fid, uint32_t *dw0)
+{
+	return get_feature_of(fid, 0, dw0);
 }
 
 static void malloc_create_msg(void *ctx)
@@ -175,6 +181,7 @@ static void ctrlr_init(struct nvmf_subsystem *s)
 	g_ctrlr.num_io_queues = g_ctrlr.num_io_max;
 	g_ctrlr.admin = &g_admin;
 	g_ctrlr.nqpairs = 1;
+	nvmf_features_init(&g_ctrlr);
 	TAILQ_INIT(&g_ctrlr.aers);
 	TAILQ_INSERT_TAIL(&s->ctrlrs, &g_ctrlr, link);
 	g_admin = (struct nvmf_qpair){.ops = &g_qpair_ops, .thread = g_thread, .sqsize = 32};
@@ -696,6 +703,118 @@ static void test_features(void)
 	teardown();
 }
 
+/* Power Management: one power state (NPSS 0), so PS 0 only; the Workload Hint kept. */
+static void test_power_management_feature(void)
+{
+	uint32_t dw0;
+
+	setup();
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_POWER_MANAGEMENT, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 0);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_POWER_MANAGEMENT, 1, &dw0), INVALID_FIELD);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_POWER_MANAGEMENT, 2u << 5, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_POWER_MANAGEMENT, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 2u << 5);
+	teardown();
+}
+
+/* CDW11 of Temperature Threshold: threshold @tmpth, sensor @tmpsel, over (0) or under (1). */
+static uint32_t temp_cdw11(uint32_t tmpth, uint32_t tmpsel, uint32_t thsel)
+{
+	return tmpth | tmpsel << 16 | thsel << 20;
+}
+
+static uint8_t health_critical_warning(void)
+{
+	struct cmd *c;
+	uint8_t warning;
+
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 512, 0), UT_NVME_OK);
+	warning = c->data[0];
+	free(c);
+	return warning;
+}
+
+static void test_temperature_threshold_feature(void)
+{
+	uint32_t dw0;
+
+	setup();
+	/* The composite sensor's over threshold is above its temperature, the under one 0. */
+	CU_ASSERT_EQUAL(get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, 0, &dw0), UT_NVME_OK);
+	CU_ASSERT_TRUE((dw0 & 0xffff) > 273 + 25);
+	CU_ASSERT_EQUAL(
+		get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(0, 0, 1), &dw0),
+		UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, temp_cdw11(0, 0, 1));
+	CU_ASSERT_EQUAL(health_critical_warning(), 0);
+
+	/* Below the temperature, the over threshold is crossed: bit 1 of the warning. */
+	CU_ASSERT_EQUAL(
+		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(290, 0, 0), &dw0),
+		UT_NVME_OK);
+	CU_ASSERT_EQUAL(get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, 0, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 290);
+	CU_ASSERT_EQUAL(health_critical_warning(), 1u << 1);
+	CU_ASSERT_EQUAL(
+		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(350, 0, 0), &dw0),
+		UT_NVME_OK);
+	CU_ASSERT_EQUAL(health_critical_warning(), 0);
+	/* And an under threshold above it. */
+	CU_ASSERT_EQUAL(
+		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(300, 0, 1), &dw0),
+		UT_NVME_OK);
+	CU_ASSERT_EQUAL(health_critical_warning(), 1u << 1);
+
+	/* No other sensor: its thresholds read as 0, and setting them changes nothing. */
+	CU_ASSERT_EQUAL(
+		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(280, 1, 1), &dw0),
+		UT_NVME_OK);
+	CU_ASSERT_EQUAL(
+		get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(0, 1, 1), &dw0),
+		UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0 & 0xffff, 0);
+	/* THSEL 2 and 3 are reserved. */
+	CU_ASSERT_EQUAL(
+		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(300, 0, 2), &dw0),
+		INVALID_FIELD);
+	CU_ASSERT_EQUAL(
+		get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(0, 0, 3), &dw0),
+		INVALID_FIELD);
+	teardown();
+}
+
+/* Error Recovery: TLER kept; DULBE refused, as no namespace reports deallocated blocks. */
+static void test_error_recovery_feature(void)
+{
+	uint32_t dw0;
+
+	setup();
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ERROR_RECOVERY, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 0);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_ERROR_RECOVERY, 70, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ERROR_RECOVERY, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 70);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_ERROR_RECOVERY, 1u << 16, &dw0), INVALID_FIELD);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ERROR_RECOVERY, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 70);
+	teardown();
+}
+
+/* Write Atomicity Normal: Disable Normal (bit 0) kept. */
+static void test_write_atomicity_feature(void)
+{
+	uint32_t dw0;
+
+	setup();
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_WRITE_ATOMICITY, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 0);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_WRITE_ATOMICITY, 1, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_WRITE_ATOMICITY, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 1);
+	teardown();
+}
+
 static void test_keep_alive_and_abort(void)
 {
 	struct cmd *c;
@@ -840,6 +959,12 @@ static void test_discovery_controller(void)
 	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 512, 0), INVALID_LOG);
 	free(c);
 	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 0, &dw0), INVALID_FIELD);
+	/* An I/O controller's features are not a discovery controller's; Keep Alive is. */
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_VOLATILE_WRITE_CACHE, &dw0), INVALID_FIELD);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_POWER_MANAGEMENT, 0, &dw0), INVALID_FIELD);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER, 1000, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER, &dw0), UT_NVME_OK);
+	CU_ASSERT_EQUAL(dw0, 1000);
 	ut_bdev_on_thread(g_thread, discovery_teardown_msg, NULL);
 }
 
@@ -859,6 +984,10 @@ int main(void)
 		UT_TEST(test_oncs_follows_the_namespaces),
 		UT_TEST(test_number_of_queues),
 		UT_TEST(test_features),
+		UT_TEST(test_power_management_feature),
+		UT_TEST(test_temperature_threshold_feature),
+		UT_TEST(test_error_recovery_feature),
+		UT_TEST(test_write_atomicity_feature),
 		UT_TEST(test_keep_alive_and_abort),
 		UT_TEST(test_unsupported_opcodes),
 		UT_TEST(test_namespace_attribute_notice),

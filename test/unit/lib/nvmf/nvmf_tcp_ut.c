@@ -338,6 +338,8 @@ static void test_admin_connect(void)
 	uint8_t cd[4096];
 	const struct usk_nvmf_ctrlr_data_fabrics *f =
 		(const void *)(cd + USK_NVME_CDATA_FABRICS_OFFSET);
+	struct usk_nvme_sqe temp = {.opcode = USK_NVME_OPC_GET_FEATURES,
+				    .cdw10 = USK_NVME_FEAT_TEMPERATURE_THRESHOLD};
 
 	admin_up(&h, 0);
 	CU_ASSERT_EQUAL(host_prop(&h, USK_NVMF_FCTYPE_PROPERTY_GET, USK_NVME_REG_CAP, 1, 0, &dw0),
@@ -358,6 +360,9 @@ static void test_admin_connect(void)
 	CU_ASSERT_EQUAL(((struct usk_nvme_ns_data *)cd)->nsze, 256);
 	CU_ASSERT_EQUAL(host_identify(&h, USK_NVME_CNS_NAMESPACE, 99, cd),
 			USK_NVME_SC_INVALID_NAMESPACE);
+	/* A new controller's features are at their defaults: no temperature warning. */
+	CU_ASSERT_EQUAL(host_cmd(&h, &temp, NULL, 0, NULL, NULL, &dw0), 0);
+	CU_ASSERT_TRUE((dw0 & 0xffff) > NVMF_COMPOSITE_TEMPERATURE_K);
 	close(h.fd);
 }
 
