@@ -94,8 +94,10 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint);
 /**
  * Ask the current thread to exit. It keeps being polled, and keeps
  * receiving messages, until its pollers are unregistered, its I/O
- * channels released and the I/O devices it unregistered have called their
- * done callback on it; then it is exited (usk_thread_is_exited()). After 5
+ * channels released, the I/O devices it unregistered have called their
+ * done callback on it and the walks it started (usk_thread_for_each(),
+ * usk_io_channel_for_each()) have completed on it; then it is exited
+ * (usk_thread_is_exited()). After 5
  * seconds it exits anyway and logs what was still held.
  *
  * @param thread the current thread

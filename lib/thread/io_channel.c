@@ -393,6 +393,7 @@ static void io_channel_iter_done(void *arg)
 {
 	struct usk_io_channel_iter *i = arg;
 
+	i->orig->pending_walks--;
 	i->cpl(i, i->status);
 	io_channel_iter_free(i);
 }
@@ -468,6 +469,7 @@ int usk_io_channel_for_each(void *io_device, void (*fn)(struct usk_io_channel_it
 	i->cpl = cpl;
 	i->ctx = ctx;
 	i->orig = t;
+	t->pending_walks++;
 	io_channel_iter_next(i);
 	return 0;
 }

@@ -240,7 +240,8 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 	 */
 	bool idle = atomic_load(&t->n_active) == 0 && atomic_load(&t->n_timed) == 0 &&
 		    !thread_has_channels(t) && t->pending_unregisters == 0 &&
-		    msg_local_empty(&t->own_msgs) && msg_ring_close_if_empty(&t->msgs);
+		    t->pending_walks == 0 && msg_local_empty(&t->own_msgs) &&
+		    msg_ring_close_if_empty(&t->msgs);
 
 	if (idle) {
 		msg_local_close(&t->own_msgs);
@@ -248,10 +249,11 @@ static void thread_check_exit(struct usk_thread *t, uint64_t now)
 		return;
 	}
 	if (now >= t->exit_deadline) {
-		USK_ERRLOG(
-			"thread '%s': still holds pollers or channels, or waits for %u I/O "
-			"device(s) to unregister, %d s after it was asked to exit; exiting anyway",
-			t->name, t->pending_unregisters, THREAD_EXIT_TIMEOUT_S);
+		USK_ERRLOG("thread '%s': still holds pollers or channels, or waits for %u I/O "
+			   "device(s) to unregister or %u walk(s) to complete, %d s after it was "
+			   "asked to exit; exiting anyway",
+			   t->name, t->pending_unregisters, t->pending_walks,
+			   THREAD_EXIT_TIMEOUT_S);
 		thread_log_pollers(t);
 		/* Refuse senders from now on, but run what was accepted: it was promised. */
 		msg_ring_close(&t->msgs);
@@ -423,6 +425,7 @@ static void thread_walk_done(void *arg)
 {
 	struct thread_walk *w = arg;
 
+	w->orig->pending_walks--;
 	w->cpl(w->ctx);
 	free(w);
 }
@@ -507,6 +510,7 @@ int usk_thread_for_each(usk_msg_fn fn, void *ctx, usk_msg_fn cpl)
 	w->cpl = cpl;
 	w->ctx = ctx;
 	w->orig = tls_thread;
+	tls_thread->pending_walks++;
 	thread_walk_next(w);
 	return 0;
 }

@@ -74,6 +74,8 @@ struct usk_thread {
 	struct io_channel_list channels;
 	/* I/O devices it unregistered whose done callback has yet to run on it. */
 	uint32_t pending_unregisters;
+	/* Walks (threads', channels') it started whose completion has yet to run on it. */
+	uint32_t pending_walks;
 	uint64_t last_poll;
 	bool last_busy;
 	_Atomic uint64_t busy_ticks;

@@ -440,6 +440,48 @@ static void test_thread_exit_waits_for_its_unregister(void)
 	swap_out_thread();
 }
 
+static int g_walk_done_on = -1;
+
+static void walk_done_on_any_thread(struct usk_io_channel_iter *iter, int status)
+{
+	g_walk_done_on = thread_index();
+	g_cpl_status = status;
+}
+
+static void start_walk_then_exit(void *ctx)
+{
+	CU_ASSERT_EQUAL(usk_io_channel_for_each(&g_dev, visit_channel, &g_cpl_calls,
+						walk_done_on_any_thread),
+			0);
+	usk_thread_exit(usk_thread_get_current());
+}
+
+/*
+ * A thread that started a channel walk and then exits stays until the
+ * walk's completion has run on it: it exited at once, and the completion,
+ * sent to an exited thread, was lost.
+ */
+static void test_thread_exit_waits_for_its_walk(void)
+{
+	swap_in_thread("walking");
+	setup_device();
+	on_thread(0, get_channel, &g_dev);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[2], start_walk_then_exit, NULL), 0);
+	for (int round = 0; round < 10; round++) {
+		usk_thread_poll(g_threads[2], 0, 0);
+	}
+	CU_ASSERT_FALSE(usk_thread_is_exited(g_threads[2]));
+	ut_poll_threads(g_threads, 3);
+	CU_ASSERT_EQUAL(visits(0), 1);
+	CU_ASSERT_EQUAL(g_walk_done_on, 2);
+	CU_ASSERT_EQUAL(g_cpl_status, 0);
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_threads[2]));
+	swap_out_thread();
+	on_thread(0, put_channel, NULL);
+	on_thread(0, unregister_device, NULL);
+	CU_ASSERT_EQUAL(g_dev.unregistered, 1);
+}
+
 /* An unregister that waited on a channel whose create then failed still completes. */
 static void test_unregister_during_a_failed_create_completes(void)
 {
@@ -599,6 +641,7 @@ int main(void)
 		UT_TEST(test_walk_refused_once_the_unregister_reports),
 		UT_TEST(test_thread_exit_waits_for_its_channel),
 		UT_TEST(test_thread_exit_waits_for_its_unregister),
+		UT_TEST(test_thread_exit_waits_for_its_walk),
 		UT_TEST(test_unregister_during_a_failed_create_completes),
 		UT_TEST(test_forced_exit_hands_over_its_unregister),
 		UT_TEST(test_forced_exit_reports_an_unregister_done_during_its_drain),

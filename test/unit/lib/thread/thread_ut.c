@@ -316,6 +316,34 @@ static void test_for_each_waits_for_a_full_thread(void)
 	walk_threads_end();
 }
 
+static void start_walk_then_exit_msg(void *ctx)
+{
+	start_walk_msg(ctx);
+	usk_thread_exit(usk_thread_get_current());
+}
+
+/*
+ * A thread that started a walk and then exits waits for the walk's
+ * completion: it exited at once, and the completion, sent to an exited
+ * thread, was lost (what the caller freed or counted in it never was).
+ */
+static void test_exit_waits_for_walks_it_started(void)
+{
+	walk_threads_create();
+	usk_thread_send_msg(g_walk_threads[1], start_walk_then_exit_msg, NULL);
+	for (int round = 0; round < 10; round++) {
+		usk_thread_poll(g_walk_threads[1], 0, 0);
+	}
+	CU_ASSERT_FALSE(usk_thread_is_exited(g_walk_threads[1]));
+	ut_poll_threads(g_walk_threads, 3);
+	CU_ASSERT_EQUAL(g_walk_visits[0], 1);
+	CU_ASSERT_EQUAL(g_walk_visits[2], 1);
+	CU_ASSERT_EQUAL(g_walk_done, 1);
+	CU_ASSERT_PTR_EQUAL(g_walk_done_on, g_walk_threads[1]);
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_walk_threads[1]));
+	walk_threads_end();
+}
+
 /* Several pthreads send numbered messages to two threads, each polled by a pthread. */
 #define ORDER_SENDERS 3
 #define ORDER_MSGS    50000
@@ -673,6 +701,7 @@ int main(void)
 		UT_TEST(test_messages_sent_during_exit_run_or_are_refused),
 		UT_TEST(test_for_each_visits_every_thread_then_completes),
 		UT_TEST(test_for_each_waits_for_a_full_thread),
+		UT_TEST(test_exit_waits_for_walks_it_started),
 		UT_TEST(test_messages_from_several_senders_keep_their_order),
 		UT_TEST(test_self_msgs_run_once_in_order_within_the_batch),
 		UT_TEST(test_full_own_queue_refuses_with_enomem),
