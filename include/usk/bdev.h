@@ -339,7 +339,8 @@ struct usk_bdev_qos_limits {
  *
  * @return 0; -EINVAL when not on a thread, not on the thread that set the
  *         bdev's limits first, or for NULL @p limits; -ERANGE when a limit
- *         is above its maximum (the limits set before stay); -ENOMEM.
+ *         is above its maximum; -ENOMEM. On an error, the limits set
+ *         before stay in force.
  */
 int usk_bdev_set_qos_limits(struct usk_bdev *bdev, const struct usk_bdev_qos_limits *limits);
 

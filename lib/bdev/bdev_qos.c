@@ -239,6 +239,7 @@ int usk_bdev_set_qos_limits(struct usk_bdev *b, const struct usk_bdev_qos_limits
 {
 	struct bdev_qos_state *st = qos_state(b);
 	struct usk_thread *t = usk_thread_get_current();
+	struct usk_poller *refill = NULL;
 
 	if (t == NULL || limits == NULL || (st != NULL && st->thread != t)) {
 		return -EINVAL;
@@ -250,17 +251,21 @@ int usk_bdev_set_qos_limits(struct usk_bdev *b, const struct usk_bdev_qos_limits
 	if (st == NULL) {
 		return -ENOMEM;
 	}
+	/* Before any change: limits refused for want of memory leave those in force. */
+	if (!qos_limits_none(limits)) {
+		refill = usk_poller_register(qos_refill, st, QOS_REFILL_US, "bdev_qos_refill");
+		if (refill == NULL) {
+			return -ENOMEM;
+		}
+	}
 	/* Channels may hold the published pointer: the state lives until the bdev goes. */
 	atomic_store(&b->internal->qos, NULL);
 	usk_poller_unregister(&st->qos.refill);
 	qos_restart(st, limits);
-	if (qos_limits_none(limits)) {
+	st->qos.refill = refill;
+	if (refill == NULL) {
 		USK_INFOLOG("bdev '%s': QoS limits off", b->name);
 		return 0;
-	}
-	st->qos.refill = usk_poller_register(qos_refill, st, QOS_REFILL_US, "bdev_qos_refill");
-	if (st->qos.refill == NULL) {
-		return -ENOMEM;
 	}
 	qos_refill(st);
 	atomic_store(&b->internal->qos, &st->qos);

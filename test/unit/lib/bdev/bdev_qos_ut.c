@@ -321,6 +321,61 @@ static void set_iops_limit(void *ctx)
 	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, 1000, 0), 0);
 }
 
+/* Pollers the next registrations are refused, as when memory is short. */
+static int g_pollers_refused;
+
+struct usk_poller *__real_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+					      const char *name);
+struct usk_poller *__wrap_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+					      const char *name);
+
+struct usk_poller *__wrap_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+					      const char *name)
+{
+	if (g_pollers_refused > 0) {
+		g_pollers_refused--;
+		return NULL;
+	}
+	return __real_usk_poller_register(fn, ctx, period_us, name);
+}
+
+static void set_limits_without_a_poller(void *ctx)
+{
+	struct usk_bdev_qos_limits l = {.rw_ios_per_s = 5000};
+
+	g_pollers_refused = 1;
+	CU_ASSERT_EQUAL(usk_bdev_set_qos_limits(&g_bdev, &l), -ENOMEM);
+	CU_ASSERT_EQUAL(g_pollers_refused, 0);
+}
+
+/*
+ * New limits that cannot get their refill poller are refused, and the
+ * limits in force stay: before, the old ones were dropped, QoS was off,
+ * and the getters reported the refused limits as if they held.
+ */
+static void test_qos_limits_refused_without_a_poller_keep_the_old_ones(void)
+{
+	struct usk_bdev_qos_limits got;
+	uint64_t now = mocked_start();
+
+	setup();
+	on_thread_0_at(set_iops_limit, NULL, now);
+	on_thread_0_at(set_limits_without_a_poller, NULL, now);
+	usk_bdev_get_qos_limits(&g_bdev, &got);
+	CU_ASSERT_EQUAL(got.rw_ios_per_s, 1000);
+	/* Still held back: the buckets of a clock that stands still earn nothing. */
+	on_thread_0_at(read_one, NULL, now);
+	CU_ASSERT_EQUAL(g_module_channels[0].count, 0);
+	on_thread_0_at(qos_off, NULL, now);
+	/* The channel sends what it held at its next retry. */
+	now += usk_us_to_ticks(1000);
+	on_thread_0_at(NULL, NULL, now);
+	CU_ASSERT_EQUAL(g_module_channels[0].count, 1);
+	on_thread_0_at(module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS, now);
+	CU_ASSERT_EQUAL(g_users[0].done, 1);
+	teardown();
+}
+
 /*
  * A user that releases its channel while the QoS limit holds its reads back
  * (as on a remove event, closing at once) hears of each, aborted: the
@@ -358,6 +413,7 @@ int main(void)
 		UT_TEST(test_qos_read_and_write_bandwidth_apart),
 		UT_TEST(test_qos_direction_limits_refused_too_large),
 		UT_TEST(test_qos_held_io_ends_when_its_channel_goes),
+		UT_TEST(test_qos_limits_refused_without_a_poller_keep_the_old_ones),
 	};
 
 	return UT_BDEV_MODULE_RUN("bdev_qos", tests);

@@ -25,6 +25,8 @@ test_unit_lib_bdev_bdev_channel_ut_LDADD = $(BDEV_UT_LIBS)
 test_unit_lib_bdev_bdev_qos_ut_SOURCES = test/unit/lib/bdev/bdev_qos_ut.c $(BDEV_UT_MODULE)
 test_unit_lib_bdev_bdev_qos_ut_CPPFLAGS = $(BDEV_UT_CPPFLAGS)
 test_unit_lib_bdev_bdev_qos_ut_LDADD = $(BDEV_UT_LIBS)
+# Refuses pollers on demand, as a short memory would.
+test_unit_lib_bdev_bdev_qos_ut_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=usk_poller_register
 # bdev_rpc_ut includes rpc_request.c, to answer on a fake connection in place
 # of the socket server, so lib/rpc's library would define it twice.
 BDEV_UT_RPC = test/unit/lib/bdev/ut_bdev_rpc.h
