@@ -158,7 +158,8 @@ int usk_bdev_register(struct usk_bdev *bdev);
  * told USK_BDEV_EVENT_REMOVE; once the last one closes, the module's
  * destruct runs and @p cb(@p cb_arg, 0) is called on this thread.
  *
- * @return 0; -ENODEV when not registered; -EBUSY when already going.
+ * @return 0; -ENODEV when not registered; -EBUSY when already going;
+ *         -ENOMEM (the bdev stays registered).
  */
 int usk_bdev_unregister(struct usk_bdev *bdev, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 

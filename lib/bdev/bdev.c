@@ -322,6 +322,7 @@ free_internal:
 struct bdev_unregister_done {
 	void (*cb)(void *cb_arg, int rc);
 	void *cb_arg;
+	struct usk_thread *thread; /* the caller's */
 };
 
 static void bdev_unregister_report(void *arg)
@@ -337,19 +338,11 @@ static void bdev_destructed(void *io_device)
 {
 	struct usk_bdev *b = io_device;
 	struct bdev_internal *bi = b->internal;
-	struct bdev_unregister_done *d = NULL;
-	struct usk_thread *report_to = bi->unregister_thread;
+	struct bdev_unregister_done *d = bi->unregister_done;
 
 	pthread_mutex_lock(&g_bdev_lock);
 	TAILQ_REMOVE(&g_bdevs, bi, link);
 	pthread_mutex_unlock(&g_bdev_lock);
-	if (bi->unregister_cb != NULL) {
-		d = malloc(sizeof(*d));
-	}
-	if (d != NULL) {
-		d->cb = bi->unregister_cb;
-		d->cb_arg = bi->unregister_arg;
-	}
 	USK_INFOLOG("bdev '%s': unregistered", bi->name);
 	bdev_qos_free(b);
 	bdev_histogram_free(b);
@@ -364,7 +357,7 @@ static void bdev_destructed(void *io_device)
 		b->fn_table->destruct(b->ctxt);
 	}
 	/* The caller hears on its own thread, whichever thread closed last. */
-	if (d != NULL && usk_thread_send_msg(report_to, bdev_unregister_report, d) != 0) {
+	if (d != NULL && usk_thread_send_msg(d->thread, bdev_unregister_report, d) != 0) {
 		bdev_unregister_report(d);
 	}
 }
@@ -386,21 +379,28 @@ static void bdev_desc_event_msg(void *arg)
 int usk_bdev_unregister(struct usk_bdev *b, void (*cb)(void *cb_arg, int rc), void *cb_arg)
 {
 	struct bdev_internal *bi = b ? b->internal : NULL;
+	struct bdev_unregister_done *d = NULL;
 	struct usk_bdev_desc *desc;
 	bool idle;
 
 	if (bi == NULL) {
 		return -ENODEV;
 	}
+	if (cb != NULL) {
+		d = malloc(sizeof(*d));
+		if (d == NULL) {
+			return -ENOMEM;
+		}
+		*d = (struct bdev_unregister_done){cb, cb_arg, usk_thread_get_current()};
+	}
 	pthread_mutex_lock(&bi->lock);
 	if (bi->removing) {
 		pthread_mutex_unlock(&bi->lock);
+		free(d);
 		return -EBUSY;
 	}
 	bi->removing = true;
-	bi->unregister_cb = cb;
-	bi->unregister_arg = cb_arg;
-	bi->unregister_thread = usk_thread_get_current();
+	bi->unregister_done = d;
 	TAILQ_FOREACH(desc, &bi->descs, link) {
 		if (usk_thread_send_msg(desc->thread, bdev_desc_event_msg, desc) != 0) {
 			USK_ERRLOG("bdev '%s': cannot tell a descriptor on thread '%s' of its "

@@ -62,9 +62,8 @@ struct bdev_internal {
 	TAILQ_HEAD(, usk_bdev_desc) descs;
 	bool removing;
 	const struct usk_bdev_module *claim;
-	void (*unregister_cb)(void *cb_arg, int rc);
-	void *unregister_arg;
-	struct usk_thread *unregister_thread;
+	/* Made by usk_bdev_unregister, so the end cannot fail for want of memory. */
+	struct bdev_unregister_done *unregister_done;
 	/* Counters of channels already released. */
 	struct usk_bdev_io_stat released_stat;
 	struct bdev_qos *_Atomic qos; /* NULL: no limits */

@@ -285,6 +285,51 @@ static void test_resize_is_told_on_the_opening_thread(void)
 	CU_ASSERT_EQUAL(usk_bdev_notify_blockcnt_change(&g_bdev, 4096), -ENODEV);
 }
 
+/* While set, malloc() from USK's code fails, as when memory is short. */
+static bool g_malloc_refused;
+
+void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
+
+void *__wrap_malloc(size_t size)
+{
+	return g_malloc_refused ? NULL : __real_malloc(size);
+}
+
+/*
+ * The caller of usk_bdev_unregister hears of its end even when memory is
+ * short as the last close destroys the bdev: the report was allocated
+ * then, and when that failed the callback was lost.
+ */
+static void unregister_refused(void *cb_arg, int rc)
+{
+	CU_FAIL("a refused unregister reported");
+}
+
+static void unregister_short_of_memory(void *ctx)
+{
+	g_malloc_refused = true;
+	CU_ASSERT_EQUAL(usk_bdev_unregister(&g_bdev, unregister_refused, NULL), -ENOMEM);
+	g_malloc_refused = false;
+}
+
+static void test_unregister_reports_when_memory_runs_short_at_the_end(void)
+{
+	setup();
+	g_unregistered = 0;
+	/* Short at the start: refused, and nothing changed. */
+	on_thread(0, unregister_short_of_memory, NULL);
+	CU_ASSERT_EQUAL(g_users[0].removes, 0);
+	on_thread(0, unregister_bdev, NULL);
+	CU_ASSERT_EQUAL(g_users[0].removes, 1);
+	g_malloc_refused = true;
+	on_thread(0, user_close, NULL);
+	g_malloc_refused = false;
+	CU_ASSERT_EQUAL(g_destructs, 1);
+	CU_ASSERT_EQUAL(g_unregistered, 1);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("ut0"));
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -295,6 +340,7 @@ int main(void)
 		UT_TEST(test_names_are_bounded_and_free_of_control_characters),
 		UT_TEST(test_hot_remove_with_io_in_flight_on_two_threads),
 		UT_TEST(test_resize_is_told_on_the_opening_thread),
+		UT_TEST(test_unregister_reports_when_memory_runs_short_at_the_end),
 	};
 
 	return UT_BDEV_MODULE_RUN("bdev", tests);

@@ -16,6 +16,8 @@ BDEV_UT_MODULE = test/unit/lib/bdev/ut_bdev_module.c test/unit/lib/bdev/ut_bdev_
 test_unit_lib_bdev_bdev_ut_SOURCES = test/unit/lib/bdev/bdev_ut.c $(BDEV_UT_MODULE)
 test_unit_lib_bdev_bdev_ut_CPPFLAGS = $(BDEV_UT_CPPFLAGS)
 test_unit_lib_bdev_bdev_ut_LDADD = $(BDEV_UT_LIBS)
+# Refuses malloc() on demand, as a short memory would.
+test_unit_lib_bdev_bdev_ut_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=malloc
 test_unit_lib_bdev_bdev_io_ut_SOURCES = test/unit/lib/bdev/bdev_io_ut.c $(BDEV_UT_MODULE)
 test_unit_lib_bdev_bdev_io_ut_CPPFLAGS = $(BDEV_UT_CPPFLAGS)
 test_unit_lib_bdev_bdev_io_ut_LDADD = $(BDEV_UT_LIBS)
