@@ -62,6 +62,24 @@ static void test_alignment_without_hugepages(void)
 	usk_env_fini();
 }
 
+/*
+ * A size no memory can hold (a negative length cast to size_t) fails: its
+ * rounding up to a power of two wrapped, and it got a 64-byte block.
+ */
+static void test_impossible_size(void)
+{
+	static const size_t sizes[] = {SIZE_MAX, (SIZE_MAX >> 1) + 2, SIZE_MAX - (1u << 20)};
+
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	for (size_t i = 0; i < USK_COUNTOF(sizes); i++) {
+		void *buf = usk_dma_malloc(sizes[i], 0, USK_ENV_NUMA_ANY);
+
+		CU_ASSERT_PTR_NULL(buf);
+		usk_dma_free(buf);
+	}
+	usk_env_fini();
+}
+
 static void test_zmalloc_and_reuse(void)
 {
 	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
@@ -276,6 +294,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_before_init),
 		UT_TEST(test_alignment_without_hugepages),
+		UT_TEST(test_impossible_size),
 		UT_TEST(test_zmalloc_and_reuse),
 		UT_TEST(test_memory_limit),
 		UT_TEST(test_two_threads),
