@@ -327,6 +327,11 @@ static void dma_cache_flush(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&g_dma_lock);
+	/*
+	 * The exiting thread's other destructors may still free or allocate: they
+	 * get a new cache, which the key's next destructor pass gives back.
+	 */
+	t_cache = NULL;
 	free(c);
 }
 
