@@ -327,6 +327,11 @@ static void dma_cache_flush(void *arg)
 		}
 	}
 	pthread_mutex_unlock(&g_dma_lock);
+	/*
+	 * The exiting thread's other destructors may still free or allocate: they
+	 * get a new cache, which the key's next destructor pass gives back.
+	 */
+	t_cache = NULL;
 	free(c);
 }
 
@@ -387,9 +392,11 @@ void *usk_dma_malloc(size_t size, size_t align, int numa_node)
 		return NULL;
 	}
 	align = align == 0 ? (1u << DMA_MIN_SHIFT) : align;
-	if (size == 0 || !usk_u64_is_pow2(align) || align > ENV_HUGEPAGE_SIZE) {
-		USK_ERRLOG("usk_dma_malloc(%zu, align %zu): size must be > 0 and the alignment "
-			   "a power of two up to 2 MiB",
+	/* Above 2^63 the rounding up to a power of two or to 2 MiB wraps to a small size. */
+	if (size == 0 || (uint64_t)size > UINT64_C(1) << 63 || !usk_u64_is_pow2(align) ||
+	    align > ENV_HUGEPAGE_SIZE) {
+		USK_ERRLOG("usk_dma_malloc(%zu, align %zu): size must be 1 to 2^63 and the "
+			   "alignment a power of two up to 2 MiB",
 			   size, align);
 		return NULL;
 	}

@@ -75,7 +75,8 @@ int iova_alloc(struct iova_allocator *a, uint64_t size, uint64_t align, uint64_t
 		struct iova_range r = a->free[i];
 		uint64_t start = usk_align_up(r.start, align);
 
-		if (start >= r.end || r.end - start < size) {
+		/* start < r.start: rounding up wrapped past the top of the space. */
+		if (start < r.start || start >= r.end || r.end - start < size) {
 			continue;
 		}
 		/* Cut [start, start + size) out of r: what is left on each side stays free. */

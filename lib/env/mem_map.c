@@ -77,8 +77,9 @@ static map_leaf *map_leaf_get_or_create(uintptr_t vaddr)
 
 int mem_map_set(uintptr_t vaddr, uint64_t len, uint64_t iova)
 {
+	/* Compared by length, not by end: an end past 2^64 wraps to a low address. */
 	if (!usk_is_aligned(vaddr | len | iova, ENV_PAGE_SIZE) || len == 0 ||
-	    ((vaddr + len - 1) >> MAP_VA_BITS) != 0) {
+	    (vaddr >> MAP_VA_BITS) != 0 || len > (UINT64_C(1) << MAP_VA_BITS) - vaddr) {
 		return -EINVAL;
 	}
 	for (uint64_t off = 0; off < len; off += ENV_PAGE_SIZE) {

@@ -114,6 +114,10 @@ static int mem_register_locked(uintptr_t vaddr, uint64_t len)
 		return -EEXIST;
 	}
 	rc = iova_alloc(&g_iova, len, align, &r.iova);
+	if (rc == -ENOSPC && align > ENV_PAGE_SIZE) {
+		/* The large-page alignment is a preference: fragmented space still serves. */
+		rc = iova_alloc(&g_iova, len, ENV_PAGE_SIZE, &r.iova);
+	}
 	if (rc != 0) {
 		return rc;
 	}

@@ -30,11 +30,16 @@ int usk_pci_addr_parse(struct usk_pci_addr *addr, const char *str)
 	if (str == NULL || str[strspn(str, "0123456789abcdefABCDEF:.")] != '\0') {
 		return -EINVAL;
 	}
-	if (sscanf(str, "%x:%x:%x.%x%n", &domain, &bus, &dev, &func, &end) != 4 ||
+	/*
+	 * At most 8 digits a field: scanf stores a longer number's low 32 bits,
+	 * and "100000000:01:00.0" would name 0000:01:00.0.
+	 */
+	if (sscanf(str, "%8x:%8x:%8x.%8x%n", &domain, &bus, &dev, &func, &end) != 4 ||
 	    str[end] != '\0') {
 		domain = 0;
 		end = 0;
-		if (sscanf(str, "%x:%x.%x%n", &bus, &dev, &func, &end) != 3 || str[end] != '\0') {
+		if (sscanf(str, "%8x:%8x.%8x%n", &bus, &dev, &func, &end) != 3 ||
+		    str[end] != '\0') {
 			return -EINVAL;
 		}
 	}

@@ -34,7 +34,8 @@ struct usk_pool *usk_pool_create(size_t size, uint32_t count, bool dma)
 	struct usk_pool *p;
 	size_t stride = usk_align_up(size, 64);
 
-	if (size == 0 || count == 0 || stride * count / count != stride) {
+	/* stride < size: the rounding up wrapped. */
+	if (size == 0 || count == 0 || stride < size || stride * count / count != stride) {
 		return NULL;
 	}
 	p = calloc(1, sizeof(*p));

@@ -65,9 +65,10 @@ static bool iova_range_at(const struct vfio_iommu_type1_info *info, uint32_t cap
 
 int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info)
 {
-	struct vfio_iova_range last, cur, next;
+	struct vfio_iova_range last, cur;
 	uint32_t count = 0;
 	uint32_t cap = find_iova_range_cap(info, &count);
+	uint64_t hole_start = 0;
 	uint64_t top;
 	int rc;
 
@@ -82,13 +83,14 @@ int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info)
 			   top);
 		return rc;
 	}
-	for (uint32_t i = 0; i + 1 < count; i++) {
+	/* The holes: before the first range (an aperture need not start at 0) and between. */
+	for (uint32_t i = 0; i < count; i++) {
 		iova_range_at(info, cap, i, &cur);
-		iova_range_at(info, cap, i + 1, &next);
-		rc = env_iova_reserve(cur.end + 1, next.start);
+		rc = env_iova_reserve(hole_start, cur.start);
 		if (rc != 0) {
 			return rc;
 		}
+		hole_start = cur.end + 1;
 	}
 	USK_INFOLOG("IOMMU: %u IOVA ranges, up to 0x%" PRIx64, count, top);
 	return 0;

@@ -18,7 +18,7 @@ int vfio_group_get_fd(int number, int *group_fd);
 /*
  * Applies the IOVA ranges capability of @info: the IOVA width becomes that
  * of the highest usable address, and the holes between ranges (such as the
- * MSI window) are never handed out.
+ * MSI window), and the space below the first range, are never handed out.
  */
 int vfio_apply_iova_caps(const struct vfio_iommu_type1_info *info);
 

@@ -135,7 +135,12 @@ int vfio_noiommu_setup(void)
 		vfio_noiommu_fini();
 		return rc;
 	}
-	return env_mem_set_dma_map_hooks(&g_noiommu_hooks);
+	rc = env_mem_set_dma_map_hooks(&g_noiommu_hooks);
+	if (rc != 0) {
+		/* A later attach sets up again and would open them a second time. */
+		vfio_noiommu_fini();
+	}
+	return rc;
 }
 
 void vfio_noiommu_fini(void)

@@ -62,6 +62,24 @@ static void test_alignment_without_hugepages(void)
 	usk_env_fini();
 }
 
+/*
+ * A size no memory can hold (a negative length cast to size_t) fails: its
+ * rounding up to a power of two wrapped, and it got a 64-byte block.
+ */
+static void test_impossible_size(void)
+{
+	static const size_t sizes[] = {SIZE_MAX, (SIZE_MAX >> 1) + 2, SIZE_MAX - (1u << 20)};
+
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	for (size_t i = 0; i < USK_COUNTOF(sizes); i++) {
+		void *buf = usk_dma_malloc(sizes[i], 0, USK_ENV_NUMA_ANY);
+
+		CU_ASSERT_PTR_NULL(buf);
+		usk_dma_free(buf);
+	}
+	usk_env_fini();
+}
+
 static void test_zmalloc_and_reuse(void)
 {
 	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
@@ -222,6 +240,52 @@ static void test_blocks_cross_threads(void)
 	usk_env_fini();
 }
 
+static pthread_key_t g_late_key;
+
+static void late_free(void *buf)
+{
+	usk_dma_free(buf);
+}
+
+/*
+ * A block freed by a thread-exit destructor of the caller's that runs after
+ * the heap's own: the thread's cache is gone by then.
+ */
+static void *free_at_exit(void *arg)
+{
+	void **block = arg;
+
+	*block = usk_dma_malloc(4096, 0, USK_ENV_NUMA_ANY);
+	pthread_setspecific(g_late_key, *block);
+	return NULL;
+}
+
+static void test_free_in_a_late_thread_destructor(void)
+{
+	void *blocks[512];
+	void *late = NULL;
+	bool back = false;
+	pthread_t t;
+
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_OFF), 0);
+	/* Made after the heap's key: glibc runs destructors in key order. */
+	CU_ASSERT_EQUAL_FATAL(pthread_key_create(&g_late_key, late_free), 0);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&t, NULL, free_at_exit, &late), 0);
+	pthread_join(t, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(late);
+	/* The block went back to the heap: the 512 blocks of its chunk include it. */
+	for (int i = 0; i < 512; i++) {
+		blocks[i] = usk_dma_malloc(4096, 0, USK_ENV_NUMA_ANY);
+		back |= blocks[i] == late;
+	}
+	CU_ASSERT(back);
+	for (int i = 0; i < 512; i++) {
+		usk_dma_free(blocks[i]);
+	}
+	pthread_key_delete(g_late_key);
+	usk_env_fini();
+}
+
 /* The heap with no hugepage free, then with ordinary pages allowed. */
 static void check_without_hugepages(void)
 {
@@ -276,11 +340,13 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_before_init),
 		UT_TEST(test_alignment_without_hugepages),
+		UT_TEST(test_impossible_size),
 		UT_TEST(test_zmalloc_and_reuse),
 		UT_TEST(test_memory_limit),
 		UT_TEST(test_two_threads),
 		UT_TEST(test_thread_cache_starts_over_after_fini),
 		UT_TEST(test_blocks_cross_threads),
+		UT_TEST(test_free_in_a_late_thread_destructor),
 		UT_TEST(test_with_and_without_hugepages),
 	};
 

@@ -48,6 +48,24 @@ static void test_bad_arguments(void)
 	iova_allocator_fini(&g_a);
 }
 
+/*
+ * At the top of a 64-bit space, rounding a free range's start up to the
+ * alignment wraps to 0: the allocator handed out IOVA 0, outside its space.
+ */
+static void test_alignment_at_the_top(void)
+{
+	uint64_t top = UINT64_MAX & ~(PAGE - 1);
+	uint64_t iova = 1;
+
+	CU_ASSERT_EQUAL_FATAL(iova_allocator_init(&g_a, top - MIB, top), 0);
+	CU_ASSERT_EQUAL(iova_alloc(&g_a, PAGE, 2 * MIB, &iova), -ENOSPC);
+	CU_ASSERT_EQUAL(iova_alloc(&g_a, PAGE, UINT64_C(1) << 63, &iova), -ENOSPC);
+	CU_ASSERT_EQUAL(iova, 1);
+	CU_ASSERT_EQUAL(iova_alloc(&g_a, PAGE, PAGE, &iova), 0);
+	CU_ASSERT_EQUAL(iova, top - MIB);
+	iova_allocator_fini(&g_a);
+}
+
 static void test_alignment_and_reuse(void)
 {
 	uint64_t a, b, c;
@@ -136,9 +154,13 @@ static void test_set_limit(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_width_limits),	   UT_TEST(test_bad_arguments),
-		UT_TEST(test_alignment_and_reuse), UT_TEST(test_fragmentation),
-		UT_TEST(test_reserve_holes),	   UT_TEST(test_set_limit),
+		UT_TEST(test_width_limits),
+		UT_TEST(test_bad_arguments),
+		UT_TEST(test_alignment_at_the_top),
+		UT_TEST(test_alignment_and_reuse),
+		UT_TEST(test_fragmentation),
+		UT_TEST(test_reserve_holes),
+		UT_TEST(test_set_limit),
 	};
 
 	return UT_RUN("iova_alloc", tests);

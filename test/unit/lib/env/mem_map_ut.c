@@ -66,6 +66,10 @@ static void test_invalid(void)
 	CU_ASSERT_EQUAL(mem_map_set(0x1000, 0, 0), -EINVAL);
 	/* Beyond the 48-bit user address space. */
 	CU_ASSERT_EQUAL(mem_map_set(UINT64_C(1) << 48, PAGE, 0), -EINVAL);
+	/* A range that wraps past 2^64: its end looked like a low address, so it passed. */
+	CU_ASSERT_EQUAL(mem_map_set(UINT64_MAX - PAGE + 1, 2 * PAGE, 0x100000), -EINVAL);
+	CU_ASSERT_EQUAL(usk_vtoiova((void *)0, NULL), USK_IOVA_INVALID);
+	CU_ASSERT_EQUAL(usk_vtoiova((void *)((UINT64_C(1) << 48) - PAGE), NULL), USK_IOVA_INVALID);
 	CU_ASSERT_EQUAL(usk_vtoiova((void *)(UINT64_C(1) << 50), NULL), USK_IOVA_INVALID);
 	mem_map_fini();
 	CU_ASSERT_EQUAL(usk_vtoiova((void *)0x10000000, NULL), USK_IOVA_INVALID);

@@ -140,6 +140,30 @@ static void test_width_change(void)
 	usk_env_fini();
 }
 
+/*
+ * A hugepage-aligned region prefers a hugepage-aligned IOVA, but takes any
+ * when the only free space left is not aligned, rather than fail with
+ * -ENOSPC while the space is there.
+ */
+static void test_unaligned_iova_when_no_aligned_one_is_free(void)
+{
+	const uint64_t hole_start = 0xffd00000; /* 1 MiB past a 2 MiB boundary */
+	const uint64_t hole_end = hole_start + (UINT64_C(2) << 20);
+	struct usk_env_opts opts;
+	void *buf = aligned_alloc(ENV_HUGEPAGE_SIZE, ENV_HUGEPAGE_SIZE);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	usk_env_opts_init(&opts, sizeof(opts));
+	opts.iova_width = 32;
+	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
+	CU_ASSERT_EQUAL(env_iova_reserve(0, hole_start), 0);
+	CU_ASSERT_EQUAL(env_iova_reserve(hole_end, UINT64_C(1) << 32), 0);
+	CU_ASSERT_EQUAL(usk_mem_register(buf, ENV_HUGEPAGE_SIZE), 0);
+	CU_ASSERT_EQUAL(usk_vtoiova(buf, NULL), hole_start);
+	usk_env_fini();
+	free(buf);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -147,6 +171,7 @@ int main(void)
 		UT_TEST(test_overlap_and_invalid_refused),
 		UT_TEST(test_hooks_map_and_unmap),
 		UT_TEST(test_width_change),
+		UT_TEST(test_unaligned_iova_when_no_aligned_one_is_free),
 	};
 	int rc;
 

@@ -85,6 +85,22 @@ static void test_addr_parse_fmt(void)
 	CU_ASSERT_EQUAL(usk_pci_addr_parse(&a, NULL), -EINVAL);
 }
 
+/*
+ * A field too long for 32 bits is refused, not cut to its low bits: those
+ * name another device (0000:01:00.0 here), which the caller would then take.
+ */
+static void test_addr_parse_refuses_overflow(void)
+{
+	struct usk_pci_addr a;
+
+	CU_ASSERT_EQUAL(usk_pci_addr_parse(&a, "100000000:01:00.0"), -EINVAL);
+	CU_ASSERT_EQUAL(usk_pci_addr_parse(&a, "0000:100000001:00.0"), -EINVAL);
+	CU_ASSERT_EQUAL(usk_pci_addr_parse(&a, "0000:01:100000000.0"), -EINVAL);
+	CU_ASSERT_EQUAL(usk_pci_addr_parse(&a, "0000:01:00.100000000"), -EINVAL);
+	CU_ASSERT_EQUAL(usk_pci_addr_parse(&a, "100000001:00.0"), -EINVAL);
+	CU_ASSERT_EQUAL(usk_pci_addr_parse(&a, "10000:01:00.0"), -EINVAL);
+}
+
 struct seen {
 	int count;
 	char bdfs[8][USK_PCI_ADDR_STRLEN];
@@ -180,9 +196,8 @@ static void test_generic_calls_dispatch(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_addr_parse_fmt),
-		UT_TEST(test_enumerate_and_lists),
-		UT_TEST(test_info_and_attach_errors),
+		UT_TEST(test_addr_parse_fmt),	      UT_TEST(test_addr_parse_refuses_overflow),
+		UT_TEST(test_enumerate_and_lists),    UT_TEST(test_info_and_attach_errors),
 		UT_TEST(test_generic_calls_dispatch),
 	};
 	char path[600];

@@ -19,6 +19,8 @@ static void test_get_put_and_bounds(void)
 
 	CU_ASSERT_PTR_NULL(usk_pool_create(0, 4, false));
 	CU_ASSERT_PTR_NULL(usk_pool_create(64, 0, false));
+	/* Rounded up to the cache line, this size wraps to 0: objects of no room at all. */
+	CU_ASSERT_PTR_NULL(usk_pool_create(SIZE_MAX - 10, 4, false));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	for (int i = 0; i < 4; i++) {
 		o[i] = usk_pool_get(p);

@@ -15,21 +15,28 @@
  * capability starts @pad bytes after the info; kernels before 6.7 put it
  * on a 4-byte boundary, so it is written byte-wise, as the kernel's is read.
  */
-static struct vfio_iommu_type1_info *make_info(uint32_t pad)
+static struct vfio_iommu_type1_info *
+make_info_ranges(uint32_t pad, const struct vfio_iova_range *ranges, uint32_t count)
 {
-	const struct vfio_iova_range ranges[2] = {{0, 0xfedfffff}, {0xfef00000, 0x7fffffffff}};
 	struct vfio_iommu_type1_info_cap_iova_range cap = {
-		.header = {.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE}, .nr_iovas = 2};
+		.header = {.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE}, .nr_iovas = count};
 	size_t at = sizeof(struct vfio_iommu_type1_info) + pad;
-	size_t size = at + sizeof(cap) + sizeof(ranges);
+	size_t size = at + sizeof(cap) + count * sizeof(*ranges);
 	struct vfio_iommu_type1_info *info = calloc(1, size);
 
 	info->argsz = (uint32_t)size;
 	info->flags = VFIO_IOMMU_INFO_CAPS;
 	info->cap_offset = (uint32_t)at;
 	memcpy((char *)info + at, &cap, sizeof(cap));
-	memcpy((char *)info + at + sizeof(cap), ranges, sizeof(ranges));
+	memcpy((char *)info + at + sizeof(cap), ranges, count * sizeof(*ranges));
 	return info;
+}
+
+static struct vfio_iommu_type1_info *make_info(uint32_t pad)
+{
+	const struct vfio_iova_range ranges[2] = {{0, 0xfedfffff}, {0xfef00000, 0x7fffffffff}};
+
+	return make_info_ranges(pad, ranges, 2);
 }
 
 /* 4 GiB of registrations step over the MSI window and stay below 2^39. */
@@ -92,6 +99,31 @@ static void test_truncated_capability_is_ignored(void)
 	free(full);
 }
 
+/*
+ * An IOMMU whose first usable range starts above the allocator's base
+ * (reserved regions at the bottom): nothing below that start is handed out,
+ * as a device's DMA there would fault (and VFIO refuses to map it).
+ */
+static void test_space_below_first_range(void)
+{
+	const struct vfio_iova_range range = {UINT64_C(1) << 32, 0x7fffffffff};
+	struct vfio_iommu_type1_info *info = make_info_ranges(0, &range, 1);
+	struct usk_env_opts opts;
+	void *buf = aligned_alloc(0x1000, 0x100000);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	usk_env_opts_init(&opts, sizeof(opts));
+	opts.iova_width = 48;
+	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
+	CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_mem_register(buf, 0x100000), 0);
+	CU_ASSERT(usk_vtoiova(buf, NULL) >= range.start);
+	CU_ASSERT(usk_vtoiova(buf, NULL) + 0x100000 - 1 <= range.end);
+	usk_env_fini();
+	free(buf);
+	free(info);
+}
+
 /* A chain whose next capability points back at itself ends instead of spinning. */
 static void test_looping_chain_ends(void)
 {
@@ -121,6 +153,7 @@ int main(void)
 		UT_TEST(test_width_and_msi_hole),
 		UT_TEST(test_capability_on_a_4_byte_boundary),
 		UT_TEST(test_truncated_capability_is_ignored),
+		UT_TEST(test_space_below_first_range),
 		UT_TEST(test_looping_chain_ends),
 		UT_TEST(test_no_capability),
 	};

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -50,14 +51,34 @@ static uint8_t *map_ordinary(void)
 	return p;
 }
 
-/* Ordinary pages can move: the mode will not start over them, nor take more. */
+static int count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	int count = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dir);
+	while (readdir(dir) != NULL) {
+		count++;
+	}
+	closedir(dir);
+	return count;
+}
+
+/*
+ * Ordinary pages can move: the mode will not start over them, nor take
+ * more. The set-up that failed closes what it opened (it left pagemap and
+ * kpageflags open, and the next set-up opened them again).
+ */
 static void test_ordinary_pages_are_refused(void)
 {
 	uint8_t *before = map_ordinary();
 	uint8_t *after = map_ordinary();
+	int fds;
 
 	CU_ASSERT_EQUAL_FATAL(usk_mem_register(before, 16 * 4096), 0);
+	fds = count_fds();
 	CU_ASSERT_EQUAL(vfio_noiommu_setup(), -EINVAL);
+	CU_ASSERT_EQUAL(count_fds(), fds);
 	CU_ASSERT_EQUAL(usk_mem_unregister(before, 16 * 4096), 0);
 	CU_ASSERT_EQUAL_FATAL(vfio_noiommu_setup(), 0);
 	CU_ASSERT_EQUAL(usk_mem_register(after, 16 * 4096), -EINVAL);
