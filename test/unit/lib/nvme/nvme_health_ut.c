@@ -136,6 +136,14 @@ static void slow_stop_up(struct nvme_model_fixture *f, uint32_t disable_ms,
 	 */
 	CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(poll_admin, f->c));
 	CU_ASSERT_FALSE(nvme_model_enabled(f->model));
+	/*
+	 * The model counts disable_ms from the pass that first sees CC.EN clear:
+	 * a test that moved the clock before that pass (a busy machine) moved it
+	 * for nothing, and the controller never stopped on the clock that then
+	 * stood still. A full pass of the model's thread first.
+	 */
+	nvme_model_pause(f->model, true);
+	nvme_model_pause(f->model, false);
 }
 
 /* While the controller may still move data, nothing is reported ended. */
