@@ -271,6 +271,20 @@ static void test_json_reset_and_generic(void)
 	json_decref(root);
 }
 
+/* A bdev's name may hold any printable byte: the JSON stays JSON and keeps it as it is. */
+static void test_json_bdev_name_with_quote_and_backslash(void)
+{
+	make_job(&g_jobs[0], "Mal\"lo\\c0", "malloc", 0, 3, 3);
+
+	json_t *root = final_json(1, NULL);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+				       json_array_get(json_object_get(root, "jobs"), 0), "bdev")),
+			       "Mal\"lo\\c0");
+	json_decref(root);
+}
+
 /*
  * Each progress line's IOPS and MiB/s are kept while there is room, also
  * when no line is printed (--json-output), and the JSON lists them by second.
@@ -376,6 +390,7 @@ int main(void)
 		UT_TEST(test_table),
 		UT_TEST(test_json),
 		UT_TEST(test_json_reset_and_generic),
+		UT_TEST(test_json_bdev_name_with_quote_and_backslash),
 		UT_TEST(test_json_progress),
 		UT_TEST(test_json_latency),
 	};
