@@ -358,7 +358,7 @@ static void job_run(void *ctx)
 
 int bdevperf_job_start(struct bdevperf_job *job)
 {
-	char name[80];
+	char name[USK_BDEV_NAME_MAX + 32]; /* the thread keeps 63 characters of it */
 
 	snprintf(name, sizeof(name), "bdevperf_%s_%d", job->bdev_name, job->core);
 	job->thread = usk_thread_create(name, job->core);

@@ -227,6 +227,18 @@ assert j["error_statuses"] == [{"sct": 0, "sc": 6, "status": "Internal Error", "
 PY
 done
 
+# A name may be 255 bytes. One longer than 63 was cut to 63 and the job
+# opened the bdev of that shorter name, here a null bdev that fails verify.
+short=$(printf '%063d' 0 | tr 0 L)
+cat >"$work/long.json" <<JSON
+{"subsystems": [{"subsystem": "bdev", "config": [
+ {"method": "bdev_null_create", "params": {"name": "$short", "num_blocks": 8192, "block_size": 512}},
+ {"method": "bdev_malloc_create", "params": {"name": "$short-and-then-some", "num_blocks": 8192, "block_size": 512}}]}]}
+JSON
+check "a bdev with a name of 82 bytes is the one driven" sh -c "
+	\"$bdevperf\" -m '$first_core' --json '$work/long.json' -T '$short-and-then-some' -w verify \
+		-q 8 -t 1 >'$work/long.out' 2>&1 || { cat '$work/long.out'; exit 1; }
+	grep -q '^$short-and-then-some ' '$work/long.out' || { cat '$work/long.out'; exit 1; }"
 check "an unknown bdev exits 2" run 2 "$work/e1" -T Nope -t 1
 check "  naming it" grep -q 'Nope: no bdev has that name' "$work/e1"
 check "an unreadable config exits 2" \
