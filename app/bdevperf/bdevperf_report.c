@@ -333,7 +333,12 @@ void bdevperf_report_final(FILE *out, const struct bdevperf_opts *opts,
 		total.completed += f.completed;
 		total.failed += f.failed;
 		lat_weighted += f.avg_us * f.iops;
-		total.min_us = i == 0 || f.min_us < total.min_us ? f.min_us : total.min_us;
+		/* A job that completed no I/O has no latency, not one of 0. */
+		if (f.ios > 0) {
+			total.min_us =
+				total.ios == 0 || f.min_us < total.min_us ? f.min_us : total.min_us;
+		}
+		total.ios += f.ios;
 		total.max_us = f.max_us > total.max_us ? f.max_us : total.max_us;
 	}
 	fprintf(out,
