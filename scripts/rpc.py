@@ -199,6 +199,8 @@ NAME_HELP = "the bdev's name"
 def size_to_blocks(params, total_mib):
     size = total_mib * (1 << 20)
     block_size = params["block_size"]
+    if not math.isfinite(size):
+        raise UsageError(f"total_size ({total_mib:g} MiB) is too large")
     if size != int(size) or int(size) % block_size:
         raise UsageError(f"total_size ({total_mib:g} MiB) is not a multiple of "
                          f"block_size ({block_size})")

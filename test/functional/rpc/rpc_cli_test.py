@@ -271,6 +271,8 @@ BAD_LINES = [
     "bdev_enable_histogram --histogram --no-histogram Malloc0", "bdev_uring_create /tmp/f",
     "log_set_level LOUD", "spdk_kill_instance SIGSTOP", "call m '{not json'",
     "load_config -j /nonexistent/conf.json", "bdev_get_iostat --reset-mode some",
+    # Past what a float holds: once a traceback.
+    "bdev_malloc_create -b M 1e308",
 ]
 
 
