@@ -61,6 +61,12 @@ echo "$out" | grep -Eq "^0000:02:00.0 .* vfio-pci +$sys/dev/vfio/8 \(held by sle
 out=$(USK_SYSFS=$sys PCI_BLOCKED=0000:02:00.0 "$setup" status)
 echo "$out" | grep -q 0000:02:00.0 && fail "status lists a PCI_BLOCKED device"
 
+# What config must leave alone on the host when it works on a fake tree.
+host_hugetlbfs() {
+	ls -d /dev/hugepages 2>/dev/null
+	grep hugetlbfs /proc/mounts
+}
+host_before=$(host_hugetlbfs)
 if [ "$(id -u)" -eq 0 ]; then
 	out=$(USK_SYSFS=$sys HUGEMEM=0 PCI_ALLOWED=0000:01:00.0 "$setup" config 2>&1)
 	echo "$out"
@@ -87,5 +93,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	echo "$out" | grep -q "no-IOMMU mode on" || fail "NOIOMMU=1 did not say the mode is on"
 	[ "$(cat "$sys/module/vfio/parameters/enable_unsafe_noiommu_mode")" = Y ] ||
 		fail "NOIOMMU=1 did not turn the mode on"
+	[ "$(host_hugetlbfs)" = "$host_before" ] ||
+		fail "config on a fake sysfs made or mounted the host's /dev/hugepages"
 fi
 echo "PASS: setup.sh on a fake sysfs"
