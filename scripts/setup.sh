@@ -270,8 +270,20 @@ config_hugepages() {
 	fi
 }
 
+# HUGEMEM is arithmetic below: anything but a count of MiB would fail there,
+# after the controllers were bound, or wrap around. Decimal, also with a
+# leading 0 (which arithmetic would read as octal).
+check_hugemem() {
+	if ! [[ $HUGEMEM =~ ^[0-9]{1,9}$ ]]; then
+		err "HUGEMEM=$HUGEMEM: expected MiB of hugepages as a whole number, e.g. HUGEMEM=2048"
+		exit 2
+	fi
+	HUGEMEM=$((10#$HUGEMEM))
+}
+
 cmd_config() {
 	local bdf rc=0
+	check_hugemem
 	require_root config
 	require_vfio
 	for bdf in $(nvme_controllers); do

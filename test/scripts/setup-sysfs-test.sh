@@ -61,6 +61,14 @@ echo "$out" | grep -Eq "^0000:02:00.0 .* vfio-pci +$sys/dev/vfio/8 \(held by sle
 out=$(USK_SYSFS=$sys PCI_BLOCKED=0000:02:00.0 "$setup" status)
 echo "$out" | grep -q 0000:02:00.0 && fail "status lists a PCI_BLOCKED device"
 
+# A HUGEMEM that is not a number of MiB is refused before anything is done.
+for hugemem in abc 1G -4 2.5 99999999999999999999; do
+	out=$(USK_SYSFS=$sys HUGEMEM=$hugemem PCI_ALLOWED=0000:02:00.0 "$setup" config 2>&1)
+	rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "HUGEMEM=$hugemem: " ||
+		fail "HUGEMEM=$hugemem: exit $rc: $out"
+done
+
 # What config must leave alone on the host when it works on a fake tree.
 host_hugetlbfs() {
 	ls -d /dev/hugepages 2>/dev/null
