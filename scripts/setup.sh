@@ -237,9 +237,10 @@ config_controller() {
 	echo "$bdf: $(vfio_group_node "$group")${TARGET_USER:+ (owner $TARGET_USER)}"
 }
 
-# Reserves HUGEMEM MiB of 2 MiB pages, split evenly over the NUMA nodes.
+# Reserves HUGEMEM MiB in 2 MiB pages (an odd MiB takes one more), split
+# evenly over the NUMA nodes.
 config_hugepages() {
-	local pages=$((HUGEMEM / 2)) nodes=() n per extra got=0 file
+	local pages=$(((HUGEMEM + 1) / 2)) nodes=() n per extra got=0 file
 	[ "$HUGEMEM" -gt 0 ] || return 0
 	for n in "$SYSFS"/devices/system/node/node[0-9]*; do
 		[ -e "$n/hugepages/hugepages-2048kB/nr_hugepages" ] && nodes+=("$n")

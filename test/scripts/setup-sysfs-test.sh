@@ -101,6 +101,13 @@ if [ "$(id -u)" -eq 0 ]; then
 	echo "$out" | grep -q "no-IOMMU mode on" || fail "NOIOMMU=1 did not say the mode is on"
 	[ "$(cat "$sys/module/vfio/parameters/enable_unsafe_noiommu_mode")" = Y ] ||
 		fail "NOIOMMU=1 did not turn the mode on"
+	# HUGEMEM is rounded up to whole 2 MiB pages: 1 MiB is one page, not none.
+	nr=$sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
+	for pages in 1:1 3:2 4:2; do
+		USK_SYSFS=$sys HUGEMEM=${pages%:*} PCI_ALLOWED=0000:02:00.0 "$setup" config >/dev/null 2>&1
+		[ "$(cat "$nr")" = "${pages#*:}" ] ||
+			fail "HUGEMEM=${pages%:*} reserved $(cat "$nr") pages, not ${pages#*:}"
+	done
 	[ "$(host_hugetlbfs)" = "$host_before" ] ||
 		fail "config on a fake sysfs made or mounted the host's /dev/hugepages"
 fi
