@@ -153,6 +153,10 @@ int perf_parse_u32(const char *str, uint32_t min, uint32_t max, bool suffix, uin
 	return 0;
 }
 
+/*
+ * Appends the IDs of @list to opts->nsids. Returns 0, -EINVAL, -E2BIG, or
+ * -EEXIST for an ID already there (left uncounted in nsids[nsid_count]).
+ */
 static int parse_nsid_list(struct perf_opts *opts, const char *list)
 {
 	char *copy = strdup(list);
@@ -169,6 +173,9 @@ static int parse_nsid_list(struct perf_opts *opts, const char *list)
 			break;
 		}
 		rc = perf_parse_u32(tok, 1, UINT32_MAX - 1, false, &opts->nsids[opts->nsid_count]);
+		for (uint32_t i = 0; rc == 0 && i < opts->nsid_count; i++) {
+			rc = opts->nsids[i] == opts->nsids[opts->nsid_count] ? -EEXIST : 0;
+		}
 		if (rc != 0) {
 			break;
 		}
@@ -303,7 +310,14 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 		opts->trids[opts->trid_count++] = arg;
 		return 0;
 	case 'n':
-		if (parse_nsid_list(opts, arg) != 0) {
+		rc = parse_nsid_list(opts, arg);
+		/* Two workers on one namespace would overwrite each other's -V pattern. */
+		if (rc == -EEXIST) {
+			fprintf(err, "usk_nvme_perf: -n %s: namespace %u is listed twice\n", arg,
+				opts->nsids[opts->nsid_count]);
+			return -EINVAL;
+		}
+		if (rc != 0) {
 			fprintf(err,
 				"usk_nvme_perf: -n %s: expected namespace IDs such as 1,2 "
 				"(at most %d)\n",

@@ -127,6 +127,20 @@ static void test_bad_input_named(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "unexpected argument 'stray'"));
 }
 
+/*
+ * A namespace listed twice would get two workers on the same blocks: under
+ * -V each would read back what the other wrote and report a miscompare.
+ */
+static void test_namespace_listed_twice(void)
+{
+	CU_ASSERT_EQUAL(parse("-n 1,1"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "namespace 1 is listed twice"));
+	CU_ASSERT_EQUAL(parse("-n 2 -n 3,2"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "namespace 2 is listed twice"));
+	CU_ASSERT_EQUAL(parse("-n 2 -n 3"), 0);
+	CU_ASSERT_EQUAL(g_opts.nsid_count, 2);
+}
+
 static void test_repeated_transport_ids(void)
 {
 	char cmd[2048] = "";
@@ -180,10 +194,14 @@ static void test_wait_modes_and_rate(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_defaults),	       UT_TEST(test_spdk_style_command_line),
-		UT_TEST(test_workloads),       UT_TEST(test_sizes_with_suffix),
-		UT_TEST(test_bad_input_named), UT_TEST(test_repeated_transport_ids),
+		UT_TEST(test_defaults),
+		UT_TEST(test_spdk_style_command_line),
+		UT_TEST(test_workloads),
+		UT_TEST(test_sizes_with_suffix),
+		UT_TEST(test_bad_input_named),
+		UT_TEST(test_repeated_transport_ids),
 		UT_TEST(test_wait_modes_and_rate),
+		UT_TEST(test_namespace_listed_twice),
 	};
 
 	return UT_RUN("perf_opts", tests);
