@@ -239,6 +239,14 @@ check "a bdev with a name of 82 bytes is the one driven" sh -c "
 	\"$bdevperf\" -m '$first_core' --json '$work/long.json' -T '$short-and-then-some' -w verify \
 		-q 8 -t 1 >'$work/long.out' 2>&1 || { cat '$work/long.out'; exit 1; }
 	grep -q '^$short-and-then-some ' '$work/long.out' || { cat '$work/long.out'; exit 1; }"
+# 4 GiB of buffers in a 2 GB address space: the job cannot have them.
+check "a job whose buffers do not fit exits 2, saying why" sh -c "
+	ulimit -v 2000000
+	\"$bdevperf\" -m '$first_core' --json '$work/bdevs.json' -T Null0 -q 4096 -o 1m -t 1 \
+		>'$work/nomem.out' 2>&1
+	rc=\$?
+	[ \$rc = 2 ] && grep -q 'Null0: no memory for -q 4096 buffers of -o 1048576' '$work/nomem.out' ||
+		{ echo \"  exit \$rc\"; cat '$work/nomem.out'; exit 1; }"
 check "an unknown bdev exits 2" run 2 "$work/e1" -T Nope -t 1
 check "  naming it" grep -q 'Nope: no bdev has that name' "$work/e1"
 check "an unreadable config exits 2" \
