@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,10 +269,28 @@ void bdevperf_job_done(struct bdevperf_job *job)
 	usk_app_stop(g_exit);
 }
 
+/* Refuses a run whose jobs' buffers together exceed the machine's memory. */
+static int bdevperf_check_memory(void)
+{
+	uint64_t per_job = (uint64_t)g_opts.queue_depth * ((g_opts.io_size + 4095) & ~4095u);
+	uint64_t mib;
+
+	if (perf_buffers_fit(per_job * g_job_count, &mib)) {
+		return 0;
+	}
+	fprintf(stderr,
+		"usk_bdevperf: -q %u of -o %u on %u job(s) need %" PRIu64
+		" MiB of buffers; this machine has %" PRIu64 " MiB\n",
+		g_opts.queue_depth, g_opts.io_size, g_job_count, (per_job >> 20) * g_job_count,
+		mib);
+	return -ENOMEM;
+}
+
 static void bdevperf_start(void *ctx)
 {
 	int rc = bdevperf_make_jobs();
 
+	rc = rc == 0 ? bdevperf_check_memory() : rc;
 	if (rc != 0) {
 		usk_app_stop(2);
 		return;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "perf_opts.h"
 #include "usk/nvme.h"
@@ -151,6 +152,21 @@ int perf_parse_u32(const char *str, uint32_t min, uint32_t max, bool suffix, uin
 	}
 	*value = (uint32_t)v;
 	return 0;
+}
+
+bool perf_buffers_fit(uint64_t bytes, uint64_t *mib)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long page_size = sysconf(_SC_PAGESIZE);
+	uint64_t have;
+
+	if (pages <= 0 || page_size <= 0) {
+		*mib = 0;
+		return true; /* unknown here: the allocation will tell */
+	}
+	have = (uint64_t)pages * (uint64_t)page_size;
+	*mib = have >> 20;
+	return bytes <= have;
 }
 
 /*

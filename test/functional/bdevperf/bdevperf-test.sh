@@ -247,6 +247,19 @@ check "a job whose buffers do not fit exits 2, saying why" sh -c "
 	rc=\$?
 	[ \$rc = 2 ] && grep -q 'Null0: no memory for -q 4096 buffers of -o 1048576' '$work/nomem.out' ||
 		{ echo \"  exit \$rc\"; cat '$work/nomem.out'; exit 1; }"
+# 4 TiB of buffers is more than the machine has: refused before any is
+# touched (without ulimit the kernel's OOM killer ended such a run).
+cat >"$work/bignull.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+ {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 2147483648, "block_size": 512}}]}]}
+JSON
+check "a run whose buffers exceed the machine's memory is refused" sh -c "
+	ulimit -v 4000000
+	\"$bdevperf\" -m '$first_core' --json '$work/bignull.json' -q 65536 -o 64m -t 1 \
+		>'$work/toobig.out' 2>&1
+	rc=\$?
+	[ \$rc = 2 ] && grep -q 'need 4194304 MiB of buffers; this machine has ' '$work/toobig.out' ||
+		{ echo \"  exit \$rc\"; cat '$work/toobig.out'; exit 1; }"
 check "an unknown bdev exits 2" run 2 "$work/e1" -T Nope -t 1
 check "  naming it" grep -q 'Nope: no bdev has that name' "$work/e1"
 check "an unreadable config exits 2" \

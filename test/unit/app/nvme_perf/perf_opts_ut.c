@@ -191,6 +191,17 @@ static void test_wait_modes_and_rate(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "--interrupt-keep -1: a count of completions"));
 }
 
+/* Buffers beyond the machine's memory are caught before they are asked for. */
+static void test_buffers_fit(void)
+{
+	uint64_t mib = 0;
+
+	CU_ASSERT_TRUE(perf_buffers_fit(1u << 20, &mib));
+	CU_ASSERT_TRUE(mib > 0);
+	CU_ASSERT_FALSE(perf_buffers_fit((mib + 1) << 20, &mib));
+	CU_ASSERT_FALSE(perf_buffers_fit(UINT64_MAX, &mib));
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -202,6 +213,7 @@ int main(void)
 		UT_TEST(test_repeated_transport_ids),
 		UT_TEST(test_wait_modes_and_rate),
 		UT_TEST(test_namespace_listed_twice),
+		UT_TEST(test_buffers_fit),
 	};
 
 	return UT_RUN("perf_opts", tests);
