@@ -67,6 +67,35 @@ static int perf_check_targets(const struct perf_app *app)
 	return 0;
 }
 
+/* The tasks and -q buffers of core @c's worker on target @t; says so when memory runs out. */
+static int perf_alloc_buffers(const struct perf_opts *o, struct perf_core *c, uint32_t t,
+			      const char *name)
+{
+	/* Below a page, --io-align places the buffer at exactly that alignment. */
+	uint32_t offset = o->io_align < 4096 ? o->io_align : 0;
+	uint32_t i = 0;
+
+	c->tasks[t] = calloc(o->queue_depth, sizeof(struct perf_task));
+	c->buffers[t] = calloc(o->queue_depth, sizeof(void *));
+	for (; c->tasks[t] != NULL && c->buffers[t] != NULL && i < o->queue_depth; i++) {
+		uint8_t *base =
+			usk_dma_malloc(o->io_size + offset, USK_MAX(o->io_align, 4096u), -1);
+
+		if (base == NULL) {
+			break;
+		}
+		c->buffers[t][i] = base + offset;
+	}
+	if (i < o->queue_depth) {
+		fprintf(stderr,
+			"usk_nvme_perf: %s from core %u: no memory for -q %u buffers of -o %u; "
+			"got %u\n",
+			name, c->core, o->queue_depth, o->io_size, i);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Gives core @c a queue pair, buffers and a worker on every target. */
 static int perf_core_setup(struct perf_app *app, uint32_t idx)
 {
@@ -114,21 +143,9 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 			return rc;
 		}
 		c->qpairs[t].ns = target->ns;
-		c->tasks[t] = calloc(qd, sizeof(struct perf_task));
-		c->buffers[t] = calloc(qd, sizeof(void *));
-		if (c->tasks[t] == NULL || c->buffers[t] == NULL) {
-			return -ENOMEM;
-		}
-		for (uint32_t i = 0; i < qd; i++) {
-			/* Below a page, --io-align places the buffer at exactly that alignment. */
-			uint32_t offset = o->io_align < 4096 ? o->io_align : 0;
-			uint8_t *base = usk_dma_malloc(o->io_size + offset,
-						       USK_MAX(o->io_align, 4096u), -1);
-
-			if (base == NULL) {
-				return -ENOMEM;
-			}
-			c->buffers[t][i] = base + offset;
+		rc = perf_alloc_buffers(o, c, t, target->name);
+		if (rc != 0) {
+			return rc;
 		}
 		p.buffers = c->buffers[t];
 		rc = perf_ns_worker_init(&c->workers[t], o, &p, c->tasks[t], &c->latency[t]);
