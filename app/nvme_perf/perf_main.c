@@ -67,6 +67,26 @@ static int perf_check_targets(const struct perf_app *app)
 	return 0;
 }
 
+/* Refuses a run whose buffers, on every core and target, exceed the machine's memory. */
+static int perf_check_memory(const struct perf_app *app)
+{
+	const struct perf_opts *o = &app->opts;
+	uint64_t buffer = o->io_size + (o->io_align < 4096 ? o->io_align : 0); /* as allocated */
+	uint64_t per_worker = (uint64_t)o->queue_depth * ((buffer + 4095) & ~4095ull);
+	uint64_t need = per_worker * (uint64_t)app->ncores * (uint64_t)app->ntargets;
+	uint64_t mib;
+
+	if (perf_buffers_fit(need, &mib)) {
+		return 0;
+	}
+	fprintf(stderr,
+		"usk_nvme_perf: -q %u of -o %u on %d core(s) and %d namespace(s) need %llu MiB of "
+		"buffers; this machine has %llu MiB\n",
+		o->queue_depth, o->io_size, app->ncores, app->ntargets,
+		(unsigned long long)(need >> 20), (unsigned long long)mib);
+	return -ENOMEM;
+}
+
 /* The tasks and -q buffers of core @c's worker on target @t; says so when memory runs out. */
 static int perf_alloc_buffers(const struct perf_opts *o, struct perf_core *c, uint32_t t,
 			      const char *name)
@@ -315,7 +335,9 @@ static int perf_main(struct perf_app *app)
 	}
 	app->ntargets =
 		perf_nvme_attach(&app->opts, app->ctrlrs, &app->nctrlrs, app->targets, stderr);
-	rc = app->ntargets > 0 && perf_check_targets(app) == 0 ? 0 : EXIT_BAD_INPUT;
+	rc = app->ntargets > 0 && perf_check_targets(app) == 0 && perf_check_memory(app) == 0
+		     ? 0
+		     : EXIT_BAD_INPUT;
 	for (int i = 0; rc == 0 && i < app->ncores; i++) {
 		rc = perf_core_setup(app, (uint32_t)i) == 0 ? 0 : EXIT_BAD_INPUT;
 	}

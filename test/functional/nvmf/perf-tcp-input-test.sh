@@ -65,6 +65,15 @@ check "a namespace listed twice is refused" refused "namespace 1 is listed twice
 check "core $forbidden, which this process may not use, is refused" \
 	refused "core $forbidden is not one this process may run on" -c "[$first_core,$forbidden]"
 check "buffers the process cannot have are refused, saying so" buffers_in_1500mb
+# 4095 buffers of 128 MiB (512 GiB): more than a test machine has. Without
+# the ulimit, a miss would feed the kernel's OOM killer.
+beyond_the_machine() {
+	(
+		ulimit -v 4000000
+		refused "need 524160 MiB of buffers; this machine has " -q 4095 -o 128m
+	)
+}
+check "buffers beyond the machine's memory are refused before any is allocated" beyond_the_machine
 check "usk_tgt stops cleanly" stop_tgt
 
 [ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; sed 's/^/  tgt| /' "$work/tgt.log" | tail -50; exit 1; }
