@@ -378,6 +378,7 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 
 int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err)
 {
+	bool keep_given = false;
 	int opt;
 
 	opts_set_defaults(opts);
@@ -393,9 +394,16 @@ int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err)
 		if (opts_apply(opts, opt, optarg, err) != 0) {
 			return -EINVAL;
 		}
+		keep_given |= opt == OPT_INTERRUPT_KEEP;
 	}
 	if (optind < argc) {
 		fprintf(err, "usk_nvme_perf: unexpected argument '%s'; try --help\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (keep_given && opts->wait_mode == PERF_WAIT_POLL) {
+		fprintf(err,
+			"usk_nvme_perf: --interrupt-keep applies to --interrupts and --adaptive "
+			"only\n");
 		return -EINVAL;
 	}
 	if (opts->read_percent == PERF_MIX_FROM_M) {

@@ -189,6 +189,11 @@ static void test_wait_modes_and_rate(void)
 	CU_ASSERT_EQUAL(g_opts.interrupt_keep, 1024);
 	CU_ASSERT_EQUAL(parse("--interrupt-keep -1"), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "--interrupt-keep -1: a count of completions"));
+	/* Polling arms no interrupt: a keep count there would be ignored without a word. */
+	CU_ASSERT_EQUAL(parse("--interrupt-keep 8"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "--interrupt-keep applies to --interrupts and "
+					     "--adaptive only"));
+	CU_ASSERT_EQUAL(parse("--interrupt-keep 8 --adaptive"), 0);
 }
 
 /* Buffers beyond the machine's memory are caught before they are asked for. */
