@@ -81,8 +81,8 @@ static void bdevperf_usage(FILE *out)
 		"  --json-output   print the results as JSON, with each second's IOPS and\n"
 		"                  MiB/s (\"progress\")\n"
 		"  --latency-histogram\n"
-		"                  keep each job's latency histogram (a little CPU an I/O):\n"
-		"                  --json-output gets its percentiles and buckets\n"
+		"                  with --json-output: keep each job's latency histogram (a\n"
+		"                  little CPU an I/O) and give its percentiles and buckets\n"
 		"                  (\"latency_us\"), which scripts/plot.py draws\n"
 		"\n"
 		"Per job the final table gives the I/Os submitted (each submit the bdev took,\n"
@@ -335,6 +335,11 @@ int main(int argc, char **argv)
 	case USK_APP_PARSE_EXIT:
 		return 0;
 	default:
+		return 2;
+	}
+	if (g_opts.latency_histogram && !g_opts.json_output) {
+		fprintf(stderr, "usk_bdevperf: --latency-histogram needs --json-output, where the "
+				"histogram goes\n");
 		return 2;
 	}
 	if (g_opts.rwmixread != UINT32_MAX) {

@@ -260,6 +260,10 @@ check "a run whose buffers exceed the machine's memory is refused" sh -c "
 	rc=\$?
 	[ \$rc = 2 ] && grep -q 'need 4194304 MiB of buffers; this machine has ' '$work/toobig.out' ||
 		{ echo \"  exit \$rc\"; cat '$work/toobig.out'; exit 1; }"
+# The table has no room for the histogram: only --json-output shows it.
+check "--latency-histogram without --json-output exits 2" \
+	run 2 "$work/hist.out" -T Null0 -t 1 --latency-histogram
+check "  saying what it needs" grep -q 'latency-histogram needs --json-output' "$work/hist.out"
 check "an unknown bdev exits 2" run 2 "$work/e1" -T Nope -t 1
 check "  naming it" grep -q 'Nope: no bdev has that name' "$work/e1"
 check "an unreadable config exits 2" \
