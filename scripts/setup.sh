@@ -61,6 +61,16 @@ nvme_controllers() {
 	done
 }
 
+# Names each PCI_ALLOWED address that is no NVMe controller here: a typo or
+# a short BDF would otherwise leave config and reset doing nothing, silently.
+check_allowed() {
+	local bdf
+	for bdf in $PCI_ALLOWED; do
+		[ "$(cat "$SYSFS/bus/pci/devices/$bdf/class" 2>/dev/null)" = "$NVME_CLASS" ] ||
+			err "PCI_ALLOWED: $bdf is no NVMe controller on this machine; left out ('setup.sh status' lists them)"
+	done
+}
+
 pci_driver() {
 	local link=$SYSFS/bus/pci/devices/$1/driver
 	[ -e "$link" ] && basename "$(readlink "$link")" || echo "-"
@@ -286,6 +296,7 @@ cmd_config() {
 	local bdf rc=0
 	check_hugemem
 	require_root config
+	check_allowed
 	require_vfio
 	for bdf in $(nvme_controllers); do
 		config_controller "$bdf" || rc=1
@@ -297,6 +308,7 @@ cmd_config() {
 cmd_reset() {
 	local bdf rc=0
 	require_root reset
+	check_allowed
 	modprobe nvme 2>/dev/null
 	for bdf in $(nvme_controllers); do
 		if [ "$(pci_driver "$bdf")" = nvme ]; then

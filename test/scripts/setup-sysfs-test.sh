@@ -101,6 +101,14 @@ if [ "$(id -u)" -eq 0 ]; then
 	echo "$out" | grep -q "no-IOMMU mode on" || fail "NOIOMMU=1 did not say the mode is on"
 	[ "$(cat "$sys/module/vfio/parameters/enable_unsafe_noiommu_mode")" = Y ] ||
 		fail "NOIOMMU=1 did not turn the mode on"
+	# A PCI_ALLOWED address that is no NVMe controller here (a typo, or a
+	# short BDF) is named, not passed over in silence.
+	out=$(USK_SYSFS=$sys HUGEMEM=0 PCI_ALLOWED="0000:02:00.0 0000:09:00.0 0000:00:1f.2" \
+		"$setup" config 2>&1)
+	echo "$out" | grep -q "PCI_ALLOWED: 0000:09:00.0 is no NVMe controller on this machine" &&
+		echo "$out" | grep -q "PCI_ALLOWED: 0000:00:1f.2 is no NVMe controller" &&
+		! echo "$out" | grep -q "PCI_ALLOWED: 0000:02:00.0" ||
+		fail "config does not name the PCI_ALLOWED addresses it cannot use: $out"
 	# HUGEMEM is rounded up to whole 2 MiB pages: 1 MiB is one page, not none.
 	nr=$sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
 	for pages in 1:1 3:2 4:2; do
