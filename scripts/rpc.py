@@ -24,6 +24,8 @@ import time
 
 DEFAULT_SOCKET = "/var/tmp/usk.sock"
 DEFAULT_TIMEOUT = 60.0
+# Python's socket timeouts end near 9.2e9 s (int64 nanoseconds); a year is plenty.
+MAX_TIMEOUT = 365 * 86400
 RETRY_INTERVAL = 0.2
 VERBOSE_LEVELS = ("DEBUG", "INFO", "ERROR")
 
@@ -157,6 +159,13 @@ def positive_number(text):
     return value
 
 
+def timeout_seconds(text):
+    value = positive_number(text)
+    if value > MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_TIMEOUT} (a year), not {text}")
+    return value
+
+
 def comma_list(text):
     return text.split(",")
 
@@ -199,6 +208,8 @@ NAME_HELP = "the bdev's name"
 def size_to_blocks(params, total_mib):
     size = total_mib * (1 << 20)
     block_size = params["block_size"]
+    if not math.isfinite(size):
+        raise UsageError(f"total_size ({total_mib:g} MiB) is too large")
     if size != int(size) or int(size) % block_size:
         raise UsageError(f"total_size ({total_mib:g} MiB) is not a multiple of "
                          f"block_size ({block_size})")
@@ -661,7 +672,7 @@ def build_parser():
                         default=DEFAULT_SOCKET,
                         help=f"the server's Unix socket (default {DEFAULT_SOCKET})")
     parser.add_argument("-t", "--timeout", dest="rpc_timeout", metavar="SECONDS",
-                        type=positive_number,
+                        type=timeout_seconds,
                         default=DEFAULT_TIMEOUT, help="seconds to wait for an answer (default 60)")
     parser.add_argument("-r", dest="rpc_retries", metavar="N", type=NATURAL, default=0,
                         help=f"connect attempts to retry, {RETRY_INTERVAL} s apart (default 0)")

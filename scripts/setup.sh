@@ -61,6 +61,16 @@ nvme_controllers() {
 	done
 }
 
+# Names each PCI_ALLOWED address that is no NVMe controller here: a typo or
+# a short BDF would otherwise leave config and reset doing nothing, silently.
+check_allowed() {
+	local bdf
+	for bdf in $PCI_ALLOWED; do
+		[ "$(cat "$SYSFS/bus/pci/devices/$bdf/class" 2>/dev/null)" = "$NVME_CLASS" ] ||
+			err "PCI_ALLOWED: $bdf is no NVMe controller on this machine; left out ('setup.sh status' lists them)"
+	done
+}
+
 pci_driver() {
 	local link=$SYSFS/bus/pci/devices/$1/driver
 	[ -e "$link" ] && basename "$(readlink "$link")" || echo "-"
@@ -237,9 +247,10 @@ config_controller() {
 	echo "$bdf: $(vfio_group_node "$group")${TARGET_USER:+ (owner $TARGET_USER)}"
 }
 
-# Reserves HUGEMEM MiB of 2 MiB pages, split evenly over the NUMA nodes.
+# Reserves HUGEMEM MiB in 2 MiB pages (an odd MiB takes one more), split
+# evenly over the NUMA nodes.
 config_hugepages() {
-	local pages=$((HUGEMEM / 2)) nodes=() n per extra got=0 file
+	local pages=$(((HUGEMEM + 1) / 2)) nodes=() n per extra got=0 file
 	[ "$HUGEMEM" -gt 0 ] || return 0
 	for n in "$SYSFS"/devices/system/node/node[0-9]*; do
 		[ -e "$n/hugepages/hugepages-2048kB/nr_hugepages" ] && nodes+=("$n")
@@ -257,8 +268,11 @@ config_hugepages() {
 			got=$((got + $(cat "$file")))
 		done
 	fi
-	mkdir -p /dev/hugepages
-	grep -q ' /dev/hugepages hugetlbfs' /proc/mounts || mount -t hugetlbfs nodev /dev/hugepages
+	# A fake sysfs (USK_SYSFS, for tests) reserves no pages to mount.
+	if [ "$SYSFS" = /sys ]; then
+		mkdir -p /dev/hugepages
+		grep -q ' /dev/hugepages hugetlbfs' /proc/mounts || mount -t hugetlbfs nodev /dev/hugepages
+	fi
 	if [ "$got" -lt "$pages" ]; then
 		err "asked for $pages hugepages of 2 MiB, got $got: memory is fragmented or short."
 		err "USK still runs (on ordinary pinned memory); reserve them at boot with hugepages=$pages."
@@ -267,9 +281,22 @@ config_hugepages() {
 	fi
 }
 
+# HUGEMEM is arithmetic below: anything but a count of MiB would fail there,
+# after the controllers were bound, or wrap around. Decimal, also with a
+# leading 0 (which arithmetic would read as octal).
+check_hugemem() {
+	if ! [[ $HUGEMEM =~ ^[0-9]{1,9}$ ]]; then
+		err "HUGEMEM=$HUGEMEM: expected MiB of hugepages as a whole number, e.g. HUGEMEM=2048"
+		exit 2
+	fi
+	HUGEMEM=$((10#$HUGEMEM))
+}
+
 cmd_config() {
 	local bdf rc=0
+	check_hugemem
 	require_root config
+	check_allowed
 	require_vfio
 	for bdf in $(nvme_controllers); do
 		config_controller "$bdf" || rc=1
@@ -281,6 +308,7 @@ cmd_config() {
 cmd_reset() {
 	local bdf rc=0
 	require_root reset
+	check_allowed
 	modprobe nvme 2>/dev/null
 	for bdf in $(nvme_controllers); do
 		if [ "$(pci_driver "$bdf")" = nvme ]; then

@@ -76,7 +76,7 @@ struct bdevperf_task;
 
 struct bdevperf_job {
 	const struct bdevperf_opts *opts;
-	char bdev_name[64];
+	char bdev_name[USK_BDEV_NAME_MAX + 1];
 	char module[16]; /* the bdev's module: only "nvme" gives real NVMe statuses */
 	int core;
 	uint32_t index;	   /* among the jobs of the same bdev */

@@ -276,6 +276,34 @@ static void job_event(enum usk_bdev_event_type type, struct usk_bdev *bdev, void
 	}
 }
 
+/* Makes the job's -q tasks and their buffers; says so when memory runs out. */
+static int job_alloc_tasks(struct bdevperf_job *job)
+{
+	const struct bdevperf_opts *o = job->opts;
+	uint32_t i = 0;
+
+	job->tasks = calloc(o->queue_depth, sizeof(*job->tasks));
+	for (; job->tasks != NULL && i < o->queue_depth; i++) {
+		job->tasks[i].job = job;
+		/* DMA memory: a device reads and writes it directly (nvme bdevs). */
+		job->tasks[i].buf =
+			usk_dma_malloc((o->io_size + 4095) & ~4095u, 4096, USK_ENV_NUMA_ANY);
+		if (job->tasks[i].buf == NULL) {
+			break;
+		}
+		memset(job->tasks[i].buf, 0x5a, o->io_size);
+	}
+	if (job->tasks == NULL || i < o->queue_depth) {
+		fprintf(stderr,
+			"usk_bdevperf: %s: no memory for -q %u buffers of -o %u (%" PRIu64
+			" MiB); got %u\n",
+			job->bdev_name, o->queue_depth, o->io_size,
+			(uint64_t)o->queue_depth * ((o->io_size + 4095) & ~4095u) >> 20, i);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Opens the bdev and makes the tasks; on failure the job reports at once. */
 static int job_setup(struct bdevperf_job *job)
 {
@@ -317,21 +345,11 @@ static int job_setup(struct bdevperf_job *job)
 		return rc;
 	}
 	job->ch = usk_bdev_get_io_channel(job->desc);
-	job->tasks = calloc(o->queue_depth, sizeof(*job->tasks));
-	if (job->ch == NULL || job->tasks == NULL) {
+	if (job->ch == NULL) {
+		fprintf(stderr, "usk_bdevperf: bdev %s: no I/O channel\n", job->bdev_name);
 		return -ENOMEM;
 	}
-	for (uint32_t i = 0; i < o->queue_depth; i++) {
-		job->tasks[i].job = job;
-		/* DMA memory: a device reads and writes it directly (nvme bdevs). */
-		job->tasks[i].buf =
-			usk_dma_malloc((o->io_size + 4095) & ~4095u, 4096, USK_ENV_NUMA_ANY);
-		if (job->tasks[i].buf == NULL) {
-			return -ENOMEM;
-		}
-		memset(job->tasks[i].buf, 0x5a, o->io_size);
-	}
-	return 0;
+	return job_alloc_tasks(job);
 }
 
 static void job_run(void *ctx)
@@ -358,7 +376,7 @@ static void job_run(void *ctx)
 
 int bdevperf_job_start(struct bdevperf_job *job)
 {
-	char name[80];
+	char name[USK_BDEV_NAME_MAX + 32]; /* the thread keeps 63 characters of it */
 
 	snprintf(name, sizeof(name), "bdevperf_%s_%d", job->bdev_name, job->core);
 	job->thread = usk_thread_create(name, job->core);

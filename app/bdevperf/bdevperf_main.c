@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,8 +81,8 @@ static void bdevperf_usage(FILE *out)
 		"  --json-output   print the results as JSON, with each second's IOPS and\n"
 		"                  MiB/s (\"progress\")\n"
 		"  --latency-histogram\n"
-		"                  keep each job's latency histogram (a little CPU an I/O):\n"
-		"                  --json-output gets its percentiles and buckets\n"
+		"                  with --json-output: keep each job's latency histogram (a\n"
+		"                  little CPU an I/O) and give its percentiles and buckets\n"
 		"                  (\"latency_us\"), which scripts/plot.py draws\n"
 		"\n"
 		"Per job the final table gives the I/Os submitted (each submit the bdev took,\n"
@@ -268,10 +269,28 @@ void bdevperf_job_done(struct bdevperf_job *job)
 	usk_app_stop(g_exit);
 }
 
+/* Refuses a run whose jobs' buffers together exceed the machine's memory. */
+static int bdevperf_check_memory(void)
+{
+	uint64_t per_job = (uint64_t)g_opts.queue_depth * ((g_opts.io_size + 4095) & ~4095u);
+	uint64_t mib;
+
+	if (perf_buffers_fit(per_job * g_job_count, &mib)) {
+		return 0;
+	}
+	fprintf(stderr,
+		"usk_bdevperf: -q %u of -o %u on %u job(s) need %" PRIu64
+		" MiB of buffers; this machine has %" PRIu64 " MiB\n",
+		g_opts.queue_depth, g_opts.io_size, g_job_count, (per_job >> 20) * g_job_count,
+		mib);
+	return -ENOMEM;
+}
+
 static void bdevperf_start(void *ctx)
 {
 	int rc = bdevperf_make_jobs();
 
+	rc = rc == 0 ? bdevperf_check_memory() : rc;
 	if (rc != 0) {
 		usk_app_stop(2);
 		return;
@@ -316,6 +335,11 @@ int main(int argc, char **argv)
 	case USK_APP_PARSE_EXIT:
 		return 0;
 	default:
+		return 2;
+	}
+	if (g_opts.latency_histogram && !g_opts.json_output) {
+		fprintf(stderr, "usk_bdevperf: --latency-histogram needs --json-output, where the "
+				"histogram goes\n");
 		return 2;
 	}
 	if (g_opts.rwmixread != UINT32_MAX) {

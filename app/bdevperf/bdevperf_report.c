@@ -190,6 +190,17 @@ static void job_figures(const struct bdevperf_job *job, struct job_figures *f)
 	f->max_us = f->ios ? ticks_to_us(c->latency_max) : 0;
 }
 
+/* @s as a JSON string: a bdev's name may hold quotes and backslashes. */
+static void report_json_string(FILE *out, const char *s)
+{
+	json_t *v = json_string(s);
+
+	if (v == NULL || json_dumpf(v, out, JSON_ENCODE_ANY) != 0) {
+		fprintf(out, "null");
+	}
+	json_decref(v);
+}
+
 /* A job's "first_error" (null without failures) and "error_statuses", as its text lines. */
 static void report_json_failures(FILE *out, const struct bdevperf_job *job)
 {
@@ -268,13 +279,15 @@ static void report_json(FILE *out, const struct bdevperf_opts *opts,
 		opts->workload, opts->queue_depth, opts->io_size);
 	for (uint32_t i = 0; i < count; i++) {
 		job_figures(&jobs[i], &f);
+		fprintf(out, "%s{\"bdev\": ", i ? ", " : "");
+		report_json_string(out, jobs[i].bdev_name);
 		fprintf(out,
-			"%s{\"bdev\": \"%s\", \"core\": %d, \"runtime_s\": %.3f, \"ios\": %" PRIu64
+			", \"core\": %d, \"runtime_s\": %.3f, \"ios\": %" PRIu64
 			", \"iops\": %.1f, \"mibps\": %.2f, \"avg_lat_us\": %.2f, \"min_lat_us\": "
 			"%.2f, \"max_lat_us\": %.2f, \"submitted\": %" PRIu64
 			", \"completed\": %" PRIu64 ", \"failed\": %" PRIu64,
-			i ? ", " : "", jobs[i].bdev_name, jobs[i].core, f.seconds, f.ios, f.iops,
-			f.mibps, f.avg_us, f.min_us, f.max_us, f.submitted, f.completed, f.failed);
+			jobs[i].core, f.seconds, f.ios, f.iops, f.mibps, f.avg_us, f.min_us,
+			f.max_us, f.submitted, f.completed, f.failed);
 		report_json_failures(out, &jobs[i]);
 		report_json_latency(out, &jobs[i]);
 		fprintf(out, "}");
@@ -320,7 +333,12 @@ void bdevperf_report_final(FILE *out, const struct bdevperf_opts *opts,
 		total.completed += f.completed;
 		total.failed += f.failed;
 		lat_weighted += f.avg_us * f.iops;
-		total.min_us = i == 0 || f.min_us < total.min_us ? f.min_us : total.min_us;
+		/* A job that completed no I/O has no latency, not one of 0. */
+		if (f.ios > 0) {
+			total.min_us =
+				total.ios == 0 || f.min_us < total.min_us ? f.min_us : total.min_us;
+		}
+		total.ios += f.ios;
 		total.max_us = f.max_us > total.max_us ? f.max_us : total.max_us;
 	}
 	fprintf(out,

@@ -44,7 +44,7 @@ static int wait_done(struct nvme_cli *cli, struct usk_nvme_qpair *q, const char 
 
 /* A read's or write's sizes and buffers. */
 struct io_plan {
-	uint32_t blocks;
+	uint64_t blocks;	/* -c + 1: 2^32 when -c is 0xffffffff */
 	uint32_t lbs;		/* bytes of the data buffer per block (with metadata if extended) */
 	uint32_t host_ms;	/* bytes of separate metadata per block */
 	uint64_t bytes;		/* data the device moves: blocks * lbs */
@@ -73,11 +73,11 @@ static void io_plan_sizes(const struct nvme_cli *cli, const struct usk_nvme_ns *
 	uint32_t host_ms = pract_only ? 0 : ms;
 	bool extended = usk_nvme_ns_supports_extended_lba(ns);
 
-	p->blocks = cli->block_count + 1;
+	p->blocks = (uint64_t)cli->block_count + 1;
 	p->lbs = usk_nvme_ns_get_block_size(ns) + (extended ? host_ms : 0);
 	p->host_ms = extended ? 0 : host_ms;
-	p->bytes = (uint64_t)p->blocks * p->lbs;
-	p->md_bytes = (uint64_t)p->blocks * p->host_ms;
+	p->bytes = p->blocks * p->lbs;
+	p->md_bytes = p->blocks * p->host_ms;
 	p->max_blocks = usk_nvme_ctrlr_get_max_xfer_size(cli->ctrlr) / p->lbs;
 	p->pi_reftag = pi == USK_NVME_PI_TYPE1 || pi == USK_NVME_PI_TYPE2;
 	p->file_bytes = cli->data_size != 0 ? cli->data_size : p->bytes;
@@ -102,6 +102,16 @@ static int io_check(const struct nvme_cli *cli, const struct usk_nvme_ns *ns,
 		fprintf(stderr, "usk_nvme: namespace %u %s%s\n", cli->nsid,
 			ns == NULL ? "is not active" : "has a format USK does not serve: ",
 			why != NULL ? why : "");
+		return 2;
+	}
+	/* Split at MDTS, a range past the end would fail only after its first commands landed. */
+	if (p->blocks > usk_nvme_ns_get_num_blocks(ns) ||
+	    cli->start_block > usk_nvme_ns_get_num_blocks(ns) - p->blocks) {
+		fprintf(stderr,
+			"usk_nvme: -s %" PRIu64 " -c %u runs past the end of namespace %u, "
+			"which has %" PRIu64 " blocks\n",
+			cli->start_block, cli->block_count, cli->nsid,
+			usk_nvme_ns_get_num_blocks(ns));
 		return 2;
 	}
 	if (p->max_blocks == 0) {
@@ -191,7 +201,7 @@ static void io_show(const struct nvme_cli *cli, const struct io_plan *p, uint8_t
 	       (uint64_t)(uintptr_t)p->data, cli->start_block, cmd.cdw13, (uint64_t)cmd.cdw14,
 	       cli->app_tag, cli->app_tag_mask, cli->storage_tag_check, cli->storage_tag, 0, 0);
 	if (p->blocks > p->max_blocks) {
-		printf("split        : %u commands of at most %u blocks (MDTS)\n",
+		printf("split        : %" PRIu64 " commands of at most %u blocks (MDTS)\n",
 		       (p->blocks + p->max_blocks - 1) / p->max_blocks, p->max_blocks);
 	}
 }

@@ -468,6 +468,11 @@ static const char *io_problem(const struct nvme_cli *cli)
 	if (is_io && cli->data == NULL) {
 		return "--data FILE is required";
 	}
+	/* Write Zeroes is one command, whose NLB (CDW12 15:0) is 16 bits. */
+	if (cli->verb == NVME_CLI_WRITE_ZEROES && cli->block_count > 0xffff) {
+		return "-c/--block-count: Write Zeroes takes at most 65536 blocks at once "
+		       "(-c 65535)";
+	}
 	if (cli->prinfo > 15) {
 		return "-p/--prinfo: PRINFO is 0..15: PRACT (8), PRCHK guard (4), app tag (2), "
 		       "ref tag (1)";
@@ -499,7 +504,11 @@ static const char *dsm_problem(struct nvme_cli *cli)
 			cli->block_count = cli->cdw11;
 			cli->has_cdw11 = false;
 		}
-		return NULL;
+		/* The range's length is 32 bits and -c one less than it. */
+		return cli->block_count == UINT32_MAX
+			       ? "-c/--block-count: a range holds at most 4294967295 blocks "
+				 "(-c 4294967294)"
+			       : NULL;
 	}
 	if ((l->nslbs != 0 && l->nslbs != l->nblocks) ||
 	    (l->nattrs != 0 && l->nattrs != l->nblocks)) {

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,4 +82,20 @@ int perf_cores_parse(const char *text, uint32_t *cores)
 		}
 	}
 	return count > 0 ? count : -EINVAL;
+}
+
+int perf_cores_first_forbidden(const uint32_t *cores, int count)
+{
+	cpu_set_t allowed;
+
+	/* Without the set, the workers' own pinning is left to say it. */
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+		return -1;
+	}
+	for (int i = 0; i < count; i++) {
+		if (!CPU_ISSET(cores[i], &allowed)) {
+			return (int)cores[i];
+		}
+	}
+	return -1;
 }

@@ -14,4 +14,10 @@
  */
 int perf_cores_parse(const char *text, uint32_t *cores);
 
+/*
+ * The first of the @count @cores that this process may not run on (its
+ * affinity, as taskset sets it), or -1 when it may run on all of them.
+ */
+int perf_cores_first_forbidden(const uint32_t *cores, int count);
+
 #endif /* USK_PERF_CORES_H */

@@ -67,6 +67,55 @@ static int perf_check_targets(const struct perf_app *app)
 	return 0;
 }
 
+/* Refuses a run whose buffers, on every core and target, exceed the machine's memory. */
+static int perf_check_memory(const struct perf_app *app)
+{
+	const struct perf_opts *o = &app->opts;
+	uint64_t buffer = o->io_size + (o->io_align < 4096 ? o->io_align : 0); /* as allocated */
+	uint64_t per_worker = (uint64_t)o->queue_depth * ((buffer + 4095) & ~4095ull);
+	uint64_t need = per_worker * (uint64_t)app->ncores * (uint64_t)app->ntargets;
+	uint64_t mib;
+
+	if (perf_buffers_fit(need, &mib)) {
+		return 0;
+	}
+	fprintf(stderr,
+		"usk_nvme_perf: -q %u of -o %u on %d core(s) and %d namespace(s) need %llu MiB of "
+		"buffers; this machine has %llu MiB\n",
+		o->queue_depth, o->io_size, app->ncores, app->ntargets,
+		(unsigned long long)(need >> 20), (unsigned long long)mib);
+	return -ENOMEM;
+}
+
+/* The tasks and -q buffers of core @c's worker on target @t; says so when memory runs out. */
+static int perf_alloc_buffers(const struct perf_opts *o, struct perf_core *c, uint32_t t,
+			      const char *name)
+{
+	/* Below a page, --io-align places the buffer at exactly that alignment. */
+	uint32_t offset = o->io_align < 4096 ? o->io_align : 0;
+	uint32_t i = 0;
+
+	c->tasks[t] = calloc(o->queue_depth, sizeof(struct perf_task));
+	c->buffers[t] = calloc(o->queue_depth, sizeof(void *));
+	for (; c->tasks[t] != NULL && c->buffers[t] != NULL && i < o->queue_depth; i++) {
+		uint8_t *base =
+			usk_dma_malloc(o->io_size + offset, USK_MAX(o->io_align, 4096u), -1);
+
+		if (base == NULL) {
+			break;
+		}
+		c->buffers[t][i] = base + offset;
+	}
+	if (i < o->queue_depth) {
+		fprintf(stderr,
+			"usk_nvme_perf: %s from core %u: no memory for -q %u buffers of -o %u; "
+			"got %u\n",
+			name, c->core, o->queue_depth, o->io_size, i);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Gives core @c a queue pair, buffers and a worker on every target. */
 static int perf_core_setup(struct perf_app *app, uint32_t idx)
 {
@@ -114,21 +163,9 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 			return rc;
 		}
 		c->qpairs[t].ns = target->ns;
-		c->tasks[t] = calloc(qd, sizeof(struct perf_task));
-		c->buffers[t] = calloc(qd, sizeof(void *));
-		if (c->tasks[t] == NULL || c->buffers[t] == NULL) {
-			return -ENOMEM;
-		}
-		for (uint32_t i = 0; i < qd; i++) {
-			/* Below a page, --io-align places the buffer at exactly that alignment. */
-			uint32_t offset = o->io_align < 4096 ? o->io_align : 0;
-			uint8_t *base = usk_dma_malloc(o->io_size + offset,
-						       USK_MAX(o->io_align, 4096u), -1);
-
-			if (base == NULL) {
-				return -ENOMEM;
-			}
-			c->buffers[t][i] = base + offset;
+		rc = perf_alloc_buffers(o, c, t, target->name);
+		if (rc != 0) {
+			return rc;
 		}
 		p.buffers = c->buffers[t];
 		rc = perf_ns_worker_init(&c->workers[t], o, &p, c->tasks[t], &c->latency[t]);
@@ -259,6 +296,8 @@ static void perf_print_transport_stats(const struct perf_app *app, FILE *out)
 
 static int perf_parse_cores(struct perf_app *app)
 {
+	int forbidden;
+
 	if (app->opts.core_mask == NULL) {
 		app->core_ids[0] = (uint32_t)USK_MAX(sched_getcpu(), 0);
 		app->ncores = 1;
@@ -270,6 +309,14 @@ static int perf_parse_cores(struct perf_app *app)
 			"usk_nvme_perf: -c %s: expected a core mask such as 0x3 or a list "
 			"such as [0,1], at most %d cores\n",
 			app->opts.core_mask, PERF_MAX_CORES_LIVE);
+		return -EINVAL;
+	}
+	forbidden = perf_cores_first_forbidden(app->core_ids, app->ncores);
+	if (forbidden >= 0) {
+		fprintf(stderr,
+			"usk_nvme_perf: -c %s: core %d is not one this process may run on "
+			"(nproc counts those it may)\n",
+			app->opts.core_mask, forbidden);
 		return -EINVAL;
 	}
 	return 0;
@@ -288,7 +335,9 @@ static int perf_main(struct perf_app *app)
 	}
 	app->ntargets =
 		perf_nvme_attach(&app->opts, app->ctrlrs, &app->nctrlrs, app->targets, stderr);
-	rc = app->ntargets > 0 && perf_check_targets(app) == 0 ? 0 : EXIT_BAD_INPUT;
+	rc = app->ntargets > 0 && perf_check_targets(app) == 0 && perf_check_memory(app) == 0
+		     ? 0
+		     : EXIT_BAD_INPUT;
 	for (int i = 0; rc == 0 && i < app->ncores; i++) {
 		rc = perf_core_setup(app, (uint32_t)i) == 0 ? 0 : EXIT_BAD_INPUT;
 	}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "perf_opts.h"
 #include "usk/nvme.h"
@@ -153,6 +154,25 @@ int perf_parse_u32(const char *str, uint32_t min, uint32_t max, bool suffix, uin
 	return 0;
 }
 
+bool perf_buffers_fit(uint64_t bytes, uint64_t *mib)
+{
+	long pages = sysconf(_SC_PHYS_PAGES);
+	long page_size = sysconf(_SC_PAGESIZE);
+	uint64_t have;
+
+	if (pages <= 0 || page_size <= 0) {
+		*mib = 0;
+		return true; /* unknown here: the allocation will tell */
+	}
+	have = (uint64_t)pages * (uint64_t)page_size;
+	*mib = have >> 20;
+	return bytes <= have;
+}
+
+/*
+ * Appends the IDs of @list to opts->nsids. Returns 0, -EINVAL, -E2BIG, or
+ * -EEXIST for an ID already there (left uncounted in nsids[nsid_count]).
+ */
 static int parse_nsid_list(struct perf_opts *opts, const char *list)
 {
 	char *copy = strdup(list);
@@ -169,6 +189,9 @@ static int parse_nsid_list(struct perf_opts *opts, const char *list)
 			break;
 		}
 		rc = perf_parse_u32(tok, 1, UINT32_MAX - 1, false, &opts->nsids[opts->nsid_count]);
+		for (uint32_t i = 0; rc == 0 && i < opts->nsid_count; i++) {
+			rc = opts->nsids[i] == opts->nsids[opts->nsid_count] ? -EEXIST : 0;
+		}
 		if (rc != 0) {
 			break;
 		}
@@ -303,7 +326,14 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 		opts->trids[opts->trid_count++] = arg;
 		return 0;
 	case 'n':
-		if (parse_nsid_list(opts, arg) != 0) {
+		rc = parse_nsid_list(opts, arg);
+		/* Two workers on one namespace would overwrite each other's -V pattern. */
+		if (rc == -EEXIST) {
+			fprintf(err, "usk_nvme_perf: -n %s: namespace %u is listed twice\n", arg,
+				opts->nsids[opts->nsid_count]);
+			return -EINVAL;
+		}
+		if (rc != 0) {
 			fprintf(err,
 				"usk_nvme_perf: -n %s: expected namespace IDs such as 1,2 "
 				"(at most %d)\n",
@@ -348,6 +378,7 @@ static int opts_apply(struct perf_opts *opts, int opt, const char *arg, FILE *er
 
 int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err)
 {
+	bool keep_given = false;
 	int opt;
 
 	opts_set_defaults(opts);
@@ -363,9 +394,16 @@ int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err)
 		if (opts_apply(opts, opt, optarg, err) != 0) {
 			return -EINVAL;
 		}
+		keep_given |= opt == OPT_INTERRUPT_KEEP;
 	}
 	if (optind < argc) {
 		fprintf(err, "usk_nvme_perf: unexpected argument '%s'; try --help\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (keep_given && opts->wait_mode == PERF_WAIT_POLL) {
+		fprintf(err,
+			"usk_nvme_perf: --interrupt-keep applies to --interrupts and --adaptive "
+			"only\n");
 		return -EINVAL;
 	}
 	if (opts->read_percent == PERF_MIX_FROM_M) {

@@ -66,6 +66,13 @@ int perf_opts_parse(struct perf_opts *opts, int argc, char **argv, FILE *err);
  */
 int perf_parse_u32(const char *str, uint32_t min, uint32_t max, bool suffix, uint32_t *value);
 
+/*
+ * Whether @bytes of I/O buffers fit in this machine's memory, whose size
+ * (MiB) *@mib gets: a run asking for more would only end in the kernel's
+ * OOM killer, its buffers being pinned. usk_bdevperf checks with it too.
+ */
+bool perf_buffers_fit(uint64_t bytes, uint64_t *mib);
+
 /* Prints the --help text to @out. */
 void perf_opts_usage(FILE *out);
 

@@ -61,6 +61,20 @@ echo "$out" | grep -Eq "^0000:02:00.0 .* vfio-pci +$sys/dev/vfio/8 \(held by sle
 out=$(USK_SYSFS=$sys PCI_BLOCKED=0000:02:00.0 "$setup" status)
 echo "$out" | grep -q 0000:02:00.0 && fail "status lists a PCI_BLOCKED device"
 
+# A HUGEMEM that is not a number of MiB is refused before anything is done.
+for hugemem in abc 1G -4 2.5 99999999999999999999; do
+	out=$(USK_SYSFS=$sys HUGEMEM=$hugemem PCI_ALLOWED=0000:02:00.0 "$setup" config 2>&1)
+	rc=$?
+	[ $rc = 2 ] && echo "$out" | grep -q "HUGEMEM=$hugemem: " ||
+		fail "HUGEMEM=$hugemem: exit $rc: $out"
+done
+
+# What config must leave alone on the host when it works on a fake tree.
+host_hugetlbfs() {
+	ls -d /dev/hugepages 2>/dev/null
+	grep hugetlbfs /proc/mounts
+}
+host_before=$(host_hugetlbfs)
 if [ "$(id -u)" -eq 0 ]; then
 	out=$(USK_SYSFS=$sys HUGEMEM=0 PCI_ALLOWED=0000:01:00.0 "$setup" config 2>&1)
 	echo "$out"
@@ -87,5 +101,22 @@ if [ "$(id -u)" -eq 0 ]; then
 	echo "$out" | grep -q "no-IOMMU mode on" || fail "NOIOMMU=1 did not say the mode is on"
 	[ "$(cat "$sys/module/vfio/parameters/enable_unsafe_noiommu_mode")" = Y ] ||
 		fail "NOIOMMU=1 did not turn the mode on"
+	# A PCI_ALLOWED address that is no NVMe controller here (a typo, or a
+	# short BDF) is named, not passed over in silence.
+	out=$(USK_SYSFS=$sys HUGEMEM=0 PCI_ALLOWED="0000:02:00.0 0000:09:00.0 0000:00:1f.2" \
+		"$setup" config 2>&1)
+	echo "$out" | grep -q "PCI_ALLOWED: 0000:09:00.0 is no NVMe controller on this machine" &&
+		echo "$out" | grep -q "PCI_ALLOWED: 0000:00:1f.2 is no NVMe controller" &&
+		! echo "$out" | grep -q "PCI_ALLOWED: 0000:02:00.0" ||
+		fail "config does not name the PCI_ALLOWED addresses it cannot use: $out"
+	# HUGEMEM is rounded up to whole 2 MiB pages: 1 MiB is one page, not none.
+	nr=$sys/devices/system/node/node0/hugepages/hugepages-2048kB/nr_hugepages
+	for pages in 1:1 3:2 4:2; do
+		USK_SYSFS=$sys HUGEMEM=${pages%:*} PCI_ALLOWED=0000:02:00.0 "$setup" config >/dev/null 2>&1
+		[ "$(cat "$nr")" = "${pages#*:}" ] ||
+			fail "HUGEMEM=${pages%:*} reserved $(cat "$nr") pages, not ${pages#*:}"
+	done
+	[ "$(host_hugetlbfs)" = "$host_before" ] ||
+		fail "config on a fake sysfs made or mounted the host's /dev/hugepages"
 fi
 echo "PASS: setup.sh on a fake sysfs"

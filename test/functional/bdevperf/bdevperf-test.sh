@@ -227,6 +227,43 @@ assert j["error_statuses"] == [{"sct": 0, "sc": 6, "status": "Internal Error", "
 PY
 done
 
+# A name may be 255 bytes. One longer than 63 was cut to 63 and the job
+# opened the bdev of that shorter name, here a null bdev that fails verify.
+short=$(printf '%063d' 0 | tr 0 L)
+cat >"$work/long.json" <<JSON
+{"subsystems": [{"subsystem": "bdev", "config": [
+ {"method": "bdev_null_create", "params": {"name": "$short", "num_blocks": 8192, "block_size": 512}},
+ {"method": "bdev_malloc_create", "params": {"name": "$short-and-then-some", "num_blocks": 8192, "block_size": 512}}]}]}
+JSON
+check "a bdev with a name of 82 bytes is the one driven" sh -c "
+	\"$bdevperf\" -m '$first_core' --json '$work/long.json' -T '$short-and-then-some' -w verify \
+		-q 8 -t 1 >'$work/long.out' 2>&1 || { cat '$work/long.out'; exit 1; }
+	grep -q '^$short-and-then-some ' '$work/long.out' || { cat '$work/long.out'; exit 1; }"
+# 4 GiB of buffers in a 2 GB address space: the job cannot have them.
+check "a job whose buffers do not fit exits 2, saying why" sh -c "
+	ulimit -v 2000000
+	\"$bdevperf\" -m '$first_core' --json '$work/bdevs.json' -T Null0 -q 4096 -o 1m -t 1 \
+		>'$work/nomem.out' 2>&1
+	rc=\$?
+	[ \$rc = 2 ] && grep -q 'Null0: no memory for -q 4096 buffers of -o 1048576' '$work/nomem.out' ||
+		{ echo \"  exit \$rc\"; cat '$work/nomem.out'; exit 1; }"
+# 4 TiB of buffers is more than the machine has: refused before any is
+# touched (without ulimit the kernel's OOM killer ended such a run).
+cat >"$work/bignull.json" <<'JSON'
+{"subsystems": [{"subsystem": "bdev", "config": [
+ {"method": "bdev_null_create", "params": {"name": "Null0", "num_blocks": 2147483648, "block_size": 512}}]}]}
+JSON
+check "a run whose buffers exceed the machine's memory is refused" sh -c "
+	ulimit -v 4000000
+	\"$bdevperf\" -m '$first_core' --json '$work/bignull.json' -q 65536 -o 64m -t 1 \
+		>'$work/toobig.out' 2>&1
+	rc=\$?
+	[ \$rc = 2 ] && grep -q 'need 4194304 MiB of buffers; this machine has ' '$work/toobig.out' ||
+		{ echo \"  exit \$rc\"; cat '$work/toobig.out'; exit 1; }"
+# The table has no room for the histogram: only --json-output shows it.
+check "--latency-histogram without --json-output exits 2" \
+	run 2 "$work/hist.out" -T Null0 -t 1 --latency-histogram
+check "  saying what it needs" grep -q 'latency-histogram needs --json-output' "$work/hist.out"
 check "an unknown bdev exits 2" run 2 "$work/e1" -T Nope -t 1
 check "  naming it" grep -q 'Nope: no bdev has that name' "$work/e1"
 check "an unreadable config exits 2" \

@@ -10,3 +10,7 @@ EXTRA_DIST += test/functional/nvmf/nvme-discover-test.sh
 # errors without reconnect, a clean run when it comes back with it.
 TESTS += test/functional/nvmf/nvmf-reconnect-test.sh
 EXTRA_DIST += test/functional/nvmf/nvmf-reconnect-test.sh
+# usk_nvme_perf against usk_tgt over NVMe/TCP on 127.0.0.1: a verified run,
+# and bad input refused before the run with a line naming it.
+TESTS += test/functional/nvmf/perf-tcp-input-test.sh
+EXTRA_DIST += test/functional/nvmf/perf-tcp-input-test.sh

@@ -187,6 +187,35 @@ static void test_table(void)
 }
 
 /*
+ * A job that completed no I/O (its writes refused by a read-only bdev) has
+ * no latency: the Total row's min is the other jobs', not its 0.
+ */
+static void test_table_total_min_skips_job_without_io(void)
+{
+	uint64_t us = usk_ticks_hz() / 1000000;
+	char *text = NULL;
+	double iops, mibps, avg, min, max;
+
+	g_opts.json_output = false;
+	make_job(&g_jobs[0], "Aio0", "aio", 0, 0, 0);
+	fail(&g_jobs[0], USK_BDEV_IO_TYPE_WRITE, 0, PERF_STATUS_SUBMIT_FAILED, ENOTSUP);
+	make_job(&g_jobs[1], "Malloc0", "malloc", 0, 10, 10);
+	atomic_store(&g_jobs[1].counts.ios, 10);
+	g_jobs[1].counts.latency_sum = 10 * 5 * us;
+	g_jobs[1].counts.latency_min = 4 * us;
+	g_jobs[1].counts.latency_max = 6 * us;
+	CAPTURE(text, bdevperf_report_final(out_, &g_opts, g_jobs, 2, NULL));
+	const char *total = strstr(text, "\nTotal ");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(total);
+	CU_ASSERT_EQUAL(
+		sscanf(total, " Total %lf %lf %lf %lf %lf", &iops, &mibps, &avg, &min, &max), 5);
+	CU_ASSERT_DOUBLE_EQUAL(min, 4.0, 0.01);
+	CU_ASSERT_DOUBLE_EQUAL(max, 6.0, 0.01);
+	free(text);
+}
+
+/*
  * The report of the first @count jobs with --json-output and @progress,
  * parsed; NULL if it is not JSON.
  */
@@ -268,6 +297,20 @@ static void test_json_reset_and_generic(void)
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(first, "op")), "reset");
 	CU_ASSERT_TRUE(json_is_null(json_object_get(first, "block")));
 	CU_ASSERT_TRUE(json_is_true(json_object_get(first, "generic")));
+	json_decref(root);
+}
+
+/* A bdev's name may hold any printable byte: the JSON stays JSON and keeps it as it is. */
+static void test_json_bdev_name_with_quote_and_backslash(void)
+{
+	make_job(&g_jobs[0], "Mal\"lo\\c0", "malloc", 0, 3, 3);
+
+	json_t *root = final_json(1, NULL);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(root);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(
+				       json_array_get(json_object_get(root, "jobs"), 0), "bdev")),
+			       "Mal\"lo\\c0");
 	json_decref(root);
 }
 
@@ -374,8 +417,10 @@ int main(void)
 		UT_TEST(test_unbalanced),
 		UT_TEST(test_waiting),
 		UT_TEST(test_table),
+		UT_TEST(test_table_total_min_skips_job_without_io),
 		UT_TEST(test_json),
 		UT_TEST(test_json_reset_and_generic),
+		UT_TEST(test_json_bdev_name_with_quote_and_backslash),
 		UT_TEST(test_json_progress),
 		UT_TEST(test_json_latency),
 	};

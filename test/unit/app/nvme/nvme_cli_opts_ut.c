@@ -184,6 +184,27 @@ static void test_bad_input(void)
 	CU_ASSERT_EQUAL(parse(NVME_CLI_READ, "read dev -h"), NVME_CLI_PARSE_HELP);
 }
 
+/*
+ * -c is 0's based: one more block moves than it says. Write Zeroes' count
+ * (NLB) is 16 bits and a DSM range's 32 bits; a -c past them is refused,
+ * not cut down to the bits that fit (with the rest landing in CDW12's
+ * control bits).
+ */
+static void test_block_count_fits_the_command(void)
+{
+	CU_ASSERT_EQUAL(parse(NVME_CLI_WRITE_ZEROES, "write-zeroes dev -s 0 -c 65535"),
+			NVME_CLI_PARSE_OK);
+	CU_ASSERT_EQUAL(g_cli.block_count, 65535);
+	CU_ASSERT_EQUAL(parse(NVME_CLI_WRITE_ZEROES, "write-zeroes dev -s 0 -c 65536"),
+			NVME_CLI_PARSE_BAD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "-c/--block-count"));
+	CU_ASSERT_EQUAL(parse(NVME_CLI_DSM, "dsm dev -s 0 -c 0xfffffffe"), NVME_CLI_PARSE_OK);
+	CU_ASSERT_EQUAL(parse(NVME_CLI_DSM, "dsm dev -s 0 -c 0xffffffff"), NVME_CLI_PARSE_BAD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "-c/--block-count"));
+	/* nvme-cli's -b counts are 1's based: the whole 32 bits are theirs. */
+	CU_ASSERT_EQUAL(parse(NVME_CLI_DSM, "dsm dev -s 0 -b 0xffffffff"), NVME_CLI_PARSE_OK);
+}
+
 /* A suffixed size is nvme-cli's binary one; parsing twice starts afresh. */
 static void test_suffixes_and_reparse(void)
 {
@@ -258,6 +279,7 @@ int main(void)
 		UT_TEST(test_dsm_forms),
 		UT_TEST(test_bad_input),
 		UT_TEST(test_suffixes_and_reparse),
+		UT_TEST(test_block_count_fits_the_command),
 		UT_TEST(test_discover_and_list_trid),
 	};
 

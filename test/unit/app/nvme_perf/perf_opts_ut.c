@@ -127,6 +127,20 @@ static void test_bad_input_named(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "unexpected argument 'stray'"));
 }
 
+/*
+ * A namespace listed twice would get two workers on the same blocks: under
+ * -V each would read back what the other wrote and report a miscompare.
+ */
+static void test_namespace_listed_twice(void)
+{
+	CU_ASSERT_EQUAL(parse("-n 1,1"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "namespace 1 is listed twice"));
+	CU_ASSERT_EQUAL(parse("-n 2 -n 3,2"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "namespace 2 is listed twice"));
+	CU_ASSERT_EQUAL(parse("-n 2 -n 3"), 0);
+	CU_ASSERT_EQUAL(g_opts.nsid_count, 2);
+}
+
 static void test_repeated_transport_ids(void)
 {
 	char cmd[2048] = "";
@@ -175,15 +189,36 @@ static void test_wait_modes_and_rate(void)
 	CU_ASSERT_EQUAL(g_opts.interrupt_keep, 1024);
 	CU_ASSERT_EQUAL(parse("--interrupt-keep -1"), -EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "--interrupt-keep -1: a count of completions"));
+	/* Polling arms no interrupt: a keep count there would be ignored without a word. */
+	CU_ASSERT_EQUAL(parse("--interrupt-keep 8"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "--interrupt-keep applies to --interrupts and "
+					     "--adaptive only"));
+	CU_ASSERT_EQUAL(parse("--interrupt-keep 8 --adaptive"), 0);
+}
+
+/* Buffers beyond the machine's memory are caught before they are asked for. */
+static void test_buffers_fit(void)
+{
+	uint64_t mib = 0;
+
+	CU_ASSERT_TRUE(perf_buffers_fit(1u << 20, &mib));
+	CU_ASSERT_TRUE(mib > 0);
+	CU_ASSERT_FALSE(perf_buffers_fit((mib + 1) << 20, &mib));
+	CU_ASSERT_FALSE(perf_buffers_fit(UINT64_MAX, &mib));
 }
 
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_defaults),	       UT_TEST(test_spdk_style_command_line),
-		UT_TEST(test_workloads),       UT_TEST(test_sizes_with_suffix),
-		UT_TEST(test_bad_input_named), UT_TEST(test_repeated_transport_ids),
+		UT_TEST(test_defaults),
+		UT_TEST(test_spdk_style_command_line),
+		UT_TEST(test_workloads),
+		UT_TEST(test_sizes_with_suffix),
+		UT_TEST(test_bad_input_named),
+		UT_TEST(test_repeated_transport_ids),
 		UT_TEST(test_wait_modes_and_rate),
+		UT_TEST(test_namespace_listed_twice),
+		UT_TEST(test_buffers_fit),
 	};
 
 	return UT_RUN("perf_opts", tests);
