@@ -12,6 +12,15 @@
 #include "nvme_model_internal.h"
 
 /* Dataset Management: zeroes what the ranges deallocate (reads then return 0). */
+/* Whether blocks [@slba, @slba + @nlb) are in namespace @nsid, without the sum that wraps. */
+static bool model_lba_range_fits(const struct nvme_model *m, uint32_t nsid, uint64_t slba,
+				 uint64_t nlb)
+{
+	uint64_t blocks = m->opts.ns_blocks[nsid - 1];
+
+	return slba <= blocks && nlb <= blocks - slba;
+}
+
 static uint16_t model_dsm(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint32_t nsid)
 {
 	struct {
@@ -25,7 +34,7 @@ static uint16_t model_dsm(struct nvme_model *m, const struct usk_nvme_sqe *cmd, 
 		model_data_copy(m, cmd, (uint8_t *)ranges, count * sizeof(ranges[0]), false);
 
 	for (uint32_t i = 0; status == 0 && i < count; i++) {
-		if (ranges[i].slba + ranges[i].nlb > m->opts.ns_blocks[nsid - 1]) {
+		if (!model_lba_range_fits(m, nsid, ranges[i].slba, ranges[i].nlb)) {
 			return 0x080;
 		}
 		if (cmd->cdw11 & (1u << 2)) {
@@ -242,7 +251,7 @@ uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 	uint64_t nlb = (cmd->cdw12 & 0xffff) + 1ull;
 	struct model_xfer x;
 
-	if (slba + nlb > m->opts.ns_blocks[nsid - 1]) {
+	if (!model_lba_range_fits(m, nsid, slba, nlb)) {
 		return 0x080; /* LBA Out of Range */
 	}
 	model_xfer_init(m, cmd, nsid, slba, nlb, &x);

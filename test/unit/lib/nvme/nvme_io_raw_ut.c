@@ -61,6 +61,27 @@ static void test_raw_read_equals_ns_read(void)
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
+/*
+ * A raw read whose last block wraps past 2^64 is out of range, as a device
+ * answers: the model's check added SLBA and NLB, which wrapped to 0, and
+ * it read from far outside its namespace.
+ */
+static void test_raw_read_wrapping_past_the_last_lba_is_out_of_range(void)
+{
+	struct nvme_model_fixture f;
+	struct usk_nvme_sqe cmd = raw_read(UINT64_MAX, 1);
+	struct nvme_model_result r = {0};
+
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, NULL, NULL, 16), 0);
+	CU_ASSERT_EQUAL(
+		usk_nvme_ctrlr_cmd_io_raw(f.c, f.q, &cmd, f.buf, 512, nvme_model_result_done, &r),
+		0);
+	nvme_model_poll_until(f.q, &r.calls, 1, 30);
+	CU_ASSERT_EQUAL(r.calls, 1);
+	CU_ASSERT_EQUAL(r.status, USK_NVME_SCT_GENERIC << 8 | USK_NVME_SC_LBA_OUT_OF_RANGE);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
 static void test_unknown_opcode_status_reaches_caller(void)
 {
 	struct nvme_model_fixture f;
@@ -152,6 +173,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_raw_read_equals_ns_read),
+		UT_TEST(test_raw_read_wrapping_past_the_last_lba_is_out_of_range),
 		UT_TEST(test_unknown_opcode_status_reaches_caller),
 		UT_TEST(test_metadata_pointer_is_md_iova),
 		UT_TEST(test_refused),
