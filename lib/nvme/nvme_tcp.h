@@ -105,6 +105,14 @@ struct nvme_tcp_qpair {
 	bool connected;
 	/* An I/O queue's connection was lost and the reconnect asked for: it waits for that. */
 	bool lost;
+	/*
+	 * An I/O queue that was connected once: a new connection that fails is
+	 * tried again at @retry_at, the first failure in a row @failing_since.
+	 */
+	bool was_connected;
+	bool retrying;
+	uint64_t retry_at;
+	uint64_t failing_since;
 };
 
 struct nvme_tcp_ctrlr {

@@ -310,28 +310,60 @@ static uint32_t nvme_tcp_io_in_capsule(const struct usk_nvme_ctrlr *c)
 	return ioccsz > 4 ? (ioccsz - 4) * 16 : 0;
 }
 
+/* Drops the connection, if any: its commands end as a deleted queue's, to be sent again. */
+static void nvme_tcp_qpair_drop(struct nvme_tcp_qpair *tq)
+{
+	nvme_tcp_qpair_close(tq);
+	tq->state = NVME_TCP_IDLE;
+	tq->deferred_count = 0;
+	nvme_qpair_abort_trackers(&tq->base, USK_NVME_SC_ABORTED_SQ_DELETION);
+}
+
+/*
+ * A new connection failed (@rc). The queue pair's first is the caller's to
+ * hear of. One for a queue pair that was connected is made again
+ * reconnect_delay_sec on, as the controller's reconnects are, until
+ * ctrlr_loss_timeout_sec has passed since the first of these failures;
+ * then, or at once without reconnects, the controller fails (as a PCIe one
+ * that refuses the queues it had before a reset), which ends what waits.
+ */
+static int nvme_tcp_qpair_connect_failed(struct nvme_tcp_qpair *tq, int rc)
+{
+	struct usk_nvme_qpair *q = &tq->base;
+
+	if (!tq->was_connected) {
+		return rc;
+	}
+	nvme_tcp_qpair_drop(tq);
+	if (!tq->retrying) {
+		tq->retrying = true;
+		tq->failing_since = nvme_ticks();
+	}
+	if (!nvme_qpair_reconnect_again(q, &tq->failing_since, &tq->retry_at)) {
+		nvme_ctrlr_request_fail(q->ctrlr, "an I/O queue pair could not connect again");
+	}
+	return -EAGAIN;
+}
+
 int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
 {
 	struct nvme_tcp_qpair *tq = nvme_tcp_qpair(q);
 	uint32_t state = __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE);
 	int rc;
 
+	/* Lost, or made for the controller before a reset. */
 	if (tq->state != NVME_TCP_IDLE && (tq->lost || tq->connect_for != state)) {
-		/*
-		 * Lost, or made for the controller before a reset: its commands end
-		 * as a deleted queue's, which the caller may send again.
-		 */
-		nvme_tcp_qpair_close(tq);
-		tq->state = NVME_TCP_IDLE;
-		tq->deferred_count = 0;
-		nvme_qpair_abort_trackers(q, USK_NVME_SC_ABORTED_SQ_DELETION);
+		nvme_tcp_qpair_drop(tq);
 	}
 	if (tq->state == NVME_TCP_IDLE) {
 		/*
 		 * The reconnect it asked for has not begun, or the admin queue is
-		 * being connected again: the I/O queues wait for it.
+		 * being connected again: the I/O queues wait for it. After a failed
+		 * attempt, the next waits for its time (a reset since: not).
 		 */
-		if ((tq->lost && state == tq->connect_for) || (state & NVME_CTRLR_RESETTING)) {
+		if ((tq->lost && state == tq->connect_for) || (state & NVME_CTRLR_RESETTING) ||
+		    (tq->retrying && state == tq->connect_for &&
+		     !nvme_qpair_reconnect_due(q, &tq->retry_at))) {
 			return -EAGAIN;
 		}
 		tq->lost = false;
@@ -339,12 +371,16 @@ int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
 		tq->connect_for = state;
 		rc = nvme_tcp_qpair_start(tq);
 		if (rc != 0) {
-			return rc;
+			return nvme_tcp_qpair_connect_failed(tq, rc);
 		}
 	}
 	rc = nvme_tcp_qpair_connect_poll(tq);
 	if (rc == 0) {
 		q->synced_state = tq->connect_for;
+		tq->was_connected = true;
+		tq->retrying = false;
+	} else if (rc != -EAGAIN) {
+		rc = nvme_tcp_qpair_connect_failed(tq, rc);
 	}
 	return rc;
 }
