@@ -11,7 +11,9 @@
  * are refused with an H2CTermReq carrying the Fatal Error Status the TCP
  * transport spec names and the offending header, the connection fails and
  * the command ends once with a transport error; so does a bad data digest
- * (no TermReq) and data for a read whose command has not gone out yet.
+ * (no TermReq) and data for a read whose command has not gone out yet. A
+ * second answer for a command answered while its PDU was going out is
+ * ignored (CapsuleResp) or refused (C2HData): the command ends once.
  * An R2T is answered with H2CData under its tag; one for a read, for
  * nothing, out of order or past the write's data, or a second while the
  * first is answered, is refused the same way.
@@ -24,6 +26,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "nvme_qpair_submit.h"
 #include "ut.h"
 #include "ut_tcp_qpair.h"
 
@@ -421,6 +424,72 @@ static void test_c2h_for_unsent_read_refused(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+/* The queue pair a callback flushes: a caller with delay_doorbell may flush from one. */
+static struct nvme_tcp_qpair *g_flushed;
+
+static void flush_from_callback(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	g_ut_sock.write_chunk = 0;
+	g_ut_sock.writes_left = -1;
+	usk_nvme_qpair_flush(&g_flushed->base);
+}
+
+/* Appends g_pdu to @stream at *@len. */
+static void stream_add(uint8_t *stream, size_t *len)
+{
+	memcpy(stream + *len, g_pdu, g_pdu_len);
+	*len += g_pdu_len;
+}
+
+/*
+ * The controller answers read A while A's CapsuleCmd is still going out
+ * (its completion waits for the PDU), then read B, whose callback flushes:
+ * A's PDU is written and its completion set to run. A second answer for A
+ * then (a CapsuleResp, or C2HData with SUCCESS when @c2h) is for a command
+ * answered already: ignored, or refused, and A ends once. Before, it ended
+ * A at once and the set completion ended it again, its CID released twice.
+ */
+static void answered_twice(bool c2h)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
+	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
+	uint16_t b = tq->base.free_head, a;
+	uint8_t stream[3 * 64 + READ_LEN];
+	size_t len = 0;
+
+	g_flushed = tq;
+	CU_ASSERT_EQUAL_FATAL(
+		nvme_qpair_submit_payload(&tq->base, &cmd, &data, flush_from_callback, NULL), 0);
+	g_ut_sock.write_chunk = 40;
+	g_ut_sock.writes_left = 1;
+	a = submit_read(tq);
+	CU_ASSERT_TRUE_FATAL(tq->cmds[a].send_busy);
+	g_ut_sock.writes_left = 0;
+	make_resp(&g_plain, a, 0x02);
+	stream_add(stream, &len);
+	make_resp(&g_plain, b, 0);
+	stream_add(stream, &len);
+	if (c2h) {
+		make_c2h(&g_plain, a, 0, READ_LEN, LAST_PDU | SUCCESS);
+	} else {
+		make_resp(&g_plain, a, 0);
+	}
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+	expect_ended_once(tq, a, c2h ? SC_TRANSPORT_ERROR : 0x02);
+	CU_ASSERT_EQUAL(tq->state, c2h ? NVME_TCP_FAILED : NVME_TCP_RUNNING);
+	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
+	CU_ASSERT_EQUAL(g_read_buf[0], 0xee);
+	ut_tcp_qpair_destroy(tq);
+}
+
+static void test_answered_twice(void)
+{
+	answered_twice(false);
+	answered_twice(true);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -434,6 +503,7 @@ int main(void)
 		UT_TEST(test_r2t_answered),
 		UT_TEST(test_r2t_refused),
 		UT_TEST(test_c2h_for_unsent_read_refused),
+		UT_TEST(test_answered_twice),
 	};
 
 	for (size_t i = 0; i < sizeof(g_src); i++) {
