@@ -467,6 +467,10 @@ int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 	}
 	if (q->id == 0) {
 		nvme_tcp_keep_alive(tq);
+		/* Its write may be what finds the connection gone: nothing is read from it then. */
+		if (tq->state == NVME_TCP_FAILED) {
+			return nvme_tcp_qpair_end_all(tq);
+		}
 	}
 	q->in_completions = true;
 	rc = (int)nvme_tcp_run_deferred(tq);

@@ -10,7 +10,8 @@
  * then; H2CData answers an R2T in MAXH2CDATA pieces, LAST_PDU on the
  * last of each R2T; a write error fails the connection once and each
  * command ends once; a completion that arrives while its command's PDU is
- * going out runs once, after that PDU is written, and stops its data.
+ * going out runs once, after that PDU is written, and stops its data; the
+ * admin poll whose Keep Alive finds the connection gone reads no more.
  * What went out is split by PLEN and checked byte by byte.
  *
  * Source it covers (lib/nvme): nvme_tcp_send.c (with nvme_tcp_qpair.c's
@@ -507,6 +508,32 @@ static void test_completion_waits_for_its_pdu(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+/*
+ * The admin poll's Keep Alive is the write that finds the connection gone
+ * (the target reset it since the last poll): the connection fails once,
+ * the command out ends once with a transport error, and the poll reads
+ * nothing from the closed connection. Before, it went on to read from it,
+ * a socket it had closed and set to NULL.
+ */
+static void test_keep_alive_finds_the_connection_gone(void)
+{
+	const struct ut_tcp_qpair_opts admin = {.maxh2cdata = 4096, .admin = true};
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, &admin);
+	struct nvme_tcp_ctrlr *tc = nvme_tcp_ctrlr(tq->base.ctrlr);
+	uint16_t cid = submit(tq, OPC_FLUSH, NULL, 0, 0);
+
+	tc->keep_alive_ticks = nvme_us_to_ticks(5 * 1000 * 1000);
+	tc->keep_alive_next = 1;
+	g_ut_sock.write_error = -EPIPE;
+	CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 0), 0);
+	CU_ASSERT_EQUAL(tq->state, NVME_TCP_FAILED);
+	CU_ASSERT_EQUAL(g_ut_sock.closes, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[cid].calls, 1);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[cid].status), SC_TRANSPORT_ERROR);
+	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
+	ut_tcp_qpair_destroy(tq);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -518,6 +545,7 @@ int main(void)
 		UT_TEST(test_h2c_data_for_r2t),
 		UT_TEST(test_write_error_ends_each_command_once),
 		UT_TEST(test_completion_waits_for_its_pdu),
+		UT_TEST(test_keep_alive_finds_the_connection_gone),
 	};
 
 	for (size_t i = 0; i < sizeof(g_buf); i++) {
