@@ -198,9 +198,10 @@ int nvme_tcp_payload_iov(const struct nvme_payload *data, uint64_t off, uint64_t
 
 /* nvme_tcp_recv.c */
 /*
- * Reads and handles PDUs until the socket has no more or @max commands
- * (0: no limit) completed. Returns the commands completed, or the error
- * that failed the connection.
+ * Reads and handles PDUs until the socket has no more, @max commands
+ * (0: no limit) completed, or the connection ended (a callback may end
+ * it). Returns the commands completed, or the error that failed the
+ * connection.
  */
 int nvme_tcp_recv_poll(struct nvme_tcp_qpair *tq, uint32_t max);
 

@@ -483,7 +483,8 @@ int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		nvme_tcp_send_flush(tq);
 	}
 	if (tq->state == NVME_TCP_FAILED) {
-		return nvme_tcp_qpair_end_all(tq);
+		/* Disconnected by a callback: the next poll ends the rest, as disconnections do. */
+		return q->closing ? rc : nvme_tcp_qpair_end_all(tq);
 	}
 	q->stats.idle_polls += rc == 0;
 	if (q->timeout_ticks != 0) {

@@ -294,7 +294,8 @@ int nvme_tcp_recv_poll(struct nvme_tcp_qpair *tq, uint32_t max)
 {
 	uint32_t done = 0;
 
-	while (max == 0 || done < max) {
+	/* A callback may end the connection (usk_nvme_qpair_disconnect()): nothing more is read. */
+	while ((max == 0 || done < max) && tq->state != NVME_TCP_FAILED) {
 		int ev = nvme_tcp_recv_next(tq);
 		int rc = 0;
 

@@ -13,7 +13,8 @@
  * the command ends once with a transport error; so does a bad data digest
  * (no TermReq) and data for a read whose command has not gone out yet. A
  * second answer for a command answered while its PDU was going out is
- * ignored (CapsuleResp) or refused (C2HData): the command ends once.
+ * ignored (CapsuleResp) or refused (C2HData): the command ends once. A
+ * callback that disconnects the queue pair stops the poll there.
  * An R2T is answered with H2CData under its tag; one for a read, for
  * nothing, out of order or past the write's data, or a second while the
  * first is answered, is refused the same way.
@@ -490,6 +491,55 @@ static void test_answered_twice(void)
 	answered_twice(true);
 }
 
+static void disconnect_from_callback(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_tcp_qpair *tq = arg;
+
+	g_ut_tcp_done[cpl->cid].calls++;
+	CU_ASSERT_EQUAL(usk_nvme_qpair_disconnect(&tq->base), 0);
+}
+
+/*
+ * Read A's callback disconnects the queue pair (as nvme.h allows from a
+ * completion callback), with B's CapsuleResp read and not yet handled:
+ * the poll stops at once, and the disconnection ends B once, with Command
+ * Abort Requested. Before, the poll went on with the connection the
+ * disconnection had closed: it completed B and then read from the
+ * socket, which was NULL by then.
+ */
+static void test_disconnect_from_callback(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
+	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
+	uint16_t a = tq->base.free_head, b;
+	uint8_t stream[128];
+	size_t len = 0;
+	int rc = 0;
+
+	CU_ASSERT_EQUAL_FATAL(
+		nvme_qpair_submit_payload(&tq->base, &cmd, &data, disconnect_from_callback, tq), 0);
+	b = submit_read(tq);
+	make_resp(&g_plain, a, 0);
+	stream_add(stream, &len);
+	make_resp(&g_plain, b, 0);
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+	CU_ASSERT_EQUAL(poll_once(tq), 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[a].calls, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[b].calls, 0);
+	CU_ASSERT_EQUAL(g_ut_sock.closes, 1);
+	for (int i = 0; i < 3 && rc != -ENOTCONN; i++) {
+		rc = poll_once(tq);
+	}
+	CU_ASSERT_EQUAL(rc, -ENOTCONN);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[b].calls, 1);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[b].status),
+			USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[a].calls, 1);
+	ut_tcp_qpair_destroy(tq);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -504,6 +554,7 @@ int main(void)
 		UT_TEST(test_r2t_refused),
 		UT_TEST(test_c2h_for_unsent_read_refused),
 		UT_TEST(test_answered_twice),
+		UT_TEST(test_disconnect_from_callback),
 	};
 
 	for (size_t i = 0; i < sizeof(g_src); i++) {
