@@ -122,6 +122,9 @@ struct nvme_tcp_ctrlr {
 	uint16_t cntlid;
 	uint64_t keep_alive_next; /* ticks: the admin poll sends Keep Alive then; 0: never */
 	uint64_t keep_alive_ticks;
+	/* A Keep Alive is out: still unanswered at the deadline, the connection is lost. */
+	bool keep_alive_out;
+	uint64_t keep_alive_deadline;
 };
 
 static inline struct nvme_tcp_qpair *nvme_tcp_qpair(struct usk_nvme_qpair *q)

@@ -421,27 +421,49 @@ static int nvme_tcp_qpair_end_all(struct nvme_tcp_qpair *tq)
 	return q->id == 0 ? 0 : -ENXIO;
 }
 
+static void nvme_tcp_keep_alive_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_tcp_ctrlr *tc = arg;
+
+	tc->keep_alive_out = false;
+}
+
 /*
  * Sends Keep Alive when it is due (base 5.25): from the admin queue's poll.
  * Due too when the next one lies more than a period ahead: the clock went
  * back (a virtual machine restored from a snapshot), and waiting for it to
  * come back would let the controller's KATO, on its own clock, run out.
+ * One still unanswered a whole KATO after it went out means a controller
+ * that no longer hears us, however alive the TCP connection looks (a hung
+ * target, a network split): the connection is lost, as Linux's host takes
+ * a Keep Alive that times out. None is sent while one is out.
  */
 static void nvme_tcp_keep_alive(struct nvme_tcp_qpair *tq)
 {
 	struct nvme_tcp_ctrlr *tc = nvme_tcp_ctrlr(tq->base.ctrlr);
+	uint64_t kato = nvme_us_to_ticks(tq->base.ctrlr->opts.keep_alive_timeout_ms * 1000ull);
 	uint64_t now = nvme_ticks();
 
-	if (tc->keep_alive_next == 0 ||
-	    (now < tc->keep_alive_next &&
-	     !usk_ticks_went_back(now, tc->keep_alive_next, tc->keep_alive_ticks))) {
+	if (tc->keep_alive_next == 0) {
+		return;
+	}
+	if (tc->keep_alive_out) {
+		if (nvme_deadline_passed(&tc->keep_alive_deadline, kato)) {
+			nvme_tcp_qpair_fail(tq, "Keep Alive unanswered for the Keep Alive Timeout");
+		}
+		return;
+	}
+	if (now < tc->keep_alive_next &&
+	    !usk_ticks_went_back(now, tc->keep_alive_next, tc->keep_alive_ticks)) {
 		return;
 	}
 	const struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_KEEP_ALIVE};
 
-	/* No callback: the answer is reaped and dropped; a lost one fails the connection. */
-	nvme_qpair_submit(&tq->base, &cmd, NULL, 0, NULL, NULL);
 	tc->keep_alive_next = now + tc->keep_alive_ticks;
+	if (nvme_qpair_submit(&tq->base, &cmd, NULL, 0, nvme_tcp_keep_alive_done, tc) == 0) {
+		tc->keep_alive_out = true;
+		tc->keep_alive_deadline = now + kato;
+	}
 }
 
 int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
@@ -465,13 +487,6 @@ int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		q->stats.idle_polls++;
 		return 0;
 	}
-	if (q->id == 0) {
-		nvme_tcp_keep_alive(tq);
-		/* Its write may be what finds the connection gone: nothing is read from it then. */
-		if (tq->state == NVME_TCP_FAILED) {
-			return nvme_tcp_qpair_end_all(tq);
-		}
-	}
 	q->in_completions = true;
 	rc = (int)nvme_tcp_run_deferred(tq);
 	int got = nvme_tcp_recv_poll(tq, max);
@@ -481,6 +496,10 @@ int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		rc += got;
 		/* What the callbacks submitted goes out in one write. */
 		nvme_tcp_send_flush(tq);
+	}
+	/* After the reap, which may bring the last one's answer; it may end the connection. */
+	if (q->id == 0 && tq->state != NVME_TCP_FAILED) {
+		nvme_tcp_keep_alive(tq);
 	}
 	if (tq->state == NVME_TCP_FAILED) {
 		/* Disconnected by a callback: the next poll ends the rest, as disconnections do. */

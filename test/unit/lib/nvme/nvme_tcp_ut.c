@@ -10,7 +10,7 @@
  * answers fails the attach at the admin timeout, on the clock the test
  * moves (ut_nvme_ticks.h). After a loss, an I/O queue pair whose new
  * Connect is refused tries again reconnect_delay_sec later, up to the loss
- * timeout.
+ * timeout; a Keep Alive unanswered for a whole KATO loses the connection.
  *
  * Sources it covers (lib/nvme): nvme_tcp_ctrlr.c, nvme_tcp_qpair.c,
  * nvme_tcp_recv.c, nvme_tcp_send.c, and nvme_fabrics.c's Connect and property
@@ -827,6 +827,45 @@ static void test_keep_alive_across_a_clock_step_back(void)
 	ut_tcp_target_stop(t);
 }
 
+/*
+ * A target that takes Keep Alive and never answers it, its TCP connection
+ * alive (a hung target, or one across a network split): a whole KATO after
+ * the Keep Alive went out, and not before, the connection counts as lost
+ * and the controller fails (it does not reconnect here). Before, Keep
+ * Alives piled up unanswered, one every half KATO, on a controller that
+ * stayed up.
+ */
+static void test_keep_alive_unanswered(void)
+{
+	struct ut_tcp_target_opts o = {.silent_keep_alive = true};
+	struct usk_nvme_ctrlr_opts co;
+	struct ut_tcp_target *t;
+	struct usk_nvme_ctrlr *c;
+	uint16_t port;
+	uint64_t sent;
+
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.keep_alive_timeout_ms = 1000;
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&o, &t, &port), 0);
+	CU_ASSERT_EQUAL_FATAL(attach(port, &co, &c), 0);
+	sent = ut_nvme_ticks_now() + 500 * 1000;
+	ut_nvme_ticks_set(sent);
+	CU_ASSERT_EQUAL(poll_keep_alives(c, t, 1), 1);
+	for (int ms = 250; ms < 1000; ms += 250) {
+		ut_nvme_ticks_set(sent + ms * 1000);
+		poll_admin_held(c);
+		CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(c));
+	}
+	ut_nvme_ticks_set(sent + 1000 * 1000 + 1);
+	for (int i = 0; i < 300000 && !usk_nvme_ctrlr_is_failed(c); i++) {
+		usk_nvme_ctrlr_process_admin_completions(c);
+		nanosleep(&g_nap, NULL);
+	}
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(c));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	ut_tcp_target_stop(t);
+}
+
 /* SPDK's rules between the three options; an attach with others is refused. */
 static void test_reconnect_opts_check(void)
 {
@@ -877,6 +916,7 @@ int main(void)
 		UT_TEST(test_io_reconnect_refused),
 		UT_TEST(test_reconnect_opts_check),
 		UT_TEST(test_keep_alive_across_a_clock_step_back),
+		UT_TEST(test_keep_alive_unanswered),
 	};
 	int rc;
 

@@ -275,7 +275,7 @@ static bool conn_admin(struct conn *c, const struct usk_nvme_sqe *cmd)
 		return true; /* kept: no event comes */
 	case USK_NVME_OPC_KEEP_ALIVE:
 		__atomic_add_fetch(&c->t->keep_alives, 1, __ATOMIC_RELAXED);
-		return conn_send_resp(c, cmd->cid, 0, 0);
+		return c->t->opts.silent_keep_alive || conn_send_resp(c, cmd->cid, 0, 0);
 	default:
 		return conn_send_resp(c, cmd->cid, 0, 0);
 	}
