@@ -147,13 +147,16 @@ void nvme_tcp_qpair_complete(struct nvme_tcp_qpair *tq, uint16_t cid, struct usk
 	}
 }
 
-/* Runs the completions that waited for their command's PDU to be written. */
+/*
+ * Runs the completions that waited for their command's PDU to be written,
+ * those a callback's flush sets aside meanwhile too.
+ */
 static uint32_t nvme_tcp_run_deferred(struct nvme_tcp_qpair *tq)
 {
-	uint32_t n = tq->deferred_count;
+	uint32_t n;
 
-	for (uint32_t i = 0; i < n; i++) {
-		uint16_t cid = tq->deferred[i];
+	for (n = 0; n < tq->deferred_count; n++) {
+		uint16_t cid = tq->deferred[n];
 		struct nvme_tcp_cmd *tc = &tq->cmds[cid];
 
 		tc->cpl_pending = false;

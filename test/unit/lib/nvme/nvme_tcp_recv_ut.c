@@ -14,7 +14,8 @@
  * (no TermReq) and data for a read whose command has not gone out yet. A
  * second answer for a command answered while its PDU was going out is
  * ignored (CapsuleResp) or refused (C2HData): the command ends once. A
- * callback that disconnects the queue pair stops the poll there.
+ * callback that disconnects the queue pair stops the poll there; one that
+ * flushes, run from a completion set aside, has those it sets aside run too.
  * An R2T is answered with H2CData under its tag; one for a read, for
  * nothing, out of order or past the write's data, or a second while the
  * first is answered, is refused the same way.
@@ -425,14 +426,28 @@ static void test_c2h_for_unsent_read_refused(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
-/* The queue pair a callback flushes: a caller with delay_doorbell may flush from one. */
-static struct nvme_tcp_qpair *g_flushed;
-
+/* Records its completion, lets the socket take all and flushes (as delay_doorbell callers may). */
 static void flush_from_callback(void *arg, const struct usk_nvme_cqe *cpl)
 {
+	struct nvme_tcp_qpair *tq = arg;
+
+	g_ut_tcp_done[cpl->cid].calls++;
+	g_ut_tcp_done[cpl->cid].status = cpl->status;
 	g_ut_sock.write_chunk = 0;
 	g_ut_sock.writes_left = -1;
-	usk_nvme_qpair_flush(&g_flushed->base);
+	usk_nvme_qpair_flush(&tq->base);
+}
+
+/* A read into g_read_buf whose callback flushes (flush_from_callback): its CID. */
+static uint16_t submit_flushing_read(struct nvme_tcp_qpair *tq)
+{
+	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
+	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
+	uint16_t cid = tq->base.free_head;
+
+	CU_ASSERT_EQUAL_FATAL(
+		nvme_qpair_submit_payload(&tq->base, &cmd, &data, flush_from_callback, tq), 0);
+	return cid;
 }
 
 /* Appends g_pdu to @stream at *@len. */
@@ -453,15 +468,10 @@ static void stream_add(uint8_t *stream, size_t *len)
 static void answered_twice(bool c2h)
 {
 	struct nvme_tcp_qpair *tq = create(&g_plain);
-	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
-	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
-	uint16_t b = tq->base.free_head, a;
+	uint16_t b = submit_flushing_read(tq), a;
 	uint8_t stream[3 * 64 + READ_LEN];
 	size_t len = 0;
 
-	g_flushed = tq;
-	CU_ASSERT_EQUAL_FATAL(
-		nvme_qpair_submit_payload(&tq->base, &cmd, &data, flush_from_callback, NULL), 0);
 	g_ut_sock.write_chunk = 40;
 	g_ut_sock.writes_left = 1;
 	a = submit_read(tq);
@@ -489,6 +499,44 @@ static void test_answered_twice(void)
 {
 	answered_twice(false);
 	answered_twice(true);
+}
+
+/*
+ * Reads A and B are answered while their CapsuleCmds are still going out
+ * (A's in part, B's not at all); a flush then writes A's: A's completion
+ * runs from the next poll, and A's callback flushes, which writes B's and
+ * sets B's completion to run too. B ends once, on that poll or the next.
+ * Before, the completions set aside during the run were dropped with it:
+ * B never ended.
+ */
+static void test_completion_set_aside_by_a_callback(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	uint16_t a, b;
+	uint8_t stream[128];
+	size_t len = 0;
+
+	g_ut_sock.write_chunk = 40;
+	g_ut_sock.writes_left = 1;
+	a = submit_flushing_read(tq);
+	g_ut_sock.writes_left = 0;
+	b = submit_read(tq);
+	make_resp(&g_plain, a, 0);
+	stream_add(stream, &len);
+	make_resp(&g_plain, b, 0x02);
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+	CU_ASSERT_EQUAL(poll_once(tq), 0);
+	/* The rest of A's CapsuleCmd, and none of B's. */
+	g_ut_sock.write_chunk = 72 - 40;
+	g_ut_sock.writes_left = 1;
+	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
+	CU_ASSERT_FALSE(tq->cmds[a].send_busy);
+	CU_ASSERT_TRUE(tq->cmds[b].send_busy);
+	expect_ended_once(tq, a, 0);
+	expect_ended_once(tq, b, 0x02);
+	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
+	ut_tcp_qpair_destroy(tq);
 }
 
 static void disconnect_from_callback(void *arg, const struct usk_nvme_cqe *cpl)
@@ -554,6 +602,7 @@ int main(void)
 		UT_TEST(test_r2t_refused),
 		UT_TEST(test_c2h_for_unsent_read_refused),
 		UT_TEST(test_answered_twice),
+		UT_TEST(test_completion_set_aside_by_a_callback),
 		UT_TEST(test_disconnect_from_callback),
 	};
 
