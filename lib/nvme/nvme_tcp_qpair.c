@@ -149,20 +149,24 @@ void nvme_tcp_qpair_complete(struct nvme_tcp_qpair *tq, uint16_t cid, struct usk
 
 /*
  * Runs the completions that waited for their command's PDU to be written,
- * those a callback's flush sets aside meanwhile too.
+ * in order, those a callback's flush sets aside meanwhile too: @max at
+ * most (0: all); the rest wait for the next poll.
  */
-static uint32_t nvme_tcp_run_deferred(struct nvme_tcp_qpair *tq)
+static uint32_t nvme_tcp_run_deferred(struct nvme_tcp_qpair *tq, uint32_t max)
 {
 	uint32_t n;
 
-	for (n = 0; n < tq->deferred_count; n++) {
+	for (n = 0; n < tq->deferred_count && (max == 0 || n < max); n++) {
 		uint16_t cid = tq->deferred[n];
 		struct nvme_tcp_cmd *tc = &tq->cmds[cid];
 
 		tc->cpl_pending = false;
 		nvme_tcp_qpair_complete(tq, cid, &tc->cpl);
 	}
-	tq->deferred_count = 0;
+	tq->deferred_count -= n;
+	if (tq->deferred_count != 0) {
+		memmove(tq->deferred, tq->deferred + n, tq->deferred_count * sizeof(*tq->deferred));
+	}
 	return n;
 }
 
@@ -491,8 +495,13 @@ int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		return 0;
 	}
 	q->in_completions = true;
-	rc = (int)nvme_tcp_run_deferred(tq);
-	int got = nvme_tcp_recv_poll(tq, max);
+	rc = (int)nvme_tcp_run_deferred(tq, max);
+	int got = 0;
+
+	/* The rest of @max (0: no limit), if any is left. */
+	if (max == 0 || (uint32_t)rc < max) {
+		got = nvme_tcp_recv_poll(tq, max == 0 ? 0 : max - (uint32_t)rc);
+	}
 
 	q->in_completions = false;
 	if (got >= 0) {

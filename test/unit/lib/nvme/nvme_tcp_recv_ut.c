@@ -16,6 +16,7 @@
  * ignored (CapsuleResp) or refused (C2HData): the command ends once. A
  * callback that disconnects the queue pair stops the poll there; one that
  * flushes, run from a completion set aside, has those it sets aside run too.
+ * A poll's max counts the completions set aside.
  * An R2T is answered with H2CData under its tag; one for a read, for
  * nothing, out of order or past the write's data, or a second while the
  * first is answered, is refused the same way.
@@ -539,6 +540,59 @@ static void test_completion_set_aside_by_a_callback(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+/* The callbacks that ran, over g_ut_tcp_done. */
+static int callbacks_run(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < ENTRIES; i++) {
+		n += g_ut_tcp_done[i].calls;
+	}
+	return n;
+}
+
+/*
+ * A poll reaps at most max commands, counting the completions that waited
+ * for their PDU: with two of them set aside and a CapsuleResp in, polls
+ * with max 1 end one command each, in order. Before, a poll ran every
+ * completion set aside and then max more.
+ */
+static void test_max_counts_completions_set_aside(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	uint16_t a, b, c;
+	uint8_t stream[128];
+	size_t len = 0;
+
+	c = submit_read(tq);
+	g_ut_sock.write_chunk = 40;
+	g_ut_sock.writes_left = 1;
+	a = submit_read(tq);
+	g_ut_sock.writes_left = 0;
+	b = submit_read(tq);
+	make_resp(&g_plain, a, 0);
+	stream_add(stream, &len);
+	make_resp(&g_plain, b, 0);
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+	CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 0), 0);
+	g_ut_sock.write_chunk = 0;
+	g_ut_sock.writes_left = -1;
+	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
+	CU_ASSERT_EQUAL(tq->deferred_count, 2);
+	make_resp(&g_plain, c, 0);
+	ut_tcp_sock_put(g_pdu, g_pdu_len);
+	for (int i = 1; i <= 3; i++) {
+		CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 1), 1);
+		CU_ASSERT_EQUAL(callbacks_run(), i);
+	}
+	CU_ASSERT_EQUAL(g_ut_tcp_done[a].calls, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[b].calls, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[c].calls, 1);
+	CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 1), 0);
+	ut_tcp_qpair_destroy(tq);
+}
+
 static void disconnect_from_callback(void *arg, const struct usk_nvme_cqe *cpl)
 {
 	struct nvme_tcp_qpair *tq = arg;
@@ -603,6 +657,7 @@ int main(void)
 		UT_TEST(test_c2h_for_unsent_read_refused),
 		UT_TEST(test_answered_twice),
 		UT_TEST(test_completion_set_aside_by_a_callback),
+		UT_TEST(test_max_counts_completions_set_aside),
 		UT_TEST(test_disconnect_from_callback),
 	};
 
