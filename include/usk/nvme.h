@@ -167,7 +167,8 @@ struct usk_nvme_ctrlr_opts {
 	 * Keep Alive Timeout of a fabric controller in milliseconds (default
 	 * 10000, 0: none): the admin poll sends Keep Alive every half of it, so
 	 * the application must call usk_nvme_ctrlr_process_admin_completions()
-	 * at least that often.
+	 * at least that often. A Keep Alive unanswered for this long loses the
+	 * connection (the controller fails, or reconnects).
 	 */
 	uint32_t keep_alive_timeout_ms;
 	/**

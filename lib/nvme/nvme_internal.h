@@ -832,6 +832,16 @@ bool nvme_ctrlr_reconnects(const struct usk_nvme_ctrlr *ctrlr);
  * loss). The admin lock is held.
  */
 bool nvme_ctrlr_reconnect_again(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * The new connection of an I/O queue pair that had one failed, the first
+ * of such failures in a row stamped *@lost_at: the same rule per queue
+ * pair, on its owner's thread. Returns true with *@next_at set to the next
+ * attempt, or false when the controller is to fail.
+ */
+bool nvme_qpair_reconnect_again(const struct usk_nvme_qpair *qpair, uint64_t *lost_at,
+				uint64_t *next_at);
+/* Whether *@next_at (nvme_qpair_reconnect_again()) has come; rebased if the clock went back. */
+bool nvme_qpair_reconnect_due(const struct usk_nvme_qpair *qpair, uint64_t *next_at);
 /* From the admin poll during a reset: sets io_fail_fast once fast_io_fail_timeout_sec has passed.
  */
 void nvme_ctrlr_reconnect_poll(struct usk_nvme_ctrlr *ctrlr);

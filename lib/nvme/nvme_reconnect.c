@@ -7,8 +7,10 @@
  * pairs make new connections on their own threads once it is done). An
  * attempt that fails is tried again every reconnect_delay_sec until
  * ctrlr_loss_timeout_sec has passed since the loss; then the controller
- * fails as it does without a reconnect. After fast_io_fail_timeout_sec the
- * I/O queue pairs stop holding commands for the reconnect.
+ * fails as it does without a reconnect. An I/O queue pair whose new
+ * connection fails follows the same rule on its own thread. After
+ * fast_io_fail_timeout_sec the I/O queue pairs stop holding commands for
+ * the reconnect.
  */
 #include "config.h"
 
@@ -54,15 +56,19 @@ bool nvme_ctrlr_reconnects(const struct usk_nvme_ctrlr *c)
 }
 
 /*
- * Whether @secs (from the loss on) have passed. A loss stamped after @now:
- * the clock went back since (a virtual machine restored from a snapshot),
- * and the time since the loss counts again from the new clock, rather than
- * wrap around into a timeout long past.
+ * Whether @secs have passed since the loss stamped *@lost_at. A loss
+ * stamped after @now: the clock went back since (a virtual machine
+ * restored from a snapshot), and the time since the loss counts again from
+ * the new clock, rather than wrap around into a timeout long past.
  */
-static bool nvme_reconnect_past(struct usk_nvme_ctrlr *c, uint64_t secs, uint64_t now)
+static bool nvme_reconnect_past(uint64_t *lost_at, uint64_t secs, uint64_t now)
 {
-	return usk_ticks_since_restamping(now, &c->reset.lost_at) >=
-	       nvme_us_to_ticks(secs * NVME_US_PER_SEC);
+	return usk_ticks_since_restamping(now, lost_at) >= nvme_us_to_ticks(secs * NVME_US_PER_SEC);
+}
+
+static uint64_t nvme_reconnect_delay_ticks(const struct usk_nvme_ctrlr *c)
+{
+	return nvme_us_to_ticks(c->opts.reconnect_delay_sec * NVME_US_PER_SEC);
 }
 
 bool nvme_ctrlr_reconnect_again(struct usk_nvme_ctrlr *c)
@@ -72,12 +78,38 @@ bool nvme_ctrlr_reconnect_again(struct usk_nvme_ctrlr *c)
 
 	if (!nvme_ctrlr_reconnects(c) || !c->ready ||
 	    (c->opts.ctrlr_loss_timeout_sec > 0 &&
-	     nvme_reconnect_past(c, (uint64_t)c->opts.ctrlr_loss_timeout_sec, now))) {
+	     nvme_reconnect_past(&c->reset.lost_at, (uint64_t)c->opts.ctrlr_loss_timeout_sec,
+				 now))) {
 		return false;
 	}
 	USK_WARNLOG("%s: reconnect failed; next attempt in %u s", c->name, delay);
-	nvme_reset_steps_reconnect_at(c, now + nvme_us_to_ticks(delay * NVME_US_PER_SEC));
+	nvme_reset_steps_reconnect_at(c, now + nvme_reconnect_delay_ticks(c));
 	return true;
+}
+
+bool nvme_qpair_reconnect_again(const struct usk_nvme_qpair *q, uint64_t *lost_at,
+				uint64_t *next_at)
+{
+	const struct usk_nvme_ctrlr *c = q->ctrlr;
+	uint64_t now = nvme_ticks();
+
+	if (!nvme_ctrlr_reconnects(c) ||
+	    (c->opts.ctrlr_loss_timeout_sec > 0 &&
+	     nvme_reconnect_past(lost_at, (uint64_t)c->opts.ctrlr_loss_timeout_sec, now))) {
+		return false;
+	}
+	USK_WARNLOG("%s: qpair %u: reconnect failed; next attempt in %u s", c->name, q->id,
+		    c->opts.reconnect_delay_sec);
+	*next_at = now + nvme_reconnect_delay_ticks(c);
+	return true;
+}
+
+bool nvme_qpair_reconnect_due(const struct usk_nvme_qpair *q, uint64_t *next_at)
+{
+	uint64_t now = nvme_ticks();
+
+	usk_ticks_rebase(now, next_at, nvme_reconnect_delay_ticks(q->ctrlr));
+	return now >= *next_at;
 }
 
 void nvme_ctrlr_reconnect_poll(struct usk_nvme_ctrlr *c)
@@ -86,7 +118,7 @@ void nvme_ctrlr_reconnect_poll(struct usk_nvme_ctrlr *c)
 
 	if (fast != 0 && nvme_reset_under_way(c) && nvme_ctrlr_reconnects(c) &&
 	    !__atomic_load_n(&c->io_fail_fast, __ATOMIC_ACQUIRE) &&
-	    nvme_reconnect_past(c, fast, nvme_ticks())) {
+	    nvme_reconnect_past(&c->reset.lost_at, fast, nvme_ticks())) {
 		USK_WARNLOG("%s: not reconnected after %u s: I/O fails until it is", c->name, fast);
 		__atomic_store_n(&c->io_fail_fast, true, __ATOMIC_RELEASE);
 	}

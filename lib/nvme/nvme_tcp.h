@@ -105,6 +105,14 @@ struct nvme_tcp_qpair {
 	bool connected;
 	/* An I/O queue's connection was lost and the reconnect asked for: it waits for that. */
 	bool lost;
+	/*
+	 * An I/O queue that was connected once: a new connection that fails is
+	 * tried again at @retry_at, the first failure in a row @failing_since.
+	 */
+	bool was_connected;
+	bool retrying;
+	uint64_t retry_at;
+	uint64_t failing_since;
 };
 
 struct nvme_tcp_ctrlr {
@@ -114,6 +122,9 @@ struct nvme_tcp_ctrlr {
 	uint16_t cntlid;
 	uint64_t keep_alive_next; /* ticks: the admin poll sends Keep Alive then; 0: never */
 	uint64_t keep_alive_ticks;
+	/* A Keep Alive is out: still unanswered at the deadline, the connection is lost. */
+	bool keep_alive_out;
+	uint64_t keep_alive_deadline;
 };
 
 static inline struct nvme_tcp_qpair *nvme_tcp_qpair(struct usk_nvme_qpair *q)
@@ -190,9 +201,10 @@ int nvme_tcp_payload_iov(const struct nvme_payload *data, uint64_t off, uint64_t
 
 /* nvme_tcp_recv.c */
 /*
- * Reads and handles PDUs until the socket has no more or @max commands
- * (0: no limit) completed. Returns the commands completed, or the error
- * that failed the connection.
+ * Reads and handles PDUs until the socket has no more, @max commands
+ * (0: no limit) completed, or the connection ended (a callback may end
+ * it). Returns the commands completed, or the error that failed the
+ * connection.
  */
 int nvme_tcp_recv_poll(struct nvme_tcp_qpair *tq, uint32_t max);
 

@@ -103,6 +103,7 @@ static int nvme_tcp_ctrlr_connect_poll(struct usk_nvme_ctrlr *c)
 		/* Twice per timeout, so one late poll does not lose the controller. */
 		tc->keep_alive_ticks = nvme_us_to_ticks(kato * 500ull);
 		tc->keep_alive_next = nvme_ticks() + tc->keep_alive_ticks;
+		tc->keep_alive_out = false;
 	}
 	return rc;
 }

@@ -147,19 +147,26 @@ void nvme_tcp_qpair_complete(struct nvme_tcp_qpair *tq, uint16_t cid, struct usk
 	}
 }
 
-/* Runs the completions that waited for their command's PDU to be written. */
-static uint32_t nvme_tcp_run_deferred(struct nvme_tcp_qpair *tq)
+/*
+ * Runs the completions that waited for their command's PDU to be written,
+ * in order, those a callback's flush sets aside meanwhile too: @max at
+ * most (0: all); the rest wait for the next poll.
+ */
+static uint32_t nvme_tcp_run_deferred(struct nvme_tcp_qpair *tq, uint32_t max)
 {
-	uint32_t n = tq->deferred_count;
+	uint32_t n;
 
-	for (uint32_t i = 0; i < n; i++) {
-		uint16_t cid = tq->deferred[i];
+	for (n = 0; n < tq->deferred_count && (max == 0 || n < max); n++) {
+		uint16_t cid = tq->deferred[n];
 		struct nvme_tcp_cmd *tc = &tq->cmds[cid];
 
 		tc->cpl_pending = false;
 		nvme_tcp_qpair_complete(tq, cid, &tc->cpl);
 	}
-	tq->deferred_count = 0;
+	tq->deferred_count -= n;
+	if (tq->deferred_count != 0) {
+		memmove(tq->deferred, tq->deferred + n, tq->deferred_count * sizeof(*tq->deferred));
+	}
 	return n;
 }
 
@@ -310,28 +317,60 @@ static uint32_t nvme_tcp_io_in_capsule(const struct usk_nvme_ctrlr *c)
 	return ioccsz > 4 ? (ioccsz - 4) * 16 : 0;
 }
 
+/* Drops the connection, if any: its commands end as a deleted queue's, to be sent again. */
+static void nvme_tcp_qpair_drop(struct nvme_tcp_qpair *tq)
+{
+	nvme_tcp_qpair_close(tq);
+	tq->state = NVME_TCP_IDLE;
+	tq->deferred_count = 0;
+	nvme_qpair_abort_trackers(&tq->base, USK_NVME_SC_ABORTED_SQ_DELETION);
+}
+
+/*
+ * A new connection failed (@rc). The queue pair's first is the caller's to
+ * hear of. One for a queue pair that was connected is made again
+ * reconnect_delay_sec on, as the controller's reconnects are, until
+ * ctrlr_loss_timeout_sec has passed since the first of these failures;
+ * then, or at once without reconnects, the controller fails (as a PCIe one
+ * that refuses the queues it had before a reset), which ends what waits.
+ */
+static int nvme_tcp_qpair_connect_failed(struct nvme_tcp_qpair *tq, int rc)
+{
+	struct usk_nvme_qpair *q = &tq->base;
+
+	if (!tq->was_connected) {
+		return rc;
+	}
+	nvme_tcp_qpair_drop(tq);
+	if (!tq->retrying) {
+		tq->retrying = true;
+		tq->failing_since = nvme_ticks();
+	}
+	if (!nvme_qpair_reconnect_again(q, &tq->failing_since, &tq->retry_at)) {
+		nvme_ctrlr_request_fail(q->ctrlr, "an I/O queue pair could not connect again");
+	}
+	return -EAGAIN;
+}
+
 int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
 {
 	struct nvme_tcp_qpair *tq = nvme_tcp_qpair(q);
 	uint32_t state = __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE);
 	int rc;
 
+	/* Lost, or made for the controller before a reset. */
 	if (tq->state != NVME_TCP_IDLE && (tq->lost || tq->connect_for != state)) {
-		/*
-		 * Lost, or made for the controller before a reset: its commands end
-		 * as a deleted queue's, which the caller may send again.
-		 */
-		nvme_tcp_qpair_close(tq);
-		tq->state = NVME_TCP_IDLE;
-		tq->deferred_count = 0;
-		nvme_qpair_abort_trackers(q, USK_NVME_SC_ABORTED_SQ_DELETION);
+		nvme_tcp_qpair_drop(tq);
 	}
 	if (tq->state == NVME_TCP_IDLE) {
 		/*
 		 * The reconnect it asked for has not begun, or the admin queue is
-		 * being connected again: the I/O queues wait for it.
+		 * being connected again: the I/O queues wait for it. After a failed
+		 * attempt, the next waits for its time (a reset since: not).
 		 */
-		if ((tq->lost && state == tq->connect_for) || (state & NVME_CTRLR_RESETTING)) {
+		if ((tq->lost && state == tq->connect_for) || (state & NVME_CTRLR_RESETTING) ||
+		    (tq->retrying && state == tq->connect_for &&
+		     !nvme_qpair_reconnect_due(q, &tq->retry_at))) {
 			return -EAGAIN;
 		}
 		tq->lost = false;
@@ -339,12 +378,16 @@ int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
 		tq->connect_for = state;
 		rc = nvme_tcp_qpair_start(tq);
 		if (rc != 0) {
-			return rc;
+			return nvme_tcp_qpair_connect_failed(tq, rc);
 		}
 	}
 	rc = nvme_tcp_qpair_connect_poll(tq);
 	if (rc == 0) {
 		q->synced_state = tq->connect_for;
+		tq->was_connected = true;
+		tq->retrying = false;
+	} else if (rc != -EAGAIN) {
+		rc = nvme_tcp_qpair_connect_failed(tq, rc);
 	}
 	return rc;
 }
@@ -385,27 +428,49 @@ static int nvme_tcp_qpair_end_all(struct nvme_tcp_qpair *tq)
 	return q->id == 0 ? 0 : -ENXIO;
 }
 
+static void nvme_tcp_keep_alive_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_tcp_ctrlr *tc = arg;
+
+	tc->keep_alive_out = false;
+}
+
 /*
  * Sends Keep Alive when it is due (base 5.25): from the admin queue's poll.
  * Due too when the next one lies more than a period ahead: the clock went
  * back (a virtual machine restored from a snapshot), and waiting for it to
  * come back would let the controller's KATO, on its own clock, run out.
+ * One still unanswered a whole KATO after it went out means a controller
+ * that no longer hears us, however alive the TCP connection looks (a hung
+ * target, a network split): the connection is lost, as Linux's host takes
+ * a Keep Alive that times out. None is sent while one is out.
  */
 static void nvme_tcp_keep_alive(struct nvme_tcp_qpair *tq)
 {
 	struct nvme_tcp_ctrlr *tc = nvme_tcp_ctrlr(tq->base.ctrlr);
+	uint64_t kato = nvme_us_to_ticks(tq->base.ctrlr->opts.keep_alive_timeout_ms * 1000ull);
 	uint64_t now = nvme_ticks();
 
-	if (tc->keep_alive_next == 0 ||
-	    (now < tc->keep_alive_next &&
-	     !usk_ticks_went_back(now, tc->keep_alive_next, tc->keep_alive_ticks))) {
+	if (tc->keep_alive_next == 0) {
+		return;
+	}
+	if (tc->keep_alive_out) {
+		if (nvme_deadline_passed(&tc->keep_alive_deadline, kato)) {
+			nvme_tcp_qpair_fail(tq, "Keep Alive unanswered for the Keep Alive Timeout");
+		}
+		return;
+	}
+	if (now < tc->keep_alive_next &&
+	    !usk_ticks_went_back(now, tc->keep_alive_next, tc->keep_alive_ticks)) {
 		return;
 	}
 	const struct usk_nvme_sqe cmd = {.opcode = USK_NVME_OPC_KEEP_ALIVE};
 
-	/* No callback: the answer is reaped and dropped; a lost one fails the connection. */
-	nvme_qpair_submit(&tq->base, &cmd, NULL, 0, NULL, NULL);
 	tc->keep_alive_next = now + tc->keep_alive_ticks;
+	if (nvme_qpair_submit(&tq->base, &cmd, NULL, 0, nvme_tcp_keep_alive_done, tc) == 0) {
+		tc->keep_alive_out = true;
+		tc->keep_alive_deadline = now + kato;
+	}
 }
 
 int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
@@ -429,12 +494,14 @@ int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		q->stats.idle_polls++;
 		return 0;
 	}
-	if (q->id == 0) {
-		nvme_tcp_keep_alive(tq);
-	}
 	q->in_completions = true;
-	rc = (int)nvme_tcp_run_deferred(tq);
-	int got = nvme_tcp_recv_poll(tq, max);
+	rc = (int)nvme_tcp_run_deferred(tq, max);
+	int got = 0;
+
+	/* The rest of @max (0: no limit), if any is left. */
+	if (max == 0 || (uint32_t)rc < max) {
+		got = nvme_tcp_recv_poll(tq, max == 0 ? 0 : max - (uint32_t)rc);
+	}
 
 	q->in_completions = false;
 	if (got >= 0) {
@@ -442,8 +509,13 @@ int nvme_tcp_qpair_process_completions(struct usk_nvme_qpair *q, uint32_t max)
 		/* What the callbacks submitted goes out in one write. */
 		nvme_tcp_send_flush(tq);
 	}
+	/* After the reap, which may bring the last one's answer; it may end the connection. */
+	if (q->id == 0 && tq->state != NVME_TCP_FAILED) {
+		nvme_tcp_keep_alive(tq);
+	}
 	if (tq->state == NVME_TCP_FAILED) {
-		return nvme_tcp_qpair_end_all(tq);
+		/* Disconnected by a callback: the next poll ends the rest, as disconnections do. */
+		return q->closing ? rc : nvme_tcp_qpair_end_all(tq);
 	}
 	q->stats.idle_polls += rc == 0;
 	if (q->timeout_ticks != 0) {

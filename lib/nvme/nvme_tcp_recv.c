@@ -23,10 +23,15 @@ static void nvme_tcp_recv_fatal(struct nvme_tcp_qpair *tq, enum usk_nvme_tcp_fes
 	nvme_tcp_send_term_req(tq, fes, fei, tq->recv.hdr.ch.hlen, why);
 }
 
-/* The command @cid of a data PDU or R2T, if it is out; NULL otherwise. */
+/*
+ * The command @cid of a PDU, if it is out; NULL otherwise. One whose
+ * CapsuleResp came already is not, though its completion waits for its
+ * PDU to be written: another answer would end it twice.
+ */
 static struct nvme_tcp_cmd *nvme_tcp_cmd_out(struct nvme_tcp_qpair *tq, uint16_t cid)
 {
-	if (cid >= tq->base.num_entries || !tq->base.trackers[cid].active) {
+	if (cid >= tq->base.num_entries || !tq->base.trackers[cid].active ||
+	    tq->cmds[cid].cpl_pending) {
 		return NULL;
 	}
 	return &tq->cmds[cid];
@@ -289,7 +294,8 @@ int nvme_tcp_recv_poll(struct nvme_tcp_qpair *tq, uint32_t max)
 {
 	uint32_t done = 0;
 
-	while (max == 0 || done < max) {
+	/* A callback may end the connection (usk_nvme_qpair_disconnect()): nothing more is read. */
+	while ((max == 0 || done < max) && tq->state != NVME_TCP_FAILED) {
 		int ev = nvme_tcp_recv_next(tq);
 		int rc = 0;
 

@@ -202,13 +202,13 @@ static int nvme_tcp_send_done(struct nvme_tcp_qpair *tq, struct nvme_tcp_send *s
 		return 0;
 	}
 	if (s == &tq->term) {
-		/* Nothing may follow it: H2CData an earlier PDU let loose stays unsent. */
 		tq->send_head = NULL;
 		tq->send_tail = NULL;
 		return 0;
 	}
 	tc = &tq->cmds[s->cid];
-	if (s->h2c && tc->h2c_off < tc->h2c_end) {
+	/* Nothing may follow a TermReq (always the last queued): no more H2CData goes then. */
+	if (s->h2c && tc->h2c_off < tc->h2c_end && tq->send_tail != &tq->term) {
 		return nvme_tcp_send_h2c_next(tq, s->cid);
 	}
 	tc->send_busy = false;

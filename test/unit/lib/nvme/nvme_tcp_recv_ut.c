@@ -11,7 +11,12 @@
  * are refused with an H2CTermReq carrying the Fatal Error Status the TCP
  * transport spec names and the offending header, the connection fails and
  * the command ends once with a transport error; so does a bad data digest
- * (no TermReq) and data for a read whose command has not gone out yet.
+ * (no TermReq) and data for a read whose command has not gone out yet. A
+ * second answer for a command answered while its PDU was going out is
+ * ignored (CapsuleResp) or refused (C2HData): the command ends once. A
+ * callback that disconnects the queue pair stops the poll there; one that
+ * flushes, run from a completion set aside, has those it sets aside run too.
+ * A poll's max counts the completions set aside.
  * An R2T is answered with H2CData under its tag; one for a read, for
  * nothing, out of order or past the write's data, or a second while the
  * first is answered, is refused the same way.
@@ -24,6 +29,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "nvme_qpair_submit.h"
 #include "ut.h"
 #include "ut_tcp_qpair.h"
 
@@ -421,6 +427,221 @@ static void test_c2h_for_unsent_read_refused(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+/* Records its completion, lets the socket take all and flushes (as delay_doorbell callers may). */
+static void flush_from_callback(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_tcp_qpair *tq = arg;
+
+	g_ut_tcp_done[cpl->cid].calls++;
+	g_ut_tcp_done[cpl->cid].status = cpl->status;
+	g_ut_sock.write_chunk = 0;
+	g_ut_sock.writes_left = -1;
+	usk_nvme_qpair_flush(&tq->base);
+}
+
+/* A read into g_read_buf whose callback flushes (flush_from_callback): its CID. */
+static uint16_t submit_flushing_read(struct nvme_tcp_qpair *tq)
+{
+	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
+	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
+	uint16_t cid = tq->base.free_head;
+
+	CU_ASSERT_EQUAL_FATAL(
+		nvme_qpair_submit_payload(&tq->base, &cmd, &data, flush_from_callback, tq), 0);
+	return cid;
+}
+
+/* Appends g_pdu to @stream at *@len. */
+static void stream_add(uint8_t *stream, size_t *len)
+{
+	memcpy(stream + *len, g_pdu, g_pdu_len);
+	*len += g_pdu_len;
+}
+
+/*
+ * The controller answers read A while A's CapsuleCmd is still going out
+ * (its completion waits for the PDU), then read B, whose callback flushes:
+ * A's PDU is written and its completion set to run. A second answer for A
+ * then (a CapsuleResp, or C2HData with SUCCESS when @c2h) is for a command
+ * answered already: ignored, or refused, and A ends once. Before, it ended
+ * A at once and the set completion ended it again, its CID released twice.
+ */
+static void answered_twice(bool c2h)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	uint16_t b = submit_flushing_read(tq), a;
+	uint8_t stream[3 * 64 + READ_LEN];
+	size_t len = 0;
+
+	g_ut_sock.write_chunk = 40;
+	g_ut_sock.writes_left = 1;
+	a = submit_read(tq);
+	CU_ASSERT_TRUE_FATAL(tq->cmds[a].send_busy);
+	g_ut_sock.writes_left = 0;
+	make_resp(&g_plain, a, 0x02);
+	stream_add(stream, &len);
+	make_resp(&g_plain, b, 0);
+	stream_add(stream, &len);
+	if (c2h) {
+		make_c2h(&g_plain, a, 0, READ_LEN, LAST_PDU | SUCCESS);
+	} else {
+		make_resp(&g_plain, a, 0);
+	}
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+	expect_ended_once(tq, a, c2h ? SC_TRANSPORT_ERROR : 0x02);
+	CU_ASSERT_EQUAL(tq->state, c2h ? NVME_TCP_FAILED : NVME_TCP_RUNNING);
+	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
+	CU_ASSERT_EQUAL(g_read_buf[0], 0xee);
+	ut_tcp_qpair_destroy(tq);
+}
+
+static void test_answered_twice(void)
+{
+	answered_twice(false);
+	answered_twice(true);
+}
+
+/*
+ * Reads A and B are answered while their CapsuleCmds are still going out
+ * (A's in part, B's not at all); a flush then writes A's: A's completion
+ * runs from the next poll, and A's callback flushes, which writes B's and
+ * sets B's completion to run too. B ends once, on that poll or the next.
+ * Before, the completions set aside during the run were dropped with it:
+ * B never ended.
+ */
+static void test_completion_set_aside_by_a_callback(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	uint16_t a, b;
+	uint8_t stream[128];
+	size_t len = 0;
+
+	g_ut_sock.write_chunk = 40;
+	g_ut_sock.writes_left = 1;
+	a = submit_flushing_read(tq);
+	g_ut_sock.writes_left = 0;
+	b = submit_read(tq);
+	make_resp(&g_plain, a, 0);
+	stream_add(stream, &len);
+	make_resp(&g_plain, b, 0x02);
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+	CU_ASSERT_EQUAL(poll_once(tq), 0);
+	/* The rest of A's CapsuleCmd, and none of B's. */
+	g_ut_sock.write_chunk = 72 - 40;
+	g_ut_sock.writes_left = 1;
+	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
+	CU_ASSERT_FALSE(tq->cmds[a].send_busy);
+	CU_ASSERT_TRUE(tq->cmds[b].send_busy);
+	expect_ended_once(tq, a, 0);
+	expect_ended_once(tq, b, 0x02);
+	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
+	ut_tcp_qpair_destroy(tq);
+}
+
+/* The callbacks that ran, over g_ut_tcp_done. */
+static int callbacks_run(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < ENTRIES; i++) {
+		n += g_ut_tcp_done[i].calls;
+	}
+	return n;
+}
+
+/*
+ * A poll reaps at most max commands, counting the completions that waited
+ * for their PDU: with two of them set aside and a CapsuleResp in, polls
+ * with max 1 end one command each, in order. Before, a poll ran every
+ * completion set aside and then max more.
+ */
+static void test_max_counts_completions_set_aside(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	uint16_t a, b, c;
+	uint8_t stream[128];
+	size_t len = 0;
+
+	c = submit_read(tq);
+	g_ut_sock.write_chunk = 40;
+	g_ut_sock.writes_left = 1;
+	a = submit_read(tq);
+	g_ut_sock.writes_left = 0;
+	b = submit_read(tq);
+	make_resp(&g_plain, a, 0);
+	stream_add(stream, &len);
+	make_resp(&g_plain, b, 0);
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+	CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 0), 0);
+	g_ut_sock.write_chunk = 0;
+	g_ut_sock.writes_left = -1;
+	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
+	CU_ASSERT_EQUAL(tq->deferred_count, 2);
+	make_resp(&g_plain, c, 0);
+	ut_tcp_sock_put(g_pdu, g_pdu_len);
+	for (int i = 1; i <= 3; i++) {
+		CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 1), 1);
+		CU_ASSERT_EQUAL(callbacks_run(), i);
+	}
+	CU_ASSERT_EQUAL(g_ut_tcp_done[a].calls, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[b].calls, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[c].calls, 1);
+	CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 1), 0);
+	ut_tcp_qpair_destroy(tq);
+}
+
+static void disconnect_from_callback(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct nvme_tcp_qpair *tq = arg;
+
+	g_ut_tcp_done[cpl->cid].calls++;
+	CU_ASSERT_EQUAL(usk_nvme_qpair_disconnect(&tq->base), 0);
+}
+
+/*
+ * Read A's callback disconnects the queue pair (as nvme.h allows from a
+ * completion callback), with B's CapsuleResp read and not yet handled:
+ * the poll stops at once, and the disconnection ends B once, with Command
+ * Abort Requested. Before, the poll went on with the connection the
+ * disconnection had closed: it completed B and then read from the
+ * socket, which was NULL by then.
+ */
+static void test_disconnect_from_callback(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
+	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
+	uint16_t a = tq->base.free_head, b;
+	uint8_t stream[128];
+	size_t len = 0;
+	int rc = 0;
+
+	CU_ASSERT_EQUAL_FATAL(
+		nvme_qpair_submit_payload(&tq->base, &cmd, &data, disconnect_from_callback, tq), 0);
+	b = submit_read(tq);
+	make_resp(&g_plain, a, 0);
+	stream_add(stream, &len);
+	make_resp(&g_plain, b, 0);
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+	CU_ASSERT_EQUAL(poll_once(tq), 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[a].calls, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[b].calls, 0);
+	CU_ASSERT_EQUAL(g_ut_sock.closes, 1);
+	for (int i = 0; i < 3 && rc != -ENOTCONN; i++) {
+		rc = poll_once(tq);
+	}
+	CU_ASSERT_EQUAL(rc, -ENOTCONN);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[b].calls, 1);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[b].status),
+			USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[a].calls, 1);
+	ut_tcp_qpair_destroy(tq);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -434,6 +655,10 @@ int main(void)
 		UT_TEST(test_r2t_answered),
 		UT_TEST(test_r2t_refused),
 		UT_TEST(test_c2h_for_unsent_read_refused),
+		UT_TEST(test_answered_twice),
+		UT_TEST(test_completion_set_aside_by_a_callback),
+		UT_TEST(test_max_counts_completions_set_aside),
+		UT_TEST(test_disconnect_from_callback),
 	};
 
 	for (size_t i = 0; i < sizeof(g_src); i++) {

@@ -9,8 +9,10 @@
  * one stopped; digests and padding are there when negotiated and only
  * then; H2CData answers an R2T in MAXH2CDATA pieces, LAST_PDU on the
  * last of each R2T; a write error fails the connection once and each
- * command ends once; a completion that arrives while its command's PDU is
- * going out runs once, after that PDU is written, and stops its data.
+ * command ends once; nothing goes out after an H2CTermReq; a completion
+ * that arrives while its command's PDU is going out runs once, after that
+ * PDU is written, and stops its data; the admin poll whose Keep Alive
+ * finds the connection gone reads no more.
  * What went out is split by PLEN and checked byte by byte.
  *
  * Source it covers (lib/nvme): nvme_tcp_send.c (with nvme_tcp_qpair.c's
@@ -458,6 +460,41 @@ static void test_write_error_ends_each_command_once(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+/*
+ * The controller breaks the protocol while a write's first H2CData of
+ * three is half written: the H2CTermReq queues behind it, and the flush
+ * that finishes that H2CData, and starts the TermReq in the same write,
+ * sends nothing after the TermReq. The write ends once, with a transport
+ * error. Before, the second H2CData was queued behind the TermReq and went
+ * out with its end in one write, and the flush, the queue emptied at the
+ * TermReq, went on to a PDU that was no longer there (a NULL dereference).
+ */
+static void test_nothing_after_term_req(void)
+{
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, &g_r2t);
+	uint16_t cid = submit(tq, OPC_WRITE, g_buf, 10000, 0);
+	const uint8_t *pdus[8];
+
+	CU_ASSERT_EQUAL(nvme_tcp_send_h2c_start(tq, cid, 1, 0, 10000), 0);
+	g_ut_sock.write_chunk = 100;
+	g_ut_sock.writes_left = 1;
+	CU_ASSERT_EQUAL(nvme_tcp_send_flush(tq), 0);
+	/* The rest of the H2CData and 10 bytes of the TermReq, then writes of as much. */
+	g_ut_sock.write_chunk = 24 + 4096 - 100 + 10;
+	g_ut_sock.writes_left = -1;
+	nvme_tcp_send_term_req(tq, USK_NVME_TCP_FES_PDU_SEQUENCE_ERROR, 0, 24, "a test's");
+	CU_ASSERT_EQUAL(tq->state, NVME_TCP_FAILED);
+	/* The CapsuleCmd, the first H2CData and the TermReq, each whole, and no more. */
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_sock_sent(pdus, 8), 3);
+	CU_ASSERT_EQUAL(pdus[1][0], 0x06);
+	CU_ASSERT_EQUAL(pdus[2][0], 0x02);
+	nvme_tcp_qpair_process_completions(&tq->base, 0);
+	nvme_tcp_qpair_process_completions(&tq->base, 0);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[cid].calls, 1);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[cid].status), SC_TRANSPORT_ERROR);
+	ut_tcp_qpair_destroy(tq);
+}
+
 /* A CapsuleResp for @cid with status code @sc, as the controller would send it. */
 static void controller_sends_resp(uint16_t cid, uint8_t sc)
 {
@@ -507,6 +544,32 @@ static void test_completion_waits_for_its_pdu(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+/*
+ * The admin poll's Keep Alive is the write that finds the connection gone
+ * (the target reset it since the last poll): the connection fails once,
+ * the command out ends once with a transport error, and the poll reads
+ * nothing from the closed connection. Before, it went on to read from it,
+ * a socket it had closed and set to NULL.
+ */
+static void test_keep_alive_finds_the_connection_gone(void)
+{
+	const struct ut_tcp_qpair_opts admin = {.maxh2cdata = 4096, .admin = true};
+	struct nvme_tcp_qpair *tq = ut_tcp_qpair_create(ENTRIES, &admin);
+	struct nvme_tcp_ctrlr *tc = nvme_tcp_ctrlr(tq->base.ctrlr);
+	uint16_t cid = submit(tq, OPC_FLUSH, NULL, 0, 0);
+
+	tc->keep_alive_ticks = nvme_us_to_ticks(5 * 1000 * 1000);
+	tc->keep_alive_next = 1;
+	g_ut_sock.write_error = -EPIPE;
+	CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 0), 0);
+	CU_ASSERT_EQUAL(tq->state, NVME_TCP_FAILED);
+	CU_ASSERT_EQUAL(g_ut_sock.closes, 1);
+	CU_ASSERT_EQUAL(g_ut_tcp_done[cid].calls, 1);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[cid].status), SC_TRANSPORT_ERROR);
+	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
+	ut_tcp_qpair_destroy(tq);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -517,7 +580,9 @@ int main(void)
 		UT_TEST(test_digests_when_negotiated),
 		UT_TEST(test_h2c_data_for_r2t),
 		UT_TEST(test_write_error_ends_each_command_once),
+		UT_TEST(test_nothing_after_term_req),
 		UT_TEST(test_completion_waits_for_its_pdu),
+		UT_TEST(test_keep_alive_finds_the_connection_gone),
 	};
 
 	for (size_t i = 0; i < sizeof(g_buf); i++) {

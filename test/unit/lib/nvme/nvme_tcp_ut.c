@@ -8,7 +8,9 @@
  * (every command ends once, with an error). The connect is polled: a
  * target that holds its answers back holds up no poll, and one that never
  * answers fails the attach at the admin timeout, on the clock the test
- * moves (ut_nvme_ticks.h).
+ * moves (ut_nvme_ticks.h). After a loss, an I/O queue pair whose new
+ * Connect is refused tries again reconnect_delay_sec later, up to the loss
+ * timeout; a Keep Alive unanswered for a whole KATO loses the connection.
  *
  * Sources it covers (lib/nvme): nvme_tcp_ctrlr.c, nvme_tcp_qpair.c,
  * nvme_tcp_recv.c, nvme_tcp_send.c, and nvme_fabrics.c's Connect and property
@@ -663,6 +665,101 @@ static void test_reconnect_gives_up(void)
 	free(buf);
 }
 
+/* HELD_POLLS polls of both sides of @c and @q; returns the last of @q's. */
+static int poll_both_held(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q)
+{
+	int rc = 0;
+
+	for (int i = 0; i < HELD_POLLS; i++) {
+		usk_nvme_ctrlr_process_admin_completions(c);
+		rc = usk_nvme_qpair_process_completions(q, 0);
+		nanosleep(&g_nap, NULL);
+	}
+	return rc;
+}
+
+/* Polls both sides until @t has had @want I/O queue Connects (30 s at most, as wait_done()). */
+static void poll_io_connects(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q,
+			     struct ut_tcp_target *t, uint32_t want)
+{
+	for (int i = 0; i < 300000 && ut_tcp_target_io_connects(t) < want; i++) {
+		usk_nvme_ctrlr_process_admin_completions(c);
+		usk_nvme_qpair_process_completions(q, 0);
+		nanosleep(&g_nap, NULL);
+	}
+	CU_ASSERT_EQUAL(ut_tcp_target_io_connects(t), want);
+}
+
+/*
+ * The target drops an I/O queue pair's connection (its first read), then
+ * refuses the queue pair's Connect on the first new connection after the
+ * controller reconnected. With @refusals 1, the queue pair makes another
+ * one reconnect_delay_sec later (not before) and a read that waited meanwhile
+ * succeeds. With @refusals 0 (every new Connect refused), it tries every
+ * reconnect_delay_sec and the controller fails once ctrlr_loss_timeout_sec
+ * has passed since the first refusal: the read then ends once, with an
+ * error. Before, the first refusal ended the queue pair for good, on a
+ * controller neither failed nor reconnecting: its polls and submissions
+ * said -EIO from then on.
+ */
+static void io_reconnect_refused(uint32_t refusals)
+{
+	struct ut_tcp_target_opts o = {
+		.drop_at_io = 1, .refuse_io_connect_from = 2, .refuse_io_connects = refusals};
+	struct usk_nvme_ctrlr_opts co;
+	struct ut_tcp_target *t;
+	struct usk_nvme_ctrlr *c;
+	struct usk_nvme_qpair *q;
+	struct io_done lost = {0}, r = {0};
+	uint8_t *buf = calloc(1, 4096);
+	uint16_t port;
+
+	reconnect_opts(&co, 3, 1);
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&o, &t, &port), 0);
+	CU_ASSERT_EQUAL_FATAL(attach(port, &co, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(c, 1), q, buf, 0, 1, io_cb, &lost),
+			0);
+	CU_ASSERT_EQUAL(poll_all_done(c, q, &lost, 1), 1);
+	CU_ASSERT_EQUAL(lost.status, USK_NVME_SC_ABORTED_SQ_DELETION);
+	poll_io_connects(c, q, t, 2);
+	/* Refused: the queue pair waits, with the read, for the next attempt. */
+	CU_ASSERT(poll_both_held(c, q) >= 0);
+	CU_ASSERT_EQUAL_FATAL(
+		usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(c, 1), q, buf, 0, 1, io_cb, &r), 0);
+	for (uint32_t s = 1;; s++) {
+		CU_ASSERT(poll_both_held(c, q) >= 0);
+		CU_ASSERT_EQUAL(ut_tcp_target_io_connects(t), 1 + s);
+		CU_ASSERT_EQUAL(r.calls, 0);
+		ut_nvme_ticks_advance(1000 * 1000);
+		if (refusals == 1 || s == 3) {
+			break;
+		}
+		poll_io_connects(c, q, t, 2 + s);
+	}
+	CU_ASSERT_EQUAL(poll_all_done(c, q, &r, 1), 1);
+	if (refusals == 1) {
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_EQUAL(ut_tcp_target_io_connects(t), 3);
+		CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(c));
+	} else {
+		CU_ASSERT_NOT_EQUAL(r.status, 0);
+		CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(c));
+	}
+	CU_ASSERT(poll_both_held(c, q) < 0 || refusals == 1);
+	CU_ASSERT_EQUAL(r.calls, 1);
+	usk_nvme_ctrlr_free_io_qpair(q);
+	usk_nvme_ctrlr_detach(c);
+	ut_tcp_target_stop(t);
+	free(buf);
+}
+
+static void test_io_reconnect_refused(void)
+{
+	io_reconnect_refused(1);
+	io_reconnect_refused(0);
+}
+
 /* The microseconds of the step back: a restored virtual machine's TSC goes back by minutes. */
 #define STEP_BACK_US (600 * 1000000ull)
 
@@ -730,6 +827,45 @@ static void test_keep_alive_across_a_clock_step_back(void)
 	ut_tcp_target_stop(t);
 }
 
+/*
+ * A target that takes Keep Alive and never answers it, its TCP connection
+ * alive (a hung target, or one across a network split): a whole KATO after
+ * the Keep Alive went out, and not before, the connection counts as lost
+ * and the controller fails (it does not reconnect here). Before, Keep
+ * Alives piled up unanswered, one every half KATO, on a controller that
+ * stayed up.
+ */
+static void test_keep_alive_unanswered(void)
+{
+	struct ut_tcp_target_opts o = {.silent_keep_alive = true};
+	struct usk_nvme_ctrlr_opts co;
+	struct ut_tcp_target *t;
+	struct usk_nvme_ctrlr *c;
+	uint16_t port;
+	uint64_t sent;
+
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.keep_alive_timeout_ms = 1000;
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&o, &t, &port), 0);
+	CU_ASSERT_EQUAL_FATAL(attach(port, &co, &c), 0);
+	sent = ut_nvme_ticks_now() + 500 * 1000;
+	ut_nvme_ticks_set(sent);
+	CU_ASSERT_EQUAL(poll_keep_alives(c, t, 1), 1);
+	for (int ms = 250; ms < 1000; ms += 250) {
+		ut_nvme_ticks_set(sent + ms * 1000);
+		poll_admin_held(c);
+		CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(c));
+	}
+	ut_nvme_ticks_set(sent + 1000 * 1000 + 1);
+	for (int i = 0; i < 300000 && !usk_nvme_ctrlr_is_failed(c); i++) {
+		usk_nvme_ctrlr_process_admin_completions(c);
+		nanosleep(&g_nap, NULL);
+	}
+	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(c));
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	ut_tcp_target_stop(t);
+}
+
 /* SPDK's rules between the three options; an attach with others is refused. */
 static void test_reconnect_opts_check(void)
 {
@@ -777,8 +913,10 @@ int main(void)
 		UT_TEST(test_attach_deadline),
 		UT_TEST(test_reconnect_after_loss),
 		UT_TEST(test_reconnect_gives_up),
+		UT_TEST(test_io_reconnect_refused),
 		UT_TEST(test_reconnect_opts_check),
 		UT_TEST(test_keep_alive_across_a_clock_step_back),
+		UT_TEST(test_keep_alive_unanswered),
 	};
 	int rc;
 

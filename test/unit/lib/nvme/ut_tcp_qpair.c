@@ -144,7 +144,7 @@ struct nvme_tcp_qpair *ut_tcp_qpair_create(uint16_t entries, const struct ut_tcp
 	/* A lost connection fails the controller (a flag here) instead of reconnecting. */
 	c->opts.ctrlr_loss_timeout_sec = 0;
 	snprintf(c->name, sizeof(c->name), "ut-tcp");
-	CU_ASSERT_EQUAL_FATAL(nvme_qpair_create(c, 1, entries, entries, &q), 0);
+	CU_ASSERT_EQUAL_FATAL(nvme_qpair_create(c, o->admin ? 0 : 1, entries, entries, &q), 0);
 	tq = nvme_tcp_qpair(q);
 	/* As nvme_tcp_qpair_start, ICResp and Connect would have left it. */
 	CU_ASSERT_EQUAL_FATAL(nvme_tcp_pdu_recv_init(&tq->recv, NVME_TCP_ROLE_HOST, tq->own_data,

@@ -46,6 +46,8 @@ struct ut_tcp_qpair_opts {
 	struct nvme_tcp_digests recv_dgst; /* pda: the host's HPDA */
 	uint32_t maxh2cdata;
 	uint32_t in_capsule_max;
+	/* Queue pair 0, the admin queue (its poll sends Keep Alive), in place of 1. */
+	bool admin;
 };
 
 /* The most entries a queue pair here has. */
@@ -61,8 +63,9 @@ struct ut_tcp_done {
 extern struct ut_tcp_done g_ut_tcp_done[UT_TCP_QPAIR_ENTRIES_MAX];
 
 /*
- * Queue pair 1 of @entries entries (at most UT_TCP_QPAIR_ENTRIES_MAX),
- * running: the socket script is reset to take everything.
+ * Queue pair 1 (or 0, @o->admin) of @entries entries (at most
+ * UT_TCP_QPAIR_ENTRIES_MAX), running: the socket script is reset to take
+ * everything.
  */
 struct nvme_tcp_qpair *ut_tcp_qpair_create(uint16_t entries, const struct ut_tcp_qpair_opts *o);
 void ut_tcp_qpair_destroy(struct nvme_tcp_qpair *tq);

@@ -61,6 +61,7 @@ struct ut_tcp_target {
 	bool ddgst_corrupted;
 	uint32_t connect_kato;
 	uint32_t keep_alives;
+	uint32_t io_connects;
 	/* The discovery log as it is now, and what the host did with it. */
 	uint64_t disc_genctr;
 	uint32_t disc_entries;
@@ -274,7 +275,7 @@ static bool conn_admin(struct conn *c, const struct usk_nvme_sqe *cmd)
 		return true; /* kept: no event comes */
 	case USK_NVME_OPC_KEEP_ALIVE:
 		__atomic_add_fetch(&c->t->keep_alives, 1, __ATOMIC_RELAXED);
-		return conn_send_resp(c, cmd->cid, 0, 0);
+		return c->t->opts.silent_keep_alive || conn_send_resp(c, cmd->cid, 0, 0);
 	default:
 		return conn_send_resp(c, cmd->cid, 0, 0);
 	}
@@ -300,6 +301,16 @@ static bool conn_gate(struct ut_tcp_target *t)
 	return go;
 }
 
+/* Counts an I/O queue's Connect: whether the options refuse it. */
+static bool conn_refuse_io_connect(struct ut_tcp_target *t)
+{
+	uint32_t n = __atomic_add_fetch(&t->io_connects, 1, __ATOMIC_RELAXED);
+	uint32_t from = t->opts.refuse_io_connect_from;
+
+	return from != 0 && n >= from &&
+	       (t->opts.refuse_io_connects == 0 || n < from + t->opts.refuse_io_connects);
+}
+
 static bool conn_fabrics(struct conn *c, const struct usk_nvme_sqe *cmd)
 {
 	struct ut_tcp_target *t = c->t;
@@ -316,6 +327,9 @@ static bool conn_fabrics(struct conn *c, const struct usk_nvme_sqe *cmd)
 		}
 		if (t->opts.refuse_host) {
 			return conn_send_resp(c, cmd->cid, 0x184, 0);
+		}
+		if (c->qid != 0 && conn_refuse_io_connect(t)) {
+			return conn_send_resp(c, cmd->cid, 0x182, 0);
 		}
 		return conn_send_resp(c, cmd->cid, 0, 1);
 	case 0x00: /* Property Set */
@@ -627,6 +641,11 @@ uint32_t ut_tcp_target_connect_kato(struct ut_tcp_target *t)
 uint32_t ut_tcp_target_keep_alives(struct ut_tcp_target *t)
 {
 	return __atomic_load_n(&t->keep_alives, __ATOMIC_RELAXED);
+}
+
+uint32_t ut_tcp_target_io_connects(struct ut_tcp_target *t)
+{
+	return __atomic_load_n(&t->io_connects, __ATOMIC_RELAXED);
 }
 
 uint32_t ut_tcp_target_term_reqs(struct ut_tcp_target *t, struct ut_tcp_term_req *first)

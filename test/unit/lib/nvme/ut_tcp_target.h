@@ -73,6 +73,10 @@ struct ut_tcp_target_opts {
 	bool c2h_success;	   /* reads end with C2HData's SUCCESS flag, no CapsuleResp */
 	uint32_t drop_after_io;	   /* close every connection at the Nth I/O command, unanswered */
 	uint32_t drop_at_io;	   /* close the connection of the Nth I/O command, once */
+	/* Refuse I/O queue Connects (Invalid Parameters) from the Nth on, this many (0: all). */
+	uint32_t refuse_io_connect_from;
+	uint32_t refuse_io_connects;
+	bool silent_keep_alive;		/* Keep Alive is counted, never answered (a hung target) */
 	struct ut_tcp_target_disc disc; /* a discovery controller, when disc.enabled */
 	enum ut_tcp_bad_read bad_read;
 };
@@ -92,8 +96,10 @@ uint32_t ut_tcp_target_in_capsule_writes(struct ut_tcp_target *target);
 uint32_t ut_tcp_target_disc_reads(struct ut_tcp_target *target, uint32_t *refused);
 /* The KATO of the last admin queue's Connect, in ms. */
 uint32_t ut_tcp_target_connect_kato(struct ut_tcp_target *target);
-/* Keep Alive commands answered. */
+/* Keep Alive commands received (answered, unless silent_keep_alive). */
 uint32_t ut_tcp_target_keep_alives(struct ut_tcp_target *target);
+/* I/O queues' Connects received, refused ones included. */
+uint32_t ut_tcp_target_io_connects(struct ut_tcp_target *target);
 
 /*
  * ut_tcp_target_disc.c: bytes [@offset, @offset + @len) of the discovery
