@@ -41,6 +41,23 @@ void rpc_conn_release_if_done(struct rpc_conn *c)
 	}
 }
 
+/*
+ * Drops the answers sent from the front of the output. A client that reads
+ * but keeps its socket full never lets the output empty: what it read
+ * would pile up. Moved only once at least as large as what is left to
+ * send, so that each byte is moved about once.
+ */
+static void rpc_conn_drop_sent(struct rpc_conn *c)
+{
+	size_t left = c->out_len - c->out_off;
+
+	if (c->out_off >= left) {
+		memmove(c->out, c->out + c->out_off, left);
+		c->out_len = left;
+		c->out_off = 0;
+	}
+}
+
 void rpc_conn_flush(struct rpc_conn *c)
 {
 	while (c->fd >= 0 && c->out_off < c->out_len) {
@@ -52,14 +69,14 @@ void rpc_conn_flush(struct rpc_conn *c)
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return;
+			break;
 		} else {
 			/* The client is gone: its answers have nowhere to go. */
 			rpc_conn_close(c);
 			return;
 		}
 	}
-	c->out_off = c->out_len = 0;
+	rpc_conn_drop_sent(c);
 }
 
 bool rpc_conn_backlogged(const struct rpc_conn *c)

@@ -619,6 +619,64 @@ static void test_backlog_drains_as_the_client_reads(void)
 	server_poll();
 }
 
+/* Reads up to @max bytes the server sent, without waiting; returns how many answers ended in them.
+ */
+static int client_read_some(int fd, size_t max)
+{
+	static char buf[1 << 16];
+	size_t got = 0;
+	int answers = 0;
+	ssize_t n;
+
+	while (got < max) {
+		size_t want = max - got < sizeof(buf) ? max - got : sizeof(buf);
+
+		n = recv(fd, buf, want, MSG_DONTWAIT);
+		if (n <= 0) {
+			break;
+		}
+		got += (size_t)n;
+		for (ssize_t i = 0; i < n; i++) {
+			answers += buf[i] == '\n';
+		}
+	}
+	return answers;
+}
+
+/*
+ * A client that reads, but less than it asks for, keeps the socket full:
+ * the output is never sent out whole. What was sent must still leave the
+ * buffer, which grew by what the client read, round after round.
+ */
+static void test_sent_answers_leave_the_output(void)
+{
+	enum { ROUNDS = 64, PER_ROUND = 8 };
+	size_t most = 0;
+	int fd = client_connect(), answers = 0;
+	struct rpc_conn *c;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int i = 0; i < PER_ROUND; i++) {
+			client_send_str(fd, REQ(9, "big"));
+		}
+		server_poll();
+		c = TAILQ_FIRST(&g_server.conns);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		most = c->out_len > most ? c->out_len : most;
+		answers += client_read_some(fd, 256 * 1024);
+	}
+	/* The unsent part stays near the backlog; the sent part must not pile up. */
+	CU_ASSERT(most < 3 * RPC_OUTPUT_BACKLOG);
+	for (int round = 0; round < 100000 && answers < ROUNDS * PER_ROUND; round++) {
+		server_poll();
+		answers += client_read_some(fd, SIZE_MAX);
+	}
+	CU_ASSERT_EQUAL(answers, ROUNDS * PER_ROUND);
+	close(fd);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -646,6 +704,7 @@ int main(void)
 		UT_TEST(test_idle_server_sleeps_on_its_socket),
 		UT_TEST(test_unread_answers_hold_back_the_client),
 		UT_TEST(test_backlog_drains_as_the_client_reads),
+		UT_TEST(test_sent_answers_leave_the_output),
 		UT_TEST(test_close),
 	};
 
