@@ -193,59 +193,77 @@ static void rpc_conn_parse_error(struct rpc_conn *c, const char *message)
 	c->closing = true;
 }
 
-/* Parses the value the scanner found; returns false when there is nothing more to do now. */
-static bool rpc_conn_take_value(struct rpc_conn *c)
+/*
+ * Parses the value the scanner found, which begins at @start; returns the
+ * bytes it took, or 0 when there is nothing more to do now.
+ */
+static size_t rpc_conn_take_value(struct rpc_conn *c, size_t start)
 {
 	struct usk_json_val *v = NULL;
 	char err[256];
 	size_t used = 0;
-	int rc = usk_json_parse(c->in, c->in_len, &used, &v, err, sizeof(err));
+	/* An object or array ends where the scanner says: the parser need not see what follows. */
+	size_t end = c->scan.scalar ? c->in_len : c->scan.pos;
+	int rc = usk_json_parse(c->in + start, end - start, &used, &v, err, sizeof(err));
 
 	if (rc == -EAGAIN && c->scan.scalar) {
 		/* A bare number or word still being typed: wait for more. */
-		c->scan.pos = 0;
-		c->scan.scalar = false;
-		return false;
+		c->scan = (struct rpc_scan){.pos = start};
+		return 0;
 	}
 	if (rc != 0) {
 		rpc_conn_parse_error(c, rc == -EAGAIN ? "the request ends too early" : err);
-		return false;
+		return 0;
 	}
-	memmove(c->in, c->in + used, c->in_len - used);
-	c->in_len -= used;
-	memset(&c->scan, 0, sizeof(c->scan));
+	c->scan = (struct rpc_scan){.pos = start + used};
 	/* A request came whole: whatever follows is timed afresh. */
 	c->idle_since = c->partial_since = 0;
 	rpc_dispatch(c, json_val_jansson(v));
-	return true;
+	return used;
 }
 
-bool rpc_conn_process(struct rpc_conn *c)
+/* Takes the whole values at the input's start, one at a time; returns the bytes done with. */
+static size_t rpc_conn_take_values(struct rpc_conn *c, bool *dispatched)
 {
 	char message[64];
-	bool dispatched = false;
+	size_t start = 0, used;
 
 	while (c->fd >= 0 && !c->closing && !c->running && !rpc_conn_backlogged(c)) {
 		switch (rpc_scan_advance(c)) {
 		case RPC_SCAN_MORE:
-			if (c->scan.depth == 0) {
-				/* Only white space: drop it (in_len > 0: a request began). */
-				c->in_len = 0;
-				c->scan.pos = 0;
-			}
-			return dispatched;
+			/* Only white space is dropped: in_len > 0 says a request began. */
+			return c->scan.depth == 0 ? c->in_len : start;
 		case RPC_SCAN_NUL:
 			snprintf(message, sizeof(message), "a NUL byte at offset %zu is not JSON",
-				 c->scan.pos);
+				 c->scan.pos - start);
 			rpc_conn_parse_error(c, message);
-			return dispatched;
+			return start;
 		case RPC_SCAN_VALUE:
-			if (!rpc_conn_take_value(c)) {
-				return dispatched;
+			used = rpc_conn_take_value(c, start);
+			if (used == 0) {
+				return start;
 			}
-			dispatched = true;
+			start += used;
+			*dispatched = true;
 			break;
 		}
+	}
+	return start;
+}
+
+bool rpc_conn_process(struct rpc_conn *c)
+{
+	bool dispatched = false;
+	size_t done = rpc_conn_take_values(c, &dispatched);
+
+	/*
+	 * Moved once a round, not once a request: many small requests that
+	 * came together would each move all that follows them.
+	 */
+	if (c->fd >= 0 && done > 0) {
+		memmove(c->in, c->in + done, c->in_len - done);
+		c->in_len -= done;
+		c->scan.pos -= done;
 	}
 	return dispatched;
 }

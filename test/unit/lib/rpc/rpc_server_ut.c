@@ -23,6 +23,21 @@
 #include "../../../../lib/rpc/rpc_server.c"
 #include "ut.h"
 
+/* The parser, counted (-Wl,--wrap): how many bytes the server hands it. */
+int __real_usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
+			  char *err, size_t errlen);
+int __wrap_usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
+			  char *err, size_t errlen);
+
+static size_t g_parsed;
+
+int __wrap_usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
+			  char *err, size_t errlen)
+{
+	g_parsed += len;
+	return __real_usk_json_parse(buf, len, consumed, val, err, errlen);
+}
+
 /* A mocked tick source: 1000 ticks a second, advanced by the tests alone. */
 #define UT_HZ 1000u
 
@@ -677,6 +692,48 @@ static void test_sent_answers_leave_the_output(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/*
+ * Many small requests that arrived together while one ran cost time in
+ * proportion to their bytes, each parsed once. Each was parsed with, and
+ * then moved behind, all that followed it: 256 KiB of notifications took
+ * seconds, 2 MiB minutes, with the server's thread blocked throughout.
+ */
+static void test_requests_arrived_together_are_parsed_once(void)
+{
+	static const char note[] = "{\"jsonrpc\":\"2.0\",\"method\":\"now\"}";
+	const size_t total = 256u << 10;
+	char *text = malloc(total);
+	size_t len = 0, sent = 0;
+	int fd = client_connect();
+	ssize_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	while (len + sizeof(note) - 1 <= total) {
+		memcpy(text + len, note, sizeof(note) - 1);
+		len += sizeof(note) - 1;
+	}
+	g_nparked = 0;
+	client_send_str(fd, REQ(1, "later"));
+	server_poll();
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	/* The socket holds less than this: the server reads it in while 1 runs. */
+	while (sent < len) {
+		n = send(fd, text + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		sent += n > 0 ? (size_t)n : 0;
+		server_poll();
+	}
+	g_parsed = 0;
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	expect_answers(fd, (const json_int_t[]){1}, 1, false);
+	CU_ASSERT_EQUAL(TAILQ_FIRST(&g_server.conns)->in_len, 0);
+	CU_ASSERT(g_parsed <= len);
+	close(fd);
+	free(text);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -705,6 +762,7 @@ int main(void)
 		UT_TEST(test_unread_answers_hold_back_the_client),
 		UT_TEST(test_backlog_drains_as_the_client_reads),
 		UT_TEST(test_sent_answers_leave_the_output),
+		UT_TEST(test_requests_arrived_together_are_parsed_once),
 		UT_TEST(test_close),
 	};
 
