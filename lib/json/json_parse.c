@@ -42,6 +42,9 @@ static size_t json_decimal_width(size_t v)
 	return w;
 }
 
+/* Digits from which an integer may pass a double's largest, about 1.8e308. */
+#define JSON_DOUBLE_MAX_DIGITS 309
+
 /*
  * Writes the @n digits at @d over themselves as a real of the same length,
  * "d.ddd...eX", so that every offset in the text (and jansson's position
@@ -54,6 +57,12 @@ static void json_digits_to_real(char *d, size_t n)
 	size_t mantissa = n - 3 - exp_width; /* digits after the point: n less "d", ".", "e" */
 	char exponent[24];
 
+	if (n >= JSON_DOUBLE_MAX_DIGITS) {
+		/* jansson refuses a real past a double; blanks after a number keep the length. */
+		memcpy(d, "1e308", 5);
+		memset(d + 5, ' ', n - 5);
+		return;
+	}
 	memmove(d + 2, d + 1, mantissa);
 	d[1] = '.';
 	/* Through a buffer: snprintf's terminating NUL would land on the next character. */

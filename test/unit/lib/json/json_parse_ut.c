@@ -107,6 +107,17 @@ static enum usk_json_type member_type(const char *text)
 	return t;
 }
 
+/* {"n": SIGN and DIGITS nines}, in a buffer of its own. */
+static const char *huge_integer(size_t digits, const char *sign)
+{
+	static char text[1024];
+	size_t n = (size_t)snprintf(text, sizeof(text), "{\"n\": %s", sign);
+
+	memset(text + n, '9', digits);
+	snprintf(text + n + digits, sizeof(text) - n - digits, "}");
+	return text;
+}
+
 static void test_integer_out_of_int64_parses_as_a_real(void)
 {
 	const char *two = "{\"s\": \"18446744073709551616 \\\" -99999999999999999999\"}[2]";
@@ -125,6 +136,8 @@ static void test_integer_out_of_int64_parses_as_a_real(void)
 	memset(huge + strlen(huge), '9', 120);
 	strcat(huge, "}");
 	CU_ASSERT_EQUAL(member_type(huge), USK_JSON_REAL);
+	CU_ASSERT_EQUAL(member_type(huge_integer(400, "")), USK_JSON_REAL);
+	CU_ASSERT_EQUAL(member_type(huge_integer(309, "-")), USK_JSON_REAL);
 	/* The ends of int64 stay integers, as do ordinary numbers; reals stay reals. */
 	CU_ASSERT_EQUAL(member_type("{\"n\": 9223372036854775807}"), USK_JSON_INTEGER);
 	CU_ASSERT_EQUAL(member_type("{\"n\": -9223372036854775808}"), USK_JSON_INTEGER);
