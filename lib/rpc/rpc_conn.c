@@ -142,11 +142,26 @@ enum rpc_scan_result {
 	RPC_SCAN_NUL,	/* a NUL byte, at c->scan.pos */
 };
 
+/* Moves the scanner over byte @ch of a string; returns whether the string ended. */
+static bool rpc_scan_string(struct rpc_scan *s, char ch)
+{
+	if (s->escaped) {
+		s->escaped = false;
+	} else if (ch == '\\') {
+		s->escaped = true;
+	} else if (ch == '"') {
+		s->in_string = false;
+		return true;
+	}
+	return false;
+}
+
 /*
- * Moves the scanner over new input. A value that is no object or array is
- * handed to the parser at once, which answers it. A NUL byte is never JSON
- * (not even in a string, where control characters must be escaped), and
- * jansson would take it for the end of the text and wait for more forever.
+ * Moves the scanner over new input. A string, like an object or an array,
+ * is handed to the parser once whole, which parses a long one once; a
+ * number or a word at once. A NUL byte is never JSON (not even in a
+ * string, where control characters must be escaped), and jansson would
+ * take it for the end of the text and wait for more forever.
  */
 static enum rpc_scan_result rpc_scan_advance(struct rpc_conn *c)
 {
@@ -157,28 +172,23 @@ static enum rpc_scan_result rpc_scan_advance(struct rpc_conn *c)
 
 		if (ch == '\0') {
 			return RPC_SCAN_NUL;
-		} else if (s->depth == 0) {
-			if (ch == '{' || ch == '[') {
-				s->depth = 1;
-			} else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
-				/* A scalar or a stray bracket: the parser judges it. */
-				s->scalar = true;
+		} else if (s->in_string) {
+			if (rpc_scan_string(s, ch) && s->depth == 0) {
 				s->pos++;
 				return RPC_SCAN_VALUE;
-			}
-		} else if (s->in_string) {
-			if (s->escaped) {
-				s->escaped = false;
-			} else if (ch == '\\') {
-				s->escaped = true;
-			} else if (ch == '"') {
-				s->in_string = false;
 			}
 		} else if (ch == '"') {
 			s->in_string = true;
 		} else if (ch == '{' || ch == '[') {
 			s->depth++;
-		} else if ((ch == '}' || ch == ']') && --s->depth == 0) {
+		} else if (s->depth > 0) {
+			if ((ch == '}' || ch == ']') && --s->depth == 0) {
+				s->pos++;
+				return RPC_SCAN_VALUE;
+			}
+		} else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
+			/* A number, a word or a stray bracket: the parser judges it. */
+			s->scalar = true;
 			s->pos++;
 			return RPC_SCAN_VALUE;
 		}
@@ -206,11 +216,6 @@ static size_t rpc_conn_take_value(struct rpc_conn *c, size_t start)
 	size_t end = c->scan.scalar ? c->in_len : c->scan.pos;
 	int rc = usk_json_parse(c->in + start, end - start, &used, &v, err, sizeof(err));
 
-	if (rc == -EAGAIN && c->scan.scalar) {
-		/* A bare number or word still being typed: wait for more. */
-		c->scan = (struct rpc_scan){.pos = start};
-		return 0;
-	}
 	if (rc != 0) {
 		rpc_conn_parse_error(c, rc == -EAGAIN ? "the request ends too early" : err);
 		return 0;
@@ -232,7 +237,7 @@ static size_t rpc_conn_take_values(struct rpc_conn *c, bool *dispatched)
 		switch (rpc_scan_advance(c)) {
 		case RPC_SCAN_MORE:
 			/* Only white space is dropped: in_len > 0 says a request began. */
-			return c->scan.depth == 0 ? c->in_len : start;
+			return c->scan.depth == 0 && !c->scan.in_string ? c->in_len : start;
 		case RPC_SCAN_NUL:
 			snprintf(message, sizeof(message), "a NUL byte at offset %zu is not JSON",
 				 c->scan.pos - start);
