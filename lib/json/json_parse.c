@@ -174,6 +174,7 @@ static int json_read_file(const char *path, char **buf, size_t *len)
 	if (f == NULL) {
 		return -errno;
 	}
+	errno = 0;
 	do {
 		if (cap - *len < 4096) {
 			char *grown = realloc(text, cap ? cap * 2 : 8192);
@@ -190,7 +191,8 @@ static int json_read_file(const char *path, char **buf, size_t *len)
 		*len += n;
 	} while (n > 0);
 	if (ferror(f)) {
-		int rc = -EIO;
+		/* fread sets errno: a directory, for one, opens and then fails with EISDIR. */
+		int rc = errno ? -errno : -EIO;
 
 		free(text);
 		fclose(f);

@@ -89,6 +89,9 @@ static void test_parse_file_reads_or_explains(void)
 	unlink(path);
 	CU_ASSERT_EQUAL(usk_json_parse_file(path, &v, err, sizeof(err)), -ENOENT);
 	CU_ASSERT_STRING_EQUAL(err, "No such file or directory");
+	/* A directory opens, and its read says why it is no file. */
+	CU_ASSERT_EQUAL(usk_json_parse_file("/tmp", &v, err, sizeof(err)), -EISDIR);
+	CU_ASSERT_STRING_EQUAL(err, "Is a directory");
 }
 
 /* Parses @text whole; returns the type of its member "n" (USK_JSON_NULL on failure). */
