@@ -17,6 +17,15 @@ static void json_error_format(const json_error_t *e, char *err, size_t errlen)
 	}
 }
 
+/* Every failure leaves a message: callers print it, or send it, as it is. */
+static int json_errno_format(int rc, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0) {
+		snprintf(err, errlen, "%s", strerror(-rc));
+	}
+	return rc;
+}
+
 /*
  * Whether the @n digits at @d, negative if @neg, lie outside int64. A
  * leading zero is no JSON: jansson's own error is left to say so.
@@ -144,7 +153,7 @@ int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_jso
 	char *copy;
 
 	if (json_big_integers_to_reals(buf, len, &copy) != 0) {
-		return -ENOMEM;
+		return json_errno_format(-ENOMEM, err, errlen);
 	}
 	/* Empty or white space only is a premature end too: the value is still to come. */
 	j = json_loadb(copy ? copy : buf, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
@@ -212,15 +221,12 @@ int usk_json_parse_file(const char *path, struct usk_json_val **val, char *err, 
 	int rc = json_read_file(path, &text, &len);
 
 	if (rc != 0) {
-		if (err != NULL && errlen > 0) {
-			snprintf(err, errlen, "%s", strerror(-rc));
-		}
-		return rc;
+		return json_errno_format(rc, err, errlen);
 	}
 	/* As for requests: a number too large for its field is the decoder's to name. */
 	if (json_big_integers_to_reals(text, len, &copy) != 0) {
 		free(text);
-		return -ENOMEM;
+		return json_errno_format(-ENOMEM, err, errlen);
 	}
 	j = json_loadb(copy ? copy : text, len, JSON_DECODE_ANY, &e);
 	free(copy);

@@ -9,6 +9,17 @@
 #include "usk/json.h"
 #include "ut.h"
 
+/* malloc, made to fail on demand (-Wl,--wrap): jansson's own allocations are not wrapped. */
+void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
+
+static bool g_malloc_fails;
+
+void *__wrap_malloc(size_t size)
+{
+	return g_malloc_fails ? NULL : __real_malloc(size);
+}
+
 static void test_parse_takes_one_value_and_reports_its_length(void)
 {
 	const char *text = "  {\"a\": [1, \"two\", true]}{\"b\":null}";
@@ -154,6 +165,31 @@ static void test_integer_out_of_int64_parses_as_a_real(void)
 	usk_json_val_free(v);
 }
 
+/* Out of memory is a failure like the others: the caller's message says so. */
+static void test_out_of_memory_is_explained(void)
+{
+	static const char text[] = "{\"n\": 18446744073709551616}";
+	char path[] = "/tmp/json_parse_ut.XXXXXX";
+	struct usk_json_val *v = NULL;
+	char err[64] = "untouched";
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	/* The number is rewritten in a copy, which cannot be had. */
+	g_malloc_fails = true;
+	CU_ASSERT_EQUAL(usk_json_parse(text, strlen(text), NULL, &v, err, sizeof(err)), -ENOMEM);
+	g_malloc_fails = false;
+	CU_ASSERT_STRING_EQUAL(err, "Cannot allocate memory");
+	snprintf(err, sizeof(err), "untouched");
+	g_malloc_fails = true;
+	CU_ASSERT_EQUAL(usk_json_parse_file(path, &v, err, sizeof(err)), -ENOMEM);
+	g_malloc_fails = false;
+	CU_ASSERT_STRING_EQUAL(err, "Cannot allocate memory");
+	unlink(path);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -162,6 +198,7 @@ int main(void)
 		UT_TEST(test_parse_error_names_line_and_column),
 		UT_TEST(test_parse_file_reads_or_explains),
 		UT_TEST(test_integer_out_of_int64_parses_as_a_real),
+		UT_TEST(test_out_of_memory_is_explained),
 	};
 
 	return UT_RUN("json_parse", tests);
