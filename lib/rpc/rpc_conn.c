@@ -159,9 +159,10 @@ static bool rpc_scan_string(struct rpc_scan *s, char ch)
 /*
  * Moves the scanner over new input. A string, like an object or an array,
  * is handed to the parser once whole, which parses a long one once; a
- * number or a word at once. A NUL byte is never JSON (not even in a
- * string, where control characters must be escaped), and jansson would
- * take it for the end of the text and wait for more forever.
+ * number or a word at once, and the parser says whether it may go on. A
+ * NUL byte is never JSON (not even in a string, where control characters
+ * must be escaped), and jansson would take it for the end of the text and
+ * wait for more forever.
  */
 static enum rpc_scan_result rpc_scan_advance(struct rpc_conn *c)
 {
@@ -216,6 +217,11 @@ static size_t rpc_conn_take_value(struct rpc_conn *c, size_t start)
 	size_t end = c->scan.scalar ? c->in_len : c->scan.pos;
 	int rc = usk_json_parse(c->in + start, end - start, &used, &v, err, sizeof(err));
 
+	if (rc == -EAGAIN && c->scan.scalar) {
+		/* A word or a number still being typed ("tr", "1e"): wait for more. */
+		c->scan = (struct rpc_scan){.pos = start};
+		return 0;
+	}
 	if (rc != 0) {
 		rpc_conn_parse_error(c, rc == -EAGAIN ? "the request ends too early" : err);
 		return 0;

@@ -59,6 +59,39 @@ static void test_parse_asks_for_more_when_the_text_is_cut(void)
 	usk_json_val_free(v);
 }
 
+/*
+ * A text cut inside a word, a number, an escape or a UTF-8 character is
+ * as unfinished as one cut between tokens; a token that no more text can
+ * mend is still an error.
+ */
+static void test_parse_asks_for_more_inside_a_token(void)
+{
+	const char *text = "{\"a\": [true, false, null, -12.5e+3, 0.5E-2, "
+			   "\"\\u00e9\\ud83d\\ude00\\\\ \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]}";
+	struct usk_json_val *v = NULL;
+	int rc;
+
+	for (size_t len = 0; len < strlen(text); len++) {
+		rc = usk_json_parse(text, len, NULL, &v, NULL, 0);
+		CU_ASSERT_EQUAL(rc, -EAGAIN);
+		if (rc != -EAGAIN) {
+			fprintf(stderr, "cut after %zu bytes: %d\n", len, rc);
+		}
+	}
+	CU_ASSERT_EQUAL(usk_json_parse(text, strlen(text), NULL, &v, NULL, 0), 0);
+	usk_json_val_free(v);
+	CU_ASSERT_EQUAL(usk_json_parse("[trux, tr", 9, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[trux", 5, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[1e999", 6, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[-.", 3, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[1.e", 4, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[01.", 4, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[\"\\q", 4, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[\"\xc3x", 4, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[1.5]", 5, NULL, &v, NULL, 0), 0);
+	usk_json_val_free(v);
+}
+
 static void test_parse_error_names_line_and_column(void)
 {
 	const char *text = "{\n  \"a\": tru }";
@@ -195,6 +228,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_parse_takes_one_value_and_reports_its_length),
 		UT_TEST(test_parse_asks_for_more_when_the_text_is_cut),
+		UT_TEST(test_parse_asks_for_more_inside_a_token),
 		UT_TEST(test_parse_error_names_line_and_column),
 		UT_TEST(test_parse_file_reads_or_explains),
 		UT_TEST(test_integer_out_of_int64_parses_as_a_real),

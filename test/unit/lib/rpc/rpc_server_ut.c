@@ -768,6 +768,27 @@ static void test_bare_string_is_parsed_when_whole(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/* A word arriving in two pieces is judged whole, as it is when it comes at once. */
+static void test_bare_word_in_pieces_is_judged_whole(void)
+{
+	json_t *a[2];
+	bool closed;
+	int fd = client_connect(), n;
+
+	client_send_str(fd, "tr");
+	server_poll();
+	client_send_str(fd, "ue");
+	server_poll();
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT(n == 1 && answer_code(a[0]) == USK_JSONRPC_ERROR_INVALID_REQUEST);
+	CU_ASSERT_FALSE(closed);
+	answers_free(a, n);
+	close(fd);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -798,6 +819,7 @@ int main(void)
 		UT_TEST(test_sent_answers_leave_the_output),
 		UT_TEST(test_requests_arrived_together_are_parsed_once),
 		UT_TEST(test_bare_string_is_parsed_when_whole),
+		UT_TEST(test_bare_word_in_pieces_is_judged_whole),
 		UT_TEST(test_close),
 	};
 
