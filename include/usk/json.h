@@ -177,7 +177,8 @@ struct usk_json_write_ctx *usk_json_write_begin(void);
  * @param pretty indent (two spaces) instead of one compact line
  * @param text   where the text is stored (free() it); NULL to discard
  * @return 0; -EINVAL when the document is incomplete or was misbuilt (a
- *         named value in an array, an end without a begin...); -ENOMEM.
+ *         named value in an array, an end without a begin...); -EILSEQ
+ *         when a string written is not UTF-8; -ENOMEM.
  */
 int usk_json_write_end(struct usk_json_write_ctx *w, bool pretty, char **text);
 

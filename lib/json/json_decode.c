@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,13 +113,23 @@ static const char *json_decoder_expects(usk_json_decode_fn fn)
 	return "a valid value";
 }
 
-/* Messages go to a caller's buffer that may be absent. */
-#define JSON_DECODE_ERROR(err, errlen, ...)                     \
-	do {                                                    \
-		if ((err) != NULL && (errlen) > 0) {            \
-			snprintf((err), (errlen), __VA_ARGS__); \
-		}                                               \
-	} while (0)
+/*
+ * Messages go to a caller's buffer that may be absent, and that a field's
+ * name may overflow: what is cut stays UTF-8, for the caller's answer.
+ */
+static void __attribute__((format(printf, 3, 4)))
+json_decode_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0) {
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	json_utf8_trim(err);
+}
 
 static const struct usk_json_object_decoder *
 json_decoder_find(const struct usk_json_object_decoder *decoders, size_t count, const char *name)
@@ -159,7 +170,7 @@ static int json_compat_check(const struct usk_json_compat_member *c, json_t *mem
 	same = json_equal(accepted, member);
 	json_decref(accepted);
 	if (!same) {
-		JSON_DECODE_ERROR(err, errlen, "field '%s': only %s is accepted (%s)", c->name,
+		json_decode_error(err, errlen, "field '%s': only %s is accepted (%s)", c->name,
 				  c->value, c->why);
 		return -EINVAL;
 	}
@@ -183,7 +194,7 @@ static int json_members_check(json_t *obj, const struct usk_json_object_decoder 
 		}
 		c = json_compat_find(compat, ncompat, key);
 		if (c == NULL) {
-			JSON_DECODE_ERROR(err, errlen, "unknown field '%s'", key);
+			json_decode_error(err, errlen, "unknown field '%s'", key);
 			return -EINVAL;
 		}
 		rc = json_compat_check(c, member, err, errlen);
@@ -211,7 +222,7 @@ int usk_json_decode_object_compat(const struct usk_json_val *val,
 	int rc;
 
 	if (obj != NULL && !json_is_object(obj)) {
-		JSON_DECODE_ERROR(err, errlen, "expected an object");
+		json_decode_error(err, errlen, "expected an object");
 		return -EINVAL;
 	}
 	rc = json_members_check(obj, decoders, count, compat, ncompat, err, errlen);
@@ -226,12 +237,12 @@ int usk_json_decode_object_compat(const struct usk_json_val *val,
 			if (d->optional) {
 				continue;
 			}
-			JSON_DECODE_ERROR(err, errlen, "missing field '%s'", d->name);
+			json_decode_error(err, errlen, "missing field '%s'", d->name);
 			return -EINVAL;
 		}
 		rc = d->decode(json_val_from_jansson(member), (char *)out + d->offset);
 		if (rc != 0) {
-			JSON_DECODE_ERROR(err, errlen, "field '%s': expected %s", d->name,
+			json_decode_error(err, errlen, "field '%s': expected %s", d->name,
 					  json_decoder_expects(d->decode));
 			return rc == -ENOMEM ? -ENOMEM : -EINVAL;
 		}

@@ -17,6 +17,15 @@ static void json_error_format(const json_error_t *e, char *err, size_t errlen)
 	}
 }
 
+/* Every failure leaves a message: callers print it, or send it, as it is. */
+static int json_errno_format(int rc, char *err, size_t errlen)
+{
+	if (err != NULL && errlen > 0) {
+		snprintf(err, errlen, "%s", strerror(-rc));
+	}
+	return rc;
+}
+
 /*
  * Whether the @n digits at @d, negative if @neg, lie outside int64. A
  * leading zero is no JSON: jansson's own error is left to say so.
@@ -42,6 +51,9 @@ static size_t json_decimal_width(size_t v)
 	return w;
 }
 
+/* Digits from which an integer may pass a double's largest, about 1.8e308. */
+#define JSON_DOUBLE_MAX_DIGITS 309
+
 /*
  * Writes the @n digits at @d over themselves as a real of the same length,
  * "d.ddd...eX", so that every offset in the text (and jansson's position
@@ -54,6 +66,12 @@ static void json_digits_to_real(char *d, size_t n)
 	size_t mantissa = n - 3 - exp_width; /* digits after the point: n less "d", ".", "e" */
 	char exponent[24];
 
+	if (n >= JSON_DOUBLE_MAX_DIGITS) {
+		/* jansson refuses a real past a double; blanks after a number keep the length. */
+		memcpy(d, "1e308", 5);
+		memset(d + 5, ' ', n - 5);
+		return;
+	}
 	memmove(d + 2, d + 1, mantissa);
 	d[1] = '.';
 	/* Through a buffer: snprintf's terminating NUL would land on the next character. */
@@ -127,21 +145,149 @@ static int json_big_integers_to_reals(const char *buf, size_t len, char **copy)
 	return 0;
 }
 
+static bool json_is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* Bytes of a word or a number, which jansson reads as one token. */
+static bool json_token_byte(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || json_is_digit(ch) ||
+	       ch == '-' || ch == '+' || ch == '.';
+}
+
+/* The bytes of the escape or the UTF-8 character at @s, in a string (@left bytes there). */
+static size_t json_string_unit(const char *s, size_t left)
+{
+	unsigned char c = (unsigned char)s[0];
+
+	if (c == '\\') {
+		return left > 1 && s[1] == 'u' ? 6 : 2;
+	}
+	return c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+}
+
+/* Whether the @n bytes at @t begin a number, and need more to be one ("-", "1.", "2e+"). */
+static bool json_number_unfinished(const char *t, size_t n)
+{
+	size_t i = t[0] == '-', digits = 0;
+
+	/* Each part that begins (integer, fraction) needs a digit; an integer led by 0 has one. */
+	for (; i < n && json_is_digit(t[i]); i++) {
+		digits++;
+	}
+	if (i == n) {
+		return digits == 0;
+	}
+	if (digits == 0 || (digits > 1 && t[i - digits] == '0')) {
+		return false;
+	}
+	if (t[i] == '.') {
+		for (i++, digits = 0; i < n && json_is_digit(t[i]); i++) {
+			digits++;
+		}
+		if (i == n) {
+			return digits == 0;
+		}
+		if (digits == 0) {
+			return false;
+		}
+	}
+	if (t[i] != 'e' && t[i] != 'E') {
+		return false;
+	}
+	i++;
+	i += i < n && (t[i] == '+' || t[i] == '-');
+	return i == n;
+}
+
+/* Whether the @n bytes at @t begin true, false or null and need more. */
+static bool json_word_unfinished(const char *t, size_t n)
+{
+	static const char *const words[] = {"true", "false", "null"};
+
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		if (n < strlen(words[w]) && strncmp(t, words[w], n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Where the token the @len bytes at @text end in begins, when more text
+ * could still make it good: a word or a number begun, or an escape or a
+ * UTF-8 character cut in a string. @len when the text ends between tokens.
+ */
+static size_t json_open_token(const char *text, size_t len)
+{
+	bool in_string = false, open;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (in_string) {
+			n = json_string_unit(text + i, len - i);
+			in_string = text[i] != '"';
+		} else if (json_token_byte(text[i])) {
+			for (n = 1; i + n < len && json_token_byte(text[i + n]); n++) {
+			}
+			if (i + n == len) {
+				open = json_word_unfinished(text + i, n) ||
+				       json_number_unfinished(text + i, n);
+				return open ? i : len;
+			}
+		} else {
+			n = 1;
+			in_string = text[i] == '"';
+		}
+		if (i + n > len) {
+			return i;
+		}
+		i += n;
+	}
+	return len;
+}
+
+/*
+ * Whether jansson's failure on @text is only the token it ends in being
+ * cut ("tru", "1e", "\u12", half a character), which it takes for a bad
+ * one: without that token the text is merely unfinished.
+ */
+static bool json_only_cut(const char *text, size_t len)
+{
+	size_t open = json_open_token(text, len);
+	json_error_t e;
+	json_t *j;
+
+	if (open == len) {
+		return false;
+	}
+	j = json_loadb(text, open, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
+	json_decref(j);
+	return j == NULL && json_error_code(&e) == json_error_premature_end_of_input;
+}
+
 int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
 		   char *err, size_t errlen)
 {
+	const char *text;
 	json_error_t e;
+	bool cut;
 	json_t *j;
 	char *copy;
 
 	if (json_big_integers_to_reals(buf, len, &copy) != 0) {
-		return -ENOMEM;
+		return json_errno_format(-ENOMEM, err, errlen);
 	}
+	text = copy ? copy : buf;
+	j = json_loadb(text, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
 	/* Empty or white space only is a premature end too: the value is still to come. */
-	j = json_loadb(copy ? copy : buf, len, JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &e);
+	cut = j == NULL && (json_error_code(&e) == json_error_premature_end_of_input ||
+			    json_only_cut(text, len));
 	free(copy);
 	if (j == NULL) {
-		if (json_error_code(&e) == json_error_premature_end_of_input) {
+		if (cut) {
 			return -EAGAIN;
 		}
 		json_error_format(&e, err, errlen);
@@ -165,6 +311,7 @@ static int json_read_file(const char *path, char **buf, size_t *len)
 	if (f == NULL) {
 		return -errno;
 	}
+	errno = 0;
 	do {
 		if (cap - *len < 4096) {
 			char *grown = realloc(text, cap ? cap * 2 : 8192);
@@ -181,7 +328,8 @@ static int json_read_file(const char *path, char **buf, size_t *len)
 		*len += n;
 	} while (n > 0);
 	if (ferror(f)) {
-		int rc = -EIO;
+		/* fread sets errno: a directory, for one, opens and then fails with EISDIR. */
+		int rc = errno ? -errno : -EIO;
 
 		free(text);
 		fclose(f);
@@ -201,15 +349,12 @@ int usk_json_parse_file(const char *path, struct usk_json_val **val, char *err, 
 	int rc = json_read_file(path, &text, &len);
 
 	if (rc != 0) {
-		if (err != NULL && errlen > 0) {
-			snprintf(err, errlen, "%s", strerror(-rc));
-		}
-		return rc;
+		return json_errno_format(rc, err, errlen);
 	}
 	/* As for requests: a number too large for its field is the decoder's to name. */
 	if (json_big_integers_to_reals(text, len, &copy) != 0) {
 		free(text);
-		return -ENOMEM;
+		return json_errno_format(-ENOMEM, err, errlen);
 	}
 	j = json_loadb(copy ? copy : text, len, JSON_DECODE_ANY, &e);
 	free(copy);

@@ -118,14 +118,32 @@ int usk_json_write_array_end(struct usk_json_write_ctx *w)
 	return json_write_close(w, false);
 }
 
+/* Adds string @s (NULL: null) as json_write_add() does. */
+static int json_write_text(struct usk_json_write_ctx *w, const char *name, const char *s)
+{
+	json_t *v = s ? json_string(s) : json_null();
+	json_t *raw;
+
+	/*
+	 * jansson refuses text that is not UTF-8 (a name cut inside a
+	 * character) as it does a failed allocation: the caller's message
+	 * must not blame memory.
+	 */
+	if (v == NULL && w->rc == 0 && (raw = json_string_nocheck(s)) != NULL) {
+		json_decref(raw);
+		return json_write_fail(w, -EILSEQ);
+	}
+	return json_write_add(w, name, v);
+}
+
 int usk_json_write_string(struct usk_json_write_ctx *w, const char *s)
 {
-	return json_write_add(w, NULL, s ? json_string(s) : json_null());
+	return json_write_text(w, NULL, s);
 }
 
 int usk_json_write_named_string(struct usk_json_write_ctx *w, const char *name, const char *s)
 {
-	return json_write_add(w, name, s ? json_string(s) : json_null());
+	return json_write_text(w, name, s);
 }
 
 int usk_json_write_uint64(struct usk_json_write_ctx *w, uint64_t v)

@@ -41,6 +41,23 @@ void rpc_conn_release_if_done(struct rpc_conn *c)
 	}
 }
 
+/*
+ * Drops the answers sent from the front of the output. A client that reads
+ * but keeps its socket full never lets the output empty: what it read
+ * would pile up. Moved only once at least as large as what is left to
+ * send, so that each byte is moved about once.
+ */
+static void rpc_conn_drop_sent(struct rpc_conn *c)
+{
+	size_t left = c->out_len - c->out_off;
+
+	if (c->out_off >= left) {
+		memmove(c->out, c->out + c->out_off, left);
+		c->out_len = left;
+		c->out_off = 0;
+	}
+}
+
 void rpc_conn_flush(struct rpc_conn *c)
 {
 	while (c->fd >= 0 && c->out_off < c->out_len) {
@@ -52,14 +69,14 @@ void rpc_conn_flush(struct rpc_conn *c)
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			return;
+			break;
 		} else {
 			/* The client is gone: its answers have nowhere to go. */
 			rpc_conn_close(c);
 			return;
 		}
 	}
-	c->out_off = c->out_len = 0;
+	rpc_conn_drop_sent(c);
 }
 
 bool rpc_conn_backlogged(const struct rpc_conn *c)
@@ -125,11 +142,27 @@ enum rpc_scan_result {
 	RPC_SCAN_NUL,	/* a NUL byte, at c->scan.pos */
 };
 
+/* Moves the scanner over byte @ch of a string; returns whether the string ended. */
+static bool rpc_scan_string(struct rpc_scan *s, char ch)
+{
+	if (s->escaped) {
+		s->escaped = false;
+	} else if (ch == '\\') {
+		s->escaped = true;
+	} else if (ch == '"') {
+		s->in_string = false;
+		return true;
+	}
+	return false;
+}
+
 /*
- * Moves the scanner over new input. A value that is no object or array is
- * handed to the parser at once, which answers it. A NUL byte is never JSON
- * (not even in a string, where control characters must be escaped), and
- * jansson would take it for the end of the text and wait for more forever.
+ * Moves the scanner over new input. A string, like an object or an array,
+ * is handed to the parser once whole, which parses a long one once; a
+ * number or a word at once, and the parser says whether it may go on. A
+ * NUL byte is never JSON (not even in a string, where control characters
+ * must be escaped), and jansson would take it for the end of the text and
+ * wait for more forever.
  */
 static enum rpc_scan_result rpc_scan_advance(struct rpc_conn *c)
 {
@@ -140,28 +173,23 @@ static enum rpc_scan_result rpc_scan_advance(struct rpc_conn *c)
 
 		if (ch == '\0') {
 			return RPC_SCAN_NUL;
-		} else if (s->depth == 0) {
-			if (ch == '{' || ch == '[') {
-				s->depth = 1;
-			} else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
-				/* A scalar or a stray bracket: the parser judges it. */
-				s->scalar = true;
+		} else if (s->in_string) {
+			if (rpc_scan_string(s, ch) && s->depth == 0) {
 				s->pos++;
 				return RPC_SCAN_VALUE;
-			}
-		} else if (s->in_string) {
-			if (s->escaped) {
-				s->escaped = false;
-			} else if (ch == '\\') {
-				s->escaped = true;
-			} else if (ch == '"') {
-				s->in_string = false;
 			}
 		} else if (ch == '"') {
 			s->in_string = true;
 		} else if (ch == '{' || ch == '[') {
 			s->depth++;
-		} else if ((ch == '}' || ch == ']') && --s->depth == 0) {
+		} else if (s->depth > 0) {
+			if ((ch == '}' || ch == ']') && --s->depth == 0) {
+				s->pos++;
+				return RPC_SCAN_VALUE;
+			}
+		} else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
+			/* A number, a word or a stray bracket: the parser judges it. */
+			s->scalar = true;
 			s->pos++;
 			return RPC_SCAN_VALUE;
 		}
@@ -176,59 +204,77 @@ static void rpc_conn_parse_error(struct rpc_conn *c, const char *message)
 	c->closing = true;
 }
 
-/* Parses the value the scanner found; returns false when there is nothing more to do now. */
-static bool rpc_conn_take_value(struct rpc_conn *c)
+/*
+ * Parses the value the scanner found, which begins at @start; returns the
+ * bytes it took, or 0 when there is nothing more to do now.
+ */
+static size_t rpc_conn_take_value(struct rpc_conn *c, size_t start)
 {
 	struct usk_json_val *v = NULL;
 	char err[256];
 	size_t used = 0;
-	int rc = usk_json_parse(c->in, c->in_len, &used, &v, err, sizeof(err));
+	/* An object or array ends where the scanner says: the parser need not see what follows. */
+	size_t end = c->scan.scalar ? c->in_len : c->scan.pos;
+	int rc = usk_json_parse(c->in + start, end - start, &used, &v, err, sizeof(err));
 
 	if (rc == -EAGAIN && c->scan.scalar) {
-		/* A bare number or word still being typed: wait for more. */
-		c->scan.pos = 0;
-		c->scan.scalar = false;
-		return false;
+		/* A word or a number still being typed ("tr", "1e"): wait for more. */
+		c->scan = (struct rpc_scan){.pos = start};
+		return 0;
 	}
 	if (rc != 0) {
 		rpc_conn_parse_error(c, rc == -EAGAIN ? "the request ends too early" : err);
-		return false;
+		return 0;
 	}
-	memmove(c->in, c->in + used, c->in_len - used);
-	c->in_len -= used;
-	memset(&c->scan, 0, sizeof(c->scan));
+	c->scan = (struct rpc_scan){.pos = start + used};
 	/* A request came whole: whatever follows is timed afresh. */
 	c->idle_since = c->partial_since = 0;
 	rpc_dispatch(c, json_val_jansson(v));
-	return true;
+	return used;
 }
 
-bool rpc_conn_process(struct rpc_conn *c)
+/* Takes the whole values at the input's start, one at a time; returns the bytes done with. */
+static size_t rpc_conn_take_values(struct rpc_conn *c, bool *dispatched)
 {
 	char message[64];
-	bool dispatched = false;
+	size_t start = 0, used;
 
 	while (c->fd >= 0 && !c->closing && !c->running && !rpc_conn_backlogged(c)) {
 		switch (rpc_scan_advance(c)) {
 		case RPC_SCAN_MORE:
-			if (c->scan.depth == 0) {
-				/* Only white space: drop it (in_len > 0: a request began). */
-				c->in_len = 0;
-				c->scan.pos = 0;
-			}
-			return dispatched;
+			/* Only white space is dropped: in_len > 0 says a request began. */
+			return c->scan.depth == 0 && !c->scan.in_string ? c->in_len : start;
 		case RPC_SCAN_NUL:
 			snprintf(message, sizeof(message), "a NUL byte at offset %zu is not JSON",
-				 c->scan.pos);
+				 c->scan.pos - start);
 			rpc_conn_parse_error(c, message);
-			return dispatched;
+			return start;
 		case RPC_SCAN_VALUE:
-			if (!rpc_conn_take_value(c)) {
-				return dispatched;
+			used = rpc_conn_take_value(c, start);
+			if (used == 0) {
+				return start;
 			}
-			dispatched = true;
+			start += used;
+			*dispatched = true;
 			break;
 		}
+	}
+	return start;
+}
+
+bool rpc_conn_process(struct rpc_conn *c)
+{
+	bool dispatched = false;
+	size_t done = rpc_conn_take_values(c, &dispatched);
+
+	/*
+	 * Moved once a round, not once a request: many small requests that
+	 * came together would each move all that follows them.
+	 */
+	if (c->fd >= 0 && done > 0) {
+		memmove(c->in, c->in + done, c->in_len - done);
+		c->in_len -= done;
+		c->scan.pos -= done;
 	}
 	return dispatched;
 }

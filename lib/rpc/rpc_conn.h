@@ -22,7 +22,7 @@ struct rpc_scan {
 	uint32_t depth;
 	bool in_string;
 	bool escaped;
-	bool scalar; /* the value found is no object or array */
+	bool scalar; /* the value found is a number or a word: the parser finds its end */
 };
 
 struct rpc_conn {

@@ -107,7 +107,14 @@ static void rpc_request_finish(struct usk_rpc_request *req, json_t *result, json
 
 static json_t *rpc_error_new(int code, const char *message)
 {
-	return json_pack("{s:i, s:s}", "code", code, "message", message);
+	json_t *error = json_pack("{s:i, s:s}", "code", code, "message", message);
+
+	/* A message JSON cannot carry (a device's bytes, not UTF-8) must not cost the answer. */
+	if (error == NULL) {
+		error = json_pack("{s:i, s:s}", "code", code, "message",
+				  "(the error's message is not UTF-8)");
+	}
+	return error;
 }
 
 void usk_rpc_send_error(struct usk_rpc_request *req, int code, const char *fmt, ...)
@@ -118,6 +125,7 @@ void usk_rpc_send_error(struct usk_rpc_request *req, int code, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
+	json_utf8_trim(message);
 	USK_DEBUGLOG(RPC, "%s: error %d: %s", req->method, code, message);
 	rpc_request_finish(req, NULL, rpc_error_new(code, message));
 }
@@ -208,11 +216,13 @@ int usk_rpc_decode_params(struct usk_rpc_request *req, const struct usk_json_val
 static void rpc_request_run(struct usk_rpc_request *req, json_t *params)
 {
 	struct rpc_method *m = rpc_method_find(req->method);
+	char name[201];
 
 	if (m == NULL) {
+		snprintf(name, sizeof(name), "%s", req->method);
+		json_utf8_trim(name);
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_METHOD_NOT_FOUND,
-				   "method '%.200s' not found (rpc_get_methods lists them)",
-				   req->method);
+				   "method '%s' not found (rpc_get_methods lists them)", name);
 		return;
 	}
 	if (params != NULL && !json_is_object(params)) {

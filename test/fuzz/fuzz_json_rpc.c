@@ -76,10 +76,16 @@ static json_t *parse(const uint8_t *text, size_t len, size_t *used)
 	return json_val_jansson(v);
 }
 
-/* Dispatches @req (stolen) as the server would and checks it was answered once. */
+/*
+ * Dispatches @req (stolen) as the server would and checks it was answered
+ * once, and with an answer unless it is a notification: an answer that
+ * could not be built (a message jansson refuses) reaches the connection
+ * as NULL, which the client never sees.
+ */
 static void call(json_t *req)
 {
 	int answers = g_conn.answers;
+	bool has_id = json_object_get(req, "id") != NULL;
 	char method[64];
 
 	if (fuzz_rpc_request_filter(req) == FUZZ_RPC_REFUSED) {
@@ -92,6 +98,8 @@ static void call(json_t *req)
 	FUZZ_CHECK(g_conn.answers == answers + 1 && g_conn.holds == 0,
 		   "request to %s answered %d times, %d left held", method,
 		   g_conn.answers - answers, g_conn.holds);
+	FUZZ_CHECK(!has_id || g_conn.last != NULL, "request to %s with an id got no answer",
+		   method);
 	json_decref(g_conn.last);
 	g_conn.last = NULL;
 }

@@ -144,6 +144,24 @@ static void test_compat_members_take_only_their_value(void)
 	CU_ASSERT_STRING_EQUAL(err, "unknown field 'md_size'");
 }
 
+/* A message cut to the caller's buffer ends on a whole character, or JSON could not carry it. */
+static void test_cut_message_stays_utf8(void)
+{
+	struct params p = {0};
+	char text[512], err[128];
+	size_t n = (size_t)snprintf(text, sizeof(text), "{\"name\":\"x\",\"x");
+
+	for (int i = 0; i < 100; i++) {
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "\xc3\xa9");
+	}
+	snprintf(text + n, sizeof(text) - n, "\":1}");
+	CU_ASSERT_EQUAL(decode(text, &p, err, sizeof(err)), -EINVAL);
+	/* "unknown field 'x" and 55 of the 100: the 56th would need byte 128. */
+	CU_ASSERT_EQUAL(strlen(err), 16 + 2 * 55);
+	CU_ASSERT_EQUAL(memcmp(err + strlen(err) - 2, "\xc3\xa9", 2), 0);
+	free(p.name);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -151,6 +169,7 @@ int main(void)
 		UT_TEST(test_decode_errors_name_the_field),
 		UT_TEST(test_decode_null_is_an_empty_object),
 		UT_TEST(test_compat_members_take_only_their_value),
+		UT_TEST(test_cut_message_stays_utf8),
 	};
 
 	return UT_RUN("json_decode", tests);

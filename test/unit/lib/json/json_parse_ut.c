@@ -9,6 +9,17 @@
 #include "usk/json.h"
 #include "ut.h"
 
+/* malloc, made to fail on demand (-Wl,--wrap): jansson's own allocations are not wrapped. */
+void *__real_malloc(size_t size);
+void *__wrap_malloc(size_t size);
+
+static bool g_malloc_fails;
+
+void *__wrap_malloc(size_t size)
+{
+	return g_malloc_fails ? NULL : __real_malloc(size);
+}
+
 static void test_parse_takes_one_value_and_reports_its_length(void)
 {
 	const char *text = "  {\"a\": [1, \"two\", true]}{\"b\":null}";
@@ -45,6 +56,39 @@ static void test_parse_asks_for_more_when_the_text_is_cut(void)
 	}
 	CU_ASSERT_EQUAL(usk_json_parse(" \n\t", 3, NULL, &v, NULL, 0), -EAGAIN);
 	CU_ASSERT_EQUAL(usk_json_parse(text, strlen(text), NULL, &v, NULL, 0), 0);
+	usk_json_val_free(v);
+}
+
+/*
+ * A text cut inside a word, a number, an escape or a UTF-8 character is
+ * as unfinished as one cut between tokens; a token that no more text can
+ * mend is still an error.
+ */
+static void test_parse_asks_for_more_inside_a_token(void)
+{
+	const char *text = "{\"a\": [true, false, null, -12.5e+3, 0.5E-2, "
+			   "\"\\u00e9\\ud83d\\ude00\\\\ \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"]}";
+	struct usk_json_val *v = NULL;
+	int rc;
+
+	for (size_t len = 0; len < strlen(text); len++) {
+		rc = usk_json_parse(text, len, NULL, &v, NULL, 0);
+		CU_ASSERT_EQUAL(rc, -EAGAIN);
+		if (rc != -EAGAIN) {
+			fprintf(stderr, "cut after %zu bytes: %d\n", len, rc);
+		}
+	}
+	CU_ASSERT_EQUAL(usk_json_parse(text, strlen(text), NULL, &v, NULL, 0), 0);
+	usk_json_val_free(v);
+	CU_ASSERT_EQUAL(usk_json_parse("[trux, tr", 9, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[trux", 5, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[1e999", 6, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[-.", 3, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[1.e", 4, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[01.", 4, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[\"\\q", 4, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[\"\xc3x", 4, NULL, &v, NULL, 0), -EINVAL);
+	CU_ASSERT_EQUAL(usk_json_parse("[1.5]", 5, NULL, &v, NULL, 0), 0);
 	usk_json_val_free(v);
 }
 
@@ -89,6 +133,9 @@ static void test_parse_file_reads_or_explains(void)
 	unlink(path);
 	CU_ASSERT_EQUAL(usk_json_parse_file(path, &v, err, sizeof(err)), -ENOENT);
 	CU_ASSERT_STRING_EQUAL(err, "No such file or directory");
+	/* A directory opens, and its read says why it is no file. */
+	CU_ASSERT_EQUAL(usk_json_parse_file("/tmp", &v, err, sizeof(err)), -EISDIR);
+	CU_ASSERT_STRING_EQUAL(err, "Is a directory");
 }
 
 /* Parses @text whole; returns the type of its member "n" (USK_JSON_NULL on failure). */
@@ -105,6 +152,17 @@ static enum usk_json_type member_type(const char *text)
 	t = usk_json_val_type(usk_json_object_get(v, "n"));
 	usk_json_val_free(v);
 	return t;
+}
+
+/* {"n": SIGN and DIGITS nines}, in a buffer of its own. */
+static const char *huge_integer(size_t digits, const char *sign)
+{
+	static char text[1024];
+	size_t n = (size_t)snprintf(text, sizeof(text), "{\"n\": %s", sign);
+
+	memset(text + n, '9', digits);
+	snprintf(text + n + digits, sizeof(text) - n - digits, "}");
+	return text;
 }
 
 static void test_integer_out_of_int64_parses_as_a_real(void)
@@ -125,6 +183,8 @@ static void test_integer_out_of_int64_parses_as_a_real(void)
 	memset(huge + strlen(huge), '9', 120);
 	strcat(huge, "}");
 	CU_ASSERT_EQUAL(member_type(huge), USK_JSON_REAL);
+	CU_ASSERT_EQUAL(member_type(huge_integer(400, "")), USK_JSON_REAL);
+	CU_ASSERT_EQUAL(member_type(huge_integer(309, "-")), USK_JSON_REAL);
 	/* The ends of int64 stay integers, as do ordinary numbers; reals stay reals. */
 	CU_ASSERT_EQUAL(member_type("{\"n\": 9223372036854775807}"), USK_JSON_INTEGER);
 	CU_ASSERT_EQUAL(member_type("{\"n\": -9223372036854775808}"), USK_JSON_INTEGER);
@@ -138,14 +198,41 @@ static void test_integer_out_of_int64_parses_as_a_real(void)
 	usk_json_val_free(v);
 }
 
+/* Out of memory is a failure like the others: the caller's message says so. */
+static void test_out_of_memory_is_explained(void)
+{
+	static const char text[] = "{\"n\": 18446744073709551616}";
+	char path[] = "/tmp/json_parse_ut.XXXXXX";
+	struct usk_json_val *v = NULL;
+	char err[64] = "untouched";
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	/* The number is rewritten in a copy, which cannot be had. */
+	g_malloc_fails = true;
+	CU_ASSERT_EQUAL(usk_json_parse(text, strlen(text), NULL, &v, err, sizeof(err)), -ENOMEM);
+	g_malloc_fails = false;
+	CU_ASSERT_STRING_EQUAL(err, "Cannot allocate memory");
+	snprintf(err, sizeof(err), "untouched");
+	g_malloc_fails = true;
+	CU_ASSERT_EQUAL(usk_json_parse_file(path, &v, err, sizeof(err)), -ENOMEM);
+	g_malloc_fails = false;
+	CU_ASSERT_STRING_EQUAL(err, "Cannot allocate memory");
+	unlink(path);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_parse_takes_one_value_and_reports_its_length),
 		UT_TEST(test_parse_asks_for_more_when_the_text_is_cut),
+		UT_TEST(test_parse_asks_for_more_inside_a_token),
 		UT_TEST(test_parse_error_names_line_and_column),
 		UT_TEST(test_parse_file_reads_or_explains),
 		UT_TEST(test_integer_out_of_int64_parses_as_a_real),
+		UT_TEST(test_out_of_memory_is_explained),
 	};
 
 	return UT_RUN("json_parse", tests);

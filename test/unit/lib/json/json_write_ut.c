@@ -99,12 +99,32 @@ static void test_write_misuse_is_reported_at_the_end(void)
 	CU_ASSERT_EQUAL(misuse(6), -ERANGE);
 }
 
+/*
+ * A string that is not UTF-8 (a name cut inside a character) cannot go
+ * into JSON: the document fails saying so, not with a memory shortage.
+ */
+static void test_write_refuses_text_that_is_not_utf8(void)
+{
+	struct usk_json_write_ctx *w = usk_json_write_begin();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	usk_json_write_object_begin(w);
+	CU_ASSERT_EQUAL(usk_json_write_named_string(w, "name", "caf\xc3"), -EILSEQ);
+	usk_json_write_object_end(w);
+	CU_ASSERT_EQUAL(usk_json_write_end(w, false, NULL), -EILSEQ);
+	w = usk_json_write_begin();
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	CU_ASSERT_EQUAL(usk_json_write_string(w, "\xff"), -EILSEQ);
+	CU_ASSERT_EQUAL(usk_json_write_end(w, false, NULL), -EILSEQ);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_write_builds_nested_documents),
 		UT_TEST(test_write_pretty_indents),
 		UT_TEST(test_write_misuse_is_reported_at_the_end),
+		UT_TEST(test_write_refuses_text_that_is_not_utf8),
 	};
 
 	return UT_RUN("json_write", tests);

@@ -10,5 +10,7 @@ EXTRA_test_unit_lib_rpc_rpc_request_ut_DEPENDENCIES = lib/rpc/rpc_request.c
 # library and the tick rate, and runs the poller's body at mocked times.
 test_unit_lib_rpc_rpc_server_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 test_unit_lib_rpc_rpc_server_ut_LDADD = lib/json/libusk_json.la lib/log/libusk_log.la $(UT_LIBS)
+# It counts the bytes the server hands the parser.
+test_unit_lib_rpc_rpc_server_ut_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=usk_json_parse
 EXTRA_test_unit_lib_rpc_rpc_server_ut_DEPENDENCIES = lib/rpc/rpc_request.c lib/rpc/rpc_conn.c \
 	lib/rpc/rpc_server.c lib/rpc/rpc_conn.h

@@ -84,6 +84,12 @@ static void broken(struct usk_rpc_request *req, const struct usk_json_val *param
 	usk_rpc_end_result(req, w);
 }
 
+/* Errs with a device's bytes, which are no UTF-8. */
+static void raw(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	usk_rpc_send_error(req, -EIO, "the device says '%s'", "\xff\xfe");
+}
+
 static void test_register_names_once(void)
 {
 	CU_ASSERT_EQUAL(usk_rpc_register_method("echo", echo), 0);
@@ -92,6 +98,7 @@ static void test_register_names_once(void)
 	CU_ASSERT_EQUAL(usk_rpc_register_method(NULL, echo), -EINVAL);
 	CU_ASSERT_EQUAL(usk_rpc_register_method("park", park), 0);
 	CU_ASSERT_EQUAL(usk_rpc_register_method("broken", broken), 0);
+	CU_ASSERT_EQUAL(usk_rpc_register_method("raw", raw), 0);
 	CU_ASSERT_EQUAL(rpc_register_builtin_methods(), 0);
 }
 
@@ -229,10 +236,10 @@ static void test_get_methods_takes_spdks_flags(void)
 	/* SPDK's rpc.py sends both, false unless asked (--current, --include-aliases). */
 	a = request("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"rpc_get_methods\","
 		    "\"params\":{\"current\":false,\"include_aliases\":false}}");
-	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 4);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 5);
 	a = request("{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"rpc_get_methods\","
 		    "\"params\":{\"current\":true}}");
-	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 4);
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(a, "result")), 5);
 	a = request("{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"rpc_get_methods\","
 		    "\"params\":{\"current\":1}}");
 	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_PARAMS);
@@ -262,11 +269,66 @@ static void test_in_process_call(void)
 	CU_ASSERT_EQUAL(g_call_code, 0);
 	CU_ASSERT_EQUAL(g_call_len, 3);
 	CU_ASSERT_EQUAL(usk_rpc_call("rpc_get_methods", NULL, call_done, &g_call_code), 0);
-	CU_ASSERT_EQUAL(g_call_len, 4);
+	CU_ASSERT_EQUAL(g_call_len, 5);
 	CU_ASSERT_EQUAL(usk_rpc_call("nosuch", params, call_done, &g_call_code), 0);
 	CU_ASSERT_EQUAL(g_call_code, USK_JSONRPC_ERROR_METHOD_NOT_FOUND);
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_call_message, "nosuch"));
 	usk_json_val_free(params);
+}
+
+/*
+ * An error message cut to its buffer's size must still be UTF-8, or no
+ * answer can be built from it: the client waits for ever, and an
+ * in-process caller reads success.
+ */
+static void test_error_cut_inside_a_character_is_answered(void)
+{
+	static char text[1024];
+	size_t n;
+	json_t *a;
+
+	/* The method's name is shown to 200 bytes; its 200th and 201st hold an "é". */
+	n = (size_t)snprintf(text, sizeof(text), "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"");
+	memset(text + n, 'm', 199);
+	snprintf(text + n + 199, sizeof(text) - n - 199, "\xc3\xa9\"}");
+	a = request(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_METHOD_NOT_FOUND);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(a, "id")), 12);
+	/* An unknown field "x" and 150 "é" overflows the decoder's message inside one. */
+	n = (size_t)snprintf(text, sizeof(text),
+			     "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"echo\",\"params\":{\"x");
+	for (int i = 0; i < 150; i++) {
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "\xc3\xa9");
+	}
+	snprintf(text + n, sizeof(text) - n, "\":1}}");
+	a = request(text);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_PARAMS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_message(a), "unknown field"));
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+static void test_error_not_utf8_is_answered(void)
+{
+	json_t *a = request("{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"raw\"}");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_EQUAL(error_code(a), -EIO);
+	CU_ASSERT_PTR_NOT_NULL(error_message(a));
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+static void test_in_process_call_sees_a_cut_error(void)
+{
+	static char method[256];
+
+	memset(method, 'm', 199);
+	memcpy(method + 199, "\xc3\xa9", 3);
+	g_call_code = 0;
+	CU_ASSERT_EQUAL(usk_rpc_call(method, NULL, call_done, &g_call_code), 0);
+	CU_ASSERT_EQUAL(g_call_code, USK_JSONRPC_ERROR_METHOD_NOT_FOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_call_message, "not found"));
 }
 
 int main(void)
@@ -282,6 +344,9 @@ int main(void)
 		UT_TEST(test_compat_member_noted_once),
 		UT_TEST(test_get_methods_takes_spdks_flags),
 		UT_TEST(test_in_process_call),
+		UT_TEST(test_error_cut_inside_a_character_is_answered),
+		UT_TEST(test_error_not_utf8_is_answered),
+		UT_TEST(test_in_process_call_sees_a_cut_error),
 	};
 	int rc = UT_RUN("rpc_request", tests);
 

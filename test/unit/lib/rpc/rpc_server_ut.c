@@ -23,6 +23,21 @@
 #include "../../../../lib/rpc/rpc_server.c"
 #include "ut.h"
 
+/* The parser, counted (-Wl,--wrap): how many bytes the server hands it. */
+int __real_usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
+			  char *err, size_t errlen);
+int __wrap_usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
+			  char *err, size_t errlen);
+
+static size_t g_parsed;
+
+int __wrap_usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
+			  char *err, size_t errlen)
+{
+	g_parsed += len;
+	return __real_usk_json_parse(buf, len, consumed, val, err, errlen);
+}
+
 /* A mocked tick source: 1000 ticks a second, advanced by the tests alone. */
 #define UT_HZ 1000u
 
@@ -619,6 +634,161 @@ static void test_backlog_drains_as_the_client_reads(void)
 	server_poll();
 }
 
+/* Reads up to @max bytes the server sent, without waiting; returns how many answers ended in them.
+ */
+static int client_read_some(int fd, size_t max)
+{
+	static char buf[1 << 16];
+	size_t got = 0;
+	int answers = 0;
+	ssize_t n;
+
+	while (got < max) {
+		size_t want = max - got < sizeof(buf) ? max - got : sizeof(buf);
+
+		n = recv(fd, buf, want, MSG_DONTWAIT);
+		if (n <= 0) {
+			break;
+		}
+		got += (size_t)n;
+		for (ssize_t i = 0; i < n; i++) {
+			answers += buf[i] == '\n';
+		}
+	}
+	return answers;
+}
+
+/*
+ * A client that reads, but less than it asks for, keeps the socket full:
+ * the output is never sent out whole. What was sent must still leave the
+ * buffer, which grew by what the client read, round after round.
+ */
+static void test_sent_answers_leave_the_output(void)
+{
+	enum { ROUNDS = 64, PER_ROUND = 8 };
+	size_t most = 0;
+	int fd = client_connect(), answers = 0;
+	struct rpc_conn *c;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int i = 0; i < PER_ROUND; i++) {
+			client_send_str(fd, REQ(9, "big"));
+		}
+		server_poll();
+		c = TAILQ_FIRST(&g_server.conns);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		most = c->out_len > most ? c->out_len : most;
+		answers += client_read_some(fd, 256 * 1024);
+	}
+	/* The unsent part stays near the backlog; the sent part must not pile up. */
+	CU_ASSERT(most < 3 * RPC_OUTPUT_BACKLOG);
+	for (int round = 0; round < 100000 && answers < ROUNDS * PER_ROUND; round++) {
+		server_poll();
+		answers += client_read_some(fd, SIZE_MAX);
+	}
+	CU_ASSERT_EQUAL(answers, ROUNDS * PER_ROUND);
+	close(fd);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+/*
+ * Many small requests that arrived together while one ran cost time in
+ * proportion to their bytes, each parsed once. Each was parsed with, and
+ * then moved behind, all that followed it: 256 KiB of notifications took
+ * seconds, 2 MiB minutes, with the server's thread blocked throughout.
+ */
+static void test_requests_arrived_together_are_parsed_once(void)
+{
+	static const char note[] = "{\"jsonrpc\":\"2.0\",\"method\":\"now\"}";
+	const size_t total = 256u << 10;
+	char *text = malloc(total);
+	size_t len = 0, sent = 0;
+	int fd = client_connect();
+	ssize_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	while (len + sizeof(note) - 1 <= total) {
+		memcpy(text + len, note, sizeof(note) - 1);
+		len += sizeof(note) - 1;
+	}
+	g_nparked = 0;
+	client_send_str(fd, REQ(1, "later"));
+	server_poll();
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	/* The socket holds less than this: the server reads it in while 1 runs. */
+	while (sent < len) {
+		n = send(fd, text + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		sent += n > 0 ? (size_t)n : 0;
+		server_poll();
+	}
+	g_parsed = 0;
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	expect_answers(fd, (const json_int_t[]){1}, 1, false);
+	CU_ASSERT_EQUAL(TAILQ_FIRST(&g_server.conns)->in_len, 0);
+	CU_ASSERT(g_parsed <= len);
+	close(fd);
+	free(text);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+/*
+ * A bare string (no request: no object) is parsed once, when whole. It was
+ * parsed again on each arrival of a piece, all of it each time: the server
+ * spent 13 s on 16 MiB sent in socket-sized pieces.
+ */
+static void test_bare_string_is_parsed_when_whole(void)
+{
+	const size_t total = 256u << 10, piece = 4096;
+	char *text = malloc(total);
+	json_t *a[2];
+	bool closed;
+	int fd = client_connect(), n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	memset(text, 'a', total);
+	text[0] = text[total - 1] = '"';
+	g_parsed = 0;
+	for (size_t off = 0; off < total; off += piece) {
+		client_send(fd, text + off, piece);
+		server_poll();
+	}
+	CU_ASSERT(g_parsed <= total);
+	/* No request, but JSON: refused as such, and the connection goes on. */
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT(n == 1 && answer_code(a[0]) == USK_JSONRPC_ERROR_INVALID_REQUEST);
+	CU_ASSERT_FALSE(closed);
+	answers_free(a, n);
+	close(fd);
+	free(text);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
+/* A word arriving in two pieces is judged whole, as it is when it comes at once. */
+static void test_bare_word_in_pieces_is_judged_whole(void)
+{
+	json_t *a[2];
+	bool closed;
+	int fd = client_connect(), n;
+
+	client_send_str(fd, "tr");
+	server_poll();
+	client_send_str(fd, "ue");
+	server_poll();
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT(n == 1 && answer_code(a[0]) == USK_JSONRPC_ERROR_INVALID_REQUEST);
+	CU_ASSERT_FALSE(closed);
+	answers_free(a, n);
+	close(fd);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -646,6 +816,10 @@ int main(void)
 		UT_TEST(test_idle_server_sleeps_on_its_socket),
 		UT_TEST(test_unread_answers_hold_back_the_client),
 		UT_TEST(test_backlog_drains_as_the_client_reads),
+		UT_TEST(test_sent_answers_leave_the_output),
+		UT_TEST(test_requests_arrived_together_are_parsed_once),
+		UT_TEST(test_bare_string_is_parsed_when_whole),
+		UT_TEST(test_bare_word_in_pieces_is_judged_whole),
 		UT_TEST(test_close),
 	};
 
