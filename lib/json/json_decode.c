@@ -128,7 +128,7 @@ json_decode_error(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-	json_utf8_trim(err);
+	utf8_trim(err);
 }
 
 static const struct usk_json_object_decoder *

@@ -6,4 +6,5 @@ lib_json_libusk_json_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 lib_json_libusk_json_la_LIBADD = $(JANSSON_LIBS)
 lib_libusk_la_LIBADD += lib/json/libusk_json.la
 usk_include_HEADERS += include/usk/json.h
-noinst_HEADERS += include/usk_internal/json.h include/usk_internal/counter.h
+noinst_HEADERS += include/usk_internal/json.h include/usk_internal/counter.h \
+	include/usk_internal/utf8.h

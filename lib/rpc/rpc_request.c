@@ -125,7 +125,7 @@ void usk_rpc_send_error(struct usk_rpc_request *req, int code, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	json_utf8_trim(message);
+	utf8_trim(message);
 	USK_DEBUGLOG(RPC, "%s: error %d: %s", req->method, code, message);
 	rpc_request_finish(req, NULL, rpc_error_new(code, message));
 }
@@ -220,7 +220,7 @@ static void rpc_request_run(struct usk_rpc_request *req, json_t *params)
 
 	if (m == NULL) {
 		snprintf(name, sizeof(name), "%s", req->method);
-		json_utf8_trim(name);
+		utf8_trim(name);
 		usk_rpc_send_error(req, USK_JSONRPC_ERROR_METHOD_NOT_FOUND,
 				   "method '%s' not found (rpc_get_methods lists them)", name);
 		return;

@@ -92,7 +92,7 @@ int usk_io_device_register(void *io_device, usk_io_channel_create_fn create,
 	dev->create = create;
 	dev->destroy = destroy;
 	dev->ctx_size = ctx_size;
-	snprintf(dev->name, sizeof(dev->name), "%s", name ? name : "");
+	thread_name_copy(dev->name, name);
 
 	pthread_mutex_lock(&g_devlist_lock);
 	if (io_device_find(io_device) != NULL) {

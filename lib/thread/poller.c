@@ -48,7 +48,7 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 	p->ctx = ctx;
 	p->period_us = period_us;
 	p->irq_fd = -1;
-	snprintf(p->name, sizeof(p->name), "%s", name ? name : "");
+	thread_name_copy(p->name, name);
 	if (period_us == 0) {
 		TAILQ_INSERT_TAIL(&t->active_pollers, p, link);
 		atomic_fetch_add(&t->n_active, 1);

@@ -96,7 +96,7 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint)
 		free(t);
 		return NULL;
 	}
-	snprintf(t->name, sizeof(t->name), "%s", name ? name : "");
+	thread_name_copy(t->name, name);
 	t->core_hint = core_hint;
 	TAILQ_INIT(&t->active_pollers);
 	TAILQ_INIT(&t->timed_pollers);

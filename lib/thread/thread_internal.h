@@ -5,12 +5,21 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/queue.h>
 
 #include "msg_ring.h"
 #include "usk/thread.h"
+#include "usk_internal/utf8.h"
 
 #define THREAD_NAME_LEN 64
+
+/* @name into a name field, cut on a whole character: names go out in JSON. */
+static inline void thread_name_copy(char dst[THREAD_NAME_LEN], const char *name)
+{
+	snprintf(dst, THREAD_NAME_LEN, "%s", name != NULL ? name : "");
+	utf8_trim(dst);
+}
 
 enum thread_state {
 	THREAD_RUNNING = 0,

@@ -196,6 +196,36 @@ static void unregister_device_2(void *ctx)
 	CU_ASSERT_EQUAL(usk_io_device_unregister(&g_dev2, dev_unregistered), 0);
 }
 
+/* 62 bytes of ASCII, then a 2-byte character across the 63 a name keeps. */
+#define NAME_CUT_IN_A_CHARACTER \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\xc3\xa9"
+
+/*
+ * Names too long to keep are cut on a whole UTF-8 character: cut inside
+ * one, a bdev's name in thread_get_io_channels was text that JSON cannot
+ * carry, and the RPC failed.
+ */
+static void test_long_names_are_cut_on_a_character(void)
+{
+	struct usk_thread *t = usk_thread_create(NAME_CUT_IN_A_CHARACTER, USK_THREAD_CORE_ANY);
+	int calls = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	CU_ASSERT_EQUAL(strlen(usk_thread_get_name(t)), 62);
+	usk_thread_destroy(t);
+	memset(&g_dev2, 0, sizeof(g_dev2));
+	CU_ASSERT_EQUAL(usk_io_device_register(&g_dev2, chan_create, chan_destroy,
+					       sizeof(struct chan_ctx), NAME_CUT_IN_A_CHARACTER),
+			0);
+	on_thread(0, get_channel_2, NULL);
+	on_thread(0, list_channels, &calls);
+	CU_ASSERT_EQUAL(calls, 1);
+	CU_ASSERT_EQUAL(strlen(g_channels_seen), 62 + strlen(":1,"));
+	on_thread(0, put_channel_2, NULL);
+	on_thread(0, unregister_device_2, NULL);
+	CU_ASSERT_EQUAL(g_dev2.unregistered, 1);
+}
+
 /* Each thread's own channels, in the order first got, with their references. */
 static void test_for_each_io_channel_lists_the_threads_channels(void)
 {
@@ -649,6 +679,7 @@ int main(void)
 		UT_TEST(test_unregister_waits_for_a_running_destroy),
 		UT_TEST(test_bad_registrations_and_failed_creates),
 		UT_TEST(test_for_each_io_channel_lists_the_threads_channels),
+		UT_TEST(test_long_names_are_cut_on_a_character),
 	};
 	int rc;
 
