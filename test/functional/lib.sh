@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # What the host's functional tests share: check (test/common/check.sh,
-# which sets failures=0), wait_until, and start_tgt/stop_tgt.
+# which sets failures=0), wait_until, start_tgt/stop_tgt and rpc.
 
 # shellcheck source=test/common/check.sh
 . "$top_srcdir/test/common/check.sh"
@@ -32,4 +32,10 @@ stop_tgt() {
 	rc=$?
 	pid=
 	return $rc
+}
+
+# An RPC to usk_tgt that must succeed: $1 the method, $2 its params; what
+# it printed shown when it fails.
+rpc() {
+	"$rpc_call" "$work/tgt.sock" "$@" >"$work/rpc.out" 2>&1 || { cat "$work/rpc.out"; return 1; }
 }

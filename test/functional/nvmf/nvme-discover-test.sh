@@ -29,10 +29,6 @@ closed=$(free_port)
 # shellcheck source=test/functional/lib.sh
 . "$top_srcdir/test/functional/lib.sh"
 
-rpc() { # method [params]: the call must succeed
-	"$rpc_call" "$work/tgt.sock" "$@" >"$work/rpc.out" 2>&1 || { cat "$work/rpc.out"; return 1; }
-}
-
 listener() { # nqn port
 	rpc nvmf_subsystem_add_listener "{\"nqn\": \"$1\", \"listen_address\":
 		{\"trtype\": \"TCP\", \"adrfam\": \"IPv4\", \"traddr\": \"127.0.0.1\", \"trsvcid\": \"$2\"}}"

@@ -24,10 +24,6 @@ port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 # shellcheck source=test/functional/lib.sh
 . "$top_srcdir/test/functional/lib.sh"
 
-rpc() { # method [params]: the call must succeed
-	"$rpc_call" "$work/tgt.sock" "$@" >"$work/rpc.out" 2>&1 || { cat "$work/rpc.out"; return 1; }
-}
-
 setup_target() {
 	rpc bdev_malloc_create '{"name": "Malloc0", "num_blocks": 65536, "block_size": 512}' &&
 		rpc nvmf_create_transport '{"trtype": "TCP"}' &&
