@@ -51,7 +51,8 @@ static void rpc_conn_drop_sent(struct rpc_conn *c)
 {
 	size_t left = c->out_len - c->out_off;
 
-	if (c->out_off >= left) {
+	/* Nothing sent (and maybe no buffer yet): nothing to drop. */
+	if (c->out_off > 0 && c->out_off >= left) {
 		memmove(c->out, c->out + c->out_off, left);
 		c->out_len = left;
 		c->out_off = 0;
