@@ -90,8 +90,11 @@ static void *dma_map_memory(uint64_t size, bool *huge)
 	void *addr;
 
 	if (policy != USK_ENV_HUGEPAGES_OFF || g_huge_only) {
+		/* Named, as the default size may be 1 GiB. */
+		int page_size = 21 << MAP_HUGE_SHIFT;
+
 		addr = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | page_size, -1, 0);
 		if (addr != MAP_FAILED) {
 			*huge = true;
 			return addr;

@@ -3,9 +3,11 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "ut.h"
 #include "ut_hugepages.h"
@@ -286,6 +288,42 @@ static void test_free_in_a_late_thread_destructor(void)
 	usk_env_fini();
 }
 
+/* Flags of the last hugepage mapping asked for; such a mapping then fails. */
+static int g_hugetlb_flags;
+static bool g_fail_hugetlb;
+
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if (g_fail_hugetlb && (flags & MAP_HUGETLB) != 0) {
+		g_hugetlb_flags = flags;
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	return __real_mmap(addr, len, prot, flags, fd, off);
+}
+
+/*
+ * Where the machine's default hugepage size is 1 GiB, a bare MAP_HUGETLB
+ * maps 1 GiB pages: the heap's 2 MiB chunks name their size.
+ */
+static void test_hugepages_asked_for_are_2_mib(void)
+{
+	void *buf;
+
+	g_fail_hugetlb = true;
+	g_hugetlb_flags = 0;
+	CU_ASSERT_EQUAL_FATAL(env_up(USK_ENV_HUGEPAGES_AUTO), 0);
+	buf = usk_dma_malloc(4096, 0, USK_ENV_NUMA_ANY);
+	CU_ASSERT_PTR_NOT_NULL(buf);
+	CU_ASSERT_NOT_EQUAL(g_hugetlb_flags & MAP_HUGETLB, 0);
+	CU_ASSERT_EQUAL((g_hugetlb_flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK, 21);
+	usk_dma_free(buf);
+	usk_env_fini();
+	g_fail_hugetlb = false;
+}
+
 /* The heap with no hugepage free, then with ordinary pages allowed. */
 static void check_without_hugepages(void)
 {
@@ -347,6 +385,7 @@ int main(void)
 		UT_TEST(test_thread_cache_starts_over_after_fini),
 		UT_TEST(test_blocks_cross_threads),
 		UT_TEST(test_free_in_a_late_thread_destructor),
+		UT_TEST(test_hugepages_asked_for_are_2_mib),
 		UT_TEST(test_with_and_without_hugepages),
 	};
 

@@ -15,6 +15,7 @@ test_unit_lib_env_mem_register_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
 test_unit_lib_env_mem_register_ut_LDADD = $(ENV_UT_LIBS)
 test_unit_lib_env_dma_alloc_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
 test_unit_lib_env_dma_alloc_ut_LDADD = $(ENV_UT_LIBS)
+test_unit_lib_env_dma_alloc_ut_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=mmap
 test_unit_lib_env_env_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
 test_unit_lib_env_env_ut_LDADD = $(ENV_UT_LIBS)
 test_unit_lib_env_ring_ut_LDADD = $(ENV_UT_LIBS)
