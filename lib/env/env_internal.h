@@ -22,6 +22,21 @@
 #define ENV_PAGE_SIZE	  (UINT64_C(1) << ENV_PAGE_SHIFT)
 #define ENV_HUGEPAGE_SIZE (UINT64_C(2) << 20)
 
+/*
+ * The IOVAs where the platform's IOMMU takes device writes as interrupts
+ * (x86's MSI window, the software MSI window Linux sets up on arm64).
+ * IOMMUs report them as holes.
+ */
+#if defined(__x86_64__)
+#define ENV_IOVA_MSI_START UINT64_C(0xfee00000)
+#define ENV_IOVA_MSI_END   UINT64_C(0xfef00000)
+#elif defined(__aarch64__)
+#define ENV_IOVA_MSI_START UINT64_C(0x8000000)
+#define ENV_IOVA_MSI_END   UINT64_C(0x8100000)
+#else
+#error "no MSI window known for this architecture"
+#endif
+
 /* The options usk_env_init() was given; valid while the env is up. */
 extern struct usk_env_opts g_env_opts;
 

@@ -39,8 +39,17 @@ int env_mem_init(uint32_t iova_width)
 		return -EINVAL;
 	}
 	uint64_t limit = iova_width == 64 ? UINT64_MAX : UINT64_C(1) << iova_width;
+	int rc = iova_allocator_init(&g_iova, IOVA_BASE, limit & ~(ENV_PAGE_SIZE - 1));
 
-	return iova_allocator_init(&g_iova, IOVA_BASE, limit & ~(ENV_PAGE_SIZE - 1));
+	/*
+	 * Memory registered before the first device is attached gets its IOVAs
+	 * before the IOMMU names its holes: the MSI window, a hole on every
+	 * IOMMU, is never handed out.
+	 */
+	if (rc == 0) {
+		rc = iova_reserve(&g_iova, ENV_IOVA_MSI_START, ENV_IOVA_MSI_END);
+	}
+	return rc;
 }
 
 void env_mem_fini(void)
@@ -229,9 +238,14 @@ int env_iova_reserve(uint64_t start, uint64_t end)
 {
 	int rc;
 
+	start = usk_align_down(start, ENV_PAGE_SIZE);
+	end = usk_align_up(end, ENV_PAGE_SIZE);
 	pthread_mutex_lock(&g_mem_lock);
-	rc = iova_reserve(&g_iova, usk_align_down(start, ENV_PAGE_SIZE),
-			  usk_align_up(end, ENV_PAGE_SIZE));
+	/* Either side of the MSI window, reserved since init. */
+	rc = iova_reserve(&g_iova, start, USK_MIN(end, ENV_IOVA_MSI_START));
+	if (rc == 0) {
+		rc = iova_reserve(&g_iova, USK_MAX(start, ENV_IOVA_MSI_END), end);
+	}
 	pthread_mutex_unlock(&g_mem_lock);
 	return rc;
 }

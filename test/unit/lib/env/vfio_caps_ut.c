@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +40,34 @@ static struct vfio_iommu_type1_info *make_info(uint32_t pad)
 	return make_info_ranges(pad, ranges, 2);
 }
 
+/* Registers @count regions of 1 MiB from @big (4 GiB) and checks their IOVAs avoid @hole. */
+static void register_and_check(void *big, int count, const struct vfio_iova_range *hole,
+			       bool apply_caps_first, struct vfio_iommu_type1_info *info)
+{
+	uintptr_t base = ((uintptr_t)big + 0xfff) & ~(uintptr_t)0xfff;
+
+	if (apply_caps_first) {
+		CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
+	}
+	for (int i = 0; i < count; i++) {
+		CU_ASSERT_EQUAL_FATAL(
+			usk_mem_register((void *)(base + (uintptr_t)i * 0x100000), 0x100000), 0);
+	}
+	if (!apply_caps_first) {
+		CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
+	}
+	for (int i = 0; i < count; i++) {
+		uint64_t iova = usk_vtoiova((void *)(base + (uintptr_t)i * 0x100000), NULL);
+
+		CU_ASSERT_FATAL(iova + 0x100000 <= hole->start || iova > hole->end);
+		CU_ASSERT_FATAL(iova < (UINT64_C(1) << 39));
+	}
+}
+
 /* 4 GiB of registrations step over the MSI window and stay below 2^39. */
 static void check_width_and_msi_hole(uint32_t pad)
 {
+	const struct vfio_iova_range hole = {0xfee00000, 0xfeefffff};
 	struct usk_env_opts opts;
 	struct vfio_iommu_type1_info *info = make_info(pad);
 	void *big;
@@ -49,20 +75,9 @@ static void check_width_and_msi_hole(uint32_t pad)
 	usk_env_opts_init(&opts, sizeof(opts));
 	opts.iova_width = 48;
 	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
-	CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
 	big = malloc(UINT64_C(1) << 32);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
-	uintptr_t base = ((uintptr_t)big + 0xfff) & ~(uintptr_t)0xfff;
-
-	for (int i = 0; i < 4095; i++) {
-		void *region = (void *)(base + (uintptr_t)i * 0x100000);
-
-		CU_ASSERT_EQUAL_FATAL(usk_mem_register(region, 0x100000), 0);
-		uint64_t iova = usk_vtoiova(region, NULL);
-
-		CU_ASSERT_FATAL(iova + 0x100000 <= 0xfee00000 || iova >= 0xfef00000);
-		CU_ASSERT_FATAL(iova < (UINT64_C(1) << 39));
-	}
+	register_and_check(big, 4095, &hole, true, info);
 	usk_env_fini();
 	free(big);
 	free(info);
@@ -71,6 +86,31 @@ static void check_width_and_msi_hole(uint32_t pad)
 static void test_width_and_msi_hole(void)
 {
 	check_width_and_msi_hole(0);
+}
+
+/*
+ * Memory registered before the first device is attached, enough to reach
+ * past 4 GiB of IOVA: the platform's MSI window was never handed out, so
+ * the IOMMU's report of it as a hole is taken.
+ */
+static void test_msi_window_kept_before_first_attach(void)
+{
+	const struct vfio_iova_range hole = {ENV_IOVA_MSI_START, ENV_IOVA_MSI_END - 1};
+	const struct vfio_iova_range ranges[2] = {{0, hole.start - 1},
+						  {hole.end + 1, 0x7fffffffff}};
+	struct vfio_iommu_type1_info *info = make_info_ranges(0, ranges, 2);
+	struct usk_env_opts opts;
+	void *big;
+
+	usk_env_opts_init(&opts, sizeof(opts));
+	opts.iova_width = 48;
+	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
+	big = malloc(UINT64_C(1) << 32);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	register_and_check(big, 4095, &hole, false, info);
+	usk_env_fini();
+	free(big);
+	free(info);
 }
 
 /* Read by copying: UBSan failed the cast of a capability on a 4-byte boundary. */
@@ -152,6 +192,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_width_and_msi_hole),
 		UT_TEST(test_capability_on_a_4_byte_boundary),
+		UT_TEST(test_msi_window_kept_before_first_attach),
 		UT_TEST(test_truncated_capability_is_ignored),
 		UT_TEST(test_space_below_first_range),
 		UT_TEST(test_looping_chain_ends),
