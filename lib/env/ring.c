@@ -120,6 +120,13 @@ uint32_t usk_ring_dequeue_burst(struct usk_ring *r, void **objs, uint32_t count)
 
 uint32_t usk_ring_count(const struct usk_ring *r)
 {
-	return atomic_load_explicit(&r->prod_tail, memory_order_acquire) -
-	       atomic_load_explicit(&r->cons_tail, memory_order_acquire);
+	/*
+	 * The consumer's counter first: read second, it could pass the
+	 * producer's value read before it. Both may move between the two
+	 * loads, so the difference is capped at what the ring can hold.
+	 */
+	uint32_t cons = atomic_load_explicit(&r->cons_tail, memory_order_acquire);
+	uint32_t prod = atomic_load_explicit(&r->prod_tail, memory_order_acquire);
+
+	return USK_MIN(prod - cons, r->mask);
 }

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "usk/ring.h"
@@ -102,13 +104,33 @@ static void consume(struct usk_ring *r, int producers)
 	CU_ASSERT_EQUAL(usk_ring_count(r), 0);
 }
 
+struct observer {
+	struct usk_ring *ring;
+	uint32_t capacity;
+	_Atomic bool done;
+	uint64_t beyond_capacity;
+};
+
+/* A third thread's counts, taken while the others work, never exceed what the ring holds. */
+static void *observe(void *arg)
+{
+	struct observer *o = arg;
+
+	while (!atomic_load(&o->done)) {
+		o->beyond_capacity += usk_ring_count(o->ring) > o->capacity;
+	}
+	return NULL;
+}
+
 static void run_producers(enum usk_ring_producers mode, int producers)
 {
-	struct usk_ring *r = usk_ring_create(64, mode);
+	struct usk_ring *r = usk_ring_create(8, mode);
+	struct observer o = {.ring = r, .capacity = 7};
 	struct producer p[2];
-	pthread_t t[2];
+	pthread_t t[2], watcher;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&watcher, NULL, observe, &o), 0);
 	for (int i = 0; i < producers; i++) {
 		p[i] = (struct producer){r, (uintptr_t)i + 1};
 		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, produce, &p[i]), 0);
@@ -117,6 +139,9 @@ static void run_producers(enum usk_ring_producers mode, int producers)
 	for (int i = 0; i < producers; i++) {
 		pthread_join(t[i], NULL);
 	}
+	atomic_store(&o.done, true);
+	pthread_join(watcher, NULL);
+	CU_ASSERT_EQUAL(o.beyond_capacity, 0);
 	usk_ring_free(r);
 }
 
