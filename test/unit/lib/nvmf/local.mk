@@ -22,15 +22,23 @@ test_unit_lib_nvmf_nvmf_discovery_ut_LDFLAGS = $(AM_LDFLAGS) -static
 # One test program per source of the model and the commands, called directly on
 # one thread polled by hand, over malloc bdevs; linked as nvmf_discovery_ut.
 NVMF_FOCUS_UNIT_TESTS = test/unit/lib/nvmf/nvmf_subsystem_ut test/unit/lib/nvmf/nvmf_admin_ut \
-	test/unit/lib/nvmf/nvmf_io_ut
+	test/unit/lib/nvmf/nvmf_features_ut test/unit/lib/nvmf/nvmf_io_ut
 check_PROGRAMS += $(NVMF_FOCUS_UNIT_TESTS)
 UNIT_TESTS += $(NVMF_FOCUS_UNIT_TESTS)
 test_unit_lib_nvmf_nvmf_subsystem_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
 test_unit_lib_nvmf_nvmf_subsystem_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_lib_nvmf_nvmf_subsystem_ut_LDFLAGS = $(AM_LDFLAGS) -static
+# The admin command tests share ut_nvmf_admin.c's controller.
+test_unit_lib_nvmf_nvmf_admin_ut_SOURCES = test/unit/lib/nvmf/nvmf_admin_ut.c \
+	test/unit/lib/nvmf/ut_nvmf_admin.c test/unit/lib/nvmf/ut_nvmf_admin.h
 test_unit_lib_nvmf_nvmf_admin_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
 test_unit_lib_nvmf_nvmf_admin_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_lib_nvmf_nvmf_admin_ut_LDFLAGS = $(AM_LDFLAGS) -static
+test_unit_lib_nvmf_nvmf_features_ut_SOURCES = test/unit/lib/nvmf/nvmf_features_ut.c \
+	test/unit/lib/nvmf/ut_nvmf_admin.c test/unit/lib/nvmf/ut_nvmf_admin.h
+test_unit_lib_nvmf_nvmf_features_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
+test_unit_lib_nvmf_nvmf_features_ut_LDADD = lib/libusk.la $(UT_LIBS)
+test_unit_lib_nvmf_nvmf_features_ut_LDFLAGS = $(AM_LDFLAGS) -static
 test_unit_lib_nvmf_nvmf_io_ut_CPPFLAGS = $(NVMF_UT_CPPFLAGS)
 test_unit_lib_nvmf_nvmf_io_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_lib_nvmf_nvmf_io_ut_LDFLAGS = $(AM_LDFLAGS) -static

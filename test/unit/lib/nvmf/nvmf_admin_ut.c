@@ -5,18 +5,15 @@
  * namespace list, namespace identification descriptors; ONCS against what
  * the namespaces' bdevs can run), Get Log Page (error, SMART / health,
  * firmware slot, changed namespace list, discovery; offsets past a page's
- * end), Set and Get Features (number of queues, async event configuration,
- * keep alive timer), Keep Alive, Abort and Asynchronous Event Requests, and
+ * end), Keep Alive, Abort and Asynchronous Event Requests (Set and Get
+ * Features are nvmf_features_ut's), and
  * the statuses base 1.3/1.4 names for an opcode, a CNS, a log page or an
  * NSID the controller does not have, and for a data buffer that is not the
  * command's transfer. Each answer is read at the byte offsets the
  * specification gives, not through the code's own structures alone.
  *
- * The controller is made by hand as Connect makes one (no transport, no
- * poll group): a subsystem with two namespaces over malloc bdevs (and, for
- * ONCS, one over a bdev of the test's own that can neither deallocate nor
- * write zeroes), on one thread polled by hand; the admin queue pair's
- * completions, which only AERs send, land in a list here.
+ * The controller is ut_nvmf_admin.h's (and, for ONCS, a namespace over a
+ * bdev of the test's own that can neither deallocate nor write zeroes).
  */
 #include "config.h"
 
@@ -25,207 +22,8 @@
 #include <string.h>
 
 #include "usk/util.h"
-#include "nvmf_internal.h"
 #include "ut_bdev_layer.h"
-#include "ut_nvmf_spec.h"
-
-#define NQN   "nqn.2016-06.io.spdk:cnode1"
-#define HOST1 "nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555"
-#define SN    "USK0001"
-#define MN    "USK test controller"
-/* NSID 1 over M512 (512-byte blocks), NSID 3 over M4K (4 KiB blocks): NSID 2 is inactive. */
-#define M512_BLOCKS 256
-#define M4K_BLOCKS  64
-
-#define INVALID_FIELD  UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_INVALID_FIELD)
-#define INVALID_LOG    UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_INVALID_LOG_PAGE)
-#define LENGTH_INVALID UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_DATA_SGL_LENGTH_INVALID)
-
-static struct usk_thread *g_thread;
-static struct nvmf_subsystem *g_subsys;
-static struct nvmf_ctrlr g_ctrlr;
-static struct nvmf_qpair g_admin;
-static const struct usk_uuid g_uuid3 = {
-	.u = {0xa0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}};
-
-/* What the admin queue pair sent back (AERs only: the rest is answered in place). */
-static struct nvmf_req *g_sent[8];
-static int g_nsent;
-
-static void qpair_complete(struct nvmf_req *req)
-{
-	CU_ASSERT_FATAL(g_nsent < (int)USK_COUNTOF(g_sent));
-	g_sent[g_nsent++] = req;
-}
-
-static const struct nvmf_qpair_ops g_qpair_ops = {.complete = qpair_complete};
-
-/* A command with a data buffer of @length bytes (none for 0), filled with 0xee. */
-struct cmd {
-	struct nvmf_req req;
-	uint8_t data[8192];
-};
-
-static struct cmd *cmd_new(uint8_t opcode, uint32_t nsid, uint32_t cdw10, uint32_t cdw11,
-			   uint32_t length)
-{
-	struct cmd *c = calloc(1, sizeof(*c));
-
-	CU_ASSERT_FATAL(c != NULL && length <= sizeof(c->data));
-	c->req.qpair = &g_admin;
-	c->req.cmd.opcode = opcode;
-	c->req.cmd.cid = 0x1234;
-	c->req.cmd.nsid = nsid;
-	c->req.cmd.cdw10 = cdw10;
-	c->req.cmd.cdw11 = cdw11;
-	c->req.xfer = nvmf_req_xfer(&c->req.cmd);
-	c->req.data = length != 0 ? c->data : NULL;
-	c->req.length = length;
-	/* What the buffer held before: a page leaves no byte of it. */
-	memset(c->data, 0xee, sizeof(c->data));
-	return c;
-}
-
-/* Runs @c; returns its status as (SCT << 8 | SC), the command answered in place. */
-static uint16_t run(struct cmd *c)
-{
-	CU_ASSERT_TRUE(nvmf_admin_exec(&g_ctrlr, &c->req));
-	return USK_NVME_STATUS_CODE(c->req.rsp.status);
-}
-
-static uint16_t identify(struct cmd **out, uint8_t cns, uint32_t nsid)
-{
-	*out = cmd_new(USK_NVME_OPC_IDENTIFY, nsid, cns, 0, 4096);
-	return run(*out);
-}
-
-/*
- * Get Log Page of @lid for @nsid, @bytes (a multiple of 4) from byte @offset,
- * RAE clear, with a data buffer of @length bytes.
- */
-static uint16_t get_log_buf(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
-			    uint64_t offset, uint32_t length)
-{
-	uint32_t numd = bytes / 4 - 1;
-
-	/* NUMDL in CDW10 31:16, NUMDU in CDW11 15:0, the offset in CDW12 and CDW13. */
-	*out = cmd_new(USK_NVME_OPC_GET_LOG_PAGE, nsid, lid | (numd & 0xffff) << 16, numd >> 16,
-		       length);
-	(*out)->req.cmd.cdw12 = (uint32_t)offset;
-	(*out)->req.cmd.cdw13 = (uint32_t)(offset >> 32);
-	return run(*out);
-}
-
-/* The same with a buffer of @bytes, what the command moves. */
-static uint16_t get_log_ns(struct cmd **out, uint32_t nsid, uint8_t lid, uint32_t bytes,
-			   uint64_t offset)
-{
-	return get_log_buf(out, nsid, lid, bytes, offset, bytes);
-}
-
-/* A controller-wide log page: NSID FFFFFFFFh. */
-static uint16_t get_log(struct cmd **out, uint8_t lid, uint32_t bytes, uint64_t offset)
-{
-	return get_log_ns(out, 0xffffffffu, lid, bytes, offset);
-}
-
-static uint16_t set_feature(uint32_t cdw10, uint32_t cdw11, uint32_t *dw0)
-{
-	struct cmd *c = cmd_new(USK_NVME_OPC_SET_FEATURES, 0, cdw10, cdw11, 0);
-	uint16_t st = run(c);
-
-	*dw0 = c->req.rsp.dw0;
-	free(c);
-	return st;
-}
-
-/* Get Features of @fid, with @cdw11 saying which of its values (Temperature Threshold's). */
-static uint16_t get_feature_of(uint8_t fid, uint32_t cdw11, uint32_t *dw0)
-{
-	struct cmd *c = cmd_new(USK_NVME_OPC_GET_FEATURES, 0, fid, cdw11, 0);
-	uint16_t st = run(c);
-
-	*dw0 = c->req.rsp.dw0;
-	free(c);
-	return st;
-}
-
-static uint16_t get_feature(uint8_t fid, uint32_t *dw0)
-{
-	return get_feature_of(fid, 0, dw0);
-}
-
-static void malloc_create_msg(void *ctx)
-{
-	struct usk_bdev *b;
-	char err[128];
-
-	CU_ASSERT_EQUAL(bdev_malloc_create("M512", M512_BLOCKS, 512, &b, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL(bdev_malloc_create("M4K", M4K_BLOCKS, 4096, &b, err, sizeof(err)), 0);
-}
-
-static void malloc_delete_msg(void *ctx)
-{
-	CU_ASSERT_EQUAL(bdev_malloc_delete("M512", ut_bdev_count_deleted, ctx), 0);
-	CU_ASSERT_EQUAL(bdev_malloc_delete("M4K", ut_bdev_count_deleted, ctx), 0);
-}
-
-/* The controller as Connect leaves it: one admin queue, all I/O queues on offer. */
-static void ctrlr_init(struct nvmf_subsystem *s)
-{
-	memset(&g_ctrlr, 0, sizeof(g_ctrlr));
-	g_ctrlr.subsys = s;
-	g_ctrlr.cntlid = 7;
-	strcpy(g_ctrlr.hostnqn, HOST1);
-	g_ctrlr.num_io_max = g_nvmf.opts.max_io_qpairs_per_ctrlr;
-	g_ctrlr.num_io_queues = g_ctrlr.num_io_max;
-	g_ctrlr.admin = &g_admin;
-	g_ctrlr.nqpairs = 1;
-	nvmf_features_init(&g_ctrlr);
-	TAILQ_INIT(&g_ctrlr.aers);
-	TAILQ_INSERT_TAIL(&s->ctrlrs, &g_ctrlr, link);
-	g_admin = (struct nvmf_qpair){.ops = &g_qpair_ops, .thread = g_thread, .sqsize = 32};
-	g_admin.ctrlr = g_admin.tgt_ctrlr = &g_ctrlr;
-	g_nsent = 0;
-}
-
-static void setup_msg(void *ctx)
-{
-	uint32_t nsid;
-
-	g_nvmf.thread = g_thread;
-	nvmf_transport_opts_default(&g_nvmf.opts);
-	malloc_create_msg(NULL);
-	CU_ASSERT_EQUAL_FATAL(nvmf_subsystem_create(NQN, false, &g_subsys), 0);
-	CU_ASSERT_EQUAL(nvmf_subsystem_set_sn(g_subsys, SN), 0);
-	CU_ASSERT_EQUAL(nvmf_subsystem_set_mn(g_subsys, MN), 0);
-	CU_ASSERT_EQUAL(nvmf_subsystem_add_ns(g_subsys, "M512", 1, NULL, &nsid), 0);
-	CU_ASSERT_EQUAL(nvmf_subsystem_add_ns(g_subsys, "M4K", 3, &g_uuid3, &nsid), 0);
-	ctrlr_init(g_subsys);
-}
-
-static void setup(void)
-{
-	ut_bdev_on_thread(g_thread, setup_msg, NULL);
-}
-
-static void teardown_msg(void *ctx)
-{
-	TAILQ_REMOVE(&g_subsys->ctrlrs, &g_ctrlr, link);
-	nvmf_subsystem_free(g_subsys);
-	malloc_delete_msg(ctx);
-}
-
-static void teardown(void)
-{
-	int deleted = 0;
-
-	for (int i = 0; i < g_nsent; i++) {
-		free(g_sent[i]);
-	}
-	ut_bdev_on_thread(g_thread, teardown_msg, &deleted);
-	CU_ASSERT_EQUAL(deleted, 2);
-}
+#include "ut_nvmf_admin.h"
 
 /* Identify Controller, base 1.4 5.15.2.1 and NVMe-oF 1.1 4.1 at their byte offsets. */
 static void test_identify_controller(void)
@@ -271,14 +69,6 @@ static void test_identify_controller(void)
 	CU_ASSERT_TRUE(ut_all_zero(cd, 2048, 4096));
 	free(c);
 	teardown();
-}
-
-static uint16_t aer(struct cmd **out)
-{
-	*out = cmd_new(USK_NVME_OPC_ASYNC_EVENT_REQUEST, 0, 0, 0, 0);
-	return nvmf_admin_exec(&g_ctrlr, &(*out)->req)
-		       ? USK_NVME_STATUS_CODE((*out)->req.rsp.status)
-		       : 0xffff;
 }
 
 /* AERL (byte 259, 0's based) outstanding AERs are kept; one more is refused (base 5.2). */
@@ -642,179 +432,6 @@ static void test_oncs_follows_the_namespaces(void)
 	CU_ASSERT_EQUAL(deleted, 3);
 }
 
-/* Number of Queues (07h): 0's based counts, NSQA in 15:0 and NCQA in 31:16 of dword 0. */
-static void test_number_of_queues(void)
-{
-	uint32_t max, dw0, got;
-
-	setup();
-	max = g_nvmf.opts.max_io_qpairs_per_ctrlr;
-	/* Four of each asked for. */
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 3u | 3u << 16, &dw0),
-			UT_NVME_OK);
-	CU_ASSERT_TRUE((dw0 & 0xffff) + 1 >= 4 && (dw0 & 0xffff) + 1 <= max);
-	CU_ASSERT_TRUE((dw0 >> 16) + 1 >= 4 && (dw0 >> 16) + 1 <= max);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, &got), UT_NVME_OK);
-	CU_ASSERT_EQUAL(got, dw0);
-	/* More than the controller has: what it has, no more. */
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 0xfffe | 0xfffeu << 16, &dw0),
-			UT_NVME_OK);
-	CU_ASSERT_EQUAL((dw0 & 0xffff) + 1, max);
-	CU_ASSERT_EQUAL((dw0 >> 16) + 1, max);
-	/* 65535 (a count of 65536) is not a value to send. */
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 0xffff, &dw0), INVALID_FIELD);
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 0xffffu << 16, &dw0),
-			INVALID_FIELD);
-	/* Once an I/O queue exists: Command Sequence Error (base 5.21.1.7). */
-	g_ctrlr.nqpairs = 2;
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_NUMBER_OF_QUEUES, 0, &dw0),
-			UT_NVME_STATUS(USK_NVME_SCT_GENERIC, USK_NVME_SC_COMMAND_SEQUENCE_ERROR));
-	g_ctrlr.nqpairs = 1;
-	teardown();
-}
-
-static void test_features(void)
-{
-	struct cmd *c;
-	uint32_t dw0;
-
-	setup();
-	/* Keep Alive Timer: KATO in ms, a multiple of KAS's granularity read back as set. */
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER, 5000, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 5000);
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_ASYNC_EVENT_CONFIG, USK_NVME_OAES_NS_ATTR, &dw0),
-			UT_NVME_OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ASYNC_EVENT_CONFIG, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, USK_NVME_OAES_NS_ATTR);
-	/* Volatile Write Cache: WCE (bit 0) as Identify's VWC says a cache is there. */
-	CU_ASSERT_EQUAL(identify(&c, USK_NVME_CNS_CONTROLLER, 0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_VOLATILE_WRITE_CACHE, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0 & 1, c->data[525] & 1);
-	free(c);
-	/* Saving a feature the controller cannot save (SV, CDW10 bit 31). */
-	CU_ASSERT_EQUAL(
-		set_feature(USK_NVME_FEAT_KEEP_ALIVE_TIMER | 0x80000000u, 5000, &dw0),
-		UT_NVME_STATUS(USK_NVME_SCT_COMMAND_SPECIFIC, USK_NVME_SC_FEATURE_NOT_SAVEABLE));
-	/* A feature it does not have (FID 00h is reserved, 0x7f not one). */
-	CU_ASSERT_EQUAL(set_feature(0x00, 0, &dw0), INVALID_FIELD);
-	CU_ASSERT_EQUAL(get_feature(0x00, &dw0), INVALID_FIELD);
-	CU_ASSERT_EQUAL(get_feature(0x7f, &dw0), INVALID_FIELD);
-	teardown();
-}
-
-/* Power Management: one power state (NPSS 0), so PS 0 only; the Workload Hint kept. */
-static void test_power_management_feature(void)
-{
-	uint32_t dw0;
-
-	setup();
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_POWER_MANAGEMENT, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 0);
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_POWER_MANAGEMENT, 1, &dw0), INVALID_FIELD);
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_POWER_MANAGEMENT, 2u << 5, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_POWER_MANAGEMENT, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 2u << 5);
-	teardown();
-}
-
-/* CDW11 of Temperature Threshold: threshold @tmpth, sensor @tmpsel, over (0) or under (1). */
-static uint32_t temp_cdw11(uint32_t tmpth, uint32_t tmpsel, uint32_t thsel)
-{
-	return tmpth | tmpsel << 16 | thsel << 20;
-}
-
-static uint8_t health_critical_warning(void)
-{
-	struct cmd *c;
-	uint8_t warning;
-
-	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 512, 0), UT_NVME_OK);
-	warning = c->data[0];
-	free(c);
-	return warning;
-}
-
-static void test_temperature_threshold_feature(void)
-{
-	uint32_t dw0;
-
-	setup();
-	/* The composite sensor's over threshold is above its temperature, the under one 0. */
-	CU_ASSERT_EQUAL(get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, 0, &dw0), UT_NVME_OK);
-	CU_ASSERT_TRUE((dw0 & 0xffff) > 273 + 25);
-	CU_ASSERT_EQUAL(
-		get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(0, 0, 1), &dw0),
-		UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, temp_cdw11(0, 0, 1));
-	CU_ASSERT_EQUAL(health_critical_warning(), 0);
-
-	/* Below the temperature, the over threshold is crossed: bit 1 of the warning. */
-	CU_ASSERT_EQUAL(
-		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(290, 0, 0), &dw0),
-		UT_NVME_OK);
-	CU_ASSERT_EQUAL(get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, 0, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 290);
-	CU_ASSERT_EQUAL(health_critical_warning(), 1u << 1);
-	CU_ASSERT_EQUAL(
-		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(350, 0, 0), &dw0),
-		UT_NVME_OK);
-	CU_ASSERT_EQUAL(health_critical_warning(), 0);
-	/* And an under threshold above it. */
-	CU_ASSERT_EQUAL(
-		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(300, 0, 1), &dw0),
-		UT_NVME_OK);
-	CU_ASSERT_EQUAL(health_critical_warning(), 1u << 1);
-
-	/* No other sensor: its thresholds read as 0, and setting them changes nothing. */
-	CU_ASSERT_EQUAL(
-		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(280, 1, 1), &dw0),
-		UT_NVME_OK);
-	CU_ASSERT_EQUAL(
-		get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(0, 1, 1), &dw0),
-		UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0 & 0xffff, 0);
-	/* THSEL 2 and 3 are reserved. */
-	CU_ASSERT_EQUAL(
-		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(300, 0, 2), &dw0),
-		INVALID_FIELD);
-	CU_ASSERT_EQUAL(
-		get_feature_of(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(0, 0, 3), &dw0),
-		INVALID_FIELD);
-	teardown();
-}
-
-/* Error Recovery: TLER kept; DULBE refused, as no namespace reports deallocated blocks. */
-static void test_error_recovery_feature(void)
-{
-	uint32_t dw0;
-
-	setup();
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ERROR_RECOVERY, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 0);
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_ERROR_RECOVERY, 70, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ERROR_RECOVERY, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 70);
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_ERROR_RECOVERY, 1u << 16, &dw0), INVALID_FIELD);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_ERROR_RECOVERY, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 70);
-	teardown();
-}
-
-/* Write Atomicity Normal: Disable Normal (bit 0) kept. */
-static void test_write_atomicity_feature(void)
-{
-	uint32_t dw0;
-
-	setup();
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_WRITE_ATOMICITY, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 0);
-	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_WRITE_ATOMICITY, 1, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(get_feature(USK_NVME_FEAT_WRITE_ATOMICITY, &dw0), UT_NVME_OK);
-	CU_ASSERT_EQUAL(dw0, 1);
-	teardown();
-}
-
 static void test_keep_alive_and_abort(void)
 {
 	struct cmd *c;
@@ -982,12 +599,6 @@ int main(void)
 		UT_TEST(test_data_length_not_the_transfer),
 		UT_TEST(test_firmware_slot_log),
 		UT_TEST(test_oncs_follows_the_namespaces),
-		UT_TEST(test_number_of_queues),
-		UT_TEST(test_features),
-		UT_TEST(test_power_management_feature),
-		UT_TEST(test_temperature_threshold_feature),
-		UT_TEST(test_error_recovery_feature),
-		UT_TEST(test_write_atomicity_feature),
 		UT_TEST(test_keep_alive_and_abort),
 		UT_TEST(test_unsupported_opcodes),
 		UT_TEST(test_namespace_attribute_notice),
