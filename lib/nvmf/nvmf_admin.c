@@ -17,6 +17,8 @@
 #define IDENTIFY_SIZE	  4096	/* every Identify data structure */
 #define ERROR_LOG_ENTRIES 1	/* Identify's ELPE + 1 */
 #define FIRMWARE_REVISION "USK" /* Identify's FR, the one firmware slot's */
+/* A SMART / Health event's information: a temperature threshold crossed. */
+#define AER_SMART_TEMPERATURE 0x01
 
 static void status(struct nvmf_req *req, int sct, int sc)
 {
@@ -205,7 +207,7 @@ static void admin_identify(struct nvmf_ctrlr *c, struct nvmf_req *req)
 	}
 }
 
-static void log_health(const struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_t offset)
+static void log_health(struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_t offset, bool retain)
 {
 	struct usk_nvme_health_log h = {0};
 
@@ -221,7 +223,9 @@ static void log_health(const struct nvmf_ctrlr *c, struct nvmf_req *req, uint64_
 	}
 	h.available_spare = 100;
 	h.available_spare_threshold = 10;
-	put_log(req, &h, sizeof(h), offset);
+	if (put_log(req, &h, sizeof(h), offset) && !retain) {
+		c->smart_masked = false;
+	}
 }
 
 static void log_error(struct nvmf_req *req, uint64_t offset)
@@ -287,7 +291,7 @@ static void admin_get_log_page(struct nvmf_ctrlr *c, struct nvmf_req *req)
 		log_error(req, offset);
 		break;
 	case USK_NVME_LOG_HEALTH:
-		log_health(c, req, offset);
+		log_health(c, req, offset, retain);
 		break;
 	case USK_NVME_LOG_FIRMWARE_SLOT:
 		log_firmware_slot(req, offset);
@@ -304,16 +308,25 @@ void nvmf_admin_send_pending_event(struct nvmf_ctrlr *c)
 {
 	struct nvmf_req *req = TAILQ_FIRST(&c->aers);
 
-	if (!c->ns_changed_pending || req == NULL) {
+	if (req == NULL) {
+		return;
+	}
+	/* Each event is masked until the host reads its log page (base 5.2). */
+	if (c->ns_changed_pending) {
+		c->ns_changed_pending = false;
+		c->ns_changed_masked = true;
+		req->rsp.dw0 = USK_NVME_AER_TYPE_NOTICE | USK_NVME_AER_NOTICE_NS_CHANGED << 8 |
+			       (uint32_t)USK_NVME_LOG_CHANGED_NS << 16;
+	} else if (c->temp_event_pending) {
+		c->temp_event_pending = false;
+		c->smart_masked = true;
+		req->rsp.dw0 = USK_NVME_AER_TYPE_SMART | AER_SMART_TEMPERATURE << 8 |
+			       (uint32_t)USK_NVME_LOG_HEALTH << 16;
+	} else {
 		return;
 	}
 	TAILQ_REMOVE(&c->aers, req, link);
 	c->naers--;
-	c->ns_changed_pending = false;
-	/* Masked until the host reads the log page (base 5.2). */
-	c->ns_changed_masked = true;
-	req->rsp.dw0 = USK_NVME_AER_TYPE_NOTICE | USK_NVME_AER_NOTICE_NS_CHANGED << 8 |
-		       (uint32_t)USK_NVME_LOG_CHANGED_NS << 16;
 	nvmf_ctrlr_req_done(req);
 }
 

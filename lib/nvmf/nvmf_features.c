@@ -71,6 +71,29 @@ static uint16_t *composite_threshold(struct nvmf_ctrlr *c, uint32_t cdw11)
 	return TEMP_THSEL(cdw11) == TEMP_THSEL_OVER ? &c->temp_over_k : &c->temp_under_k;
 }
 
+/*
+ * A crossing of the thresholds is reported once, when AEC bit 1 asks for
+ * it and no SMART / Health event is masked; one not reported then is not
+ * reported later. The next crossing starts once the temperature is back
+ * within its thresholds.
+ */
+static void temperature_note_crossing(struct nvmf_ctrlr *c)
+{
+	if (!nvmf_features_temperature_crossed(c)) {
+		c->temp_crossing_seen = false;
+		c->temp_event_pending = false;
+		return;
+	}
+	if (c->temp_crossing_seen) {
+		return;
+	}
+	c->temp_crossing_seen = true;
+	if ((c->aec & USK_NVME_CRITICAL_WARNING_TEMPERATURE) && !c->smart_masked) {
+		c->temp_event_pending = true;
+		nvmf_admin_send_pending_event(c);
+	}
+}
+
 static void set_temperature_threshold(struct nvmf_ctrlr *c, struct nvmf_req *req)
 {
 	uint32_t cdw11 = req->cmd.cdw11;
@@ -83,6 +106,7 @@ static void set_temperature_threshold(struct nvmf_ctrlr *c, struct nvmf_req *req
 	/* The composite is the only sensor: another one's threshold would watch nothing. */
 	if (tmpsel == TEMP_TMPSEL_COMPOSITE || tmpsel == TEMP_TMPSEL_ALL) {
 		*composite_threshold(c, cdw11) = (uint16_t)TEMP_TMPTH(cdw11);
+		temperature_note_crossing(c);
 	}
 }
 

@@ -186,6 +186,9 @@ struct nvmf_ctrlr {
 	uint32_t naers;
 	bool ns_changed_pending; /* an event not yet reported (no AER was waiting) */
 	bool ns_changed_masked;	 /* reported, its log page not read yet: no second event */
+	bool temp_crossing_seen; /* the thresholds are crossed, and that was looked at */
+	bool temp_event_pending; /* a crossing to report (no AER was waiting) */
+	bool smart_masked;	 /* a SMART / Health event reported, its log page not read yet */
 	uint32_t changed_ns[NVMF_MAX_NAMESPACES];
 	uint32_t nchanged;
 	TAILQ_ENTRY(nvmf_ctrlr) link;

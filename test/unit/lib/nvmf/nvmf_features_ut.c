@@ -3,7 +3,7 @@
  * Set and Get Features of a connected controller (nvmf_features.c): Number
  * of Queues, Async Event Configuration, Keep Alive Timer, Volatile Write
  * Cache, Power Management, Temperature Threshold (with the SMART / Health
- * log's warning), Error Recovery and Write Atomicity Normal, and
+ * log's warning and event), Error Recovery and Write Atomicity Normal, and
  * the statuses base 1.4 names for a feature the controller does not have or
  * cannot save. Each answer is read at the byte offsets the specification
  * gives; the controller is ut_nvmf_admin.h's.
@@ -189,12 +189,97 @@ static void test_write_atomicity_feature(void)
 	teardown();
 }
 
+/*
+ * Temperature Threshold @kelvin for the composite sensor's over threshold;
+ * an event it sends reaches g_sent through the thread.
+ */
+static void set_over_threshold(uint32_t kelvin)
+{
+	uint32_t dw0;
+
+	CU_ASSERT_EQUAL(
+		set_feature(USK_NVME_FEAT_TEMPERATURE_THRESHOLD, temp_cdw11(kelvin, 0, 0), &dw0),
+		UT_NVME_OK);
+	ut_poll_threads(&g_thread, 1);
+}
+
+/* The SMART / Health log, read with RAE clear: what unmasks its events. */
+static void read_health_log(void)
+{
+	struct cmd *c;
+
+	CU_ASSERT_EQUAL(get_log(&c, USK_NVME_LOG_HEALTH, 512, 0), UT_NVME_OK);
+	free(c);
+}
+
+/*
+ * A threshold crossed is a SMART / Health event (base 5.2, type 001b,
+ * information 01h, log page 02h) on a waiting AER, once AEC bit 1 asks for
+ * it; masked until the host reads the log page, and news again only once
+ * the temperature is back within its thresholds and crosses again.
+ */
+static void test_temperature_event(void)
+{
+	struct cmd *c;
+	uint32_t dw0;
+
+	setup();
+	CU_ASSERT_EQUAL(aer(&c), 0xffff);
+	/* Not asked for: no event. */
+	set_over_threshold(290);
+	set_over_threshold(350);
+	CU_ASSERT_EQUAL(g_nsent, 0);
+	CU_ASSERT_EQUAL(set_feature(USK_NVME_FEAT_ASYNC_EVENT_CONFIG,
+				    USK_NVME_CRITICAL_WARNING_TEMPERATURE, &dw0),
+			UT_NVME_OK);
+	set_over_threshold(290);
+	CU_ASSERT_EQUAL_FATAL(g_nsent, 1);
+	CU_ASSERT_PTR_EQUAL(g_sent[0], &c->req);
+	CU_ASSERT_EQUAL(USK_NVME_STATUS_CODE(c->req.rsp.status), UT_NVME_OK);
+	CU_ASSERT_EQUAL(c->req.rsp.dw0 & 7, 1);
+	CU_ASSERT_EQUAL((c->req.rsp.dw0 >> 8) & 0xff, 1);
+	CU_ASSERT_EQUAL((c->req.rsp.dw0 >> 16) & 0xff, USK_NVME_LOG_HEALTH);
+
+	/* Still crossed, then crossed again before the log was read: masked. */
+	CU_ASSERT_EQUAL(aer(&c), 0xffff);
+	set_over_threshold(280);
+	set_over_threshold(350);
+	set_over_threshold(290);
+	CU_ASSERT_EQUAL(g_nsent, 1);
+	/* Read, but never back within the thresholds: no second event. */
+	read_health_log();
+	set_over_threshold(285);
+	CU_ASSERT_EQUAL(g_nsent, 1);
+	/* Back within, then crossed: news again. */
+	set_over_threshold(350);
+	set_over_threshold(290);
+	CU_ASSERT_EQUAL_FATAL(g_nsent, 2);
+	CU_ASSERT_PTR_EQUAL(g_sent[1], &c->req);
+	CU_ASSERT_EQUAL(c->req.rsp.dw0 & 7, 1);
+
+	/* Crossed with no AER waiting: sent when one comes. */
+	read_health_log();
+	set_over_threshold(350);
+	set_over_threshold(290);
+	CU_ASSERT_EQUAL(g_nsent, 2);
+	CU_ASSERT_EQUAL(aer(&c), 0xffff);
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_EQUAL_FATAL(g_nsent, 3);
+	CU_ASSERT_PTR_EQUAL(g_sent[2], &c->req);
+	CU_ASSERT_EQUAL((c->req.rsp.dw0 >> 16) & 0xff, USK_NVME_LOG_HEALTH);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_number_of_queues),		UT_TEST(test_features),
-		UT_TEST(test_power_management_feature), UT_TEST(test_temperature_threshold_feature),
-		UT_TEST(test_error_recovery_feature),	UT_TEST(test_write_atomicity_feature),
+		UT_TEST(test_number_of_queues),
+		UT_TEST(test_features),
+		UT_TEST(test_power_management_feature),
+		UT_TEST(test_temperature_threshold_feature),
+		UT_TEST(test_temperature_event),
+		UT_TEST(test_error_recovery_feature),
+		UT_TEST(test_write_atomicity_feature),
 	};
 
 	return ut_bdev_layer_run("nvmf_features", tests, USK_COUNTOF(tests), &g_thread);
