@@ -40,47 +40,47 @@ static struct vfio_iommu_type1_info *make_info(uint32_t pad)
 	return make_info_ranges(pad, ranges, 2);
 }
 
-/* Registers @count regions of 1 MiB from @big (4 GiB) and checks their IOVAs avoid @hole. */
-static void register_and_check(void *big, int count, const struct vfio_iova_range *hole,
-			       bool apply_caps_first, struct vfio_iommu_type1_info *info)
+/*
+ * 4095 regions of 1 MiB registered, @info applied to the env before them or
+ * after: their IOVAs avoid @hole and stay below 2^39. Frees @info.
+ */
+static void check_registrations(struct vfio_iommu_type1_info *info,
+				const struct vfio_iova_range *hole, bool apply_caps_first)
 {
-	uintptr_t base = ((uintptr_t)big + 0xfff) & ~(uintptr_t)0xfff;
+	struct usk_env_opts opts;
+	uint8_t *big = malloc(UINT64_C(1) << 32);
+	uint8_t *base = (uint8_t *)(((uintptr_t)big + 0xfff) & ~(uintptr_t)0xfff);
 
+	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
+	usk_env_opts_init(&opts, sizeof(opts));
+	opts.iova_width = 48;
+	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
 	if (apply_caps_first) {
 		CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
 	}
-	for (int i = 0; i < count; i++) {
-		CU_ASSERT_EQUAL_FATAL(
-			usk_mem_register((void *)(base + (uintptr_t)i * 0x100000), 0x100000), 0);
+	for (size_t i = 0; i < 4095; i++) {
+		CU_ASSERT_EQUAL_FATAL(usk_mem_register(base + i * 0x100000, 0x100000), 0);
 	}
 	if (!apply_caps_first) {
 		CU_ASSERT_EQUAL(vfio_apply_iova_caps(info), 0);
 	}
-	for (int i = 0; i < count; i++) {
-		uint64_t iova = usk_vtoiova((void *)(base + (uintptr_t)i * 0x100000), NULL);
+	for (size_t i = 0; i < 4095; i++) {
+		uint64_t iova = usk_vtoiova(base + i * 0x100000, NULL);
 
 		CU_ASSERT_FATAL(iova + 0x100000 <= hole->start || iova > hole->end);
 		CU_ASSERT_FATAL(iova < (UINT64_C(1) << 39));
 	}
+	usk_env_fini();
+	free(big);
+	free(info);
 }
 
 /* 4 GiB of registrations step over the MSI window and stay below 2^39. */
 static void check_width_and_msi_hole(uint32_t pad)
 {
 	const struct vfio_iova_range hole = {0xfee00000, 0xfeefffff};
-	struct usk_env_opts opts;
-	struct vfio_iommu_type1_info *info = make_info(pad);
-	void *big;
 
-	usk_env_opts_init(&opts, sizeof(opts));
-	opts.iova_width = 48;
-	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
-	big = malloc(UINT64_C(1) << 32);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
-	register_and_check(big, 4095, &hole, true, info);
-	usk_env_fini();
-	free(big);
-	free(info);
+	check_registrations(make_info(pad), &hole, true);
 }
 
 static void test_width_and_msi_hole(void)
@@ -98,19 +98,8 @@ static void test_msi_window_kept_before_first_attach(void)
 	const struct vfio_iova_range hole = {ENV_IOVA_MSI_START, ENV_IOVA_MSI_END - 1};
 	const struct vfio_iova_range ranges[2] = {{0, hole.start - 1},
 						  {hole.end + 1, 0x7fffffffff}};
-	struct vfio_iommu_type1_info *info = make_info_ranges(0, ranges, 2);
-	struct usk_env_opts opts;
-	void *big;
 
-	usk_env_opts_init(&opts, sizeof(opts));
-	opts.iova_width = 48;
-	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
-	big = malloc(UINT64_C(1) << 32);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(big);
-	register_and_check(big, 4095, &hole, false, info);
-	usk_env_fini();
-	free(big);
-	free(info);
+	check_registrations(make_info_ranges(0, ranges, 2), &hole, false);
 }
 
 /* Read by copying: UBSan failed the cast of a capability on a 4-byte boundary. */
