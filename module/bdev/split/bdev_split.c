@@ -35,7 +35,7 @@ struct split_part {
 	/* The part is its channels' io_device; the layer registers &bdev as another. */
 	struct split_base *base;
 	struct usk_bdev bdev;
-	char name[80];
+	char name[USK_BDEV_NAME_MAX + 1];
 	uint64_t offset_blocks;
 };
 
@@ -324,6 +324,14 @@ int bdev_split_create(const char *base_name, uint32_t count, uint64_t size_mb, u
 		snprintf(err, errlen, "field 'split_count': expected 1 to %d", SPLIT_MAX_PARTS);
 		return -EINVAL;
 	}
+	/* Cut short, the parts' names would be another bdev's, or each other's. */
+	if (snprintf(NULL, 0, "%sp%u", base_name, count - 1) > USK_BDEV_NAME_MAX) {
+		snprintf(err, errlen,
+			 "field 'base_bdev': the parts' names (the base's and 'p%u') would be "
+			 "longer than %d bytes; rename the base shorter",
+			 count - 1, USK_BDEV_NAME_MAX);
+		return -EINVAL;
+	}
 	base = calloc(1, sizeof(*base));
 	if (base == NULL || (base->name = strdup(base_name)) == NULL) {
 		free(base);
@@ -410,7 +418,7 @@ static void rpc_bdev_split_create(struct usk_rpc_request *req, const struct usk_
 {
 	struct split_create_params p = {0};
 	struct usk_json_write_ctx *w;
-	char err[256], name[96];
+	char err[256], name[USK_BDEV_NAME_MAX + 1];
 	uint32_t made = 0;
 
 	if (usk_rpc_decode_params(req, params, g_split_create_decoders,

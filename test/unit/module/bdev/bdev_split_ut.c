@@ -167,11 +167,55 @@ static void test_bad_splits_and_base_removal(void)
 	CU_ASSERT_PTR_NULL(usk_bdev_first());
 }
 
+/* A legal base name of 100 bytes: its parts are named after all of it. */
+static void split_long_name(void *ctx)
+{
+	char base[101], part[110];
+
+	memset(base, 'b', 100);
+	base[100] = '\0';
+	g_rc = bdev_malloc_create(base, 64, 512, NULL, g_err, sizeof(g_err));
+	CU_ASSERT_EQUAL_FATAL(g_rc, 0);
+	g_rc = bdev_split_create(base, 2, 0, NULL, g_err, sizeof(g_err));
+	CU_ASSERT_EQUAL(g_rc, 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(part, sizeof(part), "%sp%d", base, i);
+		CU_ASSERT_PTR_NOT_NULL(usk_bdev_get_by_name(part));
+	}
+	CU_ASSERT_EQUAL(bdev_split_delete(base), 0);
+	CU_ASSERT_EQUAL(bdev_malloc_delete(base, NULL, NULL), 0);
+}
+
+/* A base name so long that its parts' names would pass the limit is refused. */
+static void split_too_long_name(void *ctx)
+{
+	char base[USK_BDEV_NAME_MAX];
+
+	memset(base, 'c', sizeof(base) - 1);
+	base[sizeof(base) - 1] = '\0';
+	CU_ASSERT_EQUAL_FATAL(bdev_malloc_create(base, 64, 512, NULL, g_err, sizeof(g_err)), 0);
+	CU_ASSERT_EQUAL(bdev_split_create(base, 2, 0, NULL, g_err, sizeof(g_err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "field 'base_bdev'"));
+	/* Left as it was: unclaimed. */
+	CU_ASSERT_FALSE(usk_bdev_is_claimed(usk_bdev_get_by_name(base)));
+	CU_ASSERT_EQUAL(bdev_malloc_delete(base, NULL, NULL), 0);
+}
+
+static void test_long_base_names(void)
+{
+	on_thread(split_long_name, NULL);
+	ut_poll_threads(&g_thread, 1);
+	on_thread(split_too_long_name, NULL);
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_PTR_NULL(usk_bdev_first());
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_parts_map_onto_the_base),
 		UT_TEST(test_bad_splits_and_base_removal),
+		UT_TEST(test_long_base_names),
 	};
 
 	return ut_bdev_layer_run("bdev_split", tests, USK_COUNTOF(tests), &g_thread);
