@@ -37,6 +37,7 @@ struct split_part {
 	struct usk_bdev bdev;
 	char name[USK_BDEV_NAME_MAX + 1];
 	uint64_t offset_blocks;
+	uint32_t index; /* in base->part */
 };
 
 /* A part's channel: the thread's channel of the base. */
@@ -169,6 +170,8 @@ static void split_part_unregistered(void *io_device)
 	struct split_part *part = io_device;
 	struct split_base *base = part->base;
 
+	/* A later delete, or the base's removal, must not unregister it again. */
+	base->part[part->index] = NULL;
 	free(part);
 	if (--base->parts_left == 0) {
 		split_base_free(base);
@@ -250,6 +253,7 @@ static int split_part_make(struct split_base *base, uint32_t i, uint64_t blocks,
 	snprintf(part->name, sizeof(part->name), "%sp%u", base->name, i);
 	part->base = base;
 	part->offset_blocks = blocks * i;
+	part->index = i;
 	part->bdev.name = part->name;
 	part->bdev.ctxt = part;
 	part->bdev.write_unit_size = usk_bdev_get_write_unit_size(b);

@@ -210,12 +210,48 @@ static void test_long_base_names(void)
 	CU_ASSERT_PTR_NULL(usk_bdev_first());
 }
 
+static void split_and_open_p1(void *ctx)
+{
+	g_rc = bdev_malloc_create("base", 64, 512, NULL, g_err, sizeof(g_err));
+	CU_ASSERT_EQUAL_FATAL(g_rc, 0);
+	CU_ASSERT_EQUAL_FATAL(bdev_split_create("base", 4, 0, NULL, g_err, sizeof(g_err)), 0);
+	g_removes = 0;
+	CU_ASSERT_EQUAL_FATAL(usk_bdev_open("basep1", false, count_remove, NULL, &g_part), 0);
+}
+
+static void delete_split_again(void *ctx)
+{
+	/* The parts already gone are not touched again. */
+	CU_ASSERT_EQUAL(bdev_split_delete("base"), 0);
+}
+
+static void delete_base_quietly(void *ctx)
+{
+	CU_ASSERT_EQUAL(bdev_malloc_delete("base", NULL, NULL), 0);
+}
+
+/* While one part is open, the split is deleted twice, then its base goes. */
+static void test_delete_again_while_a_part_is_open(void)
+{
+	on_thread(split_and_open_p1, NULL);
+	on_thread(delete_split, NULL);
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name("basep0"));
+	CU_ASSERT_PTR_NOT_NULL(usk_bdev_get_by_name("basep1"));
+	CU_ASSERT_EQUAL(g_removes, 1);
+	on_thread(delete_split_again, NULL);
+	on_thread(delete_base_quietly, NULL);
+	on_thread(close_part, NULL);
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_PTR_NULL(usk_bdev_first());
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_parts_map_onto_the_base),
 		UT_TEST(test_bad_splits_and_base_removal),
 		UT_TEST(test_long_base_names),
+		UT_TEST(test_delete_again_while_a_part_is_open),
 	};
 
 	return ut_bdev_layer_run("bdev_split", tests, USK_COUNTOF(tests), &g_thread);
