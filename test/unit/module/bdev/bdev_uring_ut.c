@@ -16,6 +16,9 @@
  */
 #include <liburing.h>
 
+/* More I/O in flight than the ring's 512 entries (test_a_full_ring_waits_for_room). */
+#define UT_BDEV_POOL_SIZE 1024
+
 #include "usk/util.h"
 #include "ut_bdev_file.h"
 
@@ -277,6 +280,45 @@ static void test_a_refused_submit_is_given_again(void)
 	unlink(path);
 }
 
+#define BURST 600
+
+/* BURST one-block reads in one turn of the thread: more than the ring has entries. */
+static void read_burst(void *ctx)
+{
+	struct ut_file_bdev *b = ctx;
+
+	for (int i = 0; i < BURST; i++) {
+		CU_ASSERT_EQUAL(usk_bdev_read_blocks(b->u.desc, b->u.ch, b->in, (uint64_t)i, 1,
+						     ut_bdev_io_count, &b->u),
+				0);
+	}
+}
+
+/*
+ * With the ring full, the kernel refusing the submit that would make room
+ * (-EBUSY) leaves the I/O to wait for room, not to fail: the kernel is
+ * short of room for a moment, the I/O is fine.
+ */
+static void test_a_full_ring_waits_for_room(void)
+{
+	char path[PATH_LEN];
+	int fd = make_file(ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(create("u_full", path), 0);
+	g_b.u.name = "u_full";
+	on_thread(ut_bdev_open_msg, &g_b.u);
+	g_b.u.done = g_b.u.failed = 0;
+	g_submit_refusals = 1;
+	ut_file_io_on_thread(&g_b, read_burst, BURST);
+	CU_ASSERT_EQUAL(g_submit_refusals, 0);
+	CU_ASSERT_EQUAL(g_b.u.failed, 0);
+	on_thread(ut_bdev_close_msg, &g_b.u);
+	ut_file_delete(&g_b, "u_full");
+	close(fd);
+	unlink(path);
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "uring_yield");
@@ -292,6 +334,7 @@ int main(void)
 		UT_TEST(test_a_host_without_io_uring_is_sent_to_aio),
 		UT_TEST(test_a_refused_io_uring_setup_is_explained),
 		UT_TEST(test_a_refused_submit_is_given_again),
+		UT_TEST(test_a_full_ring_waits_for_room),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 
