@@ -258,6 +258,11 @@ static int split_part_make(struct split_base *base, uint32_t i, uint64_t blocks,
 	part->bdev.ctxt = part;
 	part->bdev.write_unit_size = usk_bdev_get_write_unit_size(b);
 	part->bdev.optimal_io_boundary = usk_bdev_get_optimal_io_boundary(b);
+	/* The base's blocks, metadata and all: the block size counts what they carry. */
+	part->bdev.md_len = usk_bdev_get_md_size(b);
+	part->bdev.md_interleave = usk_bdev_is_md_interleaved(b);
+	part->bdev.dif_type = (uint8_t)usk_bdev_get_dif_type(b);
+	part->bdev.dif_is_head_of_md = b->dif_is_head_of_md;
 	rc = usk_io_device_register(part, split_channel_create, split_channel_destroy,
 				    sizeof(struct split_channel), part->name);
 	if (rc == 0) {
