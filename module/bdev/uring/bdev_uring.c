@@ -61,7 +61,8 @@ struct uring_channel {
 	struct usk_poller *poller;
 	uint32_t queued;   /* in the ring, not yet given to the kernel */
 	uint32_t inflight; /* given to the kernel, not yet reaped */
-	/* The ring full, and the kernel refusing to take any: in order, for the next poll. */
+	uint32_t cq_entries; /* in flight at most: no completion overflows the queue */
+	/* No room in the ring or its completion queue: in order, for the next poll. */
 	struct usk_bdev_io *wait_head, *wait_tail;
 	bool fixed_files;  /* the ring has a registered-file table */
 	int efd;	   /* signalled on completions: wakes an idle-sleeping reactor */
@@ -174,7 +175,6 @@ static int uring_poll(void *ctx)
 	if (ch->queued > 0) {
 		uring_give_queued(ch);
 	}
-	uring_admit_waiting(ch);
 	io_uring_for_each_cqe(&ch->ring, head, cqe) {
 		struct usk_bdev_io *io = io_uring_cqe_get_data(cqe);
 		uint64_t want =
@@ -192,6 +192,7 @@ static int uring_poll(void *ctx)
 	}
 	io_uring_cq_advance(&ch->ring, n);
 	ch->inflight -= n;
+	uring_admit_waiting(ch);
 	if (n == 0 && ch->inflight > 0) {
 		/* What the kernel could not finish at submit (every tmpfs read). */
 		bdev_file_let_kernel_worker_run();
@@ -318,6 +319,7 @@ static int uring_channel_create(void *io_device, void *ctx)
 		params.sq_thread_idle = g_uring_opts.sqpoll_idle_ms;
 	}
 	rc = io_uring_queue_init_params(URING_QUEUE_DEPTH, &ch->ring, &params);
+	ch->cq_entries = params.cq_entries;
 	if (rc != 0) {
 		char why[256];
 
@@ -414,15 +416,22 @@ static bool uring_prep(struct io_uring_sqe *sqe, int file, struct usk_bdev_io *i
 
 /*
  * Puts @io in the ring, to go to the kernel at the next poll, or fails it;
- * false, with @io untouched, when the ring has no free entry.
+ * false, with @io untouched, when the ring has no free entry or its
+ * completion could overflow the completion queue. The kernel keeps an
+ * overflow aside until a system call asks for it (before Linux 5.5 it is
+ * lost), and none may come: the I/O would never complete.
  */
 static bool uring_put(struct uring_channel *ch, struct usk_bdev_io *io)
 {
 	struct uring_bdev *ub = io->bdev->ctxt;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&ch->ring);
+	struct io_uring_sqe *sqe;
 	bool fixed;
 	int file;
 
+	if (ch->inflight + ch->queued >= ch->cq_entries) {
+		return false;
+	}
+	sqe = io_uring_get_sqe(&ch->ring);
 	if (sqe == NULL) {
 		/* The ring is full of queued I/O: hand it over and take a fresh slot. */
 		uring_give_queued(ch);
