@@ -578,7 +578,7 @@ static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, 
 {
 	struct nvme_bdev *nb = calloc(1, sizeof(*nb));
 	uint32_t nsid = usk_nvme_ns_get_id(ns);
-	char name[256];
+	char name[USK_BDEV_NAME_MAX + 1];
 	int rc = nb == NULL ? -ENOMEM : nvme_bdev_ns_geometry(ns, &nb->bdev, err, errlen);
 
 	if (rc != 0) {
@@ -608,13 +608,25 @@ static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, 
 	return 0;
 }
 
-/* Fails when a bdev the controller would make has a name already taken. */
+/*
+ * Fails when a bdev the controller would make, now or when a namespace
+ * comes, has a name too long or already taken.
+ */
 static int nvme_bdev_names_free(const char *name, struct usk_nvme_ctrlr *ctrlr, char *err,
 				size_t errlen)
 {
-	char bdev_name[256];
+	uint32_t num_ns = usk_nvme_ctrlr_get_num_ns(ctrlr);
+	char bdev_name[USK_BDEV_NAME_MAX + 1];
 
-	for (uint32_t nsid = 1; nsid <= usk_nvme_ctrlr_get_num_ns(ctrlr); nsid++) {
+	/* Cut short, the names of namespaces 12 and 13 would both be <name>n1. */
+	if (snprintf(NULL, 0, "%sn%u", name, num_ns) > USK_BDEV_NAME_MAX) {
+		snprintf(err, errlen,
+			 "field 'name': the bdevs' names (the controller's and 'n%u') would be "
+			 "longer than %d bytes; choose a shorter name",
+			 num_ns, USK_BDEV_NAME_MAX);
+		return -EINVAL;
+	}
+	for (uint32_t nsid = 1; nsid <= num_ns; nsid++) {
 		nvme_bdev_name(bdev_name, sizeof(bdev_name), name, nsid);
 		if (usk_nvme_ctrlr_get_ns(ctrlr, nsid) != NULL &&
 		    usk_bdev_get_by_name(bdev_name) != NULL) {

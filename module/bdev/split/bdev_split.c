@@ -35,8 +35,9 @@ struct split_part {
 	/* The part is its channels' io_device; the layer registers &bdev as another. */
 	struct split_base *base;
 	struct usk_bdev bdev;
-	char name[80];
+	char name[USK_BDEV_NAME_MAX + 1];
 	uint64_t offset_blocks;
+	uint32_t index; /* in base->part */
 };
 
 /* A part's channel: the thread's channel of the base. */
@@ -169,6 +170,8 @@ static void split_part_unregistered(void *io_device)
 	struct split_part *part = io_device;
 	struct split_base *base = part->base;
 
+	/* A later delete, or the base's removal, must not unregister it again. */
+	base->part[part->index] = NULL;
 	free(part);
 	if (--base->parts_left == 0) {
 		split_base_free(base);
@@ -250,10 +253,16 @@ static int split_part_make(struct split_base *base, uint32_t i, uint64_t blocks,
 	snprintf(part->name, sizeof(part->name), "%sp%u", base->name, i);
 	part->base = base;
 	part->offset_blocks = blocks * i;
+	part->index = i;
 	part->bdev.name = part->name;
 	part->bdev.ctxt = part;
 	part->bdev.write_unit_size = usk_bdev_get_write_unit_size(b);
 	part->bdev.optimal_io_boundary = usk_bdev_get_optimal_io_boundary(b);
+	/* The base's blocks, metadata and all: the block size counts what they carry. */
+	part->bdev.md_len = usk_bdev_get_md_size(b);
+	part->bdev.md_interleave = usk_bdev_is_md_interleaved(b);
+	part->bdev.dif_type = (uint8_t)usk_bdev_get_dif_type(b);
+	part->bdev.dif_is_head_of_md = b->dif_is_head_of_md;
 	rc = usk_io_device_register(part, split_channel_create, split_channel_destroy,
 				    sizeof(struct split_channel), part->name);
 	if (rc == 0) {
@@ -322,6 +331,14 @@ int bdev_split_create(const char *base_name, uint32_t count, uint64_t size_mb, u
 
 	if (count < 1 || count > SPLIT_MAX_PARTS) {
 		snprintf(err, errlen, "field 'split_count': expected 1 to %d", SPLIT_MAX_PARTS);
+		return -EINVAL;
+	}
+	/* Cut short, the parts' names would be another bdev's, or each other's. */
+	if (snprintf(NULL, 0, "%sp%u", base_name, count - 1) > USK_BDEV_NAME_MAX) {
+		snprintf(err, errlen,
+			 "field 'base_bdev': the parts' names (the base's and 'p%u') would be "
+			 "longer than %d bytes; rename the base shorter",
+			 count - 1, USK_BDEV_NAME_MAX);
 		return -EINVAL;
 	}
 	base = calloc(1, sizeof(*base));
@@ -410,7 +427,7 @@ static void rpc_bdev_split_create(struct usk_rpc_request *req, const struct usk_
 {
 	struct split_create_params p = {0};
 	struct usk_json_write_ctx *w;
-	char err[256], name[96];
+	char err[256], name[USK_BDEV_NAME_MAX + 1];
 	uint32_t made = 0;
 
 	if (usk_rpc_decode_params(req, params, g_split_create_decoders,

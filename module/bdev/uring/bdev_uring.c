@@ -50,9 +50,10 @@ struct uring_bdev {
 	_Atomic bool no_zero_range;
 };
 
-/* Per I/O: how a write zeroes went out. */
+/* Per I/O: how a write zeroes went out, and its place in the channel's wait list. */
 struct uring_io {
 	bool by_hole;
+	struct usk_bdev_io *next;
 };
 
 struct uring_channel {
@@ -60,6 +61,9 @@ struct uring_channel {
 	struct usk_poller *poller;
 	uint32_t queued;   /* in the ring, not yet given to the kernel */
 	uint32_t inflight; /* given to the kernel, not yet reaped */
+	uint32_t cq_entries; /* in flight at most: no completion overflows the queue */
+	/* No room in the ring or its completion queue: in order, for the next poll. */
+	struct usk_bdev_io *wait_head, *wait_tail;
 	bool fixed_files;  /* the ring has a registered-file table */
 	int efd;	   /* signalled on completions: wakes an idle-sleeping reactor */
 	uint64_t slot_owner[URING_FILE_SLOTS]; /* the bdev id registered in each slot, 0: none */
@@ -91,6 +95,7 @@ const struct usk_bdev_module g_bdev_uring_module = {
 };
 
 static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io);
+static void uring_admit_waiting(struct uring_channel *ch);
 
 /*
  * Gives the kernel the queued SQEs. What it refuses (-EBUSY while its
@@ -117,7 +122,7 @@ static int uring_arm(void *ctx)
 {
 	struct uring_channel *ch = ctx;
 
-	if (ch->queued > 0) {
+	if (ch->queued > 0 || ch->wait_head != NULL) {
 		/* Not yet given to the kernel: the poller must run first. */
 		return 1;
 	}
@@ -187,6 +192,7 @@ static int uring_poll(void *ctx)
 	}
 	io_uring_cq_advance(&ch->ring, n);
 	ch->inflight -= n;
+	uring_admit_waiting(ch);
 	if (n == 0 && ch->inflight > 0) {
 		/* What the kernel could not finish at submit (every tmpfs read). */
 		bdev_file_let_kernel_worker_run();
@@ -313,6 +319,7 @@ static int uring_channel_create(void *io_device, void *ctx)
 		params.sq_thread_idle = g_uring_opts.sqpoll_idle_ms;
 	}
 	rc = io_uring_queue_init_params(URING_QUEUE_DEPTH, &ch->ring, &params);
+	ch->cq_entries = params.cq_entries;
 	if (rc != 0) {
 		char why[256];
 
@@ -407,29 +414,77 @@ static bool uring_prep(struct io_uring_sqe *sqe, int file, struct usk_bdev_io *i
 	}
 }
 
-/* Puts @io in the ring, to go to the kernel at the next poll; or fails it. */
-static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io)
+/*
+ * Puts @io in the ring, to go to the kernel at the next poll, or fails it;
+ * false, with @io untouched, when the ring has no free entry or its
+ * completion could overflow the completion queue. The kernel keeps an
+ * overflow aside until a system call asks for it (before Linux 5.5 it is
+ * lost), and none may come: the I/O would never complete.
+ */
+static bool uring_put(struct uring_channel *ch, struct usk_bdev_io *io)
 {
 	struct uring_bdev *ub = io->bdev->ctxt;
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&ch->ring);
+	struct io_uring_sqe *sqe;
 	bool fixed;
+	int file;
 
+	if (ch->inflight + ch->queued >= ch->cq_entries) {
+		return false;
+	}
+	sqe = io_uring_get_sqe(&ch->ring);
 	if (sqe == NULL) {
 		/* The ring is full of queued I/O: hand it over and take a fresh slot. */
 		uring_give_queued(ch);
 		sqe = io_uring_get_sqe(&ch->ring);
 	}
-	int file = uring_file(ch, ub, &fixed);
-
-	if (sqe == NULL || !uring_prep(sqe, file, io)) {
+	if (sqe == NULL) {
+		return false;
+	}
+	file = uring_file(ch, ub, &fixed);
+	if (!uring_prep(sqe, file, io)) {
 		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
-		return;
+		return true;
 	}
 	if (fixed) {
 		io_uring_sqe_set_flags(sqe, IOSQE_FIXED_FILE);
 	}
 	io_uring_sqe_set_data(sqe, io);
 	ch->queued++;
+	return true;
+}
+
+/*
+ * Puts @io in the ring, or, when the kernel refused the submit that would
+ * have made room, behind the I/O waiting for the next poll: a full ring is
+ * the kernel short of room for a moment, not a failed I/O.
+ */
+static void uring_queue(struct uring_channel *ch, struct usk_bdev_io *io)
+{
+	struct uring_io *uio = usk_bdev_io_driver_ctx(io);
+
+	if (ch->wait_head == NULL && uring_put(ch, io)) {
+		return;
+	}
+	uio->next = NULL;
+	if (ch->wait_head == NULL) {
+		ch->wait_head = io;
+	} else {
+		((struct uring_io *)usk_bdev_io_driver_ctx(ch->wait_tail))->next = io;
+	}
+	ch->wait_tail = io;
+}
+
+/* Moves waiting I/O into the ring, oldest first, while it has room. */
+static void uring_admit_waiting(struct uring_channel *ch)
+{
+	while (ch->wait_head != NULL && uring_put(ch, ch->wait_head)) {
+		struct uring_io *uio = usk_bdev_io_driver_ctx(ch->wait_head);
+
+		ch->wait_head = uio->next;
+	}
+	if (ch->wait_head == NULL) {
+		ch->wait_tail = NULL;
+	}
 }
 
 static void uring_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)

@@ -171,6 +171,49 @@ static void test_namespace_changes(void)
 	teardown_model();
 }
 
+static int g_long_rc;
+static char g_long_err[512];
+
+static void attach_long_name(void *name)
+{
+	struct usk_nvme_ctrlr_opts opts;
+	struct usk_nvme_ctrlr *ctrlr;
+	struct nvme_bdev_ctrlr *nc;
+
+	usk_nvme_ctrlr_opts_init(&opts, sizeof(opts));
+	g_long_rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &opts, &ctrlr);
+	CU_ASSERT_EQUAL_FATAL(g_long_rc, 0);
+	g_long_rc = bdev_nvme_attach_ctrlr(name, ctrlr, &nc, g_long_err, sizeof(g_long_err));
+}
+
+/*
+ * A controller name so long that <name>n2 passes USK_BDEV_NAME_MAX is
+ * refused naming the field, and nothing is registered: cut short, both
+ * bdev names would be <name>n, the first bdev misnamed and the second
+ * clashing with it. The controller is given back.
+ */
+static void test_a_name_too_long_for_its_bdevs(void)
+{
+	char name[USK_BDEV_NAME_MAX];
+
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	create_model();
+	on_thread(attach_long_name, name);
+	CU_ASSERT_EQUAL(g_long_rc, -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_long_err, "field 'name'"));
+	for (time_t end = time(NULL) + 5;
+	     (nvme_model_enabled(g_model) || nvme_model_shutting_down(g_model)) &&
+	     time(NULL) <= end;) {
+		usk_thread_poll(g_thread, 0, 0);
+	}
+	CU_ASSERT_FALSE(nvme_model_enabled(g_model));
+	ut_poll_threads(&g_thread, 1);
+	CU_ASSERT_PTR_NULL(usk_bdev_first());
+	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get(name));
+	nvme_model_destroy(g_model);
+}
+
 static struct usk_thread *g_other;
 static struct usk_bdev_desc *g_other_desc;
 static struct usk_io_channel *g_other_ch;
@@ -261,6 +304,7 @@ int main(void)
 		UT_TEST(test_hot_unplug),
 		UT_TEST(test_namespace_changes),
 		UT_TEST(test_last_close_on_another_thread),
+		UT_TEST(test_a_name_too_long_for_its_bdevs),
 	};
 
 	return UT_BDEV_NVME_RUN("bdev_nvme", tests);

@@ -16,6 +16,9 @@
  */
 #include <liburing.h>
 
+/* More I/O in flight than the ring's 512 entries and its 1024 completions. */
+#define UT_BDEV_POOL_SIZE 2048
+
 #include "usk/util.h"
 #include "ut_bdev_file.h"
 
@@ -277,6 +280,75 @@ static void test_a_refused_submit_is_given_again(void)
 	unlink(path);
 }
 
+#define BURST 600
+/* More than the ring's completion queue holds (twice its 512 entries). */
+#define BIG_BURST 1500
+
+static int g_burst;
+
+/* g_burst one-block reads in one turn of the thread: more than the ring has entries. */
+static void read_burst(void *ctx)
+{
+	struct ut_file_bdev *b = ctx;
+
+	for (int i = 0; i < g_burst; i++) {
+		CU_ASSERT_EQUAL(usk_bdev_read_blocks(b->u.desc, b->u.ch, b->in, (uint64_t)i, 1,
+						     ut_bdev_io_count, &b->u),
+				0);
+	}
+}
+
+/*
+ * With the ring full, the kernel refusing the submit that would make room
+ * (-EBUSY) leaves the I/O to wait for room, not to fail: the kernel is
+ * short of room for a moment, the I/O is fine.
+ */
+static void test_a_full_ring_waits_for_room(void)
+{
+	char path[PATH_LEN];
+	int fd = make_file(ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(create("u_full", path), 0);
+	g_b.u.name = "u_full";
+	on_thread(ut_bdev_open_msg, &g_b.u);
+	g_b.u.done = g_b.u.failed = 0;
+	g_submit_refusals = 1;
+	g_burst = BURST;
+	ut_file_io_on_thread(&g_b, read_burst, BURST);
+	CU_ASSERT_EQUAL(g_submit_refusals, 0);
+	CU_ASSERT_EQUAL(g_b.u.failed, 0);
+	on_thread(ut_bdev_close_msg, &g_b.u);
+	ut_file_delete(&g_b, "u_full");
+	close(fd);
+	unlink(path);
+}
+
+/*
+ * More I/O in one turn than the completion queue holds all complete. Given
+ * to the kernel at once, the completions past the queue's 1024 were kept
+ * aside by the kernel until a system call asked for them, and none came
+ * once the burst was given: 476 of 1500 reads never completed.
+ */
+static void test_more_than_the_completion_queue_holds_completes(void)
+{
+	char path[PATH_LEN];
+	int fd = make_file(ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(create("u_cq", path), 0);
+	g_b.u.name = "u_cq";
+	on_thread(ut_bdev_open_msg, &g_b.u);
+	g_b.u.done = g_b.u.failed = 0;
+	g_burst = BIG_BURST;
+	ut_file_io_on_thread(&g_b, read_burst, BIG_BURST);
+	CU_ASSERT_EQUAL(g_b.u.failed, 0);
+	on_thread(ut_bdev_close_msg, &g_b.u);
+	ut_file_delete(&g_b, "u_cq");
+	close(fd);
+	unlink(path);
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "uring_yield");
@@ -292,6 +364,8 @@ int main(void)
 		UT_TEST(test_a_host_without_io_uring_is_sent_to_aio),
 		UT_TEST(test_a_refused_io_uring_setup_is_explained),
 		UT_TEST(test_a_refused_submit_is_given_again),
+		UT_TEST(test_a_full_ring_waits_for_room),
+		UT_TEST(test_more_than_the_completion_queue_holds_completes),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

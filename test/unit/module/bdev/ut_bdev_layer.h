@@ -91,9 +91,14 @@ static inline void ut_bdev_poll_until(struct usk_thread *thread, const int *coun
 	CU_ASSERT_EQUAL(*counter, want);
 }
 
+/* bdev_ios in the layer's pool; a test that needs more in flight defines it first. */
+#ifndef UT_BDEV_POOL_SIZE
+#define UT_BDEV_POOL_SIZE 256
+#endif
+
 static inline void ut_bdev_layer_init_msg(void *ctx)
 {
-	*(int *)ctx = bdev_layer_init(256);
+	*(int *)ctx = bdev_layer_init(UT_BDEV_POOL_SIZE);
 }
 
 static inline void ut_bdev_layer_fini_msg(void *ctx)
