@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_internal.h"
+#include "usk_internal/cpumask.h"
 
 /* Parses "0x3" or "3": bit N set means core N. */
 static int cpumask_parse_hex(const char *s, cpu_set_t *set, char *err, size_t errlen)
