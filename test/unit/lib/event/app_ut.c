@@ -500,6 +500,49 @@ static void test_json_config_is_applied_or_explained(void)
 	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), -ENOENT);
 }
 
+static struct usk_rpc_request *g_slow_req;
+
+static void slow_answer_now(void *ctx)
+{
+	trace("r");
+	usk_rpc_send_bool(g_slow_req, true);
+	g_slow_req = NULL;
+}
+
+/* Answers on a later poll, as a method waiting on a device does; SIGINT comes meanwhile. */
+static void slow_method(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	g_slow_req = req;
+	usk_app_stop(0);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(usk_thread_get_current(), slow_answer_now, NULL), 0);
+}
+
+/*
+ * A stop while a config call is pending is the user's, not a failed
+ * start: the subsystems stay up until the call has answered (its method
+ * may still use them), nothing is logged as an error, no later entry is
+ * applied, and the app ends with the stop's code.
+ */
+static void test_a_stop_during_a_slow_config_call_is_not_a_failure(void)
+{
+	static bool registered;
+
+	if (!registered) {
+		CU_ASSERT_EQUAL_FATAL(usk_rpc_register_method("slow_method", slow_method), 0);
+		registered = true;
+	}
+	usk_log_set_level(USK_LOG_NOTICE);
+	g_trace[0] = '\0';
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"log\",\"config\":["
+					  "{\"method\":\"slow_method\"},{\"method\":"
+					  "\"log_set_level\",\"params\":{\"level\":\"warn\"}}]}]}"),
+			0);
+	CU_ASSERT_PTR_NULL(g_slow_req);
+	CU_ASSERT_STRING_EQUAL(g_trace, "abrBA");
+	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_NOTICE);
+	CU_ASSERT_STRING_EQUAL(g_last_error, "");
+}
+
 static void stop_at_once(void *ctx)
 {
 	usk_app_stop(0);
@@ -564,6 +607,7 @@ int main(void)
 		UT_TEST(test_idle_reactors_sleep_and_wake_for_a_message),
 		UT_TEST(test_a_wake_fd_wakes_a_sleeping_reactor),
 		UT_TEST(test_json_config_is_applied_or_explained),
+		UT_TEST(test_a_stop_during_a_slow_config_call_is_not_a_failure),
 		UT_TEST(test_wait_init_answers_when_the_subsystems_are_up),
 		UT_TEST(test_bad_cpumask_fails_to_start),
 		UT_TEST(test_reactors_have_cache_lines_of_their_own),
