@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,10 +36,13 @@ static int parse_nsid(const char *value, uint32_t *nsid)
 	char *end;
 	unsigned long n;
 
+	/* Decimal only: base 0 would take ns=010 as namespace 8. */
+	if (!isdigit((unsigned char)value[0])) {
+		return -EINVAL;
+	}
 	errno = 0;
-	n = strtoul(value, &end, 0);
-	if (errno != 0 || end == value || *end != '\0' || n == 0 || n > 0xfffffffeul ||
-	    value[0] == '-') {
+	n = strtoul(value, &end, 10);
+	if (errno != 0 || *end != '\0' || n == 0 || n > 0xfffffffeul) {
 		return -EINVAL;
 	}
 	*nsid = (uint32_t)n;

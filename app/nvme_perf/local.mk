@@ -15,7 +15,9 @@ bin_PROGRAMS += app/nvme_perf/usk_nvme_perf
 app_nvme_perf_usk_nvme_perf_SOURCES = app/nvme_perf/perf_main.c \
 	app/nvme_perf/perf_nvme.c app/nvme_perf/perf_nvme.h \
 	app/nvme_perf/perf_run.c app/nvme_perf/perf_run.h
-app_nvme_perf_usk_nvme_perf_LDADD = app/nvme_perf/libperf.a lib/libusk.la $(JANSSON_LIBS) \
-	$(NUMA_LIBS)
+# -c goes through lib/event's core mask parser, which libusk.so does not export: lib/event's
+# archive gives its object to bench/usk_nvme_perf_shared, which links libusk.so.
+app_nvme_perf_usk_nvme_perf_LDADD = app/nvme_perf/libperf.a lib/event/libusk_event.la \
+	lib/libusk.la $(JANSSON_LIBS) $(NUMA_LIBS)
 # Linked with libusk statically: no PLT on the data path, and a binary the VM lab can copy.
 app_nvme_perf_usk_nvme_perf_LDFLAGS = $(AM_LDFLAGS) -static

@@ -296,27 +296,20 @@ static void perf_print_transport_stats(const struct perf_app *app, FILE *out)
 
 static int perf_parse_cores(struct perf_app *app)
 {
-	int forbidden;
+	char err[128];
 
 	if (app->opts.core_mask == NULL) {
 		app->core_ids[0] = (uint32_t)USK_MAX(sched_getcpu(), 0);
 		app->ncores = 1;
 		return 0;
 	}
-	app->ncores = perf_cores_parse(app->opts.core_mask, app->core_ids);
-	if (app->ncores <= 0 || app->ncores > PERF_MAX_CORES_LIVE) {
+	app->ncores = perf_cores_parse(app->opts.core_mask, app->core_ids, PERF_MAX_CORES_LIVE, err,
+				       sizeof(err));
+	if (app->ncores < 0) {
 		fprintf(stderr,
-			"usk_nvme_perf: -c %s: expected a core mask such as 0x3 or a list "
-			"such as [0,1], at most %d cores\n",
-			app->opts.core_mask, PERF_MAX_CORES_LIVE);
-		return -EINVAL;
-	}
-	forbidden = perf_cores_first_forbidden(app->core_ids, app->ncores);
-	if (forbidden >= 0) {
-		fprintf(stderr,
-			"usk_nvme_perf: -c %s: core %d is not one this process may run on "
-			"(nproc counts those it may)\n",
-			app->opts.core_mask, forbidden);
+			"usk_nvme_perf: -c %s: %s (expected a core mask such as 0x3 or a list "
+			"such as [0,1], at most %d cores this process may run on)\n",
+			app->opts.core_mask, err, PERF_MAX_CORES_LIVE);
 		return -EINVAL;
 	}
 	return 0;

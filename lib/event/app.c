@@ -22,8 +22,12 @@ struct event_app g_app;
 static usk_msg_fn g_start_fn;
 static void *g_start_ctx;
 static struct sigaction g_old_sigint, g_old_sigterm;
-/* A shutdown asked for while subsystems start waits for them to be up. */
-static bool g_subsystems_starting;
+/*
+ * A shutdown asked for while subsystems start, or while the JSON config
+ * loads, waits for that to end: a config call still pending may use the
+ * subsystems, which the shutdown would finish under it.
+ */
+static bool g_starting;
 static bool g_shutdown_deferred;
 
 /* Fills the fields the caller's structure has room for. */
@@ -90,7 +94,7 @@ static void app_subsystems_finished(void)
 
 static void app_shutdown_msg(void *ctx)
 {
-	if (g_subsystems_starting) {
+	if (g_starting) {
 		g_shutdown_deferred = true;
 		return;
 	}
@@ -121,11 +125,17 @@ static void app_start_failed(const char *step, int rc)
 
 static void app_config_applied(int rc)
 {
-	if (rc != 0) {
-		app_start_failed("JSON config", rc);
+	g_starting = false;
+	if (g_shutdown_deferred) {
+		app_shutdown_msg(NULL);
 		return;
 	}
+	/* A stop (its message on the way) cut the load short: the user's, not a failed start. */
 	if (usk_app_is_stopping()) {
+		return;
+	}
+	if (rc != 0) {
+		app_start_failed("JSON config", rc);
 		return;
 	}
 	if (g_app.opts.rpc_addr != NULL) {
@@ -145,8 +155,10 @@ static void app_subsystems_ready(int rc)
 {
 	bool cancelled = g_shutdown_deferred || usk_app_is_stopping();
 
-	g_subsystems_starting = false;
 	app_rpc_init_finished(rc != 0 ? rc : cancelled ? -ECANCELED : 0);
+	if (cancelled || rc != 0) {
+		g_starting = false;
+	}
 	if (g_shutdown_deferred) {
 		app_shutdown_msg(NULL);
 		return;
@@ -176,7 +188,7 @@ static void app_start_msg(void *ctx)
 		app_start_failed("RPC methods", rc);
 		return;
 	}
-	g_subsystems_starting = true;
+	g_starting = true;
 	g_shutdown_deferred = false;
 	subsystems_init(app_subsystems_ready);
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event_internal.h"
+#include "usk_internal/cpumask.h"
 
 /* Parses "0x3" or "3": bit N set means core N. */
 static int cpumask_parse_hex(const char *s, cpu_set_t *set, char *err, size_t errlen)
@@ -47,22 +47,38 @@ static int cpumask_parse_hex(const char *s, cpu_set_t *set, char *err, size_t er
 	return 0;
 }
 
+/*
+ * Reads the core number at @s into *@out, or returns NULL: digits after
+ * any blanks, since strtol() would also take "-0" as core 0 and "+1" as 1.
+ */
+static char *cpumask_core_number(const char *s, long *out)
+{
+	char *end;
+
+	s += strspn(s, " \t");
+	if (!isdigit((unsigned char)*s)) {
+		return NULL;
+	}
+	*out = strtol(s, &end, 10);
+	return end;
+}
+
 /* Parses "0,2-3" (brackets already removed). */
 static int cpumask_parse_list(const char *s, cpu_set_t *set, char *err, size_t errlen)
 {
 	while (*s != '\0') {
-		char *end;
-		long first = strtol(s, &end, 10), last;
+		long first, last;
+		char *end = cpumask_core_number(s, &first);
 
-		if (end == s || first < 0) {
+		if (end == NULL) {
 			snprintf(err, errlen, "expected a core number at '%s'", s);
 			return -EINVAL;
 		}
 		last = first;
 		if (*end == '-') {
 			s = end + 1;
-			last = strtol(s, &end, 10);
-			if (end == s || last < first) {
+			end = cpumask_core_number(s, &last);
+			if (end == NULL || last < first) {
 				snprintf(err, errlen, "bad range ending at '%s'", s);
 				return -EINVAL;
 			}

@@ -11,6 +11,7 @@
 #include "usk/rpc.h"
 #include "usk/util.h"
 #include "usk/idle_spell.h"
+#include "usk_internal/cpumask.h"
 
 /* A thread placed on a reactor, with what its part of the current sleep watches. */
 struct reactor_thread {
@@ -65,14 +66,6 @@ struct event_app {
 };
 
 extern struct event_app g_app;
-
-/*
- * Parses a core mask ("0x3", "3") or list ("[0,2-3]", "0-1") into @cores
- * (at most @max, ascending); each core must be one this process may run
- * on. Returns 0, or -EINVAL with the reason in @err.
- */
-int event_cpumask_parse(const char *mask, int *cores, uint32_t max, uint32_t *count, char *err,
-			size_t errlen);
 
 /* Sets up one reactor per core (not running yet). */
 int reactors_create(const int *cores, uint32_t count);

@@ -8,3 +8,4 @@ lib_event_libusk_event_la_SOURCES = \
 	lib/event/event_internal.h
 lib_libusk_la_LIBADD += lib/event/libusk_event.la
 usk_include_HEADERS += include/usk/event.h
+noinst_HEADERS += include/usk_internal/cpumask.h

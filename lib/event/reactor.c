@@ -190,7 +190,9 @@ static int reactor_poll_threads(struct reactor *r, uint64_t now)
 
 bool reactor_has_work(const struct reactor *r)
 {
-	if (usk_ring_count(r->incoming) != 0 || (r->index == 0 && g_signal != 0)) {
+	/* A signal acted on is no more work: reactor 0 sleeps through a long shutdown. */
+	if (usk_ring_count(r->incoming) != 0 ||
+	    (r->index == 0 && g_signal != 0 && !g_signal_seen)) {
 		return true;
 	}
 	for (uint32_t i = 0; i < r->nthreads; i++) {

@@ -42,7 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				usk_nvme_transport_id_parse(opts.trids[i], &trid);
 			}
 			if (opts.core_mask != NULL) {
-				int n = perf_cores_parse(opts.core_mask, cores);
+				char err[128];
+				int n = perf_cores_parse(opts.core_mask, cores, PERF_MAX_CORES, err,
+							 sizeof(err));
 
 				FUZZ_CHECK(n <= PERF_MAX_CORES, "-c %s: %d cores", opts.core_mask,
 					   n);

@@ -45,7 +45,8 @@ test_fuzz_fuzz_transport_id_LDADD = lib/nvme/libusk_nvme.la lib/env/libusk_env.l
 test_fuzz_fuzz_perf_opts_SOURCES = test/fuzz/fuzz_perf_opts.c test/fuzz/fuzz_common.h
 test_fuzz_fuzz_perf_opts_CPPFLAGS = $(FUZZ_INCLUDES)
 test_fuzz_fuzz_perf_opts_LDFLAGS = $(FUZZ_LINK_FLAGS)
-test_fuzz_fuzz_perf_opts_LDADD = app/nvme_perf/libperf.a lib/nvme/libusk_nvme.la \
+test_fuzz_fuzz_perf_opts_LDADD = app/nvme_perf/libperf.a lib/event/libusk_event.la \
+	lib/nvme/libusk_nvme.la \
 	lib/env/libusk_env.la lib/log/libusk_log.la lib/util/libusk_util.la $(NUMA_LIBS) -lpthread
 
 # fuzz_bdevperf_opts includes bdevperf_main.c for its static parse function;

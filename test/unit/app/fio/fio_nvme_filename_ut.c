@@ -62,6 +62,15 @@ static void test_bad_names_say_what_is_wrong(void)
 	CU_ASSERT_EQUAL(parse("traddr="), -EINVAL);
 }
 
+/* A namespace ID is decimal: ns=010 is namespace 10, not octal 8. */
+static void test_nsid_is_decimal(void)
+{
+	CU_ASSERT_EQUAL(parse("traddr=0000.01.00.0 ns=010"), 0);
+	CU_ASSERT_EQUAL(g_nsid, 10);
+	CU_ASSERT_EQUAL(parse("traddr=0000.01.00.0 ns=0x10"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "namespace ID"));
+}
+
 static void test_too_long_a_name_is_refused(void)
 {
 	char name[400];
@@ -78,6 +87,7 @@ int main(void)
 		UT_TEST(test_spdk_spelling_with_dots),
 		UT_TEST(test_colons_case_and_defaults),
 		UT_TEST(test_bad_names_say_what_is_wrong),
+		UT_TEST(test_nsid_is_decimal),
 		UT_TEST(test_too_long_a_name_is_refused),
 	};
 

@@ -19,7 +19,8 @@ test_unit_app_nvme_perf_perf_engine_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
 test_unit_app_nvme_perf_perf_engine_ut_LDADD = app/nvme_perf/libperf.a lib/util/libusk_util.la \
 	$(UT_LIBS)
 test_unit_app_nvme_perf_perf_cores_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
-test_unit_app_nvme_perf_perf_cores_ut_LDADD = app/nvme_perf/libperf.a $(UT_LIBS)
+test_unit_app_nvme_perf_perf_cores_ut_LDADD = app/nvme_perf/libperf.a lib/event/libusk_event.la \
+	$(UT_LIBS)
 test_unit_app_nvme_perf_perf_wait_ut_CPPFLAGS = $(PERF_UT_CPPFLAGS)
 test_unit_app_nvme_perf_perf_wait_ut_LDADD = app/nvme_perf/libperf.a lib/util/libusk_util.la \
 	$(UT_LIBS)

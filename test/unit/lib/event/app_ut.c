@@ -103,7 +103,41 @@ static void init_waiter(void)
 	usk_subsystem_init_done(0);
 }
 
-static const struct usk_subsystem g_sub_waiter = {.name = "waiter", .init = init_waiter};
+/* With g_slow_fini, the waiter's fini takes up to 1 s, as a device's detach may. */
+static bool g_slow_fini;
+static bool g_slept_in_fini;
+static struct usk_poller *g_fini_poller;
+static uint64_t g_fini_sleeps;
+static int g_fini_looks;
+
+static int fini_waiter_poll(void *ctx)
+{
+	struct reactor *r = usk_thread_get_ctx(usk_app_get_thread());
+
+	g_slept_in_fini = atomic_load(&r->sleeps) > g_fini_sleeps;
+	if (!g_slept_in_fini && ++g_fini_looks < 1000) {
+		return USK_POLLER_IDLE;
+	}
+	usk_poller_unregister(&g_fini_poller);
+	usk_subsystem_fini_done();
+	return USK_POLLER_BUSY;
+}
+
+static void fini_waiter(void)
+{
+	struct reactor *r = usk_thread_get_ctx(usk_app_get_thread());
+
+	if (!g_slow_fini) {
+		usk_subsystem_fini_done();
+		return;
+	}
+	g_fini_sleeps = atomic_load(&r->sleeps);
+	g_fini_looks = 0;
+	g_fini_poller = usk_poller_register(fini_waiter_poll, NULL, 1000, "slow_fini");
+}
+
+static const struct usk_subsystem g_sub_waiter = {
+	.name = "waiter", .init = init_waiter, .fini = fini_waiter};
 
 static void start_then_stop(void *ctx)
 {
@@ -269,6 +303,24 @@ static void test_sigterm_shuts_down_in_order(void)
 	g_trace[0] = '\0';
 	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(g_trace, "abBA");
+}
+
+/*
+ * After SIGTERM, the app thread's reactor still sleeps while a subsystem
+ * takes its time to finish: the signal it has acted on is no work.
+ */
+static void test_reactor_sleeps_during_a_slow_shutdown(void)
+{
+	struct usk_app_opts opts;
+
+	app_opts(&opts);
+	opts.idle_sleep = true;
+	opts.idle_threshold_us = 100;
+	g_slow_fini = true;
+	g_slept_in_fini = false;
+	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), 0);
+	g_slow_fini = false;
+	CU_ASSERT_TRUE(g_slept_in_fini);
 }
 
 /* Idle sleep: an idle app uses little CPU, and a message still gets through. */
@@ -500,6 +552,49 @@ static void test_json_config_is_applied_or_explained(void)
 	CU_ASSERT_EQUAL(usk_app_start(&opts, start_and_signal, NULL), -ENOENT);
 }
 
+static struct usk_rpc_request *g_slow_req;
+
+static void slow_answer_now(void *ctx)
+{
+	trace("r");
+	usk_rpc_send_bool(g_slow_req, true);
+	g_slow_req = NULL;
+}
+
+/* Answers on a later poll, as a method waiting on a device does; SIGINT comes meanwhile. */
+static void slow_method(struct usk_rpc_request *req, const struct usk_json_val *params)
+{
+	g_slow_req = req;
+	usk_app_stop(0);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(usk_thread_get_current(), slow_answer_now, NULL), 0);
+}
+
+/*
+ * A stop while a config call is pending is the user's, not a failed
+ * start: the subsystems stay up until the call has answered (its method
+ * may still use them), nothing is logged as an error, no later entry is
+ * applied, and the app ends with the stop's code.
+ */
+static void test_a_stop_during_a_slow_config_call_is_not_a_failure(void)
+{
+	static bool registered;
+
+	if (!registered) {
+		CU_ASSERT_EQUAL_FATAL(usk_rpc_register_method("slow_method", slow_method), 0);
+		registered = true;
+	}
+	usk_log_set_level(USK_LOG_NOTICE);
+	g_trace[0] = '\0';
+	CU_ASSERT_EQUAL(start_with_config("{\"subsystems\":[{\"subsystem\":\"log\",\"config\":["
+					  "{\"method\":\"slow_method\"},{\"method\":"
+					  "\"log_set_level\",\"params\":{\"level\":\"warn\"}}]}]}"),
+			0);
+	CU_ASSERT_PTR_NULL(g_slow_req);
+	CU_ASSERT_STRING_EQUAL(g_trace, "abrBA");
+	CU_ASSERT_EQUAL(usk_log_get_level(), USK_LOG_NOTICE);
+	CU_ASSERT_STRING_EQUAL(g_last_error, "");
+}
+
 static void stop_at_once(void *ctx)
 {
 	usk_app_stop(0);
@@ -561,9 +656,11 @@ int main(void)
 		UT_TEST(test_messages_keep_their_order_across_reactors),
 		UT_TEST(test_shutdown_delivers_every_message_in_flight),
 		UT_TEST(test_sigterm_shuts_down_in_order),
+		UT_TEST(test_reactor_sleeps_during_a_slow_shutdown),
 		UT_TEST(test_idle_reactors_sleep_and_wake_for_a_message),
 		UT_TEST(test_a_wake_fd_wakes_a_sleeping_reactor),
 		UT_TEST(test_json_config_is_applied_or_explained),
+		UT_TEST(test_a_stop_during_a_slow_config_call_is_not_a_failure),
 		UT_TEST(test_wait_init_answers_when_the_subsystems_are_up),
 		UT_TEST(test_bad_cpumask_fails_to_start),
 		UT_TEST(test_reactors_have_cache_lines_of_their_own),

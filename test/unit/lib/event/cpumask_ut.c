@@ -54,6 +54,18 @@ static void test_bad_masks_are_explained(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "beyond"));
 }
 
+/* A core number is digits: no sign, so "-0" is not core 0 nor "0-+1" a range. */
+static void test_signed_core_numbers_are_refused(void)
+{
+	CU_ASSERT_EQUAL(parse("-0"), -EINVAL);
+	CU_ASSERT_EQUAL(parse("[+1]"), -EINVAL);
+	CU_ASSERT_EQUAL(parse("0-+1"), -EINVAL);
+	CU_ASSERT_EQUAL(parse("[0,-0]"), -EINVAL);
+	/* Blanks before a number stay allowed. */
+	CU_ASSERT_EQUAL(parse("[0, 1]"), 0);
+	CU_ASSERT_EQUAL(g_count, 2);
+}
+
 static void test_cores_outside_the_affinity_are_refused(void)
 {
 	cpu_set_t allowed;
@@ -76,6 +88,7 @@ int main(void)
 	static const struct ut_test tests[] = {
 		UT_TEST(test_masks_and_lists),
 		UT_TEST(test_bad_masks_are_explained),
+		UT_TEST(test_signed_core_numbers_are_refused),
 		UT_TEST(test_cores_outside_the_affinity_are_refused),
 	};
 
