@@ -30,6 +30,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		cd->aerl = MODEL_AER_MAX - 1;
 		cd->oaes = USK_NVME_OAES_NS_ATTR;
 		cd->oncs = USK_NVME_ONCS_COMPARE | USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
+		cd->vwc = m->opts.vwc;
 		if (m->opts.subnqn != NULL) {
 			snprintf((char *)data + USK_NVME_CDATA_SUBNQN_OFFSET,
 				 USK_NVMF_NQN_MAX_LEN + 1, "%s", m->opts.subnqn);
