@@ -106,6 +106,8 @@ struct nvme_model_opts {
 	 * refused with Invalid Namespace, as a device that says so does).
 	 */
 	uint8_t vwc;
+	/* The Firmware Slot Information log's FRS1..FRS7, as the device sends them. */
+	char frs[7][8];
 };
 
 struct nvme_model;
