@@ -110,30 +110,43 @@ int nvme_cli_error_log(struct nvme_cli *cli)
 	return rc;
 }
 
+/* The slots' revisions are the device's bytes: the JSON writer escapes them. */
+static int print_fw_log_json(const struct nvme_cli *cli,
+			     const struct usk_nvme_firmware_slot_log *log)
+{
+	struct usk_json_write_ctx *w = usk_json_write_begin();
+	char frs[sizeof(log->frs[0]) + 1], name[8];
+
+	if (w == NULL) {
+		fprintf(stderr, "usk_nvme: no memory for the JSON output\n");
+		return 1;
+	}
+	usk_json_write_object_begin(w);
+	usk_json_write_named_string(w, "device", usk_nvme_ctrlr_get_name(cli->ctrlr));
+	usk_json_write_named_uint64(w, "afi", log->afi);
+	usk_json_write_named_uint64(w, "active_slot", log->afi & 0x7);
+	usk_json_write_named_uint64(w, "next_reset_slot", (log->afi >> 4) & 0x7);
+	for (uint32_t i = 0; i < USK_COUNTOF(log->frs); i++) {
+		nvme_cli_trim(frs, log->frs[i], sizeof(log->frs[i]));
+		snprintf(name, sizeof(name), "frs%u", i + 1);
+		usk_json_write_named_string(w, name, frs);
+	}
+	usk_json_write_object_end(w);
+	return nvme_cli_json_print(w);
+}
+
 static void print_fw_log(const struct nvme_cli *cli, const struct usk_nvme_firmware_slot_log *log)
 {
 	uint32_t active = log->afi & 0x7, next = (log->afi >> 4) & 0x7;
 	char frs[sizeof(log->frs[0]) + 1];
 
-	if (cli->json) {
-		printf("{\"device\": \"%s\", \"afi\": %u, \"active_slot\": %u, "
-		       "\"next_reset_slot\": %u",
-		       usk_nvme_ctrlr_get_name(cli->ctrlr), log->afi, active, next);
-	} else {
-		printf("Firmware Log for device:%s\nafi  : %#x (active slot %u, next reset slot "
-		       "%u)\n",
-		       usk_nvme_ctrlr_get_name(cli->ctrlr), log->afi, active, next);
-	}
+	printf("Firmware Log for device:%s\nafi  : %#x (active slot %u, next reset slot %u)\n",
+	       usk_nvme_ctrlr_get_name(cli->ctrlr), log->afi, active, next);
 	for (uint32_t i = 0; i < USK_COUNTOF(log->frs); i++) {
 		nvme_cli_trim(frs, log->frs[i], sizeof(log->frs[i]));
-		if (cli->json) {
-			printf(", \"frs%u\": \"%s\"", i + 1, frs);
-		} else if (frs[0] != '\0') {
+		if (frs[0] != '\0') {
 			printf("frs%u : %s\n", i + 1, frs);
 		}
-	}
-	if (cli->json) {
-		printf("}\n");
 	}
 }
 
@@ -148,6 +161,8 @@ int nvme_cli_fw_log(struct nvme_cli *cli)
 	}
 	if (cli->raw_binary) {
 		rc = nvme_cli_print_raw(log, sizeof(*log));
+	} else if (cli->json) {
+		rc = print_fw_log_json(cli, log);
 	} else {
 		print_fw_log(cli, log);
 	}

@@ -17,6 +17,9 @@
 #include "nvme_cli.h"
 #include "usk/env.h"
 
+/* The broadcast NSID: Flush sent to it flushes every namespace (NVM 3.2.4). */
+#define NSID_ALL 0xffffffffu
+
 static int g_done;
 static uint16_t g_status;
 
@@ -326,8 +329,12 @@ int nvme_cli_write(struct nvme_cli *cli)
 typedef void (*build_fn)(const struct nvme_cli *cli, const struct usk_nvme_ns *ns,
 			 struct usk_nvme_sqe *cmd, void *scratch, uint32_t *len);
 
-/* Runs one command that @build makes, with @scratch as its data; returns the exit status. */
-static int run_command(struct nvme_cli *cli, const char *name, build_fn build)
+/*
+ * Runs one command that @build makes, with @scratch as its data; returns
+ * the exit status. @any_nsid: @build does not read its namespace, so the
+ * NSID need not be an active one (Flush's FFFFFFFFh).
+ */
+static int run_command(struct nvme_cli *cli, const char *name, build_fn build, bool any_nsid)
 {
 	struct usk_nvme_ns *ns = usk_nvme_ctrlr_get_ns(cli->ctrlr, cli->nsid);
 	void *scratch = usk_dma_zmalloc(4096, 4096, USK_ENV_NUMA_ANY);
@@ -336,7 +343,7 @@ static int run_command(struct nvme_cli *cli, const char *name, build_fn build)
 	uint32_t len = 0;
 	int rc = 2;
 
-	if (ns == NULL || scratch == NULL) {
+	if ((ns == NULL && !any_nsid) || scratch == NULL) {
 		fprintf(stderr, "usk_nvme: namespace %u is not active\n", cli->nsid);
 	} else if (usk_nvme_ctrlr_alloc_io_qpair(cli->ctrlr, NULL, &q) != 0) {
 		fprintf(stderr, "usk_nvme: no I/O queue pair (the log says why)\n");
@@ -420,15 +427,28 @@ static void build_flush(const struct nvme_cli *cli, const struct usk_nvme_ns *ns
 
 int nvme_cli_write_zeroes(struct nvme_cli *cli)
 {
-	return run_command(cli, "write-zeroes", build_write_zeroes);
+	return run_command(cli, "write-zeroes", build_write_zeroes, false);
 }
 
 int nvme_cli_dsm(struct nvme_cli *cli)
 {
-	return run_command(cli, "dsm", build_dsm);
+	return run_command(cli, "dsm", build_dsm, false);
 }
 
 int nvme_cli_flush(struct nvme_cli *cli)
 {
-	return run_command(cli, "flush", build_flush);
+	/* VWC bits 2:1 (base 5.17.2.1): 10b, Flush does not take NSID FFFFFFFFh. */
+	bool all_refused = (usk_nvme_ctrlr_get_data(cli->ctrlr)->vwc & 6u) == 4u;
+
+	if (cli->nsid != NSID_ALL) {
+		return run_command(cli, "flush", build_flush, false);
+	}
+	if (all_refused) {
+		fprintf(stderr,
+			"usk_nvme: %s cannot flush all namespaces at once (its VWC says "
+			"Flush does not take NSID FFFFFFFFh): flush each with -n NSID\n",
+			usk_nvme_ctrlr_get_name(cli->ctrlr));
+		return 2;
+	}
+	return run_command(cli, "flush", build_flush, true);
 }

@@ -638,7 +638,7 @@ void nvme_cli_usage(FILE *out)
 		"               [-a APPTAG] [-m MASK]\n"
 		"  dsm          -n NSID -s LBA[,LBA..] -b N[,N..] [-a ATTR[,..]] [-d] [-w] [-r]\n"
 		"               [-c CDW11]; or usk_nvme's -s LBA -c N (deallocate N+1 blocks)\n"
-		"  flush        -n NSID\n"
+		"  flush        -n NSID (0xffffffff: every namespace)\n"
 		"  format       -n NSID [-l LBAF | -b BYTES] [-s SES] [-m MS] [-i PI] [-p PIL]\n"
 		"               [-t MS] [-r] [-f|--force]\n"
 		"  discover     -t tcp -a ADDRESS [-s PORT] [-q HOSTNQN] [-g] [-G] [-o json]\n"

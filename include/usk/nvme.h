@@ -93,9 +93,10 @@ struct usk_nvme_ctrlr_opts {
 	/** Entries of each I/O queue, capped by CAP.MQES (default 256). */
 	uint32_t io_queue_size;
 	/**
-	 * Entries of the admin queue (default 32, at most 4096). Asynchronous
-	 * event requests wait in it, up to 4, always leaving two entries for
-	 * commands: below 5 entries fewer events are asked for.
+	 * Entries of the admin queue (default 32; below 2 taken as 2, above
+	 * 4096 as 4096). Asynchronous event requests wait in it, up to 4,
+	 * always leaving two entries for commands: below 5 entries fewer
+	 * events are asked for.
 	 */
 	uint32_t admin_queue_size;
 	/**

@@ -32,25 +32,9 @@ static int nvme_qpair_abort_waiting(struct usk_nvme_qpair *q, const void *cb_arg
 {
 	struct usk_nvme_cqe cpl = {.sqid = q->id,
 				   .status = (uint16_t)(USK_NVME_SC_ABORTED_BY_REQUEST << 1)};
-	struct nvme_request **link = &q->waiting_head;
-	struct nvme_request *ended = NULL, *prev = NULL;
+	struct nvme_request *ended = nvme_qpair_take_waiting(q, nvme_cmd_is_for, cb_arg);
 	int count = 0;
 
-	while (*link != NULL) {
-		struct nvme_request *req = *link;
-
-		if (!nvme_cmd_is_for(req->cb, req->cb_arg, cb_arg)) {
-			prev = req;
-			link = &req->next;
-			continue;
-		}
-		*link = req->next;
-		q->waiting--;
-		req->next = ended;
-		ended = req;
-		count++;
-	}
-	q->waiting_tail = prev;
 	/* Callbacks last: they may submit, which appends to the list just mended. */
 	while (ended != NULL) {
 		struct nvme_request *req = ended;
@@ -59,6 +43,7 @@ static int nvme_qpair_abort_waiting(struct usk_nvme_qpair *q, const void *cb_arg
 		req->next = q->free_requests;
 		q->free_requests = req;
 		req->cb(req->cb_arg, &cpl);
+		count++;
 	}
 	return count;
 }

@@ -85,7 +85,8 @@ static int nvme_ctrlr_alloc_admin(struct usk_nvme_ctrlr *c)
 	int rc = 0;
 
 	if (c->admin == NULL) {
-		uint16_t entries = (uint16_t)USK_MIN(c->opts.admin_queue_size, 4096u);
+		/* AQA holds 2 to 4096 entries: one stays empty, or a full ring looks empty. */
+		uint16_t entries = (uint16_t)USK_MAX(USK_MIN(c->opts.admin_queue_size, 4096u), 2u);
 
 		rc = nvme_qpair_create(c, 0, entries, (uint32_t)entries * NVME_WAITING_PER_ENTRY,
 				       &c->admin);

@@ -53,11 +53,14 @@ void nvme_ctrlr_set_enable(struct usk_nvme_ctrlr *c)
 
 void nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *c)
 {
-	/* MDTS is in units of the minimum page size (CAP.MPSMIN). */
-	uint64_t mdts = c->cdata->mdts == 0
-				? UINT64_MAX
-				: (uint64_t)NVME_PAGE_SIZE
-					  << (USK_NVME_CAP_MPSMIN(c->cap) + c->cdata->mdts);
+	/*
+	 * MDTS is in units of the minimum page size (CAP.MPSMIN). From a shift
+	 * of 32 on it is far past the driver's own limit: 4 KiB << 52 and up
+	 * would overflow.
+	 */
+	uint32_t shift = USK_NVME_CAP_MPSMIN(c->cap) + c->cdata->mdts;
+	uint64_t mdts =
+		c->cdata->mdts == 0 || shift >= 32 ? UINT64_MAX : (uint64_t)NVME_PAGE_SIZE << shift;
 
 	c->max_xfer_size = (uint32_t)USK_MIN(mdts, (uint64_t)NVME_MAX_XFER_SIZE);
 	/* A discovery NQN of its own (not the well-known one) is told by CNTRLTYPE alone. */

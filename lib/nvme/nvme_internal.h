@@ -337,8 +337,20 @@ static inline void nvme_tracker_release(struct usk_nvme_qpair *q, uint16_t cid)
 	q->free_head = cid;
 	q->outstanding--;
 }
-/* Drops the callback of outstanding commands with @cb_arg: they complete unseen. */
+/*
+ * Drops the callback of outstanding commands with @cb_arg: they complete
+ * unseen. Those still waiting for the ring are dropped, never sent.
+ */
 void nvme_qpair_forget(struct usk_nvme_qpair *qpair, const void *cb_arg);
+/*
+ * Takes the waiting commands @match(cb, cb_arg, @arg) picks off the queue,
+ * keeping the others in order; returns them linked by next, oldest last.
+ * The caller gives them back to the pool.
+ */
+struct nvme_request *nvme_qpair_take_waiting(struct usk_nvme_qpair *qpair,
+					     bool (*match)(usk_nvme_cmd_cb cb, const void *cb_arg,
+							   const void *arg),
+					     const void *arg);
 /*
  * Takes a tracker and copies @cmd into the ring with CID and data pointer
  * set from @buf/@len; the doorbell is written now or, inside the reap loop,

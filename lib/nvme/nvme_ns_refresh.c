@@ -24,6 +24,7 @@ struct nvme_ns_refresh {
 	uint32_t next_id;    /* next namespace ID to walk to */
 	uint32_t id;	     /* identified by the command in flight */
 	bool in_flight;
+	bool resent; /* the command in flight is one a reset ended, sent again */
 	int rc;
 	nvme_ns_refresh_cb cb;
 	void *cb_arg;
@@ -66,7 +67,18 @@ static void nvme_ns_refresh_answered(void *arg, const struct usk_nvme_cqe *cpl)
 	struct nvme_ns_refresh *r = c->ns_refresh;
 	uint16_t status = USK_NVME_STATUS_CODE(cpl->status);
 
-	if (status != 0) {
+	/*
+	 * Ended by a reset (a lost command's, say): the controller never
+	 * answered, and the event that asked for the walk is consumed, so the
+	 * walk steps back and the next poll sends it again, once.
+	 */
+	r->resent = status == USK_NVME_SC_ABORTED_BY_REQUEST && !r->resent;
+	if (r->resent) {
+		if (r->list_read) {
+			r->list_index--;
+			r->next_id = r->id;
+		}
+	} else if (status != 0) {
 		USK_WARNLOG("%s: cannot read %s again after a change: %s", c->name,
 			    r->list_read ? "a namespace" : "the active namespace list",
 			    usk_nvme_status_string(status));

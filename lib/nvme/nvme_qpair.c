@@ -228,8 +228,48 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
 	nvme_qpair_abort_trackers(q, USK_NVME_SC_ABORTED_BY_REQUEST);
 }
 
+struct nvme_request *nvme_qpair_take_waiting(struct usk_nvme_qpair *q,
+					     bool (*match)(usk_nvme_cmd_cb cb, const void *cb_arg,
+							   const void *arg),
+					     const void *arg)
+{
+	struct nvme_request **link = &q->waiting_head;
+	struct nvme_request *taken = NULL, *prev = NULL;
+
+	while (*link != NULL) {
+		struct nvme_request *req = *link;
+
+		if (!match(req->cb, req->cb_arg, arg)) {
+			prev = req;
+			link = &req->next;
+			continue;
+		}
+		*link = req->next;
+		q->waiting--;
+		req->next = taken;
+		taken = req;
+	}
+	q->waiting_tail = prev;
+	return taken;
+}
+
+static bool nvme_cb_arg_is(usk_nvme_cmd_cb cb, const void *cb_arg, const void *arg)
+{
+	return cb_arg == arg;
+}
+
 void nvme_qpair_forget(struct usk_nvme_qpair *q, const void *cb_arg)
 {
+	struct nvme_request *req = nvme_qpair_take_waiting(q, nvme_cb_arg_is, cb_arg);
+
+	/* Never sent: nothing will answer it, and its caller's @cb_arg may go away. */
+	while (req != NULL) {
+		struct nvme_request *next = req->next;
+
+		req->next = q->free_requests;
+		q->free_requests = req;
+		req = next;
+	}
 	for (uint16_t cid = 0; cid < q->num_entries; cid++) {
 		if (q->trackers[cid].active && q->trackers[cid].cb_arg == cb_arg) {
 			q->trackers[cid].cb = NULL;

@@ -76,7 +76,8 @@ static int split_check(const struct usk_nvme_ns *ns, const struct usk_nvme_qpair
 							(uint64_t)chunk * io->sector_size);
 		struct usk_nvme_sqe cmd;
 
-		if (!nvme_qpair_payload_fits(q, &piece) ||
+		/* A block (with its metadata, when extended) above the maximum transfer. */
+		if (chunk == 0 || !nvme_qpair_payload_fits(q, &piece) ||
 		    nvme_ns_io_cmd(ns, io, lba + done, chunk, done, &cmd) != 0) {
 			return -EINVAL;
 		}

@@ -100,6 +100,14 @@ struct nvme_model_opts {
 	 * the model.
 	 */
 	const char *subnqn;
+	/*
+	 * Identify Controller's VWC (base 5.17.2.1): bit 0 a volatile write
+	 * cache; bits 2:1 whether Flush takes NSID FFFFFFFFh (10b: it is
+	 * refused with Invalid Namespace, as a device that says so does).
+	 */
+	uint8_t vwc;
+	/* The Firmware Slot Information log's FRS1..FRS7, as the device sends them. */
+	char frs[7][8];
 };
 
 struct nvme_model;

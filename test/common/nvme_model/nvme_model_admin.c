@@ -30,6 +30,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 		cd->aerl = MODEL_AER_MAX - 1;
 		cd->oaes = USK_NVME_OAES_NS_ATTR;
 		cd->oncs = USK_NVME_ONCS_COMPARE | USK_NVME_ONCS_DSM | USK_NVME_ONCS_WRITE_ZEROES;
+		cd->vwc = m->opts.vwc;
 		if (m->opts.subnqn != NULL) {
 			snprintf((char *)data + USK_NVME_CDATA_SUBNQN_OFFSET,
 				 USK_NVMF_NQN_MAX_LEN + 1, "%s", m->opts.subnqn);
@@ -148,7 +149,10 @@ static uint16_t model_delete_cq(struct nvme_model *m, uint16_t qid)
 	return 0;
 }
 
-/* SMART / health information (02h): a healthy device at 300 K; others are empty. */
+/*
+ * SMART / health information (02h): a healthy device at 300 K; the
+ * firmware slots (03h) the options name; others are empty.
+ */
 static uint16_t model_get_log_page(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 {
 	uint8_t page[4096] = {0};
@@ -167,6 +171,9 @@ static uint16_t model_get_log_page(struct nvme_model *m, const struct usk_nvme_s
 		page[2] = 300 >> 8;
 		page[3] = 100; /* available spare, percent */
 		page[4] = 10;  /* threshold */
+	}
+	if ((cmd->cdw10 & 0xff) == 3) {
+		memcpy(page + 8, m->opts.frs, sizeof(m->opts.frs));
 	}
 	return model_data_copy(m, cmd, page, len, true);
 }

@@ -304,8 +304,11 @@ static uint16_t model_sgl_copy(struct nvme_model *m, const struct usk_nvme_sqe *
 uint16_t model_data_copy(struct nvme_model *m, const struct usk_nvme_sqe *cmd, uint8_t *buf,
 			 uint64_t len, bool to_host)
 {
-	/* MDTS counts in units of CAP.MPSMIN (4 KiB here); 0 is no limit (base 5.17.2.1). */
-	if (m->opts.mdts != 0 && len > (uint64_t)MODEL_PAGE << m->opts.mdts) {
+	/*
+	 * MDTS counts in units of CAP.MPSMIN (4 KiB here); 0 is no limit (base
+	 * 5.17.2.1), and from 52 on the limit is beyond 64 bits.
+	 */
+	if (m->opts.mdts != 0 && m->opts.mdts < 52 && len > (uint64_t)MODEL_PAGE << m->opts.mdts) {
 		return 0x002; /* Invalid Field in Command */
 	}
 	if ((cmd->flags >> 6) == 1) {

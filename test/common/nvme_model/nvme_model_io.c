@@ -231,6 +231,10 @@ uint16_t model_io(struct nvme_model *m, const struct usk_nvme_sqe *cmd)
 {
 	uint32_t nsid = cmd->nsid;
 
+	/* Flush to every namespace (NVM 3.2.4), unless VWC bits 2:1 say 10b. */
+	if (nsid == 0xffffffffu && cmd->opcode == USK_NVME_OPC_FLUSH) {
+		return ((m->opts.vwc >> 1) & 3u) == 2 ? 0x00b : 0;
+	}
 	if (nsid == 0 || nsid > m->opts.ns_count) {
 		return 0x00b;
 	}

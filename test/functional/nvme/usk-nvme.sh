@@ -20,8 +20,6 @@ json=$(usk_nvme id-ctrl $bdf -o json) || fail "id-ctrl failed"
 echo "$json"
 # A JSON member, as text; nvme-cli's strings keep their padding: trim it.
 jfield() { echo "$1" | jq -r "$2" | trim; }
-# A single-line JSON object's member (fw-log's).
-field() { echo "$1" | sed -n "s/.*\"$2\": \"\{0,1\}\([^\",}]*\).*/\1/p"; }
 [ "$(jfield "$json" .mn)" = "$k_model" ] || fail "model differs from the kernel's"
 [ "$(jfield "$json" .sn)" = "$k_serial" ] || fail "serial differs from the kernel's"
 [ "$(jfield "$json" .fr)" = "$k_fw" ] || fail "firmware differs from the kernel's"
@@ -66,7 +64,7 @@ echo "$fw" | grep -q "^afi  : 0x1 (active slot 1," || fail "fw-log: slot 1 is no
 # QEMU up to 7.2 at least writes "1.0" in slot 1 whatever its Identify FR (its version) says.
 frs1=$(echo "$fw" | sed -n 's/^frs1 : //p')
 [ "$frs1" = "$k_fw" ] || [ "$frs1" = 1.0 ] || fail "fw-log: frs1 '$frs1' is not the kernel's firmware revision $k_fw"
-[ "$(field "$(usk_nvme fw-log $bdf -o json)" frs1)" = "$frs1" ] || fail "fw-log -o json: frs1 differs"
+[ "$(jfield "$(usk_nvme fw-log $bdf -o json)" .frs1)" = "$frs1" ] || fail "fw-log -o json: frs1 differs"
 feat=$(usk_nvme get-feature $bdf -f 7) || fail "get-feature -f 7 failed"
 echo "$feat"
 nsqa=$(echo "$feat" | sed -n 's/.*(NSQA): \([0-9]*\)$/\1/p')

@@ -20,12 +20,16 @@ static struct nvme_model *g_model;
 static struct nvme_cli g_cli;
 static char g_file[64];
 
+/* Identify Controller's VWC for the next setup(). */
+static uint8_t g_vwc;
+
 static void setup(void)
 {
 	struct nvme_model_opts mo;
 
 	nvme_model_opts_init(&mo);
 	mo.ns_blocks[0] = NS_BLOCKS;
+	mo.vwc = g_vwc;
 	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
 	g_cli = (struct nvme_cli){.nsid = 1, .data = g_file};
 	CU_ASSERT_EQUAL_FATAL(
@@ -101,11 +105,43 @@ static void test_read_of_2_32_blocks_is_refused(void)
 	teardown();
 }
 
+/*
+ * flush -n 0xffffffff flushes every namespace (NVM 3.2.4) unless VWC bits
+ * 2:1 are 10b, where it is refused before anything is sent; before, it
+ * was refused always, as a namespace that is not active.
+ */
+static void test_flush_of_all_namespaces(void)
+{
+	static const uint8_t vwc_sent[] = {0x0, 0x1, 0x7};
+	uint64_t completed;
+
+	for (size_t i = 0; i < sizeof(vwc_sent); i++) {
+		g_vwc = vwc_sent[i];
+		setup();
+		g_cli.verb = NVME_CLI_FLUSH;
+		g_cli.nsid = 0xffffffffu;
+		completed = nvme_model_io_completed(g_model);
+		CU_ASSERT_EQUAL(nvme_cli_flush(&g_cli), 0);
+		CU_ASSERT_EQUAL(nvme_model_io_completed(g_model), completed + 1);
+		teardown();
+	}
+	g_vwc = 0x5; /* a cache, and Flush does not take NSID FFFFFFFFh */
+	setup();
+	g_cli.verb = NVME_CLI_FLUSH;
+	g_cli.nsid = 0xffffffffu;
+	completed = nvme_model_io_completed(g_model);
+	CU_ASSERT_EQUAL(nvme_cli_flush(&g_cli), 2);
+	CU_ASSERT_EQUAL(nvme_model_io_completed(g_model), completed);
+	teardown();
+	g_vwc = 0;
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_write_past_the_end_writes_nothing),
 		UT_TEST(test_read_of_2_32_blocks_is_refused),
+		UT_TEST(test_flush_of_all_namespaces),
 	};
 	int rc;
 

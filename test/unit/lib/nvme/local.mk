@@ -66,7 +66,8 @@ test_unit_lib_nvme_nvme_probe_ut_LDADD = $(NVME_UT_LIBS)
 test_unit_lib_nvme_nvme_split_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model \
 	-I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_split_ut_LDADD = test/common/nvme_model/libnvme_model.a $(NVME_UT_LIBS)
-test_unit_lib_nvme_nvme_admin_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
+test_unit_lib_nvme_nvme_admin_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model \
+	-I$(top_srcdir)/lib/nvme
 test_unit_lib_nvme_nvme_admin_ut_LDADD = $(NVME_UT_TICKS_LIBS)
 test_unit_lib_nvme_nvme_reset_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/test/common/nvme_model
 test_unit_lib_nvme_nvme_reset_ut_LDADD = $(NVME_UT_TICKS_LIBS)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nvme_internal.h"
 #include "nvme_model.h"
 #include "ut.h"
 #include "ut_nvme_ticks.h"
@@ -367,6 +368,73 @@ static void test_lost_raw_command_resets_the_controller(void)
 	detach(c);
 }
 
+static bool sync_command_waits(void *ctrlr)
+{
+	struct usk_nvme_ctrlr *c = ctrlr;
+
+	return __atomic_load_n(&c->admin->waiting, __ATOMIC_ACQUIRE) == 1;
+}
+
+/*
+ * Polls the admin queue until the reset the abandoned command asked for is
+ * done, over a stack area that covers the returned waiter's frame: returns
+ * whether the area was left alone.
+ */
+static bool reset_leaves_the_stack_alone(struct usk_nvme_ctrlr *c)
+{
+	volatile uint8_t area[16384];
+	bool intact = true;
+
+	for (size_t i = 0; i < sizeof(area); i++) {
+		area[i] = 0xa5;
+	}
+	CU_ASSERT_TRUE(nvme_model_admin_poll_while_busy(c, 30));
+	for (size_t i = 0; i < sizeof(area); i++) {
+		intact &= area[i] == 0xa5;
+	}
+	return intact;
+}
+
+/*
+ * A synchronous command that waits for room on the admin queue (every
+ * entry held by commands the device never answers and that have no
+ * deadline of their own, such as Aborts) and times out there: it is taken
+ * off the queue when its caller gives up. The bug: only commands in the
+ * ring were forgotten, so the reset that followed ended the waiting one by
+ * calling back into the returned caller's stack frame.
+ */
+static void test_sync_command_waiting_for_room_is_forgotten(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_nvme_ctrlr_opts co;
+	struct ut_nvme_ticks_jump jump;
+	struct usk_nvme_ctrlr *c = NULL;
+	uint32_t value;
+
+	nvme_model_opts_init(&mo);
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.admin_timeout_ms = ADMIN_TIMEOUT_MS;
+	co.admin_queue_size = 4; /* 3 commands: one event request and two more */
+	CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &co, &c),
+			      0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value), 0);
+	nvme_model_drop_admin_completions(g_model, 2);
+	CU_ASSERT_EQUAL(nvme_admin_post(c, &g_get_arbitration, false), 0);
+	CU_ASSERT_EQUAL(nvme_admin_post(c, &g_get_arbitration, false), 0);
+	CU_ASSERT_TRUE(wait_admin_drops_taken());
+	CU_ASSERT_EQUAL_FATAL(ut_nvme_ticks_jump_start(&jump, sync_command_waits, c,
+						       ADMIN_TIMEOUT_MS * 1000ull + 1),
+			      0);
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_get_feature(c, USK_NVME_FEAT_ARBITRATION, 0, &value),
+			-ETIMEDOUT);
+	CU_ASSERT_TRUE(ut_nvme_ticks_jump_wait(&jump));
+	CU_ASSERT_TRUE(reset_leaves_the_stack_alone(c));
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
+	CU_ASSERT_EQUAL(__atomic_load_n(&c->admin->waiting, __ATOMIC_ACQUIRE), 0);
+	detach(c);
+}
+
 /* Detach ends a command still out, and its callback runs once before detach returns. */
 static void test_detach_ends_raw_commands(void)
 {
@@ -395,6 +463,7 @@ int main(void)
 		UT_TEST(test_sync_wait_leaves_the_queue_to_others),
 		UT_TEST(test_lost_raw_command_resets_the_controller),
 		UT_TEST(test_detach_ends_raw_commands),
+		UT_TEST(test_sync_command_waiting_for_room_is_forgotten),
 	};
 	int rc;
 

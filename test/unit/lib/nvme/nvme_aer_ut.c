@@ -217,8 +217,8 @@ static void test_event_log_read_never_makes_the_poll_wait(void)
  * A namespace change whose refresh meets a controller that stops answering:
  * the Get Log Page goes through, the Identify after it is lost. The admin
  * poll sends the Identify and returns at once, every time; past the admin
- * timeout the reset ends the lost command, the refresh ends with it, and the
- * callback hears of the event once. Then a second change is refreshed. The
+ * timeout the reset ends the lost command, the refresh sends it again, and
+ * the callback hears of the event once. Then a second change is refreshed. The
  * bug: the refresh's Identify commands were synchronous, so the admin poll
  * waited up to the admin timeout (for ever, on the clock this test moves).
  */
@@ -242,6 +242,29 @@ static void test_namespace_refresh_never_makes_the_poll_wait(void)
 	poll_events(2);
 	CU_ASSERT_PTR_EQUAL(usk_nvme_ctrlr_get_ns(g_ctrlr, 1), ns);
 	CU_ASSERT_EQUAL(usk_nvme_ns_get_num_blocks(ns), 512);
+	teardown();
+}
+
+/*
+ * A namespace detached, and the refresh's first command (the active list)
+ * lost: past the admin timeout the reset ends it, and the refresh sends it
+ * again once the controller is back, so the namespace is gone by the time
+ * the callback hears of the change. The bug: the refresh ended with the
+ * command the reset ended, and the namespace stayed active, its event
+ * consumed, until the next change.
+ */
+static void test_namespace_refresh_resumes_after_a_reset(void)
+{
+	setup();
+	wait_aers(4);
+	/* Through: the Get Log Page and the request that replaces the event's. */
+	nvme_model_drop_admin_completions_after(g_model, 2, 1);
+	nvme_model_set_ns_blocks(g_model, 1, 0);
+	nvme_model_raise_event(g_model, 0x040002);
+	poll_through_a_lost_command();
+	CU_ASSERT_EQUAL(USK_NVME_AER_INFO(g_dw0), USK_NVME_AER_NOTICE_NS_CHANGED);
+	CU_ASSERT_EQUAL(nvme_model_enable_count(g_model), 2);
+	CU_ASSERT_PTR_NULL(usk_nvme_ctrlr_get_ns(g_ctrlr, 1));
 	teardown();
 }
 
@@ -334,6 +357,7 @@ int main(void)
 		UT_TEST(test_bad_doorbell_writes_are_error_events),
 		UT_TEST(test_event_log_read_never_makes_the_poll_wait),
 		UT_TEST(test_namespace_refresh_never_makes_the_poll_wait),
+		UT_TEST(test_namespace_refresh_resumes_after_a_reset),
 	};
 	int rc;
 

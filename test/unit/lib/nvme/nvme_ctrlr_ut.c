@@ -139,6 +139,52 @@ static void test_queue_size_capped_by_mqes(void)
 	detach(c);
 }
 
+/* An attach with admin_queue_size @size, its outcome for the test to read. */
+struct small_admin_attach {
+	uint32_t size;
+	int rc;
+	struct usk_nvme_ctrlr *c;
+};
+
+static void attach_small_admin(void *arg)
+{
+	struct small_admin_attach *a = arg;
+	struct usk_nvme_ctrlr_opts co;
+
+	usk_nvme_ctrlr_opts_init(&co, sizeof(co));
+	co.admin_queue_size = a->size;
+	a->rc = usk_nvme_ctrlr_attach_pci(nvme_model_pci_device(g_model), &co, &a->c);
+}
+
+/*
+ * An admin queue asked for with 0 or 1 entries gets 2, the least a queue
+ * can have, as an NVMe/TCP controller's does: the controller comes up and
+ * answers. The bug: 0 wrapped AQA to all ones and 1 made a ring whose one
+ * entry, once used, looked empty, so bring-up waited out the admin
+ * timeout on a command the controller never saw.
+ */
+static void test_admin_queue_of_fewer_than_two(void)
+{
+	struct nvme_model_opts mo;
+	uint32_t value;
+
+	nvme_model_opts_init(&mo);
+	for (uint32_t size = 0; size < 2; size++) {
+		struct small_admin_attach a = {.size = size};
+
+		CU_ASSERT_EQUAL_FATAL(nvme_model_create(&mo, &g_model), 0);
+		CU_ASSERT_TRUE(ut_nvme_ticks_call_returns(attach_small_admin, &a));
+		CU_ASSERT_EQUAL(a.rc, 0);
+		if (a.rc != 0) {
+			nvme_model_destroy(g_model);
+			continue;
+		}
+		CU_ASSERT_EQUAL(
+			usk_nvme_ctrlr_get_feature(a.c, USK_NVME_FEAT_ARBITRATION, 0, &value), 0);
+		detach(a.c);
+	}
+}
+
 static void test_io_qpair_opts(void)
 {
 	struct nvme_model_opts mo;
@@ -376,6 +422,7 @@ int main(void)
 		UT_TEST(test_bring_up_and_identify),
 		UT_TEST(test_queue_pairs_run_out),
 		UT_TEST(test_queue_size_capped_by_mqes),
+		UT_TEST(test_admin_queue_of_fewer_than_two),
 		UT_TEST(test_io_qpair_opts),
 		UT_TEST(test_slow_ready),
 		UT_TEST(test_arbitration_burst),

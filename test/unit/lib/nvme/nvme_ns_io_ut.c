@@ -294,12 +294,41 @@ static void test_format_then_io(void)
 	usk_dma_free(md);
 }
 
+/*
+ * An extended block (4 KiB of data, 8 KiB of metadata) larger than the
+ * maximum transfer (MDTS 1: 8 KiB) cannot go out in any command: the read
+ * is refused at once. The bug: the splitter cut it into commands of no
+ * block and looped for ever in the submit call.
+ */
+static void test_block_above_the_maximum_transfer_refused(void)
+{
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct nvme_model_result r = {0};
+
+	nvme_model_opts_init(&mo);
+	mo.mdts = 1;
+	mo.nlbaf = 1;
+	mo.lbaf[0] = (struct nvme_model_lbaf){.ms = 8192, .lbads = 12};
+	mo.ns_format[0] = (struct nvme_model_ns_format){.lbaf = 0, .mset = true};
+	mo.ns_blocks[0] = 16;
+	CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 0), 0);
+	CU_ASSERT_EQUAL(usk_nvme_ns_get_extended_block_size(f.ns), 12288);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 1, nvme_model_result_done, &r),
+			-EINVAL);
+	CU_ASSERT_EQUAL(r.calls, 0);
+	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_separate_md_round_trip), UT_TEST(test_extended_md_round_trip),
-		UT_TEST(test_pract_and_prchk),	      UT_TEST(test_unservable_format_refused),
+		UT_TEST(test_separate_md_round_trip),
+		UT_TEST(test_extended_md_round_trip),
+		UT_TEST(test_pract_and_prchk),
+		UT_TEST(test_unservable_format_refused),
 		UT_TEST(test_format_then_io),
+		UT_TEST(test_block_above_the_maximum_transfer_refused),
 	};
 	int rc;
 

@@ -377,6 +377,34 @@ static void test_mdts_enforced(void)
 	CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
 }
 
+/*
+ * An MDTS far above what the driver can point at (2 MiB, one PRP list)
+ * leaves the driver's limit: reads go out in commands of 2 MiB. The bug:
+ * 4 KiB << MDTS overflowed from MDTS 52 on, the maximum transfer became 0
+ * (or, past 63, whatever the shift gave), and a read looped for ever
+ * splitting into commands of no block.
+ */
+static void test_mdts_beyond_the_shift(void)
+{
+	static const uint8_t mdts[] = {9, 51, 52, 60, 63, 64, 255};
+	struct nvme_model_opts mo;
+	struct nvme_model_fixture f;
+	struct nvme_model_result r = {0};
+
+	for (size_t i = 0; i < sizeof(mdts); i++) {
+		nvme_model_opts_init(&mo);
+		mo.mdts = mdts[i];
+		CU_ASSERT_EQUAL_FATAL(nvme_model_fixture_up(&f, &mo, NULL, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_get_max_xfer_size(f.c), 2u << 20);
+		r.calls = 0;
+		CU_ASSERT_EQUAL(
+			usk_nvme_ns_read(f.ns, f.q, f.buf, 0, 8, nvme_model_result_done, &r), 0);
+		wait_for(f.q, &r.calls, 1);
+		CU_ASSERT_EQUAL(r.status, 0);
+		CU_ASSERT_EQUAL(nvme_model_fixture_down(&f), 0);
+	}
+}
+
 /* Whether some callback ran before one submitted ahead of it. */
 static bool out_of_order(const struct nvme_model_result *r, int n)
 {
@@ -540,6 +568,7 @@ int main(void)
 		UT_TEST(test_io_flags_in_cdw12),
 		UT_TEST(test_unmapped_buffer_is_a_transfer_error),
 		UT_TEST(test_mdts_enforced),
+		UT_TEST(test_mdts_beyond_the_shift),
 		UT_TEST(test_out_of_order_every_type),
 		UT_TEST(test_reorder_window_larger_than_cq),
 		UT_TEST(test_completion_batch_keeps_order),

@@ -16,6 +16,18 @@ static void test_known_codes(void)
 	CU_ASSERT_STRING_EQUAL(usk_nvme_status_string(0x007), "Command Abort Requested");
 }
 
+/*
+ * Generic 12h is Invalid Use of Controller Memory Buffer and 16h SGL
+ * Offset Invalid (base 4.6.1.2.1): 16h was named as 12h, and 12h unknown.
+ */
+static void test_cmb_and_sgl_offset_codes(void)
+{
+	CU_ASSERT_STRING_EQUAL(usk_nvme_status_string(0x012),
+			       "Invalid Use of Controller Memory Buffer");
+	CU_ASSERT_STRING_EQUAL(usk_nvme_status_string(0x013), "Invalid PRP Offset");
+	CU_ASSERT_STRING_EQUAL(usk_nvme_status_string(0x016), "SGL Offset Invalid");
+}
+
 static void test_unknown_codes(void)
 {
 	CU_ASSERT_STRING_EQUAL(usk_nvme_status_string(0x7c0), "Vendor Specific");
@@ -38,6 +50,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_known_codes),
+		UT_TEST(test_cmb_and_sgl_offset_codes),
 		UT_TEST(test_unknown_codes),
 		UT_TEST(test_status_field_macros),
 	};
