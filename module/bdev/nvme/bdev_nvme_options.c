@@ -145,7 +145,10 @@ static const struct usk_json_compat_member g_options_compat[] = {
 static int options_from_params(const struct options_params *p, struct nvme_bdev_options *o,
 			       char *err, size_t errlen)
 {
-	const char *action = p->action_on_timeout != NULL ? p->action_on_timeout : "none";
+	/* Left out, a param keeps the value in force, as SPDK's does. */
+	const char *action = p->action_on_timeout != NULL ? p->action_on_timeout
+			     : g_options.set		  ? action_name(&g_options)
+							  : "none";
 	const char *why;
 
 	*o = (struct nvme_bdev_options){.set = true,
@@ -177,7 +180,8 @@ static int options_from_params(const struct options_params *p, struct nvme_bdev_
 		return -EINVAL;
 	}
 	if (o->timeout_us > UINT32_MAX * 1000ull || o->timeout_admin_us > UINT32_MAX * 1000ull) {
-		snprintf(err, errlen, "field 'timeout_us': at most %llu",
+		snprintf(err, errlen, "field '%s': at most %llu",
+			 o->timeout_us > UINT32_MAX * 1000ull ? "timeout_us" : "timeout_admin_us",
 			 (unsigned long long)UINT32_MAX * 1000ull);
 		return -EINVAL;
 	}
@@ -191,7 +195,12 @@ static int options_from_params(const struct options_params *p, struct nvme_bdev_
 static void rpc_bdev_nvme_set_options(struct usk_rpc_request *req,
 				      const struct usk_json_val *params)
 {
-	struct options_params p = {.bdev_retry_count = g_options.bdev_retry_count};
+	struct options_params p = {.timeout_us = g_options.timeout_us,
+				   .timeout_admin_us = g_options.timeout_admin_us,
+				   .bdev_retry_count = g_options.bdev_retry_count,
+				   .ctrlr_loss_timeout_sec = g_options.ctrlr_loss_timeout_sec,
+				   .reconnect_delay_sec = g_options.reconnect_delay_sec,
+				   .fast_io_fail_timeout_sec = g_options.fast_io_fail_timeout_sec};
 	struct nvme_bdev_options o;
 	char err[256];
 

@@ -125,12 +125,44 @@ static void test_timeouts_and_retries(void)
 
 	assert_true_answer(ut_rpc_call("bdev_nvme_set_options",
 				       "{\"action_on_timeout\": \"abort\", \"timeout_us\": 30000000, "
-				       "\"bdev_retry_count\": 0}"));
+				       "\"timeout_admin_us\": 0, \"bdev_retry_count\": 0}"));
 	opts = applied();
 	CU_ASSERT_EQUAL(opts.io_timeout_ms, 30000);
 	CU_ASSERT_EQUAL(opts.admin_timeout_ms, 10000);
 	CU_ASSERT_EQUAL(opts.io_timeout_action, USK_NVME_TIMEOUT_ABORT);
 	CU_ASSERT_FALSE(nvme_bdev_options_may_retry(0));
+}
+
+/*
+ * A param left out keeps the value an earlier call set, as in SPDK (its
+ * method starts from the options in force): a later call that changes one
+ * thing changes nothing else.
+ */
+static void test_left_out_params_keep_their_values(void)
+{
+	struct usk_nvme_ctrlr_opts opts;
+
+	assert_true_answer(ut_rpc_call("bdev_nvme_set_options",
+				       "{\"action_on_timeout\": \"reset\", \"timeout_us\": 1500, "
+				       "\"timeout_admin_us\": 2000001, \"bdev_retry_count\": -1, "
+				       "\"ctrlr_loss_timeout_sec\": 10, \"reconnect_delay_sec\": 2}"));
+	assert_true_answer(ut_rpc_call("bdev_nvme_set_options", "{\"bdev_retry_count\": 5}"));
+	opts = applied();
+	CU_ASSERT_EQUAL(opts.io_timeout_ms, 2);
+	CU_ASSERT_EQUAL(opts.admin_timeout_ms, 2001);
+	CU_ASSERT_EQUAL(opts.io_timeout_action, USK_NVME_TIMEOUT_RESET);
+	CU_ASSERT_TRUE(nvme_bdev_options_may_retry(4));
+	CU_ASSERT_FALSE(nvme_bdev_options_may_retry(5));
+	assert_written("[{\"method\":\"bdev_nvme_set_options\",\"params\":{\"action_on_timeout\":"
+		       "\"reset\",\"bdev_retry_count\":5,\"ctrlr_loss_timeout_sec\":10,"
+		       "\"fast_io_fail_timeout_sec\":0,\"reconnect_delay_sec\":2,\"timeout_admin_"
+		       "us\":2000001,"
+		       "\"timeout_us\":1500}}]");
+	/* A value out of range names its own field. */
+	ut_rpc_assert_refused(ut_rpc_call("bdev_nvme_set_options",
+					  "{\"timeout_admin_us\": 4294967296000}"),
+			      USK_JSONRPC_ERROR_INVALID_PARAMS,
+			      "params: field 'timeout_admin_us': at most 4294967295000");
 }
 
 /*
@@ -176,6 +208,7 @@ int main(void)
 		UT_TEST(test_defaults),
 		UT_TEST(test_refusals),
 		UT_TEST(test_timeouts_and_retries),
+		UT_TEST(test_left_out_params_keep_their_values),
 		UT_TEST(test_spdks_saved_defaults),
 	};
 	int rc;
