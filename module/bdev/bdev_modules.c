@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "usk/util.h"
+#include "bdev_internal.h"
 #include "bdev_modules.h"
 
 int bdev_modules_register(void)
@@ -41,6 +42,20 @@ int bdev_modules_register(void)
 		}
 	}
 	return 0;
+}
+
+void bdev_modules_write_config(struct usk_json_write_ctx *w)
+{
+	bdev_nvme_write_module_config(w);
+#ifdef USK_HAVE_URING
+	bdev_uring_write_module_config(w);
+#endif
+	for (struct usk_bdev *b = usk_bdev_first(); b != NULL; b = usk_bdev_next(b)) {
+		if (b->fn_table->write_config_json != NULL) {
+			b->fn_table->write_config_json(b, w);
+		}
+		bdev_qos_write_config(b, w);
+	}
 }
 
 int bdev_geometry_check(const char *name, uint64_t num_blocks, uint32_t block_size, char *err,

@@ -108,6 +108,13 @@ int bdev_simple_register(struct usk_bdev *b, const char *product, uint64_t num_b
 			 const struct usk_bdev_module *module, char *err, size_t errlen);
 
 /* @module's first bdev in the layer's list (save_config's order), or NULL. */
+/*
+ * The bdev subsystem's save_config entries: the modules' own (options, NVMe
+ * controllers), then what recreates every bdev, in order; a bdev comes
+ * after what it stands on.
+ */
+void bdev_modules_write_config(struct usk_json_write_ctx *w);
+
 struct usk_bdev *bdev_module_first_bdev(const struct usk_bdev_module *module);
 
 /* Unregisters @module's bdev called @name; -ENODEV when it has none by that name. */
@@ -216,6 +223,8 @@ int bdev_uring_create(const char *name, const char *filename, uint32_t block_siz
 		      char *err, size_t errlen);
 int bdev_uring_delete(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 int bdev_uring_rpc_register(void);
+/* bdev_uring_set_options as save_config writes it: when set, or when a uring bdev exists. */
+void bdev_uring_write_module_config(struct usk_json_write_ctx *w);
 /*
  * Where uring reads kernel.io_uring_disabled
  * ("/proc/sys/kernel/io_uring_disabled"), which bdev_uring_create checks: a
@@ -248,5 +257,7 @@ int bdev_aio_rpc_register(void);
 /* NVMe: a controller through the polled driver, a bdev per namespace. */
 extern const struct usk_bdev_module g_bdev_nvme_module;
 int bdev_nvme_rpc_register(void);
+/* bdev_nvme_set_options when set, then an attach call per controller, bdevs or not. */
+void bdev_nvme_write_module_config(struct usk_json_write_ctx *w);
 
 #endif /* USK_BDEV_MODULES_H */

@@ -75,21 +75,11 @@ static void bdev_subsystem_fini(void)
 	bdev_unregistered(NULL, 0);
 }
 
-static void bdev_subsystem_write_config(struct usk_json_write_ctx *w)
-{
-	for (struct usk_bdev *b = usk_bdev_first(); b != NULL; b = usk_bdev_next(b)) {
-		if (b->fn_table->write_config_json != NULL) {
-			b->fn_table->write_config_json(b, w);
-		}
-		bdev_qos_write_config(b, w);
-	}
-}
-
 static const struct usk_subsystem g_bdev_subsystem = {
 	.name = "bdev",
 	.init = bdev_subsystem_init,
 	.fini = bdev_subsystem_fini,
-	.write_config_json = bdev_subsystem_write_config,
+	.write_config_json = bdev_modules_write_config,
 };
 
 int usk_bdev_subsystem_register(void)

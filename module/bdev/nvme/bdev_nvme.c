@@ -428,21 +428,10 @@ static void nvme_bdev_destruct(void *ctxt)
 	}
 }
 
-/* The controller's attach call recreates all its bdevs: its first bdev writes it. */
-static void nvme_bdev_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w)
+/* The controller's attach call, which recreates all its bdevs. */
+static void nvme_bdev_ctrlr_write_config(const struct nvme_bdev_ctrlr *nc,
+					 struct usk_json_write_ctx *w)
 {
-	struct nvme_bdev *nb = bdev->ctxt;
-	struct nvme_bdev_ctrlr *nc = nb->nc;
-
-	/* The options go before the first controller: they must be set before it. */
-	if (bdev_module_first_bdev(&g_bdev_nvme_module) == bdev) {
-		nvme_bdev_options_write_config(w);
-	}
-	for (uint32_t i = 0; i < nb->index; i++) {
-		if (nc->bdevs[i] != NULL) {
-			return;
-		}
-	}
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "method", "bdev_nvme_attach_controller");
 	usk_json_write_named_object_begin(w, "params");
@@ -471,6 +460,16 @@ static void nvme_bdev_write_config(struct usk_bdev *bdev, struct usk_json_write_
 	}
 	usk_json_write_object_end(w);
 	usk_json_write_object_end(w);
+}
+
+void bdev_nvme_write_module_config(struct usk_json_write_ctx *w)
+{
+	/* The options go before the first controller: they must be set before it. */
+	nvme_bdev_options_write_config(w);
+	for (struct nvme_bdev_ctrlr *nc = nvme_bdev_ctrlr_first(); nc != NULL;
+	     nc = nvme_bdev_ctrlr_next(nc)) {
+		nvme_bdev_ctrlr_write_config(nc, w);
+	}
 }
 
 /* Writes @len bytes of an Identify text field, without the spaces that pad it. */
@@ -562,7 +561,6 @@ static const struct usk_bdev_fn_table g_nvme_bdev_fn = {
 	.submit_request = nvme_bdev_submit,
 	.io_type_supported = nvme_bdev_io_type_supported,
 	.get_io_channel = nvme_bdev_get_io_channel,
-	.write_config_json = nvme_bdev_write_config,
 	.dump_info_json = nvme_bdev_dump_info,
 };
 

@@ -75,7 +75,11 @@ struct uring_options {
 	uint32_t sqpoll_idle_ms; /* the polling thread sleeps after this long idle */
 };
 
-static struct uring_options g_uring_opts = {.sqpoll_idle_ms = 1000};
+#define URING_DEFAULT_OPTIONS                           \
+	{                                               \
+		.sqpoll = false, .sqpoll_idle_ms = 1000 \
+	}
+static struct uring_options g_uring_opts = URING_DEFAULT_OPTIONS;
 
 /* Where the io_uring_disabled sysctl is read; tests point it at a file of theirs. */
 static const char *g_disabled_path = URING_DISABLED_SYSCTL;
@@ -520,9 +524,15 @@ static void uring_destruct(void *ctxt)
 	free(ub);
 }
 
-/* The options go just before the first uring bdev: they must be set before it. */
-static void uring_write_options(struct usk_json_write_ctx *w)
+void bdev_uring_write_module_config(struct usk_json_write_ctx *w)
 {
+	const struct uring_options defaults = URING_DEFAULT_OPTIONS;
+
+	if (bdev_module_first_bdev(&g_bdev_uring_module) == NULL &&
+	    g_uring_opts.sqpoll == defaults.sqpoll &&
+	    g_uring_opts.sqpoll_idle_ms == defaults.sqpoll_idle_ms) {
+		return;
+	}
 	usk_json_write_object_begin(w);
 	usk_json_write_named_string(w, "method", "bdev_uring_set_options");
 	usk_json_write_named_object_begin(w, "params");
@@ -535,10 +545,6 @@ static void uring_write_options(struct usk_json_write_ctx *w)
 static void uring_write_config(struct usk_bdev *bdev, struct usk_json_write_ctx *w)
 {
 	struct uring_bdev *ub = bdev->ctxt;
-
-	if (bdev_module_first_bdev(&g_bdev_uring_module) == bdev) {
-		uring_write_options(w);
-	}
 
 	bdev_write_config_begin(bdev, "bdev_uring_create", w);
 	usk_json_write_named_string(w, "filename", ub->filename);
