@@ -321,6 +321,8 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
  * @sc of the generic type; those with abort_requested with Command Abort Requested.
  */
 void nvme_qpair_abort_trackers(struct usk_nvme_qpair *qpair, uint8_t sc);
+/* Fails the commands waiting for the ring, oldest first, with status code @sc (generic type). */
+void nvme_qpair_end_waiting(struct usk_nvme_qpair *qpair, uint8_t sc);
 /* Empties the rings, as a queue the controller has just created is. */
 void nvme_pcie_qpair_reset_ring(struct usk_nvme_qpair *qpair);
 /* Moves waiting commands into free ring entries, oldest first. */

@@ -416,13 +416,13 @@ static int nvme_tcp_qpair_end_all(struct nvme_tcp_qpair *tq)
 		return 0;
 	}
 	tq->deferred_count = 0;
+	/*
+	 * Not moved into the freed entries: the connection that would carry them
+	 * is gone. The waiting ones first, as their callbacks may submit more.
+	 */
 	while (q->waiting_head != NULL || q->outstanding > 0) {
+		nvme_qpair_end_waiting(q, NVME_TCP_SC_TRANSPORT_ERROR);
 		nvme_qpair_abort_trackers(q, NVME_TCP_SC_TRANSPORT_ERROR);
-		/* Waiting ones went into the freed entries, to end on the next turn. */
-		nvme_qpair_submit_waiting(q);
-		if (q->outstanding == 0 && q->waiting_head != NULL) {
-			nvme_qpair_abort_all(q);
-		}
 	}
 	/* The admin queue's loss is the controller's: the admin poll goes on to fail it. */
 	return q->id == 0 ? 0 : -ENXIO;

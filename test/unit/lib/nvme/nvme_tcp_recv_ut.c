@@ -17,6 +17,8 @@
  * callback that disconnects the queue pair stops the poll there; one that
  * flushes, run from a completion set aside, has those it sets aside run too.
  * A poll's max counts the completions set aside.
+ * A lost connection ends every command, out or waiting, once with
+ * Transient Transport Error.
  * An R2T is answered with H2CData under its tag; one for a read, for
  * nothing, out of order or past the write's data, or a second while the
  * first is answered, is refused the same way.
@@ -642,6 +644,55 @@ static void test_disconnect_from_callback(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+static void waiting_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct ut_tcp_done *d = arg;
+
+	d->calls++;
+	d->status = cpl->status;
+}
+
+/*
+ * The connection is lost (a write fails) with the ring full and two more
+ * commands waiting for it: every one, out or waiting, ends once with
+ * Transient Transport Error, as doc/nvme.md says. Before, the waiting ones
+ * were moved into the freed entries of a connection already gone, refused
+ * there, and ended with Data Transfer Error.
+ */
+static void test_loss_ends_waiting_with_transport_error(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
+	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
+	struct ut_tcp_done waiting[2] = {0};
+
+	g_ut_sock.writes_left = 0;
+	for (int i = 0; i < ENTRIES - 1; i++) {
+		submit_read(tq);
+	}
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL_FATAL(nvme_qpair_submit_payload(&tq->base, &cmd, &data,
+								waiting_done, &waiting[i]),
+				      0);
+	}
+	CU_ASSERT_EQUAL(tq->base.waiting, 2);
+	g_ut_sock.write_error = -EPIPE;
+	for (int i = 0; i < 3; i++) {
+		poll_once(tq);
+	}
+	for (int i = 0; i < ENTRIES - 1; i++) {
+		CU_ASSERT_EQUAL(g_ut_tcp_done[i].calls, 1);
+		CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[i].status), SC_TRANSPORT_ERROR);
+	}
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(waiting[i].calls, 1);
+		CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(waiting[i].status), SC_TRANSPORT_ERROR);
+	}
+	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
+	CU_ASSERT_EQUAL(tq->base.waiting, 0);
+	ut_tcp_qpair_destroy(tq);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -659,6 +710,7 @@ int main(void)
 		UT_TEST(test_completion_set_aside_by_a_callback),
 		UT_TEST(test_max_counts_completions_set_aside),
 		UT_TEST(test_disconnect_from_callback),
+		UT_TEST(test_loss_ends_waiting_with_transport_error),
 	};
 
 	for (size_t i = 0; i < sizeof(g_src); i++) {
