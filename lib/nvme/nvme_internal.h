@@ -842,6 +842,11 @@ bool nvme_ctrlr_reconnect_again(struct usk_nvme_ctrlr *ctrlr);
  */
 bool nvme_qpair_reconnect_again(const struct usk_nvme_qpair *qpair, uint64_t *lost_at,
 				uint64_t *next_at);
+/*
+ * Whether fast_io_fail_timeout_sec has passed since *@lost_at, the first
+ * failure of @qpair's retries: its commands are then no longer held.
+ */
+bool nvme_qpair_reconnect_fails_fast(const struct usk_nvme_qpair *qpair, uint64_t *lost_at);
 /* Whether *@next_at (nvme_qpair_reconnect_again()) has come; rebased if the clock went back. */
 bool nvme_qpair_reconnect_due(const struct usk_nvme_qpair *qpair, uint64_t *next_at);
 /* From the admin poll during a reset: sets io_fail_fast once fast_io_fail_timeout_sec has passed.

@@ -352,9 +352,10 @@ static int nvme_tcp_qpair_connect_failed(struct nvme_tcp_qpair *tq, int rc)
 	return -EAGAIN;
 }
 
-int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
+/* Moves the queue pair's new connection on: 0 once it is made, -EAGAIN meanwhile. */
+static int nvme_tcp_qpair_reconnect(struct nvme_tcp_qpair *tq)
 {
-	struct nvme_tcp_qpair *tq = nvme_tcp_qpair(q);
+	struct usk_nvme_qpair *q = &tq->base;
 	uint32_t state = __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE);
 	int rc;
 
@@ -388,6 +389,19 @@ int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
 		tq->retrying = false;
 	} else if (rc != -EAGAIN) {
 		rc = nvme_tcp_qpair_connect_failed(tq, rc);
+	}
+	return rc;
+}
+
+int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
+{
+	struct nvme_tcp_qpair *tq = nvme_tcp_qpair(q);
+	int rc = nvme_tcp_qpair_reconnect(tq);
+
+	/* Retrying past fast_io_fail_timeout_sec: nothing waits for the retries any more. */
+	if (rc == -EAGAIN && tq->retrying &&
+	    nvme_qpair_reconnect_fails_fast(q, &tq->failing_since)) {
+		return -ECANCELED;
 	}
 	return rc;
 }
