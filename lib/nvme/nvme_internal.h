@@ -609,8 +609,11 @@ int nvme_ctrlr_take_cap(struct usk_nvme_ctrlr *ctrlr, uint64_t cap);
 struct usk_nvme_sqe nvme_ctrlr_num_queues_cmd(const struct usk_nvme_ctrlr *ctrlr);
 /* The I/O queues to use, from that command's Dword 0. */
 uint32_t nvme_ctrlr_num_queues_granted(const struct usk_nvme_ctrlr *ctrlr, uint32_t dw0);
-/* Takes the Identify Controller data read into ctrlr->cdata: MDTS, namespaces, SGLs. */
-void nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Takes the Identify Controller data read into ctrlr->cdata: MDTS,
+ * namespaces, SGLs. -ENOTSUP: a fabric controller the host cannot use.
+ */
+int nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *ctrlr);
 /* The Arbitration feature @value with the burst the options ask for. */
 uint32_t nvme_ctrlr_arbitration_with_burst(const struct usk_nvme_ctrlr *ctrlr, uint32_t value);
 

@@ -163,6 +163,28 @@ static void test_icresp_maxh2cdata_in_dwords(void)
 	ut_tcp_target_stop(t);
 }
 
+/*
+ * The host puts a write's in-capsule data right after the SQE, as Linux's
+ * does: a controller whose Identify says ICDOFF 1 (the data 16 bytes
+ * further on) is refused, the attach failing with -ENOTSUP. Before, it was
+ * attached, and its in-capsule writes would have been read from the wrong
+ * place.
+ */
+static void test_icdoff_refused(void)
+{
+	struct ut_tcp_target_opts o = {.in_capsule = 8192, .icdoff = 1};
+	struct ut_tcp_target *t;
+	struct usk_nvme_ctrlr *c = NULL;
+	uint16_t port;
+
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&o, &t, &port), 0);
+	CU_ASSERT_EQUAL(attach(port, NULL, &c), -ENOTSUP);
+	if (c != NULL) {
+		usk_nvme_ctrlr_detach(c);
+	}
+	ut_tcp_target_stop(t);
+}
+
 /* A target with @o, a controller attached with @co (NULL: defaults) and an I/O queue pair. */
 struct tcp_fixture {
 	struct ut_tcp_target *t;
@@ -965,6 +987,7 @@ int main(void)
 		UT_TEST(test_handshake_and_identify),
 		UT_TEST(test_connect_refused),
 		UT_TEST(test_icresp_maxh2cdata_in_dwords),
+		UT_TEST(test_icdoff_refused),
 		UT_TEST(test_in_capsule_and_success_flag),
 		UT_TEST(test_r2t_flow),
 		UT_TEST(test_digests),
