@@ -14,6 +14,7 @@
 #include "nvme_internal.h"
 #include "usk/env.h"
 #include "usk/log.h"
+#include "usk/nvmf_spec.h"
 #include "usk/util.h"
 
 void usk_nvme_ctrlr_opts_init(struct usk_nvme_ctrlr_opts *opts, size_t opts_size)
@@ -51,7 +52,27 @@ void nvme_ctrlr_set_enable(struct usk_nvme_ctrlr *c)
 	nvme_reg_write32(c, USK_NVME_REG_CC, nvme_ctrlr_cc_enabled());
 }
 
-void nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *c)
+/*
+ * ICDOFF (fabrics Identify Controller bytes 1796-1797): where an I/O
+ * command's in-capsule data starts after the SQE. The host puts it right
+ * after (nvme_tcp_send.c), as Linux's does, and refuses any other offset:
+ * its writes would be read from the wrong place.
+ */
+static int nvme_ctrlr_check_icdoff(const struct usk_nvme_ctrlr *c)
+{
+	const struct usk_nvmf_ctrlr_data_fabrics *f =
+		(const void *)((const uint8_t *)c->cdata + USK_NVME_CDATA_FABRICS_OFFSET);
+
+	if (c->trtype == USK_NVME_TRANSPORT_PCIE || c->discovery || f->icdoff == 0) {
+		return 0;
+	}
+	USK_ERRLOG("%s: Identify Controller says ICDOFF %u: in-capsule data at an offset from "
+		   "the command is not supported; configure the target with ICDOFF 0",
+		   c->name, f->icdoff);
+	return -ENOTSUP;
+}
+
+int nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *c)
 {
 	/*
 	 * MDTS is in units of the minimum page size (CAP.MPSMIN). From a shift
@@ -70,6 +91,7 @@ void nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *c)
 	/* SGLS bits 1:0: 01b any alignment, 10b dword-aligned data (base 5.17.2.1). */
 	c->use_sgl = c->opts.sgls && (c->cdata->sgls & 3) != 0;
 	c->sgl_byte_aligned = (c->cdata->sgls & 3) == 1;
+	return nvme_ctrlr_check_icdoff(c);
 }
 
 /* The I/O queues the options ask for, within what the driver can index. */

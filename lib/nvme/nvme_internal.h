@@ -321,6 +321,8 @@ void nvme_qpair_abort_all(struct usk_nvme_qpair *qpair);
  * @sc of the generic type; those with abort_requested with Command Abort Requested.
  */
 void nvme_qpair_abort_trackers(struct usk_nvme_qpair *qpair, uint8_t sc);
+/* Fails the commands waiting for the ring, oldest first, with status code @sc (generic type). */
+void nvme_qpair_end_waiting(struct usk_nvme_qpair *qpair, uint8_t sc);
 /* Empties the rings, as a queue the controller has just created is. */
 void nvme_pcie_qpair_reset_ring(struct usk_nvme_qpair *qpair);
 /* Moves waiting commands into free ring entries, oldest first. */
@@ -619,8 +621,11 @@ int nvme_ctrlr_take_cap(struct usk_nvme_ctrlr *ctrlr, uint64_t cap);
 struct usk_nvme_sqe nvme_ctrlr_num_queues_cmd(const struct usk_nvme_ctrlr *ctrlr);
 /* The I/O queues to use, from that command's Dword 0. */
 uint32_t nvme_ctrlr_num_queues_granted(const struct usk_nvme_ctrlr *ctrlr, uint32_t dw0);
-/* Takes the Identify Controller data read into ctrlr->cdata: MDTS, namespaces, SGLs. */
-void nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *ctrlr);
+/*
+ * Takes the Identify Controller data read into ctrlr->cdata: MDTS,
+ * namespaces, SGLs. -ENOTSUP: a fabric controller the host cannot use.
+ */
+int nvme_ctrlr_take_identify(struct usk_nvme_ctrlr *ctrlr);
 /* The Arbitration feature @value with the burst the options ask for. */
 uint32_t nvme_ctrlr_arbitration_with_burst(const struct usk_nvme_ctrlr *ctrlr, uint32_t value);
 
@@ -852,6 +857,11 @@ bool nvme_ctrlr_reconnect_again(struct usk_nvme_ctrlr *ctrlr);
  */
 bool nvme_qpair_reconnect_again(const struct usk_nvme_qpair *qpair, uint64_t *lost_at,
 				uint64_t *next_at);
+/*
+ * Whether fast_io_fail_timeout_sec has passed since *@lost_at, the first
+ * failure of @qpair's retries: its commands are then no longer held.
+ */
+bool nvme_qpair_reconnect_fails_fast(const struct usk_nvme_qpair *qpair, uint64_t *lost_at);
 /* Whether *@next_at (nvme_qpair_reconnect_again()) has come; rebased if the clock went back. */
 bool nvme_qpair_reconnect_due(const struct usk_nvme_qpair *qpair, uint64_t *next_at);
 /* From the admin poll during a reset: sets io_fail_fast once fast_io_fail_timeout_sec has passed.

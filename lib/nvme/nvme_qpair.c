@@ -210,21 +210,28 @@ void nvme_qpair_abort_trackers(struct usk_nvme_qpair *q, uint8_t sc)
 	}
 }
 
-void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
+void nvme_qpair_end_waiting(struct usk_nvme_qpair *q, uint8_t sc)
 {
 	struct usk_nvme_cqe cpl;
 
-	/* The waiting ones first: completions of the others could start them. */
 	while (q->waiting_head != NULL) {
 		struct nvme_request *req = q->waiting_head;
 
 		q->waiting_head = req->next;
+		if (q->waiting_head == NULL) {
+			q->waiting_tail = NULL;
+		}
 		q->waiting--;
 		req->next = q->free_requests;
 		q->free_requests = req;
-		req->cb(req->cb_arg, nvme_abort_cpl(q, &cpl, USK_NVME_SC_ABORTED_BY_REQUEST));
+		req->cb(req->cb_arg, nvme_abort_cpl(q, &cpl, sc));
 	}
-	q->waiting_tail = NULL;
+}
+
+void nvme_qpair_abort_all(struct usk_nvme_qpair *q)
+{
+	/* The waiting ones first: completions of the others could start them. */
+	nvme_qpair_end_waiting(q, USK_NVME_SC_ABORTED_BY_REQUEST);
 	nvme_qpair_abort_trackers(q, USK_NVME_SC_ABORTED_BY_REQUEST);
 }
 

@@ -243,6 +243,10 @@ int nvme_qpair_resync(struct usk_nvme_qpair *q)
 	if (rc == -ENXIO) {
 		nvme_ctrlr_notify_if_failed(c);
 		nvme_qpair_abort_all(q);
+	} else if (rc == -ECANCELED) {
+		/* Its own Connect, in the ring, goes on: only what waits for it ends. */
+		nvme_qpair_end_waiting(q, USK_NVME_SC_ABORTED_BY_REQUEST);
+		rc = -ENXIO;
 	} else if (rc == 0) {
 		/*
 		 * Rung as submissions are: at once, or with delay_doorbell at the

@@ -10,7 +10,7 @@
  * fails as it does without a reconnect. An I/O queue pair whose new
  * connection fails follows the same rule on its own thread. After
  * fast_io_fail_timeout_sec the I/O queue pairs stop holding commands for
- * the reconnect.
+ * the reconnect, and so does an I/O queue pair for its own retries.
  */
 #include "config.h"
 
@@ -102,6 +102,13 @@ bool nvme_qpair_reconnect_again(const struct usk_nvme_qpair *q, uint64_t *lost_a
 		    c->opts.reconnect_delay_sec);
 	*next_at = now + nvme_reconnect_delay_ticks(c);
 	return true;
+}
+
+bool nvme_qpair_reconnect_fails_fast(const struct usk_nvme_qpair *q, uint64_t *lost_at)
+{
+	uint32_t fast = q->ctrlr->opts.fast_io_fail_timeout_sec;
+
+	return fast != 0 && nvme_reconnect_past(lost_at, fast, nvme_ticks());
 }
 
 bool nvme_qpair_reconnect_due(const struct usk_nvme_qpair *q, uint64_t *next_at)

@@ -415,7 +415,10 @@ static int nvme_reset_step_identify(struct usk_nvme_ctrlr *c)
 	if (rc != 0) {
 		return nvme_reset_step_of(rc);
 	}
-	nvme_ctrlr_take_identify(c);
+	rc = nvme_ctrlr_take_identify(c);
+	if (rc != 0) {
+		return rc;
+	}
 	/* A discovery controller has no I/O queues, events to configure nor namespaces. */
 	if (c->discovery) {
 		nvme_reset_steps_done(c);

@@ -352,9 +352,10 @@ static int nvme_tcp_qpair_connect_failed(struct nvme_tcp_qpair *tq, int rc)
 	return -EAGAIN;
 }
 
-int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
+/* Moves the queue pair's new connection on: 0 once it is made, -EAGAIN meanwhile. */
+static int nvme_tcp_qpair_reconnect(struct nvme_tcp_qpair *tq)
 {
-	struct nvme_tcp_qpair *tq = nvme_tcp_qpair(q);
+	struct usk_nvme_qpair *q = &tq->base;
 	uint32_t state = __atomic_load_n(&q->ctrlr->state, __ATOMIC_ACQUIRE);
 	int rc;
 
@@ -392,6 +393,19 @@ int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
 	return rc;
 }
 
+int nvme_tcp_qpair_rebuild(struct usk_nvme_qpair *q)
+{
+	struct nvme_tcp_qpair *tq = nvme_tcp_qpair(q);
+	int rc = nvme_tcp_qpair_reconnect(tq);
+
+	/* Retrying past fast_io_fail_timeout_sec: nothing waits for the retries any more. */
+	if (rc == -EAGAIN && tq->retrying &&
+	    nvme_qpair_reconnect_fails_fast(q, &tq->failing_since)) {
+		return -ECANCELED;
+	}
+	return rc;
+}
+
 int nvme_tcp_qpair_disconnect(struct usk_nvme_qpair *q)
 {
 	struct nvme_tcp_qpair *tq = nvme_tcp_qpair(q);
@@ -416,13 +430,13 @@ static int nvme_tcp_qpair_end_all(struct nvme_tcp_qpair *tq)
 		return 0;
 	}
 	tq->deferred_count = 0;
+	/*
+	 * Not moved into the freed entries: the connection that would carry them
+	 * is gone. The waiting ones first, as their callbacks may submit more.
+	 */
 	while (q->waiting_head != NULL || q->outstanding > 0) {
+		nvme_qpair_end_waiting(q, NVME_TCP_SC_TRANSPORT_ERROR);
 		nvme_qpair_abort_trackers(q, NVME_TCP_SC_TRANSPORT_ERROR);
-		/* Waiting ones went into the freed entries, to end on the next turn. */
-		nvme_qpair_submit_waiting(q);
-		if (q->outstanding == 0 && q->waiting_head != NULL) {
-			nvme_qpair_abort_all(q);
-		}
 	}
 	/* The admin queue's loss is the controller's: the admin poll goes on to fail it. */
 	return q->id == 0 ? 0 : -ENXIO;

@@ -85,7 +85,9 @@ struct nvme_transport_ops {
 	 * in line, on its owner's thread, never waiting (nvme_qpair_resync()):
 	 * ends what the old queues held and moves their making on (pcie:
 	 * Create I/O CQ and SQ; tcp: a new connection, ICReq, Fabrics Connect).
-	 * 0 once in sync, -EAGAIN meanwhile, else the error.
+	 * 0 once in sync, -EAGAIN meanwhile, else the error. -ECANCELED is
+	 * -EAGAIN past fast_io_fail_timeout_sec: its making goes on, but what
+	 * waits for it ends and new commands are refused.
 	 */
 	int (*qpair_rebuild)(struct usk_nvme_qpair *q);
 	/*

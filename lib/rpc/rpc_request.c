@@ -243,6 +243,7 @@ static bool rpc_id_valid(const json_t *id)
 static const char *rpc_request_check(const json_t *request)
 {
 	const json_t *id = json_object_get(request, "id");
+	const json_t *params = json_object_get(request, "params");
 	const char *version = json_string_value(json_object_get(request, "jsonrpc"));
 
 	if (!json_is_object(request)) {
@@ -257,6 +258,10 @@ static const char *rpc_request_check(const json_t *request)
 	}
 	if (!json_is_string(json_object_get(request, "method"))) {
 		return "field 'method': expected a string";
+	}
+	/* JSON-RPC 2.0, 4.2: a structured value; an array is left to the method to refuse. */
+	if (params != NULL && !json_is_object(params) && !json_is_array(params)) {
+		return "field 'params': expected an object";
 	}
 	return NULL;
 }

@@ -17,6 +17,8 @@
  * callback that disconnects the queue pair stops the poll there; one that
  * flushes, run from a completion set aside, has those it sets aside run too.
  * A poll's max counts the completions set aside.
+ * A lost connection ends every command, out or waiting, once with
+ * Transient Transport Error.
  * An R2T is answered with H2CData under its tag; one for a read, for
  * nothing, out of order or past the write's data, or a second while the
  * first is answered, is refused the same way.
@@ -459,6 +461,35 @@ static void stream_add(uint8_t *stream, size_t *len)
 }
 
 /*
+ * Read A goes out in part (the socket takes 40 bytes of its CapsuleCmd,
+ * then nothing), its callback flushing when @a_flushes
+ * (flush_from_callback). With @b_queued, read B is submitted after it and
+ * waits behind it; else *@b is a read the caller sent before. The
+ * controller then answers A with status code @sc_a and B with @sc_b: both
+ * CapsuleResps are in the socket, not yet read.
+ */
+static void half_written_and_answered(struct nvme_tcp_qpair *tq, bool a_flushes, bool b_queued,
+				      uint16_t *a, uint8_t sc_a, uint16_t *b, uint8_t sc_b)
+{
+	uint8_t stream[128];
+	size_t len = 0;
+
+	g_ut_sock.write_chunk = 40;
+	g_ut_sock.writes_left = 1;
+	*a = a_flushes ? submit_flushing_read(tq) : submit_read(tq);
+	CU_ASSERT_TRUE_FATAL(tq->cmds[*a].send_busy);
+	g_ut_sock.writes_left = 0;
+	if (b_queued) {
+		*b = submit_read(tq);
+	}
+	make_resp(&g_plain, *a, sc_a);
+	stream_add(stream, &len);
+	make_resp(&g_plain, *b, sc_b);
+	stream_add(stream, &len);
+	ut_tcp_sock_put(stream, len);
+}
+
+/*
  * The controller answers read A while A's CapsuleCmd is still going out
  * (its completion waits for the PDU), then read B, whose callback flushes:
  * A's PDU is written and its completion set to run. A second answer for A
@@ -470,25 +501,14 @@ static void answered_twice(bool c2h)
 {
 	struct nvme_tcp_qpair *tq = create(&g_plain);
 	uint16_t b = submit_flushing_read(tq), a;
-	uint8_t stream[3 * 64 + READ_LEN];
-	size_t len = 0;
 
-	g_ut_sock.write_chunk = 40;
-	g_ut_sock.writes_left = 1;
-	a = submit_read(tq);
-	CU_ASSERT_TRUE_FATAL(tq->cmds[a].send_busy);
-	g_ut_sock.writes_left = 0;
-	make_resp(&g_plain, a, 0x02);
-	stream_add(stream, &len);
-	make_resp(&g_plain, b, 0);
-	stream_add(stream, &len);
+	half_written_and_answered(tq, false, false, &a, 0x02, &b, 0);
 	if (c2h) {
 		make_c2h(&g_plain, a, 0, READ_LEN, LAST_PDU | SUCCESS);
 	} else {
 		make_resp(&g_plain, a, 0);
 	}
-	stream_add(stream, &len);
-	ut_tcp_sock_put(stream, len);
+	ut_tcp_sock_put(g_pdu, g_pdu_len);
 	expect_ended_once(tq, a, c2h ? SC_TRANSPORT_ERROR : 0x02);
 	CU_ASSERT_EQUAL(tq->state, c2h ? NVME_TCP_FAILED : NVME_TCP_RUNNING);
 	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
@@ -514,19 +534,8 @@ static void test_completion_set_aside_by_a_callback(void)
 {
 	struct nvme_tcp_qpair *tq = create(&g_plain);
 	uint16_t a, b;
-	uint8_t stream[128];
-	size_t len = 0;
 
-	g_ut_sock.write_chunk = 40;
-	g_ut_sock.writes_left = 1;
-	a = submit_flushing_read(tq);
-	g_ut_sock.writes_left = 0;
-	b = submit_read(tq);
-	make_resp(&g_plain, a, 0);
-	stream_add(stream, &len);
-	make_resp(&g_plain, b, 0x02);
-	stream_add(stream, &len);
-	ut_tcp_sock_put(stream, len);
+	half_written_and_answered(tq, true, true, &a, 0, &b, 0x02);
 	CU_ASSERT_EQUAL(poll_once(tq), 0);
 	/* The rest of A's CapsuleCmd, and none of B's. */
 	g_ut_sock.write_chunk = 72 - 40;
@@ -561,20 +570,9 @@ static void test_max_counts_completions_set_aside(void)
 {
 	struct nvme_tcp_qpair *tq = create(&g_plain);
 	uint16_t a, b, c;
-	uint8_t stream[128];
-	size_t len = 0;
 
 	c = submit_read(tq);
-	g_ut_sock.write_chunk = 40;
-	g_ut_sock.writes_left = 1;
-	a = submit_read(tq);
-	g_ut_sock.writes_left = 0;
-	b = submit_read(tq);
-	make_resp(&g_plain, a, 0);
-	stream_add(stream, &len);
-	make_resp(&g_plain, b, 0);
-	stream_add(stream, &len);
-	ut_tcp_sock_put(stream, len);
+	half_written_and_answered(tq, false, true, &a, 0, &b, 0);
 	CU_ASSERT_EQUAL(nvme_tcp_qpair_process_completions(&tq->base, 0), 0);
 	g_ut_sock.write_chunk = 0;
 	g_ut_sock.writes_left = -1;
@@ -642,6 +640,55 @@ static void test_disconnect_from_callback(void)
 	ut_tcp_qpair_destroy(tq);
 }
 
+static void waiting_done(void *arg, const struct usk_nvme_cqe *cpl)
+{
+	struct ut_tcp_done *d = arg;
+
+	d->calls++;
+	d->status = cpl->status;
+}
+
+/*
+ * The connection is lost (a write fails) with the ring full and two more
+ * commands waiting for it: every one, out or waiting, ends once with
+ * Transient Transport Error, as doc/nvme.md says. Before, the waiting ones
+ * were moved into the freed entries of a connection already gone, refused
+ * there, and ended with Data Transfer Error.
+ */
+static void test_loss_ends_waiting_with_transport_error(void)
+{
+	struct nvme_tcp_qpair *tq = create(&g_plain);
+	const struct nvme_payload data = {.buf = g_read_buf, .len = READ_LEN};
+	const struct usk_nvme_sqe cmd = {.opcode = OPC_READ, .nsid = 1};
+	struct ut_tcp_done waiting[2] = {0};
+
+	g_ut_sock.writes_left = 0;
+	for (int i = 0; i < ENTRIES - 1; i++) {
+		submit_read(tq);
+	}
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL_FATAL(nvme_qpair_submit_payload(&tq->base, &cmd, &data,
+								waiting_done, &waiting[i]),
+				      0);
+	}
+	CU_ASSERT_EQUAL(tq->base.waiting, 2);
+	g_ut_sock.write_error = -EPIPE;
+	for (int i = 0; i < 3; i++) {
+		poll_once(tq);
+	}
+	for (int i = 0; i < ENTRIES - 1; i++) {
+		CU_ASSERT_EQUAL(g_ut_tcp_done[i].calls, 1);
+		CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(g_ut_tcp_done[i].status), SC_TRANSPORT_ERROR);
+	}
+	for (int i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(waiting[i].calls, 1);
+		CU_ASSERT_EQUAL(USK_NVME_STATUS_SC(waiting[i].status), SC_TRANSPORT_ERROR);
+	}
+	CU_ASSERT_EQUAL(tq->base.outstanding, 0);
+	CU_ASSERT_EQUAL(tq->base.waiting, 0);
+	ut_tcp_qpair_destroy(tq);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -659,6 +706,7 @@ int main(void)
 		UT_TEST(test_completion_set_aside_by_a_callback),
 		UT_TEST(test_max_counts_completions_set_aside),
 		UT_TEST(test_disconnect_from_callback),
+		UT_TEST(test_loss_ends_waiting_with_transport_error),
 	};
 
 	for (size_t i = 0; i < sizeof(g_src); i++) {

@@ -10,7 +10,8 @@
  * answers fails the attach at the admin timeout, on the clock the test
  * moves (ut_nvme_ticks.h). After a loss, an I/O queue pair whose new
  * Connect is refused tries again reconnect_delay_sec later, up to the loss
- * timeout; a Keep Alive unanswered for a whole KATO loses the connection.
+ * timeout (past fast_io_fail_timeout_sec, what it holds ends and new
+ * commands are refused); a Keep Alive unanswered for a whole KATO loses the connection.
  *
  * Sources it covers (lib/nvme): nvme_tcp_ctrlr.c, nvme_tcp_qpair.c,
  * nvme_tcp_recv.c, nvme_tcp_send.c, and nvme_fabrics.c's Connect and property
@@ -159,6 +160,28 @@ static void test_icresp_maxh2cdata_in_dwords(void)
 	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&even, &t, &port), 0);
 	CU_ASSERT_EQUAL(attach(port, NULL, &c), 0);
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
+	ut_tcp_target_stop(t);
+}
+
+/*
+ * The host puts a write's in-capsule data right after the SQE, as Linux's
+ * does: a controller whose Identify says ICDOFF 1 (the data 16 bytes
+ * further on) is refused, the attach failing with -ENOTSUP. Before, it was
+ * attached, and its in-capsule writes would have been read from the wrong
+ * place.
+ */
+static void test_icdoff_refused(void)
+{
+	struct ut_tcp_target_opts o = {.in_capsule = 8192, .icdoff = 1};
+	struct ut_tcp_target *t;
+	struct usk_nvme_ctrlr *c = NULL;
+	uint16_t port;
+
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&o, &t, &port), 0);
+	CU_ASSERT_EQUAL(attach(port, NULL, &c), -ENOTSUP);
+	if (c != NULL) {
+		usk_nvme_ctrlr_detach(c);
+	}
 	ut_tcp_target_stop(t);
 }
 
@@ -760,6 +783,70 @@ static void test_io_reconnect_refused(void)
 	io_reconnect_refused(0);
 }
 
+/*
+ * As io_reconnect_refused(), every new Connect of the queue pair's refused
+ * but the third, with fast_io_fail_timeout_sec 2: a read held by the queue
+ * pair's retries ends with Command Abort Requested 2 s after the first
+ * refusal, and a new one is refused with -ENXIO, as for the controller's
+ * own reconnect; the retries go on, and once one is answered reads go out
+ * again. Before, the read stayed held until ctrlr_loss_timeout_sec.
+ */
+static void test_io_reconnect_fails_fast(void)
+{
+	struct ut_tcp_target_opts o = {
+		.drop_at_io = 1, .refuse_io_connect_from = 2, .refuse_io_connects = 3};
+	struct usk_nvme_ctrlr_opts co;
+	struct ut_tcp_target *t;
+	struct usk_nvme_ctrlr *c;
+	struct usk_nvme_qpair *q;
+	struct usk_nvme_ns *ns;
+	struct io_done lost = {0}, r = {0}, refused = {0}, after = {0};
+	uint8_t *buf = calloc(1, 4096);
+	uint16_t port;
+	int rc = -ENXIO;
+
+	reconnect_opts(&co, 4, 1);
+	co.fast_io_fail_timeout_sec = 2;
+	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&o, &t, &port), 0);
+	CU_ASSERT_EQUAL_FATAL(attach(port, &co, &c), 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q), 0);
+	ns = usk_nvme_ctrlr_get_ns(c, 1);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, io_cb, &lost), 0);
+	CU_ASSERT_EQUAL(poll_all_done(c, q, &lost, 1), 1);
+	poll_io_connects(c, q, t, 2);
+	CU_ASSERT(poll_both_held(c, q) >= 0);
+	CU_ASSERT_EQUAL_FATAL(usk_nvme_ns_read(ns, q, buf, 0, 1, io_cb, &r), 0);
+	ut_nvme_ticks_advance(1000 * 1000);
+	poll_io_connects(c, q, t, 3);
+	poll_both_held(c, q);
+	CU_ASSERT_EQUAL(r.calls, 0);
+	ut_nvme_ticks_advance(1000 * 1000);
+	CU_ASSERT_EQUAL(poll_all_done(c, q, &r, 1), 1);
+	CU_ASSERT_EQUAL(r.status, USK_NVME_SC_ABORTED_BY_REQUEST);
+	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, io_cb, &refused), -ENXIO);
+	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(c));
+	poll_io_connects(c, q, t, 4);
+	poll_both_held(c, q);
+	ut_nvme_ticks_advance(1000 * 1000);
+	poll_io_connects(c, q, t, 5);
+	/* Refused until the Connect is answered; then taken (bounded as wait_done()). */
+	for (int i = 0; i < 300000 && rc == -ENXIO; i++) {
+		usk_nvme_ctrlr_process_admin_completions(c);
+		usk_nvme_qpair_process_completions(q, 0);
+		rc = usk_nvme_ns_read(ns, q, buf, 0, 1, io_cb, &after);
+		nanosleep(&g_nap, NULL);
+	}
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(poll_all_done(c, q, &after, 1), 1);
+	CU_ASSERT_EQUAL(after.status, 0);
+	CU_ASSERT_EQUAL(r.calls, 1);
+	CU_ASSERT_EQUAL(refused.calls, 0);
+	usk_nvme_ctrlr_free_io_qpair(q);
+	usk_nvme_ctrlr_detach(c);
+	ut_tcp_target_stop(t);
+	free(buf);
+}
+
 /* The microseconds of the step back: a restored virtual machine's TSC goes back by minutes. */
 #define STEP_BACK_US (600 * 1000000ull)
 
@@ -900,6 +987,7 @@ int main(void)
 		UT_TEST(test_handshake_and_identify),
 		UT_TEST(test_connect_refused),
 		UT_TEST(test_icresp_maxh2cdata_in_dwords),
+		UT_TEST(test_icdoff_refused),
 		UT_TEST(test_in_capsule_and_success_flag),
 		UT_TEST(test_r2t_flow),
 		UT_TEST(test_digests),
@@ -914,6 +1002,7 @@ int main(void)
 		UT_TEST(test_reconnect_after_loss),
 		UT_TEST(test_reconnect_gives_up),
 		UT_TEST(test_io_reconnect_refused),
+		UT_TEST(test_io_reconnect_fails_fast),
 		UT_TEST(test_reconnect_opts_check),
 		UT_TEST(test_keep_alive_across_a_clock_step_back),
 		UT_TEST(test_keep_alive_unanswered),

@@ -196,6 +196,7 @@ static void fill_cdata(struct conn *c, uint8_t *buf)
 	cd->nn = 1;
 	cd->sgls = 1;
 	memcpy(buf + 1792, &ioccsz, sizeof(ioccsz));
+	memcpy(buf + 1792 + 8, &c->t->opts.icdoff, sizeof(c->t->opts.icdoff));
 	if (c->t->opts.disc.enabled) {
 		cd->nn = 0;
 		buf[USK_NVME_CDATA_CNTRLTYPE_OFFSET] = USK_NVME_CNTRLTYPE_DISCOVERY;

@@ -67,6 +67,7 @@ struct ut_tcp_target_opts {
 	bool refuse_host;	   /* Connect: Connect Invalid Host */
 	uint32_t maxh2cdata;	   /* ICResp's MAXH2CDATA (default 8192) */
 	uint32_t in_capsule;	   /* I/O in-capsule bytes, IOCCSZ (default 0: R2T for every write) */
+	uint16_t icdoff;	   /* Identify Controller's ICDOFF (16-byte units) */
 	bool grant_digests;	   /* grant the digests ICReq asks for */
 	bool corrupt_read_ddgst;   /* the first C2HData of a read has a wrong data digest */
 	bool dribble;		   /* every PDU goes out a few bytes at a time */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,6 +149,29 @@ static void test_invalid_request_is_answered_with_its_id(void)
 	a = request("{\"jsonrpc\":\"1.0\",\"method\":\"x\"}");
 	CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_REQUEST);
 	CU_ASSERT_TRUE(json_is_null(json_object_get(a, "id")));
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+/*
+ * params, when there, is an object or an array (JSON-RPC 2.0, 4.2): any
+ * other value makes no valid request, -32600, as SPDK answers, with the id.
+ * Before, such a request was run and refused with -32602, invalid params.
+ */
+static void test_params_not_structured_is_invalid_request(void)
+{
+	static const char *const params[] = {"5", "\"x\"", "true", "null"};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		json_t *a;
+
+		snprintf(text, sizeof(text),
+			 "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"echo\",\"params\":%s}",
+			 params[i]);
+		a = request(text);
+		CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_REQUEST);
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(a, "id")), 8);
+	}
 	CU_ASSERT_EQUAL(g_conn.holds, 0);
 }
 
@@ -339,6 +363,7 @@ int main(void)
 		UT_TEST(test_malformed_requests_get_their_error),
 		UT_TEST(test_invalid_request_is_answered_with_its_id),
 		UT_TEST(test_unknown_method_and_bad_params),
+		UT_TEST(test_params_not_structured_is_invalid_request),
 		UT_TEST(test_notification_gets_no_answer),
 		UT_TEST(test_async_answer_comes_later),
 		UT_TEST(test_compat_member_noted_once),
