@@ -290,8 +290,17 @@ struct usk_bdev_io_wait_entry {
 /**
  * After a submit failed with -ENOMEM: call @p entry->cb(@p entry->cb_arg)
  * on this thread once a bdev_io is free, so the caller can submit again.
+ * The callback runs even when the channel has no I/O of its own in flight
+ * and the bdev_io is freed elsewhere (another bdev, another thread): at
+ * once when one comes back to this channel, else within about 100 us of
+ * one being free in the shared pool. Callers run oldest first; one whose
+ * submit comes up short again queues itself anew, and the rest wait on.
+ * The entry must stay valid until its callback runs; a channel released
+ * with callers still waiting drops them, their callbacks never run.
  *
- * @return 0; -EINVAL when no submit on this channel is short of bdev_io.
+ * @return 0; -EINVAL when no submit on this channel is short of bdev_io;
+ *         -ENOMEM when memory is short for the retry (the caller is not
+ *         queued).
  */
 int usk_bdev_queue_io_wait(struct usk_bdev *bdev, struct usk_io_channel *ch,
 			   struct usk_bdev_io_wait_entry *entry);

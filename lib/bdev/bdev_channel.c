@@ -15,6 +15,22 @@
 #include "bdev_internal.h"
 
 #define BDEV_IO_CACHE_MAX 256
+/* How soon a waiter sees a bdev_io freed on another channel. */
+#define BDEV_IO_WAIT_RETRY_US 100
+
+static int bdev_channel_retry_waiters(void *ctx)
+{
+	struct bdev_channel *ch = ctx;
+	struct usk_bdev_io *io = usk_pool_cache_get(ch->cache);
+
+	if (io == NULL) {
+		return USK_POLLER_IDLE;
+	}
+	/* Left in the cache for the first waiter's submit to take. */
+	usk_pool_cache_put(ch->cache, io);
+	bdev_channel_serve_waiters(ch);
+	return USK_POLLER_BUSY;
+}
 
 static int bdev_channel_create(void *io_device, void *ctx)
 {
@@ -47,6 +63,7 @@ static void bdev_channel_destroy(void *io_device, void *ctx)
 		USK_ERRLOG("bdev '%s': a channel was released with callers waiting for a bdev_io",
 			   b->name);
 	}
+	usk_poller_unregister(&ch->wait_poller);
 	bdev_qos_channel_fini(ch);
 	bdev_histogram_channel_fini(ch);
 	pthread_mutex_lock(&b->internal->lock);
@@ -91,6 +108,17 @@ int usk_bdev_queue_io_wait(struct usk_bdev *b, struct usk_io_channel *ioch,
 	if (!ch->starved || entry == NULL || entry->bdev != b || entry->cb == NULL) {
 		return -EINVAL;
 	}
+	/*
+	 * Only while callers wait: a poller kept paused is still rescheduled
+	 * every period, a cost to every poll of the thread.
+	 */
+	if (ch->wait_poller == NULL) {
+		ch->wait_poller = usk_poller_register(bdev_channel_retry_waiters, ch,
+						      BDEV_IO_WAIT_RETRY_US, "bdev_io_wait");
+		if (ch->wait_poller == NULL) {
+			return -ENOMEM;
+		}
+	}
 	entry->next = NULL;
 	if (ch->wait_tail != NULL) {
 		ch->wait_tail->next = entry;
@@ -117,4 +145,5 @@ void bdev_channel_serve_waiters(struct bdev_channel *ch)
 			return;
 		}
 	}
+	usk_poller_unregister(&ch->wait_poller);
 }

@@ -93,6 +93,12 @@ struct bdev_channel {
 	struct usk_bdev_io_wait_entry *wait_head;
 	struct usk_bdev_io_wait_entry *wait_tail;
 	bool starved; /* a submit failed with -ENOMEM since the queue was last served */
+	/*
+	 * Retries the waiters while there are any, else NULL: the bdev_io they
+	 * wait for may be freed on another channel, which never serves this
+	 * one's waiters.
+	 */
+	struct usk_poller *wait_poller;
 	/* I/O held back by the bdev's QoS limits, oldest first, and its retry poller. */
 	struct usk_bdev_io *qos_head;
 	struct usk_bdev_io *qos_tail;
