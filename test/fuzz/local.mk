@@ -3,7 +3,7 @@
 FUZZ_TARGETS = test/fuzz/fuzz_json_rpc test/fuzz/fuzz_json_config \
 	test/fuzz/fuzz_transport_id test/fuzz/fuzz_perf_opts test/fuzz/fuzz_bdevperf_opts \
 	test/fuzz/fuzz_nvme_cqe test/fuzz/fuzz_nvme_cli_opts test/fuzz/fuzz_nvme_tcp_pdu \
-	test/fuzz/fuzz_nvme_discovery test/fuzz/fuzz_nvmf_tcp_conn
+	test/fuzz/fuzz_nvme_discovery test/fuzz/fuzz_nvmf_tcp_conn test/fuzz/fuzz_rpc_conn
 if USK_FUZZ
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 endif
@@ -97,6 +97,18 @@ test_fuzz_fuzz_nvmf_tcp_conn_LDFLAGS = $(FUZZ_LINK_FLAGS) $(FUZZ_NVMF_WRAPS)
 test_fuzz_fuzz_nvmf_tcp_conn_LDADD = lib/nvmf/libusk_nvmf.la module/bdev/libusk_bdev_modules.la \
 	lib/rpc/libusk_rpc.la \
 	$(FUZZ_METHOD_LIBS)
+
+# fuzz_rpc_conn includes lib/rpc's three files, as rpc_server_ut does, to add a
+# connection without a listening socket; lib/rpc's library stays out.
+test_fuzz_fuzz_rpc_conn_SOURCES = test/fuzz/fuzz_rpc_conn.c test/fuzz/fuzz_common.h
+test_fuzz_fuzz_rpc_conn_CPPFLAGS = $(FUZZ_INCLUDES)
+test_fuzz_fuzz_rpc_conn_CFLAGS = $(FUZZ_CC_FLAGS)
+test_fuzz_fuzz_rpc_conn_LDFLAGS = $(FUZZ_LINK_FLAGS)
+test_fuzz_fuzz_rpc_conn_LDADD = lib/thread/libusk_thread.la lib/env/libusk_env.la \
+	lib/json/libusk_json.la lib/log/libusk_log.la lib/util/libusk_util.la $(JANSSON_LIBS) \
+	$(NUMA_LIBS) -lpthread
+EXTRA_test_fuzz_fuzz_rpc_conn_DEPENDENCIES = lib/rpc/rpc_request.c lib/rpc/rpc_conn.c \
+	lib/rpc/rpc_server.c lib/rpc/rpc_conn.h
 
 # Builds the targets alone, without the rest of the tree (scripts/test.sh --fuzz).
 .PHONY: fuzz-targets print-fuzz-targets

@@ -28,7 +28,7 @@ fi
 # The longest input worth trying, by what the target reads.
 max_len() {
 	case "$1" in
-	fuzz_json_rpc | fuzz_json_config) echo 4096 ;;
+	fuzz_json_rpc | fuzz_json_config | fuzz_rpc_conn) echo 4096 ;;
 	fuzz_nvme_cqe) echo 2048 ;;
 	fuzz_nvme_tcp_pdu | fuzz_nvmf_tcp_conn) echo 4096 ;;
 	fuzz_nvme_discovery) echo 16384 ;;
