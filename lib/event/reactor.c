@@ -188,21 +188,6 @@ static int reactor_poll_threads(struct reactor *r, uint64_t now)
 	return busy;
 }
 
-bool reactor_has_work(const struct reactor *r)
-{
-	/* A signal acted on is no more work: reactor 0 sleeps through a long shutdown. */
-	if (usk_ring_count(r->incoming) != 0 ||
-	    (r->index == 0 && g_signal != 0 && !g_signal_seen)) {
-		return true;
-	}
-	for (uint32_t i = 0; i < r->nthreads; i++) {
-		if (usk_thread_has_msgs(r->threads[i].thread)) {
-			return true;
-		}
-	}
-	return false;
-}
-
 static bool reactor_done(const struct reactor *r)
 {
 	if (!atomic_load_explicit(&g_app.threads_exiting, memory_order_acquire) ||
@@ -215,6 +200,25 @@ static bool reactor_done(const struct reactor *r)
 		}
 	}
 	return true;
+}
+
+bool reactor_has_work(const struct reactor *r)
+{
+	/*
+	 * The app's end is work: another pthread sets it, then wakes a reactor
+	 * only if it sees it asleep, so a reactor going to sleep looks. A signal
+	 * acted on is no more work: reactor 0 sleeps through a long shutdown.
+	 */
+	if (reactor_done(r) || usk_ring_count(r->incoming) != 0 ||
+	    (r->index == 0 && g_signal != 0 && !g_signal_seen)) {
+		return true;
+	}
+	for (uint32_t i = 0; i < r->nthreads; i++) {
+		if (usk_thread_has_msgs(r->threads[i].thread)) {
+			return true;
+		}
+	}
+	return false;
 }
 
 static void reactor_check_signal(void)

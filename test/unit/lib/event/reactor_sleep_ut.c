@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "event_internal.h"
+#include "usk/ring.h"
 #include "usk/ticks.h"
 #include "ut.h"
 #include "ut_irq_source.h"
@@ -337,9 +338,30 @@ static void test_the_idle_spell_follows_what_sleeps_cost(void)
 	CU_ASSERT(g_spell_measured < usk_us_to_ticks(SPELL_THRESHOLD_US));
 }
 
+/*
+ * The app's end (every thread asked to exit, set by another pthread) is
+ * work for a reactor whose threads are done: it looks at that after it
+ * says it sleeps, so the waker either sees it asleep and wakes it or is
+ * seen. Before, only messages and threads counted, and a reactor that
+ * went to sleep as the end came slept through it: the app never returned
+ * (app_ut under ASan, once).
+ */
+static void test_the_end_of_the_app_is_work(void)
+{
+	struct reactor r = {.index = 1, .incoming = usk_ring_create(8, USK_RING_MP)};
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.incoming);
+	CU_ASSERT_FALSE(reactor_has_work(&r));
+	atomic_store(&g_app.threads_exiting, true);
+	CU_ASSERT_TRUE(reactor_has_work(&r));
+	atomic_store(&g_app.threads_exiting, false);
+	usk_ring_free(r.incoming);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
+		UT_TEST(test_the_end_of_the_app_is_work),
 		UT_TEST(test_the_source_wakes_a_sleeping_reactor_and_wakeups_are_counted),
 		UT_TEST(test_a_completion_landing_while_the_reactor_arms_is_seen),
 		UT_TEST(test_a_poller_without_a_source_caps_the_sleep),
