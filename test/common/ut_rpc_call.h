@@ -70,6 +70,23 @@ static inline char *ut_json_sorted(char *text)
 	return sorted;
 }
 
+/*
+ * What @write (a save_config writer) puts in an array, as compact text with
+ * sorted keys (free it). The includer has usk/json.h (rpc_request.c's).
+ */
+static inline char *ut_json_written_sorted(void (*write)(struct usk_json_write_ctx *w))
+{
+	struct usk_json_write_ctx *w = usk_json_write_begin();
+	char *text = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+	usk_json_write_array_begin(w);
+	write(w);
+	usk_json_write_array_end(w);
+	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
+	return ut_json_sorted(text);
+}
+
 static inline uint64_t ut_json_uint(const json_t *object, const char *key)
 {
 	const json_t *value = json_object_get(object, key);

@@ -455,20 +455,6 @@ static void test_uring_keeps_uuid_and_names_its_file(void)
 	unlink(path);
 }
 
-/* The modules' save_config entries, as compact JSON text (freed by the caller). */
-static char *modules_config(void)
-{
-	struct usk_json_write_ctx *w = usk_json_write_begin();
-	char *text = NULL;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	usk_json_write_array_begin(w);
-	bdev_modules_write_config(w);
-	usk_json_write_array_end(w);
-	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
-	return text;
-}
-
 /*
  * bdev_uring_set_options is saved once set, with no uring bdev yet (the
  * bdevs may come later, by RPC): before, it was written only before the
@@ -479,13 +465,13 @@ static void test_uring_options_saved_without_a_bdev(void)
 	char *text;
 
 	assert_result_true(call("bdev_uring_set_options", "{\"sqpoll_idle_ms\": 500}"));
-	text = modules_config();
+	text = ut_json_written_sorted(bdev_modules_write_config);
 	CU_ASSERT_STRING_EQUAL(text, "[{\"method\":\"bdev_uring_set_options\",\"params\":"
 				     "{\"sqpoll\":false,\"sqpoll_idle_ms\":500}}]");
 	free(text);
 	/* The defaults again: nothing to save. */
 	assert_result_true(call("bdev_uring_set_options", "{\"sqpoll_idle_ms\": 1000}"));
-	text = modules_config();
+	text = ut_json_written_sorted(bdev_modules_write_config);
 	CU_ASSERT_STRING_EQUAL(text, "[]");
 	free(text);
 }

@@ -37,23 +37,9 @@ static void assert_true_answer(const json_t *answer)
 	CU_ASSERT_TRUE(json_is_true(json_object_get(answer, "result")));
 }
 
-/* What save_config writes for the options, as compact sorted JSON ("" for nothing). */
-static char *written(void)
-{
-	struct usk_json_write_ctx *w = usk_json_write_begin();
-	char *text = NULL;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	usk_json_write_array_begin(w);
-	nvme_bdev_options_write_config(w);
-	usk_json_write_array_end(w);
-	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
-	return ut_json_sorted(text);
-}
-
 static void assert_written(const char *want)
 {
-	char *text = written();
+	char *text = ut_json_written_sorted(nvme_bdev_options_write_config);
 
 	CU_ASSERT_STRING_EQUAL(text, want);
 	free(text);

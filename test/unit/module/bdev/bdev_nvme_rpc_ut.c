@@ -559,20 +559,6 @@ static void test_attach_takes_spdk_client_and_saved_config(void)
 	teardown_model();
 }
 
-/* The bdev subsystem's save_config entries, as sorted JSON. */
-static char *saved_config(void)
-{
-	struct usk_json_write_ctx *w = usk_json_write_begin();
-	char *text = NULL;
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(w);
-	usk_json_write_array_begin(w);
-	bdev_modules_write_config(w);
-	usk_json_write_array_end(w);
-	CU_ASSERT_EQUAL_FATAL(usk_json_write_end(w, false, &text), 0);
-	return ut_json_sorted(text);
-}
-
 /*
  * A controller with no namespace has no bdev, and is still saved: the
  * attach call that recreates it is the module's, not a bdev's.
@@ -586,7 +572,7 @@ static void test_save_config_keeps_a_controller_without_bdevs(void)
 	mo.ns_count = 0;
 	setup_opts(&mo);
 	assert_result(call_device("bdev_nvme_attach_controller", g_attach_nvme0), "[]");
-	text = saved_config();
+	text = ut_json_written_sorted(bdev_modules_write_config);
 	CU_ASSERT_STRING_EQUAL(text,
 			       "[{\"method\":\"bdev_nvme_attach_controller\",\"params\":{\"name\":"
 			       "\"Nvme0\",\"traddr\":\"" MODEL_TRADDR "\",\"trtype\":\"PCIe\"}}]");
