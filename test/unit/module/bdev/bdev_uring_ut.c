@@ -255,6 +255,28 @@ static void test_a_refused_io_uring_setup_is_explained(void)
 	unlink(path);
 }
 
+/* A file of UT_FILE_BLOCKS, uring bdev @name over it, opened with counts at 0; its fd. */
+static int open_file_bdev(const char *name, char *path, size_t len)
+{
+	int fd = make_file(ut_tmp_dir(), path, len, UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(create(name, path), 0);
+	g_b.u.name = name;
+	on_thread(ut_bdev_open_msg, &g_b.u);
+	g_b.u.done = g_b.u.failed = 0;
+	return fd;
+}
+
+/* Undoes open_file_bdev(). */
+static void close_file_bdev(const char *name, const char *path, int fd)
+{
+	on_thread(ut_bdev_close_msg, &g_b.u);
+	ut_file_delete(&g_b, name);
+	close(fd);
+	unlink(path);
+}
+
 /*
  * A read the kernel refused to take at the poll's submit goes again at the
  * next poll, and completes (it was counted as given to the kernel, which
@@ -263,21 +285,13 @@ static void test_a_refused_io_uring_setup_is_explained(void)
 static void test_a_refused_submit_is_given_again(void)
 {
 	char path[PATH_LEN];
-	int fd = make_file(ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+	int fd = open_file_bdev("u_refused", path, sizeof(path));
 
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(create("u_refused", path), 0);
-	g_b.u.name = "u_refused";
-	on_thread(ut_bdev_open_msg, &g_b.u);
-	g_b.u.done = g_b.u.failed = 0;
 	g_submit_refusals = 2;
 	ut_file_read_rounds(&g_b, 1);
 	CU_ASSERT_EQUAL(g_submit_refusals, 0);
 	CU_ASSERT_EQUAL(g_b.u.failed, 0);
-	on_thread(ut_bdev_close_msg, &g_b.u);
-	ut_file_delete(&g_b, "u_refused");
-	close(fd);
-	unlink(path);
+	close_file_bdev("u_refused", path, fd);
 }
 
 #define BURST 600
@@ -306,22 +320,14 @@ static void read_burst(void *ctx)
 static void test_a_full_ring_waits_for_room(void)
 {
 	char path[PATH_LEN];
-	int fd = make_file(ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+	int fd = open_file_bdev("u_full", path, sizeof(path));
 
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(create("u_full", path), 0);
-	g_b.u.name = "u_full";
-	on_thread(ut_bdev_open_msg, &g_b.u);
-	g_b.u.done = g_b.u.failed = 0;
 	g_submit_refusals = 1;
 	g_burst = BURST;
 	ut_file_io_on_thread(&g_b, read_burst, BURST);
 	CU_ASSERT_EQUAL(g_submit_refusals, 0);
 	CU_ASSERT_EQUAL(g_b.u.failed, 0);
-	on_thread(ut_bdev_close_msg, &g_b.u);
-	ut_file_delete(&g_b, "u_full");
-	close(fd);
-	unlink(path);
+	close_file_bdev("u_full", path, fd);
 }
 
 /*
@@ -333,20 +339,12 @@ static void test_a_full_ring_waits_for_room(void)
 static void test_more_than_the_completion_queue_holds_completes(void)
 {
 	char path[PATH_LEN];
-	int fd = make_file(ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+	int fd = open_file_bdev("u_cq", path, sizeof(path));
 
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(create("u_cq", path), 0);
-	g_b.u.name = "u_cq";
-	on_thread(ut_bdev_open_msg, &g_b.u);
-	g_b.u.done = g_b.u.failed = 0;
 	g_burst = BIG_BURST;
 	ut_file_io_on_thread(&g_b, read_burst, BIG_BURST);
 	CU_ASSERT_EQUAL(g_b.u.failed, 0);
-	on_thread(ut_bdev_close_msg, &g_b.u);
-	ut_file_delete(&g_b, "u_cq");
-	close(fd);
-	unlink(path);
+	close_file_bdev("u_cq", path, fd);
 }
 
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
