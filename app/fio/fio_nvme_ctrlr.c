@@ -77,16 +77,38 @@ static struct usk_fio_nvme_ctrlr *ctrlr_attach(const struct usk_pci_addr *addr,
 		return NULL;
 	}
 	c->addr = *addr;
+	c->opts = *opts;
 	pthread_mutex_init(&c->admin_lock, NULL);
 	c->next = g_ctrlrs;
 	g_ctrlrs = c;
 	return c;
 }
 
+/*
+ * A controller is attached once, with the first job's options: a later
+ * job that asks for others cannot have them, and must not run believing
+ * it does. The name of the first option that differs, or NULL.
+ */
+static const char *ctrlr_opts_differ(const struct usk_nvme_ctrlr_opts *a,
+				     const struct usk_nvme_ctrlr_opts *b)
+{
+	if (a->sgls != b->sgls) {
+		return "enable_sgl";
+	}
+	if (a->shadow_doorbells != b->shadow_doorbells) {
+		return "shadow_doorbells";
+	}
+	if (a->io_timeout_ms != b->io_timeout_ms) {
+		return "io_timeout_ms";
+	}
+	return NULL;
+}
+
 struct usk_fio_nvme_ctrlr *usk_fio_nvme_ctrlr_get(const struct usk_pci_addr *addr,
 						  const struct usk_nvme_ctrlr_opts *opts,
 						  const char *file)
 {
+	const char *differs = NULL;
 	struct usk_fio_nvme_ctrlr *c;
 
 	pthread_mutex_lock(&g_ctrlrs_lock);
@@ -97,6 +119,15 @@ struct usk_fio_nvme_ctrlr *usk_fio_nvme_ctrlr_get(const struct usk_pci_addr *add
 	}
 	if (c == NULL) {
 		c = ctrlr_attach(addr, opts, file);
+	} else {
+		differs = ctrlr_opts_differ(&c->opts, opts);
+	}
+	if (differs != NULL) {
+		log_err("usk_nvme: '%s': the controller is already in use with another %s; "
+			"every job on one controller needs the same enable_sgl, "
+			"shadow_doorbells and io_timeout_ms\n",
+			file, differs);
+		c = NULL;
 	}
 	pthread_mutex_unlock(&g_ctrlrs_lock);
 	return c;

@@ -15,6 +15,8 @@
 struct usk_fio_nvme_ctrlr {
 	struct usk_pci_addr addr;
 	struct usk_nvme_ctrlr *ctrlr;
+	/* What the first job asked for; every later job must ask the same. */
+	struct usk_nvme_ctrlr_opts opts;
 	/* The admin queue is polled by one job at a time: whoever gets this. */
 	pthread_mutex_t admin_lock;
 	struct usk_fio_nvme_ctrlr *next;
@@ -23,7 +25,8 @@ struct usk_fio_nvme_ctrlr {
 /*
  * The controller at @p addr, attached with @p opts if this is its first
  * use; the environment is set up on the first call. NULL after one line on
- * stderr when the device is missing, on another driver or fails to attach.
+ * stderr when the device is missing, on another driver or fails to attach,
+ * or when it is already attached with other options.
  * @p file names the fio file in that line.
  */
 struct usk_fio_nvme_ctrlr *usk_fio_nvme_ctrlr_get(const struct usk_pci_addr *addr,

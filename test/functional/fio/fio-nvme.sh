@@ -7,7 +7,8 @@
 # USK; a region nobody wrote fails verify (the check is not vacuous).
 # Also: two jobs at once, trims and randrw with the engine's options, and one clear line
 # and a non-zero exit for a device on the kernel driver, bad filenames, a
-# missing namespace and a job without thread=1.
+# missing namespace, a job without thread=1 and a second job asking for
+# other controller options.
 set -u
 . /usk/tests/lib.sh
 
@@ -67,6 +68,12 @@ echo "ok: randrw with verify, PRPs, MMIO doorbells rung once a batch, 16-entry q
 usk 80M --numjobs=2 --offset_increment=8M --size=8M --iodepth=8 --verify=md5 >/tmp/w4 2>&1 &&
 	[ "$(grep -c 'err= 0' /tmp/w4)" = 2 ] || { cat /tmp/w4; fail "usk_nvme: two jobs"; }
 echo "ok: two jobs, a queue pair each, verify=md5"
+# Each job is whole: an engine option is known only after its job's ioengine=.
+two=(--thread=1 --ioengine=$engine --filename="$name" --rw=read --size=1M)
+fio --name=a "${two[@]}" --enable_sgl=1 --name=b "${two[@]}" --enable_sgl=0 >/tmp/e6 2>&1 &&
+	fail "a second job ran with enable_sgl its controller was not attached with"
+one_error /tmp/e6 "already in use with another enable_sgl" || fail "other options: no clear line"
+echo "ok: a job asking for other controller options is refused"
 usk 64M --rw=trimwrite --bs=64k --iodepth=4 --verify=0 >/tmp/w3 2>&1 && passed /tmp/w3 WRITE ||
 	{ cat /tmp/w3; fail "usk_nvme: trimwrite"; }
 grep -q 'TRIM: bw=\|trim:' /tmp/w3 || { cat /tmp/w3; fail "usk_nvme: no trims reported"; }
