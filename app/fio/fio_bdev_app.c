@@ -11,6 +11,10 @@
 #include "fio_bdev_app.h"
 #include "usk/bdev.h"
 #include "usk/event.h"
+#include "usk_internal/cpumask.h"
+
+/* As many reactors as the app framework takes. */
+#define FIO_APP_MAX_CORES 256
 
 enum app_state { APP_STOPPED, APP_STARTING, APP_RUNNING, APP_FAILED };
 
@@ -98,6 +102,20 @@ static int app_launch(const char *json_conf, const char *cpumask)
 	return 0;
 }
 
+/* "0x3" and "[0-1]" name the same reactors: the masks are compared as sets. */
+static bool same_cores(const char *a, const char *b)
+{
+	int cores_a[FIO_APP_MAX_CORES], cores_b[FIO_APP_MAX_CORES];
+	uint32_t count_a, count_b;
+	char err[128];
+
+	if (event_cpumask_parse(a, cores_a, FIO_APP_MAX_CORES, &count_a, err, sizeof(err)) != 0 ||
+	    event_cpumask_parse(b, cores_b, FIO_APP_MAX_CORES, &count_b, err, sizeof(err)) != 0) {
+		return strcmp(a, b) == 0;
+	}
+	return count_a == count_b && memcmp(cores_a, cores_b, count_a * sizeof(int)) == 0;
+}
+
 int usk_fio_bdev_app_start(const char *json_conf, const char *cpumask)
 {
 	int rc = 0;
@@ -107,6 +125,11 @@ int usk_fio_bdev_app_start(const char *json_conf, const char *cpumask)
 		log_err("usk_bdev: one fio process runs one USK config: '%s' is already "
 			"loaded, '%s' cannot be too; give every job the same usk_json_conf\n",
 			g_json_conf, json_conf);
+		rc = 1;
+	} else if (g_state == APP_RUNNING && !same_cores(g_cpumask, cpumask)) {
+		log_err("usk_bdev: one fio process runs one USK: its reactors are already on "
+			"usk_cpumask '%s', not '%s'; give every job the same usk_cpumask\n",
+			g_cpumask, cpumask);
 		rc = 1;
 	} else if (g_state == APP_FAILED) {
 		rc = 1;

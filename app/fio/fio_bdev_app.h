@@ -11,7 +11,8 @@
 
 /*
  * Start the app framework with @p json_conf on reactors @p cpumask, unless
- * it already runs with that config. 0, or 1 after one line on stderr.
+ * it already runs with both. 0, or 1 after one line on stderr (it runs
+ * with another config or cpumask, or cannot start).
  */
 int usk_fio_bdev_app_start(const char *json_conf, const char *cpumask);
 

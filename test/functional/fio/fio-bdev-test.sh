@@ -3,8 +3,8 @@
 # malloc and uring bdevs, with several jobs and a randrw mix; a plain run
 # on a null bdev, whose verify must fail (it keeps no data: proof that fio's
 # verify reads through the engine); and one clear error line and a
-# non-zero exit for a missing config, an unknown bdev and a job without
-# thread=1.
+# non-zero exit for a missing config, an unknown bdev, a job without
+# thread=1 and a job asking for other reactors than the first.
 set -u
 engine="$top_builddir/app/fio/.libs/usk_fio_bdev.so"
 work=$(mktemp -d)
@@ -80,6 +80,15 @@ check "a job without thread=1: exit non-zero" \
 	sh -c "fio --name=job --ioengine='$engine' --usk_json_conf='$work/bdevs.json' \
 		--filename=Malloc0 --rw=read --size=1M >'$work/e4.out' 2>&1; [ \$? != 0 ]"
 check "  one line asking for thread=1" one_error "$work/e4.out" "needs thread=1"
+both="--thread=1 --ioengine=$engine --usk_json_conf=$work/bdevs.json --filename=Malloc0 \
+	--rw=read --size=1M"
+check "two jobs naming the same cores two ways ([0] and 0x1): both run" \
+	sh -c "fio --name=a $both --usk_cpumask=[0] --name=b $both --usk_cpumask=0x1 \
+		>'$work/m1.out' 2>&1 && [ \$(grep -c 'err= 0' '$work/m1.out') = 2 ]"
+check "a second job on other reactors (usk_cpumask): exit non-zero" \
+	sh -c "fio --name=a $both --usk_cpumask=0x1 --name=b $both --usk_cpumask=0x3 \
+		>'$work/m2.out' 2>&1; [ \$? != 0 ]"
+check "  one line naming both masks" one_error "$work/m2.out" "usk_cpumask '0x1', not '0x3'"
 check "a block size the bdev cannot do: exit non-zero" \
 	run_fio fail "$work/e5.out" --filename=Malloc0 --rw=read --bs=512 --size=1M
 check "  one line naming bs" one_error "$work/e5.out" "multiples of 4096"
