@@ -82,12 +82,34 @@ static int parse_pair(const char *key, const char *value, struct usk_pci_addr *a
 	return -EINVAL;
 }
 
+static const char *const g_keys[] = {"trtype", "traddr", "ns"};
+
+/*
+ * A key given twice would leave the job on whichever came last, silently:
+ * refused. An unknown key is left for parse_pair to name.
+ */
+static int key_first_time(const char *key, unsigned int *seen, char *err, size_t err_len)
+{
+	for (unsigned int i = 0; i < sizeof(g_keys) / sizeof(g_keys[0]); i++) {
+		if (strcasecmp(key, g_keys[i]) != 0) {
+			continue;
+		}
+		if ((*seen & (1u << i)) != 0) {
+			snprintf(err, err_len, "key '%s' is given twice", key);
+			return -EINVAL;
+		}
+		*seen |= 1u << i;
+	}
+	return 0;
+}
+
 int usk_fio_nvme_filename_parse(const char *name, struct usk_pci_addr *addr, uint32_t *nsid,
 				char *err, size_t err_len)
 {
 	char copy[256];
 	char *save = NULL;
 	bool have_addr = false;
+	unsigned int seen = 0;
 
 	if (strlen(name) >= sizeof(copy)) {
 		snprintf(err, err_len, "the filename is too long; write it as " FILENAME_EXAMPLE);
@@ -105,7 +127,8 @@ int usk_fio_nvme_filename_parse(const char *name, struct usk_pci_addr *addr, uin
 			return -EINVAL;
 		}
 		*eq = '\0';
-		if (parse_pair(tok, eq + 1, addr, nsid, &have_addr, err, err_len) != 0) {
+		if (key_first_time(tok, &seen, err, err_len) != 0 ||
+		    parse_pair(tok, eq + 1, addr, nsid, &have_addr, err, err_len) != 0) {
 			return -EINVAL;
 		}
 	}

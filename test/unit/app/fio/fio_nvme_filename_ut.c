@@ -63,6 +63,16 @@ static void test_bad_names_say_what_is_wrong(void)
 }
 
 /* A namespace ID is decimal: ns=010 is namespace 10, not octal 8. */
+static void test_a_key_given_twice_is_refused(void)
+{
+	CU_ASSERT_EQUAL(parse("traddr=0000.01.00.0 traddr=0000.02.00.0"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "'traddr' is given twice"));
+	CU_ASSERT_EQUAL(parse("traddr=0000.01.00.0 ns=1 NS=2"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "'NS' is given twice"));
+	CU_ASSERT_EQUAL(parse("trtype=PCIe traddr=0000.01.00.0 trtype=pcie"), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(g_err, "'trtype' is given twice"));
+}
+
 static void test_nsid_is_decimal(void)
 {
 	CU_ASSERT_EQUAL(parse("traddr=0000.01.00.0 ns=010"), 0);
@@ -87,6 +97,7 @@ int main(void)
 		UT_TEST(test_spdk_spelling_with_dots),
 		UT_TEST(test_colons_case_and_defaults),
 		UT_TEST(test_bad_names_say_what_is_wrong),
+		UT_TEST(test_a_key_given_twice_is_refused),
 		UT_TEST(test_nsid_is_decimal),
 		UT_TEST(test_too_long_a_name_is_refused),
 	};
