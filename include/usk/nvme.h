@@ -90,7 +90,7 @@ struct usk_nvme_ctrlr_opts {
 	size_t opts_size;
 	/** I/O queue pairs to ask the controller for (default 16). */
 	uint32_t num_io_queues;
-	/** Entries of each I/O queue, capped by CAP.MQES (default 256). */
+	/** Entries of each I/O queue, capped by CAP.MQES+1 and 65535 (default 256). */
 	uint32_t io_queue_size;
 	/**
 	 * Entries of the admin queue (default 32; below 2 taken as 2, above
@@ -764,7 +764,7 @@ struct usk_nvme_io_qpair_opts {
 	size_t opts_size;
 	/**
 	 * Entries of the queues (default 0: the controller's io_queue_size
-	 * option); capped by CAP.MQES+1; 1 is refused. One entry always
+	 * option); capped by CAP.MQES+1 and 65535; 1 is refused. One entry always
 	 * stays empty, so entries - 1 commands are in the ring at most.
 	 */
 	uint32_t io_queue_size;

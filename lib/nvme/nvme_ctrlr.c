@@ -248,7 +248,12 @@ int usk_nvme_ctrlr_alloc_io_qpair(struct usk_nvme_ctrlr *c,
 		return rc;
 	}
 	entries = o.io_queue_size != 0 ? o.io_queue_size : c->opts.io_queue_size;
-	entries = USK_MAX(USK_MIN(entries, USK_NVME_CAP_MQES(c->cap) + 1u), 2u);
+	/*
+	 * MQES FFFFh allows 65536 entries, one more than the ring's 16-bit
+	 * indexes and free-tracker mark hold: 65535 is as legal a size.
+	 */
+	entries = USK_MIN(entries, USK_MIN(USK_NVME_CAP_MQES(c->cap) + 1u, UINT16_MAX));
+	entries = USK_MAX(entries, 2u);
 	qid = nvme_ctrlr_take_qid(c);
 	if (qid == 0) {
 		return -ENOSPC;

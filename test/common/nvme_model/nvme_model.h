@@ -49,7 +49,7 @@ struct nvme_model_opts {
 	 * moving more data ends with Invalid Field in Command (SCT 0, SC 02h).
 	 */
 	uint8_t mdts;
-	uint16_t max_entries; /* CAP.MQES + 1 */
+	uint32_t max_entries; /* CAP.MQES + 1: 2 to 65536 */
 	uint16_t max_io_queues;
 	bool dbbuf;		    /* offer Doorbell Buffer Config (OACS bit 8) */
 	bool sgls;		    /* offer SGLs for I/O data, any alignment (SGLS 01b) */

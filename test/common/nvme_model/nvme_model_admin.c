@@ -63,7 +63,7 @@ static uint16_t model_identify(struct nvme_model *m, const struct usk_nvme_sqe *
 static uint16_t model_create_queue(struct nvme_model *m, const struct usk_nvme_sqe *cmd, bool is_cq)
 {
 	uint16_t qid = cmd->cdw10 & 0xffff;
-	uint16_t entries = (uint16_t)((cmd->cdw10 >> 16) + 1);
+	uint32_t entries = (cmd->cdw10 >> 16) + 1;
 	struct model_queue *q = is_cq ? &m->cq[qid] : &m->sq[qid];
 
 	if (qid == 0 || qid >= MODEL_QUEUES || qid > m->opts.max_io_queues || q->live) {

@@ -32,7 +32,7 @@
 struct model_queue {
 	bool live;
 	uint64_t base; /* IOVA */
-	uint16_t entries;
+	uint32_t entries; /* up to 65536 (QSIZE FFFFh) */
 	uint16_t head; /* SQ: next to fetch; CQ: next to post */
 	uint16_t cqid; /* SQ only */
 	uint8_t phase; /* CQ only */

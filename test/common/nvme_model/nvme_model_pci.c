@@ -105,8 +105,9 @@ int nvme_model_create(const struct nvme_model_opts *opts, struct nvme_model **mo
 	int rc;
 
 	if (m == NULL || opts->ns_count > NVME_MODEL_MAX_NS ||
-	    opts->max_io_queues >= MODEL_QUEUES || opts->dstrd > 15 ||
-	    opts->nlbaf > NVME_MODEL_MAX_LBAF || opts->msix_vectors > MODEL_MSIX_MAX) {
+	    opts->max_io_queues >= MODEL_QUEUES || opts->dstrd > 15 || opts->max_entries < 2 ||
+	    opts->max_entries > 65536 || opts->nlbaf > NVME_MODEL_MAX_LBAF ||
+	    opts->msix_vectors > MODEL_MSIX_MAX) {
 		free(m);
 		return -EINVAL;
 	}

@@ -92,10 +92,12 @@ static void test_queue_pairs_run_out(void)
 }
 
 static int g_ended;
+static int g_failed;
 
 static void count_ended(void *arg, const struct usk_nvme_cqe *cpl)
 {
 	g_ended++;
+	g_failed += USK_NVME_STATUS_CODE(cpl->status) != 0;
 }
 
 /*
@@ -110,7 +112,7 @@ static int reads_accepted(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q)
 	int rc = 0;
 
 	g_ended = 0;
-	while (rc == 0 && accepted < 100000) {
+	while (rc == 0 && accepted < 1000000) {
 		rc = usk_nvme_ns_read(ns, q, buf, 0, 1, count_ended, NULL);
 		accepted += rc == 0;
 	}
@@ -136,6 +138,52 @@ static void test_queue_size_capped_by_mqes(void)
 	/* No options: the controller's io_queue_size (256), capped the same. */
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q), 0);
 	CU_ASSERT_EQUAL(reads_accepted(c, q), 7 + 2 * 8);
+	detach(c);
+}
+
+/* One read on @q, polled until it ends: whether it ended, without error. */
+static bool read_once(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q)
+{
+	void *buf = usk_dma_malloc(512, 512, USK_ENV_NUMA_ANY);
+	int rc;
+
+	g_ended = 0;
+	g_failed = 0;
+	rc = usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(c, 1), q, buf, 0, 1, count_ended, NULL);
+	rc = rc == 0 ? nvme_model_poll_until(q, &g_ended, 1, 5) : rc;
+	usk_dma_free(buf);
+	return rc == 1 && g_failed == 0;
+}
+
+/*
+ * CAP.MQES FFFFh, a queue of up to 65536 entries (0's based): asked for
+ * that many, or more, the driver makes the largest ring its 16-bit
+ * indexes hold, 65535 entries, and it works. The bug: 65536 was cast to
+ * a 16-bit entry count of 0, and the allocation failed with -ENOMEM.
+ */
+static void test_queue_of_mqes_ffffh(void)
+{
+	static const uint32_t asked[] = {65536, 65537, 1u << 20};
+	struct nvme_model_opts mo;
+	struct usk_nvme_qpair *q;
+
+	nvme_model_opts_init(&mo);
+	mo.max_entries = 65536;
+	struct usk_nvme_ctrlr *c = attach(&mo);
+
+	for (size_t i = 0; i < sizeof(asked) / sizeof(asked[0]); i++) {
+		struct usk_nvme_io_qpair_opts o;
+
+		usk_nvme_io_qpair_opts_init(&o, sizeof(o));
+		o.io_queue_size = asked[i];
+		o.io_queue_requests = 1;
+		CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, &o, &q), 0);
+		CU_ASSERT_TRUE(read_once(c, q));
+		CU_ASSERT_EQUAL(usk_nvme_ctrlr_free_io_qpair(q), 0);
+	}
+	/* 65535 entries: 65534 reads in the ring, twice 65535 waiting. */
+	CU_ASSERT_EQUAL_FATAL(nvme_model_alloc_qpair(c, 65536, &q), 0);
+	CU_ASSERT_EQUAL(reads_accepted(c, q), 65534 + 2 * 65535);
 	detach(c);
 }
 
@@ -422,6 +470,7 @@ int main(void)
 		UT_TEST(test_bring_up_and_identify),
 		UT_TEST(test_queue_pairs_run_out),
 		UT_TEST(test_queue_size_capped_by_mqes),
+		UT_TEST(test_queue_of_mqes_ffffh),
 		UT_TEST(test_admin_queue_of_fewer_than_two),
 		UT_TEST(test_io_qpair_opts),
 		UT_TEST(test_slow_ready),
