@@ -313,11 +313,17 @@ int nvme_cli_get_feature(struct nvme_cli *cli)
 	return rc;
 }
 
-/* -b/--block-size, as nvme-cli: the first LBA format of that size with no metadata. */
+/*
+ * -b/--block-size, as nvme-cli: the first LBA format of that size with no
+ * metadata, among all NLBAF gives (up to 64). An LBADS of 64 or more is a
+ * device's garbage, and no size.
+ */
 static int lbaf_of_block_size(struct nvme_cli *cli, const struct usk_nvme_ns_data *nd)
 {
-	for (uint32_t i = 0; i <= nd->nlbaf && i < 16; i++) {
-		if (nd->lbaf[i].ms == 0 && (1ull << nd->lbaf[i].lbads) == cli->block_size) {
+	for (uint32_t i = 0; i <= nd->nlbaf && i < USK_COUNTOF(nd->lbaf); i++) {
+		uint8_t lbads = nd->lbaf[i].lbads;
+
+		if (nd->lbaf[i].ms == 0 && lbads < 64 && 1ull << lbads == cli->block_size) {
 			cli->lbaf = i;
 			return 0;
 		}

@@ -573,9 +573,9 @@ static const char *problem(struct nvme_cli *cli)
 		if (!cli->has_nsid) {
 			return "-n NSID is required: which namespace to erase?";
 		}
-		if (cli->lbaf > 15) {
-			return "-l/--lbaf: LBAF is 0..15 (nvme-cli's upper LBA formats are not "
-			       "supported)";
+		/* NLBAF is at most 63: FLBAS and Format NVM carry a 6-bit index. */
+		if (cli->lbaf > 63) {
+			return "-l/--lbaf: LBAF is 0..63";
 		}
 		if (cli->ms > 1 || cli->pil > 1) {
 			return "-m/--ms and -p/--pil are 0 or 1";

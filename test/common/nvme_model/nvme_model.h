@@ -15,7 +15,8 @@
 #include "usk/pci.h"
 
 #define NVME_MODEL_MAX_NS   4
-#define NVME_MODEL_MAX_LBAF 16
+/* NLBAF 63 (0's based): the 64 formats Identify Namespace holds. */
+#define NVME_MODEL_MAX_LBAF 64
 
 /* An LBA format the model offers (Identify Namespace LBAF). */
 struct nvme_model_lbaf {

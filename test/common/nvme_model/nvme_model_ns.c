@@ -83,7 +83,9 @@ void model_identify_ns(struct nvme_model *m, uint32_t nsid, struct usk_nvme_ns_d
 
 		nd->lbaf[f] = (struct usk_nvme_lbaf){.ms = lbaf.ms, .lbads = lbaf.lbads};
 	}
-	nd->flbas = (uint8_t)(ns->format.lbaf | (ns->format.mset ? USK_NVME_NS_FLBAS_EXTENDED : 0));
+	/* FLBAS: the index's bits 3:0, then 5:4 in bits 6:5 (NVM 4.1.5.1). */
+	nd->flbas = (uint8_t)((ns->format.lbaf & 0xfu) | (ns->format.lbaf >> 4 & 3u) << 5 |
+			      (ns->format.mset ? USK_NVME_NS_FLBAS_EXTENDED : 0));
 	nd->mc = USK_NVME_NS_MC_EXTENDED | USK_NVME_NS_MC_SEPARATE;
 	/* Types 1 to 3, first or last 8 bytes of the metadata. */
 	nd->dpc = 0x1f;
@@ -97,8 +99,12 @@ static uint16_t model_format_ns(struct nvme_model *m, uint32_t i,
 {
 	struct nvme_model_lbaf lbaf = model_lbaf(m, i, format->lbaf);
 
-	/* Invalid Format (SCT 1h, SC 0Ah): no such format, or PI without room for it. */
-	if (format->lbaf >= model_nlbaf(m) || format->pi > 3 || (format->pi != 0 && lbaf.ms < 8)) {
+	/*
+	 * Invalid Format (SCT 1h, SC 0Ah): no such format, a block size the
+	 * model does not serve (a test's garbage LBADS), or PI without room.
+	 */
+	if (format->lbaf >= model_nlbaf(m) || lbaf.lbads < 9 || lbaf.lbads > 12 || format->pi > 3 ||
+	    (format->pi != 0 && lbaf.ms < 8)) {
 		return 0x10a;
 	}
 	model_ns_set_format(m, i, format);

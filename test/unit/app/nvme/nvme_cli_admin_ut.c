@@ -89,10 +89,125 @@ static void test_fw_log_json_escapes_revisions(void)
 	teardown();
 }
 
+/*
+ * A model of 20 LBA formats, namespace 1 created in format 17: format 0
+ * has LBADS @lbads0, 1 to 16 are of 512 bytes with metadata, 17 of 4096
+ * bytes without, 18 of 4096 with 8 bytes, 19 of 512 without.
+ */
+static void setup_upper_formats(uint8_t lbads0)
+{
+	struct nvme_model_opts mo;
+
+	nvme_model_opts_init(&mo);
+	mo.nlbaf = 20;
+	mo.lbaf[0] = (struct nvme_model_lbaf){.lbads = lbads0};
+	for (int i = 1; i <= 16; i++) {
+		mo.lbaf[i] = (struct nvme_model_lbaf){.lbads = 9, .ms = 8};
+	}
+	mo.lbaf[17] = (struct nvme_model_lbaf){.lbads = 12};
+	mo.lbaf[18] = (struct nvme_model_lbaf){.lbads = 12, .ms = 8};
+	mo.lbaf[19] = (struct nvme_model_lbaf){.lbads = 9};
+	mo.ns_format[0].lbaf = 17;
+	setup(&mo);
+	g_cli.verb = NVME_CLI_FORMAT;
+	g_cli.force = true;
+}
+
+/* Runs format; its exit status, with what the driver now reads of namespace 1. */
+static int run_format(uint32_t *block_size, uint32_t *md_size)
+{
+	struct usk_nvme_ns *ns;
+	char *text;
+	int rc;
+
+	text = run_captured(nvme_cli_format, &rc);
+	free(text);
+	ns = usk_nvme_ctrlr_get_ns(g_cli.ctrlr, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ns);
+	*block_size = usk_nvme_ns_get_block_size(ns);
+	*md_size = usk_nvme_ns_get_md_size(ns);
+	return rc;
+}
+
+/*
+ * format -b looks through every LBA format NLBAF gives, up to 64, as
+ * nvme-cli does: before, it stopped at format 15, so a namespace whose
+ * only 4096-byte format without metadata is format 17 got "no LBA format
+ * of that size" (exit 2).
+ */
+static void test_format_block_size_finds_upper_formats(void)
+{
+	uint32_t bs;
+	uint32_t ms;
+
+	setup_upper_formats(9);
+	g_cli.block_size = 4096;
+	CU_ASSERT_EQUAL(run_format(&bs, &ms), 0);
+	CU_ASSERT_EQUAL(g_cli.lbaf, 17);
+	CU_ASSERT_EQUAL(bs, 4096);
+	CU_ASSERT_EQUAL(ms, 0);
+	g_cli.block_size = 512;
+	CU_ASSERT_EQUAL(run_format(&bs, &ms), 0);
+	CU_ASSERT_EQUAL(g_cli.lbaf, 0);
+	CU_ASSERT_EQUAL(bs, 512);
+	teardown();
+}
+
+/*
+ * A format with an LBADS of 64 or more (a device's garbage) matches no
+ * block size: -b 512 finds format 19. Before, 1ull << LBADS was
+ * undefined: on x86 LBADS 73 shifted by 9, so -b 512 picked format 0 and
+ * the format failed (exit 1); 64 and 255 matched nothing below 16 (exit 2).
+ */
+static void test_format_block_size_skips_garbage_lbads(void)
+{
+	static const uint8_t garbage[] = {73, 64, 255};
+	uint32_t bs;
+	uint32_t ms;
+
+	for (size_t i = 0; i < sizeof(garbage); i++) {
+		setup_upper_formats(garbage[i]);
+		g_cli.block_size = 512;
+		CU_ASSERT_EQUAL(run_format(&bs, &ms), 0);
+		CU_ASSERT_EQUAL(g_cli.lbaf, 19);
+		CU_ASSERT_EQUAL(bs, 512);
+		CU_ASSERT_EQUAL(ms, 0);
+		teardown();
+	}
+}
+
+/*
+ * format -l 18 formats the namespace in format 18: Format NVM's CDW10
+ * carries the index's upper bits (LBAFU), and the driver reads them back
+ * from FLBAS bits 6:5.
+ */
+static void test_format_lbaf_above_15(void)
+{
+	uint32_t bs;
+	uint32_t ms;
+
+	setup_upper_formats(9);
+	g_cli.has_lbaf = true;
+	g_cli.lbaf = 18;
+	CU_ASSERT_EQUAL(run_format(&bs, &ms), 0);
+	CU_ASSERT_EQUAL(bs, 4096);
+	CU_ASSERT_EQUAL(ms, 8);
+	/* No -l: the format in use, 18, read from FLBAS. */
+	g_cli.has_lbaf = false;
+	g_cli.lbaf = 0;
+	CU_ASSERT_EQUAL(run_format(&bs, &ms), 0);
+	CU_ASSERT_EQUAL(g_cli.lbaf, 18);
+	CU_ASSERT_EQUAL(ms, 8);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_fw_log_json_escapes_revisions),
+		UT_TEST(test_format_block_size_finds_upper_formats),
+		UT_TEST(test_format_block_size_skips_garbage_lbads),
+		UT_TEST(test_format_lbaf_above_15),
 	};
 	int rc;
 

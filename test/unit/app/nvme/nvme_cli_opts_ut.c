@@ -110,6 +110,10 @@ static void test_letters_per_command(void)
 	CU_ASSERT_EQUAL(parse(NVME_CLI_FORMAT, "format dev -n 1 -b 4096 --force"),
 			NVME_CLI_PARSE_OK);
 	CU_ASSERT_EQUAL(g_cli.block_size, 4096);
+	/* LBA formats 16 to 63 (NLBAF up to 63), as nvme-cli: before, -l above 15 was refused. */
+	CU_ASSERT_EQUAL(parse(NVME_CLI_FORMAT, "format dev -n 1 -l 63 -f"), NVME_CLI_PARSE_OK);
+	CU_ASSERT_EQUAL(g_cli.lbaf, 63);
+	CU_ASSERT_EQUAL(parse(NVME_CLI_FORMAT, "format dev -n 1 -l 64 -f"), NVME_CLI_PARSE_BAD);
 	CU_ASSERT_EQUAL(
 		parse(NVME_CLI_GET_FEATURE, "get-feature dev -f 7 -s 3 -c 0x10 -l 512 -U 1 -b"),
 		NVME_CLI_PARSE_OK);
