@@ -161,6 +161,18 @@ void nvme_cli_json_smart_log(struct usk_json_write_ctx *w, const void *log, bool
 void nvme_cli_json_error_log(struct usk_json_write_ctx *w, const struct usk_nvme_error_info *log,
 			     uint32_t entries);
 
+/* The longest device string (SUBNQN) nvme_cli_json_device_string() writes whole. */
+#define NVME_CLI_DEVICE_STRING_MAX 256
+
+/*
+ * Adds member @name, a string the device sent (identify strings, firmware
+ * revisions), to @w: a JSON text is UTF-8 (RFC 8259 8.1) and the writer
+ * refuses anything else, so each byte that starts no well-formed UTF-8
+ * character becomes U+FFFD, as a decoder replacing errors does (nvme-cli
+ * hands them to json-c unchecked, and its output is then not UTF-8).
+ */
+void nvme_cli_json_device_string(struct usk_json_write_ctx *w, const char *name, const char *text);
+
 /* Ends @w and prints the document, indented, on stdout; returns 0 or exit status 1. */
 int nvme_cli_json_print(struct usk_json_write_ctx *w);
 

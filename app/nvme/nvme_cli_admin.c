@@ -129,7 +129,7 @@ static int print_fw_log_json(const struct nvme_cli *cli,
 	for (uint32_t i = 0; i < USK_COUNTOF(log->frs); i++) {
 		nvme_cli_trim(frs, log->frs[i], sizeof(log->frs[i]));
 		snprintf(name, sizeof(name), "frs%u", i + 1);
-		usk_json_write_named_string(w, name, frs);
+		nvme_cli_json_device_string(w, name, frs);
 	}
 	usk_json_write_object_end(w);
 	return nvme_cli_json_print(w);

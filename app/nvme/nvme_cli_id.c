@@ -228,9 +228,9 @@ static void list_json_ns(struct list_ctx *l, struct usk_nvme_ctrlr *c, const cha
 	usk_json_write_object_begin(l->w);
 	usk_json_write_named_uint64(l->w, "NameSpace", nsid);
 	usk_json_write_named_string(l->w, "DevicePath", bdf);
-	usk_json_write_named_string(l->w, "Firmware", ids[2]);
-	usk_json_write_named_string(l->w, "ModelNumber", ids[0]);
-	usk_json_write_named_string(l->w, "SerialNumber", ids[1]);
+	nvme_cli_json_device_string(l->w, "Firmware", ids[2]);
+	nvme_cli_json_device_string(l->w, "ModelNumber", ids[0]);
+	nvme_cli_json_device_string(l->w, "SerialNumber", ids[1]);
 	usk_json_write_named_uint64(l->w, "UsedBytes", l->nd->nuse * lba);
 	usk_json_write_named_uint64(l->w, "MaximumLBA", l->nd->nsze);
 	usk_json_write_named_uint64(l->w, "PhysicalSize", l->nd->nsze * lba);

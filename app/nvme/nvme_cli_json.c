@@ -15,6 +15,7 @@
 
 #include "nvme_cli.h"
 #include "usk/util.h"
+#include "usk_internal/utf8.h"
 
 enum field_kind {
 	FIELD_NUM,  /* a little-endian unsigned number of 1..8 bytes */
@@ -67,6 +68,31 @@ static void u128_to_decimal(const uint8_t *p, char *out)
 	out[n] = '\0';
 }
 
+void nvme_cli_json_device_string(struct usk_json_write_ctx *w, const char *name, const char *text)
+{
+	static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+	const unsigned char *s = (const unsigned char *)text;
+	size_t len = USK_MIN(strlen(text), (size_t)NVME_CLI_DEVICE_STRING_MAX);
+	char out[3 * NVME_CLI_DEVICE_STRING_MAX + 1];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t step = s[i] < 0x80 ? 1 : utf8_char_len(s + i, len - i);
+
+		if (step == 0) {
+			memcpy(out + n, replacement, 3);
+			n += 3;
+			i++;
+			continue;
+		}
+		memcpy(out + n, s + i, step);
+		n += step;
+		i += step;
+	}
+	out[n] = '\0';
+	usk_json_write_named_string(w, name, out);
+}
+
 static void write_field(struct usk_json_write_ctx *w, const uint8_t *base, const struct field *f)
 {
 	const uint8_t *p = base + f->offset;
@@ -83,7 +109,8 @@ static void write_field(struct usk_json_write_ctx *w, const uint8_t *base, const
 		/* Up to the first NUL, padding included, as nvme-cli's "%-.*s". */
 		memcpy(text, p, f->size);
 		text[f->size] = '\0';
-		break;
+		nvme_cli_json_device_string(w, f->name, text);
+		return;
 	case FIELD_UUID:
 		snprintf(text, sizeof(text),
 			 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
@@ -176,7 +203,7 @@ void nvme_cli_json_id_ctrl(struct usk_json_write_ctx *w, const struct usk_nvme_c
 	memcpy(subnqn, raw + ID_CTRL_SUBNQN, ID_CTRL_SUBNQN_LEN);
 	subnqn[ID_CTRL_SUBNQN_LEN] = '\0';
 	if (subnqn[0] != '\0') {
-		usk_json_write_named_string(w, "subnqn", subnqn);
+		nvme_cli_json_device_string(w, "subnqn", subnqn);
 	}
 	write_fields(w, raw, g_id_ctrl_fabrics, USK_COUNTOF(g_id_ctrl_fabrics));
 	usk_json_write_named_array_begin(w, "psds");

@@ -13,37 +13,12 @@
 
 #include "usk/log.h"
 #include "usk/util.h"
+#include "usk_internal/utf8.h"
 #include "nvmf_internal.h"
 
 struct nvmf_tgt g_nvmf = {
 	.subsystems = TAILQ_HEAD_INITIALIZER(g_nvmf.subsystems),
 };
-
-/*
- * The length of the well-formed UTF-8 character of more than one byte at @s
- * (@left bytes there), or 0: RFC 3629 leaves out overlong forms, UTF-16
- * surrogates and code points past U+10FFFF.
- */
-static size_t utf8_char_len(const unsigned char *s, size_t left)
-{
-	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : 2;
-	uint32_t cp = s[0] & (0x7fu >> len);
-
-	if (s[0] < 0xc2 || s[0] > 0xf4 || len > left) {
-		return 0;
-	}
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = cp << 6 | (s[i] & 0x3fu);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff)) {
-		return 0;
-	}
-	return len;
-}
 
 /* Base 4.5: UTF-8, at most 223 bytes; USK also keeps out spaces and control characters. */
 bool nvmf_nqn_is_valid(const char *nqn)

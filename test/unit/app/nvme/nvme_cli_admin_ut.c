@@ -90,6 +90,36 @@ static void test_fw_log_json_escapes_revisions(void)
 }
 
 /*
+ * fw-log -o json writes a revision that is not UTF-8 with U+FFFD for each
+ * byte that starts no character: before, the JSON writer refused it and
+ * fw-log failed with "cannot build the JSON output".
+ */
+static void test_fw_log_json_revision_not_utf8(void)
+{
+	struct nvme_model_opts mo;
+	struct usk_json_val *doc = NULL;
+	char err[128];
+	char *text;
+	int rc;
+
+	nvme_model_opts_init(&mo);
+	memcpy(mo.frs[0], "1.\xff\xc3\xa9", 5);
+	setup(&mo);
+	g_cli.verb = NVME_CLI_FW_LOG;
+	g_cli.json = true;
+	text = run_captured(nvme_cli_fw_log, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL(usk_json_parse(text, strlen(text), NULL, &doc, err, sizeof(err)), 0);
+	if (doc != NULL) {
+		CU_ASSERT_STRING_EQUAL(usk_json_string(usk_json_object_get(doc, "frs1")),
+				       "1.\uFFFD\u00e9");
+	}
+	usk_json_val_free(doc);
+	free(text);
+	teardown();
+}
+
+/*
  * A model of 20 LBA formats, namespace 1 created in format 17: format 0
  * has LBADS @lbads0, 1 to 16 are of 512 bytes with metadata, 17 of 4096
  * bytes without, 18 of 4096 with 8 bytes, 19 of 512 without.
@@ -205,6 +235,7 @@ int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_fw_log_json_escapes_revisions),
+		UT_TEST(test_fw_log_json_revision_not_utf8),
 		UT_TEST(test_format_block_size_finds_upper_formats),
 		UT_TEST(test_format_block_size_skips_garbage_lbads),
 		UT_TEST(test_format_lbaf_above_15),

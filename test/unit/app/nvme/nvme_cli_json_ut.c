@@ -111,6 +111,40 @@ static void test_id_ctrl(void)
 	CU_ASSERT_STRING_EQUAL(str(g_doc, "subnqn"), "nqn.2019-08.org.qemu:deadbeef");
 }
 
+/*
+ * Identify strings that are not UTF-8 (a device's garbage, Latin-1, a
+ * character cut by the field's width) are written with U+FFFD in place
+ * of each byte that starts no well-formed character; well-formed
+ * characters are kept. Before, the JSON writer refused them and the
+ * whole output failed ("cannot build the JSON output").
+ */
+static void test_id_ctrl_strings_not_utf8(void)
+{
+	static struct usk_nvme_ctrlr_data cd;
+	uint8_t *raw = (uint8_t *)&cd;
+
+	memset(&cd, 0, sizeof(cd));
+	memcpy(cd.sn,
+	       "SN\xff\xfe"
+	       "1",
+	       5);
+	/* Latin-1 e-acute, then UTF-8's, then an overlong '/', then a lead byte cut at the end. */
+	memcpy(cd.mn, "caf\xe9 caf\xc3\xa9 \xc0\xaf", 13);
+	memset(cd.mn + 13, ' ', 26);
+	cd.mn[39] = (char)0xe2;
+	memcpy(cd.fr,
+	       "\xed\xa0\x80"
+	       "1.0",
+	       6); /* a UTF-16 surrogate, encoded */
+	memcpy(raw + 768, "nqn.\x80x", 6);
+	build(add_id_ctrl, &cd);
+	CU_ASSERT_STRING_EQUAL(str(g_doc, "sn"), "SN\uFFFD\uFFFD1");
+	CU_ASSERT_STRING_EQUAL(str(g_doc, "mn"), "caf\uFFFD caf\u00e9 \uFFFD\uFFFD"
+						 "                          \uFFFD");
+	CU_ASSERT_STRING_EQUAL(str(g_doc, "fr"), "\uFFFD\uFFFD\uFFFD1.0");
+	CU_ASSERT_STRING_EQUAL(str(g_doc, "subnqn"), "nqn.\uFFFDx");
+}
+
 static void add_id_ns(struct usk_json_write_ctx *w, const void *arg)
 {
 	nvme_cli_json_id_ns(w, arg);
@@ -229,9 +263,8 @@ static void test_error_log(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
-		UT_TEST(test_id_ctrl),
-		UT_TEST(test_id_ns),
-		UT_TEST(test_smart_log),
+		UT_TEST(test_id_ctrl),	 UT_TEST(test_id_ctrl_strings_not_utf8),
+		UT_TEST(test_id_ns),	 UT_TEST(test_smart_log),
 		UT_TEST(test_error_log),
 	};
 	int rc = UT_RUN("nvme_cli_json", tests);
