@@ -277,6 +277,34 @@ static bool property_get(const struct nvmf_ctrlr *c, uint32_t ofst, uint8_t size
 	}
 }
 
+static void qpair_disconnect_msg(void *arg)
+{
+	struct nvmf_qpair *q = arg;
+
+	q->ops->disconnect(q);
+}
+
+static void qpair_disconnect(struct nvmf_qpair *q)
+{
+	if (q != NULL && usk_thread_send_msg(q->thread, qpair_disconnect_msg, q) != 0) {
+		USK_ERRLOG("nvmf: qpair %s: cannot ask it to disconnect", q->peer);
+	}
+}
+
+/*
+ * A controller reset deletes every I/O queue (base 3.7.2, Controller Level
+ * Reset); a fabric I/O queue is its connection, which is closed. Its QID
+ * is free at once, for the host's next Connect: the old queue's detach
+ * leaves the slot alone.
+ */
+static void ctrlr_reset_io_queues(struct nvmf_ctrlr *c)
+{
+	for (uint32_t i = 0; i < c->num_io_max; i++) {
+		qpair_disconnect(c->io[i]);
+		c->io[i] = NULL;
+	}
+}
+
 /* CC: enable makes the controller ready; a shutdown notice completes at once. */
 static void property_set_cc(struct nvmf_ctrlr *c, uint32_t cc)
 {
@@ -288,6 +316,7 @@ static void property_set_cc(struct nvmf_ctrlr *c, uint32_t cc)
 		c->csts = USK_NVME_CSTS_RDY;
 	} else if (!(cc & USK_NVME_CC_EN) && was_on) {
 		c->csts = 0;
+		ctrlr_reset_io_queues(c);
 	}
 	if (cc & USK_NVME_CC_SHN_MASK) {
 		c->csts = (c->csts & ~USK_NVME_CSTS_SHST_MASK) | USK_NVME_CSTS_SHST_COMPLETE;
@@ -366,20 +395,6 @@ void nvmf_ctrlr_forward(struct nvmf_req *req)
 	}
 }
 
-static void qpair_disconnect_msg(void *arg)
-{
-	struct nvmf_qpair *q = arg;
-
-	q->ops->disconnect(q);
-}
-
-static void qpair_disconnect(struct nvmf_qpair *q)
-{
-	if (q != NULL && usk_thread_send_msg(q->thread, qpair_disconnect_msg, q) != 0) {
-		USK_ERRLOG("nvmf: qpair %s: cannot ask it to disconnect", q->peer);
-	}
-}
-
 void nvmf_ctrlr_disconnect(struct nvmf_ctrlr *c)
 {
 	if (c->disconnecting) {
@@ -448,7 +463,7 @@ static void ctrlr_detach_msg(void *arg)
 			ctrlr_end_aers(c);
 			/* No admin queue, no controller: its I/O queues go too. */
 			nvmf_ctrlr_disconnect(c);
-		} else {
+		} else if (c->io[q->qid - 1] == q) {
 			c->io[q->qid - 1] = NULL;
 		}
 		q->tgt_ctrlr = NULL;

@@ -163,12 +163,25 @@ static bool host_recv(struct host *h, void *buf, size_t len)
 	return got == len;
 }
 
-/* Whether the target closed the connection (EOF), pumping meanwhile. */
+/*
+ * Whether the target closed the connection (EOF, or a reset for bytes it
+ * left unread) within NAP_ROUNDS naps, pumping meanwhile: a connection
+ * that stays open, or sends bytes, is not closed.
+ */
 static bool host_sees_eof(struct host *h)
 {
 	uint8_t b;
 
-	return !host_recv(h, &b, 1);
+	for (int naps = 0; naps < NAP_ROUNDS; naps++) {
+		ssize_t n = recv(h->fd, &b, 1, 0);
+
+		if (n >= 0 || errno != EAGAIN) {
+			return n == 0 || (n < 0 && errno == ECONNRESET);
+		}
+		pump();
+		nap(h->fd);
+	}
+	return false;
 }
 
 /* The next PDU: its header into @hdr (128 bytes), its data (no digests here) into @data. */
@@ -448,8 +461,6 @@ static void test_commands_need_an_enabled_controller(void)
 	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_GET, USK_NVME_REG_CSTS, 0, 0, &dw0),
 			0);
 	CU_ASSERT_EQUAL(dw0 & USK_NVME_CSTS_RDY, 0);
-	CU_ASSERT_EQUAL(host_io(&io, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false),
-			USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
 	CU_ASSERT_EQUAL(host_identify(&a, USK_NVME_CNS_CONTROLLER, 0, cd),
 			USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
 	close(io.fd);
@@ -563,6 +574,46 @@ static size_t ctrlr_count(void)
 		n++;
 	}
 	return n;
+}
+
+/*
+ * A controller reset (CC.EN 1 to 0) deletes every I/O queue (base 3.7.2);
+ * a fabric controller's I/O queue is its connection, so the target closes
+ * those, as SPDK's does, and keeps the admin queue. Re-enabled, the
+ * controller takes a new I/O queue of the same QID. Before, the I/O queues
+ * stayed connected through the reset, and a host reconnecting QID 1 was
+ * refused with Connect Invalid Parameters (the QID still in use).
+ */
+static void test_reset_ends_io_queues(void)
+{
+	struct host a, io, io2;
+	uint16_t cntlid = admin_up(&a, 0);
+	uint8_t in[512];
+	uint32_t csts = 0;
+
+	host_connect(&io);
+	host_icreq(&io);
+	CU_ASSERT_EQUAL_FATAL(host_connect_cmd(&io, 1, cntlid, HOST1, 0, NULL), 0);
+	CU_ASSERT_EQUAL(host_io(&io, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false), 0);
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_SET, USK_NVME_REG_CC, 0, 0, NULL),
+			0);
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_SET, USK_NVME_REG_CC, 0,
+				  USK_NVME_CC_EN, NULL),
+			0);
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_GET, USK_NVME_REG_CSTS, 0, 0, &csts),
+			0);
+	CU_ASSERT_EQUAL(csts & USK_NVME_CSTS_RDY, USK_NVME_CSTS_RDY);
+	host_connect(&io2);
+	host_icreq(&io2);
+	CU_ASSERT_EQUAL(host_connect_cmd(&io2, 1, cntlid, HOST1, 0, NULL), 0);
+	CU_ASSERT_EQUAL(host_io(&io2, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false), 0);
+	CU_ASSERT_TRUE(host_sees_eof(&io));
+	close(io.fd);
+	/* The old queue's end leaves the new one and the controller serving. */
+	CU_ASSERT_EQUAL(host_io(&io2, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false), 0);
+	CU_ASSERT_EQUAL(ctrlr_count(), 1);
+	close(io2.fd);
+	close(a.fd);
 }
 
 static void test_keep_alive_timeout(void)
@@ -976,6 +1027,7 @@ int main(void)
 		UT_TEST(test_admin_connect),
 		UT_TEST(test_io),
 		UT_TEST(test_commands_need_an_enabled_controller),
+		UT_TEST(test_reset_ends_io_queues),
 		UT_TEST(test_malformed),
 		UT_TEST(test_host_not_allowed),
 		UT_TEST(test_empty_host_nqn),
