@@ -280,6 +280,23 @@ bool rpc_conn_process(struct rpc_conn *c)
 	return dispatched;
 }
 
+/* Refuses a request over USK_RPC_MAX_REQUEST; the connection closes once that is sent. */
+static void rpc_conn_too_big(struct rpc_conn *c)
+{
+	char message[64];
+
+	/* From the limit itself, so that the message says the limit in force. */
+	if (USK_RPC_MAX_REQUEST % (1u << 20) == 0) {
+		snprintf(message, sizeof(message), "request larger than %u MiB",
+			 USK_RPC_MAX_REQUEST >> 20);
+	} else {
+		snprintf(message, sizeof(message), "request larger than %u bytes",
+			 USK_RPC_MAX_REQUEST);
+	}
+	rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST, message);
+	c->closing = true;
+}
+
 bool rpc_conn_read(struct rpc_conn *c)
 {
 	bool got = false;
@@ -307,9 +324,7 @@ bool rpc_conn_read(struct rpc_conn *c)
 			got = true;
 			c->in_len += (size_t)n;
 			if (c->in_len > USK_RPC_MAX_REQUEST) {
-				rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST,
-					       "request larger than 32 MiB");
-				c->closing = true;
+				rpc_conn_too_big(c);
 			}
 		} else if (n == 0) {
 			c->eof = true;

@@ -18,6 +18,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "usk/rpc.h"
+
+/*
+ * A smaller request limit, so that a test reaches it quickly; "3 MiB" is
+ * nowhere in "32 MiB", so a message written for the real limit fails.
+ */
+#undef USK_RPC_MAX_REQUEST
+#define USK_RPC_MAX_REQUEST (3u << 20)
+
 #include "../../../../lib/rpc/rpc_request.c"
 #include "../../../../lib/rpc/rpc_conn.c"
 #include "../../../../lib/rpc/rpc_server.c"
@@ -388,26 +397,34 @@ static void test_partial_request_times_out(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/* A request of @len bytes: a string param of 'a's to fill it. */
+static char *big_request(size_t len)
+{
+	const char head[] =
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\",\"params\":{\"x\":\"";
+	const char tail[] = "\"}}";
+	char *req = malloc(len);
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	memset(req, 'a', len);
+	memcpy(req, head, strlen(head));
+	memcpy(req + len - strlen(tail), tail, strlen(tail));
+	return req;
+}
+
 /*
  * A request of 2 MiB gets 2 s more than a small one: arriving over 6 s
  * (a loaded machine), it is read whole and answered. It was cut off at 5 s.
  */
 static void test_big_request_gets_time_for_its_size(void)
 {
-	const char head[] =
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"nope\",\"params\":{\"x\":\"";
-	const char tail[] = "\"}}";
 	const size_t total = 2u << 20, piece = 64u << 10;
 	uint64_t start = g_now;
-	char *req = malloc(total);
+	char *req = big_request(total);
 	json_t *a[2];
 	bool closed;
 	int fd = client_connect(), n;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
-	memset(req, 'a', total);
-	memcpy(req, head, strlen(head));
-	memcpy(req + total - strlen(tail), tail, strlen(tail));
 	for (size_t off = 0; off < total; off += piece) {
 		g_now = start + 6 * UT_HZ * off / total;
 		client_send(fd, req + off, piece);
@@ -789,6 +806,59 @@ static void test_bare_word_in_pieces_is_judged_whole(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/*
+ * Sends @len bytes of @text, polling the server as the socket fills, until
+ * all went or the server closed the connection; returns the bytes sent.
+ */
+static size_t client_send_polling(int fd, const char *text, size_t len)
+{
+	size_t sent = 0;
+	int stuck = 0;
+	ssize_t n;
+
+	while (sent < len && stuck < 100) {
+		n = send(fd, text + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+			break;
+		}
+		sent += n > 0 ? (size_t)n : 0;
+		stuck = n > 0 ? 0 : stuck + 1;
+		server_poll();
+	}
+	return sent;
+}
+
+/*
+ * The refusal of a request over the limit names the limit in force. It
+ * said "32 MiB" whatever the limit was.
+ */
+static void test_too_big_request_names_the_limit(void)
+{
+	const size_t len = USK_RPC_MAX_REQUEST + 1;
+	char *req = big_request(len);
+	json_t *a[2];
+	bool closed;
+	int fd = client_connect(), n;
+
+	client_send_polling(fd, req, len);
+	server_poll();
+	n = client_answers(fd, a, 2, &closed);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_TRUE(closed);
+	if (n == 1) {
+		const char *message = json_string_value(
+			json_object_get(json_object_get(a[0], "error"), "message"));
+
+		CU_ASSERT_EQUAL(answer_code(a[0]), USK_JSONRPC_ERROR_INVALID_REQUEST);
+		CU_ASSERT_PTR_NOT_NULL(strstr(message, "3 MiB"));
+	}
+	answers_free(a, n);
+	close(fd);
+	free(req);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -820,6 +890,7 @@ int main(void)
 		UT_TEST(test_requests_arrived_together_are_parsed_once),
 		UT_TEST(test_bare_string_is_parsed_when_whole),
 		UT_TEST(test_bare_word_in_pieces_is_judged_whole),
+		UT_TEST(test_too_big_request_names_the_limit),
 		UT_TEST(test_close),
 	};
 
