@@ -206,6 +206,32 @@ static void rpc_conn_parse_error(struct rpc_conn *c, const char *message)
 }
 
 /*
+ * Refuses the request that spans @start to @end of the input if it is
+ * over the limit, and says whether it did; the connection closes once the
+ * refusal is sent. Only the request's own bytes count, not those of the
+ * requests that wait behind a running one.
+ */
+static bool rpc_conn_too_big(struct rpc_conn *c, size_t start, size_t end)
+{
+	char message[64];
+
+	if (end - start <= USK_RPC_MAX_REQUEST) {
+		return false;
+	}
+	/* From the limit itself, so that the message says the limit in force. */
+	if (USK_RPC_MAX_REQUEST % (1u << 20) == 0) {
+		snprintf(message, sizeof(message), "request larger than %u MiB",
+			 USK_RPC_MAX_REQUEST >> 20);
+	} else {
+		snprintf(message, sizeof(message), "request larger than %u bytes",
+			 USK_RPC_MAX_REQUEST);
+	}
+	rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST, message);
+	c->closing = true;
+	return true;
+}
+
+/*
  * Parses the value the scanner found, which begins at @start; returns the
  * bytes it took, or 0 when there is nothing more to do now.
  */
@@ -216,11 +242,17 @@ static size_t rpc_conn_take_value(struct rpc_conn *c, size_t start)
 	size_t used = 0;
 	/* An object or array ends where the scanner says: the parser need not see what follows. */
 	size_t end = c->scan.scalar ? c->in_len : c->scan.pos;
-	int rc = usk_json_parse(c->in + start, end - start, &used, &v, err, sizeof(err));
+	int rc;
 
+	/* A scalar's end is the parser's to find: it is judged below, when unfinished. */
+	if (!c->scan.scalar && rpc_conn_too_big(c, start, end)) {
+		return 0;
+	}
+	rc = usk_json_parse(c->in + start, end - start, &used, &v, err, sizeof(err));
 	if (rc == -EAGAIN && c->scan.scalar) {
 		/* A word or a number still being typed ("tr", "1e"): wait for more. */
 		c->scan = (struct rpc_scan){.pos = start};
+		rpc_conn_too_big(c, start, end);
 		return 0;
 	}
 	if (rc != 0) {
@@ -244,7 +276,11 @@ static size_t rpc_conn_take_values(struct rpc_conn *c, bool *dispatched)
 		switch (rpc_scan_advance(c)) {
 		case RPC_SCAN_MORE:
 			/* Only white space is dropped: in_len > 0 says a request began. */
-			return c->scan.depth == 0 && !c->scan.in_string ? c->in_len : start;
+			if (c->scan.depth == 0 && !c->scan.in_string) {
+				return c->in_len;
+			}
+			rpc_conn_too_big(c, start, c->in_len);
+			return start;
 		case RPC_SCAN_NUL:
 			snprintf(message, sizeof(message), "a NUL byte at offset %zu is not JSON",
 				 c->scan.pos - start);
@@ -280,29 +316,18 @@ bool rpc_conn_process(struct rpc_conn *c)
 	return dispatched;
 }
 
-/* Refuses a request over USK_RPC_MAX_REQUEST; the connection closes once that is sent. */
-static void rpc_conn_too_big(struct rpc_conn *c)
-{
-	char message[64];
-
-	/* From the limit itself, so that the message says the limit in force. */
-	if (USK_RPC_MAX_REQUEST % (1u << 20) == 0) {
-		snprintf(message, sizeof(message), "request larger than %u MiB",
-			 USK_RPC_MAX_REQUEST >> 20);
-	} else {
-		snprintf(message, sizeof(message), "request larger than %u bytes",
-			 USK_RPC_MAX_REQUEST);
-	}
-	rpc_conn_error(c, USK_JSONRPC_ERROR_INVALID_REQUEST, message);
-	c->closing = true;
-}
-
 bool rpc_conn_read(struct rpc_conn *c)
 {
 	bool got = false;
 
-	/* A client that does not read its answers is not read either: its sends block. */
-	while (c->fd >= 0 && !c->eof && !c->closing && !rpc_conn_backlogged(c)) {
+	/*
+	 * A client that does not read its answers is not read either: its sends
+	 * block. Nor is one whose input went past the limit: either the request
+	 * read is too big, which rpc_conn_process() says, or requests wait
+	 * behind a running one, and the input must not grow without end.
+	 */
+	while (c->fd >= 0 && !c->eof && !c->closing && !rpc_conn_backlogged(c) &&
+	       c->in_len <= USK_RPC_MAX_REQUEST) {
 		ssize_t n;
 
 		if (c->in_cap - c->in_len < RPC_READ_CHUNK) {
@@ -323,9 +348,6 @@ bool rpc_conn_read(struct rpc_conn *c)
 		if (n > 0) {
 			got = true;
 			c->in_len += (size_t)n;
-			if (c->in_len > USK_RPC_MAX_REQUEST) {
-				rpc_conn_too_big(c);
-			}
 		} else if (n == 0) {
 			c->eof = true;
 		} else if (errno == EINTR) {

@@ -859,6 +859,43 @@ static void test_too_big_request_names_the_limit(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/*
+ * Small requests pipelined behind one that runs count one by one against
+ * the request limit, not together: more than the limit of them is no
+ * request too big. The server closed such a client, counting them all as
+ * one request.
+ */
+static void test_requests_behind_a_running_one_are_no_big_request(void)
+{
+	static const char note[] = "{\"jsonrpc\":\"2.0\",\"method\":\"now\"}";
+	const size_t len = USK_RPC_MAX_REQUEST + (USK_RPC_MAX_REQUEST / 2);
+	char *text = malloc(len);
+	size_t used = 0, sent;
+	int fd = client_connect();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	memset(text, ' ', len);
+	while (used + sizeof(note) - 1 <= len) {
+		memcpy(text + used, note, sizeof(note) - 1);
+		used += sizeof(note) - 1;
+	}
+	g_nparked = 0;
+	client_send_str(fd, REQ(1, "later"));
+	server_poll();
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	sent = client_send_polling(fd, text, len);
+	usk_rpc_send_bool(g_parked[0], true);
+	sent += client_send_polling(fd, text + sent, len - sent);
+	CU_ASSERT_EQUAL(sent, len);
+	client_send_str(fd, REQ(2, "now"));
+	server_poll();
+	expect_answers(fd, (const json_int_t[]){1, 2}, 2, false);
+	close(fd);
+	free(text);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -891,6 +928,7 @@ int main(void)
 		UT_TEST(test_bare_string_is_parsed_when_whole),
 		UT_TEST(test_bare_word_in_pieces_is_judged_whole),
 		UT_TEST(test_too_big_request_names_the_limit),
+		UT_TEST(test_requests_behind_a_running_one_are_no_big_request),
 		UT_TEST(test_close),
 	};
 
