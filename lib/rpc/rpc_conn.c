@@ -17,7 +17,12 @@
 #include "usk/log.h"
 #include "rpc_conn.h"
 
-#define RPC_READ_CHUNK (256 * 1024)
+/*
+ * The input buffer a connection starts with, and shrinks back to once a
+ * large request is done with: most requests fit, and many idle clients
+ * hold little.
+ */
+#define RPC_INPUT_REST (4 * 1024)
 
 void rpc_conn_close(struct rpc_conn *c)
 {
@@ -299,6 +304,21 @@ static size_t rpc_conn_take_values(struct rpc_conn *c, bool *dispatched)
 	return start;
 }
 
+/* Gives back what a large request grew the input to, once what is left fits the rest size. */
+static void rpc_conn_shrink_input(struct rpc_conn *c)
+{
+	char *in;
+
+	if (c->in_cap > RPC_INPUT_REST && c->in_len <= RPC_INPUT_REST) {
+		in = realloc(c->in, RPC_INPUT_REST);
+		/* Failing to shrink costs only memory: the larger buffer stays. */
+		if (in != NULL) {
+			c->in = in;
+			c->in_cap = RPC_INPUT_REST;
+		}
+	}
+}
+
 bool rpc_conn_process(struct rpc_conn *c)
 {
 	bool dispatched = false;
@@ -312,6 +332,7 @@ bool rpc_conn_process(struct rpc_conn *c)
 		memmove(c->in, c->in + done, c->in_len - done);
 		c->in_len -= done;
 		c->scan.pos -= done;
+		rpc_conn_shrink_input(c);
 	}
 	return dispatched;
 }
@@ -330,9 +351,9 @@ bool rpc_conn_read(struct rpc_conn *c)
 	       c->in_len <= USK_RPC_MAX_REQUEST) {
 		ssize_t n;
 
-		if (c->in_cap - c->in_len < RPC_READ_CHUNK) {
-			/* Doubling: a big request is copied a few times, not once per chunk. */
-			size_t cap = c->in_cap ? c->in_cap * 2 : RPC_READ_CHUNK;
+		if (c->in_len == c->in_cap) {
+			/* Doubling: a big request is copied a few times, not once per read. */
+			size_t cap = c->in_cap ? c->in_cap * 2 : RPC_INPUT_REST;
 			char *in = realloc(c->in, cap);
 
 			if (in == NULL) {

@@ -896,6 +896,34 @@ static void test_requests_behind_a_running_one_are_no_big_request(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/*
+ * A connection holds an input buffer for what it reads, and no more once
+ * that is done with: 128 idle clients must not hold megabytes. Each held
+ * 512 KiB after its first request, and the size of its largest one since.
+ */
+static void test_idle_connection_holds_a_small_input_buffer(void)
+{
+	const size_t most = 16u << 10, len = 1u << 20;
+	char *req = big_request(len);
+	int fd = client_connect();
+	struct rpc_conn *c;
+
+	client_send_str(fd, REQ(1, "now"));
+	server_poll();
+	expect_answers(fd, (const json_int_t[]){1}, 1, false);
+	c = TAILQ_FIRST(&g_server.conns);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT(c->in_cap <= most);
+	CU_ASSERT_EQUAL(client_send_polling(fd, req, len), len);
+	server_poll();
+	expect_answers(fd, (const json_int_t[]){1}, 1, false);
+	CU_ASSERT(c->in_cap <= most);
+	close(fd);
+	free(req);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -929,6 +957,7 @@ int main(void)
 		UT_TEST(test_bare_word_in_pieces_is_judged_whole),
 		UT_TEST(test_too_big_request_names_the_limit),
 		UT_TEST(test_requests_behind_a_running_one_are_no_big_request),
+		UT_TEST(test_idle_connection_holds_a_small_input_buffer),
 		UT_TEST(test_close),
 	};
 
