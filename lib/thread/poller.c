@@ -2,7 +2,8 @@
 /*
  * Pollers. Unregistering only marks a poller: the poll loop unlinks it when
  * it next reaches it, so a poller may unregister itself or another one
- * while the loop walks the list.
+ * while the loop walks the list. A paused timed poller waits in a list of
+ * its own, which no poll loop walks, with no turn to wake its thread for.
  */
 #include "config.h"
 
@@ -65,6 +66,13 @@ struct usk_poller *usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t per
 	return p;
 }
 
+/* Takes a paused timed poller out of the turns: nothing looks at it until its resume. */
+static void timed_poller_park(struct usk_thread *t, struct usk_poller *p)
+{
+	TAILQ_INSERT_TAIL(&t->paused_timed_pollers, p, link);
+	p->parked = true;
+}
+
 /*
  * A poller's state, its thread's counts and its thread's lists are that
  * thread's alone: a change from elsewhere would race with its polls.
@@ -99,6 +107,11 @@ void usk_poller_unregister(struct usk_poller **pp)
 	}
 	atomic_fetch_sub(p->period_us ? &t->n_timed : &t->n_active, 1);
 	p->state = POLLER_UNREGISTERED;
+	/* Parked, it is in no list a poll loop walks, and not running: it can go now. */
+	if (p->parked) {
+		TAILQ_REMOVE(&t->paused_timed_pollers, p, link);
+		free(p);
+	}
 }
 
 void usk_poller_pause(struct usk_poller *p)
@@ -108,6 +121,11 @@ void usk_poller_pause(struct usk_poller *p)
 	if (p == NULL || !poller_on_its_thread(p, t, "paused") || p->state == POLLER_PAUSED ||
 	    p->state == POLLER_UNREGISTERED) {
 		return;
+	}
+	/* One paused in its own call is parked by the poll loop, once the call returns. */
+	if (p->period_us != 0 && p->state == POLLER_WAITING) {
+		TAILQ_REMOVE(&t->timed_pollers, p, link);
+		timed_poller_park(t, p);
 	}
 	p->state = POLLER_PAUSED;
 	atomic_fetch_add(&t->n_paused, 1);
@@ -123,8 +141,9 @@ void usk_poller_resume(struct usk_poller *p)
 	p->state = POLLER_WAITING;
 	atomic_fetch_sub(&t->n_paused, 1);
 	if (p->period_us != 0) {
-		/* Its turn kept while paused may be a tick away: a full period from now. */
-		TAILQ_REMOVE(&t->timed_pollers, p, link);
+		/* A full period from now; one resumed in its own call is still in the turns. */
+		TAILQ_REMOVE(p->parked ? &t->paused_timed_pollers : &t->timed_pollers, p, link);
+		p->parked = false;
 		p->next_tick = usk_ticks_after(usk_thread_get_poll_tick(), p->period_ticks);
 		timed_poller_insert(t, p);
 	}
@@ -184,6 +203,10 @@ static int thread_run_timed_pollers(struct usk_thread *t, uint64_t now)
 			free(p);
 			continue;
 		}
+		if (p->state == POLLER_PAUSED) {
+			timed_poller_park(t, p);
+			continue;
+		}
 		/* After @now (periods are at least a tick), so the loop ends. */
 		p->next_tick = usk_ticks_after(now, p->period_ticks);
 		timed_poller_insert(t, p);
@@ -229,6 +252,7 @@ void thread_free_pollers(struct usk_thread *t)
 {
 	poller_list_free(&t->active_pollers);
 	poller_list_free(&t->timed_pollers);
+	poller_list_free(&t->paused_timed_pollers);
 }
 
 static void poller_info_fill(const struct usk_poller *p, struct usk_poller_info *info)
@@ -264,6 +288,7 @@ void usk_thread_for_each_poller(void (*fn)(const struct usk_poller_info *info, v
 	}
 	poller_list_visit(&t->active_pollers, fn, ctx);
 	poller_list_visit(&t->timed_pollers, fn, ctx);
+	poller_list_visit(&t->paused_timed_pollers, fn, ctx);
 }
 
 static void poller_log(const struct usk_poller_info *info, void *ctx)
@@ -277,4 +302,5 @@ void thread_log_pollers(const struct usk_thread *t)
 {
 	poller_list_visit(&t->active_pollers, poller_log, (void *)(uintptr_t)t);
 	poller_list_visit(&t->timed_pollers, poller_log, (void *)(uintptr_t)t);
+	poller_list_visit(&t->paused_timed_pollers, poller_log, (void *)(uintptr_t)t);
 }

@@ -100,6 +100,7 @@ struct usk_thread *usk_thread_create(const char *name, int core_hint)
 	t->core_hint = core_hint;
 	TAILQ_INIT(&t->active_pollers);
 	TAILQ_INIT(&t->timed_pollers);
+	TAILQ_INIT(&t->paused_timed_pollers);
 	TAILQ_INIT(&t->channels);
 
 	pthread_mutex_lock(&g_threads_lock);

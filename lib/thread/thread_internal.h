@@ -45,6 +45,8 @@ struct usk_poller {
 	uint64_t period_ticks;
 	uint64_t next_tick;
 	enum poller_state state;
+	/* A paused timed poller out of the timed list (in paused_timed_pollers) until resumed. */
+	bool parked;
 	uint64_t runs;
 	uint64_t busy_runs;
 	/* Its interrupt source (usk_poller_set_interrupt()); irq_fd -1: none. */
@@ -75,6 +77,8 @@ struct usk_thread {
 	struct poller_list active_pollers;
 	/* Sorted by next_tick, soonest first. */
 	struct poller_list timed_pollers;
+	/* Paused timed pollers: they have no turn, so a sleep need not end for them. */
+	struct poller_list paused_timed_pollers;
 	/* Counts of live pollers; read by other pthreads for statistics. */
 	_Atomic uint32_t n_active;
 	_Atomic uint32_t n_timed;

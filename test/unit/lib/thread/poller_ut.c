@@ -14,6 +14,7 @@ struct counted {
 	struct usk_poller *self;
 	struct usk_poller *victim;
 	bool unregister_self;
+	bool pause_self;
 };
 
 static int counted_poller(void *ctx)
@@ -23,6 +24,9 @@ static int counted_poller(void *ctx)
 	c->calls++;
 	if (c->unregister_self) {
 		usk_poller_unregister(&c->self);
+	}
+	if (c->pause_self) {
+		usk_poller_pause(c->self);
 	}
 	if (c->victim != NULL) {
 		usk_poller_unregister(&c->victim);
@@ -399,6 +403,108 @@ static void test_poller_is_left_alone_by_other_threads(void)
 	usk_thread_destroy(g_other);
 }
 
+static void register_a(void *ctx)
+{
+	g_a.self = usk_poller_register(counted_poller, &g_a, (uint64_t)(uintptr_t)ctx, "a");
+}
+
+static int g_paused_infos;
+
+static void count_paused_info(const struct usk_poller_info *info, void *ctx)
+{
+	g_paused_infos += info->paused;
+}
+
+static void list_paused_pollers(void *ctx)
+{
+	g_paused_infos = 0;
+	usk_thread_for_each_poller(count_paused_info, NULL);
+}
+
+/*
+ * A paused timed poller has no turn: its thread has nothing due, and may
+ * sleep for as long as it likes, until the resume, which gives it a turn a
+ * period later. Its paused turn stayed due, and came back each period.
+ */
+static void paused_timed_poller_has_no_turn(void)
+{
+	uint64_t period = usk_us_to_ticks(10000);
+	uint64_t now = usk_ticks() + 1000 * usk_ticks_hz();
+	uint64_t resumed = now + 5 * period + 3;
+
+	memset(&g_a, 0, sizeof(g_a));
+	on_thread_at(register_a, (void *)10000, now);
+	on_thread_at(pause_a, NULL, now);
+	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), UINT64_MAX);
+	usk_thread_poll(g_thread, 0, now + 5 * period);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), UINT64_MAX);
+	/* Still listed, as paused. */
+	on_thread_at(list_paused_pollers, NULL, now + 5 * period);
+	CU_ASSERT_EQUAL(g_paused_infos, 1);
+	on_thread_at(resume_a, NULL, resumed);
+	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), resumed + period);
+	usk_thread_poll(g_thread, 0, resumed + period - 1);
+	CU_ASSERT_EQUAL(g_a.calls, 0);
+	usk_thread_poll(g_thread, 0, resumed + period);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	on_thread_at(unregister_ab, NULL, resumed + period);
+}
+
+/* The same for a timed poller that pauses itself in its call; unregistered paused, it goes. */
+static void timed_poller_paused_in_its_call_has_no_turn(void)
+{
+	uint64_t period = usk_us_to_ticks(10000);
+	uint64_t now = usk_ticks() + 1000 * usk_ticks_hz();
+	struct usk_thread_stats stats;
+
+	memset(&g_a, 0, sizeof(g_a));
+	g_a.pause_self = true;
+	on_thread_at(register_a, (void *)10000, now);
+	usk_thread_poll(g_thread, 0, now + period);
+	CU_ASSERT_EQUAL(g_a.calls, 1);
+	CU_ASSERT_EQUAL(usk_thread_next_poller_tick(g_thread), UINT64_MAX);
+	g_a.pause_self = false;
+	on_thread_at(resume_a, NULL, now + 2 * period);
+	usk_thread_poll(g_thread, 0, now + 3 * period);
+	CU_ASSERT_EQUAL(g_a.calls, 2);
+	on_thread_at(pause_a, NULL, now + 3 * period);
+	on_thread_at(unregister_ab, NULL, now + 3 * period);
+	usk_thread_get_stats(g_thread, &stats);
+	CU_ASSERT_EQUAL(stats.timed_pollers, 0);
+	CU_ASSERT_EQUAL(stats.paused_pollers, 0);
+	on_thread_at(list_paused_pollers, NULL, now + 3 * period);
+	CU_ASSERT_EQUAL(g_paused_infos, 0);
+}
+
+/*
+ * Runs @test on a thread of its own, which no poller unregistered by an
+ * earlier test still waits in for its turn; the thread must exit after.
+ */
+static void on_a_fresh_thread(void (*test)(void))
+{
+	struct usk_thread *main_thread = g_thread;
+
+	g_thread = usk_thread_create("poller_ut_fresh", USK_THREAD_CORE_ANY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g_thread);
+	test();
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_thread, exit_thread, NULL), 0);
+	usk_thread_poll(g_thread, 0, 0);
+	CU_ASSERT_TRUE(usk_thread_is_exited(g_thread));
+	usk_thread_destroy(g_thread);
+	g_thread = main_thread;
+}
+
+static void test_paused_timed_poller_has_no_turn(void)
+{
+	on_a_fresh_thread(paused_timed_poller_has_no_turn);
+}
+
+static void test_timed_poller_paused_in_its_call_has_no_turn(void)
+{
+	on_a_fresh_thread(timed_poller_paused_in_its_call_has_no_turn);
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -412,6 +518,8 @@ int main(void)
 		UT_TEST(test_resumed_timed_poller_waits_a_full_period),
 		UT_TEST(test_timed_poller_pausing_and_resuming_itself_keeps_its_period),
 		UT_TEST(test_timed_poller_with_a_period_past_the_clock_never_runs),
+		UT_TEST(test_paused_timed_poller_has_no_turn),
+		UT_TEST(test_timed_poller_paused_in_its_call_has_no_turn),
 		UT_TEST(test_for_each_poller_lists_live_pollers),
 		UT_TEST(test_register_outside_a_thread_fails),
 		UT_TEST(test_poller_is_left_alone_by_other_threads),
