@@ -53,15 +53,16 @@ enum usk_json_type {
  * @return 0; -EAGAIN when the text ends before the value does (read
  *         more); -EINVAL when the text is not JSON; -ENOMEM.
  *
- * An integer outside int64 becomes a real, so that a field too large for
- * its type is refused by the decoder, by name, not by the parser.
+ * An integer outside int64 becomes a real, and a real past a double's
+ * range becomes 1e308, so that a field too large for its type is refused
+ * by the decoder, by name, not by the parser.
  */
 int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
 		   char *err, size_t errlen);
 
 /**
- * Parse a whole file as one JSON value (integers outside int64 become
- * reals, as in usk_json_parse()).
+ * Parse a whole file as one JSON value (numbers too large for jansson
+ * become reals, as in usk_json_parse()).
  *
  * @return 0; -errno when the file cannot be read; -EINVAL when it is not
  *         JSON (@p err names the line and column).

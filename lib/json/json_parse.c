@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,17 @@ static size_t json_decimal_width(size_t v)
 #define JSON_DOUBLE_MAX_DIGITS 309
 
 /*
+ * Writes the largest power of ten a double holds over the @n bytes at @d,
+ * blanks after it keeping the length: jansson refuses a real past a double.
+ * Every such literal is at least as long ("2e308" is the shortest).
+ */
+static void json_write_largest(char *d, size_t n)
+{
+	memcpy(d, "1e308", 5);
+	memset(d + 5, ' ', n - 5);
+}
+
+/*
  * Writes the @n digits at @d over themselves as a real of the same length,
  * "d.ddd...eX", so that every offset in the text (and jansson's position
  * and error columns) stays as it was. Only n >= 19 overflows int64, which
@@ -67,9 +79,7 @@ static void json_digits_to_real(char *d, size_t n)
 	char exponent[24];
 
 	if (n >= JSON_DOUBLE_MAX_DIGITS) {
-		/* jansson refuses a real past a double; blanks after a number keep the length. */
-		memcpy(d, "1e308", 5);
-		memset(d + 5, ' ', n - 5);
+		json_write_largest(d, n);
 		return;
 	}
 	memmove(d + 2, d + 1, mantissa);
@@ -96,6 +106,90 @@ static size_t json_number_end(const char *buf, size_t len, size_t i, size_t *int
 	return i;
 }
 
+static bool json_is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* Skips the digits at @i of the @n bytes at @t; returns where they end. */
+static size_t json_skip_digits(const char *t, size_t n, size_t i)
+{
+	while (i < n && json_is_digit(t[i])) {
+		i++;
+	}
+	return i;
+}
+
+/*
+ * Whether the @n bytes at @t are a JSON number with a fraction or an
+ * exponent. json_number_end() takes any run of their characters: a real
+ * jansson would refuse as no number must not be made one.
+ */
+static bool json_real_valid(const char *t, size_t n)
+{
+	size_t i = t[0] == '-', end;
+
+	end = json_skip_digits(t, n, i);
+	/* An integer part: 0 alone, or digits not led by 0. */
+	if (end == i || (t[i] == '0' && end > i + 1)) {
+		return false;
+	}
+	i = end;
+	if (i < n && t[i] == '.') {
+		end = json_skip_digits(t, n, i + 1);
+		if (end == i + 1) {
+			return false;
+		}
+		i = end;
+	}
+	if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+		i++;
+		i += i < n && (t[i] == '+' || t[i] == '-');
+		end = json_skip_digits(t, n, i);
+		if (end == i) {
+			return false;
+		}
+		i = end;
+	}
+	return i == n;
+}
+
+/* Sets *@over to whether the real of @n bytes at @t lies past a double; 0 or -ENOMEM. */
+static int json_real_overflows(const char *t, size_t n, bool *over)
+{
+	char small[64];
+	char *z = n < sizeof(small) ? small : malloc(n + 1);
+	double v;
+
+	if (z == NULL) {
+		return -ENOMEM;
+	}
+	/* strtod wants a string, and the text has none of its own at the number's end. */
+	memcpy(z, t, n);
+	z[n] = '\0';
+	errno = 0;
+	v = strtod(z, NULL);
+	*over = errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL);
+	if (z != small) {
+		free(z);
+	}
+	return 0;
+}
+
+/*
+ * Sets *@big to whether jansson would refuse the number of @n bytes at @t
+ * (@int_digits: as json_number_end() counts them) for its size.
+ */
+static int json_number_too_big(const char *t, size_t n, size_t int_digits, bool *big)
+{
+	*big = false;
+	if (int_digits > 0) {
+		*big = json_digits_overflow(t + n - int_digits, int_digits, t[0] == '-');
+		return 0;
+	}
+	return json_real_valid(t, n) ? json_real_overflows(t, n, big) : 0;
+}
+
 static char *json_text_dup(const char *buf, size_t len)
 {
 	char *copy = malloc(len);
@@ -107,16 +201,18 @@ static char *json_text_dup(const char *buf, size_t len)
 }
 
 /*
- * jansson refuses an integer outside json_int_t (int64) as a parse error,
- * which would close an RPC connection over one bad field. Such a literal is
- * rewritten, in a copy, into a real of the same length: jansson takes it, and
- * the integer decoders refuse a real naming the field and its range. Strings
- * are skipped. Sets *@copy to the rewritten text, or NULL when nothing needed it.
+ * jansson refuses an integer outside json_int_t (int64), and a real past a
+ * double, as a parse error, which would close an RPC connection over one
+ * bad field. Such a literal is rewritten, in a copy, into a real of the
+ * same length that jansson takes: the decoders then refuse it naming the
+ * field (a request's id is echoed from the text as it came). Strings are
+ * skipped. Sets *@copy to the rewritten text, or NULL when nothing needed it.
  */
-static int json_big_integers_to_reals(const char *buf, size_t len, char **copy)
+static int json_big_numbers_to_reals(const char *buf, size_t len, char **copy)
 {
-	bool in_string = false;
+	bool in_string = false, big;
 	size_t i = 0, end, n;
+	int rc;
 
 	*copy = NULL;
 	while (i < len) {
@@ -130,12 +226,23 @@ static int json_big_integers_to_reals(const char *buf, size_t len, char **copy)
 			i++;
 		} else if (ch == '-' || (ch >= '0' && ch <= '9')) {
 			end = json_number_end(buf, len, i, &n);
-			if (json_digits_overflow(buf + end - n, n, ch == '-')) {
+			rc = json_number_too_big(buf + i, end - i, n, &big);
+			if (rc != 0) {
+				free(*copy);
+				*copy = NULL;
+				return rc;
+			}
+			if (big) {
 				if (*copy == NULL &&
 				    (buf = *copy = json_text_dup(buf, len)) == NULL) {
 					return -ENOMEM;
 				}
-				json_digits_to_real(*copy + end - n, n);
+				if (n > 0) {
+					json_digits_to_real(*copy + end - n, n);
+				} else {
+					json_write_largest(*copy + i + (ch == '-'),
+							   end - i - (ch == '-'));
+				}
 			}
 			i = end;
 		} else {
@@ -143,11 +250,6 @@ static int json_big_integers_to_reals(const char *buf, size_t len, char **copy)
 		}
 	}
 	return 0;
-}
-
-static bool json_is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
 }
 
 /* Bytes of a word or a number, which jansson reads as one token. */
@@ -277,7 +379,7 @@ int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_jso
 	json_t *j;
 	char *copy;
 
-	if (json_big_integers_to_reals(buf, len, &copy) != 0) {
+	if (json_big_numbers_to_reals(buf, len, &copy) != 0) {
 		return json_errno_format(-ENOMEM, err, errlen);
 	}
 	text = copy ? copy : buf;
@@ -352,7 +454,7 @@ int usk_json_parse_file(const char *path, struct usk_json_val **val, char *err, 
 		return json_errno_format(rc, err, errlen);
 	}
 	/* As for requests: a number too large for its field is the decoder's to name. */
-	if (json_big_integers_to_reals(text, len, &copy) != 0) {
+	if (json_big_numbers_to_reals(text, len, &copy) != 0) {
 		free(text);
 		return json_errno_format(-ENOMEM, err, errlen);
 	}
