@@ -7,6 +7,7 @@
 #define USK_INTERNAL_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -28,5 +29,14 @@ static inline const struct usk_json_val *json_val_from_jansson(const json_t *j)
  * (a new reference) instead of text; NULL with *rc set on failure.
  */
 json_t *json_write_take(struct usk_json_write_ctx *w, int *rc);
+
+/*
+ * Finds the text of member @key of the object that @text (@len bytes of
+ * JSON that usk_json_parse() took) holds, as it was written: its offset
+ * in *@off and its length in *@n. Of a repeated key, the last, which is
+ * the one parsing keeps. Returns false when there is no such member (or
+ * no object).
+ */
+bool json_member_text(const char *text, size_t len, const char *key, size_t *off, size_t *n);
 
 #endif /* USK_INTERNAL_JSON_H */

@@ -370,6 +370,97 @@ static bool json_only_cut(const char *text, size_t len)
 	return j == NULL && json_error_code(&e) == json_error_premature_end_of_input;
 }
 
+static size_t json_skip_space(const char *t, size_t len, size_t i)
+{
+	while (i < len && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r')) {
+		i++;
+	}
+	return i;
+}
+
+/* Where the value at @i of the @len bytes at @t ends (@len when it does not). */
+static size_t json_value_end(const char *t, size_t len, size_t i)
+{
+	bool in_string = false;
+	size_t depth = 0;
+
+	if (i < len && t[i] != '"' && t[i] != '{' && t[i] != '[') {
+		while (i < len && json_token_byte(t[i])) {
+			i++;
+		}
+		return i;
+	}
+	for (; i < len; i++) {
+		if (in_string && t[i] == '\\') {
+			/* The escaped character is skipped: \" ends no string. */
+			i++;
+			continue;
+		}
+		if (in_string) {
+			in_string = t[i] != '"';
+		} else if (t[i] == '"') {
+			in_string = true;
+			continue;
+		} else if (t[i] == '{' || t[i] == '[') {
+			depth++;
+		} else if (t[i] == '}' || t[i] == ']') {
+			depth -= depth > 0;
+		}
+		if (!in_string && depth == 0) {
+			return i + 1;
+		}
+	}
+	return len;
+}
+
+/* Whether the object key at @t (@n bytes, its quotes included) reads @key, escapes decoded. */
+static bool json_key_is(const char *t, size_t n, const char *key)
+{
+	bool same;
+	json_t *s;
+
+	if (memchr(t, '\\', n) == NULL) {
+		return n == strlen(key) + 2 && memcmp(t + 1, key, n - 2) == 0;
+	}
+	s = json_loadb(t, n, JSON_DECODE_ANY, NULL);
+	same = json_is_string(s) && strcmp(json_string_value(s), key) == 0;
+	json_decref(s);
+	return same;
+}
+
+bool json_member_text(const char *text, size_t len, const char *key, size_t *off, size_t *n)
+{
+	size_t i = json_skip_space(text, len, 0), k, key_end, v;
+	bool found = false;
+
+	if (i >= len || text[i] != '{') {
+		return false;
+	}
+	for (i++;; i++) {
+		k = json_skip_space(text, len, i);
+		if (k >= len || text[k] != '"') {
+			return found;
+		}
+		key_end = json_value_end(text, len, k);
+		i = json_skip_space(text, len, key_end);
+		if (i >= len || text[i] != ':') {
+			return found;
+		}
+		v = json_skip_space(text, len, i + 1);
+		i = json_value_end(text, len, v);
+		/* The last one counts: jansson keeps the last of a repeated key. */
+		if (json_key_is(text + k, key_end - k, key)) {
+			*off = v;
+			*n = i - v;
+			found = true;
+		}
+		i = json_skip_space(text, len, i);
+		if (i >= len || text[i] != ',') {
+			return found;
+		}
+	}
+}
+
 int usk_json_parse(const char *buf, size_t len, size_t *consumed, struct usk_json_val **val,
 		   char *err, size_t errlen)
 {

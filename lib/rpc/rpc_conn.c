@@ -90,14 +90,12 @@ bool rpc_conn_backlogged(const struct rpc_conn *c)
 	return c->out_len - c->out_off >= RPC_OUTPUT_BACKLOG;
 }
 
-/* Appends one answer, a line of compact JSON, to the output. */
-static void rpc_conn_queue(struct rpc_conn *c, json_t *response)
+/* Appends one answer, @text (stolen), a line of compact JSON, to the output. */
+static void rpc_conn_queue(struct rpc_conn *c, char *text)
 {
-	char *text = json_dumps(response, JSON_COMPACT);
 	size_t len;
 	char *out;
 
-	json_decref(response);
 	if (text == NULL || c->fd < 0) {
 		free(text);
 		return;
@@ -124,10 +122,10 @@ void rpc_conn_hold(struct rpc_conn *c)
 	c->pending++;
 }
 
-void rpc_conn_answer(struct rpc_conn *c, json_t *response)
+void rpc_conn_answer(struct rpc_conn *c, char *answer)
 {
-	if (response != NULL) {
-		rpc_conn_queue(c, response);
+	if (answer != NULL) {
+		rpc_conn_queue(c, answer);
 	}
 	/* The next request, if one came, is dispatched by the next poll round. */
 	c->running = false;
@@ -137,8 +135,11 @@ void rpc_conn_answer(struct rpc_conn *c, json_t *response)
 
 void rpc_conn_error(struct rpc_conn *c, int code, const char *message)
 {
-	rpc_conn_queue(c, json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error",
-				    "code", code, "message", message));
+	json_t *error = json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", "error",
+				  "code", code, "message", message);
+
+	rpc_conn_queue(c, error ? json_dumps(error, JSON_COMPACT) : NULL);
+	json_decref(error);
 }
 
 /* What the scanner found in the input. */
@@ -267,7 +268,7 @@ static size_t rpc_conn_take_value(struct rpc_conn *c, size_t start)
 	c->scan = (struct rpc_scan){.pos = start + used};
 	/* A request came whole: whatever follows is timed afresh. */
 	c->idle_since = c->partial_since = 0;
-	rpc_dispatch(c, json_val_jansson(v));
+	rpc_dispatch(c, json_val_jansson(v), c->in + start, used);
 	return used;
 }
 

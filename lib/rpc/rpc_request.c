@@ -27,7 +27,8 @@ struct usk_rpc_request {
 	struct rpc_conn *conn;
 	usk_rpc_call_cpl cpl;
 	void *cpl_ctx;
-	json_t *id; /* NULL for a notification, which gets no answer */
+	/* The id's JSON text, written into the answer; NULL for a notification, which gets none. */
+	char *id;
 	char *method;
 };
 
@@ -73,15 +74,37 @@ int usk_rpc_register_method(const char *name, usk_rpc_method_fn fn)
 
 static void rpc_request_free(struct usk_rpc_request *req)
 {
-	json_decref(req->id);
+	free(req->id);
 	free(req->method);
 	free(req);
+}
+
+/*
+ * The answer with id @id (JSON text) and @value as its @member ("result"
+ * or "error"); NULL when memory is short, or jansson cannot write @value.
+ */
+static char *rpc_answer_text(const char *id, const char *member, const json_t *value)
+{
+	static const char format[] = "{\"jsonrpc\":\"2.0\",\"id\":%s,\"%s\":%s}";
+	char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *answer = NULL;
+	size_t size;
+
+	if (text != NULL) {
+		size = sizeof(format) + strlen(id) + strlen(member) + strlen(text);
+		answer = malloc(size);
+		if (answer != NULL) {
+			snprintf(answer, size, format, id, member, text);
+		}
+	}
+	free(text);
+	return answer;
 }
 
 /* Delivers an answer: exactly one of @result and @error is set; both are stolen. */
 static void rpc_request_finish(struct usk_rpc_request *req, json_t *result, json_t *error)
 {
-	json_t *response;
+	char *answer = NULL;
 
 	if (req->cpl != NULL) {
 		req->cpl(req->cpl_ctx, json_val_from_jansson(result),
@@ -92,16 +115,13 @@ static void rpc_request_finish(struct usk_rpc_request *req, json_t *result, json
 		rpc_request_free(req);
 		return;
 	}
-	if (req->id == NULL) {
-		response = NULL;
-	} else {
-		response = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", req->id,
-				     result ? "result" : "error", result ? result : error);
-		result = error = NULL;
+	if (req->id != NULL) {
+		answer = rpc_answer_text(req->id, result ? "result" : "error",
+					 result ? result : error);
 	}
 	json_decref(result);
 	json_decref(error);
-	rpc_conn_answer(req->conn, response);
+	rpc_conn_answer(req->conn, answer);
 	rpc_request_free(req);
 }
 
@@ -267,30 +287,53 @@ static const char *rpc_request_check(const json_t *request)
 }
 
 /*
- * Refuses an invalid request, answering with its id when it has a usable
- * one (the client can then tell which request failed), else with null.
+ * The JSON text to answer @request with as its id, or NULL when it has no
+ * valid one (or memory is short). A number is written back as it came in
+ * @text: the parser keeps no integer past int64, and no real as written,
+ * and a client matches answers to requests by the id's text.
  */
-static void rpc_request_refuse(struct rpc_conn *conn, json_t *id, const char *message)
+static char *rpc_id_text(const json_t *request, const char *text, size_t len)
+{
+	const json_t *id = json_object_get(request, "id");
+	size_t off, n;
+
+	if (id == NULL || !rpc_id_valid(id)) {
+		return NULL;
+	}
+	if (json_is_number(id) && text != NULL && json_member_text(text, len, "id", &off, &n)) {
+		return strndup(text + off, n);
+	}
+	return json_dumps(id, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/*
+ * Refuses an invalid request, answering with its id when it has a usable
+ * one, @id (stolen; the client can then tell which request failed), else
+ * with null.
+ */
+static void rpc_request_refuse(struct rpc_conn *conn, char *id, const char *message)
 {
 	struct usk_rpc_request *req = NULL;
 
-	if (id != NULL && rpc_id_valid(id)) {
+	if (id != NULL) {
 		req = calloc(1, sizeof(*req));
 	}
 	if (req == NULL) {
+		free(id);
 		rpc_conn_error(conn, USK_JSONRPC_ERROR_INVALID_REQUEST, message);
 		return;
 	}
 	req->conn = conn;
-	req->id = json_incref(id);
+	req->id = id;
 	rpc_conn_hold(conn);
 	rpc_request_finish(req, NULL, rpc_error_new(USK_JSONRPC_ERROR_INVALID_REQUEST, message));
 }
 
-void rpc_dispatch(struct rpc_conn *conn, json_t *request)
+void rpc_dispatch(struct rpc_conn *conn, json_t *request, const char *text, size_t len)
 {
 	struct usk_rpc_request *req;
-	json_t *id = json_object_get(request, "id");
+	bool has_id = json_object_get(request, "id") != NULL;
+	char *id = rpc_id_text(request, text, len);
 	const char *invalid = rpc_request_check(request);
 
 	if (invalid != NULL) {
@@ -299,15 +342,16 @@ void rpc_dispatch(struct rpc_conn *conn, json_t *request)
 		return;
 	}
 	req = calloc(1, sizeof(*req));
-	if (req == NULL ||
+	if (req == NULL || (has_id && id == NULL) ||
 	    (req->method = strdup(json_string_value(json_object_get(request, "method")))) == NULL) {
 		free(req);
+		free(id);
 		rpc_conn_error(conn, USK_JSONRPC_ERROR_INTERNAL_ERROR, "out of memory");
 		json_decref(request);
 		return;
 	}
 	req->conn = conn;
-	req->id = json_incref(id);
+	req->id = id;
 	rpc_conn_hold(conn);
 	rpc_request_run(req, json_object_get(request, "params"));
 	json_decref(request);

@@ -34,7 +34,7 @@ static inline void ut_rpc_dispatch(json_t *request)
 {
 	json_decref(g_conn.last);
 	g_conn.last = NULL;
-	rpc_dispatch(&g_conn, request);
+	rpc_dispatch(&g_conn, request, NULL, 0);
 }
 
 /* Every request is answered, and only once; none is left held. */

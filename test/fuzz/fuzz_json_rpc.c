@@ -41,10 +41,19 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* A parsed request (stolen by dispatch) and the text it came from (NULL: built here). */
+struct fuzz_request {
+	json_t *request;
+	const char *text;
+	size_t len;
+};
+
 /* On the world's thread: what the server does with a parsed request. */
 static void dispatch_msg(void *ctx)
 {
-	rpc_dispatch(&g_conn, ctx);
+	struct fuzz_request *r = ctx;
+
+	rpc_dispatch(&g_conn, r->request, r->text, r->len);
 }
 
 /* A request object for the method the input picked, with the params it wrote (stolen). */
@@ -82,19 +91,27 @@ static json_t *parse(const uint8_t *text, size_t len, size_t *used)
  * could not be built (a message jansson refuses) reaches the connection
  * as NULL, which the client never sees.
  */
-static void call(json_t *req)
+static void call(json_t *req, const uint8_t *text, size_t len)
 {
+	struct fuzz_request r = {req, (const char *)text, len};
 	int answers = g_conn.answers;
 	bool has_id = json_object_get(req, "id") != NULL;
 	char method[64];
 
-	if (fuzz_rpc_request_filter(req) == FUZZ_RPC_REFUSED) {
+	/* A rewritten request is no longer the text: its id is written anew. */
+	switch (fuzz_rpc_request_filter(req)) {
+	case FUZZ_RPC_REFUSED:
 		json_decref(req);
 		return;
+	case FUZZ_RPC_REWRITTEN:
+		r.text = NULL;
+		break;
+	case FUZZ_RPC_CALL:
+		break;
 	}
 	snprintf(method, sizeof(method), "%s",
 		 json_string_value(json_object_get(req, "method")) ?: "(none)");
-	fuzz_rpc_env_run(dispatch_msg, req);
+	fuzz_rpc_env_run(dispatch_msg, &r);
 	FUZZ_CHECK(g_conn.answers == answers + 1 && g_conn.holds == 0,
 		   "request to %s answered %d times, %d left held", method,
 		   g_conn.answers - answers, g_conn.holds);
@@ -117,7 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* Params that are no JSON stop at the parser, as on the socket. */
 		if (size == 2 || params != NULL) {
-			call(request_for(data[1], params));
+			call(request_for(data[1], params), NULL, 0);
 		}
 	} else {
 		/*
@@ -128,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size--;
 		for (int n = 0; n < FUZZ_MAX_REQUESTS && (req = parse(data, size, &used)) != NULL;
 		     n++) {
-			call(req);
+			call(req, data, used);
 			data += used;
 			size -= used;
 		}

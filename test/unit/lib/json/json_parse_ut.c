@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "usk/json.h"
+#include "usk_internal/json.h"
 #include "ut.h"
 
 /* malloc, made to fail on demand (-Wl,--wrap): jansson's own allocations are not wrapped. */
@@ -226,6 +227,33 @@ static void test_real_past_a_double_parses_as_a_real(void)
 	CU_ASSERT_EQUAL(member_type("{\"n\": 1e-400}"), USK_JSON_REAL);
 }
 
+/* The member's text in @text, or "(none)". */
+static const char *member_text(const char *text, const char *key)
+{
+	static char found[64];
+	size_t off, n;
+
+	if (!json_member_text(text, strlen(text), key, &off, &n)) {
+		return "(none)";
+	}
+	snprintf(found, sizeof(found), "%.*s", (int)n, text + off);
+	return found;
+}
+
+/* A member is found as written: the object's own, the last of a repeated key, escapes read. */
+static void test_member_text_is_found_as_written(void)
+{
+	CU_ASSERT_STRING_EQUAL(member_text(" {\"id\" : 1.50E+2 }", "id"), "1.50E+2");
+	CU_ASSERT_STRING_EQUAL(
+		member_text("{\"a\":{\"id\":1},\"b\":[\"\\\"id\\\":2\"],\"id\":3}", "id"), "3");
+	CU_ASSERT_STRING_EQUAL(member_text("{\"id\":1,\"\\u0069d\":\"x\"}", "id"), "\"x\"");
+	CU_ASSERT_STRING_EQUAL(member_text("{\"id\":{\"k\":[1,\"}\"]},\"n\":2}", "id"),
+			       "{\"k\":[1,\"}\"]}");
+	CU_ASSERT_STRING_EQUAL(member_text("{\"idx\":1,\"i\":2}", "id"), "(none)");
+	CU_ASSERT_STRING_EQUAL(member_text("{}", "id"), "(none)");
+	CU_ASSERT_STRING_EQUAL(member_text("[{\"id\":1}]", "id"), "(none)");
+}
+
 /* Out of memory is a failure like the others: the caller's message says so. */
 static void test_out_of_memory_is_explained(void)
 {
@@ -261,6 +289,7 @@ int main(void)
 		UT_TEST(test_parse_file_reads_or_explains),
 		UT_TEST(test_integer_out_of_int64_parses_as_a_real),
 		UT_TEST(test_real_past_a_double_parses_as_a_real),
+		UT_TEST(test_member_text_is_found_as_written),
 		UT_TEST(test_out_of_memory_is_explained),
 	};
 

@@ -5,6 +5,8 @@ check_PROGRAMS += $(JSON_UNIT_TESTS)
 UNIT_TESTS += $(JSON_UNIT_TESTS)
 JSON_UT_LIBS = lib/json/libusk_json.la $(UT_LIBS)
 test_unit_lib_json_json_parse_ut_LDADD = $(JSON_UT_LIBS)
+# It reaches lib/json's internal functions (usk_internal/json.h, over jansson).
+test_unit_lib_json_json_parse_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 # It makes malloc fail on demand.
 test_unit_lib_json_json_parse_ut_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=malloc
 test_unit_lib_json_json_decode_ut_LDADD = $(JSON_UT_LIBS)

@@ -13,16 +13,19 @@
 #include "ut.h"
 #include "ut_rpc_conn.h"
 
-/* Dispatches @text on the fake connection; returns the answer (NULL: none). */
+/* Dispatches @text, parsed as the server does, on the fake connection; returns the answer (NULL:
+ * none). */
 static json_t *request(const char *text)
 {
-	json_error_t e;
-	json_t *req = json_loads(text, JSON_DECODE_ANY, &e);
+	struct usk_json_val *req = NULL;
+	size_t used = 0;
 
-	CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+	CU_ASSERT_EQUAL_FATAL(usk_json_parse(text, strlen(text), &used, &req, NULL, 0), 0);
 	json_decref(g_conn.last);
 	g_conn.last = NULL;
-	rpc_dispatch(&g_conn, req);
+	free(g_conn.last_text);
+	g_conn.last_text = NULL;
+	rpc_dispatch(&g_conn, json_val_jansson(req), text, used);
 	return g_conn.last;
 }
 
@@ -171,6 +174,59 @@ static void test_params_not_structured_is_invalid_request(void)
 		a = request(text);
 		CU_ASSERT_EQUAL(error_code(a), USK_JSONRPC_ERROR_INVALID_REQUEST);
 		CU_ASSERT_EQUAL(json_integer_value(json_object_get(a, "id")), 8);
+	}
+	CU_ASSERT_EQUAL(g_conn.holds, 0);
+}
+
+/* The id's text in the last answer, as it would be sent ("" when there is none). */
+static const char *answer_id_text(void)
+{
+	static char id[128];
+	const char *start = g_conn.last_text ? strstr(g_conn.last_text, "\"id\":") : NULL;
+	const char *end = start ? strstr(start, ",\"") : NULL;
+
+	if (end == NULL) {
+		return "";
+	}
+	start += strlen("\"id\":");
+	snprintf(id, sizeof(id), "%.*s", (int)(end - start), start);
+	return id;
+}
+
+/*
+ * A numeric id is written back as the request wrote it: past int64, as a
+ * real, spelt oddly. It was written anew from the parsed value, so a
+ * client looking for 18446744073709551615 found 1.844674407370955e19.
+ * Only the request's own id counts: the last one, as parsing keeps it,
+ * also when its key is escaped, and not one inside params.
+ */
+static void test_numeric_id_is_written_back_as_it_came(void)
+{
+	static const struct {
+		const char *request;
+		const char *id;
+	} cases[] = {
+		{"{\"jsonrpc\":\"2.0\",\"id\":18446744073709551615,\"method\":\"echo\"}",
+		 "18446744073709551615"},
+		{"{\"id\" :\t-1.50E+2 , \"jsonrpc\":\"2.0\",\"method\":\"echo\"}", "-1.50E+2"},
+		{"{\"params\":{\"id\":2,\"text\":\"\\\"id\\\":3\"},\"jsonrpc\":\"2.0\",\"id\":"
+		 "1e400,"
+		 "\"method\":\"echo\"}",
+		 "1e400"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":1,\"\\u0069d\":12345678901234567890123,\"method\":"
+		 "\"echo\"}",
+		 "12345678901234567890123"},
+		{"{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"method\":\"echo\",\"id\":-0}", "-0"},
+		/* A string is written anew, as before; so is null. */
+		{"{\"jsonrpc\":\"2.0\",\"id\":\"\\u0041\",\"method\":\"echo\"}", "\"A\""},
+		{"{\"jsonrpc\":\"2.0\",\"id\": null,\"method\":\"echo\"}", "null"},
+		/* Refused, with its id. */
+		{"{\"jsonrpc\":\"1.0\",\"id\":0.1,\"method\":\"echo\"}", "0.1"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CU_ASSERT_PTR_NOT_NULL(request(cases[i].request));
+		CU_ASSERT_STRING_EQUAL(answer_id_text(), cases[i].id);
 	}
 	CU_ASSERT_EQUAL(g_conn.holds, 0);
 }
@@ -362,6 +418,7 @@ int main(void)
 		UT_TEST(test_result_carries_the_id),
 		UT_TEST(test_malformed_requests_get_their_error),
 		UT_TEST(test_invalid_request_is_answered_with_its_id),
+		UT_TEST(test_numeric_id_is_written_back_as_it_came),
 		UT_TEST(test_unknown_method_and_bad_params),
 		UT_TEST(test_params_not_structured_is_invalid_request),
 		UT_TEST(test_notification_gets_no_answer),
@@ -376,5 +433,6 @@ int main(void)
 	int rc = UT_RUN("rpc_request", tests);
 
 	json_decref(g_conn.last);
+	free(g_conn.last_text);
 	return rc;
 }

@@ -924,6 +924,74 @@ static void test_idle_connection_holds_a_small_input_buffer(void)
 	CU_ASSERT_EQUAL(g_server.nconns, 0);
 }
 
+/* Reads, without waiting, what the server sent, as text (NUL-terminated, cut at @size - 1). */
+static size_t client_read_text(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size && (n = recv(fd, buf + len, size - 1 - len, MSG_DONTWAIT)) > 0) {
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * A numeric id comes back as the client wrote it, byte for byte, so that a
+ * client matching answers to requests by id finds its own: ids past int64
+ * were written back as reals (1.8446744073709552e+19), and 0.1 as
+ * 0.10000000000000001. A string id is written back as before.
+ */
+static void test_numeric_id_is_echoed_as_sent(void)
+{
+	static const char *const ids[] = {
+		"18446744073709551615",
+		"12345678901234567890123",
+		"1e400",
+		"-0",
+		"0.1",
+		"1E2",
+		"-9223372036854775809",
+		"7",
+	};
+	char text[256], expected[256], got[512];
+	int fd = client_connect();
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(text, sizeof(text), "{\"jsonrpc\":\"2.0\",\"id\": %s ,\"method\":\"now\"}",
+			 ids[i]);
+		client_send_str(fd, text);
+		server_poll();
+		client_read_text(fd, got, sizeof(got));
+		snprintf(expected, sizeof(expected),
+			 "{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":true}\n", ids[i]);
+		CU_ASSERT_STRING_EQUAL(got, expected);
+	}
+	/* Refused, and answered later: the same. */
+	client_send_str(fd, "{\"jsonrpc\":\"1.0\",\"id\":1e400,\"method\":\"now\"}");
+	server_poll();
+	client_read_text(fd, got, sizeof(got));
+	CU_ASSERT_PTR_NOT_NULL(strstr(got, "\"id\":1e400,\"error\":"));
+	g_nparked = 0;
+	client_send_str(fd,
+			"{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,\"method\":\"later\"}");
+	server_poll();
+	CU_ASSERT_EQUAL_FATAL(g_nparked, 1);
+	usk_rpc_send_bool(g_parked[0], true);
+	server_poll();
+	client_read_text(fd, got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(
+		got, "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,\"result\":true}\n");
+	client_send_str(fd, "{\"jsonrpc\":\"2.0\",\"id\":\"x\\u0041\",\"method\":\"now\"}");
+	server_poll();
+	client_read_text(fd, got, sizeof(got));
+	CU_ASSERT_STRING_EQUAL(got, "{\"jsonrpc\":\"2.0\",\"id\":\"xA\",\"result\":true}\n");
+	close(fd);
+	server_poll();
+	CU_ASSERT_EQUAL(g_server.nconns, 0);
+}
+
 static void test_close(void)
 {
 	usk_rpc_close();
@@ -958,6 +1026,7 @@ int main(void)
 		UT_TEST(test_too_big_request_names_the_limit),
 		UT_TEST(test_requests_behind_a_running_one_are_no_big_request),
 		UT_TEST(test_idle_connection_holds_a_small_input_buffer),
+		UT_TEST(test_numeric_id_is_echoed_as_sent),
 		UT_TEST(test_close),
 	};
 
