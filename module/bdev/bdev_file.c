@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -19,6 +20,12 @@
 #include "usk/log.h"
 #include "usk/thread.h"
 #include "bdev_modules.h"
+
+/*
+ * The most bytes one read or write moves (the kernel's MAX_RW_COUNT, INT_MAX
+ * rounded down to a page): asked for more, it returns a short count.
+ */
+#define BDEV_FILE_MAX_RW 0x7ffff000u
 
 /* The block device's sizes: bytes, logical and physical block. */
 static int bdev_file_blockdev_sizes(int fd, struct bdev_file_geometry *geo)
@@ -98,6 +105,13 @@ int bdev_file_blocks(const char *bdev_name, const char *filename,
 		return -EINVAL;
 	}
 	return bdev_geometry_check(bdev_name, *num_blocks, *block_size, err, errlen);
+}
+
+void bdev_file_set_io_limits(struct usk_bdev *b, uint32_t block_size)
+{
+	b->max_transfer_blocks = BDEV_FILE_MAX_RW / block_size;
+	/* More buffers than this, and the kernel refuses the I/O with EINVAL. */
+	b->max_num_segments = IOV_MAX;
 }
 
 int bdev_file_name_check(struct usk_bdev *b, const char *name, uint32_t block_size,

@@ -191,6 +191,13 @@ int bdev_file_blocks(const char *bdev_name, const char *filename,
 		     uint64_t *num_blocks, char *err, size_t errlen);
 
 /*
+ * Sets what one system call of the kernel's takes as @b's limits (blocks
+ * of @block_size bytes): the layer splits I/O that carries more bytes or
+ * more buffers.
+ */
+void bdev_file_set_io_limits(struct usk_bdev *b, uint32_t block_size);
+
+/*
  * What a file bdev checks before it touches its file: @name free, a
  * @block_size (0: 512 until the file says) the layer takes, and @uuid
  * (text; NULL: a random one) free, which goes into @b with @name. Returns

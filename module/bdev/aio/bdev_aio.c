@@ -442,6 +442,7 @@ static int aio_setup(struct aio_bdev *ab, uint32_t block_size, char *err, size_t
 				      &num_blocks, err, errlen);
 	}
 	if (rc == 0) {
+		bdev_file_set_io_limits(&ab->bdev, block_size);
 		rc = bdev_simple_register(&ab->bdev, "AIO disk", num_blocks, block_size, &g_aio_fn,
 					  &g_bdev_aio_module, err, errlen);
 	}

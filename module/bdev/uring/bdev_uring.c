@@ -604,6 +604,7 @@ static int uring_setup(struct uring_bdev *ub, uint32_t block_size, char *err, si
 				      err, errlen);
 	}
 	if (rc == 0) {
+		bdev_file_set_io_limits(&ub->bdev, block_size);
 		rc = bdev_simple_register(&ub->bdev, "URING bdev", num_blocks, block_size,
 					  &g_uring_fn, &g_bdev_uring_module, err, errlen);
 	}

@@ -248,6 +248,11 @@ static void test_no_completion_was_reaped_by_system_call(void)
 	CU_ASSERT_EQUAL(g_ut_getevents_calls, 0);
 }
 
+static void test_io_past_the_kernel_limits_is_split(void)
+{
+	ut_file_check_kernel_limits(&g_b, "a_limits");
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "aio_yield");
@@ -263,6 +268,7 @@ int main(void)
 		UT_TEST(test_create_names_the_bad_field),
 		UT_TEST(test_a_sleeping_thread_wakes_on_the_completions),
 		UT_TEST(test_no_completion_was_reaped_by_system_call),
+		UT_TEST(test_io_past_the_kernel_limits_is_split),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

@@ -347,6 +347,11 @@ static void test_more_than_the_completion_queue_holds_completes(void)
 	close_file_bdev("u_cq", path, fd);
 }
 
+static void test_io_past_the_kernel_limits_is_split(void)
+{
+	ut_file_check_kernel_limits(&g_b, "u_limits");
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "uring_yield");
@@ -364,6 +369,7 @@ int main(void)
 		UT_TEST(test_a_refused_submit_is_given_again),
 		UT_TEST(test_a_full_ring_waits_for_room),
 		UT_TEST(test_more_than_the_completion_queue_holds_completes),
+		UT_TEST(test_io_past_the_kernel_limits_is_split),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -207,6 +208,66 @@ static inline void ut_file_check_module_io(struct ut_file_bdev *b, const char *d
 	ut_file_delete(b, name);
 	CU_ASSERT_EQUAL(b->deleted, 1);
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name(name));
+	close(fd);
+	unlink(path);
+}
+
+/* Buffers of ut_file_writev_many(): one more than a system call takes (IOV_MAX). */
+#define UT_FILE_MANY_IOVS 1025
+
+/* Writes UT_FILE_MANY_IOVS blocks from block 0, block i from @ctx's block i % 16 of out. */
+static inline void ut_file_writev_many(void *ctx)
+{
+	struct ut_file_bdev *b = ctx;
+	static struct iovec iov[UT_FILE_MANY_IOVS];
+
+	for (int i = 0; i < UT_FILE_MANY_IOVS; i++) {
+		iov[i] = (struct iovec){b->out + (i % 16) * UT_FILE_BLOCK, UT_FILE_BLOCK};
+	}
+	CU_ASSERT_EQUAL(usk_bdev_writev_blocks(b->u.desc, b->u.ch, iov, UT_FILE_MANY_IOVS, 0,
+					       UT_FILE_MANY_IOVS, ut_bdev_io_count, &b->u),
+			0);
+}
+
+/*
+ * Bdev @name of @b's module over a new file takes I/O the kernel would
+ * refuse or cut short in one system call, as the layer splits it: a write
+ * of more buffers than IOV_MAX lands whole (it failed with EINVAL), and no
+ * I/O may carry more bytes than a read or write returns at most
+ * (0x7ffff000: 2 GiB and more came back short and failed).
+ */
+static inline void ut_file_check_kernel_limits(struct ut_file_bdev *b, const char *name)
+{
+	char path[UT_FILE_PATH_LEN];
+	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+	uint8_t *file = malloc(UT_FILE_MANY_IOVS * UT_FILE_BLOCK);
+	struct usk_bdev *bdev;
+	int differ = 0;
+
+	CU_ASSERT_FATAL(fd >= 0 && file != NULL);
+	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
+	bdev = usk_bdev_get_by_name(name);
+	CU_ASSERT_NOT_EQUAL(usk_bdev_get_max_transfer_blocks(bdev), 0);
+	CU_ASSERT((uint64_t)usk_bdev_get_max_transfer_blocks(bdev) * UT_FILE_BLOCK <= 0x7ffff000);
+	CU_ASSERT_EQUAL(bdev->max_num_segments, sysconf(_SC_IOV_MAX));
+	for (size_t i = 0; i < 16 * UT_FILE_BLOCK; i++) {
+		b->out[i] = (uint8_t)(i * 7 + 3);
+	}
+	b->u.name = name;
+	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
+	b->u.done = b->u.failed = 0;
+	ut_file_io_on_thread(b, ut_file_writev_many, 1);
+	CU_ASSERT_EQUAL(b->u.failed, 0);
+	CU_ASSERT_EQUAL(pread(fd, file, UT_FILE_MANY_IOVS * UT_FILE_BLOCK, 0),
+			UT_FILE_MANY_IOVS * UT_FILE_BLOCK);
+	for (int i = 0; i < UT_FILE_MANY_IOVS; i++) {
+		differ += memcmp(file + i * UT_FILE_BLOCK, b->out + (i % 16) * UT_FILE_BLOCK,
+				 UT_FILE_BLOCK) != 0;
+	}
+	CU_ASSERT_EQUAL(differ, 0);
+	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
+	ut_file_delete(b, name);
+	free(file);
 	close(fd);
 	unlink(path);
 }
