@@ -162,16 +162,22 @@ static void nvme_bdev_ctrlr_release(struct nvme_bdev_ctrlr *nc)
 	}
 }
 
+static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc);
+
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb)
 {
 	struct nvme_bdev_ctrlr *nc = nb->nc;
 	bool ns_gone = nb->ns_gone;
+	bool reformatted = nb->ns_reformatted;
 
 	nc->bdevs[nb->index] = NULL;
 	free(nb);
 	/* A controller whose namespaces all went stays, for ones to come. */
 	if (--nc->bdevs_left == 0 && (nc->removing || !ns_gone)) {
 		nvme_bdev_ctrlr_release(nc);
+	} else if (reformatted) {
+		/* Its name is free now: the namespace's new bdev can take it. */
+		nvme_bdev_ctrlr_ns_changed(nc);
 	}
 }
 
@@ -214,8 +220,26 @@ static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, 
 			    size_t errlen);
 
 /*
- * Namespaces changed: bdevs follow, going, growing or shrinking, or coming
- * (but not while the app stops: shutdown waits for every bdev to go).
+ * A namespace in a new format is a new namespace: data laid out in other
+ * blocks, and a block size and metadata the layer takes only at register.
+ * Its bdev goes (openers hear REMOVE) and, once destructed, comes back.
+ */
+static void nvme_bdev_replace(struct nvme_bdev_ctrlr *nc, struct nvme_bdev *nb)
+{
+	if (nb->ns_reformatted) {
+		return;
+	}
+	USK_NOTICELOG("%s: namespace %u has a new format; replacing its bdev", nc->name,
+		      nb->index + 1);
+	nb->ns_gone = true;
+	nb->ns_reformatted = true;
+	usk_bdev_unregister(&nb->bdev, NULL, NULL);
+}
+
+/*
+ * Namespaces changed: bdevs follow, going, growing or shrinking, replaced
+ * when reformatted, or coming (but not while the app stops: shutdown waits
+ * for every bdev to go).
  */
 static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc)
 {
@@ -230,6 +254,8 @@ static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc)
 				      nsid);
 			nb->ns_gone = true;
 			usk_bdev_unregister(&nb->bdev, NULL, NULL);
+		} else if (nb != NULL && nvme_bdev_ns_reformatted(ns, &nb->bdev)) {
+			nvme_bdev_replace(nc, nb);
 		} else if (nb != NULL && usk_nvme_ns_get_num_blocks(ns) != nb->bdev.blockcnt) {
 			usk_bdev_notify_blockcnt_change(&nb->bdev, usk_nvme_ns_get_num_blocks(ns));
 		} else if (nb == NULL && ns != NULL && !usk_app_is_stopping() &&
