@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the bdevs over a kernel file share (uring, aio): opening the file or
- * block device, direct where the file system allows, and the block size and
- * count it gives.
+ * block device, direct where the file system allows, the block size and
+ * count it gives, and resets that wait for the I/O before them.
  */
 #include "config.h"
 
@@ -135,5 +135,42 @@ void bdev_file_let_kernel_worker_run(void)
 {
 	if (!usk_thread_sleeps_when_idle(usk_thread_get_current())) {
 		sched_yield();
+	}
+}
+
+void bdev_file_reset(struct bdev_file_drain *d, struct bdev_file_mark *m, struct usk_bdev_io *io)
+{
+	if (d->outstanding == 0) {
+		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_SUCCESS);
+		return;
+	}
+	m->seq = d->next_seq;
+	m->left = d->outstanding;
+	m->reset = io;
+	m->next = d->resets;
+	d->resets = m;
+}
+
+void bdev_file_resets_advance(struct bdev_file_drain *d, uint64_t seq)
+{
+	struct bdev_file_mark **p = &d->resets, *done = NULL;
+
+	while (*p != NULL) {
+		struct bdev_file_mark *r = *p;
+
+		if (seq < r->seq && --r->left == 0) {
+			*p = r->next;
+			r->next = done;
+			done = r;
+		} else {
+			p = &r->next;
+		}
+	}
+	/* Out of the list first: a callback may start I/O and resets on the channel. */
+	while (done != NULL) {
+		struct bdev_file_mark *r = done;
+
+		done = r->next;
+		usk_bdev_io_complete(r->reset, USK_BDEV_IO_STATUS_SUCCESS);
 	}
 }

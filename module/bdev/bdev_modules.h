@@ -217,6 +217,51 @@ int bdev_file_name_check(struct usk_bdev *b, const char *name, uint32_t block_si
  */
 void bdev_file_let_kernel_worker_run(void);
 
+/*
+ * A reset of a file bdev cannot stop what the kernel holds: it completes
+ * once the I/O started on its channel before it did. A channel numbers its
+ * I/O as they start; a reset waits for those numbered before it.
+ */
+struct bdev_file_mark {
+	uint64_t seq;		     /* an I/O's number; a reset's: the next I/O's when it came */
+	uint64_t left;		     /* a reset: the I/O before it not yet complete */
+	struct usk_bdev_io *reset;   /* a reset: its bdev_io */
+	struct bdev_file_mark *next; /* a reset: the next one waiting */
+};
+
+/* A file bdev channel's count of its I/O, and the resets waiting for them. */
+struct bdev_file_drain {
+	uint64_t next_seq;    /* the number of the next I/O to start */
+	uint64_t outstanding; /* started, not yet complete */
+	struct bdev_file_mark *resets;
+};
+
+/* Numbers the I/O whose driver context holds @m, as it is given to the kernel's queue. */
+static inline void bdev_file_io_start(struct bdev_file_drain *d, struct bdev_file_mark *m)
+{
+	m->seq = d->next_seq++;
+	d->outstanding++;
+}
+
+/* Counts resets' waits down for I/O number @seq; completes those it ends. */
+void bdev_file_resets_advance(struct bdev_file_drain *d, uint64_t seq);
+
+/*
+ * I/O number @seq, started with bdev_file_io_start(), is complete: called
+ * after its completion, so a reset it ends completes after it (its number
+ * read before, as the bdev_io may be reused since).
+ */
+static inline void bdev_file_io_end(struct bdev_file_drain *d, uint64_t seq)
+{
+	d->outstanding--;
+	if (d->resets != NULL) {
+		bdev_file_resets_advance(d, seq);
+	}
+}
+
+/* Completes reset @io, whose driver context holds @m, once the I/O started before it are. */
+void bdev_file_reset(struct bdev_file_drain *d, struct bdev_file_mark *m, struct usk_bdev_io *io);
+
 /* Uring: a file or kernel block device through io_uring (with liburing only). */
 extern const struct usk_bdev_module g_bdev_uring_module;
 /*

@@ -9,11 +9,13 @@
  * read-only bdev and one without fallocate refuse what they cannot do at
  * submit, no completion is reaped through io_getevents
  * (ut_aio_getevents.c counts the calls), and a sleeping thread is woken by
- * the completions through its poller's interrupt source.
+ * the completions through its poller's interrupt source, and a reset
+ * completes after a read before it that io_submit() (wrapped) held back.
  *
  * With bdev_uring_ut, it covers module/bdev/bdev_file.c (opening the file,
  * its block size and count, the refusals that name a field).
  */
+#include <libaio.h>
 #include <poll.h>
 
 #include "usk/util.h"
@@ -24,6 +26,21 @@
 #define PATH_LEN UT_FILE_PATH_LEN
 
 static char g_err[256];
+
+/* The next g_submit_refusals io_submit() calls fail with -EAGAIN, the kernel short of room. */
+static int g_submit_refusals;
+
+int __real_io_submit(io_context_t ctx, long nr, struct iocb *ios[]);
+int __wrap_io_submit(io_context_t ctx, long nr, struct iocb *ios[]);
+
+int __wrap_io_submit(io_context_t ctx, long nr, struct iocb *ios[])
+{
+	if (g_submit_refusals > 0) {
+		g_submit_refusals--;
+		return -EAGAIN;
+	}
+	return __real_io_submit(ctx, nr, ios);
+}
 
 /* Makes aio bdev @name over @path with 4 KiB blocks: fallocate and read-only as asked. */
 static int create(const char *name, const char *path, bool fallocate, bool readonly)
@@ -253,6 +270,11 @@ static void test_io_past_the_kernel_limits_is_split(void)
 	ut_file_check_kernel_limits(&g_b, "a_limits");
 }
 
+static void test_a_reset_waits_for_the_io_before_it(void)
+{
+	ut_file_check_reset_waits(&g_b, "a_reset", &g_submit_refusals);
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "aio_yield");
@@ -269,6 +291,7 @@ int main(void)
 		UT_TEST(test_a_sleeping_thread_wakes_on_the_completions),
 		UT_TEST(test_no_completion_was_reaped_by_system_call),
 		UT_TEST(test_io_past_the_kernel_limits_is_split),
+		UT_TEST(test_a_reset_waits_for_the_io_before_it),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

@@ -9,7 +9,7 @@
  * sysctl, or by refusing io_uring_setup as a seccomp profile does: the
  * module's io_uring_queue_init() calls are wrapped) is told why and to use
  * the aio bdev. A submit the kernel refuses (io_uring_submit() wrapped) is
- * made again.
+ * made again, and a reset waits for a read so held back.
  *
  * With bdev_aio_ut, it covers module/bdev/bdev_file.c (opening the file, its
  * block size and count, the refusals that name a field).
@@ -352,6 +352,11 @@ static void test_io_past_the_kernel_limits_is_split(void)
 	ut_file_check_kernel_limits(&g_b, "u_limits");
 }
 
+static void test_a_reset_waits_for_the_io_before_it(void)
+{
+	ut_file_check_reset_waits(&g_b, "u_reset", &g_submit_refusals);
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "uring_yield");
@@ -370,6 +375,7 @@ int main(void)
 		UT_TEST(test_a_full_ring_waits_for_room),
 		UT_TEST(test_more_than_the_completion_queue_holds_completes),
 		UT_TEST(test_io_past_the_kernel_limits_is_split),
+		UT_TEST(test_a_reset_waits_for_the_io_before_it),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

@@ -35,7 +35,8 @@ test_unit_module_bdev_bdev_aio_ut_SOURCES = test/unit/module/bdev/bdev_aio_ut.c 
 	test/unit/module/bdev/ut_sched_yield.c test/unit/module/bdev/ut_sched_yield.h
 test_unit_module_bdev_bdev_aio_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_aio_ut_LDADD = lib/libusk.la $(UT_LIBS)
-test_unit_module_bdev_bdev_aio_ut_LDFLAGS = $(AM_LDFLAGS) -static -Wl,--wrap=sched_yield
+test_unit_module_bdev_bdev_aio_ut_LDFLAGS = $(AM_LDFLAGS) -static -Wl,--wrap=sched_yield \
+	-Wl,--wrap=io_submit
 test_unit_module_bdev_bdev_aio_ring_ut_SOURCES = test/unit/module/bdev/bdev_aio_ring_ut.c \
 	test/unit/module/bdev/ut_aio_getevents.c module/bdev/aio/bdev_aio_ring.c
 test_unit_module_bdev_bdev_aio_ring_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/module/bdev/aio

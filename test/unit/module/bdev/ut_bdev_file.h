@@ -272,6 +272,70 @@ static inline void ut_file_check_kernel_limits(struct ut_file_bdev *b, const cha
 	unlink(path);
 }
 
+/* The types of the I/O ut_file_record_io() saw complete, in order. */
+static enum usk_bdev_io_type g_ut_file_order[4];
+static int g_ut_file_ordered;
+
+/* An I/O callback: notes the I/O's type in g_ut_file_order, then counts it into @arg. */
+static inline void ut_file_record_io(struct usk_bdev_io *io, bool success, void *arg)
+{
+	if (g_ut_file_ordered < 4) {
+		g_ut_file_order[g_ut_file_ordered++] = io->type;
+	}
+	ut_bdev_io_count(io, success, arg);
+}
+
+static inline void ut_file_read_then_reset(void *ctx)
+{
+	struct ut_file_bdev *b = ctx;
+
+	CU_ASSERT_EQUAL(
+		usk_bdev_read_blocks(b->u.desc, b->u.ch, b->in, 2, 16, ut_file_record_io, &b->u),
+		0);
+	CU_ASSERT_EQUAL(usk_bdev_reset(b->u.desc, b->u.ch, ut_file_record_io, &b->u), 0);
+}
+
+static inline void ut_file_reset(void *ctx)
+{
+	struct ut_file_bdev *b = ctx;
+
+	CU_ASSERT_EQUAL(usk_bdev_reset(b->u.desc, b->u.ch, ut_file_record_io, &b->u), 0);
+}
+
+/*
+ * A reset on bdev @name of @b's module completes once the I/O in flight
+ * before it did: a read held back from the kernel (the module's next
+ * *@refusals submits refused, as when the kernel is short of room) and a
+ * reset after it complete read first. A reset with nothing in flight
+ * completes at once.
+ */
+static inline void ut_file_check_reset_waits(struct ut_file_bdev *b, const char *name,
+					     int *refusals)
+{
+	char path[UT_FILE_PATH_LEN];
+	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
+	b->u.name = name;
+	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
+	b->u.done = b->u.failed = 0;
+	g_ut_file_ordered = 0;
+	*refusals = 3;
+	ut_file_io_on_thread(b, ut_file_read_then_reset, 2);
+	CU_ASSERT_EQUAL(*refusals, 0);
+	CU_ASSERT_EQUAL_FATAL(g_ut_file_ordered, 2);
+	CU_ASSERT_EQUAL(g_ut_file_order[0], USK_BDEV_IO_TYPE_READ);
+	CU_ASSERT_EQUAL(g_ut_file_order[1], USK_BDEV_IO_TYPE_RESET);
+	ut_file_io_on_thread(b, ut_file_reset, 1);
+	CU_ASSERT_EQUAL(g_ut_file_ordered, 3);
+	CU_ASSERT_EQUAL(b->u.failed, 0);
+	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
+	ut_file_delete(b, name);
+	close(fd);
+	unlink(path);
+}
+
 static inline void ut_file_no_waker_call(void *ctx)
 {
 }
