@@ -19,6 +19,7 @@
 
 #include "usk/log.h"
 #include "usk/thread.h"
+#include "usk/util.h"
 #include "bdev_modules.h"
 
 /*
@@ -40,10 +41,29 @@ static int bdev_file_blockdev_sizes(int fd, struct bdev_file_geometry *geo)
 	return 0;
 }
 
+/*
+ * The file offsets (and lengths) in multiples of which the file system of
+ * a file opened direct takes its I/O (Linux 6.1's STATX_DIOALIGN); 0 when
+ * it does not say.
+ */
+static uint32_t bdev_file_dio_align(int fd)
+{
+#ifdef STATX_DIOALIGN
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN) != 0) {
+		return stx.stx_dio_offset_align;
+	}
+#endif
+	return 0;
+}
+
 int bdev_file_open(const char *kind, const char *bdev_name, const char *filename, bool readonly,
 		   int *fd, struct bdev_file_geometry *geo, char *err, size_t errlen)
 {
 	int mode = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	bool direct = true;
 	struct stat st;
 	int rc;
 
@@ -53,6 +73,7 @@ int bdev_file_open(const char *kind, const char *bdev_name, const char *filename
 		USK_NOTICELOG("%s bdev '%s': %s does not take O_DIRECT; using the page cache", kind,
 			      bdev_name, filename);
 		*fd = open(filename, mode);
+		direct = false;
 	}
 	if (*fd < 0 || fstat(*fd, &st) != 0) {
 		rc = -errno;
@@ -67,23 +88,36 @@ int bdev_file_open(const char *kind, const char *bdev_name, const char *filename
 			 strerror(-rc));
 		return rc;
 	}
+	if (direct && !geo->is_blockdev) {
+		geo->dio_align = bdev_file_dio_align(*fd);
+	}
 	return 0;
 }
 
 /*
- * The block size: as given, or the device's own when not (512 for a file,
- * which has none). A device refuses direct I/O in units smaller than its
- * logical block.
+ * The block size: as given, or, when not, the device's logical block or the
+ * unit of a file's direct I/O (512 when its file system does not say). Both
+ * refuse direct I/O in smaller units.
  */
-static int bdev_file_pick_block_size(uint32_t *block_size, uint32_t lbs, char *err, size_t errlen)
+static int bdev_file_pick_block_size(const char *filename, const struct bdev_file_geometry *geo,
+				     uint32_t *block_size, char *err, size_t errlen)
 {
+	uint32_t least = geo->is_blockdev ? geo->lbs : geo->dio_align;
+
 	if (*block_size == 0) {
-		*block_size = lbs != 0 ? lbs : 512;
-	} else if (*block_size < lbs) {
+		*block_size = USK_MAX(least, 512u);
+	} else if (*block_size < least && geo->is_blockdev) {
 		snprintf(err, errlen,
 			 "field 'block_size': %u is smaller than the device's logical block size "
 			 "(%u)",
-			 *block_size, lbs);
+			 *block_size, least);
+		return -EINVAL;
+	} else if (*block_size < least) {
+		snprintf(
+			err, errlen,
+			"field 'block_size': %u is smaller than the %u bytes in multiples of which "
+			"the file system of %s takes direct I/O; give %u or more, or leave it out",
+			*block_size, least, filename, least);
 		return -EINVAL;
 	}
 	return 0;
@@ -93,7 +127,7 @@ int bdev_file_blocks(const char *bdev_name, const char *filename,
 		     const struct bdev_file_geometry *geo, uint32_t *block_size,
 		     uint64_t *num_blocks, char *err, size_t errlen)
 {
-	int rc = bdev_file_pick_block_size(block_size, geo->lbs, err, errlen);
+	int rc = bdev_file_pick_block_size(filename, geo, block_size, err, errlen);
 
 	if (rc != 0) {
 		return rc;

@@ -167,6 +167,8 @@ struct bdev_file_geometry {
 	uint64_t size; /* bytes */
 	uint32_t lbs;  /* a block device's logical block size; 0 for a file */
 	uint32_t pbs;  /* its physical block size; 0 for a file */
+	/* a file opened direct: the unit of its direct I/O (statx); 0: not known */
+	uint32_t dio_align;
 	bool is_blockdev;
 };
 
@@ -181,9 +183,10 @@ int bdev_file_open(const char *kind, const char *bdev_name, const char *filename
 
 /*
  * The blocks of a bdev over the file @geo describes: *@block_size as given,
- * or (0) the device's logical block size, 512 for a file; *@num_blocks the
- * whole blocks it holds. Returns 0, or -EINVAL with @err naming the field:
- * a block size below the device's, no whole block, or a geometry
+ * or (0) the device's logical block size, for a file the unit of its direct
+ * I/O (512 when not known); *@num_blocks the whole blocks it holds. Returns
+ * 0, or -EINVAL with @err naming the field: a block size below the device's
+ * or the direct I/O unit, no whole block, or a geometry
  * bdev_geometry_check() refuses.
  */
 int bdev_file_blocks(const char *bdev_name, const char *filename,
@@ -266,8 +269,9 @@ void bdev_file_reset(struct bdev_file_drain *d, struct bdev_file_mark *m, struct
 extern const struct usk_bdev_module g_bdev_uring_module;
 /*
  * Makes uring bdev @name over @filename, with blocks of @block_size bytes
- * (0: a block device's logical block size, 512 for a file) and UUID @uuid
- * (text; NULL: a random one); @err says why on failure. Where the host
+ * (0: a block device's logical block size; for a file, the unit of its
+ * direct I/O, 512 when its file system does not say) and UUID @uuid (text;
+ * NULL: a random one); @err says why on failure. Where the host
  * forbids io_uring (kernel.io_uring_disabled, a seccomp profile) it fails
  * with -EPERM or -ENOSYS and @err names bdev_aio_create instead.
  */
@@ -290,7 +294,7 @@ extern const struct usk_bdev_module g_bdev_aio_module;
 struct bdev_aio_opts {
 	const char *name;
 	const char *filename;
-	/* bytes; 0: a block device's logical block size, 512 for a file */
+	/* bytes; 0: a block device's logical block size, for a file its direct I/O unit or 512 */
 	uint32_t block_size;
 	/* opened read-only: writes, unmap and write zeroes are refused */
 	bool readonly;

@@ -60,8 +60,18 @@ static int create_for_checks(const char *name, const char *path)
 	return create(name, path, true, false);
 }
 
-static const struct ut_file_module g_aio = {
-	.name = "bdev_aio", .create = create_for_checks, .delete_bdev = bdev_aio_delete};
+static int create_sized(const char *name, const char *path, uint32_t block_size, char *err,
+			size_t errlen)
+{
+	struct bdev_aio_opts opts = {.name = name, .filename = path, .block_size = block_size};
+
+	return bdev_aio_create(&opts, err, errlen);
+}
+
+static const struct ut_file_module g_aio = {.name = "bdev_aio",
+					    .create = create_for_checks,
+					    .create_sized = create_sized,
+					    .delete_bdev = bdev_aio_delete};
 static struct ut_file_bdev g_b = {.module = &g_aio};
 
 static void on_thread(usk_msg_fn fn, void *ctx)
@@ -275,6 +285,11 @@ static void test_a_reset_waits_for_the_io_before_it(void)
 	ut_file_check_reset_waits(&g_b, "a_reset", &g_submit_refusals);
 }
 
+static void test_direct_io_alignment_sets_the_block_size(void)
+{
+	ut_file_check_dio_align(&g_b, "a_dio");
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "aio_yield");
@@ -292,6 +307,7 @@ int main(void)
 		UT_TEST(test_no_completion_was_reaped_by_system_call),
 		UT_TEST(test_io_past_the_kernel_limits_is_split),
 		UT_TEST(test_a_reset_waits_for_the_io_before_it),
+		UT_TEST(test_direct_io_alignment_sets_the_block_size),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

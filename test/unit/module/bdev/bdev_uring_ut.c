@@ -63,8 +63,16 @@ static int create(const char *name, const char *path)
 	return bdev_uring_create(name, path, BLOCK, NULL, g_err, sizeof(g_err));
 }
 
-static const struct ut_file_module g_uring = {
-	.name = "bdev_uring", .create = create, .delete_bdev = bdev_uring_delete};
+static int create_sized(const char *name, const char *path, uint32_t block_size, char *err,
+			size_t errlen)
+{
+	return bdev_uring_create(name, path, block_size, NULL, err, errlen);
+}
+
+static const struct ut_file_module g_uring = {.name = "bdev_uring",
+					      .create = create,
+					      .create_sized = create_sized,
+					      .delete_bdev = bdev_uring_delete};
 static struct ut_file_bdev g_b = {.module = &g_uring};
 
 static void on_thread(usk_msg_fn fn, void *ctx)
@@ -357,6 +365,11 @@ static void test_a_reset_waits_for_the_io_before_it(void)
 	ut_file_check_reset_waits(&g_b, "u_reset", &g_submit_refusals);
 }
 
+static void test_direct_io_alignment_sets_the_block_size(void)
+{
+	ut_file_check_dio_align(&g_b, "u_dio");
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "uring_yield");
@@ -376,6 +389,7 @@ int main(void)
 		UT_TEST(test_more_than_the_completion_queue_holds_completes),
 		UT_TEST(test_io_past_the_kernel_limits_is_split),
 		UT_TEST(test_a_reset_waits_for_the_io_before_it),
+		UT_TEST(test_direct_io_alignment_sets_the_block_size),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

@@ -17,6 +17,7 @@
 
 #include "ut_bdev_layer.h"
 #include "ut_sched_yield.h"
+#include "ut_statx.h"
 
 #define UT_FILE_BLOCK	 4096
 #define UT_FILE_BLOCKS	 2048
@@ -27,6 +28,9 @@ struct ut_file_module {
 	const char *name; /* its test suite's name, also the stem of its test files */
 	/* Makes bdev @bdev of UT_FILE_BLOCK-byte blocks over @path: 0 or a negative errno. */
 	int (*create)(const char *bdev, const char *path);
+	/* As create, with blocks of @block_size bytes (0: the module's choice); why in @err. */
+	int (*create_sized)(const char *bdev, const char *path, uint32_t block_size, char *err,
+			    size_t errlen);
 	/* The module's delete of bdev @name, answering through @cb. */
 	int (*delete_bdev)(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 };
@@ -331,6 +335,42 @@ static inline void ut_file_check_reset_waits(struct ut_file_bdev *b, const char 
 	CU_ASSERT_EQUAL(g_ut_file_ordered, 3);
 	CU_ASSERT_EQUAL(b->u.failed, 0);
 	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
+	ut_file_delete(b, name);
+	close(fd);
+	unlink(path);
+}
+
+/*
+ * A file on a file system that takes direct I/O in units of 4 KiB only
+ * (statx() reporting it: the program is linked with ut_statx.c): bdev
+ * @name of @b's module over it gets 4 KiB blocks when given no block size
+ * (with 512, every direct I/O would fail), and a block size of 512 is
+ * refused, naming the field and the alignment. Where the file system says
+ * nothing, a file's blocks are 512 bytes, as before.
+ */
+static inline void ut_file_check_dio_align(struct ut_file_bdev *b, const char *name)
+{
+	char path[UT_FILE_PATH_LEN], err[256];
+	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	g_ut_dio_align = 4096;
+	CU_ASSERT_EQUAL(b->module->create_sized(name, path, 512, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "field 'block_size'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "4096"));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name(name));
+	CU_ASSERT_EQUAL_FATAL(b->module->create_sized(name, path, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name(name)), 4096);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name(name)), UT_FILE_BLOCKS);
+	ut_file_delete(b, name);
+	g_ut_dio_align = 0;
+	close(fd);
+	unlink(path);
+
+	fd = ut_file_make(b, "/dev/shm", path, sizeof(path), UT_FILE_BLOCKS);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(b->module->create_sized(name, path, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name(name)), 512);
 	ut_file_delete(b, name);
 	close(fd);
 	unlink(path);
