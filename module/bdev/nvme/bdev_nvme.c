@@ -795,17 +795,17 @@ static void nvme_bdev_detach_unwanted(struct usk_nvme_ctrlr *ctrlr, void (*done)
 }
 
 /*
- * bdev_nvme_attach_ctrlr(), except that a @ctrlr refused before the module
- * takes it (*@taken false) is left to the caller to detach.
+ * bdev_nvme_attach_ctrlr(), except that a failure is left to the caller:
+ * to detach @ctrlr when the module did not take it (*@out NULL), to remove
+ * *@out when it did (what was made goes the way of a removal).
  */
 static int nvme_bdev_ctrlr_adopt(const char *name, struct usk_nvme_ctrlr *ctrlr,
-				 struct nvme_bdev_ctrlr **out, char *err, size_t errlen,
-				 bool *taken)
+				 struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
 {
 	struct nvme_bdev_ctrlr *nc = NULL;
 	int rc = nvme_bdev_ctrlr_name_check(name, err, errlen);
 
-	*taken = false;
+	*out = NULL;
 	if (rc == 0) {
 		rc = nvme_bdev_names_free(name, ctrlr, err, errlen);
 	}
@@ -820,29 +820,26 @@ static int nvme_bdev_ctrlr_adopt(const char *name, struct usk_nvme_ctrlr *ctrlr,
 	if (rc != 0) {
 		return rc;
 	}
-	*taken = true;
 	nc->ctrlr = ctrlr;
 	nc->thread = usk_thread_get_current();
 	nc->next = g_ctrlrs;
 	g_ctrlrs = nc;
-	rc = nvme_bdev_ctrlr_setup(nc, err, errlen);
-	if (rc != 0) {
-		/* What was made goes the way of a removal. */
-		nvme_bdev_ctrlr_remove(nc);
-		return rc;
-	}
 	*out = nc;
-	return 0;
+	return nvme_bdev_ctrlr_setup(nc, err, errlen);
 }
 
 int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
 			   struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
 {
-	bool taken;
-	int rc = nvme_bdev_ctrlr_adopt(name, ctrlr, out, err, errlen, &taken);
+	struct nvme_bdev_ctrlr *nc;
+	int rc = nvme_bdev_ctrlr_adopt(name, ctrlr, &nc, err, errlen);
 
-	if (rc != 0 && !taken) {
+	if (rc == 0) {
+		*out = nc;
+	} else if (nc == NULL) {
 		nvme_bdev_detach_unwanted(ctrlr, NULL, NULL);
+	} else {
+		nvme_bdev_ctrlr_remove(nc);
 	}
 	return rc;
 }
@@ -876,7 +873,6 @@ static int nvme_bdev_attach_poll(void *arg)
 	struct nvme_bdev_attaching *a = arg;
 	struct nvme_bdev_ctrlr *nc = NULL;
 	struct usk_nvme_ctrlr *ctrlr;
-	bool taken = false;
 
 	a->rc = usk_nvme_attach_poll(a->ctx, &ctrlr);
 	if (a->rc == -EAGAIN) {
@@ -891,16 +887,19 @@ static int nvme_bdev_attach_poll(void *arg)
 		nvme_bdev_attach_failed(a);
 		return USK_POLLER_BUSY;
 	}
-	a->rc = nvme_bdev_ctrlr_adopt(a->name, ctrlr, &nc, a->err, sizeof(a->err), &taken);
+	a->rc = nvme_bdev_ctrlr_adopt(a->name, ctrlr, &nc, a->err, sizeof(a->err));
 	if (a->rc == 0) {
 		nc->attach = a->opts;
 		a->cb(a->cb_arg, nc, 0, "");
 		free(a->name);
 		free(a);
-	} else if (!taken) {
+	} else if (nc == NULL) {
 		nvme_bdev_detach_unwanted(ctrlr, nvme_bdev_attach_failed, a);
 	} else {
-		nvme_bdev_attach_failed(a);
+		/* Its removal ends in the detach, which gives the device back. */
+		nc->detached_cb = nvme_bdev_attach_failed;
+		nc->detached_arg = a;
+		nvme_bdev_ctrlr_remove(nc);
 	}
 	return USK_POLLER_BUSY;
 }

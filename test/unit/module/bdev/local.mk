@@ -78,6 +78,8 @@ test_unit_module_bdev_bdev_nvme_rpc_ut_LDADD = test/common/nvme_model/libnvme_mo
 	lib/log/libusk_log.la lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) $(AIO_LIBS) \
 	$(NUMA_LIBS) $(UT_LIBS)
 EXTRA_test_unit_module_bdev_bdev_nvme_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
+# Refuses a poller by name on demand, as a short memory would.
+test_unit_module_bdev_bdev_nvme_rpc_ut_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=usk_poller_register
 # bdev_modules_rpc_ut includes lib/rpc/rpc_request.c too, and links the same way.
 test_unit_module_bdev_bdev_modules_rpc_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_modules_rpc_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
