@@ -4,7 +4,7 @@
  * The bdev layer's side for backends: a module registers bdevs, each with
  * a function table, and completes the I/O the layer hands it. The layer
  * has already checked every I/O (range, type, descriptor) and split it at
- * the bdev's max transfer size and optimal boundary.
+ * the bdev's max transfer size, optimal boundary and most buffers an I/O.
  *
  * Thread rules: submit_request runs on the thread of the channel it is
  * given; the module completes the I/O on that thread. Register and
@@ -91,6 +91,11 @@ struct usk_bdev {
 	uint32_t optimal_io_boundary;
 	/** I/O is split so that none carries more blocks than this (0: no limit) */
 	uint32_t max_transfer_blocks;
+	/**
+	 * I/O is split so that none carries more buffers (iovecs) than this (0:
+	 * no limit); a block spread over more buffers than this fails
+	 */
+	uint32_t max_num_segments;
 	/** bytes of metadata per block (0: none) */
 	uint32_t md_len;
 	/**

@@ -11,7 +11,7 @@
 #include "usk/histogram.h"
 #include "usk/pool.h"
 
-/* Buffers a split child can carry; a child needing more fails. */
+/* Buffers a split child can carry; a child needing more ends at the block before. */
 #define BDEV_IO_INLINE_IOVS 32
 
 struct usk_bdev_desc {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The I/O path: checks, bdev_io from the channel's cache, splitting at the
- * max transfer size and the optimal boundary, completion with counters.
+ * max transfer size, the optimal boundary and the most buffers an I/O may
+ * carry, completion with counters.
  * A split parent holds one count for the loop that issues its children, so
  * a child that completes inside the module's submit never finishes the
  * parent under the loop's feet, nor starts a second loop inside the first
@@ -156,6 +157,9 @@ static bool bdev_io_needs_split(const struct usk_bdev_io *io)
 	if (b->max_transfer_blocks != 0 && io->num_blocks > b->max_transfer_blocks) {
 		return true;
 	}
+	if (b->max_num_segments != 0 && (uint32_t)io->iovcnt > b->max_num_segments) {
+		return true;
+	}
 	return g->size != 0 &&
 	       bdev_granule_index(g, io->offset_blocks) !=
 		       bdev_granule_index(g, io->offset_blocks + io->num_blocks - 1);
@@ -176,14 +180,44 @@ static uint64_t bdev_split_length(const struct usk_bdev *b, uint64_t offset, uin
 	return len;
 }
 
-/* Points @child's iovecs at @len bytes of @parent's data from byte @skip; false if they do not fit.
- */
-static bool bdev_split_iovs(struct usk_bdev_io *parent, struct usk_bdev_io *child, uint64_t skip,
-			    uint64_t len)
+/* Buffers a child may carry: the bdev's limit, and no more than it has room for. */
+static int bdev_split_max_iovs(const struct usk_bdev *b)
 {
-	int n = 0;
+	return b->max_num_segments != 0 && b->max_num_segments < BDEV_IO_INLINE_IOVS
+		       ? (int)b->max_num_segments
+		       : BDEV_IO_INLINE_IOVS;
+}
 
-	for (int i = 0; i < parent->iovcnt && len > 0; i++) {
+/* Drops @bytes from the end of @child's iovecs. */
+static void bdev_split_trim_iovs(struct usk_bdev_io *child, uint64_t bytes)
+{
+	while (bytes > 0) {
+		struct iovec *last = &child->iovs[child->iovcnt - 1];
+
+		if (last->iov_len > bytes) {
+			last->iov_len -= bytes;
+			return;
+		}
+		bytes -= last->iov_len;
+		child->iovcnt--;
+	}
+}
+
+/*
+ * Points @child's iovecs at up to @len blocks of @parent's data from byte
+ * @skip, in as many buffers as a child may carry. Buffers running out in
+ * a block end the child at the block before (or, for a write, at the
+ * write unit before): returns the blocks it holds, 0 when not one fits.
+ */
+static uint64_t bdev_split_iovs(struct usk_bdev_io *parent, struct usk_bdev_io *child,
+				uint64_t skip, uint64_t len)
+{
+	const struct usk_bdev *b = parent->bdev;
+	const struct bdev_granule *wu = &b->internal->write_unit;
+	uint64_t want = len * b->blocklen, got = 0;
+	int max = bdev_split_max_iovs(b), n = 0;
+
+	for (int i = 0; i < parent->iovcnt && got < want && n < max; i++) {
 		struct iovec *src = &parent->iovs[i];
 		uint64_t take;
 
@@ -191,19 +225,24 @@ static bool bdev_split_iovs(struct usk_bdev_io *parent, struct usk_bdev_io *chil
 			skip -= src->iov_len;
 			continue;
 		}
-		if (n == BDEV_IO_INLINE_IOVS) {
-			return false;
-		}
-		take = USK_MIN(src->iov_len - skip, len);
+		take = USK_MIN(src->iov_len - skip, want - got);
 		child->internal->child_iovs[n].iov_base = (char *)src->iov_base + skip;
 		child->internal->child_iovs[n].iov_len = take;
 		n++;
-		len -= take;
+		got += take;
 		skip = 0;
 	}
 	child->iovs = child->internal->child_iovs;
 	child->iovcnt = n;
-	return true;
+	if (got == want) {
+		return len;
+	}
+	len = got / b->blocklen;
+	if (wu->size != 0 && parent->type == USK_BDEV_IO_TYPE_WRITE) {
+		len -= bdev_granule_offset(wu, len);
+	}
+	bdev_split_trim_iovs(child, got - len * b->blocklen);
+	return len;
 }
 
 static void bdev_split_release(struct usk_bdev_io *parent);
@@ -240,11 +279,14 @@ static void bdev_split_continue(struct usk_bdev_io *parent)
 		child->iovs = NULL;
 		child->iovcnt = 0;
 		child->internal->parent = parent;
-		if (parent->iovcnt > 0 &&
-		    !bdev_split_iovs(parent, child,
-				     (pi->split_next_block - parent->offset_blocks) *
-					     parent->bdev->blocklen,
-				     len * parent->bdev->blocklen)) {
+		if (parent->iovcnt > 0) {
+			len = bdev_split_iovs(parent, child,
+					      (pi->split_next_block - parent->offset_blocks) *
+						      parent->bdev->blocklen,
+					      len);
+			child->num_blocks = len;
+		}
+		if (len == 0) {
 			bdev_io_put(child);
 			pi->success = false;
 			pi->sct = USK_NVME_SCT_GENERIC;

@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the bdevs over a kernel file share (uring, aio): opening the file or
- * block device, direct where the file system allows, and the block size and
- * count it gives.
+ * block device, direct where the file system allows, the block size and
+ * count it gives, and resets that wait for the I/O before them.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <linux/fs.h>
 #include <stdio.h>
@@ -18,7 +19,14 @@
 
 #include "usk/log.h"
 #include "usk/thread.h"
+#include "usk/util.h"
 #include "bdev_modules.h"
+
+/*
+ * The most bytes one read or write moves (the kernel's MAX_RW_COUNT, INT_MAX
+ * rounded down to a page): asked for more, it returns a short count.
+ */
+#define BDEV_FILE_MAX_RW 0x7ffff000u
 
 /* The block device's sizes: bytes, logical and physical block. */
 static int bdev_file_blockdev_sizes(int fd, struct bdev_file_geometry *geo)
@@ -33,10 +41,29 @@ static int bdev_file_blockdev_sizes(int fd, struct bdev_file_geometry *geo)
 	return 0;
 }
 
+/*
+ * The file offsets (and lengths) in multiples of which the file system of
+ * a file opened direct takes its I/O (Linux 6.1's STATX_DIOALIGN); 0 when
+ * it does not say.
+ */
+static uint32_t bdev_file_dio_align(int fd)
+{
+#ifdef STATX_DIOALIGN
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN) != 0) {
+		return stx.stx_dio_offset_align;
+	}
+#endif
+	return 0;
+}
+
 int bdev_file_open(const char *kind, const char *bdev_name, const char *filename, bool readonly,
 		   int *fd, struct bdev_file_geometry *geo, char *err, size_t errlen)
 {
 	int mode = (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+	bool direct = true;
 	struct stat st;
 	int rc;
 
@@ -46,6 +73,7 @@ int bdev_file_open(const char *kind, const char *bdev_name, const char *filename
 		USK_NOTICELOG("%s bdev '%s': %s does not take O_DIRECT; using the page cache", kind,
 			      bdev_name, filename);
 		*fd = open(filename, mode);
+		direct = false;
 	}
 	if (*fd < 0 || fstat(*fd, &st) != 0) {
 		rc = -errno;
@@ -60,23 +88,36 @@ int bdev_file_open(const char *kind, const char *bdev_name, const char *filename
 			 strerror(-rc));
 		return rc;
 	}
+	if (direct && !geo->is_blockdev) {
+		geo->dio_align = bdev_file_dio_align(*fd);
+	}
 	return 0;
 }
 
 /*
- * The block size: as given, or the device's own when not (512 for a file,
- * which has none). A device refuses direct I/O in units smaller than its
- * logical block.
+ * The block size: as given, or, when not, the device's logical block or the
+ * unit of a file's direct I/O (512 when its file system does not say). Both
+ * refuse direct I/O in smaller units.
  */
-static int bdev_file_pick_block_size(uint32_t *block_size, uint32_t lbs, char *err, size_t errlen)
+static int bdev_file_pick_block_size(const char *filename, const struct bdev_file_geometry *geo,
+				     uint32_t *block_size, char *err, size_t errlen)
 {
+	uint32_t least = geo->is_blockdev ? geo->lbs : geo->dio_align;
+
 	if (*block_size == 0) {
-		*block_size = lbs != 0 ? lbs : 512;
-	} else if (*block_size < lbs) {
+		*block_size = USK_MAX(least, 512u);
+	} else if (*block_size < least && geo->is_blockdev) {
 		snprintf(err, errlen,
 			 "field 'block_size': %u is smaller than the device's logical block size "
 			 "(%u)",
-			 *block_size, lbs);
+			 *block_size, least);
+		return -EINVAL;
+	} else if (*block_size < least) {
+		snprintf(
+			err, errlen,
+			"field 'block_size': %u is smaller than the %u bytes in multiples of which "
+			"the file system of %s takes direct I/O; give %u or more, or leave it out",
+			*block_size, least, filename, least);
 		return -EINVAL;
 	}
 	return 0;
@@ -86,7 +127,7 @@ int bdev_file_blocks(const char *bdev_name, const char *filename,
 		     const struct bdev_file_geometry *geo, uint32_t *block_size,
 		     uint64_t *num_blocks, char *err, size_t errlen)
 {
-	int rc = bdev_file_pick_block_size(block_size, geo->lbs, err, errlen);
+	int rc = bdev_file_pick_block_size(filename, geo, block_size, err, errlen);
 
 	if (rc != 0) {
 		return rc;
@@ -98,6 +139,13 @@ int bdev_file_blocks(const char *bdev_name, const char *filename,
 		return -EINVAL;
 	}
 	return bdev_geometry_check(bdev_name, *num_blocks, *block_size, err, errlen);
+}
+
+void bdev_file_set_io_limits(struct usk_bdev *b, uint32_t block_size)
+{
+	b->max_transfer_blocks = BDEV_FILE_MAX_RW / block_size;
+	/* More buffers than this, and the kernel refuses the I/O with EINVAL. */
+	b->max_num_segments = IOV_MAX;
 }
 
 int bdev_file_name_check(struct usk_bdev *b, const char *name, uint32_t block_size,
@@ -121,5 +169,42 @@ void bdev_file_let_kernel_worker_run(void)
 {
 	if (!usk_thread_sleeps_when_idle(usk_thread_get_current())) {
 		sched_yield();
+	}
+}
+
+void bdev_file_reset(struct bdev_file_drain *d, struct bdev_file_mark *m, struct usk_bdev_io *io)
+{
+	if (d->outstanding == 0) {
+		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_SUCCESS);
+		return;
+	}
+	m->seq = d->next_seq;
+	m->left = d->outstanding;
+	m->reset = io;
+	m->next = d->resets;
+	d->resets = m;
+}
+
+void bdev_file_resets_advance(struct bdev_file_drain *d, uint64_t seq)
+{
+	struct bdev_file_mark **p = &d->resets, *done = NULL;
+
+	while (*p != NULL) {
+		struct bdev_file_mark *r = *p;
+
+		if (seq < r->seq && --r->left == 0) {
+			*p = r->next;
+			r->next = done;
+			done = r;
+		} else {
+			p = &r->next;
+		}
+	}
+	/* Out of the list first: a callback may start I/O and resets on the channel. */
+	while (done != NULL) {
+		struct bdev_file_mark *r = done;
+
+		done = r->next;
+		usk_bdev_io_complete(r->reset, USK_BDEV_IO_STATUS_SUCCESS);
 	}
 }

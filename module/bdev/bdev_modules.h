@@ -167,6 +167,8 @@ struct bdev_file_geometry {
 	uint64_t size; /* bytes */
 	uint32_t lbs;  /* a block device's logical block size; 0 for a file */
 	uint32_t pbs;  /* its physical block size; 0 for a file */
+	/* a file opened direct: the unit of its direct I/O (statx); 0: not known */
+	uint32_t dio_align;
 	bool is_blockdev;
 };
 
@@ -181,14 +183,22 @@ int bdev_file_open(const char *kind, const char *bdev_name, const char *filename
 
 /*
  * The blocks of a bdev over the file @geo describes: *@block_size as given,
- * or (0) the device's logical block size, 512 for a file; *@num_blocks the
- * whole blocks it holds. Returns 0, or -EINVAL with @err naming the field:
- * a block size below the device's, no whole block, or a geometry
+ * or (0) the device's logical block size, for a file the unit of its direct
+ * I/O (512 when not known); *@num_blocks the whole blocks it holds. Returns
+ * 0, or -EINVAL with @err naming the field: a block size below the device's
+ * or the direct I/O unit, no whole block, or a geometry
  * bdev_geometry_check() refuses.
  */
 int bdev_file_blocks(const char *bdev_name, const char *filename,
 		     const struct bdev_file_geometry *geo, uint32_t *block_size,
 		     uint64_t *num_blocks, char *err, size_t errlen);
+
+/*
+ * Sets what one system call of the kernel's takes as @b's limits (blocks
+ * of @block_size bytes): the layer splits I/O that carries more bytes or
+ * more buffers.
+ */
+void bdev_file_set_io_limits(struct usk_bdev *b, uint32_t block_size);
 
 /*
  * What a file bdev checks before it touches its file: @name free, a
@@ -210,12 +220,58 @@ int bdev_file_name_check(struct usk_bdev *b, const char *name, uint32_t block_si
  */
 void bdev_file_let_kernel_worker_run(void);
 
+/*
+ * A reset of a file bdev cannot stop what the kernel holds: it completes
+ * once the I/O started on its channel before it did. A channel numbers its
+ * I/O as they start; a reset waits for those numbered before it.
+ */
+struct bdev_file_mark {
+	uint64_t seq;		     /* an I/O's number; a reset's: the next I/O's when it came */
+	uint64_t left;		     /* a reset: the I/O before it not yet complete */
+	struct usk_bdev_io *reset;   /* a reset: its bdev_io */
+	struct bdev_file_mark *next; /* a reset: the next one waiting */
+};
+
+/* A file bdev channel's count of its I/O, and the resets waiting for them. */
+struct bdev_file_drain {
+	uint64_t next_seq;    /* the number of the next I/O to start */
+	uint64_t outstanding; /* started, not yet complete */
+	struct bdev_file_mark *resets;
+};
+
+/* Numbers the I/O whose driver context holds @m, as it is given to the kernel's queue. */
+static inline void bdev_file_io_start(struct bdev_file_drain *d, struct bdev_file_mark *m)
+{
+	m->seq = d->next_seq++;
+	d->outstanding++;
+}
+
+/* Counts resets' waits down for I/O number @seq; completes those it ends. */
+void bdev_file_resets_advance(struct bdev_file_drain *d, uint64_t seq);
+
+/*
+ * I/O number @seq, started with bdev_file_io_start(), is complete: called
+ * after its completion, so a reset it ends completes after it (its number
+ * read before, as the bdev_io may be reused since).
+ */
+static inline void bdev_file_io_end(struct bdev_file_drain *d, uint64_t seq)
+{
+	d->outstanding--;
+	if (d->resets != NULL) {
+		bdev_file_resets_advance(d, seq);
+	}
+}
+
+/* Completes reset @io, whose driver context holds @m, once the I/O started before it are. */
+void bdev_file_reset(struct bdev_file_drain *d, struct bdev_file_mark *m, struct usk_bdev_io *io);
+
 /* Uring: a file or kernel block device through io_uring (with liburing only). */
 extern const struct usk_bdev_module g_bdev_uring_module;
 /*
  * Makes uring bdev @name over @filename, with blocks of @block_size bytes
- * (0: a block device's logical block size, 512 for a file) and UUID @uuid
- * (text; NULL: a random one); @err says why on failure. Where the host
+ * (0: a block device's logical block size; for a file, the unit of its
+ * direct I/O, 512 when its file system does not say) and UUID @uuid (text;
+ * NULL: a random one); @err says why on failure. Where the host
  * forbids io_uring (kernel.io_uring_disabled, a seccomp profile) it fails
  * with -EPERM or -ENOSYS and @err names bdev_aio_create instead.
  */
@@ -238,7 +294,7 @@ extern const struct usk_bdev_module g_bdev_aio_module;
 struct bdev_aio_opts {
 	const char *name;
 	const char *filename;
-	/* bytes; 0: a block device's logical block size, 512 for a file */
+	/* bytes; 0: a block device's logical block size, for a file its direct I/O unit or 512 */
 	uint32_t block_size;
 	/* opened read-only: writes, unmap and write zeroes are refused */
 	bool readonly;

@@ -13,6 +13,9 @@
  * elsewhere (the page cache, tmpfs) io_submit does the copy before it
  * returns, and the completions are in the ring when it does.
  *
+ * A reset completes once the I/O given to the channel before it did (AIO
+ * has no way to call back what the kernel holds).
+ *
  * Unmap and write zeroes are fallocate() calls, made in the submitting
  * thread (AIO has no such command): off unless the bdev is created with
  * fallocate, as in SPDK. Write zeroes is FALLOC_FL_ZERO_RANGE, or a punched
@@ -60,6 +63,7 @@ struct aio_io {
 	struct iocb iocb;
 	uint64_t len; /* the bytes a success transfers */
 	struct aio_io *next;
+	struct bdev_file_mark mark; /* its number, or a reset's wait */
 };
 
 struct aio_channel {
@@ -70,6 +74,7 @@ struct aio_channel {
 	uint32_t inflight; /* given to the kernel, not yet reaped */
 	/* Beyond AIO_QUEUE_DEPTH: into batch as the kernel gives slots back. */
 	struct aio_io *wait_head, *wait_tail;
+	struct bdev_file_drain drain; /* what resets wait for */
 	struct iocb *batch[AIO_QUEUE_DEPTH];
 	struct io_event events[AIO_REAP_MAX];
 };
@@ -130,7 +135,10 @@ static uint32_t aio_flush(struct aio_channel *ch)
 		} else if (rc == -EAGAIN) {
 			break;
 		} else {
+			uint64_t seq = ((struct aio_io *)ch->batch[done])->mark.seq;
+
 			usk_bdev_io_complete(ch->batch[done]->data, USK_BDEV_IO_STATUS_FAILED);
+			bdev_file_io_end(&ch->drain, seq);
 			done++;
 		}
 	}
@@ -149,6 +157,7 @@ static void aio_complete_event(struct aio_channel *ch, const struct io_event *ev
 	struct aio_io *aio = (struct aio_io *)ev->obj;
 	/* libaio's res is unsigned; the kernel's is a byte count or a negative errno. */
 	long res = (long)ev->res;
+	uint64_t seq = aio->mark.seq;
 
 	if (res == -EAGAIN && aio->iocb.aio_rw_flags != 0) {
 		aio->iocb.aio_rw_flags = 0;
@@ -157,6 +166,7 @@ static void aio_complete_event(struct aio_channel *ch, const struct io_event *ev
 	}
 	usk_bdev_io_complete(io, res >= 0 && (uint64_t)res == aio->len ? USK_BDEV_IO_STATUS_SUCCESS
 								       : USK_BDEV_IO_STATUS_FAILED);
+	bdev_file_io_end(&ch->drain, seq);
 }
 
 /* Gives the kernel what was gathered, then completes what it finished. */
@@ -239,6 +249,7 @@ static int aio_channel_create(void *io_device, void *ctx)
 	ch->ctx = 0; /* io_setup wants a cleared context */
 	ch->queued = ch->inflight = 0;
 	ch->wait_head = ch->wait_tail = NULL;
+	ch->drain = (struct bdev_file_drain){0};
 	rc = io_setup(AIO_QUEUE_DEPTH, &ch->ctx);
 	if (rc != 0) {
 		USK_ERRLOG("aio: cannot set up an io context: %s%s", strerror(-rc),
@@ -330,7 +341,7 @@ static void aio_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
 
 	switch (io->type) {
 	case USK_BDEV_IO_TYPE_RESET:
-		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_SUCCESS);
+		bdev_file_reset(&ch->drain, &aio->mark, io);
 		return;
 	case USK_BDEV_IO_TYPE_UNMAP:
 	case USK_BDEV_IO_TYPE_WRITE_ZEROES:
@@ -343,6 +354,7 @@ static void aio_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
 		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
 		return;
 	}
+	bdev_file_io_start(&ch->drain, &aio->mark);
 	aio_queue(ch, aio);
 }
 
@@ -442,6 +454,7 @@ static int aio_setup(struct aio_bdev *ab, uint32_t block_size, char *err, size_t
 				      &num_blocks, err, errlen);
 	}
 	if (rc == 0) {
+		bdev_file_set_io_limits(&ab->bdev, block_size);
 		rc = bdev_simple_register(&ab->bdev, "AIO disk", num_blocks, block_size, &g_aio_fn,
 					  &g_bdev_aio_module, err, errlen);
 	}

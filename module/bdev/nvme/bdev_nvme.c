@@ -162,16 +162,22 @@ static void nvme_bdev_ctrlr_release(struct nvme_bdev_ctrlr *nc)
 	}
 }
 
+static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc);
+
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb)
 {
 	struct nvme_bdev_ctrlr *nc = nb->nc;
 	bool ns_gone = nb->ns_gone;
+	bool reformatted = nb->ns_reformatted;
 
 	nc->bdevs[nb->index] = NULL;
 	free(nb);
 	/* A controller whose namespaces all went stays, for ones to come. */
 	if (--nc->bdevs_left == 0 && (nc->removing || !ns_gone)) {
 		nvme_bdev_ctrlr_release(nc);
+	} else if (reformatted) {
+		/* Its name is free now: the namespace's new bdev can take it. */
+		nvme_bdev_ctrlr_ns_changed(nc);
 	}
 }
 
@@ -214,8 +220,26 @@ static int nvme_bdev_create(struct nvme_bdev_ctrlr *nc, struct usk_nvme_ns *ns, 
 			    size_t errlen);
 
 /*
- * Namespaces changed: bdevs follow, going, growing or shrinking, or coming
- * (but not while the app stops: shutdown waits for every bdev to go).
+ * A namespace in a new format is a new namespace: data laid out in other
+ * blocks, and a block size and metadata the layer takes only at register.
+ * Its bdev goes (openers hear REMOVE) and, once destructed, comes back.
+ */
+static void nvme_bdev_replace(struct nvme_bdev_ctrlr *nc, struct nvme_bdev *nb)
+{
+	if (nb->ns_reformatted) {
+		return;
+	}
+	USK_NOTICELOG("%s: namespace %u has a new format; replacing its bdev", nc->name,
+		      nb->index + 1);
+	nb->ns_gone = true;
+	nb->ns_reformatted = true;
+	usk_bdev_unregister(&nb->bdev, NULL, NULL);
+}
+
+/*
+ * Namespaces changed: bdevs follow, going, growing or shrinking, replaced
+ * when reformatted, or coming (but not while the app stops: shutdown waits
+ * for every bdev to go).
  */
 static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc)
 {
@@ -230,6 +254,8 @@ static void nvme_bdev_ctrlr_ns_changed(struct nvme_bdev_ctrlr *nc)
 				      nsid);
 			nb->ns_gone = true;
 			usk_bdev_unregister(&nb->bdev, NULL, NULL);
+		} else if (nb != NULL && nvme_bdev_ns_reformatted(ns, &nb->bdev)) {
+			nvme_bdev_replace(nc, nb);
 		} else if (nb != NULL && usk_nvme_ns_get_num_blocks(ns) != nb->bdev.blockcnt) {
 			usk_bdev_notify_blockcnt_change(&nb->bdev, usk_nvme_ns_get_num_blocks(ns));
 		} else if (nb == NULL && ns != NULL && !usk_app_is_stopping() &&
@@ -769,17 +795,17 @@ static void nvme_bdev_detach_unwanted(struct usk_nvme_ctrlr *ctrlr, void (*done)
 }
 
 /*
- * bdev_nvme_attach_ctrlr(), except that a @ctrlr refused before the module
- * takes it (*@taken false) is left to the caller to detach.
+ * bdev_nvme_attach_ctrlr(), except that a failure is left to the caller:
+ * to detach @ctrlr when the module did not take it (*@out NULL), to remove
+ * *@out when it did (what was made goes the way of a removal).
  */
 static int nvme_bdev_ctrlr_adopt(const char *name, struct usk_nvme_ctrlr *ctrlr,
-				 struct nvme_bdev_ctrlr **out, char *err, size_t errlen,
-				 bool *taken)
+				 struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
 {
 	struct nvme_bdev_ctrlr *nc = NULL;
 	int rc = nvme_bdev_ctrlr_name_check(name, err, errlen);
 
-	*taken = false;
+	*out = NULL;
 	if (rc == 0) {
 		rc = nvme_bdev_names_free(name, ctrlr, err, errlen);
 	}
@@ -794,29 +820,26 @@ static int nvme_bdev_ctrlr_adopt(const char *name, struct usk_nvme_ctrlr *ctrlr,
 	if (rc != 0) {
 		return rc;
 	}
-	*taken = true;
 	nc->ctrlr = ctrlr;
 	nc->thread = usk_thread_get_current();
 	nc->next = g_ctrlrs;
 	g_ctrlrs = nc;
-	rc = nvme_bdev_ctrlr_setup(nc, err, errlen);
-	if (rc != 0) {
-		/* What was made goes the way of a removal. */
-		nvme_bdev_ctrlr_remove(nc);
-		return rc;
-	}
 	*out = nc;
-	return 0;
+	return nvme_bdev_ctrlr_setup(nc, err, errlen);
 }
 
 int bdev_nvme_attach_ctrlr(const char *name, struct usk_nvme_ctrlr *ctrlr,
 			   struct nvme_bdev_ctrlr **out, char *err, size_t errlen)
 {
-	bool taken;
-	int rc = nvme_bdev_ctrlr_adopt(name, ctrlr, out, err, errlen, &taken);
+	struct nvme_bdev_ctrlr *nc;
+	int rc = nvme_bdev_ctrlr_adopt(name, ctrlr, &nc, err, errlen);
 
-	if (rc != 0 && !taken) {
+	if (rc == 0) {
+		*out = nc;
+	} else if (nc == NULL) {
 		nvme_bdev_detach_unwanted(ctrlr, NULL, NULL);
+	} else {
+		nvme_bdev_ctrlr_remove(nc);
 	}
 	return rc;
 }
@@ -850,7 +873,6 @@ static int nvme_bdev_attach_poll(void *arg)
 	struct nvme_bdev_attaching *a = arg;
 	struct nvme_bdev_ctrlr *nc = NULL;
 	struct usk_nvme_ctrlr *ctrlr;
-	bool taken = false;
 
 	a->rc = usk_nvme_attach_poll(a->ctx, &ctrlr);
 	if (a->rc == -EAGAIN) {
@@ -865,16 +887,19 @@ static int nvme_bdev_attach_poll(void *arg)
 		nvme_bdev_attach_failed(a);
 		return USK_POLLER_BUSY;
 	}
-	a->rc = nvme_bdev_ctrlr_adopt(a->name, ctrlr, &nc, a->err, sizeof(a->err), &taken);
+	a->rc = nvme_bdev_ctrlr_adopt(a->name, ctrlr, &nc, a->err, sizeof(a->err));
 	if (a->rc == 0) {
 		nc->attach = a->opts;
 		a->cb(a->cb_arg, nc, 0, "");
 		free(a->name);
 		free(a);
-	} else if (!taken) {
+	} else if (nc == NULL) {
 		nvme_bdev_detach_unwanted(ctrlr, nvme_bdev_attach_failed, a);
 	} else {
-		nvme_bdev_attach_failed(a);
+		/* Its removal ends in the detach, which gives the device back. */
+		nc->detached_cb = nvme_bdev_attach_failed;
+		nc->detached_arg = a;
+		nvme_bdev_ctrlr_remove(nc);
 	}
 	return USK_POLLER_BUSY;
 }

@@ -59,6 +59,7 @@ struct nvme_bdev {
 	struct usk_nvme_ns *ns;
 	uint32_t index; /* in nc->bdevs */
 	bool ns_gone;	/* unregistered because its namespace went: the controller stays */
+	bool ns_reformatted; /* and to come back in the namespace's new format */
 };
 
 struct nvme_bdev_channel;
@@ -108,6 +109,11 @@ int nvme_bdev_ctrlr_reset(struct nvme_bdev_ctrlr *nc, usk_nvme_reset_cb cb, void
  * (bdev_nvme_ns.c).
  */
 int nvme_bdev_ns_geometry(struct usk_nvme_ns *ns, struct usk_bdev *bdev, char *err, size_t errlen);
+/*
+ * Whether namespace @ns is in another format than @bdev was made for
+ * (block size, metadata, PI), or in one no bdev is made for.
+ */
+bool nvme_bdev_ns_reformatted(struct usk_nvme_ns *ns, const struct usk_bdev *bdev);
 
 /* The bdev's last user is gone; on the controller's thread. */
 void nvme_bdev_ctrlr_bdev_gone(struct nvme_bdev *nb);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What a namespace's format makes of its bdev: block size, metadata and
- * protection information, or why the namespace gets no bdev.
+ * protection information, or why the namespace gets no bdev; and whether a
+ * bdev was made for the format the namespace has now.
  */
 #include "config.h"
 
@@ -41,4 +42,17 @@ int nvme_bdev_ns_geometry(struct usk_nvme_ns *ns, struct usk_bdev *bdev, char *e
 	bdev->dif_type = (uint8_t)usk_nvme_ns_get_pi_type(ns);
 	bdev->dif_is_head_of_md = usk_nvme_ns_pi_is_first(ns);
 	return 0;
+}
+
+bool nvme_bdev_ns_reformatted(struct usk_nvme_ns *ns, const struct usk_bdev *bdev)
+{
+	struct usk_bdev now = {0};
+	char err[256];
+
+	if (nvme_bdev_ns_geometry(ns, &now, err, sizeof(err)) != 0) {
+		return true;
+	}
+	return now.blocklen != bdev->blocklen || now.md_len != bdev->md_len ||
+	       now.md_interleave != bdev->md_interleave || now.dif_type != bdev->dif_type ||
+	       now.dif_is_head_of_md != bdev->dif_is_head_of_md;
 }

@@ -6,7 +6,8 @@
  * reaps completions, so a busy thread makes one system call per poll.
  * O_DIRECT is used where the file system has it (tmpfs only since 6.6).
  * Write zeroes is FALLOC_FL_ZERO_RANGE, or a punched hole on a file system
- * without it (tmpfs): found on the first refusal, which goes again.
+ * without it (tmpfs): found on the first refusal, which goes again. A reset
+ * completes once the I/O given to the channel before it did.
  *
  * Files are registered with each ring on first use (IORING_REGISTER_FILES,
  * sparse), so the kernel does not look the file up and count a reference
@@ -54,6 +55,7 @@ struct uring_bdev {
 struct uring_io {
 	bool by_hole;
 	struct usk_bdev_io *next;
+	struct bdev_file_mark mark; /* its number, or a reset's wait */
 };
 
 struct uring_channel {
@@ -64,6 +66,7 @@ struct uring_channel {
 	uint32_t cq_entries; /* in flight at most: no completion overflows the queue */
 	/* No room in the ring or its completion queue: in order, for the next poll. */
 	struct usk_bdev_io *wait_head, *wait_tail;
+	struct bdev_file_drain drain; /* what resets wait for */
 	bool fixed_files;  /* the ring has a registered-file table */
 	int efd;	   /* signalled on completions: wakes an idle-sleeping reactor */
 	uint64_t slot_owner[URING_FILE_SLOTS]; /* the bdev id registered in each slot, 0: none */
@@ -185,6 +188,7 @@ static int uring_poll(void *ctx)
 			io->type == USK_BDEV_IO_TYPE_READ || io->type == USK_BDEV_IO_TYPE_WRITE
 				? io->num_blocks * io->bdev->blocklen
 				: 0;
+		uint64_t seq = ((struct uring_io *)usk_bdev_io_driver_ctx(io))->mark.seq;
 
 		n++;
 		if (uring_retry_zeroes_as_hole(ch, io, cqe->res)) {
@@ -193,6 +197,7 @@ static int uring_poll(void *ctx)
 		usk_bdev_io_complete(io, cqe->res >= 0 && (uint64_t)cqe->res == want
 						 ? USK_BDEV_IO_STATUS_SUCCESS
 						 : USK_BDEV_IO_STATUS_FAILED);
+		bdev_file_io_end(&ch->drain, seq);
 	}
 	io_uring_cq_advance(&ch->ring, n);
 	ch->inflight -= n;
@@ -334,6 +339,7 @@ static int uring_channel_create(void *io_device, void *ctx)
 	/* Kernels before 5.19 have no sparse tables: plain fds then. */
 	ch->fixed_files = io_uring_register_files_sparse(&ch->ring, URING_FILE_SLOTS) == 0;
 	memset(ch->slot_owner, 0, sizeof(ch->slot_owner));
+	ch->drain = (struct bdev_file_drain){0};
 	ch->poller = usk_poller_register(uring_poll, ch, 0, "bdev_uring");
 	if (ch->poller == NULL) {
 		ch->efd = -1;
@@ -446,7 +452,10 @@ static bool uring_put(struct uring_channel *ch, struct usk_bdev_io *io)
 	}
 	file = uring_file(ch, ub, &fixed);
 	if (!uring_prep(sqe, file, io)) {
+		uint64_t seq = ((struct uring_io *)usk_bdev_io_driver_ctx(io))->mark.seq;
+
 		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_FAILED);
+		bdev_file_io_end(&ch->drain, seq);
 		return true;
 	}
 	if (fixed) {
@@ -493,11 +502,15 @@ static void uring_admit_waiting(struct uring_channel *ch)
 
 static void uring_submit(struct usk_io_channel *ioch, struct usk_bdev_io *io)
 {
+	struct uring_channel *ch = usk_io_channel_get_ctx(ioch);
+	struct uring_io *uio = usk_bdev_io_driver_ctx(io);
+
 	if (io->type == USK_BDEV_IO_TYPE_RESET) {
-		usk_bdev_io_complete_deferred(io, USK_BDEV_IO_STATUS_SUCCESS);
+		bdev_file_reset(&ch->drain, &uio->mark, io);
 		return;
 	}
-	uring_queue(usk_io_channel_get_ctx(ioch), io);
+	bdev_file_io_start(&ch->drain, &uio->mark);
+	uring_queue(ch, io);
 }
 
 static bool uring_io_type_supported(void *ctxt, enum usk_bdev_io_type type)
@@ -604,6 +617,7 @@ static int uring_setup(struct uring_bdev *ub, uint32_t block_size, char *err, si
 				      err, errlen);
 	}
 	if (rc == 0) {
+		bdev_file_set_io_limits(&ub->bdev, block_size);
 		rc = bdev_simple_register(&ub->bdev, "URING bdev", num_blocks, block_size,
 					  &g_uring_fn, &g_bdev_uring_module, err, errlen);
 	}

@@ -383,6 +383,100 @@ static void test_boundary_and_write_unit(void)
 	}
 }
 
+/* Buffers of a readv for submit_readv_of(): lengths in bytes, from g_buf on. */
+static size_t g_iov_lens[40];
+static int g_iov_count;
+
+/* A readv of g_iov_count buffers (one after another in g_buf) from block 0. */
+static void submit_readv_of(void *ctx)
+{
+	struct user *u = &g_users[0];
+	static struct iovec iov[40];
+	size_t off = 0;
+
+	for (int i = 0; i < g_iov_count; i++) {
+		iov[i] = (struct iovec){g_buf + off, g_iov_lens[i]};
+		off += g_iov_lens[i];
+	}
+	g_check_rc =
+		usk_bdev_readv_blocks(u->desc, u->ch, iov, g_iov_count, 0, off / 512, io_done, u);
+}
+
+/* Whether the children the module holds cover g_buf in order, @bytes in all. */
+static void check_children_cover(size_t bytes)
+{
+	struct ut_module_channel *mc = &g_module_channels[0];
+	size_t at = 0;
+
+	for (int i = 0; i < mc->count; i++) {
+		size_t child = 0;
+
+		CU_ASSERT_EQUAL(mc->ios[i]->offset_blocks, at / 512);
+		for (int j = 0; j < mc->ios[i]->iovcnt; j++) {
+			CU_ASSERT_PTR_EQUAL(mc->ios[i]->iovs[j].iov_base, g_buf + at + child);
+			child += mc->ios[i]->iovs[j].iov_len;
+		}
+		CU_ASSERT_EQUAL(child, mc->ios[i]->num_blocks * 512);
+		at += child;
+	}
+	CU_ASSERT_EQUAL(at, bytes);
+}
+
+/*
+ * A bdev that takes at most 4 buffers an I/O (a kernel file takes
+ * IOV_MAX) gets a readv of more in children of 4 or fewer, each whole
+ * blocks: a block split across the 4th and 5th buffer starts the next
+ * child. One of 4 buffers or fewer goes as it is; a block spread over
+ * more buffers than the limit cannot go, and the read fails.
+ */
+static void test_split_at_max_num_segments(void)
+{
+	static const size_t lens[] = {256, 512, 512, 512, 256, 512, 512, 512, 512, 512, 512};
+	struct ut_module_channel *mc = &g_module_channels[0];
+
+	g_shape = (struct ut_bdev_shape){.max_num_segments = 4};
+	setup();
+	g_iov_count = 11;
+	memcpy(g_iov_lens, lens, sizeof(lens));
+	on_thread(0, submit_readv_of, NULL);
+	CU_ASSERT_EQUAL(g_check_rc, 0);
+	CU_ASSERT_EQUAL_FATAL(mc->count, 3);
+	CU_ASSERT_EQUAL(mc->ios[0]->num_blocks, 3);
+	CU_ASSERT_EQUAL(mc->ios[0]->iovcnt, 4);
+	CU_ASSERT_EQUAL(mc->ios[0]->iovs[3].iov_len, 256);
+	CU_ASSERT_EQUAL(mc->ios[1]->num_blocks, 3);
+	CU_ASSERT_EQUAL(mc->ios[1]->iovcnt, 4);
+	CU_ASSERT_EQUAL(mc->ios[2]->num_blocks, 4);
+	for (int i = 0; i < mc->count; i++) {
+		CU_ASSERT(mc->ios[i]->iovcnt <= 4);
+	}
+	check_children_cover(5120);
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+	CU_ASSERT_EQUAL(g_users[0].done, 1);
+	CU_ASSERT_EQUAL(g_users[0].failed, 0);
+
+	g_iov_count = 4;
+	for (int i = 0; i < 4; i++) {
+		g_iov_lens[i] = 512;
+	}
+	on_thread(0, submit_readv_of, NULL);
+	CU_ASSERT_EQUAL_FATAL(mc->count, 1);
+	CU_ASSERT_EQUAL(mc->ios[0]->num_blocks, 4);
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+
+	/* Block 1 is in buffers 1 to 5. */
+	g_iov_count = 6;
+	memcpy(g_iov_lens, (size_t[]){512, 128, 128, 128, 64, 64}, 6 * sizeof(size_t));
+	on_thread(0, submit_readv_of, NULL);
+	CU_ASSERT_EQUAL(g_check_rc, 0);
+	on_thread(0, module_complete_all, (void *)USK_BDEV_IO_STATUS_SUCCESS);
+	CU_ASSERT_EQUAL(mc->count, 0);
+	CU_ASSERT_EQUAL(g_users[0].done, 3);
+	CU_ASSERT_EQUAL(g_users[0].failed, 1);
+	teardown();
+	g_shape = (struct ut_bdev_shape){0};
+}
+
 /* The module is asked once, at register, what it supports: a later change of answer is not seen. */
 static void test_io_types_read_at_register(void)
 {
@@ -403,6 +497,7 @@ int main(void)
 		UT_TEST(test_split_children_completed_inline_do_not_nest),
 		UT_TEST(test_a_split_keeps_its_bdev_io_from_waiters),
 		UT_TEST(test_boundary_and_write_unit),
+		UT_TEST(test_split_at_max_num_segments),
 		UT_TEST(test_io_types_read_at_register),
 	};
 

@@ -95,6 +95,7 @@ static void register_bdev(void *ctx)
 	g_bdev.write_unit_size = g_shape.write_unit_size;
 	g_bdev.optimal_io_boundary = g_shape.optimal_io_boundary;
 	g_bdev.max_transfer_blocks = g_shape.max_transfer_blocks;
+	g_bdev.max_num_segments = g_shape.max_num_segments;
 	CU_ASSERT_EQUAL(usk_bdev_register(&g_bdev), 0);
 }
 

@@ -50,6 +50,7 @@ struct ut_bdev_shape {
 	uint32_t write_unit_size;
 	uint32_t optimal_io_boundary;
 	uint32_t max_transfer_blocks;
+	uint32_t max_num_segments;
 };
 extern struct ut_bdev_shape g_shape;
 /* The opener on each thread; setup() opens g_users[0] for writing on thread 0. */

@@ -9,11 +9,13 @@
  * read-only bdev and one without fallocate refuse what they cannot do at
  * submit, no completion is reaped through io_getevents
  * (ut_aio_getevents.c counts the calls), and a sleeping thread is woken by
- * the completions through its poller's interrupt source.
+ * the completions through its poller's interrupt source, and a reset
+ * completes after a read before it that io_submit() (wrapped) held back.
  *
  * With bdev_uring_ut, it covers module/bdev/bdev_file.c (opening the file,
  * its block size and count, the refusals that name a field).
  */
+#include <libaio.h>
 #include <poll.h>
 
 #include "usk/util.h"
@@ -24,6 +26,21 @@
 #define PATH_LEN UT_FILE_PATH_LEN
 
 static char g_err[256];
+
+/* The next g_submit_refusals io_submit() calls fail with -EAGAIN, the kernel short of room. */
+static int g_submit_refusals;
+
+int __real_io_submit(io_context_t ctx, long nr, struct iocb *ios[]);
+int __wrap_io_submit(io_context_t ctx, long nr, struct iocb *ios[]);
+
+int __wrap_io_submit(io_context_t ctx, long nr, struct iocb *ios[])
+{
+	if (g_submit_refusals > 0) {
+		g_submit_refusals--;
+		return -EAGAIN;
+	}
+	return __real_io_submit(ctx, nr, ios);
+}
 
 /* Makes aio bdev @name over @path with 4 KiB blocks: fallocate and read-only as asked. */
 static int create(const char *name, const char *path, bool fallocate, bool readonly)
@@ -43,8 +60,18 @@ static int create_for_checks(const char *name, const char *path)
 	return create(name, path, true, false);
 }
 
-static const struct ut_file_module g_aio = {
-	.name = "bdev_aio", .create = create_for_checks, .delete_bdev = bdev_aio_delete};
+static int create_sized(const char *name, const char *path, uint32_t block_size, char *err,
+			size_t errlen)
+{
+	struct bdev_aio_opts opts = {.name = name, .filename = path, .block_size = block_size};
+
+	return bdev_aio_create(&opts, err, errlen);
+}
+
+static const struct ut_file_module g_aio = {.name = "bdev_aio",
+					    .create = create_for_checks,
+					    .create_sized = create_sized,
+					    .delete_bdev = bdev_aio_delete};
 static struct ut_file_bdev g_b = {.module = &g_aio};
 
 static void on_thread(usk_msg_fn fn, void *ctx)
@@ -248,6 +275,21 @@ static void test_no_completion_was_reaped_by_system_call(void)
 	CU_ASSERT_EQUAL(g_ut_getevents_calls, 0);
 }
 
+static void test_io_past_the_kernel_limits_is_split(void)
+{
+	ut_file_check_kernel_limits(&g_b, "a_limits");
+}
+
+static void test_a_reset_waits_for_the_io_before_it(void)
+{
+	ut_file_check_reset_waits(&g_b, "a_reset", &g_submit_refusals);
+}
+
+static void test_direct_io_alignment_sets_the_block_size(void)
+{
+	ut_file_check_dio_align(&g_b, "a_dio");
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "aio_yield");
@@ -263,6 +305,9 @@ int main(void)
 		UT_TEST(test_create_names_the_bad_field),
 		UT_TEST(test_a_sleeping_thread_wakes_on_the_completions),
 		UT_TEST(test_no_completion_was_reaped_by_system_call),
+		UT_TEST(test_io_past_the_kernel_limits_is_split),
+		UT_TEST(test_a_reset_waits_for_the_io_before_it),
+		UT_TEST(test_direct_io_alignment_sets_the_block_size),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

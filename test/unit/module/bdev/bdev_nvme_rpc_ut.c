@@ -66,6 +66,23 @@ int usk_pci_device_attach(const struct usk_pci_addr *addr, struct usk_pci_device
 	return 0;
 }
 
+/* While not NULL, registering a poller of this name fails, as when memory is short. */
+static const char *g_refused_poller;
+
+struct usk_poller *__real_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+					      const char *name);
+struct usk_poller *__wrap_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+					      const char *name);
+
+struct usk_poller *__wrap_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
+					      const char *name)
+{
+	if (g_refused_poller != NULL && strcmp(name, g_refused_poller) == 0) {
+		return NULL;
+	}
+	return __real_usk_poller_register(fn, ctx, period_us, name);
+}
+
 /* g_model, created, has its release by the driver counted. */
 static void count_releases(void)
 {
@@ -351,6 +368,34 @@ static void test_attach_does_not_hold_the_thread(void)
 	CU_ASSERT_EQUAL(json_array_size(bdevs), 1);
 	CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(bdevs, 0)), "Nvme0n1");
 	CU_ASSERT_EQUAL(g_conn.holds, holds);
+	teardown_model();
+}
+
+/*
+ * An attach that fails once the module has taken the controller (its
+ * admin poller cannot be made) answers once the device is given back, as
+ * an attach refused before does: the caller may attach it again at once.
+ * The answer came first, the device still held.
+ */
+static void test_attach_failed_after_taking_answers_once_given_back(void)
+{
+	time_t give_up = time(NULL) + 10;
+	int answers;
+
+	setup();
+	g_refused_poller = "nvme_admin_fast";
+	answers = g_conn.answers;
+	send_request("bdev_nvme_attach_controller", g_attach_nvme0);
+	while ((g_conn.answers == answers || g_pci_releases == 0) && time(NULL) < give_up) {
+		ut_poll_threads(&g_thread, 1);
+	}
+	g_refused_poller = NULL;
+	CU_ASSERT_EQUAL_FATAL(g_conn.answers, answers + 1);
+	ut_rpc_assert_refused(g_conn.last, -ENOMEM, "params: out of memory");
+	CU_ASSERT_EQUAL(g_pci_releases, 1);
+	CU_ASSERT_EQUAL(g_answers_at_release, answers);
+	CU_ASSERT_PTR_NULL(nvme_bdev_ctrlr_get("Nvme0"));
+	assert_attached_nvme0(call_device("bdev_nvme_attach_controller", g_attach_nvme0));
 	teardown_model();
 }
 
@@ -911,6 +956,7 @@ int main(void)
 		UT_TEST(test_attach_refuses_an_address_it_cannot_take),
 		UT_TEST(test_attach_refuses_a_name_in_use),
 		UT_TEST(test_attach_does_not_hold_the_thread),
+		UT_TEST(test_attach_failed_after_taking_answers_once_given_back),
 		UT_TEST(test_detach_refuses_bad_params),
 		UT_TEST(test_detach_answers_once_detached),
 		UT_TEST(test_attach_takes_spdk_client_and_saved_config),

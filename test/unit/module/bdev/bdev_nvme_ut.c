@@ -3,8 +3,9 @@
  * bdev_nvme.c, the nvme module's controllers, through the bdev API against
  * the NVMe controller model: a bdev per namespace, a hot-unplug that ends
  * every I/O once, tells the descriptor and takes the bdevs and the
- * controller away, namespace changes the bdevs follow, and a controller
- * whose last bdev closes on another thread released on its own.
+ * controller away, namespace changes the bdevs follow (a reformatted
+ * namespace's bdev replaced), and a controller whose last bdev closes on
+ * another thread released on its own.
  */
 #include <errno.h>
 #include <string.h>
@@ -171,6 +172,78 @@ static void test_namespace_changes(void)
 	teardown_model();
 }
 
+/* Formats namespace 1 of Nvme0 in LBA format @lbaf (metadata after the data). */
+static void format_ns1(uint32_t lbaf)
+{
+	struct usk_nvme_format_opts fo;
+	struct usk_nvme_cqe cpl;
+
+	usk_nvme_format_opts_init(&fo, sizeof(fo));
+	fo.lbaf = lbaf;
+	fo.mset = true;
+	CU_ASSERT_EQUAL(usk_nvme_ctrlr_format(nvme_bdev_ctrlr_get("Nvme0")->ctrlr, 1, &fo, &cpl),
+			0);
+}
+
+/* Polls until Nvme0n1 exists with blocks of @blocklen bytes, or 5 seconds passed. */
+static void poll_until_ns1_blocklen(uint32_t blocklen)
+{
+	for (time_t end = time(NULL) + 5; time(NULL) <= end;) {
+		struct usk_bdev *b = usk_bdev_get_by_name("Nvme0n1");
+
+		if (b != NULL && usk_bdev_get_block_size(b) == blocklen) {
+			return;
+		}
+		usk_thread_poll(g_thread, 0, 0);
+	}
+}
+
+/*
+ * A namespace reformatted (by another host, say) and announced by a
+ * namespace attribute notice is a new namespace: its bdev goes (an open
+ * descriptor hears REMOVE) and comes back in the new format, whether the
+ * block size changed (512 to 4096 bytes: 4096 blocks became 512) or only
+ * the metadata did (the same 512 blocks, 8 bytes more each). Its block
+ * count was all that was compared: the bdev kept 512-byte blocks, 512 of
+ * them, a quarter of the namespace, and a change of metadata alone went
+ * unseen.
+ */
+static void test_a_reformatted_namespace_is_replaced(void)
+{
+	static const struct nvme_model_lbaf lbaf[] = {
+		{.lbads = 9}, {.lbads = 12}, {.ms = 8, .lbads = 12}};
+	struct nvme_model_opts mo;
+	struct usk_bdev *n1;
+
+	nvme_model_opts_init(&mo);
+	mo.nlbaf = USK_COUNTOF(lbaf);
+	memcpy(mo.lbaf, lbaf, sizeof(lbaf));
+	mo.ns_count = 1;
+	mo.ns_blocks[0] = 4096;
+	setup_model_opts(&mo);
+	on_thread(ut_bdev_open_msg, &g_u);
+	format_ns1(1);
+	nvme_model_raise_event(g_model, 0x040002);
+	poll_until(&g_u.removes, 1);
+	on_thread(ut_bdev_close_msg, &g_u);
+	poll_until_ns1_blocklen(4096);
+	n1 = usk_bdev_get_by_name("Nvme0n1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(n1), 4096);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(n1), 512);
+
+	format_ns1(2);
+	nvme_model_raise_event(g_model, 0x040002);
+	poll_until_ns1_blocklen(4104);
+	n1 = usk_bdev_get_by_name("Nvme0n1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(n1);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(n1), 4104);
+	CU_ASSERT_EQUAL(usk_bdev_get_md_size(n1), 8);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(n1), 512);
+	CU_ASSERT_PTR_NOT_NULL(nvme_bdev_ctrlr_get("Nvme0"));
+	teardown_model();
+}
+
 static int g_long_rc;
 static char g_long_err[512];
 
@@ -303,6 +376,7 @@ int main(void)
 		UT_TEST(test_metadata_formats),
 		UT_TEST(test_hot_unplug),
 		UT_TEST(test_namespace_changes),
+		UT_TEST(test_a_reformatted_namespace_is_replaced),
 		UT_TEST(test_last_close_on_another_thread),
 		UT_TEST(test_a_name_too_long_for_its_bdevs),
 	};

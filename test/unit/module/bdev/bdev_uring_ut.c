@@ -9,7 +9,7 @@
  * sysctl, or by refusing io_uring_setup as a seccomp profile does: the
  * module's io_uring_queue_init() calls are wrapped) is told why and to use
  * the aio bdev. A submit the kernel refuses (io_uring_submit() wrapped) is
- * made again.
+ * made again, and a reset waits for a read so held back.
  *
  * With bdev_aio_ut, it covers module/bdev/bdev_file.c (opening the file, its
  * block size and count, the refusals that name a field).
@@ -63,8 +63,16 @@ static int create(const char *name, const char *path)
 	return bdev_uring_create(name, path, BLOCK, NULL, g_err, sizeof(g_err));
 }
 
-static const struct ut_file_module g_uring = {
-	.name = "bdev_uring", .create = create, .delete_bdev = bdev_uring_delete};
+static int create_sized(const char *name, const char *path, uint32_t block_size, char *err,
+			size_t errlen)
+{
+	return bdev_uring_create(name, path, block_size, NULL, err, errlen);
+}
+
+static const struct ut_file_module g_uring = {.name = "bdev_uring",
+					      .create = create,
+					      .create_sized = create_sized,
+					      .delete_bdev = bdev_uring_delete};
 static struct ut_file_bdev g_b = {.module = &g_uring};
 
 static void on_thread(usk_msg_fn fn, void *ctx)
@@ -347,6 +355,21 @@ static void test_more_than_the_completion_queue_holds_completes(void)
 	close_file_bdev("u_cq", path, fd);
 }
 
+static void test_io_past_the_kernel_limits_is_split(void)
+{
+	ut_file_check_kernel_limits(&g_b, "u_limits");
+}
+
+static void test_a_reset_waits_for_the_io_before_it(void)
+{
+	ut_file_check_reset_waits(&g_b, "u_reset", &g_submit_refusals);
+}
+
+static void test_direct_io_alignment_sets_the_block_size(void)
+{
+	ut_file_check_dio_align(&g_b, "u_dio");
+}
+
 static void test_a_thread_that_sleeps_is_not_made_to_yield(void)
 {
 	ut_file_check_yields(&g_b, "uring_yield");
@@ -364,6 +387,9 @@ int main(void)
 		UT_TEST(test_a_refused_submit_is_given_again),
 		UT_TEST(test_a_full_ring_waits_for_room),
 		UT_TEST(test_more_than_the_completion_queue_holds_completes),
+		UT_TEST(test_io_past_the_kernel_limits_is_split),
+		UT_TEST(test_a_reset_waits_for_the_io_before_it),
+		UT_TEST(test_direct_io_alignment_sets_the_block_size),
 		UT_TEST(test_a_thread_that_sleeps_is_not_made_to_yield),
 	};
 

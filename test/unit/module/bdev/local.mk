@@ -21,21 +21,26 @@ test_unit_module_bdev_bdev_null_ut_LDFLAGS = $(AM_LDFLAGS) -static
 test_unit_module_bdev_bdev_split_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_split_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_split_ut_LDFLAGS = $(AM_LDFLAGS) -static
-# The file bdevs' tests count sched_yield() (ut_sched_yield.c).
+# The file bdevs' tests count sched_yield() (ut_sched_yield.c) and choose the
+# direct I/O alignment statx() reports (ut_statx.c).
+UT_BDEV_FILE_WRAPS = test/unit/module/bdev/ut_sched_yield.c \
+	test/unit/module/bdev/ut_sched_yield.h test/unit/module/bdev/ut_statx.c \
+	test/unit/module/bdev/ut_statx.h
 test_unit_module_bdev_bdev_uring_ut_SOURCES = test/unit/module/bdev/bdev_uring_ut.c \
-	test/unit/module/bdev/ut_sched_yield.c test/unit/module/bdev/ut_sched_yield.h
+	$(UT_BDEV_FILE_WRAPS)
 test_unit_module_bdev_bdev_uring_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_uring_ut_LDADD = lib/libusk.la $(UT_LIBS)
 test_unit_module_bdev_bdev_uring_ut_LDFLAGS = $(AM_LDFLAGS) -static -Wl,--wrap=sched_yield \
-	-Wl,--wrap=io_uring_queue_init -Wl,--wrap=io_uring_submit
+	-Wl,--wrap=io_uring_queue_init -Wl,--wrap=io_uring_submit -Wl,--wrap=statx
 # The aio tests define io_getevents (ut_aio_getevents.c), to count the
 # module's calls: the static libusk binds to theirs.
 test_unit_module_bdev_bdev_aio_ut_SOURCES = test/unit/module/bdev/bdev_aio_ut.c \
 	test/unit/module/bdev/ut_aio_getevents.c test/unit/module/bdev/ut_aio_getevents.h \
-	test/unit/module/bdev/ut_sched_yield.c test/unit/module/bdev/ut_sched_yield.h
+	$(UT_BDEV_FILE_WRAPS)
 test_unit_module_bdev_bdev_aio_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_aio_ut_LDADD = lib/libusk.la $(UT_LIBS)
-test_unit_module_bdev_bdev_aio_ut_LDFLAGS = $(AM_LDFLAGS) -static -Wl,--wrap=sched_yield
+test_unit_module_bdev_bdev_aio_ut_LDFLAGS = $(AM_LDFLAGS) -static -Wl,--wrap=sched_yield \
+	-Wl,--wrap=io_submit -Wl,--wrap=statx
 test_unit_module_bdev_bdev_aio_ring_ut_SOURCES = test/unit/module/bdev/bdev_aio_ring_ut.c \
 	test/unit/module/bdev/ut_aio_getevents.c module/bdev/aio/bdev_aio_ring.c
 test_unit_module_bdev_bdev_aio_ring_ut_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/module/bdev/aio
@@ -73,6 +78,8 @@ test_unit_module_bdev_bdev_nvme_rpc_ut_LDADD = test/common/nvme_model/libnvme_mo
 	lib/log/libusk_log.la lib/util/libusk_util.la $(JANSSON_LIBS) $(URING_LIBS) $(AIO_LIBS) \
 	$(NUMA_LIBS) $(UT_LIBS)
 EXTRA_test_unit_module_bdev_bdev_nvme_rpc_ut_DEPENDENCIES = lib/rpc/rpc_request.c
+# Refuses a poller by name on demand, as a short memory would.
+test_unit_module_bdev_bdev_nvme_rpc_ut_LDFLAGS = $(AM_LDFLAGS) -Wl,--wrap=usk_poller_register
 # bdev_modules_rpc_ut includes lib/rpc/rpc_request.c too, and links the same way.
 test_unit_module_bdev_bdev_modules_rpc_ut_CPPFLAGS = $(test_unit_module_bdev_bdev_malloc_ut_CPPFLAGS)
 test_unit_module_bdev_bdev_modules_rpc_ut_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)

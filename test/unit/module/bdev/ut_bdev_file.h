@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ut_bdev_layer.h"
 #include "ut_sched_yield.h"
+#include "ut_statx.h"
 
 #define UT_FILE_BLOCK	 4096
 #define UT_FILE_BLOCKS	 2048
@@ -26,6 +28,9 @@ struct ut_file_module {
 	const char *name; /* its test suite's name, also the stem of its test files */
 	/* Makes bdev @bdev of UT_FILE_BLOCK-byte blocks over @path: 0 or a negative errno. */
 	int (*create)(const char *bdev, const char *path);
+	/* As create, with blocks of @block_size bytes (0: the module's choice); why in @err. */
+	int (*create_sized)(const char *bdev, const char *path, uint32_t block_size, char *err,
+			    size_t errlen);
 	/* The module's delete of bdev @name, answering through @cb. */
 	int (*delete_bdev)(const char *name, void (*cb)(void *cb_arg, int rc), void *cb_arg);
 };
@@ -207,6 +212,166 @@ static inline void ut_file_check_module_io(struct ut_file_bdev *b, const char *d
 	ut_file_delete(b, name);
 	CU_ASSERT_EQUAL(b->deleted, 1);
 	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name(name));
+	close(fd);
+	unlink(path);
+}
+
+/* Buffers of ut_file_writev_many(): one more than a system call takes (IOV_MAX). */
+#define UT_FILE_MANY_IOVS 1025
+
+/* Writes UT_FILE_MANY_IOVS blocks from block 0, block i from @ctx's block i % 16 of out. */
+static inline void ut_file_writev_many(void *ctx)
+{
+	struct ut_file_bdev *b = ctx;
+	static struct iovec iov[UT_FILE_MANY_IOVS];
+
+	for (int i = 0; i < UT_FILE_MANY_IOVS; i++) {
+		iov[i] = (struct iovec){b->out + (i % 16) * UT_FILE_BLOCK, UT_FILE_BLOCK};
+	}
+	CU_ASSERT_EQUAL(usk_bdev_writev_blocks(b->u.desc, b->u.ch, iov, UT_FILE_MANY_IOVS, 0,
+					       UT_FILE_MANY_IOVS, ut_bdev_io_count, &b->u),
+			0);
+}
+
+/*
+ * Bdev @name of @b's module over a new file takes I/O the kernel would
+ * refuse or cut short in one system call, as the layer splits it: a write
+ * of more buffers than IOV_MAX lands whole (it failed with EINVAL), and no
+ * I/O may carry more bytes than a read or write returns at most
+ * (0x7ffff000: 2 GiB and more came back short and failed).
+ */
+static inline void ut_file_check_kernel_limits(struct ut_file_bdev *b, const char *name)
+{
+	char path[UT_FILE_PATH_LEN];
+	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+	uint8_t *file = malloc(UT_FILE_MANY_IOVS * UT_FILE_BLOCK);
+	struct usk_bdev *bdev;
+	int differ = 0;
+
+	CU_ASSERT_FATAL(fd >= 0 && file != NULL);
+	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
+	bdev = usk_bdev_get_by_name(name);
+	CU_ASSERT_NOT_EQUAL(usk_bdev_get_max_transfer_blocks(bdev), 0);
+	CU_ASSERT((uint64_t)usk_bdev_get_max_transfer_blocks(bdev) * UT_FILE_BLOCK <= 0x7ffff000);
+	CU_ASSERT_EQUAL(bdev->max_num_segments, sysconf(_SC_IOV_MAX));
+	for (size_t i = 0; i < 16 * UT_FILE_BLOCK; i++) {
+		b->out[i] = (uint8_t)(i * 7 + 3);
+	}
+	b->u.name = name;
+	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
+	b->u.done = b->u.failed = 0;
+	ut_file_io_on_thread(b, ut_file_writev_many, 1);
+	CU_ASSERT_EQUAL(b->u.failed, 0);
+	CU_ASSERT_EQUAL(pread(fd, file, UT_FILE_MANY_IOVS * UT_FILE_BLOCK, 0),
+			UT_FILE_MANY_IOVS * UT_FILE_BLOCK);
+	for (int i = 0; i < UT_FILE_MANY_IOVS; i++) {
+		differ += memcmp(file + i * UT_FILE_BLOCK, b->out + (i % 16) * UT_FILE_BLOCK,
+				 UT_FILE_BLOCK) != 0;
+	}
+	CU_ASSERT_EQUAL(differ, 0);
+	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
+	ut_file_delete(b, name);
+	free(file);
+	close(fd);
+	unlink(path);
+}
+
+/* The types of the I/O ut_file_record_io() saw complete, in order. */
+static enum usk_bdev_io_type g_ut_file_order[4];
+static int g_ut_file_ordered;
+
+/* An I/O callback: notes the I/O's type in g_ut_file_order, then counts it into @arg. */
+static inline void ut_file_record_io(struct usk_bdev_io *io, bool success, void *arg)
+{
+	if (g_ut_file_ordered < 4) {
+		g_ut_file_order[g_ut_file_ordered++] = io->type;
+	}
+	ut_bdev_io_count(io, success, arg);
+}
+
+static inline void ut_file_read_then_reset(void *ctx)
+{
+	struct ut_file_bdev *b = ctx;
+
+	CU_ASSERT_EQUAL(
+		usk_bdev_read_blocks(b->u.desc, b->u.ch, b->in, 2, 16, ut_file_record_io, &b->u),
+		0);
+	CU_ASSERT_EQUAL(usk_bdev_reset(b->u.desc, b->u.ch, ut_file_record_io, &b->u), 0);
+}
+
+static inline void ut_file_reset(void *ctx)
+{
+	struct ut_file_bdev *b = ctx;
+
+	CU_ASSERT_EQUAL(usk_bdev_reset(b->u.desc, b->u.ch, ut_file_record_io, &b->u), 0);
+}
+
+/*
+ * A reset on bdev @name of @b's module completes once the I/O in flight
+ * before it did: a read held back from the kernel (the module's next
+ * *@refusals submits refused, as when the kernel is short of room) and a
+ * reset after it complete read first. A reset with nothing in flight
+ * completes at once.
+ */
+static inline void ut_file_check_reset_waits(struct ut_file_bdev *b, const char *name,
+					     int *refusals)
+{
+	char path[UT_FILE_PATH_LEN];
+	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
+	b->u.name = name;
+	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
+	b->u.done = b->u.failed = 0;
+	g_ut_file_ordered = 0;
+	*refusals = 3;
+	ut_file_io_on_thread(b, ut_file_read_then_reset, 2);
+	CU_ASSERT_EQUAL(*refusals, 0);
+	CU_ASSERT_EQUAL_FATAL(g_ut_file_ordered, 2);
+	CU_ASSERT_EQUAL(g_ut_file_order[0], USK_BDEV_IO_TYPE_READ);
+	CU_ASSERT_EQUAL(g_ut_file_order[1], USK_BDEV_IO_TYPE_RESET);
+	ut_file_io_on_thread(b, ut_file_reset, 1);
+	CU_ASSERT_EQUAL(g_ut_file_ordered, 3);
+	CU_ASSERT_EQUAL(b->u.failed, 0);
+	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
+	ut_file_delete(b, name);
+	close(fd);
+	unlink(path);
+}
+
+/*
+ * A file on a file system that takes direct I/O in units of 4 KiB only
+ * (statx() reporting it: the program is linked with ut_statx.c): bdev
+ * @name of @b's module over it gets 4 KiB blocks when given no block size
+ * (with 512, every direct I/O would fail), and a block size of 512 is
+ * refused, naming the field and the alignment. Where the file system says
+ * nothing, a file's blocks are 512 bytes, as before.
+ */
+static inline void ut_file_check_dio_align(struct ut_file_bdev *b, const char *name)
+{
+	char path[UT_FILE_PATH_LEN], err[256];
+	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	g_ut_dio_align = 4096;
+	CU_ASSERT_EQUAL(b->module->create_sized(name, path, 512, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "field 'block_size'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "4096"));
+	CU_ASSERT_PTR_NULL(usk_bdev_get_by_name(name));
+	CU_ASSERT_EQUAL_FATAL(b->module->create_sized(name, path, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name(name)), 4096);
+	CU_ASSERT_EQUAL(usk_bdev_get_num_blocks(usk_bdev_get_by_name(name)), UT_FILE_BLOCKS);
+	ut_file_delete(b, name);
+	g_ut_dio_align = 0;
+	close(fd);
+	unlink(path);
+
+	fd = ut_file_make(b, "/dev/shm", path, sizeof(path), UT_FILE_BLOCKS);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(b->module->create_sized(name, path, 0, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(usk_bdev_get_block_size(usk_bdev_get_by_name(name)), 512);
+	ut_file_delete(b, name);
 	close(fd);
 	unlink(path);
 }
