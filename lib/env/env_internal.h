@@ -141,6 +141,8 @@ void env_dma_fini(void);
  * memory already in ordinary pages exists.
  */
 int env_dma_require_hugepages(void);
+/* Ordinary pages again: the no-IOMMU mode that required hugepages did not come up. */
+void env_dma_allow_small_pages(void);
 
 /* Closes the VFIO container, if one is open (vfio_container.c). */
 void env_vfio_fini(void);

@@ -14,6 +14,6 @@ test_unit_lib_env_vfio_takeover_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
 test_unit_lib_env_vfio_takeover_ut_LDADD = $(ENV_UT_LIBS)
 test_unit_lib_env_vfio_container_ut_CPPFLAGS = $(ENV_UT_CPPFLAGS)
 test_unit_lib_env_vfio_container_ut_LDADD = $(ENV_UT_LIBS)
-# /dev/vfio and its ioctls are faked: no VFIO is needed.
+# /dev/vfio and its ioctls are faked: no VFIO is needed; nor free hugepages.
 test_unit_lib_env_vfio_container_ut_LDFLAGS = $(AM_LDFLAGS) \
-	-Wl,--wrap=access,--wrap=open,--wrap=close,--wrap=ioctl
+	-Wl,--wrap=access,--wrap=open,--wrap=close,--wrap=ioctl,--wrap=mmap

@@ -4,6 +4,7 @@
  * VFIO: the files under /dev/vfio and their ioctls are faked at link time
  * (--wrap of access, open, close and ioctl), every other file is real.
  * A faked file is an eventfd, so close() needs no fake beyond forgetting it.
+ * The host has no free hugepages either (--wrap of mmap).
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "ut.h"
@@ -44,6 +46,17 @@ int __real_close(int fd);
 int __wrap_close(int fd);
 int __real_ioctl(int fd, unsigned long request, ...);
 int __wrap_ioctl(int fd, unsigned long request, ...);
+void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
+
+void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	if ((flags & MAP_HUGETLB) != 0) {
+		errno = ENOMEM;
+		return MAP_FAILED;
+	}
+	return __real_mmap(addr, len, prot, flags, fd, off);
+}
 
 int __wrap_access(const char *path, int mode)
 {
@@ -181,10 +194,40 @@ static void test_failed_first_group_leaves_no_mode(void)
 	CU_ASSERT_EQUAL(g_fake.containers_open, 0);
 }
 
+/*
+ * A no-IOMMU group whose mode cannot be set up (DMA memory is in 4 KiB
+ * pages already), then an IOMMU group: DMA memory still comes from 4 KiB
+ * pages. Before, the failed setup left the heap taking hugepages only, and
+ * with none free every new chunk was refused.
+ */
+static void test_failed_noiommu_setup_leaves_small_pages(void)
+{
+	struct usk_env_opts opts;
+	void *small, *later;
+	int fd = -1;
+
+	memset(&g_fake, 0, sizeof(g_fake));
+	g_fake.noiommu[3] = true;
+	usk_env_opts_init(&opts, sizeof(opts));
+	opts.hugepages = USK_ENV_HUGEPAGES_OFF;
+	CU_ASSERT_EQUAL_FATAL(usk_env_init(&opts), 0);
+	small = usk_dma_malloc(4096, 4096, -1);
+	CU_ASSERT_PTR_NOT_NULL(small);
+	CU_ASSERT_EQUAL(vfio_group_get_fd(3, &fd), -ENOTSUP);
+	CU_ASSERT_EQUAL(vfio_group_get_fd(5, &fd), 0);
+	/* Large enough for a chunk of its own. */
+	later = usk_dma_malloc(UINT64_C(4) << 20, 4096, -1);
+	CU_ASSERT_PTR_NOT_NULL(later);
+	usk_dma_free(later);
+	usk_dma_free(small);
+	usk_env_fini();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_failed_first_group_leaves_no_mode),
+		UT_TEST(test_failed_noiommu_setup_leaves_small_pages),
 	};
 
 	return UT_RUN("vfio_container", tests);
