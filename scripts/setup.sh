@@ -256,8 +256,10 @@ config_hugepages() {
 		[ -e "$n/hugepages/hugepages-2048kB/nr_hugepages" ] && nodes+=("$n")
 	done
 	if [ ${#nodes[@]} -eq 0 ]; then
-		echo "$pages" >/proc/sys/vm/nr_hugepages
-		got=$(cat /proc/sys/vm/nr_hugepages)
+		# Not vm.nr_hugepages: it counts pages of the default size, maybe 1 GiB.
+		file=$SYSFS/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+		echo "$pages" 2>/dev/null >"$file"
+		got=$(cat "$file" 2>/dev/null || echo 0)
 	else
 		per=$((pages / ${#nodes[@]}))
 		extra=$((pages % ${#nodes[@]}))

@@ -490,6 +490,13 @@ int env_dma_require_hugepages(void)
 	return rc;
 }
 
+void env_dma_allow_small_pages(void)
+{
+	pthread_mutex_lock(&g_dma_lock);
+	g_huge_only = false;
+	pthread_mutex_unlock(&g_dma_lock);
+}
+
 static void chunk_info_free(uint32_t top)
 {
 	free(atomic_exchange(&g_chunk_info[top], NULL));

@@ -47,18 +47,26 @@ extern const char *g_env_sysfs_root;
 bool env_is_initialized(void);
 
 /*
- * The IOVA allocator: free ranges of [base, limit), kept sorted and merged,
- * first fit. Not thread-safe: the memory registry's lock covers it.
+ * The IOVA allocator: the free ranges of [base, limit), first fit, and apart
+ * from them the reserved ones (holes in what the IOMMU translates), so that
+ * a hole named twice is reserved once and is never taken for an allocation.
+ * Both lists are sorted and merged. Not thread-safe: the memory registry's
+ * lock covers it.
  */
 struct iova_range {
 	uint64_t start;
 	uint64_t end; /* exclusive */
 };
 
-struct iova_allocator {
-	struct iova_range *free;
+struct iova_ranges {
+	struct iova_range *at;
 	size_t count;
 	size_t capacity;
+};
+
+struct iova_allocator {
+	struct iova_ranges free;
+	struct iova_ranges reserved;
 	uint64_t base;
 	uint64_t limit;
 };
@@ -69,10 +77,12 @@ void iova_allocator_fini(struct iova_allocator *a);
 int iova_alloc(struct iova_allocator *a, uint64_t size, uint64_t align, uint64_t *iova);
 /* Gives back [iova, iova + size); must be exactly what iova_alloc() gave. */
 int iova_free(struct iova_allocator *a, uint64_t iova, uint64_t size);
-/* Takes [start, end) out of the free space (an IOMMU's reserved window);
- * -EBUSY if part of it is allocated. */
+/* Never hands out [start, end) (an IOMMU's reserved window), whether it is
+ * free or reserved already; -EBUSY, and nothing reserved, if part of it is
+ * allocated. */
 int iova_reserve(struct iova_allocator *a, uint64_t start, uint64_t end);
-/* Lowers (or raises) the limit; -ERANGE if an allocated IOVA is above it. */
+/* Lowers (or raises) the limit; -ERANGE if an allocated IOVA is above it.
+ * Reservations above a lowered limit are forgotten. */
 int iova_allocator_set_limit(struct iova_allocator *a, uint64_t limit);
 
 /*
@@ -131,6 +141,8 @@ void env_dma_fini(void);
  * memory already in ordinary pages exists.
  */
 int env_dma_require_hugepages(void);
+/* Ordinary pages again: the no-IOMMU mode that required hugepages did not come up. */
+void env_dma_allow_small_pages(void);
 
 /* Closes the VFIO container, if one is open (vfio_container.c). */
 void env_vfio_fini(void);

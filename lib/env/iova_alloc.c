@@ -13,39 +13,116 @@
 #include "env_internal.h"
 #include "usk/util.h"
 
-static int ranges_reserve(struct iova_allocator *a, size_t count)
+static int ranges_grow(struct iova_ranges *l, size_t count)
 {
-	if (count <= a->capacity) {
+	if (count <= l->capacity) {
 		return 0;
 	}
-	size_t capacity = a->capacity == 0 ? 16 : a->capacity * 2;
-	struct iova_range *grown = realloc(a->free, capacity * sizeof(*grown));
+	size_t capacity = l->capacity == 0 ? 16 : l->capacity * 2;
+	struct iova_range *grown = realloc(l->at, capacity * sizeof(*grown));
 
 	if (grown == NULL) {
 		return -ENOMEM;
 	}
-	a->free = grown;
-	a->capacity = capacity;
+	l->at = grown;
+	l->capacity = capacity;
 	return 0;
 }
 
-static void ranges_remove(struct iova_allocator *a, size_t i)
+static void ranges_remove(struct iova_ranges *l, size_t i, size_t n)
 {
-	memmove(&a->free[i], &a->free[i + 1], (a->count - i - 1) * sizeof(a->free[0]));
-	a->count--;
+	memmove(&l->at[i], &l->at[i + n], (l->count - i - n) * sizeof(l->at[0]));
+	l->count -= n;
 }
 
-static int ranges_insert(struct iova_allocator *a, size_t i, uint64_t start, uint64_t end)
+static int ranges_insert(struct iova_ranges *l, size_t i, uint64_t start, uint64_t end)
 {
-	int rc = ranges_reserve(a, a->count + 1);
+	int rc = ranges_grow(l, l->count + 1);
 
 	if (rc != 0) {
 		return rc;
 	}
-	memmove(&a->free[i + 1], &a->free[i], (a->count - i) * sizeof(a->free[0]));
-	a->free[i] = (struct iova_range){start, end};
-	a->count++;
+	memmove(&l->at[i + 1], &l->at[i], (l->count - i) * sizeof(l->at[0]));
+	l->at[i] = (struct iova_range){start, end};
+	l->count++;
 	return 0;
+}
+
+/* How many bytes of [start, end) @l holds. */
+static uint64_t ranges_bytes_in(const struct iova_ranges *l, uint64_t start, uint64_t end)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < l->count; i++) {
+		uint64_t lo = USK_MAX(l->at[i].start, start);
+		uint64_t hi = USK_MIN(l->at[i].end, end);
+
+		bytes += hi > lo ? hi - lo : 0;
+	}
+	return bytes;
+}
+
+/*
+ * Takes [start, end) out of @l. Only a range with some left on both sides
+ * needs a new entry: -ENOMEM, with @l unchanged, if there is no room for it.
+ */
+static int ranges_cut(struct iova_ranges *l, uint64_t start, uint64_t end)
+{
+	size_t i = 0;
+	size_t first;
+
+	while (i < l->count && l->at[i].end <= start) {
+		i++;
+	}
+	if (i < l->count && l->at[i].start < start && l->at[i].end > end) {
+		int rc = ranges_insert(l, i + 1, end, l->at[i].end);
+
+		if (rc == 0) {
+			l->at[i].end = start;
+		}
+		return rc;
+	}
+	if (i < l->count && l->at[i].start < start) {
+		l->at[i++].end = start;
+	}
+	first = i;
+	while (i < l->count && l->at[i].end <= end) {
+		i++;
+	}
+	ranges_remove(l, first, i - first);
+	if (first < l->count && l->at[first].start < end) {
+		l->at[first].start = end;
+	}
+	return 0;
+}
+
+/* Adds [start, end) to @l, joined with the ranges it overlaps or touches. */
+static int ranges_add(struct iova_ranges *l, uint64_t start, uint64_t end)
+{
+	size_t i = 0;
+	size_t j;
+
+	while (i < l->count && l->at[i].end < start) {
+		i++;
+	}
+	j = i;
+	while (j < l->count && l->at[j].start <= end) {
+		j++;
+	}
+	if (i == j) {
+		return ranges_insert(l, i, start, end);
+	}
+	l->at[i].start = USK_MIN(l->at[i].start, start);
+	l->at[i].end = USK_MAX(l->at[j - 1].end, end);
+	ranges_remove(l, i + 1, j - i - 1);
+	return 0;
+}
+
+/* Whether no byte of [start, end) is allocated: each is free or reserved. */
+static bool unallocated(const struct iova_allocator *a, uint64_t start, uint64_t end)
+{
+	return ranges_bytes_in(&a->free, start, end) + ranges_bytes_in(&a->reserved, start, end) ==
+	       end - start;
 }
 
 int iova_allocator_init(struct iova_allocator *a, uint64_t base, uint64_t limit)
@@ -56,12 +133,13 @@ int iova_allocator_init(struct iova_allocator *a, uint64_t base, uint64_t limit)
 	}
 	a->base = base;
 	a->limit = limit;
-	return ranges_insert(a, 0, base, limit);
+	return ranges_insert(&a->free, 0, base, limit);
 }
 
 void iova_allocator_fini(struct iova_allocator *a)
 {
-	free(a->free);
+	free(a->free.at);
+	free(a->reserved.at);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -71,33 +149,20 @@ int iova_alloc(struct iova_allocator *a, uint64_t size, uint64_t align, uint64_t
 	    align < ENV_PAGE_SIZE) {
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < a->count; i++) {
-		struct iova_range r = a->free[i];
+	for (size_t i = 0; i < a->free.count; i++) {
+		struct iova_range r = a->free.at[i];
 		uint64_t start = usk_align_up(r.start, align);
 
 		/* start < r.start: rounding up wrapped past the top of the space. */
 		if (start < r.start || start >= r.end || r.end - start < size) {
 			continue;
 		}
-		/* Cut [start, start + size) out of r: what is left on each side stays free. */
-		uint64_t end = start + size;
+		int rc = ranges_cut(&a->free, start, start + size);
 
-		if (start == r.start && end == r.end) {
-			ranges_remove(a, i);
-		} else if (start == r.start) {
-			a->free[i].start = end;
-		} else if (end == r.end) {
-			a->free[i].end = start;
-		} else {
-			int rc = ranges_insert(a, i + 1, end, r.end);
-
-			if (rc != 0) {
-				return rc;
-			}
-			a->free[i].end = start;
+		if (rc == 0) {
+			*iova = start;
 		}
-		*iova = start;
-		return 0;
+		return rc;
 	}
 	return -ENOSPC;
 }
@@ -105,50 +170,32 @@ int iova_alloc(struct iova_allocator *a, uint64_t size, uint64_t align, uint64_t
 int iova_free(struct iova_allocator *a, uint64_t iova, uint64_t size)
 {
 	uint64_t end = iova + size;
-	size_t i = 0;
 
 	if (size == 0 || iova < a->base || end > a->limit || end < iova) {
 		return -EINVAL;
 	}
-	while (i < a->count && a->free[i].start < iova) {
-		i++;
-	}
-	/* Freeing space that is already free means a caller's bookkeeping is wrong. */
-	if ((i > 0 && a->free[i - 1].end > iova) || (i < a->count && a->free[i].start < end)) {
+	/* Freeing free or reserved space means a caller's bookkeeping is wrong. */
+	if (ranges_bytes_in(&a->free, iova, end) != 0 ||
+	    ranges_bytes_in(&a->reserved, iova, end) != 0) {
 		return -EINVAL;
 	}
-	bool joins_prev = i > 0 && a->free[i - 1].end == iova;
-	bool joins_next = i < a->count && a->free[i].start == end;
-
-	if (joins_prev && joins_next) {
-		a->free[i - 1].end = a->free[i].end;
-		ranges_remove(a, i);
-	} else if (joins_prev) {
-		a->free[i - 1].end = end;
-	} else if (joins_next) {
-		a->free[i].start = iova;
-	} else {
-		return ranges_insert(a, i, iova, end);
-	}
-	return 0;
+	return ranges_add(&a->free, iova, end);
 }
 
 int iova_allocator_set_limit(struct iova_allocator *a, uint64_t limit)
 {
-	struct iova_range *last = a->count > 0 ? &a->free[a->count - 1] : NULL;
-	/* Everything above the last free range's start, if it runs to the limit, is free. */
-	uint64_t lowest_free_top = last != NULL && last->end == a->limit ? last->start : a->limit;
-
-	if (limit <= a->base || limit < lowest_free_top) {
+	if (limit <= a->base) {
 		return -ERANGE;
 	}
-	if (last != NULL && last->end == a->limit) {
-		last->end = limit;
-		if (last->start == last->end) {
-			ranges_remove(a, a->count - 1);
+	if (limit < a->limit) {
+		if (!unallocated(a, limit, a->limit)) {
+			return -ERANGE;
 		}
+		/* Nothing lies above the old limit, so no range splits and neither cut fails. */
+		ranges_cut(&a->free, limit, a->limit);
+		ranges_cut(&a->reserved, limit, a->limit);
 	} else if (limit > a->limit) {
-		int rc = ranges_insert(a, a->count, a->limit, limit);
+		int rc = ranges_add(&a->free, a->limit, limit);
 
 		if (rc != 0) {
 			return rc;
@@ -160,41 +207,25 @@ int iova_allocator_set_limit(struct iova_allocator *a, uint64_t limit)
 
 int iova_reserve(struct iova_allocator *a, uint64_t start, uint64_t end)
 {
-	uint64_t free_bytes = 0;
-
 	start = USK_MAX(start, a->base);
 	end = USK_MIN(end, a->limit);
 	if (start >= end) {
 		return 0;
 	}
-	/* All of [start, end) must be free: count the free bytes inside it. */
-	for (size_t i = 0; i < a->count; i++) {
-		uint64_t lo = USK_MAX(a->free[i].start, start);
-		uint64_t hi = USK_MIN(a->free[i].end, end);
-
-		free_bytes += hi > lo ? hi - lo : 0;
-	}
-	if (free_bytes != end - start) {
+	if (!unallocated(a, start, end)) {
 		return -EBUSY;
 	}
-	for (size_t i = 0; i < a->count; i++) {
-		struct iova_range *r = &a->free[i];
+	/* Room first: each list gains one entry at most, so neither step below fails halfway. */
+	int rc = ranges_grow(&a->free, a->free.count + 1);
 
-		if (r->start <= start && end <= r->end) {
-			if (r->start == start && r->end == end) {
-				ranges_remove(a, i);
-			} else if (r->start == start) {
-				r->start = end;
-			} else if (r->end == end) {
-				r->end = start;
-			} else {
-				uint64_t old_end = r->end;
-
-				r->end = start;
-				return ranges_insert(a, i + 1, end, old_end);
-			}
-			return 0;
-		}
+	if (rc == 0) {
+		rc = ranges_grow(&a->reserved, a->reserved.count + 1);
 	}
-	return -EBUSY;
+	if (rc == 0) {
+		rc = ranges_cut(&a->free, start, end);
+	}
+	if (rc == 0) {
+		rc = ranges_add(&a->reserved, start, end);
+	}
+	return rc;
 }

@@ -241,11 +241,7 @@ int env_iova_reserve(uint64_t start, uint64_t end)
 	start = usk_align_down(start, ENV_PAGE_SIZE);
 	end = usk_align_up(end, ENV_PAGE_SIZE);
 	pthread_mutex_lock(&g_mem_lock);
-	/* Either side of the MSI window, reserved since init. */
-	rc = iova_reserve(&g_iova, start, USK_MIN(end, ENV_IOVA_MSI_START));
-	if (rc == 0) {
-		rc = iova_reserve(&g_iova, USK_MAX(start, ENV_IOVA_MSI_END), end);
-	}
+	rc = iova_reserve(&g_iova, start, end);
 	pthread_mutex_unlock(&g_mem_lock);
 	return rc;
 }

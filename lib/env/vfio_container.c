@@ -124,6 +124,16 @@ static int vfio_container_open(void)
 	return 0;
 }
 
+/* Closes the container, if open; its mode goes with it. */
+static void vfio_container_close(void)
+{
+	if (g_container_fd >= 0) {
+		close(g_container_fd);
+	}
+	g_container_fd = -1;
+	g_noiommu = false;
+}
+
 /* Narrows the IOVA space to what the IOMMU translates: its width and holes. */
 static int vfio_apply_iova_ranges(void)
 {
@@ -260,6 +270,9 @@ int vfio_group_get_fd(int number, int *group_fd)
 	}
 	if (rc == 0) {
 		*group_fd = g_groups[g_group_count - 1].fd;
+	} else if (g_group_count == 0) {
+		/* As if this attach never ran: the next group may be of the other mode. */
+		vfio_container_close();
 	}
 unlock:
 	pthread_mutex_unlock(&g_vfio_lock);
@@ -276,11 +289,7 @@ void env_vfio_fini(void)
 		close(g_groups[i].fd);
 	}
 	g_group_count = 0;
-	if (g_container_fd >= 0) {
-		close(g_container_fd);
-		g_container_fd = -1;
-	}
+	vfio_container_close();
 	vfio_noiommu_fini();
-	g_noiommu = false;
 	pthread_mutex_unlock(&g_vfio_lock);
 }

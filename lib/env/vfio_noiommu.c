@@ -123,7 +123,7 @@ int vfio_noiommu_setup(void)
 		    "use it only where no IOMMU can be had");
 	rc = env_dma_require_hugepages();
 	if (rc != 0) {
-		return rc;
+		goto allow_small_pages;
 	}
 	g_pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 	g_kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
@@ -132,14 +132,20 @@ int vfio_noiommu_setup(void)
 		USK_ERRLOG("no-IOMMU mode: cannot open %s: %s (run as root)",
 			   g_pagemap_fd < 0 ? "/proc/self/pagemap" : "/proc/kpageflags",
 			   strerror(-rc));
-		vfio_noiommu_fini();
-		return rc;
+		goto close_files;
 	}
 	rc = env_mem_set_dma_map_hooks(&g_noiommu_hooks);
 	if (rc != 0) {
 		/* A later attach sets up again and would open them a second time. */
-		vfio_noiommu_fini();
+		goto close_files;
 	}
+	return 0;
+
+close_files:
+	vfio_noiommu_fini();
+allow_small_pages:
+	/* A group of the other mode may attach next, and DMA memory needs no hugepages then. */
+	env_dma_allow_small_pages();
 	return rc;
 }
 

@@ -85,6 +85,21 @@ if [ "$(id -u)" -eq 0 ]; then
 	[ ! -e "$sys/bus/pci/devices/0000:01:00.0/driver_override" ] ||
 		fail "config touched the held controller's driver_override"
 
+	# No NUMA node in sysfs: the 2 MiB pages go to the 2 MiB pool, not to
+	# vm.nr_hugepages, which counts pages of the default size (1 GiB ones
+	# with default_hugepagesz=1G). The host's count is put back if touched.
+	pool=$sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+	mkdir -p "${pool%/*}"
+	echo 0 >"$pool"
+	host_pages=$(cat /proc/sys/vm/nr_hugepages)
+	USK_SYSFS=$sys HUGEMEM=4 PCI_ALLOWED=0000:02:00.0 "$setup" config >/dev/null 2>&1
+	if [ "$(cat /proc/sys/vm/nr_hugepages)" != "$host_pages" ]; then
+		echo "$host_pages" >/proc/sys/vm/nr_hugepages
+		fail "config with no NUMA node in sysfs wrote the host's vm.nr_hugepages"
+	fi
+	[ "$(cat "$pool")" = 2 ] ||
+		fail "config with no NUMA node in sysfs reserved $(cat "$pool") pages of 2 MiB, not 2"
+
 	# NOIOMMU=1: refused without hugepages, and on a kernel without the mode.
 	out=$(USK_SYSFS=$sys NOIOMMU=1 HUGEMEM=0 "$setup" config 2>&1) &&
 		fail "NOIOMMU=1 with HUGEMEM=0 was accepted"

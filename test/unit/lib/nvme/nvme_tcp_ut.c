@@ -52,7 +52,42 @@ static void io_cb(void *arg, const struct usk_nvme_cqe *cpl)
 /* Polls the target's answers hold up a bring-up or a connection for, each checked to change nothing. */
 #define HELD_POLLS 50
 
+/* Polls that check nothing happens nap between them, to give a wrong answer time to come. */
 static const struct timespec g_nap = {0, 100 * 1000};
+
+/*
+ * A wait for what the target does: the test polls the host and, while that
+ * leaves it waiting, sleeps until a target takes its next step. A step
+ * ends each sleep, or 10 ms do: the bytes of a step may reach the host's
+ * socket a little after it (the kernel can defer loopback delivery), and
+ * some of the host's waits no target step ends (a connect to a stopped
+ * target refused, a deadline on the test's clock). 30 s in all end the
+ * wait, failing the test, so a hang is a failure, not a stuck run.
+ */
+struct target_wait {
+	uint64_t seen;
+	struct timespec give_up;
+};
+
+static void target_wait_init(struct target_wait *w)
+{
+	clock_gettime(CLOCK_MONOTONIC, &w->give_up);
+	w->give_up.tv_sec += 30;
+	w->seen = ut_tcp_target_steps();
+}
+
+/* Waits for the next step; false once the wait has lasted 30 s. */
+static bool target_wait(struct target_wait *w)
+{
+	struct timespec now;
+
+	ut_tcp_target_wait_steps(w->seen, 10);
+	/* Read before the next poll: a step after this is waited for, one before it is seen. */
+	w->seen = ut_tcp_target_steps();
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec < w->give_up.tv_sec ||
+	       (now.tv_sec == w->give_up.tv_sec && now.tv_nsec < w->give_up.tv_nsec);
+}
 
 /* The transport ID of the target on @port. */
 static void trid_of(uint16_t port, char *trid, size_t len)
@@ -71,16 +106,15 @@ static int attach(uint16_t port, const struct usk_nvme_ctrlr_opts *copts, struct
 	return usk_nvme_ctrlr_attach(trid, copts, c);
 }
 
-/* Polls until @d's callback ran (or 30 s passed: a hang fails the test, never waits forever). */
+/* Polls until @d's callback ran @want times (as target_wait(): a hang fails the test). */
 static void wait_done(struct usk_nvme_qpair *q, const struct io_done *d, int want)
 {
-	const struct timespec nap = {0, 100 * 1000};
+	struct target_wait w;
 
-	for (int i = 0; i < 300000 && d->calls < want; i++) {
-		if (usk_nvme_qpair_process_completions(q, 0) == 0) {
-			nanosleep(&nap, NULL);
-		}
-	}
+	target_wait_init(&w);
+	do {
+		usk_nvme_qpair_process_completions(q, 0);
+	} while (d->calls < want && target_wait(&w));
 	CU_ASSERT_EQUAL(d->calls, want);
 }
 
@@ -329,6 +363,7 @@ static void test_connection_loss(void)
 	struct usk_nvme_qpair *q;
 	struct io_done d[8] = {0};
 	uint8_t *buf = calloc(8, 4096);
+	struct target_wait w;
 	uint16_t port;
 	int rc[8], accepted = 0, total = 0;
 
@@ -347,16 +382,14 @@ static void test_connection_loss(void)
 		CU_ASSERT(rc[i] == 0 || (i >= 4 && rc[i] < 0));
 		accepted += rc[i] == 0;
 	}
-	for (int i = 0; i < 300000 && total < accepted; i++) {
-		const struct timespec nap = {0, 100 * 1000};
-
+	target_wait_init(&w);
+	do {
 		usk_nvme_qpair_process_completions(q, 0);
 		total = 0;
 		for (int j = 0; j < 8; j++) {
 			total += d[j].calls;
 		}
-		nanosleep(&nap, NULL);
-	}
+	} while (total < accepted && target_wait(&w));
 	/*
 	 * Each accepted one once: three answered before the drop may have
 	 * succeeded, the fourth, where the target dropped, and the rest failed.
@@ -383,9 +416,9 @@ static void test_connection_loss(void)
 static void expect_term_req(enum ut_tcp_bad_read bad, bool digests, uint16_t fes, uint32_t fei)
 {
 	struct ut_tcp_target_opts o = {.bad_read = bad, .grant_digests = digests};
-	const struct timespec nap = {0, 1000 * 1000};
 	struct usk_nvme_ctrlr_opts co;
 	struct ut_tcp_term_req tr = {0};
+	struct target_wait w;
 	struct tcp_fixture f;
 	struct io_done r = {0};
 	uint8_t *buf = calloc(1, 4096);
@@ -398,9 +431,10 @@ static void expect_term_req(enum ut_tcp_bad_read bad, bool digests, uint16_t fes
 		usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(f.c, 1), f.q, buf, 0, 1, io_cb, &r), 0);
 	wait_done(f.q, &r, 1);
 	CU_ASSERT_NOT_EQUAL(r.status, 0);
-	for (int i = 0; i < 5000 && (n = ut_tcp_target_term_reqs(f.t, &tr)) == 0; i++) {
-		nanosleep(&nap, NULL);
-	}
+	target_wait_init(&w);
+	do {
+		n = ut_tcp_target_term_reqs(f.t, &tr);
+	} while (n == 0 && target_wait(&w));
 	CU_ASSERT_EQUAL(n, 1);
 	CU_ASSERT_EQUAL(tr.fes, fes);
 	CU_ASSERT_EQUAL(tr.fei, fei);
@@ -434,6 +468,7 @@ static void test_attach_polled_while_target_holds(void)
 	struct ut_tcp_target *t;
 	struct tcp_fixture other;
 	uint32_t held_answers = 0;
+	struct target_wait w;
 	char trid[160];
 	uint16_t port;
 	int rc;
@@ -443,9 +478,12 @@ static void test_attach_polled_while_target_holds(void)
 	ut_tcp_target_hold(t, true);
 	trid_of(port, trid, sizeof(trid));
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_async(trid, NULL, &a), 0);
-	for (int i = 0; i < 300000 && (rc = usk_nvme_attach_poll(a, &c)) == -EAGAIN; i++) {
+	target_wait_init(&w);
+	while ((rc = usk_nvme_attach_poll(a, &c)) == -EAGAIN) {
 		if (ut_tcp_target_held(t) == 0) {
-			nanosleep(&g_nap, NULL);
+			if (!target_wait(&w)) {
+				break;
+			}
 			continue;
 		}
 		for (int p = 0; p < HELD_POLLS; p++) {
@@ -479,6 +517,7 @@ static void test_io_qpair_connect_polled(void)
 	struct io_done r = {0};
 	uint8_t *buf = calloc(1, 4096);
 	uint32_t held_answers = 0;
+	struct target_wait w;
 	uint16_t port;
 
 	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_start(&o, &t, &port), 0);
@@ -489,10 +528,13 @@ static void test_io_qpair_connect_polled(void)
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, &qo, &q), 0);
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(c, 1), q, buf, 0, 1, io_cb, &r),
 			      0);
-	for (int i = 0; i < 300000 && r.calls == 0; i++) {
+	target_wait_init(&w);
+	while (r.calls == 0) {
 		CU_ASSERT(usk_nvme_qpair_process_completions(q, 0) >= 0);
 		if (ut_tcp_target_held(t) == 0) {
-			nanosleep(&g_nap, NULL);
+			if (!target_wait(&w)) {
+				break;
+			}
 			continue;
 		}
 		for (int p = 0; p < HELD_POLLS; p++) {
@@ -524,6 +566,7 @@ static void attach_times_out(uint32_t answered)
 	struct usk_nvme_attach_ctx *a;
 	struct usk_nvme_ctrlr *c = NULL;
 	struct ut_tcp_target *t;
+	struct target_wait w;
 	char trid[160];
 	uint16_t port;
 	int rc = -EAGAIN;
@@ -535,10 +578,10 @@ static void attach_times_out(uint32_t answered)
 	ut_tcp_target_release(t, answered);
 	trid_of(port, trid, sizeof(trid));
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_attach_async(trid, &co, &a), 0);
-	for (int i = 0; i < 300000 && ut_tcp_target_held(t) == 0; i++) {
+	target_wait_init(&w);
+	do {
 		CU_ASSERT_EQUAL_FATAL(usk_nvme_attach_poll(a, &c), -EAGAIN);
-		nanosleep(&g_nap, NULL);
-	}
+	} while (ut_tcp_target_held(t) == 0 && target_wait(&w));
 	CU_ASSERT_EQUAL_FATAL(ut_tcp_target_held(t), 1);
 	/* Up to the admin timeout, to the tick: still waiting. */
 	ut_nvme_ticks_advance(co.admin_timeout_ms * 1000ull);
@@ -559,21 +602,22 @@ static void test_attach_deadline(void)
 	attach_times_out(2); /* ICResp and Connect, then no answer to Property Get CAP */
 }
 
-/* Polls @q and the admin side until @n of @d have been called back (30 s bound). */
+/* Polls @q and the admin side until @n of @d have been called back (as target_wait()). */
 static int poll_all_done(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q, struct io_done *d,
 			 int n)
 {
-	int total = 0;
+	struct target_wait w;
+	int total;
 
-	for (int i = 0; i < 300000 && total < n; i++) {
+	target_wait_init(&w);
+	do {
 		usk_nvme_qpair_process_completions(q, 0);
 		usk_nvme_ctrlr_process_admin_completions(c);
 		total = 0;
 		for (int j = 0; j < n; j++) {
 			total += d[j].calls;
 		}
-		nanosleep(&g_nap, NULL);
-	}
+	} while (total < n && target_wait(&w));
 	return total;
 }
 
@@ -648,6 +692,7 @@ static void test_reconnect_gives_up(void)
 	struct usk_nvme_qpair *q;
 	struct io_done r = {0};
 	uint8_t *buf = calloc(1, 4096);
+	struct target_wait w;
 	uint16_t port;
 
 	reconnect_opts(&co, 3, 1);
@@ -656,11 +701,11 @@ static void test_reconnect_gives_up(void)
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ctrlr_alloc_io_qpair(c, NULL, &q), 0);
 	ut_tcp_target_stop(t);
 	/* The loss is seen and the first attempt refused, on a clock that stands still. */
-	for (int i = 0; i < 2000 && !usk_nvme_ctrlr_is_resetting(c); i++) {
+	target_wait_init(&w);
+	do {
 		usk_nvme_ctrlr_process_admin_completions(c);
 		usk_nvme_qpair_process_completions(q, 0);
-		nanosleep(&g_nap, NULL);
-	}
+	} while (!usk_nvme_ctrlr_is_resetting(c) && target_wait(&w));
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_resetting(c));
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(c, 1), q, buf, 0, 1, io_cb, &r), 0);
 	for (int s = 0; s < 3; s++) {
@@ -674,11 +719,11 @@ static void test_reconnect_gives_up(void)
 		ut_nvme_ticks_advance(1000 * 1000);
 	}
 	/* 3 s after the loss: the next failed attempt fails the controller. */
-	for (int i = 0; i < 2000 && !usk_nvme_ctrlr_is_failed(c); i++) {
+	target_wait_init(&w);
+	do {
 		usk_nvme_ctrlr_process_admin_completions(c);
 		usk_nvme_qpair_process_completions(q, 0);
-		nanosleep(&g_nap, NULL);
-	}
+	} while (!usk_nvme_ctrlr_is_failed(c) && target_wait(&w));
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(c));
 	usk_nvme_qpair_process_completions(q, 0);
 	CU_ASSERT_EQUAL(r.calls, 1);
@@ -701,16 +746,43 @@ static int poll_both_held(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q)
 	return rc;
 }
 
-/* Polls both sides until @t has had @want I/O queue Connects (30 s at most, as wait_done()). */
+/*
+ * Polls @c's admin side, and @q unless NULL, until @count of @t reaches
+ * @want (as target_wait()); returns the count.
+ */
+static uint32_t poll_target_count(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q,
+				  struct ut_tcp_target *t,
+				  uint32_t (*count)(struct ut_tcp_target *), uint32_t want)
+{
+	struct target_wait w;
+
+	target_wait_init(&w);
+	do {
+		usk_nvme_ctrlr_process_admin_completions(c);
+		if (q != NULL) {
+			usk_nvme_qpair_process_completions(q, 0);
+		}
+	} while (count(t) < want && target_wait(&w));
+	return count(t);
+}
+
+/* Polls both sides until @t has had @want I/O queue Connects. */
 static void poll_io_connects(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q,
 			     struct ut_tcp_target *t, uint32_t want)
 {
-	for (int i = 0; i < 300000 && ut_tcp_target_io_connects(t) < want; i++) {
-		usk_nvme_ctrlr_process_admin_completions(c);
-		usk_nvme_qpair_process_completions(q, 0);
-		nanosleep(&g_nap, NULL);
-	}
-	CU_ASSERT_EQUAL(ut_tcp_target_io_connects(t), want);
+	CU_ASSERT_EQUAL(poll_target_count(c, q, t, ut_tcp_target_io_connects, want), want);
+}
+
+/*
+ * Polls both sides until the host has hung up on @want refused Connects:
+ * it has taken the refusal, so its next attempt is due reconnect_delay_sec
+ * from the test's clock now, and the clock may move. Before, the test moved
+ * it after some polls, whether the refusal had come in or not.
+ */
+static void poll_refusals_taken(struct usk_nvme_ctrlr *c, struct usk_nvme_qpair *q,
+				struct ut_tcp_target *t, uint32_t want)
+{
+	CU_ASSERT_EQUAL(poll_target_count(c, q, t, ut_tcp_target_refusals_taken, want), want);
 }
 
 /*
@@ -747,10 +819,12 @@ static void io_reconnect_refused(uint32_t refusals)
 	CU_ASSERT_EQUAL(lost.status, USK_NVME_SC_ABORTED_SQ_DELETION);
 	poll_io_connects(c, q, t, 2);
 	/* Refused: the queue pair waits, with the read, for the next attempt. */
+	poll_refusals_taken(c, q, t, 1);
 	CU_ASSERT(poll_both_held(c, q) >= 0);
 	CU_ASSERT_EQUAL_FATAL(
 		usk_nvme_ns_read(usk_nvme_ctrlr_get_ns(c, 1), q, buf, 0, 1, io_cb, &r), 0);
 	for (uint32_t s = 1;; s++) {
+		poll_refusals_taken(c, q, t, s);
 		CU_ASSERT(poll_both_held(c, q) >= 0);
 		CU_ASSERT_EQUAL(ut_tcp_target_io_connects(t), 1 + s);
 		CU_ASSERT_EQUAL(r.calls, 0);
@@ -802,8 +876,9 @@ static void test_io_reconnect_fails_fast(void)
 	struct usk_nvme_ns *ns;
 	struct io_done lost = {0}, r = {0}, refused = {0}, after = {0};
 	uint8_t *buf = calloc(1, 4096);
+	struct target_wait w;
 	uint16_t port;
-	int rc = -ENXIO;
+	int rc;
 
 	reconnect_opts(&co, 4, 1);
 	co.fast_io_fail_timeout_sec = 2;
@@ -814,10 +889,12 @@ static void test_io_reconnect_fails_fast(void)
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, io_cb, &lost), 0);
 	CU_ASSERT_EQUAL(poll_all_done(c, q, &lost, 1), 1);
 	poll_io_connects(c, q, t, 2);
+	poll_refusals_taken(c, q, t, 1);
 	CU_ASSERT(poll_both_held(c, q) >= 0);
 	CU_ASSERT_EQUAL_FATAL(usk_nvme_ns_read(ns, q, buf, 0, 1, io_cb, &r), 0);
 	ut_nvme_ticks_advance(1000 * 1000);
 	poll_io_connects(c, q, t, 3);
+	poll_refusals_taken(c, q, t, 2);
 	poll_both_held(c, q);
 	CU_ASSERT_EQUAL(r.calls, 0);
 	ut_nvme_ticks_advance(1000 * 1000);
@@ -826,16 +903,17 @@ static void test_io_reconnect_fails_fast(void)
 	CU_ASSERT_EQUAL(usk_nvme_ns_read(ns, q, buf, 0, 1, io_cb, &refused), -ENXIO);
 	CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(c));
 	poll_io_connects(c, q, t, 4);
+	poll_refusals_taken(c, q, t, 3);
 	poll_both_held(c, q);
 	ut_nvme_ticks_advance(1000 * 1000);
 	poll_io_connects(c, q, t, 5);
-	/* Refused until the Connect is answered; then taken (bounded as wait_done()). */
-	for (int i = 0; i < 300000 && rc == -ENXIO; i++) {
+	/* Refused until the Connect is answered; then taken (as target_wait()). */
+	target_wait_init(&w);
+	do {
 		usk_nvme_ctrlr_process_admin_completions(c);
 		usk_nvme_qpair_process_completions(q, 0);
 		rc = usk_nvme_ns_read(ns, q, buf, 0, 1, io_cb, &after);
-		nanosleep(&g_nap, NULL);
-	}
+	} while (rc == -ENXIO && target_wait(&w));
 	CU_ASSERT_EQUAL(rc, 0);
 	CU_ASSERT_EQUAL(poll_all_done(c, q, &after, 1), 1);
 	CU_ASSERT_EQUAL(after.status, 0);
@@ -850,19 +928,10 @@ static void test_io_reconnect_fails_fast(void)
 /* The microseconds of the step back: a restored virtual machine's TSC goes back by minutes. */
 #define STEP_BACK_US (600 * 1000000ull)
 
-/*
- * Polls @c's admin side until @t has answered @want Keep Alives. The naps
- * wait for the loopback's bytes and the target's thread, not for a time the
- * test checks (that clock is the test's): they stop as soon as the answer is
- * in, and give up, failing the test, only after some 30 s, as wait_done().
- */
+/* Polls @c's admin side until @t has had @want Keep Alives. */
 static uint32_t poll_keep_alives(struct usk_nvme_ctrlr *c, struct ut_tcp_target *t, uint32_t want)
 {
-	for (int i = 0; i < 300000 && ut_tcp_target_keep_alives(t) < want; i++) {
-		usk_nvme_ctrlr_process_admin_completions(c);
-		nanosleep(&g_nap, NULL);
-	}
-	return ut_tcp_target_keep_alives(t);
+	return poll_target_count(c, NULL, t, ut_tcp_target_keep_alives, want);
 }
 
 /* HELD_POLLS polls of @c's admin side, for a look that nothing went out. */
@@ -928,6 +997,7 @@ static void test_keep_alive_unanswered(void)
 	struct usk_nvme_ctrlr_opts co;
 	struct ut_tcp_target *t;
 	struct usk_nvme_ctrlr *c;
+	struct target_wait w;
 	uint16_t port;
 	uint64_t sent;
 
@@ -944,10 +1014,10 @@ static void test_keep_alive_unanswered(void)
 		CU_ASSERT_FALSE(usk_nvme_ctrlr_is_failed(c));
 	}
 	ut_nvme_ticks_set(sent + 1000 * 1000 + 1);
-	for (int i = 0; i < 300000 && !usk_nvme_ctrlr_is_failed(c); i++) {
+	target_wait_init(&w);
+	do {
 		usk_nvme_ctrlr_process_admin_completions(c);
-		nanosleep(&g_nap, NULL);
-	}
+	} while (!usk_nvme_ctrlr_is_failed(c) && target_wait(&w));
 	CU_ASSERT_TRUE(usk_nvme_ctrlr_is_failed(c));
 	CU_ASSERT_EQUAL(usk_nvme_ctrlr_detach(c), 0);
 	ut_tcp_target_stop(t);

@@ -33,6 +33,7 @@ struct conn {
 	struct usk_nvme_sqe write_cmd;
 	uint32_t write_got;
 	uint32_t write_len;
+	bool refused; /* its I/O queue Connect was refused */
 };
 
 struct ut_tcp_target {
@@ -62,6 +63,7 @@ struct ut_tcp_target {
 	uint32_t connect_kato;
 	uint32_t keep_alives;
 	uint32_t io_connects;
+	uint32_t refusals_taken;
 	/* The discovery log as it is now, and what the host did with it. */
 	uint64_t disc_genctr;
 	uint32_t disc_entries;
@@ -72,6 +74,56 @@ struct ut_tcp_target {
 	uint32_t term_reqs;
 	struct ut_tcp_term_req term_req;
 };
+
+/*
+ * The steps of every target in the process, counted so that a test can
+ * wait for the next one instead of napping: one target or several, a test
+ * polls its hosts between steps.
+ */
+static pthread_mutex_t g_steps_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_steps_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t g_steps;
+
+/* A step is done: its bytes are sent, its counters updated. */
+static void target_step(void)
+{
+	pthread_mutex_lock(&g_steps_lock);
+	g_steps++;
+	pthread_cond_broadcast(&g_steps_cond);
+	pthread_mutex_unlock(&g_steps_lock);
+}
+
+uint64_t ut_tcp_target_steps(void)
+{
+	uint64_t steps;
+
+	pthread_mutex_lock(&g_steps_lock);
+	steps = g_steps;
+	pthread_mutex_unlock(&g_steps_lock);
+	return steps;
+}
+
+bool ut_tcp_target_wait_steps(uint64_t seen, uint32_t ms)
+{
+	struct timespec until;
+	bool passed;
+	int rc = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&g_steps_lock);
+	while (g_steps == seen && rc == 0) {
+		rc = pthread_cond_timedwait(&g_steps_cond, &g_steps_lock, &until);
+	}
+	passed = g_steps != seen;
+	pthread_mutex_unlock(&g_steps_lock);
+	return passed;
+}
 
 /* Writes all of @iov (a few bytes at a time when dribbling); false when the host is gone. */
 static bool conn_send_iov(struct conn *c, const struct iovec *iov, int n)
@@ -294,6 +346,9 @@ static bool conn_gate(struct ut_tcp_target *t)
 	pthread_mutex_lock(&t->lock);
 	ticket = t->arrived++;
 	pthread_cond_broadcast(&t->held_cond);
+	pthread_mutex_unlock(&t->lock);
+	target_step();
+	pthread_mutex_lock(&t->lock);
 	while (t->hold && ticket >= t->let_go && !t->stopping) {
 		pthread_cond_wait(&t->held_cond, &t->lock);
 	}
@@ -330,6 +385,7 @@ static bool conn_fabrics(struct conn *c, const struct usk_nvme_sqe *cmd)
 			return conn_send_resp(c, cmd->cid, 0x184, 0);
 		}
 		if (c->qid != 0 && conn_refuse_io_connect(t)) {
+			c->refused = true;
 			return conn_send_resp(c, cmd->cid, 0x182, 0);
 		}
 		return conn_send_resp(c, cmd->cid, 0, 1);
@@ -529,10 +585,17 @@ static void *conn_main(void *arg)
 			    (ev == NVME_TCP_RECV_PDU && !conn_pdu(c))) {
 				goto out;
 			}
+			if (ev == NVME_TCP_RECV_PDU) {
+				target_step();
+			}
 		}
 	}
 out:
 	shutdown(c->fd, SHUT_RDWR);
+	if (c->refused) {
+		__atomic_add_fetch(&c->t->refusals_taken, 1, __ATOMIC_RELAXED);
+	}
+	target_step();
 	return NULL;
 }
 
@@ -563,6 +626,7 @@ static void *accept_main(void *arg)
 		t->conns[t->nconns++] = c;
 		pthread_create(&c->thread, NULL, conn_main, c);
 		pthread_mutex_unlock(&t->lock);
+		target_step();
 	}
 }
 
@@ -647,6 +711,11 @@ uint32_t ut_tcp_target_keep_alives(struct ut_tcp_target *t)
 uint32_t ut_tcp_target_io_connects(struct ut_tcp_target *t)
 {
 	return __atomic_load_n(&t->io_connects, __ATOMIC_RELAXED);
+}
+
+uint32_t ut_tcp_target_refusals_taken(struct ut_tcp_target *t)
+{
+	return __atomic_load_n(&t->refusals_taken, __ATOMIC_RELAXED);
 }
 
 uint32_t ut_tcp_target_term_reqs(struct ut_tcp_target *t, struct ut_tcp_term_req *first)

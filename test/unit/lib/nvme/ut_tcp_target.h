@@ -101,6 +101,18 @@ uint32_t ut_tcp_target_connect_kato(struct ut_tcp_target *target);
 uint32_t ut_tcp_target_keep_alives(struct ut_tcp_target *target);
 /* I/O queues' Connects received, refused ones included. */
 uint32_t ut_tcp_target_io_connects(struct ut_tcp_target *target);
+/* Refused I/O queue Connects whose connection the host then closed: refusals it has taken. */
+uint32_t ut_tcp_target_refusals_taken(struct ut_tcp_target *target);
+
+/*
+ * Steps of every target in the process: a connection taken or ended, a
+ * request reaching the hold gate, a PDU handled (its answer sent). A test
+ * reads the count, polls its host, and if that left it waiting, waits for
+ * the count to pass what it read.
+ */
+uint64_t ut_tcp_target_steps(void);
+/* Waits until the count of steps passes @seen, @ms at most; whether it did. */
+bool ut_tcp_target_wait_steps(uint64_t seen, uint32_t ms);
 
 /*
  * ut_tcp_target_disc.c: bytes [@offset, @offset + @len) of the discovery
