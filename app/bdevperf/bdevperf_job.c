@@ -172,14 +172,22 @@ static void task_retry(void *arg)
 	task_submit(arg, usk_ticks());
 }
 
-/* Picks the task's next blocks and, for reads and writes, whether it reads. */
+/*
+ * Picks the task's next blocks and, for reads and writes, whether it reads.
+ * A verify task keeps to every queue_depth-th slot from its own index, so
+ * out-of-order completions never put two tasks on the same blocks.
+ */
 static bool task_next(struct bdevperf_task *task)
 {
 	struct bdevperf_job *job = task->job;
 
 	if (!task->verify_reading) {
-		task->offset_blocks = job->first_block +
-				      perf_workload_next_slot(&job->workload) * job->blocks_per_io;
+		uint64_t slot = perf_workload_next_slot(&job->workload);
+
+		if (job->opts->kind == BDEVPERF_VERIFY) {
+			slot = slot * job->opts->queue_depth + (uint64_t)(task - job->tasks);
+		}
+		task->offset_blocks = job->first_block + slot * job->blocks_per_io;
 	}
 	return job->opts->kind == BDEVPERF_IO && perf_workload_next_is_read(&job->workload);
 }
@@ -310,6 +318,7 @@ static int job_setup(struct bdevperf_job *job)
 	const struct bdevperf_opts *o = job->opts;
 	struct usk_bdev *bdev;
 	uint64_t slots;
+	uint32_t stripe = o->kind == BDEVPERF_VERIFY ? o->queue_depth : 1;
 	int rc;
 
 	rc = usk_bdev_open(job->bdev_name, job_writes(o), job_event, job, &job->desc);
@@ -330,17 +339,17 @@ static int job_setup(struct bdevperf_job *job)
 	job->blocks_per_io = o->io_size / job->block_size;
 	slots = usk_bdev_get_num_blocks(bdev) / job->blocks_per_io / job->siblings;
 	job->first_block = slots * job->index * job->blocks_per_io;
-	if (slots < (o->kind == BDEVPERF_VERIFY ? o->queue_depth : 1)) {
+	if (slots < stripe) {
 		fprintf(stderr, "usk_bdevperf: bdev %s is too small for -q %u of -o %u%s\n",
 			job->bdev_name, o->queue_depth, o->io_size,
 			job->siblings > 1 ? " on every core" : "");
 		return -EINVAL;
 	}
-	/* Verify goes in order, so no two tasks of a job share blocks. */
-	rc = perf_workload_init(&job->workload,
-				o->kind == BDEVPERF_VERIFY ? PERF_SEQUENTIAL : o->pattern,
-				o->read_percent, slots * job->blocks_per_io, job->blocks_per_io,
-				usk_thread_get_id(job->thread) * 7919 + job->index);
+	/* Verify goes in order over each task's own slots (task_next()). */
+	rc = perf_workload_init(
+		&job->workload, o->kind == BDEVPERF_VERIFY ? PERF_SEQUENTIAL : o->pattern,
+		o->read_percent, slots / stripe * job->blocks_per_io, job->blocks_per_io,
+		usk_thread_get_id(job->thread) * 7919 + job->index);
 	if (rc != 0) {
 		return rc;
 	}
