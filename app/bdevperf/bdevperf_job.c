@@ -28,6 +28,7 @@ struct bdevperf_task {
 	uint64_t offset_blocks;
 	uint64_t submit_tick;
 	bool verify_reading; /* the read-back half of a verify */
+	uint64_t generation; /* of the pattern its last verify write put down */
 	struct usk_bdev_io_wait_entry wait;
 };
 
@@ -117,7 +118,7 @@ static void task_verify(struct bdevperf_task *task)
 	struct perf_verify_mismatch m;
 
 	if (perf_verify_check(task->buf, task->offset_blocks, job->blocks_per_io, job->block_size,
-			      job->generation, &m) == 0) {
+			      task->generation, &m) == 0) {
 		return;
 	}
 	job_fail(job);
@@ -224,8 +225,10 @@ static int task_issue(struct bdevperf_task *task)
 		return usk_bdev_read_blocks(job->desc, job->ch, task->buf, off, n, task_done, task);
 	case USK_BDEV_IO_TYPE_WRITE:
 		if (job->opts->kind == BDEVPERF_VERIFY) {
+			/* A new pattern each write: a lost one leaves the last pass's. */
+			task->generation = job->generation++;
 			perf_verify_fill(task->buf, off, job->blocks_per_io, job->block_size,
-					 job->generation);
+					 task->generation);
 		}
 		return usk_bdev_write_blocks(job->desc, job->ch, task->buf, off, n, task_done,
 					     task);

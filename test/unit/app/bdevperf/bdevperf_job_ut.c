@@ -29,6 +29,7 @@ struct fake_io {
 static uint8_t g_disk[BLOCKS * BLOCK];
 static struct fake_io g_held[MAX_HELD];
 static uint32_t g_nheld;
+static bool g_drop_writes;  /* acknowledge writes without storing them */
 static uint32_t g_overlaps; /* I/Os submitted on blocks an I/O in flight has */
 static bool g_job_done;
 static int g_fake; /* what the opaque handles point at */
@@ -225,9 +226,9 @@ static void complete(uint32_t i)
 	struct fake_io io = g_held[i];
 
 	g_held[i] = g_held[--g_nheld];
-	if (io.write) {
+	if (io.write && !g_drop_writes) {
 		memcpy(&g_disk[io.block * BLOCK], io.buf, BLOCK);
-	} else {
+	} else if (!io.write) {
 		memcpy(io.buf, &g_disk[io.block * BLOCK], BLOCK);
 	}
 	io.cb((struct usk_bdev_io *)&g_fake, true, io.arg);
@@ -247,6 +248,7 @@ static void job_up(uint32_t queue_depth)
 {
 	memset(g_disk, 0, sizeof(g_disk));
 	g_nheld = 0;
+	g_drop_writes = false;
 	g_overlaps = 0;
 	g_job_done = false;
 	g_opts.queue_depth = queue_depth;
@@ -269,6 +271,28 @@ static void job_down(void)
 }
 
 /*
+ * A write the bdev acknowledges but loses is caught on every pass over
+ * the blocks, not only the first: each write has its own generation.
+ * Before, the job's one generation made a slot's pattern the same on
+ * every pass, so after the first the block already held what the lost
+ * write should have put there, and verify passed.
+ */
+static void test_verify_catches_lost_write_on_second_pass(void)
+{
+	job_up(1);
+	/* One pass: a write and its read-back for each of the 16 blocks. */
+	for (int i = 0; i < 2 * BLOCKS; i++) {
+		complete(0);
+	}
+	CU_ASSERT_EQUAL(atomic_load(&g_job.counts.failed), 0);
+	g_drop_writes = true;
+	complete(0);
+	complete(0);
+	CU_ASSERT_EQUAL(atomic_load(&g_job.counts.failed), 1);
+	job_down();
+}
+
+/*
  * With as many slots as tasks and completions out of order, no two of a
  * job's tasks have the same blocks in flight: each task keeps to its own
  * slots. Before, the tasks took the next slot in turn, so a task that
@@ -288,6 +312,7 @@ static void test_verify_tasks_never_share_blocks(void)
 int main(void)
 {
 	static const struct ut_test tests[] = {
+		UT_TEST(test_verify_catches_lost_write_on_second_pass),
 		UT_TEST(test_verify_tasks_never_share_blocks),
 	};
 
