@@ -121,6 +121,8 @@ static void task_verify(struct bdevperf_task *task)
 			      task->generation, &m) == 0) {
 		return;
 	}
+	bdevperf_failures_add(&job->failures, USK_BDEV_IO_TYPE_READ, m.lba, PERF_STATUS_MISCOMPARE,
+			      0);
 	job_fail(job);
 	if (!job->mismatch_reported) {
 		job->mismatch_reported = true;

@@ -309,11 +309,39 @@ static void test_verify_tasks_never_share_blocks(void)
 	job_down();
 }
 
+/*
+ * A verify read that does not match is a failure of its own kind: counted
+ * by status (PERF_STATUS_MISCOMPARE) and, as the first, named with its
+ * block, as the final table and JSON name a failed I/O. Before, only the
+ * failed count went up: the report said "1 failed" with no first error
+ * and no status.
+ */
+static void test_verify_miscompare_is_a_named_failure(void)
+{
+	char text[256];
+
+	job_up(1);
+	complete(0);	    /* the write of block 0 */
+	g_disk[3 * 8] ^= 1; /* the bdev's media flips a bit of its fourth word */
+	complete(0);	    /* its read-back */
+	CU_ASSERT_EQUAL(atomic_load(&g_job.counts.failed), 1);
+	CU_ASSERT_EQUAL(g_job.failures.count, 1);
+	CU_ASSERT_EQUAL(g_job.failures.first_status, PERF_STATUS_MISCOMPARE);
+	CU_ASSERT_EQUAL(g_job.failures.first_type, USK_BDEV_IO_TYPE_READ);
+	CU_ASSERT_EQUAL(g_job.failures.first_block, 0);
+	CU_ASSERT_EQUAL(g_job.failures.kinds[0].status, PERF_STATUS_MISCOMPARE);
+	CU_ASSERT_EQUAL(g_job.failures.kinds[0].count, 1);
+	bdevperf_describe_first_failure(&g_job, text, sizeof(text));
+	CU_ASSERT_PTR_NOT_NULL(strstr(text, "read of block 0: data miscompare at byte 24"));
+	job_down();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
 		UT_TEST(test_verify_catches_lost_write_on_second_pass),
 		UT_TEST(test_verify_tasks_never_share_blocks),
+		UT_TEST(test_verify_miscompare_is_a_named_failure),
 	};
 
 	return UT_RUN("bdevperf_job", tests);
