@@ -92,7 +92,7 @@ struct bdevperf_job {
 	uint32_t outstanding;
 	_Atomic bool stopping;
 	bool removed;
-	uint64_t generation;
+	uint64_t generation; /* of the next verify write's pattern */
 	uint64_t start_tick;
 	uint64_t end_tick;
 	struct bdevperf_counts counts;

@@ -28,6 +28,7 @@ struct bdevperf_task {
 	uint64_t offset_blocks;
 	uint64_t submit_tick;
 	bool verify_reading; /* the read-back half of a verify */
+	uint64_t generation; /* of the pattern its last verify write put down */
 	struct usk_bdev_io_wait_entry wait;
 };
 
@@ -117,9 +118,11 @@ static void task_verify(struct bdevperf_task *task)
 	struct perf_verify_mismatch m;
 
 	if (perf_verify_check(task->buf, task->offset_blocks, job->blocks_per_io, job->block_size,
-			      job->generation, &m) == 0) {
+			      task->generation, &m) == 0) {
 		return;
 	}
+	bdevperf_failures_add(&job->failures, USK_BDEV_IO_TYPE_READ, m.lba, PERF_STATUS_MISCOMPARE,
+			      0);
 	job_fail(job);
 	if (!job->mismatch_reported) {
 		job->mismatch_reported = true;
@@ -172,14 +175,22 @@ static void task_retry(void *arg)
 	task_submit(arg, usk_ticks());
 }
 
-/* Picks the task's next blocks and, for reads and writes, whether it reads. */
+/*
+ * Picks the task's next blocks and, for reads and writes, whether it reads.
+ * A verify task keeps to every queue_depth-th slot from its own index, so
+ * out-of-order completions never put two tasks on the same blocks.
+ */
 static bool task_next(struct bdevperf_task *task)
 {
 	struct bdevperf_job *job = task->job;
 
 	if (!task->verify_reading) {
-		task->offset_blocks = job->first_block +
-				      perf_workload_next_slot(&job->workload) * job->blocks_per_io;
+		uint64_t slot = perf_workload_next_slot(&job->workload);
+
+		if (job->opts->kind == BDEVPERF_VERIFY) {
+			slot = slot * job->opts->queue_depth + (uint64_t)(task - job->tasks);
+		}
+		task->offset_blocks = job->first_block + slot * job->blocks_per_io;
 	}
 	return job->opts->kind == BDEVPERF_IO && perf_workload_next_is_read(&job->workload);
 }
@@ -216,8 +227,10 @@ static int task_issue(struct bdevperf_task *task)
 		return usk_bdev_read_blocks(job->desc, job->ch, task->buf, off, n, task_done, task);
 	case USK_BDEV_IO_TYPE_WRITE:
 		if (job->opts->kind == BDEVPERF_VERIFY) {
+			/* A new pattern each write: a lost one leaves the last pass's. */
+			task->generation = job->generation++;
 			perf_verify_fill(task->buf, off, job->blocks_per_io, job->block_size,
-					 job->generation);
+					 task->generation);
 		}
 		return usk_bdev_write_blocks(job->desc, job->ch, task->buf, off, n, task_done,
 					     task);
@@ -310,6 +323,7 @@ static int job_setup(struct bdevperf_job *job)
 	const struct bdevperf_opts *o = job->opts;
 	struct usk_bdev *bdev;
 	uint64_t slots;
+	uint32_t stripe = o->kind == BDEVPERF_VERIFY ? o->queue_depth : 1;
 	int rc;
 
 	rc = usk_bdev_open(job->bdev_name, job_writes(o), job_event, job, &job->desc);
@@ -330,17 +344,17 @@ static int job_setup(struct bdevperf_job *job)
 	job->blocks_per_io = o->io_size / job->block_size;
 	slots = usk_bdev_get_num_blocks(bdev) / job->blocks_per_io / job->siblings;
 	job->first_block = slots * job->index * job->blocks_per_io;
-	if (slots < (o->kind == BDEVPERF_VERIFY ? o->queue_depth : 1)) {
+	if (slots < stripe) {
 		fprintf(stderr, "usk_bdevperf: bdev %s is too small for -q %u of -o %u%s\n",
 			job->bdev_name, o->queue_depth, o->io_size,
 			job->siblings > 1 ? " on every core" : "");
 		return -EINVAL;
 	}
-	/* Verify goes in order, so no two tasks of a job share blocks. */
-	rc = perf_workload_init(&job->workload,
-				o->kind == BDEVPERF_VERIFY ? PERF_SEQUENTIAL : o->pattern,
-				o->read_percent, slots * job->blocks_per_io, job->blocks_per_io,
-				usk_thread_get_id(job->thread) * 7919 + job->index);
+	/* Verify goes in order over each task's own slots (task_next()). */
+	rc = perf_workload_init(
+		&job->workload, o->kind == BDEVPERF_VERIFY ? PERF_SEQUENTIAL : o->pattern,
+		o->read_percent, slots / stripe * job->blocks_per_io, job->blocks_per_io,
+		usk_thread_get_id(job->thread) * 7919 + job->index);
 	if (rc != 0) {
 		return rc;
 	}

@@ -55,8 +55,13 @@ void bdevperf_report_progress(FILE *out, struct bdevperf_job *jobs, uint32_t cou
 
 static const char *status_string(uint16_t status)
 {
-	return status == PERF_STATUS_SUBMIT_FAILED ? "Submission refused"
-						   : usk_nvme_status_string(status);
+	if (status == PERF_STATUS_SUBMIT_FAILED) {
+		return "Submission refused";
+	}
+	if (status == PERF_STATUS_MISCOMPARE) {
+		return "Data miscompare (verify)";
+	}
+	return usk_nvme_status_string(status);
 }
 
 /*
@@ -98,6 +103,11 @@ void bdevperf_describe_first_failure(const struct bdevperf_job *job, char *buf, 
 	}
 	if (status == PERF_STATUS_SUBMIT_FAILED) {
 		snprintf(buf + n, len - n, "submit refused: %s", strerror(f->first_errno));
+	} else if (status == PERF_STATUS_MISCOMPARE) {
+		snprintf(buf + n, len - n,
+			 "data miscompare at byte %u (expected 0x%016" PRIx64 ", read 0x%016" PRIx64
+			 ")",
+			 job->mismatch.offset, job->mismatch.expected, job->mismatch.found);
 	} else if (job_generic_failure(job, status)) {
 		snprintf(buf + n, len - n,
 			 "generic failure of bdev module %s (no NVMe status; reported as sct 0x0 "

@@ -142,6 +142,12 @@ void nvme_cli_usage(FILE *out);
 /* Identify Namespace @nsid into @nd (DMA-able); returns 0 or a negative errno. */
 int nvme_cli_identify_ns(struct nvme_cli *cli, uint32_t nsid, struct usk_nvme_ns_data *nd);
 
+/*
+ * The bytes of a block of 2^@lbads, or 0 for an LBADS of 64 or more (a
+ * device's garbage, which no shift may take).
+ */
+uint64_t nvme_cli_lba_bytes(uint8_t lbads);
+
 /* Copies a fixed-width, space-padded identify string into a C string. */
 void nvme_cli_trim(char *out, const char *field, size_t width);
 

@@ -321,9 +321,8 @@ int nvme_cli_get_feature(struct nvme_cli *cli)
 static int lbaf_of_block_size(struct nvme_cli *cli, const struct usk_nvme_ns_data *nd)
 {
 	for (uint32_t i = 0; i <= nd->nlbaf && i < USK_COUNTOF(nd->lbaf); i++) {
-		uint8_t lbads = nd->lbaf[i].lbads;
-
-		if (nd->lbaf[i].ms == 0 && lbads < 64 && 1ull << lbads == cli->block_size) {
+		if (nd->lbaf[i].ms == 0 &&
+		    nvme_cli_lba_bytes(nd->lbaf[i].lbads) == cli->block_size) {
 			cli->lbaf = i;
 			return 0;
 		}

@@ -20,6 +20,11 @@ void nvme_cli_trim(char *out, const char *field, size_t width)
 	out[len] = '\0';
 }
 
+uint64_t nvme_cli_lba_bytes(uint8_t lbads)
+{
+	return lbads < 64 ? 1ull << lbads : 0;
+}
+
 static void print_ctrlr(const char *bdf, const struct usk_nvme_ctrlr_data *cd)
 {
 	char mn[41], sn[21], fr[9];
@@ -97,16 +102,16 @@ int nvme_cli_identify_ns(struct nvme_cli *cli, uint32_t nsid, struct usk_nvme_ns
 static void print_ns(uint32_t nsid, const struct usk_nvme_ns_data *nd)
 {
 	uint32_t format = USK_NVME_NS_FLBAS_FORMAT(nd->flbas);
-	uint32_t lbads = nd->lbaf[format].lbads;
+	uint8_t lbads = nd->lbaf[format].lbads;
 
 	printf("NVME Identify Namespace %u:\nnsze    : %#" PRIx64 "\nncap    : %#" PRIx64
 	       "\nnuse    : %#" PRIx64
 	       "\nnlbaf   : %u\nflbas   : %#x (LBA format %u, metadata %s)\n"
-	       "lbads   : %u (%u bytes)\nms      : %u\nmc      : %#x\n"
+	       "lbads   : %u (%" PRIu64 " bytes)\nms      : %u\nmc      : %#x\n"
 	       "dpc     : %#x\ndps     : %#x\nnoiob   : %u\n",
 	       nsid, nd->nsze, nd->ncap, nd->nuse, nd->nlbaf, nd->flbas, format,
 	       (nd->flbas & USK_NVME_NS_FLBAS_EXTENDED) != 0 ? "extended" : "separate", lbads,
-	       1u << lbads, nd->lbaf[format].ms, nd->mc, nd->dpc, nd->dps, nd->noiob);
+	       nvme_cli_lba_bytes(lbads), nd->lbaf[format].ms, nd->mc, nd->dpc, nd->dps, nd->noiob);
 }
 
 int nvme_cli_id_ns(struct nvme_cli *cli)
@@ -224,7 +229,7 @@ static void list_json_ns(struct list_ctx *l, struct usk_nvme_ctrlr *c, const cha
 		fprintf(stderr, "usk_nvme: %s: Identify Namespace %u failed\n", bdf, nsid);
 		return;
 	}
-	lba = 1ull << l->nd->lbaf[USK_NVME_NS_FLBAS_FORMAT(l->nd->flbas)].lbads;
+	lba = nvme_cli_lba_bytes(l->nd->lbaf[USK_NVME_NS_FLBAS_FORMAT(l->nd->flbas)].lbads);
 	usk_json_write_object_begin(l->w);
 	usk_json_write_named_uint64(l->w, "NameSpace", nsid);
 	usk_json_write_named_string(l->w, "DevicePath", bdf);

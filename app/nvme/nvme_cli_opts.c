@@ -217,12 +217,14 @@ static int parse_number(const char *s, bool suffix, uint64_t max, uint64_t *out)
 	char *end;
 	uint64_t v;
 
-	if (*s == '\0' || *s == '-') {
+	/* strtoull() skips blanks, and then takes a sign that wraps the value. */
+	if (*s == '\0' || *s == '-' || isspace((unsigned char)*s)) {
 		return -EINVAL;
 	}
 	errno = 0;
 	v = strtoull(s, &end, 0);
-	if (errno != 0) {
+	/* No digits: a suffix alone would make 0 of it. */
+	if (errno != 0 || end == s) {
 		return -EINVAL;
 	}
 	if (suffix && *end != '\0') {

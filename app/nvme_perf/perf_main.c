@@ -121,7 +121,6 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 {
 	struct perf_core *c = &app->cores[idx];
 	const struct perf_opts *o = &app->opts;
-	uint32_t qd = o->queue_depth;
 
 	c->core = app->core_ids[idx];
 	c->count = (uint32_t)app->ntargets;
@@ -144,16 +143,9 @@ static int perf_core_setup(struct perf_app *app, uint32_t idx)
 			.worker_count = (uint32_t)app->ncores,
 			.seed = (uint64_t)c->core << 32 | t,
 		};
-		/* I/Os above the maximum transfer take several commands each. */
-		uint32_t max_xfer = usk_nvme_ctrlr_get_max_xfer_size(target->ctrlr);
-		uint32_t per_io = (o->io_size + max_xfer - 1) / max_xfer;
 		struct usk_nvme_io_qpair_opts qpair_opts;
 
-		usk_nvme_io_qpair_opts_init(&qpair_opts, sizeof(qpair_opts));
-		qpair_opts.io_queue_size = USK_MAX(qd * per_io + 1, 64u);
-		qpair_opts.delay_doorbell = o->delay_doorbell;
-		qpair_opts.interrupts = o->wait_mode != PERF_WAIT_POLL;
-		qpair_opts.interrupt_keep_completions = o->interrupt_keep;
+		perf_nvme_qpair_opts(o, target->ctrlr, &qpair_opts);
 		int rc = usk_nvme_ctrlr_alloc_io_qpair(target->ctrlr, &qpair_opts,
 						       &c->qpairs[t].qpair);
 

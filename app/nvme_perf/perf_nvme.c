@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "perf_nvme.h"
+#include "usk/util.h"
 
 static void perf_nvme_io_done(void *cb_arg, const struct usk_nvme_cqe *cpl)
 {
@@ -267,4 +268,26 @@ void perf_nvme_detach(struct usk_nvme_ctrlr **ctrlrs, int nctrlrs)
 	for (int i = 0; i < nctrlrs; i++) {
 		usk_nvme_ctrlr_detach(ctrlrs[i]);
 	}
+}
+
+/* The most commands a queue pair lets wait (usk_nvme_io_qpair_opts.io_queue_requests). */
+#define PERF_MAX_WAITING (1u << 20)
+
+void perf_nvme_qpair_opts(const struct perf_opts *o, const struct usk_nvme_ctrlr *ctrlr,
+			  struct usk_nvme_io_qpair_opts *qo)
+{
+	/* I/Os above the maximum transfer take several commands each. */
+	uint32_t max_xfer = usk_nvme_ctrlr_get_max_xfer_size(ctrlr);
+	uint32_t per_io = (o->io_size + max_xfer - 1) / max_xfer;
+
+	usk_nvme_io_qpair_opts_init(qo, sizeof(*qo));
+	qo->io_queue_size = USK_MAX(o->queue_depth * per_io + 1, 64u);
+	/*
+	 * The driver caps the ring at CAP.MQES + 1 entries: what is in flight
+	 * beyond it waits in the queue pair, and must all find room there.
+	 */
+	qo->io_queue_requests = USK_MIN(o->queue_depth * per_io, PERF_MAX_WAITING);
+	qo->delay_doorbell = o->delay_doorbell;
+	qo->interrupts = o->wait_mode != PERF_WAIT_POLL;
+	qo->interrupt_keep_completions = o->interrupt_keep;
 }

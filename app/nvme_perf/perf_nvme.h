@@ -44,6 +44,10 @@ int perf_nvme_attach(const struct perf_opts *opts, struct usk_nvme_ctrlr **ctrlr
  */
 void perf_nvme_print_stats(FILE *out, const char *name, const struct perf_nvme_qpair *q);
 
+/* Fills @qo for a worker's queue pair on @ctrlr: room for -q I/Os of -o bytes, the wait mode. */
+void perf_nvme_qpair_opts(const struct perf_opts *o, const struct usk_nvme_ctrlr *ctrlr,
+			  struct usk_nvme_io_qpair_opts *qo);
+
 /* Detaches what perf_nvme_attach() attached. */
 void perf_nvme_detach(struct usk_nvme_ctrlr **ctrlrs, int nctrlrs);
 

@@ -109,6 +109,12 @@ struct nvme_model_opts {
 	uint8_t vwc;
 	/* The Firmware Slot Information log's FRS1..FRS7, as the device sends them. */
 	char frs[7][8];
+	/*
+	 * Identify Namespace's LBADS for the format each namespace is in, as a
+	 * device with garbage there reports it; 0: the true one. The model
+	 * still serves the true block size.
+	 */
+	uint8_t reported_lbads;
 };
 
 struct nvme_model;

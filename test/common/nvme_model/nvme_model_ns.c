@@ -83,6 +83,9 @@ void model_identify_ns(struct nvme_model *m, uint32_t nsid, struct usk_nvme_ns_d
 
 		nd->lbaf[f] = (struct usk_nvme_lbaf){.ms = lbaf.ms, .lbads = lbaf.lbads};
 	}
+	if (m->opts.reported_lbads != 0) {
+		nd->lbaf[ns->format.lbaf].lbads = m->opts.reported_lbads;
+	}
 	/* FLBAS: the index's bits 3:0, then 5:4 in bits 6:5 (NVM 4.1.5.1). */
 	nd->flbas = (uint8_t)((ns->format.lbaf & 0xfu) | (ns->format.lbaf >> 4 & 3u) << 5 |
 			      (ns->format.mset ? USK_NVME_NS_FLBAS_EXTENDED : 0));

@@ -231,6 +231,83 @@ static void test_format_lbaf_above_15(void)
 	teardown();
 }
 
+/* A model whose namespace 1 reports LBADS @lbads for the format it is in. */
+static void setup_reported_lbads(uint8_t lbads)
+{
+	struct nvme_model_opts mo;
+
+	nvme_model_opts_init(&mo);
+	mo.reported_lbads = lbads;
+	setup(&mo);
+}
+
+/*
+ * id-ns prints the block size of an LBADS up to 63 in 64 bits, and 0 for
+ * one of 64 or more (a device's garbage). Before, 1u << LBADS was
+ * undefined from 32 on: on x86 LBADS 40 printed 256 bytes and 70 printed 64.
+ */
+static void test_id_ns_garbage_lbads(void)
+{
+	static const struct {
+		uint8_t lbads;
+		const char *line;
+	} cases[] = {
+		{40, "lbads   : 40 (1099511627776 bytes)\n"},
+		{70, "lbads   : 70 (0 bytes)\n"},
+	};
+	char *text;
+	int rc;
+
+	for (size_t i = 0; i < USK_COUNTOF(cases); i++) {
+		setup_reported_lbads(cases[i].lbads);
+		g_cli.verb = NVME_CLI_ID_NS;
+		text = run_captured(nvme_cli_id_ns, &rc);
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_PTR_NOT_NULL(strstr(text, cases[i].line));
+		free(text);
+		teardown();
+	}
+}
+
+/* Member @key of @obj as a number (UINT64_MAX when it is not one). */
+static uint64_t json_u64(const struct usk_json_val *obj, const char *key)
+{
+	uint64_t v = UINT64_MAX;
+
+	CU_ASSERT_EQUAL(usk_json_decode_uint64(usk_json_object_get(obj, key), &v), 0);
+	return v;
+}
+
+/*
+ * list -o json gives a namespace whose LBADS is 64 or more (a device's
+ * garbage) a SectorSize of 0, and so no bytes. Before, 1ull << LBADS was
+ * undefined: on x86 LBADS 70 gave a SectorSize of 64.
+ */
+static void test_list_json_garbage_lbads(void)
+{
+	struct usk_json_val *doc = NULL;
+	const struct usk_json_val *dev;
+	char err[128];
+	char *text;
+	int rc;
+
+	setup_reported_lbads(70);
+	g_cli.verb = NVME_CLI_LIST;
+	g_cli.json = true;
+	text = run_captured(nvme_cli_list, &rc);
+	CU_ASSERT_EQUAL(rc, 0);
+	CU_ASSERT_EQUAL_FATAL(usk_json_parse(text, strlen(text), NULL, &doc, err, sizeof(err)), 0);
+	dev = usk_json_array_get(usk_json_object_get(doc, "Devices"), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dev);
+	CU_ASSERT_EQUAL(json_u64(dev, "SectorSize"), 0);
+	CU_ASSERT_EQUAL(json_u64(dev, "UsedBytes"), 0);
+	CU_ASSERT_EQUAL(json_u64(dev, "PhysicalSize"), 0);
+	CU_ASSERT_EQUAL(json_u64(dev, "MaximumLBA"), 2048);
+	usk_json_val_free(doc);
+	free(text);
+	teardown();
+}
+
 int main(void)
 {
 	static const struct ut_test tests[] = {
@@ -239,6 +316,8 @@ int main(void)
 		UT_TEST(test_format_block_size_finds_upper_formats),
 		UT_TEST(test_format_block_size_skips_garbage_lbads),
 		UT_TEST(test_format_lbaf_above_15),
+		UT_TEST(test_id_ns_garbage_lbads),
+		UT_TEST(test_list_json_garbage_lbads),
 	};
 	int rc;
 

@@ -221,6 +221,23 @@ static void test_suffixes_and_reparse(void)
 	CU_ASSERT_EQUAL(parse(NVME_CLI_READ, "read dev -d f -z 1Mx"), NVME_CLI_PARSE_BAD);
 }
 
+/*
+ * A number has digits, and no blank before them: a suffix alone, or a
+ * tab before a sign, is refused. Before, strtoull read no digits from "k" and a
+ * suffix made it 0 (read -s k read block 0), and it skipped a tab before
+ * "-1", which then wrapped to block 2^64 - 1.
+ */
+static void test_number_needs_digits(void)
+{
+	CU_ASSERT_EQUAL(parse(NVME_CLI_READ, "read dev -d f -s k"), NVME_CLI_PARSE_BAD);
+	CU_ASSERT_EQUAL(parse(NVME_CLI_READ, "read dev -d f --start-block=G"), NVME_CLI_PARSE_BAD);
+	CU_ASSERT_EQUAL(parse(NVME_CLI_READ, "read dev -d f -z Mi"), NVME_CLI_PARSE_BAD);
+	CU_ASSERT_EQUAL(parse(NVME_CLI_READ, "read dev -d f --start-block=\t-1"),
+			NVME_CLI_PARSE_BAD);
+	CU_ASSERT_EQUAL(parse(NVME_CLI_READ, "read dev -d f -s 0k"), NVME_CLI_PARSE_OK);
+	CU_ASSERT_EQUAL(g_cli.start_block, 0);
+}
+
 /* discover: nvme-cli's fabrics letters, no device; list takes --trid. */
 static void test_discover_and_list_trid(void)
 {
@@ -283,6 +300,7 @@ int main(void)
 		UT_TEST(test_dsm_forms),
 		UT_TEST(test_bad_input),
 		UT_TEST(test_suffixes_and_reparse),
+		UT_TEST(test_number_needs_digits),
 		UT_TEST(test_block_count_fits_the_command),
 		UT_TEST(test_discover_and_list_trid),
 	};
