@@ -18,7 +18,7 @@ Usage: scripts/test.sh [options] [-- configure options]
 
 Installs the dependencies (scripts/pkgdep.sh), builds USK out of tree and
 runs 'make check': unit tests, header and pkg-config tests, VM lab tests.
-Ends with a line "tests: N passed, N failed".
+Ends with a line "tests: N passed, N failed, N skipped".
 
 Options:
   --builddir DIR   build in DIR (default: build/ in the source tree)

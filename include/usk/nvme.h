@@ -1103,7 +1103,11 @@ int usk_nvme_ns_deallocate(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair,
 			   const struct usk_nvme_dsm_range *ranges, uint16_t count,
 			   usk_nvme_cmd_cb cb, void *cb_arg);
 
-/** Flush the volatile write cache; as usk_nvme_ns_read() (it fails with -EAGAIN only). */
+/**
+ * Flush the volatile write cache; returns as usk_nvme_ns_read() (-EAGAIN,
+ * -ENXIO, -ENOTSUP), though none of its -EINVAL cases applies: a flush
+ * names no range and moves no data.
+ */
 int usk_nvme_ns_flush(struct usk_nvme_ns *ns, struct usk_nvme_qpair *qpair, usk_nvme_cmd_cb cb,
 		      void *cb_arg);
 

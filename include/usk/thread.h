@@ -67,7 +67,7 @@ typedef int (*usk_thread_schedule_fn)(struct usk_thread *thread, int core_hint);
  *
  * @param schedule called for every new thread, or NULL when the creator
  *                 polls its threads itself
- * @return 0; -EALREADY if already set up; -ENOMEM.
+ * @return 0, or -EALREADY if already set up (it allocates nothing).
  */
 int usk_thread_lib_init(usk_thread_schedule_fn schedule);
 
@@ -85,7 +85,6 @@ void usk_thread_lib_fini(void);
  *                  the schedule function; or USK_THREAD_CORE_NONE: the
  *                  caller polls the thread and the schedule function is
  *                  not called
- *                  the schedule function
  * @return the thread, or NULL when memory is short or the schedule
  *         function refused it. Any pthread may call it.
  */

@@ -22,7 +22,8 @@
 int usk_poller_set_interrupt(struct usk_poller *p, int fd, int (*arm)(void *ctx),
 			     int (*disarm)(void *ctx), void *ctx)
 {
-	if (usk_thread_get_current() == NULL || p == NULL ||
+	/* The poller's sleeps read its source unlocked: only its own thread may change it. */
+	if (p == NULL || p->thread != usk_thread_get_current() ||
 	    (fd >= 0 && (arm == NULL || disarm == NULL))) {
 		return -EINVAL;
 	}

@@ -257,6 +257,41 @@ static void test_stats_count_sleeps_by_cause(void)
 	sources_teardown();
 }
 
+static void exit_self(void *ctx)
+{
+	usk_thread_exit(ctx);
+}
+
+static void set_interrupt_from_other_thread(void *ctx)
+{
+	int *rc = ctx;
+
+	*rc = usk_poller_set_interrupt(g_a.poller, -1, NULL, NULL, NULL);
+}
+
+/* Only the poller's own thread may change its source: its sleeps read it unlocked. */
+static void test_set_interrupt_off_its_thread_is_refused(void)
+{
+	struct usk_thread *other = usk_thread_create("other", USK_THREAD_CORE_ANY);
+	struct usk_thread_sleep s;
+	int rc = 0;
+
+	CU_ASSERT_FATAL(other != NULL);
+	sources_setup();
+	CU_ASSERT_EQUAL(usk_thread_send_msg(other, set_interrupt_from_other_thread, &rc), 0);
+	usk_thread_poll(other, 1, 0);
+	CU_ASSERT_EQUAL(rc, -EINVAL);
+	/* The source is still there: the sleep watches both fds. */
+	CU_ASSERT_EQUAL(usk_thread_arm_sleep(g_thread, &s), 0);
+	CU_ASSERT_EQUAL(s.nfds, 2);
+	usk_thread_end_sleep(g_thread, USK_THREAD_WAKE_ABANDONED, 0);
+	sources_teardown();
+	CU_ASSERT_EQUAL(usk_thread_send_msg(other, exit_self, other), 0);
+	ut_poll_threads(&other, 1);
+	CU_ASSERT_TRUE(usk_thread_is_exited(other));
+	usk_thread_destroy(other);
+}
+
 static void exit_thread(void *ctx)
 {
 	usk_thread_exit(g_thread);
@@ -270,6 +305,7 @@ int main(void)
 		UT_TEST(test_pollers_without_a_source_bound_the_sleep),
 		UT_TEST(test_wake_fds_come_first),
 		UT_TEST(test_stats_count_sleeps_by_cause),
+		UT_TEST(test_set_interrupt_off_its_thread_is_refused),
 	};
 	int rc;
 
