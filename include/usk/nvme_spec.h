@@ -53,6 +53,7 @@ extern "C" {
 #define USK_NVME_CSTS_RDY	    (1u << 0)
 #define USK_NVME_CSTS_CFS	    (1u << 1)
 #define USK_NVME_CSTS_SHST_MASK	    (3u << 2)
+#define USK_NVME_CSTS_SHST_OCCURRING (1u << 2)
 #define USK_NVME_CSTS_SHST_COMPLETE (2u << 2)
 
 /** Submission queue entry, base 4.2. */

@@ -161,7 +161,7 @@ static void connect_io(struct nvmf_req *req, struct nvmf_subsystem *s,
 		connect_invalid(req, IATTR_DATA, offsetof(struct usk_nvmf_connect_data, cntlid));
 		return;
 	}
-	if (s->discovery || !nvmf_ctrlr_enabled(c)) {
+	if (s->discovery || !nvmf_ctrlr_io_ready(c)) {
 		nvmf_req_set_status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
 		return;
 	}
@@ -305,10 +305,27 @@ static void ctrlr_reset_io_queues(struct nvmf_ctrlr *c)
 	}
 }
 
-/* CC: enable makes the controller ready; a shutdown notice completes at once. */
+/*
+ * A shutdown is complete once no I/O queue of @c is left, each closed with
+ * its commands ended: only the admin queue still counts in nqpairs.
+ */
+static void ctrlr_shutdown_check(struct nvmf_ctrlr *c)
+{
+	if ((c->csts & USK_NVME_CSTS_SHST_MASK) == USK_NVME_CSTS_SHST_OCCURRING &&
+	    c->nqpairs == (c->admin != NULL ? 1u : 0u)) {
+		c->csts = (c->csts & ~USK_NVME_CSTS_SHST_MASK) | USK_NVME_CSTS_SHST_COMPLETE;
+	}
+}
+
+/*
+ * CC: enable makes the controller ready. A shutdown notice stops its I/O
+ * (base 3.6): the I/O queues close as at a reset, and CSTS.SHST says
+ * processing until the last of them is gone.
+ */
 static void property_set_cc(struct nvmf_ctrlr *c, uint32_t cc)
 {
 	bool was_on = nvmf_ctrlr_enabled(c);
+	bool was_shn = (c->cc & USK_NVME_CC_SHN_MASK) != 0;
 
 	/* The queue pairs' threads read it: I/O waits for an enabled controller. */
 	__atomic_store_n(&c->cc, cc, __ATOMIC_RELAXED);
@@ -318,8 +335,10 @@ static void property_set_cc(struct nvmf_ctrlr *c, uint32_t cc)
 		c->csts = 0;
 		ctrlr_reset_io_queues(c);
 	}
-	if (cc & USK_NVME_CC_SHN_MASK) {
-		c->csts = (c->csts & ~USK_NVME_CSTS_SHST_MASK) | USK_NVME_CSTS_SHST_COMPLETE;
+	if ((cc & USK_NVME_CC_SHN_MASK) && !was_shn) {
+		c->csts = (c->csts & ~USK_NVME_CSTS_SHST_MASK) | USK_NVME_CSTS_SHST_OCCURRING;
+		ctrlr_reset_io_queues(c);
+		ctrlr_shutdown_check(c);
 	}
 }
 
@@ -471,6 +490,8 @@ static void ctrlr_detach_msg(void *arg)
 			USK_NOTICELOG("nvmf: %s: controller %u of host %s is gone", c->subsys->nqn,
 				      c->cntlid, c->hostnqn);
 			ctrlr_free(c);
+		} else {
+			ctrlr_shutdown_check(c);
 		}
 	}
 	if (usk_thread_send_msg(q->thread, qpair_release_msg, q) != 0) {

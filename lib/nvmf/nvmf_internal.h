@@ -279,6 +279,18 @@ static inline bool nvmf_ctrlr_enabled(const struct nvmf_ctrlr *c)
 	return (__atomic_load_n(&c->cc, __ATOMIC_RELAXED) & USK_NVME_CC_EN) != 0;
 }
 
+/*
+ * Whether @c takes I/O: enabled, and no shutdown notice (CC.SHN) since;
+ * a shut down controller needs a reset before it runs commands again
+ * (base 3.6). On any thread.
+ */
+static inline bool nvmf_ctrlr_io_ready(const struct nvmf_ctrlr *c)
+{
+	uint32_t cc = __atomic_load_n(&c->cc, __ATOMIC_RELAXED);
+
+	return (cc & (USK_NVME_CC_EN | USK_NVME_CC_SHN_MASK)) == USK_NVME_CC_EN;
+}
+
 /* nvmf_admin.c: admin commands of a connected controller, on the target thread. */
 /* Returns false when the command stays pending (an AER). */
 bool nvmf_admin_exec(struct nvmf_ctrlr *c, struct nvmf_req *req);

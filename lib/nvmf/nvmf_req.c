@@ -31,7 +31,7 @@ void nvmf_req_exec(struct nvmf_req *req)
 		nvmf_ctrlr_forward(req);
 		return;
 	}
-	if (q->ctrlr == NULL || !nvmf_ctrlr_enabled(q->ctrlr)) {
+	if (q->ctrlr == NULL || !nvmf_ctrlr_io_ready(q->ctrlr)) {
 		nvmf_req_set_status(req, USK_NVME_SCT_GENERIC, USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
 		nvmf_req_complete(req);
 		return;

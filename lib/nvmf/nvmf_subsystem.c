@@ -418,6 +418,8 @@ int nvmf_subsystem_delete(struct nvmf_subsystem *s, void (*done)(void *ctx), voi
 		return -ENOMEM;
 	}
 	s->deleting = true;
+	/* The discovery log leaves it out from now on, not only once it is freed. */
+	g_nvmf.discovery_genctr++;
 	nvmf_ctrlr_destroy_all(s);
 	return 0;
 }

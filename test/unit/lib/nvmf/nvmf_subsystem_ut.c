@@ -390,6 +390,7 @@ static void qpair_disconnect(struct nvmf_qpair *q)
 }
 
 static const struct nvmf_qpair_ops g_qpair_ops = {.disconnect = qpair_disconnect};
+static uint64_t g_genctr_before_delete;
 
 static void delete_with_ctrlr_msg(void *ctx)
 {
@@ -398,6 +399,7 @@ static void delete_with_ctrlr_msg(void *ctx)
 	g_ctrlr = (struct nvmf_ctrlr){.subsys = g_deleted, .cntlid = 1, .admin = &g_ctrlr_admin};
 	TAILQ_INIT(&g_ctrlr.aers);
 	TAILQ_INSERT_TAIL(&g_deleted->ctrlrs, &g_ctrlr, link);
+	g_genctr_before_delete = g_nvmf.discovery_genctr;
 	CU_ASSERT_EQUAL(nvmf_subsystem_delete(g_deleted, delete_done, NULL), 0);
 }
 
@@ -424,6 +426,12 @@ static void test_delete_waits_for_controllers(void)
 	CU_ASSERT_PTR_EQUAL(nvmf_subsystem_find(NQN2), g_deleted);
 	/* Marked, so that Connect (nvmf_ctrlr.c) turns hosts away meanwhile. */
 	CU_ASSERT_TRUE(g_deleted->deleting);
+	/*
+	 * The discovery log leaves it out from now on: its generation counter
+	 * says so, or a host reading the log in pieces would take pieces of
+	 * two different logs for one.
+	 */
+	CU_ASSERT_NOT_EQUAL(g_nvmf.discovery_genctr, g_genctr_before_delete);
 	on_thread(ctrlr_gone_msg);
 	ut_poll_threads_at(&g_thread, 1, usk_ticks() + usk_us_to_ticks(2000000));
 	CU_ASSERT_EQUAL(g_delete_done, 1);

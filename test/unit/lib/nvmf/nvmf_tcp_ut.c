@@ -616,6 +616,89 @@ static void test_reset_ends_io_queues(void)
 	close(a.fd);
 }
 
+/* An I/O connection whose close the target asked for but which is not done yet. */
+static struct nvmf_qpair_ops g_hold_ops;
+static struct nvmf_qpair *g_held;
+
+static void hold_disconnect(struct nvmf_qpair *q)
+{
+	g_held = q;
+}
+
+static void held_disconnect_msg(void *ctx)
+{
+	g_nvmf_tcp_qpair_ops.disconnect(ctx);
+}
+
+static uint32_t csts_shst(struct host *a)
+{
+	uint32_t csts = 0;
+
+	CU_ASSERT_EQUAL(host_prop(a, USK_NVMF_FCTYPE_PROPERTY_GET, USK_NVME_REG_CSTS, 0, 0, &csts),
+			0);
+	return csts & USK_NVME_CSTS_SHST_MASK;
+}
+
+/*
+ * A shutdown notice (CC.SHN 01b) ends the controller's I/O: its I/O queue
+ * connections close, no I/O command and no new I/O queue is taken, and
+ * CSTS.SHST says processing (01b) until the last I/O queue is gone, then
+ * complete (10b); a reset and enable bring it back. Before, SHST said
+ * complete at once and the I/O queue went on serving reads.
+ */
+static void test_shutdown_ends_io_queues(void)
+{
+	struct host a, io, io2;
+	uint16_t cntlid = admin_up(&a, 0);
+	struct nvmf_qpair *q;
+	uint8_t in[512];
+
+	host_connect(&io);
+	host_icreq(&io);
+	CU_ASSERT_EQUAL_FATAL(host_connect_cmd(&io, 1, cntlid, HOST1, 0, NULL), 0);
+	CU_ASSERT_EQUAL(host_io(&io, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false), 0);
+	q = TAILQ_FIRST(&nvmf_subsystem_find(NQN)->ctrlrs)->io[0];
+	g_hold_ops = *q->ops;
+	g_hold_ops.disconnect = hold_disconnect;
+	q->ops = &g_hold_ops;
+	g_held = NULL;
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_SET, USK_NVME_REG_CC, 0,
+				  USK_NVME_CC_EN | USK_NVME_CC_SHN_NORMAL, NULL),
+			0);
+	CU_ASSERT_PTR_EQUAL(g_held, q);
+	CU_ASSERT_EQUAL(csts_shst(&a), USK_NVME_CSTS_SHST_OCCURRING);
+	CU_ASSERT_EQUAL(host_io(&io, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false),
+			USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
+	host_connect(&io2);
+	host_icreq(&io2);
+	CU_ASSERT_EQUAL(host_connect_cmd(&io2, 2, cntlid, HOST1, 0, NULL),
+			USK_NVME_SC_COMMAND_SEQUENCE_ERROR);
+	close(io2.fd);
+	CU_ASSERT_EQUAL(usk_thread_send_msg(g_threads[1], held_disconnect_msg, q), 0);
+	CU_ASSERT_TRUE(host_sees_eof(&io));
+	close(io.fd);
+	CU_ASSERT_EQUAL(csts_shst(&a), USK_NVME_CSTS_SHST_COMPLETE);
+	CU_ASSERT_EQUAL(ctrlr_count(), 1);
+	/* A reset clears SHST; enabled again, the controller takes I/O queues. */
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_SET, USK_NVME_REG_CC, 0, 0, NULL),
+			0);
+	CU_ASSERT_EQUAL(csts_shst(&a), 0);
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_SET, USK_NVME_REG_CC, 0,
+				  USK_NVME_CC_EN, NULL),
+			0);
+	host_connect(&io);
+	host_icreq(&io);
+	CU_ASSERT_EQUAL(host_connect_cmd(&io, 1, cntlid, HOST1, 0, NULL), 0);
+	CU_ASSERT_EQUAL(host_io(&io, USK_NVME_OPC_READ, 1, 0, 512, NULL, in, false), 0);
+	/* With no I/O queue, a shutdown is complete at once. */
+	close(io.fd);
+	CU_ASSERT_EQUAL(host_prop(&a, USK_NVMF_FCTYPE_PROPERTY_SET, USK_NVME_REG_CC, 0,
+				  USK_NVME_CC_EN | USK_NVME_CC_SHN_NORMAL, NULL),
+			0);
+	CU_ASSERT_EQUAL(csts_shst(&a), USK_NVME_CSTS_SHST_COMPLETE);
+	close(a.fd);
+}
+
 static void test_keep_alive_timeout(void)
 {
 	struct host h;
@@ -1028,6 +1111,7 @@ int main(void)
 		UT_TEST(test_io),
 		UT_TEST(test_commands_need_an_enabled_controller),
 		UT_TEST(test_reset_ends_io_queues),
+		UT_TEST(test_shutdown_ends_io_queues),
 		UT_TEST(test_malformed),
 		UT_TEST(test_host_not_allowed),
 		UT_TEST(test_empty_host_nqn),
