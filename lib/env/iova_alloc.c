@@ -31,6 +31,10 @@ static int ranges_grow(struct iova_ranges *l, size_t count)
 
 static void ranges_remove(struct iova_ranges *l, size_t i, size_t n)
 {
+	/* A list never grown has no array: memmove() takes no NULL, even for 0 bytes. */
+	if (n == 0) {
+		return;
+	}
 	memmove(&l->at[i], &l->at[i + n], (l->count - i - n) * sizeof(l->at[0]));
 	l->count -= n;
 }
