@@ -229,7 +229,7 @@ static void fabric_connect(struct nvmf_req *req)
 		return;
 	}
 	if (!nvmf_subsystem_host_allowed(s, hostnqn) ||
-	    !nvmf_subsystem_listener_allowed(s, q->listener)) {
+	    !nvmf_subsystem_listener_allowed(s, q->listener_id)) {
 		USK_NOTICELOG("nvmf: %s: host %s (%s) is not allowed in (nvmf_subsystem_add_host "
 			      "lets it in)",
 			      s->nqn, hostnqn, q->peer);
@@ -432,6 +432,27 @@ void nvmf_ctrlr_destroy_all(struct nvmf_subsystem *s)
 
 	TAILQ_FOREACH(c, &s->ctrlrs, link) {
 		nvmf_ctrlr_disconnect(c);
+	}
+}
+
+/*
+ * As SPDK's target: a host keeps no queue through an address its subsystem
+ * stopped listening on. Without its admin queue a controller goes whole.
+ */
+void nvmf_ctrlr_disconnect_listener(struct nvmf_subsystem *s, uint64_t listener_id)
+{
+	struct nvmf_ctrlr *c;
+
+	TAILQ_FOREACH(c, &s->ctrlrs, link) {
+		if (c->admin != NULL && c->admin->listener_id == listener_id) {
+			nvmf_ctrlr_disconnect(c);
+			continue;
+		}
+		for (uint32_t i = 0; i < c->num_io_max; i++) {
+			if (c->io[i] != NULL && c->io[i]->listener_id == listener_id) {
+				qpair_disconnect(c->io[i]);
+			}
+		}
 	}
 }
 

@@ -151,7 +151,11 @@ struct nvmf_qpair {
 	struct nvmf_poll_group *group;
 	struct usk_thread *thread;
 	uint32_t group_index; /* its poll group's: which namespace channels it uses */
-	const struct nvmf_tcp_listener *listener; /* the address the host came in on */
+	/*
+	 * The listener the host came in on, by its id: the listener may be
+	 * freed while the connection lives, and a new one may take its memory.
+	 */
+	uint64_t listener_id;
 	struct nvmf_ctrlr *ctrlr;     /* on the qpair's thread: set once Connect succeeded */
 	struct nvmf_ctrlr *tgt_ctrlr; /* the same, as the target thread knows it */
 	uint16_t qid;
@@ -229,8 +233,7 @@ int nvmf_subsystem_remove_listener(struct nvmf_subsystem *s, const char *traddr,
 				   const char *trsvcid);
 /* Close every listen address of @s (at shutdown). */
 void nvmf_subsystem_stop_listening(struct nvmf_subsystem *s);
-bool nvmf_subsystem_listener_allowed(const struct nvmf_subsystem *s,
-				     const struct nvmf_tcp_listener *tl);
+bool nvmf_subsystem_listener_allowed(const struct nvmf_subsystem *s, uint64_t listener_id);
 uint32_t nvmf_subsystem_ns_count(const struct nvmf_subsystem *s);
 /* Whether @nqn is an NQN as base 4.5 spells them (length, "nqn." prefix, printable). */
 bool nvmf_nqn_is_valid(const char *nqn);
@@ -263,6 +266,8 @@ void nvmf_ctrlr_forward(struct nvmf_req *req);
 void nvmf_ctrlr_detach_qpair(struct nvmf_qpair *qpair);
 void nvmf_ctrlr_disconnect(struct nvmf_ctrlr *c);
 void nvmf_ctrlr_destroy_all(struct nvmf_subsystem *s);
+/* Close the queue pairs of @s's controllers that came in on listener @listener_id. */
+void nvmf_ctrlr_disconnect_listener(struct nvmf_subsystem *s, uint64_t listener_id);
 int nvmf_ctrlr_keep_alive_poll(void *ctx);
 /* On the target thread: @c's Keep Alive Timeout is now @kato_ms, counted from this poll. */
 void nvmf_ctrlr_set_kato(struct nvmf_ctrlr *c, uint32_t kato_ms);
@@ -336,7 +341,7 @@ struct usk_thread *nvmf_poll_group_thread(const struct nvmf_poll_group *g);
 struct usk_sock;
 /* Hand a new connection to the group (from the target thread); takes @sock on success. */
 int nvmf_poll_group_add_sock(struct nvmf_poll_group *g, struct usk_sock *sock,
-			     const struct nvmf_tcp_listener *tl);
+			     uint64_t listener_id);
 /* Close the group's connections, let go of everything, exit its thread, then @stopped(@ctx)
  * on the target thread; nvmf_poll_group_free() after that. */
 int nvmf_poll_group_stop(struct nvmf_poll_group *g, void (*stopped)(void *ctx), void *ctx);
@@ -347,5 +352,7 @@ void nvmf_poll_group_put_channels(struct nvmf_poll_group *g, struct nvmf_subsyst
 /* nvmf_tcp*.c: the TCP transport. */
 int nvmf_tcp_listener_get(const char *traddr, const char *trsvcid, struct nvmf_tcp_listener **out);
 void nvmf_tcp_listener_put(struct nvmf_tcp_listener *tl);
+/* Never reused by another listener, unlike its address. */
+uint64_t nvmf_tcp_listener_id(const struct nvmf_tcp_listener *tl);
 
 #endif /* USK_NVMF_INTERNAL_H */

@@ -210,7 +210,7 @@ void nvmf_poll_group_remove_conn(struct nvmf_poll_group *g, struct nvmf_tcp_conn
 struct group_accept {
 	struct nvmf_poll_group *g;
 	struct usk_sock *sock;
-	const struct nvmf_tcp_listener *tl;
+	uint64_t listener_id;
 };
 
 static void group_add_conn_msg(void *arg)
@@ -222,7 +222,7 @@ static void group_add_conn_msg(void *arg)
 	int rc = g->poller == NULL || g->stopped != NULL ? -ENODEV : group_alloc_bufs(g);
 
 	if (rc == 0) {
-		rc = nvmf_tcp_conn_create(g, a->sock, a->tl, &c);
+		rc = nvmf_tcp_conn_create(g, a->sock, a->listener_id, &c);
 	}
 	if (rc == 0) {
 		ev.data.ptr = c;
@@ -241,15 +241,14 @@ static void group_add_conn_msg(void *arg)
 	free(a);
 }
 
-int nvmf_poll_group_add_sock(struct nvmf_poll_group *g, struct usk_sock *sock,
-			     const struct nvmf_tcp_listener *tl)
+int nvmf_poll_group_add_sock(struct nvmf_poll_group *g, struct usk_sock *sock, uint64_t listener_id)
 {
 	struct group_accept *a = malloc(sizeof(*a));
 
 	if (a == NULL) {
 		return -ENOMEM;
 	}
-	*a = (struct group_accept){.g = g, .sock = sock, .tl = tl};
+	*a = (struct group_accept){.g = g, .sock = sock, .listener_id = listener_id};
 	if (usk_thread_send_msg(g->thread, group_add_conn_msg, a) != 0) {
 		free(a);
 		return -ENOMEM;

@@ -301,6 +301,7 @@ int nvmf_subsystem_remove_listener(struct nvmf_subsystem *s, const char *traddr,
 	if (l == NULL) {
 		return -ENOENT;
 	}
+	nvmf_ctrlr_disconnect_listener(s, nvmf_tcp_listener_id(l->tl));
 	listener_free(s, l);
 	return 0;
 }
@@ -315,8 +316,7 @@ void nvmf_subsystem_stop_listening(struct nvmf_subsystem *s)
 }
 
 /* The discovery subsystem answers on every address the target listens on, as SPDK's. */
-bool nvmf_subsystem_listener_allowed(const struct nvmf_subsystem *s,
-				     const struct nvmf_tcp_listener *tl)
+bool nvmf_subsystem_listener_allowed(const struct nvmf_subsystem *s, uint64_t listener_id)
 {
 	const struct nvmf_listener *l;
 
@@ -324,7 +324,7 @@ bool nvmf_subsystem_listener_allowed(const struct nvmf_subsystem *s,
 		return true;
 	}
 	TAILQ_FOREACH(l, &s->listeners, link) {
-		if (l->tl == tl) {
+		if (nvmf_tcp_listener_id(l->tl) == listener_id) {
 			return true;
 		}
 	}

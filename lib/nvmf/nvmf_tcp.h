@@ -100,9 +100,9 @@ struct nvmf_tcp_conn {
 };
 
 /* nvmf_tcp_conn.c */
-/* On the group's thread: a new connection on @sock, come in on @tl; takes @sock. */
-int nvmf_tcp_conn_create(struct nvmf_poll_group *g, struct usk_sock *sock,
-			 const struct nvmf_tcp_listener *tl, struct nvmf_tcp_conn **out);
+/* On the group's thread: a new connection on @sock, from listener @listener_id; takes @sock. */
+int nvmf_tcp_conn_create(struct nvmf_poll_group *g, struct usk_sock *sock, uint64_t listener_id,
+			 struct nvmf_tcp_conn **out);
 /* Free a connection that never ran, closing its socket. */
 void nvmf_tcp_conn_free(struct nvmf_tcp_conn *c);
 /* Read what the socket has and act on each PDU. */

@@ -460,8 +460,8 @@ static int conn_alloc_reqs(struct nvmf_tcp_conn *c)
 	return 0;
 }
 
-int nvmf_tcp_conn_create(struct nvmf_poll_group *g, struct usk_sock *sock,
-			 const struct nvmf_tcp_listener *tl, struct nvmf_tcp_conn **out)
+int nvmf_tcp_conn_create(struct nvmf_poll_group *g, struct usk_sock *sock, uint64_t listener_id,
+			 struct nvmf_tcp_conn **out)
 {
 	const struct nvmf_transport_opts *o = &g_nvmf.opts;
 	struct nvmf_tcp_conn *c = calloc(1, sizeof(*c));
@@ -491,7 +491,7 @@ int nvmf_tcp_conn_create(struct nvmf_poll_group *g, struct usk_sock *sock,
 	c->qpair.group = g;
 	c->qpair.thread = nvmf_poll_group_thread(g);
 	c->qpair.group_index = nvmf_poll_group_index(g);
-	c->qpair.listener = tl;
+	c->qpair.listener_id = listener_id;
 	c->qpair.sqsize = (uint16_t)o->max_aq_depth;
 	usk_sock_peer_addr(sock, addr, sizeof(addr), &port);
 	snprintf(c->qpair.peer, sizeof(c->qpair.peer), "%s port %u", addr, port);

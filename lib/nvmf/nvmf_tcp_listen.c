@@ -23,10 +23,12 @@ struct nvmf_tcp_listener {
 	struct usk_sock *sock;
 	struct usk_poller *poller;
 	uint32_t refs;
+	uint64_t id;
 	TAILQ_ENTRY(nvmf_tcp_listener) link;
 };
 
 static TAILQ_HEAD(, nvmf_tcp_listener) g_listeners = TAILQ_HEAD_INITIALIZER(g_listeners);
+static uint64_t g_last_listener_id;
 
 static void listener_hand_off(struct nvmf_tcp_listener *tl, struct usk_sock *sock)
 {
@@ -39,7 +41,7 @@ static void listener_hand_off(struct nvmf_tcp_listener *tl, struct usk_sock *soc
 		return;
 	}
 	g = g_nvmf.groups[g_nvmf.next_group++ % g_nvmf.ngroups];
-	if (nvmf_poll_group_add_sock(g, sock, tl) != 0) {
+	if (nvmf_poll_group_add_sock(g, sock, tl->id) != 0) {
 		usk_sock_peer_addr(sock, addr, sizeof(addr), &port);
 		USK_ERRLOG("nvmf: %s:%s: cannot hand the connection from %s port %u to a poll "
 			   "group; closed",
@@ -128,6 +130,7 @@ int nvmf_tcp_listener_get(const char *traddr, const char *trsvcid, struct nvmf_t
 	usk_poller_set_interrupt(tl->poller, usk_sock_fd(tl->sock), listener_arm, listener_disarm,
 				 tl);
 	tl->refs = 1;
+	tl->id = ++g_last_listener_id;
 	TAILQ_INSERT_TAIL(&g_listeners, tl, link);
 	USK_NOTICELOG("nvmf: listening on %s port %s (TCP)", traddr, trsvcid);
 	*out = tl;
@@ -143,4 +146,9 @@ void nvmf_tcp_listener_put(struct nvmf_tcp_listener *tl)
 	usk_poller_unregister(&tl->poller);
 	usk_sock_close(tl->sock);
 	free(tl);
+}
+
+uint64_t nvmf_tcp_listener_id(const struct nvmf_tcp_listener *tl)
+{
+	return tl->id;
 }

@@ -41,9 +41,9 @@ static uint32_t g_conns;
 static uint8_t g_pdu_buf[FZ_MAX_IO + 1024];
 
 int __real_nvmf_tcp_conn_create(struct nvmf_poll_group *g, struct usk_sock *sock,
-				const struct nvmf_tcp_listener *tl, struct nvmf_tcp_conn **out);
+				uint64_t listener_id, struct nvmf_tcp_conn **out);
 int __wrap_nvmf_tcp_conn_create(struct nvmf_poll_group *g, struct usk_sock *sock,
-				const struct nvmf_tcp_listener *tl, struct nvmf_tcp_conn **out);
+				uint64_t listener_id, struct nvmf_tcp_conn **out);
 void __real_nvmf_tcp_conn_free(struct nvmf_tcp_conn *c);
 void __wrap_nvmf_tcp_conn_free(struct nvmf_tcp_conn *c);
 void __real_nvmf_poll_group_remove_conn(struct nvmf_poll_group *g, struct nvmf_tcp_conn *c);
@@ -52,9 +52,9 @@ void __real_nvmf_tcp_req_complete(struct nvmf_req *req);
 void __wrap_nvmf_tcp_req_complete(struct nvmf_req *req);
 
 int __wrap_nvmf_tcp_conn_create(struct nvmf_poll_group *g, struct usk_sock *sock,
-				const struct nvmf_tcp_listener *tl, struct nvmf_tcp_conn **out)
+				uint64_t listener_id, struct nvmf_tcp_conn **out)
 {
-	int rc = __real_nvmf_tcp_conn_create(g, sock, tl, out);
+	int rc = __real_nvmf_tcp_conn_create(g, sock, listener_id, out);
 
 	g_conns += rc == 0;
 	return rc;

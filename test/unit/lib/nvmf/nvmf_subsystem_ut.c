@@ -309,16 +309,16 @@ static void listeners_msg(void *ctx)
 	CU_ASSERT_STRING_EQUAL(l1->trsvcid, port);
 	/* One socket for the address, whoever listens there. */
 	CU_ASSERT_PTR_EQUAL(l1->tl, l2->tl);
-	CU_ASSERT_TRUE(nvmf_subsystem_listener_allowed(s1, l1->tl));
+	CU_ASSERT_TRUE(nvmf_subsystem_listener_allowed(s1, nvmf_tcp_listener_id(l1->tl)));
 	/* The discovery subsystem answers on every address. */
-	CU_ASSERT_TRUE(nvmf_subsystem_listener_allowed(d, l1->tl));
+	CU_ASSERT_TRUE(nvmf_subsystem_listener_allowed(d, nvmf_tcp_listener_id(l1->tl)));
 
 	CU_ASSERT_EQUAL(nvmf_subsystem_remove_listener(s1, "127.0.0.1", port), 0);
 	CU_ASSERT_EQUAL(nvmf_subsystem_remove_listener(s1, "127.0.0.1", port), -ENOENT);
 	CU_ASSERT_TRUE(TAILQ_EMPTY(&s1->listeners));
-	CU_ASSERT_FALSE(nvmf_subsystem_listener_allowed(s1, l2->tl));
+	CU_ASSERT_FALSE(nvmf_subsystem_listener_allowed(s1, nvmf_tcp_listener_id(l2->tl)));
 	/* s2 still listens there. */
-	CU_ASSERT_TRUE(nvmf_subsystem_listener_allowed(s2, l2->tl));
+	CU_ASSERT_TRUE(nvmf_subsystem_listener_allowed(s2, nvmf_tcp_listener_id(l2->tl)));
 	nvmf_subsystem_stop_listening(s2);
 	CU_ASSERT_TRUE(TAILQ_EMPTY(&s2->listeners));
 	g_nvmf.has_transport = false;

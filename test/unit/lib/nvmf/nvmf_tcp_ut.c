@@ -115,9 +115,9 @@ struct host {
 	uint16_t cid;
 };
 
-static void host_connect(struct host *h)
+static void host_connect_port(struct host *h, const char *port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(g_port))};
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(port))};
 
 	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
 	h->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -134,6 +134,11 @@ static void host_connect(struct host *h)
 		}
 	}
 	pump();
+}
+
+static void host_connect(struct host *h)
+{
+	host_connect_port(h, g_port);
 }
 
 static void host_send(struct host *h, const void *buf, size_t len)
@@ -563,6 +568,18 @@ static void test_empty_host_nqn(void)
 	       "{\"nqn\": \"" NQN "\", \"allow_any_host\": false}");
 }
 
+/* nvmf_subsystem_add_listener or remove_listener of 127.0.0.1 @port. */
+static void listener_rpc(const char *method, const char *port)
+{
+	char params[256];
+
+	snprintf(params, sizeof(params),
+		 "{\"nqn\": \"" NQN "\", \"listen_address\": {\"trtype\": \"TCP\", "
+		 "\"traddr\": \"127.0.0.1\", \"trsvcid\": \"%s\"}}",
+		 port);
+	rpc_ok(method, params);
+}
+
 static size_t ctrlr_count(void)
 {
 	struct nvmf_subsystem *s = nvmf_subsystem_find(NQN);
@@ -614,6 +631,70 @@ static void test_reset_ends_io_queues(void)
 	CU_ASSERT_EQUAL(ctrlr_count(), 1);
 	close(io2.fd);
 	close(a.fd);
+}
+
+/*
+ * Removing a listen address from a subsystem ends the connections its
+ * controllers have through that address, as SPDK's target does; a host
+ * that came in on another address keeps its controller. Before, the
+ * queues stayed connected and kept serving I/O through an address the
+ * subsystem no longer listens on.
+ */
+static void test_remove_listener_ends_its_connections(void)
+{
+	struct host a, io, b;
+	char port2[8];
+	uint16_t cntlid = admin_up(&a, 0);
+
+	host_connect(&io);
+	host_icreq(&io);
+	CU_ASSERT_EQUAL_FATAL(host_connect_cmd(&io, 1, cntlid, HOST1, 0, NULL), 0);
+	ut_free_port(port2, sizeof(port2));
+	listener_rpc("nvmf_subsystem_add_listener", port2);
+	host_connect_port(&b, port2);
+	host_icreq(&b);
+	CU_ASSERT_EQUAL_FATAL(host_connect_cmd(&b, 0, 0xffff, HOST1, 0, NULL), 0);
+	CU_ASSERT_EQUAL(ctrlr_count(), 2);
+	listener_rpc("nvmf_subsystem_remove_listener", g_port);
+	CU_ASSERT_TRUE(host_sees_eof(&io));
+	CU_ASSERT_TRUE(host_sees_eof(&a));
+	CU_ASSERT_EQUAL(ctrlr_count(), 1);
+	CU_ASSERT_EQUAL(host_prop(&b, USK_NVMF_FCTYPE_PROPERTY_GET, USK_NVME_REG_VS, 0, 0, NULL),
+			0);
+	close(io.fd);
+	close(a.fd);
+	close(b.fd);
+	listener_rpc("nvmf_subsystem_add_listener", g_port);
+	listener_rpc("nvmf_subsystem_remove_listener", port2);
+	CU_ASSERT_EQUAL(ctrlr_count(), 0);
+}
+
+/*
+ * A connection accepted on an address that is then removed is refused at
+ * Connect once the subsystem listens on a new address. Before, the
+ * connection kept a pointer to the freed listener, and had the new
+ * listener been allocated at the same memory, Connect let it in.
+ */
+static void test_connect_after_listener_removed(void)
+{
+	struct host h, ok;
+	char port2[8];
+
+	host_connect(&h);
+	host_icreq(&h);
+	listener_rpc("nvmf_subsystem_remove_listener", g_port);
+	ut_free_port(port2, sizeof(port2));
+	listener_rpc("nvmf_subsystem_add_listener", port2);
+	CU_ASSERT_EQUAL(host_connect_cmd(&h, 0, 0xffff, HOST1, 0, NULL),
+			USK_NVME_SCT_COMMAND_SPECIFIC << 8 | USK_NVMF_SC_CONNECT_INVALID_HOST);
+	host_connect_port(&ok, port2);
+	host_icreq(&ok);
+	CU_ASSERT_EQUAL(host_connect_cmd(&ok, 0, 0xffff, HOST1, 0, NULL), 0);
+	close(ok.fd);
+	close(h.fd);
+	listener_rpc("nvmf_subsystem_add_listener", g_port);
+	listener_rpc("nvmf_subsystem_remove_listener", port2);
+	CU_ASSERT_EQUAL(ctrlr_count(), 0);
 }
 
 /* An I/O connection whose close the target asked for but which is not done yet. */
@@ -1120,6 +1201,8 @@ int main(void)
 		UT_TEST(test_keep_alive_timer_set_later),
 		UT_TEST(test_aer_pending_at_close),
 		UT_TEST(test_data_in_pieces),
+		UT_TEST(test_remove_listener_ends_its_connections),
+		UT_TEST(test_connect_after_listener_removed),
 		UT_TEST(test_teardown),
 	};
 	int rc;
