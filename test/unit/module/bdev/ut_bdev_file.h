@@ -234,6 +234,33 @@ static inline void ut_file_writev_many(void *ctx)
 }
 
 /*
+ * A new file of UT_FILE_BLOCKS blocks at @path (UT_FILE_PATH_LEN bytes),
+ * bdev @name of @b's module over it, opened on b->thread with its counts
+ * at 0. Returns the file's descriptor, for the test to look at the data.
+ */
+static inline int ut_file_bdev_open_new(struct ut_file_bdev *b, const char *name, char *path)
+{
+	int fd = ut_file_make(b, ut_tmp_dir(), path, UT_FILE_PATH_LEN, UT_FILE_BLOCKS);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
+	b->u.name = name;
+	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
+	b->u.done = b->u.failed = 0;
+	return fd;
+}
+
+/* Undoes ut_file_bdev_open_new(): the bdev closed and deleted, the file gone. */
+static inline void ut_file_bdev_close_gone(struct ut_file_bdev *b, const char *name, int fd,
+					   const char *path)
+{
+	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
+	ut_file_delete(b, name);
+	close(fd);
+	unlink(path);
+}
+
+/*
  * Bdev @name of @b's module over a new file takes I/O the kernel would
  * refuse or cut short in one system call, as the layer splits it: a write
  * of more buffers than IOV_MAX lands whole (it failed with EINVAL), and no
@@ -243,23 +270,18 @@ static inline void ut_file_writev_many(void *ctx)
 static inline void ut_file_check_kernel_limits(struct ut_file_bdev *b, const char *name)
 {
 	char path[UT_FILE_PATH_LEN];
-	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+	int fd = ut_file_bdev_open_new(b, name, path);
 	uint8_t *file = malloc(UT_FILE_MANY_IOVS * UT_FILE_BLOCK);
-	struct usk_bdev *bdev;
+	struct usk_bdev *bdev = usk_bdev_get_by_name(name);
 	int differ = 0;
 
-	CU_ASSERT_FATAL(fd >= 0 && file != NULL);
-	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
-	bdev = usk_bdev_get_by_name(name);
+	CU_ASSERT_FATAL(file != NULL);
 	CU_ASSERT_NOT_EQUAL(usk_bdev_get_max_transfer_blocks(bdev), 0);
 	CU_ASSERT((uint64_t)usk_bdev_get_max_transfer_blocks(bdev) * UT_FILE_BLOCK <= 0x7ffff000);
 	CU_ASSERT_EQUAL(bdev->max_num_segments, sysconf(_SC_IOV_MAX));
 	for (size_t i = 0; i < 16 * UT_FILE_BLOCK; i++) {
 		b->out[i] = (uint8_t)(i * 7 + 3);
 	}
-	b->u.name = name;
-	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
-	b->u.done = b->u.failed = 0;
 	ut_file_io_on_thread(b, ut_file_writev_many, 1);
 	CU_ASSERT_EQUAL(b->u.failed, 0);
 	CU_ASSERT_EQUAL(pread(fd, file, UT_FILE_MANY_IOVS * UT_FILE_BLOCK, 0),
@@ -269,11 +291,8 @@ static inline void ut_file_check_kernel_limits(struct ut_file_bdev *b, const cha
 				 UT_FILE_BLOCK) != 0;
 	}
 	CU_ASSERT_EQUAL(differ, 0);
-	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
-	ut_file_delete(b, name);
+	ut_file_bdev_close_gone(b, name, fd, path);
 	free(file);
-	close(fd);
-	unlink(path);
 }
 
 /* The types of the I/O ut_file_record_io() saw complete, in order. */
@@ -317,13 +336,8 @@ static inline void ut_file_check_reset_waits(struct ut_file_bdev *b, const char 
 					     int *refusals)
 {
 	char path[UT_FILE_PATH_LEN];
-	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+	int fd = ut_file_bdev_open_new(b, name, path);
 
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
-	b->u.name = name;
-	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
-	b->u.done = b->u.failed = 0;
 	g_ut_file_ordered = 0;
 	*refusals = 3;
 	ut_file_io_on_thread(b, ut_file_read_then_reset, 2);
@@ -334,10 +348,7 @@ static inline void ut_file_check_reset_waits(struct ut_file_bdev *b, const char 
 	ut_file_io_on_thread(b, ut_file_reset, 1);
 	CU_ASSERT_EQUAL(g_ut_file_ordered, 3);
 	CU_ASSERT_EQUAL(b->u.failed, 0);
-	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
-	ut_file_delete(b, name);
-	close(fd);
-	unlink(path);
+	ut_file_bdev_close_gone(b, name, fd, path);
 }
 
 /*
@@ -409,13 +420,8 @@ static inline void ut_file_read_rounds(struct ut_file_bdev *b, int rounds)
 static inline void ut_file_check_yields(struct ut_file_bdev *b, const char *name)
 {
 	char path[UT_FILE_PATH_LEN];
-	int fd = ut_file_make(b, ut_tmp_dir(), path, sizeof(path), UT_FILE_BLOCKS);
+	int fd = ut_file_bdev_open_new(b, name, path);
 
-	CU_ASSERT_FATAL(fd >= 0);
-	CU_ASSERT_EQUAL_FATAL(b->module->create(name, path), 0);
-	b->u.name = name;
-	ut_bdev_on_thread(b->thread, ut_bdev_open_msg, &b->u);
-	b->u.done = b->u.failed = 0;
 	/* Data, not a hole, so that a direct read goes to the disk. */
 	ut_file_io_on_thread(b, ut_file_write_16, 1);
 	CU_ASSERT_EQUAL(fsync(fd), 0);
@@ -430,10 +436,7 @@ static inline void ut_file_check_yields(struct ut_file_bdev *b, const char *name
 	CU_ASSERT(g_ut_sched_yields > 0);
 
 	CU_ASSERT_EQUAL(b->u.failed, 0);
-	ut_bdev_on_thread(b->thread, ut_bdev_close_msg, &b->u);
-	ut_file_delete(b, name);
-	close(fd);
-	unlink(path);
+	ut_file_bdev_close_gone(b, name, fd, path);
 }
 
 /*
