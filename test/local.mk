@@ -5,7 +5,7 @@ check_LIBRARIES += test/common/libut.a
 test_common_libut_a_SOURCES = test/common/ut.c test/common/ut.h test/common/ut_thread.h \
 	test/common/ut_hugepages.h test/common/ut_rpc_conn.h test/common/ut_rpc_call.h \
 	test/common/ut_rpc_no_server.h test/common/ut_irq_source.h \
-	test/common/ut_free_port.h
+	test/common/ut_free_port.h test/common/ut_poller_refuse.h
 
 # What every unit test program links last; its own layer's library comes first.
 UT_LIBS = test/common/libut.a $(CUNIT_LIBS)

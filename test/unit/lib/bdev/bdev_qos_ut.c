@@ -11,6 +11,7 @@
 #include "usk/nvme_spec.h"
 #include "usk/ticks.h"
 #include "ut_bdev_module.h"
+#include "ut_poller_refuse.h"
 
 /* QoS: a user keeps 16 reads in flight; the module answers at each poll. */
 static bool g_qos_running;
@@ -321,31 +322,13 @@ static void set_iops_limit(void *ctx)
 	CU_ASSERT_EQUAL(usk_bdev_set_qos_limit(&g_bdev, 1000, 0), 0);
 }
 
-/* Pollers the next registrations are refused, as when memory is short. */
-static int g_pollers_refused;
-
-struct usk_poller *__real_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
-					      const char *name);
-struct usk_poller *__wrap_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
-					      const char *name);
-
-struct usk_poller *__wrap_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
-					      const char *name)
-{
-	if (g_pollers_refused > 0) {
-		g_pollers_refused--;
-		return NULL;
-	}
-	return __real_usk_poller_register(fn, ctx, period_us, name);
-}
-
 static void set_limits_without_a_poller(void *ctx)
 {
 	struct usk_bdev_qos_limits l = {.rw_ios_per_s = 5000};
 
-	g_pollers_refused = 1;
+	g_ut_pollers_refused = 1;
 	CU_ASSERT_EQUAL(usk_bdev_set_qos_limits(&g_bdev, &l), -ENOMEM);
-	CU_ASSERT_EQUAL(g_pollers_refused, 0);
+	CU_ASSERT_EQUAL(g_ut_pollers_refused, 0);
 }
 
 /*

@@ -15,6 +15,7 @@
 #include "usk/event.h"
 #include "usk/util.h"
 #include "ut_bdev_nvme.h"
+#include "ut_poller_refuse.h"
 #include "ut_rpc_conn.h"
 #include "ut_rpc_call.h"
 
@@ -64,23 +65,6 @@ int usk_pci_device_attach(const struct usk_pci_addr *addr, struct usk_pci_device
 	g_pci_attaches++;
 	*dev = model;
 	return 0;
-}
-
-/* While not NULL, registering a poller of this name fails, as when memory is short. */
-static const char *g_refused_poller;
-
-struct usk_poller *__real_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
-					      const char *name);
-struct usk_poller *__wrap_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
-					      const char *name);
-
-struct usk_poller *__wrap_usk_poller_register(usk_poller_fn fn, void *ctx, uint64_t period_us,
-					      const char *name)
-{
-	if (g_refused_poller != NULL && strcmp(name, g_refused_poller) == 0) {
-		return NULL;
-	}
-	return __real_usk_poller_register(fn, ctx, period_us, name);
 }
 
 /* g_model, created, has its release by the driver counted. */
@@ -383,13 +367,13 @@ static void test_attach_failed_after_taking_answers_once_given_back(void)
 	int answers;
 
 	setup();
-	g_refused_poller = "nvme_admin_fast";
+	g_ut_refused_poller = "nvme_admin_fast";
 	answers = g_conn.answers;
 	send_request("bdev_nvme_attach_controller", g_attach_nvme0);
 	while ((g_conn.answers == answers || g_pci_releases == 0) && time(NULL) < give_up) {
 		ut_poll_threads(&g_thread, 1);
 	}
-	g_refused_poller = NULL;
+	g_ut_refused_poller = NULL;
 	CU_ASSERT_EQUAL_FATAL(g_conn.answers, answers + 1);
 	ut_rpc_assert_refused(g_conn.last, -ENOMEM, "params: out of memory");
 	CU_ASSERT_EQUAL(g_pci_releases, 1);
