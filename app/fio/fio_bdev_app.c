@@ -13,9 +13,6 @@
 #include "usk/event.h"
 #include "usk_internal/cpumask.h"
 
-/* As many reactors as the app framework takes. */
-#define FIO_APP_MAX_CORES 256
-
 enum app_state { APP_STOPPED, APP_STARTING, APP_RUNNING, APP_FAILED };
 
 static pthread_mutex_t g_app_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -105,12 +102,12 @@ static int app_launch(const char *json_conf, const char *cpumask)
 /* "0x3" and "[0-1]" name the same reactors: the masks are compared as sets. */
 static bool same_cores(const char *a, const char *b)
 {
-	int cores_a[FIO_APP_MAX_CORES], cores_b[FIO_APP_MAX_CORES];
+	int cores_a[EVENT_MAX_CORES], cores_b[EVENT_MAX_CORES];
 	uint32_t count_a, count_b;
 	char err[128];
 
-	if (event_cpumask_parse(a, cores_a, FIO_APP_MAX_CORES, &count_a, err, sizeof(err)) != 0 ||
-	    event_cpumask_parse(b, cores_b, FIO_APP_MAX_CORES, &count_b, err, sizeof(err)) != 0) {
+	if (event_cpumask_parse(a, cores_a, EVENT_MAX_CORES, &count_a, err, sizeof(err)) != 0 ||
+	    event_cpumask_parse(b, cores_b, EVENT_MAX_CORES, &count_b, err, sizeof(err)) != 0) {
 		return strcmp(a, b) == 0;
 	}
 	return count_a == count_b && memcmp(cores_a, cores_b, count_a * sizeof(int)) == 0;

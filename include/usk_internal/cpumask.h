@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most reactors the app framework runs: the size of a parsed core list. */
+#define EVENT_MAX_CORES 256
+
 /*
  * Parses a core mask ("0x3", "3") or list ("[0,2-3]", "0-1") into @cores
  * (at most @max, ascending); each core must be one this process may run

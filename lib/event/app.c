@@ -15,8 +15,6 @@
 #include "usk/rpc.h"
 #include "event_internal.h"
 
-#define APP_MAX_CORES 256
-
 struct event_app g_app;
 
 static usk_msg_fn g_start_fn;
@@ -230,7 +228,7 @@ static int app_opts_copy(const struct usk_app_opts *opts)
 
 static int app_setup(const struct usk_app_opts *opts)
 {
-	int cores[APP_MAX_CORES];
+	int cores[EVENT_MAX_CORES];
 	uint32_t ncores;
 	char err[256];
 	int rc;
@@ -242,7 +240,7 @@ static int app_setup(const struct usk_app_opts *opts)
 	if (g_app.opts.cpumask == NULL) {
 		g_app.opts.cpumask = "0x1";
 	}
-	rc = event_cpumask_parse(g_app.opts.cpumask, cores, APP_MAX_CORES, &ncores, err,
+	rc = event_cpumask_parse(g_app.opts.cpumask, cores, EVENT_MAX_CORES, &ncores, err,
 				 sizeof(err));
 	if (rc != 0) {
 		USK_ERRLOG("%s: --cpumask '%s': %s", g_app.opts.name, g_app.opts.cpumask, err);
